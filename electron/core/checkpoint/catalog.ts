@@ -1,0 +1,220 @@
+// The catalog: every run and checkpoint of a workspace, kept in memory, refreshed from disk
+// (fully, or one run at a time when the watcher says something moved), and observable.
+import path from 'node:path';
+import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo } from '../../contract.js';
+import { type ScannedCheckpoint, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
+import { checkpointId, parseCheckpointDirName } from './layout.js';
+import { mapWithConcurrency } from './concurrency.js';
+import { describeProblem, verifyCheckpoint, type VerifyResult } from './reader.js';
+import { VerifyCache } from './verify-cache.js';
+
+export type CatalogListener = (event: CatalogEvent) => void;
+
+/** Only these may be resumed from, or be called latest or best. */
+export function isUsable(checkpoint: CheckpointInfo): boolean {
+  return checkpoint.status === 'verified' || checkpoint.status === 'unverified';
+}
+
+/** Incomplete folders are listed, but events speak only of checkpoints that exist whole. */
+function isEventWorthy(checkpoint: CheckpointInfo | undefined): boolean {
+  return checkpoint !== undefined && checkpoint.status !== 'incomplete';
+}
+
+function sameInfo(a: CheckpointInfo, b: CheckpointInfo): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function newerFirst(a: CheckpointInfo, b: CheckpointInfo): number {
+  const time = (b.createdAt ?? '').localeCompare(a.createdAt ?? '');
+  return time !== 0 ? time : b.step - a.step;
+}
+
+export class Catalog {
+  private checkpoints = new Map<string, ScannedCheckpoint>();
+  private runs = new Map<string, RunInfo>();
+  private readonly listeners = new Set<CatalogListener>();
+
+  private constructor(
+    readonly workspace: string,
+    private readonly verifyCache: VerifyCache,
+  ) {}
+
+  static async open(workspace: string): Promise<Catalog> {
+    const cache = new VerifyCache(workspace);
+    await cache.load();
+    const catalog = new Catalog(workspace, cache);
+    await catalog.refresh();
+    return catalog;
+  }
+
+  subscribe(listener: CatalogListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Re-reads the whole workspace. */
+  async refresh(): Promise<CatalogEvent[]> {
+    const names = await listRunNames(this.workspace);
+    const present = new Set(names);
+    const events: CatalogEvent[] = [];
+    for (const name of [...this.runs.keys()]) if (!present.has(name)) events.push(...this.applyRun(name, null));
+    // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
+    const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
+    names.forEach((name, i) => events.push(...this.applyRun(name, scans[i] ?? null)));
+    this.emit(events);
+    return events;
+  }
+
+  /** Re-reads one run: what the watcher calls when something under it changed. */
+  async refreshRun(run: string): Promise<CatalogEvent[]> {
+    const scanned = await scanRun(this.workspace, run, this.verifyCache);
+    const events = this.applyRun(run, scanned);
+    this.emit(events);
+    return events;
+  }
+
+  /**
+   * Re-reads one checkpoint folder: the watcher's fast path, so a new checkpoint reaches
+   * listeners without re-reading the thousands of others in its run.
+   */
+  async refreshCheckpoint(run: string, dirName: string): Promise<CatalogEvent[]> {
+    const step = parseCheckpointDirName(dirName);
+    if (step === null) return [];
+    if (!this.runs.has(run)) return this.refreshRun(run);
+    const id = checkpointId(run, step);
+    const pinned = this.checkpoints.get(id)?.info.pinned ?? (await readRunState(this.workspace, run)).pinned.has(dirName);
+    const fresh = await scanOneCheckpoint(this.workspace, run, dirName, pinned, this.verifyCache);
+    const events = this.applyOne(id, run, step, fresh);
+    this.updateRunTotals(run);
+    this.emit(events);
+    return events;
+  }
+
+  /** Re-reads a run's own files (pins, lock, run.json) and applies them to its entries. */
+  async refreshRunState(run: string): Promise<CatalogEvent[]> {
+    const state = await readRunState(this.workspace, run);
+    if (!state.exists) return this.refreshRun(run);
+    const events: CatalogEvent[] = [];
+    for (const [id, entry] of this.checkpoints) {
+      if (entry.info.run !== run) continue;
+      const pinned = state.pinned.has(path.basename(entry.info.path));
+      if (pinned !== entry.info.pinned) events.push(...this.applyOne(id, run, entry.info.step, { ...entry, info: { ...entry.info, pinned } }));
+    }
+    this.runs.set(run, runInfo(this.workspace, run, state, this.list(run)));
+    this.emit(events);
+    return events;
+  }
+
+  private updateRunTotals(run: string): void {
+    const info = this.runs.get(run);
+    if (!info) return;
+    const checkpoints = this.list(run);
+    this.runs.set(run, { ...info, checkpointCount: checkpoints.length, bytes: checkpoints.reduce((s, c) => s + c.bytes, 0) });
+  }
+
+  private applyOne(id: string, run: string, step: number, fresh: ScannedCheckpoint | null): CatalogEvent[] {
+    const old = this.checkpoints.get(id)?.info;
+    if (fresh) this.checkpoints.set(id, fresh);
+    else this.checkpoints.delete(id);
+    const was = isEventWorthy(old);
+    const is = fresh !== null && isEventWorthy(fresh.info);
+    if (!was && is && fresh) return [{ type: 'added', checkpoint: fresh.info }];
+    if (was && !is) return [{ type: 'removed', id, run, step }];
+    if (was && is && old && fresh && !sameInfo(old, fresh.info)) return [{ type: 'changed', checkpoint: fresh.info }];
+    return [];
+  }
+
+  private applyRun(run: string, scanned: Awaited<ReturnType<typeof scanRun>>): CatalogEvent[] {
+    const events: CatalogEvent[] = [];
+    const next = new Map((scanned?.checkpoints ?? []).map((c) => [c.info.id, c]));
+    for (const [id, old] of this.checkpoints) {
+      if (old.info.run !== run || next.has(id)) continue;
+      this.checkpoints.delete(id);
+      if (isEventWorthy(old.info)) events.push({ type: 'removed', id, run, step: old.info.step });
+    }
+    for (const [id, fresh] of next) events.push(...this.applyOne(id, run, fresh.info.step, fresh));
+    if (scanned) this.runs.set(run, scanned.info);
+    else this.runs.delete(run);
+    return events;
+  }
+
+  private emit(events: readonly CatalogEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.listeners) listener(event);
+    }
+  }
+
+  snapshot(): CatalogSnapshot {
+    return { workspace: this.workspace, runs: this.listRuns(), checkpoints: this.list() };
+  }
+
+  listRuns(): RunInfo[] {
+    return [...this.runs.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  getRun(name: string): RunInfo | undefined {
+    return this.runs.get(name);
+  }
+
+  list(run?: string): CheckpointInfo[] {
+    const all = [...this.checkpoints.values()].map((c) => c.info);
+    return all
+      .filter((c) => run === undefined || c.run === run)
+      .sort((a, b) => a.run.localeCompare(b.run) || a.step - b.step);
+  }
+
+  get(id: string): CheckpointInfo | undefined {
+    return this.checkpoints.get(id)?.info;
+  }
+
+  findByPath(dir: string): CheckpointInfo | undefined {
+    return this.list().find((c) => c.path === dir);
+  }
+
+  /** Per run: the highest step; across the workspace: the most recently written. */
+  latest(run?: string): CheckpointInfo | null {
+    const usable = this.list(run).filter(isUsable);
+    if (usable.length === 0) return null;
+    if (run !== undefined) return usable.reduce((a, b) => (b.step > a.step ? b : a));
+    return [...usable].sort(newerFirst)[0] ?? null;
+  }
+
+  /** The best usable checkpoint by a metric; ties go to the later step. */
+  best(metric: string, mode: MetricMode, run?: string): CheckpointInfo | null {
+    return rankByMetric(this.list(run).filter(isUsable), metric, mode)[0] ?? null;
+  }
+
+  metricNames(): string[] {
+    const names = new Set<string>();
+    for (const c of this.checkpoints.values()) for (const name of Object.keys(c.info.metrics)) names.add(name);
+    return [...names].sort();
+  }
+
+  /** Verifies fully (every byte), records the outcome and refreshes the entry. */
+  async verify(ids: readonly string[]): Promise<VerifyResult[]> {
+    const results = await mapWithConcurrency(ids, 2, async (id) => {
+      const entry = this.checkpoints.get(id);
+      if (!entry) throw new Error(`${id}: no such checkpoint in ${this.workspace}`);
+      const result = await verifyCheckpoint(entry.info.path);
+      if (entry.signature !== null) {
+        const reason = result.problems.map(describeProblem).join('; ') || null;
+        await this.verifyCache.record(id, entry.signature, result.ok, reason);
+      }
+      return result;
+    });
+    const runs = new Set(ids.map((id) => this.checkpoints.get(id)?.info.run).filter((r): r is string => r !== undefined));
+    for (const run of runs) await this.refreshRun(run);
+    return results;
+  }
+}
+
+/** Usable checkpoints carrying a numeric value of `metric`, best first. */
+export function rankByMetric(checkpoints: readonly CheckpointInfo[], metric: string, mode: MetricMode): CheckpointInfo[] {
+  const withValue = checkpoints.filter((c) => typeof c.metrics[metric] === 'number' && Number.isFinite(c.metrics[metric]));
+  return withValue.sort((a, b) => {
+    const av = a.metrics[metric] as number;
+    const bv = b.metrics[metric] as number;
+    const diff = mode === 'min' ? av - bv : bv - av;
+    return diff !== 0 ? diff : b.step - a.step;
+  });
+}

@@ -1,0 +1,99 @@
+// manifest.json: the one file that makes a folder a checkpoint. docs/FORMAT.md is its spec;
+// this schema is the executable form of that page.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { isDtype } from './dtypes.js';
+import { CheckpointFormatError } from './errors.js';
+import { MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
+
+export const FORMAT_NAME = 'checkpoint-studio';
+export const FORMAT_VERSION = 1;
+export const WRITER_PROGRAM = 'checkpoint-studio';
+
+const count = z.int().nonnegative();
+
+export const TensorFileSchema = z.enum([MODEL_FILE, OPTIMIZER_FILE]);
+export type TensorFile = z.infer<typeof TensorFileSchema>;
+
+export const TensorEntrySchema = z.object({
+  file: TensorFileSchema,
+  name: z.string().min(1),
+  dtype: z.string().refine(isDtype, 'not a safetensors dtype'),
+  shape: z.array(count),
+  bytes: count,
+  /** CRC-32C (Castagnoli) of the tensor's bytes, unmasked, 8 lowercase hex digits. */
+  crc32c: z.string().regex(/^[0-9a-f]{8}$/),
+});
+export type TensorEntry = z.infer<typeof TensorEntrySchema>;
+
+export const CheckpointRefSchema = z.object({ run: z.string().min(1), step: count });
+export type CheckpointRef = z.infer<typeof CheckpointRefSchema>;
+
+export const SaveCostSchema = z.object({
+  /** How long the training loop was blocked by this save (the in-memory snapshot). */
+  blockedMs: z.number().nonnegative(),
+  /** How long the background write took. */
+  writeMs: z.number().nonnegative(),
+  bytes: count,
+});
+export type SaveCost = z.infer<typeof SaveCostSchema>;
+
+export const ManifestSchema = z.looseObject({
+  format: z.literal(FORMAT_NAME),
+  formatVersion: z.int().positive(),
+  run: z.string().min(1),
+  step: count,
+  epoch: count,
+  batchInEpoch: count,
+  createdAt: z.iso.datetime(),
+  /** Training wall-clock time accumulated up to this checkpoint, across resumes. */
+  trainingTimeMs: z.number().nonnegative(),
+  /** JSON has no NaN: a diverged loss is stored as null. */
+  metrics: z.record(z.string(), z.number().nullable()),
+  /** Opaque to the store: the trainer's PRNG state, restored verbatim. */
+  rng: z.json(),
+  backend: z.string(),
+  parent: CheckpointRefSchema.nullable(),
+  origin: z.enum(['trained', 'imported']),
+  writer: z.looseObject({ program: z.string(), version: z.string(), host: z.string().optional(), pid: z.int().optional() }),
+  files: z.partialRecord(TensorFileSchema, z.object({ bytes: count })),
+  tensors: z.array(TensorEntrySchema),
+  cost: SaveCostSchema.optional(),
+  /** Trainer-owned state the store carries but does not interpret (optimizer config, weights hash…). */
+  extra: z.record(z.string(), z.json()).default({}),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export function parseManifest(file: string, text: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointFormatError(file, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof json === 'object' && json !== null && 'formatVersion' in json) {
+    const version = (json as { formatVersion: unknown }).formatVersion;
+    if (typeof version === 'number' && version > FORMAT_VERSION) {
+      throw new CheckpointFormatError(file, `format version ${version} is newer than this program reads (${FORMAT_VERSION}); update Checkpoint Studio`);
+    }
+  }
+  const result = ManifestSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'manifest';
+    throw new CheckpointFormatError(file, `${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  const manifest = result.data;
+  const names = new Set<string>();
+  for (const tensor of manifest.tensors) {
+    const key = `${tensor.file}\0${tensor.name}`;
+    if (names.has(key)) throw new CheckpointFormatError(file, `tensor "${tensor.name}" is listed twice for ${tensor.file}`);
+    names.add(key);
+    if (!(tensor.file in manifest.files)) throw new CheckpointFormatError(file, `tensor "${tensor.name}" names ${tensor.file}, which "files" does not list`);
+  }
+  return manifest;
+}
+
+export async function readManifest(file: string): Promise<Manifest> {
+  return parseManifest(file, await readFile(file, 'utf8'));
+}

@@ -1,0 +1,181 @@
+// Reads and verifies checkpoints. Nothing is trusted: sizes, header consistency and every
+// tensor's CRC32C are checked, and each problem names the file, the tensor and what is wrong.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { crc32c, formatCrc } from './crc32c.js';
+import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
+import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
+import { type Manifest, type TensorEntry, type TensorFile, readManifest } from './manifest.js';
+import { type Tensor, parseSafetensorsHeader } from './safetensors.js';
+
+export interface Problem {
+  readonly file: string;
+  readonly tensor?: string;
+  readonly problem: string;
+}
+
+export function describeProblem(p: Problem): string {
+  return `${p.file}${p.tensor === undefined ? '' : `: tensor "${p.tensor}"`}: ${p.problem}`;
+}
+
+/** What a quick look (manifest + file sizes, no data read) says about a checkpoint folder. */
+export type Structure =
+  | { readonly kind: 'complete'; readonly manifest: Manifest; readonly bytes: number; readonly signature: string }
+  | { readonly kind: 'incomplete'; readonly reason: string }
+  | { readonly kind: 'damaged'; readonly reason: string; readonly manifest?: Manifest };
+
+export async function inspectStructure(dir: string): Promise<Structure> {
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(manifestPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { kind: 'incomplete', reason: `${manifestPath}: missing (the checkpoint was never finished)` };
+    }
+    return { kind: 'damaged', reason: errorMessage(error) };
+  }
+  let bytes = 0;
+  const signature: string[] = [];
+  for (const [file, expected] of Object.entries(manifest.files)) {
+    const target = path.join(dir, file);
+    try {
+      const { size, mtimeMs } = await stat(target);
+      signature.push(`${file}:${size}:${mtimeMs}`);
+      if (size !== expected.bytes) {
+        const what = size < expected.bytes ? 'truncated' : 'longer than written';
+        return { kind: 'damaged', manifest, reason: `${target}: ${what}: ${size} bytes, the manifest says ${expected.bytes}` };
+      }
+      bytes += size;
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : errorMessage(error);
+      return { kind: 'damaged', manifest, reason: `${target}: ${reason}` };
+    }
+  }
+  const manifestStat = await stat(manifestPath);
+  signature.push(`${MANIFEST_FILE}:${manifestStat.size}:${manifestStat.mtimeMs}`);
+  // Sizes and modification times: any later write to the folder's files invalidates a verification.
+  return { kind: 'complete', manifest, bytes: bytes + manifestStat.size, signature: signature.join('|') };
+}
+
+interface FileCheck {
+  readonly tensors: Tensor[];
+  readonly problems: Problem[];
+}
+
+/** Checks one tensor file against its manifest entries, tensor by tensor. */
+async function checkTensorFile(dir: string, file: TensorFile, entries: readonly TensorEntry[], stopAtFirst: boolean): Promise<FileCheck> {
+  const target = path.join(dir, file);
+  const problems: Problem[] = [];
+  const tensors: Tensor[] = [];
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(target);
+  } catch (error) {
+    return { tensors, problems: [{ file: target, problem: errorMessage(error) }] };
+  }
+  let header;
+  try {
+    header = parseSafetensorsHeader(target, bytes.byteLength, bytes);
+  } catch (error) {
+    const problem = error instanceof CheckpointFormatError ? error.problem : errorMessage(error);
+    return { tensors, problems: [{ file: target, problem }] };
+  }
+  const expected = new Map(entries.map((e) => [e.name, e]));
+  for (const location of header.tensors) {
+    const entry = expected.get(location.name);
+    if (!entry) {
+      problems.push({ file: target, tensor: location.name, problem: 'present in the file but has no manifest entry' });
+      if (stopAtFirst) break;
+      continue;
+    }
+    expected.delete(location.name);
+    const data = bytes.subarray(location.begin, location.end);
+    const problem = compareTensor(entry, location.dtype, location.shape, data);
+    if (problem) {
+      problems.push({ file: target, tensor: location.name, problem });
+      if (stopAtFirst) break;
+      continue;
+    }
+    tensors.push({ name: location.name, dtype: location.dtype, shape: location.shape, data });
+  }
+  if (!(stopAtFirst && problems.length > 0)) {
+    for (const missing of expected.keys()) {
+      problems.push({ file: target, tensor: missing, problem: 'listed in the manifest but missing from the file' });
+      if (stopAtFirst) break;
+    }
+  }
+  return { tensors, problems };
+}
+
+function compareTensor(entry: TensorEntry, dtype: string, shape: readonly number[], data: Uint8Array): string | null {
+  if (entry.dtype !== dtype) return `dtype is ${dtype}, the manifest says ${entry.dtype}`;
+  if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
+    return `shape is [${shape.join(', ')}], the manifest says [${entry.shape.join(', ')}]`;
+  }
+  if (entry.bytes !== data.byteLength) return `${data.byteLength} bytes, the manifest says ${entry.bytes}`;
+  const actual = formatCrc(crc32c(data));
+  if (actual !== entry.crc32c) return `CRC32C mismatch: computed ${actual}, the manifest says ${entry.crc32c} (the bytes were changed)`;
+  return null;
+}
+
+function entriesFor(manifest: Manifest, file: TensorFile): TensorEntry[] {
+  return manifest.tensors.filter((t) => t.file === file);
+}
+
+export interface VerifyResult {
+  readonly dir: string;
+  readonly ok: boolean;
+  readonly structure: Structure['kind'];
+  readonly problems: readonly Problem[];
+  readonly manifest?: Manifest;
+}
+
+/** Full verification: every problem found, not just the first. */
+export async function verifyCheckpoint(dir: string): Promise<VerifyResult> {
+  const structure = await inspectStructure(dir);
+  if (structure.kind === 'incomplete') {
+    return { dir, ok: false, structure: structure.kind, problems: [{ file: dir, problem: structure.reason }] };
+  }
+  if (structure.kind === 'damaged' && !structure.manifest) {
+    return { dir, ok: false, structure: structure.kind, problems: [{ file: path.join(dir, MANIFEST_FILE), problem: structure.reason }] };
+  }
+  const manifest = structure.manifest as Manifest;
+  const problems: Problem[] = [];
+  for (const file of Object.keys(manifest.files) as TensorFile[]) {
+    const check = await checkTensorFile(dir, file, entriesFor(manifest, file), false);
+    problems.push(...check.problems);
+  }
+  for (const entry of manifest.tensors) {
+    if (!(entry.file in manifest.files)) problems.push({ file: path.join(dir, entry.file), tensor: entry.name, problem: 'its file is not listed' });
+  }
+  return { dir, ok: problems.length === 0, structure: problems.length === 0 ? 'complete' : 'damaged', problems, manifest };
+}
+
+export interface LoadedCheckpoint {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly model: readonly Tensor[];
+  readonly optimizer: readonly Tensor[];
+}
+
+/** Loads a checkpoint for resuming; throws on the first problem, naming file and tensor. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const structure = await inspectStructure(dir);
+  if (structure.kind === 'incomplete') throw new CheckpointFormatError(dir, structure.reason);
+  if (structure.kind === 'damaged') throw new CheckpointFormatError(dir, structure.reason);
+  const { manifest } = structure;
+  const loaded: Record<TensorFile, Tensor[]> = { [MODEL_FILE]: [], [OPTIMIZER_FILE]: [] };
+  for (const file of [MODEL_FILE, OPTIMIZER_FILE] as const) {
+    if (!(file in manifest.files)) continue;
+    const check = await checkTensorFile(dir, file, entriesFor(manifest, file), true);
+    const first = check.problems[0];
+    if (first) {
+      throw first.tensor === undefined
+        ? new CheckpointFormatError(first.file, first.problem)
+        : new DamagedTensorError(first.file, first.tensor, first.problem);
+    }
+    loaded[file] = check.tensors;
+  }
+  return { dir, manifest, model: loaded[MODEL_FILE], optimizer: loaded[OPTIMIZER_FILE] };
+}

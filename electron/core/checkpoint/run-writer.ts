@@ -1,0 +1,34 @@
+// The handle a trainer writes a run through: it holds the run's lock for as long as it lives.
+import path from 'node:path';
+import { RefusedError } from './errors.js';
+import { type MetricsRecord, appendMetrics, readRunMeta } from './run-files.js';
+import { type RunLock, acquireRunLock } from './run-lock.js';
+import { type TrainingState, type WriteOptions, type WrittenCheckpoint, writeCheckpoint } from './writer.js';
+
+export class RunWriter {
+  private constructor(
+    readonly workspace: string,
+    readonly run: string,
+    readonly dir: string,
+    readonly lock: RunLock,
+  ) {}
+
+  static async open(workspace: string, run: string): Promise<RunWriter> {
+    const dir = path.join(workspace, run);
+    if ((await readRunMeta(dir)) === null) throw new RefusedError(dir, 'not a run (no run.json); create it first');
+    const lock = await acquireRunLock(dir);
+    return new RunWriter(workspace, run, dir, lock);
+  }
+
+  save(state: TrainingState, options?: WriteOptions): Promise<WrittenCheckpoint> {
+    return writeCheckpoint(this.dir, this.run, state, options);
+  }
+
+  appendMetrics(record: MetricsRecord): Promise<void> {
+    return appendMetrics(this.dir, record);
+  }
+
+  close(): Promise<void> {
+    return this.lock.release();
+  }
+}

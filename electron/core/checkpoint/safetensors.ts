@@ -1,0 +1,219 @@
+// The safetensors container (huggingface/safetensors README.md and safetensors/src/tensor.rs):
+//   bytes 0..8      N, u64 little-endian: the header's length
+//   bytes 8..8+N    UTF-8 JSON header, starting with '{', optionally right-padded with spaces
+//   bytes 8+N..     tensor data; each tensor's `data_offsets` are relative to byte 8+N
+// We write exactly what current writers write (header padded to 8 bytes, tensors ordered by
+// descending alignment then name) so every tensor starts aligned and can be viewed in place.
+import { open, readFile } from 'node:fs/promises';
+import { CheckpointFormatError } from './errors.js';
+import { type Dtype, dtypeAlignment, isDtype, tensorByteLength } from './dtypes.js';
+
+/** tensor.rs MAX_HEADER_SIZE: larger headers are refused before anything is allocated. */
+export const MAX_HEADER_SIZE = 100_000_000;
+const HEADER_LENGTH_BYTES = 8;
+const HEADER_ALIGNMENT = 8;
+const METADATA_KEY = '__metadata__';
+
+export interface Tensor {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** Raw little-endian row-major bytes. */
+  readonly data: Uint8Array;
+}
+
+export interface TensorLocation {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** Absolute byte range inside the file. */
+  readonly begin: number;
+  readonly end: number;
+}
+
+export interface SafetensorsHeader {
+  readonly headerLength: number;
+  readonly dataStart: number;
+  readonly tensors: readonly TensorLocation[];
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface EncodedSafetensors {
+  /** The 8 length bytes plus the padded JSON header. */
+  readonly header: Buffer;
+  /** Tensor payloads in file order, to be written right after the header without copying. */
+  readonly payloads: readonly Uint8Array[];
+  readonly ordered: readonly Tensor[];
+  readonly totalBytes: number;
+}
+
+export function encodeSafetensors(
+  file: string,
+  tensors: readonly Tensor[],
+  metadata: Readonly<Record<string, string>> = {},
+): EncodedSafetensors {
+  const seen = new Set<string>();
+  for (const tensor of tensors) {
+    if (tensor.name === METADATA_KEY) throw new CheckpointFormatError(file, `"${METADATA_KEY}" cannot be a tensor name`);
+    if (seen.has(tensor.name)) throw new CheckpointFormatError(file, `tensor "${tensor.name}" appears twice`);
+    seen.add(tensor.name);
+    const expected = tensorByteLength(tensor.dtype, tensor.shape);
+    if (expected === null || expected !== tensor.data.byteLength) {
+      throw new CheckpointFormatError(
+        file,
+        `tensor "${tensor.name}" (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected ?? 'a whole number of'} bytes, got ${tensor.data.byteLength}`,
+      );
+    }
+  }
+  const ordered = [...tensors].sort(
+    (a, b) => dtypeAlignment(b.dtype) - dtypeAlignment(a.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  const json: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) json[METADATA_KEY] = metadata;
+  let offset = 0;
+  for (const tensor of ordered) {
+    json[tensor.name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.data.byteLength] };
+    offset += tensor.data.byteLength;
+  }
+  const text = Buffer.from(JSON.stringify(json), 'utf8');
+  const padded = Math.ceil(text.length / HEADER_ALIGNMENT) * HEADER_ALIGNMENT;
+  const header = Buffer.alloc(HEADER_LENGTH_BYTES + padded, 0x20);
+  header.writeBigUInt64LE(BigInt(padded), 0);
+  text.copy(header, HEADER_LENGTH_BYTES);
+  return { header, payloads: ordered.map((t) => t.data), ordered, totalBytes: header.length + offset };
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Validates a header the way tensor.rs `validate()` does: no gaps or overlaps, sizes matching
+ * dtype × shape, and the data section ending exactly at the end of the file.
+ */
+export function parseSafetensorsHeader(file: string, fileSize: number, start: Uint8Array): SafetensorsHeader {
+  if (fileSize < HEADER_LENGTH_BYTES || start.byteLength < HEADER_LENGTH_BYTES) {
+    throw new CheckpointFormatError(file, `file is ${fileSize} bytes, shorter than the 8-byte safetensors header length`, 0);
+  }
+  const view = new DataView(start.buffer, start.byteOffset, start.byteLength);
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_SIZE)) {
+    throw new CheckpointFormatError(file, `header length ${declared} exceeds the limit of ${MAX_HEADER_SIZE} bytes`, 0);
+  }
+  const headerLength = Number(declared);
+  const dataStart = HEADER_LENGTH_BYTES + headerLength;
+  if (dataStart > fileSize) {
+    throw new CheckpointFormatError(file, `header length ${headerLength} runs past the end of the ${fileSize}-byte file`, 0);
+  }
+  if (start.byteLength < dataStart) {
+    throw new CheckpointFormatError(file, `only ${start.byteLength} of the ${dataStart} header bytes were given`, 0);
+  }
+  const headerBytes = start.subarray(HEADER_LENGTH_BYTES, dataStart);
+  if (headerBytes[0] !== 0x7b) {
+    throw new CheckpointFormatError(file, 'header does not start with "{"', HEADER_LENGTH_BYTES);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+  } catch (error) {
+    throw new CheckpointFormatError(file, `header is not valid UTF-8 JSON: ${(error as Error).message}`, HEADER_LENGTH_BYTES);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CheckpointFormatError(file, 'header is not a JSON object', HEADER_LENGTH_BYTES);
+  }
+  let metadata: Record<string, string> = {};
+  const tensors: TensorLocation[] = [];
+  for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      metadata = parseMetadata(file, entry);
+      continue;
+    }
+    tensors.push(parseEntry(file, name, entry, dataStart));
+  }
+  const byOffset = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expectedBegin = dataStart;
+  for (const tensor of byOffset) {
+    if (tensor.begin !== expectedBegin) {
+      throw new CheckpointFormatError(
+        file,
+        `tensor "${tensor.name}" starts at data offset ${tensor.begin - dataStart}, expected ${expectedBegin - dataStart} (gap or overlap)`,
+        tensor.begin,
+      );
+    }
+    expectedBegin = tensor.end;
+  }
+  if (expectedBegin !== fileSize) {
+    throw new CheckpointFormatError(
+      file,
+      `tensor data ends at byte ${expectedBegin} but the file has ${fileSize} bytes (${expectedBegin < fileSize ? 'trailing bytes' : 'truncated'})`,
+      Math.min(expectedBegin, fileSize),
+    );
+  }
+  return { headerLength, dataStart, tensors, metadata };
+}
+
+function parseMetadata(file: string, entry: unknown): Record<string, string> {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new CheckpointFormatError(file, `"${METADATA_KEY}" must be an object of strings`);
+  }
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (typeof value !== 'string') throw new CheckpointFormatError(file, `"${METADATA_KEY}.${key}" is not a string`);
+    metadata[key] = value;
+  }
+  return metadata;
+}
+
+function parseEntry(file: string, name: string, entry: unknown, dataStart: number): TensorLocation {
+  const fail = (problem: string): never => {
+    throw new CheckpointFormatError(file, `tensor "${name}": ${problem}`);
+  };
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail('entry is not an object');
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !isDtype(dtype)) return fail(`unknown dtype ${JSON.stringify(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) return fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
+    return fail(`data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) return fail(`data_offsets [${begin}, ${end}] end before they begin`);
+  const expected = tensorByteLength(dtype, shape);
+  if (expected === null) return fail(`${dtype} [${shape.join(', ')}] is not a whole number of bytes`);
+  if (end - begin !== expected) return fail(`${dtype} [${shape.join(', ')}] needs ${expected} bytes but data_offsets span ${end - begin}`);
+  return { name, dtype, shape, begin: dataStart + begin, end: dataStart + end };
+}
+
+export interface SafetensorsFile {
+  readonly header: SafetensorsHeader;
+  readonly tensors: readonly Tensor[];
+  /** The whole file; tensors are views into it. */
+  readonly bytes: Buffer;
+}
+
+/** Reads a whole file in one allocation; tensors are zero-copy views into it. */
+export async function readSafetensors(file: string): Promise<SafetensorsFile> {
+  const bytes = await readFile(file);
+  const header = parseSafetensorsHeader(file, bytes.byteLength, bytes);
+  const tensors = header.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: bytes.subarray(t.begin, t.end) }));
+  return { header, tensors, bytes };
+}
+
+/** Reads and validates only the header, for listing and inspecting large files. */
+export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const lengthBytes = Buffer.alloc(HEADER_LENGTH_BYTES);
+    await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
+    if (size < HEADER_LENGTH_BYTES) return parseSafetensorsHeader(file, size, lengthBytes);
+    const declared = lengthBytes.readBigUInt64LE(0);
+    if (declared > BigInt(MAX_HEADER_SIZE) || HEADER_LENGTH_BYTES + Number(declared) > size) {
+      return parseSafetensorsHeader(file, size, lengthBytes);
+    }
+    const start = Buffer.alloc(HEADER_LENGTH_BYTES + Number(declared));
+    await handle.read(start, 0, start.length, 0);
+    return parseSafetensorsHeader(file, size, start);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,176 @@
+// Keeps the catalog current from file-system events. Checkpoints appear by an atomic rename,
+// so a new ckpt-* folder is complete the moment it is seen; .tmp-* folders in flight are
+// ignored. Bursts are coalesced, and the workspace folder may be deleted and created again.
+import { type FSWatcher, watch } from 'chokidar';
+import path from 'node:path';
+import type { Catalog } from './catalog.js';
+import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TMP_PREFIX, TRASH_DIR, parseCheckpointDirName } from './layout.js';
+
+export interface WatcherOptions {
+  /** How long to gather events before re-reading: short enough to feel live. */
+  readonly coalesceMs?: number;
+  readonly onError?: (error: unknown) => void;
+  /** How often folders that were seen incomplete (a non-atomic writer at work) are looked at again. */
+  readonly incompletePollMs?: number;
+}
+
+type Dirty = { kind: 'all' } | { kind: 'run'; run: string } | { kind: 'runState'; run: string } | { kind: 'checkpoint'; run: string; dirName: string };
+
+const IGNORED_NAMES = new Set([TRASH_DIR, STATE_DIR, 'node_modules']);
+
+export class WorkspaceWatcher {
+  private inner: FSWatcher | null = null;
+  private outer: FSWatcher | null = null;
+  private readonly pending = new Map<string, Dirty>();
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly coalesceMs: number;
+  private incompletePoll: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly catalog: Catalog,
+    private readonly options: WatcherOptions,
+  ) {
+    this.coalesceMs = options.coalesceMs ?? 30;
+  }
+
+  static async start(catalog: Catalog, options: WatcherOptions = {}): Promise<WorkspaceWatcher> {
+    const watcher = new WorkspaceWatcher(catalog, options);
+    await watcher.watchParent();
+    await watcher.watchWorkspace();
+    watcher.incompletePoll = setInterval(() => watcher.recheckIncomplete(), options.incompletePollMs ?? 1000);
+    watcher.incompletePoll.unref();
+    return watcher;
+  }
+
+  /** Resolves once every event seen so far has reached the catalog (for tests and shutdown). */
+  async settle(): Promise<void> {
+    while (this.timer !== null || this.pending.size > 0) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+        this.drain();
+      }
+      await this.draining;
+    }
+    await this.draining;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.incompletePoll) clearInterval(this.incompletePoll);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.all([this.inner?.close(), this.outer?.close()]);
+    await this.draining;
+  }
+
+  private get root(): string {
+    return this.catalog.workspace;
+  }
+
+  /** The parent is watched for the workspace folder itself being removed or created again. */
+  private async watchParent(): Promise<void> {
+    this.outer = watch(path.dirname(this.root), { depth: 0, ignoreInitial: true, ignorePermissionErrors: true });
+    this.outer.on('addDir', (p) => {
+      if (p !== this.root) return;
+      void this.restartInner();
+    });
+    this.outer.on('unlinkDir', (p) => {
+      if (p === this.root) this.mark({ kind: 'all' });
+    });
+    this.outer.on('error', (e) => this.options.onError?.(e));
+    await new Promise<void>((resolve) => this.outer?.once('ready', () => resolve()));
+  }
+
+  private async restartInner(): Promise<void> {
+    await this.inner?.close();
+    this.inner = null;
+    if (this.closed) return;
+    await this.watchWorkspace();
+    this.mark({ kind: 'all' });
+  }
+
+  private async watchWorkspace(): Promise<void> {
+    const inner = watch(this.root, {
+      // workspace/run/ckpt: one OS watch per run, not per checkpoint (10,000 checkpoints would
+      // exhaust inotify watches). Folders that appear incomplete are re-checked by a timer.
+      depth: 1,
+      ignoreInitial: true,
+      ignorePermissionErrors: true,
+      ignored: (p) => this.isIgnored(p),
+    });
+    this.inner = inner;
+    for (const type of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) {
+      inner.on(type, (p: string) => this.onPath(p));
+    }
+    inner.on('error', (e) => this.options.onError?.(e));
+    await new Promise<void>((resolve) => inner.once('ready', () => resolve()));
+  }
+
+  private isIgnored(p: string): boolean {
+    const relative = path.relative(this.root, p);
+    if (relative === '' || relative.startsWith('..')) return false;
+    const parts = relative.split(path.sep);
+    if (parts.some((part) => part.startsWith(TMP_PREFIX) || part.startsWith(`${LOCK_FILE}.stale-`))) return true;
+    return IGNORED_NAMES.has(parts[0] ?? '');
+  }
+
+  private onPath(p: string): void {
+    const parts = path.relative(this.root, p).split(path.sep);
+    const [run, second] = parts;
+    if (!run || run.startsWith('.')) return;
+    if (parts.length === 1) {
+      this.mark({ kind: 'run', run });
+      return;
+    }
+    if (second === undefined) return;
+    if (parseCheckpointDirName(second) !== null) {
+      this.mark({ kind: 'checkpoint', run, dirName: second });
+      return;
+    }
+    if (parts.length === 2 && (second === RUN_FILE || second === POLICY_FILE || second === LOCK_FILE)) {
+      this.mark({ kind: 'runState', run });
+    }
+  }
+
+  private recheckIncomplete(): void {
+    for (const c of this.catalog.list()) {
+      if (c.status === 'incomplete') this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
+    }
+  }
+
+  private mark(dirty: Dirty): void {
+    if (this.closed) return;
+    const key = dirty.kind === 'all' ? 'all' : dirty.kind === 'checkpoint' ? `c:${dirty.run}/${dirty.dirName}` : `${dirty.kind}:${dirty.run}`;
+    this.pending.set(key, dirty);
+    if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.drain();
+      }, this.coalesceMs);
+    }
+  }
+
+  private drain(): void {
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    this.draining = this.draining.then(() => this.apply(batch)).catch((error: unknown) => this.options.onError?.(error));
+  }
+
+  private async apply(batch: readonly Dirty[]): Promise<void> {
+    if (batch.some((d) => d.kind === 'all')) {
+      await this.catalog.refresh();
+      return;
+    }
+    const wholeRuns = new Set(batch.filter((d) => d.kind === 'run').map((d) => (d as { run: string }).run));
+    for (const run of wholeRuns) await this.catalog.refreshRun(run);
+    for (const dirty of batch) {
+      if (dirty.kind === 'checkpoint' && !wholeRuns.has(dirty.run)) await this.catalog.refreshCheckpoint(dirty.run, dirty.dirName);
+    }
+    for (const dirty of batch) {
+      if (dirty.kind === 'runState' && !wholeRuns.has(dirty.run)) await this.catalog.refreshRunState(dirty.run);
+    }
+  }
+}

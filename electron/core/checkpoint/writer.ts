@@ -1,0 +1,158 @@
+// Writes one checkpoint atomically. The caller holds the run's lock (see run-writer.ts).
+// Order matters: data files, then the manifest, each fsynced; then the folder; then the rename
+// that makes it a checkpoint; then the run folder, so the rename itself survives a power cut.
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { crc32c, formatCrc } from './crc32c.js';
+import { fsyncPath, temporaryName, writeFileDurably } from './durable-fs.js';
+import { CheckpointFormatError, RefusedError } from './errors.js';
+import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
+import {
+  type CheckpointRef,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  type Manifest,
+  ManifestSchema,
+  type SaveCost,
+  type TensorEntry,
+  type TensorFile,
+  WRITER_PROGRAM,
+} from './manifest.js';
+import { type Tensor, encodeSafetensors } from './safetensors.js';
+import { STUDIO_VERSION } from '../version.js';
+
+export interface TrainingState {
+  readonly step: number;
+  readonly epoch: number;
+  readonly batchInEpoch: number;
+  readonly trainingTimeMs: number;
+  readonly metrics: Readonly<Record<string, number | null>>;
+  readonly rng: Manifest['rng'];
+  readonly backend: string;
+  readonly parent: CheckpointRef | null;
+  readonly model: readonly Tensor[];
+  readonly optimizer: readonly Tensor[];
+  readonly cost?: SaveCost;
+  readonly extra?: Manifest['extra'];
+  readonly origin?: Manifest['origin'];
+}
+
+/** The writer's steps, in order; a crash after any of them must leave no listed half-checkpoint. */
+export const WRITER_STEPS = [
+  'folder-created',
+  'model-written',
+  'optimizer-written',
+  'manifest-written',
+  'folder-synced',
+  'renamed',
+  'run-synced',
+] as const;
+export type WriterStep = (typeof WRITER_STEPS)[number];
+
+export interface WriteOptions {
+  /** Test seam for crash simulation: throwing here stops the writer right after that step. */
+  readonly afterStep?: (step: WriterStep) => void | Promise<void>;
+}
+
+export interface WrittenCheckpoint {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly bytes: number;
+}
+
+export async function writeCheckpoint(
+  runDir: string,
+  run: string,
+  state: TrainingState,
+  options: WriteOptions = {},
+): Promise<WrittenCheckpoint> {
+  const finalDir = path.join(runDir, checkpointDirName(state.step));
+  await refuseExisting(finalDir);
+  const tmpDir = path.join(runDir, temporaryName(checkpointDirName(state.step)));
+  const after = options.afterStep ?? (() => undefined);
+  let renamed = false;
+  try {
+    await mkdir(tmpDir);
+    await after('folder-created');
+    const model = await writeTensorFile(tmpDir, MODEL_FILE, state.model);
+    await after('model-written');
+    const optimizer = await writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer);
+    await after('optimizer-written');
+    const manifest = buildManifest(run, state, [model, optimizer]);
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+    await writeFileDurably(path.join(tmpDir, MANIFEST_FILE), [manifestBytes]);
+    await after('manifest-written');
+    await fsyncPath(tmpDir);
+    await after('folder-synced');
+    // We hold the run lock, so nobody of ours can create finalDir between this check and the
+    // rename; the check guards against another program's folder (rename would replace an
+    // empty directory silently).
+    await refuseExisting(finalDir);
+    await rename(tmpDir, finalDir);
+    renamed = true;
+    await after('renamed');
+    await fsyncPath(runDir);
+    await after('run-synced');
+    return { dir: finalDir, manifest, bytes: model.bytes + optimizer.bytes + manifestBytes.length };
+  } finally {
+    if (!renamed) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function refuseExisting(dir: string): Promise<void> {
+  try {
+    await lstat(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  throw new RefusedError(dir, 'a checkpoint with this step already exists; checkpoints are never overwritten');
+}
+
+interface WrittenTensorFile {
+  readonly file: TensorFile;
+  readonly bytes: number;
+  readonly entries: readonly TensorEntry[];
+}
+
+async function writeTensorFile(dir: string, file: TensorFile, tensors: readonly Tensor[]): Promise<WrittenTensorFile> {
+  const target = path.join(dir, file);
+  const encoded = encodeSafetensors(target, tensors, { format: FORMAT_NAME });
+  const entries = encoded.ordered.map((tensor) => ({
+    file,
+    name: tensor.name,
+    dtype: tensor.dtype,
+    shape: [...tensor.shape],
+    bytes: tensor.data.byteLength,
+    crc32c: formatCrc(crc32c(tensor.data)),
+  }));
+  const bytes = await writeFileDurably(target, [encoded.header, ...encoded.payloads]);
+  if (bytes !== encoded.totalBytes) throw new CheckpointFormatError(target, `wrote ${bytes} bytes, expected ${encoded.totalBytes}`);
+  return { file, bytes, entries };
+}
+
+function buildManifest(run: string, state: TrainingState, files: readonly WrittenTensorFile[]): Manifest {
+  const manifest: Manifest = {
+    format: FORMAT_NAME,
+    formatVersion: FORMAT_VERSION,
+    run,
+    step: state.step,
+    epoch: state.epoch,
+    batchInEpoch: state.batchInEpoch,
+    createdAt: new Date().toISOString(),
+    trainingTimeMs: state.trainingTimeMs,
+    metrics: { ...state.metrics },
+    rng: state.rng,
+    backend: state.backend,
+    parent: state.parent,
+    origin: state.origin ?? 'trained',
+    writer: { program: WRITER_PROGRAM, version: STUDIO_VERSION, host: os.hostname(), pid: process.pid },
+    files: Object.fromEntries(files.map((f) => [f.file, { bytes: f.bytes }])),
+    tensors: files.flatMap((f) => f.entries),
+    ...(state.cost ? { cost: state.cost } : {}),
+    extra: state.extra ?? {},
+  };
+  // Refuse to write what we could not read back.
+  return ManifestSchema.parse(manifest);
+}

@@ -1,0 +1,111 @@
+// The IDX container (Y. LeCun, "THE MNIST DATABASE", yann.lecun.com/exdb/mnist):
+//   bytes 0..2     zero
+//   byte  2        element type: 0x08 unsigned byte (the only one MNIST and Fashion-MNIST use)
+//   byte  3        number of dimensions, d
+//   bytes 4..4+4d  each dimension, u32 big-endian
+//   then           the elements, row-major, nothing after them
+// Datasets are often shipped gzipped; we look at the bytes rather than the extension, since
+// a renamed or half-downloaded file must be judged by what it holds.
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+
+const gunzipAsync = promisify(gunzip);
+
+export const IDX_UNSIGNED_BYTE = 0x08;
+const MAGIC_BYTES = 4;
+const DIMENSION_BYTES = 4;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** Anything wrong with an IDX file: names the file, the byte and what was expected vs found. */
+export class IdxFormatError extends Error {
+  override readonly name = 'IdxFormatError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly byteOffset?: number,
+    /** Offsets then count bytes of the decompressed data, not of the file. */
+    readonly gunzipped = false,
+  ) {
+    const where = byteOffset === undefined
+      ? (gunzipped ? ' (gunzipped)' : '')
+      : ` (byte ${byteOffset}${gunzipped ? ' of the gunzipped data' : ''})`;
+    super(`${file}${where}: ${problem}`);
+  }
+}
+
+export interface IdxArray {
+  readonly file: string;
+  readonly dims: readonly number[];
+  /** A view of the elements (no header), one byte per element. */
+  readonly data: Uint8Array;
+  /** Byte offset of the first element, for errors about a particular element. */
+  readonly dataOffset: number;
+  readonly gunzipped: boolean;
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const hex = (value: number, digits: number): string => `0x${value.toString(16).padStart(digits, '0')}`;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+/** Parses an unsigned-byte IDX array of the given rank; `file` and `gunzipped` label errors. */
+export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, gunzipped = false): IdxArray {
+  const fail = (problem: string, byteOffset: number): IdxFormatError =>
+    new IdxFormatError(file, problem, byteOffset, gunzipped);
+  const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
+  const describe = `magic number ${hex(expectedMagic, 8)} (unsigned-byte IDX with ${expectedRank} dimension${expectedRank === 1 ? '' : 's'})`;
+  if (bytes.length < MAGIC_BYTES) {
+    throw fail(`expected at least ${MAGIC_BYTES} bytes for the ${describe}, found ${bytes.length}`, 0);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  if (view.getUint16(0) !== 0) {
+    const hint = isGzip(bytes) ? ' (the data is itself gzip-compressed)' : '';
+    throw fail(`expected ${describe}, found ${hex(magic, 8)}${hint}`, 0);
+  }
+  const type = view.getUint8(2);
+  if (type !== IDX_UNSIGNED_BYTE) {
+    throw fail(`expected ${describe}, found ${hex(magic, 8)}: type code ${hex(type, 2)} where ${hex(IDX_UNSIGNED_BYTE, 2)} (unsigned byte) belongs`, 2);
+  }
+  const rank = view.getUint8(3);
+  if (rank !== expectedRank) {
+    throw fail(`expected ${describe}, found ${hex(magic, 8)}: ${rank} dimensions where ${expectedRank} belong`, 3);
+  }
+  const headerBytes = MAGIC_BYTES + DIMENSION_BYTES * rank;
+  if (bytes.length < headerBytes) {
+    throw fail(`expected a ${headerBytes}-byte header (${rank} dimension sizes), but the file ends after ${bytes.length} bytes`, bytes.length);
+  }
+  const dims: number[] = [];
+  for (let i = 0; i < rank; i++) dims.push(view.getUint32(MAGIC_BYTES + DIMENSION_BYTES * i));
+  const elements = dims.reduce((product, size) => product * size, 1);
+  const expectedLength = headerBytes + elements;
+  if (bytes.length !== expectedLength) {
+    const what = bytes.length < expectedLength
+      ? `truncated: ${expectedLength - bytes.length} bytes missing`
+      : `${bytes.length - expectedLength} unexpected trailing bytes`;
+    const elementsDescription = `${headerBytes}-byte header + ${dims.join('×')} elements`;
+    throw fail(`expected ${expectedLength} bytes (${elementsDescription}), found ${bytes.length}: ${what}`, Math.min(bytes.length, expectedLength));
+  }
+  return { file, dims, data: bytes.subarray(headerBytes), dataOffset: headerBytes, gunzipped };
+}
+
+/** Reads an IDX file, gunzipping it first when its bytes are gzip. */
+export async function readIdxFile(file: string, expectedRank: number): Promise<IdxArray> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(file);
+  } catch (error) {
+    throw new IdxFormatError(file, `cannot be read: ${errorText(error)}`);
+  }
+  if (!isGzip(raw)) return parseIdx(raw, file, expectedRank);
+  let unpacked: Buffer;
+  try {
+    unpacked = await gunzipAsync(raw);
+  } catch (error) {
+    throw new IdxFormatError(file, `gzip data cannot be decompressed: ${errorText(error)}`);
+  }
+  return parseIdx(unpacked, file, expectedRank, true);
+}
