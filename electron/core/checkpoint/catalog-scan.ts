@@ -1,6 +1,6 @@
 // Builds catalog entries from the folder, which is the truth. No state of our own is needed to
 // list a workspace, so a checkpoint written by another program shows up exactly like ours.
-import { type Dirent } from 'node:fs';
+import { type Dirent, statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo, CheckpointStatus, RunInfo } from '../../contract.js';
@@ -15,6 +15,16 @@ import type { VerifyCache } from './verify-cache.js';
 
 /** Enough parallel reads to hide disk latency; well under the default fd limit. */
 const SCAN_CONCURRENCY = 64;
+/** Checkpoints inspected between two yields to the event loop. */
+const SCAN_SLICE = 256;
+
+function isDirectorySync(target: string): boolean {
+  try {
+    return statSync(target).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export interface ScannedCheckpoint {
   readonly info: CheckpointInfo;
@@ -100,10 +110,15 @@ export async function scanRun(workspace: string, run: string, verifyCache: Verif
   const state = await readRunState(workspace, run);
   if (!state.exists) return null;
   const candidates = (await listDir(runDir)).filter((e) => parseCheckpointDirName(e.name) !== null);
-  const scanned = await mapWithConcurrency(candidates, SCAN_CONCURRENCY, async (entry): Promise<ScannedCheckpoint | null> => {
-    if (!(await isDirectoryEntry(runDir, entry))) return null;
-    return scanCheckpoint(workspace, run, entry.name, entry.isSymbolicLink(), state.pinned.has(entry.name), verifyCache);
-  });
+  const scanned: (ScannedCheckpoint | null)[] = [];
+  for (let i = 0; i < candidates.length; i += 1) {
+    const entry = candidates[i] as Dirent;
+    // Plain folders need no stat; only a symbolic link must be followed to see what it is.
+    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && isDirectorySync(path.join(runDir, entry.name)));
+    scanned.push(isDir ? scanCheckpoint(workspace, run, entry.name, entry.isSymbolicLink(), state.pinned.has(entry.name), verifyCache) : null);
+    // Give the event loop a turn now and then: a 10,000-checkpoint run must not freeze the app.
+    if (i % SCAN_SLICE === SCAN_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   const checkpoints = scanned.filter((c): c is ScannedCheckpoint => c !== null).sort((a, b) => a.info.step - b.info.step);
   return { info: runInfo(workspace, run, state, checkpoints.map((c) => c.info)), checkpoints };
 }
@@ -122,21 +137,21 @@ export async function scanOneCheckpoint(workspace: string, run: string, dirName:
   return scanCheckpoint(workspace, run, dirName, linked, pinned, verifyCache);
 }
 
-async function scanCheckpoint(
+function scanCheckpoint(
   workspace: string,
   run: string,
   dirName: string,
   linked: boolean,
   pinned: boolean,
   verifyCache: VerifyCache,
-): Promise<ScannedCheckpoint> {
+): ScannedCheckpoint {
   const dir = path.join(workspace, run, dirName);
   const step = parseCheckpointDirName(dirName) as number;
   const id = checkpointId(run, step);
   const base = { id, run, step, path: dir, linked, pinned };
   let structure;
   try {
-    structure = await inspectStructure(dir);
+    structure = inspectStructure(dir);
   } catch (error) {
     structure = { kind: 'damaged' as const, reason: `${dir}: ${errorMessage(error)}` };
   }

@@ -5,7 +5,7 @@ import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo
 import { type ScannedCheckpoint, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
 import { checkpointId, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from './concurrency.js';
-import { describeProblem, verifyCheckpoint, type VerifyResult } from './reader.js';
+import { describeProblem, inspectStructure, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache } from './verify-cache.js';
 
 export type CatalogListener = (event: CatalogEvent) => void;
@@ -195,10 +195,17 @@ export class Catalog {
     const results = await mapWithConcurrency(ids, 2, async (id) => {
       const entry = this.checkpoints.get(id);
       if (!entry) throw new Error(`${id}: no such checkpoint in ${this.workspace}`);
+      // The outcome is recorded against the files as they are now, not as the last scan saw
+      // them (they may have changed since), and only if they did not change while being read.
+      const signature = async (): Promise<string | null> => {
+        const structure = await inspectStructure(entry.info.path).catch(() => null);
+        return structure?.kind === 'complete' ? structure.signature : null;
+      };
+      const before = await signature();
       const result = await verifyCheckpoint(entry.info.path);
-      if (entry.signature !== null) {
+      if (before !== null && before === (await signature())) {
         const reason = result.problems.map(describeProblem).join('; ') || null;
-        await this.verifyCache.record(id, entry.signature, result.ok, reason);
+        await this.verifyCache.record(id, before, result.ok, reason);
       }
       return result;
     });

@@ -32,6 +32,9 @@ function isInside(root: string, candidate: string): boolean {
 export async function resolveCheckpointTarget(root: string, target: string): Promise<CheckpointTarget> {
   const absolute = path.resolve(root, target);
   if (!isInside(root, absolute)) throw new RefusedError(target, `outside the workspace ${root}`);
+  const dirName = path.basename(absolute);
+  const step = parseCheckpointDirName(dirName);
+  if (step === null) throw new RefusedError(target, 'not a checkpoint: only ckpt-<step> folders inside a run can be deleted');
   let parentReal: string;
   try {
     parentReal = await realpath(path.dirname(absolute));
@@ -42,9 +45,6 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   if (!isInside(root, parentReal) || run.includes(path.sep) || !isValidRunName(run) || isHiddenName(run)) {
     throw new RefusedError(target, `not a checkpoint: its folder resolves to ${parentReal}, which is not a run directly inside the workspace ${root}`);
   }
-  const dirName = path.basename(absolute);
-  const step = parseCheckpointDirName(dirName);
-  if (step === null) throw new RefusedError(target, 'not a checkpoint: only ckpt-<step> folders can be deleted');
   const itself = path.join(parentReal, dirName);
   let link;
   try {

@@ -142,7 +142,8 @@ function buildManifest(run: string, state: TrainingState, files: readonly Writte
     batchInEpoch: state.batchInEpoch,
     createdAt: new Date().toISOString(),
     trainingTimeMs: state.trainingTimeMs,
-    metrics: { ...state.metrics },
+    // JSON has no NaN or Infinity: a diverged metric is stored as null (see ManifestSchema.metrics).
+    metrics: Object.fromEntries(Object.entries(state.metrics).map(([k, v]) => [k, v !== null && Number.isFinite(v) ? v : null])),
     rng: state.rng,
     backend: state.backend,
     parent: state.parent,

@@ -1,0 +1,207 @@
+// npm run bench:store — the store against plain `fs` on the same bytes, side by side in one run.
+// Prints ratios (ours ÷ baseline throughput), peak memory added by a save, the time to build
+// the catalog of 10,000 checkpoints, and how soon a new checkpoint reaches catalog listeners.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Catalog } from '../../electron/core/checkpoint/catalog.js';
+import { checkpointDirName } from '../../electron/core/checkpoint/layout.js';
+import { loadCheckpoint } from '../../electron/core/checkpoint/reader.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import type { TrainingState } from '../../electron/core/checkpoint/writer.js';
+import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+const CATALOG_SIZE = Number(process.env.BENCH_CATALOG_SIZE ?? 10_000);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** A model of `params` float32 parameters in layers of at most 4M, plus Adam's m and v slots. */
+function makeState(params: number, step: number): TrainingState {
+  const model: Tensor[] = [];
+  const optimizer: Tensor[] = [];
+  let left = params;
+  let layer = 0;
+  while (left > 0) {
+    const size = Math.min(left, 4_000_000);
+    const fill = (seed: number): Uint8Array => {
+      const values = new Float32Array(size);
+      for (let i = 0; i < size; i += 1) values[i] = Math.sin(i * 0.001 + seed);
+      return new Uint8Array(values.buffer);
+    };
+    model.push({ name: `layer${layer}/kernel`, dtype: 'F32', shape: [size], data: fill(layer) });
+    optimizer.push({ name: `layer${layer}/kernel/m`, dtype: 'F32', shape: [size], data: fill(layer + 0.5) });
+    optimizer.push({ name: `layer${layer}/kernel/v`, dtype: 'F32', shape: [size], data: fill(layer + 0.25) });
+    left -= size;
+    layer += 1;
+  }
+  optimizer.push({ name: 'iterations', dtype: 'I64', shape: [], data: new Uint8Array(8) });
+  return { step, epoch: 0, batchInEpoch: step, trainingTimeMs: 0, metrics: { loss: 1 / (step + 1) }, rng: { seed: 1 }, backend: 'cpu', parent: null, model, optimizer };
+}
+
+function stateBytes(state: TrainingState): number {
+  return [...state.model, ...state.optimizer].reduce((s, t) => s + t.data.byteLength, 0);
+}
+
+/** The plain baseline: the same tensors written to two files with write + fsync, nothing else. */
+async function plainWrite(dir: string, state: TrainingState): Promise<void> {
+  for (const [name, tensors] of [['model.bin', state.model], ['optimizer.bin', state.optimizer]] as const) {
+    const handle = await open(path.join(dir, name), 'w');
+    for (const t of tensors) await handle.write(t.data);
+    await handle.sync();
+    await handle.close();
+  }
+}
+
+async function plainRead(dir: string): Promise<number> {
+  const a = await readFile(path.join(dir, 'model.bin'));
+  const b = await readFile(path.join(dir, 'optimizer.bin'));
+  return a.byteLength + b.byteLength;
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function benchSaveLoad(params: number): Promise<string[]> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));
+  try {
+    const store = await CheckpointStore.open(path.join(root, 'ws'));
+    const writer = await store.createRun('bench', { parent: null, config: {} });
+    const state = makeState(params, 0);
+    const bytes = stateBytes(state);
+    const ours: number[] = [];
+    const plain: number[] = [];
+    const oursLoad: number[] = [];
+    const plainLoad: number[] = [];
+    for (let i = 0; i < REPEATS; i += 1) {
+      const plainDir = mkdtempSync(path.join(root, 'plain-'));
+      // Alternate so drift in the machine's speed hits both alike.
+      plain.push(await time(() => plainWrite(plainDir, state)));
+      const written = await writer.save({ ...state, step: i + 1 }).then((w) => w.dir);
+      ours.push(await time(() => writer.save({ ...state, step: 1000 + i })));
+      plainLoad.push(await time(() => plainRead(plainDir)));
+      oursLoad.push(await time(() => loadCheckpoint(written)));
+      rmSync(plainDir, { recursive: true, force: true });
+      rmSync(written, { recursive: true, force: true });
+      rmSync(path.join(writer.dir, checkpointDirName(1000 + i)), { recursive: true, force: true });
+    }
+    await writer.close();
+    const mb = bytes / 1e6;
+    const row = (label: string, o: number[], p: number[]): string =>
+      `${label.padEnd(26)} ours ${(mb / (median(o) / 1000)).toFixed(0).padStart(5)} MB/s  plain fs ${(mb / (median(p) / 1000)).toFixed(0).padStart(5)} MB/s  ratio ${(median(p) / median(o)).toFixed(2)}x`;
+    return [
+      row(`save ${params / 1e6}M params (${mb.toFixed(0)} MB)`, ours, plain),
+      row(`load ${params / 1e6}M params (verified)`, oursLoad, plainLoad),
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Runs in a child process so its peak RSS is its own: state allocated, then one save. */
+async function memoryProbe(params: number): Promise<void> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'bench-mem-'));
+  const store = await CheckpointStore.open(path.join(root, 'ws'));
+  const writer = await store.createRun('bench', { parent: null, config: {} });
+  const state = makeState(params, 1);
+  global.gc?.();
+  const before = process.resourceUsage().maxRSS * 1024;
+  await writer.save(state);
+  const after = process.resourceUsage().maxRSS * 1024;
+  await writer.close();
+  rmSync(root, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ state: stateBytes(state), before, after }));
+}
+
+function benchMemory(params: number): string {
+  const script = fileURLToPath(import.meta.url);
+  const out = execFileSync(process.execPath, ['--expose-gc', script, '--memory-probe', String(params)], { encoding: 'utf8' });
+  const { state, before, after } = JSON.parse(out) as { state: number; before: number; after: number };
+  const added = Math.max(0, after - before);
+  return `peak RSS ${params / 1e6}M params         state ${(state / 1e6).toFixed(0)} MB, peak RSS before save ${(before / 1e6).toFixed(0)} MB, after ${(after / 1e6).toFixed(0)} MB: a save added ${(added / 1e6).toFixed(0)} MB = ${(added / state).toFixed(2)}x the state (target <= 1.00x)`;
+}
+
+async function buildLargeWorkspace(root: string, count: number): Promise<void> {
+  const store = await CheckpointStore.open(root);
+  const writer = await store.createRun('big', { parent: null, config: {} });
+  const template = (await writer.save(makeState(1000, 0))).dir;
+  await writer.close();
+  const manifestText = readFileSync(path.join(template, 'manifest.json'), 'utf8');
+  for (let step = 1; step < count; step += 1) {
+    // Copies of one real checkpoint; only the step differs, as it would on disk.
+    const dir = path.join(root, 'big', checkpointDirName(step));
+    cpSync(template, dir, { recursive: true });
+    writeFileSync(path.join(dir, 'manifest.json'), manifestText.replace('"step": 0,', `"step": ${step},`));
+  }
+}
+
+async function benchCatalog(): Promise<string[]> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'bench-catalog-'));
+  try {
+    await buildLargeWorkspace(root, CATALOG_SIZE);
+    const opens: number[] = [];
+    let count = 0;
+    for (let i = 0; i < 3; i += 1) {
+      opens.push(await time(async () => {
+        const catalog = await Catalog.open(root);
+        count = catalog.list().length;
+      }));
+    }
+    const store = await CheckpointStore.open(root);
+    const watcher = await store.watch();
+    const writer = await store.openRunWriter('big');
+    const latencies: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      let renamedAt = 0n;
+      const step = CATALOG_SIZE + i;
+      const seen = new Promise<bigint>((resolve) => {
+        const off = store.catalog.subscribe((event) => {
+          if (event.type === 'added' && event.checkpoint.step === step) {
+            off();
+            resolve(process.hrtime.bigint());
+          }
+        });
+      });
+      await writer.save(makeState(1000, step), {
+        afterStep: (s) => {
+          if (s === 'renamed') renamedAt = process.hrtime.bigint();
+        },
+      });
+      latencies.push(Number((await seen) - renamedAt) / 1e6);
+    }
+    await writer.close();
+    await watcher.close();
+    return [
+      `catalog of ${count} checkpoints  median ${median(opens).toFixed(0)} ms (runs: ${opens.map((t) => t.toFixed(0)).join(', ')} ms; target <= 1000 ms)`,
+      `new checkpoint -> listeners    median ${median(latencies).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms after its rename (10 saves into the ${count}-checkpoint run; target <= 300 ms)`,
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--memory-probe') {
+    await memoryProbe(Number(process.argv[3]));
+    return;
+  }
+  const sizes = (process.env.BENCH_PARAMS ?? '10000000,50000000').split(',').map(Number);
+  console.log(`checkpoint store benchmark: node ${process.version}, ${os.cpus().length} cores, ${REPEATS} alternating repeats, medians`);
+  for (const params of sizes) {
+    for (const line of await benchSaveLoad(params)) console.log(line);
+    console.log(benchMemory(params));
+  }
+  for (const line of await benchCatalog()) console.log(line);
+}
+
+await main();
