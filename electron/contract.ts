@@ -57,6 +57,15 @@ export type CatalogEvent =
 
 export type MetricMode = 'min' | 'max';
 
+export interface RetentionPolicy {
+  readonly keepLast?: number;
+  readonly keepBest?: { readonly k: number; readonly metric: string; readonly mode: MetricMode };
+  readonly keepEverySteps?: number;
+  readonly keepEveryHours?: number;
+  /** Disk budget for the run, in bytes. */
+  readonly maxBytes?: number;
+}
+
 export interface RetentionDecision {
   readonly id: string;
   readonly step: number;
@@ -66,6 +75,8 @@ export interface RetentionDecision {
 
 export interface RetentionPlan {
   readonly run: string;
+  /** The policy this plan was made with; applying re-checks against the same one. */
+  readonly policy: RetentionPolicy;
   readonly keep: readonly RetentionDecision[];
   readonly delete: readonly RetentionDecision[];
   readonly bytesFreed: number;

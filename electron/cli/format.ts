@@ -53,3 +53,7 @@ export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: Re
     [...(marks.get(c.id) ?? []), ...(c.pinned ? ['pinned'] : []), ...(c.origin !== 'trained' ? [c.origin] : []), ...(c.linked ? ['linked'] : [])].join(','),
   ]);
 }
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -11,7 +11,7 @@ import { readSafetensorsHeader } from '../core/checkpoint/safetensors.js';
 import { CheckpointStore } from '../core/checkpoint/store.js';
 import { MANIFEST_FILE } from '../core/checkpoint/layout.js';
 import { readManifest } from '../core/checkpoint/manifest.js';
-import { checkpointRows, formatBytes, parseBytes, parseDuration, table } from './format.js';
+import { checkpointRows, formatBytes, parseBytes, parseDuration, plural, table } from './format.js';
 import { type CommonOptions, type Output, intOption, storeAction, withCommon } from './common.js';
 
 const CHECKPOINT_HEADERS = ['RUN', 'STEP', 'EPOCH', 'STATUS', 'SIZE', 'CREATED'];
@@ -56,7 +56,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
       printCheckpoints(out, checkpoints, marksFor(store, options.metric ? { metric: options.metric, mode: options.mode } : undefined));
       const trash = await store.listTrash();
       const total = checkpoints.reduce((s, c) => s + c.bytes, 0);
-      out.line(`\n${checkpoints.length} checkpoints in ${store.catalog.listRuns().length} runs, ${formatBytes(total)}; trash: ${trash.length} (${formatBytes(trash.reduce((s, e) => s + e.bytes, 0))})`);
+      out.line(`\n${plural(checkpoints.length, 'checkpoint')} in ${plural(store.catalog.listRuns().length, 'run')}, ${formatBytes(total)}; trash: ${trash.length} (${formatBytes(trash.reduce((s, e) => s + e.bytes, 0))})`);
       return 0;
     }));
 
@@ -115,6 +115,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
       }
       const deleted = [];
       if (!options.dryRun) for (const plan of plans) if (plan.delete.length > 0) deleted.push(...(await store.applyRetention(plan)));
+      const trashedIds = new Set(deleted.map((e) => e.checkpointId));
       if (options.json) {
         out.json({ dryRun: Boolean(options.dryRun), plans, trashed: deleted });
         return 0;
@@ -126,7 +127,10 @@ export function registerStoreCommands(program: Command, out: Output): void {
           continue;
         }
         out.line(`${plan.run}: keep ${plan.keep.length}, ${options.dryRun ? 'would delete' : 'deleted'} ${plan.delete.length}, frees ${formatBytes(plan.bytesFreed)}`);
-        for (const d of plan.delete) out.line(`  - ${d.id}  ${d.reasons.join('; ')}`);
+        for (const d of plan.delete) {
+          const skipped = !options.dryRun && !trashedIds.has(d.id);
+          out.line(`  - ${d.id}  ${d.reasons.join('; ')}${skipped ? '  (kept after all: it became protected)' : ''}`);
+        }
         for (const k of plan.keep) out.line(`  + ${k.id}  ${k.reasons.join('; ')}`);
         for (const w of plan.warnings) out.line(`  ! ${w}`);
       }

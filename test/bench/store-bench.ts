@@ -85,15 +85,27 @@ async function benchSaveLoad(params: number): Promise<string[]> {
     const plainLoad: number[] = [];
     for (let i = 0; i < REPEATS; i += 1) {
       const plainDir = mkdtempSync(path.join(root, 'plain-'));
-      // Alternate so drift in the machine's speed hits both alike.
-      plain.push(await time(() => plainWrite(plainDir, state)));
-      const written = await writer.save({ ...state, step: i + 1 }).then((w) => w.dir);
-      ours.push(await time(() => writer.save({ ...state, step: 1000 + i })));
-      plainLoad.push(await time(() => plainRead(plainDir)));
-      oursLoad.push(await time(() => loadCheckpoint(written)));
+      let written = '';
+      const saveOurs = async (): Promise<void> => {
+        ours.push(await time(async () => (written = (await writer.save({ ...state, step: i + 1 })).dir)));
+      };
+      const savePlain = async (): Promise<void> => {
+        plain.push(await time(() => plainWrite(plainDir, state)));
+      };
+      // Alternate which goes first, so the disk's write-back of one never favours the other.
+      if (i % 2 === 0) {
+        await savePlain();
+        await saveOurs();
+        plainLoad.push(await time(() => plainRead(plainDir)));
+        oursLoad.push(await time(() => loadCheckpoint(written)));
+      } else {
+        await saveOurs();
+        await savePlain();
+        oursLoad.push(await time(() => loadCheckpoint(written)));
+        plainLoad.push(await time(() => plainRead(plainDir)));
+      }
       rmSync(plainDir, { recursive: true, force: true });
       rmSync(written, { recursive: true, force: true });
-      rmSync(path.join(writer.dir, checkpointDirName(1000 + i)), { recursive: true, force: true });
     }
     await writer.close();
     const mb = bytes / 1e6;

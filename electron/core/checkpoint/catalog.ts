@@ -24,6 +24,17 @@ function sameInfo(a: CheckpointInfo, b: CheckpointInfo): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * A folder first seen without its manifest is being written in place by a program that does not
+ * rename (a copy, another writer). Until it is whole, a half-written manifest or a file that is
+ * missing or short means "still being written", not "damaged": it stays incomplete (so the
+ * watcher keeps looking at it) instead of being announced as a damaged checkpoint.
+ */
+function stillBeingWritten(scanned: ScannedCheckpoint): ScannedCheckpoint {
+  if (scanned.info.status !== 'damaged' || scanned.signature !== null) return scanned;
+  return { signature: null, info: { ...scanned.info, status: 'incomplete', statusReason: `still being written: ${scanned.info.statusReason}` } };
+}
+
 function newerFirst(a: CheckpointInfo, b: CheckpointInfo): number {
   const time = (b.createdAt ?? '').localeCompare(a.createdAt ?? '');
   return time !== 0 ? time : b.step - a.step;
@@ -112,8 +123,9 @@ export class Catalog {
     this.runs.set(run, { ...info, checkpointCount: checkpoints.length, bytes: checkpoints.reduce((s, c) => s + c.bytes, 0) });
   }
 
-  private applyOne(id: string, run: string, step: number, fresh: ScannedCheckpoint | null): CatalogEvent[] {
+  private applyOne(id: string, run: string, step: number, scanned: ScannedCheckpoint | null): CatalogEvent[] {
     const old = this.checkpoints.get(id)?.info;
+    const fresh = scanned && old?.status === 'incomplete' ? stillBeingWritten(scanned) : scanned;
     if (fresh) this.checkpoints.set(id, fresh);
     else this.checkpoints.delete(id);
     const was = isEventWorthy(old);
@@ -197,13 +209,17 @@ export class Catalog {
       if (!entry) throw new Error(`${id}: no such checkpoint in ${this.workspace}`);
       // The outcome is recorded against the files as they are now, not as the last scan saw
       // them (they may have changed since), and only if they did not change while being read.
-      const signature = async (): Promise<string | null> => {
-        const structure = await inspectStructure(entry.info.path).catch(() => null);
-        return structure?.kind === 'complete' ? structure.signature : null;
+      const signature = (): string | null => {
+        try {
+          const structure = inspectStructure(entry.info.path);
+          return structure.kind === 'complete' ? structure.signature : null;
+        } catch {
+          return null;
+        }
       };
-      const before = await signature();
+      const before = signature();
       const result = await verifyCheckpoint(entry.info.path);
-      if (before !== null && before === (await signature())) {
+      if (before !== null && before === signature()) {
         const reason = result.problems.map(describeProblem).join('; ') || null;
         await this.verifyCache.record(id, before, result.ok, reason);
       }

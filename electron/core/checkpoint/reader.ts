@@ -1,13 +1,13 @@
 // Reads and verifies checkpoints. Nothing is trusted: sizes, header consistency and every
 // tensor's CRC32C are checked, and each problem names the file, the tensor and what is wrong.
 import { type Stats, closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c, formatCrc } from './crc32c.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { type Manifest, type TensorEntry, type TensorFile, parseManifest } from './manifest.js';
-import { type Tensor, parseSafetensorsHeader } from './safetensors.js';
+import { type SafetensorsHeader, type Tensor, type TensorLocation, parseSafetensorsHeader } from './safetensors.js';
 
 export interface Problem {
   readonly file: string;
@@ -76,42 +76,80 @@ interface FileCheck {
   readonly problems: Problem[];
 }
 
+/** Reads in chunks this large, so checksums of what arrived overlap the read of what follows. */
+const READ_CHUNK = 16 << 20;
+
+/**
+ * Reads a whole file into one buffer, calling `arrived(bytesSoFar)` after each chunk while the
+ * next chunk's read is already in flight on libuv's threads.
+ */
+async function readFileOverlapped(file: string, arrived: (bytesSoFar: number, bytes: Buffer) => void): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let done = 0;
+    let pending = size > 0 ? handle.read(bytes, 0, Math.min(READ_CHUNK, size), 0) : null;
+    while (pending) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) throw new CheckpointFormatError(file, `file shrank while being read (${done} of ${size} bytes)`, done);
+      done += bytesRead;
+      pending = done < size ? handle.read(bytes, done, Math.min(READ_CHUNK, size - done), done) : null;
+      arrived(done, bytes);
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Checks one tensor file against its manifest entries, tensor by tensor. */
 async function checkTensorFile(dir: string, file: TensorFile, entries: readonly TensorEntry[], stopAtFirst: boolean): Promise<FileCheck> {
   const target = path.join(dir, file);
   const problems: Problem[] = [];
   const tensors: Tensor[] = [];
-  let bytes: Buffer;
+  const expected = new Map(entries.map((e) => [e.name, e]));
+  let header: SafetensorsHeader | null = null;
+  let headerError: string | null = null;
+  let next = 0;
+  // Tensors are checked as soon as their bytes have arrived.
+  const checkArrived = (bytesSoFar: number, bytes: Buffer): void => {
+    if (headerError !== null) return;
+    if (header === null) {
+      if (bytesSoFar < 8) return;
+      const needed = 8 + Number(bytes.readBigUInt64LE(0));
+      if (bytesSoFar < needed && bytesSoFar < bytes.byteLength) return;
+      try {
+        header = parseSafetensorsHeader(target, bytes.byteLength, bytes.subarray(0, Math.min(bytesSoFar, bytes.byteLength)));
+      } catch (error) {
+        headerError = error instanceof CheckpointFormatError ? error.problem : errorMessage(error);
+        return;
+      }
+    }
+    const ordered = [...header.tensors].sort((a, b) => a.begin - b.begin);
+    while (next < ordered.length && (ordered[next] as TensorLocation).end <= bytesSoFar) {
+      if (stopAtFirst && problems.length > 0) return;
+      const location = ordered[next] as TensorLocation;
+      next += 1;
+      const entry = expected.get(location.name);
+      if (!entry) {
+        problems.push({ file: target, tensor: location.name, problem: 'present in the file but has no manifest entry' });
+        continue;
+      }
+      expected.delete(location.name);
+      const data = bytes.subarray(location.begin, location.end);
+      const problem = compareTensor(entry, location.dtype, location.shape, data);
+      if (problem) problems.push({ file: target, tensor: location.name, problem });
+      else tensors.push({ name: location.name, dtype: location.dtype, shape: location.shape, data });
+    }
+  };
   try {
-    bytes = await readFile(target);
+    await readFileOverlapped(target, checkArrived);
   } catch (error) {
     return { tensors, problems: [{ file: target, problem: errorMessage(error) }] };
   }
-  let header;
-  try {
-    header = parseSafetensorsHeader(target, bytes.byteLength, bytes);
-  } catch (error) {
-    const problem = error instanceof CheckpointFormatError ? error.problem : errorMessage(error);
-    return { tensors, problems: [{ file: target, problem }] };
-  }
-  const expected = new Map(entries.map((e) => [e.name, e]));
-  for (const location of header.tensors) {
-    const entry = expected.get(location.name);
-    if (!entry) {
-      problems.push({ file: target, tensor: location.name, problem: 'present in the file but has no manifest entry' });
-      if (stopAtFirst) break;
-      continue;
-    }
-    expected.delete(location.name);
-    const data = bytes.subarray(location.begin, location.end);
-    const problem = compareTensor(entry, location.dtype, location.shape, data);
-    if (problem) {
-      problems.push({ file: target, tensor: location.name, problem });
-      if (stopAtFirst) break;
-      continue;
-    }
-    tensors.push({ name: location.name, dtype: location.dtype, shape: location.shape, data });
-  }
+  if (headerError !== null) return { tensors, problems: [{ file: target, problem: headerError }] };
+  if (header === null) return { tensors, problems: [{ file: target, problem: 'file is shorter than the 8-byte safetensors header length' }] };
   if (!(stopAtFirst && problems.length > 0)) {
     for (const missing of expected.keys()) {
       problems.push({ file: target, tensor: missing, problem: 'listed in the manifest but missing from the file' });

@@ -117,7 +117,7 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     if (deletion !== undefined) remove.push({ id: c.id, step: c.step, bytes: c.bytes, reasons: [deletion] });
     else keep.push({ id: c.id, step: c.step, bytes: c.bytes, reasons: reasons.get(c.id)?.length ? (reasons.get(c.id) as string[]) : ['no policy rule applies'] });
   }
-  return { run, keep, delete: remove, bytesFreed: remove.reduce((s, d) => s + d.bytes, 0), warnings };
+  return { run, policy, keep, delete: remove, bytesFreed: remove.reduce((s, d) => s + d.bytes, 0), warnings };
 }
 
 /** Folds the current best into what the run remembers, so a restart knows the best so far. */

@@ -3,6 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { RetentionPolicy as ContractRetentionPolicy } from '../../contract.js';
 import { appendLineDurably, fsyncPath, writeFileAtomic } from './durable-fs.js';
 import { CheckpointFormatError, RefusedError } from './errors.js';
 import { METRICS_FILE, POLICY_FILE, RUN_FILE, isValidRunName } from './layout.js';
@@ -26,6 +27,9 @@ export const RetentionPolicySchema = z.object({
   maxBytes: z.int().positive().optional(),
 });
 export type RetentionPolicy = z.infer<typeof RetentionPolicySchema>;
+// The schema and the contract's plain type must describe the same thing.
+const _policyMatchesContract: ContractRetentionPolicy = {} as RetentionPolicy;
+void _policyMatchesContract;
 
 export const RunRetentionSchema = z.object({
   policy: RetentionPolicySchema.default({}),

@@ -100,7 +100,8 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     }
     const retention = await readRunRetention(runDir);
     if (retention.pinned.includes(checked.dirName)) throw new RefusedError(checked.path, 'pinned; unpin it first');
-    resolved.push(checked);
+    // The same checkpoint named twice (by id and by path, say) is moved once, not moved and then failed on.
+    if (!resolved.some((r) => r.path === checked.path)) resolved.push(checked);
   }
   const batch = options.batch ?? newBatchId();
   const trash = path.join(root, TRASH_DIR);

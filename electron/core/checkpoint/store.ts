@@ -8,7 +8,7 @@ import { RefusedError } from './errors.js';
 import { checkpointId } from './layout.js';
 import { type LoadedCheckpoint, type VerifyResult, loadCheckpoint } from './reader.js';
 import { planRetention, rememberBest } from './retention.js';
-import { type RetentionPolicy, type RunMeta, createRunFolder, readRunRetention, writeRunRetention } from './run-files.js';
+import { type RetentionPolicy, RetentionPolicySchema, type RunMeta, createRunFolder, readRunRetention, writeRunRetention } from './run-files.js';
 import { RunWriter } from './run-writer.js';
 import { liveLockHolder } from './run-lock.js';
 import { type DeleteOptions, listTrash, moveToTrash, newBatchId, purgeTrash, restoreFromTrash, undoDelete } from './safe-delete.js';
@@ -117,7 +117,7 @@ export class CheckpointStore {
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
   async applyRetention(plan: RetentionPlan, options: { lockToken?: string; protectedIds?: ReadonlySet<string> } = {}): Promise<TrashEntry[]> {
-    const fresh = await this.planRetention(plan.run, { protectedIds: options.protectedIds });
+    const fresh = await this.planRetention(plan.run, { policy: RetentionPolicySchema.parse(plan.policy), protectedIds: options.protectedIds });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
     const planned = plan.delete.filter((d) => stillDeletable.has(d.id));
     const batch = newBatchId();

@@ -9,10 +9,10 @@
 // checkpoints measured 170–300 ms per event and up to a second in bursts; fs.watch names the
 // entry that changed, so a new checkpoint reaches listeners in milliseconds.
 import { type FSWatcher, watch } from 'chokidar';
-import { type FSWatcher as RunWatcher, watch as watchDirectory } from 'node:fs';
+import { type FSWatcher as RunWatcher, readdirSync, watch as watchDirectory } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from './catalog.js';
-import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TMP_PREFIX, TRASH_DIR, parseCheckpointDirName } from './layout.js';
+import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TMP_PREFIX, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
 
 export interface WatcherOptions {
   /** How long to gather events before re-reading: short enough to feel live. */
@@ -120,10 +120,23 @@ export class WorkspaceWatcher {
     this.syncRunWatchers();
   }
 
-  /** One watcher per run folder the catalog knows: opened for new runs, closed for gone ones. */
+  /**
+   * One watcher per visible folder of the workspace: opened for new ones, closed for gone ones.
+   * Read from disk, not from the catalog: a folder becomes a run only when its first
+   * checkpoint arrives (a copy, an import), and that arrival is what must be seen.
+   */
   private syncRunWatchers(): void {
     if (this.closed) return;
-    const runs = new Set(this.catalog.listRuns().map((r) => r.name));
+    let runs: Set<string>;
+    try {
+      runs = new Set(
+        readdirSync(this.root, { withFileTypes: true })
+          .filter((e) => !isHiddenName(e.name) && (e.isDirectory() || e.isSymbolicLink()))
+          .map((e) => e.name),
+      );
+    } catch {
+      runs = new Set();
+    }
     for (const [run, watcher] of this.runWatchers) {
       if (runs.has(run)) continue;
       watcher.close();
@@ -182,8 +195,10 @@ export class WorkspaceWatcher {
   }
 
   private recheckIncomplete(): void {
+    // Damaged ones too: their files are not watched, and one may be a copy that was still
+    // arriving when first seen, or be repaired in place.
     for (const c of this.catalog.list()) {
-      if (c.status === 'incomplete') this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
+      if (c.status === 'incomplete' || c.status === 'damaged') this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
     }
   }
 
@@ -206,14 +221,15 @@ export class WorkspaceWatcher {
   }
 
   private async apply(batch: readonly Dirty[]): Promise<void> {
+    // Watchers first, then the scan: whatever lands in between is seen by one or the other.
     if (batch.some((d) => d.kind === 'all')) {
-      await this.catalog.refresh();
       this.syncRunWatchers();
+      await this.catalog.refresh();
       return;
     }
     const wholeRuns = new Set(batch.filter((d) => d.kind === 'run').map((d) => (d as { run: string }).run));
-    for (const run of wholeRuns) await this.catalog.refreshRun(run);
     if (wholeRuns.size > 0) this.syncRunWatchers();
+    for (const run of wholeRuns) await this.catalog.refreshRun(run);
     for (const dirty of batch) {
       if (dirty.kind === 'checkpoint' && !wholeRuns.has(dirty.run)) await this.catalog.refreshCheckpoint(dirty.run, dirty.dirName);
     }

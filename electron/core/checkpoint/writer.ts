@@ -119,17 +119,38 @@ interface WrittenTensorFile {
 async function writeTensorFile(dir: string, file: TensorFile, tensors: readonly Tensor[]): Promise<WrittenTensorFile> {
   const target = path.join(dir, file);
   const encoded = encodeSafetensors(target, tensors, { format: FORMAT_NAME });
-  const entries = encoded.ordered.map((tensor) => ({
+  // Checksums are computed while the writes are in flight (they run on libuv's threads), so
+  // the CRC pass costs no wall time on top of the disk's.
+  const writing = writeFileDurably(target, [encoded.header, ...encoded.payloads]);
+  const crcs = await checksumsInterleaved(encoded.ordered);
+  const bytes = await writing;
+  if (bytes !== encoded.totalBytes) throw new CheckpointFormatError(target, `wrote ${bytes} bytes, expected ${encoded.totalBytes}`);
+  const entries = encoded.ordered.map((tensor, i) => ({
     file,
     name: tensor.name,
     dtype: tensor.dtype,
     shape: [...tensor.shape],
     bytes: tensor.data.byteLength,
-    crc32c: formatCrc(crc32c(tensor.data)),
+    crc32c: formatCrc(crcs[i] as number),
   }));
-  const bytes = await writeFileDurably(target, [encoded.header, ...encoded.payloads]);
-  if (bytes !== encoded.totalBytes) throw new CheckpointFormatError(target, `wrote ${bytes} bytes, expected ${encoded.totalBytes}`);
   return { file, bytes, entries };
+}
+
+/** Yields to the event loop after each large tensor so the concurrent writer can issue its next write. */
+const YIELD_AFTER_BYTES = 1 << 20;
+
+async function checksumsInterleaved(tensors: readonly Tensor[]): Promise<number[]> {
+  const crcs: number[] = [];
+  let sinceYield = 0;
+  for (const tensor of tensors) {
+    crcs.push(crc32c(tensor.data));
+    sinceYield += tensor.data.byteLength;
+    if (sinceYield >= YIELD_AFTER_BYTES) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  return crcs;
 }
 
 function buildManifest(run: string, state: TrainingState, files: readonly WrittenTensorFile[]): Manifest {
