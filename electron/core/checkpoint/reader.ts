@@ -192,7 +192,8 @@ export async function verifyCheckpoint(dir: string): Promise<VerifyResult> {
     return { dir, ok: false, structure: structure.kind, problems: [{ file: path.join(dir, MANIFEST_FILE), problem: structure.reason }] };
   }
   const manifest = structure.manifest as Manifest;
-  const problems: Problem[] = [];
+  // A size that differs from the manifest is damage even when the files still parse.
+  const problems: Problem[] = structure.kind === 'damaged' ? [{ file: dir, problem: structure.reason }] : [];
   for (const file of Object.keys(manifest.files) as TensorFile[]) {
     const check = await checkTensorFile(dir, file, entriesFor(manifest, file), false);
     problems.push(...check.problems);

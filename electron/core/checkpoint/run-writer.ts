@@ -11,17 +11,21 @@ export class RunWriter {
     readonly run: string,
     readonly dir: string,
     readonly lock: RunLock,
+    private readonly onSaved: (written: WrittenCheckpoint) => Promise<void>,
   ) {}
 
-  static async open(workspace: string, run: string): Promise<RunWriter> {
+  /** `onSaved` lets the store's catalog learn of a new checkpoint without waiting for a watcher. */
+  static async open(workspace: string, run: string, onSaved: (written: WrittenCheckpoint) => Promise<void> = async () => undefined): Promise<RunWriter> {
     const dir = path.join(workspace, run);
     if ((await readRunMeta(dir)) === null) throw new RefusedError(dir, 'not a run (no run.json); create it first');
     const lock = await acquireRunLock(dir);
-    return new RunWriter(workspace, run, dir, lock);
+    return new RunWriter(workspace, run, dir, lock, onSaved);
   }
 
-  save(state: TrainingState, options?: WriteOptions): Promise<WrittenCheckpoint> {
-    return writeCheckpoint(this.dir, this.run, state, options);
+  async save(state: TrainingState, options?: WriteOptions): Promise<WrittenCheckpoint> {
+    const written = await writeCheckpoint(this.dir, this.run, state, options);
+    await this.onSaved(written);
+    return written;
   }
 
   appendMetrics(record: MetricsRecord): Promise<void> {

@@ -36,13 +36,13 @@ export class CheckpointStore {
 
   async createRun(name: string, meta: Omit<RunMeta, 'formatVersion' | 'name' | 'createdAt'>): Promise<RunWriter> {
     await createRunFolder(this.root, name, meta);
-    const writer = await RunWriter.open(this.root, name);
+    const writer = await this.openRunWriter(name);
     await this.catalog.refreshRun(name);
     return writer;
   }
 
   openRunWriter(name: string): Promise<RunWriter> {
-    return RunWriter.open(this.root, name);
+    return RunWriter.open(this.root, name, (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)).then(() => undefined));
   }
 
   /**
@@ -137,6 +137,9 @@ export class CheckpointStore {
   /** Bulk delete of any checkpoints (ids or paths): all are checked before any is moved. */
   async delete(selectors: readonly string[], options: Partial<DeleteOptions> = {}): Promise<TrashEntry[]> {
     const targets = selectors.map((s) => {
+      // Deletion names checkpoints explicitly: "latest" or "best" would delete whatever they
+      // happen to mean at that instant.
+      if (s === 'latest' || s === 'best') throw new RefusedError(s, 'name the checkpoints to delete by id or path, not by "latest" or "best"');
       try {
         return this.resolve(s).path;
       } catch {
