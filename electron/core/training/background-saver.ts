@@ -1,0 +1,154 @@
+// Persists snapshots in a worker thread so the training loop only pays for the in-memory copy.
+// Bounded: one snapshot being written and at most one waiting; a third save waits for room
+// (back-pressure) rather than dropping a checkpoint or growing memory without limit.
+import { Worker } from 'node:worker_threads';
+import type { SaveCost } from '../checkpoint/manifest.js';
+import type { TrainingState } from '../checkpoint/writer.js';
+import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
+
+export interface SavedCheckpoint {
+  readonly step: number;
+  readonly dir: string;
+  readonly bytes: number;
+  readonly blockedMs: number;
+  readonly writeMs: number;
+  readonly weightsHash: string;
+  readonly reason: string;
+}
+
+interface Job {
+  readonly request: WorkerRequest;
+  readonly reason: string;
+  readonly transfer: ArrayBuffer[];
+  resolve(saved: SavedCheckpoint): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The worker is this folder's checkpoint-writer-worker module. Built, that is plain JavaScript;
+ * under the test runner it is TypeScript, and the worker first registers tsx's loader itself
+ * (a worker does not inherit the loader its parent was started with).
+ */
+function startWorker(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(`./checkpoint-writer-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  if (!fromSource) return new Worker(url);
+  const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+export class BackgroundSaver {
+  private readonly worker: Worker;
+  private writing: Job | null = null;
+  private waiting: Job | null = null;
+  private roomListeners: (() => void)[] = [];
+  private nextId = 1;
+  private failed: Error | null = null;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly run: string,
+    private readonly onSaved: (saved: SavedCheckpoint) => void | Promise<void>,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.worker = startWorker();
+    this.worker.on('message', (response: WorkerResponse) => this.finish(response));
+    this.worker.on('error', (error) => this.fail(error));
+  }
+
+  get pending(): number {
+    return (this.writing ? 1 : 0) + (this.waiting ? 1 : 0);
+  }
+
+  /** Resolves once a snapshot can be accepted: call it before taking the snapshot, so memory stays bounded. */
+  async waitForRoom(): Promise<void> {
+    if (this.failed) throw this.failed;
+    while (this.waiting) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
+    if (this.failed) throw this.failed;
+  }
+
+  /** Hands a snapshot over (after waitForRoom); `done` settles when it is on disk. */
+  submit(state: TrainingState, blockedMs: number, reason: string): { done: Promise<SavedCheckpoint> } {
+    if (this.failed) throw this.failed;
+    if (this.waiting) throw new Error('a snapshot is already waiting: call waitForRoom() first');
+    const cost: SaveCost = { blockedMs, writeMs: 0, bytes: 0 };
+    const transfer = [...state.model, ...state.optimizer].map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    let job!: Job;
+    const done = new Promise<SavedCheckpoint>((resolve, reject) => {
+      job = { request: { id: this.nextId++, runDir: this.runDir, run: this.run, state, cost }, reason, transfer: [...new Set(transfer)], resolve, reject };
+    });
+    done.catch(() => undefined);
+    if (this.writing) this.waiting = job;
+    else this.start(job);
+    return { done };
+  }
+
+  /** Waits for every accepted snapshot to be on disk. */
+  async drain(): Promise<void> {
+    while (this.writing || this.waiting) {
+      const current = this.writing;
+      if (!current) break;
+      await new Promise<void>((resolve) => {
+        const original = current.resolve;
+        const originalReject = current.reject;
+        current.resolve = (saved) => {
+          original(saved);
+          resolve();
+        };
+        current.reject = (error) => {
+          originalReject(error);
+          resolve();
+        };
+      });
+    }
+    if (this.failed) throw this.failed;
+  }
+
+  async close(): Promise<void> {
+    await this.drain().catch(() => undefined);
+    await this.worker.terminate();
+  }
+
+  private start(job: Job): void {
+    this.writing = job;
+    // Ownership of the buffers moves to the worker: the snapshot was a private copy.
+    this.worker.postMessage(job.request, job.transfer);
+  }
+
+  private finish(response: WorkerResponse): void {
+    const job = this.writing;
+    if (!job || job.request.id !== response.id) return;
+    this.writing = null;
+    if (this.waiting) {
+      const next = this.waiting;
+      this.waiting = null;
+      this.start(next);
+    }
+    for (const listener of this.roomListeners.splice(0)) listener();
+    if (!response.ok) {
+      const error = new Error(`saving step ${job.request.state.step} failed: ${response.error}`);
+      this.onError(error);
+      job.reject(error);
+      return;
+    }
+    const saved: SavedCheckpoint = {
+      step: job.request.state.step,
+      dir: response.dir,
+      bytes: response.bytes,
+      blockedMs: job.request.cost.blockedMs,
+      writeMs: response.writeMs,
+      weightsHash: response.weightsHash,
+      reason: job.reason,
+    };
+    void Promise.resolve(this.onSaved(saved)).then(() => job.resolve(saved), (error: unknown) => job.reject(error as Error));
+  }
+
+  private fail(error: Error): void {
+    this.failed = error;
+    this.onError(error);
+    for (const job of [this.writing, this.waiting]) job?.reject(error);
+    this.writing = null;
+    this.waiting = null;
+    for (const listener of this.roomListeners.splice(0)) listener();
+  }
+}

@@ -1,0 +1,313 @@
+// A whole training session: backend, data, a new run in the store (continuing from a checkpoint
+// when asked), the loop, the checkpoint policy, background saves, retention, and events.
+// The trainer process and the CLI both run this; neither knows how training works.
+import path from 'node:path';
+import { z } from 'zod';
+import type { CheckpointInfo } from '../../contract.js';
+import { RetentionPolicySchema } from '../checkpoint/run-files.js';
+import type { RunWriter } from '../checkpoint/run-writer.js';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import { isPolicyEmpty } from '../checkpoint/retention.js';
+import { BackgroundSaver, type SavedCheckpoint } from './background-saver.js';
+import { type BackendPreference, selectBackend } from './backend.js';
+import { loadMnistLike } from './mnist-dataset.js';
+import { OVERHEAD_WARNING_SHARE, type SessionEvent } from './session-events.js';
+import { holdOutValidation } from './training-data.js';
+import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from './training-loop.js';
+
+export const CheckpointPolicySchema = z.object({
+  everySteps: z.int().positive().optional(),
+  everyEpochs: z.int().positive().optional(),
+  everySeconds: z.number().positive().optional(),
+  best: z.object({ metric: z.enum(['val_loss', 'val_accuracy']), mode: z.enum(['min', 'max']) }).optional(),
+  /** Save when a graceful stop is requested (and at the natural end of training). */
+  onStop: z.boolean().default(true),
+});
+export type CheckpointPolicy = z.infer<typeof CheckpointPolicySchema>;
+
+export interface SessionControl {
+  stopRequested: boolean;
+  paused: boolean;
+  saveRequested: boolean;
+  /** Called when paused or stopRequested change, to wake a paused loop. */
+  wake?: () => void;
+}
+
+export function newControl(): SessionControl {
+  return { stopRequested: false, paused: false, saveRequested: false };
+}
+
+export interface SessionOptions {
+  readonly store: CheckpointStore;
+  readonly run?: string;
+  /** For a fresh run; a resumed run takes its configuration from the checkpoint. */
+  readonly config?: TrainingConfig;
+  /** A checkpoint id or path, `latest`, or `best` (then `resumeMetric`). */
+  readonly resume?: string;
+  readonly resumeMetric?: { metric: string; mode: 'min' | 'max' };
+  /** Overrides the epochs of a resumed run. */
+  readonly epochs?: number;
+  /** Stop after this many steps in this session. */
+  readonly maxSteps?: number;
+  readonly checkpoints: CheckpointPolicy;
+  readonly retention?: z.input<typeof RetentionPolicySchema>;
+  /** Log train loss and accuracy to metrics.jsonl every this many steps. */
+  readonly logEvery: number;
+  readonly dataDir?: string;
+  readonly backend: BackendPreference;
+  readonly control: SessionControl;
+  readonly onEvent: (event: SessionEvent) => void;
+  /** Progress events at most this often (the loop itself is not throttled). */
+  readonly progressIntervalMs?: number;
+}
+
+export interface SessionResult {
+  readonly run: string;
+  readonly step: number;
+  readonly reason: 'completed' | 'max-steps' | 'stopped';
+  readonly saved: readonly SavedCheckpoint[];
+  readonly overheadShare: number;
+}
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function defaultRunName(kind: string): string {
+  return `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
+}
+
+export async function runTrainingSession(options: SessionOptions): Promise<SessionResult> {
+  const { store, control, onEvent } = options;
+  const backend = await selectBackend(options.backend);
+  const mnist = await loadMnistLike(options.dataDir);
+
+  let parent: CheckpointInfo | null = null;
+  let config: TrainingConfig;
+  if (options.resume) {
+    parent = store.resolve(options.resume, { metric: options.resumeMetric?.metric, mode: options.resumeMetric?.mode });
+    const manifestConfig = TrainingConfigSchema.safeParse((await store.load(parent.id)).manifest.extra.config);
+    if (!manifestConfig.success) throw new Error(`${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
+    config = { ...manifestConfig.data, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) };
+  } else {
+    if (!options.config) throw new Error('a new run needs a training configuration');
+    config = TrainingConfigSchema.parse(options.config);
+  }
+  const data = holdOutValidation(mnist, config.validationCount, config.trainLimit);
+  const run = options.run ?? (parent ? `${parent.run}-from-${parent.step}` : defaultRunName(config.model.kind));
+  const parentRef = parent ? { run: parent.run, step: parent.step } : null;
+  const writer = await store.createRun(run, {
+    parent: parentRef,
+    config: { training: config, data: data.source, backend: backend.name, checkpoints: options.checkpoints },
+  });
+  try {
+    if (options.retention && !isPolicyEmpty(RetentionPolicySchema.parse(options.retention))) {
+      await store.setPolicy(run, RetentionPolicySchema.parse(options.retention));
+    }
+    const loop = parent ? TrainingLoop.restore(config, data, await store.load(parent.id)) : TrainingLoop.create(config, data);
+    try {
+      return await drive(options, { writer, run, loop, config, parent, backendName: backend.name, backendReason: backend.reason });
+    } finally {
+      loop.dispose();
+    }
+  } finally {
+    await writer.close();
+  }
+}
+
+interface Context {
+  readonly writer: RunWriter;
+  readonly run: string;
+  readonly loop: TrainingLoop;
+  readonly config: TrainingConfig;
+  readonly parent: CheckpointInfo | null;
+  readonly backendName: string;
+  readonly backendReason: string | null;
+}
+
+async function drive(options: SessionOptions, ctx: Context): Promise<SessionResult> {
+  const { store, control, onEvent, checkpoints } = options;
+  const { writer, run, loop, config, parent } = ctx;
+  const totalSteps = config.epochs * loop.batchesPerEpoch;
+  const sessionStartStep = loop.step;
+  const protectedIds = new Set(parent ? [parent.id] : []);
+  const saved: SavedCheckpoint[] = [];
+  const errors: Error[] = [];
+  let blockedMs = 0;
+  const startedAt = performance.now();
+  let pausedMs = 0;
+  const trainingMs = (): number => performance.now() - startedAt - pausedMs;
+  const previousTrainingMs = parent?.trainingTimeMs ?? 0;
+
+  const saver = new BackgroundSaver(
+    writer.dir,
+    run,
+    async (done) => {
+      saved.push(done);
+      await store.catalog.refreshCheckpoint(run, path.basename(done.dir));
+      const share = blockedMs / Math.max(1, trainingMs());
+      await writer.appendMetrics({ kind: 'checkpoint', step: done.step, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, weightsHash: done.weightsHash, time: new Date().toISOString() });
+      onEvent({ type: 'checkpoint', id: `${run}/${path.basename(done.dir)}`, step: done.step, path: done.dir, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, overheadShare: share });
+      await applyRetention();
+    },
+    (error) => errors.push(error),
+  );
+
+  async function applyRetention(): Promise<void> {
+    const policy = await store.getPolicy(run);
+    if (isPolicyEmpty(policy)) return;
+    const plan = await store.planRetention(run, { protectedIds });
+    if (plan.delete.length > 0) await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds });
+  }
+
+  let windowLoss = 0;
+  let windowAccuracy = 0;
+  let windowSteps = 0;
+  let lastTrain: { loss: number; accuracy: number } | null = null;
+  let lastValidation: { loss: number; accuracy: number } | null = null;
+  let bestValue: number | null = null;
+  if (checkpoints.best && parent) {
+    const best = store.catalog.best(checkpoints.best.metric, checkpoints.best.mode, parent.run);
+    const value = best?.metrics[checkpoints.best.metric];
+    if (typeof value === 'number') bestValue = value;
+  }
+  let lastSaveAt = performance.now();
+  let lastSavedStep = -1;
+
+  const metricsNow = (): Record<string, number | null> => ({
+    ...(lastTrain ? { loss: lastTrain.loss, accuracy: lastTrain.accuracy } : {}),
+    ...(lastValidation ? { val_loss: lastValidation.loss, val_accuracy: lastValidation.accuracy } : {}),
+  });
+
+  async function save(reason: string): Promise<void> {
+    if (loop.step === lastSavedStep) return;
+    const before = performance.now();
+    // Waiting for room behind a slow disk blocks training too, so it is counted.
+    await saver.waitForRoom();
+    const snapshot = loop.snapshot();
+    const blocked = performance.now() - before;
+    blockedMs += blocked;
+    saver.submit(
+      {
+        ...snapshot,
+        trainingTimeMs: previousTrainingMs + trainingMs(),
+        metrics: metricsNow(),
+        backend: ctx.backendName,
+        parent: parent ? { run: parent.run, step: parent.step } : null,
+        extra: { config, parameters: loop.parameterCount },
+      },
+      blocked,
+      reason,
+    );
+    lastSavedStep = loop.step;
+    lastSaveAt = performance.now();
+    const share = blockedMs / Math.max(1, trainingMs());
+    if (share > OVERHEAD_WARNING_SHARE && loop.step - sessionStartStep > 10) {
+      onEvent({ type: 'warning', message: `checkpointing has blocked training ${(share * 100).toFixed(1)}% of the time (over ${(OVERHEAD_WARNING_SHARE * 100).toFixed(1)}%): save less often` });
+    }
+  }
+
+  try {
+    return await trainLoop();
+  } finally {
+    // The worker keeps the process alive until it is closed, whatever happened.
+    await saver.close();
+  }
+
+  async function trainLoop(): Promise<SessionResult> {
+  onEvent({
+    type: 'started',
+    run,
+    backend: ctx.backendName,
+    backendReason: ctx.backendReason,
+    parameters: loop.parameterCount,
+    batchesPerEpoch: loop.batchesPerEpoch,
+    totalSteps,
+    step: loop.step,
+    resumedFrom: parent ? { run: parent.run, step: parent.step } : null,
+  });
+
+  let lastProgressAt = 0;
+  let examplesSinceRate = 0;
+  let rateStartedAt = performance.now();
+  let samplesPerSecond = 0;
+  let reason: SessionResult['reason'] = 'completed';
+  while (!loop.finished) {
+    if (errors.length > 0) throw errors[0];
+    if (control.stopRequested) {
+      reason = 'stopped';
+      break;
+    }
+    if (options.maxSteps !== undefined && loop.step - sessionStartStep >= options.maxSteps) {
+      reason = 'max-steps';
+      break;
+    }
+    if (control.paused) {
+      const pauseStart = performance.now();
+      onEvent({ type: 'paused', step: loop.step });
+      while (control.paused && !control.stopRequested) await new Promise<void>((resolve) => (control.wake = resolve));
+      pausedMs += performance.now() - pauseStart;
+      rateStartedAt = performance.now();
+      examplesSinceRate = 0;
+      onEvent({ type: 'resumed', step: loop.step });
+      continue;
+    }
+    const result: StepResult = loop.trainStep();
+    windowLoss += result.loss;
+    windowAccuracy += result.accuracy;
+    windowSteps += 1;
+    examplesSinceRate += result.examples;
+    const now = performance.now();
+    if (now - rateStartedAt >= 1000) {
+      samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
+      examplesSinceRate = 0;
+      rateStartedAt = now;
+    }
+    if (loop.step % options.logEvery === 0) {
+      lastTrain = { loss: windowLoss / windowSteps, accuracy: windowAccuracy / windowSteps };
+      await writer.appendMetrics({ kind: 'train', step: loop.step, epoch: result.epoch, batch: result.batchInEpoch, loss: result.loss, accuracy: result.accuracy, meanLoss: lastTrain.loss, meanAccuracy: lastTrain.accuracy, samplesPerSecond, time: new Date().toISOString() });
+      windowLoss = 0;
+      windowAccuracy = 0;
+      windowSteps = 0;
+    }
+    if (now - lastProgressAt >= (options.progressIntervalMs ?? 200)) {
+      lastProgressAt = now;
+      const remaining = totalSteps - loop.step;
+      const stepsPerMs = (loop.step - sessionStartStep) / Math.max(1, trainingMs());
+      onEvent({
+        type: 'progress', step: loop.step, epoch: loop.epoch, batchInEpoch: loop.batchInEpoch, loss: result.loss, accuracy: result.accuracy,
+        samplesPerSecond, etaMs: stepsPerMs > 0 ? remaining / stepsPerMs : null, elapsedMs: trainingMs(), totalSteps,
+      });
+    }
+    const epochEnded = loop.batchInEpoch === 0;
+    if (epochEnded) {
+      const evaluation = loop.evaluate(loop.data.validation);
+      lastValidation = evaluation;
+      await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time: new Date().toISOString() });
+      onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy });
+      if (checkpoints.best) {
+        const value = checkpoints.best.metric === 'val_loss' ? evaluation.loss : evaluation.accuracy;
+        const better = bestValue === null || (checkpoints.best.mode === 'min' ? value < bestValue : value > bestValue);
+        if (better) {
+          bestValue = value;
+          await save(`new best ${checkpoints.best.metric}`);
+        }
+      }
+      if (checkpoints.everyEpochs !== undefined && loop.epoch % checkpoints.everyEpochs === 0) await save(`every ${checkpoints.everyEpochs} epochs`);
+    }
+    if (checkpoints.everySteps !== undefined && loop.step % checkpoints.everySteps === 0) await save(`every ${checkpoints.everySteps} steps`);
+    if (checkpoints.everySeconds !== undefined && performance.now() - lastSaveAt >= checkpoints.everySeconds * 1000) await save(`every ${checkpoints.everySeconds} s`);
+    if (control.saveRequested) {
+      control.saveRequested = false;
+      await save('requested');
+    }
+    // Lets the writer's completions and the supervisor's commands in between steps.
+    await nextTick();
+  }
+  if (checkpoints.onStop) await save(reason === 'completed' ? 'end of training' : reason === 'stopped' ? 'graceful stop' : 'step limit');
+  await saver.drain().catch((error: unknown) => errors.push(error as Error));
+  if (errors.length > 0) throw errors[0];
+  const overheadShare = blockedMs / Math.max(1, trainingMs());
+  const last = saved[saved.length - 1];
+  onEvent({ type: 'finished', run, step: loop.step, epoch: loop.epoch, reason, overheadShare, lastCheckpoint: last ? `${run}/${path.basename(last.dir)}` : null });
+  return { run, step: loop.step, reason, saved, overheadShare };
+  }
+}
