@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { STUDIO_VERSION } from './core/version.js';
 import { result, stdout } from './cli/common.js';
 import { registerStoreCommands } from './cli/store-commands.js';
+import { registerTrainCommands } from './cli/train-commands.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStoreCommands(program, stdout);
+  registerTrainCommands(program, stdout);
   return program;
 }
 

@@ -125,6 +125,9 @@ async function tryWasm(): Promise<string | null> {
  * plain JavaScript; an explicit choice that cannot be honoured throws BackendUnavailableError.
  */
 export async function selectBackend(preference: BackendPreference, options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  // Production mode drops tfjs's per-op debug checks and its "install tfjs-node" console banner:
+  // we say ourselves, once, why the native backend is not in use.
+  tf.enableProdMode();
   const importNative = options.importNative ?? importNativePackage;
   const requested = (name: BackendName): string => `the '${name}' backend was requested explicitly`;
   switch (preference) {

@@ -1,0 +1,113 @@
+// Proves that a checkpoint resumes exactly: restore it, replay the next steps, and compare the
+// losses and weight hashes with what the original run logged when it trained through them.
+import path from 'node:path';
+import type { CheckpointInfo } from '../../contract.js';
+import { readMetrics } from '../checkpoint/run-files.js';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import { type BackendPreference, selectBackend } from './backend.js';
+import { loadMnistLike } from './mnist-dataset.js';
+import { holdOutValidation } from './training-data.js';
+import { weightsHash } from './training-loop-hash.js';
+import { TrainingConfigSchema, TrainingLoop } from './training-loop.js';
+
+export interface ResumeComparison {
+  readonly step: number;
+  readonly kind: 'loss' | 'weights';
+  readonly expected: number | string;
+  readonly actual: number | string;
+  readonly equal: boolean;
+}
+
+export interface VerifyResumeReport {
+  readonly checkpoint: string;
+  readonly backend: string;
+  readonly originalBackend: string | null;
+  readonly replayedSteps: number;
+  readonly comparisons: readonly ResumeComparison[];
+  readonly ok: boolean;
+  /** Runs whose logs were used: the checkpoint's own, and runs continued from it. */
+  readonly sources: readonly string[];
+}
+
+interface Expected {
+  readonly losses: Map<number, number>;
+  readonly hashes: Map<number, string>;
+  readonly sources: string[];
+}
+
+/** What the original training logged after `checkpoint`: its own run's later steps, or a run continued from it. */
+async function expectedAfter(store: CheckpointStore, checkpoint: CheckpointInfo): Promise<Expected> {
+  const runs = [checkpoint.run, ...store.catalog.listRuns().filter((r) => r.parent?.run === checkpoint.run && r.parent.step === checkpoint.step).map((r) => r.name)];
+  const losses = new Map<number, number>();
+  const hashes = new Map<number, string>();
+  const sources: string[] = [];
+  for (const run of runs) {
+    const records = await readMetrics(path.join(store.root, run));
+    let used = false;
+    for (const record of records) {
+      const step = record.step;
+      if (typeof step !== 'number' || step <= checkpoint.step) continue;
+      if (record.kind === 'train' && typeof record.loss === 'number' && !losses.has(step)) {
+        losses.set(step, record.loss);
+        used = true;
+      }
+      if (record.kind === 'checkpoint' && typeof record.weightsHash === 'string' && !hashes.has(step)) {
+        hashes.set(step, record.weightsHash);
+        used = true;
+      }
+    }
+    if (used) sources.push(run);
+  }
+  return { losses, hashes, sources };
+}
+
+export async function verifyResume(
+  store: CheckpointStore,
+  selector: string,
+  options: { steps: number; backend?: BackendPreference; dataDir?: string },
+): Promise<VerifyResumeReport> {
+  const checkpoint = store.resolve(selector);
+  const loaded = await store.load(checkpoint.id);
+  const parsed = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
+  if (!parsed.success) throw new Error(`${checkpoint.path}: holds no training configuration this trainer wrote; it cannot be replayed`);
+  const expected = await expectedAfter(store, checkpoint);
+  if (expected.losses.size === 0 && expected.hashes.size === 0) {
+    throw new Error(`${checkpoint.id}: the original run logged nothing after step ${checkpoint.step}, so there is nothing to compare the replay with`);
+  }
+  // The same backend as the original, unless told otherwise: exactness is promised per backend.
+  const original = checkpoint.backend;
+  const preference = options.backend ?? (original === 'cpu' || original === 'wasm' || original === 'tensorflow' ? original : 'auto');
+  const backend = await selectBackend(preference);
+  const data = holdOutValidation(await loadMnistLike(options.dataDir), parsed.data.validationCount, parsed.data.trainLimit);
+  // The replay may run past the epochs the run was configured for (a continued run can train
+  // longer); the data order does not depend on the epoch count.
+  const batches = Math.ceil((parsed.data.trainLimit ?? data.train.count) / parsed.data.batchSize);
+  const config = { ...parsed.data, epochs: Math.max(parsed.data.epochs, loaded.manifest.epoch + Math.ceil(options.steps / batches) + 1) };
+  const loop = TrainingLoop.restore(config, data, loaded);
+  const comparisons: ResumeComparison[] = [];
+  let replayed = 0;
+  try {
+    while (replayed < options.steps && !loop.finished) {
+      const result = loop.trainStep();
+      replayed += 1;
+      const loss = expected.losses.get(result.step);
+      if (loss !== undefined) comparisons.push({ step: result.step, kind: 'loss', expected: loss, actual: result.loss, equal: Object.is(loss, result.loss) });
+      const hash = expected.hashes.get(loop.step);
+      if (hash !== undefined) {
+        const actual = weightsHash(loop.snapshot().model);
+        comparisons.push({ step: loop.step, kind: 'weights', expected: hash, actual, equal: hash === actual });
+      }
+    }
+  } finally {
+    loop.dispose();
+  }
+  return {
+    checkpoint: checkpoint.id,
+    backend: backend.name,
+    originalBackend: original,
+    replayedSteps: replayed,
+    comparisons,
+    ok: comparisons.length > 0 && comparisons.every((c) => c.equal),
+    sources: expected.sources,
+  };
+}

@@ -1,0 +1,94 @@
+// `checkpoint-studio train` and `verify-resume` as a user runs them on a training server.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'bin/checkpoint-studio.js');
+const SMALL = ['--train-limit', '640', '--validation', '200', '--batch-size', '32', '--width', '16', '--backend', 'cpu'];
+let workspace = '';
+
+beforeEach(() => {
+  workspace = mkdtempSync(path.join(os.tmpdir(), 'cli-train-'));
+});
+afterEach(() => rmSync(workspace, { recursive: true, force: true }));
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args, '--workspace', workspace], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('checkpoint-studio train', () => {
+  it('trains, checkpoints by policy, applies retention, and continues from latest', async () => {
+    const first = cli('train', '--run', 'base', ...SMALL, '--epochs', '2', '--save-every-steps', '10', '--keep-last', '2', '--log-every', '1');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('run base: 12,730 parameters, 20 batches per epoch, 40 steps');
+    expect(first.stdout).toContain("backend: cpu (the 'cpu' backend was requested explicitly)");
+    expect(first.stdout).toMatch(/epoch 1 done at step 20: val_loss \d\.\d{4} val_accuracy \d\.\d{4}/);
+    expect(first.stdout).toMatch(/saved base\/ckpt-000000010 \(every 10 steps\)/);
+    expect(first.stdout).toMatch(/finished \(completed\) at step 40; last checkpoint base\/ckpt-000000040; checkpoint overhead \d+\.\d\d% of training time/);
+    let store = await CheckpointStore.open(workspace);
+    // keep-last 2: steps 30 and 40 remain, 10 and 20 went to the trash.
+    expect(store.catalog.list('base').map((c) => c.step)).toEqual([30, 40]);
+    expect((await store.listTrash()).map((e) => e.checkpointId).sort()).toEqual(['base/ckpt-000000010', 'base/ckpt-000000020']);
+
+    const resumed = cli('train', '--resume', 'latest', '--epochs', '3', '--run', 'more', '--backend', 'cpu', '--log-every', '1');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('continuing from base step 40');
+    expect(resumed.stdout).toContain('finished (completed) at step 60');
+    store = await CheckpointStore.open(workspace);
+    expect(store.catalog.getRun('more')?.parent).toEqual({ run: 'base', step: 40 });
+
+    const exact = cli('verify-resume', 'base/ckpt-000000040', '--steps', '5');
+    expect(exact.stdout).toContain('losses: 5/5 identical; weight hashes: 0/0 identical');
+    expect(exact.stdout).toContain('RESUMES EXACTLY');
+    expect(exact.code).toBe(0);
+  }, 120_000);
+
+  it('--max-steps stops and saves; --json streams one event per line', () => {
+    const result = cli('train', '--run', 'short', ...SMALL, '--max-steps', '7', '--json');
+    expect(result.code).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; reason?: string; step?: number });
+    expect(events[0]?.type).toBe('started');
+    expect(events.find((e) => e.type === 'checkpoint')).toMatchObject({ step: 7, reason: 'step limit' });
+    expect(events.at(-1)).toMatchObject({ type: 'finished', reason: 'max-steps', step: 7 });
+  }, 60_000);
+
+  it('Ctrl-C stops gracefully: saves the state, then exits 130', async () => {
+    const child = spawn(process.execPath, [bin, 'train', '--workspace', workspace, '--run', 'interrupted', ...SMALL, '--epochs', '50', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && stdout.includes('"type":"progress"')) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    const finished = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string; step?: number }).find((e) => e.type === 'finished');
+    expect(finished?.reason).toBe('stopped');
+    const store = await CheckpointStore.open(workspace);
+    const latest = store.resolve('latest', { run: 'interrupted' });
+    expect(latest.step).toBe(finished?.step);
+    expect((await store.verify([latest.id]))[0]?.ok).toBe(true);
+  }, 60_000);
+
+  it('bad input gets a clear error naming the file or folder', () => {
+    const missing = cli('train', ...SMALL, '--data', path.join(workspace, 'no-such-dataset'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(path.join(workspace, 'no-such-dataset'));
+    const nothing = cli('train', '--resume', 'latest');
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('no complete checkpoint');
+    const badBest = cli('train', ...SMALL, '--save-best', 'loss');
+    expect(badBest.code).toBe(2);
+    expect(badBest.stderr).toContain('--save-best takes val_loss[:min] or val_accuracy[:max]');
+  }, 60_000);
+});
