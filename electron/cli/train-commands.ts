@@ -83,7 +83,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', intOption)
     .option('--resume <checkpoint>', 'continue from a checkpoint id or path, latest, or best')
     .option('--log-every <k>', 'log train loss and accuracy every K steps', intOption, 10)
-    .action(storeAction(async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store, out)));
+    .action(storeAction(async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store)));
 
   withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
     .argument('<checkpoint>', 'checkpoint id or path, latest, or best')
@@ -108,7 +108,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     );
 }
 
-async function runTrain(flags: TrainFlags, store: CheckpointStore, out: Output): Promise<number> {
+async function runTrain(flags: TrainFlags, store: CheckpointStore): Promise<number> {
   const saveBest = parseSaveBest(flags.saveBest);
   const keepMetric = saveBest ?? { metric: 'val_loss', mode: 'min' as const };
   const request = TrainRequestSchema.parse({

@@ -76,7 +76,7 @@ function defaultRunName(kind: string): string {
 }
 
 export async function runTrainingSession(options: SessionOptions): Promise<SessionResult> {
-  const { store, control, onEvent } = options;
+  const { store } = options;
   const backend = await selectBackend(options.backend);
   const mnist = await loadMnistLike(options.dataDir);
 
