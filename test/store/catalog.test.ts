@@ -222,3 +222,24 @@ describe('the verify cache', () => {
     expect(reopened.catalog.get('r1/ckpt-000000001')?.statusReason).toContain('CRC32C mismatch');
   });
 });
+
+describe('large manifests', () => {
+  it('a checkpoint with a manifest over 64 KB (thousands of tensors) is listed and verifies', async () => {
+    const { root } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    const writer = await store.createRun('many', { parent: null, config: {} });
+    const model = Array.from({ length: 1500 }, (_, i) => ({
+      name: `block_${String(i).padStart(4, '0')}/a_rather_long_layer_name_for_the_manifest/kernel`,
+      dtype: 'F32' as const,
+      shape: [2],
+      data: new Uint8Array(new Float32Array([i, -i]).buffer),
+    }));
+    await writer.save({ ...trainingState(1), model });
+    await writer.close();
+    const manifestSize = fs.statSync(path.join(ckpt(store, 'many', 1), 'manifest.json')).size;
+    expect(manifestSize).toBeGreaterThan(64 * 1024);
+    const reopened = await CheckpointStore.open(root);
+    expect(reopened.catalog.get('many/ckpt-000000001')?.status).toBe('unverified');
+    expect((await reopened.verify(['many/ckpt-000000001']))[0]?.ok).toBe(true);
+  });
+});

@@ -75,9 +75,12 @@ export async function writeCheckpoint(
   try {
     await mkdir(tmpDir);
     await after('folder-created');
-    const model = await writeTensorFile(tmpDir, MODEL_FILE, state.model);
+    // The two files are written at once: each waits on its own fsync, and the disk is shared.
+    const [model, optimizer] = await Promise.all([
+      writeTensorFile(tmpDir, MODEL_FILE, state.model),
+      writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer),
+    ]);
     await after('model-written');
-    const optimizer = await writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer);
     await after('optimizer-written');
     const manifest = buildManifest(run, state, [model, optimizer]);
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');

@@ -44,6 +44,10 @@ export class BackgroundSaver {
   private roomListeners: (() => void)[] = [];
   private nextId = 1;
   private failed: Error | null = null;
+  /** Snapshot memory returned by the worker, by size, for the next snapshots to reuse. */
+  private readonly pool = new Map<number, ArrayBuffer[]>();
+  private pooledBytes = 0;
+  private poolLimit = 0;
 
   constructor(
     private readonly runDir: string,
@@ -58,6 +62,31 @@ export class BackgroundSaver {
 
   get pending(): number {
     return (this.writing ? 1 : 0) + (this.waiting ? 1 : 0);
+  }
+
+  /**
+   * Memory for the next snapshot: recycled from earlier ones when the sizes match. At most
+   * two snapshots' worth is kept (one being written, one waiting), so memory stays bounded.
+   */
+  readonly allocate = (bytes: number): ArrayBuffer => {
+    const reusable = this.pool.get(bytes)?.pop();
+    if (reusable) {
+      this.pooledBytes -= bytes;
+      return reusable;
+    }
+    return new ArrayBuffer(bytes);
+  };
+
+  private recycle(buffers: readonly ArrayBuffer[]): void {
+    const total = buffers.reduce((s, b) => s + b.byteLength, 0);
+    this.poolLimit = Math.max(this.poolLimit, 2 * total);
+    for (const buffer of buffers) {
+      if (this.pooledBytes + buffer.byteLength > this.poolLimit) break;
+      const list = this.pool.get(buffer.byteLength) ?? [];
+      list.push(buffer);
+      this.pool.set(buffer.byteLength, list);
+      this.pooledBytes += buffer.byteLength;
+    }
   }
 
   /** Resolves once a snapshot can be accepted: call it before taking the snapshot, so memory stays bounded. */
@@ -125,6 +154,7 @@ export class BackgroundSaver {
       this.start(next);
     }
     for (const listener of this.roomListeners.splice(0)) listener();
+    this.recycle(response.buffers);
     if (!response.ok) {
       const error = new Error(`saving step ${job.request.state.step} failed: ${response.error}`);
       this.onError(error);

@@ -6,9 +6,16 @@ import { errorMessage } from '../checkpoint/errors.js';
 import { weightsHash } from './training-loop-hash.js';
 import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
 
+/** The snapshot's memory goes back to the training thread, to be reused by the next snapshot. */
+function buffersOf(request: WorkerRequest): ArrayBuffer[] {
+  const buffers = [...request.state.model, ...request.state.optimizer].map((t) => t.data.buffer);
+  return [...new Set(buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
+}
+
 parentPort?.on('message', (request: WorkerRequest) => {
   void (async () => {
     const started = performance.now();
+    const buffers = buffersOf(request);
     try {
       const hash = weightsHash(request.state.model);
       const written = await writeCheckpoint(request.runDir, request.run, {
@@ -16,11 +23,11 @@ parentPort?.on('message', (request: WorkerRequest) => {
         extra: { ...(request.state.extra ?? {}), weightsHash: hash },
         cost: { ...request.cost, writeMs: performance.now() - started },
       });
-      const response: WorkerResponse = { id: request.id, ok: true, dir: written.dir, bytes: written.bytes, writeMs: performance.now() - started, weightsHash: hash };
-      parentPort?.postMessage(response);
+      const response: WorkerResponse = { id: request.id, ok: true, dir: written.dir, bytes: written.bytes, writeMs: performance.now() - started, weightsHash: hash, buffers };
+      parentPort?.postMessage(response, buffers);
     } catch (error) {
-      const response: WorkerResponse = { id: request.id, ok: false, error: errorMessage(error) };
-      parentPort?.postMessage(response);
+      const response: WorkerResponse = { id: request.id, ok: false, error: errorMessage(error), buffers };
+      parentPort?.postMessage(response, buffers);
     }
   })();
 });

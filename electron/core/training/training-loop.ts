@@ -196,18 +196,18 @@ export class TrainingLoop {
    * Copies the whole training state out of the backend. This copy is the only time a save
    * blocks training; everything after it (checksums, hashing, writing) happens elsewhere.
    */
-  snapshot(): StateSnapshot {
+  snapshot(allocate: BufferAllocator = (bytes) => new ArrayBuffer(bytes)): StateSnapshot {
     const model = this.model.trainableWeights.map((weight) => ({
       name: weight.originalName,
       dtype: 'F32' as const,
       shape: concreteShape(weight.shape),
-      data: floatBytes(copyOut(weight.read())),
+      data: floatBytes(copyOut(weight.read(), allocate)),
     }));
     const optimizer: StoredTensor[] = this.optimizer.stateTensors().map(({ name, tensor }) => ({
       name,
       dtype: 'F32' as const,
       shape: [...tensor.shape],
-      data: floatBytes(copyOut(tensor)),
+      data: floatBytes(copyOut(tensor, allocate)),
     }));
     const iterations = new Uint8Array(8);
     new DataView(iterations.buffer).setBigInt64(0, BigInt(this.optimizer.iterations), true);
@@ -228,13 +228,21 @@ export class TrainingLoop {
   }
 }
 
+/** Provides the memory a snapshot is copied into (the background saver recycles it). */
+export type BufferAllocator = (bytes: number) => ArrayBuffer;
+
 /**
  * A copy the backend can never change. On the cpu backend dataSync() returns the tensor's own
- * storage, so it is copied; the other backends already hand back a fresh copy.
+ * storage, so it is copied into memory from `allocate` (recycled, already paged in: a fresh
+ * 100 MB allocation can cost more in page faults than the copy itself); the other backends
+ * already hand back a fresh copy.
  */
-function copyOut(tensor: tf.Tensor): Float32Array {
+function copyOut(tensor: tf.Tensor, allocate: BufferAllocator): Float32Array {
   const values = tensor.dataSync() as Float32Array;
-  return tf.getBackend() === 'cpu' ? values.slice() : values;
+  if (tf.getBackend() !== 'cpu') return values;
+  const copy = new Float32Array(allocate(values.byteLength));
+  copy.set(values);
+  return copy;
 }
 
 function toFloat32(bytes: Uint8Array): Float32Array {

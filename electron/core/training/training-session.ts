@@ -182,7 +182,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     const before = performance.now();
     // Waiting for room behind a slow disk blocks training too, so it is counted.
     await saver.waitForRoom();
-    const snapshot = loop.snapshot();
+    const snapshot = loop.snapshot(saver.allocate);
     const blocked = performance.now() - before;
     blockedMs += blocked;
     saver.submit(
