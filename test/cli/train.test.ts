@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/checkpoint-studio.js');
@@ -48,6 +49,24 @@ describe('checkpoint-studio train', () => {
     expect(exact.stdout).toContain('losses: 5/5 identical; weight hashes: 0/0 identical');
     expect(exact.stdout).toContain('RESUMES EXACTLY');
     expect(exact.code).toBe(0);
+  }, 120_000);
+
+  it('retention never deletes the best checkpoint by the --save-best metric', async () => {
+    // "Best" as the highest val_loss: while training improves, that is the first epoch's, so
+    // the best is not also the latest and keep-last alone would delete it.
+    const result = cli('train', '--run', 'kept', ...SMALL, '--epochs', '3', '--save-every-steps', '5', '--save-best', 'val_loss:max', '--keep-last', '1');
+    expect(result.code).toBe(0);
+    const records = await readMetrics(path.join(workspace, 'kept'));
+    const validations = records.filter((r) => r.kind === 'validation') as { step: number; loss: number }[];
+    expect(validations.map((v) => v.step)).toEqual([20, 40, 60]);
+    const bestStep = validations.reduce((a, b) => (b.loss > a.loss ? b : a)).step;
+    expect(bestStep).not.toBe(60);
+    const store = await CheckpointStore.open(workspace);
+    // keep-last 1 keeps the latest; the best by val_loss survives every pass as well.
+    expect(store.catalog.list('kept').map((c) => c.step)).toEqual([...new Set([bestStep, 60])].sort((a, b) => a - b));
+    // Validation metrics belong to the checkpoint where they were measured, and only there.
+    const withVal = store.catalog.list('kept').filter((c) => c.metrics.val_loss !== undefined).map((c) => c.step);
+    expect(withVal.every((step) => [20, 40, 60].includes(step))).toBe(true);
   }, 120_000);
 
   it('--max-steps stops and saves; --json streams one event per line', () => {

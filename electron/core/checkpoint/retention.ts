@@ -11,6 +11,8 @@ const HOUR_MS = 3_600_000;
 export interface PlanContext {
   /** Ids that must survive: what a running training restored from, for instance. */
   readonly protectedIds?: ReadonlySet<string>;
+  /** Why each protected id is protected, when the caller knows better than the default. */
+  readonly protectedReasons?: ReadonlyMap<string, string>;
   /** Checkpoints of other runs, to find the ones this run's checkpoints are parents of. */
   readonly otherRunsParents?: ReadonlyMap<string, string>;
 }
@@ -57,7 +59,7 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     if (c.pinned || pinnedNames.has(c.path.split(/[\\/]/).pop() ?? '')) note(c, 'pinned', true);
     if (c.linked) note(c, 'linked folder (not written by this store)', true);
     if (c.origin !== 'trained') note(c, `${c.origin} (not written by this store)`, true);
-    if (context.protectedIds?.has(c.id)) note(c, 'a running training was restored from it', true);
+    if (context.protectedIds?.has(c.id)) note(c, context.protectedReasons?.get(c.id) ?? 'a running training was restored from it', true);
     const child = context.otherRunsParents?.get(c.id);
     if (child !== undefined) note(c, `parent of run "${child}"`, true);
   }

@@ -123,7 +123,12 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     // The record is written before the move: a crash in between leaves a record without a
     // payload (ignored and cleaned), never a payload nobody can trace back.
     await writeFileAtomic(path.join(entryDir, ENTRY_FILE), `${JSON.stringify(entry, null, 2)}\n`);
-    await rename(target.path, path.join(entryDir, PAYLOAD));
+    try {
+      await rename(target.path, path.join(entryDir, PAYLOAD));
+    } catch (error) {
+      await rm(entryDir, { recursive: true, force: true });
+      throw error;
+    }
     await fsyncPath(entryDir);
     await fsyncPath(path.dirname(target.path));
     moved.push(entry);

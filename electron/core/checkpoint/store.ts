@@ -99,7 +99,10 @@ export class CheckpointStore {
   }
 
   /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */
-  async planRetention(run: string, options: { policy?: RetentionPolicy; protectedIds?: ReadonlySet<string> } = {}): Promise<RetentionPlan> {
+  async planRetention(
+    run: string,
+    options: { policy?: RetentionPolicy; protectedIds?: ReadonlySet<string>; protectedReasons?: ReadonlyMap<string, string> } = {},
+  ): Promise<RetentionPlan> {
     await this.catalog.refreshRun(run);
     if (!this.catalog.getRun(run)) throw new RefusedError(run, `no such run in ${this.root}`);
     const stored = await readRunRetention(path.join(this.root, run));
@@ -112,12 +115,15 @@ export class CheckpointStore {
     for (const c of this.catalog.list()) {
       if (c.run !== run && c.parent) parents.set(checkpointId(c.parent.run, c.parent.step), c.run);
     }
-    return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, otherRunsParents: parents });
+    return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, protectedReasons: options.protectedReasons, otherRunsParents: parents });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
-  async applyRetention(plan: RetentionPlan, options: { lockToken?: string; protectedIds?: ReadonlySet<string> } = {}): Promise<TrashEntry[]> {
-    const fresh = await this.planRetention(plan.run, { policy: RetentionPolicySchema.parse(plan.policy), protectedIds: options.protectedIds });
+  async applyRetention(
+    plan: RetentionPlan,
+    options: { lockToken?: string; protectedIds?: ReadonlySet<string>; protectedReasons?: ReadonlyMap<string, string> } = {},
+  ): Promise<TrashEntry[]> {
+    const fresh = await this.planRetention(plan.run, { policy: RetentionPolicySchema.parse(plan.policy), protectedIds: options.protectedIds, protectedReasons: options.protectedReasons });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
     const planned = plan.delete.filter((d) => stillDeletable.has(d.id));
     const batch = newBatchId();

@@ -20,6 +20,8 @@ interface Job {
   readonly request: WorkerRequest;
   readonly reason: string;
   readonly transfer: ArrayBuffer[];
+  /** Settles (never rejects) once the job is written and its onSaved work is done, or failed. */
+  readonly finished: Promise<void>;
   resolve(saved: SavedCheckpoint): void;
   reject(error: Error): void;
 }
@@ -48,6 +50,9 @@ export class BackgroundSaver {
   private readonly pool = new Map<number, ArrayBuffer[]>();
   private pooledBytes = 0;
   private poolLimit = 0;
+  /** onSaved work still running for checkpoints already written. */
+  private readonly settling = new Set<Promise<void>>();
+  private callbacks: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runDir: string,
@@ -102,33 +107,28 @@ export class BackgroundSaver {
     if (this.waiting) throw new Error('a snapshot is already waiting: call waitForRoom() first');
     const cost: SaveCost = { blockedMs, writeMs: 0, bytes: 0 };
     const transfer = [...state.model, ...state.optimizer].map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-    let job!: Job;
+    let resolveJob!: (saved: SavedCheckpoint) => void;
+    let rejectJob!: (error: Error) => void;
     const done = new Promise<SavedCheckpoint>((resolve, reject) => {
-      job = { request: { id: this.nextId++, runDir: this.runDir, run: this.run, state, cost }, reason, transfer: [...new Set(transfer)], resolve, reject };
+      resolveJob = resolve;
+      rejectJob = reject;
     });
-    done.catch(() => undefined);
+    const finished = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    const job: Job = { request: { id: this.nextId++, runDir: this.runDir, run: this.run, state, cost }, reason, transfer: [...new Set(transfer)], finished, resolve: resolveJob, reject: rejectJob };
     if (this.writing) this.waiting = job;
     else this.start(job);
     return { done };
   }
 
-  /** Waits for every accepted snapshot to be on disk. */
+  /** Waits for every accepted snapshot to be on disk and its onSaved work (retention, logs) done. */
   async drain(): Promise<void> {
-    while (this.writing || this.waiting) {
-      const current = this.writing;
-      if (!current) break;
-      await new Promise<void>((resolve) => {
-        const original = current.resolve;
-        const originalReject = current.reject;
-        current.resolve = (saved) => {
-          original(saved);
-          resolve();
-        };
-        current.reject = (error) => {
-          originalReject(error);
-          resolve();
-        };
-      });
+    for (;;) {
+      const inFlight = [this.writing?.finished, this.waiting?.finished, ...this.settling].filter((p): p is Promise<void> => p !== undefined);
+      if (inFlight.length === 0) break;
+      await Promise.all(inFlight);
     }
     if (this.failed) throw this.failed;
   }
@@ -170,7 +170,21 @@ export class BackgroundSaver {
       weightsHash: response.weightsHash,
       reason: job.reason,
     };
-    void Promise.resolve(this.onSaved(saved)).then(() => job.resolve(saved), (error: unknown) => job.reject(error as Error));
+    // onSaved work (catalog refresh, retention) runs one checkpoint at a time, in order: two
+    // retention passes at once would race to move the same folders.
+    const settling = this.callbacks
+      .then(() => this.onSaved(saved))
+      .then(
+        () => job.resolve(saved),
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          this.onError(failure);
+          job.reject(failure);
+        },
+      );
+    this.callbacks = settling;
+    this.settling.add(settling);
+    void settling.finally(() => this.settling.delete(settling));
   }
 
   private fail(error: Error): void {

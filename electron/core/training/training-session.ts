@@ -128,7 +128,6 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   const { writer, run, loop, config, parent } = ctx;
   const totalSteps = config.epochs * loop.batchesPerEpoch;
   const sessionStartStep = loop.step;
-  const protectedIds = new Set(parent ? [parent.id] : []);
   const saved: SavedCheckpoint[] = [];
   const errors: Error[] = [];
   let blockedMs = 0;
@@ -146,7 +145,12 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       const share = blockedMs / Math.max(1, trainingMs());
       await writer.appendMetrics({ kind: 'checkpoint', step: done.step, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, weightsHash: done.weightsHash, time: new Date().toISOString() });
       onEvent({ type: 'checkpoint', id: `${run}/${path.basename(done.dir)}`, step: done.step, path: done.dir, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, overheadShare: share });
-      await applyRetention();
+      try {
+        await applyRetention();
+      } catch (error) {
+        // A retention pass that cannot run must not stop training: nothing was deleted.
+        onEvent({ type: 'warning', message: `retention was not applied after step ${done.step}: ${(error as Error).message}` });
+      }
     },
     (error) => errors.push(error),
   );
@@ -154,15 +158,20 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   async function applyRetention(): Promise<void> {
     const policy = await store.getPolicy(run);
     if (isPolicyEmpty(policy)) return;
-    const plan = await store.planRetention(run, { protectedIds });
-    if (plan.delete.length > 0) await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds });
+    // Like TensorFlow's max_to_keep, but never the best by the metric this session saves on.
+    const reasons = new Map<string, string>(parent ? [[parent.id, 'this training continued from it']] : []);
+    const best = checkpoints.best ? store.catalog.best(checkpoints.best.metric, checkpoints.best.mode, run) : null;
+    if (best && checkpoints.best) reasons.set(best.id, `best ${checkpoints.best.metric} of this training`);
+    const keep = new Set(reasons.keys());
+    const plan = await store.planRetention(run, { protectedIds: keep, protectedReasons: reasons });
+    if (plan.delete.length > 0) await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds: keep, protectedReasons: reasons });
   }
 
   let windowLoss = 0;
   let windowAccuracy = 0;
   let windowSteps = 0;
   let lastTrain: { loss: number; accuracy: number } | null = null;
-  let lastValidation: { loss: number; accuracy: number } | null = null;
+  let lastValidation: { loss: number; accuracy: number; step: number } | null = null;
   let bestValue: number | null = null;
   if (checkpoints.best && parent) {
     const best = store.catalog.best(checkpoints.best.metric, checkpoints.best.mode, parent.run);
@@ -174,7 +183,9 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
 
   const metricsNow = (): Record<string, number | null> => ({
     ...(lastTrain ? { loss: lastTrain.loss, accuracy: lastTrain.accuracy } : {}),
-    ...(lastValidation ? { val_loss: lastValidation.loss, val_accuracy: lastValidation.accuracy } : {}),
+    // Validation metrics belong only to the checkpoint taken where they were measured: carried
+    // forward, they would make a later checkpoint look as good as the one that earned them.
+    ...(lastValidation && lastValidation.step === loop.step ? { val_loss: lastValidation.loss, val_accuracy: lastValidation.accuracy } : {}),
   });
 
   async function save(reason: string): Promise<void> {
@@ -256,6 +267,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     windowSteps += 1;
     examplesSinceRate += result.examples;
     const now = performance.now();
+    if (samplesPerSecond === 0 && now - rateStartedAt >= 100) samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
     if (now - rateStartedAt >= 1000) {
       samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
       examplesSinceRate = 0;
@@ -280,7 +292,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     const epochEnded = loop.batchInEpoch === 0;
     if (epochEnded) {
       const evaluation = loop.evaluate(loop.data.validation);
-      lastValidation = evaluation;
+      lastValidation = { ...evaluation, step: loop.step };
       await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time: new Date().toISOString() });
       onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy });
       if (checkpoints.best) {
