@@ -73,7 +73,7 @@ async function tryNative(importNative: () => Promise<unknown>): Promise<string |
     await importNative();
   } catch (error) {
     return isPackageMissing(error)
-      ? `${NATIVE_PACKAGE} is not installed (it is optional, and npm leaves it out when its native TensorFlow library cannot be downloaded at install time): ${firstLine(error)}`
+      ? `${NATIVE_PACKAGE} is not installed (it is optional, and npm leaves it out when its native TensorFlow library cannot be downloaded at install time): ${firstLine(error).replace(/ imported from .*$/, '')}`
       : `${NATIVE_PACKAGE} is installed but its native TensorFlow library failed to load: ${firstLine(error)}`;
   }
   if (!tf.findBackendFactory('tensorflow')) {
