@@ -1,12 +1,14 @@
 // `train` and `verify-resume`: training on a server, with the same session the app runs.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../core/training/backend.js';
-import { DEFAULT_LEARNING_RATE, OptimizerSpecSchema } from '../core/training/optimizers.js';
-import { ModelSpecSchema } from '../core/training/models.js';
+import {
+  BACKEND_PREFERENCES,
+  type BackendPreference,
+  DEFAULT_LEARNING_RATE,
+  ModelSpecSchema,
+  OptimizerSpecSchema,
+  TrainingConfigSchema,
+} from '../core/training/training-config.js';
 import { TrainRequestSchema } from '../core/training/train-request.js';
-import { TrainingConfigSchema } from '../core/training/training-loop.js';
-import { newControl, runTrainingSession } from '../core/training/training-session.js';
-import { verifyResume } from '../core/training/verify-resume.js';
 import type { CheckpointStore } from '../core/checkpoint/store.js';
 import { type CommonOptions, type Output, intOption, storeAction, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
@@ -92,6 +94,8 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--data <dir>', 'the dataset folder the run trained on')
     .action(
       storeAction(async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, store: CheckpointStore) => {
+        // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
+        const { verifyResume } = await import('../core/training/verify-resume.js');
         const report = await verifyResume(store, selector, { steps: flags.steps, ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.data ? { dataDir: flags.data } : {}) });
         if (flags.json) out.json(report);
         else {
@@ -143,6 +147,7 @@ async function runTrain(flags: TrainFlags, store: CheckpointStore): Promise<numb
     dataDir: flags.data,
     backend: flags.backend,
   });
+  const { newControl, runTrainingSession } = await import('../core/training/training-session.js');
   const control = newControl();
   const view = new ProgressView((text) => process.stdout.write(text), Boolean(process.stdout.isTTY) && !flags.json);
   let interrupts = 0;

@@ -101,9 +101,15 @@ export class CheckpointStore {
   /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */
   async planRetention(
     run: string,
-    options: { policy?: RetentionPolicy; protectedIds?: ReadonlySet<string>; protectedReasons?: ReadonlyMap<string, string> } = {},
+    options: {
+      policy?: RetentionPolicy;
+      protectedIds?: ReadonlySet<string>;
+      protectedReasons?: ReadonlyMap<string, string>;
+      /** Re-read the run from disk first (default); a caller that keeps the catalog current may skip it. */
+      refresh?: boolean;
+    } = {},
   ): Promise<RetentionPlan> {
-    await this.catalog.refreshRun(run);
+    if (options.refresh !== false) await this.catalog.refreshRun(run);
     if (!this.catalog.getRun(run)) throw new RefusedError(run, `no such run in ${this.root}`);
     const stored = await readRunRetention(path.join(this.root, run));
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
@@ -121,9 +127,14 @@ export class CheckpointStore {
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
   async applyRetention(
     plan: RetentionPlan,
-    options: { lockToken?: string; protectedIds?: ReadonlySet<string>; protectedReasons?: ReadonlyMap<string, string> } = {},
+    options: { lockToken?: string; protectedIds?: ReadonlySet<string>; protectedReasons?: ReadonlyMap<string, string>; refresh?: boolean } = {},
   ): Promise<TrashEntry[]> {
-    const fresh = await this.planRetention(plan.run, { policy: RetentionPolicySchema.parse(plan.policy), protectedIds: options.protectedIds, protectedReasons: options.protectedReasons });
+    const fresh = await this.planRetention(plan.run, {
+      policy: RetentionPolicySchema.parse(plan.policy),
+      protectedIds: options.protectedIds,
+      protectedReasons: options.protectedReasons,
+      refresh: options.refresh,
+    });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
     const planned = plan.delete.filter((d) => stillDeletable.has(d.id));
     const batch = newBatchId();
@@ -136,7 +147,9 @@ export class CheckpointStore {
     const retention = await readRunRetention(runDir);
     const remembered = rememberBest(retention, this.catalog.list(plan.run));
     if (remembered !== retention) await writeRunRetention(runDir, remembered);
-    await this.catalog.refreshRun(plan.run);
+    if (options.refresh === false) {
+      for (const entry of entries) await this.catalog.refreshCheckpoint(plan.run, path.basename(entry.originalPath));
+    } else await this.catalog.refreshRun(plan.run);
     return entries;
   }
 

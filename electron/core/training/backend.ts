@@ -12,9 +12,8 @@ import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-conv2d-backprop-filter.js';
 
-export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
-export type BackendName = Exclude<BackendPreference, 'auto'>;
+export { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from './training-config.js';
+import type { BackendName, BackendPreference } from './training-config.js';
 
 export interface BackendSelection {
   readonly name: BackendName;

@@ -2,20 +2,11 @@
 // for comparison), but every weight is initialised from our own PRNG: identical on every
 // backend and in every process, whatever tfjs's global name counters say.
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import type { ModelSpec } from './training-config.js';
 import type { Prng } from './prng.js';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH } from './mnist-dataset.js';
 
-export const ModelSpecSchema = z.object({
-  kind: z.enum(['mlp', 'cnn']),
-  /** Units of each hidden dense layer. */
-  width: z.int().positive().default(128),
-  /** Hidden dense layers (mlp) or convolution layers (cnn). */
-  depth: z.int().positive().default(1),
-  /** Filters of each convolution (cnn). */
-  filters: z.int().positive().default(32),
-});
-export type ModelSpec = z.infer<typeof ModelSpecSchema>;
+export { ModelSpecSchema, type ModelSpec } from './training-config.js';
 
 
 /** mlp: flatten → (dense relu) × depth → dense 10. cnn: TensorFlow's MNIST classifier, (conv 3×3 relu) × depth → max-pool → flatten → dense relu → dense 10. */

@@ -2,20 +2,9 @@
 // (tfjs's Adam recomputes beta^t with pow() on restore, while training accumulates it by
 // multiplication: the two differ in the last bits, and a resumed run would drift.)
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import type { OptimizerSpec } from './training-config.js';
 
-export const OptimizerSpecSchema = z.object({
-  name: z.enum(['adam', 'sgd', 'momentum', 'rmsprop']),
-  learningRate: z.number().positive(),
-  beta1: z.number().min(0).lt(1).default(0.9),
-  beta2: z.number().min(0).lt(1).default(0.999),
-  epsilon: z.number().positive().default(1e-7),
-  momentum: z.number().min(0).lt(1).default(0.9),
-  rho: z.number().min(0).lt(1).default(0.9),
-});
-export type OptimizerSpec = z.infer<typeof OptimizerSpecSchema>;
-
-export const DEFAULT_LEARNING_RATE: Record<OptimizerSpec['name'], number> = { adam: 0.001, sgd: 0.1, momentum: 0.01, rmsprop: 0.001 };
+export { DEFAULT_LEARNING_RATE, OptimizerSpecSchema, type OptimizerSpec } from './training-config.js';
 
 /** One piece of optimizer state, as stored in optimizer.safetensors. */
 export interface SlotValue {

@@ -18,6 +18,11 @@ import {
   serializeError,
 } from './trainer-protocol.js';
 
+/**
+ * idle: nothing started yet. starting: launched, the session is setting up (backend, data, run).
+ * running / paused: as the session last reported. stopping: stop() or kill() was called.
+ * exited: ended as asked, or by itself with code 0. crashed: ended any other way.
+ */
 export type TrainerState = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'exited' | 'crashed';
 
 export interface TrainerExit {
@@ -110,7 +115,7 @@ export class TrainerSupervisor {
 
   /** The trainer's process id while one runs. */
   get pid(): number | undefined {
-    return this.current?.child?.pid;
+    return LIVE_STATES.has(this.stateNow) ? this.current?.child?.pid : undefined;
   }
 
   /** How the last trainer ended; null before any has. */
@@ -181,6 +186,8 @@ export class TrainerSupervisor {
     const launch = this.current;
     if (!launch || !LIVE_STATES.has(this.stateNow)) return Promise.resolve(this.lastExitNow);
     if (this.stateNow !== 'stopping') {
+      // Nothing reached a trainer that is not ready yet: it exits without starting a session.
+      if (!launch.ready) launch.queue.length = 0;
       this.command(launch, { type: 'stop' });
       this.setState('stopping');
       launch.stopTimer = setTimeout(() => {

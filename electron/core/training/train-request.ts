@@ -2,9 +2,7 @@
 // what the supervisor hands the trainer process. Validated wherever it crosses a boundary.
 import { z } from 'zod';
 import { RetentionPolicySchema } from '../checkpoint/run-files.js';
-import { BACKEND_PREFERENCES } from './backend.js';
-import { CheckpointPolicySchema } from './training-session.js';
-import { TrainingConfigSchema } from './training-loop.js';
+import { BACKEND_PREFERENCES, CheckpointPolicySchema, TrainingConfigSchema } from './training-config.js';
 
 export const TrainRequestSchema = z.object({
   workspace: z.string().min(1),

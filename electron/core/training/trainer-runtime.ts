@@ -106,6 +106,8 @@ export class TrainerRuntime {
         return;
       case 'save':
         this.control.saveRequested = true;
+        // A paused session waits on wake(); it saves and goes on waiting.
+        this.control.wake?.();
         return;
       case 'stop':
         if (this.phaseNow === 'waiting') {

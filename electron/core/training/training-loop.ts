@@ -6,22 +6,13 @@ import { z } from 'zod';
 import type { LoadedCheckpoint } from '../checkpoint/reader.js';
 import type { Tensor as StoredTensor } from '../checkpoint/safetensors.js';
 import type { MnistSplit } from './mnist-dataset.js';
-import { ModelSpecSchema, buildModel, concreteShape, initializeWeights, trainableVariables, weightNames } from './models.js';
-import { OptimizerSpecSchema, type SlotValue, TrainingOptimizer } from './optimizers.js';
+import { buildModel, concreteShape, initializeWeights, trainableVariables, weightNames } from './models.js';
+import { type SlotValue, TrainingOptimizer } from './optimizers.js';
+import type { TrainingConfig } from './training-config.js';
 import { Prng, PrngStateSchema } from './prng.js';
 import { type TrainingData, makeBatch } from './training-data.js';
 
-export const TrainingConfigSchema = z.object({
-  model: ModelSpecSchema,
-  optimizer: OptimizerSpecSchema,
-  batchSize: z.int().positive(),
-  epochs: z.int().positive(),
-  seed: z.int().nonnegative(),
-  validationCount: z.int().positive(),
-  /** Use only the first N training examples (small, fast runs). */
-  trainLimit: z.int().positive().optional(),
-});
-export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+export { TrainingConfigSchema, type TrainingConfig } from './training-config.js';
 
 /** What the manifest's `rng` holds: the shuffle PRNG as it was when the current epoch began. */
 export const LoopRngSchema = z.object({ shuffleAtEpochStart: PrngStateSchema });

@@ -15,15 +15,8 @@ import { OVERHEAD_WARNING_SHARE, type SessionEvent } from './session-events.js';
 import { holdOutValidation } from './training-data.js';
 import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from './training-loop.js';
 
-export const CheckpointPolicySchema = z.object({
-  everySteps: z.int().positive().optional(),
-  everyEpochs: z.int().positive().optional(),
-  everySeconds: z.number().positive().optional(),
-  best: z.object({ metric: z.enum(['val_loss', 'val_accuracy']), mode: z.enum(['min', 'max']) }).optional(),
-  /** Save when a graceful stop is requested (and at the natural end of training). */
-  onStop: z.boolean().default(true),
-});
-export type CheckpointPolicy = z.infer<typeof CheckpointPolicySchema>;
+export { CheckpointPolicySchema, type CheckpointPolicy } from './training-config.js';
+import type { CheckpointPolicy } from './training-config.js';
 
 export interface SessionControl {
   stopRequested: boolean;
@@ -70,6 +63,9 @@ export interface SessionResult {
 }
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A diverged loss is NaN or Infinity: events and manifests carry null for it (JSON has no NaN). */
+const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
 function defaultRunName(kind: string): string {
   return `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
@@ -155,16 +151,20 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     (error) => errors.push(error),
   );
 
+  // Read once: this session owns the run's policy while it holds the lock.
+  const policy = await store.getPolicy(run);
+
   async function applyRetention(): Promise<void> {
-    const policy = await store.getPolicy(run);
     if (isPolicyEmpty(policy)) return;
     // Like TensorFlow's max_to_keep, but never the best by the metric this session saves on.
     const reasons = new Map<string, string>(parent ? [[parent.id, 'this training continued from it']] : []);
     const best = checkpoints.best ? store.catalog.best(checkpoints.best.metric, checkpoints.best.mode, run) : null;
     if (best && checkpoints.best) reasons.set(best.id, `best ${checkpoints.best.metric} of this training`);
     const keep = new Set(reasons.keys());
-    const plan = await store.planRetention(run, { protectedIds: keep, protectedReasons: reasons });
-    if (plan.delete.length > 0) await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds: keep, protectedReasons: reasons });
+    // The catalog is kept current by this session (each save refreshes its checkpoint), so the
+    // plan needs no rescan of what may be thousands of checkpoints.
+    const plan = await store.planRetention(run, { protectedIds: keep, protectedReasons: reasons, refresh: false });
+    if (plan.delete.length > 0) await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds: keep, protectedReasons: reasons, refresh: false });
   }
 
   let windowLoss = 0;
@@ -182,10 +182,10 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   let lastSavedStep = -1;
 
   const metricsNow = (): Record<string, number | null> => ({
-    ...(lastTrain ? { loss: lastTrain.loss, accuracy: lastTrain.accuracy } : {}),
+    ...(lastTrain ? { loss: finite(lastTrain.loss), accuracy: finite(lastTrain.accuracy) } : {}),
     // Validation metrics belong only to the checkpoint taken where they were measured: carried
     // forward, they would make a later checkpoint look as good as the one that earned them.
-    ...(lastValidation && lastValidation.step === loop.step ? { val_loss: lastValidation.loss, val_accuracy: lastValidation.accuracy } : {}),
+    ...(lastValidation && lastValidation.step === loop.step ? { val_loss: finite(lastValidation.loss), val_accuracy: finite(lastValidation.accuracy) } : {}),
   });
 
   async function save(reason: string): Promise<void> {
@@ -254,7 +254,15 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     if (control.paused) {
       const pauseStart = performance.now();
       onEvent({ type: 'paused', step: loop.step });
-      while (control.paused && !control.stopRequested) await new Promise<void>((resolve) => (control.wake = resolve));
+      while (control.paused && !control.stopRequested) {
+        // "Save now" works while paused too: the state is exactly where it stopped.
+        if (control.saveRequested) {
+          control.saveRequested = false;
+          await save('requested');
+          continue;
+        }
+        await new Promise<void>((resolve) => (control.wake = resolve));
+      }
       pausedMs += performance.now() - pauseStart;
       rateStartedAt = performance.now();
       examplesSinceRate = 0;
@@ -285,7 +293,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       const remaining = totalSteps - loop.step;
       const stepsPerMs = (loop.step - sessionStartStep) / Math.max(1, trainingMs());
       onEvent({
-        type: 'progress', step: loop.step, epoch: loop.epoch, batchInEpoch: loop.batchInEpoch, loss: result.loss, accuracy: result.accuracy,
+        type: 'progress', step: loop.step, epoch: loop.epoch, batchInEpoch: loop.batchInEpoch, loss: finite(result.loss), accuracy: finite(result.accuracy),
         samplesPerSecond, etaMs: stepsPerMs > 0 ? remaining / stepsPerMs : null, elapsedMs: trainingMs(), totalSteps,
       });
     }
@@ -294,7 +302,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       const evaluation = loop.evaluate(loop.data.validation);
       lastValidation = { ...evaluation, step: loop.step };
       await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time: new Date().toISOString() });
-      onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy });
+      onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: finite(evaluation.loss), accuracy: finite(evaluation.accuracy) });
       if (checkpoints.best) {
         const value = checkpoints.best.metric === 'val_loss' ? evaluation.loss : evaluation.accuracy;
         const better = bestValue === null || (checkpoints.best.mode === 'min' ? value < bestValue : value > bestValue);
