@@ -1,6 +1,6 @@
 // `checkpoint-studio train` and `verify-resume` as a user runs them on a training server.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,20 @@ describe('checkpoint-studio train', () => {
     expect(exact.stdout).toContain('losses: 5/5 identical; weight hashes: 0/0 identical');
     expect(exact.stdout).toContain('RESUMES EXACTLY');
     expect(exact.code).toBe(0);
+    const manifest = (await store.load('base/ckpt-000000040')).manifest;
+    expect(manifest.cost?.bytes).toBeGreaterThan(50_000);
+    expect(manifest.cost?.blockedMs).toBeGreaterThanOrEqual(0);
+
+    // A log that disagrees with the replay (as a non-deterministic resume would) is caught.
+    const metricsFile = path.join(workspace, 'more', 'metrics.jsonl');
+    const lines = readFileSync(metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const tampered = lines.map((r) => (r.kind === 'train' && r.step === 43 ? { ...r, loss: (r.loss as number) * 1.0000001 } : r));
+    writeFileSync(metricsFile, `${tampered.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const caught = cli('verify-resume', 'base/ckpt-000000040', '--steps', '5');
+    expect(caught.code).toBe(1);
+    expect(caught.stdout).toContain('losses: 4/5 identical');
+    expect(caught.stdout).toMatch(/step 43 loss: expected [\d.]+, replay gave [\d.]+/);
+    expect(caught.stdout).toContain('DOES NOT RESUME EXACTLY');
   }, 120_000);
 
   it('retention never deletes the best checkpoint by the --save-best metric', async () => {

@@ -175,7 +175,8 @@ function buildManifest(run: string, state: TrainingState, files: readonly Writte
     writer: { program: WRITER_PROGRAM, version: STUDIO_VERSION, host: os.hostname(), pid: process.pid },
     files: Object.fromEntries(files.map((f) => [f.file, { bytes: f.bytes }])),
     tensors: files.flatMap((f) => f.entries),
-    ...(state.cost ? { cost: state.cost } : {}),
+    // The tensor files are on disk by now, so the save knows its size; writeMs is the caller's.
+    ...(state.cost ? { cost: { ...state.cost, bytes: files.reduce((sum, f) => sum + f.bytes, 0) } } : {}),
     extra: state.extra ?? {},
   };
   // Refuse to write what we could not read back.
