@@ -243,3 +243,19 @@ describe('large manifests', () => {
     expect((await reopened.verify(['many/ckpt-000000001']))[0]?.ok).toBe(true);
   });
 });
+
+describe('what listing checks and what verification checks', () => {
+  it('a broken tensor index is not read when listing, and is reported as damage by verify', async () => {
+    const store = await workspaceWith({ r1: [[100, { loss: 1 }]] });
+    rewriteManifest(ckpt(store, 'r1', 100), (m) => {
+      (m.tensors as { crc32c: string }[])[0]!.crc32c = 'not-a-crc';
+    });
+    await store.catalog.refresh();
+    // Listing validates the summary (step, metrics, files and sizes) only: fast for 10,000.
+    expect(store.catalog.get('r1/ckpt-000000100')?.status).toBe('unverified');
+    const [result] = await store.verify(['r1/ckpt-000000100']);
+    expect(result?.ok).toBe(false);
+    expect(result?.problems[0]?.problem).toMatch(/manifest\.json: tensors\.0\.crc32c/);
+    expect(store.catalog.get('r1/ckpt-000000100')?.status).toBe('damaged');
+  });
+});

@@ -8,7 +8,7 @@ import { mapWithConcurrency } from './concurrency.js';
 import { errorMessage } from './errors.js';
 import { RUN_FILE, checkpointId, isHiddenName, parseCheckpointDirName } from './layout.js';
 import { WRITER_PROGRAM } from './manifest.js';
-import { inspectStructure } from './reader.js';
+import { inspectSummary } from './reader.js';
 import { readRunMeta, readRunRetention } from './run-files.js';
 import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
@@ -151,7 +151,7 @@ function scanCheckpoint(
   const base = { id, run, step, path: dir, linked, pinned };
   let structure;
   try {
-    structure = inspectStructure(dir);
+    structure = inspectSummary(dir);
   } catch (error) {
     structure = { kind: 'damaged' as const, reason: `${dir}: ${errorMessage(error)}` };
   }

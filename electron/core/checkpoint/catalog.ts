@@ -5,7 +5,7 @@ import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo
 import { type ScannedCheckpoint, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
 import { checkpointId, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from './concurrency.js';
-import { describeProblem, inspectStructure, verifyCheckpoint, type VerifyResult } from './reader.js';
+import { describeProblem, inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache } from './verify-cache.js';
 
 export type CatalogListener = (event: CatalogEvent) => void;
@@ -211,7 +211,7 @@ export class Catalog {
       // them (they may have changed since), and only if they did not change while being read.
       const signature = (): string | null => {
         try {
-          const structure = inspectStructure(entry.info.path);
+          const structure = inspectSummary(entry.info.path);
           return structure.kind === 'complete' ? structure.signature : null;
         } catch {
           return null;

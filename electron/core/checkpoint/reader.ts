@@ -6,7 +6,7 @@ import path from 'node:path';
 import { crc32c, formatCrc } from './crc32c.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
-import { type Manifest, type TensorEntry, type TensorFile, parseManifest } from './manifest.js';
+import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile, parseManifest, parseManifestSummary } from './manifest.js';
 import { type SafetensorsHeader, type Tensor, type TensorLocation, parseSafetensorsHeader } from './safetensors.js';
 
 export interface Problem {
@@ -20,10 +20,10 @@ export function describeProblem(p: Problem): string {
 }
 
 /** What a quick look (manifest + file sizes, no data read) says about a checkpoint folder. */
-export type Structure =
-  | { readonly kind: 'complete'; readonly manifest: Manifest; readonly bytes: number; readonly signature: string }
+export type Structure<M = Manifest> =
+  | { readonly kind: 'complete'; readonly manifest: M; readonly bytes: number; readonly signature: string }
   | { readonly kind: 'incomplete'; readonly reason: string }
-  | { readonly kind: 'damaged'; readonly reason: string; readonly manifest?: Manifest };
+  | { readonly kind: 'damaged'; readonly reason: string; readonly manifest?: M };
 
 const SMALL_READ = 64 * 1024;
 const smallBuffer = Buffer.allocUnsafe(SMALL_READ);
@@ -47,8 +47,17 @@ function readSmallFile(file: string): string {
  * thousands of folders, where promise-based fs costs several times the syscalls themselves.
  */
 export function inspectStructure(dir: string): Structure {
+  return inspectWith(dir, parseManifest);
+}
+
+/** The same check with only the manifest's summary validated: what the catalog lists. */
+export function inspectSummary(dir: string): Structure<ManifestSummary> {
+  return inspectWith(dir, parseManifestSummary);
+}
+
+function inspectWith<M extends ManifestSummary>(dir: string, parse: (file: string, text: string) => M): Structure<M> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
-  let manifest: Manifest;
+  let manifest: M;
   let text: string;
   try {
     text = readSmallFile(manifestPath);
@@ -58,7 +67,7 @@ export function inspectStructure(dir: string): Structure {
     return { kind: 'damaged', reason: `${manifestPath}: ${errorMessage(error)}` };
   }
   try {
-    manifest = parseManifest(manifestPath, text);
+    manifest = parse(manifestPath, text);
   } catch (error) {
     return { kind: 'damaged', reason: errorMessage(error) };
   }
