@@ -18,11 +18,21 @@ export async function fsyncPath(target: string): Promise<void> {
   }
 }
 
+/** A file whose bytes are written but not yet known to be on disk. */
+export interface UnsyncedFile {
+  readonly bytes: number;
+  /** fsyncs and closes the file; call exactly once. */
+  sync(): Promise<void>;
+  /** Closes without syncing, after a failure. */
+  abandon(): Promise<void>;
+}
+
 /**
- * Writes buffers to a new file and fsyncs it, without copying them. One write per buffer:
- * measured here, writev of large tensors ran about 25% slower than plain sequential writes.
+ * Writes buffers to a new file without copying them, leaving the fsync to the caller so that
+ * several files' fsyncs can overlap. One write per buffer: measured here, writev of large
+ * tensors ran about 25% slower than plain sequential writes.
  */
-export async function writeFileDurably(file: string, chunks: readonly Uint8Array[], flag = 'wx'): Promise<number> {
+export async function writeFileUnsynced(file: string, chunks: readonly Uint8Array[], flag = 'wx'): Promise<UnsyncedFile> {
   const handle = await open(file, flag, 0o644);
   let written = 0;
   try {
@@ -35,11 +45,28 @@ export async function writeFileDurably(file: string, chunks: readonly Uint8Array
       }
       written += chunk.byteLength;
     }
-    await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    throw error;
   }
-  return written;
+  return {
+    bytes: written,
+    sync: async () => {
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    abandon: () => handle.close().catch(() => undefined),
+  };
+}
+
+/** Writes buffers to a new file and fsyncs it. */
+export async function writeFileDurably(file: string, chunks: readonly Uint8Array[], flag = 'wx'): Promise<number> {
+  const unsynced = await writeFileUnsynced(file, chunks, flag);
+  await unsynced.sync();
+  return unsynced.bytes;
 }
 
 /** Below this size a write costs more in syscall overhead than copying the bytes once. */

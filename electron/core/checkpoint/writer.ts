@@ -5,7 +5,7 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32c, formatCrc } from './crc32c.js';
-import { fsyncPath, temporaryName, writeFileDurably } from './durable-fs.js';
+import { type UnsyncedFile, fsyncPath, temporaryName, writeFileDurably, writeFileUnsynced } from './durable-fs.js';
 import { CheckpointFormatError, RefusedError } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import {
@@ -75,16 +75,27 @@ export async function writeCheckpoint(
   try {
     await mkdir(tmpDir);
     await after('folder-created');
-    // The two files are written at once: each waits on its own fsync, and the disk is shared.
-    const [model, optimizer] = await Promise.all([
-      writeTensorFile(tmpDir, MODEL_FILE, state.model),
-      writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer),
-    ]);
+    // The two tensor files are written at once, and their fsyncs overlap with the manifest's:
+    // every fsync still completes before the folder is synced and renamed.
+    const written = await Promise.allSettled([writeTensorFile(tmpDir, MODEL_FILE, state.model), writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer)]);
+    const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const r of written) if (r.status === 'fulfilled') await r.value.file.abandon();
+      throw failed.reason;
+    }
+    const [model, optimizer] = written.map((r) => (r as PromiseFulfilledResult<WrittenTensorFile>).value) as [WrittenTensorFile, WrittenTensorFile];
+    let manifest: Manifest;
+    let manifestBytes: Buffer;
+    try {
+      manifest = buildManifest(run, state, [model, optimizer]);
+      manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+    } catch (error) {
+      await Promise.all([model.file.abandon(), optimizer.file.abandon()]);
+      throw error;
+    }
+    await Promise.all([model.file.sync(), optimizer.file.sync(), writeFileDurably(path.join(tmpDir, MANIFEST_FILE), [manifestBytes])]);
     await after('model-written');
     await after('optimizer-written');
-    const manifest = buildManifest(run, state, [model, optimizer]);
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
-    await writeFileDurably(path.join(tmpDir, MANIFEST_FILE), [manifestBytes]);
     await after('manifest-written');
     await fsyncPath(tmpDir);
     await after('folder-synced');
@@ -114,29 +125,33 @@ async function refuseExisting(dir: string): Promise<void> {
 }
 
 interface WrittenTensorFile {
-  readonly file: TensorFile;
+  readonly file: UnsyncedFile;
+  readonly name: TensorFile;
   readonly bytes: number;
   readonly entries: readonly TensorEntry[];
 }
 
-async function writeTensorFile(dir: string, file: TensorFile, tensors: readonly Tensor[]): Promise<WrittenTensorFile> {
-  const target = path.join(dir, file);
+async function writeTensorFile(dir: string, name: TensorFile, tensors: readonly Tensor[]): Promise<WrittenTensorFile> {
+  const target = path.join(dir, name);
   const encoded = encodeSafetensors(target, tensors, { format: FORMAT_NAME });
   // Checksums are computed while the writes are in flight (they run on libuv's threads), so
   // the CRC pass costs no wall time on top of the disk's.
-  const writing = writeFileDurably(target, [encoded.header, ...encoded.payloads]);
+  const writing = writeFileUnsynced(target, [encoded.header, ...encoded.payloads]);
   const crcs = await checksumsInterleaved(encoded.ordered);
-  const bytes = await writing;
-  if (bytes !== encoded.totalBytes) throw new CheckpointFormatError(target, `wrote ${bytes} bytes, expected ${encoded.totalBytes}`);
+  const file = await writing;
+  if (file.bytes !== encoded.totalBytes) {
+    await file.abandon();
+    throw new CheckpointFormatError(target, `wrote ${file.bytes} bytes, expected ${encoded.totalBytes}`);
+  }
   const entries = encoded.ordered.map((tensor, i) => ({
-    file,
+    file: name,
     name: tensor.name,
     dtype: tensor.dtype,
     shape: [...tensor.shape],
     bytes: tensor.data.byteLength,
     crc32c: formatCrc(crcs[i] as number),
   }));
-  return { file, bytes, entries };
+  return { file, name, bytes: file.bytes, entries };
 }
 
 /** Yields to the event loop after each large tensor so the concurrent writer can issue its next write. */
@@ -173,7 +188,7 @@ function buildManifest(run: string, state: TrainingState, files: readonly Writte
     parent: state.parent,
     origin: state.origin ?? 'trained',
     writer: { program: WRITER_PROGRAM, version: STUDIO_VERSION, host: os.hostname(), pid: process.pid },
-    files: Object.fromEntries(files.map((f) => [f.file, { bytes: f.bytes }])),
+    files: Object.fromEntries(files.map((f) => [f.name, { bytes: f.bytes }])),
     tensors: files.flatMap((f) => f.entries),
     // The tensor files are on disk by now, so the save knows its size; writeMs is the caller's.
     ...(state.cost ? { cost: { ...state.cost, bytes: files.reduce((sum, f) => sum + f.bytes, 0) } } : {}),
