@@ -109,6 +109,7 @@ async function benchSaveLoad(params: number): Promise<string[]> {
     }
     await writer.close();
     const mb = bytes / 1e6;
+    if (process.env.BENCH_VERBOSE) console.log(`  runs (ms): ours save ${ours.map((t) => t.toFixed(0)).join(' ')} | plain save ${plain.map((t) => t.toFixed(0)).join(' ')}`);
     const row = (label: string, o: number[], p: number[]): string =>
       `${label.padEnd(26)} ours ${(mb / (median(o) / 1000)).toFixed(0).padStart(5)} MB/s  plain fs ${(mb / (median(p) / 1000)).toFixed(0).padStart(5)} MB/s  ratio ${(median(p) / median(o)).toFixed(2)}x`;
     return [

@@ -5,7 +5,7 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32c, formatCrc } from './crc32c.js';
-import { type UnsyncedFile, fsyncPath, temporaryName, writeFileDurably, writeFileUnsynced } from './durable-fs.js';
+import { type UnsyncedFile, fsyncPath, temporaryName, writeFileUnsynced } from './durable-fs.js';
 import { CheckpointFormatError, RefusedError } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import {
@@ -93,11 +93,18 @@ export async function writeCheckpoint(
       await Promise.all([model.file.abandon(), optimizer.file.abandon()]);
       throw error;
     }
-    await Promise.all([model.file.sync(), optimizer.file.sync(), writeFileDurably(path.join(tmpDir, MANIFEST_FILE), [manifestBytes])]);
+    let manifestFile: UnsyncedFile;
+    try {
+      manifestFile = await writeFileUnsynced(path.join(tmpDir, MANIFEST_FILE), [manifestBytes]);
+    } catch (error) {
+      await Promise.all([model.file.abandon(), optimizer.file.abandon()]);
+      throw error;
+    }
+    // Every entry of the folder exists now, so its fsync can run alongside the files' own.
+    await Promise.all([model.file.sync(), optimizer.file.sync(), manifestFile.sync(), fsyncPath(tmpDir)]);
     await after('model-written');
     await after('optimizer-written');
     await after('manifest-written');
-    await fsyncPath(tmpDir);
     await after('folder-synced');
     // We hold the run lock, so nobody of ours can create finalDir between this check and the
     // rename; the check guards against another program's folder (rename would replace an
