@@ -4,6 +4,7 @@
 // was restored from, the parent of another run, or anything this program did not write.
 import type { CheckpointInfo, RetentionDecision, RetentionPlan } from '../../contract.js';
 import { isUsable, rankByMetric } from './catalog.js';
+import { formatBytes } from '../format-bytes.js';
 import type { RetentionPolicy, RunRetention } from './run-files.js';
 
 const HOUR_MS = 3_600_000;
@@ -25,17 +26,6 @@ export function isPolicyEmpty(policy: RetentionPolicy): boolean {
     policy.keepEveryHours === undefined &&
     policy.maxBytes === undefined
   );
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 /**
