@@ -1,7 +1,9 @@
 // Human output for the CLI: aligned columns, sizes and ages people can read at a glance.
 import type { CheckpointInfo } from '../contract.js';
 
-export { formatBytes } from '../core/format-bytes.js';
+import { formatBytes } from '../core/format-bytes.js';
+
+export { formatBytes };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
 
