@@ -51,6 +51,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
       }
       if (checkpoints.length === 0) {
         out.line(`No checkpoints in ${store.root}${options.run ? ` for run "${options.run}"` : ''}.`);
+        if (!options.run) out.line(`Train a first model with: checkpoint-studio train --workspace ${options.workspace} --epochs 1 --save-every-epochs 1`);
         return 0;
       }
       printCheckpoints(out, checkpoints, marksFor(store, options.metric ? { metric: options.metric, mode: options.mode } : undefined));
