@@ -11,7 +11,7 @@ import { isPolicyEmpty } from '../checkpoint/retention.js';
 import { BackgroundSaver, type SavedCheckpoint } from './background-saver.js';
 import { type BackendPreference, selectBackend } from './backend.js';
 import { loadMnistLike } from './mnist-dataset.js';
-import { OVERHEAD_WARNING_SHARE, type SessionEvent } from './session-events.js';
+import { type SessionEvent, overheadWarning } from './session-events.js';
 import { holdOutValidation } from './training-data.js';
 import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from './training-loop.js';
 
@@ -179,6 +179,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     if (typeof value === 'number') bestValue = value;
   }
   let lastSaveAt = performance.now();
+  let overheadWarned = false;
   let lastSavedStep = -1;
 
   const metricsNow = (): Record<string, number | null> => ({
@@ -211,8 +212,11 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     lastSavedStep = loop.step;
     lastSaveAt = performance.now();
     const share = blockedMs / Math.max(1, trainingMs());
-    if (share > OVERHEAD_WARNING_SHARE && loop.step - sessionStartStep > 10) {
-      onEvent({ type: 'warning', message: `checkpointing has blocked training ${(share * 100).toFixed(1)}% of the time (over ${(OVERHEAD_WARNING_SHARE * 100).toFixed(1)}%): save less often` });
+    const warning = overheadWarned ? null : overheadWarning(share, loop.step - sessionStartStep);
+    if (warning !== null) {
+      // Once per session: the share is also in every checkpoint event and in the summary.
+      overheadWarned = true;
+      onEvent({ type: 'warning', message: warning });
     }
   }
 
