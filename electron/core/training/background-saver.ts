@@ -59,6 +59,8 @@ export class BackgroundSaver {
     private readonly run: string,
     private readonly onSaved: (saved: SavedCheckpoint) => void | Promise<void>,
     private readonly onError: (error: Error) => void,
+    /** Called at once when a checkpoint is on disk, before the (serialised) onSaved work. */
+    private readonly onWritten: (saved: SavedCheckpoint) => void = () => undefined,
   ) {
     this.worker = startWorker();
     this.worker.on('message', (response: WorkerResponse) => this.finish(response));
@@ -170,6 +172,7 @@ export class BackgroundSaver {
       weightsHash: response.weightsHash,
       reason: job.reason,
     };
+    this.onWritten(saved);
     // onSaved work (catalog refresh, retention) runs one checkpoint at a time, in order: two
     // retention passes at once would race to move the same folders.
     const settling = this.callbacks

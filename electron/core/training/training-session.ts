@@ -136,11 +136,8 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     writer.dir,
     run,
     async (done) => {
-      saved.push(done);
       await store.catalog.refreshCheckpoint(run, path.basename(done.dir));
-      const share = blockedMs / Math.max(1, trainingMs());
       await writer.appendMetrics({ kind: 'checkpoint', step: done.step, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, weightsHash: done.weightsHash, time: new Date().toISOString() });
-      onEvent({ type: 'checkpoint', id: `${run}/${path.basename(done.dir)}`, step: done.step, path: done.dir, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, overheadShare: share });
       try {
         await applyRetention();
       } catch (error) {
@@ -149,6 +146,13 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       }
     },
     (error) => errors.push(error),
+    // The event goes out the moment the checkpoint is on disk, not after the bookkeeping of
+    // earlier saves (which runs one at a time), so the dashboard never lags a frequent saver.
+    (done) => {
+      saved.push(done);
+      const share = blockedMs / Math.max(1, trainingMs());
+      onEvent({ type: 'checkpoint', id: `${run}/${path.basename(done.dir)}`, step: done.step, path: done.dir, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, overheadShare: share });
+    },
   );
 
   // Read once: this session owns the run's policy while it holds the lock.
