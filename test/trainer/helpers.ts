@@ -11,10 +11,11 @@ import type { TrainRequest } from '../../electron/core/training/train-request.js
 import type { TrainerCrash, TrainerExit, TrainerState, TrainerSupervisor } from '../../electron/core/training/supervisor.js';
 import type { SerializedError, TrainerLog } from '../../electron/core/training/trainer-protocol.js';
 import type { TrainingConfig } from '../../electron/core/training/training-loop.js';
+import { OptimizerSpecSchema } from '../../electron/core/training/training-config.js';
 
 export const TINY_CONFIG: TrainingConfig = {
   model: { kind: 'mlp', width: 16, depth: 1, filters: 4 },
-  optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9, rho: 0.9 },
+  optimizer: OptimizerSpecSchema.parse({ name: 'adam', learningRate: 0.01 }),
   batchSize: 32,
   epochs: 2,
   seed: 1,

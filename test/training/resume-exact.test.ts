@@ -9,10 +9,11 @@ import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
 import type { BackendName } from '../../electron/core/training/backend.js';
 import type { TrainingConfig } from '../../electron/core/training/training-loop.js';
 import { newControl, runTrainingSession } from '../../electron/core/training/training-session.js';
+import { OptimizerSpecSchema } from '../../electron/core/training/training-config.js';
 
 const CONFIG: TrainingConfig = {
   model: { kind: 'mlp', width: 16, depth: 2, filters: 4 },
-  optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9, rho: 0.9 },
+  optimizer: OptimizerSpecSchema.parse({ name: 'adam', learningRate: 0.01 }),
   batchSize: 32,
   epochs: 2,
   seed: 11,

@@ -8,6 +8,7 @@ import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { SessionEvent } from '../../electron/core/training/session-events.js';
 import { overheadWarning } from '../../electron/core/training/session-events.js';
 import { newControl, runTrainingSession } from '../../electron/core/training/training-session.js';
+import { OptimizerSpecSchema } from '../../electron/core/training/training-config.js';
 
 let workspace = '';
 afterEach(() => rmSync(workspace, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ describe('checkpoint overhead', () => {
       run: 'heavy',
       config: {
         model: { kind: 'mlp', width: 1024, depth: 1, filters: 4 },
-        optimizer: { name: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9, rho: 0.9 },
+        optimizer: OptimizerSpecSchema.parse({ name: 'adam', learningRate: 0.001 }),
         batchSize: 2,
         epochs: 1,
         seed: 3,
