@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { STUDIO_VERSION } from './core/version.js';
-import { result, stdout } from './cli/common.js';
+import { result, stderr, stdout } from './cli/common.js';
 import { registerStoreCommands } from './cli/store-commands.js';
 import { registerTrainCommands } from './cli/train-commands.js';
 
@@ -31,10 +31,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit through here with code 0; commander already printed the message.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`checkpoint-studio: ${message}\n`);
+    stderr.line(`checkpoint-studio: ${failureMessage(error)}`);
     return error instanceof Error && error.name === 'UsageError' ? EXIT_USAGE : EXIT_FAILED;
   }
+}
+
+/**
+ * One line for the user. Our errors and the system's (which name the file and the call) are
+ * shown as they are; anything else is a bug of ours, said to be one, with the stack only when
+ * asked for, since a stack trace tells a user nothing about their files.
+ */
+function failureMessage(error: unknown): string {
+  if (!(error instanceof Error)) return `internal error: ${String(error)}`;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || error.name === 'UsageError') return error.message;
+  const detail = process.env.CHECKPOINT_STUDIO_DEBUG ? `\n${error.stack ?? ''}` : ' (a bug: please report it; CHECKPOINT_STUDIO_DEBUG=1 shows where)';
+  return `internal error: ${error.message}${detail}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

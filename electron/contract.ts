@@ -30,6 +30,12 @@ export interface CheckpointInfo {
   /** The folder is a symbolic link (a linked checkpoint): never pruned by policy. */
   readonly linked: boolean;
   readonly pinned: boolean;
+  /**
+   * Ids of other folders of the same run that hold the same step (`ckpt-12` beside
+   * `ckpt-000000012`). Non-empty means ambiguous: it is never resumed from or pruned until a
+   * person removes or renames one of them.
+   */
+  readonly sameStepAs: readonly string[];
 }
 
 export interface RunInfo {

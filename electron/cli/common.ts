@@ -1,6 +1,9 @@
 // What every subcommand shares: --workspace and --json, opening the store, and one way to fail.
 import { type Command, InvalidArgumentError } from 'commander';
 import { CheckpointStore } from '../core/checkpoint/store.js';
+import type { WorkspaceAccess } from '../core/checkpoint/workspace.js';
+
+export { type Output, stderr, stdout } from './output.js';
 
 export const DEFAULT_WORKSPACE = './checkpoints';
 
@@ -8,16 +11,6 @@ export interface CommonOptions {
   workspace: string;
   json?: boolean;
 }
-
-export interface Output {
-  line(text: string): void;
-  json(value: unknown): void;
-}
-
-export const stdout: Output = {
-  line: (text) => process.stdout.write(`${text}\n`),
-  json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-};
 
 export function intOption(value: string): number {
   const parsed = Number(value);
@@ -35,13 +28,18 @@ export function withCommon(command: Command): Command {
 
 /**
  * Wraps a subcommand's action: it receives commander's arguments and options followed by the
- * opened store, and returns the exit code.
+ * opened store, and returns the exit code. `access` says whether the command may change the
+ * workspace; a command that only reads opens it read-only, so it never creates the folder nor
+ * removes anything in it.
  */
-export function storeAction<A extends unknown[]>(fn: (...args: [...A, CheckpointStore]) => Promise<number>): (...args: unknown[]) => Promise<void> {
+export function storeAction<A extends unknown[]>(
+  access: WorkspaceAccess | ((options: CommonOptions) => WorkspaceAccess),
+  fn: (...args: [...A, CheckpointStore]) => Promise<number>,
+): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     // commander passes (...arguments, options, command)
     const options = args[args.length - 2] as CommonOptions;
-    const store = await CheckpointStore.open(options.workspace);
+    const store = await CheckpointStore.open(options.workspace, { access: typeof access === 'function' ? access(options) : access });
     result.exitCode = await fn(...(args.slice(0, -1) as A), store);
   };
 }

@@ -3,7 +3,7 @@
 import { type Command, Option } from 'commander';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CheckpointInfo, MetricMode, RetentionPlan } from '../contract.js';
+import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../contract.js';
 import { describeProblem } from '../core/checkpoint/reader.js';
 import { RetentionPolicySchema, type RetentionPolicy } from '../core/checkpoint/run-files.js';
 import { isPolicyEmpty } from '../core/checkpoint/retention.js';
@@ -12,7 +12,7 @@ import { CheckpointStore } from '../core/checkpoint/store.js';
 import { MANIFEST_FILE } from '../core/checkpoint/layout.js';
 import { readManifest } from '../core/checkpoint/manifest.js';
 import { checkpointRows, formatBytes, parseBytes, parseDuration, plural, table } from './format.js';
-import { type CommonOptions, type Output, intOption, storeAction, withCommon } from './common.js';
+import { type CommonOptions, type Output, intOption, stderr, storeAction, withCommon } from './common.js';
 
 const CHECKPOINT_HEADERS = ['RUN', 'STEP', 'EPOCH', 'STATUS', 'SIZE', 'CREATED'];
 
@@ -43,7 +43,8 @@ export function registerStoreCommands(program: Command, out: Output): void {
     .option('--run <name>', 'only this run')
     .option('--metric <name>', 'mark the best checkpoint by this metric')
     .addOption(new Option('--mode <mode>', 'min or max, for --metric').choices(['min', 'max']).default('min'))
-    .action(storeAction(async (options: CommonOptions & { run?: string; metric?: string; mode: MetricMode }, store: CheckpointStore) => {
+    .action(storeAction('read', async (options: CommonOptions & { run?: string; metric?: string; mode: MetricMode }, store: CheckpointStore) => {
+      for (const skipped of store.catalog.skipped()) stderr.line(`warning: ${path.join(store.root, skipped.name)}: not listed: ${skipped.reason}`);
       const checkpoints = store.catalog.list(options.run);
       if (options.json) {
         out.json({ ...store.catalog.snapshot(), checkpoints });
@@ -55,7 +56,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
         return 0;
       }
       printCheckpoints(out, checkpoints, marksFor(store, options.metric ? { metric: options.metric, mode: options.mode } : undefined));
-      const trash = await store.listTrash();
+      const trash = await listTrashWarning(store);
       const total = checkpoints.reduce((s, c) => s + c.bytes, 0);
       out.line(`\n${plural(checkpoints.length, 'checkpoint')} in ${plural(store.catalog.listRuns().length, 'run')}, ${formatBytes(total)}; trash: ${trash.length} (${formatBytes(trash.reduce((s, e) => s + e.bytes, 0))})`);
       return 0;
@@ -63,7 +64,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
 
   withCommon(program.command('latest').description('the latest complete checkpoint'))
     .option('--run <name>', 'within this run')
-    .action(storeAction(async (options: CommonOptions & { run?: string }, store: CheckpointStore) => {
+    .action(storeAction('read', async (options: CommonOptions & { run?: string }, store: CheckpointStore) => {
       printOne(out, options, store.resolve('latest', { run: options.run }));
       return 0;
     }));
@@ -72,16 +73,17 @@ export function registerStoreCommands(program: Command, out: Output): void {
     .requiredOption('--metric <name>', 'metric recorded in the checkpoints, e.g. val_loss')
     .addOption(new Option('--mode <mode>', 'min or max').choices(['min', 'max']).default('min'))
     .option('--run <name>', 'within this run')
-    .action(storeAction(async (options: CommonOptions & { metric: string; mode: MetricMode; run?: string }, store: CheckpointStore) => {
+    .action(storeAction('read', async (options: CommonOptions & { metric: string; mode: MetricMode; run?: string }, store: CheckpointStore) => {
       printOne(out, options, store.resolve('best', { metric: options.metric, mode: options.mode, run: options.run }));
       return 0;
     }));
 
   withCommon(program.command('verify').description('verify every byte of checkpoints (all when no path is given)'))
     .argument('[paths...]', 'checkpoint folders or ids')
-    .action(storeAction(async (paths: string[], options: CommonOptions, store: CheckpointStore) => {
+    .action(storeAction('read', async (paths: string[], options: CommonOptions, store: CheckpointStore) => {
       const ids = paths.length > 0 ? paths.map((p) => store.resolve(p).id) : store.catalog.list().map((c) => c.id);
-      const results = await store.verify(ids);
+      const { results, warnings } = await store.verify(ids);
+      for (const warning of warnings) stderr.line(`warning: ${warning}`);
       const bad = results.filter((r) => !r.ok);
       if (options.json) out.json(results.map((r) => ({ path: r.dir, ok: r.ok, problems: r.problems })));
       else {
@@ -105,7 +107,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
     .option('--max-size <size>', 'disk budget per run, e.g. 20GB')
     .option('--save-policy', 'store these flags as the run policy')
     .option('--dry-run', 'show what would be deleted, delete nothing')
-    .action(storeAction(async (options: PruneOptions, store: CheckpointStore) => {
+    .action(storeAction((options) => ((options as PruneOptions).dryRun ? 'read' : 'write'), async (options: PruneOptions, store: CheckpointStore) => {
       const flags = policyFromFlags(options);
       const runs = options.run ? [options.run] : store.catalog.listRuns().map((r) => r.name);
       const plans: RetentionPlan[] = [];
@@ -141,7 +143,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
 
   withCommon(program.command('rm').description('move checkpoints to the workspace trash'))
     .argument('<paths...>', 'checkpoint folders or ids')
-    .action(storeAction(async (paths: string[], options: CommonOptions, store: CheckpointStore) => {
+    .action(storeAction('write', async (paths: string[], options: CommonOptions, store: CheckpointStore) => {
       const entries = await store.delete(paths);
       if (options.json) out.json(entries);
       else {
@@ -153,21 +155,21 @@ export function registerStoreCommands(program: Command, out: Output): void {
 
   withCommon(program.command('pin').description('protect checkpoints from deletion'))
     .argument('<ids...>')
-    .action(storeAction(async (ids: string[], _options: CommonOptions, store: CheckpointStore) => {
+    .action(storeAction('write', async (ids: string[], _options: CommonOptions, store: CheckpointStore) => {
       for (const id of ids) await store.setPinned(id, true);
       return 0;
     }));
 
   withCommon(program.command('unpin').description('remove the protection of pinned checkpoints'))
     .argument('<ids...>')
-    .action(storeAction(async (ids: string[], _options: CommonOptions, store: CheckpointStore) => {
+    .action(storeAction('write', async (ids: string[], _options: CommonOptions, store: CheckpointStore) => {
       for (const id of ids) await store.setPinned(id, false);
       return 0;
     }));
 
   const trash = program.command('trash').description('list, restore or purge deleted checkpoints');
-  withCommon(trash.command('ls').description('what the trash holds')).action(storeAction(async (options: CommonOptions, store: CheckpointStore) => {
-    const entries = await store.listTrash();
+  withCommon(trash.command('ls').description('what the trash holds')).action(storeAction('read', async (options: CommonOptions, store: CheckpointStore) => {
+    const entries = await listTrashWarning(store);
     if (options.json) out.json(entries);
     else if (entries.length === 0) out.line('The trash is empty.');
     else {
@@ -179,7 +181,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
   withCommon(trash.command('restore').description('put checkpoints back where they were'))
     .argument('[ids...]', 'trash entry ids')
     .option('--last', 'restore the most recent deletion (undo)')
-    .action(storeAction(async (ids: string[], options: CommonOptions & { last?: boolean }, store: CheckpointStore) => {
+    .action(storeAction('write', async (ids: string[], options: CommonOptions & { last?: boolean }, store: CheckpointStore) => {
       if (ids.length === 0 && !options.last) throw new UsageError('name trash entries to restore, or give --last');
       const restored = options.last ? await store.undo() : await store.restoreFromTrash(ids);
       if (options.json) out.json(restored);
@@ -189,8 +191,9 @@ export function registerStoreCommands(program: Command, out: Output): void {
     }));
   withCommon(trash.command('purge').description('delete the trash for good (all, or older than an age)'))
     .option('--older-than <age>', 'only entries deleted before this age, e.g. 7d')
-    .action(storeAction(async (options: CommonOptions & { olderThan?: string }, store: CheckpointStore) => {
+    .action(storeAction('write', async (options: CommonOptions & { olderThan?: string }, store: CheckpointStore) => {
       const result = await store.purgeTrash(options.olderThan ? { olderThanMs: parseDuration(options.olderThan) } : {});
+      for (const problem of result.problems) stderr.line(`warning: ${path.join(store.root, '.trash', problem.name)}: ${problem.problem}`);
       if (options.json) out.json(result);
       else out.line(`Purged ${result.purged.length} entries, ${formatBytes(result.bytes)}.`);
       return 0;
@@ -198,7 +201,7 @@ export function registerStoreCommands(program: Command, out: Output): void {
 
   withCommon(program.command('inspect').description('tensors of a checkpoint or a .safetensors file'))
     .argument('<path>', 'checkpoint folder, id, or .safetensors file')
-    .action(storeAction(async (target: string, options: CommonOptions, store: CheckpointStore) => {
+    .action(storeAction('read', async (target: string, options: CommonOptions, store: CheckpointStore) => {
       const rows = await inspectTensors(store, target);
       if (options.json) out.json(rows);
       else {
@@ -207,6 +210,13 @@ export function registerStoreCommands(program: Command, out: Output): void {
       }
       return 0;
     }));
+}
+
+/** The trash's entries; what in it cannot be used is said once, on stderr. */
+async function listTrashWarning(store: CheckpointStore): Promise<readonly TrashEntry[]> {
+  const listing = await store.inspectTrash();
+  for (const problem of listing.problems) stderr.line(`warning: ${path.join(store.root, '.trash', problem.name)}: ${problem.problem}`);
+  return listing.entries;
 }
 
 interface TensorRow {

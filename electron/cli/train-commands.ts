@@ -10,7 +10,7 @@ import {
 } from '../core/training/training-config.js';
 import { TrainRequestSchema } from '../core/training/train-request.js';
 import type { CheckpointStore } from '../core/checkpoint/store.js';
-import { type CommonOptions, type Output, intOption, storeAction, withCommon } from './common.js';
+import { type CommonOptions, type Output, intOption, stderr, storeAction, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
 import { UsageError } from './store-commands.js';
 
@@ -85,7 +85,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', intOption)
     .option('--resume <checkpoint>', 'continue from a checkpoint id or path, latest, or best')
     .option('--log-every <k>', 'log train loss and accuracy every K steps', intOption, 10)
-    .action(storeAction(async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store)));
+    .action(storeAction('write', async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store, out)));
 
   withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
     .argument('<checkpoint>', 'checkpoint id or path, latest, or best')
@@ -93,7 +93,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .addOption(new Option('--backend <name>', 'backend to replay on (default: the one that wrote it)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', 'the dataset folder the run trained on')
     .action(
-      storeAction(async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, store: CheckpointStore) => {
+      storeAction('read', async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, store: CheckpointStore) => {
         // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
         const { verifyResume } = await import('../core/training/verify-resume.js');
         const report = await verifyResume(store, selector, { steps: flags.steps, ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.data ? { dataDir: flags.data } : {}) });
@@ -112,7 +112,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     );
 }
 
-async function runTrain(flags: TrainFlags, store: CheckpointStore): Promise<number> {
+async function runTrain(flags: TrainFlags, store: CheckpointStore, out: Output): Promise<number> {
   const saveBest = parseSaveBest(flags.saveBest);
   const keepMetric = saveBest ?? { metric: 'val_loss', mode: 'min' as const };
   const request = TrainRequestSchema.parse({
@@ -149,7 +149,7 @@ async function runTrain(flags: TrainFlags, store: CheckpointStore): Promise<numb
   });
   const { newControl, runTrainingSession } = await import('../core/training/training-session.js');
   const control = newControl();
-  const view = new ProgressView((text) => process.stdout.write(text), Boolean(process.stdout.isTTY) && !flags.json);
+  const view = new ProgressView((text) => out.write(text), Boolean(process.stdout.isTTY) && !flags.json);
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts += 1;
@@ -158,10 +158,10 @@ async function runTrain(flags: TrainFlags, store: CheckpointStore): Promise<numb
       control.wake?.();
       const notice = 'stopping: saving the training state… (Ctrl-C again to abort without saving)';
       // With --json, stdout carries only events.
-      if (flags.json) process.stderr.write(`${notice}\n`);
+      if (flags.json) stderr.line(notice);
       else view.line(notice);
     } else {
-      process.stderr.write('\naborted; the last complete checkpoint is intact\n');
+      stderr.write('\naborted; the last complete checkpoint is intact\n');
       process.exit(130);
     }
   };
@@ -173,7 +173,7 @@ async function runTrain(flags: TrainFlags, store: CheckpointStore): Promise<numb
       ...request,
       control,
       // One JSON object per line, so a script can follow the stream.
-      onEvent: (event) => (flags.json ? process.stdout.write(`${JSON.stringify(event)}\n`) : view.show(event)),
+      onEvent: (event) => (flags.json ? out.write(`${JSON.stringify(event)}\n`) : view.show(event)),
     });
     return result.reason === 'stopped' ? 130 : 0;
   } finally {

@@ -110,7 +110,7 @@ describe('checkpoint-studio train', () => {
     const store = await CheckpointStore.open(workspace);
     const latest = store.resolve('latest', { run: 'interrupted' });
     expect(latest.step).toBe(finished?.step);
-    expect((await store.verify([latest.id]))[0]?.ok).toBe(true);
+    expect((await store.verify([latest.id])).results[0]?.ok).toBe(true);
   }, 60_000);
 
   it('bad input gets a clear error naming the file or folder', () => {

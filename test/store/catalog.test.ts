@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError } from '../../electron/core/checkpoint/errors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { flipTensorByte, readJson, rejectionOf, rewriteManifest, sleep, trainingState, useTempWorkspaces } from './helpers.js';
 
@@ -38,7 +38,7 @@ describe('statuses', () => {
     const files = ['model.safetensors', 'optimizer.safetensors', 'manifest.json'].map((f) => fs.statSync(path.join(ckpt(store, 'r1', 100), f)).size);
     expect(info?.bytes).toBe(files.reduce((a, b) => a + b, 0));
 
-    const results = await store.verify(['r1/ckpt-000000100', 'r1/ckpt-000000200']);
+    const { results } = await store.verify(['r1/ckpt-000000100', 'r1/ckpt-000000200']);
     expect(results.map((r) => r.ok)).toEqual([true, true]);
     expect(store.catalog.list().map((c) => c.status)).toEqual(['verified', 'verified']);
 
@@ -47,7 +47,7 @@ describe('statuses', () => {
     await store.catalog.refresh();
     // The cached verification no longer holds for the modified file.
     expect(store.catalog.get('r1/ckpt-000000200')?.status).toBe('unverified');
-    const [result] = await store.verify(['r1/ckpt-000000200']);
+    const [result] = (await store.verify(['r1/ckpt-000000200'])).results;
     expect(result?.ok).toBe(false);
     const damaged = store.catalog.get('r1/ckpt-000000200');
     expect(damaged?.status).toBe('damaged');
@@ -78,7 +78,7 @@ describe('statuses', () => {
     });
     await store.catalog.refresh();
     expect(store.catalog.get('r1/ckpt-000000005')?.status).toBe('damaged');
-    expect(store.catalog.get('r1/ckpt-000000005')?.statusReason).toContain('says step 6, but the folder is ckpt-000000005');
+    expect(store.catalog.get('r1/ckpt-000000005')?.statusReason).toContain('says step 6, but the folder ckpt-000000005 holds step 5');
   });
 });
 
@@ -112,7 +112,7 @@ describe('latest and best', () => {
     await store.catalog.refresh();
     expect(store.catalog.latest()?.id).toBe('a/ckpt-000000200');
     expect(store.catalog.latest('nope')).toBeNull();
-    expect((await rejectionOf(Promise.resolve().then(() => store.resolve('latest', { run: 'nope' })), RefusedError)).message).toContain(
+    expect((await rejectionOf(Promise.resolve().then(() => store.resolve('latest', { run: 'nope' })), NotFoundError)).message).toContain(
       'no complete checkpoint in run "nope" to call latest',
     );
   });
@@ -183,7 +183,7 @@ describe('runs and lineage', () => {
     ]);
     const copied = store.catalog.get('from-elsewhere/ckpt-000000100');
     expect(copied).toMatchObject({ status: 'unverified', run: 'from-elsewhere', step: 100, metrics: { loss: 0.3 } });
-    const [result] = await store.verify(['from-elsewhere/ckpt-000000100']);
+    const [result] = (await store.verify(['from-elsewhere/ckpt-000000100'])).results;
     expect(result?.ok).toBe(true);
     expect(store.catalog.list().map((c) => c.id)).toEqual(['from-elsewhere/ckpt-000000100', 'r1/ckpt-000000100']);
   });
@@ -240,7 +240,7 @@ describe('large manifests', () => {
     expect(manifestSize).toBeGreaterThan(64 * 1024);
     const reopened = await CheckpointStore.open(root);
     expect(reopened.catalog.get('many/ckpt-000000001')?.status).toBe('unverified');
-    expect((await reopened.verify(['many/ckpt-000000001']))[0]?.ok).toBe(true);
+    expect((await reopened.verify(["many/ckpt-000000001"])).results[0]?.ok).toBe(true);
   });
 });
 
@@ -253,7 +253,7 @@ describe('what listing checks and what verification checks', () => {
     await store.catalog.refresh();
     // Listing validates the summary (step, metrics, files and sizes) only: fast for 10,000.
     expect(store.catalog.get('r1/ckpt-000000100')?.status).toBe('unverified');
-    const [result] = await store.verify(['r1/ckpt-000000100']);
+    const [result] = (await store.verify(['r1/ckpt-000000100'])).results;
     expect(result?.ok).toBe(false);
     expect(result?.problems[0]?.problem).toMatch(/manifest\.json: tensors\.0\.crc32c/);
     expect(store.catalog.get('r1/ckpt-000000100')?.status).toBe('damaged');

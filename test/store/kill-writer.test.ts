@@ -44,15 +44,15 @@ describe('a writer killed mid-save', () => {
     let killedMidSave = 0;
     for (const delay of delays) {
       await runUntilKilled(delay);
-      const inFlight = readdirSync(runDir).filter((n) => n.startsWith('.tmp-ckpt'));
+      const inFlight = readdirSync(runDir).filter((n) => n.startsWith('.tmp-studio.') && n.endsWith('.ckpt-' + n.split('.ckpt-')[1]));
       if (inFlight.length > 0) killedMidSave += 1;
       // Whatever the moment, every listed checkpoint is whole (checked before the next writer
       // starts, since opening a workspace clears a dead writer's .tmp-* folders).
       const store = await CheckpointStore.open(workspace);
-      expect(store.opened.removed.filter((p) => p.includes('.tmp-ckpt')).length).toBe(inFlight.length);
+      expect(store.opened.removed.filter((p) => p.includes('.ckpt-')).length).toBe(inFlight.length);
       const listed = store.catalog.list('run');
       expect(listed.filter((c) => c.status !== 'unverified' && c.status !== 'verified')).toEqual([]);
-      const results = await store.verify(listed.map((c) => c.id));
+      const { results } = await store.verify(listed.map((c) => c.id));
       expect(results.filter((r) => !r.ok)).toEqual([]);
     }
     // The test is only meaningful if kills really landed inside saves.

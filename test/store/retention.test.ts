@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointInfo, RetentionPlan } from '../../electron/contract.js';
-import { RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../../electron/core/checkpoint/errors.js';
 import { planRetention, rememberBest } from '../../electron/core/checkpoint/retention.js';
 import { type RunRetention, RunRetentionSchema, readRunRetention } from '../../electron/core/checkpoint/run-files.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
@@ -33,6 +33,7 @@ function info(step: number, overrides: Partial<CheckpointInfo> = {}): Checkpoint
     origin: 'trained',
     linked: false,
     pinned: false,
+    sameStepAs: [],
     ...overrides,
   };
 }
@@ -294,7 +295,7 @@ describe('retention on disk', () => {
     expect(store.catalog.list('a').map((c) => c.step)).toEqual([4]);
     expect(store.catalog.list('b').map((c) => c.step)).toEqual([1, 2, 3, 4]);
     expect(snapshotTree(path.join(store.root, 'b'))).toEqual(bBefore);
-    await rejectionOf(store.planRetention('nope'), RefusedError);
+    await rejectionOf(store.planRetention('nope'), NotFoundError);
   });
 
   it('refuses to prune a run our own writer holds unless it presents its lock token', async () => {

@@ -116,12 +116,38 @@ describe('run writers', () => {
     const { root } = makeWorkspace();
     const store = await CheckpointStore.open(root);
     const writer = await store.createRun('r1', { parent: null, config: {} });
+    await writer.save(trainingState(1));
     await writer.close();
-    expect((await rejectionOf(store.createRun('r1', { parent: null, config: {} }), RefusedError)).problem).toBe('a run with this name already exists');
-    for (const bad of ['../escape', '.hidden', 'a/b', '', 'x'.repeat(129)]) {
+    expect((await rejectionOf(store.createRun('r1', { parent: null, config: {} }), RefusedError)).problem).toBe(
+      'a run with this name already exists; continue from it with --resume, or choose another --run',
+    );
+    for (const bad of ['../escape', '.hidden', 'a/b', 'a\\b', '', '..', 'new\nline', 'x'.repeat(256)]) {
       await rejectionOf(store.createRun(bad, { parent: null, config: {} }), RefusedError);
     }
     expect(names(store.root)).toEqual(['r1']);
+    // Spaces and letters beyond ASCII are names like any other.
+    await (await store.createRun('run é 2', { parent: null, config: {} })).close();
+    expect(names(store.root)).toEqual(['r1', 'run é 2']);
+  });
+
+  it('a start that never trained (killed during start-up) does not block a retry with the same name', async () => {
+    const { root } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    const abandoned = path.join(store.root, 'r1');
+    fs.mkdirSync(abandoned);
+    fs.writeFileSync(path.join(abandoned, 'run.json'), '{"formatVersion":1,"name":"r1","createdAt":"2026-01-01T00:00:00.000Z","parent":null,"config":{"old":true}}');
+    fs.writeFileSync(path.join(abandoned, 'retention.json'), '{"policy":{"keepLast":1}}');
+    writeLockFile(abandoned, await deadPid());
+    const writer = await store.createRun('r1', { parent: null, config: { fresh: true } });
+    expect(JSON.parse(fs.readFileSync(path.join(abandoned, 'run.json'), 'utf8')).config).toEqual({ fresh: true });
+    expect(names(abandoned)).toEqual(['.lock', 'run.json']);
+    // A live start holds the lock: a second one is refused, naming it.
+    await rejectionOf(store.createRun('r1', { parent: null, config: {} }), RunLockedError);
+    await writer.close();
+    // A user's file in it makes it a folder of theirs, not an abandoned start.
+    fs.writeFileSync(path.join(abandoned, 'notes.txt'), 'mine');
+    await rejectionOf(store.createRun('r1', { parent: null, config: {} }), RefusedError);
+    expect(fs.readFileSync(path.join(abandoned, 'notes.txt'), 'utf8')).toBe('mine');
   });
 });
 

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RefusedError } from '../../electron/core/checkpoint/errors.js';
-import { moveToTrash, purgeTrash, resolveCheckpointTarget } from '../../electron/core/checkpoint/safe-delete.js';
+import { NotFoundError, RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { moveToTrash, resolveCheckpointTarget } from '../../electron/core/checkpoint/safe-delete.js';
+import { purgeTrash } from '../../electron/core/checkpoint/trash.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { names, rejectionOf, snapshotTree, trainingState, useTempWorkspaces } from './helpers.js';
 
@@ -82,15 +83,16 @@ describe('what may be deleted', () => {
       [runDir, /refused: not a checkpoint/],
       [path.join(runDir, 'random'), /refused: not a checkpoint/],
       [path.join(runDir, 'ckpt-000000777'), /refused: not a checkpoint: not a folder$/],
-      [path.join(store.root, '.hidden', 'ckpt-000000001'), /refused: not a checkpoint: its folder resolves to .*\.hidden, which is not a run directly inside the workspace/],
+      [path.join(store.root, '.hidden', 'ckpt-000000001'), /refused: not a checkpoint of a run: a run name cannot start with "."/],
       [path.join(store.root, 'deep', 'nested', 'ckpt-000000001'), /refused: not a checkpoint: its folder resolves to .*nested, which is not a run directly inside the workspace/],
-      [path.join(runDir, 'ckpt-000000555'), /refused: does not exist$/],
     ];
     for (const [target, message] of cases) {
       const error = await rejectionOf(store.delete([target]), RefusedError);
       expect(error.message.startsWith(`${target}: refused: `), error.message).toBe(true);
       expect(error.message).toMatch(message);
     }
+    const missing = path.join(runDir, 'ckpt-000000555');
+    expect((await rejectionOf(store.delete([missing]), NotFoundError)).message).toBe(`${missing}: does not exist`);
     expect(snapshotTree(store.root)).toEqual(before);
   });
 
@@ -141,7 +143,7 @@ describe('the trash', () => {
     const listed = await store.listTrash();
     expect(listed).toEqual([entry]);
     expect(entry).toMatchObject({ originalPath: path.join('r1', 'ckpt-000000200'), checkpointId: 'r1/ckpt-000000200', bytes: size, reason: 'cleaning up' });
-    expect(entry?.id).toBe(`${entry?.batch}--r1--ckpt-000000200`);
+    expect(entry?.id).toBe(`${entry?.batch}-0000`);
 
     const restored = await store.restoreFromTrash([entry?.id ?? '']);
     expect(restored.map((e) => e.checkpointId)).toEqual(['r1/ckpt-000000200']);
@@ -177,10 +179,12 @@ describe('the trash', () => {
     await writer.close();
     const fresh = snapshotTree(dirOf(runDir, 100));
     const error = await rejectionOf(store.restoreFromTrash([entry?.id ?? '']), RefusedError);
-    expect(error.message).toBe(`${dirOf(runDir, 100)}: refused: something already exists there; move it away first`);
+    expect(error.message).toBe(
+      `${path.join(store.root, '.trash')}: refused: nothing restored, because one entry cannot go back: ${entry?.id}: ${dirOf(runDir, 100)} already exists; move it away first`,
+    );
     expect(snapshotTree(dirOf(runDir, 100))).toEqual(fresh);
     expect((await store.listTrash()).map((e) => e.id)).toEqual([entry?.id]);
-    await rejectionOf(store.restoreFromTrash(['no-such-entry']), RefusedError);
+    await rejectionOf(store.restoreFromTrash(['no-such-entry']), NotFoundError);
   });
 
   it('purge with olderThanMs removes only old entries; without it, everything', async () => {
@@ -204,11 +208,14 @@ describe('the trash', () => {
     const nothing = await purgeTrash(store.root, { olderThanMs: 3 * DAY, now });
     expect(nothing.purged).toEqual([]);
 
-    // An orphan record (a crash between record and move) goes with a full purge.
+    // An entry folder of ours whose record never got written (a crash) goes with a full purge;
+    // a folder we did not make is reported and left alone.
+    fs.mkdirSync(path.join(store.root, '.trash', '000000000099-0000'));
     fs.mkdirSync(path.join(store.root, '.trash', 'orphan'));
     const all = await store.purgeTrash();
     expect(all.purged.map((e) => e.id)).toEqual([recent?.id]);
-    expect(names(path.join(store.root, '.trash'))).toEqual([]);
+    expect(all.problems).toEqual([{ name: 'orphan', problem: 'has no entry.json; left alone' }]);
+    expect(names(path.join(store.root, '.trash'))).toEqual(['orphan']);
     expect(store.catalog.list('r1').map((c) => c.step)).toEqual([3]);
   });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
 import { RefusedError } from '../../electron/core/checkpoint/errors.js';
 import { loadCheckpoint, verifyCheckpoint } from '../../electron/core/checkpoint/reader.js';
+import { isTemporaryName, parseTemporaryName, temporaryName } from '../../electron/core/checkpoint/temporaries.js';
 import { RunWriter } from '../../electron/core/checkpoint/run-writer.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { WRITER_STEPS, type WriterStep } from '../../electron/core/checkpoint/writer.js';
@@ -120,7 +121,7 @@ describe('saving a step twice', () => {
     const error = await rejectionOf(writer.save(trainingState(100, { metrics: { loss: 0 } })), RefusedError);
     expect(error.message).toBe(`${dir}: refused: a checkpoint with this step already exists; checkpoints are never overwritten`);
     expect(snapshotTree(dir)).toEqual(before);
-    expect(names(runDir).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    expect(names(runDir).filter(isTemporaryName)).toEqual([]);
     await writer.close();
   });
 
@@ -146,9 +147,9 @@ describe.each(WRITER_STEPS.map((s) => [s]))('a crash right after "%s"', (crashSt
       afterStep: (step) => {
         if (step !== crashStep) return;
         // A killed process runs no cleanup: keep a copy of its .tmp folder as the crash leaves it.
-        const tmp = names(runDir).find((n) => n.startsWith('.tmp-ckpt-000000200-'));
+        const tmp = names(runDir).find((n) => parseTemporaryName(n)?.label === 'ckpt-000000200');
         if (tmp !== undefined) {
-          leftover = path.join(runDir, `.tmp-ckpt-000000200-${dead}-0badc0de`);
+          leftover = path.join(runDir, temporaryName('ckpt-000000200', dead));
           fs.cpSync(path.join(runDir, tmp), leftover, { recursive: true });
         }
         throw new Error(`simulated crash after ${step}`);
@@ -157,7 +158,7 @@ describe.each(WRITER_STEPS.map((s) => [s]))('a crash right after "%s"', (crashSt
     expect((await rejectionOf(crash, Error)).message).toBe(`simulated crash after ${crashStep}`);
     expect(leftover === null).toBe(completed);
     // The writer's own error path already removed its .tmp folder; only the "crash" copy is left.
-    expect(names(runDir).filter((n) => n.startsWith('.tmp-'))).toEqual(leftover ? [path.basename(leftover)] : []);
+    expect(names(runDir).filter(isTemporaryName)).toEqual(leftover ? [path.basename(leftover)] : []);
 
     // Until the workspace is reopened, the catalog does not list the .tmp folder either.
     await store.catalog.refresh();
@@ -166,7 +167,7 @@ describe.each(WRITER_STEPS.map((s) => [s]))('a crash right after "%s"', (crashSt
     // The crashed process dies holding its lock.
     writeLockFile(runDir, dead);
     const reopened = await CheckpointStore.open(root);
-    expect(names(runDir).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    expect(names(runDir).filter(isTemporaryName)).toEqual([]);
     expect(reopened.opened.removed).toEqual(leftover ? [leftover] : []);
     expect(names(runDir).filter((n) => n.startsWith('ckpt-'))).toEqual(completed ? ['ckpt-000000100', 'ckpt-000000200'] : ['ckpt-000000100']);
     expect(reopened.catalog.list('r1').map((c) => [c.step, c.status])).toEqual(
@@ -174,7 +175,7 @@ describe.each(WRITER_STEPS.map((s) => [s]))('a crash right after "%s"', (crashSt
     );
     expect(snapshotTree(path.join(runDir, 'ckpt-000000100'))).toEqual(earlier);
     if (completed) {
-      const [result] = await reopened.verify(['r1/ckpt-000000200']);
+      const [result] = (await reopened.verify(['r1/ckpt-000000200'])).results;
       expect(result?.ok).toBe(true);
       const loaded = await loadCheckpoint(path.join(runDir, 'ckpt-000000200'));
       expect(Buffer.from(loaded.model.find((t) => t.name === 'dense/kernel')?.data ?? [])).toEqual(Buffer.from(trainingState(200).model[0]?.data ?? []));

@@ -44,9 +44,9 @@ describe.concurrent('a trainer that fails by itself', () => {
     const workspace = tempWorkspace();
     const recorder = await runToFailure(tinyRequest(workspace, { config: undefined, resume: 'latest' }));
 
-    expect(recorder.errors.map((e) => e.name)).toEqual(['RefusedError']);
+    expect(recorder.errors.map((e) => e.name)).toEqual(['NotFoundError']);
     expect(recorder.errors[0]?.message).toMatch(/no complete checkpoint .*latest/);
-    expect(recorder.crashes[0]?.stderrTail.join('\n')).toContain('RefusedError');
+    expect(recorder.crashes[0]?.stderrTail.join('\n')).toContain('NotFoundError');
     // Stopping a trainer that is already gone just says how it ended.
     const exit = await recorder.supervisor.stop();
     expect(exit).toEqual({ code: 1, signal: null });

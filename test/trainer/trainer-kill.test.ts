@@ -5,6 +5,7 @@ import { readdirSync, watch } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { isTemporaryName, parseTemporaryName } from '../../electron/core/checkpoint/temporaries.js';
 import { TrainerSupervisor } from '../../electron/core/training/supervisor.js';
 import { Recorder, TINY_CONFIG, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 
@@ -42,7 +43,7 @@ function whenSaving(runDir: string, n: number): Promise<void> {
   return new Promise((resolve) => {
     const seen = new Set<string>();
     const watcher = watch(runDir, (_event, name) => {
-      if (!name?.startsWith('.tmp-ckpt')) return;
+      if (!name || !isCheckpointInFlight(name)) return;
       seen.add(name);
       if (seen.size < n) return;
       watcher.close();
@@ -51,10 +52,15 @@ function whenSaving(runDir: string, n: number): Promise<void> {
   });
 }
 
+/** A checkpoint folder being written: our temporary name, labelled with the checkpoint's. */
+function isCheckpointInFlight(name: string): boolean {
+  return parseTemporaryName(name)?.label.startsWith('ckpt-') ?? false;
+}
+
 function temporaries(workspace: string): string[] {
   return readdirSync(workspace, { withFileTypes: true })
     .filter((e) => e.isDirectory())
-    .flatMap((run) => readdirSync(path.join(workspace, run.name)).filter((n) => n.startsWith('.tmp-')).map((n) => `${run.name}/${n}`));
+    .flatMap((run) => readdirSync(path.join(workspace, run.name)).filter(isTemporaryName).map((n) => `${run.name}/${n}`));
 }
 
 interface LaneResult {
@@ -104,11 +110,11 @@ async function lane(moments: readonly Moment[]): Promise<LaneResult> {
     // Whatever the moment, opening the workspace clears what the dead trainer was writing,
     // and every checkpoint it lists verifies.
     const inFlight = temporaries(workspace);
-    if (inFlight.some((n) => n.includes('.tmp-ckpt'))) killedMidSave += 1;
+    if (inFlight.some((n) => isCheckpointInFlight(path.basename(n)))) killedMidSave += 1;
     const store = await CheckpointStore.open(workspace);
     expect(temporaries(workspace)).toEqual([]);
     expect(store.opened.removed.length).toBe(inFlight.length);
-    const results = await store.verify(store.catalog.list().map((c) => c.id));
+    const { results } = await store.verify(store.catalog.list().map((c) => c.id));
     expect(results.filter((r) => !r.ok)).toEqual([]);
   }
 
@@ -123,7 +129,7 @@ async function lane(moments: readonly Moment[]): Promise<LaneResult> {
   expect(recorder.of('finished')[0]).toMatchObject({ run: 'final', reason: 'max-steps', step: latest.step + 3 });
   const store = await CheckpointStore.open(workspace);
   const listed = store.catalog.list();
-  const results = await store.verify(listed.map((c) => c.id));
+  const { results } = await store.verify(listed.map((c) => c.id));
   expect(results.filter((r) => !r.ok)).toEqual([]);
   expect(store.catalog.list('final').map((c) => c.step)).toEqual([latest.step + 3]);
   return { killedMidSave, listed: listed.length };

@@ -13,7 +13,7 @@ const LONG_RUN = { ...TINY_CONFIG, epochs: 500 };
 async function verifyAll(workspace: string): Promise<{ ids: string[]; failures: unknown[] }> {
   const store = await CheckpointStore.open(workspace);
   const ids = store.catalog.list().map((c) => c.id);
-  const results = await store.verify(ids);
+  const { results } = await store.verify(ids);
   return { ids, failures: results.filter((r) => !r.ok) };
 }
 

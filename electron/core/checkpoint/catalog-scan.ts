@@ -6,9 +6,11 @@ import path from 'node:path';
 import type { CheckpointInfo, CheckpointStatus, RunInfo } from '../../contract.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { errorMessage } from './errors.js';
-import { RUN_FILE, checkpointId, isHiddenName, parseCheckpointDirName } from './layout.js';
+import { RUN_FILE, folderCheckpointId, isHiddenName, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { showName } from './names.js';
 import { WRITER_PROGRAM } from './manifest.js';
-import { inspectSummary } from './reader.js';
+import type { ManifestSummary } from './manifest.js';
+import { type Structure, inspectSummary } from './reader.js';
 import { readRunMeta, readRunRetention } from './run-files.js';
 import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
@@ -30,6 +32,17 @@ export interface ScannedCheckpoint {
   readonly info: CheckpointInfo;
   /** Sizes and mtimes of its files: a verification holds while this is unchanged. */
   readonly signature: string | null;
+  /**
+   * Whether events may speak of it: a folder with no manifest yet (being written in place by
+   * another program) is listed, but announced only once it has one.
+   */
+  readonly announce: boolean;
+}
+
+/** A folder of the workspace that could be a run but is not listed, and why. */
+export interface SkippedFolder {
+  readonly name: string;
+  readonly reason: string;
 }
 
 export interface ScannedRun {
@@ -57,16 +70,26 @@ async function isDirectoryEntry(dir: string, entry: Dirent): Promise<boolean> {
   }
 }
 
-/** Runs are the visible folders that hold run.json or at least one ckpt-* folder. */
-export async function listRunNames(workspace: string): Promise<string[]> {
+/**
+ * Runs are the visible folders that hold run.json or at least one ckpt-* folder. A folder whose
+ * name cannot be a run's (a newline in it, say) is reported in `skipped`, never listed.
+ */
+export async function listRunNames(workspace: string): Promise<{ names: string[]; skipped: SkippedFolder[] }> {
   const entries = await listDir(workspace);
+  const skipped: SkippedFolder[] = [];
   const names = await mapWithConcurrency(entries, SCAN_CONCURRENCY, async (entry) => {
     if (isHiddenName(entry.name) || !(await isDirectoryEntry(workspace, entry))) return null;
     const inner = await listDir(path.join(workspace, entry.name));
     const isRun = inner.some((e) => e.name === RUN_FILE || parseCheckpointDirName(e.name) !== null);
-    return isRun ? entry.name : null;
+    if (!isRun) return null;
+    const problem = runNameProblem(entry.name);
+    if (problem) {
+      skipped.push({ name: showName(entry.name), reason: `${problem}; rename the folder to see its checkpoints` });
+      return null;
+    }
+    return entry.name;
   });
-  return names.filter((n): n is string => n !== null).sort();
+  return { names: names.filter((n): n is string => n !== null).sort(), skipped };
 }
 
 export interface RunState {
@@ -119,8 +142,18 @@ export async function scanRun(workspace: string, run: string, verifyCache: Verif
     // Give the event loop a turn now and then: a 10,000-checkpoint run must not freeze the app.
     if (i % SCAN_SLICE === SCAN_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const checkpoints = scanned.filter((c): c is ScannedCheckpoint => c !== null).sort((a, b) => a.info.step - b.info.step);
+  const checkpoints = markSameSteps(scanned.filter((c): c is ScannedCheckpoint => c !== null)).sort((a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id));
   return { info: runInfo(workspace, run, state, checkpoints.map((c) => c.info)), checkpoints };
+}
+
+/** Fills in `sameStepAs` for a whole run's folders at once. */
+function markSameSteps(checkpoints: ScannedCheckpoint[]): ScannedCheckpoint[] {
+  const byStep = new Map<number, string[]>();
+  for (const c of checkpoints) byStep.set(c.info.step, [...(byStep.get(c.info.step) ?? []), c.info.id]);
+  return checkpoints.map((c) => {
+    const others = (byStep.get(c.info.step) ?? []).filter((id) => id !== c.info.id);
+    return others.length === 0 ? c : { ...c, info: { ...c.info, sameStepAs: others.sort() } };
+  });
 }
 
 /** One checkpoint folder, or null when it is gone or not a folder. */
@@ -147,20 +180,20 @@ function scanCheckpoint(
 ): ScannedCheckpoint {
   const dir = path.join(workspace, run, dirName);
   const step = parseCheckpointDirName(dirName) as number;
-  const id = checkpointId(run, step);
-  const base = { id, run, step, path: dir, linked, pinned };
-  let structure;
+  const id = folderCheckpointId(run, dirName);
+  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [] };
+  let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);
   } catch (error) {
     structure = { kind: 'damaged' as const, reason: `${dir}: ${errorMessage(error)}` };
   }
-  const manifest = structure.kind === 'incomplete' ? undefined : structure.manifest;
-  if (structure.kind !== 'complete' && !manifest) {
+  const manifest = structure.manifest;
+  if (!manifest) {
     const info: CheckpointInfo = {
       ...base,
-      status: structure.kind,
-      statusReason: structure.reason,
+      status: structure.kind === 'complete' ? 'damaged' : structure.kind,
+      statusReason: structure.kind === 'complete' ? 'unreachable' : structure.reason,
       bytes: 0,
       epoch: null,
       batchInEpoch: null,
@@ -171,15 +204,11 @@ function scanCheckpoint(
       parent: null,
       origin: 'foreign',
     };
-    return { info, signature: null };
+    return { info, signature: null, announce: structure.kind !== 'incomplete' };
   }
-  if (!manifest) throw new Error('unreachable: a complete checkpoint has a manifest');
-  let status: CheckpointStatus = structure.kind === 'complete' ? 'unverified' : 'damaged';
-  let statusReason: string | null = structure.kind === 'damaged' ? structure.reason : null;
-  if (manifest.step !== step) {
-    status = 'damaged';
-    statusReason = `${path.join(dir, 'manifest.json')}: says step ${manifest.step}, but the folder is ${dirName}`;
-  }
+  // Wholeness (the folder's step, the files its kind needs) was judged by inspectSummary.
+  let status: CheckpointStatus = structure.kind === 'complete' ? 'unverified' : structure.kind;
+  let statusReason: string | null = structure.kind === 'complete' ? null : structure.reason;
   const signature = structure.kind === 'complete' ? structure.signature : null;
   if (signature !== null && status === 'unverified') {
     const cached = verifyCache.lookup(id, signature);
@@ -203,5 +232,5 @@ function scanCheckpoint(
     parent: manifest.parent,
     origin,
   };
-  return { info, signature };
+  return { info, signature, announce: true };
 }

@@ -2,8 +2,9 @@
 // (fully, or one run at a time when the watcher says something moved), and observable.
 import path from 'node:path';
 import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo } from '../../contract.js';
-import { type ScannedCheckpoint, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
-import { checkpointId, parseCheckpointDirName } from './layout.js';
+import { type ScannedCheckpoint, type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
+import { errorMessage } from './errors.js';
+import { folderCheckpointId, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { describeProblem, inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache } from './verify-cache.js';
@@ -15,9 +16,9 @@ export function isUsable(checkpoint: CheckpointInfo): boolean {
   return checkpoint.status === 'verified' || checkpoint.status === 'unverified';
 }
 
-/** Incomplete folders are listed, but events speak only of checkpoints that exist whole. */
-function isEventWorthy(checkpoint: CheckpointInfo | undefined): boolean {
-  return checkpoint !== undefined && checkpoint.status !== 'incomplete';
+/** Folders without a manifest are listed, but events speak only of checkpoints that exist. */
+function isEventWorthy(checkpoint: ScannedCheckpoint | undefined): boolean {
+  return checkpoint !== undefined && checkpoint.announce;
 }
 
 function sameInfo(a: CheckpointInfo, b: CheckpointInfo): boolean {
@@ -32,7 +33,14 @@ function sameInfo(a: CheckpointInfo, b: CheckpointInfo): boolean {
  */
 function stillBeingWritten(scanned: ScannedCheckpoint): ScannedCheckpoint {
   if (scanned.info.status !== 'damaged' || scanned.signature !== null) return scanned;
-  return { signature: null, info: { ...scanned.info, status: 'incomplete', statusReason: `still being written: ${scanned.info.statusReason}` } };
+  return { signature: null, announce: false, info: { ...scanned.info, status: 'incomplete', statusReason: `still being written: ${scanned.info.statusReason}` } };
+}
+
+/** The entry with `sameStepAs` naming the other folders that hold its step. */
+function withSameStep(entry: ScannedCheckpoint, holders: ReadonlySet<string>): ScannedCheckpoint {
+  const others = [...holders].filter((id) => id !== entry.info.id).sort();
+  if (others.length === entry.info.sameStepAs.length && others.every((id, i) => id === entry.info.sameStepAs[i])) return entry;
+  return { ...entry, info: { ...entry.info, sameStepAs: others } };
 }
 
 function newerFirst(a: CheckpointInfo, b: CheckpointInfo): number {
@@ -40,9 +48,19 @@ function newerFirst(a: CheckpointInfo, b: CheckpointInfo): number {
   return time !== 0 ? time : b.step - a.step;
 }
 
+/** The result of a full verification, and what could not be remembered of it. */
+export interface VerifyOutcome {
+  readonly results: VerifyResult[];
+  /** The verify cache is an optimisation: failing to write it is a warning, never a failure. */
+  readonly warnings: string[];
+}
+
 export class Catalog {
   private checkpoints = new Map<string, ScannedCheckpoint>();
   private runs = new Map<string, RunInfo>();
+  /** Folders of one run that hold the same step, by `run\0step`: kept so a new arrival marks both. */
+  private readonly bySteps = new Map<string, Set<string>>();
+  private skippedFolders: readonly SkippedFolder[] = [];
   private readonly listeners = new Set<CatalogListener>();
 
   private constructor(
@@ -65,7 +83,8 @@ export class Catalog {
 
   /** Re-reads the whole workspace. */
   async refresh(): Promise<CatalogEvent[]> {
-    const names = await listRunNames(this.workspace);
+    const { names, skipped } = await listRunNames(this.workspace);
+    this.skippedFolders = skipped;
     const present = new Set(names);
     const events: CatalogEvent[] = [];
     for (const name of [...this.runs.keys()]) if (!present.has(name)) events.push(...this.applyRun(name, null));
@@ -92,7 +111,7 @@ export class Catalog {
     const step = parseCheckpointDirName(dirName);
     if (step === null) return [];
     if (!this.runs.has(run)) return this.refreshRun(run);
-    const id = checkpointId(run, step);
+    const id = folderCheckpointId(run, dirName);
     const pinned = this.checkpoints.get(id)?.info.pinned ?? (await readRunState(this.workspace, run)).pinned.has(dirName);
     const fresh = await scanOneCheckpoint(this.workspace, run, dirName, pinned, this.verifyCache);
     const events = this.applyOne(id, run, step, fresh);
@@ -124,15 +143,38 @@ export class Catalog {
   }
 
   private applyOne(id: string, run: string, step: number, scanned: ScannedCheckpoint | null): CatalogEvent[] {
-    const old = this.checkpoints.get(id)?.info;
-    const fresh = scanned && old?.status === 'incomplete' ? stillBeingWritten(scanned) : scanned;
+    const previous = this.checkpoints.get(id);
+    const old = previous?.info;
+    let fresh = scanned && old?.status === 'incomplete' && !previous?.announce ? stillBeingWritten(scanned) : scanned;
+    const key = `${run}\0${step}`;
+    const holders = this.bySteps.get(key) ?? new Set<string>();
+    if (fresh) holders.add(id);
+    else holders.delete(id);
+    if (holders.size === 0) this.bySteps.delete(key);
+    else this.bySteps.set(key, holders);
+    if (fresh) fresh = withSameStep(fresh, holders);
     if (fresh) this.checkpoints.set(id, fresh);
     else this.checkpoints.delete(id);
+    const events = this.eventFor(id, run, step, previous, fresh ?? undefined);
+    // Another folder of the same step gained or lost a twin: it changed too.
+    for (const other of holders) {
+      if (other === id) continue;
+      const entry = this.checkpoints.get(other);
+      if (!entry) continue;
+      const updated = withSameStep(entry, holders);
+      if (updated === entry) continue;
+      this.checkpoints.set(other, updated);
+      events.push(...this.eventFor(other, run, step, entry, updated));
+    }
+    return events;
+  }
+
+  private eventFor(id: string, run: string, step: number, old: ScannedCheckpoint | undefined, fresh: ScannedCheckpoint | undefined): CatalogEvent[] {
     const was = isEventWorthy(old);
-    const is = fresh !== null && isEventWorthy(fresh.info);
+    const is = isEventWorthy(fresh);
     if (!was && is && fresh) return [{ type: 'added', checkpoint: fresh.info }];
     if (was && !is) return [{ type: 'removed', id, run, step }];
-    if (was && is && old && fresh && !sameInfo(old, fresh.info)) return [{ type: 'changed', checkpoint: fresh.info }];
+    if (was && is && old && fresh && !sameInfo(old.info, fresh.info)) return [{ type: 'changed', checkpoint: fresh.info }];
     return [];
   }
 
@@ -141,8 +183,7 @@ export class Catalog {
     const next = new Map((scanned?.checkpoints ?? []).map((c) => [c.info.id, c]));
     for (const [id, old] of this.checkpoints) {
       if (old.info.run !== run || next.has(id)) continue;
-      this.checkpoints.delete(id);
-      if (isEventWorthy(old.info)) events.push({ type: 'removed', id, run, step: old.info.step });
+      events.push(...this.applyOne(id, run, old.info.step, null));
     }
     for (const [id, fresh] of next) events.push(...this.applyOne(id, run, fresh.info.step, fresh));
     if (scanned) this.runs.set(run, scanned.info);
@@ -154,6 +195,11 @@ export class Catalog {
     for (const event of events) {
       for (const listener of this.listeners) listener(event);
     }
+  }
+
+  /** Folders that look like runs but cannot be listed (their names), with the reason. */
+  skipped(): readonly SkippedFolder[] {
+    return this.skippedFolders;
   }
 
   snapshot(): CatalogSnapshot {
@@ -203,7 +249,8 @@ export class Catalog {
   }
 
   /** Verifies fully (every byte), records the outcome and refreshes the entry. */
-  async verify(ids: readonly string[]): Promise<VerifyResult[]> {
+  async verify(ids: readonly string[]): Promise<VerifyOutcome> {
+    const warnings: string[] = [];
     const results = await mapWithConcurrency(ids, 2, async (id) => {
       const entry = this.checkpoints.get(id);
       if (!entry) throw new Error(`${id}: no such checkpoint in ${this.workspace}`);
@@ -221,13 +268,18 @@ export class Catalog {
       const result = await verifyCheckpoint(entry.info.path);
       if (before !== null && before === signature()) {
         const reason = result.problems.map(describeProblem).join('; ') || null;
-        await this.verifyCache.record(id, before, result.ok, reason);
+        this.verifyCache.remember(id, before, result.ok, reason);
       }
       return result;
     });
+    try {
+      await this.verifyCache.save();
+    } catch (error) {
+      warnings.push(`the results were not remembered for next time: ${this.verifyCache.file()}: ${errorMessage(error)}`);
+    }
     const runs = new Set(ids.map((id) => this.checkpoints.get(id)?.info.run).filter((r): r is string => r !== undefined));
     for (const run of runs) await this.refreshRun(run);
-    return results;
+    return { results, warnings };
   }
 }
 

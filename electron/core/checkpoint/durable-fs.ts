@@ -1,13 +1,8 @@
 // The one way user data is written into a workspace: a temporary name, fsync, rename, then
 // fsync of the directory, so that a crash leaves either the old state or the new one.
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { TMP_PREFIX } from './layout.js';
-
-export function temporaryName(label: string): string {
-  return `${TMP_PREFIX}${label}-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
+import { temporaryName } from './temporaries.js';
 
 export async function fsyncPath(target: string): Promise<void> {
   const handle = await open(target, 'r');

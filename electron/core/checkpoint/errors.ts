@@ -4,6 +4,7 @@
  */
 export class CheckpointFormatError extends Error {
   override readonly name = 'CheckpointFormatError';
+  readonly code = 'damaged';
   constructor(
     readonly file: string,
     readonly problem: string,
@@ -16,6 +17,7 @@ export class CheckpointFormatError extends Error {
 /** A tensor whose bytes do not match what the manifest promised. */
 export class DamagedTensorError extends Error {
   override readonly name = 'DamagedTensorError';
+  readonly code = 'damaged';
   constructor(
     readonly file: string,
     readonly tensor: string,
@@ -28,6 +30,7 @@ export class DamagedTensorError extends Error {
 /** A request the store refuses in order to protect data (deletion outside the workspace, …). */
 export class RefusedError extends Error {
   override readonly name = 'RefusedError';
+  readonly code = 'refused';
   constructor(
     readonly target: string,
     readonly problem: string,
@@ -39,11 +42,24 @@ export class RefusedError extends Error {
 /** The run is being written by another live process. */
 export class RunLockedError extends Error {
   override readonly name = 'RunLockedError';
+  readonly code = 'busy';
   constructor(
     readonly runDir: string,
     readonly holder: { pid: number; host: string; since: string },
   ) {
     super(`${runDir}: locked by process ${holder.pid} on ${holder.host} since ${holder.since}`);
+  }
+}
+
+/** What was asked for does not exist: a workspace folder, a run, a checkpoint, a trash entry. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  readonly code = 'not-found';
+  constructor(
+    readonly target: string,
+    readonly problem: string,
+  ) {
+    super(`${target}: ${problem}`);
   }
 }
 

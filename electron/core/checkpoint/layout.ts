@@ -1,5 +1,6 @@
 // Names on disk. DESIGN.md "Checkpoint on disk" is the source; docs/FORMAT.md documents them.
 import path from 'node:path';
+import { plainNameProblem } from './names.js';
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -10,13 +11,10 @@ export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRASH_DIR = '.trash';
 export const STATE_DIR = '.studio';
-/** Anything being written starts with this prefix and is never listed, watched or kept. */
-export const TMP_PREFIX = '.tmp-';
 
 const CHECKPOINT_DIGITS = 9;
-const CHECKPOINT_PATTERN = /^ckpt-(\d+)$/;
-/** A run name is one path segment we can show and type safely. */
-const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** At most 15 digits: every such step is a safe integer. */
+const CHECKPOINT_PATTERN = /^ckpt-(\d{1,15})$/;
 
 export function checkpointDirName(step: number): string {
   return `ckpt-${String(step).padStart(CHECKPOINT_DIGITS, '0')}`;
@@ -27,8 +25,14 @@ export function parseCheckpointDirName(name: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Why `name` cannot be a run's folder name, or null. Hidden names belong to the store itself. */
+export function runNameProblem(name: string): string | null {
+  if (name.startsWith('.')) return 'a run name cannot start with "." (such folders belong to the store)';
+  return plainNameProblem(name);
+}
+
 export function isValidRunName(name: string): boolean {
-  return RUN_NAME_PATTERN.test(name) && name !== '.' && name !== '..';
+  return runNameProblem(name) === null;
 }
 
 export function isHiddenName(name: string): boolean {
@@ -39,7 +43,15 @@ export function checkpointPath(workspace: string, run: string, step: number): st
   return path.join(workspace, run, checkpointDirName(step));
 }
 
-/** The id a checkpoint is known by in the CLI, the app and lineage pointers. */
+/** The id lineage pointers (run + step) refer to: the step's canonical folder name. */
 export function checkpointId(run: string, step: number): string {
   return `${run}/${checkpointDirName(step)}`;
+}
+
+/**
+ * The id a checkpoint folder is known by in the CLI and the app: its run and its folder's own
+ * name, so that two folders holding one step (`ckpt-000000012` and `ckpt-12`) stay two entries.
+ */
+export function folderCheckpointId(run: string, dirName: string): string {
+  return `${run}/${dirName}`;
 }

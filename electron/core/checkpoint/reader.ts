@@ -1,13 +1,18 @@
-// Reads and verifies checkpoints. Nothing is trusted: sizes, header consistency and every
-// tensor's CRC32C are checked, and each problem names the file, the tensor and what is wrong.
-import { type Stats, closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+// Reads and verifies checkpoints. Nothing is trusted: file kinds, sizes, header consistency and
+// every tensor's CRC32C are checked, and each problem names the file, the tensor and what is
+// wrong. Files are read in chunks, so a file's size is limited only by the disk (a single
+// tensor loaded into memory is limited by what one buffer can hold).
+import { constants as bufferConstants } from 'node:buffer';
+import { type Stats, statSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c, formatCrc } from './crc32c.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile, parseManifest, parseManifestSummary } from './manifest.js';
-import { type SafetensorsHeader, type Tensor, type TensorLocation, parseSafetensorsHeader } from './safetensors.js';
+import { describeFileKind, isMissing, openRegular, readRegularTextSync } from './regular-file.js';
+import { type SafetensorsHeader, type Tensor, type TensorLocation, readSafetensorsHeaderFrom } from './safetensors.js';
+import { wholenessProblem } from './wholeness.js';
 
 export interface Problem {
   readonly file: string;
@@ -22,49 +27,35 @@ export function describeProblem(p: Problem): string {
 /** What a quick look (manifest + file sizes, no data read) says about a checkpoint folder. */
 export type Structure<M = Manifest> =
   | { readonly kind: 'complete'; readonly manifest: M; readonly bytes: number; readonly signature: string }
-  | { readonly kind: 'incomplete'; readonly reason: string }
+  | { readonly kind: 'incomplete'; readonly reason: string; readonly manifest?: M }
   | { readonly kind: 'damaged'; readonly reason: string; readonly manifest?: M };
-
-const SMALL_READ = 64 * 1024;
-const smallBuffer = Buffer.allocUnsafe(SMALL_READ);
-
-/** Reads a file expected to be small with open/read/close and no stat. */
-function readSmallFile(file: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    const read = readSync(fd, smallBuffer, 0, SMALL_READ, 0);
-    // The common case: the whole manifest in one read, decoded straight from the shared buffer.
-    if (read < SMALL_READ) return smallBuffer.toString('utf8', 0, read);
-    // A large manifest: read it whole (the positioned read above left the file offset at 0).
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Synchronous on purpose: it is a handful of small syscalls, and the catalog calls it for
  * thousands of folders, where promise-based fs costs several times the syscalls themselves.
  */
 export function inspectStructure(dir: string): Structure {
-  return inspectWith(dir, parseManifest);
+  return inspectWith(dir, parseManifest, (manifest) => manifest.tensors);
 }
 
 /** The same check with only the manifest's summary validated: what the catalog lists. */
 export function inspectSummary(dir: string): Structure<ManifestSummary> {
-  return inspectWith(dir, parseManifestSummary);
+  return inspectWith(dir, parseManifestSummary, () => undefined);
 }
 
-function inspectWith<M extends ManifestSummary>(dir: string, parse: (file: string, text: string) => M): Structure<M> {
+function inspectWith<M extends ManifestSummary>(
+  dir: string,
+  parse: (file: string, text: string) => M,
+  tensorsOf: (manifest: M) => readonly TensorEntry[] | undefined,
+): Structure<M> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   let manifest: M;
   let text: string;
   try {
-    text = readSmallFile(manifestPath);
+    text = readRegularTextSync(manifestPath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { kind: 'incomplete', reason: `${manifestPath}: missing (the checkpoint was never finished)` };
-    return { kind: 'damaged', reason: `${manifestPath}: ${errorMessage(error)}` };
+    if (isMissing(error)) return { kind: 'incomplete', reason: `${manifestPath}: missing (the checkpoint was never finished)` };
+    return { kind: 'damaged', reason: error instanceof CheckpointFormatError ? error.message : `${manifestPath}: ${errorMessage(error)}` };
   }
   try {
     manifest = parse(manifestPath, text);
@@ -81,9 +72,10 @@ function inspectWith<M extends ManifestSummary>(dir: string, parse: (file: strin
     try {
       info = statSync(target);
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : errorMessage(error);
+      const reason = isMissing(error) ? 'missing' : errorMessage(error);
       return { kind: 'damaged', manifest, reason: `${target}: ${reason}` };
     }
+    if (!info.isFile()) return { kind: 'damaged', manifest, reason: `${target}: is ${describeFileKind(info)}, not a regular file` };
     if (info.size !== expected.bytes) {
       const what = info.size < expected.bytes ? 'truncated' : 'longer than written';
       return { kind: 'damaged', manifest, reason: `${target}: ${what}: ${info.size} bytes, the manifest says ${expected.bytes}` };
@@ -91,107 +83,202 @@ function inspectWith<M extends ManifestSummary>(dir: string, parse: (file: strin
     bytes += info.size;
     signature.push(`${file}:${info.size}:${info.mtimeMs}`);
   }
+  const problem = wholenessProblem(dir, manifest, tensorsOf(manifest));
+  if (problem) return { kind: problem.status, manifest, reason: problem.reason };
   // Sizes and modification times: any later write to the folder's files invalidates a verification.
   return { kind: 'complete', manifest, bytes, signature: signature.join('|') };
 }
+
+/** Reads in chunks this large, so checksums of what arrived overlap the read of what follows. */
+const READ_CHUNK = 16 << 20;
+/** Loaded tensors share buffers of at most this size (one for a typical checkpoint file). */
+const LOAD_SEGMENT = 1 << 30;
 
 interface FileCheck {
   readonly tensors: Tensor[];
   readonly problems: Problem[];
 }
 
-/** Reads in chunks this large, so checksums of what arrived overlap the read of what follows. */
-const READ_CHUNK = 16 << 20;
-
-/**
- * Reads a whole file into one buffer, calling `arrived(bytesSoFar)` after each chunk while the
- * next chunk's read is already in flight on libuv's threads.
- */
-async function readFileOverlapped(file: string, arrived: (bytesSoFar: number, bytes: Buffer) => void): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const bytes = Buffer.allocUnsafe(size);
-    let done = 0;
-    let pending = size > 0 ? handle.read(bytes, 0, Math.min(READ_CHUNK, size), 0) : null;
-    while (pending) {
-      const { bytesRead } = await pending;
-      if (bytesRead === 0) throw new CheckpointFormatError(file, `file shrank while being read (${done} of ${size} bytes)`, done);
-      done += bytesRead;
-      pending = done < size ? handle.read(bytes, done, Math.min(READ_CHUNK, size - done), done) : null;
-      arrived(done, bytes);
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
+/** A tensor whose checksum is being computed as its bytes stream past. */
+interface Pending {
+  readonly location: TensorLocation;
+  readonly entry: TensorEntry;
+  crc: number;
+  /** Where the loaded bytes go, when loading. */
+  target: Uint8Array | null;
 }
 
-/** Checks one tensor file against its manifest entries, tensor by tensor. */
-async function checkTensorFile(dir: string, file: TensorFile, entries: readonly TensorEntry[], stopAtFirst: boolean): Promise<FileCheck> {
+/**
+ * Checks one tensor file against its manifest entries, tensor by tensor. With `load`, the
+ * tensors' bytes are kept (in a few large buffers); without it, they stream through two
+ * reusable chunks and only checksums remain, so verifying needs little memory whatever the size.
+ */
+async function checkTensorFile(dir: string, file: TensorFile, entries: readonly TensorEntry[], options: { load: boolean; stopAtFirst: boolean }): Promise<FileCheck> {
   const target = path.join(dir, file);
-  const problems: Problem[] = [];
-  const tensors: Tensor[] = [];
-  const expected = new Map(entries.map((e) => [e.name, e]));
-  let header: SafetensorsHeader | null = null;
-  let headerError: string | null = null;
-  let next = 0;
-  // Tensors are checked as soon as their bytes have arrived.
-  const checkArrived = (bytesSoFar: number, bytes: Buffer): void => {
-    if (headerError !== null) return;
-    if (header === null) {
-      if (bytesSoFar < 8) return;
-      const needed = 8 + Number(bytes.readBigUInt64LE(0));
-      if (bytesSoFar < needed && bytesSoFar < bytes.byteLength) return;
-      try {
-        header = parseSafetensorsHeader(target, bytes.byteLength, bytes.subarray(0, Math.min(bytesSoFar, bytes.byteLength)));
-      } catch (error) {
-        headerError = error instanceof CheckpointFormatError ? error.problem : errorMessage(error);
-        return;
-      }
+  let opened: { handle: FileHandle; stats: Stats };
+  try {
+    opened = await openRegular(target);
+  } catch (error) {
+    return { tensors: [], problems: [{ file: target, problem: error instanceof CheckpointFormatError ? error.problem : errorMessage(error) }] };
+  }
+  const { handle, stats } = opened;
+  try {
+    let header: SafetensorsHeader;
+    try {
+      header = await readSafetensorsHeaderFrom(handle, target, stats.size);
+    } catch (error) {
+      return { tensors: [], problems: [{ file: target, problem: error instanceof CheckpointFormatError ? error.problem : errorMessage(error) }] };
     }
-    const ordered = [...header.tensors].sort((a, b) => a.begin - b.begin);
-    while (next < ordered.length && (ordered[next] as TensorLocation).end <= bytesSoFar) {
-      if (stopAtFirst && problems.length > 0) return;
-      const location = ordered[next] as TensorLocation;
-      next += 1;
+    const problems: Problem[] = [];
+    const expected = new Map(entries.map((e) => [e.name, e]));
+    const pending: Pending[] = [];
+    for (const location of [...header.tensors].sort((a, b) => a.begin - b.begin)) {
       const entry = expected.get(location.name);
       if (!entry) {
         problems.push({ file: target, tensor: location.name, problem: 'present in the file but has no manifest entry' });
         continue;
       }
       expected.delete(location.name);
-      const data = bytes.subarray(location.begin, location.end);
-      const problem = compareTensor(entry, location.dtype, location.shape, data);
-      if (problem) problems.push({ file: target, tensor: location.name, problem });
-      else tensors.push({ name: location.name, dtype: location.dtype, shape: location.shape, data });
+      const mismatch = compareShape(entry, location);
+      if (mismatch) problems.push({ file: target, tensor: location.name, problem: mismatch });
+      else pending.push({ location, entry, crc: 0, target: null });
     }
-  };
-  try {
-    await readFileOverlapped(target, checkArrived);
-  } catch (error) {
-    return { tensors, problems: [{ file: target, problem: errorMessage(error) }] };
-  }
-  if (headerError !== null) return { tensors, problems: [{ file: target, problem: headerError }] };
-  if (header === null) return { tensors, problems: [{ file: target, problem: 'file is shorter than the 8-byte safetensors header length' }] };
-  if (!(stopAtFirst && problems.length > 0)) {
-    for (const missing of expected.keys()) {
-      problems.push({ file: target, tensor: missing, problem: 'listed in the manifest but missing from the file' });
-      if (stopAtFirst) break;
+    for (const missing of expected.keys()) problems.push({ file: target, tensor: missing, problem: 'listed in the manifest but missing from the file' });
+    if (options.stopAtFirst && problems.length > 0) return { tensors: [], problems: problems.slice(0, 1) };
+    let ranges: Range[] = [{ from: header.dataStart, to: stats.size, memory: null }];
+    if (options.load) {
+      const allocated = allocateTensors(target, pending);
+      if (!Array.isArray(allocated)) return { tensors: [], problems: [...problems, allocated] };
+      ranges = allocated;
     }
+    const tensors: Tensor[] = [];
+    const streamed = await streamData(handle, target, ranges, pending, (done) => {
+      const actual = formatCrc(done.crc);
+      if (actual !== done.entry.crc32c) {
+        problems.push({ file: target, tensor: done.location.name, problem: `CRC32C mismatch: computed ${actual}, the manifest says ${done.entry.crc32c} (the bytes were changed)` });
+        return !options.stopAtFirst;
+      }
+      if (done.target) tensors.push({ name: done.location.name, dtype: done.location.dtype, shape: done.location.shape, data: done.target });
+      return true;
+    });
+    if (streamed) problems.push(streamed);
+    return { tensors, problems };
+  } finally {
+    await handle.close();
   }
-  return { tensors, problems };
 }
 
-function compareTensor(entry: TensorEntry, dtype: string, shape: readonly number[], data: Uint8Array): string | null {
-  if (entry.dtype !== dtype) return `dtype is ${dtype}, the manifest says ${entry.dtype}`;
-  if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
-    return `shape is [${shape.join(', ')}], the manifest says [${entry.shape.join(', ')}]`;
+function compareShape(entry: TensorEntry, location: TensorLocation): string | null {
+  if (entry.dtype !== location.dtype) return `dtype is ${location.dtype}, the manifest says ${entry.dtype}`;
+  if (entry.shape.length !== location.shape.length || entry.shape.some((d, i) => d !== location.shape[i])) {
+    return `shape is [${location.shape.join(', ')}], the manifest says [${entry.shape.join(', ')}]`;
   }
-  if (entry.bytes !== data.byteLength) return `${data.byteLength} bytes, the manifest says ${entry.bytes}`;
-  const actual = formatCrc(crc32c(data));
-  if (actual !== entry.crc32c) return `CRC32C mismatch: computed ${actual}, the manifest says ${entry.crc32c} (the bytes were changed)`;
+  const bytes = location.end - location.begin;
+  if (entry.bytes !== bytes) return `${bytes} bytes, the manifest says ${entry.bytes}`;
   return null;
+}
+
+/** A contiguous byte range of the file and, when loading, the memory it is read into. */
+interface Range {
+  readonly from: number;
+  readonly to: number;
+  readonly memory: Uint8Array | null;
+}
+
+/**
+ * Gives every tensor to be loaded its place in memory: consecutive tensors share one buffer of
+ * up to LOAD_SEGMENT bytes (a typical file is one allocation, tensors are views into it).
+ * Returns the file ranges to read, or the problem that makes loading impossible.
+ */
+function allocateTensors(file: string, pending: readonly Pending[]): Range[] | Problem {
+  const ranges: Range[] = [];
+  let i = 0;
+  while (i < pending.length) {
+    const first = (pending[i] as Pending).location;
+    let j = i;
+    let size = 0;
+    // Tensors are contiguous in a valid file, so a run of them maps to one range of bytes.
+    while (j < pending.length) {
+      const next = (pending[j] as Pending).location;
+      const bytes = next.end - next.begin;
+      if (bytes > bufferConstants.MAX_LENGTH) {
+        return { file, tensor: next.name, problem: `is ${bytes} bytes, more than this Node.js can hold in one buffer (${bufferConstants.MAX_LENGTH}); it can be verified but not loaded` };
+      }
+      if (j > i && (size + bytes > LOAD_SEGMENT || next.begin !== first.begin + size)) break;
+      size += bytes;
+      j += 1;
+    }
+    const memory = new Uint8Array(new ArrayBuffer(size));
+    for (let k = i; k < j; k += 1) {
+      const tensor = pending[k] as Pending;
+      tensor.target = memory.subarray(tensor.location.begin - first.begin, tensor.location.end - first.begin);
+    }
+    ranges.push({ from: first.begin, to: first.begin + size, memory });
+    i = j;
+  }
+  return ranges;
+}
+
+/**
+ * Reads the ranges in chunks, the next chunk's read in flight while the last one's checksums are
+ * computed. Loaded ranges are read straight into their memory; the others pass through two
+ * reused chunk buffers. `finished` is called for each tensor (in file order) once all its bytes
+ * have arrived; returning false stops early. Returns a problem if the file changed under us.
+ */
+async function streamData(handle: FileHandle, file: string, ranges: readonly Range[], tensors: readonly Pending[], finished: (tensor: Pending) => boolean): Promise<Problem | null> {
+  const largest = Math.max(0, ...ranges.filter((r) => r.memory === null).map((r) => r.to - r.from));
+  const chunkSize = Math.min(READ_CHUNK, largest);
+  const chunks = chunkSize > 0 ? [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] : [];
+  let turn = 0;
+  const reads = (function* (): Generator<{ offset: number; length: number; buffer: Uint8Array }> {
+    for (const range of ranges) {
+      for (let offset = range.from; offset < range.to; ) {
+        const length = Math.min(READ_CHUNK, range.to - offset);
+        const buffer = range.memory ? range.memory.subarray(offset - range.from, offset - range.from + length) : (chunks[turn++ % 2] as Buffer);
+        yield { offset, length, buffer };
+        offset += length;
+      }
+    }
+  })();
+  const issue = (): { offset: number; length: number; buffer: Uint8Array; done: Promise<number> } | null => {
+    const step = reads.next();
+    return step.done ? null : { ...step.value, done: readFully(handle, step.value.buffer, step.value.length, step.value.offset) };
+  };
+  let next = 0;
+  let inFlight = issue();
+  while (inFlight) {
+    const { offset, length, buffer } = inFlight;
+    const read = await inFlight.done;
+    if (read < length) return { file, problem: `file shrank while being read (it ended at byte ${offset + read})` };
+    inFlight = issue();
+    // Feed the arrived bytes to every tensor they overlap, in order.
+    while (next < tensors.length) {
+      const tensor = tensors[next] as Pending;
+      if (tensor.location.begin >= offset + length && tensor.location.end > tensor.location.begin) break;
+      const from = Math.max(offset, tensor.location.begin);
+      const to = Math.min(offset + length, tensor.location.end);
+      if (to > from) tensor.crc = crc32c(buffer.subarray(from - offset, to - offset), tensor.crc);
+      if (tensor.location.end > offset + length) break;
+      next += 1;
+      if (!finished(tensor)) {
+        if (inFlight) await inFlight.done.catch(() => 0);
+        return null;
+      }
+    }
+  }
+  // Zero-byte tensors after the last byte read have nothing to arrive with.
+  while (next < tensors.length) if (!finished(tensors[next++] as Pending)) break;
+  return null;
+}
+
+async function readFully(handle: FileHandle, buffer: Uint8Array, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 function entriesFor(manifest: Manifest, file: TensorFile): TensorEntry[] {
@@ -209,23 +296,19 @@ export interface VerifyResult {
 /** Full verification: every problem found, not just the first. */
 export async function verifyCheckpoint(dir: string): Promise<VerifyResult> {
   const structure = inspectStructure(dir);
-  if (structure.kind === 'incomplete') {
-    return { dir, ok: false, structure: structure.kind, problems: [{ file: dir, problem: structure.reason }] };
+  if (!structure.manifest) {
+    const file = structure.kind === 'incomplete' ? dir : path.join(dir, MANIFEST_FILE);
+    return { dir, ok: false, structure: structure.kind, problems: [{ file, problem: structure.kind === 'complete' ? 'unreachable' : structure.reason }] };
   }
-  if (structure.kind === 'damaged' && !structure.manifest) {
-    return { dir, ok: false, structure: structure.kind, problems: [{ file: path.join(dir, MANIFEST_FILE), problem: structure.reason }] };
-  }
-  const manifest = structure.manifest as Manifest;
-  // A size that differs from the manifest is damage even when the files still parse.
-  const problems: Problem[] = structure.kind === 'damaged' ? [{ file: dir, problem: structure.reason }] : [];
+  const manifest = structure.manifest;
+  // A size that differs from the manifest, or a missing part, is a problem even when the files parse.
+  const problems: Problem[] = structure.kind === 'complete' ? [] : [{ file: dir, problem: structure.reason }];
   for (const file of Object.keys(manifest.files) as TensorFile[]) {
-    const check = await checkTensorFile(dir, file, entriesFor(manifest, file), false);
+    const check = await checkTensorFile(dir, file, entriesFor(manifest, file), { load: false, stopAtFirst: false });
     problems.push(...check.problems);
   }
-  for (const entry of manifest.tensors) {
-    if (!(entry.file in manifest.files)) problems.push({ file: path.join(dir, entry.file), tensor: entry.name, problem: 'its file is not listed' });
-  }
-  return { dir, ok: problems.length === 0, structure: problems.length === 0 ? 'complete' : 'damaged', problems, manifest };
+  const kind = structure.kind === 'incomplete' && problems.length === 1 ? 'incomplete' : problems.length === 0 ? 'complete' : 'damaged';
+  return { dir, ok: problems.length === 0, structure: kind, problems, manifest };
 }
 
 export interface LoadedCheckpoint {
@@ -238,13 +321,12 @@ export interface LoadedCheckpoint {
 /** Loads a checkpoint for resuming; throws on the first problem, naming file and tensor. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const structure = inspectStructure(dir);
-  if (structure.kind === 'incomplete') throw new CheckpointFormatError(dir, structure.reason);
-  if (structure.kind === 'damaged') throw new CheckpointFormatError(dir, structure.reason);
+  if (structure.kind !== 'complete') throw new CheckpointFormatError(dir, structure.reason);
   const { manifest } = structure;
   const loaded: Record<TensorFile, Tensor[]> = { [MODEL_FILE]: [], [OPTIMIZER_FILE]: [] };
   for (const file of [MODEL_FILE, OPTIMIZER_FILE] as const) {
     if (!(file in manifest.files)) continue;
-    const check = await checkTensorFile(dir, file, entriesFor(manifest, file), true);
+    const check = await checkTensorFile(dir, file, entriesFor(manifest, file), { load: true, stopAtFirst: true });
     const first = check.problems[0];
     if (first) {
       throw first.tensor === undefined

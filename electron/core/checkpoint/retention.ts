@@ -48,6 +48,7 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     if (!isUsable(c)) note(c, `${c.status}: left for you to inspect or delete by hand`, true);
     if (c.pinned || pinnedNames.has(c.path.split(/[\\/]/).pop() ?? '')) note(c, 'pinned', true);
     if (c.linked) note(c, 'linked folder (not written by this store)', true);
+    if (c.sameStepAs.length > 0) note(c, `holds the same step as ${c.sameStepAs.join(', ')}: left for you to resolve`, true);
     if (c.origin !== 'trained') note(c, `${c.origin} (not written by this store)`, true);
     if (context.protectedIds?.has(c.id)) note(c, context.protectedReasons?.get(c.id) ?? 'a running training was restored from it', true);
     const child = context.otherRunsParents?.get(c.id);

@@ -1,13 +1,15 @@
 // The small per-run files: run.json (what the run is and where it came from), metrics.jsonl
 // (the dashboard's history) and retention.json (the run's policy, pins and what it remembers).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { RetentionPolicy as ContractRetentionPolicy } from '../../contract.js';
 import { appendLineDurably, fsyncPath, writeFileAtomic } from './durable-fs.js';
 import { CheckpointFormatError, RefusedError } from './errors.js';
-import { METRICS_FILE, POLICY_FILE, RUN_FILE, isValidRunName } from './layout.js';
+import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, runNameProblem } from './layout.js';
 import { CheckpointRefSchema } from './manifest.js';
+import { isMissing, readRegularText } from './regular-file.js';
+import { isDeadTemporary } from './temporaries.js';
 
 export const RunMetaSchema = z.looseObject({
   formatVersion: z.literal(1),
@@ -40,12 +42,15 @@ export const RunRetentionSchema = z.object({
 });
 export type RunRetention = z.infer<typeof RunRetentionSchema>;
 
+/** run.json and retention.json are small; a huge one is damage, not something to read. */
+const MAX_RUN_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readJsonFile<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularText(file, MAX_RUN_FILE_BYTES);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (isMissing(error)) return null;
     throw error;
   }
   let json: unknown;
@@ -74,22 +79,75 @@ export async function writeRunRetention(runDir: string, retention: RunRetention)
   await writeFileAtomic(path.join(runDir, POLICY_FILE), `${JSON.stringify(RunRetentionSchema.parse(retention), null, 2)}\n`);
 }
 
-/** Creates a new run folder with its run.json; refuses an existing run. */
-export async function createRunFolder(workspace: string, name: string, meta: Omit<RunMeta, 'formatVersion' | 'name' | 'createdAt'>): Promise<string> {
-  if (!isValidRunName(name)) {
-    throw new RefusedError(name, 'a run name uses letters, digits, ".", "_" and "-", starts with a letter or digit, and has at most 128 characters');
-  }
+export type NewRunMeta = Omit<RunMeta, 'formatVersion' | 'name' | 'createdAt'>;
+
+/** Refuses a name that cannot be a run folder, saying why. */
+export function checkRunName(name: string): void {
+  const problem = runNameProblem(name);
+  if (problem) throw new RefusedError(JSON.stringify(name), `not a usable run name: ${problem}`);
+}
+
+/** Creates a new run folder with its run.json; 'exists' when the folder is already there. */
+export async function createRunFolder(workspace: string, name: string, meta: NewRunMeta): Promise<string | 'exists'> {
+  checkRunName(name);
   const runDir = path.join(workspace, name);
   try {
     await mkdir(runDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RefusedError(runDir, 'a run with this name already exists');
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
     throw error;
   }
   await fsyncPath(workspace);
+  await writeRunMeta(runDir, name, meta);
+  return runDir;
+}
+
+export async function writeRunMeta(runDir: string, name: string, meta: NewRunMeta): Promise<void> {
   const full: RunMeta = RunMetaSchema.parse({ ...meta, formatVersion: 1, name, createdAt: new Date().toISOString() });
   await writeFileAtomic(path.join(runDir, RUN_FILE), `${JSON.stringify(full, null, 2)}\n`);
-  return runDir;
+}
+
+/** The only files a run holds between its creation and its first logged step or checkpoint. */
+const START_UP_FILES = new Set([RUN_FILE, POLICY_FILE, LOCK_FILE, METRICS_FILE]);
+
+/**
+ * A run folder left by a start that never trained: only our start-up files (an empty metrics
+ * log at most) and dead temporaries, no checkpoint. A retry with the same name may take it over;
+ * anything else in it (a checkpoint, a logged step, a file of the user's) keeps it a real run.
+ * The caller checks the lock.
+ */
+export async function isAbandonedStart(runDir: string): Promise<boolean> {
+  let names: string[];
+  try {
+    if (!(await stat(runDir)).isDirectory()) return false;
+    names = await readdir(runDir);
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    if (isDeadTemporary(name)) continue;
+    if (!START_UP_FILES.has(name)) return false;
+    if (name === METRICS_FILE && (await stat(path.join(runDir, name))).size > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Removes a run folder this process created and that never held a checkpoint or a logged step:
+ * our start-up files, then the folder. Anything else in it stays, and so does the folder.
+ */
+export async function removeAbandonedRun(runDir: string): Promise<boolean> {
+  if (!(await isAbandonedStart(runDir))) return false;
+  for (const name of await readdir(runDir)) {
+    if (START_UP_FILES.has(name)) await unlink(path.join(runDir, name)).catch(() => undefined);
+    else if (isDeadTemporary(name)) await rm(path.join(runDir, name), { recursive: true, force: true });
+  }
+  try {
+    await rmdir(runDir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export type MetricsRecord = Readonly<Record<string, string | number | boolean | null>>;
@@ -102,9 +160,9 @@ export async function appendMetrics(runDir: string, record: MetricsRecord): Prom
 export async function readMetrics(runDir: string): Promise<Record<string, unknown>[]> {
   let text: string;
   try {
-    text = await readFile(path.join(runDir, METRICS_FILE), 'utf8');
+    text = await readRegularText(path.join(runDir, METRICS_FILE));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isMissing(error)) return [];
     throw error;
   }
   const records: Record<string, unknown>[] = [];

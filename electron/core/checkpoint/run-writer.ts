@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RefusedError } from './errors.js';
 import { type MetricsRecord, appendMetrics, readRunMeta } from './run-files.js';
 import { type RunLock, acquireRunLock } from './run-lock.js';
+import { removeDeadTemporaries } from './temporaries.js';
 import { type TrainingState, type WriteOptions, type WrittenCheckpoint, writeCheckpoint } from './writer.js';
 
 export class RunWriter {
@@ -14,12 +15,25 @@ export class RunWriter {
     private readonly onSaved: (written: WrittenCheckpoint) => Promise<void>,
   ) {}
 
-  /** `onSaved` lets the store's catalog learn of a new checkpoint without waiting for a watcher. */
-  static async open(workspace: string, run: string, onSaved: (written: WrittenCheckpoint) => Promise<void> = async () => undefined): Promise<RunWriter> {
+  /**
+   * `onSaved` lets the store's catalog learn of a new checkpoint without waiting for a watcher.
+   * `lock` is one the caller already took (taking over an abandoned start does).
+   */
+  static async open(
+    workspace: string,
+    run: string,
+    onSaved: (written: WrittenCheckpoint) => Promise<void> = async () => undefined,
+    lock?: RunLock,
+  ): Promise<RunWriter> {
     const dir = path.join(workspace, run);
-    if ((await readRunMeta(dir)) === null) throw new RefusedError(dir, 'not a run (no run.json); create it first');
-    const lock = await acquireRunLock(dir);
-    return new RunWriter(workspace, run, dir, lock, onSaved);
+    if ((await readRunMeta(dir)) === null) {
+      await lock?.release();
+      throw new RefusedError(dir, 'not a run (no run.json); create it first');
+    }
+    const held = lock ?? (await acquireRunLock(dir));
+    // Holding the lock, we are the run's only writer: what dead writers left in it can go.
+    await removeDeadTemporaries(dir);
+    return new RunWriter(workspace, run, dir, held, onSaved);
   }
 
   async save(state: TrainingState, options?: WriteOptions): Promise<WrittenCheckpoint> {

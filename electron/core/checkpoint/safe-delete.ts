@@ -1,19 +1,16 @@
 // Every deletion goes through here. A target must be a checkpoint folder directly inside a run
 // directly inside the workspace, after resolving symbolic links; it is moved to the workspace's
 // own trash (a rename on the same file system: instant, never a copy), never removed outright.
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import type { TrashEntry } from '../../contract.js';
 import { fsyncPath, writeFileAtomic } from './durable-fs.js';
-import { RefusedError } from './errors.js';
-import { TRASH_DIR, checkpointId, isHiddenName, isValidRunName, parseCheckpointDirName } from './layout.js';
+import { NotFoundError, RefusedError } from './errors.js';
+import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { isMissing } from './regular-file.js';
 import { readRunRetention } from './run-files.js';
 import { liveLockHolder } from './run-lock.js';
-
-const ENTRY_FILE = 'entry.json';
-const PAYLOAD = 'payload';
+import { ENTRY_FILE, PAYLOAD, batchId, batchNumberOfFolder, entryId } from './trash-layout.js';
 
 export interface CheckpointTarget {
   readonly path: string;
@@ -23,7 +20,7 @@ export interface CheckpointTarget {
   readonly id: string;
 }
 
-function isInside(root: string, candidate: string): boolean {
+export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
@@ -39,18 +36,20 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   try {
     parentReal = await realpath(path.dirname(absolute));
   } catch {
-    throw new RefusedError(target, 'does not exist');
+    throw new NotFoundError(target, 'does not exist');
   }
   const run = path.relative(root, parentReal);
-  if (!isInside(root, parentReal) || run.includes(path.sep) || !isValidRunName(run) || isHiddenName(run)) {
+  if (!isInside(root, parentReal) || run.includes(path.sep)) {
     throw new RefusedError(target, `not a checkpoint: its folder resolves to ${parentReal}, which is not a run directly inside the workspace ${root}`);
   }
+  const runProblem = runNameProblem(run);
+  if (runProblem) throw new RefusedError(target, `not a checkpoint of a run: ${runProblem}`);
   const itself = path.join(parentReal, dirName);
   let link;
   try {
     link = await lstat(itself);
   } catch {
-    throw new RefusedError(target, 'does not exist');
+    throw new NotFoundError(target, 'does not exist');
   }
   if (link.isSymbolicLink()) {
     let resolved: string;
@@ -63,32 +62,38 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   } else if (!link.isDirectory()) {
     throw new RefusedError(target, 'not a checkpoint: not a folder');
   }
-  return { path: itself, run, dirName, step, id: checkpointId(run, step) };
+  return { path: itself, run, dirName, step, id: folderCheckpointId(run, dirName) };
+}
+
+/**
+ * The workspace's trash folder, which must be a real folder of the workspace: a `.trash` that is
+ * a symbolic link would carry deletions (and later purges) somewhere else.
+ */
+export async function trashFolder(root: string, create: boolean): Promise<string | null> {
+  const trash = path.join(root, TRASH_DIR);
+  try {
+    const info = await lstat(trash);
+    if (info.isSymbolicLink() || !info.isDirectory()) {
+      throw new RefusedError(trash, `is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; the trash must be a folder of the workspace itself`);
+    }
+    return trash;
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+  if (!create) return null;
+  await mkdir(trash);
+  await fsyncPath(root);
+  return trash;
 }
 
 export interface DeleteOptions {
   readonly reason: string;
-  readonly batch?: string;
   /** The run-lock token of the caller, when a trainer prunes its own run. */
   readonly lockToken?: string;
   readonly bytes?: number;
 }
 
-const EntrySchema = z.object({
-  id: z.string(),
-  batch: z.string(),
-  originalPath: z.string(),
-  checkpointId: z.string(),
-  deletedAt: z.string(),
-  bytes: z.int().nonnegative(),
-  reason: z.string(),
-});
-
-export function newBatchId(): string {
-  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Moves checkpoints to the trash, all checked before any is moved. */
+/** Moves checkpoints to the trash as one batch (one undo), all checked before any is moved. */
 export async function moveToTrash(root: string, targets: readonly string[], options: DeleteOptions): Promise<TrashEntry[]> {
   const resolved: CheckpointTarget[] = [];
   for (const target of targets) {
@@ -103,30 +108,31 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     // The same checkpoint named twice (by id and by path, say) is moved once, not moved and then failed on.
     if (!resolved.some((r) => r.path === checked.path)) resolved.push(checked);
   }
-  const batch = options.batch ?? newBatchId();
-  const trash = path.join(root, TRASH_DIR);
-  await mkdir(trash, { recursive: true });
+  if (resolved.length === 0) return [];
+  const trash = (await trashFolder(root, true)) as string;
+  const batch = await claimBatch(trash);
   const moved: TrashEntry[] = [];
-  for (const target of resolved) {
-    const id = `${batch}--${target.run}--${target.dirName}`;
+  for (const [index, target] of resolved.entries()) {
+    const id = entryId(batch.id, index);
     const entryDir = path.join(trash, id);
     const entry: TrashEntry = {
       id,
-      batch,
-      originalPath: path.relative(root, target.path),
+      batch: batch.id,
+      originalPath: path.join(target.run, target.dirName),
       checkpointId: target.id,
       deletedAt: new Date().toISOString(),
       bytes: options.bytes ?? (await folderBytes(target.path)),
       reason: options.reason,
     };
-    await mkdir(entryDir);
+    if (index > 0) await mkdir(entryDir);
     // The record is written before the move: a crash in between leaves a record without a
-    // payload (ignored and cleaned), never a payload nobody can trace back.
+    // payload (listed nowhere, cleared by a purge), never a payload nobody can trace back.
     await writeFileAtomic(path.join(entryDir, ENTRY_FILE), `${JSON.stringify(entry, null, 2)}\n`);
     try {
       await rename(target.path, path.join(entryDir, PAYLOAD));
     } catch (error) {
-      await rm(entryDir, { recursive: true, force: true });
+      await rm(path.join(entryDir, ENTRY_FILE), { force: true });
+      await rm(entryDir, { recursive: false, force: true }).catch(() => undefined);
       throw error;
     }
     await fsyncPath(entryDir);
@@ -134,6 +140,24 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     moved.push(entry);
   }
   return moved;
+}
+
+/**
+ * Takes the next batch number by creating its first entry's folder: mkdir fails if another
+ * process took the same number first, and then we count again.
+ */
+async function claimBatch(trash: string): Promise<{ id: string }> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const numbers = (await readdir(trash)).map(batchNumberOfFolder).filter((n): n is number => n !== null);
+    const id = batchId(Math.max(0, ...numbers) + 1);
+    try {
+      await mkdir(path.join(trash, entryId(id, 0)));
+      return { id };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new RefusedError(trash, 'could not take a batch number (too many concurrent deletions)');
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -145,83 +169,3 @@ async function folderBytes(dir: string): Promise<number> {
   }
   return total;
 }
-
-export async function listTrash(root: string): Promise<TrashEntry[]> {
-  const trash = path.join(root, TRASH_DIR);
-  let names: string[];
-  try {
-    names = await readdir(trash);
-  } catch {
-    return [];
-  }
-  const entries: TrashEntry[] = [];
-  for (const name of names) {
-    try {
-      const parsed = EntrySchema.parse(JSON.parse(await readFile(path.join(trash, name, ENTRY_FILE), 'utf8')));
-      await lstat(path.join(trash, name, PAYLOAD));
-      entries.push(parsed);
-    } catch {
-      // A record without a payload or an unreadable record: shown nowhere, purged with the rest.
-    }
-  }
-  return entries.sort((a, b) => b.deletedAt.localeCompare(a.deletedAt) || a.id.localeCompare(b.id));
-}
-
-/** Puts trashed checkpoints back where they were; refuses to overwrite anything. */
-export async function restoreFromTrash(root: string, ids: readonly string[]): Promise<TrashEntry[]> {
-  const entries = await listTrash(root);
-  const restored: TrashEntry[] = [];
-  for (const id of ids) {
-    const entry = entries.find((e) => e.id === id);
-    if (!entry) throw new RefusedError(id, 'no such entry in the trash');
-    const destination = path.resolve(root, entry.originalPath);
-    if (!isInside(root, destination)) throw new RefusedError(entry.originalPath, 'the recorded path leads outside the workspace');
-    try {
-      await lstat(destination);
-      throw new RefusedError(destination, 'something already exists there; move it away first');
-    } catch (error) {
-      if (error instanceof RefusedError) throw error;
-    }
-    await mkdir(path.dirname(destination), { recursive: true });
-    const entryDir = path.join(root, TRASH_DIR, id);
-    await rename(path.join(entryDir, PAYLOAD), destination);
-    await fsyncPath(path.dirname(destination));
-    await rm(entryDir, { recursive: true, force: true });
-    restored.push(entry);
-  }
-  return restored;
-}
-
-/** Undo: restores the most recent batch (or the named one). */
-export async function undoDelete(root: string, batch?: string): Promise<TrashEntry[]> {
-  const entries = await listTrash(root);
-  const chosen = batch ?? entries[0]?.batch;
-  if (chosen === undefined) return [];
-  return restoreFromTrash(root, entries.filter((e) => e.batch === chosen).map((e) => e.id));
-}
-
-/** The only place that really deletes: purging the trash, all of it or what is older than an age. */
-export async function purgeTrash(root: string, options: { olderThanMs?: number; now?: number } = {}): Promise<{ purged: TrashEntry[]; bytes: number }> {
-  const trash = path.join(root, TRASH_DIR);
-  const now = options.now ?? Date.now();
-  const listed = await listTrash(root);
-  const purged = listed.filter((e) => options.olderThanMs === undefined || now - Date.parse(e.deletedAt) >= options.olderThanMs);
-  for (const entry of purged) await rm(path.join(trash, entry.id), { recursive: true, force: true });
-  if (options.olderThanMs === undefined) {
-    // Orphan records (a crash between record and move) go too.
-    const known = new Set(listed.map((e) => e.id));
-    let names: string[] = [];
-    try {
-      names = await readdir(trash);
-    } catch {
-      names = [];
-    }
-    for (const name of names) if (!known.has(name)) await rm(path.join(trash, name), { recursive: true, force: true });
-  }
-  return { purged, bytes: purged.reduce((s, e) => s + e.bytes, 0) };
-}
-
-export async function trashBytes(root: string): Promise<number> {
-  return (await listTrash(root)).reduce((s, e) => s + e.bytes, 0);
-}
-

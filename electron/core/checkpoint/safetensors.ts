@@ -4,9 +4,11 @@
 //   bytes 8+N..     tensor data; each tensor's `data_offsets` are relative to byte 8+N
 // We write exactly what current writers write (header padded to 8 bytes, tensors ordered by
 // descending alignment then name) so every tensor starts aligned and can be viewed in place.
-import { open, readFile } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
+import type { FileHandle } from 'node:fs/promises';
 import { CheckpointFormatError } from './errors.js';
 import { type Dtype, dtypeAlignment, isDtype, tensorByteLength } from './dtypes.js';
+import { openRegular } from './regular-file.js';
 
 /** tensor.rs MAX_HEADER_SIZE: larger headers are refused before anything is allocated. */
 export const MAX_HEADER_SIZE = 100_000_000;
@@ -192,7 +194,16 @@ export interface SafetensorsFile {
 
 /** Reads a whole file in one allocation; tensors are zero-copy views into it. */
 export async function readSafetensors(file: string): Promise<SafetensorsFile> {
-  const bytes = await readFile(file);
+  const { handle, stats } = await openRegular(file);
+  let bytes: Buffer;
+  try {
+    if (stats.size > bufferConstants.MAX_LENGTH) {
+      throw new CheckpointFormatError(file, `is ${stats.size} bytes, more than this Node.js can read into one buffer (${bufferConstants.MAX_LENGTH})`);
+    }
+    bytes = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
   const header = parseSafetensorsHeader(file, bytes.byteLength, bytes);
   const tensors = header.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: bytes.subarray(t.begin, t.end) }));
   return { header, tensors, bytes };
@@ -200,20 +211,25 @@ export async function readSafetensors(file: string): Promise<SafetensorsFile> {
 
 /** Reads and validates only the header, for listing and inspecting large files. */
 export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
-  const handle = await open(file, 'r');
+  const { handle, stats } = await openRegular(file);
   try {
-    const { size } = await handle.stat();
-    const lengthBytes = Buffer.alloc(HEADER_LENGTH_BYTES);
-    await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
-    if (size < HEADER_LENGTH_BYTES) return parseSafetensorsHeader(file, size, lengthBytes);
-    const declared = lengthBytes.readBigUInt64LE(0);
-    if (declared > BigInt(MAX_HEADER_SIZE) || HEADER_LENGTH_BYTES + Number(declared) > size) {
-      return parseSafetensorsHeader(file, size, lengthBytes);
-    }
-    const start = Buffer.alloc(HEADER_LENGTH_BYTES + Number(declared));
-    await handle.read(start, 0, start.length, 0);
-    return parseSafetensorsHeader(file, size, start);
+    return await readSafetensorsHeaderFrom(handle, file, stats.size);
   } finally {
     await handle.close();
   }
+}
+
+/** The header of an open file of `size` bytes; allocates only once the length is known to fit. */
+export async function readSafetensorsHeaderFrom(handle: FileHandle, file: string, size: number): Promise<SafetensorsHeader> {
+  const lengthBytes = Buffer.alloc(HEADER_LENGTH_BYTES);
+  await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
+  if (size < HEADER_LENGTH_BYTES) return parseSafetensorsHeader(file, size, lengthBytes);
+  const declared = lengthBytes.readBigUInt64LE(0);
+  if (declared > BigInt(MAX_HEADER_SIZE) || HEADER_LENGTH_BYTES + Number(declared) > size) {
+    return parseSafetensorsHeader(file, size, lengthBytes);
+  }
+  const start = Buffer.alloc(HEADER_LENGTH_BYTES + Number(declared));
+  const { bytesRead } = await handle.read(start, 0, start.length, 0);
+  if (bytesRead < start.length) throw new CheckpointFormatError(file, `file shrank while its header was read (${bytesRead} of ${start.length} bytes)`, bytesRead);
+  return parseSafetensorsHeader(file, size, start);
 }

@@ -1,21 +1,41 @@
 // The checkpoint store: one object the CLI, the trainer and the app share. Every operation on
 // a workspace goes through it, so the guards in safe-delete.ts and the atomic writer are the
 // only ways anything in a workspace changes.
+import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../../contract.js';
-import { Catalog } from './catalog.js';
-import { RefusedError } from './errors.js';
-import { checkpointId } from './layout.js';
-import { type LoadedCheckpoint, type VerifyResult, loadCheckpoint } from './reader.js';
+import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
+import { NotFoundError, RefusedError } from './errors.js';
+import { METRICS_FILE, POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
+import { showName } from './names.js';
+import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
 import { planRetention, rememberBest } from './retention.js';
-import { type RetentionPolicy, RetentionPolicySchema, type RunMeta, createRunFolder, readRunRetention, writeRunRetention } from './run-files.js';
+import {
+  type NewRunMeta,
+  type RetentionPolicy,
+  RetentionPolicySchema,
+  createRunFolder,
+  isAbandonedStart,
+  readRunRetention,
+  writeRunMeta,
+  writeRunRetention,
+} from './run-files.js';
 import { RunWriter } from './run-writer.js';
-import { liveLockHolder } from './run-lock.js';
-import { type DeleteOptions, listTrash, moveToTrash, newBatchId, purgeTrash, restoreFromTrash, undoDelete } from './safe-delete.js';
-import { type PreparedWorkspace, prepareWorkspace } from './workspace.js';
+import { acquireRunLock, liveLockHolder } from './run-lock.js';
+import { type DeleteOptions, moveToTrash } from './safe-delete.js';
+import { type PurgeResult, type TrashListing, inspectTrash, listTrash, purgeTrash, restoreFromTrash, undoDelete } from './trash.js';
+import { type PreparedWorkspace, type WorkspaceAccess, prepareWorkspace } from './workspace.js';
 import { WorkspaceWatcher, type WatcherOptions } from './watcher.js';
 
 export type CheckpointSelector = string;
+
+export interface OpenOptions {
+  /**
+   * 'read' never creates or removes anything (a missing workspace is a NotFoundError); 'write'
+   * (the default) creates the folder and clears what dead writers of ours left behind.
+   */
+  readonly access?: WorkspaceAccess;
+}
 
 export class CheckpointStore {
   private constructor(
@@ -24,8 +44,8 @@ export class CheckpointStore {
     readonly opened: PreparedWorkspace,
   ) {}
 
-  static async open(dir: string): Promise<CheckpointStore> {
-    const prepared = await prepareWorkspace(dir);
+  static async open(dir: string, options: OpenOptions = {}): Promise<CheckpointStore> {
+    const prepared = await prepareWorkspace(dir, options.access ?? 'write');
     const catalog = await Catalog.open(prepared.root);
     return new CheckpointStore(prepared.root, catalog, prepared);
   }
@@ -34,51 +54,121 @@ export class CheckpointStore {
     return WorkspaceWatcher.start(this.catalog, options);
   }
 
-  async createRun(name: string, meta: Omit<RunMeta, 'formatVersion' | 'name' | 'createdAt'>): Promise<RunWriter> {
-    await createRunFolder(this.root, name, meta);
-    const writer = await this.openRunWriter(name);
+  /**
+   * Creates a run and takes its lock. A folder of that name left by a start that never trained
+   * (a kill during start-up) is taken over, so the same name can simply be tried again.
+   */
+  async createRun(name: string, meta: NewRunMeta): Promise<RunWriter> {
+    const created = await createRunFolder(this.root, name, meta);
+    const writer = created === 'exists' ? await this.takeOverAbandonedStart(name, meta) : await this.openRunWriter(name);
     await this.catalog.refreshRun(name);
     return writer;
   }
 
-  openRunWriter(name: string): Promise<RunWriter> {
-    return RunWriter.open(this.root, name, (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)).then(() => undefined));
+  private async takeOverAbandonedStart(name: string, meta: NewRunMeta): Promise<RunWriter> {
+    const runDir = path.join(this.root, name);
+    const taken = (): RefusedError => new RefusedError(runDir, 'a run with this name already exists; continue from it with --resume, or choose another --run');
+    const info = await lstat(runDir);
+    if (info.isSymbolicLink() || !info.isDirectory() || !(await isAbandonedStart(runDir))) throw taken();
+    // A live start of the same name holds the lock: this throws, naming it.
+    const lock = await acquireRunLock(runDir);
+    try {
+      if (!(await isAbandonedStart(runDir))) throw taken();
+      // What the abandoned start wrote belongs to the run it meant to be, not to this one.
+      await rm(path.join(runDir, POLICY_FILE), { force: true });
+      await rm(path.join(runDir, METRICS_FILE), { force: true });
+      await writeRunMeta(runDir, name, meta);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    return this.openRunWriter(name, lock);
+  }
+
+  openRunWriter(name: string, lock?: Awaited<ReturnType<typeof acquireRunLock>>): Promise<RunWriter> {
+    return RunWriter.open(this.root, name, (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)).then(() => undefined), lock);
   }
 
   /**
    * Resolves what a user typed: `latest`, `best` (with a metric), a checkpoint id
-   * (`run/ckpt-000000100`), or a path to a checkpoint folder.
+   * (`run/ckpt-000000100`, or `run/ckpt-100` for the folder holding step 100), or a path to a
+   * checkpoint folder. Never picks one of two folders that hold the same step.
    */
   resolve(selector: CheckpointSelector, options: { run?: string; metric?: string; mode?: MetricMode } = {}): CheckpointInfo {
     if (selector === 'latest') {
       const latest = this.catalog.latest(options.run);
-      if (!latest) throw new RefusedError(this.root, `no complete checkpoint${options.run ? ` in run "${options.run}"` : ''} to call latest`);
-      return latest;
+      if (!latest) throw new NotFoundError(this.root, `no complete checkpoint${options.run ? ` in run "${showName(options.run)}"` : ''} to call latest`);
+      return this.unambiguous(latest, 'latest');
     }
     if (selector === 'best') {
       if (!options.metric) throw new RefusedError('best', 'name the metric (--metric NAME)');
       const best = this.catalog.best(options.metric, options.mode ?? 'min', options.run);
-      if (!best) throw new RefusedError(this.root, `no complete checkpoint carries the metric "${options.metric}"`);
-      return best;
+      if (!best) throw new NotFoundError(this.root, `no complete checkpoint carries the metric "${options.metric}"`);
+      return this.unambiguous(best, `best by ${options.metric}`);
     }
-    const byId = this.catalog.get(selector.replace(/[\\/]+$/, ''));
+    const trimmed = selector.replace(/[\\/]+$/, '');
+    const byId = this.catalog.get(trimmed);
     if (byId) return byId;
+    const byStep = this.byStep(trimmed);
+    if (byStep) return byStep;
     const byPath = this.catalog.findByPath(path.resolve(selector)) ?? this.catalog.findByPath(path.resolve(this.root, selector));
     if (byPath) return byPath;
-    throw new RefusedError(selector, `not a checkpoint of the workspace ${this.root}`);
+    throw new NotFoundError(showName(selector), `not a checkpoint of the workspace ${this.root}`);
+  }
+
+  /** `run/ckpt-<step>` written another way (`ckpt-100` for `ckpt-000000100`): the folder holding that step. */
+  private byStep(selector: string): CheckpointInfo | null {
+    const slash = selector.lastIndexOf('/');
+    if (slash <= 0) return null;
+    const run = selector.slice(0, slash);
+    const step = parseCheckpointDirName(selector.slice(slash + 1));
+    if (step === null) return null;
+    const holders = this.catalog.list(run).filter((c) => c.step === step);
+    if (holders.length > 1) return this.unambiguous(holders[0] as CheckpointInfo, selector);
+    return holders[0] ?? null;
+  }
+
+  private unambiguous(checkpoint: CheckpointInfo, what: string): CheckpointInfo {
+    if (checkpoint.sameStepAs.length === 0) return checkpoint;
+    const all = [checkpoint.id, ...checkpoint.sameStepAs].join(', ');
+    throw new RefusedError(
+      showName(what),
+      `ambiguous: step ${checkpoint.step} of run "${showName(checkpoint.run)}" is held by more than one folder (${all}); remove or rename all but one, or name the folder exactly`,
+    );
+  }
+
+  /** A checkpoint training may continue from: whole, usable, and the only folder of its step. */
+  resolveResumable(selector: CheckpointSelector, options: { run?: string; metric?: string; mode?: MetricMode } = {}): CheckpointInfo {
+    const checkpoint = this.unambiguous(this.resolve(selector, options), selector);
+    if (!isUsable(checkpoint)) throw new RefusedError(checkpoint.id, `cannot be resumed from: it is ${checkpoint.status}: ${checkpoint.statusReason ?? 'no reason recorded'}`);
+    return checkpoint;
   }
 
   load(selector: CheckpointSelector): Promise<LoadedCheckpoint> {
-    return loadCheckpoint(this.resolve(selector).path);
+    return loadCheckpoint(this.resolveResumable(selector).path);
   }
 
-  verify(ids: readonly string[]): Promise<VerifyResult[]> {
+  verify(ids: readonly string[]): Promise<VerifyOutcome> {
     return this.catalog.verify(ids);
+  }
+
+  /** A run folder the store may write its own files into: the workspace's own, not a link elsewhere. */
+  private async ownRunFolder(run: string): Promise<string> {
+    const runDir = path.join(this.root, run);
+    let info;
+    try {
+      info = await lstat(runDir);
+    } catch {
+      throw new NotFoundError(runDir, 'no such run');
+    }
+    if (info.isSymbolicLink()) throw new RefusedError(runDir, 'the run folder is a symbolic link; its pins and policy would be written outside the workspace');
+    if (!info.isDirectory()) throw new RefusedError(runDir, 'not a folder');
+    return runDir;
   }
 
   async setPinned(id: string, pinned: boolean): Promise<void> {
     const checkpoint = this.resolve(id);
-    const runDir = path.join(this.root, checkpoint.run);
+    const runDir = await this.ownRunFolder(checkpoint.run);
     const retention = await readRunRetention(runDir);
     const name = path.basename(checkpoint.path);
     const set = new Set(retention.pinned);
@@ -89,7 +179,7 @@ export class CheckpointStore {
   }
 
   async setPolicy(run: string, policy: RetentionPolicy): Promise<void> {
-    const runDir = path.join(this.root, run);
+    const runDir = await this.ownRunFolder(run);
     const retention = await readRunRetention(runDir);
     await writeRunRetention(runDir, { ...retention, policy });
   }
@@ -110,7 +200,7 @@ export class CheckpointStore {
     } = {},
   ): Promise<RetentionPlan> {
     if (options.refresh !== false) await this.catalog.refreshRun(run);
-    if (!this.catalog.getRun(run)) throw new RefusedError(run, `no such run in ${this.root}`);
+    if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
     const stored = await readRunRetention(path.join(this.root, run));
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
     // Checkpoints other runs continued from: deleting one would cut the lineage.
@@ -137,13 +227,12 @@ export class CheckpointStore {
     });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
     const planned = plan.delete.filter((d) => stillDeletable.has(d.id));
-    const batch = newBatchId();
     const entries = await moveToTrash(
       this.root,
       planned.map((d) => this.resolve(d.id).path),
-      { reason: `retention policy of run "${plan.run}"`, batch, lockToken: options.lockToken },
+      { reason: `retention policy of run "${plan.run}"`, lockToken: options.lockToken },
     );
-    const runDir = path.join(this.root, plan.run);
+    const runDir = await this.ownRunFolder(plan.run);
     const retention = await readRunRetention(runDir);
     const remembered = rememberBest(retention, this.catalog.list(plan.run));
     if (remembered !== retention) await writeRunRetention(runDir, remembered);
@@ -161,7 +250,8 @@ export class CheckpointStore {
       if (s === 'latest' || s === 'best') throw new RefusedError(s, 'name the checkpoints to delete by id or path, not by "latest" or "best"');
       try {
         return this.resolve(s).path;
-      } catch {
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
         // Not in the catalog: let the guard explain exactly why it is not deletable.
         return path.resolve(s);
       }
@@ -173,6 +263,11 @@ export class CheckpointStore {
 
   listTrash(): Promise<TrashEntry[]> {
     return listTrash(this.root);
+  }
+
+  /** The trash's entries and the folders in it that are not entries we can act on. */
+  inspectTrash(): Promise<TrashListing> {
+    return inspectTrash(this.root);
   }
 
   async restoreFromTrash(ids: readonly string[]): Promise<TrashEntry[]> {
@@ -187,7 +282,7 @@ export class CheckpointStore {
     return restored;
   }
 
-  purgeTrash(options?: { olderThanMs?: number }): ReturnType<typeof purgeTrash> {
+  purgeTrash(options?: { olderThanMs?: number }): Promise<PurgeResult> {
     return purgeTrash(this.root, options);
   }
 

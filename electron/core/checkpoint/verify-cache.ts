@@ -1,12 +1,21 @@
 // Remembers full verifications across restarts, so the app can show "verified" without reading
 // gigabytes at start-up. An entry holds only while the files' sizes and mtimes are unchanged.
-import { mkdir, readFile } from 'node:fs/promises';
+// Several processes share the file (the app, a CLI verify, a trainer): each save merges its own
+// changes into what is on disk under a lock, so nobody's entries are lost, and the file is
+// replaced atomically, so nobody reads it torn.
+import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './durable-fs.js';
+import { RefusedError, RunLockedError } from './errors.js';
 import { STATE_DIR } from './layout.js';
+import { isMissing, readRegularText } from './regular-file.js';
+import { acquireLockFile } from './run-lock.js';
 
 const CACHE_FILE = 'verified.json';
+const CACHE_LOCK = 'verified.lock';
+/** How long a save waits for another process's save before giving up (it is only a cache). */
+const LOCK_WAIT_MS = 5000;
 
 const EntrySchema = z.object({ signature: z.string(), ok: z.boolean(), reason: z.string().nullable(), at: z.string() });
 const CacheSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), EntrySchema) });
@@ -14,18 +23,14 @@ export type VerifyCacheEntry = z.infer<typeof EntrySchema>;
 
 export class VerifyCache {
   private entries = new Map<string, VerifyCacheEntry>();
-  private writing: Promise<void> = Promise.resolve();
+  /** What this process learned since its last save: an entry, or null for one to forget. */
+  private readonly changes = new Map<string, VerifyCacheEntry | null>();
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly workspace: string) {}
 
   async load(): Promise<void> {
-    try {
-      const parsed = CacheSchema.safeParse(JSON.parse(await readFile(this.file(), 'utf8')));
-      // A damaged cache only costs re-verification; it is never an error.
-      if (parsed.success) this.entries = new Map(Object.entries(parsed.data.entries));
-    } catch {
-      this.entries = new Map();
-    }
+    this.entries = await this.readFromDisk();
   }
 
   lookup(id: string, signature: string): VerifyCacheEntry | null {
@@ -33,28 +38,81 @@ export class VerifyCache {
     return entry && entry.signature === signature ? entry : null;
   }
 
-  async record(id: string, signature: string, ok: boolean, reason: string | null): Promise<void> {
-    this.entries.set(id, { signature, ok, reason, at: new Date().toISOString() });
-    await this.persist();
+  remember(id: string, signature: string, ok: boolean, reason: string | null): void {
+    const entry = { signature, ok, reason, at: new Date().toISOString() };
+    this.entries.set(id, entry);
+    this.changes.set(id, entry);
   }
 
-  async forget(ids: readonly string[]): Promise<void> {
-    let changed = false;
-    for (const id of ids) changed = this.entries.delete(id) || changed;
-    if (changed) await this.persist();
+  forget(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.entries.delete(id);
+      this.changes.set(id, null);
+    }
   }
 
-  private file(): string {
+  file(): string {
     return path.join(this.workspace, STATE_DIR, CACHE_FILE);
   }
 
-  private persist(): Promise<void> {
-    // Serialised so two verifications finishing together cannot interleave their renames.
-    this.writing = this.writing.then(async () => {
-      await mkdir(path.dirname(this.file()), { recursive: true });
-      const json = { version: 1 as const, entries: Object.fromEntries(this.entries) };
-      await writeFileAtomic(this.file(), JSON.stringify(json));
-    });
-    return this.writing;
+  /** Writes what this process learned, merged with what others wrote meanwhile. */
+  save(): Promise<void> {
+    // One save at a time within a process; the lock orders them across processes.
+    this.saving = this.saving.catch(() => undefined).then(() => this.saveNow());
+    return this.saving;
+  }
+
+  private async saveNow(): Promise<void> {
+    if (this.changes.size === 0) return;
+    const dir = await this.stateFolder();
+    const lock = await this.lock(path.join(dir, CACHE_LOCK));
+    try {
+      const merged = await this.readFromDisk();
+      for (const [id, entry] of this.changes) {
+        if (entry) merged.set(id, entry);
+        else merged.delete(id);
+      }
+      await writeFileAtomic(this.file(), JSON.stringify({ version: 1 as const, entries: Object.fromEntries(merged) }));
+      this.changes.clear();
+      this.entries = merged;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** `.studio` must be the workspace's own folder: a symbolic link would carry our writes elsewhere. */
+  private async stateFolder(): Promise<string> {
+    const dir = path.join(this.workspace, STATE_DIR);
+    try {
+      const info = await lstat(dir);
+      if (info.isSymbolicLink() || !info.isDirectory()) throw new RefusedError(dir, `is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; the store keeps its state only in a folder of the workspace itself`);
+      return dir;
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    await mkdir(dir);
+    return dir;
+  }
+
+  private async lock(file: string): ReturnType<typeof acquireLockFile> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        return await acquireLockFile(file);
+      } catch (error) {
+        if (!(error instanceof RunLockedError) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+      }
+    }
+  }
+
+  private async readFromDisk(): Promise<Map<string, VerifyCacheEntry>> {
+    try {
+      const parsed = CacheSchema.safeParse(JSON.parse(await readRegularText(this.file())));
+      // A damaged cache only costs re-verification; it is never an error.
+      return parsed.success ? new Map(Object.entries(parsed.data.entries)) : new Map();
+    } catch {
+      return new Map();
+    }
   }
 }

@@ -12,7 +12,8 @@ import { type FSWatcher, watch } from 'chokidar';
 import { type FSWatcher as RunWatcher, readdirSync, watch as watchDirectory } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from './catalog.js';
-import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TMP_PREFIX, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
+import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
+import { isTemporaryName } from './temporaries.js';
 
 export interface WatcherOptions {
   /** How long to gather events before re-reading: short enough to feel live. */
@@ -171,7 +172,7 @@ export class WorkspaceWatcher {
     const relative = path.relative(this.root, p);
     if (relative === '' || relative.startsWith('..')) return false;
     const parts = relative.split(path.sep);
-    if (parts.some((part) => part.startsWith(TMP_PREFIX) || part.startsWith(`${LOCK_FILE}.stale-`))) return true;
+    if (parts.some(isTemporaryName)) return true;
     return IGNORED_NAMES.has(parts[0] ?? '');
   }
 

@@ -1,45 +1,37 @@
-// Opening a workspace: create it if needed, and clear what crashed writers left behind.
-import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
+// Opening a workspace. Reading never changes anything: a read-only open neither creates the
+// folder nor removes a file. Opening to write creates the folder and removes what dead writers
+// of ours left behind (by their temporary names, see temporaries.ts), and nothing else.
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TMP_PREFIX, isHiddenName } from './layout.js';
-import { liveLockHolder } from './run-lock.js';
+import { NotFoundError, RefusedError } from './errors.js';
+import { STATE_DIR, isHiddenName } from './layout.js';
+import { isMissing } from './regular-file.js';
+import { removeDeadTemporaries } from './temporaries.js';
+
+export type WorkspaceAccess = 'read' | 'write';
 
 export interface PreparedWorkspace {
   /** The workspace's real path: every later containment check compares against it. */
   readonly root: string;
-  /** Temporary folders and files removed because no live writer owns them. */
+  /** Temporary folders and files removed because the writer that made them is dead. */
   readonly removed: readonly string[];
 }
 
-const STALE_LOCK_ASIDE = /^\.lock\.stale-/;
-
-export async function prepareWorkspace(dir: string): Promise<PreparedWorkspace> {
-  await mkdir(dir, { recursive: true });
-  const root = await realpath(dir);
-  const removed: string[] = [];
-  const clean = async (folder: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(folder, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith(TMP_PREFIX) || STALE_LOCK_ASIDE.test(entry.name)) {
-        const target = path.join(folder, entry.name);
-        await rm(target, { recursive: true, force: true });
-        removed.push(target);
-      }
-    }
-  };
-  await clean(root);
-  await clean(path.join(root, '.studio'));
+export async function prepareWorkspace(dir: string, access: WorkspaceAccess = 'write'): Promise<PreparedWorkspace> {
+  if (access === 'write') await mkdir(dir, { recursive: true });
+  let root: string;
+  try {
+    root = await realpath(dir);
+  } catch (error) {
+    if (isMissing(error)) throw new NotFoundError(path.resolve(dir), 'no such workspace folder');
+    throw error;
+  }
+  if (!(await stat(root)).isDirectory()) throw new RefusedError(path.resolve(dir), 'not a folder, so it cannot be a workspace');
+  if (access === 'read') return { root, removed: [] };
+  const removed = [...(await removeDeadTemporaries(path.join(root, STATE_DIR)))];
   for (const entry of await readdir(root, { withFileTypes: true })) {
     if (!entry.isDirectory() || isHiddenName(entry.name)) continue;
-    const runDir = path.join(root, entry.name);
-    // A live writer's .tmp-* folder is a checkpoint in flight, not debris.
-    if ((await liveLockHolder(runDir).catch(() => null)) !== null) continue;
-    await clean(runDir);
+    removed.push(...(await removeDeadTemporaries(path.join(root, entry.name))));
   }
   return { root, removed };
 }

@@ -5,7 +5,8 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32c, formatCrc } from './crc32c.js';
-import { type UnsyncedFile, fsyncPath, temporaryName, writeFileUnsynced } from './durable-fs.js';
+import { type UnsyncedFile, fsyncPath, writeFileUnsynced } from './durable-fs.js';
+import { temporaryName } from './temporaries.js';
 import { CheckpointFormatError, RefusedError } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import {

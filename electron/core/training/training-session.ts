@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { CheckpointInfo } from '../../contract.js';
-import { RetentionPolicySchema } from '../checkpoint/run-files.js';
+import type { LoadedCheckpoint } from '../checkpoint/reader.js';
+import { RetentionPolicySchema, checkRunName, removeAbandonedRun } from '../checkpoint/run-files.js';
 import type { RunWriter } from '../checkpoint/run-writer.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { isPolicyEmpty } from '../checkpoint/retention.js';
@@ -73,22 +74,25 @@ function defaultRunName(kind: string): string {
 
 export async function runTrainingSession(options: SessionOptions): Promise<SessionResult> {
   const { store } = options;
-  const backend = await selectBackend(options.backend);
-  const mnist = await loadMnistLike(options.dataDir);
-
+  // Everything that can be refused is checked before anything is created: a bad request leaves
+  // no run folder behind to block the next try.
   let parent: CheckpointInfo | null = null;
+  let loaded: LoadedCheckpoint | null = null;
   let config: TrainingConfig;
   if (options.resume) {
-    parent = store.resolve(options.resume, { metric: options.resumeMetric?.metric, mode: options.resumeMetric?.mode });
-    const manifestConfig = TrainingConfigSchema.safeParse((await store.load(parent.id)).manifest.extra.config);
+    parent = store.resolveResumable(options.resume, { metric: options.resumeMetric?.metric, mode: options.resumeMetric?.mode });
+    loaded = await store.load(parent.id);
+    const manifestConfig = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
     if (!manifestConfig.success) throw new Error(`${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
     config = { ...manifestConfig.data, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) };
   } else {
     if (!options.config) throw new Error('a new run needs a training configuration');
     config = TrainingConfigSchema.parse(options.config);
   }
-  const data = holdOutValidation(mnist, config.validationCount, config.trainLimit);
   const run = options.run ?? (parent ? `${parent.run}-from-${parent.step}` : defaultRunName(config.model.kind));
+  checkRunName(run);
+  const backend = await selectBackend(options.backend);
+  const data = holdOutValidation(await loadMnistLike(options.dataDir), config.validationCount, config.trainLimit);
   const parentRef = parent ? { run: parent.run, step: parent.step } : null;
   const writer = await store.createRun(run, {
     parent: parentRef,
@@ -98,12 +102,19 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
     if (options.retention && !isPolicyEmpty(RetentionPolicySchema.parse(options.retention))) {
       await store.setPolicy(run, RetentionPolicySchema.parse(options.retention));
     }
-    const loop = parent ? TrainingLoop.restore(config, data, await store.load(parent.id)) : TrainingLoop.create(config, data);
+    const loop = loaded ? TrainingLoop.restore(config, data, loaded) : TrainingLoop.create(config, data);
+    loaded = null;
     try {
       return await drive(options, { writer, run, loop, config, parent, backendName: backend.name, backendReason: backend.reason });
     } finally {
       loop.dispose();
     }
+  } catch (error) {
+    // A start that failed before training (nothing saved, nothing logged) leaves nothing
+    // behind: the same --run can be tried again.
+    await writer.close();
+    if (await removeAbandonedRun(writer.dir)) await store.catalog.refreshRun(run);
+    throw error;
   } finally {
     await writer.close();
   }

@@ -66,7 +66,7 @@ export async function verifyResume(
   selector: string,
   options: { steps: number; backend?: BackendPreference; dataDir?: string },
 ): Promise<VerifyResumeReport> {
-  const checkpoint = store.resolve(selector);
+  const checkpoint = store.resolveResumable(selector);
   const loaded = await store.load(checkpoint.id);
   const parsed = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
   if (!parsed.success) throw new Error(`${checkpoint.path}: holds no training configuration this trainer wrote; it cannot be replayed`);

@@ -1,0 +1,33 @@
+// The one rule of when a checkpoint is whole. Listing, verify, latest, best and resume all ask
+// here, so a folder can never be "damaged" in one view and "ok" or resumable in another.
+import path from 'node:path';
+import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, parseCheckpointDirName } from './layout.js';
+import type { ManifestSummary, TensorEntry } from './manifest.js';
+
+export type WholenessProblem = { readonly status: 'damaged' | 'incomplete'; readonly reason: string };
+
+/**
+ * What keeps a checkpoint whose files match its manifest from being whole, or null.
+ * `tensors` is the manifest's tensor index when the caller parsed it (verify and load do;
+ * listing reads only the summary and checks what the summary can tell).
+ */
+export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors?: readonly TensorEntry[]): WholenessProblem | null {
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  const folderStep = parseCheckpointDirName(path.basename(dir));
+  // A manifest copied into another step's folder would resume at a step the folder does not
+  // claim, and hide (or be hidden by) the checkpoint that really holds that step.
+  if (folderStep !== null && manifest.step !== folderStep) {
+    return { status: 'damaged', reason: `${manifestPath}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}` };
+  }
+  const required = manifest.origin === 'trained' ? [MODEL_FILE, OPTIMIZER_FILE] : [MODEL_FILE];
+  for (const file of required) {
+    if (!(file in manifest.files)) {
+      const what = file === MODEL_FILE ? 'model weights' : 'optimizer state, so training cannot continue from it';
+      return { status: 'incomplete', reason: `${manifestPath}: holds no ${what} (${file} is not listed)` };
+    }
+    if (tensors && !tensors.some((t) => t.file === file)) {
+      return { status: 'incomplete', reason: `${manifestPath}: lists no tensor of ${file}` };
+    }
+  }
+  return null;
+}
