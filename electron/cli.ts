@@ -32,7 +32,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     stderr.line(`checkpoint-studio: ${failureMessage(error)}`);
-    return error instanceof Error && error.name === 'UsageError' ? EXIT_USAGE : EXIT_FAILED;
+    const usage = error instanceof Error && (error.name === 'UsageError' || (error as { code?: unknown }).code === 'usage');
+    return usage ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 

@@ -1,6 +1,7 @@
 // Human output for the CLI: aligned columns, sizes and ages people can read at a glance.
 import type { CheckpointInfo } from '../contract.js';
 
+import { StudioError } from '../core/checkpoint/errors.js';
 import { formatBytes } from '../core/format-bytes.js';
 
 export { formatBytes };
@@ -10,7 +11,7 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e
 export function parseBytes(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const factor = match ? SIZE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
-  if (!match || factor === undefined) throw new Error(`"${text}" is not a size (examples: 500MB, 20GB, 1.5TiB)`);
+  if (!match || factor === undefined) throw new StudioError('usage', `"${text}" is not a size (examples: 500MB, 20GB, 1.5TiB)`);
   return Math.round(Number(match[1]) * factor);
 }
 
@@ -18,7 +19,7 @@ const DURATION_UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 
 
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/i.exec(text);
-  if (!match) throw new Error(`"${text}" is not a duration (examples: 30m, 12h, 7d)`);
+  if (!match) throw new StudioError('usage', `"${text}" is not a duration (examples: 30m, 12h, 7d)`);
   return Number(match[1]) * (DURATION_UNITS[(match[2] ?? '').toLowerCase()] ?? 0);
 }
 

@@ -229,7 +229,8 @@ interface TensorRow {
 
 async function inspectTensors(store: CheckpointStore, target: string): Promise<TensorRow[]> {
   const fileStat = await stat(target).catch(() => null);
-  if (fileStat?.isFile()) {
+  // Anything but a folder is read as a safetensors file, which names what it is if it is not one.
+  if (fileStat && !fileStat.isDirectory()) {
     const header = await readSafetensorsHeader(target);
     return header.tensors.map((t) => ({ file: path.basename(target), name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin }));
   }

@@ -1,6 +1,6 @@
 // `checkpoint-studio train` and `verify-resume` as a user runs them on a training server.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,5 +123,23 @@ describe('checkpoint-studio train', () => {
     const badBest = cli('train', ...SMALL, '--save-best', 'loss');
     expect(badBest.code).toBe(2);
     expect(badBest.stderr).toContain('--save-best takes val_loss[:min] or val_accuracy[:max]');
+  }, 60_000);
+
+  it('a resume that fails after its run folder was made leaves no folder, so the same --run can be retried', () => {
+    expect(cli('train', '--run', 'base', ...SMALL, '--max-steps', '2').code).toBe(0);
+    const manifest = path.join(workspace, 'base', 'ckpt-000000002', 'manifest.json');
+    const original = readFileSync(manifest, 'utf8');
+    // A configuration that does not fit the saved weights: restoring fails after the run is created.
+    const edited = JSON.parse(original) as { extra: { config: { model: { width: number } } } };
+    edited.extra.config.model.width = 32;
+    writeFileSync(manifest, JSON.stringify(edited));
+    const failed = cli('train', '--resume', 'base/ckpt-000000002', '--run', 'again', '--backend', 'cpu', '--max-steps', '1');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('is F32 [784, 16], the model needs F32 [784, 32]');
+    expect(existsSync(path.join(workspace, 'again'))).toBe(false);
+    writeFileSync(manifest, original);
+    const retried = cli('train', '--resume', 'base/ckpt-000000002', '--run', 'again', '--backend', 'cpu', '--max-steps', '1');
+    expect(retried.stderr).toBe('');
+    expect(retried.code).toBe(0);
   }, 60_000);
 });

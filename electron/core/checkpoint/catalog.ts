@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo } from '../../contract.js';
 import { type ScannedCheckpoint, type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
-import { errorMessage } from './errors.js';
+import { NotFoundError, errorMessage } from './errors.js';
 import { folderCheckpointId, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { describeProblem, inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
@@ -253,7 +253,7 @@ export class Catalog {
     const warnings: string[] = [];
     const results = await mapWithConcurrency(ids, 2, async (id) => {
       const entry = this.checkpoints.get(id);
-      if (!entry) throw new Error(`${id}: no such checkpoint in ${this.workspace}`);
+      if (!entry) throw new NotFoundError(id, `no such checkpoint in ${this.workspace}`);
       // The outcome is recorded against the files as they are now, not as the last scan saw
       // them (they may have changed since), and only if they did not change while being read.
       const signature = (): string | null => {

@@ -1,3 +1,17 @@
+/** What kind of failure an error is: hosts map these to exit codes and UI states. */
+export type ErrorCode = 'not-found' | 'refused' | 'damaged' | 'usage' | 'busy' | 'io' | 'internal';
+
+/** An error whose message is already a sentence for the user (it names the file or the flag). */
+export class StudioError extends Error {
+  override readonly name = 'StudioError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Every error the store raises names the file it is about and what is wrong, so that a user
  * reading it in the CLI or the app knows which bytes to look at without a debugger.

@@ -1,10 +1,10 @@
 // manifest.json: the one file that makes a folder a checkpoint. docs/FORMAT.md is its spec;
 // this schema is the executable form of that page.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isDtype } from './dtypes.js';
 import { CheckpointFormatError } from './errors.js';
 import { MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
+import { readRegularText } from './regular-file.js';
 
 export const FORMAT_NAME = 'checkpoint-studio';
 export const FORMAT_VERSION = 1;
@@ -133,5 +133,5 @@ export function parseManifest(file: string, text: string): Manifest {
 }
 
 export async function readManifest(file: string): Promise<Manifest> {
-  return parseManifest(file, await readFile(file, 'utf8'));
+  return parseManifest(file, await readRegularText(file));
 }

@@ -144,7 +144,7 @@ export class CheckpointStore {
     return checkpoint;
   }
 
-  load(selector: CheckpointSelector): Promise<LoadedCheckpoint> {
+  async load(selector: CheckpointSelector): Promise<LoadedCheckpoint> {
     return loadCheckpoint(this.resolveResumable(selector).path);
   }
 

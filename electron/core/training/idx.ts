@@ -6,7 +6,7 @@
 //   then           the elements, row-major, nothing after them
 // Datasets are often shipped gzipped; we look at the bytes rather than the extension, since
 // a renamed or half-downloaded file must be judged by what it holds.
-import { readFile } from 'node:fs/promises';
+import { openRegular } from '../checkpoint/regular-file.js';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 
@@ -96,7 +96,13 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, 
 export async function readIdxFile(file: string, expectedRank: number): Promise<IdxArray> {
   let raw: Buffer;
   try {
-    raw = await readFile(file);
+    // A named pipe in place of a data file would block a plain read forever.
+    const { handle } = await openRegular(file);
+    try {
+      raw = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw new IdxFormatError(file, `cannot be read: ${errorText(error)}`);
   }

@@ -1,6 +1,7 @@
 // Our own optimizers, so every piece of their state is ours to save and restore bit for bit.
 // (tfjs's Adam recomputes beta^t with pow() on restore, while training accumulates it by
 // multiplication: the two differ in the last bits, and a resumed run would drift.)
+import { StudioError } from '../checkpoint/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerSpec } from './training-config.js';
 
@@ -103,9 +104,9 @@ export class TrainingOptimizer {
   restore(values: ReadonlyMap<string, SlotValue>, iterations: number, where: string): void {
     for (const { name, tensor } of this.stateTensors()) {
       const saved = values.get(name);
-      if (!saved) throw new Error(`${where}: optimizer state "${name}" is missing (was it saved by another optimizer than ${this.spec.name}?)`);
+      if (!saved) throw new StudioError('refused', `${where}: optimizer state "${name}" is missing (was it saved by another optimizer than ${this.spec.name}?)`);
       if (saved.shape.join(',') !== tensor.shape.join(',')) {
-        throw new Error(`${where}: optimizer state "${name}" has shape [${saved.shape.join(', ')}], the model needs [${tensor.shape.join(', ')}]`);
+        throw new StudioError('refused', `${where}: optimizer state "${name}" has shape [${saved.shape.join(', ')}], the model needs [${tensor.shape.join(', ')}]`);
       }
       tf.tidy(() => (tensor as tf.Variable).assign(tf.tensor(saved.values, tensor.shape, 'float32')));
     }

@@ -1,5 +1,6 @@
 // Splits and batches. The validation set is held out from the end of the training files (as
 // Keras's validation_split does), so it never changes with the seed or the shuffle.
+import { StudioError } from '../checkpoint/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_SIZE, type MnistLike, type MnistSplit } from './mnist-dataset.js';
 
@@ -15,7 +16,7 @@ function slice(split: MnistSplit, start: number, end: number): MnistSplit {
 
 export function holdOutValidation(data: MnistLike, validationCount: number, trainLimit?: number): TrainingData {
   const total = data.train.count;
-  if (validationCount < 1 || validationCount >= total) throw new Error(`the validation split must hold between 1 and ${total - 1} examples, not ${validationCount}`);
+  if (validationCount < 1 || validationCount >= total) throw new StudioError('usage', `the validation split must hold between 1 and ${total - 1} examples, not ${validationCount}`);
   const trainEnd = total - validationCount;
   const trainCount = trainLimit === undefined ? trainEnd : Math.min(trainLimit, trainEnd);
   return { train: slice(data.train, 0, trainCount), validation: slice(data.train, trainEnd, total), source: data.source };

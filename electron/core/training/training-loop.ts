@@ -1,6 +1,7 @@
 // The training loop: ours rather than model.fit, so that every piece of state — weights,
 // optimizer slots and counters, the shuffle's PRNG, the position in the data — is known,
 // saved, and restored exactly. One call to trainStep() is one optimisation step.
+import { StudioError } from '../checkpoint/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { LoadedCheckpoint } from '../checkpoint/reader.js';
@@ -81,15 +82,15 @@ export class TrainingLoop {
   static restore(config: TrainingConfig, data: TrainingData, checkpoint: LoadedCheckpoint): TrainingLoop {
     const where = checkpoint.dir;
     const rng = LoopRngSchema.safeParse(checkpoint.manifest.rng);
-    if (!rng.success) throw new Error(`${where}: its RNG state is not one this trainer wrote`);
+    if (!rng.success) throw new StudioError('refused', `${where}: its RNG state is not one this trainer wrote`);
     const loop = TrainingLoop.create(config, data);
     const byName = new Map(checkpoint.model.map((t) => [t.name, t]));
     for (const weight of loop.model.trainableWeights) {
       const saved = byName.get(weight.originalName);
       const shape = concreteShape(weight.shape);
-      if (!saved) throw new Error(`${where}: weight "${weight.originalName}" is missing; was it saved from another model?`);
+      if (!saved) throw new StudioError('refused', `${where}: weight "${weight.originalName}" is missing; was it saved from another model?`);
       if (saved.dtype !== 'F32' || saved.shape.join(',') !== shape.join(',')) {
-        throw new Error(`${where}: weight "${weight.originalName}" is ${saved.dtype} [${saved.shape.join(', ')}], the model needs F32 [${shape.join(', ')}]`);
+        throw new StudioError('refused', `${where}: weight "${weight.originalName}" is ${saved.dtype} [${saved.shape.join(', ')}], the model needs F32 [${shape.join(', ')}]`);
       }
       tf.tidy(() => {
         weight.write(tf.tensor(toFloat32(saved.data), shape, 'float32'));

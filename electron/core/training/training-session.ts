@@ -1,6 +1,7 @@
 // A whole training session: backend, data, a new run in the store (continuing from a checkpoint
 // when asked), the loop, the checkpoint policy, background saves, retention, and events.
 // The trainer process and the CLI both run this; neither knows how training works.
+import { StudioError } from '../checkpoint/errors.js';
 import path from 'node:path';
 import { z } from 'zod';
 import type { CheckpointInfo } from '../../contract.js';
@@ -83,10 +84,10 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
     parent = store.resolveResumable(options.resume, { metric: options.resumeMetric?.metric, mode: options.resumeMetric?.mode });
     loaded = await store.load(parent.id);
     const manifestConfig = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
-    if (!manifestConfig.success) throw new Error(`${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
+    if (!manifestConfig.success) throw new StudioError('refused', `${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
     config = { ...manifestConfig.data, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) };
   } else {
-    if (!options.config) throw new Error('a new run needs a training configuration');
+    if (!options.config) throw new StudioError('usage', 'a new run needs a training configuration');
     config = TrainingConfigSchema.parse(options.config);
   }
   const run = options.run ?? (parent ? `${parent.run}-from-${parent.step}` : defaultRunName(config.model.kind));

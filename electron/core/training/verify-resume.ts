@@ -1,5 +1,6 @@
 // Proves that a checkpoint resumes exactly: restore it, replay the next steps, and compare the
 // losses and weight hashes with what the original run logged when it trained through them.
+import { StudioError } from '../checkpoint/errors.js';
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
 import { readMetrics } from '../checkpoint/run-files.js';
@@ -69,10 +70,10 @@ export async function verifyResume(
   const checkpoint = store.resolveResumable(selector);
   const loaded = await store.load(checkpoint.id);
   const parsed = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
-  if (!parsed.success) throw new Error(`${checkpoint.path}: holds no training configuration this trainer wrote; it cannot be replayed`);
+  if (!parsed.success) throw new StudioError('refused', `${checkpoint.path}: holds no training configuration this trainer wrote; it cannot be replayed`);
   const expected = await expectedAfter(store, checkpoint);
   if (expected.losses.size === 0 && expected.hashes.size === 0) {
-    throw new Error(`${checkpoint.id}: the original run logged nothing after step ${checkpoint.step}, so there is nothing to compare the replay with`);
+    throw new StudioError('refused', `${checkpoint.id}: the original run logged nothing after step ${checkpoint.step}, so there is nothing to compare the replay with`);
   }
   // The same backend as the original, unless told otherwise: exactness is promised per backend.
   const original = checkpoint.backend;
