@@ -85,7 +85,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', intOption)
     .option('--resume <checkpoint>', 'continue from a checkpoint id or path, latest, or best')
     .option('--log-every <k>', 'log train loss and accuracy every K steps', intOption, 10)
-    .action(storeAction('write', async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store, out)));
+    .action(storeAction('create', async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store, out)));
 
   withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
     .argument('<checkpoint>', 'checkpoint id or path, latest, or best')

@@ -134,8 +134,8 @@ describe('a closed output pipe is not a crash', () => {
 });
 
 describe('reading changes nothing', () => {
-  it('a missing workspace is not found, named, and not created', () => {
-    for (const command of READ_COMMANDS) {
+  it('a missing workspace is not found, named, and not created, by any command but train', () => {
+    for (const command of [...READ_COMMANDS, ['rm', 'r1/ckpt-000000100'], ['pin', 'r1/ckpt-000000100'], ['prune', '--keep-last', '1'], ['trash', 'purge']]) {
       const result = cli(...command);
       expectClean(result, command.join(' '));
       expect(result.code, command.join(' ')).toBe(1);

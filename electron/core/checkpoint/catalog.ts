@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo } from '../../contract.js';
 import { type ScannedCheckpoint, type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
 import { NotFoundError, errorMessage } from './errors.js';
-import { folderCheckpointId, parseCheckpointDirName } from './layout.js';
+import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { describeProblem, inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache } from './verify-cache.js';
@@ -97,6 +97,8 @@ export class Catalog {
 
   /** Re-reads one run: what the watcher calls when something under it changed. */
   async refreshRun(run: string): Promise<CatalogEvent[]> {
+    // A folder whose name cannot be a run's is never scanned; the full listing reports it.
+    if (!isValidRunName(run)) return this.refresh();
     const scanned = await scanRun(this.workspace, run, this.verifyCache);
     const events = this.applyRun(run, scanned);
     this.emit(events);
@@ -110,6 +112,7 @@ export class Catalog {
   async refreshCheckpoint(run: string, dirName: string): Promise<CatalogEvent[]> {
     const step = parseCheckpointDirName(dirName);
     if (step === null) return [];
+    if (!isValidRunName(run)) return this.refresh();
     if (!this.runs.has(run)) return this.refreshRun(run);
     const id = folderCheckpointId(run, dirName);
     const pinned = this.checkpoints.get(id)?.info.pinned ?? (await readRunState(this.workspace, run)).pinned.has(dirName);
@@ -122,6 +125,7 @@ export class Catalog {
 
   /** Re-reads a run's own files (pins, lock, run.json) and applies them to its entries. */
   async refreshRunState(run: string): Promise<CatalogEvent[]> {
+    if (!isValidRunName(run)) return this.refresh();
     const state = await readRunState(this.workspace, run);
     if (!state.exists) return this.refreshRun(run);
     const events: CatalogEvent[] = [];

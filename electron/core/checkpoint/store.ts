@@ -14,6 +14,7 @@ import {
   type NewRunMeta,
   type RetentionPolicy,
   RetentionPolicySchema,
+  checkRunName,
   createRunFolder,
   isAbandonedStart,
   readRunRetention,
@@ -32,7 +33,7 @@ export type CheckpointSelector = string;
 export interface OpenOptions {
   /**
    * 'read' never creates or removes anything (a missing workspace is a NotFoundError); 'write'
-   * (the default) creates the folder and clears what dead writers of ours left behind.
+   * clears what dead writers of ours left behind; 'create' (the default) also makes the folder.
    */
   readonly access?: WorkspaceAccess;
 }
@@ -45,7 +46,7 @@ export class CheckpointStore {
   ) {}
 
   static async open(dir: string, options: OpenOptions = {}): Promise<CheckpointStore> {
-    const prepared = await prepareWorkspace(dir, options.access ?? 'write');
+    const prepared = await prepareWorkspace(dir, options.access ?? 'create');
     const catalog = await Catalog.open(prepared.root);
     return new CheckpointStore(prepared.root, catalog, prepared);
   }
@@ -85,7 +86,14 @@ export class CheckpointStore {
     return this.openRunWriter(name, lock);
   }
 
+  /** A run's folder, for a name that can be one: a typed or recorded name never leads elsewhere. */
+  runDir(run: string): string {
+    checkRunName(run);
+    return path.join(this.root, run);
+  }
+
   openRunWriter(name: string, lock?: Awaited<ReturnType<typeof acquireRunLock>>): Promise<RunWriter> {
+    checkRunName(name);
     return RunWriter.open(this.root, name, (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)).then(() => undefined), lock);
   }
 
@@ -154,7 +162,7 @@ export class CheckpointStore {
 
   /** A run folder the store may write its own files into: the workspace's own, not a link elsewhere. */
   private async ownRunFolder(run: string): Promise<string> {
-    const runDir = path.join(this.root, run);
+    const runDir = this.runDir(run);
     let info;
     try {
       info = await lstat(runDir);
@@ -185,7 +193,7 @@ export class CheckpointStore {
   }
 
   async getPolicy(run: string): Promise<RetentionPolicy> {
-    return (await readRunRetention(path.join(this.root, run))).policy;
+    return (await readRunRetention(this.runDir(run))).policy;
   }
 
   /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */
@@ -201,7 +209,7 @@ export class CheckpointStore {
   ): Promise<RetentionPlan> {
     if (options.refresh !== false) await this.catalog.refreshRun(run);
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
-    const stored = await readRunRetention(path.join(this.root, run));
+    const stored = await readRunRetention(this.runDir(run));
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
     // Checkpoints other runs continued from: deleting one would cut the lineage.
     const parents = new Map<string, string>();
@@ -287,7 +295,7 @@ export class CheckpointStore {
   }
 
   runWriterHolder(run: string): ReturnType<typeof liveLockHolder> {
-    return liveLockHolder(path.join(this.root, run));
+    return liveLockHolder(this.runDir(run));
   }
 
   private async refreshRuns(runs: readonly string[]): Promise<void> {

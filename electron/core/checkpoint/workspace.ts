@@ -1,6 +1,7 @@
 // Opening a workspace. Reading never changes anything: a read-only open neither creates the
-// folder nor removes a file. Opening to write creates the folder and removes what dead writers
-// of ours left behind (by their temporary names, see temporaries.ts), and nothing else.
+// folder nor removes a file. Opening to write removes what dead writers of ours left behind (by
+// their temporary names, see temporaries.ts), and nothing else; only 'create' (a first training)
+// makes the folder, so a mistyped --workspace never leaves a new empty one behind.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, RefusedError } from './errors.js';
@@ -8,7 +9,7 @@ import { STATE_DIR, isHiddenName } from './layout.js';
 import { isMissing } from './regular-file.js';
 import { removeDeadTemporaries } from './temporaries.js';
 
-export type WorkspaceAccess = 'read' | 'write';
+export type WorkspaceAccess = 'read' | 'write' | 'create';
 
 export interface PreparedWorkspace {
   /** The workspace's real path: every later containment check compares against it. */
@@ -17,8 +18,8 @@ export interface PreparedWorkspace {
   readonly removed: readonly string[];
 }
 
-export async function prepareWorkspace(dir: string, access: WorkspaceAccess = 'write'): Promise<PreparedWorkspace> {
-  if (access === 'write') await mkdir(dir, { recursive: true });
+export async function prepareWorkspace(dir: string, access: WorkspaceAccess = 'create'): Promise<PreparedWorkspace> {
+  if (access === 'create') await mkdir(dir, { recursive: true });
   let root: string;
   try {
     root = await realpath(dir);
