@@ -1,9 +1,27 @@
-// The boundaries of DESIGN.md are lint errors, so they hold by construction.
+// The boundaries of DESIGN.md are lint errors, so they hold by construction. In a flat config
+// the last block that sets a rule for a file wins whole, so each region below lists every
+// restriction that applies to it.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+const NO_ELECTRON = {
+  paths: [{ name: 'electron', message: 'electron/core is pure Node: it must never import Electron.' }],
+  patterns: [{ group: ['electron/*'], message: 'electron/core is pure Node: it must never import Electron.' }],
+};
+const NO_TFJS = { group: ['@tensorflow/*'], message: 'TensorFlow.js loads only where training runs (training/engine, training/session).' };
+/** Code that must not pull in the training engine at load time (a dynamic import() is how it starts training). */
+const NO_STATIC_ENGINE = {
+  group: ['**/training/engine/*', '**/training/session/*', '**/engine/*', '**/session/*'],
+  allowTypeImports: true,
+  message: 'This code must not load the training engine: import it dynamically where training starts, or use the supervisor.',
+};
+
+function restricted(...patterns) {
+  return ['error', { paths: NO_ELECTRON.paths, patterns: [...NO_ELECTRON.patterns, ...patterns] }];
+}
 
 export default tseslint.config(
   { ignores: ['scratch/**', 'dist/**', 'node_modules/**', 'release/**', 'renderer/dist/**', 'test-results/**'] },
@@ -15,13 +33,30 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  { files: ['electron/core/**'], rules: { 'no-restricted-imports': restricted() } },
   {
-    files: ['electron/core/**'],
+    files: ['electron/core/checkpoint/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'electron/core is pure Node: it must never import Electron.' }],
-        patterns: [{ group: ['electron/*'], message: 'electron/core is pure Node: it must never import Electron.' }],
-      }],
+      'no-restricted-imports': restricted(NO_TFJS, { group: ['**/training/**', '../training/*'], message: 'The checkpoint store never depends on training.' }),
+    },
+  },
+  { files: ['electron/core/training/data/**', 'electron/core/format-bytes.ts'], rules: { 'no-restricted-imports': restricted(NO_TFJS) } },
+  { files: ['electron/core/training/process/**', 'electron/core/studio/**'], rules: { 'no-restricted-imports': restricted(NO_TFJS, NO_STATIC_ENGINE) } },
+  {
+    files: ['electron/cli/**', 'electron/cli.ts'],
+    ignores: ['electron/cli/train-commands.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_TFJS, NO_STATIC_ENGINE] }] },
+  },
+  {
+    files: ['electron/contract.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeModules.map((name) => ({ name, message: 'The contract is shared with the renderer: it imports nothing but zod.' })),
+          patterns: [{ regex: '^(?!zod$).*', message: 'The contract is shared with the renderer: it imports nothing but zod.' }],
+        },
+      ],
     },
   },
   {
@@ -31,6 +66,10 @@ export default tseslint.config(
         paths: [
           { name: 'electron', message: 'The renderer talks only to the StudioApi object.' },
           ...nodeModules.map((name) => ({ name, message: 'The renderer runs in a browser: no Node modules.' })),
+        ],
+        patterns: [
+          NO_TFJS,
+          { regex: '(^|/)electron/(?!contract(\\.js)?$)', message: 'The renderer imports only the contract (electron/contract.ts) from the Node side.' },
         ],
       }],
     },

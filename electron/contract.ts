@@ -1,102 +1,492 @@
-// The one definition of the data the core hands to its hosts: the CLI prints it with --json,
-// the app's renderer receives it through StudioApi. Later issues add the StudioApi methods here.
+// The one definition of everything that crosses a process boundary: the data the core hands its
+// hosts, the StudioApi they call, its events and its errors. Schemas first (every host validates
+// what it receives with them), types inferred from the schemas. This file imports nothing but zod,
+// so the renderer, the Electron main process, browser mode and the CLI all share it.
+import { z } from 'zod';
 
-export type CheckpointStatus = 'verified' | 'unverified' | 'damaged' | 'incomplete';
+const count = z.int().nonnegative();
+const positive = z.int().positive();
 
-export interface CheckpointRef {
-  readonly run: string;
-  readonly step: number;
-}
+// ─── Errors ──────────────────────────────────────────────────────────────────────────────────
 
-export interface CheckpointInfo {
-  /** `<run>/ckpt-<step>`: stable, and what lineage pointers and the CLI use. */
-  readonly id: string;
-  readonly run: string;
-  readonly step: number;
-  readonly path: string;
-  readonly status: CheckpointStatus;
+/**
+ * What kind of failure: hosts map it to an exit code or a UI state, never an error's class name.
+ * not-found: a workspace, run, checkpoint or trash entry that is not there. refused: a request the
+ * store declines to protect data or because it cannot apply. damaged: bytes on disk are not what
+ * they should be. usage: a malformed request (a flag, an argument). busy: something else holds the
+ * resource (a trainer running, a run locked). io: the system said no (permissions, a full disk).
+ * internal: a bug of ours.
+ */
+export const ErrorCodeSchema = z.enum(['not-found', 'refused', 'damaged', 'usage', 'busy', 'io', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+/** An error as it crosses a boundary: a stable code and one line naming the file or the flag. */
+export const StudioErrorDataSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
+export type StudioErrorData = z.infer<typeof StudioErrorDataSchema>;
+
+// ─── Checkpoints, runs, the trash ────────────────────────────────────────────────────────────
+
+export const MetricModeSchema = z.enum(['min', 'max']);
+export type MetricMode = z.infer<typeof MetricModeSchema>;
+
+export const CheckpointRefSchema = z.object({ run: z.string().min(1), step: count });
+export type CheckpointRef = z.infer<typeof CheckpointRefSchema>;
+
+export const CheckpointStatusSchema = z.enum(['verified', 'unverified', 'damaged', 'incomplete']);
+export type CheckpointStatus = z.infer<typeof CheckpointStatusSchema>;
+
+export const CheckpointInfoSchema = z.object({
+  /** `<run>/<folder name>`: stable, and what the CLI and the app select by. */
+  id: z.string(),
+  run: z.string(),
+  step: count,
+  path: z.string(),
+  status: CheckpointStatusSchema,
   /** Why it is damaged or incomplete; null otherwise. */
-  readonly statusReason: string | null;
-  readonly bytes: number;
-  readonly epoch: number | null;
-  readonly batchInEpoch: number | null;
-  readonly createdAt: string | null;
-  readonly trainingTimeMs: number | null;
-  readonly metrics: Readonly<Record<string, number | null>>;
-  readonly backend: string | null;
-  readonly parent: CheckpointRef | null;
+  statusReason: z.string().nullable(),
+  bytes: count,
+  epoch: count.nullable(),
+  batchInEpoch: count.nullable(),
+  createdAt: z.string().nullable(),
+  trainingTimeMs: z.number().nullable(),
+  /** A diverged metric (NaN) is null. */
+  metrics: z.record(z.string(), z.number().nullable()),
+  backend: z.string().nullable(),
+  parent: CheckpointRefSchema.nullable(),
   /** `trained` by this program; `imported` or `foreign` (another writer) are never pruned by policy. */
-  readonly origin: 'trained' | 'imported' | 'foreign';
+  origin: z.enum(['trained', 'imported', 'foreign']),
   /** The folder is a symbolic link (a linked checkpoint): never pruned by policy. */
-  readonly linked: boolean;
-  readonly pinned: boolean;
+  linked: z.boolean(),
+  pinned: z.boolean(),
   /**
-   * Ids of other folders of the same run that hold the same step (`ckpt-12` beside
-   * `ckpt-000000012`). Non-empty means ambiguous: it is never resumed from or pruned until a
-   * person removes or renames one of them.
+   * Ids of other folders of the same run holding the same step (`ckpt-12` beside
+   * `ckpt-000000012`). Non-empty means ambiguous: never resumed from or pruned until a person
+   * removes or renames one of them.
    */
-  readonly sameStepAs: readonly string[];
-}
+  sameStepAs: z.array(z.string()),
+});
+export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 
-export interface RunInfo {
-  readonly name: string;
-  readonly path: string;
-  readonly createdAt: string | null;
+export const RunWriterSchema = z.object({ pid: z.int(), host: z.string(), since: z.string() });
+
+export const RunInfoSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  createdAt: z.string().nullable(),
   /** The checkpoint this run was continued from. */
-  readonly parent: CheckpointRef | null;
-  readonly checkpointCount: number;
-  readonly bytes: number;
+  parent: CheckpointRefSchema.nullable(),
+  checkpointCount: count,
+  bytes: count,
   /** The live process writing this run, if any. */
-  readonly writer: { readonly pid: number; readonly host: string; readonly since: string } | null;
-}
+  writer: RunWriterSchema.nullable(),
+});
+export type RunInfo = z.infer<typeof RunInfoSchema>;
 
-export interface CatalogSnapshot {
-  readonly workspace: string;
-  readonly runs: readonly RunInfo[];
-  readonly checkpoints: readonly CheckpointInfo[];
-}
+/** A folder of the workspace that looks like a run but cannot be listed, and why. */
+export const SkippedFolderSchema = z.object({ name: z.string(), reason: z.string() });
+export type SkippedFolder = z.infer<typeof SkippedFolderSchema>;
 
-export type CatalogEvent =
-  | { readonly type: 'added'; readonly checkpoint: CheckpointInfo }
-  | { readonly type: 'changed'; readonly checkpoint: CheckpointInfo }
-  | { readonly type: 'removed'; readonly id: string; readonly run: string; readonly step: number };
+export const CatalogSnapshotSchema = z.object({
+  workspace: z.string(),
+  runs: z.array(RunInfoSchema),
+  checkpoints: z.array(CheckpointInfoSchema),
+  skipped: z.array(SkippedFolderSchema),
+});
+export type CatalogSnapshot = z.infer<typeof CatalogSnapshotSchema>;
 
-export type MetricMode = 'min' | 'max';
+export const CatalogEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('added'), checkpoint: CheckpointInfoSchema }),
+  z.object({ type: z.literal('changed'), checkpoint: CheckpointInfoSchema }),
+  z.object({ type: z.literal('removed'), id: z.string(), run: z.string(), step: count }),
+]);
+export type CatalogEvent = z.infer<typeof CatalogEventSchema>;
 
-export interface RetentionPolicy {
-  readonly keepLast?: number;
-  readonly keepBest?: { readonly k: number; readonly metric: string; readonly mode: MetricMode };
-  readonly keepEverySteps?: number;
-  readonly keepEveryHours?: number;
+export const RetentionPolicySchema = z.object({
+  keepLast: positive.optional(),
+  keepBest: z.object({ k: positive, metric: z.string().min(1), mode: MetricModeSchema }).optional(),
+  keepEverySteps: positive.optional(),
+  keepEveryHours: z.number().positive().optional(),
   /** Disk budget for the run, in bytes. */
-  readonly maxBytes?: number;
-}
+  maxBytes: positive.optional(),
+});
+export type RetentionPolicy = z.infer<typeof RetentionPolicySchema>;
 
-export interface RetentionDecision {
-  readonly id: string;
-  readonly step: number;
-  readonly bytes: number;
-  readonly reasons: readonly string[];
-}
+export const RetentionDecisionSchema = z.object({ id: z.string(), step: count, bytes: count, reasons: z.array(z.string()) });
+export type RetentionDecision = z.infer<typeof RetentionDecisionSchema>;
 
-export interface RetentionPlan {
-  readonly run: string;
+export const RetentionPlanSchema = z.object({
+  run: z.string(),
   /** The policy this plan was made with; applying re-checks against the same one. */
-  readonly policy: RetentionPolicy;
-  readonly keep: readonly RetentionDecision[];
-  readonly delete: readonly RetentionDecision[];
-  readonly bytesFreed: number;
+  policy: RetentionPolicySchema,
+  keep: z.array(RetentionDecisionSchema),
+  delete: z.array(RetentionDecisionSchema),
+  bytesFreed: count,
   /** Things the user should know, e.g. a disk budget that protected checkpoints alone exceed. */
-  readonly warnings: readonly string[];
-}
+  warnings: z.array(z.string()),
+});
+export type RetentionPlan = z.infer<typeof RetentionPlanSchema>;
 
-export interface TrashEntry {
-  readonly id: string;
+export const TrashEntrySchema = z.object({
+  id: z.string(),
   /** What was deleted together (one bulk delete or one policy pass); undo restores a batch. */
-  readonly batch: string;
-  readonly originalPath: string;
-  readonly checkpointId: string;
-  readonly deletedAt: string;
-  readonly bytes: number;
-  readonly reason: string;
-}
+  batch: z.string(),
+  originalPath: z.string(),
+  checkpointId: z.string(),
+  deletedAt: z.string(),
+  bytes: count,
+  reason: z.string(),
+});
+export type TrashEntry = z.infer<typeof TrashEntrySchema>;
+
+export const TrashProblemSchema = z.object({ name: z.string(), problem: z.string() });
+export type TrashProblem = z.infer<typeof TrashProblemSchema>;
+
+export const TrashListingSchema = z.object({ entries: z.array(TrashEntrySchema), problems: z.array(TrashProblemSchema), bytes: count });
+export type TrashListing = z.infer<typeof TrashListingSchema>;
+
+export const PurgeResultSchema = z.object({ purged: z.array(TrashEntrySchema), bytes: count, problems: z.array(TrashProblemSchema) });
+export type PurgeResult = z.infer<typeof PurgeResultSchema>;
+
+export const TensorRowSchema = z.object({ file: z.string(), name: z.string(), dtype: z.string(), shape: z.array(count), bytes: count });
+export type TensorRow = z.infer<typeof TensorRowSchema>;
+
+export const ProblemSchema = z.object({ file: z.string(), tensor: z.string().optional(), problem: z.string() });
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const VerifyResultSchema = z.object({
+  /** The checkpoint's id, or its folder's path when it is outside any workspace. */
+  id: z.string(),
+  path: z.string(),
+  ok: z.boolean(),
+  status: z.enum(['complete', 'incomplete', 'damaged']),
+  problems: z.array(ProblemSchema),
+});
+export type VerifyResult = z.infer<typeof VerifyResultSchema>;
+
+export const VerifyReportSchema = z.object({
+  results: z.array(VerifyResultSchema),
+  /** A verify cache that could not be written, for instance: the results stand. */
+  warnings: z.array(z.string()),
+});
+export type VerifyReport = z.infer<typeof VerifyReportSchema>;
+
+// ─── Training ────────────────────────────────────────────────────────────────────────────────
+
+export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BackendPreferenceSchema = z.enum(BACKEND_PREFERENCES);
+export type BackendPreference = z.infer<typeof BackendPreferenceSchema>;
+export type BackendName = Exclude<BackendPreference, 'auto'>;
+
+export const ModelSpecSchema = z.object({
+  kind: z.enum(['mlp', 'cnn']),
+  /** Units of each hidden dense layer. */
+  width: positive.default(128),
+  /** Hidden dense layers (mlp) or convolution layers (cnn). */
+  depth: positive.default(1),
+  /** Filters of each convolution (cnn). */
+  filters: positive.default(32),
+});
+export type ModelSpec = z.infer<typeof ModelSpecSchema>;
+
+export const OPTIMIZER_NAMES = ['adam', 'sgd', 'momentum', 'rmsprop'] as const;
+
+export const OptimizerSpecSchema = z.object({
+  name: z.enum(OPTIMIZER_NAMES),
+  learningRate: z.number().positive(),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  epsilon: z.number().positive().default(1e-7),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  rho: z.number().min(0).lt(1).default(0.9),
+});
+export type OptimizerSpec = z.infer<typeof OptimizerSpecSchema>;
+
+export const DEFAULT_LEARNING_RATE: Readonly<Record<OptimizerSpec['name'], number>> = { adam: 0.001, sgd: 0.1, momentum: 0.01, rmsprop: 0.001 };
+
+/** Everything that decides what a run computes: continuing a run reuses all of it. */
+export const TrainingConfigSchema = z.object({
+  model: ModelSpecSchema,
+  optimizer: OptimizerSpecSchema,
+  batchSize: positive,
+  epochs: positive,
+  seed: count,
+  /** Examples held out for validation; 0 for none. */
+  validationCount: count,
+  /** Use only the first N training examples (small, fast runs). */
+  trainLimit: positive.optional(),
+  /** The folder of the four MNIST-format IDX files; null for the bundled MNIST. */
+  dataDir: z.string().nullable().default(null),
+});
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+
+export const SaveBestSchema = z.object({ metric: z.enum(['val_loss', 'val_accuracy']), mode: MetricModeSchema });
+
+export const CheckpointPolicySchema = z.object({
+  everySteps: positive.optional(),
+  everyEpochs: positive.optional(),
+  everySeconds: z.number().positive().optional(),
+  best: SaveBestSchema.optional(),
+  /** Save when a graceful stop is requested (and at the natural end of training). */
+  onStop: z.boolean().default(true),
+});
+export type CheckpointPolicy = z.infer<typeof CheckpointPolicySchema>;
+
+/** A new run. */
+export const StartTrainingSchema = z.object({
+  /** Default: the model kind and the time. */
+  run: z.string().optional(),
+  config: TrainingConfigSchema,
+  backend: BackendPreferenceSchema.default('auto'),
+  checkpoints: CheckpointPolicySchema.default({ onStop: true }),
+  retention: RetentionPolicySchema.default({}),
+  /** Stop (and save) after this many steps of this session. */
+  maxSteps: positive.optional(),
+  /** Log train loss and accuracy every this many steps. */
+  logEvery: positive.default(10),
+});
+export type StartTraining = z.input<typeof StartTrainingSchema>;
+
+/**
+ * What a continued run may change: how long it trains, its learning rate, and how it saves.
+ * Everything else (model, data, batch size, seed, validation split) is the parent's, or the
+ * resume would not be exact; the backend too, unless asked for, with a warning.
+ */
+export const ContinueOverridesSchema = z.object({
+  epochs: positive.optional(),
+  learningRate: z.number().positive().optional(),
+  checkpoints: CheckpointPolicySchema.optional(),
+  retention: RetentionPolicySchema.optional(),
+  backend: BackendPreferenceSchema.optional(),
+  maxSteps: positive.optional(),
+  logEvery: positive.optional(),
+});
+export type ContinueOverrides = z.input<typeof ContinueOverridesSchema>;
+
+export const ContinueTrainingSchema = z.object({
+  /** A checkpoint id or path, `latest` or `best`. */
+  from: z.string().min(1),
+  /** For `best`: the metric and its direction. For `latest` and `best`: within this run only. */
+  metric: z.string().optional(),
+  mode: MetricModeSchema.optional(),
+  fromRun: z.string().optional(),
+  /** The new run's name; default `<parent run>-from-<step>`. */
+  run: z.string().optional(),
+  overrides: ContinueOverridesSchema.default({}),
+});
+export type ContinueTraining = z.input<typeof ContinueTrainingSchema>;
+
+export const TrainingStartedSchema = z.object({
+  run: z.string(),
+  resumedFrom: CheckpointRefSchema.nullable(),
+  /** One line per recorded value a request changed (a continued run's learning rate, say). */
+  notes: z.array(z.string()),
+});
+export type TrainingStarted = z.infer<typeof TrainingStartedSchema>;
+
+/**
+ * idle: nothing started yet. starting: launched, setting up (backend, data, run). running /
+ * paused: as the session last reported. stopping: a stop or kill is under way. exited: ended as
+ * asked, or by itself with code 0. crashed: ended any other way.
+ */
+export const TrainerStateSchema = z.enum(['idle', 'starting', 'running', 'paused', 'stopping', 'exited', 'crashed']);
+export type TrainerState = z.infer<typeof TrainerStateSchema>;
+
+export const TrainerExitSchema = z.object({ code: z.int().nullable(), signal: z.string().nullable() });
+export type TrainerExit = z.infer<typeof TrainerExitSchema>;
+
+export const TrainerCrashSchema = TrainerExitSchema.extend({
+  /** The last lines the trainer wrote to stderr. */
+  stderrTail: z.array(z.string()),
+});
+export type TrainerCrash = z.infer<typeof TrainerCrashSchema>;
+
+export const TrainingStatusSchema = z.object({
+  state: TrainerStateSchema,
+  /** The run being (or last) trained by this Studio. */
+  run: z.string().nullable(),
+  lastExit: TrainerExitSchema.nullable(),
+});
+export type TrainingStatus = z.infer<typeof TrainingStatusSchema>;
+
+/** What a training session reports, in order. */
+export const SessionEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('started'),
+    run: z.string(),
+    backend: z.string(),
+    /** Why the native backend is not in use; null when it is. */
+    backendReason: z.string().nullable(),
+    parameters: count,
+    batchesPerEpoch: count,
+    totalSteps: count,
+    step: count,
+    resumedFrom: CheckpointRefSchema.nullable(),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    step: count,
+    epoch: count,
+    batchInEpoch: count,
+    loss: z.number().nullable(),
+    accuracy: z.number().nullable(),
+    samplesPerSecond: z.number(),
+    etaMs: z.number().nullable(),
+    elapsedMs: z.number(),
+    totalSteps: count,
+  }),
+  /** A point on the charts, as metrics.jsonl records it. */
+  z.object({
+    type: z.literal('metric'),
+    kind: z.enum(['train', 'validation']),
+    step: count,
+    epoch: count,
+    /** loss and accuracy (train: this step's and the means since the last point). */
+    values: z.record(z.string(), z.number().nullable()),
+    time: z.string(),
+  }),
+  z.object({ type: z.literal('validation'), step: count, epoch: count, loss: z.number().nullable(), accuracy: z.number().nullable() }),
+  z.object({
+    type: z.literal('checkpoint'),
+    id: z.string(),
+    step: count,
+    path: z.string(),
+    reason: z.string(),
+    blockedMs: z.number(),
+    writeMs: z.number(),
+    bytes: count,
+    /** Time the loop was blocked by saves so far, as a share of training time. */
+    overheadShare: z.number(),
+  }),
+  z.object({ type: z.literal('paused'), step: count }),
+  z.object({ type: z.literal('resumed'), step: count }),
+  z.object({ type: z.literal('warning'), message: z.string() }),
+  z.object({
+    type: z.literal('finished'),
+    run: z.string(),
+    step: count,
+    epoch: count,
+    reason: z.enum(['completed', 'max-steps', 'stopped']),
+    overheadShare: z.number(),
+    lastCheckpoint: z.string().nullable(),
+  }),
+]);
+export type SessionEvent = z.infer<typeof SessionEventSchema>;
+
+// ─── Run files ───────────────────────────────────────────────────────────────────────────────
+
+export const RunMetaSchema = z.looseObject({
+  formatVersion: z.literal(1),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  parent: CheckpointRefSchema.nullable(),
+  /** Model, dataset, hyper-parameters: owned by the trainer. */
+  config: z.record(z.string(), z.json()).default({}),
+});
+export type RunMeta = z.infer<typeof RunMetaSchema>;
+
+export const MetricRecordSchema = z.record(z.string(), z.json());
+export type MetricRecord = z.infer<typeof MetricRecordSchema>;
+
+export const MetricPageSchema = z.object({
+  run: z.string(),
+  records: z.array(MetricRecordSchema),
+  /** Pass as `after` for the next page; null at the end of what is written so far. */
+  next: z.string().nullable(),
+});
+export type MetricPage = z.infer<typeof MetricPageSchema>;
+
+// ─── The API ─────────────────────────────────────────────────────────────────────────────────
+
+const none = z.object({}).default({});
+const ids = z.object({ ids: z.array(z.string().min(1)).min(1) });
+const checkpointOut = CheckpointInfoSchema;
+
+/**
+ * Every request a host can make: its parameters (one object, validated by every host) and its
+ * result. StudioApi below is derived from this table, so no second declaration can drift.
+ */
+export const studioMethods = {
+  /** Opens a workspace folder (creating it only when asked) and returns what it holds. */
+  openWorkspace: { params: z.object({ path: z.string().min(1), create: z.boolean().default(false) }), result: CatalogSnapshotSchema },
+  snapshot: { params: none, result: CatalogSnapshotSchema },
+  listRuns: { params: none, result: z.array(RunInfoSchema) },
+  listCheckpoints: { params: z.object({ run: z.string().optional() }).default({}), result: z.array(CheckpointInfoSchema) },
+  /** The tensors of a checkpoint (id or folder) or of a safetensors file, anywhere. */
+  inspect: { params: z.object({ target: z.string().min(1) }), result: z.array(TensorRowSchema) },
+  /** Every byte of the given checkpoints (ids or folders, anywhere), or of the whole workspace. */
+  verify: { params: z.object({ targets: z.array(z.string().min(1)).default([]) }).default({ targets: [] }), result: VerifyReportSchema },
+  latest: { params: z.object({ run: z.string().optional() }).default({}), result: checkpointOut },
+  best: { params: z.object({ metric: z.string().min(1), mode: MetricModeSchema.default('min'), run: z.string().optional() }), result: checkpointOut },
+  pin: { params: ids, result: z.array(CheckpointInfoSchema) },
+  unpin: { params: ids, result: z.array(CheckpointInfoSchema) },
+  /** A dry run: what a policy (the one given, or each run's saved one) keeps and deletes, and why. */
+  planRetention: {
+    params: z.object({ run: z.string().optional(), policy: RetentionPolicySchema.optional() }).default({}),
+    result: z.array(RetentionPlanSchema),
+  },
+  /** Deletes exactly what the plans would, re-checking every protection at that moment. */
+  applyRetention: { params: z.object({ plans: z.array(RetentionPlanSchema) }), result: z.array(TrashEntrySchema) },
+  /** Saves a policy as a run's own (or every run's, with allRuns). */
+  setRetentionPolicy: {
+    params: z.object({ run: z.string().optional(), allRuns: z.boolean().default(false), policy: RetentionPolicySchema }),
+    result: z.array(z.string()),
+  },
+  /** Moves checkpoints (ids or folders) to the workspace trash, as one batch. */
+  deleteCheckpoints: { params: z.object({ targets: z.array(z.string().min(1)).min(1) }), result: z.array(TrashEntrySchema) },
+  listTrash: { params: none, result: TrashListingSchema },
+  restoreFromTrash: { params: ids, result: z.array(TrashEntrySchema) },
+  /** Restores the most recent batch (or the one named), whole or not at all. */
+  undoDelete: { params: z.object({ batch: z.string().optional() }).default({}), result: z.array(TrashEntrySchema) },
+  purgeTrash: { params: z.object({ olderThanMs: z.number().nonnegative().optional() }).default({}), result: PurgeResultSchema },
+  startTraining: { params: StartTrainingSchema, result: TrainingStartedSchema },
+  continueTraining: { params: ContinueTrainingSchema, result: TrainingStartedSchema },
+  pauseTraining: { params: none, result: TrainingStatusSchema },
+  resumeTraining: { params: none, result: TrainingStatusSchema },
+  saveNow: { params: none, result: TrainingStatusSchema },
+  /** Graceful: the trainer saves at its current step, then exits. Resolves once it has. */
+  stopTraining: { params: none, result: TrainingStatusSchema },
+  /** At once, without saving; the last complete checkpoint stays intact. */
+  killTraining: { params: none, result: TrainingStatusSchema },
+  trainingStatus: { params: none, result: TrainingStatusSchema },
+  /** A run's metrics.jsonl, a page at a time; `after` is the previous page's `next`. */
+  metricHistory: {
+    params: z.object({ run: z.string().min(1), after: z.string().optional(), limit: positive.max(100_000).default(10_000) }),
+    result: MetricPageSchema,
+  },
+  /** A run's run.json: what it trained and where it came from. */
+  runConfig: { params: z.object({ run: z.string().min(1) }), result: RunMetaSchema },
+} as const;
+
+export type StudioMethod = keyof typeof studioMethods;
+export type StudioParams<M extends StudioMethod> = z.input<(typeof studioMethods)[M]['params']>;
+export type StudioResult<M extends StudioMethod> = z.output<(typeof studioMethods)[M]['result']>;
+
+/** Event name → its one payload's schema. */
+export const studioEvents = {
+  'catalog:added': CheckpointInfoSchema,
+  'catalog:changed': CheckpointInfoSchema,
+  'catalog:removed': z.object({ id: z.string(), run: z.string(), step: count }),
+  /** The workspace itself was opened, re-read or replaced: take the snapshot anew. */
+  'catalog:reset': CatalogSnapshotSchema,
+  'training:event': SessionEventSchema,
+  'training:state': TrainingStatusSchema,
+  'training:crashed': TrainerCrashSchema,
+  /** The trainer's own console lines (warnings it printed, for instance). */
+  'training:log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
+  warning: z.object({ message: z.string() }),
+} as const;
+
+export type StudioEventName = keyof typeof studioEvents;
+export type StudioEventPayload<E extends StudioEventName> = z.output<(typeof studioEvents)[E]>;
+export type StudioListener<E extends StudioEventName> = (payload: StudioEventPayload<E>) => void;
+
+/** A method's arguments: its one parameter object, which may be left out when every field has a default. */
+export type StudioArgs<M extends StudioMethod> = undefined extends StudioParams<M> ? [params?: StudioParams<M>] : [params: StudioParams<M>];
+
+/** The one object every host implements and every client (CLI, renderer) talks to. */
+export type StudioApi = {
+  [M in StudioMethod]: (...args: StudioArgs<M>) => Promise<StudioResult<M>>;
+} & {
+  /** Subscribes; returns the unsubscribe function. */
+  on<E extends StudioEventName>(event: E, listener: StudioListener<E>): () => void;
+};

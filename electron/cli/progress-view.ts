@@ -1,6 +1,6 @@
 // How a training session looks in a terminal: one live progress line on a TTY, plain lines
 // (at most every few seconds) when the output is a file or a pipe, e.g. on a training server.
-import type { SessionEvent } from '../core/training/session-events.js';
+import type { SessionEvent } from '../contract.js';
 import { formatBytes } from './format.js';
 
 function duration(ms: number | null): string {

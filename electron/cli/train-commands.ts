@@ -7,8 +7,8 @@ import {
   ModelSpecSchema,
   OptimizerSpecSchema,
   TrainingConfigSchema,
-} from '../core/training/training-config.js';
-import { TrainRequestSchema } from '../core/training/train-request.js';
+} from '../contract.js';
+import { TrainRequestSchema } from '../core/training/process/train-request.js';
 import type { CheckpointStore } from '../core/checkpoint/store.js';
 import { type CommonOptions, type Output, intOption, stderr, storeAction, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
@@ -95,7 +95,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .action(
       storeAction('read', async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, store: CheckpointStore) => {
         // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
-        const { verifyResume } = await import('../core/training/verify-resume.js');
+        const { verifyResume } = await import('../core/training/session/verify-resume.js');
         const report = await verifyResume(store, selector, { steps: flags.steps, ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.data ? { dataDir: flags.data } : {}) });
         if (flags.json) out.json(report);
         else {
@@ -147,7 +147,7 @@ async function runTrain(flags: TrainFlags, store: CheckpointStore, out: Output):
     dataDir: flags.data,
     backend: flags.backend,
   });
-  const { newControl, runTrainingSession } = await import('../core/training/training-session.js');
+  const { newControl, runTrainingSession } = await import('../core/training/session/training-session.js');
   const control = newControl();
   const view = new ProgressView((text) => out.write(text), Boolean(process.stdout.isTTY) && !flags.json);
   let interrupts = 0;

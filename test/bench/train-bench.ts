@@ -7,12 +7,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { writeCheckpoint } from '../../electron/core/checkpoint/writer.js';
-import { BackgroundSaver } from '../../electron/core/training/background-saver.js';
-import { type BackendName, selectBackend } from '../../electron/core/training/backend.js';
-import { loadMnistLike } from '../../electron/core/training/mnist-dataset.js';
-import { buildModel } from '../../electron/core/training/models.js';
-import { holdOutValidation, makeBatch, type TrainingData } from '../../electron/core/training/training-data.js';
-import { type TrainingConfig, TrainingLoop } from '../../electron/core/training/training-loop.js';
+import { BackgroundSaver } from '../../electron/core/training/session/background-saver.js';
+import { type BackendName, selectBackend } from '../../electron/core/training/engine/backend.js';
+import { loadMnistLike } from '../../electron/core/training/data/mnist-dataset.js';
+import { buildModel } from '../../electron/core/training/engine/models.js';
+import { holdOutValidation, type TrainingData } from '../../electron/core/training/data/splits.js';
+import { makeBatch } from '../../electron/core/training/engine/batches.js';
+import { type TrainingConfig, TrainingLoop } from '../../electron/core/training/engine/training-loop.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -28,7 +29,7 @@ function config(kind: 'mlp' | 'cnn', width: number, depth: number): TrainingConf
     batchSize: 64,
     epochs: 1000,
     seed: 1,
-    validationCount: 1000,
+    validationCount: 1000, dataDir: null,
     trainLimit: 12_800,
   };
 }

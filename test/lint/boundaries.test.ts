@@ -33,4 +33,50 @@ describe('lint boundaries', () => {
     const messages = await ruleIds('export function f(x: any): number { return x; }\n', 'electron/contract-x.ts');
     expect(messages.some((m) => m.startsWith('@typescript-eslint/no-explicit-any'))).toBe(true);
   });
+
+  const restricted = (messages: string[]): boolean => messages.some((m) => m.startsWith('no-restricted-imports'));
+
+  it.each([
+    'electron/core/training/process/x.ts',
+    'electron/core/training/data/x.ts',
+    'electron/core/checkpoint/x.ts',
+    'electron/core/studio/x.ts',
+    'electron/contract.ts',
+    'electron/cli/store-commands.ts',
+    'electron/cli.ts',
+    'renderer/src/x.ts',
+  ])('forbids TensorFlow.js in %s', async (file) => {
+    expect(restricted(await ruleIds("import * as tf from '@tensorflow/tfjs';\nexport const a = tf;\n", file))).toBe(true);
+  });
+
+  it('allows TensorFlow.js where training runs', async () => {
+    for (const file of ['electron/core/training/engine/x.ts', 'electron/core/training/session/x.ts', 'electron/cli/train-commands.ts']) {
+      expect(await ruleIds("import * as tf from '@tensorflow/tfjs';\nexport const a = tf;\n", file)).toEqual([]);
+    }
+  });
+
+  it('keeps the checkpoint store independent of training', async () => {
+    expect(restricted(await ruleIds("import { x } from '../training/engine/models.js';\nexport const a = x;\n", 'electron/core/checkpoint/x.ts'))).toBe(true);
+  });
+
+  it('keeps the supervisor, the Studio and the CLI from loading the training engine, but lets them name its types', async () => {
+    const code = "import { runTrainingSession } from '../session/training-session.js';\nexport const a = runTrainingSession;\n";
+    expect(restricted(await ruleIds(code, 'electron/core/training/process/x.ts'))).toBe(true);
+    expect(restricted(await ruleIds("import { TrainingLoop } from '../training/engine/training-loop.js';\nexport const a = TrainingLoop;\n", 'electron/core/studio/x.ts'))).toBe(true);
+    expect(restricted(await ruleIds("import { verifyResume } from '../core/training/session/verify-resume.js';\nexport const a = verifyResume;\n", 'electron/cli/store-commands.ts'))).toBe(true);
+    const typeOnly = "import type { SessionControl } from '../session/training-session.js';\nexport type A = SessionControl;\n";
+    expect(await ruleIds(typeOnly, 'electron/core/training/process/x.ts')).toEqual([]);
+  });
+
+  it('lets the contract import nothing but zod', async () => {
+    expect(await ruleIds("import { z } from 'zod';\nexport const a = z;\n", 'electron/contract.ts')).toEqual([]);
+    expect(restricted(await ruleIds("import path from 'node:path';\nexport const a = path;\n", 'electron/contract.ts'))).toBe(true);
+    expect(restricted(await ruleIds("import { x } from './core/checkpoint/layout.js';\nexport const a = x;\n", 'electron/contract.ts'))).toBe(true);
+  });
+
+  it('lets the renderer import the contract and nothing else of the Node side', async () => {
+    expect(await ruleIds("import { studioMethods } from '../../electron/contract.js';\nexport const a = studioMethods;\n", 'renderer/src/x.ts')).toEqual([]);
+    expect(restricted(await ruleIds("import { x } from '../../electron/core/checkpoint/layout.js';\nexport const a = x;\n", 'renderer/src/x.ts'))).toBe(true);
+    expect(restricted(await ruleIds("import { x } from '../../electron/cli/format.js';\nexport const a = x;\n", 'renderer/src/x.ts'))).toBe(true);
+  });
 });

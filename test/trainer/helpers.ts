@@ -5,13 +5,13 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { MNIST_FILE_NAMES, defaultMnistDir } from '../../electron/core/training/mnist-dataset.js';
-import type { SessionEvent } from '../../electron/core/training/session-events.js';
-import type { TrainRequest } from '../../electron/core/training/train-request.js';
-import type { TrainerCrash, TrainerExit, TrainerState, TrainerSupervisor } from '../../electron/core/training/supervisor.js';
-import type { SerializedError, TrainerLog } from '../../electron/core/training/trainer-protocol.js';
-import type { TrainingConfig } from '../../electron/core/training/training-loop.js';
-import { OptimizerSpecSchema } from '../../electron/core/training/training-config.js';
+import { MNIST_FILE_NAMES, defaultMnistDir } from '../../electron/core/training/data/mnist-dataset.js';
+import type { SessionEvent } from '../../electron/contract.js';
+import type { TrainRequest } from '../../electron/core/training/process/train-request.js';
+import type { TrainerCrash, TrainerExit, TrainerState, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
+import type { SerializedError, TrainerLog } from '../../electron/core/training/process/trainer-protocol.js';
+import type { TrainingConfig } from '../../electron/core/training/engine/training-loop.js';
+import { OptimizerSpecSchema } from '../../electron/contract.js';
 
 export const TINY_CONFIG: TrainingConfig = {
   model: { kind: 'mlp', width: 16, depth: 1, filters: 4 },
@@ -19,7 +19,7 @@ export const TINY_CONFIG: TrainingConfig = {
   batchSize: 32,
   epochs: 2,
   seed: 1,
-  validationCount: 200,
+  validationCount: 200, dataDir: null,
   trainLimit: 640,
 };
 

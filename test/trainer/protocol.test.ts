@@ -11,8 +11,8 @@ import {
   TrainerMessageSchema,
   TrainerProtocolError,
   serializeError,
-} from '../../electron/core/training/trainer-protocol.js';
-import { TrainRequestSchema } from '../../electron/core/training/train-request.js';
+} from '../../electron/core/training/process/trainer-protocol.js';
+import { TrainRequestSchema } from '../../electron/core/training/process/train-request.js';
 import { TINY_CONFIG } from './helpers.js';
 
 const request = TrainRequestSchema.parse({ workspace: '/tmp/ws', config: TINY_CONFIG, checkpoints: {} });

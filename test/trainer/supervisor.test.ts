@@ -1,10 +1,10 @@
 // The supervisor against a fake launcher: the protocol from the main side, state, crash
 // detection and the stderr tail, and that nothing a child does can make the supervisor throw.
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../../electron/core/training/session-events.js';
-import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/supervisor.js';
-import { type ChildHandlers, type ChildLauncher, type LaunchSpec, type LaunchedChild, trainerModuleSpec } from '../../electron/core/training/trainer-launcher.js';
-import type { TrainerCommand } from '../../electron/core/training/trainer-protocol.js';
+import type { SessionEvent } from '../../electron/contract.js';
+import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
+import { type ChildHandlers, type ChildLauncher, type LaunchSpec, type LaunchedChild, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
+import type { TrainerCommand } from '../../electron/core/training/process/trainer-protocol.js';
 import { Recorder, TINY_CONFIG } from './helpers.js';
 
 class FakeChild implements LaunchedChild {
@@ -305,12 +305,12 @@ describe('TrainerSupervisor', () => {
 
 describe('trainerModuleSpec', () => {
   it('runs the TypeScript source through tsx, and the built file as it is', () => {
-    const fromSource = trainerModuleSpec('file:///app/electron/core/training/supervisor.ts');
-    expect(fromSource.modulePath).toBe('/app/electron/core/training/trainer-process.ts');
+    const fromSource = trainerModuleSpec('file:///app/electron/core/training/process/supervisor.ts');
+    expect(fromSource.modulePath).toBe('/app/electron/core/training/session/trainer-main.ts');
     expect(fromSource.execArgv[0]).toBe('--import');
     expect(fromSource.execArgv[1]).toMatch(/^file:\/\/.*\/node_modules\/tsx\/.*\.mjs$/);
-    expect(trainerModuleSpec('file:///app/dist/electron/core/training/trainer-launcher.js')).toEqual({
-      modulePath: '/app/dist/electron/core/training/trainer-process.js',
+    expect(trainerModuleSpec('file:///app/dist/electron/core/training/process/trainer-launcher.js')).toEqual({
+      modulePath: '/app/dist/electron/core/training/session/trainer-main.js',
       args: [],
       execArgv: [],
     });

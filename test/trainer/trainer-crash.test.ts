@@ -2,7 +2,7 @@
 // crash with the tail of stderr, and nothing throws in the supervising process.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TrainerSupervisor } from '../../electron/core/training/supervisor.js';
+import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import { Recorder, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 
 async function runToFailure(request: ReturnType<typeof tinyRequest>): Promise<Recorder & { supervisor: TrainerSupervisor }> {

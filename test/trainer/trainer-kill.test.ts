@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { isTemporaryName, parseTemporaryName } from '../../electron/core/checkpoint/temporaries.js';
-import { TrainerSupervisor } from '../../electron/core/training/supervisor.js';
+import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import { Recorder, TINY_CONFIG, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 
 /** Wide enough that a checkpoint is several MB and its save takes a while: kills land inside saves. */

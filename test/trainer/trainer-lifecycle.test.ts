@@ -2,9 +2,9 @@
 // start, graceful stops by command and by signal, and the trainer's own validation of commands.
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/supervisor.js';
-import { ForkLauncher, trainerModuleSpec } from '../../electron/core/training/trainer-launcher.js';
-import { type TrainerCommand, type TrainerMessage, TrainerMessageSchema } from '../../electron/core/training/trainer-protocol.js';
+import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
+import { ForkLauncher, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
+import { type TrainerCommand, type TrainerMessage, TrainerMessageSchema } from '../../electron/core/training/process/trainer-protocol.js';
 import { Recorder, TINY_CONFIG, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 
 /** Long enough never to finish while a test drives it: 20 steps an epoch. */

@@ -2,11 +2,11 @@
 // SessionControl, invalid and refused commands are answered and not acted on, and every ending
 // is reported before the process is asked to exit.
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../../electron/core/training/session-events.js';
-import type { TrainRequest } from '../../electron/core/training/train-request.js';
-import type { SessionControl } from '../../electron/core/training/training-session.js';
-import { type TrainerMessage, TrainerMessageSchema } from '../../electron/core/training/trainer-protocol.js';
-import { type SessionRunner, TrainerRuntime } from '../../electron/core/training/trainer-runtime.js';
+import type { SessionEvent } from '../../electron/contract.js';
+import type { TrainRequest } from '../../electron/core/training/process/train-request.js';
+import type { SessionControl } from '../../electron/core/training/session/training-session.js';
+import { type TrainerMessage, TrainerMessageSchema } from '../../electron/core/training/process/trainer-protocol.js';
+import { type SessionRunner, TrainerRuntime } from '../../electron/core/training/process/trainer-runtime.js';
 import { TINY_CONFIG } from './helpers.js';
 
 interface Harness {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError, selectBackend } from '../../electron/core/training/backend.js';
+import { BackendUnavailableError, selectBackend } from '../../electron/core/training/engine/backend.js';
 
 const require = createRequire(import.meta.url);
 const nativeInstalled = (() => {

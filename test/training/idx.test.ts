@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IdxFormatError, parseIdx, readIdxFile } from '../../electron/core/training/idx.js';
+import { IdxFormatError, parseIdx, readIdxFile } from '../../electron/core/training/data/idx.js';
 import { TempDirs, gzip, idxBytes, imagesIdx, labelsIdx } from './idx-fixtures.js';
 
 const temp = new TempDirs();

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IdxFormatError } from '../../electron/core/training/idx.js';
+import { IdxFormatError } from '../../electron/core/training/data/idx.js';
 import {
   DatasetFilesMissingError,
   defaultMnistDir,
   loadMnistLike,
-} from '../../electron/core/training/mnist-dataset.js';
+} from '../../electron/core/training/data/mnist-dataset.js';
 import { TempDirs, gzip, imagesIdx, labelsIdx, validDataset } from './idx-fixtures.js';
 
 const temp = new TempDirs();

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
-import type { BackendName } from '../../electron/core/training/backend.js';
-import type { TrainingConfig } from '../../electron/core/training/training-loop.js';
-import { newControl, runTrainingSession } from '../../electron/core/training/training-session.js';
-import { OptimizerSpecSchema } from '../../electron/core/training/training-config.js';
+import type { BackendName } from '../../electron/core/training/engine/backend.js';
+import type { TrainingConfig } from '../../electron/core/training/engine/training-loop.js';
+import { newControl, runTrainingSession } from '../../electron/core/training/session/training-session.js';
+import { OptimizerSpecSchema } from '../../electron/contract.js';
 
 const CONFIG: TrainingConfig = {
   model: { kind: 'mlp', width: 16, depth: 2, filters: 4 },
@@ -17,7 +17,7 @@ const CONFIG: TrainingConfig = {
   batchSize: 32,
   epochs: 2,
   seed: 11,
-  validationCount: 100,
+  validationCount: 100, dataDir: null,
   // 300 examples: 10 batches per epoch, the last one short (12 examples).
   trainLimit: 300,
 };

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import type { SessionEvent } from '../../electron/core/training/session-events.js';
-import { overheadWarning } from '../../electron/core/training/session-events.js';
-import { newControl, runTrainingSession } from '../../electron/core/training/training-session.js';
-import { OptimizerSpecSchema } from '../../electron/core/training/training-config.js';
+import type { SessionEvent } from '../../electron/contract.js';
+import { overheadWarning } from '../../electron/core/training/session/session-events.js';
+import { newControl, runTrainingSession } from '../../electron/core/training/session/training-session.js';
+import { OptimizerSpecSchema } from '../../electron/contract.js';
 
 let workspace = '';
 afterEach(() => rmSync(workspace, { recursive: true, force: true }));
@@ -36,7 +36,7 @@ describe('checkpoint overhead', () => {
         batchSize: 2,
         epochs: 1,
         seed: 3,
-        validationCount: 50,
+        validationCount: 50, dataDir: null,
         trainLimit: 60,
       },
       // A 10 MB save after every 2-example step.

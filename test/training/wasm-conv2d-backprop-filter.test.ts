@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   registerWasmTrainingKernels,
   wasmConv2DBackpropFilterConfig,
-} from '../../electron/core/training/wasm-conv2d-backprop-filter.js';
+} from '../../electron/core/training/engine/wasm-conv2d-backprop-filter.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];

@@ -207,7 +207,7 @@ export class Catalog {
   }
 
   snapshot(): CatalogSnapshot {
-    return { workspace: this.workspace, runs: this.listRuns(), checkpoints: this.list() };
+    return { workspace: this.workspace, runs: this.listRuns(), checkpoints: this.list(), skipped: [...this.skippedFolders] };
   }
 
   listRuns(): RunInfo[] {

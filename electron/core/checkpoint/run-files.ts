@@ -3,35 +3,14 @@
 import { mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { RetentionPolicy as ContractRetentionPolicy } from '../../contract.js';
+import { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMeta } from '../../contract.js';
 import { appendLineDurably, fsyncPath, writeFileAtomic } from './durable-fs.js';
 import { CheckpointFormatError, RefusedError } from './errors.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, runNameProblem } from './layout.js';
-import { CheckpointRefSchema } from './manifest.js';
 import { isMissing, readRegularText } from './regular-file.js';
 import { isDeadTemporary } from './temporaries.js';
 
-export const RunMetaSchema = z.looseObject({
-  formatVersion: z.literal(1),
-  name: z.string(),
-  createdAt: z.iso.datetime(),
-  parent: CheckpointRefSchema.nullable(),
-  /** Model, dataset, hyper-parameters: owned by the trainer. */
-  config: z.record(z.string(), z.json()).default({}),
-});
-export type RunMeta = z.infer<typeof RunMetaSchema>;
-
-export const RetentionPolicySchema = z.object({
-  keepLast: z.int().positive().optional(),
-  keepBest: z.object({ k: z.int().positive(), metric: z.string().min(1), mode: z.enum(['min', 'max']) }).optional(),
-  keepEverySteps: z.int().positive().optional(),
-  keepEveryHours: z.number().positive().optional(),
-  maxBytes: z.int().positive().optional(),
-});
-export type RetentionPolicy = z.infer<typeof RetentionPolicySchema>;
-// The schema and the contract's plain type must describe the same thing.
-const _policyMatchesContract: ContractRetentionPolicy = {} as RetentionPolicy;
-void _policyMatchesContract;
+export { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMeta };
 
 export const RunRetentionSchema = z.object({
   policy: RetentionPolicySchema.default({}),

@@ -6,7 +6,7 @@
 // The messages are plain data: they cross child_process IPC ('advanced' serialization) or
 // Electron's utilityProcess port (structured clone) unchanged.
 import { z } from 'zod';
-import { SessionEventSchema } from './session-events.js';
+import { SessionEventSchema } from '../../../contract.js';
 import { TrainRequestSchema } from './train-request.js';
 
 const seq = z.int().positive();

@@ -6,7 +6,7 @@
 //   then           the elements, row-major, nothing after them
 // Datasets are often shipped gzipped; we look at the bytes rather than the extension, since
 // a renamed or half-downloaded file must be judged by what it holds.
-import { openRegular } from '../checkpoint/regular-file.js';
+import { openRegular } from '../../checkpoint/regular-file.js';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 

@@ -1,8 +1,8 @@
 // A request to train, as plain data: what the CLI parses from flags, what the app sends, and
 // what the supervisor hands the trainer process. Validated wherever it crosses a boundary.
 import { z } from 'zod';
-import { RetentionPolicySchema } from '../checkpoint/run-files.js';
-import { BACKEND_PREFERENCES, CheckpointPolicySchema, TrainingConfigSchema } from './training-config.js';
+import { RetentionPolicySchema } from '../../checkpoint/run-files.js';
+import { BACKEND_PREFERENCES, CheckpointPolicySchema, TrainingConfigSchema } from '../../../contract.js';
 
 export const TrainRequestSchema = z.object({
   workspace: z.string().min(1),

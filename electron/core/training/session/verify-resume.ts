@@ -1,15 +1,15 @@
 // Proves that a checkpoint resumes exactly: restore it, replay the next steps, and compare the
 // losses and weight hashes with what the original run logged when it trained through them.
-import { StudioError } from '../checkpoint/errors.js';
+import { StudioError } from '../../checkpoint/errors.js';
 import path from 'node:path';
-import type { CheckpointInfo } from '../../contract.js';
-import { readMetrics } from '../checkpoint/run-files.js';
-import type { CheckpointStore } from '../checkpoint/store.js';
-import { type BackendPreference, selectBackend } from './backend.js';
-import { loadMnistLike } from './mnist-dataset.js';
-import { holdOutValidation } from './training-data.js';
-import { weightsHash } from './training-loop-hash.js';
-import { TrainingConfigSchema, TrainingLoop } from './training-loop.js';
+import type { CheckpointInfo } from '../../../contract.js';
+import { readMetrics } from '../../checkpoint/run-files.js';
+import type { CheckpointStore } from '../../checkpoint/store.js';
+import { type BackendPreference, selectBackend } from '../engine/backend.js';
+import { loadMnistLike } from '../data/mnist-dataset.js';
+import { holdOutValidation } from '../data/splits.js';
+import { weightsHash } from '../engine/weights-hash.js';
+import { TrainingConfigSchema, TrainingLoop } from '../engine/training-loop.js';
 
 export interface ResumeComparison {
   readonly step: number;

@@ -1,7 +1,7 @@
 // The weights hash logged at every save and compared by verify-resume. Kept apart from the
 // training loop so the writer worker can compute it without loading TensorFlow.js.
 import { createHash } from 'node:crypto';
-import type { Tensor } from '../checkpoint/safetensors.js';
+import type { Tensor } from '../../checkpoint/safetensors.js';
 
 /** SHA-256 over the model's tensors in order: name, dtype and shape, then the bytes. */
 export function weightsHash(model: readonly Tensor[]): string {

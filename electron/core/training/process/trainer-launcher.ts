@@ -52,13 +52,13 @@ export interface ChildLauncher {
 }
 
 /**
- * Where the trainer module is. From TypeScript source (tests, `node --import tsx`), the .ts file
+ * Where the trainer module is (the session's side of the process, in ../session/). From TypeScript source (tests, `node --import tsx`), the .ts file
  * run through tsx's loader, named by absolute URL so the child's working directory does not
  * matter; built, the sibling .js file with no loader.
  */
 export function trainerModuleSpec(moduleUrl: string = import.meta.url): LaunchSpec {
   const fromSource = moduleUrl.endsWith('.ts');
-  const modulePath = fileURLToPath(new URL(`./trainer-process.${fromSource ? 'ts' : 'js'}`, moduleUrl));
+  const modulePath = fileURLToPath(new URL(`../session/trainer-main.${fromSource ? 'ts' : 'js'}`, moduleUrl));
   if (!fromSource) return { modulePath, args: [], execArgv: [] };
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return { modulePath, args: [], execArgv: ['--import', tsx] };

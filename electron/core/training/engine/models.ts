@@ -2,11 +2,11 @@
 // for comparison), but every weight is initialised from our own PRNG: identical on every
 // backend and in every process, whatever tfjs's global name counters say.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from './training-config.js';
+import type { ModelSpec } from '../../../contract.js';
 import type { Prng } from './prng.js';
-import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH } from './mnist-dataset.js';
+import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH } from '../data/mnist-dataset.js';
 
-export { ModelSpecSchema, type ModelSpec } from './training-config.js';
+export { ModelSpecSchema, type ModelSpec } from '../../../contract.js';
 
 
 /** mlp: flatten → (dense relu) × depth → dense 10. cnn: TensorFlow's MNIST classifier, (conv 3×3 relu) × depth → max-pool → flatten → dense relu → dense 10. */

@@ -1,19 +1,20 @@
 // The training loop: ours rather than model.fit, so that every piece of state — weights,
 // optimizer slots and counters, the shuffle's PRNG, the position in the data — is known,
 // saved, and restored exactly. One call to trainStep() is one optimisation step.
-import { StudioError } from '../checkpoint/errors.js';
+import { StudioError } from '../../checkpoint/errors.js';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { LoadedCheckpoint } from '../checkpoint/reader.js';
-import type { Tensor as StoredTensor } from '../checkpoint/safetensors.js';
-import type { MnistSplit } from './mnist-dataset.js';
+import type { LoadedCheckpoint } from '../../checkpoint/reader.js';
+import type { Tensor as StoredTensor } from '../../checkpoint/safetensors.js';
+import type { MnistSplit } from '../data/mnist-dataset.js';
 import { buildModel, concreteShape, initializeWeights, trainableVariables, weightNames } from './models.js';
 import { type SlotValue, TrainingOptimizer } from './optimizers.js';
-import type { TrainingConfig } from './training-config.js';
+import type { TrainingConfig } from '../../../contract.js';
 import { Prng, PrngStateSchema } from './prng.js';
-import { type TrainingData, makeBatch } from './training-data.js';
+import type { TrainingData } from '../data/splits.js';
+import { makeBatch } from './batches.js';
 
-export { TrainingConfigSchema, type TrainingConfig } from './training-config.js';
+export { TrainingConfigSchema, type TrainingConfig } from '../../../contract.js';
 
 /** What the manifest's `rng` holds: the shuffle PRNG as it was when the current epoch began. */
 export const LoopRngSchema = z.object({ shuffleAtEpochStart: PrngStateSchema });
@@ -49,7 +50,7 @@ function floatBytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-export { weightsHash } from './training-loop-hash.js';
+export { weightsHash } from './weights-hash.js';
 
 export class TrainingLoop {
   step = 0;

@@ -2,8 +2,8 @@
 // Bounded: one snapshot being written and at most one waiting; a third save waits for room
 // (back-pressure) rather than dropping a checkpoint or growing memory without limit.
 import { Worker } from 'node:worker_threads';
-import type { SaveCost } from '../checkpoint/manifest.js';
-import type { TrainingState } from '../checkpoint/writer.js';
+import type { SaveCost } from '../../checkpoint/manifest.js';
+import type { TrainingState } from '../../checkpoint/writer.js';
 import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
 
 export interface SavedCheckpoint {

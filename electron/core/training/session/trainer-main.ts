@@ -6,10 +6,10 @@
 // SIGTERM and SIGINT ask for a graceful stop (a second one gives up waiting); so does the
 // parent going away, so an orphaned trainer saves and ends rather than training on unseen.
 import { format } from 'node:util';
-import { CheckpointStore } from '../checkpoint/store.js';
+import { CheckpointStore } from '../../checkpoint/store.js';
 import { runTrainingSession } from './training-session.js';
-import type { LogLevel, TrainerMessage } from './trainer-protocol.js';
-import { type SessionRunner, TrainerRuntime } from './trainer-runtime.js';
+import type { LogLevel, TrainerMessage } from '../process/trainer-protocol.js';
+import { type SessionRunner, TrainerRuntime } from '../process/trainer-runtime.js';
 
 /** Electron's utilityProcess gives the child `process.parentPort`; typed here without Electron. */
 interface ParentPortLike {
@@ -67,7 +67,7 @@ function openChannel(): Channel | null {
 }
 
 function noParent(): never {
-  process.stderr.write('trainer-process: no parent to talk to (start it through the TrainerSupervisor)\n');
+  process.stderr.write('checkpoint-studio trainer: no parent to talk to (start it through the TrainerSupervisor)\n');
   process.exit(2);
 }
 
@@ -89,7 +89,7 @@ function send(message: TrainerMessage): void {
   // Fatal errors also go to stderr: the supervisor keeps its tail for the crash report, and
   // it is the one place left when the channel is already gone.
   if (message.type === 'error' && message.fatal) {
-    process.stderr.write(`trainer-process: ${message.error.stack ?? `${message.error.name}: ${message.error.message}`}\n`);
+    process.stderr.write(`checkpoint-studio trainer: ${message.error.stack ?? `${message.error.name}: ${message.error.message}`}\n`);
   }
   channel.send(message);
 }

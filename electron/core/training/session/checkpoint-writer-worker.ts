@@ -1,9 +1,9 @@
 // Runs in a worker thread: checksums, hashes and writes one snapshot while training goes on in
 // the main thread. The snapshot's buffers are transferred here, not copied.
 import { parentPort } from 'node:worker_threads';
-import { writeCheckpoint } from '../checkpoint/writer.js';
-import { errorMessage } from '../checkpoint/errors.js';
-import { weightsHash } from './training-loop-hash.js';
+import { writeCheckpoint } from '../../checkpoint/writer.js';
+import { errorMessage } from '../../checkpoint/errors.js';
+import { weightsHash } from '../engine/weights-hash.js';
 import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
 
 /** The snapshot's memory goes back to the training thread, to be reused by the next snapshot. */

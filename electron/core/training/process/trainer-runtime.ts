@@ -1,11 +1,11 @@
 // The trainer's side of the protocol, apart from how messages travel and how the process ends
-// (trainer-process.ts wires those): it validates commands, drives one training session through
+// (session/trainer-main.ts wires those): it validates commands, drives one training session through
 // its SessionControl, and reports events, logs, errors and its exit. Unit tests drive it with a
 // fake channel and a fake session.
-import type { SessionEvent } from './session-events.js';
+import type { SessionEvent } from '../../../contract.js';
 import type { TrainRequest } from './train-request.js';
-// Types only: this module loads before tfjs does (trainer-process.ts imports the session lazily).
-import type { SessionControl } from './training-session.js';
+// Types only: this module loads before tfjs does (session/trainer-main.ts imports the session lazily).
+import type { SessionControl } from '../session/training-session.js';
 import {
   type LogLevel,
   MessageReceiver,

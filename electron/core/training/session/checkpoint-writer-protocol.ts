@@ -1,6 +1,6 @@
 // Messages between the training thread and the checkpoint-writing worker.
-import type { SaveCost } from '../checkpoint/manifest.js';
-import type { TrainingState } from '../checkpoint/writer.js';
+import type { SaveCost } from '../../checkpoint/manifest.js';
+import type { TrainingState } from '../../checkpoint/writer.js';
 
 export interface WorkerRequest {
   readonly id: number;

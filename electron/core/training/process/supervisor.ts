@@ -3,7 +3,7 @@
 // trainer does (crash, hang, garbage on its channel, SIGKILL from outside) the supervisor never
 // throws because of it: it reports `error`, `crashed` and `exit` events instead.
 import { z } from 'zod';
-import type { SessionEvent } from './session-events.js';
+import type { SessionEvent } from '../../../contract.js';
 import { TrainRequestSchema } from './train-request.js';
 import { type ChildLauncher, ForkLauncher, type LaunchSpec, type LaunchedChild, trainerModuleSpec } from './trainer-launcher.js';
 import {
@@ -53,7 +53,7 @@ export type TrainerEventName = keyof TrainerSupervisorEvents;
 
 export interface SupervisorOptions {
   readonly launcher?: ChildLauncher;
-  /** What to launch; by default the trainer-process module next to this file. */
+  /** What to launch; by default session/trainer-main. */
   readonly module?: LaunchSpec;
 }
 

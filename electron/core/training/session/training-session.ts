@@ -1,24 +1,25 @@
 // A whole training session: backend, data, a new run in the store (continuing from a checkpoint
 // when asked), the loop, the checkpoint policy, background saves, retention, and events.
 // The trainer process and the CLI both run this; neither knows how training works.
-import { StudioError } from '../checkpoint/errors.js';
+import { StudioError } from '../../checkpoint/errors.js';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CheckpointInfo } from '../../contract.js';
-import type { LoadedCheckpoint } from '../checkpoint/reader.js';
-import { RetentionPolicySchema, checkRunName, removeAbandonedRun } from '../checkpoint/run-files.js';
-import type { RunWriter } from '../checkpoint/run-writer.js';
-import type { CheckpointStore } from '../checkpoint/store.js';
-import { isPolicyEmpty } from '../checkpoint/retention.js';
+import type { CheckpointInfo } from '../../../contract.js';
+import type { LoadedCheckpoint } from '../../checkpoint/reader.js';
+import { RetentionPolicySchema, checkRunName, removeAbandonedRun } from '../../checkpoint/run-files.js';
+import type { RunWriter } from '../../checkpoint/run-writer.js';
+import type { CheckpointStore } from '../../checkpoint/store.js';
+import { isPolicyEmpty } from '../../checkpoint/retention.js';
 import { BackgroundSaver, type SavedCheckpoint } from './background-saver.js';
-import { type BackendPreference, selectBackend } from './backend.js';
-import { loadMnistLike } from './mnist-dataset.js';
-import { type SessionEvent, overheadWarning } from './session-events.js';
-import { holdOutValidation } from './training-data.js';
-import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from './training-loop.js';
+import { type BackendPreference, selectBackend } from '../engine/backend.js';
+import { loadMnistLike } from '../data/mnist-dataset.js';
+import type { SessionEvent } from '../../../contract.js';
+import { overheadWarning } from './session-events.js';
+import { holdOutValidation } from '../data/splits.js';
+import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from '../engine/training-loop.js';
 
-export { CheckpointPolicySchema, type CheckpointPolicy } from './training-config.js';
-import type { CheckpointPolicy } from './training-config.js';
+export { CheckpointPolicySchema, type CheckpointPolicy } from '../../../contract.js';
+import type { CheckpointPolicy } from '../../../contract.js';
 
 export interface SessionControl {
   stopRequested: boolean;

@@ -12,8 +12,8 @@ import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-conv2d-backprop-filter.js';
 
-export { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from './training-config.js';
-import type { BackendName, BackendPreference } from './training-config.js';
+export { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from '../../../contract.js';
+import type { BackendName, BackendPreference } from '../../../contract.js';
 
 export interface BackendSelection {
   readonly name: BackendName;
