@@ -231,11 +231,14 @@ export const CheckpointPolicySchema = z.object({
 });
 export type CheckpointPolicy = z.infer<typeof CheckpointPolicySchema>;
 
+/** A new run's configuration: the validation split defaults to the smaller of 5,000 and 10% of the data. */
+export const NewTrainingConfigSchema = TrainingConfigSchema.extend({ validationCount: count.optional() });
+
 /** A new run. */
 export const StartTrainingSchema = z.object({
   /** Default: the model kind and the time. */
   run: z.string().optional(),
-  config: TrainingConfigSchema,
+  config: NewTrainingConfigSchema,
   backend: BackendPreferenceSchema.default('auto'),
   checkpoints: CheckpointPolicySchema.default({ onStop: true }),
   retention: RetentionPolicySchema.default({}),
@@ -259,6 +262,21 @@ export const ContinueOverridesSchema = z.object({
   backend: BackendPreferenceSchema.optional(),
   maxSteps: positive.optional(),
   logEvery: positive.optional(),
+  /**
+   * Values a continuation cannot change, as a request stated them (a command line's flags): each
+   * must equal what the checkpoint recorded, or the request is refused with the difference.
+   */
+  fixed: z
+    .object({
+      model: ModelSpecSchema.partial().optional(),
+      dataDir: z.string().nullable().optional(),
+      batchSize: positive.optional(),
+      seed: count.optional(),
+      validationCount: count.optional(),
+      trainLimit: positive.optional(),
+      optimizer: z.enum(OPTIMIZER_NAMES).optional(),
+    })
+    .optional(),
 });
 export type ContinueOverrides = z.input<typeof ContinueOverridesSchema>;
 
@@ -406,8 +424,14 @@ const checkpointOut = CheckpointInfoSchema;
  * result. StudioApi below is derived from this table, so no second declaration can drift.
  */
 export const studioMethods = {
-  /** Opens a workspace folder (creating it only when asked) and returns what it holds. */
-  openWorkspace: { params: z.object({ path: z.string().min(1), create: z.boolean().default(false) }), result: CatalogSnapshotSchema },
+  /**
+   * Opens a workspace folder and returns what it holds. `create` makes a missing folder (a first
+   * training); `readOnly` promises that nothing in it will be created, changed or removed.
+   */
+  openWorkspace: {
+    params: z.object({ path: z.string().min(1), create: z.boolean().default(false), readOnly: z.boolean().default(false) }),
+    result: CatalogSnapshotSchema,
+  },
   snapshot: { params: none, result: CatalogSnapshotSchema },
   listRuns: { params: none, result: z.array(RunInfoSchema) },
   listCheckpoints: { params: z.object({ run: z.string().optional() }).default({}), result: z.array(CheckpointInfoSchema) },
@@ -416,6 +440,14 @@ export const studioMethods = {
   /** Every byte of the given checkpoints (ids or folders, anywhere), or of the whole workspace. */
   verify: { params: z.object({ targets: z.array(z.string().min(1)).default([]) }).default({ targets: [] }), result: VerifyReportSchema },
   latest: { params: z.object({ run: z.string().optional() }).default({}), result: checkpointOut },
+  /**
+   * What to mark on each checkpoint, by id: `latest` (the workspace's), `latest(<run>)` (each
+   * run's, when there are several), `best <metric>` (when a metric is given).
+   */
+  marks: {
+    params: z.object({ metric: z.string().min(1).optional(), mode: MetricModeSchema.default('min') }).default({ mode: 'min' }),
+    result: z.record(z.string(), z.array(z.string())),
+  },
   best: { params: z.object({ metric: z.string().min(1), mode: MetricModeSchema.default('min'), run: z.string().optional() }), result: checkpointOut },
   pin: { params: ids, result: z.array(CheckpointInfoSchema) },
   unpin: { params: ids, result: z.array(CheckpointInfoSchema) },
@@ -471,6 +503,8 @@ export const studioEvents = {
   'training:event': SessionEventSchema,
   'training:state': TrainingStatusSchema,
   'training:crashed': TrainerCrashSchema,
+  /** What went wrong in the trainer: fatal ones end the session (it exits with an error). */
+  'training:error': StudioErrorDataSchema.extend({ fatal: z.boolean() }),
   /** The trainer's own console lines (warnings it printed, for instance). */
   'training:log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
   warning: z.object({ message: z.string() }),

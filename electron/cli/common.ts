@@ -1,7 +1,10 @@
-// What every subcommand shares: --workspace and --json, opening the store, and one way to fail.
+// What every subcommand shares: --workspace and --json, a Studio opened the way the command
+// needs, flag parsers that name the flag when a value is wrong, and the exit code.
 import { type Command, InvalidArgumentError } from 'commander';
-import { CheckpointStore } from '../core/checkpoint/store.js';
-import type { WorkspaceAccess } from '../core/checkpoint/workspace.js';
+import type { StudioApi } from '../contract.js';
+import { StudioError } from '../core/checkpoint/errors.js';
+import { Studio } from '../core/studio/studio.js';
+import { parseBytes, parseDuration } from './format.js';
 
 export { type Output, stderr, stdout } from './output.js';
 
@@ -12,34 +15,94 @@ export interface CommonOptions {
   json?: boolean;
 }
 
-export function intOption(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return parsed;
-}
+/** How a command opens the workspace: to read (changes nothing), to write, or to create it (a first training). */
+export type Access = 'read' | 'write' | 'create';
 
 /** The exit code the last action chose; commander itself does not carry one. */
 export const result = { exitCode: 0 };
 
-/** Adds the options every store subcommand takes. */
+function argument<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      // commander names the flag and the value; this says what was expected.
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
+}
+
+export const positiveInt = argument((value) => {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new Error('expected a positive whole number');
+  return parsed;
+});
+
+export const wholeNumber = argument((value) => {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error('expected a whole number (0 or more)');
+  return parsed;
+});
+
+export const positiveNumber = argument((value) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error('expected a number above zero');
+  return parsed;
+});
+
+export const sizeArgument = argument((value) => {
+  const bytes = parseBytes(value);
+  if (bytes <= 0) throw new Error('expected a size above zero (examples: 500MB, 20GB)');
+  return bytes;
+});
+
+export const durationArgument = argument((value) => parseDuration(value));
+
+/** Adds the options every subcommand takes. */
 export function withCommon(command: Command): Command {
   return command.option('--workspace <dir>', 'the checkpoint workspace folder', DEFAULT_WORKSPACE).option('--json', 'machine-readable output');
 }
 
+export interface ActionContext {
+  readonly api: StudioApi;
+  readonly studio: Studio;
+  /** The workspace's real path; null when a command that may work without one found none. */
+  readonly workspace: string | null;
+}
+
 /**
- * Wraps a subcommand's action: it receives commander's arguments and options followed by the
- * opened store, and returns the exit code. `access` says whether the command may change the
- * workspace; a command that only reads opens it read-only, so it never creates the folder nor
- * removes anything in it.
+ * Wraps a subcommand's action: it receives commander's arguments and options followed by a
+ * Studio with the workspace opened as `access` says, and returns the exit code. With `optional`,
+ * a missing workspace is not an error (verify or inspect of a folder elsewhere).
  */
-export function storeAction<A extends unknown[]>(
-  access: WorkspaceAccess | ((options: CommonOptions) => WorkspaceAccess),
-  fn: (...args: [...A, CheckpointStore]) => Promise<number>,
+export function studioAction<A extends unknown[]>(
+  access: Access | ((options: CommonOptions) => Access),
+  fn: (...args: [...A, ActionContext]) => Promise<number>,
+  settings: { optional?: (args: unknown[]) => boolean } = {},
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     // commander passes (...arguments, options, command)
     const options = args[args.length - 2] as CommonOptions;
-    const store = await CheckpointStore.open(options.workspace, { access: typeof access === 'function' ? access(options) : access });
-    result.exitCode = await fn(...(args.slice(0, -1) as A), store);
+    const mode = typeof access === 'function' ? access(options) : access;
+    const studio = new Studio();
+    let workspace: string | null = null;
+    let missingWorkspace: StudioError | null = null;
+    try {
+      try {
+        workspace = (await studio.api.openWorkspace({ path: options.workspace, create: mode === 'create', readOnly: mode === 'read' })).workspace;
+      } catch (error) {
+        if (!(error instanceof StudioError && error.code === 'not-found' && settings.optional?.(args))) throw error;
+        missingWorkspace = error;
+      }
+      try {
+        result.exitCode = await fn(...(args.slice(0, -1) as A), { api: studio.api, studio, workspace });
+      } catch (error) {
+        // Not found anywhere: the workspace it would have been in is the likelier mistake.
+        if (missingWorkspace && error instanceof StudioError && error.code === 'not-found') throw missingWorkspace;
+        throw error;
+      }
+    } finally {
+      await studio.close();
+    }
   };
 }

@@ -35,7 +35,7 @@ export function formatMetric(value: number | null | undefined): string {
   return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }
 
-export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: ReadonlyMap<string, string[]>, metrics: readonly string[]): string[][] {
+export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: Readonly<Record<string, readonly string[]>>, metrics: readonly string[]): string[][] {
   return checkpoints.map((c) => [
     c.run,
     String(c.step),
@@ -44,7 +44,7 @@ export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: Re
     formatBytes(c.bytes),
     c.createdAt ? c.createdAt.replace('T', ' ').slice(0, 19) : '',
     ...metrics.map((m) => formatMetric(c.metrics[m])),
-    [...(marks.get(c.id) ?? []), ...(c.pinned ? ['pinned'] : []), ...(c.origin !== 'trained' ? [c.origin] : []), ...(c.linked ? ['linked'] : [])].join(','),
+    [...(marks[c.id] ?? []), ...(c.pinned ? ['pinned'] : []), ...(c.origin !== 'trained' ? [c.origin] : []), ...(c.linked ? ['linked'] : []), ...(c.sameStepAs.length > 0 ? ['same-step'] : [])].join(','),
   ]);
 }
 

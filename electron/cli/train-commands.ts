@@ -1,33 +1,36 @@
-// `train` and `verify-resume`: training on a server, with the same session the app runs.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+// `train` and `verify-resume`. Training runs in the trainer process the Studio supervises, the
+// same way the app runs it; this file turns flags into a request and events into lines.
+import { type Command, Option } from 'commander';
 import {
   BACKEND_PREFERENCES,
   type BackendPreference,
+  type CheckpointPolicy,
+  type ContinueTraining,
   DEFAULT_LEARNING_RATE,
-  ModelSpecSchema,
-  OptimizerSpecSchema,
-  TrainingConfigSchema,
+  OPTIMIZER_NAMES,
+  type RetentionPolicy,
+  type StartTraining,
+  type StudioApi,
+  type TrainingStatus,
 } from '../contract.js';
-import { TrainRequestSchema } from '../core/training/process/train-request.js';
-import type { CheckpointStore } from '../core/checkpoint/store.js';
-import { type CommonOptions, type Output, intOption, stderr, storeAction, withCommon } from './common.js';
+import { StudioError } from '../core/checkpoint/errors.js';
+import { type ActionContext, type CommonOptions, type Output, positiveInt, positiveNumber, stderr, studioAction, wholeNumber, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
-import { UsageError } from './store-commands.js';
 
 interface TrainFlags extends CommonOptions {
   run?: string;
-  model: 'mlp' | 'cnn';
+  model?: 'mlp' | 'cnn';
   width?: number;
   depth?: number;
   filters?: number;
   epochs?: number;
-  batchSize: number;
+  batchSize?: number;
   lr?: number;
-  optimizer: 'adam' | 'sgd' | 'momentum' | 'rmsprop';
-  seed: number;
-  backend: BackendPreference;
+  optimizer?: (typeof OPTIMIZER_NAMES)[number];
+  seed?: number;
+  backend?: BackendPreference;
   data?: string;
-  validation: number;
+  validation?: number;
   trainLimit?: number;
   maxSteps?: number;
   saveEverySteps?: number;
@@ -37,65 +40,132 @@ interface TrainFlags extends CommonOptions {
   keepLast?: number;
   keepBest?: number;
   resume?: string;
-  logEvery: number;
+  logEvery?: number;
 }
 
-function positiveNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive number');
-  return parsed;
-}
-
-function wholeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number');
-  return parsed;
-}
-
-function parseSaveBest(text: string | undefined): { metric: 'val_loss' | 'val_accuracy'; mode: 'min' | 'max' } | undefined {
+function parseSaveBest(text: string | undefined): CheckpointPolicy['best'] {
   if (text === undefined) return undefined;
   const match = /^(val_loss|val_accuracy)(?::(min|max))?$/.exec(text);
-  if (!match) throw new UsageError(`--save-best takes val_loss[:min] or val_accuracy[:max], not "${text}"`);
+  if (!match) throw new StudioError('usage', `--save-best takes val_loss[:min] or val_accuracy[:max], not "${text}"`);
   const metric = match[1] as 'val_loss' | 'val_accuracy';
   return { metric, mode: (match[2] as 'min' | 'max' | undefined) ?? (metric === 'val_loss' ? 'min' : 'max') };
 }
 
+/** The checkpoint policy the flags ask for, or undefined when they name none (a continuation keeps its parent's). */
+function checkpointFlags(flags: TrainFlags): CheckpointPolicy | undefined {
+  const best = parseSaveBest(flags.saveBest);
+  const given = flags.saveEverySteps !== undefined || flags.saveEveryEpochs !== undefined || flags.saveEverySeconds !== undefined || best !== undefined;
+  if (!given) return undefined;
+  return {
+    ...(flags.saveEverySteps !== undefined ? { everySteps: flags.saveEverySteps } : {}),
+    ...(flags.saveEveryEpochs !== undefined ? { everyEpochs: flags.saveEveryEpochs } : {}),
+    ...(flags.saveEverySeconds !== undefined ? { everySeconds: flags.saveEverySeconds } : {}),
+    ...(best ? { best } : {}),
+    onStop: true,
+  };
+}
+
+function retentionFlags(flags: TrainFlags): RetentionPolicy | undefined {
+  if (flags.keepLast === undefined && flags.keepBest === undefined) return undefined;
+  const metric = parseSaveBest(flags.saveBest) ?? { metric: 'val_loss', mode: 'min' as const };
+  return {
+    ...(flags.keepLast !== undefined ? { keepLast: flags.keepLast } : {}),
+    ...(flags.keepBest !== undefined ? { keepBest: { k: flags.keepBest, metric: metric.metric, mode: metric.mode } } : {}),
+  };
+}
+
+function newRun(flags: TrainFlags): StartTraining {
+  const optimizer = flags.optimizer ?? 'adam';
+  const checkpoints = checkpointFlags(flags);
+  const retention = retentionFlags(flags);
+  return {
+    ...(flags.run !== undefined ? { run: flags.run } : {}),
+    config: {
+      model: { kind: flags.model ?? 'mlp', ...(flags.width ? { width: flags.width } : {}), ...(flags.depth ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) },
+      optimizer: { name: optimizer, learningRate: flags.lr ?? DEFAULT_LEARNING_RATE[optimizer] },
+      batchSize: flags.batchSize ?? 64,
+      epochs: flags.epochs ?? 2,
+      seed: flags.seed ?? 42,
+      ...(flags.validation !== undefined ? { validationCount: flags.validation } : {}),
+      ...(flags.trainLimit !== undefined ? { trainLimit: flags.trainLimit } : {}),
+      dataDir: flags.data ?? null,
+    },
+    backend: flags.backend ?? 'auto',
+    ...(checkpoints ? { checkpoints } : {}),
+    ...(retention ? { retention } : {}),
+    ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
+    logEvery: flags.logEvery ?? 10,
+  };
+}
+
+function continuation(flags: TrainFlags, resume: string): ContinueTraining {
+  const checkpoints = checkpointFlags(flags);
+  const retention = retentionFlags(flags);
+  const best = parseSaveBest(flags.saveBest) ?? { metric: 'val_loss', mode: 'min' as const };
+  const model = { ...(flags.model ? { kind: flags.model } : {}), ...(flags.width ? { width: flags.width } : {}), ...(flags.depth ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) };
+  return {
+    from: resume,
+    ...(resume === 'best' ? { metric: best.metric, mode: best.mode } : {}),
+    ...(flags.run !== undefined ? { run: flags.run } : {}),
+    overrides: {
+      ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+      ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}),
+      ...(checkpoints ? { checkpoints } : {}),
+      ...(retention ? { retention } : {}),
+      ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+      ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
+      ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}),
+      // Stated values the continuation cannot change: the Studio refuses them if they differ.
+      fixed: {
+        ...(Object.keys(model).length > 0 ? { model } : {}),
+        ...(flags.data !== undefined ? { dataDir: flags.data } : {}),
+        ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        ...(flags.validation !== undefined ? { validationCount: flags.validation } : {}),
+        ...(flags.trainLimit !== undefined ? { trainLimit: flags.trainLimit } : {}),
+        ...(flags.optimizer !== undefined ? { optimizer: flags.optimizer } : {}),
+      },
+    },
+  };
+}
+
 export function registerTrainCommands(program: Command, out: Output): void {
-  withCommon(program.command('train').description('train a model, saving full training state as it goes'))
-    .option('--run <name>', 'name of the new run (default: model and time)')
-    .addOption(new Option('--model <kind>', 'model preset').choices(['mlp', 'cnn']).default('mlp'))
-    .option('--width <n>', 'units of each hidden dense layer (default 128)', intOption)
-    .option('--depth <n>', 'hidden dense layers (mlp) or convolutions (cnn) (default 1)', intOption)
-    .option('--filters <n>', 'filters per convolution (cnn, default 32)', intOption)
-    .option('--epochs <n>', 'epochs to train (default 2; for --resume, the total epochs)', intOption)
-    .option('--batch-size <n>', 'examples per step', intOption, 64)
+  withCommon(program.command('train').description('train a model in a trainer process, saving full training state as it goes'))
+    .option('--run <name>', 'name of the new run (default: model and time; when continuing, <run>-from-<step>)')
+    .addOption(new Option('--model <kind>', 'model preset (default mlp)').choices(['mlp', 'cnn']))
+    .option('--width <n>', 'units of each hidden dense layer (default 128)', positiveInt)
+    .option('--depth <n>', 'hidden dense layers (mlp) or convolutions (cnn) (default 1)', positiveInt)
+    .option('--filters <n>', 'filters per convolution (cnn, default 32)', positiveInt)
+    .option('--epochs <n>', 'epochs to train (default 2; when continuing, the total epochs)', positiveInt)
+    .option('--batch-size <n>', 'examples per step (default 64)', positiveInt)
     .option('--lr <x>', 'learning rate (default depends on the optimizer)', positiveNumber)
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'momentum', 'rmsprop']).default('adam'))
-    .option('--seed <n>', 'random seed for weights and shuffling', wholeNumber, 42)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_PREFERENCES]).default('auto'))
+    .addOption(new Option('--optimizer <name>', 'optimizer (default adam)').choices([...OPTIMIZER_NAMES]))
+    .option('--seed <n>', 'random seed for weights and shuffling (default 42)', wholeNumber)
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default auto; when continuing, the one the run used)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', 'folder with the four MNIST-format IDX files (default: the bundled MNIST)')
-    .option('--validation <n>', 'examples held out from training for validation', intOption, 5000)
-    .option('--train-limit <n>', 'train on only the first N examples (quick runs)', intOption)
-    .option('--max-steps <n>', 'stop (and save) after this many steps in this session', intOption)
-    .option('--save-every-steps <n>', 'checkpoint every N steps', intOption)
-    .option('--save-every-epochs <n>', 'checkpoint every N epochs', intOption)
+    .option('--validation <n>', 'examples held out for validation (default: 10% of the data, at most 5000; 0 for none)', wholeNumber)
+    .option('--train-limit <n>', 'train on only the first N examples (quick runs)', positiveInt)
+    .option('--max-steps <n>', 'stop (and save) after this many steps in this session', positiveInt)
+    .option('--save-every-steps <n>', 'checkpoint every N steps', positiveInt)
+    .option('--save-every-epochs <n>', 'checkpoint every N epochs', positiveInt)
     .option('--save-every-seconds <t>', 'checkpoint every T seconds', positiveNumber)
     .option('--save-best <metric:mode>', 'checkpoint when val_loss:min or val_accuracy:max improves')
-    .option('--keep-last <n>', 'keep only the N latest checkpoints of this run', intOption)
-    .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', intOption)
-    .option('--resume <checkpoint>', 'continue from a checkpoint id or path, latest, or best')
-    .option('--log-every <k>', 'log train loss and accuracy every K steps', intOption, 10)
-    .action(storeAction('create', async (flags: TrainFlags, store: CheckpointStore) => runTrain(flags, store, out)));
+    .option('--keep-last <n>', 'keep only the N latest checkpoints of this run', positiveInt)
+    .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', positiveInt)
+    .option('--resume <checkpoint>', 'continue from a checkpoint id or folder, latest, or best')
+    .option('--log-every <k>', 'log train loss and accuracy every K steps (default 10)', positiveInt)
+    .action(studioAction('create', async (flags: TrainFlags, context: ActionContext) => runTrain(flags, context.api, out)));
 
   withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
     .argument('<checkpoint>', 'checkpoint id or path, latest, or best')
-    .option('--steps <k>', 'steps to replay', intOption, 20)
+    .option('--steps <k>', 'steps to replay', positiveInt, 20)
     .addOption(new Option('--backend <name>', 'backend to replay on (default: the one that wrote it)').choices([...BACKEND_PREFERENCES]))
-    .option('--data <dir>', 'the dataset folder the run trained on')
+    .option('--data <dir>', "the run's dataset folder, if it has moved since (default: the folder the run recorded)")
     .action(
-      storeAction('read', async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, store: CheckpointStore) => {
+      studioAction('read', async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, { studio }: ActionContext) => {
         // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
         const { verifyResume } = await import('../core/training/session/verify-resume.js');
+        const store = studio.openStore();
         const report = await verifyResume(store, selector, { steps: flags.steps, ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.data ? { dataDir: flags.data } : {}) });
         if (flags.json) out.json(report);
         else {
@@ -112,70 +182,58 @@ export function registerTrainCommands(program: Command, out: Output): void {
     );
 }
 
-async function runTrain(flags: TrainFlags, store: CheckpointStore, out: Output): Promise<number> {
-  const saveBest = parseSaveBest(flags.saveBest);
-  const keepMetric = saveBest ?? { metric: 'val_loss', mode: 'min' as const };
-  const request = TrainRequestSchema.parse({
-    workspace: store.root,
-    run: flags.run,
-    ...(flags.resume
-      ? { resume: flags.resume, ...(flags.resume === 'best' ? { resumeMetric: keepMetric } : {}), ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) }
-      : {
-          config: TrainingConfigSchema.parse({
-            model: ModelSpecSchema.parse({ kind: flags.model, ...(flags.width ? { width: flags.width } : {}), ...(flags.depth ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) }),
-            optimizer: OptimizerSpecSchema.parse({ name: flags.optimizer, learningRate: flags.lr ?? DEFAULT_LEARNING_RATE[flags.optimizer] }),
-            batchSize: flags.batchSize,
-            epochs: flags.epochs ?? 2,
-            seed: flags.seed,
-            validationCount: flags.validation,
-            ...(flags.trainLimit ? { trainLimit: flags.trainLimit } : {}),
-          }),
-        }),
-    maxSteps: flags.maxSteps,
-    checkpoints: {
-      ...(flags.saveEverySteps ? { everySteps: flags.saveEverySteps } : {}),
-      ...(flags.saveEveryEpochs ? { everyEpochs: flags.saveEveryEpochs } : {}),
-      ...(flags.saveEverySeconds ? { everySeconds: flags.saveEverySeconds } : {}),
-      ...(saveBest ? { best: saveBest } : {}),
-      onStop: true,
-    },
-    retention: {
-      ...(flags.keepLast ? { keepLast: flags.keepLast } : {}),
-      ...(flags.keepBest ? { keepBest: { k: flags.keepBest, ...keepMetric } } : {}),
-    },
-    logEvery: flags.logEvery,
-    dataDir: flags.data,
-    backend: flags.backend,
-  });
-  const { newControl, runTrainingSession } = await import('../core/training/session/training-session.js');
-  const control = newControl();
+const ENDED: ReadonlySet<TrainingStatus['state']> = new Set(['exited', 'crashed']);
+
+async function runTrain(flags: TrainFlags, api: StudioApi, out: Output): Promise<number> {
   const view = new ProgressView((text) => out.write(text), Boolean(process.stdout.isTTY) && !flags.json);
+  let fatal: { code: StudioError['code']; message: string } | null = null;
+  let stopped = false;
+  const ended = new Promise<TrainingStatus>((resolve) => {
+    api.on('training:state', (status) => {
+      if (ENDED.has(status.state)) resolve(status);
+    });
+  });
+  // One JSON object per line with --json, so a script can follow the stream; lines otherwise.
+  api.on('training:event', (event) => (flags.json ? out.write(`${JSON.stringify(event)}\n`) : view.show(event)));
+  api.on('warning', ({ message }) => (flags.json ? stderr.line(`warning: ${message}`) : view.line(`warning: ${message}`)));
+  api.on('training:log', ({ level, text }) => {
+    if (level === 'warn' || level === 'error') stderr.line(text);
+  });
+  api.on('training:error', (error) => {
+    if (error.fatal) fatal = { code: error.code, message: error.message };
+  });
+  const crashed = new Promise<{ code: number | null; signal: string | null; stderrTail: string[] }>((resolve) => api.on('training:crashed', resolve));
+
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts += 1;
     if (interrupts === 1) {
-      control.stopRequested = true;
-      control.wake?.();
+      stopped = true;
       const notice = 'stopping: saving the training state… (Ctrl-C again to abort without saving)';
-      // With --json, stdout carries only events.
       if (flags.json) stderr.line(notice);
       else view.line(notice);
+      void api.stopTraining().catch(() => undefined);
     } else {
       stderr.write('\naborted; the last complete checkpoint is intact\n');
-      process.exit(130);
+      void api.killTraining().finally(() => process.exit(130));
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runTrainingSession({
-      store,
-      ...request,
-      control,
-      // One JSON object per line, so a script can follow the stream.
-      onEvent: (event) => (flags.json ? out.write(`${JSON.stringify(event)}\n`) : view.show(event)),
-    });
-    return result.reason === 'stopped' ? 130 : 0;
+    if (flags.resume !== undefined) await api.continueTraining(continuation(flags, flags.resume));
+    else await api.startTraining(newRun(flags));
+    const status = await ended;
+    if (status.state === 'crashed') {
+      // A trainer that reported why it failed said it in one line; anything else gets the crash report.
+      const reported = fatal as { code: StudioError['code']; message: string } | null;
+      if (reported !== null) throw new StudioError(reported.code, reported.message);
+      const crash = await crashed;
+      stderr.line(`the trainer process died (${crash.signal ? `signal ${crash.signal}` : `exit code ${crash.code}`}); its last lines:`);
+      for (const line of crash.stderrTail) stderr.line(`  ${line}`);
+      return 1;
+    }
+    return stopped ? 130 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { MNIST_FILE_NAMES, defaultMnistDir } from '../../electron/core/training/data/mnist-dataset.js';
 import type { SessionEvent } from '../../electron/contract.js';
-import type { TrainRequest } from '../../electron/core/training/process/train-request.js';
+import type { z } from 'zod';
+import type { TrainRequestSchema } from '../../electron/core/training/process/train-request.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { prepareContinuation } from '../../electron/core/studio/training-requests.js';
+import type { ContinueTraining } from '../../electron/contract.js';
 import type { TrainerCrash, TrainerExit, TrainerState, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import type { SerializedError, TrainerLog } from '../../electron/core/training/process/trainer-protocol.js';
 import type { TrainingConfig } from '../../electron/core/training/engine/training-loop.js';
@@ -23,7 +27,7 @@ export const TINY_CONFIG: TrainingConfig = {
   trainLimit: 640,
 };
 
-export type RequestInput = Omit<TrainRequest, 'logEvery' | 'backend'> & Partial<Pick<TrainRequest, 'logEvery' | 'backend'>>;
+export type RequestInput = z.input<typeof TrainRequestSchema>;
 
 /** Copies the first `count` examples of one IDX pair of the real MNIST files. */
 function copyHead(from: string, to: string, images: string, labels: string, count: number): void {
@@ -83,8 +87,16 @@ export function supervised<T extends TrainerSupervisor>(supervisor: T): T {
   return supervisor;
 }
 
+/** A small new run on the cpu backend, over the mini MNIST. */
 export function tinyRequest(workspace: string, overrides: Partial<RequestInput> = {}): RequestInput {
-  return { workspace, run: 'r', config: TINY_CONFIG, checkpoints: { onStop: true }, backend: 'cpu', logEvery: 5, dataDir: miniMnistDir(), ...overrides };
+  return { workspace, run: 'r', config: { ...TINY_CONFIG, dataDir: miniMnistDir() }, checkpoints: { onStop: true }, backend: 'cpu', logEvery: 5, ...overrides };
+}
+
+/** Continuing the workspace's latest checkpoint, resolved as the Studio resolves it. */
+export async function continueLatest(workspace: string, run: string, overrides: ContinueTraining['overrides'] = {}): Promise<RequestInput> {
+  const store = await CheckpointStore.open(workspace, { access: 'read' });
+  const prepared = await prepareContinuation(store, { from: 'latest', run, overrides: { backend: 'cpu', logEvery: 5, ...overrides } });
+  return prepared.request;
 }
 
 /** Everything a supervisor reports, in order, plus waiting for a condition on it. */

@@ -62,7 +62,7 @@ class FakeLauncher implements ChildLauncher {
 }
 
 const MODULE: LaunchSpec = { modulePath: '/fake/trainer.js', args: [], execArgv: [] };
-const REQUEST = { workspace: '/tmp/ws', config: TINY_CONFIG, checkpoints: {} };
+const REQUEST = { workspace: '/tmp/ws', run: 'r', config: TINY_CONFIG, checkpoints: {} };
 const STARTED: SessionEvent = { type: 'started', run: 'r', backend: 'cpu', backendReason: null, parameters: 10, batchesPerEpoch: 20, totalSteps: 40, step: 0, resumedFrom: null };
 
 function setup(): { supervisor: TrainerSupervisor; launcher: FakeLauncher; recorder: Recorder } {
@@ -102,7 +102,7 @@ describe('TrainerSupervisor', () => {
     expect(supervisor.state).toBe('running');
     expect(recorder.events.map((e) => e.type)).toEqual(['started', 'paused', 'resumed']);
     expect(recorder.logs).toEqual([{ level: 'info', text: 'hello' }]);
-    expect(recorder.errors).toEqual([{ name: 'TrainerCommandRefused', message: 'no' }]);
+    expect(recorder.errors).toEqual([{ name: 'TrainerCommandRefused', message: 'no', fatal: false }]);
     expect(recorder.states).toEqual(['starting', 'running', 'paused', 'running']);
   });
 
@@ -194,7 +194,7 @@ describe('TrainerSupervisor', () => {
 
   it('refuses an invalid request without launching anything', async () => {
     const { supervisor, launcher } = setup();
-    await expect(supervisor.start({ workspace: '', checkpoints: { everySteps: 0 } })).rejects.toThrow(/invalid training request: .*workspace.*checkpoints\.everySteps/);
+    await expect(supervisor.start({ workspace: '', checkpoints: { everySteps: 0 } } as unknown as Parameters<TrainerSupervisor['start']>[0])).rejects.toThrow(/invalid training request: .*workspace.*checkpoints\.everySteps/);
     expect(launcher.children).toEqual([]);
     expect(supervisor.state).toBe('idle');
   });

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
-import { Recorder, supervised, tempWorkspace, tinyRequest } from './helpers.js';
+import { Recorder, TINY_CONFIG, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 
 async function runToFailure(request: ReturnType<typeof tinyRequest>): Promise<Recorder & { supervisor: TrainerSupervisor }> {
   const supervisor = supervised(new TrainerSupervisor());
@@ -24,7 +24,7 @@ describe.concurrent('a trainer that fails by itself', () => {
   it('reports a missing data folder by name, then crashes with the stderr tail', async () => {
     const workspace = tempWorkspace();
     const missing = path.join(workspace, 'no-such-dataset');
-    const recorder = await runToFailure(tinyRequest(workspace, { dataDir: missing }));
+    const recorder = await runToFailure(tinyRequest(workspace, { config: { ...TINY_CONFIG, dataDir: missing } }));
 
     expect(recorder.errors).toHaveLength(1);
     const [error] = recorder.errors;
@@ -42,10 +42,10 @@ describe.concurrent('a trainer that fails by itself', () => {
 
   it('reports a resume that points to nothing, then crashes', async () => {
     const workspace = tempWorkspace();
-    const recorder = await runToFailure(tinyRequest(workspace, { config: undefined, resume: 'latest' }));
+    const recorder = await runToFailure(tinyRequest(workspace, { resume: { id: 'gone/ckpt-000000001', run: 'gone', step: 1 } }));
 
     expect(recorder.errors.map((e) => e.name)).toEqual(['NotFoundError']);
-    expect(recorder.errors[0]?.message).toMatch(/no complete checkpoint .*latest/);
+    expect(recorder.errors[0]?.message).toMatch(/gone\/ckpt-000000001: not a checkpoint of the workspace/);
     expect(recorder.crashes[0]?.stderrTail.join('\n')).toContain('NotFoundError');
     // Stopping a trainer that is already gone just says how it ended.
     const exit = await recorder.supervisor.stop();

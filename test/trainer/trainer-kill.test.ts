@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { isTemporaryName, parseTemporaryName } from '../../electron/core/checkpoint/temporaries.js';
 import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
-import { Recorder, TINY_CONFIG, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
+import { Recorder, TINY_CONFIG, continueLatest, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 
 /** Wide enough that a checkpoint is several MB and its save takes a while: kills land inside saves. */
 const WIDE = { ...TINY_CONFIG, model: { ...TINY_CONFIG.model, width: 256 }, epochs: 500 };
@@ -78,12 +78,11 @@ async function lane(moments: readonly Moment[]): Promise<LaneResult> {
     // The first round starts a run; later ones continue the latest checkpoint, which each time
     // is one a killed trainer left behind (unless none got that far).
     const resuming = (await CheckpointStore.open(workspace)).catalog.latest() !== null;
+    const checkpoints = { everySteps: 1, onStop: true };
     await supervisor.start(
-      tinyRequest(workspace, {
-        run: `k${round}`,
-        ...(resuming ? { config: undefined, resume: 'latest' } : { config: WIDE }),
-        checkpoints: { everySteps: 1, onStop: true },
-      }),
+      resuming
+        ? await continueLatest(workspace, `k${round}`, { checkpoints })
+        : tinyRequest(workspace, { run: `k${round}`, config: { ...WIDE, dataDir: tinyRequest(workspace).config.dataDir ?? null }, checkpoints }),
     );
     const at = moment.at;
     if (at !== 'launch' && 'saving' in at) {
@@ -122,7 +121,7 @@ async function lane(moments: readonly Moment[]): Promise<LaneResult> {
   const latest = (await CheckpointStore.open(workspace)).resolve('latest');
   const supervisor = supervised(new TrainerSupervisor());
   const recorder = new Recorder(supervisor);
-  await supervisor.start(tinyRequest(workspace, { run: 'final', config: undefined, resume: 'latest', maxSteps: 3, checkpoints: { onStop: true } }));
+  await supervisor.start(await continueLatest(workspace, 'final', { maxSteps: 3, checkpoints: { onStop: true } }));
   expect(await supervisor.waitForExit()).toEqual({ code: 0, signal: null });
   expect(recorder.errors).toEqual([]);
   expect(recorder.of('started')[0]?.resumedFrom).toEqual({ run: latest.run, step: latest.step });

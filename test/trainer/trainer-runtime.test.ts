@@ -49,7 +49,7 @@ function harness(runner?: SessionRunner): Harness {
   };
 }
 
-const startCommand = (seq: number): unknown => ({ type: 'start', seq, request: { workspace: '/tmp/ws', config: TINY_CONFIG, checkpoints: {} } });
+const startCommand = (seq: number): unknown => ({ type: 'start', seq, request: { workspace: '/tmp/ws', run: 'r', config: TINY_CONFIG, checkpoints: {} } });
 
 describe('TrainerRuntime', () => {
   it('says it is ready, runs the session with the validated request, forwards its events, and exits 0 after', async () => {

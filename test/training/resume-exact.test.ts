@@ -9,6 +9,7 @@ import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
 import type { BackendName } from '../../electron/core/training/engine/backend.js';
 import type { TrainingConfig } from '../../electron/core/training/engine/training-loop.js';
 import { newControl, runTrainingSession } from '../../electron/core/training/session/training-session.js';
+import { TrainRequestSchema } from '../../electron/core/training/process/train-request.js';
 import { OptimizerSpecSchema } from '../../electron/contract.js';
 
 const CONFIG: TrainingConfig = {
@@ -28,19 +29,19 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(workspace, { recursive: true, force: true }));
 
-async function train(store: CheckpointStore, backend: BackendName, options: { run: string; maxSteps?: number; resume?: string; config?: TrainingConfig }): Promise<string> {
-  const result = await runTrainingSession({
-    store,
+async function train(store: CheckpointStore, backend: BackendName, options: { run: string; maxSteps?: number; resume?: string }): Promise<string> {
+  const parent = options.resume ? store.resolve(options.resume) : null;
+  const request = TrainRequestSchema.parse({
+    workspace: store.root,
     run: options.run,
-    ...(options.config ? { config: options.config } : {}),
-    ...(options.resume ? { resume: options.resume } : {}),
+    config: CONFIG,
+    resume: parent ? { id: parent.id, run: parent.run, step: parent.step } : null,
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
     checkpoints: { onStop: true },
     logEvery: 1,
     backend,
-    control: newControl(),
-    onEvent: () => undefined,
   });
+  const result = await runTrainingSession({ store, request, control: newControl(), onEvent: () => undefined });
   return `${result.run}/ckpt-${String(result.step).padStart(9, '0')}`;
 }
 
@@ -55,8 +56,8 @@ function floats(bytes: Uint8Array): Float32Array {
 
 async function compareInterrupted(backend: BackendName, stopAt: number, tolerance: number): Promise<void> {
   const store = await CheckpointStore.open(workspace);
-  const straight = await train(store, backend, { run: 'straight', config: CONFIG });
-  const first = await train(store, backend, { run: 'first', config: CONFIG, maxSteps: stopAt });
+  const straight = await train(store, backend, { run: 'straight' });
+  const first = await train(store, backend, { run: 'first', maxSteps: stopAt });
   expect(first).toBe(`first/ckpt-${String(stopAt).padStart(9, '0')}`);
   const continued = await train(store, backend, { run: 'continued', resume: first });
   expect(continued).toBe('continued/ckpt-000000020');

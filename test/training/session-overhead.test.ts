@@ -8,6 +8,7 @@ import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { SessionEvent } from '../../electron/contract.js';
 import { overheadWarning } from '../../electron/core/training/session/session-events.js';
 import { newControl, runTrainingSession } from '../../electron/core/training/session/training-session.js';
+import { TrainRequestSchema } from '../../electron/core/training/process/train-request.js';
 import { OptimizerSpecSchema } from '../../electron/contract.js';
 
 let workspace = '';
@@ -27,8 +28,8 @@ describe('checkpoint overhead', () => {
     workspace = mkdtempSync(path.join(os.tmpdir(), 'overhead-'));
     const store = await CheckpointStore.open(workspace);
     const events: SessionEvent[] = [];
-    const result = await runTrainingSession({
-      store,
+    const request = TrainRequestSchema.parse({
+      workspace: store.root,
       run: 'heavy',
       config: {
         model: { kind: 'mlp', width: 1024, depth: 1, filters: 4 },
@@ -43,9 +44,8 @@ describe('checkpoint overhead', () => {
       checkpoints: { everySteps: 1, onStop: true },
       logEvery: 5,
       backend: 'cpu',
-      control: newControl(),
-      onEvent: (event) => events.push(event),
     });
+    const result = await runTrainingSession({ store, request, control: newControl(), onEvent: (event) => events.push(event) });
     expect(result.saved.length).toBe(30);
     // Even saving 10 MB after every step, the loop waits only for the copies (a worker writes).
     expect(result.overheadShare).toBeGreaterThan(0);

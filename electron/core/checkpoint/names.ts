@@ -23,9 +23,9 @@ export function isPlainName(name: string): boolean {
 }
 
 /**
- * A name as it can be shown on one line of a table or a message: JSON-quoted (so a newline
- * shows as \n) when it holds anything unusual, as it is otherwise.
+ * A name or what a user typed, as it can be shown on one line of a table or a message:
+ * JSON-quoted (so a newline shows as \n) when it holds a control character or nothing at all.
  */
 export function showName(name: string): string {
-  return isPlainName(name) ? name : JSON.stringify(name);
+  return name.length > 0 && !CONTROL_CHARACTER.test(name) ? name : JSON.stringify(name);
 }

@@ -8,7 +8,8 @@
 // a renamed or half-downloaded file must be judged by what it holds.
 import { openRegular } from '../../checkpoint/regular-file.js';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { gunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
+import { crc32c, formatCrc } from '../../checkpoint/crc32c.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -20,6 +21,7 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
 /** Anything wrong with an IDX file: names the file, the byte and what was expected vs found. */
 export class IdxFormatError extends Error {
   override readonly name = 'IdxFormatError';
+  readonly code = 'damaged';
   constructor(
     readonly file: string,
     readonly problem: string,
@@ -42,6 +44,8 @@ export interface IdxArray {
   /** Byte offset of the first element, for errors about a particular element. */
   readonly dataOffset: number;
   readonly gunzipped: boolean;
+  /** CRC-32C of the file's bytes as stored: what a run records to know its data again. */
+  readonly crc32c: string;
 }
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -52,7 +56,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /** Parses an unsigned-byte IDX array of the given rank; `file` and `gunzipped` label errors. */
-export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, gunzipped = false): IdxArray {
+export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, gunzipped = false): Omit<IdxArray, 'crc32c'> {
   const fail = (problem: string, byteOffset: number): IdxFormatError =>
     new IdxFormatError(file, problem, byteOffset, gunzipped);
   const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
@@ -106,12 +110,50 @@ export async function readIdxFile(file: string, expectedRank: number): Promise<I
   } catch (error) {
     throw new IdxFormatError(file, `cannot be read: ${errorText(error)}`);
   }
-  if (!isGzip(raw)) return parseIdx(raw, file, expectedRank);
+  const crc = formatCrc(crc32c(raw));
+  if (!isGzip(raw)) return { ...parseIdx(raw, file, expectedRank), crc32c: crc };
   let unpacked: Buffer;
   try {
     unpacked = await gunzipAsync(raw);
   } catch (error) {
     throw new IdxFormatError(file, `gzip data cannot be decompressed: ${errorText(error)}`);
   }
-  return parseIdx(unpacked, file, expectedRank, true);
+  return { ...parseIdx(unpacked, file, expectedRank, true), crc32c: crc };
+}
+
+/** Bytes enough for any IDX header we read (magic and up to three dimensions). */
+const HEADER_PEEK = 16;
+
+/**
+ * The dimensions of an IDX file from its first bytes only (gunzipping just the start of a
+ * gzipped one): what a request is checked against before anything is loaded.
+ */
+export async function readIdxDimensions(file: string, expectedRank: number): Promise<readonly number[]> {
+  let start: Buffer;
+  try {
+    const { handle } = await openRegular(file);
+    try {
+      const head = Buffer.alloc(4096);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      start = head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new IdxFormatError(file, `cannot be read: ${errorText(error)}`);
+  }
+  let header = start;
+  if (isGzip(start)) {
+    try {
+      header = gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch (error) {
+      throw new IdxFormatError(file, `gzip data cannot be decompressed: ${errorText(error)}`);
+    }
+  }
+  const length = MAGIC_BYTES + expectedRank * DIMENSION_BYTES;
+  if (header.length < Math.min(length, HEADER_PEEK)) throw new IdxFormatError(file, `only ${header.length} bytes, shorter than an IDX header`, 0);
+  const magic = header.readUInt32BE(0);
+  const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
+  if (magic !== expectedMagic) throw new IdxFormatError(file, `expected magic number ${hex(expectedMagic, 8)}, found ${hex(magic, 8)}`, 0, isGzip(start));
+  return Array.from({ length: expectedRank }, (_, i) => header.readUInt32BE(MAGIC_BYTES + i * DIMENSION_BYTES));
 }

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { type IdxArray, IdxFormatError, readIdxFile } from './idx.js';
+import { type IdxArray, IdxFormatError, readIdxDimensions, readIdxFile } from './idx.js';
 
 export const IMAGE_HEIGHT = 28;
 export const IMAGE_WIDTH = 28;
@@ -32,11 +32,17 @@ export interface MnistLike {
   readonly test: MnistSplit;
   /** The folder the files were read from. */
   readonly source: string;
+  /**
+   * The four files' CRC-32Cs: the same for the same bytes wherever the folder is, so a
+   * continued run can tell that it trains on exactly what its parent did.
+   */
+  readonly fingerprint: string;
 }
 
 /** The folder lacks one or more of the four files (raw or .gz). */
 export class DatasetFilesMissingError extends Error {
   override readonly name = 'DatasetFilesMissingError';
+  readonly code = 'not-found';
   constructor(
     readonly folder: string,
     readonly missing: readonly string[],
@@ -132,5 +138,16 @@ export async function loadMnistLike(dir: string = defaultMnistDir()): Promise<Mn
     train: toSplit(trainImages, trainLabels),
     test: toSplit(testImages, testLabels),
     source: folder,
+    fingerprint: `crc32c:${[trainImages, trainLabels, testImages, testLabels].map((f) => f.crc32c).join('-')}`,
   };
+}
+
+/**
+ * How many training examples a folder holds, from the labels file's header alone: a request is
+ * checked against it in milliseconds, before TensorFlow.js or the data are loaded.
+ */
+export async function countTrainingExamples(dir: string = defaultMnistDir()): Promise<number> {
+  const files = await locateFiles(resolve(dir));
+  const [count] = await readIdxDimensions(files.trainLabels, 1);
+  return count ?? 0;
 }

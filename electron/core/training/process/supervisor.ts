@@ -41,8 +41,8 @@ export interface TrainerSupervisorEvents {
   event: [SessionEvent];
   /** The trainer's console, and its raw stdout (info) and stderr (warn) lines. */
   log: [TrainerLog];
-  /** An error the trainer reported, an invalid message from it, or a launch failure. */
-  error: [SerializedError];
+  /** An error the trainer reported (fatal when it ends the session), an invalid message from it, or a launch failure. */
+  error: [SerializedError & { readonly fatal?: boolean }];
   state: [TrainerState];
   /** The trainer ended in a way nobody asked for: a non-zero exit, or a signal not sent by kill(). Before `exit`. */
   crashed: [TrainerCrash];
@@ -69,6 +69,7 @@ const DEFAULT_STOP_TIMEOUT_MS = 60_000;
 /** start() while a trainer runs. */
 export class TrainerBusyError extends Error {
   override readonly name = 'TrainerBusyError';
+  readonly code = 'busy';
 }
 
 const LIVE_STATES: ReadonlySet<TrainerState> = new Set(['starting', 'running', 'paused', 'stopping']);
@@ -260,7 +261,7 @@ export class TrainerSupervisor {
         this.emit('log', { level: message.level, text: message.text });
         return;
       case 'error':
-        this.emit('error', message.error);
+        this.emit('error', { ...message.error, fatal: message.fatal });
         return;
       case 'exiting':
         // The exit itself decides: a trainer can announce 0 and still die on the way out.

@@ -1,22 +1,22 @@
-// A request to train, as plain data: what the CLI parses from flags, what the app sends, and
-// what the supervisor hands the trainer process. Validated wherever it crosses a boundary.
+// A request to train, as the trainer process receives it: everything resolved and checked by the
+// Studio (the run's name, the parent checkpoint, the full configuration with any overrides
+// applied), so the trainer only executes it. Validated again where it crosses into the trainer.
 import { z } from 'zod';
-import { RetentionPolicySchema } from '../../checkpoint/run-files.js';
-import { BACKEND_PREFERENCES, CheckpointPolicySchema, TrainingConfigSchema } from '../../../contract.js';
+import { BackendPreferenceSchema, CheckpointPolicySchema, CheckpointRefSchema, RetentionPolicySchema, TrainingConfigSchema } from '../../../contract.js';
 
 export const TrainRequestSchema = z.object({
   workspace: z.string().min(1),
-  run: z.string().optional(),
-  /** Required for a new run; a resumed run takes its configuration from the checkpoint. */
-  config: TrainingConfigSchema.optional(),
-  resume: z.string().optional(),
-  resumeMetric: z.object({ metric: z.string(), mode: z.enum(['min', 'max']) }).optional(),
-  epochs: z.int().positive().optional(),
+  run: z.string().min(1),
+  /** The complete configuration; for a continued run, the parent's with the allowed overrides. */
+  config: TrainingConfigSchema,
+  /** The checkpoint to continue from (its exact id), or null for a fresh run. */
+  resume: CheckpointRefSchema.extend({ id: z.string().min(1) }).nullable().default(null),
+  backend: BackendPreferenceSchema.default('auto'),
+  checkpoints: CheckpointPolicySchema.default({ onStop: true }),
+  retention: RetentionPolicySchema.default({}),
   maxSteps: z.int().positive().optional(),
-  checkpoints: CheckpointPolicySchema,
-  retention: RetentionPolicySchema.optional(),
   logEvery: z.int().positive().default(10),
-  dataDir: z.string().optional(),
-  backend: z.enum(BACKEND_PREFERENCES).default('auto'),
+  /** What this run changes from its parent's recorded values, as the user was told; kept in run.json. */
+  changes: z.array(z.string()).default([]),
 });
 export type TrainRequest = z.infer<typeof TrainRequestSchema>;

@@ -6,7 +6,7 @@
 // The messages are plain data: they cross child_process IPC ('advanced' serialization) or
 // Electron's utilityProcess port (structured clone) unchanged.
 import { z } from 'zod';
-import { SessionEventSchema } from '../../../contract.js';
+import { ErrorCodeSchema, SessionEventSchema } from '../../../contract.js';
 import { TrainRequestSchema } from './train-request.js';
 
 const seq = z.int().positive();
@@ -15,6 +15,8 @@ const seq = z.int().positive();
 export const SerializedErrorSchema = z.object({
   name: z.string(),
   message: z.string(),
+  /** The error's stable code, when it has one: what the user is told depends on it. */
+  code: ErrorCodeSchema.optional(),
   stack: z.string().optional(),
 });
 export type SerializedError = Readonly<z.infer<typeof SerializedErrorSchema>>;
@@ -72,7 +74,13 @@ export class TrainerProtocolError extends Error {
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    return { name: error.name || 'Error', message: error.message, ...(error.stack !== undefined ? { stack: error.stack } : {}) };
+    const code = ErrorCodeSchema.safeParse((error as { code?: unknown }).code);
+    return {
+      name: error.name || 'Error',
+      message: error.message,
+      ...(code.success ? { code: code.data } : {}),
+      ...(error.stack !== undefined ? { stack: error.stack } : {}),
+    };
   }
   return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) };
 }

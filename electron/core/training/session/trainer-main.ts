@@ -95,23 +95,9 @@ function send(message: TrainerMessage): void {
 }
 
 const runSession: SessionRunner = async (request, control, onEvent) => {
-  const store = await CheckpointStore.open(request.workspace);
-  return runTrainingSession({
-    store,
-    run: request.run,
-    config: request.config,
-    resume: request.resume,
-    resumeMetric: request.resumeMetric,
-    epochs: request.epochs,
-    maxSteps: request.maxSteps,
-    checkpoints: request.checkpoints,
-    retention: request.retention,
-    logEvery: request.logEvery,
-    dataDir: request.dataDir,
-    backend: request.backend,
-    control,
-    onEvent,
-  });
+  // The Studio checked the request; the workspace is created only for a run's first checkpoint.
+  const store = await CheckpointStore.open(request.workspace, { access: 'create' });
+  return runTrainingSession({ store, request, control, onEvent });
 };
 
 const runtime = new TrainerRuntime({ send, runSession, exit });

@@ -3,23 +3,22 @@
 // The trainer process and the CLI both run this; neither knows how training works.
 import { StudioError } from '../../checkpoint/errors.js';
 import path from 'node:path';
-import { z } from 'zod';
 import type { CheckpointInfo } from '../../../contract.js';
 import type { LoadedCheckpoint } from '../../checkpoint/reader.js';
-import { RetentionPolicySchema, checkRunName, removeAbandonedRun } from '../../checkpoint/run-files.js';
+import { checkRunName, removeAbandonedRun } from '../../checkpoint/run-files.js';
 import type { RunWriter } from '../../checkpoint/run-writer.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
 import { isPolicyEmpty } from '../../checkpoint/retention.js';
 import { BackgroundSaver, type SavedCheckpoint } from './background-saver.js';
-import { type BackendPreference, selectBackend } from '../engine/backend.js';
+import { selectBackend } from '../engine/backend.js';
 import { loadMnistLike } from '../data/mnist-dataset.js';
 import type { SessionEvent } from '../../../contract.js';
 import { overheadWarning } from './session-events.js';
 import { holdOutValidation } from '../data/splits.js';
 import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from '../engine/training-loop.js';
+import { fixedFieldDifferences } from '../process/continuation.js';
+import type { TrainRequest } from '../process/train-request.js';
 
-export { CheckpointPolicySchema, type CheckpointPolicy } from '../../../contract.js';
-import type { CheckpointPolicy } from '../../../contract.js';
 
 export interface SessionControl {
   stopRequested: boolean;
@@ -35,22 +34,8 @@ export function newControl(): SessionControl {
 
 export interface SessionOptions {
   readonly store: CheckpointStore;
-  readonly run?: string;
-  /** For a fresh run; a resumed run takes its configuration from the checkpoint. */
-  readonly config?: TrainingConfig;
-  /** A checkpoint id or path, `latest`, or `best` (then `resumeMetric`). */
-  readonly resume?: string;
-  readonly resumeMetric?: { metric: string; mode: 'min' | 'max' };
-  /** Overrides the epochs of a resumed run. */
-  readonly epochs?: number;
-  /** Stop after this many steps in this session. */
-  readonly maxSteps?: number;
-  readonly checkpoints: CheckpointPolicy;
-  readonly retention?: z.input<typeof RetentionPolicySchema>;
-  /** Log train loss and accuracy to metrics.jsonl every this many steps. */
-  readonly logEvery: number;
-  readonly dataDir?: string;
-  readonly backend: BackendPreference;
+  /** Resolved and checked by the Studio; checked again here, where it is executed. */
+  readonly request: TrainRequest;
   readonly control: SessionControl;
   readonly onEvent: (event: SessionEvent) => void;
   /** Progress events at most this often (the loop itself is not throttled). */
@@ -70,44 +55,61 @@ const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 /** A diverged loss is NaN or Infinity: events and manifests carry null for it (JSON has no NaN). */
 const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
-function defaultRunName(kind: string): string {
-  return `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
+/** What a continued run must match in its parent's checkpoint, checked before anything is created. */
+function checkContinuation(parent: CheckpointInfo, loaded: LoadedCheckpoint, request: TrainRequest): void {
+  const recorded = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
+  if (!recorded.success) throw new StudioError('refused', `${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
+  const differences = fixedFieldDifferences(recorded.data, request.config);
+  if (differences.length > 0) throw new StudioError('refused', `${parent.id}: cannot continue exactly: ${differences.join('; ')}`);
 }
 
 export async function runTrainingSession(options: SessionOptions): Promise<SessionResult> {
-  const { store } = options;
+  const { store, request } = options;
+  const config = TrainingConfigSchema.parse(request.config);
   // Everything that can be refused is checked before anything is created: a bad request leaves
   // no run folder behind to block the next try.
   let parent: CheckpointInfo | null = null;
   let loaded: LoadedCheckpoint | null = null;
-  let config: TrainingConfig;
-  if (options.resume) {
-    parent = store.resolveResumable(options.resume, { metric: options.resumeMetric?.metric, mode: options.resumeMetric?.mode });
-    loaded = await store.load(parent.id);
-    const manifestConfig = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
-    if (!manifestConfig.success) throw new StudioError('refused', `${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
-    config = { ...manifestConfig.data, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) };
-  } else {
-    if (!options.config) throw new StudioError('usage', 'a new run needs a training configuration');
-    config = TrainingConfigSchema.parse(options.config);
-  }
-  const run = options.run ?? (parent ? `${parent.run}-from-${parent.step}` : defaultRunName(config.model.kind));
-  checkRunName(run);
-  const backend = await selectBackend(options.backend);
-  const data = holdOutValidation(await loadMnistLike(options.dataDir), config.validationCount, config.trainLimit);
-  const parentRef = parent ? { run: parent.run, step: parent.step } : null;
-  const writer = await store.createRun(run, {
-    parent: parentRef,
-    config: { training: config, data: data.source, backend: backend.name, checkpoints: options.checkpoints },
-  });
-  try {
-    if (options.retention && !isPolicyEmpty(RetentionPolicySchema.parse(options.retention))) {
-      await store.setPolicy(run, RetentionPolicySchema.parse(options.retention));
+  if (request.resume) {
+    parent = store.resolveResumable(request.resume.id);
+    if (parent.run !== request.resume.run || parent.step !== request.resume.step) {
+      throw new StudioError('refused', `${request.resume.id}: now holds ${parent.run} step ${parent.step}, not step ${request.resume.step} of ${request.resume.run}`);
     }
+    loaded = await store.load(parent.id);
+    checkContinuation(parent, loaded, request);
+  }
+  checkRunName(request.run);
+  const backend = await selectBackend(request.backend);
+  const mnist = await loadMnistLike(config.dataDir ?? undefined);
+  const parentFingerprint = loaded?.manifest.extra.dataFingerprint;
+  if (typeof parentFingerprint === 'string' && parentFingerprint !== mnist.fingerprint) {
+    throw new StudioError('refused', `${mnist.source}: these data files are not the ones ${parent?.id ?? 'the parent'} was trained on (their checksums differ), so it cannot be continued exactly`);
+  }
+  const data = holdOutValidation(mnist, config.validationCount, config.trainLimit);
+  if (config.validationCount === 0 && request.checkpoints.best) {
+    throw new StudioError('usage', `saving on a new best ${request.checkpoints.best.metric} needs a validation split: give it some examples`);
+  }
+  const parentRef = parent ? { run: parent.run, step: parent.step } : null;
+  const writer = await store.createRun(request.run, {
+    parent: parentRef,
+    config: {
+      training: config,
+      data: mnist.source,
+      dataFingerprint: mnist.fingerprint,
+      backend: backend.name,
+      checkpoints: request.checkpoints,
+      retention: request.retention,
+      logEvery: request.logEvery,
+      ...(request.changes.length > 0 ? { changes: request.changes } : {}),
+    },
+  });
+  const run = request.run;
+  try {
+    if (!isPolicyEmpty(request.retention)) await store.setPolicy(run, request.retention);
     const loop = loaded ? TrainingLoop.restore(config, data, loaded) : TrainingLoop.create(config, data);
     loaded = null;
     try {
-      return await drive(options, { writer, run, loop, config, parent, backendName: backend.name, backendReason: backend.reason });
+      return await drive(options, { writer, run, loop, config, parent, backendName: backend.name, backendReason: backend.reason, dataFingerprint: mnist.fingerprint });
     } finally {
       loop.dispose();
     }
@@ -130,10 +132,12 @@ interface Context {
   readonly parent: CheckpointInfo | null;
   readonly backendName: string;
   readonly backendReason: string | null;
+  readonly dataFingerprint: string;
 }
 
 async function drive(options: SessionOptions, ctx: Context): Promise<SessionResult> {
-  const { store, control, onEvent, checkpoints } = options;
+  const { store, control, onEvent } = options;
+  const { checkpoints, logEvery, maxSteps } = options.request;
   const { writer, run, loop, config, parent } = ctx;
   const totalSteps = config.epochs * loop.batchesPerEpoch;
   const sessionStartStep = loop.step;
@@ -199,12 +203,19 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   let overheadWarned = false;
   let lastSavedStep = -1;
 
-  const metricsNow = (): Record<string, number | null> => ({
-    ...(lastTrain ? { loss: finite(lastTrain.loss), accuracy: finite(lastTrain.accuracy) } : {}),
+  // Each checkpoint carries the training metrics at its step: the means over the steps since the
+  // last logged point (or that point's, when it was just logged).
+  const trainNow = (): { loss: number; accuracy: number } | null =>
+    windowSteps > 0 ? { loss: windowLoss / windowSteps, accuracy: windowAccuracy / windowSteps } : lastTrain;
+  const metricsNow = (): Record<string, number | null> => {
+    const train = trainNow();
+    return {
+    ...(train ? { loss: finite(train.loss), accuracy: finite(train.accuracy) } : {}),
     // Validation metrics belong only to the checkpoint taken where they were measured: carried
     // forward, they would make a later checkpoint look as good as the one that earned them.
     ...(lastValidation && lastValidation.step === loop.step ? { val_loss: finite(lastValidation.loss), val_accuracy: finite(lastValidation.accuracy) } : {}),
-  });
+    };
+  };
 
   async function save(reason: string): Promise<void> {
     if (loop.step === lastSavedStep) return;
@@ -221,7 +232,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
         metrics: metricsNow(),
         backend: ctx.backendName,
         parent: parent ? { run: parent.run, step: parent.step } : null,
-        extra: { config, parameters: loop.parameterCount },
+        extra: { config, parameters: loop.parameterCount, dataFingerprint: ctx.dataFingerprint },
       },
       blocked,
       reason,
@@ -268,7 +279,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       reason = 'stopped';
       break;
     }
-    if (options.maxSteps !== undefined && loop.step - sessionStartStep >= options.maxSteps) {
+    if (maxSteps !== undefined && loop.step - sessionStartStep >= maxSteps) {
       reason = 'max-steps';
       break;
     }
@@ -302,9 +313,14 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       examplesSinceRate = 0;
       rateStartedAt = now;
     }
-    if (loop.step % options.logEvery === 0) {
+    if (loop.step % logEvery === 0) {
       lastTrain = { loss: windowLoss / windowSteps, accuracy: windowAccuracy / windowSteps };
-      await writer.appendMetrics({ kind: 'train', step: loop.step, epoch: result.epoch, batch: result.batchInEpoch, loss: result.loss, accuracy: result.accuracy, meanLoss: lastTrain.loss, meanAccuracy: lastTrain.accuracy, samplesPerSecond, time: new Date().toISOString() });
+      const time = new Date().toISOString();
+      await writer.appendMetrics({ kind: 'train', step: loop.step, epoch: result.epoch, batch: result.batchInEpoch, loss: result.loss, accuracy: result.accuracy, meanLoss: lastTrain.loss, meanAccuracy: lastTrain.accuracy, samplesPerSecond, time });
+      onEvent({
+        type: 'metric', kind: 'train', step: loop.step, epoch: result.epoch, time,
+        values: { loss: finite(result.loss), accuracy: finite(result.accuracy), meanLoss: finite(lastTrain.loss), meanAccuracy: finite(lastTrain.accuracy) },
+      });
       windowLoss = 0;
       windowAccuracy = 0;
       windowSteps = 0;
@@ -319,10 +335,13 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       });
     }
     const epochEnded = loop.batchInEpoch === 0;
-    if (epochEnded) {
+    // With no validation split there is nothing to measure (and no best to save on).
+    if (epochEnded && loop.data.validation.count > 0) {
       const evaluation = loop.evaluate(loop.data.validation);
       lastValidation = { ...evaluation, step: loop.step };
-      await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time: new Date().toISOString() });
+      const time = new Date().toISOString();
+      await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time });
+      onEvent({ type: 'metric', kind: 'validation', step: loop.step, epoch: loop.epoch - 1, time, values: { val_loss: finite(evaluation.loss), val_accuracy: finite(evaluation.accuracy) } });
       onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: finite(evaluation.loss), accuracy: finite(evaluation.accuracy) });
       if (checkpoints.best) {
         const value = checkpoints.best.metric === 'val_loss' ? evaluation.loss : evaluation.accuracy;
@@ -332,8 +351,8 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
           await save(`new best ${checkpoints.best.metric}`);
         }
       }
-      if (checkpoints.everyEpochs !== undefined && loop.epoch % checkpoints.everyEpochs === 0) await save(`every ${checkpoints.everyEpochs} epochs`);
     }
+    if (epochEnded && checkpoints.everyEpochs !== undefined && loop.epoch % checkpoints.everyEpochs === 0) await save(`every ${checkpoints.everyEpochs} epochs`);
     if (checkpoints.everySteps !== undefined && loop.step % checkpoints.everySteps === 0) await save(`every ${checkpoints.everySteps} steps`);
     if (checkpoints.everySeconds !== undefined && performance.now() - lastSaveAt >= checkpoints.everySeconds * 1000) await save(`every ${checkpoints.everySeconds} s`);
     if (control.saveRequested) {

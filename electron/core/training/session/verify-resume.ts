@@ -65,6 +65,7 @@ async function expectedAfter(store: CheckpointStore, checkpoint: CheckpointInfo)
 export async function verifyResume(
   store: CheckpointStore,
   selector: string,
+  /** dataDir: where the run's dataset is now, if it moved; by default the folder it recorded. */
   options: { steps: number; backend?: BackendPreference; dataDir?: string },
 ): Promise<VerifyResumeReport> {
   const checkpoint = store.resolveResumable(selector);
@@ -79,7 +80,12 @@ export async function verifyResume(
   const original = checkpoint.backend;
   const preference = options.backend ?? (original === 'cpu' || original === 'wasm' || original === 'tensorflow' ? original : 'auto');
   const backend = await selectBackend(preference);
-  const data = holdOutValidation(await loadMnistLike(options.dataDir), parsed.data.validationCount, parsed.data.trainLimit);
+  const mnist = await loadMnistLike(options.dataDir ?? parsed.data.dataDir ?? undefined);
+  const recorded = loaded.manifest.extra.dataFingerprint;
+  if (typeof recorded === 'string' && recorded !== mnist.fingerprint) {
+    throw new StudioError('refused', `${mnist.source}: these data files are not the ones ${checkpoint.id} was trained on (their checksums differ); give the run's dataset with --data`);
+  }
+  const data = holdOutValidation(mnist, parsed.data.validationCount, parsed.data.trainLimit);
   // The replay may run past the epochs the run was configured for (a continued run can train
   // longer); the data order does not depend on the epoch count.
   const batches = Math.ceil((parsed.data.trainLimit ?? data.train.count) / parsed.data.batchSize);

@@ -1,0 +1,36 @@
+// The tensors of a checkpoint (of any workspace, or a folder on its own) or of a safetensors file.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { TensorRow } from '../../contract.js';
+import { NotFoundError } from '../checkpoint/errors.js';
+import { MANIFEST_FILE } from '../checkpoint/layout.js';
+import { readManifest } from '../checkpoint/manifest.js';
+import { isMissing } from '../checkpoint/regular-file.js';
+import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
+import type { TargetLocator } from './locate.js';
+
+async function fileRows(file: string, label: string): Promise<TensorRow[]> {
+  const header = await readSafetensorsHeader(file);
+  return header.tensors.map((t) => ({ file: label, name: t.name, dtype: t.dtype, shape: [...t.shape], bytes: t.end - t.begin }));
+}
+
+/** A folder's tensor files: those its manifest lists, or, without one, every .safetensors in it. */
+async function folderRows(dir: string): Promise<TensorRow[]> {
+  let files: string[];
+  try {
+    files = Object.keys((await readManifest(path.join(dir, MANIFEST_FILE))).files);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    files = (await readdir(dir)).filter((name) => name.endsWith('.safetensors')).sort();
+    if (files.length === 0) throw new NotFoundError(dir, 'holds no manifest.json and no .safetensors file');
+  }
+  const rows: TensorRow[] = [];
+  for (const file of files) rows.push(...(await fileRows(path.join(dir, file), file)));
+  return rows;
+}
+
+export async function inspectTarget(locator: TargetLocator, target: string): Promise<TensorRow[]> {
+  const located = await locator.locate(target);
+  if (located.kind === 'file') return fileRows(located.path, path.basename(located.path));
+  return folderRows(located.kind === 'folder' ? located.path : located.checkpoint.path);
+}

@@ -1,0 +1,50 @@
+// Where a target a user typed is: a checkpoint of the open workspace (by id or path), a checkpoint
+// folder of another workspace (`<workspace>/<run>/ckpt-*`), a folder on its own, or a file.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CheckpointInfo } from '../../contract.js';
+import { NotFoundError } from '../checkpoint/errors.js';
+import { parseCheckpointDirName } from '../checkpoint/layout.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+
+export type Located =
+  | { readonly kind: 'checkpoint'; readonly store: CheckpointStore; readonly checkpoint: CheckpointInfo }
+  | { readonly kind: 'folder'; readonly path: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+/** Resolves targets; opens (read-only) each other workspace a target lives in, once. */
+export class TargetLocator {
+  private readonly others = new Map<string, Promise<CheckpointStore | null>>();
+
+  constructor(private readonly store: CheckpointStore | null) {}
+
+  async locate(target: string): Promise<Located> {
+    if (this.store) {
+      try {
+        return { kind: 'checkpoint', store: this.store, checkpoint: this.store.resolve(target) };
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    const absolute = path.resolve(target);
+    const info = await stat(absolute).catch(() => null);
+    if (!info) throw new NotFoundError(target, this.store ? `neither a checkpoint of the workspace ${this.store.root} nor a file or folder` : 'no such file or folder');
+    if (!info.isDirectory()) return { kind: 'file', path: absolute };
+    // <workspace>/<run>/ckpt-*: read it as part of its workspace, so it is judged like any other.
+    if (parseCheckpointDirName(path.basename(absolute)) !== null) {
+      const other = await this.workspaceOf(path.dirname(path.dirname(absolute)));
+      const checkpoint = other?.catalog.findByPath(path.join(other.root, path.basename(path.dirname(absolute)), path.basename(absolute)));
+      if (other && checkpoint) return { kind: 'checkpoint', store: other, checkpoint };
+    }
+    return { kind: 'folder', path: absolute };
+  }
+
+  private workspaceOf(dir: string): Promise<CheckpointStore | null> {
+    let opened = this.others.get(dir);
+    if (!opened) {
+      opened = CheckpointStore.open(dir, { access: 'read' }).catch(() => null);
+      this.others.set(dir, opened);
+    }
+    return opened;
+  }
+}

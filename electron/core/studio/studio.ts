@@ -1,0 +1,265 @@
+// The application core: StudioApi over one workspace's store, its watcher and a trainer
+// supervisor. The CLI, the Electron app and browser mode are thin adapters over this object;
+// whatever a user can do is done here, once.
+import type { z } from 'zod';
+import {
+  type CatalogEvent,
+  type CatalogSnapshot,
+  type StudioApi,
+  type StudioEventName,
+  type StudioListener,
+  type StudioMethod,
+  type StudioResult,
+  type TrainingStatus,
+  studioMethods,
+} from '../../contract.js';
+import { NotFoundError, RefusedError, StudioError } from '../checkpoint/errors.js';
+import { readRunMeta } from '../checkpoint/run-files.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+import type { WorkspaceWatcher } from '../checkpoint/watcher.js';
+import { TrainerSupervisor } from '../training/process/supervisor.js';
+import type { ChildLauncher, LaunchSpec } from '../training/process/trainer-launcher.js';
+import { toStudioError } from './errors.js';
+import { StudioEvents } from './events.js';
+import { inspectTarget } from './inspect.js';
+import { TargetLocator } from './locate.js';
+import { checkpointMarks } from './marks.js';
+import { readMetricPage } from './metric-history.js';
+import { type PreparedTraining, prepareContinuation, prepareNewRun } from './training-requests.js';
+import { verifyTargets } from './verify.js';
+
+export interface StudioOptions {
+  /** How the trainer process is started (child_process.fork by default; utilityProcess in Electron). */
+  readonly launcher?: ChildLauncher;
+  readonly trainerModule?: LaunchSpec;
+  /** Keep the catalog current from the file system (the app, browser mode); one-shot commands need not. */
+  readonly watch?: boolean;
+}
+
+/** Each method receives its parameters as the contract's schema parsed them (defaults filled in). */
+type Handlers = { [M in StudioMethod]: (params: z.output<(typeof studioMethods)[M]['params']>) => Promise<StudioResult<M>> };
+
+export class Studio {
+  private store: CheckpointStore | null = null;
+  private readOnly = false;
+  private watcher: WorkspaceWatcher | null = null;
+  private unsubscribeCatalog: (() => void) | null = null;
+  private readonly events = new StudioEvents();
+  private readonly supervisor: TrainerSupervisor;
+  private trainingRun: string | null = null;
+  /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
+  readonly api: StudioApi;
+
+  constructor(private readonly options: StudioOptions = {}) {
+    this.supervisor = new TrainerSupervisor({ ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.trainerModule ? { module: options.trainerModule } : {}) });
+    this.forwardTraining();
+    this.api = this.buildApi();
+  }
+
+  /** The open workspace's path; null before openWorkspace. */
+  get workspace(): string | null {
+    return this.store?.root ?? null;
+  }
+
+  /** The open workspace's store, for the one command that replays training in-process (verify-resume). */
+  openStore(): CheckpointStore {
+    return this.requireStore();
+  }
+
+  on<E extends StudioEventName>(event: E, listener: StudioListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Stops watching and, if a trainer runs, stops it gracefully (it saves first). */
+  async close(): Promise<void> {
+    await this.supervisor.stop();
+    await this.closeWorkspace();
+  }
+
+  private buildApi(): StudioApi {
+    const handlers = this.handlers();
+    const api = { on: <E extends StudioEventName>(event: E, listener: StudioListener<E>) => this.on(event, listener) } as Record<string, unknown>;
+    for (const method of Object.keys(studioMethods) as StudioMethod[]) {
+      api[method] = async (params?: unknown) => {
+        try {
+          const parsed: unknown = studioMethods[method].params.parse(params);
+          return await (handlers[method] as (p: unknown) => Promise<unknown>)(parsed);
+        } catch (error) {
+          throw toStudioError(error);
+        }
+      };
+    }
+    return api as StudioApi;
+  }
+
+  private requireStore(): CheckpointStore {
+    if (!this.store) throw new StudioError('usage', 'no workspace is open');
+    return this.store;
+  }
+
+  private requireWritable(): CheckpointStore {
+    const store = this.requireStore();
+    if (this.readOnly) throw new StudioError('usage', `the workspace ${store.root} was opened read-only`);
+    return store;
+  }
+
+  private async closeWorkspace(): Promise<void> {
+    this.unsubscribeCatalog?.();
+    this.unsubscribeCatalog = null;
+    await this.watcher?.close();
+    this.watcher = null;
+    this.store = null;
+  }
+
+  private snapshot(store: CheckpointStore): CatalogSnapshot {
+    return store.catalog.snapshot();
+  }
+
+  private forwardCatalog(store: CheckpointStore): void {
+    this.unsubscribeCatalog = store.catalog.subscribe((event: CatalogEvent) => {
+      if (event.type === 'removed') this.events.emit('catalog:removed', { id: event.id, run: event.run, step: event.step });
+      else this.events.emit(event.type === 'added' ? 'catalog:added' : 'catalog:changed', event.checkpoint);
+    });
+  }
+
+  private forwardTraining(): void {
+    this.supervisor.on('event', (event) => this.events.emit('training:event', event));
+    this.supervisor.on('state', () => this.events.emit('training:state', this.status()));
+    this.supervisor.on('crashed', (crash) => this.events.emit('training:crashed', { code: crash.code, signal: crash.signal, stderrTail: [...crash.stderrTail] }));
+    this.supervisor.on('log', (log) => this.events.emit('training:log', { level: log.level, text: log.text }));
+    this.supervisor.on('error', (error) => this.events.emit('training:error', { code: error.code ?? 'internal', message: error.message, fatal: error.fatal ?? false }));
+  }
+
+  private status(): TrainingStatus {
+    const exit = this.supervisor.lastExit;
+    return { state: this.supervisor.state, run: this.trainingRun, lastExit: exit ? { code: exit.code, signal: exit.signal } : null };
+  }
+
+  private async launch(prepared: PreparedTraining): Promise<StudioResult<'startTraining'>> {
+    await this.supervisor.start(prepared.request);
+    this.trainingRun = prepared.started.run;
+    for (const note of prepared.started.notes) this.events.emit('warning', { message: note });
+    this.events.emit('training:state', this.status());
+    return prepared.started;
+  }
+
+  private handlers(): Handlers {
+    return {
+      openWorkspace: async ({ path, create, readOnly }) => {
+        if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
+        const store = await CheckpointStore.open(path, { access: create ? 'create' : readOnly ? 'read' : 'write' });
+        await this.closeWorkspace();
+        this.store = store;
+        this.readOnly = Boolean(readOnly);
+        this.forwardCatalog(store);
+        if (this.options.watch) {
+          this.watcher = await store.watch({ onError: (error) => this.events.emit('warning', { message: `watching ${store.root}: ${toStudioError(error).message}` }) });
+        }
+        const snapshot = this.snapshot(store);
+        this.events.emit('catalog:reset', snapshot);
+        return snapshot;
+      },
+      snapshot: async () => this.snapshot(this.requireStore()),
+      listRuns: async () => this.requireStore().catalog.listRuns(),
+      listCheckpoints: async ({ run }) => {
+        const store = this.requireStore();
+        if (run !== undefined && !store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
+        return store.catalog.list(run);
+      },
+      inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
+      verify: async ({ targets }) => verifyTargets(this.store, new TargetLocator(this.store), targets),
+      latest: async ({ run }) => this.requireStore().resolve('latest', run !== undefined ? { run } : {}),
+      best: async ({ metric, mode, run }) => this.requireStore().resolve('best', { metric, mode, ...(run !== undefined ? { run } : {}) }),
+      marks: async ({ metric, mode }) => checkpointMarks(this.requireStore().catalog, metric !== undefined ? { metric, mode } : undefined),
+      pin: async ({ ids }) => this.setPinned(ids, true),
+      unpin: async ({ ids }) => this.setPinned(ids, false),
+      planRetention: async ({ run, policy }) => {
+        const store = this.requireStore();
+        const runs = run !== undefined ? [run] : store.catalog.listRuns().map((r) => r.name);
+        const plans = [];
+        for (const name of runs) plans.push(await store.planRetention(name, policy ? { policy } : {}));
+        return plans;
+      },
+      applyRetention: async ({ plans }) => {
+        const store = this.requireWritable();
+        const trashed = [];
+        for (const plan of plans) if (plan.delete.length > 0) trashed.push(...(await store.applyRetention(plan)));
+        return trashed;
+      },
+      setRetentionPolicy: async ({ run, allRuns, policy }) => {
+        const store = this.requireWritable();
+        if (run === undefined && !allRuns) throw new StudioError('usage', 'name the run the policy is for, or say it is for all runs');
+        if (run !== undefined && allRuns) throw new StudioError('usage', 'a policy is for one run or for all runs, not both');
+        const runs = run !== undefined ? [run] : store.catalog.listRuns().map((r) => r.name);
+        for (const name of runs) {
+          if (!store.catalog.getRun(name)) throw new NotFoundError(name, `no such run in ${store.root}`);
+          await store.setPolicy(name, policy);
+        }
+        return runs;
+      },
+      deleteCheckpoints: async ({ targets }) => this.requireWritable().delete(targets),
+      listTrash: async () => {
+        const listing = await this.requireStore().inspectTrash();
+        return { entries: [...listing.entries], problems: [...listing.problems], bytes: listing.entries.reduce((s, e) => s + e.bytes, 0) };
+      },
+      restoreFromTrash: async ({ ids }) => this.requireWritable().restoreFromTrash(ids),
+      undoDelete: async ({ batch }) => this.requireWritable().undo(batch),
+      purgeTrash: async ({ olderThanMs }) => {
+        const result = await this.requireWritable().purgeTrash(olderThanMs !== undefined ? { olderThanMs } : {});
+        return { purged: result.purged, bytes: result.bytes, problems: [...result.problems] };
+      },
+      startTraining: async (params) => this.launch(await prepareNewRun(this.requireWritable(), params)),
+      continueTraining: async (params) => this.launch(await prepareContinuation(this.requireWritable(), params)),
+      pauseTraining: async () => {
+        this.requireTrainer('pause').pause();
+        return this.status();
+      },
+      resumeTraining: async () => {
+        this.requireTrainer('resume').resume();
+        return this.status();
+      },
+      saveNow: async () => {
+        this.requireTrainer('save').saveNow();
+        return this.status();
+      },
+      stopTraining: async () => {
+        await this.supervisor.stop();
+        return this.status();
+      },
+      killTraining: async () => {
+        await this.supervisor.kill();
+        return this.status();
+      },
+      trainingStatus: async () => this.status(),
+      metricHistory: async ({ run, after, limit }) => {
+        const store = this.requireStore();
+        if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
+        return readMetricPage(store.runDir(run), run, after, limit);
+      },
+      runConfig: async ({ run }) => {
+        const store = this.requireStore();
+        const meta = await readRunMeta(store.runDir(run));
+        if (!meta) throw new NotFoundError(store.runDir(run), 'no run.json: not a run this program created');
+        return meta;
+      },
+    };
+  }
+
+  private requireTrainer(what: string): TrainerSupervisor {
+    const state = this.supervisor.state;
+    if (state !== 'starting' && state !== 'running' && state !== 'paused') throw new StudioError('refused', `nothing to ${what}: no training is running (${state})`);
+    return this.supervisor;
+  }
+
+  private async setPinned(ids: readonly string[], pinned: boolean): Promise<StudioResult<'pin'>> {
+    const store = this.requireWritable();
+    const done = [];
+    for (const id of ids) {
+      await store.setPinned(id, pinned);
+      const checkpoint = store.catalog.get(store.resolve(id).id);
+      if (!checkpoint) throw new RefusedError(id, 'disappeared while being pinned');
+      done.push(checkpoint);
+    }
+    return done;
+  }
+}

@@ -1,0 +1,185 @@
+// Turns what a host asks for (a new run, or continuing from a checkpoint) into the exact request
+// the trainer executes, checking everything that can be checked before TensorFlow.js or the data
+// load: the run name, the dataset folder and its size, the numbers, the parent checkpoint and
+// what a continuation may change. A bad request fails here, in milliseconds, naming the value.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type CheckpointInfo,
+  type CheckpointPolicy,
+  CheckpointPolicySchema,
+  type ContinueTraining,
+  ContinueTrainingSchema,
+  type RetentionPolicy,
+  RetentionPolicySchema,
+  type StartTraining,
+  StartTrainingSchema,
+  type TrainingConfig,
+  TrainingConfigSchema,
+  type TrainingStarted,
+} from '../../contract.js';
+import { RefusedError, StudioError } from '../checkpoint/errors.js';
+import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
+import { readManifest } from '../checkpoint/manifest.js';
+import { showName } from '../checkpoint/names.js';
+import { isAbandonedStart, readRunMeta } from '../checkpoint/run-files.js';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import { countTrainingExamples, defaultMnistDir } from '../training/data/mnist-dataset.js';
+import { applyOverrides, fixedFieldDifferences } from '../training/process/continuation.js';
+import type { TrainRequest } from '../training/process/train-request.js';
+
+export interface PreparedTraining {
+  readonly request: TrainRequest;
+  readonly started: TrainingStarted;
+}
+
+/** Keras's default split, capped: 10% of the examples, at most 5,000. */
+export function defaultValidationCount(trainExamples: number): number {
+  return Math.min(5000, Math.floor(trainExamples / 10));
+}
+
+function defaultRunName(kind: string): string {
+  return `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
+}
+
+/** The run name is usable and free (or an abandoned start of that name, which the trainer takes over). */
+async function checkRunFree(store: CheckpointStore, run: string): Promise<void> {
+  const dir = store.runDir(run);
+  const exists = await readFile(path.join(dir, RUN_FILE)).then(() => true, () => false);
+  if (store.catalog.getRun(run) || exists) {
+    if (await isAbandonedStart(dir)) return;
+    throw new RefusedError(dir, 'a run with this name already exists; continue from it, or choose another name');
+  }
+}
+
+/** A free name like `base`, `base-2`, `base-3` … for a name the user did not choose. */
+async function freeName(store: CheckpointStore, base: string): Promise<string> {
+  for (let i = 1; ; i += 1) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    try {
+      await checkRunFree(store, name);
+      return name;
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+    }
+  }
+}
+
+/** The dataset's folder (absolute), checked to hold the four files, and its number of training examples. */
+async function checkData(dataDir: string | null): Promise<{ dataDir: string | null; examples: number }> {
+  const folder = dataDir === null ? null : path.resolve(dataDir);
+  const examples = await countTrainingExamples(folder ?? defaultMnistDir());
+  return { dataDir: folder, examples };
+}
+
+function checkNumbers(config: TrainingConfig, examples: number, checkpoints: CheckpointPolicy, where: string): void {
+  if (config.validationCount >= examples) {
+    throw new StudioError('usage', `${where}: the validation split (${config.validationCount}) must be smaller than the ${examples} training examples`);
+  }
+  if (config.validationCount === 0 && checkpoints.best) {
+    throw new StudioError('usage', `saving on a new best ${checkpoints.best.metric} needs a validation split: give the validation split some examples`);
+  }
+}
+
+export async function prepareNewRun(store: CheckpointStore, params: StartTraining): Promise<PreparedTraining> {
+  const parsed = StartTrainingSchema.parse(params);
+  const { dataDir, examples } = await checkData(parsed.config.dataDir);
+  const config = TrainingConfigSchema.parse({ ...parsed.config, dataDir, validationCount: parsed.config.validationCount ?? defaultValidationCount(examples) });
+  checkNumbers(config, examples, parsed.checkpoints, dataDir ?? 'the bundled MNIST');
+  let run: string;
+  if (parsed.run !== undefined) {
+    run = parsed.run;
+    await checkRunFree(store, run);
+  } else run = await freeName(store, defaultRunName(config.model.kind));
+  return {
+    request: {
+      workspace: store.root,
+      run,
+      config,
+      resume: null,
+      backend: parsed.backend,
+      checkpoints: parsed.checkpoints,
+      retention: parsed.retention,
+      ...(parsed.maxSteps !== undefined ? { maxSteps: parsed.maxSteps } : {}),
+      logEvery: parsed.logEvery,
+      changes: [],
+    },
+    started: { run, resumedFrom: null, notes: [] },
+  };
+}
+
+/** What the parent run recorded about how it saved, to continue the same way unless told otherwise. */
+async function recordedPolicies(store: CheckpointStore, parent: CheckpointInfo): Promise<{ checkpoints: CheckpointPolicy; retention: RetentionPolicy; backend: string | null; logEvery: number | null }> {
+  const meta = await readRunMeta(store.runDir(parent.run)).catch(() => null);
+  const config = meta?.config ?? {};
+  const checkpoints = CheckpointPolicySchema.safeParse(config.checkpoints);
+  const retention = RetentionPolicySchema.safeParse(config.retention);
+  return {
+    checkpoints: checkpoints.success ? checkpoints.data : { onStop: true },
+    retention: retention.success ? retention.data : {},
+    backend: typeof config.backend === 'string' ? config.backend : parent.backend,
+    logEvery: typeof config.logEvery === 'number' ? config.logEvery : null,
+  };
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export async function prepareContinuation(store: CheckpointStore, params: ContinueTraining): Promise<PreparedTraining> {
+  const parsed = ContinueTrainingSchema.parse(params);
+  const selector = { ...(parsed.fromRun !== undefined ? { run: parsed.fromRun } : {}), ...(parsed.metric !== undefined ? { metric: parsed.metric } : {}), ...(parsed.mode ? { mode: parsed.mode } : {}) };
+  const parent = store.resolveResumable(parsed.from, selector);
+  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  const recorded = TrainingConfigSchema.safeParse(manifest.extra.config);
+  if (!recorded.success) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
+  const overrides = parsed.overrides;
+  // What the request stated but a continuation cannot change must equal the record.
+  const fixed = overrides.fixed ?? {};
+  const stated: TrainingConfig = TrainingConfigSchema.parse({
+    ...recorded.data,
+    model: { ...recorded.data.model, ...(fixed.model ?? {}) },
+    ...(fixed.dataDir !== undefined ? { dataDir: fixed.dataDir === null ? null : path.resolve(fixed.dataDir) } : {}),
+    ...(fixed.batchSize !== undefined ? { batchSize: fixed.batchSize } : {}),
+    ...(fixed.seed !== undefined ? { seed: fixed.seed } : {}),
+    ...(fixed.validationCount !== undefined ? { validationCount: fixed.validationCount } : {}),
+    ...(fixed.trainLimit !== undefined ? { trainLimit: fixed.trainLimit } : {}),
+    ...(fixed.optimizer !== undefined ? { optimizer: { ...recorded.data.optimizer, name: fixed.optimizer } } : {}),
+  });
+  const refused = fixedFieldDifferences(recorded.data, stated);
+  if (refused.length > 0) throw new StudioError('usage', `continuing ${parent.id} cannot change ${refused.join('; ')}`);
+  const { config, changes } = applyOverrides(recorded.data, overrides);
+  const { examples } = await checkData(config.dataDir).catch((error: unknown) => {
+    throw new StudioError('not-found', `${parent.id} was trained on ${config.dataDir ?? 'the bundled MNIST'}, which cannot be read now: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const before = await recordedPolicies(store, parent);
+  const checkpoints = overrides.checkpoints ? CheckpointPolicySchema.parse(overrides.checkpoints) : before.checkpoints;
+  if (overrides.checkpoints && !same(checkpoints, before.checkpoints)) changes.push(`checkpoint policy ${JSON.stringify(checkpoints)} (the parent's was ${JSON.stringify(before.checkpoints)})`);
+  const retention = overrides.retention ? RetentionPolicySchema.parse(overrides.retention) : before.retention;
+  if (overrides.retention && !same(retention, before.retention)) changes.push(`retention ${JSON.stringify(retention)} (the parent's was ${JSON.stringify(before.retention)})`);
+  checkNumbers(config, examples, checkpoints, parent.id);
+  const recordedBackend = before.backend === 'tensorflow' || before.backend === 'wasm' || before.backend === 'cpu' ? before.backend : 'auto';
+  const backend = overrides.backend ?? recordedBackend;
+  if (overrides.backend !== undefined && overrides.backend !== recordedBackend) {
+    changes.push(`backend ${overrides.backend} (the parent trained on ${before.backend ?? 'an unknown backend'}; a continuation is exact only on the same backend)`);
+  }
+  let run: string;
+  if (parsed.run !== undefined) {
+    run = parsed.run;
+    await checkRunFree(store, run);
+  } else run = await freeName(store, `${parent.run}-from-${parent.step}`);
+  const logEvery = overrides.logEvery ?? before.logEvery ?? 10;
+  return {
+    request: {
+      workspace: store.root,
+      run,
+      config,
+      resume: { id: parent.id, run: parent.run, step: parent.step },
+      backend,
+      checkpoints,
+      retention,
+      ...(overrides.maxSteps !== undefined ? { maxSteps: overrides.maxSteps } : {}),
+      logEvery,
+      changes,
+    },
+    started: { run, resumedFrom: { run: parent.run, step: parent.step }, notes: changes.length > 0 ? [`run ${showName(run)} continues ${parent.id} with ${changes.join('; ')}`] : [] },
+  };
+}

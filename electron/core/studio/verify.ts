@@ -1,0 +1,35 @@
+// Full verification of checkpoints wherever they are: the open workspace's (remembered in its
+// verify cache), another workspace's, or a checkpoint folder on its own.
+import path from 'node:path';
+import type { VerifyReport, VerifyResult } from '../../contract.js';
+import { RefusedError } from '../checkpoint/errors.js';
+import { type VerifyResult as ReaderResult, verifyCheckpoint } from '../checkpoint/reader.js';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import type { TargetLocator } from './locate.js';
+
+function toResult(id: string, result: ReaderResult): VerifyResult {
+  return { id, path: result.dir, ok: result.ok, status: result.structure, problems: result.problems.map((p) => ({ ...p })) };
+}
+
+export async function verifyTargets(store: CheckpointStore | null, locator: TargetLocator, targets: readonly string[]): Promise<VerifyReport> {
+  if (targets.length === 0) {
+    if (!store) throw new RefusedError('verify', 'name the checkpoints to verify, or open a workspace to verify all of it');
+    const outcome = await store.verify(store.catalog.list().map((c) => c.id));
+    return { results: outcome.results.map((r, i) => toResult(store.catalog.list()[i]?.id ?? r.dir, r)), warnings: outcome.warnings };
+  }
+  const results: VerifyResult[] = [];
+  const warnings: string[] = [];
+  for (const target of targets) {
+    const located = await locator.locate(target);
+    if (located.kind === 'file') throw new RefusedError(located.path, 'not a checkpoint folder; verify takes checkpoint folders (inspect reads a single file)');
+    if (located.kind === 'folder') {
+      results.push(toResult(located.path, await verifyCheckpoint(located.path)));
+      continue;
+    }
+    const outcome = await located.store.verify([located.checkpoint.id]);
+    warnings.push(...outcome.warnings);
+    const id = located.store === store ? located.checkpoint.id : path.join(located.store.root, located.checkpoint.id);
+    for (const result of outcome.results) results.push(toResult(id, result));
+  }
+  return { results, warnings: [...new Set(warnings)] };
+}
