@@ -45,6 +45,15 @@ async function expectEvents(w: Watched, expected: string[], timeoutMs = 3000): P
   expect(eventList(w.events).sort()).toEqual([...expected].sort());
 }
 
+/**
+ * Another store on the same folder: its writes update only its own catalog, so the watched
+ * store can learn of them only through its watcher (a test that passed without the watcher
+ * would prove nothing).
+ */
+function other(w: Watched): Promise<CheckpointStore> {
+  return CheckpointStore.open(w.root);
+}
+
 /** A complete checkpoint folder built outside the workspace, as another program would make one. */
 async function foreignCheckpoint(w: Watched, step: number): Promise<string> {
   const scratch = path.join(w.base, `scratch-${step}`);
@@ -58,7 +67,7 @@ async function foreignCheckpoint(w: Watched, step: number): Promise<string> {
 describe('the workspace watcher', () => {
   it('a save produces exactly one "added", never one for the .tmp folder', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await sleep(100);
     await writer.save(trainingState(100));
     await expectEvents(w, ['added r1/ckpt-000000100 unverified']);
@@ -69,7 +78,7 @@ describe('the workspace watcher', () => {
 
   it('the first save right after a run is created is seen', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.save(trainingState(1));
     await writer.save(trainingState(2));
     await expectEvents(w, ['added r1/ckpt-000000001 unverified', 'added r1/ckpt-000000002 unverified']);
@@ -78,7 +87,7 @@ describe('the workspace watcher', () => {
 
   it('a checkpoint folder renamed into a run by another program appears as "added"', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.close();
     const made = await foreignCheckpoint(w, 700);
     await sleep(100);
@@ -98,7 +107,7 @@ describe('the workspace watcher', () => {
 
   it('a folder written non-atomically is not "added" until its manifest and files are complete', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.close();
     const source = await foreignCheckpoint(w, 300);
     const target = path.join(w.root, 'r1', 'ckpt-000000300');
@@ -127,7 +136,7 @@ describe('the workspace watcher', () => {
 
   it('a folder written manifest first is not "added" (nor listed damaged) while its files are still being written', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.close();
     const source = await foreignCheckpoint(w, 400);
     const target = path.join(w.root, 'r1', 'ckpt-000000400');
@@ -147,7 +156,7 @@ describe('the workspace watcher', () => {
 
   it('a damaged folder repaired in place is re-read', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.close();
     const source = await foreignCheckpoint(w, 600);
     const model = fs.readFileSync(path.join(source, 'model.safetensors'));
@@ -161,7 +170,7 @@ describe('the workspace watcher', () => {
 
   it('deleting a checkpoint produces "removed", whoever deletes it', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.save(trainingState(1));
     await writer.save(trainingState(2));
     await writer.close();
@@ -170,14 +179,14 @@ describe('the workspace watcher', () => {
     fs.rmSync(path.join(w.root, 'r1', 'ckpt-000000001'), { recursive: true });
     await expectEvents(w, ['removed r1/ckpt-000000001']);
     w.events.length = 0;
-    await w.store.delete(['r1/ckpt-000000002']);
+    await (await other(w)).delete(['r1/ckpt-000000002']);
     await expectEvents(w, ['removed r1/ckpt-000000002']);
     expect(w.store.catalog.list()).toEqual([]);
   });
 
   it('a burst of saves coalesces into one "added" per checkpoint, no duplicates', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await sleep(100);
     const steps = Array.from({ length: 12 }, (_, i) => (i + 1) * 10);
     for (const step of steps) await writer.save(trainingState(step));
@@ -187,12 +196,12 @@ describe('the workspace watcher', () => {
 
   it('pinning produces "changed"', async () => {
     const w = await watched();
-    const writer = await w.store.createRun('r1', { parent: null, config: {} });
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.save(trainingState(1));
     await writer.close();
     await expectEvents(w, ['added r1/ckpt-000000001 unverified']);
     w.events.length = 0;
-    await w.store.setPinned('r1/ckpt-000000001', true);
+    await (await other(w)).setPinned('r1/ckpt-000000001', true);
     await expectEvents(w, ['changed r1/ckpt-000000001 unverified']);
     expect(w.events[0]?.type === 'changed' && w.events[0].checkpoint.pinned).toBe(true);
     // Another program editing retention.json is seen too.
@@ -207,7 +216,7 @@ describe('the workspace watcher', () => {
 
   it('survives the workspace folder being deleted and created again', async () => {
     const w = await watched();
-    let writer = await w.store.createRun('r1', { parent: null, config: {} });
+    let writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.save(trainingState(1));
     await writer.save(trainingState(2));
     await writer.close();
@@ -219,13 +228,13 @@ describe('the workspace watcher', () => {
     w.events.length = 0;
     fs.mkdirSync(w.root);
     await sleep(150);
-    writer = await w.store.createRun('r1', { parent: null, config: {} });
+    writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
     await writer.save(trainingState(3));
     await writer.close();
     await expectEvents(w, ['added r1/ckpt-000000003 unverified']);
     // And keeps working for another save after that.
     w.events.length = 0;
-    writer = await w.store.openRunWriter('r1');
+    writer = await (await other(w)).openRunWriter('r1');
     await writer.save(trainingState(4));
     await writer.close();
     await expectEvents(w, ['added r1/ckpt-000000004 unverified']);
