@@ -1,7 +1,7 @@
 // Every failure leaves the Studio as a StudioError with a stable code and one line for the user.
 // Hosts decide what a code means to them (an exit code, a message in place); nobody looks at an
 // error's class.
-import { ZodError, z } from 'zod';
+import { ZodError } from 'zod';
 import { type ErrorCode, ErrorCodeSchema, type StudioErrorData } from '../../contract.js';
 import { StudioError, errorMessage } from '../checkpoint/errors.js';
 
@@ -17,9 +17,14 @@ const SYSTEM_CODES: Readonly<Record<string, ErrorCode>> = {
   ETXTBSY: 'busy',
 };
 
+/** `config.batchSize: Too small: expected number to be >0`: the field, then what is wrong with it. */
+function describeZodError(error: ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`).join('; ');
+}
+
 export function toStudioError(error: unknown): StudioError {
   if (error instanceof StudioError) return error;
-  if (error instanceof ZodError) return new StudioError('usage', z.prettifyError(error).replaceAll('\n', '; '));
+  if (error instanceof ZodError) return new StudioError('usage', describeZodError(error));
   const code = (error as { code?: unknown } | null)?.code;
   const known = ErrorCodeSchema.safeParse(code);
   if (known.success) return new StudioError(known.data, errorMessage(error));

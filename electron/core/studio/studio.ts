@@ -1,10 +1,12 @@
 // The application core: StudioApi over one workspace's store, its watcher and a trainer
 // supervisor. The CLI, the Electron app and browser mode are thin adapters over this object;
 // whatever a user can do is done here, once.
+import path from 'node:path';
 import type { z } from 'zod';
 import {
   type CatalogEvent,
   type CatalogSnapshot,
+  type SessionEvent,
   type StudioApi,
   type StudioEventName,
   type StudioListener,
@@ -47,6 +49,7 @@ export class Studio {
   private readonly events = new StudioEvents();
   private readonly supervisor: TrainerSupervisor;
   private trainingRun: string | null = null;
+  private following: Promise<void> = Promise.resolve();
   /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
   readonly api: StudioApi;
 
@@ -123,11 +126,32 @@ export class Studio {
   }
 
   private forwardTraining(): void {
-    this.supervisor.on('event', (event) => this.events.emit('training:event', event));
+    this.supervisor.on('event', (event) => {
+      this.events.emit('training:event', event);
+      this.followTraining(event);
+    });
     this.supervisor.on('state', () => this.events.emit('training:state', this.status()));
     this.supervisor.on('crashed', (crash) => this.events.emit('training:crashed', { code: crash.code, signal: crash.signal, stderrTail: [...crash.stderrTail] }));
     this.supervisor.on('log', (log) => this.events.emit('training:log', { level: log.level, text: log.text }));
     this.supervisor.on('error', (error) => this.events.emit('training:error', { code: error.code ?? 'internal', message: error.message, fatal: error.fatal ?? false }));
+  }
+
+  /**
+   * The trainer writes the workspace from another process: what it reports is re-read at once, so
+   * the catalog (and its events) follow training even where no watcher runs.
+   */
+  private followTraining(event: SessionEvent): void {
+    const store = this.store;
+    if (!store || !this.trainingRun) return;
+    const run = this.trainingRun;
+    const refresh =
+      event.type === 'checkpoint' ? () => store.catalog.refreshCheckpoint(run, path.basename(event.path)) : event.type === 'started' || event.type === 'finished' ? () => store.catalog.refreshRun(run) : null;
+    if (!refresh) return;
+    // One at a time and in order; stop and kill wait for them, so what they return is current.
+    this.following = this.following.then(refresh).then(
+      () => undefined,
+      (error: unknown) => this.events.emit('warning', { message: `re-reading run ${run}: ${toStudioError(error).message}` }),
+    );
   }
 
   private status(): TrainingStatus {
@@ -224,10 +248,12 @@ export class Studio {
       },
       stopTraining: async () => {
         await this.supervisor.stop();
+        await this.following;
         return this.status();
       },
       killTraining: async () => {
         await this.supervisor.kill();
+        await this.following;
         return this.status();
       },
       trainingStatus: async () => this.status(),

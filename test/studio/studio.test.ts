@@ -1,0 +1,150 @@
+// The Studio as every host sees it: the StudioApi object. Parameters are validated by the
+// contract's schemas, failures carry stable codes, and each request does what the contract says.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StudioApi, StudioEventName, StudioEventPayload } from '../../electron/contract.js';
+import { StudioError } from '../../electron/core/checkpoint/errors.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { Studio } from '../../electron/core/studio/studio.js';
+import { onCleanup, rewriteManifest, trainingState, useTempWorkspaces } from '../store/helpers.js';
+
+const makeWorkspace = useTempWorkspaces();
+
+async function failure(promise: Promise<unknown>): Promise<StudioError> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(StudioError);
+  return error as StudioError;
+}
+
+async function studioWith(runs: Record<string, number[]> = { alpha: [100, 200, 300] }): Promise<{ api: StudioApi; studio: Studio; root: string; base: string }> {
+  const { base, root } = makeWorkspace();
+  const store = await CheckpointStore.open(root);
+  for (const [run, steps] of Object.entries(runs)) {
+    const writer = await store.createRun(run, { parent: null, config: {} });
+    for (const step of steps) await writer.save(trainingState(step, { loss: 1 / step }));
+    await writer.close();
+  }
+  const studio = new Studio();
+  onCleanup(() => studio.close());
+  await studio.api.openWorkspace({ path: root });
+  return { api: studio.api, studio, root: store.root, base };
+}
+
+function recorder<E extends StudioEventName>(api: StudioApi, event: E): StudioEventPayload<E>[] {
+  const seen: StudioEventPayload<E>[] = [];
+  api.on(event, (payload) => seen.push(payload));
+  return seen;
+}
+
+describe('the StudioApi contract', () => {
+  it('validates every request with the contract and fails with a code, never a class name', async () => {
+    const { api } = await studioWith();
+    expect((await failure(api.best({} as never))).code).toBe('usage');
+    expect((await failure(api.listCheckpoints({ run: 'nope' }))).code).toBe('not-found');
+    expect((await failure(api.latest({ run: 'nope' }))).code).toBe('not-found');
+    expect((await failure(api.deleteCheckpoints({ targets: ['latest'] }))).code).toBe('refused');
+    expect((await failure(api.metricHistory({ run: 'alpha', after: 'abc' }))).code).toBe('usage');
+    expect((await failure(api.pauseTraining())).code).toBe('refused');
+  });
+
+  it('needs an open workspace, and keeps a read-only one unchanged', async () => {
+    const studio = new Studio();
+    expect((await failure(studio.api.snapshot())).message).toBe('no workspace is open');
+    const { root } = await studioWith();
+    const missing = await failure(studio.api.openWorkspace({ path: path.join(root, 'typo') }));
+    expect(missing.code).toBe('not-found');
+    await studio.api.openWorkspace({ path: root, readOnly: true });
+    expect((await failure(studio.api.deleteCheckpoints({ targets: ['alpha/ckpt-000000100'] }))).message).toContain('opened read-only');
+    expect((await failure(studio.api.pin({ ids: ['alpha/ckpt-000000100'] }))).code).toBe('usage');
+    await studio.close();
+  });
+
+  it('marks the latest and the best, per run when there are several', async () => {
+    const { api } = await studioWith({ alpha: [1, 2], beta: [5] });
+    expect(await api.marks({ metric: 'loss', mode: 'max' })).toEqual({
+      'alpha/ckpt-000000001': ['best loss'],
+      'alpha/ckpt-000000002': ['latest(alpha)'],
+      'beta/ckpt-000000005': ['latest', 'latest(beta)'],
+    });
+  });
+
+  it('plans, saves and applies retention; a saved policy names its run or all runs', async () => {
+    const { api } = await studioWith({ alpha: [1, 2, 3, 4], beta: [1, 2] });
+    expect((await failure(api.setRetentionPolicy({ policy: { keepLast: 1 } }))).code).toBe('usage');
+    expect(await api.setRetentionPolicy({ run: 'alpha', policy: { keepLast: 2 } })).toEqual(['alpha']);
+    const plans = await api.planRetention();
+    expect(plans.map((p) => [p.run, p.delete.map((d) => d.step)])).toEqual([
+      ['alpha', [1, 2]],
+      ['beta', []],
+    ]);
+    const removed = recorder(api, 'catalog:removed');
+    const trashed = await api.applyRetention({ plans });
+    expect(trashed.map((e) => e.checkpointId)).toEqual(['alpha/ckpt-000000001', 'alpha/ckpt-000000002']);
+    expect(removed.map((r) => r.id).sort()).toEqual(['alpha/ckpt-000000001', 'alpha/ckpt-000000002']);
+    const added = recorder(api, 'catalog:added');
+    expect((await api.undoDelete()).length).toBe(2);
+    expect(added.map((c) => c.id).sort()).toEqual(['alpha/ckpt-000000001', 'alpha/ckpt-000000002']);
+    expect(await api.setRetentionPolicy({ allRuns: true, policy: { keepLast: 5 } })).toEqual(['alpha', 'beta']);
+  });
+
+  it('pages through a run\'s metric history by cursor, skipping a torn last line', async () => {
+    const { api, root } = await studioWith();
+    const lines = Array.from({ length: 7 }, (_, i) => JSON.stringify({ kind: 'train', step: i + 1, loss: 1 / (i + 1) }));
+    fs.writeFileSync(path.join(root, 'alpha', 'metrics.jsonl'), `${lines.join('\n')}\n{"kind":"tra`);
+    const steps: number[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const result = await api.metricHistory({ run: 'alpha', limit: 3, ...(after !== undefined ? { after } : {}) });
+      steps.push(...result.records.map((r) => r.step as number));
+      if (result.next === null) break;
+      after = result.next;
+    }
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await api.runConfig({ run: 'alpha' })).name).toBe('alpha');
+  });
+
+  it('inspects and verifies a checkpoint folder of another workspace, or of none', async () => {
+    const { api } = await studioWith();
+    const elsewhere = await studioWith({ gamma: [7] });
+    const folder = path.join(elsewhere.root, 'gamma', 'ckpt-000000007');
+    expect((await api.inspect({ target: folder })).map((r) => r.name)).toContain('dense/kernel');
+    const report = await api.verify({ targets: [folder] });
+    expect(report.results.map((r) => [r.path, r.ok])).toEqual([[folder, true]]);
+    // Copied out of any workspace, it is read on its own.
+    const loose = path.join(elsewhere.base, 'loose-ckpt');
+    fs.cpSync(folder, loose, { recursive: true });
+    expect((await api.verify({ targets: [loose] })).results[0]?.ok).toBe(true);
+    rewriteManifest(loose, (m) => {
+      (m.tensors as { crc32c: string }[])[0]!.crc32c = '00000000';
+    });
+    expect((await api.verify({ targets: [loose] })).results[0]?.ok).toBe(false);
+    expect((await failure(api.verify({ targets: [path.join(loose, 'model.safetensors')] }))).code).toBe('refused');
+  });
+});
+
+describe('starting training is checked before anything loads', () => {
+  it('a bad request fails in well under a second, naming what is wrong, and creates nothing', async () => {
+    const { api, root, base } = await studioWith();
+    const config = { model: { kind: 'mlp' as const }, optimizer: { name: 'adam' as const, learningRate: 0.001 }, batchSize: 32, epochs: 1, seed: 1 };
+    const started = performance.now();
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [() => api.startTraining({ config: { ...config, dataDir: path.join(base, 'no-data') } }), 'not-found', /no-data: missing train-images-idx3-ubyte/],
+      [() => api.startTraining({ run: 'alpha', config }), 'refused', /a run with this name already exists/],
+      [() => api.startTraining({ run: 'bad\nname', config }), 'refused', /control character/],
+      [() => api.startTraining({ config: { ...config, validationCount: 60_000 } }), 'usage', /validation split \(60000\) must be smaller than the 60000 training examples/],
+      [() => api.startTraining({ config: { ...config, validationCount: 0 }, checkpoints: { best: { metric: 'val_loss', mode: 'min' } } }), 'usage', /needs a validation split/],
+      [() => api.startTraining({ config: { ...config, batchSize: 0 } }), 'usage', /batchSize/],
+      [() => api.continueTraining({ from: 'alpha/ckpt-000000100' }), 'refused', /holds no training configuration/],
+      [() => api.continueTraining({ from: 'alpha/ckpt-999' }), 'not-found', /not a checkpoint of the workspace/],
+    ];
+    for (const [attempt, code, message] of cases) {
+      const error = await failure(attempt());
+      expect(error.code, error.message).toBe(code);
+      expect(error.message).toMatch(message);
+    }
+    expect(performance.now() - started).toBeLessThan(1000 * cases.length);
+    expect(fs.readdirSync(root).sort()).toEqual(['.studio', 'alpha'].filter((n) => fs.existsSync(path.join(root, n))).sort());
+    expect((await api.trainingStatus()).state).toBe('idle');
+  });
+});
