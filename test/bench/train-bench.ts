@@ -14,6 +14,7 @@ import { buildModel } from '../../electron/core/training/engine/models.js';
 import { holdOutValidation, type TrainingData } from '../../electron/core/training/data/splits.js';
 import { makeBatch } from '../../electron/core/training/engine/batches.js';
 import { type TrainingConfig, TrainingLoop } from '../../electron/core/training/engine/training-loop.js';
+import { benchTrainerProcess } from './trainer-process.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -149,3 +150,4 @@ console.log(`training benchmark: node ${process.version}, ${os.cpus().length} co
 const backends = await available();
 for (const line of await throughput(data, backends)) console.log(line);
 for (const line of await stall(data)) console.log(line);
+for (const line of await benchTrainerProcess(backends.includes('wasm') ? 'wasm' : 'cpu')) console.log(line);
