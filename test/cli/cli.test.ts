@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { readSafetensorsHeader } from '../../electron/core/checkpoint/safetensors.js';
+import { testData } from '../fixtures.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/checkpoint-studio.js');
@@ -124,7 +125,7 @@ describe('checkpoint-studio', () => {
     const rows = json<{ name: string; dtype: string; shape: number[]; bytes: number }[]>('inspect', 'alpha/ckpt-000000100');
     expect(rows).toContainEqual({ file: 'model.safetensors', name: 'dense/kernel', dtype: 'F32', shape: [8, 8], bytes: 256 });
     expect(rows).toContainEqual({ file: 'optimizer.safetensors', name: 'iterations', dtype: 'I64', shape: [], bytes: 8 });
-    const fixture = path.resolve(root, '../shared/fixtures/safetensors/tinygrad-mnist/model.safetensors');
+    const fixture = testData('hf-safetensors-samples', 'overall.safetensors');
     const header = await readSafetensorsHeader(fixture);
     const bare = json<unknown[]>('inspect', fixture);
     expect(bare).toHaveLength(header.tensors.length);

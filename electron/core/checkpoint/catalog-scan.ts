@@ -148,11 +148,15 @@ export async function scanRun(workspace: string, run: string, verifyCache: Verif
 
 /** Fills in `sameStepAs` for a whole run's folders at once. */
 function markSameSteps(checkpoints: ScannedCheckpoint[]): ScannedCheckpoint[] {
-  const byStep = new Map<number, string[]>();
-  for (const c of checkpoints) byStep.set(c.info.step, [...(byStep.get(c.info.step) ?? []), c.info.id]);
+  // Twins are rare: count first, and build lists only for the steps that have them.
+  const counts = new Map<number, number>();
+  for (const c of checkpoints) counts.set(c.info.step, (counts.get(c.info.step) ?? 0) + 1);
+  if (checkpoints.length === counts.size) return checkpoints;
+  const ids = new Map<number, string[]>();
+  for (const c of checkpoints) if ((counts.get(c.info.step) ?? 0) > 1) ids.set(c.info.step, [...(ids.get(c.info.step) ?? []), c.info.id]);
   return checkpoints.map((c) => {
-    const others = (byStep.get(c.info.step) ?? []).filter((id) => id !== c.info.id);
-    return others.length === 0 ? c : { ...c, info: { ...c.info, sameStepAs: others.sort() } };
+    const twins = ids.get(c.info.step);
+    return twins ? { ...c, info: { ...c.info, sameStepAs: twins.filter((id) => id !== c.info.id).sort() } } : c;
   });
 }
 

@@ -38,6 +38,7 @@ function stillBeingWritten(scanned: ScannedCheckpoint): ScannedCheckpoint {
 
 /** The entry with `sameStepAs` naming the other folders that hold its step. */
 function withSameStep(entry: ScannedCheckpoint, holders: ReadonlySet<string>): ScannedCheckpoint {
+  if (holders.size === 1 && entry.info.sameStepAs.length === 0) return entry;
   const others = [...holders].filter((id) => id !== entry.info.id).sort();
   if (others.length === entry.info.sameStepAs.length && others.every((id, i) => id === entry.info.sameStepAs[i])) return entry;
   return { ...entry, info: { ...entry.info, sameStepAs: others } };

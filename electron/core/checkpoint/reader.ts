@@ -10,7 +10,7 @@ import { crc32c, formatCrc } from './crc32c.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile, parseManifest, parseManifestSummary } from './manifest.js';
-import { describeFileKind, isMissing, openRegular, readRegularTextSync } from './regular-file.js';
+import { describeFileKind, isMissing, openRegular, readRegularTextWithStatsSync } from './regular-file.js';
 import { type SafetensorsHeader, type Tensor, type TensorLocation, readSafetensorsHeaderFrom } from './safetensors.js';
 import { wholenessProblem } from './wholeness.js';
 
@@ -51,8 +51,9 @@ function inspectWith<M extends ManifestSummary>(
   const manifestPath = path.join(dir, MANIFEST_FILE);
   let manifest: M;
   let text: string;
+  let manifestStats: Stats;
   try {
-    text = readRegularTextSync(manifestPath);
+    ({ text, stats: manifestStats } = readRegularTextWithStatsSync(manifestPath));
   } catch (error) {
     if (isMissing(error)) return { kind: 'incomplete', reason: `${manifestPath}: missing (the checkpoint was never finished)` };
     return { kind: 'damaged', reason: error instanceof CheckpointFormatError ? error.message : `${manifestPath}: ${errorMessage(error)}` };
@@ -62,31 +63,30 @@ function inspectWith<M extends ManifestSummary>(
   } catch (error) {
     return { kind: 'damaged', reason: errorMessage(error) };
   }
-  const manifestBytes = Buffer.byteLength(text);
-  let bytes = manifestBytes;
-  // The manifest enters the signature by content, which saves a stat per checkpoint.
-  const signature: string[] = [`${MANIFEST_FILE}:${manifestBytes}:${crc32c(Buffer.from(text))}`];
+  let bytes = manifestStats.size;
+  // Sizes and modification times of every file, the manifest's from the descriptor it was read through.
+  let signature = `${MANIFEST_FILE}:${manifestStats.size}:${manifestStats.mtimeMs}`;
   for (const [file, expected] of Object.entries(manifest.files)) {
     const target = path.join(dir, file);
-    let info: Stats;
+    let info: Stats | undefined;
     try {
-      info = statSync(target);
+      info = statSync(target, { throwIfNoEntry: false });
     } catch (error) {
-      const reason = isMissing(error) ? 'missing' : errorMessage(error);
-      return { kind: 'damaged', manifest, reason: `${target}: ${reason}` };
+      return { kind: 'damaged', manifest, reason: `${target}: ${errorMessage(error)}` };
     }
+    if (!info) return { kind: 'damaged', manifest, reason: `${target}: missing` };
     if (!info.isFile()) return { kind: 'damaged', manifest, reason: `${target}: is ${describeFileKind(info)}, not a regular file` };
     if (info.size !== expected.bytes) {
       const what = info.size < expected.bytes ? 'truncated' : 'longer than written';
       return { kind: 'damaged', manifest, reason: `${target}: ${what}: ${info.size} bytes, the manifest says ${expected.bytes}` };
     }
     bytes += info.size;
-    signature.push(`${file}:${info.size}:${info.mtimeMs}`);
+    signature += `|${file}:${info.size}:${info.mtimeMs}`;
   }
   const problem = wholenessProblem(dir, manifest, tensorsOf(manifest));
   if (problem) return { kind: problem.status, manifest, reason: problem.reason };
-  // Sizes and modification times: any later write to the folder's files invalidates a verification.
-  return { kind: 'complete', manifest, bytes, signature: signature.join('|') };
+  // Any later write to the folder's files invalidates a verification.
+  return { kind: 'complete', manifest, bytes, signature };
 }
 
 /** Reads in chunks this large, so checksums of what arrived overlap the read of what follows. */

@@ -59,12 +59,17 @@ const smallBuffer = Buffer.allocUnsafe(SMALL_READ);
 
 /** A whole small file (a manifest, run.json, a lock, …) as text; refuses anything but a regular file. */
 export function readRegularTextSync(file: string, maxBytes = DEFAULT_MAX_TEXT_BYTES): string {
+  return readRegularTextWithStatsSync(file, maxBytes).text;
+}
+
+/** The same, with the file's stats (size and mtime identify a version of it without another call). */
+export function readRegularTextWithStatsSync(file: string, maxBytes = DEFAULT_MAX_TEXT_BYTES): { text: string; stats: Stats } {
   const { fd, stats } = openRegularSync(file);
   try {
     if (stats.size > maxBytes) throw tooLarge(file, stats.size, maxBytes);
     const first = readSync(fd, smallBuffer, 0, SMALL_READ, 0);
     // The common case: the whole file in one read, decoded straight from the shared buffer.
-    if (first < SMALL_READ) return smallBuffer.toString('utf8', 0, first);
+    if (first < SMALL_READ) return { text: smallBuffer.toString('utf8', 0, first), stats };
     const whole = Buffer.allocUnsafe(stats.size);
     let done = 0;
     while (done < whole.length) {
@@ -72,7 +77,7 @@ export function readRegularTextSync(file: string, maxBytes = DEFAULT_MAX_TEXT_BY
       if (read === 0) break;
       done += read;
     }
-    return whole.toString('utf8', 0, done);
+    return { text: whole.toString('utf8', 0, done), stats };
   } finally {
     closeSync(fd);
   }
