@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
+import { miniMnistDir } from '../trainer/helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/checkpoint-studio.js');
@@ -142,4 +143,21 @@ describe('checkpoint-studio train', () => {
     expect(retried.stderr).toBe('');
     expect(retried.code).toBe(0);
   }, 60_000);
+
+  it('a run trained on --data continues and replays on that data, without being told again', () => {
+    const data = miniMnistDir();
+    const first = cli('train', '--run', 'small', '--data', data, '--validation', '100', '--batch-size', '50', '--width', '8', '--backend', 'cpu', '--max-steps', '6', '--save-every-steps', '3', '--log-every', '1');
+    expect(first.stderr).toBe('');
+    // 1,000 examples, 100 held out: 18 batches of 50.
+    expect(first.stdout).toContain('18 batches per epoch');
+    const continued = cli('train', '--resume', 'small/ckpt-000000006', '--max-steps', '2');
+    expect(continued.stderr).toBe('');
+    expect(continued.stdout).toContain('18 batches per epoch');
+    expect(continued.stdout).toContain("backend: cpu");
+    const replay = cli('verify-resume', 'small/ckpt-000000003', '--steps', '3');
+    expect(replay.stdout).toContain('RESUMES EXACTLY');
+    const moved = cli('train', '--resume', 'small/ckpt-000000006', '--data', path.join(workspace, 'elsewhere'));
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain(`cannot change the dataset: the checkpoint was trained with ${data}`);
+  }, 90_000);
 });
