@@ -43,7 +43,8 @@ export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: Re
     c.status,
     formatBytes(c.bytes),
     c.createdAt ? c.createdAt.replace('T', ' ').slice(0, 19) : '',
-    ...metrics.map((m) => formatMetric(c.metrics[m])),
+    // Own keys only: a metric called "constructor" must not find Object.prototype's.
+    ...metrics.map((m) => formatMetric(Object.hasOwn(c.metrics, m) ? c.metrics[m] : undefined)),
     [...(marks[c.id] ?? []), ...(c.pinned ? ['pinned'] : []), ...(c.origin !== 'trained' ? [c.origin] : []), ...(c.linked ? ['linked'] : []), ...(c.sameStepAs.length > 0 ? ['same-step'] : [])].join(','),
   ]);
 }

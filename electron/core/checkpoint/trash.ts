@@ -42,9 +42,20 @@ interface Scan {
   readonly leftovers: string[];
 }
 
-async function scanTrash(root: string): Promise<Scan> {
-  const trash = await trashFolder(root, false);
+/**
+ * What `.trash` holds. `forListing`: a trash that is not a real folder is reported as a problem
+ * (a listing goes on); otherwise it is refused (nothing is restored from or purged in it).
+ */
+async function scanTrash(root: string, forListing = false): Promise<Scan> {
   const scan: Scan = { found: [], problems: [], leftovers: [] };
+  let trash: string | null;
+  try {
+    trash = await trashFolder(root, false);
+  } catch (error) {
+    if (!(forListing && error instanceof RefusedError)) throw error;
+    scan.problems.push({ name: '.', problem: `${error.problem}; nothing in it is listed` });
+    return scan;
+  }
   if (trash === null) return scan;
   for (const name of (await readdir(trash)).sort()) {
     const dir = path.join(trash, name);
@@ -102,7 +113,7 @@ function newestFirst(a: TrashEntry, b: TrashEntry): number {
 
 /** What the trash holds, newest batch first, and what in it cannot be used. */
 export async function inspectTrash(root: string): Promise<TrashListing> {
-  const scan = await scanTrash(root);
+  const scan = await scanTrash(root, true);
   const entries = scan.found.filter((f) => f.hasPayload).map((f) => f.entry);
   return { entries: entries.sort(newestFirst), problems: scan.problems };
 }
@@ -182,7 +193,8 @@ async function removeRecord(dir: string): Promise<void> {
 
 /** Undo: restores the most recent batch (or the named one), all of it or nothing. */
 export async function undoDelete(root: string, batch?: string): Promise<TrashEntry[]> {
-  const entries = await listTrash(root);
+  const scan = await scanTrash(root);
+  const entries = scan.found.filter((f) => f.hasPayload).map((f) => f.entry).sort(newestFirst);
   const chosen = batch ?? entries[0]?.batch;
   if (chosen === undefined) return [];
   const inBatch = entries.filter((e) => e.batch === chosen);
