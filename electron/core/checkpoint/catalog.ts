@@ -37,9 +37,9 @@ function stillBeingWritten(scanned: ScannedCheckpoint): ScannedCheckpoint {
 }
 
 /** The entry with `sameStepAs` naming the other folders that hold its step. */
-function withSameStep(entry: ScannedCheckpoint, holders: ReadonlySet<string>): ScannedCheckpoint {
-  if (holders.size === 1 && entry.info.sameStepAs.length === 0) return entry;
-  const others = [...holders].filter((id) => id !== entry.info.id).sort();
+function withSameStep(entry: ScannedCheckpoint, holders: readonly string[]): ScannedCheckpoint {
+  if (holders.length === 1 && entry.info.sameStepAs.length === 0) return entry;
+  const others = holders.filter((id) => id !== entry.info.id).sort();
   if (others.length === entry.info.sameStepAs.length && others.every((id, i) => id === entry.info.sameStepAs[i])) return entry;
   return { ...entry, info: { ...entry.info, sameStepAs: others } };
 }
@@ -59,8 +59,11 @@ export interface VerifyOutcome {
 export class Catalog {
   private checkpoints = new Map<string, ScannedCheckpoint>();
   private runs = new Map<string, RunInfo>();
-  /** Folders of one run that hold the same step, by `run\0step`: kept so a new arrival marks both. */
-  private readonly bySteps = new Map<string, Set<string>>();
+  /**
+   * Folders of one run that hold the same step, by `run\0step`: kept so a new arrival marks both.
+   * Almost always one id, so arrays (cheaper than sets when there are 10,000 of them).
+   */
+  private readonly bySteps = new Map<string, string[]>();
   private skippedFolders: readonly SkippedFolder[] = [];
   private readonly listeners = new Set<CatalogListener>();
 
@@ -82,62 +85,68 @@ export class Catalog {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Where changes are collected for the listeners: nowhere when nobody listens (opening a
+   * workspace of 10,000 checkpoints would otherwise build 10,000 events for no one).
+   */
+  private collector(): CatalogEvent[] | null {
+    return this.listeners.size > 0 ? [] : null;
+  }
+
   /** Re-reads the whole workspace. */
-  async refresh(): Promise<CatalogEvent[]> {
+  async refresh(): Promise<void> {
     const { names, skipped } = await listRunNames(this.workspace);
     this.skippedFolders = skipped;
     const present = new Set(names);
-    const events: CatalogEvent[] = [];
-    for (const name of [...this.runs.keys()]) if (!present.has(name)) events.push(...this.applyRun(name, null));
+    const events = this.collector();
+    for (const name of [...this.runs.keys()]) if (!present.has(name)) this.applyRun(name, null, events);
     // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
     const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
-    names.forEach((name, i) => events.push(...this.applyRun(name, scans[i] ?? null)));
+    names.forEach((name, i) => this.applyRun(name, scans[i] ?? null, events));
     this.emit(events);
-    return events;
   }
 
   /** Re-reads one run: what the watcher calls when something under it changed. */
-  async refreshRun(run: string): Promise<CatalogEvent[]> {
+  async refreshRun(run: string): Promise<void> {
     // A folder whose name cannot be a run's is never scanned; the full listing reports it.
     if (!isValidRunName(run)) return this.refresh();
     const scanned = await scanRun(this.workspace, run, this.verifyCache);
-    const events = this.applyRun(run, scanned);
+    const events = this.collector();
+    this.applyRun(run, scanned, events);
     this.emit(events);
-    return events;
   }
 
   /**
    * Re-reads one checkpoint folder: the watcher's fast path, so a new checkpoint reaches
    * listeners without re-reading the thousands of others in its run.
    */
-  async refreshCheckpoint(run: string, dirName: string): Promise<CatalogEvent[]> {
+  async refreshCheckpoint(run: string, dirName: string): Promise<void> {
     const step = parseCheckpointDirName(dirName);
-    if (step === null) return [];
+    if (step === null) return;
     if (!isValidRunName(run)) return this.refresh();
     if (!this.runs.has(run)) return this.refreshRun(run);
     const id = folderCheckpointId(run, dirName);
     const pinned = this.checkpoints.get(id)?.info.pinned ?? (await readRunState(this.workspace, run)).pinned.has(dirName);
     const fresh = await scanOneCheckpoint(this.workspace, run, dirName, pinned, this.verifyCache);
-    const events = this.applyOne(id, run, step, fresh);
+    const events = this.collector();
+    this.applyOne(id, run, step, fresh, events);
     this.updateRunTotals(run);
     this.emit(events);
-    return events;
   }
 
   /** Re-reads a run's own files (pins, lock, run.json) and applies them to its entries. */
-  async refreshRunState(run: string): Promise<CatalogEvent[]> {
+  async refreshRunState(run: string): Promise<void> {
     if (!isValidRunName(run)) return this.refresh();
     const state = await readRunState(this.workspace, run);
     if (!state.exists) return this.refreshRun(run);
-    const events: CatalogEvent[] = [];
+    const events = this.collector();
     for (const [id, entry] of this.checkpoints) {
       if (entry.info.run !== run) continue;
       const pinned = state.pinned.has(path.basename(entry.info.path));
-      if (pinned !== entry.info.pinned) events.push(...this.applyOne(id, run, entry.info.step, { ...entry, info: { ...entry.info, pinned } }));
+      if (pinned !== entry.info.pinned) this.applyOne(id, run, entry.info.step, { ...entry, info: { ...entry.info, pinned } }, events);
     }
     this.runs.set(run, runInfo(this.workspace, run, state, this.list(run)));
     this.emit(events);
-    return events;
   }
 
   private updateRunTotals(run: string): void {
@@ -147,20 +156,21 @@ export class Catalog {
     this.runs.set(run, { ...info, checkpointCount: checkpoints.length, bytes: checkpoints.reduce((s, c) => s + c.bytes, 0) });
   }
 
-  private applyOne(id: string, run: string, step: number, scanned: ScannedCheckpoint | null): CatalogEvent[] {
+  private applyOne(id: string, run: string, step: number, scanned: ScannedCheckpoint | null, events: CatalogEvent[] | null): void {
     const previous = this.checkpoints.get(id);
     const old = previous?.info;
     let fresh = scanned && old?.status === 'incomplete' && !previous?.announce ? stillBeingWritten(scanned) : scanned;
     const key = `${run}\0${step}`;
-    const holders = this.bySteps.get(key) ?? new Set<string>();
-    if (fresh) holders.add(id);
-    else holders.delete(id);
-    if (holders.size === 0) this.bySteps.delete(key);
-    else this.bySteps.set(key, holders);
+    const before = this.bySteps.get(key);
+    let holders: string[];
+    if (fresh) holders = before ? (before.includes(id) ? before : [...before, id]) : [id];
+    else holders = before ? before.filter((other) => other !== id) : [];
+    if (holders.length === 0) this.bySteps.delete(key);
+    else if (holders !== before) this.bySteps.set(key, holders);
     if (fresh) fresh = withSameStep(fresh, holders);
     if (fresh) this.checkpoints.set(id, fresh);
     else this.checkpoints.delete(id);
-    const events = this.eventFor(id, run, step, previous, fresh ?? undefined);
+    if (events) this.eventFor(id, run, step, previous, fresh ?? undefined, events);
     // Another folder of the same step gained or lost a twin: it changed too.
     for (const other of holders) {
       if (other === id) continue;
@@ -169,34 +179,31 @@ export class Catalog {
       const updated = withSameStep(entry, holders);
       if (updated === entry) continue;
       this.checkpoints.set(other, updated);
-      events.push(...this.eventFor(other, run, step, entry, updated));
+      if (events) this.eventFor(other, run, step, entry, updated, events);
     }
-    return events;
   }
 
-  private eventFor(id: string, run: string, step: number, old: ScannedCheckpoint | undefined, fresh: ScannedCheckpoint | undefined): CatalogEvent[] {
+  private eventFor(id: string, run: string, step: number, old: ScannedCheckpoint | undefined, fresh: ScannedCheckpoint | undefined, events: CatalogEvent[]): void {
     const was = isEventWorthy(old);
     const is = isEventWorthy(fresh);
-    if (!was && is && fresh) return [{ type: 'added', checkpoint: fresh.info }];
-    if (was && !is) return [{ type: 'removed', id, run, step }];
-    if (was && is && old && fresh && !sameInfo(old.info, fresh.info)) return [{ type: 'changed', checkpoint: fresh.info }];
-    return [];
+    if (!was && is && fresh) events.push({ type: 'added', checkpoint: fresh.info });
+    else if (was && !is) events.push({ type: 'removed', id, run, step });
+    else if (was && is && old && fresh && !sameInfo(old.info, fresh.info)) events.push({ type: 'changed', checkpoint: fresh.info });
   }
 
-  private applyRun(run: string, scanned: Awaited<ReturnType<typeof scanRun>>): CatalogEvent[] {
-    const events: CatalogEvent[] = [];
+  private applyRun(run: string, scanned: Awaited<ReturnType<typeof scanRun>>, events: CatalogEvent[] | null): void {
     const next = new Map((scanned?.checkpoints ?? []).map((c) => [c.info.id, c]));
     for (const [id, old] of this.checkpoints) {
       if (old.info.run !== run || next.has(id)) continue;
-      events.push(...this.applyOne(id, run, old.info.step, null));
+      this.applyOne(id, run, old.info.step, null, events);
     }
-    for (const [id, fresh] of next) events.push(...this.applyOne(id, run, fresh.info.step, fresh));
+    for (const [id, fresh] of next) this.applyOne(id, run, fresh.info.step, fresh, events);
     if (scanned) this.runs.set(run, scanned.info);
     else this.runs.delete(run);
-    return events;
   }
 
-  private emit(events: readonly CatalogEvent[]): void {
+  private emit(events: readonly CatalogEvent[] | null): void {
+    if (!events) return;
     for (const event of events) {
       for (const listener of this.listeners) listener(event);
     }

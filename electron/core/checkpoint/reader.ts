@@ -43,6 +43,8 @@ export function inspectSummary(dir: string): Structure<ManifestSummary> {
   return inspectWith(dir, parseManifestSummary, () => undefined);
 }
 
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 function inspectWith<M extends ManifestSummary>(
   dir: string,
   parse: (file: string, text: string) => M,
@@ -70,7 +72,7 @@ function inspectWith<M extends ManifestSummary>(
     const target = path.join(dir, file);
     let info: Stats | undefined;
     try {
-      info = statSync(target, { throwIfNoEntry: false });
+      info = statSync(target, NO_THROW);
     } catch (error) {
       return { kind: 'damaged', manifest, reason: `${target}: ${errorMessage(error)}` };
     }

@@ -11,22 +11,24 @@ export type WholenessProblem = { readonly status: 'damaged' | 'incomplete'; read
  * `tensors` is the manifest's tensor index when the caller parsed it (verify and load do;
  * listing reads only the summary and checks what the summary can tell).
  */
+const TRAINED_PARTS = [MODEL_FILE, OPTIMIZER_FILE] as const;
+const OTHER_PARTS = [MODEL_FILE] as const;
+
 export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors?: readonly TensorEntry[]): WholenessProblem | null {
-  const manifestPath = path.join(dir, MANIFEST_FILE);
+  // Called for every checkpoint of a listing: nothing is allocated unless there is a problem.
   const folderStep = parseCheckpointDirName(path.basename(dir));
   // A manifest copied into another step's folder would resume at a step the folder does not
   // claim, and hide (or be hidden by) the checkpoint that really holds that step.
   if (folderStep !== null && manifest.step !== folderStep) {
-    return { status: 'damaged', reason: `${manifestPath}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}` };
+    return { status: 'damaged', reason: `${path.join(dir, MANIFEST_FILE)}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}` };
   }
-  const required = manifest.origin === 'trained' ? [MODEL_FILE, OPTIMIZER_FILE] : [MODEL_FILE];
-  for (const file of required) {
+  for (const file of manifest.origin === 'trained' ? TRAINED_PARTS : OTHER_PARTS) {
     if (!(file in manifest.files)) {
       const what = file === MODEL_FILE ? 'model weights' : 'optimizer state, so training cannot continue from it';
-      return { status: 'incomplete', reason: `${manifestPath}: holds no ${what} (${file} is not listed)` };
+      return { status: 'incomplete', reason: `${path.join(dir, MANIFEST_FILE)}: holds no ${what} (${file} is not listed)` };
     }
     if (tensors && !tensors.some((t) => t.file === file)) {
-      return { status: 'incomplete', reason: `${manifestPath}: lists no tensor of ${file}` };
+      return { status: 'incomplete', reason: `${path.join(dir, MANIFEST_FILE)}: lists no tensor of ${file}` };
     }
   }
   return null;
