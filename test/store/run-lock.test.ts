@@ -130,17 +130,22 @@ describe('run writers', () => {
     expect(names(store.root)).toEqual(['r1', 'run é 2']);
   });
 
-  it('a start that never trained (killed during start-up) does not block a retry with the same name', async () => {
+  it('a run that never saved (killed during start-up or before its first checkpoint) does not block a retry with the same name', async () => {
     const { root } = makeWorkspace();
     const store = await CheckpointStore.open(root);
     const abandoned = path.join(store.root, 'r1');
     fs.mkdirSync(abandoned);
     fs.writeFileSync(path.join(abandoned, 'run.json'), '{"formatVersion":1,"name":"r1","createdAt":"2026-01-01T00:00:00.000Z","parent":null,"config":{"old":true}}');
     fs.writeFileSync(path.join(abandoned, 'retention.json'), '{"policy":{"keepLast":1}}');
+    // It trained a few steps and died before its first checkpoint: its log is kept aside.
+    fs.writeFileSync(path.join(abandoned, 'metrics.jsonl'), '{"kind":"train","step":1,"loss":2.3}\n');
     writeLockFile(abandoned, await deadPid());
     const writer = await store.createRun('r1', { parent: null, config: { fresh: true } });
     expect(JSON.parse(fs.readFileSync(path.join(abandoned, 'run.json'), 'utf8')).config).toEqual({ fresh: true });
-    expect(names(abandoned)).toEqual(['.lock', 'run.json']);
+    const kept = names(abandoned).filter((n) => n.startsWith('metrics-unsaved-'));
+    expect(kept).toHaveLength(1);
+    expect(fs.readFileSync(path.join(abandoned, kept[0] as string), 'utf8')).toContain('"step":1');
+    expect(names(abandoned).filter((n) => !n.startsWith('metrics-unsaved-'))).toEqual(['.lock', 'run.json']);
     // A live start holds the lock: a second one is refused, naming it.
     await rejectionOf(store.createRun('r1', { parent: null, config: {} }), RunLockedError);
     await writer.close();

@@ -1,6 +1,6 @@
 // The small per-run files: run.json (what the run is and where it came from), metrics.jsonl
 // (the dashboard's history) and retention.json (the run's policy, pins and what it remembers).
-import { mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMeta } from '../../contract.js';
@@ -86,16 +86,19 @@ export async function writeRunMeta(runDir: string, name: string, meta: NewRunMet
   await writeFileAtomic(path.join(runDir, RUN_FILE), `${JSON.stringify(full, null, 2)}\n`);
 }
 
-/** The only files a run holds between its creation and its first logged step or checkpoint. */
+/** The only files a run holds before its first checkpoint. */
 const START_UP_FILES = new Set([RUN_FILE, POLICY_FILE, LOCK_FILE, METRICS_FILE]);
+/** The log of an earlier attempt that never saved, kept aside when a retry takes its name. */
+const SET_ASIDE_METRICS = /^metrics-unsaved-\d{8}T\d{6}Z(-\d+)?\.jsonl$/;
 
 /**
- * A run folder left by a start that never trained: only our start-up files (an empty metrics
- * log at most) and dead temporaries, no checkpoint. A retry with the same name may take it over;
- * anything else in it (a checkpoint, a logged step, a file of the user's) keeps it a real run.
- * The caller checks the lock.
+ * A run folder that never held a checkpoint: our start-up files (its log may have lines: it
+ * trained some steps and died before saving), logs of earlier such attempts, and dead
+ * temporaries. Nothing can be resumed from it, so a retry with the same name may take it over.
+ * Anything else in it (a checkpoint, a file of the user's) keeps it a real run. The caller
+ * checks the lock.
  */
-export async function isAbandonedStart(runDir: string): Promise<boolean> {
+export async function isUnsavedRun(runDir: string): Promise<boolean> {
   let names: string[];
   try {
     if (!(await stat(runDir)).isDirectory()) return false;
@@ -103,21 +106,46 @@ export async function isAbandonedStart(runDir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  for (const name of names) {
-    if (isDeadTemporary(name)) continue;
-    if (!START_UP_FILES.has(name)) return false;
-    if (name === METRICS_FILE && (await stat(path.join(runDir, name))).size > 0) return false;
+  return names.every((name) => isDeadTemporary(name) || START_UP_FILES.has(name) || SET_ASIDE_METRICS.test(name));
+}
+
+/** Moves an unsaved run's log aside (kept, never deleted) so a retry starts a history of its own. */
+export async function setAsideUnsavedLog(runDir: string): Promise<string | null> {
+  const log = path.join(runDir, METRICS_FILE);
+  const size = await stat(log).then((s) => s.size, () => null);
+  if (size === null) return null;
+  if (size === 0) {
+    await unlink(log);
+    return null;
   }
-  return true;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  for (let i = 0; ; i += 1) {
+    const target = path.join(runDir, `metrics-unsaved-${stamp}${i === 0 ? '' : `-${i}`}.jsonl`);
+    try {
+      await link(log, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    }
+    await unlink(log);
+    await fsyncPath(runDir);
+    return target;
+  }
 }
 
 /**
- * Removes a run folder this process created and that never held a checkpoint or a logged step:
+ * Removes a run folder this process created and that never held a checkpoint nor logged a step:
  * our start-up files, then the folder. Anything else in it stays, and so does the folder.
  */
 export async function removeAbandonedRun(runDir: string): Promise<boolean> {
-  if (!(await isAbandonedStart(runDir))) return false;
-  for (const name of await readdir(runDir)) {
+  if (!(await isUnsavedRun(runDir))) return false;
+  const names = await readdir(runDir);
+  for (const name of names) {
+    // A logged step or an earlier attempt's log is history: such a folder is kept.
+    if (SET_ASIDE_METRICS.test(name)) return false;
+    if (name === METRICS_FILE && (await stat(path.join(runDir, name))).size > 0) return false;
+  }
+  for (const name of names) {
     if (START_UP_FILES.has(name)) await unlink(path.join(runDir, name)).catch(() => undefined);
     else if (isDeadTemporary(name)) await rm(path.join(runDir, name), { recursive: true, force: true });
   }

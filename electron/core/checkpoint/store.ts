@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../../contract.js';
 import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
 import { NotFoundError, RefusedError } from './errors.js';
-import { METRICS_FILE, POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
+import { POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
 import { showName } from './names.js';
 import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
 import { planRetention, rememberBest } from './retention.js';
@@ -16,7 +16,8 @@ import {
   RetentionPolicySchema,
   checkRunName,
   createRunFolder,
-  isAbandonedStart,
+  isUnsavedRun,
+  setAsideUnsavedLog,
   readRunRetention,
   writeRunMeta,
   writeRunRetention,
@@ -56,8 +57,9 @@ export class CheckpointStore {
   }
 
   /**
-   * Creates a run and takes its lock. A folder of that name left by a start that never trained
-   * (a kill during start-up) is taken over, so the same name can simply be tried again.
+   * Creates a run and takes its lock. A folder of that name that never held a checkpoint (a kill
+   * during start-up, or before the first save) is taken over, so the same name can simply be
+   * tried again; the steps it logged are kept aside, not deleted.
    */
   async createRun(name: string, meta: NewRunMeta): Promise<RunWriter> {
     const created = await createRunFolder(this.root, name, meta);
@@ -70,14 +72,14 @@ export class CheckpointStore {
     const runDir = path.join(this.root, name);
     const taken = (): RefusedError => new RefusedError(runDir, 'a run with this name already exists; continue from it with --resume, or choose another --run');
     const info = await lstat(runDir);
-    if (info.isSymbolicLink() || !info.isDirectory() || !(await isAbandonedStart(runDir))) throw taken();
+    if (info.isSymbolicLink() || !info.isDirectory() || !(await isUnsavedRun(runDir))) throw taken();
     // A live start of the same name holds the lock: this throws, naming it.
     const lock = await acquireRunLock(runDir);
     try {
-      if (!(await isAbandonedStart(runDir))) throw taken();
-      // What the abandoned start wrote belongs to the run it meant to be, not to this one.
+      if (!(await isUnsavedRun(runDir))) throw taken();
+      // The policy belonged to the attempt; its log is history, kept under another name.
       await rm(path.join(runDir, POLICY_FILE), { force: true });
-      await rm(path.join(runDir, METRICS_FILE), { force: true });
+      await setAsideUnsavedLog(runDir);
       await writeRunMeta(runDir, name, meta);
     } catch (error) {
       await lock.release();

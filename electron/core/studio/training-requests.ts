@@ -22,7 +22,7 @@ import { RefusedError, StudioError } from '../checkpoint/errors.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
 import { showName } from '../checkpoint/names.js';
-import { isAbandonedStart, readRunMeta } from '../checkpoint/run-files.js';
+import { isUnsavedRun, readRunMeta } from '../checkpoint/run-files.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { countTrainingExamples, defaultMnistDir } from '../training/data/mnist-dataset.js';
 import { applyOverrides, fixedFieldDifferences } from '../training/process/continuation.js';
@@ -47,7 +47,7 @@ async function checkRunFree(store: CheckpointStore, run: string): Promise<void> 
   const dir = store.runDir(run);
   const exists = await readFile(path.join(dir, RUN_FILE)).then(() => true, () => false);
   if (store.catalog.getRun(run) || exists) {
-    if (await isAbandonedStart(dir)) return;
+    if (await isUnsavedRun(dir)) return;
     throw new RefusedError(dir, 'a run with this name already exists; continue from it, or choose another name');
   }
 }
@@ -174,6 +174,7 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
       config,
       resume: { id: parent.id, run: parent.run, step: parent.step },
       backend,
+      ...(overrides.backend === undefined && backend !== 'auto' ? { backendWhy: `the backend ${parent.run} trained on, so the continuation is exact` } : {}),
       checkpoints,
       retention,
       ...(overrides.maxSteps !== undefined ? { maxSteps: overrides.maxSteps } : {}),

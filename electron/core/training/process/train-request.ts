@@ -12,6 +12,8 @@ export const TrainRequestSchema = z.object({
   /** The checkpoint to continue from (its exact id), or null for a fresh run. */
   resume: CheckpointRefSchema.extend({ id: z.string().min(1) }).nullable().default(null),
   backend: BackendPreferenceSchema.default('auto'),
+  /** Why this backend, when the request chose it rather than the user (a continuation keeps its parent's). */
+  backendWhy: z.string().optional(),
   checkpoints: CheckpointPolicySchema.default({ onStop: true }),
   retention: RetentionPolicySchema.default({}),
   maxSteps: z.int().positive().optional(),

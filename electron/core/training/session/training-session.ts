@@ -52,6 +52,9 @@ export interface SessionResult {
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Saves a retention pass may fall behind by before the next save waits for it. */
+const RETENTION_BACKLOG = 4;
+
 /** A diverged loss is NaN or Infinity: events and manifests carry null for it (JSON has no NaN). */
 const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
@@ -109,7 +112,9 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
     const loop = loaded ? TrainingLoop.restore(config, data, loaded) : TrainingLoop.create(config, data);
     loaded = null;
     try {
-      return await drive(options, { writer, run, loop, config, parent, backendName: backend.name, backendReason: backend.reason, dataFingerprint: mnist.fingerprint });
+      // A backend chosen for the user (a continuation's) says why, rather than "requested explicitly".
+      const backendReason = request.backendWhy !== undefined && backend.name === request.backend ? request.backendWhy : backend.reason;
+      return await drive(options, { writer, run, loop, config, parent, backendName: backend.name, backendReason, dataFingerprint: mnist.fingerprint });
     } finally {
       loop.dispose();
     }
@@ -155,12 +160,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     async (done) => {
       await store.catalog.refreshCheckpoint(run, path.basename(done.dir));
       await writer.appendMetrics({ kind: 'checkpoint', step: done.step, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, weightsHash: done.weightsHash, time: new Date().toISOString() });
-      try {
-        await applyRetention();
-      } catch (error) {
-        // A retention pass that cannot run must not stop training: nothing was deleted.
-        onEvent({ type: 'warning', message: `retention was not applied after step ${done.step}: ${(error as Error).message}` });
-      }
+      void requestRetention();
     },
     (error) => errors.push(error),
     // The event goes out the moment the checkpoint is on disk, not after the bookkeeping of
@@ -174,6 +174,36 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
 
   // Read once: this session owns the run's policy while it holds the lock.
   const policy = await store.getPolicy(run);
+
+  /**
+   * Retention runs one pass at a time, and the saves that land while a pass runs are covered by
+   * one more pass after it, not one each: deleting costs a few fsyncs per checkpoint, and a run
+   * that saves every step would otherwise pile up checkpoints faster than they go.
+   */
+  let retentionPass: Promise<void> | null = null;
+  let retentionAgain = false;
+  let savedSinceRetention = 0;
+  function requestRetention(): Promise<void> {
+    if (isPolicyEmpty(policy)) return Promise.resolve();
+    if (retentionPass) {
+      retentionAgain = true;
+      return retentionPass;
+    }
+    retentionPass = (async () => {
+      do {
+        retentionAgain = false;
+        try {
+          await applyRetention();
+        } catch (error) {
+          // A retention pass that cannot run must not stop training: nothing was deleted.
+          onEvent({ type: 'warning', message: `retention was not applied at step ${loop.step}: ${(error as Error).message}` });
+        }
+      } while (retentionAgain);
+    })().finally(() => {
+      retentionPass = null;
+    });
+    return retentionPass;
+  }
 
   async function applyRetention(): Promise<void> {
     if (isPolicyEmpty(policy)) return;
@@ -220,7 +250,13 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   async function save(reason: string): Promise<void> {
     if (loop.step === lastSavedStep) return;
     const before = performance.now();
-    // Waiting for room behind a slow disk blocks training too, so it is counted.
+    // Waiting for room behind a slow disk blocks training too, so it is counted. So does waiting
+    // for retention when saves outrun it: the run's folder stays near its policy's size.
+    if (savedSinceRetention >= RETENTION_BACKLOG && !isPolicyEmpty(policy)) {
+      await saver.drain();
+      await requestRetention();
+      savedSinceRetention = 0;
+    }
     await saver.waitForRoom();
     const snapshot = loop.snapshot(saver.allocate);
     const blocked = performance.now() - before;
@@ -238,6 +274,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
       reason,
     );
     lastSavedStep = loop.step;
+    savedSinceRetention += 1;
     lastSaveAt = performance.now();
     const share = blockedMs / Math.max(1, trainingMs());
     const warning = overheadWarned ? null : overheadWarning(share, loop.step - sessionStartStep);
@@ -364,6 +401,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   }
   if (checkpoints.onStop) await save(reason === 'completed' ? 'end of training' : reason === 'stopped' ? 'graceful stop' : 'step limit');
   await saver.drain().catch((error: unknown) => errors.push(error as Error));
+  await retentionPass;
   if (errors.length > 0) throw errors[0];
   const overheadShare = blockedMs / Math.max(1, trainingMs());
   const last = saved[saved.length - 1];
