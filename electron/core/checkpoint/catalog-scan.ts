@@ -182,7 +182,9 @@ function scanCheckpoint(
   pinned: boolean,
   verifyCache: VerifyCache,
 ): ScannedCheckpoint {
-  const dir = path.join(workspace, run, dirName);
+  // The workspace is a real path and both names are plain (checked): joining needs no normalising,
+  // and this runs for every checkpoint of a listing.
+  const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
   const step = parseCheckpointDirName(dirName) as number;
   const id = folderCheckpointId(run, dirName);
   const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [] };
