@@ -210,7 +210,9 @@ function allocateTensors(file: string, pending: readonly Pending[]): Range[] | P
       size += bytes;
       j += 1;
     }
-    const memory = new Uint8Array(new ArrayBuffer(size));
+    // Uninitialised: every byte is about to be read over, and zero-filling hundreds of MB first
+    // measured as a third of the load time at 600 MB.
+    const memory = Buffer.allocUnsafeSlow(size);
     for (let k = i; k < j; k += 1) {
       const tensor = pending[k] as Pending;
       tensor.target = memory.subarray(tensor.location.begin - first.begin, tensor.location.end - first.begin);
