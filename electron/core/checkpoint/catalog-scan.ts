@@ -1,6 +1,6 @@
 // Builds catalog entries from the folder, which is the truth. No state of our own is needed to
 // list a workspace, so a checkpoint written by another program shows up exactly like ours.
-import { type Dirent, statSync } from 'node:fs';
+import { type Dirent, existsSync, statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo, CheckpointStatus, RunInfo } from '../../contract.js';
@@ -181,7 +181,7 @@ function scanCheckpoint(
   linked: boolean,
   pinned: boolean,
   verifyCache: VerifyCache,
-): ScannedCheckpoint {
+): ScannedCheckpoint | null {
   // The workspace is a real path and both names are plain (checked): joining needs no normalising,
   // and this runs for every checkpoint of a listing.
   const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
@@ -194,6 +194,9 @@ function scanCheckpoint(
   } catch (error) {
     structure = { kind: 'damaged' as const, reason: `${dir}: ${errorMessage(error)}` };
   }
+  // Moved away while being read (to the trash, by another process's retention): it is gone,
+  // not damaged. Only a folder that looked wrong pays for this check.
+  if (structure.kind !== 'complete' && !existsSync(dir)) return null;
   const manifest = structure.manifest;
   if (!manifest) {
     const info: CheckpointInfo = {
