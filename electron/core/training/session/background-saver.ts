@@ -1,7 +1,8 @@
 // Persists snapshots in a worker thread so the training loop only pays for the in-memory copy.
 // Bounded: one snapshot being written and at most one waiting; a third save waits for room
 // (back-pressure) rather than dropping a checkpoint or growing memory without limit.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../checkpoint/module-worker.js';
 import type { SaveCost } from '../../checkpoint/manifest.js';
 import type { TrainingState } from '../../checkpoint/writer.js';
 import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
@@ -26,17 +27,9 @@ interface Job {
   reject(error: Error): void;
 }
 
-/**
- * The worker is this folder's checkpoint-writer-worker module. Built, that is plain JavaScript;
- * under the test runner it is TypeScript, and the worker first registers tsx's loader itself
- * (a worker does not inherit the loader its parent was started with).
- */
+/** The worker is this folder's checkpoint-writer-worker module. */
 function startWorker(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(`./checkpoint-writer-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  if (!fromSource) return new Worker(url);
-  const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return startModuleWorker('checkpoint-writer-worker', import.meta.url);
 }
 
 export class BackgroundSaver {
