@@ -10,7 +10,7 @@ import { crc32c, formatCrc } from './crc32c.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile, parseManifest, parseManifestSummary } from './manifest.js';
-import { describeFileKind, isMissing, openRegular, readRegularTextWithStatsSync } from './regular-file.js';
+import { describeFileKind, isMissing, openRegular, readSmallTextSync } from './regular-file.js';
 import { type SafetensorsHeader, type Tensor, type TensorLocation, readSafetensorsHeaderFrom } from './safetensors.js';
 import { wholenessProblem } from './wholeness.js';
 
@@ -52,22 +52,21 @@ function inspectWith<M extends ManifestSummary>(
 ): Structure<M> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   let manifest: M;
-  let text: string;
-  let manifestStats: Stats;
+  let read: { text: string; bytes: number; crc: number };
   try {
-    ({ text, stats: manifestStats } = readRegularTextWithStatsSync(manifestPath));
+    read = readSmallTextSync(manifestPath);
   } catch (error) {
     if (isMissing(error)) return { kind: 'incomplete', reason: `${manifestPath}: missing (the checkpoint was never finished)` };
     return { kind: 'damaged', reason: error instanceof CheckpointFormatError ? error.message : `${manifestPath}: ${errorMessage(error)}` };
   }
   try {
-    manifest = parse(manifestPath, text);
+    manifest = parse(manifestPath, read.text);
   } catch (error) {
     return { kind: 'damaged', reason: errorMessage(error) };
   }
-  let bytes = manifestStats.size;
-  // Sizes and modification times of every file, the manifest's from the descriptor it was read through.
-  let signature = `${MANIFEST_FILE}:${manifestStats.size}:${manifestStats.mtimeMs}`;
+  let bytes = read.bytes;
+  // The manifest by its content (its checksum costs less than a stat), the other files by size and time.
+  let signature = `${MANIFEST_FILE}:${read.bytes}:${read.crc}`;
   for (const [file, expected] of Object.entries(manifest.files)) {
     const target = path.join(dir, file);
     let info: Stats | undefined;
