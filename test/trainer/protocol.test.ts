@@ -15,7 +15,7 @@ import {
 import { TrainRequestSchema } from '../../electron/core/training/process/train-request.js';
 import { TINY_CONFIG } from './helpers.js';
 
-const request = TrainRequestSchema.parse({ workspace: '/tmp/ws', config: TINY_CONFIG, checkpoints: {} });
+const request = TrainRequestSchema.parse({ workspace: '/tmp/ws', run: 'r', config: TINY_CONFIG, checkpoints: {} });
 
 const COMMANDS: TrainerCommand[] = [
   { type: 'start', seq: 1, request },
