@@ -78,7 +78,11 @@ export interface ActionContext {
 export function studioAction<A extends unknown[]>(
   access: Access | ((options: CommonOptions) => Access),
   fn: (...args: [...A, ActionContext]) => Promise<number>,
-  settings: { optional?: (args: unknown[]) => boolean } = {},
+  settings: {
+    optional?: (args: unknown[]) => boolean;
+    /** What to do, instead of failing, when the default workspace (not one the user named) does not exist yet. */
+    noDefaultWorkspace?: (options: CommonOptions) => number;
+  } = {},
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     // commander passes (...arguments, options, command)
@@ -91,6 +95,12 @@ export function studioAction<A extends unknown[]>(
       try {
         workspace = (await studio.api.openWorkspace({ path: options.workspace, create: mode === 'create', readOnly: mode === 'read' })).workspace;
       } catch (error) {
+        const command = args[args.length - 1] as Command | undefined;
+        const defaulted = command?.getOptionValueSource?.('workspace') === 'default';
+        if (error instanceof StudioError && error.code === 'not-found' && defaulted && settings.noDefaultWorkspace) {
+          result.exitCode = settings.noDefaultWorkspace(options);
+          return;
+        }
         if (!(error instanceof StudioError && error.code === 'not-found' && settings.optional?.(args))) throw error;
         missingWorkspace = error;
       }

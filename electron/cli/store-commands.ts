@@ -53,6 +53,16 @@ export function registerStoreCommands(program: Command, out: Output): void {
       const total = checkpoints.reduce((s, c) => s + c.bytes, 0);
       out.line(`\n${plural(checkpoints.length, 'checkpoint')} in ${plural(snapshot.runs.length, 'run')}, ${formatBytes(total)}; trash: ${trash.length} (${formatBytes(trash.reduce((s, e) => s + e.bytes, 0))})`);
       return 0;
+    }, {
+      // A first start: nothing trained yet is not an error, and reading creates nothing.
+      noDefaultWorkspace: (options) => {
+        if (options.json) out.json({ workspace: null, runs: [], checkpoints: [], skipped: [], marks: {} });
+        else {
+          out.line(`No workspace at ${options.workspace} yet.`);
+          out.line(`Train a first model with: checkpoint-studio train --epochs 1 --save-every-epochs 1   (it creates ${options.workspace})`);
+        }
+        return 0;
+      },
     }));
 
   withCommon(program.command('latest').description('the latest complete checkpoint'))

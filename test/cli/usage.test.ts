@@ -56,6 +56,19 @@ describe('errors name the flag or the file', () => {
     expect(fs.existsSync(typo)).toBe(false);
   });
 
+  it('a first start (ls on the default workspace, which does not exist yet) explains what to do, and creates nothing', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-first-'));
+    try {
+      const first = run(empty, 'ls');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('No workspace at ./checkpoints yet.');
+      expect(first.stdout).toContain('Train a first model with: checkpoint-studio train');
+      expect(fs.readdirSync(empty)).toEqual([]);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('prune --save-policy needs --run or --all-runs, and --dry-run says it saved nothing', async () => {
     expectOneLine(cli('prune', '--keep-last', '1', '--save-policy'), 2, /--save-policy needs --run NAME, or --all-runs/);
     const dry = cli('prune', '--keep-last', '1', '--save-policy', '--run', 'a', '--dry-run');
