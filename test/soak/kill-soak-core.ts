@@ -513,6 +513,9 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
       const exit = await finish(proc);
       exited = true;
       clearTimeout(killTimer);
+      // The command is dead; its trainer child, killed with it, may still be finishing an fsync
+      // it cannot be interrupted in. Until it is gone its temporaries are rightly kept.
+      await writersGone(workspace);
       // Interrupted by the caller: that kill was ours, not a moment of the soak.
       if (options.signal?.aborted) break;
       // Only a death by our signal is a kill; a trainer that exited first was not interrupted.
@@ -714,6 +717,41 @@ async function checkAfterKill(ctx: CheckContext): Promise<void> {
     const left = temporaries(workspace);
     if (left.length > 0) violate('temporary-left', `after a retry trainer opened the workspace to write and exited, still there: ${left.join(', ')}`);
   }
+}
+
+/** The processes that own temporaries or locks in the workspace: their pids are in the names and lock files. */
+function writerPids(workspace: string): Set<number> {
+  const pids = new Set<number>();
+  const runs = existsSync(workspace) ? readdirSync(workspace, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')) : [];
+  for (const run of runs) {
+    const dir = path.join(workspace, run.name);
+    for (const name of readdirSync(dir)) {
+      const match = /^\.tmp-studio\.[0-9a-f]{8}\.(\d+)\./.exec(name);
+      if (match) pids.add(Number(match[1]));
+    }
+    try {
+      const lock = JSON.parse(readFileSync(path.join(dir, '.lock'), 'utf8')) as { pid?: unknown };
+      if (typeof lock.pid === 'number') pids.add(lock.pid);
+    } catch {
+      // no lock
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Waits (up to 30 s) until every process that wrote in the workspace has exited. */
+async function writersGone(workspace: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ([...writerPids(workspace)].some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 function isCompleteFolder(dir: string): boolean {
