@@ -43,7 +43,7 @@ export default tseslint.config(
   { files: ['electron/core/training/data/**', 'electron/core/format-bytes.ts'], rules: { 'no-restricted-imports': restricted(NO_TFJS) } },
   { files: ['electron/core/training/process/**', 'electron/core/studio/**'], rules: { 'no-restricted-imports': restricted(NO_TFJS, NO_STATIC_ENGINE) } },
   {
-    files: ['electron/cli/**', 'electron/cli.ts'],
+    files: ['electron/cli/**', 'electron/cli.ts', 'electron/host/**'],
     ignores: ['electron/cli/train-commands.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [NO_TFJS, NO_STATIC_ENGINE] }] },
   },

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { STUDIO_VERSION } from './core/version.js';
 import { result, stderr, stdout } from './cli/common.js';
 import { registerStoreCommands } from './cli/store-commands.js';
+import { registerServeCommand } from './cli/serve-command.js';
 import { registerTrainCommands } from './cli/train-commands.js';
 
 export const EXIT_OK = 0;
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStoreCommands(program, stdout);
   registerTrainCommands(program, stdout);
+  registerServeCommand(program, stdout);
   return program;
 }
 

@@ -524,3 +524,20 @@ export type StudioApi = {
   /** Subscribes; returns the unsubscribe function. */
   on<E extends StudioEventName>(event: E, listener: StudioListener<E>): () => void;
 };
+
+// ─── Browser mode: the StudioApi over one WebSocket ──────────────────────────────────────────
+
+const METHOD_NAMES = Object.keys(studioMethods) as [StudioMethod, ...StudioMethod[]];
+const EVENT_NAMES = Object.keys(studioEvents) as [StudioEventName, ...StudioEventName[]];
+
+/** Client → host: one call. The host answers with the same `id`. */
+export const WsCallSchema = z.object({ type: z.literal('call'), id: z.int().positive(), method: z.enum(METHOD_NAMES), params: z.unknown() });
+export type WsCall = z.infer<typeof WsCallSchema>;
+
+/** Host → client: a call's result or error, or an event. Payloads are checked against studioMethods / studioEvents. */
+export const WsReplySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('result'), id: z.int().positive(), result: z.unknown() }),
+  z.object({ type: z.literal('error'), id: z.int().nonnegative(), error: StudioErrorDataSchema }),
+  z.object({ type: z.literal('event'), event: z.enum(EVENT_NAMES), payload: z.unknown() }),
+]);
+export type WsReply = z.infer<typeof WsReplySchema>;

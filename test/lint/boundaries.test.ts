@@ -44,6 +44,7 @@ describe('lint boundaries', () => {
     'electron/contract.ts',
     'electron/cli/store-commands.ts',
     'electron/cli.ts',
+    'electron/host/x.ts',
     'renderer/src/x.ts',
   ])('forbids TensorFlow.js in %s', async (file) => {
     expect(restricted(await ruleIds("import * as tf from '@tensorflow/tfjs';\nexport const a = tf;\n", file))).toBe(true);
