@@ -1,9 +1,16 @@
-import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Compiles the renderer's rune classes (*.svelte.ts) for its tests; other files pass through.
+  plugins: [svelte({ configFile: false })],
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/renderer/**'] } },
+      // The renderer's own code runs in a DOM, compiled for the browser as the app is.
+      { extends: true, test: { name: 'renderer', include: ['test/renderer/**/*.test.ts'], environment: 'happy-dom' } },
+    ],
   },
 });

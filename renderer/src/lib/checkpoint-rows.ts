@@ -1,0 +1,46 @@
+// The checkpoint list, flattened for a virtual list: a header row per run, then its checkpoints.
+// `order` is the checkpoints alone, in display order: what Shift ranges and arrow keys walk.
+import type { CheckpointInfo } from './contract';
+import { formatBytes, formatMetric } from './format';
+import type { Lane } from './lanes';
+
+export type Row =
+  | { readonly kind: 'lane'; readonly key: string; readonly lane: Lane }
+  | { readonly kind: 'checkpoint'; readonly key: string; readonly checkpoint: CheckpointInfo; readonly position: number };
+
+export interface Rows {
+  readonly rows: readonly Row[];
+  readonly order: readonly string[];
+  /** Row index of each checkpoint id, to scroll the focused one into view. */
+  readonly rowOf: ReadonlyMap<string, number>;
+}
+
+export function buildRows(lanes: readonly Lane[]): Rows {
+  const rows: Row[] = [];
+  const order: string[] = [];
+  const rowOf = new Map<string, number>();
+  for (const lane of lanes) {
+    rows.push({ kind: 'lane', key: `lane:${lane.run}`, lane });
+    for (const checkpoint of lane.checkpoints) {
+      rowOf.set(checkpoint.id, rows.length);
+      rows.push({ kind: 'checkpoint', key: checkpoint.id, checkpoint, position: order.length });
+      order.push(checkpoint.id);
+    }
+  }
+  return { rows, order, rowOf };
+}
+
+/** A label for assistive technology: what a sighted user reads across the row. */
+export function checkpointLabel(checkpoint: CheckpointInfo, marks: readonly string[], metrics: readonly string[], protectedBy: readonly string[]): string {
+  const parts = [`${checkpoint.run} step ${checkpoint.step}`];
+  if (checkpoint.epoch !== null) parts.push(`epoch ${checkpoint.epoch}`);
+  parts.push(checkpoint.statusReason ? `${checkpoint.status}: ${checkpoint.statusReason}` : checkpoint.status);
+  parts.push(formatBytes(checkpoint.bytes));
+  for (const name of metrics) if (name in checkpoint.metrics) parts.push(`${name} ${formatMetric(checkpoint.metrics[name])}`);
+  if (marks.length > 0) parts.push(marks.join(', '));
+  if (checkpoint.pinned) parts.push('pinned');
+  if (checkpoint.sameStepAs.length > 0) parts.push(`same step as ${checkpoint.sameStepAs.join(', ')}`);
+  const other = protectedBy.filter((p) => p !== 'pinned');
+  if (other.length > 0) parts.push(`protected: ${other.join(', ')}`);
+  return parts.join(', ');
+}

@@ -1,0 +1,64 @@
+// The checkpoint list's shape: one lane per run (in the order runs were made, so a continued run
+// follows its parent), its checkpoints by step, and what protects each checkpoint from deletion.
+import type { CheckpointInfo, RunInfo } from './contract';
+
+export interface Lane {
+  readonly run: string;
+  readonly info: RunInfo | null;
+  readonly checkpoints: readonly CheckpointInfo[];
+  readonly bytes: number;
+}
+
+export function buildLanes(runs: readonly RunInfo[], checkpoints: readonly CheckpointInfo[]): Lane[] {
+  const byRun = new Map<string, CheckpointInfo[]>();
+  for (const run of runs) byRun.set(run.name, []);
+  for (const checkpoint of checkpoints) {
+    const list = byRun.get(checkpoint.run);
+    if (list) list.push(checkpoint);
+    else byRun.set(checkpoint.run, [checkpoint]);
+  }
+  const info = new Map(runs.map((r) => [r.name, r]));
+  const lanes: Lane[] = [];
+  for (const [run, list] of byRun) {
+    list.sort((a, b) => a.step - b.step || a.id.localeCompare(b.id));
+    lanes.push({ run, info: info.get(run) ?? null, checkpoints: list, bytes: list.reduce((sum, c) => sum + c.bytes, 0) });
+  }
+  // A run's own creation time, else its first checkpoint's: a run seen only through an event
+  // (written by another process) still lands in time order.
+  const since = (lane: Lane): string => lane.info?.createdAt ?? lane.checkpoints[0]?.createdAt ?? '\uffff';
+  return lanes.sort((a, b) => since(a).localeCompare(since(b)) || a.run.localeCompare(b.run));
+}
+
+/** Why a checkpoint may not be deleted by hand, as the store would refuse it or lose lineage. */
+export function protections(runs: readonly RunInfo[], checkpoints: readonly CheckpointInfo[]): Map<string, string[]> {
+  const reasons = new Map<string, string[]>();
+  const add = (id: string, reason: string): void => {
+    reasons.set(id, [...(reasons.get(id) ?? []), reason]);
+  };
+  const byRunStep = new Map(checkpoints.map((c) => [`${c.run}\u0000${c.step}`, c.id]));
+  const writers = new Map(runs.filter((r) => r.writer).map((r) => [r.name, r.writer]));
+  for (const c of checkpoints) {
+    if (c.pinned) add(c.id, 'pinned');
+    const writer = writers.get(c.run);
+    if (writer) add(c.id, `run being written (process ${writer.pid})`);
+  }
+  for (const run of runs) {
+    if (!run.parent) continue;
+    const parent = byRunStep.get(`${run.parent.run}\u0000${run.parent.step}`);
+    if (parent) add(parent, `parent of ${run.name}`);
+  }
+  return reasons;
+}
+
+/** Metric names across checkpoints, the usual four first. */
+export function metricNames(checkpoints: readonly CheckpointInfo[]): string[] {
+  const names = new Set<string>();
+  for (const c of checkpoints) for (const name of Object.keys(c.metrics)) names.add(name);
+  const usual = ['loss', 'accuracy', 'val_loss', 'val_accuracy'];
+  return [...usual.filter((n) => names.has(n)), ...[...names].filter((n) => !usual.includes(n)).sort()];
+}
+
+/** The direction in which a metric improves, guessed from its name (the user can change it). */
+export function defaultMode(metric: string): 'min' | 'max' {
+  return /acc|auc|precision|recall|f1|score/i.test(metric) ? 'max' : 'min';
+}

@@ -1,0 +1,23 @@
+// When a running training counts as stalled: no progress report for several times its usual
+// interval (the median of the recent ones), and never sooner than a floor, since a validation
+// pass or a save legitimately pauses reports for a moment.
+
+export const STALL_FACTOR = 5;
+export const STALL_FLOOR_MS = 5000;
+const KEEP = 20;
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function stallThreshold(intervals: readonly number[]): number {
+  return Math.max(STALL_FLOOR_MS, STALL_FACTOR * (median(intervals) ?? 0));
+}
+
+/** The recent intervals with one more, the oldest dropped. */
+export function recordInterval(intervals: readonly number[], ms: number): number[] {
+  return [...intervals, ms].slice(-KEEP);
+}

@@ -1,0 +1,47 @@
+// Everything the views share, made once per page from the host, and handed down by context.
+import { createContext } from 'svelte';
+import type { Host } from '../lib/host';
+import { CatalogState } from './catalog-state.svelte';
+import { ConnectionState } from './connection-state.svelte';
+import { MetricsState } from './metrics-state.svelte';
+import { SelectionState } from './selection-state.svelte';
+import { TrainingState } from './training-state.svelte';
+
+export class AppState {
+  readonly catalog: CatalogState;
+  readonly training: TrainingState;
+  readonly metrics: MetricsState;
+  readonly selection = new SelectionState();
+  readonly connection: ConnectionState;
+  readonly hostKind: Host['kind'];
+  private readonly offReconnect: () => void;
+
+  constructor(host: Host) {
+    this.hostKind = host.kind;
+    this.catalog = new CatalogState(host.api);
+    this.training = new TrainingState(host.api);
+    this.metrics = new MetricsState(host.api);
+    this.connection = new ConnectionState(host.connection);
+    // Events sent while the connection was down are lost: read everything again.
+    this.offReconnect = host.connection.onReconnect(() => {
+      this.metrics.forget();
+      void this.catalog.reload();
+      void this.training.reload();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.metrics.start();
+    await Promise.all([this.catalog.start(), this.training.start()]);
+  }
+
+  dispose(): void {
+    this.offReconnect();
+    this.catalog.dispose();
+    this.training.dispose();
+    this.metrics.dispose();
+    this.connection.dispose();
+  }
+}
+
+export const [getApp, setApp] = createContext<AppState>();

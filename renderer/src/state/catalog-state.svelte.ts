@@ -1,0 +1,189 @@
+// The workspace as the renderer sees it: the snapshot, kept current by catalog events. Events
+// are applied in batches (a bulk delete of thousands sends thousands of `removed`), and each
+// batch replaces the arrays once ($state.raw: they are swapped, never mutated in place).
+import { type Lane, buildLanes, defaultMode, metricNames, protections } from '../lib/lanes';
+import type { CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo, SkippedFolder, StudioApi, StudioEventName, StudioEventPayload } from '../lib/contract';
+import { errorMessage } from '../lib/errors';
+
+type CatalogChange =
+  | { readonly kind: 'upsert'; readonly checkpoint: CheckpointInfo }
+  | { readonly kind: 'remove'; readonly id: string };
+
+export interface CatalogStateOptions {
+  /** Runs a batch later; tests pass one that runs it at once. */
+  readonly schedule?: (flush: () => void) => void;
+  /** How long after a change the marks and the runs are asked for again. */
+  readonly refreshDelayMs?: number;
+}
+
+export class CatalogState {
+  workspace = $state<string | null>(null);
+  runs = $state.raw<RunInfo[]>([]);
+  checkpoints = $state.raw<CheckpointInfo[]>([]);
+  skipped = $state.raw<SkippedFolder[]>([]);
+  marks = $state.raw<Record<string, string[]>>({});
+  /** The metric `best` is judged by; null until the workspace has one. */
+  bestMetric = $state<string | null>(null);
+  bestMode = $state<MetricMode>('min');
+  loading = $state(true);
+  error = $state<string | null>(null);
+
+  readonly byId = $derived(new Map(this.checkpoints.map((c) => [c.id, c])));
+  readonly lanes: Lane[] = $derived(buildLanes(this.runs, this.checkpoints));
+  readonly metricNames = $derived(metricNames(this.checkpoints));
+  readonly protections = $derived(protections(this.runs, this.checkpoints));
+  readonly totalBytes = $derived(this.checkpoints.reduce((sum, c) => sum + c.bytes, 0));
+
+  private pending: CatalogChange[] = [];
+  private flushScheduled = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly schedule: (flush: () => void) => void;
+  private readonly refreshDelayMs: number;
+
+  constructor(
+    private readonly api: StudioApi,
+    options: CatalogStateOptions = {},
+  ) {
+    this.schedule = options.schedule ?? ((flush) => setTimeout(flush, 30));
+    this.refreshDelayMs = options.refreshDelayMs ?? 250;
+  }
+
+  /** Listens first, then reads: nothing that happens in between is missed. */
+  async start(): Promise<void> {
+    const on = <E extends StudioEventName>(event: E, listener: (payload: StudioEventPayload<E>) => void): void => {
+      this.unsubscribe.push(this.api.on(event, listener));
+    };
+    on('catalog:added', (checkpoint) => this.queue({ kind: 'upsert', checkpoint }));
+    on('catalog:changed', (checkpoint) => this.queue({ kind: 'upsert', checkpoint }));
+    on('catalog:removed', ({ id }) => this.queue({ kind: 'remove', id }));
+    on('catalog:reset', (snapshot) => this.replace(snapshot));
+    // A training that starts or ends changes which run has a writer.
+    on('training:state', () => this.scheduleRefresh());
+    await this.reload();
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+  }
+
+  /** Reads the whole snapshot again (after a reconnection, when events may have been missed). */
+  async reload(): Promise<void> {
+    try {
+      this.replace(await this.api.snapshot());
+    } catch (error) {
+      this.loading = false;
+      this.error = errorMessage(error);
+    }
+  }
+
+  async openWorkspace(path: string): Promise<void> {
+    this.replace(await this.api.openWorkspace({ path }));
+  }
+
+  setBest(metric: string, mode: MetricMode = defaultMode(metric)): void {
+    this.bestMetric = metric;
+    this.bestMode = mode;
+    void this.refreshMarks();
+  }
+
+  /** Replaces one checkpoint from a call's answer (pin, unpin) without waiting for its event. */
+  upsert(checkpoints: readonly CheckpointInfo[]): void {
+    for (const checkpoint of checkpoints) this.pending.push({ kind: 'upsert', checkpoint });
+    this.flush();
+  }
+
+  private replace(snapshot: CatalogSnapshot): void {
+    this.pending = [];
+    this.workspace = snapshot.workspace;
+    this.runs = snapshot.runs;
+    this.checkpoints = snapshot.checkpoints;
+    this.skipped = snapshot.skipped;
+    this.loading = false;
+    this.error = null;
+    this.chooseBestMetric();
+    void this.refreshMarks();
+  }
+
+  /** val_loss when there is one, else the first metric; kept while the workspace still has it. */
+  private chooseBestMetric(): void {
+    const names = metricNames(this.checkpoints);
+    if (this.bestMetric !== null && names.includes(this.bestMetric)) return;
+    const metric = names.includes('val_loss') ? 'val_loss' : (names[0] ?? null);
+    this.bestMetric = metric;
+    if (metric) this.bestMode = defaultMode(metric);
+  }
+
+  private queue(change: CatalogChange): void {
+    this.pending.push(change);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.schedule(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const changes = this.pending;
+    this.pending = [];
+    const next = new Map(this.checkpoints.map((c) => [c.id, c]));
+    let newRun = false;
+    for (const change of changes) {
+      if (change.kind === 'remove') next.delete(change.id);
+      else {
+        if (!this.runs.some((r) => r.name === change.checkpoint.run)) newRun = true;
+        next.set(change.checkpoint.id, change.checkpoint);
+      }
+    }
+    this.checkpoints = [...next.values()];
+    this.chooseBestMetric();
+    if (newRun) this.runs = [...this.runs, ...this.placeholderRuns(changes)];
+    this.scheduleRefresh();
+  }
+
+  /** Until listRuns answers, a run first seen through an event gets a lane of its own. */
+  private placeholderRuns(changes: readonly CatalogChange[]): RunInfo[] {
+    const known = new Set(this.runs.map((r) => r.name));
+    const added: RunInfo[] = [];
+    for (const change of changes) {
+      if (change.kind !== 'upsert' || known.has(change.checkpoint.run)) continue;
+      known.add(change.checkpoint.run);
+      const { run, path, createdAt } = change.checkpoint;
+      // The run's folder is the checkpoint folder's parent, on either kind of path separator.
+      added.push({ name: run, path: path.replace(/[\\/][^\\/]*$/, ''), createdAt, parent: null, checkpointCount: 0, bytes: 0, writer: null });
+    }
+    return added;
+  }
+
+  /** Marks and run details (sizes, writers) follow changes; asked for once things settle. */
+  private scheduleRefresh(): void {
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.refreshRuns();
+      void this.refreshMarks();
+    }, this.refreshDelayMs);
+  }
+
+  private async refreshRuns(): Promise<void> {
+    try {
+      this.runs = await this.api.listRuns();
+    } catch {
+      // The next change or reload tries again; the list itself is still right.
+    }
+  }
+
+  private marksRequest = 0;
+
+  async refreshMarks(): Promise<void> {
+    const request = ++this.marksRequest;
+    try {
+      const marks = await this.api.marks(this.bestMetric ? { metric: this.bestMetric, mode: this.bestMode } : {});
+      // An older answer arriving after a newer one must not win.
+      if (request === this.marksRequest) this.marks = marks;
+    } catch {
+      if (request === this.marksRequest) this.marks = {};
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The details panel's data for one checkpoint: its tensors (inspect), a verification, pin and
+// unpin. Each answer is kept only if it is still for the checkpoint shown.
+import type { CheckpointInfo, StudioApi, TensorRow, VerifyResult } from '../lib/contract';
+import { errorMessage } from '../lib/errors';
+import type { CatalogState } from './catalog-state.svelte';
+
+export class CheckpointDetailState {
+  id = $state<string | null>(null);
+  tensors = $state.raw<TensorRow[] | null>(null);
+  tensorsError = $state<string | null>(null);
+  verify = $state.raw<VerifyResult | null>(null);
+  verifying = $state(false);
+  pinning = $state(false);
+  actionError = $state<string | null>(null);
+
+  constructor(
+    private readonly api: StudioApi,
+    private readonly catalog: CatalogState,
+  ) {}
+
+  /** Shows another checkpoint (or none): what was loaded for the previous one is dropped. */
+  show(id: string | null): void {
+    if (id === this.id) return;
+    this.id = id;
+    this.tensors = null;
+    this.tensorsError = null;
+    this.verify = null;
+    this.actionError = null;
+    if (id !== null) void this.loadTensors(id);
+  }
+
+  private async loadTensors(id: string): Promise<void> {
+    try {
+      const tensors = await this.api.inspect({ target: id });
+      if (this.id === id) this.tensors = tensors;
+    } catch (error) {
+      if (this.id === id) this.tensorsError = errorMessage(error);
+    }
+  }
+
+  async runVerify(): Promise<void> {
+    const id = this.id;
+    if (id === null) return;
+    this.verifying = true;
+    this.actionError = null;
+    try {
+      const report = await this.api.verify({ targets: [id] });
+      if (this.id === id) this.verify = report.results[0] ?? null;
+    } catch (error) {
+      if (this.id === id) this.actionError = errorMessage(error);
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  async setPinned(checkpoint: CheckpointInfo, pinned: boolean): Promise<void> {
+    this.pinning = true;
+    this.actionError = null;
+    try {
+      const changed = pinned ? await this.api.pin({ ids: [checkpoint.id] }) : await this.api.unpin({ ids: [checkpoint.id] });
+      this.catalog.upsert(changed);
+    } catch (error) {
+      this.actionError = errorMessage(error);
+    } finally {
+      this.pinning = false;
+    }
+  }
+}
