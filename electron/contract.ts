@@ -413,6 +413,27 @@ export const MetricPageSchema = z.object({
 });
 export type MetricPage = z.infer<typeof MetricPageSchema>;
 
+// ─── The user's settings ─────────────────────────────────────────────────────────────────────
+
+/** How many recently opened workspaces are remembered. */
+export const RECENT_WORKSPACES = 10;
+/** The renderer's view state is small (smoothing, axes, visible runs): a bound keeps a bug from growing the file. */
+export const MAX_VIEW_STATE_BYTES = 64 * 1024;
+
+/**
+ * What the app remembers for its user across restarts, in both hosts: the workspaces opened lately
+ * (newest first) and the view state the screens keep (each screen validates its own part).
+ */
+export const SettingsSchema = z.object({
+  recentWorkspaces: z.array(z.string().min(1)).max(RECENT_WORKSPACES).default([]),
+  view: z.record(z.string(), z.json()).default({}),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+const ViewPatchSchema = z
+  .record(z.string(), z.json())
+  .refine((view) => JSON.stringify(view).length <= MAX_VIEW_STATE_BYTES, `view state is limited to ${MAX_VIEW_STATE_BYTES} bytes`);
+
 // ─── The API ─────────────────────────────────────────────────────────────────────────────────
 
 const none = z.object({}).default({});
@@ -484,6 +505,16 @@ export const studioMethods = {
   metricHistory: {
     params: z.object({ run: z.string().min(1), after: z.string().optional(), limit: positive.max(100_000).default(10_000) }),
     result: MetricPageSchema,
+  },
+  /** What the app remembers for its user (recent workspaces, view state). */
+  settings: { params: none, result: SettingsSchema },
+  /**
+   * Replaces the view state's named keys (a key set to null is removed) and forgets the listed
+   * recent workspaces; returns the settings as saved.
+   */
+  updateSettings: {
+    params: z.object({ view: ViewPatchSchema.optional(), forgetWorkspaces: z.array(z.string().min(1)).optional() }).default({}),
+    result: SettingsSchema,
   },
   /** A run's run.json: what it trained and where it came from. */
   runConfig: { params: z.object({ run: z.string().min(1) }), result: RunMetaSchema },

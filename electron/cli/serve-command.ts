@@ -2,6 +2,7 @@
 // over the same Studio.
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { userSettingsFile } from '../core/studio/settings-file.js';
 import { Studio } from '../core/studio/studio.js';
 import { startBrowserServer } from '../host/browser-server.js';
 import { rendererDir } from '../host/renderer-location.js';
@@ -33,7 +34,7 @@ export function registerServeCommand(program: Command, out: Output): void {
     .option('--port <n>', 'port (default: a free one)', positiveInt)
     .option('--no-open', 'do not open a browser')
     .action(async (options: ServeOptions) => {
-      const studio = new Studio({ watch: true });
+      const studio = new Studio({ watch: true, settingsFile: userSettingsFile() });
       await studio.api.openWorkspace({ path: options.workspace, create: true });
       const server = await startBrowserServer({ studio, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) });
       out.line(`Checkpoint Studio: ${studio.workspace}`);

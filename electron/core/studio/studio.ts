@@ -27,6 +27,7 @@ import { inspectTarget } from './inspect.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { readMetricPage } from './metric-history.js';
+import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun } from './training-requests.js';
 import { verifyTargets } from './verify.js';
 
@@ -36,6 +37,8 @@ export interface StudioOptions {
   readonly trainerModule?: LaunchSpec;
   /** Keep the catalog current from the file system (the app, browser mode); one-shot commands need not. */
   readonly watch?: boolean;
+  /** Where the user's settings are kept (see userSettingsFile); without one they last as long as this Studio. */
+  readonly settingsFile?: string;
 }
 
 /** Each method receives its parameters as the contract's schema parsed them (defaults filled in). */
@@ -50,11 +53,13 @@ export class Studio {
   private readonly supervisor: TrainerSupervisor;
   private trainingRun: string | null = null;
   private following: Promise<void> = Promise.resolve();
+  private readonly settings: SettingsFile;
   /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
   readonly api: StudioApi;
 
   constructor(private readonly options: StudioOptions = {}) {
     this.supervisor = new TrainerSupervisor({ ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.trainerModule ? { module: options.trainerModule } : {}) });
+    this.settings = new SettingsFile(options.settingsFile ?? null, (message) => this.events.emit('warning', { message }));
     this.forwardTraining();
     this.api = this.buildApi();
   }
@@ -181,6 +186,10 @@ export class Studio {
         }
         const snapshot = this.snapshot(store);
         this.events.emit('catalog:reset', snapshot);
+        // Remembering it is a convenience: a settings file that cannot be written does not undo the open.
+        await this.settings.update({ openedWorkspace: store.root }).catch((error: unknown) => {
+          this.events.emit('warning', { message: `remembering ${store.root} among recent workspaces: ${toStudioError(error).message}` });
+        });
         return snapshot;
       },
       snapshot: async () => this.snapshot(this.requireStore()),
@@ -262,6 +271,8 @@ export class Studio {
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         return readMetricPage(store.runDir(run), run, after, limit);
       },
+      settings: async () => this.settings.read(),
+      updateSettings: async ({ view, forgetWorkspaces }) => this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
       runConfig: async ({ run }) => {
         const store = this.requireStore();
         const meta = await readRunMeta(store.runDir(run));
