@@ -32,6 +32,7 @@ describe('the new-training form', () => {
       maxSteps: '20',
       saveEverySteps: '5',
       saveEveryEpochs: '',
+      saveEverySeconds: '90.5',
       saveBest: 'val_accuracy',
       keepLast: '3',
       keepBest: '2',
@@ -41,13 +42,13 @@ describe('the new-training form', () => {
       config: { model: { kind: 'cnn', width: 8 }, optimizer: { name: 'sgd', learningRate: 0.1 }, validationCount: 64, trainLimit: 320, dataDir: '/data/fashion' },
       backend: 'cpu',
       maxSteps: 20,
-      checkpoints: { everySteps: 5, best: { metric: 'val_accuracy', mode: 'max' }, onStop: true },
+      checkpoints: { everySteps: 5, everySeconds: 90.5, best: { metric: 'val_accuracy', mode: 'max' }, onStop: true },
       retention: { keepLast: 3, keepBest: { k: 2, metric: 'val_accuracy', mode: 'max' } },
     });
   });
 
   it('names each field that is wrong', () => {
-    const result = buildStartRequest({ ...defaultFields(), width: '0', epochs: '', learningRate: '-1', batchSize: '1.5', validation: '0', keepBest: '2' });
+    const result = buildStartRequest({ ...defaultFields(), width: '0', epochs: '', learningRate: '-1', batchSize: '1.5', validation: '0', keepBest: '2', saveEverySeconds: '0' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual({
@@ -56,6 +57,7 @@ describe('the new-training form', () => {
       batchSize: 'A whole number, 1 or more.',
       learningRate: 'A number above 0.',
       saveBest: 'Saving on a new best needs validation examples.',
+      saveEverySeconds: 'A number of seconds above 0.',
     });
     const noMetric = buildStartRequest({ ...defaultFields(), saveBest: '', keepBest: '2' });
     expect(!noMetric.ok && noMetric.errors.keepBest).toContain('needs a metric');

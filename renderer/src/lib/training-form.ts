@@ -20,6 +20,7 @@ export interface TrainingFormFields {
   maxSteps: string;
   saveEverySteps: string;
   saveEveryEpochs: string;
+  saveEverySeconds: string;
   saveBest: '' | 'val_loss' | 'val_accuracy';
   keepLast: string;
   keepBest: string;
@@ -42,6 +43,7 @@ export function defaultFields(): TrainingFormFields {
     maxSteps: '',
     saveEverySteps: '',
     saveEveryEpochs: '1',
+    saveEverySeconds: '',
     saveBest: 'val_loss',
     keepLast: '',
     keepBest: '',
@@ -78,6 +80,9 @@ export function buildStartRequest(f: TrainingFormFields): FormResult {
   const everyEpochs = int('saveEveryEpochs', 1, true);
   const keepLast = int('keepLast', 1, true);
   const keepBest = int('keepBest', 1, true);
+  const secondsText = f.saveEverySeconds.trim();
+  const everySeconds = secondsText === '' ? undefined : Number(secondsText);
+  if (everySeconds !== undefined && !(Number.isFinite(everySeconds) && everySeconds > 0)) errors.saveEverySeconds = 'A number of seconds above 0.';
   const learningRate = Number(f.learningRate.trim());
   if (f.learningRate.trim() === '' || !Number.isFinite(learningRate) || learningRate <= 0) errors.learningRate = 'A number above 0.';
   if (validation === 0 && f.saveBest !== '') errors.saveBest = 'Saving on a new best needs validation examples.';
@@ -101,6 +106,7 @@ export function buildStartRequest(f: TrainingFormFields): FormResult {
     checkpoints: {
       ...(everySteps !== undefined ? { everySteps } : {}),
       ...(everyEpochs !== undefined ? { everyEpochs } : {}),
+      ...(everySeconds !== undefined ? { everySeconds } : {}),
       ...(best ? { best } : {}),
       onStop: true,
     },
