@@ -23,6 +23,7 @@ import { TrainerSupervisor } from '../training/process/supervisor.js';
 import type { ChildLauncher, LaunchSpec } from '../training/process/trainer-launcher.js';
 import { toStudioError } from './errors.js';
 import { StudioEvents } from './events.js';
+import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
@@ -50,6 +51,7 @@ export class Studio {
   private readonly supervisor: TrainerSupervisor;
   private trainingRun: string | null = null;
   private following: Promise<void> = Promise.resolve();
+  private readonly imports = new Imports((event, payload) => this.events.emit(event, payload));
   /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
   readonly api: StudioApi;
 
@@ -262,6 +264,8 @@ export class Studio {
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         return readMetricPage(store.runDir(run), run, after, limit);
       },
+      importFolders: async (params) => this.imports.run(this.requireWritable(), params),
+      cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
       runConfig: async ({ run }) => {
         const store = this.requireStore();
         const meta = await readRunMeta(store.runDir(run));
