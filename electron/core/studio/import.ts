@@ -38,6 +38,11 @@ export class Imports {
     return { importId, results, cancelled: controller.signal.aborted };
   }
 
+  /** Cancels every running import (the Studio is closing). */
+  cancelAll(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
+
   cancel(importId: string): boolean {
     const controller = this.running.get(importId);
     if (!controller) return false;

@@ -75,8 +75,9 @@ export class Studio {
     return this.events.on(event, listener);
   }
 
-  /** Stops watching and, if a trainer runs, stops it gracefully (it saves first). */
+  /** Cancels imports, stops watching and, if a trainer runs, stops it gracefully (it saves first). */
   async close(): Promise<void> {
+    this.imports.cancelAll();
     await this.supervisor.stop();
     await this.closeWorkspace();
   }

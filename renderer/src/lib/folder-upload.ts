@@ -83,10 +83,13 @@ export function realFolderPath(folder: PickedFolder, pathFor: (file: File) => st
   const first = folder.files[0];
   if (!first) return null;
   const full = pathFor(first.file);
-  const below = first.path.split('/').slice(1).join('/');
-  const separator = full.length > below.length ? full[full.length - below.length - 1] : undefined;
-  if (!full || !full.endsWith(below) || (separator !== '/' && separator !== '\\')) return null;
-  return full.slice(0, full.length - below.length - 1);
+  const below = first.path.split('/').slice(1);
+  // The picker's relative path uses '/', the system's path its own separator (Windows: '\\').
+  for (const separator of ['/', '\\']) {
+    const tail = `${separator}${below.join(separator)}`;
+    if (full.endsWith(tail) && full.length > tail.length) return full.slice(0, full.length - tail.length);
+  }
+  return null;
 }
 
 export class UploadError extends Error {}
