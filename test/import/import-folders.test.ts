@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../electron/contract.js';
+import { hostTag, parseTemporaryName } from '../../electron/core/checkpoint/temporaries.js';
 import { useTempWorkspaces } from '../store/helpers.js';
 import { flipLastByte, sourceWorkspace, studioWith, treeHash } from './import-helpers.js';
 
@@ -142,6 +143,18 @@ describe('importFolders', () => {
     expect(last).toMatchObject({ importId: 'abc-2', phase: 'done' });
     expect(last?.bytesTotal).toBeGreaterThan(0);
     expect(done.map((p) => p.phase)).toEqual(expect.arrayContaining(['reading', 'copying', 'verifying', 'placing', 'done']));
+  });
+
+  it('stages in .studio under our temporary name, so a crash leaves what the next writer clears', async () => {
+    const sourceRoot = await sourceWorkspace({ alpha: [100] });
+    const { api, root } = await studioWith();
+    const staged: string[] = [];
+    api.on('import:progress', (p) => {
+      if (p.phase === 'copying') staged.push(...fs.readdirSync(path.join(root, '.studio')));
+    });
+    await api.importFolders({ sources: [path.join(sourceRoot, 'alpha')] });
+    const owners = [...new Set(staged)].map((name) => parseTemporaryName(name));
+    expect(owners).toEqual([{ host: hostTag(), pid: process.pid, label: 'import' }]);
   });
 
   it('refuses on a read-only workspace', async () => {
