@@ -70,4 +70,36 @@ describe('import', () => {
     expect((await world.studio.api.listRuns()).map((r) => r.name).sort()).toEqual(['alpha', 'beta']);
     expectNoProblems(world);
   });
+
+  it('shows the upload\'s progress with Cancel, and a cancelled import adds nothing', { timeout: 90_000 }, async () => {
+    const sources = await sourceWorkspace({ beta: [100, 200] });
+    const world = await open((store) => writeRun(store, 'alpha', [1]));
+    const { page } = world;
+    const list = page.getByRole('listbox', { name: 'Checkpoints' });
+    await expect.poll(() => list.getByRole('option').count()).toBe(1);
+    // Hold the second file's upload, so the import is caught in flight.
+    let puts = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/upload/**', async (route) => {
+      if (route.request().method() === 'PUT' && ++puts === 2) await held;
+      await route.continue().catch(() => undefined);
+    });
+    const chosen = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await (await chosen).setFiles(path.join(sources, 'beta'));
+    const busy = page.getByRole('dialog', { name: 'Importing…' });
+    await expect.poll(() => busy.count()).toBe(1);
+    await expect.poll(async () => (await busy.textContent()) ?? '').toMatch(/Uploading.*of/);
+    expect(await busy.getByRole('progressbar', { name: 'Import progress' }).count()).toBe(1);
+    await world.screenshot('import-progress');
+    await busy.getByRole('button', { name: 'Cancel import' }).click();
+    release();
+    const cancelled = page.getByRole('dialog', { name: 'Import cancelled' });
+    await expect.poll(() => cancelled.count()).toBe(1);
+    await world.screenshot('import-cancelled');
+    await cancelled.getByRole('button', { name: 'Close' }).click();
+    expect(await list.getByRole('option').count()).toBe(1);
+    expect((await world.studio.api.listRuns()).map((r) => r.name)).toEqual(['alpha']);
+  });
 });
