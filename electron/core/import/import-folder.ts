@@ -60,7 +60,6 @@ export async function importFolder(store: CheckpointStore, source: string, optio
     throw error;
   });
   const stageDir = path.join(stateDir, temporaryName('import'));
-  await mkdir(stageDir);
   let placed = false;
   let bytesTotal = 0;
   let bytesDone = 0;
@@ -70,6 +69,7 @@ export async function importFolder(store: CheckpointStore, source: string, optio
     if (signal.aborted) throw new ImportCancelledError(folder.path);
   };
   try {
+    await mkdir(stageDir);
     const staged = await importer.stage(folder, stageDir, {
       run: destination.run,
       signal,
