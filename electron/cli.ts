@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { STUDIO_VERSION } from './core/version.js';
 import { result, stderr, stdout } from './cli/common.js';
+import { registerImportCommand } from './cli/import-command.js';
 import { registerStoreCommands } from './cli/store-commands.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { registerTrainCommands } from './cli/train-commands.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStoreCommands(program, stdout);
+  registerImportCommand(program, stdout);
   registerTrainCommands(program, stdout);
   registerServeCommand(program, stdout);
   return program;

@@ -433,6 +433,42 @@ export type Settings = z.infer<typeof SettingsSchema>;
 const ViewPatchSchema = z
   .record(z.string(), z.json())
   .refine((view) => JSON.stringify(view).length <= MAX_VIEW_STATE_BYTES, `view state is limited to ${MAX_VIEW_STATE_BYTES} bytes`);
+// ─── Import ──────────────────────────────────────────────────────────────────────────────────
+
+/** A client's own id for one import, so it can follow and cancel the import before the call returns. */
+export const ImportIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an import id is 1 to 64 letters, digits or dashes');
+
+/** What one source folder became: the run it went into and the checkpoints it added, or why it was refused. */
+export const ImportSourceResultSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    source: z.string(),
+    /** Which importer read it (`checkpoint-studio run`, `checkpoint-studio checkpoint`, …). */
+    format: z.string(),
+    run: z.string(),
+    /** True when the import created the run. */
+    newRun: z.boolean(),
+    checkpoints: z.array(z.string()),
+    /** What the user should know: a renamed run, lineage dropped, files left out. */
+    notes: z.array(z.string()),
+  }),
+  z.object({ ok: z.literal(false), source: z.string(), format: z.string().nullable(), error: StudioErrorDataSchema }),
+]);
+export type ImportSourceResult = z.infer<typeof ImportSourceResultSchema>;
+
+export const ImportReportSchema = z.object({
+  importId: z.string(),
+  results: z.array(ImportSourceResultSchema),
+  /** Cancelled before every source was done: the one in progress and those after it left nothing behind. */
+  cancelled: z.boolean(),
+});
+export type ImportReport = z.infer<typeof ImportReportSchema>;
+
+export const ImportPhaseSchema = z.enum(['reading', 'copying', 'verifying', 'placing', 'done']);
+export type ImportPhase = z.infer<typeof ImportPhaseSchema>;
+
+export const ImportProgressSchema = z.object({ importId: z.string(), source: z.string(), phase: ImportPhaseSchema, bytesDone: count, bytesTotal: count });
+export type ImportProgress = z.infer<typeof ImportProgressSchema>;
 
 // ─── The API ─────────────────────────────────────────────────────────────────────────────────
 
@@ -516,6 +552,18 @@ export const studioMethods = {
     params: z.object({ view: ViewPatchSchema.optional(), forgetWorkspaces: z.array(z.string().min(1)).optional() }).default({}),
     result: SettingsSchema,
   },
+  /**
+   * Imports folders (absolute paths): a run folder of ours becomes a new run, a checkpoint folder
+   * goes into the run `into` (default `imported`). Each is copied, verified and only then made
+   * visible; a refused one leaves the workspace as it was. `importId` (the client's own) names the
+   * import in its progress events and for cancelImport.
+   */
+  importFolders: {
+    params: z.object({ sources: z.array(z.string().min(1)).min(1), into: z.string().min(1).optional(), importId: ImportIdSchema.optional() }),
+    result: ImportReportSchema,
+  },
+  /** Stops an import: what it was copying is removed; sources already imported stay. False when no such import runs. */
+  cancelImport: { params: z.object({ importId: ImportIdSchema }), result: z.object({ cancelled: z.boolean() }) },
   /** A run's run.json: what it trained and where it came from. */
   runConfig: { params: z.object({ run: z.string().min(1) }), result: RunMetaSchema },
 } as const;
@@ -538,6 +586,8 @@ export const studioEvents = {
   'training:error': StudioErrorDataSchema.extend({ fatal: z.boolean() }),
   /** The trainer's own console lines (warnings it printed, for instance). */
   'training:log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
+  /** How far an import is, per source (see importFolders). */
+  'import:progress': ImportProgressSchema,
   warning: z.object({ message: z.string() }),
 } as const;
 

@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { type StudioEventName, WsCallSchema, type WsReply, studioEvents, studioMethods } from '../contract.js';
 import { errorData } from '../core/studio/errors.js';
 import type { Studio } from '../core/studio/studio.js';
+import { UPLOAD_PREFIX, uploadEndpoint } from './upload-endpoint.js';
 
 export interface BrowserServerOptions {
   readonly studio: Studio;
@@ -20,6 +21,8 @@ export interface BrowserServerOptions {
   readonly port?: number;
   /** For tests; a fresh random one otherwise. */
   readonly token?: string;
+  /** For tests; MAX_UPLOAD_BYTES otherwise. */
+  readonly maxUploadBytes?: number;
 }
 
 export interface BrowserServer {
@@ -52,6 +55,7 @@ function cookieToken(request: IncomingMessage): string | null {
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const assets = existsSync(options.rendererDir) ? sirv(options.rendererDir, { etag: true, single: true }) : null;
+  const uploads = uploadEndpoint(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {});
   let port = 0;
   const allowedHosts = (): string[] => [`${HOST}:${port}`, `localhost:${port}`];
 
@@ -80,6 +84,10 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     };
     if (fromQuery) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    if (request.url?.startsWith(UPLOAD_PREFIX)) {
+      uploads.handle(request, response, allowedHosts().map((h) => `http://${h}`));
+      return;
+    }
     if (!assets) {
       response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
       response.end(`The app's pages are not built here (${options.rendererDir} is missing): run npm run build.\n`);
@@ -117,6 +125,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       for (const client of sockets.clients) client.terminate();
       sockets.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await uploads.close();
     },
   };
 }

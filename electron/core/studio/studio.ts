@@ -23,6 +23,7 @@ import { TrainerSupervisor } from '../training/process/supervisor.js';
 import type { ChildLauncher, LaunchSpec } from '../training/process/trainer-launcher.js';
 import { toStudioError } from './errors.js';
 import { StudioEvents } from './events.js';
+import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
@@ -54,6 +55,7 @@ export class Studio {
   private trainingRun: string | null = null;
   private following: Promise<void> = Promise.resolve();
   private readonly settings: SettingsFile;
+  private readonly imports = new Imports((event, payload) => this.events.emit(event, payload));
   /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
   readonly api: StudioApi;
 
@@ -78,8 +80,9 @@ export class Studio {
     return this.events.on(event, listener);
   }
 
-  /** Stops watching and, if a trainer runs, stops it gracefully (it saves first). */
+  /** Cancels imports, stops watching and, if a trainer runs, stops it gracefully (it saves first). */
   async close(): Promise<void> {
+    this.imports.cancelAll();
     await this.supervisor.stop();
     await this.closeWorkspace();
   }
@@ -273,6 +276,8 @@ export class Studio {
       },
       settings: async () => this.settings.read(),
       updateSettings: async ({ view, forgetWorkspaces }) => this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
+      importFolders: async (params) => this.imports.run(this.requireWritable(), params),
+      cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
       runConfig: async ({ run }) => {
         const store = this.requireStore();
         const meta = await readRunMeta(store.runDir(run));

@@ -7,6 +7,8 @@ declare global {
   interface Window {
     /** Set by Electron's preload (contextBridge); absent in a browser. */
     readonly studio?: StudioApi;
+    /** Set by Electron's preload: a dropped or chosen File's real path (webUtils.getPathForFile). */
+    readonly studioFiles?: { pathFor(file: File): string };
   }
 }
 
@@ -21,6 +23,8 @@ export interface Host {
   readonly kind: 'desktop' | 'browser';
   readonly api: StudioApi;
   readonly connection: ConnectionSource;
+  /** The desktop app imports a folder by its real path; browser mode (null) uploads it. */
+  readonly pathForFile: ((file: File) => string) | null;
 }
 
 /** In-process IPC does not drop: the desktop app's connection is always open. */
@@ -31,7 +35,8 @@ const ALWAYS_OPEN: ConnectionSource = {
 };
 
 export function connectHost(win: Window): Host {
-  if (win.studio) return { kind: 'desktop', api: win.studio, connection: ALWAYS_OPEN };
+  const files = win.studioFiles;
+  if (win.studio) return { kind: 'desktop', api: win.studio, connection: ALWAYS_OPEN, pathForFile: files ? (file) => files.pathFor(file) : null };
   const client = new WsStudioClient();
-  return { kind: 'browser', api: client.api, connection: client };
+  return { kind: 'browser', api: client.api, connection: client, pathForFile: null };
 }

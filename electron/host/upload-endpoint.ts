@@ -1,0 +1,129 @@
+// Browser mode's upload: a page cannot hand us a dropped folder's path, so it sends the folder's
+// files, one PUT /upload/<uploadId>/<folder>/<relative path> each, and then imports the staged
+// folder by the path the server answered. Files are staged outside the workspace, under the OS
+// temporary folder, and removed when the page says it is done (DELETE /upload/<uploadId>) or when
+// the server closes. The server's own checks (token, Host) come first; this adds the Origin, a
+// plain name for every path segment, and a size cap per upload.
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { plainNameProblem } from '../core/checkpoint/names.js';
+
+/** What one upload (one dropped set of folders) may hold in all: checkpoints are large, the disk is not endless. */
+export const MAX_UPLOAD_BYTES = 8 * 1024 ** 3;
+/** Folders deep enough for a run (run, checkpoint, file) and the foreign formats' trees, not for a bomb. */
+const MAX_DEPTH = 16;
+const UPLOAD_ID = /^[A-Za-z0-9-]{8,64}$/;
+export const UPLOAD_PREFIX = '/upload/';
+
+class UploadRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface UploadEndpoint {
+  /** Answers a request under /upload/ whose token and Host the server has checked. */
+  handle(request: IncomingMessage, response: ServerResponse, allowedOrigins: readonly string[]): void;
+  /** Removes everything staged. */
+  close(): Promise<void>;
+}
+
+export function uploadEndpoint(options: { maxUploadBytes?: number } = {}): UploadEndpoint {
+  const maxBytes = options.maxUploadBytes ?? MAX_UPLOAD_BYTES;
+  let root: Promise<string> | null = null;
+  const stagingRoot = (): Promise<string> => (root ??= mkdtemp(path.join(os.tmpdir(), 'checkpoint-studio-uploads-')));
+  /** Bytes received (or announced) per upload id. */
+  const received = new Map<string, number>();
+
+  const answer = (response: ServerResponse, status: number, body: unknown): void => {
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    response.end(JSON.stringify(body));
+  };
+
+  /** The upload id and the checked path segments after it. */
+  const parse = (request: IncomingMessage): { uploadId: string; segments: string[] } => {
+    // The raw path, not a URL's: URL parsing would resolve a `..` before we could refuse it.
+    const pathname = (request.url ?? '/').split('?')[0] ?? '/';
+    const parts = pathname.slice(UPLOAD_PREFIX.length).split('/');
+    const uploadId = parts.shift() ?? '';
+    if (!UPLOAD_ID.test(uploadId)) throw new UploadRefused(400, 'the upload id must be 8 to 64 letters, digits or dashes');
+    if (parts.length > MAX_DEPTH) throw new UploadRefused(400, `a path deeper than ${MAX_DEPTH} folders`);
+    const segments = parts.map((raw) => {
+      let segment: string;
+      try {
+        segment = decodeURIComponent(raw);
+      } catch {
+        throw new UploadRefused(400, `a path segment is not valid percent-encoding: ${JSON.stringify(raw)}`);
+      }
+      const problem = plainNameProblem(segment);
+      if (problem) throw new UploadRefused(400, `the path segment ${JSON.stringify(segment)} is refused: ${problem}`);
+      return segment;
+    });
+    return { uploadId, segments };
+  };
+
+  const put = async (request: IncomingMessage, response: ServerResponse, uploadId: string, segments: string[]): Promise<void> => {
+    if (segments.length < 2) throw new UploadRefused(400, 'name a folder and a file in it: /upload/<id>/<folder>/<file>');
+    const announced = Number(request.headers['content-length'] ?? 0);
+    const before = received.get(uploadId) ?? 0;
+    if (!Number.isFinite(announced) || before + announced > maxBytes) throw new UploadRefused(413, `an upload holds at most ${maxBytes} bytes`);
+    const uploadDir = path.join(await stagingRoot(), uploadId);
+    const file = path.join(uploadDir, ...segments);
+    await mkdir(path.dirname(file), { recursive: true });
+    let total = before;
+    try {
+      await pipeline(
+        request,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            total += chunk.length;
+            received.set(uploadId, total);
+            if (total > maxBytes) throw new UploadRefused(413, `an upload holds at most ${maxBytes} bytes`);
+            yield chunk;
+          }
+        },
+        createWriteStream(file, { flags: 'wx' }),
+      );
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UploadRefused(409, `${segments.join('/')} was already uploaded`);
+      await rm(file, { force: true });
+      throw error;
+    }
+    answer(response, 201, { folder: path.join(uploadDir, segments[0] as string), bytes: total - before });
+  };
+
+  return {
+    handle(request, response, allowedOrigins) {
+      void (async () => {
+        try {
+          // A browser sends Origin with every PUT and DELETE; a page elsewhere must not upload here.
+          if (!allowedOrigins.includes(request.headers.origin ?? '')) throw new UploadRefused(403, 'foreign or missing Origin');
+          const { uploadId, segments } = parse(request);
+          if (request.method === 'PUT') await put(request, response, uploadId, segments);
+          else if (request.method === 'DELETE' && segments.length === 0) {
+            received.delete(uploadId);
+            if (root) await rm(path.join(await root, uploadId), { recursive: true, force: true });
+            answer(response, 200, { removed: uploadId });
+          } else throw new UploadRefused(405, 'PUT a file, or DELETE an upload');
+        } catch (error) {
+          const status = error instanceof UploadRefused ? error.status : 500;
+          const message = error instanceof Error ? error.message : String(error);
+          // A refused request may still be sending its body: close rather than read it.
+          response.setHeader('connection', 'close');
+          answer(response, status, { error: message });
+          if (!request.complete) request.resume();
+        }
+      })();
+    },
+    async close() {
+      if (root) await rm(await root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// Browser mode's upload endpoint: the same token, Host and Origin checks as the WebSocket, a
+// plain name for every path segment, a size cap per upload, staging outside the workspace, and
+// the staged folder imported by the one StudioApi call.
+import fs from 'node:fs';
+import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Studio } from '../../electron/core/studio/studio.js';
+import { type BrowserServer, startBrowserServer } from '../../electron/host/browser-server.js';
+import { sourceWorkspace } from '../import/import-helpers.js';
+import { useTempWorkspaces } from '../store/helpers.js';
+
+const makeWorkspace = useTempWorkspaces();
+const open: { server: BrowserServer; studio: Studio }[] = [];
+afterEach(async () => {
+  for (const { server, studio } of open.splice(0)) {
+    await server.close();
+    await studio.close();
+  }
+});
+
+async function serve(maxUploadBytes?: number): Promise<{ server: BrowserServer; studio: Studio; root: string; cookie: string; origin: string }> {
+  const { base, root } = makeWorkspace();
+  fs.mkdirSync(root);
+  const pages = path.join(base, 'pages');
+  fs.mkdirSync(pages);
+  fs.writeFileSync(path.join(pages, 'index.html'), '<!doctype html><title>Checkpoint Studio</title>');
+  const studio = new Studio();
+  await studio.api.openWorkspace({ path: root });
+  const server = await startBrowserServer({ studio, rendererDir: pages, ...(maxUploadBytes !== undefined ? { maxUploadBytes } : {}) });
+  open.push({ server, studio });
+  return { server, studio, root: studio.workspace ?? root, cookie: `studio_token=${server.token}`, origin: `http://127.0.0.1:${server.port}` };
+}
+
+function send(port: number, method: string, pathname: string, headers: Record<string, string>, body: Buffer = Buffer.alloc(0)): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    // A header given as '' is left out (a chunked body announces no length).
+    const all = Object.fromEntries(Object.entries({ host: `127.0.0.1:${port}`, 'content-length': String(body.length), ...headers }).filter(([, v]) => v !== ''));
+    const req = request({ host: '127.0.0.1', port, method, path: pathname, headers: all }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        let json: Record<string, unknown> = {};
+        try {
+          json = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          json = { text };
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Every file under `dir`, relative, with its bytes: what a page reads from a dropped folder. */
+function filesOf(dir: string, prefix = ''): [string, Buffer][] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    return entry.isDirectory() ? filesOf(path.join(dir, entry.name), rel) : [[rel, fs.readFileSync(path.join(dir, entry.name))] as [string, Buffer]];
+  });
+}
+
+describe('the upload endpoint', () => {
+  it('stages a dropped run folder outside the workspace, which importFolders then imports; DELETE and close remove it', async () => {
+    const { server, studio, root, cookie, origin } = await serve();
+    const source = path.join(await sourceWorkspace({ alpha: [100, 200] }), 'alpha');
+    let folder = '';
+    for (const [rel, bytes] of filesOf(source)) {
+      const put = await send(server.port, 'PUT', `/upload/upload-0001/alpha/${rel.split('/').map(encodeURIComponent).join('/')}`, { cookie, origin }, bytes);
+      expect(put.status).toBe(201);
+      folder = String(put.json.folder);
+    }
+    expect(folder.startsWith(os.tmpdir())).toBe(true);
+    expect(folder.startsWith(root)).toBe(false);
+    expect(filesOf(folder)).toEqual(filesOf(source));
+    const report = await studio.api.importFolders({ sources: [folder] });
+    expect(report.results[0]).toMatchObject({ ok: true, run: 'alpha', checkpoints: ['alpha/ckpt-000000100', 'alpha/ckpt-000000200'] });
+    expect((await send(server.port, 'DELETE', '/upload/upload-0001', { cookie, origin })).status).toBe(200);
+    expect(fs.existsSync(folder)).toBe(false);
+    await send(server.port, 'PUT', '/upload/upload-0002/beta/run.json', { cookie, origin }, Buffer.from('{}'));
+    const staging = path.dirname(path.dirname(folder));
+    expect(fs.existsSync(path.join(staging, 'upload-0002'))).toBe(true);
+    await server.close();
+    expect(fs.existsSync(staging)).toBe(false);
+  });
+
+  it('refuses without the token, from a foreign or missing Origin, and to a foreign Host', async () => {
+    const { server, cookie, origin } = await serve();
+    const body = Buffer.from('x');
+    expect((await send(server.port, 'PUT', '/upload/upload-0001/a/b', { origin }, body)).status).toBe(403);
+    expect((await send(server.port, 'PUT', '/upload/upload-0001/a/b', { cookie: 'studio_token=wrong', origin }, body)).status).toBe(403);
+    expect((await send(server.port, 'PUT', '/upload/upload-0001/a/b', { cookie, origin: 'http://evil.example' }, body)).status).toBe(403);
+    expect((await send(server.port, 'PUT', '/upload/upload-0001/a/b', { cookie }, body)).status).toBe(403);
+    expect((await send(server.port, 'PUT', '/upload/upload-0001/a/b', { cookie, origin, host: `evil.example:${server.port}` }, body)).status).toBe(403);
+    expect((await send(server.port, 'PUT', '/upload/upload-0001/a/b', { cookie, origin }, body)).status).toBe(201);
+  });
+
+  it('refuses a path that is not plain names (.., an encoded separator, a control character) and writes nothing', async () => {
+    const { server, cookie, origin } = await serve();
+    const outside = path.join(os.tmpdir(), 'escaped-upload-canary');
+    for (const bad of ['/upload/upload-0001/a/../../escaped-upload-canary', '/upload/upload-0001/a/%2e%2e/b', '/upload/upload-0001/a/x%2Fy', '/upload/upload-0001/a/x%0Ay', '/upload/../a/b', '/upload/upload-0001/onlyone']) {
+      const answer = await send(server.port, 'PUT', bad, { cookie, origin }, Buffer.from('x'));
+      expect(answer.status, bad).toBe(400);
+    }
+    expect(fs.existsSync(outside)).toBe(false);
+  });
+
+  it('caps the bytes of one upload, announced or streamed, and keeps nothing of the refused file', async () => {
+    const { server, cookie, origin } = await serve(1000);
+    const first = await send(server.port, 'PUT', '/upload/upload-0001/a/one', { cookie, origin }, Buffer.alloc(600));
+    expect(first.status).toBe(201);
+    const staging = path.dirname(path.dirname(String(first.json.folder)));
+    const over = await send(server.port, 'PUT', '/upload/upload-0001/a/two', { cookie, origin }, Buffer.alloc(600));
+    expect(over.status).toBe(413);
+    expect(String(over.json.error)).toContain('at most 1000 bytes');
+    // Chunked (no length announced): counted as it streams.
+    const streamed = await send(server.port, 'PUT', '/upload/upload-0002/a/big', { cookie, origin, 'content-length': '', 'transfer-encoding': 'chunked' }, Buffer.alloc(5000));
+    expect(streamed.status).toBe(413);
+    expect(fs.existsSync(path.join(staging, 'upload-0002', 'a', 'big'))).toBe(false);
+    expect(fs.existsSync(path.join(staging, 'upload-0001', 'a', 'two'))).toBe(false);
+    const again = await send(server.port, 'PUT', '/upload/upload-0001/a/one', { cookie, origin }, Buffer.alloc(10));
+    expect(again.status).toBe(409);
+  });
+});
