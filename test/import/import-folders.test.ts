@@ -20,10 +20,10 @@ describe('importFolders', () => {
     expect(report.results).toEqual([
       { ok: true, source, format: 'checkpoint-studio run', run: 'alpha', newRun: true, checkpoints: ['alpha/ckpt-000000100', 'alpha/ckpt-000000200'], notes: [] },
     ]);
-    // Nothing of the staging is left behind, not even the .studio folder it needed.
-    expect(fs.existsSync(path.join(root, '.studio'))).toBe(false);
+    // Nothing of the staging is left behind: .studio holds only the record of what was verified.
+    expect(fs.readdirSync(path.join(root, '.studio')).filter((name) => name !== 'verified.lock')).toEqual(['verified.json']);
     const listed = await api.listCheckpoints({ run: 'alpha' });
-    expect(listed.map((c) => [c.step, c.origin, c.status])).toEqual([[100, 'imported', 'unverified'], [200, 'imported', 'unverified']]);
+    expect(listed.map((c) => [c.step, c.origin, c.status])).toEqual([[100, 'imported', 'verified'], [200, 'imported', 'verified']]);
     const verify = await api.verify({ targets: ['alpha/ckpt-000000100', 'alpha/ckpt-000000200'] });
     expect(verify.results.every((r) => r.ok)).toBe(true);
     expect(fs.readFileSync(path.join(root, 'alpha', 'metrics.jsonl'), 'utf8')).toBe(fs.readFileSync(path.join(source, 'metrics.jsonl'), 'utf8'));
@@ -41,7 +41,8 @@ describe('importFolders', () => {
     expect(first.results[0]).toMatchObject({ ok: true, format: 'checkpoint-studio checkpoint', run: 'imported', newRun: true, checkpoints: ['imported/ckpt-000000300'] });
     const second = await api.importFolders({ sources: [path.join(sourceRoot, 'beta', 'ckpt-000000400')], into: 'alpha' });
     expect(second.results[0]).toMatchObject({ ok: true, run: 'alpha', newRun: false, checkpoints: ['alpha/ckpt-000000400'] });
-    expect((await api.listCheckpoints({ run: 'alpha' })).map((c) => [c.step, c.origin])).toEqual([[100, 'trained'], [400, 'imported']]);
+    // Verified from the copy before placing: listed as verified without a second read; the alpha/100 it did not touch stays unverified.
+    expect((await api.listCheckpoints({ run: 'alpha' })).map((c) => [c.step, c.origin, c.status])).toEqual([[100, 'trained', 'unverified'], [400, 'imported', 'verified']]);
     expect((await api.verify({ targets: ['imported/ckpt-000000300', 'alpha/ckpt-000000400'] })).results.map((r) => r.ok)).toEqual([true, true]);
   });
 

@@ -260,6 +260,21 @@ export class Catalog {
     return [...names].sort();
   }
 
+  /**
+   * Records checkpoints verified before they were placed (an import verifies its staged copy):
+   * each signature was taken before that verification, so a file changed since is not covered.
+   * Returns what could not be remembered; callers refresh the run afterwards.
+   */
+  async rememberVerified(entries: readonly { readonly id: string; readonly signature: string }[]): Promise<string[]> {
+    for (const { id, signature } of entries) this.verifyCache.remember(id, signature, true, null);
+    try {
+      await this.verifyCache.save();
+      return [];
+    } catch (error) {
+      return [`the verification was not remembered: ${this.verifyCache.file()}: ${errorMessage(error)}`];
+    }
+  }
+
   /** Verifies fully (every byte), records the outcome and refreshes the entry. */
   async verify(ids: readonly string[]): Promise<VerifyOutcome> {
     const warnings: string[] = [];

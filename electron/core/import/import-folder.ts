@@ -13,7 +13,7 @@ import { fsyncPath, writeFileDurably } from '../checkpoint/durable-fs.js';
 import { RefusedError, StudioError } from '../checkpoint/errors.js';
 import { RUN_FILE, STATE_DIR, folderCheckpointId, runNameProblem } from '../checkpoint/layout.js';
 import { showName } from '../checkpoint/names.js';
-import { describeProblem, verifyCheckpoint } from '../checkpoint/reader.js';
+import { describeProblem, inspectSummary, verifyCheckpoint } from '../checkpoint/reader.js';
 import { acquireRunLock } from '../checkpoint/run-lock.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { temporaryName } from '../checkpoint/temporaries.js';
@@ -97,10 +97,15 @@ export async function importFolder(store: CheckpointStore, source: string, optio
     phase = 'verifying';
     bytesDone = 0;
     report();
+    // What was verified, by the signature it had before: a rename keeps sizes and times, so the
+    // placed checkpoint is known verified without reading its bytes twice.
+    const signatures = new Map<string, string>();
     for (const checkpoint of staged.checkpoints) {
       const dir = path.join(stageDir, checkpoint.dirName);
+      const before = inspectSummary(dir);
       const verified = await verifyCheckpoint(dir);
       checkCancel();
+      if (before.kind === 'complete') signatures.set(checkpoint.dirName, before.signature);
       if (!verified.ok) {
         // Name the source's file, not our staging copy's.
         const problems = verified.problems.map((p) => describeProblem({ ...p, file: p.file.split(dir).join(checkpoint.from) }));
@@ -112,7 +117,9 @@ export async function importFolder(store: CheckpointStore, source: string, optio
     phase = 'placing';
     report();
     checkCancel();
-    const result = destination.exists ? await placeIntoRun(store, destination.run, stageDir, staged) : await placeNewRun(store, destination.run, stageDir, staged, importer, folder.path);
+    const result = destination.exists
+      ? await placeIntoRun(store, destination.run, stageDir, staged, signatures)
+      : await placeNewRun(store, destination.run, stageDir, staged, importer, folder.path, signatures);
     placed = true;
     phase = 'done';
     report();
@@ -160,7 +167,12 @@ async function chooseRun(store: CheckpointStore, importer: Importer, source: str
 }
 
 /** A run made whole in the staging folder, then renamed into the workspace in one step. */
-async function placeNewRun(store: CheckpointStore, run: string, stageDir: string, staged: StagedSource, importer: Importer, source: string): Promise<string[]> {
+/** Tells the catalog which placed checkpoints were verified; a failure to remember is no failure of the import. */
+async function rememberVerified(store: CheckpointStore, run: string, signatures: ReadonlyMap<string, string>): Promise<void> {
+  await store.catalog.rememberVerified([...signatures].map(([dirName, signature]) => ({ id: folderCheckpointId(run, dirName), signature })));
+}
+
+async function placeNewRun(store: CheckpointStore, run: string, stageDir: string, staged: StagedSource, importer: Importer, source: string, signatures: ReadonlyMap<string, string>): Promise<string[]> {
   const meta: RunMeta & { imported: unknown } = {
     formatVersion: 1,
     name: run,
@@ -178,12 +190,13 @@ async function placeNewRun(store: CheckpointStore, run: string, stageDir: string
   await rename(stageDir, target);
   await fsyncPath(store.root);
   await fsyncPath(path.dirname(stageDir));
+  await rememberVerified(store, run, signatures);
   await store.catalog.refreshRun(run);
   return staged.checkpoints.map((c) => folderCheckpointId(run, c.dirName));
 }
 
 /** Checkpoints into an existing run: under its lock, all steps checked free before any is moved. */
-async function placeIntoRun(store: CheckpointStore, run: string, stageDir: string, staged: StagedSource): Promise<string[]> {
+async function placeIntoRun(store: CheckpointStore, run: string, stageDir: string, staged: StagedSource, signatures: ReadonlyMap<string, string>): Promise<string[]> {
   const runDir = store.runDir(run);
   const info = await lstat(runDir);
   if (info.isSymbolicLink() || !info.isDirectory()) throw new RefusedError(runDir, 'is not a run folder of this workspace (a link or a file); import into another run');
@@ -202,6 +215,7 @@ async function placeIntoRun(store: CheckpointStore, run: string, stageDir: strin
   } finally {
     await lock.release();
   }
+  await rememberVerified(store, run, signatures);
   await store.catalog.refreshRun(run);
   return staged.checkpoints.map((c) => folderCheckpointId(run, c.dirName));
 }
