@@ -3,8 +3,8 @@
 // list follows), and the keyboard moves along and across lanes. Light and dark screenshots.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { buildLanes } from '../../renderer/src/lib/lanes';
-import { DEFAULT_GEOMETRY, layoutTimeline } from '../../renderer/src/lib/timeline-layout';
+import { buildLanes } from '../../renderer/src/lib/lanes.js';
+import { DEFAULT_GEOMETRY, layoutTimeline } from '../../renderer/src/lib/timeline-layout.js';
 import type { UiWorld } from './harness.js';
 import { expectNoProblems, useUi, writeRun } from './harness.js';
 

@@ -2,8 +2,8 @@
 // step or its wall time along x, and a lineage line from a continued run's parent checkpoint to
 // the start of its own lane. Pure numbers in content coordinates (y grows down the scrolled
 // content), so the canvas, hit-testing and the tests all use the same geometry.
-import type { CheckpointInfo } from './contract';
-import type { Lane } from './lanes';
+import type { CheckpointInfo } from './contract.js';
+import type { Lane } from './lanes.js';
 
 export type TimeAxis = 'step' | 'time';
 
