@@ -77,7 +77,7 @@ describe('select by policy', () => {
     const world = await open(async (store) => {
       await writeRun(store, 'alpha', [1, 2, 3, 4, 5, 6]);
       await store.setPinned('alpha/ckpt-000000002', true);
-    });
+    }, { colorScheme: 'dark' });
     const { page } = world;
     const list = page.getByRole('listbox', { name: 'Checkpoints' });
     await expect.poll(() => list.getByRole('option').count()).toBe(6);

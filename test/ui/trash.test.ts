@@ -56,7 +56,7 @@ describe('the trash view', () => {
   });
 
   it('shows an error beside the batch that cannot be restored', { timeout: 60_000 }, async () => {
-    const world = await open((store) => writeRun(store, 'alpha', [1, 2]));
+    const world = await open((store) => writeRun(store, 'alpha', [1, 2]), { colorScheme: 'dark' });
     const { page, studio } = world;
     await studio.api.deleteCheckpoints({ targets: ['alpha/ckpt-000000001'] });
     // Another checkpoint now holds the trashed one's place: the restore must refuse, not overwrite.
