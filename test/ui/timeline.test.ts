@@ -65,6 +65,11 @@ describe('the timeline', () => {
       await world.page.mouse.move(p.x, p.y);
       await expect.poll(() => world.page.getByRole('tooltip').textContent()).toMatch(/alpha · step 300.*parent of beta/);
       await world.screenshot(`timeline-${scheme}`);
+      // Collapsible: the list stays, the timeline goes and comes back.
+      await world.page.getByRole('button', { name: 'Timeline' }).click();
+      await expect.poll(() => timeline.count()).toBe(0);
+      await world.page.getByRole('button', { name: 'Timeline' }).click();
+      await expect.poll(() => timeline.getAttribute('data-points')).toBe('7');
       expectNoProblems(world);
     }
   });
