@@ -3,7 +3,7 @@
 // the lanes in view drawn.
 import { describe, expect, it } from 'vitest';
 import { buildLanes } from '../../renderer/src/lib/lanes';
-import { DEFAULT_GEOMETRY, laneY, layoutTimeline, nearestInLane, niceTicks, pointAt, visibleLanes } from '../../renderer/src/lib/timeline-layout';
+import { DEFAULT_GEOMETRY, clampZoom, laneY, layoutTimeline, nearestInLane, niceTicks, panZoom, pointAt, visibleLanes, zoomAround } from '../../renderer/src/lib/timeline-layout';
 import { checkpoint, run } from './fakes';
 
 const g = { ...DEFAULT_GEOMETRY, width: 1000 };
@@ -103,5 +103,31 @@ describe('timeline layout', () => {
     expect(niceTicks(0, 1000, 5, 'step')).toEqual([0, 200, 400, 600, 800, 1000]);
     expect(niceTicks(3, 7, 10, 'step')).toEqual([3, 4, 5, 6, 7]);
     expect(niceTicks(0, 36e5, 4, 'time')).toEqual([0, 9e5, 18e5, 27e5, 36e5]);
+  });
+
+  it('zooms into a part of the range: points outside fall beyond the edges and are not hit', () => {
+    // Steps 100..500: the middle half is 200..400.
+    const layout = layoutTimeline(workspace(), 'step', g, [0.25, 0.75]);
+    expect(layout.domain).toEqual([200, 400]);
+    const a = layout.lanes[0];
+    const byStep = (step: number) => a?.points.find((p) => p.checkpoint.step === step);
+    expect(byStep(200)?.x).toBeCloseTo(left);
+    expect(byStep(300)?.x).toBeCloseTo((left + right) / 2);
+    const hidden = byStep(100);
+    expect(hidden?.x).toBeLessThan(g.gutter);
+    expect(pointAt(layout, hidden?.x ?? 0, hidden?.y ?? 0, g)).toBeNull();
+    expect(layout.ticks.every((t) => t.x >= left - 0.01 && t.x <= right + 0.01)).toBe(true);
+  });
+
+  it('zooms around the pointer, pans, and never leaves the full range', () => {
+    expect(zoomAround([0, 1], 0.5, 0.5)).toEqual([0.25, 0.75]);
+    // The point under the pointer stays under it.
+    const z = zoomAround([0, 1], 0.2, 0.5);
+    expect(z[0] + (z[1] - z[0]) * 0.2).toBeCloseTo(0.2);
+    expect(zoomAround([0.25, 0.75], 0.5, 4)).toEqual([0, 1]);
+    expect(panZoom([0.25, 0.75], 0.5)).toEqual([0.5, 1]);
+    expect(panZoom([0.25, 0.75], 2)).toEqual([0.5, 1]);
+    expect(panZoom([0.25, 0.75], -2)).toEqual([0, 0.5]);
+    expect(clampZoom([0.5, 0.5])[1] - clampZoom([0.5, 0.5])[0]).toBeCloseTo(0.001);
   });
 });

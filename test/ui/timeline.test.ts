@@ -101,6 +101,23 @@ describe('the timeline', () => {
     await expect.poll(() => timeline.getAttribute('data-active')).toBe('beta/ckpt-000000300');
     await expect.poll(() => details(page).getByRole('heading', { name: 'beta step 300' }).count()).toBe(1);
     await world.screenshot('timeline-selected');
+
+    // Zoom in around the focused checkpoint (+), out (−), Ctrl+wheel, and back to everything.
+    await page.keyboard.press('+');
+    await expect.poll(() => timeline.getAttribute('data-zoom')).not.toBe('0.000 1.000');
+    const [from, to] = ((await timeline.getAttribute('data-zoom')) ?? '').split(' ').map(Number);
+    expect((to ?? 0) - (from ?? 0)).toBeCloseTo(0.5);
+    // Step 300 of 100..500 is at half the range: still in the middle of the zoomed view.
+    expect(((from ?? 0) + (to ?? 0)) / 2).toBeCloseTo(0.5);
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await expect.poll(() => timeline.getAttribute('data-zoom')).toBe('0.000 1.000');
+    const box = await timeline.locator('canvas').boundingBox();
+    await page.mouse.move((box?.x ?? 0) + (box?.width ?? 0) - 40, (box?.y ?? 0) + 40);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await expect.poll(async () => Number(((await timeline.getAttribute('data-zoom')) ?? '0').split(' ')[0])).toBeGreaterThan(0);
+    await world.screenshot('timeline-zoomed');
     expectNoProblems(world);
   });
 

@@ -94,7 +94,11 @@ export function niceTicks(min: number, max: number, target: number, axis: TimeAx
   return ticks;
 }
 
-export function layoutTimeline(lanes: readonly Lane[], axis: TimeAxis, geometry: TimelineGeometry = DEFAULT_GEOMETRY): TimelineLayout {
+/**
+ * `zoom`, when given, is the part of the full range shown, as fractions [from, to] of it (a
+ * zoomed-in view); points outside it fall beyond the drawing's edges and are not hit.
+ */
+export function layoutTimeline(lanes: readonly Lane[], axis: TimeAxis, geometry: TimelineGeometry = DEFAULT_GEOMETRY, zoom: readonly [number, number] = [0, 1]): TimelineLayout {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let undated = 0;
@@ -132,6 +136,10 @@ export function layoutTimeline(lanes: readonly Lane[], axis: TimeAxis, geometry:
     min -= pad;
     max += pad;
   }
+  const full = max - min;
+  const [from, to] = clampZoom(zoom);
+  min += full * from;
+  max = min + full * (to - from);
   const left = geometry.gutter + geometry.padding;
   const span = Math.max(1, geometry.width - left - geometry.padding);
   const scale = (v: number): number => left + ((v - min) / (max - min)) * span;
@@ -184,11 +192,32 @@ export function layoutTimeline(lanes: readonly Lane[], axis: TimeAxis, geometry:
   };
 }
 
+/** A zoom kept inside the full range and no narrower than a thousandth of it. */
+export function clampZoom(zoom: readonly [number, number]): [number, number] {
+  const width = Math.min(1, Math.max(0.001, zoom[1] - zoom[0]));
+  const from = Math.min(1 - width, Math.max(0, zoom[0]));
+  return [from, from + width];
+}
+
+/** Zooms by `factor` (below 1: in) keeping the fraction `at` of the view where it is (under the pointer). */
+export function zoomAround(zoom: readonly [number, number], at: number, factor: number): [number, number] {
+  const width = (zoom[1] - zoom[0]) * factor;
+  const anchor = zoom[0] + (zoom[1] - zoom[0]) * at;
+  return clampZoom([anchor - width * at, anchor - width * at + width]);
+}
+
+/** Moves the view by `shift` of its own width (negative: left). */
+export function panZoom(zoom: readonly [number, number], shift: number): [number, number] {
+  const width = zoom[1] - zoom[0];
+  return clampZoom([zoom[0] + width * shift, zoom[1] + width * shift]);
+}
+
 /** The point under (x, y) in content coordinates, within `radius` pixels along x; the nearest wins. */
 export function pointAt(layout: TimelineLayout, x: number, y: number, geometry: TimelineGeometry, radius = 7): TimelinePoint | null {
   const index = Math.floor((y - geometry.axisHeight) / geometry.laneHeight);
   const lane = layout.lanes[index];
   if (!lane || Math.abs(y - lane.y) > geometry.laneHeight / 2) return null;
+  if (x < geometry.gutter || x > geometry.width) return null;
   const nearest = nearestInLane(lane, x);
   return nearest && Math.abs(nearest.x - x) <= radius ? nearest : null;
 }
