@@ -31,7 +31,7 @@ describe('the checkpoints screen', () => {
     await expect.poll(() => details.getByRole('heading', { name: 'alpha step 300' }).count()).toBe(1);
     await expect.poll(() => details.getByRole('cell', { name: 'dense/kernel', exact: true }).count()).toBe(1);
     await expect.poll(() => details.getByRole('cell', { name: 'adam/m/dense/kernel' }).count()).toBe(1);
-    await details.getByRole('button', { name: 'Verify' }).click();
+    await details.getByRole('button', { name: 'Verify', exact: true }).click();
     await expect.poll(() => details.getByText('Every byte verified').count()).toBe(1);
     await details.getByRole('button', { name: 'Pin' }).click();
     await expect.poll(() => details.getByRole('button', { name: 'Unpin' }).count()).toBe(1);

@@ -3,13 +3,15 @@
 // the keyboard, and a range selection across thousands of rows works.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkpointDirName } from '../../electron/core/checkpoint/layout.js';
 import type { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { trainingState } from '../store/helpers.js';
 import { expectNoProblems, useUi } from './harness.js';
 
 const COUNT = 10_000;
+// Removing 10,000 checkpoint folders after the test can outlast the default hook time on a busy disk.
+vi.setConfig({ hookTimeout: 60_000 });
 const open = useUi();
 
 /** Copies of one real checkpoint, each with its own step, as a long run would leave them. */

@@ -1,6 +1,6 @@
 // The checkpoint list's shape: one lane per run (in the order runs were made, so a continued run
 // follows its parent), its checkpoints by step, and what protects each checkpoint from deletion.
-import type { CheckpointInfo, RunInfo } from './contract';
+import type { CheckpointInfo, RunInfo } from './contract.js';
 
 export interface Lane {
   readonly run: string;

@@ -53,6 +53,12 @@ export function selectAll(current: Selection, order: readonly string[]): Selecti
   return { selected: new Set(order), anchor: current.anchor ?? order[0] ?? null, active: current.active ?? order[0] ?? null };
 }
 
+/** Exactly these ids (a policy's "delete" set); the focus moves to the first of them. */
+export function selectIds(current: Selection, ids: readonly string[]): Selection {
+  const first = ids[0] ?? null;
+  return { selected: new Set(ids), anchor: first ?? current.anchor, active: first ?? current.active };
+}
+
 /** Escape: nothing selected, the focus stays where it was. */
 export function clearSelection(current: Selection): Selection {
   return { selected: new Set(), anchor: null, active: current.active };

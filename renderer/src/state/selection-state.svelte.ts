@@ -8,6 +8,7 @@ import {
   moveSelection,
   retainExisting,
   selectAll,
+  selectIds,
 } from '../lib/selection';
 
 export class SelectionState {
@@ -31,6 +32,10 @@ export class SelectionState {
 
   selectAll(order: readonly string[]): void {
     this.current = selectAll(this.current, order);
+  }
+
+  select(ids: readonly string[]): void {
+    this.current = selectIds(this.current, ids);
   }
 
   clear(): void {
