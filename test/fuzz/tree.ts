@@ -179,6 +179,39 @@ export function feedFifo(fifo: string): 'reader' | 'writer' | null {
   }
 }
 
+/**
+ * Whether process `pid` holds `fifo` open without blocking (O_NONBLOCK): the product's own way of
+ * opening a file to look at its kind. Such a reader is briefly visible to feedFifo, but it waits
+ * for nothing; a process stuck in a blocking open() has no descriptor for the FIFO yet, and one
+ * that opened it blocking lacks the flag. Linux only (/proc); elsewhere nothing is excused.
+ */
+export function holdsWithoutBlocking(pid: number, fifo: string): boolean {
+  const O_NONBLOCK = fs.constants.O_NONBLOCK;
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  let real = fifo;
+  try {
+    real = fs.realpathSync(fifo);
+  } catch {
+    // Gone already: compare with the path as given.
+  }
+  for (const fd of fds) {
+    try {
+      const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target !== fifo && target !== real) continue;
+      const flags = /^flags:\s+([0-7]+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & O_NONBLOCK) !== 0) return true;
+    } catch {
+      // The descriptor closed while being looked at: nothing held.
+    }
+  }
+  return false;
+}
+
 /** Makes every folder under `root` enterable and writable again (a corruption may have chmod-ed one to 000). */
 function restorePermissions(root: string): void {
   const visit = (dir: string): void => {

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseSeed } from './prng.js';
 import type { Failure, FailureKind, WorkerConfig, WorkerMessage } from './protocol.js';
 import { type Template, buildTemplate } from './template.js';
-import { feedFifo, findFifos, forceRemove, pathShape } from './tree.js';
+import { feedFifo, findFifos, forceRemove, holdsWithoutBlocking, pathShape } from './tree.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORKER = path.join(ROOT, 'dist/test/fuzz/fuzz-worker.js');
@@ -160,7 +160,7 @@ class Fuzzer {
 
     const timer = setInterval(() => {
       const now = Date.now();
-      if (current && command && current.fifos > 0) this.feed(current, command, now);
+      if (current && command && current.fifos > 0) this.feed(current, command, now, child.pid);
       const limit = ready ? HANG_MS : STARTUP_MS;
       if (!killed && now - lastWord > limit) {
         killed = true;
@@ -206,13 +206,15 @@ class Fuzzer {
    * a case or run where FIFOs already proved to block. A FIFO that had a reader or writer waiting
    * is a hang of that command: recorded once per command and FIFO.
    */
-  private feed(current: RunningCase, command: { name: string; since: number }, now: number): void {
+  private feed(current: RunningCase, command: { name: string; since: number }, now: number, workerPid: number | undefined): void {
     const elapsed = now - command.since;
     const waited = elapsed >= FEED_AFTER_MS;
     if (!waited && !current.fastFeed && this.confirmedHangs < FAST_FEED_AFTER) return;
     for (const fifo of findFifos(current.dir)) {
       const who = feedFifo(fifo);
       if (who === null) continue;
+      // Caught in the instant between a non-blocking open and its close: a look, not a wait.
+      if (who === 'reader' && workerPid !== undefined && holdsWithoutBlocking(workerPid, fifo)) continue;
       if (waited && !current.fastFeed) this.confirmedHangs += 1;
       current.fastFeed = true;
       const rel = path.relative(current.dir, fifo);
