@@ -49,6 +49,8 @@ export const CheckpointInfoSchema = z.object({
   batchInEpoch: count.nullable(),
   createdAt: z.string().nullable(),
   trainingTimeMs: z.number().nullable(),
+  /** How long this save held the training loop (the in-memory snapshot); null when not recorded. */
+  saveBlockedMs: z.number().nullable(),
   /** A diverged metric (NaN) is null. */
   metrics: z.record(z.string(), z.number().nullable()),
   backend: z.string().nullable(),

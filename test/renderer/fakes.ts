@@ -74,6 +74,7 @@ export function checkpoint(run: string, step: number, overrides: Partial<Checkpo
     batchInEpoch: step,
     createdAt: `2026-01-01T00:00:${String(step % 60).padStart(2, '0')}.000Z`,
     trainingTimeMs: step * 10,
+    saveBlockedMs: 3,
     metrics: { loss: 1 / (1 + step), val_loss: 1.1 / (1 + step) },
     backend: 'cpu',
     parent: null,

@@ -27,6 +27,7 @@ function info(step: number, overrides: Partial<CheckpointInfo> = {}): Checkpoint
     batchInEpoch: step,
     createdAt: new Date(T0 + step * 60_000).toISOString(),
     trainingTimeMs: step,
+    saveBlockedMs: null,
     metrics: { loss: 1 / step },
     backend: 'cpu',
     parent: null,

@@ -64,5 +64,8 @@ describe('checkpoint overhead', () => {
     const manifest = (await store.load('heavy/ckpt-000000030')).manifest;
     expect(manifest.cost?.blockedMs).toBe(records.at(-1)?.blockedMs);
     expect(manifest.extra.weightsHash).toBe(records.at(-1)?.weightsHash);
+    // The catalog hands the cost on, so the app's details can show what the save cost training.
+    await store.catalog.refreshRun('heavy');
+    expect(store.catalog.get('heavy/ckpt-000000030')?.saveBlockedMs).toBe(records.at(-1)?.blockedMs);
   }, 60_000);
 });

@@ -68,6 +68,8 @@ describe('the training dashboard', () => {
     const last = list.getByRole('option', { name: /^ui-run step \d+,.*latest/ });
     await expect.poll(() => last.count(), { timeout: 10_000 }).toBe(1);
     await last.click();
+    // What the save cost the training, from the trainer's own measurement in the manifest.
+    await expect.poll(() => page.getByRole('complementary', { name: 'Checkpoint details' }).getByText(/^[\d.]+ ms blocked$/).count()).toBe(1);
     await page.getByRole('button', { name: 'Restore and continue…' }).click();
     const form = page.getByRole('form', { name: 'Restore and continue' });
     await form.getByLabel('New run name').fill('ui-run-more');

@@ -85,6 +85,7 @@ export const ManifestSummarySchema = ManifestSchema.pick({
   batchInEpoch: true,
   createdAt: true,
   trainingTimeMs: true,
+  cost: true,
   metrics: true,
   backend: true,
   parent: true,
