@@ -5,6 +5,7 @@ import { STUDIO_VERSION } from './core/version.js';
 import { result, stderr, stdout } from './cli/common.js';
 import { registerStoreCommands } from './cli/store-commands.js';
 import { registerServeCommand } from './cli/serve-command.js';
+import { registerStartCommand } from './cli/start-command.js';
 import { registerTrainCommands } from './cli/train-commands.js';
 
 export const EXIT_OK = 0;
@@ -20,6 +21,8 @@ export function buildProgram(): Command {
   registerStoreCommands(program, stdout);
   registerTrainCommands(program, stdout);
   registerServeCommand(program, stdout);
+  // Last, and the default: `checkpoint-studio` alone opens the app.
+  registerStartCommand(program, stdout);
   return program;
 }
 
