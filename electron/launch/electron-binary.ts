@@ -47,6 +47,9 @@ export async function downloadElectron(release: ElectronRelease, host: ElectronH
   const cacheRoot = electronCacheRoot(host.env, host.platform);
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   let started = false;
+  // We say what happens ourselves; and @electron/get's progress bar starts a 30-second timer
+  // that a failed download leaves running, which would keep browser mode from exiting on Ctrl-C.
+  process.env.ELECTRON_GET_NO_PROGRESS ??= '1';
   const zip = await downloadArtifact({
     version: release.version,
     artifactName: 'electron',
