@@ -1,11 +1,18 @@
 // `serve`: browser mode. The same app as the desktop window, served on 127.0.0.1 to a browser,
 // over the same Studio. `start` falls back to it where there is no Electron.
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { Studio } from '../core/studio/studio.js';
 import { startBrowserServer } from '../host/browser-server.js';
 import { rendererDir } from '../host/renderer-location.js';
 import { openInBrowser } from '../launch/open-browser.js';
-import { type Output, wholeNumber, result, stderr } from './common.js';
+import { type Output, result, stderr } from './common.js';
+
+/** --port: 0 (or none) for a free one, else a TCP port. */
+export function portArgument(value: string): number {
+  const port = Number(value);
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: a free one)');
+  return port;
+}
 
 export interface BrowserModeOptions {
   workspace: string;
@@ -17,7 +24,11 @@ export interface BrowserModeOptions {
 export async function runBrowserMode(options: BrowserModeOptions, out: Output): Promise<void> {
   const studio = new Studio({ watch: true });
   await studio.api.openWorkspace({ path: options.workspace, create: true });
-  const server = await startBrowserServer({ studio, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) });
+  const server = await startBrowserServer({ studio, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(async (error: unknown) => {
+    // A port in use: the watcher would otherwise keep this process alive after the message.
+    await studio.close();
+    throw error;
+  });
   out.line(`Checkpoint Studio: ${studio.workspace}`);
   out.line(`open ${server.url}`);
   out.line('(Ctrl-C stops; a training in progress saves first)');
@@ -41,7 +52,7 @@ export function registerServeCommand(program: Command, out: Output): void {
     .command('serve')
     .description('serve the app to a browser on this machine (127.0.0.1 only)')
     .option('--workspace <dir>', 'the checkpoint workspace folder (created if missing)', './checkpoints')
-    .option('--port <n>', 'port (default or 0: a free one)', wholeNumber)
+    .option('--port <n>', 'port (default or 0: a free one)', portArgument)
     .option('--no-open', 'do not open a browser')
     .action(async (options: BrowserModeOptions) => {
       await runBrowserMode(options, out);

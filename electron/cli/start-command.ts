@@ -2,13 +2,19 @@
 // can be downloaded now; otherwise one sentence saying why, and browser mode instead.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type ElectronHost, describeDownloadFailure, downloadElectron, findElectron, thisHost } from '../launch/electron-binary.js';
 import { type ElectronRelease, electronMirror, readElectronRelease } from '../launch/electron-release.js';
 import { packageRoot } from '../host/package-root.js';
 import { formatBytes } from '../core/format-bytes.js';
-import { DEFAULT_WORKSPACE, type Output, wholeNumber, result, stderr } from './common.js';
-import { runBrowserMode } from './serve-command.js';
+import { DEFAULT_WORKSPACE, type Output, result, stderr } from './common.js';
+import { portArgument, runBrowserMode } from './serve-command.js';
+
+/** `--workspace --no-open` would otherwise make a folder named --no-open. */
+function workspaceArgument(value: string): string {
+  if (value.startsWith('-')) throw new InvalidArgumentError('expected a folder, not another flag');
+  return value;
+}
 
 interface StartOptions {
   workspace: string;
@@ -67,9 +73,9 @@ export function registerStartCommand(program: Command, out: Output): void {
   program
     .command('start', { isDefault: true })
     .description('open the app (the default): Electron, or browser mode where Electron cannot run')
-    .option('--workspace <dir>', 'the checkpoint workspace folder (created if missing)', DEFAULT_WORKSPACE)
+    .option('--workspace <dir>', 'the checkpoint workspace folder (created if missing)', workspaceArgument, DEFAULT_WORKSPACE)
     .option('--browser', 'browser mode, even where Electron could run (also CHECKPOINT_STUDIO_NO_ELECTRON=1)')
-    .option('--port <n>', 'browser mode: port (default or 0: a free one)', wholeNumber)
+    .option('--port <n>', 'browser mode: port (default or 0: a free one)', portArgument)
     .option('--no-open', 'browser mode: do not open a browser')
     .action(async (options: StartOptions) => {
       const root = packageRoot();
@@ -83,12 +89,14 @@ export function registerStartCommand(program: Command, out: Output): void {
             onStart: (total) => stderr.line(`downloading Electron ${wanted.version}${total ? ` (${formatBytes(total)})` : ''}, once: later starts use it from the cache…`),
           }),
       });
+      // `npm start` runs us in the package's folder; a relative --workspace means where npm was typed.
+      const workspace = path.resolve(process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd(), options.workspace);
       if (plan.mode === 'electron') {
-        result.exitCode = await runElectron(plan.executable, root, path.resolve(options.workspace));
+        result.exitCode = await runElectron(plan.executable, root, workspace);
         return;
       }
       if (plan.why) stderr.line(plan.why);
-      await runBrowserMode({ workspace: options.workspace, open: options.open, ...(options.port !== undefined ? { port: options.port } : {}) }, out);
+      await runBrowserMode({ workspace, open: options.open, ...(options.port !== undefined ? { port: options.port } : {}) }, out);
       result.exitCode = 0;
     });
 }

@@ -1,7 +1,7 @@
 // `checkpoint-studio start`: which of Electron and browser mode it chooses, the first-start
 // download (through @electron/get, against a mirror on 127.0.0.1 instead of GitHub), and the
 // real command, spawned, in each case.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,5 +192,30 @@ describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
     expect(await run.exited).toBe(3);
     expect(JSON.parse(fs.readFileSync(log, 'utf8'))).toEqual({ args: [REPOSITORY_ROOT, '--workspace', path.join(cwd, 'ws')], runAsNode: null });
     expect(run.stderr()).toBe('');
+  });
+
+  it('under npm start, takes a relative --workspace from where npm was typed, not the package folder', async () => {
+    const dir = tempDir('electron');
+    const electron = path.join(dir, 'electron');
+    fs.writeFileSync(electron, FAKE_ELECTRON, { mode: 0o755 });
+    const log = path.join(dir, 'log.json');
+    const typedIn = tempDir('typed-in');
+    const run = startCli(['start', '--workspace', 'runs'], { CHECKPOINT_STUDIO_ELECTRON: electron, FAKE_ELECTRON_LOG: log, npm_lifecycle_event: 'start', INIT_CWD: typedIn }, REPOSITORY_ROOT);
+    expect(await run.exited).toBe(3);
+    expect((JSON.parse(fs.readFileSync(log, 'utf8')) as { args: string[] }).args).toEqual([REPOSITORY_ROOT, '--workspace', path.join(typedIn, 'runs')]);
+  });
+
+  it('refuses odd flags as usage errors, before anything starts', () => {
+    for (const [args, message] of [
+      [['--workspace', '--no-open'], "option '--workspace <dir>' argument '--no-open' is invalid. expected a folder, not another flag"],
+      [['--port', '70000'], "option '--port <n>' argument '70000' is invalid. expected a port number from 0 to 65535 (0: a free one)"],
+      [['start', 'now'], "too many arguments for 'start'"],
+    ] as const) {
+      const cwd = tempDir('cwd');
+      const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_STUDIO_NO_ELECTRON: '1' }, timeout: 10_000 });
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(fs.readdirSync(cwd)).toEqual([]);
+    }
   });
 });
