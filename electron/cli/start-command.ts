@@ -52,11 +52,14 @@ function runElectron(executable: string, appRoot: string, workspace: string): Pr
   // A variable that turns Electron into plain Node would make it run nothing of ours.
   const { ELECTRON_RUN_AS_NODE: _asNode, ...env } = process.env;
   const child = spawn(executable, [appRoot, '--workspace', workspace], { stdio: 'inherit', env });
-  // Ctrl-C reaches the app through the terminal; a SIGTERM to us is passed on, so it can save.
+  // Ctrl-C reaches the app through the terminal, and we wait for it to save and go rather than
+  // die first; a SIGTERM to us alone is passed on.
   const forward = (): void => {
     child.kill('SIGTERM');
   };
+  const wait = (): void => undefined;
   process.on('SIGTERM', forward);
+  process.on('SIGINT', wait);
   return new Promise((resolve) => {
     child.once('error', (error) => {
       stderr.line(`checkpoint-studio: could not run Electron at ${executable}: ${error.message}`);
@@ -64,6 +67,7 @@ function runElectron(executable: string, appRoot: string, workspace: string): Pr
     });
     child.once('exit', (code, signal) => {
       process.off('SIGTERM', forward);
+      process.off('SIGINT', wait);
       resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
     });
   });

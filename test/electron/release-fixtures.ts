@@ -45,10 +45,20 @@ export function makeZip(entries: readonly { name: string; data: Buffer; mode: nu
   return Buffer.concat([...locals, directory, end]);
 }
 
-/** Stands in for Electron: writes its arguments and environment's ELECTRON_RUN_AS_NODE as JSON to $FAKE_ELECTRON_LOG, exits 3. */
+/**
+ * Stands in for Electron: writes its arguments and ELECTRON_RUN_AS_NODE as JSON to
+ * $FAKE_ELECTRON_LOG and exits 3; with FAKE_ELECTRON_WAIT it runs until a SIGTERM, which it records.
+ */
 export const FAKE_ELECTRON = `#!/usr/bin/env node
-require('node:fs').writeFileSync(process.env.FAKE_ELECTRON_LOG, JSON.stringify({ args: process.argv.slice(2), runAsNode: process.env.ELECTRON_RUN_AS_NODE ?? null }));
-process.exit(3);
+const log = (extra) => require('node:fs').writeFileSync(process.env.FAKE_ELECTRON_LOG, JSON.stringify({ args: process.argv.slice(2), runAsNode: process.env.ELECTRON_RUN_AS_NODE ?? null, ...extra }));
+if (process.env.FAKE_ELECTRON_WAIT) {
+  process.on('SIGTERM', () => { log({ signal: 'SIGTERM' }); process.exit(0); });
+  setInterval(() => undefined, 1000);
+  console.log('fake electron running');
+} else {
+  log({});
+  process.exit(3);
+}
 `;
 
 export function sha256(data: Buffer): string {

@@ -194,6 +194,18 @@ describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
     expect(run.stderr()).toBe('');
   });
 
+  it('passes a SIGTERM on to Electron so the app can save, and exits with its code', async () => {
+    const dir = tempDir('electron');
+    const electron = path.join(dir, 'electron');
+    fs.writeFileSync(electron, FAKE_ELECTRON, { mode: 0o755 });
+    const log = path.join(dir, 'log.json');
+    const run = startCli(['--workspace', 'ws'], { CHECKPOINT_STUDIO_ELECTRON: electron, FAKE_ELECTRON_LOG: log, FAKE_ELECTRON_WAIT: '1' }, tempDir('cwd'));
+    await waitFor(run.stdout, /fake electron running/, run.exited);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect((JSON.parse(fs.readFileSync(log, 'utf8')) as { signal?: string }).signal).toBe('SIGTERM');
+  });
+
   it('under npm start, takes a relative --workspace from where npm was typed, not the package folder', async () => {
     const dir = tempDir('electron');
     const electron = path.join(dir, 'electron');
