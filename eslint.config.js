@@ -24,7 +24,7 @@ function restricted(...patterns) {
 }
 
 export default tseslint.config(
-  { ignores: ['scratch/**', 'dist/**', 'node_modules/**', 'release/**', 'renderer/dist/**', 'test-results/**'] },
+  { ignores: ['scratch/**', 'vendor/**', 'dist/**', 'node_modules/**', 'release/**', 'renderer/dist/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -75,7 +75,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'eslint.config.js'],
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

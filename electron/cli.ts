@@ -6,6 +6,7 @@ import { result, stderr, stdout } from './cli/common.js';
 import { registerImportCommand } from './cli/import-command.js';
 import { registerStoreCommands } from './cli/store-commands.js';
 import { registerServeCommand } from './cli/serve-command.js';
+import { registerStartCommand } from './cli/start-command.js';
 import { registerTrainCommands } from './cli/train-commands.js';
 
 export const EXIT_OK = 0;
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
   registerImportCommand(program, stdout);
   registerTrainCommands(program, stdout);
   registerServeCommand(program, stdout);
+  // Last, and the default: `checkpoint-studio` alone opens the app.
+  registerStartCommand(program, stdout);
   return program;
 }
 

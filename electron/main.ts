@@ -1,11 +1,13 @@
 // The desktop app: one window over the same Studio the command line and browser mode use, the
 // trainer as a utility process. Thin on purpose: each concern is a module of its own.
-import { app, ipcMain, session } from 'electron';
+import { app, dialog, ipcMain, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAppScheme, serveRenderer } from './app/app-protocol.js';
+import { launchWorkspace } from './app/launch-workspace.js';
 import { UtilityProcessLauncher } from './app/utility-launcher.js';
 import { createMainWindow, lockDownSession } from './app/window.js';
+import { userSettingsFile } from './core/studio/settings-file.js';
 import { Studio } from './core/studio/studio.js';
 import { setupIpc } from './host/ipc-host.js';
 import { rendererDir } from './host/renderer-location.js';
@@ -13,18 +15,12 @@ import { rendererDir } from './host/renderer-location.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 registerAppScheme();
 
-/** The workspace: the command line's --workspace, else ./checkpoints of where the app started. */
-function workspaceFromArgs(argv: readonly string[]): string {
-  const index = argv.indexOf('--workspace');
-  return index >= 0 && argv[index + 1] ? (argv[index + 1] as string) : path.resolve('checkpoints');
-}
-
 async function start(): Promise<void> {
   await app.whenReady();
   lockDownSession(session.defaultSession);
   serveRenderer(rendererDir());
-  const studio = new Studio({ launcher: new UtilityProcessLauncher(), watch: true });
-  await studio.api.openWorkspace({ path: workspaceFromArgs(process.argv), create: true });
+  const studio = new Studio({ launcher: new UtilityProcessLauncher(), watch: true, settingsFile: userSettingsFile() });
+  await studio.api.openWorkspace({ path: launchWorkspace(process.argv, { packaged: app.isPackaged, cwd: process.cwd(), home: app.getPath('home') }), create: true });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
   const stopIpc = setupIpc(ipcMain, studio, window);
   app.on('window-all-closed', () => app.quit());
@@ -37,4 +33,10 @@ async function start(): Promise<void> {
   });
 }
 
-void start();
+start().catch((error: unknown) => {
+  // Before the window exists (a workspace that cannot be opened, say) there is nowhere else to say it.
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`checkpoint-studio: ${message}`);
+  dialog.showErrorBox('Checkpoint Studio could not start', message);
+  app.exit(1);
+});

@@ -5,6 +5,7 @@ import type { StudioApi } from '../../electron/contract.js';
 import { isExternalWebUrl, isOwnUrl } from '../../electron/app/urls.js';
 import { CONTENT_SECURITY_POLICY, secureWebPreferences } from '../../electron/app/web-preferences.js';
 import { APP_ORIGIN, answerIpcCall, isTrustedSender } from '../../electron/host/ipc-guard.js';
+import { launchWorkspace } from '../../electron/app/launch-workspace.js';
 
 /** Records what reaches the Studio: a refused call must reach nothing. */
 function fakeApi(): { api: StudioApi; calls: [string, unknown][] } {
@@ -84,5 +85,19 @@ describe('the window', () => {
     });
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval');
+  });
+});
+
+describe('the workspace the app opens', () => {
+  const place = { packaged: false, cwd: '/projects/here', home: '/home/me' };
+  it('is --workspace as start passes it, resolved from where the app started', () => {
+    expect(launchWorkspace(['electron', '/app', '--workspace', '/data/runs'], place)).toBe('/data/runs');
+    expect(launchWorkspace(['electron', '/app', '--workspace', 'runs'], place)).toBe('/projects/here/runs');
+  });
+  it('is ./checkpoints in development and ~/checkpoints for a packaged app started from a desktop', () => {
+    expect(launchWorkspace(['electron', '/app'], place)).toBe('/projects/here/checkpoints');
+    expect(launchWorkspace(['/opt/Checkpoint Studio/checkpoint-studio'], { ...place, packaged: true, cwd: '/' })).toBe('/home/me/checkpoints');
+    // A flag where the folder should be is not taken for one.
+    expect(launchWorkspace(['electron', '/app', '--workspace', '--no-sandbox'], place)).toBe('/projects/here/checkpoints');
   });
 });
