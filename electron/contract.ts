@@ -544,6 +544,12 @@ export const studioMethods = {
     params: z.object({ run: z.string().min(1), after: z.string().optional(), limit: positive.max(100_000).default(10_000) }),
     result: MetricPageSchema,
   },
+  /**
+   * Shows a checkpoint's folder in the file manager of the machine the Studio runs on. Only
+   * checkpoints of the open workspace: never an arbitrary path. `opened` is false where there is
+   * no file manager (a server without a desktop); the path is returned either way.
+   */
+  revealInFolder: { params: z.object({ target: z.string().min(1) }), result: z.object({ path: z.string(), opened: z.boolean() }) },
   /** What the app remembers for its user (recent workspaces, view state). */
   settings: { params: none, result: SettingsSchema },
   /**

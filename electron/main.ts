@@ -1,6 +1,6 @@
 // The desktop app: one window over the same Studio the command line and browser mode use, the
 // trainer as a utility process. Thin on purpose: each concern is a module of its own.
-import { app, dialog, ipcMain, session } from 'electron';
+import { app, dialog, ipcMain, session, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAppScheme, serveRenderer } from './app/app-protocol.js';
@@ -19,7 +19,15 @@ async function start(): Promise<void> {
   await app.whenReady();
   lockDownSession(session.defaultSession);
   serveRenderer(rendererDir());
-  const studio = new Studio({ launcher: new UtilityProcessLauncher(), watch: true, settingsFile: userSettingsFile() });
+  const studio = new Studio({
+    launcher: new UtilityProcessLauncher(),
+    watch: true,
+    settingsFile: userSettingsFile(),
+    revealFolder: async (folder) => {
+      shell.showItemInFolder(folder);
+      return true;
+    },
+  });
   await studio.api.openWorkspace({ path: launchWorkspace(process.argv, { packaged: app.isPackaged, cwd: process.cwd(), home: app.getPath('home') }), create: true });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
   const stopIpc = setupIpc(ipcMain, studio, window);

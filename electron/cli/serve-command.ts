@@ -5,7 +5,7 @@ import { userSettingsFile } from '../core/studio/settings-file.js';
 import { Studio } from '../core/studio/studio.js';
 import { startBrowserServer } from '../host/browser-server.js';
 import { rendererDir } from '../host/renderer-location.js';
-import { openInBrowser } from '../launch/open-browser.js';
+import { openInBrowser, revealInFileManager } from '../launch/open-browser.js';
 import { type Output, result, stderr } from './common.js';
 
 /** --port: 0 (or none) for a free one, else a TCP port. */
@@ -23,7 +23,7 @@ export interface BrowserModeOptions {
 
 /** Serves until SIGINT or SIGTERM, then closes the Studio (a training in progress saves first). */
 export async function runBrowserMode(options: BrowserModeOptions, out: Output): Promise<void> {
-  const studio = new Studio({ watch: true, settingsFile: userSettingsFile() });
+  const studio = new Studio({ watch: true, settingsFile: userSettingsFile(), revealFolder: (folder) => revealInFileManager(folder) });
   await studio.api.openWorkspace({ path: options.workspace, create: true });
   const server = await startBrowserServer({ studio, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(async (error: unknown) => {
     // A port in use: the watcher would otherwise keep this process alive after the message.

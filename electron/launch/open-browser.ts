@@ -3,13 +3,13 @@
 // and the printed address is the way in.
 import { spawn } from 'node:child_process';
 
-export interface BrowserOpener {
+export interface DesktopOpener {
   command: string;
   args: string[];
 }
 
 /** The platform's opener, or null where there is no desktop to open it on. */
-export function browserOpener(url: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): BrowserOpener | null {
+export function browserOpener(url: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): DesktopOpener | null {
   if (platform === 'darwin') return { command: 'open', args: [url] };
   // Not `cmd /c start`: cmd would read the address's & and ^ as its own syntax.
   if (platform === 'win32') return { command: 'rundll32', args: ['url.dll,FileProtocolHandler', url] };
@@ -17,9 +17,26 @@ export function browserOpener(url: string, platform: NodeJS.Platform = process.p
   return { command: 'xdg-open', args: [url] };
 }
 
+/** The platform's file manager showing `folder`, or null where there is no desktop. */
+export function folderOpener(folder: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): DesktopOpener | null {
+  // macOS and Windows select the folder in its parent's window; xdg-open can only open it.
+  if (platform === 'darwin') return { command: 'open', args: ['-R', folder] };
+  if (platform === 'win32') return { command: 'explorer.exe', args: [`/select,${folder}`] };
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
+  return { command: 'xdg-open', args: [folder] };
+}
+
 /** Resolves true once the opener started, false when there is none; never rejects. */
 export function openInBrowser(url: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const opener = browserOpener(url, platform, env);
+  return runOpener(browserOpener(url, platform, env));
+}
+
+/** Shows a folder in the file manager (browser mode's revealFolder); false where there is none. */
+export function revealInFileManager(folder: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  return runOpener(folderOpener(folder, platform, env));
+}
+
+function runOpener(opener: DesktopOpener | null): Promise<boolean> {
   if (!opener) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {

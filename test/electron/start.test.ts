@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeDownloadFailure, downloadElectron, findElectron, type ElectronHost } from '../../electron/launch/electron-binary.js';
 import { type ElectronRelease, executableInRelease, readElectronRelease, releaseZipName } from '../../electron/launch/electron-release.js';
-import { browserOpener } from '../../electron/launch/open-browser.js';
+import { browserOpener, folderOpener } from '../../electron/launch/open-browser.js';
 import { planStart, type StartDeps } from '../../electron/cli/start-command.js';
 import { REPOSITORY_ROOT } from '../fixtures.js';
 import { FAKE_ELECTRON, type Mirror, closedPortUrl, makeZip, sha256, startMirror } from './release-fixtures.js';
@@ -112,6 +112,15 @@ describe('the first-start download', () => {
     fs.writeFileSync(named, FAKE_ELECTRON, { mode: 0o755 });
     expect(findElectron(release, host({ CHECKPOINT_STUDIO_ELECTRON: named }))).toBe(named);
     expect(() => findElectron(release, host({ CHECKPOINT_STUDIO_ELECTRON: `${named}-missing` }))).toThrow(/CHECKPOINT_STUDIO_ELECTRON is .*electron-missing, which does not exist/);
+  });
+});
+
+describe('showing a folder in the file manager', () => {
+  it('selects it on macOS and Windows, opens it with xdg-open on a Linux desktop, and finds none without one', () => {
+    expect(folderOpener('/w/run/ckpt-1', 'darwin', {})).toEqual({ command: 'open', args: ['-R', '/w/run/ckpt-1'] });
+    expect(folderOpener('C:\\w\\run\\ckpt-1', 'win32', {})).toEqual({ command: 'explorer.exe', args: ['/select,C:\\w\\run\\ckpt-1'] });
+    expect(folderOpener('/w/run/ckpt-1', 'linux', { DISPLAY: ':0' })).toEqual({ command: 'xdg-open', args: ['/w/run/ckpt-1'] });
+    expect(folderOpener('/w/run/ckpt-1', 'linux', {})).toBeNull();
   });
 });
 

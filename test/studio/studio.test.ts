@@ -123,6 +123,27 @@ describe('the StudioApi contract', () => {
   });
 });
 
+describe('revealing a checkpoint in the file manager', () => {
+  it('hands the host the folder of a listed checkpoint only, and says when nothing could open it', async () => {
+    const { root } = await studioWith();
+    const shown: string[] = [];
+    const withDesktop = new Studio({ revealFolder: async (folder) => (shown.push(folder), true) });
+    onCleanup(() => withDesktop.close());
+    await withDesktop.api.openWorkspace({ path: root });
+    expect(await withDesktop.api.revealInFolder({ target: 'alpha/ckpt-000000200' })).toEqual({ path: path.join(root, 'alpha', 'ckpt-000000200'), opened: true });
+    expect(shown).toEqual([path.join(root, 'alpha', 'ckpt-000000200')]);
+    // Not a path of the page's choosing: what the catalog does not list is not found, and nothing is opened.
+    expect((await failure(withDesktop.api.revealInFolder({ target: '/etc' }))).code).toBe('not-found');
+    expect((await failure(withDesktop.api.revealInFolder({ target: 'alpha/ckpt-000000999' }))).code).toBe('not-found');
+    expect(shown).toHaveLength(1);
+
+    const headless = new Studio();
+    onCleanup(() => headless.close());
+    await headless.api.openWorkspace({ path: root });
+    expect(await headless.api.revealInFolder({ target: 'alpha/ckpt-000000100' })).toEqual({ path: path.join(root, 'alpha', 'ckpt-000000100'), opened: false });
+  });
+});
+
 describe('starting training is checked before anything loads', () => {
   it('a bad request fails in well under a second, naming what is wrong, and creates nothing', async () => {
     const { api, root, base } = await studioWith();

@@ -33,6 +33,9 @@ describe('the checkpoints screen', () => {
     await expect.poll(() => details.getByRole('cell', { name: 'adam/m/dense/kernel' }).count()).toBe(1);
     await details.getByRole('button', { name: 'Verify', exact: true }).click();
     await expect.poll(() => details.getByText('Every byte verified').count()).toBe(1);
+    // The harness's Studio has no file manager to hand the folder to: the page says so, in place.
+    await details.getByRole('button', { name: 'Reveal in folder' }).click();
+    await expect.poll(() => details.getByText(/no file manager on the machine running Checkpoint Studio/).count()).toBe(1);
     await details.getByRole('button', { name: 'Pin' }).click();
     await expect.poll(() => details.getByRole('button', { name: 'Unpin' }).count()).toBe(1);
     await expect.poll(() => alpha300.getAttribute('aria-label')).toMatch(/pinned/);

@@ -38,6 +38,11 @@ export interface StudioOptions {
   readonly trainerModule?: LaunchSpec;
   /** Keep the catalog current from the file system (the app, browser mode); one-shot commands need not. */
   readonly watch?: boolean;
+  /**
+   * Shows a folder in the desktop's file manager (Electron's shell, or the platform's opener in
+   * browser mode); resolves false where there is none. Without it revealInFolder opens nothing.
+   */
+  readonly revealFolder?: (folder: string) => Promise<boolean>;
   /** Where the user's settings are kept (see userSettingsFile); without one they last as long as this Studio. */
   readonly settingsFile?: string;
 }
@@ -273,6 +278,13 @@ export class Studio {
         const store = this.requireStore();
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         return readMetricPage(store.runDir(run), run, after, limit);
+      },
+      revealInFolder: async ({ target }) => {
+        const store = this.requireStore();
+        // Only what the catalog lists: an id, a step selector, or the folder of one of its checkpoints.
+        const checkpoint = store.resolve(target);
+        const opened = this.options.revealFolder ? await this.options.revealFolder(checkpoint.path) : false;
+        return { path: checkpoint.path, opened };
       },
       settings: async () => this.settings.read(),
       updateSettings: async ({ view, forgetWorkspaces }) => this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
