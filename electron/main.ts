@@ -30,7 +30,12 @@ async function start(): Promise<void> {
   });
   await studio.api.openWorkspace({ path: launchWorkspace(process.argv, { packaged: app.isPackaged, cwd: process.cwd(), home: app.getPath('home') }), create: true });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
-  const stopIpc = setupIpc(ipcMain, studio, window);
+  const stopIpc = setupIpc(ipcMain, studio, window, {
+    chooseFolder: async () => {
+      const chosen = await dialog.showOpenDialog(window, { title: 'Open workspace', buttonLabel: 'Open', properties: ['openDirectory', 'createDirectory'] });
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+    },
+  });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', (event) => {
     // A training in progress saves before the app goes.

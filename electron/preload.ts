@@ -9,6 +9,7 @@ import type { IpcReply } from './host/ipc-guard.js';
 const CALL_CHANNEL = 'studio:call';
 const EVENT_CHANNEL = 'studio:event';
 const READY_CHANNEL = 'studio:ready';
+const CHOOSE_FOLDER_CHANNEL = 'studio:choose-folder';
 
 function call(method: string): (params?: unknown) => Promise<unknown> {
   return async (params) => {
@@ -47,5 +48,12 @@ const studio = {
 } satisfies StudioApi;
 
 contextBridge.exposeInMainWorld('studio', studio);
-// Drag-and-drop import: a dropped File's real path (Electron ≥ 32 no longer sets File.path).
-contextBridge.exposeInMainWorld('studioFiles', { pathFor: (file: File): string => webUtils.getPathForFile(file) });
+// Drag-and-drop import: a dropped File's real path (Electron ≥ 32 no longer sets File.path); and
+// "Open workspace…" through the native folder dialog.
+contextBridge.exposeInMainWorld('studioFiles', {
+  pathFor: (file: File): string => webUtils.getPathForFile(file),
+  chooseFolder: async (): Promise<string | null> => {
+    const chosen: unknown = await ipcRenderer.invoke(CHOOSE_FOLDER_CHANNEL);
+    return typeof chosen === 'string' ? chosen : null;
+  },
+});

@@ -4,20 +4,28 @@
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import { type StudioEventName, studioEvents } from '../contract.js';
 import type { Studio } from '../core/studio/studio.js';
-import { answerIpcCall } from './ipc-guard.js';
+import { answerIpcCall, isTrustedSender } from './ipc-guard.js';
 
 export const CALL_CHANNEL = 'studio:call';
+/** The native folder dialog ("Open workspace…"): a host capability, not part of the StudioApi. */
+export const CHOOSE_FOLDER_CHANNEL = 'studio:choose-folder';
 export const EVENT_CHANNEL = 'studio:event';
 export const READY_CHANNEL = 'studio:ready';
 
 /** Events that may pile up before the page is ready; older ones are dropped past this. */
 const QUEUE_LIMIT = 10_000;
 
-export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow): () => void {
+export interface HostCapabilities {
+  /** Asks the user for a folder with the native dialog; null when they cancel. */
+  chooseFolder(): Promise<string | null>;
+}
+
+export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow, host: HostCapabilities): () => void {
   const isOurs = (event: IpcMainInvokeEvent): boolean => event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame;
-  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) =>
-    answerIpcCall(studio.api, { url: event.senderFrame?.url ?? null, isOurMainFrame: isOurs(event) }, typeof method === 'string' ? method : '', params),
-  );
+  const sender = (event: IpcMainInvokeEvent): { url: string | null; isOurMainFrame: boolean } => ({ url: event.senderFrame?.url ?? null, isOurMainFrame: isOurs(event) });
+  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => answerIpcCall(studio.api, sender(event), typeof method === 'string' ? method : '', params));
+  // The same sender check as every call: a frame that is not our page gets no dialog.
+  ipcMain.handle(CHOOSE_FOLDER_CHANNEL, async (event) => (isTrustedSender(sender(event)) ? host.chooseFolder() : null));
   let ready = false;
   const queue: { event: StudioEventName; payload: unknown }[] = [];
   const deliver = (message: { event: StudioEventName; payload: unknown }): void => {
@@ -46,6 +54,7 @@ export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow
   );
   return () => {
     ipcMain.removeHandler(CALL_CHANNEL);
+    ipcMain.removeHandler(CHOOSE_FOLDER_CHANNEL);
     ipcMain.off(READY_CHANNEL, onReady);
     unsubscribe.forEach((off) => off());
   };

@@ -73,6 +73,18 @@ describe('the preload bundle', () => {
     expect([...exposed.keys()].every((key) => key.startsWith('studio'))).toBe(true);
   });
 
+  it('exposes studioFiles: a dropped file\'s path and the native folder dialog over its own channel', async () => {
+    const chosen = load('/home/u/checkpoints');
+    const files = chosen.exposed.get('studioFiles');
+    expect(Object.keys(files ?? {}).sort()).toEqual(['chooseFolder', 'pathFor']);
+    expect((files?.pathFor as (f: unknown) => string)({})).toBe('/dropped/file');
+    await expect((files?.chooseFolder as () => Promise<unknown>)()).resolves.toBe('/home/u/checkpoints');
+    expect(chosen.invoked).toEqual([['studio:choose-folder']]);
+    // Whatever else comes back (a refused sender gets null; anything malformed) is no folder.
+    const odd = load({ path: '/x' }).exposed.get('studioFiles');
+    await expect((odd?.chooseFolder as () => Promise<unknown>)()).resolves.toBeNull();
+  });
+
   it('turns a refusal into an error with its code', async () => {
     const { exposed } = load({ ok: false, error: { code: 'not-found', message: 'no such run' } });
     const listRuns = exposed.get('studio')?.listRuns as () => Promise<unknown>;

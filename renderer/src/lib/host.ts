@@ -8,7 +8,7 @@ declare global {
     /** Set by Electron's preload (contextBridge); absent in a browser. */
     readonly studio?: StudioApi;
     /** Set by Electron's preload: a dropped or chosen File's real path (webUtils.getPathForFile). */
-    readonly studioFiles?: { pathFor(file: File): string };
+    readonly studioFiles?: { pathFor(file: File): string; chooseFolder(): Promise<string | null> };
   }
 }
 
@@ -25,6 +25,8 @@ export interface Host {
   readonly connection: ConnectionSource;
   /** The desktop app imports a folder by its real path; browser mode (null) uploads it. */
   readonly pathForFile: ((file: File) => string) | null;
+  /** The desktop app's native folder dialog; browser mode (null) types a path. */
+  readonly chooseFolder: (() => Promise<string | null>) | null;
 }
 
 /** In-process IPC does not drop: the desktop app's connection is always open. */
@@ -36,7 +38,15 @@ const ALWAYS_OPEN: ConnectionSource = {
 
 export function connectHost(win: Window): Host {
   const files = win.studioFiles;
-  if (win.studio) return { kind: 'desktop', api: win.studio, connection: ALWAYS_OPEN, pathForFile: files ? (file) => files.pathFor(file) : null };
+  if (win.studio) {
+    return {
+      kind: 'desktop',
+      api: win.studio,
+      connection: ALWAYS_OPEN,
+      pathForFile: files ? (file) => files.pathFor(file) : null,
+      chooseFolder: files ? () => files.chooseFolder() : null,
+    };
+  }
   const client = new WsStudioClient();
-  return { kind: 'browser', api: client.api, connection: client, pathForFile: null };
+  return { kind: 'browser', api: client.api, connection: client, pathForFile: null, chooseFolder: null };
 }

@@ -14,10 +14,13 @@ export class AppState {
   readonly selection = new SelectionState();
   readonly connection: ConnectionState;
   readonly hostKind: Host['kind'];
+  /** The native folder dialog where the host has one (the desktop app). */
+  readonly chooseFolder: Host['chooseFolder'];
   private readonly offReconnect: () => void;
 
   constructor(host: Host) {
     this.hostKind = host.kind;
+    this.chooseFolder = host.chooseFolder;
     this.catalog = new CatalogState(host.api);
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
