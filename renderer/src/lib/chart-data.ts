@@ -26,7 +26,7 @@ export interface Trace {
   readonly steps: readonly number[];
   /** Wall time, epoch ms. */
   readonly times: readonly (number | null)[];
-  /** Relative time in seconds, paused gaps excluded. */
+  /** Relative time in seconds, paused gaps excluded (on the relative axis only, else null). */
   readonly relative: readonly (number | null)[];
   readonly values: readonly (number | null)[];
   readonly smoothed: readonly (number | null)[];
@@ -129,31 +129,75 @@ export function relativeTimes(times: readonly (number | null)[]): (number | null
   return out;
 }
 
+/**
+ * Traces already built, by the history snapshots they came from: histories are replaced, never
+ * changed, so a run whose history (and lineage) is the same object needs no new trace when
+ * another run's live points arrive.
+ */
+export class TraceCache {
+  private readonly byHistory = new WeakMap<RunSeries, Map<string, { lineage: readonly (RunSeries | undefined)[]; trace: Trace | null }>>();
+
+  get(own: RunSeries, key: string, lineage: readonly (RunSeries | undefined)[]): Trace | null | undefined {
+    const hit = this.byHistory.get(own)?.get(key);
+    if (!hit || hit.lineage.length !== lineage.length || hit.lineage.some((h, i) => h !== lineage[i])) return undefined;
+    return hit.trace;
+  }
+
+  set(own: RunSeries, key: string, lineage: readonly (RunSeries | undefined)[], trace: Trace | null): void {
+    let entries = this.byHistory.get(own);
+    if (!entries) this.byHistory.set(own, (entries = new Map()));
+    entries.set(key, { lineage, trace });
+  }
+}
+
+function lineageOf(run: string, runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>): (RunSeries | undefined)[] {
+  const out: (RunSeries | undefined)[] = [];
+  let at: string | undefined = run;
+  for (let depth = 0; at !== undefined && depth < MAX_DEPTH; depth += 1) {
+    out.push(histories.get(at));
+    at = runs.get(at)?.parent?.run;
+  }
+  return out;
+}
+
+function buildTrace(run: string, kind: SeriesKind, base: string, runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>, options: TraceOptions): Trace | null {
+  const path = trajectory(run, kind, keyFor(base, kind), runs, histories);
+  if (path.steps.length - path.start <= 0) return null;
+  const smoothed = smooth(options.smoothingMode, path.steps, path.values, options.smoothing, options.unit);
+  // Only the relative axis needs the pause-free clock (it sorts the intervals).
+  const relative = options.xAxis === 'relative' ? relativeTimes(path.times) : null;
+  const trace: { xs: number[]; steps: number[]; times: (number | null)[]; relative: (number | null)[]; values: (number | null)[]; smoothed: (number | null)[] } = {
+    xs: [], steps: [], times: [], relative: [], values: [], smoothed: [],
+  };
+  for (let i = path.start; i < path.steps.length; i += 1) {
+    const time = path.times[i] ?? null;
+    const x = options.xAxis === 'step' ? path.steps[i] : options.xAxis === 'wall' ? (time === null ? null : time / 1000) : relative?.[i];
+    // A point without a time has no place on a time axis; a clock that went back is skipped.
+    if (x === null || x === undefined || (trace.xs.length > 0 && x < (trace.xs[trace.xs.length - 1] as number))) continue;
+    trace.xs.push(x);
+    trace.steps.push(path.steps[i] as number);
+    trace.times.push(time);
+    trace.relative.push(relative?.[i] ?? null);
+    trace.values.push(path.values[i] ?? null);
+    trace.smoothed.push(smoothed[i] ?? null);
+  }
+  return trace.xs.length > 0 ? { run, kind, ...trace } : null;
+}
+
 /** One trace per run and kind that has points of this metric, in the order of `visible`. */
-export function buildTraces(base: string, visible: readonly string[], runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>, options: TraceOptions): Trace[] {
+export function buildTraces(base: string, visible: readonly string[], runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>, options: TraceOptions, cache?: TraceCache): Trace[] {
   const traces: Trace[] = [];
+  const key = JSON.stringify([base, options.xAxis, options.smoothing, options.smoothingMode, options.unit]);
   for (const run of visible) {
+    const own = histories.get(run);
+    const lineage = cache && own ? lineageOf(run, runs, histories) : [];
     for (const kind of ['train', 'validation'] as const) {
-      const path = trajectory(run, kind, keyFor(base, kind), runs, histories);
-      if (path.steps.length - path.start <= 0) continue;
-      const smoothed = smooth(options.smoothingMode, path.steps, path.values, options.smoothing, options.unit);
-      const relative = relativeTimes(path.times);
-      const trace: { xs: number[]; steps: number[]; times: (number | null)[]; relative: (number | null)[]; values: (number | null)[]; smoothed: (number | null)[] } = {
-        xs: [], steps: [], times: [], relative: [], values: [], smoothed: [],
-      };
-      for (let i = path.start; i < path.steps.length; i += 1) {
-        const time = path.times[i] ?? null;
-        const x = options.xAxis === 'step' ? path.steps[i] : options.xAxis === 'wall' ? (time === null ? null : time / 1000) : relative[i];
-        // A point without a time has no place on a time axis; a clock that went back is skipped.
-        if (x === null || x === undefined || (trace.xs.length > 0 && x < (trace.xs[trace.xs.length - 1] as number))) continue;
-        trace.xs.push(x);
-        trace.steps.push(path.steps[i] as number);
-        trace.times.push(time);
-        trace.relative.push(relative[i] ?? null);
-        trace.values.push(path.values[i] ?? null);
-        trace.smoothed.push(smoothed[i] ?? null);
+      let trace = cache && own ? cache.get(own, `${kind}${key}`, lineage) : undefined;
+      if (trace === undefined) {
+        trace = buildTrace(run, kind, base, runs, histories, options);
+        if (cache && own) cache.set(own, `${kind}${key}`, lineage, trace);
       }
-      if (trace.xs.length > 0) traces.push({ run, kind, ...trace });
+      if (trace) traces.push(trace);
     }
   }
   return traces;

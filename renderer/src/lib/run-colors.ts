@@ -36,7 +36,7 @@ export function runColors(runs: readonly RunRef[], dark: boolean): Map<string, R
       const of = colorOf(parent, depth + 1);
       const sibling = childCount.get(parent) ?? 0;
       childCount.set(parent, sibling + 1);
-      const lightness = Math.min(dark ? 84 : 68, of.lightness + 17 + 6 * sibling);
+      const lightness = Math.min(dark ? 84 : 68, of.lightness + (dark ? 17 : 20) + 6 * sibling);
       color = { hue: (of.hue + 12 + 10 * sibling) % 360, saturation: of.saturation, lightness };
     } else {
       color = { hue: HUES[roots % HUES.length] as number, saturation, lightness: base };

@@ -192,6 +192,8 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       cursor: {
         drag: { x: true, y: false, setScale: true },
         sync: { key: 'metric-cards', setSeries: false },
+        // Only the vertical line: it is synced by x; a horizontal one would mean nothing on the other cards.
+        y: false,
         points: { show: false },
         focus: { prox: -1 },
       },
