@@ -2,7 +2,7 @@
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
 import { describe, expect, it } from 'vitest';
-import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, trajectory, yRange } from '../../renderer/src/lib/chart-data';
+import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory, yRange } from '../../renderer/src/lib/chart-data';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
 import { alignColumns, bucketEdges, decimate } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
@@ -97,6 +97,12 @@ describe('a continued run', () => {
     expect(child?.xs[1]).toBeCloseTo(parentAt100 + 10, 6);
   });
 
+  it('leaves the branch point out on the wall-time axis, where it would span the wait as a line', () => {
+    const [, child] = buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, xAxis: 'wall' });
+    expect(child?.steps[0]).toBe(110);
+    expect(child?.xs[0]).toBe((T0 + 500_000 + 110_000) / 1000);
+  });
+
   it('reuses a run\'s trace while its history and its parent\'s are the same, and builds it anew when either changes', () => {
     const cache = new TraceCache();
     const first = buildTraces('loss', ['parent', 'child'], refs, histories, options, cache);
@@ -126,6 +132,14 @@ describe('x axis modes', () => {
     expect(buildTraces('loss', ['a'], refs, histories, options)[0]?.xs).toEqual(range(0, 100, 10));
     expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'wall' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => times(s) / 1000));
     expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'relative' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => s * 2));
+  });
+
+  it('puts validation on the run\'s clock, not on one of its own', () => {
+    const validation = { steps: [50, 100], times: [50, 100].map(times), columns: { val_loss: [1, 2] } };
+    const traces = buildTraces('loss', ['a'], refs, new Map([['a', run(series(range(0, 100, 10), (s) => s + 1, times), validation)]]), { ...options, xAxis: 'relative' });
+    expect(traces[1]?.xs).toEqual([100, 200]);
+    expect(traces[0]?.xs[traces[0].steps.indexOf(100)]).toBe(200);
+    expect(runClock([2000, null], [0, 1000])).toEqual([2, null]);
   });
 
   it('counts a gap as a pause only when far longer than usual and than a few seconds', () => {

@@ -67,9 +67,13 @@ describe('the Charts screen', () => {
     // Smoothing changes the smoothed curve; at 0 it is the raw value.
     const smoothedAt = async (): Promise<number> => Number(await curve(page, 'loss', 'alpha').getAttribute('data-last-smoothed'));
     const atDefault = await smoothedAt();
+    const canvas = card(page, 'loss').locator('canvas');
+    const drawnBefore = await canvas.screenshot();
     const slider = page.getByRole('slider', { name: 'Smoothing' });
     await slider.fill('0.95');
     await expect.poll(smoothedAt).not.toBe(atDefault);
+    // What is drawn changed too, not only the numbers behind it.
+    await expect.poll(async () => (await canvas.screenshot()).equals(drawnBefore)).toBe(false);
     await slider.fill('0');
     const raw = 2 / (1 + 300 / 60) + 0.15 * Math.sin(300 * 0.7);
     await expect.poll(smoothedAt).toBeCloseTo(raw, 9);
@@ -110,6 +114,7 @@ describe('the Charts screen', () => {
     expect(await page.getByRole('checkbox', { name: 'Log scale (y)' }).isChecked()).toBe(true);
     expect(await page.getByRole('region', { name: 'Runs' }).getByRole('checkbox', { name: 'alpha-from-200' }).isChecked()).toBe(false);
     expect(await curve(page, 'loss', 'alpha-from-200').count()).toBe(0);
+    await world.screenshot('charts-relative-log');
 
     // The filter narrows the list (a regular expression).
     await page.getByRole('region', { name: 'Runs' }).getByRole('checkbox', { name: 'alpha-from-200' }).check();
@@ -117,6 +122,10 @@ describe('the Charts screen', () => {
     await expect.poll(() => curve(page, 'loss', 'alpha').count()).toBe(0);
     expect(await curve(page, 'loss', 'alpha-from-200').count()).toBe(1);
     await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
+    const relativeDrawn = await canvas.screenshot();
+    await page.getByRole('radio', { name: 'Wall' }).check();
+    await expect.poll(async () => (await canvas.screenshot()).equals(relativeDrawn)).toBe(false);
+    await world.screenshot('charts-wall');
     await page.getByRole('radio', { name: 'Step' }).check();
     await page.getByRole('checkbox', { name: 'Log scale (y)' }).uncheck();
     await card(page, 'loss').hover({ position: { x: 300, y: 120 } });

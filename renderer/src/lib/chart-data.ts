@@ -47,6 +47,8 @@ interface Trajectory {
   values: (number | null)[];
   /** Index of the first point drawn for this run: the parent's point at the branch step. */
   start: number;
+  /** Whether that first point is the parent's (the branch point). */
+  branched: boolean;
 }
 
 const MAX_DEPTH = 64;
@@ -65,7 +67,7 @@ export function trajectory(run: string, kind: SeriesKind, key: string, runs: Rea
   const own = history ? seriesOf(history, kind) : null;
   const column = own?.columns[key];
   const parent = runs.get(run)?.parent ?? null;
-  const out: Trajectory = { steps: [], times: [], values: [], start: 0 };
+  const out: Trajectory = { steps: [], times: [], values: [], start: 0, branched: false };
   if (parent && depth < MAX_DEPTH && parent.run !== run) {
     const before = trajectory(parent.run, kind, key, runs, histories, depth + 1);
     for (let i = 0; i < before.steps.length && (before.steps[i] as number) <= parent.step; i += 1) {
@@ -74,6 +76,7 @@ export function trajectory(run: string, kind: SeriesKind, key: string, runs: Rea
       out.values.push(before.values[i] ?? null);
     }
     out.start = Math.max(0, out.steps.length - 1);
+    out.branched = out.steps.length > 0;
   }
   if (own && column) {
     for (let i = 0; i < own.steps.length; i += 1) {
@@ -164,12 +167,17 @@ function buildTrace(run: string, kind: SeriesKind, base: string, runs: ReadonlyM
   const path = trajectory(run, kind, keyFor(base, kind), runs, histories);
   if (path.steps.length - path.start <= 0) return null;
   const smoothed = smooth(options.smoothingMode, path.steps, path.values, options.smoothing, options.unit);
-  // Only the relative axis needs the pause-free clock (it sorts the intervals).
-  const relative = options.xAxis === 'relative' ? relativeTimes(path.times) : null;
+  // Only the relative axis needs the pause-free clock (it sorts the intervals). It is the run's
+  // one clock, read from its train and validation points together: validation, logged once an
+  // epoch, starts where the run started, not at zero.
+  const relative = options.xAxis === 'relative' ? runClock(path.times, trajectory(run, kind === 'train' ? 'validation' : 'train', keyFor(base, kind === 'train' ? 'validation' : 'train'), runs, histories).times) : null;
   const trace: { xs: number[]; steps: number[]; times: (number | null)[]; relative: (number | null)[]; values: (number | null)[]; smoothed: (number | null)[] } = {
     xs: [], steps: [], times: [], relative: [], values: [], smoothed: [],
   };
-  for (let i = path.start; i < path.steps.length; i += 1) {
+  // On the wall-time axis the branch point is left out: joined to it, the child would draw a long
+  // line across the hours between the parent's save and the continuation, as if it had trained then.
+  const from = options.xAxis === 'wall' && path.branched ? path.start + 1 : path.start;
+  for (let i = from; i < path.steps.length; i += 1) {
     const time = path.times[i] ?? null;
     const x = options.xAxis === 'step' ? path.steps[i] : options.xAxis === 'wall' ? (time === null ? null : time / 1000) : relative?.[i];
     // A point without a time has no place on a time axis; a clock that went back is skipped.
@@ -182,6 +190,14 @@ function buildTrace(run: string, kind: SeriesKind, base: string, runs: ReadonlyM
     trace.smoothed.push(smoothed[i] ?? null);
   }
   return trace.xs.length > 0 ? { run, kind, ...trace } : null;
+}
+
+/** Relative times of `times` on the clock of all the run's points (`times` and `others`). */
+export function runClock(times: readonly (number | null)[], others: readonly (number | null)[]): (number | null)[] {
+  const all = [...new Set([...times, ...others].filter((t): t is number => t !== null))].sort((a, b) => a - b);
+  const relative = relativeTimes(all);
+  const at = new Map(all.map((t, i) => [t, relative[i] ?? null]));
+  return times.map((t) => (t === null ? null : (at.get(t) ?? null)));
 }
 
 /** One trace per run and kind that has points of this metric, in the order of `visible`. */
