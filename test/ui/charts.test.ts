@@ -80,6 +80,21 @@ describe('the Charts screen', () => {
     await slider.fill('0.6');
     await world.screenshot('charts-light');
 
+    // Drag zooms (every card alike), double-click resets to the very same picture.
+    await expect.poll(async () => (await canvas.screenshot()).equals(drawnBefore)).toBe(true);
+    const plot = await card(page, 'loss').locator('.u-over').boundingBox();
+    if (!plot) throw new Error('the loss card has no plot');
+    await page.mouse.move(plot.x + plot.width * 0.4, plot.y + plot.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width * 0.55, plot.y + plot.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await canvas.screenshot()).equals(drawnBefore)).toBe(false);
+    await page.waitForTimeout(300);
+    await world.screenshot('charts-zoomed');
+    await page.mouse.dblclick(plot.x + plot.width / 2, plot.y + plot.height / 2);
+    await page.mouse.move(0, 0);
+    await expect.poll(async () => (await canvas.screenshot()).equals(drawnBefore)).toBe(true);
+
     // A click on a marker selects that checkpoint, and the Checkpoints screen shows it.
     const marker = card(page, 'loss').getByRole('button', { name: 'Select checkpoint alpha step 100' });
     expect(await marker.isVisible()).toBe(true);
