@@ -4,9 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory, yRange } from '../../renderer/src/lib/chart-data';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
-import { alignColumns, bucketEdges, decimate } from '../../renderer/src/lib/downsample';
+import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runColors } from '../../renderer/src/lib/run-colors';
+import { runStatus } from '../../renderer/src/lib/run-status';
+import { formatDuration } from '../../renderer/src/lib/uplot-chart';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 
 const T0 = Date.parse('2026-11-27T08:00:00Z');
@@ -41,6 +43,20 @@ describe('downsampling', () => {
     expect(edges[0]).toBe(0);
     expect(edges.at(-1)).toBe(1000);
     for (let i = 1; i < edges.length; i += 1) expect(edges[i]).toBeGreaterThan(edges[i - 1] as number);
+  });
+
+  it('downsamples a zoom window from its own points, finer, keeping the whole-extent points outside it', () => {
+    const xs = range(0, 9999);
+    const column = { xs, ys: xs.map((x) => Math.sin(x / 7) + (x === 5003 ? 9 : 0)) };
+    const whole = decimate(column, bucketEdges(0, 9999, null, 100));
+    const zoomed = decimateWindow(column, whole, [5000, 5100], 100);
+    const inside = zoomed.xs.filter((x) => x >= 5000 && x <= 5100);
+    // 101 points in 100 buckets: every point of the window, exactly.
+    expect(inside).toEqual(range(5000, 5100));
+    expect(zoomed.ys[zoomed.xs.indexOf(5003)]).toBe(column.ys[5003]);
+    expect(zoomed.xs.filter((x) => x < 5000)).toEqual(whole.xs.filter((x) => x < 5000));
+    expect(zoomed.xs.filter((x) => x > 5100)).toEqual(whole.xs.filter((x) => x > 5100));
+    for (let i = 1; i < zoomed.xs.length; i += 1) expect(zoomed.xs[i]).toBeGreaterThan(zoomed.xs[i - 1] as number);
   });
 
   it('aligns curves on one x column with gaps where a curve has no point', () => {
@@ -232,5 +248,22 @@ describe('run colours', () => {
       expect(colors.get('a2')?.lightness).toBeGreaterThan((colors.get('a')?.lightness ?? 100) + 10);
       expect(colors.get('b')?.hue).not.toBe(colors.get('a')?.hue);
     }
+  });
+});
+
+describe('what the screen says', () => {
+  it('writes relative time on its axis compactly', () => {
+    expect([0, 45, 60, 754, 3600, 5400, 90_000].map(formatDuration)).toEqual(['0s', '45s', '1m', '12m34s', '1h', '1h30m', '1d1h']);
+  });
+
+  it('says a run is running, paused or crashed from the trainer, and running when another process writes it', () => {
+    const info = (writer: boolean) => ({ name: 'a', path: '/ws/a', createdAt: null, parent: null, checkpointCount: 1, bytes: 1, writer: writer ? { pid: 1, host: 'h', since: 't' } : null });
+    const status = (state: 'running' | 'paused' | 'crashed' | 'exited', run = 'a') => ({ state, run, lastExit: null });
+    expect(runStatus('a', info(false), status('running'))).toBe('running');
+    expect(runStatus('a', info(false), status('paused'))).toBe('paused');
+    expect(runStatus('a', info(false), status('crashed'))).toBe('crashed');
+    expect(runStatus('a', info(false), status('exited'))).toBe('finished');
+    expect(runStatus('a', info(false), status('running', 'b'))).toBe('finished');
+    expect(runStatus('a', info(true), status('running', 'b'))).toBe('running');
   });
 });

@@ -42,8 +42,8 @@ export function bucketEdges(lo: number, hi: number, window: readonly [number, nu
   return edges;
 }
 
-/** Min and max per bucket (in the order they occur), or the points themselves where few. */
-export function decimate(column: Column, edges: readonly number[]): Decimated {
+/** Min and max per bucket (in the order they occur), or the points themselves where few; over the points from..to. */
+export function decimate(column: Column, edges: readonly number[], from = 0, to = column.xs.length - 1): Decimated {
   const xs: number[] = [];
   const ys: number[] = [];
   const last = edges.length - 2;
@@ -72,7 +72,7 @@ export function decimate(column: Column, edges: readonly number[]): Decimated {
     }
     count = 0;
   };
-  for (let i = 0; i < column.xs.length; i += 1) {
+  for (let i = from; i <= to; i += 1) {
     const y = column.ys[i];
     if (y === null || y === undefined || !Number.isFinite(y)) continue;
     const x = column.xs[i] as number;
@@ -92,6 +92,53 @@ export function decimate(column: Column, edges: readonly number[]): Decimated {
     count += 1;
   }
   flush();
+  return { xs, ys };
+}
+
+function firstAtOrAfter(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function firstAfter(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A zoomed curve: `count` buckets across the window, read from the points inside it only (a
+ * binary search finds them), and outside it the whole-extent downsampling already made, so a
+ * zoom costs the points in view, not the whole history.
+ */
+export function decimateWindow(column: Column, whole: Decimated, window: readonly [number, number], count: number): Decimated {
+  const [lo, hi] = window;
+  const from = firstAtOrAfter(column.xs, lo);
+  const to = firstAfter(column.xs, hi) - 1;
+  const inside = to >= from ? decimate(column, bucketEdges(lo, hi, null, count), from, to) : { xs: [], ys: [] };
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < whole.xs.length && (whole.xs[i] as number) < lo; i += 1) {
+    xs.push(whole.xs[i] as number);
+    ys.push(whole.ys[i] as number);
+  }
+  xs.push(...inside.xs);
+  ys.push(...inside.ys);
+  for (let i = firstAfter(whole.xs, hi); i < whole.xs.length; i += 1) {
+    xs.push(whole.xs[i] as number);
+    ys.push(whole.ys[i] as number);
+  }
   return { xs, ys };
 }
 
