@@ -249,7 +249,10 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
     spec.data,
     element,
   );
-  const resize = new ResizeObserver(() => plot.setSize(size()));
+  // Hidden (a tab not shown), the element has no width: the chart keeps its size meanwhile.
+  const resize = new ResizeObserver(() => {
+    if (element.clientWidth > 0) plot.setSize(size());
+  });
   resize.observe(element);
   return {
     update(next) {
