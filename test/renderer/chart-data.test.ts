@@ -9,6 +9,7 @@ import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runColors } from '../../renderer/src/lib/run-colors';
 import { runStatus } from '../../renderer/src/lib/run-status';
 import { formatDuration } from '../../renderer/src/lib/uplot-chart';
+import { loadView, saveView } from '../../renderer/src/lib/view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 
 const T0 = Date.parse('2026-11-27T08:00:00Z');
@@ -228,6 +229,17 @@ describe('the stored view', () => {
     const second = new ChartViewState(store);
     expect(second.view).toMatchObject({ smoothing: 0.85, hiddenRuns: ['a'], xAxis: 'wall' });
     expect(second.hidden.has('a')).toBe(true);
+  });
+
+  it('round-trips through localStorage under one key, and unreadable storage gives the defaults', () => {
+    localStorage.clear();
+    expect(loadView()).toBeNull();
+    saveView({ ...DEFAULT_VIEW, smoothing: 0.42 });
+    expect(new ChartViewState().view.smoothing).toBe(0.42);
+    for (let i = 0; i < localStorage.length; i += 1) localStorage.setItem(localStorage.key(i) as string, '{not json');
+    expect(loadView()).toBeNull();
+    expect(new ChartViewState().view).toEqual(DEFAULT_VIEW);
+    localStorage.clear();
   });
 
   it('filters runs by regular expression, or by text when the filter is not one', () => {
