@@ -2,7 +2,8 @@
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
 import { describe, expect, it } from 'vitest';
-import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory, yRange } from '../../renderer/src/lib/chart-data';
+import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
+import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
 import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';

@@ -7,7 +7,8 @@
 import 'uplot/dist/uPlot.min.css';
 import type uPlot from 'uplot';
 import type { XAxisMode } from './chart-data';
-import { lastAtOrBefore, yRange } from './chart-data';
+import { lastAtOrBefore } from './chart-data';
+import { yRange } from './y-range';
 
 export interface Curve {
   readonly label: string;
