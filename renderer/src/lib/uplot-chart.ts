@@ -1,28 +1,82 @@
 // uPlot behind a small interface: made when its element is in the page, fed aligned columns,
-// sized to its container, with checkpoint markers drawn as a plugin. uPlot is loaded on first use,
-// after the locale guard has made navigator.language a tag Intl accepts.
+// sized to its container. Checkpoint markers are drawn on the canvas by a plugin, which also
+// reports where each one landed so the card can put a real button over it. Drag zooms the x axis
+// (every card of the sync group alike), double-click resets; the zoom window is reported so the
+// card can downsample again at the new resolution. uPlot is loaded on first use, after the locale
+// guard has made navigator.language a tag Intl accepts.
 import 'uplot/dist/uPlot.min.css';
 import type uPlot from 'uplot';
-import type { Aligned } from './chart-data';
+import type { XAxisMode } from './chart-data';
+import { lastAtOrBefore } from './chart-data';
+import { yRange } from './y-range';
+
+export interface Curve {
+  readonly label: string;
+  readonly stroke: string;
+  readonly width: number;
+  readonly dash?: readonly number[];
+  /** Dots on the points while there are few in view (a lone point is otherwise invisible). */
+  readonly points: boolean;
+  /** Raw values (scaled robustly) or a smoothed curve (always fits). */
+  readonly role: 'raw' | 'smoothed';
+}
+
+export interface DrawnMarker {
+  readonly x: number;
+  readonly y: number;
+  readonly color: string;
+  readonly latest: boolean;
+  readonly best: boolean;
+  readonly warning: boolean;
+  readonly selected: boolean;
+}
 
 export interface ChartSpec {
-  readonly trainLabel: string;
-  readonly validationLabel: string;
-  readonly data: Aligned;
-  /** Steps that have a checkpoint: drawn as markers on the step axis. */
-  readonly markers: readonly number[];
+  readonly curves: readonly Curve[];
+  readonly data: uPlot.AlignedData;
+  readonly markers: readonly DrawnMarker[];
+  readonly xAxis: XAxisMode;
+  readonly logY: boolean;
+  readonly ignoreOutliers: boolean;
+  readonly height: number;
+}
+
+/** Where a marker is, in CSS pixels from the chart element's top left; null when out of view. */
+export type MarkerPosition = { readonly left: number; readonly top: number } | null;
+
+export interface ChartEvents {
+  /** The x window after a zoom (null: the whole extent), once the zooming settles. */
+  onWindow(window: readonly [number, number] | null): void;
+  /** The cursor's x value and position, null when it leaves. */
+  onCursor(cursor: { x: number; left: number; top: number } | null): void;
+  onMarkersPlaced(positions: readonly MarkerPosition[]): void;
 }
 
 export interface ChartHandle {
+  /** New data of the same curves; the zoom stays. */
   update(spec: ChartSpec): void;
   destroy(): void;
+}
+
+/** Curves, axis and scale: what cannot change without a new chart. */
+export function chartShape(spec: ChartSpec): string {
+  return JSON.stringify([spec.curves, spec.xAxis, spec.logY, spec.height]);
 }
 
 function cssVar(element: Element, name: string, fallback: string): string {
   return getComputedStyle(element).getPropertyValue(name).trim() || fallback;
 }
 
-function markerPlugin(markers: () => readonly number[], color: string): uPlot.Plugin {
+/** Seconds as the relative axis shows them: 45s, 12m, 1h30m, 2d4h. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (Math.abs(s) < 60) return `${s}s`;
+  if (Math.abs(s) < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (Math.abs(s) < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ''}`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? `${Math.floor((s % 86400) / 3600)}h` : ''}`;
+}
+
+function markerPlugin(get: () => readonly DrawnMarker[], colors: { ring: string; warn: string; focus: string }, placed: (p: MarkerPosition[]) => void): uPlot.Plugin {
   return {
     hooks: {
       draw: [
@@ -30,86 +84,197 @@ function markerPlugin(markers: () => readonly number[], color: string): uPlot.Pl
           const ctx = u.ctx;
           const { top, height, left, width } = u.bbox;
           const ratio = devicePixelRatio;
+          const markers = get();
+          const positions: MarkerPosition[] = [];
           ctx.save();
-          ctx.strokeStyle = color;
-          ctx.fillStyle = color;
-          ctx.lineWidth = ratio;
-          ctx.setLineDash([3 * ratio, 3 * ratio]);
-          ctx.globalAlpha = 0.55;
-          for (const step of markers()) {
-            const x = Math.round(u.valToPos(step, 'x', true));
-            if (x < left || x > left + width) continue;
+          // Clipped to the plot, with room for a marker on its last point to show whole.
+          const room = 10 * ratio;
+          ctx.beginPath();
+          ctx.rect(left - room, top - room, width + 2 * room, height + 2 * room);
+          ctx.clip();
+          for (const m of markers) {
+            const cx = u.valToPos(m.x, 'x', true);
+            const cy = u.valToPos(m.y, 'y', true);
+            if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
+              positions.push(null);
+              continue;
+            }
+            // Canvas pixels from its top left, which is the chart element's.
+            positions.push({ left: cx / ratio, top: cy / ratio });
+            const r = (m.latest || m.best ? 5.5 : 4) * ratio;
+            ctx.lineWidth = 1.5 * ratio;
+            ctx.strokeStyle = colors.ring;
+            ctx.fillStyle = m.warning ? colors.warn : m.color;
             ctx.beginPath();
-            ctx.moveTo(x, top);
-            ctx.lineTo(x, top + height);
-            ctx.stroke();
-          }
-          ctx.setLineDash([]);
-          ctx.globalAlpha = 1;
-          const size = 5 * ratio;
-          for (const step of markers()) {
-            const x = Math.round(u.valToPos(step, 'x', true));
-            if (x < left || x > left + width) continue;
-            ctx.beginPath();
-            ctx.moveTo(x, top + height - size * 1.6);
-            ctx.lineTo(x - size, top + height);
-            ctx.lineTo(x + size, top + height);
-            ctx.closePath();
+            if (m.warning) {
+              // A warning triangle: damaged or incomplete.
+              ctx.moveTo(cx, cy - r * 1.2);
+              ctx.lineTo(cx + r * 1.1, cy + r * 0.8);
+              ctx.lineTo(cx - r * 1.1, cy + r * 0.8);
+              ctx.closePath();
+            } else if (m.best) {
+              // A diamond: the best by the chosen metric.
+              ctx.moveTo(cx, cy - r * 1.3);
+              ctx.lineTo(cx + r * 1.1, cy);
+              ctx.lineTo(cx, cy + r * 1.3);
+              ctx.lineTo(cx - r * 1.1, cy);
+              ctx.closePath();
+            } else ctx.arc(cx, cy, r, 0, Math.PI * 2);
             ctx.fill();
+            ctx.stroke();
+            if (m.latest) {
+              // The latest: a ring around it.
+              ctx.beginPath();
+              ctx.strokeStyle = m.color;
+              ctx.lineWidth = 1.5 * ratio;
+              ctx.arc(cx, cy, r + 3 * ratio, 0, Math.PI * 2);
+              ctx.stroke();
+            }
+            if (m.selected) {
+              ctx.beginPath();
+              ctx.strokeStyle = colors.focus;
+              ctx.lineWidth = 2.5 * ratio;
+              ctx.arc(cx, cy, r + 6 * ratio, 0, Math.PI * 2);
+              ctx.stroke();
+            }
           }
           ctx.restore();
+          placed(positions);
         },
       ],
     },
   };
 }
 
-export async function createChart(element: HTMLElement, initial: ChartSpec): Promise<ChartHandle> {
+/** The first and last indexes of the x column inside the x scale. */
+function windowIndexes(u: uPlot): [number, number] {
+  const xs = u.data[0] as ArrayLike<number> as number[];
+  const min = u.scales['x']?.min;
+  const max = u.scales['x']?.max;
+  if (xs.length === 0) return [0, -1];
+  const from = min === undefined || min === null ? 0 : Math.max(0, lastAtOrBefore(xs, min));
+  const to = max === undefined || max === null ? xs.length - 1 : Math.min(xs.length - 1, lastAtOrBefore(xs, max) + 1);
+  return [from, to];
+}
+
+export async function createChart(element: HTMLElement, initial: ChartSpec, events: ChartEvents): Promise<ChartHandle> {
   const { default: UPlot } = await import('uplot');
   let spec = initial;
   const text = cssVar(element, '--text-2', '#666');
   const grid = cssVar(element, '--border', '#ddd');
   const axis: uPlot.Axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
-  const size = (): { width: number; height: number } => ({ width: Math.max(200, element.clientWidth), height: 220 });
-  const plot = new UPlot(
+  const xAxis: uPlot.Axis = {
+    ...axis,
+    label: spec.xAxis === 'step' ? 'step' : spec.xAxis === 'relative' ? 'relative time' : 'wall time',
+    ...(spec.xAxis === 'relative' ? { values: (_u: uPlot, splits: number[]) => splits.map(formatDuration) } : {}),
+  };
+  const size = (): { width: number; height: number } => ({ width: Math.max(200, element.clientWidth), height: spec.height });
+  const columns = (role: Curve['role']): number[] => spec.curves.flatMap((c, i) => (c.role === role ? [i + 1] : []));
+  let zoomed: readonly [number, number] | null = null;
+  let settle: ReturnType<typeof setTimeout> | null = null;
+  const plot: uPlot = new UPlot(
     {
       ...size(),
-      // Steps, not times: the x axis never builds a date formatter. Its range takes in every
-      // checkpoint, so a marker before the first logged point is still drawn.
       scales: {
-        x: {
-          time: false,
-          range: (_u, min, max) => {
-            const lo = Math.min(min, ...spec.markers.slice(0, 1));
-            const hi = Math.max(max, ...spec.markers.slice(-1));
-            return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+        x: { time: spec.xAxis === 'wall' },
+        y: {
+          distr: spec.logY ? 3 : 1,
+          range: (u, min, max) => {
+            const [from, to] = windowIndexes(u);
+            const pick = (role: Curve['role']): (number | null)[][] => columns(role).map((i) => u.data[i] as (number | null)[]);
+            const range = yRange(pick('raw'), pick('smoothed'), from, to, spec.ignoreOutliers, spec.logY);
+            if (range) return range;
+            return spec.logY ? [Math.max(min, 1e-3), Math.max(max, 1)] : [min - 1, max + 1];
           },
         },
       },
-      axes: [{ ...axis, label: 'step' }, { ...axis }],
-      legend: { live: true },
-      cursor: { drag: { x: false, y: false } },
+      axes: [xAxis, { ...axis, ...(spec.logY ? {} : { size: 56 }) }],
+      legend: { show: false },
+      cursor: {
+        drag: { x: true, y: false, setScale: true },
+        sync: { key: 'metric-cards', setSeries: false },
+        // Only the vertical line: it is synced by x; a horizontal one would mean nothing on the other cards.
+        y: false,
+        points: { show: false },
+        focus: { prox: -1 },
+      },
       series: [
-        { label: 'step' },
-        // Points only while there are few: a lone point is otherwise invisible, many are clutter.
-        { label: spec.trainLabel, stroke: cssVar(element, '--chart-train', '#3b5bdb'), width: 1.5, spanGaps: true, points: { show: (u) => u.data[0].length < 40, size: 4 } },
-        { label: spec.validationLabel, stroke: cssVar(element, '--chart-val', '#e8590c'), width: 2, spanGaps: true, points: { show: true, size: 5 } },
+        { label: 'x' },
+        ...spec.curves.map(
+          (c): uPlot.Series => ({
+            label: c.label,
+            stroke: c.stroke,
+            width: c.width,
+            ...(c.dash ? { dash: [...c.dash] } : {}),
+            spanGaps: true,
+            points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
+          }),
+        ),
       ],
-      plugins: [markerPlugin(() => spec.markers, cssVar(element, '--chart-marker', '#7048e8'))],
+      hooks: {
+        setScale: [
+          (u, key) => {
+            if (key !== 'x') return;
+            const xs = u.data[0] as ArrayLike<number> as number[];
+            const min = u.scales['x']?.min;
+            const max = u.scales['x']?.max;
+            const whole = xs.length === 0 || min === undefined || max === undefined || min === null || max === null || (min <= (xs[0] as number) && max >= (xs[xs.length - 1] as number));
+            const next = whole ? null : ([min, max] as const);
+            if (next === zoomed || (next && zoomed && next[0] === zoomed[0] && next[1] === zoomed[1])) return;
+            zoomed = next;
+            // One downsampling when the zoom settles, not one per frame of it.
+            if (settle !== null) clearTimeout(settle);
+            settle = setTimeout(() => {
+              settle = null;
+              events.onWindow(zoomed);
+            }, 80);
+          },
+        ],
+        setCursor: [
+          (u) => {
+            const left = u.cursor.left ?? -1;
+            const top = u.cursor.top ?? -1;
+            if (left < 0) events.onCursor(null);
+            else events.onCursor({ x: u.posToVal(left, 'x'), left: u.over.offsetLeft + left, top: u.over.offsetTop + top });
+          },
+        ],
+      },
+      plugins: [
+        markerPlugin(
+          () => spec.markers,
+          { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
+          (positions) => events.onMarkersPlaced(positions),
+        ),
+      ],
     },
     spec.data,
     element,
   );
-  const resize = new ResizeObserver(() => plot.setSize(size()));
+  // Hidden (a tab not shown), the element has no width: the chart keeps its size meanwhile.
+  const resize = new ResizeObserver(() => {
+    if (element.clientWidth > 0) plot.setSize(size());
+  });
   resize.observe(element);
   return {
     update(next) {
       spec = next;
-      plot.setData(next.data);
+      // Zoomed in: keep the window (live points and a finer downsampling both land here).
+      plot.setData(next.data, zoomed === null);
     },
     destroy() {
+      if (settle !== null) clearTimeout(settle);
       resize.disconnect();
       plot.destroy();
     },
   };
+}
+
+/** How many points of a series are in the x window (uPlot's idxs are set before drawing). */
+function countInView(u: uPlot, seriesIndex: number): number {
+  const [from, to] = windowIndexes(u);
+  const column = u.data[seriesIndex] as (number | null)[] | undefined;
+  if (!column) return 0;
+  let n = 0;
+  for (let i = from; i <= to && n < 60; i += 1) if (column[i] !== null && column[i] !== undefined) n += 1;
+  return n;
 }

@@ -2,6 +2,7 @@
 import { createContext } from 'svelte';
 import type { Host } from '../lib/host';
 import { CatalogState } from './catalog-state.svelte';
+import { ChartViewState } from './chart-view-state.svelte';
 import { ConnectionState } from './connection-state.svelte';
 import { MetricsState } from './metrics-state.svelte';
 import { SelectionState } from './selection-state.svelte';
@@ -12,6 +13,7 @@ export class AppState {
   readonly training: TrainingState;
   readonly metrics: MetricsState;
   readonly selection = new SelectionState();
+  readonly chartView = new ChartViewState();
   readonly connection: ConnectionState;
   readonly hostKind: Host['kind'];
   /** The native folder dialog where the host has one (the desktop app). */

@@ -1,0 +1,55 @@
+// The Charts screen's view settings: their schema (what a stored view must be to be used) and
+// defaults. Each field is read on its own, so one bad field costs only itself.
+import { z } from 'zod';
+import './zod-setup';
+
+export const X_AXIS_MODES = ['step', 'relative', 'wall'] as const;
+export const SMOOTHING_MODES = ['points', 'steps'] as const;
+export const MAX_SMOOTHING = 0.99;
+
+export const ChartViewSchema = z.object({
+  smoothing: z.number().min(0).max(MAX_SMOOTHING),
+  smoothingMode: z.enum(SMOOTHING_MODES),
+  xAxis: z.enum(X_AXIS_MODES),
+  logY: z.boolean(),
+  ignoreOutliers: z.boolean(),
+  /** Hidden rather than visible: a new run shows up without being ticked. */
+  hiddenRuns: z.array(z.string()).max(10_000),
+  filter: z.string().max(1000),
+});
+export type ChartView = z.infer<typeof ChartViewSchema>;
+
+export const DEFAULT_VIEW: ChartView = {
+  smoothing: 0.6,
+  smoothingMode: 'points',
+  xAxis: 'step',
+  logY: false,
+  ignoreOutliers: true,
+  hiddenRuns: [],
+  filter: '',
+};
+
+/** A stored view as far as it is valid: each field that is not falls back to its default. */
+export function parseView(stored: unknown): ChartView {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return { ...DEFAULT_VIEW };
+  const record = stored as Record<string, unknown>;
+  const view: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(ChartViewSchema.shape)) {
+    const parsed = schema.safeParse(record[key]);
+    view[key] = parsed.success ? parsed.data : DEFAULT_VIEW[key as keyof ChartView];
+  }
+  return ChartViewSchema.parse(view);
+}
+
+/** Runs whose name matches the filter: a regular expression when it is one, else a substring; either ignoring case. */
+export function runMatcher(filter: string): { test: (name: string) => boolean; invalid: boolean } {
+  const text = filter.trim();
+  if (text === '') return { test: () => true, invalid: false };
+  try {
+    const pattern = new RegExp(text, 'i');
+    return { test: (name) => pattern.test(name), invalid: false };
+  } catch {
+    const lower = text.toLowerCase();
+    return { test: (name) => name.toLowerCase().includes(lower), invalid: true };
+  }
+}

@@ -1,0 +1,166 @@
+// Downsampling for drawing: a curve of 100,000 points on a card 700 pixels wide is drawn as the
+// lowest and highest value of each pixel-wide bucket (min/max decimation), which keeps every
+// spike and the exact envelope while uPlot draws a few thousand points per frame, not 100,000.
+// It runs once per change of data or of the zoom window, never per frame. Buckets holding one or
+// two points keep them exactly, so sparse curves (validation, a zoomed-in stretch) are untouched.
+// Buckets are equal widths over the zoom window, and as many coarser ones over the rest of the
+// extent, so the curve still reaches the edges and a reset of the zoom has the whole extent.
+
+export interface Column {
+  /** Ascending. */
+  readonly xs: readonly number[];
+  readonly ys: readonly (number | null)[];
+}
+
+export interface Decimated {
+  readonly xs: number[];
+  readonly ys: number[];
+}
+
+function even(lo: number, hi: number, count: number, out: number[]): void {
+  const width = (hi - lo) / count;
+  for (let i = 0; i < count; i += 1) out.push(lo + i * width);
+}
+
+/** Bucket edges over [lo, hi]: `count` buckets across the window, `count` across the whole. */
+export function bucketEdges(lo: number, hi: number, window: readonly [number, number] | null, count: number): number[] {
+  const n = Math.max(1, Math.floor(count));
+  if (!(hi > lo)) return [lo, lo + 1];
+  const edges: number[] = [];
+  const wl = window ? Math.max(lo, window[0]) : lo;
+  const wh = window ? Math.min(hi, window[1]) : hi;
+  if (!window || !(wh > wl) || (wl <= lo && wh >= hi)) {
+    even(lo, hi, n, edges);
+  } else {
+    const coarse = (hi - lo) / n;
+    for (let i = 0; i < n && lo + i * coarse < wl; i += 1) edges.push(lo + i * coarse);
+    even(wl, wh, n, edges);
+    if (wh < hi) edges.push(wh);
+    for (let i = 0; i < n; i += 1) if (lo + i * coarse > wh) edges.push(lo + i * coarse);
+  }
+  edges.push(hi);
+  return edges;
+}
+
+/** Min and max per bucket (in the order they occur), or the points themselves where few; over the points from..to. */
+export function decimate(column: Column, edges: readonly number[], from = 0, to = column.xs.length - 1): Decimated {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const last = edges.length - 2;
+  let bucket = 0;
+  let count = 0;
+  let first = -1;
+  let second = -1;
+  let min = -1;
+  let max = -1;
+  const flush = (): void => {
+    if (count === 0) return;
+    if (count <= 2) {
+      xs.push(column.xs[first] as number);
+      ys.push(column.ys[first] as number);
+      if (count === 2) {
+        xs.push(column.xs[second] as number);
+        ys.push(column.ys[second] as number);
+      }
+    } else {
+      // Two slots inside the bucket, the extremes in the order they happened.
+      const lo = edges[bucket] as number;
+      const width = (edges[bucket + 1] as number) - lo;
+      const [a, b] = min < max ? [min, max] : [max, min];
+      xs.push(lo + width / 4, lo + (3 * width) / 4);
+      ys.push(column.ys[a] as number, column.ys[b] as number);
+    }
+    count = 0;
+  };
+  for (let i = from; i <= to; i += 1) {
+    const y = column.ys[i];
+    if (y === null || y === undefined || !Number.isFinite(y)) continue;
+    const x = column.xs[i] as number;
+    if (bucket < last && x >= (edges[bucket + 1] as number)) {
+      flush();
+      while (bucket < last && x >= (edges[bucket + 1] as number)) bucket += 1;
+    }
+    if (count === 0) {
+      first = i;
+      min = i;
+      max = i;
+    } else {
+      if (count === 1) second = i;
+      if (y < (column.ys[min] as number)) min = i;
+      if (y > (column.ys[max] as number)) max = i;
+    }
+    count += 1;
+  }
+  flush();
+  return { xs, ys };
+}
+
+function firstAtOrAfter(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function firstAfter(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A zoomed curve: `count` buckets across the window, read from the points inside it only (a
+ * binary search finds them), and outside it the whole-extent downsampling already made, so a
+ * zoom costs the points in view, not the whole history.
+ */
+export function decimateWindow(column: Column, whole: Decimated, window: readonly [number, number], count: number): Decimated {
+  const [lo, hi] = window;
+  const from = firstAtOrAfter(column.xs, lo);
+  const to = firstAfter(column.xs, hi) - 1;
+  const inside = to >= from ? decimate(column, bucketEdges(lo, hi, null, count), from, to) : { xs: [], ys: [] };
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < whole.xs.length && (whole.xs[i] as number) < lo; i += 1) {
+    xs.push(whole.xs[i] as number);
+    ys.push(whole.ys[i] as number);
+  }
+  xs.push(...inside.xs);
+  ys.push(...inside.ys);
+  for (let i = firstAfter(whole.xs, hi); i < whole.xs.length; i += 1) {
+    xs.push(whole.xs[i] as number);
+    ys.push(whole.ys[i] as number);
+  }
+  return { xs, ys };
+}
+
+/** Curves on one x column, as uPlot draws them: null where a curve has no point at that x. */
+export function alignColumns(curves: readonly Decimated[]): [number[], ...(number | null)[][]] {
+  let total = 0;
+  for (const c of curves) total += c.xs.length;
+  const all = new Float64Array(total);
+  let k = 0;
+  for (const c of curves) for (const x of c.xs) all[k++] = x;
+  all.sort();
+  const xs: number[] = [];
+  for (let i = 0; i < all.length; i += 1) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i] as number);
+  const columns = curves.map((c) => {
+    const out = new Array<number | null>(xs.length).fill(null);
+    let j = 0;
+    for (let i = 0; i < c.xs.length; i += 1) {
+      const x = c.xs[i] as number;
+      while (j < xs.length - 1 && xs[j] !== x) j += 1;
+      out[j] = c.ys[i] as number;
+    }
+    return out;
+  });
+  return [xs, ...columns];
+}

@@ -1,0 +1,26 @@
+// A run's state as the Charts screen's list shows it: running (or paused) while a trainer writes
+// it, crashed when this Studio's trainer died in it, finished otherwise.
+import type { RunInfo, TrainingStatus } from './contract';
+
+export type RunStatus = 'running' | 'paused' | 'crashed' | 'finished';
+
+export function runStatus(run: string, info: RunInfo | null, training: TrainingStatus): RunStatus {
+  if (training.run === run) {
+    if (training.state === 'paused') return 'paused';
+    if (training.state === 'starting' || training.state === 'running' || training.state === 'stopping') return 'running';
+    if (training.state === 'crashed') return 'crashed';
+  }
+  // Another process (the command line, another window) writing it.
+  return info?.writer ? 'running' : 'finished';
+}
+
+/** A line of the Charts screen's list of runs. */
+export interface RunRow {
+  readonly name: string;
+  readonly color: string;
+  readonly status: RunStatus;
+  readonly visible: boolean;
+  /** The run it continues, shown as a branch. */
+  readonly parent: string | null;
+  readonly depth: number;
+}

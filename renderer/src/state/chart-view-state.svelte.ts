@@ -1,0 +1,67 @@
+// The Charts screen's view as shared state: read once from the view store, written back on every
+// change, and read by every card (the dashboard's curves too).
+import { type ChartView, DEFAULT_VIEW, MAX_SMOOTHING, parseView } from '../lib/chart-view';
+import type { XAxisMode } from '../lib/chart-data';
+import type { SmoothingMode } from '../lib/smoothing';
+import { loadView, saveView } from '../lib/view-store';
+
+export interface ViewStore {
+  loadView(): unknown;
+  saveView(view: unknown): void;
+}
+
+export class ChartViewState {
+  view = $state.raw<ChartView>(DEFAULT_VIEW);
+
+  readonly hidden = $derived(new Set(this.view.hiddenRuns));
+
+  constructor(private readonly store: ViewStore = { loadView, saveView }) {
+    this.view = parseView(store.loadView());
+  }
+
+  private set(change: Partial<ChartView>): void {
+    this.view = { ...this.view, ...change };
+    this.store.saveView(this.view);
+  }
+
+  setSmoothing(value: number): void {
+    this.set({ smoothing: Math.min(MAX_SMOOTHING, Math.max(0, Number.isFinite(value) ? value : 0)) });
+  }
+
+  setSmoothingMode(mode: SmoothingMode): void {
+    this.set({ smoothingMode: mode });
+  }
+
+  setXAxis(mode: XAxisMode): void {
+    this.set({ xAxis: mode });
+  }
+
+  setLogY(on: boolean): void {
+    this.set({ logY: on });
+  }
+
+  setIgnoreOutliers(on: boolean): void {
+    this.set({ ignoreOutliers: on });
+  }
+
+  setFilter(filter: string): void {
+    this.set({ filter });
+  }
+
+  setVisible(run: string, visible: boolean): void {
+    const hidden = new Set(this.view.hiddenRuns);
+    if (visible) hidden.delete(run);
+    else hidden.add(run);
+    this.set({ hiddenRuns: [...hidden] });
+  }
+
+  /** Shows or hides every run of the list at once. */
+  setAllVisible(runs: readonly string[], visible: boolean): void {
+    const hidden = new Set(this.view.hiddenRuns);
+    for (const run of runs) {
+      if (visible) hidden.delete(run);
+      else hidden.add(run);
+    }
+    this.set({ hiddenRuns: [...hidden] });
+  }
+}

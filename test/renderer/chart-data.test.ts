@@ -1,0 +1,282 @@
+// What the metric cards draw: downsampling that keeps the envelope, a continued run drawn from
+// its parent's branch point, markers on the curve, the x axis modes, the y range without
+// outliers, the stored view's validation, and run colours of one family for a branch.
+import { describe, expect, it } from 'vitest';
+import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
+import { yRange } from '../../renderer/src/lib/y-range';
+import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
+import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
+import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
+import { runColors } from '../../renderer/src/lib/run-colors';
+import { runStatus } from '../../renderer/src/lib/run-status';
+import { formatDuration } from '../../renderer/src/lib/uplot-chart';
+import { loadView, saveView } from '../../renderer/src/lib/view-store';
+import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
+
+const T0 = Date.parse('2026-11-27T08:00:00Z');
+
+function series(steps: number[], loss: (s: number) => number, time: (s: number) => number = (s) => T0 + s * 1000): Series {
+  return { steps, times: steps.map(time), columns: { loss: steps.map(loss) } };
+}
+const run = (train: Series, validation: Series = { steps: [], times: [], columns: {} }): RunSeries => ({ train, validation });
+const range = (from: number, to: number, every = 1): number[] => Array.from({ length: Math.floor((to - from) / every) + 1 }, (_, i) => from + i * every);
+const options = { xAxis: 'step' as const, smoothing: 0, smoothingMode: 'points' as const, unit: 1 };
+
+describe('downsampling', () => {
+  it('keeps each bucket\'s min and max in order, and few points exactly', () => {
+    const xs = range(0, 99_999);
+    const ys = xs.map((x) => Math.sin(x / 300) + (x === 51_234 ? 50 : 0) + (x === 70_001 ? -50 : 0));
+    const edges = bucketEdges(0, 99_999, null, 500);
+    expect(edges).toHaveLength(501);
+    const out = decimate({ xs, ys }, edges);
+    expect(out.xs.length).toBeLessThanOrEqual(1000);
+    // The envelope is kept: the spike and the dip survive.
+    expect(Math.max(...out.ys)).toBe(Math.max(...ys));
+    expect(Math.min(...out.ys)).toBe(Math.min(...ys));
+    for (let i = 1; i < out.xs.length; i += 1) expect(out.xs[i]).toBeGreaterThan(out.xs[i - 1] as number);
+    const sparse = decimate({ xs: [0, 500, 99_999], ys: [1, null, 3] }, edges);
+    expect(sparse).toEqual({ xs: [0, 99_999], ys: [1, 3] });
+  });
+
+  it('is finer inside a zoom window and coarse outside it', () => {
+    const edges = bucketEdges(0, 1000, [100, 200], 10);
+    const inside = edges.filter((e) => e >= 100 && e <= 200);
+    expect(inside).toHaveLength(11);
+    expect(edges[0]).toBe(0);
+    expect(edges.at(-1)).toBe(1000);
+    for (let i = 1; i < edges.length; i += 1) expect(edges[i]).toBeGreaterThan(edges[i - 1] as number);
+  });
+
+  it('downsamples a zoom window from its own points, finer, keeping the whole-extent points outside it', () => {
+    const xs = range(0, 9999);
+    const column = { xs, ys: xs.map((x) => Math.sin(x / 7) + (x === 5003 ? 9 : 0)) };
+    const whole = decimate(column, bucketEdges(0, 9999, null, 100));
+    const zoomed = decimateWindow(column, whole, [5000, 5100], 100);
+    const inside = zoomed.xs.filter((x) => x >= 5000 && x <= 5100);
+    // 101 points in 100 buckets: every point of the window, exactly.
+    expect(inside).toEqual(range(5000, 5100));
+    expect(zoomed.ys[zoomed.xs.indexOf(5003)]).toBe(column.ys[5003]);
+    expect(zoomed.xs.filter((x) => x < 5000)).toEqual(whole.xs.filter((x) => x < 5000));
+    expect(zoomed.xs.filter((x) => x > 5100)).toEqual(whole.xs.filter((x) => x > 5100));
+    for (let i = 1; i < zoomed.xs.length; i += 1) expect(zoomed.xs[i]).toBeGreaterThan(zoomed.xs[i - 1] as number);
+  });
+
+  it('aligns curves on one x column with gaps where a curve has no point', () => {
+    expect(alignColumns([{ xs: [1, 3], ys: [10, 30] }, { xs: [2, 3], ys: [20, 31] }])).toEqual([[1, 2, 3], [10, null, 30], [null, 20, 31]]);
+  });
+
+  // Bounded output, and linear time (a quadratic slip would take minutes here), even on a busy machine.
+  it('downsamples 5 runs of 100,000 points (raw and smoothed) to a few thousand x values, quickly', { timeout: 30_000 }, () => {
+    const xs = range(0, 99_999);
+    const columns = Array.from({ length: 10 }, (_, k) => ({ xs, ys: xs.map((x) => Math.sin(x / (100 + k)) + Math.random() * 0.1) }));
+    const started = performance.now();
+    const aligned = alignColumns(columns.map((c) => decimate(c, bucketEdges(0, 99_999, [20_000, 30_000], 1200))));
+    const ms = performance.now() - started;
+    expect(aligned[0].length).toBeLessThan(10_000);
+    expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('a continued run', () => {
+  const refs = new Map<string, RunRef>([
+    ['parent', { name: 'parent', parent: null }],
+    ['child', { name: 'child', parent: { run: 'parent', step: 100 } }],
+  ]);
+  // The child re-logged steps 90..100 (before its branch): they must not be drawn.
+  const histories = new Map<string, RunSeries>([
+    ['parent', run(series(range(10, 200, 10), (s) => 1000 / s))],
+    ['child', run(series(range(90, 300, 10), (s) => 2000 / s, (s) => T0 + 500_000 + s * 1000))],
+  ]);
+
+  it('is drawn from the parent\'s point at the branch step onward, never back over the parent', () => {
+    const path = trajectory('child', 'train', 'loss', refs, histories);
+    const drawn = path.steps.slice(path.start);
+    expect(drawn[0]).toBe(100);
+    expect(path.values[path.start]).toBe(10); // the parent's value at step 100
+    expect(drawn.slice(1).every((s) => s > 100)).toBe(true);
+    expect(drawn).toEqual(range(100, 300, 10));
+    const [parent, child] = buildTraces('loss', ['parent', 'child'], refs, histories, options);
+    expect(parent?.steps).toEqual(range(10, 200, 10));
+    expect(child?.steps[0]).toBe(100);
+    expect(child?.values[1]).toBe(2000 / 110);
+  });
+
+  it('carries the parent\'s smoothing on, so there is no jump at the branch', () => {
+    const smoothed = buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, smoothing: 0.9 });
+    const parentAt100 = smoothed[0]?.smoothed[smoothed[0].steps.indexOf(100)];
+    expect(smoothed[1]?.smoothed[0]).toBe(parentAt100);
+  });
+
+  it('continues the parent\'s relative time, the wait between them counted as a pause', () => {
+    const [parent, child] = buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, xAxis: 'relative' });
+    const parentAt100 = parent?.xs[parent.steps.indexOf(100)] as number;
+    expect(child?.xs[0]).toBe(parentAt100);
+    // 500 s of waiting is not training time: the next point is one usual interval (10 s) on.
+    expect(child?.xs[1]).toBeCloseTo(parentAt100 + 10, 6);
+  });
+
+  it('leaves the branch point out on the wall-time axis, where it would span the wait as a line', () => {
+    const [, child] = buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, xAxis: 'wall' });
+    expect(child?.steps[0]).toBe(110);
+    expect(child?.xs[0]).toBe((T0 + 500_000 + 110_000) / 1000);
+  });
+
+  it('reuses a run\'s trace while its history and its parent\'s are the same, and builds it anew when either changes', () => {
+    const cache = new TraceCache();
+    const first = buildTraces('loss', ['parent', 'child'], refs, histories, options, cache);
+    const again = buildTraces('loss', ['parent', 'child'], refs, histories, options, cache);
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    const parentChanged = new Map(histories).set('parent', run(series(range(10, 200, 10), (s) => 500 / s)));
+    const after = buildTraces('loss', ['parent', 'child'], refs, parentChanged, options, cache);
+    expect(after[0]).not.toBe(first[0]);
+    expect(after[1]).not.toBe(first[1]);
+    expect(after[1]?.values[0]).toBe(5);
+    expect(buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, smoothing: 0.5 }, cache)[0]).not.toBe(first[0]);
+  });
+
+  it('draws nothing for a child with no points of its own yet', () => {
+    const early = new Map(histories).set('child', run({ steps: [], times: [], columns: {} }));
+    expect(buildTraces('loss', ['child'], refs, early, options)).toEqual([]);
+  });
+});
+
+describe('x axis modes', () => {
+  const refs = new Map<string, RunRef>([['a', { name: 'a', parent: null }]]);
+  const times = (s: number): number => T0 + s * 2000 + (s > 50 ? 3_600_000 : 0); // paused an hour after step 50
+  const histories = new Map([['a', run(series(range(0, 100, 10), (s) => s + 1, times))]]);
+
+  it('places points by step, by wall time (seconds), or by relative time without the pause', () => {
+    expect(buildTraces('loss', ['a'], refs, histories, options)[0]?.xs).toEqual(range(0, 100, 10));
+    expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'wall' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => times(s) / 1000));
+    expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'relative' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => s * 2));
+  });
+
+  it('puts validation on the run\'s clock, not on one of its own', () => {
+    const validation = { steps: [50, 100], times: [50, 100].map(times), columns: { val_loss: [1, 2] } };
+    const traces = buildTraces('loss', ['a'], refs, new Map([['a', run(series(range(0, 100, 10), (s) => s + 1, times), validation)]]), { ...options, xAxis: 'relative' });
+    expect(traces[1]?.xs).toEqual([100, 200]);
+    expect(traces[0]?.xs[traces[0].steps.indexOf(100)]).toBe(200);
+    expect(runClock([2000, null], [0, 1000])).toEqual([2, null]);
+  });
+
+  it('counts a gap as a pause only when far longer than usual and than a few seconds', () => {
+    expect(relativeTimes([0, 1000, 2000, 3000])).toEqual([0, 1, 2, 3]);
+    expect(relativeTimes([0, 1000, 2000, 4500])).toEqual([0, 1, 2, 4.5]);
+    expect(relativeTimes([0, 1000, 2000, 60_000, 61_000])).toEqual([0, 1, 2, 3, 4]);
+    expect(relativeTimes([0, null, 1000])).toEqual([0, null, 1]);
+  });
+});
+
+describe('checkpoint markers', () => {
+  const refs = new Map<string, RunRef>([['a', { name: 'a', parent: null }], ['b', { name: 'b', parent: null }]]);
+  const histories = new Map([
+    ['a', run(series(range(0, 100, 10), (s) => 100 - s), series([50, 100], (s) => 200 - s))],
+    ['b', run({ steps: [], times: [], columns: {} }, { steps: [10], times: [T0], columns: { val_loss: [7] } })],
+  ]);
+  const mark = (run: string, step: number) => ({ id: `${run}/ckpt-${step}`, run, step, latest: false, best: false, warning: false });
+
+  it('sits on the run\'s curve at its step, between points when it falls between them', () => {
+    const traces = buildTraces('loss', ['a', 'b'], refs, histories, options);
+    const markers = placeMarkers(traces, [mark('a', 40), mark('a', 45), mark('b', 10), mark('c', 10)]);
+    expect(markers.map((m) => [m.id, m.x, m.y])).toEqual([
+      ['a/ckpt-40', 40, 60],
+      ['a/ckpt-45', 45, 55],
+      // b has only a validation curve on this card: its marker sits there.
+      ['b/ckpt-10', 10, 7],
+    ]);
+  });
+
+  it('follows the smoothed curve and the axis mode', () => {
+    const traces = buildTraces('loss', ['a'], refs, histories, { ...options, smoothing: 0.8, xAxis: 'wall' });
+    const [m] = placeMarkers(traces, [mark('a', 50)]);
+    expect(m?.x).toBe((T0 + 50_000) / 1000);
+    expect(m?.y).toBe(traces[0]?.smoothed[5]);
+    expect(m?.y).not.toBe(50);
+  });
+});
+
+describe('the y range', () => {
+  it('ignores raw outliers but always fits the smoothed curves; shows everything when asked', () => {
+    const raw = [Array.from({ length: 200 }, (_, i) => (i === 100 ? 1000 : 1 + (i % 5) * 0.1))];
+    const smoothed = [Array.from({ length: 200 }, () => 1.2)];
+    const [lo, hi] = yRange(raw, smoothed, 0, 199, true, false) ?? [0, 0];
+    expect(hi).toBeLessThan(2);
+    expect(lo).toBeGreaterThan(0.9);
+    expect(yRange(raw, smoothed, 0, 199, false, false)?.[1]).toBeGreaterThan(1000);
+    const [llo, lhi] = yRange([[0.001, 0.01, 0.1, 0]], [[0.01]], 0, 3, false, true) ?? [0, 0];
+    expect(llo).toBeGreaterThan(0);
+    expect(llo).toBeLessThan(0.001);
+    expect(lhi).toBeGreaterThan(0.1);
+  });
+});
+
+describe('the stored view', () => {
+  it('takes what is valid field by field and defaults the rest', () => {
+    expect(parseView(null)).toEqual(DEFAULT_VIEW);
+    expect(parseView('garbage')).toEqual(DEFAULT_VIEW);
+    expect(parseView({ smoothing: 0.3, xAxis: 'relative', logY: 'yes', hiddenRuns: ['a', 3], filter: 'x' })).toEqual({ ...DEFAULT_VIEW, smoothing: 0.3, xAxis: 'relative', filter: 'x' });
+    expect(parseView({ smoothing: 5 }).smoothing).toBe(0.6);
+  });
+
+  it('is saved on every change and read back by the next state', () => {
+    let stored: unknown = { smoothing: 'bad' };
+    const store = { loadView: () => stored, saveView: (v: unknown) => (stored = JSON.parse(JSON.stringify(v)) as unknown) };
+    const first = new ChartViewState(store);
+    expect(first.view.smoothing).toBe(0.6);
+    first.setSmoothing(0.85);
+    first.setVisible('a', false);
+    first.setXAxis('wall');
+    const second = new ChartViewState(store);
+    expect(second.view).toMatchObject({ smoothing: 0.85, hiddenRuns: ['a'], xAxis: 'wall' });
+    expect(second.hidden.has('a')).toBe(true);
+  });
+
+  it('round-trips through localStorage under one key, and unreadable storage gives the defaults', () => {
+    localStorage.clear();
+    expect(loadView()).toBeNull();
+    saveView({ ...DEFAULT_VIEW, smoothing: 0.42 });
+    expect(new ChartViewState().view.smoothing).toBe(0.42);
+    for (let i = 0; i < localStorage.length; i += 1) localStorage.setItem(localStorage.key(i) as string, '{not json');
+    expect(loadView()).toBeNull();
+    expect(new ChartViewState().view).toEqual(DEFAULT_VIEW);
+    localStorage.clear();
+  });
+
+  it('filters runs by regular expression, or by text when the filter is not one', () => {
+    expect(runMatcher('^mnist-.*cnn$').test('mnist-big-cnn')).toBe(true);
+    expect(runMatcher('^mnist-.*cnn$').test('cnn-mnist')).toBe(false);
+    const plain = runMatcher('run[');
+    expect(plain.invalid).toBe(true);
+    expect(plain.test('my-RUN[2]')).toBe(true);
+  });
+});
+
+describe('run colours', () => {
+  it('give a continued run its parent\'s hue in another shade, and other runs other hues', () => {
+    const runs = [{ name: 'a', parent: null }, { name: 'b', parent: null }, { name: 'a2', parent: { run: 'a', step: 5 } }];
+    for (const dark of [false, true]) {
+      const colors = runColors(runs, dark);
+      expect(Math.abs((colors.get('a2')?.hue ?? 0) - (colors.get('a')?.hue ?? 0))).toBeLessThanOrEqual(15);
+      expect(colors.get('a2')?.lightness).toBeGreaterThan((colors.get('a')?.lightness ?? 100) + 10);
+      expect(colors.get('b')?.hue).not.toBe(colors.get('a')?.hue);
+    }
+  });
+});
+
+describe('what the screen says', () => {
+  it('writes relative time on its axis compactly', () => {
+    expect([0, 45, 60, 754, 3600, 5400, 90_000].map(formatDuration)).toEqual(['0s', '45s', '1m', '12m34s', '1h', '1h30m', '1d1h']);
+  });
+
+  it('says a run is running, paused or crashed from the trainer, and running when another process writes it', () => {
+    const info = (writer: boolean) => ({ name: 'a', path: '/ws/a', createdAt: null, parent: null, checkpointCount: 1, bytes: 1, writer: writer ? { pid: 1, host: 'h', since: 't' } : null });
+    const status = (state: 'running' | 'paused' | 'crashed' | 'exited', run = 'a') => ({ state, run, lastExit: null });
+    expect(runStatus('a', info(false), status('running'))).toBe('running');
+    expect(runStatus('a', info(false), status('paused'))).toBe('paused');
+    expect(runStatus('a', info(false), status('crashed'))).toBe('crashed');
+    expect(runStatus('a', info(false), status('exited'))).toBe('finished');
+    expect(runStatus('a', info(false), status('running', 'b'))).toBe('finished');
+    expect(runStatus('a', info(true), status('running', 'b'))).toBe('running');
+  });
+});
