@@ -1,7 +1,7 @@
 // What the metric cards draw: downsampling that keeps the envelope, a continued run drawn from
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
 import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
@@ -10,7 +10,7 @@ import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runColors } from '../../renderer/src/lib/run-colors';
 import { runStatus } from '../../renderer/src/lib/run-status';
 import { formatDuration } from '../../renderer/src/lib/uplot-chart';
-import { loadView, saveView } from '../../renderer/src/lib/view-store';
+import { settingsViewStore } from '../../renderer/src/lib/view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 
 const T0 = Date.parse('2026-11-27T08:00:00Z');
@@ -219,28 +219,50 @@ describe('the stored view', () => {
     expect(parseView({ smoothing: 5 }).smoothing).toBe(0.6);
   });
 
-  it('is saved on every change and read back by the next state', () => {
-    let stored: unknown = { smoothing: 'bad' };
-    const store = { loadView: () => stored, saveView: (v: unknown) => (stored = JSON.parse(JSON.stringify(v)) as unknown) };
-    const first = new ChartViewState(store);
-    expect(first.view.smoothing).toBe(0.6);
-    first.setSmoothing(0.85);
-    first.setVisible('a', false);
-    first.setXAxis('wall');
-    const second = new ChartViewState(store);
-    expect(second.view).toMatchObject({ smoothing: 0.85, hiddenRuns: ['a'], xAxis: 'wall' });
-    expect(second.hidden.has('a')).toBe(true);
+  it('is saved on every change (coalesced) and read back by the next state', async () => {
+    vi.useFakeTimers();
+    try {
+      let settings: { recentWorkspaces: string[]; view: Record<string, unknown> } = { recentWorkspaces: [], view: { charts: { smoothing: 'bad' } } };
+      const writes: unknown[] = [];
+      const api = {
+        settings: async () => settings,
+        updateSettings: async (params?: { view?: Record<string, unknown> }) => {
+          writes.push(params);
+          settings = { ...settings, view: { ...settings.view, ...params?.view } };
+          return settings;
+        },
+      } as unknown as Parameters<typeof settingsViewStore>[0];
+      const first = new ChartViewState(settingsViewStore(api, 'charts'));
+      await first.restore();
+      expect(first.view.smoothing).toBe(0.6);
+      first.setSmoothing(0.8);
+      first.setSmoothing(0.85);
+      first.setVisible('a', false);
+      first.setXAxis('wall');
+      await vi.runAllTimersAsync();
+      expect(writes).toHaveLength(1);
+      const second = new ChartViewState(settingsViewStore(api, 'charts'));
+      await second.restore();
+      expect(second.view).toMatchObject({ smoothing: 0.85, hiddenRuns: ['a'], xAxis: 'wall' });
+      expect(second.hidden.has('a')).toBe(true);
+
+      // A change made before the stored view arrives is the user's: it is kept.
+      const third = new ChartViewState(settingsViewStore(api, 'charts'));
+      third.setSmoothing(0.1);
+      await third.restore();
+      expect(third.view.smoothing).toBe(0.1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('round-trips through localStorage under one key, and unreadable storage gives the defaults', () => {
-    localStorage.clear();
-    expect(loadView()).toBeNull();
-    saveView({ ...DEFAULT_VIEW, smoothing: 0.42 });
-    expect(new ChartViewState().view.smoothing).toBe(0.42);
-    for (let i = 0; i < localStorage.length; i += 1) localStorage.setItem(localStorage.key(i) as string, '{not json');
-    expect(loadView()).toBeNull();
-    expect(new ChartViewState().view).toEqual(DEFAULT_VIEW);
-    localStorage.clear();
+  it('gives the defaults when the settings cannot be read', async () => {
+    const api = { settings: async () => Promise.reject(new Error('gone')), updateSettings: async () => Promise.reject(new Error('gone')) } as unknown as Parameters<typeof settingsViewStore>[0];
+    const state = new ChartViewState(settingsViewStore(api, 'charts', 0));
+    await state.restore();
+    expect(state.view).toEqual(DEFAULT_VIEW);
+    state.setLogY(true);
+    expect(state.view.logY).toBe(true);
   });
 
   it('filters runs by regular expression, or by text when the filter is not one', () => {

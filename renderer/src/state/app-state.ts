@@ -1,6 +1,7 @@
 // Everything the views share, made once per page from the host, and handed down by context.
 import { createContext } from 'svelte';
 import type { Host } from '../lib/host';
+import { settingsViewStore } from '../lib/view-store';
 import { CatalogState } from './catalog-state.svelte';
 import { ChartViewState } from './chart-view-state.svelte';
 import { ConnectionState } from './connection-state.svelte';
@@ -13,7 +14,7 @@ export class AppState {
   readonly training: TrainingState;
   readonly metrics: MetricsState;
   readonly selection = new SelectionState();
-  readonly chartView = new ChartViewState();
+  readonly chartView: ChartViewState;
   readonly connection: ConnectionState;
   readonly hostKind: Host['kind'];
   /** The native folder dialog where the host has one (the desktop app). */
@@ -27,6 +28,7 @@ export class AppState {
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
     this.connection = new ConnectionState(host.connection);
+    this.chartView = new ChartViewState(settingsViewStore(host.api, 'charts'));
     // Events sent while the connection was down are lost: read everything again.
     this.offReconnect = host.connection.onReconnect(() => {
       this.metrics.forget();
@@ -37,7 +39,7 @@ export class AppState {
 
   async start(): Promise<void> {
     this.metrics.start();
-    await Promise.all([this.catalog.start(), this.training.start()]);
+    await Promise.all([this.catalog.start(), this.training.start(), this.chartView.restore()]);
   }
 
   dispose(): void {

@@ -3,25 +3,28 @@
 import { type ChartView, DEFAULT_VIEW, MAX_SMOOTHING, parseView } from '../lib/chart-view';
 import type { XAxisMode } from '../lib/chart-data';
 import type { SmoothingMode } from '../lib/smoothing';
-import { loadView, saveView } from '../lib/view-store';
-
-export interface ViewStore {
-  loadView(): unknown;
-  saveView(view: unknown): void;
-}
+import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 
 export class ChartViewState {
   view = $state.raw<ChartView>(DEFAULT_VIEW);
 
   readonly hidden = $derived(new Set(this.view.hiddenRuns));
 
-  constructor(private readonly store: ViewStore = { loadView, saveView }) {
-    this.view = parseView(store.loadView());
+  /** Set once the user changed something: a stored view arriving late does not undo it. */
+  private changed = false;
+
+  constructor(private readonly store: ViewStore = NO_VIEW_STORE) {}
+
+  /** Takes the stored view, unless the user has already changed this one. */
+  async restore(): Promise<void> {
+    const stored = await this.store.load();
+    if (!this.changed) this.view = parseView(stored);
   }
 
   private set(change: Partial<ChartView>): void {
+    this.changed = true;
     this.view = { ...this.view, ...change };
-    this.store.saveView(this.view);
+    this.store.save(this.view);
   }
 
   setSmoothing(value: number): void {
