@@ -3,7 +3,7 @@
 // CommonJS file (sandboxed preloads cannot load our modules); the method names come from the
 // contract, so this object cannot drift from it.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { type StudioApi, type StudioEventName, type StudioListener, studioMethods } from './contract.js';
+import { type StudioApi, type StudioEventName, type StudioListener, type StudioMethod, studioMethods } from './contract.js';
 import type { IpcReply } from './host/ipc-guard.js';
 
 const CALL_CHANNEL = 'studio:call';
@@ -11,16 +11,21 @@ const EVENT_CHANNEL = 'studio:event';
 const READY_CHANNEL = 'studio:ready';
 const CHOOSE_FOLDER_CHANNEL = 'studio:choose-folder';
 
-function call(method: string): (params?: unknown) => Promise<unknown> {
+function call(method: StudioMethod): (params?: unknown) => Promise<unknown> {
   return async (params) => {
     const reply = (await ipcRenderer.invoke(CALL_CHANNEL, method, params)) as IpcReply;
-    if (reply.ok) return reply.result;
+    if (reply.ok) {
+      // What crosses into the page is what the contract says: checked here, in the page's process.
+      const result = studioMethods[method].result.safeParse(reply.result);
+      if (result.success) return result.data;
+      throw { name: 'StudioError', code: 'internal', message: `the Studio's answer to ${method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}` };
+    }
     // A plain object crosses the context bridge whole (an Error would lose its code).
     throw { name: 'StudioError', code: reply.error.code, message: reply.error.message };
   };
 }
 
-const api = Object.fromEntries(Object.keys(studioMethods).map((method) => [method, call(method)])) as Omit<StudioApi, 'on'>;
+const api = Object.fromEntries((Object.keys(studioMethods) as StudioMethod[]).map((method) => [method, call(method)])) as Omit<StudioApi, 'on'>;
 
 /**
  * The main side holds events back until the page listens: the first subscription says so, a turn

@@ -42,7 +42,8 @@ export async function answerIpcCall(api: StudioApi, sender: IpcSender, method: s
   if (!parsed.success) return { ok: false, error: errorData(parsed.error) };
   try {
     const invoke = api[name] as (params?: unknown) => Promise<unknown>;
-    return { ok: true, result: studioMethods[name].result.parse(await invoke(parsed.data)) };
+    // The receiver validates the answer (the preload, in the page's process), not this main process.
+    return { ok: true, result: await invoke(parsed.data) };
   } catch (error) {
     return { ok: false, error: errorData(error) };
   }

@@ -138,7 +138,10 @@ async function main(): Promise<void> {
     const loss = 'figure[data-points]';
     await whenAttribute(page, loss, 'data-points', (v) => Number(v) >= SHAPE.metricRuns * SHAPE.metricPoints);
     const chartsMs = Date.now() - started;
-    rows.push({ what: `first render of the charts (${SHAPE.metricRuns} runs × ${SHAPE.metricPoints.toLocaleString('en-US')} points)`, value: `${chartsMs} ms`, target: 'none set', ok: null });
+    const chartsSincePageMs = await page.evaluate(() => performance.now());
+    // The histories load from the page's start; the cards draw when the tab opens.
+    rows.push({ what: `charts drawn with every point (${SHAPE.metricRuns} runs × ${SHAPE.metricPoints.toLocaleString('en-US')} points)`, value: `${chartsMs} ms after the tab opened`, target: 'none set', ok: null });
+    rows.push({ what: '  (the page had been open for)', value: `${Math.round(chartsSincePageMs)} ms`, target: '', ok: null });
 
     // Zooming the loss chart: drag to zoom in, double-click to reset, six times over.
     const plot = await page.locator(`${loss} .u-over`).first().boundingBox();
@@ -166,6 +169,10 @@ async function main(): Promise<void> {
     const files = readdirSync(templateDir).map((name) => ({ name, bytes: readFileSync(path.join(templateDir, name)) }));
     const manifest = readFileSync(path.join(templateDir, 'manifest.json'), 'utf8');
     const latencies: number[] = [];
+    // Where the time goes: the Studio's event (watcher and catalog) and the page's drawing.
+    const coreLatencies: number[] = [];
+    let addedAt = 0;
+    const offAdded = studio.on('catalog:added', () => (addedAt = Date.now()));
     for (let i = 1; i <= RENAMES; i += 1) {
       const step = stride * (perRun + 10 * i);
       const staging = path.join(root, templateRun, `.incoming-${i}`);
@@ -177,10 +184,13 @@ async function main(): Promise<void> {
       await page.waitForFunction((n) => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-points') === n, want, { polling: 'raf', timeout: 30_000 });
       const seenAt = await page.evaluate(() => performance.timeOrigin + performance.now());
       latencies.push(seenAt - renamedAt);
+      coreLatencies.push(addedAt - renamedAt);
       await page.waitForTimeout(100);
     }
+    offAdded();
     const renameP95 = percentile(latencies, 0.95);
     rows.push({ what: `rename on disk → on the timeline (${RENAMES} renames)`, value: `p95 ${Math.round(renameP95)} ms (median ${Math.round(percentile(latencies, 0.5))})`, target: 'p95 ≤ 300 ms', ok: renameP95 <= 300 });
+    rows.push({ what: '  of which: rename → the Studio\'s catalog:added', value: `p95 ${Math.round(percentile(coreLatencies, 0.95))} ms (median ${Math.round(percentile(coreLatencies, 0.5))})`, target: '', ok: null });
 
     // The page's JS heap after a garbage collection, with every view visited.
     const cdp = await context.newCDPSession(page);

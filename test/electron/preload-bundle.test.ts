@@ -64,13 +64,19 @@ describe('the preload bundle', () => {
   });
 
   it('exposes window.studio with every method of the contract, answering through the one IPC channel', async () => {
-    const { exposed, invoked } = load({ ok: true, result: ['alpha'] });
+    const run = { name: 'alpha', path: '/w/alpha', createdAt: null, parent: null, checkpointCount: 0, bytes: 0, writer: null };
+    const { exposed, invoked } = load({ ok: true, result: [run] });
     const studio = exposed.get('studio');
     expect(studio).toBeDefined();
     expect(Object.keys(studio ?? {}).sort()).toEqual([...Object.keys(studioMethods), 'on'].sort());
-    await expect((studio?.listRuns as () => Promise<unknown>)()).resolves.toEqual(['alpha']);
+    await expect((studio?.listRuns as () => Promise<unknown>)()).resolves.toEqual([run]);
     expect(invoked).toEqual([['studio:call', 'listRuns', undefined]]);
     expect([...exposed.keys()].every((key) => key.startsWith('studio'))).toBe(true);
+  });
+
+  it('checks every answer against the contract in the page\'s process', async () => {
+    const listRuns = load({ ok: true, result: ['alpha'] }).exposed.get('studio')?.listRuns as () => Promise<unknown>;
+    await expect(listRuns()).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('listRuns is not what the contract says') });
   });
 
   it('exposes studioFiles: a dropped file\'s path and the native folder dialog over its own channel', async () => {

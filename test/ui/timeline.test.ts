@@ -139,33 +139,22 @@ describe('the timeline', () => {
     expectNoProblems(world);
   });
 
-  it('stays fast with 10,000 checkpoints in 50 runs: few nodes, a quick first draw, a range of 1,000 selected at once', { timeout: 240_000 }, async () => {
+  // How fast is measured side by side by npm run bench:ui; here, what must hold at this size.
+  it('draws 10,000 checkpoints in 50 runs with few nodes, and selects a range of 1,000 at once', { timeout: 240_000 }, async () => {
     const world = await open(fiftyRuns);
     const { page } = world;
     const timeline = page.getByTestId('timeline');
     await expect.poll(() => timeline.getAttribute('data-points'), { timeout: 60_000, interval: 20 }).toBe('10000');
-    const firstDrawMs = await page.evaluate(() => performance.now());
     expect(await timeline.locator('*').count()).toBeLessThan(200);
 
     // A range of 1,000: the first checkpoint of the first run, Shift+click the last of the fifth.
     const from = await pointOnPage(world, 'r00/ckpt-000000001');
     await page.mouse.click(from.x, from.y);
     const to = await pointOnPage(world, 'r04/ckpt-000000200');
-    const started = Date.now();
     await page.keyboard.down('Shift');
     await page.mouse.click(to.x, to.y);
     await page.keyboard.up('Shift');
     await expect.poll(() => page.getByText(/^1,000 selected ·/).count(), { interval: 10 }).toBe(1);
-    const rangeMs = Date.now() - started;
-    // The main thread stays free: two frames after the range is selected come promptly.
-    const frameMs = await page.evaluate(async () => {
-      const t = performance.now();
-      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-      return performance.now() - t;
-    });
-    console.log(`timeline, 10,000 checkpoints in 50 runs: drawn ${Math.round(firstDrawMs)} ms after the page started; range of 1,000 selected in ${rangeMs} ms; next frames ${Math.round(frameMs)} ms`);
-    expect(rangeMs).toBeLessThan(2000);
-    expect(frameMs).toBeLessThan(500);
     await world.screenshot('timeline-10000');
     expectNoProblems(world);
   });
