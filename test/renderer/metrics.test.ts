@@ -58,7 +58,7 @@ describe('MetricsState', () => {
     fake.emit('training:event', metricEvent('train', 30));
     await state.ensure('r');
     await state.ensure('r');
-    expect(fake.callsOf('metricHistory')).toEqual([{ run: 'r', limit: 20000 }, { run: 'r', limit: 20000, after: '100' }]);
+    expect(fake.callsOf('metricHistory')).toEqual([{ run: 'r', limit: 5000 }, { run: 'r', limit: 5000, after: '100' }]);
     fake.emit('training:event', metricEvent('validation', 30));
     fake.emit('training:event', metricEvent('train', 30));
     const { series, loading, error } = state.history('r');

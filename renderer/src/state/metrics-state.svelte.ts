@@ -5,7 +5,15 @@ import type { SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
 
-const PAGE = 20_000;
+/**
+ * Records per request. Each page is checked and turned into points on the page's main thread:
+ * 5,000 keep that under a frame's worth of work, so a long history loading in the background
+ * does not stall scrolling elsewhere.
+ */
+const PAGE = 5_000;
+
+/** Lets the page draw and handle input between pages of a long history. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export interface RunHistory {
   readonly series: RunSeries;
@@ -48,17 +56,20 @@ export class MetricsState {
     this.update(run, (h) => ({ ...h, loading: true, error: null }));
     try {
       let after: string | undefined;
+      // Gathered whole, then handed to the charts once: each hand-over recomputes the run's
+      // smoothing and downsampling over all its points.
+      const points = { train: [] as Point[], validation: [] as Point[] };
       do {
         const page = await this.api.metricHistory({ run, limit: PAGE, ...(after !== undefined ? { after } : {}) });
-        const points = { train: [] as Point[], validation: [] as Point[] };
         for (const record of page.records) {
           const parsed = pointFromRecord(record);
           if (parsed) points[parsed.kind].push(parsed.point);
         }
-        this.add(run, 'train', points.train);
-        this.add(run, 'validation', points.validation);
         after = page.next ?? undefined;
+        if (after !== undefined) await nextTask();
       } while (after !== undefined);
+      this.add(run, 'train', points.train);
+      this.add(run, 'validation', points.validation);
       this.update(run, (h) => ({ ...h, loading: false }));
     } catch (error) {
       this.requested.delete(run);
