@@ -6,6 +6,7 @@
 // timeline, and the page's JS heap, each against the issue's target.
 //   BENCH_UI_SMALL=1   a quick run on a tenth of the data (checks the bench itself)
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -20,7 +21,9 @@ import { FULL_SHAPE, type UiWorkspaceShape, checkpointStride, makeUiWorkspace, r
 
 const SHAPE: UiWorkspaceShape = process.env['BENCH_UI_SMALL'] ? { runs: 10, checkpointsPerRun: 200, metricRuns: 2, metricPoints: 10_000 } : FULL_SHAPE;
 const RANGE = 1000;
-const RENAMES = 20;
+const RENAMES = 30;
+/** The first renames after opening the Checkpoints tab again pay one-time costs: shown, not counted. */
+const WARM_UP = 3;
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -70,7 +73,7 @@ interface CpuProfile {
 }
 
 /** The page's functions by their own time, the top 25. */
-function printProfile(profile: CpuProfile): void {
+function printProfile(who: string, profile: CpuProfile): void {
   const interval = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples?.length ?? 1);
   const self = new Map<string, number>();
   for (const node of profile.nodes) {
@@ -78,7 +81,7 @@ function printProfile(profile: CpuProfile): void {
     const key = `${functionName || '(anonymous)'} ${url.split('/').pop() ?? ''}:${lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + (node.hitCount ?? 0) * interval);
   }
-  console.log(`page profile over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms, self time:`);
+  console.log(`${who}: profile over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms, self time:`);
   for (const [key, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${key}`);
 }
 
@@ -195,11 +198,16 @@ async function main(): Promise<void> {
     const offAdded = studio.on('catalog:added', () => (addedAt = Date.now()));
     // BENCH_UI_PROFILE=1: where the page spends its time while checkpoints arrive.
     const profiler = process.env['BENCH_UI_PROFILE'] ? await context.newCDPSession(page) : null;
-    if (profiler) {
+    const studioProfiler = process.env['BENCH_UI_PROFILE'] ? new inspector.Session() : null;
+    if (profiler && studioProfiler) {
       await profiler.send('Profiler.enable');
       await profiler.send('Profiler.start');
+      studioProfiler.connect();
+      await studioProfiler.post('Profiler.enable');
+      await studioProfiler.post('Profiler.start');
     }
-    for (let i = 1; i <= RENAMES; i += 1) {
+    const warmUp: number[] = [];
+    for (let i = 1; i <= WARM_UP + RENAMES; i += 1) {
       const step = stride * (perRun + 10 * i);
       const staging = path.join(root, templateRun, `.incoming-${i}`);
       mkdirSync(staging);
@@ -209,15 +217,23 @@ async function main(): Promise<void> {
       renameSync(staging, path.join(root, templateRun, checkpointDirName(step)));
       await page.waitForFunction((n) => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-points') === n, want, { polling: 'raf', timeout: 30_000 });
       const seenAt = await page.evaluate(() => performance.timeOrigin + performance.now());
-      latencies.push(seenAt - renamedAt);
-      coreLatencies.push(addedAt - renamedAt);
+      if (i <= WARM_UP) warmUp.push(seenAt - renamedAt);
+      else {
+        latencies.push(seenAt - renamedAt);
+        coreLatencies.push(addedAt - renamedAt);
+      }
       await page.waitForTimeout(100);
     }
     offAdded();
-    if (profiler) printProfile(((await profiler.send('Profiler.stop')) as { profile: CpuProfile }).profile);
+    if (profiler && studioProfiler) {
+      printProfile('page', ((await profiler.send('Profiler.stop')) as { profile: CpuProfile }).profile);
+      printProfile('Studio (this process)', ((await studioProfiler.post('Profiler.stop')) as { profile: CpuProfile }).profile);
+      studioProfiler.disconnect();
+    }
     const renameP95 = percentile(latencies, 0.95);
     if (process.env['BENCH_VERBOSE']) console.log(`rename latencies (ms): ${latencies.map((t) => Math.round(t)).join(' ')}; core: ${coreLatencies.join(' ')}`);
-    rows.push({ what: `rename on disk → on the timeline (${RENAMES} renames)`, value: `p95 ${Math.round(renameP95)} ms (median ${Math.round(percentile(latencies, 0.5))})`, target: 'p95 ≤ 300 ms', ok: renameP95 <= 300 });
+    rows.push({ what: `rename on disk → on the timeline (${RENAMES} renames, 100 ms apart)`, value: `p95 ${Math.round(renameP95)} ms (median ${Math.round(percentile(latencies, 0.5))})`, target: 'p95 ≤ 300 ms', ok: renameP95 <= 300 });
+    rows.push({ what: `  the ${WARM_UP} before them (warm-up, not counted)`, value: warmUp.map((t) => `${Math.round(t)}`).join(', ') + ' ms', target: '', ok: null });
     rows.push({ what: '  of which: rename → the Studio\'s catalog:added', value: `p95 ${Math.round(percentile(coreLatencies, 0.95))} ms (median ${Math.round(percentile(coreLatencies, 0.5))})`, target: '', ok: null });
 
     // The page's JS heap after a garbage collection, with every view visited.

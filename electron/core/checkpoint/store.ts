@@ -218,7 +218,7 @@ export class CheckpointStore {
     for (const other of this.catalog.listRuns()) {
       if (other.name !== run && other.parent) parents.set(checkpointId(other.parent.run, other.parent.step), other.name);
     }
-    for (const c of this.catalog.list()) {
+    for (const c of this.catalog.all()) {
       if (c.run !== run && c.parent) parents.set(checkpointId(c.parent.run, c.parent.step), c.run);
     }
     return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, protectedReasons: options.protectedReasons, otherRunsParents: parents });

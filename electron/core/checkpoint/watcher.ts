@@ -198,7 +198,7 @@ export class WorkspaceWatcher {
   private recheckIncomplete(): void {
     // Damaged ones too: their files are not watched, and one may be a copy that was still
     // arriving when first seen, or be repaired in place.
-    for (const c of this.catalog.list()) {
+    for (const c of this.catalog.all()) {
       if (c.status === 'incomplete' || c.status === 'damaged') this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
     }
   }
