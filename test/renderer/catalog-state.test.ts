@@ -28,6 +28,25 @@ afterEach(() => {
 });
 
 describe('CatalogState', () => {
+  it('judges "best" by the metric and direction the user chose last time, and keeps a new choice', async () => {
+    const saved: unknown[] = [];
+    let stored: unknown = { metric: 'loss', mode: 'max' };
+    const bestStore = { load: async () => stored, save: (value: unknown) => saved.push(value) };
+    const fake = setup().fake;
+    const state = new CatalogState(fake.api, { schedule: (flush) => flush(), refreshDelayMs: 10, bestStore });
+    await state.start();
+    expect([state.bestMetric, state.bestMode]).toEqual(['loss', 'max']);
+    state.setBest('accuracy', 'max');
+    expect(saved).toEqual([{ metric: 'accuracy', mode: 'max' }]);
+
+    // Stored nonsense, or a metric this workspace does not have: the usual default.
+    for (stored of [{ metric: 'loss', mode: 'sideways' }, { metric: 'perplexity', mode: 'min' }]) {
+      const again = new CatalogState(setup().fake.api, { schedule: (flush) => flush(), refreshDelayMs: 10, bestStore });
+      await again.start();
+      expect([again.bestMetric, again.bestMode]).toEqual(['val_loss', 'min']);
+    }
+  });
+
   it('subscribes before it reads, then lays out runs in time order with their checkpoints by step', async () => {
     const { fake, state } = setup();
     expect(state.loading).toBe(true);

@@ -24,7 +24,7 @@ export class AppState {
   constructor(host: Host) {
     this.hostKind = host.kind;
     this.chooseFolder = host.chooseFolder;
-    this.catalog = new CatalogState(host.api);
+    this.catalog = new CatalogState(host.api, { bestStore: settingsViewStore(host.api, 'best') });
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
     this.connection = new ConnectionState(host.connection);

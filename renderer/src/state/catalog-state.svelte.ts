@@ -1,9 +1,11 @@
 // The workspace as the renderer sees it: the snapshot, kept current by catalog events. Events
 // are applied in batches (a bulk delete of thousands sends thousands of `removed`), and each
 // batch replaces the arrays once ($state.raw: they are swapped, never mutated in place).
+import { z } from 'zod';
 import { type Lane, buildLanes, defaultMode, metricNames, protections } from '../lib/lanes';
-import type { CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo, SkippedFolder, StudioApi, StudioEventName, StudioEventPayload } from '../lib/contract';
+import { type CatalogSnapshot, type CheckpointInfo, type MetricMode, MetricModeSchema, type RunInfo, type SkippedFolder, type StudioApi, type StudioEventName, type StudioEventPayload } from '../lib/contract';
 import { errorMessage } from '../lib/errors';
+import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 
 type CatalogChange =
   | { readonly kind: 'upsert'; readonly checkpoint: CheckpointInfo }
@@ -14,7 +16,11 @@ export interface CatalogStateOptions {
   readonly schedule?: (flush: () => void) => void;
   /** How long after a change the marks and the runs are asked for again. */
   readonly refreshDelayMs?: number;
+  /** Where the metric and direction "best" is judged by are kept between sessions. */
+  readonly bestStore?: ViewStore;
 }
+
+const BestChoiceSchema = z.object({ metric: z.string().min(1), mode: MetricModeSchema });
 
 export class CatalogState {
   workspace = $state<string | null>(null);
@@ -40,6 +46,9 @@ export class CatalogState {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly schedule: (flush: () => void) => void;
   private readonly refreshDelayMs: number;
+  private readonly bestStore: ViewStore;
+  /** The user's own choice of "best", kept for when the workspace has that metric. */
+  private preferredBest: { metric: string; mode: MetricMode } | null = null;
 
   constructor(
     private readonly api: StudioApi,
@@ -47,6 +56,7 @@ export class CatalogState {
   ) {
     this.schedule = options.schedule ?? ((flush) => setTimeout(flush, 30));
     this.refreshDelayMs = options.refreshDelayMs ?? 250;
+    this.bestStore = options.bestStore ?? NO_VIEW_STORE;
   }
 
   /** Listens first, then reads: nothing that happens in between is missed. */
@@ -60,6 +70,8 @@ export class CatalogState {
     on('catalog:reset', (snapshot) => this.replace(snapshot));
     // A training that starts or ends changes which run has a writer.
     on('training:state', () => this.scheduleRefresh());
+    const stored = BestChoiceSchema.safeParse(await this.bestStore.load());
+    if (stored.success) this.preferredBest = stored.data;
     await this.reload();
   }
 
@@ -83,6 +95,8 @@ export class CatalogState {
   }
 
   setBest(metric: string, mode: MetricMode = defaultMode(metric)): void {
+    this.preferredBest = { metric, mode };
+    this.bestStore.save(this.preferredBest);
     this.bestMetric = metric;
     this.bestMode = mode;
     void this.refreshMarks();
@@ -109,6 +123,12 @@ export class CatalogState {
   /** val_loss when there is one, else the first metric; kept while the workspace still has it. */
   private chooseBestMetric(): void {
     const names = metricNames(this.checkpoints);
+    const preferred = this.preferredBest;
+    if (preferred && names.includes(preferred.metric)) {
+      this.bestMetric = preferred.metric;
+      this.bestMode = preferred.mode;
+      return;
+    }
     if (this.bestMetric !== null && names.includes(this.bestMetric)) return;
     const metric = names.includes('val_loss') ? 'val_loss' : (names[0] ?? null);
     this.bestMetric = metric;
