@@ -528,7 +528,11 @@ export const studioMethods = {
   restoreFromTrash: { params: ids, result: z.array(TrashEntrySchema) },
   /** Restores the most recent batch (or the one named), whole or not at all. */
   undoDelete: { params: z.object({ batch: z.string().optional() }).default({}), result: z.array(TrashEntrySchema) },
-  purgeTrash: { params: z.object({ olderThanMs: z.number().nonnegative().optional() }).default({}), result: PurgeResultSchema },
+  /** Removes trash entries for good: all of them, those deleted `olderThanMs` ago, or those of the named batches. */
+  purgeTrash: {
+    params: z.object({ olderThanMs: z.number().nonnegative().optional(), batches: z.array(z.string().min(1)).min(1).optional() }).default({}),
+    result: PurgeResultSchema,
+  },
   startTraining: { params: StartTrainingSchema, result: TrainingStartedSchema },
   continueTraining: { params: ContinueTrainingSchema, result: TrainingStartedSchema },
   pauseTraining: { params: none, result: TrainingStatusSchema },

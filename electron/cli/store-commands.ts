@@ -192,10 +192,11 @@ export function registerStoreCommands(program: Command, out: Output): void {
       else for (const e of restored) out.line(`restored ${e.checkpointId}`);
       return 0;
     }));
-  withCommon(trash.command('purge').description('delete the trash for good (all, or older than an age)'))
+  withCommon(trash.command('purge').description('delete the trash for good (all, older than an age, or given batches)'))
     .option('--older-than <age>', 'only entries deleted before this age, e.g. 7d', durationArgument)
-    .action(studioAction('write', async (options: CommonOptions & { olderThan?: number }, { api, workspace }: ActionContext) => {
-      const purged = await api.purgeTrash(options.olderThan !== undefined ? { olderThanMs: options.olderThan } : {});
+    .option('--batch <id...>', 'only these deletion batches (an entry id up to its dash, as trash ls shows)')
+    .action(studioAction('write', async (options: CommonOptions & { olderThan?: number; batch?: string[] }, { api, workspace }: ActionContext) => {
+      const purged = await api.purgeTrash({ ...(options.olderThan !== undefined ? { olderThanMs: options.olderThan } : {}), ...(options.batch ? { batches: options.batch } : {}) });
       for (const problem of purged.problems) stderr.line(`warning: ${path.join(workspace ?? '', '.trash', problem.name)}: ${problem.problem}`);
       if (options.json) out.json(purged);
       else out.line(`Purged ${purged.purged.length} entries, ${formatBytes(purged.bytes)}.`);

@@ -114,10 +114,17 @@ describe('checkpoint-studio', () => {
     const refused = cli('rm', 'alpha/ckpt-000000100');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('pinned');
-    expect(cli('rm', 'alpha/ckpt-000000200', 'alpha/ckpt-000000300').code).toBe(0);
-    expect(json<unknown[]>('trash', 'ls')).toHaveLength(2);
+    expect(cli('rm', 'alpha/ckpt-000000200').code).toBe(0);
+    expect(cli('rm', 'alpha/ckpt-000000300').code).toBe(0);
+    const entries = json<{ id: string; batch: string; checkpointId: string }[]>('trash', 'ls');
+    expect(entries).toHaveLength(2);
     expect(cli('trash', 'purge', '--older-than', '1d').stdout).toContain('Purged 0 entries');
-    expect(cli('trash', 'purge').stdout).toContain('Purged 2 entries');
+    const unknown = cli('trash', 'purge', '--batch', '000000000999');
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining('no such batch in the trash')]);
+    const first = entries.find((e) => e.checkpointId === 'alpha/ckpt-000000200');
+    expect(cli('trash', 'purge', '--batch', first?.batch ?? '').stdout).toContain('Purged 1 entries');
+    expect(json<{ checkpointId: string }[]>('trash', 'ls').map((e) => e.checkpointId)).toEqual(['alpha/ckpt-000000300']);
+    expect(cli('trash', 'purge').stdout).toContain('Purged 1 entries');
     expect(json<unknown[]>('trash', 'ls')).toHaveLength(0);
   });
 

@@ -219,6 +219,18 @@ describe('the trash', () => {
     expect(store.catalog.list('r1').map((c) => c.step)).toEqual([3]);
   });
 
+  it('purge of named batches removes exactly those, and refuses (purging nothing) a batch that is not there', async () => {
+    const { store } = await workspace([1, 2, 3]);
+    const first = await store.delete(['r1/ckpt-000000001', 'r1/ckpt-000000002']);
+    const [second] = await store.delete(['r1/ckpt-000000003']);
+    const batch = first[0]?.batch as string;
+    await rejectionOf(store.purgeTrash({ batches: [batch, '000000000777'] }), NotFoundError);
+    expect((await store.listTrash()).length).toBe(3);
+    const purged = await store.purgeTrash({ batches: [batch] });
+    expect(purged.purged.map((e) => e.checkpointId).sort()).toEqual(['r1/ckpt-000000001', 'r1/ckpt-000000002']);
+    expect((await store.listTrash()).map((e) => e.id)).toEqual([second?.id]);
+  });
+
   it('moveToTrash checks every target before moving any', async () => {
     const { store, base, runDir } = await workspace();
     const before = snapshotTree(base);

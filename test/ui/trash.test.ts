@@ -41,10 +41,19 @@ describe('the trash view', () => {
     await page.getByRole('button', { name: 'Back to checkpoints' }).click();
     await expect.poll(() => list.getByRole('option').count(), { timeout: 10_000 }).toBe(5);
 
-    // Purge: everything in the trash leaves the disk, after a confirmation that says so.
+    // Purge one batch: only its checkpoints leave the disk.
     await studio.api.deleteCheckpoints({ targets: ['alpha/ckpt-000000004'] });
+    await studio.api.deleteCheckpoints({ targets: ['alpha/ckpt-000000005'] });
     await page.getByRole('button', { name: 'Trash' }).click();
+    await expect.poll(() => batches.count()).toBe(2);
+    await batches.nth(1).getByRole('button', { name: 'Purge batch…' }).click();
+    const batchDialog = page.getByRole('dialog', { name: 'Purge this batch?' });
+    await expect.poll(() => batchDialog.textContent()).toMatch(/1 checkpoint, [\d.]+ KB, will be removed from the disk for good/);
+    await batchDialog.getByRole('button', { name: 'Purge for good' }).click();
     await expect.poll(() => batches.count()).toBe(1);
+    expect((await studio.api.listTrash()).entries.map((e) => e.checkpointId)).toEqual(['alpha/ckpt-000000005']);
+
+    // Purge: everything in the trash leaves the disk, after a confirmation that says so.
     await trash.getByRole('button', { name: 'Purge…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Purge the trash?' });
     await expect.poll(() => dialog.textContent()).toMatch(/1 checkpoint, [\d.]+ KB, will be removed from the disk for good/);

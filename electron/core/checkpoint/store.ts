@@ -292,7 +292,7 @@ export class CheckpointStore {
     return restored;
   }
 
-  purgeTrash(options?: { olderThanMs?: number }): Promise<PurgeResult> {
+  purgeTrash(options?: { olderThanMs?: number; batches?: readonly string[] }): Promise<PurgeResult> {
     return purgeTrash(this.root, options);
   }
 

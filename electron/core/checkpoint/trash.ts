@@ -210,19 +210,27 @@ export interface PurgeResult {
 }
 
 /** The only place that really deletes: purging the trash, all of it or what is older than an age. */
-export async function purgeTrash(root: string, options: { olderThanMs?: number; now?: number } = {}): Promise<PurgeResult> {
+/** `batches` limits a purge to those deletion batches; `olderThanMs` to entries deleted that long ago. */
+export async function purgeTrash(root: string, options: { olderThanMs?: number; batches?: readonly string[]; now?: number } = {}): Promise<PurgeResult> {
   const now = options.now ?? Date.now();
   const scan = await scanTrash(root);
   const old = (e: TrashEntry): boolean => options.olderThanMs === undefined || now - Date.parse(e.deletedAt) >= options.olderThanMs;
+  const batches = options.batches ? new Set(options.batches) : null;
+  if (batches) {
+    const known = new Set(scan.found.map((f) => f.entry.batch));
+    const missing = [...batches].filter((b) => !known.has(b));
+    // A batch named but not there (restored or purged meanwhile, or mistyped): nothing is purged.
+    if (missing.length > 0) throw new NotFoundError(missing.map(showName).join(', '), 'no such batch in the trash (see: checkpoint-studio trash ls); nothing was purged');
+  }
   const purged: TrashEntry[] = [];
   for (const found of scan.found) {
-    if (!old(found.entry)) continue;
+    if (!old(found.entry) || (batches && !batches.has(found.entry.batch))) continue;
     // The payload is what the user deleted; a symbolic link is removed as a link, never followed.
     await rm(path.join(found.dir, PAYLOAD), { recursive: true, force: true });
     await removeRecord(found.dir);
     if (found.hasPayload) purged.push(found.entry);
   }
-  if (options.olderThanMs === undefined) for (const dir of scan.leftovers) await removeRecord(dir);
+  if (options.olderThanMs === undefined && !batches) for (const dir of scan.leftovers) await removeRecord(dir);
   return { purged, bytes: purged.reduce((s, e) => s + e.bytes, 0), problems: scan.problems };
 }
 

@@ -245,8 +245,8 @@ export class Studio {
       },
       restoreFromTrash: async ({ ids }) => this.requireWritable().restoreFromTrash(ids),
       undoDelete: async ({ batch }) => this.requireWritable().undo(batch),
-      purgeTrash: async ({ olderThanMs }) => {
-        const result = await this.requireWritable().purgeTrash(olderThanMs !== undefined ? { olderThanMs } : {});
+      purgeTrash: async ({ olderThanMs, batches }) => {
+        const result = await this.requireWritable().purgeTrash({ ...(olderThanMs !== undefined ? { olderThanMs } : {}), ...(batches ? { batches } : {}) });
         return { purged: result.purged, bytes: result.bytes, problems: [...result.problems] };
       },
       startTraining: async (params) => this.launch(await prepareNewRun(this.requireWritable(), params)),

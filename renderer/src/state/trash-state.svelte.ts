@@ -43,9 +43,10 @@ export class TrashState {
     });
   }
 
-  purge(): Promise<void> {
+  /** Everything, or one deletion batch; errors and progress are keyed 'purge' either way. */
+  purge(batch?: string): Promise<void> {
     return this.act('purge', async () => {
-      const result = await this.api.purgeTrash({});
+      const result = await this.api.purgeTrash(batch !== undefined ? { batches: [batch] } : {});
       const problems = result.problems.map((p) => `${p.name}: ${p.problem}`);
       if (problems.length > 0) throw new Error(`purged ${result.purged.length}, but: ${problems.join('; ')}`);
       return `Purged ${result.purged.length} from the trash.`;
