@@ -60,6 +60,11 @@ describe('the timeline', () => {
       await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100');
       await world.page.getByRole('radio', { name: 'Wall time' }).click();
       await expect.poll(() => timeline.getAttribute('data-axis')).toBe('time');
+      // The axis and the choice of "best" are the user's: kept in their settings, back after a reload.
+      await expect.poll(async () => (await world.studio.api.settings()).view).toMatchObject({ timeline: { axis: 'time' }, best: { metric: 'loss', mode: 'max' } });
+      await world.page.reload();
+      await expect.poll(() => timeline.getAttribute('data-axis')).toBe('time');
+      await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100');
       await world.page.getByRole('radio', { name: 'Step' }).click();
       const p = await pointOnPage(world, 'alpha/ckpt-000000300');
       await world.page.mouse.move(p.x, p.y);
