@@ -32,6 +32,11 @@ async function readJsonFile<T>(file: string, schema: z.ZodType<T>): Promise<T | 
     if (isMissing(error)) return null;
     throw error;
   }
+  return parseJsonFile(file, text, schema);
+}
+
+/** A run file's text as what `schema` says, or an error naming the file and the first thing wrong. */
+export function parseJsonFile<T>(file: string, text: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
     json = JSON.parse(text);

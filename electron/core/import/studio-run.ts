@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { RunMetaSchema } from '../../contract.js';
 import { CheckpointFormatError } from '../checkpoint/errors.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, parseCheckpointDirName } from '../checkpoint/layout.js';
+import { parseJsonFile } from '../checkpoint/run-files.js';
 import { isTemporaryName } from '../checkpoint/temporaries.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
 import { leftOut, type PreparedCheckpoint, prepareStudioCheckpoint, stageStudioCheckpoint } from './studio-checkpoint.js';
@@ -24,18 +25,7 @@ async function readRunJson(dir: string): Promise<z.infer<typeof RunMetaSchema> |
     if ((error as { code?: unknown }).code === 'not-found') return null;
     throw error;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointFormatError(file, `not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = RunMetaSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CheckpointFormatError(file, `${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
+  return parseJsonFile(file, text, RunMetaSchema);
 }
 
 async function stageRun(source: SourceFolder, stageDir: string, context: StageContext): Promise<StagedSource> {
