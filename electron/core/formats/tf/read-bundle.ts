@@ -1,0 +1,96 @@
+// Reads a bundle's tensors in file order, each shard front to back in large sequential reads, and
+// checks every tensor against the CRC-32C its index entry stores. Neighbouring tensors share one
+// read (and one buffer, handed out as views), so a bundle of many small tensors costs a few large
+// reads, and a large tensor is read straight into its own buffer.
+import path from 'node:path';
+import { crc32c } from '../../checkpoint/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
+import { openRegular } from '../../checkpoint/regular-file.js';
+import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
+import { stringTensorChecksum } from './string-tensor.js';
+
+/** Tensors are grouped into reads of about this size; a larger tensor is one read of its own. */
+const READ_GROUP_BYTES = 16 * 1024 * 1024;
+/** Unrequested bytes between two requested tensors smaller than this are read through rather than seeked over. */
+const MAX_GAP_BYTES = 1024 * 1024;
+
+interface ReadGroup {
+  readonly start: number;
+  readonly end: number;
+  readonly tensors: readonly ForeignTensor[];
+}
+
+function groupReads(tensors: readonly ForeignTensor[]): ReadGroup[] {
+  const groups: ReadGroup[] = [];
+  let current: { start: number; end: number; tensors: ForeignTensor[] } | null = null;
+  for (const t of tensors) {
+    const end = t.offset + t.bytes;
+    if (current !== null && t.offset >= current.end && t.offset - current.end <= MAX_GAP_BYTES && end - current.start <= READ_GROUP_BYTES) {
+      current.end = end;
+      current.tensors.push(t);
+      continue;
+    }
+    if (current !== null) groups.push(current);
+    current = { start: t.offset, end, tensors: [t] };
+  }
+  if (current !== null) groups.push(current);
+  return groups;
+}
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+export async function* readBundle(
+  checkpoint: ForeignCheckpoint,
+  options: { readonly names?: ReadonlySet<string>; readonly signal?: AbortSignal } = {},
+): AsyncGenerator<ForeignTensorData> {
+  const wanted = checkpoint.tensors.filter((t) => options.names === undefined || options.names.has(t.name));
+  const byFile = new Map<string, ForeignTensor[]>();
+  for (const t of wanted) byFile.set(t.file, [...(byFile.get(t.file) ?? []), t]);
+  const files = [...byFile.keys()].sort();
+  for (const name of files) {
+    options.signal?.throwIfAborted();
+    const file = path.join(checkpoint.dir, name);
+    const tensors = (byFile.get(name) ?? []).sort((a, b) => a.offset - b.offset);
+    const { handle, stats } = await openRegular(file);
+    try {
+      for (const group of groupReads(tensors)) {
+        options.signal?.throwIfAborted();
+        if (group.end > stats.size) {
+          const first = group.tensors.find((t) => t.offset + t.bytes > stats.size) ?? group.tensors[0];
+          throw new DamagedTensorError(file, first?.name ?? '?', `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`);
+        }
+        const buffer = Buffer.allocUnsafe(group.end - group.start);
+        let done = 0;
+        while (done < buffer.length) {
+          const { bytesRead } = await handle.read(buffer, done, buffer.length - done, group.start + done);
+          if (bytesRead === 0) throw new CheckpointFormatError(file, `ends at byte ${group.start + done}, before the tensors it holds`, group.start + done);
+          done += bytesRead;
+        }
+        for (const t of group.tensors) {
+          const data = buffer.subarray(t.offset - group.start, t.offset - group.start + t.bytes);
+          yield { tensor: t, data, storedCrc32c: verify(t, data, file) };
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Checks the tensor against its entry's checksum; returns the CRC-32C of the bytes as stored. */
+function verify(t: ForeignTensor, data: Uint8Array, file: string): number {
+  const crc = crc32c(data);
+  if (t.storedCrc32c === undefined) return crc;
+  // A string tensor's entry CRC is taken over fixed-width lengths, not the stored varints.
+  const expected = t.dtype === 'STRING' ? (data.length === 0 ? 0 : stringTensorChecksum(data, elementCount(t.shape), file, t.name)) : crc;
+  if (expected !== t.storedCrc32c) {
+    throw new DamagedTensorError(file, t.name, `CRC-32C of its ${t.bytes} bytes at ${t.offset} is ${hex(expected)}, the index says ${hex(t.storedCrc32c)}`);
+  }
+  return crc;
+}
+
+function hex(value: number): string {
+  return value.toString(16).padStart(8, '0');
+}
