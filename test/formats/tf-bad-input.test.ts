@@ -12,6 +12,10 @@ import { tfBundleReader } from '../../electron/core/formats/tf/tf-reader.js';
 import { sharedFixture, testData } from '../fixtures.js';
 import { copyOf, dataBlocks, resealBlock, rewriteEntry } from './tf-helpers.js';
 
+function flip(bytes: Uint8Array, at: number, mask: number): void {
+  bytes[at] = (bytes[at] ?? 0) ^ mask;
+}
+
 async function exporter(): Promise<{ dir: string; index: string; data: string; prefix: string }> {
   const dir = await copyOf(testData('tf-serving', 'half-plus-two-exporter'));
   return { dir, index: path.join(dir, 'export.index'), data: path.join(dir, 'export.data-00000-of-00001'), prefix: path.join(dir, 'export') };
@@ -43,7 +47,7 @@ describe('damaged index files', () => {
   it('wrong magic number', async () => {
     const { index, prefix } = await exporter();
     const bytes = await readFile(index);
-    bytes[bytes.length - 1] ^= 0xff;
+    flip(bytes, bytes.length - 1, 0xff);
     await writeFile(index, bytes);
     const error = await formatError(tfBundleReader.open(index));
     expect(error.message).toContain('export.index');
@@ -66,7 +70,7 @@ describe('damaged index files', () => {
     const { index, prefix } = await exporter();
     const bytes = await readFile(index);
     const [[offset, size]] = dataBlocks(bytes) as [[number, number]];
-    bytes[offset + 12] ^= 0x01;
+    flip(bytes, offset + 12, 0x01);
     await writeFile(index, bytes);
     const error = await formatError(tfBundleReader.open(prefix));
     expect(error.file).toBe(index);
@@ -169,7 +173,7 @@ describe('damaged data files', () => {
   it('a tensor whose bytes fail their CRC names the file and the tensor', async () => {
     const { data, prefix } = await exporter();
     const bytes = await readFile(data);
-    bytes[5] ^= 0x40;
+    flip(bytes, 5, 0x40);
     await writeFile(data, bytes);
     const [checkpoint] = (await tfBundleReader.open(prefix)).checkpoints;
     const error = await readAll(checkpoint as ForeignCheckpoint).then(
@@ -200,7 +204,7 @@ describe('damaged data files', () => {
     const dir = await copyOf(testData('tf-serving', 'saved-model-v2-half-plus-two', 'variables'));
     const data = path.join(dir, 'variables.data-00000-of-00001');
     const bytes = await readFile(data);
-    bytes[12 + 2] ^= 0x01; // the graph starts at 12 with a 2-byte varint length, then the masked CRC of the lengths
+    flip(bytes, 12 + 2, 0x01); // the graph starts at 12 with a 2-byte varint length, then the masked CRC of the lengths
     await writeFile(data, bytes);
     const error = await tfBundleReader.open(dir).then(
       () => null,
@@ -253,9 +257,9 @@ describe('Snappy streams', () => {
     const original = await readFile(index);
     const [[offset, size]] = dataBlocks(original) as [[number, number]];
     for (let at = offset; at < offset + size; at++) {
-      for (const flip of [0x01, 0x80, 0xff]) {
+      for (const mask of [0x01, 0x80, 0xff]) {
         const bytes = Buffer.from(original);
-        bytes[at] ^= flip;
+        flip(bytes, at, mask);
         resealBlock(bytes, offset, size);
         await writeFile(index, bytes);
         await tfBundleReader.open(dir).then(

@@ -1,13 +1,14 @@
 // The tf-bundle reader on the real fixtures: what open() reports (checkpoints, latest, steps,
 // timestamps, roles, slots) and that read() yields every tensor with its checksum passing and the
 // values SOURCES.md quotes.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ForeignCheckpoint, ForeignTensorData } from '../../electron/core/formats/foreign.js';
+import type { ExportTensor, ForeignCheckpoint, ForeignTensorData } from '../../electron/core/formats/foreign.js';
 import { tfBundleReader } from '../../electron/core/formats/tf/tf-reader.js';
+import { writeTfBundle } from '../../electron/core/formats/tf/tf-writer.js';
 import { sharedFixture, testData } from '../fixtures.js';
-import { copyOf } from './tf-helpers.js';
+import { copyOf, temporaryDir } from './tf-helpers.js';
 
 async function readAll(checkpoint: ForeignCheckpoint, names?: ReadonlySet<string>): Promise<ForeignTensorData[]> {
   const out: ForeignTensorData[] = [];
@@ -224,5 +225,34 @@ describe('serving fixtures (Apache copies in test/data)', () => {
     expect(await tfBundleReader.sniff(testData('hf-safetensors-samples'))).toBe(false);
     expect(await tfBundleReader.sniff(testData('no', 'such', 'thing'))).toBe(false);
     expect(await tfBundleReader.sniff('/dev/null')).toBe(false);
+  });
+});
+
+describe('reading in grouped, prefetched reads', () => {
+  const big = (name: string, fill: number): ExportTensor => ({ name, dtype: 'U8', shape: [3 * 1024 * 1024], data: new Uint8Array(3 * 1024 * 1024).fill(fill) });
+
+  it('reads several read groups, finds damage in a later one, stops early cleanly, and honours an abort', async () => {
+    const out = await temporaryDir();
+    await writeTfBundle(out, 'ckpt', [big('a', 1), big('b', 2), big('c', 3), { name: 'd', dtype: 'F32', shape: [1], data: new Uint8Array(4) }]);
+    const [checkpoint] = (await tfBundleReader.open(path.join(out, 'ckpt'))).checkpoints;
+    if (checkpoint === undefined) throw new Error('not written');
+    const read = await readAll(checkpoint);
+    expect(read.map((r) => [r.tensor.name, r.data.length, r.data[0]])).toEqual([['a', 3145728, 1], ['b', 3145728, 2], ['c', 3145728, 3], ['d', 4, 0]]);
+
+    for await (const item of tfBundleReader.read(checkpoint)) {
+      expect(item.tensor.name).toBe('a');
+      break;
+    }
+    const controller = new AbortController();
+    controller.abort();
+    await expect((async () => {
+      for await (const _item of tfBundleReader.read(checkpoint, { signal: controller.signal })) void _item;
+    })()).rejects.toThrow(/abort/i);
+
+    const data = path.join(out, 'ckpt.data-00000-of-00001');
+    const bytes = await readFile(data);
+    bytes[2 * 3145728 + 100] = 9;
+    await writeFile(data, bytes);
+    await expect(readAll(checkpoint)).rejects.toThrow(/ckpt\.data-00000-of-00001: tensor "c": CRC-32C/);
   });
 });

@@ -13,7 +13,7 @@ import { parseCheckpointState } from '../../electron/core/formats/tf/checkpoint-
 import { buildTable, shortSuccessor, shortestSeparator } from '../../electron/core/formats/tf/sstable-writer.js';
 import { tfBundleReader } from '../../electron/core/formats/tf/tf-reader.js';
 import { writeCheckpointStateFile, writeTfBundle } from '../../electron/core/formats/tf/tf-writer.js';
-import { sharedFixture, testData } from '../fixtures.js';
+import { REPOSITORY_ROOT, sharedFixture, testData } from '../fixtures.js';
 import { SHARED_INDEX_FILES, temporaryDir } from './tf-helpers.js';
 
 const TF_CODES: Record<string, number> = { F32: 1, I32: 3, I64: 9, STRING: 7 };
@@ -34,10 +34,12 @@ const FIXTURE_FOLDERS = [
   testData('tf-serving', 'half-plus-two-exporter'),
   testData('tf-serving', 'saved-model-v1-half-plus-two', 'variables'),
   testData('tf-serving', 'saved-model-v2-half-plus-two', 'variables'),
-].filter((f): f is string => f !== null);
+]
+  .filter((f): f is string => f !== null)
+  .map((f) => [path.relative(path.dirname(REPOSITORY_ROOT), f), f]);
 
 describe('round trip through writeTfBundle', () => {
-  it.each(FIXTURE_FOLDERS)('%s: same names, dtypes, shapes and bytes', async (folder) => {
+  it.each(FIXTURE_FOLDERS)('%s: same names, dtypes, shapes and bytes', async (_label, folder) => {
     const source = await tfBundleReader.open(folder);
     for (const checkpoint of source.checkpoints) {
       const tensors = await exportable(checkpoint);
@@ -58,7 +60,8 @@ describe('byte-identical to TensorFlow where it used the same options', () => {
     ...(sharedFixture('tf1-saver', 'mnist-softmax-10steps') === null ? [] : Array.from({ length: 10 }, (_, i) => [sharedFixture('tf1-saver', 'mnist-softmax-10steps') as string, `model-${(i + 1) * 1000}`])),
     [testData('tf-serving', 'half-plus-two-exporter'), 'export'],
   ];
-  it.each(identical)('%s/%s: .index and .data-00000-of-00001', async (folder, prefix) => {
+  it.each(identical.map(([folder, prefix]) => [path.basename(folder as string), prefix, folder]))('%s/%s: .index and .data-00000-of-00001', async (_label, prefix, folder) => {
+    if (folder === undefined || prefix === undefined) throw new Error('no fixture');
     const [checkpoint] = (await tfBundleReader.open(path.join(folder, prefix))).checkpoints;
     const out = await temporaryDir();
     await writeTfBundle(out, prefix, await exportable(checkpoint as ForeignCheckpoint));

@@ -60,15 +60,23 @@ export class ByteReader {
   /** A base-128 varint of at most `maxBytes` bytes (5 for varint32, 10 for varint64), as a bigint. */
   varintBig(maxBytes = 10): bigint {
     const start = this.pos;
-    let result = 0n;
-    for (let i = 0; i < maxBytes; i++) {
+    // Most values fit 49 bits: add them up as a plain number, and make one bigint at the end.
+    let small = 0;
+    for (let i = 0; i < Math.min(maxBytes, 7); i++) {
+      if (this.pos >= this.bytes.length) this.fail('ends inside a varint', start);
+      const byte = this.bytes[this.pos++] as number;
+      small += (byte & 0x7f) * 2 ** (7 * i);
+      if ((byte & 0x80) === 0) {
+        if (maxBytes === 5 && small > 0xffffffff) this.fail('holds a varint32 larger than 2^32-1', start);
+        return BigInt(small);
+      }
+    }
+    let result = BigInt(small);
+    for (let i = 7; i < maxBytes; i++) {
       if (this.pos >= this.bytes.length) this.fail('ends inside a varint', start);
       const byte = this.bytes[this.pos++] as number;
       result |= BigInt(byte & 0x7f) << BigInt(7 * i);
-      if ((byte & 0x80) === 0) {
-        if (maxBytes === 5 && result > 0xffffffffn) this.fail('holds a varint32 larger than 2^32-1', start);
-        return result & 0xffffffffffffffffn;
-      }
+      if ((byte & 0x80) === 0) return result & 0xffffffffffffffffn;
     }
     return this.fail(`holds a varint longer than ${maxBytes} bytes`, start);
   }

@@ -4,13 +4,17 @@
 // reads, and a large tensor is read straight into its own buffer.
 import path from 'node:path';
 import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
+import { DamagedTensorError } from '../../checkpoint/errors.js';
 import { openRegular } from '../../checkpoint/regular-file.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { stringTensorChecksum } from './string-tensor.js';
 
-/** Tensors are grouped into reads of about this size; a larger tensor is one read of its own. */
-const READ_GROUP_BYTES = 16 * 1024 * 1024;
+/**
+ * Tensors are grouped into reads of up to this size; a larger tensor is one read of its own. Measured
+ * here on a 100 MB bundle: 4 MiB reads ran several times faster than 16 or 64 MiB ones (fresh large
+ * buffers cost page faults; buffers of this size are recycled by the allocator).
+ */
+const READ_GROUP_BYTES = 4 * 1024 * 1024;
 /** Unrequested bytes between two requested tensors smaller than this are read through rather than seeked over. */
 const MAX_GAP_BYTES = 1024 * 1024;
 
@@ -54,26 +58,42 @@ export async function* readBundle(
     const file = path.join(checkpoint.dir, name);
     const tensors = (byFile.get(name) ?? []).sort((a, b) => a.offset - b.offset);
     const { handle, stats } = await openRegular(file);
+    const groups = groupReads(tensors);
+    const readGroup = async (group: ReadGroup): Promise<Buffer> => {
+      if (group.end > stats.size) {
+        const first = group.tensors.find((t) => t.offset + t.bytes > stats.size) ?? group.tensors[0];
+        throw new DamagedTensorError(file, first?.name ?? '?', `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`);
+      }
+      const buffer = Buffer.allocUnsafe(group.end - group.start);
+      let done = 0;
+      while (done < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, done, buffer.length - done, group.start + done);
+        if (bytesRead === 0) {
+          const short = group.tensors.find((t) => t.offset + t.bytes > group.start + done) ?? group.tensors[0];
+          throw new DamagedTensorError(file, short?.name ?? '?', `the file ends at byte ${group.start + done}, before this tensor's last byte`);
+        }
+        done += bytesRead;
+      }
+      return buffer;
+    };
+    // The next group is read while this one is checked and handed out, so the disk and the
+    // checksum work at the same time.
+    let next: Promise<Buffer> | null = null;
     try {
-      for (const group of groupReads(tensors)) {
+      for (const [i, group] of groups.entries()) {
         options.signal?.throwIfAborted();
-        if (group.end > stats.size) {
-          const first = group.tensors.find((t) => t.offset + t.bytes > stats.size) ?? group.tensors[0];
-          throw new DamagedTensorError(file, first?.name ?? '?', `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`);
-        }
-        const buffer = Buffer.allocUnsafe(group.end - group.start);
-        let done = 0;
-        while (done < buffer.length) {
-          const { bytesRead } = await handle.read(buffer, done, buffer.length - done, group.start + done);
-          if (bytesRead === 0) throw new CheckpointFormatError(file, `ends at byte ${group.start + done}, before the tensors it holds`, group.start + done);
-          done += bytesRead;
-        }
+        const buffer = await (next ?? readGroup(group));
+        const following = groups[i + 1];
+        next = following === undefined ? null : readGroup(following);
+        // An unread prefetch that fails is reported when it is awaited, not as an unhandled rejection.
+        next?.catch(() => undefined);
         for (const t of group.tensors) {
           const data = buffer.subarray(t.offset - group.start, t.offset - group.start + t.bytes);
           yield { tensor: t, data, storedCrc32c: verify(t, data, file) };
         }
       }
     } finally {
+      await next?.catch(() => undefined);
       await handle.close();
     }
   }
