@@ -6,6 +6,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointFormatError, DamagedTensorError } from '../../electron/core/checkpoint/errors.js';
 import type { ForeignCheckpoint } from '../../electron/core/formats/foreign.js';
+import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { maskCrc } from '../../electron/core/formats/tf/masked-crc.js';
+import { readTable } from '../../electron/core/formats/tf/sstable-reader.js';
 import { WireWriter } from '../../electron/core/formats/tf/protobuf-wire.js';
 import { snappyDecompress } from '../../electron/core/formats/tf/snappy.js';
 import { tfBundleReader } from '../../electron/core/formats/tf/tf-reader.js';
@@ -292,5 +295,35 @@ describe('random damage to every byte of a TF2 index (resealed)', () => {
         (error: unknown) => expect([CheckpointFormatError, DamagedTensorError].some((type) => error instanceof type), String(error)).toBe(true),
       );
     }
+  });
+});
+
+describe('a table abusing prefix compression', () => {
+  it('is refused before its keys exhaust memory', () => {
+    // One restart, then entries that each share the whole previous key and add a byte: 6 bytes of
+    // file per entry spell keys of ever greater length (about 2^31 key bytes in all).
+    const body: number[] = [0, 1, 0, 0x61];
+    const varint = (n: number): number[] => (n < 128 ? [n] : [(n & 0x7f) | 0x80, ...varint(n >>> 7)]);
+    for (let i = 1; i < 65536; i++) body.push(...varint(i), 1, 0, 0x61);
+    const data = Buffer.concat([Buffer.from(body), Buffer.from([0, 0, 0, 0, 1, 0, 0, 0])]);
+    const meta = Buffer.from([0, 0, 0, 0, 1, 0, 0, 0]);
+    const handle = (offset: number, size: number): number[] => [...varint(offset), ...varint(size)];
+    const indexBody = Buffer.from([0, 1, ...varint(handle(0, data.length).length), 0x62, ...handle(0, data.length), 0, 0, 0, 0, 1, 0, 0, 0]);
+    const parts = [data, meta, indexBody];
+    const out: Buffer[] = [];
+    const handles: number[][] = [];
+    let offset = 0;
+    for (const part of parts) {
+      const trailer = Buffer.alloc(5);
+      trailer.writeUInt32LE(maskCrc(crc32c(Buffer.concat([part, trailer.subarray(0, 1)]))), 1);
+      out.push(part, trailer);
+      handles.push(handle(offset, part.length));
+      offset += part.length + 5;
+    }
+    const footer = Buffer.alloc(48);
+    Buffer.from([...(handles[1] ?? []), ...(handles[2] ?? [])]).copy(footer);
+    Buffer.from([0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]).copy(footer, 40);
+    const table = Buffer.concat([...out, footer]);
+    expect(() => readTable(table, 'crafted.index')).toThrow(/keys add up to more bytes than any real index spells/);
   });
 });

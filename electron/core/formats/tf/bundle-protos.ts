@@ -58,7 +58,7 @@ function decodeVersion(reader: ByteReader): BundleHeader['version'] {
 
 export function decodeEntry(reader: ByteReader, key: string): BundleEntry {
   let dtype = 0;
-  let dims: bigint[] = [];
+  const dims: bigint[] = [];
   let unknownRank = false;
   let shardId = 0;
   let offset = 0n;
@@ -70,7 +70,7 @@ export function decodeEntry(reader: ByteReader, key: string): BundleEntry {
     else if (f.field === 2 && f.wire === 2) {
       // A repeated message field may be split; proto merges the parts, so dims accumulate.
       const shape = decodeShape(subReader(reader, f), key);
-      dims = dims.concat(shape.dims);
+      for (const dim of shape.dims) dims.push(dim);
       unknownRank ||= shape.unknownRank;
     } else if (f.field === 3 && f.wire === 0) shardId = int32(f.varint);
     else if (f.field === 4 && f.wire === 0) offset = signed64(f.varint);

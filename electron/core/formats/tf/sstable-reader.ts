@@ -79,17 +79,20 @@ export function readTable(bytes: Uint8Array, file: string): Table {
     return whole.fail(`${what} at ${handle.offset} has compression type ${type}; only 0 (none) and 1 (Snappy) exist`, typeAt);
   };
 
+  // Prefix compression lets a small block spell very long keys (each sharing all of the previous
+  // one); the keys a table may spell in total are capped so that a hostile file cannot exhaust memory.
+  const keyBudget = { left: 64 * 1024 * 1024 + 16 * bytes.length };
   readBlock(metaindex, 'metaindex block');
   const indexBlock = readBlock(index, 'index block');
   const entries: TableEntry[] = [];
   const dataBlockCompression: ('none' | 'snappy')[] = [];
   let previousKey: Uint8Array | null = null;
-  for (const handleEntry of blockEntries(indexBlock.contents, file, indexBlock.base, indexBlock.compression === 'none')) {
+  for (const handleEntry of blockEntries(indexBlock.contents, file, indexBlock.base, indexBlock.compression === 'none', keyBudget)) {
     const handleReader = new ByteReader(handleEntry.value, file, handleEntry.at);
     const handle = readHandle(handleReader, 'data block handle');
     const block = readBlock(handle, 'data block');
     dataBlockCompression.push(block.compression);
-    for (const entry of blockEntries(block.contents, file, block.base, block.compression === 'none')) {
+    for (const entry of blockEntries(block.contents, file, block.base, block.compression === 'none', keyBudget)) {
       if (previousKey !== null && compareBytes(previousKey, entry.keyBytes) >= 0) {
         whole.fail('keys are not in strictly increasing byte order', entry.at);
       }
@@ -116,7 +119,7 @@ interface RawEntry {
  * The entries of one block. `exactOffsets` says whether offsets inside `contents` are file offsets
  * (an uncompressed block) or not (a decompressed one: errors then name the block's offset).
  */
-function blockEntries(contents: Uint8Array, file: string, base: number, exactOffsets: boolean): RawEntry[] {
+function blockEntries(contents: Uint8Array, file: string, base: number, exactOffsets: boolean, keyBudget: { left: number }): RawEntry[] {
   const where = (local: number): number => (exactOffsets ? base + local : base);
   const fail = (problem: string, local: number): never => {
     throw new CheckpointFormatError(file, problem, where(local));
@@ -155,6 +158,8 @@ function blockEntries(contents: Uint8Array, file: string, base: number, exactOff
     const delta = entriesReader.take(nonShared, 'key');
     if (valueLength > entriesReader.remaining) fail(`value claims ${valueLength} bytes but only ${entriesReader.remaining} remain in the block`, start);
     const value = entriesReader.take(valueLength, 'value');
+    keyBudget.left -= shared + nonShared;
+    if (keyBudget.left < 0) fail('keys add up to more bytes than any real index spells (prefix compression abused)', start);
     const key = new Uint8Array(shared + nonShared);
     key.set(previous.subarray(0, shared), 0);
     key.set(delta, shared);

@@ -154,17 +154,18 @@ function mapKerasOptimizerVariables(
 /** The variables under `ownerId`, depth first in the graph's child order, skipping the optimizer's subtree. */
 function modelVariables(graph: readonly TrackableNode[], ownerId: number, optimizerId: number): string[] {
   const keys: string[] = [];
-  const seen = new Set<number>([optimizerId]);
-  const visit = (id: number): void => {
-    if (seen.has(id)) return;
+  const seen = new Set<number>([ownerId, optimizerId]);
+  // An explicit stack: a hostile graph can be a chain deeper than the call stack.
+  const stack = [...(graph[ownerId]?.children ?? [])].reverse().map((c) => c.nodeId);
+  while (stack.length > 0) {
+    const id = stack.pop() as number;
+    if (seen.has(id)) continue;
     seen.add(id);
     const node = graph[id];
     const key = valueKey(node);
     if (key !== null) keys.push(key);
-    for (const child of node?.children ?? []) visit(child.nodeId);
-  };
-  seen.add(ownerId);
-  for (const child of graph[ownerId]?.children ?? []) visit(child.nodeId);
+    for (let i = (node?.children.length ?? 0) - 1; i >= 0; i--) stack.push(node?.children[i]?.nodeId ?? id);
+  }
   return keys;
 }
 
