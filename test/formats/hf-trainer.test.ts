@@ -5,9 +5,11 @@
 // num_input_tokens_seen, total_flos, log_history, best_metric, best_global_step,
 // best_model_checkpoint, is_*_process_zero, is_hyper_param_search, trial_*, stateful_callbacks),
 // written as Python's json.dumps does: a diverged value is the bare word NaN or Infinity.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeSafetensors } from '../../electron/core/checkpoint/safetensors.js';
 import { safetensorsReader } from '../../electron/core/formats/safetensors/reader.js';
 import { copySample, formatErrorOf, openOne, readAll, sampleValues, useTempDirs } from './safetensors-helpers.js';
 
@@ -130,6 +132,32 @@ describe('a Trainer checkpoint folder', () => {
     const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-500', state));
     expect(checkpoint.notes).toContain(`trainer_state.json: best_metric 0.55 (at step 500, best_model_checkpoint ${where})`);
     expect(checkpoint.metrics['loss']).toBeNull();
+  });
+});
+
+describe('what else a checkpoint folder may hold', () => {
+  it('links and pipes are named in a note, never listed as files or followed', async () => {
+    const dir = checkpointFolder(tempDir(), 'checkpoint-500', trainerState(500));
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'pytorch_model.bin'));
+    execFileSync('mkfifo', [path.join(dir, 'events.pipe')]);
+    const checkpoint = await openOne(dir);
+    expect(checkpoint.files.map((f) => f.name)).not.toContain('pytorch_model.bin');
+    expect(checkpoint.files.map((f) => f.name)).not.toContain('events.pipe');
+    expect(checkpoint.notes).toContain('not followed: events.pipe (a named pipe (FIFO)), pytorch_model.bin (a symbolic link)');
+  });
+
+  it('two .safetensors files without an index are one checkpoint; a tensor in both is refused', async () => {
+    const dir = checkpointFolder(tempDir(), 'checkpoint-500', trainerState(500));
+    const adapter = path.join(dir, 'adapter_model.safetensors');
+    const encoded = encodeSafetensors(adapter, [{ name: 'lora_A', dtype: 'F32', shape: [2], data: new Uint8Array(8).fill(1) }]);
+    fs.writeFileSync(adapter, Buffer.concat([encoded.header, ...encoded.payloads]));
+    const checkpoint = await openOne(dir);
+    expect(checkpoint.formatLabel).toBe('Hugging Face Trainer checkpoint, safetensors (2 files)');
+    expect(checkpoint.tensors.map((t) => `${t.file}:${t.name}`)).toEqual(['adapter_model.safetensors:lora_A', ...'BHIbdefhi'.split('').map((n) => `model.safetensors:${n}`)]);
+    fs.rmSync(path.join(dir, 'adapter_model.safetensors'));
+    copySample('B', dir, 'extra.safetensors');
+    const error = await formatErrorOf(safetensorsReader.open(dir), path.join(dir, 'model.safetensors'));
+    expect(error.problem).toBe('tensor "B" is also in extra.safetensors, in the same folder');
   });
 });
 
