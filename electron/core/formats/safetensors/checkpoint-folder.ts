@@ -9,101 +9,119 @@ import { isIndexName, readShardedIndex } from './sharded.js';
 import { type TensorFile, SAFETENSORS_SUFFIX, listNames, metadataNote, readTensorFile, uniqueTensors } from './tensor-file.js';
 import { TRAINER_STATE_FILE, bestNote, metricsAtStep, readTrainerState } from './trainer-state.js';
 
+const weightNames = (listing: FolderListing): string[] => [...listing.files.keys()].filter((name) => name.endsWith(SAFETENSORS_SUFFIX));
+const indexNames = (listing: FolderListing): string[] => [...listing.files.keys()].filter(isIndexName);
+
 /** Whether the folder holds weights we read: an index or a .safetensors file. */
 export function holdsWeights(listing: FolderListing): boolean {
-  return [...listing.files.keys()].some((name) => isIndexName(name) || name.endsWith(SAFETENSORS_SUFFIX));
+  return indexNames(listing).length > 0 || weightNames(listing).length > 0;
 }
 
 /** Whether the folder is one checkpoint (rather than loose files, each its own). */
 export function isCheckpointFolder(listing: FolderListing): boolean {
-  const weights = [...listing.files.keys()].filter((name) => name.endsWith(SAFETENSORS_SUFFIX));
   return (
-    [...listing.files.keys()].some(isIndexName) ||
+    indexNames(listing).length > 0 ||
     listing.files.has(TRAINER_STATE_FILE) ||
     checkpointFolderStep(path.basename(listing.dir)) !== null ||
-    weights.length === 1
+    weightNames(listing).length === 1
   );
+}
+
+interface Weights {
+  readonly files: ForeignFile[];
+  readonly tensors: ForeignTensor[];
+  readonly notes: string[];
+  readonly label: string;
+}
+
+/** The shards every index names; a shard or tensor claimed by two indexes is refused. */
+async function indexedWeights(listing: FolderListing, indexes: readonly string[]): Promise<Weights> {
+  const files: ForeignFile[] = [];
+  const tensors: ForeignTensor[] = [];
+  const notes: string[] = [];
+  const shardIndex = new Map<string, string>();
+  const tensorIndex = new Map<string, string>();
+  for (const index of indexes) {
+    const indexFile = path.join(listing.dir, index);
+    const read = await readShardedIndex(listing.dir, index, listing.files.get(index) ?? 0);
+    files.push({ name: index, bytes: read.bytes, role: 'index' });
+    for (const shard of read.shards) {
+      const other = shardIndex.get(shard.name);
+      if (other !== undefined) throw new CheckpointFormatError(indexFile, `names shard ${shard.name}, which ${other} names too`);
+      shardIndex.set(shard.name, index);
+      files.push({ name: shard.name, bytes: shard.bytes, role: 'tensors' });
+    }
+    for (const tensor of read.tensors) {
+      const other = tensorIndex.get(tensor.name);
+      if (other !== undefined) throw new CheckpointFormatError(indexFile, `tensor "${tensor.name}" is also mapped by ${other}`);
+      tensorIndex.set(tensor.name, index);
+      tensors.push(tensor);
+    }
+    notes.push(...read.notes);
+  }
+  const count = shardIndex.size;
+  return { files, tensors, notes, label: `sharded safetensors (${indexes.join(', ')}, ${count} shard${count === 1 ? '' : 's'})` };
+}
+
+/** Every .safetensors file of the folder, no tensor in two of them. */
+async function folderWeights(listing: FolderListing): Promise<Weights> {
+  const weights: TensorFile[] = [];
+  for (const name of weightNames(listing)) weights.push(await readTensorFile(listing.dir, name));
+  const tensors = uniqueTensors(weights, (tensor, first, second) => new CheckpointFormatError(second.path, `tensor "${tensor}" is also in ${first}, in the same folder`));
+  const notes = weights.map(metadataNote).filter((note) => note !== null);
+  const files = weights.map((file) => ({ name: file.name, bytes: file.bytes, role: 'tensors' as const }));
+  return { files, tensors, notes, label: weights.length === 1 ? 'safetensors' : `safetensors (${weights.length} files)` };
+}
+
+interface Progress {
+  readonly step: number | null;
+  readonly stepSource: string | null;
+  readonly metrics: Record<string, number | null>;
+  readonly notes: string[];
+}
+
+/** Step and metrics from trainer_state.json, checked against the folder's name `checkpoint-N`. */
+async function trainerProgress(listing: FolderListing, name: string): Promise<Progress> {
+  const nameStep = checkpointFolderStep(name);
+  const fromName: Progress = { step: nameStep, stepSource: nameStep === null ? null : `the folder name ${name}`, metrics: {}, notes: [] };
+  if (!listing.files.has(TRAINER_STATE_FILE)) return fromName;
+  const state = await readTrainerState(path.join(listing.dir, TRAINER_STATE_FILE));
+  const notes: string[] = [];
+  let { step, stepSource } = fromName;
+  if (state.global_step !== undefined) {
+    step = state.global_step;
+    stepSource = nameStep === state.global_step ? `${TRAINER_STATE_FILE} global_step and the folder name ${name}` : `${TRAINER_STATE_FILE} global_step`;
+    if (nameStep !== null && nameStep !== state.global_step) {
+      notes.push(`${TRAINER_STATE_FILE} says global_step ${state.global_step} but the folder is named ${name} (step ${nameStep}); the step is taken from ${TRAINER_STATE_FILE}`);
+    }
+  }
+  const best = bestNote(state);
+  if (best !== null) notes.push(best);
+  return { step, stepSource, metrics: step === null ? {} : metricsAtStep(state, step), notes };
 }
 
 export async function openCheckpointFolder(listing: FolderListing, options: { readonly ignoreFolders?: ReadonlySet<string> } = {}): Promise<ForeignCheckpoint> {
   const { dir } = listing;
   const name = path.basename(dir);
-  const files: ForeignFile[] = [];
-  const notes: string[] = [];
-  const claimed = new Set<string>();
-  let tensors: ForeignTensor[];
-  let label: string;
+  const indexes = indexNames(listing);
+  const weights = indexes.length > 0 ? await indexedWeights(listing, indexes) : await folderWeights(listing);
+  const progress = await trainerProgress(listing, name);
+  const files = [...weights.files];
+  const notes = [...weights.notes, ...progress.notes];
+  if (listing.files.has(TRAINER_STATE_FILE)) files.push({ name: TRAINER_STATE_FILE, bytes: listing.files.get(TRAINER_STATE_FILE) ?? 0, role: 'metadata' });
 
-  const indexes = [...listing.files.keys()].filter(isIndexName);
-  if (indexes.length > 0) {
-    const shardsOf = new Map<string, string>(); // shard → index naming it
-    const owner = new Map<string, string>();
-    tensors = [];
-    for (const index of indexes) {
-      const read = await readShardedIndex(dir, index, listing.files.get(index) ?? 0);
-      files.push({ name: index, bytes: read.bytes, role: 'index' });
-      claimed.add(index);
-      for (const shard of read.shards) {
-        const other = shardsOf.get(shard.name);
-        if (other !== undefined) throw new CheckpointFormatError(path.join(dir, index), `names shard ${shard.name}, which ${other} names too`);
-        shardsOf.set(shard.name, index);
-        files.push({ name: shard.name, bytes: shard.bytes, role: 'tensors' });
-        claimed.add(shard.name);
-      }
-      for (const tensor of read.tensors) {
-        const other = owner.get(tensor.name);
-        if (other !== undefined) throw new CheckpointFormatError(path.join(dir, index), `tensor "${tensor.name}" is also mapped by ${other}`);
-        owner.set(tensor.name, index);
-        tensors.push(tensor);
-      }
-      notes.push(...read.notes);
-    }
-    const unnamed = [...listing.files.keys()].filter((file) => file.endsWith(SAFETENSORS_SUFFIX) && !claimed.has(file));
-    if (unnamed.length > 0) notes.push(`safetensors files no index names (kept, not read): ${listNames(unnamed)}`);
-    label = `sharded safetensors (${indexes.join(', ')}, ${shardsOf.size} shard${shardsOf.size === 1 ? '' : 's'})`;
-  } else {
-    const weights: TensorFile[] = [];
-    for (const file of [...listing.files.keys()].filter((f) => f.endsWith(SAFETENSORS_SUFFIX))) weights.push(await readTensorFile(dir, file));
-    tensors = uniqueTensors(weights, (tensor, first, second) => new CheckpointFormatError(second.path, `tensor "${tensor}" is also in ${first}, in the same folder`));
-    for (const file of weights) {
-      files.push({ name: file.name, bytes: file.bytes, role: 'tensors' });
-      claimed.add(file.name);
-      const note = metadataNote(file);
-      if (note !== null) notes.push(note);
-    }
-    label = weights.length === 1 ? 'safetensors' : `safetensors (${weights.length} files)`;
-  }
-
-  const nameStep = checkpointFolderStep(name);
-  let step = nameStep;
-  let stepSource = nameStep === null ? null : `the folder name ${name}`;
-  let metrics: Record<string, number | null> = {};
-  if (listing.files.has(TRAINER_STATE_FILE)) {
-    const state = await readTrainerState(path.join(dir, TRAINER_STATE_FILE));
-    files.push({ name: TRAINER_STATE_FILE, bytes: listing.files.get(TRAINER_STATE_FILE) ?? 0, role: 'metadata' });
-    claimed.add(TRAINER_STATE_FILE);
-    label = `Hugging Face Trainer checkpoint, ${label}`;
-    if (state.global_step !== undefined) {
-      step = state.global_step;
-      if (nameStep === null) stepSource = `${TRAINER_STATE_FILE} global_step`;
-      else if (nameStep === state.global_step) stepSource = `${TRAINER_STATE_FILE} global_step and the folder name ${name}`;
-      else {
-        stepSource = `${TRAINER_STATE_FILE} global_step`;
-        notes.push(`${TRAINER_STATE_FILE} says global_step ${state.global_step} but the folder is named ${name} (step ${nameStep}); the step is taken from ${TRAINER_STATE_FILE}`);
-      }
-    }
-    if (step !== null) metrics = metricsAtStep(state, step);
-    const best = bestNote(state);
-    if (best !== null) notes.push(best);
-  }
-
+  const claimed = new Set(files.map((file) => file.name));
+  const unindexed = weightNames(listing).filter((file) => !claimed.has(file));
+  if (unindexed.length > 0) notes.push(`safetensors files no index names (kept, not read): ${listNames(unindexed)}`);
   const kept = [...listing.files.entries()].filter(([file]) => !claimed.has(file));
   for (const [file, bytes] of kept) files.push({ name: file, bytes, role: 'kept' });
   if (kept.length > 0) notes.push(`kept, not read: ${listNames(kept.map(([file]) => file))}`);
+  // A shard an index names inside a subfolder makes that subfolder part of the checkpoint.
   const shardFolders = new Set([...claimed].filter((file) => file.includes('/')).map((file) => file.split('/')[0]));
   const folders = listing.folders.filter((folder) => !options.ignoreFolders?.has(folder) && !shardFolders.has(folder));
   if (folders.length > 0) notes.push(`subfolders not read or copied: ${listNames(folders.map((f) => `${f}/`))}`);
   if (listing.others.length > 0) notes.push(`not followed: ${listNames(listing.others.map((o) => `${o.name} (${o.kind})`))}`);
 
-  return { format: 'safetensors', formatLabel: label, dir, name, step, stepSource, savedAt: null, files, tensors, metrics, notes };
+  const label = listing.files.has(TRAINER_STATE_FILE) ? `Hugging Face Trainer checkpoint, ${weights.label}` : weights.label;
+  return { format: 'safetensors', formatLabel: label, dir, name, step: progress.step, stepSource: progress.stepSource, savedAt: null, files, tensors: weights.tensors, metrics: progress.metrics, notes };
 }

@@ -84,9 +84,10 @@ async function openOutputFolder(listing: FolderListing, runFolders: readonly str
     const others = listing.folders.filter((folder) => !runFolders.includes(folder));
     if (others.length > 0) notes.push(`subfolders not read: ${listNames(others.map((f) => `${f}/`))}`);
   }
-  const stepped = checkpoints.filter((c) => c.step !== null);
-  const latest = stepped.reduce<ForeignCheckpoint | null>((best, c) => (best === null || (c.step ?? 0) > (best.step ?? 0) ? c : best), null);
-  return source(listing.dir, checkpoints, latest?.name ?? null, notes);
+  // Trainer resumes from the checkpoint-N with the highest N (trainer_utils.py get_last_checkpoint).
+  const sorted = checkpoints.sort(oldestFirst);
+  const latest = sorted.findLast((c) => c.step !== null) ?? null;
+  return source(listing.dir, sorted, latest?.name ?? null, notes);
 }
 
 async function openFolder(dir: string): Promise<ForeignSource> {
