@@ -4,12 +4,13 @@
 // split into 4 MB shards named as the converter names them (`group1-shardNofM.bin`). Nothing is
 // overwritten: every file is created exclusively, and model.json last, so an interrupted export
 // leaves no model.json that points at missing shards.
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportTensor } from '../foreign.js';
 import type { Dtype } from '../../checkpoint/dtypes.js';
 import { tensorByteLength } from '../../checkpoint/dtypes.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError, RefusedError } from '../../checkpoint/errors.js';
+import { isMissing } from '../../checkpoint/regular-file.js';
 import { writeFileDurably } from '../../checkpoint/durable-fs.js';
 import { STUDIO_VERSION } from '../../version.js';
 
@@ -94,13 +95,26 @@ export async function writeTfjsModel(outDir: string, model: TfjsModelExport): Pr
     ...(model.userDefinedMetadata === undefined ? {} : { userDefinedMetadata: model.userDefinedMetadata }),
   };
   await mkdir(outDir, { recursive: true });
-  const written: string[] = [];
-  for (const [i, piece] of pieces.entries()) {
-    const file = path.join(outDir, paths[i] as string);
-    await writeFileDurably(file, piece);
-    written.push(file);
+  for (const name of [...paths, 'model.json']) {
+    const exists = await lstat(path.join(outDir, name)).then(
+      () => true,
+      (error: unknown) => (isMissing(error) ? false : Promise.reject(error)),
+    );
+    if (exists) throw new RefusedError(outDir, `already holds ${name}; export into a folder without a model`);
   }
-  await writeFileDurably(modelJson, [Buffer.from(JSON.stringify(json), 'utf8')]);
+  const written: string[] = [];
+  try {
+    for (const [i, piece] of pieces.entries()) {
+      const file = path.join(outDir, paths[i] as string);
+      await writeFileDurably(file, piece);
+      written.push(file);
+    }
+    await writeFileDurably(modelJson, [Buffer.from(JSON.stringify(json), 'utf8')]);
+  } catch (error) {
+    // Only files this call created (each was created exclusively) are removed.
+    await Promise.all(written.map((file) => rm(file, { force: true })));
+    throw error;
+  }
   written.push(modelJson);
   return written;
 }

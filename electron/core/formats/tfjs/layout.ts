@@ -73,8 +73,12 @@ function roleOf(entry: TfjsWeightEntry, modelNames: ReadonlySet<string>): { role
   if (entry.name === ITERATIONS_NAME) return { role: 'step' };
   const cut = entry.name.lastIndexOf('/');
   const slotName = entry.name.slice(cut + 1);
-  const variable = entry.name.slice(0, cut);
-  if (cut > 0 && SLOT_NAMES.has(slotName) && modelNames.has(variable)) return { role: 'optimizer', slot: { variable, name: slotName } };
+  if (cut <= 0 || !SLOT_NAMES.has(slotName)) return { role: 'optimizer' };
+  // tfjs names a slot after its variable's name in the engine, which is the weight's name with a
+  // `_N` suffix when another model in the same process had a layer of the same name.
+  const engineName = entry.name.slice(0, cut);
+  const variable = modelNames.has(engineName) ? engineName : engineName.replace(/_\d+$/, '');
+  if (modelNames.has(variable)) return { role: 'optimizer', slot: { variable, name: slotName } };
   return { role: 'optimizer' };
 }
 
