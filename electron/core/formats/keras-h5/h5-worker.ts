@@ -12,6 +12,8 @@ const MAX_DEPTH = 32;
 const MAX_OBJECTS = 200_000;
 /** Attributes longer than this are not descriptions of weights; they are not returned. */
 const MAX_ATTRIBUTE_ELEMENTS = 100_000;
+/** HDF5's H5T_class_t for floating-point types. */
+const H5T_FLOAT = 1;
 
 /** The most specific line of an HDF5 error stack (its last "in FUNC(): what" entry). */
 function diagnosis(text: string): string | undefined {
@@ -91,10 +93,35 @@ function readDataset(root: Group, path: string): { bytes: ArrayBuffer } {
   const entity = root.get(path);
   if (!(entity instanceof h5wasm.Dataset)) throw new Error(`/${path} is not a dataset`);
   const value = entity.value;
-  if (!ArrayBuffer.isView(value)) throw new Error(`/${path} does not hold numbers`);
-  const view = value as ArrayBufferView;
-  const bytes = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
-  return { bytes };
+  if (ArrayBuffer.isView(value)) {
+    const view = value as ArrayBufferView;
+    return { bytes: view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer };
+  }
+  // h5wasm gives a scalar dataset as a plain number (or bigint, or boolean for an enum bool).
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return { bytes: scalarBytes(path, value, entity.metadata) };
+  throw new Error(`/${path} does not hold numbers`);
+}
+
+function scalarBytes(path: string, value: number | bigint | boolean, m: Dataset['metadata']): ArrayBuffer {
+  const bytes = new ArrayBuffer(m.size);
+  const view = new DataView(bytes);
+  const n = typeof value === 'boolean' ? Number(value) : value;
+  if (m.type === H5T_FLOAT && m.size === 4) view.setFloat32(0, Number(n), true);
+  else if (m.type === H5T_FLOAT && m.size === 8) view.setFloat64(0, Number(n), true);
+  else if (m.type !== H5T_FLOAT && m.size === 8) {
+    if (m.signed) view.setBigInt64(0, BigInt(n), true);
+    else view.setBigUint64(0, BigInt(n), true);
+  } else if (m.type !== H5T_FLOAT && m.size === 4) {
+    if (m.signed) view.setInt32(0, Number(n), true);
+    else view.setUint32(0, Number(n), true);
+  } else if (m.type !== H5T_FLOAT && m.size === 2) {
+    if (m.signed) view.setInt16(0, Number(n), true);
+    else view.setUint16(0, Number(n), true);
+  } else if (m.type !== H5T_FLOAT && m.size === 1) {
+    if (m.signed) view.setInt8(0, Number(n));
+    else view.setUint8(0, Number(n));
+  } else throw new Error(`/${path} is a scalar of a type we cannot give back as bytes (class ${m.type}, ${m.size} bytes)`);
+  return bytes;
 }
 
 let root: InstanceType<typeof h5wasm.File> | null = null;
