@@ -64,7 +64,10 @@ describe.skipIf(celsius === null)('the celsius fixture (TensorFlow.js Converter 
     expect(await tfjsLayersReader.sniff(fixture)).toBe(true);
     expect(await tfjsLayersReader.sniff(path.join(fixture, 'model.json'))).toBe(true);
     expect(await tfjsLayersReader.sniff(path.join(fixture, 'group1-shard1of1.bin'))).toBe(false);
+    const source = await tfjsLayersReader.open(fixture);
+    expect(source).toMatchObject({ format: 'tfjs-layers', path: fixture, latest: 'model.json' });
     const checkpoint = await openOne(fixture);
+    expect(checkpoint.dir).toBe(fixture);
     expect(checkpoint.name).toBe('model.json');
     expect(checkpoint.step).toBeNull();
     expect(checkpoint.notes.join(' ')).toMatch(/records no step/);

@@ -116,7 +116,7 @@ async function open(target: string): Promise<ForeignSource> {
     metrics: {},
     notes,
   };
-  return { format: 'tfjs-layers', path: file, checkpoints: [checkpoint], latest: name, notes: [] };
+  return { format: 'tfjs-layers', path: path.resolve(target), checkpoints: [checkpoint], latest: name, notes: [] };
 }
 
 /** The logical little-endian values of one weight from its stored bytes. */
