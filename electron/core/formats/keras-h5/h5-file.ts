@@ -1,0 +1,99 @@
+// An HDF5 file opened in its own worker (see h5-worker.ts): one request at a time, each with a
+// time limit, and every failure of the library — an error, a trap, a hang, the worker dying —
+// turned into a CheckpointFormatError naming the file.
+import type { Worker } from 'node:worker_threads';
+import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { startModuleWorker } from '../../checkpoint/module-worker.js';
+import { openRegular } from '../../checkpoint/regular-file.js';
+import { type H5Listing, type H5Request, type H5Response, H5ResponseSchema } from './h5-protocol.js';
+
+/** Longer than listing any real file or reading a dataset of a few GB takes. */
+export const DEFAULT_H5_TIMEOUT_MS = 120_000;
+
+export class H5File {
+  private pending: { resolve: (r: H5Response) => void; reject: (e: Error) => void } | null = null;
+  private failed: Error | null = null;
+
+  private constructor(
+    readonly file: string,
+    private readonly worker: Worker,
+    private readonly timeoutMs: number,
+  ) {
+    worker.on('message', (message: unknown) => {
+      const parsed = H5ResponseSchema.safeParse(message);
+      this.settle(parsed.success ? parsed.data : this.error('the HDF5 worker sent a reply we do not understand'));
+    });
+    worker.on('error', (error) => this.settle(this.error(`the HDF5 library failed (${error.message})`)));
+    worker.on('exit', (code) => this.settle(this.error(`the HDF5 worker stopped (exit code ${code})`)));
+  }
+
+  /** Opens `file` (a regular file, checked here first so a pipe never reaches the library). */
+  static async open(file: string, timeoutMs = DEFAULT_H5_TIMEOUT_MS): Promise<H5File> {
+    const { handle } = await openRegular(file);
+    await handle.close();
+    const h5 = new H5File(file, startModuleWorker('h5-worker', import.meta.url, { file }), timeoutMs);
+    try {
+      await h5.reply(null);
+    } catch (error) {
+      await h5.close();
+      throw error;
+    }
+    return h5;
+  }
+
+  async list(): Promise<H5Listing> {
+    const response = await this.reply({ op: 'list' });
+    if (response.ok && response.kind === 'list') return response.listing;
+    throw this.error('the HDF5 worker answered a listing with something else');
+  }
+
+  /** A dataset's bytes as HDF5 reads them (its stored type, in the file's byte order). */
+  async read(path: string): Promise<Uint8Array> {
+    const response = await this.reply({ op: 'read', path });
+    if (response.ok && response.kind === 'data' && response.path === path) return new Uint8Array(response.bytes);
+    throw this.error(`the HDF5 worker answered a read of /${path} with something else`);
+  }
+
+  async close(): Promise<void> {
+    this.failed ??= this.error('closed');
+    await this.worker.terminate();
+  }
+
+  private error(problem: string): CheckpointFormatError {
+    return new CheckpointFormatError(this.file, `could not be read as HDF5: ${problem}`);
+  }
+
+  private settle(response: H5Response | Error): void {
+    const pending = this.pending;
+    this.pending = null;
+    if (response instanceof Error) this.failed ??= response;
+    if (!pending) return;
+    if (response instanceof Error) pending.reject(response);
+    else pending.resolve(response);
+  }
+
+  /** Sends `request` (null: waits for the worker's first message) and waits for its answer. */
+  private async reply(request: H5Request | null): Promise<H5Response> {
+    if (this.failed) throw this.failed;
+    if (this.pending) throw new Error('H5File: one request at a time');
+    const response = await new Promise<H5Response>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.settle(this.error(`the HDF5 library did not answer within ${Math.round(this.timeoutMs / 1000)} s`));
+        void this.worker.terminate();
+      }, this.timeoutMs);
+      this.pending = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      if (request) this.worker.postMessage(request);
+    });
+    if (!response.ok) throw this.error(response.message);
+    return response;
+  }
+}

@@ -1,0 +1,148 @@
+// Runs h5wasm (the HDF5 C library compiled to WebAssembly) in a worker thread, one file per
+// worker. A damaged file can make the library trap (out-of-bounds memory access), leave its heap
+// in an unknown state or loop: here that costs only this thread, which the caller ends. HDF5's
+// error stack is turned into an exception (h5wasm's throwing error handler) instead of being
+// printed, and its most specific line becomes the caller's error message.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Dataset, Group } from 'h5wasm';
+import type { H5Request, H5Response, H5Listing, H5DatasetInfo } from './h5-protocol.js';
+
+/** A walk deeper than Keras files go, or over more objects, is a cycle of hard links or hostile. */
+const MAX_DEPTH = 32;
+const MAX_OBJECTS = 200_000;
+/** Attributes longer than this are not descriptions of weights; they are not returned. */
+const MAX_ATTRIBUTE_ELEMENTS = 100_000;
+/** HDF5's H5T_class_t for floating-point types. */
+const H5T_FLOAT = 1;
+
+/** The most specific line of an HDF5 error stack (its last "in FUNC(): what" entry). */
+function diagnosis(text: string): string | undefined {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const match = /#\d+: .* in [^(]+\(\): (.+)$/.exec(lines[i] as string);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+function post(response: H5Response, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(response, transfer);
+}
+
+function failure(error: unknown): H5Response {
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, message: diagnosis(message) ?? message.split('\n')[0] ?? 'unknown error' };
+}
+
+const { file } = workerData as { file: string };
+
+// The library's own complaints (an abort's "Aborted(…)") would reach the app's stderr; the
+// caller gets them as errors instead. Replaced before the library binds console at load.
+console.error = () => undefined;
+console.warn = () => undefined;
+
+const h5wasm = (await import('h5wasm/node')).default;
+const h5module = await h5wasm.ready;
+h5module.activate_throwing_error_handler();
+
+function stringList(value: unknown): string[] | null {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) return value;
+  // h5py writes an empty list of names as an empty float array.
+  if (ArrayBuffer.isView(value) && (value as unknown as { length: number }).length === 0) return [];
+  return null;
+}
+
+function attributesOf(group: Group): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const name of Object.keys(group.attrs)) {
+    const attr = group.attrs[name];
+    if (!attr || (attr.metadata.total_size ?? 0) > MAX_ATTRIBUTE_ELEMENTS) continue;
+    const list = stringList(attr.value);
+    if (list) out[name] = list;
+  }
+  return out;
+}
+
+function datasetInfo(path: string, dataset: Dataset): H5DatasetInfo {
+  const m = dataset.metadata;
+  return { path, shape: m.shape ?? [], type: m.type, size: m.size, signed: m.signed, littleEndian: m.littleEndian, enumMembers: m.enum_type ? Object.keys(m.enum_type.members) : null };
+}
+
+function list(root: Group): H5Listing {
+  const listing: H5Listing = { groups: [], datasets: [], skipped: [] };
+  let objects = 0;
+  const walk = (group: Group, path: string, depth: number): void => {
+    listing.groups.push({ path, attributes: attributesOf(group) });
+    if (depth >= MAX_DEPTH) throw new Error(`groups nest deeper than ${MAX_DEPTH} levels at /${path}`);
+    for (const key of group.keys()) {
+      objects += 1;
+      if (objects > MAX_OBJECTS) throw new Error(`holds more than ${MAX_OBJECTS} objects`);
+      const child = path === '' ? key : `${path}/${key}`;
+      const entity = group.get(key);
+      if (entity instanceof h5wasm.Group) walk(entity, child, depth + 1);
+      else if (entity instanceof h5wasm.Dataset) listing.datasets.push(datasetInfo(child, entity));
+      else listing.skipped.push(child);
+    }
+  };
+  walk(root, '', 0);
+  return listing;
+}
+
+function readDataset(root: Group, path: string): { bytes: ArrayBuffer } {
+  const entity = root.get(path);
+  if (!(entity instanceof h5wasm.Dataset)) throw new Error(`/${path} is not a dataset`);
+  const value = entity.value;
+  if (ArrayBuffer.isView(value)) {
+    const view = value as ArrayBufferView;
+    return { bytes: view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer };
+  }
+  // h5wasm gives a scalar dataset as a plain number (or bigint, or boolean for an enum bool).
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return { bytes: scalarBytes(path, value, entity.metadata) };
+  throw new Error(`/${path} does not hold numbers`);
+}
+
+function scalarBytes(path: string, value: number | bigint | boolean, m: Dataset['metadata']): ArrayBuffer {
+  const bytes = new ArrayBuffer(m.size);
+  const view = new DataView(bytes);
+  const n = typeof value === 'boolean' ? Number(value) : value;
+  if (m.type === H5T_FLOAT && m.size === 4) view.setFloat32(0, Number(n), true);
+  else if (m.type === H5T_FLOAT && m.size === 8) view.setFloat64(0, Number(n), true);
+  else if (m.type !== H5T_FLOAT && m.size === 8) {
+    if (m.signed) view.setBigInt64(0, BigInt(n), true);
+    else view.setBigUint64(0, BigInt(n), true);
+  } else if (m.type !== H5T_FLOAT && m.size === 4) {
+    if (m.signed) view.setInt32(0, Number(n), true);
+    else view.setUint32(0, Number(n), true);
+  } else if (m.type !== H5T_FLOAT && m.size === 2) {
+    if (m.signed) view.setInt16(0, Number(n), true);
+    else view.setUint16(0, Number(n), true);
+  } else if (m.type !== H5T_FLOAT && m.size === 1) {
+    if (m.signed) view.setInt8(0, Number(n));
+    else view.setUint8(0, Number(n));
+  } else throw new Error(`/${path} is a scalar of a type we cannot give back as bytes (class ${m.type}, ${m.size} bytes)`);
+  return bytes;
+}
+
+let root: InstanceType<typeof h5wasm.File> | null = null;
+try {
+  root = new h5wasm.File(file, 'r');
+  // A file HDF5 cannot open still makes a File object; its id says whether it is one.
+  if (root.file_id < 0n) throw new Error('HDF5 could not open it');
+  post({ ok: true, kind: 'ready' });
+} catch (error) {
+  post(failure(error));
+}
+
+parentPort?.on('message', (request: H5Request) => {
+  if (!root) return;
+  try {
+    if (request.op === 'list') post({ ok: true, kind: 'list', listing: list(root) });
+    else {
+      const { bytes } = readDataset(root, request.path);
+      post({ ok: true, kind: 'data', path: request.path, bytes }, [bytes]);
+    }
+  } catch (error) {
+    post(failure(error));
+  }
+});

@@ -1,0 +1,33 @@
+// The JSON files beside safetensors weights (an index, trainer_state.json) are small text files
+// written by Python; they are read whole, as strict UTF-8, with Python's NaN and Infinity taken as
+// null, and checked against a schema whose first complaint names the file and the field.
+import type { z } from 'zod';
+import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { openRegular } from '../../checkpoint/regular-file.js';
+import { parseJsonFile } from '../../checkpoint/run-files.js';
+import { aboutFile } from './fs-problem.js';
+import { pythonJsonToJson } from './python-json.js';
+
+/** A real index of a 400 B-parameter model is a few MB; a larger one is damage, not something to read. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+export async function readJsonText(file: string, maxBytes = MAX_JSON_BYTES): Promise<string> {
+  const bytes = await aboutFile(file, async () => {
+    const { handle, stats } = await openRegular(file);
+    try {
+      if (stats.size > maxBytes) throw new CheckpointFormatError(file, `is ${stats.size} bytes, more than the ${maxBytes} such a file can hold`);
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  });
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CheckpointFormatError(file, 'is not UTF-8 text');
+  }
+}
+
+export async function readJson<T>(file: string, schema: z.ZodType<T>, maxBytes?: number): Promise<T> {
+  return parseJsonFile(file, pythonJsonToJson(await readJsonText(file, maxBytes)), schema);
+}

@@ -1,0 +1,55 @@
+// trainer_state.json, which transformers' Trainer writes into every checkpoint-N folder
+// (trainer.py `_save_checkpoint`; the fields are trainer_callback.py `TrainerState`, saved by
+// `save_to_json` as json.dumps of the dataclass). We read the step, the log entries at that step
+// (loss, learning_rate, grad_norm, eval_* …) and the best metric; everything else is left alone.
+import { z } from 'zod';
+import { readJson } from './json-file.js';
+
+export const TRAINER_STATE_FILE = 'trainer_state.json';
+
+const LogEntrySchema = z.looseObject({ step: z.int().nonnegative().optional() });
+
+const TrainerStateSchema = z.looseObject({
+  global_step: z.int().nonnegative().optional(),
+  epoch: z.number().nullable().optional(),
+  best_metric: z.number().nullable().optional(),
+  best_global_step: z.int().nonnegative().nullable().optional(),
+  best_model_checkpoint: z.string().nullable().optional(),
+  log_history: z.array(LogEntrySchema).optional(),
+});
+
+export type TrainerState = z.infer<typeof TrainerStateSchema>;
+
+export function readTrainerState(file: string): Promise<TrainerState> {
+  return readJson(file, TrainerStateSchema);
+}
+
+/**
+ * What the log history records at `step`, numbers only, a later entry winning (Trainer logs the
+ * training loss and the evaluation at the same step as two entries). NaN and Infinity arrive as
+ * null (see python-json.ts) and stay null.
+ */
+export function metricsAtStep(state: TrainerState, step: number): Record<string, number | null> {
+  const metrics: Record<string, number | null> = {};
+  for (const entry of state.log_history ?? []) {
+    if (entry.step !== step) continue;
+    for (const [key, value] of Object.entries(entry)) {
+      if (key === 'step') continue;
+      if (typeof value === 'number') metrics[key] = Number.isFinite(value) ? value : null;
+      else if (value === null) metrics[key] = null;
+    }
+  }
+  if (!('epoch' in metrics) && typeof state.epoch === 'number') metrics['epoch'] = state.epoch;
+  if (typeof state.best_metric === 'number') metrics['best_metric'] = state.best_metric;
+  return metrics;
+}
+
+/** The best model as Trainer tracked it, for a note; null when it tracked none. */
+export function bestNote(state: TrainerState): string | null {
+  if (state.best_metric === undefined || state.best_metric === null) return null;
+  const where = [
+    state.best_global_step != null ? `at step ${state.best_global_step}` : null,
+    state.best_model_checkpoint != null ? `best_model_checkpoint ${state.best_model_checkpoint}` : null,
+  ].filter((part) => part !== null);
+  return `${TRAINER_STATE_FILE}: best_metric ${state.best_metric}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
+}
