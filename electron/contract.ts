@@ -57,8 +57,10 @@ export const CheckpointInfoSchema = z.object({
   parent: CheckpointRefSchema.nullable(),
   /** `trained` by this program; `imported` or `foreign` (another writer) are never pruned by policy. */
   origin: z.enum(['trained', 'imported', 'foreign']),
-  /** The folder is a symbolic link (a linked checkpoint): never pruned by policy. */
+  /** The folder is a symbolic link, or its files are read in place from a linked folder: never pruned by policy. */
   linked: z.boolean(),
+  /** Imported from another program's format: which, its name there, and the folder read in place when linked. */
+  source: z.object({ format: z.string(), label: z.string(), name: z.string(), linkedFrom: z.string().nullable() }).nullable(),
   pinned: z.boolean(),
   /**
    * Ids of other folders of the same run holding the same step (`ckpt-12` beside
@@ -149,7 +151,16 @@ export type TrashListing = z.infer<typeof TrashListingSchema>;
 export const PurgeResultSchema = z.object({ purged: z.array(TrashEntrySchema), bytes: count, problems: z.array(TrashProblemSchema) });
 export type PurgeResult = z.infer<typeof PurgeResultSchema>;
 
-export const TensorRowSchema = z.object({ file: z.string(), name: z.string(), dtype: z.string(), shape: z.array(count), bytes: count });
+export const TensorRowSchema = z.object({
+  file: z.string(),
+  name: z.string(),
+  dtype: z.string(),
+  shape: z.array(count),
+  bytes: count,
+  /** For another program's checkpoint: what the tensor is for, and the variable an optimizer slot belongs to. */
+  role: z.enum(['model', 'optimizer', 'step', 'other']).optional(),
+  slotOf: z.string().optional(),
+});
 export type TensorRow = z.infer<typeof TensorRowSchema>;
 
 export const ProblemSchema = z.object({ file: z.string(), tensor: z.string().optional(), problem: z.string() });
@@ -183,8 +194,8 @@ export const ModelSpecSchema = z.object({
   kind: z.enum(['mlp', 'cnn']),
   /** Units of each hidden dense layer. */
   width: positive.default(128),
-  /** Hidden dense layers (mlp) or convolution layers (cnn). */
-  depth: positive.default(1),
+  /** Hidden dense layers (mlp; 0 is softmax regression) or convolution layers (cnn). */
+  depth: count.default(1),
   /** Filters of each convolution (cnn). */
   filters: positive.default(32),
 });
@@ -204,6 +215,8 @@ export const OptimizerSpecSchema = z.object({
 export type OptimizerSpec = z.infer<typeof OptimizerSpecSchema>;
 
 export const DEFAULT_LEARNING_RATE: Readonly<Record<OptimizerSpec['name'], number>> = { adam: 0.001, sgd: 0.1, momentum: 0.01, rmsprop: 0.001 };
+/** What a new run uses where the request says nothing (a command line's flags left out). */
+export const TRAINING_DEFAULTS = { model: 'mlp', optimizer: 'adam', batchSize: 64, epochs: 2, seed: 42 } as const;
 
 /** Everything that decides what a run computes: continuing a run reuses all of it. */
 export const TrainingConfigSchema = z.object({
@@ -292,6 +305,12 @@ export const ContinueTrainingSchema = z.object({
   /** The new run's name; default `<parent run>-from-<step>`. */
   run: z.string().optional(),
   overrides: ContinueOverridesSchema.default({}),
+  /**
+   * Continuing another program's checkpoint: which of its tensors each of our weights takes
+   * (`{"dense_0/kernel": "Variable_1"}`). Without it, weights are matched by shape, and the
+   * match is said in the reply's notes.
+   */
+  map: z.record(z.string(), z.string()).optional(),
 });
 export type ContinueTraining = z.input<typeof ContinueTrainingSchema>;
 
@@ -466,6 +485,49 @@ export const ImportReportSchema = z.object({
 });
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 
+/** What a path holds, read without importing: its format, each checkpoint with its step, and what to know. */
+export const SourceDescriptionSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    source: z.string(),
+    format: z.string(),
+    formatLabel: z.string(),
+    checkpoints: z.array(
+      z.object({
+        name: z.string(),
+        step: count.nullable(),
+        stepSource: z.string().nullable(),
+        tensors: count,
+        bytes: count,
+        metrics: z.record(z.string(), z.number().nullable()),
+        latest: z.boolean(),
+      }),
+    ),
+    notes: z.array(z.string()),
+  }),
+  z.object({ ok: z.literal(false), source: z.string(), error: StudioErrorDataSchema }),
+]);
+export type SourceDescription = z.infer<typeof SourceDescriptionSchema>;
+
+export const EXPORT_FORMATS = ['tf', 'tfjs', 'safetensors'] as const;
+export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
+export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+export const ExportResultSchema = z.object({
+  /** What was written: a folder (tf, tfjs) or a file (safetensors). */
+  out: z.string(),
+  format: ExportFormatSchema,
+  /** The files written, relative to `out` (its own name for a single file). */
+  files: z.array(z.string()),
+  tensors: count,
+  step: count,
+  notes: z.array(z.string()),
+});
+export type ExportResult = z.infer<typeof ExportResultSchema>;
+
+export const ImportModeSchema = z.enum(['copy', 'link']);
+export type ImportMode = z.infer<typeof ImportModeSchema>;
+
 export const ImportPhaseSchema = z.enum(['reading', 'copying', 'verifying', 'placing', 'done']);
 export type ImportPhase = z.infer<typeof ImportPhaseSchema>;
 
@@ -571,9 +633,17 @@ export const studioMethods = {
    * import in its progress events and for cancelImport.
    */
   importFolders: {
-    params: z.object({ sources: z.array(z.string().min(1)).min(1), into: z.string().min(1).optional(), importId: ImportIdSchema.optional() }),
+    params: z.object({ sources: z.array(z.string().min(1)).min(1), into: z.string().min(1).optional(), mode: ImportModeSchema.optional(), importId: ImportIdSchema.optional() }),
     result: ImportReportSchema,
   },
+  /**
+   * Writes a checkpoint (an id, a folder, or another program's checkpoint anywhere) in another
+   * format: a TensorFlow bundle folder, a TensorFlow.js model folder, or one safetensors file.
+   * `out` must not exist; it appears whole or not at all.
+   */
+  exportCheckpoint: { params: z.object({ target: z.string().min(1), format: ExportFormatSchema, out: z.string().min(1) }), result: ExportResultSchema },
+  /** What each path holds (our folders or another program's checkpoints), read in place; nothing is imported. */
+  describeSources: { params: z.object({ sources: z.array(z.string().min(1)).min(1) }), result: z.array(SourceDescriptionSchema) },
   /** Stops an import: what it was copying is removed; sources already imported stay. False when no such import runs. */
   cancelImport: { params: z.object({ importId: ImportIdSchema }), result: z.object({ cancelled: z.boolean() }) },
   /** A run's run.json: what it trained and where it came from. */

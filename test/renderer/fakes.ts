@@ -75,6 +75,7 @@ export function checkpoint(run: string, step: number, overrides: Partial<Checkpo
     createdAt: `2026-01-01T00:00:${String(step % 60).padStart(2, '0')}.000Z`,
     trainingTimeMs: step * 10,
     saveBlockedMs: 3,
+    source: null,
     metrics: { loss: 1 / (1 + step), val_loss: 1.1 / (1 + step) },
     backend: 'cpu',
     parent: null,

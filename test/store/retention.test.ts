@@ -28,6 +28,7 @@ function info(step: number, overrides: Partial<CheckpointInfo> = {}): Checkpoint
     createdAt: new Date(T0 + step * 60_000).toISOString(),
     trainingTimeMs: step,
     saveBlockedMs: null,
+    source: null,
     metrics: { loss: 1 / step },
     backend: 'cpu',
     parent: null,

@@ -209,6 +209,7 @@ function scanCheckpoint(
       createdAt: null,
       trainingTimeMs: null,
       saveBlockedMs: null,
+      source: null,
       metrics: {},
       backend: null,
       parent: null,
@@ -230,6 +231,8 @@ function scanCheckpoint(
   const origin = manifest.origin === 'imported' ? 'imported' : manifest.writer.program === WRITER_PROGRAM ? 'trained' : 'foreign';
   const info: CheckpointInfo = {
     ...base,
+    // Files read in place from outside the workspace are as protected as a linked folder.
+    linked: base.linked || (manifest.foreign?.linked ?? null) !== null,
     status,
     statusReason,
     bytes: structure.kind === 'complete' ? structure.bytes : 0,
@@ -238,6 +241,7 @@ function scanCheckpoint(
     createdAt: manifest.createdAt,
     trainingTimeMs: manifest.trainingTimeMs,
     saveBlockedMs: manifest.cost?.blockedMs ?? null,
+    source: manifest.foreign ? { format: manifest.foreign.format, label: manifest.foreign.formatLabel, name: manifest.foreign.name, linkedFrom: manifest.foreign.linked } : null,
     metrics: manifest.metrics,
     backend: manifest.backend,
     parent: manifest.parent,

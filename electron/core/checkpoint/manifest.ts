@@ -1,6 +1,7 @@
 // manifest.json: the one file that makes a folder a checkpoint. docs/FORMAT.md is its spec;
 // this schema is the executable form of that page.
 import { z } from 'zod';
+import { FOREIGN_FORMATS } from '../formats/foreign.js';
 import { isDtype } from './dtypes.js';
 import { CheckpointFormatError } from './errors.js';
 import { MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
@@ -45,6 +46,60 @@ export const SaveCostSchema = z.object({
 });
 export type SaveCost = z.infer<typeof SaveCostSchema>;
 
+const hex32 = z.string().regex(/^[0-9a-f]{8}$/);
+
+/** A tensor of an imported foreign checkpoint: where it lies in the source's files, and its CRC. */
+export const ForeignTensorEntrySchema = z.object({
+  name: z.string(),
+  displayName: z.string(),
+  dtype: z.string().refine((d) => d === 'STRING' || isDtype(d), 'not a dtype this program reads'),
+  shape: z.array(count),
+  file: z.string().min(1),
+  offset: count,
+  bytes: count,
+  role: z.enum(['model', 'optimizer', 'step', 'other']),
+  slot: z.object({ variable: z.string(), name: z.string() }).optional(),
+  storedCrc32c: count.optional(),
+  quantization: z.object({ dtype: z.enum(['uint8', 'uint16', 'float16']), scale: z.number().optional(), min: z.number().optional() }).optional(),
+  /** CRC-32C of the stored bytes, computed when it was imported: what verify compares. */
+  crc32c: hex32,
+});
+export type ForeignTensorEntry = z.infer<typeof ForeignTensorEntrySchema>;
+
+/** A plain relative name inside the checkpoint's folder (`a.bin`, `sub/a.bin`), never leading out of it. */
+const relativeFile = z.string().refine((name) => name.length > 0 && !name.startsWith('/') && !name.includes('\\') && name.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'not a plain relative file name');
+
+export const ForeignFileEntrySchema = z.object({
+  name: relativeFile,
+  bytes: count,
+  role: z.enum(['tensors', 'index', 'metadata', 'kept']),
+  /** For a linked source: the file's modification time when it was imported (a change is noticed). */
+  mtimeMs: z.number().optional(),
+});
+
+/**
+ * An addition within format version 1 (docs/FORMAT.md §3): a checkpoint imported from another
+ * program's format keeps that program's files, unchanged, in its folder (or, linked, where they
+ * were); this says what they are and where each tensor lies in them.
+ */
+export const ForeignPartSummarySchema = z.looseObject({
+  format: z.enum(FOREIGN_FORMATS),
+  formatLabel: z.string(),
+  /** The checkpoint's name in its source: a bundle prefix, `model.json`, a file name. */
+  name: z.string(),
+  /** The absolute folder the files are read from, never written; null when they were copied here. */
+  linked: z.string().nullable(),
+  files: z.array(ForeignFileEntrySchema),
+});
+export const ForeignPartSchema = ForeignPartSummarySchema.extend({
+  step: count.nullable(),
+  stepSource: z.string().nullable(),
+  savedAt: z.number().nullable(),
+  tensors: z.array(ForeignTensorEntrySchema),
+  notes: z.array(z.string()),
+});
+export type ForeignPart = z.infer<typeof ForeignPartSchema>;
+
 export const ManifestSchema = z.looseObject({
   format: z.literal(FORMAT_NAME),
   formatVersion: z.int().positive(),
@@ -68,6 +123,7 @@ export const ManifestSchema = z.looseObject({
   cost: SaveCostSchema.optional(),
   /** Trainer-owned state the store carries but does not interpret (optimizer config, weights hash…). */
   extra: z.record(z.string(), jsonValue).default({}),
+  foreign: ForeignPartSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -92,7 +148,7 @@ export const ManifestSummarySchema = ManifestSchema.pick({
   origin: true,
   writer: true,
   files: true,
-});
+}).extend({ foreign: ForeignPartSummarySchema.optional() });
 export type ManifestSummary = z.infer<typeof ManifestSummarySchema>;
 
 function parseWith<T>(file: string, text: string, schema: z.ZodType<T>): T {

@@ -13,6 +13,7 @@ import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile,
 import { describeFileKind, isMissing, openRegular, readSmallTextSync } from './regular-file.js';
 import { type SafetensorsHeader, type Tensor, type TensorLocation, readSafetensorsHeaderFrom } from './safetensors.js';
 import { wholenessProblem } from './wholeness.js';
+import { hasForeignPart, verifyStoredForeign } from '../formats/stored-foreign.js';
 
 export interface Problem {
   readonly file: string;
@@ -83,6 +84,28 @@ function inspectWith<M extends ManifestSummary>(
     }
     bytes += info.size;
     signature += `|${file}:${info.size}:${info.mtimeMs}`;
+  }
+  const foreign = manifest.foreign;
+  if (foreign) {
+    // Copied files sit beside the manifest; linked ones where they were, and may have changed there.
+    const base = foreign.linked ?? dir;
+    for (const file of foreign.files) {
+      const target = path.join(base, file.name);
+      let info: Stats | undefined;
+      try {
+        info = statSync(target, NO_THROW);
+      } catch (error) {
+        return { kind: 'damaged', manifest, reason: `${target}: ${errorMessage(error)}` };
+      }
+      const outside = foreign.linked === null ? '' : ' (in the linked folder, outside the workspace)';
+      if (!info) return { kind: 'damaged', manifest, reason: `${target}: missing${outside}` };
+      if (!info.isFile()) return { kind: 'damaged', manifest, reason: `${target}: is ${describeFileKind(info)}, not a regular file` };
+      if (info.size !== file.bytes) return { kind: 'damaged', manifest, reason: `${target}: ${info.size} bytes, ${file.bytes} when it was imported${outside}` };
+      if (file.mtimeMs !== undefined && info.mtimeMs !== file.mtimeMs) return { kind: 'damaged', manifest, reason: `${target}: changed since it was imported${outside}` };
+      // A linked file counts for the signature but not the workspace's disk use.
+      if (foreign.linked === null) bytes += info.size;
+      signature += `|${file.name}:${info.size}:${info.mtimeMs}`;
+    }
   }
   const problem = wholenessProblem(dir, manifest, tensorsOf(manifest));
   if (problem) return { kind: problem.status, manifest, reason: problem.reason };
@@ -306,6 +329,7 @@ export async function verifyCheckpoint(dir: string): Promise<VerifyResult> {
   const manifest = structure.manifest;
   // A size that differs from the manifest, or a missing part, is a problem even when the files parse.
   const problems: Problem[] = structure.kind === 'complete' ? [] : [{ file: dir, problem: structure.reason }];
+  if (hasForeignPart(manifest)) problems.push(...(await verifyStoredForeign(dir, manifest)));
   for (const file of Object.keys(manifest.files) as TensorFile[]) {
     const check = await checkTensorFile(dir, file, entriesFor(manifest, file), { load: false, stopAtFirst: false });
     problems.push(...check.problems);
@@ -326,6 +350,9 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const structure = inspectStructure(dir);
   if (structure.kind !== 'complete') throw new CheckpointFormatError(dir, structure.reason);
   const { manifest } = structure;
+  if (hasForeignPart(manifest)) {
+    throw new CheckpointFormatError(dir, `holds ${manifest.foreign.formatLabel} tensors, not this trainer's; continue from it with "train --resume", which maps its tensors to a model preset`);
+  }
   const loaded: Record<TensorFile, Tensor[]> = { [MODEL_FILE]: [], [OPTIMIZER_FILE]: [] };
   for (const file of [MODEL_FILE, OPTIMIZER_FILE] as const) {
     if (!(file in manifest.files)) continue;

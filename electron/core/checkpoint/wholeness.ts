@@ -22,6 +22,8 @@ export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors
   if (folderStep !== null && manifest.step !== folderStep) {
     return { status: 'damaged', reason: `${path.join(dir, MANIFEST_FILE)}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}` };
   }
+  // An imported foreign checkpoint's tensors are in its source's files, which listing checks.
+  if (manifest.foreign) return null;
   for (const file of manifest.origin === 'trained' ? TRAINED_PARTS : OTHER_PARTS) {
     if (!(file in manifest.files)) {
       const what = file === MODEL_FILE ? 'model weights' : 'optimizer state, so training cannot continue from it';

@@ -1,0 +1,71 @@
+// An imported foreign checkpoint, read back from what its manifest recorded: the same reader that
+// imported it reads its files again (beside the manifest, or in the linked folder) and every
+// tensor must come out with the CRC-32C recorded at import, as well as any checksum the format
+// itself stores.
+import path from 'node:path';
+import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../checkpoint/errors.js';
+import { formatCrc } from '../checkpoint/crc32c.js';
+import type { ForeignPart, ForeignTensorEntry, Manifest } from '../checkpoint/manifest.js';
+import type { Problem } from '../checkpoint/reader.js';
+import type { ForeignCheckpoint, ForeignDtype, ForeignTensor, ForeignTensorData } from './foreign.js';
+import { readerFor } from './registry.js';
+
+/** The folder a stored foreign checkpoint's files are read from. */
+export function foreignFilesDir(dir: string, part: Pick<ForeignPart, 'linked'>): string {
+  return part.linked ?? dir;
+}
+
+function toTensor(entry: ForeignTensorEntry): ForeignTensor {
+  const { crc32c: _recorded, ...tensor } = entry;
+  return { ...tensor, dtype: tensor.dtype as ForeignDtype };
+}
+
+/** The checkpoint as its reader described it at import, with its files where they are now. */
+export function storedForeignCheckpoint(dir: string, manifest: Manifest & { foreign: ForeignPart }): ForeignCheckpoint {
+  const part = manifest.foreign;
+  return {
+    format: part.format,
+    formatLabel: part.formatLabel,
+    dir: foreignFilesDir(dir, part),
+    name: part.name,
+    step: part.step,
+    stepSource: part.stepSource,
+    savedAt: part.savedAt,
+    files: part.files.map(({ name, bytes, role }) => ({ name, bytes, role })),
+    tensors: part.tensors.map(toTensor),
+    metrics: manifest.metrics,
+    notes: part.notes,
+  };
+}
+
+export function hasForeignPart(manifest: Manifest): manifest is Manifest & { foreign: ForeignPart } {
+  return manifest.foreign !== undefined;
+}
+
+/** Reads every tensor (or those named), checking each against the CRC recorded at import. */
+export async function* readStoredForeign(dir: string, manifest: Manifest & { foreign: ForeignPart }, names?: ReadonlySet<string>): AsyncGenerator<ForeignTensorData> {
+  const checkpoint = storedForeignCheckpoint(dir, manifest);
+  const recorded = new Map(manifest.foreign.tensors.map((t) => [t.name, t.crc32c]));
+  for await (const item of readerFor(checkpoint.format).read(checkpoint, names ? { names } : {})) {
+    const expected = recorded.get(item.tensor.name);
+    const actual = formatCrc(item.storedCrc32c);
+    if (expected !== actual) {
+      throw new DamagedTensorError(path.join(checkpoint.dir, item.tensor.file), item.tensor.name, `CRC32C mismatch: computed ${actual}, ${expected} when it was imported (the bytes were changed)`);
+    }
+    yield item;
+  }
+}
+
+/** Every problem of a stored foreign checkpoint's tensors (stops at the first unreadable file). */
+export async function verifyStoredForeign(dir: string, manifest: Manifest & { foreign: ForeignPart }): Promise<Problem[]> {
+  const seen = new Set<string>();
+  try {
+    for await (const item of readStoredForeign(dir, manifest)) seen.add(item.tensor.name);
+  } catch (error) {
+    if (error instanceof DamagedTensorError) return [{ file: error.file, tensor: error.tensor, problem: error.problem }];
+    if (error instanceof CheckpointFormatError) return [{ file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` }];
+    return [{ file: foreignFilesDir(dir, manifest.foreign), problem: errorMessage(error) }];
+  }
+  const base = foreignFilesDir(dir, manifest.foreign);
+  return manifest.foreign.tensors.filter((t) => !seen.has(t.name)).map((t) => ({ file: path.join(base, t.file), tensor: t.name, problem: 'recorded at import, but the reader did not find it' }));
+}
