@@ -1,9 +1,9 @@
 // checkpoint-studio import: folders in, one importFolders call, a line per source out (or the
 // report as JSON). Progress goes to stderr on a terminal; Ctrl-C cancels, leaving nothing behind.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { ImportProgress, ImportSourceResult } from '../contract.js';
+import type { ImportProgress, ImportSourceResult, SourceDescription } from '../contract.js';
 import { type ActionContext, type CommonOptions, type Output, stderr, studioAction, withCommon } from './common.js';
 import { formatBytes } from './format.js';
 
@@ -15,16 +15,34 @@ function describeResult(result: ImportSourceResult): string {
   return `imported ${result.source} -> ${what}${result.newRun ? ' (new run)' : ''}${result.notes.map((note) => `\n         ${note}`).join('')}`;
 }
 
+function describeFound(found: SourceDescription): string {
+  if (!found.ok) return `found    ${found.source}: nothing importable`;
+  const steps = found.checkpoints.map((c) => c.step).filter((step): step is number => step !== null);
+  const latest = found.checkpoints.find((c) => c.latest);
+  const span = steps.length === 0 ? 'no steps recorded' : steps.length === 1 ? `step ${steps[0]}` : `steps ${Math.min(...steps)}…${Math.max(...steps)}`;
+  const tensors = Math.max(0, ...found.checkpoints.map((c) => c.tensors));
+  const bytes = found.checkpoints.reduce((sum, c) => sum + c.bytes, 0);
+  const count = found.checkpoints.length === 1 ? '1 checkpoint' : `${found.checkpoints.length} checkpoints`;
+  const head = `found    ${found.source}: ${found.formatLabel}, ${count} (${span}${latest ? `, latest ${latest.name}` : ''})${tensors > 0 ? `, ${tensors} tensors each` : ''}, ${formatBytes(bytes)}`;
+  return [head, ...found.notes.map((note) => `         ${note}`)].join('\n');
+}
+
 function progressLine(progress: ImportProgress): string {
   const share = progress.bytesTotal > 0 ? ` ${Math.floor((progress.bytesDone / progress.bytesTotal) * 100)}%` : '';
   return `\r\x1b[2K${progress.phase} ${path.basename(progress.source)}: ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)}${share}`;
 }
 
 export function registerImportCommand(program: Command, out: Output): void {
-  withCommon(program.command('import').description('import checkpoint or run folders (copied, verified, then added; the source is never changed)'))
-    .argument('<folders...>', 'checkpoint folders (manifest.json) or run folders (run.json, ckpt-*)')
-    .option('--into <run>', 'the run checkpoint folders go into (default "imported"); for a run folder, the new run\'s name')
-    .action(studioAction('create', async (folders: string[], options: CommonOptions & { into?: string }, { api }: ActionContext) => {
+  withCommon(program.command('import').description('import checkpoints: ours, TensorFlow, TF.js, safetensors, Hugging Face, Keras HDF5 (copied or linked, verified, then added; the source is never changed)'))
+    .argument('<paths...>', 'our checkpoint or run folders, or another program\'s checkpoints: a TensorFlow checkpoint folder, .index file or prefix (model.ckpt-1000), a TF.js model.json, safetensors files or Hugging Face checkpoint folders, Keras .h5 weights')
+    .option('--run <name>', 'the new run\'s name (default: the source\'s name); for our checkpoint folders, the run they go into (default "imported")')
+    .option('--into <run>', 'the same as --run (kept for scripts written before --run)')
+    .addOption(new Option('--copy', 'copy the source\'s files into the workspace, unchanged, beside a manifest (the default)').conflicts('link'))
+    .option('--link', 'record another program\'s checkpoint where it is, without copying; its folder is only ever read, never written or deleted')
+    .action(studioAction('create', async (folders: string[], options: CommonOptions & { into?: string; run?: string; copy?: boolean; link?: boolean }, { api }: ActionContext) => {
+      const sources = folders.map((f) => path.resolve(f));
+      const into = options.run ?? options.into;
+      if (!options.json) for (const found of await api.describeSources({ sources })) out.line(describeFound(found));
       const importId = randomUUID();
       const tty = Boolean(process.stderr.isTTY) && !options.json;
       let live = false;
@@ -40,7 +58,7 @@ export function registerImportCommand(program: Command, out: Output): void {
       };
       process.on('SIGINT', onInterrupt);
       try {
-        const report = await api.importFolders({ sources: folders.map((f) => path.resolve(f)), importId, ...(options.into !== undefined ? { into: options.into } : {}) });
+        const report = await api.importFolders({ sources, importId, mode: options.link ? 'link' : 'copy', ...(into !== undefined ? { into } : {}) });
         if (live) stderr.write('\r\x1b[2K');
         if (options.json) out.json(report);
         else for (const result of report.results) out.line(describeResult(result));

@@ -17,10 +17,10 @@ import { describeProblem, inspectSummary, verifyCheckpoint } from '../checkpoint
 import { acquireRunLock } from '../checkpoint/run-lock.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { temporaryName } from '../checkpoint/temporaries.js';
-import { detectImporter } from './detect.js';
+import { detectSource } from './detect.js';
 import type { Importer, StagedSource } from './importer.js';
 import { copyDurably } from './copy-file.js';
-import { openSource } from './source-folder.js';
+import { FORMAT_NAMES } from '../formats/registry.js';
 
 export const DEFAULT_IMPORT_RUN = 'imported';
 
@@ -37,6 +37,8 @@ export interface ImportFolderOptions {
   readonly into?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: { phase: ImportPhase; bytesDone: number; bytesTotal: number }) => void;
+  /** copy (the default): the files come into the workspace; link: a foreign source is read in place and never written. */
+  readonly mode?: 'copy' | 'link';
   /** Which importer read the folder, as soon as it is known (for a refusal's report). */
   readonly onDetected?: (importer: Importer) => void;
 }
@@ -50,9 +52,12 @@ export class ImportCancelledError extends StudioError {
 
 export async function importFolder(store: CheckpointStore, source: string, options: ImportFolderOptions = {}): Promise<ImportedSource> {
   const signal = options.signal ?? new AbortController().signal;
-  const folder = await openSource(source);
-  const importer = detectImporter(folder);
+  const { importer, source: folder } = await detectSource(source);
   options.onDetected?.(importer);
+  const mode = options.mode ?? 'copy';
+  if (mode === 'link' && !(importer.format in FORMAT_NAMES)) {
+    throw new RefusedError(folder.path, `is ${importer.format === 'checkpoint-studio run' ? 'a run' : 'a checkpoint'} of this program; --link is for other programs' checkpoints, ours are copied (import it without --link)`);
+  }
   const destination = await chooseRun(store, importer, folder.path, options.into);
   const stateDir = path.join(store.root, STATE_DIR);
   const madeStateDir = await mkdir(stateDir).then(() => true, (error: NodeJS.ErrnoException) => {
@@ -84,6 +89,11 @@ export async function importFolder(store: CheckpointStore, source: string, optio
         phase = next;
         report();
       },
+      mode,
+      readBytes: (n) => {
+        bytesDone += n;
+        report();
+      },
       copyFile: (from, to) =>
         copyDurably(from, to, signal, (n) => {
           bytesDone += n;
@@ -103,6 +113,10 @@ export async function importFolder(store: CheckpointStore, source: string, optio
     for (const checkpoint of staged.checkpoints) {
       const dir = path.join(stageDir, checkpoint.dirName);
       const before = inspectSummary(dir);
+      if (checkpoint.verified && before.kind === 'complete') {
+        signatures.set(checkpoint.dirName, before.signature);
+        continue;
+      }
       const verified = await verifyCheckpoint(dir);
       checkCancel();
       if (before.kind === 'complete') signatures.set(checkpoint.dirName, before.signature);
@@ -147,6 +161,14 @@ function checkName(name: string, what: string): void {
   if (problem) throw new RefusedError(JSON.stringify(name), `cannot be a run name (${what}): ${problem}`);
 }
 
+/** A run's name from what was imported: a folder's name, a file's without its format's extension. */
+export function runBaseName(source: string): string {
+  let name = path.basename(source);
+  // A SavedModel's variables/ folder is named for the model that holds it.
+  if (name === 'variables' && path.basename(path.dirname(source)) !== '') name = path.basename(path.dirname(source));
+  return name.replace(/\.data-\d{5}-of-\d{5}$/, '').replace(/(\.weights)?\.(index|json|safetensors|h5|hdf5)$/, '').replace(/\.safetensors\.index$/, '') || name;
+}
+
 async function chooseRun(store: CheckpointStore, importer: Importer, source: string, into: string | undefined): Promise<Destination> {
   if (importer.kind === 'checkpoints') {
     const run = into ?? DEFAULT_IMPORT_RUN;
@@ -158,8 +180,8 @@ async function chooseRun(store: CheckpointStore, importer: Importer, source: str
     if (await taken(store, into)) throw new RefusedError(path.join(store.root, into), 'a run of this name exists; a run folder is imported as a new run (choose another name)');
     return { run: into, exists: false, notes: [] };
   }
-  const base = path.basename(source);
-  checkName(base, 'the folder\'s name');
+  const base = runBaseName(source);
+  checkName(base, 'the source\'s name');
   for (let i = 1; ; i += 1) {
     const run = i === 1 ? base : `${base}-${i}`;
     if (!(await taken(store, run))) return { run, exists: false, notes: i === 1 ? [] : [`imported as run "${showName(run)}": the workspace already has a run "${showName(base)}"`] };

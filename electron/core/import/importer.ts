@@ -9,7 +9,7 @@ import type { SourceFolder } from './source-folder.js';
 /** What the staging folder holds when an importer is done. */
 export interface StagedSource {
   /** Checkpoint folders written into the staging folder (`ckpt-<step>`), and where each came from. */
-  readonly checkpoints: readonly { readonly dirName: string; readonly step: number; readonly from: string }[];
+  readonly checkpoints: readonly { readonly dirName: string; readonly step: number; readonly from: string; /** Every byte was already read back from the staged copy. */ readonly verified?: boolean }[];
   /** For a whole run: its run.json fields to keep (parent already checked); null for loose checkpoints. */
   readonly runMeta: Pick<RunMeta, 'parent' | 'config'> | null;
   readonly notes: readonly string[];
@@ -29,6 +29,10 @@ export interface StageContext {
   phase(phase: ImportPhase): void;
   /** Copies one regular file of the source into the staging folder, durably, counting progress. */
   copyFile(from: string, to: string): Promise<number>;
+  /** Counts bytes read (not copied) as progress: reading a linked source, or reading back a copy. */
+  readBytes(bytes: number): void;
+  /** copy: the source's files are copied into the workspace; link: they are read in place, never written. */
+  readonly mode: 'copy' | 'link';
 }
 
 export interface Importer {

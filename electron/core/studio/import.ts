@@ -2,7 +2,7 @@
 // its progress sent as events under the client's own import id, so a client (over IPC or a
 // WebSocket) can show progress and cancel before the call returns.
 import { randomUUID } from 'node:crypto';
-import type { ImportReport, ImportSourceResult, StudioEventName, StudioEventPayload } from '../../contract.js';
+import type { ImportMode, ImportReport, ImportSourceResult, StudioEventName, StudioEventPayload } from '../../contract.js';
 import { StudioError } from '../checkpoint/errors.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { ImportCancelledError, importFolder } from '../import/import-folder.js';
@@ -18,7 +18,7 @@ export class Imports {
 
   constructor(private readonly emit: Emit) {}
 
-  async run(store: CheckpointStore, params: { sources: readonly string[]; into?: string | undefined; importId?: string | undefined }): Promise<ImportReport> {
+  async run(store: CheckpointStore, params: { sources: readonly string[]; into?: string | undefined; mode?: ImportMode | undefined; importId?: string | undefined }): Promise<ImportReport> {
     const importId = params.importId ?? randomUUID();
     if (this.running.has(importId)) throw new StudioError('busy', `an import with the id ${importId} is already running`);
     const controller = new AbortController();
@@ -30,7 +30,7 @@ export class Imports {
           results.push({ ok: false, source, format: null, error: { code: 'refused', message: `${source}: import cancelled before it started; nothing of it was kept` } });
           continue;
         }
-        results.push(await this.one(store, importId, source, params.into, controller.signal));
+        results.push(await this.one(store, importId, source, params.into, params.mode, controller.signal));
       }
     } finally {
       this.running.delete(importId);
@@ -50,12 +50,13 @@ export class Imports {
     return true;
   }
 
-  private async one(store: CheckpointStore, importId: string, source: string, into: string | undefined, signal: AbortSignal): Promise<ImportSourceResult> {
+  private async one(store: CheckpointStore, importId: string, source: string, into: string | undefined, mode: ImportMode | undefined, signal: AbortSignal): Promise<ImportSourceResult> {
     let format: string | null = null;
     let last = 0;
     try {
       const imported = await importFolder(store, source, {
         ...(into !== undefined ? { into } : {}),
+        ...(mode !== undefined ? { mode } : {}),
         signal,
         onDetected: (importer) => {
           format = importer.format;

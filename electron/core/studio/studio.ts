@@ -25,6 +25,8 @@ import { toStudioError } from './errors.js';
 import { StudioEvents } from './events.js';
 import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
+import { describeSource } from './describe-source.js';
+import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { readMetricPage } from './metric-history.js';
@@ -290,6 +292,8 @@ export class Studio {
       updateSettings: async ({ view, forgetWorkspaces }) => this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
       importFolders: async (params) => this.imports.run(this.requireWritable(), params),
       cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
+      describeSources: async ({ sources }) => Promise.all(sources.map((source) => describeSource(source))),
+      exportCheckpoint: async (params) => exportCheckpoint(new TargetLocator(this.store), params),
       runConfig: async ({ run }) => {
         const store = this.requireStore();
         const meta = await readRunMeta(store.runDir(run));
