@@ -203,8 +203,8 @@ export function registerStoreCommands(program: Command, out: Output): void {
       return 0;
     }));
 
-  withCommon(program.command('inspect').description('tensors of a checkpoint (an id or a folder anywhere) or of a .safetensors file'))
-    .argument('<path>', 'checkpoint id or folder, or .safetensors file')
+  withCommon(program.command('inspect').description('tensors of a checkpoint: an id, a folder anywhere, or another program\'s (TensorFlow, TF.js, safetensors, Keras .h5), read in place'))
+    .argument('<path>', 'checkpoint id or folder, a .safetensors file, a TensorFlow .index file, prefix (model.ckpt-1000) or folder, a model.json, an .h5 file')
     .action(
       studioAction(
         'read',
@@ -212,7 +212,21 @@ export function registerStoreCommands(program: Command, out: Output): void {
           const rows = await api.inspect({ target });
           if (options.json) out.json(rows);
           else {
-            out.line(table(['FILE', 'TENSOR', 'DTYPE', 'SHAPE', 'BYTES'], rows.map((r) => [r.file, r.name, r.dtype, `[${r.shape.join(', ')}]`, String(r.bytes)])));
+            // Another program's checkpoint: say what it is first (format, steps, latest, notes).
+            if (rows.some((r) => r.role !== undefined)) {
+              const [found] = await api.describeSources({ sources: [target] });
+              if (found?.ok) {
+                const latest = found.checkpoints.find((c) => c.latest) ?? found.checkpoints.at(-1);
+                out.line(`${found.formatLabel}: ${found.checkpoints.map((c) => `${c.name}${c.step === null ? '' : ` (step ${c.step})`}`).join(', ')}`);
+                if (found.checkpoints.length > 1 && latest) out.line(`showing ${latest.name}${latest.latest ? ', the latest' : ''}`);
+                for (const note of found.notes) out.line(`note: ${note}`);
+                out.line('');
+              }
+            }
+            const role = (r: (typeof rows)[number]): string => (r.role === undefined ? '' : r.slotOf !== undefined ? `slot of ${r.slotOf}` : r.role);
+            const withRoles = rows.some((r) => r.role !== undefined);
+            const header = ['FILE', 'TENSOR', 'DTYPE', 'SHAPE', 'BYTES', ...(withRoles ? ['ROLE'] : [])];
+            out.line(table(header, rows.map((r) => [r.file, r.name, r.dtype, `[${r.shape.join(', ')}]`, String(r.bytes), ...(withRoles ? [role(r)] : [])])));
             out.line(`\n${rows.length} tensors, ${formatBytes(rows.reduce((s, r) => s + r.bytes, 0))}`);
           }
           return 0;

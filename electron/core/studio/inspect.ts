@@ -8,6 +8,8 @@ import { readManifest } from '../checkpoint/manifest.js';
 import { isMissing } from '../checkpoint/regular-file.js';
 import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
 import type { TargetLocator } from './locate.js';
+import type { ForeignDtype } from '../formats/foreign.js';
+import { inspectForeign, tensorRow } from '../formats/in-place.js';
 
 async function fileRows(file: string, label: string): Promise<TensorRow[]> {
   const header = await readSafetensorsHeader(file);
@@ -18,7 +20,9 @@ async function fileRows(file: string, label: string): Promise<TensorRow[]> {
 async function folderRows(dir: string): Promise<TensorRow[]> {
   let files: string[];
   try {
-    files = Object.keys((await readManifest(path.join(dir, MANIFEST_FILE))).files);
+    const manifest = await readManifest(path.join(dir, MANIFEST_FILE));
+    if (manifest.foreign) return manifest.foreign.tensors.map((t) => tensorRow({ ...t, dtype: t.dtype as ForeignDtype }));
+    files = Object.keys(manifest.files);
   } catch (error) {
     if (!isMissing(error)) throw error;
     files = (await readdir(dir)).filter((name) => name.endsWith('.safetensors')).sort();
@@ -31,6 +35,7 @@ async function folderRows(dir: string): Promise<TensorRow[]> {
 
 export async function inspectTarget(locator: TargetLocator, target: string): Promise<TensorRow[]> {
   const located = await locator.locate(target);
+  if (located.kind === 'foreign') return inspectForeign(located.reader, located.path);
   if (located.kind === 'file') return fileRows(located.path, path.basename(located.path));
   return folderRows(located.kind === 'folder' ? located.path : located.checkpoint.path);
 }

@@ -4,13 +4,17 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
 import { NotFoundError } from '../checkpoint/errors.js';
-import { parseCheckpointDirName } from '../checkpoint/layout.js';
+import { MANIFEST_FILE, parseCheckpointDirName } from '../checkpoint/layout.js';
+import type { ForeignReader } from '../formats/foreign.js';
+import { sniffForeign } from '../formats/registry.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 
 export type Located =
   | { readonly kind: 'checkpoint'; readonly store: CheckpointStore; readonly checkpoint: CheckpointInfo }
   | { readonly kind: 'folder'; readonly path: string }
-  | { readonly kind: 'file'; readonly path: string };
+  | { readonly kind: 'file'; readonly path: string }
+  /** Another program's checkpoint (a TensorFlow prefix, a model.json, a .safetensors, an .h5…), read in place. */
+  | { readonly kind: 'foreign'; readonly reader: ForeignReader; readonly path: string };
 
 /** Resolves targets; opens (read-only) each other workspace a target lives in, once. */
 export class TargetLocator {
@@ -28,6 +32,10 @@ export class TargetLocator {
     }
     const absolute = path.resolve(target);
     const info = await stat(absolute).catch(() => null);
+    // Our own checkpoint folders first: a folder of ours is never read as a foreign format.
+    const ours = info?.isDirectory() === true && (await stat(path.join(absolute, MANIFEST_FILE)).then(() => true, () => false));
+    const reader = ours ? null : await sniffForeign(absolute);
+    if (reader) return { kind: 'foreign', reader, path: absolute };
     if (!info) throw new NotFoundError(target, this.store ? `neither a checkpoint of the workspace ${this.store.root} nor a file or folder` : 'no such file or folder');
     if (!info.isDirectory()) return { kind: 'file', path: absolute };
     // <workspace>/<run>/ckpt-*: read it as part of its workspace, so it is judged like any other.

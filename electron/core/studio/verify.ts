@@ -6,6 +6,7 @@ import { RefusedError } from '../checkpoint/errors.js';
 import { type VerifyResult as ReaderResult, verifyCheckpoint } from '../checkpoint/reader.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { TargetLocator } from './locate.js';
+import { verifyForeign } from '../formats/in-place.js';
 
 function toResult(id: string, result: ReaderResult): VerifyResult {
   return { id, path: result.dir, ok: result.ok, status: result.structure, problems: result.problems.map((p) => ({ ...p })) };
@@ -21,6 +22,10 @@ export async function verifyTargets(store: CheckpointStore | null, locator: Targ
   const warnings: string[] = [];
   for (const target of targets) {
     const located = await locator.locate(target);
+    if (located.kind === 'foreign') {
+      results.push(...(await verifyForeign(located.reader, located.path)));
+      continue;
+    }
     if (located.kind === 'file') throw new RefusedError(located.path, 'not a checkpoint folder; verify takes checkpoint folders (inspect reads a single file)');
     if (located.kind === 'folder') {
       results.push(toResult(located.path, await verifyCheckpoint(located.path)));
