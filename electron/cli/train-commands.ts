@@ -12,8 +12,11 @@ import {
   type StartTraining,
   type StudioApi,
   type TrainingStatus,
+  TRAINING_DEFAULTS,
 } from '../contract.js';
+import path from 'node:path';
 import { StudioError } from '../core/checkpoint/errors.js';
+import { readMapFile } from '../core/studio/map-file.js';
 import { type ActionContext, type CommonOptions, type Output, positiveInt, positiveNumber, stderr, studioAction, wholeNumber, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
 
@@ -40,6 +43,7 @@ interface TrainFlags extends CommonOptions {
   keepLast?: number;
   keepBest?: number;
   resume?: string;
+  map?: string;
   logEvery?: number;
 }
 
@@ -75,17 +79,17 @@ function retentionFlags(flags: TrainFlags): RetentionPolicy | undefined {
 }
 
 function newRun(flags: TrainFlags): StartTraining {
-  const optimizer = flags.optimizer ?? 'adam';
+  const optimizer = flags.optimizer ?? TRAINING_DEFAULTS.optimizer;
   const checkpoints = checkpointFlags(flags);
   const retention = retentionFlags(flags);
   return {
     ...(flags.run !== undefined ? { run: flags.run } : {}),
     config: {
-      model: { kind: flags.model ?? 'mlp', ...(flags.width ? { width: flags.width } : {}), ...(flags.depth ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) },
+      model: { kind: flags.model ?? TRAINING_DEFAULTS.model, ...(flags.width ? { width: flags.width } : {}), ...(flags.depth !== undefined ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) },
       optimizer: { name: optimizer, learningRate: flags.lr ?? DEFAULT_LEARNING_RATE[optimizer] },
-      batchSize: flags.batchSize ?? 64,
-      epochs: flags.epochs ?? 2,
-      seed: flags.seed ?? 42,
+      batchSize: flags.batchSize ?? TRAINING_DEFAULTS.batchSize,
+      epochs: flags.epochs ?? TRAINING_DEFAULTS.epochs,
+      seed: flags.seed ?? TRAINING_DEFAULTS.seed,
       ...(flags.validation !== undefined ? { validationCount: flags.validation } : {}),
       ...(flags.trainLimit !== undefined ? { trainLimit: flags.trainLimit } : {}),
       dataDir: flags.data ?? null,
@@ -102,7 +106,7 @@ function continuation(flags: TrainFlags, resume: string): ContinueTraining {
   const checkpoints = checkpointFlags(flags);
   const retention = retentionFlags(flags);
   const best = parseSaveBest(flags.saveBest) ?? { metric: 'val_loss', mode: 'min' as const };
-  const model = { ...(flags.model ? { kind: flags.model } : {}), ...(flags.width ? { width: flags.width } : {}), ...(flags.depth ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) };
+  const model = { ...(flags.model ? { kind: flags.model } : {}), ...(flags.width ? { width: flags.width } : {}), ...(flags.depth !== undefined ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) };
   return {
     from: resume,
     ...(resume === 'best' ? { metric: best.metric, mode: best.mode } : {}),
@@ -134,7 +138,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--run <name>', 'name of the new run (default: model and time; when continuing, <run>-from-<step>)')
     .addOption(new Option('--model <kind>', 'model preset (default mlp)').choices(['mlp', 'cnn']))
     .option('--width <n>', 'units of each hidden dense layer (default 128)', positiveInt)
-    .option('--depth <n>', 'hidden dense layers (mlp) or convolutions (cnn) (default 1)', positiveInt)
+    .option('--depth <n>', 'hidden dense layers (mlp; 0 for none) or convolutions (cnn) (default 1)', wholeNumber)
     .option('--filters <n>', 'filters per convolution (cnn, default 32)', positiveInt)
     .option('--epochs <n>', 'epochs to train (default 2; when continuing, the total epochs)', positiveInt)
     .option('--batch-size <n>', 'examples per step (default 64)', positiveInt)
@@ -152,7 +156,8 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--save-best <metric:mode>', 'checkpoint when val_loss:min or val_accuracy:max improves')
     .option('--keep-last <n>', 'keep only the N latest checkpoints of this run', positiveInt)
     .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', positiveInt)
-    .option('--resume <checkpoint>', 'continue from a checkpoint id or folder, latest, or best')
+    .option('--resume <checkpoint>', 'continue from a checkpoint id or folder, latest, or best; or from another program\'s checkpoint (a TensorFlow or TF.js checkpoint path), imported first')
+    .option('--map <file>', 'with --resume of another program\'s checkpoint: JSON {"our weight": "its tensor"} (the form the mapping is printed in)')
     .option('--log-every <k>', 'log train loss and accuracy every K steps (default 10)', positiveInt)
     .action(studioAction('create', async (flags: TrainFlags, context: ActionContext) => runTrain(flags, context.api, out)));
 
@@ -221,8 +226,11 @@ async function runTrain(flags: TrainFlags, api: StudioApi, out: Output): Promise
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (flags.resume !== undefined) await api.continueTraining(continuation(flags, flags.resume));
-    else await api.startTraining(newRun(flags));
+    if (flags.resume !== undefined) {
+      const map = flags.map !== undefined ? await readMapFile(path.resolve(flags.map)) : undefined;
+      // What the continuation decides (a foreign checkpoint's mapping, say) arrives as warning events.
+      await api.continueTraining({ ...continuation(flags, flags.resume), ...(map ? { map } : {}) });
+    } else await api.startTraining(newRun(flags));
     const status = await ended;
     if (status.state === 'crashed') {
       // A trainer that reported why it failed said it in one line; anything else gets the crash report.

@@ -17,8 +17,15 @@ import {
   type TrainingConfig,
   TrainingConfigSchema,
   type TrainingStarted,
+  DEFAULT_LEARNING_RATE,
+  ModelSpecSchema,
+  TRAINING_DEFAULTS,
 } from '../../contract.js';
-import { RefusedError, StudioError } from '../checkpoint/errors.js';
+import type { z } from 'zod';
+import { NotFoundError, RefusedError, StudioError } from '../checkpoint/errors.js';
+import { sniffForeign } from '../formats/registry.js';
+import { importFolder } from '../import/import-folder.js';
+import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
 import { showName } from '../checkpoint/names.js';
@@ -124,10 +131,100 @@ async function recordedPolicies(store: CheckpointStore, parent: CheckpointInfo):
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+type ParsedContinuation = z.infer<typeof ContinueTrainingSchema>;
+
+/**
+ * The checkpoint a continuation starts from: one of the workspace, or another program's
+ * checkpoint named by its path, which is imported first (copied, like `import`), so the new run's
+ * parent is a checkpoint of the workspace.
+ */
+async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation): Promise<{ parent: CheckpointInfo; notes: string[] }> {
+  const selector = { ...(parsed.fromRun !== undefined ? { run: parsed.fromRun } : {}), ...(parsed.metric !== undefined ? { metric: parsed.metric } : {}), ...(parsed.mode ? { mode: parsed.mode } : {}) };
+  try {
+    return { parent: store.resolveResumable(parsed.from, selector), notes: [] };
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const source = path.resolve(parsed.from);
+    const reader = await sniffForeign(source);
+    if (!reader) throw error;
+    const opened = await reader.open(source);
+    const latest = opened.checkpoints.findIndex((c) => c.name === opened.latest);
+    const chosen = latest >= 0 ? latest : opened.checkpoints.length - 1;
+    const candidate = opened.checkpoints[chosen];
+    // Refused before anything is imported: a checkpoint no preset takes stays out of the workspace.
+    if (candidate) planFor(parsed, candidate.tensors, path.join(candidate.dir, candidate.name));
+    const imported = await importFolder(store, source, { mode: 'copy' });
+    const id = imported.checkpoints[chosen];
+    if (id === undefined) throw new RefusedError(source, 'holds no checkpoint to continue from');
+    const parent = store.resolveResumable(id);
+    return { parent, notes: [`imported ${source} as run ${showName(imported.run)} (${imported.checkpoints.length} checkpoint${imported.checkpoints.length === 1 ? '' : 's'}); continuing ${parent.id}`] };
+  }
+}
+
+function planFor(parsed: ParsedContinuation, tensors: readonly SourceTensor[], where: string): MappingPlan {
+  const fixed = parsed.overrides.fixed ?? {};
+  const spec = fixed.model?.kind !== undefined ? ModelSpecSchema.parse(fixed.model) : undefined;
+  return planMapping(tensors, { where, spec, map: parsed.map, optimizer: fixed.optimizer ?? TRAINING_DEFAULTS.optimizer });
+}
+
+/** Continuing another program's checkpoint: a new configuration, its weights mapped onto a preset. */
+async function prepareForeignContinuation(store: CheckpointStore, parsed: ParsedContinuation, parent: CheckpointInfo, notes: string[]): Promise<PreparedTraining> {
+  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  if (!manifest.foreign) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
+  const overrides = parsed.overrides;
+  const fixed = overrides.fixed ?? {};
+  const optimizerName = fixed.optimizer ?? TRAINING_DEFAULTS.optimizer;
+  const plan = planFor(parsed, manifest.foreign.tensors, parent.id);
+  const { dataDir, examples } = await checkData(fixed.dataDir ?? null);
+  const config = TrainingConfigSchema.parse({
+    model: plan.spec,
+    optimizer: { name: optimizerName, learningRate: overrides.learningRate ?? DEFAULT_LEARNING_RATE[optimizerName] },
+    batchSize: fixed.batchSize ?? TRAINING_DEFAULTS.batchSize,
+    epochs: overrides.epochs ?? TRAINING_DEFAULTS.epochs,
+    seed: fixed.seed ?? TRAINING_DEFAULTS.seed,
+    validationCount: fixed.validationCount ?? defaultValidationCount(examples),
+    ...(fixed.trainLimit !== undefined ? { trainLimit: fixed.trainLimit } : {}),
+    dataDir,
+  });
+  const checkpoints = CheckpointPolicySchema.parse(overrides.checkpoints ?? { onStop: true });
+  const retention = RetentionPolicySchema.parse(overrides.retention ?? {});
+  checkNumbers(config, examples, checkpoints, parent.id);
+  let run: string;
+  if (parsed.run !== undefined) {
+    run = parsed.run;
+    await checkRunFree(store, run);
+  } else run = await freeName(store, `${parent.run}-from-${parent.step}`);
+  const map = mapFileOf(plan);
+  const said = [
+    ...notes,
+    `continuing ${manifest.foreign.formatLabel} ${parent.id} as ${config.model.kind} (depth ${config.model.depth}${config.model.depth > 0 ? `, width ${config.model.width}` : ''}${config.model.kind === 'cnn' ? `, ${config.model.filters} filters` : ''}): ${plan.notes.join('; ')}`,
+    `mapping (a --map file takes this form): ${JSON.stringify(map)}`,
+    ...plan.optimizer.map((o) => `optimizer state ${o.ours} <- ${o.theirs}`),
+    ...plan.warnings,
+    `the source records no position in the data: training starts a new pass over it at step ${parent.step}`,
+  ];
+  return {
+    request: {
+      workspace: store.root,
+      run,
+      config,
+      resume: { id: parent.id, run: parent.run, step: parent.step, foreignMap: map },
+      backend: overrides.backend ?? 'auto',
+      checkpoints,
+      retention,
+      ...(overrides.maxSteps !== undefined ? { maxSteps: overrides.maxSteps } : {}),
+      logEvery: overrides.logEvery ?? 10,
+      changes: said,
+    },
+    started: { run, resumedFrom: { run: parent.run, step: parent.step }, notes: said },
+  };
+}
+
 export async function prepareContinuation(store: CheckpointStore, params: ContinueTraining): Promise<PreparedTraining> {
   const parsed = ContinueTrainingSchema.parse(params);
-  const selector = { ...(parsed.fromRun !== undefined ? { run: parsed.fromRun } : {}), ...(parsed.metric !== undefined ? { metric: parsed.metric } : {}), ...(parsed.mode ? { mode: parsed.mode } : {}) };
-  const parent = store.resolveResumable(parsed.from, selector);
+  const { parent, notes: resolved } = await resolveParent(store, parsed);
+  if (parent.source) return prepareForeignContinuation(store, parsed, parent, resolved);
+  if (parsed.map) throw new StudioError('usage', `${parent.id}: a map is for continuing another program's checkpoint; this one was trained here and continues with its own names`);
   const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
   const recorded = TrainingConfigSchema.safeParse(manifest.extra.config);
   if (!recorded.success) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');

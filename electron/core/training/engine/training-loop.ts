@@ -54,6 +54,8 @@ export { weightsHash } from './weights-hash.js';
 
 export class TrainingLoop {
   step = 0;
+  /** The step counted at epoch 0, batch 0: 0, or another program's step this run started from. */
+  stepsBefore = 0;
   epoch = 0;
   batchInEpoch = 0;
   private order: Uint32Array | null = null;
@@ -85,18 +87,7 @@ export class TrainingLoop {
     const rng = LoopRngSchema.safeParse(checkpoint.manifest.rng);
     if (!rng.success) throw new StudioError('refused', `${where}: its RNG state is not one this trainer wrote`);
     const loop = TrainingLoop.create(config, data);
-    const byName = new Map(checkpoint.model.map((t) => [t.name, t]));
-    for (const weight of loop.model.trainableWeights) {
-      const saved = byName.get(weight.originalName);
-      const shape = concreteShape(weight.shape);
-      if (!saved) throw new StudioError('refused', `${where}: weight "${weight.originalName}" is missing; was it saved from another model?`);
-      if (saved.dtype !== 'F32' || saved.shape.join(',') !== shape.join(',')) {
-        throw new StudioError('refused', `${where}: weight "${weight.originalName}" is ${saved.dtype} [${saved.shape.join(', ')}], the model needs F32 [${shape.join(', ')}]`);
-      }
-      tf.tidy(() => {
-        weight.write(tf.tensor(toFloat32(saved.data), shape, 'float32'));
-      });
-    }
+    loop.writeWeights(checkpoint.model, where);
     const slots = new Map<string, SlotValue>();
     let iterations = 0;
     for (const tensor of checkpoint.optimizer) {
@@ -113,6 +104,42 @@ export class TrainingLoop {
     // Mid-epoch: regenerate this epoch's order exactly as it was drawn.
     if (batchInEpoch > 0) loop.order = loop.shuffle.permutation(data.train.count);
     return loop;
+  }
+
+  /**
+   * Starts from another program's weights (already mapped to our names and checked for shape):
+   * a new pass over the data from the seed's shuffle, counting steps on from `step`. Optimizer
+   * state comes from `optimizer` where given; anything missing starts as a fresh optimizer's.
+   */
+  static startFrom(config: TrainingConfig, data: TrainingData, initial: { readonly where: string; readonly model: readonly StoredTensor[]; readonly optimizer: readonly StoredTensor[]; readonly step: number }): TrainingLoop {
+    const loop = TrainingLoop.create(config, data);
+    loop.writeWeights(initial.model, initial.where);
+    const given = new Map(initial.optimizer.map((t) => [t.name, t]));
+    const slots = new Map<string, SlotValue>();
+    for (const { name, tensor } of loop.optimizer.stateTensors()) {
+      const saved = given.get(name);
+      const values = saved ? toFloat32(saved.data) : (tensor.dataSync() as Float32Array);
+      slots.set(name, { name, shape: tensor.shape, values });
+    }
+    loop.optimizer.restore(slots, given.size > 0 ? initial.step : 0, initial.where);
+    loop.step = initial.step;
+    loop.stepsBefore = initial.step;
+    return loop;
+  }
+
+  private writeWeights(tensors: readonly StoredTensor[], where: string): void {
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    for (const weight of this.model.trainableWeights) {
+      const saved = byName.get(weight.originalName);
+      const shape = concreteShape(weight.shape);
+      if (!saved) throw new StudioError('refused', `${where}: weight "${weight.originalName}" is missing; was it saved from another model?`);
+      if (saved.dtype !== 'F32' || saved.shape.join(',') !== shape.join(',')) {
+        throw new StudioError('refused', `${where}: weight "${weight.originalName}" is ${saved.dtype} [${saved.shape.join(', ')}], the model needs F32 [${shape.join(', ')}]`);
+      }
+      tf.tidy(() => {
+        weight.write(tf.tensor(toFloat32(saved.data), shape, 'float32'));
+      });
+    }
   }
 
   get batchesPerEpoch(): number {

@@ -10,7 +10,13 @@ export const TrainRequestSchema = z.object({
   /** The complete configuration; for a continued run, the parent's with the allowed overrides. */
   config: TrainingConfigSchema,
   /** The checkpoint to continue from (its exact id), or null for a fresh run. */
-  resume: CheckpointRefSchema.extend({ id: z.string().min(1) }).nullable().default(null),
+  resume: CheckpointRefSchema.extend({
+    id: z.string().min(1),
+    /** Continuing another program's checkpoint: our weight ← its tensor, as the Studio planned and showed it. */
+    foreignMap: z.record(z.string(), z.string()).optional(),
+  })
+    .nullable()
+    .default(null),
   backend: BackendPreferenceSchema.default('auto'),
   /** Why this backend, when the request chose it rather than the user (a continuation keeps its parent's). */
   backendWhy: z.string().optional(),

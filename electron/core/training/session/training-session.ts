@@ -15,6 +15,7 @@ import { loadMnistLike } from '../data/mnist-dataset.js';
 import type { SessionEvent } from '../../../contract.js';
 import { overheadWarning } from './session-events.js';
 import { holdOutValidation } from '../data/splits.js';
+import { type ForeignStart, loadForeignStart } from './foreign-start.js';
 import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoop } from '../engine/training-loop.js';
 import { fixedFieldDifferences } from '../process/continuation.js';
 import type { TrainRequest } from '../process/train-request.js';
@@ -73,13 +74,17 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   // no run folder behind to block the next try.
   let parent: CheckpointInfo | null = null;
   let loaded: LoadedCheckpoint | null = null;
+  let foreignStart: ForeignStart | null = null;
   if (request.resume) {
     parent = store.resolveResumable(request.resume.id);
     if (parent.run !== request.resume.run || parent.step !== request.resume.step) {
       throw new StudioError('refused', `${request.resume.id}: now holds ${parent.run} step ${parent.step}, not step ${request.resume.step} of ${request.resume.run}`);
     }
-    loaded = await store.load(parent.id);
-    checkContinuation(parent, loaded, request);
+    if (request.resume.foreignMap) foreignStart = await loadForeignStart(parent, config, request.resume.foreignMap);
+    else {
+      loaded = await store.load(parent.id);
+      checkContinuation(parent, loaded, request);
+    }
   }
   checkRunName(request.run);
   const backend = await selectBackend(request.backend);
@@ -109,7 +114,8 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   const run = request.run;
   try {
     if (!isPolicyEmpty(request.retention)) await store.setPolicy(run, request.retention);
-    const loop = loaded ? TrainingLoop.restore(config, data, loaded) : TrainingLoop.create(config, data);
+    const loop = foreignStart ? TrainingLoop.startFrom(config, data, foreignStart) : loaded ? TrainingLoop.restore(config, data, loaded) : TrainingLoop.create(config, data);
+    foreignStart = null;
     loaded = null;
     try {
       // A backend chosen for the user (a continuation's) says why, rather than "requested explicitly".
@@ -144,7 +150,7 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   const { store, control, onEvent } = options;
   const { checkpoints, logEvery, maxSteps } = options.request;
   const { writer, run, loop, config, parent } = ctx;
-  const totalSteps = config.epochs * loop.batchesPerEpoch;
+  const totalSteps = loop.stepsBefore + config.epochs * loop.batchesPerEpoch;
   const sessionStartStep = loop.step;
   const saved: SavedCheckpoint[] = [];
   const errors: Error[] = [];

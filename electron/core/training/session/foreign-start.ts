@@ -1,0 +1,50 @@
+// The trainer's side of continuing from another program's checkpoint: the tensors the Studio's
+// mapping named are read (every one checked against its CRC-32C) and handed over under our
+// names, ready for TrainingLoop.startFrom.
+import path from 'node:path';
+import type { CheckpointInfo, TrainingConfig } from '../../../contract.js';
+import { StudioError } from '../../checkpoint/errors.js';
+import { MANIFEST_FILE } from '../../checkpoint/layout.js';
+import { readManifest } from '../../checkpoint/manifest.js';
+import type { Tensor } from '../../checkpoint/safetensors.js';
+import { hasForeignPart, readStoredForeign } from '../../formats/stored-foreign.js';
+import { planMapping } from '../foreign-mapping.js';
+
+export interface ForeignStart {
+  readonly where: string;
+  readonly model: readonly Tensor[];
+  readonly optimizer: readonly Tensor[];
+  readonly step: number;
+}
+
+function scalarF32(name: string, value: number): Tensor {
+  return { name, dtype: 'F32', shape: [], data: new Uint8Array(new Float32Array([value]).buffer) };
+}
+
+export async function loadForeignStart(parent: CheckpointInfo, config: TrainingConfig, map: Readonly<Record<string, string>>): Promise<ForeignStart> {
+  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  if (!hasForeignPart(manifest)) throw new StudioError('refused', `${parent.id}: not imported from another program's format`);
+  const plan = planMapping(manifest.foreign.tensors, { where: parent.id, spec: config.model, map, optimizer: config.optimizer.name });
+  const wanted = new Set([...plan.weights.map((w) => w.theirs), ...plan.optimizer.map((o) => o.theirs)]);
+  const read = new Map<string, Tensor>();
+  for await (const item of readStoredForeign(parent.path, manifest, wanted)) {
+    if (item.tensor.dtype === 'STRING') continue;
+    read.set(item.tensor.name, { name: item.tensor.name, dtype: item.tensor.dtype, shape: item.tensor.shape, data: item.data });
+  }
+  const take = (theirs: string, ours: string): Tensor => {
+    const tensor = read.get(theirs);
+    if (!tensor) throw new StudioError('damaged', `${parent.id}: tensor "${theirs}" could not be read`);
+    return { ...tensor, name: ours };
+  };
+  const model = plan.weights.map((w) => take(w.theirs, w.ours));
+  const optimizer = plan.optimizer.map((o) => take(o.theirs, o.ours));
+  const { optimizer: spec } = config;
+  // Adam's moments carried over without the bias-correction powers that go with them: the powers
+  // after `step` updates, as TensorFlow's Adam would hold them.
+  if (spec.name === 'adam' && optimizer.length > 0) {
+    for (const [power, beta] of [['optimizer/beta1_power', spec.beta1], ['optimizer/beta2_power', spec.beta2]] as const) {
+      if (!optimizer.some((t) => t.name === power)) optimizer.push(scalarF32(power, beta ** (parent.step + 1)));
+    }
+  }
+  return { where: parent.id, model, optimizer, step: parent.step };
+}
