@@ -59,6 +59,7 @@ interface Record_ {
   readonly what: string;
   readonly outcome: 'read' | 'refused' | 'failure' | 'hang';
   readonly detail: string;
+  readonly ms?: number;
 }
 
 /** Runs `cases` in one worker; a worker that goes silent is killed and the rest carry on in a new one. */
@@ -84,7 +85,7 @@ async function runWorker(cases: readonly number[], scratch: string, records: Rec
           rearm(HANG_MS);
         } else if (message.type === 'done') {
           finishedCases.add(message.index);
-          records.push({ index: message.index, what: message.what, outcome: message.outcome, detail: message.message ?? '' });
+          records.push({ index: message.index, what: message.what, outcome: message.outcome, detail: message.message ?? '', ms: message.ms });
         } else if (message.type === 'failure') {
           finishedCases.add(message.index);
           records.push({ index: message.index, what: message.what, outcome: 'failure', detail: message.problem });
@@ -124,6 +125,11 @@ describe('every foreign-format reader, on mutated real fixtures', () => {
     const failures = records.filter((r) => r.outcome === 'failure' || r.outcome === 'hang');
     const byOutcome = (o: Record_['outcome']): number => records.filter((r) => r.outcome === o).length;
     console.log(`format fuzz: ${records.length} cases: ${byOutcome('read')} read correctly, ${byOutcome('refused')} refused with our error, ${failures.length} failed`);
+    for (const f of FIXTURES) {
+      const mine = records.filter((r) => r.what.startsWith(`${f.name}/`));
+      const ms = mine.map((r) => r.ms ?? 0).sort((a, b) => a - b);
+      console.log(`  ${f.name}: ${mine.length} cases, ${mine.filter((r) => r.outcome === 'refused').length} refused, median ${(ms[Math.floor(ms.length / 2)] ?? 0).toFixed(1)} ms, max ${(ms.at(-1) ?? 0).toFixed(0)} ms`);
+    }
     const shown = failures.slice(0, 10).map((f) => `case ${f.index} (${f.what}): ${f.outcome}: ${f.detail}`);
     expect(shown, `replay with FUZZ_SEED=${SEED} FUZZ_ONLY=${failures.map((f) => f.index).join(',')}`).toEqual([]);
     expect(records.length).toBe(cases.length);
