@@ -137,8 +137,10 @@ describe('a Trainer checkpoint folder', () => {
 
 describe('what else a checkpoint folder may hold', () => {
   it('links and pipes are named in a note, never listed as files or followed', async () => {
-    const dir = checkpointFolder(tempDir(), 'checkpoint-500', trainerState(500));
-    fs.symlinkSync('/etc/hostname', path.join(dir, 'pytorch_model.bin'));
+    const parent = tempDir();
+    const dir = checkpointFolder(parent, 'checkpoint-500', trainerState(500));
+    fs.writeFileSync(path.join(parent, 'secret.txt'), 'outside the checkpoint');
+    fs.symlinkSync(path.join(parent, 'secret.txt'), path.join(dir, 'pytorch_model.bin'));
     execFileSync('mkfifo', [path.join(dir, 'events.pipe')]);
     const checkpoint = await openOne(dir);
     expect(checkpoint.files.map((f) => f.name)).not.toContain('pytorch_model.bin');
