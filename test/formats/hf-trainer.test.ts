@@ -133,6 +133,13 @@ describe('a Trainer checkpoint folder', () => {
     expect(checkpoint.notes).toContain(`trainer_state.json: best_metric 0.55 (at step 500, best_model_checkpoint ${where})`);
     expect(checkpoint.metrics['loss']).toBeNull();
   });
+
+  it('a log entry key "__proto__" is no metric and changes nothing', async () => {
+    const text = pythonJson(trainerState(500, { log_history: [] })).replace('"log_history": []', '"log_history": [{"__proto__": null, "loss": 0.5, "step": 500}]');
+    const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-500', text));
+    expect(Object.getPrototypeOf(checkpoint.metrics)).toBe(Object.prototype);
+    expect(Object.keys(checkpoint.metrics).sort()).toEqual(['best_metric', 'epoch', 'loss']);
+  });
 });
 
 describe('what else a checkpoint folder may hold', () => {
