@@ -133,12 +133,21 @@ describe('a Trainer checkpoint folder', () => {
     expect(checkpoint.notes).toContain(`trainer_state.json: best_metric 0.55 (at step 500, best_model_checkpoint ${where})`);
     expect(checkpoint.metrics['loss']).toBeNull();
   });
+
+  it('a log entry key "__proto__" is no metric and changes nothing', async () => {
+    const text = pythonJson(trainerState(500, { log_history: [] })).replace('"log_history": []', '"log_history": [{"__proto__": null, "loss": 0.5, "step": 500}]');
+    const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-500', text));
+    expect(Object.getPrototypeOf(checkpoint.metrics)).toBe(Object.prototype);
+    expect(Object.keys(checkpoint.metrics).sort()).toEqual(['best_metric', 'epoch', 'loss']);
+  });
 });
 
 describe('what else a checkpoint folder may hold', () => {
   it('links and pipes are named in a note, never listed as files or followed', async () => {
-    const dir = checkpointFolder(tempDir(), 'checkpoint-500', trainerState(500));
-    fs.symlinkSync('/etc/hostname', path.join(dir, 'pytorch_model.bin'));
+    const parent = tempDir();
+    const dir = checkpointFolder(parent, 'checkpoint-500', trainerState(500));
+    fs.writeFileSync(path.join(parent, 'secret.txt'), 'outside the checkpoint');
+    fs.symlinkSync(path.join(parent, 'secret.txt'), path.join(dir, 'pytorch_model.bin'));
     execFileSync('mkfifo', [path.join(dir, 'events.pipe')]);
     const checkpoint = await openOne(dir);
     expect(checkpoint.files.map((f) => f.name)).not.toContain('pytorch_model.bin');
