@@ -3,6 +3,7 @@
 // description, without reading tensor data; then reads tensors on request, checking each against
 // the checksum its format stores. Import, inspect, verify, resume and export are written once
 // against this, so a new format adds only its own parsing.
+import path from 'node:path';
 import type { Dtype } from '../checkpoint/dtypes.js';
 
 /** The formats we read. */
@@ -109,6 +110,11 @@ export interface ForeignReader {
    * stored checksum; a mismatch throws DamagedTensorError naming the file and tensor.
    */
   read(checkpoint: ForeignCheckpoint, options?: { readonly names?: ReadonlySet<string>; readonly signal?: AbortSignal }): AsyncIterable<ForeignTensorData>;
+}
+
+/** Where a checkpoint is, for people: its folder when it is a folder of its own (`checkpoint-500/`), else the folder joined with its name. */
+export function checkpointPath(checkpoint: Pick<ForeignCheckpoint, 'dir' | 'name'>): string {
+  return path.basename(checkpoint.dir) === checkpoint.name ? checkpoint.dir : path.join(checkpoint.dir, checkpoint.name);
 }
 
 /** What an exporter is given: plain tensors with our dtype names. */

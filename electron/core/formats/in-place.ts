@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { TensorRow, VerifyResult } from '../../contract.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../checkpoint/errors.js';
-import type { ForeignCheckpoint, ForeignReader, ForeignTensor } from './foreign.js';
+import { type ForeignCheckpoint, type ForeignReader, type ForeignTensor, checkpointPath } from './foreign.js';
 
 export function tensorRow(tensor: ForeignTensor): TensorRow {
   return {
@@ -26,7 +26,7 @@ export async function inspectForeign(reader: ForeignReader, target: string): Pro
 }
 
 async function verifyOne(reader: ForeignReader, checkpoint: ForeignCheckpoint): Promise<VerifyResult> {
-  const id = path.join(checkpoint.dir, checkpoint.name);
+  const id = checkpointPath(checkpoint);
   const seen = new Set<string>();
   const problems: VerifyResult['problems'] = [];
   try {

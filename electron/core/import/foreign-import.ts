@@ -14,7 +14,7 @@ import { CheckpointFormatError, RefusedError } from '../checkpoint/errors.js';
 import { MANIFEST_FILE, checkpointDirName } from '../checkpoint/layout.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ForeignPart, type Manifest, WRITER_PROGRAM } from '../checkpoint/manifest.js';
 import { STUDIO_VERSION } from '../version.js';
-import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../formats/foreign.js';
+import { type ForeignCheckpoint, type ForeignReader, type ForeignSource, checkpointPath } from '../formats/foreign.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
 
 /** Steps for every checkpoint of a source: its own where known, else numbered after the known ones, said in a note. */
@@ -25,14 +25,14 @@ export function assignSteps(source: ForeignSource): { steps: number[]; notes: st
   const steps = source.checkpoints.map((c) => {
     if (c.step !== null) return c.step;
     const step = next++;
-    notes.push(`${path.join(c.dir, c.name)}: imported as step ${step}, as it records no step of its own`);
+    notes.push(`${checkpointPath(c)}: imported as step ${step}, as it records no step of its own`);
     return step;
   });
   const seen = new Map<number, ForeignCheckpoint>();
   source.checkpoints.forEach((c, i) => {
     const step = steps[i] as number;
     const other = seen.get(step);
-    if (other) throw new CheckpointFormatError(path.join(c.dir, c.name), `holds step ${step}, as ${path.join(other.dir, other.name)} does; import them separately (with --run) so each step is one checkpoint`);
+    if (other) throw new CheckpointFormatError(checkpointPath(c), `holds step ${step}, as ${checkpointPath(other)} does; import them separately (with --run) so each step is one checkpoint`);
     seen.set(step, c);
   });
   return { steps, notes };
@@ -99,10 +99,10 @@ async function stageCheckpoint(reader: ForeignReader, checkpoint: ForeignCheckpo
     tensors: [],
     extra: {},
     foreign,
-    imported: { source: path.join(checkpoint.dir, checkpoint.name), at: context.at, format: checkpoint.format, mode: context.mode },
+    imported: { source: checkpointPath(checkpoint), at: context.at, format: checkpoint.format, mode: context.mode },
   };
   await writeFileDurably(path.join(target, MANIFEST_FILE), [Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')]);
-  return { dirName, step, from: path.join(checkpoint.dir, checkpoint.name), verified: true };
+  return { dirName, step, from: checkpointPath(checkpoint), verified: true };
 }
 
 /** An importer for one foreign format: every checkpoint the source holds becomes one of a new run. */
