@@ -16,6 +16,19 @@ export interface FuzzFixture {
   readonly bytes: number;
   /** Every byte is covered by a checksum (TensorFlow bundles): a successful read must return the original bytes. */
   readonly checksummed: boolean;
+  /** How often it is chosen, relative to the others (an HDF5 case costs a library start when it fails). */
+  readonly weight: number;
+}
+
+/** A fixture chosen by weight. */
+export function pickFixture(fixtures: readonly FuzzFixture[], rng: Rng): FuzzFixture {
+  const total = fixtures.reduce((sum, f) => sum + f.weight, 0);
+  let at = rng.float() * total;
+  for (const fixture of fixtures) {
+    at -= fixture.weight;
+    if (at < 0) return fixture;
+  }
+  return fixtures[fixtures.length - 1] as FuzzFixture;
 }
 
 export interface FormatFuzzConfig {

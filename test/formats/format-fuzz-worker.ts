@@ -11,7 +11,7 @@ import { type Dtype, isDtype, tensorByteLength } from '../../electron/core/check
 import type { ForeignReader } from '../../electron/core/formats/foreign.js';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { Rng, caseSeed } from '../fuzz/prng.js';
-import { type FormatFuzzConfig, type FormatFuzzMessage, type FuzzFixture, mutate } from './format-fuzz-protocol.js';
+import { type FormatFuzzConfig, type FormatFuzzMessage, type FuzzFixture, mutate, pickFixture } from './format-fuzz-protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as FormatFuzzConfig;
 
@@ -70,7 +70,7 @@ async function run(): Promise<void> {
   }
   for (const index of config.cases) {
     const rng = new Rng(caseSeed(config.seed, index));
-    const fixture = config.fixtures[rng.int(0, config.fixtures.length)] as FuzzFixture;
+    const fixture = pickFixture(config.fixtures, rng);
     const file = fixture.mutable[rng.int(0, fixture.mutable.length)] as string;
     const dir = caseFolder(fixture, index);
     const original = fs.readFileSync(path.join(fixture.dir, file));

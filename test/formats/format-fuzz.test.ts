@@ -35,9 +35,9 @@ function folderBytes(dir: string): number {
   }, 0);
 }
 
-function fixture(name: string, format: FuzzFixture['format'], dir: string | null, target: string, mutable: string[], checksummed: boolean): FuzzFixture | null {
+function fixture(name: string, format: FuzzFixture['format'], dir: string | null, target: string, mutable: string[], checksummed: boolean, weight = 1): FuzzFixture | null {
   if (dir === null) return null;
-  return { name, format, dir, target, mutable, bytes: folderBytes(dir), checksummed };
+  return { name, format, dir, target, mutable, bytes: folderBytes(dir), checksummed, weight };
 }
 
 const available = new Set(FOREIGN_READERS.map((r) => r.format));

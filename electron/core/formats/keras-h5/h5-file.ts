@@ -1,6 +1,8 @@
-// An HDF5 file opened in its own worker (see h5-worker.ts): one request at a time, each with a
-// time limit, and every failure of the library — an error, a trap, a hang, the worker dying —
-// turned into a CheckpointFormatError naming the file.
+// An HDF5 file opened in a worker (see h5-worker.ts): one request at a time, each with a time
+// limit, and every failure of the library — an error, a trap, a hang, the worker dying — turned
+// into a CheckpointFormatError naming the file. A worker that served a file without a failure
+// waits (unreferenced: it never keeps the process alive) for the next file; one that failed in
+// any way is ended, so a damaged file's effect on the library never reaches another file.
 import type { Worker } from 'node:worker_threads';
 import { CheckpointFormatError } from '../../checkpoint/errors.js';
 import { startModuleWorker } from '../../checkpoint/module-worker.js';
@@ -10,30 +12,42 @@ import { type H5Listing, type H5Request, type H5Response, H5ResponseSchema } fro
 /** Longer than listing any real file or reading a dataset of a few GB takes. */
 export const DEFAULT_H5_TIMEOUT_MS = 120_000;
 
+/** A worker whose last file was read and closed cleanly, ready for another. */
+let idle: Worker | null = null;
+
 export class H5File {
   private pending: { resolve: (r: H5Response) => void; reject: (e: Error) => void } | null = null;
   private failed: Error | null = null;
+  private readonly listeners: { message: (message: unknown) => void; error: (error: Error) => void; exit: (code: number) => void };
 
   private constructor(
     readonly file: string,
     private readonly worker: Worker,
     private readonly timeoutMs: number,
   ) {
-    worker.on('message', (message: unknown) => {
-      const parsed = H5ResponseSchema.safeParse(message);
-      this.settle(parsed.success ? parsed.data : this.error('the HDF5 worker sent a reply we do not understand'));
-    });
-    worker.on('error', (error) => this.settle(this.error(`the HDF5 library failed (${error.message})`)));
-    worker.on('exit', (code) => this.settle(this.error(`the HDF5 worker stopped (exit code ${code})`)));
+    this.listeners = {
+      message: (message: unknown) => {
+        const parsed = H5ResponseSchema.safeParse(message);
+        this.settle(parsed.success ? parsed.data : this.error('the HDF5 worker sent a reply we do not understand'));
+      },
+      error: (error: Error) => this.settle(this.error(`the HDF5 library failed (${error.message})`)),
+      exit: (code: number) => this.settle(this.error(`the HDF5 worker stopped (exit code ${code})`)),
+    };
+    worker.on('message', this.listeners.message);
+    worker.on('error', this.listeners.error);
+    worker.on('exit', this.listeners.exit);
+    worker.ref();
   }
 
   /** Opens `file` (a regular file, checked here first so a pipe never reaches the library). */
   static async open(file: string, timeoutMs = DEFAULT_H5_TIMEOUT_MS): Promise<H5File> {
     const { handle } = await openRegular(file);
     await handle.close();
-    const h5 = new H5File(file, startModuleWorker('h5-worker', import.meta.url, { file }), timeoutMs);
+    const reused = idle;
+    idle = null;
+    const h5 = new H5File(file, reused ?? startModuleWorker('h5-worker', import.meta.url, { file }), timeoutMs);
     try {
-      await h5.reply(null);
+      await h5.reply(reused ? { op: 'open', file } : null);
     } catch (error) {
       await h5.close();
       throw error;
@@ -55,8 +69,38 @@ export class H5File {
   }
 
   async close(): Promise<void> {
+    if (this.failed === null && idle === null) {
+      try {
+        const response = await this.reply({ op: 'close' });
+        if (response.ok && response.kind === 'closed') {
+          this.failed = this.error('closed');
+          this.release();
+          return;
+        }
+      } catch {
+        // Closing failed: this worker is not to be trusted with another file.
+      }
+    }
     this.failed ??= this.error('closed');
+    this.detach();
     await this.worker.terminate();
+  }
+
+  /** Hands the worker on for the next file, without keeping the process alive for it. */
+  private release(): void {
+    this.detach();
+    this.worker.unref();
+    idle = this.worker;
+    // A worker that dies while idle (it should not) is simply forgotten.
+    this.worker.once('exit', () => {
+      if (idle === this.worker) idle = null;
+    });
+  }
+
+  private detach(): void {
+    this.worker.off('message', this.listeners.message);
+    this.worker.off('error', this.listeners.error);
+    this.worker.off('exit', this.listeners.exit);
   }
 
   private error(problem: string): CheckpointFormatError {
@@ -93,7 +137,12 @@ export class H5File {
       };
       if (request) this.worker.postMessage(request);
     });
-    if (!response.ok) throw this.error(response.message);
+    if (!response.ok) {
+      const error = this.error(response.message);
+      // A trap or an abort, and the worker serves no other file; HDF5's own clean refusal leaves it usable.
+      if (!response.recoverable) this.failed ??= error;
+      throw error;
+    }
     return response;
   }
 }

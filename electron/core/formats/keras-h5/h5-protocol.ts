@@ -2,7 +2,7 @@
 // the worker runs a C library over untrusted bytes, and what comes back is treated as untrusted.
 import { z } from 'zod';
 
-export type H5Request = { readonly op: 'list' } | { readonly op: 'read'; readonly path: string };
+export type H5Request = { readonly op: 'open'; readonly file: string } | { readonly op: 'close' } | { readonly op: 'list' } | { readonly op: 'read'; readonly path: string };
 
 const DatasetInfoSchema = z.object({
   path: z.string(),
@@ -26,8 +26,10 @@ export type H5Listing = z.infer<typeof ListingSchema>;
 
 export const H5ResponseSchema = z.union([
   z.object({ ok: z.literal(true), kind: z.literal('ready') }),
+  z.object({ ok: z.literal(true), kind: z.literal('closed') }),
   z.object({ ok: z.literal(true), kind: z.literal('list'), listing: ListingSchema }),
   z.object({ ok: z.literal(true), kind: z.literal('data'), path: z.string(), bytes: z.instanceof(ArrayBuffer) }),
-  z.object({ ok: z.literal(false), message: z.string() }),
+  /** recoverable: HDF5 refused cleanly (its error stack), and the worker may serve another file. */
+  z.object({ ok: z.literal(false), message: z.string(), recoverable: z.boolean().default(false) }),
 ]);
 export type H5Response = z.infer<typeof H5ResponseSchema>;

@@ -1,6 +1,8 @@
-// Runs h5wasm (the HDF5 C library compiled to WebAssembly) in a worker thread, one file per
-// worker. A damaged file can make the library trap (out-of-bounds memory access), leave its heap
-// in an unknown state or loop: here that costs only this thread, which the caller ends. HDF5's
+// Runs h5wasm (the HDF5 C library compiled to WebAssembly) in a worker thread, one file at a time.
+// A damaged file can make the library trap (out-of-bounds memory access), leave its heap in an
+// unknown state or loop: here that costs only this thread, which the caller ends. A worker whose
+// file was read without any failure is kept for the next file (h5-file.ts): loading the library
+// is most of the cost of reading a small file. HDF5's
 // error stack is turned into an exception (h5wasm's throwing error handler) instead of being
 // printed, and its most specific line becomes the caller's error message.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -29,12 +31,17 @@ function post(response: H5Response, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(response, transfer);
 }
 
+/** What a trapped or aborted WebAssembly module says: its memory can no longer be trusted. */
+const BROKEN_MODULE = /RuntimeError|out of bounds|unreachable|Aborted|abort\(/i;
+
 function failure(error: unknown): H5Response {
   const message = error instanceof Error ? error.message : String(error);
-  return { ok: false, message: diagnosis(message) ?? message.split('\n')[0] ?? 'unknown error' };
+  const found = diagnosis(message);
+  // HDF5's own error stack is a clean refusal the library recovers from; anything else may have
+  // left the module's memory in an unknown state.
+  const recoverable = found !== undefined && !BROKEN_MODULE.test(message) && !(error instanceof WebAssembly.RuntimeError);
+  return { ok: false, message: found ?? message.split('\n')[0] ?? 'unknown error', recoverable };
 }
-
-const { file } = workerData as { file: string };
 
 // The library's own complaints (an abort's "Aborted(…)") would reach the app's stderr; the
 // caller gets them as errors instead. Replaced before the library binds console at load.
@@ -125,16 +132,36 @@ function scalarBytes(path: string, value: number | bigint | boolean, m: Dataset[
 }
 
 let root: InstanceType<typeof h5wasm.File> | null = null;
-try {
-  root = new h5wasm.File(file, 'r');
-  // A file HDF5 cannot open still makes a File object; its id says whether it is one.
-  if (root.file_id < 0n) throw new Error('HDF5 could not open it');
-  post({ ok: true, kind: 'ready' });
-} catch (error) {
-  post(failure(error));
+
+function open(file: string): void {
+  try {
+    root = new h5wasm.File(file, 'r');
+    // A file HDF5 cannot open still makes a File object; its id says whether it is one.
+    if (root.file_id < 0n) throw new Error('HDF5 could not open it');
+    post({ ok: true, kind: 'ready' });
+  } catch (error) {
+    root = null;
+    post(failure(error));
+  }
 }
 
+open((workerData as { file: string }).file);
+
 parentPort?.on('message', (request: H5Request) => {
+  if (request.op === 'open') {
+    open(request.file);
+    return;
+  }
+  if (request.op === 'close') {
+    try {
+      root?.close();
+      root = null;
+      post({ ok: true, kind: 'closed' });
+    } catch (error) {
+      post(failure(error));
+    }
+    return;
+  }
   if (!root) return;
   try {
     if (request.op === 'list') post({ ok: true, kind: 'list', listing: list(root) });
