@@ -4,7 +4,7 @@
 // and the object graph).
 import path from 'node:path';
 import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
 import type { ForeignCheckpoint, ForeignFile, ForeignTensor } from '../foreign.js';
 import { type IndexedTensor, decodeBundleIndex } from './bundle-index.js';
 import { dataFileName, indexFileName } from './bundle-files.js';
@@ -124,7 +124,7 @@ async function readObjectGraph(dir: string, prefix: string, numShards: number, t
   if (t.size > MAX_GRAPH_BYTES) throw new CheckpointFormatError(file, `the object graph claims ${t.size} bytes, more than ${MAX_GRAPH_BYTES}`, t.offset);
   const stored = await readRange(file, t.offset, t.size);
   const actual = stringTensorChecksum(stored, 1, file, t.name);
-  if (actual !== unmaskCrc(t.maskedCrc32c)) throw new CheckpointFormatError(file, `tensor "${t.name}" (the object graph) fails its checksum`, t.offset);
+  if (actual !== unmaskCrc(t.maskedCrc32c)) throw new DamagedTensorError(file, t.name, `the object graph's ${t.size} bytes at ${t.offset} fail their CRC-32C`);
   const [graphBytes] = stringTensorElements(stored, 1);
   const graphOffset = t.offset + t.size - (graphBytes?.length ?? 0);
   return decodeObjectGraph(graphBytes ?? new Uint8Array(0), file, graphOffset);
