@@ -195,6 +195,15 @@ describe('damaged data files', () => {
     await expect(readAll(checkpoint as ForeignCheckpoint)).rejects.toThrow(DamagedTensorError);
   });
 
+  it('a shard deleted after open is named when reading', async () => {
+    const { data, prefix } = await exporter();
+    const [checkpoint] = (await tfBundleReader.open(prefix)).checkpoints;
+    await rm(data);
+    const error = await formatError(readAll(checkpoint as ForeignCheckpoint));
+    expect(error.file).toBe(data);
+    expect(error.problem).toBe('is missing; it holds 2 of the tensors of export');
+  });
+
   it('a missing shard is named', async () => {
     const { data, prefix } = await exporter();
     await rm(data);

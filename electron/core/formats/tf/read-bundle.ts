@@ -6,7 +6,7 @@ import { constants } from 'node:buffer';
 import path from 'node:path';
 import { crc32c } from '../../checkpoint/crc32c.js';
 import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { stringTensorChecksum } from './string-tensor.js';
 
@@ -59,7 +59,9 @@ export async function* readBundle(
     options.signal?.throwIfAborted();
     const file = path.join(checkpoint.dir, name);
     const tensors = (byFile.get(name) ?? []).sort((a, b) => a.offset - b.offset);
-    const { handle, stats } = await openRegular(file);
+    const { handle, stats } = await openRegular(file).catch((error: unknown) => {
+      throw isMissing(error) ? new CheckpointFormatError(file, `is missing; it holds ${tensors.length} of the tensors of ${checkpoint.name}`) : error;
+    });
     const groups = groupReads(tensors);
     const readGroup = async (group: ReadGroup): Promise<Buffer> => {
       if (group.end - group.start > MAX_LENGTH) {
