@@ -195,6 +195,15 @@ describe('damaged data files', () => {
     await expect(readAll(checkpoint as ForeignCheckpoint)).rejects.toThrow(DamagedTensorError);
   });
 
+  it('a shard deleted after open is named when reading', async () => {
+    const { data, prefix } = await exporter();
+    const [checkpoint] = (await tfBundleReader.open(prefix)).checkpoints;
+    await rm(data);
+    const error = await formatError(readAll(checkpoint as ForeignCheckpoint));
+    expect(error.file).toBe(data);
+    expect(error.problem).toBe('is missing; it holds 2 of the tensors of export');
+  });
+
   it('a missing shard is named', async () => {
     const { data, prefix } = await exporter();
     await rm(data);
@@ -249,7 +258,8 @@ describe('Snappy streams', () => {
   it('refuses a copy before the start, a literal past the output, an impossible length and a short stream', () => {
     expect(fail([4, 0x01, 0x05]).problem).toMatch(/reaches 5 bytes back with only 0 written/);
     expect(fail([1, 0x04, 0x61, 0x62]).problem).toMatch(/literal of 2 bytes runs past the 1-byte output/);
-    expect(fail([0xff, 0xff, 0xff, 0xff, 0x0f, 0]).problem).toMatch(/more than Snappy can encode/);
+    expect(fail([0xff, 0xff, 0xff, 0xff, 0x0f, 0]).problem).toMatch(/claims 4294967295 uncompressed bytes, more than the 268435456 a table block can be/);
+    expect(fail([0xe8, 0x07, 0]).problem).toMatch(/claims 1000 uncompressed bytes from 3 compressed ones, more than Snappy can encode/);
     expect(fail([3, 0x00, 0x61]).problem).toMatch(/ends after 1 of its 3/);
     expect(fail([2, 0x04, 0x61]).byteOffset).toBe(102);
   });

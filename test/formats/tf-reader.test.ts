@@ -256,3 +256,32 @@ describe('reading in grouped, prefetched reads', () => {
     await expect(readAll(checkpoint)).rejects.toThrow(/ckpt\.data-00000-of-00001: tensor "c": CRC-32C/);
   });
 });
+
+describe('steps of TF1-style bundles written here', () => {
+  const w: ExportTensor = { name: 'w', dtype: 'F32', shape: [1], data: new Uint8Array(4) };
+
+  it('takes the step from the name when nothing else records it', async () => {
+    const out = await temporaryDir();
+    await writeTfBundle(out, 'model.ckpt-500', [w]);
+    const [checkpoint] = (await tfBundleReader.open(path.join(out, 'model.ckpt-500'))).checkpoints;
+    expect([checkpoint?.step, checkpoint?.stepSource, checkpoint?.notes]).toEqual([500, 'the name model.ckpt-500', []]);
+  });
+
+  it('prefers global_step to the name and says so with both numbers', async () => {
+    const out = await temporaryDir();
+    await writeTfBundle(out, 'model.ckpt-500', [w], { step: 700 });
+    const [checkpoint] = (await tfBundleReader.open(path.join(out, 'model.ckpt-500'))).checkpoints;
+    expect(checkpoint?.step).toBe(700);
+    expect(checkpoint?.stepSource).toBe('the variable global_step');
+    expect(checkpoint?.notes).toEqual(['The name model.ckpt-500 says step 500, but the variable global_step holds 700; the variable\'s 700 is used.']);
+  });
+
+  it('does not take an integer scalar as the step when its value differs from the name', async () => {
+    const out = await temporaryDir();
+    const counter: ExportTensor = { name: 'Variable', dtype: 'I32', shape: [], data: Uint8Array.of(7, 0, 0, 0) };
+    await writeTfBundle(out, 'model-8', [counter, w]);
+    const [checkpoint] = (await tfBundleReader.open(path.join(out, 'model-8'))).checkpoints;
+    expect(checkpoint?.step).toBe(8);
+    expect(checkpoint?.tensors.find((t) => t.name === 'Variable')?.role).toBe('model');
+  });
+});

@@ -2,15 +2,14 @@
 // ForeignCheckpoint: the index decoded and checked against the shards' real sizes, names and roles
 // worked out, and the step found. Only a few scalar bytes of tensor data are read (step counters
 // and the object graph).
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
 import type { ForeignCheckpoint, ForeignFile, ForeignTensor } from '../foreign.js';
 import { type IndexedTensor, decodeBundleIndex } from './bundle-index.js';
 import { dataFileName, indexFileName } from './bundle-files.js';
 import { decideStep, stepCandidates } from './checkpoint-step.js';
+import { fileSize, readRange, readWholeFile } from './file-reads.js';
 import { unmaskCrc } from './masked-crc.js';
 import { OBJECT_GRAPH_KEY, type TrackableNode, decodeObjectGraph } from './object-graph.js';
 import { stringTensorChecksum, stringTensorElements } from './string-tensor.js';
@@ -20,46 +19,6 @@ import { nameTensors } from './tensor-names.js';
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 /** The object graph of a large Keras model is a few MB; it is read whole in open(). */
 const MAX_GRAPH_BYTES = 256 * 1024 * 1024;
-
-export async function readWholeFile(file: string, maxBytes: number): Promise<Uint8Array> {
-  const { handle, stats } = await openRegular(file);
-  try {
-    if (stats.size > maxBytes) throw new CheckpointFormatError(file, `is ${stats.size} bytes, more than the ${maxBytes} such a file can be`);
-    const bytes = Buffer.allocUnsafe(stats.size);
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, done, bytes.length - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return bytes.subarray(0, done);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readRange(file: string, offset: number, length: number): Promise<Uint8Array> {
-  const { handle } = await openRegular(file);
-  try {
-    const bytes = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(bytes, 0, length, offset);
-    if (bytesRead !== length) throw new CheckpointFormatError(file, `ends before byte ${offset + length}`, offset);
-    return bytes;
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fileSize(file: string): Promise<number | null> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new CheckpointFormatError(file, 'is not a regular file');
-    return info.size;
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
-}
 
 export interface BundleContext {
   /** Unix ms from the folder's `checkpoint` file, when it lists this prefix with a timestamp. */
@@ -165,7 +124,7 @@ async function readObjectGraph(dir: string, prefix: string, numShards: number, t
   if (t.size > MAX_GRAPH_BYTES) throw new CheckpointFormatError(file, `the object graph claims ${t.size} bytes, more than ${MAX_GRAPH_BYTES}`, t.offset);
   const stored = await readRange(file, t.offset, t.size);
   const actual = stringTensorChecksum(stored, 1, file, t.name);
-  if (actual !== unmaskCrc(t.maskedCrc32c)) throw new CheckpointFormatError(file, `tensor "${t.name}" (the object graph) fails its checksum`, t.offset);
+  if (actual !== unmaskCrc(t.maskedCrc32c)) throw new DamagedTensorError(file, t.name, `the object graph's ${t.size} bytes at ${t.offset} fail their CRC-32C`);
   const [graphBytes] = stringTensorElements(stored, 1);
   const graphOffset = t.offset + t.size - (graphBytes?.length ?? 0);
   return decodeObjectGraph(graphBytes ?? new Uint8Array(0), file, graphOffset);

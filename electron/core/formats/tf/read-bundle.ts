@@ -2,10 +2,11 @@
 // checks every tensor against the CRC-32C its index entry stores. Neighbouring tensors share one
 // read (and one buffer, handed out as views), so a bundle of many small tensors costs a few large
 // reads, and a large tensor is read straight into its own buffer.
+import { constants } from 'node:buffer';
 import path from 'node:path';
 import { crc32c } from '../../checkpoint/crc32c.js';
-import { DamagedTensorError } from '../../checkpoint/errors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
+import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { stringTensorChecksum } from './string-tensor.js';
 
@@ -17,6 +18,7 @@ import { stringTensorChecksum } from './string-tensor.js';
 const READ_GROUP_BYTES = 4 * 1024 * 1024;
 /** Unrequested bytes between two requested tensors smaller than this are read through rather than seeked over. */
 const MAX_GAP_BYTES = 1024 * 1024;
+const MAX_LENGTH = constants.MAX_LENGTH;
 
 interface ReadGroup {
   readonly start: number;
@@ -57,9 +59,14 @@ export async function* readBundle(
     options.signal?.throwIfAborted();
     const file = path.join(checkpoint.dir, name);
     const tensors = (byFile.get(name) ?? []).sort((a, b) => a.offset - b.offset);
-    const { handle, stats } = await openRegular(file);
+    const { handle, stats } = await openRegular(file).catch((error: unknown) => {
+      throw isMissing(error) ? new CheckpointFormatError(file, `is missing; it holds ${tensors.length} of the tensors of ${checkpoint.name}`) : error;
+    });
     const groups = groupReads(tensors);
     const readGroup = async (group: ReadGroup): Promise<Buffer> => {
+      if (group.end - group.start > MAX_LENGTH) {
+        throw new CheckpointFormatError(file, `tensor "${group.tensors[0]?.name}" is ${group.end - group.start} bytes, more than one buffer of this Node can hold (${MAX_LENGTH})`, group.start);
+      }
       if (group.end > stats.size) {
         const first = group.tensors.find((t) => t.offset + t.bytes > stats.size) ?? group.tensors[0];
         throw new DamagedTensorError(file, first?.name ?? '?', `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`);

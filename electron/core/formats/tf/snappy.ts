@@ -10,10 +10,13 @@ import { ByteReader } from './byte-reader.js';
  * valid stream expands by more than 32x; a larger claimed length is refused before allocating.
  */
 const MAX_EXPANSION = 32;
+/** Table blocks are about 256 KiB; one that claims more than this uncompressed is refused before allocating. */
+const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
 
 export function snappyDecompress(input: Uint8Array, file: string, fileOffset: number): Uint8Array {
   const reader = new ByteReader(input, file, fileOffset);
   const length = reader.varint32();
+  if (length > MAX_BLOCK_BYTES) reader.fail(`Snappy block claims ${length} uncompressed bytes, more than the ${MAX_BLOCK_BYTES} a table block can be`, 0);
   if (length > input.length * MAX_EXPANSION) {
     reader.fail(`Snappy block claims ${length} uncompressed bytes from ${input.length} compressed ones, more than Snappy can encode`, 0);
   }

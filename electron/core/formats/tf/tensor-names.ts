@@ -46,7 +46,7 @@ function nameTf1(tensors: readonly TensorShapeInfo[]): Naming {
       if (keys.has(owner)) names.set(name, { displayName: name, role, slot: { variable: owner, name: last } });
       else {
         names.set(name, { displayName: name, role });
-        notes.push(`${name} looks like a ${last} slot, but the checkpoint has no variable ${owner}.`);
+        notes.push(`${name} is named like the ${last} slot of ${owner}, which the checkpoint does not hold.`);
       }
     } else names.set(name, { displayName: name, role: 'model' });
   }

@@ -8,7 +8,8 @@ import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../foreign.js';
 import { DATA_FILE_PATTERN, indexFileName } from './bundle-files.js';
 import { CHECKPOINT_STATE_FILE, type CheckpointState, parseCheckpointState } from './checkpoint-state.js';
-import { type BundleContext, openBundle, readWholeFile } from './open-bundle.js';
+import { readWholeFile } from './file-reads.js';
+import { type BundleContext, openBundle } from './open-bundle.js';
 import { readBundle } from './read-bundle.js';
 import { FOOTER_BYTES, hasTableMagic } from './sstable-format.js';
 
