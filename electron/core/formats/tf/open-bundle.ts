@@ -69,15 +69,19 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
   const naming = nameTensors(index.tensors, graph);
   notes.push(...naming.notes);
 
-  const described = index.tensors.map((t) => {
+  // Only a scalar can hold the step: the rest are not looked at again here.
+  const scalars = index.tensors.filter((t) => t.shape.length === 0);
+  const described = scalars.map((t) => {
     const named = naming.names.get(t.name);
     return { ...t, displayName: named?.displayName ?? t.name, role: named?.role ?? 'model' };
   });
   const candidates = stepCandidates(described, naming.style, prefix);
-  const values = await readScalars(dir, prefix, numShards, index.tensors.filter((t) => candidates.some((c) => c.name === t.name)), notes);
+  const candidateNames = new Set(candidates.map((c) => c.name));
+  const values = await readScalars(dir, prefix, numShards, scalars.filter((t) => candidateNames.has(t.name)), notes);
   const decision = decideStep(prefix, naming.style, candidates, values);
   notes.push(...decision.notes);
 
+  const shardNames = Array.from({ length: numShards }, (_, shard) => dataFileName(prefix, shard, numShards));
   const tensors: ForeignTensor[] = index.tensors.map((t) => {
     const named = naming.names.get(t.name);
     let role = named?.role ?? 'model';
@@ -89,7 +93,7 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
       displayName: named?.displayName ?? t.name,
       dtype: t.dtype,
       shape: t.shape,
-      file: dataFileName(prefix, t.shardId, numShards),
+      file: shardNames[t.shardId] as string,
       offset: t.offset,
       bytes: t.size,
       role,
