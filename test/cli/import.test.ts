@@ -23,7 +23,11 @@ describe('checkpoint-studio import', () => {
     const result = cli(workspace, 'import', path.join(source, 'alpha'), path.join(source, 'beta', 'ckpt-000000300'), '--into', 'loose');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(
+    // First what was found in each source, then what each became.
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^found {4}${path.join(source, 'alpha')}: a Checkpoint Studio run, 2 checkpoints \\(steps 100…200, latest ckpt-000000200\\), `));
+    expect(lines[1]).toMatch(/^found {4}.*ckpt-000000300: a Checkpoint Studio checkpoint, 1 checkpoint \(step 300, latest ckpt-000000300\)/);
+    expect(lines.slice(2).join('\n')).toBe(
       `imported ${path.join(source, 'alpha')} -> 2 checkpoints into run loose (new run)\n` +
         `imported ${path.join(source, 'beta', 'ckpt-000000300')} -> loose/ckpt-000000300\n`,
     );
@@ -47,7 +51,7 @@ describe('checkpoint-studio import', () => {
     expect(treeHash(workspace)).toBe(before);
     const text = cli(workspace, 'import', path.join(source, 'alpha'));
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/^refused {2}.*alpha\n {9}.*model\.safetensors: tensor "[^"]+": CRC32C mismatch/);
+    expect(text.stdout).toMatch(/^refused {2}.*alpha\n {9}.*model\.safetensors: tensor "[^"]+": CRC32C mismatch/m);
   });
 
   it('is a usage error without a folder', () => {

@@ -98,7 +98,7 @@ describe('importFolders', () => {
     expect(report.results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['refused', 'refused', 'refused']);
     const messages = report.results.map((r) => (r.ok ? '' : r.error.message));
     expect(messages[0]).toContain(`${path.join(ckpt, 'model.safetensors')}: refused: is a symbolic link`);
-    expect(messages[1]).toContain('not a folder this program can import');
+    expect(messages[1]).toContain('not something this program can import');
     expect(messages[2]).toContain('not an absolute path');
     expect(treeHash(root)).toBe(before);
   });

@@ -199,7 +199,7 @@ async function prepareForeignContinuation(store: CheckpointStore, parsed: Parsed
     ...notes,
     `continuing ${manifest.foreign.formatLabel} ${parent.id} as ${config.model.kind} (depth ${config.model.depth}${config.model.depth > 0 ? `, width ${config.model.width}` : ''}${config.model.kind === 'cnn' ? `, ${config.model.filters} filters` : ''}): ${plan.notes.join('; ')}`,
     `mapping (a --map file takes this form): ${JSON.stringify(map)}`,
-    ...plan.optimizer.map((o) => `optimizer state ${o.ours} <- ${o.theirs}`),
+    ...(plan.optimizer.length > 0 ? [`optimizer state carried over: ${plan.optimizer.map((o) => `${o.ours} <- ${o.theirs}`).join(', ')}`] : []),
     ...plan.warnings,
     `the source records no position in the data: training starts a new pass over it at step ${parent.step}`,
   ];

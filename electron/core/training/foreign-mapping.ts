@@ -180,7 +180,7 @@ function planOptimizer(tensors: readonly SourceTensor[], weights: readonly { our
     }
   }
   if (missing.length > 0) {
-    const had = sourceSlots.length > 0 ? `its slots are ${sourceSlots.join(', ')}` : 'it holds no optimizer slots (plain gradient descent keeps none)';
+    const had = sourceSlots.length > 0 ? `its slots are ${sourceSlots.join(', ')}` : 'it holds no optimizer slots (saved without optimizer state, or by plain gradient descent, which keeps none)';
     return { optimizer: [], warnings: [`${optimizer} state starts from zero: the checkpoint has no ${missing.length === mapped.length + missing.length ? 'state' : `state for ${missing.join(', ')}`} this optimizer can use; ${had}`] };
   }
   const warnings: string[] = [];
