@@ -3,13 +3,30 @@
 // the page, a path that is no checkpoint refused naming it, a TensorFlow checkpoint found,
 // linked in place and shown with its format, source and tensor roles, its folder untouched);
 // and uploaded through the pickers (a SavedModel folder copied and verified; one loose
-// .safetensors file). Screenshots of the found step, the results and the details pane.
+// .safetensors file); and loose files dropped together (a TF.js model.json beside its shard).
+// Screenshots of the found step, the results and the details pane.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { testData } from '../fixtures.js';
+import { sharedFixture, testData } from '../fixtures.js';
 import { treeHash } from '../import/import-helpers.js';
 import { expectNoProblems, useUi, writeRun } from './harness.js';
 
 const open = useUi();
+const tfjs = sharedFixture('tfjs-layers', 'celsius-dense');
+
+/** Drops files on the window as a person's drag would (a DataTransfer built in the page holds files, not folders). */
+async function dropFiles(page: Page, files: readonly string[]): Promise<void> {
+  const items = files.map((file) => ({ name: path.basename(file), base64: readFileSync(file).toString('base64') }));
+  await page.evaluate((dropped) => {
+    const transfer = new DataTransfer();
+    for (const { name, base64 } of dropped) transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name));
+    const main = document.querySelector('main');
+    main?.dispatchEvent(new DragEvent('dragenter', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    main?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, items);
+}
 
 describe('importing another program\'s checkpoints', () => {
   it('finds a TensorFlow checkpoint by a typed path, links it in place, and shows where it is read from', { timeout: 90_000 }, async () => {
@@ -123,6 +140,29 @@ describe('importing another program\'s checkpoints', () => {
       const checkpoints = await world.studio.api.listCheckpoints({ run });
       expect(checkpoints.map((c) => [c.origin, c.status, c.linked, c.source?.linkedFrom ?? null])).toEqual([['imported', 'verified', false, null]]);
     }
+    expectNoProblems(world);
+  });
+
+  it.skipIf(tfjs === null)('imports a TF.js model.json dropped together with its weight shard', { timeout: 90_000 }, async () => {
+    const world = await open();
+    const { page } = world;
+    const dir = tfjs as string;
+    await dropFiles(page, [path.join(dir, 'model.json'), path.join(dir, 'group1-shard1of1.bin')]);
+    const found = page.getByRole('dialog', { name: 'Found 1 source to import' });
+    await expect.poll(() => found.count(), { timeout: 20_000 }).toBe(1);
+    const text = (await found.textContent()) ?? '';
+    expect(text).toMatch(/TensorFlow\.js/);
+    // The two files went up side by side, named by the model file, not by the server's staging path.
+    expect(text).toContain('model.json');
+    expect(text).not.toContain('checkpoint-studio-uploads');
+    await found.getByRole('button', { name: 'Import', exact: true }).click();
+    const done = page.getByRole('dialog', { name: 'Imported 1 source' });
+    await expect.poll(() => done.count(), { timeout: 20_000 }).toBe(1);
+    expect(await done.textContent()).toMatch(/→ run model \(new\), 1 checkpoint/);
+    await world.screenshot('import-dropped-files');
+    await done.getByRole('button', { name: 'Close' }).click();
+    const [checkpoint] = await world.studio.api.listCheckpoints({ run: 'model' });
+    expect([checkpoint?.status, checkpoint?.source?.format]).toEqual(['verified', 'tfjs-layers']);
     expectNoProblems(world);
   });
 });
