@@ -181,6 +181,15 @@ describe('serving fixtures (Apache copies in test/data)', () => {
     expect(values).toEqual({ a: 0.5, a2: 0.5, b: 2, c: 3, c2: 3 });
   });
 
+  it('a SavedModel folder is read as its variables/ (what a person drops), named for the model', async () => {
+    const model = testData('tf-serving', 'saved-model-v1-half-plus-two');
+    expect(await tfBundleReader.sniff(model)).toBe(true);
+    const source = await tfBundleReader.open(model);
+    expect(source.path).toBe(path.join(model, 'variables'));
+    expect(source.checkpoints.map((c) => c.name)).toEqual(['variables']);
+    expect(source.checkpoints[0]?.formatLabel).toMatch(/^TensorFlow SavedModel variables/);
+  });
+
   it('half_plus_two SavedModel v2: the object graph and a, b, c', async () => {
     const [checkpoint] = (await tfBundleReader.open(testData('tf-serving', 'saved-model-v2-half-plus-two', 'variables'))).checkpoints;
     const read = await readAll(checkpoint as ForeignCheckpoint);
@@ -219,7 +228,8 @@ describe('serving fixtures (Apache copies in test/data)', () => {
 
   it('sniffs bundles and nothing else, without throwing', async () => {
     expect(await tfBundleReader.sniff(testData('tf-serving', 'saved-model-v2-half-plus-two', 'variables'))).toBe(true);
-    expect(await tfBundleReader.sniff(testData('tf-serving', 'saved-model-v2-half-plus-two'))).toBe(false);
+    // A SavedModel folder is its variables/ (see above); a folder holding a bundle deeper down is not.
+    expect(await tfBundleReader.sniff(testData('tf-serving'))).toBe(false);
     expect(await tfBundleReader.sniff(testData('tf-serving', 'half-plus-two-exporter', 'export.meta'))).toBe(false);
     expect(await tfBundleReader.sniff(testData('hf-safetensors-samples', 'f.safetensors'))).toBe(false);
     expect(await tfBundleReader.sniff(testData('hf-safetensors-samples'))).toBe(false);

@@ -1,7 +1,9 @@
-// Folders a person hands the page (dropped, or chosen with the folder picker), and, in browser
+// Folders and files a person hands the page (dropped, or chosen with a picker), and, in browser
 // mode, how they reach the server: each file PUT to /upload/<id>/<folder>/<path> (same origin, the
-// session's cookie), the server answering where it staged the folder, so the one importFolders
-// call can read it. The desktop app needs none of this: it imports the folder's real path.
+// session's cookie), the server answering where it staged the folder, so describeSources and
+// importFolders can read it. Loose files go up together into one folder of their own, so a TF.js
+// model.json and its .bin shards stay side by side. The desktop app needs none of this: it
+// imports the real paths.
 
 /** One top-level folder and every file below it, by its path relative to the folder's parent. */
 export interface PickedFolder {
@@ -11,9 +13,10 @@ export interface PickedFolder {
   readonly self: File | null;
 }
 
-/** A dropped item that is a file, not a folder: reported, not imported. */
+/** A dropped or chosen item that is a file, not a folder (null when the browser would not read it). */
 export interface PickedLoose {
   readonly name: string;
+  readonly file: File | null;
 }
 
 function readAll(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
@@ -55,7 +58,7 @@ export function takeDrop(transfer: DataTransfer): () => Promise<{ folders: Picke
         const files: { path: string; file: File }[] = [];
         await walk(entry, '', files);
         folders.push({ name: entry.name, files, self: file });
-      } else loose.push({ name: entry?.name ?? file?.name ?? 'an item' });
+      } else loose.push({ name: entry?.name ?? file?.name ?? 'an item', file: entry?.isFile ? await fileOf(entry as FileSystemFileEntry) : file });
     }
     return { folders, loose };
   };
@@ -72,6 +75,38 @@ export function takeChosen(files: FileList | readonly File[]): PickedFolder[] {
     byFolder.set(top, list);
   }
   return [...byFolder].map(([name, list]) => ({ name, files: list, self: null }));
+}
+
+/** What a file picker (`<input type=file multiple>`) chose. */
+export function takeFiles(files: FileList | readonly File[]): PickedLoose[] {
+  return [...files].map((file) => ({ name: file.name, file }));
+}
+
+/**
+ * The folder loose files are uploaded into, named for the file that names the model (a run
+ * imported from it takes that name): the `.json`, `.index`, `.safetensors` or `.h5` file's name
+ * without its extension, else the first file's; never the name of a folder in the same upload.
+ */
+export function looseFolderName(loose: readonly PickedLoose[], taken: readonly string[]): string {
+  const main = loose.find((l) => /\.(json|index|safetensors|h5|hdf5)$/i.test(l.name)) ?? loose[0];
+  const stem = (main?.name ?? '').replace(/(\.weights)?\.[^.]+$/, '').replace(/[\\/]/g, '_').trim();
+  const base = stem === '' || stem === '.' || stem === '..' ? 'dropped-files' : stem;
+  let name = base;
+  for (let i = 2; taken.includes(name); i += 1) name = `${base}-${i}`;
+  return name;
+}
+
+/** Loose files as one folder to upload (those the browser would not read are left out: the caller reports them). */
+export function looseAsFolder(loose: readonly PickedLoose[], taken: readonly string[]): PickedFolder {
+  const name = looseFolderName(loose, taken);
+  const files = loose.flatMap((l) => (l.file ? [{ path: `${name}/${l.name}`, file: l.file }] : []));
+  return { name, files, self: null };
+}
+
+/** A server path with one more name after it, in the server's own separator. */
+export function joinServerPath(folder: string, name: string): string {
+  const separator = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
+  return `${folder}${separator}${name}`;
 }
 
 /**

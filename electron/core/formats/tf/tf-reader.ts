@@ -46,7 +46,13 @@ async function isTableFile(file: string): Promise<boolean> {
 async function resolveTarget(target: string): Promise<{ dir: string; prefix: string | null } | null> {
   const absolute = path.resolve(target);
   const kind = await kindOf(absolute);
-  if (kind === 'dir') return { dir: absolute, prefix: null };
+  if (kind === 'dir') {
+    // A SavedModel folder (saved_model.pb beside variables/): its checkpoint is variables/, which
+    // is what a person drops; unless the folder holds a checkpoint state file of its own.
+    const variables = path.join(absolute, 'variables');
+    if ((await kindOf(path.join(absolute, CHECKPOINT_STATE_FILE))) !== 'file' && (await isTableFile(path.join(variables, indexFileName('variables'))))) return { dir: variables, prefix: null };
+    return { dir: absolute, prefix: null };
+  }
   const dir = path.dirname(absolute);
   const base = path.basename(absolute);
   if (kind === 'file' && base.endsWith('.index') && (await isTableFile(absolute))) return { dir, prefix: base.slice(0, -'.index'.length) };
