@@ -107,8 +107,10 @@ export function studioAction<A extends unknown[]>(
       try {
         result.exitCode = await fn(...(args.slice(0, -1) as A), { api: studio.api, studio, workspace });
       } catch (error) {
-        // Not found anywhere: the workspace it would have been in is the likelier mistake.
-        if (missingWorkspace && error instanceof StudioError && error.code === 'not-found') throw missingWorkspace;
+        // Not found anywhere: either the target or the workspace it would have been in is the mistake; say both.
+        if (missingWorkspace && error instanceof StudioError && error.code === 'not-found') {
+          throw new StudioError('not-found', `${error.message}; nor is it in a workspace (${missingWorkspace.message})`);
+        }
         throw error;
       }
     } finally {
