@@ -23,6 +23,12 @@ function workspace() {
 }
 
 describe('timeline layout', () => {
+  it('draws a lone checkpoint at step 0 (an import that records no step) among steps 0 and 1, never negative ones', () => {
+    const layout = layoutTimeline(buildLanes([run('imported')], [checkpoint('imported', 0)]), 'step', g);
+    expect(layout.domain).toEqual([0, 1]);
+    expect(layoutTimeline(buildLanes([run('one')], [checkpoint('one', 7)]), 'step', g).domain).toEqual([6, 8]);
+  });
+
   it('puts one lane per run, in order, and each checkpoint at its step between the padded ends', () => {
     const layout = layoutTimeline(workspace(), 'step', g);
     expect(layout.lanes.map((l) => l.lane.run)).toEqual(['a', 'b']);

@@ -133,7 +133,8 @@ export function layoutTimeline(lanes: readonly Lane[], axis: TimeAxis, geometry:
   }
   if (max === min) {
     const pad = axis === 'step' ? 1 : 1000;
-    min -= pad;
+    // Steps start at 0: a lone checkpoint at step 0 (an import that recorded none) is not drawn among negative steps.
+    min = axis === 'step' ? Math.max(0, min - pad) : min - pad;
     max += pad;
   }
   const full = max - min;
