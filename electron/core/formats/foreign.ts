@@ -124,3 +124,23 @@ export interface ExportTensor {
   readonly shape: readonly number[];
   readonly data: Uint8Array;
 }
+
+/**
+ * Each checkpoint's notes, prefixed with its name, with a note that every checkpoint repeats
+ * (up to its own name and numbers: "In ckpt-17, 17 counts saves") said once, for the first,
+ * followed by the others' names.
+ */
+export function checkpointNotes(checkpoints: readonly Pick<ForeignCheckpoint, 'name' | 'notes'>[]): string[] {
+  const shapeOf = (note: string, name: string): string => note.split(name).join('\u0000').replace(/\d+(\.\d+)?/g, '#');
+  const groups = new Map<string, { first: string; names: string[] }>();
+  for (const checkpoint of checkpoints) {
+    for (const note of checkpoint.notes) {
+      const shape = shapeOf(note, checkpoint.name);
+      const said = note.includes(checkpoint.name) ? note : `${checkpoint.name}: ${note}`;
+      const group = groups.get(shape);
+      if (group) group.names.push(checkpoint.name);
+      else groups.set(shape, { first: said, names: [checkpoint.name] });
+    }
+  }
+  return [...groups.values()].map(({ first, names }) => (names.length === 1 ? first : `${first} (likewise for ${names.slice(1).join(', ')})`));
+}

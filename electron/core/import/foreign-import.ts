@@ -14,7 +14,7 @@ import { CheckpointFormatError, RefusedError } from '../checkpoint/errors.js';
 import { MANIFEST_FILE, checkpointDirName } from '../checkpoint/layout.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ForeignPart, type Manifest, WRITER_PROGRAM } from '../checkpoint/manifest.js';
 import { STUDIO_VERSION } from '../version.js';
-import { type ForeignCheckpoint, type ForeignReader, type ForeignSource, checkpointPath } from '../formats/foreign.js';
+import { type ForeignCheckpoint, type ForeignReader, type ForeignSource, checkpointNotes, checkpointPath } from '../formats/foreign.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
 
 /** Steps for every checkpoint of a source: its own where known, else numbered after the known ones, said in a note. */
@@ -123,8 +123,8 @@ export function foreignImporter(reader: ForeignReader, label: string): Importer 
       const staged = [];
       for (const [i, checkpoint] of opened.checkpoints.entries()) {
         staged.push(await stageCheckpoint(reader, checkpoint, steps[i] as number, stageDir, context));
-        notes.push(...checkpoint.notes.map((n) => (n.includes(checkpoint.name) ? n : `${checkpoint.name}: ${n}`)));
       }
+      notes.push(...checkpointNotes(opened.checkpoints));
       if (opened.latest !== null) {
         const latest = opened.checkpoints.findIndex((c) => c.name === opened.latest);
         if (latest >= 0 && steps[latest] !== Math.max(...steps)) notes.push(`the source calls ${opened.latest} (step ${steps[latest]}) its latest, though a later step was imported`);

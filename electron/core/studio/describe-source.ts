@@ -8,7 +8,7 @@ import { parseCheckpointDirName } from '../checkpoint/layout.js';
 import { inspectSummary } from '../checkpoint/reader.js';
 import { FORMAT_NAMES, readerFor } from '../formats/registry.js';
 import { detectSource } from '../import/detect.js';
-import type { ForeignFormat } from '../formats/foreign.js';
+import { type ForeignFormat, checkpointNotes } from '../formats/foreign.js';
 import { errorData } from './errors.js';
 
 type Described = Extract<SourceDescription, { ok: true }>;
@@ -61,7 +61,7 @@ export async function describeSource(source: string): Promise<SourceDescription>
         metrics: { ...c.metrics },
         latest: opened.latest === c.name,
       })),
-      notes: [...opened.notes, ...opened.checkpoints.flatMap((c) => c.notes.map((n) => (n.includes(c.name) ? n : `${c.name}: ${n}`)))],
+      notes: [...opened.notes, ...checkpointNotes(opened.checkpoints)],
     };
   } catch (error) {
     return { ok: false, source, error: errorData(error) };
