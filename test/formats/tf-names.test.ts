@@ -2,7 +2,7 @@
 // every kind, TF2 slots recorded in the object graph, and old-style `.OPTIMIZER_SLOT` keys.
 import { describe, expect, it } from 'vitest';
 import type { TrackableNode } from '../../electron/core/formats/tf/object-graph.js';
-import { nameTensors } from '../../electron/core/formats/tf/tensor-names.js';
+import { nameTensors, readablePath } from '../../electron/core/formats/tf/tensor-names.js';
 
 const scalar = (name: string): { name: string; shape: number[] } => ({ name, shape: [] });
 
@@ -86,5 +86,14 @@ describe('TF2 object-based names', () => {
     const naming = nameTensors(tensors, graph);
     expect(naming.names.get(`net/optimizer/_variables/1${V}`)).toEqual({ displayName: 'net/optimizer/_variables/1', role: 'optimizer' });
     expect(naming.notes.join(' ')).toMatch(/net\/optimizer\/_variables\/1…2 .*left unmapped/);
+  });
+});
+
+describe('TF2 local names as people wrote them', () => {
+  it('undoes TensorFlow\'s escaping of "." and "/" inside each name, and nothing else', () => {
+    // _escape_local_name: "." becomes "..", then "/" becomes ".S".
+    expect(readablePath('net/layer.Sdense/kernel..v2')).toBe('net/layer/dense/kernel.v2');
+    expect(readablePath('a..Sb')).toBe('a.Sb');
+    expect(readablePath('net/layer_with_weights-0/kernel')).toBe('net/layer_with_weights-0/kernel');
   });
 });

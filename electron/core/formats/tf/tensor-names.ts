@@ -57,6 +57,18 @@ function displayOf(key: string): string {
   return key.endsWith(VALUE_SUFFIX) ? key.slice(0, -VALUE_SUFFIX.length) : key;
 }
 
+/**
+ * A TF2 key's path as people named it: each local name is stored escaped, "." as ".." and "/"
+ * as ".S" (TensorFlow's `_escape_local_name`, python/training/tracking/graph_view.py), so that "/" only ever
+ * separates names. For display only: roles are judged on the escaped path.
+ */
+export function readablePath(escaped: string): string {
+  return escaped
+    .split('/')
+    .map((part) => part.replace(/\.(S|\.)/g, (match) => (match === '.S' ? '/' : '.')))
+    .join('/');
+}
+
 function valueKey(node: TrackableNode | undefined): string | null {
   return node?.attributes.find((a) => a.name === 'VARIABLE_VALUE')?.checkpointKey ?? null;
 }
@@ -84,14 +96,15 @@ function nameTf2(tensors: readonly TensorShapeInfo[], graph: readonly TrackableN
   }
   const names = new Map<string, NamedTensor>();
   for (const { name } of tensors) {
-    const displayName = displayOf(name);
+    const escaped = displayOf(name);
+    const displayName = readablePath(escaped);
     const slot = slots.get(name);
-    const segments = displayName.split('/');
+    const segments = escaped.split('/');
     let role: TensorRole = 'model';
     if (name === OBJECT_GRAPH_KEY || segments[0] === 'save_counter') role = 'other';
     else if (slot !== undefined || optimizerKeys.has(name) || segments.includes('optimizer') || segments.includes('.OPTIMIZER_SLOT')) role = 'optimizer';
     else if (segments.length === 1 && (segments[0] === 'global_step' || segments[0] === 'step')) role = 'step';
-    if (slot !== undefined && !shapes.has(slot.variable)) notes.push(`${displayName} is a ${slot.name} slot of ${displayOf(slot.variable)}, which the checkpoint does not hold.`);
+    if (slot !== undefined && !shapes.has(slot.variable)) notes.push(`${displayName} is a ${slot.name} slot of ${readablePath(displayOf(slot.variable))}, which the checkpoint does not hold.`);
     names.set(name, slot === undefined ? { displayName, role } : { displayName, role, slot });
   }
   return { style: 'tf2', names, notes };
