@@ -68,8 +68,10 @@ function asPreset(all: readonly SourceTensor[], model: readonly ExportTensor[], 
     const byName = new Map(model.map((t) => [t.name, t]));
     const map = mapFileOf(plan);
     return { spec: plan.spec, model: presetWeights(plan.spec).map((w) => ({ ...(byName.get(map[w.name] as string) as ExportTensor), name: w.name })) };
-  } catch {
-    return null;
+  } catch (error) {
+    // No preset takes these tensors: they are exported under their own names.
+    if (error instanceof StudioError) return null;
+    throw error;
   }
 }
 

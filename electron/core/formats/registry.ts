@@ -1,6 +1,6 @@
 // The foreign formats this program reads, and which one a path is. Judged by content: each
 // reader's sniff looks at magic numbers and headers, never at a file name alone.
-import { NotFoundError, RefusedError } from '../checkpoint/errors.js';
+import { NotFoundError } from '../checkpoint/errors.js';
 import type { ForeignFormat, ForeignReader } from './foreign.js';
 import { kerasH5Reader } from './keras-h5/reader.js';
 import { safetensorsReader } from './safetensors/reader.js';
@@ -26,16 +26,14 @@ export async function sniffForeign(target: string): Promise<ForeignReader | null
   return null;
 }
 
+/** Whether an importer's format is another program's (ours are `checkpoint-studio …`). */
+export function isForeignFormat(format: string): format is ForeignFormat {
+  return Object.hasOwn(FORMAT_NAMES, format);
+}
+
 export const FORMAT_NAMES: Readonly<Record<ForeignFormat, string>> = {
   'tf-bundle': 'a TensorFlow checkpoint (checkpoint + .index + .data-*)',
   'tfjs-layers': 'a TensorFlow.js model (model.json)',
   safetensors: 'safetensors (a file, a sharded index, or a Hugging Face checkpoint folder)',
   'keras-h5': 'Keras HDF5 weights (.h5)',
 };
-
-/** The reader for `target`; refuses, listing what is read, when none recognises it. */
-export async function requireForeign(target: string): Promise<ForeignReader> {
-  const reader = await sniffForeign(target);
-  if (reader) return reader;
-  throw new RefusedError(target, `not a checkpoint this program reads; it reads its own checkpoint and run folders, ${Object.values(FORMAT_NAMES).join(', ')}`);
-}

@@ -38,12 +38,6 @@ export function assignSteps(source: ForeignSource): { steps: number[]; notes: st
   return { steps, notes };
 }
 
-async function newestMtime(dir: string, checkpoint: ForeignCheckpoint): Promise<number> {
-  let newest = 0;
-  for (const file of checkpoint.files) newest = Math.max(newest, (await stat(path.join(dir, file.name))).mtimeMs);
-  return newest;
-}
-
 async function stageCheckpoint(reader: ForeignReader, checkpoint: ForeignCheckpoint, step: number, stageDir: string, context: StageContext): Promise<{ dirName: string; step: number; from: string; verified: true }> {
   const dirName = checkpointDirName(step);
   const target = path.join(stageDir, dirName);
@@ -65,9 +59,10 @@ async function stageCheckpoint(reader: ForeignReader, checkpoint: ForeignCheckpo
   }
   const unread = checkpoint.tensors.find((t) => !crcs.has(t.name));
   if (unread) throw new CheckpointFormatError(path.join(checkpoint.dir, unread.file), `tensor "${unread.name}" is listed but could not be read`);
-  const mtimes = linked ? await Promise.all(checkpoint.files.map(async (f) => (await stat(path.join(checkpoint.dir, f.name))).mtimeMs)) : [];
-  // The source's own times: a copy's are the moment of the import.
-  const savedAt = checkpoint.savedAt ?? (await newestMtime(checkpoint.dir, checkpoint));
+  // The source's own times: kept for a linked file (a change there is noticed), and, where the
+  // source records no save time, its newest file's (a copy's times are the moment of the import).
+  const mtimes = await Promise.all(checkpoint.files.map(async (f) => (await stat(path.join(checkpoint.dir, f.name))).mtimeMs));
+  const savedAt = checkpoint.savedAt ?? Math.max(0, ...mtimes);
   const foreign: ForeignPart = {
     format: checkpoint.format,
     formatLabel: checkpoint.formatLabel,

@@ -20,7 +20,7 @@ import { temporaryName } from '../checkpoint/temporaries.js';
 import { detectSource } from './detect.js';
 import type { Importer, StagedSource } from './importer.js';
 import { copyDurably } from './copy-file.js';
-import { FORMAT_NAMES } from '../formats/registry.js';
+import { isForeignFormat } from '../formats/registry.js';
 
 export const DEFAULT_IMPORT_RUN = 'imported';
 
@@ -55,7 +55,7 @@ export async function importFolder(store: CheckpointStore, source: string, optio
   const { importer, source: folder } = await detectSource(source);
   options.onDetected?.(importer);
   const mode = options.mode ?? 'copy';
-  if (mode === 'link' && !(importer.format in FORMAT_NAMES)) {
+  if (mode === 'link' && !isForeignFormat(importer.format)) {
     throw new RefusedError(folder.path, `is ${importer.format === 'checkpoint-studio run' ? 'a run' : 'a checkpoint'} of this program; --link is for other programs' checkpoints, ours are copied (import it without --link)`);
   }
   const destination = await chooseRun(store, importer, folder.path, options.into);

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { SourceDescription } from '../../contract.js';
 import { parseCheckpointDirName } from '../checkpoint/layout.js';
 import { inspectSummary } from '../checkpoint/reader.js';
-import { FORMAT_NAMES, readerFor } from '../formats/registry.js';
+import { FORMAT_NAMES, isForeignFormat, readerFor } from '../formats/registry.js';
 import { detectSource } from '../import/detect.js';
-import { type ForeignFormat, checkpointNotes } from '../formats/foreign.js';
+import { checkpointNotes } from '../formats/foreign.js';
 import { errorData } from './errors.js';
 
 type Described = Extract<SourceDescription, { ok: true }>;
@@ -44,8 +44,8 @@ export async function describeSource(source: string): Promise<SourceDescription>
   try {
     const absolute = path.resolve(source);
     const { importer, source: folder } = await detectSource(absolute);
-    if (!(importer.format in FORMAT_NAMES)) return await describeOwn(folder.path, importer.format);
-    const opened = await readerFor(importer.format as ForeignFormat).open(folder.path);
+    if (!isForeignFormat(importer.format)) return await describeOwn(folder.path, importer.format);
+    const opened = await readerFor(importer.format).open(folder.path);
     const first = opened.checkpoints[0];
     return {
       ok: true,
