@@ -63,8 +63,19 @@ describe('lint boundaries', () => {
   it('keeps the supervisor, the Studio and the CLI from loading the training engine, but lets them name its types', async () => {
     const code = "import { runTrainingSession } from '../session/training-session.js';\nexport const a = runTrainingSession;\n";
     expect(restricted(await ruleIds(code, 'electron/core/training/process/x.ts'))).toBe(true);
-    expect(restricted(await ruleIds("import { TrainingLoop } from '../training/engine/training-loop.js';\nexport const a = TrainingLoop;\n", 'electron/core/studio/x.ts'))).toBe(true);
-    expect(restricted(await ruleIds("import { verifyResume } from '../core/training/session/verify-resume.js';\nexport const a = verifyResume;\n", 'electron/cli/store-commands.ts'))).toBe(true);
+    expect(
+      restricted(
+        await ruleIds("import { TrainingLoop } from '../training/engine/training-loop.js';\nexport const a = TrainingLoop;\n", 'electron/core/studio/x.ts'),
+      ),
+    ).toBe(true);
+    expect(
+      restricted(
+        await ruleIds(
+          "import { verifyResume } from '../core/training/session/verify-resume.js';\nexport const a = verifyResume;\n",
+          'electron/cli/store-commands.ts',
+        ),
+      ),
+    ).toBe(true);
     const typeOnly = "import type { SessionControl } from '../session/training-session.js';\nexport type A = SessionControl;\n";
     expect(await ruleIds(typeOnly, 'electron/core/training/process/x.ts')).toEqual([]);
   });
@@ -79,5 +90,18 @@ describe('lint boundaries', () => {
     expect(await ruleIds("import { studioMethods } from '../../electron/contract.js';\nexport const a = studioMethods;\n", 'renderer/src/x.ts')).toEqual([]);
     expect(restricted(await ruleIds("import { x } from '../../electron/core/checkpoint/layout.js';\nexport const a = x;\n", 'renderer/src/x.ts'))).toBe(true);
     expect(restricted(await ruleIds("import { x } from '../../electron/cli/format.js';\nexport const a = x;\n", 'renderer/src/x.ts'))).toBe(true);
+  });
+
+  it('lints Svelte components: their imports, and the rules of Svelte itself', async () => {
+    const component = (script: string, markup: string): string => `<script lang="ts">\n${script}\n</script>\n\n${markup}\n`;
+    const clean = await ruleIds(component('  let { text }: { text: string } = $props();', '<p>{text}</p>'), 'renderer/src/components/x.svelte');
+    expect(clean).toEqual([]);
+    const nodeImport = await ruleIds(
+      component("  import fs from 'node:fs';\n  const size = fs.statSync('x').size;", '<p>{size}</p>'),
+      'renderer/src/components/x.svelte',
+    );
+    expect(restricted(nodeImport)).toBe(true);
+    const rawHtml = await ruleIds(component('  let { html }: { html: string } = $props();', '{@html html}'), 'renderer/src/components/x.svelte');
+    expect(rawHtml.some((m) => m.startsWith('svelte/no-at-html-tags'))).toBe(true);
   });
 });
