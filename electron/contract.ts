@@ -633,7 +633,12 @@ export const studioMethods = {
    * import in its progress events and for cancelImport.
    */
   importFolders: {
-    params: z.object({ sources: z.array(z.string().min(1)).min(1), into: z.string().min(1).optional(), mode: ImportModeSchema.optional(), importId: ImportIdSchema.optional() }),
+    params: z.object({
+      sources: z.array(z.string().min(1)).min(1),
+      into: z.string().min(1).optional(),
+      mode: ImportModeSchema.optional(),
+      importId: ImportIdSchema.optional(),
+    }),
     result: ImportReportSchema,
   },
   /**

@@ -28,7 +28,10 @@ async function start(): Promise<void> {
       return true;
     },
   });
-  await studio.api.openWorkspace({ path: launchWorkspace(process.argv, { packaged: app.isPackaged, cwd: process.cwd(), home: app.getPath('home') }), create: true });
+  await studio.api.openWorkspace({
+    path: launchWorkspace(process.argv, { packaged: app.isPackaged, cwd: process.cwd(), home: app.getPath('home') }),
+    create: true,
+  });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
   const stopIpc = setupIpc(ipcMain, studio, window, {
     chooseFolder: async () => {

@@ -18,7 +18,11 @@ function call(method: StudioMethod): (params?: unknown) => Promise<unknown> {
       // What crosses into the page is what the contract says: checked here, in the page's process.
       const result = studioMethods[method].result.safeParse(reply.result);
       if (result.success) return result.data;
-      throw { name: 'StudioError', code: 'internal', message: `the Studio's answer to ${method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}` };
+      throw {
+        name: 'StudioError',
+        code: 'internal',
+        message: `the Studio's answer to ${method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}`,
+      };
     }
     // A plain object crosses the context bridge whole (an Error would lose its code).
     throw { name: 'StudioError', code: reply.error.code, message: reply.error.message };

@@ -23,7 +23,9 @@ const png = {};
 try {
   for (const size of [1024, 512, 256, 48, 32, 16]) {
     const page = await browser.newPage({ viewport: { width: size, height: size } });
-    await page.setContent(`<html><body style="margin:0;background:transparent">${svg.replace('<svg ', `<svg width="${size}" height="${size}" `)}</body></html>`);
+    await page.setContent(
+      `<html><body style="margin:0;background:transparent">${svg.replace('<svg ', `<svg width="${size}" height="${size}" `)}</body></html>`,
+    );
     png[size] = await page.screenshot({ omitBackground: true, clip: { x: 0, y: 0, width: size, height: size } });
     await page.close();
   }
@@ -55,7 +57,11 @@ icoSizes.forEach((size, index) => {
 fs.writeFileSync(path.join(resources, 'icon.ico'), Buffer.concat([header, ...icoSizes.map((size) => png[size])]));
 
 // icns: 'icns' + total length, then per image its type, its length (with these 8 bytes) and the PNG.
-const icnsTypes = [['ic08', 256], ['ic09', 512], ['ic10', 1024]];
+const icnsTypes = [
+  ['ic08', 256],
+  ['ic09', 512],
+  ['ic10', 1024],
+];
 const chunks = icnsTypes.map(([type, size]) => {
   const head = Buffer.alloc(8);
   head.write(type, 0, 'ascii');

@@ -24,7 +24,11 @@ try {
   const manifest = JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8'));
   fs.mkdirSync(target, { recursive: true });
   for (const file of ['electron.d.ts', 'checksums.json', 'LICENSE']) fs.copyFileSync(path.join(from, file), path.join(target, file));
-  const release = { electron: manifest.version, license: manifest.license, from: `the npm package electron@${manifest.version}, by scripts/vendor-electron.mjs` };
+  const release = {
+    electron: manifest.version,
+    license: manifest.license,
+    from: `the npm package electron@${manifest.version}, by scripts/vendor-electron.mjs`,
+  };
   fs.writeFileSync(path.join(target, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
   console.log(`vendor/electron: Electron ${manifest.version}`);
 } finally {

@@ -19,7 +19,8 @@ export function serveRenderer(rendererDir: string): void {
     if (url.host !== 'studio') return new Response('not found', { status: 404 });
     const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
     const file = path.resolve(rendererDir, relative);
-    if (path.relative(rendererDir, file).startsWith('..') || path.isAbsolute(path.relative(rendererDir, file))) return new Response('not found', { status: 404 });
+    if (path.relative(rendererDir, file).startsWith('..') || path.isAbsolute(path.relative(rendererDir, file)))
+      return new Response('not found', { status: 404 });
     const response = await net.fetch(pathToFileURL(file).href).catch(() => null);
     if (!response?.ok) return new Response('not found', { status: 404 });
     const headers = new Headers(response.headers);

@@ -5,8 +5,15 @@ import { EXPORT_FORMATS, type ExportFormat } from '../contract.js';
 import { type ActionContext, type CommonOptions, type Output, stderr, studioAction, withCommon } from './common.js';
 
 export function registerExportCommand(program: Command, out: Output): void {
-  withCommon(program.command('export').description('write a checkpoint in another format: a TensorFlow checkpoint (tf), a TensorFlow.js model (tfjs) or a safetensors file'))
-    .argument('<checkpoint>', 'a checkpoint id, latest, best, a checkpoint folder, or another program\'s checkpoint (a TensorFlow prefix, model.json, .safetensors…)')
+  withCommon(
+    program
+      .command('export')
+      .description('write a checkpoint in another format: a TensorFlow checkpoint (tf), a TensorFlow.js model (tfjs) or a safetensors file'),
+  )
+    .argument(
+      '<checkpoint>',
+      "a checkpoint id, latest, best, a checkpoint folder, or another program's checkpoint (a TensorFlow prefix, model.json, .safetensors…)",
+    )
     .argument('<out>', 'where to write: a new folder (tf, tfjs) or a new .safetensors file; never overwritten')
     .addOption(new Option('--format <format>', 'tf, tfjs or safetensors').choices(EXPORT_FORMATS).makeOptionMandatory())
     .action(

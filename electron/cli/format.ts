@@ -6,7 +6,22 @@ import { formatBytes } from '../core/format-bytes.js';
 
 export { formatBytes };
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
 
 export function parseBytes(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
@@ -25,7 +40,11 @@ export function parseDuration(text: string): number {
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -35,7 +54,11 @@ export function formatMetric(value: number | null | undefined): string {
   return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }
 
-export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: Readonly<Record<string, readonly string[]>>, metrics: readonly string[]): string[][] {
+export function checkpointRows(
+  checkpoints: readonly CheckpointInfo[],
+  marks: Readonly<Record<string, readonly string[]>>,
+  metrics: readonly string[],
+): string[][] {
   return checkpoints.map((c) => [
     c.run,
     String(c.step),
@@ -45,7 +68,13 @@ export function checkpointRows(checkpoints: readonly CheckpointInfo[], marks: Re
     c.createdAt ? c.createdAt.replace('T', ' ').slice(0, 19) : '',
     // Own keys only: a metric called "constructor" must not find Object.prototype's.
     ...metrics.map((m) => formatMetric(Object.hasOwn(c.metrics, m) ? c.metrics[m] : undefined)),
-    [...(marks[c.id] ?? []), ...(c.pinned ? ['pinned'] : []), ...(c.origin !== 'trained' ? [c.origin] : []), ...(c.linked ? ['linked'] : []), ...(c.sameStepAs.length > 0 ? ['same-step'] : [])].join(','),
+    [
+      ...(marks[c.id] ?? []),
+      ...(c.pinned ? ['pinned'] : []),
+      ...(c.origin !== 'trained' ? [c.origin] : []),
+      ...(c.linked ? ['linked'] : []),
+      ...(c.sameStepAs.length > 0 ? ['same-step'] : []),
+    ].join(','),
   ]);
 }
 

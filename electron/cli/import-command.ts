@@ -33,40 +33,54 @@ function progressLine(progress: ImportProgress): string {
 }
 
 export function registerImportCommand(program: Command, out: Output): void {
-  withCommon(program.command('import').description('import checkpoints: ours, TensorFlow, TF.js, safetensors, Hugging Face, Keras HDF5 (copied or linked, verified, then added; the source is never changed)'))
-    .argument('<paths...>', 'our checkpoint or run folders, or another program\'s checkpoints: a TensorFlow checkpoint folder, .index file or prefix (model.ckpt-1000), a TF.js model.json, safetensors files or Hugging Face checkpoint folders, Keras .h5 weights')
+  withCommon(
+    program
+      .command('import')
+      .description(
+        'import checkpoints: ours, TensorFlow, TF.js, safetensors, Hugging Face, Keras HDF5 (copied or linked, verified, then added; the source is never changed)',
+      ),
+  )
+    .argument(
+      '<paths...>',
+      "our checkpoint or run folders, or another program's checkpoints: a TensorFlow checkpoint folder, .index file or prefix (model.ckpt-1000), a TF.js model.json, safetensors files or Hugging Face checkpoint folders, Keras .h5 weights",
+    )
     .option('--run <name>', 'the new run\'s name (default: the source\'s name); for our checkpoint folders, the run they go into (default "imported")')
     .option('--into <run>', 'the same as --run (kept for scripts written before --run)')
-    .addOption(new Option('--copy', 'copy the source\'s files into the workspace, unchanged, beside a manifest (the default)').conflicts('link'))
-    .option('--link', 'record another program\'s checkpoint where it is, without copying; its folder is only ever read, never written or deleted')
-    .action(studioAction('create', async (folders: string[], options: CommonOptions & { into?: string; run?: string; copy?: boolean; link?: boolean }, { api }: ActionContext) => {
-      const sources = folders.map((f) => path.resolve(f));
-      const into = options.run ?? options.into;
-      if (!options.json) for (const found of await api.describeSources({ sources })) out.line(describeFound(found));
-      const importId = randomUUID();
-      const tty = Boolean(process.stderr.isTTY) && !options.json;
-      let live = false;
-      const off = api.on('import:progress', (progress) => {
-        if (!tty || progress.importId !== importId) return;
-        stderr.write(progressLine(progress));
-        live = true;
-      });
-      let interrupted = false;
-      const onInterrupt = (): void => {
-        interrupted = true;
-        void api.cancelImport({ importId });
-      };
-      process.on('SIGINT', onInterrupt);
-      try {
-        const report = await api.importFolders({ sources, importId, mode: options.link ? 'link' : 'copy', ...(into !== undefined ? { into } : {}) });
-        if (live) stderr.write('\r\x1b[2K');
-        if (options.json) out.json(report);
-        else for (const result of report.results) out.line(describeResult(result));
-        if (interrupted) return EXIT_INTERRUPTED;
-        return report.results.every((r) => r.ok) ? 0 : 1;
-      } finally {
-        off();
-        process.off('SIGINT', onInterrupt);
-      }
-    }));
+    .addOption(new Option('--copy', "copy the source's files into the workspace, unchanged, beside a manifest (the default)").conflicts('link'))
+    .option('--link', "record another program's checkpoint where it is, without copying; its folder is only ever read, never written or deleted")
+    .action(
+      studioAction(
+        'create',
+        async (folders: string[], options: CommonOptions & { into?: string; run?: string; copy?: boolean; link?: boolean }, { api }: ActionContext) => {
+          const sources = folders.map((f) => path.resolve(f));
+          const into = options.run ?? options.into;
+          if (!options.json) for (const found of await api.describeSources({ sources })) out.line(describeFound(found));
+          const importId = randomUUID();
+          const tty = Boolean(process.stderr.isTTY) && !options.json;
+          let live = false;
+          const off = api.on('import:progress', (progress) => {
+            if (!tty || progress.importId !== importId) return;
+            stderr.write(progressLine(progress));
+            live = true;
+          });
+          let interrupted = false;
+          const onInterrupt = (): void => {
+            interrupted = true;
+            void api.cancelImport({ importId });
+          };
+          process.on('SIGINT', onInterrupt);
+          try {
+            const report = await api.importFolders({ sources, importId, mode: options.link ? 'link' : 'copy', ...(into !== undefined ? { into } : {}) });
+            if (live) stderr.write('\r\x1b[2K');
+            if (options.json) out.json(report);
+            else for (const result of report.results) out.line(describeResult(result));
+            if (interrupted) return EXIT_INTERRUPTED;
+            return report.results.every((r) => r.ok) ? 0 : 1;
+          } finally {
+            off();
+            process.off('SIGINT', onInterrupt);
+          }
+        },
+      ),
+    );
 }

@@ -50,7 +50,9 @@ export class ProgressView {
         this.line(`epoch ${event.epoch + 1} done at step ${event.step}: val_loss ${fixed(event.loss)} val_accuracy ${fixed(event.accuracy)}`);
         return;
       case 'checkpoint':
-        this.line(`saved ${event.id} (${event.reason}): ${formatBytes(event.bytes)}, training blocked ${event.blockedMs.toFixed(1)} ms, written in ${event.writeMs.toFixed(0)} ms in the background`);
+        this.line(
+          `saved ${event.id} (${event.reason}): ${formatBytes(event.bytes)}, training blocked ${event.blockedMs.toFixed(1)} ms, written in ${event.writeMs.toFixed(0)} ms in the background`,
+        );
         return;
       case 'paused':
         this.line(`paused at step ${event.step}`);

@@ -90,11 +90,15 @@ export function registerStartCommand(program: Command, out: Output): void {
         find: findElectron,
         download: (wanted, host) =>
           downloadElectron(wanted, host, {
-            onStart: (total) => stderr.line(`downloading Electron ${wanted.version}${total ? ` (${formatBytes(total)})` : ''}, once: later starts use it from the cache…`),
+            onStart: (total) =>
+              stderr.line(`downloading Electron ${wanted.version}${total ? ` (${formatBytes(total)})` : ''}, once: later starts use it from the cache…`),
           }),
       });
       // `npm start` runs us in the package's folder; a relative --workspace means where npm was typed.
-      const workspace = path.resolve(process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd(), options.workspace);
+      const workspace = path.resolve(
+        process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd(),
+        options.workspace,
+      );
       if (plan.mode === 'electron') {
         result.exitCode = await runElectron(plan.executable, root, workspace);
         return;

@@ -85,7 +85,12 @@ function newRun(flags: TrainFlags): StartTraining {
   return {
     ...(flags.run !== undefined ? { run: flags.run } : {}),
     config: {
-      model: { kind: flags.model ?? TRAINING_DEFAULTS.model, ...(flags.width ? { width: flags.width } : {}), ...(flags.depth !== undefined ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) },
+      model: {
+        kind: flags.model ?? TRAINING_DEFAULTS.model,
+        ...(flags.width ? { width: flags.width } : {}),
+        ...(flags.depth !== undefined ? { depth: flags.depth } : {}),
+        ...(flags.filters ? { filters: flags.filters } : {}),
+      },
       optimizer: { name: optimizer, learningRate: flags.lr ?? DEFAULT_LEARNING_RATE[optimizer] },
       batchSize: flags.batchSize ?? TRAINING_DEFAULTS.batchSize,
       epochs: flags.epochs ?? TRAINING_DEFAULTS.epochs,
@@ -106,7 +111,12 @@ function continuation(flags: TrainFlags, resume: string): ContinueTraining {
   const checkpoints = checkpointFlags(flags);
   const retention = retentionFlags(flags);
   const best = parseSaveBest(flags.saveBest) ?? { metric: 'val_loss', mode: 'min' as const };
-  const model = { ...(flags.model ? { kind: flags.model } : {}), ...(flags.width ? { width: flags.width } : {}), ...(flags.depth !== undefined ? { depth: flags.depth } : {}), ...(flags.filters ? { filters: flags.filters } : {}) };
+  const model = {
+    ...(flags.model ? { kind: flags.model } : {}),
+    ...(flags.width ? { width: flags.width } : {}),
+    ...(flags.depth !== undefined ? { depth: flags.depth } : {}),
+    ...(flags.filters ? { filters: flags.filters } : {}),
+  };
   return {
     from: resume,
     ...(resume === 'best' ? { metric: best.metric, mode: best.mode } : {}),
@@ -156,7 +166,10 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--save-best <metric:mode>', 'checkpoint when val_loss:min or val_accuracy:max improves')
     .option('--keep-last <n>', 'keep only the N latest checkpoints of this run', positiveInt)
     .option('--keep-best <k>', 'also keep the K best (by the --save-best metric, else val_loss)', positiveInt)
-    .option('--resume <checkpoint>', 'continue from a checkpoint id or folder, latest, or best; or from another program\'s checkpoint (a TensorFlow or TF.js checkpoint path), imported first')
+    .option(
+      '--resume <checkpoint>',
+      "continue from a checkpoint id or folder, latest, or best; or from another program's checkpoint (a TensorFlow or TF.js checkpoint path), imported first",
+    )
     .option('--map <file>', 'with --resume of another program\'s checkpoint: JSON {"our weight": "its tensor"} (the form the mapping is printed in)')
     .option('--log-every <k>', 'log train loss and accuracy every K steps (default 10)', positiveInt)
     .action(studioAction('create', async (flags: TrainFlags, context: ActionContext) => runTrain(flags, context.api, out)));
@@ -167,23 +180,35 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .addOption(new Option('--backend <name>', 'backend to replay on (default: the one that wrote it)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', "the run's dataset folder, if it has moved since (default: the folder the run recorded)")
     .action(
-      studioAction('read', async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, { studio }: ActionContext) => {
-        // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
-        const { verifyResume } = await import('../core/training/session/verify-resume.js');
-        const store = studio.openStore();
-        const report = await verifyResume(store, selector, { steps: flags.steps, ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.data ? { dataDir: flags.data } : {}) });
-        if (flags.json) out.json(report);
-        else {
-          const losses = report.comparisons.filter((c) => c.kind === 'loss');
-          const hashes = report.comparisons.filter((c) => c.kind === 'weights');
-          out.line(`replayed ${report.replayedSteps} steps from ${report.checkpoint} on ${report.backend} (written on ${report.originalBackend ?? 'unknown'}), against the logs of ${report.sources.join(', ')}`);
-          out.line(`losses: ${losses.filter((c) => c.equal).length}/${losses.length} identical; weight hashes: ${hashes.filter((c) => c.equal).length}/${hashes.length} identical`);
-          for (const c of report.comparisons.filter((x) => !x.equal)) out.line(`  step ${c.step} ${c.kind}: expected ${c.expected}, replay gave ${c.actual}`);
-          if (report.comparisons.length === 0) out.line(`NOTHING TO COMPARE: the original logged no loss or weights hash within ${report.replayedSteps} steps after it; try more --steps`);
-          else out.line(report.ok ? 'RESUMES EXACTLY' : 'DOES NOT RESUME EXACTLY');
-        }
-        return report.ok ? 0 : 1;
-      }),
+      studioAction(
+        'read',
+        async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, { studio }: ActionContext) => {
+          // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
+          const { verifyResume } = await import('../core/training/session/verify-resume.js');
+          const store = studio.openStore();
+          const report = await verifyResume(store, selector, {
+            steps: flags.steps,
+            ...(flags.backend ? { backend: flags.backend } : {}),
+            ...(flags.data ? { dataDir: flags.data } : {}),
+          });
+          if (flags.json) out.json(report);
+          else {
+            const losses = report.comparisons.filter((c) => c.kind === 'loss');
+            const hashes = report.comparisons.filter((c) => c.kind === 'weights');
+            out.line(
+              `replayed ${report.replayedSteps} steps from ${report.checkpoint} on ${report.backend} (written on ${report.originalBackend ?? 'unknown'}), against the logs of ${report.sources.join(', ')}`,
+            );
+            out.line(
+              `losses: ${losses.filter((c) => c.equal).length}/${losses.length} identical; weight hashes: ${hashes.filter((c) => c.equal).length}/${hashes.length} identical`,
+            );
+            for (const c of report.comparisons.filter((x) => !x.equal)) out.line(`  step ${c.step} ${c.kind}: expected ${c.expected}, replay gave ${c.actual}`);
+            if (report.comparisons.length === 0)
+              out.line(`NOTHING TO COMPARE: the original logged no loss or weights hash within ${report.replayedSteps} steps after it; try more --steps`);
+            else out.line(report.ok ? 'RESUMES EXACTLY' : 'DOES NOT RESUME EXACTLY');
+          }
+          return report.ok ? 0 : 1;
+        },
+      ),
     );
 }
 

@@ -77,7 +77,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       return;
     }
     const headers: Record<string, string> = {
-      'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      'content-security-policy':
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-store',
@@ -85,7 +86,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     if (fromQuery) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     if (request.url?.startsWith(UPLOAD_PREFIX)) {
-      uploads.handle(request, response, allowedHosts().map((h) => `http://${h}`));
+      uploads.handle(
+        request,
+        response,
+        allowedHosts().map((h) => `http://${h}`),
+      );
       return;
     }
     if (!assets) {
@@ -104,7 +109,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', `http://${HOST}`);
     const origin = request.headers.origin ?? '';
-    const refused = url.pathname !== '/api' ? 'not found' : check(request).refused ?? (allowedHosts().some((h) => origin === `http://${h}`) ? null : 'foreign Origin');
+    const refused =
+      url.pathname !== '/api' ? 'not found' : (check(request).refused ?? (allowedHosts().some((h) => origin === `http://${h}`) ? null : 'foreign Origin'));
     if (refused) {
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${refused}\n`);
       return;

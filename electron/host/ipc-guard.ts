@@ -35,7 +35,11 @@ export function isTrustedSender(sender: IpcSender): boolean {
 
 /** Answers one call: refused, invalid, or the Studio's result or error, as plain data. */
 export async function answerIpcCall(api: StudioApi, sender: IpcSender, method: string, params: unknown): Promise<IpcReply> {
-  if (!isTrustedSender(sender)) return { ok: false, error: { code: 'refused', message: `a call from ${sender.url ?? 'a frame that is gone'} was refused: only the app's own window may call it` } };
+  if (!isTrustedSender(sender))
+    return {
+      ok: false,
+      error: { code: 'refused', message: `a call from ${sender.url ?? 'a frame that is gone'} was refused: only the app's own window may call it` },
+    };
   if (!Object.hasOwn(studioMethods, method)) return { ok: false, error: { code: 'usage', message: `no such method: ${method}` } };
   const name = method as StudioMethod;
   const parsed = studioMethods[name].params.safeParse(params);

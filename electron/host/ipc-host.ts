@@ -22,8 +22,13 @@ export interface HostCapabilities {
 
 export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow, host: HostCapabilities): () => void {
   const isOurs = (event: IpcMainInvokeEvent): boolean => event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame;
-  const sender = (event: IpcMainInvokeEvent): { url: string | null; isOurMainFrame: boolean } => ({ url: event.senderFrame?.url ?? null, isOurMainFrame: isOurs(event) });
-  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) => answerIpcCall(studio.api, sender(event), typeof method === 'string' ? method : '', params));
+  const sender = (event: IpcMainInvokeEvent): { url: string | null; isOurMainFrame: boolean } => ({
+    url: event.senderFrame?.url ?? null,
+    isOurMainFrame: isOurs(event),
+  });
+  ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) =>
+    answerIpcCall(studio.api, sender(event), typeof method === 'string' ? method : '', params),
+  );
   // The same sender check as every call: a frame that is not our page gets no dialog.
   ipcMain.handle(CHOOSE_FOLDER_CHANNEL, async (event) => (isTrustedSender(sender(event)) ? host.chooseFolder() : null));
   let ready = false;

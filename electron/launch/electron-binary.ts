@@ -28,7 +28,10 @@ export function findElectron(release: ElectronRelease, host: ElectronHost = this
     if (!existsSync(named)) throw new ElectronPathError(`CHECKPOINT_STUDIO_ELECTRON is ${named}, which does not exist`);
     return path.resolve(named);
   }
-  const executable = path.join(releaseInstallDir(electronCacheRoot(host.env, host.platform), release.version, host.platform, host.arch), executableInRelease(host.platform));
+  const executable = path.join(
+    releaseInstallDir(electronCacheRoot(host.env, host.platform), release.version, host.platform, host.arch),
+    executableInRelease(host.platform),
+  );
   return existsSync(executable) ? executable : null;
 }
 
@@ -98,7 +101,8 @@ export function describeDownloadFailure(error: unknown, version: string, mirror:
   const message = error instanceof Error ? error.message : String(error);
   let reason = (message.split('\n')[0] ?? '').replace(/[.\s]+$/, '');
   if (/checksum/i.test(reason)) reason = 'its SHA-256 is not the one Electron published';
-  else if (/cannot find (module|package) '(@electron\/get|extract-zip)'/i.test(reason)) reason = 'the downloader is a development dependency, not installed here';
+  else if (/cannot find (module|package) '(@electron\/get|extract-zip)'/i.test(reason))
+    reason = 'the downloader is a development dependency, not installed here';
   if (reason.length > 160) reason = `${reason.slice(0, 157)}...`;
   return `Electron ${version} could not be downloaded from ${host} (${reason}): starting browser mode instead.`;
 }

@@ -28,7 +28,8 @@ export function readElectronRelease(root: string): ElectronRelease {
       throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`);
     }
     const parsed = schema.safeParse(data);
-    if (!parsed.success) throw new Error(`${where}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'the file'}: ${issue.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(`${where}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'the file'}: ${issue.message}`).join('; ')}`);
     return parsed.data;
   };
   return { version: read('release.json', releaseSchema).electron, checksums: read('checksums.json', checksumsSchema) };

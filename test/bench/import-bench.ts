@@ -71,8 +71,10 @@ function report(label: string, bytes: number, measured: readonly Pair[], target:
   const ours = median(measured.map((p) => p.ours));
   const base = median(measured.map((p) => p.baseline));
   const ratio = median(measured.map((p) => p.baseline / p.ours));
-  const mbps = (ms: number): string => `${((bytes / 1e6) / (ms / 1000)).toFixed(0)} MB/s`;
-  console.log(`${label.padEnd(44)} ours ${ours.toFixed(1).padStart(7)} ms (${mbps(ours)})   fs.readFile ${base.toFixed(1).padStart(7)} ms (${mbps(base)})   ratio ${ratio.toFixed(2)}×${target ? ` (${target})` : ''}`);
+  const mbps = (ms: number): string => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
+  console.log(
+    `${label.padEnd(44)} ours ${ours.toFixed(1).padStart(7)} ms (${mbps(ours)})   fs.readFile ${base.toFixed(1).padStart(7)} ms (${mbps(base)})   ratio ${ratio.toFixed(2)}×${target ? ` (${target})` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -86,16 +88,45 @@ async function main(): Promise<void> {
     const encoded = encodeSafetensors('bench', big);
     const safetensorsFile = path.join(dir, 'model.safetensors');
     await writeFile(safetensorsFile, Buffer.concat([encoded.header, ...encoded.payloads]));
-    console.log(`import benchmark: ${(bytes / 1e6).toFixed(0)} MB in ${big.length} float32 tensors; ${REPEATS} pairs per measure, medians; warm page cache for both sides`);
+    console.log(
+      `import benchmark: ${(bytes / 1e6).toFixed(0)} MB in ${big.length} float32 tensors; ${REPEATS} pairs per measure, medians; warm page cache for both sides`,
+    );
     const tf = readerFor('tf-bundle');
     const st = readerFor('safetensors');
     const prefix = path.join(dir, 'tf', 'model.ckpt-1');
-    report('TensorFlow bundle, every tensor + CRC32C', bytes, await pairs(() => readEverything(tf, prefix), () => readFile(bundle.dataFile)));
-    report('safetensors, every tensor + CRC32C', bytes, await pairs(() => readEverything(st, safetensorsFile), () => readFile(safetensorsFile)));
+    report(
+      'TensorFlow bundle, every tensor + CRC32C',
+      bytes,
+      await pairs(
+        () => readEverything(tf, prefix),
+        () => readFile(bundle.dataFile),
+      ),
+    );
+    report(
+      'safetensors, every tensor + CRC32C',
+      bytes,
+      await pairs(
+        () => readEverything(st, safetensorsFile),
+        () => readFile(safetensorsFile),
+      ),
+    );
     // The same plain read with a CRC32C over it: what checking costs at all, for comparison.
-    report('(fs.readFile + CRC32C of the bundle, for scale)', bytes, await pairs(async () => crc32c(await readFile(bundle.dataFile)), () => readFile(bundle.dataFile)), null);
+    report(
+      '(fs.readFile + CRC32C of the bundle, for scale)',
+      bytes,
+      await pairs(
+        async () => crc32c(await readFile(bundle.dataFile)),
+        () => readFile(bundle.dataFile),
+      ),
+      null,
+    );
 
-    const small: ExportTensor[] = Array.from({ length: 10_000 }, (_, i) => ({ name: `model/layer_${i}/kernel`, dtype: 'F32', shape: [4, 4], data: new Uint8Array(64) }));
+    const small: ExportTensor[] = Array.from({ length: 10_000 }, (_, i) => ({
+      name: `model/layer_${i}/kernel`,
+      dtype: 'F32',
+      shape: [4, 4],
+      data: new Uint8Array(64),
+    }));
     await mkdir(path.join(dir, 'many'));
     await writeTfBundle(path.join(dir, 'many'), 'model.ckpt-7', small, { step: 7 });
     const manyPrefix = path.join(dir, 'many', 'model.ckpt-7');
@@ -108,7 +139,9 @@ async function main(): Promise<void> {
       times.push(performance.now() - t);
       tensorsSeen = source.checkpoints[0]?.tensors.length ?? 0;
     }
-    console.log(`${'index of a bundle of 10,000 variables'.padEnd(44)} open ${median(times).toFixed(1)} ms median (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), ${tensorsSeen} tensors (target ≤ 100 ms)`);
+    console.log(
+      `${'index of a bundle of 10,000 variables'.padEnd(44)} open ${median(times).toFixed(1)} ms median (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), ${tensorsSeen} tensors (target ≤ 100 ms)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

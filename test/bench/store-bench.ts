@@ -43,7 +43,18 @@ function makeState(params: number, step: number): TrainingState {
     layer += 1;
   }
   optimizer.push({ name: 'iterations', dtype: 'I64', shape: [], data: new Uint8Array(8) });
-  return { step, epoch: 0, batchInEpoch: step, trainingTimeMs: 0, metrics: { loss: 1 / (step + 1) }, rng: { seed: 1 }, backend: 'cpu', parent: null, model, optimizer };
+  return {
+    step,
+    epoch: 0,
+    batchInEpoch: step,
+    trainingTimeMs: 0,
+    metrics: { loss: 1 / (step + 1) },
+    rng: { seed: 1 },
+    backend: 'cpu',
+    parent: null,
+    model,
+    optimizer,
+  };
 }
 
 function stateBytes(state: TrainingState): number {
@@ -52,7 +63,10 @@ function stateBytes(state: TrainingState): number {
 
 /** The plain baseline: the same tensors written to two files with write + fsync, nothing else. */
 async function plainWrite(dir: string, state: TrainingState): Promise<void> {
-  for (const [name, tensors] of [['model.bin', state.model], ['optimizer.bin', state.optimizer]] as const) {
+  for (const [name, tensors] of [
+    ['model.bin', state.model],
+    ['optimizer.bin', state.optimizer],
+  ] as const) {
     const handle = await open(path.join(dir, name), 'w');
     for (const t of tensors) await handle.write(t.data);
     await handle.sync();
@@ -109,15 +123,13 @@ async function benchSaveLoad(params: number): Promise<string[]> {
     }
     await writer.close();
     const mb = bytes / 1e6;
-    if (process.env.BENCH_VERBOSE) console.log(`  runs (ms): ours save ${ours.map((t) => t.toFixed(0)).join(' ')} | plain save ${plain.map((t) => t.toFixed(0)).join(' ')}`);
+    if (process.env.BENCH_VERBOSE)
+      console.log(`  runs (ms): ours save ${ours.map((t) => t.toFixed(0)).join(' ')} | plain save ${plain.map((t) => t.toFixed(0)).join(' ')}`);
     // The ratio is the median of each repeat's own ratio: a slow spell of this shared disk hits the
     // two runs of one repeat alike, where it would skew one side's median of times.
     const row = (label: string, o: number[], p: number[]): string =>
       `${label.padEnd(26)} ours ${(mb / (median(o) / 1000)).toFixed(0).padStart(5)} MB/s  plain fs ${(mb / (median(p) / 1000)).toFixed(0).padStart(5)} MB/s  ratio ${median(o.map((t, i) => (p[i] as number) / t)).toFixed(2)}x (paired)`;
-    return [
-      row(`save ${params / 1e6}M params (${mb.toFixed(0)} MB)`, ours, plain),
-      row(`load ${params / 1e6}M params (verified)`, oursLoad, plainLoad),
-    ];
+    return [row(`save ${params / 1e6}M params (${mb.toFixed(0)} MB)`, ours, plain), row(`load ${params / 1e6}M params (verified)`, oursLoad, plainLoad)];
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -30,7 +30,8 @@ function config(kind: 'mlp' | 'cnn', width: number, depth: number): TrainingConf
     batchSize: 64,
     epochs: 1000,
     seed: 1,
-    validationCount: 1000, dataDir: null,
+    validationCount: 1000,
+    dataDir: null,
     trainLimit: 12_800,
   };
 }
@@ -79,7 +80,9 @@ async function throughput(data: TrainingData, backends: BackendName[]): Promise<
       loop.dispose();
       fit.push(await fitSamplesPerSecond(data, config('mlp', 128, 1), steps));
     }
-    lines.push(`mlp on ${backend}: our loop ${median(ours).toFixed(0)} samples/s vs model.fit ${median(fit).toFixed(0)} samples/s (medians of 5 alternating runs): ratio ${(median(ours) / median(fit)).toFixed(2)}x (target >= 1.0x)`);
+    lines.push(
+      `mlp on ${backend}: our loop ${median(ours).toFixed(0)} samples/s vs model.fit ${median(fit).toFixed(0)} samples/s (medians of 5 alternating runs): ratio ${(median(ours) / median(fit)).toFixed(2)}x (target >= 1.0x)`,
+    );
   }
   return lines;
 }
@@ -94,7 +97,12 @@ async function stall(data: TrainingData): Promise<string[]> {
     const loop = TrainingLoop.create({ ...config('mlp', 2880, 2), batchSize: 32 }, data);
     const params = loop.parameterCount;
     loop.trainStep();
-    const saver = new BackgroundSaver(writer.dir, 'stall', () => undefined, () => undefined);
+    const saver = new BackgroundSaver(
+      writer.dir,
+      'stall',
+      () => undefined,
+      () => undefined,
+    );
     const blocked: number[] = [];
     const sync: number[] = [];
     for (let i = 0; i < 5; i += 1) {

@@ -43,7 +43,15 @@ function rate(events: readonly { at: number; event: SessionEvent }[]): number {
 
 async function inProcess(workspace: string, run: string, steps: number, backend: 'wasm' | 'cpu'): Promise<number> {
   const store = await CheckpointStore.open(workspace);
-  const request = TrainRequestSchema.parse({ workspace: store.root, run, config: CONFIG, backend, maxSteps: steps, checkpoints: { onStop: false }, logEvery: 10 });
+  const request = TrainRequestSchema.parse({
+    workspace: store.root,
+    run,
+    config: CONFIG,
+    backend,
+    maxSteps: steps,
+    checkpoints: { onStop: false },
+    logEvery: 10,
+  });
   const events: { at: number; event: SessionEvent }[] = [];
   await runTrainingSession({ store, request, control: newControl(), onEvent: (event) => events.push({ at: performance.now(), event }) });
   return rate(events);

@@ -58,7 +58,11 @@ async function stopFrames(page: Page): Promise<number[]> {
 async function whenAttribute(page: Page, selector: string, attribute: string, wanted: (value: string | null) => boolean, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await page.locator(selector).first().getAttribute(attribute, { timeout: timeoutMs }).catch(() => null);
+    const value = await page
+      .locator(selector)
+      .first()
+      .getAttribute(attribute, { timeout: timeoutMs })
+      .catch(() => null);
     if (wanted(value)) return;
     if (Date.now() > deadline) throw new Error(`${selector} [${attribute}] never became what was wanted (last: ${value})`);
     await page.waitForTimeout(16);
@@ -103,7 +107,9 @@ async function main(): Promise<void> {
   try {
     let started = Date.now();
     await makeUiWorkspace(root, SHAPE);
-    console.log(`workspace: ${total.toLocaleString('en-US')} checkpoints in ${SHAPE.runs} runs, ${SHAPE.metricRuns} × ${SHAPE.metricPoints.toLocaleString('en-US')} metric points (made in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `workspace: ${total.toLocaleString('en-US')} checkpoints in ${SHAPE.runs} runs, ${SHAPE.metricRuns} × ${SHAPE.metricPoints.toLocaleString('en-US')} metric points (made in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
     await studio.api.openWorkspace({ path: root });
     const server = await startBrowserServer({ studio, rendererDir: rendererDir() });
     closeServer = () => server.close();
@@ -116,7 +122,12 @@ async function main(): Promise<void> {
     await page.goto(server.url);
     await whenAttribute(page, '[data-testid="timeline"]', 'data-points', (v) => v === String(total));
     const timelineMs = await page.evaluate(() => performance.now());
-    rows.push({ what: `first render of the timeline (${total.toLocaleString('en-US')} checkpoints)`, value: `${Math.round(timelineMs)} ms`, target: 'none set', ok: null });
+    rows.push({
+      what: `first render of the timeline (${total.toLocaleString('en-US')} checkpoints)`,
+      value: `${Math.round(timelineMs)} ms`,
+      target: 'none set',
+      ok: null,
+    });
 
     // A range of 1,000: the first checkpoint of the first run, Shift+click on the last of the fifth.
     const snapshot = await studio.api.snapshot();
@@ -140,7 +151,10 @@ async function main(): Promise<void> {
     started = Date.now();
     await page.mouse.click(to.x, to.y);
     await page.keyboard.up('Shift');
-    await page.getByText(new RegExp(`^${RANGE.toLocaleString('en-US')} selected`)).first().waitFor({ timeout: 60_000 });
+    await page
+      .getByText(new RegExp(`^${RANGE.toLocaleString('en-US')} selected`))
+      .first()
+      .waitFor({ timeout: 60_000 });
     const rangeMs = Date.now() - started;
     rows.push({ what: `select a range of ${RANGE.toLocaleString('en-US')} checkpoints (Shift+click)`, value: `${rangeMs} ms`, target: 'none set', ok: null });
     await page.keyboard.press('Escape');
@@ -153,7 +167,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < 120; i += 1) await page.mouse.wheel(0, i < 60 ? 900 : -900);
     const scrollFrames = await stopFrames(page);
     const scrollP95 = percentile(scrollFrames, 0.95);
-    rows.push({ what: `frame time scrolling the list (${scrollFrames.length} frames)`, value: `p95 ${scrollP95.toFixed(1)} ms`, target: 'p95 ≤ 50 ms', ok: scrollP95 <= 50 });
+    rows.push({
+      what: `frame time scrolling the list (${scrollFrames.length} frames)`,
+      value: `p95 ${scrollP95.toFixed(1)} ms`,
+      target: 'p95 ≤ 50 ms',
+      ok: scrollP95 <= 50,
+    });
 
     // The charts: every run's history loaded and drawn.
     started = Date.now();
@@ -163,7 +182,12 @@ async function main(): Promise<void> {
     const chartsMs = Date.now() - started;
     const chartsSincePageMs = await page.evaluate(() => performance.now());
     // The histories load from the page's start; the cards draw when the tab opens.
-    rows.push({ what: `charts drawn with every point (${SHAPE.metricRuns} runs × ${SHAPE.metricPoints.toLocaleString('en-US')} points)`, value: `${chartsMs} ms after the tab opened`, target: 'none set', ok: null });
+    rows.push({
+      what: `charts drawn with every point (${SHAPE.metricRuns} runs × ${SHAPE.metricPoints.toLocaleString('en-US')} points)`,
+      value: `${chartsMs} ms after the tab opened`,
+      target: 'none set',
+      ok: null,
+    });
     rows.push({ what: '  (the page had been open for)', value: `${Math.round(chartsSincePageMs)} ms`, target: '', ok: null });
 
     // Zooming the loss chart: drag to zoom in, double-click to reset, six times over.
@@ -183,7 +207,12 @@ async function main(): Promise<void> {
     }
     const zoomFrames = await stopFrames(page);
     const zoomP95 = percentile(zoomFrames, 0.95);
-    rows.push({ what: `frame time zooming a chart (${zoomFrames.length} frames)`, value: `p95 ${zoomP95.toFixed(1)} ms`, target: 'p95 ≤ 50 ms', ok: zoomP95 <= 50 });
+    rows.push({
+      what: `frame time zooming a chart (${zoomFrames.length} frames)`,
+      value: `p95 ${zoomP95.toFixed(1)} ms`,
+      target: 'p95 ≤ 50 ms',
+      ok: zoomP95 <= 50,
+    });
 
     // A checkpoint written elsewhere and renamed into place: how soon it is on the timeline.
     await page.getByRole('tab', { name: 'Checkpoints' }).click();
@@ -211,11 +240,15 @@ async function main(): Promise<void> {
       const step = stride * (perRun + 10 * i);
       const staging = path.join(root, templateRun, `.incoming-${i}`);
       mkdirSync(staging);
-      for (const { name, bytes } of files) writeFileSync(path.join(staging, name), name === 'manifest.json' ? manifest.replace(`"step": ${stride},`, `"step": ${step},`) : bytes);
+      for (const { name, bytes } of files)
+        writeFileSync(path.join(staging, name), name === 'manifest.json' ? manifest.replace(`"step": ${stride},`, `"step": ${step},`) : bytes);
       const want = String(total + i);
       const renamedAt = Date.now();
       renameSync(staging, path.join(root, templateRun, checkpointDirName(step)));
-      await page.waitForFunction((n) => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-points') === n, want, { polling: 'raf', timeout: 30_000 });
+      await page.waitForFunction((n) => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-points') === n, want, {
+        polling: 'raf',
+        timeout: 30_000,
+      });
       const seenAt = await page.evaluate(() => performance.timeOrigin + performance.now());
       if (i <= WARM_UP) warmUp.push(seenAt - renamedAt);
       else {
@@ -232,16 +265,31 @@ async function main(): Promise<void> {
     }
     const renameP95 = percentile(latencies, 0.95);
     if (process.env['BENCH_VERBOSE']) console.log(`rename latencies (ms): ${latencies.map((t) => Math.round(t)).join(' ')}; core: ${coreLatencies.join(' ')}`);
-    rows.push({ what: `rename on disk → on the timeline (${RENAMES} renames, 100 ms apart)`, value: `p95 ${Math.round(renameP95)} ms (median ${Math.round(percentile(latencies, 0.5))})`, target: 'p95 ≤ 300 ms', ok: renameP95 <= 300 });
-    rows.push({ what: `  the ${WARM_UP} before them (warm-up, not counted)`, value: warmUp.map((t) => `${Math.round(t)}`).join(', ') + ' ms', target: '', ok: null });
-    rows.push({ what: '  of which: rename → the Studio\'s catalog:added', value: `p95 ${Math.round(percentile(coreLatencies, 0.95))} ms (median ${Math.round(percentile(coreLatencies, 0.5))})`, target: '', ok: null });
+    rows.push({
+      what: `rename on disk → on the timeline (${RENAMES} renames, 100 ms apart)`,
+      value: `p95 ${Math.round(renameP95)} ms (median ${Math.round(percentile(latencies, 0.5))})`,
+      target: 'p95 ≤ 300 ms',
+      ok: renameP95 <= 300,
+    });
+    rows.push({
+      what: `  the ${WARM_UP} before them (warm-up, not counted)`,
+      value: warmUp.map((t) => `${Math.round(t)}`).join(', ') + ' ms',
+      target: '',
+      ok: null,
+    });
+    rows.push({
+      what: "  of which: rename → the Studio's catalog:added",
+      value: `p95 ${Math.round(percentile(coreLatencies, 0.95))} ms (median ${Math.round(percentile(coreLatencies, 0.5))})`,
+      target: '',
+      ok: null,
+    });
 
     // The page's JS heap after a garbage collection, with every view visited.
     const cdp = await context.newCDPSession(page);
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
     const heapMb = heap.usedSize / 1024 / 1024;
-    rows.push({ what: 'the page\'s JS heap (after GC)', value: `${heapMb.toFixed(0)} MB`, target: '≤ 200 MB', ok: heapMb <= 200 });
+    rows.push({ what: "the page's JS heap (after GC)", value: `${heapMb.toFixed(0)} MB`, target: '≤ 200 MB', ok: heapMb <= 200 });
     if (problems.length > 0) console.log(`page errors: ${problems.join('; ')}`);
     await context.close();
   } finally {
@@ -251,7 +299,8 @@ async function main(): Promise<void> {
     rmSync(base, { recursive: true, force: true });
   }
   const width = Math.max(...rows.map((r) => r.what.length));
-  for (const row of rows) console.log(`${row.what.padEnd(width)}  ${row.value.padStart(26)}  target ${row.target.padEnd(12)} ${row.ok === null ? '' : row.ok ? 'met' : 'MISSED'}`);
+  for (const row of rows)
+    console.log(`${row.what.padEnd(width)}  ${row.value.padStart(26)}  target ${row.target.padEnd(12)} ${row.ok === null ? '' : row.ok ? 'met' : 'MISSED'}`);
 }
 
 main().catch((error: unknown) => {

@@ -38,7 +38,10 @@ function metricLines(points: number, seed: number, start: Date, after: number): 
     const loss = 2.3 * Math.exp(-(step - after / 2) / (points / 4)) + 0.1 + noise * 0.3 + spike;
     const accuracy = Math.min(1, 1 - loss / 2.5 + noise * 0.05);
     lines.push(JSON.stringify({ kind: 'train', step, epoch: Math.floor(step / 1000), batch: step % 1000, loss, accuracy, time: new Date(time).toISOString() }));
-    if (step % 1000 === 0) lines.push(JSON.stringify({ kind: 'validation', step, epoch: step / 1000 - 1, loss: loss * 1.05, accuracy: accuracy * 0.98, time: new Date(time).toISOString() }));
+    if (step % 1000 === 0)
+      lines.push(
+        JSON.stringify({ kind: 'validation', step, epoch: step / 1000 - 1, loss: loss * 1.05, accuracy: accuracy * 0.98, time: new Date(time).toISOString() }),
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -62,7 +65,8 @@ export async function makeUiWorkspace(root: string, shape: UiWorkspaceShape = FU
       const step = firstStep + k * stride;
       const dir = path.join(root, run, checkpointDirName(step));
       mkdirSync(dir);
-      for (const { name, bytes } of files) writeFileSync(path.join(dir, name), name === 'manifest.json' ? manifest.replace(stepField, `"step": ${step},`) : bytes);
+      for (const { name, bytes } of files)
+        writeFileSync(path.join(dir, name), name === 'manifest.json' ? manifest.replace(stepField, `"step": ${step},`) : bytes);
     }
     if (r < shape.metricRuns) writeFileSync(path.join(root, run, METRICS_FILE), metricLines(shape.metricPoints, r, start, parent?.step ?? 0));
   }

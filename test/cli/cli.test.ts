@@ -31,7 +31,14 @@ async function makeWorkspace(): Promise<void> {
   for (const [i, loss] of losses.entries()) {
     const values = new Float32Array(64).fill(i);
     await writer.save({
-      step: (i + 1) * 100, epoch: i, batchInEpoch: 0, trainingTimeMs: i, metrics: { loss, accuracy: 1 - loss }, rng: { i }, backend: 'cpu', parent: null,
+      step: (i + 1) * 100,
+      epoch: i,
+      batchInEpoch: 0,
+      trainingTimeMs: i,
+      metrics: { loss, accuracy: 1 - loss },
+      rng: { i },
+      backend: 'cpu',
+      parent: null,
       model: [{ name: 'dense/kernel', dtype: 'F32', shape: [8, 8], data: new Uint8Array(values.buffer) }],
       optimizer: [{ name: 'iterations', dtype: 'I64', shape: [], data: new Uint8Array(8) }],
     });
@@ -48,7 +55,9 @@ beforeEach(async () => {
 });
 afterEach(() => rmSync(workspace, { recursive: true, force: true }));
 
-interface Listed { checkpoints: { id: string; status: string; step: number }[] }
+interface Listed {
+  checkpoints: { id: string; status: string; step: number }[];
+}
 
 describe('checkpoint-studio', () => {
   it('ls prints a table, and --json the catalog', () => {

@@ -108,17 +108,43 @@ describe('a closed output pipe is not a crash', () => {
         m.step = step;
       });
     }
-    const result = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" ls --json --workspace "${workspace}" | head -c 100 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], {
-      encoding: 'utf8',
-      timeout: COMMAND_TIMEOUT_MS,
-    });
+    const result = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${bin}" ls --json --workspace "${workspace}" | head -c 100 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`],
+      {
+        encoding: 'utf8',
+        timeout: COMMAND_TIMEOUT_MS,
+      },
+    );
     expect(result.stderr.trim()).toBe('status 0');
   });
 
   it('train whose output pipe closes goes on to its normal end and saves', { timeout: 120_000 }, async () => {
     const child = spawn(
       process.execPath,
-      [bin, 'train', '--run', 'piped', '--train-limit', '320', '--validation', '64', '--batch-size', '32', '--width', '8', '--backend', 'cpu', '--max-steps', '15', '--log-every', '1', '--json', '--workspace', workspace],
+      [
+        bin,
+        'train',
+        '--run',
+        'piped',
+        '--train-limit',
+        '320',
+        '--validation',
+        '64',
+        '--batch-size',
+        '32',
+        '--width',
+        '8',
+        '--backend',
+        'cpu',
+        '--max-steps',
+        '15',
+        '--log-every',
+        '1',
+        '--json',
+        '--workspace',
+        workspace,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

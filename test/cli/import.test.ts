@@ -25,7 +25,9 @@ describe('checkpoint-studio import', () => {
     expect(result.code).toBe(0);
     // First what was found in each source, then what each became.
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^found {4}${path.join(source, 'alpha')}: a Checkpoint Studio run, 2 checkpoints \\(steps 100…200, latest ckpt-000000200\\), `));
+    expect(lines[0]).toMatch(
+      new RegExp(`^found {4}${path.join(source, 'alpha')}: a Checkpoint Studio run, 2 checkpoints \\(steps 100…200, latest ckpt-000000200\\), `),
+    );
     expect(lines[1]).toMatch(/^found {4}.*ckpt-000000300: a Checkpoint Studio checkpoint, 1 checkpoint \(step 300, latest ckpt-000000300\)/);
     expect(lines.slice(2).join('\n')).toBe(
       `imported ${path.join(source, 'alpha')} -> 2 checkpoints into run loose (new run)\n` +
@@ -47,7 +49,9 @@ describe('checkpoint-studio import', () => {
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as ImportReport;
     expect(report.results[0]).toMatchObject({ ok: false, format: 'checkpoint-studio run', error: { code: 'damaged' } });
-    expect(report.results[0]?.ok === false && report.results[0].error.message).toContain(`${path.join(source, 'alpha', 'ckpt-000000100', 'model.safetensors')}: tensor`);
+    expect(report.results[0]?.ok === false && report.results[0].error.message).toContain(
+      `${path.join(source, 'alpha', 'ckpt-000000100', 'model.safetensors')}: tensor`,
+    );
     expect(treeHash(workspace)).toBe(before);
     const text = cli(workspace, 'import', path.join(source, 'alpha'));
     expect(text.code).toBe(1);

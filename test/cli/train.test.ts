@@ -56,7 +56,10 @@ describe('checkpoint-studio train', () => {
 
     // A log that disagrees with the replay (as a non-deterministic resume would) is caught.
     const metricsFile = path.join(workspace, 'more', 'metrics.jsonl');
-    const lines = readFileSync(metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(metricsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const tampered = lines.map((r) => (r.kind === 'train' && r.step === 43 ? { ...r, loss: (r.loss as number) * 1.0000001 } : r));
     writeFileSync(metricsFile, `${tampered.map((r) => JSON.stringify(r)).join('\n')}\n`);
     const caught = cli('verify-resume', 'base/ckpt-000000040', '--steps', '5');
@@ -80,21 +83,29 @@ describe('checkpoint-studio train', () => {
     // keep-last 1 keeps the latest; the best by val_loss survives every pass as well.
     expect(store.catalog.list('kept').map((c) => c.step)).toEqual([...new Set([bestStep, 60])].sort((a, b) => a - b));
     // Validation metrics belong to the checkpoint where they were measured, and only there.
-    const withVal = store.catalog.list('kept').filter((c) => c.metrics.val_loss !== undefined).map((c) => c.step);
+    const withVal = store.catalog
+      .list('kept')
+      .filter((c) => c.metrics.val_loss !== undefined)
+      .map((c) => c.step);
     expect(withVal.every((step) => [20, 40, 60].includes(step))).toBe(true);
   }, 120_000);
 
   it('--max-steps stops and saves; --json streams one event per line', () => {
     const result = cli('train', '--run', 'short', ...SMALL, '--max-steps', '7', '--json');
     expect(result.code).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; reason?: string; step?: number });
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; reason?: string; step?: number });
     expect(events[0]?.type).toBe('started');
     expect(events.find((e) => e.type === 'checkpoint')).toMatchObject({ step: 7, reason: 'step limit' });
     expect(events.at(-1)).toMatchObject({ type: 'finished', reason: 'max-steps', step: 7 });
   }, 60_000);
 
   it('Ctrl-C stops gracefully: saves the state, then exits 130', async () => {
-    const child = spawn(process.execPath, [bin, 'train', '--workspace', workspace, '--run', 'interrupted', ...SMALL, '--epochs', '50', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'train', '--workspace', workspace, '--run', 'interrupted', ...SMALL, '--epochs', '50', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let signalled = false;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -106,7 +117,11 @@ describe('checkpoint-studio train', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(130);
-    const finished = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string; step?: number }).find((e) => e.type === 'finished');
+    const finished = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; reason?: string; step?: number })
+      .find((e) => e.type === 'finished');
     expect(finished?.reason).toBe('stopped');
     const store = await CheckpointStore.open(workspace);
     const latest = store.resolve('latest', { run: 'interrupted' });
@@ -146,14 +161,34 @@ describe('checkpoint-studio train', () => {
 
   it('a run trained on --data continues and replays on that data, without being told again', () => {
     const data = miniMnistDir();
-    const first = cli('train', '--run', 'small', '--data', data, '--validation', '100', '--batch-size', '50', '--width', '8', '--backend', 'cpu', '--max-steps', '6', '--save-every-steps', '3', '--log-every', '1');
+    const first = cli(
+      'train',
+      '--run',
+      'small',
+      '--data',
+      data,
+      '--validation',
+      '100',
+      '--batch-size',
+      '50',
+      '--width',
+      '8',
+      '--backend',
+      'cpu',
+      '--max-steps',
+      '6',
+      '--save-every-steps',
+      '3',
+      '--log-every',
+      '1',
+    );
     expect(first.stderr).toBe('');
     // 1,000 examples, 100 held out: 18 batches of 50.
     expect(first.stdout).toContain('18 batches per epoch');
     const continued = cli('train', '--resume', 'small/ckpt-000000006', '--max-steps', '2');
     expect(continued.stderr).toBe('');
     expect(continued.stdout).toContain('18 batches per epoch');
-    expect(continued.stdout).toContain("backend: cpu");
+    expect(continued.stdout).toContain('backend: cpu');
     const replay = cli('verify-resume', 'small/ckpt-000000003', '--steps', '3');
     expect(replay.stdout).toContain('RESUMES EXACTLY');
     const moved = cli('train', '--resume', 'small/ckpt-000000006', '--data', path.join(workspace, 'elsewhere'));

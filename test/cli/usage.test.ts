@@ -35,14 +35,21 @@ afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 
 function expectOneLine(result: ReturnType<typeof run>, code: number, pattern: RegExp): void {
   expect(result.code, result.stderr).toBe(code);
-  const lines = result.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  const lines = result.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(run with --help'));
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
 }
 
 describe('errors name the flag or the file', () => {
   it('bad flag values are usage errors (exit 2) naming the flag, never raw JSON', () => {
-    expectOneLine(cli('prune', '--keep-every-hours', 'abc', '--dry-run'), 2, /option '--keep-every-hours <h>' argument 'abc' is invalid\. expected a number above zero/);
+    expectOneLine(
+      cli('prune', '--keep-every-hours', 'abc', '--dry-run'),
+      2,
+      /option '--keep-every-hours <h>' argument 'abc' is invalid\. expected a number above zero/,
+    );
     expectOneLine(cli('prune', '--max-size', '0', '--dry-run'), 2, /option '--max-size <size>' argument '0' is invalid\. expected a size above zero/);
     expectOneLine(cli('prune', '--max-size', 'lots', '--dry-run'), 2, /option '--max-size <size>' argument 'lots' is invalid\. "lots" is not a size/);
     expectOneLine(cli('trash', 'purge', '--older-than', '5x'), 2, /option '--older-than <age>' argument '5x' is invalid\. "5x" is not a duration/);

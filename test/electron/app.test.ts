@@ -27,7 +27,8 @@ function whyNot(): string | null {
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
-  if (!executable) return `no Electron ${version} binary on this machine (a first \`npm start\` downloads it where github.com is reachable; CHECKPOINT_STUDIO_ELECTRON names one)`;
+  if (!executable)
+    return `no Electron ${version} binary on this machine (a first \`npm start\` downloads it where github.com is reachable; CHECKPOINT_STUDIO_ELECTRON names one)`;
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display (run the tests under xvfb-run)';
   return null;
 }
@@ -86,7 +87,12 @@ describe.skipIf(skipped !== null)('the desktop app (Electron)', () => {
     expect(page.url()).toBe(`${APP_ORIGIN}/index.html`);
     expect(await page.title()).toBe('Checkpoint Studio');
     // The page has the StudioApi and nothing of Node or Electron.
-    expect(await page.evaluate(() => ['require', 'process', 'module', 'studio'].map((name) => Reflect.has(globalThis, name)))).toEqual([false, false, false, true]);
+    expect(await page.evaluate(() => ['require', 'process', 'module', 'studio'].map((name) => Reflect.has(globalThis, name)))).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
     expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((window) => window.getTitle()))).toEqual(['Checkpoint Studio']);
 
     const list = page.getByRole('listbox', { name: 'Checkpoints' });
@@ -120,14 +126,23 @@ describe.skipIf(skipped !== null)('the desktop app (Electron)', () => {
     await page.getByRole('button', { name: 'Start training' }).click();
     const state = page.getByTestId('training-state');
     await expect.poll(() => state.textContent(), { timeout: 60_000 }).toBe('Running');
-    await expect.poll(async () => Number(/step ([\d,]+)/.exec((await page.getByTestId('progress-steps').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? 0), { timeout: 60_000 }).toBeGreaterThanOrEqual(10);
+    await expect
+      .poll(async () => Number(/step ([\d,]+)/.exec((await page.getByTestId('progress-steps').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? 0), {
+        timeout: 60_000,
+      })
+      .toBeGreaterThanOrEqual(10);
     await expect.poll(async () => (await page.getByTestId('last-checkpoint').textContent()) ?? '', { timeout: 30_000 }).toMatch(/step \d+/);
     // The trainer is Electron's utility process, not the main process.
     const trainerPid = await page.evaluate(async () => {
       const studio = Reflect.get(globalThis, 'studio') as { listRuns(): Promise<{ name: string; writer: { pid: number } | null }[]> };
       return (await studio.listRuns()).find((run) => run.name === 'desktop-run')?.writer?.pid ?? null;
     });
-    const utilityPids = await app.evaluate(({ app: electronApp }) => electronApp.getAppMetrics().filter((metric) => metric.type === 'Utility').map((metric) => metric.pid));
+    const utilityPids = await app.evaluate(({ app: electronApp }) =>
+      electronApp
+        .getAppMetrics()
+        .filter((metric) => metric.type === 'Utility')
+        .map((metric) => metric.pid),
+    );
     expect(utilityPids).toContain(trainerPid);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'training.png') });
 

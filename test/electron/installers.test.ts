@@ -38,7 +38,8 @@ function packed(file: string): boolean {
 
 function walk(dir: string): string[] {
   if (!fs.existsSync(path.join(REPOSITORY_ROOT, dir))) return [];
-  return fs.readdirSync(path.join(REPOSITORY_ROOT, dir), { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(path.join(REPOSITORY_ROOT, dir), { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(REPOSITORY_ROOT, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
 }
@@ -51,14 +52,38 @@ describe('the installers', () => {
   it('hold the compiled app and its pages, and no sources, tests, maps, command line or launcher', () => {
     const built = walk('dist');
     expect(built.length, 'dist/ is empty: npm run build first').toBeGreaterThan(0);
-    const files = [...built, ...walk('renderer'), ...walk('electron'), ...walk('test'), ...walk('bin'), ...walk('scripts'), ...walk('vendor'), 'package.json', 'README.md'];
+    const files = [
+      ...built,
+      ...walk('renderer'),
+      ...walk('electron'),
+      ...walk('test'),
+      ...walk('bin'),
+      ...walk('scripts'),
+      ...walk('vendor'),
+      'package.json',
+      'README.md',
+    ];
     const inside = files.filter(packed);
-    for (const needed of ['package.json', 'dist/electron/main.js', 'dist/electron/preload.cjs', 'dist/electron/core/training/session/trainer-main.js', 'dist/electron/app/utility-launcher.js', 'dist/electron/host/ipc-host.js', 'renderer/dist/index.html']) {
+    for (const needed of [
+      'package.json',
+      'dist/electron/main.js',
+      'dist/electron/preload.cjs',
+      'dist/electron/core/training/session/trainer-main.js',
+      'dist/electron/app/utility-launcher.js',
+      'dist/electron/host/ipc-host.js',
+      'renderer/dist/index.html',
+    ]) {
       expect(inside, needed).toContain(needed);
     }
     const main = (JSON.parse(fs.readFileSync(path.join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { main: string }).main;
     expect(inside).toContain(main);
-    const strays = inside.filter((file) => /\.(ts|map|svelte|md)$/.test(file) || /^(dist\/test|test|electron|renderer\/src|bin|scripts|vendor)\//.test(file) || /^dist\/electron\/(cli|launch)[/.]/.test(file) || file === 'dist/electron/preload.js');
+    const strays = inside.filter(
+      (file) =>
+        /\.(ts|map|svelte|md)$/.test(file) ||
+        /^(dist\/test|test|electron|renderer\/src|bin|scripts|vendor)\//.test(file) ||
+        /^dist\/electron\/(cli|launch)[/.]/.test(file) ||
+        file === 'dist/electron/preload.js',
+    );
     expect(strays).toEqual([]);
     expect(inside.some((file) => file.startsWith('renderer/dist/assets/'))).toBe(true);
   });
@@ -116,7 +141,9 @@ describe('npm run dist, first', () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^npm run dist cannot build installers here: Electron \d+\.\d+\.\d+ cannot be downloaded from 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]+\); run it where that host is reachable, or set ELECTRON_MIRROR\.$/),
+      expect.stringMatching(
+        /^npm run dist cannot build installers here: Electron \d+\.\d+\.\d+ cannot be downloaded from 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]+\); run it where that host is reachable, or set ELECTRON_MIRROR\.$/,
+      ),
     ]);
   });
 

@@ -24,12 +24,12 @@ function standIns(): { ipcMain: IpcMain; window: BrowserWindow; handlers: Map<st
 }
 
 describe('the IPC host', () => {
-  it('opens the folder dialog and answers calls only for our window\'s top frame on our page', async () => {
+  it("opens the folder dialog and answers calls only for our window's top frame on our page", async () => {
     const { ipcMain, window, handlers, ourFrame, webContents } = standIns();
     const studio = new Studio();
     onCleanup(() => studio.close());
     let dialogs = 0;
-    const stop = setupIpc(ipcMain, studio, window, { chooseFolder: async () => (dialogs += 1, '/home/u/checkpoints') });
+    const stop = setupIpc(ipcMain, studio, window, { chooseFolder: async () => ((dialogs += 1), '/home/u/checkpoints') });
     const choose = handlers.get(CHOOSE_FOLDER_CHANNEL) as Handler;
     const call = handlers.get(CALL_CHANNEL) as Handler;
 
@@ -43,7 +43,10 @@ describe('the IPC host', () => {
     expect(dialogs).toBe(1);
 
     await expect(call({ sender: webContents, senderFrame: ourFrame }, 'settings', undefined)).resolves.toMatchObject({ ok: true });
-    await expect(call({ sender: webContents, senderFrame: { url: 'app://studio/' } }, 'settings', undefined)).resolves.toMatchObject({ ok: false, error: { code: 'refused' } });
+    await expect(call({ sender: webContents, senderFrame: { url: 'app://studio/' } }, 'settings', undefined)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'refused' },
+    });
 
     stop();
     expect(handlers.size).toBe(0);

@@ -13,7 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPOSITORY_ROOT } from '../fixtures.js';
 
 const SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX'; // @electron/fuses' marker before the wire
-const FUSES = ['RunAsNode', 'EnableCookieEncryption', 'EnableNodeOptionsEnvironmentVariable', 'EnableNodeCliInspectArguments', 'EnableEmbeddedAsarIntegrityValidation', 'OnlyLoadAppFromAsar', 'LoadBrowserProcessSpecificV8Snapshot', 'GrantFileProtocolExtraPrivileges'];
+const FUSES = [
+  'RunAsNode',
+  'EnableCookieEncryption',
+  'EnableNodeOptionsEnvironmentVariable',
+  'EnableNodeCliInspectArguments',
+  'EnableEmbeddedAsarIntegrityValidation',
+  'OnlyLoadAppFromAsar',
+  'LoadBrowserProcessSpecificV8Snapshot',
+  'GrantFileProtocolExtraPrivileges',
+];
 
 let work = '';
 let resources = '';
@@ -47,21 +56,45 @@ describe('the packaged app (electron-builder, linux dir target)', () => {
   it('holds the compiled app, its pages and production modules, and no sources, tests, maps or launcher', () => {
     const entries = listPackage(path.join(resources, 'app.asar'), { isPack: false }).map((entry) => entry.split(path.sep).join('/'));
     const own = entries.filter((entry) => !entry.startsWith('/node_modules/'));
-    for (const needed of ['/package.json', '/dist/electron/main.js', '/dist/electron/preload.cjs', '/dist/electron/core/training/session/trainer-main.js', '/dist/electron/core/training/session/checkpoint-writer-worker.js', '/renderer/dist/index.html']) {
+    for (const needed of [
+      '/package.json',
+      '/dist/electron/main.js',
+      '/dist/electron/preload.cjs',
+      '/dist/electron/core/training/session/trainer-main.js',
+      '/dist/electron/core/training/session/checkpoint-writer-worker.js',
+      '/renderer/dist/index.html',
+    ]) {
       expect(own, needed).toContain(needed);
     }
-    expect(own.filter((entry) => /\.(ts|map|md|svelte)$/.test(entry) || /^\/(test|electron|renderer\/src|bin|scripts|vendor|resources|dist\/test|dist\/electron\/(cli|launch))(\/|\.|$)/.test(entry))).toEqual([]);
-    const modules = new Set(entries.filter((entry) => entry.startsWith('/node_modules/')).map((entry) => entry.split('/').slice(2, entry.split('/')[2]?.startsWith('@') ? 4 : 3).join('/')));
-    for (const runtime of ['zod', 'chokidar', 'ws', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@node-rs/crc32']) expect(modules, runtime).toContain(runtime);
-    for (const development of ['electron-builder', 'vitest', 'typescript', 'vite', 'svelte', '@electron/get', 'playwright-core', 'esbuild']) expect(modules, development).not.toContain(development);
+    expect(
+      own.filter(
+        (entry) =>
+          /\.(ts|map|md|svelte)$/.test(entry) ||
+          /^\/(test|electron|renderer\/src|bin|scripts|vendor|resources|dist\/test|dist\/electron\/(cli|launch))(\/|\.|$)/.test(entry),
+      ),
+    ).toEqual([]);
+    const modules = new Set(
+      entries
+        .filter((entry) => entry.startsWith('/node_modules/'))
+        .map((entry) =>
+          entry
+            .split('/')
+            .slice(2, entry.split('/')[2]?.startsWith('@') ? 4 : 3)
+            .join('/'),
+        ),
+    );
+    for (const runtime of ['zod', 'chokidar', 'ws', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@node-rs/crc32'])
+      expect(modules, runtime).toContain(runtime);
+    for (const development of ['electron-builder', 'vitest', 'typescript', 'vite', 'svelte', '@electron/get', 'playwright-core', 'esbuild'])
+      expect(modules, development).not.toContain(development);
   });
 
-  it('keeps @node-rs/crc32\'s native binary outside the asar, where it can be loaded', () => {
+  it("keeps @node-rs/crc32's native binary outside the asar, where it can be loaded", () => {
     const unpacked = fs.readdirSync(path.join(resources, 'app.asar.unpacked'), { recursive: true }).map(String);
     expect(unpacked.some((file) => file.startsWith(path.join('node_modules', '@node-rs')) && file.endsWith('.node'))).toBe(true);
   });
 
-  it('flips the fuses in the app\'s binary as electron-builder.yml says', () => {
+  it("flips the fuses in the app's binary as electron-builder.yml says", () => {
     const bytes = fs.readFileSync(binary);
     const at = bytes.indexOf(SENTINEL) + SENTINEL.length;
     const states = Object.fromEntries(FUSES.map((name, index) => [name, String.fromCharCode(bytes[at + 2 + index] ?? 0)]));

@@ -74,12 +74,12 @@ describe('the preload bundle', () => {
     expect([...exposed.keys()].every((key) => key.startsWith('studio'))).toBe(true);
   });
 
-  it('checks every answer against the contract in the page\'s process', async () => {
+  it("checks every answer against the contract in the page's process", async () => {
     const listRuns = load({ ok: true, result: ['alpha'] }).exposed.get('studio')?.listRuns as () => Promise<unknown>;
     await expect(listRuns()).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('listRuns is not what the contract says') });
   });
 
-  it('exposes studioFiles: a dropped file\'s path and the native folder dialog over its own channel', async () => {
+  it("exposes studioFiles: a dropped file's path and the native folder dialog over its own channel", async () => {
     const chosen = load('/home/u/checkpoints');
     const files = chosen.exposed.get('studioFiles');
     expect(Object.keys(files ?? {}).sort()).toEqual(['chooseFolder', 'pathFor']);

@@ -23,7 +23,7 @@ function fakeApi(): { api: StudioApi; calls: [string, unknown][] } {
 const OURS = { url: `${APP_ORIGIN}/index.html`, isOurMainFrame: true };
 
 describe('the IPC guard', () => {
-  it('accepts only our own page in our window\'s top frame', () => {
+  it("accepts only our own page in our window's top frame", () => {
     expect(isTrustedSender(OURS)).toBe(true);
     expect(isTrustedSender({ url: `${APP_ORIGIN}/index.html`, isOurMainFrame: false })).toBe(false);
     expect(isTrustedSender({ url: 'https://evil.example/', isOurMainFrame: true })).toBe(false);
@@ -49,7 +49,7 @@ describe('the IPC guard', () => {
     expect(calls).toEqual([]);
   });
 
-  it('passes a valid call with its parsed parameters, and the Studio\'s error with its code', async () => {
+  it("passes a valid call with its parsed parameters, and the Studio's error with its code", async () => {
     const { api, calls } = fakeApi();
     expect(await answerIpcCall(api, OURS, 'listCheckpoints', {})).toEqual({ ok: true, result: [] });
     expect(await answerIpcCall(api, OURS, 'latest', { run: 'nope' })).toEqual({ ok: false, error: { code: 'not-found', message: 'no such run' } });
@@ -71,7 +71,7 @@ describe('the window', () => {
     expect(isExternalWebUrl('smb://server/share')).toBe(false);
   });
 
-  it('has Electron\'s security settings: isolated, sandboxed, no Node, no webview', () => {
+  it("has Electron's security settings: isolated, sandboxed, no Node, no webview", () => {
     expect(secureWebPreferences('/p.cjs')).toMatchObject({
       preload: '/p.cjs',
       contextIsolation: true,

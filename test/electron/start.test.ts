@@ -65,10 +65,19 @@ describe('the start decision', () => {
 
   it('downloads a missing Electron, and says in one sentence why browser mode when that fails', async () => {
     const unreachable = await closedPortUrl();
-    const plan = await planStart(false, { release, host: host({ ELECTRON_MIRROR: unreachable }), find: () => null, download: (r, h) => downloadElectron(r, h) });
+    const plan = await planStart(false, {
+      release,
+      host: host({ ELECTRON_MIRROR: unreachable }),
+      find: () => null,
+      download: (r, h) => downloadElectron(r, h),
+    });
     expect(plan.mode).toBe('browser');
     const why = plan.mode === 'browser' ? plan.why : null;
-    expect(why).toMatch(new RegExp(`^Electron ${release.version.replace(/\./g, '\\.')} could not be downloaded from 127\\.0\\.0\\.1:\\d+ \\(connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+\\): starting browser mode instead\\.$`));
+    expect(why).toMatch(
+      new RegExp(
+        `^Electron ${release.version.replace(/\./g, '\\.')} could not be downloaded from 127\\.0\\.0\\.1:\\d+ \\(connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+\\): starting browser mode instead\\.$`,
+      ),
+    );
   });
 });
 
@@ -111,7 +120,9 @@ describe('the first-start download', () => {
     const named = path.join(tempDir('named'), 'electron');
     fs.writeFileSync(named, FAKE_ELECTRON, { mode: 0o755 });
     expect(findElectron(release, host({ CHECKPOINT_STUDIO_ELECTRON: named }))).toBe(named);
-    expect(() => findElectron(release, host({ CHECKPOINT_STUDIO_ELECTRON: `${named}-missing` }))).toThrow(/CHECKPOINT_STUDIO_ELECTRON is .*electron-missing, which does not exist/);
+    expect(() => findElectron(release, host({ CHECKPOINT_STUDIO_ELECTRON: `${named}-missing` }))).toThrow(
+      /CHECKPOINT_STUDIO_ELECTRON is .*electron-missing, which does not exist/,
+    );
   });
 });
 
@@ -136,8 +147,19 @@ describe('opening the default browser', () => {
 });
 
 /** The real command; resolves with its output once `until` matches its stdout, or when it exits. */
-function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
-  const { DISPLAY: _display, WAYLAND_DISPLAY: _wayland, CHECKPOINT_STUDIO_NO_ELECTRON: _no, CHECKPOINT_STUDIO_ELECTRON: _named, ELECTRON_MIRROR: _mirror, ...base } = process.env;
+function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
+  const {
+    DISPLAY: _display,
+    WAYLAND_DISPLAY: _wayland,
+    CHECKPOINT_STUDIO_NO_ELECTRON: _no,
+    CHECKPOINT_STUDIO_ELECTRON: _named,
+    ELECTRON_MIRROR: _mirror,
+    ...base
+  } = process.env;
   const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -165,9 +187,17 @@ async function waitFor(read: () => string, pattern: RegExp, exited: Promise<unkn
 describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
   it('without Electron and without its download, says why in one sentence and serves browser mode', async () => {
     const cwd = tempDir('cwd');
-    const run = startCli(['--no-open', '--port', '0', '--workspace', 'my ws'], { ELECTRON_MIRROR: await closedPortUrl(), electron_config_cache: tempDir('cache') }, cwd);
+    const run = startCli(
+      ['--no-open', '--port', '0', '--workspace', 'my ws'],
+      { ELECTRON_MIRROR: await closedPortUrl(), electron_config_cache: tempDir('cache') },
+      cwd,
+    );
     const [, url] = await waitFor(run.stdout, /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, run.exited);
-    expect(run.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^Electron \d+\.\d+\.\d+ could not be downloaded from 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]+\): starting browser mode instead\.$/)]);
+    expect(run.stderr().trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^Electron \d+\.\d+\.\d+ could not be downloaded from 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]+\): starting browser mode instead\.$/,
+      ),
+    ]);
     expect(run.stdout()).toContain(`Checkpoint Studio: ${fs.realpathSync(path.join(cwd, 'my ws'))}`);
     const page = await fetch(url as string);
     expect(page.status).toBe(200);
@@ -182,7 +212,11 @@ describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
       [['start', '--browser'], {}],
       [[], { CHECKPOINT_STUDIO_NO_ELECTRON: '1' }],
     ] as const) {
-      const run = startCli([...args, '--no-open', '--workspace', tempDir('ws')], { ...env, ELECTRON_MIRROR: server.url, electron_config_cache: tempDir('cache') }, tempDir('cwd'));
+      const run = startCli(
+        [...args, '--no-open', '--workspace', tempDir('ws')],
+        { ...env, ELECTRON_MIRROR: server.url, electron_config_cache: tempDir('cache') },
+        tempDir('cwd'),
+      );
       await waitFor(run.stdout, /open http:\/\/127\.0\.0\.1:\d+\//, run.exited);
       expect(run.stderr()).toBe('');
       run.child.kill('SIGTERM');
@@ -221,7 +255,11 @@ describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
     fs.writeFileSync(electron, FAKE_ELECTRON, { mode: 0o755 });
     const log = path.join(dir, 'log.json');
     const typedIn = tempDir('typed-in');
-    const run = startCli(['start', '--workspace', 'runs'], { CHECKPOINT_STUDIO_ELECTRON: electron, FAKE_ELECTRON_LOG: log, npm_lifecycle_event: 'start', INIT_CWD: typedIn }, REPOSITORY_ROOT);
+    const run = startCli(
+      ['start', '--workspace', 'runs'],
+      { CHECKPOINT_STUDIO_ELECTRON: electron, FAKE_ELECTRON_LOG: log, npm_lifecycle_event: 'start', INIT_CWD: typedIn },
+      REPOSITORY_ROOT,
+    );
     expect(await run.exited).toBe(3);
     expect((JSON.parse(fs.readFileSync(log, 'utf8')) as { args: string[] }).args).toEqual([REPOSITORY_ROOT, '--workspace', path.join(typedIn, 'runs')]);
   });
@@ -233,7 +271,12 @@ describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
       [['start', 'now'], "too many arguments for 'start'"],
     ] as const) {
       const cwd = tempDir('cwd');
-      const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_STUDIO_NO_ELECTRON: '1' }, timeout: 10_000 });
+      const result = spawnSync(process.execPath, [bin, ...args], {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, CHECKPOINT_STUDIO_NO_ELECTRON: '1' },
+        timeout: 10_000,
+      });
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr).toContain(message);
       expect(fs.readdirSync(cwd)).toEqual([]);

@@ -42,7 +42,15 @@ export interface FormatFuzzConfig {
 
 export type FormatFuzzMessage =
   | { readonly type: 'case'; readonly index: number; readonly what: string }
-  | { readonly type: 'done'; readonly index: number; readonly what: string; readonly outcome: 'read' | 'refused'; readonly message?: string; readonly ms: number; readonly growth: number }
+  | {
+      readonly type: 'done';
+      readonly index: number;
+      readonly what: string;
+      readonly outcome: 'read' | 'refused';
+      readonly message?: string;
+      readonly ms: number;
+      readonly growth: number;
+    }
   | { readonly type: 'failure'; readonly index: number; readonly what: string; readonly problem: string }
   | { readonly type: 'crashed'; readonly problem: string }
   | { readonly type: 'finished' };

@@ -46,7 +46,9 @@ async function readAll(reader: ForeignReader, target: string): Promise<Result> {
 const OUR_ERRORS = [CheckpointFormatError, DamagedTensorError, NotFoundError, RefusedError, StudioError];
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    a.byteLength === b.byteLength && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0
+  );
 }
 
 function caseFolder(fixture: FuzzFixture, index: number): string {
@@ -91,24 +93,37 @@ async function run(): Promise<void> {
         const expected = originals.get(fixture.name) as Result;
         for (const [key, data] of result) {
           const same = expected.get(key);
-          if (!same || !sameBytes(same, data)) wrong = `tensor ${key.replace('\0', ' ')} came back ${same ? 'with other bytes' : 'though the original has no such tensor'}, and no checksum complained`;
+          if (!same || !sameBytes(same, data))
+            wrong = `tensor ${key.replace('\0', ' ')} came back ${same ? 'with other bytes' : 'though the original has no such tensor'}, and no checksum complained`;
         }
       }
-      outcome = wrong === null ? { type: 'done', index, what, outcome: 'read', ms: performance.now() - started, growth: 0 } : { type: 'failure', index, what, problem: wrong };
+      outcome =
+        wrong === null
+          ? { type: 'done', index, what, outcome: 'read', ms: performance.now() - started, growth: 0 }
+          : { type: 'failure', index, what, problem: wrong };
     } catch (error) {
       const ours = OUR_ERRORS.some((kind) => error instanceof kind);
       const message = error instanceof Error ? error.message : String(error);
-      outcome = ours && !message.includes(dir)
-        ? { type: 'failure', index, what, problem: `the error does not name the file it is about: ${message}` }
-        : ours
-        ? { type: 'done', index, what, outcome: 'refused', message: (error as Error).message, ms: performance.now() - started, growth: 0 }
-        : { type: 'failure', index, what, problem: `threw ${error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error)}` };
+      outcome =
+        ours && !message.includes(dir)
+          ? { type: 'failure', index, what, problem: `the error does not name the file it is about: ${message}` }
+          : ours
+            ? { type: 'done', index, what, outcome: 'refused', message: (error as Error).message, ms: performance.now() - started, growth: 0 }
+            : {
+                type: 'failure',
+                index,
+                what,
+                problem: `threw ${error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error)}`,
+              };
     }
     const after = process.memoryUsage();
     const growth = after.arrayBuffers - before.arrayBuffers + (after.heapUsed - before.heapUsed);
     const budget = config.memoryFactor * fixture.bytes + config.memorySlack;
     if (outcome.type === 'done') {
-      outcome = growth > budget ? { type: 'failure', index, what, problem: `allocated ${growth} bytes reading a ${fixture.bytes}-byte fixture (budget ${budget})` } : { ...outcome, growth };
+      outcome =
+        growth > budget
+          ? { type: 'failure', index, what, problem: `allocated ${growth} bytes reading a ${fixture.bytes}-byte fixture (budget ${budget})` }
+          : { ...outcome, growth };
     }
     fs.rmSync(dir, { recursive: true, force: true });
     await send(outcome);

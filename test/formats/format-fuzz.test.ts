@@ -35,7 +35,15 @@ function folderBytes(dir: string): number {
   }, 0);
 }
 
-function fixture(name: string, format: FuzzFixture['format'], dir: string | null, target: string, mutable: string[], checksummed: boolean, weight = 1): FuzzFixture | null {
+function fixture(
+  name: string,
+  format: FuzzFixture['format'],
+  dir: string | null,
+  target: string,
+  mutable: string[],
+  checksummed: boolean,
+  weight = 1,
+): FuzzFixture | null {
   if (dir === null) return null;
   return { name, format, dir, target, mutable, bytes: folderBytes(dir), checksummed, weight };
 }
@@ -43,10 +51,38 @@ function fixture(name: string, format: FuzzFixture['format'], dir: string | null
 const available = new Set(FOREIGN_READERS.map((r) => r.format));
 const FIXTURES = [
   fixture('tf1-exporter', 'tf-bundle', testData('tf-serving', 'half-plus-two-exporter'), 'export', ['export.index', 'export.data-00000-of-00001'], true),
-  fixture('tf1-savedmodel-snappy', 'tf-bundle', testData('tf-serving', 'saved-model-v1-half-plus-two', 'variables'), '.', ['variables.index', 'variables.data-00000-of-00001'], true),
-  fixture('tf2-savedmodel-snappy', 'tf-bundle', testData('tf-serving', 'saved-model-v2-half-plus-two', 'variables'), '.', ['variables.index', 'variables.data-00000-of-00001'], true),
-  fixture('tf1-mnist', 'tf-bundle', sharedFixture('tf1-saver', 'mnist-softmax-10steps'), '.', ['checkpoint', 'model-1000.index', 'model-1000.data-00000-of-00001', 'model-10000.index'], true),
-  fixture('tf2-manager', 'tf-bundle', sharedFixture('tf2-checkpoint', 'tictactoe-manager'), '.', ['checkpoint', 'ckpt-19.index', 'ckpt-19.data-00000-of-00001'], true),
+  fixture(
+    'tf1-savedmodel-snappy',
+    'tf-bundle',
+    testData('tf-serving', 'saved-model-v1-half-plus-two', 'variables'),
+    '.',
+    ['variables.index', 'variables.data-00000-of-00001'],
+    true,
+  ),
+  fixture(
+    'tf2-savedmodel-snappy',
+    'tf-bundle',
+    testData('tf-serving', 'saved-model-v2-half-plus-two', 'variables'),
+    '.',
+    ['variables.index', 'variables.data-00000-of-00001'],
+    true,
+  ),
+  fixture(
+    'tf1-mnist',
+    'tf-bundle',
+    sharedFixture('tf1-saver', 'mnist-softmax-10steps'),
+    '.',
+    ['checkpoint', 'model-1000.index', 'model-1000.data-00000-of-00001', 'model-10000.index'],
+    true,
+  ),
+  fixture(
+    'tf2-manager',
+    'tf-bundle',
+    sharedFixture('tf2-checkpoint', 'tictactoe-manager'),
+    '.',
+    ['checkpoint', 'ckpt-19.index', 'ckpt-19.data-00000-of-00001'],
+    true,
+  ),
   fixture('tf1-sharded', 'tf-bundle', sharedFixture('sharded', 'overtopping-savedmodel', 'variables'), '.', ['variables.index'], true),
   fixture('tfjs-celsius', 'tfjs-layers', sharedFixture('tfjs-layers', 'celsius-dense'), 'model.json', ['model.json', 'group1-shard1of1.bin'], false),
   fixture('safetensors-samples', 'safetensors', testData('hf-safetensors-samples'), 'overall.safetensors', ['overall.safetensors'], false),
@@ -67,7 +103,10 @@ async function runWorker(cases: readonly number[], scratch: string, records: Rec
   let left = [...cases];
   while (left.length > 0) {
     const config: FormatFuzzConfig = { seed: SEED, cases: left, fixtures: FIXTURES, scratch, memoryFactor: 8, memorySlack: 48 << 20 };
-    const child: ChildProcess = fork(WORKER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=1024'] });
+    const child: ChildProcess = fork(WORKER, [JSON.stringify(config)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: ['--max-old-space-size=1024'],
+    });
     let current: { index: number; what: string } | null = null;
     const finishedCases = new Set<number>();
     await new Promise<void>((resolve) => {
@@ -90,7 +129,12 @@ async function runWorker(cases: readonly number[], scratch: string, records: Rec
           finishedCases.add(message.index);
           records.push({ index: message.index, what: message.what, outcome: 'failure', detail: message.problem });
         } else if (message.type === 'crashed') {
-          records.push({ index: current?.index ?? -1, what: current?.what ?? 'worker start-up', outcome: 'failure', detail: `worker crashed: ${message.problem}` });
+          records.push({
+            index: current?.index ?? -1,
+            what: current?.what ?? 'worker start-up',
+            outcome: 'failure',
+            detail: `worker crashed: ${message.problem}`,
+          });
         }
       });
       child.on('exit', () => {
@@ -124,11 +168,15 @@ describe('every foreign-format reader, on mutated real fixtures', () => {
     await Promise.all(halves.map((half, i) => runWorker(half, path.join(scratch, `w${i}`), records)));
     const failures = records.filter((r) => r.outcome === 'failure' || r.outcome === 'hang');
     const byOutcome = (o: Record_['outcome']): number => records.filter((r) => r.outcome === o).length;
-    console.log(`format fuzz: ${records.length} cases: ${byOutcome('read')} read correctly, ${byOutcome('refused')} refused with our error, ${failures.length} failed`);
+    console.log(
+      `format fuzz: ${records.length} cases: ${byOutcome('read')} read correctly, ${byOutcome('refused')} refused with our error, ${failures.length} failed`,
+    );
     for (const f of FIXTURES) {
       const mine = records.filter((r) => r.what.startsWith(`${f.name}/`));
       const ms = mine.map((r) => r.ms ?? 0).sort((a, b) => a - b);
-      console.log(`  ${f.name}: ${mine.length} cases, ${mine.filter((r) => r.outcome === 'refused').length} refused, median ${(ms[Math.floor(ms.length / 2)] ?? 0).toFixed(1)} ms, max ${(ms.at(-1) ?? 0).toFixed(0)} ms`);
+      console.log(
+        `  ${f.name}: ${mine.length} cases, ${mine.filter((r) => r.outcome === 'refused').length} refused, median ${(ms[Math.floor(ms.length / 2)] ?? 0).toFixed(1)} ms, max ${(ms.at(-1) ?? 0).toFixed(0)} ms`,
+      );
     }
     const shown = failures.slice(0, 10).map((f) => `case ${f.index} (${f.what}): ${f.outcome}: ${f.detail}`);
     expect(shown, `replay with FUZZ_SEED=${SEED} FUZZ_ONLY=${failures.map((f) => f.index).join(',')}`).toEqual([]);

@@ -49,7 +49,11 @@ describe('a sharded checkpoint', () => {
       ['e', SHARD_3, 'F16'],
     ]);
     const reads = await readAll(checkpoint);
-    expect(reads.map((r) => sampleValues(r.tensor.dtype, r.data))).toEqual([EXPECTED_SAMPLE_VALUES['U8'], EXPECTED_SAMPLE_VALUES['F32'], EXPECTED_SAMPLE_VALUES['F16']]);
+    expect(reads.map((r) => sampleValues(r.tensor.dtype, r.data))).toEqual([
+      EXPECTED_SAMPLE_VALUES['U8'],
+      EXPECTED_SAMPLE_VALUES['F32'],
+      EXPECTED_SAMPLE_VALUES['F16'],
+    ]);
   });
 
   it('opened as its folder: the same tensors, with config.json kept and named in a note', async () => {

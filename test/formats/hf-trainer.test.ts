@@ -109,19 +109,28 @@ describe('a Trainer checkpoint folder', () => {
     const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-400', trainerState(500)));
     expect(checkpoint.step).toBe(500);
     expect(checkpoint.stepSource).toBe('trainer_state.json global_step');
-    expect(checkpoint.notes).toContain('trainer_state.json says global_step 500 but the folder is named checkpoint-400 (step 400); the step is taken from trainer_state.json');
+    expect(checkpoint.notes).toContain(
+      'trainer_state.json says global_step 500 but the folder is named checkpoint-400 (step 400); the step is taken from trainer_state.json',
+    );
   });
 
   it('without trainer_state.json the step comes from the folder name; no best metric, no metrics', async () => {
     const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-700', null));
     expect(checkpoint).toMatchObject({ step: 700, stepSource: 'the folder name checkpoint-700', metrics: {} });
-    const noBest = await openOne(checkpointFolder(tempDir(), 'checkpoint-10', trainerState(10, { best_metric: null, best_model_checkpoint: null, log_history: [] })));
+    const noBest = await openOne(
+      checkpointFolder(tempDir(), 'checkpoint-10', trainerState(10, { best_metric: null, best_model_checkpoint: null, log_history: [] })),
+    );
     expect(noBest.metrics).toEqual({ epoch: 0.01 });
     expect(noBest.notes.some((n) => n.includes('best_metric'))).toBe(false);
   });
 
-  it('Infinity in a log entry is null; an entry at another step is not this step\'s', async () => {
-    const state = trainerState(500, { log_history: [{ loss: '__Infinity__', step: 500 }, { eval_loss: 0.1, step: 499 }] });
+  it("Infinity in a log entry is null; an entry at another step is not this step's", async () => {
+    const state = trainerState(500, {
+      log_history: [
+        { loss: '__Infinity__', step: 500 },
+        { eval_loss: 0.1, step: 499 },
+      ],
+    });
     const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-500', state));
     expect(checkpoint.metrics).toEqual({ loss: null, epoch: 0.5, best_metric: 0.55 });
   });
@@ -135,7 +144,10 @@ describe('a Trainer checkpoint folder', () => {
   });
 
   it('a log entry key "__proto__" is no metric and changes nothing', async () => {
-    const text = pythonJson(trainerState(500, { log_history: [] })).replace('"log_history": []', '"log_history": [{"__proto__": null, "loss": 0.5, "step": 500}]');
+    const text = pythonJson(trainerState(500, { log_history: [] })).replace(
+      '"log_history": []',
+      '"log_history": [{"__proto__": null, "loss": 0.5, "step": 500}]',
+    );
     const checkpoint = await openOne(checkpointFolder(tempDir(), 'checkpoint-500', text));
     expect(Object.getPrototypeOf(checkpoint.metrics)).toBe(Object.prototype);
     expect(Object.keys(checkpoint.metrics).sort()).toEqual(['best_metric', 'epoch', 'loss']);
@@ -162,7 +174,10 @@ describe('what else a checkpoint folder may hold', () => {
     fs.writeFileSync(adapter, Buffer.concat([encoded.header, ...encoded.payloads]));
     const checkpoint = await openOne(dir);
     expect(checkpoint.formatLabel).toBe('Hugging Face Trainer checkpoint, safetensors (2 files)');
-    expect(checkpoint.tensors.map((t) => `${t.file}:${t.name}`)).toEqual(['adapter_model.safetensors:lora_A', ...'BHIbdefhi'.split('').map((n) => `model.safetensors:${n}`)]);
+    expect(checkpoint.tensors.map((t) => `${t.file}:${t.name}`)).toEqual([
+      'adapter_model.safetensors:lora_A',
+      ...'BHIbdefhi'.split('').map((n) => `model.safetensors:${n}`),
+    ]);
     fs.rmSync(path.join(dir, 'adapter_model.safetensors'));
     copySample('B', dir, 'extra.safetensors');
     const error = await formatErrorOf(safetensorsReader.open(dir), path.join(dir, 'model.safetensors'));

@@ -37,7 +37,7 @@ async function openError(file: string): Promise<CheckpointFormatError> {
 describe.skipIf(fixture === null)('the tic-tac-toe Keras weights (save_weights, Keras 2.11)', () => {
   const file = fixture as string;
 
-  it('lists the layers\' weights with their shapes, and reads their values', { timeout: SLOW }, async () => {
+  it("lists the layers' weights with their shapes, and reads their values", { timeout: SLOW }, async () => {
     expect(await kerasH5Reader.sniff(file)).toBe(true);
     const source = await kerasH5Reader.open(file);
     const checkpoint = source.checkpoints[0] as ForeignCheckpoint;
@@ -107,7 +107,7 @@ describe('the other Keras layouts, written here with h5wasm as Keras lays them o
   const kernel = Float32Array.from([1, 2, 3, 4, 5, 6]);
   const bias = Float64Array.from([0.5, -0.5, 1e-300]);
 
-  it('reads model.save\'s layout: model_weights/ plus optimizer_weights/ with the iteration counter as the step', { timeout: SLOW }, async () => {
+  it("reads model.save's layout: model_weights/ plus optimizer_weights/ with the iteration counter as the step", { timeout: SLOW }, async () => {
     const file = path.join(dir, 'model.h5');
     await writeH5(file, (root) => {
       root.create_attribute('keras_version', '2.15.0');
@@ -123,7 +123,10 @@ describe('the other Keras layouts, written here with h5wasm as Keras lays them o
       optimizer.create_attribute('weight_names', ['Adam/iter:0', 'Adam/dense/kernel/m:0']);
       const adam = optimizer.create_group('Adam');
       adam.create_dataset({ name: 'iter:0', data: BigInt64Array.from([7n]), shape: [] });
-      adam.create_group('dense').create_group('kernel').create_dataset({ name: 'm:0', data: kernel, shape: [2, 3] });
+      adam
+        .create_group('dense')
+        .create_group('kernel')
+        .create_dataset({ name: 'm:0', data: kernel, shape: [2, 3] });
     });
     const checkpoint = (await kerasH5Reader.open(file)).checkpoints[0] as ForeignCheckpoint;
     expect(checkpoint.formatLabel).toBe('Keras HDF5 model (model.save) (Keras 2.15.0, tensorflow backend)');
@@ -145,7 +148,10 @@ describe('the other Keras layouts, written here with h5wasm as Keras lays them o
       const vars = root.create_group('layers').create_group('dense').create_group('vars');
       vars.create_dataset({ name: '0', data: kernel, shape: [2, 3] });
       vars.create_dataset({ name: '1', data: bias, shape: [3] });
-      root.create_group('optimizer').create_group('vars').create_dataset({ name: '0', data: BigInt64Array.from([3n]), shape: [] });
+      root
+        .create_group('optimizer')
+        .create_group('vars')
+        .create_dataset({ name: '0', data: BigInt64Array.from([3n]), shape: [] });
       root.create_group('vars');
     });
     const checkpoint = (await kerasH5Reader.open(file)).checkpoints[0] as ForeignCheckpoint;

@@ -42,7 +42,16 @@ describe('the huggingface/safetensors sample files', () => {
         files: [{ name: `${letter}.safetensors`, bytes: fs.statSync(file).size, role: 'tensors' }],
       });
       expect(checkpoint?.tensors).toEqual([
-        { name: letter, displayName: letter, dtype, shape: [6], file: `${letter}.safetensors`, offset: fs.statSync(file).size - (tensorByteLength(dtype as Dtype, [6]) ?? 0), bytes: tensorByteLength(dtype as Dtype, [6]), role: 'model' },
+        {
+          name: letter,
+          displayName: letter,
+          dtype,
+          shape: [6],
+          file: `${letter}.safetensors`,
+          offset: fs.statSync(file).size - (tensorByteLength(dtype as Dtype, [6]) ?? 0),
+          bytes: tensorByteLength(dtype as Dtype, [6]),
+          role: 'model',
+        },
       ]);
       expect(checkpoint?.notes).toEqual([`${letter}.safetensors __metadata__: test="a"`]);
       if (checkpoint === undefined) return;
@@ -86,7 +95,11 @@ describe('the huggingface/safetensors sample files', () => {
     fs.writeFileSync(path.join(dir, 'README.md'), 'samples\n');
     expect(await safetensorsReader.sniff(dir)).toBe(true);
     const source = await safetensorsReader.open(dir);
-    expect(source.checkpoints.map((c) => c.name)).toEqual(Object.keys(SAMPLE_DTYPES).map((l) => `${l}.safetensors`).sort());
+    expect(source.checkpoints.map((c) => c.name)).toEqual(
+      Object.keys(SAMPLE_DTYPES)
+        .map((l) => `${l}.safetensors`)
+        .sort(),
+    );
     expect(source.latest).toBeNull();
     expect(source.notes).toEqual(['files that belong to no checkpoint, not read: README.md']);
   });
@@ -114,9 +127,26 @@ describe('tinygrad safe_save output', () => {
 describe('files our writer makes (export) read back identically', () => {
   it('every kind of dtype, a zero-size tensor, odd shapes and metadata', async () => {
     const dtypes: [Dtype, number[]][] = [
-      ['F32', [3, 5]], ['F16', [7]], ['BF16', [2, 3]], ['F64', [1]], ['I64', [4]], ['U64', [2]], ['I32', [3]], ['U32', [1, 1]],
-      ['I16', [5]], ['U16', [3]], ['I8', [9]], ['U8', [11]], ['BOOL', [4]], ['F8_E4M3', [6]], ['F8_E5M2', [2]], ['F8_E8M0', [1]],
-      ['F4', [4]], ['F6_E2M3', [4]], ['C64', [2]], ['F32', [0, 3]],
+      ['F32', [3, 5]],
+      ['F16', [7]],
+      ['BF16', [2, 3]],
+      ['F64', [1]],
+      ['I64', [4]],
+      ['U64', [2]],
+      ['I32', [3]],
+      ['U32', [1, 1]],
+      ['I16', [5]],
+      ['U16', [3]],
+      ['I8', [9]],
+      ['U8', [11]],
+      ['BOOL', [4]],
+      ['F8_E4M3', [6]],
+      ['F8_E5M2', [2]],
+      ['F8_E8M0', [1]],
+      ['F4', [4]],
+      ['F6_E2M3', [4]],
+      ['C64', [2]],
+      ['F32', [0, 3]],
     ];
     const tensors: Tensor[] = dtypes.map(([dtype, shape], i) => {
       const data = new Uint8Array(tensorByteLength(dtype, shape) ?? 0);

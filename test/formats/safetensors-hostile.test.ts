@@ -63,26 +63,90 @@ describe('a damaged or hostile safetensors file is refused with the file named',
   });
 
   it('overlapping, gapped and out-of-file offsets', async () => {
-    await refused(withHeader((h) => { h['H']!['data_offsets'] = [4, 16]; }), /tensor "H" starts at data offset 4, expected 6 \(gap or overlap\)/);
-    await refused(withHeader((h) => { h['B']!['data_offsets'] = [6, 12]; h['H']!['data_offsets'] = [0, 12]; }), /tensor "B" starts at data offset 6, expected 12/);
-    await refused(withHeader((h) => { h['i']!['data_offsets'] = [144, 168]; h['h']!['data_offsets'] = [144, 156]; }), /tensor "h" starts at data offset 144, expected 132 \(gap or overlap\)/);
+    await refused(
+      withHeader((h) => {
+        h['H']!['data_offsets'] = [4, 16];
+      }),
+      /tensor "H" starts at data offset 4, expected 6 \(gap or overlap\)/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['B']!['data_offsets'] = [6, 12];
+        h['H']!['data_offsets'] = [0, 12];
+      }),
+      /tensor "B" starts at data offset 6, expected 12/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['i']!['data_offsets'] = [144, 168];
+        h['h']!['data_offsets'] = [144, 156];
+      }),
+      /tensor "h" starts at data offset 144, expected 132 \(gap or overlap\)/,
+    );
     const { data } = overall();
-    await refused(withHeader(() => undefined, Buffer.concat([data, Buffer.from([0])])), /trailing bytes/);
-    await refused(withHeader(() => undefined, data.subarray(0, data.length - 1)), /truncated/);
+    await refused(
+      withHeader(() => undefined, Buffer.concat([data, Buffer.from([0])])),
+      /trailing bytes/,
+    );
+    await refused(
+      withHeader(() => undefined, data.subarray(0, data.length - 1)),
+      /truncated/,
+    );
   });
 
   it('claimed sizes that do not match the shape, or are astronomically large', async () => {
-    await refused(withHeader((h) => { h['f']!['shape'] = [7]; }), /tensor "f": F32 \[7\] needs 28 bytes but data_offsets span 24/);
-    await refused(withHeader((h) => { h['i']!['shape'] = [1e15, 1e15]; h['i']!['data_offsets'] = [144, 4e15]; }), /tensor "i"/);
-    await refused(withHeader((h) => { h['d']!['data_offsets'] = [48, 2 ** 60]; }), /tensor "d"/);
-    await refused(withHeader((h) => { h['d']!['shape'] = [-6]; }), /shape \[-6\] is not a list of non-negative integers/);
-    await refused(withHeader((h) => { h['d']!['data_offsets'] = [48]; }), /data_offsets \[48\] is not a pair/);
+    await refused(
+      withHeader((h) => {
+        h['f']!['shape'] = [7];
+      }),
+      /tensor "f": F32 \[7\] needs 28 bytes but data_offsets span 24/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['i']!['shape'] = [1e15, 1e15];
+        h['i']!['data_offsets'] = [144, 4e15];
+      }),
+      /tensor "i"/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['d']!['data_offsets'] = [48, 2 ** 60];
+      }),
+      /tensor "d"/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['d']!['shape'] = [-6];
+      }),
+      /shape \[-6\] is not a list of non-negative integers/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['d']!['data_offsets'] = [48];
+      }),
+      /data_offsets \[48\] is not a pair/,
+    );
   });
 
   it('an unknown dtype, a non-object entry, a non-string __metadata__ value', async () => {
-    await refused(withHeader((h) => { h['f']!['dtype'] = 'F128'; }), /tensor "f": unknown dtype "F128"/);
-    await refused(withHeader((h) => { (h as Record<string, unknown>)['f'] = [1, 2]; }), /tensor "f": entry is not an object/);
-    await refused(withHeader((h) => { h['__metadata__'] = { test: 1 }; }), /"__metadata__.test" is not a string/);
+    await refused(
+      withHeader((h) => {
+        h['f']!['dtype'] = 'F128';
+      }),
+      /tensor "f": unknown dtype "F128"/,
+    );
+    await refused(
+      withHeader((h) => {
+        (h as Record<string, unknown>)['f'] = [1, 2];
+      }),
+      /tensor "f": entry is not an object/,
+    );
+    await refused(
+      withHeader((h) => {
+        h['__metadata__'] = { test: 1 };
+      }),
+      /"__metadata__.test" is not a string/,
+    );
   });
 
   it('a pipe in place of the file fails at once instead of hanging', async () => {

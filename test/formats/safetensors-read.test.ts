@@ -107,9 +107,11 @@ describe('reading large files', () => {
     const ours: number[] = [];
     for (let round = 0; round < 5; round++) {
       plain.push(await time(() => readFile(file)));
-      ours.push(await time(async () => {
-        for await (const read of safetensorsReader.read(checkpoint)) if (read.data.byteLength < 0) throw new Error('unreachable');
-      }));
+      ours.push(
+        await time(async () => {
+          for await (const read of safetensorsReader.read(checkpoint)) if (read.data.byteLength < 0) throw new Error('unreachable');
+        }),
+      );
     }
     const best = (times: number[]): number => Math.min(...times);
     const ratio = best(plain) / best(ours);

@@ -41,7 +41,12 @@ async function readAll(checkpoint: ForeignCheckpoint): Promise<void> {
 function entry(fields: { dtype?: number; dims?: (number | bigint)[]; offset?: number; size?: number | bigint; crc?: number; slices?: boolean }): Uint8Array {
   const shape = new WireWriter();
   for (const dim of fields.dims ?? []) shape.bytesField(2, new WireWriter().varintField(1, dim).finish());
-  const w = new WireWriter().varintField(1, fields.dtype ?? 1).bytesField(2, shape.finish()).varintField(4, fields.offset ?? 0).varintField(5, fields.size ?? 4).fixed32Field(6, fields.crc ?? 1);
+  const w = new WireWriter()
+    .varintField(1, fields.dtype ?? 1)
+    .bytesField(2, shape.finish())
+    .varintField(4, fields.offset ?? 0)
+    .varintField(5, fields.size ?? 4)
+    .fixed32Field(6, fields.crc ?? 1);
   if (fields.slices === true) w.bytesField(7, new Uint8Array(0));
   return w.finish();
 }
@@ -129,7 +134,9 @@ describe('hostile entries', () => {
   it('an overflowing shape', async () => {
     const { index, prefix } = await exporter();
     await rewriteEntry(index, 'Variable_1', () => entry({ dims: [2n ** 40n, 2n ** 40n, 2n ** 40n], offset: 4 }));
-    expect((await formatError(tfBundleReader.open(prefix))).problem).toMatch(/^tensor "Variable_1": has shape \[1099511627776, .*more elements than any file can hold/);
+    expect((await formatError(tfBundleReader.open(prefix))).problem).toMatch(
+      /^tensor "Variable_1": has shape \[1099511627776, .*more elements than any file can hold/,
+    );
     await rewriteEntry(index, 'Variable_1', () => entry({ dims: [-1], offset: 4 }));
     expect((await formatError(tfBundleReader.open(prefix))).problem).toMatch(/negative dimension -1/);
   });
@@ -165,9 +172,11 @@ describe('hostile entries', () => {
     expect((await formatError(tfBundleReader.open(prefix))).problem).toMatch(/"Variable": is a partitioned variable .*not supported/);
   });
 
-  it('a shard number past the header\'s count', async () => {
+  it("a shard number past the header's count", async () => {
     const { index, prefix } = await exporter();
-    await rewriteEntry(index, 'Variable', () => new WireWriter().varintField(1, 1).bytesField(2, new Uint8Array(0)).varintField(3, 3).varintField(5, 4).finish());
+    await rewriteEntry(index, 'Variable', () =>
+      new WireWriter().varintField(1, 1).bytesField(2, new Uint8Array(0)).varintField(3, 3).varintField(5, 4).finish(),
+    );
     expect((await formatError(tfBundleReader.open(prefix))).problem).toMatch(/"Variable": is in shard 3, but the bundle has 1/);
   });
 });
@@ -291,7 +300,7 @@ describe('random damage to every byte of a TF2 index (resealed)', () => {
     const original = await readFile(index);
     const blocks = dataBlocks(original);
     let seed = 12345;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 300; round++) {
       const bytes = Buffer.from(original);
       const at = Math.floor(random() * bytes.length);
@@ -302,7 +311,11 @@ describe('random damage to every byte of a TF2 index (resealed)', () => {
         async (source) => {
           for (const checkpoint of source.checkpoints) await readAll(checkpoint).catch((error: unknown) => expect(error).toBeInstanceOf(DamagedTensorError));
         },
-        (error: unknown) => expect([CheckpointFormatError, DamagedTensorError].some((type) => error instanceof type), String(error)).toBe(true),
+        (error: unknown) =>
+          expect(
+            [CheckpointFormatError, DamagedTensorError].some((type) => error instanceof type),
+            String(error),
+          ).toBe(true),
       );
     }
   });

@@ -36,7 +36,15 @@ describe.skipIf(expectedFile === null)('bundle index against expected-tf-index.j
     expect(index.header.version.producer).toBe(expected.header.version.producer);
     expect(index.header.version.minConsumer).toBe(expected.header.version.min_consumer);
     expect(
-      index.tensors.map((t) => ({ key: t.name, dtype: t.dtype, shape: t.shape, shard_id: t.shardId, offset: t.offset, size: t.size, crc32c_masked: t.maskedCrc32c })),
+      index.tensors.map((t) => ({
+        key: t.name,
+        dtype: t.dtype,
+        shape: t.shape,
+        shard_id: t.shardId,
+        offset: t.offset,
+        size: t.size,
+        crc32c_masked: t.maskedCrc32c,
+      })),
     ).toEqual(expected.entries.map((e) => ({ ...e, dtype: TF_NAMES[e.dtype] ?? `unmapped ${e.dtype}` })));
   });
 });
@@ -52,6 +60,12 @@ describe('bundle index of the Apache copies in test/data', () => {
     const file = LOCAL_INDEX_FILES[1] as string;
     const index = decodeBundleIndex(await readFile(file), file);
     expect(index.dataBlockCompression).toEqual(['snappy']);
-    expect(index.tensors.map((t) => [t.name, t.offset])).toEqual([['a', 0], ['a2', 4], ['b', 8], ['c', 12], ['c2', 16]]);
+    expect(index.tensors.map((t) => [t.name, t.offset])).toEqual([
+      ['a', 0],
+      ['a2', 4],
+      ['b', 8],
+      ['c', 12],
+      ['c2', 16],
+    ]);
   });
 });

@@ -8,7 +8,19 @@ const scalar = (name: string): { name: string; shape: number[] } => ({ name, sha
 
 describe('TF1 Saver names', () => {
   it('gives slots their variable and optimizer scalars their role', () => {
-    const keys = ['x', 'x/Adam', 'x/Adam_1', 'x/Momentum', 'x/RMSProp', 'x/RMSProp_1', 'x/ExponentialMovingAverage', 'beta1_power', 'beta2_power', 'global_step', 'orphan/Adam'];
+    const keys = [
+      'x',
+      'x/Adam',
+      'x/Adam_1',
+      'x/Momentum',
+      'x/RMSProp',
+      'x/RMSProp_1',
+      'x/ExponentialMovingAverage',
+      'beta1_power',
+      'beta2_power',
+      'global_step',
+      'orphan/Adam',
+    ];
     const naming = nameTensors(keys.map(scalar), null);
     expect(naming.style).toBe('tf1');
     const row = (key: string): unknown => {
@@ -42,15 +54,28 @@ describe('TF2 object-based names', () => {
 
   it('maps slots the graph records (OptimizerV2) and strips the attribute suffix for display', () => {
     const graph = [
-      node([[1, 'model'], [3, 'optimizer']]),
+      node([
+        [1, 'model'],
+        [3, 'optimizer'],
+      ]),
       node([[2, 'kernel']]),
       node([], `model/kernel${V}`),
-      node([[4, 'iter']], undefined, [[2, 'm', 5], [2, 'v', 6]]),
+      node([[4, 'iter']], undefined, [
+        [2, 'm', 5],
+        [2, 'v', 6],
+      ]),
       node([], `optimizer/iter${V}`),
       node([], `model/kernel/.OPTIMIZER_SLOT/optimizer/m${V}`),
       node([], `model/kernel/.OPTIMIZER_SLOT/optimizer/v${V}`),
     ];
-    const keys = [`model/kernel${V}`, `optimizer/iter${V}`, `model/kernel/.OPTIMIZER_SLOT/optimizer/m${V}`, `model/kernel/.OPTIMIZER_SLOT/optimizer/v${V}`, `save_counter${V}`, '_CHECKPOINTABLE_OBJECT_GRAPH'];
+    const keys = [
+      `model/kernel${V}`,
+      `optimizer/iter${V}`,
+      `model/kernel/.OPTIMIZER_SLOT/optimizer/m${V}`,
+      `model/kernel/.OPTIMIZER_SLOT/optimizer/v${V}`,
+      `save_counter${V}`,
+      '_CHECKPOINTABLE_OBJECT_GRAPH',
+    ];
     const naming = nameTensors(keys.map(scalar), graph);
     expect(keys.map((k) => [naming.names.get(k)?.displayName, naming.names.get(k)?.role, naming.names.get(k)?.slot ?? null])).toEqual([
       ['model/kernel', 'model', null],
@@ -71,10 +96,16 @@ describe('TF2 object-based names', () => {
   it('leaves a Keras variable list unmapped, with a note, when shapes do not pair up', () => {
     const graph = [
       node([[1, 'net']]),
-      node([[2, 'w'], [3, 'optimizer']]),
+      node([
+        [2, 'w'],
+        [3, 'optimizer'],
+      ]),
       node([], `net/w${V}`),
       node([[4, '_variables']]),
-      node([[5, '1'], [6, '2']]),
+      node([
+        [5, '1'],
+        [6, '2'],
+      ]),
       node([], `net/optimizer/_variables/1${V}`),
       node([], `net/optimizer/_variables/2${V}`),
     ];

@@ -247,7 +247,12 @@ describe('reading in grouped, prefetched reads', () => {
     const [checkpoint] = (await tfBundleReader.open(path.join(out, 'ckpt'))).checkpoints;
     if (checkpoint === undefined) throw new Error('not written');
     const read = await readAll(checkpoint);
-    expect(read.map((r) => [r.tensor.name, r.data.length, r.data[0]])).toEqual([['a', 3145728, 1], ['b', 3145728, 2], ['c', 3145728, 3], ['d', 4, 0]]);
+    expect(read.map((r) => [r.tensor.name, r.data.length, r.data[0]])).toEqual([
+      ['a', 3145728, 1],
+      ['b', 3145728, 2],
+      ['c', 3145728, 3],
+      ['d', 4, 0],
+    ]);
 
     for await (const item of tfBundleReader.read(checkpoint)) {
       expect(item.tensor.name).toBe('a');
@@ -255,9 +260,11 @@ describe('reading in grouped, prefetched reads', () => {
     }
     const controller = new AbortController();
     controller.abort();
-    await expect((async () => {
-      for await (const _item of tfBundleReader.read(checkpoint, { signal: controller.signal })) void _item;
-    })()).rejects.toThrow(/abort/i);
+    await expect(
+      (async () => {
+        for await (const _item of tfBundleReader.read(checkpoint, { signal: controller.signal })) void _item;
+      })(),
+    ).rejects.toThrow(/abort/i);
 
     const data = path.join(out, 'ckpt.data-00000-of-00001');
     const bytes = await readFile(data);
@@ -283,7 +290,7 @@ describe('steps of TF1-style bundles written here', () => {
     const [checkpoint] = (await tfBundleReader.open(path.join(out, 'model.ckpt-500'))).checkpoints;
     expect(checkpoint?.step).toBe(700);
     expect(checkpoint?.stepSource).toBe('the variable global_step');
-    expect(checkpoint?.notes).toEqual(['The name model.ckpt-500 says step 500, but the variable global_step holds 700; the variable\'s 700 is used.']);
+    expect(checkpoint?.notes).toEqual(["The name model.ckpt-500 says step 500, but the variable global_step holds 700; the variable's 700 is used."]);
   });
 
   it('does not take an integer scalar as the step when its value differs from the name', async () => {

@@ -49,7 +49,9 @@ describe('round trip through writeTfBundle', () => {
       if (back === undefined) throw new Error('nothing read back');
       const again = await exportable(back);
       const sortByName = (list: ExportTensor[]): ExportTensor[] => [...list].sort((a, b) => (a.name < b.name ? -1 : 1));
-      expect(sortByName(again).map((t) => [t.name, t.dtype, t.shape, crc32c(t.data)])).toEqual(sortByName(tensors).map((t) => [t.name, t.dtype, t.shape, crc32c(t.data)]));
+      expect(sortByName(again).map((t) => [t.name, t.dtype, t.shape, crc32c(t.data)])).toEqual(
+        sortByName(tensors).map((t) => [t.name, t.dtype, t.shape, crc32c(t.data)]),
+      );
       expect(back.tensors.every((t) => t.file === `${checkpoint.name}.data-00000-of-00001`)).toBe(true);
     }
   });
@@ -57,17 +59,22 @@ describe('round trip through writeTfBundle', () => {
 
 describe('byte-identical to TensorFlow where it used the same options', () => {
   const identical = [
-    ...(sharedFixture('tf1-saver', 'mnist-softmax-10steps') === null ? [] : Array.from({ length: 10 }, (_, i) => [sharedFixture('tf1-saver', 'mnist-softmax-10steps') as string, `model-${(i + 1) * 1000}`])),
+    ...(sharedFixture('tf1-saver', 'mnist-softmax-10steps') === null
+      ? []
+      : Array.from({ length: 10 }, (_, i) => [sharedFixture('tf1-saver', 'mnist-softmax-10steps') as string, `model-${(i + 1) * 1000}`])),
     [testData('tf-serving', 'half-plus-two-exporter'), 'export'],
   ];
-  it.each(identical.map(([folder, prefix]) => [path.basename(folder as string), prefix, folder]))('%s/%s: .index and .data-00000-of-00001', async (_label, prefix, folder) => {
-    if (folder === undefined || prefix === undefined) throw new Error('no fixture');
-    const [checkpoint] = (await tfBundleReader.open(path.join(folder, prefix))).checkpoints;
-    const out = await temporaryDir();
-    await writeTfBundle(out, prefix, await exportable(checkpoint as ForeignCheckpoint));
-    expect(await readFile(path.join(out, `${prefix}.index`))).toEqual(await readFile(path.join(folder, `${prefix}.index`)));
-    expect(await readFile(path.join(out, `${prefix}.data-00000-of-00001`))).toEqual(await readFile(path.join(folder, `${prefix}.data-00000-of-00001`)));
-  });
+  it.each(identical.map(([folder, prefix]) => [path.basename(folder as string), prefix, folder]))(
+    '%s/%s: .index and .data-00000-of-00001',
+    async (_label, prefix, folder) => {
+      if (folder === undefined || prefix === undefined) throw new Error('no fixture');
+      const [checkpoint] = (await tfBundleReader.open(path.join(folder, prefix))).checkpoints;
+      const out = await temporaryDir();
+      await writeTfBundle(out, prefix, await exportable(checkpoint as ForeignCheckpoint));
+      expect(await readFile(path.join(out, `${prefix}.index`))).toEqual(await readFile(path.join(folder, `${prefix}.index`)));
+      expect(await readFile(path.join(out, `${prefix}.data-00000-of-00001`))).toEqual(await readFile(path.join(folder, `${prefix}.data-00000-of-00001`)));
+    },
+  );
 });
 
 describe('table and entry encoding against every uncompressed fixture index', () => {
@@ -80,7 +87,14 @@ describe('table and entry encoding against every uncompressed fixture index', ()
       { key: new Uint8Array(0), value: encodeHeader(index.header.numShards) },
       ...index.tensors.map((t) => ({
         key: Buffer.from(t.name, 'utf8'),
-        value: encodeEntry({ dtype: TF_CODES[t.dtype] ?? -1, shape: t.shape, shardId: t.shardId, offset: t.offset, size: t.size, maskedCrc32c: t.maskedCrc32c }),
+        value: encodeEntry({
+          dtype: TF_CODES[t.dtype] ?? -1,
+          shape: t.shape,
+          shardId: t.shardId,
+          offset: t.offset,
+          size: t.size,
+          maskedCrc32c: t.maskedCrc32c,
+        }),
       })),
     ];
     expect(Buffer.from(buildTable(entries))).toEqual(bytes);
@@ -88,13 +102,22 @@ describe('table and entry encoding against every uncompressed fixture index', ()
 });
 
 describe('writer details', () => {
-  const f32 = (name: string, values: number[]): ExportTensor => ({ name, dtype: 'F32', shape: [values.length], data: new Uint8Array(Float32Array.from(values).buffer) });
+  const f32 = (name: string, values: number[]): ExportTensor => ({
+    name,
+    dtype: 'F32',
+    shape: [values.length],
+    data: new Uint8Array(Float32Array.from(values).buffer),
+  });
 
   it('orders keys byte-wise and packs data back to back in that order', async () => {
     const out = await temporaryDir();
     await writeTfBundle(out, 'ckpt', [f32('b', [1]), f32('Variable_2', [2, 3]), f32('Variable_10', [4])]);
     const [checkpoint] = (await tfBundleReader.open(path.join(out, 'ckpt'))).checkpoints;
-    expect(checkpoint?.tensors.map((t) => [t.name, t.offset])).toEqual([['Variable_10', 0], ['Variable_2', 4], ['b', 12]]);
+    expect(checkpoint?.tensors.map((t) => [t.name, t.offset])).toEqual([
+      ['Variable_10', 0],
+      ['Variable_2', 4],
+      ['b', 12],
+    ]);
   });
 
   it('adds an int64 global_step for options.step and the reader takes the step from it', async () => {
@@ -123,7 +146,12 @@ describe('writer details', () => {
     await writeTfBundle(out, 'model-1', [f32('w', [1])]);
     await writeTfBundle(out, 'model-2', [f32('w', [2])]);
     const state = parseCheckpointState(await readFile(path.join(out, 'checkpoint'), 'utf8'), 'checkpoint');
-    expect(state).toEqual({ modelCheckpointPath: 'model-2', allModelCheckpointPaths: ['model-1', 'model-2'], allModelCheckpointTimestamps: [], lastPreservedTimestamp: null });
+    expect(state).toEqual({
+      modelCheckpointPath: 'model-2',
+      allModelCheckpointPaths: ['model-1', 'model-2'],
+      allModelCheckpointTimestamps: [],
+      lastPreservedTimestamp: null,
+    });
     const source = await tfBundleReader.open(out);
     expect(source.latest).toBe('model-2');
     expect(source.checkpoints.map((c) => c.name)).toEqual(['model-1', 'model-2']);
@@ -132,7 +160,12 @@ describe('writer details', () => {
 
   it('writeCheckpointStateFile writes what TensorFlow reads, escapes included', async () => {
     const out = await temporaryDir();
-    const state = { modelCheckpointPath: 'ckpt-"3"', allModelCheckpointPaths: ['ckpt-1\\x', 'ckpt-"3"', 'é'], allModelCheckpointTimestamps: [1673735799.685766, 2, 3.5], lastPreservedTimestamp: 1673735591.495455 };
+    const state = {
+      modelCheckpointPath: 'ckpt-"3"',
+      allModelCheckpointPaths: ['ckpt-1\\x', 'ckpt-"3"', 'é'],
+      allModelCheckpointTimestamps: [1673735799.685766, 2, 3.5],
+      lastPreservedTimestamp: 1673735591.495455,
+    };
     await writeCheckpointStateFile(out, state);
     const text = await readFile(path.join(out, 'checkpoint'), 'utf8');
     expect(text).toContain('model_checkpoint_path: "ckpt-\\"3\\""');
@@ -144,7 +177,9 @@ describe('writer details', () => {
   it('refuses what a bundle cannot hold, naming the tensor, and leaves an unreadable state file alone', async () => {
     const out = await temporaryDir();
     await expect(writeTfBundle(out, 'x', [{ name: 'q', dtype: 'F8_E4M3', shape: [1], data: new Uint8Array(1) }])).rejects.toThrow(/tensor "q".*F8_E4M3/);
-    await expect(writeTfBundle(out, 'x', [{ name: 'w', dtype: 'F32', shape: [2], data: new Uint8Array(4) }])).rejects.toThrow(/tensor "w": 4 bytes given.*needs 8/);
+    await expect(writeTfBundle(out, 'x', [{ name: 'w', dtype: 'F32', shape: [2], data: new Uint8Array(4) }])).rejects.toThrow(
+      /tensor "w": 4 bytes given.*needs 8/,
+    );
     await expect(writeTfBundle(out, 'x', [f32('w', [1]), f32('w', [2])])).rejects.toThrow(/"w" is given twice/);
     await expect(writeTfBundle(out, 'x', [f32('', [1])])).rejects.toThrow(/empty name/);
     await expect(writeTfBundle(out, '../x', [f32('w', [1])])).rejects.toThrow(/not a checkpoint name/);

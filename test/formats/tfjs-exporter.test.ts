@@ -46,7 +46,12 @@ async function exportTensors(weights: readonly tf.LayerVariable[] | readonly { n
   for (const weight of weights) {
     const [name, tensor] = 'originalName' in weight ? [weight.originalName, weight.read()] : [weight.name, weight.tensor];
     const values = await tensor.data();
-    out.push({ name, dtype: tensor.dtype === 'int32' ? 'I32' : 'F32', shape: tensor.shape, data: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) });
+    out.push({
+      name,
+      dtype: tensor.dtype === 'int32' ? 'I32' : 'F32',
+      shape: tensor.shape,
+      data: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)),
+    });
   }
   return out;
 }
@@ -80,10 +85,12 @@ describe('writeTfjsModel', () => {
       expect(json).toMatchObject({ format: 'layers-model', generatedBy: `checkpoint-studio ${STUDIO_VERSION}`, convertedBy: null });
       // What tfjs's own model.save stores as the topology.
       let saved: tf.io.ModelArtifacts | null = null;
-      await model.save(tf.io.withSaveHandler(async (artifacts) => {
-        saved = artifacts;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }));
+      await model.save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          saved = artifacts;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
       expect(json['modelTopology']).toEqual((saved as unknown as tf.io.ModelArtifacts).modelTopology);
 
       const loaded = await tf.loadLayersModel(fromDisk(dir));
@@ -101,16 +108,19 @@ describe('writeTfjsModel', () => {
     });
   }
 
-  it('carries Adam\'s state: tf.loadLayersModel restores the optimizer weights we wrote', async () => {
+  it("carries Adam's state: tf.loadLayersModel restores the optimizer weights we wrote", async () => {
     const model = buildModel({ kind: 'mlp', width: 4, depth: 1, filters: 1 });
     initializeWeights(model, Prng.fromSeed(3));
     model.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' });
     await model.fit(fixedBatch(), tf.oneHot(tf.tensor1d([1, 2, 3], 'int32'), 10), { epochs: 1, batchSize: 3, verbose: 0 });
     let saved: tf.io.ModelArtifacts | null = null;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }), { includeOptimizer: true });
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+      { includeOptimizer: true },
+    );
     const optimizerWeights = await exportTensors(await model.optimizer.getWeights());
     await writeTfjsModel(dir, {
       modelTopology: model.toJSON(null, false),
@@ -157,10 +167,14 @@ describe('writeTfjsModel', () => {
     expect(await readFile(path.join(dir, 'model.json'), 'utf8')).toBe('mine');
     expect(await readdir(dir)).toEqual(['model.json']);
     const other = path.join(dir, 'other');
-    const error = await writeTfjsModel(other, { modelTopology: {}, weights: [{ name: 'w', dtype: 'F32', shape: [2], data: new Uint8Array(4) }] }).catch((e: unknown) => e);
+    const error = await writeTfjsModel(other, { modelTopology: {}, weights: [{ name: 'w', dtype: 'F32', shape: [2], data: new Uint8Array(4) }] }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CheckpointFormatError);
     expect((error as Error).message).toMatch(/tensor "w" \(F32 \[2\]\) needs 8 bytes, got 4/);
-    const f64 = await writeTfjsModel(other, { modelTopology: {}, weights: [{ name: 'd', dtype: 'F64', shape: [1], data: new Uint8Array(8) }] }).catch((e: unknown) => e);
+    const f64 = await writeTfjsModel(other, { modelTopology: {}, weights: [{ name: 'd', dtype: 'F64', shape: [1], data: new Uint8Array(8) }] }).catch(
+      (e: unknown) => e,
+    );
     expect((f64 as Error).message).toMatch(/"d" is F64; TensorFlow.js layers models hold float32, int32 and bool/);
   });
 });

@@ -42,7 +42,14 @@ async function openOne(target: string): Promise<ForeignCheckpoint> {
 /** Writes a model.json with one weights group over `shards` (name → bytes). */
 async function writeModel(weights: unknown[], shards: Record<string, Uint8Array>, extra: Record<string, unknown> = {}): Promise<string> {
   for (const [name, bytes] of Object.entries(shards)) await writeFile(path.join(dir, name), bytes);
-  const json = { format: 'layers-model', generatedBy: 'test', convertedBy: null, modelTopology: {}, weightsManifest: [{ paths: Object.keys(shards), weights }], ...extra };
+  const json = {
+    format: 'layers-model',
+    generatedBy: 'test',
+    convertedBy: null,
+    modelTopology: {},
+    weightsManifest: [{ paths: Object.keys(shards), weights }],
+    ...extra,
+  };
   await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
   return path.join(dir, 'model.json');
 }
@@ -140,13 +147,23 @@ describe('models tfjs itself saves', () => {
   it('reads model.save with includeOptimizer: Adam slots tied to their variables, iter as the step counter', async () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2], name: 'hidden' }), tf.layers.dense({ units: 1, name: 'out' })] });
     model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
-    await model.fit(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [2]]), { epochs: 1, batchSize: 2, verbose: 0 });
+    await model.fit(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([[1], [2]]),
+      { epochs: 1, batchSize: 2, verbose: 0 },
+    );
     model.setUserDefinedMetadata({ step: 1 });
     let saved: tf.io.ModelArtifacts | null = null;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }), { includeOptimizer: true });
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+      { includeOptimizer: true },
+    );
     const artifacts = saved as unknown as tf.io.ModelArtifacts;
     const bytes = new Uint8Array(artifacts.weightData as ArrayBuffer);
     const modelJson = {
@@ -189,7 +206,9 @@ describe('models tfjs itself saves', () => {
       ['after', 'F32', vocabBytes, 8],
     ]);
     const read = await readAll(checkpoint);
-    expect(Buffer.from((read.get('vocab') as ForeignTensorData).data).equals(Buffer.from(new Uint8Array(data as ArrayBuffer).subarray(0, vocabBytes)))).toBe(true);
+    expect(Buffer.from((read.get('vocab') as ForeignTensorData).data).equals(Buffer.from(new Uint8Array(data as ArrayBuffer).subarray(0, vocabBytes)))).toBe(
+      true,
+    );
     expect(floats((read.get('after') as ForeignTensorData).data)).toEqual([1.5, -2]);
   });
 
@@ -254,7 +273,11 @@ describe('hostile model.json', () => {
 
   it('refuses a weight past the end, bytes left over, and a shard that is a symbolic link', async () => {
     const model = await writeModel([f32('a', [2]), f32('b', [3])], { 'a.bin': new Uint8Array(16) });
-    await expectFormatError(model, /weight "b" \(float32 \[3\]\) needs bytes 8\.\.20 of its group's files \(a\.bin\), which hold only 16/, path.join(dir, 'a.bin'));
+    await expectFormatError(
+      model,
+      /weight "b" \(float32 \[3\]\) needs bytes 8\.\.20 of its group's files \(a\.bin\), which hold only 16/,
+      path.join(dir, 'a.bin'),
+    );
     await writeModel([f32('a', [2])], { 'a.bin': new Uint8Array(12) });
     await expectFormatError(model, /hold 12 bytes but its weights take 8/, path.join(dir, 'a.bin'));
     await writeFile(path.join(dir, 'real.bin'), new Uint8Array(8));

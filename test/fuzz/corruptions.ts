@@ -241,9 +241,20 @@ function fileReplacements(kind: string, target: (ctx: CorruptionContext) => stri
     },
     {
       name: `${kind}:dangling-symlink`,
-      apply: (ctx) => `${kind}:dangling-symlink ${rel(ctx, replace(ctx, target(ctx), (a) => fs.symlinkSync('no-such-file', a)))}`,
+      apply: (ctx) =>
+        `${kind}:dangling-symlink ${rel(
+          ctx,
+          replace(ctx, target(ctx), (a) => fs.symlinkSync('no-such-file', a)),
+        )}`,
     },
-    { name: `${kind}:remove`, apply: (ctx) => `${kind}:remove ${rel(ctx, replace(ctx, target(ctx), () => undefined))}` },
+    {
+      name: `${kind}:remove`,
+      apply: (ctx) =>
+        `${kind}:remove ${rel(
+          ctx,
+          replace(ctx, target(ctx), () => undefined),
+        )}`,
+    },
     {
       name: `${kind}:unreadable`,
       apply: (ctx) => {
@@ -274,7 +285,19 @@ function garbage(kind: string, target: (ctx: CorruptionContext) => string): Corr
         return `${kind}:garbage ${where}: ${bytes.length} random bytes`;
       }
       if (choice === 1) {
-        const value = ctx.rng.pick(['', '{}', '[]', 'null', '""', '0', 'true', '{"a":', '\u0000\u0000\u0000\u0000', '\ufeff{}', '{"__proto__":{"polluted":1}}']);
+        const value = ctx.rng.pick([
+          '',
+          '{}',
+          '[]',
+          'null',
+          '""',
+          '0',
+          'true',
+          '{"a":',
+          '\u0000\u0000\u0000\u0000',
+          '\ufeff{}',
+          '{"__proto__":{"polluted":1}}',
+        ]);
         replace(ctx, where, (a) => fs.writeFileSync(a, value));
         return `${kind}:garbage ${where}: ${JSON.stringify(value)}`;
       }
@@ -294,7 +317,12 @@ function garbage(kind: string, target: (ctx: CorruptionContext) => string): Corr
 }
 
 /** Sets one field of a JSON file to one of `values` (picked at random); `key` may be a path `a/b`. */
-function fieldEdit(kind: string, target: (ctx: CorruptionContext) => string, key: string, values: (ctx: CorruptionContext, where: string) => readonly unknown[]): Corruption {
+function fieldEdit(
+  kind: string,
+  target: (ctx: CorruptionContext) => string,
+  key: string,
+  values: (ctx: CorruptionContext, where: string) => readonly unknown[],
+): Corruption {
   return {
     name: `${kind}:${key}`,
     apply: (ctx) => {
@@ -349,7 +377,15 @@ const MANIFEST: Corruption[] = [
     'model.safetensors',
     undefined,
   ]),
-  fieldEdit('manifest', manifestOf, 'files/model.safetensors', () => [{ bytes: 0 }, { bytes: -1 }, { bytes: 1e308 }, { bytes: 2 ** 53 }, { bytes: 'x' }, null, { bytes: new Raw('1e400') }]),
+  fieldEdit('manifest', manifestOf, 'files/model.safetensors', () => [
+    { bytes: 0 },
+    { bytes: -1 },
+    { bytes: 1e308 },
+    { bytes: 2 ** 53 },
+    { bytes: 'x' },
+    null,
+    { bytes: new Raw('1e400') },
+  ]),
   fieldEdit('manifest', manifestOf, 'tensors', () => [
     [],
     null,
@@ -543,11 +579,19 @@ const TRASH: Corruption[] = [
   ...fileReplacements('trash-entry', entryJson, ['secret.txt', 'entry.json']),
   {
     name: 'trash:payload-missing',
-    apply: (ctx) => `trash:payload-missing ${rel(ctx, replace(ctx, payloadOf(ctx), () => undefined))}`,
+    apply: (ctx) =>
+      `trash:payload-missing ${rel(
+        ctx,
+        replace(ctx, payloadOf(ctx), () => undefined),
+      )}`,
   },
   {
     name: 'trash:payload-file',
-    apply: (ctx) => `trash:payload-file ${rel(ctx, replace(ctx, payloadOf(ctx), (a) => fs.writeFileSync(a, 'not a folder\n')))}`,
+    apply: (ctx) =>
+      `trash:payload-file ${rel(
+        ctx,
+        replace(ctx, payloadOf(ctx), (a) => fs.writeFileSync(a, 'not a folder\n')),
+      )}`,
   },
   {
     name: 'trash:payload-fifo',
@@ -611,7 +655,11 @@ const TRASH: Corruption[] = [
   },
   {
     name: 'trash:stray-file',
-    apply: (ctx) => `trash:stray-file ${rel(ctx, replace(ctx, '.trash/notes.txt', (a) => fs.writeFileSync(a, 'stray\n')))}`,
+    apply: (ctx) =>
+      `trash:stray-file ${rel(
+        ctx,
+        replace(ctx, '.trash/notes.txt', (a) => fs.writeFileSync(a, 'stray\n')),
+      )}`,
   },
 ];
 
@@ -704,7 +752,8 @@ const VERIFY_CACHE: Corruption[] = [
       editJson(ctx, VERIFIED, (json) => {
         const entries = typeof json['entries'] === 'object' && json['entries'] !== null ? (json['entries'] as Record<string, unknown>) : {};
         if (choice === 0) json['entries'] = { ...entries, '../../outside': { signature: 'x', ok: true, reason: null, at: 'now' } };
-        else if (choice === 1) json['entries'] = Object.fromEntries(Object.keys(entries).map((k) => [k, { signature: 'forged', ok: true, reason: null, at: 'now' }]));
+        else if (choice === 1)
+          json['entries'] = Object.fromEntries(Object.keys(entries).map((k) => [k, { signature: 'forged', ok: true, reason: null, at: 'now' }]));
         else json['entries'] = new Raw('{"__proto__": {"ok": true}, "constructor": {"signature": "x", "ok": true, "reason": null, "at": "now"}}');
       });
       return `verified:entries ${VERIFIED}: ${['an entry keyed ../../outside', 'forged signatures', '__proto__ and constructor keys'][choice] ?? ''}`;
@@ -867,4 +916,14 @@ const STRUCTURE: Corruption[] = [
   },
 ];
 
-export const CORRUPTIONS: readonly Corruption[] = [...MANIFEST, ...TENSOR, ...TRASH, ...LOCK, ...RUN_JSON, ...RETENTION, ...VERIFY_CACHE, ...METRICS, ...STRUCTURE];
+export const CORRUPTIONS: readonly Corruption[] = [
+  ...MANIFEST,
+  ...TENSOR,
+  ...TRASH,
+  ...LOCK,
+  ...RUN_JSON,
+  ...RETENTION,
+  ...VERIFY_CACHE,
+  ...METRICS,
+  ...STRUCTURE,
+];

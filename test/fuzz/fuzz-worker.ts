@@ -11,7 +11,18 @@ import { main } from '../../electron/cli.js';
 import { CORRUPTIONS, type CorruptionContext, applyCorruption } from './corruptions.js';
 import { Rng, caseSeed } from './prng.js';
 import { type Failure, MUTATING_CHOICES, READ_ONLY_COMMANDS, type WorkerConfig, type WorkerMessage, isCanary } from './protocol.js';
-import { CaseFolder, type EntryState, type TreeChange, describeChange, diffTrees, exactStateOf, findFifos, forceRemove, pathShape, snapshotTree } from './tree.js';
+import {
+  CaseFolder,
+  type EntryState,
+  type TreeChange,
+  describeChange,
+  diffTrees,
+  exactStateOf,
+  findFifos,
+  forceRemove,
+  pathShape,
+  snapshotTree,
+} from './tree.js';
 
 /** A command that takes this long on a workspace of a dozen small files is a failure even if it ends. */
 const SLOW_MS = 5000;
@@ -119,11 +130,17 @@ function checkOutcome(label: string, shown: string, outcome: Outcome, caseDir: s
     add('threw', `main() rejected: ${text}`, normalize(text, caseDir));
   }
   if (outcome.code !== null && outcome.code !== 0 && outcome.code !== 1) {
-    add('exit-code', `exit code ${outcome.code}; stderr: ${firstLine(outcome.stderr)}`, `exit ${outcome.code}: ${normalize(firstLine(outcome.stderr), caseDir)}`);
+    add(
+      'exit-code',
+      `exit code ${outcome.code}; stderr: ${firstLine(outcome.stderr)}`,
+      `exit ${outcome.code}: ${normalize(firstLine(outcome.stderr), caseDir)}`,
+    );
   }
   if (STACK_LINE.test(outcome.stderr)) {
     // The message and the innermost frame (file name only) identify the bug; line numbers would not survive an edit.
-    const frame = firstLine(outcome.stderr, STACK_LINE).trim().replace(/\(?(?:file:\/\/)?[^\s()]*\/([^/\s():]+):\d+:\d+\)?/, '($1)');
+    const frame = firstLine(outcome.stderr, STACK_LINE)
+      .trim()
+      .replace(/\(?(?:file:\/\/)?[^\s()]*\/([^/\s():]+):\d+:\d+\)?/, '($1)');
     add('stack-trace', outcome.stderr.slice(0, 600), `${normalize(firstLine(outcome.stderr), caseDir)} | ${frame}`);
   }
   if (JS_ERROR.test(outcome.stderr)) {
@@ -238,7 +255,11 @@ function describeTemplate(template: string): TemplateInfo {
   const runs = dirs(ws).filter((name) => !name.startsWith('.') && fs.existsSync(path.join(ws, name, 'run.json')));
   const trashEntries = fs.existsSync(path.join(ws, '.trash')) ? dirs(path.join(ws, '.trash')) : [];
   const checkpoints = [
-    ...runs.flatMap((run) => dirs(path.join(ws, run)).filter((n) => /^ckpt-\d+$/.test(n)).map((n) => `${run}/${n}`)),
+    ...runs.flatMap((run) =>
+      dirs(path.join(ws, run))
+        .filter((n) => /^ckpt-\d+$/.test(n))
+        .map((n) => `${run}/${n}`),
+    ),
     ...trashEntries.map((entry) => `.trash/${entry}/payload`),
   ];
   return { folder: new CaseFolder(path.join(config.base, 'case'), template), runs, checkpoints, trashEntries };
@@ -259,7 +280,9 @@ function trashIds(listing: Outcome | undefined): string[] {
   try {
     const parsed: unknown = JSON.parse(listing.stdout);
     if (!Array.isArray(parsed)) return [];
-    return parsed.flatMap((e: unknown) => (typeof e === 'object' && e !== null && typeof (e as { id?: unknown }).id === 'string' ? [(e as { id: string }).id] : []));
+    return parsed.flatMap((e: unknown) =>
+      typeof e === 'object' && e !== null && typeof (e as { id?: unknown }).id === 'string' ? [(e as { id: string }).id] : [],
+    );
   } catch {
     return [];
   }
@@ -284,7 +307,12 @@ async function runCase(index: number, info: TemplateInfo): Promise<{ failures: F
       corruptions.push(applyCorruption(corruption, ctx));
     } catch (error) {
       corruptions.push(`${corruption.name} (harness error)`);
-      failures.push({ kind: 'harness', command: 'corrupt', detail: `${corruption.name}: ${(error as Error).stack ?? String(error)}`, signature: corruption.name });
+      failures.push({
+        kind: 'harness',
+        command: 'corrupt',
+        detail: `${corruption.name}: ${(error as Error).stack ?? String(error)}`,
+        signature: corruption.name,
+      });
     }
   }
   // Drawn before any command runs, so the choice never depends on what the product printed.
@@ -296,7 +324,10 @@ async function runCase(index: number, info: TemplateInfo): Promise<{ failures: F
   checks.previous = checks.baseline;
   const outputs = new Map<string, Outcome>();
   const run = async (command: Command, after: (now: Snapshot, shown: string) => void): Promise<void> => {
-    const shown = command.argv.filter((a) => a !== ws).join(' ').replace(/ --workspace\b/, '');
+    const shown = command.argv
+      .filter((a) => a !== ws)
+      .join(' ')
+      .replace(/ --workspace\b/, '');
     send({ type: 'command', index, command: shown });
     running = { label: command.label, failures };
     const outcome = await runCli(command.argv);
@@ -337,7 +368,12 @@ async function runCase(index: number, info: TemplateInfo): Promise<{ failures: F
     return !seen && expected !== undefined && exactStateOf(caseDir, rel) !== expected;
   });
   if (differing.length > 0) {
-    failures.push({ kind: 'canary', command: '(end of case)', detail: `not byte-identical: ${differing.join(', ')}`, signature: `end of case: ${differing.map(pathShape).join(', ')}` });
+    failures.push({
+      kind: 'canary',
+      command: '(end of case)',
+      detail: `not byte-identical: ${differing.join(', ')}`,
+      signature: `end of case: ${differing.map(pathShape).join(', ')}`,
+    });
   }
 
   const codes = Object.fromEntries([...outputs].map(([label, outcome]) => [label, outcome.code]));

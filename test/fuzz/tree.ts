@@ -57,7 +57,8 @@ function walk(root: string, state: (full: string) => EntryState | null): Map<str
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      if (prefix !== '') out.set(prefix.slice(0, -1), `${out.get(prefix.slice(0, -1)) ?? 'dir'} (unlistable: ${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      if (prefix !== '')
+        out.set(prefix.slice(0, -1), `${out.get(prefix.slice(0, -1)) ?? 'dir'} (unlistable: ${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -320,7 +320,13 @@ function exitCodeTally(records: readonly CaseRecord[]): string {
     }
   }
   return [...tally]
-    .map(([label, byCode]) => `${label} ${[...byCode].sort().map(([code, n]) => `${code}×${n}`).join(' ')}`)
+    .map(
+      ([label, byCode]) =>
+        `${label} ${[...byCode]
+          .sort()
+          .map(([code, n]) => `${code}×${n}`)
+          .join(' ')}`,
+    )
     .join('; ');
 }
 

@@ -36,7 +36,11 @@ async function serve(): Promise<{ server: BrowserServer; studio: Studio; root: s
   return { server, studio, root: store.root };
 }
 
-function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+function get(
+  port: number,
+  pathname: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: pathname, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       let body = '';
@@ -125,7 +129,11 @@ describe('browser mode', () => {
     ws.send(JSON.stringify({ type: 'call', id: 3, method: 'formatDisk', params: {} }));
     ws.send('not json');
     const list = await until('the list', () => seen.find((r) => r.type === 'result' && r.id === 1));
-    expect(list.type === 'result' && (list.result as { id: string }[]).map((c) => c.id)).toEqual(['alpha/ckpt-000000001', 'alpha/ckpt-000000002', 'alpha/ckpt-000000003']);
+    expect(list.type === 'result' && (list.result as { id: string }[]).map((c) => c.id)).toEqual([
+      'alpha/ckpt-000000001',
+      'alpha/ckpt-000000002',
+      'alpha/ckpt-000000003',
+    ]);
     const missing = await until('the refusal', () => seen.find((r) => r.type === 'error' && r.id === 2));
     expect(missing.type === 'error' && missing.error.code).toBe('not-found');
     const unknown = await until('the unknown method', () => seen.find((r) => r.type === 'error' && r.id === 3));

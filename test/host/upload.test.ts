@@ -33,10 +33,18 @@ async function serve(maxUploadBytes?: number): Promise<{ server: BrowserServer; 
   return { server, studio, root: studio.workspace ?? root, cookie: `studio_token=${server.token}`, origin: `http://127.0.0.1:${server.port}` };
 }
 
-function send(port: number, method: string, pathname: string, headers: Record<string, string>, body: Buffer = Buffer.alloc(0)): Promise<{ status: number; json: Record<string, unknown> }> {
+function send(
+  port: number,
+  method: string,
+  pathname: string,
+  headers: Record<string, string>,
+  body: Buffer = Buffer.alloc(0),
+): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     // A header given as '' is left out (a chunked body announces no length).
-    const all = Object.fromEntries(Object.entries({ host: `127.0.0.1:${port}`, 'content-length': String(body.length), ...headers }).filter(([, v]) => v !== ''));
+    const all = Object.fromEntries(
+      Object.entries({ host: `127.0.0.1:${port}`, 'content-length': String(body.length), ...headers }).filter(([, v]) => v !== ''),
+    );
     const req = request({ host: '127.0.0.1', port, method, path: pathname, headers: all }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
@@ -101,7 +109,14 @@ describe('the upload endpoint', () => {
   it('refuses a path that is not plain names (.., an encoded separator, a control character) and writes nothing', async () => {
     const { server, cookie, origin } = await serve();
     const outside = path.join(os.tmpdir(), 'escaped-upload-canary');
-    for (const bad of ['/upload/upload-0001/a/../../escaped-upload-canary', '/upload/upload-0001/a/%2e%2e/b', '/upload/upload-0001/a/x%2Fy', '/upload/upload-0001/a/x%0Ay', '/upload/../a/b', '/upload/upload-0001/onlyone']) {
+    for (const bad of [
+      '/upload/upload-0001/a/../../escaped-upload-canary',
+      '/upload/upload-0001/a/%2e%2e/b',
+      '/upload/upload-0001/a/x%2Fy',
+      '/upload/upload-0001/a/x%0Ay',
+      '/upload/../a/b',
+      '/upload/upload-0001/onlyone',
+    ]) {
       const answer = await send(server.port, 'PUT', bad, { cookie, origin }, Buffer.from('x'));
       expect(answer.status, bad).toBe(400);
     }
@@ -117,7 +132,13 @@ describe('the upload endpoint', () => {
     expect(over.status).toBe(413);
     expect(String(over.json.error)).toContain('at most 1000 bytes');
     // Chunked (no length announced): counted as it streams.
-    const streamed = await send(server.port, 'PUT', '/upload/upload-0002/a/big', { cookie, origin, 'content-length': '', 'transfer-encoding': 'chunked' }, Buffer.alloc(5000));
+    const streamed = await send(
+      server.port,
+      'PUT',
+      '/upload/upload-0002/a/big',
+      { cookie, origin, 'content-length': '', 'transfer-encoding': 'chunked' },
+      Buffer.alloc(5000),
+    );
     expect(streamed.status).toBe(413);
     expect(fs.existsSync(path.join(staging, 'upload-0002', 'a', 'big'))).toBe(false);
     expect(fs.existsSync(path.join(staging, 'upload-0001', 'a', 'two'))).toBe(false);

@@ -50,7 +50,16 @@ describe('exporting a trained checkpoint', () => {
     const done = new Promise<void>((resolve) => api.on('training:state', (s) => s.state === 'exited' && resolve()));
     await api.startTraining({
       run: 'small',
-      config: { model: { kind: 'mlp', width: 12, depth: 1 }, optimizer: { name: 'adam', learningRate: 0.01 }, batchSize: 16, epochs: 1, seed: 5, validationCount: 50, trainLimit: 200, dataDir: miniMnistDir() },
+      config: {
+        model: { kind: 'mlp', width: 12, depth: 1 },
+        optimizer: { name: 'adam', learningRate: 0.01 },
+        batchSize: 16,
+        epochs: 1,
+        seed: 5,
+        validationCount: 50,
+        trainLimit: 200,
+        dataDir: miniMnistDir(),
+      },
       backend: 'cpu',
       maxSteps: 3,
     });

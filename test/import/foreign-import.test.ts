@@ -25,7 +25,7 @@ function copyOf(dir: string): string {
   return target;
 }
 
-describe('importing other programs\' checkpoints', () => {
+describe("importing other programs' checkpoints", () => {
   it('copies a TensorFlow bundle unchanged beside a manifest: listed, verified, described by its source', async () => {
     const source = copyOf(EXPORTER);
     const before = treeHash(source);
@@ -36,12 +36,16 @@ describe('importing other programs\' checkpoints', () => {
     expect(report.results[0]).toMatchObject({ ok: true, format: 'tf-bundle', run: 'export', newRun: true, checkpoints: ['export/ckpt-000000000'] });
     const folder = path.join(root, 'export', 'ckpt-000000000');
     expect(fs.readdirSync(folder).sort()).toEqual(['export.data-00000-of-00001', 'export.index', 'export.meta', 'manifest.json']);
-    for (const name of ['export.data-00000-of-00001', 'export.index', 'export.meta']) expect(fs.readFileSync(path.join(folder, name))).toEqual(fs.readFileSync(path.join(source, name)));
+    for (const name of ['export.data-00000-of-00001', 'export.index', 'export.meta'])
+      expect(fs.readFileSync(path.join(folder, name))).toEqual(fs.readFileSync(path.join(source, name)));
     const [listed] = await api.listCheckpoints({ run: 'export' });
     expect(listed).toMatchObject({ status: 'verified', origin: 'imported', linked: false, source: { format: 'tf-bundle', name: 'export', linkedFrom: null } });
     expect((await api.verify({ targets: ['export/ckpt-000000000'] })).results[0]?.ok).toBe(true);
     const rows = await api.inspect({ target: 'export/ckpt-000000000' });
-    expect(rows.map((r) => [r.name, r.dtype, r.shape, r.role])).toEqual([['Variable', 'F32', [], 'model'], ['Variable_1', 'F32', [], 'model']]);
+    expect(rows.map((r) => [r.name, r.dtype, r.shape, r.role])).toEqual([
+      ['Variable', 'F32', [], 'model'],
+      ['Variable_1', 'F32', [], 'model'],
+    ]);
     expect(treeHash(source)).toBe(before);
   });
 
@@ -66,7 +70,8 @@ describe('importing other programs\' checkpoints', () => {
     expect(deleted).toHaveLength(1);
     expect(await api.listCheckpoints({ run: 'half' })).toEqual([]);
     // The source's bytes are as they were (the restored file has a new time, so compare contents).
-    for (const name of fs.readdirSync(SAVED_MODEL_V1)) expect(fs.readFileSync(path.join(source, name))).toEqual(fs.readFileSync(path.join(SAVED_MODEL_V1, name)));
+    for (const name of fs.readdirSync(SAVED_MODEL_V1))
+      expect(fs.readFileSync(path.join(source, name))).toEqual(fs.readFileSync(path.join(SAVED_MODEL_V1, name)));
   });
 
   it('finds a changed byte of a copied bundle by its TensorFlow CRC, naming the file and tensor', async () => {
@@ -106,35 +111,43 @@ describe('importing other programs\' checkpoints', () => {
   });
 
   const mnist = sharedFixture('tf1-saver', 'mnist-softmax-10steps');
-  it.skipIf(mnist === null)('imports every step a TF1 checkpoint file lists, its latest marked, and continues training from one', { timeout: 120_000 }, async () => {
-    const source = mnist as string;
-    const { api } = await studioWith();
-    const report = await api.importFolders({ sources: [source], into: 'mnist' });
-    expect(report.results[0]?.ok && report.results[0].checkpoints.length).toBe(10);
-    const listed = await api.listCheckpoints({ run: 'mnist' });
-    expect(listed.map((c) => c.step)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]);
-    expect((await api.latest({ run: 'mnist' }))?.step).toBe(10000);
-    // A learning rate too small to move a weight: what the new run saves is what it loaded.
-    const warnings: string[] = [];
-    api.on('warning', (w) => warnings.push(w.message));
-    const done = new Promise<void>((resolve) => api.on('training:state', (s) => s.state === 'exited' && resolve()));
-    const started = await api.continueTraining({ from: 'mnist/ckpt-000005000', run: 'more', overrides: { maxSteps: 2, learningRate: 1e-30, fixed: { dataDir: miniMnistDir(), validationCount: 50, trainLimit: 200, optimizer: 'sgd' } } });
-    expect(started.resumedFrom).toEqual({ run: 'mnist', step: 5000 });
-    expect(started.notes.join('\n')).toMatch(/"logits\/kernel":"Variable_1","logits\/bias":"Variable_2"/);
-    await done;
-    const [saved] = await api.listCheckpoints({ run: 'more' });
-    expect(saved).toMatchObject({ step: 5002, parent: { run: 'mnist', step: 5000 } });
-    const weights = new Map<string, Uint8Array>();
-    const loaded = (await import('../../electron/core/checkpoint/reader.js')).loadCheckpoint;
-    for (const t of (await loaded(saved?.path as string)).model) weights.set(t.name, t.data);
-    const reader = readerFor('tf-bundle');
-    const opened = await reader.open(path.join(source, 'model-5000'));
-    for await (const item of reader.read(opened.checkpoints[0] as never)) {
-      if (item.tensor.name === 'Variable_1') expect(Buffer.from(weights.get('logits/kernel') as Uint8Array)).toEqual(Buffer.from(item.data));
-      if (item.tensor.name === 'Variable_2') expect(Buffer.from(weights.get('logits/bias') as Uint8Array)).toEqual(Buffer.from(item.data));
-    }
-    expect(warnings.join('\n')).toMatch(/position in the data/);
-  });
+  it.skipIf(mnist === null)(
+    'imports every step a TF1 checkpoint file lists, its latest marked, and continues training from one',
+    { timeout: 120_000 },
+    async () => {
+      const source = mnist as string;
+      const { api } = await studioWith();
+      const report = await api.importFolders({ sources: [source], into: 'mnist' });
+      expect(report.results[0]?.ok && report.results[0].checkpoints.length).toBe(10);
+      const listed = await api.listCheckpoints({ run: 'mnist' });
+      expect(listed.map((c) => c.step)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]);
+      expect((await api.latest({ run: 'mnist' }))?.step).toBe(10000);
+      // A learning rate too small to move a weight: what the new run saves is what it loaded.
+      const warnings: string[] = [];
+      api.on('warning', (w) => warnings.push(w.message));
+      const done = new Promise<void>((resolve) => api.on('training:state', (s) => s.state === 'exited' && resolve()));
+      const started = await api.continueTraining({
+        from: 'mnist/ckpt-000005000',
+        run: 'more',
+        overrides: { maxSteps: 2, learningRate: 1e-30, fixed: { dataDir: miniMnistDir(), validationCount: 50, trainLimit: 200, optimizer: 'sgd' } },
+      });
+      expect(started.resumedFrom).toEqual({ run: 'mnist', step: 5000 });
+      expect(started.notes.join('\n')).toMatch(/"logits\/kernel":"Variable_1","logits\/bias":"Variable_2"/);
+      await done;
+      const [saved] = await api.listCheckpoints({ run: 'more' });
+      expect(saved).toMatchObject({ step: 5002, parent: { run: 'mnist', step: 5000 } });
+      const weights = new Map<string, Uint8Array>();
+      const loaded = (await import('../../electron/core/checkpoint/reader.js')).loadCheckpoint;
+      for (const t of (await loaded(saved?.path as string)).model) weights.set(t.name, t.data);
+      const reader = readerFor('tf-bundle');
+      const opened = await reader.open(path.join(source, 'model-5000'));
+      for await (const item of reader.read(opened.checkpoints[0] as never)) {
+        if (item.tensor.name === 'Variable_1') expect(Buffer.from(weights.get('logits/kernel') as Uint8Array)).toEqual(Buffer.from(item.data));
+        if (item.tensor.name === 'Variable_2') expect(Buffer.from(weights.get('logits/bias') as Uint8Array)).toEqual(Buffer.from(item.data));
+      }
+      expect(warnings.join('\n')).toMatch(/position in the data/);
+    },
+  );
 
   it('exports an imported bundle as TensorFlow again, read back with the same names, dtypes, shapes and bytes', async () => {
     const { api } = await studioWith();
@@ -146,7 +159,8 @@ describe('importing other programs\' checkpoints', () => {
       const reader = readerFor('tf-bundle');
       const opened = await reader.open(target);
       const out2 = new Map<string, string>();
-      for await (const item of reader.read(opened.checkpoints[0] as never)) out2.set(item.tensor.name, `${item.tensor.dtype} [${item.tensor.shape.join(',')}] ${Buffer.from(item.data).toString('hex')}`);
+      for await (const item of reader.read(opened.checkpoints[0] as never))
+        out2.set(item.tensor.name, `${item.tensor.dtype} [${item.tensor.shape.join(',')}] ${Buffer.from(item.data).toString('hex')}`);
       return out2;
     };
     const original = await read(SAVED_MODEL_V1);

@@ -18,12 +18,23 @@ describe('importFolders', () => {
     const { api, root } = await studioWith();
     const report = await api.importFolders({ sources: [source] });
     expect(report.results).toEqual([
-      { ok: true, source, format: 'checkpoint-studio run', run: 'alpha', newRun: true, checkpoints: ['alpha/ckpt-000000100', 'alpha/ckpt-000000200'], notes: [] },
+      {
+        ok: true,
+        source,
+        format: 'checkpoint-studio run',
+        run: 'alpha',
+        newRun: true,
+        checkpoints: ['alpha/ckpt-000000100', 'alpha/ckpt-000000200'],
+        notes: [],
+      },
     ]);
     // Nothing of the staging is left behind: .studio holds only the record of what was verified.
     expect(fs.readdirSync(path.join(root, '.studio')).filter((name) => name !== 'verified.lock')).toEqual(['verified.json']);
     const listed = await api.listCheckpoints({ run: 'alpha' });
-    expect(listed.map((c) => [c.step, c.origin, c.status])).toEqual([[100, 'imported', 'verified'], [200, 'imported', 'verified']]);
+    expect(listed.map((c) => [c.step, c.origin, c.status])).toEqual([
+      [100, 'imported', 'verified'],
+      [200, 'imported', 'verified'],
+    ]);
     const verify = await api.verify({ targets: ['alpha/ckpt-000000100', 'alpha/ckpt-000000200'] });
     expect(verify.results.every((r) => r.ok)).toBe(true);
     expect(fs.readFileSync(path.join(root, 'alpha', 'metrics.jsonl'), 'utf8')).toBe(fs.readFileSync(path.join(source, 'metrics.jsonl'), 'utf8'));
@@ -38,11 +49,20 @@ describe('importFolders', () => {
     const sourceRoot = await sourceWorkspace({ beta: [300, 400] });
     const { api } = await studioWith({ alpha: [100] });
     const first = await api.importFolders({ sources: [path.join(sourceRoot, 'beta', 'ckpt-000000300')] });
-    expect(first.results[0]).toMatchObject({ ok: true, format: 'checkpoint-studio checkpoint', run: 'imported', newRun: true, checkpoints: ['imported/ckpt-000000300'] });
+    expect(first.results[0]).toMatchObject({
+      ok: true,
+      format: 'checkpoint-studio checkpoint',
+      run: 'imported',
+      newRun: true,
+      checkpoints: ['imported/ckpt-000000300'],
+    });
     const second = await api.importFolders({ sources: [path.join(sourceRoot, 'beta', 'ckpt-000000400')], into: 'alpha' });
     expect(second.results[0]).toMatchObject({ ok: true, run: 'alpha', newRun: false, checkpoints: ['alpha/ckpt-000000400'] });
     // Verified from the copy before placing: listed as verified without a second read; the alpha/100 it did not touch stays unverified.
-    expect((await api.listCheckpoints({ run: 'alpha' })).map((c) => [c.step, c.origin, c.status])).toEqual([[100, 'trained', 'unverified'], [400, 'imported', 'verified']]);
+    expect((await api.listCheckpoints({ run: 'alpha' })).map((c) => [c.step, c.origin, c.status])).toEqual([
+      [100, 'trained', 'unverified'],
+      [400, 'imported', 'verified'],
+    ]);
     expect((await api.verify({ targets: ['imported/ckpt-000000300', 'alpha/ckpt-000000400'] })).results.map((r) => r.ok)).toEqual([true, true]);
   });
 
@@ -117,7 +137,7 @@ describe('importFolders', () => {
     expect((await withBase.runConfig({ run: 'child' })).parent).toEqual({ run: 'base', step: 100 });
   });
 
-  it('reports progress under the client\'s import id, and a cancel mid-import leaves nothing', async () => {
+  it("reports progress under the client's import id, and a cancel mid-import leaves nothing", async () => {
     const sourceRoot = await sourceWorkspace({ alpha: [100, 200, 300] });
     const { api, root } = await studioWith({ beta: [100] });
     const before = treeHash(root);
@@ -125,7 +145,8 @@ describe('importFolders', () => {
     api.on('import:progress', (progress) => {
       seen.push(progress);
       // Cancel as soon as the first bytes are copied: the copy is in flight.
-      if (progress.phase === 'copying' && progress.bytesDone > 0 && seen.filter((p) => p.phase === 'copying' && p.bytesDone > 0).length === 1) void api.cancelImport({ importId: 'abc-1' });
+      if (progress.phase === 'copying' && progress.bytesDone > 0 && seen.filter((p) => p.phase === 'copying' && p.bytesDone > 0).length === 1)
+        void api.cancelImport({ importId: 'abc-1' });
     });
     const report = await api.importFolders({ sources: [path.join(sourceRoot, 'alpha'), path.join(sourceRoot, 'alpha', 'ckpt-000000100')], importId: 'abc-1' });
     expect(report.cancelled).toBe(true);

@@ -40,7 +40,10 @@ describe('CatalogState', () => {
     expect(saved).toEqual([{ metric: 'accuracy', mode: 'max' }]);
 
     // Stored nonsense, or a metric this workspace does not have: the usual default.
-    for (stored of [{ metric: 'loss', mode: 'sideways' }, { metric: 'perplexity', mode: 'min' }]) {
+    for (stored of [
+      { metric: 'loss', mode: 'sideways' },
+      { metric: 'perplexity', mode: 'min' },
+    ]) {
       const again = new CatalogState(setup().fake.api, { schedule: (flush) => flush(), refreshDelayMs: 10, bestStore });
       await again.start();
       expect([again.bestMetric, again.bestMode]).toEqual(['val_loss', 'min']);
@@ -105,7 +108,12 @@ describe('CatalogState', () => {
   it('replaces everything on a reset, and shows why a snapshot failed', async () => {
     const { fake, state } = setup();
     await state.start();
-    fake.emit('catalog:reset', { workspace: '/other', runs: [], checkpoints: [checkpoint('solo', 1, { metrics: { accuracy: 0.5 } })], skipped: [{ name: 'bad run', reason: 'not a run' }] });
+    fake.emit('catalog:reset', {
+      workspace: '/other',
+      runs: [],
+      checkpoints: [checkpoint('solo', 1, { metrics: { accuracy: 0.5 } })],
+      skipped: [{ name: 'bad run', reason: 'not a run' }],
+    });
     flushSync();
     expect(state.workspace).toBe('/other');
     expect(state.lanes.map((l) => l.run)).toEqual(['solo']);

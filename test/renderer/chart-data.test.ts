@@ -23,7 +23,7 @@ const range = (from: number, to: number, every = 1): number[] => Array.from({ le
 const options = { xAxis: 'step' as const, smoothing: 0, smoothingMode: 'points' as const, unit: 1 };
 
 describe('downsampling', () => {
-  it('keeps each bucket\'s min and max in order, and few points exactly', () => {
+  it("keeps each bucket's min and max in order, and few points exactly", () => {
     const xs = range(0, 99_999);
     const ys = xs.map((x) => Math.sin(x / 300) + (x === 51_234 ? 50 : 0) + (x === 70_001 ? -50 : 0));
     const edges = bucketEdges(0, 99_999, null, 500);
@@ -62,7 +62,16 @@ describe('downsampling', () => {
   });
 
   it('aligns curves on one x column with gaps where a curve has no point', () => {
-    expect(alignColumns([{ xs: [1, 3], ys: [10, 30] }, { xs: [2, 3], ys: [20, 31] }])).toEqual([[1, 2, 3], [10, null, 30], [null, 20, 31]]);
+    expect(
+      alignColumns([
+        { xs: [1, 3], ys: [10, 30] },
+        { xs: [2, 3], ys: [20, 31] },
+      ]),
+    ).toEqual([
+      [1, 2, 3],
+      [10, null, 30],
+      [null, 20, 31],
+    ]);
   });
 
   // Bounded output, and linear time (a quadratic slip would take minutes here), even on a busy machine.
@@ -85,10 +94,19 @@ describe('a continued run', () => {
   // The child re-logged steps 90..100 (before its branch): they must not be drawn.
   const histories = new Map<string, RunSeries>([
     ['parent', run(series(range(10, 200, 10), (s) => 1000 / s))],
-    ['child', run(series(range(90, 300, 10), (s) => 2000 / s, (s) => T0 + 500_000 + s * 1000))],
+    [
+      'child',
+      run(
+        series(
+          range(90, 300, 10),
+          (s) => 2000 / s,
+          (s) => T0 + 500_000 + s * 1000,
+        ),
+      ),
+    ],
   ]);
 
-  it('is drawn from the parent\'s point at the branch step onward, never back over the parent', () => {
+  it("is drawn from the parent's point at the branch step onward, never back over the parent", () => {
     const path = trajectory('child', 'train', 'loss', refs, histories);
     const drawn = path.steps.slice(path.start);
     expect(drawn[0]).toBe(100);
@@ -101,13 +119,13 @@ describe('a continued run', () => {
     expect(child?.values[1]).toBe(2000 / 110);
   });
 
-  it('carries the parent\'s smoothing on, so there is no jump at the branch', () => {
+  it("carries the parent's smoothing on, so there is no jump at the branch", () => {
     const smoothed = buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, smoothing: 0.9 });
     const parentAt100 = smoothed[0]?.smoothed[smoothed[0].steps.indexOf(100)];
     expect(smoothed[1]?.smoothed[0]).toBe(parentAt100);
   });
 
-  it('continues the parent\'s relative time, the wait between them counted as a pause', () => {
+  it("continues the parent's relative time, the wait between them counted as a pause", () => {
     const [parent, child] = buildTraces('loss', ['parent', 'child'], refs, histories, { ...options, xAxis: 'relative' });
     const parentAt100 = parent?.xs[parent.steps.indexOf(100)] as number;
     expect(child?.xs[0]).toBe(parentAt100);
@@ -121,7 +139,7 @@ describe('a continued run', () => {
     expect(child?.xs[0]).toBe((T0 + 500_000 + 110_000) / 1000);
   });
 
-  it('reuses a run\'s trace while its history and its parent\'s are the same, and builds it anew when either changes', () => {
+  it("reuses a run's trace while its history and its parent's are the same, and builds it anew when either changes", () => {
     const cache = new TraceCache();
     const first = buildTraces('loss', ['parent', 'child'], refs, histories, options, cache);
     const again = buildTraces('loss', ['parent', 'child'], refs, histories, options, cache);
@@ -152,9 +170,23 @@ describe('x axis modes', () => {
     expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'relative' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => s * 2));
   });
 
-  it('puts validation on the run\'s clock, not on one of its own', () => {
+  it("puts validation on the run's clock, not on one of its own", () => {
     const validation = { steps: [50, 100], times: [50, 100].map(times), columns: { val_loss: [1, 2] } };
-    const traces = buildTraces('loss', ['a'], refs, new Map([['a', run(series(range(0, 100, 10), (s) => s + 1, times), validation)]]), { ...options, xAxis: 'relative' });
+    const traces = buildTraces(
+      'loss',
+      ['a'],
+      refs,
+      new Map([
+        [
+          'a',
+          run(
+            series(range(0, 100, 10), (s) => s + 1, times),
+            validation,
+          ),
+        ],
+      ]),
+      { ...options, xAxis: 'relative' },
+    );
     expect(traces[1]?.xs).toEqual([100, 200]);
     expect(traces[0]?.xs[traces[0].steps.indexOf(100)]).toBe(200);
     expect(runClock([2000, null], [0, 1000])).toEqual([2, null]);
@@ -169,14 +201,23 @@ describe('x axis modes', () => {
 });
 
 describe('checkpoint markers', () => {
-  const refs = new Map<string, RunRef>([['a', { name: 'a', parent: null }], ['b', { name: 'b', parent: null }]]);
+  const refs = new Map<string, RunRef>([
+    ['a', { name: 'a', parent: null }],
+    ['b', { name: 'b', parent: null }],
+  ]);
   const histories = new Map([
-    ['a', run(series(range(0, 100, 10), (s) => 100 - s), series([50, 100], (s) => 200 - s))],
+    [
+      'a',
+      run(
+        series(range(0, 100, 10), (s) => 100 - s),
+        series([50, 100], (s) => 200 - s),
+      ),
+    ],
     ['b', run({ steps: [], times: [], columns: {} }, { steps: [10], times: [T0], columns: { val_loss: [7] } })],
   ]);
   const mark = (run: string, step: number) => ({ id: `${run}/ckpt-${step}`, run, step, latest: false, best: false, warning: false });
 
-  it('sits on the run\'s curve at its step, between points when it falls between them', () => {
+  it("sits on the run's curve at its step, between points when it falls between them", () => {
     const traces = buildTraces('loss', ['a', 'b'], refs, histories, options);
     const markers = placeMarkers(traces, [mark('a', 40), mark('a', 45), mark('b', 10), mark('c', 10)]);
     expect(markers.map((m) => [m.id, m.x, m.y])).toEqual([
@@ -215,7 +256,12 @@ describe('the stored view', () => {
   it('takes what is valid field by field and defaults the rest', () => {
     expect(parseView(null)).toEqual(DEFAULT_VIEW);
     expect(parseView('garbage')).toEqual(DEFAULT_VIEW);
-    expect(parseView({ smoothing: 0.3, xAxis: 'relative', logY: 'yes', hiddenRuns: ['a', 3], filter: 'x' })).toEqual({ ...DEFAULT_VIEW, smoothing: 0.3, xAxis: 'relative', filter: 'x' });
+    expect(parseView({ smoothing: 0.3, xAxis: 'relative', logY: 'yes', hiddenRuns: ['a', 3], filter: 'x' })).toEqual({
+      ...DEFAULT_VIEW,
+      smoothing: 0.3,
+      xAxis: 'relative',
+      filter: 'x',
+    });
     expect(parseView({ smoothing: 5 }).smoothing).toBe(0.6);
   });
 
@@ -257,7 +303,10 @@ describe('the stored view', () => {
   });
 
   it('gives the defaults when the settings cannot be read', async () => {
-    const api = { settings: async () => Promise.reject(new Error('gone')), updateSettings: async () => Promise.reject(new Error('gone')) } as unknown as Parameters<typeof settingsViewStore>[0];
+    const api = {
+      settings: async () => Promise.reject(new Error('gone')),
+      updateSettings: async () => Promise.reject(new Error('gone')),
+    } as unknown as Parameters<typeof settingsViewStore>[0];
     const state = new ChartViewState(settingsViewStore(api, 'charts', 0));
     await state.restore();
     expect(state.view).toEqual(DEFAULT_VIEW);
@@ -275,8 +324,12 @@ describe('the stored view', () => {
 });
 
 describe('run colours', () => {
-  it('give a continued run its parent\'s hue in another shade, and other runs other hues', () => {
-    const runs = [{ name: 'a', parent: null }, { name: 'b', parent: null }, { name: 'a2', parent: { run: 'a', step: 5 } }];
+  it("give a continued run its parent's hue in another shade, and other runs other hues", () => {
+    const runs = [
+      { name: 'a', parent: null },
+      { name: 'b', parent: null },
+      { name: 'a2', parent: { run: 'a', step: 5 } },
+    ];
     for (const dark of [false, true]) {
       const colors = runColors(runs, dark);
       expect(Math.abs((colors.get('a2')?.hue ?? 0) - (colors.get('a')?.hue ?? 0))).toBeLessThanOrEqual(15);
@@ -292,7 +345,15 @@ describe('what the screen says', () => {
   });
 
   it('says a run is running, paused or crashed from the trainer, and running when another process writes it', () => {
-    const info = (writer: boolean) => ({ name: 'a', path: '/ws/a', createdAt: null, parent: null, checkpointCount: 1, bytes: 1, writer: writer ? { pid: 1, host: 'h', since: 't' } : null });
+    const info = (writer: boolean) => ({
+      name: 'a',
+      path: '/ws/a',
+      createdAt: null,
+      parent: null,
+      checkpointCount: 1,
+      bytes: 1,
+      writer: writer ? { pid: 1, host: 'h', since: 't' } : null,
+    });
     const status = (state: 'running' | 'paused' | 'crashed' | 'exited', run = 'a') => ({ state, run, lastExit: null });
     expect(runStatus('a', info(false), status('running'))).toBe('running');
     expect(runStatus('a', info(false), status('paused'))).toBe('paused');

@@ -22,7 +22,10 @@ describe('select by policy', () => {
     });
     expect(policyFromFields({ ...fields, keepLast: ' 5 ' })).toEqual({ ok: true, policy: { keepLast: 5 } });
     expect(policyFromFields(fields)).toMatchObject({ ok: false, error: expect.stringMatching(/at least one rule/) });
-    expect(policyFromFields({ ...fields, keepLast: '2.5' })).toMatchObject({ ok: false, error: expect.stringMatching(/Keep last must be a whole number above 0 \(not "2.5"\)/) });
+    expect(policyFromFields({ ...fields, keepLast: '2.5' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/Keep last must be a whole number above 0 \(not "2.5"\)/),
+    });
     expect(policyFromFields({ ...fields, keepBest: '1', metric: null })).toMatchObject({ ok: false, error: expect.stringMatching(/needs a metric/) });
   });
 
@@ -45,7 +48,11 @@ describe('restore and continue', () => {
     name: 'a',
     createdAt: '2026-01-01T00:00:00.000Z',
     parent: null,
-    config: { training: { epochs: 3, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.001 } }, checkpoints: { everySteps: 5, onStop: true }, retention: { keepLast: 6 } },
+    config: {
+      training: { epochs: 3, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.001 } },
+      checkpoints: { everySteps: 5, onStop: true },
+      retention: { keepLast: 6 },
+    },
   };
 
   it("lists the parent's settings and sends only what the form changed", () => {
@@ -53,11 +60,20 @@ describe('restore and continue', () => {
     expect(parent).toMatchObject({ epochs: 3, learningRate: 0.001, optimizer: 'adam', batchSize: 32, retention: { keepLast: 6 } });
     const same = continuePlan(parent, { epochs: '', learningRate: '', everySteps: '', keepLast: '' });
     expect(same).toMatchObject({ ok: true, overrides: {} });
-    if (same.ok) expect(same.lines).toEqual(expect.arrayContaining(["epochs 3 (the parent's)", "learning rate 0.001 (the parent's)", "checkpoints every 5 steps (the parent's)"]));
+    if (same.ok)
+      expect(same.lines).toEqual(
+        expect.arrayContaining(["epochs 3 (the parent's)", "learning rate 0.001 (the parent's)", "checkpoints every 5 steps (the parent's)"]),
+      );
     const changed = continuePlan(parent, { epochs: '5', learningRate: '0.005', everySteps: '10', keepLast: '2' });
-    expect(changed).toMatchObject({ ok: true, overrides: { epochs: 5, learningRate: 0.005, checkpoints: { everySteps: 10, onStop: true }, retention: { keepLast: 2 } } });
+    expect(changed).toMatchObject({
+      ok: true,
+      overrides: { epochs: 5, learningRate: 0.005, checkpoints: { everySteps: 10, onStop: true }, retention: { keepLast: 2 } },
+    });
     if (changed.ok) expect(changed.lines).toContain('learning rate 0.005 (changed; the parent had 0.001)');
-    expect(continuePlan(parent, { epochs: '0', learningRate: '', everySteps: '', keepLast: '' })).toMatchObject({ ok: false, error: expect.stringMatching(/^Epochs must be a whole number above 0/) });
+    expect(continuePlan(parent, { epochs: '0', learningRate: '', everySteps: '', keepLast: '' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^Epochs must be a whole number above 0/),
+    });
   });
 
   it('reads a run.json without a config (an imported run) as unknown, not as zero', () => {
@@ -81,7 +97,11 @@ const entry = (id: string, batch: string, deletedAt: string, overrides: Partial<
 
 describe('the trash', () => {
   it('groups entries by batch, newest first, with count, bytes and reasons', () => {
-    const batches = groupTrash([entry('e1', 'b1', '2026-01-01T00:00:00Z'), entry('e3', 'b2', '2026-01-02T00:00:00Z', { reason: 'policy' }), entry('e2', 'b1', '2026-01-01T00:00:01Z', { bytes: 50 })]);
+    const batches = groupTrash([
+      entry('e1', 'b1', '2026-01-01T00:00:00Z'),
+      entry('e3', 'b2', '2026-01-02T00:00:00Z', { reason: 'policy' }),
+      entry('e2', 'b1', '2026-01-01T00:00:01Z', { bytes: 50 }),
+    ]);
     expect(batches.map((b) => [b.batch, b.entries.length, b.bytes, b.deletedAt, b.reasons])).toEqual([
       ['b2', 1, 100, '2026-01-02T00:00:00Z', ['policy']],
       ['b1', 2, 150, '2026-01-01T00:00:01Z', ['deleted by hand']],

@@ -11,7 +11,13 @@ async function setup(): Promise<{ fake: FakeStudio; deletion: DeleteState }> {
     .handle('snapshot', () => ({
       workspace: '/ws',
       runs: [run('a', { writer: null }), run('b', { parent: { run: 'a', step: 2 } }), run('w', { writer: { pid: 42, host: 'h', since: 's' } })],
-      checkpoints: [checkpoint('a', 1, { bytes: 100 }), checkpoint('a', 2), checkpoint('a', 3, { pinned: true }), checkpoint('a', 4, { bytes: 300 }), checkpoint('w', 1)],
+      checkpoints: [
+        checkpoint('a', 1, { bytes: 100 }),
+        checkpoint('a', 2),
+        checkpoint('a', 3, { pinned: true }),
+        checkpoint('a', 4, { bytes: 300 }),
+        checkpoint('w', 1),
+      ],
       skipped: [],
     }))
     .handle('marks', () => ({ 'a/ckpt-000000004': ['latest(a)', 'best val_loss'] }));
@@ -42,9 +48,20 @@ describe('DeleteState', () => {
   it('deletes exactly the targets, then undoes that batch', async () => {
     const { fake, deletion } = await setup();
     fake.handle('deleteCheckpoints', (params) =>
-      (params?.targets ?? []).map((id, i) => ({ id: `e${i}`, batch: 'batch-7', originalPath: `/ws/${id}`, checkpointId: id, deletedAt: 'now', bytes: 200, reason: 'deleted by hand' })),
+      (params?.targets ?? []).map((id, i) => ({
+        id: `e${i}`,
+        batch: 'batch-7',
+        originalPath: `/ws/${id}`,
+        checkpointId: id,
+        deletedAt: 'now',
+        bytes: 200,
+        reason: 'deleted by hand',
+      })),
     );
-    fake.handle('undoDelete', () => [{ id: 'e0', batch: 'batch-7', originalPath: '/ws/a/ckpt-000000001', checkpointId: 'a/ckpt-000000001', deletedAt: 'now', bytes: 200, reason: '' }, { id: 'e1', batch: 'batch-7', originalPath: '/ws/a/ckpt-000000004', checkpointId: 'a/ckpt-000000004', deletedAt: 'now', bytes: 200, reason: '' }]);
+    fake.handle('undoDelete', () => [
+      { id: 'e0', batch: 'batch-7', originalPath: '/ws/a/ckpt-000000001', checkpointId: 'a/ckpt-000000001', deletedAt: 'now', bytes: 200, reason: '' },
+      { id: 'e1', batch: 'batch-7', originalPath: '/ws/a/ckpt-000000004', checkpointId: 'a/ckpt-000000004', deletedAt: 'now', bytes: 200, reason: '' },
+    ]);
     deletion.prepare(ids);
     expect(await deletion.confirm()).toBe(true);
     expect(fake.callsOf('deleteCheckpoints')).toEqual([{ targets: ['a/ckpt-000000001', 'a/ckpt-000000004'] }]);

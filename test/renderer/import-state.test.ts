@@ -54,7 +54,11 @@ describe('ImportState', () => {
 
     const running = state.confirm('link');
     await Promise.resolve();
-    expect(fake.calls.find((c) => c.method === 'importFolders')?.params).toEqual({ sources: ['/data/runs/alpha', '/data/hf/f.safetensors'], importId, mode: 'link' });
+    expect(fake.calls.find((c) => c.method === 'importFolders')?.params).toEqual({
+      sources: ['/data/runs/alpha', '/data/hf/f.safetensors'],
+      importId,
+      mode: 'link',
+    });
     expect(state.busy).toBe(true);
     fake.emit('import:progress', { importId: 'someone-else', source: '/x/other', phase: 'copying', bytesDone: 1, bytesTotal: 9 });
     expect(state.progress).toBeNull();
@@ -63,7 +67,11 @@ describe('ImportState', () => {
     expect(state.progress).toEqual({ label: 'alpha', done: 50, total: 200 });
     state.cancel();
     expect(fake.calls.find((c) => c.method === 'cancelImport')?.params).toEqual({ importId });
-    release({ importId, cancelled: true, results: [{ ok: false, source: '/data/runs/alpha', format: 'checkpoint-studio run', error: { code: 'refused', message: 'cancelled' } }] });
+    release({
+      importId,
+      cancelled: true,
+      results: [{ ok: false, source: '/data/runs/alpha', format: 'checkpoint-studio run', error: { code: 'refused', message: 'cancelled' } }],
+    });
     await running;
     expect(state.stage).toBe('finished');
     expect(state.cancelled).toBe(true);
@@ -122,7 +130,7 @@ describe('ImportState', () => {
 });
 
 describe('picked folders and files', () => {
-  it('groups a picker\'s files by their top folder and finds the folder\'s real path', () => {
+  it("groups a picker's files by their top folder and finds the folder's real path", () => {
     const a = picked('alpha/run.json');
     const b = picked('alpha/ckpt-1/manifest.json');
     const folders = takeChosen([a, b]);
@@ -136,7 +144,7 @@ describe('picked folders and files', () => {
     expect(realFolderPath(folder, () => '')).toBeNull();
   });
 
-  it('names the folder loose files go up in after the file that names the model, never a dropped folder\'s name', () => {
+  it("names the folder loose files go up in after the file that names the model, never a dropped folder's name", () => {
     const named = (...names: string[]) => takeFiles(names.map((n) => new File(['x'], n)));
     expect(looseFolderName(named('group1-shard1of1.bin', 'model.json'), [])).toBe('model');
     expect(looseFolderName(named('export.data-00000-of-00001', 'export.index'), [])).toBe('export');
@@ -172,7 +180,10 @@ describe('found summary', () => {
     const summary = summariseFound(three, 2);
     expect(summary.checkpoints).toBe('3 checkpoints · steps 100–300, latest 200');
     expect(summary.contents).toBe('12 tensors · 6.1 KB');
-    expect(summary.steps).toEqual([{ label: '100', latest: false }, { label: '300', latest: false }]);
+    expect(summary.steps).toEqual([
+      { label: '100', latest: false },
+      { label: '300', latest: false },
+    ]);
     expect(summary.more).toBe(1);
     const one = summariseFound(found);
     expect(one.checkpoints).toBe('1 checkpoint · step 123');

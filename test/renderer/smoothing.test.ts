@@ -41,7 +41,7 @@ describe('TensorBoard smoothing (per point)', () => {
 });
 
 describe('step-aware smoothing', () => {
-  it('is TensorBoard\'s when each point is one unit of steps apart', () => {
+  it("is TensorBoard's when each point is one unit of steps apart", () => {
     const steps = noisy.map((_, i) => i * 10);
     const out = stepSmooth(steps, noisy, 0.6, 10);
     const expected = tensorboard(noisy, 0.6);
@@ -71,8 +71,22 @@ describe('step-aware smoothing', () => {
     const tbSparse = emaSmooth(sparse.map(linear), w)[1000] as number;
     expect(Math.abs(tbDense - tbSparse)).toBeGreaterThan(0.05);
     // A constant signal stays itself at any density.
-    expect(stepSmooth(sparse, sparse.map(() => 2), w, unit).every((v) => v === 2)).toBe(true);
-    expect(stepSmooth(dense, dense.map(() => 2), w, unit).every((v) => v === 2)).toBe(true);
+    expect(
+      stepSmooth(
+        sparse,
+        sparse.map(() => 2),
+        w,
+        unit,
+      ).every((v) => v === 2),
+    ).toBe(true);
+    expect(
+      stepSmooth(
+        dense,
+        dense.map(() => 2),
+        w,
+        unit,
+      ).every((v) => v === 2),
+    ).toBe(true);
   });
 
   it('states its time constant in steps', () => {

@@ -3,7 +3,18 @@
 // the lanes in view drawn.
 import { describe, expect, it } from 'vitest';
 import { buildLanes } from '../../renderer/src/lib/lanes';
-import { DEFAULT_GEOMETRY, clampZoom, laneY, layoutTimeline, nearestInLane, niceTicks, panZoom, pointAt, visibleLanes, zoomAround } from '../../renderer/src/lib/timeline-layout';
+import {
+  DEFAULT_GEOMETRY,
+  clampZoom,
+  laneY,
+  layoutTimeline,
+  nearestInLane,
+  niceTicks,
+  panZoom,
+  pointAt,
+  visibleLanes,
+  zoomAround,
+} from '../../renderer/src/lib/timeline-layout';
 import { checkpoint, run } from './fakes';
 
 const g = { ...DEFAULT_GEOMETRY, width: 1000 };
@@ -35,7 +46,13 @@ describe('timeline layout', () => {
     expect(layout.lanes.map((l) => l.y)).toEqual([laneY(0, g), laneY(1, g)]);
     expect(layout.domain).toEqual([100, 500]);
     const xs = layout.lanes.flatMap((l) => l.points.map((p) => Math.round(p.x)));
-    expect(xs).toEqual([left, Math.round(left + (right - left) / 4), Math.round(left + (right - left) / 2), Math.round(left + ((right - left) * 3) / 8), right]);
+    expect(xs).toEqual([
+      left,
+      Math.round(left + (right - left) / 4),
+      Math.round(left + (right - left) / 2),
+      Math.round(left + ((right - left) * 3) / 8),
+      right,
+    ]);
     expect(layout.height).toBe(g.axisHeight + 2 * g.laneHeight);
     expect(layout.pointCount).toBe(5);
   });
@@ -44,7 +61,9 @@ describe('timeline layout', () => {
     const layout = layoutTimeline(workspace(), 'step', g);
     const [a, b] = layout.lanes;
     const parent = a?.points.find((p) => p.checkpoint.step === 200);
-    expect(layout.links).toEqual([{ run: 'b', parent: { run: 'a', step: 200 }, from: { x: parent?.x, y: a?.y }, to: { x: parent?.x, y: b?.y }, parentMissing: false }]);
+    expect(layout.links).toEqual([
+      { run: 'b', parent: { run: 'a', step: 200 }, from: { x: parent?.x, y: a?.y }, to: { x: parent?.x, y: b?.y }, parentMissing: false },
+    ]);
     // The continued lane's line starts at its branch point, before its first checkpoint.
     expect(b?.fromX).toBe(parent?.x);
   });
@@ -90,7 +109,9 @@ describe('timeline layout', () => {
   });
 
   it('lays out 10,000 checkpoints in 50 runs quickly and draws only the lanes in view', () => {
-    const runs = Array.from({ length: 50 }, (_, i) => run(`r${String(i).padStart(2, '0')}`, { createdAt: `2026-01-01T00:${String(i).padStart(2, '0')}:00.000Z` }));
+    const runs = Array.from({ length: 50 }, (_, i) =>
+      run(`r${String(i).padStart(2, '0')}`, { createdAt: `2026-01-01T00:${String(i).padStart(2, '0')}:00.000Z` }),
+    );
     const checkpoints = runs.flatMap((r) => Array.from({ length: 200 }, (_, s) => checkpoint(r.name, s + 1)));
     const lanes = buildLanes(runs, checkpoints);
     const started = performance.now();

@@ -10,7 +10,14 @@ describe('the new-training form', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const parsed = StartTrainingSchema.parse(result.request);
-    expect(parsed.config).toMatchObject({ model: { kind: 'mlp', width: 128 }, optimizer: { name: 'adam', learningRate: 0.001 }, batchSize: 64, epochs: 3, seed: 42, dataDir: null });
+    expect(parsed.config).toMatchObject({
+      model: { kind: 'mlp', width: 128 },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      batchSize: 64,
+      epochs: 3,
+      seed: 42,
+      dataDir: null,
+    });
     expect(parsed.config.validationCount).toBeUndefined();
     expect(parsed.checkpoints).toEqual({ everyEpochs: 1, best: { metric: 'val_loss', mode: 'min' }, onStop: true });
     expect(parsed.retention).toEqual({});
@@ -39,7 +46,13 @@ describe('the new-training form', () => {
     });
     expect(result.ok && StartTrainingSchema.parse(result.request)).toMatchObject({
       run: 'small',
-      config: { model: { kind: 'cnn', width: 8 }, optimizer: { name: 'sgd', learningRate: 0.1 }, validationCount: 64, trainLimit: 320, dataDir: '/data/fashion' },
+      config: {
+        model: { kind: 'cnn', width: 8 },
+        optimizer: { name: 'sgd', learningRate: 0.1 },
+        validationCount: 64,
+        trainLimit: 320,
+        dataDir: '/data/fashion',
+      },
       backend: 'cpu',
       maxSteps: 20,
       checkpoints: { everySteps: 5, everySeconds: 90.5, best: { metric: 'val_accuracy', mode: 'max' }, onStop: true },
@@ -48,7 +61,16 @@ describe('the new-training form', () => {
   });
 
   it('names each field that is wrong', () => {
-    const result = buildStartRequest({ ...defaultFields(), width: '0', epochs: '', learningRate: '-1', batchSize: '1.5', validation: '0', keepBest: '2', saveEverySeconds: '0' });
+    const result = buildStartRequest({
+      ...defaultFields(),
+      width: '0',
+      epochs: '',
+      learningRate: '-1',
+      batchSize: '1.5',
+      validation: '0',
+      keepBest: '2',
+      saveEverySeconds: '0',
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual({

@@ -13,8 +13,29 @@ function setup(): { fake: FakeStudio; state: TrainingState; clock: { now: number
   return { fake, state: new TrainingState(fake.api, () => clock.now), clock };
 }
 
-const started: SessionEvent = { type: 'started', run: 'r', backend: 'wasm', backendReason: 'tfjs-node is not installed', parameters: 100, batchesPerEpoch: 10, totalSteps: 100, step: 0, resumedFrom: null };
-const progress = (step: number): SessionEvent => ({ type: 'progress', step, epoch: Math.floor(step / 10), batchInEpoch: step % 10, loss: 1 / step, accuracy: 0.5, samplesPerSecond: 640, etaMs: (100 - step) * 100, elapsedMs: step * 100, totalSteps: 100 });
+const started: SessionEvent = {
+  type: 'started',
+  run: 'r',
+  backend: 'wasm',
+  backendReason: 'tfjs-node is not installed',
+  parameters: 100,
+  batchesPerEpoch: 10,
+  totalSteps: 100,
+  step: 0,
+  resumedFrom: null,
+};
+const progress = (step: number): SessionEvent => ({
+  type: 'progress',
+  step,
+  epoch: Math.floor(step / 10),
+  batchInEpoch: step % 10,
+  loss: 1 / step,
+  accuracy: 0.5,
+  samplesPerSecond: 640,
+  etaMs: (100 - step) * 100,
+  elapsedMs: step * 100,
+  totalSteps: 100,
+});
 
 describe('TrainingState', () => {
   it('follows a session from start to finish', async () => {
@@ -29,13 +50,31 @@ describe('TrainingState', () => {
     expect(state.started?.backendReason).toBe('tfjs-node is not installed');
     fake.emit('training:event', progress(10));
     clock.now += 2000;
-    fake.emit('training:event', { type: 'checkpoint', id: 'r/ckpt-000000010', step: 10, path: '/ws/r/ckpt-000000010', reason: 'every 10 steps', blockedMs: 1, writeMs: 5, bytes: 1234, overheadShare: 0.001 });
+    fake.emit('training:event', {
+      type: 'checkpoint',
+      id: 'r/ckpt-000000010',
+      step: 10,
+      path: '/ws/r/ckpt-000000010',
+      reason: 'every 10 steps',
+      blockedMs: 1,
+      writeMs: 5,
+      bytes: 1234,
+      overheadShare: 0.001,
+    });
     clock.now += 3000;
     state.tick();
     expect(state.progress?.step).toBe(10);
     expect(state.lastCheckpoint).toMatchObject({ id: 'r/ckpt-000000010', step: 10 });
     expect(state.checkpointAgeMs).toBe(3000);
-    fake.emit('training:event', { type: 'finished', run: 'r', step: 10, epoch: 1, reason: 'stopped', overheadShare: 0.001, lastCheckpoint: 'r/ckpt-000000010' });
+    fake.emit('training:event', {
+      type: 'finished',
+      run: 'r',
+      step: 10,
+      epoch: 1,
+      reason: 'stopped',
+      overheadShare: 0.001,
+      lastCheckpoint: 'r/ckpt-000000010',
+    });
     fake.emit('training:state', { state: 'exited', run: 'r', lastExit: { code: 0, signal: null } });
     expect(state.active).toBe(false);
     expect(state.finished?.reason).toBe('stopped');
@@ -71,7 +110,7 @@ describe('TrainingState', () => {
     expect(state.stalled).toBe(false);
   });
 
-  it('keeps a crash with its signal and stderr, and the trainer\'s messages', async () => {
+  it("keeps a crash with its signal and stderr, and the trainer's messages", async () => {
     const { fake, state } = setup();
     await state.start();
     fake.emit('training:state', { state: 'running', run: 'r', lastExit: null });
@@ -91,13 +130,19 @@ describe('TrainingState', () => {
     const { fake, state } = setup();
     fake.handle('pauseTraining', () => Promise.reject(new ApiError('refused', 'nothing to pause: no training is running (idle)')));
     fake.handle('startTraining', () => ({ run: 'mlp-1', resumedFrom: null, notes: [] }));
-    fake.handle('continueTraining', () => ({ run: 'r-from-10', resumedFrom: { run: 'r', step: 10 }, notes: ['run r-from-10 continues r/ckpt-000000010 with learning rate 0.01 (the parent used 0.001)'] }));
+    fake.handle('continueTraining', () => ({
+      run: 'r-from-10',
+      resumedFrom: { run: 'r', step: 10 },
+      notes: ['run r-from-10 continues r/ckpt-000000010 with learning rate 0.01 (the parent used 0.001)'],
+    }));
     const pausing = state.pause();
     expect(state.pendingAction).toBe('pause');
     expect(await pausing).toBe(false);
     expect(state.pendingAction).toBeNull();
     expect(state.actionError).toBe('nothing to pause: no training is running (idle)');
-    expect(await state.startTraining({ config: { model: { kind: 'mlp' }, optimizer: { name: 'adam', learningRate: 0.001 }, batchSize: 32, epochs: 1, seed: 0 } })).toBe(true);
+    expect(
+      await state.startTraining({ config: { model: { kind: 'mlp' }, optimizer: { name: 'adam', learningRate: 0.001 }, batchSize: 32, epochs: 1, seed: 0 } }),
+    ).toBe(true);
     expect(state.actionError).toBeNull();
     expect(await state.continueTraining({ from: 'r/ckpt-000000010', overrides: { learningRate: 0.01 } })).toBe(true);
     expect(state.launched?.notes[0]).toContain('learning rate 0.01');

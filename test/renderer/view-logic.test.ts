@@ -26,7 +26,10 @@ describe('the virtual window', () => {
 });
 
 describe('lanes and rows', () => {
-  const runs = [run('b', { createdAt: '2026-01-03T00:00:00.000Z', parent: { run: 'a', step: 2 } }), run('a', { createdAt: '2026-01-01T00:00:00.000Z', writer: { pid: 7, host: 'h', since: 's' } })];
+  const runs = [
+    run('b', { createdAt: '2026-01-03T00:00:00.000Z', parent: { run: 'a', step: 2 } }),
+    run('a', { createdAt: '2026-01-01T00:00:00.000Z', writer: { pid: 7, host: 'h', since: 's' } }),
+  ];
   const checkpoints = [checkpoint('b', 5), checkpoint('a', 2, { pinned: true }), checkpoint('a', 1)];
 
   it('orders runs by creation and checkpoints by step, and flattens them with an order for ranges', () => {
@@ -45,7 +48,12 @@ describe('lanes and rows', () => {
   });
 
   it('labels a row with what a sighted user reads across it', () => {
-    const c = checkpoint('a', 3, { status: 'damaged', statusReason: 'model.safetensors: checksum mismatch', sameStepAs: ['a/ckpt-3'], metrics: { loss: 0.5, val_loss: null } });
+    const c = checkpoint('a', 3, {
+      status: 'damaged',
+      statusReason: 'model.safetensors: checksum mismatch',
+      sameStepAs: ['a/ckpt-3'],
+      metrics: { loss: 0.5, val_loss: null },
+    });
     expect(checkpointLabel(c, ['latest'], ['loss', 'val_loss', 'accuracy'], ['pinned', 'parent of b'])).toBe(
       'a step 3, epoch 0, damaged: model.safetensors: checksum mismatch, 1.0 KB, loss 0.5, val_loss NaN, latest, same step as a/ckpt-3, protected: parent of b',
     );
@@ -63,7 +71,12 @@ describe('small rules', () => {
     expect(median([])).toBeNull();
     expect(stallThreshold([])).toBe(5000);
     expect(stallThreshold([2000, 2000, 2200])).toBe(10_000);
-    expect(recordInterval(Array.from({ length: 20 }, (_, i) => i), 99)).toHaveLength(20);
+    expect(
+      recordInterval(
+        Array.from({ length: 20 }, (_, i) => i),
+        99,
+      ),
+    ).toHaveLength(20);
   });
 
   it('backs off from a quarter second to five seconds, spread by a fifth', () => {

@@ -27,7 +27,7 @@ afterEach(() => {
 });
 
 describe('the WebSocket StudioApi', () => {
-  it('connects to the page server\'s /api and sends each call in the envelope, with increasing ids', async () => {
+  it("connects to the page server's /api and sends each call in the envelope, with increasing ids", async () => {
     const { client: c, sockets } = client();
     expect(sockets[0]?.url).toBe(URL);
     expect(c.connection.status).toBe('connecting');
@@ -49,14 +49,17 @@ describe('the WebSocket StudioApi', () => {
     await expect(second).resolves.toEqual([checkpoint('alpha', 1)]);
   });
 
-  it('rejects with the error\'s code and message, and refuses a result the contract does not allow', async () => {
+  it("rejects with the error's code and message, and refuses a result the contract does not allow", async () => {
     const { client: c, sockets } = client();
     sockets[0]?.accept();
     const missing = c.api.listCheckpoints({ run: 'nope' });
     const malformed = c.api.listRuns();
     sockets[0]?.reply({ type: 'error', id: 1, error: { code: 'not-found', message: 'nope: no such run in /ws' } });
     sockets[0]?.reply({ type: 'result', id: 2, result: [{ name: 'alpha' }] });
-    const error = await missing.then(() => null, (e: unknown) => e);
+    const error = await missing.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'not-found', message: 'nope: no such run in /ws' });
     await expect(malformed).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('listRuns') });

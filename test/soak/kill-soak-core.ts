@@ -213,7 +213,11 @@ class CliProcess {
   private onStarted: () => void = () => undefined;
   private pending = '';
 
-  constructor(bin: string, args: readonly string[], private readonly eventStream: boolean) {
+  constructor(
+    bin: string,
+    args: readonly string[],
+    private readonly eventStream: boolean,
+  ) {
     this.started = new Promise((resolve) => (this.onStarted = resolve));
     this.child = spawn(process.execPath, [bin, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = this.child.pid;
@@ -281,7 +285,9 @@ const CHECKPOINT_DIR = /^ckpt-\d+$/;
 
 function dirNames(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -438,8 +444,24 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
   // resumed runs must never reach the end of training.
   const common = ['--save-every-steps', '1', '--keep-last', String(KEEP_LAST), '--backend', 'cpu', '--log-every', '1', '--json'];
   const freshArgs = (run: string, steps: number): string[] => [
-    'train', '--run', run, '--model', 'mlp', '--width', '16', '--train-limit', '512', '--validation', '128', '--batch-size', '32', '--epochs', '10000',
-    '--max-steps', String(steps), ...common,
+    'train',
+    '--run',
+    run,
+    '--model',
+    'mlp',
+    '--width',
+    '16',
+    '--train-limit',
+    '512',
+    '--validation',
+    '128',
+    '--batch-size',
+    '32',
+    '--epochs',
+    '10000',
+    '--max-steps',
+    String(steps),
+    ...common,
   ];
   const resumeArgs = (run: string, steps: number): string[] => ['train', '--resume', 'latest', '--run', run, '--max-steps', String(steps), ...common];
 
@@ -472,7 +494,9 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
     if (calibrationExit.code !== 0) {
       throw new Error(`the uninterrupted trainer failed (exit ${calibrationExit.code ?? calibrationExit.signal}): ${lastLines(calibration.stderr, 6)}`);
     }
-    log(`calibration: an uninterrupted trainer (${maxSteps} steps, saving every step) takes ${Math.round(calibrationMs)} ms, started after ${Math.round(calibrationStartedMs)} ms; kill moments are drawn uniformly within it`);
+    log(
+      `calibration: an uninterrupted trainer (${maxSteps} steps, saving every step) takes ${Math.round(calibrationMs)} ms, started after ${Math.round(calibrationStartedMs)} ms; kill moments are drawn uniformly within it`,
+    );
 
     const random = prng(options.seed);
     // A trainer that keeps finishing before its kill (or failing at once) must not loop forever.
@@ -526,7 +550,11 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
       const loggedStep = lastLoggedStep(runDir);
       const startedEvent = proc.first('started');
       const savedSteps = new Set(proc.events.filter((e) => e.type === 'checkpoint').map((e) => e.step));
-      const runFolder = existsSync(runDir) ? (existsSync(path.join(runDir, 'run.json')) ? 'run folder with run.json' : 'run folder without run.json') : 'no run folder';
+      const runFolder = existsSync(runDir)
+        ? existsSync(path.join(runDir, 'run.json'))
+          ? 'run folder with run.json'
+          : 'run folder without run.json'
+        : 'no run folder';
       let killClass: KillClass | 'not killed';
       let evidence: string;
       if (!killed) {
@@ -567,7 +595,9 @@ export async function runKillSoak(options: SoakOptions): Promise<SoakReport> {
       iterations.push({ iteration: i, run, mode, delayMs, killed, killClass, evidence, violations: found.length, ms });
       const verdict = found.length === 0 ? 'ok' : found.map((v) => `${v.kind}: ${clip(v.details, 160)}`).join('; ');
       const moment = describeMoment(delayMs, calibrationStartedMs);
-      log(`[${String(kills).padStart(String(options.count).length)}/${options.count}] #${i} ${mode} ${run}, kill ${moment}: ${killClass} (${evidence}) — ${verdict}`);
+      log(
+        `[${String(kills).padStart(String(options.count).length)}/${options.count}] #${i} ${mode} ${run}, kill ${moment}: ${killClass} (${evidence}) — ${verdict}`,
+      );
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -645,7 +675,8 @@ async function checkAfterKill(ctx: CheckContext): Promise<void> {
       else if (!result.ok) violate('verify-failed', `${c.id} is listed as ${c.status} but does not verify: ${clip(JSON.stringify(result.problems), 300)}`);
       else verifiedOk.add(c.id);
     }
-    if (verify.code !== 0 && results.value.every((r) => r.ok)) violate('cli-failed', `verify exited ${verify.code ?? verify.signal} although everything verified: ${lastLines(verify.stderr)}`);
+    if (verify.code !== 0 && results.value.every((r) => r.ok))
+      violate('cli-failed', `verify exited ${verify.code ?? verify.signal} although everything verified: ${lastLines(verify.stderr)}`);
   }
 
   // (b) Nothing complete before the kill is lost: it is still in its run, or the run's
@@ -676,7 +707,10 @@ async function checkAfterKill(ctx: CheckContext): Promise<void> {
     else if (!verifiedOk.has(parsed.value.id)) violate('latest-failed', `latest names ${parsed.value.id}, which did not verify (or is not listed)`);
     else latest = parsed.value;
   } else if (usable.length > 0) {
-    violate('latest-failed', `latest exit ${latestCall.code ?? latestCall.signal} with ${usable.length} usable checkpoints listed: ${lastLines(latestCall.stderr)}`);
+    violate(
+      'latest-failed',
+      `latest exit ${latestCall.code ?? latestCall.signal} with ${usable.length} usable checkpoints listed: ${lastLines(latestCall.stderr)}`,
+    );
   }
 
   // (c) A retry works. Without a checkpoint in the killed run: the same command, same --run,

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatReport, runKillSoak } from './kill-soak-core.js';
 
-const USAGE = 'usage: npm run soak:kill -- [--count N] [--seed S] [--keep]\n  --count N  kills to land (default 200)\n  --seed S   seed of the kill moments (default 1)\n  --keep     keep the workspace for inspection (its path is printed)';
+const USAGE =
+  'usage: npm run soak:kill -- [--count N] [--seed S] [--keep]\n  --count N  kills to land (default 200)\n  --seed S   seed of the kill moments (default 1)\n  --keep     keep the workspace for inspection (its path is printed)';
 
 interface Flags {
   readonly count: number;

@@ -28,7 +28,12 @@ const ckpt = (store: CheckpointStore, run: string, step: number): string => path
 
 describe('statuses', () => {
   it('unverified after save, verified after verify, damaged with a reason after a byte flip and verify', async () => {
-    const store = await workspaceWith({ r1: [[100, { loss: 1 }], [200, { loss: 0.5 }]] });
+    const store = await workspaceWith({
+      r1: [
+        [100, { loss: 1 }],
+        [200, { loss: 0.5 }],
+      ],
+    });
     expect(store.catalog.list().map((c) => [c.id, c.status, c.statusReason])).toEqual([
       ['r1/ckpt-000000100', 'unverified', null],
       ['r1/ckpt-000000200', 'unverified', null],
@@ -56,7 +61,12 @@ describe('statuses', () => {
   });
 
   it('damaged without verification when a file size differs; incomplete without a manifest', async () => {
-    const store = await workspaceWith({ r1: [[1, {}], [2, {}]] });
+    const store = await workspaceWith({
+      r1: [
+        [1, {}],
+        [2, {}],
+      ],
+    });
     const model = path.join(ckpt(store, 'r1', 1), 'model.safetensors');
     fs.truncateSync(model, 10);
     fs.mkdirSync(ckpt(store, 'r1', 3));
@@ -84,7 +94,14 @@ describe('statuses', () => {
 
 describe('latest and best', () => {
   it('latest per run and across the workspace never returns damaged or incomplete checkpoints', async () => {
-    const store = await workspaceWith({ a: [[100, {}], [200, {}], [300, {}]], b: [[50, {}]] });
+    const store = await workspaceWith({
+      a: [
+        [100, {}],
+        [200, {}],
+        [300, {}],
+      ],
+      b: [[50, {}]],
+    });
     // b/50 is the newest write, but damaged; a/300 is the highest step of a, also damaged.
     await sleep(5);
     const writer = await store.openRunWriter('b');
@@ -112,9 +129,14 @@ describe('latest and best', () => {
     await store.catalog.refresh();
     expect(store.catalog.latest()?.id).toBe('a/ckpt-000000200');
     expect(store.catalog.latest('nope')).toBeNull();
-    expect((await rejectionOf(Promise.resolve().then(() => store.resolve('latest', { run: 'nope' })), NotFoundError)).message).toContain(
-      'no complete checkpoint in run "nope" to call latest',
-    );
+    expect(
+      (
+        await rejectionOf(
+          Promise.resolve().then(() => store.resolve('latest', { run: 'nope' })),
+          NotFoundError,
+        )
+      ).message,
+    ).toContain('no complete checkpoint in run "nope" to call latest');
   });
 
   it('best by min and by max on different metrics, skipping damaged ones and ones without the metric', async () => {
@@ -146,14 +168,25 @@ describe('latest and best', () => {
   });
 
   it('ties go to the later step', async () => {
-    const store = await workspaceWith({ r1: [[1, { loss: 0.5 }], [2, { loss: 0.5 }], [3, { loss: 0.7 }]] });
+    const store = await workspaceWith({
+      r1: [
+        [1, { loss: 0.5 }],
+        [2, { loss: 0.5 }],
+        [3, { loss: 0.7 }],
+      ],
+    });
     expect(store.catalog.best('loss', 'min')?.id).toBe('r1/ckpt-000000002');
   });
 });
 
 describe('runs and lineage', () => {
   it('a run continued from a checkpoint shows its parent; the catalog reports run totals', async () => {
-    const store = await workspaceWith({ base: [[100, {}], [200, {}]] });
+    const store = await workspaceWith({
+      base: [
+        [100, {}],
+        [200, {}],
+      ],
+    });
     const child = await store.createRun('finetune', { parent: { run: 'base', step: 200 }, config: { lr: 0.01 } });
     await child.save(trainingState(300, { parent: { run: 'base', step: 200 } }));
     await child.close();
@@ -191,7 +224,12 @@ describe('runs and lineage', () => {
 
 describe('the verify cache', () => {
   it('survives reopening the store and is invalidated when a file is modified', async () => {
-    const store = await workspaceWith({ r1: [[1, {}], [2, {}]] });
+    const store = await workspaceWith({
+      r1: [
+        [1, {}],
+        [2, {}],
+      ],
+    });
     await store.verify(['r1/ckpt-000000001', 'r1/ckpt-000000002']);
     const cacheFile = path.join(store.root, '.studio', 'verified.json');
     const cache = readJson<{ version: number; entries: Record<string, { ok: boolean }> }>(cacheFile);
@@ -240,7 +278,7 @@ describe('large manifests', () => {
     expect(manifestSize).toBeGreaterThan(64 * 1024);
     const reopened = await CheckpointStore.open(root);
     expect(reopened.catalog.get('many/ckpt-000000001')?.status).toBe('unverified');
-    expect((await reopened.verify(["many/ckpt-000000001"])).results[0]?.ok).toBe(true);
+    expect((await reopened.verify(['many/ckpt-000000001'])).results[0]?.ok).toBe(true);
   });
 });
 

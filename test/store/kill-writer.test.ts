@@ -22,7 +22,10 @@ function runUntilKilled(delayMs: number): Promise<void> {
     let aimed = false;
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     proc.stdout.on('data', (d: Buffer) => {
-      announced += d.toString().split('\n').filter((l) => l.startsWith('saving')).length;
+      announced += d
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('saving')).length;
       if (announced >= 2 && !aimed) {
         aimed = true;
         setTimeout(() => proc.kill('SIGKILL'), delayMs);

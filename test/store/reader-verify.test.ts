@@ -64,7 +64,9 @@ describe('damage is found and named', () => {
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]?.file).toBe(file);
     expect(result.problems[0]?.tensor).toBe('adam/v/dense/kernel');
-    expect(result.problems[0]?.problem).toMatch(new RegExp(`^CRC32C mismatch: computed [0-9a-f]{8}, the manifest says ${entry?.crc32c} \\(the bytes were changed\\)$`));
+    expect(result.problems[0]?.problem).toMatch(
+      new RegExp(`^CRC32C mismatch: computed [0-9a-f]{8}, the manifest says ${entry?.crc32c} \\(the bytes were changed\\)$`),
+    );
     expect(describeProblem(result.problems[0] as never)).toContain(`${file}: tensor "adam/v/dense/kernel": CRC32C mismatch`);
 
     const error = await rejectionOf(loadCheckpoint(dir), DamagedTensorError);
@@ -109,7 +111,9 @@ describe('damage is found and named', () => {
     const file = path.join(dir, 'optimizer.safetensors');
     fs.appendFileSync(file, Buffer.from([0, 0]));
     const structure = await inspectStructure(dir);
-    expect(structure.kind === 'damaged' && structure.reason).toMatch(new RegExp(`optimizer.safetensors: longer than written: \\d+ bytes, the manifest says \\d+$`));
+    expect(structure.kind === 'damaged' && structure.reason).toMatch(
+      new RegExp(`optimizer.safetensors: longer than written: \\d+ bytes, the manifest says \\d+$`),
+    );
     const problems = (await verifyCheckpoint(dir)).problems;
     expect(problems[0]?.problem).toMatch(/optimizer\.safetensors: longer than written/);
     expect(problems[1]?.problem).toMatch(/\(trailing bytes\)$/);

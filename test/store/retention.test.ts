@@ -107,7 +107,12 @@ describe('planning (pure)', () => {
   });
 
   it('the current best (with keepBest) and the latest survive even a budget', () => {
-    const cps = [info(1, { metrics: { loss: 0.9 } }), info(2, { metrics: { loss: 0.1 } }), info(3, { metrics: { loss: 0.5 } }), info(4, { metrics: { loss: 0.7 } })];
+    const cps = [
+      info(1, { metrics: { loss: 0.9 } }),
+      info(2, { metrics: { loss: 0.1 } }),
+      info(3, { metrics: { loss: 0.5 } }),
+      info(4, { metrics: { loss: 0.7 } }),
+    ];
     const plan = planRetention('r1', cps, retention({ keepBest: { k: 1, metric: 'loss', mode: 'min' }, maxBytes: 100 }));
     expect(steps(plan.keep)).toEqual([2, 4]);
     expect(steps(plan.delete)).toEqual([1, 3]);
@@ -238,9 +243,12 @@ describe('retention on disk', () => {
     expect(deleted.map((e) => e.checkpointId).sort()).toEqual(['r1/ckpt-000000800', 'r1/ckpt-000000900', 'r1/ckpt-000001000']);
     expect(new Set(deleted.map((e) => e.batch)).size).toBe(1);
     expect(deleted[0]?.reason).toBe('retention policy of run "r1"');
-    expect(fs.readdirSync(runDir).filter((n) => n.startsWith('ckpt-')).sort()).toEqual(
-      ['100', '200', '300', '400', '500', '600', '700', '1100'].map((s) => `ckpt-${s.padStart(9, '0')}`),
-    );
+    expect(
+      fs
+        .readdirSync(runDir)
+        .filter((n) => n.startsWith('ckpt-'))
+        .sort(),
+    ).toEqual(['100', '200', '300', '400', '500', '600', '700', '1100'].map((s) => `ckpt-${s.padStart(9, '0')}`));
     expect(fs.lstatSync(path.join(runDir, 'ckpt-000000400')).isSymbolicLink()).toBe(true);
     expect(snapshotTree(outside)).toEqual(outsideBefore);
     expect(snapshotTree(path.join(store.root, 'r2'))).toEqual(r2Before);

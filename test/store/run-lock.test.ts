@@ -135,7 +135,10 @@ describe('run writers', () => {
     const store = await CheckpointStore.open(root);
     const abandoned = path.join(store.root, 'r1');
     fs.mkdirSync(abandoned);
-    fs.writeFileSync(path.join(abandoned, 'run.json'), '{"formatVersion":1,"name":"r1","createdAt":"2026-01-01T00:00:00.000Z","parent":null,"config":{"old":true}}');
+    fs.writeFileSync(
+      path.join(abandoned, 'run.json'),
+      '{"formatVersion":1,"name":"r1","createdAt":"2026-01-01T00:00:00.000Z","parent":null,"config":{"old":true}}',
+    );
     fs.writeFileSync(path.join(abandoned, 'retention.json'), '{"policy":{"keepLast":1}}');
     // It trained a few steps and died before its first checkpoint: its log is kept aside.
     fs.writeFileSync(path.join(abandoned, 'metrics.jsonl'), '{"kind":"train","step":1,"loss":2.3}\n');
@@ -184,7 +187,7 @@ describe('bulk delete and the lock', () => {
     expect(moved.map((e) => e.checkpointId)).toEqual(['r1/ckpt-000000100']);
   });
 
-  it('refuses our own writer\'s run unless the caller presents the lock token', async () => {
+  it("refuses our own writer's run unless the caller presents the lock token", async () => {
     const { root } = makeWorkspace();
     const store = await CheckpointStore.open(root);
     const writer = await store.createRun('r1', { parent: null, config: {} });

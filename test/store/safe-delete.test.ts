@@ -84,7 +84,10 @@ describe('what may be deleted', () => {
       [path.join(runDir, 'random'), /refused: not a checkpoint/],
       [path.join(runDir, 'ckpt-000000777'), /refused: not a checkpoint: not a folder$/],
       [path.join(store.root, '.hidden', 'ckpt-000000001'), /refused: not a checkpoint of a run: a run name cannot start with "."/],
-      [path.join(store.root, 'deep', 'nested', 'ckpt-000000001'), /refused: not a checkpoint: its folder resolves to .*nested, which is not a run directly inside the workspace/],
+      [
+        path.join(store.root, 'deep', 'nested', 'ckpt-000000001'),
+        /refused: not a checkpoint: its folder resolves to .*nested, which is not a run directly inside the workspace/,
+      ],
     ];
     for (const [target, message] of cases) {
       const error = await rejectionOf(store.delete([target]), RefusedError);
@@ -234,7 +237,10 @@ describe('the trash', () => {
   it('moveToTrash checks every target before moving any', async () => {
     const { store, base, runDir } = await workspace();
     const before = snapshotTree(base);
-    await rejectionOf(moveToTrash(store.root, [dirOf(runDir, 100), dirOf(runDir, 200), path.join(base, 'nowhere', 'ckpt-000000001')], { reason: 'x' }), RefusedError);
+    await rejectionOf(
+      moveToTrash(store.root, [dirOf(runDir, 100), dirOf(runDir, 200), path.join(base, 'nowhere', 'ckpt-000000001')], { reason: 'x' }),
+      RefusedError,
+    );
     expect(snapshotTree(base)).toEqual(before);
   });
 });

@@ -4,13 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Dtype, DTYPE_BITS, dtypeAlignment, tensorByteLength } from '../../electron/core/checkpoint/dtypes.js';
 import { CheckpointFormatError } from '../../electron/core/checkpoint/errors.js';
-import {
-  MAX_HEADER_SIZE,
-  type Tensor,
-  encodeSafetensors,
-  readSafetensors,
-  readSafetensorsHeader,
-} from '../../electron/core/checkpoint/safetensors.js';
+import { MAX_HEADER_SIZE, type Tensor, encodeSafetensors, readSafetensors, readSafetensorsHeader } from '../../electron/core/checkpoint/safetensors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { parseRaw, rawTensorBytes, rejectionOf, thrownBy, trainingState, useTempWorkspaces } from './helpers.js';
 import { sharedFixture, testData } from '../fixtures.js';
@@ -124,7 +118,15 @@ describe('safetensors round trip', () => {
   it('pads the header to a multiple of 8 with spaces and aligns every tensor to its element size', () => {
     const dir = scratchDir();
     // Odd sizes first in name order, so a naive writer would misalign the wide ones.
-    const tensors = [tensor('a-u8', 'U8', [3]), tensor('b-bool', 'BOOL', [5]), tensor('c-f16', 'F16', [3]), tensor('d-f32', 'F32', [3]), tensor('e-f64', 'F64', [2]), tensor('f-i64', 'I64', [1]), tensor('g-bf16', 'BF16', [1])];
+    const tensors = [
+      tensor('a-u8', 'U8', [3]),
+      tensor('b-bool', 'BOOL', [5]),
+      tensor('c-f16', 'F16', [3]),
+      tensor('d-f32', 'F32', [3]),
+      tensor('e-f64', 'F64', [2]),
+      tensor('f-i64', 'I64', [1]),
+      tensor('g-bf16', 'BF16', [1]),
+    ];
     const metas: Record<string, string>[] = [{}, { k: 'v' }, { k: 'vv' }, { k: 'vvvvvvv' }];
     for (const meta of metas) {
       const file = path.join(dir, `aligned-${Object.values(meta).join('')}.safetensors`);
@@ -139,7 +141,9 @@ describe('safetensors round trip', () => {
         expect(absolute % dtypeAlignment(entry.dtype as Dtype), `${name} at ${absolute}`).toBe(0);
       }
       // Descending alignment, then name: the 8-byte types lead.
-      const order = Object.entries(raw.entries).sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0]).map(([n]) => n);
+      const order = Object.entries(raw.entries)
+        .sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0])
+        .map(([n]) => n);
       expect(order).toEqual(['e-f64', 'f-i64', 'd-f32', 'c-f16', 'g-bf16', 'a-u8', 'b-bool']);
     }
   });

@@ -34,7 +34,30 @@ describe('a workspace shared by several processes', () => {
     for (const step of [1, 2, 3, 4, 5, 6]) await writer.save(trainingState(step));
     await writer.close();
 
-    const training = cli(workspace, 'train', '--run', 'live', '--train-limit', '640', '--validation', '64', '--batch-size', '16', '--width', '8', '--backend', 'cpu', '--save-every-steps', '1', '--keep-last', '3', '--max-steps', '80', '--log-every', '1');
+    const training = cli(
+      workspace,
+      'train',
+      '--run',
+      'live',
+      '--train-limit',
+      '640',
+      '--validation',
+      '64',
+      '--batch-size',
+      '16',
+      '--width',
+      '8',
+      '--backend',
+      'cpu',
+      '--save-every-steps',
+      '1',
+      '--keep-last',
+      '3',
+      '--max-steps',
+      '80',
+      '--log-every',
+      '1',
+    );
     let done = false;
     void training.then(() => (done = true));
     let rounds = 0;
@@ -51,13 +74,21 @@ describe('a workspace shared by several processes', () => {
       // A checkpoint may go to the trash (keep-last) between listing and verifying: only one
       // that is still there must verify.
       const verifier = await CheckpointStore.open(workspace, { access: 'read' });
-      const { results } = await verifier.verify(verifier.catalog.list().slice(-4).map((c) => c.id));
+      const { results } = await verifier.verify(
+        verifier.catalog
+          .list()
+          .slice(-4)
+          .map((c) => c.id),
+      );
       for (const result of results) if (fs.existsSync(result.dir)) expect(result.problems).toEqual([]);
       // The run being written is protected from anyone but its writer.
       const deleter = await CheckpointStore.open(workspace, { access: 'write' });
       const target = deleter.catalog.list('live')[0];
       if (target && deleter.catalog.getRun('live')?.writer) {
-        const refused = await deleter.delete([target.id]).then(() => null, (error: unknown) => error);
+        const refused = await deleter.delete([target.id]).then(
+          () => null,
+          (error: unknown) => error,
+        );
         if (refused instanceof RefusedError) refusedLive += 1;
         // Deleted: only possible because the trainer had just finished and let go of its run.
         else if (refused === null) expect(await deleter.runWriterHolder('live'), `${target.id} was deleted while its run was being written`).toBeNull();
@@ -75,13 +106,16 @@ describe('a workspace shared by several processes', () => {
     expect(refusedLive).toBeGreaterThan(0);
     const after = await CheckpointStore.open(workspace, { access: 'read' });
     // keep-last 3 by the trainer; the oldest may have gone to the trash after it finished.
-    expect([[78, 79, 80], [79, 80]]).toContainEqual(after.catalog.list('live').map((c) => c.step));
+    expect([
+      [78, 79, 80],
+      [79, 80],
+    ]).toContainEqual(after.catalog.list('live').map((c) => c.step));
     expect(after.catalog.list('old').map((c) => c.step)).toEqual([5, 6]);
     const { results } = await after.verify(after.catalog.list().map((c) => c.id));
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
 
-  it('processes verifying at the same time lose none of each other\'s cache entries, and never tear the file', { timeout: 120_000 }, async () => {
+  it("processes verifying at the same time lose none of each other's cache entries, and never tear the file", { timeout: 120_000 }, async () => {
     const { root: workspace } = makeWorkspace();
     const store = await CheckpointStore.open(workspace);
     const ids: string[] = [];
@@ -92,7 +126,11 @@ describe('a workspace shared by several processes', () => {
     }
     // Each process verifies one run's checkpoints, one at a time, so the cache is rewritten often.
     const processes = ['a', 'b', 'c', 'd'].map((run) =>
-      spawn(process.execPath, ['-e', `
+      spawn(
+        process.execPath,
+        [
+          '-e',
+          `
         const { CheckpointStore } = await import(${JSON.stringify(path.join(root, 'dist/electron/core/checkpoint/store.js'))});
         for (let i = 0; i < 5; i += 1) {
           const s = await CheckpointStore.open(${JSON.stringify(workspace)}, { access: 'read' });
@@ -101,7 +139,11 @@ describe('a workspace shared by several processes', () => {
             if (warnings.length > 0) { console.error(warnings.join('\\n')); process.exit(3); }
           }
         }
-      `, '--input-type=module'], { stdio: ['ignore', 'inherit', 'pipe'] }),
+      `,
+          '--input-type=module',
+        ],
+        { stdio: ['ignore', 'inherit', 'pipe'] },
+      ),
     );
     onCleanup(() => processes.forEach((p) => p.kill()));
     const codes = await Promise.all(processes.map((p) => new Promise<number | null>((resolve) => p.on('exit', resolve))));

@@ -155,7 +155,9 @@ describe('restore writes only inside the workspace, all or nothing', () => {
     const runBefore = snapshotTree(path.join(w.store.root, 'r1'));
     const error = await rejectionOf(w.store.undo(), RefusedError);
     const occupied = batch.find((e) => e.checkpointId === 'r1/ckpt-000000200');
-    expect(error.message).toContain(`nothing restored, because one entry cannot go back: ${occupied?.id}: ${path.join(w.store.root, 'r1', 'ckpt-000000200')} already exists`);
+    expect(error.message).toContain(
+      `nothing restored, because one entry cannot go back: ${occupied?.id}: ${path.join(w.store.root, 'r1', 'ckpt-000000200')} already exists`,
+    );
     expect(snapshotTree(path.join(w.store.root, 'r1'))).toEqual(runBefore);
     expect((await w.store.listTrash()).length).toBe(3);
   });

@@ -36,10 +36,14 @@ const eventList = (events: readonly CatalogEvent[]): string[] => events.map(desc
  * checks there are exactly those: no duplicates, nothing else. Order between checkpoints is free.
  */
 async function expectEvents(w: Watched, expected: string[], timeoutMs = 3000): Promise<void> {
-  await waitFor(`events ${JSON.stringify(expected)}, got ${JSON.stringify(eventList(w.events))}`, async () => {
-    await w.watcher.settle();
-    return expected.every((e) => eventList(w.events).includes(e));
-  }, timeoutMs);
+  await waitFor(
+    `events ${JSON.stringify(expected)}, got ${JSON.stringify(eventList(w.events))}`,
+    async () => {
+      await w.watcher.settle();
+      return expected.every((e) => eventList(w.events).includes(e));
+    },
+    timeoutMs,
+  );
   await sleep(150);
   await w.watcher.settle();
   expect(eventList(w.events).sort()).toEqual([...expected].sort());
@@ -191,7 +195,10 @@ describe('the workspace watcher', () => {
     const steps = Array.from({ length: 12 }, (_, i) => (i + 1) * 10);
     for (const step of steps) await writer.save(trainingState(step));
     await writer.close();
-    await expectEvents(w, steps.map((s) => `added r1/ckpt-${String(s).padStart(9, '0')} unverified`));
+    await expectEvents(
+      w,
+      steps.map((s) => `added r1/ckpt-${String(s).padStart(9, '0')} unverified`),
+    );
   });
 
   it('pinning produces "changed"', async () => {

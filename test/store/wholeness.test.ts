@@ -55,7 +55,9 @@ describe('a checkpoint is whole only when it is', () => {
       [2, 'incomplete'],
       [3, 'incomplete'],
     ]);
-    expect(store.catalog.get('r1/ckpt-000000003')?.statusReason).toContain('holds no optimizer state, so training cannot continue from it (optimizer.safetensors is not listed)');
+    expect(store.catalog.get('r1/ckpt-000000003')?.statusReason).toContain(
+      'holds no optimizer state, so training cannot continue from it (optimizer.safetensors is not listed)',
+    );
     expect(store.catalog.get('r1/ckpt-000000002')?.statusReason).toContain('holds no model weights (model.safetensors is not listed)');
     expect(store.resolve('latest').id).toBe('r1/ckpt-000000001');
     expect(store.resolve('best', { metric: 'loss' }).id).toBe('r1/ckpt-000000001');
@@ -125,7 +127,9 @@ describe('two folders holding one step', () => {
   it('a twin arriving later is announced, and marks the first one too', async () => {
     const store = await run([10, 12]);
     const events: string[] = [];
-    store.catalog.subscribe((e) => events.push(e.type === 'removed' ? `removed ${e.id}` : `${e.type} ${e.checkpoint.id} [${e.checkpoint.sameStepAs.join(',')}]`));
+    store.catalog.subscribe((e) =>
+      events.push(e.type === 'removed' ? `removed ${e.id}` : `${e.type} ${e.checkpoint.id} [${e.checkpoint.sameStepAs.join(',')}]`),
+    );
     fs.cpSync(dir(store, 'ckpt-000000012'), dir(store, 'ckpt-12'), { recursive: true });
     await store.catalog.refreshCheckpoint('r1', 'ckpt-12');
     expect(events).toEqual(['added r1/ckpt-12 [r1/ckpt-000000012]', 'changed r1/ckpt-000000012 [r1/ckpt-12]']);

@@ -171,7 +171,12 @@ describe.each(WRITER_STEPS.map((s) => [s]))('a crash right after "%s"', (crashSt
     expect(reopened.opened.removed).toEqual(leftover ? [leftover] : []);
     expect(names(runDir).filter((n) => n.startsWith('ckpt-'))).toEqual(completed ? ['ckpt-000000100', 'ckpt-000000200'] : ['ckpt-000000100']);
     expect(reopened.catalog.list('r1').map((c) => [c.step, c.status])).toEqual(
-      completed ? [[100, 'unverified'], [200, 'unverified']] : [[100, 'unverified']],
+      completed
+        ? [
+            [100, 'unverified'],
+            [200, 'unverified'],
+          ]
+        : [[100, 'unverified']],
     );
     expect(snapshotTree(path.join(runDir, 'ckpt-000000100'))).toEqual(earlier);
     if (completed) {

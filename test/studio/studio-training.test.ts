@@ -82,14 +82,19 @@ describe('training through the Studio', () => {
     const w = watch(api);
     await api.startTraining({ run: 'base', config: { ...CONFIG, epochs: 1, dataDir: miniMnistDir() }, backend: 'cpu', maxSteps: 4 });
     await w.until('the first run to end', () => w.states.includes('exited'));
-    const refused = await api.continueTraining({ from: 'latest', overrides: { fixed: { batchSize: 32 } } }).then(() => null, (e: unknown) => e as { code: string; message: string });
+    const refused = await api.continueTraining({ from: 'latest', overrides: { fixed: { batchSize: 32 } } }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
     expect(refused?.code).toBe('usage');
     expect(refused?.message).toContain('cannot change the batch size: the checkpoint was trained with 16, not 32');
     w.states.length = 0;
     const continued = await api.continueTraining({ from: 'latest', overrides: { epochs: 2, learningRate: 0.002, maxSteps: 3 } });
     expect(continued.run).toBe('base-from-4');
     expect(continued.resumedFrom).toEqual({ run: 'base', step: 4 });
-    expect(continued.notes).toEqual(['run base-from-4 continues base/ckpt-000000004 with epochs 2 (the parent was set for 1); learning rate 0.002 (the parent used 0.01)']);
+    expect(continued.notes).toEqual([
+      'run base-from-4 continues base/ckpt-000000004 with epochs 2 (the parent was set for 1); learning rate 0.002 (the parent used 0.01)',
+    ]);
     expect(w.warnings).toEqual(continued.notes);
     await w.until('the continuation to end', () => w.states.includes('exited'));
     const starts = w.events.filter((e) => e.type === 'started');
@@ -97,6 +102,10 @@ describe('training through the Studio', () => {
     expect(starts.at(-1)).toMatchObject({ run: 'base-from-4', backend: 'cpu', batchesPerEpoch: 20, step: 4 });
     const config = await api.runConfig({ run: 'base-from-4' });
     expect(config.parent).toEqual({ run: 'base', step: 4 });
-    expect(config.config).toMatchObject({ training: { dataDir: miniMnistDir(), optimizer: { learningRate: 0.002 }, epochs: 2 }, backend: 'cpu', changes: expect.any(Array) });
+    expect(config.config).toMatchObject({
+      training: { dataDir: miniMnistDir(), optimizer: { learningRate: 0.002 }, epochs: 2 },
+      backend: 'cpu',
+      changes: expect.any(Array),
+    });
   });
 });

@@ -12,12 +12,17 @@ import { onCleanup, rewriteManifest, trainingState, useTempWorkspaces } from '..
 const makeWorkspace = useTempWorkspaces();
 
 async function failure(promise: Promise<unknown>): Promise<StudioError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(StudioError);
   return error as StudioError;
 }
 
-async function studioWith(runs: Record<string, number[]> = { alpha: [100, 200, 300] }): Promise<{ api: StudioApi; studio: Studio; root: string; base: string }> {
+async function studioWith(
+  runs: Record<string, number[]> = { alpha: [100, 200, 300] },
+): Promise<{ api: StudioApi; studio: Studio; root: string; base: string }> {
   const { base, root } = makeWorkspace();
   const store = await CheckpointStore.open(root);
   for (const [run, steps] of Object.entries(runs)) {
@@ -88,7 +93,7 @@ describe('the StudioApi contract', () => {
     expect(await api.setRetentionPolicy({ allRuns: true, policy: { keepLast: 5 } })).toEqual(['alpha', 'beta']);
   });
 
-  it('pages through a run\'s metric history by cursor, skipping a torn last line', async () => {
+  it("pages through a run's metric history by cursor, skipping a torn last line", async () => {
     const { api, root } = await studioWith();
     const lines = Array.from({ length: 7 }, (_, i) => JSON.stringify({ kind: 'train', step: i + 1, loss: 1 / (i + 1) }));
     fs.writeFileSync(path.join(root, 'alpha', 'metrics.jsonl'), `${lines.join('\n')}\n{"kind":"tra`);
@@ -133,7 +138,10 @@ describe('revealing a checkpoint in the file manager', () => {
     const withDesktop = new Studio({ revealFolder: async (folder) => (shown.push(folder), true) });
     onCleanup(() => withDesktop.close());
     await withDesktop.api.openWorkspace({ path: root });
-    expect(await withDesktop.api.revealInFolder({ target: 'alpha/ckpt-000000200' })).toEqual({ path: path.join(root, 'alpha', 'ckpt-000000200'), opened: true });
+    expect(await withDesktop.api.revealInFolder({ target: 'alpha/ckpt-000000200' })).toEqual({
+      path: path.join(root, 'alpha', 'ckpt-000000200'),
+      opened: true,
+    });
     expect(shown).toEqual([path.join(root, 'alpha', 'ckpt-000000200')]);
     // Not a path of the page's choosing: what the catalog does not list is not found, and nothing is opened.
     expect((await failure(withDesktop.api.revealInFolder({ target: '/etc' }))).code).toBe('not-found');
@@ -156,8 +164,16 @@ describe('starting training is checked before anything loads', () => {
       [() => api.startTraining({ config: { ...config, dataDir: path.join(base, 'no-data') } }), 'not-found', /no-data: missing train-images-idx3-ubyte/],
       [() => api.startTraining({ run: 'alpha', config }), 'refused', /a run with this name already exists/],
       [() => api.startTraining({ run: 'bad\nname', config }), 'refused', /control character/],
-      [() => api.startTraining({ config: { ...config, validationCount: 60_000 } }), 'usage', /validation split \(60000\) must be smaller than the 60000 training examples/],
-      [() => api.startTraining({ config: { ...config, validationCount: 0 }, checkpoints: { best: { metric: 'val_loss', mode: 'min' } } }), 'usage', /needs a validation split/],
+      [
+        () => api.startTraining({ config: { ...config, validationCount: 60_000 } }),
+        'usage',
+        /validation split \(60000\) must be smaller than the 60000 training examples/,
+      ],
+      [
+        () => api.startTraining({ config: { ...config, validationCount: 0 }, checkpoints: { best: { metric: 'val_loss', mode: 'min' } } }),
+        'usage',
+        /needs a validation split/,
+      ],
       [() => api.startTraining({ config: { ...config, batchSize: 0 } }), 'usage', /batchSize/],
       [() => api.continueTraining({ from: 'alpha/ckpt-000000100' }), 'refused', /holds no training configuration/],
       [() => api.continueTraining({ from: 'alpha/ckpt-999' }), 'not-found', /not a checkpoint of the workspace/],

@@ -23,7 +23,8 @@ export const TINY_CONFIG: TrainingConfig = {
   batchSize: 32,
   epochs: 2,
   seed: 1,
-  validationCount: 200, dataDir: null,
+  validationCount: 200,
+  dataDir: null,
   trainLimit: 640,
 };
 
@@ -110,10 +111,12 @@ export class Recorder {
   private waiters: (() => void)[] = [];
 
   constructor(supervisor: TrainerSupervisor) {
-    const track = <T>(list: T[]) => (item: T): void => {
-      list.push(item);
-      for (const waiter of [...this.waiters]) waiter();
-    };
+    const track =
+      <T>(list: T[]) =>
+      (item: T): void => {
+        list.push(item);
+        for (const waiter of [...this.waiters]) waiter();
+      };
     supervisor.on('event', track(this.events));
     supervisor.on('log', track(this.logs));
     supervisor.on('error', track(this.errors));
@@ -141,7 +144,9 @@ export class Recorder {
         else resolve();
       };
       const fail = (why: string): Error =>
-        new Error(`${why} waiting for ${what}; errors: ${JSON.stringify(this.errors)}; crashes: ${JSON.stringify(this.crashes)}; last events: ${JSON.stringify(this.events.slice(-3))}`);
+        new Error(
+          `${why} waiting for ${what}; errors: ${JSON.stringify(this.errors)}; crashes: ${JSON.stringify(this.crashes)}; last events: ${JSON.stringify(this.events.slice(-3))}`,
+        );
       const timer = setTimeout(() => done(fail(`timed out after ${timeoutMs} ms`)), timeoutMs);
       const check = (): void => {
         if (condition()) done();

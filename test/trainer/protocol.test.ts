@@ -50,7 +50,10 @@ describe('trainer protocol schemas', () => {
   ])('refuse a command with %s', (_what, raw, problem) => {
     const result = TrainerCommandSchema.safeParse(raw);
     expect(result.success).toBe(false);
-    expect(new MessageReceiver(TrainerCommandSchema, 'the supervisor').receive(raw)).toMatchObject({ ok: false, error: { message: expect.stringMatching(problem) } });
+    expect(new MessageReceiver(TrainerCommandSchema, 'the supervisor').receive(raw)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(problem) },
+    });
   });
 
   it.each([
@@ -60,7 +63,10 @@ describe('trainer protocol schemas', () => {
     ['an error without a message', { type: 'error', seq: 1, error: { name: 'E' }, fatal: true }, /error\.message/],
     ['an exit code that is text', { type: 'exiting', seq: 1, code: 'zero' }, /code/],
   ])('refuse a message with %s', (_what, raw, problem) => {
-    expect(new MessageReceiver(TrainerMessageSchema, 'the trainer').receive(raw)).toMatchObject({ ok: false, error: { message: expect.stringMatching(problem) } });
+    expect(new MessageReceiver(TrainerMessageSchema, 'the trainer').receive(raw)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(problem) },
+    });
   });
 });
 
@@ -94,7 +100,10 @@ describe('MessageReceiver', () => {
 describe('Sequencer', () => {
   it('numbers messages 1, 2, 3 …', () => {
     const sequencer = new Sequencer();
-    expect([sequencer.next({ type: 'pause' }), sequencer.next({ type: 'stop' })]).toEqual([{ type: 'pause', seq: 1 }, { type: 'stop', seq: 2 }]);
+    expect([sequencer.next({ type: 'pause' }), sequencer.next({ type: 'stop' })]).toEqual([
+      { type: 'pause', seq: 1 },
+      { type: 'stop', seq: 2 },
+    ]);
   });
 });
 

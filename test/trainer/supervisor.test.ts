@@ -3,7 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../electron/contract.js';
 import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
-import { type ChildHandlers, type ChildLauncher, type LaunchSpec, type LaunchedChild, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
+import {
+  type ChildHandlers,
+  type ChildLauncher,
+  type LaunchSpec,
+  type LaunchedChild,
+  trainerModuleSpec,
+} from '../../electron/core/training/process/trainer-launcher.js';
 import type { TrainerCommand } from '../../electron/core/training/process/trainer-protocol.js';
 import { Recorder, TINY_CONFIG } from './helpers.js';
 
@@ -63,7 +69,17 @@ class FakeLauncher implements ChildLauncher {
 
 const MODULE: LaunchSpec = { modulePath: '/fake/trainer.js', args: [], execArgv: [] };
 const REQUEST = { workspace: '/tmp/ws', run: 'r', config: TINY_CONFIG, checkpoints: {} };
-const STARTED: SessionEvent = { type: 'started', run: 'r', backend: 'cpu', backendReason: null, parameters: 10, batchesPerEpoch: 20, totalSteps: 40, step: 0, resumedFrom: null };
+const STARTED: SessionEvent = {
+  type: 'started',
+  run: 'r',
+  backend: 'cpu',
+  backendReason: null,
+  parameters: 10,
+  batchesPerEpoch: 20,
+  totalSteps: 40,
+  step: 0,
+  resumedFrom: null,
+};
 
 function setup(): { supervisor: TrainerSupervisor; launcher: FakeLauncher; recorder: Recorder } {
   const launcher = new FakeLauncher();
@@ -80,7 +96,10 @@ describe('TrainerSupervisor', () => {
     expect(supervisor.pause()).toBe(true);
     expect(launcher.last.sent).toEqual([]);
     launcher.last.say({ type: 'ready', pid: 4242 });
-    expect(launcher.last.sent.map((c) => [c.type, c.seq])).toEqual([['start', 1], ['pause', 2]]);
+    expect(launcher.last.sent.map((c) => [c.type, c.seq])).toEqual([
+      ['start', 1],
+      ['pause', 2],
+    ]);
     // The request crosses parsed, defaults filled in.
     expect(launcher.last.sent[0]).toMatchObject({ request: { workspace: '/tmp/ws', logEvery: 10, backend: 'auto', checkpoints: { onStop: true } } });
     expect(supervisor.saveNow()).toBe(true);
@@ -167,14 +186,19 @@ describe('TrainerSupervisor', () => {
     expect(await killed).toEqual({ code: null, signal: 'SIGKILL' });
     expect(supervisor.state).toBe('exited');
     expect(recorder.crashes).toHaveLength(1);
-    expect(recorder.exits).toEqual([{ code: null, signal: 'SIGSEGV' }, { code: null, signal: 'SIGKILL' }]);
+    expect(recorder.exits).toEqual([
+      { code: null, signal: 'SIGSEGV' },
+      { code: null, signal: 'SIGKILL' },
+    ]);
   });
 
   it('refuses a second start while a trainer runs, and allows one after it exited', async () => {
     const { supervisor, launcher } = setup();
     await supervisor.start(REQUEST);
     await expect(supervisor.start(REQUEST)).rejects.toThrow(TrainerBusyError);
-    await expect(supervisor.start(REQUEST)).rejects.toThrow('a trainer is already starting (process 4242): stop it, or wait for it to exit, before starting another');
+    await expect(supervisor.start(REQUEST)).rejects.toThrow(
+      'a trainer is already starting (process 4242): stop it, or wait for it to exit, before starting another',
+    );
     launcher.last.say({ type: 'ready', pid: 1 });
     launcher.last.event(STARTED);
     await expect(supervisor.start(REQUEST)).rejects.toThrow(/already running/);
@@ -194,7 +218,9 @@ describe('TrainerSupervisor', () => {
 
   it('refuses an invalid request without launching anything', async () => {
     const { supervisor, launcher } = setup();
-    await expect(supervisor.start({ workspace: '', checkpoints: { everySteps: 0 } } as unknown as Parameters<TrainerSupervisor['start']>[0])).rejects.toThrow(/invalid training request: .*workspace.*checkpoints\.everySteps/);
+    await expect(supervisor.start({ workspace: '', checkpoints: { everySteps: 0 } } as unknown as Parameters<TrainerSupervisor['start']>[0])).rejects.toThrow(
+      /invalid training request: .*workspace.*checkpoints\.everySteps/,
+    );
     expect(launcher.children).toEqual([]);
     expect(supervisor.state).toBe('idle');
   });

@@ -60,7 +60,11 @@ function isCheckpointInFlight(name: string): boolean {
 function temporaries(workspace: string): string[] {
   return readdirSync(workspace, { withFileTypes: true })
     .filter((e) => e.isDirectory())
-    .flatMap((run) => readdirSync(path.join(workspace, run.name)).filter(isTemporaryName).map((n) => `${run.name}/${n}`));
+    .flatMap((run) =>
+      readdirSync(path.join(workspace, run.name))
+        .filter(isTemporaryName)
+        .map((n) => `${run.name}/${n}`),
+    );
 }
 
 interface LaneResult {

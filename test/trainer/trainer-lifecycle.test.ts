@@ -71,7 +71,12 @@ describe.concurrent('a supervised trainer', () => {
     // "Save now" while paused saves the state exactly where it stopped, and stays paused.
     expect(supervisor.saveNow()).toBe(true);
     await recorder.until(() => recorder.of('checkpoint').some((c) => c.reason === 'requested'), 'a checkpoint requested while paused');
-    expect(recorder.of('checkpoint').filter((c) => c.reason === 'requested').map((c) => c.step)).toEqual([pausedStep]);
+    expect(
+      recorder
+        .of('checkpoint')
+        .filter((c) => c.reason === 'requested')
+        .map((c) => c.step),
+    ).toEqual([pausedStep]);
     expect(recorder.of('progress').filter((p) => p.step > pausedStep)).toEqual([]);
 
     expect(supervisor.resume()).toBe(true);
@@ -81,7 +86,10 @@ describe.concurrent('a supervised trainer', () => {
 
     expect(supervisor.saveNow()).toBe(true);
     await recorder.until(() => recorder.of('checkpoint').filter((c) => c.reason === 'requested').length === 2, 'the requested checkpoint');
-    const requested = recorder.of('checkpoint').filter((c) => c.reason === 'requested').at(-1);
+    const requested = recorder
+      .of('checkpoint')
+      .filter((c) => c.reason === 'requested')
+      .at(-1);
     expect(requested?.step).toBeGreaterThan(pausedStep);
 
     const exit = await supervisor.stop();
@@ -129,10 +137,11 @@ describe.concurrent('the trainer process', () => {
     const exits: [number | null, NodeJS.Signals | null][] = [];
     const launchErrors: Error[] = [];
     let wake = (): void => undefined;
-    const next = (predicate: () => boolean): Promise<void> => new Promise((resolve) => {
-      wake = () => predicate() && resolve();
-      wake();
-    });
+    const next = (predicate: () => boolean): Promise<void> =>
+      new Promise((resolve) => {
+        wake = () => predicate() && resolve();
+        wake();
+      });
     const child = new ForkLauncher().launch(trainerModuleSpec(), {
       message: (raw) => {
         messages.push(TrainerMessageSchema.parse(raw));

@@ -99,7 +99,13 @@ describe('TrainerRuntime', () => {
     expect(h.sessions).toEqual([]);
     expect(h.runtime.control.paused).toBe(false);
     expect(h.sent).toHaveLength(2);
-    expect(h.sent[0]).toMatchObject({ type: 'error', seq: 1, fatal: false, inReplyTo: 1, error: { name: 'TrainerProtocolError', message: expect.stringMatching(/request\.checkpoints\.everySteps/) } });
+    expect(h.sent[0]).toMatchObject({
+      type: 'error',
+      seq: 1,
+      fatal: false,
+      inReplyTo: 1,
+      error: { name: 'TrainerProtocolError', message: expect.stringMatching(/request\.checkpoints\.everySteps/) },
+    });
     expect(h.sent[1]).toMatchObject({ type: 'error', seq: 2, fatal: false, error: { message: expect.stringMatching(/"pause" message.*seq/) } });
     expect(h.sent[1]).not.toHaveProperty('inReplyTo');
     // Still waiting for a valid start.
@@ -115,7 +121,12 @@ describe('TrainerRuntime', () => {
     expect(h.sessions).toHaveLength(1);
     expect(h.runtime.control.stopRequested).toBe(false);
     expect(h.sent).toMatchObject([
-      { type: 'error', inReplyTo: 2, fatal: false, error: { name: 'TrainerCommandRefused', message: expect.stringMatching(/"start" refused: training has already started/) } },
+      {
+        type: 'error',
+        inReplyTo: 2,
+        fatal: false,
+        error: { name: 'TrainerCommandRefused', message: expect.stringMatching(/"start" refused: training has already started/) },
+      },
       { type: 'error', inReplyTo: 2, fatal: false, error: { name: 'TrainerProtocolError', message: expect.stringMatching(/out-of-sequence/) } },
     ]);
   });
@@ -157,7 +168,12 @@ describe('TrainerRuntime', () => {
     }
     await h.finish(new DiskFullError('no space left on /data'));
     expect(h.sent).toMatchObject([
-      { type: 'error', seq: 1, fatal: true, error: { name: 'DiskFullError', message: 'no space left on /data', stack: expect.stringContaining('DiskFullError') } },
+      {
+        type: 'error',
+        seq: 1,
+        fatal: true,
+        error: { name: 'DiskFullError', message: 'no space left on /data', stack: expect.stringContaining('DiskFullError') },
+      },
       { type: 'exiting', seq: 2, code: 1 },
     ]);
     expect(h.exits).toEqual([1]);
@@ -175,7 +191,10 @@ describe('TrainerRuntime', () => {
     });
     h.runtime.receive(startCommand(1));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(h.sent).toMatchObject([{ type: 'error', fatal: true, error: { name: 'TypeError', message: 'broken runner' } }, { type: 'exiting', code: 1 }]);
+    expect(h.sent).toMatchObject([
+      { type: 'error', fatal: true, error: { name: 'TypeError', message: 'broken runner' } },
+      { type: 'exiting', code: 1 },
+    ]);
     expect(h.exits).toEqual([1]);
   });
 });

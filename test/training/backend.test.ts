@@ -14,14 +14,28 @@ const nativeInstalled = (() => {
 })();
 
 async function matmulOnActiveBackend(): Promise<number[]> {
-  const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]])));
+  const product = tf.tidy(() =>
+    tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([
+        [5, 6],
+        [7, 8],
+      ]),
+    ),
+  );
   const values = Array.from(await product.data());
   product.dispose();
   return values;
 }
 
 async function selectionError(run: Promise<unknown>): Promise<BackendUnavailableError> {
-  const error: unknown = await run.then(() => undefined, (e: unknown) => e);
+  const error: unknown = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(BackendUnavailableError);
   return error as BackendUnavailableError;
 }
@@ -60,9 +74,8 @@ describe('selectBackend', () => {
   });
 
   it('tells an installed tfjs-node whose native library fails to load from a missing one', async () => {
-    const importNative = () => Promise.reject(new Error(
-      "Cannot find module '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'\nRequire stack:\n- x",
-    ));
+    const importNative = () =>
+      Promise.reject(new Error("Cannot find module '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'\nRequire stack:\n- x"));
     const selection = await selectBackend('auto', { importNative });
     expect(selection.name).toBe('wasm');
     expect(selection.reason).toBe(

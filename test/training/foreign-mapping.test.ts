@@ -32,7 +32,12 @@ describe('presetWeights', () => {
 
 describe('inferSpec', () => {
   it('reads the TF1 MNIST softmax model as an mlp with no hidden layer', () => {
-    expect(inferSpec(MNIST_SOFTMAX.filter((t) => t.role === 'model'), 'w')).toMatchObject({ kind: 'mlp', depth: 0 });
+    expect(
+      inferSpec(
+        MNIST_SOFTMAX.filter((t) => t.role === 'model'),
+        'w',
+      ),
+    ).toMatchObject({ kind: 'mlp', depth: 0 });
   });
 
   it('follows a chain of dense kernels in any name order', () => {
@@ -41,8 +46,12 @@ describe('inferSpec', () => {
   });
 
   it('refuses shapes no preset has, saying what it found', () => {
-    expect(() => inferSpec([weight('a', [100, 10])], 'ckpt')).toThrow(/ckpt: its tensors match no model preset \(no dense kernel takes the 784 pixels.*found a \[100, 10\]\)/);
-    expect(() => inferSpec([weight('a', [784, 32]), weight('b', [32, 16]), weight('c', [16, 10])], 'ckpt')).toThrow(/hidden layers of different widths \(32, 16\)/);
+    expect(() => inferSpec([weight('a', [100, 10])], 'ckpt')).toThrow(
+      /ckpt: its tensors match no model preset \(no dense kernel takes the 784 pixels.*found a \[100, 10\]\)/,
+    );
+    expect(() => inferSpec([weight('a', [784, 32]), weight('b', [32, 16]), weight('c', [16, 10])], 'ckpt')).toThrow(
+      /hidden layers of different widths \(32, 16\)/,
+    );
   });
 });
 
@@ -55,7 +64,16 @@ describe('planMapping', () => {
   });
 
   it('takes tensors of one shape in natural name order (Variable_2 before Variable_10), and says so', () => {
-    const tensors = [weight('Variable_10', [16, 16]), weight('Variable_2', [16, 16]), weight('Variable_1', [784, 16]), weight('b1', [16]), weight('b2', [16]), weight('b3', [16]), weight('Variable_11', [16, 10]), weight('b4', [10])];
+    const tensors = [
+      weight('Variable_10', [16, 16]),
+      weight('Variable_2', [16, 16]),
+      weight('Variable_1', [784, 16]),
+      weight('b1', [16]),
+      weight('b2', [16]),
+      weight('b3', [16]),
+      weight('Variable_11', [16, 10]),
+      weight('b4', [10]),
+    ];
     const plan = planMapping(tensors, { where: 'x', optimizer: 'sgd' });
     expect(mapFileOf(plan)).toMatchObject({ 'dense_0/kernel': 'Variable_1', 'dense_1/kernel': 'Variable_2', 'logits/kernel': 'Variable_11' });
     expect(plan.notes.join(' ')).toMatch(/several tensors have shape \[16, 16\]; took "Variable_2"/);
@@ -83,19 +101,38 @@ describe('planMapping', () => {
     ]);
     expect(plan.warnings).toEqual([]);
     // The same checkpoint continued with momentum has nothing it can use.
-    expect(planMapping(tensors, { where: 'x', optimizer: 'momentum' }).warnings.join(' ')).toMatch(/momentum state starts from zero.*its slots are Adam, Adam_1/);
+    expect(planMapping(tensors, { where: 'x', optimizer: 'momentum' }).warnings.join(' ')).toMatch(
+      /momentum state starts from zero.*its slots are Adam, Adam_1/,
+    );
   });
 
   it('follows a map exactly, and refuses one that names a missing tensor, a wrong shape or a weight we do not have', () => {
     const tensors = [weight('first', [784, 10]), weight('second', [784, 10]), weight('bias', [10])];
-    expect(mapFileOf(planMapping(tensors, { where: 'x', optimizer: 'sgd', map: { 'logits/kernel': 'second', 'logits/bias': 'bias' }, spec: { kind: 'mlp', depth: 0, width: 1, filters: 1 } }))).toEqual({ 'logits/kernel': 'second', 'logits/bias': 'bias' });
+    expect(
+      mapFileOf(
+        planMapping(tensors, {
+          where: 'x',
+          optimizer: 'sgd',
+          map: { 'logits/kernel': 'second', 'logits/bias': 'bias' },
+          spec: { kind: 'mlp', depth: 0, width: 1, filters: 1 },
+        }),
+      ),
+    ).toEqual({ 'logits/kernel': 'second', 'logits/bias': 'bias' });
     const spec: ModelSpec = { kind: 'mlp', depth: 0, width: 1, filters: 1 };
-    expect(() => planMapping(tensors, { where: 'x', optimizer: 'sgd', spec, map: { 'logits/kernel': 'nope', 'logits/bias': 'bias' } })).toThrow(/names "nope" for "logits\/kernel", but the checkpoint has no such tensor/);
-    expect(() => planMapping(tensors, { where: 'x', optimizer: 'sgd', spec, map: { 'logits/kernel': 'bias', 'logits/bias': 'bias' } })).toThrow(/"bias" is F32 \[10\], but "logits\/kernel" needs F32 \[784, 10\]/);
-    expect(() => planMapping(tensors, { where: 'x', optimizer: 'sgd', spec, map: { 'dense_7/kernel': 'first' } })).toThrow(/names "dense_7\/kernel", which mlp with no hidden layer/);
+    expect(() => planMapping(tensors, { where: 'x', optimizer: 'sgd', spec, map: { 'logits/kernel': 'nope', 'logits/bias': 'bias' } })).toThrow(
+      /names "nope" for "logits\/kernel", but the checkpoint has no such tensor/,
+    );
+    expect(() => planMapping(tensors, { where: 'x', optimizer: 'sgd', spec, map: { 'logits/kernel': 'bias', 'logits/bias': 'bias' } })).toThrow(
+      /"bias" is F32 \[10\], but "logits\/kernel" needs F32 \[784, 10\]/,
+    );
+    expect(() => planMapping(tensors, { where: 'x', optimizer: 'sgd', spec, map: { 'dense_7/kernel': 'first' } })).toThrow(
+      /names "dense_7\/kernel", which mlp with no hidden layer/,
+    );
   });
 
   it('refuses a checkpoint with a tensor no weight of the preset takes', () => {
-    expect(() => planMapping([weight('w', [784, 10]), weight('b', [10]), weight('extra', [10])], { where: 'ckpt', optimizer: 'sgd' })).toThrow(/ckpt: "extra" \[10\] has no place in mlp with no hidden layer/);
+    expect(() => planMapping([weight('w', [784, 10]), weight('b', [10]), weight('extra', [10])], { where: 'ckpt', optimizer: 'sgd' })).toThrow(
+      /ckpt: "extra" \[10\] has no place in mlp with no hidden layer/,
+    );
   });
 });

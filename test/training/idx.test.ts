@@ -14,7 +14,10 @@ async function fileWith(bytes: Uint8Array, name = 'data-idx-ubyte'): Promise<str
 }
 
 async function readError(path: string, rank: number): Promise<IdxFormatError> {
-  const error: unknown = await readIdxFile(path, rank).then(() => undefined, (e: unknown) => e);
+  const error: unknown = await readIdxFile(path, rank).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(IdxFormatError);
   return error as IdxFormatError;
 }
@@ -71,9 +74,7 @@ describe('readIdxFile', () => {
     const error = await readError(path, 3);
     expect(error.file).toBe(path);
     expect(error.byteOffset).toBe(16 + 2 * 784 - 5);
-    expect(error.message).toBe(
-      `${path} (byte 1579): expected 1584 bytes (16-byte header + 2×28×28 elements), found 1579: truncated: 5 bytes missing`,
-    );
+    expect(error.message).toBe(`${path} (byte 1579): expected 1584 bytes (16-byte header + 2×28×28 elements), found 1579: truncated: 5 bytes missing`);
   });
 
   it('names the file and the offset where trailing bytes begin', async () => {

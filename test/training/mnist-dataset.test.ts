@@ -1,18 +1,17 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdxFormatError } from '../../electron/core/training/data/idx.js';
-import {
-  DatasetFilesMissingError,
-  defaultMnistDir,
-  loadMnistLike,
-} from '../../electron/core/training/data/mnist-dataset.js';
+import { DatasetFilesMissingError, defaultMnistDir, loadMnistLike } from '../../electron/core/training/data/mnist-dataset.js';
 import { TempDirs, gzip, imagesIdx, labelsIdx, validDataset } from './idx-fixtures.js';
 
 const temp = new TempDirs();
 afterEach(() => temp.cleanup());
 
 async function loadError(dir: string): Promise<Error> {
-  const error: unknown = await loadMnistLike(dir).then(() => undefined, (e: unknown) => e);
+  const error: unknown = await loadMnistLike(dir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return error as Error;
 }

@@ -11,7 +11,12 @@ beforeAll(async () => {
 
 /** A small problem with two variables and gradients of ordinary size: a least-squares fit. */
 function problem(): { variables: tf.Variable[]; loss: () => tf.Scalar } {
-  const x = tf.tensor2d([[0.5, -1.2, 0.3], [1.1, 0.4, -0.7], [-0.2, 0.9, 1.5], [0.8, -0.6, 0.1]]);
+  const x = tf.tensor2d([
+    [0.5, -1.2, 0.3],
+    [1.1, 0.4, -0.7],
+    [-0.2, 0.9, 1.5],
+    [0.8, -0.6, 0.1],
+  ]);
   const y = tf.tensor2d([[1], [-0.5], [2], [0.3]]);
   const w = tf.variable(tf.tensor2d([[0.1], [-0.2], [0.05]]));
   const b = tf.variable(tf.scalar(0.3));
@@ -66,7 +71,7 @@ describe('our optimizers against TensorFlow.js', () => {
     });
   });
 
-  it('keeps Adam\'s beta powers as running products, saved and restored with the slots', () => {
+  it("keeps Adam's beta powers as running products, saved and restored with the slots", () => {
     const spec = OptimizerSpecSchema.parse({ name: 'adam', learningRate: 0.05 });
     const { variables, loss } = problem();
     const optimizer = new TrainingOptimizer(spec, variables, ['w', 'b']);

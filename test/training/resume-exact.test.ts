@@ -18,7 +18,8 @@ const CONFIG: TrainingConfig = {
   batchSize: 32,
   epochs: 2,
   seed: 11,
-  validationCount: 100, dataDir: null,
+  validationCount: 100,
+  dataDir: null,
   // 300 examples: 10 batches per epoch, the last one short (12 examples).
   trainLimit: 300,
 };

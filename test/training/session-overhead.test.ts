@@ -37,7 +37,8 @@ describe('checkpoint overhead', () => {
         batchSize: 2,
         epochs: 1,
         seed: 3,
-        validationCount: 50, dataDir: null,
+        validationCount: 50,
+        dataDir: null,
         trainLimit: 60,
       },
       // A 10 MB save after every 2-example step.

@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  registerWasmTrainingKernels,
-  wasmConv2DBackpropFilterConfig,
-} from '../../electron/core/training/engine/wasm-conv2d-backprop-filter.js';
+import { registerWasmTrainingKernels, wasmConv2DBackpropFilterConfig } from '../../electron/core/training/engine/wasm-conv2d-backprop-filter.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -67,7 +64,17 @@ describe('Conv2DBackpropFilter on wasm', () => {
     { x: [4, 9, 7, 1], filter: [3, 3, 1, 6], strides: 2, pad: 'valid' },
     { x: [2, 8, 8, 3], filter: [4, 4, 3, 2], strides: 1, pad: 'same' },
     { x: [2, 6, 9, 1], filter: [2, 3, 1, 3], strides: [2, 1], pad: 'valid' },
-    { x: [2, 9, 9, 2], filter: [3, 3, 2, 2], strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+    {
+      x: [2, 9, 9, 2],
+      filter: [3, 3, 2, 2],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    },
     { x: [3, 10, 10, 2], filter: [4, 4, 2, 2], strides: 3, pad: 1 },
     { x: [4, 28, 28, 1], filter: [5, 5, 1, 8], strides: 1, pad: 'same' },
   ];
@@ -80,7 +87,13 @@ describe('Conv2DBackpropFilter on wasm', () => {
 
   it('leaks neither engine tensors nor wasm buffers', async () => {
     await tf.setBackend('wasm');
-    const run = () => filterGradient([4, 9, 9, 3], [3, 3, 3, 4], 2, [[0, 0], [1, 1], [2, 0], [0, 0]]);
+    const run = () =>
+      filterGradient([4, 9, 9, 3], [3, 3, 3, 4], 2, [
+        [0, 0],
+        [1, 1],
+        [2, 0],
+        [0, 0],
+      ]);
     run();
     const tensors = tf.memory().numTensors;
     const buffers = tf.backend().numDataIds();
@@ -113,7 +126,10 @@ describe('training a small CNN on wasm', () => {
   const weightShapes = { conv: [3, 3, 1, 4], convBias: [4], dense: [7 * 7 * 4, 10], denseBias: [10] } as const;
 
   function inputs(): { images: tf.Tensor4D; labels: tf.Tensor2D } {
-    const images = tf.tensor4d(values(batch * 14 * 14, 11).map((v) => v + 0.5), [batch, 14, 14, 1]);
+    const images = tf.tensor4d(
+      values(batch * 14 * 14, 11).map((v) => v + 0.5),
+      [batch, 14, 14, 1],
+    );
     const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10) as tf.Tensor2D;
     return { images, labels };
   }
@@ -127,14 +143,22 @@ describe('training a small CNN on wasm', () => {
   }
 
   function initialWeights(): tf.Tensor[] {
-    return Object.values(weightShapes).map((shape, i) => tf.tensor(values(size(shape), 20 + i).map((v) => v * 0.5), [...shape]));
+    return Object.values(weightShapes).map((shape, i) =>
+      tf.tensor(
+        values(size(shape), 20 + i).map((v) => v * 0.5),
+        [...shape],
+      ),
+    );
   }
 
   it('computes the same gradients for every weight as the cpu backend', async () => {
-    const gradients = () => tf.tidy(() => {
-      const { images, labels } = inputs();
-      return tf.grads((...w: tf.Tensor[]) => loss(images, labels, w))(initialWeights()).map((g) => g.dataSync());
-    });
+    const gradients = () =>
+      tf.tidy(() => {
+        const { images, labels } = inputs();
+        return tf
+          .grads((...w: tf.Tensor[]) => loss(images, labels, w))(initialWeights())
+          .map((g) => g.dataSync());
+      });
     const expected = await onBackend('cpu', gradients);
     const actual = await onBackend('wasm', gradients);
     // Through relu, max-pool and softmax the dense gradients hold entries near zero that

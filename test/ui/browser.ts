@@ -27,6 +27,6 @@ export async function findChromium(): Promise<{ path: string; from: string } | n
 /** Playwright gives each launch a fresh temporary profile of its own, removed on close. */
 export async function launchChromium(): Promise<Browser> {
   const found = await findChromium();
-  if (!found) throw new Error('no Chromium: set CHROMIUM_PATH, or install @sparticuz/chromium (npm install) or Debian\'s chromium');
+  if (!found) throw new Error("no Chromium: set CHROMIUM_PATH, or install @sparticuz/chromium (npm install) or Debian's chromium");
   return chromium.launch({ executablePath: found.path, headless: true, args: ARGS });
 }

@@ -13,17 +13,45 @@ const open = useUi();
 const HOUR = 3_600_000;
 
 /** One run as the training session logs it: a train record every 5 steps, validation per 100. */
-async function writeLoggedRun(store: CheckpointStore, run: string, steps: [number, number], saves: number[], parent: { run: string; step: number } | null, startedAt: number): Promise<void> {
+async function writeLoggedRun(
+  store: CheckpointStore,
+  run: string,
+  steps: [number, number],
+  saves: number[],
+  parent: { run: string; step: number } | null,
+  startedAt: number,
+): Promise<void> {
   const writer = await store.createRun(run, { parent, config: {} });
   const time = (step: number): string => new Date(startedAt + (step - steps[0]) * 1000).toISOString();
   for (let step = steps[0]; step <= steps[1]; step += 5) {
     const loss = 2 / (1 + step / 60) + 0.15 * Math.sin(step * 0.7) + (parent ? 0.05 : 0);
     const accuracy = Math.min(0.99, 0.3 + step / 500 + 0.03 * Math.cos(step));
-    await writer.appendMetrics({ kind: 'train', step, epoch: Math.floor(step / 100), batch: step % 100, loss, accuracy, meanLoss: loss, meanAccuracy: accuracy, samplesPerSecond: 900, time: time(step) });
-    if (step % 100 === 0) await writer.appendMetrics({ kind: 'validation', step, epoch: step / 100 - 1, loss: loss * 1.1, accuracy: accuracy * 0.97, time: time(step) });
+    await writer.appendMetrics({
+      kind: 'train',
+      step,
+      epoch: Math.floor(step / 100),
+      batch: step % 100,
+      loss,
+      accuracy,
+      meanLoss: loss,
+      meanAccuracy: accuracy,
+      samplesPerSecond: 900,
+      time: time(step),
+    });
+    if (step % 100 === 0)
+      await writer.appendMetrics({ kind: 'validation', step, epoch: step / 100 - 1, loss: loss * 1.1, accuracy: accuracy * 0.97, time: time(step) });
     if (saves.includes(step)) {
       await writer.save(trainingState(step, { parent }));
-      await writer.appendMetrics({ kind: 'checkpoint', step, reason: 'every 100 steps', blockedMs: 1, writeMs: 2, bytes: 1500, weightsHash: 'x', time: time(step) });
+      await writer.appendMetrics({
+        kind: 'checkpoint',
+        step,
+        reason: 'every 100 steps',
+        blockedMs: 1,
+        writeMs: 2,
+        bytes: 1500,
+        weightsHash: 'x',
+        time: time(step),
+      });
     }
   }
   await writer.close();
@@ -106,7 +134,9 @@ describe('the Charts screen', () => {
 
     // And from the keyboard.
     await page.getByRole('tab', { name: 'Charts' }).click();
-    await card(page, 'accuracy').getByRole('button', { name: /^Select checkpoint alpha-from-200 step 500/ }).focus();
+    await card(page, 'accuracy')
+      .getByRole('button', { name: /^Select checkpoint alpha-from-200 step 500/ })
+      .focus();
     await page.keyboard.press('Enter');
     await page.getByRole('tab', { name: 'Checkpoints' }).click();
     await expect.poll(() => details.getByRole('heading', { name: 'alpha-from-200 step 500' }).count()).toBe(1);

@@ -88,7 +88,12 @@ export function expectNoProblems(world: UiWorld): void {
 }
 
 /** A run of small checkpoints, as a trainer would have written them. */
-export async function writeRun(store: CheckpointStore, run: string, steps: readonly number[], parent: { run: string; step: number } | null = null): Promise<void> {
+export async function writeRun(
+  store: CheckpointStore,
+  run: string,
+  steps: readonly number[],
+  parent: { run: string; step: number } | null = null,
+): Promise<void> {
   const writer = await store.createRun(run, { parent, config: {} });
   for (const step of steps) await writer.save(trainingState(step, { parent }));
   await writer.close();

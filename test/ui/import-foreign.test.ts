@@ -28,7 +28,7 @@ async function dropFiles(page: Page, files: readonly string[]): Promise<void> {
   }, items);
 }
 
-describe('importing another program\'s checkpoints', () => {
+describe("importing another program's checkpoints", () => {
   it('finds a TensorFlow checkpoint by a typed path, links it in place, and shows where it is read from', { timeout: 90_000 }, async () => {
     const exporter = testData('tf-serving', 'half-plus-two-exporter');
     const before = treeHash(exporter);

@@ -19,7 +19,16 @@ async function continueAs(page: Page, run: string): Promise<void> {
   await expect.poll(() => form.count()).toBe(1);
   await form.getByLabel('New run name').fill(run);
   await form.getByRole('button', { name: 'Continue training' }).click();
-  await expect.poll(async () => (await page.getByRole('status').filter({ hasText: `Run ${run} started from this checkpoint` }).count()), { timeout: 30_000 }).toBe(1);
+  await expect
+    .poll(
+      async () =>
+        await page
+          .getByRole('status')
+          .filter({ hasText: `Run ${run} started from this checkpoint` })
+          .count(),
+      { timeout: 30_000 },
+    )
+    .toBe(1);
 }
 
 describe('restore and continue from the toolbar', () => {
@@ -28,7 +37,16 @@ describe('restore and continue from the toolbar', () => {
     const { page, studio } = world;
     await studio.api.startTraining({
       run: 'tiny',
-      config: { model: { kind: 'mlp', width: 8 }, optimizer: { name: 'adam', learningRate: 0.01 }, batchSize: 32, epochs: 2, seed: 1, validationCount: 64, trainLimit: 320, dataDir: miniMnistDir() },
+      config: {
+        model: { kind: 'mlp', width: 8 },
+        optimizer: { name: 'adam', learningRate: 0.01 },
+        batchSize: 32,
+        epochs: 2,
+        seed: 1,
+        validationCount: 64,
+        trainLimit: 320,
+        dataDir: miniMnistDir(),
+      },
       backend: 'cpu',
       checkpoints: { everySteps: 5, onStop: true },
       maxSteps: 15,
@@ -44,7 +62,9 @@ describe('restore and continue from the toolbar', () => {
     const form = details.getByRole('form', { name: 'Restore and continue' });
     await expect.poll(() => form.textContent()).toContain('(the latest)');
     // What the new run will use, read from the parent's run.json, before anything starts.
-    await expect.poll(() => form.getByLabel('The new run will use').textContent()).toMatch(/epochs 2 \(the parent's\).*learning rate 0\.01 \(the parent's\).*checkpoints every 5 steps/);
+    await expect
+      .poll(() => form.getByLabel('The new run will use').textContent())
+      .toMatch(/epochs 2 \(the parent's\).*learning rate 0\.01 \(the parent's\).*checkpoints every 5 steps/);
     await form.getByLabel('Learning rate').fill('0.005');
     await expect.poll(() => form.getByLabel('The new run will use').textContent()).toContain('learning rate 0.005 (changed; the parent had 0.01)');
     await world.screenshot('restore-form');
@@ -61,9 +81,9 @@ describe('restore and continue from the toolbar', () => {
     await expect.poll(() => details.getByRole('form', { name: 'Restore and continue' }).textContent()).toContain('(the best by loss (min))');
     await continueAs(page, 'from-best');
     await finished(studio);
-    await expect.poll(async () => ((await timeline.getAttribute('data-links')) ?? '').split(' ').sort(), { timeout: 15_000 }).toEqual(
-      [`from-latest<-tiny@${latest.step}`, `from-best<-${best.run}@${best.step}`].sort(),
-    );
+    await expect
+      .poll(async () => ((await timeline.getAttribute('data-links')) ?? '').split(' ').sort(), { timeout: 15_000 })
+      .toEqual([`from-latest<-tiny@${latest.step}`, `from-best<-${best.run}@${best.step}`].sort());
     await expect.poll(() => timeline.getAttribute('data-lanes')).toBe('3');
     await world.screenshot('restore-branches');
     expectNoProblems(world);

@@ -17,7 +17,10 @@ import { expectNoProblems, useUi, writeRun } from './harness.js';
 vi.setConfig({ hookTimeout: 60_000 });
 const open = useUi();
 
-async function twoRuns(world: (p: (s: Parameters<typeof writeRun>[0]) => Promise<void>, o?: { colorScheme: 'light' | 'dark' }) => Promise<UiWorld>, colorScheme: 'light' | 'dark' = 'light'): Promise<UiWorld> {
+async function twoRuns(
+  world: (p: (s: Parameters<typeof writeRun>[0]) => Promise<void>, o?: { colorScheme: 'light' | 'dark' }) => Promise<UiWorld>,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<UiWorld> {
   return world(
     async (store) => {
       await writeRun(store, 'alpha', [100, 200, 300, 400]);
@@ -61,7 +64,9 @@ describe('the timeline', () => {
       await world.page.getByRole('radio', { name: 'Wall time' }).click();
       await expect.poll(() => timeline.getAttribute('data-axis')).toBe('time');
       // The axis and the choice of "best" are the user's: kept in their settings, back after a reload.
-      await expect.poll(async () => (await world.studio.api.settings()).view).toMatchObject({ timeline: { axis: 'time' }, best: { metric: 'loss', mode: 'max' } });
+      await expect
+        .poll(async () => (await world.studio.api.settings()).view)
+        .toMatchObject({ timeline: { axis: 'time' }, best: { metric: 'loss', mode: 'max' } });
       await world.page.reload();
       await expect.poll(() => timeline.getAttribute('data-axis')).toBe('time');
       await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100');

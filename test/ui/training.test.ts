@@ -40,7 +40,8 @@ async function startSmallTraining(page: Page, run: string): Promise<void> {
   await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
 }
 
-const stepNow = async (page: Page): Promise<number> => Number(/step ([\d,]+)/.exec((await page.getByTestId('progress-steps').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? 0);
+const stepNow = async (page: Page): Promise<number> =>
+  Number(/step ([\d,]+)/.exec((await page.getByTestId('progress-steps').textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? 0);
 
 describe('the training dashboard', () => {
   it('starts a training, shows its progress and checkpoint markers, stops it, and continues from a checkpoint', { timeout: 120_000 }, async () => {
@@ -59,7 +60,7 @@ describe('the training dashboard', () => {
 
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('Finished');
-    await expect.poll(async () => (await page.getByRole('status').filter({ hasText: 'Finished (stopped)' }).count())).toBe(1);
+    await expect.poll(async () => await page.getByRole('status').filter({ hasText: 'Finished (stopped)' }).count()).toBe(1);
     await world.screenshot('training-stopped');
 
     // Restore and continue from the last checkpoint the run kept.
@@ -69,7 +70,14 @@ describe('the training dashboard', () => {
     await expect.poll(() => last.count(), { timeout: 10_000 }).toBe(1);
     await last.click();
     // What the save cost the training, from the trainer's own measurement in the manifest.
-    await expect.poll(() => page.getByRole('complementary', { name: 'Checkpoint details' }).getByText(/^[\d.]+ ms blocked$/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('complementary', { name: 'Checkpoint details' })
+          .getByText(/^[\d.]+ ms blocked$/)
+          .count(),
+      )
+      .toBe(1);
     await page.getByRole('button', { name: 'Restore and continue…' }).click();
     const form = page.getByRole('form', { name: 'Restore and continue' });
     await form.getByLabel('New run name').fill('ui-run-more');
@@ -99,7 +107,14 @@ describe('the training dashboard', () => {
     await world.screenshot('training-crashed');
     // Still answering: the checkpoints it completed are listed.
     await page.getByRole('tab', { name: 'Checkpoints' }).click();
-    await expect.poll(() => page.getByRole('listbox', { name: 'Checkpoints' }).getByRole('option', { name: /^doomed step/ }).count()).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('listbox', { name: 'Checkpoints' })
+          .getByRole('option', { name: /^doomed step/ })
+          .count(),
+      )
+      .toBeGreaterThanOrEqual(1);
     expectNoProblems(world);
   });
 });

@@ -142,8 +142,18 @@ export async function scanRun(workspace: string, run: string, verifyCache: Verif
     // Give the event loop a turn now and then: a 10,000-checkpoint run must not freeze the app.
     if (i % SCAN_SLICE === SCAN_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const checkpoints = markSameSteps(scanned.filter((c): c is ScannedCheckpoint => c !== null)).sort((a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id));
-  return { info: runInfo(workspace, run, state, checkpoints.map((c) => c.info)), checkpoints };
+  const checkpoints = markSameSteps(scanned.filter((c): c is ScannedCheckpoint => c !== null)).sort(
+    (a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id),
+  );
+  return {
+    info: runInfo(
+      workspace,
+      run,
+      state,
+      checkpoints.map((c) => c.info),
+    ),
+    checkpoints,
+  };
 }
 
 /** Fills in `sameStepAs` for a whole run's folders at once. */
@@ -161,7 +171,13 @@ function markSameSteps(checkpoints: ScannedCheckpoint[]): ScannedCheckpoint[] {
 }
 
 /** One checkpoint folder, or null when it is gone or not a folder. */
-export async function scanOneCheckpoint(workspace: string, run: string, dirName: string, pinned: boolean, verifyCache: VerifyCache): Promise<ScannedCheckpoint | null> {
+export async function scanOneCheckpoint(
+  workspace: string,
+  run: string,
+  dirName: string,
+  pinned: boolean,
+  verifyCache: VerifyCache,
+): Promise<ScannedCheckpoint | null> {
   const dir = path.join(workspace, run, dirName);
   let linked: boolean;
   try {
@@ -174,14 +190,7 @@ export async function scanOneCheckpoint(workspace: string, run: string, dirName:
   return scanCheckpoint(workspace, run, dirName, linked, pinned, verifyCache);
 }
 
-function scanCheckpoint(
-  workspace: string,
-  run: string,
-  dirName: string,
-  linked: boolean,
-  pinned: boolean,
-  verifyCache: VerifyCache,
-): ScannedCheckpoint | null {
+function scanCheckpoint(workspace: string, run: string, dirName: string, linked: boolean, pinned: boolean, verifyCache: VerifyCache): ScannedCheckpoint | null {
   // The workspace is a real path and both names are plain (checked): joining needs no normalising,
   // and this runs for every checkpoint of a listing.
   const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
@@ -242,7 +251,9 @@ function scanCheckpoint(
     createdAt: manifest.createdAt,
     trainingTimeMs: manifest.foreign ? null : manifest.trainingTimeMs,
     saveBlockedMs: manifest.cost?.blockedMs ?? null,
-    source: manifest.foreign ? { format: manifest.foreign.format, label: manifest.foreign.formatLabel, name: manifest.foreign.name, linkedFrom: manifest.foreign.linked } : null,
+    source: manifest.foreign
+      ? { format: manifest.foreign.format, label: manifest.foreign.formatLabel, name: manifest.foreign.name, linkedFrom: manifest.foreign.linked }
+      : null,
     metrics: manifest.metrics,
     backend: manifest.backend,
     parent: manifest.parent,

@@ -36,7 +36,11 @@ function sameInfo(a: CheckpointInfo, b: CheckpointInfo): boolean {
  */
 function stillBeingWritten(scanned: ScannedCheckpoint): ScannedCheckpoint {
   if (scanned.info.status !== 'damaged' || scanned.signature !== null) return scanned;
-  return { signature: null, announce: false, info: { ...scanned.info, status: 'incomplete', statusReason: `still being written: ${scanned.info.statusReason}` } };
+  return {
+    signature: null,
+    announce: false,
+    info: { ...scanned.info, status: 'incomplete', statusReason: `still being written: ${scanned.info.statusReason}` },
+  };
 }
 
 /** The entry with `sameStepAs` naming the other folders that hold its step. */
@@ -186,7 +190,14 @@ export class Catalog {
     }
   }
 
-  private eventFor(id: string, run: string, step: number, old: ScannedCheckpoint | undefined, fresh: ScannedCheckpoint | undefined, events: CatalogEvent[]): void {
+  private eventFor(
+    id: string,
+    run: string,
+    step: number,
+    old: ScannedCheckpoint | undefined,
+    fresh: ScannedCheckpoint | undefined,
+    events: CatalogEvent[],
+  ): void {
     const was = isEventWorthy(old);
     const is = isEventWorthy(fresh);
     if (!was && is && fresh) events.push({ type: 'added', checkpoint: fresh.info });

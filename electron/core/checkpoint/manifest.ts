@@ -67,7 +67,12 @@ export const ForeignTensorEntrySchema = z.object({
 export type ForeignTensorEntry = z.infer<typeof ForeignTensorEntrySchema>;
 
 /** A plain relative name inside the checkpoint's folder (`a.bin`, `sub/a.bin`), never leading out of it. */
-const relativeFile = z.string().refine((name) => name.length > 0 && !name.startsWith('/') && !name.includes('\\') && name.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'not a plain relative file name');
+const relativeFile = z
+  .string()
+  .refine(
+    (name) => name.length > 0 && !name.startsWith('/') && !name.includes('\\') && name.split('/').every((part) => part !== '' && part !== '.' && part !== '..'),
+    'not a plain relative file name',
+  );
 
 export const ForeignFileEntrySchema = z.object({
   name: relativeFile,

@@ -101,7 +101,8 @@ function inspectWith<M extends ManifestSummary>(
       if (!info) return { kind: 'damaged', manifest, reason: `${target}: missing${outside}` };
       if (!info.isFile()) return { kind: 'damaged', manifest, reason: `${target}: is ${describeFileKind(info)}, not a regular file` };
       if (info.size !== file.bytes) return { kind: 'damaged', manifest, reason: `${target}: ${info.size} bytes, ${file.bytes} when it was imported${outside}` };
-      if (file.mtimeMs !== undefined && info.mtimeMs !== file.mtimeMs) return { kind: 'damaged', manifest, reason: `${target}: changed since it was imported${outside}` };
+      if (file.mtimeMs !== undefined && info.mtimeMs !== file.mtimeMs)
+        return { kind: 'damaged', manifest, reason: `${target}: changed since it was imported${outside}` };
       // A linked file counts for the signature but not the workspace's disk use.
       if (foreign.linked === null) bytes += info.size;
       signature += `|${file.name}:${info.size}:${info.mtimeMs}`;
@@ -137,7 +138,12 @@ interface Pending {
  * tensors' bytes are kept (in a few large buffers); without it, they stream through two
  * reusable chunks and only checksums remain, so verifying needs little memory whatever the size.
  */
-async function checkTensorFile(dir: string, file: TensorFile, entries: readonly TensorEntry[], options: { load: boolean; stopAtFirst: boolean }): Promise<FileCheck> {
+async function checkTensorFile(
+  dir: string,
+  file: TensorFile,
+  entries: readonly TensorEntry[],
+  options: { load: boolean; stopAtFirst: boolean },
+): Promise<FileCheck> {
   const target = path.join(dir, file);
   let opened: { handle: FileHandle; stats: Stats };
   try {
@@ -179,7 +185,11 @@ async function checkTensorFile(dir: string, file: TensorFile, entries: readonly 
     const streamed = await streamData(handle, target, ranges, pending, (done) => {
       const actual = formatCrc(done.crc);
       if (actual !== done.entry.crc32c) {
-        problems.push({ file: target, tensor: done.location.name, problem: `CRC32C mismatch: computed ${actual}, the manifest says ${done.entry.crc32c} (the bytes were changed)` });
+        problems.push({
+          file: target,
+          tensor: done.location.name,
+          problem: `CRC32C mismatch: computed ${actual}, the manifest says ${done.entry.crc32c} (the bytes were changed)`,
+        });
         return !options.stopAtFirst;
       }
       if (done.target) tensors.push({ name: done.location.name, dtype: done.location.dtype, shape: done.location.shape, data: done.target });
@@ -226,7 +236,11 @@ function allocateTensors(file: string, pending: readonly Pending[]): Range[] | P
       const next = (pending[j] as Pending).location;
       const bytes = next.end - next.begin;
       if (bytes > bufferConstants.MAX_LENGTH) {
-        return { file, tensor: next.name, problem: `is ${bytes} bytes, more than this Node.js can hold in one buffer (${bufferConstants.MAX_LENGTH}); it can be verified but not loaded` };
+        return {
+          file,
+          tensor: next.name,
+          problem: `is ${bytes} bytes, more than this Node.js can hold in one buffer (${bufferConstants.MAX_LENGTH}); it can be verified but not loaded`,
+        };
       }
       if (j > i && (size + bytes > LOAD_SEGMENT || next.begin !== first.begin + size)) break;
       size += bytes;
@@ -251,14 +265,20 @@ function allocateTensors(file: string, pending: readonly Pending[]): Range[] | P
  * reused chunk buffers. `finished` is called for each tensor (in file order) once all its bytes
  * have arrived; returning false stops early. Returns a problem if the file changed under us.
  */
-async function streamData(handle: FileHandle, file: string, ranges: readonly Range[], tensors: readonly Pending[], finished: (tensor: Pending) => boolean): Promise<Problem | null> {
+async function streamData(
+  handle: FileHandle,
+  file: string,
+  ranges: readonly Range[],
+  tensors: readonly Pending[],
+  finished: (tensor: Pending) => boolean,
+): Promise<Problem | null> {
   const largest = Math.max(0, ...ranges.filter((r) => r.memory === null).map((r) => r.to - r.from));
   const chunkSize = Math.min(READ_CHUNK, largest);
   const chunks = chunkSize > 0 ? [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] : [];
   let turn = 0;
   const reads = (function* (): Generator<{ offset: number; length: number; buffer: Uint8Array }> {
     for (const range of ranges) {
-      for (let offset = range.from; offset < range.to; ) {
+      for (let offset = range.from; offset < range.to;) {
         const length = Math.min(READ_CHUNK, range.to - offset);
         const buffer = range.memory ? range.memory.subarray(offset - range.from, offset - range.from + length) : (chunks[turn++ % 2] as Buffer);
         yield { offset, length, buffer };
@@ -351,7 +371,10 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (structure.kind !== 'complete') throw new CheckpointFormatError(dir, structure.reason);
   const { manifest } = structure;
   if (hasForeignPart(manifest)) {
-    throw new CheckpointFormatError(dir, `holds ${manifest.foreign.formatLabel} tensors, not this trainer's; continue from it with "train --resume", which maps its tensors to a model preset`);
+    throw new CheckpointFormatError(
+      dir,
+      `holds ${manifest.foreign.formatLabel} tensors, not this trainer's; continue from it with "train --resume", which maps its tensors to a model preset`,
+    );
   }
   const loaded: Record<TensorFile, Tensor[]> = { [MODEL_FILE]: [], [OPTIMIZER_FILE]: [] };
   for (const file of [MODEL_FILE, OPTIMIZER_FILE] as const) {
@@ -359,9 +382,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     const check = await checkTensorFile(dir, file, entriesFor(manifest, file), { load: true, stopAtFirst: true });
     const first = check.problems[0];
     if (first) {
-      throw first.tensor === undefined
-        ? new CheckpointFormatError(first.file, first.problem)
-        : new DamagedTensorError(first.file, first.tensor, first.problem);
+      throw first.tensor === undefined ? new CheckpointFormatError(first.file, first.problem) : new DamagedTensorError(first.file, first.tensor, first.problem);
     }
     loaded[file] = check.tensors;
   }

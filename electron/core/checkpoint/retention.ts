@@ -82,7 +82,8 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     }
   }
 
-  const onlyBudget = policy.keepLast === undefined && policy.keepBest === undefined && policy.keepEverySteps === undefined && policy.keepEveryHours === undefined;
+  const onlyBudget =
+    policy.keepLast === undefined && policy.keepBest === undefined && policy.keepEverySteps === undefined && policy.keepEveryHours === undefined;
   const keptByRules = (c: CheckpointInfo): boolean => (reasons.get(c.id)?.length ?? 0) > 0;
   const deleteReasons = new Map<string, string>();
   if (!isPolicyEmpty(policy) && !onlyBudget) {
@@ -99,7 +100,9 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
       total -= c.bytes;
     }
     if (total > policy.maxBytes) {
-      warnings.push(`run "${run}" still uses ${formatBytes(total)} after pruning, over its budget of ${formatBytes(policy.maxBytes)}: what is left is protected`);
+      warnings.push(
+        `run "${run}" still uses ${formatBytes(total)} after pruning, over its budget of ${formatBytes(policy.maxBytes)}: what is left is protected`,
+      );
     }
   }
 
@@ -108,7 +111,8 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
   for (const c of own) {
     const deletion = deleteReasons.get(c.id);
     if (deletion !== undefined) remove.push({ id: c.id, step: c.step, bytes: c.bytes, reasons: [deletion] });
-    else keep.push({ id: c.id, step: c.step, bytes: c.bytes, reasons: reasons.get(c.id)?.length ? (reasons.get(c.id) as string[]) : ['no policy rule applies'] });
+    else
+      keep.push({ id: c.id, step: c.step, bytes: c.bytes, reasons: reasons.get(c.id)?.length ? (reasons.get(c.id) as string[]) : ['no policy rule applies'] });
   }
   return { run, policy, keep, delete: remove, bytesFreed: remove.reduce((s, d) => s + d.bytes, 0), warnings };
 }
@@ -121,7 +125,6 @@ export function rememberBest(retention: RunRetention, checkpoints: readonly Chec
   if (!best) return retention;
   const value = best.metrics[rule.metric] as number;
   const seen = retention.bestSeen;
-  const better =
-    !seen || seen.metric !== rule.metric || seen.mode !== rule.mode || (rule.mode === 'min' ? value < seen.value : value > seen.value);
+  const better = !seen || seen.metric !== rule.metric || seen.mode !== rule.mode || (rule.mode === 'min' ? value < seen.value : value > seen.value);
   return better ? { ...retention, bestSeen: { metric: rule.metric, mode: rule.mode, value, step: best.step } } : retention;
 }

@@ -17,7 +17,10 @@ export const RunRetentionSchema = z.object({
   /** Checkpoint folder names the user pinned. */
   pinned: z.array(z.string()).default([]),
   /** The best value seen so far for the policy's metric, kept across restarts and prunes. */
-  bestSeen: z.object({ metric: z.string(), mode: z.enum(['min', 'max']), value: z.number(), step: z.int() }).nullable().default(null),
+  bestSeen: z
+    .object({ metric: z.string(), mode: z.enum(['min', 'max']), value: z.number(), step: z.int() })
+    .nullable()
+    .default(null),
 });
 export type RunRetention = z.infer<typeof RunRetentionSchema>;
 
@@ -117,13 +120,19 @@ export async function isUnsavedRun(runDir: string): Promise<boolean> {
 /** Moves an unsaved run's log aside (kept, never deleted) so a retry starts a history of its own. */
 export async function setAsideUnsavedLog(runDir: string): Promise<string | null> {
   const log = path.join(runDir, METRICS_FILE);
-  const size = await stat(log).then((s) => s.size, () => null);
+  const size = await stat(log).then(
+    (s) => s.size,
+    () => null,
+  );
   if (size === null) return null;
   if (size === 0) {
     await unlink(log);
     return null;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   for (let i = 0; ; i += 1) {
     const target = path.join(runDir, `metrics-unsaved-${stamp}${i === 0 ? '' : `-${i}`}.jsonl`);
     try {

@@ -49,11 +49,7 @@ export interface EncodedSafetensors {
   readonly totalBytes: number;
 }
 
-export function encodeSafetensors(
-  file: string,
-  tensors: readonly Tensor[],
-  metadata: Readonly<Record<string, string>> = {},
-): EncodedSafetensors {
+export function encodeSafetensors(file: string, tensors: readonly Tensor[], metadata: Readonly<Record<string, string>> = {}): EncodedSafetensors {
   const seen = new Set<string>();
   for (const tensor of tensors) {
     if (tensor.name === METADATA_KEY) throw new CheckpointFormatError(file, `"${METADATA_KEY}" cannot be a tensor name`);
@@ -67,9 +63,7 @@ export function encodeSafetensors(
       );
     }
   }
-  const ordered = [...tensors].sort(
-    (a, b) => dtypeAlignment(b.dtype) - dtypeAlignment(a.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  );
+  const ordered = [...tensors].sort((a, b) => dtypeAlignment(b.dtype) - dtypeAlignment(a.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const json: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) json[METADATA_KEY] = metadata;
   let offset = 0;
@@ -230,6 +224,7 @@ export async function readSafetensorsHeaderFrom(handle: FileHandle, file: string
   }
   const start = Buffer.alloc(HEADER_LENGTH_BYTES + Number(declared));
   const { bytesRead } = await handle.read(start, 0, start.length, 0);
-  if (bytesRead < start.length) throw new CheckpointFormatError(file, `file shrank while its header was read (${bytesRead} of ${start.length} bytes)`, bytesRead);
+  if (bytesRead < start.length)
+    throw new CheckpointFormatError(file, `file shrank while its header was read (${bytesRead} of ${start.length} bytes)`, bytesRead);
   return parseSafetensorsHeader(file, size, start);
 }

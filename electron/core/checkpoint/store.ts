@@ -150,7 +150,8 @@ export class CheckpointStore {
   /** A checkpoint training may continue from: whole, usable, and the only folder of its step. */
   resolveResumable(selector: CheckpointSelector, options: { run?: string; metric?: string; mode?: MetricMode } = {}): CheckpointInfo {
     const checkpoint = this.unambiguous(this.resolve(selector, options), selector);
-    if (!isUsable(checkpoint)) throw new RefusedError(checkpoint.id, `cannot be resumed from: it is ${checkpoint.status}: ${checkpoint.statusReason ?? 'no reason recorded'}`);
+    if (!isUsable(checkpoint))
+      throw new RefusedError(checkpoint.id, `cannot be resumed from: it is ${checkpoint.status}: ${checkpoint.statusReason ?? 'no reason recorded'}`);
     return checkpoint;
   }
 
@@ -221,7 +222,11 @@ export class CheckpointStore {
     for (const c of this.catalog.all()) {
       if (c.run !== run && c.parent) parents.set(checkpointId(c.parent.run, c.parent.step), c.run);
     }
-    return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, protectedReasons: options.protectedReasons, otherRunsParents: parents });
+    return planRetention(run, this.catalog.list(run), retention, {
+      protectedIds: options.protectedIds,
+      protectedReasons: options.protectedReasons,
+      otherRunsParents: parents,
+    });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */

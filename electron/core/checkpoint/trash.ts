@@ -72,7 +72,10 @@ async function scanTrash(root: string, forListing = false): Promise<Scan> {
       text = await readRegularText(path.join(dir, ENTRY_FILE), MAX_ENTRY_BYTES);
     } catch (error) {
       if (isMissing(error) && (await isOwnLeftover(dir, name))) scan.leftovers.push(dir);
-      else problem(isMissing(error) ? `has no ${ENTRY_FILE}; left alone` : `${error instanceof CheckpointFormatError ? error.problem : errorMessage(error)}; left alone`);
+      else
+        problem(
+          isMissing(error) ? `has no ${ENTRY_FILE}; left alone` : `${error instanceof CheckpointFormatError ? error.problem : errorMessage(error)}; left alone`,
+        );
       continue;
     }
     let json: unknown;
@@ -130,7 +133,8 @@ async function checkDestination(root: string, found: Found): Promise<string | nu
   const runDir = path.join(root, found.origin.run);
   try {
     const info = await lstat(runDir);
-    if (info.isSymbolicLink()) return `its run folder ${runDir} is a symbolic link (to ${await realpath(runDir).catch(() => 'nowhere')}); restoring would write outside the workspace's own folders`;
+    if (info.isSymbolicLink())
+      return `its run folder ${runDir} is a symbolic link (to ${await realpath(runDir).catch(() => 'nowhere')}); restoring would write outside the workspace's own folders`;
     if (!info.isDirectory()) return `${runDir} is not a folder`;
   } catch (error) {
     if (!isMissing(error)) throw error;
@@ -165,7 +169,10 @@ export async function restoreFromTrash(root: string, ids: readonly string[]): Pr
     if (problem) refusals.push(`${found.entry.id}: ${problem}`);
   }
   if (refusals.length > 0) {
-    throw new RefusedError(path.join(root, '.trash'), `nothing restored, because ${refusals.length === 1 ? 'one entry' : `${refusals.length} entries`} cannot go back: ${refusals.join('; ')}`);
+    throw new RefusedError(
+      path.join(root, '.trash'),
+      `nothing restored, because ${refusals.length === 1 ? 'one entry' : `${refusals.length} entries`} cannot go back: ${refusals.join('; ')}`,
+    );
   }
   const restored: TrashEntry[] = [];
   for (const found of chosen) {
@@ -175,7 +182,11 @@ export async function restoreFromTrash(root: string, ids: readonly string[]): Pr
     });
     // Checked again right before the move: the run folder may have changed since.
     const late = await checkDestination(root, found);
-    if (late) throw new RefusedError(found.entry.id, `${late}${restored.length > 0 ? ` (restored before this: ${restored.map((e) => e.checkpointId).join(', ')})` : ''}`);
+    if (late)
+      throw new RefusedError(
+        found.entry.id,
+        `${late}${restored.length > 0 ? ` (restored before this: ${restored.map((e) => e.checkpointId).join(', ')})` : ''}`,
+      );
     await rename(path.join(found.dir, PAYLOAD), path.join(runDir, found.origin.dirName));
     await fsyncPath(runDir);
     await removeRecord(found.dir);
@@ -194,12 +205,18 @@ async function removeRecord(dir: string): Promise<void> {
 /** Undo: restores the most recent batch (or the named one), all of it or nothing. */
 export async function undoDelete(root: string, batch?: string): Promise<TrashEntry[]> {
   const scan = await scanTrash(root);
-  const entries = scan.found.filter((f) => f.hasPayload).map((f) => f.entry).sort(newestFirst);
+  const entries = scan.found
+    .filter((f) => f.hasPayload)
+    .map((f) => f.entry)
+    .sort(newestFirst);
   const chosen = batch ?? entries[0]?.batch;
   if (chosen === undefined) return [];
   const inBatch = entries.filter((e) => e.batch === chosen);
   if (inBatch.length === 0) throw new NotFoundError(showName(chosen), 'no such batch in the trash');
-  return restoreFromTrash(root, inBatch.map((e) => e.id));
+  return restoreFromTrash(
+    root,
+    inBatch.map((e) => e.id),
+  );
 }
 
 export interface PurgeResult {
@@ -220,7 +237,8 @@ export async function purgeTrash(root: string, options: { olderThanMs?: number; 
     const known = new Set(scan.found.map((f) => f.entry.batch));
     const missing = [...batches].filter((b) => !known.has(b));
     // A batch named but not there (restored or purged meanwhile, or mistyped): nothing is purged.
-    if (missing.length > 0) throw new NotFoundError(missing.map(showName).join(', '), 'no such batch in the trash (see: checkpoint-studio trash ls); nothing was purged');
+    if (missing.length > 0)
+      throw new NotFoundError(missing.map(showName).join(', '), 'no such batch in the trash (see: checkpoint-studio trash ls); nothing was purged');
   }
   const purged: TrashEntry[] = [];
   for (const found of scan.found) {

@@ -85,7 +85,11 @@ export class VerifyCache {
     const dir = path.join(this.workspace, STATE_DIR);
     try {
       const info = await lstat(dir);
-      if (info.isSymbolicLink() || !info.isDirectory()) throw new RefusedError(dir, `is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; the store keeps its state only in a folder of the workspace itself`);
+      if (info.isSymbolicLink() || !info.isDirectory())
+        throw new RefusedError(
+          dir,
+          `is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; the store keeps its state only in a folder of the workspace itself`,
+        );
       return dir;
     } catch (error) {
       if (!isMissing(error)) throw error;

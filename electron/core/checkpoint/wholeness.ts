@@ -20,7 +20,10 @@ export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors
   // A manifest copied into another step's folder would resume at a step the folder does not
   // claim, and hide (or be hidden by) the checkpoint that really holds that step.
   if (folderStep !== null && manifest.step !== folderStep) {
-    return { status: 'damaged', reason: `${path.join(dir, MANIFEST_FILE)}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}` };
+    return {
+      status: 'damaged',
+      reason: `${path.join(dir, MANIFEST_FILE)}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}`,
+    };
   }
   // An imported foreign checkpoint's tensors are in its source's files, which listing checks.
   if (manifest.foreign) return null;

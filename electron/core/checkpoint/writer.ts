@@ -40,15 +40,7 @@ export interface TrainingState {
 }
 
 /** The writer's steps, in order; a crash after any of them must leave no listed half-checkpoint. */
-export const WRITER_STEPS = [
-  'folder-created',
-  'model-written',
-  'optimizer-written',
-  'manifest-written',
-  'folder-synced',
-  'renamed',
-  'run-synced',
-] as const;
+export const WRITER_STEPS = ['folder-created', 'model-written', 'optimizer-written', 'manifest-written', 'folder-synced', 'renamed', 'run-synced'] as const;
 export type WriterStep = (typeof WRITER_STEPS)[number];
 
 export interface WriteOptions {
@@ -62,12 +54,7 @@ export interface WrittenCheckpoint {
   readonly bytes: number;
 }
 
-export async function writeCheckpoint(
-  runDir: string,
-  run: string,
-  state: TrainingState,
-  options: WriteOptions = {},
-): Promise<WrittenCheckpoint> {
+export async function writeCheckpoint(runDir: string, run: string, state: TrainingState, options: WriteOptions = {}): Promise<WrittenCheckpoint> {
   const finalDir = path.join(runDir, checkpointDirName(state.step));
   await refuseExisting(finalDir);
   const tmpDir = path.join(runDir, temporaryName(checkpointDirName(state.step)));

@@ -96,7 +96,12 @@ async function inPlace(located: Extract<Awaited<ReturnType<TargetLocator['locate
   if (!checkpoint) throw new RefusedError(located.path, 'holds no checkpoint to export');
   const items: ForeignTensorData[] = [];
   for await (const item of located.reader.read(checkpoint)) items.push(item);
-  const notes: string[] = source.checkpoints.length > 1 ? [`exported ${checkpoint.name}, the ${source.latest === checkpoint.name ? 'latest' : 'last'} of the ${source.checkpoints.length} checkpoints at ${located.path}`] : [];
+  const notes: string[] =
+    source.checkpoints.length > 1
+      ? [
+          `exported ${checkpoint.name}, the ${source.latest === checkpoint.name ? 'latest' : 'last'} of the ${source.checkpoints.length} checkpoints at ${located.path}`,
+        ]
+      : [];
   const label = path.join(checkpoint.dir, checkpoint.name);
   const { model, other, all } = fromForeign(items, notes);
   const preset = asPreset(all, model, label);
@@ -115,7 +120,12 @@ async function gather(locator: TargetLocator, target: string): Promise<ExportSou
 async function write(format: ExportFormat, source: ExportSource, temporary: string, out: string, notes: string[]): Promise<string[]> {
   if (format === 'safetensors') {
     const tensors = [...source.model, ...source.other];
-    const encoded = encodeSafetensors(out, tensors, { format: 'pt', step: String(source.step), exported_by: `checkpoint-studio ${STUDIO_VERSION}`, source: source.label });
+    const encoded = encodeSafetensors(out, tensors, {
+      format: 'pt',
+      step: String(source.step),
+      exported_by: `checkpoint-studio ${STUDIO_VERSION}`,
+      source: source.label,
+    });
     await writeFileDurably(temporary, [encoded.header, ...encoded.payloads]);
     return [path.basename(out)];
   }
@@ -129,10 +139,18 @@ async function write(format: ExportFormat, source: ExportSource, temporary: stri
     const written = await writeTfBundle(temporary, `model.ckpt-${source.step}`, renamed, { step: source.step });
     return [written.indexFile, written.dataFile, written.stateFile].map((f) => path.basename(f));
   }
-  if (!source.spec) throw new RefusedError(source.label, 'its tensors match none of our model presets, so there is no TensorFlow.js topology to export them with; export it as safetensors or tf');
+  if (!source.spec)
+    throw new RefusedError(
+      source.label,
+      'its tensors match none of our model presets, so there is no TensorFlow.js topology to export them with; export it as safetensors or tf',
+    );
   const topology = await presetTopology(source.spec);
   if (source.other.length > 0) notes.push('optimizer state is not exported to TensorFlow.js (tf.loadLayersModel loads the model and its weights)');
-  const files = await writeTfjsModel(temporary, { modelTopology: topology, weights: source.model, userDefinedMetadata: { step: source.step, source: source.label } });
+  const files = await writeTfjsModel(temporary, {
+    modelTopology: topology,
+    weights: source.model,
+    userDefinedMetadata: { step: source.step, source: source.label },
+  });
   return files.map((f) => path.relative(temporary, path.resolve(temporary, f)));
 }
 
@@ -155,9 +173,18 @@ async function presetTopology(spec: ModelSpec): Promise<unknown> {
   }
 }
 
-export async function exportCheckpoint(locator: TargetLocator, params: { readonly target: string; readonly format: ExportFormat; readonly out: string }): Promise<ExportResult> {
+export async function exportCheckpoint(
+  locator: TargetLocator,
+  params: { readonly target: string; readonly format: ExportFormat; readonly out: string },
+): Promise<ExportResult> {
   const out = path.resolve(params.out);
-  if (await lstat(out).then(() => true, () => false)) throw new RefusedError(out, 'already exists; exports never overwrite: name a new path');
+  if (
+    await lstat(out).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new RefusedError(out, 'already exists; exports never overwrite: name a new path');
   const parent = path.dirname(out);
   const parentInfo = await lstat(parent).catch(() => null);
   if (!parentInfo?.isDirectory()) throw new StudioError('not-found', `${parent}: no such folder to export into`);
@@ -167,7 +194,13 @@ export async function exportCheckpoint(locator: TargetLocator, params: { readonl
   try {
     const files = await write(params.format, source, temporary, out, notes);
     // rename() would replace an empty folder that appeared meanwhile: check again just before.
-    if (await lstat(out).then(() => true, () => false)) throw new RefusedError(out, 'appeared while exporting; nothing was written there');
+    if (
+      await lstat(out).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new RefusedError(out, 'appeared while exporting; nothing was written there');
     await rename(temporary, out);
     await fsyncPath(parent);
     return { out, format: params.format, files, tensors: source.model.length + source.other.length, step: source.step, notes };

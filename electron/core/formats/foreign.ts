@@ -131,7 +131,11 @@ export interface ExportTensor {
  * followed by the others' names.
  */
 export function checkpointNotes(checkpoints: readonly Pick<ForeignCheckpoint, 'name' | 'notes'>[]): string[] {
-  const shapeOf = (note: string, name: string): string => note.split(name).join('\u0000').replace(/\d+(\.\d+)?/g, '#');
+  const shapeOf = (note: string, name: string): string =>
+    note
+      .split(name)
+      .join('\u0000')
+      .replace(/\d+(\.\d+)?/g, '#');
   const groups = new Map<string, { first: string; names: string[] }>();
   for (const checkpoint of checkpoints) {
     for (const note of checkpoint.notes) {

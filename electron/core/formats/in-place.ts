@@ -31,10 +31,12 @@ async function verifyOne(reader: ForeignReader, checkpoint: ForeignCheckpoint): 
   const problems: VerifyResult['problems'] = [];
   try {
     for await (const item of reader.read(checkpoint)) seen.add(item.tensor.name);
-    for (const t of checkpoint.tensors) if (!seen.has(t.name)) problems.push({ file: path.join(checkpoint.dir, t.file), tensor: t.name, problem: 'listed, but not read' });
+    for (const t of checkpoint.tensors)
+      if (!seen.has(t.name)) problems.push({ file: path.join(checkpoint.dir, t.file), tensor: t.name, problem: 'listed, but not read' });
   } catch (error) {
     if (error instanceof DamagedTensorError) problems.push({ file: error.file, tensor: error.tensor, problem: error.problem });
-    else if (error instanceof CheckpointFormatError) problems.push({ file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` });
+    else if (error instanceof CheckpointFormatError)
+      problems.push({ file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` });
     else problems.push({ file: id, problem: errorMessage(error) });
   }
   return { id, path: checkpoint.dir, ok: problems.length === 0, status: problems.length === 0 ? 'complete' : 'damaged', problems };
@@ -46,7 +48,10 @@ export async function verifyForeign(reader: ForeignReader, target: string): Prom
   try {
     checkpoints = (await reader.open(target)).checkpoints;
   } catch (error) {
-    const problem = error instanceof CheckpointFormatError ? { file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` } : { file: target, problem: errorMessage(error) };
+    const problem =
+      error instanceof CheckpointFormatError
+        ? { file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` }
+        : { file: target, problem: errorMessage(error) };
     return [{ id: target, path: target, ok: false, status: 'damaged', problems: [problem] }];
   }
   const results: VerifyResult[] = [];

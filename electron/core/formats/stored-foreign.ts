@@ -43,14 +43,22 @@ export function hasForeignPart(manifest: Manifest): manifest is Manifest & { for
 }
 
 /** Reads every tensor (or those named), checking each against the CRC recorded at import. */
-export async function* readStoredForeign(dir: string, manifest: Manifest & { foreign: ForeignPart }, names?: ReadonlySet<string>): AsyncGenerator<ForeignTensorData> {
+export async function* readStoredForeign(
+  dir: string,
+  manifest: Manifest & { foreign: ForeignPart },
+  names?: ReadonlySet<string>,
+): AsyncGenerator<ForeignTensorData> {
   const checkpoint = storedForeignCheckpoint(dir, manifest);
   const recorded = new Map(manifest.foreign.tensors.map((t) => [t.name, t.crc32c]));
   for await (const item of readerFor(checkpoint.format).read(checkpoint, names ? { names } : {})) {
     const expected = recorded.get(item.tensor.name);
     const actual = formatCrc(item.storedCrc32c);
     if (expected !== actual) {
-      throw new DamagedTensorError(path.join(checkpoint.dir, item.tensor.file), item.tensor.name, `CRC32C mismatch: computed ${actual}, ${expected} when it was imported (the bytes were changed)`);
+      throw new DamagedTensorError(
+        path.join(checkpoint.dir, item.tensor.file),
+        item.tensor.name,
+        `CRC32C mismatch: computed ${actual}, ${expected} when it was imported (the bytes were changed)`,
+      );
     }
     yield item;
   }
@@ -63,9 +71,12 @@ export async function verifyStoredForeign(dir: string, manifest: Manifest & { fo
     for await (const item of readStoredForeign(dir, manifest)) seen.add(item.tensor.name);
   } catch (error) {
     if (error instanceof DamagedTensorError) return [{ file: error.file, tensor: error.tensor, problem: error.problem }];
-    if (error instanceof CheckpointFormatError) return [{ file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` }];
+    if (error instanceof CheckpointFormatError)
+      return [{ file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` }];
     return [{ file: foreignFilesDir(dir, manifest.foreign), problem: errorMessage(error) }];
   }
   const base = foreignFilesDir(dir, manifest.foreign);
-  return manifest.foreign.tensors.filter((t) => !seen.has(t.name)).map((t) => ({ file: path.join(base, t.file), tensor: t.name, problem: 'recorded at import, but the reader did not find it' }));
+  return manifest.foreign.tensors
+    .filter((t) => !seen.has(t.name))
+    .map((t) => ({ file: path.join(base, t.file), tensor: t.name, problem: 'recorded at import, but the reader did not find it' }));
 }

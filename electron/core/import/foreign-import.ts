@@ -32,20 +32,34 @@ export function assignSteps(source: ForeignSource): { steps: number[]; notes: st
   source.checkpoints.forEach((c, i) => {
     const step = steps[i] as number;
     const other = seen.get(step);
-    if (other) throw new CheckpointFormatError(checkpointPath(c), `holds step ${step}, as ${checkpointPath(other)} does; import them separately (with --run) so each step is one checkpoint`);
+    if (other)
+      throw new CheckpointFormatError(
+        checkpointPath(c),
+        `holds step ${step}, as ${checkpointPath(other)} does; import them separately (with --run) so each step is one checkpoint`,
+      );
     seen.set(step, c);
   });
   return { steps, notes };
 }
 
-async function stageCheckpoint(reader: ForeignReader, checkpoint: ForeignCheckpoint, step: number, stageDir: string, context: StageContext): Promise<{ dirName: string; step: number; from: string; verified: true }> {
+async function stageCheckpoint(
+  reader: ForeignReader,
+  checkpoint: ForeignCheckpoint,
+  step: number,
+  stageDir: string,
+  context: StageContext,
+): Promise<{ dirName: string; step: number; from: string; verified: true }> {
   const dirName = checkpointDirName(step);
   const target = path.join(stageDir, dirName);
   await mkdir(target);
   const linked = context.mode === 'link';
   if (!linked) {
     for (const file of checkpoint.files) {
-      if (file.name === MANIFEST_FILE) throw new RefusedError(path.join(checkpoint.dir, file.name), `is named like the ${MANIFEST_FILE} a copied checkpoint keeps beside its files; import it with --link`);
+      if (file.name === MANIFEST_FILE)
+        throw new RefusedError(
+          path.join(checkpoint.dir, file.name),
+          `is named like the ${MANIFEST_FILE} a copied checkpoint keeps beside its files; import it with --link`,
+        );
       await mkdir(path.dirname(path.join(target, file.name)), { recursive: true });
       await context.copyFile(path.join(checkpoint.dir, file.name), path.join(target, file.name));
     }
@@ -72,7 +86,13 @@ async function stageCheckpoint(reader: ForeignReader, checkpoint: ForeignCheckpo
     step: checkpoint.step,
     stepSource: checkpoint.stepSource,
     savedAt: checkpoint.savedAt,
-    tensors: checkpoint.tensors.map((t) => ({ ...t, shape: [...t.shape], ...(t.slot ? { slot: { ...t.slot } } : {}), ...(t.quantization ? { quantization: { ...t.quantization } } : {}), crc32c: crcs.get(t.name) as string })),
+    tensors: checkpoint.tensors.map((t) => ({
+      ...t,
+      shape: [...t.shape],
+      ...(t.slot ? { slot: { ...t.slot } } : {}),
+      ...(t.quantization ? { quantization: { ...t.quantization } } : {}),
+      crc32c: crcs.get(t.name) as string,
+    })),
     notes: [...checkpoint.notes],
   };
   const manifest: Manifest & { imported: unknown } = {
@@ -112,7 +132,8 @@ export function foreignImporter(reader: ForeignReader, label: string): Importer 
       const opened = await reader.open(source.path);
       if (opened.checkpoints.length === 0) throw new CheckpointFormatError(source.path, `is ${label}, but holds no checkpoint with tensors to import`);
       const { steps, notes } = assignSteps(opened);
-      const sum = (c: ForeignCheckpoint): number => (context.mode === 'link' ? 0 : c.files.reduce((s, f) => s + f.bytes, 0)) + c.tensors.reduce((s, t) => s + t.bytes, 0);
+      const sum = (c: ForeignCheckpoint): number =>
+        (context.mode === 'link' ? 0 : c.files.reduce((s, f) => s + f.bytes, 0)) + c.tensors.reduce((s, t) => s + t.bytes, 0);
       context.setTotal(opened.checkpoints.reduce((s, c) => s + sum(c), 0));
       context.phase(context.mode === 'link' ? 'verifying' : 'copying');
       const staged = [];
@@ -122,7 +143,8 @@ export function foreignImporter(reader: ForeignReader, label: string): Importer 
       notes.push(...checkpointNotes(opened.checkpoints));
       if (opened.latest !== null) {
         const latest = opened.checkpoints.findIndex((c) => c.name === opened.latest);
-        if (latest >= 0 && steps[latest] !== Math.max(...steps)) notes.push(`the source calls ${opened.latest} (step ${steps[latest]}) its latest, though a later step was imported`);
+        if (latest >= 0 && steps[latest] !== Math.max(...steps))
+          notes.push(`the source calls ${opened.latest} (step ${steps[latest]}) its latest, though a later step was imported`);
       }
       return { checkpoints: staged, runMeta: { parent: null, config: {} }, notes: [...opened.notes, ...notes] };
     },

@@ -56,14 +56,20 @@ export async function importFolder(store: CheckpointStore, source: string, optio
   options.onDetected?.(importer);
   const mode = options.mode ?? 'copy';
   if (mode === 'link' && !isForeignFormat(importer.format)) {
-    throw new RefusedError(folder.path, `is ${importer.format === 'checkpoint-studio run' ? 'a run' : 'a checkpoint'} of this program; --link is for other programs' checkpoints, ours are copied (import it without --link)`);
+    throw new RefusedError(
+      folder.path,
+      `is ${importer.format === 'checkpoint-studio run' ? 'a run' : 'a checkpoint'} of this program; --link is for other programs' checkpoints, ours are copied (import it without --link)`,
+    );
   }
   const destination = await chooseRun(store, importer, folder.path, options.into);
   const stateDir = path.join(store.root, STATE_DIR);
-  const madeStateDir = await mkdir(stateDir).then(() => true, (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') return false;
-    throw error;
-  });
+  const madeStateDir = await mkdir(stateDir).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    },
+  );
   const stageDir = path.join(stateDir, temporaryName('import'));
   let placed = false;
   let bytesTotal = 0;
@@ -153,7 +159,10 @@ interface Destination {
 
 async function taken(store: CheckpointStore, run: string): Promise<boolean> {
   if (store.catalog.getRun(run)) return true;
-  return lstat(path.join(store.root, run)).then(() => true, () => false);
+  return lstat(path.join(store.root, run)).then(
+    () => true,
+    () => false,
+  );
 }
 
 function checkName(name: string, what: string): void {
@@ -166,7 +175,12 @@ export function runBaseName(source: string): string {
   let name = path.basename(source);
   // A SavedModel's variables/ folder is named for the model that holds it.
   if (name === 'variables' && path.basename(path.dirname(source)) !== '') name = path.basename(path.dirname(source));
-  return name.replace(/\.data-\d{5}-of-\d{5}$/, '').replace(/(\.weights)?\.(index|json|safetensors|h5|hdf5)$/, '').replace(/\.safetensors\.index$/, '') || name;
+  return (
+    name
+      .replace(/\.data-\d{5}-of-\d{5}$/, '')
+      .replace(/(\.weights)?\.(index|json|safetensors|h5|hdf5)$/, '')
+      .replace(/\.safetensors\.index$/, '') || name
+  );
 }
 
 async function chooseRun(store: CheckpointStore, importer: Importer, source: string, into: string | undefined): Promise<Destination> {
@@ -177,14 +191,16 @@ async function chooseRun(store: CheckpointStore, importer: Importer, source: str
   }
   if (into !== undefined) {
     checkName(into, 'the new run');
-    if (await taken(store, into)) throw new RefusedError(path.join(store.root, into), 'a run of this name exists; a run folder is imported as a new run (choose another name)');
+    if (await taken(store, into))
+      throw new RefusedError(path.join(store.root, into), 'a run of this name exists; a run folder is imported as a new run (choose another name)');
     return { run: into, exists: false, notes: [] };
   }
   const base = runBaseName(source);
-  checkName(base, 'the source\'s name');
+  checkName(base, "the source's name");
   for (let i = 1; ; i += 1) {
     const run = i === 1 ? base : `${base}-${i}`;
-    if (!(await taken(store, run))) return { run, exists: false, notes: i === 1 ? [] : [`imported as run "${showName(run)}": the workspace already has a run "${showName(base)}"`] };
+    if (!(await taken(store, run)))
+      return { run, exists: false, notes: i === 1 ? [] : [`imported as run "${showName(run)}": the workspace already has a run "${showName(base)}"`] };
   }
 }
 
@@ -194,7 +210,15 @@ async function rememberVerified(store: CheckpointStore, run: string, signatures:
   await store.catalog.rememberVerified([...signatures].map(([dirName, signature]) => ({ id: folderCheckpointId(run, dirName), signature })));
 }
 
-async function placeNewRun(store: CheckpointStore, run: string, stageDir: string, staged: StagedSource, importer: Importer, source: string, signatures: ReadonlyMap<string, string>): Promise<string[]> {
+async function placeNewRun(
+  store: CheckpointStore,
+  run: string,
+  stageDir: string,
+  staged: StagedSource,
+  importer: Importer,
+  source: string,
+  signatures: ReadonlyMap<string, string>,
+): Promise<string[]> {
   const meta: RunMeta & { imported: unknown } = {
     formatVersion: 1,
     name: run,
@@ -208,7 +232,13 @@ async function placeNewRun(store: CheckpointStore, run: string, stageDir: string
   await fsyncPath(stageDir);
   const target = path.join(store.root, run);
   // rename() replaces an empty folder silently: check first (a name taken since chooseRun is refused).
-  if (await lstat(target).then(() => true, () => false)) throw new RefusedError(target, 'a folder of this name appeared during the import; nothing was imported, try again');
+  if (
+    await lstat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new RefusedError(target, 'a folder of this name appeared during the import; nothing was imported, try again');
   await rename(stageDir, target);
   await fsyncPath(store.root);
   await fsyncPath(path.dirname(stageDir));
@@ -218,18 +248,34 @@ async function placeNewRun(store: CheckpointStore, run: string, stageDir: string
 }
 
 /** Checkpoints into an existing run: under its lock, all steps checked free before any is moved. */
-async function placeIntoRun(store: CheckpointStore, run: string, stageDir: string, staged: StagedSource, signatures: ReadonlyMap<string, string>): Promise<string[]> {
+async function placeIntoRun(
+  store: CheckpointStore,
+  run: string,
+  stageDir: string,
+  staged: StagedSource,
+  signatures: ReadonlyMap<string, string>,
+): Promise<string[]> {
   const runDir = store.runDir(run);
   const info = await lstat(runDir);
-  if (info.isSymbolicLink() || !info.isDirectory()) throw new RefusedError(runDir, 'is not a run folder of this workspace (a link or a file); import into another run');
+  if (info.isSymbolicLink() || !info.isDirectory())
+    throw new RefusedError(runDir, 'is not a run folder of this workspace (a link or a file); import into another run');
   const lock = await acquireRunLock(runDir);
   try {
     await store.catalog.refreshRun(run);
     for (const checkpoint of staged.checkpoints) {
       const holder = store.catalog.list(run).find((c) => c.step === checkpoint.step);
       const target = path.join(runDir, checkpoint.dirName);
-      if (holder || (await lstat(target).then(() => true, () => false))) {
-        throw new RefusedError(checkpoint.from, `run "${showName(run)}" already holds step ${checkpoint.step} (${holder?.id ?? folderCheckpointId(run, checkpoint.dirName)}); checkpoints are never overwritten: import into another run`);
+      if (
+        holder ||
+        (await lstat(target).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        throw new RefusedError(
+          checkpoint.from,
+          `run "${showName(run)}" already holds step ${checkpoint.step} (${holder?.id ?? folderCheckpointId(run, checkpoint.dirName)}); checkpoints are never overwritten: import into another run`,
+        );
       }
     }
     for (const checkpoint of staged.checkpoints) await rename(path.join(stageDir, checkpoint.dirName), path.join(runDir, checkpoint.dirName));

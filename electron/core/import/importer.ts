@@ -9,7 +9,12 @@ import type { SourceFolder } from './source-folder.js';
 /** What the staging folder holds when an importer is done. */
 export interface StagedSource {
   /** Checkpoint folders written into the staging folder (`ckpt-<step>`), and where each came from. */
-  readonly checkpoints: readonly { readonly dirName: string; readonly step: number; readonly from: string; /** Every byte was already read back from the staged copy. */ readonly verified?: boolean }[];
+  readonly checkpoints: readonly {
+    readonly dirName: string;
+    readonly step: number;
+    readonly from: string;
+    /** Every byte was already read back from the staged copy. */ readonly verified?: boolean;
+  }[];
   /** For a whole run: its run.json fields to keep (parent already checked); null for loose checkpoints. */
   readonly runMeta: Pick<RunMeta, 'parent' | 'config'> | null;
   readonly notes: readonly string[];

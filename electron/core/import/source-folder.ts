@@ -45,7 +45,11 @@ export async function openSource(source: string): Promise<SourceFolder> {
 export function refuseOddEntries(folder: SourceFolder): void {
   for (const [name, kind] of folder.entries) {
     const file = path.join(folder.path, name);
-    if (kind === 'link') throw new RefusedError(file, 'is a symbolic link; links inside an imported folder are not followed, so the folder cannot be imported whole (copy the file in its place)');
+    if (kind === 'link')
+      throw new RefusedError(
+        file,
+        'is a symbolic link; links inside an imported folder are not followed, so the folder cannot be imported whole (copy the file in its place)',
+      );
     if (kind === 'other') throw new RefusedError(file, 'is not a regular file or a folder (a pipe, socket or device); remove it from the folder to import');
   }
 }

@@ -38,17 +38,27 @@ export async function prepareStudioCheckpoint(source: SourceFolder): Promise<Pre
 /** Files of the folder we do not carry over, said rather than silently dropped. */
 export function leftOut(prepared: PreparedCheckpoint): string[] {
   const kept = new Set([MANIFEST_FILE, ...Object.keys(prepared.manifest.files)]);
-  return [...prepared.source.entries.keys()].filter((name) => !kept.has(name)).map((name) => `not imported: ${path.join(prepared.source.path, name)} (manifest.json does not list it)`);
+  return [...prepared.source.entries.keys()]
+    .filter((name) => !kept.has(name))
+    .map((name) => `not imported: ${path.join(prepared.source.path, name)} (manifest.json does not list it)`);
 }
 
 /** Copies a prepared checkpoint into `<stageDir>/ckpt-<step>` with its rewritten manifest. */
-export async function stageStudioCheckpoint(prepared: PreparedCheckpoint, stageDir: string, context: StageContext, notes: string[]): Promise<{ dirName: string; step: number; from: string }> {
+export async function stageStudioCheckpoint(
+  prepared: PreparedCheckpoint,
+  stageDir: string,
+  context: StageContext,
+  notes: string[],
+): Promise<{ dirName: string; step: number; from: string }> {
   const { manifest, source } = prepared;
   const target = path.join(stageDir, prepared.dirName);
   await mkdir(target);
   for (const file of Object.keys(manifest.files)) await context.copyFile(path.join(source.path, file), path.join(target, file));
   const parent = manifest.parent && context.parentResolves(manifest.parent) ? manifest.parent : null;
-  if (manifest.parent && !parent) notes.push(`lineage dropped: ${path.join(source.path, MANIFEST_FILE)} names parent ${checkpointId(manifest.parent.run, manifest.parent.step)}, which is not in this workspace`);
+  if (manifest.parent && !parent)
+    notes.push(
+      `lineage dropped: ${path.join(source.path, MANIFEST_FILE)} names parent ${checkpointId(manifest.parent.run, manifest.parent.step)}, which is not in this workspace`,
+    );
   const rewritten: Manifest = {
     ...manifest,
     run: context.run,

@@ -44,7 +44,8 @@ async function stageRun(source: SourceFolder, stageDir: string, context: StageCo
     }
     const checkpoint = await prepareStudioCheckpoint(await listSourceFolder(path.join(source.path, name)));
     const other = steps.get(checkpoint.manifest.step);
-    if (other !== undefined) throw new CheckpointFormatError(path.join(source.path, name), `holds step ${checkpoint.manifest.step}, as ${other} does; keep one of them, then import`);
+    if (other !== undefined)
+      throw new CheckpointFormatError(path.join(source.path, name), `holds step ${checkpoint.manifest.step}, as ${other} does; keep one of them, then import`);
     steps.set(checkpoint.manifest.step, name);
     notes.push(...leftOut(checkpoint));
     prepared.push(checkpoint);
@@ -54,10 +55,12 @@ async function stageRun(source: SourceFolder, stageDir: string, context: StageCo
   context.setTotal(prepared.reduce((sum, c) => sum + c.bytes, 0));
   context.phase('copying');
   const staged = [];
-  for (const checkpoint of prepared.sort((a, b) => a.manifest.step - b.manifest.step)) staged.push(await stageStudioCheckpoint(checkpoint, stageDir, context, notes));
+  for (const checkpoint of prepared.sort((a, b) => a.manifest.step - b.manifest.step))
+    staged.push(await stageStudioCheckpoint(checkpoint, stageDir, context, notes));
   if (hasLog) await context.copyFile(path.join(source.path, METRICS_FILE), path.join(stageDir, METRICS_FILE));
   const parent = meta?.parent && context.parentResolves(meta.parent) ? meta.parent : null;
-  if (meta?.parent && !parent) notes.push(`lineage dropped: the run continued from ${checkpointId(meta.parent.run, meta.parent.step)}, which is not in this workspace`);
+  if (meta?.parent && !parent)
+    notes.push(`lineage dropped: the run continued from ${checkpointId(meta.parent.run, meta.parent.step)}, which is not in this workspace`);
   return { checkpoints: staged, runMeta: { parent, config: meta?.config ?? {} }, notes };
 }
 
@@ -65,6 +68,7 @@ async function stageRun(source: SourceFolder, stageDir: string, context: StageCo
 export const studioRunImporter: Importer = {
   format: 'checkpoint-studio run',
   kind: 'run',
-  matches: (source) => source.entries.get(RUN_FILE) === 'file' || [...source.entries].some(([name, kind]) => kind === 'folder' && parseCheckpointDirName(name) !== null),
+  matches: (source) =>
+    source.entries.get(RUN_FILE) === 'file' || [...source.entries].some(([name, kind]) => kind === 'folder' && parseCheckpointDirName(name) !== null),
   stage: stageRun,
 };

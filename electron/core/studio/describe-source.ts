@@ -37,7 +37,14 @@ async function describeOwn(source: string, format: string): Promise<Described> {
     if (structure.kind !== 'complete') notes.push(structure.reason);
   }
   const last = checkpoints.reduce<Described['checkpoints'][number] | null>((best, c) => (best === null || (c.step ?? 0) > (best.step ?? 0) ? c : best), null);
-  return { ok: true, source, format, formatLabel: isRun ? 'a Checkpoint Studio run' : 'a Checkpoint Studio checkpoint', checkpoints: checkpoints.map((c) => ({ ...c, latest: c === last })), notes };
+  return {
+    ok: true,
+    source,
+    format,
+    formatLabel: isRun ? 'a Checkpoint Studio run' : 'a Checkpoint Studio checkpoint',
+    checkpoints: checkpoints.map((c) => ({ ...c, latest: c === last })),
+    notes,
+  };
 }
 
 export async function describeSource(source: string): Promise<SourceDescription> {

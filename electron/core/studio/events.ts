@@ -19,7 +19,8 @@ export class StudioEvents {
       try {
         (listener as StudioListener<E>)(payload);
       } catch (error) {
-        if (event !== 'warning') this.emit('warning', { message: `a listener of "${event}" failed: ${error instanceof Error ? error.message : String(error)}` });
+        if (event !== 'warning')
+          this.emit('warning', { message: `a listener of "${event}" failed: ${error instanceof Error ? error.message : String(error)}` });
       }
     }
   }

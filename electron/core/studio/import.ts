@@ -18,7 +18,10 @@ export class Imports {
 
   constructor(private readonly emit: Emit) {}
 
-  async run(store: CheckpointStore, params: { sources: readonly string[]; into?: string | undefined; mode?: ImportMode | undefined; importId?: string | undefined }): Promise<ImportReport> {
+  async run(
+    store: CheckpointStore,
+    params: { sources: readonly string[]; into?: string | undefined; mode?: ImportMode | undefined; importId?: string | undefined },
+  ): Promise<ImportReport> {
     const importId = params.importId ?? randomUUID();
     if (this.running.has(importId)) throw new StudioError('busy', `an import with the id ${importId} is already running`);
     const controller = new AbortController();
@@ -27,7 +30,12 @@ export class Imports {
     try {
       for (const source of params.sources) {
         if (controller.signal.aborted) {
-          results.push({ ok: false, source, format: null, error: { code: 'refused', message: `${source}: import cancelled before it started; nothing of it was kept` } });
+          results.push({
+            ok: false,
+            source,
+            format: null,
+            error: { code: 'refused', message: `${source}: import cancelled before it started; nothing of it was kept` },
+          });
           continue;
         }
         results.push(await this.one(store, importId, source, params.into, params.mode, controller.signal));
@@ -50,7 +58,14 @@ export class Imports {
     return true;
   }
 
-  private async one(store: CheckpointStore, importId: string, source: string, into: string | undefined, mode: ImportMode | undefined, signal: AbortSignal): Promise<ImportSourceResult> {
+  private async one(
+    store: CheckpointStore,
+    importId: string,
+    source: string,
+    into: string | undefined,
+    mode: ImportMode | undefined,
+    signal: AbortSignal,
+  ): Promise<ImportSourceResult> {
     let format: string | null = null;
     let last = 0;
     try {
@@ -69,7 +84,15 @@ export class Imports {
           this.emit('import:progress', { importId, source, ...progress });
         },
       });
-      return { ok: true, source, format: imported.format, run: imported.run, newRun: imported.newRun, checkpoints: [...imported.checkpoints], notes: [...imported.notes] };
+      return {
+        ok: true,
+        source,
+        format: imported.format,
+        run: imported.run,
+        newRun: imported.newRun,
+        checkpoints: [...imported.checkpoints],
+        notes: [...imported.notes],
+      };
     } catch (error) {
       const data = error instanceof ImportCancelledError ? { code: error.code, message: error.message } : errorData(error);
       return { ok: false, source, format, error: data };

@@ -33,10 +33,16 @@ export class TargetLocator {
     const absolute = path.resolve(target);
     const info = await stat(absolute).catch(() => null);
     // Our own checkpoint folders first: a folder of ours is never read as a foreign format.
-    const ours = info?.isDirectory() === true && (await stat(path.join(absolute, MANIFEST_FILE)).then(() => true, () => false));
+    const ours =
+      info?.isDirectory() === true &&
+      (await stat(path.join(absolute, MANIFEST_FILE)).then(
+        () => true,
+        () => false,
+      ));
     const reader = ours ? null : await sniffForeign(absolute);
     if (reader) return { kind: 'foreign', reader, path: absolute };
-    if (!info) throw new NotFoundError(target, this.store ? `neither a checkpoint of the workspace ${this.store.root} nor a file or folder` : 'no such file or folder');
+    if (!info)
+      throw new NotFoundError(target, this.store ? `neither a checkpoint of the workspace ${this.store.root} nor a file or folder` : 'no such file or folder');
     if (!info.isDirectory()) return { kind: 'file', path: absolute };
     // <workspace>/<run>/ckpt-*: read it as part of its workspace, so it is judged like any other.
     if (parseCheckpointDirName(path.basename(absolute)) !== null) {

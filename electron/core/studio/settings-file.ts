@@ -52,7 +52,9 @@ export class SettingsFile {
       // A hand-edited or damaged file is the user's: keep it beside, start afresh.
       const aside = `${file}.unreadable-${Date.now()}`;
       await rename(file, aside).catch(() => undefined);
-      this.warn(`settings ${file} are not valid (${error instanceof SyntaxError ? 'not JSON' : 'unexpected content'}): kept as ${path.basename(aside)}, using defaults`);
+      this.warn(
+        `settings ${file} are not valid (${error instanceof SyntaxError ? 'not JSON' : 'unexpected content'}): kept as ${path.basename(aside)}, using defaults`,
+      );
       return SettingsSchema.parse({});
     }
   }

@@ -67,7 +67,10 @@ export class Studio {
   readonly api: StudioApi;
 
   constructor(private readonly options: StudioOptions = {}) {
-    this.supervisor = new TrainerSupervisor({ ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.trainerModule ? { module: options.trainerModule } : {}) });
+    this.supervisor = new TrainerSupervisor({
+      ...(options.launcher ? { launcher: options.launcher } : {}),
+      ...(options.trainerModule ? { module: options.trainerModule } : {}),
+    });
     this.settings = new SettingsFile(options.settingsFile ?? null, (message) => this.events.emit('warning', { message }));
     this.forwardTraining();
     this.api = this.buildApi();
@@ -146,9 +149,13 @@ export class Studio {
       this.followTraining(event);
     });
     this.supervisor.on('state', () => this.events.emit('training:state', this.status()));
-    this.supervisor.on('crashed', (crash) => this.events.emit('training:crashed', { code: crash.code, signal: crash.signal, stderrTail: [...crash.stderrTail] }));
+    this.supervisor.on('crashed', (crash) =>
+      this.events.emit('training:crashed', { code: crash.code, signal: crash.signal, stderrTail: [...crash.stderrTail] }),
+    );
     this.supervisor.on('log', (log) => this.events.emit('training:log', { level: log.level, text: log.text }));
-    this.supervisor.on('error', (error) => this.events.emit('training:error', { code: error.code ?? 'internal', message: error.message, fatal: error.fatal ?? false }));
+    this.supervisor.on('error', (error) =>
+      this.events.emit('training:error', { code: error.code ?? 'internal', message: error.message, fatal: error.fatal ?? false }),
+    );
   }
 
   /**
@@ -160,7 +167,11 @@ export class Studio {
     if (!store || !this.trainingRun) return;
     const run = this.trainingRun;
     const refresh =
-      event.type === 'checkpoint' ? () => store.catalog.refreshCheckpoint(run, path.basename(event.path)) : event.type === 'started' || event.type === 'finished' ? () => store.catalog.refreshRun(run) : null;
+      event.type === 'checkpoint'
+        ? () => store.catalog.refreshCheckpoint(run, path.basename(event.path))
+        : event.type === 'started' || event.type === 'finished'
+          ? () => store.catalog.refreshRun(run)
+          : null;
     if (!refresh) return;
     // One at a time and in order; stop and kill wait for them, so what they return is current.
     this.following = this.following.then(refresh).then(
@@ -192,7 +203,9 @@ export class Studio {
         this.readOnly = Boolean(readOnly);
         this.forwardCatalog(store);
         if (this.options.watch) {
-          this.watcher = await store.watch({ onError: (error) => this.events.emit('warning', { message: `watching ${store.root}: ${toStudioError(error).message}` }) });
+          this.watcher = await store.watch({
+            onError: (error) => this.events.emit('warning', { message: `watching ${store.root}: ${toStudioError(error).message}` }),
+          });
         }
         const snapshot = this.snapshot(store);
         this.events.emit('catalog:reset', snapshot);
@@ -289,7 +302,8 @@ export class Studio {
         return { path: checkpoint.path, opened };
       },
       settings: async () => this.settings.read(),
-      updateSettings: async ({ view, forgetWorkspaces }) => this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
+      updateSettings: async ({ view, forgetWorkspaces }) =>
+        this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
       importFolders: async (params) => this.imports.run(this.requireWritable(), params),
       cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
       describeSources: async ({ sources }) => Promise.all(sources.map((source) => describeSource(source))),
@@ -305,7 +319,8 @@ export class Studio {
 
   private requireTrainer(what: string): TrainerSupervisor {
     const state = this.supervisor.state;
-    if (state !== 'starting' && state !== 'running' && state !== 'paused') throw new StudioError('refused', `nothing to ${what}: no training is running (${state})`);
+    if (state !== 'starting' && state !== 'running' && state !== 'paused')
+      throw new StudioError('refused', `nothing to ${what}: no training is running (${state})`);
     return this.supervisor;
   }
 

@@ -52,7 +52,10 @@ function defaultRunName(kind: string): string {
 /** The run name is usable and free (or an abandoned start of that name, which the trainer takes over). */
 async function checkRunFree(store: CheckpointStore, run: string): Promise<void> {
   const dir = store.runDir(run);
-  const exists = await readFile(path.join(dir, RUN_FILE)).then(() => true, () => false);
+  const exists = await readFile(path.join(dir, RUN_FILE)).then(
+    () => true,
+    () => false,
+  );
   if (store.catalog.getRun(run) || exists) {
     if (await isUnsavedRun(dir)) return;
     throw new RefusedError(dir, 'a run with this name already exists; continue from it, or choose another name');
@@ -116,7 +119,10 @@ export async function prepareNewRun(store: CheckpointStore, params: StartTrainin
 }
 
 /** What the parent run recorded about how it saved, to continue the same way unless told otherwise. */
-async function recordedPolicies(store: CheckpointStore, parent: CheckpointInfo): Promise<{ checkpoints: CheckpointPolicy; retention: RetentionPolicy; backend: string | null; logEvery: number | null }> {
+async function recordedPolicies(
+  store: CheckpointStore,
+  parent: CheckpointInfo,
+): Promise<{ checkpoints: CheckpointPolicy; retention: RetentionPolicy; backend: string | null; logEvery: number | null }> {
   const meta = await readRunMeta(store.runDir(parent.run)).catch(() => null);
   const config = meta?.config ?? {};
   const checkpoints = CheckpointPolicySchema.safeParse(config.checkpoints);
@@ -139,7 +145,11 @@ type ParsedContinuation = z.infer<typeof ContinueTrainingSchema>;
  * parent is a checkpoint of the workspace.
  */
 async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation): Promise<{ parent: CheckpointInfo; notes: string[] }> {
-  const selector = { ...(parsed.fromRun !== undefined ? { run: parsed.fromRun } : {}), ...(parsed.metric !== undefined ? { metric: parsed.metric } : {}), ...(parsed.mode ? { mode: parsed.mode } : {}) };
+  const selector = {
+    ...(parsed.fromRun !== undefined ? { run: parsed.fromRun } : {}),
+    ...(parsed.metric !== undefined ? { metric: parsed.metric } : {}),
+    ...(parsed.mode ? { mode: parsed.mode } : {}),
+  };
   try {
     return { parent: store.resolveResumable(parsed.from, selector), notes: [] };
   } catch (error) {
@@ -157,7 +167,12 @@ async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation)
     const id = imported.checkpoints[chosen];
     if (id === undefined) throw new RefusedError(source, 'holds no checkpoint to continue from');
     const parent = store.resolveResumable(id);
-    return { parent, notes: [`imported ${source} as run ${showName(imported.run)} (${imported.checkpoints.length} checkpoint${imported.checkpoints.length === 1 ? '' : 's'}); continuing ${parent.id}`] };
+    return {
+      parent,
+      notes: [
+        `imported ${source} as run ${showName(imported.run)} (${imported.checkpoints.length} checkpoint${imported.checkpoints.length === 1 ? '' : 's'}); continuing ${parent.id}`,
+      ],
+    };
   }
 }
 
@@ -168,7 +183,12 @@ function planFor(parsed: ParsedContinuation, tensors: readonly SourceTensor[], w
 }
 
 /** Continuing another program's checkpoint: a new configuration, its weights mapped onto a preset. */
-async function prepareForeignContinuation(store: CheckpointStore, parsed: ParsedContinuation, parent: CheckpointInfo, notes: string[]): Promise<PreparedTraining> {
+async function prepareForeignContinuation(
+  store: CheckpointStore,
+  parsed: ParsedContinuation,
+  parent: CheckpointInfo,
+  notes: string[],
+): Promise<PreparedTraining> {
   const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
   if (!manifest.foreign) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
   const overrides = parsed.overrides;
@@ -224,7 +244,11 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
   const parsed = ContinueTrainingSchema.parse(params);
   const { parent, notes: resolved } = await resolveParent(store, parsed);
   if (parent.source) return prepareForeignContinuation(store, parsed, parent, resolved);
-  if (parsed.map) throw new StudioError('usage', `${parent.id}: a map is for continuing another program's checkpoint; this one was trained here and continues with its own names`);
+  if (parsed.map)
+    throw new StudioError(
+      'usage',
+      `${parent.id}: a map is for continuing another program's checkpoint; this one was trained here and continues with its own names`,
+    );
   const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
   const recorded = TrainingConfigSchema.safeParse(manifest.extra.config);
   if (!recorded.success) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
@@ -245,18 +269,25 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
   if (refused.length > 0) throw new StudioError('usage', `continuing ${parent.id} cannot change ${refused.join('; ')}`);
   const { config, changes } = applyOverrides(recorded.data, overrides);
   const { examples } = await checkData(config.dataDir).catch((error: unknown) => {
-    throw new StudioError('not-found', `${parent.id} was trained on ${config.dataDir ?? 'the bundled MNIST'}, which cannot be read now: ${error instanceof Error ? error.message : String(error)}`);
+    throw new StudioError(
+      'not-found',
+      `${parent.id} was trained on ${config.dataDir ?? 'the bundled MNIST'}, which cannot be read now: ${error instanceof Error ? error.message : String(error)}`,
+    );
   });
   const before = await recordedPolicies(store, parent);
   const checkpoints = overrides.checkpoints ? CheckpointPolicySchema.parse(overrides.checkpoints) : before.checkpoints;
-  if (overrides.checkpoints && !same(checkpoints, before.checkpoints)) changes.push(`checkpoint policy ${JSON.stringify(checkpoints)} (the parent's was ${JSON.stringify(before.checkpoints)})`);
+  if (overrides.checkpoints && !same(checkpoints, before.checkpoints))
+    changes.push(`checkpoint policy ${JSON.stringify(checkpoints)} (the parent's was ${JSON.stringify(before.checkpoints)})`);
   const retention = overrides.retention ? RetentionPolicySchema.parse(overrides.retention) : before.retention;
-  if (overrides.retention && !same(retention, before.retention)) changes.push(`retention ${JSON.stringify(retention)} (the parent's was ${JSON.stringify(before.retention)})`);
+  if (overrides.retention && !same(retention, before.retention))
+    changes.push(`retention ${JSON.stringify(retention)} (the parent's was ${JSON.stringify(before.retention)})`);
   checkNumbers(config, examples, checkpoints, parent.id);
   const recordedBackend = before.backend === 'tensorflow' || before.backend === 'wasm' || before.backend === 'cpu' ? before.backend : 'auto';
   const backend = overrides.backend ?? recordedBackend;
   if (overrides.backend !== undefined && overrides.backend !== recordedBackend) {
-    changes.push(`backend ${overrides.backend} (the parent trained on ${before.backend ?? 'an unknown backend'}; a continuation is exact only on the same backend)`);
+    changes.push(
+      `backend ${overrides.backend} (the parent trained on ${before.backend ?? 'an unknown backend'}; a continuation is exact only on the same backend)`,
+    );
   }
   let run: string;
   if (parsed.run !== undefined) {
@@ -278,6 +309,10 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
       logEvery,
       changes,
     },
-    started: { run, resumedFrom: { run: parent.run, step: parent.step }, notes: changes.length > 0 ? [`run ${showName(run)} continues ${parent.id} with ${changes.join('; ')}`] : [] },
+    started: {
+      run,
+      resumedFrom: { run: parent.run, step: parent.step },
+      notes: changes.length > 0 ? [`run ${showName(run)} continues ${parent.id} with ${changes.join('; ')}`] : [],
+    },
   };
 }

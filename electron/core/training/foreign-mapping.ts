@@ -67,7 +67,10 @@ export function presetWeights(spec: ModelSpec): { name: string; shape: number[] 
 }
 
 function describeSpec(spec: ModelSpec): string {
-  if (spec.kind === 'mlp') return spec.depth === 0 ? 'mlp with no hidden layer (softmax regression)' : `mlp (${spec.depth} hidden layer${spec.depth === 1 ? '' : 's'} of ${spec.width})`;
+  if (spec.kind === 'mlp')
+    return spec.depth === 0
+      ? 'mlp with no hidden layer (softmax regression)'
+      : `mlp (${spec.depth} hidden layer${spec.depth === 1 ? '' : 's'} of ${spec.width})`;
   return `cnn (${spec.depth} convolution${spec.depth === 1 ? '' : 's'} of ${spec.filters} filters, dense ${spec.width})`;
 }
 
@@ -78,7 +81,10 @@ export function inferSpec(weights: readonly SourceTensor[], where: string): Mode
   const dense = kernels.filter((t) => t.shape.length === 2);
   const found = kernels.map((t) => `${t.name} ${shapeText(t.shape)}`).join(', ') || 'no kernels';
   const refuse = (why: string): never => {
-    throw new StudioError('refused', `${where}: its tensors match no model preset (${why}; found ${found}); give the model with --model/--width/--depth/--filters and the names with --map FILE`);
+    throw new StudioError(
+      'refused',
+      `${where}: its tensors match no model preset (${why}; found ${found}); give the model with --model/--width/--depth/--filters and the names with --map FILE`,
+    );
   };
   if (convs.length > 0) {
     const filters = convs[0]?.shape[3] as number;
@@ -125,7 +131,12 @@ function isFloatWeight(t: SourceTensor): boolean {
  */
 export function planMapping(
   tensors: readonly SourceTensor[],
-  options: { readonly where: string; readonly spec?: ModelSpec | undefined; readonly map?: Readonly<Record<string, string>> | undefined; readonly optimizer: OptimizerSpec['name'] },
+  options: {
+    readonly where: string;
+    readonly spec?: ModelSpec | undefined;
+    readonly map?: Readonly<Record<string, string>> | undefined;
+    readonly optimizer: OptimizerSpec['name'];
+  },
 ): MappingPlan {
   const { where } = options;
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -136,13 +147,18 @@ export function planMapping(
   const weights: { ours: string; theirs: string; shape: number[] }[] = [];
   if (options.map) {
     const unknown = Object.keys(options.map).filter((ours) => !expected.some((e) => e.name === ours));
-    if (unknown.length > 0) throw new StudioError('usage', `${where}: the map names ${unknown.map((u) => `"${u}"`).join(', ')}, which ${describeSpec(spec)} does not have; its weights are ${expected.map((e) => e.name).join(', ')}`);
+    if (unknown.length > 0)
+      throw new StudioError(
+        'usage',
+        `${where}: the map names ${unknown.map((u) => `"${u}"`).join(', ')}, which ${describeSpec(spec)} does not have; its weights are ${expected.map((e) => e.name).join(', ')}`,
+      );
     for (const { name, shape } of expected) {
       const theirs = options.map[name];
       if (theirs === undefined) throw new StudioError('usage', `${where}: the map gives no source tensor for "${name}" ${shapeText(shape)}`);
       const tensor = byName.get(theirs);
       if (!tensor) throw new StudioError('usage', `${where}: the map names "${theirs}" for "${name}", but the checkpoint has no such tensor`);
-      if (!isFloatWeight(tensor) || !sameShape(tensor.shape, shape)) throw new StudioError('refused', `${where}: "${theirs}" is ${tensor.dtype} ${shapeText(tensor.shape)}, but "${name}" needs F32 ${shapeText(shape)}`);
+      if (!isFloatWeight(tensor) || !sameShape(tensor.shape, shape))
+        throw new StudioError('refused', `${where}: "${theirs}" is ${tensor.dtype} ${shapeText(tensor.shape)}, but "${name}" needs F32 ${shapeText(shape)}`);
       weights.push({ ours: name, theirs, shape });
     }
     notes.push('weights mapped as the map file says');
@@ -150,25 +166,41 @@ export function planMapping(
     const unused = candidates.filter(isFloatWeight);
     for (const { name, shape } of expected) {
       const index = unused.findIndex((t) => sameShape(t.shape, shape));
-      if (index < 0) throw new StudioError('refused', `${where}: no F32 tensor of shape ${shapeText(shape)} for "${name}" of ${describeSpec(spec)}; give the names with --map FILE`);
+      if (index < 0)
+        throw new StudioError(
+          'refused',
+          `${where}: no F32 tensor of shape ${shapeText(shape)} for "${name}" of ${describeSpec(spec)}; give the names with --map FILE`,
+        );
       const [tensor] = unused.splice(index, 1) as [SourceTensor];
-      if (unused.some((t) => sameShape(t.shape, shape))) notes.push(`"${name}": several tensors have shape ${shapeText(shape)}; took "${tensor.name}", the first in name order (--map FILE chooses otherwise)`);
+      if (unused.some((t) => sameShape(t.shape, shape)))
+        notes.push(`"${name}": several tensors have shape ${shapeText(shape)}; took "${tensor.name}", the first in name order (--map FILE chooses otherwise)`);
       weights.push({ ours: name, theirs: tensor.name, shape });
     }
-    if (unused.length > 0) throw new StudioError('refused', `${where}: ${unused.map((t) => `"${t.name}" ${shapeText(t.shape)}`).join(', ')} ${unused.length === 1 ? 'has' : 'have'} no place in ${describeSpec(spec)}; give the model and the names with --map FILE`);
+    if (unused.length > 0)
+      throw new StudioError(
+        'refused',
+        `${where}: ${unused.map((t) => `"${t.name}" ${shapeText(t.shape)}`).join(', ')} ${unused.length === 1 ? 'has' : 'have'} no place in ${describeSpec(spec)}; give the model and the names with --map FILE`,
+      );
     notes.push(`weights matched by shape, in the checkpoint's name order, to ${describeSpec(spec)}`);
   }
   const { optimizer, warnings } = planOptimizer(tensors, weights, options.optimizer);
   return { spec, weights, optimizer, warnings, notes };
 }
 
-function planOptimizer(tensors: readonly SourceTensor[], weights: readonly { ours: string; theirs: string }[], optimizer: OptimizerSpec['name']): { optimizer: { ours: string; theirs: string }[]; warnings: string[] } {
+function planOptimizer(
+  tensors: readonly SourceTensor[],
+  weights: readonly { ours: string; theirs: string }[],
+  optimizer: OptimizerSpec['name'],
+): { optimizer: { ours: string; theirs: string }[]; warnings: string[] } {
   const slotsOf = new Map<string, SourceTensor[]>();
   for (const t of tensors) if (t.slot && t.role === 'optimizer') slotsOf.set(t.slot.variable, [...(slotsOf.get(t.slot.variable) ?? []), t]);
   const kinds = SLOT_NAMES[optimizer];
   const sourceSlots = [...new Set([...slotsOf.values()].flat().map((t) => t.slot?.name ?? ''))];
   if (Object.keys(kinds).length === 0) {
-    return { optimizer: [], warnings: sourceSlots.length > 0 ? [`the source's optimizer slots (${sourceSlots.join(', ')}) are not used: ${optimizer} keeps no state`] : [] };
+    return {
+      optimizer: [],
+      warnings: sourceSlots.length > 0 ? [`the source's optimizer slots (${sourceSlots.join(', ')}) are not used: ${optimizer} keeps no state`] : [],
+    };
   }
   const mapped: { ours: string; theirs: string }[] = [];
   const missing: string[] = [];
@@ -180,8 +212,16 @@ function planOptimizer(tensors: readonly SourceTensor[], weights: readonly { our
     }
   }
   if (missing.length > 0) {
-    const had = sourceSlots.length > 0 ? `its slots are ${sourceSlots.join(', ')}` : 'it holds no optimizer slots (saved without optimizer state, or by plain gradient descent, which keeps none)';
-    return { optimizer: [], warnings: [`${optimizer} state starts from zero: the checkpoint has no ${missing.length === mapped.length + missing.length ? 'state' : `state for ${missing.join(', ')}`} this optimizer can use; ${had}`] };
+    const had =
+      sourceSlots.length > 0
+        ? `its slots are ${sourceSlots.join(', ')}`
+        : 'it holds no optimizer slots (saved without optimizer state, or by plain gradient descent, which keeps none)';
+    return {
+      optimizer: [],
+      warnings: [
+        `${optimizer} state starts from zero: the checkpoint has no ${missing.length === mapped.length + missing.length ? 'state' : `state for ${missing.join(', ')}`} this optimizer can use; ${had}`,
+      ],
+    };
   }
   const warnings: string[] = [];
   if (optimizer === 'adam') {

@@ -62,7 +62,14 @@ function seriesOf(history: RunSeries, kind: SeriesKind): Series {
 }
 
 /** The run's curve of one metric along its lineage. */
-export function trajectory(run: string, kind: SeriesKind, key: string, runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>, depth = 0): Trajectory {
+export function trajectory(
+  run: string,
+  kind: SeriesKind,
+  key: string,
+  runs: ReadonlyMap<string, RunRef>,
+  histories: ReadonlyMap<string, RunSeries>,
+  depth = 0,
+): Trajectory {
   const history = histories.get(run);
   const own = history ? seriesOf(history, kind) : null;
   const column = own?.columns[key];
@@ -163,16 +170,41 @@ function lineageOf(run: string, runs: ReadonlyMap<string, RunRef>, histories: Re
   return out;
 }
 
-function buildTrace(run: string, kind: SeriesKind, base: string, runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>, options: TraceOptions): Trace | null {
+function buildTrace(
+  run: string,
+  kind: SeriesKind,
+  base: string,
+  runs: ReadonlyMap<string, RunRef>,
+  histories: ReadonlyMap<string, RunSeries>,
+  options: TraceOptions,
+): Trace | null {
   const path = trajectory(run, kind, keyFor(base, kind), runs, histories);
   if (path.steps.length - path.start <= 0) return null;
   const smoothed = smooth(options.smoothingMode, path.steps, path.values, options.smoothing, options.unit);
   // Only the relative axis needs the pause-free clock (it sorts the intervals). It is the run's
   // one clock, read from its train and validation points together: validation, logged once an
   // epoch, starts where the run started, not at zero.
-  const relative = options.xAxis === 'relative' ? runClock(path.times, trajectory(run, kind === 'train' ? 'validation' : 'train', keyFor(base, kind === 'train' ? 'validation' : 'train'), runs, histories).times) : null;
-  const trace: { xs: number[]; steps: number[]; times: (number | null)[]; relative: (number | null)[]; values: (number | null)[]; smoothed: (number | null)[] } = {
-    xs: [], steps: [], times: [], relative: [], values: [], smoothed: [],
+  const relative =
+    options.xAxis === 'relative'
+      ? runClock(
+          path.times,
+          trajectory(run, kind === 'train' ? 'validation' : 'train', keyFor(base, kind === 'train' ? 'validation' : 'train'), runs, histories).times,
+        )
+      : null;
+  const trace: {
+    xs: number[];
+    steps: number[];
+    times: (number | null)[];
+    relative: (number | null)[];
+    values: (number | null)[];
+    smoothed: (number | null)[];
+  } = {
+    xs: [],
+    steps: [],
+    times: [],
+    relative: [],
+    values: [],
+    smoothed: [],
   };
   // On the wall-time axis the branch point is left out: joined to it, the child would draw a long
   // line across the hours between the parent's save and the continuation, as if it had trained then.
@@ -201,7 +233,14 @@ export function runClock(times: readonly (number | null)[], others: readonly (nu
 }
 
 /** One trace per run and kind that has points of this metric, in the order of `visible`. */
-export function buildTraces(base: string, visible: readonly string[], runs: ReadonlyMap<string, RunRef>, histories: ReadonlyMap<string, RunSeries>, options: TraceOptions, cache?: TraceCache): Trace[] {
+export function buildTraces(
+  base: string,
+  visible: readonly string[],
+  runs: ReadonlyMap<string, RunRef>,
+  histories: ReadonlyMap<string, RunSeries>,
+  options: TraceOptions,
+  cache?: TraceCache,
+): Trace[] {
   const traces: Trace[] = [];
   const key = JSON.stringify([base, options.xAxis, options.smoothing, options.smoothingMode, options.unit]);
   for (const run of visible) {

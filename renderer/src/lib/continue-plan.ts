@@ -1,14 +1,7 @@
 // "Restore and continue", said before it starts: what the parent run recorded (run.json's
 // config), what the form changes, and the overrides the core receives. The core decides what a
 // continuation may change (epochs, learning rate, how it saves); this only reads and composes.
-import {
-  type CheckpointPolicy,
-  CheckpointPolicySchema,
-  type ContinueOverrides,
-  type RetentionPolicy,
-  RetentionPolicySchema,
-  type RunMeta,
-} from './contract';
+import { type CheckpointPolicy, CheckpointPolicySchema, type ContinueOverrides, type RetentionPolicy, RetentionPolicySchema, type RunMeta } from './contract';
 
 export interface ParentSettings {
   readonly epochs: number | null;
@@ -19,7 +12,8 @@ export interface ParentSettings {
   readonly retention: RetentionPolicy | null;
 }
 
-const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const record = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 const numberOr = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
 /** What run.json says the parent trained with; a field it does not hold (an imported run) is null. */
@@ -47,19 +41,24 @@ export interface ContinueFields {
 }
 
 export type ContinuePlan =
-  | { readonly ok: true; readonly overrides: ContinueOverrides; readonly lines: readonly string[] }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly overrides: ContinueOverrides; readonly lines: readonly string[] } | { readonly ok: false; readonly error: string };
 
 function positive(text: string, integer: boolean, label: string): number | undefined | string {
   if (text.trim() === '') return undefined;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) return `${label} must be ${integer ? 'a whole number' : 'a number'} above 0 (not "${text.trim()}").`;
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+    return `${label} must be ${integer ? 'a whole number' : 'a number'} above 0 (not "${text.trim()}").`;
   return value;
 }
 
 const describe = (p: CheckpointPolicy | null): string => {
   if (!p) return 'as the parent saved';
-  const parts = [p.everySteps ? `every ${p.everySteps} steps` : '', p.everyEpochs ? `every ${p.everyEpochs} epochs` : '', p.everySeconds ? `every ${p.everySeconds} s` : '', p.best ? `on a new best ${p.best.metric}` : ''].filter(Boolean);
+  const parts = [
+    p.everySteps ? `every ${p.everySteps} steps` : '',
+    p.everyEpochs ? `every ${p.everyEpochs} epochs` : '',
+    p.everySeconds ? `every ${p.everySeconds} s` : '',
+    p.best ? `on a new best ${p.best.metric}` : '',
+  ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : 'on stop only';
 };
 
@@ -90,6 +89,7 @@ export function continuePlan(parent: ParentSettings, fields: ContinueFields): Co
     overrides.retention = { ...(parent.retention ?? {}), keepLast };
     lines.push(`keeps the last ${keepLast} (changed)`);
   } else if (parent.retention?.keepLast) lines.push(`keeps the last ${parent.retention.keepLast} (the parent's)`);
-  if (parent.optimizer !== null || parent.batchSize !== null) lines.push(`optimizer ${parent.optimizer ?? 'unknown'}, batch size ${show(parent.batchSize)}, model and data: the parent's, so the resume is exact`);
+  if (parent.optimizer !== null || parent.batchSize !== null)
+    lines.push(`optimizer ${parent.optimizer ?? 'unknown'}, batch size ${show(parent.batchSize)}, model and data: the parent's, so the resume is exact`);
   return { ok: true, overrides, lines };
 }

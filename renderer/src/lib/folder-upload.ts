@@ -89,7 +89,10 @@ export function takeFiles(files: FileList | readonly File[]): PickedLoose[] {
  */
 export function looseFolderName(loose: readonly PickedLoose[], taken: readonly string[]): string {
   const main = loose.find((l) => /\.(json|index|safetensors|h5|hdf5)$/i.test(l.name)) ?? loose[0];
-  const stem = (main?.name ?? '').replace(/(\.weights)?\.[^.]+$/, '').replace(/[\\/]/g, '_').trim();
+  const stem = (main?.name ?? '')
+    .replace(/(\.weights)?\.[^.]+$/, '')
+    .replace(/[\\/]/g, '_')
+    .trim();
   const base = stem === '' || stem === '.' || stem === '..' ? 'dropped-files' : stem;
   let name = base;
   for (let i = 2; taken.includes(name); i += 1) name = `${base}-${i}`;

@@ -25,7 +25,8 @@ export function policyFromFields(fields: PolicyFields): PolicyResult {
   const everySteps = whole(fields.everySteps, 'Keep every N steps');
   for (const v of [keepLast, keepBest, everySteps]) if (typeof v === 'string') return { ok: false, error: v };
   if (keepBest !== undefined && !fields.metric) return { ok: false, error: 'Keep best needs a metric: the checkpoints have none.' };
-  if (keepLast === undefined && keepBest === undefined && everySteps === undefined) return { ok: false, error: 'Choose at least one rule: keep last, keep best or keep every N steps.' };
+  if (keepLast === undefined && keepBest === undefined && everySteps === undefined)
+    return { ok: false, error: 'Choose at least one rule: keep last, keep best or keep every N steps.' };
   const policy: RetentionPolicy = {
     ...(typeof keepLast === 'number' ? { keepLast } : {}),
     ...(typeof keepBest === 'number' && fields.metric ? { keepBest: { k: keepBest, metric: fields.metric, mode: fields.mode } } : {}),

@@ -45,7 +45,8 @@ export function moveSelection(current: Selection, delta: number, order: readonly
   const at = current.active === null ? -1 : order.indexOf(current.active);
   const index = at < 0 ? (delta > 0 ? 0 : order.length - 1) : Math.min(order.length - 1, Math.max(0, at + delta));
   const id = order[index] as string;
-  if (extend) return clickSelection(current.anchor === null ? { ...current, anchor: current.active ?? id } : current, id, order, { range: true, toggle: false });
+  if (extend)
+    return clickSelection(current.anchor === null ? { ...current, anchor: current.active ?? id } : current, id, order, { range: true, toggle: false });
   return { selected: new Set([id]), anchor: id, active: id };
 }
 
@@ -66,7 +67,10 @@ export function clearSelection(current: Selection): Selection {
 
 /** Drops ids that are gone (deleted, removed by another process). */
 export function retainExisting(current: Selection, exists: (id: string) => boolean): Selection {
-  const gone = [...current.selected].some((id) => !exists(id)) || (current.active !== null && !exists(current.active)) || (current.anchor !== null && !exists(current.anchor));
+  const gone =
+    [...current.selected].some((id) => !exists(id)) ||
+    (current.active !== null && !exists(current.active)) ||
+    (current.anchor !== null && !exists(current.anchor));
   if (!gone) return current;
   return {
     selected: new Set([...current.selected].filter(exists)),

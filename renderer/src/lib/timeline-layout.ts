@@ -98,7 +98,12 @@ export function niceTicks(min: number, max: number, target: number, axis: TimeAx
  * `zoom`, when given, is the part of the full range shown, as fractions [from, to] of it (a
  * zoomed-in view); points outside it fall beyond the drawing's edges and are not hit.
  */
-export function layoutTimeline(lanes: readonly Lane[], axis: TimeAxis, geometry: TimelineGeometry = DEFAULT_GEOMETRY, zoom: readonly [number, number] = [0, 1]): TimelineLayout {
+export function layoutTimeline(
+  lanes: readonly Lane[],
+  axis: TimeAxis,
+  geometry: TimelineGeometry = DEFAULT_GEOMETRY,
+  zoom: readonly [number, number] = [0, 1],
+): TimelineLayout {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let undated = 0;

@@ -76,7 +76,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? `${Math.floor((s % 86400) / 3600)}h` : ''}`;
 }
 
-function markerPlugin(get: () => readonly DrawnMarker[], colors: { ring: string; warn: string; focus: string }, placed: (p: MarkerPosition[]) => void): uPlot.Plugin {
+function markerPlugin(
+  get: () => readonly DrawnMarker[],
+  colors: { ring: string; warn: string; focus: string },
+  placed: (p: MarkerPosition[]) => void,
+): uPlot.Plugin {
   return {
     hooks: {
       draw: [
@@ -200,16 +204,14 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       },
       series: [
         { label: 'x' },
-        ...spec.curves.map(
-          (c): uPlot.Series => ({
-            label: c.label,
-            stroke: c.stroke,
-            width: c.width,
-            ...(c.dash ? { dash: [...c.dash] } : {}),
-            spanGaps: true,
-            points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
-          }),
-        ),
+        ...spec.curves.map((c): uPlot.Series => ({
+          label: c.label,
+          stroke: c.stroke,
+          width: c.width,
+          ...(c.dash ? { dash: [...c.dash] } : {}),
+          spanGaps: true,
+          points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
+        })),
       ],
       hooks: {
         setScale: [
@@ -218,7 +220,13 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             const xs = u.data[0] as ArrayLike<number> as number[];
             const min = u.scales['x']?.min;
             const max = u.scales['x']?.max;
-            const whole = xs.length === 0 || min === undefined || max === undefined || min === null || max === null || (min <= (xs[0] as number) && max >= (xs[xs.length - 1] as number));
+            const whole =
+              xs.length === 0 ||
+              min === undefined ||
+              max === undefined ||
+              min === null ||
+              max === null ||
+              (min <= (xs[0] as number) && max >= (xs[xs.length - 1] as number));
             const next = whole ? null : ([min, max] as const);
             if (next === zoomed || (next && zoomed && next[0] === zoomed[0] && next[1] === zoomed[1])) return;
             zoomed = next;

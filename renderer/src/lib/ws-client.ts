@@ -4,15 +4,7 @@
 // the HttpOnly cookie the server set when it was opened with ?token=, which the browser sends with
 // the upgrade by itself (same origin).
 import { backoffDelay } from './backoff';
-import {
-  type StudioApi,
-  type StudioEventName,
-  type StudioListener,
-  type StudioMethod,
-  WsReplySchema,
-  studioEvents,
-  studioMethods,
-} from './contract';
+import { type StudioApi, type StudioEventName, type StudioListener, type StudioMethod, WsReplySchema, studioEvents, studioMethods } from './contract';
 import { ApiError } from './errors';
 
 /** What this client needs of a WebSocket: the browser's, or a fake in tests. */
@@ -243,7 +235,10 @@ export class WsStudioClient {
     }
     const result = studioMethods[pending.method].result.safeParse(message.result);
     if (result.success) pending.resolve(result.data);
-    else pending.reject(new ApiError('internal', `the Studio's answer to ${pending.method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}`));
+    else
+      pending.reject(
+        new ApiError('internal', `the Studio's answer to ${pending.method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}`),
+      );
   }
 
   private emit(event: StudioEventName, payload: unknown): void {

@@ -17,7 +17,14 @@ export const OUTLIER_TAIL = 0.02;
  * 2nd and 98th percentiles (a spike no longer squashes the curve), while the smoothed curves,
  * which the eye follows, always fit; then 5 % of room above and below.
  */
-export function yRange(raw: readonly (number | null)[][], smoothed: readonly (number | null)[][], from: number, to: number, ignoreOutliers: boolean, log: boolean): [number, number] | null {
+export function yRange(
+  raw: readonly (number | null)[][],
+  smoothed: readonly (number | null)[][],
+  from: number,
+  to: number,
+  ignoreOutliers: boolean,
+  log: boolean,
+): [number, number] | null {
   const f = log ? (v: number) => (v > 0 ? Math.log10(v) : NaN) : (v: number) => v;
   let lo = Infinity;
   let hi = -Infinity;

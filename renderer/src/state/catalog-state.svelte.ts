@@ -3,13 +3,21 @@
 // batch replaces the arrays once ($state.raw: they are swapped, never mutated in place).
 import { z } from 'zod';
 import { type Lane, buildLanes, defaultMode, metricNames, protections } from '../lib/lanes';
-import { type CatalogSnapshot, type CheckpointInfo, type MetricMode, MetricModeSchema, type RunInfo, type SkippedFolder, type StudioApi, type StudioEventName, type StudioEventPayload } from '../lib/contract';
+import {
+  type CatalogSnapshot,
+  type CheckpointInfo,
+  type MetricMode,
+  MetricModeSchema,
+  type RunInfo,
+  type SkippedFolder,
+  type StudioApi,
+  type StudioEventName,
+  type StudioEventPayload,
+} from '../lib/contract';
 import { errorMessage } from '../lib/errors';
 import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 
-type CatalogChange =
-  | { readonly kind: 'upsert'; readonly checkpoint: CheckpointInfo }
-  | { readonly kind: 'remove'; readonly id: string };
+type CatalogChange = { readonly kind: 'upsert'; readonly checkpoint: CheckpointInfo } | { readonly kind: 'remove'; readonly id: string };
 
 export interface CatalogStateOptions {
   /** Runs a batch later; tests pass one that runs it at once. */

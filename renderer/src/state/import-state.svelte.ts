@@ -7,15 +7,7 @@
 import { createContext } from 'svelte';
 import type { ImportMode, ImportPhase, ImportReport, SourceDescription, StudioApi } from '../lib/contract';
 import { errorMessage } from '../lib/errors';
-import {
-  type PickedFolder,
-  type PickedLoose,
-  discardUpload,
-  joinServerPath,
-  looseAsFolder,
-  realFolderPath,
-  uploadFolders,
-} from '../lib/folder-upload';
+import { type PickedFolder, type PickedLoose, discardUpload, joinServerPath, looseAsFolder, realFolderPath, uploadFolders } from '../lib/folder-upload';
 import { typedPathProblem } from '../lib/typed-path';
 
 export type ImportStage = 'idle' | 'start' | 'reading' | 'uploading' | 'describing' | 'found' | ImportPhase | 'finished';
@@ -186,7 +178,13 @@ export class ImportState {
     const abort = new AbortController();
     this.abort = abort;
     this.stage = 'uploading';
-    const looseFolder = files.length > 0 ? looseAsFolder(files, folders.map((f) => f.name)) : null;
+    const looseFolder =
+      files.length > 0
+        ? looseAsFolder(
+            files,
+            folders.map((f) => f.name),
+          )
+        : null;
     // A run imported from a SavedModel's variables/ is named for the folder holding it: staged
     // alone, that would be the upload id; one level down it is the folder's own name.
     const nested = (folder: PickedFolder): boolean => folder.name === 'variables';

@@ -2,7 +2,8 @@
 // the worker runs a C library over untrusted bytes, and what comes back is treated as untrusted.
 import { z } from 'zod';
 
-export type H5Request = { readonly op: 'open'; readonly file: string } | { readonly op: 'close' } | { readonly op: 'list' } | { readonly op: 'read'; readonly path: string };
+export type H5Request =
+  { readonly op: 'open'; readonly file: string } | { readonly op: 'close' } | { readonly op: 'list' } | { readonly op: 'read'; readonly path: string };
 
 const DatasetInfoSchema = z.object({
   path: z.string(),

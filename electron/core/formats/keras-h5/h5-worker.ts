@@ -73,7 +73,15 @@ function attributesOf(group: Group): Record<string, string[]> {
 
 function datasetInfo(path: string, dataset: Dataset): H5DatasetInfo {
   const m = dataset.metadata;
-  return { path, shape: m.shape ?? [], type: m.type, size: m.size, signed: m.signed, littleEndian: m.littleEndian, enumMembers: m.enum_type ? Object.keys(m.enum_type.members) : null };
+  return {
+    path,
+    shape: m.shape ?? [],
+    type: m.type,
+    size: m.size,
+    signed: m.signed,
+    littleEndian: m.littleEndian,
+    enumMembers: m.enum_type ? Object.keys(m.enum_type.members) : null,
+  };
 }
 
 function list(root: Group): H5Listing {

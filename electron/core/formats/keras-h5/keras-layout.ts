@@ -67,7 +67,13 @@ export function kerasLayout(file: string, fileName: string, listing: H5Listing):
   const datasets = new Map(listing.datasets.map((d) => [d.path, d]));
   const root = groups.get('') ?? {};
   const notes: string[] = [];
-  if (listing.skipped.length > 0) notes.push(`links not followed (external, broken or soft): ${listing.skipped.slice(0, 5).map((s) => `/${s}`).join(', ')}${listing.skipped.length > 5 ? ', …' : ''}`);
+  if (listing.skipped.length > 0)
+    notes.push(
+      `links not followed (external, broken or soft): ${listing.skipped
+        .slice(0, 5)
+        .map((s) => `/${s}`)
+        .join(', ')}${listing.skipped.length > 5 ? ', …' : ''}`,
+    );
 
   const base = root['layer_names'] ? '' : groups.get('model_weights')?.['layer_names'] ? 'model_weights' : null;
   if (base !== null) {

@@ -78,7 +78,8 @@ async function* read(
     for (const tensor of wanted) {
       options.signal?.throwIfAborted();
       const data = await h5.read(tensor.name);
-      if (data.byteLength !== tensor.bytes) throw new DamagedTensorError(file, tensor.name, `holds ${data.byteLength} bytes, not the ${tensor.bytes} its shape needs`);
+      if (data.byteLength !== tensor.bytes)
+        throw new DamagedTensorError(file, tensor.name, `holds ${data.byteLength} bytes, not the ${tensor.bytes} its shape needs`);
       yield { tensor, data, storedCrc32c: crc32c(data) };
     }
   } finally {

@@ -67,7 +67,10 @@ async function indexedWeights(listing: FolderListing, indexes: readonly string[]
 async function folderWeights(listing: FolderListing): Promise<Weights> {
   const weights: TensorFile[] = [];
   for (const name of weightNames(listing)) weights.push(await readTensorFile(listing.dir, name));
-  const tensors = uniqueTensors(weights, (tensor, first, second) => new CheckpointFormatError(second.path, `tensor "${tensor}" is also in ${first}, in the same folder`));
+  const tensors = uniqueTensors(
+    weights,
+    (tensor, first, second) => new CheckpointFormatError(second.path, `tensor "${tensor}" is also in ${first}, in the same folder`),
+  );
   const notes = weights.map(metadataNote).filter((note) => note !== null);
   const files = weights.map((file) => ({ name: file.name, bytes: file.bytes, role: 'tensors' as const }));
   return { files, tensors, notes, label: weights.length === 1 ? 'safetensors' : `safetensors (${weights.length} files)` };
@@ -92,7 +95,9 @@ async function trainerProgress(listing: FolderListing, name: string): Promise<Pr
     step = state.global_step;
     stepSource = nameStep === state.global_step ? `${TRAINER_STATE_FILE} global_step and the folder name ${name}` : `${TRAINER_STATE_FILE} global_step`;
     if (nameStep !== null && nameStep !== state.global_step) {
-      notes.push(`${TRAINER_STATE_FILE} says global_step ${state.global_step} but the folder is named ${name} (step ${nameStep}); the step is taken from ${TRAINER_STATE_FILE}`);
+      notes.push(
+        `${TRAINER_STATE_FILE} says global_step ${state.global_step} but the folder is named ${name} (step ${nameStep}); the step is taken from ${TRAINER_STATE_FILE}`,
+      );
     }
   }
   const best = bestNote(state);
@@ -123,5 +128,17 @@ export async function openCheckpointFolder(listing: FolderListing, options: { re
   if (listing.others.length > 0) notes.push(`not followed: ${listNames(listing.others.map((o) => `${o.name} (${o.kind})`))}`);
 
   const label = listing.files.has(TRAINER_STATE_FILE) ? `Hugging Face Trainer checkpoint, ${weights.label}` : weights.label;
-  return { format: 'safetensors', formatLabel: label, dir, name, step: progress.step, stepSource: progress.stepSource, savedAt: null, files, tensors: weights.tensors, metrics: progress.metrics, notes };
+  return {
+    format: 'safetensors',
+    formatLabel: label,
+    dir,
+    name,
+    step: progress.step,
+    stepSource: progress.stepSource,
+    savedAt: null,
+    files,
+    tensors: weights.tensors,
+    metrics: progress.metrics,
+    notes,
+  };
 }

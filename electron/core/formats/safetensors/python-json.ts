@@ -14,7 +14,8 @@ export function pythonJsonToJson(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character, which may be a quote
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character, which may be a quote
       else if (c === 0x22) inString = false;
       continue;
     }

@@ -99,7 +99,12 @@ function start(handle: FileHandle, file: string, chunk: Chunk | undefined): Prom
   );
 }
 
-async function* readFileTensors(handle: FileHandle, file: string, tensors: readonly ForeignTensor[], signal: AbortSignal | undefined): AsyncGenerator<ForeignTensorData> {
+async function* readFileTensors(
+  handle: FileHandle,
+  file: string,
+  tensors: readonly ForeignTensor[],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ForeignTensorData> {
   const chunks = chunksOf(runsOf(tensors));
   let pending = start(handle, file, chunks[0]);
   let next = 0; // index in the current run's tensors of the first not yet yielded

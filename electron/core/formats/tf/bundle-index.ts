@@ -45,9 +45,19 @@ export function decodeBundleIndex(bytes: Uint8Array, file: string): BundleIndex 
     throw new CheckpointFormatError(file, `says it has ${header.numShards} data shards; expected 1 to ${MAX_SHARDS}`, first.at);
   }
   if (header.version.minConsumer > BUNDLE_VERSION || header.version.badConsumers.includes(BUNDLE_VERSION)) {
-    throw new CheckpointFormatError(file, `needs a reader of bundle version ${header.version.minConsumer} or later; this one reads version ${BUNDLE_VERSION}`, first.at);
+    throw new CheckpointFormatError(
+      file,
+      `needs a reader of bundle version ${header.version.minConsumer} or later; this one reads version ${BUNDLE_VERSION}`,
+      first.at,
+    );
   }
-  const tensors = table.entries.slice(1).map((entry) => describeFast(entry.key, entry.value, header.numShards, entry.at) ?? describe(entry.key, new ByteReader(entry.value, file, entry.at), header.numShards, file, entry.at));
+  const tensors = table.entries
+    .slice(1)
+    .map(
+      (entry) =>
+        describeFast(entry.key, entry.value, header.numShards, entry.at) ??
+        describe(entry.key, new ByteReader(entry.value, file, entry.at), header.numShards, file, entry.at),
+    );
   return { header, tensors, dataBlockCompression: table.dataBlockCompression };
 }
 
@@ -138,7 +148,8 @@ function describe(name: string, value: ByteReader, numShards: number, file: stri
     if (dim < 0n) fail(`has a negative dimension ${dim}`);
     elements *= dim;
     // Stop before the product grows without bound (a damaged entry can list thousands of dims).
-    if (elements > BigInt(Number.MAX_SAFE_INTEGER)) fail(`has shape [${entry.dims.slice(0, 8).join(', ')}${entry.dims.length > 8 ? ', …' : ''}], more elements than any file can hold`);
+    if (elements > BigInt(Number.MAX_SAFE_INTEGER))
+      fail(`has shape [${entry.dims.slice(0, 8).join(', ')}${entry.dims.length > 8 ? ', …' : ''}], more elements than any file can hold`);
   }
   if (entry.offset < 0n || entry.offset > BigInt(Number.MAX_SAFE_INTEGER)) fail(`has offset ${entry.offset}, outside any file`);
   if (entry.size < 0n || entry.size > BigInt(Number.MAX_SAFE_INTEGER)) fail(`has size ${entry.size}, outside any file`);

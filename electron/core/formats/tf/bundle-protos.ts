@@ -103,7 +103,14 @@ export function encodeHeader(numShards: number): Uint8Array {
 }
 
 /** proto3 field order, defaults omitted; the shape is always present (BundleWriter::Add sets it, even for a scalar). */
-export function encodeEntry(entry: { dtype: number; shape: readonly number[]; shardId: number; offset: number; size: number; maskedCrc32c: number }): Uint8Array {
+export function encodeEntry(entry: {
+  dtype: number;
+  shape: readonly number[];
+  shardId: number;
+  offset: number;
+  size: number;
+  maskedCrc32c: number;
+}): Uint8Array {
   const shape = new WireWriter();
   for (const dim of entry.shape) shape.bytesField(2, new WireWriter().varintField(1, dim).finish());
   return new WireWriter()

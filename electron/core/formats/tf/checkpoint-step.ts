@@ -80,27 +80,30 @@ export function decideStep(prefix: string, style: 'tf1' | 'tf2', candidates: rea
     if (fromName === null) return { step: null, stepSource: null, stepTensor: null, notStep, notes };
     const equal = candidates.filter((t) => t.role === 'model' && INTEGER_DTYPES.has(t.dtype) && valueOf(t) === fromName);
     const counter = equal.length === 1 ? equal[0] : undefined;
-    if (counter !== undefined) return decided(fromName, `the name ${prefix} and the integer variable ${counter.name}, which holds the same number`, counter.name);
+    if (counter !== undefined)
+      return decided(fromName, `the name ${prefix} and the integer variable ${counter.name}, which holds the same number`, counter.name);
     return decided(fromName, `the name ${prefix}`, null);
   }
 
-  const iterations = candidates
-    .filter((t) => isIterations(t, style) && (valueOf(t) ?? 0) > 0)
-    .sort((a, b) => (valueOf(b) ?? 0) - (valueOf(a) ?? 0))[0];
+  const iterations = candidates.filter((t) => isIterations(t, style) && (valueOf(t) ?? 0) > 0).sort((a, b) => (valueOf(b) ?? 0) - (valueOf(a) ?? 0))[0];
   if (iterations !== undefined) {
     const value = valueOf(iterations) as number;
     if (fromName !== null && fromName !== value) {
-      notes.push(`In ${prefix}, ${fromName} counts saves (the save_counter), not training steps; the optimizer's counter ${iterations.displayName} says ${value} steps, which is used.`);
+      notes.push(
+        `In ${prefix}, ${fromName} counts saves (the save_counter), not training steps; the optimizer's counter ${iterations.displayName} says ${value} steps, which is used.`,
+      );
     }
     for (const other of named) {
-      if (valueOf(other) !== value) notes.push(`The variable ${other.displayName} holds ${valueOf(other)}, not the optimizer's ${value}; it is not taken as the step.`);
+      if (valueOf(other) !== value)
+        notes.push(`The variable ${other.displayName} holds ${valueOf(other)}, not the optimizer's ${value}; it is not taken as the step.`);
     }
     return decided(value, `the optimizer's step counter ${iterations.displayName}`, iterations.name);
   }
   const stepVariable = named[0];
   if (stepVariable !== undefined) {
     const value = valueOf(stepVariable) as number;
-    if (fromName !== null && fromName !== value) notes.push(`In ${prefix}, ${fromName} counts saves, not training steps; the variable ${stepVariable.displayName} says ${value}, which is used.`);
+    if (fromName !== null && fromName !== value)
+      notes.push(`In ${prefix}, ${fromName} counts saves, not training steps; the variable ${stepVariable.displayName} says ${value}, which is used.`);
     return decided(value, `the variable ${stepVariable.displayName}`, stepVariable.name);
   }
   if (fromName !== null) {

@@ -77,7 +77,13 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
   });
   const candidates = stepCandidates(described, naming.style, prefix);
   const candidateNames = new Set(candidates.map((c) => c.name));
-  const values = await readScalars(dir, prefix, numShards, scalars.filter((t) => candidateNames.has(t.name)), notes);
+  const values = await readScalars(
+    dir,
+    prefix,
+    numShards,
+    scalars.filter((t) => candidateNames.has(t.name)),
+    notes,
+  );
   const decision = decideStep(prefix, naming.style, candidates, values);
   notes.push(...decision.notes);
 

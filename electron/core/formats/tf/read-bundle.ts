@@ -65,11 +65,19 @@ export async function* readBundle(
     const groups = groupReads(tensors);
     const readGroup = async (group: ReadGroup): Promise<Buffer> => {
       if (group.end - group.start > MAX_LENGTH) {
-        throw new CheckpointFormatError(file, `tensor "${group.tensors[0]?.name}" is ${group.end - group.start} bytes, more than one buffer of this Node can hold (${MAX_LENGTH})`, group.start);
+        throw new CheckpointFormatError(
+          file,
+          `tensor "${group.tensors[0]?.name}" is ${group.end - group.start} bytes, more than one buffer of this Node can hold (${MAX_LENGTH})`,
+          group.start,
+        );
       }
       if (group.end > stats.size) {
         const first = group.tensors.find((t) => t.offset + t.bytes > stats.size) ?? group.tensors[0];
-        throw new DamagedTensorError(file, first?.name ?? '?', `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`);
+        throw new DamagedTensorError(
+          file,
+          first?.name ?? '?',
+          `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`,
+        );
       }
       const buffer = Buffer.allocUnsafe(group.end - group.start);
       let done = 0;

@@ -7,14 +7,7 @@ import { CheckpointFormatError } from '../../checkpoint/errors.js';
 import { ByteReader } from './byte-reader.js';
 import { unmaskCrc } from './masked-crc.js';
 import { snappyDecompress } from './snappy.js';
-import {
-  BLOCK_TRAILER_BYTES,
-  FOOTER_BYTES,
-  FOOTER_HANDLES_BYTES,
-  NO_COMPRESSION,
-  SNAPPY_COMPRESSION,
-  hasTableMagic,
-} from './sstable-format.js';
+import { BLOCK_TRAILER_BYTES, FOOTER_BYTES, FOOTER_HANDLES_BYTES, NO_COMPRESSION, SNAPPY_COMPRESSION, hasTableMagic } from './sstable-format.js';
 
 export interface TableEntry {
   readonly key: string;

@@ -38,7 +38,11 @@ class BlockBuilder {
       this.restarts.push(this.size);
       this.counter = 0;
     }
-    const header = new WireWriter().varint(shared).varint(key.length - shared).varint(value.length).finish();
+    const header = new WireWriter()
+      .varint(shared)
+      .varint(key.length - shared)
+      .varint(value.length)
+      .finish();
     this.push(header);
     this.push(key.subarray(shared));
     this.push(value);

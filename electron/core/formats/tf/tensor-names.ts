@@ -23,7 +23,19 @@ export interface Naming {
 
 const VALUE_SUFFIX = '/.ATTRIBUTES/VARIABLE_VALUE';
 /** Slot variables tf.compat.v1 optimizers and ExponentialMovingAverage create beside a variable `x`: `x/Adam`, … */
-const TF1_SLOTS = new Set(['Adam', 'Adam_1', 'Momentum', 'RMSProp', 'RMSProp_1', 'Adagrad', 'Adadelta', 'Adadelta_1', 'Ftrl', 'Ftrl_1', 'ExponentialMovingAverage']);
+const TF1_SLOTS = new Set([
+  'Adam',
+  'Adam_1',
+  'Momentum',
+  'RMSProp',
+  'RMSProp_1',
+  'Adagrad',
+  'Adadelta',
+  'Adadelta_1',
+  'Ftrl',
+  'Ftrl_1',
+  'ExponentialMovingAverage',
+]);
 const TF1_OPTIMIZER_SCALARS = new Set(['beta1_power', 'beta2_power']);
 const OLD_STYLE_SLOT = /^(.*)\/\.OPTIMIZER_SLOT\/.*\/([^/]+)\/\.ATTRIBUTES\/VARIABLE_VALUE$/;
 
@@ -104,7 +116,8 @@ function nameTf2(tensors: readonly TensorShapeInfo[], graph: readonly TrackableN
     if (name === OBJECT_GRAPH_KEY || segments[0] === 'save_counter') role = 'other';
     else if (slot !== undefined || optimizerKeys.has(name) || segments.includes('optimizer') || segments.includes('.OPTIMIZER_SLOT')) role = 'optimizer';
     else if (segments.length === 1 && (segments[0] === 'global_step' || segments[0] === 'step')) role = 'step';
-    if (slot !== undefined && !shapes.has(slot.variable)) notes.push(`${displayName} is a ${slot.name} slot of ${readablePath(displayOf(slot.variable))}, which the checkpoint does not hold.`);
+    if (slot !== undefined && !shapes.has(slot.variable))
+      notes.push(`${displayName} is a ${slot.name} slot of ${readablePath(displayOf(slot.variable))}, which the checkpoint does not hold.`);
     names.set(name, slot === undefined ? { displayName, role } : { displayName, role, slot });
   }
   return { style: 'tf2', names, notes };
@@ -142,9 +155,7 @@ function mapKerasOptimizerVariables(
       const shapesAgree =
         numbered.length === expected.length &&
         numbered.every((n, i) => n === expected[i]) &&
-        variables.every((variable, i) =>
-          [1 + 2 * i, 2 + 2 * i].every((n) => sameShape(shapes.get(slotKeys.get(n) ?? ''), shapes.get(variable))),
-        );
+        variables.every((variable, i) => [1 + 2 * i, 2 + 2 * i].every((n) => sameShape(shapes.get(slotKeys.get(n) ?? ''), shapes.get(variable))));
       const where = displayOf(slotKeys.get(numbered[0] ?? 1) ?? '').replace(/\/\d+$/, '');
       if (!shapesAgree) {
         notes.push(

@@ -50,7 +50,8 @@ async function resolveTarget(target: string): Promise<{ dir: string; prefix: str
     // A SavedModel folder (saved_model.pb beside variables/): its checkpoint is variables/, which
     // is what a person drops; unless the folder holds a checkpoint state file of its own.
     const variables = path.join(absolute, 'variables');
-    if ((await kindOf(path.join(absolute, CHECKPOINT_STATE_FILE))) !== 'file' && (await isTableFile(path.join(variables, indexFileName('variables'))))) return { dir: variables, prefix: null };
+    if ((await kindOf(path.join(absolute, CHECKPOINT_STATE_FILE))) !== 'file' && (await isTableFile(path.join(variables, indexFileName('variables')))))
+      return { dir: variables, prefix: null };
     return { dir: absolute, prefix: null };
   }
   const dir = path.dirname(absolute);
@@ -107,7 +108,10 @@ async function sniff(target: string): Promise<boolean> {
 async function open(target: string): Promise<ForeignSource> {
   const resolved = await resolveTarget(target);
   if (resolved === null) {
-    throw new CheckpointFormatError(target, 'is not a TensorFlow checkpoint: expected a folder, a .index file with the table magic, a .data-NNNNN-of-NNNNN shard or a prefix whose .index exists');
+    throw new CheckpointFormatError(
+      target,
+      'is not a TensorFlow checkpoint: expected a folder, a .index file with the table magic, a .data-NNNNN-of-NNNNN shard or a prefix whose .index exists',
+    );
   }
   const { dir } = resolved;
   const notes: string[] = [];

@@ -36,7 +36,8 @@ function checkTensor(t: ExportTensor, seen: Set<string>): number {
   if (code === null) throw usage(`tensor "${t.name}": dtype ${t.dtype} has no TensorFlow equivalent a bundle can hold`);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw usage(`tensor "${t.name}": shape [${t.shape.join(', ')}] is not a list of sizes`);
   const expected = tensorByteLength(t.dtype, t.shape);
-  if (expected !== t.data.byteLength) throw usage(`tensor "${t.name}": ${t.data.byteLength} bytes given, shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected}`);
+  if (expected !== t.data.byteLength)
+    throw usage(`tensor "${t.name}": ${t.data.byteLength} bytes given, shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected}`);
   return code;
 }
 
@@ -58,7 +59,8 @@ export async function writeTfBundle(
   tensors: readonly ExportTensor[],
   options: { readonly step?: number } = {},
 ): Promise<WrittenBundle> {
-  if (prefix === '' || prefix === '.' || prefix === '..' || /[\\/]/.test(prefix)) throw usage(`"${prefix}" is not a checkpoint name (a plain file name, no folders)`);
+  if (prefix === '' || prefix === '.' || prefix === '..' || /[\\/]/.test(prefix))
+    throw usage(`"${prefix}" is not a checkpoint name (a plain file name, no folders)`);
   const all = options.step !== undefined && !tensors.some((t) => t.name === 'global_step') ? [...tensors, globalStepTensor(options.step)] : [...tensors];
   const seen = new Set<string>();
   const keyed = all.map((t) => ({ t, code: checkTensor(t, seen), key: Buffer.from(t.name, 'utf8') }));
@@ -67,7 +69,10 @@ export async function writeTfBundle(
   const entries: { key: Uint8Array; value: Uint8Array }[] = [{ key: new Uint8Array(0), value: encodeHeader(1) }];
   let offset = 0;
   for (const { t, code, key } of keyed) {
-    entries.push({ key, value: encodeEntry({ dtype: code, shape: t.shape, shardId: 0, offset, size: t.data.byteLength, maskedCrc32c: maskCrc(crc32c(t.data)) }) });
+    entries.push({
+      key,
+      value: encodeEntry({ dtype: code, shape: t.shape, shardId: 0, offset, size: t.data.byteLength, maskedCrc32c: maskCrc(crc32c(t.data)) }),
+    });
     offset += t.data.byteLength;
   }
 
@@ -75,7 +80,10 @@ export async function writeTfBundle(
   const indexFile = path.join(outDir, indexFileName(prefix));
   const dataTemporary = path.join(outDir, temporaryName(path.basename(dataFile)));
   try {
-    await writeFileDurably(dataTemporary, keyed.map(({ t }) => t.data));
+    await writeFileDurably(
+      dataTemporary,
+      keyed.map(({ t }) => t.data),
+    );
     await rename(dataTemporary, dataFile);
   } catch (error) {
     await rm(dataTemporary, { force: true });
@@ -102,16 +110,15 @@ async function addToCheckpointState(dir: string, prefix: string): Promise<string
     previous = parseCheckpointState(await readFile(file, 'utf8'), file);
   } catch (error) {
     if (!isMissing(error)) {
-      if (error instanceof CheckpointFormatError) throw new CheckpointFormatError(file, `${error.problem}; it is left as it is and the new checkpoint is not added to it`, error.byteOffset);
+      if (error instanceof CheckpointFormatError)
+        throw new CheckpointFormatError(file, `${error.problem}; it is left as it is and the new checkpoint is not added to it`, error.byteOffset);
       throw error;
     }
   }
   const paths = [...(previous?.allModelCheckpointPaths ?? []).filter((p) => p !== prefix), prefix];
   const oldTimes = previous?.allModelCheckpointTimestamps ?? [];
   const keepTimes = previous !== null && oldTimes.length === previous.allModelCheckpointPaths.length && oldTimes.length > 0;
-  const times = keepTimes
-    ? [...(previous?.allModelCheckpointPaths ?? []).flatMap((p, i) => (p === prefix ? [] : [oldTimes[i] ?? 0])), Date.now() / 1000]
-    : [];
+  const times = keepTimes ? [...(previous?.allModelCheckpointPaths ?? []).flatMap((p, i) => (p === prefix ? [] : [oldTimes[i] ?? 0])), Date.now() / 1000] : [];
   return writeCheckpointStateFile(dir, {
     modelCheckpointPath: prefix,
     allModelCheckpointPaths: paths,

@@ -69,12 +69,19 @@ export async function writeTfjsModel(outDir: string, model: TfjsModelExport): Pr
   let total = 0;
   const add = (tensor: ExportTensor, group: 'optimizer' | undefined): void => {
     const dtype = TFJS_DTYPE[tensor.dtype];
-    if (!dtype) throw new CheckpointFormatError(modelJson, `tensor "${tensor.name}" is ${tensor.dtype}; TensorFlow.js layers models hold float32, int32 and bool weights`);
+    if (!dtype)
+      throw new CheckpointFormatError(
+        modelJson,
+        `tensor "${tensor.name}" is ${tensor.dtype}; TensorFlow.js layers models hold float32, int32 and bool weights`,
+      );
     if (names.has(tensor.name)) throw new CheckpointFormatError(modelJson, `tensor "${tensor.name}" appears twice`);
     names.add(tensor.name);
     const expected = tensorByteLength(tensor.dtype, tensor.shape);
     if (expected !== tensor.data.byteLength) {
-      throw new CheckpointFormatError(modelJson, `tensor "${tensor.name}" (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected} bytes, got ${tensor.data.byteLength}`);
+      throw new CheckpointFormatError(
+        modelJson,
+        `tensor "${tensor.name}" (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected} bytes, got ${tensor.data.byteLength}`,
+      );
     }
     entries.push({ name: tensor.name, shape: [...tensor.shape], dtype, ...(group ? { group } : {}) });
     chunks.push(tensor.data);

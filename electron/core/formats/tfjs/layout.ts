@@ -41,7 +41,8 @@ export function checkedElementCount(file: string, name: string, shape: readonly 
   let count = 1;
   for (const dim of shape) {
     count *= dim;
-    if (!Number.isSafeInteger(count)) throw new CheckpointFormatError(file, `weight "${name}": shape [${shape.join(', ')}] has more elements than can be addressed`);
+    if (!Number.isSafeInteger(count))
+      throw new CheckpointFormatError(file, `weight "${name}": shape [${shape.join(', ')}] has more elements than can be addressed`);
   }
   return count;
 }
@@ -49,14 +50,20 @@ export function checkedElementCount(file: string, name: string, shape: readonly 
 async function stringBytes(files: ConcatenatedFiles, indexFile: string, entry: TfjsWeightEntry, count: number, start: number): Promise<number> {
   // Each element takes at least its length prefix: refuse a count the files cannot hold before scanning.
   if (count * STRING_LENGTH_BYTES > files.total - start) {
-    throw new CheckpointFormatError(indexFile, `string weight "${entry.name}" has ${count} elements, more than the ${files.total - start} bytes left in its files can hold`);
+    throw new CheckpointFormatError(
+      indexFile,
+      `string weight "${entry.name}" has ${count} elements, more than the ${files.total - start} bytes left in its files can hold`,
+    );
   }
   let position = start;
   let chunk: Uint8Array = new Uint8Array(0);
   let chunkStart = start;
   for (let i = 0; i < count; i += 1) {
     if (position + STRING_LENGTH_BYTES > files.total) {
-      throw new CheckpointFormatError(files.locate(files.total).file.absolute, `string weight "${entry.name}" runs past the end of its files (element ${i} of ${count})`);
+      throw new CheckpointFormatError(
+        files.locate(files.total).file.absolute,
+        `string weight "${entry.name}" runs past the end of its files (element ${i} of ${count})`,
+      );
     }
     if (position + STRING_LENGTH_BYTES > chunkStart + chunk.byteLength || position < chunkStart) {
       chunkStart = position;

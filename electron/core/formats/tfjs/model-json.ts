@@ -125,7 +125,10 @@ function parseWeight(file: string, weight: unknown, where: string): TfjsWeightEn
   if (group !== undefined && group !== null && group !== 'model' && group !== 'optimizer') {
     throw new CheckpointFormatError(file, `${label}: group must be "model" or "optimizer", not ${describe(group)}`);
   }
-  const quantization = weight['quantization'] === undefined || weight['quantization'] === null ? undefined : parseQuantization(file, label, dtype as TfjsDtype, weight['quantization']);
+  const quantization =
+    weight['quantization'] === undefined || weight['quantization'] === null
+      ? undefined
+      : parseQuantization(file, label, dtype as TfjsDtype, weight['quantization']);
   return {
     name,
     shape,

@@ -85,7 +85,8 @@ async function open(target: string): Promise<ForeignSource> {
   const name = path.basename(file);
   const { json, bytes } = await readModelJson(file);
   const notes: string[] = [];
-  if (json.format !== null && json.format !== 'layers-model') notes.push(`${name} says its format is "${json.format}", not "layers-model": its weights are read, its topology is not`);
+  if (json.format !== null && json.format !== 'layers-model')
+    notes.push(`${name} says its format is "${json.format}", not "layers-model": its weights are read, its topology is not`);
   const files: ForeignFile[] = [{ name, bytes, role: 'index' }];
   const seen = new Set<string>([name]);
   const modelNames = new Set(json.weightsManifest.flatMap((g) => g.weights.filter((w) => w.group !== 'optimizer').map((w) => w.name)));
@@ -145,7 +146,8 @@ async function* read(
       if (options.names && !options.names.has(tensor.name)) continue;
       options.signal?.throwIfAborted();
       const fileStart = starts.get(tensor.file);
-      if (fileStart === undefined) throw new DamagedTensorError(path.join(checkpoint.dir, tensor.file), tensor.name, 'its file is not among the checkpoint\'s files');
+      if (fileStart === undefined)
+        throw new DamagedTensorError(path.join(checkpoint.dir, tensor.file), tensor.name, "its file is not among the checkpoint's files");
       const stored = await files.read(fileStart + tensor.offset, tensor.bytes);
       yield { tensor, data: logicalValues(tensor, stored), storedCrc32c: crc32c(stored) };
     }

@@ -83,7 +83,8 @@ export class ConcatenatedFiles {
       if (want <= 0) throw new CheckpointFormatError(file.absolute, `ends at byte ${file.bytes}, before the weights it should hold`, file.bytes);
       const handle = await this.handle(index);
       const { bytesRead } = await handle.read(out, done, want, inFile);
-      if (bytesRead !== want) throw new CheckpointFormatError(file.absolute, `is shorter than the ${file.bytes} bytes it had when it was opened`, inFile + bytesRead);
+      if (bytesRead !== want)
+        throw new CheckpointFormatError(file.absolute, `is shorter than the ${file.bytes} bytes it had when it was opened`, inFile + bytesRead);
       done += want;
     }
     return out;

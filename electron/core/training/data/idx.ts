@@ -29,9 +29,7 @@ export class IdxFormatError extends Error {
     /** Offsets then count bytes of the decompressed data, not of the file. */
     readonly gunzipped = false,
   ) {
-    const where = byteOffset === undefined
-      ? (gunzipped ? ' (gunzipped)' : '')
-      : ` (byte ${byteOffset}${gunzipped ? ' of the gunzipped data' : ''})`;
+    const where = byteOffset === undefined ? (gunzipped ? ' (gunzipped)' : '') : ` (byte ${byteOffset}${gunzipped ? ' of the gunzipped data' : ''})`;
     super(`${file}${where}: ${problem}`);
   }
 }
@@ -57,8 +55,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /** Parses an unsigned-byte IDX array of the given rank; `file` and `gunzipped` label errors. */
 export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, gunzipped = false): Omit<IdxArray, 'crc32c'> {
-  const fail = (problem: string, byteOffset: number): IdxFormatError =>
-    new IdxFormatError(file, problem, byteOffset, gunzipped);
+  const fail = (problem: string, byteOffset: number): IdxFormatError => new IdxFormatError(file, problem, byteOffset, gunzipped);
   const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
   const describe = `magic number ${hex(expectedMagic, 8)} (unsigned-byte IDX with ${expectedRank} dimension${expectedRank === 1 ? '' : 's'})`;
   if (bytes.length < MAGIC_BYTES) {
@@ -87,9 +84,10 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, 
   const elements = dims.reduce((product, size) => product * size, 1);
   const expectedLength = headerBytes + elements;
   if (bytes.length !== expectedLength) {
-    const what = bytes.length < expectedLength
-      ? `truncated: ${expectedLength - bytes.length} bytes missing`
-      : `${bytes.length - expectedLength} unexpected trailing bytes`;
+    const what =
+      bytes.length < expectedLength
+        ? `truncated: ${expectedLength - bytes.length} bytes missing`
+        : `${bytes.length - expectedLength} unexpected trailing bytes`;
     const elementsDescription = `${headerBytes}-byte header + ${dims.join('×')} elements`;
     throw fail(`expected ${expectedLength} bytes (${elementsDescription}), found ${bytes.length}: ${what}`, Math.min(bytes.length, expectedLength));
   }

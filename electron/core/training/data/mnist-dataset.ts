@@ -69,14 +69,16 @@ async function isFile(path: string): Promise<boolean> {
 
 async function locateFiles(folder: string): Promise<Record<FileRole, string>> {
   const roles = Object.keys(MNIST_FILE_NAMES) as FileRole[];
-  const found = await Promise.all(roles.map(async (role) => {
-    const name = MNIST_FILE_NAMES[role];
-    for (const candidate of [name, `${name}.gz`]) {
-      const path = join(folder, candidate);
-      if (await isFile(path)) return path;
-    }
-    return undefined;
-  }));
+  const found = await Promise.all(
+    roles.map(async (role) => {
+      const name = MNIST_FILE_NAMES[role];
+      for (const candidate of [name, `${name}.gz`]) {
+        const path = join(folder, candidate);
+        if (await isFile(path)) return path;
+      }
+      return undefined;
+    }),
+  );
   const missing = roles.filter((_, i) => found[i] === undefined).map((role) => MNIST_FILE_NAMES[role]);
   if (missing.length > 0) throw new DatasetFilesMissingError(folder, missing);
   return Object.fromEntries(roles.map((role, i) => [role, found[i]])) as Record<FileRole, string>;
@@ -85,12 +87,7 @@ async function locateFiles(folder: string): Promise<Record<FileRole, string>> {
 function checkImages(images: IdxArray): void {
   const [, rows, columns] = images.dims;
   if (rows !== IMAGE_HEIGHT || columns !== IMAGE_WIDTH) {
-    throw new IdxFormatError(
-      images.file,
-      `expected ${IMAGE_HEIGHT}×${IMAGE_WIDTH} images, found ${rows}×${columns}`,
-      8,
-      images.gunzipped,
-    );
+    throw new IdxFormatError(images.file, `expected ${IMAGE_HEIGHT}×${IMAGE_WIDTH} images, found ${rows}×${columns}`, 8, images.gunzipped);
   }
 }
 

@@ -15,7 +15,8 @@ function slice(split: MnistSplit, start: number, end: number): MnistSplit {
 
 export function holdOutValidation(data: MnistLike, validationCount: number, trainLimit?: number): TrainingData {
   const total = data.train.count;
-  if (validationCount < 0 || validationCount >= total) throw new StudioError('usage', `the validation split must hold between 0 and ${total - 1} examples (the data has ${total}), not ${validationCount}`);
+  if (validationCount < 0 || validationCount >= total)
+    throw new StudioError('usage', `the validation split must hold between 0 and ${total - 1} examples (the data has ${total}), not ${validationCount}`);
   const trainEnd = total - validationCount;
   const trainCount = trainLimit === undefined ? trainEnd : Math.min(trainLimit, trainEnd);
   return { train: slice(data.train, 0, trainCount), validation: slice(data.train, trainEnd, total), source: data.source };

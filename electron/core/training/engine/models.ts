@@ -8,7 +8,6 @@ import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH } from '../data/mnist-dataset.js
 
 export { ModelSpecSchema, type ModelSpec } from '../../../contract.js';
 
-
 /** mlp: flatten → (dense relu) × depth → dense 10 (depth 0: softmax regression). cnn: TensorFlow's MNIST classifier, (conv 3×3 relu) × depth → max-pool → flatten → dense relu → dense 10. */
 export function buildModel(spec: ModelSpec): tf.Sequential {
   const model = tf.sequential({ name: `${spec.kind}` });
@@ -17,7 +16,15 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
     for (let i = 0; i < spec.depth; i += 1) model.add(tf.layers.dense({ units: spec.width, activation: 'relu', name: `dense_${i}` }));
   } else {
     for (let i = 0; i < spec.depth; i += 1) {
-      model.add(tf.layers.conv2d({ ...(i === 0 ? { inputShape: [IMAGE_HEIGHT, IMAGE_WIDTH, 1] } : {}), filters: spec.filters, kernelSize: 3, activation: 'relu', name: `conv_${i}` }));
+      model.add(
+        tf.layers.conv2d({
+          ...(i === 0 ? { inputShape: [IMAGE_HEIGHT, IMAGE_WIDTH, 1] } : {}),
+          filters: spec.filters,
+          kernelSize: 3,
+          activation: 'relu',
+          name: `conv_${i}`,
+        }),
+      );
     }
     model.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool', ...(spec.depth === 0 ? { inputShape: [IMAGE_HEIGHT, IMAGE_WIDTH, 1] } : {}) }));
     model.add(tf.layers.flatten({ name: 'flatten' }));

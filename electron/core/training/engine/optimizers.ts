@@ -27,7 +27,11 @@ export class TrainingOptimizer {
     private readonly names: readonly string[],
   ) {
     const kinds = { adam: ['m', 'v'], sgd: [], momentum: ['velocity'], rmsprop: ['ms'] }[spec.name];
-    for (const kind of kinds) this.slots.set(kind, variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    for (const kind of kinds)
+      this.slots.set(
+        kind,
+        variables.map((v) => tf.variable(tf.zerosLike(v), false)),
+      );
     if (spec.name === 'adam') {
       this.scalars.set('beta1_power', tf.variable(tf.scalar(spec.beta1), false));
       this.scalars.set('beta2_power', tf.variable(tf.scalar(spec.beta2), false));
@@ -104,9 +108,13 @@ export class TrainingOptimizer {
   restore(values: ReadonlyMap<string, SlotValue>, iterations: number, where: string): void {
     for (const { name, tensor } of this.stateTensors()) {
       const saved = values.get(name);
-      if (!saved) throw new StudioError('refused', `${where}: optimizer state "${name}" is missing (was it saved by another optimizer than ${this.spec.name}?)`);
+      if (!saved)
+        throw new StudioError('refused', `${where}: optimizer state "${name}" is missing (was it saved by another optimizer than ${this.spec.name}?)`);
       if (saved.shape.join(',') !== tensor.shape.join(',')) {
-        throw new StudioError('refused', `${where}: optimizer state "${name}" has shape [${saved.shape.join(', ')}], the model needs [${tensor.shape.join(', ')}]`);
+        throw new StudioError(
+          'refused',
+          `${where}: optimizer state "${name}" has shape [${saved.shape.join(', ')}], the model needs [${tensor.shape.join(', ')}]`,
+        );
       }
       tf.tidy(() => (tensor as tf.Variable).assign(tf.tensor(saved.values, tensor.shape, 'float32')));
     }

@@ -111,7 +111,11 @@ export class TrainingLoop {
    * a new pass over the data from the seed's shuffle, counting steps on from `step`. Optimizer
    * state comes from `optimizer` where given; anything missing starts as a fresh optimizer's.
    */
-  static startFrom(config: TrainingConfig, data: TrainingData, initial: { readonly where: string; readonly model: readonly StoredTensor[]; readonly optimizer: readonly StoredTensor[]; readonly step: number }): TrainingLoop {
+  static startFrom(
+    config: TrainingConfig,
+    data: TrainingData,
+    initial: { readonly where: string; readonly model: readonly StoredTensor[]; readonly optimizer: readonly StoredTensor[]; readonly step: number },
+  ): TrainingLoop {
     const loop = TrainingLoop.create(config, data);
     loop.writeWeights(initial.model, initial.where);
     const given = new Map(initial.optimizer.map((t) => [t.name, t]));
@@ -134,7 +138,10 @@ export class TrainingLoop {
       const shape = concreteShape(weight.shape);
       if (!saved) throw new StudioError('refused', `${where}: weight "${weight.originalName}" is missing; was it saved from another model?`);
       if (saved.dtype !== 'F32' || saved.shape.join(',') !== shape.join(',')) {
-        throw new StudioError('refused', `${where}: weight "${weight.originalName}" is ${saved.dtype} [${saved.shape.join(', ')}], the model needs F32 [${shape.join(', ')}]`);
+        throw new StudioError(
+          'refused',
+          `${where}: weight "${weight.originalName}" is ${saved.dtype} [${saved.shape.join(', ')}], the model needs F32 [${shape.join(', ')}]`,
+        );
       }
       tf.tidy(() => {
         weight.write(tf.tensor(toFloat32(saved.data), shape, 'float32'));
@@ -200,13 +207,10 @@ export class TrainingLoop {
       const { xs, ys } = makeBatch(split, null, start, end);
       const [loss, hits] = tf.tidy(() => {
         const logits = this.model.apply(xs, { training: false }) as tf.Tensor;
-        return [
-          tf.mul(tf.losses.softmaxCrossEntropy(ys, logits), end - start),
-          tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32')),
-        ];
+        return [tf.mul(tf.losses.softmaxCrossEntropy(ys, logits), end - start), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32'))];
       });
-      lossSum += (loss?.dataSync()[0] ?? 0);
-      correct += (hits?.dataSync()[0] ?? 0);
+      lossSum += loss?.dataSync()[0] ?? 0;
+      correct += hits?.dataSync()[0] ?? 0;
       tf.dispose([xs, ys, loss as tf.Tensor, hits as tf.Tensor]);
     }
     return { loss: lossSum / split.count, accuracy: correct / split.count };

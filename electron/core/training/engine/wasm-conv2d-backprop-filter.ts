@@ -73,17 +73,32 @@ function windowedInput(
   const right = needed.width - pads.left - width;
   let result = x;
   if (bottom < 0 || right < 0) {
-    result = runWasmKernel(Slice, { x: result }, {
-      begin: [0, 0, 0, 0],
-      size: [batch, height + Math.min(0, bottom), width + Math.min(0, right), channels],
-    }, backend);
+    result = runWasmKernel(
+      Slice,
+      { x: result },
+      {
+        begin: [0, 0, 0, 0],
+        size: [batch, height + Math.min(0, bottom), width + Math.min(0, right), channels],
+      },
+      backend,
+    );
     temporaries.push(result);
   }
   if (pads.top > 0 || pads.left > 0 || bottom > 0 || right > 0) {
-    result = runWasmKernel(PadV2, { x: result }, {
-      paddings: [[0, 0], [pads.top, Math.max(0, bottom)], [pads.left, Math.max(0, right)], [0, 0]],
-      constantValue: 0,
-    }, backend);
+    result = runWasmKernel(
+      PadV2,
+      { x: result },
+      {
+        paddings: [
+          [0, 0],
+          [pads.top, Math.max(0, bottom)],
+          [pads.left, Math.max(0, right)],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+      backend,
+    );
     temporaries.push(result);
   }
   return result;
@@ -111,12 +126,17 @@ function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
     temporaries.push(batchAsChannels);
     const dyAsFilter = runWasmKernel(Transpose, { x: dy }, { perm: [1, 2, 0, 3] }, backend);
     temporaries.push(dyAsFilter);
-    const gradient = runWasmKernel(Conv2D, { x: batchAsChannels, filter: dyAsFilter }, {
-      strides: 1,
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dilations: [info.strideHeight, info.strideWidth],
-    }, backend);
+    const gradient = runWasmKernel(
+      Conv2D,
+      { x: batchAsChannels, filter: dyAsFilter },
+      {
+        strides: 1,
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [info.strideHeight, info.strideWidth],
+      },
+      backend,
+    );
     temporaries.push(gradient);
     // [C, FH, FW, OC] → [FH, FW, C, OC]
     return runWasmKernel(Transpose, { x: gradient }, { perm: [1, 2, 0, 3] }, backend);

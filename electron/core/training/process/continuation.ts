@@ -5,7 +5,10 @@
 import type { TrainingConfig } from '../../../contract.js';
 
 /** The recorded configuration with the allowed overrides applied, and a line for each change. */
-export function applyOverrides(recorded: TrainingConfig, overrides: { epochs?: number | undefined; learningRate?: number | undefined }): { config: TrainingConfig; changes: string[] } {
+export function applyOverrides(
+  recorded: TrainingConfig,
+  overrides: { epochs?: number | undefined; learningRate?: number | undefined },
+): { config: TrainingConfig; changes: string[] } {
   const changes: string[] = [];
   let config = recorded;
   if (overrides.epochs !== undefined && overrides.epochs !== recorded.epochs) {

@@ -112,7 +112,14 @@ export class BackgroundSaver {
       () => undefined,
       () => undefined,
     );
-    const job: Job = { request: { id: this.nextId++, runDir: this.runDir, run: this.run, state, cost }, reason, transfer: [...new Set(transfer)], finished, resolve: resolveJob, reject: rejectJob };
+    const job: Job = {
+      request: { id: this.nextId++, runDir: this.runDir, run: this.run, state, cost },
+      reason,
+      transfer: [...new Set(transfer)],
+      finished,
+      resolve: resolveJob,
+      reject: rejectJob,
+    };
     if (this.writing) this.waiting = job;
     else this.start(job);
     return { done };

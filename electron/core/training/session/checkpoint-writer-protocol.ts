@@ -12,5 +12,13 @@ export interface WorkerRequest {
 }
 
 export type WorkerResponse =
-  | { readonly id: number; readonly ok: true; readonly dir: string; readonly bytes: number; readonly writeMs: number; readonly weightsHash: string; readonly buffers: ArrayBuffer[] }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly dir: string;
+      readonly bytes: number;
+      readonly writeMs: number;
+      readonly weightsHash: string;
+      readonly buffers: ArrayBuffer[];
+    }
   | { readonly id: number; readonly ok: false; readonly error: string; readonly buffers: ArrayBuffer[] };

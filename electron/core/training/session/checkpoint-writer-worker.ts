@@ -23,7 +23,15 @@ parentPort?.on('message', (request: WorkerRequest) => {
         extra: { ...(request.state.extra ?? {}), weightsHash: hash },
         cost: { ...request.cost, writeMs: performance.now() - started },
       });
-      const response: WorkerResponse = { id: request.id, ok: true, dir: written.dir, bytes: written.bytes, writeMs: performance.now() - started, weightsHash: hash, buffers };
+      const response: WorkerResponse = {
+        id: request.id,
+        ok: true,
+        dir: written.dir,
+        bytes: written.bytes,
+        writeMs: performance.now() - started,
+        weightsHash: hash,
+        buffers,
+      };
       parentPort?.postMessage(response, buffers);
     } catch (error) {
       const response: WorkerResponse = { id: request.id, ok: false, error: errorMessage(error), buffers };

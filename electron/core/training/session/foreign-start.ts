@@ -42,7 +42,10 @@ export async function loadForeignStart(parent: CheckpointInfo, config: TrainingC
   // Adam's moments carried over without the bias-correction powers that go with them: the powers
   // after `step` updates, as TensorFlow's Adam would hold them.
   if (spec.name === 'adam' && optimizer.length > 0) {
-    for (const [power, beta] of [['optimizer/beta1_power', spec.beta1], ['optimizer/beta2_power', spec.beta2]] as const) {
+    for (const [power, beta] of [
+      ['optimizer/beta1_power', spec.beta1],
+      ['optimizer/beta2_power', spec.beta2],
+    ] as const) {
       if (!optimizer.some((t) => t.name === power)) optimizer.push(scalarF32(power, beta ** (parent.step + 1)));
     }
   }

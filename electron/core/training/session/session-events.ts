@@ -1,8 +1,6 @@
 // The session's rule for warning about checkpoint overhead. The events themselves are defined
 // in the contract (SessionEventSchema): the trainer sends them, the CLI and the app show them.
 
-
-
 /** Above this share of training time spent blocked by saves, the user is warned. */
 export const OVERHEAD_WARNING_SHARE = 0.035;
 /** Too few steps say nothing about the share: the first save can be the slowest. */

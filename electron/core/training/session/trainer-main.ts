@@ -27,7 +27,12 @@ interface Channel {
 }
 
 function isParentPort(value: unknown): value is ParentPortLike {
-  return typeof value === 'object' && value !== null && typeof (value as ParentPortLike).postMessage === 'function' && typeof (value as ParentPortLike).on === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ParentPortLike).postMessage === 'function' &&
+    typeof (value as ParentPortLike).on === 'function'
+  );
 }
 
 function openChannel(): Channel | null {
@@ -109,7 +114,13 @@ process.on('uncaughtException', (error) => runtime.fail(error));
 process.on('unhandledRejection', (reason) => runtime.fail(reason));
 
 // Logs are forwarded as messages, with their level, rather than printed to a pipe.
-const consoleLevels: Record<'debug' | 'log' | 'info' | 'warn' | 'error', LogLevel> = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
+const consoleLevels: Record<'debug' | 'log' | 'info' | 'warn' | 'error', LogLevel> = {
+  debug: 'debug',
+  log: 'info',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+};
 for (const [method, level] of Object.entries(consoleLevels) as [keyof typeof consoleLevels, LogLevel][]) {
   console[method] = (...args: unknown[]): void => {
     const text = format(...args);

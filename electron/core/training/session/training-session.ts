@@ -20,7 +20,6 @@ import { type StepResult, type TrainingConfig, TrainingConfigSchema, TrainingLoo
 import { fixedFieldDifferences } from '../process/continuation.js';
 import type { TrainRequest } from '../process/train-request.js';
 
-
 export interface SessionControl {
   stopRequested: boolean;
   paused: boolean;
@@ -78,7 +77,10 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   if (request.resume) {
     parent = store.resolveResumable(request.resume.id);
     if (parent.run !== request.resume.run || parent.step !== request.resume.step) {
-      throw new StudioError('refused', `${request.resume.id}: now holds ${parent.run} step ${parent.step}, not step ${request.resume.step} of ${request.resume.run}`);
+      throw new StudioError(
+        'refused',
+        `${request.resume.id}: now holds ${parent.run} step ${parent.step}, not step ${request.resume.step} of ${request.resume.run}`,
+      );
     }
     if (request.resume.foreignMap) foreignStart = await loadForeignStart(parent, config, request.resume.foreignMap);
     else {
@@ -91,7 +93,10 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   const mnist = await loadMnistLike(config.dataDir ?? undefined);
   const parentFingerprint = loaded?.manifest.extra.dataFingerprint;
   if (typeof parentFingerprint === 'string' && parentFingerprint !== mnist.fingerprint) {
-    throw new StudioError('refused', `${mnist.source}: these data files are not the ones ${parent?.id ?? 'the parent'} was trained on (their checksums differ), so it cannot be continued exactly`);
+    throw new StudioError(
+      'refused',
+      `${mnist.source}: these data files are not the ones ${parent?.id ?? 'the parent'} was trained on (their checksums differ), so it cannot be continued exactly`,
+    );
   }
   const data = holdOutValidation(mnist, config.validationCount, config.trainLimit);
   if (config.validationCount === 0 && request.checkpoints.best) {
@@ -114,7 +119,11 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   const run = request.run;
   try {
     if (!isPolicyEmpty(request.retention)) await store.setPolicy(run, request.retention);
-    const loop = foreignStart ? TrainingLoop.startFrom(config, data, foreignStart) : loaded ? TrainingLoop.restore(config, data, loaded) : TrainingLoop.create(config, data);
+    const loop = foreignStart
+      ? TrainingLoop.startFrom(config, data, foreignStart)
+      : loaded
+        ? TrainingLoop.restore(config, data, loaded)
+        : TrainingLoop.create(config, data);
     foreignStart = null;
     loaded = null;
     try {
@@ -165,7 +174,16 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     run,
     async (done) => {
       await store.catalog.refreshCheckpoint(run, path.basename(done.dir));
-      await writer.appendMetrics({ kind: 'checkpoint', step: done.step, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, weightsHash: done.weightsHash, time: new Date().toISOString() });
+      await writer.appendMetrics({
+        kind: 'checkpoint',
+        step: done.step,
+        reason: done.reason,
+        blockedMs: done.blockedMs,
+        writeMs: done.writeMs,
+        bytes: done.bytes,
+        weightsHash: done.weightsHash,
+        time: new Date().toISOString(),
+      });
       void requestRetention();
     },
     (error) => errors.push(error),
@@ -174,7 +192,17 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     (done) => {
       saved.push(done);
       const share = blockedMs / Math.max(1, trainingMs());
-      onEvent({ type: 'checkpoint', id: `${run}/${path.basename(done.dir)}`, step: done.step, path: done.dir, reason: done.reason, blockedMs: done.blockedMs, writeMs: done.writeMs, bytes: done.bytes, overheadShare: share });
+      onEvent({
+        type: 'checkpoint',
+        id: `${run}/${path.basename(done.dir)}`,
+        step: done.step,
+        path: done.dir,
+        reason: done.reason,
+        blockedMs: done.blockedMs,
+        writeMs: done.writeMs,
+        bytes: done.bytes,
+        overheadShare: share,
+      });
     },
   );
 
@@ -221,7 +249,8 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
     // The catalog is kept current by this session (each save refreshes its checkpoint), so the
     // plan needs no rescan of what may be thousands of checkpoints.
     const plan = await store.planRetention(run, { protectedIds: keep, protectedReasons: reasons, refresh: false });
-    if (plan.delete.length > 0) await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds: keep, protectedReasons: reasons, refresh: false });
+    if (plan.delete.length > 0)
+      await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds: keep, protectedReasons: reasons, refresh: false });
   }
 
   let windowLoss = 0;
@@ -246,10 +275,10 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   const metricsNow = (): Record<string, number | null> => {
     const train = trainNow();
     return {
-    ...(train ? { loss: finite(train.loss), accuracy: finite(train.accuracy) } : {}),
-    // Validation metrics belong only to the checkpoint taken where they were measured: carried
-    // forward, they would make a later checkpoint look as good as the one that earned them.
-    ...(lastValidation && lastValidation.step === loop.step ? { val_loss: finite(lastValidation.loss), val_accuracy: finite(lastValidation.accuracy) } : {}),
+      ...(train ? { loss: finite(train.loss), accuracy: finite(train.accuracy) } : {}),
+      // Validation metrics belong only to the checkpoint taken where they were measured: carried
+      // forward, they would make a later checkpoint look as good as the one that earned them.
+      ...(lastValidation && lastValidation.step === loop.step ? { val_loss: finite(lastValidation.loss), val_accuracy: finite(lastValidation.accuracy) } : {}),
     };
   };
 
@@ -299,119 +328,159 @@ async function drive(options: SessionOptions, ctx: Context): Promise<SessionResu
   }
 
   async function trainLoop(): Promise<SessionResult> {
-  onEvent({
-    type: 'started',
-    run,
-    backend: ctx.backendName,
-    backendReason: ctx.backendReason,
-    parameters: loop.parameterCount,
-    batchesPerEpoch: loop.batchesPerEpoch,
-    totalSteps,
-    step: loop.step,
-    resumedFrom: parent ? { run: parent.run, step: parent.step } : null,
-  });
+    onEvent({
+      type: 'started',
+      run,
+      backend: ctx.backendName,
+      backendReason: ctx.backendReason,
+      parameters: loop.parameterCount,
+      batchesPerEpoch: loop.batchesPerEpoch,
+      totalSteps,
+      step: loop.step,
+      resumedFrom: parent ? { run: parent.run, step: parent.step } : null,
+    });
 
-  let lastProgressAt = 0;
-  let examplesSinceRate = 0;
-  let rateStartedAt = performance.now();
-  let samplesPerSecond = 0;
-  let reason: SessionResult['reason'] = 'completed';
-  while (!loop.finished) {
+    let lastProgressAt = 0;
+    let examplesSinceRate = 0;
+    let rateStartedAt = performance.now();
+    let samplesPerSecond = 0;
+    let reason: SessionResult['reason'] = 'completed';
+    while (!loop.finished) {
+      if (errors.length > 0) throw errors[0];
+      if (control.stopRequested) {
+        reason = 'stopped';
+        break;
+      }
+      if (maxSteps !== undefined && loop.step - sessionStartStep >= maxSteps) {
+        reason = 'max-steps';
+        break;
+      }
+      if (control.paused) {
+        const pauseStart = performance.now();
+        onEvent({ type: 'paused', step: loop.step });
+        while (control.paused && !control.stopRequested) {
+          // "Save now" works while paused too: the state is exactly where it stopped.
+          if (control.saveRequested) {
+            control.saveRequested = false;
+            await save('requested');
+            continue;
+          }
+          await new Promise<void>((resolve) => (control.wake = resolve));
+        }
+        pausedMs += performance.now() - pauseStart;
+        rateStartedAt = performance.now();
+        examplesSinceRate = 0;
+        onEvent({ type: 'resumed', step: loop.step });
+        continue;
+      }
+      const result: StepResult = loop.trainStep();
+      windowLoss += result.loss;
+      windowAccuracy += result.accuracy;
+      windowSteps += 1;
+      examplesSinceRate += result.examples;
+      const now = performance.now();
+      if (samplesPerSecond === 0 && now - rateStartedAt >= 100) samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
+      if (now - rateStartedAt >= 1000) {
+        samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
+        examplesSinceRate = 0;
+        rateStartedAt = now;
+      }
+      if (loop.step % logEvery === 0) {
+        lastTrain = { loss: windowLoss / windowSteps, accuracy: windowAccuracy / windowSteps };
+        const time = new Date().toISOString();
+        await writer.appendMetrics({
+          kind: 'train',
+          step: loop.step,
+          epoch: result.epoch,
+          batch: result.batchInEpoch,
+          loss: result.loss,
+          accuracy: result.accuracy,
+          meanLoss: lastTrain.loss,
+          meanAccuracy: lastTrain.accuracy,
+          samplesPerSecond,
+          time,
+        });
+        onEvent({
+          type: 'metric',
+          kind: 'train',
+          step: loop.step,
+          epoch: result.epoch,
+          time,
+          values: { loss: finite(result.loss), accuracy: finite(result.accuracy), meanLoss: finite(lastTrain.loss), meanAccuracy: finite(lastTrain.accuracy) },
+        });
+        windowLoss = 0;
+        windowAccuracy = 0;
+        windowSteps = 0;
+      }
+      if (now - lastProgressAt >= (options.progressIntervalMs ?? 200)) {
+        lastProgressAt = now;
+        const remaining = totalSteps - loop.step;
+        const stepsPerMs = (loop.step - sessionStartStep) / Math.max(1, trainingMs());
+        onEvent({
+          type: 'progress',
+          step: loop.step,
+          epoch: loop.epoch,
+          batchInEpoch: loop.batchInEpoch,
+          loss: finite(result.loss),
+          accuracy: finite(result.accuracy),
+          samplesPerSecond,
+          etaMs: stepsPerMs > 0 ? remaining / stepsPerMs : null,
+          elapsedMs: trainingMs(),
+          totalSteps,
+        });
+      }
+      const epochEnded = loop.batchInEpoch === 0;
+      // With no validation split there is nothing to measure (and no best to save on).
+      if (epochEnded && loop.data.validation.count > 0) {
+        const evaluation = loop.evaluate(loop.data.validation);
+        lastValidation = { ...evaluation, step: loop.step };
+        const time = new Date().toISOString();
+        await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time });
+        onEvent({
+          type: 'metric',
+          kind: 'validation',
+          step: loop.step,
+          epoch: loop.epoch - 1,
+          time,
+          values: { val_loss: finite(evaluation.loss), val_accuracy: finite(evaluation.accuracy) },
+        });
+        onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: finite(evaluation.loss), accuracy: finite(evaluation.accuracy) });
+        if (checkpoints.best) {
+          const value = checkpoints.best.metric === 'val_loss' ? evaluation.loss : evaluation.accuracy;
+          const better = bestValue === null || (checkpoints.best.mode === 'min' ? value < bestValue : value > bestValue);
+          if (better) {
+            bestValue = value;
+            await save(`new best ${checkpoints.best.metric}`);
+          }
+        }
+      }
+      if (epochEnded && checkpoints.everyEpochs !== undefined && loop.epoch % checkpoints.everyEpochs === 0)
+        await save(`every ${checkpoints.everyEpochs} epochs`);
+      if (checkpoints.everySteps !== undefined && loop.step % checkpoints.everySteps === 0) await save(`every ${checkpoints.everySteps} steps`);
+      if (checkpoints.everySeconds !== undefined && performance.now() - lastSaveAt >= checkpoints.everySeconds * 1000)
+        await save(`every ${checkpoints.everySeconds} s`);
+      if (control.saveRequested) {
+        control.saveRequested = false;
+        await save('requested');
+      }
+      // Lets the writer's completions and the supervisor's commands in between steps.
+      await nextTick();
+    }
+    if (checkpoints.onStop) await save(reason === 'completed' ? 'end of training' : reason === 'stopped' ? 'graceful stop' : 'step limit');
+    await saver.drain().catch((error: unknown) => errors.push(error as Error));
+    await retentionPass;
     if (errors.length > 0) throw errors[0];
-    if (control.stopRequested) {
-      reason = 'stopped';
-      break;
-    }
-    if (maxSteps !== undefined && loop.step - sessionStartStep >= maxSteps) {
-      reason = 'max-steps';
-      break;
-    }
-    if (control.paused) {
-      const pauseStart = performance.now();
-      onEvent({ type: 'paused', step: loop.step });
-      while (control.paused && !control.stopRequested) {
-        // "Save now" works while paused too: the state is exactly where it stopped.
-        if (control.saveRequested) {
-          control.saveRequested = false;
-          await save('requested');
-          continue;
-        }
-        await new Promise<void>((resolve) => (control.wake = resolve));
-      }
-      pausedMs += performance.now() - pauseStart;
-      rateStartedAt = performance.now();
-      examplesSinceRate = 0;
-      onEvent({ type: 'resumed', step: loop.step });
-      continue;
-    }
-    const result: StepResult = loop.trainStep();
-    windowLoss += result.loss;
-    windowAccuracy += result.accuracy;
-    windowSteps += 1;
-    examplesSinceRate += result.examples;
-    const now = performance.now();
-    if (samplesPerSecond === 0 && now - rateStartedAt >= 100) samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
-    if (now - rateStartedAt >= 1000) {
-      samplesPerSecond = examplesSinceRate / ((now - rateStartedAt) / 1000);
-      examplesSinceRate = 0;
-      rateStartedAt = now;
-    }
-    if (loop.step % logEvery === 0) {
-      lastTrain = { loss: windowLoss / windowSteps, accuracy: windowAccuracy / windowSteps };
-      const time = new Date().toISOString();
-      await writer.appendMetrics({ kind: 'train', step: loop.step, epoch: result.epoch, batch: result.batchInEpoch, loss: result.loss, accuracy: result.accuracy, meanLoss: lastTrain.loss, meanAccuracy: lastTrain.accuracy, samplesPerSecond, time });
-      onEvent({
-        type: 'metric', kind: 'train', step: loop.step, epoch: result.epoch, time,
-        values: { loss: finite(result.loss), accuracy: finite(result.accuracy), meanLoss: finite(lastTrain.loss), meanAccuracy: finite(lastTrain.accuracy) },
-      });
-      windowLoss = 0;
-      windowAccuracy = 0;
-      windowSteps = 0;
-    }
-    if (now - lastProgressAt >= (options.progressIntervalMs ?? 200)) {
-      lastProgressAt = now;
-      const remaining = totalSteps - loop.step;
-      const stepsPerMs = (loop.step - sessionStartStep) / Math.max(1, trainingMs());
-      onEvent({
-        type: 'progress', step: loop.step, epoch: loop.epoch, batchInEpoch: loop.batchInEpoch, loss: finite(result.loss), accuracy: finite(result.accuracy),
-        samplesPerSecond, etaMs: stepsPerMs > 0 ? remaining / stepsPerMs : null, elapsedMs: trainingMs(), totalSteps,
-      });
-    }
-    const epochEnded = loop.batchInEpoch === 0;
-    // With no validation split there is nothing to measure (and no best to save on).
-    if (epochEnded && loop.data.validation.count > 0) {
-      const evaluation = loop.evaluate(loop.data.validation);
-      lastValidation = { ...evaluation, step: loop.step };
-      const time = new Date().toISOString();
-      await writer.appendMetrics({ kind: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: evaluation.loss, accuracy: evaluation.accuracy, time });
-      onEvent({ type: 'metric', kind: 'validation', step: loop.step, epoch: loop.epoch - 1, time, values: { val_loss: finite(evaluation.loss), val_accuracy: finite(evaluation.accuracy) } });
-      onEvent({ type: 'validation', step: loop.step, epoch: loop.epoch - 1, loss: finite(evaluation.loss), accuracy: finite(evaluation.accuracy) });
-      if (checkpoints.best) {
-        const value = checkpoints.best.metric === 'val_loss' ? evaluation.loss : evaluation.accuracy;
-        const better = bestValue === null || (checkpoints.best.mode === 'min' ? value < bestValue : value > bestValue);
-        if (better) {
-          bestValue = value;
-          await save(`new best ${checkpoints.best.metric}`);
-        }
-      }
-    }
-    if (epochEnded && checkpoints.everyEpochs !== undefined && loop.epoch % checkpoints.everyEpochs === 0) await save(`every ${checkpoints.everyEpochs} epochs`);
-    if (checkpoints.everySteps !== undefined && loop.step % checkpoints.everySteps === 0) await save(`every ${checkpoints.everySteps} steps`);
-    if (checkpoints.everySeconds !== undefined && performance.now() - lastSaveAt >= checkpoints.everySeconds * 1000) await save(`every ${checkpoints.everySeconds} s`);
-    if (control.saveRequested) {
-      control.saveRequested = false;
-      await save('requested');
-    }
-    // Lets the writer's completions and the supervisor's commands in between steps.
-    await nextTick();
-  }
-  if (checkpoints.onStop) await save(reason === 'completed' ? 'end of training' : reason === 'stopped' ? 'graceful stop' : 'step limit');
-  await saver.drain().catch((error: unknown) => errors.push(error as Error));
-  await retentionPass;
-  if (errors.length > 0) throw errors[0];
-  const overheadShare = blockedMs / Math.max(1, trainingMs());
-  const last = saved[saved.length - 1];
-  onEvent({ type: 'finished', run, step: loop.step, epoch: loop.epoch, reason, overheadShare, lastCheckpoint: last ? `${run}/${path.basename(last.dir)}` : null });
-  return { run, step: loop.step, reason, saved, overheadShare };
+    const overheadShare = blockedMs / Math.max(1, trainingMs());
+    const last = saved[saved.length - 1];
+    onEvent({
+      type: 'finished',
+      run,
+      step: loop.step,
+      epoch: loop.epoch,
+      reason,
+      overheadShare,
+      lastCheckpoint: last ? `${run}/${path.basename(last.dir)}` : null,
+    });
+    return { run, step: loop.step, reason, saved, overheadShare };
   }
 }

@@ -38,7 +38,13 @@ interface Expected {
 
 /** What the original training logged after `checkpoint`: its own run's later steps, or a run continued from it. */
 async function expectedAfter(store: CheckpointStore, checkpoint: CheckpointInfo): Promise<Expected> {
-  const runs = [checkpoint.run, ...store.catalog.listRuns().filter((r) => r.parent?.run === checkpoint.run && r.parent.step === checkpoint.step).map((r) => r.name)];
+  const runs = [
+    checkpoint.run,
+    ...store.catalog
+      .listRuns()
+      .filter((r) => r.parent?.run === checkpoint.run && r.parent.step === checkpoint.step)
+      .map((r) => r.name),
+  ];
   const losses = new Map<number, number>();
   const hashes = new Map<number, string>();
   const sources: string[] = [];
@@ -74,7 +80,10 @@ export async function verifyResume(
   if (!parsed.success) throw new StudioError('refused', `${checkpoint.path}: holds no training configuration this trainer wrote; it cannot be replayed`);
   const expected = await expectedAfter(store, checkpoint);
   if (expected.losses.size === 0 && expected.hashes.size === 0) {
-    throw new StudioError('refused', `${checkpoint.id}: the original run logged nothing after step ${checkpoint.step}, so there is nothing to compare the replay with`);
+    throw new StudioError(
+      'refused',
+      `${checkpoint.id}: the original run logged nothing after step ${checkpoint.step}, so there is nothing to compare the replay with`,
+    );
   }
   // The same backend as the original, unless told otherwise: exactness is promised per backend.
   const original = checkpoint.backend;
@@ -83,7 +92,10 @@ export async function verifyResume(
   const mnist = await loadMnistLike(options.dataDir ?? parsed.data.dataDir ?? undefined);
   const recorded = loaded.manifest.extra.dataFingerprint;
   if (typeof recorded === 'string' && recorded !== mnist.fingerprint) {
-    throw new StudioError('refused', `${mnist.source}: these data files are not the ones ${checkpoint.id} was trained on (their checksums differ); give the run's dataset with --data`);
+    throw new StudioError(
+      'refused',
+      `${mnist.source}: these data files are not the ones ${checkpoint.id} was trained on (their checksums differ); give the run's dataset with --data`,
+    );
   }
   const data = holdOutValidation(mnist, parsed.data.validationCount, parsed.data.trainLimit);
   // The replay may run past the epochs the run was configured for (a continued run can train
