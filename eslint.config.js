@@ -53,7 +53,24 @@ export default tseslint.config(
   {
     files: ['electron/core/checkpoint/**'],
     rules: {
-      'no-restricted-imports': restricted(NO_TFJS, { group: ['**/training/**', '../training/*'], message: 'The checkpoint store never depends on training.' }),
+      'no-restricted-imports': restricted(
+        NO_TFJS,
+        { group: ['**/training/**', '../training/*'], message: 'The checkpoint store never depends on training.' },
+        {
+          group: ['**/formats/**', '**/studio/**', '**/import/**', '**/export/**'],
+          message:
+            'The store is below the formats, import, export and the Studio: it defines what it needs of them (checkpoint/foreign-part.ts) and they supply it.',
+        },
+      ),
+    },
+  },
+  {
+    files: ['electron/core/base/**'],
+    rules: {
+      'no-restricted-imports': restricted(NO_TFJS, {
+        group: ['**/checkpoint/**', '**/formats/**', '**/training/**', '**/studio/**', '**/import/**', '**/export/**'],
+        message: 'base/ is the ground layer (files, checksums, workers): it imports nothing of the layers above it.',
+      }),
     },
   },
   { files: ['electron/core/training/data/**', 'electron/core/format-bytes.ts'], rules: { 'no-restricted-imports': restricted(NO_TFJS) } },

@@ -24,6 +24,20 @@ export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 export const StudioErrorDataSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
 export type StudioErrorData = z.infer<typeof StudioErrorDataSchema>;
 
+/**
+ * An error whose message is already a sentence for the user (it names the file or the flag): what
+ * the core raises, and what a client's call rejects with, in every host.
+ */
+export class StudioError extends Error {
+  override readonly name = 'StudioError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 // ─── Checkpoints, runs, the trash ────────────────────────────────────────────────────────────
 
 export const MetricModeSchema = z.enum(['min', 'max']);

@@ -1,8 +1,8 @@
 // What every subcommand shares: --workspace and --json, a Studio opened the way the command
 // needs, flag parsers that name the flag when a value is wrong, and the exit code.
+import { StudioError } from '../contract.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { StudioApi } from '../contract.js';
-import { StudioError } from '../core/checkpoint/errors.js';
 import { Studio } from '../core/studio/studio.js';
 import { parseBytes, parseDuration } from './format.js';
 

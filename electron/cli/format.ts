@@ -1,7 +1,7 @@
 // Human output for the CLI: aligned columns, sizes and ages people can read at a glance.
+import { StudioError } from '../contract.js';
 import type { CheckpointInfo } from '../contract.js';
 
-import { StudioError } from '../core/checkpoint/errors.js';
 import { formatBytes } from '../core/format-bytes.js';
 
 export { formatBytes };

@@ -1,9 +1,9 @@
 // The workspace's subcommands: flags in, one StudioApi call, text or JSON out. --json prints the
 // same objects the app receives.
+import { StudioError } from '../contract.js';
 import { type Command, Option } from 'commander';
 import path from 'node:path';
 import type { CheckpointInfo, MetricMode, RetentionPolicy, StudioApi, TrashEntry } from '../contract.js';
-import { StudioError } from '../core/checkpoint/errors.js';
 import {
   type ActionContext,
   type CommonOptions,

@@ -13,9 +13,9 @@ import {
   type StudioApi,
   type TrainingStatus,
   TRAINING_DEFAULTS,
+  StudioError,
 } from '../contract.js';
 import path from 'node:path';
-import { StudioError } from '../core/checkpoint/errors.js';
 import { readMapFile } from '../core/studio/map-file.js';
 import { type ActionContext, type CommonOptions, type Output, positiveInt, positiveNumber, stderr, studioAction, wholeNumber, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
 import { encodeSafetensors } from '../../electron/core/checkpoint/safetensors.js';
 import type { ExportTensor, ForeignReader } from '../../electron/core/formats/foreign.js';
 import { readerFor } from '../../electron/core/formats/registry.js';

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
 import { checkpointDirName } from '../../electron/core/checkpoint/layout.js';
 import { loadCheckpoint } from '../../electron/core/checkpoint/reader.js';
+import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { TrainingState } from '../../electron/core/checkpoint/writer.js';
 import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 5; i += 1) {
       opens.push(
         await time(async () => {
-          count = (await Catalog.open(process.argv[3] as string)).list().length;
+          count = (await Catalog.open(process.argv[3] as string, storedForeignParts)).list().length;
         }),
       );
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { temporaryName } from '../../electron/core/checkpoint/temporaries.js';
+import { temporaryName } from '../../electron/core/base/temporaries.js';
 import { liveProcess, rewriteManifest, trainingState } from '../store/helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,7 +1,7 @@
 // The size and duration parsers behind --max-size and --older-than.
 import { describe, expect, it } from 'vitest';
 import { parseBytes, parseDuration } from '../../electron/cli/format.js';
-import { StudioError } from '../../electron/core/checkpoint/errors.js';
+import { StudioError } from '../../electron/contract.js';
 
 describe('sizes', () => {
   it.each([

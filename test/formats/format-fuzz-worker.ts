@@ -6,8 +6,9 @@
 // a correct result, one of our errors, or a failure (another exception, a wrong result, memory).
 import fs from 'node:fs';
 import path from 'node:path';
-import { CheckpointFormatError, DamagedTensorError, NotFoundError, RefusedError, StudioError } from '../../electron/core/checkpoint/errors.js';
-import { type Dtype, isDtype, tensorByteLength } from '../../electron/core/checkpoint/dtypes.js';
+import { StudioError } from '../../electron/contract.js';
+import { CheckpointFormatError, DamagedTensorError, NotFoundError, RefusedError } from '../../electron/core/base/errors.js';
+import { type Dtype, isDtype, tensorByteLength } from '../../electron/core/base/dtypes.js';
 import type { ForeignReader } from '../../electron/core/formats/foreign.js';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { Rng, caseSeed } from '../fuzz/prng.js';

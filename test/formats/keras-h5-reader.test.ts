@@ -9,8 +9,8 @@ import h5wasm from 'h5wasm/node';
 import { kerasH5Reader } from '../../electron/core/formats/keras-h5/reader.js';
 import { H5File } from '../../electron/core/formats/keras-h5/h5-file.js';
 import type { ForeignCheckpoint, ForeignTensorData } from '../../electron/core/formats/foreign.js';
-import { CheckpointFormatError } from '../../electron/core/checkpoint/errors.js';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { CheckpointFormatError } from '../../electron/core/base/errors.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
 import { sharedFixture } from '../fixtures.js';
 
 const fixture = sharedFixture('keras-h5', 'tictactoe', 'weights_iteration.h5');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect } from 'vitest';
-import { CheckpointFormatError } from '../../electron/core/checkpoint/errors.js';
+import { CheckpointFormatError } from '../../electron/core/base/errors.js';
 import type { ForeignCheckpoint, ForeignTensorData } from '../../electron/core/formats/foreign.js';
 import { safetensorsReader } from '../../electron/core/formats/safetensors/reader.js';
 import { testData } from '../fixtures.js';

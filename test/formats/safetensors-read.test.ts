@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
 import { type Tensor, encodeSafetensors } from '../../electron/core/checkpoint/safetensors.js';
 import type { ForeignTensorData } from '../../electron/core/formats/foreign.js';
 import { safetensorsReader } from '../../electron/core/formats/safetensors/reader.js';

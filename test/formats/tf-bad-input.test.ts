@@ -4,9 +4,9 @@
 import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointFormatError, DamagedTensorError } from '../../electron/core/checkpoint/errors.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../electron/core/base/errors.js';
 import type { ForeignCheckpoint } from '../../electron/core/formats/foreign.js';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
 import { maskCrc } from '../../electron/core/formats/tf/masked-crc.js';
 import { readTable } from '../../electron/core/formats/tf/sstable-reader.js';
 import { WireWriter } from '../../electron/core/formats/tf/protobuf-wire.js';

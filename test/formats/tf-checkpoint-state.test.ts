@@ -2,7 +2,7 @@
 // writer and parser use (C escapes, single quotes, numbers), with clear errors for anything else.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { CheckpointFormatError } from '../../electron/core/checkpoint/errors.js';
+import { CheckpointFormatError } from '../../electron/core/base/errors.js';
 import { formatCheckpointState, parseCheckpointState } from '../../electron/core/formats/tf/checkpoint-state.js';
 import { sharedFixture } from '../fixtures.js';
 

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
 import { maskCrc } from '../../electron/core/formats/tf/masked-crc.js';
 import { buildTable } from '../../electron/core/formats/tf/sstable-writer.js';
 import { readTable } from '../../electron/core/formats/tf/sstable-reader.js';

@@ -4,8 +4,8 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
-import type { Dtype } from '../../electron/core/checkpoint/dtypes.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
+import type { Dtype } from '../../electron/core/base/dtypes.js';
 import type { ExportTensor, ForeignCheckpoint } from '../../electron/core/formats/foreign.js';
 import { decodeBundleIndex } from '../../electron/core/formats/tf/bundle-index.js';
 import { encodeEntry, encodeHeader } from '../../electron/core/formats/tf/bundle-protos.js';

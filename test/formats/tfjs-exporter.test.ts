@@ -11,7 +11,7 @@ import { Prng } from '../../electron/core/training/engine/prng.js';
 import { SHARD_BYTES, writeTfjsModel } from '../../electron/core/formats/tfjs/exporter.js';
 import { tfjsLayersReader } from '../../electron/core/formats/tfjs/reader.js';
 import type { ExportTensor, ForeignCheckpoint, ForeignTensorData } from '../../electron/core/formats/foreign.js';
-import { CheckpointFormatError, RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { CheckpointFormatError, RefusedError } from '../../electron/core/base/errors.js';
 import { STUDIO_VERSION } from '../../electron/core/version.js';
 
 let dir: string;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tfjsLayersReader } from '../../electron/core/formats/tfjs/reader.js';
 import type { ForeignCheckpoint, ForeignTensorData } from '../../electron/core/formats/foreign.js';
-import { CheckpointFormatError } from '../../electron/core/checkpoint/errors.js';
-import { crc32c } from '../../electron/core/checkpoint/crc32c.js';
+import { CheckpointFormatError } from '../../electron/core/base/errors.js';
+import { crc32c } from '../../electron/core/base/crc32c.js';
 import { sharedFixture } from '../fixtures.js';
 
 const celsius = sharedFixture('tfjs-layers', 'celsius-dense');

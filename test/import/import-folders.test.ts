@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../electron/contract.js';
-import { hostTag, parseTemporaryName } from '../../electron/core/checkpoint/temporaries.js';
+import { hostTag, parseTemporaryName } from '../../electron/core/base/temporaries.js';
 import { useTempWorkspaces } from '../store/helpers.js';
 import { flipLastByte, sourceWorkspace, studioWith, treeHash } from './import-helpers.js';
 

@@ -56,6 +56,20 @@ describe('lint boundaries', () => {
     }
   });
 
+  it('keeps the store below the formats layer, and the ground layer below both', async () => {
+    const formats = "import { readerFor } from '../formats/registry.js';\nexport const a = readerFor;\n";
+    expect(restricted(await ruleIds(formats, 'electron/core/checkpoint/x.ts'))).toBe(true);
+    expect(
+      restricted(
+        await ruleIds("import type { ForeignReader } from '../formats/foreign.js';\nexport type A = ForeignReader;\n", 'electron/core/checkpoint/x.ts'),
+      ),
+    ).toBe(true);
+    expect(restricted(await ruleIds("import { Catalog } from '../checkpoint/catalog.js';\nexport const a = Catalog;\n", 'electron/core/base/x.ts'))).toBe(true);
+    expect(restricted(await ruleIds(formats, 'electron/core/base/x.ts'))).toBe(true);
+    expect(await ruleIds("import { crc32c } from '../base/crc32c.js';\nexport const a = crc32c;\n", 'electron/core/checkpoint/x.ts')).toEqual([]);
+    expect(await ruleIds("import { crc32c } from '../base/crc32c.js';\nexport const a = crc32c;\n", 'electron/core/formats/x.ts')).toEqual([]);
+  });
+
   it('keeps the checkpoint store independent of training', async () => {
     expect(restricted(await ruleIds("import { x } from '../training/engine/models.js';\nexport const a = x;\n", 'electron/core/checkpoint/x.ts'))).toBe(true);
   });

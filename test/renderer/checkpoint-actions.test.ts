@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { continuePlan, parentSettings } from '../../renderer/src/lib/continue-plan';
 import type { RetentionPlan, TrashEntry, VerifyResult } from '../../renderer/src/lib/contract';
-import { ApiError } from '../../renderer/src/lib/errors';
+import { StudioError } from '../../renderer/src/lib/contract';
 import { planTotals, policyFromFields } from '../../renderer/src/lib/policy-form';
 import { EMPTY_SELECTION, selectIds } from '../../renderer/src/lib/selection';
 import { groupTrash } from '../../renderer/src/lib/trash-batches';
@@ -113,7 +113,7 @@ describe('the trash', () => {
     const fake = new FakeStudio()
       .handle('listTrash', () => ({ entries, problems: [], bytes: entries.reduce((s, e) => s + e.bytes, 0) }))
       .handle('undoDelete', (p) => {
-        if (p?.batch === 'b2') throw new ApiError('refused', 'nothing restored, because one entry cannot go back: a/e2 exists');
+        if (p?.batch === 'b2') throw new StudioError('refused', 'nothing restored, because one entry cannot go back: a/e2 exists');
         const restored = entries.filter((e) => e.batch === p?.batch);
         entries = entries.filter((e) => e.batch !== p?.batch);
         return restored;
@@ -167,7 +167,7 @@ describe('verifying many', () => {
 
   it('reports a failed chunk and where it stopped', async () => {
     const fake = new FakeStudio().handle('verify', () => {
-      throw new ApiError('io', '/ws/a/0/model.safetensors: permission denied');
+      throw new StudioError('io', '/ws/a/0/model.safetensors: permission denied');
     });
     const verify = new VerifyBatchState(fake.api, 2);
     await verify.run(['a/0', 'a/1', 'a/2']);

@@ -1,7 +1,7 @@
 // Bulk delete: the plan shown before (count, size, marked ones, protected ones left out), the
 // call with exactly the deletable ids, and Undo of that batch.
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../renderer/src/lib/errors';
+import { StudioError } from '../../renderer/src/lib/contract';
 import { CatalogState } from '../../renderer/src/state/catalog-state.svelte';
 import { DeleteState } from '../../renderer/src/state/delete-state.svelte';
 import { FakeStudio, checkpoint, run, settle } from './fakes';
@@ -74,7 +74,7 @@ describe('DeleteState', () => {
 
   it('keeps the dialog open with the refusal when the delete fails', async () => {
     const { fake, deletion } = await setup();
-    fake.handle('deleteCheckpoints', () => Promise.reject(new ApiError('refused', 'a/ckpt-000000001: pinned; unpin it first')));
+    fake.handle('deleteCheckpoints', () => Promise.reject(new StudioError('refused', 'a/ckpt-000000001: pinned; unpin it first')));
     deletion.prepare(ids);
     expect(await deletion.confirm()).toBe(false);
     expect(deletion.plan).not.toBeNull();

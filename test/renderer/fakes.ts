@@ -11,7 +11,7 @@ import {
   type StudioResult,
   studioMethods,
 } from '../../renderer/src/lib/contract';
-import { ApiError } from '../../renderer/src/lib/errors';
+import { StudioError } from '../../renderer/src/lib/contract';
 import type { WebSocketLike } from '../../renderer/src/lib/ws-client';
 
 type Handler<M extends StudioMethod> = (params: StudioParams<M> | undefined) => StudioResult<M> | Promise<StudioResult<M>>;
@@ -35,7 +35,7 @@ export class FakeStudio {
       api[method] = async (params?: unknown) => {
         this.calls.push({ method, params });
         const handler = this.handlers.get(method);
-        if (!handler) throw new ApiError('internal', `the fake has no answer for ${method}`);
+        if (!handler) throw new StudioError('internal', `the fake has no answer for ${method}`);
         return handler(params);
       };
     }

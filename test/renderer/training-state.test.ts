@@ -2,7 +2,7 @@
 // badge, a crash, and the actions with their refusals.
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../renderer/src/lib/contract';
-import { ApiError } from '../../renderer/src/lib/errors';
+import { StudioError } from '../../renderer/src/lib/contract';
 import { STALL_FLOOR_MS } from '../../renderer/src/lib/stall';
 import { TrainingState } from '../../renderer/src/state/training-state.svelte';
 import { FakeStudio } from './fakes';
@@ -128,7 +128,7 @@ describe('TrainingState', () => {
 
   it('runs one action at a time and shows what a refused one said', async () => {
     const { fake, state } = setup();
-    fake.handle('pauseTraining', () => Promise.reject(new ApiError('refused', 'nothing to pause: no training is running (idle)')));
+    fake.handle('pauseTraining', () => Promise.reject(new StudioError('refused', 'nothing to pause: no training is running (idle)')));
     fake.handle('startTraining', () => ({ run: 'mlp-1', resumedFrom: null, notes: [] }));
     fake.handle('continueTraining', () => ({
       run: 'r-from-10',

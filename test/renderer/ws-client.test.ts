@@ -3,7 +3,7 @@
 // backoff after the server goes away, listeners kept and the states told to re-read.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WsCallSchema } from '../../renderer/src/lib/contract';
-import { ApiError } from '../../renderer/src/lib/errors';
+import { StudioError } from '../../renderer/src/lib/contract';
 import { type ConnectionInfo, WsStudioClient } from '../../renderer/src/lib/ws-client';
 import { checkpoint, settle, socketFactory } from './fakes';
 
@@ -60,7 +60,7 @@ describe('the WebSocket StudioApi', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toBeInstanceOf(StudioError);
     expect(error).toMatchObject({ code: 'not-found', message: 'nope: no such run in /ws' });
     await expect(malformed).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('listRuns') });
   });

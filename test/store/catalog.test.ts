@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError } from '../../electron/core/base/errors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { flipTensorByte, readJson, rejectionOf, rewriteManifest, sleep, trainingState, useTempWorkspaces } from './helpers.js';
 

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32c, formatCrc } from '../../electron/core/checkpoint/crc32c.js';
-import { DamagedTensorError } from '../../electron/core/checkpoint/errors.js';
+import { crc32c, formatCrc } from '../../electron/core/base/crc32c.js';
+import { DamagedTensorError } from '../../electron/core/base/errors.js';
 import { loadCheckpoint } from '../../electron/core/checkpoint/reader.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';

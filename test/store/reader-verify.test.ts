@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointFormatError, DamagedTensorError } from '../../electron/core/checkpoint/errors.js';
-import { describeProblem, inspectStructure, loadCheckpoint, verifyCheckpoint } from '../../electron/core/checkpoint/reader.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../electron/core/base/errors.js';
+import { describeProblem } from '../../electron/core/checkpoint/problem.js';
+import { inspectStructure, loadCheckpoint, verifyCheckpoint } from '../../electron/core/checkpoint/reader.js';
+import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { TrainingState } from '../../electron/core/checkpoint/writer.js';
 import { flipTensorByte, readJson, rejectionOf, rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';
@@ -45,7 +47,7 @@ describe('loading', () => {
         expect(Buffer.from(back?.data ?? [])).toEqual(Buffer.from(t.data));
       }
     }
-    const verified = await verifyCheckpoint(dir);
+    const verified = await verifyCheckpoint(dir, storedForeignParts);
     expect(verified).toMatchObject({ ok: true, structure: 'complete', problems: [] });
   });
 });
@@ -58,7 +60,7 @@ describe('damage is found and named', () => {
     flipTensorByte(file, 'adam/v/dense/kernel', 5);
     // Same size: a quick look cannot see it.
     expect((await inspectStructure(dir)).kind).toBe('complete');
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result.ok).toBe(false);
     expect(result.structure).toBe('damaged');
     expect(result.problems).toHaveLength(1);
@@ -79,7 +81,7 @@ describe('damage is found and named', () => {
     const { dir } = await savedCheckpoint();
     flipTensorByte(path.join(dir, 'model.safetensors'), 'dense/bias');
     flipTensorByte(path.join(dir, 'optimizer.safetensors'), 'adam/iterations', 3);
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result.problems.map((p) => [path.basename(p.file), p.tensor])).toEqual([
       ['model.safetensors', 'dense/bias'],
       ['optimizer.safetensors', 'adam/iterations'],
@@ -95,7 +97,7 @@ describe('damage is found and named', () => {
     const structure = await inspectStructure(dir);
     expect(structure.kind).toBe('damaged');
     expect(structure.kind === 'damaged' && structure.reason).toBe(`${file}: truncated: ${size - 4} bytes, the manifest says ${size}`);
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result.ok).toBe(false);
     // The size check (structure) and the header check both name the file.
     expect(result.problems).toHaveLength(2);
@@ -114,7 +116,7 @@ describe('damage is found and named', () => {
     expect(structure.kind === 'damaged' && structure.reason).toMatch(
       new RegExp(`optimizer.safetensors: longer than written: \\d+ bytes, the manifest says \\d+$`),
     );
-    const problems = (await verifyCheckpoint(dir)).problems;
+    const problems = (await verifyCheckpoint(dir, storedForeignParts)).problems;
     expect(problems[0]?.problem).toMatch(/optimizer\.safetensors: longer than written/);
     expect(problems[1]?.problem).toMatch(/\(trailing bytes\)$/);
   });
@@ -132,7 +134,7 @@ describe('damage is found and named', () => {
     rewriteManifest(dir, (m) => {
       (m.tensors as ManifestTensor[]).push({ file: 'model.safetensors', name: 'ghost/kernel', dtype: 'F32', shape: [2], bytes: 8, crc32c: '00000000' });
     });
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result.problems).toEqual([
       { file: path.join(dir, 'model.safetensors'), tensor: 'ghost/kernel', problem: 'listed in the manifest but missing from the file' },
     ]);
@@ -146,7 +148,7 @@ describe('damage is found and named', () => {
     rewriteManifest(dir, (m) => {
       m.tensors = (m.tensors as ManifestTensor[]).filter((t) => t.name !== 'adam/m/dense/kernel');
     });
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result.problems).toEqual([
       { file: path.join(dir, 'optimizer.safetensors'), tensor: 'adam/m/dense/kernel', problem: 'present in the file but has no manifest entry' },
     ]);
@@ -173,7 +175,7 @@ describe('manifest problems', () => {
     const structure = await inspectStructure(dir);
     expect(structure.kind).toBe('damaged');
     expect(structure.kind === 'damaged' && structure.reason).toMatch(new RegExp(`^${manifestPath}: not valid JSON: `));
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result).toMatchObject({ ok: false, structure: 'damaged' });
     expect(result.problems[0]?.file).toBe(manifestPath);
     const error = await rejectionOf(loadCheckpoint(dir), CheckpointFormatError);
@@ -212,7 +214,7 @@ describe('manifest problems', () => {
     fs.rmSync(path.join(dir, 'manifest.json'));
     const structure = await inspectStructure(dir);
     expect(structure).toEqual({ kind: 'incomplete', reason: `${path.join(dir, 'manifest.json')}: missing (the checkpoint was never finished)` });
-    expect(await verifyCheckpoint(dir)).toMatchObject({ ok: false, structure: 'incomplete' });
+    expect(await verifyCheckpoint(dir, storedForeignParts)).toMatchObject({ ok: false, structure: 'incomplete' });
     await expect(loadCheckpoint(dir)).rejects.toThrow('missing (the checkpoint was never finished)');
     await store.catalog.refresh();
     expect(store.catalog.get('r1/ckpt-000000100')).toMatchObject({ status: 'incomplete', bytes: 0, epoch: null, metrics: {} });
@@ -226,7 +228,7 @@ describe('a manifest whose recorded sizes are wrong', () => {
       const files = m.files as Record<string, { bytes: number }>;
       (files['model.safetensors'] as { bytes: number }).bytes += 8;
     });
-    const result = await verifyCheckpoint(dir);
+    const result = await verifyCheckpoint(dir, storedForeignParts);
     expect(result.ok).toBe(false);
     expect(result.problems[0]?.problem).toMatch(/model\.safetensors: truncated: \d+ bytes, the manifest says \d+$/);
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointInfo, RetentionPlan } from '../../electron/contract.js';
-import { NotFoundError, RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../../electron/core/base/errors.js';
 import { planRetention, rememberBest } from '../../electron/core/checkpoint/retention.js';
 import { type RunRetention, RunRetentionSchema, readRunRetention } from '../../electron/core/checkpoint/run-files.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RefusedError, RunLockedError } from '../../electron/core/checkpoint/errors.js';
+import { RefusedError, RunLockedError } from '../../electron/core/base/errors.js';
 import { acquireRunLock, isProcessAlive, liveLockHolder } from '../../electron/core/checkpoint/run-lock.js';
 import { RunWriter } from '../../electron/core/checkpoint/run-writer.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';

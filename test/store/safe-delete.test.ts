@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../../electron/core/base/errors.js';
 import { moveToTrash, resolveCheckpointTarget } from '../../electron/core/checkpoint/safe-delete.js';
 import { purgeTrash } from '../../electron/core/checkpoint/trash.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';

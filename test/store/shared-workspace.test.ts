@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { RefusedError } from '../../electron/core/base/errors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { onCleanup, trainingState, useTempWorkspaces } from './helpers.js';
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../../electron/core/base/errors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { names, readJson, rejectionOf, snapshotTree, trainingState, useTempWorkspaces } from './helpers.js';
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointFormatError, NotFoundError, RefusedError } from '../../electron/core/checkpoint/errors.js';
+import { CheckpointFormatError, NotFoundError, RefusedError } from '../../electron/core/base/errors.js';
 import { loadCheckpoint } from '../../electron/core/checkpoint/reader.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { rejectionOf, rewriteManifest, thrownBy, trainingState, useTempWorkspaces } from './helpers.js';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../electron/core/checkpoint/errors.js';
+import { NotFoundError } from '../../electron/core/base/errors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { temporaryName } from '../../electron/core/checkpoint/temporaries.js';
+import { temporaryName } from '../../electron/core/base/temporaries.js';
 import { prepareWorkspace } from '../../electron/core/checkpoint/workspace.js';
 import { deadPid, liveProcess, names, rejectionOf, snapshotTree, trainingState, useTempWorkspaces, writeLockFile } from './helpers.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StudioApi, StudioEventName, StudioEventPayload } from '../../electron/contract.js';
-import { StudioError } from '../../electron/core/checkpoint/errors.js';
+import { StudioError } from '../../electron/contract.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import { onCleanup, rewriteManifest, trainingState, useTempWorkspaces } from '../store/helpers.js';

@@ -5,7 +5,7 @@ import { readdirSync, watch } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { isTemporaryName, parseTemporaryName } from '../../electron/core/checkpoint/temporaries.js';
+import { isTemporaryName, parseTemporaryName } from '../../electron/core/base/temporaries.js';
 import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import { Recorder, TINY_CONFIG, continueLatest, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
 

@@ -3,10 +3,12 @@
 import path from 'node:path';
 import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo } from '../../contract.js';
 import { type ScannedCheckpoint, type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
-import { NotFoundError, errorMessage } from './errors.js';
+import { NotFoundError, errorMessage } from '../base/errors.js';
 import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
-import { mapWithConcurrency } from './concurrency.js';
-import { describeProblem, inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
+import { mapWithConcurrency } from '../base/concurrency.js';
+import type { ForeignPartVerifier } from './foreign-part.js';
+import { describeProblem } from './problem.js';
+import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache } from './verify-cache.js';
 
 /** `localeCompare`'s order, with the collator made once (each localeCompare call makes its own). */
@@ -77,12 +79,13 @@ export class Catalog {
   private constructor(
     readonly workspace: string,
     private readonly verifyCache: VerifyCache,
+    private readonly foreign: ForeignPartVerifier,
   ) {}
 
-  static async open(workspace: string): Promise<Catalog> {
+  static async open(workspace: string, foreign: ForeignPartVerifier): Promise<Catalog> {
     const cache = new VerifyCache(workspace);
     await cache.load();
-    const catalog = new Catalog(workspace, cache);
+    const catalog = new Catalog(workspace, cache, foreign);
     await catalog.refresh();
     return catalog;
   }
@@ -316,7 +319,7 @@ export class Catalog {
         }
       };
       const before = signature();
-      const result = await verifyCheckpoint(entry.info.path);
+      const result = await verifyCheckpoint(entry.info.path, this.foreign);
       if (before !== null && before === signature()) {
         const reason = result.problems.map(describeProblem).join('; ') || null;
         this.verifyCache.remember(id, before, result.ok, reason);

@@ -1,11 +1,10 @@
 // manifest.json: the one file that makes a folder a checkpoint. docs/FORMAT.md is its spec;
 // this schema is the executable form of that page.
 import { z } from 'zod';
-import { FOREIGN_FORMATS } from '../formats/foreign.js';
-import { isDtype } from './dtypes.js';
-import { CheckpointFormatError } from './errors.js';
+import { isDtype } from '../base/dtypes.js';
+import { CheckpointFormatError } from '../base/errors.js';
 import { MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
-import { readRegularText } from './regular-file.js';
+import { readRegularText } from '../base/regular-file.js';
 
 export const FORMAT_NAME = 'checkpoint-studio';
 export const FORMAT_VERSION = 1;
@@ -88,7 +87,8 @@ export const ForeignFileEntrySchema = z.object({
  * were); this says what they are and where each tensor lies in them.
  */
 export const ForeignPartSummarySchema = z.looseObject({
-  format: z.enum(FOREIGN_FORMATS),
+  /** The reader's name (`tf-bundle`, …): the formats layer, not the store, knows which exist. */
+  format: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   formatLabel: z.string(),
   /** The checkpoint's name in its source: a bundle prefix, `model.json`, a file name. */
   name: z.string(),

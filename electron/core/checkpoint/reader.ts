@@ -6,24 +6,15 @@ import { constants as bufferConstants } from 'node:buffer';
 import { type Stats, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32c, formatCrc } from './crc32c.js';
-import { CheckpointFormatError, DamagedTensorError, errorMessage } from './errors.js';
+import { crc32c, formatCrc } from '../base/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../base/errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile, parseManifest, parseManifestSummary } from './manifest.js';
-import { describeFileKind, isMissing, openRegular, readSmallTextSync } from './regular-file.js';
+import { describeFileKind, isMissing, openRegular, readSmallTextSync } from '../base/regular-file.js';
 import { type SafetensorsHeader, type Tensor, type TensorLocation, readSafetensorsHeaderFrom } from './safetensors.js';
 import { wholenessProblem } from './wholeness.js';
-import { hasForeignPart, verifyStoredForeign } from '../formats/stored-foreign.js';
-
-export interface Problem {
-  readonly file: string;
-  readonly tensor?: string;
-  readonly problem: string;
-}
-
-export function describeProblem(p: Problem): string {
-  return `${p.file}${p.tensor === undefined ? '' : `: tensor "${p.tensor}"`}: ${p.problem}`;
-}
+import { type ForeignPartVerifier, hasForeignPart } from './foreign-part.js';
+import type { Problem } from './problem.js';
 
 /** What a quick look (manifest + file sizes, no data read) says about a checkpoint folder. */
 export type Structure<M = Manifest> =
@@ -339,8 +330,8 @@ export interface VerifyResult {
   readonly manifest?: Manifest;
 }
 
-/** Full verification: every problem found, not just the first. */
-export async function verifyCheckpoint(dir: string): Promise<VerifyResult> {
+/** Full verification: every problem found, not just the first. A foreign part is checked by `foreign`. */
+export async function verifyCheckpoint(dir: string, foreign: ForeignPartVerifier): Promise<VerifyResult> {
   const structure = inspectStructure(dir);
   if (!structure.manifest) {
     const file = structure.kind === 'incomplete' ? dir : path.join(dir, MANIFEST_FILE);
@@ -349,7 +340,7 @@ export async function verifyCheckpoint(dir: string): Promise<VerifyResult> {
   const manifest = structure.manifest;
   // A size that differs from the manifest, or a missing part, is a problem even when the files parse.
   const problems: Problem[] = structure.kind === 'complete' ? [] : [{ file: dir, problem: structure.reason }];
-  if (hasForeignPart(manifest)) problems.push(...(await verifyStoredForeign(dir, manifest)));
+  if (hasForeignPart(manifest)) problems.push(...(await foreign.verify(dir, manifest)));
   for (const file of Object.keys(manifest.files) as TensorFile[]) {
     const check = await checkTensorFile(dir, file, entriesFor(manifest, file), { load: false, stopAtFirst: false });
     problems.push(...check.problems);

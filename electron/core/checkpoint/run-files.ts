@@ -4,11 +4,11 @@ import { link, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import path from 'node:path';
 import { z } from 'zod';
 import { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMeta } from '../../contract.js';
-import { appendLineDurably, fsyncPath, writeFileAtomic } from './durable-fs.js';
-import { CheckpointFormatError, RefusedError } from './errors.js';
+import { appendLineDurably, fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
+import { CheckpointFormatError, RefusedError } from '../base/errors.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, runNameProblem } from './layout.js';
-import { isMissing, readRegularText } from './regular-file.js';
-import { isDeadTemporary } from './temporaries.js';
+import { isMissing, readRegularText } from '../base/regular-file.js';
+import { isDeadTemporary } from '../base/temporaries.js';
 
 export { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMeta };
 

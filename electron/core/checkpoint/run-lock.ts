@@ -5,11 +5,11 @@ import { link, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { fsyncPath, writeFileDurably } from './durable-fs.js';
-import { CheckpointFormatError, RunLockedError } from './errors.js';
-import { isProcessAlive } from './process-alive.js';
-import { isMissing, readRegularText } from './regular-file.js';
-import { temporaryName } from './temporaries.js';
+import { fsyncPath, writeFileDurably } from '../base/durable-fs.js';
+import { CheckpointFormatError, RunLockedError } from '../base/errors.js';
+import { isProcessAlive } from '../base/process-alive.js';
+import { isMissing, readRegularText } from '../base/regular-file.js';
+import { temporaryName } from '../base/temporaries.js';
 import { LOCK_FILE } from './layout.js';
 
 const LockHolderSchema = z.object({

@@ -1,9 +1,9 @@
 // The handle a trainer writes a run through: it holds the run's lock for as long as it lives.
 import path from 'node:path';
-import { RefusedError } from './errors.js';
+import { RefusedError } from '../base/errors.js';
 import { type MetricsRecord, appendMetrics, readRunMeta } from './run-files.js';
 import { type RunLock, acquireRunLock } from './run-lock.js';
-import { removeDeadTemporaries } from './temporaries.js';
+import { removeDeadTemporaries } from '../base/temporaries.js';
 import { type TrainingState, type WriteOptions, type WrittenCheckpoint, writeCheckpoint } from './writer.js';
 
 export class RunWriter {

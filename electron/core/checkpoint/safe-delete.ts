@@ -4,10 +4,10 @@
 import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrashEntry } from '../../contract.js';
-import { fsyncPath, writeFileAtomic } from './durable-fs.js';
-import { NotFoundError, RefusedError } from './errors.js';
+import { fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
 import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
-import { isMissing } from './regular-file.js';
+import { isMissing } from '../base/regular-file.js';
 import { readRunRetention } from './run-files.js';
 import { liveLockHolder } from './run-lock.js';
 import { ENTRY_FILE, PAYLOAD, batchId, batchNumberOfFolder, entryId } from './trash-layout.js';

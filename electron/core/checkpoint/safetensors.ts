@@ -6,9 +6,9 @@
 // descending alignment then name) so every tensor starts aligned and can be viewed in place.
 import { constants as bufferConstants } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
-import { CheckpointFormatError } from './errors.js';
-import { type Dtype, dtypeAlignment, isDtype, tensorByteLength } from './dtypes.js';
-import { openRegular } from './regular-file.js';
+import { CheckpointFormatError } from '../base/errors.js';
+import { type Dtype, dtypeAlignment, isDtype, tensorByteLength } from '../base/dtypes.js';
+import { openRegular } from '../base/regular-file.js';
 
 /** tensor.rs MAX_HEADER_SIZE: larger headers are refused before anything is allocated. */
 export const MAX_HEADER_SIZE = 100_000_000;

@@ -5,7 +5,7 @@ import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../../contract.js';
 import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
-import { NotFoundError, RefusedError } from './errors.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
 import { POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
 import { showName } from './names.js';
 import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
@@ -22,6 +22,7 @@ import {
   writeRunMeta,
   writeRunRetention,
 } from './run-files.js';
+import { type ForeignPartVerifier, UNVERIFIABLE_FOREIGN_PARTS } from './foreign-part.js';
 import { RunWriter } from './run-writer.js';
 import { acquireRunLock, liveLockHolder } from './run-lock.js';
 import { type DeleteOptions, moveToTrash } from './safe-delete.js';
@@ -37,6 +38,8 @@ export interface OpenOptions {
    * clears what dead writers of ours left behind; 'create' (the default) also makes the folder.
    */
   readonly access?: WorkspaceAccess;
+  /** Verifies imported checkpoints' foreign parts (the formats layer's storedForeignParts); without it they do not verify. */
+  readonly foreign?: ForeignPartVerifier;
 }
 
 export class CheckpointStore {
@@ -48,7 +51,7 @@ export class CheckpointStore {
 
   static async open(dir: string, options: OpenOptions = {}): Promise<CheckpointStore> {
     const prepared = await prepareWorkspace(dir, options.access ?? 'create');
-    const catalog = await Catalog.open(prepared.root);
+    const catalog = await Catalog.open(prepared.root, options.foreign ?? UNVERIFIABLE_FOREIGN_PARTS);
     return new CheckpointStore(prepared.root, catalog, prepared);
   }
 

@@ -5,12 +5,12 @@
 import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrashEntry } from '../../contract.js';
-import { fsyncPath } from './durable-fs.js';
-import { CheckpointFormatError, NotFoundError, RefusedError, errorMessage } from './errors.js';
+import { fsyncPath } from '../base/durable-fs.js';
+import { CheckpointFormatError, NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
 import { showName } from './names.js';
-import { isMissing, readRegularText } from './regular-file.js';
+import { isMissing, readRegularText } from '../base/regular-file.js';
 import { trashFolder } from './safe-delete.js';
-import { isDeadTemporary } from './temporaries.js';
+import { isDeadTemporary } from '../base/temporaries.js';
 import { ENTRY_FILE, type Origin, PAYLOAD, batchNumberOfFolder, batchOrder, parseEntryRecord } from './trash-layout.js';
 
 /** An entry record is a few hundred bytes. */

@@ -6,10 +6,10 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './durable-fs.js';
-import { RefusedError, RunLockedError } from './errors.js';
+import { writeFileAtomic } from '../base/durable-fs.js';
+import { RefusedError, RunLockedError } from '../base/errors.js';
 import { STATE_DIR } from './layout.js';
-import { isMissing, readRegularText } from './regular-file.js';
+import { isMissing, readRegularText } from '../base/regular-file.js';
 import { acquireLockFile } from './run-lock.js';
 
 const CACHE_FILE = 'verified.json';

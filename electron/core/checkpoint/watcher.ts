@@ -13,7 +13,7 @@ import { type FSWatcher as RunWatcher, readdirSync, watch as watchDirectory } fr
 import path from 'node:path';
 import type { Catalog } from './catalog.js';
 import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
-import { isTemporaryName } from './temporaries.js';
+import { isTemporaryName } from '../base/temporaries.js';
 
 export interface WatcherOptions {
   /** How long to gather events before re-reading: short enough to feel live. */

@@ -4,10 +4,10 @@
 // makes the folder, so a mistyped --workspace never leaves a new empty one behind.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError, RefusedError } from './errors.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
 import { STATE_DIR, isHiddenName } from './layout.js';
-import { isMissing } from './regular-file.js';
-import { removeDeadTemporaries } from './temporaries.js';
+import { isMissing } from '../base/regular-file.js';
+import { removeDeadTemporaries } from '../base/temporaries.js';
 
 export type WorkspaceAccess = 'read' | 'write' | 'create';
 

@@ -4,10 +4,10 @@
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { crc32c, formatCrc } from './crc32c.js';
-import { type UnsyncedFile, fsyncPath, writeFileUnsynced } from './durable-fs.js';
-import { temporaryName } from './temporaries.js';
-import { CheckpointFormatError, RefusedError } from './errors.js';
+import { crc32c, formatCrc } from '../base/crc32c.js';
+import { type UnsyncedFile, fsyncPath, writeFileUnsynced } from '../base/durable-fs.js';
+import { temporaryName } from '../base/temporaries.js';
+import { CheckpointFormatError, RefusedError } from '../base/errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import {
   type CheckpointRef,

@@ -4,7 +4,7 @@
 // the checksum its format stores. Import, inspect, verify, resume and export are written once
 // against this, so a new format adds only its own parsing.
 import path from 'node:path';
-import type { Dtype } from '../checkpoint/dtypes.js';
+import type { Dtype } from '../base/dtypes.js';
 
 /** The formats we read. */
 export const FOREIGN_FORMATS = ['tf-bundle', 'tfjs-layers', 'safetensors', 'keras-h5'] as const;

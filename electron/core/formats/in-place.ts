@@ -2,7 +2,7 @@
 // and every byte read through the format's reader (which checks the format's own checksums).
 import path from 'node:path';
 import type { TensorRow, VerifyResult } from '../../contract.js';
-import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../checkpoint/errors.js';
+import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../base/errors.js';
 import { type ForeignCheckpoint, type ForeignReader, type ForeignTensor, checkpointPath } from './foreign.js';
 
 export function tensorRow(tensor: ForeignTensor): TensorRow {

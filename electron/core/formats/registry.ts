@@ -1,6 +1,6 @@
 // The foreign formats this program reads, and which one a path is. Judged by content: each
 // reader's sniff looks at magic numbers and headers, never at a file name alone.
-import { NotFoundError } from '../checkpoint/errors.js';
+import { NotFoundError } from '../base/errors.js';
 import type { ForeignFormat, ForeignReader } from './foreign.js';
 import { kerasH5Reader } from './keras-h5/reader.js';
 import { safetensorsReader } from './safetensors/reader.js';

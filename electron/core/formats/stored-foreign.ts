@@ -3,12 +3,14 @@
 // tensor must come out with the CRC-32C recorded at import, as well as any checksum the format
 // itself stores.
 import path from 'node:path';
-import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../checkpoint/errors.js';
-import { formatCrc } from '../checkpoint/crc32c.js';
-import type { ForeignPart, ForeignTensorEntry, Manifest } from '../checkpoint/manifest.js';
-import type { Problem } from '../checkpoint/reader.js';
+import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../base/errors.js';
+import { formatCrc } from '../base/crc32c.js';
+import type { ForeignPartVerifier, ManifestWithForeignPart } from '../checkpoint/foreign-part.js';
+import { MANIFEST_FILE } from '../checkpoint/layout.js';
+import type { ForeignPart, ForeignTensorEntry } from '../checkpoint/manifest.js';
+import type { Problem } from '../checkpoint/problem.js';
 import type { ForeignCheckpoint, ForeignDtype, ForeignTensor, ForeignTensorData } from './foreign.js';
-import { readerFor } from './registry.js';
+import { isForeignFormat, readerFor } from './registry.js';
 
 /** The folder a stored foreign checkpoint's files are read from. */
 export function foreignFilesDir(dir: string, part: Pick<ForeignPart, 'linked'>): string {
@@ -21,8 +23,12 @@ function toTensor(entry: ForeignTensorEntry): ForeignTensor {
 }
 
 /** The checkpoint as its reader described it at import, with its files where they are now. */
-export function storedForeignCheckpoint(dir: string, manifest: Manifest & { foreign: ForeignPart }): ForeignCheckpoint {
+export function storedForeignCheckpoint(dir: string, manifest: ManifestWithForeignPart): ForeignCheckpoint {
   const part = manifest.foreign;
+  // The store records the format's name without knowing the formats; it is judged here.
+  if (!isForeignFormat(part.format)) {
+    throw new CheckpointFormatError(path.join(dir, MANIFEST_FILE), `foreign.format: ${JSON.stringify(part.format)} is not a format this program reads`);
+  }
   return {
     format: part.format,
     formatLabel: part.formatLabel,
@@ -38,16 +44,8 @@ export function storedForeignCheckpoint(dir: string, manifest: Manifest & { fore
   };
 }
 
-export function hasForeignPart(manifest: Manifest): manifest is Manifest & { foreign: ForeignPart } {
-  return manifest.foreign !== undefined;
-}
-
 /** Reads every tensor (or those named), checking each against the CRC recorded at import. */
-export async function* readStoredForeign(
-  dir: string,
-  manifest: Manifest & { foreign: ForeignPart },
-  names?: ReadonlySet<string>,
-): AsyncGenerator<ForeignTensorData> {
+export async function* readStoredForeign(dir: string, manifest: ManifestWithForeignPart, names?: ReadonlySet<string>): AsyncGenerator<ForeignTensorData> {
   const checkpoint = storedForeignCheckpoint(dir, manifest);
   const recorded = new Map(manifest.foreign.tensors.map((t) => [t.name, t.crc32c]));
   for await (const item of readerFor(checkpoint.format).read(checkpoint, names ? { names } : {})) {
@@ -65,7 +63,7 @@ export async function* readStoredForeign(
 }
 
 /** Every problem of a stored foreign checkpoint's tensors (stops at the first unreadable file). */
-export async function verifyStoredForeign(dir: string, manifest: Manifest & { foreign: ForeignPart }): Promise<Problem[]> {
+export async function verifyStoredForeign(dir: string, manifest: ManifestWithForeignPart): Promise<Problem[]> {
   const seen = new Set<string>();
   try {
     for await (const item of readStoredForeign(dir, manifest)) seen.add(item.tensor.name);
@@ -80,3 +78,6 @@ export async function verifyStoredForeign(dir: string, manifest: Manifest & { fo
     .filter((t) => !seen.has(t.name))
     .map((t) => ({ file: path.join(base, t.file), tensor: t.name, problem: 'recorded at import, but the reader did not find it' }));
 }
+
+/** The store's view of this layer: how an imported checkpoint's foreign part is verified. */
+export const storedForeignParts: ForeignPartVerifier = { verify: verifyStoredForeign };

@@ -4,7 +4,7 @@
 // TensorFlow checkpoint prefix (`…/model.ckpt-1000`) that names no file itself.
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError, RefusedError } from '../checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
 import { FORMAT_NAMES, sniffForeign } from '../formats/registry.js';
 import { foreignImporter } from './foreign-import.js';
 import type { Importer } from './importer.js';

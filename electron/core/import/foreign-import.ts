@@ -8,9 +8,9 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { writeFileDurably } from '../checkpoint/durable-fs.js';
-import { formatCrc } from '../checkpoint/crc32c.js';
-import { CheckpointFormatError, RefusedError } from '../checkpoint/errors.js';
+import { writeFileDurably } from '../base/durable-fs.js';
+import { formatCrc } from '../base/crc32c.js';
+import { CheckpointFormatError, RefusedError } from '../base/errors.js';
 import { MANIFEST_FILE, checkpointDirName } from '../checkpoint/layout.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ForeignPart, type Manifest, WRITER_PROGRAM } from '../checkpoint/manifest.js';
 import { STUDIO_VERSION } from '../version.js';

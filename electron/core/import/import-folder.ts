@@ -6,17 +6,20 @@
 //     under its lock, after checking that none of their steps is taken.
 // Any failure or a cancel removes the staging folder: the workspace is as it was. The source is
 // only ever read.
+import { StudioError } from '../../contract.js';
 import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImportPhase, RunMeta } from '../../contract.js';
-import { fsyncPath, writeFileDurably } from '../checkpoint/durable-fs.js';
-import { RefusedError, StudioError } from '../checkpoint/errors.js';
+import { fsyncPath, writeFileDurably } from '../base/durable-fs.js';
+import { RefusedError } from '../base/errors.js';
 import { RUN_FILE, STATE_DIR, folderCheckpointId, runNameProblem } from '../checkpoint/layout.js';
 import { showName } from '../checkpoint/names.js';
-import { describeProblem, inspectSummary, verifyCheckpoint } from '../checkpoint/reader.js';
+import { describeProblem } from '../checkpoint/problem.js';
+import { inspectSummary, verifyCheckpoint } from '../checkpoint/reader.js';
+import { storedForeignParts } from '../formats/stored-foreign.js';
 import { acquireRunLock } from '../checkpoint/run-lock.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
-import { temporaryName } from '../checkpoint/temporaries.js';
+import { temporaryName } from '../base/temporaries.js';
 import { detectSource } from './detect.js';
 import type { Importer, StagedSource } from './importer.js';
 import { copyDurably } from './copy-file.js';
@@ -123,7 +126,7 @@ export async function importFolder(store: CheckpointStore, source: string, optio
         signatures.set(checkpoint.dirName, before.signature);
         continue;
       }
-      const verified = await verifyCheckpoint(dir);
+      const verified = await verifyCheckpoint(dir, storedForeignParts);
       checkCancel();
       if (before.kind === 'complete') signatures.set(checkpoint.dirName, before.signature);
       if (!verified.ok) {

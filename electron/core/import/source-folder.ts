@@ -4,8 +4,8 @@
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { CheckpointFormatError, NotFoundError, RefusedError } from '../checkpoint/errors.js';
-import { describeFileKind } from '../checkpoint/regular-file.js';
+import { CheckpointFormatError, NotFoundError, RefusedError } from '../base/errors.js';
+import { describeFileKind } from '../base/regular-file.js';
 
 export type EntryKind = 'file' | 'folder' | 'link' | 'other';
 

@@ -2,8 +2,8 @@
 // manifest rewritten to say it was imported, from where, and with lineage only where it leads.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileDurably } from '../checkpoint/durable-fs.js';
-import { CheckpointFormatError } from '../checkpoint/errors.js';
+import { writeFileDurably } from '../base/durable-fs.js';
+import { CheckpointFormatError } from '../base/errors.js';
 import { MANIFEST_FILE, checkpointDirName, checkpointId, parseCheckpointDirName } from '../checkpoint/layout.js';
 import { type Manifest, parseManifest } from '../checkpoint/manifest.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';

@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { RunMetaSchema } from '../../contract.js';
-import { CheckpointFormatError } from '../checkpoint/errors.js';
+import { CheckpointFormatError } from '../base/errors.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, parseCheckpointDirName } from '../checkpoint/layout.js';
 import { parseJsonFile } from '../checkpoint/run-files.js';
-import { isTemporaryName } from '../checkpoint/temporaries.js';
+import { isTemporaryName } from '../base/temporaries.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
 import { leftOut, type PreparedCheckpoint, prepareStudioCheckpoint, stageStudioCheckpoint } from './studio-checkpoint.js';
 import { type SourceFolder, listSourceFolder, readSourceText, refuseOddEntries } from './source-folder.js';

@@ -2,8 +2,8 @@
 // Hosts decide what a code means to them (an exit code, a message in place); nobody looks at an
 // error's class.
 import { ZodError } from 'zod';
-import { type ErrorCode, ErrorCodeSchema, type StudioErrorData } from '../../contract.js';
-import { StudioError, errorMessage } from '../checkpoint/errors.js';
+import { type ErrorCode, ErrorCodeSchema, type StudioErrorData, StudioError } from '../../contract.js';
+import { errorMessage } from '../base/errors.js';
 
 /** System error codes and what they mean to a user. */
 const SYSTEM_CODES: Readonly<Record<string, ErrorCode>> = {

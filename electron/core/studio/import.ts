@@ -2,8 +2,7 @@
 // its progress sent as events under the client's own import id, so a client (over IPC or a
 // WebSocket) can show progress and cancel before the call returns.
 import { randomUUID } from 'node:crypto';
-import type { ImportMode, ImportReport, ImportSourceResult, StudioEventName, StudioEventPayload } from '../../contract.js';
-import { StudioError } from '../checkpoint/errors.js';
+import { type ImportMode, type ImportReport, type ImportSourceResult, type StudioEventName, type StudioEventPayload, StudioError } from '../../contract.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { ImportCancelledError, importFolder } from '../import/import-folder.js';
 import { errorData } from './errors.js';

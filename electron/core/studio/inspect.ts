@@ -2,10 +2,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TensorRow } from '../../contract.js';
-import { NotFoundError } from '../checkpoint/errors.js';
+import { NotFoundError } from '../base/errors.js';
 import { MANIFEST_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
-import { isMissing } from '../checkpoint/regular-file.js';
+import { isMissing } from '../base/regular-file.js';
 import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
 import type { TargetLocator } from './locate.js';
 import type { ForeignDtype } from '../formats/foreign.js';

@@ -3,10 +3,11 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
-import { NotFoundError } from '../checkpoint/errors.js';
+import { NotFoundError } from '../base/errors.js';
 import { MANIFEST_FILE, parseCheckpointDirName } from '../checkpoint/layout.js';
 import type { ForeignReader } from '../formats/foreign.js';
 import { sniffForeign } from '../formats/registry.js';
+import { storedForeignParts } from '../formats/stored-foreign.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 
 export type Located =
@@ -56,7 +57,7 @@ export class TargetLocator {
   private workspaceOf(dir: string): Promise<CheckpointStore | null> {
     let opened = this.others.get(dir);
     if (!opened) {
-      opened = CheckpointStore.open(dir, { access: 'read' }).catch(() => null);
+      opened = CheckpointStore.open(dir, { access: 'read', foreign: storedForeignParts }).catch(() => null);
       this.others.set(dir, opened);
     }
     return opened;

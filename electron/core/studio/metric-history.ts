@@ -1,10 +1,10 @@
 // A run's metrics.jsonl a page at a time: a history of millions of points is read in pieces,
 // from a byte offset (the cursor), and only whole lines are returned.
+import { StudioError } from '../../contract.js';
 import path from 'node:path';
 import type { MetricPage, MetricRecord } from '../../contract.js';
-import { StudioError } from '../checkpoint/errors.js';
 import { METRICS_FILE } from '../checkpoint/layout.js';
-import { isMissing, openRegular } from '../checkpoint/regular-file.js';
+import { isMissing, openRegular } from '../base/regular-file.js';
 
 const CHUNK = 1 << 20;
 

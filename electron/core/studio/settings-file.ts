@@ -5,8 +5,8 @@ import { mkdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RECENT_WORKSPACES, type Settings, SettingsSchema } from '../../contract.js';
-import { writeFileAtomic } from '../checkpoint/durable-fs.js';
-import { isMissing, readRegularText } from '../checkpoint/regular-file.js';
+import { writeFileAtomic } from '../base/durable-fs.js';
+import { isMissing, readRegularText } from '../base/regular-file.js';
 
 const SETTINGS_MAX_BYTES = 1024 * 1024;
 

@@ -14,8 +14,9 @@ import {
   type StudioResult,
   type TrainingStatus,
   studioMethods,
+  StudioError,
 } from '../../contract.js';
-import { NotFoundError, RefusedError, StudioError } from '../checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
 import { readRunMeta } from '../checkpoint/run-files.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { WorkspaceWatcher } from '../checkpoint/watcher.js';
@@ -27,6 +28,7 @@ import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
+import { storedForeignParts } from '../formats/stored-foreign.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { readMetricPage } from './metric-history.js';
@@ -197,7 +199,7 @@ export class Studio {
     return {
       openWorkspace: async ({ path, create, readOnly }) => {
         if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
-        const store = await CheckpointStore.open(path, { access: create ? 'create' : readOnly ? 'read' : 'write' });
+        const store = await CheckpointStore.open(path, { access: create ? 'create' : readOnly ? 'read' : 'write', foreign: storedForeignParts });
         await this.closeWorkspace();
         this.store = store;
         this.readOnly = Boolean(readOnly);

@@ -20,9 +20,10 @@ import {
   DEFAULT_LEARNING_RATE,
   ModelSpecSchema,
   TRAINING_DEFAULTS,
+  StudioError,
 } from '../../contract.js';
 import type { z } from 'zod';
-import { NotFoundError, RefusedError, StudioError } from '../checkpoint/errors.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
 import { sniffForeign } from '../formats/registry.js';
 import { importFolder } from '../import/import-folder.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';

@@ -2,11 +2,12 @@
 // verify cache), another workspace's, or a checkpoint folder on its own.
 import path from 'node:path';
 import type { VerifyReport, VerifyResult } from '../../contract.js';
-import { RefusedError } from '../checkpoint/errors.js';
+import { RefusedError } from '../base/errors.js';
 import { type VerifyResult as ReaderResult, verifyCheckpoint } from '../checkpoint/reader.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { TargetLocator } from './locate.js';
 import { verifyForeign } from '../formats/in-place.js';
+import { storedForeignParts } from '../formats/stored-foreign.js';
 
 function toResult(id: string, result: ReaderResult): VerifyResult {
   return { id, path: result.dir, ok: result.ok, status: result.structure, problems: result.problems.map((p) => ({ ...p })) };
@@ -28,7 +29,7 @@ export async function verifyTargets(store: CheckpointStore | null, locator: Targ
     }
     if (located.kind === 'file') throw new RefusedError(located.path, 'not a checkpoint folder; verify takes checkpoint folders (inspect reads a single file)');
     if (located.kind === 'folder') {
-      results.push(toResult(located.path, await verifyCheckpoint(located.path)));
+      results.push(toResult(located.path, await verifyCheckpoint(located.path, storedForeignParts)));
       continue;
     }
     const outcome = await located.store.verify([located.checkpoint.id]);

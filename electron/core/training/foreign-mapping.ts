@@ -4,8 +4,8 @@
 // are then matched by shape in the source's natural name order (`Variable_2` before
 // `Variable_10`), or exactly as a `--map` file says. Everything decided is said, so a user can
 // check the mapping and write their own.
+import { StudioError } from '../../contract.js';
 import type { ModelSpec, OptimizerSpec } from '../../contract.js';
-import { StudioError } from '../checkpoint/errors.js';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH } from './data/mnist-dataset.js';
 
 /** What the mapping needs to know of a source tensor (a ForeignTensor, or its manifest entry). */

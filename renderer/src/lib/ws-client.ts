@@ -5,7 +5,7 @@
 // the upgrade by itself (same origin).
 import { backoffDelay } from './backoff';
 import { type StudioApi, type StudioEventName, type StudioListener, type StudioMethod, WsReplySchema, studioEvents, studioMethods } from './contract';
-import { ApiError } from './errors';
+import { StudioError } from './contract';
 
 /** What this client needs of a WebSocket: the browser's, or a fake in tests. */
 export interface WebSocketLike {
@@ -126,7 +126,7 @@ export class WsStudioClient {
   }
 
   private call(method: StudioMethod, params: unknown): Promise<unknown> {
-    if (this.closed) return Promise.reject(new ApiError('io', 'the connection to the Studio was closed'));
+    if (this.closed) return Promise.reject(new StudioError('io', 'the connection to the Studio was closed'));
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const pending: Pending = { method, resolve, reject };
@@ -192,11 +192,11 @@ export class WsStudioClient {
   private failAll(message: string): void {
     const inFlight = [...this.inFlight.values()];
     this.inFlight.clear();
-    for (const pending of inFlight) pending.reject(new ApiError('io', message));
+    for (const pending of inFlight) pending.reject(new StudioError('io', message));
     if (this.closed) {
       const queued = this.queued;
       this.queued = [];
-      for (const { pending } of queued) pending.reject(new ApiError('io', message));
+      for (const { pending } of queued) pending.reject(new StudioError('io', message));
     }
   }
 
@@ -230,14 +230,14 @@ export class WsStudioClient {
     }
     this.inFlight.delete(message.id);
     if (message.type === 'error') {
-      pending.reject(new ApiError(message.error.code, message.error.message));
+      pending.reject(new StudioError(message.error.code, message.error.message));
       return;
     }
     const result = studioMethods[pending.method].result.safeParse(message.result);
     if (result.success) pending.resolve(result.data);
     else
       pending.reject(
-        new ApiError('internal', `the Studio's answer to ${pending.method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}`),
+        new StudioError('internal', `the Studio's answer to ${pending.method} is not what the contract says: ${result.error.issues[0]?.message ?? 'invalid'}`),
       );
   }
 

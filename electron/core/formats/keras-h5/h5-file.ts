@@ -4,9 +4,9 @@
 // waits (unreferenced: it never keeps the process alive) for the next file; one that failed in
 // any way is ended, so a damaged file's effect on the library never reaches another file.
 import type { Worker } from 'node:worker_threads';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { startModuleWorker } from '../../checkpoint/module-worker.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { startModuleWorker } from '../../base/module-worker.js';
+import { openRegular } from '../../base/regular-file.js';
 import { type H5Listing, type H5Request, type H5Response, H5ResponseSchema } from './h5-protocol.js';
 
 /** Longer than listing any real file or reading a dataset of a few GB takes. */

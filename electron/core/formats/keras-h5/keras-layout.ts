@@ -6,8 +6,8 @@
 //  - Keras 3 `.weights.h5` (keras/src/saving/saving_lib.py H5IOStore): `layers/<name>/vars/<i>`,
 //    `optimizer/vars/<i>`, no `layer_names`.
 import type { ForeignTensor, TensorRole } from '../foreign.js';
-import { type Dtype, isDtype } from '../../checkpoint/dtypes.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { type Dtype, isDtype } from '../../base/dtypes.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 import type { H5DatasetInfo, H5Listing } from './h5-protocol.js';
 
 const H5T_INTEGER = 0;

@@ -5,9 +5,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource, ForeignTensorData } from '../foreign.js';
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { DamagedTensorError } from '../../checkpoint/errors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { crc32c } from '../../base/crc32c.js';
+import { DamagedTensorError } from '../../base/errors.js';
+import { openRegular } from '../../base/regular-file.js';
 import { H5File } from './h5-file.js';
 import { kerasLayout } from './keras-layout.js';
 

@@ -2,7 +2,7 @@
 // save_pretrained. Its weights are the shards an index names, or else every .safetensors file
 // in it; trainer_state.json gives the step and metrics; every other file is kept, not read.
 import path from 'node:path';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 import type { ForeignCheckpoint, ForeignFile, ForeignTensor } from '../foreign.js';
 import { type FolderListing, checkpointFolderStep } from './folder-listing.js';
 import { isIndexName, readShardedIndex } from './sharded.js';

@@ -2,7 +2,7 @@
 // could lead anywhere, and its target would be copied by import as if it were part of it.
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { describeFileKind } from '../../checkpoint/regular-file.js';
+import { describeFileKind } from '../../base/regular-file.js';
 import { aboutFile } from './fs-problem.js';
 
 export interface FolderListing {

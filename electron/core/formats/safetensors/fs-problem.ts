@@ -1,7 +1,7 @@
 // A reader may throw only CheckpointFormatError or DamagedTensorError for what it is given, so a
 // file-system failure (missing, unreadable, a loop of links) becomes one that names the file.
-import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
-import { isMissing } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
+import { isMissing } from '../../base/regular-file.js';
 
 export function asFormatError(file: string, error: unknown): Error {
   if (error instanceof CheckpointFormatError || error instanceof DamagedTensorError) return error;

@@ -3,8 +3,8 @@
 // what the index names.
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { describeFileKind, isMissing } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { describeFileKind, isMissing } from '../../base/regular-file.js';
 import { asFormatError } from './fs-problem.js';
 
 /**

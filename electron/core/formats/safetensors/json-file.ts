@@ -2,8 +2,8 @@
 // written by Python; they are read whole, as strict UTF-8, with Python's NaN and Infinity taken as
 // null, and checked against a schema whose first complaint names the file and the field.
 import type { z } from 'zod';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { openRegular } from '../../base/regular-file.js';
 import { parseJsonFile } from '../../checkpoint/run-files.js';
 import { aboutFile } from './fs-problem.js';
 import { pythonJsonToJson } from './python-json.js';

@@ -5,9 +5,9 @@
 // time on top of the read: this keeps pace with a plain fs.readFile of the same bytes.
 import path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { crc32c } from '../../base/crc32c.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { openRegular } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { asFormatError } from './fs-problem.js';
 

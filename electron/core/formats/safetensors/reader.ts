@@ -4,8 +4,8 @@
 // loose .safetensors files, each its own checkpoint.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { describeFileKind } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { describeFileKind } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../foreign.js';
 import { holdsWeights, isCheckpointFolder, openCheckpointFolder } from './checkpoint-folder.js';
 import { type FolderListing, checkpointFolderStep, listFolder } from './folder-listing.js';

@@ -4,7 +4,7 @@
 // The index is trusted for nothing: each shard's own header says what it holds, and the two must agree.
 import path from 'node:path';
 import { z } from 'zod';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 import type { ForeignTensor } from '../foreign.js';
 import { fileInsideFolder } from './inside-folder.js';
 import { readJson } from './json-file.js';

@@ -4,7 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_HEADER_SIZE } from '../../checkpoint/safetensors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { openRegular } from '../../base/regular-file.js';
 import { checkpointFolderStep } from './folder-listing.js';
 import { readJsonText } from './json-file.js';
 import { isIndexName } from './sharded.js';

@@ -3,7 +3,7 @@
 // held to exactly the rules our files are.
 import path from 'node:path';
 import { type SafetensorsHeader, readSafetensorsHeaderFrom } from '../../checkpoint/safetensors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { openRegular } from '../../base/regular-file.js';
 import type { ForeignTensor } from '../foreign.js';
 import { aboutFile } from './fs-problem.js';
 

@@ -1,7 +1,7 @@
 // A bundle's `.index` decoded into its header and one checked description per tensor. Everything
 // that can be judged from the index alone is judged here: dtype, shape, sizes against the shape,
 // shard numbers; offsets against the data files' real sizes are checked by the caller.
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 import type { ForeignDtype } from '../foreign.js';
 import { ByteReader } from './byte-reader.js';
 import { type BundleHeader, decodeEntry, decodeHeader } from './bundle-protos.js';

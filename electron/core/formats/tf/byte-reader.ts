@@ -1,7 +1,7 @@
 // A bounded cursor over bytes that came from a file. Every read is checked against the end of its
 // slice, and every failure names the file and the absolute byte offset, so hostile input ends in a
 // CheckpointFormatError and never in a RangeError or a huge allocation.
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 
 export class ByteReader {
   private pos = 0;

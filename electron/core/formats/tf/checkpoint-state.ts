@@ -1,7 +1,7 @@
 // The `checkpoint` file beside TensorFlow checkpoints: a text-format CheckpointState
 // (python/training/checkpoint_state.proto), written by checkpoint_management.py
 // (update_checkpoint_state_internal). It names the latest prefix and every kept one, oldest first.
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 
 export interface CheckpointState {
   readonly modelCheckpointPath: string | null;

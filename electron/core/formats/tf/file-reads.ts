@@ -1,8 +1,8 @@
 // The few whole-file and byte-range reads that opening a bundle needs, all through openRegular so
 // that a pipe or a device in a checkpoint folder is refused rather than blocking the reader.
 import { stat } from 'node:fs/promises';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { isMissing, openRegular } from '../../base/regular-file.js';
 
 export async function readWholeFile(file: string, maxBytes: number): Promise<Uint8Array> {
   const { handle, stats } = await openRegular(file);

@@ -3,8 +3,8 @@
 // worked out, and the step found. Only a few scalar bytes of tensor data are read (step counters
 // and the object graph).
 import path from 'node:path';
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
+import { crc32c } from '../../base/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
 import type { ForeignCheckpoint, ForeignFile, ForeignTensor } from '../foreign.js';
 import { type IndexedTensor, decodeBundleIndex } from './bundle-index.js';
 import { dataFileName, indexFileName } from './bundle-files.js';

@@ -4,9 +4,9 @@
 // reads, and a large tensor is read straight into its own buffer.
 import { constants } from 'node:buffer';
 import path from 'node:path';
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
-import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
+import { crc32c } from '../../base/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
+import { isMissing, openRegular } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { stringTensorChecksum } from './string-tensor.js';
 

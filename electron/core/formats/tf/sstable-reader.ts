@@ -2,8 +2,8 @@
 // index block, each data block with its checked trailer, and the prefix-compressed entries inside
 // (tsl/lib/io/format.cc, block.cc, table.cc). Index files are small (a few KiB per hundred
 // tensors), so the whole file is parsed at once and keys come out in stored order.
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { crc32c } from '../../base/crc32c.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 import { ByteReader } from './byte-reader.js';
 import { unmaskCrc } from './masked-crc.js';
 import { snappyDecompress } from './snappy.js';

@@ -2,7 +2,7 @@
 // block_builder.cc) with the options BundleWriter passes (tensor_bundle.cc: default table::Options,
 // no compression): 256 KiB data blocks, a restart every 16 keys, an index block with a restart at
 // every entry whose keys are shortened separators, an empty metaindex block, and the footer.
-import { crc32c } from '../../checkpoint/crc32c.js';
+import { crc32c } from '../../base/crc32c.js';
 import { maskCrc } from './masked-crc.js';
 import { FOOTER_HANDLES_BYTES, NO_COMPRESSION, TABLE_MAGIC } from './sstable-format.js';
 import { WireWriter } from './protobuf-wire.js';

@@ -2,8 +2,8 @@
 // length per element, a masked CRC-32C of those lengths (each taken as u32 LE, or u64 LE above
 // 2^32-1), then the bytes of every element back to back. The entry's checksum covers the lengths
 // (as fixed-width numbers, not their varints), the 4 stored CRC bytes and the string bytes.
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { DamagedTensorError } from '../../checkpoint/errors.js';
+import { crc32c } from '../../base/crc32c.js';
+import { DamagedTensorError } from '../../base/errors.js';
 import { unmaskCrc } from './masked-crc.js';
 
 /** The unmasked checksum TensorFlow computes over a string tensor's stored bytes; throws if the layout is broken. */

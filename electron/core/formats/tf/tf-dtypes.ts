@@ -1,5 +1,5 @@
 // TensorFlow's DataType enum (core/framework/types.proto) against our dtype names.
-import type { Dtype } from '../../checkpoint/dtypes.js';
+import type { Dtype } from '../../base/dtypes.js';
 import type { ForeignDtype } from '../foreign.js';
 
 const TO_OURS: ReadonlyMap<number, ForeignDtype> = new Map<number, ForeignDtype>([

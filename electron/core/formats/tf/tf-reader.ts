@@ -3,8 +3,8 @@
 // A folder's `checkpoint` state file decides which prefixes it holds and which is the latest.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CheckpointFormatError, errorMessage } from '../../checkpoint/errors.js';
-import { isMissing, openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError, errorMessage } from '../../base/errors.js';
+import { isMissing, openRegular } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../foreign.js';
 import { DATA_FILE_PATTERN, indexFileName } from './bundle-files.js';
 import { CHECKPOINT_STATE_FILE, type CheckpointState, parseCheckpointState } from './checkpoint-state.js';

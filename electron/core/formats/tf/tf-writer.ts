@@ -1,14 +1,15 @@
 // Writes tensors as a TensorFlow tensor bundle, byte for byte as BundleWriter does
 // (tensor_bundle.cc): one data shard with the tensors back to back in key order, an index table
 // with the header under the empty key, and a `checkpoint` state file naming the new prefix.
+import { StudioError } from '../../../contract.js';
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { tensorByteLength } from '../../checkpoint/dtypes.js';
-import { fsyncPath, writeFileAtomic, writeFileDurably } from '../../checkpoint/durable-fs.js';
-import { CheckpointFormatError, StudioError } from '../../checkpoint/errors.js';
-import { isMissing } from '../../checkpoint/regular-file.js';
-import { temporaryName } from '../../checkpoint/temporaries.js';
+import { crc32c } from '../../base/crc32c.js';
+import { tensorByteLength } from '../../base/dtypes.js';
+import { fsyncPath, writeFileAtomic, writeFileDurably } from '../../base/durable-fs.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { isMissing } from '../../base/regular-file.js';
+import { temporaryName } from '../../base/temporaries.js';
 import type { ExportTensor } from '../foreign.js';
 import { encodeEntry, encodeHeader } from './bundle-protos.js';
 import { dataFileName, indexFileName } from './bundle-files.js';

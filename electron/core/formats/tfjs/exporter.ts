@@ -7,11 +7,11 @@
 import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportTensor } from '../foreign.js';
-import type { Dtype } from '../../checkpoint/dtypes.js';
-import { tensorByteLength } from '../../checkpoint/dtypes.js';
-import { CheckpointFormatError, RefusedError } from '../../checkpoint/errors.js';
-import { isMissing } from '../../checkpoint/regular-file.js';
-import { writeFileDurably } from '../../checkpoint/durable-fs.js';
+import type { Dtype } from '../../base/dtypes.js';
+import { tensorByteLength } from '../../base/dtypes.js';
+import { CheckpointFormatError, RefusedError } from '../../base/errors.js';
+import { isMissing } from '../../base/regular-file.js';
+import { writeFileDurably } from '../../base/durable-fs.js';
 import { STUDIO_VERSION } from '../../version.js';
 
 /** The converter's default shard size (tfjs-converter write_weights.py, 4 MiB). */

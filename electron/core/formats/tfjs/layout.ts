@@ -4,7 +4,7 @@
 // may start in one shard and end in the next. Sizes are checked against the files' real sizes
 // before anything is allocated, so a hostile shape cannot make us read or allocate past them.
 import type { ForeignDtype, ForeignTensor, TensorRole } from '../foreign.js';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 import { ConcatenatedFiles, type ShardFile } from './shard-files.js';
 import { TFJS_VALUE_BYTES, type TfjsWeightEntry } from './model-json.js';
 

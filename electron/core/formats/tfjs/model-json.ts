@@ -1,7 +1,7 @@
 // A TF.js `model.json` (tensorflow/tfjs tfjs-core/src/io/types.ts: ModelJSON, WeightsManifestEntry),
 // checked field by field: it comes from anywhere, and every later step (sizes, offsets, reads)
 // trusts what this returns. Errors name the file and the weight, so a user can find the entry.
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
+import { CheckpointFormatError } from '../../base/errors.js';
 
 /** Larger than any real model.json (a topology plus a manifest): refused before it is read. */
 export const MAX_MODEL_JSON_BYTES = 100 * 1024 * 1024;

@@ -4,9 +4,9 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ForeignCheckpoint, ForeignFile, ForeignReader, ForeignSource, ForeignTensor, ForeignTensorData } from '../foreign.js';
-import { crc32c } from '../../checkpoint/crc32c.js';
-import { CheckpointFormatError, DamagedTensorError } from '../../checkpoint/errors.js';
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { crc32c } from '../../base/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
+import { openRegular } from '../../base/regular-file.js';
 import { MAX_MODEL_JSON_BYTES, parseModelJson, type TfjsModelJson } from './model-json.js';
 import { ConcatenatedFiles, type ShardFile, statShard } from './shard-files.js';
 import { layOutGroup } from './layout.js';

@@ -5,8 +5,8 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import { CheckpointFormatError } from '../../checkpoint/errors.js';
-import { describeFileKind, isMissing, openRegular } from '../../checkpoint/regular-file.js';
+import { CheckpointFormatError } from '../../base/errors.js';
+import { describeFileKind, isMissing, openRegular } from '../../base/regular-file.js';
 
 export interface ShardFile {
   /** Relative to model.json's folder, `/`-separated, without `./` parts. */

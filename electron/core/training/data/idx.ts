@@ -6,10 +6,10 @@
 //   then           the elements, row-major, nothing after them
 // Datasets are often shipped gzipped; we look at the bytes rather than the extension, since
 // a renamed or half-downloaded file must be judged by what it holds.
-import { openRegular } from '../../checkpoint/regular-file.js';
+import { openRegular } from '../../base/regular-file.js';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
-import { crc32c, formatCrc } from '../../checkpoint/crc32c.js';
+import { crc32c, formatCrc } from '../../base/crc32c.js';
 
 const gunzipAsync = promisify(gunzip);
 

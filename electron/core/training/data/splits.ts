@@ -1,6 +1,6 @@
 // Train and validation splits. The validation set is held out from the end of the training files (as
 // Keras's validation_split does), so it never changes with the seed or the shuffle.
-import { StudioError } from '../../checkpoint/errors.js';
+import { StudioError } from '../../../contract.js';
 import { IMAGE_SIZE, type MnistLike, type MnistSplit } from './mnist-dataset.js';
 
 export interface TrainingData {

@@ -1,7 +1,7 @@
 // Our own optimizers, so every piece of their state is ours to save and restore bit for bit.
 // (tfjs's Adam recomputes beta^t with pow() on restore, while training accumulates it by
 // multiplication: the two differ in the last bits, and a resumed run would drift.)
-import { StudioError } from '../../checkpoint/errors.js';
+import { StudioError } from '../../../contract.js';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerSpec } from '../../../contract.js';
 

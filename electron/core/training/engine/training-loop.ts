@@ -1,7 +1,7 @@
 // The training loop: ours rather than model.fit, so that every piece of state — weights,
 // optimizer slots and counters, the shuffle's PRNG, the position in the data — is known,
 // saved, and restored exactly. One call to trainStep() is one optimisation step.
-import { StudioError } from '../../checkpoint/errors.js';
+import { StudioError } from '../../../contract.js';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { LoadedCheckpoint } from '../../checkpoint/reader.js';

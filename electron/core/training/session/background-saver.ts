@@ -2,7 +2,7 @@
 // Bounded: one snapshot being written and at most one waiting; a third save waits for room
 // (back-pressure) rather than dropping a checkpoint or growing memory without limit.
 import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../../checkpoint/module-worker.js';
+import { startModuleWorker } from '../../base/module-worker.js';
 import type { SaveCost } from '../../checkpoint/manifest.js';
 import type { TrainingState } from '../../checkpoint/writer.js';
 import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';

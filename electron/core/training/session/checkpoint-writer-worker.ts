@@ -2,7 +2,7 @@
 // the main thread. The snapshot's buffers are transferred here, not copied.
 import { parentPort } from 'node:worker_threads';
 import { writeCheckpoint } from '../../checkpoint/writer.js';
-import { errorMessage } from '../../checkpoint/errors.js';
+import { errorMessage } from '../../base/errors.js';
 import { weightsHash } from '../engine/weights-hash.js';
 import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
 

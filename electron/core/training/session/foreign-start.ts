@@ -1,13 +1,14 @@
 // The trainer's side of continuing from another program's checkpoint: the tensors the Studio's
 // mapping named are read (every one checked against its CRC-32C) and handed over under our
 // names, ready for TrainingLoop.startFrom.
+import { StudioError } from '../../../contract.js';
 import path from 'node:path';
 import type { CheckpointInfo, TrainingConfig } from '../../../contract.js';
-import { StudioError } from '../../checkpoint/errors.js';
 import { MANIFEST_FILE } from '../../checkpoint/layout.js';
 import { readManifest } from '../../checkpoint/manifest.js';
 import type { Tensor } from '../../checkpoint/safetensors.js';
-import { hasForeignPart, readStoredForeign } from '../../formats/stored-foreign.js';
+import { hasForeignPart } from '../../checkpoint/foreign-part.js';
+import { readStoredForeign } from '../../formats/stored-foreign.js';
 import { planMapping } from '../foreign-mapping.js';
 
 export interface ForeignStart {

@@ -1,7 +1,7 @@
 // A whole training session: backend, data, a new run in the store (continuing from a checkpoint
 // when asked), the loop, the checkpoint policy, background saves, retention, and events.
 // The trainer process and the CLI both run this; neither knows how training works.
-import { StudioError } from '../../checkpoint/errors.js';
+import { StudioError } from '../../../contract.js';
 import path from 'node:path';
 import type { CheckpointInfo } from '../../../contract.js';
 import type { LoadedCheckpoint } from '../../checkpoint/reader.js';

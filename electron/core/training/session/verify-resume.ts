@@ -1,6 +1,6 @@
 // Proves that a checkpoint resumes exactly: restore it, replay the next steps, and compare the
 // losses and weight hashes with what the original run logged when it trained through them.
-import { StudioError } from '../../checkpoint/errors.js';
+import { StudioError } from '../../../contract.js';
 import path from 'node:path';
 import type { CheckpointInfo } from '../../../contract.js';
 import { readMetrics } from '../../checkpoint/run-files.js';

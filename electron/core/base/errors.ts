@@ -1,17 +1,5 @@
-/** What kind of failure an error is: hosts map these to exit codes and UI states. */
-export type ErrorCode = 'not-found' | 'refused' | 'damaged' | 'usage' | 'busy' | 'io' | 'internal';
-
-/** An error whose message is already a sentence for the user (it names the file or the flag). */
-export class StudioError extends Error {
-  override readonly name = 'StudioError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
+// The ground layer's errors: each names the file (or target) and what is wrong with it, and
+// carries the contract's error code, so every layer above can raise them and every host read them.
 /**
  * Every error the store raises names the file it is about and what is wrong, so that a user
  * reading it in the CLI or the app knows which bytes to look at without a debugger.

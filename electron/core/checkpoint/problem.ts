@@ -1,0 +1,10 @@
+/** One thing wrong with a checkpoint: the file, the tensor when it is about one, and what. */
+export interface Problem {
+  readonly file: string;
+  readonly tensor?: string;
+  readonly problem: string;
+}
+
+export function describeProblem(p: Problem): string {
+  return `${p.file}${p.tensor === undefined ? '' : `: tensor "${p.tensor}"`}: ${p.problem}`;
+}
