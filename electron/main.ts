@@ -33,7 +33,7 @@ async function start(): Promise<void> {
     create: true,
   });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
-  const stopIpc = setupIpc(ipcMain, studio, window, {
+  const stopIpc = setupIpc(ipcMain, studio.api, window, {
     chooseFolder: async () => {
       const chosen = await dialog.showOpenDialog(window, { title: 'Open workspace', buttonLabel: 'Open', properties: ['openDirectory', 'createDirectory'] });
       return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
