@@ -1,6 +1,6 @@
 // The desktop app: one window over the same Studio the command line and browser mode use, the
 // trainer as a utility process. Thin on purpose: each concern is a module of its own.
-import { app, dialog, ipcMain, session, shell } from 'electron';
+import { app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAppScheme, serveRenderer } from './app/app-protocol.js';
@@ -20,7 +20,7 @@ async function start(): Promise<void> {
   lockDownSession(session.defaultSession);
   serveRenderer(rendererDir());
   const studio = new Studio({
-    launcher: new UtilityProcessLauncher(),
+    launcher: new UtilityProcessLauncher(utilityProcess),
     watch: true,
     settingsFile: userSettingsFile(),
     revealFolder: async (folder) => {
@@ -33,7 +33,7 @@ async function start(): Promise<void> {
     create: true,
   });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
-  const stopIpc = setupIpc(ipcMain, studio, window, {
+  const stopIpc = setupIpc(ipcMain, studio.api, window, {
     chooseFolder: async () => {
       const chosen = await dialog.showOpenDialog(window, { title: 'Open workspace', buttonLabel: 'Open', properties: ['openDirectory', 'createDirectory'] });
       return chosen.canceled ? null : (chosen.filePaths[0] ?? null);

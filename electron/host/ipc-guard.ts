@@ -1,8 +1,9 @@
 // Every IPC call from the renderer passes here before anything touches the disk: the sender must
 // be our own page in our own window's top frame, the method one of the contract's, and the
 // parameters what its schema accepts. Pure, so it is tested without Electron.
-import { type StudioApi, type StudioErrorData, type StudioMethod, studioMethods } from '../contract.js';
+import { type StudioApi, type StudioMethod, studioMethods } from '../contract.js';
 import { errorData } from '../core/studio/errors.js';
+import type { IpcReply } from './ipc-protocol.js';
 
 /** The origin the app's pages are served from (a privileged custom scheme, never file://). */
 export const APP_ORIGIN = 'app://studio';
@@ -13,8 +14,6 @@ export interface IpcSender {
   /** Whether it is the top frame of the window we opened. */
   readonly isOurMainFrame: boolean;
 }
-
-export type IpcReply = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: StudioErrorData };
 
 /**
  * Whether a URL is one of our pages. Compared by scheme and host: for a custom scheme Node's URL

@@ -1,16 +1,11 @@
 // The StudioApi over Electron IPC, main side. One channel for calls, answered through the guard
 // (sender, method, parameters); one for events, sent only to our window once its page says it
-// is ready (events before that wait in a queue).
-import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
-import { type StudioEventName, studioEvents } from '../contract.js';
-import type { Studio } from '../core/studio/studio.js';
-import { answerIpcCall, isTrustedSender } from './ipc-guard.js';
-
-export const CALL_CHANNEL = 'studio:call';
-/** The native folder dialog ("Open workspace…"): a host capability, not part of the StudioApi. */
-export const CHOOSE_FOLDER_CHANNEL = 'studio:choose-folder';
-export const EVENT_CHANNEL = 'studio:event';
-export const READY_CHANNEL = 'studio:ready';
+// is ready (events before that wait in a queue). Every channel listens to our window's top frame
+// only: a call, the folder dialog and the ready signal alike.
+import type { BrowserWindow, IpcMain, IpcMainEvent, IpcMainInvokeEvent } from 'electron';
+import { type StudioApi, type StudioEventName, studioEvents } from '../contract.js';
+import { type IpcSender, answerIpcCall, isTrustedSender } from './ipc-guard.js';
+import { CALL_CHANNEL, CHOOSE_FOLDER_CHANNEL, EVENT_CHANNEL, type IpcEvent, READY_CHANNEL } from './ipc-protocol.js';
 
 /** Events that may pile up before the page is ready; older ones are dropped past this. */
 const QUEUE_LIMIT = 10_000;
@@ -20,25 +15,25 @@ export interface HostCapabilities {
   chooseFolder(): Promise<string | null>;
 }
 
-export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow, host: HostCapabilities): () => void {
-  const isOurs = (event: IpcMainInvokeEvent): boolean => event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame;
-  const sender = (event: IpcMainInvokeEvent): { url: string | null; isOurMainFrame: boolean } => ({
+export function setupIpc(ipcMain: IpcMain, api: StudioApi, window: BrowserWindow, host: HostCapabilities): () => void {
+  const sender = (event: IpcMainInvokeEvent | IpcMainEvent): IpcSender => ({
     url: event.senderFrame?.url ?? null,
-    isOurMainFrame: isOurs(event),
+    isOurMainFrame: event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame,
   });
   ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) =>
-    answerIpcCall(studio.api, sender(event), typeof method === 'string' ? method : '', params),
+    answerIpcCall(api, sender(event), typeof method === 'string' ? method : '', params),
   );
   // The same sender check as every call: a frame that is not our page gets no dialog.
   ipcMain.handle(CHOOSE_FOLDER_CHANNEL, async (event) => (isTrustedSender(sender(event)) ? host.chooseFolder() : null));
   let ready = false;
-  const queue: { event: StudioEventName; payload: unknown }[] = [];
-  const deliver = (message: { event: StudioEventName; payload: unknown }): void => {
+  const queue: IpcEvent[] = [];
+  const deliver = (message: IpcEvent): void => {
     if (window.isDestroyed() || window.webContents.isDestroyed()) return;
     window.webContents.send(EVENT_CHANNEL, message);
   };
-  const onReady = (event: Electron.IpcMainEvent): void => {
-    if (event.sender !== window.webContents) return;
+  const onReady = (event: IpcMainEvent): void => {
+    // A frame inside our page (or one that navigated away) must not release the queue to itself.
+    if (!isTrustedSender(sender(event))) return;
     ready = true;
     for (const message of queue.splice(0)) deliver(message);
   };
@@ -48,8 +43,8 @@ export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow
     if (isMainFrame) ready = false;
   });
   const unsubscribe = (Object.keys(studioEvents) as StudioEventName[]).map((name) =>
-    studio.on(name, (payload) => {
-      const message = { event: name, payload };
+    api.on(name, (payload) => {
+      const message: IpcEvent = { event: name, payload };
       if (ready) deliver(message);
       else {
         queue.push(message);

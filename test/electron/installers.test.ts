@@ -97,7 +97,7 @@ describe('the installers', () => {
     expect(unpacked('node_modules/@node-rs/crc32/index.js')).toBe(false);
   });
 
-  it('set the fuses: no Node mode, no NODE_OPTIONS or inspector, the app only from its checked asar', () => {
+  it('set the fuses: no Node mode, no NODE_OPTIONS or inspector, the app only from its checked asar, no extra privileges for file://', () => {
     expect(config.electronFuses).toEqual({
       runAsNode: false,
       enableCookieEncryption: true,
@@ -105,6 +105,7 @@ describe('the installers', () => {
       enableNodeCliInspectArguments: false,
       enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
     });
   });
 

@@ -105,6 +105,7 @@ describe('the packaged app (electron-builder, linux dir target)', () => {
       EnableNodeCliInspectArguments: '0',
       EnableEmbeddedAsarIntegrityValidation: '1',
       OnlyLoadAppFromAsar: '1',
+      GrantFileProtocolExtraPrivileges: '0',
     });
   });
 });

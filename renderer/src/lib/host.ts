@@ -1,7 +1,9 @@
 // Which host this page runs in. Electron's preload exposes `window.studio`; without it this is
-// browser mode, and the StudioApi is a WebSocket client of the server that served the page.
-import type { StudioApi } from './contract';
-import { type ConnectionInfo, WsStudioClient } from './ws-client';
+// browser mode, and the StudioApi is a WebSocket client of the server that served the page. Both
+// fail the same way: a call rejects with a StudioError, its message and code as the core wrote them.
+import { type StudioApi, type StudioMethod, studioMethods } from './contract.js';
+import { asStudioError } from './errors.js';
+import { type ConnectionInfo, WsStudioClient } from './ws-client.js';
 
 declare global {
   interface Window {
@@ -36,15 +38,36 @@ const ALWAYS_OPEN: ConnectionSource = {
   onReconnect: () => () => undefined,
 };
 
-export function connectHost(win: Window): Host {
+/**
+ * The preload's object as the page should see it: what crosses Electron's context bridge is a
+ * copy, so a call's rejection arrives as plain data (or, for a failure of the bridge itself, an
+ * Error with only its message); each becomes the StudioError browser mode would give.
+ */
+export function desktopApi(bridged: StudioApi): StudioApi {
+  const api: Record<string, unknown> = { on: bridged.on };
+  for (const method of Object.keys(studioMethods) as StudioMethod[]) {
+    const call = bridged[method] as (params?: unknown) => Promise<unknown>;
+    api[method] = async (params?: unknown) => {
+      try {
+        return await call(params);
+      } catch (error) {
+        throw asStudioError(error);
+      }
+    };
+  }
+  // Built from the contract's own table of methods, so it has exactly StudioApi's members.
+  return api as StudioApi;
+}
+
+export function connectHost(win: Pick<Window, 'studio' | 'studioFiles'>): Host {
   const files = win.studioFiles;
   if (win.studio) {
     return {
       kind: 'desktop',
-      api: win.studio,
+      api: desktopApi(win.studio),
       connection: ALWAYS_OPEN,
       pathForFile: files ? (file) => files.pathFor(file) : null,
-      chooseFolder: files ? () => files.chooseFolder() : null,
+      chooseFolder: files ? () => files.chooseFolder().catch((error: unknown) => Promise.reject(asStudioError(error))) : null,
     };
   }
   const client = new WsStudioClient();

@@ -3,9 +3,9 @@
 // is checked against the contract's schemas before anyone sees it. The page authenticates with
 // the HttpOnly cookie the server set when it was opened with ?token=, which the browser sends with
 // the upgrade by itself (same origin).
-import { backoffDelay } from './backoff';
-import { type StudioApi, type StudioEventName, type StudioListener, type StudioMethod, WsReplySchema, studioEvents, studioMethods } from './contract';
-import { StudioError } from './contract';
+import { backoffDelay } from './backoff.js';
+import { type StudioApi, type StudioEventName, type StudioListener, type StudioMethod, WsReplySchema, studioEvents, studioMethods } from './contract.js';
+import { StudioError } from './contract.js';
 
 /** What this client needs of a WebSocket: the browser's, or a fake in tests. */
 export interface WebSocketLike {
