@@ -4,8 +4,8 @@
 // fake channel and a fake session.
 import type { SessionEvent } from '../../../contract.js';
 import type { TrainRequest } from './train-request.js';
-// Types only: this module loads before tfjs does (session/trainer-main.ts imports the session lazily).
-import type { SessionControl } from '../session/training-session.js';
+// Types only: a value import of the session would load TensorFlow.js with this module (and its unit tests).
+import type { SessionControl } from '../session/session-control.js';
 import {
   type LogLevel,
   MessageReceiver,
