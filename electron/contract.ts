@@ -229,8 +229,22 @@ export const OptimizerSpecSchema = z.object({
 export type OptimizerSpec = z.infer<typeof OptimizerSpecSchema>;
 
 export const DEFAULT_LEARNING_RATE: Readonly<Record<OptimizerSpec['name'], number>> = { adam: 0.001, sgd: 0.1, momentum: 0.01, rmsprop: 0.001 };
-/** What a new run uses where the request says nothing (a command line's flags left out). */
-export const TRAINING_DEFAULTS = { model: 'mlp', optimizer: 'adam', batchSize: 64, epochs: 2, seed: 42 } as const;
+/**
+ * What a new run uses where the request says nothing (a command line's flags left out), and how
+ * often it logs its train metrics (a continuation keeps its parent's). The model preset's own
+ * sizes are ModelSpecSchema's defaults.
+ */
+export const TRAINING_DEFAULTS = { model: 'mlp', optimizer: 'adam', batchSize: 64, epochs: 2, seed: 42, logEvery: 10 } as const;
+
+/** The name a new run gets when the request gives none: its model kind and the time (UTC), `mlp-2025-01-31_09-30-00`. */
+export function newRunName(modelKind: string, at: Date = new Date()): string {
+  return `${modelKind}-${at.toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
+}
+
+/** The name a continued run gets when the request gives none: `<parent run>-from-<step>`. */
+export function continuedRunName(parent: { readonly run: string; readonly step: number }): string {
+  return `${parent.run}-from-${parent.step}`;
+}
 
 /** Everything that decides what a run computes: continuing a run reuses all of it. */
 export const TrainingConfigSchema = z.object({
@@ -265,7 +279,7 @@ export const NewTrainingConfigSchema = TrainingConfigSchema.extend({ validationC
 
 /** A new run. */
 export const StartTrainingSchema = z.object({
-  /** Default: the model kind and the time. */
+  /** Default: the model kind and the time (newRunName). */
   run: z.string().optional(),
   config: NewTrainingConfigSchema,
   backend: BackendPreferenceSchema.default('auto'),
@@ -274,7 +288,7 @@ export const StartTrainingSchema = z.object({
   /** Stop (and save) after this many steps of this session. */
   maxSteps: positive.optional(),
   /** Log train loss and accuracy every this many steps. */
-  logEvery: positive.default(10),
+  logEvery: positive.default(TRAINING_DEFAULTS.logEvery),
 });
 export type StartTraining = z.input<typeof StartTrainingSchema>;
 
@@ -316,7 +330,7 @@ export const ContinueTrainingSchema = z.object({
   metric: z.string().optional(),
   mode: MetricModeSchema.optional(),
   fromRun: z.string().optional(),
-  /** The new run's name; default `<parent run>-from-<step>`. */
+  /** The new run's name; default `<parent run>-from-<step>` (continuedRunName). */
   run: z.string().optional(),
   overrides: ContinueOverridesSchema.default({}),
   /**

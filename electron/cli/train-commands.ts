@@ -12,13 +12,20 @@ import {
   type StartTraining,
   type StudioApi,
   type TrainingStatus,
+  ModelSpecSchema,
   TRAINING_DEFAULTS,
   StudioError,
+  continuedRunName,
+  newRunName,
 } from '../contract.js';
 import path from 'node:path';
 import { readMapFile } from '../core/studio/map-file.js';
 import { type ActionContext, type CommonOptions, type Output, positiveInt, positiveNumber, stderr, studioAction, wholeNumber, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
+
+const MODEL_KINDS = ModelSpecSchema.shape.kind.options;
+/** The model preset's sizes where the flags give none: the contract's defaults. */
+const MODEL_DEFAULTS = ModelSpecSchema.parse({ kind: TRAINING_DEFAULTS.model });
 
 interface TrainFlags extends CommonOptions {
   run?: string;
@@ -103,7 +110,7 @@ function newRun(flags: TrainFlags): StartTraining {
     ...(checkpoints ? { checkpoints } : {}),
     ...(retention ? { retention } : {}),
     ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
-    logEvery: flags.logEvery ?? 10,
+    ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}),
   };
 }
 
@@ -145,16 +152,19 @@ function continuation(flags: TrainFlags, resume: string): ContinueTraining {
 
 export function registerTrainCommands(program: Command, out: Output): void {
   withCommon(program.command('train').description('train a model in a trainer process, saving full training state as it goes'))
-    .option('--run <name>', 'name of the new run (default: model and time; when continuing, <run>-from-<step>)')
-    .addOption(new Option('--model <kind>', 'model preset (default mlp)').choices(['mlp', 'cnn']))
-    .option('--width <n>', 'units of each hidden dense layer (default 128)', positiveInt)
-    .option('--depth <n>', 'hidden dense layers (mlp; 0 for none) or convolutions (cnn) (default 1)', wholeNumber)
-    .option('--filters <n>', 'filters per convolution (cnn, default 32)', positiveInt)
-    .option('--epochs <n>', 'epochs to train (default 2; when continuing, the total epochs)', positiveInt)
-    .option('--batch-size <n>', 'examples per step (default 64)', positiveInt)
+    .option(
+      '--run <name>',
+      `name of the new run (default: the model and the time, like ${newRunName(TRAINING_DEFAULTS.model)}; when continuing, <run>-from-<step>, like ${continuedRunName({ run: 'base', step: 40 })})`,
+    )
+    .addOption(new Option('--model <kind>', `model preset (default ${TRAINING_DEFAULTS.model})`).choices(MODEL_KINDS))
+    .option('--width <n>', `units of each hidden dense layer (default ${MODEL_DEFAULTS.width})`, positiveInt)
+    .option('--depth <n>', `hidden dense layers (mlp; 0 for none) or convolutions (cnn) (default ${MODEL_DEFAULTS.depth})`, wholeNumber)
+    .option('--filters <n>', `filters per convolution (cnn, default ${MODEL_DEFAULTS.filters})`, positiveInt)
+    .option('--epochs <n>', `epochs to train (default ${TRAINING_DEFAULTS.epochs}; when continuing, the total epochs)`, positiveInt)
+    .option('--batch-size <n>', `examples per step (default ${TRAINING_DEFAULTS.batchSize})`, positiveInt)
     .option('--lr <x>', 'learning rate (default depends on the optimizer)', positiveNumber)
-    .addOption(new Option('--optimizer <name>', 'optimizer (default adam)').choices([...OPTIMIZER_NAMES]))
-    .option('--seed <n>', 'random seed for weights and shuffling (default 42)', wholeNumber)
+    .addOption(new Option('--optimizer <name>', `optimizer (default ${TRAINING_DEFAULTS.optimizer})`).choices([...OPTIMIZER_NAMES]))
+    .option('--seed <n>', `random seed for weights and shuffling (default ${TRAINING_DEFAULTS.seed})`, wholeNumber)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default auto; when continuing, the one the run used)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', 'folder with the four MNIST-format IDX files (default: the bundled MNIST)')
     .option('--validation <n>', 'examples held out for validation (default: 10% of the data, at most 5000; 0 for none)', wholeNumber)
@@ -171,7 +181,7 @@ export function registerTrainCommands(program: Command, out: Output): void {
       "continue from a checkpoint id or folder, latest, or best; or from another program's checkpoint (a TensorFlow or TF.js checkpoint path), imported first",
     )
     .option('--map <file>', 'with --resume of another program\'s checkpoint: JSON {"our weight": "its tensor"} (the form the mapping is printed in)')
-    .option('--log-every <k>', 'log train loss and accuracy every K steps (default 10)', positiveInt)
+    .option('--log-every <k>', `log train loss and accuracy every K steps (default ${TRAINING_DEFAULTS.logEvery}; when continuing, the parent's)`, positiveInt)
     .action(studioAction('create', async (flags: TrainFlags, context: ActionContext) => runTrain(flags, context.api, out)));
 
   withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
