@@ -375,6 +375,35 @@ export const TrainingStatusSchema = z.object({
 });
 export type TrainingStatus = z.infer<typeof TrainingStatusSchema>;
 
+/** One step of a replay set beside what the original training logged there: its loss, or its weights' hash. */
+export const ResumeComparisonSchema = z.discriminatedUnion('kind', [
+  /** A diverged replay's loss (NaN) is null. */
+  z.object({ kind: z.literal('loss'), step: count, expected: z.number(), actual: z.number().nullable(), equal: z.boolean() }),
+  z.object({ kind: z.literal('weights'), step: count, expected: z.string(), actual: z.string(), equal: z.boolean() }),
+]);
+export type ResumeComparison = z.infer<typeof ResumeComparisonSchema>;
+
+/** Steps verifyResume replays when not told how many. */
+export const VERIFY_RESUME_STEPS = 20;
+
+const Tally = z.object({ compared: count, identical: count });
+
+/** What replaying the steps after a checkpoint showed: it resumes exactly when every comparison is equal (and there was one). */
+export const VerifyResumeReportSchema = z.object({
+  checkpoint: z.string(),
+  /** The backend the replay ran on, and the one that wrote the checkpoint (null when not recorded). */
+  backend: z.string(),
+  originalBackend: z.string().nullable(),
+  replayedSteps: count,
+  /** Runs whose logs the replay was compared with: the checkpoint's own, and runs continued from it. */
+  sources: z.array(z.string()),
+  losses: Tally,
+  weightHashes: Tally,
+  comparisons: z.array(ResumeComparisonSchema),
+  ok: z.boolean(),
+});
+export type VerifyResumeReport = z.infer<typeof VerifyResumeReportSchema>;
+
 /** What a training session reports, in order. */
 export const SessionEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -633,6 +662,25 @@ export const studioMethods = {
   /** At once, without saving; the last complete checkpoint stays intact. */
   killTraining: { params: none, result: TrainingStatusSchema },
   trainingStatus: { params: none, result: TrainingStatusSchema },
+  /**
+   * Proves a checkpoint resumes exactly: restores it in a trainer process, replays the `steps`
+   * after it, and compares each loss and weights hash with what the original training logged
+   * (its own run's, or a run continued from it). Nothing is written. On the backend that wrote it
+   * unless told; `dataDir` is the run's dataset folder if it has moved since.
+   */
+  verifyResume: {
+    params: z.object({
+      /** A checkpoint id or folder, `latest`, or `best` (by `metric`); `run` limits latest and best to one run. */
+      checkpoint: z.string().min(1),
+      run: z.string().min(1).optional(),
+      metric: z.string().min(1).optional(),
+      mode: MetricModeSchema.optional(),
+      steps: positive.max(1_000_000).default(VERIFY_RESUME_STEPS),
+      backend: BackendPreferenceSchema.optional(),
+      dataDir: z.string().min(1).optional(),
+    }),
+    result: VerifyResumeReportSchema,
+  },
   /** A run's metrics.jsonl, a page at a time; `after` is the previous page's `next`. */
   metricHistory: {
     params: z.object({ run: z.string().min(1), after: z.string().optional(), limit: positive.max(100_000).default(10_000) }),

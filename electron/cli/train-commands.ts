@@ -1,5 +1,5 @@
-// `train` and `verify-resume`. Training runs in the trainer process the Studio supervises, the
-// same way the app runs it; this file turns flags into a request and events into lines.
+// `train` and `verify-resume`. Both run in a trainer process the Studio starts, the same way the
+// app runs them; this file turns flags into a request, and events and reports into lines.
 import { type Command, Option } from 'commander';
 import {
   BACKEND_PREFERENCES,
@@ -10,8 +10,11 @@ import {
   OPTIMIZER_NAMES,
   type RetentionPolicy,
   type StartTraining,
+  type MetricMode,
   type StudioApi,
   type TrainingStatus,
+  type VerifyResumeReport,
+  VERIFY_RESUME_STEPS,
   ModelSpecSchema,
   TRAINING_DEFAULTS,
   StudioError,
@@ -184,42 +187,52 @@ export function registerTrainCommands(program: Command, out: Output): void {
     .option('--log-every <k>', `log train loss and accuracy every K steps (default ${TRAINING_DEFAULTS.logEvery}; when continuing, the parent's)`, positiveInt)
     .action(studioAction('create', async (flags: TrainFlags, context: ActionContext) => runTrain(flags, context.api, out)));
 
-  withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
-    .argument('<checkpoint>', 'checkpoint id or path, latest, or best')
-    .option('--steps <k>', 'steps to replay', positiveInt, 20)
+  withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it (in a trainer process)'))
+    .argument('<checkpoint>', 'checkpoint id or path, latest, or best (with --metric)')
+    .option('--steps <k>', `steps to replay (default ${VERIFY_RESUME_STEPS})`, positiveInt)
     .addOption(new Option('--backend <name>', 'backend to replay on (default: the one that wrote it)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', "the run's dataset folder, if it has moved since (default: the folder the run recorded)")
+    .option('--run <name>', 'latest or best within this run')
+    .option('--metric <name>', 'for best: the metric recorded in the checkpoints, e.g. val_loss')
+    .addOption(new Option('--mode <mode>', 'for best: min or max (default min)').choices(['min', 'max']))
     .action(
-      studioAction(
-        'read',
-        async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, { studio }: ActionContext) => {
-          // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
-          const { verifyResume } = await import('../core/training/session/verify-resume.js');
-          const store = studio.openStore();
-          const report = await verifyResume(store, selector, {
-            steps: flags.steps,
-            ...(flags.backend ? { backend: flags.backend } : {}),
-            ...(flags.data ? { dataDir: flags.data } : {}),
-          });
-          if (flags.json) out.json(report);
-          else {
-            const losses = report.comparisons.filter((c) => c.kind === 'loss');
-            const hashes = report.comparisons.filter((c) => c.kind === 'weights');
-            out.line(
-              `replayed ${report.replayedSteps} steps from ${report.checkpoint} on ${report.backend} (written on ${report.originalBackend ?? 'unknown'}), against the logs of ${report.sources.join(', ')}`,
-            );
-            out.line(
-              `losses: ${losses.filter((c) => c.equal).length}/${losses.length} identical; weight hashes: ${hashes.filter((c) => c.equal).length}/${hashes.length} identical`,
-            );
-            for (const c of report.comparisons.filter((x) => !x.equal)) out.line(`  step ${c.step} ${c.kind}: expected ${c.expected}, replay gave ${c.actual}`);
-            if (report.comparisons.length === 0)
-              out.line(`NOTHING TO COMPARE: the original logged no loss or weights hash within ${report.replayedSteps} steps after it; try more --steps`);
-            else out.line(report.ok ? 'RESUMES EXACTLY' : 'DOES NOT RESUME EXACTLY');
-          }
-          return report.ok ? 0 : 1;
-        },
-      ),
+      studioAction('read', async (checkpoint: string, flags: VerifyFlags, { api }: ActionContext) => {
+        const report = await api.verifyResume({
+          checkpoint,
+          ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+          ...(flags.run !== undefined ? { run: flags.run } : {}),
+          ...(flags.metric !== undefined ? { metric: flags.metric } : {}),
+          ...(flags.mode !== undefined ? { mode: flags.mode } : {}),
+          ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+          ...(flags.data !== undefined ? { dataDir: flags.data } : {}),
+        });
+        if (flags.json) out.json(report);
+        else printReplay(out, report);
+        return report.ok ? 0 : 1;
+      }),
     );
+}
+
+interface VerifyFlags extends CommonOptions {
+  steps?: number;
+  backend?: BackendPreference;
+  data?: string;
+  run?: string;
+  metric?: string;
+  mode?: MetricMode;
+}
+
+function printReplay(out: Output, report: VerifyResumeReport): void {
+  const { losses, weightHashes } = report;
+  out.line(
+    `replayed ${report.replayedSteps} steps from ${report.checkpoint} on ${report.backend} (written on ${report.originalBackend ?? 'unknown'}), against the logs of ${report.sources.join(', ')}`,
+  );
+  out.line(`losses: ${losses.identical}/${losses.compared} identical; weight hashes: ${weightHashes.identical}/${weightHashes.compared} identical`);
+  for (const c of report.comparisons.filter((x) => !x.equal))
+    out.line(`  step ${c.step} ${c.kind}: expected ${c.expected}, replay gave ${c.actual ?? 'a loss that is not finite'}`);
+  if (report.comparisons.length === 0)
+    out.line(`NOTHING TO COMPARE: the original logged no loss or weights hash within ${report.replayedSteps} steps after it; try more --steps`);
+  else out.line(report.ok ? 'RESUMES EXACTLY' : 'DOES NOT RESUME EXACTLY');
 }
 
 const ENDED: ReadonlySet<TrainingStatus['state']> = new Set(['exited', 'crashed']);

@@ -17,6 +17,7 @@ import {
   type TrainingConfig,
   TrainingConfigSchema,
   type TrainingStarted,
+  studioMethods,
   DEFAULT_LEARNING_RATE,
   ModelSpecSchema,
   TRAINING_DEFAULTS,
@@ -37,6 +38,7 @@ import type { CheckpointStore } from '../checkpoint/store.js';
 import { countTrainingExamples, defaultMnistDir } from '../training/data/mnist-dataset.js';
 import { applyOverrides, fixedFieldDifferences } from '../training/process/continuation.js';
 import type { TrainRequest } from '../training/process/train-request.js';
+import type { VerifyResumeRequest } from '../training/process/verify-resume-request.js';
 
 export interface PreparedTraining {
   readonly request: TrainRequest;
@@ -311,5 +313,24 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
       resumedFrom: { run: parent.run, step: parent.step },
       notes: changes.length > 0 ? [`run ${showName(run)} continues ${parent.id} with ${changes.join('; ')}`] : [],
     },
+  };
+}
+
+type VerifyResumeParams = z.output<(typeof studioMethods)['verifyResume']['params']>;
+
+/** The replay verifyResume asks of a trainer: the checkpoint resolved to its exact id (one that can be resumed), the data folder absolute. */
+export function prepareVerifyResume(store: CheckpointStore, params: VerifyResumeParams): VerifyResumeRequest {
+  const selector = {
+    ...(params.run !== undefined ? { run: params.run } : {}),
+    ...(params.metric !== undefined ? { metric: params.metric } : {}),
+    ...(params.mode !== undefined ? { mode: params.mode } : {}),
+  };
+  const checkpoint = store.resolveResumable(params.checkpoint, selector);
+  return {
+    workspace: store.root,
+    checkpoint: checkpoint.id,
+    steps: params.steps,
+    ...(params.backend !== undefined ? { backend: params.backend } : {}),
+    ...(params.dataDir !== undefined ? { dataDir: path.resolve(params.dataDir) } : {}),
   };
 }

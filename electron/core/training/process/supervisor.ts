@@ -247,6 +247,9 @@ export class TrainerSupervisor {
       case 'error':
         this.emit('error', { ...message.error, fatal: message.fatal });
         return;
+      case 'verified':
+        // Only a replay's process answers so (ResumeVerifier reads it); a training trainer never does.
+        return;
       case 'exiting':
         // The exit itself decides: a trainer can announce 0 and still die on the way out.
         return;
