@@ -2,8 +2,7 @@
 // (sender, method, parameters); one for events, sent only to our window once its page says it
 // is ready (events before that wait in a queue).
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
-import { type StudioEventName, studioEvents } from '../contract.js';
-import type { Studio } from '../core/studio/studio.js';
+import { type StudioApi, type StudioEventName, studioEvents } from '../contract.js';
 import { answerIpcCall, isTrustedSender } from './ipc-guard.js';
 
 export const CALL_CHANNEL = 'studio:call';
@@ -20,14 +19,16 @@ export interface HostCapabilities {
   chooseFolder(): Promise<string | null>;
 }
 
-export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow, host: HostCapabilities): () => void {
+/** `studio` holds the StudioApi (a Studio): IPC reaches that API and nothing else of it. */
+export function setupIpc(ipcMain: IpcMain, studio: { readonly api: StudioApi }, window: BrowserWindow, host: HostCapabilities): () => void {
+  const api = studio.api;
   const isOurs = (event: IpcMainInvokeEvent): boolean => event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame;
   const sender = (event: IpcMainInvokeEvent): { url: string | null; isOurMainFrame: boolean } => ({
     url: event.senderFrame?.url ?? null,
     isOurMainFrame: isOurs(event),
   });
   ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) =>
-    answerIpcCall(studio.api, sender(event), typeof method === 'string' ? method : '', params),
+    answerIpcCall(api, sender(event), typeof method === 'string' ? method : '', params),
   );
   // The same sender check as every call: a frame that is not our page gets no dialog.
   ipcMain.handle(CHOOSE_FOLDER_CHANNEL, async (event) => (isTrustedSender(sender(event)) ? host.chooseFolder() : null));
@@ -48,7 +49,7 @@ export function setupIpc(ipcMain: IpcMain, studio: Studio, window: BrowserWindow
     if (isMainFrame) ready = false;
   });
   const unsubscribe = (Object.keys(studioEvents) as StudioEventName[]).map((name) =>
-    studio.on(name, (payload) => {
+    api.on(name, (payload) => {
       const message = { event: name, payload };
       if (ready) deliver(message);
       else {
