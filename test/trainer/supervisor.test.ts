@@ -1,6 +1,6 @@
 // The supervisor against a fake launcher: the protocol from the main side, state, crash
 // detection and the stderr tail, and that nothing a child does can make the supervisor throw.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { SessionEvent } from '../../electron/contract.js';
 import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import { type LaunchSpec, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
@@ -166,6 +166,9 @@ describe('TrainerSupervisor', () => {
   });
 
   it('stops gracefully, and kills a trainer that does not stop in time', async () => {
+    // The stop timeout is the supervisor's own clock: the test moves it rather than waiting for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
     const { supervisor, launcher, recorder } = setup();
     await supervisor.start(REQUEST);
     launcher.last.say({ type: 'ready', pid: 1 });
@@ -179,7 +182,9 @@ describe('TrainerSupervisor', () => {
     // An event in flight does not take the state back to running.
     launcher.last.event({ type: 'resumed', step: 3 });
     expect(supervisor.state).toBe('stopping');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    vi.advanceTimersByTime(29);
+    expect(launcher.last.kills).toEqual([]);
+    vi.advanceTimersByTime(1);
     expect(launcher.last.kills).toEqual(['SIGKILL']);
     expect(recorder.logs.at(-1)).toEqual({ level: 'warn', text: 'the trainer did not stop within 30 ms: killing it' });
     launcher.last.exit(null, 'SIGKILL');
