@@ -26,6 +26,28 @@ function restricted(...patterns) {
   return ['error', { paths: NO_ELECTRON.paths, patterns: [...NO_ELECTRON.patterns, ...patterns] }];
 }
 
+/**
+ * no-restricted-imports sees only static imports: a dynamic import() of the engine or of
+ * TensorFlow.js would load it where the UI is answered, so the places that must never do so have
+ * it banned as syntax too (with a literal or template source). Training and replays run in the
+ * trainer process, through the supervisor.
+ */
+const ENGINE_SOURCE = '/(^|\\/)(engine|session)\\/|^@tensorflow\\//';
+const NO_DYNAMIC_ENGINE = [
+  'error',
+  {
+    selector: `ImportExpression[source.value=${ENGINE_SOURCE}], ImportExpression > TemplateLiteral.source > TemplateElement[value.raw=${ENGINE_SOURCE}]`,
+    message:
+      'This code must not load the training engine or TensorFlow.js, not even with import(): training and replays run in the trainer process (the supervisor starts it).',
+  },
+];
+/** The command line and browser mode run in plain Node: Electron is not there (its types are, for the IPC host). */
+const NO_ELECTRON_VALUES = {
+  name: 'electron',
+  allowTypeImports: true,
+  message: 'The command line and the hosts run without Electron: only its types may be named here (the app itself is electron/main.ts and electron/app/).',
+};
+
 export default tseslint.config(
   { ignores: ['scratch/**', 'vendor/**', 'dist/**', 'node_modules/**', 'release/**', 'renderer/dist/**', 'test-results/**'] },
   js.configs.recommended,
@@ -74,11 +96,42 @@ export default tseslint.config(
     },
   },
   { files: ['electron/core/training/data/**', 'electron/core/format-bytes.ts'], rules: { 'no-restricted-imports': restricted(NO_TFJS) } },
-  { files: ['electron/core/training/process/**', 'electron/core/studio/**'], rules: { 'no-restricted-imports': restricted(NO_TFJS, NO_STATIC_ENGINE) } },
   {
-    files: ['electron/cli/**', 'electron/cli.ts', 'electron/host/**'],
-    ignores: ['electron/cli/train-commands.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [NO_TFJS, NO_STATIC_ENGINE] }] },
+    files: ['electron/core/training/process/**', 'electron/core/studio/**'],
+    rules: { 'no-restricted-imports': restricted(NO_TFJS, NO_STATIC_ENGINE), 'no-restricted-syntax': NO_DYNAMIC_ENGINE },
+  },
+  {
+    files: ['electron/cli/**', 'electron/cli.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [NO_ELECTRON_VALUES], patterns: [NO_TFJS, NO_STATIC_ENGINE, ...NO_ELECTRON.patterns] }],
+      'no-restricted-syntax': NO_DYNAMIC_ENGINE,
+    },
+  },
+  {
+    files: ['electron/host/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [NO_ELECTRON_VALUES],
+          patterns: [
+            NO_TFJS,
+            NO_STATIC_ENGINE,
+            ...NO_ELECTRON.patterns,
+            {
+              group: ['**/studio/studio.js', '**/studio/studio'],
+              message: 'A host holds the StudioApi (electron/contract.ts), not the Studio class: whoever constructs the Studio hands its api in.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': NO_DYNAMIC_ENGINE,
+    },
+  },
+  {
+    // The app's own process: Electron, of course, but no more of the engine than the other hosts.
+    files: ['electron/main.ts', 'electron/app/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_TFJS, NO_STATIC_ENGINE] }], 'no-restricted-syntax': NO_DYNAMIC_ENGINE },
   },
   {
     files: ['electron/contract.ts'],

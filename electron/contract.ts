@@ -229,8 +229,22 @@ export const OptimizerSpecSchema = z.object({
 export type OptimizerSpec = z.infer<typeof OptimizerSpecSchema>;
 
 export const DEFAULT_LEARNING_RATE: Readonly<Record<OptimizerSpec['name'], number>> = { adam: 0.001, sgd: 0.1, momentum: 0.01, rmsprop: 0.001 };
-/** What a new run uses where the request says nothing (a command line's flags left out). */
-export const TRAINING_DEFAULTS = { model: 'mlp', optimizer: 'adam', batchSize: 64, epochs: 2, seed: 42 } as const;
+/**
+ * What a new run uses where the request says nothing (a command line's flags left out), and how
+ * often it logs its train metrics (a continuation keeps its parent's). The model preset's own
+ * sizes are ModelSpecSchema's defaults.
+ */
+export const TRAINING_DEFAULTS = { model: 'mlp', optimizer: 'adam', batchSize: 64, epochs: 2, seed: 42, logEvery: 10 } as const;
+
+/** The name a new run gets when the request gives none: its model kind and the time (UTC), `mlp-2025-01-31_09-30-00`. */
+export function newRunName(modelKind: string, at: Date = new Date()): string {
+  return `${modelKind}-${at.toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
+}
+
+/** The name a continued run gets when the request gives none: `<parent run>-from-<step>`. */
+export function continuedRunName(parent: { readonly run: string; readonly step: number }): string {
+  return `${parent.run}-from-${parent.step}`;
+}
 
 /** Everything that decides what a run computes: continuing a run reuses all of it. */
 export const TrainingConfigSchema = z.object({
@@ -265,7 +279,7 @@ export const NewTrainingConfigSchema = TrainingConfigSchema.extend({ validationC
 
 /** A new run. */
 export const StartTrainingSchema = z.object({
-  /** Default: the model kind and the time. */
+  /** Default: the model kind and the time (newRunName). */
   run: z.string().optional(),
   config: NewTrainingConfigSchema,
   backend: BackendPreferenceSchema.default('auto'),
@@ -274,7 +288,7 @@ export const StartTrainingSchema = z.object({
   /** Stop (and save) after this many steps of this session. */
   maxSteps: positive.optional(),
   /** Log train loss and accuracy every this many steps. */
-  logEvery: positive.default(10),
+  logEvery: positive.default(TRAINING_DEFAULTS.logEvery),
 });
 export type StartTraining = z.input<typeof StartTrainingSchema>;
 
@@ -316,7 +330,7 @@ export const ContinueTrainingSchema = z.object({
   metric: z.string().optional(),
   mode: MetricModeSchema.optional(),
   fromRun: z.string().optional(),
-  /** The new run's name; default `<parent run>-from-<step>`. */
+  /** The new run's name; default `<parent run>-from-<step>` (continuedRunName). */
   run: z.string().optional(),
   overrides: ContinueOverridesSchema.default({}),
   /**
@@ -360,6 +374,35 @@ export const TrainingStatusSchema = z.object({
   lastExit: TrainerExitSchema.nullable(),
 });
 export type TrainingStatus = z.infer<typeof TrainingStatusSchema>;
+
+/** One step of a replay set beside what the original training logged there: its loss, or its weights' hash. */
+export const ResumeComparisonSchema = z.discriminatedUnion('kind', [
+  /** A diverged replay's loss (NaN) is null. */
+  z.object({ kind: z.literal('loss'), step: count, expected: z.number(), actual: z.number().nullable(), equal: z.boolean() }),
+  z.object({ kind: z.literal('weights'), step: count, expected: z.string(), actual: z.string(), equal: z.boolean() }),
+]);
+export type ResumeComparison = z.infer<typeof ResumeComparisonSchema>;
+
+/** Steps verifyResume replays when not told how many. */
+export const VERIFY_RESUME_STEPS = 20;
+
+const Tally = z.object({ compared: count, identical: count });
+
+/** What replaying the steps after a checkpoint showed: it resumes exactly when every comparison is equal (and there was one). */
+export const VerifyResumeReportSchema = z.object({
+  checkpoint: z.string(),
+  /** The backend the replay ran on, and the one that wrote the checkpoint (null when not recorded). */
+  backend: z.string(),
+  originalBackend: z.string().nullable(),
+  replayedSteps: count,
+  /** Runs whose logs the replay was compared with: the checkpoint's own, and runs continued from it. */
+  sources: z.array(z.string()),
+  losses: Tally,
+  weightHashes: Tally,
+  comparisons: z.array(ResumeComparisonSchema),
+  ok: z.boolean(),
+});
+export type VerifyResumeReport = z.infer<typeof VerifyResumeReportSchema>;
 
 /** What a training session reports, in order. */
 export const SessionEventSchema = z.discriminatedUnion('type', [
@@ -619,6 +662,25 @@ export const studioMethods = {
   /** At once, without saving; the last complete checkpoint stays intact. */
   killTraining: { params: none, result: TrainingStatusSchema },
   trainingStatus: { params: none, result: TrainingStatusSchema },
+  /**
+   * Proves a checkpoint resumes exactly: restores it in a trainer process, replays the `steps`
+   * after it, and compares each loss and weights hash with what the original training logged
+   * (its own run's, or a run continued from it). Nothing is written. On the backend that wrote it
+   * unless told; `dataDir` is the run's dataset folder if it has moved since.
+   */
+  verifyResume: {
+    params: z.object({
+      /** A checkpoint id or folder, `latest`, or `best` (by `metric`); `run` limits latest and best to one run. */
+      checkpoint: z.string().min(1),
+      run: z.string().min(1).optional(),
+      metric: z.string().min(1).optional(),
+      mode: MetricModeSchema.optional(),
+      steps: positive.max(1_000_000).default(VERIFY_RESUME_STEPS),
+      backend: BackendPreferenceSchema.optional(),
+      dataDir: z.string().min(1).optional(),
+    }),
+    result: VerifyResumeReportSchema,
+  },
   /** A run's metrics.jsonl, a page at a time; `after` is the previous page's `next`. */
   metricHistory: {
     params: z.object({ run: z.string().min(1), after: z.string().optional(), limit: positive.max(100_000).default(10_000) }),

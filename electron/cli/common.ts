@@ -65,14 +65,13 @@ export function withCommon(command: Command): Command {
 
 export interface ActionContext {
   readonly api: StudioApi;
-  readonly studio: Studio;
   /** The workspace's real path; null when a command that may work without one found none. */
   readonly workspace: string | null;
 }
 
 /**
- * Wraps a subcommand's action: it receives commander's arguments and options followed by a
- * Studio with the workspace opened as `access` says, and returns the exit code. With `optional`,
+ * Wraps a subcommand's action: it receives commander's arguments and options followed by the
+ * StudioApi of a Studio with the workspace opened as `access` says, and returns the exit code. With `optional`,
  * a missing workspace is not an error (verify or inspect of a folder elsewhere).
  */
 export function studioAction<A extends unknown[]>(
@@ -105,7 +104,7 @@ export function studioAction<A extends unknown[]>(
         missingWorkspace = error;
       }
       try {
-        result.exitCode = await fn(...(args.slice(0, -1) as A), { api: studio.api, studio, workspace });
+        result.exitCode = await fn(...(args.slice(0, -1) as A), { api: studio.api, workspace });
       } catch (error) {
         // Not found anywhere: either the target or the workspace it would have been in is the mistake; say both.
         if (missingWorkspace && error instanceof StudioError && error.code === 'not-found') {

@@ -1,5 +1,5 @@
-// `train` and `verify-resume`. Training runs in the trainer process the Studio supervises, the
-// same way the app runs it; this file turns flags into a request and events into lines.
+// `train` and `verify-resume`. Both run in a trainer process the Studio starts, the same way the
+// app runs them; this file turns flags into a request, and events and reports into lines.
 import { type Command, Option } from 'commander';
 import {
   BACKEND_PREFERENCES,
@@ -10,15 +10,25 @@ import {
   OPTIMIZER_NAMES,
   type RetentionPolicy,
   type StartTraining,
+  type MetricMode,
   type StudioApi,
   type TrainingStatus,
+  type VerifyResumeReport,
+  VERIFY_RESUME_STEPS,
+  ModelSpecSchema,
   TRAINING_DEFAULTS,
   StudioError,
+  continuedRunName,
+  newRunName,
 } from '../contract.js';
 import path from 'node:path';
 import { readMapFile } from '../core/studio/map-file.js';
 import { type ActionContext, type CommonOptions, type Output, positiveInt, positiveNumber, stderr, studioAction, wholeNumber, withCommon } from './common.js';
 import { ProgressView } from './progress-view.js';
+
+const MODEL_KINDS = ModelSpecSchema.shape.kind.options;
+/** The model preset's sizes where the flags give none: the contract's defaults. */
+const MODEL_DEFAULTS = ModelSpecSchema.parse({ kind: TRAINING_DEFAULTS.model });
 
 interface TrainFlags extends CommonOptions {
   run?: string;
@@ -103,7 +113,7 @@ function newRun(flags: TrainFlags): StartTraining {
     ...(checkpoints ? { checkpoints } : {}),
     ...(retention ? { retention } : {}),
     ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
-    logEvery: flags.logEvery ?? 10,
+    ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}),
   };
 }
 
@@ -145,16 +155,19 @@ function continuation(flags: TrainFlags, resume: string): ContinueTraining {
 
 export function registerTrainCommands(program: Command, out: Output): void {
   withCommon(program.command('train').description('train a model in a trainer process, saving full training state as it goes'))
-    .option('--run <name>', 'name of the new run (default: model and time; when continuing, <run>-from-<step>)')
-    .addOption(new Option('--model <kind>', 'model preset (default mlp)').choices(['mlp', 'cnn']))
-    .option('--width <n>', 'units of each hidden dense layer (default 128)', positiveInt)
-    .option('--depth <n>', 'hidden dense layers (mlp; 0 for none) or convolutions (cnn) (default 1)', wholeNumber)
-    .option('--filters <n>', 'filters per convolution (cnn, default 32)', positiveInt)
-    .option('--epochs <n>', 'epochs to train (default 2; when continuing, the total epochs)', positiveInt)
-    .option('--batch-size <n>', 'examples per step (default 64)', positiveInt)
+    .option(
+      '--run <name>',
+      `name of the new run (default: the model and the time, like ${newRunName(TRAINING_DEFAULTS.model)}; when continuing, <run>-from-<step>, like ${continuedRunName({ run: 'base', step: 40 })})`,
+    )
+    .addOption(new Option('--model <kind>', `model preset (default ${TRAINING_DEFAULTS.model})`).choices(MODEL_KINDS))
+    .option('--width <n>', `units of each hidden dense layer (default ${MODEL_DEFAULTS.width})`, positiveInt)
+    .option('--depth <n>', `hidden dense layers (mlp; 0 for none) or convolutions (cnn) (default ${MODEL_DEFAULTS.depth})`, wholeNumber)
+    .option('--filters <n>', `filters per convolution (cnn, default ${MODEL_DEFAULTS.filters})`, positiveInt)
+    .option('--epochs <n>', `epochs to train (default ${TRAINING_DEFAULTS.epochs}; when continuing, the total epochs)`, positiveInt)
+    .option('--batch-size <n>', `examples per step (default ${TRAINING_DEFAULTS.batchSize})`, positiveInt)
     .option('--lr <x>', 'learning rate (default depends on the optimizer)', positiveNumber)
-    .addOption(new Option('--optimizer <name>', 'optimizer (default adam)').choices([...OPTIMIZER_NAMES]))
-    .option('--seed <n>', 'random seed for weights and shuffling (default 42)', wholeNumber)
+    .addOption(new Option('--optimizer <name>', `optimizer (default ${TRAINING_DEFAULTS.optimizer})`).choices([...OPTIMIZER_NAMES]))
+    .option('--seed <n>', `random seed for weights and shuffling (default ${TRAINING_DEFAULTS.seed})`, wholeNumber)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default auto; when continuing, the one the run used)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', 'folder with the four MNIST-format IDX files (default: the bundled MNIST)')
     .option('--validation <n>', 'examples held out for validation (default: 10% of the data, at most 5000; 0 for none)', wholeNumber)
@@ -171,45 +184,55 @@ export function registerTrainCommands(program: Command, out: Output): void {
       "continue from a checkpoint id or folder, latest, or best; or from another program's checkpoint (a TensorFlow or TF.js checkpoint path), imported first",
     )
     .option('--map <file>', 'with --resume of another program\'s checkpoint: JSON {"our weight": "its tensor"} (the form the mapping is printed in)')
-    .option('--log-every <k>', 'log train loss and accuracy every K steps (default 10)', positiveInt)
+    .option('--log-every <k>', `log train loss and accuracy every K steps (default ${TRAINING_DEFAULTS.logEvery}; when continuing, the parent's)`, positiveInt)
     .action(studioAction('create', async (flags: TrainFlags, context: ActionContext) => runTrain(flags, context.api, out)));
 
-  withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it'))
-    .argument('<checkpoint>', 'checkpoint id or path, latest, or best')
-    .option('--steps <k>', 'steps to replay', positiveInt, 20)
+  withCommon(program.command('verify-resume').description('prove a checkpoint resumes exactly by replaying the steps after it (in a trainer process)'))
+    .argument('<checkpoint>', 'checkpoint id or path, latest, or best (with --metric)')
+    .option('--steps <k>', `steps to replay (default ${VERIFY_RESUME_STEPS})`, positiveInt)
     .addOption(new Option('--backend <name>', 'backend to replay on (default: the one that wrote it)').choices([...BACKEND_PREFERENCES]))
     .option('--data <dir>', "the run's dataset folder, if it has moved since (default: the folder the run recorded)")
+    .option('--run <name>', 'latest or best within this run')
+    .option('--metric <name>', 'for best: the metric recorded in the checkpoints, e.g. val_loss')
+    .addOption(new Option('--mode <mode>', 'for best: min or max (default min)').choices(['min', 'max']))
     .action(
-      studioAction(
-        'read',
-        async (selector: string, flags: CommonOptions & { steps: number; backend?: BackendPreference; data?: string }, { studio }: ActionContext) => {
-          // TensorFlow.js loads only for the commands that train: `ls` and friends stay fast.
-          const { verifyResume } = await import('../core/training/session/verify-resume.js');
-          const store = studio.openStore();
-          const report = await verifyResume(store, selector, {
-            steps: flags.steps,
-            ...(flags.backend ? { backend: flags.backend } : {}),
-            ...(flags.data ? { dataDir: flags.data } : {}),
-          });
-          if (flags.json) out.json(report);
-          else {
-            const losses = report.comparisons.filter((c) => c.kind === 'loss');
-            const hashes = report.comparisons.filter((c) => c.kind === 'weights');
-            out.line(
-              `replayed ${report.replayedSteps} steps from ${report.checkpoint} on ${report.backend} (written on ${report.originalBackend ?? 'unknown'}), against the logs of ${report.sources.join(', ')}`,
-            );
-            out.line(
-              `losses: ${losses.filter((c) => c.equal).length}/${losses.length} identical; weight hashes: ${hashes.filter((c) => c.equal).length}/${hashes.length} identical`,
-            );
-            for (const c of report.comparisons.filter((x) => !x.equal)) out.line(`  step ${c.step} ${c.kind}: expected ${c.expected}, replay gave ${c.actual}`);
-            if (report.comparisons.length === 0)
-              out.line(`NOTHING TO COMPARE: the original logged no loss or weights hash within ${report.replayedSteps} steps after it; try more --steps`);
-            else out.line(report.ok ? 'RESUMES EXACTLY' : 'DOES NOT RESUME EXACTLY');
-          }
-          return report.ok ? 0 : 1;
-        },
-      ),
+      studioAction('read', async (checkpoint: string, flags: VerifyFlags, { api }: ActionContext) => {
+        const report = await api.verifyResume({
+          checkpoint,
+          ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+          ...(flags.run !== undefined ? { run: flags.run } : {}),
+          ...(flags.metric !== undefined ? { metric: flags.metric } : {}),
+          ...(flags.mode !== undefined ? { mode: flags.mode } : {}),
+          ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+          ...(flags.data !== undefined ? { dataDir: flags.data } : {}),
+        });
+        if (flags.json) out.json(report);
+        else printReplay(out, report);
+        return report.ok ? 0 : 1;
+      }),
     );
+}
+
+interface VerifyFlags extends CommonOptions {
+  steps?: number;
+  backend?: BackendPreference;
+  data?: string;
+  run?: string;
+  metric?: string;
+  mode?: MetricMode;
+}
+
+function printReplay(out: Output, report: VerifyResumeReport): void {
+  const { losses, weightHashes } = report;
+  out.line(
+    `replayed ${report.replayedSteps} steps from ${report.checkpoint} on ${report.backend} (written on ${report.originalBackend ?? 'unknown'}), against the logs of ${report.sources.join(', ')}`,
+  );
+  out.line(`losses: ${losses.identical}/${losses.compared} identical; weight hashes: ${weightHashes.identical}/${weightHashes.compared} identical`);
+  for (const c of report.comparisons.filter((x) => !x.equal))
+    out.line(`  step ${c.step} ${c.kind}: expected ${c.expected}, replay gave ${c.actual ?? 'a loss that is not finite'}`);
+  if (report.comparisons.length === 0)
+    out.line(`NOTHING TO COMPARE: the original logged no loss or weights hash within ${report.replayedSteps} steps after it; try more --steps`);
+  else out.line(report.ok ? 'RESUMES EXACTLY' : 'DOES NOT RESUME EXACTLY');
 }
 
 const ENDED: ReadonlySet<TrainingStatus['state']> = new Set(['exited', 'crashed']);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { readMetrics } from '../../electron/core/checkpoint/run-files.js';
+import type { VerifyResumeReport } from '../../electron/contract.js';
 import { miniMnistDir } from '../trainer/helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,13 +47,22 @@ describe('checkpoint-studio train', () => {
     store = await CheckpointStore.open(workspace);
     expect(store.catalog.getRun('more')?.parent).toEqual({ run: 'base', step: 40 });
 
-    const exact = cli('verify-resume', 'base/ckpt-000000040', '--steps', '5');
-    expect(exact.stdout).toContain('losses: 5/5 identical; weight hashes: 0/0 identical');
+    // Ten steps reach the continued run's checkpoint at step 50: its weights are compared too.
+    const exact = cli('verify-resume', 'base/ckpt-000000040', '--steps', '10');
+    expect(exact.stdout).toContain('losses: 10/10 identical; weight hashes: 1/1 identical');
     expect(exact.stdout).toContain('RESUMES EXACTLY');
     expect(exact.code).toBe(0);
+    const json = cli('verify-resume', 'base/ckpt-000000040', '--steps', '10', '--json');
+    const report = JSON.parse(json.stdout) as VerifyResumeReport;
+    expect(report.weightHashes.compared).toBeGreaterThan(0);
+    expect(report.weightHashes.identical).toBe(report.weightHashes.compared);
+    expect(report.ok).toBe(true);
     const manifest = (await store.load('base/ckpt-000000040')).manifest;
     expect(manifest.cost?.bytes).toBeGreaterThan(50_000);
-    expect(manifest.cost?.blockedMs).toBeGreaterThanOrEqual(0);
+    // The save held the loop while it copied the state (time did pass), and for less than the
+    // training time recorded with it.
+    expect(manifest.cost?.blockedMs).toBeGreaterThan(0);
+    expect(manifest.cost?.blockedMs).toBeLessThan(manifest.trainingTimeMs);
 
     // A log that disagrees with the replay (as a non-deterministic resume would) is caught.
     const metricsFile = path.join(workspace, 'more', 'metrics.jsonl');

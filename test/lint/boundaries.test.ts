@@ -51,7 +51,7 @@ describe('lint boundaries', () => {
   });
 
   it('allows TensorFlow.js where training runs', async () => {
-    for (const file of ['electron/core/training/engine/x.ts', 'electron/core/training/session/x.ts', 'electron/cli/train-commands.ts']) {
+    for (const file of ['electron/core/training/engine/x.ts', 'electron/core/training/session/x.ts']) {
       expect(await ruleIds("import * as tf from '@tensorflow/tfjs';\nexport const a = tf;\n", file)).toEqual([]);
     }
   });
@@ -92,6 +92,50 @@ describe('lint boundaries', () => {
     ).toBe(true);
     const typeOnly = "import type { SessionControl } from '../session/training-session.js';\nexport type A = SessionControl;\n";
     expect(await ruleIds(typeOnly, 'electron/core/training/process/x.ts')).toEqual([]);
+  });
+
+  const syntax = (messages: string[]): boolean => messages.some((m) => m.startsWith('no-restricted-syntax') && m.includes('not even with import()'));
+  const ENGINE_SEEKERS = [
+    'electron/core/training/process/supervisor.ts',
+    'electron/core/studio/studio.ts',
+    'electron/cli/train-commands.ts',
+    'electron/cli.ts',
+    'electron/host/browser-server.ts',
+    'electron/main.ts',
+    'electron/app/x.ts',
+  ];
+
+  it.each(ENGINE_SEEKERS)('sees a dynamic import() of the engine or of TensorFlow.js in %s', async (file) => {
+    const literal = "export const load = (): Promise<unknown> => import('../core/training/session/verify-resume.js');\n";
+    const engine = "export const load = (): Promise<unknown> => import('../training/engine/training-loop.js');\n";
+    const template = 'export const load = (name: string): Promise<unknown> => import(`../session/${name}.js`);\n';
+    const tfjs = "export const load = (): Promise<unknown> => import('@tensorflow/tfjs');\n";
+    for (const code of [literal, engine, template, tfjs]) expect(syntax(await ruleIds(code, file)), code).toBe(true);
+    // Any other module may still load lazily.
+    expect(await ruleIds("export const load = (): Promise<unknown> => import('./format.js');\n", file)).toEqual([]);
+  });
+
+  it('lets the trainer process itself load the engine dynamically', async () => {
+    const code = "export const load = (): Promise<unknown> => import('../engine/training-loop.js');\n";
+    expect(await ruleIds(code, 'electron/core/training/session/x.ts')).toEqual([]);
+    expect(await ruleIds(code, 'electron/core/training/engine/x.ts')).toEqual([]);
+  });
+
+  it("keeps Electron's values out of the command line and the hosts, but lets the IPC host name its types", async () => {
+    const value = "import { app } from 'electron';\nexport const a = app;\n";
+    for (const file of ['electron/cli/store-commands.ts', 'electron/cli.ts', 'electron/host/ipc-host.ts'])
+      expect(restricted(await ruleIds(value, file)), file).toBe(true);
+    expect(await ruleIds("import type { IpcMain } from 'electron';\nexport type A = IpcMain;\n", 'electron/host/ipc-host.ts')).toEqual([]);
+    // The app's own process is Electron.
+    expect(await ruleIds(value, 'electron/main.ts')).toEqual([]);
+  });
+
+  it('keeps the hosts on the StudioApi: not even the Studio class as a type', async () => {
+    const studio = "import type { Studio } from '../core/studio/studio.js';\nexport type A = Studio;\n";
+    expect(restricted(await ruleIds(studio, 'electron/host/browser-server.ts'))).toBe(true);
+    expect(await ruleIds("import type { StudioApi } from '../contract.js';\nexport type A = StudioApi;\n", 'electron/host/browser-server.ts')).toEqual([]);
+    // Who constructs the Studio (the serve command, the app's main) imports it.
+    expect(await ruleIds("import { Studio } from '../core/studio/studio.js';\nexport const a = Studio;\n", 'electron/cli/serve-command.ts')).toEqual([]);
   });
 
   it('lets the contract import nothing but zod', async () => {

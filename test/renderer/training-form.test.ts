@@ -1,7 +1,7 @@
 // The "New training" form: what it sends is a request the contract accepts, empty optional
 // fields are left to the Studio's defaults, and each bad field says what is wrong with it.
 import { describe, expect, it } from 'vitest';
-import { StartTrainingSchema } from '../../renderer/src/lib/contract';
+import { StartTrainingSchema, TRAINING_DEFAULTS } from '../../renderer/src/lib/contract';
 import { buildStartRequest, defaultFields } from '../../renderer/src/lib/training-form';
 
 describe('the new-training form', () => {
@@ -19,6 +19,8 @@ describe('the new-training form', () => {
       dataDir: null,
     });
     expect(parsed.config.validationCount).toBeUndefined();
+    // How often to log is the contract's one default, said in the form.
+    expect(result.request.logEvery).toBe(TRAINING_DEFAULTS.logEvery);
     expect(parsed.checkpoints).toEqual({ everyEpochs: 1, best: { metric: 'val_loss', mode: 'min' }, onStop: true });
     expect(parsed.retention).toEqual({});
     expect(parsed.run).toBeUndefined();
@@ -37,6 +39,7 @@ describe('the new-training form', () => {
       dataDir: '/data/fashion',
       backend: 'cpu',
       maxSteps: '20',
+      logEvery: '4',
       saveEverySteps: '5',
       saveEveryEpochs: '',
       saveEverySeconds: '90.5',
@@ -55,6 +58,7 @@ describe('the new-training form', () => {
       },
       backend: 'cpu',
       maxSteps: 20,
+      logEvery: 4,
       checkpoints: { everySteps: 5, everySeconds: 90.5, best: { metric: 'val_accuracy', mode: 'max' }, onStop: true },
       retention: { keepLast: 3, keepBest: { k: 2, metric: 'val_accuracy', mode: 'max' } },
     });
@@ -70,6 +74,7 @@ describe('the new-training form', () => {
       validation: '0',
       keepBest: '2',
       saveEverySeconds: '0',
+      logEvery: '0',
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -80,6 +85,7 @@ describe('the new-training form', () => {
       learningRate: 'A number above 0.',
       saveBest: 'Saving on a new best needs validation examples.',
       saveEverySeconds: 'A number of seconds above 0.',
+      logEvery: 'A whole number, 1 or more.',
     });
     const noMetric = buildStartRequest({ ...defaultFields(), saveBest: '', keepBest: '2' });
     expect(!noMetric.ok && noMetric.errors.keepBest).toContain('needs a metric');

@@ -1,71 +1,11 @@
 // The supervisor against a fake launcher: the protocol from the main side, state, crash
 // detection and the stderr tail, and that nothing a child does can make the supervisor throw.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { SessionEvent } from '../../electron/contract.js';
 import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
-import {
-  type ChildHandlers,
-  type ChildLauncher,
-  type LaunchSpec,
-  type LaunchedChild,
-  trainerModuleSpec,
-} from '../../electron/core/training/process/trainer-launcher.js';
-import type { TrainerCommand } from '../../electron/core/training/process/trainer-protocol.js';
+import { type LaunchSpec, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
+import { FakeLauncher } from './fake-launcher.js';
 import { Recorder, TINY_CONFIG } from './helpers.js';
-
-class FakeChild implements LaunchedChild {
-  readonly pid = 4242;
-  readonly sent: TrainerCommand[] = [];
-  readonly kills: string[] = [];
-  connected = true;
-  private seq = 0;
-
-  constructor(
-    readonly spec: LaunchSpec,
-    readonly handlers: ChildHandlers,
-  ) {}
-
-  send(command: TrainerCommand): boolean {
-    if (!this.connected) return false;
-    this.sent.push(command);
-    return true;
-  }
-
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void {
-    this.kills.push(signal);
-  }
-
-  /** A message from the trainer, numbered like the real one numbers them. */
-  say(message: Record<string, unknown>): void {
-    this.seq += 1;
-    this.handlers.message({ seq: this.seq, ...message });
-  }
-
-  event(event: SessionEvent): void {
-    this.say({ type: 'event', event });
-  }
-
-  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
-    this.connected = false;
-    this.handlers.exit(code, signal);
-  }
-}
-
-class FakeLauncher implements ChildLauncher {
-  readonly children: FakeChild[] = [];
-
-  launch(spec: LaunchSpec, handlers: ChildHandlers): LaunchedChild {
-    const child = new FakeChild(spec, handlers);
-    this.children.push(child);
-    return child;
-  }
-
-  get last(): FakeChild {
-    const child = this.children.at(-1);
-    if (!child) throw new Error('nothing launched');
-    return child;
-  }
-}
 
 const MODULE: LaunchSpec = { modulePath: '/fake/trainer.js', args: [], execArgv: [] };
 const REQUEST = { workspace: '/tmp/ws', run: 'r', config: TINY_CONFIG, checkpoints: {} };
@@ -226,6 +166,9 @@ describe('TrainerSupervisor', () => {
   });
 
   it('stops gracefully, and kills a trainer that does not stop in time', async () => {
+    // The stop timeout is the supervisor's own clock: the test moves it rather than waiting for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
     const { supervisor, launcher, recorder } = setup();
     await supervisor.start(REQUEST);
     launcher.last.say({ type: 'ready', pid: 1 });
@@ -239,7 +182,9 @@ describe('TrainerSupervisor', () => {
     // An event in flight does not take the state back to running.
     launcher.last.event({ type: 'resumed', step: 3 });
     expect(supervisor.state).toBe('stopping');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    vi.advanceTimersByTime(29);
+    expect(launcher.last.kills).toEqual([]);
+    vi.advanceTimersByTime(1);
     expect(launcher.last.kills).toEqual(['SIGKILL']);
     expect(recorder.logs.at(-1)).toEqual({ level: 'warn', text: 'the trainer did not stop within 30 ms: killing it' });
     launcher.last.exit(null, 'SIGKILL');

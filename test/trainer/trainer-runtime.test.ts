@@ -2,8 +2,9 @@
 // SessionControl, invalid and refused commands are answered and not acted on, and every ending
 // is reported before the process is asked to exit.
 import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../../electron/contract.js';
+import type { SessionEvent, VerifyResumeReport } from '../../electron/contract.js';
 import type { TrainRequest } from '../../electron/core/training/process/train-request.js';
+import type { VerifyResumeRequest } from '../../electron/core/training/process/verify-resume-request.js';
 import type { SessionControl } from '../../electron/core/training/session/training-session.js';
 import { type TrainerMessage, TrainerMessageSchema } from '../../electron/core/training/process/trainer-protocol.js';
 import { type SessionRunner, TrainerRuntime } from '../../electron/core/training/process/trainer-runtime.js';
@@ -14,9 +15,12 @@ interface Harness {
   readonly sent: TrainerMessage[];
   readonly exits: number[];
   readonly sessions: { request: TrainRequest; control: SessionControl; emit: (event: SessionEvent) => void }[];
+  readonly replays: { request: VerifyResumeRequest; control: SessionControl }[];
   readonly wakes: () => number;
   /** Settles the running fake session. */
   finish(error?: unknown): Promise<void>;
+  /** Settles the running fake replay with this report, or this error. */
+  report(outcome: VerifyResumeReport | Error): Promise<void>;
 }
 
 function harness(runner?: SessionRunner): Harness {
@@ -28,10 +32,16 @@ function harness(runner?: SessionRunner): Harness {
     sessions.push({ request, control, emit });
     return new Promise((resolve, reject) => (settle = (error) => (error === undefined ? resolve(undefined) : reject(error))));
   };
+  const replays: Harness['replays'] = [];
+  let answer: ((outcome: VerifyResumeReport | Error) => void) | undefined;
   const runtime = new TrainerRuntime({
     // Everything sent must be a valid message: the supervisor would refuse anything else.
     send: (message) => sent.push(TrainerMessageSchema.parse(message)),
     runSession: runner ?? fake,
+    verifyResume: (request, control) => {
+      replays.push({ request, control });
+      return new Promise((resolve, reject) => (answer = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome))));
+    },
     exit: (code) => exits.push(code),
   });
   let wakes = 0;
@@ -41,9 +51,14 @@ function harness(runner?: SessionRunner): Harness {
     sent,
     exits,
     sessions,
+    replays,
     wakes: () => wakes,
     async finish(error) {
       settle?.(error);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    async report(outcome) {
+      answer?.(outcome);
       await new Promise((resolve) => setImmediate(resolve));
     },
   };
@@ -193,6 +208,55 @@ describe('TrainerRuntime', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(h.sent).toMatchObject([
       { type: 'error', fatal: true, error: { name: 'TypeError', message: 'broken runner' } },
+      { type: 'exiting', code: 1 },
+    ]);
+    expect(h.exits).toEqual([1]);
+  });
+
+  const verifyCommand = (seq: number): unknown => ({ type: 'verify-resume', seq, request: { workspace: '/tmp/ws', checkpoint: 'r/ckpt-000000010', steps: 5 } });
+  const REPORT: VerifyResumeReport = {
+    checkpoint: 'r/ckpt-000000010',
+    backend: 'cpu',
+    originalBackend: 'cpu',
+    replayedSteps: 5,
+    sources: ['r'],
+    losses: { compared: 1, identical: 1 },
+    weightHashes: { compared: 0, identical: 0 },
+    comparisons: [{ kind: 'loss', step: 11, expected: 0.5, actual: 0.5, equal: true }],
+    ok: true,
+  };
+
+  it('replays instead of training when asked to verify a resume: answers with the report, then exits 0', async () => {
+    const h = harness();
+    h.runtime.receive(verifyCommand(1));
+    expect(h.runtime.phase).toBe('verifying');
+    expect(h.replays.map((r) => r.request)).toEqual([{ workspace: '/tmp/ws', checkpoint: 'r/ckpt-000000010', steps: 5 }]);
+    // One process does one thing: no training, and no second replay, in it.
+    h.runtime.receive(startCommand(2));
+    h.runtime.receive(verifyCommand(3));
+    expect(h.sessions).toEqual([]);
+    expect(h.replays).toHaveLength(1);
+    expect(h.sent).toMatchObject([
+      { type: 'error', inReplyTo: 2, error: { message: expect.stringMatching(/"start" refused: this trainer process is verifying a resume/) } },
+      { type: 'error', inReplyTo: 3, error: { message: expect.stringMatching(/"verify-resume" refused: this trainer process is already verifying/) } },
+    ]);
+    // A stop (the Studio closing, a signal) reaches the replay through the same control.
+    h.runtime.receive({ type: 'stop', seq: 4 });
+    expect(h.replays[0]?.control.stopRequested).toBe(true);
+    await h.report(REPORT);
+    expect(h.sent.slice(2)).toEqual([
+      { type: 'verified', seq: 3, report: REPORT },
+      { type: 'exiting', seq: 4, code: 0 },
+    ]);
+    expect(h.exits).toEqual([0]);
+  });
+
+  it('reports a failed replay as a fatal error, then exits 1', async () => {
+    const h = harness();
+    h.runtime.receive(verifyCommand(1));
+    await h.report(new Error('r/ckpt-000000010: the original run logged nothing after step 10'));
+    expect(h.sent).toMatchObject([
+      { type: 'error', fatal: true, error: { message: 'r/ckpt-000000010: the original run logged nothing after step 10' } },
       { type: 'exiting', code: 1 },
     ]);
     expect(h.exits).toEqual([1]);

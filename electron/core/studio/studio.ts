@@ -20,6 +20,7 @@ import { NotFoundError, RefusedError } from '../base/errors.js';
 import { readRunMeta } from '../checkpoint/run-files.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { WorkspaceWatcher } from '../checkpoint/watcher.js';
+import { ResumeVerifier } from '../training/process/resume-verifier.js';
 import { TrainerSupervisor } from '../training/process/supervisor.js';
 import type { ChildLauncher, LaunchSpec } from '../training/process/trainer-launcher.js';
 import { toStudioError } from './errors.js';
@@ -33,7 +34,7 @@ import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
-import { type PreparedTraining, prepareContinuation, prepareNewRun } from './training-requests.js';
+import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
 import { verifyTargets } from './verify.js';
 
 export interface StudioOptions {
@@ -61,6 +62,7 @@ export class Studio {
   private unsubscribeCatalog: (() => void) | null = null;
   private readonly events = new StudioEvents();
   private readonly supervisor: TrainerSupervisor;
+  private readonly verifier: ResumeVerifier;
   private trainingRun: string | null = null;
   private following: Promise<void> = Promise.resolve();
   private readonly settings: SettingsFile;
@@ -69,10 +71,9 @@ export class Studio {
   readonly api: StudioApi;
 
   constructor(private readonly options: StudioOptions = {}) {
-    this.supervisor = new TrainerSupervisor({
-      ...(options.launcher ? { launcher: options.launcher } : {}),
-      ...(options.trainerModule ? { module: options.trainerModule } : {}),
-    });
+    const trainer = { ...(options.launcher ? { launcher: options.launcher } : {}), ...(options.trainerModule ? { module: options.trainerModule } : {}) };
+    this.supervisor = new TrainerSupervisor(trainer);
+    this.verifier = new ResumeVerifier(trainer);
     this.settings = new SettingsFile(options.settingsFile ?? null, (message) => this.events.emit('warning', { message }));
     this.forwardTraining();
     this.api = this.buildApi();
@@ -83,18 +84,14 @@ export class Studio {
     return this.store?.root ?? null;
   }
 
-  /** The open workspace's store, for the one command that replays training in-process (verify-resume). */
-  openStore(): CheckpointStore {
-    return this.requireStore();
-  }
-
   on<E extends StudioEventName>(event: E, listener: StudioListener<E>): () => void {
     return this.events.on(event, listener);
   }
 
-  /** Cancels imports, stops watching and, if a trainer runs, stops it gracefully (it saves first). */
+  /** Cancels imports and a replay, stops watching and, if a trainer runs, stops it gracefully (it saves first). */
   async close(): Promise<void> {
     this.imports.cancelAll();
+    await this.verifier.close();
     await this.supervisor.stop();
     await this.closeWorkspace();
   }
@@ -291,6 +288,7 @@ export class Studio {
         return this.status();
       },
       trainingStatus: async () => this.status(),
+      verifyResume: async (params) => this.verifier.verify(prepareVerifyResume(this.requireStore(), params)),
       metricHistory: async ({ run, after, limit }) => {
         const store = this.requireStore();
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);

@@ -17,10 +17,13 @@ import {
   type TrainingConfig,
   TrainingConfigSchema,
   type TrainingStarted,
+  studioMethods,
   DEFAULT_LEARNING_RATE,
   ModelSpecSchema,
   TRAINING_DEFAULTS,
   StudioError,
+  continuedRunName,
+  newRunName,
 } from '../../contract.js';
 import type { z } from 'zod';
 import { NotFoundError, RefusedError } from '../base/errors.js';
@@ -35,6 +38,7 @@ import type { CheckpointStore } from '../checkpoint/store.js';
 import { countTrainingExamples, defaultMnistDir } from '../training/data/mnist-dataset.js';
 import { applyOverrides, fixedFieldDifferences } from '../training/process/continuation.js';
 import type { TrainRequest } from '../training/process/train-request.js';
+import type { VerifyResumeRequest } from '../training/process/verify-resume-request.js';
 
 export interface PreparedTraining {
   readonly request: TrainRequest;
@@ -44,10 +48,6 @@ export interface PreparedTraining {
 /** Keras's default split, capped: 10% of the examples, at most 5,000. */
 export function defaultValidationCount(trainExamples: number): number {
   return Math.min(5000, Math.floor(trainExamples / 10));
-}
-
-function defaultRunName(kind: string): string {
-  return `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
 }
 
 /** The run name is usable and free (or an abandoned start of that name, which the trainer takes over). */
@@ -76,6 +76,16 @@ async function freeName(store: CheckpointStore, base: string): Promise<string> {
   }
 }
 
+/**
+ * The new run's name: the one the request gives, which must be free, or else the default
+ * (newRunName, continuedRunName), numbered when taken.
+ */
+async function chooseRunName(store: CheckpointStore, requested: string | undefined, byDefault: string): Promise<string> {
+  if (requested === undefined) return freeName(store, byDefault);
+  await checkRunFree(store, requested);
+  return requested;
+}
+
 /** The dataset's folder (absolute), checked to hold the four files, and its number of training examples. */
 async function checkData(dataDir: string | null): Promise<{ dataDir: string | null; examples: number }> {
   const folder = dataDir === null ? null : path.resolve(dataDir);
@@ -97,11 +107,7 @@ export async function prepareNewRun(store: CheckpointStore, params: StartTrainin
   const { dataDir, examples } = await checkData(parsed.config.dataDir);
   const config = TrainingConfigSchema.parse({ ...parsed.config, dataDir, validationCount: parsed.config.validationCount ?? defaultValidationCount(examples) });
   checkNumbers(config, examples, parsed.checkpoints, dataDir ?? 'the bundled MNIST');
-  let run: string;
-  if (parsed.run !== undefined) {
-    run = parsed.run;
-    await checkRunFree(store, run);
-  } else run = await freeName(store, defaultRunName(config.model.kind));
+  const run = await chooseRunName(store, parsed.run, newRunName(config.model.kind));
   return {
     request: {
       workspace: store.root,
@@ -210,11 +216,7 @@ async function prepareForeignContinuation(
   const checkpoints = CheckpointPolicySchema.parse(overrides.checkpoints ?? { onStop: true });
   const retention = RetentionPolicySchema.parse(overrides.retention ?? {});
   checkNumbers(config, examples, checkpoints, parent.id);
-  let run: string;
-  if (parsed.run !== undefined) {
-    run = parsed.run;
-    await checkRunFree(store, run);
-  } else run = await freeName(store, `${parent.run}-from-${parent.step}`);
+  const run = await chooseRunName(store, parsed.run, continuedRunName(parent));
   const map = mapFileOf(plan);
   const said = [
     ...notes,
@@ -234,7 +236,7 @@ async function prepareForeignContinuation(
       checkpoints,
       retention,
       ...(overrides.maxSteps !== undefined ? { maxSteps: overrides.maxSteps } : {}),
-      logEvery: overrides.logEvery ?? 10,
+      logEvery: overrides.logEvery ?? TRAINING_DEFAULTS.logEvery,
       changes: said,
     },
     started: { run, resumedFrom: { run: parent.run, step: parent.step }, notes: said },
@@ -290,12 +292,8 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
       `backend ${overrides.backend} (the parent trained on ${before.backend ?? 'an unknown backend'}; a continuation is exact only on the same backend)`,
     );
   }
-  let run: string;
-  if (parsed.run !== undefined) {
-    run = parsed.run;
-    await checkRunFree(store, run);
-  } else run = await freeName(store, `${parent.run}-from-${parent.step}`);
-  const logEvery = overrides.logEvery ?? before.logEvery ?? 10;
+  const run = await chooseRunName(store, parsed.run, continuedRunName(parent));
+  const logEvery = overrides.logEvery ?? before.logEvery ?? TRAINING_DEFAULTS.logEvery;
   return {
     request: {
       workspace: store.root,
@@ -315,5 +313,24 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
       resumedFrom: { run: parent.run, step: parent.step },
       notes: changes.length > 0 ? [`run ${showName(run)} continues ${parent.id} with ${changes.join('; ')}`] : [],
     },
+  };
+}
+
+type VerifyResumeParams = z.output<(typeof studioMethods)['verifyResume']['params']>;
+
+/** The replay verifyResume asks of a trainer: the checkpoint resolved to its exact id (one that can be resumed), the data folder absolute. */
+export function prepareVerifyResume(store: CheckpointStore, params: VerifyResumeParams): VerifyResumeRequest {
+  const selector = {
+    ...(params.run !== undefined ? { run: params.run } : {}),
+    ...(params.metric !== undefined ? { metric: params.metric } : {}),
+    ...(params.mode !== undefined ? { mode: params.mode } : {}),
+  };
+  const checkpoint = store.resolveResumable(params.checkpoint, selector);
+  return {
+    workspace: store.root,
+    checkpoint: checkpoint.id,
+    steps: params.steps,
+    ...(params.backend !== undefined ? { backend: params.backend } : {}),
+    ...(params.dataDir !== undefined ? { dataDir: path.resolve(params.dataDir) } : {}),
   };
 }

@@ -1,8 +1,11 @@
 // The "New training" form: its fields as typed (strings), and the StartTraining request they make,
 // or what is wrong with each field. Empty optional fields take the Studio's defaults.
-import { DEFAULT_LEARNING_RATE, type StartTraining } from './contract';
+import { DEFAULT_LEARNING_RATE, ModelSpecSchema, type StartTraining, TRAINING_DEFAULTS } from './contract';
 
 export type OptimizerName = keyof typeof DEFAULT_LEARNING_RATE;
+
+/** The model preset's sizes where the form gives none: the contract's defaults. */
+const MODEL_DEFAULTS = ModelSpecSchema.parse({ kind: TRAINING_DEFAULTS.model });
 
 export interface TrainingFormFields {
   run: string;
@@ -18,6 +21,7 @@ export interface TrainingFormFields {
   dataDir: string;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   maxSteps: string;
+  logEvery: string;
   saveEverySteps: string;
   saveEveryEpochs: string;
   saveEverySeconds: string;
@@ -29,18 +33,19 @@ export interface TrainingFormFields {
 export function defaultFields(): TrainingFormFields {
   return {
     run: '',
-    model: 'mlp',
-    width: '128',
+    model: TRAINING_DEFAULTS.model,
+    width: String(MODEL_DEFAULTS.width),
     epochs: '3',
-    batchSize: '64',
-    learningRate: String(DEFAULT_LEARNING_RATE.adam),
-    optimizer: 'adam',
-    seed: '42',
+    batchSize: String(TRAINING_DEFAULTS.batchSize),
+    learningRate: String(DEFAULT_LEARNING_RATE[TRAINING_DEFAULTS.optimizer]),
+    optimizer: TRAINING_DEFAULTS.optimizer,
+    seed: String(TRAINING_DEFAULTS.seed),
     validation: '',
     trainLimit: '',
     dataDir: '',
     backend: 'auto',
     maxSteps: '',
+    logEvery: String(TRAINING_DEFAULTS.logEvery),
     saveEverySteps: '',
     saveEveryEpochs: '1',
     saveEverySeconds: '',
@@ -76,6 +81,7 @@ export function buildStartRequest(f: TrainingFormFields): FormResult {
   const validation = int('validation', 0, true);
   const trainLimit = int('trainLimit', 1, true);
   const maxSteps = int('maxSteps', 1, true);
+  const logEvery = int('logEvery', 1, true);
   const everySteps = int('saveEverySteps', 1, true);
   const everyEpochs = int('saveEveryEpochs', 1, true);
   const keepLast = int('keepLast', 1, true);
@@ -115,6 +121,7 @@ export function buildStartRequest(f: TrainingFormFields): FormResult {
       ...(keepBest !== undefined && best ? { keepBest: { k: keepBest, metric: best.metric, mode: best.mode } } : {}),
     },
     ...(maxSteps !== undefined ? { maxSteps } : {}),
+    ...(logEvery !== undefined ? { logEvery } : {}),
   };
   return { ok: true, request };
 }

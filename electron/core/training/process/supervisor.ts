@@ -3,7 +3,8 @@
 // trainer does (crash, hang, garbage on its channel, SIGKILL from outside) the supervisor never
 // throws because of it: it reports `error`, `crashed` and `exit` events instead.
 import { z } from 'zod';
-import type { SessionEvent } from '../../../contract.js';
+// The states and endings are the contract's: the Studio hands them to its hosts as they are.
+import type { SessionEvent, TrainerCrash, TrainerExit, TrainerState } from '../../../contract.js';
 import { TrainRequestSchema } from './train-request.js';
 import { type ChildLauncher, ForkLauncher, type LaunchSpec, type LaunchedChild, trainerModuleSpec } from './trainer-launcher.js';
 import {
@@ -18,23 +19,6 @@ import {
   serializeError,
 } from './trainer-protocol.js';
 
-/**
- * idle: nothing started yet. starting: launched, the session is setting up (backend, data, run).
- * running / paused: as the session last reported. stopping: stop() or kill() was called.
- * exited: ended as asked, or by itself with code 0. crashed: ended any other way.
- */
-export type TrainerState = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'exited' | 'crashed';
-
-export interface TrainerExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-export interface TrainerCrash extends TrainerExit {
-  /** The last lines the trainer wrote to stderr (at most STDERR_TAIL_LINES). */
-  readonly stderrTail: readonly string[];
-}
-
 /** Event name → listener arguments. */
 export interface TrainerSupervisorEvents {
   /** What the training session reports. */
@@ -44,7 +28,7 @@ export interface TrainerSupervisorEvents {
   /** An error the trainer reported (fatal when it ends the session), an invalid message from it, or a launch failure. */
   error: [SerializedError & { readonly fatal?: boolean }];
   state: [TrainerState];
-  /** The trainer ended in a way nobody asked for: a non-zero exit, or a signal not sent by kill(). Before `exit`. */
+  /** The trainer ended in a way nobody asked for: a non-zero exit, or a signal not sent by kill(); its stderr's last STDERR_TAIL_LINES lines. Before `exit`. */
   crashed: [TrainerCrash];
   /** The trainer process is gone, however it ended. */
   exit: [TrainerExit];
@@ -262,6 +246,9 @@ export class TrainerSupervisor {
         return;
       case 'error':
         this.emit('error', { ...message.error, fatal: message.fatal });
+        return;
+      case 'verified':
+        // Only a replay's process answers so (ResumeVerifier reads it); a training trainer never does.
         return;
       case 'exiting':
         // The exit itself decides: a trainer can announce 0 and still die on the way out.

@@ -2,7 +2,14 @@
 // Studio (the run's name, the parent checkpoint, the full configuration with any overrides
 // applied), so the trainer only executes it. Validated again where it crosses into the trainer.
 import { z } from 'zod';
-import { BackendPreferenceSchema, CheckpointPolicySchema, CheckpointRefSchema, RetentionPolicySchema, TrainingConfigSchema } from '../../../contract.js';
+import {
+  BackendPreferenceSchema,
+  CheckpointPolicySchema,
+  CheckpointRefSchema,
+  RetentionPolicySchema,
+  TRAINING_DEFAULTS,
+  TrainingConfigSchema,
+} from '../../../contract.js';
 
 export const TrainRequestSchema = z.object({
   workspace: z.string().min(1),
@@ -23,7 +30,7 @@ export const TrainRequestSchema = z.object({
   checkpoints: CheckpointPolicySchema.default({ onStop: true }),
   retention: RetentionPolicySchema.default({}),
   maxSteps: z.int().positive().optional(),
-  logEvery: z.int().positive().default(10),
+  logEvery: z.int().positive().default(TRAINING_DEFAULTS.logEvery),
   /** What this run changes from its parent's recorded values, as the user was told; kept in run.json. */
   changes: z.array(z.string()).default([]),
 });

@@ -6,8 +6,9 @@
 // The messages are plain data: they cross child_process IPC ('advanced' serialization) or
 // Electron's utilityProcess port (structured clone) unchanged.
 import { z } from 'zod';
-import { ErrorCodeSchema, SessionEventSchema } from '../../../contract.js';
+import { ErrorCodeSchema, SessionEventSchema, VerifyResumeReportSchema } from '../../../contract.js';
 import { TrainRequestSchema } from './train-request.js';
+import { VerifyResumeRequestSchema } from './verify-resume-request.js';
 
 const seq = z.int().positive();
 
@@ -25,6 +26,8 @@ export type SerializedError = Readonly<z.infer<typeof SerializedErrorSchema>>;
 export const TrainerCommandSchema = z.discriminatedUnion('type', [
   /** Begin training. Sent once; a second start is refused. */
   z.object({ type: z.literal('start'), seq, request: TrainRequestSchema }),
+  /** Instead of training: replay after a checkpoint, answer `verified`, and exit. A process does one or the other, once. */
+  z.object({ type: z.literal('verify-resume'), seq, request: VerifyResumeRequestSchema }),
   z.object({ type: z.literal('pause'), seq }),
   z.object({ type: z.literal('resume'), seq }),
   /** Save a checkpoint after the current step (reason 'requested'). */
@@ -56,6 +59,8 @@ export const TrainerMessageSchema = z.discriminatedUnion('type', [
     /** The command this answers (a refused or invalid one), when there is one. */
     inReplyTo: seq.optional(),
   }),
+  /** The answer to `verify-resume`, sent just before `exiting`. */
+  z.object({ type: z.literal('verified'), seq, report: VerifyResumeReportSchema }),
   /** Sent last, just before the process exits with `code`. */
   z.object({ type: z.literal('exiting'), seq, code: z.int() }),
 ]);

@@ -1,11 +1,12 @@
 // The trainer's side of the protocol, apart from how messages travel and how the process ends
 // (session/trainer-main.ts wires those): it validates commands, drives one training session through
-// its SessionControl, and reports events, logs, errors and its exit. Unit tests drive it with a
-// fake channel and a fake session.
-import type { SessionEvent } from '../../../contract.js';
+// its SessionControl (or one replay that verifies a resume), and reports events, logs, errors and
+// its exit. Unit tests drive it with a fake channel and a fake session.
+import type { SessionEvent, VerifyResumeReport } from '../../../contract.js';
 import type { TrainRequest } from './train-request.js';
-// Types only: this module loads before tfjs does (session/trainer-main.ts imports the session lazily).
-import type { SessionControl } from '../session/training-session.js';
+import type { VerifyResumeRequest } from './verify-resume-request.js';
+// Types only: a value import of the session would load TensorFlow.js with this module (and its unit tests).
+import type { SessionControl } from '../session/session-control.js';
 import {
   type LogLevel,
   MessageReceiver,
@@ -20,15 +21,19 @@ import {
 /** Runs one training session to its end (runTrainingSession, in the real trainer). */
 export type SessionRunner = (request: TrainRequest, control: SessionControl, onEvent: (event: SessionEvent) => void) => Promise<unknown>;
 
+/** Replays after a checkpoint and reports (verifyResume, in the real trainer); gives up once `control.stopRequested`. */
+export type ReplayRunner = (request: VerifyResumeRequest, control: SessionControl) => Promise<VerifyResumeReport>;
+
 export interface TrainerRuntimeOptions {
   /** Hands one message to the transport. Must not throw. */
   readonly send: (message: TrainerMessage) => void;
   readonly runSession: SessionRunner;
+  readonly verifyResume: ReplayRunner;
   /** Ends the process with `code` once what was sent is delivered. Called once. */
   readonly exit: (code: number) => void;
 }
 
-export type TrainerPhase = 'waiting' | 'training' | 'exiting';
+export type TrainerPhase = 'waiting' | 'training' | 'verifying' | 'exiting';
 
 export class TrainerRuntime {
   readonly control: SessionControl = { stopRequested: false, paused: false, saveRequested: false };
@@ -86,13 +91,23 @@ export class TrainerRuntime {
     switch (command.type) {
       case 'start':
         if (this.phaseNow !== 'waiting') {
-          this.refuse(command, 'training has already started in this trainer process; start another process for another session');
+          const busy = this.phaseNow === 'training' ? 'training has already started in this trainer process' : 'this trainer process is verifying a resume';
+          this.refuse(command, `${busy}; start another process for another session`);
           return;
         }
         this.phaseNow = 'training';
         // Nothing is left unhandled: the wasm backend's runtime turns an unhandled rejection
         // into an abrupt exit that would skip the error report.
         this.train(command.request).catch(() => this.options.exit(1));
+        return;
+      case 'verify-resume':
+        if (this.phaseNow !== 'waiting') {
+          const busy = this.phaseNow === 'training' ? 'this trainer process is training' : 'this trainer process is already verifying a resume';
+          this.refuse(command, `${busy}; start another process to verify a resume`);
+          return;
+        }
+        this.phaseNow = 'verifying';
+        this.verify(command.request).catch(() => this.options.exit(1));
         return;
       // Commands before start just set the control: the session starts paused, saves after its
       // first step, or (stop) never starts.
@@ -123,6 +138,17 @@ export class TrainerRuntime {
   private async train(request: TrainRequest): Promise<void> {
     try {
       await this.options.runSession(request, this.control, (event) => this.send({ type: 'event', event }));
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.finish(0);
+  }
+
+  private async verify(request: VerifyResumeRequest): Promise<void> {
+    try {
+      const report = await this.options.verifyResume(request, this.control);
+      this.send({ type: 'verified', report });
     } catch (error) {
       this.fail(error);
       return;

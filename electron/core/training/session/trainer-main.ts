@@ -1,15 +1,17 @@
 // The trainer process's entry point. The supervisor starts it with child_process.fork (CLI,
 // browser mode) or Electron's utilityProcess.fork (packaged app); both give it a message channel
-// to its parent, which this file finds by itself. It trains one session and exits:
-//   0  after the session finished (completed, step limit, or a graceful stop),
+// to its parent, which this file finds by itself. It trains one session, or replays after one
+// checkpoint to verify its resume, and exits:
+//   0  after the session finished (completed, step limit, or a graceful stop) or the replay reported,
 //   1  after an error, which it first reports as an `error` message and on stderr.
 // SIGTERM and SIGINT ask for a graceful stop (a second one gives up waiting); so does the
 // parent going away, so an orphaned trainer saves and ends rather than training on unseen.
 import { format } from 'node:util';
 import { CheckpointStore } from '../../checkpoint/store.js';
 import { runTrainingSession } from './training-session.js';
+import { verifyResume } from './verify-resume.js';
 import type { LogLevel, TrainerMessage } from '../process/trainer-protocol.js';
-import { type SessionRunner, TrainerRuntime } from '../process/trainer-runtime.js';
+import { type ReplayRunner, type SessionRunner, TrainerRuntime } from '../process/trainer-runtime.js';
 
 /** Electron's utilityProcess gives the child `process.parentPort`; typed here without Electron. */
 interface ParentPortLike {
@@ -105,7 +107,13 @@ const runSession: SessionRunner = async (request, control, onEvent) => {
   return runTrainingSession({ store, request, control, onEvent });
 };
 
-const runtime = new TrainerRuntime({ send, runSession, exit });
+const runReplay: ReplayRunner = async (request, control) => {
+  // A replay writes nothing: the workspace is opened to read.
+  const store = await CheckpointStore.open(request.workspace, { access: 'read' });
+  return verifyResume(store, request, () => control.stopRequested);
+};
+
+const runtime = new TrainerRuntime({ send, runSession, verifyResume: runReplay, exit });
 
 // Registered before any backend loads, so these run first. The wasm backend's runtime adds
 // handlers that rethrow (an unhandled rejection becomes fatal at once, exit code 7): the report

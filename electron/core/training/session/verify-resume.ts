@@ -1,34 +1,17 @@
 // Proves that a checkpoint resumes exactly: restore it, replay the next steps, and compare the
 // losses and weight hashes with what the original run logged when it trained through them.
-import { StudioError } from '../../../contract.js';
+// The trainer process runs this for the Studio's verifyResume (trainer-main.ts); it writes nothing.
 import path from 'node:path';
-import type { CheckpointInfo } from '../../../contract.js';
+import { type CheckpointInfo, type ResumeComparison, StudioError, type VerifyResumeReport } from '../../../contract.js';
 import { readMetrics } from '../../checkpoint/run-files.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
-import { type BackendPreference, selectBackend } from '../engine/backend.js';
+import { selectBackend } from '../engine/backend.js';
 import { loadMnistLike } from '../data/mnist-dataset.js';
 import { holdOutValidation } from '../data/splits.js';
 import { weightsHash } from '../engine/weights-hash.js';
 import { TrainingConfigSchema, TrainingLoop } from '../engine/training-loop.js';
-
-export interface ResumeComparison {
-  readonly step: number;
-  readonly kind: 'loss' | 'weights';
-  readonly expected: number | string;
-  readonly actual: number | string;
-  readonly equal: boolean;
-}
-
-export interface VerifyResumeReport {
-  readonly checkpoint: string;
-  readonly backend: string;
-  readonly originalBackend: string | null;
-  readonly replayedSteps: number;
-  readonly comparisons: readonly ResumeComparison[];
-  readonly ok: boolean;
-  /** Runs whose logs were used: the checkpoint's own, and runs continued from it. */
-  readonly sources: readonly string[];
-}
+import type { VerifyResumeRequest } from '../process/verify-resume-request.js';
+import { finite } from './session-measures.js';
 
 interface Expected {
   readonly losses: Map<number, number>;
@@ -68,13 +51,17 @@ async function expectedAfter(store: CheckpointStore, checkpoint: CheckpointInfo)
   return { losses, hashes, sources };
 }
 
-export async function verifyResume(
-  store: CheckpointStore,
-  selector: string,
-  /** dataDir: where the run's dataset is now, if it moved; by default the folder it recorded. */
-  options: { steps: number; backend?: BackendPreference; dataDir?: string },
-): Promise<VerifyResumeReport> {
-  const checkpoint = store.resolveResumable(selector);
+const tally = (comparisons: readonly ResumeComparison[], kind: ResumeComparison['kind']): { compared: number; identical: number } => {
+  const of = comparisons.filter((c) => c.kind === kind);
+  return { compared: of.length, identical: of.filter((c) => c.equal).length };
+};
+
+/**
+ * Replays `request.steps` steps after the checkpoint. `shouldStop` is asked between steps: the
+ * replay gives up (an error) once it says so.
+ */
+export async function verifyResume(store: CheckpointStore, request: VerifyResumeRequest, shouldStop: () => boolean = () => false): Promise<VerifyResumeReport> {
+  const checkpoint = store.resolveResumable(request.checkpoint);
   const loaded = await store.load(checkpoint.id);
   const parsed = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
   if (!parsed.success) throw new StudioError('refused', `${checkpoint.path}: holds no training configuration this trainer wrote; it cannot be replayed`);
@@ -87,34 +74,36 @@ export async function verifyResume(
   }
   // The same backend as the original, unless told otherwise: exactness is promised per backend.
   const original = checkpoint.backend;
-  const preference = options.backend ?? (original === 'cpu' || original === 'wasm' || original === 'tensorflow' ? original : 'auto');
+  const preference = request.backend ?? (original === 'cpu' || original === 'wasm' || original === 'tensorflow' ? original : 'auto');
   const backend = await selectBackend(preference);
-  const mnist = await loadMnistLike(options.dataDir ?? parsed.data.dataDir ?? undefined);
+  const mnist = await loadMnistLike(request.dataDir ?? parsed.data.dataDir ?? undefined);
   const recorded = loaded.manifest.extra.dataFingerprint;
   if (typeof recorded === 'string' && recorded !== mnist.fingerprint) {
     throw new StudioError(
       'refused',
-      `${mnist.source}: these data files are not the ones ${checkpoint.id} was trained on (their checksums differ); give the run's dataset with --data`,
+      `${mnist.source}: these data files are not the ones ${checkpoint.id} was trained on (their checksums differ); give the run's dataset folder`,
     );
   }
   const data = holdOutValidation(mnist, parsed.data.validationCount, parsed.data.trainLimit);
   // The replay may run past the epochs the run was configured for (a continued run can train
   // longer); the data order does not depend on the epoch count.
   const batches = Math.ceil((parsed.data.trainLimit ?? data.train.count) / parsed.data.batchSize);
-  const config = { ...parsed.data, epochs: Math.max(parsed.data.epochs, loaded.manifest.epoch + Math.ceil(options.steps / batches) + 1) };
+  const config = { ...parsed.data, epochs: Math.max(parsed.data.epochs, loaded.manifest.epoch + Math.ceil(request.steps / batches) + 1) };
   const loop = TrainingLoop.restore(config, data, loaded);
   const comparisons: ResumeComparison[] = [];
   let replayed = 0;
   try {
-    while (replayed < options.steps && !loop.finished) {
+    while (replayed < request.steps && !loop.finished) {
+      if (shouldStop()) throw new StudioError('refused', `${checkpoint.id}: the replay was stopped after ${replayed} of ${request.steps} steps`);
       const result = loop.trainStep();
       replayed += 1;
       const loss = expected.losses.get(result.step);
-      if (loss !== undefined) comparisons.push({ step: result.step, kind: 'loss', expected: loss, actual: result.loss, equal: Object.is(loss, result.loss) });
+      if (loss !== undefined)
+        comparisons.push({ kind: 'loss', step: result.step, expected: loss, actual: finite(result.loss), equal: Object.is(loss, result.loss) });
       const hash = expected.hashes.get(loop.step);
       if (hash !== undefined) {
         const actual = weightsHash(loop.snapshot().model);
-        comparisons.push({ step: loop.step, kind: 'weights', expected: hash, actual, equal: hash === actual });
+        comparisons.push({ kind: 'weights', step: loop.step, expected: hash, actual, equal: hash === actual });
       }
     }
   } finally {
@@ -125,8 +114,10 @@ export async function verifyResume(
     backend: backend.name,
     originalBackend: original,
     replayedSteps: replayed,
+    sources: expected.sources,
+    losses: tally(comparisons, 'loss'),
+    weightHashes: tally(comparisons, 'weights'),
     comparisons,
     ok: comparisons.length > 0 && comparisons.every((c) => c.equal),
-    sources: expected.sources,
   };
 }
