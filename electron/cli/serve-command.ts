@@ -25,7 +25,7 @@ export interface BrowserModeOptions {
 export async function runBrowserMode(options: BrowserModeOptions, out: Output): Promise<void> {
   const studio = new Studio({ watch: true, settingsFile: userSettingsFile(), revealFolder: (folder) => revealInFileManager(folder) });
   await studio.api.openWorkspace({ path: options.workspace, create: true });
-  const server = await startBrowserServer({ studio, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(
+  const server = await startBrowserServer({ api: studio.api, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(
     async (error: unknown) => {
       // A port in use: the watcher would otherwise keep this process alive after the message.
       await studio.close();

@@ -8,13 +8,13 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import sirv from 'sirv';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type StudioEventName, WsCallSchema, type WsReply, studioEvents } from '../contract.js';
+import { type StudioApi, type StudioEventName, WsCallSchema, type WsReply, studioEvents } from '../contract.js';
 import { errorData } from '../core/studio/errors.js';
-import type { Studio } from '../core/studio/studio.js';
 import { UPLOAD_PREFIX, uploadEndpoint } from './upload-endpoint.js';
 
 export interface BrowserServerOptions {
-  readonly studio: Studio;
+  /** What the page drives; the caller owns its lifecycle (the serve command closes the Studio after this server). */
+  readonly api: StudioApi;
   /** The built renderer (renderer/dist). */
   readonly rendererDir: string;
   /** 0 (the default) picks a free port. */
@@ -115,7 +115,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${refused}\n`);
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.studio));
+    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.api));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -137,11 +137,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 }
 
 /** One connected page: its calls answered in any order, every Studio event sent to it. */
-function serveSocket(ws: WebSocket, studio: Studio): void {
+function serveSocket(ws: WebSocket, api: StudioApi): void {
   const send = (reply: WsReply): void => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply));
   };
-  const unsubscribe = (Object.keys(studioEvents) as StudioEventName[]).map((event) => studio.on(event, (payload) => send({ type: 'event', event, payload })));
+  const unsubscribe = (Object.keys(studioEvents) as StudioEventName[]).map((event) => api.on(event, (payload) => send({ type: 'event', event, payload })));
   ws.on('close', () => unsubscribe.forEach((off) => off()));
   ws.on('message', (data, isBinary) => {
     let raw: unknown;
@@ -157,7 +157,7 @@ function serveSocket(ws: WebSocket, studio: Studio): void {
       return;
     }
     const { id, method, params } = call.data;
-    const invoke = studio.api[method] as (params?: unknown) => Promise<unknown>;
+    const invoke = api[method] as (params?: unknown) => Promise<unknown>;
     void (async () => {
       try {
         // The receiver validates: the page checks every answer against the contract. Checking the

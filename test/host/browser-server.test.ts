@@ -31,7 +31,7 @@ async function serve(): Promise<{ server: BrowserServer; studio: Studio; root: s
   fs.writeFileSync(path.join(pages, 'index.html'), '<!doctype html><title>Checkpoint Studio</title>');
   const studio = new Studio();
   await studio.api.openWorkspace({ path: root });
-  const server = await startBrowserServer({ studio, rendererDir: pages });
+  const server = await startBrowserServer({ api: studio.api, rendererDir: pages });
   open.push({ server, studio });
   return { server, studio, root: store.root };
 }

@@ -28,7 +28,7 @@ async function serve(maxUploadBytes?: number): Promise<{ server: BrowserServer; 
   fs.writeFileSync(path.join(pages, 'index.html'), '<!doctype html><title>Checkpoint Studio</title>');
   const studio = new Studio();
   await studio.api.openWorkspace({ path: root });
-  const server = await startBrowserServer({ studio, rendererDir: pages, ...(maxUploadBytes !== undefined ? { maxUploadBytes } : {}) });
+  const server = await startBrowserServer({ api: studio.api, rendererDir: pages, ...(maxUploadBytes !== undefined ? { maxUploadBytes } : {}) });
   open.push({ server, studio });
   return { server, studio, root: studio.workspace ?? root, cookie: `studio_token=${server.token}`, origin: `http://127.0.0.1:${server.port}` };
 }
