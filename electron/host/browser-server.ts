@@ -10,6 +10,7 @@ import sirv from 'sirv';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type StudioApi, type StudioEventName, WsCallSchema, type WsReply, studioEvents } from '../contract.js';
 import { errorData } from '../core/studio/errors.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { UPLOAD_PREFIX, uploadEndpoint } from './upload-endpoint.js';
 
 export interface BrowserServerOptions {
@@ -76,13 +77,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       response.end(`Forbidden (${refused}). Open the address checkpoint-studio serve printed.\n`);
       return;
     }
-    const headers: Record<string, string> = {
-      'content-security-policy':
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-store',
-    };
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
     if (fromQuery) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     if (request.url?.startsWith(UPLOAD_PREFIX)) {
