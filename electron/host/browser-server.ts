@@ -2,16 +2,25 @@
 // A page on the same machine must not be able to drive it: every request needs the random token
 // of the URL this server printed (kept afterwards in a strict same-site cookie), the Host header
 // must name this server (no DNS rebinding), and a WebSocket's Origin must be this server's.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+//
+// Nothing a client sends may stop the server (and with it a training): both handlers run inside
+// one guard, read the request's target as a plain string (never a URL parse that throws), and
+// every socket, raw or upgraded, has an 'error' listener; what fails anyway is answered 500 and
+// reported, never thrown to the process.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
-import { WebSocket, WebSocketServer } from 'ws';
-import { type StudioApi, type StudioEventName, WsCallSchema, type WsReply, studioEvents } from '../contract.js';
-import { errorData } from '../core/studio/errors.js';
+import { WebSocketServer } from 'ws';
+import type { StudioApi } from '../contract.js';
+import { errorMessage } from '../core/base/errors.js';
+import { BrowserAccess, requestPath } from './browser-access.js';
+import { parseFailureRefusal, refuseResponse, refuseSocket } from './refusals.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { UPLOAD_PREFIX, uploadEndpoint } from './upload-endpoint.js';
+import { serveSocket } from './ws-session.js';
 
 export interface BrowserServerOptions {
   /** What the page drives; the caller owns its lifecycle (the serve command closes the Studio after this server). */
@@ -24,6 +33,8 @@ export interface BrowserServerOptions {
   readonly token?: string;
   /** For tests; MAX_UPLOAD_BYTES otherwise. */
   readonly maxUploadBytes?: number;
+  /** Where a failure of the server's own code goes, one line each (never a client's fault); stderr by default. */
+  readonly report?: (line: string) => void;
 }
 
 export interface BrowserServer {
@@ -34,90 +45,77 @@ export interface BrowserServer {
   close(): Promise<void>;
 }
 
-const COOKIE = 'studio_token';
 /** A call or a result is small; anything bigger is not one of ours. */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const HOST = '127.0.0.1';
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function cookieToken(request: IncomingMessage): string | null {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return null;
-}
+const API_PATH = '/api';
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const assets = existsSync(options.rendererDir) ? sirv(options.rendererDir, { etag: true, single: true }) : null;
+  const report = options.report ?? ((line: string) => void process.stderr.write(`checkpoint-studio: ${line}\n`));
+  const assets = existsSync(options.rendererDir) ? sirv(options.rendererDir, { etag: true }) : null;
   const uploads = uploadEndpoint(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {});
-  let port = 0;
-  const allowedHosts = (): string[] => [`${HOST}:${port}`, `localhost:${port}`];
-
-  /** Why a request is refused, or null. Also says whether its token came in the query (to set the cookie). */
-  const check = (request: IncomingMessage): { refused: string | null; fromQuery: boolean } => {
-    if (!allowedHosts().includes(request.headers.host ?? '')) return { refused: 'unknown Host', fromQuery: false };
-    const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const query = url.searchParams.get('token');
-    const given = query ?? cookieToken(request);
-    if (given === null || !same(given, token)) return { refused: 'missing or wrong token', fromQuery: false };
-    return { refused: null, fromQuery: query !== null };
-  };
-
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const { refused, fromQuery } = check(request);
-    if (refused) {
-      response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`Forbidden (${refused}). Open the address checkpoint-studio serve printed.\n`);
-      return;
-    }
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
-    if (fromQuery) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-    if (request.url?.startsWith(UPLOAD_PREFIX)) {
-      uploads.handle(
-        request,
-        response,
-        allowedHosts().map((h) => `http://${h}`),
-      );
-      return;
-    }
-    if (!assets) {
-      response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`The app's pages are not built here (${options.rendererDir} is missing): run npm run build.\n`);
-      return;
-    }
-    assets(request, response, () => {
-      response.writeHead(404);
-      response.end();
-    });
-  };
-
-  const server: Server = createServer(handle);
+  const access = new BrowserAccess(token);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const origin = request.headers.origin ?? '';
-    const refused =
-      url.pathname !== '/api' ? 'not found' : (check(request).refused ?? (allowedHosts().some((h) => origin === `http://${h}`) ? null : 'foreign Origin'));
-    if (refused) {
-      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${refused}\n`);
-      return;
-    }
-    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.api));
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    response.setHeader('cache-control', 'no-store');
+    const { refusal, tokenFromQuery } = access.check(request);
+    if (refusal) return refuseResponse(response, { status: refusal.status, message: `${refusal.message}. Open the address checkpoint-studio serve printed.` });
+    if (tokenFromQuery) response.setHeader('set-cookie', access.cookie());
+    const pathname = requestPath(request);
+    if (pathname.startsWith(UPLOAD_PREFIX)) return uploads.handle(request, response, access.origins());
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuseResponse(response, { status: 405, message: 'Only GET and HEAD here' });
+    if (!assets)
+      return refuseResponse(response, { status: 503, message: `The app's pages are not built here (${options.rendererDir} is missing): run npm run build.` });
+    // A Range the file cannot satisfy makes sirv open a read stream that throws; our pages are small, so send them whole.
+    delete request.headers.range;
+    assets(request, response, () => refuseResponse(response, { status: 404, message: 'Not found' }));
+  };
+
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const refusal =
+      requestPath(request) !== API_PATH ? { status: 404, message: 'Not found' } : (access.check(request).refusal ?? access.originProblem(request));
+    if (refusal) return refuseSocket(socket, refusal);
+    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.api, report));
+  };
+
+  const server: Server = createServer((request, response) => {
+    // The client's own stream errors (a reset mid-body) are its business; pipeline sees them where it matters.
+    request.on('error', () => undefined);
+    response.on('error', () => undefined);
+    guard(
+      report,
+      `${request.method ?? '?'} request`,
+      () => handle(request, response),
+      () => refuseResponse(response, INTERNAL),
+    );
   });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    guard(
+      report,
+      'WebSocket upgrade',
+      () => upgrade(request, socket, head),
+      () => refuseSocket(socket, INTERNAL),
+    );
+  });
+  // Bytes the HTTP parser cannot read: answered here (Node's default answer lacks our headers).
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') socket.destroy();
+    else refuseSocket(socket, parseFailureRefusal(error));
+  });
+  // A handshake ws itself refuses (a malformed key, an unknown version, a bad subprotocol list).
+  sockets.on('wsClientError', (error: Error, socket: Duplex) => refuseSocket(socket, { status: 400, message: error.message }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, HOST, () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  server.on('error', (error) => report(`browser mode's server: ${errorMessage(error)}`));
+  const port = (server.address() as AddressInfo).port;
+  access.listeningOn(HOST, port);
   return {
     url: `http://${HOST}:${port}/?token=${token}`,
     port,
@@ -125,43 +123,28 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     close: async () => {
       for (const client of sockets.clients) client.terminate();
       sockets.close();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await uploads.close();
     },
   };
 }
 
-/** One connected page: its calls answered in any order, every Studio event sent to it. */
-function serveSocket(ws: WebSocket, api: StudioApi): void {
-  const send = (reply: WsReply): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply));
-  };
-  const unsubscribe = (Object.keys(studioEvents) as StudioEventName[]).map((event) => api.on(event, (payload) => send({ type: 'event', event, payload })));
-  ws.on('close', () => unsubscribe.forEach((off) => off()));
-  ws.on('message', (data, isBinary) => {
-    let raw: unknown;
+const INTERNAL = { status: 500, message: 'Internal error (reported where the server runs)' };
+
+/** Runs one handler so that nothing it throws or rejects with reaches the process: reported, then answered by `fail`. */
+function guard(report: (line: string) => void, what: string, run: () => void | Promise<void>, fail: () => void): void {
+  const failed = (error: unknown): void => {
+    report(`browser mode failed to answer a ${what}: ${error instanceof Error && error.stack ? error.stack : errorMessage(error)}`);
     try {
-      raw = isBinary ? null : JSON.parse(data.toString());
+      fail();
     } catch {
-      raw = null;
+      // The connection is beyond answering; the client sees it close.
     }
-    const call = WsCallSchema.safeParse(raw);
-    if (!call.success) {
-      const id = typeof (raw as { id?: unknown } | null)?.id === 'number' ? Math.max(0, Math.trunc((raw as { id: number }).id)) : 0;
-      send({ type: 'error', id, error: { code: 'usage', message: `not a call this host understands: ${call.error.issues[0]?.message ?? 'invalid'}` } });
-      return;
-    }
-    const { id, method, params } = call.data;
-    const invoke = api[method] as (params?: unknown) => Promise<unknown>;
-    void (async () => {
-      try {
-        // The receiver validates: the page checks every answer against the contract. Checking the
-        // Studio's own typed output here too cost this process ~30 ms per 10,000 metric records,
-        // time in which the watcher's events wait.
-        send({ type: 'result', id, result: await invoke(params) });
-      } catch (error) {
-        send({ type: 'error', id, error: errorData(error) });
-      }
-    })();
-  });
+  };
+  try {
+    void Promise.resolve(run()).catch(failed);
+  } catch (error) {
+    failed(error);
+  }
 }

@@ -29,9 +29,9 @@ class UploadRefused extends Error {
 }
 
 export interface UploadEndpoint {
-  /** Answers a request under /upload/ whose token and Host the server has checked. */
-  handle(request: IncomingMessage, response: ServerResponse, allowedOrigins: readonly string[]): void;
-  /** Removes everything staged. */
+  /** Answers a request under /upload/ whose token and Host the server has checked; never rejects. */
+  handle(request: IncomingMessage, response: ServerResponse, allowedOrigins: readonly string[]): Promise<void>;
+  /** Refuses new requests, waits for those being answered, and removes everything staged. */
   close(): Promise<void>;
 }
 
@@ -99,30 +99,45 @@ export function uploadEndpoint(options: { maxUploadBytes?: number } = {}): Uploa
     answer(response, 201, { folder: path.join(uploadDir, segments[0] as string), bytes: total - before });
   };
 
+  /** Requests being answered: close waits for them, so nothing is written into the staging folder after it goes. */
+  const inFlight = new Set<Promise<void>>();
+  let closed = false;
+
+  const serve = async (request: IncomingMessage, response: ServerResponse, allowedOrigins: readonly string[]): Promise<void> => {
+    try {
+      if (closed) throw new UploadRefused(503, 'the server is closing');
+      // A browser sends Origin with every PUT and DELETE; a page elsewhere must not upload here.
+      if (!allowedOrigins.includes(request.headers.origin ?? '')) throw new UploadRefused(403, 'foreign or missing Origin');
+      const { uploadId, segments } = parse(request);
+      if (request.method === 'PUT') await put(request, response, uploadId, segments);
+      else if (request.method === 'DELETE' && segments.length === 0) {
+        received.delete(uploadId);
+        if (root) await rm(path.join(await root, uploadId), { recursive: true, force: true });
+        answer(response, 200, { removed: uploadId });
+      } else throw new UploadRefused(405, 'PUT a file, or DELETE an upload');
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const status = error instanceof UploadRefused ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      // A refused request may still be sending its body: close rather than read it.
+      response.setHeader('connection', 'close');
+      answer(response, status, { error: message });
+      if (!request.complete) request.resume();
+    }
+  };
+
   return {
     handle(request, response, allowedOrigins) {
-      void (async () => {
-        try {
-          // A browser sends Origin with every PUT and DELETE; a page elsewhere must not upload here.
-          if (!allowedOrigins.includes(request.headers.origin ?? '')) throw new UploadRefused(403, 'foreign or missing Origin');
-          const { uploadId, segments } = parse(request);
-          if (request.method === 'PUT') await put(request, response, uploadId, segments);
-          else if (request.method === 'DELETE' && segments.length === 0) {
-            received.delete(uploadId);
-            if (root) await rm(path.join(await root, uploadId), { recursive: true, force: true });
-            answer(response, 200, { removed: uploadId });
-          } else throw new UploadRefused(405, 'PUT a file, or DELETE an upload');
-        } catch (error) {
-          const status = error instanceof UploadRefused ? error.status : 500;
-          const message = error instanceof Error ? error.message : String(error);
-          // A refused request may still be sending its body: close rather than read it.
-          response.setHeader('connection', 'close');
-          answer(response, status, { error: message });
-          if (!request.complete) request.resume();
-        }
-      })();
+      const done = serve(request, response, allowedOrigins);
+      inFlight.add(done);
+      return done.finally(() => inFlight.delete(done));
     },
     async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
       if (root) await rm(await root, { recursive: true, force: true });
     },
   };

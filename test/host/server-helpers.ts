@@ -38,7 +38,7 @@ export async function serveWorkspace(
   const studio = new Studio();
   await studio.api.openWorkspace({ path: root });
   const reports: string[] = [];
-  const server = await startBrowserServer({ api: studio.api, rendererDir: pages, ...options.server });
+  const server = await startBrowserServer({ api: studio.api, rendererDir: pages, report: (line) => reports.push(line), ...options.server });
   onCleanup(async () => {
     await server.close();
     await studio.close();
@@ -155,4 +155,123 @@ export async function callOver(ws: WebSocket, id: number, method: string, params
   const answer = replyWhere(ws, seen, (reply) => reply.type !== 'event' && reply.id === id);
   ws.send(JSON.stringify(params === undefined ? { type: 'call', id, method } : { type: 'call', id, method, params }));
   return answer;
+}
+
+export interface UpgradeOptions extends WsOptions {
+  readonly key?: string;
+  readonly version?: string;
+  /** Extra header lines, as written. */
+  readonly extra?: readonly string[];
+}
+
+/** The bytes of a WebSocket upgrade request to `server`, authenticated unless told otherwise. */
+export function upgradeRequest(server: BrowserServer, options: UpgradeOptions = {}): string {
+  const token = options.token === undefined ? server.token : options.token;
+  const target = `${options.path ?? '/api'}${token === null ? '' : `?token=${token}`}`;
+  return [
+    `GET ${target} HTTP/1.1`,
+    `Host: ${options.host ?? `127.0.0.1:${server.port}`}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${options.key ?? 'dGhlIHNhbXBsZSBub25jZQ=='}`,
+    `Sec-WebSocket-Version: ${options.version ?? '13'}`,
+    `Origin: ${options.origin ?? `http://127.0.0.1:${server.port}`}`,
+    ...(options.extra ?? []),
+    '',
+    '',
+  ].join('\r\n');
+}
+
+export interface FrameOptions {
+  readonly opcode: number;
+  readonly payload?: Buffer;
+  readonly fin?: boolean;
+  /** The three reserved bits, 0 to 7 (RSV1 is 4). */
+  readonly rsv?: number;
+  /** A client must mask; false sends the payload in the clear. */
+  readonly masked?: boolean;
+  /** A length to announce other than the payload's own. */
+  readonly announced?: number;
+}
+
+/** One WebSocket frame exactly as described, valid or not (RFC 6455 §5.2). */
+export function frame(options: FrameOptions): Buffer {
+  const payload = options.payload ?? Buffer.alloc(0);
+  const length = options.announced ?? payload.length;
+  const masked = options.masked ?? true;
+  const first = ((options.fin ?? true) ? 0x80 : 0) | ((options.rsv ?? 0) << 4) | (options.opcode & 0x0f);
+  let header: Buffer;
+  if (length < 126) header = Buffer.from([first, (masked ? 0x80 : 0) | length]);
+  else if (length < 65_536) {
+    header = Buffer.from([first, (masked ? 0x80 : 0) | 126, 0, 0]);
+    header.writeUInt16BE(length, 2);
+  } else {
+    header = Buffer.alloc(10);
+    header[0] = first;
+    header[1] = (masked ? 0x80 : 0) | 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  if (!masked) return Buffer.concat([header, payload]);
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  return Buffer.concat([header, mask, Buffer.from(payload.map((byte, i) => byte ^ (mask[i % 4] as number)))]);
+}
+
+export interface RawWebSocket {
+  send(bytes: Buffer): void;
+  /** The status code of the close frame the server sent (null: it closed without one), once the connection is gone. */
+  readonly closed: Promise<number | null>;
+  destroy(): void;
+}
+
+/** An accepted WebSocket on a bare TCP socket, for frames no WebSocket library would send. */
+export function rawWebSocket(server: BrowserServer, options: UpgradeOptions = {}): Promise<RawWebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port: server.port });
+    let received = Buffer.alloc(0);
+    let upgraded = false;
+    let closeCode: number | null = null;
+    const closed = new Promise<number | null>((done) => socket.on('close', () => done(closeCode)));
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (!upgraded) {
+        const end = received.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = received.subarray(0, end).toString('latin1');
+        if (!head.startsWith('HTTP/1.1 101')) {
+          reject(new Error(`the upgrade was refused: ${head.split('\r\n')[0] ?? ''}`));
+          socket.destroy();
+          return;
+        }
+        upgraded = true;
+        received = received.subarray(end + 4);
+        resolve({ send: (bytes) => socket.write(bytes), closed, destroy: () => socket.destroy() });
+      }
+      closeCode ??= closeCodeIn(received);
+    });
+    socket.write(upgradeRequest(server, options));
+  });
+}
+
+/** The code of the first close frame among the server's (unmasked) frames, if one has arrived. */
+function closeCodeIn(bytes: Buffer): number | null {
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    const opcode = (bytes[at] as number) & 0x0f;
+    let length = (bytes[at + 1] as number) & 0x7f;
+    let start = at + 2;
+    if (length === 126) {
+      if (start + 2 > bytes.length) return null;
+      length = bytes.readUInt16BE(start);
+      start += 2;
+    } else if (length === 127) {
+      if (start + 8 > bytes.length) return null;
+      length = Number(bytes.readBigUInt64BE(start));
+      start += 8;
+    }
+    if (start + length > bytes.length) return null;
+    if (opcode === 0x8) return length >= 2 ? bytes.readUInt16BE(start) : null;
+    at = start + length;
+  }
+  return null;
 }
