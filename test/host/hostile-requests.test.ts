@@ -4,9 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../electron/host/security-headers.js';
 import { useTempWorkspaces } from '../store/helpers.js';
-import { type RawAnswer, type Served, connectWs, httpRequest, rawExchange, serveWorkspace, upgradeRequest } from './server-helpers.js';
+import { type RawAnswer, type Served, connectWs, httpRequest, rawExchange, serveWorkspace, upgradeRequest, failOnEscapes } from './server-helpers.js';
 
 useTempWorkspaces();
+failOnEscapes();
 
 function expectRefusal(answer: RawAnswer, what: string, status?: number): void {
   expect(answer.status, `${what}: ${answer.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);

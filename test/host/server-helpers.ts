@@ -5,12 +5,31 @@ import fs from 'node:fs';
 import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { WebSocket } from 'ws';
 import type { WsReply } from '../../electron/contract.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import { type BrowserServer, type BrowserServerOptions, startBrowserServer } from '../../electron/host/browser-server.js';
 import { makeTempWorkspace, onCleanup } from '../store/helpers.js';
+
+/**
+ * Registers hooks that catch what reaches the process's uncaught handlers during each test (in
+ * `serve`, the end of the server and any training) and fail the test if anything did.
+ */
+export function failOnEscapes(): void {
+  const escaped: unknown[] = [];
+  const record = (error: unknown): void => void escaped.push(error);
+  beforeEach(() => {
+    process.on('uncaughtException', record);
+    process.on('unhandledRejection', record);
+  });
+  afterEach(() => {
+    process.off('uncaughtException', record);
+    process.off('unhandledRejection', record);
+    expect(escaped.splice(0).map(String)).toEqual([]);
+  });
+}
 
 export interface Served {
   readonly server: BrowserServer;
