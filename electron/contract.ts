@@ -712,8 +712,8 @@ export type StudioApi = {
 const METHOD_NAMES = Object.keys(studioMethods) as [StudioMethod, ...StudioMethod[]];
 const EVENT_NAMES = Object.keys(studioEvents) as [StudioEventName, ...StudioEventName[]];
 
-/** Client → host: one call. The host answers with the same `id`. */
-export const WsCallSchema = z.object({ type: z.literal('call'), id: z.int().positive(), method: z.enum(METHOD_NAMES), params: z.unknown() });
+/** Client → host: one call. The host answers with the same `id`. A call without `params` is one with `{}`. */
+export const WsCallSchema = z.object({ type: z.literal('call'), id: z.int().positive(), method: z.enum(METHOD_NAMES), params: z.unknown().default({}) });
 export type WsCall = z.infer<typeof WsCallSchema>;
 
 /** Host → client: a call's result or error, or an event. Payloads are checked against studioMethods / studioEvents. */

@@ -10,6 +10,7 @@ import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import { type BrowserServer, startBrowserServer } from '../../electron/host/browser-server.js';
 import { trainingState, useTempWorkspaces } from '../store/helpers.js';
+import { callOver } from './server-helpers.js';
 
 const makeWorkspace = useTempWorkspaces();
 const open: { server: BrowserServer; studio: Studio }[] = [];
@@ -142,6 +143,15 @@ describe('browser mode', () => {
     ws.send(JSON.stringify({ type: 'call', id: 4, method: 'deleteCheckpoints', params: { targets: ['alpha/ckpt-000000001'] } }));
     const removed = await until('the event', () => seen.find((r) => r.type === 'event' && r.event === 'catalog:removed'));
     expect(removed.type === 'event' && removed.payload).toEqual({ id: 'alpha/ckpt-000000001', run: 'alpha', step: 1 });
+    ws.close();
+  });
+
+  it('takes a call without params as params {}', async () => {
+    const { server } = await serve();
+    const ws = await connect(server);
+    expect(await callOver(ws, 1, 'listRuns')).toMatchObject({ type: 'result', id: 1, result: [{ name: 'alpha' }] });
+    // A method whose parameters are required says which field is missing, not that params is.
+    expect(await callOver(ws, 2, 'inspect')).toMatchObject({ type: 'error', id: 2, error: { code: 'usage', message: expect.stringMatching(/^target: /) } });
     ws.close();
   });
 });
