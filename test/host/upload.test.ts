@@ -10,6 +10,7 @@ import { Studio } from '../../electron/core/studio/studio.js';
 import { type BrowserServer, startBrowserServer } from '../../electron/host/browser-server.js';
 import { sourceWorkspace } from '../import/import-helpers.js';
 import { useTempWorkspaces } from '../store/helpers.js';
+import { rawExchange } from './server-helpers.js';
 
 const makeWorkspace = useTempWorkspaces();
 const open: { server: BrowserServer; studio: Studio }[] = [];
@@ -144,5 +145,34 @@ describe('the upload endpoint', () => {
     expect(fs.existsSync(path.join(staging, 'upload-0001', 'a', 'two'))).toBe(false);
     const again = await send(server.port, 'PUT', '/upload/upload-0001/a/one', { cookie, origin }, Buffer.alloc(10));
     expect(again.status).toBe(409);
+  });
+
+  it('holds the cap under parallel PUTs: of ten 900 B files under 1,000 B, exactly one is kept', async () => {
+    const { server, cookie, origin } = await serve(1000);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => send(server.port, 'PUT', `/upload/upload-0001/a/file-${i}`, { cookie, origin }, Buffer.alloc(900))),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 413, 413, 413, 413, 413, 413, 413, 413, 413]);
+    const kept = answers.find((a) => a.status === 201);
+    expect(fs.readdirSync(String(kept?.json.folder))).toHaveLength(1);
+  });
+
+  it("counts every upload of the session against one cap, and frees an upload's bytes when it is deleted or fails", async () => {
+    const { server, cookie, origin } = await serve(1000);
+    const put = (id: string, name: string, bytes: number): Promise<{ status: number }> =>
+      send(server.port, 'PUT', `/upload/${id}/a/${name}`, { cookie, origin }, Buffer.alloc(bytes));
+    expect((await put('upload-0001', 'one', 600)).status).toBe(201);
+    // Another upload id is no way around the cap.
+    expect((await put('upload-0002', 'two', 600)).status).toBe(413);
+    expect((await send(server.port, 'DELETE', '/upload/upload-0001', { cookie, origin })).status).toBe(200);
+    expect((await put('upload-0002', 'two', 600)).status).toBe(201);
+    // A body that stops short of its announced length fails, and gives back what it reserved.
+    const cut = await rawExchange(
+      server.port,
+      `PUT /upload/upload-0003/a/cut HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nCookie: ${cookie}\r\nOrigin: ${origin}\r\nContent-Length: 300\r\n\r\n${'x'.repeat(100)}`,
+      { halfClose: true },
+    );
+    expect(cut.status).not.toBe(201);
+    expect((await put('upload-0003', 'fits', 400)).status).toBe(201);
   });
 });
