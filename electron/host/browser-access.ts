@@ -1,12 +1,14 @@
-// Who may use browser mode's server: a request must name this server in its Host (no DNS
-// rebinding), carry the token (compared in constant time), and, for what changes state (the
-// WebSocket, uploads), come from a page of this server's own origin. Reads only headers and the
-// raw request target, so no input can make a check throw.
+// Who may use browser mode's server. Every request must name this server in its Host (no DNS
+// rebinding). The pages are public code and need nothing more; the API does: the WebSocket and
+// uploads carry the token (the WebSocket as a subprotocol, an upload in a header; compared in
+// constant time) and come from a page of this server's own origin. The token is never taken from
+// a URL or a cookie: a browser sends cookies to every port of 127.0.0.1, and URLs end up in
+// histories, logs and Referer headers. Reads only headers and the raw request target, so no input
+// can make a check throw.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { TOKEN_HEADER, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../contract.js';
 import type { Refusal } from './refusals.js';
-
-const COOKIE = 'studio_token';
 
 /** The path of a request's target, as sent: no parsing that could throw, no `..` resolved. */
 export function requestPath(request: IncomingMessage): string {
@@ -15,26 +17,33 @@ export function requestPath(request: IncomingMessage): string {
   return query < 0 ? target : target.slice(0, query);
 }
 
+/** What the server answers a WebSocket that offered its subprotocols: ours alone, never the one carrying the token. */
+export function chooseProtocol(offered: Set<string>): string | false {
+  return offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false;
+}
+
 function sameSecret(given: string, expected: string): boolean {
   const x = Buffer.from(given);
   const y = Buffer.from(expected);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function queryToken(request: IncomingMessage): string | null {
-  const target = request.url ?? '';
-  const query = target.indexOf('?');
-  // URLSearchParams reads any string without throwing (a broken escape stays as it is).
-  return query < 0 ? null : new URLSearchParams(target.slice(query + 1)).get('token');
-}
-
-function cookieToken(request: IncomingMessage): string | null {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
+function offeredToken(request: IncomingMessage): string | null {
+  for (const offered of (request.headers['sec-websocket-protocol'] ?? '').split(',')) {
+    const protocol = offered.trim();
+    if (protocol.startsWith(WS_TOKEN_PROTOCOL_PREFIX)) return protocol.slice(WS_TOKEN_PROTOCOL_PREFIX.length);
   }
   return null;
 }
+
+function headerToken(request: IncomingMessage): string | null {
+  const value = request.headers[TOKEN_HEADER];
+  return typeof value === 'string' ? value : null;
+}
+
+const FOREIGN_HOST: Refusal = { status: 403, message: 'Forbidden (unknown Host)' };
+const FOREIGN_ORIGIN: Refusal = { status: 403, message: 'Forbidden (foreign Origin)' };
+const NO_TOKEN: Refusal = { status: 403, message: 'Forbidden (missing or wrong token): open the address checkpoint-studio printed' };
 
 export class BrowserAccess {
   private hosts: readonly string[] = [];
@@ -50,21 +59,26 @@ export class BrowserAccess {
     return this.hosts.map((host) => `http://${host}`);
   }
 
-  /** The Host and the token; says whether the token came in the query (to set the cookie). */
-  check(request: IncomingMessage): { refusal: Refusal | null; tokenFromQuery: boolean } {
-    if (!this.hosts.includes(request.headers.host ?? '')) return { refusal: { status: 403, message: 'Forbidden (unknown Host)' }, tokenFromQuery: false };
-    const query = queryToken(request);
-    const given = query ?? cookieToken(request);
-    if (given === null || !sameSecret(given, this.token))
-      return { refusal: { status: 403, message: 'Forbidden (missing or wrong token)' }, tokenFromQuery: false };
-    return { refusal: null, tokenFromQuery: query !== null };
+  /** Any request: its Host names this server. */
+  hostProblem(request: IncomingMessage): Refusal | null {
+    return this.hosts.includes(request.headers.host ?? '') ? null : FOREIGN_HOST;
   }
 
-  originProblem(request: IncomingMessage): Refusal | null {
-    return this.origins().includes(request.headers.origin ?? '') ? null : { status: 403, message: 'Forbidden (foreign Origin)' };
+  /** The WebSocket to /api: our Host, our Origin, and the token among the offered subprotocols. */
+  upgradeProblem(request: IncomingMessage): Refusal | null {
+    return this.hostProblem(request) ?? this.originProblem(request) ?? this.tokenProblem(offeredToken(request));
   }
 
-  cookie(): string {
-    return `${COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`;
+  /** An upload: our Host and the token in its header (the upload endpoint checks the Origin). */
+  uploadProblem(request: IncomingMessage): Refusal | null {
+    return this.hostProblem(request) ?? this.tokenProblem(headerToken(request));
+  }
+
+  private originProblem(request: IncomingMessage): Refusal | null {
+    return this.origins().includes(request.headers.origin ?? '') ? null : FOREIGN_ORIGIN;
+  }
+
+  private tokenProblem(given: string | null): Refusal | null {
+    return given !== null && sameSecret(given, this.token) ? null : NO_TOKEN;
   }
 }

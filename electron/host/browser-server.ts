@@ -1,7 +1,8 @@
 // Browser mode: the built renderer and the StudioApi (over one WebSocket) on 127.0.0.1 only.
-// A page on the same machine must not be able to drive it: every request needs the random token
-// of the URL this server printed (kept afterwards in a strict same-site cookie), the Host header
-// must name this server (no DNS rebinding), and a WebSocket's Origin must be this server's.
+// The printed address carries a random token in its fragment (#token=…), which a browser never
+// sends in a request or a Referer; the page keeps it in its tab's sessionStorage and presents it
+// to the API (browser-access.ts says who may do what). Whoever reaches the port may load the
+// pages, which are public code; only the token's holder drives the Studio.
 //
 // Nothing a client sends may stop the server (and with it a training): both handlers run inside
 // one guard, read the request's target as a plain string (never a URL parse that throws), and
@@ -16,7 +17,7 @@ import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import type { StudioApi } from '../contract.js';
 import { errorMessage } from '../core/base/errors.js';
-import { BrowserAccess, requestPath } from './browser-access.js';
+import { BrowserAccess, chooseProtocol, requestPath } from './browser-access.js';
 import { parseFailureRefusal, refuseResponse, refuseSocket } from './refusals.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { UPLOAD_PREFIX, uploadEndpoint } from './upload-endpoint.js';
@@ -38,7 +39,7 @@ export interface BrowserServerOptions {
 }
 
 export interface BrowserServer {
-  /** What to open: carries the token. */
+  /** What to open: carries the token in its fragment. Print it to the user, never put it in a process's arguments. */
   readonly url: string;
   readonly port: number;
   readonly token: string;
@@ -56,16 +57,18 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const assets = existsSync(options.rendererDir) ? sirv(options.rendererDir, { etag: true }) : null;
   const uploads = uploadEndpoint(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {});
   const access = new BrowserAccess(token);
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: chooseProtocol });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
     response.setHeader('cache-control', 'no-store');
-    const { refusal, tokenFromQuery } = access.check(request);
-    if (refusal) return refuseResponse(response, { status: refusal.status, message: `${refusal.message}. Open the address checkpoint-studio serve printed.` });
-    if (tokenFromQuery) response.setHeader('set-cookie', access.cookie());
     const pathname = requestPath(request);
-    if (pathname.startsWith(UPLOAD_PREFIX)) return uploads.handle(request, response, access.origins());
+    if (pathname.startsWith(UPLOAD_PREFIX)) {
+      const refusal = access.uploadProblem(request);
+      return refusal ? refuseResponse(response, refusal) : uploads.handle(request, response, access.origins());
+    }
+    const refusal = access.hostProblem(request);
+    if (refusal) return refuseResponse(response, refusal);
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuseResponse(response, { status: 405, message: 'Only GET and HEAD here' });
     if (!assets)
       return refuseResponse(response, { status: 503, message: `The app's pages are not built here (${options.rendererDir} is missing): run npm run build.` });
@@ -75,8 +78,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   };
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const refusal =
-      requestPath(request) !== API_PATH ? { status: 404, message: 'Not found' } : (access.check(request).refusal ?? access.originProblem(request));
+    const refusal = requestPath(request) !== API_PATH ? { status: 404, message: 'Not found' } : access.upgradeProblem(request);
     if (refusal) return refuseSocket(socket, refusal);
     sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.api, report));
   };
@@ -117,7 +119,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const port = (server.address() as AddressInfo).port;
   access.listeningOn(HOST, port);
   return {
-    url: `http://${HOST}:${port}/?token=${token}`,
+    url: `http://${HOST}:${port}/#token=${token}`,
     port,
     token,
     close: async () => {

@@ -2,6 +2,7 @@
 // malformed, gets a 4xx answer with the security headers, never reaches the process's uncaught
 // handler (which would end the server and any training with it), and the next client is served.
 import { describe, expect, it } from 'vitest';
+import { TOKEN_HEADER } from '../../electron/contract.js';
 import { SECURITY_HEADERS } from '../../electron/host/security-headers.js';
 import { useTempWorkspaces } from '../store/helpers.js';
 import { type RawAnswer, type Served, connectWs, httpRequest, rawExchange, serveWorkspace, upgradeRequest, failOnEscapes } from './server-helpers.js';
@@ -29,7 +30,8 @@ describe('a malformed HTTP request', () => {
     const { port } = served.server;
     const host = `Host: 127.0.0.1:${port}`;
     const cases: [string, string, number?][] = [
-      ['a path that is no URL', `GET //[ HTTP/1.1\r\n${host}\r\n${served.auth.cookie ? `Cookie: ${served.auth.cookie}\r\n` : ''}\r\n`],
+      ['a path that is no URL', `GET //[ HTTP/1.1\r\n${host}\r\n\r\n`],
+      ['an upload path that is no URL', `PUT /upload//[ HTTP/1.1\r\n${host}\r\n${TOKEN_HEADER}: ${served.server.token}\r\nContent-Length: 0\r\n\r\n`],
       ['an absolute target that is no URL', `GET http://[ HTTP/1.1\r\n${host}\r\n\r\n`],
       ['a lone percent sign', `GET /% HTTP/1.1\r\n${host}\r\n\r\n`],
       ['a broken escape under /upload/', `PUT /upload/%E0%A4%A/a/b HTTP/1.1\r\n${host}\r\nContent-Length: 0\r\n\r\n`],

@@ -7,7 +7,7 @@ import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { WebSocket } from 'ws';
-import type { WsReply } from '../../electron/contract.js';
+import { TOKEN_HEADER, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type WsReply } from '../../electron/contract.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import { type BrowserServer, type BrowserServerOptions, startBrowserServer } from '../../electron/host/browser-server.js';
@@ -62,7 +62,7 @@ export async function serveWorkspace(
     await server.close();
     await studio.close();
   });
-  return { server, studio, root: store.root, origin: `http://127.0.0.1:${server.port}`, auth: { cookie: `studio_token=${server.token}` }, reports };
+  return { server, studio, root: store.root, origin: `http://127.0.0.1:${server.port}`, auth: { [TOKEN_HEADER]: server.token }, reports };
 }
 
 export interface HttpAnswer {
@@ -96,12 +96,17 @@ export interface RawAnswer {
   readonly text: string;
 }
 
-/** Writes `bytes` as they are (nothing checked, nothing added) and reads until the server ends the connection. */
+/** Writes `bytes` as they are (nothing checked, nothing added) and reads until the server ends the connection (or accepts an upgrade). */
 export function rawExchange(port: number, bytes: Buffer | string, options: { halfClose?: boolean } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = tcpConnect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      // An accepted upgrade stays open: its head is the whole answer.
+      const sofar = Buffer.concat(chunks).toString('latin1');
+      if (sofar.startsWith('HTTP/1.1 101') && sofar.includes('\r\n\r\n')) socket.destroy();
+    });
     // A reset after the server has answered and closed is the same answer.
     socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
     socket.on('close', () => resolve(parseRaw(Buffer.concat(chunks).toString('latin1'))));
@@ -130,12 +135,16 @@ export interface WsOptions {
   readonly path?: string;
 }
 
+/** The subprotocols the page offers: ours, and the token. */
+export function offeredProtocols(token: string | null): string[] {
+  return token === null ? [WS_PROTOCOL] : [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`];
+}
+
 /** A WebSocket to /api as the page opens it; rejects with the refusal's status. */
 export function connectWs(server: BrowserServer, options: WsOptions = {}): Promise<WebSocket> {
   const token = options.token === undefined ? server.token : options.token;
-  const query = token === null ? '' : `?token=${token}`;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${options.path ?? '/api'}${query}`, {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${options.path ?? '/api'}`, offeredProtocols(token), {
       origin: options.origin ?? `http://127.0.0.1:${server.port}`,
       headers: { host: options.host ?? `127.0.0.1:${server.port}` },
     });
@@ -186,15 +195,15 @@ export interface UpgradeOptions extends WsOptions {
 /** The bytes of a WebSocket upgrade request to `server`, authenticated unless told otherwise. */
 export function upgradeRequest(server: BrowserServer, options: UpgradeOptions = {}): string {
   const token = options.token === undefined ? server.token : options.token;
-  const target = `${options.path ?? '/api'}${token === null ? '' : `?token=${token}`}`;
   return [
-    `GET ${target} HTTP/1.1`,
+    `GET ${options.path ?? '/api'} HTTP/1.1`,
     `Host: ${options.host ?? `127.0.0.1:${server.port}`}`,
     'Upgrade: websocket',
     'Connection: Upgrade',
     `Sec-WebSocket-Key: ${options.key ?? 'dGhlIHNhbXBsZSBub25jZQ=='}`,
     `Sec-WebSocket-Version: ${options.version ?? '13'}`,
     `Origin: ${options.origin ?? `http://127.0.0.1:${server.port}`}`,
+    `Sec-WebSocket-Protocol: ${offeredProtocols(token).join(', ')}`,
     ...(options.extra ?? []),
     '',
     '',

@@ -1,5 +1,7 @@
 // Which host this page runs in. Electron's preload exposes `window.studio`; without it this is
-// browser mode, and the StudioApi is a WebSocket client of the server that served the page.
+// browser mode, and the StudioApi is a WebSocket client of the server that served the page, with
+// the token the printed address gave this tab.
+import { adoptToken } from './browser-token';
 import type { StudioApi } from './contract';
 import { type ConnectionInfo, WsStudioClient } from './ws-client';
 
@@ -47,6 +49,6 @@ export function connectHost(win: Window): Host {
       chooseFolder: files ? () => files.chooseFolder() : null,
     };
   }
-  const client = new WsStudioClient();
+  const client = new WsStudioClient({ token: adoptToken(win) });
   return { kind: 'browser', api: client.api, connection: client, pathForFile: null, chooseFolder: null };
 }
