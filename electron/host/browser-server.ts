@@ -83,7 +83,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.api, report));
   };
 
-  const server: Server = createServer((request, response) => {
+  // Without a Host, Node would answer 400 itself, without our headers; browser-access refuses it instead.
+  const server: Server = createServer({ requireHostHeader: false }, (request, response) => {
     // The client's own stream errors (a reset mid-body) are its business; pipeline sees them where it matters.
     request.on('error', () => undefined);
     response.on('error', () => undefined);
@@ -102,6 +103,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       () => upgrade(request, socket, head),
       () => refuseSocket(socket, INTERNAL),
     );
+  });
+  // Node closes a CONNECT without a word when nobody listens; we are no proxy, and say so.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    refuseSocket(socket, { status: 405, message: 'Not a proxy' });
   });
   // Bytes the HTTP parser cannot read: answered here (Node's default answer lacks our headers).
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {

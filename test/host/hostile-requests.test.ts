@@ -36,6 +36,8 @@ describe('a malformed HTTP request', () => {
       ['a lone percent sign', `GET /% HTTP/1.1\r\n${host}\r\n\r\n`],
       ['a broken escape under /upload/', `PUT /upload/%E0%A4%A/a/b HTTP/1.1\r\n${host}\r\nContent-Length: 0\r\n\r\n`],
       ['no Host at all', 'GET / HTTP/1.0\r\n\r\n'],
+      ['no Host in HTTP/1.1 (Node would answer this one itself)', 'GET / HTTP/1.1\r\n\r\n', 403],
+      ['a proxy request', `CONNECT 127.0.0.1:22 HTTP/1.1\r\n${host}\r\n\r\n`, 405],
       ['a foreign Host', `GET / HTTP/1.1\r\nHost: evil.example:${port}\r\n\r\n`],
       ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n', 400],
       ['a header line without a colon', `GET / HTTP/1.1\r\n${host}\r\nno colon here\r\n\r\n`, 400],

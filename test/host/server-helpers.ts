@@ -116,7 +116,8 @@ export function rawExchange(port: number, bytes: Buffer | string, options: { hal
   });
 }
 
-function parseRaw(text: string): RawAnswer {
+/** The first HTTP response in what a server sent. */
+export function parseRaw(text: string): RawAnswer {
   const match = /^HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n((?:[^\r\n]+\r\n)*)\r\n/.exec(text);
   if (!match) return { status: null, headers: {}, text };
   const headers: Record<string, string> = {};
@@ -193,7 +194,7 @@ export interface UpgradeOptions extends WsOptions {
 }
 
 /** The bytes of a WebSocket upgrade request to `server`, authenticated unless told otherwise. */
-export function upgradeRequest(server: BrowserServer, options: UpgradeOptions = {}): string {
+export function upgradeRequest(server: Pick<BrowserServer, 'port' | 'token'>, options: UpgradeOptions = {}): string {
   const token = options.token === undefined ? server.token : options.token;
   return [
     `GET ${options.path ?? '/api'} HTTP/1.1`,
@@ -282,7 +283,7 @@ export function rawWebSocket(server: BrowserServer, options: UpgradeOptions = {}
 }
 
 /** The code of the first close frame among the server's (unmasked) frames, if one has arrived. */
-function closeCodeIn(bytes: Buffer): number | null {
+export function closeCodeIn(bytes: Buffer): number | null {
   let at = 0;
   while (at + 2 <= bytes.length) {
     const opcode = (bytes[at] as number) & 0x0f;
