@@ -104,18 +104,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       () => refuseSocket(socket, INTERNAL),
     );
   });
-  // Node closes a CONNECT without a word when nobody listens; we are no proxy, and say so.
-  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
-    socket.on('error', () => socket.destroy());
-    refuseSocket(socket, { status: 405, message: 'Not a proxy' });
-  });
-  // Bytes the HTTP parser cannot read: answered here (Node's default answer lacks our headers).
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') socket.destroy();
-    else refuseSocket(socket, parseFailureRefusal(error));
-  });
-  // A handshake ws itself refuses (a malformed key, an unknown version, a bad subprotocol list).
-  sockets.on('wsClientError', (error: Error, socket: Duplex) => refuseSocket(socket, { status: 400, message: error.message }));
+  answerWhatNodeAndWsWouldRefuse(server, sockets);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -139,6 +128,25 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 }
 
 const INTERNAL = { status: 500, message: 'Internal error (reported where the server runs)' };
+
+/**
+ * Requests that never reach our handlers, which Node or ws would answer (without our headers) or
+ * drop without a word: answered here, with the security headers, like every other refusal.
+ */
+function answerWhatNodeAndWsWouldRefuse(server: Server, sockets: WebSocketServer): void {
+  // We are no proxy; with nobody listening, Node would close a CONNECT silently.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    refuseSocket(socket, { status: 405, message: 'Not a proxy' });
+  });
+  // Bytes the HTTP parser cannot read.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') socket.destroy();
+    else refuseSocket(socket, parseFailureRefusal(error));
+  });
+  // A handshake ws itself refuses (a malformed key, an unknown version, a bad subprotocol list).
+  sockets.on('wsClientError', (error: Error, socket: Duplex) => refuseSocket(socket, { status: 400, message: error.message }));
+}
 
 /** Runs one handler so that nothing it throws or rejects with reaches the process: reported, then answered by `fail`. */
 function guard(report: (line: string) => void, what: string, run: () => void | Promise<void>, fail: () => void): void {
