@@ -774,8 +774,18 @@ export type StudioApi = {
 const METHOD_NAMES = Object.keys(studioMethods) as [StudioMethod, ...StudioMethod[]];
 const EVENT_NAMES = Object.keys(studioEvents) as [StudioEventName, ...StudioEventName[]];
 
-/** Client → host: one call. The host answers with the same `id`. */
-export const WsCallSchema = z.object({ type: z.literal('call'), id: z.int().positive(), method: z.enum(METHOD_NAMES), params: z.unknown() });
+/**
+ * The subprotocol of browser mode's WebSocket. The page also offers WS_TOKEN_PROTOCOL_PREFIX followed
+ * by its token: that is how the token reaches the server (never in a URL or a cookie, which would
+ * carry it to other places); the server answers with WS_PROTOCOL alone.
+ */
+export const WS_PROTOCOL = 'checkpoint-studio';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'checkpoint-studio.token.';
+/** The request header that carries browser mode's token on an upload. */
+export const TOKEN_HEADER = 'x-checkpoint-studio-token';
+
+/** Client → host: one call. The host answers with the same `id`. A call without `params` is one with `{}`. */
+export const WsCallSchema = z.object({ type: z.literal('call'), id: z.int().positive(), method: z.enum(METHOD_NAMES), params: z.unknown().default({}) });
 export type WsCall = z.infer<typeof WsCallSchema>;
 
 /** Host → client: a call's result or error, or an event. Payloads are checked against studioMethods / studioEvents. */

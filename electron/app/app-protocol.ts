@@ -4,7 +4,7 @@
 import { net, protocol } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONTENT_SECURITY_POLICY } from './web-preferences.js';
+import { SECURITY_HEADERS } from '../host/security-headers.js';
 
 export const APP_SCHEME = 'app';
 
@@ -24,8 +24,7 @@ export function serveRenderer(rendererDir: string): void {
     const response = await net.fetch(pathToFileURL(file).href).catch(() => null);
     if (!response?.ok) return new Response('not found', { status: 404 });
     const headers = new Headers(response.headers);
-    headers.set('content-security-policy', CONTENT_SECURITY_POLICY);
-    headers.set('x-content-type-options', 'nosniff');
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
     return new Response(response.body, { status: 200, headers });
   });
 }

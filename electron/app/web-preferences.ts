@@ -17,7 +17,3 @@ export function secureWebPreferences(preload: string): Electron.WebPreferences {
     webviewTag: false,
   };
 }
-
-/** The pages' Content-Security-Policy: our own scripts only, no eval, nothing remote. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

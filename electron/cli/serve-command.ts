@@ -1,11 +1,12 @@
 // `serve`: browser mode. The same app as the desktop window, served on 127.0.0.1 to a browser,
 // over the same Studio. `start` falls back to it where there is no Electron.
 import { type Command, InvalidArgumentError } from 'commander';
+import { errorMessage } from '../core/base/errors.js';
 import { userSettingsFile } from '../core/studio/settings-file.js';
 import { Studio } from '../core/studio/studio.js';
 import { startBrowserServer } from '../host/browser-server.js';
 import { rendererDir } from '../host/renderer-location.js';
-import { openInBrowser, revealInFileManager } from '../launch/open-browser.js';
+import { openPrivately, revealInFileManager } from '../launch/open-browser.js';
 import { type Output, result, stderr } from './common.js';
 
 /** --port: 0 (or none) for a free one, else a TCP port. */
@@ -25,7 +26,7 @@ export interface BrowserModeOptions {
 export async function runBrowserMode(options: BrowserModeOptions, out: Output): Promise<void> {
   const studio = new Studio({ watch: true, settingsFile: userSettingsFile(), revealFolder: (folder) => revealInFileManager(folder) });
   await studio.api.openWorkspace({ path: options.workspace, create: true });
-  const server = await startBrowserServer({ studio, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(
+  const server = await startBrowserServer({ api: studio.api, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(
     async (error: unknown) => {
       // A port in use: the watcher would otherwise keep this process alive after the message.
       await studio.close();
@@ -33,10 +34,10 @@ export async function runBrowserMode(options: BrowserModeOptions, out: Output): 
     },
   );
   out.line(`Checkpoint Studio: ${studio.workspace}`);
+  // The address is printed for the user alone; the browser is handed a private page that leads to it.
   out.line(`open ${server.url}`);
   out.line('(Ctrl-C stops; a training in progress saves first)');
-  if (options.open) void openInBrowser(server.url);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -45,8 +46,16 @@ export async function runBrowserMode(options: BrowserModeOptions, out: Output): 
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const opening = options.open
+    ? await openPrivately(server.url).catch((error: unknown) => {
+        stderr.line(`could not open a browser (${errorMessage(error)}): open the address above`);
+        return null;
+      })
+    : null;
+  await stopped;
   stderr.line('stopping…');
   await server.close();
+  await opening?.close();
   await studio.close();
 }
 

@@ -1,20 +1,31 @@
 // Browser mode: the built renderer and the StudioApi (over one WebSocket) on 127.0.0.1 only.
-// A page on the same machine must not be able to drive it: every request needs the random token
-// of the URL this server printed (kept afterwards in a strict same-site cookie), the Host header
-// must name this server (no DNS rebinding), and a WebSocket's Origin must be this server's.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// The printed address carries a random token in its fragment (#token=…), which a browser never
+// sends in a request or a Referer; the page keeps it in its tab's sessionStorage and presents it
+// to the API (browser-access.ts says who may do what). Whoever reaches the port may load the
+// pages, which are public code; only the token's holder drives the Studio.
+//
+// Nothing a client sends may stop the server (and with it a training): both handlers run inside
+// one guard, read the request's target as a plain string (never a URL parse that throws), and
+// every socket, raw or upgraded, has an 'error' listener; what fails anyway is answered 500 and
+// reported, never thrown to the process.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
-import { WebSocket, WebSocketServer } from 'ws';
-import { type StudioApi, type StudioEventName, WsCallSchema, type WsReply, studioEvents } from '../contract.js';
-import { errorData } from '../core/studio/errors.js';
+import { WebSocketServer } from 'ws';
+import type { StudioApi } from '../contract.js';
+import { errorMessage } from '../core/base/errors.js';
+import { BrowserAccess, chooseProtocol, requestPath } from './browser-access.js';
+import { parseFailureRefusal, refuseResponse, refuseSocket } from './refusals.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { UPLOAD_PREFIX, uploadEndpoint } from './upload-endpoint.js';
+import { serveSocket } from './ws-session.js';
 
 export interface BrowserServerOptions {
-  /** What holds the StudioApi (a Studio): the server uses that API and nothing else of it. */
-  readonly studio: { readonly api: StudioApi };
+  /** What the page drives; the caller owns its lifecycle (the serve command closes the Studio after this server). */
+  readonly api: StudioApi;
   /** The built renderer (renderer/dist). */
   readonly rendererDir: string;
   /** 0 (the default) picks a free port. */
@@ -23,150 +34,133 @@ export interface BrowserServerOptions {
   readonly token?: string;
   /** For tests; MAX_UPLOAD_BYTES otherwise. */
   readonly maxUploadBytes?: number;
+  /** Where a failure of the server's own code goes, one line each (never a client's fault); stderr by default. */
+  readonly report?: (line: string) => void;
 }
 
 export interface BrowserServer {
-  /** What to open: carries the token. */
+  /** What to open: carries the token in its fragment. Print it to the user, never put it in a process's arguments. */
   readonly url: string;
   readonly port: number;
   readonly token: string;
   close(): Promise<void>;
 }
 
-const COOKIE = 'studio_token';
 /** A call or a result is small; anything bigger is not one of ours. */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const HOST = '127.0.0.1';
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function cookieToken(request: IncomingMessage): string | null {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return null;
-}
+const API_PATH = '/api';
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const assets = existsSync(options.rendererDir) ? sirv(options.rendererDir, { etag: true, single: true }) : null;
+  const report = options.report ?? ((line: string) => void process.stderr.write(`checkpoint-studio: ${line}\n`));
+  const assets = existsSync(options.rendererDir) ? sirv(options.rendererDir, { etag: true }) : null;
   const uploads = uploadEndpoint(options.maxUploadBytes !== undefined ? { maxUploadBytes: options.maxUploadBytes } : {});
-  let port = 0;
-  const allowedHosts = (): string[] => [`${HOST}:${port}`, `localhost:${port}`];
+  const access = new BrowserAccess(token);
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: chooseProtocol });
 
-  /** Why a request is refused, or null. Also says whether its token came in the query (to set the cookie). */
-  const check = (request: IncomingMessage): { refused: string | null; fromQuery: boolean } => {
-    if (!allowedHosts().includes(request.headers.host ?? '')) return { refused: 'unknown Host', fromQuery: false };
-    const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const query = url.searchParams.get('token');
-    const given = query ?? cookieToken(request);
-    if (given === null || !same(given, token)) return { refused: 'missing or wrong token', fromQuery: false };
-    return { refused: null, fromQuery: query !== null };
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    response.setHeader('cache-control', 'no-store');
+    const pathname = requestPath(request);
+    if (pathname.startsWith(UPLOAD_PREFIX)) {
+      const refusal = access.uploadProblem(request);
+      return refusal ? refuseResponse(response, refusal) : uploads.handle(request, response, access.origins());
+    }
+    const refusal = access.hostProblem(request);
+    if (refusal) return refuseResponse(response, refusal);
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuseResponse(response, { status: 405, message: 'Only GET and HEAD here' });
+    if (!assets)
+      return refuseResponse(response, { status: 503, message: `The app's pages are not built here (${options.rendererDir} is missing): run npm run build.` });
+    // A Range the file cannot satisfy makes sirv open a read stream that throws; our pages are small, so send them whole.
+    delete request.headers.range;
+    assets(request, response, () => refuseResponse(response, { status: 404, message: 'Not found' }));
   };
 
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const { refused, fromQuery } = check(request);
-    if (refused) {
-      response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`Forbidden (${refused}). Open the address checkpoint-studio serve printed.\n`);
-      return;
-    }
-    const headers: Record<string, string> = {
-      'content-security-policy':
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-store',
-    };
-    if (fromQuery) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-    if (request.url?.startsWith(UPLOAD_PREFIX)) {
-      uploads.handle(
-        request,
-        response,
-        allowedHosts().map((h) => `http://${h}`),
-      );
-      return;
-    }
-    if (!assets) {
-      response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`The app's pages are not built here (${options.rendererDir} is missing): run npm run build.\n`);
-      return;
-    }
-    assets(request, response, () => {
-      response.writeHead(404);
-      response.end();
-    });
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const refusal = requestPath(request) !== API_PATH ? { status: 404, message: 'Not found' } : access.upgradeProblem(request);
+    if (refusal) return refuseSocket(socket, refusal);
+    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.api, report));
   };
 
-  const server: Server = createServer(handle);
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const origin = request.headers.origin ?? '';
-    const refused =
-      url.pathname !== '/api' ? 'not found' : (check(request).refused ?? (allowedHosts().some((h) => origin === `http://${h}`) ? null : 'foreign Origin'));
-    if (refused) {
-      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${refused}\n`);
-      return;
-    }
-    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.studio.api));
+  // Without a Host, Node would answer 400 itself, without our headers; browser-access refuses it instead.
+  const server: Server = createServer({ requireHostHeader: false }, (request, response) => {
+    // The client's own stream errors (a reset mid-body) are its business; pipeline sees them where it matters.
+    request.on('error', () => undefined);
+    response.on('error', () => undefined);
+    guard(
+      report,
+      `${request.method ?? '?'} request`,
+      () => handle(request, response),
+      () => refuseResponse(response, INTERNAL),
+    );
   });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    guard(
+      report,
+      'WebSocket upgrade',
+      () => upgrade(request, socket, head),
+      () => refuseSocket(socket, INTERNAL),
+    );
+  });
+  answerWhatNodeAndWsWouldRefuse(server, sockets);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, HOST, () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  server.on('error', (error) => report(`browser mode's server: ${errorMessage(error)}`));
+  const port = (server.address() as AddressInfo).port;
+  access.listeningOn(HOST, port);
   return {
-    url: `http://${HOST}:${port}/?token=${token}`,
+    url: `http://${HOST}:${port}/#token=${token}`,
     port,
     token,
     close: async () => {
       for (const client of sockets.clients) client.terminate();
       sockets.close();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await uploads.close();
     },
   };
 }
 
-/** One connected page: its calls answered in any order, every Studio event sent to it. */
-function serveSocket(ws: WebSocket, api: StudioApi): void {
-  const send = (reply: WsReply): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply));
-  };
-  const unsubscribe = (Object.keys(studioEvents) as StudioEventName[]).map((event) => api.on(event, (payload) => send({ type: 'event', event, payload })));
-  ws.on('close', () => unsubscribe.forEach((off) => off()));
-  ws.on('message', (data, isBinary) => {
-    let raw: unknown;
-    try {
-      raw = isBinary ? null : JSON.parse(data.toString());
-    } catch {
-      raw = null;
-    }
-    const call = WsCallSchema.safeParse(raw);
-    if (!call.success) {
-      const id = typeof (raw as { id?: unknown } | null)?.id === 'number' ? Math.max(0, Math.trunc((raw as { id: number }).id)) : 0;
-      send({ type: 'error', id, error: { code: 'usage', message: `not a call this host understands: ${call.error.issues[0]?.message ?? 'invalid'}` } });
-      return;
-    }
-    const { id, method, params } = call.data;
-    const invoke = api[method] as (params?: unknown) => Promise<unknown>;
-    void (async () => {
-      try {
-        // The receiver validates: the page checks every answer against the contract. Checking the
-        // Studio's own typed output here too cost this process ~30 ms per 10,000 metric records,
-        // time in which the watcher's events wait.
-        send({ type: 'result', id, result: await invoke(params) });
-      } catch (error) {
-        send({ type: 'error', id, error: errorData(error) });
-      }
-    })();
+const INTERNAL = { status: 500, message: 'Internal error (reported where the server runs)' };
+
+/**
+ * Requests that never reach our handlers, which Node or ws would answer (without our headers) or
+ * drop without a word: answered here, with the security headers, like every other refusal.
+ */
+function answerWhatNodeAndWsWouldRefuse(server: Server, sockets: WebSocketServer): void {
+  // We are no proxy; with nobody listening, Node would close a CONNECT silently.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    refuseSocket(socket, { status: 405, message: 'Not a proxy' });
   });
+  // Bytes the HTTP parser cannot read.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') socket.destroy();
+    else refuseSocket(socket, parseFailureRefusal(error));
+  });
+  // A handshake ws itself refuses (a malformed key, an unknown version, a bad subprotocol list).
+  sockets.on('wsClientError', (error: Error, socket: Duplex) => refuseSocket(socket, { status: 400, message: error.message }));
+}
+
+/** Runs one handler so that nothing it throws or rejects with reaches the process: reported, then answered by `fail`. */
+function guard(report: (line: string) => void, what: string, run: () => void | Promise<void>, fail: () => void): void {
+  const failed = (error: unknown): void => {
+    report(`browser mode failed to answer a ${what}: ${error instanceof Error && error.stack ? error.stack : errorMessage(error)}`);
+    try {
+      fail();
+    } catch {
+      // The connection is beyond answering; the client sees it close.
+    }
+  };
+  try {
+    void Promise.resolve(run()).catch(failed);
+  } catch (error) {
+    failed(error);
+  }
 }

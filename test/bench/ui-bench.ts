@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       `workspace: ${total.toLocaleString('en-US')} checkpoints in ${SHAPE.runs} runs, ${SHAPE.metricRuns} × ${SHAPE.metricPoints.toLocaleString('en-US')} metric points (made in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     await studio.api.openWorkspace({ path: root });
-    const server = await startBrowserServer({ studio, rendererDir: rendererDir() });
+    const server = await startBrowserServer({ api: studio.api, rendererDir: rendererDir() });
     closeServer = () => server.close();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();

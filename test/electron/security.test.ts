@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../electron/contract.js';
 import { isExternalWebUrl, isOwnUrl } from '../../electron/app/urls.js';
-import { CONTENT_SECURITY_POLICY, secureWebPreferences } from '../../electron/app/web-preferences.js';
+import { secureWebPreferences } from '../../electron/app/web-preferences.js';
+import { CONTENT_SECURITY_POLICY } from '../../electron/host/security-headers.js';
 import { APP_ORIGIN, answerIpcCall, isTrustedSender } from '../../electron/host/ipc-guard.js';
 import { launchWorkspace } from '../../electron/app/launch-workspace.js';
 

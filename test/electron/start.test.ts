@@ -192,7 +192,7 @@ describe('checkpoint-studio with no subcommand (what npm start runs)', () => {
       { ELECTRON_MIRROR: await closedPortUrl(), electron_config_cache: tempDir('cache') },
       cwd,
     );
-    const [, url] = await waitFor(run.stdout, /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, run.exited);
+    const [, url] = await waitFor(run.stdout, /open (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/, run.exited);
     expect(run.stderr().trim().split('\n')).toEqual([
       expect.stringMatching(
         /^Electron \d+\.\d+\.\d+ could not be downloaded from 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]+\): starting browser mode instead\.$/,

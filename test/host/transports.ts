@@ -55,13 +55,12 @@ export function withForgedEvents(real: StudioApi): ForgeableApi {
  * the token the server made. The one place that knows how browser mode authenticates.
  */
 export async function connectBrowser(studio: Studio, api: StudioApi = studio.api): Promise<Transport> {
-  // The server holds a Studio for its `on` and `api`: given the (possibly forgeable) api for both.
-  const host = { on: api.on, api } as unknown as Studio;
-  const server = await startBrowserServer({ studio: host, rendererDir: path.join(REPOSITORY_ROOT, 'renderer', 'dist') });
+  const server = await startBrowserServer({ api, rendererDir: path.join(REPOSITORY_ROOT, 'renderer', 'dist') });
   const client = new WsStudioClient({
-    url: `ws://127.0.0.1:${server.port}/api?token=${server.token}`,
+    url: `ws://127.0.0.1:${server.port}/api`,
+    token: server.token,
     // The ws package's WebSocket has the browser's on* properties; its event types are its own.
-    connect: (url) => new WebSocket(url, { origin: `http://127.0.0.1:${server.port}` }) as unknown as WebSocketLike,
+    connect: (url, protocols) => new WebSocket(url, protocols, { origin: `http://127.0.0.1:${server.port}` }) as unknown as WebSocketLike,
   });
   // Open before the test starts: events sent while no socket is open would not reach it.
   await client.api.trainingStatus();

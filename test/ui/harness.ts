@@ -54,7 +54,7 @@ export function useUi(): (prepare?: (store: CheckpointStore) => Promise<void>, o
     await prepare?.(store);
     const studio = new Studio({ watch: true });
     await studio.api.openWorkspace({ path: workspace.root });
-    const server = await startBrowserServer({ studio, rendererDir: rendererDir() });
+    const server = await startBrowserServer({ api: studio.api, rendererDir: rendererDir() });
     onCleanup(async () => {
       await server.close();
       await studio.close();

@@ -1,9 +1,11 @@
 // Folders and files a person hands the page (dropped, or chosen with a picker), and, in browser
 // mode, how they reach the server: each file PUT to /upload/<id>/<folder>/<path> (same origin, the
-// session's cookie), the server answering where it staged the folder, so describeSources and
+// tab's token in a header), the server answering where it staged the folder, so describeSources and
 // importFolders can read it. Loose files go up together into one folder of their own, so a TF.js
 // model.json and its .bin shards stay side by side. The desktop app needs none of this: it
 // imports the real paths.
+import { tabToken } from './browser-token';
+import { TOKEN_HEADER } from './contract';
 
 /** One top-level folder and every file below it, by its path relative to the folder's parent. */
 export interface PickedFolder {
@@ -132,6 +134,12 @@ export function realFolderPath(folder: PickedFolder, pathFor: (file: File) => st
 
 export class UploadError extends Error {}
 
+/** The tab's token, for the server's upload endpoint (nothing ambient, like a cookie, is a credential). */
+function tokenHeaders(): Record<string, string> {
+  const token = tabToken();
+  return token === null ? {} : { [TOKEN_HEADER]: token };
+}
+
 /** Sends every file of the folders under one upload id; returns each folder's staged path on the server. */
 export async function uploadFolders(
   uploadId: string,
@@ -148,7 +156,7 @@ export async function uploadFolders(
     for (const { path, file } of folder.files) {
       onProgress(done, total, path);
       const url = `/upload/${uploadId}/${path.split('/').map(encodeURIComponent).join('/')}`;
-      const response = await fetch(url, { method: 'PUT', body: file, credentials: 'same-origin', signal });
+      const response = await fetch(url, { method: 'PUT', body: file, headers: tokenHeaders(), credentials: 'omit', signal });
       const body = (await response.json().catch(() => ({}))) as { folder?: string; error?: string };
       if (!response.ok) throw new UploadError(`${path}: the upload was refused: ${body.error ?? response.statusText}`);
       where = body.folder ?? where;
@@ -162,5 +170,5 @@ export async function uploadFolders(
 
 /** Tells the server the staged files can go (after the import, or a cancel). */
 export async function discardUpload(uploadId: string): Promise<void> {
-  await fetch(`/upload/${uploadId}`, { method: 'DELETE', credentials: 'same-origin' }).catch(() => undefined);
+  await fetch(`/upload/${uploadId}`, { method: 'DELETE', headers: tokenHeaders(), credentials: 'omit' }).catch(() => undefined);
 }

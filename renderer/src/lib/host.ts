@@ -1,6 +1,8 @@
 // Which host this page runs in. Electron's preload exposes `window.studio`; without it this is
-// browser mode, and the StudioApi is a WebSocket client of the server that served the page. Both
-// fail the same way: a call rejects with a StudioError, its message and code as the core wrote them.
+// browser mode, and the StudioApi is a WebSocket client of the server that served the page, with
+// the token the printed address gave this tab. Both fail the same way: a call rejects with a
+// StudioError, its message and code as the core wrote them.
+import { type TokenWindow, adoptToken } from './browser-token.js';
 import { type StudioApi, type StudioMethod, studioMethods } from './contract.js';
 import { asStudioError } from './errors.js';
 import { type ConnectionInfo, WsStudioClient } from './ws-client.js';
@@ -59,7 +61,10 @@ export function desktopApi(bridged: StudioApi): StudioApi {
   return api as StudioApi;
 }
 
-export function connectHost(win: Pick<Window, 'studio' | 'studioFiles'>): Host {
+/** The page's window: Electron's preload objects, and in browser mode what the token is read from. */
+export type HostWindow = Pick<Window, 'studio' | 'studioFiles'> & Partial<TokenWindow>;
+
+export function connectHost(win: HostWindow): Host {
   const files = win.studioFiles;
   if (win.studio) {
     return {
@@ -70,6 +75,8 @@ export function connectHost(win: Pick<Window, 'studio' | 'studioFiles'>): Host {
       chooseFolder: files ? () => files.chooseFolder().catch((error: unknown) => Promise.reject(asStudioError(error))) : null,
     };
   }
-  const client = new WsStudioClient();
+  const { location, history, sessionStorage } = win;
+  const token = location && history && sessionStorage ? adoptToken({ location, history, sessionStorage }) : null;
+  const client = new WsStudioClient({ token });
   return { kind: 'browser', api: client.api, connection: client, pathForFile: null, chooseFolder: null };
 }

@@ -1,10 +1,20 @@
 // Browser mode's StudioApi: the same object Electron's preload exposes, spoken over one WebSocket
 // to `/api` of the page's own server with the contract's envelope. Every reply and every event
-// is checked against the contract's schemas before anyone sees it. The page authenticates with
-// the HttpOnly cookie the server set when it was opened with ?token=, which the browser sends with
-// the upgrade by itself (same origin).
+// is checked against the contract's schemas before anyone sees it. The page authenticates by
+// offering its token as a second subprotocol (browser-token.ts says where the token comes from):
+// the one request header a page may set on a WebSocket, sent only to the page's own server.
 import { backoffDelay } from './backoff.js';
-import { type StudioApi, type StudioEventName, type StudioListener, type StudioMethod, WsReplySchema, studioEvents, studioMethods } from './contract.js';
+import {
+  type StudioApi,
+  type StudioEventName,
+  type StudioListener,
+  type StudioMethod,
+  WS_PROTOCOL,
+  WS_TOKEN_PROTOCOL_PREFIX,
+  WsReplySchema,
+  studioEvents,
+  studioMethods,
+} from './contract.js';
 import { StudioError } from './contract.js';
 
 /** What this client needs of a WebSocket: the browser's, or a fake in tests. */
@@ -17,7 +27,7 @@ export interface WebSocketLike {
   send(data: string): void;
   close(): void;
 }
-export type WebSocketFactory = (url: string) => WebSocketLike;
+export type WebSocketFactory = (url: string, protocols: string[]) => WebSocketLike;
 
 const OPEN = 1;
 
@@ -34,8 +44,15 @@ export interface ConnectionInfo {
 export interface WsClientOptions {
   /** ws(s)://host/api; by default the page's own server. */
   readonly url?: string;
+  /** Browser mode's token (null: none, and the server will refuse the connection). */
+  readonly token?: string | null;
   readonly connect?: WebSocketFactory;
   readonly random?: () => number;
+}
+
+/** What the page offers as subprotocols: ours, and its token. */
+export function offeredProtocols(token: string | null): string[] {
+  return token === null ? [WS_PROTOCOL] : [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`];
 }
 
 interface Pending {
@@ -66,12 +83,14 @@ export class WsStudioClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   private readonly url: string;
+  private readonly protocols: string[];
   private readonly connectSocket: WebSocketFactory;
   private readonly random: () => number;
 
   constructor(options: WsClientOptions = {}) {
     this.url = options.url ?? defaultApiUrl(window.location);
-    this.connectSocket = options.connect ?? ((url) => new WebSocket(url));
+    this.protocols = offeredProtocols(options.token ?? null);
+    this.connectSocket = options.connect ?? ((url, protocols) => new WebSocket(url, protocols));
     this.random = options.random ?? Math.random;
     this.api = this.buildApi();
     this.open();
@@ -146,7 +165,7 @@ export class WsStudioClient {
     this.setInfo({ status: this.everOpened ? 'reconnecting' : 'connecting', failures: this.info.failures, retryAt: null });
     let socket: WebSocketLike;
     try {
-      socket = this.connectSocket(this.url);
+      socket = this.connectSocket(this.url, this.protocols);
     } catch {
       this.scheduleRetry();
       return;

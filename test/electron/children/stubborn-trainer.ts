@@ -29,6 +29,7 @@ const runtime = new TrainerRuntime({
     runtime.log('info', `stubborn trainer ${process.pid} started`);
     return new Promise(() => setInterval(() => undefined, 60_000));
   },
+  verifyResume: () => Promise.reject(new Error('the stubborn trainer replays nothing')),
   exit: (code) => process.exit(code),
 });
 channel.onMessage((message) => runtime.receive(message));
