@@ -35,7 +35,7 @@ export default tseslint.config(
   prettier,
   ...svelte.configs.prettier,
   {
-    files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts', 'test/renderer/**/*.svelte.ts'],
+    files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts', 'test/renderer/**/*.svelte', 'test/renderer/**/*.svelte.ts'],
     languageOptions: { globals: globals.browser, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
     rules: {
       // Our state is replaced whole, never mutated in place ($state.raw, STYLE lesson 9): the Maps

@@ -9,8 +9,13 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/renderer/**'] } },
-      // The renderer's own code runs in a DOM, compiled for the browser as the app is.
-      { extends: true, test: { name: 'renderer', include: ['test/renderer/**/*.test.ts'], environment: 'happy-dom' } },
+      // The renderer's own code runs in a DOM, compiled for the browser as the app is: Svelte's
+      // browser build (its default export condition is the server's, which cannot mount).
+      {
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: { name: 'renderer', include: ['test/renderer/**/*.test.ts'], environment: 'happy-dom', setupFiles: ['test/renderer/setup.ts'] },
+      },
     ],
   },
 });
