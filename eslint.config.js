@@ -111,6 +111,20 @@ export default tseslint.config(
     },
   },
   {
+    // The type check alone does not keep these out: a renderer test that starts a server in the test
+    // process (test/renderer/ws-client-reconnect.test.ts) brings Node's types into the same program.
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'global', 'require', 'module', 'exports', '__dirname', '__filename', 'setImmediate', 'clearImmediate'].map((name) => ({
+          name,
+          message: 'The renderer runs in a browser: no Node globals.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
