@@ -239,7 +239,7 @@ describe('TrainerSupervisor', () => {
     // An event in flight does not take the state back to running.
     launcher.last.event({ type: 'resumed', step: 3 });
     expect(supervisor.state).toBe('stopping');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await recorder.until(() => recorder.logs.some((log) => log.level === 'warn'), 'the stop timeout to fire');
     expect(launcher.last.kills).toEqual(['SIGKILL']);
     expect(recorder.logs.at(-1)).toEqual({ level: 'warn', text: 'the trainer did not stop within 30 ms: killing it' });
     launcher.last.exit(null, 'SIGKILL');
