@@ -57,7 +57,7 @@ export default tseslint.config(
   prettier,
   ...svelte.configs.prettier,
   {
-    files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts', 'test/renderer/**/*.svelte.ts'],
+    files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts', 'test/renderer/**/*.svelte', 'test/renderer/**/*.svelte.ts'],
     languageOptions: { globals: globals.browser, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
     rules: {
       // Our state is replaced whole, never mutated in place ($state.raw, STYLE lesson 9): the Maps
@@ -160,6 +160,20 @@ export default tseslint.config(
             { regex: '(^|/)electron/(?!contract(\\.js)?$)', message: 'The renderer imports only the contract (electron/contract.ts) from the Node side.' },
           ],
         },
+      ],
+    },
+  },
+  {
+    // The type check alone does not keep these out: a renderer test that starts a server in the test
+    // process (test/renderer/ws-client-reconnect.test.ts) brings Node's types into the same program.
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'global', 'require', 'module', 'exports', '__dirname', '__filename', 'setImmediate', 'clearImmediate'].map((name) => ({
+          name,
+          message: 'The renderer runs in a browser: no Node globals.',
+        })),
       ],
     },
   },

@@ -9,7 +9,7 @@
 // a loop can be killed and named, not freeze the test.
 //
 //   FUZZ_SEED=<n>            the run's seed (printed; fixed by default, so CI is reproducible)
-//   FUZZ_FORMAT_CASES=<n>    how many cases (default 5000)
+//   FUZZ_FORMAT_CASES=<n>    how many cases (default 1000 in npm test, 5000 in npm run fuzz:formats)
 //   FUZZ_ONLY=<i,j,…>        replay just these cases of the seed
 import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,11 +18,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { REPOSITORY_ROOT, sharedFixture, testData } from '../fixtures.js';
+import { sized } from '../test-size.js';
 import type { FormatFuzzConfig, FormatFuzzMessage, FuzzFixture } from './format-fuzz-protocol.js';
 
 const WORKER = path.join(REPOSITORY_ROOT, 'dist/test/formats/format-fuzz-worker.js');
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261127);
-const CASE_COUNT = Number(process.env['FUZZ_FORMAT_CASES'] ?? 5000);
+const CASE_COUNT = Number(process.env['FUZZ_FORMAT_CASES'] ?? sized(1000, 5000));
 const ONLY = process.env['FUZZ_ONLY']?.split(',').map((s) => Number(s.trim()));
 /** A case reads a few kilobytes to a few megabytes: one silent this long is stuck. */
 const HANG_MS = 10_000;

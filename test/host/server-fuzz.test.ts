@@ -9,6 +9,7 @@
 //   SERVER_FUZZ_SEED=<n>      the run's seed (printed on failure; default fixed, so CI is reproducible)
 //   SERVER_FUZZ_CASES=<n>     how many cases (default 4,000 in npm test, 40,000 under `npm run fuzz:server`)
 //   SERVER_FUZZ_ONLY=<i,j,…>  replay just these cases of the seed
+import { sized } from '../test-size.js';
 import fs from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import path from 'node:path';
@@ -34,7 +35,7 @@ function envInt(name: string, fallback: number): number {
 }
 
 const SEED = envInt('SERVER_FUZZ_SEED', 20261215);
-const CASES = envInt('SERVER_FUZZ_CASES', process.env['npm_lifecycle_event'] === 'fuzz:server' ? 40_000 : 4_000);
+const CASES = envInt('SERVER_FUZZ_CASES', sized(4_000, 40_000));
 const ONLY = process.env['SERVER_FUZZ_ONLY']?.split(',').map((part) => Number(part.trim())) ?? null;
 /** Connections in flight at once: enough to overlap, few enough for a machine shared with others. */
 const PARALLEL = 12;

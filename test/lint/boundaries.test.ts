@@ -150,6 +150,16 @@ describe('lint boundaries', () => {
     expect(restricted(await ruleIds("import { x } from '../../electron/cli/format.js';\nexport const a = x;\n", 'renderer/src/x.ts'))).toBe(true);
   });
 
+  it("forbids Node's globals in the renderer, in scripts and in components", async () => {
+    const script = await ruleIds('export const home = process.env.HOME;\n', 'renderer/src/x.ts');
+    const component = await ruleIds(
+      '<script lang="ts">\n  const bytes = Buffer.from(\'x\');\n</script>\n\n<p>{bytes.length}</p>\n',
+      'renderer/src/components/x.svelte',
+    );
+    for (const messages of [script, component]) expect(messages.some((m) => m.startsWith('no-restricted-globals'))).toBe(true);
+    expect(await ruleIds('export const later = setTimeout(() => undefined, 1);\n', 'renderer/src/x.ts')).toEqual([]);
+  });
+
   it('lints Svelte components: their imports, and the rules of Svelte itself', async () => {
     const component = (script: string, markup: string): string => `<script lang="ts">\n${script}\n</script>\n\n${markup}\n`;
     const clean = await ruleIds(component('  let { text }: { text: string } = $props();', '<p>{text}</p>'), 'renderer/src/components/x.svelte');

@@ -1,13 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NotFoundError } from '../../electron/core/base/errors.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { flipTensorByte, readJson, rejectionOf, rewriteManifest, sleep, trainingState, useTempWorkspaces } from './helpers.js';
+import { flipTensorByte, readJson, rejectionOf, rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';
 
 const makeWorkspace = useTempWorkspaces();
 
 type Metrics = Record<string, number | null>;
+
+/**
+ * Saves with the clock set a second after the previous save: the store stamps createdAt from
+ * Date, and "latest across runs" is the last written, so each save gets its own time without
+ * waiting for the clock to move.
+ */
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
+async function saveLater<T>(save: () => Promise<T>): Promise<T> {
+  clock += 1000;
+  vi.useFakeTimers({ toFake: ['Date'], now: clock });
+  try {
+    return await save();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+/** What writing a file again later does to its mtime (the verify cache's clue), without waiting for the clock. */
+function writtenLater(file: string): void {
+  const { atimeMs, mtimeMs } = fs.statSync(file);
+  fs.utimesSync(file, new Date(atimeMs), new Date(mtimeMs + 1000));
+}
 
 async function workspaceWith(runs: Record<string, [number, Metrics][]>): Promise<CheckpointStore> {
   const { root } = makeWorkspace();
@@ -15,8 +37,7 @@ async function workspaceWith(runs: Record<string, [number, Metrics][]>): Promise
   for (const [run, checkpoints] of Object.entries(runs)) {
     const writer = await store.createRun(run, { parent: null, config: {} });
     for (const [step, metrics] of checkpoints) {
-      await writer.save(trainingState(step, { metrics }));
-      await sleep(2); // distinct createdAt (milliseconds) for "latest across runs"
+      await saveLater(() => writer.save(trainingState(step, { metrics })));
     }
     await writer.close();
   }
@@ -47,8 +68,8 @@ describe('statuses', () => {
     expect(results.map((r) => r.ok)).toEqual([true, true]);
     expect(store.catalog.list().map((c) => c.status)).toEqual(['verified', 'verified']);
 
-    await sleep(15); // a later mtime than the verification recorded
     flipTensorByte(path.join(ckpt(store, 'r1', 200), 'model.safetensors'), 'dense/kernel', 2);
+    writtenLater(path.join(ckpt(store, 'r1', 200), 'model.safetensors'));
     await store.catalog.refresh();
     // The cached verification no longer holds for the modified file.
     expect(store.catalog.get('r1/ckpt-000000200')?.status).toBe('unverified');
@@ -103,9 +124,8 @@ describe('latest and best', () => {
       b: [[50, {}]],
     });
     // b/50 is the newest write, but damaged; a/300 is the highest step of a, also damaged.
-    await sleep(5);
     const writer = await store.openRunWriter('b');
-    await writer.save(trainingState(60));
+    await saveLater(() => writer.save(trainingState(60)));
     await writer.close();
     fs.truncateSync(path.join(ckpt(store, 'b', 60), 'optimizer.safetensors'), 12);
     flipTensorByte(path.join(ckpt(store, 'a', 300), 'model.safetensors'), 'dense/bias');
@@ -238,10 +258,10 @@ describe('the verify cache', () => {
     const reopened = await CheckpointStore.open(store.root);
     expect(reopened.catalog.list().map((c) => c.status)).toEqual(['verified', 'verified']);
 
-    await sleep(15);
     const target = path.join(ckpt(store, 'r1', 2), 'optimizer.safetensors');
     const bytes = fs.readFileSync(target);
     fs.writeFileSync(target, bytes); // same bytes, but written again: the verification no longer vouches for it
+    writtenLater(target);
     const third = await CheckpointStore.open(store.root);
     expect(third.catalog.list().map((c) => c.status)).toEqual(['verified', 'unverified']);
 

@@ -160,7 +160,6 @@ describe('the trash', () => {
   it('undo restores the last batch only', async () => {
     const { store, runDir } = await workspace([1, 2, 3, 4]);
     const first = await store.delete(['r1/ckpt-000000001']);
-    await new Promise((resolve) => setTimeout(resolve, 5));
     const second = await store.delete(['r1/ckpt-000000002', 'r1/ckpt-000000003']);
     expect(new Set(second.map((e) => e.batch)).size).toBe(1);
     expect(second[0]?.batch).not.toBe(first[0]?.batch);

@@ -27,20 +27,42 @@ function watch(api: StudioApi): Watch {
   const events: SessionEvent[] = [];
   const states: TrainingStatus['state'][] = [];
   const warnings: string[] = [];
-  api.on('training:event', (e) => events.push(e));
-  api.on('training:state', (s) => states.push(s.state));
-  api.on('warning', (w) => warnings.push(w.message));
+  const waiting = new Set<() => void>();
+  const heard = (): void => {
+    for (const look of [...waiting]) look();
+  };
+  api.on('training:event', (e) => {
+    events.push(e);
+    heard();
+  });
+  api.on('training:state', (s) => {
+    states.push(s.state);
+    heard();
+  });
+  api.on('warning', (w) => {
+    warnings.push(w.message);
+    heard();
+  });
   return {
     events,
     states,
     warnings,
-    until: async (what, check, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(',')}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    // Looked at on every event, state and warning: what is waited for is one of them.
+    until: (what, check, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (check()) return resolve();
+        const timer = setTimeout(() => {
+          waiting.delete(look);
+          reject(new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(',')}`));
+        }, timeoutMs);
+        const look = (): void => {
+          if (!check()) return;
+          clearTimeout(timer);
+          waiting.delete(look);
+          resolve();
+        };
+        waiting.add(look);
+      }),
   };
 }
 
