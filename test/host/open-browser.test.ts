@@ -9,10 +9,24 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DesktopOpener, openPrivately, redirectPage } from '../../electron/launch/open-browser.js';
 import { REPOSITORY_ROOT } from '../fixtures.js';
-import { waitFor } from '../store/helpers.js';
 
 const TOKEN = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0';
 const ADDRESS = `http://127.0.0.1:41079/#token=${TOKEN}`;
+
+/** Resolves when `file` exists: the directory's own change events, not a clock. */
+function fileAppears(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = fs.watch(path.dirname(file), () => {
+      if (!fs.existsSync(file)) return;
+      watcher.close();
+      resolve();
+    });
+    if (fs.existsSync(file)) {
+      watcher.close();
+      resolve();
+    }
+  });
+}
 
 const temporary: string[] = [];
 const children: ChildProcess[] = [];
@@ -91,7 +105,7 @@ describe('checkpoint-studio serve', () => {
     child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-    await waitFor('the opener to run', () => fs.existsSync(log), 20_000);
+    await fileAppears(log);
     const token = /#token=(\S+)/.exec(stdout)?.[1] ?? '';
     expect(token).not.toBe('');
     const args = fs.readFileSync(log, 'utf8').trim().split('\n');
