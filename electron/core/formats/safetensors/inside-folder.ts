@@ -3,6 +3,7 @@
 // what the index names.
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { describeFileKind, isMissing } from '../../base/regular-file.js';
 import { asFormatError } from './fs-problem.js';
@@ -13,7 +14,7 @@ import { asFormatError } from './fs-problem.js';
  */
 export async function fileInsideFolder(indexFile: string, dir: string, name: string): Promise<string> {
   const refuse = (problem: string): never => {
-    throw new CheckpointFormatError(indexFile, `names ${JSON.stringify(name)}, ${problem}`);
+    throw new CheckpointFormatError(indexFile, `names ${quoted(name)}, ${problem}`);
   };
   if (name.length === 0 || name.includes('\0') || name.includes('\\') || path.posix.isAbsolute(name) || path.win32.isAbsolute(name)) {
     return refuse('which is not a file name inside its folder');
