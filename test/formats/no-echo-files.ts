@@ -123,6 +123,12 @@ function safetensorsCases(s: Secrets): SecretCase[] {
       build: (dir) => file(dir, 'model.safetensors.index.json', json({ weight_map: { w: `../${s.shadow}/a.safetensors` } })),
     },
     {
+      // Longer than a file name may be (and than a name a message shows): the file system's own error quotes the path.
+      name: 'an index naming a shard too long to be a file name',
+      kind: 'source',
+      build: (dir) => file(dir, 'model.safetensors.index.json', json({ weight_map: { w: `${s.plain.repeat(12)}.safetensors` } })),
+    },
+    {
       name: 'an index mapping a tensor no shard holds',
       kind: 'source',
       build: async (dir) => {
@@ -188,6 +194,7 @@ function tfjsCases(s: Secrets): SecretCase[] {
     },
     model('a secret weight file', weights({}, [`${s.shadow}.bin`])),
     model('a weight file outside', weights({}, [`../${s.shadow}.bin`])),
+    model('a weight file name too long to be one', weights({}, [`${s.plain.repeat(12)}.bin`])),
     model('a weight file that is a URL', weights({}, [`https://${s.shadow}.example/w.bin`])),
     model('paths not strings', weights({}, [s.shadow, 5])),
     model('a secret dtype', weights({ dtype: s.shadow })),

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { describeFileKind, isMissing } from '../../base/regular-file.js';
-import { asFormatError } from './fs-problem.js';
 
 /**
  * `name` (as written in `indexFile`) checked to be a regular file under `dir`, reached through no
@@ -32,7 +31,8 @@ export async function fileInsideFolder(indexFile: string, dir: string, name: str
   } catch (error) {
     if (error instanceof CheckpointFormatError) throw error;
     if (isMissing(error)) return refuse('which is missing');
-    throw asFormatError(full, error);
+    // The path is made of the index's text: the file system's own message, which quotes it, is not passed on.
+    return refuse(`which cannot be read (${(error as NodeJS.ErrnoException | null)?.code ?? 'an unknown error'})`);
   }
   if (realFull !== path.join(realDir, ...parts)) return refuse('which leads outside its folder through a symbolic link');
   return parts.join('/');

@@ -41,7 +41,11 @@ export async function statShard(indexFile: string, dir: string, name: string): P
       info = await lstat(current);
     } catch (error) {
       if (isMissing(error)) throw new CheckpointFormatError(indexFile, `weight file ${quoted(name)} is missing`);
-      throw error;
+      // The path is made of model.json's text: the file system's own message, which quotes it, is not passed on.
+      throw new CheckpointFormatError(
+        indexFile,
+        `weight file ${quoted(name)} cannot be read (${(error as NodeJS.ErrnoException | null)?.code ?? 'an unknown error'})`,
+      );
     }
     const last = i === parts.length - 1;
     if (last ? !info.isFile() : !info.isDirectory()) {
