@@ -71,7 +71,7 @@ describe.skipIf(fixture === null)('the tic-tac-toe Keras weights (save_weights, 
     expect(await kerasH5Reader.sniff(truncated)).toBe(true);
     const cut = await openError(truncated);
     expect(cut.file).toBe(truncated);
-    expect(cut.message).toMatch(/could not be read as HDF5: truncated file: eof = 5000.*stored_eof = 13864/);
+    expect(cut.message).toMatch(/could not be read as HDF5: truncated file$/);
 
     // The version byte of the first symbol-table node ("SNOD" then version 1).
     const flipped = Buffer.from(whole);
@@ -187,7 +187,7 @@ describe('the other Keras layouts, written here with h5wasm as Keras lays them o
     const file = path.join(dir, 'broken.h5');
     await writeH5(file, (root) => root.create_attribute('layer_names', ['ghost']));
     const error = await openError(file);
-    expect(error.message).toMatch(/broken\.h5: layer_names lists "ghost" but there is no group \/ghost/);
+    expect(error.message).toMatch(/broken\.h5: layer_names lists "ghost", but there is no such group/);
   });
 });
 

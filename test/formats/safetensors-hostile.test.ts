@@ -45,7 +45,11 @@ describe('a damaged or hostile safetensors file is refused with the file named',
   });
 
   it('a header length running past the end of the file, and a file under 8 bytes', async () => {
-    await refused(writeFile(Buffer.from('{}'), Buffer.alloc(0), 4096n), /runs past the end/, 0);
+    await refused(
+      writeFile(Buffer.from('{}'), Buffer.alloc(0), 4096n),
+      /^not a safetensors file: the 8-byte header length at its start points past the end of the file \(10 bytes\)$/,
+      0,
+    );
     const tiny = path.join(tempDir(), 'tiny.safetensors');
     fs.writeFileSync(tiny, Buffer.from([1, 2, 3]));
     await refused(tiny, /shorter than the 8-byte/, 0);
@@ -56,8 +60,12 @@ describe('a damaged or hostile safetensors file is refused with the file named',
     const text = Buffer.from(JSON.stringify(header));
     const badUtf8 = Buffer.from(text);
     badUtf8[text.indexOf('"B"') + 1] = 0xff;
-    await refused(writeFile(badUtf8, data), /not valid UTF-8 JSON/, 8);
-    await refused(writeFile(Buffer.from(`${text.toString()}x`), data), /not valid UTF-8 JSON/, 8);
+    await refused(writeFile(badUtf8, data), /^not a safetensors file: the header is not UTF-8 text$/, 8);
+    await refused(
+      writeFile(Buffer.from(`${text.toString()}x`), data),
+      /^not a safetensors file: the header is not valid JSON: a character that cannot stand there$/,
+      8 + text.length,
+    );
     await refused(writeFile(Buffer.from(` ${text.toString()}`), data), /does not start with "\{"/, 8);
     await refused(writeFile(Buffer.from('[1,2]'), Buffer.alloc(0)), /does not start with "\{"/);
   });
@@ -139,7 +147,7 @@ describe('a damaged or hostile safetensors file is refused with the file named',
       withHeader((h) => {
         (h as Record<string, unknown>)['f'] = [1, 2];
       }),
-      /tensor "f": entry is not an object/,
+      /tensor "f": entry is an array, not an object/,
     );
     await refused(
       withHeader((h) => {

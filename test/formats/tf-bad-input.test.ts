@@ -83,7 +83,7 @@ describe('damaged index files', () => {
     const error = await formatError(tfBundleReader.open(prefix));
     expect(error.file).toBe(index);
     expect(error.byteOffset).toBe(offset + size + 1);
-    expect(error.problem).toMatch(/data block at 0 fails its checksum/);
+    expect(error.problem).toMatch(/^data block fails its checksum/);
   });
 
   it('a key that is not UTF-8', async () => {

@@ -43,12 +43,12 @@ describe('checkpoint state files', () => {
 
   it('names the file and the line offset of what it cannot read', () => {
     const cases: [string, RegExp, number][] = [
-      ['model_checkpoint_path: "a"\nnot a field line\n', /is not "field: value"/, 27],
-      ['model_checkpoint_path: "a"\nsomething_else: 1\n', /field "something_else" that a CheckpointState does not have/, 27],
-      ['all_model_checkpoint_timestamps: soon\n', /is "soon", not a number/, 0],
-      ['model_checkpoint_path: unquoted\n', /expected a quoted string/, 0],
-      ['model_checkpoint_path: "\\q"\n', /unknown escape \\q/, 0],
-      ['model_checkpoint_path: "\\377"\n', /not valid UTF-8/, 0],
+      ['model_checkpoint_path: "a"\nnot a field line\n', /line 2: not "field: value"$/, 27],
+      ['model_checkpoint_path: "a"\nsomething_else: 1\n', /line 2: a field that a CheckpointState does not have \(it has model_checkpoint_path, /, 27],
+      ['all_model_checkpoint_timestamps: soon\n', /line 1: all_model_checkpoint_timestamps is not a number$/, 0],
+      ['model_checkpoint_path: unquoted\n', /line 1: model_checkpoint_path is not a quoted string$/, 0],
+      ['model_checkpoint_path: "\\q"\n', /line 1: model_checkpoint_path has an unknown escape$/, 0],
+      ['model_checkpoint_path: "\\377"\n', /line 1: model_checkpoint_path is not valid UTF-8$/, 0],
     ];
     for (const [text, problem, offset] of cases) {
       let error: unknown = null;

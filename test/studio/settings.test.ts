@@ -75,7 +75,11 @@ describe('settings', () => {
     const warnings: string[] = [];
     studio.on('warning', ({ message }) => warnings.push(message));
     expect(await studio.api.settings()).toEqual({ recentWorkspaces: [], view: {} });
-    expect(warnings).toEqual([expect.stringMatching(/settings .*settings\.json are not valid \(not JSON\): kept as settings\.json\.unreadable-\d+/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /settings .*settings\.json are not valid \(not valid JSON: a closing bracket was expected at line 1, column 23\): kept as settings\.json\.unreadable-\d+/,
+      ),
+    ]);
     const aside = readdirSync(dir).find((name) => name.startsWith('settings.json.unreadable-'));
     expect(aside && readFileSync(path.join(dir, aside), 'utf8')).toBe('{"recentWorkspaces": [');
   });

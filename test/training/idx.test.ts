@@ -34,12 +34,12 @@ describe('parseIdx', () => {
   it('rejects a non-zero first half of the magic number at byte 0', () => {
     const bytes = labelsIdx([1]);
     bytes[0] = 0x12;
-    expect(() => parseIdx(bytes, 'f', 1)).toThrow(/^f \(byte 0\): expected magic number 0x00000801 .* found 0x12000801$/);
+    expect(() => parseIdx(bytes, 'f', 1)).toThrow(/^f \(byte 0\): expected magic number 0x00000801 .*, but the first two bytes are not zero: not an IDX file$/);
   });
 
   it('rejects another element type at byte 2', () => {
     const bytes = idxBytes([1], new Uint8Array(4), 0x0d);
-    expect(() => parseIdx(bytes, 'f', 1)).toThrow(/^f \(byte 2\): expected magic number 0x00000801 .* found 0x00000d01: type code 0x0d/);
+    expect(() => parseIdx(bytes, 'f', 1)).toThrow(/^f \(byte 2\): expected magic number 0x00000801 .*, found type code 0x0d \(float, 4 bytes\) where 0x08/);
   });
 
   it('rejects a different number of dimensions at byte 3', () => {

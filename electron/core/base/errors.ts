@@ -1,5 +1,7 @@
 // The ground layer's errors: each names the file (or target) and what is wrong with it, and
 // carries the contract's error code, so every layer above can raise them and every host read them.
+import { quoted } from './describe-value.js';
+
 /**
  * Every error the store raises names the file it is about and what is wrong, so that a user
  * reading it in the CLI or the app knows which bytes to look at without a debugger.
@@ -25,7 +27,7 @@ export class DamagedTensorError extends Error {
     readonly tensor: string,
     readonly problem: string,
   ) {
-    super(`${file}: tensor "${tensor}": ${problem}`);
+    super(`${file}: tensor ${quoted(tensor)}: ${problem}`);
   }
 }
 

@@ -2,7 +2,9 @@
 // this schema is the executable form of that page.
 import { z } from 'zod';
 import { isDtype } from '../base/dtypes.js';
+import { quoted } from '../base/describe-value.js';
 import { CheckpointFormatError } from '../base/errors.js';
+import { parseJsonText, schemaProblem } from '../base/parse-json.js';
 import { MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { readRegularText } from '../base/regular-file.js';
 
@@ -157,12 +159,7 @@ export const ManifestSummarySchema = ManifestSchema.pick({
 export type ManifestSummary = z.infer<typeof ManifestSummarySchema>;
 
 function parseWith<T>(file: string, text: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointFormatError(file, `not valid JSON: ${(error as Error).message}`);
-  }
+  const json = parseJsonText(file, text);
   if (typeof json === 'object' && json !== null && 'formatVersion' in json) {
     const version = (json as { formatVersion: unknown }).formatVersion;
     if (typeof version === 'number' && version > FORMAT_VERSION) {
@@ -170,11 +167,7 @@ function parseWith<T>(file: string, text: string, schema: z.ZodType<T>): T {
     }
   }
   const result = schema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'manifest';
-    throw new CheckpointFormatError(file, `${where}: ${issue?.message ?? 'invalid'}`);
-  }
+  if (!result.success) throw new CheckpointFormatError(file, schemaProblem(result.error, 'manifest'));
   return result.data;
 }
 
@@ -187,9 +180,10 @@ export function parseManifest(file: string, text: string): Manifest {
   const names = new Set<string>();
   for (const tensor of manifest.tensors) {
     const key = `${tensor.file}\0${tensor.name}`;
-    if (names.has(key)) throw new CheckpointFormatError(file, `tensor "${tensor.name}" is listed twice for ${tensor.file}`);
+    if (names.has(key)) throw new CheckpointFormatError(file, `tensor ${quoted(tensor.name)} is listed twice for ${tensor.file}`);
     names.add(key);
-    if (!(tensor.file in manifest.files)) throw new CheckpointFormatError(file, `tensor "${tensor.name}" names ${tensor.file}, which "files" does not list`);
+    if (!(tensor.file in manifest.files))
+      throw new CheckpointFormatError(file, `tensor ${quoted(tensor.name)} names ${tensor.file}, which "files" does not list`);
   }
   return manifest;
 }

@@ -1,3 +1,5 @@
+import { quoted } from '../base/describe-value.js';
+
 /** One thing wrong with a checkpoint: the file, the tensor when it is about one, and what. */
 export interface Problem {
   readonly file: string;
@@ -6,5 +8,5 @@ export interface Problem {
 }
 
 export function describeProblem(p: Problem): string {
-  return `${p.file}${p.tensor === undefined ? '' : `: tensor "${p.tensor}"`}: ${p.problem}`;
+  return `${p.file}${p.tensor === undefined ? '' : `: tensor ${quoted(p.tensor)}`}: ${p.problem}`;
 }

@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c, formatCrc } from '../base/crc32c.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../base/errors.js';
+import { shown } from '../base/describe-value.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from './layout.js';
 import { type Manifest, type ManifestSummary, type TensorEntry, type TensorFile, parseManifest, parseManifestSummary } from './manifest.js';
 import { describeFileKind, isMissing, openRegular, readSmallTextSync } from '../base/regular-file.js';
@@ -82,18 +83,20 @@ function inspectWith<M extends ManifestSummary>(
     const base = foreign.linked ?? dir;
     for (const file of foreign.files) {
       const target = path.join(base, file.name);
+      // The name is the manifest's: said only through the one rule for text read from a file.
+      const named = path.join(base, shown(file.name));
       let info: Stats | undefined;
       try {
         info = statSync(target, NO_THROW);
       } catch (error) {
-        return { kind: 'damaged', manifest, reason: `${target}: ${errorMessage(error)}` };
+        return { kind: 'damaged', manifest, reason: `${named}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'an unknown error'})` };
       }
       const outside = foreign.linked === null ? '' : ' (in the linked folder, outside the workspace)';
-      if (!info) return { kind: 'damaged', manifest, reason: `${target}: missing${outside}` };
-      if (!info.isFile()) return { kind: 'damaged', manifest, reason: `${target}: is ${describeFileKind(info)}, not a regular file` };
-      if (info.size !== file.bytes) return { kind: 'damaged', manifest, reason: `${target}: ${info.size} bytes, ${file.bytes} when it was imported${outside}` };
+      if (!info) return { kind: 'damaged', manifest, reason: `${named}: missing${outside}` };
+      if (!info.isFile()) return { kind: 'damaged', manifest, reason: `${named}: is ${describeFileKind(info)}, not a regular file` };
+      if (info.size !== file.bytes) return { kind: 'damaged', manifest, reason: `${named}: ${info.size} bytes, ${file.bytes} when it was imported${outside}` };
       if (file.mtimeMs !== undefined && info.mtimeMs !== file.mtimeMs)
-        return { kind: 'damaged', manifest, reason: `${target}: changed since it was imported${outside}` };
+        return { kind: 'damaged', manifest, reason: `${named}: changed since it was imported${outside}` };
       // A linked file counts for the signature but not the workspace's disk use.
       if (foreign.linked === null) bytes += info.size;
       signature += `|${file.name}:${info.size}:${info.mtimeMs}`;

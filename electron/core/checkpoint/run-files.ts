@@ -5,7 +5,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMeta } from '../../contract.js';
 import { appendLineDurably, fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
-import { CheckpointFormatError, RefusedError } from '../base/errors.js';
+import { RefusedError } from '../base/errors.js';
+import { parseJsonAs } from '../base/parse-json.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, runNameProblem } from './layout.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
 import { isDeadTemporary } from '../base/temporaries.js';
@@ -35,23 +36,7 @@ async function readJsonFile<T>(file: string, schema: z.ZodType<T>): Promise<T | 
     if (isMissing(error)) return null;
     throw error;
   }
-  return parseJsonFile(file, text, schema);
-}
-
-/** A run file's text as what `schema` says, or an error naming the file and the first thing wrong. */
-export function parseJsonFile<T>(file: string, text: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointFormatError(file, `not valid JSON: ${(error as Error).message}`);
-  }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new CheckpointFormatError(file, `${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
+  return parseJsonAs(file, text, schema);
 }
 
 export function readRunMeta(runDir: string): Promise<RunMeta | null> {

@@ -9,6 +9,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { CheckpointFormatError } from '../base/errors.js';
 import { type Dtype, dtypeAlignment, isDtype, tensorByteLength } from '../base/dtypes.js';
 import { openRegular } from '../base/regular-file.js';
+import { describeJson, quoted, quotedValue, shown } from '../base/describe-value.js';
+import { findJsonSyntaxError } from '../base/parse-json.js';
 
 /** tensor.rs MAX_HEADER_SIZE: larger headers are refused before anything is allocated. */
 export const MAX_HEADER_SIZE = 100_000_000;
@@ -53,13 +55,13 @@ export function encodeSafetensors(file: string, tensors: readonly Tensor[], meta
   const seen = new Set<string>();
   for (const tensor of tensors) {
     if (tensor.name === METADATA_KEY) throw new CheckpointFormatError(file, `"${METADATA_KEY}" cannot be a tensor name`);
-    if (seen.has(tensor.name)) throw new CheckpointFormatError(file, `tensor "${tensor.name}" appears twice`);
+    if (seen.has(tensor.name)) throw new CheckpointFormatError(file, `tensor ${quoted(tensor.name)} appears twice`);
     seen.add(tensor.name);
     const expected = tensorByteLength(tensor.dtype, tensor.shape);
     if (expected === null || expected !== tensor.data.byteLength) {
       throw new CheckpointFormatError(
         file,
-        `tensor "${tensor.name}" (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected ?? 'a whole number of'} bytes, got ${tensor.data.byteLength}`,
+        `tensor ${quoted(tensor.name)} (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected ?? 'a whole number of'} bytes, got ${tensor.data.byteLength}`,
       );
     }
   }
@@ -83,43 +85,61 @@ function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** What an unrecognised file is refused with: it may be anything, so nothing read from it is said. */
+function notSafetensors(file: string, problem: string, byteOffset: number): CheckpointFormatError {
+  return new CheckpointFormatError(file, `not a safetensors file: ${problem}`, byteOffset);
+}
+
+/**
+ * The header's JSON object, from a file not yet known to be safetensors: until the header parses,
+ * no number or text read from it is said (the first 8 bytes of a password file would read as a
+ * header length).
+ */
+function headerObject(file: string, fileSize: number, start: Uint8Array): { json: Record<string, unknown>; headerLength: number } {
+  if (fileSize < HEADER_LENGTH_BYTES || start.byteLength < HEADER_LENGTH_BYTES) {
+    throw notSafetensors(file, `it is ${fileSize} bytes, shorter than the 8-byte header length that starts one`, 0);
+  }
+  const declared = new DataView(start.buffer, start.byteOffset, start.byteLength).getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_SIZE)) {
+    throw notSafetensors(file, `the 8-byte header length at its start exceeds the limit of ${MAX_HEADER_SIZE} bytes`, 0);
+  }
+  const headerLength = Number(declared);
+  if (HEADER_LENGTH_BYTES + headerLength > fileSize) {
+    throw notSafetensors(file, `the 8-byte header length at its start points past the end of the file (${fileSize} bytes)`, 0);
+  }
+  if (start.byteLength < HEADER_LENGTH_BYTES + headerLength) {
+    throw new CheckpointFormatError(file, `only ${start.byteLength} of the header's bytes were given`, 0);
+  }
+  const headerBytes = start.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength);
+  if (headerBytes[0] !== 0x7b) throw notSafetensors(file, 'the header does not start with "{"', HEADER_LENGTH_BYTES);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw notSafetensors(file, 'the header is not UTF-8 text', HEADER_LENGTH_BYTES);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const error = findJsonSyntaxError(text);
+    const at = error === null ? 0 : Buffer.byteLength(text.slice(0, error.offset));
+    throw notSafetensors(file, `the header is not valid JSON${error === null ? '' : `: ${error.what}`}`, HEADER_LENGTH_BYTES + at);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw notSafetensors(file, 'the header is not a JSON object', HEADER_LENGTH_BYTES);
+  return { json: json as Record<string, unknown>, headerLength };
+}
+
 /**
  * Validates a header the way tensor.rs `validate()` does: no gaps or overlaps, sizes matching
  * dtype × shape, and the data section ending exactly at the end of the file.
  */
 export function parseSafetensorsHeader(file: string, fileSize: number, start: Uint8Array): SafetensorsHeader {
-  if (fileSize < HEADER_LENGTH_BYTES || start.byteLength < HEADER_LENGTH_BYTES) {
-    throw new CheckpointFormatError(file, `file is ${fileSize} bytes, shorter than the 8-byte safetensors header length`, 0);
-  }
-  const view = new DataView(start.buffer, start.byteOffset, start.byteLength);
-  const declared = view.getBigUint64(0, true);
-  if (declared > BigInt(MAX_HEADER_SIZE)) {
-    throw new CheckpointFormatError(file, `header length ${declared} exceeds the limit of ${MAX_HEADER_SIZE} bytes`, 0);
-  }
-  const headerLength = Number(declared);
+  const { json, headerLength } = headerObject(file, fileSize, start);
   const dataStart = HEADER_LENGTH_BYTES + headerLength;
-  if (dataStart > fileSize) {
-    throw new CheckpointFormatError(file, `header length ${headerLength} runs past the end of the ${fileSize}-byte file`, 0);
-  }
-  if (start.byteLength < dataStart) {
-    throw new CheckpointFormatError(file, `only ${start.byteLength} of the ${dataStart} header bytes were given`, 0);
-  }
-  const headerBytes = start.subarray(HEADER_LENGTH_BYTES, dataStart);
-  if (headerBytes[0] !== 0x7b) {
-    throw new CheckpointFormatError(file, 'header does not start with "{"', HEADER_LENGTH_BYTES);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
-  } catch (error) {
-    throw new CheckpointFormatError(file, `header is not valid UTF-8 JSON: ${(error as Error).message}`, HEADER_LENGTH_BYTES);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new CheckpointFormatError(file, 'header is not a JSON object', HEADER_LENGTH_BYTES);
-  }
   let metadata: Record<string, string> = {};
   const tensors: TensorLocation[] = [];
-  for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [name, entry] of Object.entries(json)) {
     if (name === METADATA_KEY) {
       metadata = parseMetadata(file, entry);
       continue;
@@ -132,7 +152,7 @@ export function parseSafetensorsHeader(file: string, fileSize: number, start: Ui
     if (tensor.begin !== expectedBegin) {
       throw new CheckpointFormatError(
         file,
-        `tensor "${tensor.name}" starts at data offset ${tensor.begin - dataStart}, expected ${expectedBegin - dataStart} (gap or overlap)`,
+        `tensor ${quoted(tensor.name)} starts at data offset ${tensor.begin - dataStart}, expected ${expectedBegin - dataStart} (gap or overlap)`,
         tensor.begin,
       );
     }
@@ -150,27 +170,30 @@ export function parseSafetensorsHeader(file: string, fileSize: number, start: Ui
 
 function parseMetadata(file: string, entry: unknown): Record<string, string> {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    throw new CheckpointFormatError(file, `"${METADATA_KEY}" must be an object of strings`);
+    throw new CheckpointFormatError(file, `"${METADATA_KEY}" must be an object of strings, not ${describeJson(entry)}`);
   }
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(entry)) {
-    if (typeof value !== 'string') throw new CheckpointFormatError(file, `"${METADATA_KEY}.${key}" is not a string`);
+    if (typeof value !== 'string') throw new CheckpointFormatError(file, `"${METADATA_KEY}.${shown(key)}" is not a string`);
     metadata[key] = value;
   }
   return metadata;
 }
 
+const isNonNegativeIntegers = (value: unknown): value is number[] => Array.isArray(value) && value.every(isNonNegativeInteger);
+/** A list of numbers as written (the header is known to be one by now), anything else by its kind. */
+const numbers = (value: unknown): string =>
+  Array.isArray(value) && value.every((n) => typeof n === 'number') ? JSON.stringify(value) : `(${describeJson(value)})`;
+
 function parseEntry(file: string, name: string, entry: unknown, dataStart: number): TensorLocation {
   const fail = (problem: string): never => {
-    throw new CheckpointFormatError(file, `tensor "${name}": ${problem}`);
+    throw new CheckpointFormatError(file, `tensor ${quoted(name)}: ${problem}`);
   };
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail('entry is not an object');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail(`entry is ${describeJson(entry)}, not an object`);
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !isDtype(dtype)) return fail(`unknown dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) return fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
-    return fail(`data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
-  }
+  if (typeof dtype !== 'string' || !isDtype(dtype)) return fail(`unknown dtype ${quotedValue(dtype)}`);
+  if (!isNonNegativeIntegers(shape)) return fail(`shape ${numbers(shape)} is not a list of non-negative integers`);
+  if (!isNonNegativeIntegers(offsets) || offsets.length !== 2) return fail(`data_offsets ${numbers(offsets)} is not a pair of non-negative integers`);
   const [begin, end] = offsets as [number, number];
   if (end < begin) return fail(`data_offsets [${begin}, ${end}] end before they begin`);
   const expected = tensorByteLength(dtype, shape);

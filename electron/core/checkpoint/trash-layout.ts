@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { TrashEntry } from '../../contract.js';
+import { quoted } from '../base/describe-value.js';
+import { schemaProblem } from '../base/parse-json.js';
 import { folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { plainNameProblem } from './names.js';
 
@@ -56,24 +58,21 @@ export type ParsedEntry = { readonly ok: true; readonly entry: TrashEntry; reado
 /** Validates a record read from `.trash/<folderName>/entry.json`. */
 export function parseEntryRecord(folderName: string, json: unknown): ParsedEntry {
   const parsed = EntrySchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, problem: `${ENTRY_FILE}: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}` };
-  }
+  if (!parsed.success) return { ok: false, problem: `${ENTRY_FILE}: ${schemaProblem(parsed.error, 'record')}` };
   const entry = parsed.data;
-  if (entry.id !== folderName) return { ok: false, problem: `${ENTRY_FILE}: its id ${JSON.stringify(entry.id)} is not its folder's name` };
+  if (entry.id !== folderName) return { ok: false, problem: `${ENTRY_FILE}: its id ${quoted(entry.id)} is not its folder's name` };
   const batchProblem = plainNameProblem(entry.batch);
-  if (batchProblem) return { ok: false, problem: `${ENTRY_FILE}: batch ${JSON.stringify(entry.batch)}: ${batchProblem}` };
+  if (batchProblem) return { ok: false, problem: `${ENTRY_FILE}: batch ${quoted(entry.batch)}: ${batchProblem}` };
   // Written with the platform's separator; read with either, and never more than run/checkpoint.
   const parts = entry.originalPath.split(/[\\/]/);
   const [run, dirName] = parts;
   if (parts.length !== 2 || run === undefined || dirName === undefined) {
-    return { ok: false, problem: `${ENTRY_FILE}: originalPath ${JSON.stringify(entry.originalPath)} is not <run>/<checkpoint folder>` };
+    return { ok: false, problem: `${ENTRY_FILE}: originalPath ${quoted(entry.originalPath)} is not <run>/<checkpoint folder>` };
   }
   const runProblem = runNameProblem(run);
-  if (runProblem) return { ok: false, problem: `${ENTRY_FILE}: originalPath names the run ${JSON.stringify(run)}: ${runProblem}` };
+  if (runProblem) return { ok: false, problem: `${ENTRY_FILE}: originalPath names the run ${quoted(run)}: ${runProblem}` };
   if (parseCheckpointDirName(dirName) === null) {
-    return { ok: false, problem: `${ENTRY_FILE}: originalPath names ${JSON.stringify(dirName)}, which is not a checkpoint folder name` };
+    return { ok: false, problem: `${ENTRY_FILE}: originalPath names ${quoted(dirName)}, which is not a checkpoint folder name` };
   }
   return { ok: true, entry: { ...entry, originalPath: path.join(run, dirName), checkpointId: folderCheckpointId(run, dirName) }, origin: { run, dirName } };
 }

@@ -6,6 +6,7 @@ import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, unlink } from 'node
 import path from 'node:path';
 import type { TrashEntry } from '../../contract.js';
 import { fsyncPath } from '../base/durable-fs.js';
+import { jsonSyntaxProblem } from '../base/parse-json.js';
 import { CheckpointFormatError, NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
 import { showName } from './names.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
@@ -81,8 +82,8 @@ async function scanTrash(root: string, forListing = false): Promise<Scan> {
     let json: unknown;
     try {
       json = JSON.parse(text);
-    } catch (error) {
-      problem(`${ENTRY_FILE} is not valid JSON (${errorMessage(error)}); left alone`);
+    } catch {
+      problem(`${ENTRY_FILE}: ${jsonSyntaxProblem(text)}; left alone`);
       continue;
     }
     const parsed = parseEntryRecord(name, json);

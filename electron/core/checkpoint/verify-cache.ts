@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../base/durable-fs.js';
 import { RefusedError, RunLockedError } from '../base/errors.js';
+import { parseJsonText } from '../base/parse-json.js';
 import { STATE_DIR } from './layout.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
 import { acquireLockFile } from './run-lock.js';
@@ -112,7 +113,7 @@ export class VerifyCache {
 
   private async readFromDisk(): Promise<Map<string, VerifyCacheEntry>> {
     try {
-      const parsed = CacheSchema.safeParse(JSON.parse(await readRegularText(this.file())));
+      const parsed = CacheSchema.safeParse(parseJsonText(this.file(), await readRegularText(this.file())));
       // A damaged cache only costs re-verification; it is never an error.
       return parsed.success ? new Map(Object.entries(parsed.data.entries)) : new Map();
     } catch {

@@ -2,6 +2,7 @@
 // and every byte read through the format's reader (which checks the format's own checksums).
 import path from 'node:path';
 import type { TensorRow, VerifyResult } from '../../contract.js';
+import { shown } from '../base/describe-value.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../base/errors.js';
 import { type ForeignCheckpoint, type ForeignReader, type ForeignTensor, checkpointPath } from './foreign.js';
 
@@ -32,9 +33,9 @@ async function verifyOne(reader: ForeignReader, checkpoint: ForeignCheckpoint): 
   try {
     for await (const item of reader.read(checkpoint)) seen.add(item.tensor.name);
     for (const t of checkpoint.tensors)
-      if (!seen.has(t.name)) problems.push({ file: path.join(checkpoint.dir, t.file), tensor: t.name, problem: 'listed, but not read' });
+      if (!seen.has(t.name)) problems.push({ file: path.join(checkpoint.dir, t.file), tensor: shown(t.name), problem: 'listed, but not read' });
   } catch (error) {
-    if (error instanceof DamagedTensorError) problems.push({ file: error.file, tensor: error.tensor, problem: error.problem });
+    if (error instanceof DamagedTensorError) problems.push({ file: error.file, tensor: shown(error.tensor), problem: error.problem });
     else if (error instanceof CheckpointFormatError)
       problems.push({ file: error.file, problem: error.byteOffset === undefined ? error.problem : `byte ${error.byteOffset}: ${error.problem}` });
     else problems.push({ file: id, problem: errorMessage(error) });

@@ -3,6 +3,7 @@
 // tensor must come out with the CRC-32C recorded at import, as well as any checksum the format
 // itself stores.
 import path from 'node:path';
+import { quoted } from '../base/describe-value.js';
 import { CheckpointFormatError, DamagedTensorError, errorMessage } from '../base/errors.js';
 import { formatCrc } from '../base/crc32c.js';
 import type { ForeignPartVerifier, ManifestWithForeignPart } from '../checkpoint/foreign-part.js';
@@ -27,7 +28,7 @@ export function storedForeignCheckpoint(dir: string, manifest: ManifestWithForei
   const part = manifest.foreign;
   // The store records the format's name without knowing the formats; it is judged here.
   if (!isForeignFormat(part.format)) {
-    throw new CheckpointFormatError(path.join(dir, MANIFEST_FILE), `foreign.format: ${JSON.stringify(part.format)} is not a format this program reads`);
+    throw new CheckpointFormatError(path.join(dir, MANIFEST_FILE), `foreign.format: ${quoted(part.format)} is not a format this program reads`);
   }
   return {
     format: part.format,

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { writeFileDurably } from '../base/durable-fs.js';
 import { formatCrc } from '../base/crc32c.js';
+import { quoted } from '../base/describe-value.js';
 import { CheckpointFormatError, RefusedError } from '../base/errors.js';
 import { MANIFEST_FILE, checkpointDirName } from '../checkpoint/layout.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ForeignPart, type Manifest, WRITER_PROGRAM } from '../checkpoint/manifest.js';
@@ -72,7 +73,7 @@ async function stageCheckpoint(
     context.readBytes(item.tensor.bytes);
   }
   const unread = checkpoint.tensors.find((t) => !crcs.has(t.name));
-  if (unread) throw new CheckpointFormatError(path.join(checkpoint.dir, unread.file), `tensor "${unread.name}" is listed but could not be read`);
+  if (unread) throw new CheckpointFormatError(path.join(checkpoint.dir, unread.file), `tensor ${quoted(unread.name)} is listed but could not be read`);
   // The source's own times: kept for a linked file (a change there is noticed), and, where the
   // source records no save time, its newest file's (a copy's times are the moment of the import).
   const mtimes = await Promise.all(checkpoint.files.map(async (f) => (await stat(path.join(checkpoint.dir, f.name))).mtimeMs));

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RunMetaSchema } from '../../contract.js';
 import { CheckpointFormatError } from '../base/errors.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, parseCheckpointDirName } from '../checkpoint/layout.js';
-import { parseJsonFile } from '../checkpoint/run-files.js';
+import { parseJsonAs } from '../base/parse-json.js';
 import { isTemporaryName } from '../base/temporaries.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
 import { leftOut, type PreparedCheckpoint, prepareStudioCheckpoint, stageStudioCheckpoint } from './studio-checkpoint.js';
@@ -25,7 +25,7 @@ async function readRunJson(dir: string): Promise<z.infer<typeof RunMetaSchema> |
     if ((error as { code?: unknown }).code === 'not-found') return null;
     throw error;
   }
-  return parseJsonFile(file, text, RunMetaSchema);
+  return parseJsonAs(file, text, RunMetaSchema);
 }
 
 async function stageRun(source: SourceFolder, stageDir: string, context: StageContext): Promise<StagedSource> {

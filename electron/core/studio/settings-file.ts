@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { RECENT_WORKSPACES, type Settings, SettingsSchema } from '../../contract.js';
 import { writeFileAtomic } from '../base/durable-fs.js';
+import { CheckpointFormatError } from '../base/errors.js';
+import { parseJsonAs } from '../base/parse-json.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
 
 const SETTINGS_MAX_BYTES = 1024 * 1024;
@@ -47,14 +49,13 @@ export class SettingsFile {
       return SettingsSchema.parse({});
     }
     try {
-      return SettingsSchema.parse(JSON.parse(text));
+      return parseJsonAs(file, text, SettingsSchema);
     } catch (error) {
       // A hand-edited or damaged file is the user's: keep it beside, start afresh.
       const aside = `${file}.unreadable-${Date.now()}`;
       await rename(file, aside).catch(() => undefined);
-      this.warn(
-        `settings ${file} are not valid (${error instanceof SyntaxError ? 'not JSON' : 'unexpected content'}): kept as ${path.basename(aside)}, using defaults`,
-      );
+      const problem = error instanceof CheckpointFormatError ? error.problem : 'unexpected content';
+      this.warn(`settings ${file} are not valid (${problem}): kept as ${path.basename(aside)}, using defaults`);
       return SettingsSchema.parse({});
     }
   }

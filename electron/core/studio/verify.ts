@@ -2,6 +2,7 @@
 // verify cache), another workspace's, or a checkpoint folder on its own.
 import path from 'node:path';
 import type { VerifyReport, VerifyResult } from '../../contract.js';
+import { shown } from '../base/describe-value.js';
 import { RefusedError } from '../base/errors.js';
 import { type VerifyResult as ReaderResult, verifyCheckpoint } from '../checkpoint/reader.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
@@ -10,7 +11,9 @@ import { verifyForeign } from '../formats/in-place.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
 
 function toResult(id: string, result: ReaderResult): VerifyResult {
-  return { id, path: result.dir, ok: result.ok, status: result.structure, problems: result.problems.map((p) => ({ ...p })) };
+  // A tensor's name is read from the file: said only through the one rule for such text.
+  const problems = result.problems.map((p) => (p.tensor === undefined ? { ...p } : { ...p, tensor: shown(p.tensor) }));
+  return { id, path: result.dir, ok: result.ok, status: result.structure, problems };
 }
 
 export async function verifyTargets(store: CheckpointStore | null, locator: TargetLocator, targets: readonly string[]): Promise<VerifyReport> {

@@ -6,6 +6,7 @@
 // check the mapping and write their own.
 import { StudioError } from '../../contract.js';
 import type { ModelSpec, OptimizerSpec } from '../../contract.js';
+import { quoted } from '../base/describe-value.js';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_WIDTH } from './data/mnist-dataset.js';
 
 /** What the mapping needs to know of a source tensor (a ForeignTensor, or its manifest entry). */
@@ -150,15 +151,18 @@ export function planMapping(
     if (unknown.length > 0)
       throw new StudioError(
         'usage',
-        `${where}: the map names ${unknown.map((u) => `"${u}"`).join(', ')}, which ${describeSpec(spec)} does not have; its weights are ${expected.map((e) => e.name).join(', ')}`,
+        `${where}: the map names ${unknown.map(quoted).join(', ')}, which ${describeSpec(spec)} does not have; its weights are ${expected.map((e) => e.name).join(', ')}`,
       );
     for (const { name, shape } of expected) {
       const theirs = options.map[name];
       if (theirs === undefined) throw new StudioError('usage', `${where}: the map gives no source tensor for "${name}" ${shapeText(shape)}`);
       const tensor = byName.get(theirs);
-      if (!tensor) throw new StudioError('usage', `${where}: the map names "${theirs}" for "${name}", but the checkpoint has no such tensor`);
+      if (!tensor) throw new StudioError('usage', `${where}: the map names ${quoted(theirs)} for "${name}", but the checkpoint has no such tensor`);
       if (!isFloatWeight(tensor) || !sameShape(tensor.shape, shape))
-        throw new StudioError('refused', `${where}: "${theirs}" is ${tensor.dtype} ${shapeText(tensor.shape)}, but "${name}" needs F32 ${shapeText(shape)}`);
+        throw new StudioError(
+          'refused',
+          `${where}: ${quoted(theirs)} is ${tensor.dtype} ${shapeText(tensor.shape)}, but "${name}" needs F32 ${shapeText(shape)}`,
+        );
       weights.push({ ours: name, theirs, shape });
     }
     notes.push('weights mapped as the map file says');
@@ -173,13 +177,15 @@ export function planMapping(
         );
       const [tensor] = unused.splice(index, 1) as [SourceTensor];
       if (unused.some((t) => sameShape(t.shape, shape)))
-        notes.push(`"${name}": several tensors have shape ${shapeText(shape)}; took "${tensor.name}", the first in name order (--map FILE chooses otherwise)`);
+        notes.push(
+          `"${name}": several tensors have shape ${shapeText(shape)}; took ${quoted(tensor.name)}, the first in name order (--map FILE chooses otherwise)`,
+        );
       weights.push({ ours: name, theirs: tensor.name, shape });
     }
     if (unused.length > 0)
       throw new StudioError(
         'refused',
-        `${where}: ${unused.map((t) => `"${t.name}" ${shapeText(t.shape)}`).join(', ')} ${unused.length === 1 ? 'has' : 'have'} no place in ${describeSpec(spec)}; give the model and the names with --map FILE`,
+        `${where}: ${unused.map((t) => `${quoted(t.name)} ${shapeText(t.shape)}`).join(', ')} ${unused.length === 1 ? 'has' : 'have'} no place in ${describeSpec(spec)}; give the model and the names with --map FILE`,
       );
     notes.push(`weights matched by shape, in the checkpoint's name order, to ${describeSpec(spec)}`);
   }

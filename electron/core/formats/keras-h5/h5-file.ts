@@ -12,8 +12,16 @@ import { type H5Listing, type H5Request, type H5Response, H5ResponseSchema } fro
 /** Longer than listing any real file or reading a dataset of a few GB takes. */
 export const DEFAULT_H5_TIMEOUT_MS = 120_000;
 
-/** A worker whose last file was read and closed cleanly, ready for another. */
-let idle: Worker | null = null;
+/** A worker whose last file was read and closed cleanly, ready for another, and what forgets it should it die idle. */
+let idle: { readonly worker: Worker; readonly onExit: () => void } | null = null;
+
+/** The idle worker, taken for a file: it is no longer watched as an idle one. */
+function takeIdle(): Worker | null {
+  const taken = idle;
+  idle = null;
+  taken?.worker.off('exit', taken.onExit);
+  return taken?.worker ?? null;
+}
 
 export class H5File {
   private pending: { resolve: (r: H5Response) => void; reject: (e: Error) => void } | null = null;
@@ -43,8 +51,7 @@ export class H5File {
   static async open(file: string, timeoutMs = DEFAULT_H5_TIMEOUT_MS): Promise<H5File> {
     const { handle } = await openRegular(file);
     await handle.close();
-    const reused = idle;
-    idle = null;
+    const reused = takeIdle();
     const h5 = new H5File(file, reused ?? startModuleWorker('h5-worker', import.meta.url, { file }), timeoutMs);
     try {
       await h5.reply(reused ? { op: 'open', file } : null);
@@ -90,11 +97,12 @@ export class H5File {
   private release(): void {
     this.detach();
     this.worker.unref();
-    idle = this.worker;
     // A worker that dies while idle (it should not) is simply forgotten.
-    this.worker.once('exit', () => {
-      if (idle === this.worker) idle = null;
-    });
+    const onExit = (): void => {
+      if (idle?.worker === this.worker) idle = null;
+    };
+    idle = { worker: this.worker, onExit };
+    this.worker.once('exit', onExit);
   }
 
   private detach(): void {

@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Dataset, Group } from 'h5wasm';
 import type { H5Request, H5Response, H5Listing, H5DatasetInfo } from './h5-protocol.js';
+import { shown } from '../../base/describe-value.js';
 
 /** A walk deeper than Keras files go, or over more objects, is a cycle of hard links or hostile. */
 const MAX_DEPTH = 32;
@@ -31,16 +32,33 @@ function post(response: H5Response, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(response, transfer);
 }
 
+/**
+ * What the library said, without what it read from the file: HDF5 puts values after a colon or an
+ * equals sign (`truncated file: eof = 608, sblock->base_addr = 0, stored_eof = <8 bytes of the
+ * file>`) and names in quotes. What is left must be plain words, or it is not passed on.
+ */
+function withoutFileValues(text: string): string {
+  const words = (text.split(/[:=]/)[0] ?? '')
+    .replace(/(['"`]).*?\1/g, '')
+    .replace(/[\s,(]+$/, '')
+    .trim();
+  return /^[A-Za-z][A-Za-z ,()_-]{0,119}$/.test(words) ? words : 'the HDF5 library refused it';
+}
+
+/** A failure of this worker's own making, whose message is ours to pass on. */
+class WorkerProblem extends Error {}
+
 /** What a trapped or aborted WebAssembly module says: its memory can no longer be trusted. */
 const BROKEN_MODULE = /RuntimeError|out of bounds|unreachable|Aborted|abort\(/i;
 
 function failure(error: unknown): H5Response {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof WorkerProblem) return { ok: false, message, recoverable: false };
   const found = diagnosis(message);
   // HDF5's own error stack is a clean refusal the library recovers from; anything else may have
   // left the module's memory in an unknown state.
   const recoverable = found !== undefined && !BROKEN_MODULE.test(message) && !(error instanceof WebAssembly.RuntimeError);
-  return { ok: false, message: found ?? message.split('\n')[0] ?? 'unknown error', recoverable };
+  return { ok: false, message: withoutFileValues(found ?? message.split('\n')[0] ?? 'unknown error'), recoverable };
 }
 
 // The library's own complaints (an abort's "Aborted(…)") would reach the app's stderr; the
@@ -89,10 +107,10 @@ function list(root: Group): H5Listing {
   let objects = 0;
   const walk = (group: Group, path: string, depth: number): void => {
     listing.groups.push({ path, attributes: attributesOf(group) });
-    if (depth >= MAX_DEPTH) throw new Error(`groups nest deeper than ${MAX_DEPTH} levels at /${path}`);
+    if (depth >= MAX_DEPTH) throw new WorkerProblem(`groups nest deeper than ${MAX_DEPTH} levels at ${shown(`/${path}`)}`);
     for (const key of group.keys()) {
       objects += 1;
-      if (objects > MAX_OBJECTS) throw new Error(`holds more than ${MAX_OBJECTS} objects`);
+      if (objects > MAX_OBJECTS) throw new WorkerProblem(`holds more than ${MAX_OBJECTS} objects`);
       const child = path === '' ? key : `${path}/${key}`;
       const entity = group.get(key);
       if (entity instanceof h5wasm.Group) walk(entity, child, depth + 1);
@@ -106,7 +124,7 @@ function list(root: Group): H5Listing {
 
 function readDataset(root: Group, path: string): { bytes: ArrayBuffer } {
   const entity = root.get(path);
-  if (!(entity instanceof h5wasm.Dataset)) throw new Error(`/${path} is not a dataset`);
+  if (!(entity instanceof h5wasm.Dataset)) throw new WorkerProblem(`${shown(`/${path}`)} is not a dataset`);
   const value = entity.value;
   if (ArrayBuffer.isView(value)) {
     const view = value as ArrayBufferView;
@@ -114,7 +132,7 @@ function readDataset(root: Group, path: string): { bytes: ArrayBuffer } {
   }
   // h5wasm gives a scalar dataset as a plain number (or bigint, or boolean for an enum bool).
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return { bytes: scalarBytes(path, value, entity.metadata) };
-  throw new Error(`/${path} does not hold numbers`);
+  throw new WorkerProblem(`${shown(`/${path}`)} does not hold numbers`);
 }
 
 function scalarBytes(path: string, value: number | bigint | boolean, m: Dataset['metadata']): ArrayBuffer {
@@ -135,7 +153,7 @@ function scalarBytes(path: string, value: number | bigint | boolean, m: Dataset[
   } else if (m.type !== H5T_FLOAT && m.size === 1) {
     if (m.signed) view.setInt8(0, Number(n));
     else view.setUint8(0, Number(n));
-  } else throw new Error(`/${path} is a scalar of a type we cannot give back as bytes (class ${m.type}, ${m.size} bytes)`);
+  } else throw new WorkerProblem(`${shown(`/${path}`)} is a scalar of a type we cannot give back as bytes (class ${m.type}, ${m.size} bytes)`);
   return bytes;
 }
 
@@ -145,7 +163,7 @@ function open(file: string): void {
   try {
     root = new h5wasm.File(file, 'r');
     // A file HDF5 cannot open still makes a File object; its id says whether it is one.
-    if (root.file_id < 0n) throw new Error('HDF5 could not open it');
+    if (root.file_id < 0n) throw new WorkerProblem('HDF5 could not open it');
     post({ ok: true, kind: 'ready' });
   } catch (error) {
     root = null;

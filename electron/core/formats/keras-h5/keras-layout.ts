@@ -7,6 +7,7 @@
 //    `optimizer/vars/<i>`, no `layer_names`.
 import type { ForeignTensor, TensorRole } from '../foreign.js';
 import { type Dtype, isDtype } from '../../base/dtypes.js';
+import { quoted, shown } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import type { H5DatasetInfo, H5Listing } from './h5-protocol.js';
 
@@ -34,16 +35,22 @@ function dtypeOf(info: H5DatasetInfo): Dtype | string {
   return `its HDF5 type (class ${info.type}, ${info.size} bytes) is not a number type we read`;
 }
 
+/** A dataset's path, as HDF5 names it from the root. */
+function datasetName(info: H5DatasetInfo): string {
+  return shown(`/${info.path}`);
+}
+
 function byteLength(file: string, info: H5DatasetInfo): number {
   let count = info.size;
   for (const dim of info.shape) count *= dim;
-  if (!Number.isSafeInteger(count)) throw new CheckpointFormatError(file, `dataset /${info.path}: shape [${info.shape.join(', ')}] is too large to address`);
+  if (!Number.isSafeInteger(count))
+    throw new CheckpointFormatError(file, `dataset ${datasetName(info)}: shape [${info.shape.join(', ')}] is too large to address`);
   return count;
 }
 
 function tensorOf(file: string, fileName: string, info: H5DatasetInfo, displayName: string, role: TensorRole): ForeignTensor {
   const dtype = dtypeOf(info);
-  if (!isDtype(dtype)) throw new CheckpointFormatError(file, `dataset /${info.path}: ${dtype}`);
+  if (!isDtype(dtype)) throw new CheckpointFormatError(file, `dataset ${datasetName(info)}: ${dtype}`);
   return {
     name: info.path,
     displayName,
@@ -71,7 +78,7 @@ export function kerasLayout(file: string, fileName: string, listing: H5Listing):
     notes.push(
       `links not followed (external, broken or soft): ${listing.skipped
         .slice(0, 5)
-        .map((s) => `/${s}`)
+        .map((s) => shown(`/${s}`))
         .join(', ')}${listing.skipped.length > 5 ? ', …' : ''}`,
     );
 
@@ -82,22 +89,22 @@ export function kerasLayout(file: string, fileName: string, listing: H5Listing):
     for (const layer of attrs['layer_names'] ?? []) {
       const layerPath = base === '' ? layer : `${base}/${layer}`;
       const layerAttrs = groups.get(layerPath);
-      if (!layerAttrs) throw new CheckpointFormatError(file, `layer_names lists "${layer}" but there is no group /${layerPath}`);
+      if (!layerAttrs) throw new CheckpointFormatError(file, `layer_names lists ${quoted(layer)}, but there is no such group`);
       for (const weight of layerAttrs['weight_names'] ?? []) {
         const info = datasets.get(`${layerPath}/${weight}`);
-        if (!info) throw new CheckpointFormatError(file, `layer "${layer}" lists weight "${weight}" but there is no dataset /${layerPath}/${weight}`);
+        if (!info) throw new CheckpointFormatError(file, `layer ${quoted(layer)} lists weight ${quoted(weight)}, but there is no such dataset`);
         tensors.push(tensorOf(file, fileName, info, weight, 'model'));
       }
     }
     const optimizer = groups.get('optimizer_weights');
     for (const weight of optimizer?.['weight_names'] ?? []) {
       const info = datasets.get(`optimizer_weights/${weight}`);
-      if (!info) throw new CheckpointFormatError(file, `optimizer_weights lists "${weight}" but there is no dataset /optimizer_weights/${weight}`);
+      if (!info) throw new CheckpointFormatError(file, `optimizer_weights lists ${quoted(weight)}, but there is no such dataset`);
       tensors.push(tensorOf(file, fileName, info, weight, optimizerRole(weight)));
     }
     const keras = attrs['keras_version']?.[0] ?? root['keras_version']?.[0];
     const backend = attrs['backend']?.[0] ?? root['backend']?.[0];
-    const about = [keras && `Keras ${keras}`, backend && `${backend} backend`].filter(Boolean).join(', ');
+    const about = [keras && `Keras ${shown(keras)}`, backend && `${shown(backend)} backend`].filter(Boolean).join(', ');
     const what = base === '' ? 'Keras HDF5 weights (save_weights)' : 'Keras HDF5 model (model.save)';
     return { label: `${what}${about ? ` (${about})` : ''}`, tensors, notes };
   }
@@ -109,7 +116,7 @@ export function kerasLayout(file: string, fileName: string, listing: H5Listing):
       if (role === null) continue;
       const dtype = dtypeOf(info);
       if (!isDtype(dtype)) {
-        notes.push(`dataset /${info.path} is left out: ${dtype}`);
+        notes.push(`dataset ${datasetName(info)} is left out: ${dtype}`);
         continue;
       }
       tensors.push(tensorOf(file, fileName, info, info.path.replace(/^layers\//, ''), role));

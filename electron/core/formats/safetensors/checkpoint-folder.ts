@@ -2,6 +2,7 @@
 // save_pretrained. Its weights are the shards an index names, or else every .safetensors file
 // in it; trainer_state.json gives the step and metrics; every other file is kept, not read.
 import path from 'node:path';
+import { quoted, shown } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import type { ForeignCheckpoint, ForeignFile, ForeignTensor } from '../foreign.js';
 import { type FolderListing, checkpointFolderStep } from './folder-listing.js';
@@ -47,13 +48,13 @@ async function indexedWeights(listing: FolderListing, indexes: readonly string[]
     files.push({ name: index, bytes: read.bytes, role: 'index' });
     for (const shard of read.shards) {
       const other = shardIndex.get(shard.name);
-      if (other !== undefined) throw new CheckpointFormatError(indexFile, `names shard ${shard.name}, which ${other} names too`);
+      if (other !== undefined) throw new CheckpointFormatError(indexFile, `names shard ${shown(shard.name)}, which ${other} names too`);
       shardIndex.set(shard.name, index);
       files.push({ name: shard.name, bytes: shard.bytes, role: 'tensors' });
     }
     for (const tensor of read.tensors) {
       const other = tensorIndex.get(tensor.name);
-      if (other !== undefined) throw new CheckpointFormatError(indexFile, `tensor "${tensor.name}" is also mapped by ${other}`);
+      if (other !== undefined) throw new CheckpointFormatError(indexFile, `tensor ${quoted(tensor.name)} is also mapped by ${other}`);
       tensorIndex.set(tensor.name, index);
       tensors.push(tensor);
     }
@@ -69,7 +70,7 @@ async function folderWeights(listing: FolderListing): Promise<Weights> {
   for (const name of weightNames(listing)) weights.push(await readTensorFile(listing.dir, name));
   const tensors = uniqueTensors(
     weights,
-    (tensor, first, second) => new CheckpointFormatError(second.path, `tensor "${tensor}" is also in ${first}, in the same folder`),
+    (tensor, first, second) => new CheckpointFormatError(second.path, `tensor ${quoted(tensor)} is also in ${first}, in the same folder`),
   );
   const notes = weights.map(metadataNote).filter((note) => note !== null);
   const files = weights.map((file) => ({ name: file.name, bytes: file.bytes, role: 'tensors' as const }));

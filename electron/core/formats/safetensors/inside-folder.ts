@@ -3,9 +3,9 @@
 // what the index names.
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { describeFileKind, isMissing } from '../../base/regular-file.js';
-import { asFormatError } from './fs-problem.js';
 
 /**
  * `name` (as written in `indexFile`) checked to be a regular file under `dir`, reached through no
@@ -13,7 +13,7 @@ import { asFormatError } from './fs-problem.js';
  */
 export async function fileInsideFolder(indexFile: string, dir: string, name: string): Promise<string> {
   const refuse = (problem: string): never => {
-    throw new CheckpointFormatError(indexFile, `names ${JSON.stringify(name)}, ${problem}`);
+    throw new CheckpointFormatError(indexFile, `names ${quoted(name)}, ${problem}`);
   };
   if (name.length === 0 || name.includes('\0') || name.includes('\\') || path.posix.isAbsolute(name) || path.win32.isAbsolute(name)) {
     return refuse('which is not a file name inside its folder');
@@ -31,7 +31,8 @@ export async function fileInsideFolder(indexFile: string, dir: string, name: str
   } catch (error) {
     if (error instanceof CheckpointFormatError) throw error;
     if (isMissing(error)) return refuse('which is missing');
-    throw asFormatError(full, error);
+    // The path is made of the index's text: the file system's own message, which quotes it, is not passed on.
+    return refuse(`which cannot be read (${(error as NodeJS.ErrnoException | null)?.code ?? 'an unknown error'})`);
   }
   if (realFull !== path.join(realDir, ...parts)) return refuse('which leads outside its folder through a symbolic link');
   return parts.join('/');

@@ -3,8 +3,8 @@
 // null, and checked against a schema whose first complaint names the file and the field.
 import type { z } from 'zod';
 import { CheckpointFormatError } from '../../base/errors.js';
+import { lineAndColumn, parseJsonAs } from '../../base/parse-json.js';
 import { openRegular } from '../../base/regular-file.js';
-import { parseJsonFile } from '../../checkpoint/run-files.js';
 import { aboutFile } from './fs-problem.js';
 import { pythonJsonToJson } from './python-json.js';
 
@@ -29,5 +29,7 @@ export async function readJsonText(file: string, maxBytes = MAX_JSON_BYTES): Pro
 }
 
 export async function readJson<T>(file: string, schema: z.ZodType<T>, maxBytes?: number): Promise<T> {
-  return parseJsonFile(file, pythonJsonToJson(await readJsonText(file, maxBytes)), schema);
+  const text = await readJsonText(file, maxBytes);
+  const { json, originalOffset } = pythonJsonToJson(text);
+  return parseJsonAs(file, json, schema, (offset) => lineAndColumn(text, originalOffset(offset)));
 }

@@ -5,12 +5,20 @@
 
 const WORDS = ['-Infinity', 'Infinity', 'NaN'] as const;
 
-/** `text` with every NaN, Infinity and -Infinity outside a string replaced by null. */
-export function pythonJsonToJson(text: string): string {
-  if (!/NaN|Infinity/.test(text)) return text;
+export interface ConvertedJson {
+  /** The text with every NaN, Infinity and -Infinity outside a string replaced by null. */
+  readonly json: string;
+  /** Where a character of `json` was in the original text (errors point into the file as it is). */
+  readonly originalOffset: (offset: number) => number;
+}
+
+export function pythonJsonToJson(text: string): ConvertedJson {
+  if (!/NaN|Infinity/.test(text)) return { json: text, originalOffset: (offset) => offset };
   let out = '';
   let copiedTo = 0;
   let inString = false;
+  // Each replacement: where it ends in the output, and how far the original is ahead from there.
+  const shifts: { readonly from: number; readonly by: number }[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -29,6 +37,12 @@ export function pythonJsonToJson(text: string): string {
     out += `${text.slice(copiedTo, i)}null`;
     i += word.length - 1;
     copiedTo = i + 1;
+    shifts.push({ from: out.length, by: copiedTo - out.length });
   }
-  return out + text.slice(copiedTo);
+  const originalOffset = (offset: number): number => {
+    let by = 0;
+    for (const shift of shifts) if (shift.from <= offset) by = shift.by;
+    return offset + by;
+  };
+  return { json: out + text.slice(copiedTo), originalOffset };
 }

@@ -4,6 +4,7 @@
 // The index is trusted for nothing: each shard's own header says what it holds, and the two must agree.
 import path from 'node:path';
 import { z } from 'zod';
+import { quoted, shown } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import type { ForeignTensor } from '../foreign.js';
 import { fileInsideFolder } from './inside-folder.js';
@@ -53,7 +54,7 @@ export async function readShardedIndex(dir: string, name: string, bytes: number)
   for (const shard of shards) {
     for (const tensor of tensorsOf(shard)) {
       const first = holder.get(tensor.name);
-      if (first !== undefined) fail(`tensor "${tensor.name}" is in two shards, ${first} and ${shard.name}`);
+      if (first !== undefined) fail(`tensor ${quoted(tensor.name)} is in two shards, ${first} and ${shard.name}`);
       holder.set(tensor.name, shard.name);
       tensors.push(tensor);
     }
@@ -61,13 +62,14 @@ export async function readShardedIndex(dir: string, name: string, bytes: number)
   for (const [tensor, shard] of weightMap) {
     const named = shardNames.get(shard) ?? shard;
     const actual = holder.get(tensor);
-    if (actual === undefined) fail(`tensor "${tensor}" is mapped to ${named}, which does not hold it`);
-    if (actual !== named) fail(`tensor "${tensor}" is mapped to ${named} but is in ${actual}`);
+    if (actual === undefined) fail(`tensor ${quoted(tensor)} is mapped to ${named}, which does not hold it`);
+    if (actual !== named) fail(`tensor ${quoted(tensor)} is mapped to ${named} but is in ${actual}`);
   }
 
   const notes: string[] = [];
   const unmapped = tensors.filter((t) => !Object.hasOwn(index.weight_map, t.name)).map((t) => t.name);
-  if (unmapped.length > 0) notes.push(`${name}: tensors in its shards that its weight_map does not name (read all the same): ${listNames(unmapped)}`);
+  if (unmapped.length > 0)
+    notes.push(`${name}: tensors in its shards that its weight_map does not name (read all the same): ${listNames(unmapped.map(shown))}`);
   const totalSize = index.metadata?.total_size;
   const stored = tensors.reduce((sum, t) => sum + t.bytes, 0);
   if (typeof totalSize === 'number' && totalSize !== stored) {

@@ -4,9 +4,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_HEADER_SIZE } from '../../checkpoint/safetensors.js';
+import { parseJsonText } from '../../base/parse-json.js';
 import { openRegular } from '../../base/regular-file.js';
 import { checkpointFolderStep } from './folder-listing.js';
 import { readJsonText } from './json-file.js';
+import { pythonJsonToJson } from './python-json.js';
 import { isIndexName } from './sharded.js';
 import { SAFETENSORS_SUFFIX } from './tensor-file.js';
 
@@ -36,7 +38,7 @@ export async function looksLikeSafetensors(file: string): Promise<boolean> {
 export async function looksLikeIndex(file: string): Promise<boolean> {
   if (!isIndexName(path.basename(file))) return false;
   try {
-    const json: unknown = JSON.parse(await readJsonText(file, MAX_SNIFFED_INDEX));
+    const json = parseJsonText(file, pythonJsonToJson(await readJsonText(file, MAX_SNIFFED_INDEX)).json);
     if (typeof json !== 'object' || json === null) return false;
     const weightMap: unknown = (json as Record<string, unknown>)['weight_map'];
     return typeof weightMap === 'object' && weightMap !== null && !Array.isArray(weightMap);

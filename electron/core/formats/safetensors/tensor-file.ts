@@ -3,6 +3,7 @@
 // held to exactly the rules our files are.
 import path from 'node:path';
 import { type SafetensorsHeader, readSafetensorsHeaderFrom } from '../../checkpoint/safetensors.js';
+import { quoted, shown } from '../../base/describe-value.js';
 import { openRegular } from '../../base/regular-file.js';
 import type { ForeignTensor } from '../foreign.js';
 import { aboutFile } from './fs-problem.js';
@@ -50,7 +51,7 @@ export function tensorsOf(file: TensorFile): ForeignTensor[] {
 export function metadataNote(file: TensorFile): string | null {
   const entries = Object.entries(file.header.metadata);
   if (entries.length === 0) return null;
-  const text = entries.map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(', ');
+  const text = entries.map(([key, value]) => `${shown(key)}=${quoted(value)}`).join(', ');
   return `${file.name} __metadata__: ${text.length > 500 ? `${text.slice(0, 500)}…` : text}`;
 }
 

@@ -3,6 +3,7 @@
 // `save_to_json` as json.dumps of the dataclass). We read the step, the log entries at that step
 // (loss, learning_rate, grad_norm, eval_* …) and the best metric; everything else is left alone.
 import { z } from 'zod';
+import { shown } from '../../base/describe-value.js';
 import { readJson } from './json-file.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -49,7 +50,7 @@ export function bestNote(state: TrainerState): string | null {
   if (state.best_metric === undefined || state.best_metric === null) return null;
   const where = [
     state.best_global_step != null ? `at step ${state.best_global_step}` : null,
-    state.best_model_checkpoint != null ? `best_model_checkpoint ${state.best_model_checkpoint}` : null,
+    state.best_model_checkpoint != null ? `best_model_checkpoint ${shown(state.best_model_checkpoint)}` : null,
   ].filter((part) => part !== null);
   return `${TRAINER_STATE_FILE}: best_metric ${state.best_metric}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
 }

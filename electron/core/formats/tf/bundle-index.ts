@@ -1,6 +1,7 @@
 // A bundle's `.index` decoded into its header and one checked description per tensor. Everything
 // that can be judged from the index alone is judged here: dtype, shape, sizes against the shape,
 // shard numbers; offsets against the data files' real sizes are checked by the caller.
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import type { ForeignDtype } from '../foreign.js';
 import { ByteReader } from './byte-reader.js';
@@ -136,7 +137,7 @@ function describeFast(name: string, bytes: Uint8Array, numShards: number, at: nu
 
 function describe(name: string, value: ByteReader, numShards: number, file: string, at: number): IndexedTensor {
   const fail = (problem: string): never => {
-    throw new CheckpointFormatError(file, `tensor "${name}": ${problem}`, at);
+    throw new CheckpointFormatError(file, `tensor ${quoted(name)}: ${problem}`, at);
   };
   const entry = decodeEntry(value, name);
   if (entry.sliceCount > 0) fail('is a partitioned variable (saved in slices), which is not supported; save it unpartitioned');

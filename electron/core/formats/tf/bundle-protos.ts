@@ -1,5 +1,6 @@
 // BundleHeaderProto and BundleEntryProto (tensorflow/core/protobuf/tensor_bundle.proto), the values
 // of a bundle's `.index` table: the header under the empty key, one entry per tensor.
+import { quoted } from '../../base/describe-value.js';
 import type { ByteReader } from './byte-reader.js';
 import { WireWriter, signed64, subReader, wireFields } from './protobuf-wire.js';
 
@@ -65,7 +66,7 @@ export function decodeEntry(reader: ByteReader, key: string): BundleEntry {
   let size = 0n;
   let crc = 0;
   let sliceCount = 0;
-  for (const f of wireFields(reader, `entry of "${key}"`)) {
+  for (const f of wireFields(reader, `entry of ${quoted(key)}`)) {
     if (f.field === 1 && f.wire === 0) dtype = int32(f.varint);
     else if (f.field === 2 && f.wire === 2) {
       // A repeated message field may be split; proto merges the parts, so dims accumulate.
@@ -84,10 +85,10 @@ export function decodeEntry(reader: ByteReader, key: string): BundleEntry {
 function decodeShape(reader: ByteReader, key: string): { dims: bigint[]; unknownRank: boolean } {
   const dims: bigint[] = [];
   let unknownRank = false;
-  for (const f of wireFields(reader, `shape of "${key}"`)) {
+  for (const f of wireFields(reader, `shape of ${quoted(key)}`)) {
     if (f.field === 2 && f.wire === 2) {
       let size = 0n;
-      for (const d of wireFields(subReader(reader, f), `dimension of "${key}"`)) {
+      for (const d of wireFields(subReader(reader, f), `dimension of ${quoted(key)}`)) {
         if (d.field === 1 && d.wire === 0) size = signed64(d.varint);
       }
       dims.push(size);

@@ -101,7 +101,7 @@ export class ByteReader {
   varintSafe(what: string): number {
     const start = this.pos;
     const value = this.varintBig(10);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} is ${value}, beyond what any file can hold`, start);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} is beyond what any file can hold`, start);
     return Number(value);
   }
 

@@ -16,32 +16,39 @@ export const CHECKPOINT_STATE_FILE = 'checkpoint';
 const STRING_FIELDS = new Set(['model_checkpoint_path', 'all_model_checkpoint_paths']);
 const NUMBER_FIELDS = new Set(['all_model_checkpoint_timestamps', 'last_preserved_timestamp']);
 
+/**
+ * Until the whole file has parsed, it is not known to be a CheckpointState (another program's file
+ * may be named `checkpoint`): its errors name the line and what is wrong with it, never its text.
+ */
 export function parseCheckpointState(text: string, file: string): CheckpointState {
   let modelCheckpointPath: string | null = null;
   const paths: string[] = [];
   const timestamps: number[] = [];
   let lastPreserved: number | null = null;
   let offset = 0;
-  for (const line of text.split('\n')) {
+  for (const [index, line] of text.split('\n').entries()) {
     const lineOffset = offset;
+    const fail = (problem: string): never => {
+      throw new CheckpointFormatError(file, `line ${index + 1}: ${problem}`, lineOffset);
+    };
     offset += Buffer.byteLength(line, 'utf8') + 1;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$/.exec(trimmed);
-    if (match === null) throw new CheckpointFormatError(file, `line "${trimmed.slice(0, 80)}" is not "field: value"`, lineOffset);
+    if (match === null) return fail('not "field: value"');
     const [, field = '', rawValue = ''] = match;
     const value = rawValue.trim();
     if (STRING_FIELDS.has(field)) {
-      const parsed = parseQuoted(value, file, lineOffset);
+      const parsed = parseQuoted(value, field, fail);
       if (field === 'model_checkpoint_path') modelCheckpointPath = parsed;
       else paths.push(parsed);
     } else if (NUMBER_FIELDS.has(field)) {
       const number = Number(value);
-      if (value === '' || !Number.isFinite(number)) throw new CheckpointFormatError(file, `${field} is "${value}", not a number`, lineOffset);
+      if (value === '' || !Number.isFinite(number)) fail(`${field} is not a number`);
       if (field === 'last_preserved_timestamp') lastPreserved = number;
       else timestamps.push(number);
     } else {
-      throw new CheckpointFormatError(file, `has a field "${field}" that a CheckpointState does not have`, lineOffset);
+      fail(`a field that a CheckpointState does not have (it has ${[...STRING_FIELDS, ...NUMBER_FIELDS].join(', ')})`);
     }
   }
   return { modelCheckpointPath, allModelCheckpointPaths: paths, allModelCheckpointTimestamps: timestamps, lastPreservedTimestamp: lastPreserved };
@@ -50,10 +57,10 @@ export function parseCheckpointState(text: string, file: string): CheckpointStat
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '\\': 92, "'": 39, '"': 34, '?': 63 };
 
 /** A text-format string literal: double or single quotes, C escapes (\n, \", \\, \NNN octal, \xHH), UTF-8 bytes. */
-function parseQuoted(value: string, file: string, at: number): string {
+function parseQuoted(value: string, field: string, fail: (problem: string) => never): string {
   const quote = value[0];
   if ((quote !== '"' && quote !== "'") || value.length < 2 || value[value.length - 1] !== quote) {
-    throw new CheckpointFormatError(file, `expected a quoted string, found ${value.slice(0, 80)}`, at);
+    return fail(`${field} is not a quoted string`);
   }
   const body = Buffer.from(value.slice(1, -1), 'utf8');
   const out: number[] = [];
@@ -73,14 +80,14 @@ function parseQuoted(value: string, file: string, at: number): string {
     } else if (next === 'x') {
       let digits = '';
       while (digits.length < 2 && /[0-9a-fA-F]/.test(String.fromCharCode(body[i + 1] ?? 0))) digits += String.fromCharCode(body[++i] as number);
-      if (digits === '') throw new CheckpointFormatError(file, 'has \\x without hex digits in a string', at);
+      if (digits === '') fail(`${field} has \\x without hex digits`);
       out.push(parseInt(digits, 16));
-    } else throw new CheckpointFormatError(file, `has an unknown escape \\${next} in a string`, at);
+    } else fail(`${field} has an unknown escape`);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(out));
   } catch {
-    throw new CheckpointFormatError(file, 'has a path that is not valid UTF-8', at);
+    return fail(`${field} is not valid UTF-8`);
   }
 }
 

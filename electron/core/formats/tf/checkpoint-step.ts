@@ -2,6 +2,7 @@
 // (`model.ckpt-1000`, `model-1000`, and TF2's `ckpt-19`, which counts saves, not steps), a
 // `global_step` variable, a Keras optimizer's `_iterations` counter, and in TF1 code that made its
 // step counter with a bare tf.Variable, an integer scalar whose value is the prefix's number.
+import { shown } from '../../base/describe-value.js';
 import type { ForeignDtype, TensorRole } from '../foreign.js';
 
 export interface StepCandidate {
@@ -72,16 +73,20 @@ export function decideStep(prefix: string, style: 'tf1' | 'tf2', candidates: rea
     if (globalStep !== undefined) {
       const value = valueOf(globalStep) as number;
       if (fromName !== null && fromName !== value) {
-        notes.push(`The name ${prefix} says step ${fromName}, but the variable ${globalStep.name} holds ${value}; the variable's ${value} is used.`);
-        return decided(value, `the variable ${globalStep.name}`, globalStep.name);
+        notes.push(`The name ${prefix} says step ${fromName}, but the variable ${shown(globalStep.name)} holds ${value}; the variable's ${value} is used.`);
+        return decided(value, `the variable ${shown(globalStep.name)}`, globalStep.name);
       }
-      return decided(value, fromName === null ? `the variable ${globalStep.name}` : `the variable ${globalStep.name} and the name ${prefix}`, globalStep.name);
+      return decided(
+        value,
+        fromName === null ? `the variable ${shown(globalStep.name)}` : `the variable ${shown(globalStep.name)} and the name ${prefix}`,
+        globalStep.name,
+      );
     }
     if (fromName === null) return { step: null, stepSource: null, stepTensor: null, notStep, notes };
     const equal = candidates.filter((t) => t.role === 'model' && INTEGER_DTYPES.has(t.dtype) && valueOf(t) === fromName);
     const counter = equal.length === 1 ? equal[0] : undefined;
     if (counter !== undefined)
-      return decided(fromName, `the name ${prefix} and the integer variable ${counter.name}, which holds the same number`, counter.name);
+      return decided(fromName, `the name ${prefix} and the integer variable ${shown(counter.name)}, which holds the same number`, counter.name);
     return decided(fromName, `the name ${prefix}`, null);
   }
 
@@ -90,21 +95,21 @@ export function decideStep(prefix: string, style: 'tf1' | 'tf2', candidates: rea
     const value = valueOf(iterations) as number;
     if (fromName !== null && fromName !== value) {
       notes.push(
-        `In ${prefix}, ${fromName} counts saves (the save_counter), not training steps; the optimizer's counter ${iterations.displayName} says ${value} steps, which is used.`,
+        `In ${prefix}, ${fromName} counts saves (the save_counter), not training steps; the optimizer's counter ${shown(iterations.displayName)} says ${value} steps, which is used.`,
       );
     }
     for (const other of named) {
       if (valueOf(other) !== value)
-        notes.push(`The variable ${other.displayName} holds ${valueOf(other)}, not the optimizer's ${value}; it is not taken as the step.`);
+        notes.push(`The variable ${shown(other.displayName)} holds ${valueOf(other)}, not the optimizer's ${value}; it is not taken as the step.`);
     }
-    return decided(value, `the optimizer's step counter ${iterations.displayName}`, iterations.name);
+    return decided(value, `the optimizer's step counter ${shown(iterations.displayName)}`, iterations.name);
   }
   const stepVariable = named[0];
   if (stepVariable !== undefined) {
     const value = valueOf(stepVariable) as number;
     if (fromName !== null && fromName !== value)
-      notes.push(`In ${prefix}, ${fromName} counts saves, not training steps; the variable ${stepVariable.displayName} says ${value}, which is used.`);
-    return decided(value, `the variable ${stepVariable.displayName}`, stepVariable.name);
+      notes.push(`In ${prefix}, ${fromName} counts saves, not training steps; the variable ${shown(stepVariable.displayName)} says ${value}, which is used.`);
+    return decided(value, `the variable ${shown(stepVariable.displayName)}`, stepVariable.name);
   }
   if (fromName !== null) {
     notes.push(`${prefix}: ${fromName} counts saves (TensorFlow's save_counter); no training step is recorded, so the save number stands in for it.`);

@@ -4,11 +4,12 @@
 // and the object graph).
 import path from 'node:path';
 import { crc32c } from '../../base/crc32c.js';
+import { quoted, shown } from '../../base/describe-value.js';
 import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
 import type { ForeignCheckpoint, ForeignFile, ForeignTensor } from '../foreign.js';
-import { type IndexedTensor, decodeBundleIndex } from './bundle-index.js';
+import { type BundleIndex, type IndexedTensor, decodeBundleIndex } from './bundle-index.js';
 import { dataFileName, indexFileName } from './bundle-files.js';
-import { decideStep, stepCandidates } from './checkpoint-step.js';
+import { type StepDecision, decideStep, stepCandidates } from './checkpoint-step.js';
 import { fileSize, readRange, readWholeFile } from './file-reads.js';
 import { unmaskCrc } from './masked-crc.js';
 import { OBJECT_GRAPH_KEY, type TrackableNode, decodeObjectGraph } from './object-graph.js';
@@ -28,14 +29,37 @@ export interface BundleContext {
 }
 
 export async function openBundle(dir: string, prefix: string, context: BundleContext): Promise<ForeignCheckpoint> {
-  const indexName = indexFileName(prefix);
-  const indexPath = path.join(dir, indexName);
-  const indexBytes = await readWholeFile(indexPath, MAX_INDEX_BYTES);
-  const index = decodeBundleIndex(indexBytes, indexPath);
-  const numShards = index.header.numShards;
+  const { index, indexFile } = await readIndex(dir, prefix);
+  const files = [indexFile, ...(await dataFiles(dir, prefix, index))];
+  const metaSize = await fileSize(path.join(dir, `${prefix}.meta`));
+  if (metaSize !== null) files.push({ name: `${prefix}.meta`, bytes: metaSize, role: 'kept' });
+  if (context.stateFile !== null) files.push({ name: context.stateFile.name, bytes: context.stateFile.bytes, role: 'metadata' });
+  const { naming, decision, notes } = await nameAndStep(dir, prefix, index);
+  return {
+    format: 'tf-bundle',
+    formatLabel: formatLabel(dir, prefix, naming.style),
+    dir,
+    name: prefix,
+    step: decision.step,
+    stepSource: decision.stepSource,
+    savedAt: context.savedAt,
+    files,
+    tensors: describeTensors(prefix, index, naming, decision),
+    metrics: {},
+    notes,
+  };
+}
 
-  const files: ForeignFile[] = [{ name: indexName, bytes: indexBytes.length, role: 'index' }];
-  const shardSizes: number[] = [];
+async function readIndex(dir: string, prefix: string): Promise<{ index: BundleIndex; indexFile: ForeignFile }> {
+  const name = indexFileName(prefix);
+  const bytes = await readWholeFile(path.join(dir, name), MAX_INDEX_BYTES);
+  return { index: decodeBundleIndex(bytes, path.join(dir, name)), indexFile: { name, bytes: bytes.length, role: 'index' } };
+}
+
+/** The data shards the index says there are, each present and long enough for the tensors it holds. */
+async function dataFiles(dir: string, prefix: string, index: BundleIndex): Promise<ForeignFile[]> {
+  const numShards = index.header.numShards;
+  const files: ForeignFile[] = [];
   for (let shard = 0; shard < numShards; shard++) {
     const name = dataFileName(prefix, shard, numShards);
     const size = await fileSize(path.join(dir, name));
@@ -43,32 +67,33 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
       const user = index.tensors.find((t) => t.shardId === shard);
       throw new CheckpointFormatError(
         path.join(dir, name),
-        `is missing: shard ${shard + 1} of ${numShards} of ${prefix}${user === undefined ? '' : `, holding tensor "${user.name}"`}`,
+        `is missing: shard ${shard + 1} of ${numShards} of ${prefix}${user === undefined ? '' : `, holding tensor ${quoted(user.name)}`}`,
       );
     }
-    shardSizes.push(size);
     files.push({ name, bytes: size, role: 'tensors' });
   }
   for (const t of index.tensors) {
-    const shardSize = shardSizes[t.shardId] ?? 0;
+    const shardSize = files[t.shardId]?.bytes ?? 0;
     if (t.offset + t.size > shardSize) {
       throw new CheckpointFormatError(
-        indexPath,
-        `tensor "${t.name}": bytes ${t.offset}…${t.offset + t.size} run past the end of ${dataFileName(prefix, t.shardId, numShards)} (${shardSize} bytes)`,
+        path.join(dir, indexFileName(prefix)),
+        `tensor ${quoted(t.name)}: bytes ${t.offset}…${t.offset + t.size} run past the end of ${dataFileName(prefix, t.shardId, numShards)} (${shardSize} bytes)`,
         t.at,
       );
     }
   }
-  const metaSize = await fileSize(path.join(dir, `${prefix}.meta`));
-  if (metaSize !== null) files.push({ name: `${prefix}.meta`, bytes: metaSize, role: 'kept' });
-  if (context.stateFile !== null) files.push({ name: context.stateFile.name, bytes: context.stateFile.bytes, role: 'metadata' });
+  return files;
+}
 
-  const notes: string[] = [];
+type Naming = ReturnType<typeof nameTensors>;
+
+/** The tensors' readable names and roles (from the object graph when there is one), and the step. */
+async function nameAndStep(dir: string, prefix: string, index: BundleIndex): Promise<{ naming: Naming; decision: StepDecision; notes: string[] }> {
+  const numShards = index.header.numShards;
   const graphTensor = index.tensors.find((t) => t.name === OBJECT_GRAPH_KEY && t.dtype === 'STRING' && t.elements === 1);
   const graph = graphTensor === undefined ? null : await readObjectGraph(dir, prefix, numShards, graphTensor);
   const naming = nameTensors(index.tensors, graph);
-  notes.push(...naming.notes);
-
+  const notes = [...naming.notes];
   // Only a scalar can hold the step: the rest are not looked at again here.
   const scalars = index.tensors.filter((t) => t.shape.length === 0);
   const described = scalars.map((t) => {
@@ -86,9 +111,12 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
   );
   const decision = decideStep(prefix, naming.style, candidates, values);
   notes.push(...decision.notes);
+  return { naming, decision, notes };
+}
 
-  const shardNames = Array.from({ length: numShards }, (_, shard) => dataFileName(prefix, shard, numShards));
-  const tensors: ForeignTensor[] = index.tensors.map((t) => {
+function describeTensors(prefix: string, index: BundleIndex, naming: Naming, decision: StepDecision): ForeignTensor[] {
+  const numShards = index.header.numShards;
+  return index.tensors.map((t) => {
     const named = naming.names.get(t.name);
     let role = named?.role ?? 'model';
     // A step-like variable that was not taken as the step (a user's `step` that never moved) is just state.
@@ -99,7 +127,7 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
       displayName: named?.displayName ?? t.name,
       dtype: t.dtype,
       shape: t.shape,
-      file: shardNames[t.shardId] as string,
+      file: dataFileName(prefix, t.shardId, numShards),
       offset: t.offset,
       bytes: t.size,
       role,
@@ -107,20 +135,6 @@ export async function openBundle(dir: string, prefix: string, context: BundleCon
       storedCrc32c: unmaskCrc(t.maskedCrc32c),
     };
   });
-
-  return {
-    format: 'tf-bundle',
-    formatLabel: formatLabel(dir, prefix, naming.style),
-    dir,
-    name: prefix,
-    step: decision.step,
-    stepSource: decision.stepSource,
-    savedAt: context.savedAt,
-    files,
-    tensors,
-    metrics: {},
-    notes,
-  };
 }
 
 function formatLabel(dir: string, prefix: string, style: 'tf1' | 'tf2'): string {
@@ -146,7 +160,7 @@ async function readScalars(dir: string, prefix: string, numShards: number, tenso
     const file = path.join(dir, dataFileName(prefix, t.shardId, numShards));
     const bytes = Buffer.from(await readRange(file, t.offset, t.size));
     if (crc32c(bytes) !== unmaskCrc(t.maskedCrc32c)) {
-      notes.push(`${t.name} fails its checksum, so its value is not used as the step.`);
+      notes.push(`${shown(t.name)} fails its checksum, so its value is not used as the step.`);
       continue;
     }
     const value = scalarValue(bytes, t.dtype);

@@ -5,6 +5,7 @@
 import { constants } from 'node:buffer';
 import path from 'node:path';
 import { crc32c } from '../../base/crc32c.js';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
 import { isMissing, openRegular } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
@@ -67,7 +68,7 @@ export async function* readBundle(
       if (group.end - group.start > MAX_LENGTH) {
         throw new CheckpointFormatError(
           file,
-          `tensor "${group.tensors[0]?.name}" is ${group.end - group.start} bytes, more than one buffer of this Node can hold (${MAX_LENGTH})`,
+          `tensor ${quoted(group.tensors[0]?.name ?? '')} is ${group.end - group.start} bytes, more than one buffer of this Node can hold (${MAX_LENGTH})`,
           group.start,
         );
       }

@@ -1,6 +1,7 @@
 // What each bundle key is: a model weight, an optimizer slot of some variable, a step counter, or
 // other state, and a shorter name for display. TF1 Saver keys are variable op names with slot
 // suffixes; TF2 keys are object paths, explained by the checkpoint's own object graph.
+import { shown } from '../../base/describe-value.js';
 import type { TensorRole } from '../foreign.js';
 import { OBJECT_GRAPH_KEY, type TrackableNode } from './object-graph.js';
 
@@ -58,7 +59,7 @@ function nameTf1(tensors: readonly TensorShapeInfo[]): Naming {
       if (keys.has(owner)) names.set(name, { displayName: name, role, slot: { variable: owner, name: last } });
       else {
         names.set(name, { displayName: name, role });
-        notes.push(`${name} is named like the ${last} slot of ${owner}, which the checkpoint does not hold.`);
+        notes.push(`${shown(name)} is named like the ${last} slot of ${shown(owner)}, which the checkpoint does not hold.`);
       }
     } else names.set(name, { displayName: name, role: 'model' });
   }
@@ -117,7 +118,9 @@ function nameTf2(tensors: readonly TensorShapeInfo[], graph: readonly TrackableN
     else if (slot !== undefined || optimizerKeys.has(name) || segments.includes('optimizer') || segments.includes('.OPTIMIZER_SLOT')) role = 'optimizer';
     else if (segments.length === 1 && (segments[0] === 'global_step' || segments[0] === 'step')) role = 'step';
     if (slot !== undefined && !shapes.has(slot.variable))
-      notes.push(`${displayName} is a ${slot.name} slot of ${readablePath(displayOf(slot.variable))}, which the checkpoint does not hold.`);
+      notes.push(
+        `${shown(displayName)} is a ${shown(slot.name)} slot of ${shown(readablePath(displayOf(slot.variable)))}, which the checkpoint does not hold.`,
+      );
     names.set(name, slot === undefined ? { displayName, role } : { displayName, role, slot });
   }
   return { style: 'tf2', names, notes };
@@ -159,7 +162,7 @@ function mapKerasOptimizerVariables(
       const where = displayOf(slotKeys.get(numbered[0] ?? 1) ?? '').replace(/\/\d+$/, '');
       if (!shapesAgree) {
         notes.push(
-          `${where}/1…${numbered[numbered.length - 1]} are optimizer state the checkpoint does not assign to variables; they do not pair up as m and v of the ${variables.length} model variables, so they are left unmapped.`,
+          `${shown(where)}/1…${numbered[numbered.length - 1]} are optimizer state the checkpoint does not assign to variables; they do not pair up as m and v of the ${variables.length} model variables, so they are left unmapped.`,
         );
         continue;
       }
@@ -168,7 +171,7 @@ function mapKerasOptimizerVariables(
         mapped.push({ key: slotKeys.get(2 + 2 * i) ?? '', slot: { variable, name: 'v' } });
       });
       notes.push(
-        `${where}/N (a Keras optimizer's variable list) mapped as Adam-style slots in build order: 1+2i is m and 2+2i is v of the i-th of the ${variables.length} model variables; every shape agrees.`,
+        `${shown(where)}/N (a Keras optimizer's variable list) mapped as Adam-style slots in build order: 1+2i is m and 2+2i is v of the i-th of the ${variables.length} model variables; every shape agrees.`,
       );
     }
   });

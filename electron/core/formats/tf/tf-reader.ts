@@ -3,6 +3,7 @@
 // A folder's `checkpoint` state file decides which prefixes it holds and which is the latest.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { shown } from '../../base/describe-value.js';
 import { CheckpointFormatError, errorMessage } from '../../base/errors.js';
 import { isMissing, openRegular } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../foreign.js';
@@ -135,7 +136,7 @@ async function open(target: string): Promise<ForeignSource> {
     prefixes = [];
     for (const prefix of wanted) {
       if (present.has(prefix)) prefixes.push(prefix);
-      else notes.push(`The checkpoint file lists ${prefix}, but ${indexFileName(prefix)} is not in the folder.`);
+      else notes.push(`The checkpoint file lists ${shown(prefix)}, but ${shown(indexFileName(prefix))} is not in the folder.`);
     }
     for (const prefix of [...present].sort()) {
       if (prefixes.includes(prefix)) continue;
@@ -163,7 +164,7 @@ async function open(target: string): Promise<ForeignSource> {
   let latest: string | null = null;
   if (latestListed !== null) {
     if (checkpoints.some((c) => c.name === latestListed)) latest = latestListed;
-    else if (resolved.prefix === null) notes.push(`The checkpoint file names ${latestListed} as the latest, but it could not be read.`);
+    else if (resolved.prefix === null) notes.push(`The checkpoint file names ${shown(latestListed)} as the latest, but it could not be read.`);
   }
   return { format: 'tf-bundle', path: dir, checkpoints, latest, notes };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { crc32c } from '../../base/crc32c.js';
 import { tensorByteLength } from '../../base/dtypes.js';
 import { fsyncPath, writeFileAtomic, writeFileDurably } from '../../base/durable-fs.js';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { isMissing } from '../../base/regular-file.js';
 import { temporaryName } from '../../base/temporaries.js';
@@ -30,15 +31,15 @@ function usage(problem: string): StudioError {
 
 function checkTensor(t: ExportTensor, seen: Set<string>): number {
   if (t.name === '') throw usage('a tensor has an empty name; TensorFlow keeps the empty key for the bundle header');
-  if (Buffer.from(t.name, 'utf8').toString('utf8') !== t.name) throw usage(`tensor "${t.name}": its name is not valid Unicode text`);
-  if (seen.has(t.name)) throw usage(`tensor "${t.name}" is given twice`);
+  if (Buffer.from(t.name, 'utf8').toString('utf8') !== t.name) throw usage(`tensor ${quoted(t.name)}: its name is not valid Unicode text`);
+  if (seen.has(t.name)) throw usage(`tensor ${quoted(t.name)} is given twice`);
   seen.add(t.name);
   const code = dtypeToTf(t.dtype);
-  if (code === null) throw usage(`tensor "${t.name}": dtype ${t.dtype} has no TensorFlow equivalent a bundle can hold`);
-  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw usage(`tensor "${t.name}": shape [${t.shape.join(', ')}] is not a list of sizes`);
+  if (code === null) throw usage(`tensor ${quoted(t.name)}: dtype ${t.dtype} has no TensorFlow equivalent a bundle can hold`);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw usage(`tensor ${quoted(t.name)}: shape [${t.shape.join(', ')}] is not a list of sizes`);
   const expected = tensorByteLength(t.dtype, t.shape);
   if (expected !== t.data.byteLength)
-    throw usage(`tensor "${t.name}": ${t.data.byteLength} bytes given, shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected}`);
+    throw usage(`tensor ${quoted(t.name)}: ${t.data.byteLength} bytes given, shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected}`);
   return code;
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ExportTensor } from '../foreign.js';
 import type { Dtype } from '../../base/dtypes.js';
 import { tensorByteLength } from '../../base/dtypes.js';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError, RefusedError } from '../../base/errors.js';
 import { isMissing } from '../../base/regular-file.js';
 import { writeFileDurably } from '../../base/durable-fs.js';
@@ -72,15 +73,15 @@ export async function writeTfjsModel(outDir: string, model: TfjsModelExport): Pr
     if (!dtype)
       throw new CheckpointFormatError(
         modelJson,
-        `tensor "${tensor.name}" is ${tensor.dtype}; TensorFlow.js layers models hold float32, int32 and bool weights`,
+        `tensor ${quoted(tensor.name)} is ${tensor.dtype}; TensorFlow.js layers models hold float32, int32 and bool weights`,
       );
-    if (names.has(tensor.name)) throw new CheckpointFormatError(modelJson, `tensor "${tensor.name}" appears twice`);
+    if (names.has(tensor.name)) throw new CheckpointFormatError(modelJson, `tensor ${quoted(tensor.name)} appears twice`);
     names.add(tensor.name);
     const expected = tensorByteLength(tensor.dtype, tensor.shape);
     if (expected !== tensor.data.byteLength) {
       throw new CheckpointFormatError(
         modelJson,
-        `tensor "${tensor.name}" (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected} bytes, got ${tensor.data.byteLength}`,
+        `tensor ${quoted(tensor.name)} (${tensor.dtype} [${tensor.shape.join(', ')}]) needs ${expected} bytes, got ${tensor.data.byteLength}`,
       );
     }
     entries.push({ name: tensor.name, shape: [...tensor.shape], dtype, ...(group ? { group } : {}) });

@@ -4,6 +4,7 @@
 // may start in one shard and end in the next. Sizes are checked against the files' real sizes
 // before anything is allocated, so a hostile shape cannot make us read or allocate past them.
 import type { ForeignDtype, ForeignTensor, TensorRole } from '../foreign.js';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { ConcatenatedFiles, type ShardFile } from './shard-files.js';
 import { TFJS_VALUE_BYTES, type TfjsWeightEntry } from './model-json.js';
@@ -42,7 +43,7 @@ export function checkedElementCount(file: string, name: string, shape: readonly 
   for (const dim of shape) {
     count *= dim;
     if (!Number.isSafeInteger(count))
-      throw new CheckpointFormatError(file, `weight "${name}": shape [${shape.join(', ')}] has more elements than can be addressed`);
+      throw new CheckpointFormatError(file, `weight ${quoted(name)}: shape [${shape.join(', ')}] has more elements than can be addressed`);
   }
   return count;
 }
@@ -52,7 +53,7 @@ async function stringBytes(files: ConcatenatedFiles, indexFile: string, entry: T
   if (count * STRING_LENGTH_BYTES > files.total - start) {
     throw new CheckpointFormatError(
       indexFile,
-      `string weight "${entry.name}" has ${count} elements, more than the ${files.total - start} bytes left in its files can hold`,
+      `string weight ${quoted(entry.name)} has ${count} elements, more than the ${files.total - start} bytes left in its files can hold`,
     );
   }
   let position = start;
@@ -62,7 +63,7 @@ async function stringBytes(files: ConcatenatedFiles, indexFile: string, entry: T
     if (position + STRING_LENGTH_BYTES > files.total) {
       throw new CheckpointFormatError(
         files.locate(files.total).file.absolute,
-        `string weight "${entry.name}" runs past the end of its files (element ${i} of ${count})`,
+        `string weight ${quoted(entry.name)} runs past the end of its files (element ${i} of ${count})`,
       );
     }
     if (position + STRING_LENGTH_BYTES > chunkStart + chunk.byteLength || position < chunkStart) {
@@ -112,13 +113,14 @@ export async function layOutGroup(
         const where = files.locate(Math.min(offset, files.total));
         throw new CheckpointFormatError(
           where.file.absolute,
-          `weight "${entry.name}" (${entry.dtype} [${entry.shape.join(', ')}]) needs bytes ${offset}..${offset + bytes} of its group's files (${shardNames}), which hold only ${files.total}`,
+          `weight ${quoted(entry.name)} (${entry.dtype} [${entry.shape.join(', ')}]) needs bytes ${offset}..${offset + bytes} of its group's files (${shardNames}), which hold only ${files.total}`,
           where.offset,
         );
       }
       const place = files.locate(offset);
       const { role, slot } = roleOf(entry, modelNames);
-      if (entry.group === 'optimizer' && role === 'optimizer' && !slot) notes.push(`optimizer weight "${entry.name}" belongs to no model weight we can name`);
+      if (entry.group === 'optimizer' && role === 'optimizer' && !slot)
+        notes.push(`optimizer weight ${quoted(entry.name)} belongs to no model weight we can name`);
       tensors.push({
         name: entry.name,
         displayName: entry.name,

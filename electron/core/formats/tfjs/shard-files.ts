@@ -5,6 +5,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
+import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { describeFileKind, isMissing, openRegular } from '../../base/regular-file.js';
 
@@ -17,7 +18,7 @@ export interface ShardFile {
 
 /** Checks that `name` is a plain relative path; returns its parts (`./` dropped: tfjs's browser downloads write `./model.weights.bin`). */
 export function shardPathParts(indexFile: string, name: string): string[] {
-  const problem = (why: string): CheckpointFormatError => new CheckpointFormatError(indexFile, `weight file path "${name}" ${why}`);
+  const problem = (why: string): CheckpointFormatError => new CheckpointFormatError(indexFile, `weight file path ${quoted(name)} ${why}`);
   if (name === '') throw problem('is empty');
   if (name.includes('\\') || name.includes('\0')) throw problem('holds a backslash or NUL; only plain names inside the model folder are read');
   if (path.posix.isAbsolute(name) || path.win32.isAbsolute(name) || /^[a-z][a-z0-9+.-]*:/i.test(name)) {
@@ -39,12 +40,19 @@ export async function statShard(indexFile: string, dir: string, name: string): P
     try {
       info = await lstat(current);
     } catch (error) {
-      if (isMissing(error)) throw new CheckpointFormatError(indexFile, `weight file "${name}" is missing (${current})`);
-      throw error;
+      if (isMissing(error)) throw new CheckpointFormatError(indexFile, `weight file ${quoted(name)} is missing`);
+      // The path is made of model.json's text: the file system's own message, which quotes it, is not passed on.
+      throw new CheckpointFormatError(
+        indexFile,
+        `weight file ${quoted(name)} cannot be read (${(error as NodeJS.ErrnoException | null)?.code ?? 'an unknown error'})`,
+      );
     }
     const last = i === parts.length - 1;
     if (last ? !info.isFile() : !info.isDirectory()) {
-      throw new CheckpointFormatError(indexFile, `weight file "${name}": ${current} is ${describeFileKind(info)}, not a regular ${last ? 'file' : 'folder'}`);
+      throw new CheckpointFormatError(
+        indexFile,
+        `weight file ${quoted(name)}: ${current} is ${describeFileKind(info)}, not a regular ${last ? 'file' : 'folder'}`,
+      );
     }
     size = info.size;
   }

@@ -53,28 +53,50 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
 }
 
+/** The element types IDX defines (its third byte): a file of another type is an IDX file, but not ours. */
+const IDX_TYPES: Readonly<Record<number, string>> = {
+  0x08: 'unsigned byte',
+  0x09: 'signed byte',
+  0x0b: 'short, 2 bytes',
+  0x0c: 'int, 4 bytes',
+  0x0d: 'float, 4 bytes',
+  0x0e: 'double, 8 bytes',
+};
+
+/**
+ * What is wrong with the magic number at the start of `bytes` (at least 4), and at which byte, or
+ * null. Until its first three bytes are an IDX magic, the file may be anything: nothing read from
+ * it is said.
+ */
+function magicProblem(bytes: Uint8Array, expectedRank: number): { problem: string; byteOffset: number } | null {
+  const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
+  const expected = `expected magic number ${hex(expectedMagic, 8)} (unsigned-byte IDX with ${expectedRank} dimension${expectedRank === 1 ? '' : 's'})`;
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    const hint = isGzip(bytes) ? ' (the data is itself gzip-compressed)' : '';
+    return { problem: `${expected}, but the first two bytes are not zero: not an IDX file${hint}`, byteOffset: 0 };
+  }
+  const type = bytes[2] as number;
+  const typeName = IDX_TYPES[type];
+  if (typeName === undefined) return { problem: `${expected}, but the type code (byte 2) is not one IDX defines: not an IDX file`, byteOffset: 2 };
+  if (type !== IDX_UNSIGNED_BYTE) {
+    return { problem: `${expected}, found type code ${hex(type, 2)} (${typeName}) where ${hex(IDX_UNSIGNED_BYTE, 2)} (unsigned byte) belongs`, byteOffset: 2 };
+  }
+  const rank = bytes[3] as number;
+  if (rank !== expectedRank)
+    return { problem: `${expected}, found ${hex((type << 8) | rank, 8)}: ${rank} dimensions where ${expectedRank} belong`, byteOffset: 3 };
+  return null;
+}
+
 /** Parses an unsigned-byte IDX array of the given rank; `file` and `gunzipped` label errors. */
 export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number, gunzipped = false): Omit<IdxArray, 'crc32c'> {
   const fail = (problem: string, byteOffset: number): IdxFormatError => new IdxFormatError(file, problem, byteOffset, gunzipped);
-  const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
-  const describe = `magic number ${hex(expectedMagic, 8)} (unsigned-byte IDX with ${expectedRank} dimension${expectedRank === 1 ? '' : 's'})`;
   if (bytes.length < MAGIC_BYTES) {
-    throw fail(`expected at least ${MAGIC_BYTES} bytes for the ${describe}, found ${bytes.length}`, 0);
+    throw fail(`expected at least ${MAGIC_BYTES} bytes for the magic number of an IDX file, found ${bytes.length}`, 0);
   }
+  const magic = magicProblem(bytes, expectedRank);
+  if (magic !== null) throw fail(magic.problem, magic.byteOffset);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0);
-  if (view.getUint16(0) !== 0) {
-    const hint = isGzip(bytes) ? ' (the data is itself gzip-compressed)' : '';
-    throw fail(`expected ${describe}, found ${hex(magic, 8)}${hint}`, 0);
-  }
-  const type = view.getUint8(2);
-  if (type !== IDX_UNSIGNED_BYTE) {
-    throw fail(`expected ${describe}, found ${hex(magic, 8)}: type code ${hex(type, 2)} where ${hex(IDX_UNSIGNED_BYTE, 2)} (unsigned byte) belongs`, 2);
-  }
-  const rank = view.getUint8(3);
-  if (rank !== expectedRank) {
-    throw fail(`expected ${describe}, found ${hex(magic, 8)}: ${rank} dimensions where ${expectedRank} belong`, 3);
-  }
+  const rank = expectedRank;
   const headerBytes = MAGIC_BYTES + DIMENSION_BYTES * rank;
   if (bytes.length < headerBytes) {
     throw fail(`expected a ${headerBytes}-byte header (${rank} dimension sizes), but the file ends after ${bytes.length} bytes`, bytes.length);
@@ -150,8 +172,7 @@ export async function readIdxDimensions(file: string, expectedRank: number): Pro
   }
   const length = MAGIC_BYTES + expectedRank * DIMENSION_BYTES;
   if (header.length < Math.min(length, HEADER_PEEK)) throw new IdxFormatError(file, `only ${header.length} bytes, shorter than an IDX header`, 0);
-  const magic = header.readUInt32BE(0);
-  const expectedMagic = (IDX_UNSIGNED_BYTE << 8) | expectedRank;
-  if (magic !== expectedMagic) throw new IdxFormatError(file, `expected magic number ${hex(expectedMagic, 8)}, found ${hex(magic, 8)}`, 0, isGzip(start));
+  const magic = magicProblem(header, expectedRank);
+  if (magic !== null) throw new IdxFormatError(file, magic.problem, magic.byteOffset, isGzip(start));
   return Array.from({ length: expectedRank }, (_, i) => header.readUInt32BE(MAGIC_BYTES + i * DIMENSION_BYTES));
 }
