@@ -112,10 +112,9 @@ describe('the delete dialog', () => {
     expect(fake.callsOf('deleteCheckpoints')).toEqual([{ targets: workspace.deletable }, { targets: workspace.deletable }]);
   });
 
-  // Electron's preload used to reject with plain { code, message } objects, which the page showed
-  // as "[object Object]". Marked as failing until errorMessage reads such an object (the electron
-  // branch of issue 15 fixes it): when this starts passing, drop `.fails`.
-  it.fails('a failure that arrives as a plain { code, message } object is shown as its message', async () => {
+  // Electron's preload rejects with plain { code, message } objects (an Error would lose its code on
+  // the context bridge); the page once showed them as "[object Object]".
+  it('a failure that arrives as a plain { code, message } object is shown as its message', async () => {
     const { fake, person } = await open((w) => w.all);
     fake.handle('deleteCheckpoints', () => Promise.reject({ code: 'io', message: 'the trash is on another disk' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete 2 checkpoints?' });
