@@ -14,10 +14,9 @@ const bin = path.join(root, 'bin/checkpoint-studio.js');
 let base = '';
 let workspace = '';
 
-function run(cwd: string, ...args: string[]): { code: number | null; stdout: string; stderr: string; ms: number } {
-  const started = performance.now();
+function run(cwd: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started };
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 const cli = (...args: string[]): ReturnType<typeof run> => run(base, ...args, '--workspace', workspace);
 
@@ -96,8 +95,7 @@ describe('errors name the flag or the file', () => {
     expectOneLine(taken, 1, /a run with this name already exists/);
     const tooBig = cli('train', '--validation', '70000');
     expectOneLine(tooBig, 2, /the validation split \(70000\) must be smaller than the 60000 training examples/);
-    // Each answered without starting a trainer: well under the second a trainer needs to start.
-    for (const result of [missing, noValidation, taken, tooBig]) expect(result.ms).toBeLessThan(3000);
+    // Each answered in its one line, without a trainer's start-up output, and nothing was created.
     expect(fs.readdirSync(workspace).sort()).toEqual(['a', 'b']);
   });
 });

@@ -74,15 +74,13 @@ describe('downsampling', () => {
     ]);
   });
 
-  // Bounded output, and linear time (a quadratic slip would take minutes here), even on a busy machine.
-  it('downsamples 5 runs of 100,000 points (raw and smoothed) to a few thousand x values, quickly', { timeout: 30_000 }, () => {
+  // Bounded output. Its speed is measured by npm run bench:ui; a quadratic slip would take minutes
+  // here and fail by the test's timeout.
+  it('downsamples 5 runs of 100,000 points (raw and smoothed) to a few thousand x values', { timeout: 30_000 }, () => {
     const xs = range(0, 99_999);
     const columns = Array.from({ length: 10 }, (_, k) => ({ xs, ys: xs.map((x) => Math.sin(x / (100 + k)) + Math.random() * 0.1) }));
-    const started = performance.now();
     const aligned = alignColumns(columns.map((c) => decimate(c, bucketEdges(0, 99_999, [20_000, 30_000], 1200))));
-    const ms = performance.now() - started;
     expect(aligned[0].length).toBeLessThan(10_000);
-    expect(ms).toBeLessThan(2000);
   });
 });
 
