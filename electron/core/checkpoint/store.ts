@@ -24,7 +24,7 @@ import {
 } from './run-files.js';
 import { type ForeignPartVerifier, UNVERIFIABLE_FOREIGN_PARTS } from './foreign-part.js';
 import { RunWriter } from './run-writer.js';
-import { acquireRunLock, liveLockHolder } from './run-lock.js';
+import { acquireRunLock } from './run-lock.js';
 import { type DeleteOptions, moveToTrash } from './safe-delete.js';
 import { type PurgeResult, type TrashListing, inspectTrash, listTrash, purgeTrash, restoreFromTrash, undoDelete } from './trash.js';
 import { type PreparedWorkspace, type WorkspaceAccess, prepareWorkspace } from './workspace.js';
@@ -302,10 +302,6 @@ export class CheckpointStore {
 
   purgeTrash(options?: { olderThanMs?: number; batches?: readonly string[] }): Promise<PurgeResult> {
     return purgeTrash(this.root, options);
-  }
-
-  runWriterHolder(run: string): ReturnType<typeof liveLockHolder> {
-    return liveLockHolder(this.runDir(run));
   }
 
   private async refreshRuns(runs: readonly string[]): Promise<void> {
