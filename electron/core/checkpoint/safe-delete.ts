@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TrashEntry } from '../../contract.js';
 import { fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
+import { isAbsence, statIfPresent } from '../base/path-state.js';
 import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { isMissing } from '../base/regular-file.js';
 import { readRunRetention } from './run-files.js';
@@ -35,8 +36,9 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   let parentReal: string;
   try {
     parentReal = await realpath(path.dirname(absolute));
-  } catch {
-    throw new NotFoundError(target, 'does not exist');
+  } catch (error) {
+    if (isAbsence(error)) throw new NotFoundError(target, 'does not exist');
+    throw error;
   }
   const run = path.relative(root, parentReal);
   if (!isInside(root, parentReal) || run.includes(path.sep)) {
@@ -45,12 +47,8 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   const runProblem = runNameProblem(run);
   if (runProblem) throw new RefusedError(target, `not a checkpoint of a run: ${runProblem}`);
   const itself = path.join(parentReal, dirName);
-  let link;
-  try {
-    link = await lstat(itself);
-  } catch {
-    throw new NotFoundError(target, 'does not exist');
-  }
+  const link = await statIfPresent(itself);
+  if (!link) throw new NotFoundError(target, 'does not exist');
   if (link.isSymbolicLink()) {
     let resolved: string;
     try {

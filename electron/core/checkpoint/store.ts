@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../../contract.js';
 import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
+import { statIfPresent } from '../base/path-state.js';
 import { POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
 import { showName } from './names.js';
 import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
@@ -169,12 +170,8 @@ export class CheckpointStore {
   /** A run folder the store may write its own files into: the workspace's own, not a link elsewhere. */
   private async ownRunFolder(run: string): Promise<string> {
     const runDir = this.runDir(run);
-    let info;
-    try {
-      info = await lstat(runDir);
-    } catch {
-      throw new NotFoundError(runDir, 'no such run');
-    }
+    const info = await statIfPresent(runDir);
+    if (!info) throw new NotFoundError(runDir, 'no such run');
     if (info.isSymbolicLink()) throw new RefusedError(runDir, 'the run folder is a symbolic link; its pins and policy would be written outside the workspace');
     if (!info.isDirectory()) throw new RefusedError(runDir, 'not a folder');
     return runDir;
