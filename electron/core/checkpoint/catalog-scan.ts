@@ -196,7 +196,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
   const step = parseCheckpointDirName(dirName) as number;
   const id = folderCheckpointId(run, dirName);
-  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [] };
+  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [], protectedBy: [] };
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);

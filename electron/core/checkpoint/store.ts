@@ -7,7 +7,7 @@ import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../.
 import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
 import { statIfPresent } from '../base/path-state.js';
-import { POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
+import { POLICY_FILE, parseCheckpointDirName } from './layout.js';
 import { showName } from './names.js';
 import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
 import { planRetention, rememberBest } from './retention.js';
@@ -100,7 +100,17 @@ export class CheckpointStore {
 
   openRunWriter(name: string, lock?: Awaited<ReturnType<typeof acquireRunLock>>): Promise<RunWriter> {
     checkRunName(name);
-    return RunWriter.open(this.root, name, (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)).then(() => undefined), lock);
+    return RunWriter.open(
+      this.root,
+      name,
+      {
+        onSaved: (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)),
+        // Only the catalog's view is at stake (a watcher, where one runs, re-reads the lock too):
+        // a failing re-read must not fail the close that released the run.
+        onClosed: () => this.catalog.refreshRunState(name).catch(() => undefined),
+      },
+      lock,
+    );
   }
 
   /**
@@ -214,19 +224,7 @@ export class CheckpointStore {
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
     const stored = await readRunRetention(this.runDir(run));
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
-    // Checkpoints other runs continued from: deleting one would cut the lineage.
-    const parents = new Map<string, string>();
-    for (const other of this.catalog.listRuns()) {
-      if (other.name !== run && other.parent) parents.set(checkpointId(other.parent.run, other.parent.step), other.name);
-    }
-    for (const c of this.catalog.all()) {
-      if (c.run !== run && c.parent) parents.set(checkpointId(c.parent.run, c.parent.step), c.run);
-    }
-    return planRetention(run, this.catalog.list(run), retention, {
-      protectedIds: options.protectedIds,
-      protectedReasons: options.protectedReasons,
-      otherRunsParents: parents,
-    });
+    return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, protectedReasons: options.protectedReasons });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
@@ -245,7 +243,7 @@ export class CheckpointStore {
     const entries = await moveToTrash(
       this.root,
       planned.map((d) => this.resolve(d.id).path),
-      { reason: `retention policy of run "${plan.run}"`, lockToken: options.lockToken },
+      { reason: `retention policy of run "${plan.run}"`, lockToken: options.lockToken, childrenOf: this.childrenOf },
     );
     const runDir = await this.ownRunFolder(plan.run);
     const retention = await readRunRetention(runDir);
@@ -271,10 +269,13 @@ export class CheckpointStore {
         return path.resolve(s);
       }
     });
-    const entries = await moveToTrash(this.root, targets, { reason: options.reason ?? 'deleted by hand', ...options });
+    const entries = await moveToTrash(this.root, targets, { reason: options.reason ?? 'deleted by hand', ...options, childrenOf: this.childrenOf });
     await this.refreshRuns(entries.map((e) => e.checkpointId.split('/')[0] ?? ''));
     return entries;
   }
+
+  /** The lineage the delete guard protects, as the catalog knows it. */
+  private readonly childrenOf = (run: string, step: number): readonly string[] => this.catalog.childrenOf(run, step);
 
   listTrash(): Promise<TrashEntry[]> {
     return listTrash(this.root);
