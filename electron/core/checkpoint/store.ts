@@ -43,6 +43,13 @@ export interface OpenOptions {
   readonly foreign?: ForeignPartVerifier;
 }
 
+/** The run and step an id such as `run/ckpt-100` or `run/ckpt-000000100` names, or null. */
+function runAndStep(id: string): { run: string; step: number } | null {
+  const slash = id.lastIndexOf('/');
+  const step = slash > 0 ? parseCheckpointDirName(id.slice(slash + 1)) : null;
+  return step === null ? null : { run: id.slice(0, slash), step };
+}
+
 export class CheckpointStore {
   private constructor(
     readonly root: string,
@@ -140,14 +147,36 @@ export class CheckpointStore {
     throw new NotFoundError(showName(selector), `not a checkpoint of the workspace ${this.root}`);
   }
 
+  /**
+   * What to say when `selector` names nothing in the workspace because the checkpoint it names is
+   * in the trash (its newest entry there): where it went, why, and how to bring it back. Null
+   * when it is not there either; `latest` and `best` never mean a trashed checkpoint.
+   */
+  async trashedError(selector: CheckpointSelector): Promise<NotFoundError | null> {
+    if (selector === 'latest' || selector === 'best') return null;
+    const trimmed = selector.replace(/[\\/]+$/, '');
+    const asPath = [path.resolve(selector), path.resolve(this.root, selector)].map((p) => path.relative(this.root, p));
+    const wanted = runAndStep(trimmed);
+    const named = (entry: TrashEntry): boolean => {
+      if (entry.checkpointId === trimmed || asPath.includes(entry.originalPath)) return true;
+      const held = runAndStep(entry.checkpointId);
+      return wanted !== null && held !== null && held.run === wanted.run && held.step === wanted.step;
+    };
+    // Only an explanation: a trash that cannot be read leaves the caller's own answer standing.
+    const entry = (await this.listTrash().catch(() => [])).find(named);
+    if (!entry) return null;
+    const when = `${entry.deletedAt.replace('T', ' ').slice(0, 19)} UTC`;
+    return new NotFoundError(
+      entry.checkpointId,
+      `in the trash (${entry.reason}, ${when}; batch ${entry.batch}): restore it first with \`checkpoint-studio trash restore ${entry.id}\` or the Trash view's Restore`,
+    );
+  }
+
   /** `run/ckpt-<step>` written another way (`ckpt-100` for `ckpt-000000100`): the folder holding that step. */
   private byStep(selector: string): CheckpointInfo | null {
-    const slash = selector.lastIndexOf('/');
-    if (slash <= 0) return null;
-    const run = selector.slice(0, slash);
-    const step = parseCheckpointDirName(selector.slice(slash + 1));
-    if (step === null) return null;
-    const holders = this.catalog.list(run).filter((c) => c.step === step);
+    const named = runAndStep(selector);
+    if (!named) return null;
+    const holders = this.catalog.list(named.run).filter((c) => c.step === named.step);
     if (holders.length > 1) return this.unambiguous(holders[0] as CheckpointInfo, selector);
     return holders[0] ?? null;
   }

@@ -37,8 +37,11 @@ export class TargetLocator {
     const ours = info?.isDirectory() === true && (await exists(path.join(absolute, MANIFEST_FILE), { follow: true }));
     const reader = ours ? null : await sniffForeign(absolute);
     if (reader) return { kind: 'foreign', reader, path: absolute };
-    if (!info)
+    if (!info) {
+      const trashed = await this.store?.trashedError(target);
+      if (trashed) throw trashed;
       throw new NotFoundError(target, this.store ? `neither a checkpoint of the workspace ${this.store.root} nor a file or folder` : 'no such file or folder');
+    }
     if (!info.isDirectory()) return { kind: 'file', path: absolute };
     // <workspace>/<run>/ckpt-*: read it as part of its workspace, so it is judged like any other.
     if (parseCheckpointDirName(path.basename(absolute)) !== null) {

@@ -151,6 +151,9 @@ async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation)
     return { parent: store.resolveResumable(parsed.from, selector), notes: [] };
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
+    // Moved to the trash (by hand, or by a retention policy since it was listed): say so, and how to bring it back.
+    const trashed = await store.trashedError(parsed.from);
+    if (trashed) throw trashed;
     const source = path.resolve(parsed.from);
     const reader = await sniffForeign(source);
     if (!reader) throw error;
