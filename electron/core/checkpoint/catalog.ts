@@ -203,7 +203,7 @@ export class Catalog {
   }
 
   /** The runs that continued from the checkpoint of `run` at `step` (what makes it a protected parent). */
-  childrenOf(run: string, step: number): string[] {
+  childrenOf(run: string, step: number): readonly string[] {
     return this.entries.childrenOf(run, step);
   }
 

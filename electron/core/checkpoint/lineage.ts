@@ -2,6 +2,8 @@
 // must not take (protection.ts).
 import type { CheckpointRef } from '../../contract.js';
 
+const NONE: readonly string[] = [];
+
 /** The key a checkpoint's step is known by within its run (the catalog's index of steps uses it too). */
 export function stepKey(run: string, step: number): string {
   return `${run}\0${step}`;
@@ -29,7 +31,10 @@ export class Lineage {
     return count === 0 || (count === 1 && delta === 1) ? key : null;
   }
 
-  children(run: string, step: number): string[] {
-    return [...(this.refs.get(stepKey(run, step))?.keys() ?? [])].sort();
+  children(run: string, step: number): readonly string[] {
+    // Asked for every checkpoint of a listing; almost none has children.
+    if (this.refs.size === 0) return NONE;
+    const children = this.refs.get(stepKey(run, step));
+    return children ? [...children.keys()].sort() : NONE;
   }
 }
