@@ -49,6 +49,14 @@ export type CheckpointRef = z.infer<typeof CheckpointRefSchema>;
 export const CheckpointStatusSchema = z.enum(['verified', 'unverified', 'damaged', 'incomplete']);
 export type CheckpointStatus = z.infer<typeof CheckpointStatusSchema>;
 
+/**
+ * Why the store refuses to delete a checkpoint: it is pinned, its run is being written by a live
+ * process, or another run continued from it. The core computes these from the rules it enforces
+ * on delete; the page shows them as they are.
+ */
+export const CheckpointProtectionSchema = z.object({ kind: z.enum(['pinned', 'writer', 'parent']), reason: z.string() });
+export type CheckpointProtection = z.infer<typeof CheckpointProtectionSchema>;
+
 export const CheckpointInfoSchema = z.object({
   /** `<run>/<folder name>`: stable, and what the CLI and the app select by. */
   id: z.string(),
@@ -82,6 +90,8 @@ export const CheckpointInfoSchema = z.object({
    * removes or renames one of them.
    */
   sameStepAs: z.array(z.string()),
+  /** What keeps it from being deleted, and why; empty when a delete may take it. */
+  protectedBy: z.array(CheckpointProtectionSchema),
 });
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 

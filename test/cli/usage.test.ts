@@ -100,6 +100,25 @@ describe('errors name the flag or the file', () => {
   });
 });
 
+describe('a checkpoint in the trash', () => {
+  it('train --resume from it says it is in the trash and gives the command that restores it', () => {
+    const removed = cli('rm', 'a/ckpt-000000002', '--json');
+    expect(removed.code, removed.stderr).toBe(0);
+    const [entry] = JSON.parse(removed.stdout) as { id: string; batch: string }[];
+    const resumed = cli('train', '--resume', 'a/ckpt-000000002');
+    expectOneLine(
+      resumed,
+      1,
+      new RegExp(
+        `a/ckpt-000000002: in the trash \\(deleted by hand, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC; batch ${entry?.batch}\\): restore it first with \`checkpoint-studio trash restore ${entry?.id}\` or the Trash view's Restore$`,
+      ),
+    );
+    // The command it gives works.
+    expect(cli('trash', 'restore', entry?.id ?? '').code).toBe(0);
+    expect(fs.existsSync(path.join(workspace, 'a', 'ckpt-000000002'))).toBe(true);
+  });
+});
+
 describe('verify and inspect take any checkpoint folder', () => {
   it('outside the default workspace, from another folder', () => {
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-elsewhere-'));

@@ -71,7 +71,6 @@ describe('CatalogState', () => {
     await settle();
     expect(fake.callsOf('marks')).toEqual([{ metric: 'val_loss', mode: 'min' }]);
     expect(state.marks).toEqual({ 'beta/ckpt-000000003': ['latest', 'best val_loss'] });
-    expect(state.protections.get('alpha/ckpt-000000002')).toEqual(['parent of beta']);
   });
 
   it('applies added, changed and removed events in one batch, then asks for marks and runs again', async () => {

@@ -13,10 +13,10 @@ async function setup(): Promise<{ fake: FakeStudio; deletion: DeleteState }> {
       runs: [run('a', { writer: null }), run('b', { parent: { run: 'a', step: 2 } }), run('w', { writer: { pid: 42, host: 'h', since: 's' } })],
       checkpoints: [
         checkpoint('a', 1, { bytes: 100 }),
-        checkpoint('a', 2),
+        checkpoint('a', 2, { protectedBy: [{ kind: 'parent', reason: 'parent of run "b"' }] }),
         checkpoint('a', 3, { pinned: true }),
         checkpoint('a', 4, { bytes: 300 }),
-        checkpoint('w', 1),
+        checkpoint('w', 1, { protectedBy: [{ kind: 'writer', reason: 'run "w" is being written by process 42 on h' }] }),
       ],
       skipped: [],
     }))
@@ -30,7 +30,7 @@ async function setup(): Promise<{ fake: FakeStudio; deletion: DeleteState }> {
 const ids = ['a/ckpt-000000001', 'a/ckpt-000000002', 'a/ckpt-000000003', 'a/ckpt-000000004', 'w/ckpt-000000001'];
 
 describe('DeleteState', () => {
-  it('plans the deletable ones and says why the others are left out', async () => {
+  it("plans the deletable ones and says why the others are left out, in the core's words", async () => {
     const { deletion } = await setup();
     expect(deletion.prepare([])).toBe(false);
     expect(deletion.prepare(ids)).toBe(true);
@@ -39,9 +39,9 @@ describe('DeleteState', () => {
     expect(plan?.bytes).toBe(400);
     expect(plan?.marked).toEqual([{ id: 'a/ckpt-000000004', marks: ['latest(a)', 'best val_loss'] }]);
     expect(plan?.kept.map((k) => [k.checkpoint.id, k.reasons])).toEqual([
-      ['a/ckpt-000000002', ['parent of b']],
+      ['a/ckpt-000000002', ['parent of run "b"']],
       ['a/ckpt-000000003', ['pinned']],
-      ['w/ckpt-000000001', ['run being written (process 42)']],
+      ['w/ckpt-000000001', ['run "w" is being written by process 42 on h']],
     ]);
   });
 

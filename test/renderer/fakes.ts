@@ -83,6 +83,8 @@ export function checkpoint(run: string, step: number, overrides: Partial<Checkpo
     linked: false,
     pinned: false,
     sameStepAs: [],
+    // As the core says it: a pinned checkpoint is protected by its pin.
+    protectedBy: overrides.pinned ? [{ kind: 'pinned', reason: 'pinned' }] : [],
     ...overrides,
   };
 }

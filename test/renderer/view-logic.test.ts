@@ -1,10 +1,10 @@
 // The small rules the views rely on: which rows a virtual list renders, the list's rows and
-// labels, lanes and protections, when a training counts as stalled, and how values read.
+// labels and lanes, when a training counts as stalled, and how values read.
 import { describe, expect, it } from 'vitest';
 import { buildRows, checkpointLabel } from '../../renderer/src/lib/checkpoint-rows';
 import { backoffDelay } from '../../renderer/src/lib/backoff';
 import { formatBytes, formatDuration, formatMetric } from '../../renderer/src/lib/format';
-import { buildLanes, defaultMode, protections } from '../../renderer/src/lib/lanes';
+import { buildLanes, defaultMode } from '../../renderer/src/lib/lanes';
 import { median, recordInterval, stallThreshold } from '../../renderer/src/lib/stall';
 import { scrollToReveal, virtualWindow } from '../../renderer/src/lib/virtual-window';
 import { checkpoint, run } from './fakes';
@@ -41,21 +41,20 @@ describe('lanes and rows', () => {
     expect(rowOf.get('b/ckpt-000000005')).toBe(4);
   });
 
-  it('names every protection: pinned, written by a live process, parent of a run', () => {
-    const p = protections(runs, checkpoints);
-    expect(p.get('a/ckpt-000000002')).toEqual(['pinned', 'run being written (process 7)', 'parent of b']);
-    expect(p.get('b/ckpt-000000005')).toBeUndefined();
-  });
-
   it('labels a row with what a sighted user reads across it', () => {
     const c = checkpoint('a', 3, {
       status: 'damaged',
       statusReason: 'model.safetensors: checksum mismatch',
       sameStepAs: ['a/ckpt-3'],
       metrics: { loss: 0.5, val_loss: null },
+      pinned: true,
+      protectedBy: [
+        { kind: 'pinned', reason: 'pinned' },
+        { kind: 'parent', reason: 'parent of run "b"' },
+      ],
     });
-    expect(checkpointLabel(c, ['latest'], ['loss', 'val_loss', 'accuracy'], ['pinned', 'parent of b'])).toBe(
-      'a step 3, epoch 0, damaged: model.safetensors: checksum mismatch, 1.0 KB, loss 0.5, val_loss NaN, latest, same step as a/ckpt-3, protected: parent of b',
+    expect(checkpointLabel(c, ['latest'], ['loss', 'val_loss', 'accuracy'])).toBe(
+      'a step 3, epoch 0, damaged: model.safetensors: checksum mismatch, 1.0 KB, loss 0.5, val_loss NaN, latest, pinned, same step as a/ckpt-3, protected: parent of run "b"',
     );
   });
 

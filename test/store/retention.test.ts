@@ -36,6 +36,7 @@ function info(step: number, overrides: Partial<CheckpointInfo> = {}): Checkpoint
     linked: false,
     pinned: false,
     sameStepAs: [],
+    protectedBy: [],
     ...overrides,
   };
 }
@@ -127,7 +128,7 @@ describe('planning (pure)', () => {
       info(4, { origin: 'imported' }),
       info(5, { origin: 'foreign' }),
       info(6),
-      info(7),
+      info(7, { protectedBy: [{ kind: 'parent', reason: 'parent of run "finetune"' }] }),
       info(8, { status: 'damaged', statusReason: 'x' }),
       info(9, { status: 'incomplete', metrics: {} }),
       info(10),
@@ -135,7 +136,6 @@ describe('planning (pure)', () => {
     ];
     const plan = planRetention('r1', cps, retention({ keepLast: 1 }, ['ckpt-000000002']), {
       protectedIds: new Set(['r1/ckpt-000000006']),
-      otherRunsParents: new Map([['r1/ckpt-000000007', 'finetune']]),
     });
     expect(steps(plan.delete)).toEqual([10]);
     const reasons = (step: number): readonly string[] => plan.keep.find((d) => d.step === step)?.reasons ?? [];

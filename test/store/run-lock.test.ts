@@ -93,11 +93,11 @@ describe('run writers', () => {
     const first = await store.createRun('r1', { parent: null, config: {} });
     const error = await rejectionOf(store.openRunWriter('r1'), RunLockedError);
     expect(error.holder.pid).toBe(process.pid);
-    expect((await store.runWriterHolder('r1'))?.pid).toBe(process.pid);
+    expect((await liveLockHolder(store.runDir('r1')))?.pid).toBe(process.pid);
     await store.catalog.refresh();
     expect(store.catalog.getRun('r1')?.writer).toMatchObject({ pid: process.pid, host: os.hostname() });
     await first.close();
-    expect(await store.runWriterHolder('r1')).toBeNull();
+    expect(await liveLockHolder(store.runDir('r1'))).toBeNull();
     const second = await store.openRunWriter('r1');
     await second.save(trainingState(1));
     await second.close();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RefusedError } from '../../electron/core/base/errors.js';
+import { liveLockHolder } from '../../electron/core/checkpoint/run-lock.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { onCleanup, trainingState, useTempWorkspaces } from './helpers.js';
 
@@ -91,7 +92,7 @@ describe('a workspace shared by several processes', () => {
         );
         if (refused instanceof RefusedError) refusedLive += 1;
         // Deleted: only possible because the trainer had just finished and let go of its run.
-        else if (refused === null) expect(await deleter.runWriterHolder('live'), `${target.id} was deleted while its run was being written`).toBeNull();
+        else if (refused === null) expect(await liveLockHolder(deleter.runDir('live')), `${target.id} was deleted while its run was being written`).toBeNull();
         // Otherwise the trainer's own retention moved it to the trash first: not found.
         else expect((refused as { code?: string }).code).toBe('not-found');
       }

@@ -70,12 +70,29 @@ const runOf = (e: CatalogEvent): string => (e.type === 'removed' ? e.run : e.che
 const isProbe = (run: string): boolean => run.startsWith(PROBE_PREFIX);
 const describeEvent = (e: CatalogEvent): string => (e.type === 'removed' ? `removed ${e.id}` : `${e.type} ${e.checkpoint.id} ${e.checkpoint.status}`);
 
-/** The events about the tests' own runs (not the probes), described, from `from` on. */
+/**
+ * Whether each event says something, beyond a writer's lock coming or going: a run's checkpoints
+ * are protected while it is written, so a writer closing makes 'changed' events at a moment that
+ * depends on when the watcher looks (protections have tests of their own).
+ */
+function telling(events: readonly CatalogEvent[]): boolean[] {
+  const last = new Map<string, CheckpointInfo>();
+  const withoutWriter = (c: CheckpointInfo): string => JSON.stringify({ ...c, protectedBy: c.protectedBy.filter((p) => p.kind !== 'writer') });
+  return events.map((event) => {
+    if (event.type === 'removed') {
+      last.delete(event.id);
+      return true;
+    }
+    const before = last.get(event.checkpoint.id);
+    last.set(event.checkpoint.id, event.checkpoint);
+    return event.type !== 'changed' || before === undefined || withoutWriter(before) !== withoutWriter(event.checkpoint);
+  });
+}
+
+/** The events about the tests' own runs (not the probes, nor a writer's lock alone), described, from `from` on. */
 function eventList(w: Watched, from = 0): string[] {
-  return w.events
-    .slice(from)
-    .filter((e) => !isProbe(runOf(e)))
-    .map(describeEvent);
+  const tells = telling(w.events);
+  return w.events.flatMap((e, i) => (i >= from && tells[i] && !isProbe(runOf(e)) ? [describeEvent(e)] : []));
 }
 
 /** The catalog without the probes. */

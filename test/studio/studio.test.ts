@@ -188,3 +188,34 @@ describe('starting training is checked before anything loads', () => {
     expect((await api.trainingStatus()).state).toBe('idle');
   });
 });
+
+describe('a checkpoint in the trash', () => {
+  it('continuing from it says it is in the trash, when and why it went, and how to restore it', async () => {
+    const { api, root } = await studioWith({ alpha: [100, 200, 300, 400] });
+    const [byHand] = await api.deleteCheckpoints({ targets: ['alpha/ckpt-000000200'] });
+    // A retention policy moved 100 there (as a trainer's keep-last does while it trains).
+    const plans = await api.planRetention({ run: 'alpha', policy: { keepLast: 2 } });
+    const [byPolicy] = await api.applyRetention({ plans });
+    expect(byPolicy?.checkpointId).toBe('alpha/ckpt-000000100');
+    const when = (iso: string): string => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+    const expected = (entry: typeof byHand): string =>
+      `${entry?.checkpointId}: in the trash (${entry?.reason}, ${when(entry?.deletedAt ?? '')}; batch ${entry?.batch}): restore it first with \`checkpoint-studio trash restore ${entry?.id}\` or the Trash view's Restore`;
+    // By id, by its step written short, and by its old path: each is named.
+    for (const [from, entry] of [
+      ['alpha/ckpt-000000200', byHand],
+      ['alpha/ckpt-100', byPolicy],
+      [path.join(root, 'alpha', 'ckpt-000000100'), byPolicy],
+    ] as const) {
+      const error = await failure(api.continueTraining({ from }));
+      expect(error.code).toBe('not-found');
+      expect(error.message).toBe(expected(entry));
+    }
+    expect(byPolicy?.reason).toBe('retention policy of run "alpha"');
+    // Inspecting it says the same; a checkpoint that never existed is still simply not one.
+    expect((await failure(api.inspect({ target: 'alpha/ckpt-000000200' }))).message).toBe(expected(byHand));
+    expect((await failure(api.continueTraining({ from: 'alpha/ckpt-000000999' }))).message).toMatch(/not a checkpoint of the workspace/);
+    // Restored as it says, it can be named again.
+    await api.restoreFromTrash({ ids: [byHand?.id ?? ''] });
+    expect((await failure(api.continueTraining({ from: 'alpha/ckpt-000000200' }))).message).toMatch(/holds no training configuration/);
+  });
+});

@@ -73,7 +73,7 @@ describe('the timeline', () => {
       await world.page.getByRole('radio', { name: 'Step' }).click();
       const p = await pointOnPage(world, 'alpha/ckpt-000000300');
       await world.page.mouse.move(p.x, p.y);
-      await expect.poll(() => world.page.getByRole('tooltip').textContent()).toMatch(/alpha · step 300.*parent of beta/);
+      await expect.poll(() => world.page.getByRole('tooltip').textContent()).toMatch(/alpha · step 300.*parent of run "beta"/);
       await world.screenshot(`timeline-${scheme}`);
       // Collapsible: the list stays, the timeline goes and comes back.
       await world.page.getByRole('button', { name: 'Timeline' }).click();

@@ -1,7 +1,9 @@
 // The one way user data is written into a workspace: a temporary name, fsync, rename, then
 // fsync of the directory, so that a crash leaves either the old state or the new one.
-import { open, rename, rm } from 'node:fs/promises';
+import { link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { RefusedError } from './errors.js';
+import { exists } from './path-state.js';
 import { temporaryName } from './temporaries.js';
 
 export async function fsyncPath(target: string): Promise<void> {
@@ -109,4 +111,96 @@ export async function appendLineDurably(file: string, line: string): Promise<voi
   } finally {
     await handle.close();
   }
+}
+
+export interface PlaceOptions {
+  /** Looks at the finished stage just before it is placed (a verification, say); throwing stops the placement. */
+  readonly check?: (stage: string) => void | Promise<void>;
+  /** The stage's folders are fsynced already (the checkpoint writer syncs them alongside its files). */
+  readonly synced?: boolean;
+  /** Why an existing target is not replaced, as the refusal says it. */
+  readonly taken?: string;
+  /** Runs right after the rename, before the target's folder is fsynced: the checkpoint writer's crash seam. */
+  readonly afterRename?: () => void | Promise<void>;
+}
+
+const TAKEN = 'already exists; nothing is ever written over it';
+
+/**
+ * Puts a finished stage (a folder or a file, under a temporary name) at `target` in one step,
+ * never replacing what is there. In order: the stage's folders are fsynced (its files were
+ * written durably by whoever wrote them), `check` runs, the target is refused if it exists, the
+ * stage is renamed, and the folders on both sides are fsynced. A failure before the rename removes
+ * the stage and leaves the target as it was; after it, the target is whole, and a failing fsync is
+ * reported with the target left in place (removing it would lose a complete copy).
+ */
+export async function placeAtomically(stage: string, target: string, options: PlaceOptions = {}): Promise<void> {
+  try {
+    if (!options.synced) await syncFolders(stage);
+    await options.check?.(stage);
+    await refuseTaken(target, options.taken);
+    await moveWithoutReplacing(stage, target, options.taken);
+  } catch (error) {
+    await rm(stage, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+  await options.afterRename?.();
+  await fsyncPath(path.dirname(target));
+  if (path.dirname(stage) !== path.dirname(target)) await fsyncPath(path.dirname(stage));
+}
+
+/**
+ * Builds something at `stage` (a temporary name; `build` creates it, as a file or a folder) and
+ * places it at `target` (placeAtomically). An existing target is refused before any work; on any
+ * failure the stage is removed.
+ */
+export async function writeAtomically<T>(stage: string, target: string, build: (stage: string) => Promise<T>, options: PlaceOptions = {}): Promise<T> {
+  await refuseTaken(target, options.taken);
+  let result: T;
+  try {
+    result = await build(stage);
+  } catch (error) {
+    await rm(stage, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+  await placeAtomically(stage, target, options);
+  return result;
+}
+
+async function refuseTaken(target: string, taken = TAKEN): Promise<void> {
+  if (await exists(target)) throw new RefusedError(target, taken);
+}
+
+/** Link errors that mean "this file system has no hard links", where a checked rename must do. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/**
+ * rename() replaces an existing file silently, and an empty folder too. A file is therefore
+ * hard-linked into place (link() fails if the name is taken, atomically) and its temporary name
+ * removed; a folder (which cannot be linked) is renamed right after the check, where only an
+ * empty folder made in between could be replaced: nothing of anyone's is lost then.
+ */
+async function moveWithoutReplacing(stage: string, target: string, taken = TAKEN): Promise<void> {
+  if (!(await lstat(stage)).isDirectory()) {
+    try {
+      await link(stage, target);
+      await unlink(stage);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') throw new RefusedError(target, taken);
+      if (!NO_HARD_LINKS.has(code)) throw error;
+    }
+    await refuseTaken(target, taken);
+  }
+  await rename(stage, target);
+}
+
+/** fsyncs every folder of a staged tree (a file on its own has nothing to sync here). */
+async function syncFolders(stage: string): Promise<void> {
+  if (!(await lstat(stage)).isDirectory()) return;
+  for (const entry of await readdir(stage, { withFileTypes: true })) {
+    if (entry.isDirectory()) await syncFolders(path.join(stage, entry.name));
+  }
+  await fsyncPath(stage);
 }

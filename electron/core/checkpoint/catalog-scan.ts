@@ -1,11 +1,12 @@
 // Builds catalog entries from the folder, which is the truth. No state of our own is needed to
 // list a workspace, so a checkpoint written by another program shows up exactly like ours.
-import { type Dirent, existsSync, statSync } from 'node:fs';
+import { type Dirent, statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo, CheckpointStatus, RunInfo } from '../../contract.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
 import { errorMessage } from '../base/errors.js';
+import { statIfPresentSync } from '../base/path-state.js';
 import { RUN_FILE, folderCheckpointId, isHiddenName, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { showName } from './names.js';
 import { WRITER_PROGRAM } from './manifest.js';
@@ -23,6 +24,14 @@ const SCAN_SLICE = 256;
 function isDirectorySync(target: string): boolean {
   try {
     return statSync(target).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isGone(dir: string): boolean {
+  try {
+    return statIfPresentSync(dir, { follow: true }) === null;
   } catch {
     return false;
   }
@@ -196,7 +205,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
   const step = parseCheckpointDirName(dirName) as number;
   const id = folderCheckpointId(run, dirName);
-  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [] };
+  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [], protectedBy: [] };
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);
@@ -204,8 +213,9 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
     structure = { kind: 'damaged' as const, reason: `${dir}: ${errorMessage(error)}` };
   }
   // Moved away while being read (to the trash, by another process's retention): it is gone,
-  // not damaged. Only a folder that looked wrong pays for this check.
-  if (structure.kind !== 'complete' && !existsSync(dir)) return null;
+  // not damaged. Only a folder that looked wrong pays for this check; one that cannot even be
+  // looked at is not gone, and stays listed with what its reading said.
+  if (structure.kind !== 'complete' && isGone(dir)) return null;
   const manifest = structure.manifest;
   if (!manifest) {
     const info: CheckpointInfo = {

@@ -18,10 +18,6 @@ export function plainNameProblem(name: string): string | null {
   return null;
 }
 
-export function isPlainName(name: string): boolean {
-  return plainNameProblem(name) === null;
-}
-
 /**
  * A name or what a user typed, as it can be shown on one line of a table or a message:
  * JSON-quoted (so a newline shows as \n) when it holds a control character or nothing at all.

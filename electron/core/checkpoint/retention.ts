@@ -14,8 +14,6 @@ export interface PlanContext {
   readonly protectedIds?: ReadonlySet<string>;
   /** Why each protected id is protected, when the caller knows better than the default. */
   readonly protectedReasons?: ReadonlyMap<string, string>;
-  /** Checkpoints of other runs, to find the ones this run's checkpoints are parents of. */
-  readonly otherRunsParents?: ReadonlyMap<string, string>;
 }
 
 export function isPolicyEmpty(policy: RetentionPolicy): boolean {
@@ -51,8 +49,8 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     if (c.sameStepAs.length > 0) note(c, `holds the same step as ${c.sameStepAs.join(', ')}: left for you to resolve`, true);
     if (c.origin !== 'trained') note(c, `${c.origin} (not written by this store)`, true);
     if (context.protectedIds?.has(c.id)) note(c, context.protectedReasons?.get(c.id) ?? 'a running training was restored from it', true);
-    const child = context.otherRunsParents?.get(c.id);
-    if (child !== undefined) note(c, `parent of run "${child}"`, true);
+    // Other runs continued from it: the catalog says which (CheckpointInfo.protectedBy).
+    for (const protection of c.protectedBy) if (protection.kind === 'parent') note(c, protection.reason, true);
   }
   const latest = usable[usable.length - 1];
   if (latest) note(latest, 'latest', true);

@@ -7,6 +7,7 @@ import { RetentionPolicySchema, RunMetaSchema, type RetentionPolicy, type RunMet
 import { appendLineDurably, fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
 import { RefusedError } from '../base/errors.js';
 import { parseJsonAs } from '../base/parse-json.js';
+import { statIfPresent } from '../base/path-state.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, runNameProblem } from './layout.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
 import { isDeadTemporary } from '../base/temporaries.js';
@@ -105,10 +106,7 @@ export async function isUnsavedRun(runDir: string): Promise<boolean> {
 /** Moves an unsaved run's log aside (kept, never deleted) so a retry starts a history of its own. */
 export async function setAsideUnsavedLog(runDir: string): Promise<string | null> {
   const log = path.join(runDir, METRICS_FILE);
-  const size = await stat(log).then(
-    (s) => s.size,
-    () => null,
-  );
+  const size = (await statIfPresent(log, { follow: true }))?.size ?? null;
   if (size === null) return null;
   if (size === 0) {
     await unlink(log);

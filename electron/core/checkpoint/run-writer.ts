@@ -6,25 +6,25 @@ import { type RunLock, acquireRunLock } from './run-lock.js';
 import { removeDeadTemporaries } from '../base/temporaries.js';
 import { type TrainingState, type WriteOptions, type WrittenCheckpoint, writeCheckpoint } from './writer.js';
 
+/** What the store's catalog hears from a writer, so it need not wait for a watcher. */
+export interface RunWriterEvents {
+  /** A checkpoint was placed. */
+  readonly onSaved?: (written: WrittenCheckpoint) => Promise<void>;
+  /** The lock was let go: the run's checkpoints are no longer protected by their writer. */
+  readonly onClosed?: () => Promise<void>;
+}
+
 export class RunWriter {
   private constructor(
     readonly workspace: string,
     readonly run: string,
     readonly dir: string,
     readonly lock: RunLock,
-    private readonly onSaved: (written: WrittenCheckpoint) => Promise<void>,
+    private readonly events: RunWriterEvents,
   ) {}
 
-  /**
-   * `onSaved` lets the store's catalog learn of a new checkpoint without waiting for a watcher.
-   * `lock` is one the caller already took (taking over an abandoned start does).
-   */
-  static async open(
-    workspace: string,
-    run: string,
-    onSaved: (written: WrittenCheckpoint) => Promise<void> = async () => undefined,
-    lock?: RunLock,
-  ): Promise<RunWriter> {
+  /** `lock` is one the caller already took (taking over an abandoned start does). */
+  static async open(workspace: string, run: string, events: RunWriterEvents = {}, lock?: RunLock): Promise<RunWriter> {
     const dir = path.join(workspace, run);
     if ((await readRunMeta(dir)) === null) {
       await lock?.release();
@@ -33,12 +33,12 @@ export class RunWriter {
     const held = lock ?? (await acquireRunLock(dir));
     // Holding the lock, we are the run's only writer: what dead writers left in it can go.
     await removeDeadTemporaries(dir);
-    return new RunWriter(workspace, run, dir, held, onSaved);
+    return new RunWriter(workspace, run, dir, held, events);
   }
 
   async save(state: TrainingState, options?: WriteOptions): Promise<WrittenCheckpoint> {
     const written = await writeCheckpoint(this.dir, this.run, state, options);
-    await this.onSaved(written);
+    await this.events.onSaved?.(written);
     return written;
   }
 
@@ -46,7 +46,8 @@ export class RunWriter {
     return appendMetrics(this.dir, record);
   }
 
-  close(): Promise<void> {
-    return this.lock.release();
+  async close(): Promise<void> {
+    await this.lock.release();
+    await this.events.onClosed?.();
   }
 }

@@ -6,10 +6,12 @@ import path from 'node:path';
 import type { TrashEntry } from '../../contract.js';
 import { fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
+import { isAbsence, statIfPresent } from '../base/path-state.js';
 import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { isMissing } from '../base/regular-file.js';
 import { readRunRetention } from './run-files.js';
 import { liveLockHolder } from './run-lock.js';
+import { protectionsOf, refusalFor } from './protection.js';
 import { ENTRY_FILE, PAYLOAD, batchId, batchNumberOfFolder, entryId } from './trash-layout.js';
 
 export interface CheckpointTarget {
@@ -35,8 +37,9 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   let parentReal: string;
   try {
     parentReal = await realpath(path.dirname(absolute));
-  } catch {
-    throw new NotFoundError(target, 'does not exist');
+  } catch (error) {
+    if (isAbsence(error)) throw new NotFoundError(target, 'does not exist');
+    throw error;
   }
   const run = path.relative(root, parentReal);
   if (!isInside(root, parentReal) || run.includes(path.sep)) {
@@ -45,12 +48,8 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   const runProblem = runNameProblem(run);
   if (runProblem) throw new RefusedError(target, `not a checkpoint of a run: ${runProblem}`);
   const itself = path.join(parentReal, dirName);
-  let link;
-  try {
-    link = await lstat(itself);
-  } catch {
-    throw new NotFoundError(target, 'does not exist');
-  }
+  const link = await statIfPresent(itself);
+  if (!link) throw new NotFoundError(target, 'does not exist');
   if (link.isSymbolicLink()) {
     let resolved: string;
     try {
@@ -91,6 +90,25 @@ export interface DeleteOptions {
   /** The run-lock token of the caller, when a trainer prunes its own run. */
   readonly lockToken?: string;
   readonly bytes?: number;
+  /** The runs that continued from a checkpoint (the catalog's lineage): a parent is not deleted. */
+  readonly childrenOf?: (run: string, step: number) => readonly string[];
+}
+
+/**
+ * Refuses a protected target (protection.ts), judged at the moment of deletion: its pins and its
+ * run's lock are read from disk; a run's own writer may delete from it.
+ */
+async function refuseProtected(root: string, target: CheckpointTarget, options: DeleteOptions): Promise<void> {
+  const runDir = path.join(root, target.run);
+  const holder = await liveLockHolder(runDir);
+  const protections = protectionsOf({
+    run: target.run,
+    pinned: (await readRunRetention(runDir)).pinned.includes(target.dirName),
+    writer: holder && holder.token !== options.lockToken ? holder : null,
+    children: options.childrenOf?.(target.run, target.step) ?? [],
+  });
+  const first = protections[0];
+  if (first) throw new RefusedError(target.path, refusalFor(first));
 }
 
 /** Moves checkpoints to the trash as one batch (one undo), all checked before any is moved. */
@@ -98,13 +116,7 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
   const resolved: CheckpointTarget[] = [];
   for (const target of targets) {
     const checked = await resolveCheckpointTarget(root, target);
-    const runDir = path.join(root, checked.run);
-    const holder = await liveLockHolder(runDir);
-    if (holder && holder.token !== options.lockToken) {
-      throw new RefusedError(checked.path, `run "${checked.run}" is being written by process ${holder.pid} on ${holder.host}; stop it first`);
-    }
-    const retention = await readRunRetention(runDir);
-    if (retention.pinned.includes(checked.dirName)) throw new RefusedError(checked.path, 'pinned; unpin it first');
+    await refuseProtected(root, checked, options);
     // The same checkpoint named twice (by id and by path, say) is moved once, not moved and then failed on.
     if (!resolved.some((r) => r.path === checked.path)) resolved.push(checked);
   }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../../contract.js';
 import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
-import { POLICY_FILE, checkpointId, parseCheckpointDirName } from './layout.js';
+import { statIfPresent } from '../base/path-state.js';
+import { POLICY_FILE, parseCheckpointDirName } from './layout.js';
 import { showName } from './names.js';
 import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
 import { planRetention, rememberBest } from './retention.js';
@@ -24,7 +25,7 @@ import {
 } from './run-files.js';
 import { type ForeignPartVerifier, UNVERIFIABLE_FOREIGN_PARTS } from './foreign-part.js';
 import { RunWriter } from './run-writer.js';
-import { acquireRunLock, liveLockHolder } from './run-lock.js';
+import { acquireRunLock } from './run-lock.js';
 import { type DeleteOptions, moveToTrash } from './safe-delete.js';
 import { type PurgeResult, type TrashListing, inspectTrash, listTrash, purgeTrash, restoreFromTrash, undoDelete } from './trash.js';
 import { type PreparedWorkspace, type WorkspaceAccess, prepareWorkspace } from './workspace.js';
@@ -40,6 +41,13 @@ export interface OpenOptions {
   readonly access?: WorkspaceAccess;
   /** Verifies imported checkpoints' foreign parts (the formats layer's storedForeignParts); without it they do not verify. */
   readonly foreign?: ForeignPartVerifier;
+}
+
+/** The run and step an id such as `run/ckpt-100` or `run/ckpt-000000100` names, or null. */
+function runAndStep(id: string): { run: string; step: number } | null {
+  const slash = id.lastIndexOf('/');
+  const step = slash > 0 ? parseCheckpointDirName(id.slice(slash + 1)) : null;
+  return step === null ? null : { run: id.slice(0, slash), step };
 }
 
 export class CheckpointStore {
@@ -99,7 +107,17 @@ export class CheckpointStore {
 
   openRunWriter(name: string, lock?: Awaited<ReturnType<typeof acquireRunLock>>): Promise<RunWriter> {
     checkRunName(name);
-    return RunWriter.open(this.root, name, (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)).then(() => undefined), lock);
+    return RunWriter.open(
+      this.root,
+      name,
+      {
+        onSaved: (written) => this.catalog.refreshCheckpoint(name, path.basename(written.dir)),
+        // Only the catalog's view is at stake (a watcher, where one runs, re-reads the lock too):
+        // a failing re-read must not fail the close that released the run.
+        onClosed: () => this.catalog.refreshRunState(name).catch(() => undefined),
+      },
+      lock,
+    );
   }
 
   /**
@@ -129,14 +147,36 @@ export class CheckpointStore {
     throw new NotFoundError(showName(selector), `not a checkpoint of the workspace ${this.root}`);
   }
 
+  /**
+   * What to say when `selector` names nothing in the workspace because the checkpoint it names is
+   * in the trash (its newest entry there): where it went, why, and how to bring it back. Null
+   * when it is not there either; `latest` and `best` never mean a trashed checkpoint.
+   */
+  async trashedError(selector: CheckpointSelector): Promise<NotFoundError | null> {
+    if (selector === 'latest' || selector === 'best') return null;
+    const trimmed = selector.replace(/[\\/]+$/, '');
+    const asPath = [path.resolve(selector), path.resolve(this.root, selector)].map((p) => path.relative(this.root, p));
+    const wanted = runAndStep(trimmed);
+    const named = (entry: TrashEntry): boolean => {
+      if (entry.checkpointId === trimmed || asPath.includes(entry.originalPath)) return true;
+      const held = runAndStep(entry.checkpointId);
+      return wanted !== null && held !== null && held.run === wanted.run && held.step === wanted.step;
+    };
+    // Only an explanation: a trash that cannot be read leaves the caller's own answer standing.
+    const entry = (await this.listTrash().catch(() => [])).find(named);
+    if (!entry) return null;
+    const when = `${entry.deletedAt.replace('T', ' ').slice(0, 19)} UTC`;
+    return new NotFoundError(
+      entry.checkpointId,
+      `in the trash (${entry.reason}, ${when}; batch ${entry.batch}): restore it first with \`checkpoint-studio trash restore ${entry.id}\` or the Trash view's Restore`,
+    );
+  }
+
   /** `run/ckpt-<step>` written another way (`ckpt-100` for `ckpt-000000100`): the folder holding that step. */
   private byStep(selector: string): CheckpointInfo | null {
-    const slash = selector.lastIndexOf('/');
-    if (slash <= 0) return null;
-    const run = selector.slice(0, slash);
-    const step = parseCheckpointDirName(selector.slice(slash + 1));
-    if (step === null) return null;
-    const holders = this.catalog.list(run).filter((c) => c.step === step);
+    const named = runAndStep(selector);
+    if (!named) return null;
+    const holders = this.catalog.list(named.run).filter((c) => c.step === named.step);
     if (holders.length > 1) return this.unambiguous(holders[0] as CheckpointInfo, selector);
     return holders[0] ?? null;
   }
@@ -169,12 +209,8 @@ export class CheckpointStore {
   /** A run folder the store may write its own files into: the workspace's own, not a link elsewhere. */
   private async ownRunFolder(run: string): Promise<string> {
     const runDir = this.runDir(run);
-    let info;
-    try {
-      info = await lstat(runDir);
-    } catch {
-      throw new NotFoundError(runDir, 'no such run');
-    }
+    const info = await statIfPresent(runDir);
+    if (!info) throw new NotFoundError(runDir, 'no such run');
     if (info.isSymbolicLink()) throw new RefusedError(runDir, 'the run folder is a symbolic link; its pins and policy would be written outside the workspace');
     if (!info.isDirectory()) throw new RefusedError(runDir, 'not a folder');
     return runDir;
@@ -217,19 +253,7 @@ export class CheckpointStore {
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
     const stored = await readRunRetention(this.runDir(run));
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
-    // Checkpoints other runs continued from: deleting one would cut the lineage.
-    const parents = new Map<string, string>();
-    for (const other of this.catalog.listRuns()) {
-      if (other.name !== run && other.parent) parents.set(checkpointId(other.parent.run, other.parent.step), other.name);
-    }
-    for (const c of this.catalog.all()) {
-      if (c.run !== run && c.parent) parents.set(checkpointId(c.parent.run, c.parent.step), c.run);
-    }
-    return planRetention(run, this.catalog.list(run), retention, {
-      protectedIds: options.protectedIds,
-      protectedReasons: options.protectedReasons,
-      otherRunsParents: parents,
-    });
+    return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, protectedReasons: options.protectedReasons });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
@@ -248,7 +272,7 @@ export class CheckpointStore {
     const entries = await moveToTrash(
       this.root,
       planned.map((d) => this.resolve(d.id).path),
-      { reason: `retention policy of run "${plan.run}"`, lockToken: options.lockToken },
+      { reason: `retention policy of run "${plan.run}"`, lockToken: options.lockToken, childrenOf: this.childrenOf },
     );
     const runDir = await this.ownRunFolder(plan.run);
     const retention = await readRunRetention(runDir);
@@ -274,10 +298,13 @@ export class CheckpointStore {
         return path.resolve(s);
       }
     });
-    const entries = await moveToTrash(this.root, targets, { reason: options.reason ?? 'deleted by hand', ...options });
+    const entries = await moveToTrash(this.root, targets, { reason: options.reason ?? 'deleted by hand', ...options, childrenOf: this.childrenOf });
     await this.refreshRuns(entries.map((e) => e.checkpointId.split('/')[0] ?? ''));
     return entries;
   }
+
+  /** The lineage the delete guard protects, as the catalog knows it. */
+  private readonly childrenOf = (run: string, step: number): readonly string[] => this.catalog.childrenOf(run, step);
 
   listTrash(): Promise<TrashEntry[]> {
     return listTrash(this.root);
@@ -302,10 +329,6 @@ export class CheckpointStore {
 
   purgeTrash(options?: { olderThanMs?: number; batches?: readonly string[] }): Promise<PurgeResult> {
     return purgeTrash(this.root, options);
-  }
-
-  runWriterHolder(run: string): ReturnType<typeof liveLockHolder> {
-    return liveLockHolder(this.runDir(run));
   }
 
   private async refreshRuns(runs: readonly string[]): Promise<void> {

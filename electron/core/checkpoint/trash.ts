@@ -252,7 +252,3 @@ export async function purgeTrash(root: string, options: { olderThanMs?: number; 
   if (options.olderThanMs === undefined && !batches) for (const dir of scan.leftovers) await removeRecord(dir);
   return { purged, bytes: purged.reduce((s, e) => s + e.bytes, 0), problems: scan.problems };
 }
-
-export async function trashBytes(root: string): Promise<number> {
-  return (await listTrash(root)).reduce((s, e) => s + e.bytes, 0);
-}

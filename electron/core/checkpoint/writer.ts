@@ -1,13 +1,13 @@
 // Writes one checkpoint atomically. The caller holds the run's lock (see run-writer.ts).
 // Order matters: data files, then the manifest, each fsynced; then the folder; then the rename
 // that makes it a checkpoint; then the run folder, so the rename itself survives a power cut.
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32c, formatCrc } from '../base/crc32c.js';
-import { type UnsyncedFile, fsyncPath, writeFileUnsynced } from '../base/durable-fs.js';
+import { type UnsyncedFile, fsyncPath, writeAtomically, writeFileUnsynced } from '../base/durable-fs.js';
 import { temporaryName } from '../base/temporaries.js';
-import { CheckpointFormatError, RefusedError } from '../base/errors.js';
+import { CheckpointFormatError } from '../base/errors.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import {
   type CheckpointRef,
@@ -54,69 +54,59 @@ export interface WrittenCheckpoint {
   readonly bytes: number;
 }
 
+const STEP_TAKEN = 'a checkpoint with this step already exists; checkpoints are never overwritten';
+
 export async function writeCheckpoint(runDir: string, run: string, state: TrainingState, options: WriteOptions = {}): Promise<WrittenCheckpoint> {
   const finalDir = path.join(runDir, checkpointDirName(state.step));
-  await refuseExisting(finalDir);
   const tmpDir = path.join(runDir, temporaryName(checkpointDirName(state.step)));
   const after = options.afterStep ?? (() => undefined);
-  let renamed = false;
-  try {
-    await mkdir(tmpDir);
-    await after('folder-created');
-    // The two tensor files are written at once, and their fsyncs overlap with the manifest's:
-    // every fsync still completes before the folder is synced and renamed.
-    const written = await Promise.allSettled([writeTensorFile(tmpDir, MODEL_FILE, state.model), writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer)]);
-    const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      for (const r of written) if (r.status === 'fulfilled') await r.value.file.abandon();
-      throw failed.reason;
-    }
-    const [model, optimizer] = written.map((r) => (r as PromiseFulfilledResult<WrittenTensorFile>).value) as [WrittenTensorFile, WrittenTensorFile];
-    let manifest: Manifest;
-    let manifestBytes: Buffer;
-    try {
-      manifest = buildManifest(run, state, [model, optimizer]);
-      manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
-    } catch (error) {
-      await Promise.all([model.file.abandon(), optimizer.file.abandon()]);
-      throw error;
-    }
-    let manifestFile: UnsyncedFile;
-    try {
-      manifestFile = await writeFileUnsynced(path.join(tmpDir, MANIFEST_FILE), [manifestBytes]);
-    } catch (error) {
-      await Promise.all([model.file.abandon(), optimizer.file.abandon()]);
-      throw error;
-    }
-    // Every entry of the folder exists now, so its fsync can run alongside the files' own.
-    await Promise.all([model.file.sync(), optimizer.file.sync(), manifestFile.sync(), fsyncPath(tmpDir)]);
-    await after('model-written');
-    await after('optimizer-written');
-    await after('manifest-written');
-    await after('folder-synced');
-    // We hold the run lock, so nobody of ours can create finalDir between this check and the
-    // rename; the check guards against another program's folder (rename would replace an
-    // empty directory silently).
-    await refuseExisting(finalDir);
-    await rename(tmpDir, finalDir);
-    renamed = true;
-    await after('renamed');
-    await fsyncPath(runDir);
-    await after('run-synced');
-    return { dir: finalDir, manifest, bytes: model.bytes + optimizer.bytes + manifestBytes.length };
-  } finally {
-    if (!renamed) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
-  }
+  // We hold the run lock, so nobody of ours can create finalDir meanwhile; the placement's own
+  // check guards against another program's folder.
+  const { manifest, bytes } = await writeAtomically(tmpDir, finalDir, (stage) => writeFolder(stage, run, state, after), {
+    synced: true,
+    taken: STEP_TAKEN,
+    afterRename: () => after('renamed'),
+  });
+  await after('run-synced');
+  return { dir: finalDir, manifest, bytes };
 }
 
-async function refuseExisting(dir: string): Promise<void> {
+/** Writes the checkpoint's files into `tmpDir` and fsyncs them and the folder. */
+async function writeFolder(
+  tmpDir: string,
+  run: string,
+  state: TrainingState,
+  after: (step: WriterStep) => void | Promise<void>,
+): Promise<Omit<WrittenCheckpoint, 'dir'>> {
+  await mkdir(tmpDir);
+  await after('folder-created');
+  // The two tensor files are written at once, and their fsyncs overlap with the manifest's:
+  // every fsync still completes before the folder is synced and renamed.
+  const written = await Promise.allSettled([writeTensorFile(tmpDir, MODEL_FILE, state.model), writeTensorFile(tmpDir, OPTIMIZER_FILE, state.optimizer)]);
+  const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const r of written) if (r.status === 'fulfilled') await r.value.file.abandon();
+    throw failed.reason;
+  }
+  const [model, optimizer] = written.map((r) => (r as PromiseFulfilledResult<WrittenTensorFile>).value) as [WrittenTensorFile, WrittenTensorFile];
+  let manifest: Manifest;
+  let manifestBytes: Buffer;
+  let manifestFile: UnsyncedFile;
   try {
-    await lstat(dir);
+    manifest = buildManifest(run, state, [model, optimizer]);
+    manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+    manifestFile = await writeFileUnsynced(path.join(tmpDir, MANIFEST_FILE), [manifestBytes]);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    await Promise.all([model.file.abandon(), optimizer.file.abandon()]);
     throw error;
   }
-  throw new RefusedError(dir, 'a checkpoint with this step already exists; checkpoints are never overwritten');
+  // Every entry of the folder exists now, so its fsync can run alongside the files' own.
+  await Promise.all([model.file.sync(), optimizer.file.sync(), manifestFile.sync(), fsyncPath(tmpDir)]);
+  await after('model-written');
+  await after('optimizer-written');
+  await after('manifest-written');
+  await after('folder-synced');
+  return { manifest, bytes: model.bytes + optimizer.bytes + manifestBytes.length };
 }
 
 interface WrittenTensorFile {

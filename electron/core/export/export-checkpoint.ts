@@ -3,11 +3,12 @@
 // imported one, or another program's read in place. What is written appears whole or not at
 // all: it is built under a temporary name beside OUT and renamed into place, and OUT is never
 // overwritten.
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportFormat, ExportResult } from '../../contract.js';
 import { type Dtype, isDtype } from '../base/dtypes.js';
-import { writeFileDurably, fsyncPath } from '../base/durable-fs.js';
+import { writeAtomically, writeFileDurably } from '../base/durable-fs.js';
+import { statIfPresent } from '../base/path-state.js';
 import { RefusedError } from '../base/errors.js';
 import { MANIFEST_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
@@ -174,38 +175,25 @@ async function presetTopology(spec: ModelSpec): Promise<unknown> {
   }
 }
 
+const EXPORT_TAKEN = 'already exists; exports never overwrite: name a new path';
+
 export async function exportCheckpoint(
   locator: TargetLocator,
   params: { readonly target: string; readonly format: ExportFormat; readonly out: string },
 ): Promise<ExportResult> {
   const out = path.resolve(params.out);
-  if (
-    await lstat(out).then(
-      () => true,
-      () => false,
-    )
-  )
-    throw new RefusedError(out, 'already exists; exports never overwrite: name a new path');
   const parent = path.dirname(out);
-  const parentInfo = await lstat(parent).catch(() => null);
-  if (!parentInfo?.isDirectory()) throw new StudioError('not-found', `${parent}: no such folder to export into`);
-  const source = await gather(locator, params.target);
-  const notes = [...source.notes];
+  if (!(await statIfPresent(parent, { follow: true }))?.isDirectory()) throw new StudioError('not-found', `${parent}: no such folder to export into`);
   const temporary = path.join(parent, temporaryName(path.basename(out)));
-  try {
-    const files = await write(params.format, source, temporary, out, notes);
-    // rename() would replace an empty folder that appeared meanwhile: check again just before.
-    if (
-      await lstat(out).then(
-        () => true,
-        () => false,
-      )
-    )
-      throw new RefusedError(out, 'appeared while exporting; nothing was written there');
-    await rename(temporary, out);
-    await fsyncPath(parent);
-    return { out, format: params.format, files, tensors: source.model.length + source.other.length, step: source.step, notes };
-  } finally {
-    await rm(temporary, { recursive: true, force: true });
-  }
+  return writeAtomically(
+    temporary,
+    out,
+    async (stage) => {
+      const source = await gather(locator, params.target);
+      const notes = [...source.notes];
+      const files = await write(params.format, source, stage, out, notes);
+      return { out, format: params.format, files, tensors: source.model.length + source.other.length, step: source.step, notes };
+    },
+    { taken: EXPORT_TAKEN },
+  );
 }

@@ -2,9 +2,10 @@
 // known by their listing; the foreign formats (TensorFlow, TF.js, safetensors, Keras HDF5) by
 // their content, through the format readers' sniff. A path may be a folder, a file, or a
 // TensorFlow checkpoint prefix (`…/model.ckpt-1000`) that names no file itself.
-import { realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError, RefusedError } from '../base/errors.js';
+import { statIfPresent } from '../base/path-state.js';
 import { FORMAT_NAMES, sniffForeign } from '../formats/registry.js';
 import { foreignImporter } from './foreign-import.js';
 import type { Importer } from './importer.js';
@@ -25,7 +26,7 @@ export function detectImporter(source: SourceFolder, importers: readonly Importe
  */
 export async function detectSource(target: string): Promise<{ importer: Importer; source: SourceFolder }> {
   if (!path.isAbsolute(target)) throw new RefusedError(target, 'not an absolute path; name what to import by its full path');
-  const info = await stat(target).catch(() => null);
+  const info = await statIfPresent(target, { follow: true });
   if (info?.isDirectory()) {
     const folder = await openSource(target);
     const own = detectImporter(folder);

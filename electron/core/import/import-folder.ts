@@ -2,16 +2,18 @@
 //  1. the importer writes our format into a staging folder under the workspace's .studio/, named
 //     as our temporaries are (a crash leaves it to the next writer's clean-up, see temporaries.ts);
 //  2. every staged checkpoint is verified (sizes, headers, every tensor's CRC-32C) from the copy;
-//  3. a new run is renamed into place whole; checkpoints for an existing run are renamed into it
-//     under its lock, after checking that none of their steps is taken.
+//  3. a new run is placed whole (placeAtomically: one rename, never over anything); checkpoints
+//     for an existing run are placed into it under its lock, after checking that none of their
+//     steps is taken.
 // Any failure or a cancel removes the staging folder: the workspace is as it was. The source is
 // only ever read.
 import { StudioError } from '../../contract.js';
-import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImportPhase, RunMeta } from '../../contract.js';
-import { fsyncPath, writeFileDurably } from '../base/durable-fs.js';
+import type { RunMeta } from '../../contract.js';
+import { placeAtomically, writeFileDurably } from '../base/durable-fs.js';
 import { RefusedError } from '../base/errors.js';
+import { exists, pathKind } from '../base/path-state.js';
 import { RUN_FILE, STATE_DIR, folderCheckpointId, runNameProblem } from '../checkpoint/layout.js';
 import { showName } from '../checkpoint/names.js';
 import { describeProblem } from '../checkpoint/problem.js';
@@ -23,6 +25,8 @@ import { temporaryName } from '../base/temporaries.js';
 import { detectSource } from './detect.js';
 import type { Importer, StagedSource } from './importer.js';
 import { copyDurably } from './copy-file.js';
+import { ImportCancelledError, ImportProgress, type ProgressListener } from './import-progress.js';
+import type { SourceFolder } from './source-folder.js';
 import { isForeignFormat } from '../formats/registry.js';
 
 export const DEFAULT_IMPORT_RUN = 'imported';
@@ -39,33 +43,48 @@ export interface ImportFolderOptions {
   /** The run loose checkpoints go into (default `imported`); for a run folder, the new run's name. */
   readonly into?: string;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: { phase: ImportPhase; bytesDone: number; bytesTotal: number }) => void;
+  readonly onProgress?: ProgressListener;
   /** copy (the default): the files come into the workspace; link: a foreign source is read in place and never written. */
   readonly mode?: 'copy' | 'link';
   /** Which importer read the folder, as soon as it is known (for a refusal's report). */
   readonly onDetected?: (importer: Importer) => void;
 }
 
-/** Thrown when the import was cancelled; nothing of it stays. */
-export class ImportCancelledError extends StudioError {
-  constructor(source: string) {
-    super('refused', `${source}: import cancelled; nothing of it was kept`);
-  }
-}
+export { ImportCancelledError };
 
 export async function importFolder(store: CheckpointStore, source: string, options: ImportFolderOptions = {}): Promise<ImportedSource> {
-  const signal = options.signal ?? new AbortController().signal;
   const { importer, source: folder } = await detectSource(source);
   options.onDetected?.(importer);
   const mode = options.mode ?? 'copy';
-  if (mode === 'link' && !isForeignFormat(importer.format)) {
-    throw new RefusedError(
-      folder.path,
-      `is ${importer.format === 'checkpoint-studio run' ? 'a run' : 'a checkpoint'} of this program; --link is for other programs' checkpoints, ours are copied (import it without --link)`,
-    );
-  }
+  refuseLinkingOurs(importer, folder.path, mode);
   const destination = await chooseRun(store, importer, folder.path, options.into);
-  const stateDir = path.join(store.root, STATE_DIR);
+  const progress = new ImportProgress(folder.path, options.signal ?? new AbortController().signal, options.onProgress);
+  return withStagingFolder(store.root, async (stageDir) => {
+    const staged = await stageSource(store, importer, folder, stageDir, { run: destination.run, mode, progress });
+    const signatures = await verifyStaged(stageDir, staged, progress);
+    progress.enter('placing');
+    const checkpoints = destination.exists
+      ? await placeIntoRun(store, destination.run, stageDir, staged, signatures, progress)
+      : await placeNewRun(store, destination.run, stageDir, staged, { importer, source: folder.path, signatures, progress });
+    progress.enter('done');
+    return { format: importer.format, run: destination.run, newRun: !destination.exists, checkpoints, notes: [...destination.notes, ...staged.notes] };
+  });
+}
+
+function refuseLinkingOurs(importer: Importer, source: string, mode: 'copy' | 'link'): void {
+  if (mode !== 'link' || isForeignFormat(importer.format)) return;
+  throw new RefusedError(
+    source,
+    `is ${importer.format === 'checkpoint-studio run' ? 'a run' : 'a checkpoint'} of this program; --link is for other programs' checkpoints, ours are copied (import it without --link)`,
+  );
+}
+
+/**
+ * Runs `stage` with a fresh staging folder under the workspace's .studio/ (made for the while if
+ * missing), and removes whatever of it is left afterwards, whether the import went through or not.
+ */
+async function withStagingFolder<T>(root: string, stage: (stageDir: string) => Promise<T>): Promise<T> {
+  const stateDir = path.join(root, STATE_DIR);
   const madeStateDir = await mkdir(stateDir).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
@@ -74,83 +93,72 @@ export async function importFolder(store: CheckpointStore, source: string, optio
     },
   );
   const stageDir = path.join(stateDir, temporaryName('import'));
-  let placed = false;
-  let bytesTotal = 0;
-  let bytesDone = 0;
-  let phase: ImportPhase = 'reading';
-  const report = (): void => options.onProgress?.({ phase, bytesDone, bytesTotal });
-  const checkCancel = (): void => {
-    if (signal.aborted) throw new ImportCancelledError(folder.path);
-  };
   try {
     await mkdir(stageDir);
-    const staged = await importer.stage(folder, stageDir, {
-      run: destination.run,
-      signal,
-      at: new Date().toISOString(),
-      parentResolves: (ref) => store.catalog.list(ref.run).some((c) => c.step === ref.step && c.sameStepAs.length === 0),
-      setTotal: (bytes) => {
-        bytesTotal = bytes;
-        report();
-      },
-      phase: (next) => {
-        checkCancel();
-        phase = next;
-        report();
-      },
-      mode,
-      readBytes: (n) => {
-        bytesDone += n;
-        report();
-      },
-      copyFile: (from, to) =>
-        copyDurably(from, to, signal, (n) => {
-          bytesDone += n;
-          report();
-        }).catch((error: unknown) => {
-          if (signal.aborted) throw new ImportCancelledError(folder.path);
-          throw error;
-        }),
-    });
-    checkCancel();
-    phase = 'verifying';
-    bytesDone = 0;
-    report();
-    // What was verified, by the signature it had before: a rename keeps sizes and times, so the
-    // placed checkpoint is known verified without reading its bytes twice.
-    const signatures = new Map<string, string>();
-    for (const checkpoint of staged.checkpoints) {
-      const dir = path.join(stageDir, checkpoint.dirName);
-      const before = inspectSummary(dir);
-      if (checkpoint.verified && before.kind === 'complete') {
-        signatures.set(checkpoint.dirName, before.signature);
-        continue;
-      }
-      const verified = await verifyCheckpoint(dir, storedForeignParts);
-      checkCancel();
-      if (before.kind === 'complete') signatures.set(checkpoint.dirName, before.signature);
-      if (!verified.ok) {
-        // Name the source's file, not our staging copy's.
-        const problems = verified.problems.map((p) => describeProblem({ ...p, file: p.file.split(dir).join(checkpoint.from) }));
-        throw new StudioError('damaged', problems.length > 0 ? problems.join('; ') : `${checkpoint.from}: does not verify`);
-      }
-      bytesDone += Object.values(verified.manifest?.files ?? {}).reduce((sum, f) => sum + (f?.bytes ?? 0), 0);
-      report();
-    }
-    phase = 'placing';
-    report();
-    checkCancel();
-    const result = destination.exists
-      ? await placeIntoRun(store, destination.run, stageDir, staged, signatures)
-      : await placeNewRun(store, destination.run, stageDir, staged, importer, folder.path, signatures);
-    placed = true;
-    phase = 'done';
-    report();
-    return { format: importer.format, run: destination.run, newRun: !destination.exists, checkpoints: result, notes: [...destination.notes, ...staged.notes] };
+    return await stage(stageDir);
   } finally {
-    if (!placed || destination.exists) await rm(stageDir, { recursive: true, force: true }).catch(() => undefined);
+    // A new run took the staging folder whole (nothing is left to remove); checkpoints placed
+    // into an existing run left it empty.
+    await rm(stageDir, { recursive: true, force: true }).catch(() => undefined);
     if (madeStateDir) await rmdir(stateDir).catch(() => undefined);
   }
+}
+
+/** The importer writes our format into the staging folder, reporting progress and honouring a cancel. */
+function stageSource(
+  store: CheckpointStore,
+  importer: Importer,
+  folder: SourceFolder,
+  stageDir: string,
+  { run, mode, progress }: { run: string; mode: 'copy' | 'link'; progress: ImportProgress },
+): Promise<StagedSource> {
+  return importer.stage(folder, stageDir, {
+    run,
+    signal: progress.signal,
+    at: new Date().toISOString(),
+    parentResolves: (ref) => store.catalog.list(ref.run).some((c) => c.step === ref.step && c.sameStepAs.length === 0),
+    setTotal: (bytes) => progress.setTotal(bytes),
+    phase: (next) => {
+      progress.checkCancel();
+      progress.enter(next);
+    },
+    mode,
+    readBytes: (n) => progress.add(n),
+    copyFile: (from, to) =>
+      copyDurably(from, to, progress.signal, (n) => progress.add(n)).catch((error: unknown) => {
+        progress.checkCancel();
+        throw error;
+      }),
+  });
+}
+
+/**
+ * Verifies every staged checkpoint from the copy (sizes, headers, every tensor's CRC-32C), and
+ * returns what was verified by the signature it had before: a rename keeps sizes and times, so
+ * the placed checkpoint is known verified without reading its bytes twice.
+ */
+async function verifyStaged(stageDir: string, staged: StagedSource, progress: ImportProgress): Promise<Map<string, string>> {
+  progress.checkCancel();
+  progress.enter('verifying');
+  const signatures = new Map<string, string>();
+  for (const checkpoint of staged.checkpoints) {
+    const dir = path.join(stageDir, checkpoint.dirName);
+    const before = inspectSummary(dir);
+    if (checkpoint.verified && before.kind === 'complete') {
+      signatures.set(checkpoint.dirName, before.signature);
+      continue;
+    }
+    const verified = await verifyCheckpoint(dir, storedForeignParts);
+    progress.checkCancel();
+    if (before.kind === 'complete') signatures.set(checkpoint.dirName, before.signature);
+    if (!verified.ok) {
+      // Name the source's file, not our staging copy's.
+      const problems = verified.problems.map((p) => describeProblem({ ...p, file: p.file.split(dir).join(checkpoint.from) }));
+      throw new StudioError('damaged', problems.length > 0 ? problems.join('; ') : `${checkpoint.from}: does not verify`);
+    }
+    progress.add(Object.values(verified.manifest?.files ?? {}).reduce((sum, f) => sum + (f?.bytes ?? 0), 0));
+  }
+  return signatures;
 }
 
 interface Destination {
@@ -161,11 +169,7 @@ interface Destination {
 }
 
 async function taken(store: CheckpointStore, run: string): Promise<boolean> {
-  if (store.catalog.getRun(run)) return true;
-  return lstat(path.join(store.root, run)).then(
-    () => true,
-    () => false,
-  );
+  return store.catalog.getRun(run) !== undefined || (await exists(path.join(store.root, run)));
 }
 
 function checkName(name: string, what: string): void {
@@ -207,20 +211,18 @@ async function chooseRun(store: CheckpointStore, importer: Importer, source: str
   }
 }
 
-/** A run made whole in the staging folder, then renamed into the workspace in one step. */
 /** Tells the catalog which placed checkpoints were verified; a failure to remember is no failure of the import. */
 async function rememberVerified(store: CheckpointStore, run: string, signatures: ReadonlyMap<string, string>): Promise<void> {
   await store.catalog.rememberVerified([...signatures].map(([dirName, signature]) => ({ id: folderCheckpointId(run, dirName), signature })));
 }
 
+/** A run made whole in the staging folder, then renamed into the workspace in one step. */
 async function placeNewRun(
   store: CheckpointStore,
   run: string,
   stageDir: string,
   staged: StagedSource,
-  importer: Importer,
-  source: string,
-  signatures: ReadonlyMap<string, string>,
+  { importer, source, signatures, progress }: { importer: Importer; source: string; signatures: ReadonlyMap<string, string>; progress: ImportProgress },
 ): Promise<string[]> {
   const meta: RunMeta & { imported: unknown } = {
     formatVersion: 1,
@@ -232,19 +234,11 @@ async function placeNewRun(
     imported: { source, format: importer.format },
   };
   await writeFileDurably(path.join(stageDir, RUN_FILE), [Buffer.from(`${JSON.stringify(meta, null, 2)}\n`, 'utf8')]);
-  await fsyncPath(stageDir);
-  const target = path.join(store.root, run);
-  // rename() replaces an empty folder silently: check first (a name taken since chooseRun is refused).
-  if (
-    await lstat(target).then(
-      () => true,
-      () => false,
-    )
-  )
-    throw new RefusedError(target, 'a folder of this name appeared during the import; nothing was imported, try again');
-  await rename(stageDir, target);
-  await fsyncPath(store.root);
-  await fsyncPath(path.dirname(stageDir));
+  // A name taken since chooseRun is refused, never written over.
+  await placeAtomically(stageDir, path.join(store.root, run), {
+    check: () => progress.checkCancel(),
+    taken: 'a folder of this name appeared during the import; nothing was imported, try again',
+  });
   await rememberVerified(store, run, signatures);
   await store.catalog.refreshRun(run);
   return staged.checkpoints.map((c) => folderCheckpointId(run, c.dirName));
@@ -257,36 +251,33 @@ async function placeIntoRun(
   stageDir: string,
   staged: StagedSource,
   signatures: ReadonlyMap<string, string>,
+  progress: ImportProgress,
 ): Promise<string[]> {
   const runDir = store.runDir(run);
-  const info = await lstat(runDir);
-  if (info.isSymbolicLink() || !info.isDirectory())
+  if ((await pathKind(runDir)) !== 'directory')
     throw new RefusedError(runDir, 'is not a run folder of this workspace (a link or a file); import into another run');
   const lock = await acquireRunLock(runDir);
   try {
     await store.catalog.refreshRun(run);
     for (const checkpoint of staged.checkpoints) {
       const holder = store.catalog.list(run).find((c) => c.step === checkpoint.step);
-      const target = path.join(runDir, checkpoint.dirName);
-      if (
-        holder ||
-        (await lstat(target).then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        throw new RefusedError(
-          checkpoint.from,
-          `run "${showName(run)}" already holds step ${checkpoint.step} (${holder?.id ?? folderCheckpointId(run, checkpoint.dirName)}); checkpoints are never overwritten: import into another run`,
-        );
-      }
+      if (holder || (await exists(path.join(runDir, checkpoint.dirName)))) throw stepTaken(run, checkpoint, holder?.id);
     }
-    for (const checkpoint of staged.checkpoints) await rename(path.join(stageDir, checkpoint.dirName), path.join(runDir, checkpoint.dirName));
-    await fsyncPath(runDir);
+    progress.checkCancel();
+    for (const checkpoint of staged.checkpoints) {
+      await placeAtomically(path.join(stageDir, checkpoint.dirName), path.join(runDir, checkpoint.dirName), { taken: stepTaken(run, checkpoint).problem });
+    }
   } finally {
     await lock.release();
   }
   await rememberVerified(store, run, signatures);
   await store.catalog.refreshRun(run);
   return staged.checkpoints.map((c) => folderCheckpointId(run, c.dirName));
+}
+
+function stepTaken(run: string, checkpoint: StagedSource['checkpoints'][number], holder?: string): RefusedError {
+  return new RefusedError(
+    checkpoint.from,
+    `run "${showName(run)}" already holds step ${checkpoint.step} (${holder ?? folderCheckpointId(run, checkpoint.dirName)}); checkpoints are never overwritten: import into another run`,
+  );
 }

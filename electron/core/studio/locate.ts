@@ -1,9 +1,9 @@
 // Where a target a user typed is: a checkpoint of the open workspace (by id or path), a checkpoint
 // folder of another workspace (`<workspace>/<run>/ckpt-*`), a folder on its own, or a file.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
 import { NotFoundError } from '../base/errors.js';
+import { exists, statIfPresent } from '../base/path-state.js';
 import { MANIFEST_FILE, parseCheckpointDirName } from '../checkpoint/layout.js';
 import type { ForeignReader } from '../formats/foreign.js';
 import { sniffForeign } from '../formats/registry.js';
@@ -32,18 +32,16 @@ export class TargetLocator {
       }
     }
     const absolute = path.resolve(target);
-    const info = await stat(absolute).catch(() => null);
+    const info = await statIfPresent(absolute, { follow: true });
     // Our own checkpoint folders first: a folder of ours is never read as a foreign format.
-    const ours =
-      info?.isDirectory() === true &&
-      (await stat(path.join(absolute, MANIFEST_FILE)).then(
-        () => true,
-        () => false,
-      ));
+    const ours = info?.isDirectory() === true && (await exists(path.join(absolute, MANIFEST_FILE), { follow: true }));
     const reader = ours ? null : await sniffForeign(absolute);
     if (reader) return { kind: 'foreign', reader, path: absolute };
-    if (!info)
+    if (!info) {
+      const trashed = await this.store?.trashedError(target);
+      if (trashed) throw trashed;
       throw new NotFoundError(target, this.store ? `neither a checkpoint of the workspace ${this.store.root} nor a file or folder` : 'no such file or folder');
+    }
     if (!info.isDirectory()) return { kind: 'file', path: absolute };
     // <workspace>/<run>/ckpt-*: read it as part of its workspace, so it is judged like any other.
     if (parseCheckpointDirName(path.basename(absolute)) !== null) {

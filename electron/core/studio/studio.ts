@@ -64,7 +64,6 @@ export class Studio {
   private readonly supervisor: TrainerSupervisor;
   private readonly verifier: ResumeVerifier;
   private trainingRun: string | null = null;
-  private following: Promise<void> = Promise.resolve();
   private readonly settings: SettingsFile;
   private readonly imports = new Imports((event, payload) => this.events.emit(event, payload));
   /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
@@ -147,7 +146,11 @@ export class Studio {
       this.events.emit('training:event', event);
       this.followTraining(event);
     });
-    this.supervisor.on('state', () => this.events.emit('training:state', this.status()));
+    this.supervisor.on('state', (state) => {
+      this.events.emit('training:state', this.status());
+      // The trainer is gone, and with it the lock that protected its run's checkpoints.
+      if (state === 'exited' || state === 'crashed') this.followRun((store, run) => store.catalog.refreshRunState(run));
+    });
     this.supervisor.on('crashed', (crash) =>
       this.events.emit('training:crashed', { code: crash.code, signal: crash.signal, stderrTail: [...crash.stderrTail] }),
     );
@@ -162,21 +165,20 @@ export class Studio {
    * the catalog (and its events) follow training even where no watcher runs.
    */
   private followTraining(event: SessionEvent): void {
+    if (event.type === 'checkpoint') this.followRun((store, run) => store.catalog.refreshCheckpoint(run, path.basename(event.path)));
+    else if (event.type === 'started' || event.type === 'finished') this.followRun((store, run) => store.catalog.refreshRun(run));
+  }
+
+  /**
+   * Asks the catalog to re-read the training's run. The catalog applies its changes one at a time,
+   * in order, with the watcher's and the store's; stop and kill wait for them (catalog.settled),
+   * so what they return is current.
+   */
+  private followRun(refresh: (store: CheckpointStore, run: string) => Promise<void>): void {
     const store = this.store;
-    if (!store || !this.trainingRun) return;
     const run = this.trainingRun;
-    const refresh =
-      event.type === 'checkpoint'
-        ? () => store.catalog.refreshCheckpoint(run, path.basename(event.path))
-        : event.type === 'started' || event.type === 'finished'
-          ? () => store.catalog.refreshRun(run)
-          : null;
-    if (!refresh) return;
-    // One at a time and in order; stop and kill wait for them, so what they return is current.
-    this.following = this.following.then(refresh).then(
-      () => undefined,
-      (error: unknown) => this.events.emit('warning', { message: `re-reading run ${run}: ${toStudioError(error).message}` }),
-    );
+    if (!store || !run) return;
+    refresh(store, run).catch((error: unknown) => this.events.emit('warning', { message: `re-reading run ${run}: ${toStudioError(error).message}` }));
   }
 
   private status(): TrainingStatus {
@@ -279,12 +281,12 @@ export class Studio {
       },
       stopTraining: async () => {
         await this.supervisor.stop();
-        await this.following;
+        await this.store?.catalog.settled();
         return this.status();
       },
       killTraining: async () => {
         await this.supervisor.kill();
-        await this.following;
+        await this.store?.catalog.settled();
         return this.status();
       },
       trainingStatus: async () => this.status(),

@@ -2,7 +2,6 @@
 // the trainer executes, checking everything that can be checked before TensorFlow.js or the data
 // load: the run name, the dataset folder and its size, the numbers, the parent checkpoint and
 // what a continuation may change. A bad request fails here, in milliseconds, naming the value.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type CheckpointInfo,
@@ -27,6 +26,7 @@ import {
 } from '../../contract.js';
 import type { z } from 'zod';
 import { NotFoundError, RefusedError } from '../base/errors.js';
+import { exists } from '../base/path-state.js';
 import { sniffForeign } from '../formats/registry.js';
 import { importFolder } from '../import/import-folder.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
@@ -53,11 +53,7 @@ export function defaultValidationCount(trainExamples: number): number {
 /** The run name is usable and free (or an abandoned start of that name, which the trainer takes over). */
 async function checkRunFree(store: CheckpointStore, run: string): Promise<void> {
   const dir = store.runDir(run);
-  const exists = await readFile(path.join(dir, RUN_FILE)).then(
-    () => true,
-    () => false,
-  );
-  if (store.catalog.getRun(run) || exists) {
+  if (store.catalog.getRun(run) || (await exists(path.join(dir, RUN_FILE)))) {
     if (await isUnsavedRun(dir)) return;
     throw new RefusedError(dir, 'a run with this name already exists; continue from it, or choose another name');
   }
@@ -161,6 +157,9 @@ async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation)
     return { parent: store.resolveResumable(parsed.from, selector), notes: [] };
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
+    // Moved to the trash (by hand, or by a retention policy since it was listed): say so, and how to bring it back.
+    const trashed = await store.trashedError(parsed.from);
+    if (trashed) throw trashed;
     const source = path.resolve(parsed.from);
     const reader = await sniffForeign(source);
     if (!reader) throw error;

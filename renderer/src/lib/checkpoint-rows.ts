@@ -31,7 +31,7 @@ export function buildRows(lanes: readonly Lane[]): Rows {
 }
 
 /** A label for assistive technology: what a sighted user reads across the row. */
-export function checkpointLabel(checkpoint: CheckpointInfo, marks: readonly string[], metrics: readonly string[], protectedBy: readonly string[]): string {
+export function checkpointLabel(checkpoint: CheckpointInfo, marks: readonly string[], metrics: readonly string[]): string {
   const parts = [`${checkpoint.run} step ${checkpoint.step}`];
   if (checkpoint.epoch !== null) parts.push(`epoch ${checkpoint.epoch}`);
   parts.push(checkpoint.statusReason ? `${checkpoint.status}: ${checkpoint.statusReason}` : checkpoint.status);
@@ -40,7 +40,7 @@ export function checkpointLabel(checkpoint: CheckpointInfo, marks: readonly stri
   if (marks.length > 0) parts.push(marks.join(', '));
   if (checkpoint.pinned) parts.push('pinned');
   if (checkpoint.sameStepAs.length > 0) parts.push(`same step as ${checkpoint.sameStepAs.join(', ')}`);
-  const other = protectedBy.filter((p) => p !== 'pinned');
-  if (other.length > 0) parts.push(`protected: ${other.join(', ')}`);
+  const other = checkpoint.protectedBy.filter((p) => p.kind !== 'pinned');
+  if (other.length > 0) parts.push(`protected: ${other.map((p) => p.reason).join(', ')}`);
   return parts.join(', ');
 }

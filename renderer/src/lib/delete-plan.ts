@@ -11,10 +11,10 @@ export interface DeletePlan {
   readonly marked: readonly { readonly id: string; readonly marks: readonly string[] }[];
 }
 
+/** The protected ones are those the core says are (CheckpointInfo.protectedBy): the store would refuse them. */
 export function planDelete(
   selected: Iterable<string>,
   byId: ReadonlyMap<string, CheckpointInfo>,
-  protections: ReadonlyMap<string, readonly string[]>,
   marks: Readonly<Record<string, readonly string[]>>,
 ): DeletePlan {
   const targets: CheckpointInfo[] = [];
@@ -23,9 +23,8 @@ export function planDelete(
   for (const id of selected) {
     const checkpoint = byId.get(id);
     if (!checkpoint) continue;
-    const reasons = protections.get(id);
-    if (reasons && reasons.length > 0) {
-      kept.push({ checkpoint, reasons });
+    if (checkpoint.protectedBy.length > 0) {
+      kept.push({ checkpoint, reasons: checkpoint.protectedBy.map((p) => p.reason) });
       continue;
     }
     targets.push(checkpoint);

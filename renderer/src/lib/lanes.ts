@@ -1,5 +1,6 @@
 // The checkpoint list's shape: one lane per run (in the order runs were made, so a continued run
-// follows its parent), its checkpoints by step, and what protects each checkpoint from deletion.
+// follows its parent), its checkpoints by step. What protects a checkpoint from deletion is the
+// core's to say (CheckpointInfo.protectedBy), never worked out here.
 import type { CheckpointInfo, RunInfo } from './contract.js';
 
 export interface Lane {
@@ -27,27 +28,6 @@ export function buildLanes(runs: readonly RunInfo[], checkpoints: readonly Check
   // (written by another process) still lands in time order.
   const since = (lane: Lane): string => lane.info?.createdAt ?? lane.checkpoints[0]?.createdAt ?? '\uffff';
   return lanes.sort((a, b) => since(a).localeCompare(since(b)) || a.run.localeCompare(b.run));
-}
-
-/** Why a checkpoint may not be deleted by hand, as the store would refuse it or lose lineage. */
-export function protections(runs: readonly RunInfo[], checkpoints: readonly CheckpointInfo[]): Map<string, string[]> {
-  const reasons = new Map<string, string[]>();
-  const add = (id: string, reason: string): void => {
-    reasons.set(id, [...(reasons.get(id) ?? []), reason]);
-  };
-  const byRunStep = new Map(checkpoints.map((c) => [`${c.run}\u0000${c.step}`, c.id]));
-  const writers = new Map(runs.filter((r) => r.writer).map((r) => [r.name, r.writer]));
-  for (const c of checkpoints) {
-    if (c.pinned) add(c.id, 'pinned');
-    const writer = writers.get(c.run);
-    if (writer) add(c.id, `run being written (process ${writer.pid})`);
-  }
-  for (const run of runs) {
-    if (!run.parent) continue;
-    const parent = byRunStep.get(`${run.parent.run}\u0000${run.parent.step}`);
-    if (parent) add(parent, `parent of ${run.name}`);
-  }
-  return reasons;
 }
 
 /** Metric names across checkpoints, the usual four first. */

@@ -2,7 +2,7 @@
 // are applied in batches (a bulk delete of thousands sends thousands of `removed`), and each
 // batch replaces the arrays once ($state.raw: they are swapped, never mutated in place).
 import { z } from 'zod';
-import { type Lane, buildLanes, defaultMode, metricNames, protections } from '../lib/lanes';
+import { type Lane, buildLanes, defaultMode, metricNames } from '../lib/lanes';
 import {
   type CatalogSnapshot,
   type CheckpointInfo,
@@ -45,7 +45,6 @@ export class CatalogState {
   readonly byId = $derived(new Map(this.checkpoints.map((c) => [c.id, c])));
   readonly lanes: Lane[] = $derived(buildLanes(this.runs, this.checkpoints));
   readonly metricNames = $derived(metricNames(this.checkpoints));
-  readonly protections = $derived(protections(this.runs, this.checkpoints));
   readonly totalBytes = $derived(this.checkpoints.reduce((sum, c) => sum + c.bytes, 0));
 
   private pending: CatalogChange[] = [];

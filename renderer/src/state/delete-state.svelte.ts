@@ -26,7 +26,7 @@ export class DeleteState {
 
   /** Opens the confirmation for these ids; false when nothing is selected. */
   prepare(selected: Iterable<string>): boolean {
-    const plan = planDelete(selected, this.catalog.byId, this.catalog.protections, this.catalog.marks);
+    const plan = planDelete(selected, this.catalog.byId, this.catalog.marks);
     if (plan.targets.length === 0 && plan.kept.length === 0) return false;
     this.plan = plan;
     this.error = null;

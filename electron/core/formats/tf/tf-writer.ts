@@ -2,13 +2,14 @@
 // (tensor_bundle.cc): one data shard with the tensors back to back in key order, an index table
 // with the header under the empty key, and a `checkpoint` state file naming the new prefix.
 import { StudioError } from '../../../contract.js';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from '../../base/crc32c.js';
 import { tensorByteLength } from '../../base/dtypes.js';
-import { fsyncPath, writeFileAtomic, writeFileDurably } from '../../base/durable-fs.js';
+import { writeAtomically, writeFileAtomic, writeFileDurably } from '../../base/durable-fs.js';
 import { quoted } from '../../base/describe-value.js';
-import { CheckpointFormatError } from '../../base/errors.js';
+import { CheckpointFormatError, RefusedError } from '../../base/errors.js';
+import { exists } from '../../base/path-state.js';
 import { isMissing } from '../../base/regular-file.js';
 import { temporaryName } from '../../base/temporaries.js';
 import type { ExportTensor } from '../foreign.js';
@@ -80,20 +81,17 @@ export async function writeTfBundle(
 
   const dataFile = path.join(outDir, dataFileName(prefix, 0, 1));
   const indexFile = path.join(outDir, indexFileName(prefix));
-  const dataTemporary = path.join(outDir, temporaryName(path.basename(dataFile)));
-  try {
-    await writeFileDurably(
-      dataTemporary,
-      keyed.map(({ t }) => t.data),
-    );
-    await rename(dataTemporary, dataFile);
-  } catch (error) {
-    await rm(dataTemporary, { force: true });
-    throw error;
-  }
-  await writeFileAtomic(indexFile, buildTable(entries));
+  // A bundle of the same prefix is never written over: its files are placed, not replaced.
+  const taken = 'already exists; a checkpoint of this name is never written over: choose another prefix';
+  for (const file of [dataFile, indexFile]) if (await exists(file)) throw new RefusedError(file, taken);
+  const place = (file: string, chunks: readonly Uint8Array[]): Promise<number> =>
+    writeAtomically(path.join(outDir, temporaryName(path.basename(file))), file, (stage) => writeFileDurably(stage, chunks), { taken });
+  await place(
+    dataFile,
+    keyed.map(({ t }) => t.data),
+  );
+  await place(indexFile, [buildTable(entries)]);
   const stateFile = await addToCheckpointState(outDir, prefix);
-  await fsyncPath(outDir);
   return { indexFile, dataFile, stateFile };
 }
 

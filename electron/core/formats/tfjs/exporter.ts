@@ -4,15 +4,16 @@
 // split into 4 MB shards named as the converter names them (`group1-shardNofM.bin`). Nothing is
 // overwritten: every file is created exclusively, and model.json last, so an interrupted export
 // leaves no model.json that points at missing shards.
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportTensor } from '../foreign.js';
 import type { Dtype } from '../../base/dtypes.js';
 import { tensorByteLength } from '../../base/dtypes.js';
 import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError, RefusedError } from '../../base/errors.js';
-import { isMissing } from '../../base/regular-file.js';
-import { writeFileDurably } from '../../base/durable-fs.js';
+import { exists } from '../../base/path-state.js';
+import { temporaryName } from '../../base/temporaries.js';
+import { writeAtomically, writeFileDurably } from '../../base/durable-fs.js';
 import { STUDIO_VERSION } from '../../version.js';
 
 /** The converter's default shard size (tfjs-converter write_weights.py, 4 MiB). */
@@ -104,11 +105,7 @@ export async function writeTfjsModel(outDir: string, model: TfjsModelExport): Pr
   };
   await mkdir(outDir, { recursive: true });
   for (const name of [...paths, 'model.json']) {
-    const exists = await lstat(path.join(outDir, name)).then(
-      () => true,
-      (error: unknown) => (isMissing(error) ? false : Promise.reject(error)),
-    );
-    if (exists) throw new RefusedError(outDir, `already holds ${name}; export into a folder without a model`);
+    if (await exists(path.join(outDir, name))) throw new RefusedError(outDir, `already holds ${name}; export into a folder without a model`);
   }
   const written: string[] = [];
   try {
@@ -117,7 +114,15 @@ export async function writeTfjsModel(outDir: string, model: TfjsModelExport): Pr
       await writeFileDurably(file, piece);
       written.push(file);
     }
-    await writeFileDurably(modelJson, [Buffer.from(JSON.stringify(json), 'utf8')]);
+    // model.json appears whole or not at all, and only once every shard it names is on disk.
+    await writeAtomically(
+      path.join(outDir, temporaryName('model.json')),
+      modelJson,
+      (stage) => writeFileDurably(stage, [Buffer.from(JSON.stringify(json), 'utf8')]),
+      {
+        taken: 'already exists; export into a folder without a model',
+      },
+    );
   } catch (error) {
     // Only files this call created (each was created exclusively) are removed.
     await Promise.all(written.map((file) => rm(file, { force: true })));

@@ -1,0 +1,202 @@
+// The catalog's table: every checkpoint and run in memory, with what follows from one entry for
+// others (two folders of one step, a run's writer, the runs that continued from a checkpoint).
+// Changes are applied one at a time (the catalog's queue); each records what it touched, and
+// at its end the protections of the touched entries are settled and one event per entry is
+// made, from the entry as it was before the change and as it is after.
+import type { CatalogEvent, CheckpointInfo, RunInfo } from '../../contract.js';
+import type { ScannedCheckpoint, ScannedRun } from './catalog-scan.js';
+import { Lineage, stepKey } from './lineage.js';
+import { protectionsOf, sameProtections } from './protection.js';
+
+/** What one change touched: each entry as it was before its first touch. */
+export class Change {
+  readonly before = new Map<string, ScannedCheckpoint | undefined>();
+}
+
+/** Folders without a manifest are listed, but events speak only of checkpoints that exist. */
+function isEventWorthy(checkpoint: ScannedCheckpoint | undefined): checkpoint is ScannedCheckpoint {
+  return checkpoint !== undefined && checkpoint.announce;
+}
+
+/**
+ * Field by field, so that what a change left shared (metrics, lineage, …) costs nothing to
+ * compare: a writer coming to a run of 10,000 checkpoints compares them all.
+ */
+function sameInfo(a: CheckpointInfo, b: CheckpointInfo): boolean {
+  for (const key of Object.keys(a) as (keyof CheckpointInfo)[]) {
+    const [x, y] = [a[key], b[key]];
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return Object.keys(a).length === Object.keys(b).length;
+}
+
+/**
+ * A folder first seen without its manifest is being written in place by a program that does not
+ * rename (a copy, another writer). Until it is whole, a half-written manifest or a file that is
+ * missing or short means "still being written", not "damaged": it stays incomplete (so the
+ * watcher keeps looking at it) instead of being announced as a damaged checkpoint.
+ */
+function stillBeingWritten(scanned: ScannedCheckpoint): ScannedCheckpoint {
+  if (scanned.info.status !== 'damaged' || scanned.signature !== null) return scanned;
+  return {
+    signature: null,
+    announce: false,
+    info: { ...scanned.info, status: 'incomplete', statusReason: `still being written: ${scanned.info.statusReason}` },
+  };
+}
+
+/** The entry with `sameStepAs` naming the other folders that hold its step. */
+function withSameStep(entry: ScannedCheckpoint, holders: readonly string[]): ScannedCheckpoint {
+  if (holders.length === 1 && entry.info.sameStepAs.length === 0) return entry;
+  const others = holders.filter((id) => id !== entry.info.id).sort();
+  if (others.length === entry.info.sameStepAs.length && others.every((id, i) => id === entry.info.sameStepAs[i])) return entry;
+  return { ...entry, info: { ...entry.info, sameStepAs: others } };
+}
+
+/**
+ * The parent a run's own record names counts as lineage only while the run holds checkpoints or
+ * is being written: an empty run (an abandoned start, a run whose checkpoints were all deleted)
+ * has no lineage left to cut.
+ */
+function lineageOfRun(info: RunInfo | undefined): RunInfo['parent'] {
+  return info && (info.checkpointCount > 0 || info.writer !== null) ? info.parent : null;
+}
+
+function sameWriter(a: RunInfo['writer'] | undefined, b: RunInfo['writer'] | undefined): boolean {
+  return (a?.pid ?? null) === (b?.pid ?? null) && (a?.host ?? null) === (b?.host ?? null);
+}
+
+export class CatalogEntries {
+  readonly checkpoints = new Map<string, ScannedCheckpoint>();
+  readonly runs = new Map<string, RunInfo>();
+  /**
+   * Folders of one run that hold the same step, by stepKey: kept so a new arrival marks both.
+   * Almost always one id, so arrays (cheaper than sets when there are 10,000 of them).
+   */
+  private readonly bySteps = new Map<string, string[]>();
+  private readonly lineage = new Lineage();
+  /** Parents whose set of children changed during the current change. */
+  private readonly parentsChanged = new Set<string>();
+
+  /** The runs that continued from a checkpoint of `run` at `step`. */
+  childrenOf(run: string, step: number): readonly string[] {
+    return this.lineage.children(run, step);
+  }
+
+  /** Replaces one run's entries with a fresh scan of it (null: the run is gone). */
+  applyRun(run: string, scanned: ScannedRun | null, change: Change): void {
+    const next = new Map((scanned?.checkpoints ?? []).map((c) => [c.info.id, c]));
+    for (const [id, old] of this.checkpoints) {
+      if (old.info.run !== run || next.has(id)) continue;
+      this.applyOne(id, run, old.info.step, null, change);
+    }
+    for (const [id, fresh] of next) this.applyOne(id, run, fresh.info.step, fresh, change);
+    this.setRun(run, scanned?.info ?? null, change);
+  }
+
+  /** Replaces one checkpoint's entry (null: it is gone), keeping its twins' `sameStepAs` current. */
+  applyOne(id: string, run: string, step: number, scanned: ScannedCheckpoint | null, change: Change): void {
+    const previous = this.checkpoints.get(id);
+    let fresh = scanned && previous?.info.status === 'incomplete' && !previous.announce ? stillBeingWritten(scanned) : scanned;
+    const key = stepKey(run, step);
+    const before = this.bySteps.get(key);
+    let holders: string[];
+    if (fresh) holders = before ? (before.includes(id) ? before : [...before, id]) : [id];
+    else holders = before ? before.filter((other) => other !== id) : [];
+    if (holders.length === 0) this.bySteps.delete(key);
+    else if (holders !== before) this.bySteps.set(key, holders);
+    if (fresh) fresh = withSameStep(fresh, holders);
+    this.setEntry(id, fresh, change);
+    // Another folder of the same step gained or lost a twin: it changed too.
+    for (const other of holders) {
+      if (other === id) continue;
+      const entry = this.checkpoints.get(other);
+      if (entry) this.setEntry(other, withSameStep(entry, holders), change);
+    }
+  }
+
+  /** Sets a run's own record; a changed writer or lineage touches the checkpoints it protects. */
+  setRun(run: string, info: RunInfo | null, change: Change): void {
+    const previous = this.runs.get(run);
+    if (info) this.runs.set(run, info);
+    else this.runs.delete(run);
+    this.noteParent(this.lineage.change(lineageOfRun(previous), run, -1));
+    this.noteParent(this.lineage.change(lineageOfRun(info ?? undefined), run, 1));
+    if (!sameWriter(previous?.writer, info?.writer)) {
+      for (const [id, entry] of this.checkpoints) if (entry.info.run === run) this.touch(id, change);
+    }
+  }
+
+  /** A run's checkpoint count and bytes, after its entries changed one at a time. */
+  updateRunTotals(run: string, change: Change): void {
+    const info = this.runs.get(run);
+    if (!info) return;
+    let count = 0;
+    let bytes = 0;
+    for (const entry of this.checkpoints.values()) {
+      if (entry.info.run !== run) continue;
+      count += 1;
+      bytes += entry.info.bytes;
+    }
+    if (count !== info.checkpointCount || bytes !== info.bytes) this.setRun(run, { ...info, checkpointCount: count, bytes }, change);
+  }
+
+  /**
+   * Ends a change: every checkpoint it touched (or whose protections it may have changed) gets its
+   * protections settled, and one event per entry is made, unless nobody listens (`events` false:
+   * opening a workspace of 10,000 checkpoints would otherwise build 10,000 events for no one).
+   */
+  finish(change: Change, events: boolean): CatalogEvent[] {
+    for (const key of this.parentsChanged) for (const id of this.bySteps.get(key) ?? []) this.touch(id, change);
+    this.parentsChanged.clear();
+    const made: CatalogEvent[] = [];
+    for (const [id, old] of change.before) {
+      const entry = this.checkpoints.get(id);
+      const now = entry ? this.settleProtections(entry) : undefined;
+      if (events) this.eventFor(id, old, now, made);
+    }
+    return made;
+  }
+
+  private settleProtections(entry: ScannedCheckpoint): ScannedCheckpoint {
+    const { info } = entry;
+    const writer = this.runs.get(info.run)?.writer ?? null;
+    const children = this.childrenOf(info.run, info.step);
+    // The common case, for every checkpoint of a listing: nothing protects it, nothing did.
+    if (!info.pinned && writer === null && children.length === 0 && info.protectedBy.length === 0) return entry;
+    const protectedBy = protectionsOf({ run: info.run, pinned: info.pinned, writer, children });
+    if (sameProtections(protectedBy, info.protectedBy)) return entry;
+    const settled = { ...entry, info: { ...info, protectedBy } };
+    this.checkpoints.set(info.id, settled);
+    return settled;
+  }
+
+  private setEntry(id: string, entry: ScannedCheckpoint | null, change: Change): void {
+    const previous = this.checkpoints.get(id);
+    if (previous === entry) return;
+    this.touch(id, change);
+    if (previous) this.noteParent(this.lineage.change(previous.info.parent, previous.info.run, -1));
+    if (entry) {
+      // Protections follow from other entries: kept until finish() settles them again.
+      this.checkpoints.set(id, previous ? { ...entry, info: { ...entry.info, protectedBy: previous.info.protectedBy } } : entry);
+      this.noteParent(this.lineage.change(entry.info.parent, entry.info.run, 1));
+    } else this.checkpoints.delete(id);
+  }
+
+  private touch(id: string, change: Change): void {
+    if (!change.before.has(id)) change.before.set(id, this.checkpoints.get(id));
+  }
+
+  private noteParent(key: string | null): void {
+    if (key !== null) this.parentsChanged.add(key);
+  }
+
+  private eventFor(id: string, old: ScannedCheckpoint | undefined, fresh: ScannedCheckpoint | undefined, events: CatalogEvent[]): void {
+    const was = isEventWorthy(old);
+    const is = isEventWorthy(fresh);
+    if (!was && is) events.push({ type: 'added', checkpoint: fresh.info });
+    else if (was && !is) events.push({ type: 'removed', id, run: old.info.run, step: old.info.step });
+    else if (was && is && !sameInfo(old.info, fresh.info)) events.push({ type: 'changed', checkpoint: fresh.info });
+  }
+}
