@@ -41,10 +41,10 @@ export async function protectedCatalog(fake: FakeStudio): Promise<ProtectedCatal
       runs: [run('a'), run('b', { parent: { run: 'a', step: 2 } }), run('w', { writer: { pid: 42, host: 'h', since: '2026-01-01T00:00:00.000Z' } })],
       checkpoints: [
         checkpoint('a', 1, { bytes: 100 }),
-        checkpoint('a', 2),
-        checkpoint('a', 3, { pinned: true }),
+        checkpoint('a', 2, { protectedBy: [{ kind: 'parent', reason: 'parent of run "b"' }] }),
+        checkpoint('a', 3, { pinned: true, protectedBy: [{ kind: 'pinned', reason: 'pinned' }] }),
         checkpoint('a', 4, { bytes: 300 }),
-        checkpoint('w', 1),
+        checkpoint('w', 1, { protectedBy: [{ kind: 'writer', reason: 'run "w" is being written by process 42 on h' }] }),
       ],
       skipped: [],
     }))
@@ -57,9 +57,9 @@ export async function protectedCatalog(fake: FakeStudio): Promise<ProtectedCatal
     all: ['a/ckpt-000000001', 'a/ckpt-000000002', 'a/ckpt-000000003', 'a/ckpt-000000004', 'w/ckpt-000000001'],
     deletable: ['a/ckpt-000000001', 'a/ckpt-000000004'],
     protectedReasons: {
-      'a/ckpt-000000002': 'parent of b',
+      'a/ckpt-000000002': 'parent of run "b"',
       'a/ckpt-000000003': 'pinned',
-      'w/ckpt-000000001': 'run being written (process 42)',
+      'w/ckpt-000000001': 'run "w" is being written by process 42 on h',
     },
   };
 }
