@@ -158,3 +158,16 @@ export class Recorder {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the current trainer's exit as the supervisor reports it ('exit'); null when none was started. */
+export function exitOf(supervisor: TrainerSupervisor): Promise<TrainerExit | null> {
+  const state = supervisor.state;
+  if (state === 'idle') return Promise.resolve(null);
+  if (state === 'exited' || state === 'crashed') return Promise.resolve(supervisor.lastExit);
+  return new Promise((resolve) => {
+    const off = supervisor.on('exit', (exit) => {
+      off();
+      resolve(exit);
+    });
+  });
+}

@@ -5,7 +5,7 @@ import type { SessionEvent } from '../../electron/contract.js';
 import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import { type LaunchSpec, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
 import { FakeLauncher } from './fake-launcher.js';
-import { Recorder, TINY_CONFIG } from './helpers.js';
+import { Recorder, TINY_CONFIG, exitOf } from './helpers.js';
 
 const MODULE: LaunchSpec = { modulePath: '/fake/trainer.js', args: [], execArgv: [] };
 const REQUEST = { workspace: '/tmp/ws', run: 'r', config: TINY_CONFIG, checkpoints: {} };
@@ -107,7 +107,7 @@ describe('TrainerSupervisor', () => {
     expect(recorder.exits).toEqual([{ code: 3, signal: null }]);
     expect(recorder.logs).toContainEqual({ level: 'warn', text: 'line 30' });
     expect(recorder.logs).toContainEqual({ level: 'info', text: 'progress bar' });
-    expect(await supervisor.waitForExit()).toEqual({ code: 3, signal: null });
+    expect(await exitOf(supervisor)).toEqual({ code: 3, signal: null });
     expect(supervisor.lastExit).toEqual({ code: 3, signal: null });
   });
 
@@ -210,7 +210,7 @@ describe('TrainerSupervisor', () => {
     expect([supervisor.pause(), supervisor.resume(), supervisor.saveNow()]).toEqual([false, false, false]);
     expect(await supervisor.stop()).toBeNull();
     expect(await supervisor.kill()).toBeNull();
-    expect(await supervisor.waitForExit()).toBeNull();
+    expect(await exitOf(supervisor)).toBeNull();
     await supervisor.start(REQUEST);
     launcher.last.exit(0);
     expect([supervisor.pause(), supervisor.resume(), supervisor.saveNow()]).toEqual([false, false, false]);

@@ -3,13 +3,13 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
-import { Recorder, TINY_CONFIG, supervised, tempWorkspace, tinyRequest } from './helpers.js';
+import { Recorder, TINY_CONFIG, supervised, tempWorkspace, tinyRequest, exitOf } from './helpers.js';
 
 async function runToFailure(request: ReturnType<typeof tinyRequest>): Promise<Recorder & { supervisor: TrainerSupervisor }> {
   const supervisor = supervised(new TrainerSupervisor());
   const recorder = new Recorder(supervisor);
   await supervisor.start(request);
-  const exit = await supervisor.waitForExit();
+  const exit = await exitOf(supervisor);
   expect(exit).toEqual({ code: 1, signal: null });
   expect(supervisor.state).toBe('crashed');
   expect(recorder.states).toEqual(['starting', 'crashed']);

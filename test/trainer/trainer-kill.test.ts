@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { isTemporaryName, parseTemporaryName } from '../../electron/core/base/temporaries.js';
 import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
-import { Recorder, TINY_CONFIG, continueLatest, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
+import { Recorder, TINY_CONFIG, continueLatest, sleep, supervised, tempWorkspace, tinyRequest, exitOf } from './helpers.js';
 
 /** Wide enough that a checkpoint is several MB and its save takes a while: kills land inside saves. */
 const WIDE = { ...TINY_CONFIG, model: { ...TINY_CONFIG.model, width: 256 }, epochs: 500 };
@@ -126,7 +126,7 @@ async function lane(moments: readonly Moment[]): Promise<LaneResult> {
   const supervisor = supervised(new TrainerSupervisor());
   const recorder = new Recorder(supervisor);
   await supervisor.start(await continueLatest(workspace, 'final', { maxSteps: 3, checkpoints: { onStop: true } }));
-  expect(await supervisor.waitForExit()).toEqual({ code: 0, signal: null });
+  expect(await exitOf(supervisor)).toEqual({ code: 0, signal: null });
   expect(recorder.errors).toEqual([]);
   expect(recorder.of('started')[0]?.resumedFrom).toEqual({ run: latest.run, step: latest.step });
   expect(recorder.of('finished')[0]).toMatchObject({ run: 'final', reason: 'max-steps', step: latest.step + 3 });
@@ -151,5 +151,5 @@ describe('a trainer killed at any moment', () => {
 async function killFromOutside(supervisor: TrainerSupervisor): Promise<unknown> {
   // The process may not have a pid yet only if it failed to start, which this test would report.
   process.kill(supervisor.pid ?? -1, 'SIGKILL');
-  return supervisor.waitForExit();
+  return exitOf(supervisor);
 }

@@ -5,7 +5,7 @@ import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { TrainerBusyError, TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
 import { ForkLauncher, trainerModuleSpec } from '../../electron/core/training/process/trainer-launcher.js';
 import { type TrainerCommand, type TrainerMessage, TrainerMessageSchema } from '../../electron/core/training/process/trainer-protocol.js';
-import { Recorder, TINY_CONFIG, sleep, supervised, tempWorkspace, tinyRequest } from './helpers.js';
+import { Recorder, TINY_CONFIG, sleep, supervised, tempWorkspace, tinyRequest, exitOf } from './helpers.js';
 
 /** Long enough never to finish while a test drives it: 20 steps an epoch. */
 const LONG_RUN = { ...TINY_CONFIG, epochs: 500 };
@@ -26,7 +26,7 @@ describe.concurrent('a supervised trainer', () => {
     await supervisor.start(tinyRequest(workspace, { checkpoints: { everySteps: 10, onStop: true } }));
     expect(supervisor.state).toBe('starting');
 
-    expect(await supervisor.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(await exitOf(supervisor)).toEqual({ code: 0, signal: null });
     expect(supervisor.state).toBe('exited');
     expect(recorder.states).toEqual(['starting', 'running', 'exited']);
     expect(recorder.errors).toEqual([]);
@@ -120,7 +120,7 @@ describe.concurrent('a supervised trainer', () => {
     await recorder.until(() => recorder.of('progress').some((p) => p.step >= 2), 'training to be under way');
     process.kill(supervisor.pid ?? -1, 'SIGTERM');
 
-    expect(await supervisor.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(await exitOf(supervisor)).toEqual({ code: 0, signal: null });
     expect(supervisor.state).toBe('exited');
     expect(recorder.crashes).toEqual([]);
     const finished = recorder.of('finished')[0];

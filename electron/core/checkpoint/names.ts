@@ -25,3 +25,14 @@ export function plainNameProblem(name: string): string | null {
 export function showName(name: string): string {
   return name.length > 0 && !CONTROL_CHARACTER.test(name) ? name : JSON.stringify(name);
 }
+
+/**
+ * The first of `base`, `base-2`, `base-3` … that `isTaken` says is free: how a run gets a name the
+ * user did not choose (a new run, a continuation, an import), defined once.
+ */
+export async function firstFreeName(base: string, isTaken: (name: string) => Promise<boolean>): Promise<string> {
+  for (let i = 1; ; i += 1) {
+    const name = i === 1 ? base : `${base}-${i}`;
+    if (!(await isTaken(name))) return name;
+  }
+}

@@ -15,7 +15,7 @@ import { placeAtomically, writeFileDurably } from '../base/durable-fs.js';
 import { RefusedError } from '../base/errors.js';
 import { exists, pathKind } from '../base/path-state.js';
 import { RUN_FILE, STATE_DIR, folderCheckpointId, runNameProblem } from '../checkpoint/layout.js';
-import { showName } from '../checkpoint/names.js';
+import { firstFreeName, showName } from '../checkpoint/names.js';
 import { describeProblem } from '../checkpoint/problem.js';
 import { inspectSummary, verifyCheckpoint } from '../checkpoint/reader.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
@@ -204,11 +204,8 @@ async function chooseRun(store: CheckpointStore, importer: Importer, source: str
   }
   const base = runBaseName(source);
   checkName(base, "the source's name");
-  for (let i = 1; ; i += 1) {
-    const run = i === 1 ? base : `${base}-${i}`;
-    if (!(await taken(store, run)))
-      return { run, exists: false, notes: i === 1 ? [] : [`imported as run "${showName(run)}": the workspace already has a run "${showName(base)}"`] };
-  }
+  const run = await firstFreeName(base, (name) => taken(store, name));
+  return { run, exists: false, notes: run === base ? [] : [`imported as run "${showName(run)}": the workspace already has a run "${showName(base)}"`] };
 }
 
 /** Tells the catalog which placed checkpoints were verified; a failure to remember is no failure of the import. */

@@ -32,7 +32,7 @@ import { importFolder } from '../import/import-folder.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
-import { showName } from '../checkpoint/names.js';
+import { firstFreeName, showName } from '../checkpoint/names.js';
 import { isUnsavedRun, readRunMeta } from '../checkpoint/run-files.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { countTrainingExamples, defaultMnistDir } from '../training/data/mnist-dataset.js';
@@ -59,16 +59,14 @@ async function checkRunFree(store: CheckpointStore, run: string): Promise<void> 
   }
 }
 
-/** A free name like `base`, `base-2`, `base-3` … for a name the user did not choose. */
-async function freeName(store: CheckpointStore, base: string): Promise<string> {
-  for (let i = 1; ; i += 1) {
-    const name = i === 1 ? base : `${base}-${i}`;
-    try {
-      await checkRunFree(store, name);
-      return name;
-    } catch (error) {
-      if (!(error instanceof RefusedError)) throw error;
-    }
+/** Whether `name` cannot be a new run: checkRunFree refuses it (other failures are raised). */
+async function runTaken(store: CheckpointStore, name: string): Promise<boolean> {
+  try {
+    await checkRunFree(store, name);
+    return false;
+  } catch (error) {
+    if (error instanceof RefusedError) return true;
+    throw error;
   }
 }
 
@@ -77,7 +75,7 @@ async function freeName(store: CheckpointStore, base: string): Promise<string> {
  * (newRunName, continuedRunName), numbered when taken.
  */
 async function chooseRunName(store: CheckpointStore, requested: string | undefined, byDefault: string): Promise<string> {
-  if (requested === undefined) return freeName(store, byDefault);
+  if (requested === undefined) return firstFreeName(byDefault, (name) => runTaken(store, name));
   await checkRunFree(store, requested);
   return requested;
 }

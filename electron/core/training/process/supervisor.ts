@@ -194,11 +194,6 @@ export class TrainerSupervisor {
     return launch.exited;
   }
 
-  /** Resolves when the current (or last) trainer has exited; null if none was started. */
-  waitForExit(): Promise<TrainerExit | null> {
-    return this.current ? this.current.exited : Promise.resolve(null);
-  }
-
   private commandIfLive(command: Unsequenced<TrainerCommand>): boolean {
     const launch = this.current;
     if (!launch || !LIVE_STATES.has(this.stateNow) || this.stateNow === 'stopping') return false;
