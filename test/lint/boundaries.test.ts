@@ -172,4 +172,12 @@ describe('lint boundaries', () => {
     const rawHtml = await ruleIds(component('  let { html }: { html: string } = $props();', '{@html html}'), 'renderer/src/components/x.svelte');
     expect(rawHtml.some((m) => m.startsWith('svelte/no-at-html-tags'))).toBe(true);
   });
+
+  it('keeps every function in electron/core within 80 lines, blank lines and comments aside', async () => {
+    const body = (lines: number): string => Array.from({ length: lines }, (_, i) => `  total += ${i};\n  // a comment\n\n`).join('');
+    const fn = (lines: number): string => `export function f(): number {\n  let total = 0;\n${body(lines)}  return total;\n}\n`;
+    expect(await ruleIds(fn(70), 'electron/core/studio/x.ts')).toEqual([]);
+    expect((await ruleIds(fn(90), 'electron/core/studio/x.ts')).some((m) => m.startsWith('max-lines-per-function'))).toBe(true);
+    expect(await ruleIds(fn(90), 'electron/cli/x.ts')).toEqual([]);
+  });
 });

@@ -194,7 +194,13 @@ export class Studio {
     return prepared.started;
   }
 
+  /** Every method of the StudioApi, by area; the type checks that none is missing. */
   private handlers(): Handlers {
+    return { ...this.workspaceHandlers(), ...this.checkpointHandlers(), ...this.deletionHandlers(), ...this.trainingHandlers(), ...this.exchangeHandlers() };
+  }
+
+  /** The workspace and what the app remembers for its user. */
+  private workspaceHandlers(): Pick<Handlers, 'openWorkspace' | 'snapshot' | 'listRuns' | 'listCheckpoints' | 'settings' | 'updateSettings'> {
     return {
       openWorkspace: async ({ path, create, readOnly }) => {
         if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
@@ -223,6 +229,18 @@ export class Studio {
         if (run !== undefined && !store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         return store.catalog.list(run);
       },
+      settings: async () => this.settings.read(),
+      updateSettings: async ({ view, forgetWorkspaces }) =>
+        this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
+    };
+  }
+
+  /** Reading checkpoints: where they are, what they hold, which to call latest or best. */
+  private checkpointHandlers(): Pick<
+    Handlers,
+    'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig'
+  > {
+    return {
       inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
       verify: async ({ targets }) => verifyTargets(this.store, new TargetLocator(this.store), targets),
       latest: async ({ run }) => this.requireStore().resolve('latest', run !== undefined ? { run } : {}),
@@ -230,6 +248,33 @@ export class Studio {
       marks: async ({ metric, mode }) => checkpointMarks(this.requireStore().catalog, metric !== undefined ? { metric, mode } : undefined),
       pin: async ({ ids }) => this.setPinned(ids, true),
       unpin: async ({ ids }) => this.setPinned(ids, false),
+      metricHistory: async ({ run, after, limit }) => {
+        const store = this.requireStore();
+        if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
+        return readMetricPage(store.runDir(run), run, after, limit);
+      },
+      revealInFolder: async ({ target }) => {
+        const store = this.requireStore();
+        // Only what the catalog lists: an id, a step selector, or the folder of one of its checkpoints.
+        const checkpoint = store.resolve(target);
+        const opened = this.options.revealFolder ? await this.options.revealFolder(checkpoint.path) : false;
+        return { path: checkpoint.path, opened };
+      },
+      runConfig: async ({ run }) => {
+        const store = this.requireStore();
+        const meta = await readRunMeta(store.runDir(run));
+        if (!meta) throw new NotFoundError(store.runDir(run), 'no run.json: not a run this program created');
+        return meta;
+      },
+    };
+  }
+
+  /** Retention, deletion and the trash. */
+  private deletionHandlers(): Pick<
+    Handlers,
+    'planRetention' | 'applyRetention' | 'setRetentionPolicy' | 'deleteCheckpoints' | 'listTrash' | 'restoreFromTrash' | 'undoDelete' | 'purgeTrash'
+  > {
+    return {
       planRetention: async ({ run, policy }) => {
         const store = this.requireStore();
         const runs = run !== undefined ? [run] : store.catalog.listRuns().map((r) => r.name);
@@ -265,6 +310,15 @@ export class Studio {
         const result = await this.requireWritable().purgeTrash({ ...(olderThanMs !== undefined ? { olderThanMs } : {}), ...(batches ? { batches } : {}) });
         return { purged: result.purged, bytes: result.bytes, problems: [...result.problems] };
       },
+    };
+  }
+
+  /** The trainer: starting, steering and stopping it, and replaying a checkpoint to prove it resumes exactly. */
+  private trainingHandlers(): Pick<
+    Handlers,
+    'startTraining' | 'continueTraining' | 'pauseTraining' | 'resumeTraining' | 'saveNow' | 'stopTraining' | 'killTraining' | 'trainingStatus' | 'verifyResume'
+  > {
+    return {
       startTraining: async (params) => this.launch(await prepareNewRun(this.requireWritable(), params)),
       continueTraining: async (params) => this.launch(await prepareContinuation(this.requireWritable(), params)),
       pauseTraining: async () => {
@@ -291,31 +345,16 @@ export class Studio {
       },
       trainingStatus: async () => this.status(),
       verifyResume: async (params) => this.verifier.verify(prepareVerifyResume(this.requireStore(), params)),
-      metricHistory: async ({ run, after, limit }) => {
-        const store = this.requireStore();
-        if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
-        return readMetricPage(store.runDir(run), run, after, limit);
-      },
-      revealInFolder: async ({ target }) => {
-        const store = this.requireStore();
-        // Only what the catalog lists: an id, a step selector, or the folder of one of its checkpoints.
-        const checkpoint = store.resolve(target);
-        const opened = this.options.revealFolder ? await this.options.revealFolder(checkpoint.path) : false;
-        return { path: checkpoint.path, opened };
-      },
-      settings: async () => this.settings.read(),
-      updateSettings: async ({ view, forgetWorkspaces }) =>
-        this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
+    };
+  }
+
+  /** Other programs' checkpoints: describing, importing and exporting them. */
+  private exchangeHandlers(): Pick<Handlers, 'importFolders' | 'cancelImport' | 'describeSources' | 'exportCheckpoint'> {
+    return {
       importFolders: async (params) => this.imports.run(this.requireWritable(), params),
       cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
       describeSources: async ({ sources }) => Promise.all(sources.map((source) => describeSource(source))),
       exportCheckpoint: async (params) => exportCheckpoint(new TargetLocator(this.store), params),
-      runConfig: async ({ run }) => {
-        const store = this.requireStore();
-        const meta = await readRunMeta(store.runDir(run));
-        if (!meta) throw new NotFoundError(store.runDir(run), 'no run.json: not a run this program created');
-        return meta;
-      },
     };
   }
 
