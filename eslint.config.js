@@ -99,7 +99,9 @@ export default tseslint.config(
   },
   { files: ['electron/core/training/data/**', 'electron/core/format-bytes.ts'], rules: { 'no-restricted-imports': restricted(NO_TFJS) } },
   {
-    files: ['electron/core/training/process/**', 'electron/core/studio/**'],
+    files: ['electron/core/training/process/**', 'electron/core/studio/**', 'electron/core/export/**'],
+    // The one place an export needs TensorFlow.js: a worker thread of its own.
+    ignores: ['electron/core/export/preset-topology-worker.ts'],
     rules: { 'no-restricted-imports': restricted(NO_TFJS, NO_STATIC_ENGINE), 'no-restricted-syntax': NO_DYNAMIC_ENGINE },
   },
   {

@@ -180,4 +180,12 @@ describe('lint boundaries', () => {
     expect((await ruleIds(fn(90), 'electron/core/studio/x.ts')).some((m) => m.startsWith('max-lines-per-function'))).toBe(true);
     expect(await ruleIds(fn(90), 'electron/cli/x.ts')).toEqual([]);
   });
+
+  it('lets an export load TensorFlow.js only in its worker thread', async () => {
+    const dynamic = "export async function f(): Promise<unknown> {\n  return import('@tensorflow/tfjs');\n}\n";
+    const engine = "export async function f(): Promise<unknown> {\n  return import('../training/engine/models.js');\n}\n";
+    for (const code of [dynamic, engine])
+      expect((await ruleIds(code, 'electron/core/export/x.ts')).some((m) => m.startsWith('no-restricted-syntax'))).toBe(true);
+    expect(await ruleIds(dynamic, 'electron/core/export/preset-topology-worker.ts')).toEqual([]);
+  });
 });

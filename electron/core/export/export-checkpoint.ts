@@ -22,6 +22,7 @@ import { writeTfBundle } from '../formats/tf/tf-writer.js';
 import { writeTfjsModel } from '../formats/tfjs/exporter.js';
 import { type ModelSpec, TrainingConfigSchema, StudioError } from '../../contract.js';
 import { STUDIO_VERSION } from '../version.js';
+import { presetTopology } from './preset-topology.js';
 import type { TargetLocator } from '../studio/locate.js';
 import { mapFileOf, planMapping, presetWeights, type SourceTensor } from '../training/foreign-mapping.js';
 
@@ -154,25 +155,6 @@ async function write(format: ExportFormat, source: ExportSource, temporary: stri
     userDefinedMetadata: { step: source.step, source: source.label },
   });
   return files.map((f) => path.relative(temporary, path.resolve(temporary, f)));
-}
-
-/**
- * The preset's Keras JSON, as `model.save` would store it. Building the model only to describe
- * it: tfjs's "install the node backend" notice (its first tensor on the cpu backend) would be
- * noise in an export's output, so its dev-mode warnings are off for the while.
- */
-async function presetTopology(spec: ModelSpec): Promise<unknown> {
-  const tf = await import('@tensorflow/tfjs');
-  const { buildModel } = await import('../training/engine/models.js');
-  const prod = tf.env().getBool('PROD');
-  tf.env().set('PROD', true);
-  const model = buildModel(spec);
-  try {
-    return model.toJSON(null, false);
-  } finally {
-    model.dispose();
-    tf.env().set('PROD', prod);
-  }
 }
 
 const EXPORT_TAKEN = 'already exists; exports never overwrite: name a new path';
