@@ -13,6 +13,7 @@ export function fakeHost(fake: FakeStudio): Host {
     connection: {
       connection: { status: 'open', failures: 0, retryAt: null },
       onConnection: () => () => undefined,
+      missingToken: false,
       onReconnect: () => () => undefined,
     },
     pathForFile: null,

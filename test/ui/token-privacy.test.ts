@@ -63,8 +63,12 @@ describe("browser mode's token", () => {
     const world = await open(async (store) => writeRun(store, 'alpha', [1]));
     const tab = await world.page.context().newPage();
     await tab.goto(`http://127.0.0.1:${world.server.port}/`);
-    // The connection is refused attempt after attempt until the badge says what to do.
-    await expect.poll(() => tab.getByRole('status').filter({ hasText: 'open the new address it printed' }).count(), { timeout: 20_000 }).toBe(1);
+    // The badge says at once what is missing and what to do; the Studio refuses the tab meanwhile.
+    await expect
+      .poll(() => tab.getByRole('status').filter({ hasText: 'This tab has no access token: open the address checkpoint-studio printed' }).count(), {
+        timeout: 20_000,
+      })
+      .toBe(1);
     expect(await tab.getByRole('listbox', { name: 'Checkpoints' }).getAttribute('data-count')).not.toBe('1');
   });
 });

@@ -19,6 +19,8 @@ declare global {
 /** What the connection indicator and the resync after a reconnection listen to. */
 export interface ConnectionSource {
   readonly connection: ConnectionInfo;
+  /** Browser mode opened without the printed address's token: the server will refuse every attempt. */
+  readonly missingToken: boolean;
   onConnection(listener: (info: ConnectionInfo) => void): () => void;
   onReconnect(listener: () => void): () => void;
 }
@@ -36,6 +38,7 @@ export interface Host {
 /** In-process IPC does not drop: the desktop app's connection is always open. */
 const ALWAYS_OPEN: ConnectionSource = {
   connection: { status: 'open', failures: 0, retryAt: null },
+  missingToken: false,
   onConnection: () => () => undefined,
   onReconnect: () => () => undefined,
 };

@@ -83,17 +83,23 @@ export class WsStudioClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   private readonly url: string;
+  private readonly token: string | null;
   private readonly protocols: string[];
   private readonly connectSocket: WebSocketFactory;
   private readonly random: () => number;
 
   constructor(options: WsClientOptions = {}) {
     this.url = options.url ?? defaultApiUrl(window.location);
-    this.protocols = offeredProtocols(options.token ?? null);
+    this.token = options.token ?? null;
+    this.protocols = offeredProtocols(this.token);
     this.connectSocket = options.connect ?? ((url, protocols) => new WebSocket(url, protocols));
     this.random = options.random ?? Math.random;
     this.api = this.buildApi();
     this.open();
+  }
+
+  get missingToken(): boolean {
+    return this.token === null;
   }
 
   get connection(): ConnectionInfo {

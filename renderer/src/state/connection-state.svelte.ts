@@ -7,11 +7,13 @@ export class ConnectionState {
   info = $state.raw<ConnectionInfo>({ status: 'connecting', failures: 0, retryAt: null });
 
   readonly open = $derived(this.info.status === 'open');
+  readonly missingToken: boolean;
 
   private readonly off: () => void;
 
   constructor(source: ConnectionSource) {
     this.info = source.connection;
+    this.missingToken = source.missingToken;
     this.off = source.onConnection((info) => {
       this.info = info;
     });
