@@ -92,14 +92,31 @@ export const CheckpointInfoSchema = z.object({
   sameStepAs: z.array(z.string()),
   /** What keeps it from being deleted, and why; empty when a delete may take it. */
   protectedBy: z.array(CheckpointProtectionSchema),
+  /**
+   * Another program's checkpoint read where it lies (a TensorFlow group, a Keras file, a Hugging
+   * Face checkpoint folder): the files that make it, relative to its run's folder. Null for ours.
+   */
+  files: z.array(z.object({ name: z.string(), bytes: count })).nullable(),
+  /** What a user should know about it: where its step came from, a metric step it could not be matched to. */
+  notes: z.array(z.string()),
 });
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 
 export const RunWriterSchema = z.object({ pid: z.int(), host: z.string(), since: z.string() });
 
+/** A run of ours (`studio`), or another program's folder read in place, by the layout that read it. */
+export const RunLayoutSchema = z.enum(['studio', 'tf-folder', 'keras-files', 'hf-trainer', 'safetensors-files', 'tfjs-model', 'tensorboard']);
+export type RunLayout = z.infer<typeof RunLayoutSchema>;
+
 export const RunInfoSchema = z.object({
+  /** Ours: the run's folder name. Another program's: its folder's path relative to the workspace (`.` for the workspace itself). */
   name: z.string(),
   path: z.string(),
+  layout: RunLayoutSchema,
+  /** For people, another program's folder: "TensorFlow checkpoint folder", … Null for ours. */
+  label: z.string().nullable(),
+  /** The checkpoint the folder's own state calls latest (TensorFlow's `checkpoint` file), by id; null where it says none. */
+  latest: z.string().nullable(),
   createdAt: z.string().nullable(),
   /** The checkpoint this run was continued from. */
   parent: CheckpointRefSchema.nullable(),
@@ -107,6 +124,8 @@ export const RunInfoSchema = z.object({
   bytes: count,
   /** The live process writing this run, if any. */
   writer: RunWriterSchema.nullable(),
+  /** What a user should know about the folder: a state file that names missing checkpoints, a step that is a guess. */
+  notes: z.array(z.string()),
 });
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 

@@ -85,12 +85,27 @@ export function checkpoint(run: string, step: number, overrides: Partial<Checkpo
     sameStepAs: [],
     // As the core says it: a pinned checkpoint is protected by its pin.
     protectedBy: overrides.pinned ? [{ kind: 'pinned', reason: 'pinned' }] : [],
+    files: null,
+    notes: [],
     ...overrides,
   };
 }
 
 export function run(name: string, overrides: Partial<RunInfo> = {}): RunInfo {
-  return { name, path: `/ws/${name}`, createdAt: '2026-01-01T00:00:00.000Z', parent: null, checkpointCount: 0, bytes: 0, writer: null, ...overrides };
+  return {
+    name,
+    path: `/ws/${name}`,
+    layout: 'studio',
+    label: null,
+    latest: null,
+    notes: [],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    parent: null,
+    checkpointCount: 0,
+    bytes: 0,
+    writer: null,
+    ...overrides,
+  };
 }
 
 /** A WebSocket that connects when the test says, and records what the client sent. */

@@ -37,6 +37,8 @@ function info(step: number, overrides: Partial<CheckpointInfo> = {}): Checkpoint
     pinned: false,
     sameStepAs: [],
     protectedBy: [],
+    files: null,
+    notes: [],
     ...overrides,
   };
 }

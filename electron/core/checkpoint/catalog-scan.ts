@@ -82,15 +82,19 @@ async function isDirectoryEntry(dir: string, entry: Dirent): Promise<boolean> {
 /**
  * Runs are the visible folders that hold run.json or at least one ckpt-* folder. A folder whose
  * name cannot be a run's (a newline in it, say) is reported in `skipped`, never listed.
+ * `looksLikeRuns` holds both: the folders that are ours, listed or not, which the walk for other
+ * programs' folders leaves alone.
  */
-export async function listRunNames(workspace: string): Promise<{ names: string[]; skipped: SkippedFolder[] }> {
+export async function listRunNames(workspace: string): Promise<{ names: string[]; skipped: SkippedFolder[]; looksLikeRuns: Set<string> }> {
   const entries = await listDir(workspace);
   const skipped: SkippedFolder[] = [];
+  const looksLikeRuns = new Set<string>();
   const names = await mapWithConcurrency(entries, SCAN_CONCURRENCY, async (entry) => {
     if (isHiddenName(entry.name) || !(await isDirectoryEntry(workspace, entry))) return null;
     const inner = await listDir(path.join(workspace, entry.name));
     const isRun = inner.some((e) => e.name === RUN_FILE || parseCheckpointDirName(e.name) !== null);
     if (!isRun) return null;
+    looksLikeRuns.add(entry.name);
     const problem = runNameProblem(entry.name);
     if (problem) {
       skipped.push({ name: showName(entry.name), reason: `${problem}; rename the folder to see its checkpoints` });
@@ -98,7 +102,7 @@ export async function listRunNames(workspace: string): Promise<{ names: string[]
     }
     return entry.name;
   });
-  return { names: names.filter((n): n is string => n !== null).sort(), skipped };
+  return { names: names.filter((n): n is string => n !== null).sort(), skipped, looksLikeRuns };
 }
 
 export interface RunState {
@@ -129,11 +133,15 @@ export function runInfo(workspace: string, run: string, state: RunState, checkpo
   return {
     name: run,
     path: path.join(workspace, run),
+    layout: 'studio',
+    label: null,
+    latest: null,
     createdAt: state.meta?.createdAt ?? null,
     parent: state.meta?.parent ?? null,
     checkpointCount: checkpoints.length,
     bytes: checkpoints.reduce((sum, c) => sum + c.bytes, 0),
     writer: state.writer,
+    notes: [],
   };
 }
 
@@ -205,7 +213,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
   const step = parseCheckpointDirName(dirName) as number;
   const id = folderCheckpointId(run, dirName);
-  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [], protectedBy: [] };
+  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [], protectedBy: [], files: null, notes: [] };
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);

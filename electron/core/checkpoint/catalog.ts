@@ -8,9 +8,15 @@ import { NotFoundError, errorMessage } from '../base/errors.js';
 import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
 import type { ForeignPartVerifier } from './foreign-part.js';
+import type { InPlaceLayouts, InPlaceVerification } from './in-place.js';
+import type { ScannedCheckpoint } from './catalog-scan.js';
+import type { Problem } from './problem.js';
+import { shown } from '../base/describe-value.js';
+import { InPlaceRecords } from './in-place-records.js';
+import { discoverInPlace, rescanInPlaceFolder, scannedInPlace } from './in-place-scan.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
-import { VerifyCache } from './verify-cache.js';
+import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
 
 /** `localeCompare`'s order, with the collator made once (each localeCompare call makes its own). */
 const RUN_ORDER = new Intl.Collator();
@@ -51,12 +57,15 @@ export class Catalog {
     readonly workspace: string,
     private readonly verifyCache: VerifyCache,
     private readonly foreign: ForeignPartVerifier,
+    readonly layouts: InPlaceLayouts,
+    /** Pins and policies of the runs read in place (other programs' folders). */
+    readonly records: InPlaceRecords,
   ) {}
 
-  static async open(workspace: string, foreign: ForeignPartVerifier): Promise<Catalog> {
+  static async open(workspace: string, foreign: ForeignPartVerifier, layouts: InPlaceLayouts): Promise<Catalog> {
     const cache = new VerifyCache(workspace);
     await cache.load();
-    const catalog = new Catalog(workspace, cache, foreign);
+    const catalog = new Catalog(workspace, cache, foreign, layouts, await InPlaceRecords.load(workspace));
     await catalog.refresh();
     return catalog;
   }
@@ -119,18 +128,41 @@ export class Catalog {
   }
 
   private async rescanAll(): Promise<void> {
-    const { names, skipped } = await listRunNames(this.workspace);
+    const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
     // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
     const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
+    const inPlace = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
     this.skippedFolders = skipped;
-    const present = new Set(names);
+    const present = new Set([...names, ...inPlace.map((f) => f.name)]);
     this.commit((change) => {
       for (const name of [...this.entries.runs.keys()]) if (!present.has(name)) this.entries.applyRun(name, null, change);
       names.forEach((name, i) => this.entries.applyRun(name, scans[i] ?? null, change));
+      for (const found of inPlace) this.entries.applyRun(found.name, scannedInPlace(found, this.records, this.verifyCache), change);
+    });
+  }
+
+  /** Whether `run` is another program's folder read in place (not one of our runs). */
+  isInPlace(run: string): boolean {
+    const known = this.entries.runs.get(run);
+    return known ? known.layout !== 'studio' : run === '.' || run.includes('/');
+  }
+
+  /** Re-reads the folder of a run read in place: each run it holds now, and those it no longer holds are gone. */
+  private async rescanInPlaceRun(run: string): Promise<void> {
+    const known = this.entries.runs.get(run);
+    if (!known) return this.rescanAll();
+    const relative = path.relative(this.workspace, known.path).split(path.sep).join('/');
+    const found = await rescanInPlaceFolder(this.workspace, relative === '' ? '.' : relative, this.layouts);
+    const present = new Set(found.map((f) => f.name));
+    this.commit((change) => {
+      for (const [name, info] of [...this.entries.runs])
+        if (info.path === known.path && info.layout !== 'studio' && !present.has(name)) this.entries.applyRun(name, null, change);
+      for (const f of found) this.entries.applyRun(f.name, scannedInPlace(f, this.records, this.verifyCache), change);
     });
   }
 
   private async rescanRun(run: string): Promise<void> {
+    if (this.isInPlace(run)) return this.rescanInPlaceRun(run);
     // A folder whose name cannot be a run's is never scanned; the full listing reports it.
     if (!isValidRunName(run)) return this.rescanAll();
     const scanned = await scanRun(this.workspace, run, this.verifyCache);
@@ -152,6 +184,10 @@ export class Catalog {
   }
 
   private async rescanRunState(run: string): Promise<void> {
+    if (this.isInPlace(run)) {
+      await this.records.reload();
+      return this.rescanInPlaceRun(run);
+    }
     if (!isValidRunName(run)) return this.rescanAll();
     const state = await readRunState(this.workspace, run);
     if (!state.exists) return this.rescanRun(run);
@@ -212,12 +248,22 @@ export class Catalog {
     return undefined;
   }
 
-  /** Per run: the highest step; across the workspace: the most recently written. */
+  /**
+   * Per run: the one its folder's own state calls latest (TensorFlow's `checkpoint` file), when it
+   * is usable, else the highest step. Across the workspace: the most recently written of those.
+   */
   latest(run?: string): CheckpointInfo | null {
+    if (run !== undefined) return this.latestOfRun(run);
+    const latests = [...this.entries.runs.keys()].map((name) => this.latestOfRun(name)).filter((c): c is CheckpointInfo => c !== null);
+    return latests.sort(newerFirst)[0] ?? null;
+  }
+
+  private latestOfRun(run: string): CheckpointInfo | null {
+    const named = this.entries.runs.get(run)?.latest;
+    const stated = named ? this.get(named) : undefined;
+    if (stated && isUsable(stated)) return stated;
     const usable = this.list(run).filter(isUsable);
-    if (usable.length === 0) return null;
-    if (run !== undefined) return usable.reduce((a, b) => (b.step > a.step ? b : a));
-    return [...usable].sort(newerFirst)[0] ?? null;
+    return usable.length === 0 ? null : usable.reduce((a, b) => (b.step > a.step ? b : a));
   }
 
   /** The best usable checkpoint by a metric; ties go to the later step. */
@@ -248,6 +294,19 @@ export class Catalog {
     });
   }
 
+  /** A checkpoint read in place: read whole by its layout, compared with what was recorded for the same files, and remembered. */
+  private async verifyInPlace(entry: ScannedCheckpoint): Promise<VerifyResult> {
+    const { info } = entry;
+    const source = info.source as NonNullable<CheckpointInfo['source']>;
+    if (entry.signature === null)
+      return { dir: info.path, ok: false, structure: 'incomplete', problems: [{ file: info.path, problem: info.statusReason ?? 'not whole' }] };
+    const checked = await this.layouts.verify({ path: info.path, format: source.format, name: source.name });
+    const problems = compareWithRecord(checked, this.verifyCache.lookup(info.id, entry.signature), info.path);
+    const ok = problems.length === 0;
+    this.verifyCache.remember(info.id, entry.signature, ok, problems.map(describeProblem).join('; ') || null, checked.ownChecksums ? undefined : checked.crcs);
+    return { dir: info.path, ok, structure: ok ? 'complete' : 'damaged', problems };
+  }
+
   /** Verifies fully (every byte), records the outcome and refreshes the entry. */
   async verify(ids: readonly string[]): Promise<VerifyOutcome> {
     const warnings: string[] = [];
@@ -264,6 +323,7 @@ export class Catalog {
           return null;
         }
       };
+      if (entry.info.files !== null) return this.verifyInPlace(entry);
       const before = signature();
       const result = await verifyCheckpoint(entry.info.path, this.foreign);
       if (before !== null && before === signature()) {
@@ -281,6 +341,26 @@ export class Catalog {
     for (const run of runs) await this.refreshRun(run);
     return { results, warnings };
   }
+}
+
+/**
+ * What a verification of a checkpoint read in place says, given what an earlier one recorded for
+ * the same files (same sizes and times): a tensor whose CRC-32C differs changed without its file
+ * saying so, which only our record can tell where the format keeps no checksum.
+ */
+export function compareWithRecord(checked: InPlaceVerification, recorded: VerifyCacheEntry | null, file: string): Problem[] {
+  const problems = [...checked.problems];
+  if (checked.ownChecksums || !recorded?.crcs || problems.length > 0) return problems;
+  for (const [tensor, crc] of Object.entries(checked.crcs)) {
+    const before = recorded.crcs[tensor];
+    if (before !== undefined && before !== crc)
+      problems.push({
+        file,
+        tensor: shown(tensor),
+        problem: `its bytes changed since it was verified on ${recorded.at}, though its file's size and time did not`,
+      });
+  }
+  return problems;
 }
 
 /** Usable checkpoints carrying a numeric value of `metric`, best first. */

@@ -24,6 +24,7 @@ import {
   writeRunRetention,
 } from './run-files.js';
 import { type ForeignPartVerifier, UNVERIFIABLE_FOREIGN_PARTS } from './foreign-part.js';
+import { type InPlaceLayouts, NO_IN_PLACE_LAYOUTS } from './in-place.js';
 import { RunWriter } from './run-writer.js';
 import { acquireRunLock } from './run-lock.js';
 import { type DeleteOptions, moveToTrash } from './safe-delete.js';
@@ -41,6 +42,8 @@ export interface OpenOptions {
   readonly access?: WorkspaceAccess;
   /** Verifies imported checkpoints' foreign parts (the formats layer's storedForeignParts); without it they do not verify. */
   readonly foreign?: ForeignPartVerifier;
+  /** How other programs' folders form runs and checkpoints (the layouts layer's); without them only our runs are listed. */
+  readonly layouts?: InPlaceLayouts;
 }
 
 /** The run and step an id such as `run/ckpt-100` or `run/ckpt-000000100` names, or null. */
@@ -59,7 +62,7 @@ export class CheckpointStore {
 
   static async open(dir: string, options: OpenOptions = {}): Promise<CheckpointStore> {
     const prepared = await prepareWorkspace(dir, options.access ?? 'create');
-    const catalog = await Catalog.open(prepared.root, options.foreign ?? UNVERIFIABLE_FOREIGN_PARTS);
+    const catalog = await Catalog.open(prepared.root, options.foreign ?? UNVERIFIABLE_FOREIGN_PARTS, options.layouts ?? NO_IN_PLACE_LAYOUTS);
     return new CheckpointStore(prepared.root, catalog, prepared);
   }
 

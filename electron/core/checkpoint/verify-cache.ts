@@ -3,22 +3,25 @@
 // Several processes share the file (the app, a CLI verify, a trainer): each save merges its own
 // changes into what is on disk under a lock, so nobody's entries are lost, and the file is
 // replaced atomically, so nobody reads it torn.
-import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../base/durable-fs.js';
-import { RefusedError, RunLockedError } from '../base/errors.js';
 import { parseJsonText } from '../base/parse-json.js';
 import { STATE_DIR } from './layout.js';
-import { isMissing, readRegularText } from '../base/regular-file.js';
-import { acquireLockFile } from './run-lock.js';
+import { readRegularText } from '../base/regular-file.js';
+import { withStateLock } from './state-folder.js';
 
 const CACHE_FILE = 'verified.json';
 const CACHE_LOCK = 'verified.lock';
-/** How long a save waits for another process's save before giving up (it is only a cache). */
-const LOCK_WAIT_MS = 5000;
 
-const EntrySchema = z.object({ signature: z.string(), ok: z.boolean(), reason: z.string().nullable(), at: z.string() });
+const EntrySchema = z.object({
+  signature: z.string(),
+  ok: z.boolean(),
+  reason: z.string().nullable(),
+  at: z.string(),
+  /** Each tensor's CRC-32C, for a checkpoint read in place whose format stores no checksum: compared at the next verification. */
+  crcs: z.record(z.string(), z.int().nonnegative()).optional(),
+});
 const CacheSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), EntrySchema) });
 export type VerifyCacheEntry = z.infer<typeof EntrySchema>;
 
@@ -39,8 +42,8 @@ export class VerifyCache {
     return entry && entry.signature === signature ? entry : null;
   }
 
-  remember(id: string, signature: string, ok: boolean, reason: string | null): void {
-    const entry = { signature, ok, reason, at: new Date().toISOString() };
+  remember(id: string, signature: string, ok: boolean, reason: string | null, crcs?: Readonly<Record<string, number>>): void {
+    const entry = { signature, ok, reason, at: new Date().toISOString(), ...(crcs ? { crcs: { ...crcs } } : {}) };
     this.entries.set(id, entry);
     this.changes.set(id, entry);
   }
@@ -65,9 +68,7 @@ export class VerifyCache {
 
   private async saveNow(): Promise<void> {
     if (this.changes.size === 0) return;
-    const dir = await this.stateFolder();
-    const lock = await this.lock(path.join(dir, CACHE_LOCK));
-    try {
+    await withStateLock(this.workspace, CACHE_LOCK, async () => {
       const merged = await this.readFromDisk();
       for (const [id, entry] of this.changes) {
         if (entry) merged.set(id, entry);
@@ -76,39 +77,7 @@ export class VerifyCache {
       await writeFileAtomic(this.file(), JSON.stringify({ version: 1 as const, entries: Object.fromEntries(merged) }));
       this.changes.clear();
       this.entries = merged;
-    } finally {
-      await lock.release();
-    }
-  }
-
-  /** `.studio` must be the workspace's own folder: a symbolic link would carry our writes elsewhere. */
-  private async stateFolder(): Promise<string> {
-    const dir = path.join(this.workspace, STATE_DIR);
-    try {
-      const info = await lstat(dir);
-      if (info.isSymbolicLink() || !info.isDirectory())
-        throw new RefusedError(
-          dir,
-          `is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; the store keeps its state only in a folder of the workspace itself`,
-        );
-      return dir;
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
-    await mkdir(dir);
-    return dir;
-  }
-
-  private async lock(file: string): ReturnType<typeof acquireLockFile> {
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return await acquireLockFile(file);
-      } catch (error) {
-        if (!(error instanceof RunLockedError) || Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
-      }
-    }
+    });
   }
 
   private async readFromDisk(): Promise<Map<string, VerifyCacheEntry>> {

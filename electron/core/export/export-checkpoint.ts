@@ -23,7 +23,7 @@ import { writeTfjsModel } from '../formats/tfjs/exporter.js';
 import { type ModelSpec, TrainingConfigSchema, StudioError } from '../../contract.js';
 import { STUDIO_VERSION } from '../version.js';
 import { presetTopology } from './preset-topology.js';
-import type { TargetLocator } from '../studio/locate.js';
+import { type TargetLocator, readInPlace } from '../studio/locate.js';
 import { mapFileOf, planMapping, presetWeights, type SourceTensor } from '../training/foreign-mapping.js';
 
 /** A checkpoint's tensors as the exporters take them, with what is known about it. */
@@ -112,7 +112,7 @@ async function inPlace(located: Extract<Awaited<ReturnType<TargetLocator['locate
 }
 
 async function gather(locator: TargetLocator, target: string): Promise<ExportSource> {
-  const located = await locator.locate(target);
+  const located = readInPlace(await locator.locate(target));
   if (located.kind === 'foreign') return inPlace(located);
   if (located.kind === 'checkpoint') return ourCheckpoint(located.checkpoint.path, located.checkpoint.id);
   if (located.kind === 'folder') return ourCheckpoint(located.path, located.path);

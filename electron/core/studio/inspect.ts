@@ -7,7 +7,7 @@ import { MANIFEST_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
 import { isMissing } from '../base/regular-file.js';
 import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
-import type { TargetLocator } from './locate.js';
+import { type TargetLocator, readInPlace } from './locate.js';
 import type { ForeignDtype } from '../formats/foreign.js';
 import { inspectForeign, tensorRow } from '../formats/in-place.js';
 
@@ -34,7 +34,7 @@ async function folderRows(dir: string): Promise<TensorRow[]> {
 }
 
 export async function inspectTarget(locator: TargetLocator, target: string): Promise<TensorRow[]> {
-  const located = await locator.locate(target);
+  const located = readInPlace(await locator.locate(target));
   if (located.kind === 'foreign') return inspectForeign(located.reader, located.path);
   if (located.kind === 'file') return fileRows(located.path, path.basename(located.path));
   return folderRows(located.kind === 'folder' ? located.path : located.checkpoint.path);

@@ -6,8 +6,9 @@ import { NotFoundError } from '../base/errors.js';
 import { exists, statIfPresent } from '../base/path-state.js';
 import { MANIFEST_FILE, parseCheckpointDirName } from '../checkpoint/layout.js';
 import type { ForeignReader } from '../formats/foreign.js';
-import { sniffForeign } from '../formats/registry.js';
+import { isForeignFormat, readerFor, sniffForeign } from '../formats/registry.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
+import { inPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 
 export type Located =
@@ -16,6 +17,16 @@ export type Located =
   | { readonly kind: 'file'; readonly path: string }
   /** Another program's checkpoint (a TensorFlow prefix, a model.json, a .safetensors, an .h5…), read in place. */
   | { readonly kind: 'foreign'; readonly reader: ForeignReader; readonly path: string };
+
+/**
+ * A checkpoint of a workspace that is another program's, read in place (a TensorFlow group, a
+ * Keras file), as its format's reader sees it: what inspect and export read.
+ */
+export function readInPlace(located: Located): Located {
+  if (located.kind !== 'checkpoint' || located.checkpoint.files === null || located.checkpoint.source === null) return located;
+  const { format } = located.checkpoint.source;
+  return isForeignFormat(format) ? { kind: 'foreign', reader: readerFor(format), path: located.checkpoint.path } : located;
+}
 
 /** Resolves targets; opens (read-only) each other workspace a target lives in, once. */
 export class TargetLocator {
@@ -55,7 +66,7 @@ export class TargetLocator {
   private workspaceOf(dir: string): Promise<CheckpointStore | null> {
     let opened = this.others.get(dir);
     if (!opened) {
-      opened = CheckpointStore.open(dir, { access: 'read', foreign: storedForeignParts }).catch(() => null);
+      opened = CheckpointStore.open(dir, { access: 'read', foreign: storedForeignParts, layouts: inPlaceLayouts }).catch(() => null);
       this.others.set(dir, opened);
     }
     return opened;

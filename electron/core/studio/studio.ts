@@ -30,6 +30,7 @@ import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
+import { inPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { readMetricPage } from './metric-history.js';
@@ -204,7 +205,11 @@ export class Studio {
     return {
       openWorkspace: async ({ path, create, readOnly }) => {
         if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
-        const store = await CheckpointStore.open(path, { access: create ? 'create' : readOnly ? 'read' : 'write', foreign: storedForeignParts });
+        const store = await CheckpointStore.open(path, {
+          access: create ? 'create' : readOnly ? 'read' : 'write',
+          foreign: storedForeignParts,
+          layouts: inPlaceLayouts,
+        });
         await this.closeWorkspace();
         this.store = store;
         this.readOnly = Boolean(readOnly);

@@ -178,7 +178,20 @@ export class CatalogState {
       known.add(change.checkpoint.run);
       const { run, path, createdAt } = change.checkpoint;
       // The run's folder is the checkpoint folder's parent, on either kind of path separator.
-      added.push({ name: run, path: path.replace(/[\\/][^\\/]*$/, ''), createdAt, parent: null, checkpointCount: 0, bytes: 0, writer: null });
+      // A stand-in for the moment until listRuns answers with the run as the core reads it.
+      added.push({
+        name: run,
+        path: path.replace(/[\\/][^\\/]*$/, ''),
+        layout: 'studio',
+        label: null,
+        latest: null,
+        createdAt,
+        parent: null,
+        checkpointCount: 0,
+        bytes: 0,
+        writer: null,
+        notes: [],
+      });
     }
     return added;
   }
