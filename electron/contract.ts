@@ -62,6 +62,8 @@ export const CheckpointInfoSchema = z.object({
   id: z.string(),
   run: z.string(),
   step: count,
+  /** False for another program's checkpoint whose files record no step (a lone `.h5`): `step` is then 0 and means nothing. */
+  stepKnown: z.boolean(),
   path: z.string(),
   status: CheckpointStatusSchema,
   /** Why it is damaged or incomplete; null otherwise. */

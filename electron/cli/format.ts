@@ -61,7 +61,9 @@ export function checkpointRows(
 ): string[][] {
   return checkpoints.map((c) => [
     c.run,
-    String(c.step),
+    // What to type after the run: our folder's name, or another program's checkpoint's own name.
+    c.files !== null && c.source ? c.source.name : c.id.slice(c.run.length + 1),
+    c.stepKnown ? String(c.step) : '-',
     c.epoch === null ? '' : String(c.epoch),
     c.status,
     formatBytes(c.bytes),

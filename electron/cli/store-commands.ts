@@ -18,7 +18,7 @@ import {
 } from './common.js';
 import { checkpointRows, formatBytes, plural, table } from './format.js';
 
-const CHECKPOINT_HEADERS = ['RUN', 'STEP', 'EPOCH', 'STATUS', 'SIZE', 'CREATED'];
+const CHECKPOINT_HEADERS = ['RUN', 'CHECKPOINT', 'STEP', 'EPOCH', 'STATUS', 'SIZE', 'CREATED'];
 
 function printCheckpoints(out: Output, checkpoints: readonly CheckpointInfo[], marks: Readonly<Record<string, readonly string[]>>): void {
   const metrics = [...new Set(checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort().slice(0, 4);

@@ -63,8 +63,8 @@ describe('checkpoint-studio', () => {
   it('ls prints a table, and --json the catalog', () => {
     const table = cli('ls');
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^RUN\s+STEP\s+EPOCH\s+STATUS/m);
-    expect(table.stdout).toMatch(/alpha\s+500\s+4\s+unverified.*latest/);
+    expect(table.stdout).toMatch(/^RUN\s+CHECKPOINT\s+STEP\s+EPOCH\s+STATUS/m);
+    expect(table.stdout).toMatch(/alpha\s+ckpt-000000500\s+500\s+4\s+unverified.*latest/);
     const listed = json<Listed>('ls');
     expect(listed.checkpoints.map((c) => c.step)).toEqual([100, 200, 300, 400, 500]);
   });

@@ -66,6 +66,7 @@ export function checkpoint(run: string, step: number, overrides: Partial<Checkpo
     id: `${run}/${name}`,
     run,
     step,
+    stepKnown: true,
     path: `/ws/${run}/${name}`,
     status: 'unverified',
     statusReason: null,

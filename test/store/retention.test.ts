@@ -19,6 +19,7 @@ function info(step: number, overrides: Partial<CheckpointInfo> = {}): Checkpoint
     id: `${run}/${dirName}`,
     run,
     step,
+    stepKnown: true,
     path: `/ws/${run}/${dirName}`,
     status: 'unverified',
     statusReason: null,

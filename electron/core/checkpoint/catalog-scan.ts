@@ -213,7 +213,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const dir = `${workspace}${path.sep}${run}${path.sep}${dirName}`;
   const step = parseCheckpointDirName(dirName) as number;
   const id = folderCheckpointId(run, dirName);
-  const base = { id, run, step, path: dir, linked, pinned, sameStepAs: [], protectedBy: [], files: null, notes: [] };
+  const base = { id, run, step, stepKnown: true, path: dir, linked, pinned, sameStepAs: [], protectedBy: [], files: null, notes: [] };
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);

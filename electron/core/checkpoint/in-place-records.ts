@@ -5,9 +5,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../base/durable-fs.js';
-import { CheckpointFormatError } from '../base/errors.js';
+import { CheckpointFormatError, RefusedError, errorMessage } from '../base/errors.js';
+import { isAbsence } from '../base/path-state.js';
 import { parseJsonText } from '../base/parse-json.js';
-import { isMissing, readRegularText } from '../base/regular-file.js';
+import { readRegularText } from '../base/regular-file.js';
 import { STATE_DIR } from './layout.js';
 import { type RunRetention, RunRetentionSchema } from './run-files.js';
 import { withStateLock } from './state-folder.js';
@@ -17,18 +18,38 @@ const RECORDS_LOCK = 'in-place.lock';
 const RecordsSchema = z.object({ version: z.literal(1), runs: z.record(z.string(), RunRetentionSchema) });
 
 export class InPlaceRecords {
+  /** Why the file cannot be read, if it cannot: listing goes on, but nothing is deleted or pruned by records we cannot see. */
+  private problem: string | null = null;
+
   private constructor(
     private readonly workspace: string,
     private runs: Map<string, RunRetention>,
   ) {}
 
   static async load(workspace: string): Promise<InPlaceRecords> {
-    return new InPlaceRecords(workspace, await readRecords(workspace));
+    const records = new InPlaceRecords(workspace, new Map());
+    await records.reload();
+    return records;
   }
 
   /** Re-reads the file (another process may have changed it). */
   async reload(): Promise<void> {
-    this.runs = await readRecords(this.workspace);
+    try {
+      this.runs = await readRecords(this.workspace);
+      this.problem = null;
+    } catch (error) {
+      this.runs = new Map();
+      this.problem = errorMessage(error);
+    }
+  }
+
+  /** Throws when the records cannot be read: a pin we cannot see must still protect its checkpoint. */
+  requireReadable(): void {
+    if (this.problem !== null)
+      throw new RefusedError(
+        recordsFile(this.workspace),
+        `the pins and policies of runs read in place cannot be read, so nothing of theirs is deleted: ${this.problem}`,
+      );
   }
 
   retention(run: string): RunRetention {
@@ -60,7 +81,7 @@ async function readRecords(workspace: string): Promise<Map<string, RunRetention>
   try {
     text = await readRegularText(file);
   } catch (error) {
-    if (isMissing(error)) return new Map();
+    if (isAbsence(error)) return new Map();
     throw error;
   }
   const parsed = RecordsSchema.safeParse(parseJsonText(file, text));

@@ -120,6 +120,7 @@ function checkpointInfo(found: FoundInPlace, checkpoint: InPlaceCheckpoint, pinn
     id,
     run: found.name,
     step: checkpoint.step ?? checkpoint.epoch ?? 0,
+    stepKnown: checkpoint.step !== null || checkpoint.epoch !== null,
     path: path.join(found.dir, ...(checkpoint.folder ?? checkpoint.name).split('/')),
     status,
     statusReason: reason,
