@@ -533,9 +533,15 @@ export const MAX_VIEW_STATE_BYTES = 64 * 1024;
  * What the app remembers for its user across restarts, in both hosts: the workspaces opened lately
  * (newest first) and the view state the screens keep (each screen validates its own part).
  */
+/** Another program's folder is changed only after this long without a change to its files (0: at once). */
+export const QuietSecondsSchema = z.number().min(0).max(3600);
+export const DEFAULT_QUIET_SECONDS = 10;
+
 export const SettingsSchema = z.object({
   recentWorkspaces: z.array(z.string().min(1)).max(RECENT_WORKSPACES).default([]),
   view: z.record(z.string(), z.json()).default({}),
+  /** How long a folder another program writes must have been quiet before the Studio deletes from it or rewrites its state file. */
+  quietSeconds: QuietSecondsSchema.default(DEFAULT_QUIET_SECONDS),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -638,7 +644,13 @@ export const studioMethods = {
    * training); `readOnly` promises that nothing in it will be created, changed or removed.
    */
   openWorkspace: {
-    params: z.object({ path: z.string().min(1), create: z.boolean().default(false), readOnly: z.boolean().default(false) }),
+    params: z.object({
+      path: z.string().min(1),
+      create: z.boolean().default(false),
+      readOnly: z.boolean().default(false),
+      /** For this opening only, instead of the setting: how long another program's folder must have been quiet before it is changed. */
+      quietSeconds: QuietSecondsSchema.optional(),
+    }),
     result: CatalogSnapshotSchema,
   },
   snapshot: { params: none, result: CatalogSnapshotSchema },
@@ -672,6 +684,11 @@ export const studioMethods = {
     params: z.object({ run: z.string().optional(), allRuns: z.boolean().default(false), policy: RetentionPolicySchema }),
     result: z.array(z.string()),
   },
+  /**
+   * Makes a checkpoint of another program's folder the one its own state calls latest (TensorFlow's
+   * `checkpoint` file, rewritten as TensorFlow writes it).
+   */
+  makeLatest: { params: z.object({ target: z.string().min(1) }), result: checkpointOut },
   /** Moves checkpoints (ids or folders) to the workspace trash, as one batch. */
   deleteCheckpoints: { params: z.object({ targets: z.array(z.string().min(1)).min(1) }), result: z.array(TrashEntrySchema) },
   listTrash: { params: none, result: TrashListingSchema },
@@ -730,7 +747,9 @@ export const studioMethods = {
    * recent workspaces; returns the settings as saved.
    */
   updateSettings: {
-    params: z.object({ view: ViewPatchSchema.optional(), forgetWorkspaces: z.array(z.string().min(1)).optional() }).default({}),
+    params: z
+      .object({ view: ViewPatchSchema.optional(), forgetWorkspaces: z.array(z.string().min(1)).optional(), quietSeconds: QuietSecondsSchema.optional() })
+      .default({}),
     result: SettingsSchema,
   },
   /**

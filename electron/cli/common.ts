@@ -2,7 +2,7 @@
 // needs, flag parsers that name the flag when a value is wrong, and the exit code.
 import { StudioError } from '../contract.js';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { StudioApi } from '../contract.js';
+import { DEFAULT_QUIET_SECONDS, QuietSecondsSchema, type StudioApi } from '../contract.js';
 import { Studio } from '../core/studio/studio.js';
 import { parseBytes, parseDuration } from './format.js';
 
@@ -13,6 +13,7 @@ export const DEFAULT_WORKSPACE = './checkpoints';
 export interface CommonOptions {
   workspace: string;
   json?: boolean;
+  quietSeconds?: number;
 }
 
 /** How a command opens the workspace: to read (changes nothing), to write, or to create it (a first training). */
@@ -58,9 +59,18 @@ export const sizeArgument = argument((value) => {
 
 export const durationArgument = argument((value) => parseDuration(value));
 
+export const quietSecondsArgument = argument((value) => QuietSecondsSchema.parse(Number(value)));
+
 /** Adds the options every subcommand takes. */
 export function withCommon(command: Command): Command {
-  return command.option('--workspace <dir>', 'the checkpoint workspace folder', DEFAULT_WORKSPACE).option('--json', 'machine-readable output');
+  return command
+    .option('--workspace <dir>', 'the checkpoint workspace folder', DEFAULT_WORKSPACE)
+    .option('--json', 'machine-readable output')
+    .option(
+      '--quiet-seconds <s>',
+      `change another program's folder only after it has been quiet this long (default ${DEFAULT_QUIET_SECONDS}; 0: at once)`,
+      quietSecondsArgument,
+    );
 }
 
 export interface ActionContext {
@@ -92,7 +102,14 @@ export function studioAction<A extends unknown[]>(
     let missingWorkspace: StudioError | null = null;
     try {
       try {
-        workspace = (await studio.api.openWorkspace({ path: options.workspace, create: mode === 'create', readOnly: mode === 'read' })).workspace;
+        workspace = (
+          await studio.api.openWorkspace({
+            path: options.workspace,
+            create: mode === 'create',
+            readOnly: mode === 'read',
+            ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
+          })
+        ).workspace;
       } catch (error) {
         const command = args[args.length - 1] as Command | undefined;
         const defaulted = command?.getOptionValueSource?.('workspace') === 'default';

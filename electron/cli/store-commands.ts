@@ -196,6 +196,17 @@ export function registerStoreCommands(program: Command, out: Output): void {
       }),
     );
 
+  withCommon(program.command('set-latest').description("make a checkpoint of another program's folder its latest (TensorFlow's checkpoint file)"))
+    .argument('<checkpoint>', 'a checkpoint id or path')
+    .action(
+      studioAction('write', async (target: string, options: CommonOptions, { api }: ActionContext) => {
+        const checkpoint = await api.makeLatest({ target });
+        if (options.json) out.json(checkpoint);
+        else out.line(`${checkpoint.id} is now the latest of ${checkpoint.run === '.' ? 'the folder' : checkpoint.run}`);
+        return 0;
+      }),
+    );
+
   for (const [name, pinned] of [
     ['pin', true],
     ['unpin', false],

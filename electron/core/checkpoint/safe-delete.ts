@@ -1,18 +1,18 @@
 // Every deletion goes through here. A target must be a checkpoint folder directly inside a run
 // directly inside the workspace, after resolving symbolic links; it is moved to the workspace's
 // own trash (a rename on the same file system: instant, never a copy), never removed outright.
-import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrashEntry } from '../../contract.js';
 import { fsyncPath, writeFileAtomic } from '../base/durable-fs.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
 import { isAbsence, statIfPresent } from '../base/path-state.js';
-import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
-import { isMissing } from '../base/regular-file.js';
+import { folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { readRunRetention } from './run-files.js';
 import { liveLockHolder } from './run-lock.js';
 import { protectionsOf, refusalFor } from './protection.js';
-import { ENTRY_FILE, PAYLOAD, batchId, batchNumberOfFolder, entryId } from './trash-layout.js';
+import { TrashBatch } from './trash-batch.js';
+import { ENTRY_FILE, PAYLOAD } from './trash-layout.js';
 
 export interface CheckpointTarget {
   readonly path: string;
@@ -64,27 +64,6 @@ export async function resolveCheckpointTarget(root: string, target: string): Pro
   return { path: itself, run, dirName, step, id: folderCheckpointId(run, dirName) };
 }
 
-/**
- * The workspace's trash folder, which must be a real folder of the workspace: a `.trash` that is
- * a symbolic link would carry deletions (and later purges) somewhere else.
- */
-export async function trashFolder(root: string, create: boolean): Promise<string | null> {
-  const trash = path.join(root, TRASH_DIR);
-  try {
-    const info = await lstat(trash);
-    if (info.isSymbolicLink() || !info.isDirectory()) {
-      throw new RefusedError(trash, `is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; the trash must be a folder of the workspace itself`);
-    }
-    return trash;
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-  }
-  if (!create) return null;
-  await mkdir(trash);
-  await fsyncPath(root);
-  return trash;
-}
-
 export interface DeleteOptions {
   readonly reason: string;
   /** The run-lock token of the caller, when a trainer prunes its own run. */
@@ -111,8 +90,8 @@ async function refuseProtected(root: string, target: CheckpointTarget, options: 
   if (first) throw new RefusedError(target.path, refusalFor(first));
 }
 
-/** Moves checkpoints to the trash as one batch (one undo), all checked before any is moved. */
-export async function moveToTrash(root: string, targets: readonly string[], options: DeleteOptions): Promise<TrashEntry[]> {
+/** Moves checkpoints to the trash as one batch (one undo), all checked before any is moved; `batch` when others join it. */
+export async function moveToTrash(root: string, targets: readonly string[], options: DeleteOptions, batch?: TrashBatch): Promise<TrashEntry[]> {
   const resolved: CheckpointTarget[] = [];
   for (const target of targets) {
     const checked = await resolveCheckpointTarget(root, target);
@@ -121,22 +100,19 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     if (!resolved.some((r) => r.path === checked.path)) resolved.push(checked);
   }
   if (resolved.length === 0) return [];
-  const trash = (await trashFolder(root, true)) as string;
-  const batch = await claimBatch(trash);
+  const into = batch ?? (await TrashBatch.claim(root));
   const moved: TrashEntry[] = [];
-  for (const [index, target] of resolved.entries()) {
-    const id = entryId(batch.id, index);
-    const entryDir = path.join(trash, id);
+  for (const target of resolved) {
+    const { id, dir: entryDir } = await into.nextEntry();
     const entry: TrashEntry = {
       id,
-      batch: batch.id,
+      batch: into.id,
       originalPath: path.join(target.run, target.dirName),
       checkpointId: target.id,
       deletedAt: new Date().toISOString(),
       bytes: options.bytes ?? (await folderBytes(target.path)),
       reason: options.reason,
     };
-    if (index > 0) await mkdir(entryDir);
     // The record is written before the move: a crash in between leaves a record without a
     // payload (listed nowhere, cleared by a purge), never a payload nobody can trace back.
     await writeFileAtomic(path.join(entryDir, ENTRY_FILE), `${JSON.stringify(entry, null, 2)}\n`);
@@ -152,24 +128,6 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     moved.push(entry);
   }
   return moved;
-}
-
-/**
- * Takes the next batch number by creating its first entry's folder: mkdir fails if another
- * process took the same number first, and then we count again.
- */
-async function claimBatch(trash: string): Promise<{ id: string }> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const numbers = (await readdir(trash)).map(batchNumberOfFolder).filter((n): n is number => n !== null);
-    const id = batchId(Math.max(0, ...numbers) + 1);
-    try {
-      await mkdir(path.join(trash, entryId(id, 0)));
-      return { id };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  throw new RefusedError(trash, 'could not take a batch number (too many concurrent deletions)');
 }
 
 async function folderBytes(dir: string): Promise<number> {

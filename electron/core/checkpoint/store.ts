@@ -14,6 +14,7 @@ import { planRetention, rememberBest } from './retention.js';
 import {
   type NewRunMeta,
   type RetentionPolicy,
+  type RunRetention,
   RetentionPolicySchema,
   checkRunName,
   createRunFolder,
@@ -28,6 +29,8 @@ import { type InPlaceLayouts, NO_IN_PLACE_LAYOUTS } from './in-place.js';
 import { RunWriter } from './run-writer.js';
 import { acquireRunLock } from './run-lock.js';
 import { type DeleteOptions, moveToTrash } from './safe-delete.js';
+import { DEFAULT_QUIET_MS, InPlaceChanges } from './in-place-changes.js';
+import { TrashBatch } from './trash-batch.js';
 import { type PurgeResult, type TrashListing, inspectTrash, listTrash, purgeTrash, restoreFromTrash, undoDelete } from './trash.js';
 import { type PreparedWorkspace, type WorkspaceAccess, prepareWorkspace } from './workspace.js';
 import { WorkspaceWatcher, type WatcherOptions } from './watcher.js';
@@ -44,6 +47,8 @@ export interface OpenOptions {
   readonly foreign?: ForeignPartVerifier;
   /** How other programs' folders form runs and checkpoints (the layouts layer's); without them only our runs are listed. */
   readonly layouts?: InPlaceLayouts;
+  /** How long another program's folder must have been quiet before it is changed (default 10 s; 0: no wait). */
+  readonly quietMs?: number;
 }
 
 /** The run and step an id such as `run/ckpt-100` or `run/ckpt-000000100` names, or null. */
@@ -54,16 +59,24 @@ function runAndStep(id: string): { run: string; step: number } | null {
 }
 
 export class CheckpointStore {
+  /** How long another program's folder must have been quiet before it is changed; a setting. */
+  quietMs: number;
+  private readonly inPlace: InPlaceChanges;
+
   private constructor(
     readonly root: string,
     readonly catalog: Catalog,
     readonly opened: PreparedWorkspace,
-  ) {}
+    quietMs: number,
+  ) {
+    this.quietMs = quietMs;
+    this.inPlace = new InPlaceChanges(root, catalog, () => this.quietMs);
+  }
 
   static async open(dir: string, options: OpenOptions = {}): Promise<CheckpointStore> {
     const prepared = await prepareWorkspace(dir, options.access ?? 'create');
     const catalog = await Catalog.open(prepared.root, options.foreign ?? UNVERIFIABLE_FOREIGN_PARTS, options.layouts ?? NO_IN_PLACE_LAYOUTS);
-    return new CheckpointStore(prepared.root, catalog, prepared);
+    return new CheckpointStore(prepared.root, catalog, prepared, options.quietMs ?? DEFAULT_QUIET_MS);
   }
 
   watch(options?: WatcherOptions): Promise<WorkspaceWatcher> {
@@ -221,6 +234,7 @@ export class CheckpointStore {
 
   async setPinned(id: string, pinned: boolean): Promise<void> {
     const checkpoint = this.resolve(id);
+    if (this.catalog.isInPlace(checkpoint.run)) return this.inPlace.setPinned(checkpoint, pinned);
     const runDir = await this.ownRunFolder(checkpoint.run);
     const retention = await readRunRetention(runDir);
     const name = path.basename(checkpoint.path);
@@ -232,13 +246,34 @@ export class CheckpointStore {
   }
 
   async setPolicy(run: string, policy: RetentionPolicy): Promise<void> {
+    if (this.catalog.isInPlace(run)) return this.inPlace.updateRetention(run, (r) => ({ ...r, policy }));
     const runDir = await this.ownRunFolder(run);
     const retention = await readRunRetention(runDir);
     await writeRunRetention(runDir, { ...retention, policy });
   }
 
   async getPolicy(run: string): Promise<RetentionPolicy> {
-    return (await readRunRetention(this.runDir(run))).policy;
+    return (await this.retentionOf(run)).policy;
+  }
+
+  /** A run's retention record: in its folder for ours, in `.studio/` for a folder read in place. */
+  private async retentionOf(run: string): Promise<RunRetention> {
+    return this.catalog.isInPlace(run) ? this.inPlace.retention(run) : readRunRetention(this.runDir(run));
+  }
+
+  /**
+   * Another program's folder: its newest checkpoint, and any still growing (a file changed within
+   * the quiet period), are kept by retention whatever the policy says.
+   */
+  private inPlaceKeeps(run: string): Map<string, string> {
+    const reasons = new Map<string, string>();
+    const checkpoints = this.catalog.list(run);
+    const newest = this.catalog.latest(run) ?? checkpoints.at(-1);
+    if (newest) reasons.set(newest.id, 'the newest of a folder another program writes');
+    const recent = Date.now() - this.quietMs;
+    for (const c of checkpoints)
+      if (c.status === 'incomplete' || Date.parse(c.createdAt ?? '') > recent) reasons.set(c.id, reasons.get(c.id) ?? 'still being written');
+    return reasons;
   }
 
   /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */
@@ -254,9 +289,15 @@ export class CheckpointStore {
   ): Promise<RetentionPlan> {
     if (options.refresh !== false) await this.catalog.refreshRun(run);
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
-    const stored = await readRunRetention(this.runDir(run));
+    const stored = await this.retentionOf(run);
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
-    return planRetention(run, this.catalog.list(run), retention, { protectedIds: options.protectedIds, protectedReasons: options.protectedReasons });
+    let { protectedIds, protectedReasons } = options;
+    if (this.catalog.isInPlace(run)) {
+      const keeps = this.inPlaceKeeps(run);
+      protectedIds = new Set([...(protectedIds ?? []), ...keeps.keys()]);
+      protectedReasons = new Map([...(protectedReasons ?? []), ...keeps]);
+    }
+    return planRetention(run, this.catalog.list(run), retention, { protectedIds, protectedReasons });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
@@ -272,10 +313,22 @@ export class CheckpointStore {
     });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
     const planned = plan.delete.filter((d) => stillDeletable.has(d.id));
+    const reason = `retention policy of run "${plan.run}"`;
+    if (this.catalog.isInPlace(plan.run)) {
+      if (planned.length === 0) return [];
+      const entries = await this.inPlace.trash(
+        planned.map((d) => this.resolve(d.id)),
+        await TrashBatch.claim(this.root),
+        reason,
+        this.childrenOf,
+      );
+      await this.inPlace.updateRetention(plan.run, (r) => rememberBest(r, this.catalog.list(plan.run)));
+      return entries;
+    }
     const entries = await moveToTrash(
       this.root,
       planned.map((d) => this.resolve(d.id).path),
-      { reason: `retention policy of run "${plan.run}"`, lockToken: options.lockToken, childrenOf: this.childrenOf },
+      { reason, lockToken: options.lockToken, childrenOf: this.childrenOf },
     );
     const runDir = await this.ownRunFolder(plan.run);
     const retention = await readRunRetention(runDir);
@@ -289,21 +342,42 @@ export class CheckpointStore {
 
   /** Bulk delete of any checkpoints (ids or paths): all are checked before any is moved. */
   async delete(selectors: readonly string[], options: Partial<DeleteOptions> = {}): Promise<TrashEntry[]> {
-    const targets = selectors.map((s) => {
+    const inPlace: CheckpointInfo[] = [];
+    const targets: string[] = [];
+    for (const s of selectors) {
       // Deletion names checkpoints explicitly: "latest" or "best" would delete whatever they
       // happen to mean at that instant.
       if (s === 'latest' || s === 'best') throw new RefusedError(s, 'name the checkpoints to delete by id or path, not by "latest" or "best"');
       try {
-        return this.resolve(s).path;
+        const checkpoint = this.resolve(s);
+        if (this.catalog.isInPlace(checkpoint.run)) {
+          if (!inPlace.some((c) => c.id === checkpoint.id)) inPlace.push(checkpoint);
+        } else targets.push(checkpoint.path);
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
         // Not in the catalog: let the guard explain exactly why it is not deletable.
-        return path.resolve(s);
+        targets.push(path.resolve(s));
       }
-    });
-    const entries = await moveToTrash(this.root, targets, { reason: options.reason ?? 'deleted by hand', ...options, childrenOf: this.childrenOf });
+    }
+    const reason = options.reason ?? 'deleted by hand';
+    // One batch for both kinds, so one undo brings them all back.
+    const batch = inPlace.length > 0 ? await TrashBatch.claim(this.root) : undefined;
+    const entries = targets.length > 0 ? await moveToTrash(this.root, targets, { reason, ...options, childrenOf: this.childrenOf }, batch) : [];
+    if (batch) entries.push(...(await this.inPlace.trash(inPlace, batch, reason, this.childrenOf)));
     await this.refreshRuns(entries.map((e) => e.checkpointId.split('/')[0] ?? ''));
     return entries;
+  }
+
+  /** Makes a checkpoint of another program's folder the one its state file calls latest. */
+  async makeLatest(selector: CheckpointSelector): Promise<CheckpointInfo> {
+    const checkpoint = this.resolve(selector);
+    if (!this.catalog.isInPlace(checkpoint.run))
+      throw new RefusedError(
+        checkpoint.id,
+        "is one of our runs' checkpoints: latest is its run's highest step; only another program's folder has a state file to set",
+      );
+    await this.inPlace.makeLatest(checkpoint);
+    return this.catalog.get(checkpoint.id) ?? checkpoint;
   }
 
   /** The lineage the delete guard protects, as the catalog knows it. */
@@ -334,7 +408,10 @@ export class CheckpointStore {
     return purgeTrash(this.root, options);
   }
 
+  /** Re-reads the runs entries came from; an entry of a folder read in place (whose run is a path) re-reads everything. */
   private async refreshRuns(runs: readonly string[]): Promise<void> {
-    for (const run of new Set(runs)) if (run) await this.catalog.refreshRun(run);
+    const known = [...new Set(runs)].filter((run) => run !== '');
+    if (known.some((run) => this.catalog.getRun(run)?.layout !== 'studio')) return this.catalog.refresh();
+    for (const run of known) await this.catalog.refreshRun(run);
   }
 }

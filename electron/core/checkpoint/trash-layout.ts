@@ -37,6 +37,19 @@ export function batchOrder(entry: TrashEntry): [number, string] {
   return BATCH_PATTERN.test(entry.batch) ? [Number(entry.batch), ''] : [-1, entry.deletedAt];
 }
 
+const RewriteSchema = z.object({ name: z.string(), before: z.string().nullable(), after: z.string().nullable() });
+
+/** Another program's checkpoint, deleted where it lay: its folder, what was moved, and the files rewritten beside it. */
+export const InPlaceOriginSchema = z.object({
+  /** The folder relative to the workspace, with `/` between names; '' for the workspace itself. */
+  dir: z.string(),
+  /** What was moved into the entry's payload folder: the checkpoint's files, or its own folder, by name in `dir`. */
+  names: z.array(z.string()).min(1),
+  /** Files replaced beside the deletion (TensorFlow's state file), as they were before and after; undo puts `before` back if the file still holds `after`. */
+  rewrites: z.array(RewriteSchema).default([]),
+});
+export type InPlaceOrigin = z.infer<typeof InPlaceOriginSchema>;
+
 const EntrySchema = z.object({
   id: z.string(),
   batch: z.string(),
@@ -45,12 +58,28 @@ const EntrySchema = z.object({
   deletedAt: z.iso.datetime(),
   bytes: z.int().nonnegative(),
   reason: z.string(),
+  inPlace: InPlaceOriginSchema.optional(),
 });
 
-/** Where an entry goes back to, relative to the workspace: always a run and a checkpoint folder. */
-export interface Origin {
-  readonly run: string;
-  readonly dirName: string;
+/**
+ * Where an entry goes back to, relative to the workspace: a run of ours and its checkpoint
+ * folder (the payload is that folder), or another program's folder and the names moved from it
+ * (the payload is a folder holding them).
+ */
+export type Origin = { readonly kind: 'run'; readonly run: string; readonly dirName: string } | ({ readonly kind: 'in-place' } & InPlaceOrigin);
+
+/** Why a recorded in-place origin cannot be followed, or null: every name plain, nothing hidden, nothing climbing out. */
+function inPlaceProblem(origin: InPlaceOrigin): string | null {
+  const segments = origin.dir === '' ? [] : origin.dir.split('/');
+  for (const segment of segments) {
+    const problem = plainNameProblem(segment) ?? (segment.startsWith('.') ? 'a hidden folder' : null);
+    if (problem) return `inPlace.dir names ${quoted(segment)}: ${problem}`;
+  }
+  for (const name of [...origin.names, ...origin.rewrites.map((r) => r.name)]) {
+    const problem = plainNameProblem(name);
+    if (problem) return `inPlace names ${quoted(name)}: ${problem}`;
+  }
+  return null;
 }
 
 export type ParsedEntry = { readonly ok: true; readonly entry: TrashEntry; readonly origin: Origin } | { readonly ok: false; readonly problem: string };
@@ -63,6 +92,11 @@ export function parseEntryRecord(folderName: string, json: unknown): ParsedEntry
   if (entry.id !== folderName) return { ok: false, problem: `${ENTRY_FILE}: its id ${quoted(entry.id)} is not its folder's name` };
   const batchProblem = plainNameProblem(entry.batch);
   if (batchProblem) return { ok: false, problem: `${ENTRY_FILE}: batch ${quoted(entry.batch)}: ${batchProblem}` };
+  if (entry.inPlace) {
+    const problem = inPlaceProblem(entry.inPlace);
+    if (problem) return { ok: false, problem: `${ENTRY_FILE}: ${problem}` };
+    return { ok: true, entry: withoutOrigin(entry), origin: { kind: 'in-place', ...entry.inPlace } };
+  }
   // Written with the platform's separator; read with either, and never more than run/checkpoint.
   const parts = entry.originalPath.split(/[\\/]/);
   const [run, dirName] = parts;
@@ -74,5 +108,15 @@ export function parseEntryRecord(folderName: string, json: unknown): ParsedEntry
   if (parseCheckpointDirName(dirName) === null) {
     return { ok: false, problem: `${ENTRY_FILE}: originalPath names ${quoted(dirName)}, which is not a checkpoint folder name` };
   }
-  return { ok: true, entry: { ...entry, originalPath: path.join(run, dirName), checkpointId: folderCheckpointId(run, dirName) }, origin: { run, dirName } };
+  return {
+    ok: true,
+    entry: { ...withoutOrigin(entry), originalPath: path.join(run, dirName), checkpointId: folderCheckpointId(run, dirName) },
+    origin: { kind: 'run', run, dirName },
+  };
+}
+
+/** The record as the contract's TrashEntry: what was deleted, without how it goes back. */
+function withoutOrigin(entry: z.infer<typeof EntrySchema>): TrashEntry {
+  const { inPlace: _origin, ...rest } = entry;
+  return rest;
 }

@@ -10,9 +10,10 @@ import { jsonSyntaxProblem } from '../base/parse-json.js';
 import { CheckpointFormatError, NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
 import { showName } from './names.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
-import { trashFolder } from './safe-delete.js';
+import { trashFolder } from './trash-batch.js';
 import { isDeadTemporary } from '../base/temporaries.js';
-import { ENTRY_FILE, type Origin, PAYLOAD, batchNumberOfFolder, batchOrder, parseEntryRecord } from './trash-layout.js';
+import { checkInPlaceDestination, inPlaceFolder, putBack, restoreInPlace } from './in-place-trash.js';
+import { ENTRY_FILE, type InPlaceOrigin, type Origin, PAYLOAD, batchNumberOfFolder, batchOrder, parseEntryRecord } from './trash-layout.js';
 
 /** An entry record is a few hundred bytes. */
 const MAX_ENTRY_BYTES = 64 * 1024;
@@ -131,6 +132,7 @@ export async function listTrash(root: string): Promise<TrashEntry[]> {
  * symbolic link to elsewhere), and nothing may be there already.
  */
 async function checkDestination(root: string, found: Found): Promise<string | null> {
+  if (found.origin.kind === 'in-place') return checkInPlaceDestination(root, found.origin);
   const runDir = path.join(root, found.origin.run);
   try {
     const info = await lstat(runDir);
@@ -177,6 +179,14 @@ export async function restoreFromTrash(root: string, ids: readonly string[]): Pr
   }
   const restored: TrashEntry[] = [];
   for (const found of chosen) {
+    if (found.origin.kind === 'in-place') {
+      const late = await checkDestination(root, found);
+      if (late) throw new RefusedError(found.entry.id, late);
+      await restoreInPlace(root, found.dir, found.origin);
+      await removeRecord(found.dir);
+      restored.push(found.entry);
+      continue;
+    }
     const runDir = path.join(root, found.origin.run);
     await mkdir(runDir).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
@@ -193,7 +203,32 @@ export async function restoreFromTrash(root: string, ids: readonly string[]): Pr
     await removeRecord(found.dir);
     restored.push(found.entry);
   }
+  await putBackRewrites(root, chosen, scan.found);
   return restored;
+}
+
+/**
+ * The files a batch rewrote beside its in-place deletions (TensorFlow's state file) go back as
+ * they were once the last of that batch's checkpoints of that folder has left the trash, and only
+ * if nobody changed them since: a file that changed is left as it is.
+ */
+async function putBackRewrites(root: string, restored: readonly Found[], all: readonly Found[]): Promise<void> {
+  const done = new Set<string>();
+  for (const found of restored) {
+    if (found.origin.kind !== 'in-place' || found.origin.rewrites.length === 0) continue;
+    const key = `${found.entry.batch}\u0000${found.origin.dir}`;
+    if (done.has(key)) continue;
+    const remaining = all.some(
+      (other) =>
+        other.origin.kind === 'in-place' &&
+        other.entry.batch === found.entry.batch &&
+        other.origin.dir === (found.origin as InPlaceOrigin).dir &&
+        !restored.includes(other),
+    );
+    if (remaining) continue;
+    done.add(key);
+    await putBack(inPlaceFolder(root, found.origin.dir), found.origin.rewrites);
+  }
 }
 
 /** Removes an emptied entry folder: its record, then the folder, and nothing we did not put there. */

@@ -24,6 +24,7 @@ export interface SettingsPatch {
   readonly view?: Record<string, Settings['view'][string] | null>;
   readonly forgetWorkspaces?: readonly string[];
   readonly openedWorkspace?: string;
+  readonly quietSeconds?: number;
 }
 
 export class SettingsFile {
@@ -76,7 +77,7 @@ export class SettingsFile {
     const forget = new Set(patch.forgetWorkspaces ?? []);
     let recent = current.recentWorkspaces.filter((workspace) => !forget.has(workspace));
     if (patch.openedWorkspace !== undefined) recent = [patch.openedWorkspace, ...recent.filter((w) => w !== patch.openedWorkspace)].slice(0, RECENT_WORKSPACES);
-    const settings = SettingsSchema.parse({ recentWorkspaces: recent, view });
+    const settings = SettingsSchema.parse({ recentWorkspaces: recent, view, quietSeconds: patch.quietSeconds ?? current.quietSeconds });
     if (this.file === null) {
       this.memory = settings;
     } else {

@@ -59,6 +59,8 @@ type Handlers = { [M in StudioMethod]: (params: z.output<(typeof studioMethods)[
 export class Studio {
   private store: CheckpointStore | null = null;
   private readOnly = false;
+  /** The quiet period the open workspace was opened with, instead of the setting; null: the setting. */
+  private quietOverride: number | null = null;
   private watcher: WorkspaceWatcher | null = null;
   private unsubscribeCatalog: (() => void) | null = null;
   private readonly events = new StudioEvents();
@@ -203,9 +205,11 @@ export class Studio {
   /** The workspace and what the app remembers for its user. */
   private workspaceHandlers(): Pick<Handlers, 'openWorkspace' | 'snapshot' | 'listRuns' | 'listCheckpoints' | 'settings' | 'updateSettings'> {
     return {
-      openWorkspace: async ({ path, create, readOnly }) => {
+      openWorkspace: async ({ path, create, readOnly, quietSeconds }) => {
         if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
+        this.quietOverride = quietSeconds ?? null;
         const store = await CheckpointStore.open(path, {
+          quietMs: (quietSeconds ?? (await this.settings.read()).quietSeconds) * 1000,
           access: create ? 'create' : readOnly ? 'read' : 'write',
           foreign: storedForeignParts,
           layouts: inPlaceLayouts,
@@ -235,8 +239,15 @@ export class Studio {
         return store.catalog.list(run);
       },
       settings: async () => this.settings.read(),
-      updateSettings: async ({ view, forgetWorkspaces }) =>
-        this.settings.update({ ...(view ? { view } : {}), ...(forgetWorkspaces ? { forgetWorkspaces } : {}) }),
+      updateSettings: async ({ view, forgetWorkspaces, quietSeconds }) => {
+        const settings = await this.settings.update({
+          ...(view ? { view } : {}),
+          ...(forgetWorkspaces ? { forgetWorkspaces } : {}),
+          ...(quietSeconds !== undefined ? { quietSeconds } : {}),
+        });
+        if (this.store && this.quietOverride === null) this.store.quietMs = settings.quietSeconds * 1000;
+        return settings;
+      },
     };
   }
 
@@ -277,7 +288,15 @@ export class Studio {
   /** Retention, deletion and the trash. */
   private deletionHandlers(): Pick<
     Handlers,
-    'planRetention' | 'applyRetention' | 'setRetentionPolicy' | 'deleteCheckpoints' | 'listTrash' | 'restoreFromTrash' | 'undoDelete' | 'purgeTrash'
+    | 'makeLatest'
+    | 'planRetention'
+    | 'applyRetention'
+    | 'setRetentionPolicy'
+    | 'deleteCheckpoints'
+    | 'listTrash'
+    | 'restoreFromTrash'
+    | 'undoDelete'
+    | 'purgeTrash'
   > {
     return {
       planRetention: async ({ run, policy }) => {
@@ -305,6 +324,7 @@ export class Studio {
         return runs;
       },
       deleteCheckpoints: async ({ targets }) => this.requireWritable().delete(targets),
+      makeLatest: async ({ target }) => this.requireWritable().makeLatest(target),
       listTrash: async () => {
         const listing = await this.requireStore().inspectTrash();
         return { entries: [...listing.entries], problems: [...listing.problems], bytes: listing.entries.reduce((s, e) => s + e.bytes, 0) };
