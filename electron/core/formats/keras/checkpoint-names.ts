@@ -188,3 +188,14 @@ export function groupKerasCheckpoints(names: Iterable<string>): KerasFileRun[] {
 export function metricsFromName(parsed: KerasCheckpointName): Record<string, number> {
   return { ...(parsed.epoch === null ? {} : { epoch: parsed.epoch }), ...parsed.metrics };
 }
+
+/** What a reader says about the name: the guess, if the epoch is one, and numbers left unnamed. */
+export function nameNotes(parsed: KerasCheckpointName): string[] {
+  const notes: string[] = [];
+  if (parsed.guess !== null) notes.push(parsed.guess);
+  if (parsed.unnamed.length > 0)
+    notes.push(
+      `${parsed.unnamed.join(', ')} in the name ${parsed.name} ${parsed.unnamed.length === 1 ? 'is' : 'are'} not named there; which metric ${parsed.unnamed.length === 1 ? 'it is' : 'they are'} is not known.`,
+    );
+  return notes;
+}
