@@ -368,3 +368,13 @@ describe('what a state file says that the folder does not bear out', () => {
     ]);
   });
 });
+
+describe('line ends when a last line stops being last', () => {
+  it('a file whose last line ends without a newline, or with a bare CR, gets one before a line added after it', () => {
+    // Found by the format fuzz: a comment ending in a bare CR swallowed the line added after it (a comment runs to the newline).
+    for (const last of ['# kept by hand', '# kept by hand\r']) {
+      const edit = setLatestInState(last, 'ckpt-1', { dir: '/work/run', file: '/work/run/checkpoint' });
+      expect(parseCheckpointState(edit.text as string, 'checkpoint')).toMatchObject({ modelCheckpointPath: 'ckpt-1', allModelCheckpointPaths: ['ckpt-1'] });
+    }
+  });
+});

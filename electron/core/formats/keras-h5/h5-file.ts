@@ -11,6 +11,11 @@ import { type H5Listing, type H5Request, type H5Response, H5ResponseSchema, type
 
 /** Longer than listing any real file or reading a dataset of a few GB takes. */
 export const DEFAULT_H5_TIMEOUT_MS = 120_000;
+/**
+ * A listing reports progress every 250 ms while it walks the file (h5-worker.ts); one silent this
+ * long is stuck in the library on a damaged file (a loop in its group structures), not slow.
+ */
+export const LIST_STALL_MS = 4_000;
 
 type Source = H5WorkerStart['source'];
 
@@ -31,6 +36,8 @@ function takeIdle(source: Source): Worker | null {
 export class H5File {
   private pending: { resolve: (r: H5Response) => void; reject: (e: Error) => void } | null = null;
   private failed: Error | null = null;
+  /** What a progress message does while a request waits: re-arms its stall timer. */
+  private onProgress: (() => void) | null = null;
   private readonly listeners: { message: (message: unknown) => void; error: (error: Error) => void; exit: (code: number) => void };
 
   private constructor(
@@ -44,7 +51,8 @@ export class H5File {
     this.listeners = {
       message: (message: unknown) => {
         const parsed = H5ResponseSchema.safeParse(message);
-        this.settle(parsed.success ? parsed.data : this.error('the HDF5 worker sent a reply we do not understand'));
+        if (parsed.success && parsed.data.ok && parsed.data.kind === 'progress') this.onProgress?.();
+        else this.settle(parsed.success ? parsed.data : this.error('the HDF5 worker sent a reply we do not understand'));
       },
       error: (error: Error) => this.settle(this.error(`the HDF5 library failed (${error.message})`)),
       exit: (code: number) => this.settle(this.error(`the HDF5 worker stopped (exit code ${code})`)),
@@ -91,7 +99,7 @@ export class H5File {
   }
 
   async list(): Promise<H5Listing> {
-    const response = await this.reply({ op: 'list' });
+    const response = await this.reply({ op: 'list' }, [], LIST_STALL_MS);
     if (response.ok && response.kind === 'list') return response.listing;
     throw this.error('the HDF5 worker answered a listing with something else');
   }
@@ -152,22 +160,39 @@ export class H5File {
     else pending.resolve(response);
   }
 
-  /** Sends `request` (null: waits for the worker's first message) and waits for its answer. */
-  private async reply(request: H5Request | null, transfer: ArrayBuffer[] = []): Promise<H5Response> {
+  /**
+   * Sends `request` (null: waits for the worker's first message) and waits for its answer, at most
+   * the file's time limit, and with `stallMs`, at most that long without a progress message.
+   */
+  private async reply(request: H5Request | null, transfer: ArrayBuffer[] = [], stallMs?: number): Promise<H5Response> {
     if (this.failed) throw this.failed;
     if (this.pending) throw new Error('H5File: one request at a time');
     const response = await new Promise<H5Response>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.settle(this.error(`the HDF5 library did not answer within ${Math.round(this.timeoutMs / 1000)} s`));
+      const giveUp = (problem: string): void => {
+        this.settle(this.error(problem));
         void this.worker.terminate();
-      }, this.timeoutMs);
+      };
+      const timer = setTimeout(() => giveUp(`the HDF5 library did not answer within ${Math.round(this.timeoutMs / 1000)} s`), this.timeoutMs);
+      const stallAfter = stallMs === undefined || stallMs >= this.timeoutMs ? null : stallMs;
+      const stalled = (): void => giveUp(`the HDF5 library made no progress for ${Math.round((stallAfter ?? 0) / 1000)} s (a damaged file it loops on)`);
+      let stall = stallAfter === null ? null : setTimeout(stalled, stallAfter);
+      this.onProgress = () => {
+        if (stall === null) return;
+        clearTimeout(stall);
+        stall = setTimeout(stalled, stallAfter as number);
+      };
+      const done = (): void => {
+        clearTimeout(timer);
+        if (stall !== null) clearTimeout(stall);
+        this.onProgress = null;
+      };
       this.pending = {
         resolve: (r) => {
-          clearTimeout(timer);
+          done();
           resolve(r);
         },
         reject: (e) => {
-          clearTimeout(timer);
+          done();
           reject(e);
         },
       };

@@ -40,6 +40,8 @@ export type H5Listing = z.infer<typeof ListingSchema>;
 export const H5ResponseSchema = z.union([
   z.object({ ok: z.literal(true), kind: z.literal('ready') }),
   z.object({ ok: z.literal(true), kind: z.literal('closed') }),
+  /** Sent while a listing goes on (not an answer): the library is still moving through the file. */
+  z.object({ ok: z.literal(true), kind: z.literal('progress') }),
   z.object({ ok: z.literal(true), kind: z.literal('list'), listing: ListingSchema }),
   z.object({ ok: z.literal(true), kind: z.literal('data'), path: z.string(), bytes: z.instanceof(ArrayBuffer) }),
   /** recoverable: HDF5 refused cleanly (its error stack), and the worker may serve another file. */

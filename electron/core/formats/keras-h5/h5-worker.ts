@@ -105,14 +105,26 @@ function datasetInfo(path: string, dataset: Dataset): H5DatasetInfo {
   };
 }
 
+/** How often a listing says it is still moving (h5-file.ts gives up on one that falls silent). */
+const PROGRESS_EVERY_MS = 250;
+
 function list(root: Group): H5Listing {
   const listing: H5Listing = { groups: [], datasets: [], skipped: [] };
   let objects = 0;
+  let said = performance.now();
+  const progress = (): void => {
+    const now = performance.now();
+    if (now - said < PROGRESS_EVERY_MS) return;
+    said = now;
+    post({ ok: true, kind: 'progress' });
+  };
   const walk = (group: Group, path: string, depth: number): void => {
+    progress();
     listing.groups.push({ path, attributes: attributesOf(group) });
     if (depth >= MAX_DEPTH) throw new WorkerProblem(`groups nest deeper than ${MAX_DEPTH} levels at ${shown(`/${path}`)}`);
     for (const key of group.keys()) {
       objects += 1;
+      progress();
       if (objects > MAX_OBJECTS) throw new WorkerProblem(`holds more than ${MAX_OBJECTS} objects`);
       const child = path === '' ? key : `${path}/${key}`;
       const entity = group.get(key);

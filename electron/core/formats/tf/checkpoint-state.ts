@@ -105,6 +105,18 @@ export function stateOfLines(lines: readonly StateLine[]): CheckpointState {
   return { modelCheckpointPath, allModelCheckpointPaths: paths, allModelCheckpointTimestamps: timestamps, lastPreservedTimestamp: lastPreserved };
 }
 
+/**
+ * The file's bytes as text, exactly: TensorFlow reads it as UTF-8 (and fails on anything else), and
+ * an edit keeps every line it does not change byte for byte, which only an exact decoding allows.
+ */
+export function decodeStateFile(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new CheckpointFormatError(file, 'is not UTF-8 text, which a CheckpointState file is');
+  }
+}
+
 export function parseCheckpointState(text: string, file: string): CheckpointState {
   return stateOfLines(parseStateLines(text, file));
 }

@@ -85,8 +85,11 @@ function endingOf(lines: readonly StateLine[]): string {
   return lines.some((l) => l.ending === '\r\n') && !lines.some((l) => l.ending === '\n') ? '\r\n' : '\n';
 }
 
+/** The lines as text; a line that was last without a line end (or with a bare CR) and no longer is gets one. */
 function render(lines: readonly StateLine[], ending: string): string {
-  return lines.map((line, i) => line.text + (i === lines.length - 1 || line.ending !== '' ? line.ending : ending)).join('');
+  return lines
+    .map((line, i) => line.text + (i === lines.length - 1 || line.ending.endsWith('\n') ? line.ending : line.ending === '\r' ? '\r\n' : ending))
+    .join('');
 }
 
 function newLine(text: string, field: StateLine['field'], value: string | number, ending: string): StateLine {
