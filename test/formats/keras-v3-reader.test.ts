@@ -131,6 +131,8 @@ describe('damaged, encrypted and hostile .keras files', () => {
       const zip = await zipOf([...kerasEntries(weights), { name: placeholder, data: Buffer.from('x') }]);
       const patched = Buffer.from(zip.toString('latin1').replaceAll(placeholder, hostile), 'latin1');
       const file = await write('hostile.keras', patched);
+      // Recognised as a .keras file, so that opening it says what is wrong rather than "not something this program reads".
+      expect(await kerasV3Reader.sniff(file)).toBe(true);
       const error = await refusal(kerasV3Reader.open(file));
       expect(error.message).toBe(
         `${file}: holds an entry named ${hostile}, an absolute path or one with ".."; no checkpoint writer makes such an archive, so it is refused (nothing here unpacks entries to paths)`,

@@ -8,13 +8,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { shown } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
-import { closeSync } from 'node:fs';
-import { openRegular, openRegularSync } from '../../base/regular-file.js';
+import { openRegular } from '../../base/regular-file.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource, ForeignTensorData } from '../foreign.js';
 import { H5File } from '../keras-h5/h5-file.js';
 import { describeKerasH5, kerasCheckpoint, readKerasTensors } from '../keras-h5/reader.js';
 import { pythonJsonToJson } from '../safetensors/python-json.js';
-import { ZipArchive, hasZipSignature } from './zip-archive.js';
+import { ZipArchive, zipEntryNames } from './zip-archive.js';
 
 export const KERAS_METADATA = 'metadata.json';
 export const KERAS_CONFIG = 'config.json';
@@ -32,26 +31,17 @@ export const MAX_KERAS_WEIGHTS_BYTES = 1024 * 1024 * 1024;
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 /** A model's assets (vocabularies, lookup tables) are a few files per layer. */
 const MAX_ENTRIES = 100_000;
+/** Keras writes metadata.json and config.json first: a sniff looks no further than this. */
+const MAX_SNIFFED_ENTRIES = 64;
 
 const MetadataSchema = z.looseObject({ keras_version: z.string(), date_saved: z.string().optional() });
 const ConfigSchema = z.looseObject({ class_name: z.string(), module: z.string().nullable().optional() });
 
+/** A zip archive holding Keras's metadata.json and config.json; a hostile one is recognised too, for open to refuse by name. */
 async function sniff(target: string): Promise<boolean> {
   try {
-    const { fd } = openRegularSync(target);
-    let isZip: boolean;
-    try {
-      isZip = hasZipSignature(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (!isZip) return false;
-    const archive = await ZipArchive.open(target, MAX_ENTRIES);
-    try {
-      return archive.has(KERAS_METADATA) && archive.has(KERAS_CONFIG);
-    } finally {
-      archive.close();
-    }
+    const names = await zipEntryNames(target, MAX_SNIFFED_ENTRIES);
+    return names !== null && names.includes(KERAS_METADATA) && names.includes(KERAS_CONFIG);
   } catch {
     return false;
   }

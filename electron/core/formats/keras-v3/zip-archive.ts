@@ -31,6 +31,35 @@ export function hasZipSignature(fd: number): boolean {
   return readSync(fd, probe, 0, probe.length, 0) === probe.length && probe.equals(LOCAL_HEADER);
 }
 
+/**
+ * The names of the first `max` entries of the zip archive `file`, unchecked, or null when it is not
+ * a readable zip archive: enough to recognise what it is (a sniff), whose open then says what is
+ * wrong with it.
+ */
+export async function zipEntryNames(file: string, max: number): Promise<string[] | null> {
+  const { fd } = openRegularSync(file);
+  let zip: ZipFile;
+  try {
+    if (!hasZipSignature(fd)) throw new Error('not a zip archive');
+    zip = await fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false });
+  } catch {
+    closeSync(fd);
+    return null;
+  }
+  const names: string[] = [];
+  try {
+    for await (const entry of zip.eachEntry()) {
+      names.push(entryName(entry));
+      if (names.length >= max) break;
+    }
+    return names;
+  } catch {
+    return null;
+  } finally {
+    zip.close();
+  }
+}
+
 /** yauzl's own words for what is wrong, without numbers or names read from the file. */
 function zipProblem(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
