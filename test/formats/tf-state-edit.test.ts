@@ -317,6 +317,38 @@ describe('state files as people and other machines leave them', () => {
     expect(edit.latest).toBe('a');
   });
 
+  it('a field set twice: as text_format.Merge reads it, the last model_checkpoint_path counts, and only that line is rewritten', () => {
+    const text = lines(
+      'model_checkpoint_path: "a"',
+      'model_checkpoint_path: "b"',
+      'all_model_checkpoint_paths: "a"',
+      'all_model_checkpoint_paths: "b"',
+      'last_preserved_timestamp: 1.5',
+      'last_preserved_timestamp: 2.5',
+    );
+    expect(parseCheckpointState(text, 'checkpoint')).toMatchObject({ modelCheckpointPath: 'b', lastPreservedTimestamp: 2.5 });
+    // The earlier line names a, which stays: it was never TensorFlow's latest, and it is kept as it is.
+    expect(removeFromState(text, ['b'], { dir, file }).text).toBe(
+      lines(
+        'model_checkpoint_path: "a"',
+        'model_checkpoint_path: "a"',
+        'all_model_checkpoint_paths: "a"',
+        'last_preserved_timestamp: 1.5',
+        'last_preserved_timestamp: 2.5',
+      ),
+    );
+    expect(removeFromState(text, ['a'], { dir, file })).toMatchObject({
+      text: lines(
+        'model_checkpoint_path: "a"',
+        'model_checkpoint_path: "b"',
+        'all_model_checkpoint_paths: "b"',
+        'last_preserved_timestamp: 1.5',
+        'last_preserved_timestamp: 2.5',
+      ),
+      latestChanged: false,
+    });
+  });
+
   it('a damaged state file is refused, naming the file and the line, and nothing is written', () => {
     for (const [text, problem] of [
       ['model_checkpoint_path: "a" all_model_checkpoint_paths: "a"\n', /line 1: holds more than one field/],
