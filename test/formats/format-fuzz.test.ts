@@ -1,8 +1,10 @@
 // A seeded fuzz test of every foreign-format reader on the real fixtures: thousands of copies,
 // each with one file mutated (bit flips, truncations, inserted and deleted bytes, hostile
-// numbers), read whole through the registry's reader. Every case must end, quickly, with a correct
-// result or one of our errors; never another exception, never a hang, never an allocation far
-// beyond the file's size. For TensorFlow bundles, whose every byte a CRC covers, a read that
+// numbers), read whole through the registry's reader (TensorFlow's state file through the edits the
+// app makes to it, by format-fuzz-state.ts's rules; a .keras zip made here, with zip-aware mutations
+// too, format-fuzz-keras.ts). Every case must end, quickly, with a correct result or one of our
+// errors; never another exception, never a hang, never an allocation far beyond the file's size.
+// For TensorFlow bundles and .keras files, whose every tensor byte a CRC covers, a read that
 // succeeds must return the original bytes.
 //
 // The cases run in child processes (format-fuzz-worker.ts, compiled) so that a reader stuck in
@@ -19,7 +21,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { REPOSITORY_ROOT, sharedFixture, testData } from '../fixtures.js';
 import { sized } from '../test-size.js';
+import { KERAS_FUZZ_FILE, writeKerasFuzzFixture } from './format-fuzz-keras.js';
 import type { FormatFuzzConfig, FormatFuzzMessage, FuzzFixture } from './format-fuzz-protocol.js';
+import { STATE_FILE_FORMAT, writeSyntheticStateFixture } from './format-fuzz-state.js';
 
 const WORKER = path.join(REPOSITORY_ROOT, 'dist/test/formats/format-fuzz-worker.js');
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261127);
@@ -49,7 +53,12 @@ function fixture(
   return { name, format, dir, target, mutable, bytes: folderBytes(dir), checksummed, weight };
 }
 
-const available = new Set(FOREIGN_READERS.map((r) => r.format));
+/** Fixtures made for the run (no shared fixture is a .keras file or a hand-edited state file), removed after it. */
+const MADE = fs.mkdtempSync(path.join(os.tmpdir(), 'format-fuzz-fixtures-'));
+const kerasDir = await writeKerasFuzzFixture(path.join(MADE, 'keras-v3'));
+const syntheticStateDir = writeSyntheticStateFixture(path.join(MADE, 'state-file'));
+
+const available = new Set<string>([...FOREIGN_READERS.map((r) => r.format), STATE_FILE_FORMAT]);
 const FIXTURES = [
   fixture('tf1-exporter', 'tf-bundle', testData('tf-serving', 'half-plus-two-exporter'), 'export', ['export.index', 'export.data-00000-of-00001'], true),
   fixture(
@@ -89,6 +98,10 @@ const FIXTURES = [
   fixture('safetensors-samples', 'safetensors', testData('hf-safetensors-samples'), 'overall.safetensors', ['overall.safetensors'], false),
   fixture('safetensors-tinygrad', 'safetensors', sharedFixture('safetensors', 'tinygrad-mnist'), 'model.safetensors', ['model.safetensors'], false),
   fixture('keras-h5', 'keras-h5', sharedFixture('keras-h5', 'tictactoe'), 'weights_iteration.h5', ['weights_iteration.h5'], false),
+  fixture('keras-v3', 'keras-v3', kerasDir, KERAS_FUZZ_FILE, [KERAS_FUZZ_FILE], true),
+  fixture('state-tf1-saver', STATE_FILE_FORMAT, sharedFixture('tf1-saver', 'mnist-softmax-10steps'), 'checkpoint', ['checkpoint'], false),
+  fixture('state-tf2-manager', STATE_FILE_FORMAT, sharedFixture('tf2-checkpoint', 'tictactoe-manager'), 'checkpoint', ['checkpoint'], false),
+  fixture('state-by-hand', STATE_FILE_FORMAT, syntheticStateDir, 'checkpoint', ['checkpoint'], false),
 ].filter((f): f is FuzzFixture => f !== null && available.has(f.format));
 
 interface Record_ {
@@ -157,7 +170,10 @@ async function runWorker(cases: readonly number[], scratch: string, records: Rec
 
 describe('every foreign-format reader, on mutated real fixtures', () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'format-fuzz-'));
-  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    fs.rmSync(MADE, { recursive: true, force: true });
+  });
 
   it(`ends every case with a correct result or our error, without hanging or over-allocating (seed ${SEED})`, { timeout: 600_000 }, async () => {
     expect(fs.existsSync(WORKER), `${WORKER} is missing: run npm run build first`).toBe(true);

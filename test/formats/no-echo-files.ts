@@ -10,6 +10,7 @@ import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { sharedFixture, testData } from '../fixtures.js';
 import { Rng } from '../fuzz/prng.js';
 import { trainingState } from '../store/helpers.js';
+import { kerasEntries, kerasWeightsH5, zipOf } from './keras-files.js';
 
 /** Letters and digits only. */
 function word(rng: Rng, length: number): string {
@@ -491,8 +492,46 @@ function otherCases(s: Secrets): SecretCase[] {
   ];
 }
 
+/** .keras zips (format keras-v3) with the secret in an entry's name, in metadata.json and as config.json. */
+function kerasZipCases(s: Secrets): SecretCase[] {
+  const weights = Buffer.from('not HDF5');
+  const [metadata, config, model] = kerasEntries(weights);
+  return [
+    {
+      name: 'a .keras zip with an entry named "../" and the secret',
+      kind: 'source',
+      build: async (dir) => {
+        // yazl refuses such a name: written plain, then changed in place in both headers.
+        const placeholder = `xx/${'a'.repeat(Buffer.byteLength(s.shadow))}`;
+        const zip = await zipOf([...kerasEntries(weights), { name: placeholder, data: Buffer.from('x') }]);
+        const hostile = Buffer.concat([Buffer.from('../'), Buffer.from(s.shadow)]);
+        let at = zip.indexOf(placeholder);
+        while (at >= 0) {
+          hostile.copy(zip, at);
+          at = zip.indexOf(placeholder, at + 1);
+        }
+        return file(dir, 'model.keras', zip);
+      },
+    },
+    {
+      name: 'a .keras zip whose metadata.json says the secret is its Keras version',
+      kind: 'source',
+      build: async (dir) => {
+        const real = await kerasWeightsH5(path.join(dir, 'scratch.h5'));
+        const entries = [{ name: 'metadata.json', data: Buffer.from(JSON.stringify({ keras_version: s.shadow })) }, config!, { ...model!, data: real }];
+        return file(dir, 'model.keras', await zipOf(entries));
+      },
+    },
+    {
+      name: 'a .keras zip whose config.json is the secret',
+      kind: 'source',
+      build: async (dir) => file(dir, 'model.keras', await zipOf([metadata!, { name: 'config.json', data: Buffer.from(s.shadow) }, model!])),
+    },
+  ];
+}
+
 export function secretCases(s: Secrets): SecretCase[] {
-  return [...safetensorsCases(s), ...tfjsCases(s), ...binaryCases(s), ...workspaceCases(s), ...otherCases(s)];
+  return [...safetensorsCases(s), ...tfjsCases(s), ...binaryCases(s), ...workspaceCases(s), ...otherCases(s), ...kerasZipCases(s)];
 }
 
 /** The real fixtures that damaged copies are made of: shared ones when present, else the repository's copies. */

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { CheckpointFormatError } from '../../electron/core/base/errors.js';
 import { formatCheckpointState, parseCheckpointState } from '../../electron/core/formats/tf/checkpoint-state.js';
+import { pythonFloatRepr, quoteString } from '../../electron/core/formats/tf/text-format.js';
 import { sharedFixture } from '../fixtures.js';
 
 const mnist = sharedFixture('tf1-saver', 'mnist-softmax-10steps', 'checkpoint');
@@ -62,5 +63,58 @@ describe('checkpoint state files', () => {
       expect((error as CheckpointFormatError).problem).toMatch(problem);
       expect((error as CheckpointFormatError).byteOffset).toBe(offset);
     }
+  });
+});
+
+describe("the text format's numbers and strings, as Python's protobuf prints them", () => {
+  it('prints doubles as Python repr does: shortest round trip, .0 on whole numbers, exponents past 1e16 and under 1e-4', () => {
+    // Each right-hand side is what CPython's repr(float) prints for the value.
+    const cases: [number, string][] = [
+      [1673735799.685766, '1673735799.685766'],
+      [1784015299.2607172, '1784015299.2607172'],
+      [1673735799, '1673735799.0'],
+      [0.1, '0.1'],
+      [1 / 3, '0.3333333333333333'],
+      [0.0001, '0.0001'],
+      [0.000015, '1.5e-05'],
+      [1e16, '1e+16'],
+      [9999999999999998, '9999999999999998.0'],
+      [123456789012345680, '1.2345678901234568e+17'],
+      [-2.5, '-2.5'],
+      [0, '0.0'],
+      [-0, '-0.0'],
+      [5e-324, '5e-324'],
+      [1.7976931348623157e308, '1.7976931348623157e+308'],
+    ];
+    for (const [value, repr] of cases) expect(pythonFloatRepr(value)).toBe(repr);
+  });
+
+  it('writes back, byte for byte, a CheckpointManager file whose timestamp has 17 significant digits', () => {
+    // A state file printed by TensorFlow (quoted in a public repository's notes on checkpoint files).
+    const text = [
+      'model_checkpoint_path: "ckpt-4"',
+      'all_model_checkpoint_paths: "ckpt-2"',
+      'all_model_checkpoint_paths: "ckpt-3"',
+      'all_model_checkpoint_paths: "ckpt-4"',
+      'all_model_checkpoint_timestamps: 1784015298.994252',
+      'all_model_checkpoint_timestamps: 1784015299.2607172',
+      'all_model_checkpoint_timestamps: 1784015299.510666',
+      'last_preserved_timestamp: 1784015297.175224',
+      '',
+    ].join('\n');
+    expect(formatCheckpointState(parseCheckpointState(text, 'checkpoint'))).toBe(text);
+  });
+
+  it('escapes strings as CEscape does, with non-ASCII in octal or as it is', () => {
+    expect(quoteString('a"b\'c\\d\ne\tf\u0001\u007fé', false)).toBe('"a\\"b\\\'c\\\\d\\ne\\tf\\001\\177\\303\\251"');
+    expect(quoteString('a"é', true)).toBe('"a\\"é"');
+  });
+
+  it('reads what Python reads: comments after values, a trailing separator, adjacent strings, numbers with exponents', () => {
+    const state = parseCheckpointState(
+      ['model_checkpoint_path: "mo" \'del\' # the latest', 'all_model_checkpoint_timestamps: 1.5e9;', 'last_preserved_timestamp: 12f', ''].join('\n'),
+      'checkpoint',
+    );
+    expect(state).toEqual({ modelCheckpointPath: 'model', allModelCheckpointPaths: [], allModelCheckpointTimestamps: [1.5e9], lastPreservedTimestamp: 12 });
   });
 });

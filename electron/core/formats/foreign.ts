@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Dtype } from '../base/dtypes.js';
 
 /** The formats we read. */
-export const FOREIGN_FORMATS = ['tf-bundle', 'tfjs-layers', 'safetensors', 'keras-h5'] as const;
+export const FOREIGN_FORMATS = ['tf-bundle', 'tfjs-layers', 'safetensors', 'keras-h5', 'keras-v3'] as const;
 export type ForeignFormat = (typeof FOREIGN_FORMATS)[number];
 
 /**

@@ -3,6 +3,7 @@
 import { NotFoundError } from '../base/errors.js';
 import type { ForeignFormat, ForeignReader } from './foreign.js';
 import { kerasH5Reader } from './keras-h5/reader.js';
+import { kerasV3Reader } from './keras-v3/reader.js';
 import { safetensorsReader } from './safetensors/reader.js';
 import { tfBundleReader } from './tf/tf-reader.js';
 import { tfjsLayersReader } from './tfjs/reader.js';
@@ -10,9 +11,9 @@ import { tfjsLayersReader } from './tfjs/reader.js';
 /**
  * Most specific first: a TensorFlow bundle folder is recognised by its SSTable magic before a
  * stray .json in it could look like a TF.js model; safetensors and HDF5 have magic numbers of
- * their own.
+ * their own, and a .keras file is a zip archive holding Keras's metadata.json and config.json.
  */
-export const FOREIGN_READERS: readonly ForeignReader[] = [tfBundleReader, tfjsLayersReader, safetensorsReader, kerasH5Reader];
+export const FOREIGN_READERS: readonly ForeignReader[] = [tfBundleReader, tfjsLayersReader, safetensorsReader, kerasH5Reader, kerasV3Reader];
 
 export function readerFor(format: ForeignFormat): ForeignReader {
   const reader = FOREIGN_READERS.find((r) => r.format === format);
@@ -36,4 +37,5 @@ export const FORMAT_NAMES: Readonly<Record<ForeignFormat, string>> = {
   'tfjs-layers': 'a TensorFlow.js model (model.json)',
   safetensors: 'safetensors (a file, a sharded index, or a Hugging Face checkpoint folder)',
   'keras-h5': 'Keras HDF5 weights (.h5)',
+  'keras-v3': 'a Keras 3 model (.keras)',
 };

@@ -3,7 +3,19 @@
 import { z } from 'zod';
 
 export type H5Request =
-  { readonly op: 'open'; readonly file: string } | { readonly op: 'close' } | { readonly op: 'list' } | { readonly op: 'read'; readonly path: string };
+  | { readonly op: 'open'; readonly file: string }
+  /** A file's bytes, held in memory (an HDF5 file inside a zip): only a worker started for memory files takes it. */
+  | { readonly op: 'open-bytes'; readonly bytes: ArrayBuffer }
+  | { readonly op: 'close' }
+  | { readonly op: 'list' }
+  | { readonly op: 'read'; readonly path: string };
+
+/**
+ * How a worker is started: for files on disk (h5wasm's Node build, which reads the file system
+ * directly) opening `file` at once, or for files in memory (its browser build, whose in-memory file
+ * system holds the bytes) waiting for an open-bytes request.
+ */
+export type H5WorkerStart = { readonly source: 'disk'; readonly file: string } | { readonly source: 'memory' };
 
 const DatasetInfoSchema = z.object({
   path: z.string(),
@@ -28,6 +40,8 @@ export type H5Listing = z.infer<typeof ListingSchema>;
 export const H5ResponseSchema = z.union([
   z.object({ ok: z.literal(true), kind: z.literal('ready') }),
   z.object({ ok: z.literal(true), kind: z.literal('closed') }),
+  /** Sent while a listing goes on (not an answer): the library is still moving through the file. */
+  z.object({ ok: z.literal(true), kind: z.literal('progress') }),
   z.object({ ok: z.literal(true), kind: z.literal('list'), listing: ListingSchema }),
   z.object({ ok: z.literal(true), kind: z.literal('data'), path: z.string(), bytes: z.instanceof(ArrayBuffer) }),
   /** recoverable: HDF5 refused cleanly (its error stack), and the worker may serve another file. */

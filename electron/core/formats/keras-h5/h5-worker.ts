@@ -7,7 +7,7 @@
 // printed, and its most specific line becomes the caller's error message.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Dataset, Group } from 'h5wasm';
-import type { H5Request, H5Response, H5Listing, H5DatasetInfo } from './h5-protocol.js';
+import type { H5Request, H5Response, H5Listing, H5DatasetInfo, H5WorkerStart } from './h5-protocol.js';
 import { shown } from '../../base/describe-value.js';
 
 /** A walk deeper than Keras files go, or over more objects, is a cycle of hard links or hostile. */
@@ -66,9 +66,12 @@ function failure(error: unknown): H5Response {
 console.error = () => undefined;
 console.warn = () => undefined;
 
-const h5wasm = (await import('h5wasm/node')).default;
+const start = workerData as H5WorkerStart;
+const h5wasm = start.source === 'memory' ? await import('h5wasm') : await import('h5wasm/node');
 const h5module = await h5wasm.ready;
 h5module.activate_throwing_error_handler();
+/** Where a memory worker's one file lives in the library's in-memory file system. */
+const MEMORY_FILE = '/in-memory.h5';
 
 function stringList(value: unknown): string[] | null {
   if (typeof value === 'string') return [value];
@@ -102,14 +105,26 @@ function datasetInfo(path: string, dataset: Dataset): H5DatasetInfo {
   };
 }
 
+/** How often a listing says it is still moving (h5-file.ts gives up on one that falls silent). */
+const PROGRESS_EVERY_MS = 250;
+
 function list(root: Group): H5Listing {
   const listing: H5Listing = { groups: [], datasets: [], skipped: [] };
   let objects = 0;
+  let said = performance.now();
+  const progress = (): void => {
+    const now = performance.now();
+    if (now - said < PROGRESS_EVERY_MS) return;
+    said = now;
+    post({ ok: true, kind: 'progress' });
+  };
   const walk = (group: Group, path: string, depth: number): void => {
+    progress();
     listing.groups.push({ path, attributes: attributesOf(group) });
     if (depth >= MAX_DEPTH) throw new WorkerProblem(`groups nest deeper than ${MAX_DEPTH} levels at ${shown(`/${path}`)}`);
     for (const key of group.keys()) {
       objects += 1;
+      progress();
       if (objects > MAX_OBJECTS) throw new WorkerProblem(`holds more than ${MAX_OBJECTS} objects`);
       const child = path === '' ? key : `${path}/${key}`;
       const entity = group.get(key);
@@ -159,6 +174,27 @@ function scalarBytes(path: string, value: number | bigint | boolean, m: Dataset[
 
 let root: InstanceType<typeof h5wasm.File> | null = null;
 
+/** Puts `bytes` into the in-memory file system (handing it over, not copying) and opens them. */
+function openBytes(bytes: ArrayBuffer): void {
+  const fs = h5wasm.FS;
+  if (start.source !== 'memory' || fs === null) {
+    post({ ok: false, message: 'this HDF5 worker reads files on disk, not bytes', recoverable: false });
+    return;
+  }
+  try {
+    // canOwn: the in-memory file keeps this buffer instead of copying it (emscripten's FS.writeFile option).
+    fs.writeFile(MEMORY_FILE, new Uint8Array(bytes), { canOwn: true } as { flags?: string });
+  } catch (error) {
+    post(failure(error));
+    return;
+  }
+  open(MEMORY_FILE);
+}
+
+function forgetBytes(): void {
+  if (start.source === 'memory' && h5wasm.FS?.analyzePath(MEMORY_FILE).exists) h5wasm.FS.unlink(MEMORY_FILE);
+}
+
 function open(file: string): void {
   try {
     root = new h5wasm.File(file, 'r');
@@ -171,17 +207,20 @@ function open(file: string): void {
   }
 }
 
-open((workerData as { file: string }).file);
+if (start.source === 'disk') open(start.file);
+else post({ ok: true, kind: 'ready' });
 
 parentPort?.on('message', (request: H5Request) => {
-  if (request.op === 'open') {
-    open(request.file);
+  if (request.op === 'open' || request.op === 'open-bytes') {
+    if (request.op === 'open') open(request.file);
+    else openBytes(request.bytes);
     return;
   }
   if (request.op === 'close') {
     try {
       root?.close();
       root = null;
+      forgetBytes();
       post({ ok: true, kind: 'closed' });
     } catch (error) {
       post(failure(error));

@@ -3,8 +3,10 @@
 //    `layer_names`, `backend`, `keras_version`; each layer's group lists `weight_names`, whose
 //    datasets lie under it (`dense/dense/kernel:0`);
 //  - `model.save` to .h5: the same under `model_weights/`, the optimizer's under `optimizer_weights/`;
-//  - Keras 3 `.weights.h5` (keras/src/saving/saving_lib.py H5IOStore): `layers/<name>/vars/<i>`,
-//    `optimizer/vars/<i>`, no `layer_names`.
+//  - Keras 3 `.weights.h5`, and `model.weights.h5` inside a `.keras` zip (keras/src/saving/
+//    saving_lib.py: _save_state walks the model, each object's save_own_variables writing an
+//    H5Entry `<path>/vars/<i>`): `layers/<name>/vars/<i>`, `optimizer/vars/<i>` (0 is the iteration
+//    counter, which the optimizer creates first), `metrics/…`, a root `vars`; no `layer_names`.
 import type { ForeignTensor, TensorRole } from '../foreign.js';
 import { type Dtype, isDtype } from '../../base/dtypes.js';
 import { quoted, shown } from '../../base/describe-value.js';
@@ -64,6 +66,11 @@ function tensorOf(file: string, fileName: string, info: H5DatasetInfo, displayNa
   };
 }
 
+/** Keras 3's optimizer variables: the first, an integer scalar, is its iteration counter. */
+function keras3OptimizerRole(info: H5DatasetInfo): TensorRole {
+  return info.path === 'optimizer/vars/0' && info.shape.length === 0 && info.type === H5T_INTEGER ? 'step' : 'optimizer';
+}
+
 function optimizerRole(name: string): TensorRole {
   return /(^|\/)iter(ations)?(:0)?$/.test(name) ? 'step' : 'optimizer';
 }
@@ -112,7 +119,7 @@ export function kerasLayout(file: string, fileName: string, listing: H5Listing):
   if (groups.has('layers')) {
     const tensors: ForeignTensor[] = [];
     for (const info of listing.datasets) {
-      const role: TensorRole | null = info.path.startsWith('layers/') ? 'model' : info.path.startsWith('optimizer/') ? 'optimizer' : null;
+      const role: TensorRole | null = info.path.startsWith('layers/') ? 'model' : info.path.startsWith('optimizer/') ? keras3OptimizerRole(info) : null;
       if (role === null) continue;
       const dtype = dtypeOf(info);
       if (!isDtype(dtype)) {

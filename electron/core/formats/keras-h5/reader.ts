@@ -8,8 +8,11 @@ import type { ForeignCheckpoint, ForeignReader, ForeignSource, ForeignTensorData
 import { crc32c } from '../../base/crc32c.js';
 import { DamagedTensorError } from '../../base/errors.js';
 import { openRegular } from '../../base/regular-file.js';
+import { metricsFromName, nameNotes, parseKerasCheckpointName } from '../keras/checkpoint-names.js';
 import { H5File } from './h5-file.js';
-import { kerasLayout } from './keras-layout.js';
+import type { H5Listing } from './h5-protocol.js';
+import { type KerasLayout, kerasLayout } from './keras-layout.js';
+import { readKerasStep } from './keras-step.js';
 
 /** HDF5's format signature (HDF5 File Format Specification, "Format Signature"). */
 const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -34,36 +37,82 @@ async function sniff(target: string): Promise<boolean> {
   }
 }
 
+/** What an opened Keras weights file holds: its layout and the step its optimizer counted, if any. */
+export async function describeKerasH5(
+  h5: H5File,
+  file: string,
+  tensorFile: string,
+): Promise<KerasLayout & { step: { step: number; stepSource: string } | null }> {
+  const listing: H5Listing = await h5.list();
+  const layout = kerasLayout(file, tensorFile, listing);
+  return { ...layout, step: await readKerasStep(h5, layout.tensors) };
+}
+
+/** The checkpoint a Keras file is, with what its name says (epoch, named metrics) as metrics. */
+export function kerasCheckpoint(
+  parts: Pick<ForeignCheckpoint, 'format' | 'formatLabel' | 'dir' | 'name' | 'files' | 'tensors'> & {
+    readonly step: { step: number; stepSource: string } | null;
+    readonly notes: readonly string[];
+  },
+): ForeignCheckpoint {
+  const fromName = parseKerasCheckpointName(parts.name);
+  return {
+    format: parts.format,
+    formatLabel: parts.formatLabel,
+    dir: parts.dir,
+    name: parts.name,
+    step: parts.step?.step ?? null,
+    stepSource: parts.step?.stepSource ?? null,
+    savedAt: null,
+    files: parts.files,
+    tensors: parts.tensors,
+    metrics: fromName === null ? {} : metricsFromName(fromName),
+    notes: [
+      ...parts.notes,
+      ...(parts.step === null ? ['Keras weights record no training step here (no optimizer iteration counter)'] : []),
+      ...(fromName ? nameNotes(fromName) : []),
+    ],
+  };
+}
+
 async function open(target: string): Promise<ForeignSource> {
   const file = path.resolve(target);
   const name = path.basename(file);
   const h5 = await H5File.open(file);
-  let listing;
+  let described;
   try {
-    listing = await h5.list();
+    described = await describeKerasH5(h5, file, name);
   } finally {
     await h5.close();
   }
-  const { label, tensors, notes } = kerasLayout(file, name, listing);
   const bytes = (await stat(file)).size;
-  const checkpoint: ForeignCheckpoint = {
+  const checkpoint = kerasCheckpoint({
     format: 'keras-h5',
-    formatLabel: label,
+    formatLabel: described.label,
     dir: path.dirname(file),
     name,
-    step: null,
-    stepSource: null,
-    savedAt: null,
     files: [{ name, bytes, role: 'tensors' }],
-    tensors,
-    metrics: {},
-    notes: [
-      ...notes,
-      'Keras HDF5 weights record no training step',
-      'HDF5 stores no checksum of tensor data that we check: the CRC-32C recorded is of the bytes as read',
-    ],
-  };
+    tensors: described.tensors,
+    step: described.step,
+    notes: [...described.notes, 'HDF5 stores no checksum of tensor data that we check: the CRC-32C recorded is of the bytes as read'],
+  });
   return { format: 'keras-h5', path: file, checkpoints: [checkpoint], latest: name, notes: [] };
+}
+
+/** Reads `wanted` tensors of an opened Keras weights file, checking each one's size; `file` is named in errors. */
+export async function* readKerasTensors(
+  h5: H5File,
+  file: string,
+  wanted: readonly ForeignCheckpoint['tensors'][number][],
+  signal?: AbortSignal,
+): AsyncIterable<ForeignTensorData> {
+  for (const tensor of wanted) {
+    signal?.throwIfAborted();
+    const data = await h5.read(tensor.name);
+    if (data.byteLength !== tensor.bytes)
+      throw new DamagedTensorError(file, tensor.name, `holds ${data.byteLength} bytes, not the ${tensor.bytes} its shape needs`);
+    yield { tensor, data, storedCrc32c: crc32c(data) };
+  }
 }
 
 async function* read(
@@ -75,13 +124,7 @@ async function* read(
   if (wanted.length === 0) return;
   const h5 = await H5File.open(file);
   try {
-    for (const tensor of wanted) {
-      options.signal?.throwIfAborted();
-      const data = await h5.read(tensor.name);
-      if (data.byteLength !== tensor.bytes)
-        throw new DamagedTensorError(file, tensor.name, `holds ${data.byteLength} bytes, not the ${tensor.bytes} its shape needs`);
-      yield { tensor, data, storedCrc32c: crc32c(data) };
-    }
+    yield* readKerasTensors(h5, file, wanted, options.signal);
   } finally {
     await h5.close();
   }

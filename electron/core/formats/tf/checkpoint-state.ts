@@ -1,7 +1,10 @@
 // The `checkpoint` file beside TensorFlow checkpoints: a text-format CheckpointState
-// (python/training/checkpoint_state.proto), written by checkpoint_management.py
-// (update_checkpoint_state_internal). It names the latest prefix and every kept one, oldest first.
+// (python/training/checkpoint_state.proto, proto3: model_checkpoint_path = 1,
+// all_model_checkpoint_paths = 2, all_model_checkpoint_timestamps = 3, last_preserved_timestamp = 4),
+// written by checkpoint_management.py (update_checkpoint_state_internal) and read back there with
+// text_format.Merge (get_checkpoint_state). It names the latest prefix and every kept one, oldest first.
 import { CheckpointFormatError } from '../../base/errors.js';
+import { parseDouble, pythonFloatRepr, quoteString, splitFieldLine, unescapeString } from './text-format.js';
 
 export interface CheckpointState {
   readonly modelCheckpointPath: string | null;
@@ -13,105 +16,130 @@ export interface CheckpointState {
 
 export const CHECKPOINT_STATE_FILE = 'checkpoint';
 
-const STRING_FIELDS = new Set(['model_checkpoint_path', 'all_model_checkpoint_paths']);
-const NUMBER_FIELDS = new Set(['all_model_checkpoint_timestamps', 'last_preserved_timestamp']);
+export const STATE_FIELDS = ['model_checkpoint_path', 'all_model_checkpoint_paths', 'all_model_checkpoint_timestamps', 'last_preserved_timestamp'] as const;
+export type StateField = (typeof STATE_FIELDS)[number];
+
+const STRING_FIELDS: ReadonlySet<string> = new Set<StateField>(['model_checkpoint_path', 'all_model_checkpoint_paths']);
+
+/** One line of a state file, as it is in the file, with the field it sets (none for a blank or comment line). */
+export interface StateLine {
+  /** The line without its ending. */
+  readonly text: string;
+  /** `\n`, `\r\n`, or '' for a last line without one. */
+  readonly ending: string;
+  readonly field: StateField | null;
+  /** The string or number the line sets; null for a blank or comment line. */
+  readonly value: string | number | null;
+  /** Whether a string's quotes held characters past ASCII unescaped (newer protobuf writers print them so). */
+  readonly rawNonAscii: boolean;
+}
+
+function isStateField(name: string): name is StateField {
+  return (STATE_FIELDS as readonly string[]).includes(name);
+}
 
 /**
- * Until the whole file has parsed, it is not known to be a CheckpointState (another program's file
- * may be named `checkpoint`): its errors name the line and what is wrong with it, never its text.
+ * The file's lines, each with the field it sets. Until the whole file has parsed, it is not known
+ * to be a CheckpointState (another program's file may be named `checkpoint`): its errors name the
+ * line and what is wrong with it, never its text.
  */
-export function parseCheckpointState(text: string, file: string): CheckpointState {
+export function parseStateLines(text: string, file: string): StateLine[] {
+  const lines: StateLine[] = [];
+  let offset = 0;
+  const pieces = text.split('\n');
+  for (const [index, piece] of pieces.entries()) {
+    const last = index === pieces.length - 1;
+    if (last && piece === '') break;
+    const carriageReturn = piece.endsWith('\r');
+    const line = carriageReturn ? piece.slice(0, -1) : piece;
+    const ending = last ? (carriageReturn ? '\r' : '') : carriageReturn ? '\r\n' : '\n';
+    const fail = (problem: string): never => {
+      throw new CheckpointFormatError(file, `line ${index + 1}: ${problem}`, offset);
+    };
+    const parsed = parseLine(line, fail);
+    lines.push({ text: line, ending, ...parsed });
+    offset += Buffer.byteLength(piece, 'utf8') + 1;
+  }
+  return lines;
+}
+
+function parseLine(line: string, fail: (problem: string) => never): Omit<StateLine, 'text' | 'ending'> {
+  const split = splitFieldLine(line);
+  if (split.kind === 'blank') return { field: null, value: null, rawNonAscii: false };
+  if (split.kind === 'bad') {
+    if (split.field !== null && !isStateField(split.field)) fail(unknownField());
+    return fail(split.problem);
+  }
+  const { field } = split;
+  if (!isStateField(field)) return fail(unknownField());
+  if (STRING_FIELDS.has(field)) {
+    if (!split.quoted) return fail(`${field} is not a quoted string`);
+    const unescaped = unescapeString(split.text);
+    if ('problem' in unescaped) return fail(`${field} ${unescaped.problem}`);
+    return { field, value: unescaped.value, rawNonAscii: split.rawNonAscii };
+  }
+  const number = split.quoted ? null : parseDouble(split.text);
+  if (number === null) return fail(`${field} is not a number`);
+  return { field, value: number, rawNonAscii: false };
+}
+
+function unknownField(): string {
+  return `a field that a CheckpointState does not have (it has ${STATE_FIELDS.join(', ')})`;
+}
+
+/**
+ * The state the lines set, as text_format.Merge reads it: repeated fields in order, and for a field
+ * set twice that is not repeated, the last value.
+ */
+export function stateOfLines(lines: readonly StateLine[]): CheckpointState {
   let modelCheckpointPath: string | null = null;
   const paths: string[] = [];
   const timestamps: number[] = [];
   let lastPreserved: number | null = null;
-  let offset = 0;
-  for (const [index, line] of text.split('\n').entries()) {
-    const lineOffset = offset;
-    const fail = (problem: string): never => {
-      throw new CheckpointFormatError(file, `line ${index + 1}: ${problem}`, lineOffset);
-    };
-    offset += Buffer.byteLength(line, 'utf8') + 1;
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$/.exec(trimmed);
-    if (match === null) return fail('not "field: value"');
-    const [, field = '', rawValue = ''] = match;
-    const value = rawValue.trim();
-    if (STRING_FIELDS.has(field)) {
-      const parsed = parseQuoted(value, field, fail);
-      if (field === 'model_checkpoint_path') modelCheckpointPath = parsed;
-      else paths.push(parsed);
-    } else if (NUMBER_FIELDS.has(field)) {
-      const number = Number(value);
-      if (value === '' || !Number.isFinite(number)) fail(`${field} is not a number`);
-      if (field === 'last_preserved_timestamp') lastPreserved = number;
-      else timestamps.push(number);
-    } else {
-      fail(`a field that a CheckpointState does not have (it has ${[...STRING_FIELDS, ...NUMBER_FIELDS].join(', ')})`);
-    }
+  for (const { field, value } of lines) {
+    if (field === 'model_checkpoint_path') modelCheckpointPath = value as string;
+    else if (field === 'all_model_checkpoint_paths') paths.push(value as string);
+    else if (field === 'all_model_checkpoint_timestamps') timestamps.push(value as number);
+    else if (field === 'last_preserved_timestamp') lastPreserved = value as number;
   }
   return { modelCheckpointPath, allModelCheckpointPaths: paths, allModelCheckpointTimestamps: timestamps, lastPreservedTimestamp: lastPreserved };
 }
 
-const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '\\': 92, "'": 39, '"': 34, '?': 63 };
-
-/** A text-format string literal: double or single quotes, C escapes (\n, \", \\, \NNN octal, \xHH), UTF-8 bytes. */
-function parseQuoted(value: string, field: string, fail: (problem: string) => never): string {
-  const quote = value[0];
-  if ((quote !== '"' && quote !== "'") || value.length < 2 || value[value.length - 1] !== quote) {
-    return fail(`${field} is not a quoted string`);
-  }
-  const body = Buffer.from(value.slice(1, -1), 'utf8');
-  const out: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i] as number;
-    if (byte !== 92) {
-      out.push(byte);
-      continue;
-    }
-    const next = String.fromCharCode(body[++i] ?? 0);
-    const simple = SIMPLE_ESCAPES[next];
-    if (simple !== undefined) out.push(simple);
-    else if (next >= '0' && next <= '7') {
-      let digits = next;
-      while (digits.length < 3 && /[0-7]/.test(String.fromCharCode(body[i + 1] ?? 0))) digits += String.fromCharCode(body[++i] as number);
-      out.push(parseInt(digits, 8) & 0xff);
-    } else if (next === 'x') {
-      let digits = '';
-      while (digits.length < 2 && /[0-9a-fA-F]/.test(String.fromCharCode(body[i + 1] ?? 0))) digits += String.fromCharCode(body[++i] as number);
-      if (digits === '') fail(`${field} has \\x without hex digits`);
-      out.push(parseInt(digits, 16));
-    } else fail(`${field} has an unknown escape`);
-  }
+/**
+ * The file's bytes as text, exactly: TensorFlow reads it as UTF-8 (and fails on anything else), and
+ * an edit keeps every line it does not change byte for byte, which only an exact decoding allows.
+ */
+export function decodeStateFile(bytes: Uint8Array, file: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(out));
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    return fail(`${field} is not valid UTF-8`);
+    throw new CheckpointFormatError(file, 'is not UTF-8 text, which a CheckpointState file is');
   }
 }
 
-/** As protobuf's text_format writes strings: printable ASCII as is, quotes and backslashes escaped, other bytes in octal. */
-function quote(value: string): string {
-  let out = '"';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    if (byte === 0x22) out += '\\"';
-    else if (byte === 0x5c) out += '\\\\';
-    else if (byte === 0x0a) out += '\\n';
-    else if (byte === 0x0d) out += '\\r';
-    else if (byte === 0x09) out += '\\t';
-    else if (byte === 0x27) out += "\\'";
-    else if (byte < 0x20 || byte >= 0x7f) out += `\\${byte.toString(8).padStart(3, '0')}`;
-    else out += String.fromCharCode(byte);
-  }
-  return `${out}"`;
+export function parseCheckpointState(text: string, file: string): CheckpointState {
+  return stateOfLines(parseStateLines(text, file));
 }
 
+/** A string field's line as TensorFlow writes it. */
+export function stringFieldLine(field: 'model_checkpoint_path' | 'all_model_checkpoint_paths', value: string, asUtf8 = false): string {
+  return `${field}: ${quoteString(value, asUtf8)}`;
+}
+
+/** A number field's line as TensorFlow writes it (Python's float repr). */
+export function numberFieldLine(field: 'all_model_checkpoint_timestamps' | 'last_preserved_timestamp', value: number): string {
+  return `${field}: ${pythonFloatRepr(value)}`;
+}
+
+/**
+ * The state as text_format.MessageToString prints it: fields in number order, each on its own
+ * line; proto3 leaves out an empty string and a zero double.
+ */
 export function formatCheckpointState(state: CheckpointState): string {
   const lines: string[] = [];
-  if (state.modelCheckpointPath !== null) lines.push(`model_checkpoint_path: ${quote(state.modelCheckpointPath)}`);
-  for (const path of state.allModelCheckpointPaths) lines.push(`all_model_checkpoint_paths: ${quote(path)}`);
-  for (const time of state.allModelCheckpointTimestamps) lines.push(`all_model_checkpoint_timestamps: ${time}`);
-  if (state.lastPreservedTimestamp !== null) lines.push(`last_preserved_timestamp: ${state.lastPreservedTimestamp}`);
+  if (state.modelCheckpointPath) lines.push(stringFieldLine('model_checkpoint_path', state.modelCheckpointPath));
+  for (const path of state.allModelCheckpointPaths) lines.push(stringFieldLine('all_model_checkpoint_paths', path));
+  for (const time of state.allModelCheckpointTimestamps) lines.push(numberFieldLine('all_model_checkpoint_timestamps', time));
+  if (state.lastPreservedTimestamp) lines.push(numberFieldLine('last_preserved_timestamp', state.lastPreservedTimestamp));
   return `${lines.join('\n')}\n`;
 }

@@ -12,6 +12,7 @@ import { CHECKPOINT_STATE_FILE, type CheckpointState, parseCheckpointState } fro
 import { readWholeFile } from './file-reads.js';
 import { type BundleContext, openBundle } from './open-bundle.js';
 import { readBundle } from './read-bundle.js';
+import { stateEntry } from './state-paths.js';
 import { FOOTER_BYTES, hasTableMagic } from './sstable-format.js';
 
 const MAX_STATE_BYTES = 1024 * 1024;
@@ -71,18 +72,6 @@ async function readState(dir: string): Promise<{ state: CheckpointState; bytes: 
   return { state: parseCheckpointState(Buffer.from(bytes).toString('utf8'), file), bytes: bytes.length };
 }
 
-/**
- * The prefix a state-file path means in `dir`. TF writes paths relative to the folder when they are
- * inside it and absolute otherwise; an absolute path from another machine falls back to its basename.
- */
-function prefixInDir(dir: string, listed: string): string {
-  if (!path.isAbsolute(listed) && !/^[A-Za-z]:[\\/]/.test(listed)) {
-    const resolved = path.resolve(dir, listed);
-    return path.dirname(resolved) === dir ? path.basename(resolved) : path.relative(dir, resolved);
-  }
-  return listed.split(/[\\/]/).pop() ?? listed;
-}
-
 async function sniff(target: string): Promise<boolean> {
   try {
     const resolved = await resolveTarget(target);
@@ -119,8 +108,13 @@ async function open(target: string): Promise<ForeignSource> {
   const stateRead = await readState(dir);
   const state = stateRead?.state ?? null;
   const stateFile = stateRead === null ? null : { name: CHECKPOINT_STATE_FILE, bytes: stateRead.bytes };
-  const listed = (state?.allModelCheckpointPaths ?? []).map((p) => prefixInDir(dir, p));
-  const latestListed = state?.modelCheckpointPath == null ? null : prefixInDir(dir, state.modelCheckpointPath);
+  const listed = (state?.allModelCheckpointPaths ?? []).map((p) => stateEntry(dir, p).name);
+  const latestEntry = state?.modelCheckpointPath ? stateEntry(dir, state.modelCheckpointPath) : null;
+  const latestListed = latestEntry?.name ?? null;
+  if (latestEntry?.how === 'basename')
+    notes.push(
+      `The checkpoint file names ${shown(state?.modelCheckpointPath ?? '')} as the latest, a path outside this folder that tf.train.latest_checkpoint would not find; ${shown(latestEntry.name)} here is taken for it.`,
+    );
   const savedAtOf = (prefix: string): number | null => {
     const i = listed.lastIndexOf(prefix);
     const seconds = i < 0 ? undefined : state?.allModelCheckpointTimestamps[i];
