@@ -7,11 +7,17 @@ import type { CheckpointInfo, RunInfo, TrashEntry } from '../../contract.js';
 import { RefusedError } from '../base/errors.js';
 import type { Catalog } from './catalog.js';
 import type { InPlaceRun, Rewrite } from './in-place.js';
-import { type OwnWrites, applyRewritesIfUnchanged, assertQuiet, assertWritable, moveInPlaceToTrash } from './in-place-trash.js';
+import { type InPlaceGroup, applyRewritesIfUnchanged, assertQuiet, assertWritable, moveInPlaceToTrash } from './in-place-trash.js';
+import { loadOwnWrites } from './own-writes.js';
 import { listFolder } from './in-place-scan.js';
 import { protectionsOf, refusalFor } from './protection.js';
 import type { RunRetention } from './run-files.js';
 import type { TrashBatch } from './trash-batch.js';
+
+/** A deletion checked and ready: per folder, what moves and what is rewritten. */
+export interface PreparedDeletion {
+  readonly groups: readonly { readonly run: string; readonly group: InPlaceGroup }[];
+}
 
 /** How long a folder must have been quiet before it is changed, by default (a setting; 0 turns it off). */
 export const DEFAULT_QUIET_MS = 10_000;
@@ -25,9 +31,6 @@ export function movedNames(checkpoint: CheckpointInfo): string[] {
 }
 
 export class InPlaceChanges {
-  /** Files the store itself rewrote: their changes are not another program's activity. */
-  private readonly ownWrites: OwnWrites = new Map();
-
   constructor(
     private readonly root: string,
     private readonly catalog: Catalog,
@@ -66,34 +69,34 @@ export class InPlaceChanges {
       if (first) throw new RefusedError(checkpoint.path, refusalFor(first));
     }
     await assertWritable(this.root, run.path);
-    await assertQuiet(run.path, this.quietMs(), this.ownWrites);
+    await assertQuiet(run.path, this.quietMs(), await loadOwnWrites(this.root));
   }
 
-  /** Moves checkpoints read in place into `batch`, folder by folder, with each folder's state rewritten. */
-  async trash(
-    checkpoints: readonly CheckpointInfo[],
-    batch: TrashBatch,
-    reason: string,
-    childrenOf: (run: string, step: number) => readonly string[],
-  ): Promise<TrashEntry[]> {
+  /** Checks a deletion of checkpoints read in place, folder by folder, and computes what must change beside them; changes nothing. */
+  async prepare(checkpoints: readonly CheckpointInfo[], childrenOf: (run: string, step: number) => readonly string[]): Promise<PreparedDeletion> {
     const byRun = new Map<string, CheckpointInfo[]>();
     for (const checkpoint of checkpoints) byRun.set(checkpoint.run, [...(byRun.get(checkpoint.run) ?? []), checkpoint]);
-    const runs = [...byRun].map(([name, chosen]) => ({ run: this.runOf(chosen[0] as CheckpointInfo), chosen, name }));
-    for (const { run, chosen } of runs) await this.guard(run, chosen, childrenOf);
-    const entries: TrashEntry[] = [];
-    for (const { run, chosen } of runs) {
-      const fresh = await this.freshRun(run);
+    const groups: { run: string; group: InPlaceGroup }[] = [];
+    for (const chosen of byRun.values()) {
+      const run = this.runOf(chosen[0] as CheckpointInfo);
+      await this.guard(run, chosen, childrenOf);
       const names = chosen.map((c) => c.source?.name ?? '');
-      const rewrites = await this.catalog.layouts.rewritesForDelete(run.path, fresh, names);
-      const dir = path.relative(this.root, run.path).split(path.sep).join('/');
-      const group = {
-        folder: run.path,
-        dir,
-        rewrites,
-        checkpoints: chosen.map((c) => ({ id: c.id, names: movedNames(c), bytes: c.bytes, originalPath: path.relative(this.root, c.path) })),
-      };
-      entries.push(...(await moveInPlaceToTrash(this.root, batch, group, reason, this.ownWrites)));
-      await this.catalog.refreshRun(run.name);
+      const rewrites = await this.catalog.layouts.rewritesForDelete(run.path, await this.freshRun(run), names);
+      const checkpointsMoved = chosen.map((c) => ({ id: c.id, names: movedNames(c), bytes: c.bytes, originalPath: path.relative(this.root, c.path) }));
+      groups.push({
+        run: run.name,
+        group: { folder: run.path, dir: path.relative(this.root, run.path).split(path.sep).join('/'), rewrites, checkpoints: checkpointsMoved },
+      });
+    }
+    return { groups };
+  }
+
+  /** Moves prepared checkpoints into `batch`, folder by folder, with each folder's state rewritten. */
+  async trash(prepared: PreparedDeletion, batch: TrashBatch, reason: string): Promise<TrashEntry[]> {
+    const entries: TrashEntry[] = [];
+    for (const { run, group } of prepared.groups) {
+      entries.push(...(await moveInPlaceToTrash(this.root, batch, group, reason)));
+      await this.catalog.refreshRun(run);
     }
     return entries;
   }
@@ -104,9 +107,9 @@ export class InPlaceChanges {
     if (checkpoint.status !== 'verified' && checkpoint.status !== 'unverified')
       throw new RefusedError(checkpoint.id, `is ${checkpoint.status}; only a whole checkpoint can be made latest`);
     await assertWritable(this.root, run.path);
-    await assertQuiet(run.path, this.quietMs(), this.ownWrites);
+    await assertQuiet(run.path, this.quietMs(), await loadOwnWrites(this.root));
     const rewrites: Rewrite[] = await this.catalog.layouts.rewritesForLatest(run.path, await this.freshRun(run), checkpoint.source?.name ?? '');
-    await applyRewritesIfUnchanged(run.path, rewrites, this.ownWrites);
+    await applyRewritesIfUnchanged(this.root, run.path, rewrites);
     await this.catalog.refreshRun(run.name);
   }
 

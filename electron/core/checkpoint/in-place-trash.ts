@@ -14,6 +14,7 @@ import { RefusedError, errorMessage } from '../base/errors.js';
 import { isAbsence, statIfPresent } from '../base/path-state.js';
 import { readRegularText } from '../base/regular-file.js';
 import type { Rewrite } from './in-place.js';
+import { STATE_DIR, TRASH_DIR } from './layout.js';
 import { isInside } from './safe-delete.js';
 import type { TrashBatch } from './trash-batch.js';
 import { ENTRY_FILE, type InPlaceOrigin, PAYLOAD } from './trash-layout.js';
@@ -21,8 +22,7 @@ import { ENTRY_FILE, type InPlaceOrigin, PAYLOAD } from './trash-layout.js';
 /** A state file is small; a rewrite never reads more. */
 const MAX_REWRITTEN_BYTES = 16 * 1024 * 1024;
 
-/** What the store changed itself (a state file it rewrote), by path and mtime: not another program's activity. */
-export type OwnWrites = Map<string, number>;
+import { type OwnWrites, rememberOwnWrites } from './own-writes.js';
 
 export function inPlaceFolder(root: string, dir: string): string {
   return dir === '' ? root : path.join(root, ...dir.split('/'));
@@ -56,6 +56,8 @@ export async function assertQuiet(folder: string, quietMs: number, ownWrites: Ow
   if (quietMs <= 0) return;
   let newest: { name: string; mtimeMs: number } | null = null;
   for (const name of await readdir(folder)) {
+    // The store's own folders change with the store's own work.
+    if (name === TRASH_DIR || name === STATE_DIR) continue;
     const file = path.join(folder, name);
     const info = await lstat(file).catch(() => null);
     if (!info || ownWrites.get(file) === info.mtimeMs) continue;
@@ -94,21 +96,22 @@ async function assertUnchanged(folder: string, rewrites: readonly Rewrite[]): Pr
 }
 
 /** Writes each rewrite's `after` (or removes the file), recording the store's own writes. */
-async function applyRewrites(folder: string, rewrites: readonly Rewrite[], ownWrites: OwnWrites): Promise<void> {
+async function applyRewrites(root: string, folder: string, rewrites: readonly Rewrite[]): Promise<void> {
+  const written: string[] = [];
   for (const rewrite of rewrites) {
     const file = path.join(folder, rewrite.name);
     if (rewrite.after === null) await unlink(file).catch(() => undefined);
-    else {
-      await writeFileAtomic(file, rewrite.after);
-      ownWrites.set(file, (await lstat(file)).mtimeMs);
-    }
+    else await writeFileAtomic(file, rewrite.after);
+    written.push(file);
   }
+  // Remembering is for the quiet period only: the change stands if it cannot be remembered.
+  await rememberOwnWrites(root, written).catch(() => undefined);
 }
 
 /** Rewrites files beside a change (no files moved), each only if it still holds what the rewrite was computed from. */
-export async function applyRewritesIfUnchanged(folder: string, rewrites: readonly Rewrite[], ownWrites: OwnWrites): Promise<void> {
+export async function applyRewritesIfUnchanged(root: string, folder: string, rewrites: readonly Rewrite[]): Promise<void> {
   await assertUnchanged(folder, rewrites);
-  await applyRewrites(folder, rewrites, ownWrites);
+  await applyRewrites(root, folder, rewrites);
 }
 
 /** Moves `names` of `folder` into `payload`, putting back what was moved if one fails. */
@@ -139,7 +142,7 @@ export interface InPlaceGroup {
 }
 
 /** Moves one folder's checkpoints into the batch, then rewrites what must change beside them; all or nothing. */
-export async function moveInPlaceToTrash(root: string, batch: TrashBatch, group: InPlaceGroup, reason: string, ownWrites: OwnWrites): Promise<TrashEntry[]> {
+export async function moveInPlaceToTrash(root: string, batch: TrashBatch, group: InPlaceGroup, reason: string): Promise<TrashEntry[]> {
   for (const checkpoint of group.checkpoints) await checkMovable(root, group.folder, checkpoint.names);
   await assertUnchanged(group.folder, group.rewrites);
   const moved: { entry: TrashEntry; dir: string; names: readonly string[] }[] = [];
@@ -168,7 +171,7 @@ export async function moveInPlaceToTrash(root: string, batch: TrashBatch, group:
       moved.push({ entry, dir, names: checkpoint.names });
     }
     await assertUnchanged(group.folder, group.rewrites);
-    await applyRewrites(group.folder, group.rewrites, ownWrites);
+    await applyRewrites(root, group.folder, group.rewrites);
   } catch (error) {
     // Nothing half done: every file goes back where it was.
     for (const { dir, names } of moved.reverse()) {
@@ -210,11 +213,14 @@ export async function restoreInPlace(root: string, entryDir: string, origin: InP
 }
 
 /** Puts rewritten files back as they were, each only if it still holds what the deletion wrote. */
-export async function putBack(folder: string, rewrites: readonly Rewrite[]): Promise<void> {
+export async function putBack(root: string, folder: string, rewrites: readonly Rewrite[]): Promise<void> {
+  const written: string[] = [];
   for (const rewrite of [...rewrites].reverse()) {
     const file = path.join(folder, rewrite.name);
     if ((await currentText(file)) !== rewrite.after) continue;
     if (rewrite.before === null) await unlink(file).catch(() => undefined);
     else await writeFileAtomic(file, rewrite.before);
+    written.push(file);
   }
+  await rememberOwnWrites(root, written).catch(() => undefined);
 }

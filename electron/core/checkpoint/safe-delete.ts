@@ -100,7 +100,7 @@ export async function moveToTrash(root: string, targets: readonly string[], opti
     if (!resolved.some((r) => r.path === checked.path)) resolved.push(checked);
   }
   if (resolved.length === 0) return [];
-  const into = batch ?? (await TrashBatch.claim(root));
+  const into = batch ?? new TrashBatch(root);
   const moved: TrashEntry[] = [];
   for (const target of resolved) {
     const { id, dir: entryDir } = await into.nextEntry();

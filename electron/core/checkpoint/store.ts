@@ -316,12 +316,11 @@ export class CheckpointStore {
     const reason = `retention policy of run "${plan.run}"`;
     if (this.catalog.isInPlace(plan.run)) {
       if (planned.length === 0) return [];
-      const entries = await this.inPlace.trash(
+      const prepared = await this.inPlace.prepare(
         planned.map((d) => this.resolve(d.id)),
-        await TrashBatch.claim(this.root),
-        reason,
         this.childrenOf,
       );
+      const entries = await this.inPlace.trash(prepared, new TrashBatch(this.root), reason);
       await this.inPlace.updateRetention(plan.run, (r) => rememberBest(r, this.catalog.list(plan.run)));
       return entries;
     }
@@ -361,9 +360,11 @@ export class CheckpointStore {
     }
     const reason = options.reason ?? 'deleted by hand';
     // One batch for both kinds, so one undo brings them all back.
-    const batch = inPlace.length > 0 ? await TrashBatch.claim(this.root) : undefined;
+    const batch = new TrashBatch(this.root);
+    // Every check before any move: a refusal of either kind leaves everything as it was.
+    const prepared = inPlace.length > 0 ? await this.inPlace.prepare(inPlace, this.childrenOf) : null;
     const entries = targets.length > 0 ? await moveToTrash(this.root, targets, { reason, ...options, childrenOf: this.childrenOf }, batch) : [];
-    if (batch) entries.push(...(await this.inPlace.trash(inPlace, batch, reason, this.childrenOf)));
+    if (prepared) entries.push(...(await this.inPlace.trash(prepared, batch, reason)));
     await this.refreshRuns(entries.map((e) => e.checkpointId.split('/')[0] ?? ''));
     return entries;
   }

@@ -30,26 +30,34 @@ export async function trashFolder(root: string, create: boolean): Promise<string
   return trash;
 }
 
+/**
+ * A batch is claimed when its first entry is made, not before: a deletion refused by its checks
+ * leaves no empty batch behind.
+ */
 export class TrashBatch {
   private next = 0;
+  private claimed: { trash: string; id: string } | null = null;
 
-  private constructor(
-    readonly trash: string,
-    readonly id: string,
-  ) {}
+  constructor(private readonly root: string) {}
+
+  /** The batch's id; only once an entry has been made. */
+  get id(): string {
+    if (!this.claimed) throw new Error('no entry of this batch has been made yet');
+    return this.claimed.id;
+  }
 
   /**
    * Takes the next batch number by creating its first entry's folder: mkdir fails if another
    * process took the same number first, and then we count again.
    */
-  static async claim(root: string): Promise<TrashBatch> {
+  private static async claim(root: string): Promise<{ trash: string; id: string }> {
     const trash = (await trashFolder(root, true)) as string;
     for (let attempt = 0; attempt < 100; attempt += 1) {
       const numbers = (await readdir(trash)).map(batchNumberOfFolder).filter((n): n is number => n !== null);
       const id = batchId(Math.max(0, ...numbers) + 1);
       try {
         await mkdir(path.join(trash, entryId(id, 0)));
-        return new TrashBatch(trash, id);
+        return { trash, id };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
@@ -57,11 +65,13 @@ export class TrashBatch {
     throw new RefusedError(trash, 'could not take a batch number (too many concurrent deletions)');
   }
 
-  /** The next entry's id and its (new, empty) folder. */
+  /** The next entry's id and its (new, empty) folder; the first one claims the batch. */
   async nextEntry(): Promise<{ id: string; dir: string }> {
-    const id = entryId(this.id, this.next);
-    const dir = path.join(this.trash, id);
-    if (this.next > 0) await mkdir(dir);
+    const first = this.claimed === null;
+    this.claimed ??= await TrashBatch.claim(this.root);
+    const id = entryId(this.claimed.id, this.next);
+    const dir = path.join(this.claimed.trash, id);
+    if (!first) await mkdir(dir);
     this.next += 1;
     return { id, dir };
   }

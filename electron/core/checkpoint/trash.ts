@@ -227,7 +227,7 @@ async function putBackRewrites(root: string, restored: readonly Found[], all: re
     );
     if (remaining) continue;
     done.add(key);
-    await putBack(inPlaceFolder(root, found.origin.dir), found.origin.rewrites);
+    await putBack(root, inPlaceFolder(root, found.origin.dir), found.origin.rewrites);
   }
 }
 

@@ -7,6 +7,7 @@ import { scanHfTrainer } from './hf-trainer.js';
 import { scanKerasFiles } from './keras-files.js';
 import { scanSafetensorsFiles } from './safetensors-files.js';
 import { scanTfFolder } from './tf-folder.js';
+import { tfRewritesForDelete, tfRewritesForLatest } from './tf-state-rewrites.js';
 import { scanTfjsModel } from './tfjs-model.js';
 import { verifyInPlace } from './verify-in-place.js';
 
@@ -34,10 +35,11 @@ async function scanFolder(listing: FolderListing): Promise<InPlaceRun[]> {
 export const inPlaceLayouts: InPlaceLayouts = {
   scanFolder,
   verify: verifyInPlace,
-  async rewritesForDelete() {
-    return [];
+  async rewritesForDelete(dir, run, names) {
+    return run.layout === 'tf-folder' ? tfRewritesForDelete(dir, run, names) : [];
   },
-  async rewritesForLatest(dir, run) {
-    throw new RefusedError(dir, `${run.label} has no state file that names a latest checkpoint`);
+  async rewritesForLatest(dir, run, name) {
+    if (run.layout !== 'tf-folder') throw new RefusedError(dir, `${run.label} keep no state that names a latest checkpoint; the latest is the highest step`);
+    return tfRewritesForLatest(dir, run, name);
   },
 };

@@ -4,7 +4,8 @@
 // not say is reported as a guess.
 import path from 'node:path';
 import type { FolderListing, InPlaceRun } from '../checkpoint/in-place.js';
-import { FORMAT_NAMES, isForeignFormat } from '../formats/registry.js';
+import { nameNotes, parseKerasCheckpointName } from '../formats/keras/checkpoint-names.js';
+import { FORMAT_NAMES } from '../formats/registry.js';
 import { type LooseFile, type NamedNumbers, looseFileRuns } from './file-runs.js';
 import { HDF5_SIGNATURE, ZIP_SIGNATURE, fileStartsWith } from './sniff.js';
 
@@ -18,19 +19,14 @@ async function isHdf5(file: string): Promise<boolean> {
   return false;
 }
 
-/** The epoch a ModelCheckpoint name shows, and any metric value it names. */
+/** The epoch (or step) a ModelCheckpoint name shows, and the metrics it names (formats/keras/checkpoint-names.ts). */
 export function kerasNameNumbers(name: string): NamedNumbers {
-  const stem = name.replace(/(\.weights)?\.(h5|hdf5|keras)$/i, '');
-  const metrics: Record<string, number> = {};
-  for (const match of stem.matchAll(/(val_[a-z_]+|loss|accuracy|acc)[=_-]?(\d+\.\d+)/gi)) metrics[(match[1] as string).toLowerCase()] = Number(match[2]);
-  const named = /epoch[_-]?(\d+)/i.exec(stem);
-  if (named) return { step: null, epoch: Number(named[1]), source: `epoch ${Number(named[1])} from the name ${name}`, metrics };
-  const leading = /^(?:weights|model|ckpt|checkpoint|cp)?[._-]?(\d+)(?:[._-](\d+\.\d+))?/i.exec(stem);
-  if (!leading) return { step: null, epoch: null, source: null, metrics };
-  const epoch = Number(leading[1]);
-  const other =
-    leading[2] !== undefined && Object.keys(metrics).length === 0 ? `; ${leading[2]} after it is presumably a metric, which the name does not name` : '';
-  return { step: null, epoch, source: `epoch ${epoch} from the name ${name} (ModelCheckpoint's {epoch} comes first in its usual templates)${other}`, metrics };
+  const parsed = parseKerasCheckpointName(name);
+  if (!parsed) return { step: null, epoch: null, source: null, metrics: {} };
+  const told =
+    parsed.epoch !== null ? `epoch ${parsed.epoch} from the name ${name}` : parsed.step !== null ? `step ${parsed.step} from the name ${name}` : null;
+  const source = [parsed.guess ?? told, ...nameNotes(parsed).filter((note) => note !== parsed.guess)].filter((s): s is string => s !== null).join(' ');
+  return { step: parsed.step ?? parsed.batch, epoch: parsed.epoch, source: source === '' ? null : source, metrics: { ...parsed.metrics } };
 }
 
 export async function scanKerasFiles(listing: FolderListing): Promise<InPlaceRun[]> {
@@ -39,9 +35,8 @@ export async function scanKerasFiles(listing: FolderListing): Promise<InPlaceRun
     if (entry.kind !== 'file') continue;
     const file = path.join(listing.dir, entry.name);
     if (H5_NAME.test(entry.name) && (await isHdf5(file))) files.push({ entry, format: 'keras-h5', formatLabel: FORMAT_NAMES['keras-h5'] });
-    // Keras 3's zip is listed once a reader for it is built in.
-    else if (KERAS_NAME.test(entry.name) && isForeignFormat('keras-v3') && (await fileStartsWith(file, ZIP_SIGNATURE)))
-      files.push({ entry, format: 'keras-v3', formatLabel: 'Keras 3 file (.keras)' });
+    else if (KERAS_NAME.test(entry.name) && (await fileStartsWith(file, ZIP_SIGNATURE)))
+      files.push({ entry, format: 'keras-v3', formatLabel: FORMAT_NAMES['keras-v3'] });
   }
   return looseFileRuns(files, (e) => kerasNameNumbers(e.name), { layout: 'keras-files', label: 'Keras weight files' });
 }
