@@ -163,6 +163,14 @@ export function tfRecords(file: Buffer): Buffer[] {
   return records;
 }
 
+/** A record header alone: a length (any, even one no file could hold) and the masked CRC of its 8 bytes. */
+export function recordHeader(length: bigint): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeBigUInt64LE(length);
+  header.writeUInt32LE(masked(header.subarray(0, 8)), 8);
+  return header;
+}
+
 /** The framing of one record, as record_writer.cc writes it: for building test files by hand. */
 export function tfRecord(data: Uint8Array): Buffer {
   const header = Buffer.alloc(8);

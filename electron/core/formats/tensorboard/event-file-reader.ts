@@ -250,7 +250,15 @@ export class EventFileReader {
     if (!lengthCrcMatches(w.buf, local)) return (this.damaged(pos, w.end, problems, "the record's length field fails its CRC"), null);
     const length = recordLength(w.buf, local);
     if (length > this.maxRecordBytes)
-      return (this.damaged(pos, w.end, problems, `the record claims ${length} bytes, more than any event holds (${this.maxRecordBytes} at most)`), null);
+      return (
+        this.damaged(
+          pos,
+          w.end,
+          problems,
+          `the record claims ${w.buf.readBigUInt64LE(local)} bytes, more than any event holds (${this.maxRecordBytes} at most)`,
+        ),
+        null
+      );
     const total = FRAMING_BYTES + length;
     if (pos + total > w.end) return null;
     if (w.filled - local < total) {
