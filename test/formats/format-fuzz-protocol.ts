@@ -1,11 +1,13 @@
 // What the format fuzz test and its worker say to each other, and the mutations themselves.
 import type { ForeignFormat } from '../../electron/core/formats/foreign.js';
 import type { Rng } from '../fuzz/prng.js';
+import type { EVENT_FILE_FORMAT } from './format-fuzz-events.js';
 
 export interface FuzzFixture {
   /** For people: `tf1-mnist`, `tfjs-celsius`. */
   readonly name: string;
-  readonly format: ForeignFormat;
+  /** A checkpoint format (read through its registered reader), or a TensorBoard event file (format-fuzz-events.ts). */
+  readonly format: ForeignFormat | typeof EVENT_FILE_FORMAT;
   /** The fixture's folder (its files are hard-linked into each case's folder). */
   readonly dir: string;
   /** What the reader is given, relative to the folder: a prefix, a file, or '.' for the folder. */

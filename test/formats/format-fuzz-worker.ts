@@ -2,7 +2,7 @@
 // (dist/test/formats/format-fuzz-worker.js). For each case it copies one real fixture into a case
 // folder (the mutated file written, the others hard-linked), mutates one file with the case's
 // seed, and puts it through the format's reader: open, then read every tensor of every
-// checkpoint. It tells the parent before each case (so a hang is named) and reports the outcome:
+// checkpoint (an event file: format-fuzz-events.ts). It tells the parent before each case (so a hang is named) and reports the outcome:
 // a correct result, one of our errors, or a failure (another exception, a wrong result, memory).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { type Dtype, isDtype, tensorByteLength } from '../../electron/core/base/
 import type { ForeignReader } from '../../electron/core/formats/foreign.js';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { Rng, caseSeed } from '../fuzz/prng.js';
+import { EVENT_FILE_FORMAT, type EventCaseOutcome, type EventYield, eventFileCase, readEventOriginal } from './format-fuzz-events.js';
 import { type FormatFuzzConfig, type FormatFuzzMessage, type FuzzFixture, mutate, pickFixture } from './format-fuzz-protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as FormatFuzzConfig;
@@ -64,9 +65,14 @@ function caseFolder(fixture: FuzzFixture, index: number): string {
 }
 
 async function run(): Promise<void> {
-  const readers = new Map(FOREIGN_READERS.map((r) => [r.format, r]));
+  const readers = new Map<string, ForeignReader>(FOREIGN_READERS.map((r) => [r.format, r]));
   const originals = new Map<string, Result>();
+  const eventOriginals = new Map<string, EventYield>();
   for (const fixture of config.fixtures) {
+    if (fixture.format === EVENT_FILE_FORMAT) {
+      eventOriginals.set(fixture.name, await readEventOriginal(path.join(fixture.dir, fixture.target)));
+      continue;
+    }
     const reader = readers.get(fixture.format);
     if (!reader) throw new Error(`no reader for ${fixture.format}`);
     originals.set(fixture.name, await readAll(reader, path.join(fixture.dir, fixture.target)));
@@ -87,21 +93,37 @@ async function run(): Promise<void> {
     const started = performance.now();
     let outcome: FormatFuzzMessage;
     try {
-      const result = await readAll(reader, path.join(dir, fixture.target));
-      let wrong: string | null = null;
-      if (fixture.checksummed) {
-        // Every byte of these formats is covered by a CRC: a read that succeeds returns the original.
-        const expected = originals.get(fixture.name) as Result;
-        for (const [key, data] of result) {
-          const same = expected.get(key);
-          if (!same || !sameBytes(same, data))
-            wrong = `tensor ${key.replace('\0', ' ')} came back ${same ? 'with other bytes' : 'though the original has no such tensor'}, and no checksum complained`;
+      if (fixture.format === EVENT_FILE_FORMAT) {
+        const event: EventCaseOutcome = await eventFileCase(eventOriginals.get(fixture.name) as EventYield, dir, file, bytes, rng);
+        outcome =
+          'problem' in event
+            ? { type: 'failure', index, what, problem: event.problem }
+            : {
+                type: 'done',
+                index,
+                what,
+                outcome: event.outcome,
+                ...(event.message === undefined ? {} : { message: event.message }),
+                ms: performance.now() - started,
+                growth: 0,
+              };
+      } else {
+        const result = await readAll(reader, path.join(dir, fixture.target));
+        let wrong: string | null = null;
+        if (fixture.checksummed) {
+          // Every byte of these formats is covered by a CRC: a read that succeeds returns the original.
+          const expected = originals.get(fixture.name) as Result;
+          for (const [key, data] of result) {
+            const same = expected.get(key);
+            if (!same || !sameBytes(same, data))
+              wrong = `tensor ${key.replace('\0', ' ')} came back ${same ? 'with other bytes' : 'though the original has no such tensor'}, and no checksum complained`;
+          }
         }
+        outcome =
+          wrong === null
+            ? { type: 'done', index, what, outcome: 'read', ms: performance.now() - started, growth: 0 }
+            : { type: 'failure', index, what, problem: wrong };
       }
-      outcome =
-        wrong === null
-          ? { type: 'done', index, what, outcome: 'read', ms: performance.now() - started, growth: 0 }
-          : { type: 'failure', index, what, problem: wrong };
     } catch (error) {
       const ours = OUR_ERRORS.some((kind) => error instanceof kind);
       const message = error instanceof Error ? error.message : String(error);

@@ -1,8 +1,9 @@
 // A seeded fuzz test of every foreign-format reader on the real fixtures: thousands of copies,
 // each with one file mutated (bit flips, truncations, inserted and deleted bytes, hostile
-// numbers), read whole through the registry's reader. Every case must end, quickly, with a correct
-// result or one of our errors; never another exception, never a hang, never an allocation far
-// beyond the file's size. For TensorFlow bundles, whose every byte a CRC covers, a read that
+// numbers), read whole through the registry's reader (TensorBoard event files through their
+// incremental reader, by format-fuzz-events.ts's rules). Every case must end, quickly, with a
+// correct result or one of our errors; never another exception, never a hang, never an
+// allocation far beyond the file's size. For TensorFlow bundles, whose every byte a CRC covers, a read that
 // succeeds must return the original bytes.
 //
 // The cases run in child processes (format-fuzz-worker.ts, compiled) so that a reader stuck in
@@ -19,6 +20,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { REPOSITORY_ROOT, sharedFixture, testData } from '../fixtures.js';
 import { sized } from '../test-size.js';
+import { isEventFileName } from '../../electron/core/formats/tensorboard/event-file-names.js';
+import { EVENT_FILE_FORMAT } from './format-fuzz-events.js';
 import type { FormatFuzzConfig, FormatFuzzMessage, FuzzFixture } from './format-fuzz-protocol.js';
 
 const WORKER = path.join(REPOSITORY_ROOT, 'dist/test/formats/format-fuzz-worker.js');
@@ -49,7 +52,13 @@ function fixture(
   return { name, format, dir, target, mutable, bytes: folderBytes(dir), checksummed, weight };
 }
 
-const available = new Set(FOREIGN_READERS.map((r) => r.format));
+/** A TensorBoard event file fixture: the one event file in `dir`, which a case mutates. */
+function eventFixture(name: string, dir: string | null): FuzzFixture | null {
+  const file = dir === null ? undefined : fs.readdirSync(dir).find(isEventFileName);
+  return dir === null || file === undefined ? null : fixture(name, EVENT_FILE_FORMAT, dir, file, [file], true);
+}
+
+const available = new Set<string>([...FOREIGN_READERS.map((r) => r.format), EVENT_FILE_FORMAT]);
 const FIXTURES = [
   fixture('tf1-exporter', 'tf-bundle', testData('tf-serving', 'half-plus-two-exporter'), 'export', ['export.index', 'export.data-00000-of-00001'], true),
   fixture(
@@ -89,6 +98,9 @@ const FIXTURES = [
   fixture('safetensors-samples', 'safetensors', testData('hf-safetensors-samples'), 'overall.safetensors', ['overall.safetensors'], false),
   fixture('safetensors-tinygrad', 'safetensors', sharedFixture('safetensors', 'tinygrad-mnist'), 'model.safetensors', ['model.safetensors'], false),
   fixture('keras-h5', 'keras-h5', sharedFixture('keras-h5', 'tictactoe'), 'weights_iteration.h5', ['weights_iteration.h5'], false),
+  eventFixture('tb-tf2-scalar', sharedFixture('tensorboard', 'tf2-summary-scalar')),
+  eventFixture('tb-keras-train', sharedFixture('tensorboard', 'keras-callback-reuters', 'train')),
+  eventFixture('tb-keras-validation', sharedFixture('tensorboard', 'keras-callback-reuters', 'validation')),
 ].filter((f): f is FuzzFixture => f !== null && available.has(f.format));
 
 interface Record_ {

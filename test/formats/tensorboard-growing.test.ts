@@ -120,14 +120,20 @@ describe('a growing event file', () => {
     expect((await reader.readNew()).points).toHaveLength(2);
 
     const other = s.file('other');
-    writeFileSync(other, Buffer.concat([versionRecord(), scalarRecord(1, 'loss', 10)]));
+    // Longer than what was read: only its identity tells it from the file read before.
+    writeFileSync(other, Buffer.concat([versionRecord(), scalarRecord(1, 'loss', 10), scalarRecord(2, 'loss', 20), scalarRecord(3, 'loss', 30)]));
     renameSync(other, file);
     const replaced = await reader.readNew();
     expect(replaced.reset).toBe(true);
     expect(replaced.problems.map((p) => [p.kind, p.byteOffset])).toEqual([['replaced', 0]]);
     expect(replaced.problems[0]?.message).toContain(file);
-    expect(points(replaced)).toEqual([['loss', 1, 10]]);
+    expect(points(replaced)).toEqual([
+      ['loss', 1, 10],
+      ['loss', 2, 20],
+      ['loss', 3, 30],
+    ]);
 
+    // Cut short below what was read: the same file, but not the bytes read before.
     truncateSync(file, versionRecord().length);
     const cut = await reader.readNew();
     expect([cut.reset, cut.points]).toEqual([true, []]);
