@@ -6,6 +6,7 @@
 // Like TensorBoard, a tag's plugin is known from the first value that carries metadata: TF1's
 // writer (`SummaryToEventTransformer`) strips the metadata of a tag it has written before, and
 // TensorBoard keeps a time series' first metadata (data_compat.rs `initial_metadata`).
+import { type CanonicalTarget, readCanonicalScalars } from './canonical-scalars.js';
 import { EVENT, PLUGIN, PLUGIN_DATA, SUMMARY, SUMMARY_METADATA, SUMMARY_VALUE, WIRE } from './event-protos.js';
 import { type SessionStart, sessionStartOf } from './hparams.js';
 import { ProtoCursor } from './proto-cursor.js';
@@ -125,6 +126,15 @@ export class EventDecoder {
     metadataEnd: -1,
   };
 
+  constructor(private readonly canonicalScalars = true) {}
+
+  /** What the canonical scalar reader (canonical-scalars.ts) needs of this decoder's state. */
+  private readonly canonical: CanonicalTarget = {
+    tagText: (buf, start, end) => this.tags.text(buf, start, end),
+    pluginOf: (tag) => this.pluginByTag.get(tag),
+    setPlugin: (tag, plugin) => void this.pluginByTag.set(tag, plugin),
+  };
+
   /** What was decoded since the last call; starts a new batch. */
   take(): DecodedBatch {
     const batch = this.batch;
@@ -144,19 +154,21 @@ export class EventDecoder {
    * Throws WireError (indices into `buf`) when the bytes are not an Event.
    */
   decode(buf: Buffer, start: number, end: number, fileOffset: number): void {
+    if (this.canonicalScalars && readCanonicalScalars(buf, start, end, this.batch.points, this.canonical)) return;
     this.base = fileOffset - start;
     const c = new ProtoCursor(buf, start, end);
     let wallTime = 0;
     let step = 0;
     const summaries = this.summaryRanges;
-    summaries.length = 0;
+    let summaryCount = 0;
     // Fields may come in any order: the step and wall time are known before any value is kept.
     while (c.next()) {
       const field = c.field;
       if (field === EVENT.wallTime && c.wire === WIRE.fixed64) wallTime = c.double();
       else if (field === EVENT.step && c.wire === WIRE.varint) step = c.varint();
       else if (field === EVENT.summary && c.wire === WIRE.bytes) {
-        summaries.push(c.start, c.end);
+        summaries[summaryCount++] = c.start;
+        summaries[summaryCount++] = c.end;
         c.skip();
       } else {
         if (field === EVENT.fileVersion && c.wire === WIRE.bytes) this.batch.fileVersion = c.text();
@@ -164,12 +176,12 @@ export class EventDecoder {
         c.skip();
       }
     }
-    if (summaries.length === 0) return;
+    if (summaryCount === 0) return;
     if (Number.isNaN(wallTime)) {
       this.sayOnce('nan-wall-time', c.limit, `an event at step ${step} has no valid wall time; such events are skipped, as TensorBoard skips them`);
       return;
     }
-    for (let i = 0; i < summaries.length; i += 2) this.decodeSummary(buf, summaries[i] as number, summaries[i + 1] as number, step, wallTime);
+    for (let i = 0; i < summaryCount; i += 2) this.decodeSummary(buf, summaries[i] as number, summaries[i + 1] as number, step, wallTime);
   }
 
   private countEventKind(field: number): void {
@@ -237,6 +249,9 @@ export class EventDecoder {
     const v = this.value;
     let name: string | null = null;
     this.content[0] = this.content[1] = -1;
+    const known = this.pluginByTag.get(tag);
+    // Only the hparams plugin's content is ever read: for a tag whose plugin is known, that is all its metadata can add.
+    if (known !== undefined && known !== PLUGIN.hparams) return known;
     if (v.metadataStart >= 0) {
       const c = new ProtoCursor(buf, v.metadataStart, v.metadataEnd);
       while (c.next()) {
@@ -244,7 +259,6 @@ export class EventDecoder {
         else c.skip();
       }
     }
-    const known = this.pluginByTag.get(tag);
     if (known !== undefined) return known;
     if (name !== null) this.pluginByTag.set(tag, name);
     return name;

@@ -18,7 +18,8 @@
 //   it but past the end of the file is a record not written yet, and is not allocated for either
 //   until the file holds it.
 import { NotFoundError } from '../../base/errors.js';
-import { isMissing, openRegular } from '../../base/regular-file.js';
+import { closeSync, readSync } from 'node:fs';
+import { isMissing, openRegularSync } from '../../base/regular-file.js';
 import { type DecodedBatch, EventDecoder, type ScalarPoint } from './event-decoder.js';
 import type { SessionStart } from './hparams.js';
 import { WireError } from './proto-cursor.js';
@@ -68,21 +69,32 @@ export interface OpenedEventFile {
   close(): Promise<void>;
 }
 
-/** Opens an event file non-blocking and only if it is a regular file (base/regular-file.ts). */
+/**
+ * Opens an event file non-blocking and only if it is a regular file (base/regular-file.ts), and
+ * reads it with synchronous calls, as the catalog reads manifests: a run's event files are read by
+ * the thousand, and the promise API's round trip through the thread pool costs 60 µs a file more
+ * than open, fstat, read and close themselves (measured here). Each call reads one chunk (1 MiB
+ * by default) from the page cache or the disk: the event loop is held for that long at most.
+ */
 export async function openEventFile(file: string): Promise<OpenedEventFile> {
   let opened;
   try {
-    opened = await openRegular(file);
+    opened = openRegularSync(file);
   } catch (error) {
     if (isMissing(error)) throw new NotFoundError(file, 'is gone: the event file was deleted or renamed');
     throw error;
   }
-  const { handle, stats } = opened;
+  const { fd, stats } = opened;
+  let closed = false;
   return {
     size: stats.size,
     identity: `${stats.dev}:${stats.ino}`,
-    read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
-    close: () => handle.close(),
+    read: async (buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    },
   };
 }
 
@@ -91,6 +103,8 @@ export interface EventFileReaderOptions {
   /** How much is read at once (the buffer grows only for a record larger than this). */
   readonly chunkBytes?: number;
   readonly maxRecordBytes?: number;
+  /** Reads the usual scalar events by their exact bytes (canonical-scalars.ts); off only to compare that with the general parser. */
+  readonly canonicalScalars?: boolean;
 }
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
@@ -114,7 +128,7 @@ export class EventFileReader {
   private identity: string | null = null;
   private stoppedAt: number | null = null;
   private version: string | null = null;
-  private readonly decoder = new EventDecoder();
+  private readonly decoder: EventDecoder;
   private readonly open: (file: string) => Promise<OpenedEventFile>;
   private readonly chunkBytes: number;
   private readonly maxRecordBytes: number;
@@ -127,6 +141,7 @@ export class EventFileReader {
     this.open = options.open ?? openEventFile;
     this.chunkBytes = Math.max(HEADER_BYTES, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     this.maxRecordBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+    this.decoder = new EventDecoder(options.canonicalScalars ?? true);
   }
 
   /** Where the next record starts. */
@@ -202,7 +217,8 @@ export class EventFileReader {
     return { kind, file: this.file, byteOffset, message: `${this.file} (byte ${byteOffset}): ${problem}` };
   }
 
-  private damaged(at: number, end: number, problems: EventFileProblem[], what: string): void {
+  /** Reading stops at `at`, for good: a problem says where and why. */
+  private damaged(at: number, end: number, problems: EventFileProblem[], what: string): { pos: number; needed: 0 } {
     this.stoppedAt = at;
     const rest = end - at;
     problems.push(
@@ -212,6 +228,7 @@ export class EventFileReader {
         `${what}: the file is damaged here. TensorBoard reads no further in such a file, and neither does this reader: the ${rest} byte${rest === 1 ? '' : 's'} from here on are not read`,
       ),
     );
+    return { pos: at, needed: 0 };
   }
 
   /** Reads and decodes every whole record from `position`; returns the bytes read. */
@@ -229,9 +246,10 @@ export class EventFileReader {
     await fill(opened, w);
     let pos = this.position;
     for (;;) {
-      const next = await this.nextRecord(opened, w, pos, problems);
-      if (next === null) break;
-      pos = next;
+      const stop = this.decodeWindow(w, pos, problems);
+      pos = stop.pos;
+      if (stop.needed === 0) break;
+      await refill(opened, w, pos, stop.needed);
     }
     this.position = pos;
     const tail = w.start + w.filled - pos;
@@ -239,43 +257,41 @@ export class EventFileReader {
     return w.bytesRead;
   }
 
-  /** Decodes the record at `pos` and returns where the next one starts; null when none is whole yet, or at damage. */
-  private async nextRecord(opened: OpenedEventFile, w: Window, pos: number, problems: EventFileProblem[]): Promise<number | null> {
-    const local = pos - w.start;
-    if (w.filled - local < HEADER_BYTES) {
-      if (pos + HEADER_BYTES > w.end) return null;
-      await refill(opened, w, pos, HEADER_BYTES);
-      return pos;
-    }
-    if (!lengthCrcMatches(w.buf, local)) return (this.damaged(pos, w.end, problems, "the record's length field fails its CRC"), null);
-    const length = recordLength(w.buf, local);
-    if (length > this.maxRecordBytes)
-      return (
-        this.damaged(
+  /**
+   * Decodes every whole record the window holds from `pos` (synchronously: a promise per record
+   * would cost more than decoding it). Returns where it stopped and how many bytes from there the
+   * window must hold to go on; 0 when nothing more can be read now (a record not written whole
+   * yet, the end of the file, or damage).
+   */
+  private decodeWindow(w: Window, from: number, problems: EventFileProblem[]): { pos: number; needed: number } {
+    const buf = w.buf;
+    for (let pos = from; ;) {
+      const local = pos - w.start;
+      const held = w.filled - local;
+      if (held < HEADER_BYTES) return { pos, needed: pos + HEADER_BYTES > w.end ? 0 : HEADER_BYTES };
+      if (!lengthCrcMatches(buf, local)) return this.damaged(pos, w.end, problems, "the record's length field fails its CRC");
+      const length = recordLength(buf, local);
+      if (length > this.maxRecordBytes)
+        return this.damaged(
           pos,
           w.end,
           problems,
-          `the record claims ${w.buf.readBigUInt64LE(local)} bytes, more than any event holds (${this.maxRecordBytes} at most)`,
-        ),
-        null
-      );
-    const total = FRAMING_BYTES + length;
-    if (pos + total > w.end) return null;
-    if (w.filled - local < total) {
-      await refill(opened, w, pos, total);
-      return pos;
+          `the record claims ${buf.readBigUInt64LE(local)} bytes, more than any event holds (${this.maxRecordBytes} at most)`,
+        );
+      const total = FRAMING_BYTES + length;
+      if (pos + total > w.end) return { pos, needed: 0 };
+      if (held < total) return { pos, needed: total };
+      const dataStart = local + HEADER_BYTES;
+      if (!dataCrcMatches(buf, dataStart, dataStart + length)) return this.damaged(pos, w.end, problems, `the record's ${length} bytes of data fail their CRC`);
+      try {
+        this.decoder.decode(buf, dataStart, dataStart + length, pos + HEADER_BYTES);
+      } catch (error) {
+        if (!(error instanceof WireError)) throw error;
+        const at = pos + HEADER_BYTES + (error.at - dataStart);
+        return this.damaged(pos, w.end, problems, `the record passes its CRC but is not an Event (byte ${at}: ${error.message})`);
+      }
+      pos += total;
     }
-    const dataStart = local + HEADER_BYTES;
-    if (!dataCrcMatches(w.buf, dataStart, dataStart + length))
-      return (this.damaged(pos, w.end, problems, `the record's ${length} bytes of data fail their CRC`), null);
-    try {
-      this.decoder.decode(w.buf, dataStart, dataStart + length, pos + HEADER_BYTES);
-    } catch (error) {
-      if (!(error instanceof WireError)) throw error;
-      const at = pos + HEADER_BYTES + (error.at - dataStart);
-      return (this.damaged(pos, w.end, problems, `the record passes its CRC but is not an Event (byte ${at}: ${error.message})`), null);
-    }
-    return pos + total;
   }
 }
 

@@ -90,6 +90,16 @@ export class ProtoCursor {
   /** An int64 varint as a number: exact within ±2^53; a negative one is ten bytes of two's complement. */
   varint(): number {
     const begin = this.pos;
+    // Most steps fit three bytes: read those without the general loop's multiplications.
+    const buf = this.buf;
+    if (begin + 3 <= this.limit) {
+      const b0 = buf[begin] as number;
+      if (b0 < 0x80) return ((this.pos = begin + 1), b0);
+      const b1 = buf[begin + 1] as number;
+      if (b1 < 0x80) return ((this.pos = begin + 2), (b0 & 0x7f) | (b1 << 7));
+      const b2 = buf[begin + 2] as number;
+      if (b2 < 0x80) return ((this.pos = begin + 3), (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14));
+    }
     let value = 0;
     for (let shift = 0; shift < 70; shift += 7) {
       const byte = this.byte();

@@ -139,8 +139,31 @@ function rankOf(c: ProtoCursor): number {
   return rank;
 }
 
+/**
+ * The bytes `tf.summary.scalar` writes before the value: dtype DT_FLOAT, an empty shape, 4 bytes
+ * of tensor_content. Almost every scalar of every file is exactly this, and is read without parsing.
+ */
+const TF2_FLOAT_SCALAR = Buffer.from([
+  (TENSOR.dtype << 3) | WIRE.varint,
+  DT.FLOAT,
+  (TENSOR.tensorShape << 3) | WIRE.bytes,
+  0,
+  (TENSOR.tensorContent << 3) | WIRE.bytes,
+  4,
+]);
+
 /** The one number a rank-0 numeric TensorProto holds, or why it holds none. The cursor is over the TensorProto. */
 export function scalarOfTensor(c: ProtoCursor): number | NotScalar {
+  const buf = c.buf;
+  if (c.limit - c.pos === TF2_FLOAT_SCALAR.length + 4) {
+    let i = 0;
+    while (i < TF2_FLOAT_SCALAR.length && buf[c.pos + i] === TF2_FLOAT_SCALAR[i]) i += 1;
+    if (i === TF2_FLOAT_SCALAR.length) return buf.readFloatLE(c.pos + i);
+  }
+  return parseScalar(c);
+}
+
+function parseScalar(c: ProtoCursor): number | NotScalar {
   let dtype = 0;
   let rank = 0;
   let contentStart = -1;
