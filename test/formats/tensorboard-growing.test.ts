@@ -105,6 +105,23 @@ describe('a growing event file', () => {
     expect(rest.skipped).toEqual({ images: 1 });
   });
 
+  it('gives the event loop turns while it reads a large file', async () => {
+    const picture = valuesRecord(1, [{ tag: 'picture', image: { height: 1, width: 1, encoded_image_string: Buffer.alloc(5_000_000, 1) } }]);
+    const file = s.file();
+    writeFileSync(file, Buffer.concat([versionRecord(), picture, picture, picture, picture, scalarRecord(2, 'loss', 1)]));
+    let turns = 0;
+    const count = (): void => {
+      turns += 1;
+      if (!done) setImmediate(count);
+    };
+    let done = false;
+    setImmediate(count);
+    const read = await new EventFileReader(file).readNew();
+    done = true;
+    expect(points(read)).toEqual([['loss', 2, 1]]);
+    expect(turns).toBeGreaterThan(1);
+  });
+
   it('lets calls that overlap wait for each other, so no point comes twice', async () => {
     const file = s.file();
     writeFileSync(file, Buffer.concat([versionRecord(), ...Array.from({ length: 50 }, (_, i) => scalarRecord(i, 'loss', i))]));
