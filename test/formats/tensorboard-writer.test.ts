@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OptimizerSpecSchema } from '../../electron/contract.js';
 import { isUnsavedRun, readMetrics, removeAbandonedRun } from '../../electron/core/checkpoint/run-files.js';
+import { importFolder } from '../../electron/core/import/import-folder.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { EventFileReader } from '../../electron/core/formats/tensorboard/event-file-reader.js';
 import { isEventFileName } from '../../electron/core/formats/tensorboard/event-file-names.js';
@@ -194,6 +195,20 @@ describe('training writes the event file beside metrics.jsonl', () => {
     failed.addMetricsLog(new TensorBoardLog(failed.dir));
     await failed.close();
     expect(await removeAbandonedRun(failed.dir)).toBe(true);
+  });
+
+  it('goes with its run when the run is imported into another workspace, and is not taken for a stray file', async () => {
+    const source = await CheckpointStore.open(path.join(s.dir, 'source'));
+    const writer = await source.createRun('r', { parent: null, config: {} });
+    writer.addMetricsLog(new TensorBoardLog(writer.dir));
+    await writer.appendMetrics({ kind: 'train', step: 1, loss: 2, time: new Date().toISOString() });
+    await writer.save(trainingState(1));
+    await writer.close();
+    const [name] = readdirSync(writer.dir).filter(isEventFileName);
+    const target = await CheckpointStore.open(path.join(s.dir, 'target'));
+    const imported = await importFolder(target, writer.dir, { into: 'copy' });
+    expect(imported.notes.filter((n) => n.includes('not imported'))).toEqual([]);
+    expect(readFileSync(path.join(target.runDir('copy'), name as string))).toEqual(readFileSync(path.join(writer.dir, name as string)));
   });
 
   it('in a real training session: the event file holds every train and validation value metrics.jsonl holds', { timeout: 120_000 }, async () => {
