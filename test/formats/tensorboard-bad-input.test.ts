@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventFileReader, type EventFileRead } from '../../electron/core/formats/tensorboard/event-file-reader.js';
-import { eventRecord, recordHeader, sessionStartContent, tfRecord } from './tensorboard-protos.js';
+import { SummaryType, eventRecord, recordHeader, sessionStartContent, tfRecord } from './tensorboard-protos.js';
 import { SCALARS, type Scratch, WALL_TIME, countingOpen, scalarRecord, scratch, simpleRecord, valuesRecord, versionRecord } from './tensorboard-helpers.js';
 
 let s: Scratch;
@@ -67,6 +67,26 @@ describe('damage in an event file', () => {
     expect(values(read)).toEqual([['loss', 1, 1]]);
     expect(read.problems.map((p) => p.kind)).toEqual(['damaged']);
     expect(read.problems[0]?.message).toContain(`(byte ${head.length}): the record passes its CRC but is not an Event (byte ${head.length + 12}:`);
+  });
+
+  it('keeps nothing of a record that is not an Event, not even the values before the bytes that are not', async () => {
+    // A Summary of two good values, then a field that claims 127 bytes where there are none.
+    const values2 = SummaryType.encode(
+      SummaryType.fromObject({
+        value: [
+          { tag: 'loss', simple_value: 2 },
+          { tag: 'picture', image: { height: 1 } },
+        ],
+      }),
+    ).finish();
+    const summary = Buffer.concat([values2, Buffer.from([0x0a, 0x7f])]);
+    const wallTime = Buffer.alloc(8);
+    wallTime.writeDoubleLE(WALL_TIME);
+    const broken = Buffer.concat([Buffer.from([0x09]), wallTime, Buffer.from([0x10, 2, 0x2a, summary.length]), summary]);
+    const read = await readOnce(versionRecord(), simpleRecord(1, 'loss', 1), tfRecord(broken));
+    expect(values(read)).toEqual([['loss', 1, 1]]);
+    expect(read.skipped).toEqual({});
+    expect(read.problems.map((p) => p.kind)).toEqual(['damaged']);
   });
 
   it('a zero length with its CRC right is an empty Event (nothing in it), and the points after it are read', async () => {

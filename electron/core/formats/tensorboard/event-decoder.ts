@@ -113,6 +113,8 @@ export class EventDecoder {
   /** File offset of buffer index 0 for the record being decoded (notes name file offsets). */
   private base = 0;
   private readonly summaryRanges: number[] = [];
+  /** The kinds counted as skipped while decoding the current record (taken back if it is not an Event). */
+  private readonly counted: string[] = [];
   /** The plugin content range of the value being kept (`pluginOf` sets it). */
   private readonly content: [number, number] = [-1, -1];
   private readonly value: ValueFields = {
@@ -155,6 +157,22 @@ export class EventDecoder {
    */
   decode(buf: Buffer, start: number, end: number, fileOffset: number): void {
     if (this.canonicalScalars && readCanonicalScalars(buf, start, end, this.batch.points, this.canonical)) return;
+    // A record that turns out not to be an Event keeps nothing it held (a protobuf parser rejects it whole).
+    const batch = this.batch;
+    const [points, sessionStart, fileVersion] = [batch.points.length, batch.sessionStart, batch.fileVersion];
+    this.counted.length = 0;
+    try {
+      this.decodeEvent(buf, start, end, fileOffset);
+    } catch (error) {
+      batch.points.length = points;
+      [batch.sessionStart, batch.fileVersion] = [sessionStart, fileVersion];
+      for (const kind of this.counted) batch.skipped.set(kind, (batch.skipped.get(kind) as number) - 1);
+      for (const [kind, count] of batch.skipped) if (count === 0) batch.skipped.delete(kind);
+      throw error;
+    }
+  }
+
+  private decodeEvent(buf: Buffer, start: number, end: number, fileOffset: number): void {
     this.base = fileOffset - start;
     const c = new ProtoCursor(buf, start, end);
     let wallTime = 0;
@@ -192,6 +210,7 @@ export class EventDecoder {
 
   private count(kind: string): void {
     this.batch.skipped.set(kind, (this.batch.skipped.get(kind) ?? 0) + 1);
+    this.counted.push(kind);
   }
 
   private sayOnce(key: string, at: number, message: string): void {
