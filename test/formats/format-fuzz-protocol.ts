@@ -2,12 +2,13 @@
 import type { ForeignFormat } from '../../electron/core/formats/foreign.js';
 import type { Rng } from '../fuzz/prng.js';
 import type { STATE_FILE_FORMAT } from './format-fuzz-state.js';
+import type { EVENT_FILE_FORMAT } from './format-fuzz-events.js';
 
 export interface FuzzFixture {
   /** For people: `tf1-mnist`, `tfjs-celsius`. */
   readonly name: string;
-  /** A checkpoint format (read through its registered reader), or TensorFlow's state file (format-fuzz-state.ts). */
-  readonly format: ForeignFormat | typeof STATE_FILE_FORMAT;
+  /** A checkpoint format (read through its registered reader), TensorFlow's state file (format-fuzz-state.ts) or a TensorBoard event file (format-fuzz-events.ts). */
+  readonly format: ForeignFormat | typeof STATE_FILE_FORMAT | typeof EVENT_FILE_FORMAT;
   /** The fixture's folder (its files are hard-linked into each case's folder). */
   readonly dir: string;
   /** What the reader is given, relative to the folder: a prefix, a file, or '.' for the folder. */

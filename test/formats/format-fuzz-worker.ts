@@ -3,7 +3,7 @@
 // folder (the mutated file written, the others hard-linked), mutates one file with the case's
 // seed, and puts it through the format's reader: open, then read every tensor of every
 // checkpoint (a state file: format-fuzz-state.ts; a .keras zip gets zip-aware mutations too,
-// format-fuzz-keras.ts). It tells the parent before each case (so a hang is named) and reports the outcome:
+// format-fuzz-keras.ts; an event file: format-fuzz-events.ts). It tells the parent before each case (so a hang is named) and reports the outcome:
 // a correct result, one of our errors, or a failure (another exception, a wrong result, memory).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import type { ForeignReader } from '../../electron/core/formats/foreign.js';
 import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { Rng, caseSeed } from '../fuzz/prng.js';
 import { mutateZip } from './format-fuzz-keras.js';
+import { EVENT_FILE_FORMAT, type EventCaseOutcome, type EventYield, eventFileCase, readEventOriginal } from './format-fuzz-events.js';
 import { type FormatFuzzConfig, type FormatFuzzMessage, type FuzzFixture, mutate, pickFixture } from './format-fuzz-protocol.js';
 import { STATE_FILE_FORMAT, mutateStateFile, stateFileCase } from './format-fuzz-state.js';
 
@@ -69,8 +70,13 @@ function caseFolder(fixture: FuzzFixture, index: number): string {
 async function run(): Promise<void> {
   const readers = new Map<string, ForeignReader>(FOREIGN_READERS.map((r) => [r.format, r]));
   const originals = new Map<string, Result>();
+  const eventOriginals = new Map<string, EventYield>();
   for (const fixture of config.fixtures) {
     if (fixture.format === STATE_FILE_FORMAT) continue;
+    if (fixture.format === EVENT_FILE_FORMAT) {
+      eventOriginals.set(fixture.name, await readEventOriginal(path.join(fixture.dir, fixture.target)));
+      continue;
+    }
     const reader = readers.get(fixture.format);
     if (!reader) throw new Error(`no reader for ${fixture.format}`);
     originals.set(fixture.name, await readAll(reader, path.join(fixture.dir, fixture.target)));
@@ -103,6 +109,20 @@ async function run(): Promise<void> {
                 what,
                 outcome: state.outcome,
                 ...(state.message === undefined ? {} : { message: state.message }),
+                ms: performance.now() - started,
+                growth: 0,
+              };
+      } else if (fixture.format === EVENT_FILE_FORMAT) {
+        const event: EventCaseOutcome = await eventFileCase(eventOriginals.get(fixture.name) as EventYield, dir, file, bytes, rng);
+        outcome =
+          'problem' in event
+            ? { type: 'failure', index, what, problem: event.problem }
+            : {
+                type: 'done',
+                index,
+                what,
+                outcome: event.outcome,
+                ...(event.message === undefined ? {} : { message: event.message }),
                 ms: performance.now() - started,
                 growth: 0,
               };

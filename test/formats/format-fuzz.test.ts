@@ -2,7 +2,8 @@
 // each with one file mutated (bit flips, truncations, inserted and deleted bytes, hostile
 // numbers), read whole through the registry's reader (TensorFlow's state file through the edits the
 // app makes to it, by format-fuzz-state.ts's rules; a .keras zip made here, with zip-aware mutations
-// too, format-fuzz-keras.ts). Every case must end, quickly, with a correct result or one of our
+// too, format-fuzz-keras.ts; TensorBoard event files through their incremental reader, by
+// format-fuzz-events.ts's rules). Every case must end, quickly, with a correct result or one of our
 // errors; never another exception, never a hang, never an allocation far beyond the file's size.
 // For TensorFlow bundles and .keras files, whose every tensor byte a CRC covers, a read that
 // succeeds must return the original bytes.
@@ -22,6 +23,8 @@ import { FOREIGN_READERS } from '../../electron/core/formats/registry.js';
 import { REPOSITORY_ROOT, sharedFixture, testData } from '../fixtures.js';
 import { sized } from '../test-size.js';
 import { KERAS_FUZZ_FILE, writeKerasFuzzFixture } from './format-fuzz-keras.js';
+import { isEventFileName } from '../../electron/core/formats/tensorboard/event-file-names.js';
+import { EVENT_FILE_FORMAT } from './format-fuzz-events.js';
 import type { FormatFuzzConfig, FormatFuzzMessage, FuzzFixture } from './format-fuzz-protocol.js';
 import { STATE_FILE_FORMAT, writeSyntheticStateFixture } from './format-fuzz-state.js';
 
@@ -58,7 +61,13 @@ const MADE = fs.mkdtempSync(path.join(os.tmpdir(), 'format-fuzz-fixtures-'));
 const kerasDir = await writeKerasFuzzFixture(path.join(MADE, 'keras-v3'));
 const syntheticStateDir = writeSyntheticStateFixture(path.join(MADE, 'state-file'));
 
-const available = new Set<string>([...FOREIGN_READERS.map((r) => r.format), STATE_FILE_FORMAT]);
+/** A TensorBoard event file fixture: the one event file in `dir`, which a case mutates. */
+function eventFixture(name: string, dir: string | null): FuzzFixture | null {
+  const file = dir === null ? undefined : fs.readdirSync(dir).find(isEventFileName);
+  return dir === null || file === undefined ? null : fixture(name, EVENT_FILE_FORMAT, dir, file, [file], true);
+}
+
+const available = new Set<string>([...FOREIGN_READERS.map((r) => r.format), STATE_FILE_FORMAT, EVENT_FILE_FORMAT]);
 const FIXTURES = [
   fixture('tf1-exporter', 'tf-bundle', testData('tf-serving', 'half-plus-two-exporter'), 'export', ['export.index', 'export.data-00000-of-00001'], true),
   fixture(
@@ -102,6 +111,9 @@ const FIXTURES = [
   fixture('state-tf1-saver', STATE_FILE_FORMAT, sharedFixture('tf1-saver', 'mnist-softmax-10steps'), 'checkpoint', ['checkpoint'], false),
   fixture('state-tf2-manager', STATE_FILE_FORMAT, sharedFixture('tf2-checkpoint', 'tictactoe-manager'), 'checkpoint', ['checkpoint'], false),
   fixture('state-by-hand', STATE_FILE_FORMAT, syntheticStateDir, 'checkpoint', ['checkpoint'], false),
+  eventFixture('tb-tf2-scalar', sharedFixture('tensorboard', 'tf2-summary-scalar')),
+  eventFixture('tb-keras-train', sharedFixture('tensorboard', 'keras-callback-reuters', 'train')),
+  eventFixture('tb-keras-validation', sharedFixture('tensorboard', 'keras-callback-reuters', 'validation')),
 ].filter((f): f is FuzzFixture => f !== null && available.has(f.format));
 
 interface Record_ {

@@ -9,6 +9,15 @@ export const LOCK_FILE = '.lock';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
+/**
+ * A TensorBoard event file (events.out.tfevents.*): our runs write one beside metrics.jsonl.
+ * TensorBoard's own rule is that the base name contains "tfevents"; so is ours, here and in
+ * formats/tensorboard/, which reads and writes them.
+ */
+export const EVENT_FILE_INFIX = 'tfevents';
+export function isEventFileName(name: string): boolean {
+  return name.includes(EVENT_FILE_INFIX);
+}
 export const TRASH_DIR = '.trash';
 export const STATE_DIR = '.studio';
 

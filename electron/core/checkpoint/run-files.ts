@@ -8,7 +8,7 @@ import { appendLineDurably, fsyncPath, writeFileAtomic } from '../base/durable-f
 import { RefusedError } from '../base/errors.js';
 import { parseJsonAs } from '../base/parse-json.js';
 import { statIfPresent } from '../base/path-state.js';
-import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, runNameProblem } from './layout.js';
+import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, isEventFileName, runNameProblem } from './layout.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
 import { isDeadTemporary } from '../base/temporaries.js';
 
@@ -80,8 +80,13 @@ export async function writeRunMeta(runDir: string, name: string, meta: NewRunMet
   await writeFileAtomic(path.join(runDir, RUN_FILE), `${JSON.stringify(full, null, 2)}\n`);
 }
 
-/** The only files a run holds before its first checkpoint. */
+/** The only files a run holds before its first checkpoint (and its TensorBoard event file: isStartUpFile). */
 const START_UP_FILES = new Set([RUN_FILE, POLICY_FILE, LOCK_FILE, METRICS_FILE]);
+
+/** The event file mirrors metrics.jsonl (training/session/tensorboard-log.ts): it goes and stays with it. */
+function isStartUpFile(name: string): boolean {
+  return START_UP_FILES.has(name) || isEventFileName(name);
+}
 /** The log of an earlier attempt that never saved, kept aside when a retry takes its name. */
 const SET_ASIDE_METRICS = /^metrics-unsaved-\d{8}T\d{6}Z(-\d+)?\.jsonl$/;
 
@@ -100,11 +105,16 @@ export async function isUnsavedRun(runDir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return names.every((name) => isDeadTemporary(name) || START_UP_FILES.has(name) || SET_ASIDE_METRICS.test(name));
+  return names.every((name) => isDeadTemporary(name) || isStartUpFile(name) || SET_ASIDE_METRICS.test(name));
 }
 
-/** Moves an unsaved run's log aside (kept, never deleted) so a retry starts a history of its own. */
+/**
+ * Moves an unsaved run's log aside (kept, never deleted) so a retry starts a history of its own.
+ * The attempt's TensorBoard event files go: each holds the same steps as the log kept aside, and
+ * TensorBoard would draw them into the retry's curves (it reads every event file of a folder).
+ */
 export async function setAsideUnsavedLog(runDir: string): Promise<string | null> {
+  for (const name of await readdir(runDir)) if (isEventFileName(name)) await unlink(path.join(runDir, name));
   const log = path.join(runDir, METRICS_FILE);
   const size = (await statIfPresent(log, { follow: true }))?.size ?? null;
   if (size === null) return null;
@@ -143,7 +153,7 @@ export async function removeAbandonedRun(runDir: string): Promise<boolean> {
     if (name === METRICS_FILE && (await stat(path.join(runDir, name))).size > 0) return false;
   }
   for (const name of names) {
-    if (START_UP_FILES.has(name)) await unlink(path.join(runDir, name)).catch(() => undefined);
+    if (isStartUpFile(name)) await unlink(path.join(runDir, name)).catch(() => undefined);
     else if (isDeadTemporary(name)) await rm(path.join(runDir, name), { recursive: true, force: true });
   }
   try {

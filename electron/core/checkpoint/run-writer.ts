@@ -14,7 +14,20 @@ export interface RunWriterEvents {
   readonly onClosed?: () => Promise<void>;
 }
 
+/**
+ * Another record of the run's metrics written beside metrics.jsonl, record for record: the
+ * trainer adds its TensorBoard event file (formats/tensorboard/) this way, so the store needs
+ * nothing of that format.
+ */
+export interface MetricsLog {
+  append(record: MetricsRecord): Promise<void>;
+  /** Called once the last record is in; may be called again. */
+  close(): Promise<void>;
+}
+
 export class RunWriter {
+  private readonly logs: MetricsLog[] = [];
+
   private constructor(
     readonly workspace: string,
     readonly run: string,
@@ -42,12 +55,23 @@ export class RunWriter {
     return written;
   }
 
-  appendMetrics(record: MetricsRecord): Promise<void> {
-    return appendMetrics(this.dir, record);
+  /** Writes every later metrics record to `log` too. */
+  addMetricsLog(log: MetricsLog): void {
+    this.logs.push(log);
+  }
+
+  /** Appends to metrics.jsonl and every added log at once (their fsyncs overlap). */
+  async appendMetrics(record: MetricsRecord): Promise<void> {
+    await Promise.all([appendMetrics(this.dir, record), ...this.logs.map((log) => log.append(record))]);
   }
 
   async close(): Promise<void> {
-    await this.lock.release();
-    await this.events.onClosed?.();
+    try {
+      // The logs are the run's files too: they are closed while the lock still keeps the run ours.
+      await Promise.all(this.logs.map((log) => log.close()));
+    } finally {
+      await this.lock.release();
+      await this.events.onClosed?.();
+    }
   }
 }

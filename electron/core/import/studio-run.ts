@@ -1,10 +1,11 @@
 // Our own run folder (run.json and ckpt-* folders): every checkpoint is copied, with the run's
-// training log; the run's retention.json and lock belong to the workspace it came from and stay.
+// training log (metrics.jsonl and its TensorBoard event file); the run's retention.json and lock
+// belong to the workspace it came from and stay.
 import path from 'node:path';
 import { z } from 'zod';
 import { RunMetaSchema } from '../../contract.js';
 import { CheckpointFormatError } from '../base/errors.js';
-import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, parseCheckpointDirName } from '../checkpoint/layout.js';
+import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, isEventFileName, parseCheckpointDirName } from '../checkpoint/layout.js';
 import { parseJsonAs } from '../base/parse-json.js';
 import { isTemporaryName } from '../base/temporaries.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
@@ -15,6 +16,11 @@ const MAX_RUN_FILE_BYTES = 16 * 1024 * 1024;
 
 /** What a run folder of ours holds that is not carried over, without a note: the source workspace's own state. */
 const WORKSPACE_STATE = new Set([POLICY_FILE, LOCK_FILE]);
+
+/** The run's training log: metrics.jsonl and the TensorBoard event file written beside it. */
+function isLog(name: string): boolean {
+  return name === METRICS_FILE || isEventFileName(name);
+}
 
 async function readRunJson(dir: string): Promise<z.infer<typeof RunMetaSchema> | null> {
   const file = path.join(dir, RUN_FILE);
@@ -36,7 +42,7 @@ async function stageRun(source: SourceFolder, stageDir: string, context: StageCo
   const prepared: PreparedCheckpoint[] = [];
   const steps = new Map<number, string>();
   for (const [name, kind] of [...source.entries].sort(([a], [b]) => a.localeCompare(b))) {
-    if (name === RUN_FILE || name === METRICS_FILE || WORKSPACE_STATE.has(name) || isTemporaryName(name)) continue;
+    if (name === RUN_FILE || isLog(name) || WORKSPACE_STATE.has(name) || isTemporaryName(name)) continue;
     const step = kind === 'folder' ? parseCheckpointDirName(name) : null;
     if (step === null) {
       notes.push(`not imported: ${path.join(source.path, name)} (not a checkpoint folder or a file of a run)`);
@@ -51,13 +57,13 @@ async function stageRun(source: SourceFolder, stageDir: string, context: StageCo
     prepared.push(checkpoint);
   }
   if (prepared.length === 0) throw new CheckpointFormatError(source.path, 'holds no checkpoint folder (ckpt-<step>), so there is nothing to import');
-  const hasLog = source.entries.get(METRICS_FILE) === 'file';
+  const logs = [...source.entries].filter(([name, kind]) => kind === 'file' && isLog(name)).map(([name]) => name);
   context.setTotal(prepared.reduce((sum, c) => sum + c.bytes, 0));
   context.phase('copying');
   const staged = [];
   for (const checkpoint of prepared.sort((a, b) => a.manifest.step - b.manifest.step))
     staged.push(await stageStudioCheckpoint(checkpoint, stageDir, context, notes));
-  if (hasLog) await context.copyFile(path.join(source.path, METRICS_FILE), path.join(stageDir, METRICS_FILE));
+  for (const name of logs) await context.copyFile(path.join(source.path, name), path.join(stageDir, name));
   const parent = meta?.parent && context.parentResolves(meta.parent) ? meta.parent : null;
   if (meta?.parent && !parent)
     notes.push(`lineage dropped: the run continued from ${checkpointId(meta.parent.run, meta.parent.step)}, which is not in this workspace`);

@@ -68,6 +68,16 @@ export class WireWriter {
     return this;
   }
 
+  /** A double, little-endian (event files' wall times). */
+  doubleField(field: number, value: number): this {
+    if (value === 0) return this;
+    this.tag(field, 1);
+    const bytes = new DataView(new ArrayBuffer(8));
+    bytes.setFloat64(0, value, true);
+    for (let i = 0; i < 8; i++) this.chunks.push(bytes.getUint8(i));
+    return this;
+  }
+
   /** A nested message or string; written even when empty (a set submessage is present in proto3). */
   bytesField(field: number, bytes: Uint8Array): this {
     this.tag(field, 2).varint(bytes.length);

@@ -17,6 +17,7 @@ import type { TrainRequest } from '../process/train-request.js';
 import { type ForeignStart, loadForeignStart } from './foreign-start.js';
 import type { SessionOptions } from './session-control.js';
 import { type SessionResult, SessionRun } from './session-run.js';
+import { TensorBoardLog } from './tensorboard-log.js';
 
 // The session's inputs, exported from its one entry point for whoever runs it.
 export { type SessionControl, type SessionOptions, newControl } from './session-control.js';
@@ -113,6 +114,7 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   checkRunName(request.run);
   const ground = await prepareGround(request, config, start);
   const writer = await createRun(store, request, config, start.parent, ground);
+  writer.addMetricsLog(new TensorBoardLog(writer.dir));
   const run = request.run;
   try {
     if (!isPolicyEmpty(request.retention)) await store.setPolicy(run, request.retention);
