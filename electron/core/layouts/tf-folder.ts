@@ -4,6 +4,7 @@
 // one (checkpoint_management.py). A group is whole when its index and every shard its names count
 // are there: TensorFlow writes the shards first and the index last.
 import path from 'node:path';
+import { shown } from '../base/describe-value.js';
 import { readRegularText } from '../base/regular-file.js';
 import { errorMessage } from '../base/errors.js';
 import type { FolderEntry, FolderListing, InPlaceCheckpoint, InPlaceFile, InPlaceRun } from '../checkpoint/in-place.js';
@@ -116,7 +117,9 @@ function stateNotes(state: CheckpointState, prefixes: ReadonlySet<string>): stri
   const listed = state.allModelCheckpointPaths.map(prefixOfPath);
   const notes: string[] = [];
   const missing = listed.filter((p) => !prefixes.has(p));
-  if (missing.length > 0) notes.push(`the ${CHECKPOINT_STATE_FILE} file lists ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not here`);
+  // What the state file names is its content: shown only as plain names (base/describe-value.ts).
+  if (missing.length > 0)
+    notes.push(`the ${CHECKPOINT_STATE_FILE} file lists ${missing.map(shown).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not here`);
   const unlisted = [...prefixes].filter((p) => !listed.includes(p));
   if (unlisted.length > 0 && listed.length > 0)
     notes.push(`${unlisted.join(', ')} ${unlisted.length === 1 ? 'is' : 'are'} here but not in the ${CHECKPOINT_STATE_FILE} file`);
@@ -143,6 +146,6 @@ export async function scanTfFolder(listing: FolderListing): Promise<InPlaceRun |
   const named = state?.modelCheckpointPath ? prefixOfPath(state.modelCheckpointPath) : null;
   const latest = checkpoints.find((c) => c.name === named && c.complete)?.name ?? null;
   const notes = [...(problem ? [problem] : []), ...(state ? stateNotes(state, new Set(groups.keys())) : [])];
-  if (named !== null && latest === null) notes.push(`the ${CHECKPOINT_STATE_FILE} file calls ${named} latest, but it is not here whole`);
+  if (named !== null && latest === null) notes.push(`the ${CHECKPOINT_STATE_FILE} file calls ${shown(named)} latest, but it is not here whole`);
   return { file: null, layout: 'tf-folder', label: 'TensorFlow checkpoint folder', checkpoints, latest, claimed: [], config: null, notes };
 }

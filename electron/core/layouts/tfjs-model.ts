@@ -1,6 +1,7 @@
 // A TensorFlow.js layers model saved to a folder: model.json and the weight shards its manifest
 // names; one checkpoint, whole when every shard is there.
 import path from 'node:path';
+import { shown } from '../base/describe-value.js';
 import { readRegularText } from '../base/regular-file.js';
 import type { FolderListing, InPlaceRun } from '../checkpoint/in-place.js';
 import { FORMAT_NAMES } from '../formats/registry.js';
@@ -37,7 +38,7 @@ export async function scanTfjsModel(listing: FolderListing): Promise<InPlaceRun 
         stepSource: 'a TensorFlow.js model records no step',
         files,
         complete: missing === undefined,
-        incompleteReason: missing ? `${missing.name}, which ${MODEL_JSON} names, is not there` : null,
+        incompleteReason: missing ? `${shown(missing.name)}, which ${MODEL_JSON} names, is not there` : null,
         format: 'tfjs-layers',
         formatLabel: FORMAT_NAMES['tfjs-layers'],
         savedAt: Math.max(...files.map((f) => f.mtimeMs)),
