@@ -54,6 +54,16 @@ export interface InPlaceCheckpoint {
   readonly notes: readonly string[];
 }
 
+/** One metric of a run read in place, over training (TensorBoard's scalars, a CSV log, a Trainer's log history). */
+export interface InPlaceSeries {
+  /** The name shown and matched by: `loss`, `val_loss` (Keras' validation folder), a tag. */
+  readonly name: string;
+  /** What the points' `step` counts. */
+  readonly counts: 'step' | 'epoch';
+  /** Oldest first; `time` in Unix ms where known; `value` null where the log had NaN or an infinity. */
+  readonly points: readonly { readonly step: number; readonly time: number | null; readonly value: number | null }[];
+}
+
 export interface InPlaceRun {
   /**
    * Null: the run is the folder (TensorBoard's rule). A file's name: the run is that one file of the
@@ -71,6 +81,8 @@ export interface InPlaceRun {
   readonly claimed: readonly string[];
   /** What the run was configured with, where the folder says (TensorBoard's hparams, a Trainer's arguments). */
   readonly config: Readonly<Record<string, unknown>> | null;
+  /** Its metrics over training, kept current by reading only what the logs gained since the last scan. */
+  readonly series: readonly InPlaceSeries[];
   readonly notes: readonly string[];
 }
 

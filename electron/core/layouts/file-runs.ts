@@ -51,7 +51,7 @@ export function looseFileRuns(
     const checkpoints = members
       .map((m) => checkpointOf(m.file, m.numbers))
       .sort((a, b) => (a.step ?? a.epoch ?? 0) - (b.step ?? b.epoch ?? 0) || a.name.localeCompare(b.name));
-    return { file, layout: kind.layout, label: kind.label, checkpoints, latest: null, claimed: [], config: null, notes: [] };
+    return { file, layout: kind.layout, label: kind.label, checkpoints, latest: null, claimed: [], config: null, series: [], notes: [] };
   };
   return [...(together.length > 0 ? [run(null, together)] : []), ...alone.map((m) => run(m.file.entry.name, [m]))];
 }

@@ -71,6 +71,7 @@ export async function scanHfTrainer(listing: FolderListing): Promise<InPlaceRun 
     latest: null,
     claimed: folders.map((f) => f.name),
     config: null,
+    series: [],
     notes: [],
   };
 }

@@ -63,6 +63,7 @@ export async function scanSafetensorsFiles(listing: FolderListing): Promise<InPl
       latest: null,
       claimed: [],
       config: null,
+      series: [],
       notes: [],
     });
   }

@@ -147,5 +147,5 @@ export async function scanTfFolder(listing: FolderListing): Promise<InPlaceRun |
   const latest = checkpoints.find((c) => c.name === named && c.complete)?.name ?? null;
   const notes = [...(problem ? [problem] : []), ...(state ? stateNotes(state, new Set(groups.keys())) : [])];
   if (named !== null && latest === null) notes.push(`the ${CHECKPOINT_STATE_FILE} file calls ${shown(named)} latest, but it is not here whole`);
-  return { file: null, layout: 'tf-folder', label: 'TensorFlow checkpoint folder', checkpoints, latest, claimed: [], config: null, notes };
+  return { file: null, layout: 'tf-folder', label: 'TensorFlow checkpoint folder', checkpoints, latest, claimed: [], config: null, series: [], notes };
 }

@@ -49,6 +49,7 @@ export async function scanTfjsModel(listing: FolderListing): Promise<InPlaceRun 
     latest: null,
     claimed: [],
     config: null,
+    series: [],
     notes: [],
   };
 }

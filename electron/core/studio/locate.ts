@@ -8,7 +8,7 @@ import { MANIFEST_FILE, parseCheckpointDirName } from '../checkpoint/layout.js';
 import type { ForeignReader } from '../formats/foreign.js';
 import { isForeignFormat, readerFor, sniffForeign } from '../formats/registry.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
-import { inPlaceLayouts } from '../layouts/in-place-layouts.js';
+import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 
 export type Located =
@@ -66,7 +66,7 @@ export class TargetLocator {
   private workspaceOf(dir: string): Promise<CheckpointStore | null> {
     let opened = this.others.get(dir);
     if (!opened) {
-      opened = CheckpointStore.open(dir, { access: 'read', foreign: storedForeignParts, layouts: inPlaceLayouts }).catch(() => null);
+      opened = CheckpointStore.open(dir, { access: 'read', foreign: storedForeignParts, layouts: createInPlaceLayouts() }).catch(() => null);
       this.others.set(dir, opened);
     }
     return opened;

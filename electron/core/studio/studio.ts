@@ -30,7 +30,7 @@ import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
-import { inPlaceLayouts } from '../layouts/in-place-layouts.js';
+import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { readMetricPage } from './metric-history.js';
@@ -212,7 +212,7 @@ export class Studio {
           quietMs: (quietSeconds ?? (await this.settings.read()).quietSeconds) * 1000,
           access: create ? 'create' : readOnly ? 'read' : 'write',
           foreign: storedForeignParts,
-          layouts: inPlaceLayouts,
+          layouts: createInPlaceLayouts(),
         });
         await this.closeWorkspace();
         this.store = store;
