@@ -55,8 +55,6 @@ export class FolderMetricsReader {
   private readonly runs = new Map<string, RunMetrics>();
   /** What each run's event files said was wrong: an incremental read says it once, the run keeps saying it. */
   private readonly problems = new Map<string, string[]>();
-  /** What each run's event files said was wrong: an incremental read says it once, the run keeps saying it. */
-  private readonly problems = new Map<string, string[]>();
 
   async read(listing: FolderListing, trainerStates: readonly string[] = []): Promise<FolderMetrics> {
     const own = listing.entries.some((e) => e.kind === 'file' && isEventFileName(e.name));
