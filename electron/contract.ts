@@ -799,6 +799,8 @@ export const studioEvents = {
   'training:error': StudioErrorDataSchema.extend({ fatal: z.boolean() }),
   /** The trainer's own console lines (warnings it printed, for instance). */
   'training:log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
+  /** Metric records a run gained since it was last read (another program's log grew): the charts add them to what metricHistory gave. */
+  'metrics:appended': z.object({ run: z.string(), records: z.array(MetricRecordSchema) }),
   /** How far an import is, per source (see importFolders). */
   'import:progress': ImportProgressSchema,
   warning: z.object({ message: z.string() }),

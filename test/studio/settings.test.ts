@@ -74,7 +74,7 @@ describe('settings', () => {
     const studio = studioWith(file);
     const warnings: string[] = [];
     studio.on('warning', ({ message }) => warnings.push(message));
-    expect(await studio.api.settings()).toEqual({ recentWorkspaces: [], view: {} });
+    expect(await studio.api.settings()).toEqual({ recentWorkspaces: [], view: {}, quietSeconds: 10 });
     expect(warnings).toEqual([
       expect.stringMatching(
         /settings .*settings\.json are not valid \(not valid JSON: a closing bracket was expected at line 1, column 23\): kept as settings\.json\.unreadable-\d+/,

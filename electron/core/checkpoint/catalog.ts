@@ -1,19 +1,20 @@
 // The catalog: every run and checkpoint of a workspace, kept in memory, refreshed from disk
 // (fully, or one run at a time when the watcher says something moved), and observable.
 import path from 'node:path';
-import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, RunInfo } from '../../contract.js';
+import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, MetricRecord, RunInfo } from '../../contract.js';
 import { CatalogEntries, Change } from './catalog-entries.js';
 import { type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
 import { NotFoundError, errorMessage } from '../base/errors.js';
 import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
 import type { ForeignPartVerifier } from './foreign-part.js';
-import type { InPlaceLayouts, InPlaceVerification } from './in-place.js';
+import type { InPlaceLayouts, InPlaceSeries, InPlaceVerification } from './in-place.js';
 import type { ScannedCheckpoint } from './catalog-scan.js';
 import type { Problem } from './problem.js';
 import { shown } from '../base/describe-value.js';
 import { InPlaceRecords } from './in-place-records.js';
-import { discoverInPlace, rescanInPlaceFolder, scannedInPlace } from './in-place-scan.js';
+import { type FoundInPlace, discoverInPlace, rescanInPlaceFolder, scannedInPlace } from './in-place-scan.js';
+import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
@@ -22,6 +23,8 @@ import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
 const RUN_ORDER = new Intl.Collator();
 
 export type CatalogListener = (event: CatalogEvent) => void;
+/** Metric records a run read in place gained since its last scan (its logs grew). */
+export type MetricsListener = (run: string, records: readonly MetricRecord[]) => void;
 
 /** Only these may be resumed from, or be called latest or best. */
 export function isUsable(checkpoint: CheckpointInfo): boolean {
@@ -50,6 +53,15 @@ export class Catalog {
   private readonly entries = new CatalogEntries();
   private skippedFolders: readonly SkippedFolder[] = [];
   private readonly listeners = new Set<CatalogListener>();
+  private readonly metricListeners = new Set<MetricsListener>();
+  /** The metric series of each run read in place, as its last scan left them. */
+  private readonly series = new Map<string, readonly InPlaceSeries[]>();
+  /** What each run read in place was configured with, where its folder says (TensorBoard's hparams). */
+  private readonly configs = new Map<string, Readonly<Record<string, unknown>> | null>();
+  /** Every folder the last full scan walked looking for other programs' runs. */
+  private walked: readonly string[] = [];
+  /** The subfolders each run read in place owns (Keras' train/, a Trainer's checkpoint-N/), by run. */
+  private readonly claimed = new Map<string, readonly string[]>();
   /** The last change asked for; never rejects, so one failure does not stop those after it. */
   private tail: Promise<void> = Promise.resolve();
 
@@ -73,6 +85,56 @@ export class Catalog {
   subscribe(listener: CatalogListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onMetrics(listener: MetricsListener): () => void {
+    this.metricListeners.add(listener);
+    return () => this.metricListeners.delete(listener);
+  }
+
+  /** The metric history of a run read in place, as records like those of our runs' metrics.jsonl. */
+  inPlaceHistory(run: string): MetricRecord[] {
+    return seriesRecords(this.series.get(run) ?? []);
+  }
+
+  /**
+   * What a watcher must watch for other programs' folders: each folder walked, with the runs read
+   * in place whose files it holds (a change there re-reads them); a folder with none of them holds
+   * nothing yet, and a change there (a new run's folder) calls for a full scan.
+   */
+  inPlaceFolders(): Map<string, string[]> {
+    const folders = new Map<string, string[]>(this.walked.map((dir) => [dir, []]));
+    for (const info of this.entries.runs.values()) {
+      if (info.layout === 'studio') continue;
+      for (const dir of [info.path, ...(this.claimed.get(info.name) ?? [])]) folders.set(dir, [...(folders.get(dir) ?? []), info.name]);
+    }
+    return folders;
+  }
+
+  /** The configuration a run read in place records (TensorBoard's hparams), or null. */
+  inPlaceConfig(run: string): Readonly<Record<string, unknown>> | null {
+    return this.configs.get(run) ?? null;
+  }
+
+  /** Keeps each run's series; tells listeners what runs already known gained. */
+  private noteSeries(found: readonly FoundInPlace[], gone: readonly string[]): void {
+    for (const name of gone) {
+      this.series.delete(name);
+      this.configs.delete(name);
+      this.claimed.delete(name);
+    }
+    for (const f of found) {
+      const previous = this.series.get(f.name);
+      this.series.set(f.name, f.run.series);
+      this.configs.set(f.name, f.run.config);
+      this.claimed.set(
+        f.name,
+        f.run.claimed.map((sub) => path.join(f.dir, sub)),
+      );
+      if (previous === undefined || this.metricListeners.size === 0) continue;
+      const records = appendedRecords(previous, f.run.series);
+      if (records.length > 0) for (const listener of this.metricListeners) listener(f.name, records);
+    }
   }
 
   /** Resolves once every change asked for so far has been applied (and its events heard). */
@@ -131,14 +193,17 @@ export class Catalog {
     const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
     // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
     const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
-    const inPlace = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
+    const { found: inPlace, walked } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
+    this.walked = walked;
     this.skippedFolders = skipped;
     const present = new Set([...names, ...inPlace.map((f) => f.name)]);
+    const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));
     this.commit((change) => {
-      for (const name of [...this.entries.runs.keys()]) if (!present.has(name)) this.entries.applyRun(name, null, change);
+      for (const name of gone) this.entries.applyRun(name, null, change);
       names.forEach((name, i) => this.entries.applyRun(name, scans[i] ?? null, change));
       for (const found of inPlace) this.entries.applyRun(found.name, scannedInPlace(found, this.records, this.verifyCache), change);
     });
+    this.noteSeries(inPlace, gone);
   }
 
   /** Whether `run` is another program's folder read in place (not one of our runs). */
@@ -154,11 +219,14 @@ export class Catalog {
     const relative = path.relative(this.workspace, known.path).split(path.sep).join('/');
     const found = await rescanInPlaceFolder(this.workspace, relative === '' ? '.' : relative, this.layouts);
     const present = new Set(found.map((f) => f.name));
+    const gone = [...this.entries.runs]
+      .filter(([name, info]) => info.path === known.path && info.layout !== 'studio' && !present.has(name))
+      .map(([name]) => name);
     this.commit((change) => {
-      for (const [name, info] of [...this.entries.runs])
-        if (info.path === known.path && info.layout !== 'studio' && !present.has(name)) this.entries.applyRun(name, null, change);
+      for (const name of gone) this.entries.applyRun(name, null, change);
       for (const f of found) this.entries.applyRun(f.name, scannedInPlace(f, this.records, this.verifyCache), change);
     });
+    this.noteSeries(found, gone);
   }
 
   private async rescanRun(run: string): Promise<void> {

@@ -66,12 +66,18 @@ function walkable(entry: FolderEntry): boolean {
  * Every folder under the workspace that a layout reads as a run. `skip` names the workspace's own
  * folders that are our runs (read by the store's own scan, never walked).
  */
-export async function discoverInPlace(workspace: string, layouts: InPlaceLayouts, skip: ReadonlySet<string>): Promise<FoundInPlace[]> {
+export async function discoverInPlace(
+  workspace: string,
+  layouts: InPlaceLayouts,
+  skip: ReadonlySet<string>,
+): Promise<{ found: FoundInPlace[]; walked: string[] }> {
   const found: FoundInPlace[] = [];
+  const walked: string[] = [];
   let level: { dir: string; relative: string }[] = [{ dir: workspace, relative: '' }];
   for (let depth = 0; depth <= MAX_DEPTH && level.length > 0; depth += 1) {
     const next: { dir: string; relative: string }[] = [];
     await mapWithConcurrency(level, FOLDERS_AT_ONCE, async ({ dir, relative }) => {
+      walked.push(dir);
       const listing = await listFolder(dir, relative);
       const runs = await layouts.scanFolder(listing);
       for (const run of runs) found.push({ name: inPlaceRunName(relative, run.file), dir, run });
@@ -83,7 +89,7 @@ export async function discoverInPlace(workspace: string, layouts: InPlaceLayouts
     });
     level = next;
   }
-  return found.sort((a, b) => a.name.localeCompare(b.name));
+  return { found: found.sort((a, b) => a.name.localeCompare(b.name)), walked: walked.sort() };
 }
 
 /**

@@ -30,6 +30,8 @@ const IGNORED_NAMES = new Set([TRASH_DIR, STATE_DIR, 'node_modules']);
 export class WorkspaceWatcher {
   private inner: FSWatcher | null = null;
   private readonly runWatchers = new Map<string, RunWatcher>();
+  /** Other programs' folders (any depth) by path, with the runs read in place they hold: a change re-reads those runs. */
+  private readonly placeWatchers = new Map<string, { watcher: RunWatcher; runs: readonly string[] }>();
   private outer: FSWatcher | null = null;
   private readonly pending = new Map<string, Dirty>();
   private timer: NodeJS.Timeout | null = null;
@@ -49,6 +51,7 @@ export class WorkspaceWatcher {
     const watcher = new WorkspaceWatcher(catalog, options);
     await watcher.watchParent();
     await watcher.watchWorkspace();
+    watcher.syncPlaceWatchers();
     watcher.incompletePoll = setInterval(() => watcher.recheckIncomplete(), options.incompletePollMs ?? 1000);
     watcher.incompletePoll.unref();
     return watcher;
@@ -166,6 +169,47 @@ export class WorkspaceWatcher {
   private closeRunWatchers(): void {
     for (const watcher of this.runWatchers.values()) watcher.close();
     this.runWatchers.clear();
+    for (const { watcher } of this.placeWatchers.values()) watcher.close();
+    this.placeWatchers.clear();
+  }
+
+  /**
+   * One platform watcher per folder of other programs' runs (and per folder walked looking for
+   * them): fs.watch names the file that changed, so an event file's new record or a new checkpoint
+   * group is re-read in milliseconds. The workspace itself is chokidar's (see onPath).
+   */
+  private syncPlaceWatchers(): void {
+    if (this.closed) return;
+    const wanted = this.catalog.inPlaceFolders();
+    wanted.delete(this.root);
+    for (const [dir, held] of this.placeWatchers) {
+      if (wanted.has(dir)) continue;
+      held.watcher.close();
+      this.placeWatchers.delete(dir);
+    }
+    for (const [dir, runs] of wanted) {
+      const held = this.placeWatchers.get(dir);
+      if (held) {
+        this.placeWatchers.set(dir, { watcher: held.watcher, runs });
+        continue;
+      }
+      try {
+        const watcher = watchDirectory(dir, { persistent: false }, (_type, name) => {
+          if (name !== null && isTemporaryName(name.toString())) return;
+          const current = this.placeWatchers.get(dir)?.runs ?? [];
+          if (current.length === 0) this.mark({ kind: 'all' });
+          else for (const run of current) this.mark({ kind: 'run', run });
+        });
+        watcher.on('error', () => {
+          watcher.close();
+          this.placeWatchers.delete(dir);
+          this.mark({ kind: 'all' });
+        });
+        this.placeWatchers.set(dir, { watcher, runs });
+      } catch {
+        // Gone or unreadable since the scan: the next full scan says what is there.
+      }
+    }
   }
 
   private isIgnored(p: string): boolean {
@@ -183,6 +227,8 @@ export class WorkspaceWatcher {
     if (!run || run.startsWith('.')) return;
     if (parts.length === 1) {
       this.mark({ kind: 'run', run });
+      // The workspace itself may be another program's folder (a TensorFlow Saver's): its runs are re-read too.
+      for (const held of this.catalog.inPlaceFolders().get(this.root) ?? []) this.mark({ kind: 'run', run: held });
       return;
     }
     if (second === undefined) return;
@@ -199,7 +245,9 @@ export class WorkspaceWatcher {
     // Damaged ones too: their files are not watched, and one may be a copy that was still
     // arriving when first seen, or be repaired in place.
     for (const c of this.catalog.all()) {
-      if (c.status === 'incomplete' || c.status === 'damaged') this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
+      if (c.status !== 'incomplete' && c.status !== 'damaged') continue;
+      if (c.files !== null) this.mark({ kind: 'run', run: c.run });
+      else this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
     }
   }
 
@@ -226,6 +274,7 @@ export class WorkspaceWatcher {
     if (batch.some((d) => d.kind === 'all')) {
       this.syncRunWatchers();
       await this.catalog.refresh();
+      this.syncPlaceWatchers();
       return;
     }
     const wholeRuns = new Set(batch.filter((d) => d.kind === 'run').map((d) => (d as { run: string }).run));
@@ -237,5 +286,7 @@ export class WorkspaceWatcher {
     for (const dirty of batch) {
       if (dirty.kind === 'runState' && !wholeRuns.has(dirty.run)) await this.catalog.refreshRunState(dirty.run);
     }
+    // A run read in place may have gained a subfolder of its own (a Trainer's new checkpoint-N/).
+    if (wholeRuns.size > 0) this.syncPlaceWatchers();
   }
 }

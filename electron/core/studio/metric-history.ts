@@ -2,7 +2,7 @@
 // from a byte offset (the cursor), and only whole lines are returned.
 import { StudioError } from '../../contract.js';
 import path from 'node:path';
-import type { MetricPage, MetricRecord } from '../../contract.js';
+import type { MetricPage, MetricRecord, RunInfo, RunMeta } from '../../contract.js';
 import { METRICS_FILE } from '../checkpoint/layout.js';
 import { isMissing, openRegular } from '../base/regular-file.js';
 
@@ -49,4 +49,23 @@ export async function readMetricPage(runDir: string, run: string, after: string 
   } finally {
     await handle.close();
   }
+}
+
+/** A page of a run read in place's history (records its layout read from the folder's logs); the cursor is an index. */
+export function inPlaceMetricPage(records: readonly MetricRecord[], run: string, after: string | undefined, limit: number): MetricPage {
+  if (after !== undefined && !/^\d{1,15}$/.test(after)) throw new StudioError('usage', `"${after}" is not a cursor this call returned`);
+  const start = after === undefined ? 0 : Number(after);
+  const end = start + limit;
+  return { run, records: records.slice(start, end), next: end < records.length ? String(end) : null };
+}
+
+/** What a run read in place records of itself, in run.json's shape: its hyper-parameters, where its folder says (TensorBoard's hparams). */
+export function inPlaceRunMeta(run: RunInfo, config: Readonly<Record<string, unknown>> | null): RunMeta {
+  return {
+    formatVersion: 1,
+    name: run.name,
+    createdAt: run.createdAt ?? new Date(0).toISOString(),
+    parent: null,
+    config: JSON.parse(JSON.stringify({ layout: run.layout, ...(config ? { hparams: config } : {}) })) as RunMeta['config'],
+  };
 }

@@ -33,7 +33,7 @@ import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
-import { readMetricPage } from './metric-history.js';
+import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
 import { verifyTargets } from './verify.js';
@@ -138,10 +138,15 @@ export class Studio {
   }
 
   private forwardCatalog(store: CheckpointStore): void {
-    this.unsubscribeCatalog = store.catalog.subscribe((event: CatalogEvent) => {
+    const offCatalog = store.catalog.subscribe((event: CatalogEvent) => {
       if (event.type === 'removed') this.events.emit('catalog:removed', { id: event.id, run: event.run, step: event.step });
       else this.events.emit(event.type === 'added' ? 'catalog:added' : 'catalog:changed', event.checkpoint);
     });
+    const offMetrics = store.catalog.onMetrics((run, records) => this.events.emit('metrics:appended', { run, records: [...records] }));
+    this.unsubscribeCatalog = () => {
+      offCatalog();
+      offMetrics();
+    };
   }
 
   private forwardTraining(): void {
@@ -267,6 +272,7 @@ export class Studio {
       metricHistory: async ({ run, after, limit }) => {
         const store = this.requireStore();
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
+        if (store.catalog.isInPlace(run)) return inPlaceMetricPage(store.catalog.inPlaceHistory(run), run, after, limit);
         return readMetricPage(store.runDir(run), run, after, limit);
       },
       revealInFolder: async ({ target }) => {
@@ -278,6 +284,8 @@ export class Studio {
       },
       runConfig: async ({ run }) => {
         const store = this.requireStore();
+        const info = store.catalog.getRun(run);
+        if (info && info.layout !== 'studio') return inPlaceRunMeta(info, store.catalog.inPlaceConfig(run));
         const meta = await readRunMeta(store.runDir(run));
         if (!meta) throw new NotFoundError(store.runDir(run), 'no run.json: not a run this program created');
         return meta;

@@ -1,5 +1,6 @@
 // Metric histories per run, for the charts: read from metricHistory a page at a time, then kept
-// current by the trainer's live `metric` events for the run it is training. Live points that
+// current by the trainer's live `metric` events for the run it is training, and by the records
+// another program's logs gained (`metrics:appended`, for folders read in place). Live points that
 // arrive while the history is still loading are merged by step, so none is lost or doubled.
 import type { SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
@@ -38,6 +39,17 @@ export class MetricsState {
         if (status.run) this.liveRun = status.run;
       }),
       this.api.on('training:event', (event) => this.onEvent(event)),
+      // Another program's log grew (a folder read in place): added to a history already asked for.
+      this.api.on('metrics:appended', ({ run, records }) => {
+        if (!this.requested.has(run)) return;
+        const points = { train: [] as Point[], validation: [] as Point[] };
+        for (const record of records) {
+          const parsed = pointFromRecord(record);
+          if (parsed) points[parsed.kind].push(parsed.point);
+        }
+        this.add(run, 'train', points.train);
+        this.add(run, 'validation', points.validation);
+      }),
     );
   }
 
