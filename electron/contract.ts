@@ -272,9 +272,14 @@ export function newRunName(modelKind: string, at: Date = new Date()): string {
   return `${modelKind}-${at.toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
 }
 
-/** The name a continued run gets when the request gives none: `<parent run>-from-<step>`. */
-export function continuedRunName(parent: { readonly run: string; readonly step: number }): string {
-  return `${parent.run}-from-${parent.step}`;
+/**
+ * The name a continued run gets when the request gives none: `<parent run>-from-<step>`. A run read
+ * in place is named by its path (`logs/run1`, or `.` for the workspace's own folder), which a run
+ * of ours cannot be: its last name stands for it (`run1-from-500`, `<workspace folder>-from-500`).
+ */
+export function continuedRunName(parent: { readonly run: string; readonly step: number }, workspaceName = 'continued'): string {
+  const base = parent.run === '.' ? workspaceName : (parent.run.split('/').filter((part) => part !== '').at(-1) ?? 'continued');
+  return `${base.replace(/^\.+/, '')}-from-${parent.step}`;
 }
 
 /** Everything that decides what a run computes: continuing a run reuses all of it. */

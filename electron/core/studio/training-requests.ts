@@ -27,7 +27,7 @@ import {
 import type { z } from 'zod';
 import { NotFoundError, RefusedError } from '../base/errors.js';
 import { exists } from '../base/path-state.js';
-import { sniffForeign } from '../formats/registry.js';
+import { isForeignFormat, readerFor, sniffForeign } from '../formats/registry.js';
 import { importFolder } from '../import/import-folder.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
@@ -186,6 +186,26 @@ function planFor(parsed: ParsedContinuation, tensors: readonly SourceTensor[], w
   return planMapping(tensors, { where, spec, map: parsed.map, optimizer: fixed.optimizer ?? TRAINING_DEFAULTS.optimizer });
 }
 
+/**
+ * The tensors of another program's checkpoint: recorded in its manifest when it was imported, or
+ * read where it lies (a folder read in place), in which case the trainer reads it there too.
+ */
+async function foreignTensors(
+  parent: CheckpointInfo,
+): Promise<{ tensors: readonly SourceTensor[]; formatLabel: string; inPlace: { path: string; format: string; name: string } | null }> {
+  const source = parent.source;
+  if (parent.files !== null && source) {
+    if (!isForeignFormat(source.format)) throw new RefusedError(parent.id, 'is in a format no reader here reads');
+    const opened = await readerFor(source.format).open(parent.path);
+    const checkpoint = opened.checkpoints.find((c) => c.name === source.name) ?? (opened.checkpoints.length === 1 ? opened.checkpoints[0] : undefined);
+    if (!checkpoint) throw new NotFoundError(parent.path, `no longer holds ${parent.id}`);
+    return { tensors: checkpoint.tensors, formatLabel: source.label, inPlace: { path: parent.path, format: source.format, name: source.name } };
+  }
+  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  if (!manifest.foreign) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
+  return { tensors: manifest.foreign.tensors, formatLabel: manifest.foreign.formatLabel, inPlace: null };
+}
+
 /** Continuing another program's checkpoint: a new configuration, its weights mapped onto a preset. */
 async function prepareForeignContinuation(
   store: CheckpointStore,
@@ -193,12 +213,11 @@ async function prepareForeignContinuation(
   parent: CheckpointInfo,
   notes: string[],
 ): Promise<PreparedTraining> {
-  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
-  if (!manifest.foreign) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
+  const source = await foreignTensors(parent);
   const overrides = parsed.overrides;
   const fixed = overrides.fixed ?? {};
   const optimizerName = fixed.optimizer ?? TRAINING_DEFAULTS.optimizer;
-  const plan = planFor(parsed, manifest.foreign.tensors, parent.id);
+  const plan = planFor(parsed, source.tensors, parent.id);
   const { dataDir, examples } = await checkData(fixed.dataDir ?? null);
   const config = TrainingConfigSchema.parse({
     model: plan.spec,
@@ -213,11 +232,11 @@ async function prepareForeignContinuation(
   const checkpoints = CheckpointPolicySchema.parse(overrides.checkpoints ?? { onStop: true });
   const retention = RetentionPolicySchema.parse(overrides.retention ?? {});
   checkNumbers(config, examples, checkpoints, parent.id);
-  const run = await chooseRunName(store, parsed.run, continuedRunName(parent));
+  const run = await chooseRunName(store, parsed.run, continuedRunName(parent, path.basename(store.root)));
   const map = mapFileOf(plan);
   const said = [
     ...notes,
-    `continuing ${manifest.foreign.formatLabel} ${parent.id} as ${config.model.kind} (depth ${config.model.depth}${config.model.depth > 0 ? `, width ${config.model.width}` : ''}${config.model.kind === 'cnn' ? `, ${config.model.filters} filters` : ''}): ${plan.notes.join('; ')}`,
+    `continuing ${source.formatLabel} ${parent.id} as ${config.model.kind} (depth ${config.model.depth}${config.model.depth > 0 ? `, width ${config.model.width}` : ''}${config.model.kind === 'cnn' ? `, ${config.model.filters} filters` : ''}): ${plan.notes.join('; ')}`,
     `mapping (a --map file takes this form): ${JSON.stringify(map)}`,
     ...(plan.optimizer.length > 0 ? [`optimizer state carried over: ${plan.optimizer.map((o) => `${o.ours} <- ${o.theirs}`).join(', ')}`] : []),
     ...plan.warnings,
@@ -228,7 +247,7 @@ async function prepareForeignContinuation(
       workspace: store.root,
       run,
       config,
-      resume: { id: parent.id, run: parent.run, step: parent.step, foreignMap: map },
+      resume: { id: parent.id, run: parent.run, step: parent.step, foreignMap: map, ...(source.inPlace ? { inPlace: source.inPlace } : {}) },
       backend: overrides.backend ?? 'auto',
       checkpoints,
       retention,

@@ -21,6 +21,11 @@ export const TrainRequestSchema = z.object({
     id: z.string().min(1),
     /** Continuing another program's checkpoint: our weight ← its tensor, as the Studio planned and showed it. */
     foreignMap: z.record(z.string(), z.string()).optional(),
+    /**
+     * Another program's checkpoint read in place (a TensorFlow group, a Keras file): where it is and
+     * how to read it, so the trainer reads it directly, without listing the workspace.
+     */
+    inPlace: z.object({ path: z.string().min(1), format: z.string().min(1), name: z.string() }).optional(),
   })
     .nullable()
     .default(null),

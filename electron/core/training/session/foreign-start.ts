@@ -9,7 +9,12 @@ import { readManifest } from '../../checkpoint/manifest.js';
 import type { Tensor } from '../../checkpoint/safetensors.js';
 import { hasForeignPart } from '../../checkpoint/foreign-part.js';
 import { readStoredForeign } from '../../formats/stored-foreign.js';
-import { planMapping } from '../foreign-mapping.js';
+import { type MappingPlan, planMapping } from '../foreign-mapping.js';
+import type { ForeignTensorData } from '../../formats/foreign.js';
+import { isForeignFormat, readerFor } from '../../formats/registry.js';
+
+/** What a continued run needs of the checkpoint it continues: ours, or another program's. */
+export type ParentCheckpoint = Pick<CheckpointInfo, 'id' | 'run' | 'step' | 'path' | 'trainingTimeMs'>;
 
 export interface ForeignStart {
   readonly where: string;
@@ -22,13 +27,40 @@ function scalarF32(name: string, value: number): Tensor {
   return { name, dtype: 'F32', shape: [], data: new Uint8Array(new Float32Array([value]).buffer) };
 }
 
-export async function loadForeignStart(parent: CheckpointInfo, config: TrainingConfig, map: Readonly<Record<string, string>>): Promise<ForeignStart> {
+export async function loadForeignStart(parent: ParentCheckpoint, config: TrainingConfig, map: Readonly<Record<string, string>>): Promise<ForeignStart> {
   const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
   if (!hasForeignPart(manifest)) throw new StudioError('refused', `${parent.id}: not imported from another program's format`);
   const plan = planMapping(manifest.foreign.tensors, { where: parent.id, spec: config.model, map, optimizer: config.optimizer.name });
   const wanted = new Set([...plan.weights.map((w) => w.theirs), ...plan.optimizer.map((o) => o.theirs)]);
+  return startFrom(parent, config, plan, readStoredForeign(parent.path, manifest, wanted));
+}
+
+/** The same, from another program's checkpoint read where it lies (through its format's reader, which checks the format's own checksums). */
+export async function loadInPlaceStart(
+  parent: ParentCheckpoint,
+  where: { readonly path: string; readonly format: string; readonly name: string },
+  config: TrainingConfig,
+  map: Readonly<Record<string, string>>,
+): Promise<ForeignStart> {
+  if (!isForeignFormat(where.format)) throw new StudioError('refused', `${parent.id}: no reader for its format`);
+  const reader = readerFor(where.format);
+  const source = await reader.open(where.path);
+  const checkpoint = source.checkpoints.find((c) => c.name === where.name) ?? (source.checkpoints.length === 1 ? source.checkpoints[0] : undefined);
+  if (!checkpoint) throw new StudioError('not-found', `${where.path}: no longer holds the checkpoint ${parent.id}`);
+  const plan = planMapping(checkpoint.tensors, { where: parent.id, spec: config.model, map, optimizer: config.optimizer.name });
+  const wanted = new Set([...plan.weights.map((w) => w.theirs), ...plan.optimizer.map((o) => o.theirs)]);
+  return startFrom(parent, config, plan, reader.read(checkpoint, { names: wanted }));
+}
+
+/** Our weights and optimizer slots, taken from the tensors `read` yields as the plan maps them. */
+async function startFrom(
+  parent: ParentCheckpoint,
+  config: TrainingConfig,
+  plan: MappingPlan,
+  tensors: AsyncIterable<ForeignTensorData>,
+): Promise<ForeignStart> {
   const read = new Map<string, Tensor>();
-  for await (const item of readStoredForeign(parent.path, manifest, wanted)) {
+  for await (const item of tensors) {
     if (item.tensor.dtype === 'STRING') continue;
     read.set(item.tensor.name, { name: item.tensor.name, dtype: item.tensor.dtype, shape: item.tensor.shape, data: item.data });
   }

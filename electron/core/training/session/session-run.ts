@@ -2,7 +2,8 @@
 // (pause, save now, stop), the metrics it logs, the progress it reports, validation at the end of
 // each epoch, and the checkpoint policy's decisions after each step.
 import path from 'node:path';
-import type { CheckpointInfo, SessionEvent, TrainingConfig } from '../../../contract.js';
+import type { SessionEvent, TrainingConfig } from '../../../contract.js';
+import type { ParentCheckpoint } from './foreign-start.js';
 import type { RunWriter } from '../../checkpoint/run-writer.js';
 import type { StepResult, TrainingLoop } from '../engine/training-loop.js';
 import type { TrainRequest } from '../process/train-request.js';
@@ -27,7 +28,7 @@ export interface SessionSetup {
   readonly run: string;
   readonly loop: TrainingLoop;
   readonly config: TrainingConfig;
-  readonly parent: CheckpointInfo | null;
+  readonly parent: ParentCheckpoint | null;
   readonly backendName: string;
   readonly backendReason: string | null;
   readonly dataFingerprint: string;

@@ -2,7 +2,8 @@
 // the background writes, the bookkeeping after each (catalog, metrics log, event), retention
 // passes, and what saving has cost training so far.
 import path from 'node:path';
-import type { CheckpointInfo, CheckpointPolicy, RetentionPolicy, SessionEvent, TrainingConfig } from '../../../contract.js';
+import type { CheckpointPolicy, RetentionPolicy, SessionEvent, TrainingConfig } from '../../../contract.js';
+import type { ParentCheckpoint } from './foreign-start.js';
 import { isPolicyEmpty } from '../../checkpoint/retention.js';
 import type { RunWriter } from '../../checkpoint/run-writer.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
@@ -21,7 +22,7 @@ export interface SavesContext {
   readonly run: string;
   readonly loop: TrainingLoop;
   readonly config: TrainingConfig;
-  readonly parent: CheckpointInfo | null;
+  readonly parent: ParentCheckpoint | null;
   readonly checkpoints: CheckpointPolicy;
   readonly backendName: string;
   readonly dataFingerprint: string;

@@ -14,7 +14,7 @@ import { selectBackend } from '../engine/backend.js';
 import { type TrainingConfig, TrainingConfigSchema, TrainingLoop } from '../engine/training-loop.js';
 import { fixedFieldDifferences } from '../process/continuation.js';
 import type { TrainRequest } from '../process/train-request.js';
-import { type ForeignStart, loadForeignStart } from './foreign-start.js';
+import { type ForeignStart, type ParentCheckpoint, loadForeignStart, loadInPlaceStart } from './foreign-start.js';
 import type { SessionOptions } from './session-control.js';
 import { type SessionResult, SessionRun } from './session-run.js';
 import { TensorBoardLog } from './tensorboard-log.js';
@@ -25,7 +25,7 @@ export type { SessionResult };
 
 /** Where the session starts: a new model, our checkpoint, or another program's weights mapped onto ours. */
 interface StartingPoint {
-  readonly parent: CheckpointInfo | null;
+  readonly parent: ParentCheckpoint | null;
   /** The parent's tensors: dropped once the loop holds its own copy, so their memory can go. */
   weights: { readonly loaded: LoadedCheckpoint } | { readonly foreign: ForeignStart } | null;
 }
@@ -51,6 +51,12 @@ function checkContinuation(parent: CheckpointInfo, loaded: LoadedCheckpoint, req
 async function findStart(store: CheckpointStore, request: TrainRequest, config: TrainingConfig): Promise<StartingPoint> {
   const resume = request.resume;
   if (!resume) return { parent: null, weights: null };
+  // Another program's checkpoint read in place: read where it is, as the Studio resolved it (this
+  // process lists no other program's folders).
+  if (resume.inPlace && resume.foreignMap) {
+    const parent: ParentCheckpoint = { id: resume.id, run: resume.run, step: resume.step, path: resume.inPlace.path, trainingTimeMs: null };
+    return { parent, weights: { foreign: await loadInPlaceStart(parent, resume.inPlace, config, resume.foreignMap) } };
+  }
   const parent = store.resolveResumable(resume.id);
   if (parent.run !== resume.run || parent.step !== resume.step) {
     throw new StudioError('refused', `${resume.id}: now holds ${parent.run} step ${parent.step}, not step ${resume.step} of ${resume.run}`);
@@ -81,7 +87,7 @@ async function prepareGround(request: TrainRequest, config: TrainingConfig, star
   return { backendName: backend.name, backendReason, data, dataSource: mnist.source, dataFingerprint: mnist.fingerprint };
 }
 
-function createRun(store: CheckpointStore, request: TrainRequest, config: TrainingConfig, parent: CheckpointInfo | null, ground: Ground): Promise<RunWriter> {
+function createRun(store: CheckpointStore, request: TrainRequest, config: TrainingConfig, parent: ParentCheckpoint | null, ground: Ground): Promise<RunWriter> {
   return store.createRun(request.run, {
     parent: parent ? { run: parent.run, step: parent.step } : null,
     config: {
