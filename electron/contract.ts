@@ -278,7 +278,13 @@ export function newRunName(modelKind: string, at: Date = new Date()): string {
  * of ours cannot be: its last name stands for it (`run1-from-500`, `<workspace folder>-from-500`).
  */
 export function continuedRunName(parent: { readonly run: string; readonly step: number }, workspaceName = 'continued'): string {
-  const base = parent.run === '.' ? workspaceName : (parent.run.split('/').filter((part) => part !== '').at(-1) ?? 'continued');
+  const base =
+    parent.run === '.'
+      ? workspaceName
+      : (parent.run
+          .split('/')
+          .filter((part) => part !== '')
+          .at(-1) ?? 'continued');
   return `${base.replace(/^\.+/, '')}-from-${parent.step}`;
 }
 
