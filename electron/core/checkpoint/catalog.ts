@@ -116,7 +116,7 @@ export class Catalog {
     return this.configs.get(run) ?? null;
   }
 
-  /** Keeps each run's series; tells listeners what runs already known gained. */
+  /** Keeps each run's series; tells listeners what each run gained (a new one, all it holds). */
   private noteSeries(found: readonly FoundInPlace[], gone: readonly string[]): void {
     for (const name of gone) {
       this.series.delete(name);
@@ -131,8 +131,9 @@ export class Catalog {
         f.name,
         f.run.claimed.map((sub) => path.join(f.dir, sub)),
       );
-      if (previous === undefined || this.metricListeners.size === 0) continue;
-      const records = appendedRecords(previous, f.run.series);
+      if (this.metricListeners.size === 0) continue;
+      // A run new since the last scan (a TensorBoard run appearing, which has no checkpoint to announce it) gained all it holds.
+      const records = previous === undefined ? seriesRecords(f.run.series) : appendedRecords(previous, f.run.series);
       if (records.length > 0) for (const listener of this.metricListeners) listener(f.name, records);
     }
   }
