@@ -5,6 +5,7 @@ import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, MetricR
 import { CatalogEntries, Change } from './catalog-entries.js';
 import { type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
 import { NotFoundError, errorMessage } from '../base/errors.js';
+import { showName } from './names.js';
 import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
 import type { ForeignPartVerifier } from './foreign-part.js';
@@ -18,6 +19,9 @@ import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
+
+/** Why one of our runs below the workspace's own folders is not listed. */
+const NESTED_RUN = "one of this program's runs, in a workspace inside the one opened; open that workspace to see it";
 
 /** `localeCompare`'s order, with the collator made once (each localeCompare call makes its own). */
 const RUN_ORDER = new Intl.Collator();
@@ -194,9 +198,9 @@ export class Catalog {
     const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
     // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
     const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
-    const { found: inPlace, walked } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
+    const { found: inPlace, walked, ours } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
     this.walked = walked;
-    this.skippedFolders = skipped;
+    this.skippedFolders = [...skipped, ...ours.map((name) => ({ name: showName(name), reason: NESTED_RUN }))];
     const present = new Set([...names, ...inPlace.map((f) => f.name)]);
     const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));
     this.commit((change) => {
