@@ -37,9 +37,10 @@ beforeAll(() => {
 });
 
 describe("checkpoint-studio on the tutorial's folder", () => {
-  it('ls lists the ten groups with their .meta; latest prints the prefix tf.train.latest_checkpoint returns', () => {
+  it('ls lists the ten groups with their .meta; latest prints the prefix tf.train.latest_checkpoint returns; neither writes anything', () => {
     const root = tutorialFolder();
     if (root === null) return;
+    const before = folderRecord(root);
     const table = cli(root, 'ls');
     expect(table.code).toBe(0);
     for (const step of TUTORIAL_STEPS) expect(table.stdout).toMatch(new RegExp(`^\\.\\s+model-${step}\\s+${step}\\s`, 'm'));
@@ -50,6 +51,8 @@ describe("checkpoint-studio on the tutorial's folder", () => {
     const latest = cli(root, 'latest');
     expect(latest.code).toBe(0);
     expect(latest.stdout.trim().split(/\s+/)).toEqual(['model-10000', 'unverified', path.join(fs.realpathSync(root), 'model-10000')]);
+    // Reading wrote nothing: no .studio, no .trash, every file and time as it was.
+    expect(folderRecord(root)).toEqual(before);
   });
 
   it('rm by path and by id move whole groups, the state file as TensorFlow writes it; trash restore --last undoes each', () => {
