@@ -66,7 +66,19 @@ describe('the preload bundle', () => {
   });
 
   it('exposes window.studio with every method of the contract, answering through the one IPC channel', async () => {
-    const run = { name: 'alpha', path: '/w/alpha', createdAt: null, parent: null, checkpointCount: 0, bytes: 0, writer: null };
+    const run = {
+      name: 'alpha',
+      path: '/w/alpha',
+      layout: 'studio',
+      label: null,
+      latest: null,
+      createdAt: null,
+      parent: null,
+      checkpointCount: 0,
+      bytes: 0,
+      writer: null,
+      notes: [],
+    };
     const loaded = load({ ok: true, result: [run] });
     const studio = loaded.exposed.get('studio');
     expect(Object.keys(studio ?? {}).sort()).toEqual([...Object.keys(studioMethods), 'on'].sort());
