@@ -10,73 +10,34 @@
 //   BENCH_POINTS=<n>    points per file (default 1000)
 //   BENCH_REPEATS=<n>   paired passes (default 7; medians are quoted)
 import { mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventFileReader } from '../../electron/core/formats/tensorboard/event-file-reader.js';
 import { encodeFileVersionEvent, encodeScalarEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
 import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
+import { eventFile, paired, percentile, readAllBytes, readAllOurs } from './event-read-measure.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 1000);
 const POINTS = Number(process.env['BENCH_POINTS'] ?? 1000);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 7);
 const APPENDS = 200;
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
-}
-
-/** One run's file: the version record, then POINTS scalars of three tags in turn, as a training loop logs them. */
-function eventFile(run: number): Buffer {
-  const records = [frameRecord(encodeFileVersionEvent(1_700_000_000))];
-  const tags = ['loss', 'accuracy', 'learning_rate'];
-  for (let i = 0; i < POINTS; i += 1) records.push(frameRecord(encodeScalarEvent(i, 1_700_000_000 + i * 0.1, [[tags[i % 3] as string, Math.sin(run + i)]])));
-  return Buffer.concat(records);
-}
-
-async function readAllOurs(files: readonly string[]): Promise<number> {
-  let points = 0;
-  for (const file of files) points += (await new EventFileReader(file).readNew()).points.length;
-  return points;
-}
-
-async function readAllBytes(files: readonly string[]): Promise<number> {
-  let bytes = 0;
-  for (const file of files) bytes += (await readFile(file)).length;
-  return bytes;
-}
-
 async function throughput(files: readonly string[]): Promise<void> {
-  await readAllBytes(files);
-  await readAllOurs(files);
-  const ours: number[] = [];
-  const baseline: number[] = [];
-  const ratios: number[] = [];
-  let points = 0;
-  let bytes = 0;
-  for (let i = 0; i < REPEATS; i += 1) {
-    let t = performance.now();
-    points = await readAllOurs(files);
-    ours.push(performance.now() - t);
-    t = performance.now();
-    bytes = await readAllBytes(files);
-    baseline.push(performance.now() - t);
-    ratios.push((baseline.at(-1) as number) / (ours.at(-1) as number));
-  }
+  const measured = await paired(
+    REPEATS,
+    () => readAllOurs(files),
+    () => readAllBytes(files),
+  );
+  const points = measured.oursResult;
+  const bytes = measured.baselineResult;
   if (points !== RUNS * POINTS) throw new Error(`read ${points} points, not ${RUNS * POINTS}`);
-  const [o, b] = [median(ours), median(baseline)];
+  const [o, b] = [measured.ours, measured.baseline];
   console.log(`${RUNS} event files, ${POINTS} points each, ${(bytes / 1e6).toFixed(1)} MB`);
   console.log(`  fs.readFile:       ${b.toFixed(0)} ms (${(bytes / 1e6 / (b / 1000)).toFixed(0)} MB/s)`);
   console.log(`  EventFileReader:   ${o.toFixed(0)} ms (${(bytes / 1e6 / (o / 1000)).toFixed(0)} MB/s, ${((points / o) * 1000).toFixed(0)} points/s)`);
-  // The median of each repeat's own ratio: the machine's speed drifts less within a repeat than across them.
-  console.log(`  speed ratio ours / readFile: ${median(ratios).toFixed(2)} (median of ${REPEATS} paired repeats; target ≥ 0.25)`);
+  console.log(`  speed ratio ours / readFile: ${measured.ratio.toFixed(2)} (median of ${REPEATS} paired repeats; target ≥ 0.25)`);
 }
 
 /** Appends one record at a time to a file an fs.watch looks at; each change wakes a readNew. */
@@ -118,7 +79,7 @@ async function main(): Promise<void> {
     const made = performance.now();
     for (let run = 0; run < RUNS; run += 1) {
       const file = path.join(dir, `run-${String(run).padStart(4, '0')}.tfevents`);
-      writeFileSync(file, eventFile(run));
+      writeFileSync(file, eventFile(run, POINTS));
       files.push(file);
     }
     console.log(`made ${RUNS} files in ${((performance.now() - made) / 1000).toFixed(1)} s`);

@@ -61,10 +61,21 @@ const MADE = fs.mkdtempSync(path.join(os.tmpdir(), 'format-fuzz-fixtures-'));
 const kerasDir = await writeKerasFuzzFixture(path.join(MADE, 'keras-v3'));
 const syntheticStateDir = writeSyntheticStateFixture(path.join(MADE, 'state-file'));
 
+/**
+ * The kinds issue 16 added (event files, state files, .keras zips) are chosen twice as often as a
+ * checkpoint format: 14 of 24 weights, so they get over half of every run (about 2,900 of the 5,000
+ * at full size, where the issue asks for 2,000; checked below). Their cases take under a millisecond
+ * (an HDF5 one about ten), so the run is no slower for it.
+ */
+const NEW_KIND_WEIGHT = 2;
+const NEW_KINDS = new Set<string>([EVENT_FILE_FORMAT, STATE_FILE_FORMAT, 'keras-v3']);
+/** The share of all cases these kinds must get, whatever the seed, when all seven of their fixtures are there. */
+const NEW_KIND_SHARE = 0.4;
+
 /** A TensorBoard event file fixture: the one event file in `dir`, which a case mutates. */
 function eventFixture(name: string, dir: string | null): FuzzFixture | null {
   const file = dir === null ? undefined : fs.readdirSync(dir).find(isEventFileName);
-  return dir === null || file === undefined ? null : fixture(name, EVENT_FILE_FORMAT, dir, file, [file], true);
+  return dir === null || file === undefined ? null : fixture(name, EVENT_FILE_FORMAT, dir, file, [file], true, NEW_KIND_WEIGHT);
 }
 
 const available = new Set<string>([...FOREIGN_READERS.map((r) => r.format), STATE_FILE_FORMAT, EVENT_FILE_FORMAT]);
@@ -107,10 +118,10 @@ const FIXTURES = [
   fixture('safetensors-samples', 'safetensors', testData('hf-safetensors-samples'), 'overall.safetensors', ['overall.safetensors'], false),
   fixture('safetensors-tinygrad', 'safetensors', sharedFixture('safetensors', 'tinygrad-mnist'), 'model.safetensors', ['model.safetensors'], false),
   fixture('keras-h5', 'keras-h5', sharedFixture('keras-h5', 'tictactoe'), 'weights_iteration.h5', ['weights_iteration.h5'], false),
-  fixture('keras-v3', 'keras-v3', kerasDir, KERAS_FUZZ_FILE, [KERAS_FUZZ_FILE], true),
-  fixture('state-tf1-saver', STATE_FILE_FORMAT, sharedFixture('tf1-saver', 'mnist-softmax-10steps'), 'checkpoint', ['checkpoint'], false),
-  fixture('state-tf2-manager', STATE_FILE_FORMAT, sharedFixture('tf2-checkpoint', 'tictactoe-manager'), 'checkpoint', ['checkpoint'], false),
-  fixture('state-by-hand', STATE_FILE_FORMAT, syntheticStateDir, 'checkpoint', ['checkpoint'], false),
+  fixture('keras-v3', 'keras-v3', kerasDir, KERAS_FUZZ_FILE, [KERAS_FUZZ_FILE], true, NEW_KIND_WEIGHT),
+  fixture('state-tf1-saver', STATE_FILE_FORMAT, sharedFixture('tf1-saver', 'mnist-softmax-10steps'), 'checkpoint', ['checkpoint'], false, NEW_KIND_WEIGHT),
+  fixture('state-tf2-manager', STATE_FILE_FORMAT, sharedFixture('tf2-checkpoint', 'tictactoe-manager'), 'checkpoint', ['checkpoint'], false, NEW_KIND_WEIGHT),
+  fixture('state-by-hand', STATE_FILE_FORMAT, syntheticStateDir, 'checkpoint', ['checkpoint'], false, NEW_KIND_WEIGHT),
   eventFixture('tb-tf2-scalar', sharedFixture('tensorboard', 'tf2-summary-scalar')),
   eventFixture('tb-keras-train', sharedFixture('tensorboard', 'keras-callback-reuters', 'train')),
   eventFixture('tb-keras-validation', sharedFixture('tensorboard', 'keras-callback-reuters', 'validation')),
@@ -207,6 +218,9 @@ describe('every foreign-format reader, on mutated real fixtures', () => {
         `  ${f.name}: ${mine.length} cases, ${mine.filter((r) => r.outcome === 'refused').length} refused, median ${(ms[Math.floor(ms.length / 2)] ?? 0).toFixed(1)} ms, max ${(ms.at(-1) ?? 0).toFixed(0)} ms`,
       );
     }
+    const newKindNames = new Set(FIXTURES.filter((f) => NEW_KINDS.has(f.format)).map((f) => f.name));
+    const newKindCases = records.filter((r) => newKindNames.has(r.what.split('/')[0] ?? '')).length;
+    console.log(`  event files, state files and .keras zips: ${newKindCases} of the ${records.length} cases`);
     const shown = failures.slice(0, 10).map((f) => `case ${f.index} (${f.what}): ${f.outcome}: ${f.detail}`);
     expect(shown, `replay with FUZZ_SEED=${SEED} FUZZ_ONLY=${failures.map((f) => f.index).join(',')}`).toEqual([]);
     expect(records.length).toBe(cases.length);
@@ -214,6 +228,7 @@ describe('every foreign-format reader, on mutated real fixtures', () => {
     if (!ONLY) {
       expect(byOutcome('refused')).toBeGreaterThan(cases.length / 10);
       expect(byOutcome('read')).toBeGreaterThan(0);
+      if (newKindNames.size === 7) expect(newKindCases).toBeGreaterThanOrEqual(cases.length * NEW_KIND_SHARE);
     }
   });
 });

@@ -5,6 +5,7 @@ import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, MetricR
 import { CatalogEntries, Change } from './catalog-entries.js';
 import { type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
 import { NotFoundError, errorMessage } from '../base/errors.js';
+import { showName } from './names.js';
 import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
 import type { ForeignPartVerifier } from './foreign-part.js';
@@ -18,6 +19,9 @@ import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
+
+/** Why one of our runs below the workspace's own folders is not listed. */
+const NESTED_RUN = "one of this program's runs, in a workspace inside the one opened; open that workspace to see it";
 
 /** `localeCompare`'s order, with the collator made once (each localeCompare call makes its own). */
 const RUN_ORDER = new Intl.Collator();
@@ -116,7 +120,7 @@ export class Catalog {
     return this.configs.get(run) ?? null;
   }
 
-  /** Keeps each run's series; tells listeners what runs already known gained. */
+  /** Keeps each run's series; tells listeners what each run gained (a new one, all it holds). */
   private noteSeries(found: readonly FoundInPlace[], gone: readonly string[]): void {
     for (const name of gone) {
       this.series.delete(name);
@@ -131,8 +135,9 @@ export class Catalog {
         f.name,
         f.run.claimed.map((sub) => path.join(f.dir, sub)),
       );
-      if (previous === undefined || this.metricListeners.size === 0) continue;
-      const records = appendedRecords(previous, f.run.series);
+      if (this.metricListeners.size === 0) continue;
+      // A run new since the last scan (a TensorBoard run appearing, which has no checkpoint to announce it) gained all it holds.
+      const records = previous === undefined ? seriesRecords(f.run.series) : appendedRecords(previous, f.run.series);
       if (records.length > 0) for (const listener of this.metricListeners) listener(f.name, records);
     }
   }
@@ -193,9 +198,9 @@ export class Catalog {
     const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
     // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
     const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
-    const { found: inPlace, walked } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
+    const { found: inPlace, walked, ours } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
     this.walked = walked;
-    this.skippedFolders = skipped;
+    this.skippedFolders = [...skipped, ...ours.map((name) => ({ name: showName(name), reason: NESTED_RUN }))];
     const present = new Set([...names, ...inPlace.map((f) => f.name)]);
     const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));
     this.commit((change) => {

@@ -116,6 +116,8 @@ export class InPlaceChanges {
   async setPinned(checkpoint: CheckpointInfo, pinned: boolean): Promise<void> {
     const name = checkpoint.source?.name ?? '';
     this.catalog.records.requireReadable();
+    // Pins are kept in the workspace's own .studio/: refused as a change, not failed as a write, where it cannot be made.
+    await assertWritable(this.root, this.root);
     await this.catalog.records.update(checkpoint.run, (r) => ({
       ...r,
       pinned: [...new Set(pinned ? [...r.pinned, name] : r.pinned.filter((p) => p !== name))].sort(),
@@ -129,6 +131,7 @@ export class InPlaceChanges {
 
   async updateRetention(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
     this.catalog.records.requireReadable();
+    await assertWritable(this.root, this.root);
     await this.catalog.records.update(run, change);
   }
 }

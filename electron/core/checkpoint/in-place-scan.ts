@@ -19,7 +19,7 @@ import {
   inPlaceRunName,
 } from './in-place.js';
 import type { InPlaceRecords } from './in-place-records.js';
-import { STATE_DIR, TRASH_DIR, isHiddenName } from './layout.js';
+import { RUN_FILE, STATE_DIR, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
 import type { VerifyCache } from './verify-cache.js';
 
 /** Deep enough for `logs/fit/<date>/train`, not for a walk through a whole home folder. */
@@ -62,23 +62,36 @@ function walkable(entry: FolderEntry): boolean {
   return entry.kind === 'folder' && !isHiddenName(entry.name) && !NEVER_WALKED.has(entry.name);
 }
 
+/** One of our runs (run.json, or a ckpt-<step> folder), as the store's own scan tells them. */
+function isOurRun(listing: FolderListing): boolean {
+  return listing.entries.some((e) => (e.kind === 'file' && e.name === RUN_FILE) || (e.kind === 'folder' && parseCheckpointDirName(e.name) !== null));
+}
+
 /**
  * Every folder under the workspace that a layout reads as a run. `skip` names the workspace's own
- * folders that are our runs (read by the store's own scan, never walked).
+ * folders that are our runs (read by the store's own scan, never walked). Our runs deeper down (a
+ * workspace inside the one opened) are neither read nor walked: their safetensors files and event
+ * file would otherwise be listed as other programs' runs, and deleting one would break a checkpoint
+ * of ours. They are returned in `ours` (relative paths), to be said.
  */
 export async function discoverInPlace(
   workspace: string,
   layouts: InPlaceLayouts,
   skip: ReadonlySet<string>,
-): Promise<{ found: FoundInPlace[]; walked: string[] }> {
+): Promise<{ found: FoundInPlace[]; walked: string[]; ours: string[] }> {
   const found: FoundInPlace[] = [];
   const walked: string[] = [];
+  const ours: string[] = [];
   let level: { dir: string; relative: string }[] = [{ dir: workspace, relative: '' }];
   for (let depth = 0; depth <= MAX_DEPTH && level.length > 0; depth += 1) {
     const next: { dir: string; relative: string }[] = [];
     await mapWithConcurrency(level, FOLDERS_AT_ONCE, async ({ dir, relative }) => {
-      walked.push(dir);
       const listing = await listFolder(dir, relative);
+      if (relative !== '' && isOurRun(listing)) {
+        ours.push(relative);
+        return;
+      }
+      walked.push(dir);
       const runs = await layouts.scanFolder(listing);
       for (const run of runs) found.push({ name: inPlaceRunName(relative, run.file), dir, run });
       const claimed = new Set(runs.flatMap((run) => run.claimed));
@@ -89,7 +102,7 @@ export async function discoverInPlace(
     });
     level = next;
   }
-  return { found: found.sort((a, b) => a.name.localeCompare(b.name)), walked: walked.sort() };
+  return { found: found.sort((a, b) => a.name.localeCompare(b.name)), walked: walked.sort(), ours: ours.sort() };
 }
 
 /**

@@ -14,6 +14,11 @@ export interface PlanContext {
   readonly protectedIds?: ReadonlySet<string>;
   /** Why each protected id is protected, when the caller knows better than the default. */
   readonly protectedReasons?: ReadonlyMap<string, string>;
+  /**
+   * The run is another program's folder read in place: its checkpoints are all its program's, and
+   * pruning them is what its policy is for; in our runs, one not written by this store is kept.
+   */
+  readonly inPlace?: boolean;
 }
 
 export function isPolicyEmpty(policy: RetentionPolicy): boolean {
@@ -47,7 +52,7 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     if (c.pinned || pinnedNames.has(c.path.split(/[\\/]/).pop() ?? '')) note(c, 'pinned', true);
     if (c.linked) note(c, 'linked folder (not written by this store)', true);
     if (c.sameStepAs.length > 0) note(c, `holds the same step as ${c.sameStepAs.join(', ')}: left for you to resolve`, true);
-    if (c.origin !== 'trained') note(c, `${c.origin} (not written by this store)`, true);
+    if (c.origin !== 'trained' && !context.inPlace) note(c, `${c.origin} (not written by this store)`, true);
     if (context.protectedIds?.has(c.id)) note(c, context.protectedReasons?.get(c.id) ?? 'a running training was restored from it', true);
     // Other runs continued from it: the catalog says which (CheckpointInfo.protectedBy).
     for (const protection of c.protectedBy) if (protection.kind === 'parent') note(c, protection.reason, true);

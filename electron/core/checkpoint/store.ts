@@ -292,12 +292,13 @@ export class CheckpointStore {
     const stored = await this.retentionOf(run);
     const retention = options.policy ? { ...stored, policy: options.policy } : stored;
     let { protectedIds, protectedReasons } = options;
-    if (this.catalog.isInPlace(run)) {
+    const inPlace = this.catalog.isInPlace(run);
+    if (inPlace) {
       const keeps = this.inPlaceKeeps(run);
       protectedIds = new Set([...(protectedIds ?? []), ...keeps.keys()]);
       protectedReasons = new Map([...(protectedReasons ?? []), ...keeps]);
     }
-    return planRetention(run, this.catalog.list(run), retention, { protectedIds, protectedReasons });
+    return planRetention(run, this.catalog.list(run), retention, { protectedIds, protectedReasons, inPlace });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */

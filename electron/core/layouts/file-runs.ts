@@ -10,6 +10,8 @@ export interface NamedNumbers {
   /** Said to the user: where the number came from, or that its meaning is a guess. */
   readonly source: string | null;
   readonly metrics: Readonly<Record<string, number>>;
+  /** What else the name leaves unclear (a number it does not name), said beside the source. */
+  readonly notes?: readonly string[];
 }
 
 /** A loose file and the format it was found to be. */
@@ -34,7 +36,7 @@ function checkpointOf({ entry, format, formatLabel }: LooseFile, numbers: NamedN
     formatLabel,
     savedAt: entry.mtimeMs,
     metrics: numbers.metrics,
-    notes: [],
+    notes: [...(numbers.notes ?? [])],
   };
 }
 

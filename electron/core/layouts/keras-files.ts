@@ -25,8 +25,9 @@ export function kerasNameNumbers(name: string): NamedNumbers {
   if (!parsed) return { step: null, epoch: null, source: null, metrics: {} };
   const told =
     parsed.epoch !== null ? `epoch ${parsed.epoch} from the name ${name}` : parsed.step !== null ? `step ${parsed.step} from the name ${name}` : null;
-  const source = [parsed.guess ?? told, ...nameNotes(parsed).filter((note) => note !== parsed.guess)].filter((s): s is string => s !== null).join(' ');
-  return { step: parsed.step ?? parsed.batch, epoch: parsed.epoch, source: source === '' ? null : source, metrics: { ...parsed.metrics } };
+  // Each its own note: a source and a sentence run together read as one garbled sentence.
+  const notes = nameNotes(parsed).filter((note) => note !== parsed.guess);
+  return { step: parsed.step ?? parsed.batch, epoch: parsed.epoch, source: parsed.guess ?? told, metrics: { ...parsed.metrics }, notes };
 }
 
 export async function scanKerasFiles(listing: FolderListing): Promise<InPlaceRun[]> {

@@ -115,12 +115,14 @@ function checkpointOf(prefix: string, group: Group, savedAt: ReadonlyMap<string,
 /** What the state file says that the folder does not hold, and the reverse. */
 function stateNotes(state: CheckpointState, prefixes: ReadonlySet<string>): string[] {
   const listed = state.allModelCheckpointPaths.map(prefixOfPath);
+  // A set: a folder of 10,000 groups compared with a list of 10,000 took 400 ms here.
+  const listedSet = new Set(listed);
   const notes: string[] = [];
   const missing = listed.filter((p) => !prefixes.has(p));
   // What the state file names is its content: shown only as plain names (base/describe-value.ts).
   if (missing.length > 0)
     notes.push(`the ${CHECKPOINT_STATE_FILE} file lists ${missing.map(shown).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not here`);
-  const unlisted = [...prefixes].filter((p) => !listed.includes(p));
+  const unlisted = [...prefixes].filter((p) => !listedSet.has(p));
   if (unlisted.length > 0 && listed.length > 0)
     notes.push(`${unlisted.join(', ')} ${unlisted.length === 1 ? 'is' : 'are'} here but not in the ${CHECKPOINT_STATE_FILE} file`);
   return notes;
