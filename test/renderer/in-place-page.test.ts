@@ -159,6 +159,24 @@ describe('a folder read in place, in the page', () => {
     expect(within(details()).queryByRole('button', { name: 'Change the quiet period…' })).not.toBeInTheDocument();
   });
 
+  it('says what deleting one of them changes, and offers the quiet period beside a busy refusal', async () => {
+    const { fake, person } = openPage(() => tutorialSnapshot());
+    fake.handle('deleteCheckpoints', () => {
+      throw new StudioError('refused', BUSY);
+    });
+    await person.click(await option('model-1000'));
+    await person.click(screen.getByRole('button', { name: 'Delete selected' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete 1 checkpoint?' });
+    expect(dialog).toHaveTextContent(
+      "1 checkpoint of another program's folder: each moves whole (every file of its group) into this workspace's trash, and a TensorFlow checkpoint file that names it is rewritten as TensorFlow would. Undo puts both back.",
+    );
+    await person.click(within(dialog).getByRole('button', { name: 'Delete 1 checkpoint' }));
+    expect(fake.callsOf('deleteCheckpoints')).toEqual([{ targets: ['model-1000'] }]);
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(BUSY);
+    await person.click(within(dialog).getByRole('button', { name: 'Change the quiet period…' }));
+    expect(await within(within(dialog).getByRole('form', { name: 'Quiet period' })).findByDisplayValue('10')).toBeInTheDocument();
+  });
+
   it('offers Restore and continue from a checkpoint read in place, and sends it by its id', async () => {
     const { fake, person } = openPage(() => tutorialSnapshot());
     fake.handle('continueTraining', () => ({ run: '.-from-5000', resumedFrom: { run: '.', step: 5000 }, notes: [] }));
