@@ -110,6 +110,51 @@ export const RunWriterSchema = z.object({ pid: z.int(), host: z.string(), since:
 export const RunLayoutSchema = z.enum(['studio', 'tf-folder', 'keras-files', 'hf-trainer', 'safetensors-files', 'tfjs-model', 'tensorboard']);
 export type RunLayout = z.infer<typeof RunLayoutSchema>;
 
+/** How people name what a layout reads, and the files that make one: what opening a folder looks for. */
+export interface RunLayoutKind {
+  /** A workspace's summary counts by these: "10 TensorFlow checkpoints" (a TensorBoard run holds none: runs are counted). */
+  readonly one: string;
+  readonly many: string;
+  /** A short tag for a run read by it, in a list of runs. */
+  readonly tag: string;
+  /** The files it is recognised by, at any depth of the opened folder. */
+  readonly files: string;
+}
+
+/**
+ * What opening a folder looks for, one entry per layout: the app's empty state lists them, and its
+ * summary of what was found counts by them. The one definition: nothing else re-types this list.
+ */
+export const RUN_LAYOUT_KINDS = {
+  studio: {
+    one: 'Checkpoint Studio checkpoint',
+    many: 'Checkpoint Studio checkpoints',
+    tag: 'Checkpoint Studio',
+    files: 'run folders with run.json and ckpt-N/ folders',
+  },
+  'tf-folder': {
+    one: 'TensorFlow checkpoint',
+    many: 'TensorFlow checkpoints',
+    tag: 'TensorFlow',
+    files: '<prefix>.index with its .data-NNNNN-of-NNNNN shards (and .meta), with or without a checkpoint state file',
+  },
+  'keras-files': { one: 'Keras file', many: 'Keras files', tag: 'Keras', files: '.h5, .hdf5, .weights.h5 and .keras files' },
+  'safetensors-files': {
+    one: 'safetensors file',
+    many: 'safetensors files',
+    tag: 'safetensors',
+    files: '.safetensors files and sharded indexes (.safetensors.index.json)',
+  },
+  'hf-trainer': {
+    one: 'Hugging Face checkpoint',
+    many: 'Hugging Face checkpoints',
+    tag: 'Hugging Face',
+    files: 'checkpoint-N/ folders with trainer_state.json',
+  },
+  'tfjs-model': { one: 'TensorFlow.js model', many: 'TensorFlow.js models', tag: 'TensorFlow.js', files: 'model.json with its weight files' },
+  tensorboard: { one: 'TensorBoard run', many: 'TensorBoard runs', tag: 'TensorBoard', files: 'folders of events.out.tfevents.* files (metrics only)' },
+} as const satisfies Readonly<Record<RunLayout, RunLayoutKind>>;
+
 export const RunInfoSchema = z.object({
   /** Ours: the run's folder name. Another program's: its folder's path relative to the workspace (`.` for the workspace itself). */
   name: z.string(),

@@ -3,6 +3,7 @@
 import type { CheckpointInfo } from './contract';
 import { formatBytes, formatMetric } from './format';
 import type { Lane } from './lanes';
+import { isInPlace } from './run-names';
 
 export type Row =
   | { readonly kind: 'lane'; readonly key: string; readonly lane: Lane }
@@ -32,7 +33,10 @@ export function buildRows(lanes: readonly Lane[]): Rows {
 
 /** A label for assistive technology: what a sighted user reads across the row. */
 export function checkpointLabel(checkpoint: CheckpointInfo, marks: readonly string[], metrics: readonly string[]): string {
-  const parts = [`${checkpoint.run} step ${checkpoint.step}`];
+  // Another program's checkpoint is named by its path in the workspace (`model-5000`), its step said apart (or that it has none).
+  const parts = isInPlace(checkpoint)
+    ? [checkpoint.id, checkpoint.stepKnown ? `step ${checkpoint.step}` : 'no step recorded', checkpoint.source?.label ?? '']
+    : [`${checkpoint.run} step ${checkpoint.step}`];
   if (checkpoint.epoch !== null) parts.push(`epoch ${checkpoint.epoch}`);
   parts.push(checkpoint.statusReason ? `${checkpoint.status}: ${checkpoint.statusReason}` : checkpoint.status);
   parts.push(formatBytes(checkpoint.bytes));
@@ -42,5 +46,5 @@ export function checkpointLabel(checkpoint: CheckpointInfo, marks: readonly stri
   if (checkpoint.sameStepAs.length > 0) parts.push(`same step as ${checkpoint.sameStepAs.join(', ')}`);
   const other = checkpoint.protectedBy.filter((p) => p.kind !== 'pinned');
   if (other.length > 0) parts.push(`protected: ${other.map((p) => p.reason).join(', ')}`);
-  return parts.join(', ');
+  return parts.filter((p) => p !== '').join(', ');
 }

@@ -172,3 +172,13 @@ export async function uploadFolders(
 export async function discardUpload(uploadId: string): Promise<void> {
   await fetch(`/upload/${uploadId}`, { method: 'DELETE', headers: tokenHeaders(), credentials: 'omit' }).catch(() => undefined);
 }
+
+/**
+ * The one folder a drop carries, when that is all it carries: the desktop app can open it in
+ * place by its path. Read while the drop event runs, like takeDrop.
+ */
+export function droppedFolder(transfer: DataTransfer): File | null {
+  const items = [...transfer.items].filter((item) => item.kind === 'file');
+  const only = items.length === 1 ? items[0] : undefined;
+  return only?.webkitGetAsEntry()?.isDirectory ? only.getAsFile() : null;
+}

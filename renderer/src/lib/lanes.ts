@@ -42,3 +42,15 @@ export function metricNames(checkpoints: readonly CheckpointInfo[]): string[] {
 export function defaultMode(metric: string): 'min' | 'max' {
   return /acc|auc|precision|recall|f1|score/i.test(metric) ? 'max' : 'min';
 }
+
+/**
+ * The checkpoint a folder's own state calls latest (TensorFlow's checkpoint file names it; what
+ * `tf.train.latest_checkpoint` returns), and whether that is not its highest step: then the page
+ * marks it, since a person would otherwise take the highest for the latest.
+ */
+export function folderLatest(lane: Lane): { readonly id: string; readonly notHighest: boolean } | null {
+  const id = lane.info?.latest ?? null;
+  if (id === null) return null;
+  const highest = lane.checkpoints.filter((c) => c.stepKnown).at(-1);
+  return { id, notHighest: highest !== undefined && highest.id !== id };
+}

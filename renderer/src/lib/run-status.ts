@@ -17,6 +17,9 @@ export function runStatus(run: string, info: RunInfo | null, training: TrainingS
 /** A line of the Charts screen's list of runs. */
 export interface RunRow {
   readonly name: string;
+  /** Another program's run: which kind (TensorFlow, TensorBoard…), shown instead of a state it does not have, and its folder's label on hover. */
+  readonly kind: string | null;
+  readonly detail: string | null;
   readonly color: string;
   readonly status: RunStatus;
   readonly visible: boolean;

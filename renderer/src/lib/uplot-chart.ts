@@ -50,6 +50,8 @@ export interface ChartEvents {
   /** The cursor's x value and position, null when it leaves. */
   onCursor(cursor: { x: number; left: number; top: number } | null): void;
   onMarkersPlaced(positions: readonly MarkerPosition[]): void;
+  /** The y range drawn: what a test reads to see every point is in view. */
+  onDrawn?(y: readonly [number, number]): void;
 }
 
 export interface ChartHandle {
@@ -150,12 +152,20 @@ function markerPlugin(
   };
 }
 
-/** The first and last indexes of the x column inside the x scale. */
+/**
+ * The first and last indexes of the x column in view, with the point just outside each edge (the
+ * line to it crosses the view). While uPlot ranges the y scale, u.scales.x still holds the old
+ * window (new data that grew past it would be left out of the y range, and drawn off the chart);
+ * the window of this pass is in the series' idxs, which uPlot sets before it ranges y.
+ */
 function windowIndexes(u: uPlot): [number, number] {
   const xs = u.data[0] as ArrayLike<number> as number[];
+  if (xs.length === 0) return [0, -1];
+  const idxs = u.series[1]?.idxs;
+  if (idxs && typeof idxs[0] === 'number' && typeof idxs[1] === 'number' && idxs[1] >= idxs[0])
+    return [Math.max(0, idxs[0] - 1), Math.min(xs.length - 1, idxs[1] + 1)];
   const min = u.scales['x']?.min;
   const max = u.scales['x']?.max;
-  if (xs.length === 0) return [0, -1];
   const from = min === undefined || min === null ? 0 : Math.max(0, lastAtOrBefore(xs, min));
   const to = max === undefined || max === null ? xs.length - 1 : Math.min(xs.length - 1, lastAtOrBefore(xs, max) + 1);
   return [from, to];
@@ -236,6 +246,12 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
               settle = null;
               events.onWindow(zoomed);
             }, 80);
+          },
+        ],
+        draw: [
+          (u) => {
+            const y = u.scales['y'];
+            if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max]);
           },
         ],
         setCursor: [

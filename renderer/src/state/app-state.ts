@@ -24,7 +24,7 @@ export class AppState {
   constructor(host: Host) {
     this.hostKind = host.kind;
     this.chooseFolder = host.chooseFolder;
-    this.catalog = new CatalogState(host.api, { bestStore: settingsViewStore(host.api, 'best') });
+    this.catalog = new CatalogState(host.api, { bestStore: settingsViewStore(host.api, 'best'), onWorkspaceChanged: () => this.metrics.forget() });
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
     this.connection = new ConnectionState(host.connection);
@@ -35,6 +35,12 @@ export class AppState {
       void this.catalog.reload();
       void this.training.reload();
     });
+  }
+
+  /** Opens another folder as the workspace (ours, or another program's read in place); what was selected in the old one goes. */
+  async openWorkspace(path: string): Promise<void> {
+    await this.catalog.openWorkspace(path);
+    this.selection.clear();
   }
 
   async start(): Promise<void> {

@@ -26,6 +26,11 @@ export interface CatalogStateOptions {
   readonly refreshDelayMs?: number;
   /** Where the metric and direction "best" is judged by are kept between sessions. */
   readonly bestStore?: ViewStore;
+  /**
+   * Another workspace replaced this one: what was read for its runs by name is stale (two folders
+   * opened in place both have a run named `.`).
+   */
+  readonly onWorkspaceChanged?: () => void;
 }
 
 const BestChoiceSchema = z.object({ metric: z.string().min(1), mode: MetricModeSchema });
@@ -54,6 +59,7 @@ export class CatalogState {
   private readonly schedule: (flush: () => void) => void;
   private readonly refreshDelayMs: number;
   private readonly bestStore: ViewStore;
+  private readonly onWorkspaceChanged: () => void;
   /** The user's own choice of "best", kept for when the workspace has that metric. */
   private preferredBest: { metric: string; mode: MetricMode } | null = null;
 
@@ -64,6 +70,7 @@ export class CatalogState {
     this.schedule = options.schedule ?? ((flush) => setTimeout(flush, 30));
     this.refreshDelayMs = options.refreshDelayMs ?? 250;
     this.bestStore = options.bestStore ?? NO_VIEW_STORE;
+    this.onWorkspaceChanged = options.onWorkspaceChanged ?? (() => undefined);
   }
 
   /** Listens first, then reads: nothing that happens in between is missed. */
@@ -117,6 +124,7 @@ export class CatalogState {
 
   private replace(snapshot: CatalogSnapshot): void {
     this.pending = [];
+    if (this.workspace !== null && this.workspace !== snapshot.workspace) this.onWorkspaceChanged();
     this.workspace = snapshot.workspace;
     this.runs = snapshot.runs;
     this.checkpoints = snapshot.checkpoints;
@@ -204,6 +212,11 @@ export class CatalogState {
       void this.refreshRuns();
       void this.refreshMarks();
     }, this.refreshDelayMs);
+  }
+
+  /** Runs and marks at once, after a change that moves neither a checkpoint nor a file event our way soon enough (Make latest). */
+  async refreshRunsAndMarks(): Promise<void> {
+    await Promise.all([this.refreshRuns(), this.refreshMarks()]);
   }
 
   private async refreshRuns(): Promise<void> {

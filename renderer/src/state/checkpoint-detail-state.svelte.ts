@@ -1,5 +1,6 @@
 // The details panel's data for one checkpoint: its tensors (inspect), a verification, pin and
-// unpin. Each answer is kept only if it is still for the checkpoint shown.
+// unpin, and Make latest for a TensorFlow folder read in place. Each answer is kept only if it is
+// still for the checkpoint shown.
 import type { CheckpointInfo, StudioApi, TensorRow, VerifyResult } from '../lib/contract';
 import { errorMessage } from '../lib/errors';
 import type { CatalogState } from './catalog-state.svelte';
@@ -11,6 +12,7 @@ export class CheckpointDetailState {
   verify = $state.raw<VerifyResult | null>(null);
   verifying = $state(false);
   pinning = $state(false);
+  makingLatest = $state(false);
   actionError = $state<string | null>(null);
 
   constructor(
@@ -63,6 +65,24 @@ export class CheckpointDetailState {
       this.actionError = errorMessage(error);
     } finally {
       this.pinning = false;
+    }
+  }
+
+  /**
+   * Makes it the one its folder's own state calls latest (TensorFlow's checkpoint file). Nothing
+   * else about the checkpoint changes, so the runs and marks are asked for again at once; a
+   * refusal (busy, read-only) is shown where the button is.
+   */
+  async makeLatest(checkpoint: CheckpointInfo): Promise<void> {
+    this.makingLatest = true;
+    this.actionError = null;
+    try {
+      await this.api.makeLatest({ target: checkpoint.id });
+      await this.catalog.refreshRunsAndMarks();
+    } catch (error) {
+      if (this.id === checkpoint.id) this.actionError = errorMessage(error);
+    } finally {
+      this.makingLatest = false;
     }
   }
 }
