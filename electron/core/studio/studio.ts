@@ -119,6 +119,16 @@ export class Studio {
     return this.store;
   }
 
+  /**
+   * The store once every change already asked of its catalog has landed (a trainer's last save,
+   * seen a moment ago): `latest` and a continuation then mean what the caller just saw happen.
+   */
+  private async settledStore(): Promise<CheckpointStore> {
+    const store = this.requireStore();
+    await store.catalog.settled();
+    return store;
+  }
+
   private requireWritable(): CheckpointStore {
     const store = this.requireStore();
     if (this.readOnly) throw new StudioError('usage', `the workspace ${store.root} was opened read-only`);
@@ -264,8 +274,8 @@ export class Studio {
     return {
       inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
       verify: async ({ targets }) => verifyTargets(this.store, new TargetLocator(this.store), targets),
-      latest: async ({ run }) => this.requireStore().resolve('latest', run !== undefined ? { run } : {}),
-      best: async ({ metric, mode, run }) => this.requireStore().resolve('best', { metric, mode, ...(run !== undefined ? { run } : {}) }),
+      latest: async ({ run }) => (await this.settledStore()).resolve('latest', run !== undefined ? { run } : {}),
+      best: async ({ metric, mode, run }) => (await this.settledStore()).resolve('best', { metric, mode, ...(run !== undefined ? { run } : {}) }),
       marks: async ({ metric, mode }) => checkpointMarks(this.requireStore().catalog, metric !== undefined ? { metric, mode } : undefined),
       pin: async ({ ids }) => this.setPinned(ids, true),
       unpin: async ({ ids }) => this.setPinned(ids, false),
@@ -353,7 +363,10 @@ export class Studio {
   > {
     return {
       startTraining: async (params) => this.launch(await prepareNewRun(this.requireWritable(), params)),
-      continueTraining: async (params) => this.launch(await prepareContinuation(this.requireWritable(), params)),
+      continueTraining: async (params) => {
+        await this.settledStore();
+        return this.launch(await prepareContinuation(this.requireWritable(), params));
+      },
       pauseTraining: async () => {
         this.requireTrainer('pause').pause();
         return this.status();
