@@ -744,7 +744,11 @@ export const studioMethods = {
    * Makes a checkpoint of another program's folder the one its own state calls latest (TensorFlow's
    * `checkpoint` file, rewritten as TensorFlow writes it).
    */
-  makeLatest: { params: z.object({ target: z.string().min(1) }), result: checkpointOut },
+  makeLatest: {
+    params: z.object({ target: z.string().min(1) }),
+    /** The checkpoint as it is now, and the trash entry whose undo (undoDelete of its batch) puts the state file back; null when it already was the latest. */
+    result: z.object({ checkpoint: checkpointOut, undo: TrashEntrySchema.nullable() }),
+  },
   /** Moves checkpoints (ids or folders) to the workspace trash, as one batch. */
   deleteCheckpoints: { params: z.object({ targets: z.array(z.string().min(1)).min(1) }), result: z.array(TrashEntrySchema) },
   listTrash: { params: none, result: TrashListingSchema },

@@ -27,6 +27,8 @@ function printCheckpoints(out: Output, checkpoints: readonly CheckpointInfo[], m
 
 function printOne(out: Output, options: CommonOptions, checkpoint: CheckpointInfo): void {
   if (options.json) out.json(checkpoint);
+  // Another program's TensorFlow checkpoint: its prefix path alone, as tf.train.latest_checkpoint returns it.
+  else if (checkpoint.files !== null && checkpoint.source?.format === 'tf-bundle') out.line(checkpoint.path);
   else out.line(`${checkpoint.id}  ${checkpoint.status}  ${checkpoint.path}`);
 }
 
@@ -200,9 +202,12 @@ export function registerStoreCommands(program: Command, out: Output): void {
     .argument('<checkpoint>', 'a checkpoint id or path')
     .action(
       studioAction('write', async (target: string, options: CommonOptions, { api }: ActionContext) => {
-        const checkpoint = await api.makeLatest({ target });
-        if (options.json) out.json(checkpoint);
-        else out.line(`${checkpoint.id} is now the latest of ${checkpoint.run === '.' ? 'the folder' : checkpoint.run}`);
+        const { checkpoint, undo } = await api.makeLatest({ target });
+        if (options.json) out.json({ checkpoint, undo });
+        else {
+          out.line(`${checkpoint.id} is ${undo ? 'now' : 'already'} the latest of ${checkpoint.run === '.' ? 'the folder' : checkpoint.run}`);
+          if (undo) out.line(`Undo with: checkpoint-studio trash restore ${undo.id}`);
+        }
         return 0;
       }),
     );

@@ -90,7 +90,7 @@ describe("the tutorial's folder (TF1 Saver) opened in place", () => {
     const root = tutorialFolder();
     if (root === null) return;
     const { api } = await openStudio(root);
-    expect((await api.makeLatest({ target: 'model-5000' })).id).toBe('model-5000');
+    expect((await api.makeLatest({ target: 'model-5000' })).checkpoint.id).toBe('model-5000');
     expect(state(root)).toBe(saverStateText('model-5000', [...models(without(5000)), 'model-5000']));
     expect((await api.latest()).id).toBe('model-5000');
     await api.makeLatest({ target: 'model-10000' });
@@ -98,6 +98,22 @@ describe("the tutorial's folder (TF1 Saver) opened in place", () => {
     // Making the latest latest changes nothing.
     await api.makeLatest({ target: 'model-10000' });
     expect(state(root)).toBe(saverStateText('model-10000', [...models(without(5000, 10000)), 'model-5000', 'model-10000']));
+  });
+
+  it('set-latest is undone like a deletion: the state file goes back byte for byte, and nothing else moved', async () => {
+    const root = tutorialFolder();
+    if (root === null) return;
+    const { api } = await openStudio(root);
+    const original = state(root);
+    await api.makeLatest({ target: 'model-3000' });
+    expect(state(root)).not.toBe(original);
+    const [entry] = (await api.listTrash()).entries;
+    expect(entry).toMatchObject({ checkpointId: 'model-3000', bytes: 0, reason: 'made latest (before: model-10000)' });
+    expect((await api.undoDelete()).map((e) => e.checkpointId)).toEqual(['model-3000']);
+    expect(state(root)).toBe(original);
+    expect((await api.latest()).id).toBe('model-10000');
+    expect((await api.listTrash()).entries).toEqual([]);
+    expect((await api.listCheckpoints()).length).toBe(10);
   });
 
   it("the store's own rewrite does not count against the quiet period: delete, then set-latest at once", async () => {

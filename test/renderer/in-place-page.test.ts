@@ -118,7 +118,22 @@ describe('a folder read in place, in the page', () => {
     const { fake, person } = openPage(() => tutorialSnapshot(latest));
     fake.handle('makeLatest', (params) => {
       latest = params?.target ?? latest;
-      return tfCheckpoint(5000);
+      return {
+        checkpoint: tfCheckpoint(5000),
+        undo: {
+          id: '000000000001-0000',
+          batch: '000000000001',
+          originalPath: 'model-5000',
+          checkpointId: 'model-5000',
+          deletedAt: '2026-01-01T00:00:00.000Z',
+          bytes: 0,
+          reason: 'made latest (before: model-10000)',
+        },
+      };
+    });
+    fake.handle('undoDelete', () => {
+      latest = 'model-10000';
+      return [];
     });
     await person.click(await option('model-5000'));
     await person.click(within(details()).getByRole('button', { name: 'Make latest' }));
@@ -127,6 +142,10 @@ describe('a folder read in place, in the page', () => {
     expect(within(details()).queryByRole('button', { name: 'Make latest' })).not.toBeInTheDocument();
     expect(await within(await option('model-5000')).findByText("checkpoint file's latest")).toBeInTheDocument();
     expect(text(lane('.'))).toMatch(/latest: model-5000 \(not the highest step\)$/);
+    // Undone: the checkpoint file is put back, and the folder's latest with it.
+    await person.click(within(details()).getByRole('button', { name: 'Undo' }));
+    expect(fake.callsOf('undoDelete')).toEqual([{ batch: '000000000001' }]);
+    expect(await within(details()).findByRole('button', { name: 'Make latest' })).toBeInTheDocument();
   });
 
   it('shows a busy refusal where the button is, with the quiet period beside it', async () => {

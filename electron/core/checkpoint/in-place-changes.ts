@@ -7,12 +7,12 @@ import type { CheckpointInfo, RunInfo, TrashEntry } from '../../contract.js';
 import { RefusedError } from '../base/errors.js';
 import type { Catalog } from './catalog.js';
 import type { InPlaceRun, Rewrite } from './in-place.js';
-import { type InPlaceGroup, applyRewritesIfUnchanged, assertQuiet, assertWritable, moveInPlaceToTrash } from './in-place-trash.js';
+import { type InPlaceGroup, assertQuiet, assertWritable, moveInPlaceToTrash } from './in-place-trash.js';
 import { loadOwnWrites } from './own-writes.js';
 import { listFolder } from './in-place-scan.js';
 import { protectionsOf, refusalFor } from './protection.js';
 import type { RunRetention } from './run-files.js';
-import type { TrashBatch } from './trash-batch.js';
+import { TrashBatch } from './trash-batch.js';
 
 /** A deletion checked and ready: per folder, what moves and what is rewritten. */
 export interface PreparedDeletion {
@@ -102,15 +102,26 @@ export class InPlaceChanges {
   }
 
   /** Makes a checkpoint the one its folder's own state calls latest ("Make latest"). */
-  async makeLatest(checkpoint: CheckpointInfo): Promise<void> {
+  /** Makes a checkpoint its folder's latest; the change is a trash entry its undo reverts (undefined when it already was). */
+  async makeLatest(checkpoint: CheckpointInfo): Promise<TrashEntry | undefined> {
     const run = this.runOf(checkpoint);
     if (checkpoint.status !== 'verified' && checkpoint.status !== 'unverified')
       throw new RefusedError(checkpoint.id, `is ${checkpoint.status}; only a whole checkpoint can be made latest`);
     await assertWritable(this.root, run.path);
     await assertQuiet(run.path, this.quietMs(), await loadOwnWrites(this.root));
     const rewrites: Rewrite[] = await this.catalog.layouts.rewritesForLatest(run.path, await this.freshRun(run), checkpoint.source?.name ?? '');
-    await applyRewritesIfUnchanged(this.root, run.path, rewrites);
+    if (rewrites.length === 0) return;
+    // Recorded as a trash entry that moved no file: `trash restore --last` (the app's Undo) puts the state file back.
+    const previous = run.latest === null ? 'none' : run.latest;
+    const group: InPlaceGroup = {
+      folder: run.path,
+      dir: path.relative(this.root, run.path).split(path.sep).join('/'),
+      rewrites,
+      checkpoints: [{ id: checkpoint.id, names: [], bytes: 0, originalPath: path.relative(this.root, checkpoint.path) }],
+    };
+    const entries = await moveInPlaceToTrash(this.root, new TrashBatch(this.root), group, `made latest (before: ${previous})`);
     await this.catalog.refreshRun(run.name);
+    return entries[0];
   }
 
   async setPinned(checkpoint: CheckpointInfo, pinned: boolean): Promise<void> {

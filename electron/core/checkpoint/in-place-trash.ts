@@ -108,12 +108,6 @@ async function applyRewrites(root: string, folder: string, rewrites: readonly Re
   await rememberOwnWrites(root, written).catch(() => undefined);
 }
 
-/** Rewrites files beside a change (no files moved), each only if it still holds what the rewrite was computed from. */
-export async function applyRewritesIfUnchanged(root: string, folder: string, rewrites: readonly Rewrite[]): Promise<void> {
-  await assertUnchanged(folder, rewrites);
-  await applyRewrites(root, folder, rewrites);
-}
-
 /** Moves `names` of `folder` into `payload`, putting back what was moved if one fails. */
 async function moveAll(folder: string, names: readonly string[], payload: string): Promise<void> {
   const moved: string[] = [];

@@ -371,15 +371,15 @@ export class CheckpointStore {
   }
 
   /** Makes a checkpoint of another program's folder the one its state file calls latest. */
-  async makeLatest(selector: CheckpointSelector): Promise<CheckpointInfo> {
+  async makeLatest(selector: CheckpointSelector): Promise<{ checkpoint: CheckpointInfo; undo: TrashEntry | null }> {
     const checkpoint = this.resolve(selector);
     if (!this.catalog.isInPlace(checkpoint.run))
       throw new RefusedError(
         checkpoint.id,
         "is one of our runs' checkpoints: latest is its run's highest step; only another program's folder has a state file to set",
       );
-    await this.inPlace.makeLatest(checkpoint);
-    return this.catalog.get(checkpoint.id) ?? checkpoint;
+    const undo = (await this.inPlace.makeLatest(checkpoint)) ?? null;
+    return { checkpoint: this.catalog.get(checkpoint.id) ?? checkpoint, undo };
   }
 
   /** The lineage the delete guard protects, as the catalog knows it. */

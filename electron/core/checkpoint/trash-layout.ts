@@ -43,8 +43,11 @@ const RewriteSchema = z.object({ name: z.string(), before: z.string().nullable()
 export const InPlaceOriginSchema = z.object({
   /** The folder relative to the workspace, with `/` between names; '' for the workspace itself. */
   dir: z.string(),
-  /** What was moved into the entry's payload folder: the checkpoint's files, or its own folder, by name in `dir`. */
-  names: z.array(z.string()).min(1),
+  /**
+   * What was moved into the entry's payload folder: the checkpoint's files, or its own folder, by
+   * name in `dir`. None for a change that moved nothing ("make latest"): its undo is its rewrites.
+   */
+  names: z.array(z.string()),
   /** Files replaced beside the deletion (TensorFlow's state file), as they were before and after; undo puts `before` back if the file still holds `after`. */
   rewrites: z.array(RewriteSchema).default([]),
 });

@@ -13,6 +13,8 @@ export class CheckpointDetailState {
   verifying = $state(false);
   pinning = $state(false);
   makingLatest = $state(false);
+  /** The last Make latest, while it can be undone: which checkpoint it made latest, and the trash batch that reverts it. */
+  madeLatest = $state.raw<{ id: string; batch: string } | null>(null);
   actionError = $state<string | null>(null);
 
   constructor(
@@ -73,11 +75,29 @@ export class CheckpointDetailState {
    * else about the checkpoint changes, so the runs and marks are asked for again at once; a
    * refusal (busy, read-only) is shown where the button is.
    */
+  /** Puts the folder's checkpoint file back as it was before the last Make latest. */
+  async undoMakeLatest(): Promise<void> {
+    const made = this.madeLatest;
+    if (!made) return;
+    this.makingLatest = true;
+    this.actionError = null;
+    try {
+      await this.api.undoDelete({ batch: made.batch });
+      this.madeLatest = null;
+      await this.catalog.refreshRunsAndMarks();
+    } catch (error) {
+      this.actionError = errorMessage(error);
+    } finally {
+      this.makingLatest = false;
+    }
+  }
+
   async makeLatest(checkpoint: CheckpointInfo): Promise<void> {
     this.makingLatest = true;
     this.actionError = null;
     try {
-      await this.api.makeLatest({ target: checkpoint.id });
+      const { undo } = await this.api.makeLatest({ target: checkpoint.id });
+      this.madeLatest = undo ? { id: checkpoint.id, batch: undo.batch } : null;
       await this.catalog.refreshRunsAndMarks();
     } catch (error) {
       if (this.id === checkpoint.id) this.actionError = errorMessage(error);
