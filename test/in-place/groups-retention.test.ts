@@ -97,7 +97,7 @@ describe('retention on a folder read in place', () => {
     expect(plan?.delete.map((d) => d.id)).toEqual(models(TUTORIAL_STEPS.slice(0, 8)));
     const kept = new Map(plan?.keep.map((k) => [k.id, k.reasons]));
     expect(kept.get('model-11000')).toContain('incomplete: left for you to inspect or delete by hand');
-    expect(kept.get('model-10000')).toContain('the newest of a folder another program writes');
+    expect(kept.get('model-10000')).toContain('the newest group of a folder another program writes');
 
     const trashed = await api.applyRetention({ plans: plan ? [plan] : [] });
     expect(trashed.map((e) => e.checkpointId).sort()).toEqual(models(TUTORIAL_STEPS.slice(0, 8)).sort());
@@ -122,6 +122,18 @@ describe('retention on a folder read in place', () => {
     expect(plan?.keep.map((k) => k.id)).toEqual(models([3000, 6000, 9000, 10000]));
     await api.applyRetention({ plans: plan ? [plan] : [] });
     expect(state(root)).toBe(saverStateText('model-10000', models([3000, 6000, 9000, 10000])));
+  });
+
+  it('after Make latest rolled the folder back, keeps both the state file\'s latest and the newest group, each named for what it is', async () => {
+    const root = tutorialFolder();
+    if (root === null) return;
+    const { api } = await openStudio(root, { quietSeconds: 0 });
+    await api.makeLatest({ target: 'model-3000' });
+    const [plan] = await api.planRetention({ run: '.', policy: { keepLast: 1 } });
+    const kept = new Map(plan?.keep.map((k) => [k.id, k.reasons]));
+    expect([...kept.keys()].sort()).toEqual(models([10000, 3000]));
+    expect(kept.get('model-3000')).toEqual(['latest']);
+    expect(kept.get('model-10000')).toEqual(['the newest group of a folder another program writes', 'keep-last 1']);
   });
 
   it('a saved policy of a folder read in place lives in .studio and is applied by prune without flags', async () => {

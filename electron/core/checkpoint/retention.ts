@@ -19,6 +19,8 @@ export interface PlanContext {
    * pruning them is what its policy is for; in our runs, one not written by this store is kept.
    */
   readonly inPlace?: boolean;
+  /** The run's latest when it is not simply its highest step (a TensorFlow state file may point back). */
+  readonly latestId?: string;
 }
 
 export function isPolicyEmpty(policy: RetentionPolicy): boolean {
@@ -57,7 +59,7 @@ export function planRetention(run: string, checkpoints: readonly CheckpointInfo[
     // Other runs continued from it: the catalog says which (CheckpointInfo.protectedBy).
     for (const protection of c.protectedBy) if (protection.kind === 'parent') note(c, protection.reason, true);
   }
-  const latest = usable[usable.length - 1];
+  const latest = usable.find((c) => c.id === context.latestId) ?? usable[usable.length - 1];
   if (latest) note(latest, 'latest', true);
   if (policy.keepBest) {
     const ranked = rankByMetric(usable, policy.keepBest.metric, policy.keepBest.mode);

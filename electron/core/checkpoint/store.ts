@@ -268,8 +268,8 @@ export class CheckpointStore {
   private inPlaceKeeps(run: string): Map<string, string> {
     const reasons = new Map<string, string>();
     const checkpoints = this.catalog.list(run);
-    const newest = this.catalog.latest(run) ?? checkpoints.at(-1);
-    if (newest) reasons.set(newest.id, 'the newest of a folder another program writes');
+    const newest = checkpoints.filter(isUsable).at(-1);
+    if (newest) reasons.set(newest.id, 'the newest group of a folder another program writes');
     const recent = Date.now() - this.quietMs;
     for (const c of checkpoints)
       if (c.status === 'incomplete' || Date.parse(c.createdAt ?? '') > recent) reasons.set(c.id, reasons.get(c.id) ?? 'still being written');
@@ -298,7 +298,8 @@ export class CheckpointStore {
       protectedIds = new Set([...(protectedIds ?? []), ...keeps.keys()]);
       protectedReasons = new Map([...(protectedReasons ?? []), ...keeps]);
     }
-    return planRetention(run, this.catalog.list(run), retention, { protectedIds, protectedReasons, inPlace });
+    const latestId = inPlace ? this.catalog.latest(run)?.id : undefined;
+    return planRetention(run, this.catalog.list(run), retention, { protectedIds, protectedReasons, inPlace, latestId });
   }
 
   /** Deletes exactly the planned set, re-checking each one's protections at the moment of deletion. */
