@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointInfo, TrashEntry } from '../../electron/contract.js';
 import { REPOSITORY_ROOT } from '../fixtures.js';
 import { useTempWorkspaces } from '../store/helpers.js';
-import { TUTORIAL_STEPS, folderRecord, groupFiles, saverStateText, tutorialFolder } from './in-place-helpers.js';
+import { TUTORIAL_STEPS, copyFixture, folderRecord, groupFiles, saverStateText, scratchFolder, tutorialFolder } from './in-place-helpers.js';
 
 useTempWorkspaces();
 
@@ -121,5 +121,15 @@ describe("checkpoint-studio on the tutorial's folder", () => {
     expect(set.stdout).toContain('model-3000 is now the latest of the folder');
     expect(state(root)).toBe(saverStateText('model-3000', [...models(without(3000)), 'model-3000']));
     expect(json<CheckpointInfo>(root, 'latest').id).toBe('model-3000');
+  });
+
+  it('ls of a TensorBoard log folder names its runs with metrics only, and does not tell the user to train there', () => {
+    const root = copyFixture(scratchFolder().root, ['tensorboard']);
+    if (root === null) return;
+    const table = cli(root, 'ls');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('2 runs with metrics only');
+    expect(table.stdout).toMatch(/^ {2}tf2-summary-scalar {2}TensorBoard run$/m);
+    expect(table.stdout).not.toContain('Train a first model');
   });
 });
