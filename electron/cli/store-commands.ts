@@ -59,7 +59,9 @@ export function registerStoreCommands(program: Command, out: Output): void {
             out.json({ ...snapshot, checkpoints, marks });
             return 0;
           }
-          const metricsOnly = snapshot.runs.filter((r) => r.checkpointCount === 0 && r.layout !== 'studio' && (options.run === undefined || r.name === options.run));
+          const metricsOnly = snapshot.runs.filter(
+            (r) => r.checkpointCount === 0 && r.layout !== 'studio' && (options.run === undefined || r.name === options.run),
+          );
           if (checkpoints.length === 0 && metricsOnly.length > 0) {
             // A TensorBoard log folder: runs with charts and no checkpoint; nothing to train here.
             out.line(`No checkpoints in ${workspace}; ${plural(metricsOnly.length, 'run')} with metrics only (open them in the app to chart them):`);

@@ -124,7 +124,7 @@ describe('retention on a folder read in place', () => {
     expect(state(root)).toBe(saverStateText('model-10000', models([3000, 6000, 9000, 10000])));
   });
 
-  it('after Make latest rolled the folder back, keeps both the state file\'s latest and the newest group, each named for what it is', async () => {
+  it("after Make latest rolled the folder back, keeps both the state file's latest and the newest group, each named for what it is", async () => {
     const root = tutorialFolder();
     if (root === null) return;
     const { api } = await openStudio(root, { quietSeconds: 0 });
