@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
 import { checkpointDirName } from '../../electron/core/checkpoint/layout.js';
-import type { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { flipTensorByte, trainingState } from '../store/helpers.js';
 import { buildLanes } from '../../renderer/src/lib/lanes.js';
 import { DEFAULT_GEOMETRY, layoutTimeline } from '../../renderer/src/lib/timeline-layout.js';
@@ -130,6 +130,31 @@ describe('the timeline', () => {
     await world.screenshot('timeline-zoomed');
     expectNoProblems(world);
   });
+
+  it(
+    'the tooltip follows the layout under a resting pointer: a live checkpoint that rescales the lanes never leaves it naming one checkpoint while a click takes another',
+    { timeout: 60_000 },
+    async () => {
+      const world = await open(async (store) => writeRun(store, 'alpha', [100, 200, 300, 400, 500, 600]));
+      const { page } = world;
+      const timeline = page.getByTestId('timeline');
+      await expect.poll(() => timeline.getAttribute('data-points')).toBe('6');
+      const p = await pointOnPage(world, 'alpha/ckpt-000000600');
+      await page.mouse.move(p.x, p.y);
+      await expect.poll(() => page.getByRole('tooltip').textContent()).toMatch(/alpha · step 600/);
+      // Another process saves step 1200: the axis doubles, and step 600 moves from under the resting pointer.
+      const other = await CheckpointStore.open(world.workspace.root);
+      const writer = await other.openRunWriter('alpha');
+      await writer.save(trainingState(1200));
+      await writer.close();
+      await expect.poll(() => timeline.getAttribute('data-points')).toBe('7');
+      await expect.poll(() => page.getByRole('tooltip').textContent()).toMatch(/alpha · step 1,200/);
+      await page.mouse.down();
+      await page.mouse.up();
+      await expect.poll(() => timeline.getAttribute('data-active')).toBe('alpha/ckpt-000001200');
+      expectNoProblems(world);
+    },
+  );
 
   it('verifies a selection with progress, and shows the damaged one on the timeline with its reason', { timeout: 60_000 }, async () => {
     const world = await twoRuns(open);
