@@ -16,6 +16,9 @@ export function figure(value: number | null): string {
   return abs < 1e-3 || abs >= 1e5 ? value.toExponential(3) : value.toPrecision(4);
 }
 
+/** The stopped-moving threshold as a person would write it: 1e-6, 0.05. */
+const threshold = (value: number): string => (value < 1e-3 ? value.toExponential() : String(value));
+
 /** Largest relative change first; a change away from all zeros (no ratio) is the largest of all. */
 export function byRelChange(a: TensorComparison, b: TensorComparison): number {
   return (b.relChange ?? Infinity) - (a.relChange ?? Infinity) || a.name.localeCompare(b.name);
@@ -55,7 +58,7 @@ function printReport(out: Output, result: CompareResult): void {
   const nonFinite = result.tensors.filter((t) => t.nanCount + t.infCount > 0);
   out.line('');
   out.line(
-    `${plural(result.tensors.length, 'tensor')} compared; ${result.stoppedMoving.length} stopped moving (relative change below ${figure(result.stoppedMovingBelow)})` +
+    `${plural(result.tensors.length, 'tensor')} compared; ${result.stoppedMoving.length} stopped moving (relative change below ${threshold(result.stoppedMovingBelow)})` +
       (nonFinite.length > 0 ? `; ${nonFinite.length} hold NaN or Inf (left out of their figures)` : ''),
   );
 }
