@@ -1,6 +1,6 @@
 // A comparison of two large checkpoints holds a few tensors' bytes, never a whole file: in a
 // child process with the collector exposed (the built dist/), the bytes held in ArrayBuffers,
-// measured after a collection at every tensor compared, stay below half of one file.
+// measured after a collection at every tensor compared, stay below what one file holds.
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPOSITORY_ROOT } from '../fixtures.js';
 
-const TENSORS = 24;
+const TENSORS = 32;
 const TENSOR_BYTES = 4 * 1024 * 1024;
 const FILE_BYTES = TENSORS * TENSOR_BYTES;
 let folder = '';
@@ -64,7 +64,9 @@ describe('comparing two large checkpoints', () => {
     const { peak, tensors, rel } = JSON.parse(out) as { peak: number; tensors: number; rel: number };
     expect(tensors).toBe(TENSORS);
     expect(rel).toBe(1);
-    // Read ahead, A holds this run of neighbouring tensors and the next (16 MiB each at most), B one tensor.
-    expect(peak).toBeLessThan(FILE_BYTES / 2);
+    // A batch of A's tensors and A's read-ahead, one read run of B and its read-ahead: 16 MiB each
+    // at most, plus a little; holding a whole side would be 128 MiB.
+    expect(peak).toBeLessThan(72 * 1024 * 1024);
+    expect(FILE_BYTES).toBeGreaterThan(72 * 1024 * 1024);
   });
 });

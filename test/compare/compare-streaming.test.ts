@@ -1,6 +1,7 @@
-// The comparison reads a tensor at a time: A's tensors stream in file order and, for each, the one
-// B tensor it pairs with is read by itself, so no more than one tensor of each side is held. A
-// tensor whose bytes fall short of its dtype and shape is an error naming its file and name.
+// The comparison streams A's tensors in file order and reads the B tensors they pair with a batch
+// at a time: small tensors share one read of B; tensors as large as a batch go one by one, so no
+// more than a batch of A and one read of B are held. A tensor whose bytes fall short of its dtype
+// and shape is an error naming its file and name.
 import { describe, expect, it } from 'vitest';
 import type { Side, SideTensor, TensorBytes } from '../../electron/core/compare/compare-side.js';
 import { compareSides } from '../../electron/core/compare/compare-sides.js';
@@ -31,9 +32,21 @@ function loggedSide(label: string, count: number, log: string[], shortTensor?: s
 const labels = { a: { target: 'a', label: 'a' }, b: { target: 'b', label: 'b' } };
 
 describe('the comparison reads', () => {
-  it('one tensor of A, then the one of B it pairs with, in turn', async () => {
+  it('small tensors of A, then the ones of B they pair with in one read', async () => {
     const log: string[] = [];
-    const result = await compareSides(loggedSide('A', 3, log), loggedSide('B', 3, log), labels, { stoppedBelow: 1e-6 });
+    const progress: string[] = [];
+    const result = await compareSides(loggedSide('A', 3, log), loggedSide('B', 3, log), labels, {
+      stoppedBelow: 1e-6,
+      onProgress: (done, total, tensor) => progress.push(`${done}/${total} ${tensor ?? ''}`),
+    });
+    expect(result.tensors.map((t) => t.name)).toEqual(['t0', 't1', 't2']);
+    expect(log).toEqual(['A read t0,t1,t2', 'A gives t0', 'A gives t1', 'A gives t2', 'B read t0,t1,t2', 'B gives t0', 'B gives t1', 'B gives t2']);
+    expect(progress).toEqual(['0/3 ', '1/3 t0', '2/3 t1', '3/3 t2']);
+  });
+
+  it('one tensor of A, then the one of B it pairs with, in turn, when each fills a batch', async () => {
+    const log: string[] = [];
+    const result = await compareSides(loggedSide('A', 3, log), loggedSide('B', 3, log), labels, { stoppedBelow: 1e-6, batchBytes: 16 });
     expect(result.tensors).toHaveLength(3);
     expect(log).toEqual([
       'A read t0,t1,t2',
