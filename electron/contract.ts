@@ -929,8 +929,8 @@ export const studioMethods = {
   runConfig: { params: z.object({ run: z.string().min(1) }), result: RunMetaSchema },
   // Compare two checkpoints (issue 17).
   /**
-   * Compares two checkpoints tensor by tensor (each an id, `latest`, a folder or another program's
-   * checkpoint, as inspect takes them), read from the files a tensor at a time in a worker thread.
+   * Compares two checkpoints tensor by tensor (each an id, `latest`, `best` by `metric`, a folder or
+   * another program's checkpoint, as inspect takes them), read from the files a tensor at a time in a worker thread.
    * Tensors pair by name, else through the weight mapping training uses for foreign checkpoints.
    * `compareId` (the client's own) names it in compare:progress events and for cancelCompare.
    */
@@ -940,6 +940,9 @@ export const studioMethods = {
       b: z.string().min(1),
       stoppedBelow: z.number().positive().max(1).default(DEFAULT_STOPPED_BELOW),
       compareId: CompareIdSchema.optional(),
+      /** What `best` (as A or B) is judged by. */
+      metric: z.string().min(1).optional(),
+      mode: MetricModeSchema.default('min'),
     }),
     result: CompareResultSchema,
   },

@@ -1,8 +1,8 @@
 // checkpoint-studio diff: two checkpoints compared tensor by tensor (norms, their difference,
 // relative change, largest difference, cosine, NaN and Inf), through one Studio call. The table
 // puts the tensors that moved most first and marks those that stopped moving.
-import type { Command } from 'commander';
-import type { CompareResult, TensorComparison } from '../contract.js';
+import { type Command, Option } from 'commander';
+import type { CompareResult, MetricMode, TensorComparison } from '../contract.js';
 import { type ActionContext, type CommonOptions, type Output, positiveNumber, stderr, studioAction, withCommon } from './common.js';
 import { plural, table } from './format.js';
 
@@ -71,15 +71,23 @@ export function registerDiffCommand(program: Command, out: Output): void {
   )
     .argument(
       '<a>',
-      "a checkpoint id, latest, best, a checkpoint folder, or another program's checkpoint (a TensorFlow prefix, model.json, .safetensors, .h5…)",
+      "a checkpoint id, latest, best (with --metric), a checkpoint folder, or another program's checkpoint (a TensorFlow prefix, model.json, .safetensors, .h5…)",
     )
     .argument('<b>', 'the checkpoint to compare it with, named the same ways')
     .option('--stopped-below <ratio>', 'a relative change below this counts as stopped moving (default 1e-6)', positiveNumber)
+    .option('--metric <name>', 'what `best` is judged by, e.g. val_loss')
+    .addOption(new Option('--mode <mode>', 'min or max, for --metric').choices(['min', 'max']).default('min'))
     .action(
       studioAction(
         'read',
-        async (a: string, b: string, options: CommonOptions & { stoppedBelow?: number }, { api }: ActionContext) => {
-          const result = await api.compareCheckpoints({ a, b, ...(options.stoppedBelow !== undefined ? { stoppedBelow: options.stoppedBelow } : {}) });
+        async (a: string, b: string, options: CommonOptions & { stoppedBelow?: number; metric?: string; mode: MetricMode }, { api }: ActionContext) => {
+          const result = await api.compareCheckpoints({
+            a,
+            b,
+            mode: options.mode,
+            ...(options.stoppedBelow !== undefined ? { stoppedBelow: options.stoppedBelow } : {}),
+            ...(options.metric !== undefined ? { metric: options.metric } : {}),
+          });
           if (options.json) out.json(result);
           else printReport(out, result);
           if (result.tensors.length === 0) stderr.line('warning: no tensor of A pairs with one of B');

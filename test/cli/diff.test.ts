@@ -101,7 +101,7 @@ describe('checkpoint-studio diff', () => {
     expect(parsed.stoppedMoving.sort()).toEqual(['little', 'odd', 'still']);
   });
 
-  it('takes checkpoint ids and latest in a workspace', async () => {
+  it('takes checkpoint ids, latest and best in a workspace', async () => {
     const store = await CheckpointStore.open(folder);
     const writer = await store.createRun('alpha', { parent: null, config: {} });
     for (const step of [100, 200]) {
@@ -111,7 +111,7 @@ describe('checkpoint-studio diff', () => {
         epoch: 0,
         batchInEpoch: 0,
         trainingTimeMs: 0,
-        metrics: { loss: 1 },
+        metrics: { loss: step / 100 },
         rng: {},
         backend: 'cpu',
         parent: null,
@@ -133,6 +133,10 @@ describe('checkpoint-studio diff', () => {
     const kernel = parsed.tensors.find((t) => t.name === 'dense/kernel');
     expect(kernel?.l2Diff).toBeCloseTo(expected.l2Diff, 5);
     expect(kernel?.relChange).toBeCloseTo(expected.relChange as number, 5);
+    const byBest = JSON.parse(cli('diff', 'latest', 'best', '--metric', 'loss', '--json', '--workspace', folder).stdout) as CompareResult;
+    expect(byBest.a).toMatchObject({ target: 'latest', step: 200 });
+    expect(byBest.b).toMatchObject({ target: 'best', label: 'alpha/ckpt-000000100', step: 100 });
+    expect(cli('diff', 'latest', 'best', '--workspace', folder).stderr).toContain('name the metric');
   });
 
   it('names a truncated file and fails', () => {

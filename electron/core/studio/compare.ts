@@ -10,8 +10,11 @@ import { type TargetLocator, readInPlace } from './locate.js';
 
 type SideJob = CompareJob['a'];
 
-async function sideJob(locator: TargetLocator, target: string): Promise<SideJob> {
-  const located = readInPlace(await locator.locate(target));
+/** `best` (needing a metric) turned into the id it names; anything else as typed. */
+export type SelectorResolver = (target: string) => string;
+
+async function sideJob(locator: TargetLocator, target: string, resolve: SelectorResolver): Promise<SideJob> {
+  const located = readInPlace(await locator.locate(resolve(target)));
   switch (located.kind) {
     case 'foreign':
       return { kind: 'foreign', format: located.reader.format, path: located.path, target, label: located.path };
@@ -32,14 +35,18 @@ export class Comparisons {
 
   constructor(private readonly progress: (progress: CompareProgress) => void) {}
 
-  async run(locator: TargetLocator, params: { a: string; b: string; stoppedBelow: number; compareId?: string | undefined }): Promise<CompareResult> {
+  async run(
+    locator: TargetLocator,
+    params: { a: string; b: string; stoppedBelow: number; compareId?: string | undefined },
+    resolve: SelectorResolver = (target) => target,
+  ): Promise<CompareResult> {
     const compareId = params.compareId ?? randomUUID();
     if (this.running.has(compareId)) throw new StudioError('usage', `a comparison with the id ${compareId} is already running`);
     const controller = new AbortController();
     this.running.set(compareId, controller);
     try {
-      const a = await sideJob(locator, params.a);
-      const b = await sideJob(locator, params.b);
+      const a = await sideJob(locator, params.a, resolve);
+      const b = await sideJob(locator, params.b, resolve);
       return await compareInWorker(
         { a, b, stoppedBelow: params.stoppedBelow },
         { signal: controller.signal, onProgress: (done, total, tensor) => this.progress({ compareId, done, total, tensor }) },

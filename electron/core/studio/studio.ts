@@ -417,7 +417,13 @@ export class Studio {
   /** Two checkpoints compared tensor by tensor (issue 17). */
   private compareHandlers(): Pick<Handlers, 'compareCheckpoints' | 'cancelCompare'> {
     return {
-      compareCheckpoints: async (params) => this.comparisons.run(new TargetLocator(this.store), params),
+      compareCheckpoints: async ({ metric, mode, ...params }) => {
+        // latest and best as after a trainer's last save just reported.
+        const store = this.store ? await this.settledStore() : null;
+        const best = (target: string): string =>
+          target === 'best' && store ? store.resolve('best', { ...(metric !== undefined ? { metric } : {}), mode }).id : target;
+        return this.comparisons.run(new TargetLocator(store), params, best);
+      },
       cancelCompare: async ({ compareId }) => ({ cancelled: this.comparisons.cancel(compareId) }),
     };
   }
