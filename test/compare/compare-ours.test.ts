@@ -92,6 +92,29 @@ describe('comparing checkpoints of ours', () => {
     expect(result.notes.join(' ')).toContain('weight mapping');
   });
 
+  it(
+    'compares a checkpoint imported from that export, copied or linked in place, with the one it came from: all differences 0',
+    { timeout: 60_000 },
+    async () => {
+      const root = await workspace([presetState(5)]);
+      const { api } = await studioOn(root);
+      const source = (await api.latest({})).id;
+      for (const mode of ['copy', 'link'] as const) {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'compare-import-')), 'tf');
+        onCleanup(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+        await api.exportCheckpoint({ target: source, format: 'tf', out });
+        const report = await api.importFolders({ sources: [out], into: `imported-${mode}`, mode });
+        expect(report.results[0], mode).toMatchObject({ ok: true });
+        const [imported] = await api.listCheckpoints({ run: `imported-${mode}` });
+        const result = await api.compareCheckpoints({ a: source, b: imported?.id as string });
+        expect(result.b, mode).toMatchObject({ label: imported?.id, format: 'tf-bundle' });
+        expect(result.tensors, mode).toHaveLength(12);
+        for (const t of result.tensors) expect(t, `${mode} ${t.name}`).toMatchObject({ l2Diff: 0, maxAbsDiff: 0, relChange: 0 });
+        expect(result.onlyInA, mode).toEqual([]);
+      }
+    },
+  );
+
   it('refuses a checkpoint with a changed byte, naming the file and the tensor', async () => {
     const root = await workspace([trainingState(10), trainingState(20)]);
     const { api } = await studioOn(root);
