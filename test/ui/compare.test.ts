@@ -41,7 +41,8 @@ describe('compare two checkpoints', () => {
 
     const dialog = page.getByRole('dialog', { name: 'Compare checkpoints' });
     const table = dialog.getByRole('table', { name: 'Tensors compared' });
-    await expect.poll(() => table.count()).toBe(1);
+    // Under test the worker thread compiles its TypeScript first: give it time on a busy machine.
+    await expect.poll(() => table.count(), { timeout: 20_000 }).toBe(1);
     const names = () => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-tensor')));
     const text = (await dialog.textContent()) ?? '';
     expect(text).toContain('alpha/ckpt-000000001 · step 1');
