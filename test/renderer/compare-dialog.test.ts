@@ -1,7 +1,7 @@
 // The Compare dialog as a person uses it: progress while the core compares, Cancel and Escape
 // that cancel the comparison in the Studio, then the table sorted by relative change with the
 // stopped tensor called out and NaN/Inf counts highlighted, a header click that sorts by it, the
-// tensors only on one side, and a failure shown as its message.
+// tensors only on one side, a large model's first rows then all, and a failure shown as its message.
 import { render, screen, within } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,22 @@ describe('the Compare dialog', () => {
     expect(dialog).toHaveTextContent('emb: shape [10, 4] in A, [12, 4] in B');
     expect(dialog).toHaveTextContent('Only in A');
     expect(dialog).not.toHaveTextContent('Only in B');
+  });
+
+  it('draws the first 200 rows of a large model, in the chosen order over all of them, and all on request', async () => {
+    const { dialog, answer, done } = setup();
+    const many = Array.from({ length: 250 }, (_, i) => row(`t${String(i).padStart(3, '0')}`, { relChange: i / 1000, l2A: 250 - i }));
+    answer({ ...RESULT, tensors: many, notCompared: [], onlyInA: [], stoppedMoving: [] });
+    await done;
+    flushSync();
+    expect(rowNames(dialog)).toHaveLength(200);
+    expect(rowNames(dialog)[0]).toBe('t249');
+    expect(dialog).toHaveTextContent('The first 200 of 250 tensors by this order.');
+    await user().click(within(dialog).getByRole('button', { name: /L2 A/ }));
+    expect(rowNames(dialog)[0]).toBe('t000');
+    await user().click(within(dialog).getByRole('button', { name: 'Show all 250' }));
+    expect(rowNames(dialog)).toHaveLength(250);
+    expect(within(dialog).queryByRole('button', { name: /Show all/ })).toBeNull();
   });
 
   it('shows a failure as its message', async () => {
