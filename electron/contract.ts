@@ -684,6 +684,94 @@ export type ImportPhase = z.infer<typeof ImportPhaseSchema>;
 export const ImportProgressSchema = z.object({ importId: z.string(), source: z.string(), phase: ImportPhaseSchema, bytesDone: count, bytesTotal: count });
 export type ImportProgress = z.infer<typeof ImportProgressSchema>;
 
+// ─── Compare two checkpoints (issue 17) ──────────────────────────────────────────────────────
+
+/** relChange below this calls a tensor one that stopped moving, unless the caller says otherwise. */
+export const DEFAULT_STOPPED_BELOW = 1e-6;
+
+/** A client's own id for one comparison, so it can follow and cancel it before the call returns. */
+export const CompareIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a comparison id is 1 to 64 letters, digits or dashes');
+
+/** One side of a comparison: what the user named, and what it resolved to. */
+export const CompareSideSchema = z.object({
+  target: z.string(),
+  /** A checkpoint id, or the path of a checkpoint outside the workspace. */
+  label: z.string(),
+  path: z.string(),
+  /** `checkpoint-studio`, or the foreign format read (`tf-bundle`, `safetensors`, …). */
+  format: z.string(),
+  step: count.nullable(),
+});
+export type CompareSide = z.infer<typeof CompareSideSchema>;
+
+/** A figure that is null where it has no value (see each field); also null if float64 overflowed. */
+const figure = z.number().nullable();
+
+/** One pair of tensors of the same shape, compared element by element in float64. */
+export const TensorComparisonSchema = z.object({
+  name: z.string(),
+  /** B's name for it: equal to `name`, or another where the tensors were paired through a weight mapping. */
+  nameB: z.string(),
+  dtype: z.string(),
+  dtypeB: z.string(),
+  shape: z.array(count),
+  elements: count,
+  /** Positions where both values are finite; the figures below are over these alone. */
+  finite: count,
+  l2A: figure,
+  l2B: figure,
+  l2Diff: figure,
+  /** l2Diff / l2A; 0 when both are 0; null when l2A is 0 but l2Diff is not (moved away from all zeros). */
+  relChange: figure,
+  maxAbsDiff: figure,
+  /** null when either norm is 0. */
+  cosine: figure,
+  nanA: count,
+  nanB: count,
+  infA: count,
+  infB: count,
+  /** NaN values in A and in B together; likewise infinities. */
+  nanCount: count,
+  infCount: count,
+  /** relChange is below the result's stoppedMovingBelow. */
+  stoppedMoving: z.boolean(),
+});
+export type TensorComparison = z.infer<typeof TensorComparisonSchema>;
+
+/** A pair found but not compared: shapes differ, or a dtype whose values we do not compare (strings). */
+export const TensorMismatchSchema = z.object({
+  name: z.string(),
+  nameB: z.string(),
+  dtype: z.string(),
+  dtypeB: z.string(),
+  shape: z.array(count),
+  shapeB: z.array(count),
+  reason: z.string(),
+});
+export type TensorMismatch = z.infer<typeof TensorMismatchSchema>;
+
+export const UnpairedTensorSchema = z.object({ name: z.string(), dtype: z.string(), shape: z.array(count) });
+
+export const CompareResultSchema = z.object({
+  a: CompareSideSchema,
+  b: CompareSideSchema,
+  /** The threshold: relChange below it is "stopped moving". */
+  stoppedMovingBelow: z.number().positive(),
+  /** In A's file order. */
+  tensors: z.array(TensorComparisonSchema),
+  notCompared: z.array(TensorMismatchSchema),
+  onlyInA: z.array(UnpairedTensorSchema),
+  onlyInB: z.array(UnpairedTensorSchema),
+  /** Names (A's) of the tensors that stopped moving. */
+  stoppedMoving: z.array(z.string()),
+  /** How tensors were paired (a weight mapping), and anything else to know. */
+  notes: z.array(z.string()),
+});
+export type CompareResult = z.infer<typeof CompareResultSchema>;
+
+export const CompareProgressSchema = z.object({ compareId: z.string(), done: count, total: count, tensor: z.string().nullable() });
+export type CompareProgress = z.infer<typeof CompareProgressSchema>;
+
 // ─── The API ─────────────────────────────────────────────────────────────────────────────────
 
 const none = z.object({}).default({});
@@ -839,6 +927,27 @@ export const studioMethods = {
   cancelImport: { params: z.object({ importId: ImportIdSchema }), result: z.object({ cancelled: z.boolean() }) },
   /** A run's run.json: what it trained and where it came from. */
   runConfig: { params: z.object({ run: z.string().min(1) }), result: RunMetaSchema },
+  // Compare two checkpoints (issue 17).
+  /**
+   * Compares two checkpoints tensor by tensor (each an id, `latest`, `best` by `metric`, a folder or
+   * another program's checkpoint, as inspect takes them), read from the files a tensor at a time in a worker thread.
+   * Tensors pair by name, else through the weight mapping training uses for foreign checkpoints.
+   * `compareId` (the client's own) names it in compare:progress events and for cancelCompare.
+   */
+  compareCheckpoints: {
+    params: z.object({
+      a: z.string().min(1),
+      b: z.string().min(1),
+      stoppedBelow: z.number().positive().max(1).default(DEFAULT_STOPPED_BELOW),
+      compareId: CompareIdSchema.optional(),
+      /** What `best` (as A or B) is judged by. */
+      metric: z.string().min(1).optional(),
+      mode: MetricModeSchema.default('min'),
+    }),
+    result: CompareResultSchema,
+  },
+  /** Stops a comparison; its call then fails (code `refused`, saying it was cancelled). False when no such comparison runs. */
+  cancelCompare: { params: z.object({ compareId: CompareIdSchema }), result: z.object({ cancelled: z.boolean() }) },
 } as const;
 
 export type StudioMethod = keyof typeof studioMethods;
@@ -864,6 +973,8 @@ export const studioEvents = {
   /** How far an import is, per source (see importFolders). */
   'import:progress': ImportProgressSchema,
   warning: z.object({ message: z.string() }),
+  // Compare two checkpoints (issue 17): how far a comparison is, in tensors.
+  'compare:progress': CompareProgressSchema,
 } as const;
 
 export type StudioEventName = keyof typeof studioEvents;

@@ -64,6 +64,7 @@ const READ_COMMANDS: readonly string[][] = [
   ['latest'],
   ['best', '--metric', 'loss'],
   ['inspect', 'r1/ckpt-000000200'],
+  ['diff', 'r1/ckpt-000000100', 'r1/ckpt-000000200'],
   ['prune', '--dry-run', '--keep-last', '1'],
   ['trash', 'ls'],
 ];

@@ -28,6 +28,7 @@ import { StudioEvents } from './events.js';
 import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
+import { Comparisons } from './compare.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
@@ -69,6 +70,7 @@ export class Studio {
   private trainingRun: string | null = null;
   private readonly settings: SettingsFile;
   private readonly imports = new Imports((event, payload) => this.events.emit(event, payload));
+  private readonly comparisons = new Comparisons((progress) => this.events.emit('compare:progress', progress));
   /** The StudioApi: every method validates its parameters with the contract, and fails only with StudioErrors. */
   readonly api: StudioApi;
 
@@ -93,6 +95,7 @@ export class Studio {
   /** Cancels imports and a replay, stops watching and, if a trainer runs, stops it gracefully (it saves first). */
   async close(): Promise<void> {
     this.imports.cancelAll();
+    this.comparisons.cancelAll();
     await this.verifier.close();
     await this.supervisor.stop();
     await this.closeWorkspace();
@@ -214,7 +217,14 @@ export class Studio {
 
   /** Every method of the StudioApi, by area; the type checks that none is missing. */
   private handlers(): Handlers {
-    return { ...this.workspaceHandlers(), ...this.checkpointHandlers(), ...this.deletionHandlers(), ...this.trainingHandlers(), ...this.exchangeHandlers() };
+    return {
+      ...this.workspaceHandlers(),
+      ...this.checkpointHandlers(),
+      ...this.deletionHandlers(),
+      ...this.trainingHandlers(),
+      ...this.exchangeHandlers(),
+      ...this.compareHandlers(),
+    };
   }
 
   /** The workspace and what the app remembers for its user. */
@@ -401,6 +411,20 @@ export class Studio {
       cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
       describeSources: async ({ sources }) => Promise.all(sources.map((source) => describeSource(source))),
       exportCheckpoint: async (params) => exportCheckpoint(new TargetLocator(this.store), params),
+    };
+  }
+
+  /** Two checkpoints compared tensor by tensor (issue 17). */
+  private compareHandlers(): Pick<Handlers, 'compareCheckpoints' | 'cancelCompare'> {
+    return {
+      compareCheckpoints: async ({ metric, mode, ...params }) => {
+        // latest and best as after a trainer's last save just reported.
+        const store = this.store ? await this.settledStore() : null;
+        const best = (target: string): string =>
+          target === 'best' && store ? store.resolve('best', { ...(metric !== undefined ? { metric } : {}), mode }).id : target;
+        return this.comparisons.run(new TargetLocator(store), params, best);
+      },
+      cancelCompare: async ({ compareId }) => ({ cancelled: this.comparisons.cancel(compareId) }),
     };
   }
 

@@ -129,6 +129,9 @@ async function* readFileTensors(
         yield { tensor, data: buffer.subarray(tensor.offset - run.start, end - run.start), storedCrc32c: crc };
         crc = 0;
       }
+      // Every tensor of the run is handed out: the caller's views alone keep its buffer now, so a
+      // caller that lets each tensor go holds one run at a time, not the whole file.
+      if (chunk.to === run.end) delete run.buffer;
     }
   } finally {
     // The caller may stop early: the read still in flight must end before the file is closed.

@@ -1,0 +1,157 @@
+// One side of a comparison, opened for reading a tensor at a time: a checkpoint folder of ours
+// (trained here, or imported from another program's files), or another program's checkpoint read
+// where it is. Only headers and indexes are read on opening; tensor bytes are read on request, in
+// file order, each checked against the checksum its manifest or format stores.
+import path from 'node:path';
+import { formatCrc } from '../base/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError } from '../base/errors.js';
+import { OPTIMIZER_FILE } from '../checkpoint/layout.js';
+import { type Manifest, type TensorFile } from '../checkpoint/manifest.js';
+import { hasForeignPart } from '../checkpoint/foreign-part.js';
+import { inspectStructure } from '../checkpoint/reader.js';
+import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
+import { type ForeignCheckpoint, type ForeignTensor, type ForeignTensorData, checkpointPath } from '../formats/foreign.js';
+import { readerFor } from '../formats/registry.js';
+import { readTensors } from '../formats/safetensors/read-tensors.js';
+import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
+import type { SideSpec } from './compare-protocol.js';
+
+export interface SideTensor {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly role: ForeignTensor['role'];
+  readonly slot?: ForeignTensor['slot'];
+  /** The file that holds it, for errors. */
+  readonly file: string;
+}
+
+export interface TensorBytes {
+  readonly tensor: SideTensor;
+  /** Logical values, little-endian, row-major. */
+  readonly data: Uint8Array;
+}
+
+export interface Side {
+  readonly path: string;
+  readonly format: string;
+  readonly step: number | null;
+  /** Another program's names, which pairing may map to our presets' names. */
+  readonly foreignNames: boolean;
+  readonly tensors: readonly SideTensor[];
+  /** The named tensors, in file order, one at a time. */
+  read(names: ReadonlySet<string>): AsyncIterable<TensorBytes>;
+  readonly notes: readonly string[];
+}
+
+const OUR_FORMAT = 'checkpoint-studio';
+
+function sideTensor(checkpoint: ForeignCheckpoint, tensor: ForeignTensor): SideTensor {
+  return {
+    name: tensor.name,
+    dtype: tensor.dtype,
+    shape: tensor.shape,
+    role: tensor.role,
+    ...(tensor.slot ? { slot: tensor.slot } : {}),
+    file: path.join(checkpoint.dir, tensor.file),
+  };
+}
+
+async function* asBytes(checkpoint: ForeignCheckpoint, items: AsyncIterable<ForeignTensorData>): AsyncGenerator<TensorBytes> {
+  for await (const item of items) yield { tensor: sideTensor(checkpoint, item.tensor), data: item.data };
+}
+
+/** Our own checkpoint's safetensors files, described as a reader of the format would, so the same chunked reads serve. */
+async function nativeCheckpoint(dir: string, manifest: Manifest): Promise<ForeignCheckpoint> {
+  const files = Object.keys(manifest.files) as TensorFile[];
+  const tensors: ForeignTensor[] = [];
+  for (const file of files) {
+    const header = await readSafetensorsHeader(path.join(dir, file));
+    for (const t of header.tensors) {
+      const role = file === OPTIMIZER_FILE ? 'optimizer' : 'model';
+      tensors.push({ name: t.name, displayName: t.name, dtype: t.dtype, shape: t.shape, file, offset: t.begin, bytes: t.end - t.begin, role });
+    }
+  }
+  return {
+    format: 'safetensors',
+    formatLabel: OUR_FORMAT,
+    dir,
+    name: path.basename(dir),
+    step: manifest.step,
+    stepSource: null,
+    savedAt: null,
+    files: files.map((name) => ({ name, bytes: manifest.files[name]?.bytes ?? 0, role: 'tensors' as const })),
+    tensors,
+    metrics: {},
+    notes: [],
+  };
+}
+
+async function openOurs(dir: string): Promise<Side> {
+  const structure = inspectStructure(dir);
+  if (structure.kind !== 'complete') throw new CheckpointFormatError(dir, structure.reason);
+  const { manifest } = structure;
+  if (hasForeignPart(manifest)) {
+    const checkpoint = storedForeignCheckpoint(dir, manifest);
+    return {
+      path: dir,
+      format: checkpoint.format,
+      step: manifest.step,
+      foreignNames: true,
+      tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
+      read: (names) => asBytes(checkpoint, readStoredForeign(dir, manifest, names)),
+      notes: [],
+    };
+  }
+  const checkpoint = await nativeCheckpoint(dir, manifest);
+  const recorded = new Map(manifest.tensors.map((t) => [`${t.file}/${t.name}`, t.crc32c]));
+  async function* read(names: ReadonlySet<string>): AsyncGenerator<TensorBytes> {
+    for await (const item of readTensors(checkpoint, { names })) {
+      const expected = recorded.get(`${item.tensor.file}/${item.tensor.name}`);
+      const actual = formatCrc(item.storedCrc32c);
+      if (expected !== actual)
+        throw new DamagedTensorError(
+          path.join(dir, item.tensor.file),
+          item.tensor.name,
+          `CRC32C mismatch: computed ${actual}, the manifest says ${expected ?? 'nothing'}`,
+        );
+      yield { tensor: sideTensor(checkpoint, item.tensor), data: item.data };
+    }
+  }
+  return {
+    path: dir,
+    format: OUR_FORMAT,
+    step: manifest.step,
+    foreignNames: false,
+    tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
+    read,
+    notes: [],
+  };
+}
+
+async function openForeign(spec: Extract<SideSpec, { kind: 'foreign' }>): Promise<Side> {
+  const reader = readerFor(spec.format);
+  const source = await reader.open(spec.path);
+  const checkpoint =
+    source.checkpoints.find((c) => checkpointPath(c) === spec.path) ?? source.checkpoints.find((c) => c.name === source.latest) ?? source.checkpoints.at(-1);
+  if (!checkpoint) throw new CheckpointFormatError(spec.path, 'holds no checkpoint');
+  const notes =
+    source.checkpoints.length > 1 && checkpointPath(checkpoint) !== spec.path
+      ? [
+          `${spec.path}: compared ${checkpoint.name}, the ${source.latest === checkpoint.name ? 'latest' : 'last'} of its ${source.checkpoints.length} checkpoints`,
+        ]
+      : [];
+  return {
+    path: checkpointPath(checkpoint),
+    format: spec.format,
+    step: checkpoint.step,
+    foreignNames: true,
+    tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
+    read: (names) => asBytes(checkpoint, reader.read(checkpoint, { names })),
+    notes,
+  };
+}
+
+export function openSide(spec: SideSpec): Promise<Side> {
+  return spec.kind === 'ours' ? openOurs(spec.dir) : openForeign(spec);
+}
