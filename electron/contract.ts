@@ -590,6 +590,8 @@ export const RunProgressSchema = z.object({
   plannedSteps: count.nullable(),
   plannedEpochs: count.nullable(),
   samplesPerSecond: z.number().nullable(),
+  /** The last train step's loss (null when it diverged or is not logged). */
+  loss: z.number().nullable(),
   /** Over the last logged steps, by their wall times. */
   stepsPerSecond: z.number().nullable(),
   /** Time left to plannedSteps at that speed; null without a plan or a speed. */

@@ -27,6 +27,7 @@ interface Tracked {
   recent: TrainPoint[];
   epoch: number | null;
   samplesPerSecond: number | null;
+  loss: number | null;
   lastRecordAt: string | null;
   lastCheckpoint: RunProgress['lastCheckpoint'];
 }
@@ -78,6 +79,8 @@ export class RunProgressTracker {
       tracked.epoch = isCount(epoch) ? epoch : tracked.epoch;
       const speed = record['samplesPerSecond'];
       tracked.samplesPerSecond = isFiniteNumber(speed) ? speed : tracked.samplesPerSecond;
+      const loss = record['loss'];
+      tracked.loss = isFiniteNumber(loss) ? loss : null;
       moved = true;
     }
     return moved ? this.progress(run) : null;
@@ -98,6 +101,7 @@ export class RunProgressTracker {
       plannedSteps,
       plannedEpochs,
       samplesPerSecond: tracked.samplesPerSecond,
+      loss: tracked.loss,
       stepsPerSecond,
       etaMs: left !== null && stepsPerSecond !== null && stepsPerSecond > 0 ? (left / stepsPerSecond) * 1000 : left === 0 ? 0 : null,
       lastRecordAt: tracked.lastRecordAt,
@@ -108,7 +112,7 @@ export class RunProgressTracker {
   private tracked(run: string): Tracked {
     let tracked = this.runs.get(run);
     if (!tracked) {
-      tracked = { plan: { steps: null, epochs: null }, recent: [], epoch: null, samplesPerSecond: null, lastRecordAt: null, lastCheckpoint: null };
+      tracked = { plan: { steps: null, epochs: null }, recent: [], epoch: null, samplesPerSecond: null, loss: null, lastRecordAt: null, lastCheckpoint: null };
       this.runs.set(run, tracked);
     }
     return tracked;
