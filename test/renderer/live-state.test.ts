@@ -3,7 +3,7 @@
 // strip's figures from the trainer or a log (a stalled run has no ETA), and the Training tab's
 // reset when another workspace opens.
 import { describe, expect, it } from 'vitest';
-import type { RunProgress, SessionEvent } from '../../renderer/src/lib/contract';
+import type { RunProgress } from '../../renderer/src/lib/contract';
 import { EMPTY_RUN_SERIES } from '../../renderer/src/lib/metric-series';
 import { logFigures, trainerFigures } from '../../renderer/src/lib/progress-figures';
 import { STALL_FLOOR_MS } from '../../renderer/src/lib/stall';
@@ -54,7 +54,7 @@ describe('LiveState', () => {
       step: 0,
       resumedFrom: null,
     });
-    fake.emit('training:event', { type: 'metric', kind: 'train', step: 1, epoch: 0, time: null, values: { loss: 1 } } as SessionEvent);
+    fake.emit('training:event', { type: 'metric', kind: 'train', step: 1, epoch: 0, time: '2026-01-01T00:00:00.000Z', values: { loss: 1 } });
     expect(live.updatedAt(['cli', 'ours'])).toBe(1_003_000);
     expect(live.latestWritten()).toBe('cli');
   });
@@ -93,7 +93,7 @@ describe('LiveState', () => {
 
   it('reads a run’s progress from its log once, and forgets everything with the workspace', async () => {
     const { fake, live } = setup();
-    fake.handle('runProgress', ({ run } = { run: '' }) => progress(run, 700));
+    fake.handle('runProgress', (params) => progress(params?.run ?? '', 700));
     await live.ensureProgress('done');
     await live.ensureProgress('done');
     expect(fake.callsOf('runProgress')).toEqual([{ run: 'done' }]);
