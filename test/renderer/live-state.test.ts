@@ -78,17 +78,23 @@ describe('LiveState', () => {
     expect(live.writtenState('unknown')).toBeNull();
   });
 
-  it('pause keeps the histories as they were; resume shows what arrived meanwhile', () => {
-    const { live } = setup();
+  it('pause keeps the histories as they were and counts what arrives; resume shows it', () => {
+    const { fake, live } = setup();
     const before: RunHistory = { series: EMPTY_RUN_SERIES, loading: false, error: null };
     const after: RunHistory = { ...before, loading: false };
+    fake.emit('metrics:appended', { run: 'cli', records: [{ step: 1 }] });
     live.pause(new Map([['cli', before]]));
     expect(live.paused).toBe(true);
+    expect(live.heldBack(['cli'])).toBe(0);
+    fake.emit('metrics:appended', { run: 'cli', records: [{ step: 2 }, { step: 3 }] });
+    fake.emit('metrics:appended', { run: 'hidden', records: [{ step: 2 }] });
+    expect(live.heldBack(['cli'])).toBe(2);
     expect(live.shown('cli', after)).toBe(before);
     // A run shown only after the pause has nothing kept: it shows what it has.
     expect(live.shown('other', after)).toBe(after);
     live.resume();
     expect(live.shown('cli', after)).toBe(after);
+    expect(live.heldBack(['cli'])).toBe(0);
   });
 
   it('reads a run’s progress from its log once, and forgets everything with the workspace', async () => {

@@ -61,7 +61,7 @@ export class RunProgressTracker {
     this.tracked(run).plan = plan;
   }
 
-  /** Adds appended records; returns the run's progress when they held a train step (else null: nothing to report). */
+  /** Adds appended records; returns the run's progress when they held a train step or a save (else null: nothing to report). */
   add(run: string, records: readonly MetricRecord[]): RunProgress | null {
     const tracked = this.tracked(run);
     let moved = false;
@@ -70,7 +70,12 @@ export class RunProgressTracker {
       if (time !== null) tracked.lastRecordAt = time;
       const step = record['step'];
       if (!isCount(step)) continue;
-      if (record['kind'] === 'checkpoint') tracked.lastCheckpoint = { step, time };
+      if (record['kind'] === 'checkpoint') {
+        tracked.lastCheckpoint = { step, time };
+        // A save after the last step (the one on stop) is news of its own.
+        moved = tracked.recent.length > 0;
+        continue;
+      }
       if (record['kind'] !== 'train' && !(record['kind'] === undefined && 'loss' in record)) continue;
       const ms = time !== null ? Date.parse(time) : NaN;
       tracked.recent.push({ step, time: Number.isFinite(ms) ? ms : null });

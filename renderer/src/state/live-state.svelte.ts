@@ -22,6 +22,8 @@ export class LiveState {
   private arrivals = $state.raw<ReadonlyMap<string, Arrivals>>(new Map());
   /** The histories as they were when paused; null while live. */
   frozen = $state.raw<ReadonlyMap<string, RunHistory> | null>(null);
+  /** Records each run got since the pause, to say what resuming will add. */
+  private held = $state.raw<ReadonlyMap<string, number>>(new Map());
   now = $state(Date.now());
   /** The run the app's trainer writes (its points come as training events). */
   private trainerRun: string | null = null;
@@ -39,7 +41,7 @@ export class LiveState {
 
   start(): void {
     this.unsubscribe.push(
-      this.api.on('metrics:appended', ({ run }) => this.arrived(run)),
+      this.api.on('metrics:appended', ({ run, records }) => this.arrived(run, records.length)),
       this.api.on('run:progress', (progress) => this.setProgress(progress)),
       this.api.on('training:state', (status) => {
         if (status.run) this.trainerRun = status.run;
@@ -59,10 +61,19 @@ export class LiveState {
   /** Stops the charts taking new points: they keep `histories`, as they are now. */
   pause(histories: ReadonlyMap<string, RunHistory>): void {
     this.frozen = histories;
+    this.held = new Map();
   }
 
   resume(): void {
     this.frozen = null;
+    this.held = new Map();
+  }
+
+  /** Records `runs` got since the pause. */
+  heldBack(runs: readonly string[]): number {
+    let count = 0;
+    for (const run of runs) count += this.held.get(run) ?? 0;
+    return count;
   }
 
   /** What the charts draw for a run: the history kept at the pause, or the live one. */
@@ -121,14 +132,16 @@ export class LiveState {
     this.arrivals = new Map();
     this.asked.clear();
     this.frozen = null;
+    this.held = new Map();
   }
 
   private onTrainerEvent(event: SessionEvent): void {
     if (event.type === 'started') this.trainerRun = event.run;
-    else if (event.type === 'metric' && this.trainerRun !== null) this.arrived(this.trainerRun);
+    else if (event.type === 'metric' && this.trainerRun !== null) this.arrived(this.trainerRun, 1);
   }
 
-  private arrived(run: string): void {
+  private arrived(run: string, records: number): void {
+    if (this.frozen !== null) this.held = new Map(this.held).set(run, (this.held.get(run) ?? 0) + records);
     const now = this.clock();
     this.now = now;
     const before = this.arrivals.get(run);
