@@ -867,6 +867,12 @@ export const studioMethods = {
   // Issue 17 (live).
   /** How far a run is, from its log's last records and run.json's plan; null for a run that has logged no step. */
   runProgress: { params: z.object({ run: z.string().min(1) }), result: RunProgressSchema.nullable() },
+  /**
+   * Checkpoints' files stat'ed again (present, with their manifest's sizes; no hashing): the ones
+   * in view, so one whose file went missing after listing shows damaged without Verify. Answers
+   * each one's listing as it is now (a changed one is also sent as `catalog:changed`).
+   */
+  checkFiles: { params: z.object({ ids: z.array(z.string().min(1)).max(1000) }), result: z.array(CheckpointInfoSchema) },
 } as const;
 
 export type StudioMethod = keyof typeof studioMethods;

@@ -2,7 +2,9 @@
 // grows its curves in an open app, with "updated N s ago" and the same progress strip as the
 // app's own (running, then finished at its planned step); the charts' pause holds the curves
 // while records keep coming and resuming shows them; the Training tab after the app's trainer
-// finished (the page opened again) and after another, empty, workspace is opened.
+// finished (the page opened again) and after another, empty, workspace is opened; a checkpoint
+// whose optimizer file went missing reads damaged in the list without Verify, and is not offered
+// for Restore and continue.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,8 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { makeTempWorkspace } from '../store/helpers.js';
 import { miniMnistDir } from '../trainer/helpers.js';
-import { expectNoProblems, useUi } from './harness.js';
+import { OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
+import { expectNoProblems, useUi, writeRun } from './harness.js';
 
 const open = useUi();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -157,6 +160,39 @@ describe('the Training tab', () => {
       expect(await page.getByRole('figure').count()).toBe(0);
       expect(await page.getByTestId('progress-steps').count()).toBe(0);
       await world.screenshot('training-empty-workspace');
+      expectNoProblems(world);
+    },
+  );
+});
+
+describe('checkpoint status', () => {
+  it(
+    'a checkpoint whose optimizer file went missing is listed damaged without Verify, and Restore and continue is not offered',
+    { timeout: 60_000 },
+    async () => {
+      const world = await open((store) => writeRun(store, 'alpha', [100, 200]));
+      const { page } = world;
+      const list = page.getByRole('listbox', { name: 'Checkpoints' });
+      await expect.poll(() => list.getAttribute('data-count')).toBe('2');
+      const alpha100 = page.getByRole('option', { name: /^alpha step 100,/ });
+      await expect.poll(() => alpha100.getAttribute('aria-label')).toMatch(/unverified/);
+
+      // Removed by hand while the app is open: nothing watches inside a checkpoint's folder.
+      const missing = path.join(world.workspace.root, 'alpha', 'ckpt-000000100', OPTIMIZER_FILE);
+      fs.rmSync(missing);
+      await page.reload();
+      await expect.poll(() => alpha100.getAttribute('aria-label')).toContain(`damaged: ${missing}: missing`);
+      expect(await page.getByRole('option', { name: /^alpha step 200,/ }).getAttribute('aria-label')).toMatch(/unverified/);
+
+      await alpha100.click();
+      const details = page.getByRole('complementary', { name: 'Checkpoint details' });
+      const restore = details.getByRole('button', { name: 'Restore and continue…' });
+      await expect.poll(() => restore.isDisabled()).toBe(true);
+      expect(await details.getByText('Cannot restore and continue: it is damaged').count()).toBe(1);
+      await world.screenshot('checkpoint-missing-optimizer');
+      // A whole one still offers it.
+      await page.getByRole('option', { name: /^alpha step 200,/ }).click();
+      await expect.poll(() => restore.isDisabled()).toBe(false);
       expectNoProblems(world);
     },
   );

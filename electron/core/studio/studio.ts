@@ -33,6 +33,7 @@ import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
+import { checkFiles } from './check-files.js';
 import { LiveRuns } from './live-runs.js';
 import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
@@ -282,7 +283,7 @@ export class Studio {
   /** Reading checkpoints: where they are, what they hold, which to call latest or best. */
   private checkpointHandlers(): Pick<
     Handlers,
-    'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig' | 'runProgress'
+    'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig' | 'runProgress' | 'checkFiles'
   > {
     return {
       inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
@@ -319,6 +320,7 @@ export class Studio {
         if (info && info.layout !== 'studio') return null;
         return (this.live as LiveRuns).progress(run);
       },
+      checkFiles: async ({ ids }) => checkFiles(this.requireStore(), ids),
     };
   }
 

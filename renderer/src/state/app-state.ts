@@ -6,6 +6,7 @@ import { CatalogState } from './catalog-state.svelte';
 import { LiveState } from './live-state.svelte';
 import { ChartViewState } from './chart-view-state.svelte';
 import { ConnectionState } from './connection-state.svelte';
+import { FileChecks } from './file-checks';
 import { MetricsState } from './metrics-state.svelte';
 import { SelectionState } from './selection-state.svelte';
 import { TrainingState } from './training-state.svelte';
@@ -15,6 +16,7 @@ export class AppState {
   readonly training: TrainingState;
   readonly metrics: MetricsState;
   readonly live: LiveState;
+  readonly fileChecks: FileChecks;
   readonly selection = new SelectionState();
   readonly chartView: ChartViewState;
   readonly connection: ConnectionState;
@@ -30,12 +32,14 @@ export class AppState {
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
     this.live = new LiveState(host.api);
+    this.fileChecks = new FileChecks(host.api);
     this.connection = new ConnectionState(host.connection);
     this.chartView = new ChartViewState(settingsViewStore(host.api, 'charts'));
     // Events sent while the connection was down are lost: read everything again.
     this.offReconnect = host.connection.onReconnect(() => {
       this.metrics.forget();
       this.live.forget();
+      this.fileChecks.forget();
       void this.catalog.reload();
       void this.training.reload();
     });
@@ -51,6 +55,7 @@ export class AppState {
   private leftWorkspace(): void {
     this.metrics.forget();
     this.live.forget();
+    this.fileChecks.forget();
     this.training.leaveWorkspace();
     if (!this.training.active) this.metrics.liveRun = null;
   }
@@ -67,6 +72,7 @@ export class AppState {
     this.training.dispose();
     this.metrics.dispose();
     this.live.dispose();
+    this.fileChecks.dispose();
     this.connection.dispose();
   }
 }
