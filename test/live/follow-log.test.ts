@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { MetricRecord, StudioApi } from '../../electron/contract.js';
 import { nextEvent, openStudio } from '../in-place/in-place-helpers.js';
 import { makeTempWorkspace, useTempWorkspaces } from '../store/helpers.js';
+import { miniMnistDir } from '../trainer/helpers.js';
 
 useTempWorkspaces();
 
@@ -136,5 +137,35 @@ describe('the run the app’s own trainer writes', () => {
     live.appended('theirs', [trainRecord(2)]);
     await live.progress('theirs');
     expect(sent).toEqual(['run:progress ours', 'metrics:appended theirs', 'run:progress theirs']);
+  });
+});
+
+describe('a watching Studio training a run itself', () => {
+  it('sends that run’s progress from its log but none of its points as metrics:appended', { timeout: 90_000 }, async () => {
+    const { root } = makeTempWorkspace();
+    fs.mkdirSync(root, { recursive: true });
+    const { api } = await openStudio(root, { watch: true });
+    const appended: string[] = [];
+    api.on('metrics:appended', (p) => appended.push(p.run));
+    let metricEvents = 0;
+    api.on('training:event', (e) => {
+      if (e.type === 'metric' && e.kind === 'train') metricEvents += 1;
+    });
+    const config = {
+      model: { kind: 'mlp' as const, width: 8 },
+      optimizer: { name: 'adam' as const, learningRate: 0.01 },
+      epochs: 1,
+      batchSize: 16,
+      seed: 3,
+      trainLimit: 320,
+      validationCount: 64,
+      dataDir: miniMnistDir(),
+    };
+    // The progress of the last step comes from the log: the whole log was read by then.
+    const last = nextEvent(api, 'run:progress', (p) => p.run === 'own' && p.plannedSteps !== null && p.step === p.plannedSteps, 60_000);
+    await api.startTraining({ run: 'own', config, backend: 'cpu', logEvery: 1 });
+    expect(await last).toMatchObject({ plannedSteps: 20, plannedEpochs: 1 });
+    expect(metricEvents).toBeGreaterThan(0);
+    expect(appended).toEqual([]);
   });
 });
