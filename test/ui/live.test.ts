@@ -165,6 +165,50 @@ describe('the Training tab', () => {
   );
 });
 
+describe('a stalled trainer', () => {
+  it('reads Stalled, with its badge and no ETA, and Running again once it moves', { timeout: 120_000 }, async () => {
+    const world = await open();
+    const { page } = world;
+    const config = {
+      model: { kind: 'mlp' as const, width: 8 },
+      optimizer: { name: 'adam' as const, learningRate: 0.01 },
+      epochs: 100,
+      batchSize: 16,
+      seed: 3,
+      trainLimit: 320,
+      validationCount: 64,
+      dataDir: miniMnistDir(),
+    };
+    await world.studio.api.startTraining({ run: 'stuck', config, backend: 'cpu' });
+    await page.getByRole('tab', { name: 'Training' }).click();
+    const state = page.getByTestId('training-state');
+    await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('Running');
+    await expect.poll(async () => Number(/step (\d+)/.exec(await stepsText(page))?.[1] ?? 0), { timeout: 30_000 }).toBeGreaterThanOrEqual(30);
+    expect(await page.getByTestId('progress-eta').textContent()).toMatch(/\d/);
+    const pid = (await world.studio.api.listRuns()).find((r) => r.name === 'stuck')?.writer?.pid ?? 0;
+    expect(pid).toBeGreaterThan(0);
+    // Stopped by the system (as a trainer stuck in I/O or swapped out would be): alive, silent.
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('Stalled');
+      expect(await page.getByTestId('progress-eta').textContent()).toBe('—');
+      expect(
+        await page
+          .getByRole('status')
+          .filter({ hasText: /^stalled: no progress for/ })
+          .count(),
+      ).toBe(1);
+      await world.screenshot('training-stalled');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('Running');
+    await world.studio.api.stopTraining();
+    await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('Finished');
+    expectNoProblems(world);
+  });
+});
+
 describe('checkpoint status', () => {
   it(
     'a checkpoint whose optimizer file went missing is listed damaged without Verify, and Restore and continue is not offered',
