@@ -124,6 +124,34 @@ describe('live from any writer', () => {
   });
 });
 
+describe('file change to screen', () => {
+  it('a record appended to a shown run’s log is drawn within 200 ms at the 95th percentile', { timeout: 60_000 }, async () => {
+    const world = await open(async (store) => {
+      const writer = await store.createRun('timed', { parent: null, config: {} });
+      await writer.close();
+      fs.writeFileSync(path.join(store.root, 'timed', 'metrics.jsonl'), trainLines(1, 5));
+    });
+    const { page } = world;
+    const log = path.join(world.workspace.root, 'timed', 'metrics.jsonl');
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    await expect.poll(() => pointsOf(page), { timeout: 15_000 }).toBeGreaterThan(0);
+    const latencies: number[] = [];
+    for (let step = 6; step < 46; step++) {
+      const before = await pointsOf(page);
+      const start = performance.now();
+      fs.appendFileSync(log, trainLines(step, step));
+      // Checked on each animation frame: the time until the figure says it holds the new point.
+      await page.waitForFunction((n) => Number(document.querySelector('[data-points]')?.getAttribute('data-points')) > n, before);
+      latencies.push(performance.now() - start);
+    }
+    latencies.sort((a, b) => a - b);
+    const p95 = latencies[Math.floor(latencies.length * 0.95)] as number;
+    console.log(`metrics.jsonl append → drawn: p50 ${latencies[20]?.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
+    expect(p95).toBeLessThan(200);
+    expectNoProblems(world);
+  });
+});
+
 describe('the Training tab', () => {
   it(
     'after the app’s trainer finished shows the run’s final step and last checkpoint, and nothing of it in another, empty, workspace',
