@@ -10,8 +10,12 @@ type Emit = <E extends StudioEventName>(event: E, payload: StudioEventPayload<E>
 
 export class LiveRuns {
   private readonly tracker = new RunProgressTracker();
-  /** Runs whose plan (run.json) was asked for: each is read once per workspace. */
-  private readonly planned = new Map<string, Promise<void>>();
+  /**
+   * Per run, its reports in order: the first time a run is seen, its plan (run.json) and its
+   * log's end are read (what happened before the app looked: the last save, the speed), and
+   * what is appended meanwhile is added after.
+   */
+  private readonly queues = new Map<string, Promise<void>>();
   /** The run the app's trainer reports on by events; its log's records are not sent again. */
   private reportedByTrainer: string | null = null;
 
@@ -28,34 +32,32 @@ export class LiveRuns {
   /** What the watcher read from a run's log: its new records, in order. */
   readonly appended = (run: string, records: readonly MetricRecord[]): void => {
     if (run !== this.reportedByTrainer) this.emit('metrics:appended', { run, records: [...records] });
-    const progress = this.tracker.add(run, records);
-    if (this.planned.has(run)) {
-      if (progress) this.emit('run:progress', progress);
-      return;
-    }
-    // Sent once the plan is known (soon): a first report without ETA would only flicker.
-    void this.plan(run).then(() => {
-      const now = this.tracker.progress(run);
-      if (now) this.emit('run:progress', now);
-    });
+    const queue = this.queues.get(run);
+    // A run seen for the first time: its log's end, read now, already holds these records.
+    const next = queue ? queue.then(() => this.tracker.add(run, records)) : this.learn(run).then(() => this.tracker.progress(run));
+    this.queues.set(
+      run,
+      next.then((progress) => {
+        if (progress) this.emit('run:progress', progress);
+      }),
+    );
   };
 
-  /** A run's progress: what its log's appends said, or else its log's end read now. */
+  /** A run's progress: what its log's end and later appends said. */
   async progress(run: string): Promise<RunProgress | null> {
-    await this.plan(run);
-    if (this.tracker.progress(run) === null) this.tracker.add(run, await readLogTail(this.runDir(run)));
+    let queue = this.queues.get(run);
+    if (!queue) {
+      queue = this.learn(run);
+      this.queues.set(run, queue);
+    }
+    await queue;
     return this.tracker.progress(run);
   }
 
-  private plan(run: string): Promise<void> {
-    let planned = this.planned.get(run);
-    if (!planned) {
-      planned = Promise.resolve()
-        .then(() => readRunMeta(this.runDir(run)))
-        .catch(() => null)
-        .then((meta) => this.tracker.setPlan(run, planOf(meta)));
-      this.planned.set(run, planned);
-    }
-    return planned;
+  /** Reads a run's plan and its log's end; neither missing nor unreadable stops its later reports. */
+  private async learn(run: string): Promise<void> {
+    const meta = await readRunMeta(this.runDir(run)).catch(() => null);
+    this.tracker.setPlan(run, planOf(meta));
+    this.tracker.add(run, await readLogTail(this.runDir(run)).catch(() => []));
   }
 }

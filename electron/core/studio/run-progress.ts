@@ -71,12 +71,15 @@ export class RunProgressTracker {
       const step = record['step'];
       if (!isCount(step)) continue;
       if (record['kind'] === 'checkpoint') {
+        // A record read twice (in a log's end and in an append after it) changes nothing.
+        if (tracked.lastCheckpoint !== null && step < tracked.lastCheckpoint.step) continue;
         tracked.lastCheckpoint = { step, time };
         // A save after the last step (the one on stop) is news of its own.
         moved = tracked.recent.length > 0;
         continue;
       }
       if (record['kind'] !== 'train' && !(record['kind'] === undefined && 'loss' in record)) continue;
+      if (step <= (tracked.recent.at(-1)?.step ?? -1)) continue;
       const ms = time !== null ? Date.parse(time) : NaN;
       tracked.recent.push({ step, time: Number.isFinite(ms) ? ms : null });
       if (tracked.recent.length > WINDOW) tracked.recent.shift();
