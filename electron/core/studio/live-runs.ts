@@ -18,6 +18,8 @@ export class LiveRuns {
   private readonly queues = new Map<string, Promise<void>>();
   /** The run the app's trainer reports on by events; its log's records are not sent again. */
   private reportedByTrainer: string | null = null;
+  /** Its workspace was closed: a report still being read belongs to no open workspace. */
+  private closed = false;
 
   constructor(
     private readonly emit: Emit,
@@ -38,10 +40,14 @@ export class LiveRuns {
     this.queues.set(
       run,
       next.then((progress) => {
-        if (progress) this.emit('run:progress', progress);
+        if (progress && !this.closed) this.emit('run:progress', progress);
       }),
     );
   };
+
+  close(): void {
+    this.closed = true;
+  }
 
   /** A run's progress: what its log's end and later appends said. */
   async progress(run: string): Promise<RunProgress | null> {

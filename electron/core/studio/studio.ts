@@ -144,6 +144,7 @@ export class Studio {
     this.unsubscribeCatalog = null;
     await this.watcher?.close();
     this.watcher = null;
+    this.live?.close();
     this.live = null;
     this.store = null;
   }
