@@ -578,6 +578,31 @@ export const MetricPageSchema = z.object({
 });
 export type MetricPage = z.infer<typeof MetricPageSchema>;
 
+// Issue 17 (live): how far a run being written is, from its log and run.json, whoever writes it.
+/** A run's progress as its metrics.jsonl and run.json tell it, for any writer (the app's trainer, the command line, another program). */
+export const RunProgressSchema = z.object({
+  run: z.string(),
+  /** The last logged train step. */
+  step: count,
+  /** The epoch of that step as the log counts it (from 0); null when the log does not say. */
+  epoch: count.nullable(),
+  /** What run.json plans, where it says: the step training ends at, and its epochs. */
+  plannedSteps: count.nullable(),
+  plannedEpochs: count.nullable(),
+  samplesPerSecond: z.number().nullable(),
+  /** The last train step's loss (null when it diverged or is not logged). */
+  loss: z.number().nullable(),
+  /** Over the last logged steps, by their wall times. */
+  stepsPerSecond: z.number().nullable(),
+  /** Time left to plannedSteps at that speed; null without a plan or a speed. */
+  etaMs: z.number().nullable(),
+  /** The wall time of the last record (ISO), as the writer stamped it; null when none is stamped. */
+  lastRecordAt: z.string().nullable(),
+  /** The last checkpoint the log records. */
+  lastCheckpoint: z.object({ step: count, time: z.string().nullable() }).nullable(),
+});
+export type RunProgress = z.infer<typeof RunProgressSchema>;
+
 // ─── The user's settings ─────────────────────────────────────────────────────────────────────
 
 /** How many recently opened workspaces are remembered. */
@@ -948,6 +973,15 @@ export const studioMethods = {
   },
   /** Stops a comparison; its call then fails (code `refused`, saying it was cancelled). False when no such comparison runs. */
   cancelCompare: { params: z.object({ compareId: CompareIdSchema }), result: z.object({ cancelled: z.boolean() }) },
+  // Issue 17 (live).
+  /** How far a run is, from its log's last records and run.json's plan; null for a run that has logged no step. */
+  runProgress: { params: z.object({ run: z.string().min(1) }), result: RunProgressSchema.nullable() },
+  /**
+   * Checkpoints' files stat'ed again (present, with their manifest's sizes; no hashing): the ones
+   * in view, so one whose file went missing after listing shows damaged without Verify. Answers
+   * each one's listing as it is now (a changed one is also sent as `catalog:changed`).
+   */
+  checkFiles: { params: z.object({ ids: z.array(z.string().min(1)).max(1000) }), result: z.array(CheckpointInfoSchema) },
 } as const;
 
 export type StudioMethod = keyof typeof studioMethods;
@@ -970,6 +1004,9 @@ export const studioEvents = {
   'training:log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
   /** Metric records a run gained since it was last read (another program's log grew): the charts add them to what metricHistory gave. */
   'metrics:appended': z.object({ run: z.string(), records: z.array(MetricRecordSchema) }),
+  // Issue 17 (live).
+  /** A run's log grew (any writer): its progress now. Sent with the `metrics:appended` of the same records, or after the trainer's own. */
+  'run:progress': RunProgressSchema,
   /** How far an import is, per source (see importFolders). */
   'import:progress': ImportProgressSchema,
   warning: z.object({ message: z.string() }),

@@ -7,12 +7,15 @@
 // that chokidar itself wraps (fs.watch), one per run: chokidar re-lists a whole directory on
 // every event and throttles that to once a second per directory, which in a run of 10,000
 // checkpoints measured 170–300 ms per event and up to a second in bursts; fs.watch names the
-// entry that changed, so a new checkpoint reaches listeners in milliseconds.
+// entry that changed, so a new checkpoint reaches listeners in milliseconds. The same watcher
+// sees a run's metrics.jsonl grow, whoever appends to it: its new records go to onMetrics at
+// once, not coalesced (metrics-follow.ts).
 import { type FSWatcher, watch } from 'chokidar';
 import { type FSWatcher as RunWatcher, readdirSync, watch as watchDirectory } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from './catalog.js';
-import { LOCK_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
+import { type MetricsListener, MetricsFollower } from './metrics-follow.js';
+import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
 import { isTemporaryName } from '../base/temporaries.js';
 
 export interface WatcherOptions {
@@ -21,6 +24,8 @@ export interface WatcherOptions {
   readonly onError?: (error: unknown) => void;
   /** How often folders that were seen incomplete (a non-atomic writer at work) are looked at again. */
   readonly incompletePollMs?: number;
+  /** Records appended to one of our runs' metrics.jsonl by any process; without it logs are not followed. */
+  readonly onMetrics?: MetricsListener;
 }
 
 type Dirty = { kind: 'all' } | { kind: 'run'; run: string } | { kind: 'runState'; run: string } | { kind: 'checkpoint'; run: string; dirName: string };
@@ -39,12 +44,17 @@ export class WorkspaceWatcher {
   private closed = false;
   private readonly coalesceMs: number;
   private incompletePoll: NodeJS.Timeout | null = null;
+  private readonly metrics: MetricsFollower | null;
+  /** Runs there when watching began: their logs so far are history, not news. */
+  private firstSync = true;
 
   private constructor(
     private readonly catalog: Catalog,
     private readonly options: WatcherOptions,
   ) {
     this.coalesceMs = options.coalesceMs ?? 30;
+    const { onMetrics, onError } = options;
+    this.metrics = onMetrics ? new MetricsFollower(catalog.workspace, { onRecords: onMetrics, ...(onError ? { onError } : {}) }) : null;
   }
 
   static async start(catalog: Catalog, options: WatcherOptions = {}): Promise<WorkspaceWatcher> {
@@ -52,6 +62,8 @@ export class WorkspaceWatcher {
     await watcher.watchParent();
     await watcher.watchWorkspace();
     watcher.syncPlaceWatchers();
+    // Where each log ends now is measured before anyone is told watching began: what is appended after is news.
+    await watcher.metrics?.settled();
     watcher.incompletePoll = setInterval(() => watcher.recheckIncomplete(), options.incompletePollMs ?? 1000);
     watcher.incompletePoll.unref();
     return watcher;
@@ -68,6 +80,7 @@ export class WorkspaceWatcher {
       await this.draining;
     }
     await this.draining;
+    await this.metrics?.settled();
   }
 
   async close(): Promise<void> {
@@ -76,6 +89,7 @@ export class WorkspaceWatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.closeRunWatchers();
+    this.metrics?.close();
     await Promise.all([this.inner?.close(), this.outer?.close()]);
     await this.draining;
   }
@@ -145,9 +159,15 @@ export class WorkspaceWatcher {
       if (runs.has(run)) continue;
       watcher.close();
       this.runWatchers.delete(run);
+      this.metrics?.unfollow(run);
     }
+    const fromEnd = this.firstSync;
+    this.firstSync = false;
     for (const run of runs) {
       if (this.runWatchers.has(run)) continue;
+      this.metrics?.follow(run, fromEnd);
+      // A run that appeared while watched may have logged before its folder was watched.
+      if (!fromEnd && !this.catalog.isInPlace(run)) this.metrics?.changed(run);
       try {
         const watcher = watchDirectory(path.join(this.root, run), { persistent: false }, (_type, name) => {
           if (name) this.onPath(path.join(this.root, run, name.toString()));
@@ -167,7 +187,10 @@ export class WorkspaceWatcher {
   }
 
   private closeRunWatchers(): void {
-    for (const watcher of this.runWatchers.values()) watcher.close();
+    for (const [run, watcher] of this.runWatchers) {
+      watcher.close();
+      this.metrics?.unfollow(run);
+    }
     this.runWatchers.clear();
     for (const { watcher } of this.placeWatchers.values()) watcher.close();
     this.placeWatchers.clear();
@@ -234,6 +257,11 @@ export class WorkspaceWatcher {
     if (second === undefined) return;
     if (parseCheckpointDirName(second) !== null) {
       this.mark({ kind: 'checkpoint', run, dirName: second });
+      return;
+    }
+    if (parts.length === 2 && second === METRICS_FILE) {
+      // Another program's folder read in place has its own follower (the catalog reads its logs).
+      if (!this.catalog.isInPlace(run)) this.metrics?.changed(run);
       return;
     }
     if (parts.length === 2 && (second === RUN_FILE || second === POLICY_FILE || second === LOCK_FILE)) {

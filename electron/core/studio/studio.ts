@@ -34,6 +34,8 @@ import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
+import { checkFiles } from './check-files.js';
+import { LiveRuns } from './live-runs.js';
 import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
@@ -64,6 +66,8 @@ export class Studio {
   private quietOverride: number | null = null;
   private watcher: WorkspaceWatcher | null = null;
   private unsubscribeCatalog: (() => void) | null = null;
+  /** The open workspace's runs as their logs grow (issue 17, live). */
+  private live: LiveRuns | null = null;
   private readonly events = new StudioEvents();
   private readonly supervisor: TrainerSupervisor;
   private readonly verifier: ResumeVerifier;
@@ -143,6 +147,8 @@ export class Studio {
     this.unsubscribeCatalog = null;
     await this.watcher?.close();
     this.watcher = null;
+    this.live?.close();
+    this.live = null;
     this.store = null;
   }
 
@@ -208,6 +214,8 @@ export class Studio {
   }
 
   private async launch(prepared: PreparedTraining): Promise<StudioResult<'startTraining'>> {
+    // Its points come as events: the watcher must not send them again from its log.
+    this.live?.trainerWrites(prepared.started.run);
     await this.supervisor.start(prepared.request);
     this.trainingRun = prepared.started.run;
     for (const note of prepared.started.notes) this.events.emit('warning', { message: note });
@@ -243,8 +251,15 @@ export class Studio {
         this.store = store;
         this.readOnly = Boolean(readOnly);
         this.forwardCatalog(store);
+        const live = new LiveRuns(
+          (event, payload) => this.events.emit(event, payload),
+          (run) => store.runDir(run),
+        );
+        this.live = live;
+        if (this.supervisor.state !== 'idle' && this.trainingRun) live.trainerWrites(this.trainingRun);
         if (this.options.watch) {
           this.watcher = await store.watch({
+            onMetrics: live.appended,
             onError: (error) => this.events.emit('warning', { message: `watching ${store.root}: ${toStudioError(error).message}` }),
           });
         }
@@ -279,7 +294,7 @@ export class Studio {
   /** Reading checkpoints: where they are, what they hold, which to call latest or best. */
   private checkpointHandlers(): Pick<
     Handlers,
-    'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig'
+    'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig' | 'runProgress' | 'checkFiles'
   > {
     return {
       inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
@@ -310,6 +325,13 @@ export class Studio {
         if (!meta) throw new NotFoundError(store.runDir(run), 'no run.json: not a run this program created');
         return meta;
       },
+      runProgress: async ({ run }) => {
+        const store = this.requireStore();
+        const info = store.catalog.getRun(run);
+        if (info && info.layout !== 'studio') return null;
+        return (this.live as LiveRuns).progress(run);
+      },
+      checkFiles: async ({ ids }) => checkFiles(this.requireStore(), ids),
     };
   }
 

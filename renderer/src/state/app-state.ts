@@ -3,8 +3,10 @@ import { createContext } from 'svelte';
 import type { Host } from '../lib/host';
 import { settingsViewStore } from '../lib/view-store';
 import { CatalogState } from './catalog-state.svelte';
+import { LiveState } from './live-state.svelte';
 import { ChartViewState } from './chart-view-state.svelte';
 import { ConnectionState } from './connection-state.svelte';
+import { FileChecks } from './file-checks';
 import { MetricsState } from './metrics-state.svelte';
 import { SelectionState } from './selection-state.svelte';
 import { TrainingState } from './training-state.svelte';
@@ -13,6 +15,8 @@ export class AppState {
   readonly catalog: CatalogState;
   readonly training: TrainingState;
   readonly metrics: MetricsState;
+  readonly live: LiveState;
+  readonly fileChecks: FileChecks;
   readonly selection = new SelectionState();
   readonly chartView: ChartViewState;
   readonly connection: ConnectionState;
@@ -24,14 +28,18 @@ export class AppState {
   constructor(host: Host) {
     this.hostKind = host.kind;
     this.chooseFolder = host.chooseFolder;
-    this.catalog = new CatalogState(host.api, { bestStore: settingsViewStore(host.api, 'best'), onWorkspaceChanged: () => this.metrics.forget() });
+    this.catalog = new CatalogState(host.api, { bestStore: settingsViewStore(host.api, 'best'), onWorkspaceChanged: () => this.leftWorkspace() });
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
+    this.live = new LiveState(host.api);
+    this.fileChecks = new FileChecks(host.api);
     this.connection = new ConnectionState(host.connection);
     this.chartView = new ChartViewState(settingsViewStore(host.api, 'charts'));
     // Events sent while the connection was down are lost: read everything again.
     this.offReconnect = host.connection.onReconnect(() => {
       this.metrics.forget();
+      this.live.forget();
+      this.fileChecks.forget();
       void this.catalog.reload();
       void this.training.reload();
     });
@@ -43,8 +51,18 @@ export class AppState {
     this.selection.clear();
   }
 
+  /** What was shown of the previous workspace goes: its histories, its runs' progress, its ended training. */
+  private leftWorkspace(): void {
+    this.metrics.forget();
+    this.live.forget();
+    this.fileChecks.forget();
+    this.training.leaveWorkspace();
+    if (!this.training.active) this.metrics.liveRun = null;
+  }
+
   async start(): Promise<void> {
     this.metrics.start();
+    this.live.start();
     await Promise.all([this.catalog.start(), this.training.start(), this.chartView.restore()]);
   }
 
@@ -53,6 +71,8 @@ export class AppState {
     this.catalog.dispose();
     this.training.dispose();
     this.metrics.dispose();
+    this.live.dispose();
+    this.fileChecks.dispose();
     this.connection.dispose();
   }
 }

@@ -38,12 +38,15 @@ export class TrainingState {
   actionError = $state<string | null>(null);
   now = $state(Date.now());
   lastProgressAt = $state<number | null>(null);
+  /** Another workspace was opened since this session began: its run is not among the ones shown. */
+  elsewhere = $state(false);
   private intervals = $state.raw<number[]>([]);
 
   readonly active = $derived(ACTIVE.has(this.status.state));
   readonly stalled = $derived(
     this.status.state === 'running' && this.lastProgressAt !== null && this.now - this.lastProgressAt > stallThreshold(this.intervals),
   );
+  readonly stalledForMs = $derived(this.stalled && this.lastProgressAt !== null ? this.now - this.lastProgressAt : null);
   readonly checkpointAgeMs = $derived(this.lastCheckpoint ? Math.max(0, this.now - this.lastCheckpoint.at) : null);
 
   private readonly unsubscribe: (() => void)[] = [];
@@ -84,6 +87,17 @@ export class TrainingState {
     this.now = this.clock();
   }
 
+  /**
+   * Another workspace is open: a session that ended no longer belongs on the screen (its run is
+   * not in this workspace). One still running stays: it can still be paused or stopped here.
+   */
+  leaveWorkspace(): void {
+    if (this.active) return;
+    this.resetSession();
+    this.launched = null;
+    this.elsewhere = true;
+  }
+
   startTraining(request: StartTraining): Promise<boolean> {
     return this.act('start', async () => {
       this.launched = await this.api.startTraining(request);
@@ -120,7 +134,10 @@ export class TrainingState {
   private setStatus(status: TrainingStatus): void {
     // A new session begins on entering `starting`; the run's name may follow in a second state
     // event of the same start, which must not wipe what the first reports brought.
-    if (status.state === 'starting' && this.status.state !== 'starting') this.resetSession();
+    if (status.state === 'starting' && this.status.state !== 'starting') {
+      this.resetSession();
+      this.elsewhere = false;
+    }
     this.status = status;
   }
 

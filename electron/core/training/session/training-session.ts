@@ -87,7 +87,8 @@ async function prepareGround(request: TrainRequest, config: TrainingConfig, star
   return { backendName: backend.name, backendReason, data, dataSource: mnist.source, dataFingerprint: mnist.fingerprint };
 }
 
-function createRun(store: CheckpointStore, request: TrainRequest, config: TrainingConfig, parent: ParentCheckpoint | null, ground: Ground): Promise<RunWriter> {
+function createRun(store: CheckpointStore, request: TrainRequest, config: TrainingConfig, start: StartingPoint, ground: Ground): Promise<RunWriter> {
+  const parent = start.parent;
   return store.createRun(request.run, {
     parent: parent ? { run: parent.run, step: parent.step } : null,
     config: {
@@ -99,8 +100,20 @@ function createRun(store: CheckpointStore, request: TrainRequest, config: Traini
       retention: request.retention,
       logEvery: request.logEvery,
       ...(request.changes.length > 0 ? { changes: request.changes } : {}),
+      plan: planOfSession(request, config, ground, start),
     },
   });
+}
+
+/**
+ * Where this session means to end, for whoever shows its progress from the files alone (another
+ * process: the command line's run seen in the app): the step (as the trainer counts totalSteps,
+ * or sooner with --max-steps) and the epochs.
+ */
+function planOfSession(request: TrainRequest, config: TrainingConfig, ground: Ground, start: StartingPoint): { steps: number; epochs: number } {
+  const stepsBefore = start.weights && 'loaded' in start.weights ? start.weights.loaded.manifest.step : 0;
+  const total = stepsBefore + config.epochs * Math.ceil(ground.data.train.count / config.batchSize);
+  return { steps: request.maxSteps !== undefined ? Math.min(total, stepsBefore + request.maxSteps) : total, epochs: config.epochs };
 }
 
 /** The loop at the session's first step: new, restored from our checkpoint, or started from foreign weights. */
@@ -119,7 +132,7 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   const start = await findStart(store, request, config);
   checkRunName(request.run);
   const ground = await prepareGround(request, config, start);
-  const writer = await createRun(store, request, config, start.parent, ground);
+  const writer = await createRun(store, request, config, start, ground);
   writer.addMetricsLog(new TensorBoardLog(writer.dir));
   const run = request.run;
   try {
