@@ -28,6 +28,7 @@ import { StudioEvents } from './events.js';
 import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
+import { tensorDistributions, tensorNames } from './distributions.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
@@ -214,7 +215,25 @@ export class Studio {
 
   /** Every method of the StudioApi, by area; the type checks that none is missing. */
   private handlers(): Handlers {
-    return { ...this.workspaceHandlers(), ...this.checkpointHandlers(), ...this.deletionHandlers(), ...this.trainingHandlers(), ...this.exchangeHandlers() };
+    return {
+      ...this.workspaceHandlers(),
+      ...this.checkpointHandlers(),
+      ...this.deletionHandlers(),
+      ...this.trainingHandlers(),
+      ...this.exchangeHandlers(),
+      ...this.distributionHandlers(),
+    };
+  }
+
+  /** Distributions over time, read from a run's checkpoint files (issue 17). */
+  private distributionHandlers(): Pick<Handlers, 'tensorNames' | 'tensorDistributions'> {
+    return {
+      tensorNames: async ({ run }) => tensorNames(await this.settledStore(), run),
+      tensorDistributions: async ({ run, tensor, bins }) =>
+        tensorDistributions(await this.settledStore(), { run, tensor, bins, readOnly: this.readOnly }, (progress) =>
+          this.events.emit('distributions:progress', progress),
+        ),
+    };
   }
 
   /** The workspace and what the app remembers for its user. */
