@@ -1,7 +1,6 @@
 // A tensor's bytes as numbers, chunk by chunk: little-endian, row-major, one dtype. Each chunk is
 // decoded into a Float64Array (exact for every dtype listed: a float64 holds any float32, half,
 // bfloat16 and 32-bit integer; 64-bit integers beyond 2^53 round, as they do in any chart).
-import type { Dtype } from '../base/dtypes.js';
 
 /** What distributions can be computed of: the real numeric types. Complex and sub-byte floats are not. */
 const ELEMENT_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 } as const;
