@@ -195,6 +195,29 @@ describe('distributions of our checkpoints', () => {
     expect((await api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' })).bytesRead).toBe(result.bytesRead);
   });
 
+  it('gives quantiles of a tensor too large to sort from a fine histogram, each within its stated error of the exact one', async () => {
+    const { root } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    const writer = await store.createRun('big', { parent: null, config: {} });
+    // One value more than EXACT_QUANTILE_LIMIT (2^22), skewed: squares of a sine walk.
+    const values = Float32Array.from({ length: (1 << 22) + 1 }, (_, i) => Math.sin(i * 12.9898) ** 2 * 3 - 1);
+    const state = trainingState(100);
+    await writer.save({ ...state, model: [{ name: 'big/kernel', dtype: 'F32', shape: [values.length], data: new Uint8Array(values.buffer) }] });
+    await writer.close();
+    const result = await (await open(store.root)).tensorDistributions({ run: 'big', tensor: 'big/kernel' });
+    const [point] = result.points;
+    expect(point?.quantileMethod).toBe('histogram');
+    const sorted = Float64Array.from(values).sort();
+    expect(point?.quantileError).toBeCloseTo(((sorted.at(-1) as number) - (sorted[0] as number)) / 65536, 15);
+    LEVELS.forEach((q, i) => {
+      const rank = q * (sorted.length - 1);
+      const below = Math.floor(rank);
+      const exact = (sorted[below] as number) + (rank - below) * ((sorted[Math.min(below + 1, sorted.length - 1)] as number) - (sorted[below] as number));
+      expect(Math.abs((point?.quantiles?.[i] as number) - exact)).toBeLessThanOrEqual(point?.quantileError as number);
+    });
+    expect(point?.histogram.reduce((a, b) => a + b, 0)).toBe(values.length);
+  });
+
   it('says which checkpoints lack the tensor, and refuses an unknown run', async () => {
     const { root } = await ourWorkspace();
     const api = await open(root);
