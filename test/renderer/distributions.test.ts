@@ -109,6 +109,30 @@ describe('distributions state', () => {
     expect(fake.listenerCount('distributions:progress')).toBe(0);
   });
 
+  it('keeps the figures drawn while the same tensor is read again, and drops them for another tensor', async () => {
+    const fake = new FakeStudio();
+    const pending: ((value: TensorDistributions) => void)[] = [];
+    fake.handle('tensorNames', () => ({ run: 'alpha', tensors: [], problems: [] }));
+    fake.handle('tensorDistributions', () => new Promise((resolve) => pending.push(resolve)));
+    const state = new DistributionsState(fake.api);
+    await state.chooseRun('alpha');
+    const first = state.chooseTensor('w');
+    pending.shift()?.(answer('alpha', 'w'));
+    await first;
+    const drawn = state.result;
+    expect(drawn?.tensor).toBe('w');
+
+    const again = state.chooseTensor('w');
+    expect(state.result).toBe(drawn);
+    expect(state.progress).toEqual({ done: 0, total: 0 });
+    pending.shift()?.({ ...answer('alpha', 'w'), bytesRead: 5 });
+    await again;
+    expect(state.result?.bytesRead).toBe(5);
+
+    void state.chooseTensor('v');
+    expect(state.result).toBeNull();
+  });
+
   it('shows the error of a run that cannot be read, and forgets everything for another workspace', async () => {
     const fake = new FakeStudio();
     const state = new DistributionsState(fake.api);

@@ -4,7 +4,7 @@
 // and dark screenshots go to test-results/ui/ to be looked at.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
 import { f32, trainingState } from '../store/helpers.js';
 import { expectNoProblems, useUi } from './harness.js';
@@ -92,4 +92,30 @@ describe('the Distributions view', () => {
       await world.screenshot(`distributions-${colorScheme}`);
       expectNoProblems(world);
     }, 60_000);
+
+  it('offers to update when the run saves another checkpoint', async () => {
+    const world = await open(prepare);
+    const { page } = world;
+    await page.getByRole('tab', { name: 'Distributions' }).click();
+    await page
+      .getByRole('listbox', { name: 'Tensors' })
+      .getByRole('option', { name: /^dense\/kernel/ })
+      .click();
+    const readout = page.getByTestId('distribution-readout');
+    await expect.poll(() => readout.textContent()).toContain('12 checkpoints');
+
+    // Another process saves step 1300 into the run.
+    const other = await CheckpointStore.open(world.workspace.root);
+    const writer = await other.openRunWriter('spread');
+    const state = trainingState(1300);
+    await writer.save({ ...state, model: [{ name: 'dense/kernel', dtype: 'F32', shape: [40, 100], data: f32(kernel(1300)) }, ...state.model.slice(1)] });
+    await writer.close();
+    const update = page.getByRole('button', { name: 'Update' });
+    await update.waitFor({ timeout: 10_000 });
+    expect(await page.getByText('1 checkpoint saved since these figures were read').count()).toBe(1);
+    await update.click();
+    await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toContain('13 checkpoints');
+    expect(await update.count()).toBe(0);
+    expectNoProblems(world);
+  }, 60_000);
 });

@@ -12,7 +12,7 @@ export class DistributionsState {
   loadingTensors = $state(false);
   tensor = $state<string | null>(null);
   result = $state.raw<TensorDistributions | null>(null);
-  /** Checkpoints done of the total while the figures are computed; null when nothing is. */
+  /** Checkpoints done of the total while the figures are computed (0 of 0 before the first report); null when nothing is. */
   progress = $state<{ done: number; total: number } | null>(null);
   error = $state<string | null>(null);
   private asked = 0;
@@ -20,7 +20,7 @@ export class DistributionsState {
 
   constructor(private readonly api: StudioApi) {
     this.offProgress = api.on('distributions:progress', (p) => {
-      if (p.run === this.run && p.tensor === this.tensor && this.result === null) this.progress = { done: p.done, total: p.total };
+      if (p.run === this.run && p.tensor === this.tensor && this.progress !== null) this.progress = { done: p.done, total: p.total };
     });
   }
 
@@ -52,8 +52,9 @@ export class DistributionsState {
     const run = this.run;
     if (run === null) return;
     const ask = ++this.asked;
+    // The same tensor again (new checkpoints): what is drawn stays until the new figures come.
+    if (tensor !== this.tensor) this.result = null;
     this.tensor = tensor;
-    this.result = null;
     this.error = null;
     this.progress = { done: 0, total: 0 };
     try {
