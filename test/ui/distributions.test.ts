@@ -71,7 +71,7 @@ describe('the Distributions view', () => {
       expect(await paintedInColumn(page, 'Histograms', 0.5)).toBeGreaterThan(40);
 
       // The cursor over the bands near step 600 names that checkpoint and its figures.
-      const plot = page.getByRole('img', { name: /Quantile bands of dense\/kernel/ });
+      const plot = page.getByRole('slider', { name: /Quantile bands of dense\/kernel/ });
       const box = await plot.boundingBox();
       if (!box) throw new Error('the bands chart has no box');
       const left = 64;
@@ -84,12 +84,22 @@ describe('the Distributions view', () => {
       expect(await readout.textContent()).toMatch(/median -?0\.\d+/);
 
       // The cursor over the front (newest) histogram names the last step.
-      const ridges = page.getByRole('img', { name: /Histograms of dense\/kernel/ });
+      const ridges = page.getByRole('slider', { name: /Histograms of dense\/kernel/ });
       const ridgeBox = await ridges.boundingBox();
       if (!ridgeBox) throw new Error('the histograms chart has no box');
       await page.mouse.move(ridgeBox.x + ridgeBox.width / 2, ridgeBox.y + ridgeBox.height - 30);
       await expect.poll(() => readout.textContent()).toContain('step 1,200');
       await world.screenshot(`distributions-${colorScheme}`);
+
+      // One tab stop per chart; the arrow keys move the checkpoint read out.
+      await plot.focus();
+      await page.keyboard.press('Home');
+      await expect.poll(() => readout.textContent()).toContain('step 100 ');
+      await page.keyboard.press('ArrowRight');
+      await expect.poll(() => readout.textContent()).toContain('step 200 ');
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
+      await expect.poll(() => plot.getAttribute('aria-valuetext')).toBe('step 1,100');
       expectNoProblems(world);
     }, 60_000);
 
