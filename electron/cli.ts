@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { STUDIO_VERSION } from './core/version.js';
 import { result, stderr, stdout } from './cli/common.js';
+import { registerDistributionsCommand } from './cli/distributions-command.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerImportCommand } from './cli/import-command.js';
 import { registerStoreCommands } from './cli/store-commands.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerStoreCommands(program, stdout);
   registerImportCommand(program, stdout);
   registerExportCommand(program, stdout);
+  registerDistributionsCommand(program, stdout);
   registerTrainCommands(program, stdout);
   registerServeCommand(program, stdout);
   // Last, and the default: `checkpoint-studio` alone opens the app.
