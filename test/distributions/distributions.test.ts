@@ -151,6 +151,24 @@ describe('distributions of our checkpoints', () => {
     expect(third.points).toEqual(first.points.map((p) => ({ ...p, cached: p.step !== 200 })));
   });
 
+  it('answers the same question asked twice at once with one reading of the files', async () => {
+    const { root } = await ourWorkspace();
+    const api = await open(root);
+    let reports = 0;
+    api.on('distributions:progress', () => (reports += 1));
+    const [a, b] = await Promise.all([
+      api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' }),
+      api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' }),
+    ]);
+    expect(b).toEqual(a);
+    expect(a.points.every((p) => !p.cached)).toBe(true);
+    // One computation reports each of the 3 checkpoints twice (figures, then bins).
+    expect(reports).toBe(6);
+    // Another question is its own computation.
+    await api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel', bins: 7 });
+    expect(reports).toBe(12);
+  });
+
   it('names the file and the tensor of a damaged checkpoint, and still answers for the others', async () => {
     const { root, dirs } = await ourWorkspace();
     const api = await open(root);

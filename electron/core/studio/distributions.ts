@@ -61,15 +61,31 @@ export async function tensorNames(store: CheckpointStore, run: string): Promise<
   return runTensors(run, await checkpointRefs(store, run));
 }
 
-export async function tensorDistributions(
-  store: CheckpointStore,
-  options: { readonly run: string; readonly tensor: string; readonly bins: number; readonly readOnly: boolean },
-  progress: (progress: DistributionProgress) => void,
-): Promise<TensorDistributions> {
+type DistributionOptions = { readonly run: string; readonly tensor: string; readonly bins: number; readonly readOnly: boolean };
+
+async function compute(store: CheckpointStore, options: DistributionOptions, progress: (progress: DistributionProgress) => void): Promise<TensorDistributions> {
   const { run, tensor, bins } = options;
   const checkpoints = await checkpointRefs(store, run);
   const { location, note } = await cacheLocation(store, run, options.readOnly);
   return runDistributions({ run, tensor, bins, checkpoints, cache: location, notes: note ? [note] : [] }, (done, total) =>
     progress({ run, tensor, done, total }),
   );
+}
+
+/** Computations under way, by open workspace and question: asking again (a second window, a repeated click) waits for the same answer instead of reading the files twice. */
+const underWay = new WeakMap<CheckpointStore, Map<string, Promise<TensorDistributions>>>();
+
+export function tensorDistributions(
+  store: CheckpointStore,
+  options: DistributionOptions,
+  progress: (progress: DistributionProgress) => void,
+): Promise<TensorDistributions> {
+  const key = JSON.stringify([options.run, options.tensor, options.bins, options.readOnly]);
+  const ofStore = underWay.get(store) ?? new Map<string, Promise<TensorDistributions>>();
+  underWay.set(store, ofStore);
+  const running = ofStore.get(key);
+  if (running) return running;
+  const answer = compute(store, options, progress).finally(() => ofStore.delete(key));
+  ofStore.set(key, answer);
+  return answer;
 }
