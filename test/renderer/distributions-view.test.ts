@@ -78,6 +78,9 @@ describe('the Distributions tab', () => {
         .getAllByRole('option')
         .map((o) => o.textContent?.trim().split(/\s/)[0]),
     ).toEqual(['optimizer/dense/kernel/m']);
+    // Down from the filter goes into the list.
+    await person.keyboard('{ArrowDown}');
+    expect(within(tensors).getByRole('option', { name: /^optimizer\/dense\/kernel\/m/ })).toHaveFocus();
     await person.clear(screen.getByRole('searchbox', { name: 'Filter tensors' }));
 
     await person.click(within(tensors).getByRole('option', { name: /^vocab/ }));
