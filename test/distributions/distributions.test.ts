@@ -295,3 +295,33 @@ describe('distributions of another program’s checkpoints read in place', () =>
     expect(damaged.problems[0]?.message).toContain('dense/kernel');
   });
 });
+
+describe('distributions of another program’s checkpoints imported into our workspace', () => {
+  it('reads them copied and linked, and a linked file changed where it lives is read again, not taken from the cache', async () => {
+    const source = await tensorFlowFolder();
+    const { root } = await ourWorkspace([100]);
+    const api = await open(root);
+    const copied = await api.importFolders({ sources: [source], into: 'copied' });
+    const linked = await api.importFolders({ sources: [source], mode: 'link', into: 'linked' });
+    expect([copied.results[0]?.ok, linked.results[0]?.ok]).toEqual([true, true]);
+    for (const run of ['copied', 'linked']) {
+      const result = await api.tensorDistributions({ run, tensor: 'dense/kernel', bins: 9 });
+      expect(result.problems).toEqual([]);
+      expect(result.cache).toBe('workspace');
+      expect(result.points.map((p) => p.step)).toEqual([100, 200, 300]);
+      result.points.forEach((point) => expectMatches(point, kernelValues(point.step), result));
+    }
+    expect((await api.tensorDistributions({ run: 'linked', tensor: 'dense/kernel', bins: 9 })).bytesRead).toBe(0);
+
+    const data = path.join(source, 'model.ckpt-300.data-00000-of-00001');
+    const bytes = fs.readFileSync(data);
+    bytes[3] = (bytes[3] as number) ^ 0xff;
+    fs.writeFileSync(data, bytes);
+    const changed = await api.tensorDistributions({ run: 'linked', tensor: 'dense/kernel', bins: 9 });
+    expect(changed.points.map((p) => p.step)).toEqual([100, 200]);
+    expect(changed.problems[0]?.message).toContain(data);
+    expect(changed.problems[0]?.message).toContain('dense/kernel');
+    // The copy is not the changed file.
+    expect((await api.tensorDistributions({ run: 'copied', tensor: 'dense/kernel', bins: 9 })).points).toHaveLength(3);
+  });
+});
