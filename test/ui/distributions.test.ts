@@ -12,17 +12,20 @@ import { expectNoProblems, useUi } from './harness.js';
 const open = useUi();
 const STEPS = Array.from({ length: 12 }, (_, i) => (i + 1) * 100);
 
-/** Normal-looking values (Box–Muller on a fixed sequence) whose mean drifts and spread widens with the step. */
+/** Normal-looking values (Box–Muller on a fixed sequence) whose mean drifts and spread widens with the step; step 700 holds NaN and Inf. */
 function kernel(step: number): number[] {
   let seed = 12345 + step;
   const uniform = (): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return (seed + 1) / 2147483649;
   };
-  return Array.from({ length: 4000 }, () => {
+  const values = Array.from({ length: 4000 }, () => {
     const normal = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
     return step / 4000 + normal * (0.02 + step / 8000);
   });
+  // Step 700 diverged a little: two NaN and an infinity.
+  if (step === 700) values.splice(0, 3, NaN, NaN, Infinity);
+  return values;
 }
 
 async function prepare(store: CheckpointStore): Promise<void> {
@@ -100,6 +103,21 @@ describe('the Distributions view', () => {
       await page.keyboard.press('End');
       await page.keyboard.press('ArrowLeft');
       await expect.poll(() => plot.getAttribute('aria-valuetext')).toBe('step 1,100');
+
+      // The checkpoint with NaN and Inf is marked above the bands and says how many.
+      expect(await page.getByText('▼ NaN or Inf').count()).toBe(1);
+      for (let i = 0; i < 4; i += 1) await page.keyboard.press('ArrowLeft');
+      await expect.poll(() => readout.textContent()).toContain('step 700 ');
+      expect(await readout.textContent()).toContain('2 NaN · 1 Inf');
+      const mark = await page.locator('figure:has-text("Quantiles over steps") canvas').evaluate(
+        (canvas: HTMLCanvasElement, at) => {
+          const scale = canvas.width / canvas.getBoundingClientRect().width;
+          const [r, g] = canvas.getContext('2d')?.getImageData(Math.round(at * scale), Math.round(9 * scale), 1, 1).data ?? [];
+          return { r: r ?? 0, g: g ?? 0 };
+        },
+        left + ((700 - 100) / 1100) * (right - left),
+      );
+      expect(mark.r - mark.g).toBeGreaterThan(60);
       expectNoProblems(world);
     }, 60_000);
 

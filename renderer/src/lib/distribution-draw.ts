@@ -12,6 +12,8 @@ export interface Palette {
   readonly grid: string;
   readonly surface: string;
   readonly highlight: string;
+  /** Marks checkpoints holding NaN or ±Inf. */
+  readonly bad: string;
 }
 
 export interface Plot {
@@ -20,7 +22,7 @@ export interface Plot {
 }
 
 /** Room for the axes' labels. */
-export const MARGIN = { left: 64, right: 16, top: 12, bottom: 28 } as const;
+export const MARGIN = { left: 64, right: 16, top: 14, bottom: 28 } as const;
 
 type Points = readonly DistributionPoint[];
 
@@ -115,6 +117,18 @@ export function drawBands(
       if (half) ctx.lineTo(px + half, py);
     });
     ctx.stroke();
+  }
+  // NaN and ±Inf have no place on the value axis: a mark above the plot says where they are.
+  ctx.fillStyle = palette.bad;
+  for (const p of points) {
+    if (p.nan + p.inf === 0) continue;
+    const px = x(p.step);
+    ctx.beginPath();
+    ctx.moveTo(px - 5, MARGIN.top - 9);
+    ctx.lineTo(px + 5, MARGIN.top - 9);
+    ctx.lineTo(px, MARGIN.top - 1);
+    ctx.closePath();
+    ctx.fill();
   }
   const at = hovered === null ? undefined : points[hovered];
   if (at) {
