@@ -136,8 +136,13 @@ describe('distributions of our checkpoints', () => {
     expect(first.cache).toBe('workspace');
     expect(first.bytesRead).toBeGreaterThan(0);
     expect(fs.readdirSync(path.join(root, '.studio', 'distributions'))).toHaveLength(3);
+    let reports = 0;
+    const off = api.on('distributions:progress', () => (reports += 1));
     const second = await api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' });
+    off();
     expect(second.bytesRead).toBe(0);
+    // Answered from the cache on the calling thread: no worker was started to report progress.
+    expect(reports).toBe(0);
     expect(second.points.every((p) => p.cached)).toBe(true);
     expect(second.points).toEqual(first.points.map((p) => ({ ...p, cached: true })));
 

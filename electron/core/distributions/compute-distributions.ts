@@ -18,6 +18,15 @@ export interface DistributionRequest {
   readonly checkpoints: readonly CheckpointRef[];
   readonly cache: CacheLocation | null;
   readonly notes: readonly string[];
+  /** Answer from the cache alone, or throw BytesNeeded: what the calling thread may do before it starts a worker. */
+  readonly cacheOnly?: boolean;
+}
+
+/** A figure is not in the cache: reading the tensor's bytes is a worker's job. */
+export class BytesNeeded extends Error {
+  constructor() {
+    super('some figures are not cached');
+  }
 }
 
 interface Item {
@@ -31,10 +40,14 @@ interface Item {
 class Reading {
   bytesRead = 0;
 
-  constructor(private readonly tensor: string) {}
+  constructor(
+    private readonly tensor: string,
+    private readonly cacheOnly: boolean,
+  ) {}
 
   /** Streams the tensor's values through `visit`. */
   async values(source: TensorSource, visit: (values: Float64Array, length: number) => void): Promise<void> {
+    if (this.cacheOnly) throw new BytesNeeded();
     const stream = new ValueStream(source.dtype, visit);
     for await (const chunk of source.chunks()) {
       this.bytesRead += chunk.byteLength;
@@ -85,7 +98,7 @@ function sameBins(histogram: Binned | null, range: { lo: number; hi: number; bin
 
 export async function computeDistributions(request: DistributionRequest, progress: (done: number, total: number) => void): Promise<TensorDistributions> {
   const cache = new DistributionCache(request.cache);
-  const reading = new Reading(request.tensor);
+  const reading = new Reading(request.tensor, request.cacheOnly === true);
   // Two passes over each checkpoint; the second only over those that hold the tensor.
   const total = request.checkpoints.length * 2;
   const items: Item[] = [];
@@ -105,6 +118,7 @@ export async function computeDistributions(request: DistributionRequest, progres
         items.push({ ref, source, summary, histogram: entry?.histogram ?? null, cached: entry !== null });
       }
     } catch (error) {
+      if (error instanceof BytesNeeded) throw error;
       problems.push({ id: ref.id, message: reading.describe(error, file) });
     }
     progress(++done, total);
@@ -122,6 +136,7 @@ export async function computeDistributions(request: DistributionRequest, progres
       }
       if (!item.cached) await cache.write(item.source.key, { summary: item.summary, histogram: item.histogram });
     } catch (error) {
+      if (error instanceof BytesNeeded) throw error;
       problems.push({ id: item.ref.id, message: reading.describe(error, item.source.file) });
       failed.add(item);
     }

@@ -11,6 +11,7 @@ import { VerifyCache } from '../checkpoint/verify-cache.js';
 import type { CheckpointRef } from '../distributions/checkpoint-tensor.js';
 import type { CacheLocation } from '../distributions/distribution-cache.js';
 import { DISTRIBUTIONS_DIR } from '../distributions/distribution-cache.js';
+import { BytesNeeded, type DistributionRequest, computeDistributions } from '../distributions/compute-distributions.js';
 import { runDistributions } from '../distributions/run-distributions.js';
 import { runTensors } from '../distributions/tensor-names.js';
 import { isForeignFormat } from '../formats/registry.js';
@@ -67,9 +68,17 @@ async function compute(store: CheckpointStore, options: DistributionOptions, pro
   const { run, tensor, bins } = options;
   const checkpoints = await checkpointRefs(store, run);
   const { location, note } = await cacheLocation(store, run, options.readOnly);
-  return runDistributions({ run, tensor, bins, checkpoints, cache: location, notes: note ? [note] : [] }, (done, total) =>
-    progress({ run, tensor, done, total }),
-  );
+  const request: DistributionRequest = { run, tensor, bins, checkpoints, cache: location, notes: note ? [note] : [] };
+  const report = (done: number, total: number): void => progress({ run, tensor, done, total });
+  // Everything cached: a few small files, read here at once, rather than a worker started to read them.
+  // It reports no progress: a worker taken over from it would start the count again.
+  if (location)
+    try {
+      return await computeDistributions({ ...request, cacheOnly: true }, () => undefined);
+    } catch (error) {
+      if (!(error instanceof BytesNeeded)) throw error;
+    }
+  return runDistributions(request, report);
 }
 
 /** Computations under way, by open workspace and question: asking again (a second window, a repeated click) waits for the same answer instead of reading the files twice. */
