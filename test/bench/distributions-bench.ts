@@ -65,7 +65,11 @@ async function main(): Promise<void> {
     (globalThis as { gc?: () => void }).gc?.();
     const studio = new Studio();
     await studio.api.openWorkspace({ path: root });
-    const rows: string[] = [];
+    // The control: how long the loop is held while this thread does nothing (the machine's own scheduling noise).
+    const idle = await timed(() => new Promise((resolve) => setTimeout(resolve, 2000)));
+    const rows: string[] = [
+      `idle 2 s for comparison: loop held ≤ ${idle.heldMs.toFixed(0)} ms; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores`,
+    ];
     for (const [tensor, size] of [
       ['small/kernel', SMALL],
       ['large/kernel', LARGE],
