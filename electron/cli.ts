@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { STUDIO_VERSION } from './core/version.js';
 import { result, stderr, stdout } from './cli/common.js';
 import { registerDiffCommand } from './cli/diff-command.js';
+import { registerDistributionsCommand } from './cli/distributions-command.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerImportCommand } from './cli/import-command.js';
 import { registerStoreCommands } from './cli/store-commands.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerImportCommand(program, stdout);
   registerExportCommand(program, stdout);
   registerDiffCommand(program, stdout);
+  registerDistributionsCommand(program, stdout);
   registerTrainCommands(program, stdout);
   registerServeCommand(program, stdout);
   // Last, and the default: `checkpoint-studio` alone opens the app.

@@ -796,6 +796,77 @@ export type CompareResult = z.infer<typeof CompareResultSchema>;
 
 export const CompareProgressSchema = z.object({ compareId: z.string(), done: count, total: count, tensor: z.string().nullable() });
 export type CompareProgress = z.infer<typeof CompareProgressSchema>;
+// ─── Distributions over time, read from a run's checkpoint files (issue 17) ─────────────────
+
+/** A tensor the checkpoints of a run hold, by name: what the Distributions view lets a user choose. */
+export const RunTensorSchema = z.object({
+  name: z.string(),
+  dtype: z.string(),
+  /** As the newest checkpoint holding it has it. */
+  shape: z.array(count),
+  /** Weights, optimizer state (ours: `optimizer/…` slots), a step counter, or something else. */
+  role: z.enum(['model', 'optimizer', 'step', 'other']),
+  /** How many of the run's checkpoints hold it. */
+  checkpoints: count,
+  /** False for strings and types without real numbers: listed, but no distribution is computed. */
+  numeric: z.boolean(),
+});
+export type RunTensor = z.infer<typeof RunTensorSchema>;
+
+export const RunTensorsSchema = z.object({
+  run: z.string(),
+  tensors: z.array(RunTensorSchema),
+  /** Checkpoints whose tensors could not be listed (a damaged manifest, a missing file), each naming the file. */
+  problems: z.array(z.object({ id: z.string(), message: z.string() })),
+});
+export type RunTensors = z.infer<typeof RunTensorsSchema>;
+
+/** One checkpoint's figures for the tensor. NaN and ±Inf are counted apart; the rest are of the finite values (null when there are none). */
+export const DistributionPointSchema = z.object({
+  id: z.string(),
+  step: count,
+  count: count,
+  finite: count,
+  nan: count,
+  inf: count,
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  mean: z.number().nullable(),
+  std: z.number().nullable(),
+  /** At the run's `quantileLevels`; null when no value is finite. */
+  quantiles: z.array(z.number()).nullable(),
+  /** `exact`: every value sorted; `histogram`: from a fine histogram, each within `quantileError` of the exact value. */
+  quantileMethod: z.enum(['exact', 'histogram']),
+  quantileError: z.number().nonnegative(),
+  /** Counts of finite values in the run's shared bins. */
+  histogram: z.array(count),
+  /** Taken from the workspace's cache: no tensor byte was read for it. */
+  cached: z.boolean(),
+});
+export type DistributionPoint = z.infer<typeof DistributionPointSchema>;
+
+export const TensorDistributionsSchema = z.object({
+  run: z.string(),
+  tensor: z.string(),
+  quantileLevels: z.array(z.number()),
+  /** The histograms' bins, equal in width over [lo, hi] and the same for every checkpoint; null when no value is finite. */
+  range: z.object({ lo: z.number(), hi: z.number(), bins: z.int().positive() }).nullable(),
+  /** Oldest step first. */
+  points: z.array(DistributionPointSchema),
+  /** Checkpoints of the run that hold no tensor of that name. */
+  missing: z.array(z.string()),
+  /** Checkpoints that could not be read: the message names the file and the tensor. */
+  problems: z.array(z.object({ id: z.string(), message: z.string() })),
+  /** Tensor bytes read to answer (0 when everything came from the cache). */
+  bytesRead: count,
+  /** Where figures were cached: `workspace` (`.studio/distributions`), or `none` with the reason in `notes`. */
+  cache: z.enum(['workspace', 'none']),
+  notes: z.array(z.string()),
+});
+export type TensorDistributions = z.infer<typeof TensorDistributionsSchema>;
+
+export const DistributionProgressSchema = z.object({ run: z.string(), tensor: z.string(), done: count, total: count });
+export type DistributionProgress = z.infer<typeof DistributionProgressSchema>;
 
 // ─── The API ─────────────────────────────────────────────────────────────────────────────────
 
@@ -982,6 +1053,14 @@ export const studioMethods = {
    * each one's listing as it is now (a changed one is also sent as `catalog:changed`).
    */
   checkFiles: { params: z.object({ ids: z.array(z.string().min(1)).max(1000) }), result: z.array(CheckpointInfoSchema) },
+  // Distributions over time (issue 17): a run's tensors, and one tensor's figures at every checkpoint.
+  /** The tensors a run's checkpoints hold (weights and optimizer state), by name. */
+  tensorNames: { params: z.object({ run: z.string().min(1) }), result: RunTensorsSchema },
+  /** One tensor's distribution at each of a run's checkpoints, computed in a worker from the files, cached in `.studio/`; progress as `distributions:progress`. */
+  tensorDistributions: {
+    params: z.object({ run: z.string().min(1), tensor: z.string().min(1), bins: z.int().min(1).max(200).default(30) }),
+    result: TensorDistributionsSchema,
+  },
 } as const;
 
 export type StudioMethod = keyof typeof studioMethods;
@@ -1012,6 +1091,8 @@ export const studioEvents = {
   warning: z.object({ message: z.string() }),
   // Compare two checkpoints (issue 17): how far a comparison is, in tensors.
   'compare:progress': CompareProgressSchema,
+  /** How many of a run's checkpoints tensorDistributions has done (issue 17). */
+  'distributions:progress': DistributionProgressSchema,
 } as const;
 
 export type StudioEventName = keyof typeof studioEvents;

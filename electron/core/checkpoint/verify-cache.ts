@@ -42,6 +42,11 @@ export class VerifyCache {
     return entry && entry.signature === signature ? entry : null;
   }
 
+  /** The tensors' CRC-32Cs the last verification of `id` recorded, whatever its files are now (a caller that keys by them adds their sizes and times). */
+  recordedCrcs(id: string): Readonly<Record<string, number>> {
+    return this.entries.get(id)?.crcs ?? {};
+  }
+
   remember(id: string, signature: string, ok: boolean, reason: string | null, crcs?: Readonly<Record<string, number>>): void {
     const entry = { signature, ok, reason, at: new Date().toISOString(), ...(crcs ? { crcs: { ...crcs } } : {}) };
     this.entries.set(id, entry);

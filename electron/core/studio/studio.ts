@@ -29,6 +29,7 @@ import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
 import { Comparisons } from './compare.js';
+import { tensorDistributions, tensorNames } from './distributions.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
@@ -232,6 +233,18 @@ export class Studio {
       ...this.trainingHandlers(),
       ...this.exchangeHandlers(),
       ...this.compareHandlers(),
+      ...this.distributionHandlers(),
+    };
+  }
+
+  /** Distributions over time, read from a run's checkpoint files (issue 17). */
+  private distributionHandlers(): Pick<Handlers, 'tensorNames' | 'tensorDistributions'> {
+    return {
+      tensorNames: async ({ run }) => tensorNames(await this.settledStore(), run),
+      tensorDistributions: async ({ run, tensor, bins }) =>
+        tensorDistributions(await this.settledStore(), { run, tensor, bins, readOnly: this.readOnly }, (progress) =>
+          this.events.emit('distributions:progress', progress),
+        ),
     };
   }
 

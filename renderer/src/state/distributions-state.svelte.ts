@@ -1,0 +1,87 @@
+// What the Distributions view shows: the chosen run, its tensors, the chosen tensor's figures at
+// each checkpoint, and how far their computation is. An answer for a choice the user has since
+// changed is dropped, so a slow run never overwrites a newer choice.
+import type { RunTensor, StudioApi, TensorDistributions } from '../lib/contract';
+import { errorMessage } from '../lib/errors';
+
+export class DistributionsState {
+  run = $state<string | null>(null);
+  tensors = $state.raw<RunTensor[]>([]);
+  /** Checkpoints whose tensors could not be listed, as the API names them. */
+  tensorProblems = $state.raw<{ id: string; message: string }[]>([]);
+  loadingTensors = $state(false);
+  tensor = $state<string | null>(null);
+  result = $state.raw<TensorDistributions | null>(null);
+  /** Checkpoints done of the total while the figures are computed (0 of 0 before the first report); null when nothing is. */
+  progress = $state<{ done: number; total: number } | null>(null);
+  error = $state<string | null>(null);
+  private asked = 0;
+  private readonly offProgress: () => void;
+
+  constructor(private readonly api: StudioApi) {
+    this.offProgress = api.on('distributions:progress', (p) => {
+      if (p.run === this.run && p.tensor === this.tensor && this.progress !== null) this.progress = { done: p.done, total: p.total };
+    });
+  }
+
+  async chooseRun(run: string | null): Promise<void> {
+    if (run === this.run) return;
+    const ask = ++this.asked;
+    this.run = run;
+    this.tensor = null;
+    this.result = null;
+    this.progress = null;
+    this.error = null;
+    this.tensors = [];
+    this.tensorProblems = [];
+    if (run === null) return;
+    this.loadingTensors = true;
+    try {
+      const answer = await this.api.tensorNames({ run });
+      if (ask !== this.asked) return;
+      this.tensors = answer.tensors;
+      this.tensorProblems = answer.problems;
+    } catch (error) {
+      if (ask === this.asked) this.error = errorMessage(error);
+    } finally {
+      if (ask === this.asked) this.loadingTensors = false;
+    }
+  }
+
+  async chooseTensor(tensor: string): Promise<void> {
+    const run = this.run;
+    if (run === null) return;
+    const ask = ++this.asked;
+    // The same tensor again (new checkpoints): what is drawn stays until the new figures come.
+    if (tensor !== this.tensor) this.result = null;
+    this.tensor = tensor;
+    this.error = null;
+    this.progress = { done: 0, total: 0 };
+    try {
+      const answer = await this.api.tensorDistributions({ run, tensor, bins: 30 });
+      if (ask !== this.asked) return;
+      this.result = answer;
+    } catch (error) {
+      if (ask === this.asked) this.error = errorMessage(error);
+    } finally {
+      if (ask === this.asked) this.progress = null;
+    }
+  }
+
+  /** Another workspace: nothing chosen in the old one means anything here. */
+  forget(): void {
+    this.asked += 1;
+    this.run = null;
+    this.tensor = null;
+    this.tensors = [];
+    this.tensorProblems = [];
+    this.result = null;
+    this.progress = null;
+    this.error = null;
+    this.loadingTensors = false;
+  }
+
+  dispose(): void {
+    this.offProgress();
+  }
+}
