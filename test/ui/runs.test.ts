@@ -6,9 +6,10 @@
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { CheckpointStore as Store } from '../../electron/core/checkpoint/store.js';
 import { testData } from '../fixtures.js';
-import { trainingState } from '../store/helpers.js';
-import { expectNoProblems, useUi } from './harness.js';
+import { makeTempWorkspace, trainingState } from '../store/helpers.js';
+import { expectNoProblems, useUi, writeRun } from './harness.js';
 
 const open = useUi();
 
@@ -183,4 +184,66 @@ describe('the runs', () => {
     expect(await table(page).getAttribute('data-order')).toBe('config:lr asc');
     expectNoProblems(world);
   });
+
+  it(
+    'keeps the view per workspace: a filter typed in one never hides the runs of another; tab, selection and zoom come back',
+    { timeout: 120_000 },
+    async () => {
+      const world = await open(lineage);
+      const { page } = world;
+      const first = world.studio.workspace as string;
+      const other = makeTempWorkspace();
+      const otherStore = await Store.open(other.root, { access: 'create' });
+      await writeRun(otherStore, 'big', [1, 2]);
+      await writeRun(otherStore, 'small', [3]);
+
+      // In the first workspace: a checkpoint selected, the timeline zoomed, a filter typed on Charts.
+      const checkpoint = page.getByRole('option', { name: /^alpha step 200,/ });
+      await expect.poll(() => checkpoint.count(), { timeout: 15_000 }).toBe(1);
+      await checkpoint.click();
+      const timeline = page.getByTestId('timeline');
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await expect.poll(() => timeline.getAttribute('data-zoom')).not.toBe('0.000 1.000');
+      const zoom = await timeline.getAttribute('data-zoom');
+      await page.getByRole('tab', { name: 'Charts' }).click();
+      await page.getByRole('searchbox', { name: 'Filter runs' }).fill('^big$');
+      await expect.poll(() => listed(page)).toEqual([]);
+
+      const openWorkspace = async (folder: string): Promise<void> => {
+        await page.getByRole('button', { name: 'Open workspace…' }).click();
+        const form = page.getByRole('form', { name: 'Open workspace' });
+        await form.getByLabel('Workspace folder').fill(folder);
+        await form.getByRole('button', { name: 'Open', exact: true }).click();
+        await expect.poll(async () => (await page.getByTestId('workspace-path').textContent())?.trim()).toBe(folder);
+      };
+
+      // The other workspace has a view of its own: no filter, nothing selected, not zoomed.
+      await openWorkspace(otherStore.root);
+      await expect.poll(() => page.getByRole('tab', { name: 'Checkpoints' }).getAttribute('aria-selected')).toBe('true');
+      expect(await timeline.getAttribute('data-zoom')).toBe('0.000 1.000');
+      expect(await page.getByRole('complementary', { name: 'Checkpoint details' }).getByRole('heading', { name: /step/ }).count()).toBe(0);
+      await page.getByRole('tab', { name: 'Charts' }).click();
+      expect(await page.getByRole('searchbox', { name: 'Filter runs' }).inputValue()).toBe('');
+      await expect.poll(() => listed(page)).toEqual(['big:0', 'small:0']);
+      await page.getByRole('searchbox', { name: 'Filter runs' }).fill('small');
+      await expect.poll(() => listed(page)).toEqual(['small:0']);
+      await world.screenshot('runs-other-workspace');
+
+      // Back to the first: its filter, tab, selection and zoom.
+      await page.getByRole('tab', { name: 'Runs' }).click();
+      await openWorkspace(first);
+      await expect.poll(() => page.getByRole('searchbox', { name: 'Filter runs' }).inputValue()).toBe('^big$');
+      expect(await page.getByRole('tab', { name: 'Charts' }).getAttribute('aria-selected')).toBe('true');
+      await page.getByRole('tab', { name: 'Checkpoints' }).click();
+      await expect.poll(() => page.getByRole('complementary', { name: 'Checkpoint details' }).getByRole('heading', { name: 'alpha step 200' }).count()).toBe(1);
+      expect(await timeline.getAttribute('data-zoom')).toBe(zoom);
+
+      // And the other again: its own filter, its Runs tab.
+      await openWorkspace(otherStore.root);
+      await expect.poll(() => page.getByRole('tab', { name: 'Runs' }).getAttribute('aria-selected')).toBe('true');
+      await page.getByRole('tab', { name: 'Charts' }).click();
+      expect(await page.getByRole('searchbox', { name: 'Filter runs' }).inputValue()).toBe('small');
+      expectNoProblems(world);
+    },
+  );
 });
