@@ -3,7 +3,9 @@
 // core's marks; weights-only imports told apart), the Runs table's sorting, filtering and grouping,
 // the kept table view validated field by field, and the configuration diff from a parent.
 import { describe, expect, it } from 'vitest';
+import { MAX_GROUP_POINTS, groupMeanSeries } from '../../renderer/src/lib/group-series';
 import { buildLanes } from '../../renderer/src/lib/lanes';
+import { EMPTY_SERIES, type RunSeries } from '../../renderer/src/lib/metric-series';
 import { configDiff, flattenConfig } from '../../renderer/src/lib/run-config';
 import { runEntries } from '../../renderer/src/lib/run-entries';
 import {
@@ -187,5 +189,39 @@ describe("a continued run's configuration diff", () => {
       { key: 'warmup', kind: 'added', to: 10 },
     ]);
     expect(configDiff(parent, parent)).toEqual([]);
+  });
+});
+
+describe("a group's mean curve", () => {
+  const series = (steps: number[], loss: (number | null)[]): RunSeries => ({
+    train: { steps, times: steps.map(() => null), columns: { loss } },
+    validation: EMPTY_SERIES,
+  });
+
+  it('averages the members at every step any logged, interpolating those logged elsewhere, within each one’s range', () => {
+    const mean = groupMeanSeries([series([0, 10, 20], [1, 0.5, 0.3]), series([5, 15], [0.8, 0.4])]);
+    expect(mean.train.steps).toEqual([0, 5, 10, 15, 20]);
+    const loss = mean.train.columns.loss as number[];
+    // Step 0 and 20: only the first member's range covers them.
+    expect(loss[0]).toBe(1);
+    expect(loss[4]).toBeCloseTo(0.3, 12);
+    expect(loss[1]).toBeCloseTo((0.75 + 0.8) / 2, 12);
+    expect(loss[2]).toBeCloseTo((0.5 + 0.6) / 2, 12);
+    expect(loss[3]).toBeCloseTo((0.4 + 0.4) / 2, 12);
+    expect(mean.validation).toEqual(EMPTY_SERIES);
+  });
+
+  it('skips a member where it logged nothing, and stays within MAX_GROUP_POINTS', () => {
+    const mean = groupMeanSeries([series([0, 1], [2, null]), series([0, 1], [4, 6])]);
+    expect(mean.train.columns.loss).toEqual([3, 6]);
+    const long = Array.from({ length: 10_000 }, (_, i) => i);
+    const big = groupMeanSeries([
+      series(
+        long,
+        long.map(() => 1),
+      ),
+    ]);
+    expect(big.train.steps).toHaveLength(MAX_GROUP_POINTS);
+    expect(big.train.steps.at(-1)).toBe(9_999);
   });
 });

@@ -144,6 +144,20 @@ describe('the runs', () => {
     await expect.poll(() => tableOrder(page)).toEqual(['baseline-from-120', 'baseline']);
     await filter.fill('');
 
+    // Grouped by a configuration key: the charts draw each group's mean, runs without the key one group.
+    await page.getByRole('combobox', { name: 'Group by' }).selectOption('batch');
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    const lossCard = page.getByRole('figure', { name: /^loss: / });
+    const trainCurves = (): Promise<(string | null)[]> =>
+      lossCard.locator('li[data-run][data-kind="train"]').evaluateAll((l) => l.map((e) => e.getAttribute('data-run')));
+    await expect
+      .poll(trainCurves, { timeout: 15_000 })
+      .toEqual(['batch = 16 (mean of 2)', 'batch = — (mean of 2)', 'batch = 32 (mean of 2)', 'batch = 64 (mean of 1)']);
+    await world.screenshot('charts-grouped');
+    await page.getByTestId('charts-grouped').getByRole('button', { name: 'Ungroup' }).click();
+    await expect.poll(() => lossCard.locator('li[data-run][data-kind="train"]').count()).toBe(7);
+    await page.getByRole('tab', { name: 'Runs' }).click();
+
     // Solo: the charts draw that run alone; ending the solo brings back the ticked ones.
     await tableRow(page, 'beta').getByRole('button', { name: 'Solo beta' }).click();
     await page.getByRole('tab', { name: 'Charts' }).click();
