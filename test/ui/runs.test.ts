@@ -168,8 +168,17 @@ describe('the runs', () => {
     await runsList(page).getByRole('button', { name: 'End solo' }).click();
     await expect.poll(() => loss.locator('li[data-run][data-kind="train"]').count()).toBe(7);
 
-    // Archive: gone from the table and the charts until shown.
+    // Hide from the table: the same choice as the runs list's tick.
     await page.getByRole('tab', { name: 'Runs' }).click();
+    await tableRow(page, 'beta').getByRole('checkbox', { name: 'Show beta on the charts' }).uncheck();
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    await expect.poll(() => loss.locator('li[data-run][data-kind="train"]').count()).toBe(6);
+    expect(await runsList(page).getByRole('checkbox', { name: 'beta' }).isChecked()).toBe(false);
+    await runsList(page).getByRole('checkbox', { name: 'beta' }).check();
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await expect.poll(() => tableRow(page, 'beta').getByRole('checkbox').isChecked()).toBe(true);
+
+    // Archive: gone from the table and the charts until shown.
     await tableRow(page, 'gamma').getByRole('button', { name: 'Archive gamma' }).click();
     await expect.poll(() => tableRow(page, 'gamma').count()).toBe(0);
     await page.getByRole('tab', { name: 'Charts' }).click();
