@@ -89,6 +89,14 @@ describe('view state per workspace', () => {
     expect(views.restoredZoom.zoom).toEqual([0.25, 0.5]);
   });
 
+  it('seeds the first workspace from the view kept for all workspaces before, drawing settings only', async () => {
+    const { api } = settingsApi({ charts: { smoothing: 0.3, logY: true, filter: '^big$', hiddenRuns: ['a'] } });
+    const chartView = new ChartViewState();
+    const views = new WorkspaceViewState(api, { chartView, selection: new SelectionState(), exists: () => true }, 10);
+    await views.open('/ws/one');
+    expect(chartView.view).toMatchObject({ smoothing: 0.3, logY: true, filter: '', hiddenRuns: [] });
+  });
+
   it('keeps a bounded number of workspaces, dropping the least recently used', async () => {
     let now = 1;
     const { api, view } = settingsApi();

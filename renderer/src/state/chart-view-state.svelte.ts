@@ -26,12 +26,23 @@ export class ChartViewState {
     if (!this.changed && store === this.store) this.view = stored === null ? this.view : parseView(stored);
   }
 
-  /** Another workspace's view: its own when it has one, else this one's drawing settings with every run shown. */
-  async switchTo(store: ViewStore): Promise<void> {
+  /**
+   * Another workspace's view: its own when it has one, else this one's drawing settings with every
+   * run shown. `earlier` is where a view was kept before views were per workspace (one for all):
+   * its drawing settings, never its choice of runs, seed a workspace that has none yet.
+   */
+  async switchTo(store: ViewStore, earlier: ViewStore = NO_VIEW_STORE): Promise<void> {
     this.store = store;
     this.changed = false;
     this.view = { ...this.view, ...RUN_CHOICES };
-    await this.restore();
+    const stored = await store.load();
+    if (this.changed || store !== this.store) return;
+    if (stored !== null) {
+      this.view = parseView(stored);
+      return;
+    }
+    const seed = await earlier.load();
+    if (seed !== null && !this.changed && store === this.store) this.view = { ...parseView(seed), ...RUN_CHOICES };
   }
 
   private set(change: Partial<ChartView>): void {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { StudioApi } from '../lib/contract';
 import { DEFAULT_TABLE_VIEW, type RunTableView, parseTableView } from '../lib/run-table';
+import { settingsViewStore } from '../lib/view-store';
 import { WorkspaceViewStore } from '../lib/workspace-view-store';
 import type { ChartViewState } from './chart-view-state.svelte';
 import type { SelectionState } from './selection-state.svelte';
@@ -44,11 +45,12 @@ export class WorkspaceViewState {
 
   private readonly store: WorkspaceViewStore;
   private page: Page = DEFAULT_PAGE;
+  private opened = 0;
   /** False while a workspace's view is being read: what changes meanwhile is not written over it. */
   private ready = false;
 
   constructor(
-    api: Pick<StudioApi, 'settings' | 'updateSettings'>,
+    private readonly api: Pick<StudioApi, 'settings' | 'updateSettings'>,
     private readonly deps: WorkspaceViewDeps,
     delayMs = 300,
   ) {
@@ -63,7 +65,10 @@ export class WorkspaceViewState {
     // The old workspace's checkpoints are not in this one (its selection is kept in its own view).
     this.deps.selection.clear();
     const opened = this.store.open(workspace);
-    const charts = this.deps.chartView.switchTo(this.store.part('charts'));
+    // The view kept for all workspaces before (settings.view.charts) seeds the first one opened.
+    const earlier = this.opened === 0 ? settingsViewStore(this.api, 'charts') : undefined;
+    this.opened += 1;
+    const charts = this.deps.chartView.switchTo(this.store.part('charts'), earlier);
     await opened;
     if (this.workspace !== workspace) return;
     const page = PageSchema.safeParse((await this.store.part('page').load()) ?? DEFAULT_PAGE);
