@@ -269,4 +269,15 @@ describe('the runs', () => {
       expectNoProblems(world);
     },
   );
+
+  it('reads well in the dark theme', { timeout: 60_000 }, async () => {
+    const world = await open(lineage, { colorScheme: 'dark' });
+    const { page } = world;
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await expect.poll(() => tableRow(page, 'baseline-from-120').count(), { timeout: 15_000 }).toBe(1);
+    await tableRow(page, 'baseline-from-120').getByTitle('Details of baseline-from-120').click();
+    await expect.poll(() => page.getByRole('region', { name: 'Changed from the parent' }).locator('tr[data-change]').count()).toBe(1);
+    await world.screenshot('runs-table-dark');
+    expectNoProblems(world);
+  });
 });
