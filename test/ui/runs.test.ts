@@ -167,6 +167,15 @@ describe('the runs', () => {
       .toEqual(['beta']);
     await runsList(page).getByRole('button', { name: 'End solo' }).click();
     await expect.poll(() => loss.locator('li[data-run][data-kind="train"]').count()).toBe(7);
+    // Solo from the runs list too, and again to end it.
+    await runsList(page).locator('li[data-run="alpha-live"]').hover();
+    await runsList(page).getByRole('button', { name: 'Solo alpha-live' }).click();
+    await expect
+      .poll(() => loss.locator('li[data-run][data-kind="train"]').evaluateAll((l) => l.map((e) => e.getAttribute('data-run'))))
+      .toEqual(['alpha-live']);
+    await world.screenshot('charts-solo');
+    await runsList(page).getByRole('button', { name: 'Solo alpha-live' }).click();
+    await expect.poll(() => loss.locator('li[data-run][data-kind="train"]').count()).toBe(7);
 
     // Hide from the table: the same choice as the runs list's tick.
     await page.getByRole('tab', { name: 'Runs' }).click();
