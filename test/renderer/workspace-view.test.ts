@@ -3,6 +3,7 @@
 // (keeping how curves are drawn); the number of workspaces kept is bounded, the least recently
 // used dropped first; and the page's tab and selection come back with their workspace.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_VIEW_STATE_BYTES } from '../../renderer/src/lib/contract';
 import { MAX_WORKSPACE_VIEWS, WORKSPACE_VIEW_PREFIX, WorkspaceViewStore } from '../../renderer/src/lib/workspace-view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 import { SelectionState } from '../../renderer/src/state/selection-state.svelte';
@@ -117,6 +118,18 @@ describe('view state per workspace', () => {
     expect(kept).toContain(`${WORKSPACE_VIEW_PREFIX}/ws/last`);
     expect(kept).toContain(`${WORKSPACE_VIEW_PREFIX}/ws/${count - 1}`);
     expect(kept).not.toContain(`${WORKSPACE_VIEW_PREFIX}/ws/0`);
+  });
+
+  it('drops the largest parts of a view too large for one settings write, and keeps the rest', async () => {
+    const { api, view } = settingsApi();
+    const store = new WorkspaceViewStore(api, 10);
+    await store.open('/ws/many');
+    store.part('charts').save({ hiddenRuns: Array.from({ length: 10_000 }, (_, i) => `a-rather-long-run-name-${i}`) });
+    store.part('page').save({ tab: 'runs' });
+    await vi.runAllTimersAsync();
+    const record = view()[`${WORKSPACE_VIEW_PREFIX}/ws/many`] as { parts: Record<string, unknown> };
+    expect(JSON.stringify(record).length).toBeLessThanOrEqual(MAX_VIEW_STATE_BYTES);
+    expect(record.parts).toEqual({ page: { tab: 'runs' } });
   });
 
   it('writes what was pending for a workspace before another one is opened', async () => {

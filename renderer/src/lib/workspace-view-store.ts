@@ -5,7 +5,7 @@
 // settings file stays bounded however many folders are opened. One key per workspace, rather than
 // one key for all, keeps each write small (a view patch is limited to MAX_VIEW_STATE_BYTES).
 import { z } from 'zod';
-import type { StudioApi } from './contract';
+import { MAX_VIEW_STATE_BYTES, type StudioApi } from './contract';
 import type { ViewStore } from './view-store';
 
 export const WORKSPACE_VIEW_PREFIX = 'workspace:';
@@ -84,9 +84,28 @@ export class WorkspaceViewStore {
     clearTimeout(this.timer);
     this.timer = null;
     if (this.workspace === null) return;
-    const patch: Record<string, z.infer<ReturnType<typeof z.json>> | null> = { [WORKSPACE_VIEW_PREFIX + this.workspace]: this.record };
+    const patch: Record<string, z.infer<ReturnType<typeof z.json>> | null> = { [WORKSPACE_VIEW_PREFIX + this.workspace]: fitted(this.record) };
     for (const key of this.evict.splice(0)) patch[key] = null;
     // A view that cannot be kept is still right for this session.
     this.api.updateSettings({ view: patch }).catch(() => undefined);
   }
+}
+
+/** Room left in one settings write for the keys of evicted workspaces and the record's own key. */
+const PATCH_MARGIN = 4096;
+
+/**
+ * The record as it can be written: one write is limited to MAX_VIEW_STATE_BYTES, so a view too
+ * large (thousands of hidden runs) loses its largest parts, not every part.
+ */
+export function fitted(record: WorkspaceRecord): WorkspaceRecord {
+  const size = (value: unknown): number => JSON.stringify(value).length;
+  if (size(record) <= MAX_VIEW_STATE_BYTES - PATCH_MARGIN) return record;
+  const parts = { ...record.parts };
+  const bySize = Object.keys(parts).sort((a, b) => size(parts[b]) - size(parts[a]));
+  for (const name of bySize) {
+    delete parts[name];
+    if (size({ ...record, parts }) <= MAX_VIEW_STATE_BYTES - PATCH_MARGIN) break;
+  }
+  return { ...record, parts };
 }
