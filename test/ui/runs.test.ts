@@ -192,6 +192,7 @@ describe('the runs', () => {
     await expect.poll(() => tableRow(page, 'gamma').count()).toBe(0);
     await page.getByRole('tab', { name: 'Charts' }).click();
     await expect.poll(() => runsList(page).getByRole('checkbox', { name: 'gamma' }).count()).toBe(0);
+    expect(await runsList(page).getByText('1 archived run left out.').count()).toBe(1);
     await page.getByRole('tab', { name: 'Runs' }).click();
     await page.getByRole('checkbox', { name: /^Show archived/ }).check();
     await expect.poll(() => tableRow(page, 'gamma').count()).toBe(1);
