@@ -153,6 +153,12 @@ describe('the runs', () => {
     await expect
       .poll(trainCurves, { timeout: 15_000 })
       .toEqual(['batch = 16 (mean of 2)', 'batch = — (mean of 2)', 'batch = 32 (mean of 2)', 'batch = 64 (mean of 1)']);
+    expect(await page.getByRole('list', { name: 'Groups' }).getByRole('listitem').allTextContents()).toEqual([
+      'batch = 16 (mean of 2)',
+      'batch = — (mean of 2)',
+      'batch = 32 (mean of 2)',
+      'batch = 64 (mean of 1)',
+    ]);
     await world.screenshot('charts-grouped');
     await page.getByTestId('charts-grouped').getByRole('button', { name: 'Ungroup' }).click();
     await expect.poll(() => lossCard.locator('li[data-run][data-kind="train"]').count()).toBe(7);
