@@ -903,7 +903,8 @@ export const studioMethods = {
   latest: { params: z.object({ run: z.string().optional() }).default({}), result: checkpointOut },
   /**
    * What to mark on each checkpoint, by id: `latest` (the workspace's), `latest(<run>)` (each
-   * run's, when there are several), `best <metric>` (when a metric is given).
+   * run's, when there are several), `best <metric>` (when a metric is given), `best(<run>) <metric>`
+   * (each run's best, when there are several: what `best` with that run answers).
    */
   marks: {
     params: z.object({ metric: z.string().min(1).optional(), mode: MetricModeSchema.default('min') }).default({ mode: 'min' }),

@@ -7,7 +7,6 @@ import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
 import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
-import { runColors } from '../../renderer/src/lib/run-colors';
 import { runStatus } from '../../renderer/src/lib/run-status';
 import { formatDuration } from '../../renderer/src/lib/uplot-chart';
 import { settingsViewStore } from '../../renderer/src/lib/view-store';
@@ -318,22 +317,6 @@ describe('the stored view', () => {
     const plain = runMatcher('run[');
     expect(plain.invalid).toBe(true);
     expect(plain.test('my-RUN[2]')).toBe(true);
-  });
-});
-
-describe('run colours', () => {
-  it("give a continued run its parent's hue in another shade, and other runs other hues", () => {
-    const runs = [
-      { name: 'a', parent: null },
-      { name: 'b', parent: null },
-      { name: 'a2', parent: { run: 'a', step: 5 } },
-    ];
-    for (const dark of [false, true]) {
-      const colors = runColors(runs, dark);
-      expect(Math.abs((colors.get('a2')?.hue ?? 0) - (colors.get('a')?.hue ?? 0))).toBeLessThanOrEqual(15);
-      expect(colors.get('a2')?.lightness).toBeGreaterThan((colors.get('a')?.lightness ?? 100) + 10);
-      expect(colors.get('b')?.hue).not.toBe(colors.get('a')?.hue);
-    }
   });
 });
 

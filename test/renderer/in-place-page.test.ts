@@ -213,10 +213,10 @@ describe('a folder read in place, in the page', () => {
     await person.click(screen.getByRole('tab', { name: 'Charts' }));
     const runs = screen.getByRole('region', { name: 'Runs' });
     const board = within(runs).getByRole('checkbox', { name: 'logs/fit/mnist/train' }).closest('li') as HTMLElement;
-    expect(text(board)).toBe('logs/fit/mnist/train TensorBoard');
+    expect(text(board)).toBe('logs/fit/mnist/train solo TensorBoard');
     expect(within(board).getByTitle('logs/fit/mnist/train · TensorBoard run')).toBeInTheDocument();
     expect(within(runs).queryByText('finished')).not.toBeInTheDocument();
-    expect(text(within(runs).getByRole('checkbox', { name: '.' }).closest('li') as HTMLElement)).toBe('mnist-softmax TensorFlow');
+    expect(text(within(runs).getByRole('checkbox', { name: '.' }).closest('li') as HTMLElement)).toBe('mnist-softmax solo TensorFlow');
   });
 
   it('names an empty folder and lists what was looked for', async () => {

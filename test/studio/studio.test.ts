@@ -68,10 +68,26 @@ describe('the StudioApi contract', () => {
   it('marks the latest and the best, per run when there are several', async () => {
     const { api } = await studioWith({ alpha: [1, 2], beta: [5] });
     expect(await api.marks({ metric: 'loss', mode: 'max' })).toEqual({
-      'alpha/ckpt-000000001': ['best loss'],
+      'alpha/ckpt-000000001': ['best loss', 'best(alpha) loss'],
       'alpha/ckpt-000000002': ['latest(alpha)'],
-      'beta/ckpt-000000005': ['latest', 'latest(beta)'],
+      'beta/ckpt-000000005': ['latest', 'latest(beta)', 'best(beta) loss'],
     });
+  });
+
+  it("marks each run's best, the one `best --run` answers, beside the workspace's", async () => {
+    const { api } = await studioWith({ alpha: [1, 2, 3], beta: [5, 6] });
+    const marks = await api.marks({ metric: 'loss', mode: 'min' });
+    for (const run of ['alpha', 'beta']) {
+      const best = await api.best({ metric: 'loss', mode: 'min', run });
+      expect(marks[best.id]).toContain(`best(${run}) loss`);
+      expect(
+        Object.values(marks)
+          .flat()
+          .filter((m) => m === `best(${run}) loss`),
+      ).toHaveLength(1);
+    }
+    const workspaceBest = await api.best({ metric: 'loss', mode: 'min' });
+    expect(marks[workspaceBest.id]).toContain('best loss');
   });
 
   it('plans, saves and applies retention; a saved policy names its run or all runs', async () => {

@@ -55,12 +55,13 @@ describe('the timeline', () => {
       expect(await timeline.getAttribute('data-lanes')).toBe('2');
       expect(await timeline.getAttribute('data-links')).toBe('beta<-alpha@300');
       await expect.poll(() => timeline.getAttribute('data-latest')).toMatch(/^beta\/ckpt-000000500( |$)/);
-      await expect.poll(() => timeline.getAttribute('data-best')).toBe('beta/ckpt-000000500');
+      // The workspace's best first, then each run's own (beta's is the workspace's).
+      await expect.poll(() => timeline.getAttribute('data-best')).toBe('beta/ckpt-000000500 alpha/ckpt-000000400');
       expect(await timeline.locator('[data-run="beta"]').textContent()).toMatch(/beta\s*[\d.]+ KB\s*↳/);
       // The user's choice of "best" moves the mark: highest loss is alpha's first checkpoint.
       await world.page.getByRole('combobox').first().selectOption('loss');
       await world.page.getByLabel('Direction').selectOption('max');
-      await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100');
+      await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100 beta/ckpt-000000300');
       await world.page.getByRole('radio', { name: 'Wall time' }).click();
       await expect.poll(() => timeline.getAttribute('data-axis')).toBe('time');
       // The axis and the choice of "best" are the user's: kept in their settings, back after a reload.
@@ -69,7 +70,7 @@ describe('the timeline', () => {
         .toMatchObject({ timeline: { axis: 'time' }, best: { metric: 'loss', mode: 'max' } });
       await world.page.reload();
       await expect.poll(() => timeline.getAttribute('data-axis')).toBe('time');
-      await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100');
+      await expect.poll(() => timeline.getAttribute('data-best')).toBe('alpha/ckpt-000000100 beta/ckpt-000000300');
       await world.page.getByRole('radio', { name: 'Step' }).click();
       const p = await pointOnPage(world, 'alpha/ckpt-000000300');
       await world.page.mouse.move(p.x, p.y);

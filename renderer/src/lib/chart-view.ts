@@ -16,6 +16,11 @@ export const ChartViewSchema = z.object({
   /** Hidden rather than visible: a new run shows up without being ticked. */
   hiddenRuns: z.array(z.string()).max(10_000),
   filter: z.string().max(1000),
+  /** The one run the charts show while set, whatever else is ticked. */
+  solo: z.string().nullable(),
+  /** Kept on disk, left out of the lists and charts until "Show archived". */
+  archivedRuns: z.array(z.string()).max(10_000),
+  showArchived: z.boolean(),
 });
 export type ChartView = z.infer<typeof ChartViewSchema>;
 
@@ -27,6 +32,9 @@ export const DEFAULT_VIEW: ChartView = {
   ignoreOutliers: true,
   hiddenRuns: [],
   filter: '',
+  solo: null,
+  archivedRuns: [],
+  showArchived: false,
 };
 
 /** A stored view as far as it is valid: each field that is not falls back to its default. */

@@ -8,8 +8,11 @@ import { ChartViewState } from './chart-view-state.svelte';
 import { ConnectionState } from './connection-state.svelte';
 import { FileChecks } from './file-checks';
 import { MetricsState } from './metrics-state.svelte';
+import { RunConfigState } from './run-config-state.svelte';
+import { RunsState } from './runs-state.svelte';
 import { SelectionState } from './selection-state.svelte';
 import { TrainingState } from './training-state.svelte';
+import { WorkspaceViewState } from './workspace-view-state.svelte';
 
 export class AppState {
   readonly catalog: CatalogState;
@@ -19,6 +22,10 @@ export class AppState {
   readonly fileChecks: FileChecks;
   readonly selection = new SelectionState();
   readonly chartView: ChartViewState;
+  /** The tab, selection, zoom, Runs table and Charts view, kept per workspace. */
+  readonly views: WorkspaceViewState;
+  readonly runConfigs: RunConfigState;
+  readonly runs: RunsState;
   readonly connection: ConnectionState;
   readonly hostKind: Host['kind'];
   /** The native folder dialog where the host has one (the desktop app). */
@@ -28,13 +35,20 @@ export class AppState {
   constructor(host: Host) {
     this.hostKind = host.kind;
     this.chooseFolder = host.chooseFolder;
-    this.catalog = new CatalogState(host.api, { bestStore: settingsViewStore(host.api, 'best'), onWorkspaceChanged: () => this.leftWorkspace() });
+    this.catalog = new CatalogState(host.api, {
+      bestStore: settingsViewStore(host.api, 'best'),
+      onWorkspaceChanged: () => this.leftWorkspace(),
+      onWorkspace: (workspace) => void this.views.open(workspace),
+    });
     this.training = new TrainingState(host.api);
     this.metrics = new MetricsState(host.api);
     this.live = new LiveState(host.api);
     this.fileChecks = new FileChecks(host.api);
+    this.runConfigs = new RunConfigState(host.api);
     this.connection = new ConnectionState(host.connection);
-    this.chartView = new ChartViewState(settingsViewStore(host.api, 'charts'));
+    this.chartView = new ChartViewState();
+    this.views = new WorkspaceViewState(host.api, { chartView: this.chartView, selection: this.selection, exists: (id) => this.catalog.byId.has(id) });
+    this.runs = new RunsState({ catalog: this.catalog, training: this.training, configs: this.runConfigs, views: this.views, chartView: this.chartView });
     // Events sent while the connection was down are lost: read everything again.
     this.offReconnect = host.connection.onReconnect(() => {
       this.metrics.forget();
@@ -45,15 +59,18 @@ export class AppState {
     });
   }
 
-  /** Opens another folder as the workspace (ours, or another program's read in place); what was selected in the old one goes. */
+  /**
+   * Opens another folder as the workspace (ours, or another program's read in place). The old one's
+   * selection stays kept in its view; the new one's comes back with its view (views.open).
+   */
   async openWorkspace(path: string): Promise<void> {
     await this.catalog.openWorkspace(path);
-    this.selection.clear();
   }
 
   /** What was shown of the previous workspace goes: its histories, its runs' progress, its ended training. */
   private leftWorkspace(): void {
     this.metrics.forget();
+    this.runConfigs.forget();
     this.live.forget();
     this.fileChecks.forget();
     this.training.leaveWorkspace();
@@ -63,7 +80,7 @@ export class AppState {
   async start(): Promise<void> {
     this.metrics.start();
     this.live.start();
-    await Promise.all([this.catalog.start(), this.training.start(), this.chartView.restore()]);
+    await Promise.all([this.catalog.start(), this.training.start()]);
   }
 
   dispose(): void {

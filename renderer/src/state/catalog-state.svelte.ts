@@ -31,6 +31,8 @@ export interface CatalogStateOptions {
    * opened in place both have a run named `.`).
    */
   readonly onWorkspaceChanged?: () => void;
+  /** A workspace was read: the first one, or another replacing this one (its per-workspace view is brought back). */
+  readonly onWorkspace?: (workspace: string) => void;
 }
 
 const BestChoiceSchema = z.object({ metric: z.string().min(1), mode: MetricModeSchema });
@@ -60,6 +62,7 @@ export class CatalogState {
   private readonly refreshDelayMs: number;
   private readonly bestStore: ViewStore;
   private readonly onWorkspaceChanged: () => void;
+  private readonly onWorkspace: (workspace: string) => void;
   /** The user's own choice of "best", kept for when the workspace has that metric. */
   private preferredBest: { metric: string; mode: MetricMode } | null = null;
 
@@ -71,6 +74,7 @@ export class CatalogState {
     this.refreshDelayMs = options.refreshDelayMs ?? 250;
     this.bestStore = options.bestStore ?? NO_VIEW_STORE;
     this.onWorkspaceChanged = options.onWorkspaceChanged ?? (() => undefined);
+    this.onWorkspace = options.onWorkspace ?? (() => undefined);
   }
 
   /** Listens first, then reads: nothing that happens in between is missed. */
@@ -124,10 +128,12 @@ export class CatalogState {
 
   private replace(snapshot: CatalogSnapshot): void {
     this.pending = [];
-    if (this.workspace !== null && this.workspace !== snapshot.workspace) this.onWorkspaceChanged();
+    const previous = this.workspace;
+    if (previous !== null && previous !== snapshot.workspace) this.onWorkspaceChanged();
     this.workspace = snapshot.workspace;
     this.runs = snapshot.runs;
     this.checkpoints = snapshot.checkpoints;
+    if (previous !== snapshot.workspace) this.onWorkspace(snapshot.workspace);
     this.skipped = snapshot.skipped;
     this.loading = false;
     this.error = null;

@@ -1,24 +1,48 @@
-// The Charts screen's view as shared state: read once from the view store, written back on every
-// change, and read by every card (the dashboard's curves too).
+// The Charts screen's view as shared state: read from the view store (the open workspace's),
+// written back on every change, and read by every card (the dashboard's curves too).
 import { type ChartView, DEFAULT_VIEW, MAX_SMOOTHING, parseView } from '../lib/chart-view';
 import type { XAxisMode } from '../lib/chart-data';
 import type { SmoothingMode } from '../lib/smoothing';
 import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 
+/** What stays when another workspace, with no view of its own yet, is opened: how curves are drawn, not which runs. */
+const RUN_CHOICES = { filter: '', hiddenRuns: [], solo: null, archivedRuns: [], showArchived: false } as const satisfies Partial<ChartView>;
+
 export class ChartViewState {
   view = $state.raw<ChartView>(DEFAULT_VIEW);
 
   readonly hidden = $derived(new Set(this.view.hiddenRuns));
+  readonly archived = $derived(new Set(this.view.archivedRuns));
 
   /** Set once the user changed something: a stored view arriving late does not undo it. */
   private changed = false;
 
-  constructor(private readonly store: ViewStore = NO_VIEW_STORE) {}
+  constructor(private store: ViewStore = NO_VIEW_STORE) {}
 
   /** Takes the stored view, unless the user has already changed this one. */
   async restore(): Promise<void> {
-    const stored = await this.store.load();
-    if (!this.changed) this.view = parseView(stored);
+    const store = this.store;
+    const stored = await store.load();
+    if (!this.changed && store === this.store) this.view = stored === null ? this.view : parseView(stored);
+  }
+
+  /**
+   * Another workspace's view: its own when it has one, else this one's drawing settings with every
+   * run shown. `earlier` is where a view was kept before views were per workspace (one for all):
+   * its drawing settings, never its choice of runs, seed a workspace that has none yet.
+   */
+  async switchTo(store: ViewStore, earlier: ViewStore = NO_VIEW_STORE): Promise<void> {
+    this.store = store;
+    this.changed = false;
+    this.view = { ...this.view, ...RUN_CHOICES };
+    const stored = await store.load();
+    if (this.changed || store !== this.store) return;
+    if (stored !== null) {
+      this.view = parseView(stored);
+      return;
+    }
+    const seed = await earlier.load();
+    if (seed !== null && !this.changed && store === this.store) this.view = { ...parseView(seed), ...RUN_CHOICES };
   }
 
   private set(change: Partial<ChartView>): void {
@@ -55,16 +79,38 @@ export class ChartViewState {
     const hidden = new Set(this.view.hiddenRuns);
     if (visible) hidden.delete(run);
     else hidden.add(run);
-    this.set({ hiddenRuns: [...hidden] });
+    this.set({ hiddenRuns: [...hidden], solo: this.view.solo === run && !visible ? null : this.view.solo });
   }
 
-  /** Shows or hides every run of the list at once. */
+  /** Shows or hides every run of the list at once (and ends a solo). */
   setAllVisible(runs: readonly string[], visible: boolean): void {
     const hidden = new Set(this.view.hiddenRuns);
     for (const run of runs) {
       if (visible) hidden.delete(run);
       else hidden.add(run);
     }
-    this.set({ hiddenRuns: [...hidden] });
+    this.set({ hiddenRuns: [...hidden], solo: null });
+  }
+
+  /** Only this run on the charts (null: back to the ticked ones). */
+  setSolo(run: string | null): void {
+    this.set({ solo: run });
+  }
+
+  setArchived(run: string, archived: boolean): void {
+    const runs = new Set(this.view.archivedRuns);
+    if (archived) runs.add(run);
+    else runs.delete(run);
+    this.set({ archivedRuns: [...runs], solo: archived && this.view.solo === run ? null : this.view.solo });
+  }
+
+  setShowArchived(on: boolean): void {
+    this.set({ showArchived: on });
+  }
+
+  /** Whether a run is drawn: not archived (unless archived ones are shown), and soloed or ticked. */
+  drawn(run: string): boolean {
+    if (this.archived.has(run) && !this.view.showArchived) return false;
+    return this.view.solo !== null ? this.view.solo === run : !this.hidden.has(run);
   }
 }
