@@ -353,10 +353,17 @@ export function placeMarkers(traces: readonly Trace[], checkpoints: readonly Che
   return markers;
 }
 
-/** Metric bases in card order: loss and accuracy first, the rest by name. */
+/**
+ * Fields our trainer logs beside its metrics that are not metrics of the model: its throughput,
+ * and the means of loss and accuracy since the last record (which, logged every step, are copies
+ * of loss and accuracy). They get no card.
+ */
+export const INTERNAL_FIELDS: ReadonlySet<string> = new Set(['samplesPerSecond', 'meanLoss', 'meanAccuracy']);
+
+/** Metric bases in card order: loss and accuracy first, the rest by name; the trainer's internal fields left out. */
 export function orderBases(bases: Iterable<string>): string[] {
   const usual = ['loss', 'accuracy'];
-  const all = [...new Set(bases)];
+  const all = [...new Set(bases)].filter((b) => !INTERNAL_FIELDS.has(b));
   return [...usual.filter((b) => all.includes(b)), ...all.filter((b) => !usual.includes(b)).sort()];
 }
 
