@@ -1,6 +1,7 @@
 // uPlot behind a small interface: made when its element is in the page, fed aligned columns,
-// sized to its container. Checkpoint markers are drawn on the canvas by a plugin, which also
-// reports where each one landed so the card can put a real button over it. Drag zooms the x axis
+// sized to its container. Checkpoint markers are drawn on the canvas by a plugin, thinned to what
+// can be told apart; it reports where each one landed and which were drawn, so the card can tell
+// which one a click or the keyboard means. Drag zooms the x axis
 // (every card of the sync group alike), double-click resets; the zoom window is reported so the
 // card can downsample again at the new resolution. uPlot is loaded on first use, after the locale
 // guard has made navigator.language a tag Intl accepts.
@@ -8,6 +9,8 @@ import 'uplot/dist/uPlot.min.css';
 import type uPlot from 'uplot';
 import type { XAxisMode } from './chart-data';
 import { lastAtOrBefore } from './chart-data';
+import { linearTickLabels, logTickLabel, logTicks } from './axis-ticks';
+import { type MarkerSpot, thinMarkers } from './marker-hits';
 import { yRange } from './y-range';
 
 export interface Curve {
@@ -29,6 +32,16 @@ export interface DrawnMarker {
   readonly best: boolean;
   readonly warning: boolean;
   readonly selected: boolean;
+  /** The one the keyboard is on: drawn whatever the thinning, with a focus ring. */
+  readonly active: boolean;
+}
+
+/** Markers closer than this (CSS pixels) cannot be told apart: one of them is drawn. */
+export const MARKER_GAP = 18;
+
+/** Which marker wins a crowded spot: the selected, the keyboard's, then best, latest and damaged ones. */
+export function markerRank(m: DrawnMarker): number {
+  return (m.selected ? 16 : 0) + (m.active ? 8 : 0) + (m.best ? 4 : 0) + (m.latest ? 2 : 0) + (m.warning ? 1 : 0);
 }
 
 export interface ChartSpec {
@@ -49,9 +62,10 @@ export interface ChartEvents {
   onWindow(window: readonly [number, number] | null): void;
   /** The cursor's x value and position, null when it leaves. */
   onCursor(cursor: { x: number; left: number; top: number } | null): void;
-  onMarkersPlaced(positions: readonly MarkerPosition[]): void;
-  /** The y range drawn: what a test reads to see every point is in view. */
-  onDrawn?(y: readonly [number, number]): void;
+  /** Where every marker is (null: out of view) and whether it was drawn (thinned out otherwise). */
+  onMarkersPlaced(positions: readonly MarkerPosition[], drawn: readonly boolean[]): void;
+  /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
+  onDrawn?(y: readonly [number, number], yTicks: readonly string[]): void;
 }
 
 export interface ChartHandle {
@@ -81,7 +95,7 @@ export function formatDuration(seconds: number): string {
 function markerPlugin(
   get: () => readonly DrawnMarker[],
   colors: { ring: string; warn: string; focus: string },
-  placed: (p: MarkerPosition[]) => void,
+  placed: (p: MarkerPosition[], drawn: boolean[]) => void,
 ): uPlot.Plugin {
   return {
     hooks: {
@@ -92,21 +106,34 @@ function markerPlugin(
           const ratio = devicePixelRatio;
           const markers = get();
           const positions: MarkerPosition[] = [];
+          const spots: (MarkerSpot | null)[] = [];
+          for (const m of markers) {
+            const cx = u.valToPos(m.x, 'x', true);
+            const cy = u.valToPos(m.y, 'y', true);
+            if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
+              positions.push(null);
+              spots.push(null);
+              continue;
+            }
+            // Canvas pixels from its top left, which is the chart element's.
+            positions.push({ left: cx / ratio, top: cy / ratio });
+            spots.push({ left: cx / ratio, top: cy / ratio, rank: markerRank(m) });
+          }
+          const drawn = thinMarkers(spots, MARKER_GAP);
           ctx.save();
           // Clipped to the plot, with room for a marker on its last point to show whole.
           const room = 10 * ratio;
           ctx.beginPath();
           ctx.rect(left - room, top - room, width + 2 * room, height + 2 * room);
           ctx.clip();
-          for (const m of markers) {
-            const cx = u.valToPos(m.x, 'x', true);
-            const cy = u.valToPos(m.y, 'y', true);
-            if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
-              positions.push(null);
-              continue;
-            }
-            // Canvas pixels from its top left, which is the chart element's.
-            positions.push({ left: cx / ratio, top: cy / ratio });
+          // Plain markers first, so the ranked ones are drawn over them.
+          const order = markers.map((_, i) => i).filter((i) => drawn[i]);
+          order.sort((a, b) => markerRank(markers[a] as DrawnMarker) - markerRank(markers[b] as DrawnMarker));
+          for (const i of order) {
+            const m = markers[i] as DrawnMarker;
+            const at = positions[i] as { left: number; top: number };
+            const cx = at.left * ratio;
+            const cy = at.top * ratio;
             const r = (m.latest || m.best ? 5.5 : 4) * ratio;
             ctx.lineWidth = 1.5 * ratio;
             ctx.strokeStyle = colors.ring;
@@ -136,16 +163,18 @@ function markerPlugin(
               ctx.arc(cx, cy, r + 3 * ratio, 0, Math.PI * 2);
               ctx.stroke();
             }
-            if (m.selected) {
+            if (m.selected || m.active) {
               ctx.beginPath();
               ctx.strokeStyle = colors.focus;
               ctx.lineWidth = 2.5 * ratio;
+              if (m.active && !m.selected) ctx.setLineDash([3 * ratio, 2 * ratio]);
               ctx.arc(cx, cy, r + 6 * ratio, 0, Math.PI * 2);
               ctx.stroke();
+              ctx.setLineDash([]);
             }
           }
           ctx.restore();
-          placed(positions);
+          placed(positions, drawn);
         },
       ],
     },
@@ -181,6 +210,19 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
     ...axis,
     label: spec.xAxis === 'step' ? 'step' : spec.xAxis === 'relative' ? 'relative time' : 'wall time',
     ...(spec.xAxis === 'relative' ? { values: (_u: uPlot, splits: number[]) => splits.map(formatDuration) } : {}),
+    ...(spec.xAxis === 'step' ? { values: (_u: uPlot, splits: number[]) => linearTickLabels(splits) } : {}),
+  };
+  let yTicks: string[] = [];
+  const yAxis: uPlot.Axis = {
+    ...axis,
+    // Wide enough for the longest label (about 7 px a character at the axis's 12 px font).
+    size: (_u, values) => Math.max(40, 16 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
+    ...(spec.logY
+      ? {
+          splits: (u: uPlot, _axis: number, min: number, max: number) => logTicks(min, max, Math.max(3, Math.floor(u.bbox.height / devicePixelRatio / 28))),
+          values: (_u: uPlot, splits: number[]) => (yTicks = splits.map(logTickLabel)),
+        }
+      : { values: (_u: uPlot, splits: number[]) => (yTicks = linearTickLabels(splits)) }),
   };
   const size = (): { width: number; height: number } => ({ width: Math.max(200, element.clientWidth), height: spec.height });
   const columns = (role: Curve['role']): number[] => spec.curves.flatMap((c, i) => (c.role === role ? [i + 1] : []));
@@ -202,7 +244,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
           },
         },
       },
-      axes: [xAxis, { ...axis, ...(spec.logY ? {} : { size: 56 }) }],
+      axes: [xAxis, yAxis],
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: true },
@@ -251,7 +293,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         draw: [
           (u) => {
             const y = u.scales['y'];
-            if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max]);
+            if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max], yTicks);
           },
         ],
         setCursor: [
@@ -267,7 +309,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         markerPlugin(
           () => spec.markers,
           { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
-          (positions) => events.onMarkersPlaced(positions),
+          (positions, drawn) => events.onMarkersPlaced(positions, drawn),
         ),
       ],
     },
