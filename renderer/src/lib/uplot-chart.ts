@@ -60,8 +60,8 @@ export type MarkerPosition = { readonly left: number; readonly top: number } | n
 export interface ChartEvents {
   /** The x window after a zoom (null: the whole extent), once the zooming settles. */
   onWindow(window: readonly [number, number] | null): void;
-  /** The cursor's x value and position, null when it leaves. */
-  onCursor(cursor: { x: number; left: number; top: number } | null): void;
+  /** The cursor's x and y values and position, null when it leaves. */
+  onCursor(cursor: { x: number; y: number; left: number; top: number } | null): void;
   /** Where every marker is (null: out of view) and whether it was drawn (thinned out otherwise). */
   onMarkersPlaced(positions: readonly MarkerPosition[], drawn: readonly boolean[]): void;
   /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
@@ -71,6 +71,10 @@ export interface ChartEvents {
 export interface ChartHandle {
   /** New data of the same curves; the zoom stays. */
   update(spec: ChartSpec): void;
+  /** Undoes the zoom: the whole extent, the y axis fitted to it. */
+  fit(): void;
+  /** Highlights one curve (its index in spec.curves), the others faded; null for none. */
+  highlight(curve: number | null): void;
   destroy(): void;
 }
 
@@ -227,6 +231,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   const size = (): { width: number; height: number } => ({ width: Math.max(200, element.clientWidth), height: spec.height });
   const columns = (role: Curve['role']): number[] => spec.curves.flatMap((c, i) => (c.role === role ? [i + 1] : []));
   let zoomed: readonly [number, number] | null = null;
+  let highlighted: number | null = null;
   let settle: ReturnType<typeof setTimeout> | null = null;
   const plot: uPlot = new UPlot(
     {
@@ -246,6 +251,8 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       },
       axes: [xAxis, yAxis],
       legend: { show: false },
+      // The tooltip's nearest curve is highlighted by fading the others.
+      focus: { alpha: 0.25 },
       cursor: {
         drag: { x: true, y: false, setScale: true },
         sync: { key: 'metric-cards', setSeries: false },
@@ -293,6 +300,8 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         draw: [
           (u) => {
             const y = u.scales['y'];
+            // Not the empty chart a card is made as (it is drawn only once in view).
+            if ((u.data[0]?.length ?? 0) === 0) return;
             if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max], yTicks);
           },
         ],
@@ -301,7 +310,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             const left = u.cursor.left ?? -1;
             const top = u.cursor.top ?? -1;
             if (left < 0) events.onCursor(null);
-            else events.onCursor({ x: u.posToVal(left, 'x'), left: u.over.offsetLeft + left, top: u.over.offsetTop + top });
+            else events.onCursor({ x: u.posToVal(left, 'x'), y: u.posToVal(top, 'y'), left: u.over.offsetLeft + left, top: u.over.offsetTop + top });
           },
         ],
       },
@@ -326,6 +335,16 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       spec = next;
       // Zoomed in: keep the window (live points and a finer downsampling both land here).
       plot.setData(next.data, zoomed === null);
+    },
+    fit() {
+      const xs = plot.data[0] as ArrayLike<number>;
+      if (xs.length === 0) return;
+      plot.setScale('x', { min: xs[0] as number, max: xs[xs.length - 1] as number });
+    },
+    highlight(curve) {
+      if (curve === highlighted) return;
+      highlighted = curve;
+      plot.setSeries(curve === null ? null : curve + 1, { focus: curve !== null });
     },
     destroy() {
       if (settle !== null) clearTimeout(settle);
