@@ -6,6 +6,7 @@ import type { Trace } from '../../renderer/src/lib/chart-data';
 import { cardCsv, cardJson, cardTsv, exportFileName } from '../../renderer/src/lib/card-export';
 import { placeTooltip, tooltipRows } from '../../renderer/src/lib/card-tooltip';
 import { DEFAULT_VIEW, parseView } from '../../renderer/src/lib/chart-view';
+import { bucketEdges, decimate, envelope } from '../../renderer/src/lib/downsample';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
 
@@ -100,5 +101,30 @@ describe('the stored card settings', () => {
       tooltipSort: 'value',
     });
     expect(parseView({ smoothing: 0.999 }).smoothing).toBe(0.999);
+  });
+});
+
+describe('the raw min/max band', () => {
+  it('is the lowest and highest raw value of each bucket, on the xs decimate draws the curve at', () => {
+    const xs = Array.from({ length: 1000 }, (_, i) => i);
+    const ys = xs.map((x) => (x === 500 ? null : Math.sin(x) + x / 100));
+    const edges = bucketEdges(0, 999, null, 10);
+    const { lo, hi } = envelope({ xs, ys }, edges);
+    expect(lo.xs).toEqual(hi.xs);
+    expect(lo.xs).toEqual(decimate({ xs, ys }, edges).xs);
+    expect(lo.xs.length).toBe(20);
+    const first = ys.slice(0, 100) as number[];
+    expect(lo.ys[0]).toBe(Math.min(...first));
+    expect(hi.ys[1]).toBe(Math.max(...first));
+    // Every raw value lies inside its bucket's band.
+    xs.forEach((x, i) => {
+      const y = ys[i];
+      if (y === null || y === undefined) return;
+      const b = Math.min(9, Math.floor(x / 99.9));
+      expect(y).toBeGreaterThanOrEqual(lo.ys[2 * b] as number);
+      expect(y).toBeLessThanOrEqual(hi.ys[2 * b] as number);
+    });
+    // A bucket of one or two points keeps them.
+    expect(envelope({ xs: [5, 6], ys: [2, 3] }, [0, 10])).toEqual({ lo: { xs: [5, 6], ys: [2, 3] }, hi: { xs: [5, 6], ys: [2, 3] } });
   });
 });

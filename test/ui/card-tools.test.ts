@@ -1,6 +1,6 @@
 // The card tools in Chromium, on 20 runs logging loss, accuracy and lr, and one run logging ten
 // more metrics (cards below the fold): pin (kept across a reload), wide and card width, log y per
-// card, a zoom refitting y and Fit undoing it, CSV/JSON downloads and a copied table holding
+// card, a zoom refitting y and Fit undoing it, the raw min/max band, CSV/JSON downloads and a copied table holding
 // every run's raw and smoothed values, the smoothing number box and its formula, the tag filter,
 // the tooltip (the nearest 8 rows, sortable, beside the card, on screen, the nearest curve
 // named), and cards out of view left undrawn until scrolled to.
@@ -101,6 +101,13 @@ describe('card tools', () => {
     await world.screenshot('card-tools-zoomed');
     await tool(page, 'loss', 'Fit').click();
     await expect.poll(async () => Number(await loss.getAttribute('data-y-max'))).toBeCloseTo(whole, 5);
+
+    // The raw min/max band instead of the raw lines, on request.
+    expect(await loss.getAttribute('data-bands')).toBe('0');
+    await page.getByRole('checkbox', { name: 'Raw min/max band' }).check();
+    await expect.poll(() => loss.getAttribute('data-bands')).toBe(String(RUNS));
+    await expect.poll(() => loss.getAttribute('data-y-max')).toBeTruthy();
+    await loss.screenshot({ path: path.join(SCREENSHOTS, 'card-tools-band.png') });
     expectNoProblems(world);
   });
 
@@ -195,6 +202,35 @@ describe('card tools', () => {
     await page.getByRole('combobox', { name: 'Tooltip order' }).selectOption('name');
     await page.mouse.move(box.x + box.width * 0.3 + 2, box.y + box.height * 0.1);
     await expect.poll(() => tooltip.locator('tbody tr td.run').allTextContents()).toEqual(Array.from({ length: 8 }, (_, i) => `run-${12 + i}`));
+    expectNoProblems(world);
+  });
+
+  it('draw the raw min/max band around a noisy curve of 5,000 points', { timeout: 120_000 }, async () => {
+    const world = await open(async (store) => {
+      const writer = await store.createRun('noisy', { parent: null, config: {} });
+      const start = Date.now() - 3_600_000;
+      for (let step = 1; step <= 5000; step += 1)
+        await writer.appendMetrics({
+          kind: 'train',
+          step,
+          epoch: 0,
+          batch: step,
+          loss: 2 / (1 + step / 500) + 0.3 * Math.sin(step * 12.9898) ** 2,
+          time: new Date(start + step * 100).toISOString(),
+        });
+      await writer.close();
+    });
+    const { page } = world;
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    const loss = card(page, 'loss');
+    await expect.poll(() => loss.getAttribute('data-y-max'), { timeout: 20_000 }).toBeTruthy();
+    await page.getByRole('checkbox', { name: 'Raw min/max band' }).check();
+    await expect.poll(() => loss.getAttribute('data-bands')).toBe('1');
+    await tool(page, 'loss', 'Wide').click();
+    await page.getByRole('spinbutton', { name: 'Smoothing weight' }).fill('0.99');
+    await page.mouse.move(0, 0);
+    await expect.poll(() => loss.getAttribute('data-y-max')).toBeTruthy();
+    await loss.screenshot({ path: path.join(SCREENSHOTS, 'card-tools-band-noisy.png') });
     expectNoProblems(world);
   });
 

@@ -27,6 +27,8 @@ export const ChartViewSchema = z.object({
   cardWidth: z.number().min(CARD_WIDTHS.min).max(CARD_WIDTHS.max),
   tagFilter: z.string().max(1000),
   tooltipSort: z.enum(TOOLTIP_SORTS as [TooltipSort, ...TooltipSort[]]),
+  /** The raw values' min/max per pixel as a band around each curve, instead of the raw line. */
+  rawBand: z.boolean(),
 });
 export type ChartView = z.infer<typeof ChartViewSchema>;
 
@@ -44,6 +46,7 @@ export const DEFAULT_VIEW: ChartView = {
   cardWidth: CARD_WIDTHS.default,
   tagFilter: '',
   tooltipSort: 'nearest',
+  rawBand: false,
 };
 
 /** A stored view as far as it is valid: each field that is not falls back to its default. */

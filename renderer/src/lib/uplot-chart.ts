@@ -22,6 +22,8 @@ export interface Curve {
   readonly points: boolean;
   /** Raw values (scaled robustly) or a smoothed curve (always fits). */
   readonly role: 'raw' | 'smoothed';
+  /** One edge of a raw min/max band: a 'hi' curve is filled down to the 'lo' curve right after it. */
+  readonly band?: 'lo' | 'hi';
 }
 
 export interface DrawnMarker {
@@ -250,6 +252,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         },
       },
       axes: [xAxis, yAxis],
+      bands: spec.curves.flatMap((c, i): uPlot.Band[] => (c.band === 'hi' ? [{ series: [i + 1, i + 2], fill: c.stroke }] : [])),
       legend: { show: false },
       // The tooltip's nearest curve is highlighted by fading the others.
       focus: { alpha: 0.25 },
@@ -263,14 +266,18 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       },
       series: [
         { label: 'x' },
-        ...spec.curves.map((c): uPlot.Series => ({
-          label: c.label,
-          stroke: c.stroke,
-          width: c.width,
-          ...(c.dash ? { dash: [...c.dash] } : {}),
-          spanGaps: true,
-          points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
-        })),
+        ...spec.curves.map((c): uPlot.Series =>
+          c.band
+            ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
+            : {
+                label: c.label,
+                stroke: c.stroke,
+                width: c.width,
+                ...(c.dash ? { dash: [...c.dash] } : {}),
+                spanGaps: true,
+                points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
+              },
+        ),
       ],
       hooks: {
         setScale: [

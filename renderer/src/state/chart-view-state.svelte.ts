@@ -104,4 +104,8 @@ export class ChartViewState {
   setTooltipSort(sort: TooltipSort): void {
     this.set({ tooltipSort: sort });
   }
+
+  setRawBand(on: boolean): void {
+    this.set({ rawBand: on });
+  }
 }
