@@ -2,7 +2,9 @@
 // smoothed, names that need quoting), the tooltip's rows (the nearest few, sorted as asked) and
 // where the tooltip goes (outside the card, on screen), and the stored view's card settings.
 import { describe, expect, it } from 'vitest';
-import type { Trace } from '../../renderer/src/lib/chart-data';
+import { type Smoother, type Trace, TraceCache, buildTraces } from '../../renderer/src/lib/chart-data';
+import type { RunSeries } from '../../renderer/src/lib/metric-series';
+import { emaSmooth } from '../../renderer/src/lib/smoothing';
 import { cardCsv, cardJson, cardTsv, exportFileName } from '../../renderer/src/lib/card-export';
 import { placeTooltip, tooltipRows } from '../../renderer/src/lib/card-tooltip';
 import { DEFAULT_VIEW, parseView } from '../../renderer/src/lib/chart-view';
@@ -126,5 +128,37 @@ describe('the raw min/max band', () => {
     });
     // A bucket of one or two points keeps them.
     expect(envelope({ xs: [5, 6], ys: [2, 3] }, [0, 10])).toEqual({ lo: { xs: [5, 6], ys: [2, 3] }, hi: { xs: [5, 6], ys: [2, 3] } });
+  });
+});
+
+describe('smoothing elsewhere (the worker)', () => {
+  it('draws the raw values while it is pending, builds again when it answers, and caches only then', () => {
+    const steps = Array.from({ length: 50 }, (_, i) => i + 1);
+    const history: RunSeries = {
+      train: { steps, times: steps.map((s) => T0 + s), columns: { loss: steps.map((s) => 1 / s + (s % 2) * 0.1) } },
+      validation: { steps: [], times: [], columns: {} },
+    };
+    const refs = new Map([['a', { name: 'a', parent: null }]]);
+    const histories = new Map([['a', history]]);
+    const options = { xAxis: 'step' as const, smoothing: 0.6, smoothingMode: 'points' as const, unit: 1 };
+    let answer: (number | null)[] | null = null;
+    const asked: string[] = [];
+    const smoother: Smoother = {
+      smooth: (_own, _lineage, key, request) => {
+        asked.push(key);
+        return answer ?? (request.values.length > 0 ? null : []);
+      },
+    };
+    const cache = new TraceCache();
+    const [pending] = buildTraces('loss', ['a'], refs, histories, options, cache, smoother);
+    expect(pending?.pending).toBe(true);
+    expect(pending?.smoothed).toEqual(pending?.values);
+    answer = emaSmooth(history.train.columns['loss'] as number[], 0.6);
+    const [done] = buildTraces('loss', ['a'], refs, histories, options, cache, smoother);
+    expect(done?.pending).toBeUndefined();
+    expect(done?.smoothed).toEqual(answer);
+    const [again] = buildTraces('loss', ['a'], refs, histories, options, cache, smoother);
+    expect(again).toBe(done);
+    expect(asked).toHaveLength(2);
   });
 });
