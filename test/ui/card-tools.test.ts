@@ -234,6 +234,23 @@ describe('card tools', () => {
     expectNoProblems(world);
   });
 
+  it('say why no card is shown: an empty workspace, a filter matching no run, every run hidden', { timeout: 120_000 }, async () => {
+    const empty = await open();
+    await empty.page.getByRole('tab', { name: 'Charts' }).click();
+    await expect.poll(() => empty.page.getByText('This workspace has no runs yet').count()).toBe(1);
+    const world = await open(prepare);
+    const { page } = world;
+    await openCharts(page);
+    await page.getByRole('searchbox', { name: 'Filter runs' }).fill('^nothing$');
+    await expect.poll(() => page.getByText('No run matches the filter “^nothing$”.').count()).toBe(1);
+    await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
+    await page.getByRole('button', { name: 'Hide all' }).click();
+    await expect.poll(() => page.getByText('Every run is hidden: tick one in the list of runs.').count()).toBe(1);
+    await world.screenshot('card-tools-all-hidden');
+    expectNoProblems(empty);
+    expectNoProblems(world);
+  });
+
   it('leave cards out of view undrawn until they scroll in', { timeout: 120_000 }, async () => {
     const world = await open(prepare, { viewport: { width: 1400, height: 700 } });
     const { page } = world;
