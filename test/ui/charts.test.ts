@@ -63,6 +63,16 @@ async function prepare(store: CheckpointStore): Promise<void> {
   await writeLoggedRun(store, 'alpha-from-200', [205, 500], [300, 400, 500], { run: 'alpha', step: 200 }, start + HOUR);
 }
 
+/** Clicks where the canvas drew a marker (its option carries the position). */
+async function clickMarker(page: Page, figure: Locator, option: Locator): Promise<void> {
+  await expect.poll(() => option.getAttribute('data-drawn')).toBe('true');
+  const box = await figure.locator('.plot').boundingBox();
+  if (!box) throw new Error('the card has no plot');
+  const left = Number(await option.getAttribute('data-left'));
+  const top = Number(await option.getAttribute('data-top'));
+  await page.mouse.click(box.x + left, box.y + top);
+}
+
 const card = (page: Page, metric: string): Locator => page.getByRole('figure', { name: new RegExp(`^${metric}: `) });
 const curve = (page: Page, metric: string, run: string, kind = 'train'): Locator => card(page, metric).locator(`li[data-run="${run}"][data-kind="${kind}"]`);
 
@@ -77,8 +87,9 @@ describe('the Charts screen', () => {
     const { page } = world;
     await openCharts(page);
 
-    // One card per metric: validation drawn on its train metric's card.
-    for (const metric of ['loss', 'accuracy', 'meanLoss', 'samplesPerSecond']) expect(await card(page, metric).count()).toBe(1);
+    // One card per metric: validation drawn on its train metric's card; the trainer's internal fields get none.
+    for (const metric of ['loss', 'accuracy']) expect(await card(page, metric).count()).toBe(1);
+    for (const field of ['meanLoss', 'meanAccuracy', 'samplesPerSecond']) expect(await card(page, field).count()).toBe(0);
     expect(await card(page, 'val_loss').count()).toBe(0);
     expect(await curve(page, 'loss', 'alpha', 'validation').count()).toBe(1);
 
@@ -123,20 +134,18 @@ describe('the Charts screen', () => {
     await page.mouse.move(0, 0);
     await expect.poll(async () => (await canvas.screenshot()).equals(drawnBefore)).toBe(true);
 
-    // A click on a marker selects that checkpoint, and the Checkpoints screen shows it.
-    const marker = card(page, 'loss').getByRole('button', { name: 'Select checkpoint alpha step 100' });
-    expect(await marker.isVisible()).toBe(true);
-    await marker.click();
-    await expect.poll(() => marker.getAttribute('aria-pressed')).toBe('true');
+    // A click on a marker (drawn on the canvas) selects that checkpoint, and the Checkpoints screen shows it.
+    const marker = card(page, 'loss').getByRole('option', { name: 'alpha step 100' });
+    await clickMarker(page, card(page, 'loss'), marker);
+    await expect.poll(() => marker.getAttribute('aria-selected')).toBe('true');
     await page.getByRole('tab', { name: 'Checkpoints' }).click();
     const details = page.getByRole('complementary', { name: 'Checkpoint details' });
     await expect.poll(() => details.getByRole('heading', { name: 'alpha step 100' }).count()).toBe(1);
 
-    // And from the keyboard.
+    // And from the keyboard: the card's markers are one listbox, End goes to the last along x.
     await page.getByRole('tab', { name: 'Charts' }).click();
-    await card(page, 'accuracy')
-      .getByRole('button', { name: /^Select checkpoint alpha-from-200 step 500/ })
-      .focus();
+    await card(page, 'accuracy').getByRole('listbox', { name: 'Checkpoints on accuracy' }).focus();
+    await page.keyboard.press('End');
     await page.keyboard.press('Enter');
     await page.getByRole('tab', { name: 'Checkpoints' }).click();
     await expect.poll(() => details.getByRole('heading', { name: 'alpha-from-200 step 500' }).count()).toBe(1);

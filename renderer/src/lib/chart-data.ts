@@ -30,6 +30,18 @@ export interface Trace {
   readonly relative: readonly (number | null)[];
   readonly values: readonly (number | null)[];
   readonly smoothed: readonly (number | null)[];
+  /** Smoothed elsewhere and not back yet: `smoothed` holds the raw values meanwhile. */
+  readonly pending?: boolean;
+}
+
+/** Smoothing done elsewhere (smoothing-pool): the smoothed values, or null while they are computed. */
+export interface Smoother {
+  smooth(
+    own: RunSeries,
+    lineage: readonly (RunSeries | undefined)[],
+    key: string,
+    request: { mode: SmoothingMode; steps: readonly number[]; values: readonly (number | null)[]; weight: number; unit: number },
+  ): (number | null)[] | null;
 }
 
 export interface TraceOptions {
@@ -177,10 +189,14 @@ function buildTrace(
   runs: ReadonlyMap<string, RunRef>,
   histories: ReadonlyMap<string, RunSeries>,
   options: TraceOptions,
+  smoothElsewhere?: (request: Parameters<Smoother['smooth']>[3]) => (number | null)[] | null,
 ): Trace | null {
   const path = trajectory(run, kind, keyFor(base, kind), runs, histories);
   if (path.steps.length - path.start <= 0) return null;
-  const smoothed = smooth(options.smoothingMode, path.steps, path.values, options.smoothing, options.unit);
+  const request = { mode: options.smoothingMode, steps: path.steps, values: path.values, weight: options.smoothing, unit: options.unit };
+  const elsewhere = smoothElsewhere ? smoothElsewhere(request) : undefined;
+  const pending = elsewhere === null;
+  const smoothed = elsewhere ?? (pending ? path.values : smooth(request.mode, request.steps, request.values, request.weight, request.unit));
   // Only the relative axis needs the pause-free clock (it sorts the intervals). It is the run's
   // one clock, read from its train and validation points together: validation, logged once an
   // epoch, starts where the run started, not at zero.
@@ -221,7 +237,7 @@ function buildTrace(
     trace.values.push(path.values[i] ?? null);
     trace.smoothed.push(smoothed[i] ?? null);
   }
-  return trace.xs.length > 0 ? { run, kind, ...trace } : null;
+  return trace.xs.length > 0 ? { run, kind, ...trace, ...(pending ? { pending } : {}) } : null;
 }
 
 /** Relative times of `times` on the clock of all the run's points (`times` and `others`). */
@@ -240,17 +256,20 @@ export function buildTraces(
   histories: ReadonlyMap<string, RunSeries>,
   options: TraceOptions,
   cache?: TraceCache,
+  smoother?: Smoother,
 ): Trace[] {
   const traces: Trace[] = [];
   const key = JSON.stringify([base, options.xAxis, options.smoothing, options.smoothingMode, options.unit]);
   for (const run of visible) {
     const own = histories.get(run);
-    const lineage = cache && own ? lineageOf(run, runs, histories) : [];
+    const lineage = (cache || smoother) && own ? lineageOf(run, runs, histories) : [];
     for (const kind of ['train', 'validation'] as const) {
       let trace = cache && own ? cache.get(own, `${kind}${key}`, lineage) : undefined;
       if (trace === undefined) {
-        trace = buildTrace(run, kind, base, runs, histories, options);
-        if (cache && own) cache.set(own, `${kind}${key}`, lineage, trace);
+        const elsewhere = smoother && own ? (request: Parameters<Smoother['smooth']>[3]) => smoother.smooth(own, lineage, `${kind}${key}`, request) : undefined;
+        trace = buildTrace(run, kind, base, runs, histories, options, elsewhere);
+        // A trace still waiting for its smoothing is built again when it comes.
+        if (cache && own && !trace?.pending) cache.set(own, `${kind}${key}`, lineage, trace);
       }
       if (trace) traces.push(trace);
     }
@@ -353,10 +372,17 @@ export function placeMarkers(traces: readonly Trace[], checkpoints: readonly Che
   return markers;
 }
 
-/** Metric bases in card order: loss and accuracy first, the rest by name. */
+/**
+ * Fields our trainer logs beside its metrics that are not metrics of the model: its throughput,
+ * and the means of loss and accuracy since the last record (which, logged every step, are copies
+ * of loss and accuracy). They get no card.
+ */
+export const INTERNAL_FIELDS: ReadonlySet<string> = new Set(['samplesPerSecond', 'meanLoss', 'meanAccuracy']);
+
+/** Metric bases in card order: loss and accuracy first, the rest by name; the trainer's internal fields left out. */
 export function orderBases(bases: Iterable<string>): string[] {
   const usual = ['loss', 'accuracy'];
-  const all = [...new Set(bases)];
+  const all = [...new Set(bases)].filter((b) => !INTERNAL_FIELDS.has(b));
   return [...usual.filter((b) => all.includes(b)), ...all.filter((b) => !usual.includes(b)).sort()];
 }
 

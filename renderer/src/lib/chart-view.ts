@@ -1,11 +1,14 @@
 // The Charts screen's view settings: their schema (what a stored view must be to be used) and
 // defaults. Each field is read on its own, so one bad field costs only itself.
 import { z } from 'zod';
+import { TOOLTIP_SORTS, type TooltipSort } from './card-tooltip';
 import './zod-setup';
 
 export const X_AXIS_MODES = ['step', 'relative', 'wall'] as const;
 export const SMOOTHING_MODES = ['points', 'steps'] as const;
-export const MAX_SMOOTHING = 0.99;
+/** TensorBoard's slider stops at 0.999 too: beyond it the curve barely moves over a run. */
+export const MAX_SMOOTHING = 0.999;
+export const CARD_WIDTHS = { min: 18, max: 60, default: 26 } as const;
 
 export const ChartViewSchema = z.object({
   smoothing: z.number().min(0).max(MAX_SMOOTHING),
@@ -21,6 +24,16 @@ export const ChartViewSchema = z.object({
   /** Kept on disk, left out of the lists and charts until "Show archived". */
   archivedRuns: z.array(z.string()).max(10_000),
   showArchived: z.boolean(),
+  // Card tools (issue 17): pinned cards first, cards at full width, log y per card (over the
+  // view's), the cards' width in rem, a regex on metric names, the tooltip's order.
+  pinned: z.array(z.string()).max(1000),
+  expanded: z.array(z.string()).max(1000),
+  cardLogY: z.record(z.string(), z.boolean()),
+  cardWidth: z.number().min(CARD_WIDTHS.min).max(CARD_WIDTHS.max),
+  tagFilter: z.string().max(1000),
+  tooltipSort: z.enum(TOOLTIP_SORTS as [TooltipSort, ...TooltipSort[]]),
+  /** The raw values' min/max per pixel as a band around each curve, instead of the raw line. */
+  rawBand: z.boolean(),
 });
 export type ChartView = z.infer<typeof ChartViewSchema>;
 
@@ -35,6 +48,13 @@ export const DEFAULT_VIEW: ChartView = {
   solo: null,
   archivedRuns: [],
   showArchived: false,
+  pinned: [],
+  expanded: [],
+  cardLogY: {},
+  cardWidth: CARD_WIDTHS.default,
+  tagFilter: '',
+  tooltipSort: 'nearest',
+  rawBand: false,
 };
 
 /** A stored view as far as it is valid: each field that is not falls back to its default. */

@@ -142,6 +142,59 @@ export function decimateWindow(column: Column, whole: Decimated, window: readonl
   return { xs, ys };
 }
 
+/**
+ * The raw values' lowest and highest per bucket, as two curves (a band drawn between them) on
+ * the same xs as decimate's: a bucket of one or two points keeps them (the band is the value
+ * there), a fuller one gets its two slots, both at its min and max. Sharing decimate's xs keeps
+ * the band whole where it is drawn with the smoothed curves (aligned, a band with a gap at every
+ * other x is filled in stripes).
+ */
+export function envelope(column: Column, edges: readonly number[]): { lo: Decimated; hi: Decimated } {
+  const lo: Decimated = { xs: [], ys: [] };
+  const hi: Decimated = { xs: [], ys: [] };
+  const push = (x: number, min: number, max: number): void => {
+    lo.xs.push(x);
+    lo.ys.push(min);
+    hi.xs.push(x);
+    hi.ys.push(max);
+  };
+  const last = edges.length - 2;
+  let bucket = 0;
+  const firsts: number[] = [];
+  let count = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  const flush = (): void => {
+    if (count === 0) return;
+    if (count <= 2) for (const i of firsts) push(column.xs[i] as number, column.ys[i] as number, column.ys[i] as number);
+    else {
+      const left = edges[bucket] as number;
+      const width = (edges[bucket + 1] as number) - left;
+      push(left + width / 4, min, max);
+      push(left + (3 * width) / 4, min, max);
+    }
+    firsts.length = 0;
+    count = 0;
+    min = Infinity;
+    max = -Infinity;
+  };
+  for (let i = 0; i < column.xs.length; i += 1) {
+    const y = column.ys[i];
+    if (y === null || y === undefined || !Number.isFinite(y)) continue;
+    const x = column.xs[i] as number;
+    if (bucket < last && x >= (edges[bucket + 1] as number)) {
+      flush();
+      while (bucket < last && x >= (edges[bucket + 1] as number)) bucket += 1;
+    }
+    if (count < 2) firsts.push(i);
+    count += 1;
+    if (y < min) min = y;
+    if (y > max) max = y;
+  }
+  flush();
+  return { lo, hi };
+}
+
 /** Curves on one x column, as uPlot draws them: null where a curve has no point at that x. */
 export function alignColumns(curves: readonly Decimated[]): [number[], ...(number | null)[][]] {
   let total = 0;

@@ -1,6 +1,7 @@
 // uPlot behind a small interface: made when its element is in the page, fed aligned columns,
-// sized to its container. Checkpoint markers are drawn on the canvas by a plugin, which also
-// reports where each one landed so the card can put a real button over it. Drag zooms the x axis
+// sized to its container. Checkpoint markers are drawn on the canvas by a plugin, thinned to what
+// can be told apart; it reports where each one landed and which were drawn, so the card can tell
+// which one a click or the keyboard means. Drag zooms the x axis
 // (every card of the sync group alike), double-click resets; the zoom window is reported so the
 // card can downsample again at the new resolution. uPlot is loaded on first use, after the locale
 // guard has made navigator.language a tag Intl accepts.
@@ -8,6 +9,8 @@ import 'uplot/dist/uPlot.min.css';
 import type uPlot from 'uplot';
 import type { XAxisMode } from './chart-data';
 import { lastAtOrBefore } from './chart-data';
+import { linearTickLabels, logTickLabel, logTicks } from './axis-ticks';
+import { type MarkerSpot, thinMarkers } from './marker-hits';
 import { yRange } from './y-range';
 
 export interface Curve {
@@ -19,6 +22,8 @@ export interface Curve {
   readonly points: boolean;
   /** Raw values (scaled robustly) or a smoothed curve (always fits). */
   readonly role: 'raw' | 'smoothed';
+  /** One edge of a raw min/max band: a 'hi' curve is filled down to the 'lo' curve right after it. */
+  readonly band?: 'lo' | 'hi';
 }
 
 export interface DrawnMarker {
@@ -29,6 +34,16 @@ export interface DrawnMarker {
   readonly best: boolean;
   readonly warning: boolean;
   readonly selected: boolean;
+  /** The one the keyboard is on: drawn whatever the thinning, with a focus ring. */
+  readonly active: boolean;
+}
+
+/** Markers closer than this (CSS pixels) cannot be told apart: one of them is drawn. */
+export const MARKER_GAP = 18;
+
+/** Which marker wins a crowded spot: the selected, the keyboard's, then best, latest and damaged ones. */
+export function markerRank(m: DrawnMarker): number {
+  return (m.selected ? 16 : 0) + (m.active ? 8 : 0) + (m.best ? 4 : 0) + (m.latest ? 2 : 0) + (m.warning ? 1 : 0);
 }
 
 export interface ChartSpec {
@@ -47,16 +62,21 @@ export type MarkerPosition = { readonly left: number; readonly top: number } | n
 export interface ChartEvents {
   /** The x window after a zoom (null: the whole extent), once the zooming settles. */
   onWindow(window: readonly [number, number] | null): void;
-  /** The cursor's x value and position, null when it leaves. */
-  onCursor(cursor: { x: number; left: number; top: number } | null): void;
-  onMarkersPlaced(positions: readonly MarkerPosition[]): void;
-  /** The y range drawn: what a test reads to see every point is in view. */
-  onDrawn?(y: readonly [number, number]): void;
+  /** The cursor's x and y values and position, null when it leaves. */
+  onCursor(cursor: { x: number; y: number; left: number; top: number } | null): void;
+  /** Where every marker is (null: out of view) and whether it was drawn (thinned out otherwise). */
+  onMarkersPlaced(positions: readonly MarkerPosition[], drawn: readonly boolean[]): void;
+  /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
+  onDrawn?(y: readonly [number, number], yTicks: readonly string[]): void;
 }
 
 export interface ChartHandle {
   /** New data of the same curves; the zoom stays. */
   update(spec: ChartSpec): void;
+  /** Undoes the zoom: the whole extent, the y axis fitted to it. */
+  fit(): void;
+  /** Highlights one curve (its index in spec.curves), the others faded; null for none. */
+  highlight(curve: number | null): void;
   destroy(): void;
 }
 
@@ -81,7 +101,7 @@ export function formatDuration(seconds: number): string {
 function markerPlugin(
   get: () => readonly DrawnMarker[],
   colors: { ring: string; warn: string; focus: string },
-  placed: (p: MarkerPosition[]) => void,
+  placed: (p: MarkerPosition[], drawn: boolean[]) => void,
 ): uPlot.Plugin {
   return {
     hooks: {
@@ -92,21 +112,34 @@ function markerPlugin(
           const ratio = devicePixelRatio;
           const markers = get();
           const positions: MarkerPosition[] = [];
+          const spots: (MarkerSpot | null)[] = [];
+          for (const m of markers) {
+            const cx = u.valToPos(m.x, 'x', true);
+            const cy = u.valToPos(m.y, 'y', true);
+            if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
+              positions.push(null);
+              spots.push(null);
+              continue;
+            }
+            // Canvas pixels from its top left, which is the chart element's.
+            positions.push({ left: cx / ratio, top: cy / ratio });
+            spots.push({ left: cx / ratio, top: cy / ratio, rank: markerRank(m) });
+          }
+          const drawn = thinMarkers(spots, MARKER_GAP);
           ctx.save();
           // Clipped to the plot, with room for a marker on its last point to show whole.
           const room = 10 * ratio;
           ctx.beginPath();
           ctx.rect(left - room, top - room, width + 2 * room, height + 2 * room);
           ctx.clip();
-          for (const m of markers) {
-            const cx = u.valToPos(m.x, 'x', true);
-            const cy = u.valToPos(m.y, 'y', true);
-            if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
-              positions.push(null);
-              continue;
-            }
-            // Canvas pixels from its top left, which is the chart element's.
-            positions.push({ left: cx / ratio, top: cy / ratio });
+          // Plain markers first, so the ranked ones are drawn over them.
+          const order = markers.map((_, i) => i).filter((i) => drawn[i]);
+          order.sort((a, b) => markerRank(markers[a] as DrawnMarker) - markerRank(markers[b] as DrawnMarker));
+          for (const i of order) {
+            const m = markers[i] as DrawnMarker;
+            const at = positions[i] as { left: number; top: number };
+            const cx = at.left * ratio;
+            const cy = at.top * ratio;
             const r = (m.latest || m.best ? 5.5 : 4) * ratio;
             ctx.lineWidth = 1.5 * ratio;
             ctx.strokeStyle = colors.ring;
@@ -136,16 +169,18 @@ function markerPlugin(
               ctx.arc(cx, cy, r + 3 * ratio, 0, Math.PI * 2);
               ctx.stroke();
             }
-            if (m.selected) {
+            if (m.selected || m.active) {
               ctx.beginPath();
               ctx.strokeStyle = colors.focus;
               ctx.lineWidth = 2.5 * ratio;
+              if (m.active && !m.selected) ctx.setLineDash([3 * ratio, 2 * ratio]);
               ctx.arc(cx, cy, r + 6 * ratio, 0, Math.PI * 2);
               ctx.stroke();
+              ctx.setLineDash([]);
             }
           }
           ctx.restore();
-          placed(positions);
+          placed(positions, drawn);
         },
       ],
     },
@@ -181,10 +216,24 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
     ...axis,
     label: spec.xAxis === 'step' ? 'step' : spec.xAxis === 'relative' ? 'relative time' : 'wall time',
     ...(spec.xAxis === 'relative' ? { values: (_u: uPlot, splits: number[]) => splits.map(formatDuration) } : {}),
+    ...(spec.xAxis === 'step' ? { values: (_u: uPlot, splits: number[]) => linearTickLabels(splits) } : {}),
+  };
+  let yTicks: string[] = [];
+  const yAxis: uPlot.Axis = {
+    ...axis,
+    // Wide enough for the longest label (about 7 px a character at the axis's 12 px font).
+    size: (_u, values) => Math.max(40, 16 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
+    ...(spec.logY
+      ? {
+          splits: (u: uPlot, _axis: number, min: number, max: number) => logTicks(min, max, Math.max(3, Math.floor(u.bbox.height / devicePixelRatio / 28))),
+          values: (_u: uPlot, splits: number[]) => (yTicks = splits.map(logTickLabel)),
+        }
+      : { values: (_u: uPlot, splits: number[]) => (yTicks = linearTickLabels(splits)) }),
   };
   const size = (): { width: number; height: number } => ({ width: Math.max(200, element.clientWidth), height: spec.height });
   const columns = (role: Curve['role']): number[] => spec.curves.flatMap((c, i) => (c.role === role ? [i + 1] : []));
   let zoomed: readonly [number, number] | null = null;
+  let highlighted: number | null = null;
   let settle: ReturnType<typeof setTimeout> | null = null;
   const plot: uPlot = new UPlot(
     {
@@ -202,8 +251,11 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
           },
         },
       },
-      axes: [xAxis, { ...axis, ...(spec.logY ? {} : { size: 56 }) }],
+      axes: [xAxis, yAxis],
+      bands: spec.curves.flatMap((c, i): uPlot.Band[] => (c.band === 'hi' ? [{ series: [i + 1, i + 2], fill: c.stroke }] : [])),
       legend: { show: false },
+      // The tooltip's nearest curve is highlighted by fading the others.
+      focus: { alpha: 0.25 },
       cursor: {
         drag: { x: true, y: false, setScale: true },
         sync: { key: 'metric-cards', setSeries: false },
@@ -214,14 +266,18 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       },
       series: [
         { label: 'x' },
-        ...spec.curves.map((c): uPlot.Series => ({
-          label: c.label,
-          stroke: c.stroke,
-          width: c.width,
-          ...(c.dash ? { dash: [...c.dash] } : {}),
-          spanGaps: true,
-          points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
-        })),
+        ...spec.curves.map((c): uPlot.Series =>
+          c.band
+            ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
+            : {
+                label: c.label,
+                stroke: c.stroke,
+                width: c.width,
+                ...(c.dash ? { dash: [...c.dash] } : {}),
+                spanGaps: true,
+                points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
+              },
+        ),
       ],
       hooks: {
         setScale: [
@@ -251,7 +307,9 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         draw: [
           (u) => {
             const y = u.scales['y'];
-            if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max]);
+            // Not the empty chart a card is made as (it is drawn only once in view).
+            if ((u.data[0]?.length ?? 0) === 0) return;
+            if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max], yTicks);
           },
         ],
         setCursor: [
@@ -259,7 +317,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             const left = u.cursor.left ?? -1;
             const top = u.cursor.top ?? -1;
             if (left < 0) events.onCursor(null);
-            else events.onCursor({ x: u.posToVal(left, 'x'), left: u.over.offsetLeft + left, top: u.over.offsetTop + top });
+            else events.onCursor({ x: u.posToVal(left, 'x'), y: u.posToVal(top, 'y'), left: u.over.offsetLeft + left, top: u.over.offsetTop + top });
           },
         ],
       },
@@ -267,7 +325,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         markerPlugin(
           () => spec.markers,
           { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
-          (positions) => events.onMarkersPlaced(positions),
+          (positions, drawn) => events.onMarkersPlaced(positions, drawn),
         ),
       ],
     },
@@ -284,6 +342,16 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
       spec = next;
       // Zoomed in: keep the window (live points and a finer downsampling both land here).
       plot.setData(next.data, zoomed === null);
+    },
+    fit() {
+      const xs = plot.data[0] as ArrayLike<number>;
+      if (xs.length === 0) return;
+      plot.setScale('x', { min: xs[0] as number, max: xs[xs.length - 1] as number });
+    },
+    highlight(curve) {
+      if (curve === highlighted) return;
+      highlighted = curve;
+      plot.setSeries(curve === null ? null : curve + 1, { focus: curve !== null });
     },
     destroy() {
       if (settle !== null) clearTimeout(settle);

@@ -1,25 +1,79 @@
-// The y range of a card's view: what is in the x window, with raw outliers left out if asked,
-// on a linear or a log scale.
+// The y range of a card's view: what is in the x window, with outliers left out if asked, on a
+// linear or a log scale.
+//
+// An outlier is judged against its neighbours, not against the whole curve (a Hampel filter): a
+// value further than OUTLIER_SIGMAS robust deviations from the median of the OUTLIER_WINDOW
+// values around it. TensorBoard instead fits to the 5th–95th percentiles of everything in view,
+// which also cuts off the start of every falling loss curve, while a spike 100× the curve is left
+// out by either. The smoothed curves are left out of the fit with outliers ignored: they are
+// averages of the raw values, so without the outliers they lie within them, and with one they
+// carry it along for a few points (a spike of 100 was 40 at smoothing 0.6 and set the range).
 
-/** The q-quantile of sorted values. */
-function quantile(sorted: Float64Array, q: number): number {
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (at - lo);
+/** Neighbours each side of a value that judge it. */
+export const OUTLIER_WINDOW = 5;
+/** How many robust standard deviations (1.4826 × the median absolute deviation) make an outlier. */
+export const OUTLIER_SIGMAS = 6;
+
+type Column = readonly (number | null)[];
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
 }
 
-/** How much of each tail of the raw values "ignore outliers" leaves out of the y range. */
-export const OUTLIER_TAIL = 0.02;
+/**
+ * Which of these values are outliers. Each is judged by the median and the median absolute
+ * deviation of the 2·OUTLIER_WINDOW + 1 values around it (shifted at the ends to stay whole); a
+ * window whose values are all the same judges any other value an outlier.
+ */
+export function outliers(values: readonly number[]): boolean[] {
+  const n = values.length;
+  const out = new Array<boolean>(n).fill(false);
+  const size = 2 * OUTLIER_WINDOW + 1;
+  if (n < size) return out;
+  for (let i = 0; i < n; i += 1) {
+    const from = Math.min(Math.max(0, i - OUTLIER_WINDOW), n - size);
+    const window = values.slice(from, from + size);
+    const m = median(window.slice());
+    const spread = 1.4826 * median(window.map((v) => Math.abs(v - m)));
+    const deviation = Math.abs((values[i] as number) - m);
+    out[i] = deviation > OUTLIER_SIGMAS * spread && deviation > 1e-12 * Math.max(1, Math.abs(m));
+  }
+  return out;
+}
+
+type Flags = { readonly at: Int32Array; readonly outlier: Uint8Array };
+/** Outliers by column (the columns drawn stay the same objects while the zoom changes). */
+const judged = [new WeakMap<Column, Flags>(), new WeakMap<Column, Flags>()] as const;
+
+function flagsOf(column: Column, log: boolean): Flags {
+  const cache = judged[log ? 1 : 0];
+  const hit = cache.get(column);
+  if (hit) return hit;
+  // Only the column's own points: aligned columns hold nulls at the other curves' x.
+  const at: number[] = [];
+  const values: number[] = [];
+  column.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    const t = log ? (v > 0 ? Math.log10(v) : NaN) : v;
+    if (!Number.isFinite(t)) return;
+    at.push(i);
+    values.push(t);
+  });
+  const flags = { at: Int32Array.from(at), outlier: Uint8Array.from(outliers(values), (o) => (o ? 1 : 0)) };
+  cache.set(column, flags);
+  return flags;
+}
 
 /**
- * The y range of what is in view. With outliers ignored, the raw values count only between their
- * 2nd and 98th percentiles (a spike no longer squashes the curve), while the smoothed curves,
- * which the eye follows, always fit; then 5 % of room above and below.
+ * The y range of what is in view (indexes from..to of the aligned columns): every value, raw and
+ * smoothed; with outliers ignored, the raw values that are not outliers (the smoothed ones when
+ * no raw curve is drawn). Then 5 % of room above and below.
  */
 export function yRange(
-  raw: readonly (number | null)[][],
-  smoothed: readonly (number | null)[][],
+  raw: readonly Column[],
+  smoothed: readonly Column[],
   from: number,
   to: number,
   ignoreOutliers: boolean,
@@ -28,29 +82,26 @@ export function yRange(
   const f = log ? (v: number) => (v > 0 ? Math.log10(v) : NaN) : (v: number) => v;
   let lo = Infinity;
   let hi = -Infinity;
-  const take = (v: number | null | undefined): void => {
-    if (v === null || v === undefined) return;
-    const t = f(v);
+  const take = (t: number): void => {
     if (!Number.isFinite(t)) return;
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   };
-  for (const column of smoothed) for (let i = from; i <= to; i += 1) take(column[i]);
   if (ignoreOutliers) {
-    const values: number[] = [];
-    for (const column of raw)
-      for (let i = from; i <= to; i += 1) {
-        const v = column[i];
-        if (v === null || v === undefined) continue;
-        const t = f(v);
-        if (Number.isFinite(t)) values.push(t);
+    const basis = raw.some((c) => c.some((v) => v !== null)) ? raw : smoothed;
+    for (const column of basis) {
+      const { at, outlier } = flagsOf(column, log);
+      for (let k = 0; k < at.length; k += 1) {
+        const i = at[k] as number;
+        if (i >= from && i <= to && outlier[k] === 0) take(f(column[i] as number));
       }
-    if (values.length > 0) {
-      const sorted = Float64Array.from(values).sort();
-      take(log ? 10 ** quantile(sorted, OUTLIER_TAIL) : quantile(sorted, OUTLIER_TAIL));
-      take(log ? 10 ** quantile(sorted, 1 - OUTLIER_TAIL) : quantile(sorted, 1 - OUTLIER_TAIL));
     }
-  } else for (const column of raw) for (let i = from; i <= to; i += 1) take(column[i]);
+  } else
+    for (const column of [...raw, ...smoothed])
+      for (let i = Math.max(0, from); i <= to && i < column.length; i += 1) {
+        const v = column[i];
+        if (v !== null && v !== undefined) take(f(v));
+      }
   if (!Number.isFinite(lo)) return null;
   const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(lo) * 0.05 || 0.5;
   const range: [number, number] = [lo - pad, hi + pad];

@@ -1,7 +1,8 @@
 // The Charts screen's view as shared state: read from the view store (the open workspace's),
 // written back on every change, and read by every card (the dashboard's curves too).
-import { type ChartView, DEFAULT_VIEW, MAX_SMOOTHING, parseView } from '../lib/chart-view';
+import { CARD_WIDTHS, type ChartView, DEFAULT_VIEW, MAX_SMOOTHING, parseView } from '../lib/chart-view';
 import type { XAxisMode } from '../lib/chart-data';
+import type { TooltipSort } from '../lib/card-tooltip';
 import type { SmoothingMode } from '../lib/smoothing';
 import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 
@@ -112,5 +113,45 @@ export class ChartViewState {
   drawn(run: string): boolean {
     if (this.archived.has(run) && !this.view.showArchived) return false;
     return this.view.solo !== null ? this.view.solo === run : !this.hidden.has(run);
+  }
+
+  // Card tools (issue 17).
+
+  /** Pins a card (it goes last among the pinned) or unpins it. */
+  setPinned(metric: string, pinned: boolean): void {
+    const rest = this.view.pinned.filter((m) => m !== metric);
+    this.set({ pinned: pinned ? [...rest, metric] : rest });
+  }
+
+  setExpanded(metric: string, expanded: boolean): void {
+    const rest = this.view.expanded.filter((m) => m !== metric);
+    this.set({ expanded: expanded ? [...rest, metric] : rest });
+  }
+
+  /** A card's own log scale; the same as the view's drops the card's setting. */
+  setCardLogY(metric: string, on: boolean): void {
+    const { [metric]: _old, ...rest } = this.view.cardLogY;
+    this.set({ cardLogY: on === this.view.logY ? rest : { ...rest, [metric]: on } });
+  }
+
+  /** The log scale a card is drawn with. */
+  logYOf(metric: string): boolean {
+    return this.view.cardLogY[metric] ?? this.view.logY;
+  }
+
+  setCardWidth(rem: number): void {
+    this.set({ cardWidth: Math.min(CARD_WIDTHS.max, Math.max(CARD_WIDTHS.min, Number.isFinite(rem) ? rem : CARD_WIDTHS.default)) });
+  }
+
+  setTagFilter(filter: string): void {
+    this.set({ tagFilter: filter });
+  }
+
+  setTooltipSort(sort: TooltipSort): void {
+    this.set({ tooltipSort: sort });
+  }
+
+  setRawBand(on: boolean): void {
+    this.set({ rawBand: on });
   }
 }

@@ -1,0 +1,103 @@
+// The pure parts of a chart card's axes and markers: the y range with outliers ignored (a spike
+// 100× the curve, raw and smoothed), tick labels that tell ticks apart, log ticks on 1-2-5 of
+// each decade, markers thinned to what can be told apart, the nearest marker taking a click, and
+// the trainer's internal fields getting no card.
+import { describe, expect, it } from 'vitest';
+import { linearTickLabels, logTickLabel, logTicks } from '../../renderer/src/lib/axis-ticks';
+import { orderBases } from '../../renderer/src/lib/chart-data';
+import { nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
+import { emaSmooth } from '../../renderer/src/lib/smoothing';
+import { yRange } from '../../renderer/src/lib/y-range';
+
+/** A loss curve falling from 2.3 to about 0.3, with one record 100× the curve at point 150. */
+const spiky = Array.from({ length: 300 }, (_, i) => (2 / (1 + i / 30) + 0.15 + 0.02 * Math.sin(i)) * (i === 150 ? 100 : 1));
+
+describe('the y range with outliers ignored', () => {
+  it('leaves a 100× spike out at smoothing 0 (the raw curve is the smoothed one)', () => {
+    const [lo, hi] = yRange([], [spiky], 0, 299, true, false) ?? [0, 0];
+    expect(hi).toBeLessThan(2.6);
+    expect(hi).toBeGreaterThan(2.15); // the steep start stays in view
+    expect(lo).toBeLessThan(0.3);
+    expect(yRange([], [spiky], 0, 299, false, false)?.[1]).toBeGreaterThan(40);
+  });
+
+  it('leaves it out at smoothing 0.6, where the smoothed curve carries it for a few points', () => {
+    const smoothed = emaSmooth(spiky, 0.6);
+    const [, hi] = yRange([spiky], [smoothed], 0, 299, true, false) ?? [0, 0];
+    expect(hi).toBeLessThan(2.6);
+    expect(yRange([spiky], [smoothed], 0, 299, false, false)?.[1]).toBeGreaterThan(40);
+  });
+
+  it('fits what the zoom shows, and works on a log scale', () => {
+    const [lo, hi] = yRange([], [spiky], 200, 299, true, false) ?? [0, 0];
+    expect(hi).toBeLessThan(0.6);
+    expect(lo).toBeGreaterThan(0.3);
+    const [llo, lhi] = yRange([], [spiky.map((v, i) => (i === 10 ? v * 1e6 : v))], 0, 299, true, true) ?? [0, 0];
+    expect(lhi).toBeLessThan(5);
+    expect(llo).toBeGreaterThan(0.2);
+  });
+
+  it('keeps a curve without spikes whole, however steep its start', () => {
+    const falling = Array.from({ length: 500 }, (_, i) => 10 * Math.exp(-i / 20));
+    const [lo, hi] = yRange([], [falling], 0, 499, true, false) ?? [0, 0];
+    expect(hi).toBeGreaterThanOrEqual(10);
+    expect(lo).toBeLessThanOrEqual(0);
+  });
+});
+
+describe('tick labels', () => {
+  it('gives linear ticks the digits that tell them apart', () => {
+    expect(linearTickLabels([0, 0.0005, 0.001, 0.0015])).toEqual(['0', '0.0005', '0.0010', '0.0015']);
+    expect(linearTickLabels([0, 0.25, 0.5, 0.75])).toEqual(['0', '0.25', '0.50', '0.75']);
+    expect(linearTickLabels([0.002, 0.004, 0.006])).toEqual(['0.002', '0.004', '0.006']);
+    expect(linearTickLabels([0, 20_000, 40_000])).toEqual(['0', '20,000', '40,000']);
+    expect(linearTickLabels([0.5, 1, 1.5, 2])).toEqual(['0.5', '1.0', '1.5', '2.0']);
+    expect(new Set(linearTickLabels([0.001, 0.0012, 0.0014, 0.0016])).size).toBe(4);
+  });
+
+  it('puts log ticks on 1-2-5 of each decade, or on decades when those are too many', () => {
+    expect(logTicks(0.5, 600)).toEqual([0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500].filter((v, _i, a) => a.length <= 8 || [1, 10, 100].includes(v)));
+    expect(logTicks(0.5, 600, 12)).toEqual([0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]);
+    expect(logTicks(1e-6, 10)).toEqual([1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10]);
+    expect(logTicks(1e-12, 1e6).length).toBeLessThanOrEqual(8);
+    expect(logTicks(2.2, 2.9)).toEqual([]);
+    expect(logTicks(1.5, 4.5)).toEqual([2, 3, 4]);
+    expect([0.002, 0.05, 1, 20, 500, 2e-5, 1e7].map(logTickLabel)).toEqual(['0.002', '0.05', '1', '20', '500', '2e-5', '1e7']);
+  });
+});
+
+describe('checkpoint markers', () => {
+  it('are thinned to what can be told apart, the ranked ones always drawn', () => {
+    // 130 saves along 400 px of one curve: a string of beads.
+    const beads = Array.from({ length: 130 }, (_, i) => ({ left: i * 3, top: 100, rank: i === 64 ? 4 : 0 }));
+    const kept = thinMarkers(beads, 10);
+    const drawn = kept.flatMap((k, i) => (k ? [i] : []));
+    expect(drawn.length).toBeLessThanOrEqual(40);
+    expect(drawn.length).toBeGreaterThanOrEqual(30);
+    expect(kept[64]).toBe(true);
+    expect(kept[63]).toBe(false);
+    for (let a = 0; a < drawn.length; a += 1)
+      for (let b = a + 1; b < drawn.length; b += 1)
+        expect(Math.abs(beads[drawn[a] as number]!.left - beads[drawn[b] as number]!.left)).toBeGreaterThanOrEqual(10);
+    expect(thinMarkers([null, { left: 0, top: 0, rank: 0 }], 10)).toEqual([false, true]);
+  });
+
+  it('give a click to the nearest drawn one, not to the one listed last', () => {
+    // "435, best" and 450 a few pixels apart, both drawn (two ranked markers).
+    const spots = [
+      { left: 100, top: 50, rank: 4 },
+      { left: 106, top: 52, rank: 2 },
+    ];
+    const kept = [true, true];
+    expect(nearestMarker(spots, kept, 101, 50, 12)).toBe(0);
+    expect(nearestMarker(spots, kept, 105, 52, 12)).toBe(1);
+    expect(nearestMarker(spots, kept, 140, 50, 12)).toBe(-1);
+    expect(nearestMarker(spots, [false, true], 100, 50, 12)).toBe(1);
+  });
+});
+
+describe('cards', () => {
+  it('are made for metrics, not for the trainer’s internal fields', () => {
+    expect(orderBases(['samplesPerSecond', 'meanLoss', 'lr', 'accuracy', 'meanAccuracy', 'loss'])).toEqual(['loss', 'accuracy', 'lr']);
+  });
+});
