@@ -265,8 +265,9 @@ export class Catalog {
     const state = await readRunState(this.workspace, run);
     if (!state.exists) return this.rescanRun(run);
     this.commit((change) => {
-      for (const [id, entry] of this.entries.checkpoints) {
-        if (entry.info.run !== run) continue;
+      for (const id of this.entries.idsOf(run)) {
+        const entry = this.entries.checkpoints.get(id);
+        if (!entry) continue;
         const pinned = state.pinned.has(path.basename(entry.info.path));
         if (pinned !== entry.info.pinned) this.entries.applyOne(id, run, entry.info.step, { ...entry, info: { ...entry.info, pinned } }, change);
       }
@@ -298,7 +299,12 @@ export class Catalog {
    */
   list(run?: string): CheckpointInfo[] {
     const picked: CheckpointInfo[] = [];
-    for (const entry of this.entries.checkpoints.values()) if (run === undefined || entry.info.run === run) picked.push(entry.info);
+    if (run === undefined) for (const entry of this.entries.checkpoints.values()) picked.push(entry.info);
+    else
+      for (const id of this.entries.idsOf(run)) {
+        const entry = this.entries.checkpoints.get(id);
+        if (entry) picked.push(entry.info);
+      }
     return picked.sort((a, b) => (a.run === b.run ? a.step - b.step : RUN_ORDER.compare(a.run, b.run)));
   }
 
@@ -345,9 +351,7 @@ export class Catalog {
   }
 
   metricNames(): string[] {
-    const names = new Set<string>();
-    for (const c of this.entries.checkpoints.values()) for (const name of Object.keys(c.info.metrics)) names.add(name);
-    return [...names].sort();
+    return this.entries.metricNames();
   }
 
   /**
