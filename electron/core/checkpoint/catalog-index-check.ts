@@ -1,0 +1,163 @@
+// A run's listing from its record in the persistent index, checked against the folder, and the
+// record made from a fresh listing. What a record can vouch for, and why the check cannot miss a
+// change to what it vouches for:
+// - the run's folder (inode, size, mtime, ctime): adding, removing or renaming a checkpoint folder,
+//   a lock file, run.json or retention.json in it changes its mtime and ctime;
+// - run.json and retention.json: rewritten in place or replaced, their identity changes;
+// - each checkpoint's manifest.json: rewritten in place (size, mtime, ctime) or replaced (inode).
+// Identities are taken before what they vouch for is read, and only once what they name has not
+// changed for SETTLED_MS (a file changed again in the same clock tick keeps its times), so a
+// record can be stale but never vouch for something it did not read.
+// A checkpoint's other files are vouched for by its manifest, which names their sizes and
+// checksums: our writer never changes them after the folder is placed, and a file changed behind
+// its manifest's back is damage, which Verify (reading every byte) finds, with or without an index.
+import path from 'node:path';
+import type { CheckpointInfo } from '../../contract.js';
+import { type RunRecord, type StoredCheckpoint, INDEX_VERSION, identityAt, sameIdentity } from './catalog-index.js';
+import {
+  type RunFileIdentities,
+  type ScannedCheckpoint,
+  type ScannedRun,
+  assembleRun,
+  holderAsWriter,
+  scanOneCheckpoint,
+  scanRun,
+  verifiedStatus,
+} from './catalog-scan.js';
+import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId, parseCheckpointDirName } from './layout.js';
+import { liveLockHolder } from './run-lock.js';
+import type { VerifyCache } from './verify-cache.js';
+
+/** A listing taken from the index: `changed` when some checkpoint had to be read again (the record is then out of date). */
+export interface IndexedRun {
+  readonly scanned: ScannedRun;
+  readonly changed: boolean;
+}
+
+/** The run's own files, if they are still those the record was made from. */
+function runFilesUnchanged(runDir: string, record: RunRecord): boolean {
+  return (
+    sameIdentity(identityAt(runDir), record.dir) &&
+    sameIdentity(identityAt(path.join(runDir, RUN_FILE)), record.runFile) &&
+    sameIdentity(identityAt(path.join(runDir, POLICY_FILE)), record.retention)
+  );
+}
+
+function fromStored(run: string, runDir: string, stored: StoredCheckpoint, pinned: boolean, verifyCache: VerifyCache): ScannedCheckpoint {
+  const [name, manifest, signature, bytes, epoch, batchInEpoch, createdAt, trainingTimeMs, saveBlockedMs, metrics, backend, parent, origin, linked, source] =
+    stored;
+  const id = folderCheckpointId(run, name);
+  // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
+  const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
+  const info: CheckpointInfo = {
+    id,
+    run,
+    step: parseCheckpointDirName(name) as number,
+    stepKnown: true,
+    path: `${runDir}${path.sep}${name}`,
+    status,
+    statusReason,
+    bytes,
+    epoch,
+    batchInEpoch,
+    createdAt,
+    trainingTimeMs,
+    saveBlockedMs,
+    metrics,
+    backend,
+    parent,
+    origin,
+    linked,
+    source,
+    pinned,
+    sameStepAs: [],
+    protectedBy: [],
+    files: null,
+    notes: [],
+  };
+  return { info, signature, announce: true, manifest };
+}
+
+/**
+ * The run as its record lists it, each checkpoint whose manifest is no longer the one recorded (or
+ * that the record could not vouch for) read again; null when the run's folder or its own files are
+ * not those the record was made from (the whole run must be read again).
+ */
+export async function runFromRecord(workspace: string, run: string, record: RunRecord, verifyCache: VerifyCache): Promise<IndexedRun | null> {
+  const runDir = path.join(workspace, run);
+  if (!runFilesUnchanged(runDir, record)) return null;
+  const writer = record.lock ? holderAsWriter(await liveLockHolder(runDir).catch(() => null)) : null;
+  const scanned: (ScannedCheckpoint | null)[] = [];
+  let changed = false;
+  const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
+  // Pins are in retention.json, unchanged since the record was made: the record knows them.
+  const pinned = new Set(record.pinned);
+  for (const stored of record.checkpoints) {
+    const name = stored[0];
+    if (sameIdentity(identityAt(`${runDir}${path.sep}${name}${manifestSuffix}`), stored[1])) {
+      scanned.push(fromStored(run, runDir, stored, pinned.has(name), verifyCache));
+      continue;
+    }
+    changed = true;
+    scanned.push(await scanOneCheckpoint(workspace, run, name, pinned.has(name), verifyCache));
+  }
+  for (const name of record.unsettled) {
+    const fresh = await scanOneCheckpoint(workspace, run, name, pinned.has(name), verifyCache);
+    if (fresh?.manifest !== undefined && fresh.signature !== null) changed = true;
+    scanned.push(fresh);
+  }
+  return { scanned: assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer }, scanned), changed };
+}
+
+/** The record of a run's listing, or null when the run's own files cannot be vouched for. */
+export function recordOf(run: string, scanned: ScannedRun, files: RunFileIdentities, pinned: readonly string[]): RunRecord | null {
+  const { dir, runFile, retention, lock } = files;
+  if (dir === undefined || dir === null || runFile === undefined || retention === undefined) return null;
+  const checkpoints: StoredCheckpoint[] = [];
+  const unsettled: string[] = [];
+  for (const c of scanned.checkpoints) {
+    const name = path.basename(c.info.path);
+    if (c.manifest === undefined || c.signature === null || !c.announce) {
+      unsettled.push(name);
+      continue;
+    }
+    const { info } = c;
+    checkpoints.push([
+      name,
+      c.manifest,
+      c.signature,
+      info.bytes,
+      info.epoch,
+      info.batchInEpoch,
+      info.createdAt,
+      info.trainingTimeMs,
+      info.saveBlockedMs,
+      info.metrics,
+      info.backend,
+      info.parent,
+      info.origin,
+      info.linked,
+      info.source,
+    ]);
+  }
+  const { createdAt, parent } = scanned.info;
+  return { version: INDEX_VERSION, run, dir, runFile, retention, lock, createdAt, parent, pinned: [...pinned], checkpoints, unsettled };
+}
+
+/** A run's listing, and what the index should hold for it now: a record to write, null to remove the one there, undefined to leave it. */
+export interface RunListing {
+  readonly scanned: ScannedRun | null;
+  readonly update: RunRecord | null | undefined;
+}
+
+/** One of our runs, from its record when the folder still agrees with it, else from its manifests. */
+export async function listRun(workspace: string, run: string, record: RunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
+  if (record) {
+    const indexed = await runFromRecord(workspace, run, record, verifyCache);
+    if (indexed) return { scanned: indexed.scanned, update: indexed.changed ? recordOf(run, indexed.scanned, record, record.pinned) : undefined };
+  }
+  const scanned = await scanRun(workspace, run, verifyCache);
+  const fresh = scanned?.files && scanned.pinned ? recordOf(run, scanned, scanned.files, scanned.pinned) : null;
+  // A record that no longer agrees is removed even when no new one can be made yet: checking it again would only cost.
+  return { scanned, update: fresh ?? (record ? null : undefined) };
+}
