@@ -4,13 +4,15 @@
 // - the run's folder (inode, size, mtime, ctime): adding, removing or renaming a checkpoint folder,
 //   a lock file, run.json or retention.json in it changes its mtime and ctime;
 // - run.json and retention.json: rewritten in place or replaced, their identity changes;
+// - each checkpoint's folder: a file added to it, removed from it or replaced in it (renamed over);
 // - each checkpoint's manifest.json: rewritten in place (size, mtime, ctime) or replaced (inode).
 // Identities are taken before what they vouch for is read, and only once what they name has not
 // changed for SETTLED_MS (a file changed again in the same clock tick keeps its times), so a
 // record can be stale but never vouch for something it did not read.
-// A checkpoint's other files are vouched for by its manifest, which names their sizes and
-// checksums: our writer never changes them after the folder is placed, and a file changed behind
-// its manifest's back is damage, which Verify (reading every byte) finds, with or without an index.
+// What it does not see: a checkpoint's data file rewritten in place (opened and written, not
+// replaced), which changes neither its folder nor its manifest. Our writer and importer never write
+// into a placed checkpoint folder (they fill a staging folder and rename it into place); a file so
+// changed behind its manifest's back is damage, which Verify (reading every byte) finds.
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
 import { type RunRecord, type StoredCheckpoint, INDEX_VERSION, identityAt, sameIdentity } from './catalog-index.js';
@@ -44,8 +46,24 @@ function runFilesUnchanged(runDir: string, record: RunRecord): boolean {
 }
 
 function fromStored(run: string, runDir: string, stored: StoredCheckpoint, pinned: boolean, verifyCache: VerifyCache): ScannedCheckpoint {
-  const [name, manifest, signature, bytes, epoch, batchInEpoch, createdAt, trainingTimeMs, saveBlockedMs, metrics, backend, parent, origin, linked, source] =
-    stored;
+  const [
+    name,
+    folder,
+    manifest,
+    signature,
+    bytes,
+    epoch,
+    batchInEpoch,
+    createdAt,
+    trainingTimeMs,
+    saveBlockedMs,
+    metrics,
+    backend,
+    parent,
+    origin,
+    linked,
+    source,
+  ] = stored;
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
@@ -75,7 +93,7 @@ function fromStored(run: string, runDir: string, stored: StoredCheckpoint, pinne
     files: null,
     notes: [],
   };
-  return { info, signature, announce: true, manifest };
+  return { info, signature, announce: true, identity: { folder, manifest } };
 }
 
 /**
@@ -94,7 +112,8 @@ export async function runFromRecord(workspace: string, run: string, record: RunR
   const pinned = new Set(record.pinned);
   for (const stored of record.checkpoints) {
     const name = stored[0];
-    if (sameIdentity(identityAt(`${runDir}${path.sep}${name}${manifestSuffix}`), stored[1])) {
+    const dir = `${runDir}${path.sep}${name}`;
+    if (sameIdentity(identityAt(dir), stored[1]) && sameIdentity(identityAt(`${dir}${manifestSuffix}`), stored[2])) {
       scanned.push(fromStored(run, runDir, stored, pinned.has(name), verifyCache));
       continue;
     }
@@ -103,7 +122,7 @@ export async function runFromRecord(workspace: string, run: string, record: RunR
   }
   for (const name of record.unsettled) {
     const fresh = await scanOneCheckpoint(workspace, run, name, pinned.has(name), verifyCache);
-    if (fresh?.manifest !== undefined && fresh.signature !== null) changed = true;
+    if (fresh?.identity !== undefined && fresh.signature !== null) changed = true;
     scanned.push(fresh);
   }
   return { scanned: assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer }, scanned), changed };
@@ -117,14 +136,15 @@ export function recordOf(run: string, scanned: ScannedRun, files: RunFileIdentit
   const unsettled: string[] = [];
   for (const c of scanned.checkpoints) {
     const name = path.basename(c.info.path);
-    if (c.manifest === undefined || c.signature === null || !c.announce) {
+    if (c.identity === undefined || c.signature === null || !c.announce) {
       unsettled.push(name);
       continue;
     }
     const { info } = c;
     checkpoints.push([
       name,
-      c.manifest,
+      c.identity.folder,
+      c.identity.manifest,
       c.signature,
       info.bytes,
       info.epoch,

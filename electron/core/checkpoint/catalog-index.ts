@@ -32,16 +32,22 @@ export const INDEX_VERSION = 1;
  * instead (git's "racily clean" entries are the same problem). Clocks of a network file system's
  * server that run more than this behind ours defeat it.
  */
-export const SETTLED_MS = settleMarginFromEnvironment();
+const SETTLED_MS = 3000;
+
+let settleMargin: number | undefined;
 
 /**
- * Tests make files and list them at once; they set CHECKPOINT_STUDIO_INDEX_SETTLE_MS=0 (in their
- * own process and the processes they start) and change a file's size whenever they change it.
+ * SETTLED_MS, or what CHECKPOINT_STUDIO_INDEX_SETTLE_MS says: tests make files and list them at
+ * once, so they set it to 0 (in their own process and those they start), and change a file's size
+ * whenever they change it.
  */
-function settleMarginFromEnvironment(): number {
-  const text = process.env.CHECKPOINT_STUDIO_INDEX_SETTLE_MS;
-  const value = text === undefined || text === '' ? NaN : Number(text);
-  return Number.isFinite(value) && value >= 0 ? value : 3000;
+function settleMarginMs(): number {
+  if (settleMargin === undefined) {
+    const text = process.env.CHECKPOINT_STUDIO_INDEX_SETTLE_MS;
+    const value = text === undefined || text === '' ? NaN : Number(text);
+    settleMargin = Number.isFinite(value) && value >= 0 ? value : SETTLED_MS;
+  }
+  return settleMargin;
 }
 
 /** What a file or folder is now: a rename gives a new inode, any write a new ctime (which no user call can set back). */
@@ -71,7 +77,7 @@ export function sameIdentity(a: Identity | null | undefined, b: Identity | null 
 
 /** Whether a thing of this identity, looked at `now`, was last changed long enough ago to vouch for what was read. */
 export function isSettled(identity: Identity | null, now = Date.now()): boolean {
-  return identity === null || now - Math.max(identity[2], identity[3]) > SETTLED_MS;
+  return identity === null || now - Math.max(identity[2], identity[3]) > settleMarginMs();
 }
 
 const info = CheckpointInfoSchema.shape;
@@ -83,7 +89,8 @@ const info = CheckpointInfoSchema.shape;
 const StoredCheckpointSchema = z.tuple([
   /** The checkpoint's folder name. */
   z.string(),
-  /** manifest.json as it was before it was read. */
+  /** The folder (a file added, removed or replaced in it changes it) and its manifest.json (rewritten in place), as they were before they were read. */
+  IdentitySchema,
   IdentitySchema,
   /** The scan's signature (manifest checksum, files' sizes and times): what a verification is remembered against. */
   z.string(),

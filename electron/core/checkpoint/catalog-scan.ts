@@ -47,8 +47,11 @@ export interface ScannedCheckpoint {
    * another program) is listed, but announced only once it has one.
    */
   readonly announce: boolean;
-  /** manifest.json as it was just before it was read, when that can vouch for what was read (catalog-index.ts); else absent. */
-  readonly manifest?: Identity;
+  /**
+   * The folder and its manifest.json as they were just before they were read, when they can vouch
+   * for what was read (catalog-index.ts); else absent.
+   */
+  readonly identity?: { readonly folder: Identity; readonly manifest: Identity };
 }
 
 /** A folder of the workspace that could be a run but is not listed, and why. */
@@ -260,8 +263,8 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const id = folderCheckpointId(run, dirName);
   const base = { id, run, step, stepKnown: true, path: dir, linked, pinned, sameStepAs: [], protectedBy: [], files: null, notes: [] };
   // Taken before the manifest is read, so that it can only vouch for what was read or for less.
-  const before = identityAt(`${dir}${path.sep}${MANIFEST_FILE}`);
-  const manifestIdentity = before && isSettled(before) ? { manifest: before } : {};
+  const [folder, manifestFile] = [identityAt(dir), identityAt(`${dir}${path.sep}${MANIFEST_FILE}`)];
+  const identity = folder && manifestFile && isSettled(folder) && isSettled(manifestFile) ? { identity: { folder, manifest: manifestFile } } : {};
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);
@@ -317,7 +320,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
     parent: manifest.parent,
     origin,
   };
-  return { info, signature, announce: true, ...manifestIdentity };
+  return { info, signature, announce: true, ...identity };
 }
 
 /**
