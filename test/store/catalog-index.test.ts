@@ -161,6 +161,14 @@ describe('the catalog index', () => {
     ['torn', (text: string) => text.slice(0, Math.floor(text.length / 2))],
     ['of another version', (text: string) => text.replace('"version":1', '"version":999')],
     ["another run's", (text: string) => text.replaceAll('"run":"alpha"', '"run":"beta"')],
+    [
+      'wrong in one field',
+      (text: string) =>
+        JSON.stringify({
+          ...JSON.parse(text),
+          checkpoints: [[...JSON.parse(text).checkpoints[0].slice(0, 4), 'many bytes', ...JSON.parse(text).checkpoints[0].slice(5)]],
+        }),
+    ],
   ])('ignores a %s record without a word, and writes it again', async (_what, spoil) => {
     const workspace = await indexedWorkspace();
     const file = recordFile(workspace, 'alpha');

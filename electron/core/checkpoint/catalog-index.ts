@@ -83,8 +83,8 @@ export function isSettled(identity: Identity | null, now = Date.now()): boolean 
 const info = CheckpointInfoSchema.shape;
 /**
  * One whole checkpoint: what its listing holds that its folder's name, its run and retention.json
- * do not already say, and its manifest's identity. A tuple, not an object: 100,000 of them are
- * parsed on every open, and their keys would be most of the bytes.
+ * do not already say, and the identities of its folder and manifest. A tuple, not an object:
+ * 100,000 of them are parsed on every open, and their keys would be most of the bytes.
  */
 const StoredCheckpointSchema = z.tuple([
   /** The checkpoint's folder name. */
@@ -109,6 +109,64 @@ const StoredCheckpointSchema = z.tuple([
 ]);
 export type StoredCheckpoint = z.infer<typeof StoredCheckpointSchema>;
 
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isNullableCount = (v: unknown): boolean => v === null || isCount(v);
+const isNullableNumber = (v: unknown): boolean => v === null || typeof v === 'number';
+const isNullableString = (v: unknown): boolean => v === null || typeof v === 'string';
+const isIdentity = (v: unknown): boolean => Array.isArray(v) && v.length === 4 && v.every((n) => typeof n === 'number');
+function isMetrics(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const value of Object.values(v)) if (!isNullableNumber(value)) return false;
+  return true;
+}
+
+/**
+ * StoredCheckpointSchema, checked by hand where the common case allows: zod's tuples cost about
+ * as much as the rest of an open (10 µs each here, a second for 100,000). The rare parts (a
+ * parent, another program's source) and anything unexpected go through the schema itself.
+ */
+export function parseStoredCheckpoint(value: unknown): StoredCheckpoint | null {
+  if (!Array.isArray(value) || value.length !== 16) return null;
+  const [
+    name,
+    folder,
+    manifest,
+    signature,
+    bytes,
+    epoch,
+    batchInEpoch,
+    createdAt,
+    trainingTimeMs,
+    saveBlockedMs,
+    metrics,
+    backend,
+    parent,
+    origin,
+    linked,
+    source,
+  ] = value;
+  const common =
+    typeof name === 'string' &&
+    isIdentity(folder) &&
+    isIdentity(manifest) &&
+    typeof signature === 'string' &&
+    isCount(bytes) &&
+    isNullableCount(epoch) &&
+    isNullableCount(batchInEpoch) &&
+    isNullableString(createdAt) &&
+    isNullableNumber(trainingTimeMs) &&
+    isNullableNumber(saveBlockedMs) &&
+    isMetrics(metrics) &&
+    isNullableString(backend) &&
+    parent === null &&
+    (origin === 'trained' || origin === 'imported' || origin === 'foreign') &&
+    typeof linked === 'boolean' &&
+    source === null;
+  if (common) return value as StoredCheckpoint;
+  const parsed = StoredCheckpointSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 const RunRecordSchema = z.object({
   version: z.literal(INDEX_VERSION),
   run: z.string(),
@@ -120,13 +178,14 @@ const RunRecordSchema = z.object({
   lock: z.boolean(),
   createdAt: z.string().nullable(),
   parent: CheckpointRefSchema.nullable(),
-  checkpoints: z.array(StoredCheckpointSchema),
+  /** Each checked by parseStoredCheckpoint. */
+  checkpoints: z.array(z.unknown()),
   /** retention.json's pins (checkpoint folder names) when the record was made. */
   pinned: z.array(z.string()),
   /** Checkpoint folders the record cannot vouch for (too recently changed, not whole): read from their manifests every time. */
   unsettled: z.array(z.string()),
 });
-export type RunRecord = z.infer<typeof RunRecordSchema>;
+export type RunRecord = Omit<z.infer<typeof RunRecordSchema>, 'checkpoints'> & { checkpoints: StoredCheckpoint[] };
 
 function indexDir(workspace: string): string {
   return path.join(workspace, STATE_DIR, INDEX_DIR);
@@ -150,7 +209,9 @@ export function readRunRecords(workspace: string): Map<string, RunRecord> {
     const run = name.slice(0, -RECORD_SUFFIX.length);
     try {
       const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
-      if (parsed.success && parsed.data.run === run) records.set(run, parsed.data);
+      if (!parsed.success || parsed.data.run !== run) continue;
+      const checkpoints = parsed.data.checkpoints.map(parseStoredCheckpoint);
+      if (checkpoints.every((c): c is StoredCheckpoint => c !== null)) records.set(run, { ...parsed.data, checkpoints });
     } catch {
       // Torn, not JSON, unreadable: a cache miss.
     }
