@@ -8,14 +8,21 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTemporaryName } from '../../electron/core/base/temporaries.js';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
+import { fillIdentities, identitiesOf } from '../../electron/core/checkpoint/catalog-index-stat.js';
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
 import { readJson, rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';
 
-// Files made by a test are listed at once: the index may vouch for them straight away (a test
-// changes a file's size whenever it changes it, so the clock's tick cannot hide the change).
-process.env.CHECKPOINT_STUDIO_INDEX_SETTLE_MS = '0';
+// The index vouches only for files unchanged for this long (3 s in the app, for file systems with
+// a coarse clock); the tests wait this long after making files, and then change them.
+const SETTLE_MS = 40;
+process.env.CHECKPOINT_STUDIO_INDEX_SETTLE_MS = String(SETTLE_MS);
+
+/** Waits until files made so far may be vouched for: the condition is the clock itself. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS + 10));
+}
 
 /** How many checkpoint folders were read (their manifest and files' sizes), counted across the module. */
 const reads = vi.hoisted(() => ({ count: 0 }));
@@ -66,6 +73,7 @@ async function indexedWorkspace(): Promise<string> {
     for (const step of [10, 20, 30]) await writer.save(trainingState(step));
     await writer.close();
   }
+  await settle();
   await (await openCatalog(root)).settled();
   return root;
 }
@@ -139,7 +147,8 @@ describe('the catalog index', () => {
     await other.setPinned('beta/ckpt-000000010', true);
     const { indexed } = await listedBothWays(workspace);
     expect(indexed.get('beta/ckpt-000000010')?.pinned).toBe(true);
-    await indexed.settled();
+    await settle();
+    await (await openCatalog(workspace)).settled();
     // retention.json rewritten in place (its folder unchanged): the pin is gone.
     const retention = path.join(workspace, 'beta', 'retention.json');
     fs.writeFileSync(retention, `${JSON.stringify({ ...readJson(retention), pinned: [] })}\n`);
@@ -157,19 +166,19 @@ describe('the catalog index', () => {
   });
 
   it.each([
-    ['garbage', 'not json at all {'],
-    ['torn', (text: string) => text.slice(0, Math.floor(text.length / 2))],
-    ['of another version', (text: string) => text.replace('"version":1', '"version":999')],
-    ["another run's", (text: string) => text.replaceAll('"run":"alpha"', '"run":"beta"')],
+    ['a record of garbage', 'not json at all {'],
+    ['a torn record', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['a record of another version', (text: string) => text.replace('"version":1', '"version":999')],
+    ["another run's record", (text: string) => text.replaceAll('"run":"alpha"', '"run":"beta"')],
     [
-      'wrong in one field',
+      'a record wrong in one field',
       (text: string) =>
         JSON.stringify({
           ...JSON.parse(text),
           checkpoints: [[...JSON.parse(text).checkpoints[0].slice(0, 4), 'many bytes', ...JSON.parse(text).checkpoints[0].slice(5)]],
         }),
     ],
-  ])('ignores a %s record without a word, and writes it again', async (_what, spoil) => {
+  ])('ignores %s without a word, and writes it again', async (_what, spoil) => {
     const workspace = await indexedWorkspace();
     const file = recordFile(workspace, 'alpha');
     const good = fs.readFileSync(file, 'utf8');
@@ -238,7 +247,7 @@ describe('two processes writing the index at once', () => {
       }`;
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        env: { ...process.env, CHECKPOINT_STUDIO_INDEX_SETTLE_MS: '0' },
+        env: { ...process.env, CHECKPOINT_STUDIO_INDEX_SETTLE_MS: String(SETTLE_MS) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
@@ -255,11 +264,28 @@ describe('two processes writing the index at once', () => {
       for (const step of [1, 2, 3]) await writer.save(trainingState(step));
       await writer.close();
     }
+    await settle();
     await Promise.all([lister(root, 15), lister(root, 15)]);
     // Whatever the race left is whole records or nothing: the next open lists the truth, then the index is whole.
     await (await listedBothWays(root)).indexed.settled();
     const { read } = await listedBothWays(root);
     expect(read).toBe(0);
     expect(fs.readdirSync(path.join(root, '.studio')).filter(isTemporaryName)).toEqual([]);
+  });
+});
+
+describe('identities of many paths at once', () => {
+  it('are those of each path, in order, when a worker takes half of them', async () => {
+    const { base } = makeWorkspace();
+    const files = [0, 1, 2].map((i) => path.join(base, `file-${i}`));
+    files.forEach((file, i) => fs.writeFileSync(file, 'x'.repeat(i + 1)));
+    // Enough paths for the batch to be split with a worker; every fourth one names nothing.
+    const paths = Array.from({ length: 24_000 }, (_, i) => (i % 4 === 3 ? path.join(base, 'missing') : (files[i % 4] as string)));
+    const identities = await identitiesOf(paths);
+    const expected = new Float64Array(paths.length * 4);
+    fillIdentities(paths, expected);
+    expect(identities).toEqual(expected);
+    expect(identities[4 * 2 + 1]).toBe(3);
+    expect(Number.isNaN(identities[4 * 23_999])).toBe(true);
   });
 });

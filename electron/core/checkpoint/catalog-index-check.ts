@@ -15,7 +15,9 @@
 // changed behind its manifest's back is damage, which Verify (reading every byte) finds.
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
+import { mapWithConcurrency } from '../base/concurrency.js';
 import { type RunRecord, type StoredCheckpoint, INDEX_VERSION, identityAt, sameIdentity } from './catalog-index.js';
+import { type Identities, identitiesOf, identityIs } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
   type ScannedCheckpoint,
@@ -96,24 +98,38 @@ function fromStored(run: string, runDir: string, stored: StoredCheckpoint, pinne
   return { info, signature, announce: true, identity: { folder, manifest } };
 }
 
+/** The paths whose identities vouch for a record's checkpoints: each one's folder, then its manifest. */
+function checkedPaths(runDir: string, record: RunRecord, into: string[]): void {
+  const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
+  for (const stored of record.checkpoints) {
+    const dir = `${runDir}${path.sep}${stored[0]}`;
+    into.push(dir, `${dir}${manifestSuffix}`);
+  }
+}
+
 /**
- * The run as its record lists it, each checkpoint whose manifest is no longer the one recorded (or
- * that the record could not vouch for) read again; null when the run's folder or its own files are
- * not those the record was made from (the whole run must be read again).
+ * The run as its record lists it, each checkpoint whose folder or manifest is no longer the one
+ * recorded (or that the record could not vouch for) read again. `identities` holds what its
+ * checkpoints' paths (checkedPaths) are now, from `at` on.
  */
-export async function runFromRecord(workspace: string, run: string, record: RunRecord, verifyCache: VerifyCache): Promise<IndexedRun | null> {
+async function runFromRecord(
+  workspace: string,
+  run: string,
+  record: RunRecord,
+  identities: Identities,
+  at: number,
+  verifyCache: VerifyCache,
+): Promise<IndexedRun> {
   const runDir = path.join(workspace, run);
-  if (!runFilesUnchanged(runDir, record)) return null;
   const writer = record.lock ? holderAsWriter(await liveLockHolder(runDir).catch(() => null)) : null;
   const scanned: (ScannedCheckpoint | null)[] = [];
   let changed = false;
-  const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
   // Pins are in retention.json, unchanged since the record was made: the record knows them.
   const pinned = new Set(record.pinned);
-  for (const stored of record.checkpoints) {
+  for (let i = 0; i < record.checkpoints.length; i += 1) {
+    const stored = record.checkpoints[i] as StoredCheckpoint;
     const name = stored[0];
-    const dir = `${runDir}${path.sep}${name}`;
-    if (sameIdentity(identityAt(dir), stored[1]) && sameIdentity(identityAt(`${dir}${manifestSuffix}`), stored[2])) {
+    if (identityIs(identities, at + 2 * i, stored[1]) && identityIs(identities, at + 2 * i + 1, stored[2])) {
       scanned.push(fromStored(run, runDir, stored, pinned.has(name), verifyCache));
       continue;
     }
@@ -170,14 +186,45 @@ export interface RunListing {
   readonly update: RunRecord | null | undefined;
 }
 
-/** One of our runs, from its record when the folder still agrees with it, else from its manifests. */
-export async function listRun(workspace: string, run: string, record: RunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
-  if (record) {
-    const indexed = await runFromRecord(workspace, run, record, verifyCache);
-    if (indexed) return { scanned: indexed.scanned, update: indexed.changed ? recordOf(run, indexed.scanned, record, record.pinned) : undefined };
-  }
+/** A run read from its manifests, and the record that listing makes (replacing `record`, if any). */
+async function listFromFolder(workspace: string, run: string, record: RunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
   const scanned = await scanRun(workspace, run, verifyCache);
   const fresh = scanned?.files && scanned.pinned ? recordOf(run, scanned, scanned.files, scanned.pinned) : null;
   // A record that no longer agrees is removed even when no new one can be made yet: checking it again would only cost.
   return { scanned, update: fresh ?? (record ? null : undefined) };
+}
+
+/** One of our runs, read from its manifests: what a watcher's re-read of a run asks for. */
+export function listRun(workspace: string, run: string, verifyCache: VerifyCache): Promise<RunListing> {
+  return listFromFolder(workspace, run, undefined, verifyCache);
+}
+
+/**
+ * Our runs, each from its record when its folder still agrees with it, else from its manifests.
+ * The checkpoints of every run whose own files agree are checked in one batch (identitiesOf).
+ */
+export async function listRuns(
+  workspace: string,
+  runs: readonly string[],
+  records: ReadonlyMap<string, RunRecord>,
+  verifyCache: VerifyCache,
+): Promise<RunListing[]> {
+  const paths: string[] = [];
+  const starts = new Map<string, number>();
+  for (const run of runs) {
+    const record = records.get(run);
+    const runDir = path.join(workspace, run);
+    if (!record || !runFilesUnchanged(runDir, record)) continue;
+    starts.set(run, paths.length / 2);
+    checkedPaths(runDir, record, paths);
+  }
+  const identities = await identitiesOf(paths);
+  // Runs are read a few at a time; each read is itself parallel over its checkpoints.
+  return mapWithConcurrency(runs, 4, async (run) => {
+    const record = records.get(run);
+    const at = starts.get(run);
+    if (!record || at === undefined) return listFromFolder(workspace, run, record, verifyCache);
+    const indexed = await runFromRecord(workspace, run, record, identities, at * 2, verifyCache);
+    return { scanned: indexed.scanned, update: indexed.changed ? recordOf(run, indexed.scanned, record, record.pinned) : undefined };
+  });
 }

@@ -233,7 +233,7 @@ export class RecordWriter {
   async write(record: RunRecord): Promise<void> {
     if (this.refused) return;
     try {
-      const state = (await stateFolder(this.workspace, true)) as string;
+      const state = await this.stateFolder();
       await mkdir(indexDir(this.workspace), { recursive: true });
       // Staged in `.studio/` itself, where a dead writer's leftovers are cleared on the next open to write.
       const stage = path.join(state, temporaryName(`catalog${RECORD_SUFFIX}`));
@@ -247,6 +247,17 @@ export class RecordWriter {
       }
     } catch (error) {
       this.noteFailure(error);
+    }
+  }
+
+  /** `.studio/`, made if missing: records are written several at once, and other processes may make it too. */
+  private async stateFolder(): Promise<string> {
+    try {
+      return (await stateFolder(this.workspace, true)) as string;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException | null)?.code !== 'EEXIST') throw error;
+      // Made meanwhile by another write: still checked to be a folder of the workspace itself.
+      return (await stateFolder(this.workspace, false)) as string;
     }
   }
 

@@ -20,7 +20,7 @@ import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
 import { RecordWriter, type RunRecord, readRunRecords } from './catalog-index.js';
-import { listRun } from './catalog-index-check.js';
+import { listRun, listRuns } from './catalog-index-check.js';
 
 export interface CatalogOptions {
   /** Whether to list from, and keep, the persistent index in `.studio/catalog/` (catalog-index.ts); true unless said. */
@@ -209,8 +209,7 @@ export class Catalog {
   private async rescanAll(): Promise<void> {
     const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
     const records = this.index ? readRunRecords(this.workspace) : new Map<string, RunRecord>();
-    // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
-    const listings = await mapWithConcurrency(names, 4, (name) => listRun(this.workspace, name, records.get(name), this.verifyCache));
+    const listings = await listRuns(this.workspace, names, records, this.verifyCache);
     const scans = listings.map((l) => l.scanned);
     const { found: inPlace, walked, ours } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
     this.walked = walked;
@@ -268,7 +267,7 @@ export class Catalog {
     if (this.isInPlace(run)) return this.rescanInPlaceRun(run);
     // A folder whose name cannot be a run's is never scanned; the full listing reports it.
     if (!isValidRunName(run)) return this.rescanAll();
-    const { scanned, update } = await listRun(this.workspace, run, undefined, this.verifyCache);
+    const { scanned, update } = await listRun(this.workspace, run, this.verifyCache);
     this.commit((change) => this.entries.applyRun(run, scanned, change));
     this.saveIndex(new Map([[run, update]]));
   }
