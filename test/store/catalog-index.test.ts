@@ -202,6 +202,23 @@ describe('the catalog index', () => {
     expect(fs.existsSync(recordFile(workspace, 'beta'))).toBe(false);
   });
 
+  it('writes no record through a symbolic link in .studio/', async () => {
+    const { root, base } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    const writer = await store.createRun('alpha', { parent: null, config: {} });
+    await writer.save(trainingState(1));
+    await writer.close();
+    const elsewhere = path.join(base, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.mkdirSync(path.join(root, '.studio'), { recursive: true });
+    fs.symlinkSync(elsewhere, path.join(root, '.studio', 'catalog'));
+    await settle();
+    const catalog = await openCatalog(root);
+    await catalog.settled();
+    expect(catalog.list()).toHaveLength(1);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+  });
+
   it('lists a read-only workspace, writing nothing', async () => {
     const { root } = makeWorkspace();
     const store = await CheckpointStore.open(root);

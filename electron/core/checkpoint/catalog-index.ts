@@ -12,7 +12,7 @@
 // torn (a crash before the rename's data reached the disk), of another version, or not a record
 // at all is ignored without a word, and rewritten after the run is read again.
 import { type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CheckpointInfoSchema, CheckpointRefSchema } from '../../contract.js';
@@ -235,6 +235,9 @@ export class RecordWriter {
     try {
       const state = await this.stateFolder();
       await mkdir(indexDir(this.workspace), { recursive: true });
+      // As for `.studio/` itself: a symbolic link there would carry our writes out of the workspace.
+      const folder = await lstat(indexDir(this.workspace));
+      if (folder.isSymbolicLink() || !folder.isDirectory()) return;
       // Staged in `.studio/` itself, where a dead writer's leftovers are cleared on the next open to write.
       const stage = path.join(state, temporaryName(`catalog${RECORD_SUFFIX}`));
       try {
