@@ -126,6 +126,7 @@ describe('the catalog index', () => {
     ['a checkpoint folder added', (run: string) => fs.cpSync(path.join(run, 'ckpt-000000030'), path.join(run, 'ckpt-000000040'), { recursive: true })],
     ['a checkpoint folder removed', (run: string) => fs.rmSync(path.join(run, 'ckpt-000000020'), { recursive: true })],
     ['a checkpoint folder renamed', (run: string) => fs.renameSync(path.join(run, 'ckpt-000000020'), path.join(run, 'ckpt-000000025'))],
+    ['a second folder of one step added', (run: string) => fs.cpSync(path.join(run, 'ckpt-000000030'), path.join(run, 'ckpt-30'), { recursive: true })],
     ['a file of a checkpoint removed', (run: string) => fs.rmSync(path.join(run, 'ckpt-000000020', 'optimizer.safetensors'))],
     [
       'run.json rewritten',
