@@ -94,14 +94,18 @@ async function isDirectoryEntry(dir: string, entry: Dirent): Promise<boolean> {
  * `looksLikeRuns` holds both: the folders that are ours, listed or not, which the walk for other
  * programs' folders leaves alone.
  */
-export async function listRunNames(workspace: string): Promise<{ names: string[]; skipped: SkippedFolder[]; looksLikeRuns: Set<string> }> {
+export async function listRunNames(
+  workspace: string,
+  /** Whether a folder is known to be a run without reading it (its folder is as the catalog index recorded it). */
+  knownRun: (name: string, dir: string) => boolean = () => false,
+): Promise<{ names: string[]; skipped: SkippedFolder[]; looksLikeRuns: Set<string> }> {
   const entries = await listDir(workspace);
   const skipped: SkippedFolder[] = [];
   const looksLikeRuns = new Set<string>();
   const names = await mapWithConcurrency(entries, SCAN_CONCURRENCY, async (entry) => {
     if (isHiddenName(entry.name) || !(await isDirectoryEntry(workspace, entry))) return null;
-    const inner = await listDir(path.join(workspace, entry.name));
-    const isRun = inner.some((e) => e.name === RUN_FILE || parseCheckpointDirName(e.name) !== null);
+    const dir = path.join(workspace, entry.name);
+    const isRun = knownRun(entry.name, dir) || (await listDir(dir)).some((e) => e.name === RUN_FILE || parseCheckpointDirName(e.name) !== null);
     if (!isRun) return null;
     looksLikeRuns.add(entry.name);
     const problem = runNameProblem(entry.name);

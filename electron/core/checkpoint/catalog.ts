@@ -19,7 +19,7 @@ import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
-import { RecordWriter, type RunRecord, readRunRecords } from './catalog-index.js';
+import { RecordWriter, type RunRecord, identityAt, readRunRecords, sameIdentity } from './catalog-index.js';
 import { listRun, listRuns } from './catalog-index-check.js';
 
 export interface CatalogOptions {
@@ -207,8 +207,12 @@ export class Catalog {
   }
 
   private async rescanAll(): Promise<void> {
-    const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
     const records = this.index ? readRunRecords(this.workspace) : new Map<string, RunRecord>();
+    // A folder as its record found it still holds what it held then: a run, with no need to read it.
+    const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace, (name, dir) => {
+      const record = records.get(name);
+      return record !== undefined && sameIdentity(identityAt(dir), record.dir);
+    });
     const listings = await listRuns(this.workspace, names, records, this.verifyCache);
     const scans = listings.map((l) => l.scanned);
     const { found: inPlace, walked, ours } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
