@@ -1,6 +1,8 @@
 // npm run bench:store — the store against plain `fs` on the same bytes, side by side in one run.
 // Prints ratios (ours ÷ baseline throughput), peak memory added by a save, the time to build
-// the catalog of 10,000 checkpoints, and how soon a new checkpoint reaches catalog listeners.
+// the catalog of 10,000 checkpoints, and how soon a new checkpoint reaches catalog listeners; then
+// the catalog at the issue's scale (100,000 checkpoints in 1,000 runs) with and without its index,
+// and what one change costs at 1,000 and at 100,000 checkpoints.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { storedForeignParts } from '../../electron/core/formats/stored-foreign.j
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { TrainingState } from '../../electron/core/checkpoint/writer.js';
 import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
+import { makeStoreWorkspace, storeRunName } from './store-workspace.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 9);
 const CATALOG_SIZE = Number(process.env.BENCH_CATALOG_SIZE ?? 10_000);
@@ -216,7 +219,94 @@ async function benchCatalog(): Promise<string[]> {
   }
 }
 
+/** One open and listing of the workspace in this (fresh) process, with or without the index; prints its time. */
+async function scaleProbe(root: string, mode: string): Promise<void> {
+  const start = process.hrtime.bigint();
+  const catalog = await Catalog.open(root, storedForeignParts, NO_IN_PLACE_LAYOUTS, { index: mode === 'index' });
+  const count = catalog.list().length;
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  // The first indexed open writes the index after listing (a queued change of its own): waited for, not timed.
+  await catalog.settled();
+  process.stdout.write(JSON.stringify({ ms, count }));
+}
+
+function freshOpen(root: string, mode: 'index' | 'plain'): { ms: number; count: number } {
+  const script = fileURLToPath(import.meta.url);
+  return JSON.parse(execFileSync(process.execPath, [script, '--scale-probe', root, mode], { encoding: 'utf8' })) as { ms: number; count: number };
+}
+
+/**
+ * What one change costs the catalog (a checkpoint added, its manifest rewritten, then removed, each
+ * re-read as the watcher asks), with a listener subscribed as the app is: median ms per change.
+ */
+async function perChangeCost(root: string): Promise<{ add: number; change: number; remove: number }> {
+  const catalog = await Catalog.open(root, storedForeignParts, NO_IN_PLACE_LAYOUTS);
+  let events = 0;
+  catalog.subscribe(() => (events += 1));
+  const run = storeRunName(0);
+  const template = path.join(root, run, checkpointDirName(1));
+  const times = { add: [] as number[], change: [] as number[], remove: [] as number[] };
+  for (let i = 0; i < 20; i += 1) {
+    const name = checkpointDirName(1_000_000 + i);
+    const dir = path.join(root, run, name);
+    cpSync(template, dir, { recursive: true });
+    times.add.push(await time(() => catalog.refreshCheckpoint(run, name)));
+    const manifest = path.join(dir, 'manifest.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"step": 1,', `"step": ${1_000_000 + i},`));
+    times.change.push(await time(() => catalog.refreshCheckpoint(run, name)));
+    rmSync(dir, { recursive: true });
+    times.remove.push(await time(() => catalog.refreshCheckpoint(run, name)));
+  }
+  if (events < 60) throw new Error(`only ${events} catalog events for 60 changes`);
+  return { add: median(times.add), change: median(times.change), remove: median(times.remove) };
+}
+
+/** How long to wait after making files before the index may vouch for them (catalog-index.ts). */
+const INDEX_SETTLE_MS = 3100;
+
+/** The issue's scale: RUNS runs of PER_RUN checkpoints, opened fresh with and without the index; the cost of one change at that scale and at 1,000. */
+async function benchCatalogScale(): Promise<string[]> {
+  const runs = Number(process.env.BENCH_SCALE_RUNS ?? 1000);
+  const perRun = Number(process.env.BENCH_SCALE_PER_RUN ?? 100);
+  const base = mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
+  try {
+    const big = path.join(base, 'big');
+    const small = path.join(base, 'small');
+    const made = await time(async () => {
+      await makeStoreWorkspace(big, { runs, perRun });
+      await makeStoreWorkspace(small, { runs: 10, perRun: 100 });
+    });
+    await new Promise((resolve) => setTimeout(resolve, INDEX_SETTLE_MS));
+    const plain = freshOpen(big, 'plain');
+    const first = freshOpen(big, 'index');
+    const indexed = [0, 1, 2, 3, 4].map(() => freshOpen(big, 'index').ms);
+    const total = runs * perRun;
+    if (plain.count !== total || first.count !== total) throw new Error(`listed ${plain.count} and ${first.count} of ${total} checkpoints`);
+    // The index of the small workspace too, so that both per-change figures start from an indexed open.
+    freshOpen(small, 'index');
+    const smallCost = await perChangeCost(small);
+    const bigCost = await perChangeCost(big);
+    const row = (label: string, cost: { add: number; change: number; remove: number }): string =>
+      `  ${label.padEnd(20)} add ${cost.add.toFixed(1)} ms, manifest rewritten ${cost.change.toFixed(1)} ms, removed ${cost.remove.toFixed(1)} ms (medians of 20)`;
+    return [
+      `catalog at scale: ${total} checkpoints in ${runs} runs (made in ${(made / 1000).toFixed(0)} s), a fresh process each open`,
+      `  open+list, no index (every manifest read)  ${plain.ms.toFixed(0)} ms`,
+      `  open+list, index written by this open      ${first.ms.toFixed(0)} ms`,
+      `  open+list from the index                   median ${median(indexed).toFixed(0)} ms (all: ${indexed.map((t) => t.toFixed(0)).join(', ')} ms; target <= 500 ms), ${(plain.ms / median(indexed)).toFixed(1)}x faster than no index`,
+      `per change (catalog core, a listener subscribed):`,
+      row(`1,000 checkpoints`, smallCost),
+      row(`${total.toLocaleString('en-US')} checkpoints`, bigCost),
+    ];
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--scale-probe') {
+    await scaleProbe(process.argv[3] as string, process.argv[4] as string);
+    return;
+  }
   if (process.argv[2] === '--catalog-probe') {
     const opens: number[] = [];
     let count = 0;
@@ -236,11 +326,17 @@ async function main(): Promise<void> {
   }
   const sizes = (process.env.BENCH_PARAMS ?? '10000000,50000000').split(',').map(Number);
   console.log(`checkpoint store benchmark: node ${process.version}, ${os.cpus().length} cores, ${REPEATS} alternating repeats, medians`);
+  // BENCH_ONLY=scale runs the catalog at the issue's scale alone (the save benchmarks take minutes).
+  if (process.env.BENCH_ONLY === 'scale') {
+    for (const line of await benchCatalogScale()) console.log(line);
+    return;
+  }
   for (const params of sizes) {
     for (const line of await benchSaveLoad(params)) console.log(line);
     console.log(benchMemory(params));
   }
   for (const line of await benchCatalog()) console.log(line);
+  for (const line of await benchCatalogScale()) console.log(line);
 }
 
 await main();

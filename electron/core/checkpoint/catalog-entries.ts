@@ -67,6 +67,8 @@ function sameWriter(a: RunInfo['writer'] | undefined, b: RunInfo['writer'] | und
   return (a?.pid ?? null) === (b?.pid ?? null) && (a?.host ?? null) === (b?.host ?? null);
 }
 
+const NO_IDS: ReadonlySet<string> = new Set();
+
 export class CatalogEntries {
   readonly checkpoints = new Map<string, ScannedCheckpoint>();
   readonly runs = new Map<string, RunInfo>();
@@ -78,6 +80,20 @@ export class CatalogEntries {
   private readonly lineage = new Lineage();
   /** Parents whose set of children changed during the current change. */
   private readonly parentsChanged = new Set<string>();
+  /** Each run's checkpoint ids, so that a change to one run never walks the others' entries. */
+  private readonly byRun = new Map<string, Set<string>>();
+  /** How many checkpoints carry each metric name: kept per entry, so a change costs what it touched. */
+  private readonly metricCounts = new Map<string, number>();
+
+  /** The ids of one run's checkpoints, in no particular order. */
+  idsOf(run: string): ReadonlySet<string> {
+    return this.byRun.get(run) ?? NO_IDS;
+  }
+
+  /** Every metric name some checkpoint carries. */
+  metricNames(): string[] {
+    return [...this.metricCounts.keys()].sort();
+  }
 
   /** The runs that continued from a checkpoint of `run` at `step`. */
   childrenOf(run: string, step: number): readonly string[] {
@@ -87,9 +103,9 @@ export class CatalogEntries {
   /** Replaces one run's entries with a fresh scan of it (null: the run is gone). */
   applyRun(run: string, scanned: ScannedRun | null, change: Change): void {
     const next = new Map((scanned?.checkpoints ?? []).map((c) => [c.info.id, c]));
-    for (const [id, old] of this.checkpoints) {
-      if (old.info.run !== run || next.has(id)) continue;
-      this.applyOne(id, run, old.info.step, null, change);
+    for (const id of [...this.idsOf(run)]) {
+      const old = this.checkpoints.get(id);
+      if (old && !next.has(id)) this.applyOne(id, run, old.info.step, null, change);
     }
     for (const [id, fresh] of next) this.applyOne(id, run, fresh.info.step, fresh, change);
     this.setRun(run, scanned?.info ?? null, change);
@@ -123,9 +139,7 @@ export class CatalogEntries {
     else this.runs.delete(run);
     this.noteParent(this.lineage.change(lineageOfRun(previous), run, -1));
     this.noteParent(this.lineage.change(lineageOfRun(info ?? undefined), run, 1));
-    if (!sameWriter(previous?.writer, info?.writer)) {
-      for (const [id, entry] of this.checkpoints) if (entry.info.run === run) this.touch(id, change);
-    }
+    if (!sameWriter(previous?.writer, info?.writer)) for (const id of this.idsOf(run)) this.touch(id, change);
   }
 
   /** A run's checkpoint count and bytes, after its entries changed one at a time. */
@@ -134,8 +148,9 @@ export class CatalogEntries {
     if (!info) return;
     let count = 0;
     let bytes = 0;
-    for (const entry of this.checkpoints.values()) {
-      if (entry.info.run !== run) continue;
+    for (const id of this.idsOf(run)) {
+      const entry = this.checkpoints.get(id);
+      if (!entry) continue;
       count += 1;
       bytes += entry.info.bytes;
     }
@@ -176,12 +191,29 @@ export class CatalogEntries {
     const previous = this.checkpoints.get(id);
     if (previous === entry) return;
     this.touch(id, change);
-    if (previous) this.noteParent(this.lineage.change(previous.info.parent, previous.info.run, -1));
+    if (previous) {
+      this.noteParent(this.lineage.change(previous.info.parent, previous.info.run, -1));
+      this.countMetrics(previous.info.metrics, -1);
+      this.byRun.get(previous.info.run)?.delete(id);
+      if (this.byRun.get(previous.info.run)?.size === 0) this.byRun.delete(previous.info.run);
+    }
     if (entry) {
       // Protections follow from other entries: kept until finish() settles them again.
       this.checkpoints.set(id, previous ? { ...entry, info: { ...entry.info, protectedBy: previous.info.protectedBy } } : entry);
       this.noteParent(this.lineage.change(entry.info.parent, entry.info.run, 1));
+      this.countMetrics(entry.info.metrics, 1);
+      const ids = this.byRun.get(entry.info.run);
+      if (ids) ids.add(id);
+      else this.byRun.set(entry.info.run, new Set([id]));
     } else this.checkpoints.delete(id);
+  }
+
+  private countMetrics(metrics: CheckpointInfo['metrics'], delta: 1 | -1): void {
+    for (const name of Object.keys(metrics)) {
+      const count = (this.metricCounts.get(name) ?? 0) + delta;
+      if (count > 0) this.metricCounts.set(name, count);
+      else this.metricCounts.delete(name);
+    }
   }
 
   private touch(id: string, change: Change): void {

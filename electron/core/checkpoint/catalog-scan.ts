@@ -7,7 +7,8 @@ import type { CheckpointInfo, CheckpointStatus, RunInfo } from '../../contract.j
 import { mapWithConcurrency } from '../base/concurrency.js';
 import { errorMessage } from '../base/errors.js';
 import { statIfPresentSync } from '../base/path-state.js';
-import { RUN_FILE, folderCheckpointId, isHiddenName, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { LOCK_FILE, MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId, isHiddenName, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { type Identity, identityAt, isSettled } from './catalog-index.js';
 import { showName } from './names.js';
 import { WRITER_PROGRAM } from './manifest.js';
 import type { ManifestSummary } from './manifest.js';
@@ -46,6 +47,11 @@ export interface ScannedCheckpoint {
    * another program) is listed, but announced only once it has one.
    */
   readonly announce: boolean;
+  /**
+   * The folder and its manifest.json as they were just before they were read, when they can vouch
+   * for what was read (catalog-index.ts); else absent.
+   */
+  readonly identity?: { readonly folder: Identity; readonly manifest: Identity };
 }
 
 /** A folder of the workspace that could be a run but is not listed, and why. */
@@ -57,6 +63,9 @@ export interface SkippedFolder {
 export interface ScannedRun {
   readonly info: RunInfo;
   readonly checkpoints: readonly ScannedCheckpoint[];
+  /** Our run's own files as read for this listing, and its pins: absent when it came from the index, or is not ours. */
+  readonly files?: RunFileIdentities;
+  readonly pinned?: readonly string[];
 }
 
 async function listDir(dir: string): Promise<Dirent[]> {
@@ -85,14 +94,18 @@ async function isDirectoryEntry(dir: string, entry: Dirent): Promise<boolean> {
  * `looksLikeRuns` holds both: the folders that are ours, listed or not, which the walk for other
  * programs' folders leaves alone.
  */
-export async function listRunNames(workspace: string): Promise<{ names: string[]; skipped: SkippedFolder[]; looksLikeRuns: Set<string> }> {
+export async function listRunNames(
+  workspace: string,
+  /** Whether a folder is known to be a run without reading it (its folder is as the catalog index recorded it). */
+  knownRun: (name: string, dir: string) => boolean = () => false,
+): Promise<{ names: string[]; skipped: SkippedFolder[]; looksLikeRuns: Set<string> }> {
   const entries = await listDir(workspace);
   const skipped: SkippedFolder[] = [];
   const looksLikeRuns = new Set<string>();
   const names = await mapWithConcurrency(entries, SCAN_CONCURRENCY, async (entry) => {
     if (isHiddenName(entry.name) || !(await isDirectoryEntry(workspace, entry))) return null;
-    const inner = await listDir(path.join(workspace, entry.name));
-    const isRun = inner.some((e) => e.name === RUN_FILE || parseCheckpointDirName(e.name) !== null);
+    const dir = path.join(workspace, entry.name);
+    const isRun = knownRun(entry.name, dir) || (await listDir(dir)).some((e) => e.name === RUN_FILE || parseCheckpointDirName(e.name) !== null);
     if (!isRun) return null;
     looksLikeRuns.add(entry.name);
     const problem = runNameProblem(entry.name);
@@ -110,12 +123,36 @@ export interface RunState {
   readonly pinned: ReadonlySet<string>;
   readonly writer: RunInfo['writer'];
   readonly exists: boolean;
+  /** run.json and retention.json as they were before they were read (null: absent), or undefined when that cannot vouch for what was read. */
+  readonly files: RunFileIdentities;
+}
+
+/** What the persistent index checks a run's record against (catalog-index.ts); undefined: cannot vouch. */
+export interface RunFileIdentities {
+  readonly dir: Identity | null | undefined;
+  readonly runFile: Identity | null | undefined;
+  readonly retention: Identity | null | undefined;
+  /** Whether a lock file was there. */
+  readonly lock: boolean;
+}
+
+/** The identity of a file about to be read, if it can vouch for what will be read. */
+function settledIdentity(file: string): Identity | null | undefined {
+  const identity = identityAt(file);
+  return identity !== undefined && isSettled(identity) ? identity : undefined;
 }
 
 /** The run's own files (run.json, retention.json, the lock), without its checkpoints. */
 export async function readRunState(workspace: string, run: string): Promise<RunState> {
   const runDir = path.join(workspace, run);
+  // Taken before the folder and the files are read, so that they can only vouch for what was read or for less.
+  const [dir, runFile, retentionFile] = [
+    settledIdentity(runDir),
+    settledIdentity(path.join(runDir, RUN_FILE)),
+    settledIdentity(path.join(runDir, POLICY_FILE)),
+  ];
   const entries = await listDir(runDir);
+  const files = { dir, runFile, retention: retentionFile, lock: entries.some((e) => e.name === LOCK_FILE) };
   const hasRunFile = entries.some((e) => e.name === RUN_FILE);
   const exists = hasRunFile || entries.some((e) => parseCheckpointDirName(e.name) !== null);
   const meta = hasRunFile ? await readRunMeta(runDir).catch(() => null) : null;
@@ -124,24 +161,50 @@ export async function readRunState(workspace: string, run: string): Promise<RunS
   return {
     meta,
     pinned: new Set(retention?.pinned ?? []),
-    writer: holder ? { pid: holder.pid, host: holder.host, since: holder.since } : null,
+    writer: holderAsWriter(holder),
     exists,
+    files,
   };
 }
 
-export function runInfo(workspace: string, run: string, state: RunState, checkpoints: readonly CheckpointInfo[]): RunInfo {
+export function holderAsWriter(holder: Awaited<ReturnType<typeof liveLockHolder>>): RunInfo['writer'] {
+  return holder ? { pid: holder.pid, host: holder.host, since: holder.since } : null;
+}
+
+/** What a run's listing says of the run itself, besides its checkpoints. */
+export type RunOwnInfo = Pick<RunInfo, 'createdAt' | 'parent' | 'writer'>;
+
+export function runInfo(workspace: string, run: string, state: RunState | RunOwnInfo, checkpoints: readonly CheckpointInfo[]): RunInfo {
+  const own = 'meta' in state ? { createdAt: state.meta?.createdAt ?? null, parent: state.meta?.parent ?? null, writer: state.writer } : state;
   return {
     name: run,
     path: path.join(workspace, run),
     layout: 'studio',
     label: null,
     latest: null,
-    createdAt: state.meta?.createdAt ?? null,
-    parent: state.meta?.parent ?? null,
+    createdAt: own.createdAt,
+    parent: own.parent,
     checkpointCount: checkpoints.length,
     bytes: checkpoints.reduce((sum, c) => sum + c.bytes, 0),
-    writer: state.writer,
+    writer: own.writer,
     notes: [],
+  };
+}
+
+/** A run's listing from its checkpoints' entries, however they were come by: twins marked, in step order. */
+export function assembleRun(workspace: string, run: string, own: RunState | RunOwnInfo, scanned: readonly (ScannedCheckpoint | null)[]): ScannedRun {
+  const checkpoints = markSameSteps(scanned.filter((c): c is ScannedCheckpoint => c !== null)).sort(
+    (a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id),
+  );
+  return {
+    info: runInfo(
+      workspace,
+      run,
+      own,
+      checkpoints.map((c) => c.info),
+    ),
+    checkpoints,
+    ...('files' in own ? { files: own.files, pinned: [...own.pinned] } : {}),
   };
 }
 
@@ -159,18 +222,7 @@ export async function scanRun(workspace: string, run: string, verifyCache: Verif
     // Give the event loop a turn now and then: a 10,000-checkpoint run must not freeze the app.
     if (i % SCAN_SLICE === SCAN_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const checkpoints = markSameSteps(scanned.filter((c): c is ScannedCheckpoint => c !== null)).sort(
-    (a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id),
-  );
-  return {
-    info: runInfo(
-      workspace,
-      run,
-      state,
-      checkpoints.map((c) => c.info),
-    ),
-    checkpoints,
-  };
+  return assembleRun(workspace, run, state, scanned);
 }
 
 /** Fills in `sameStepAs` for a whole run's folders at once. */
@@ -214,6 +266,9 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const step = parseCheckpointDirName(dirName) as number;
   const id = folderCheckpointId(run, dirName);
   const base = { id, run, step, stepKnown: true, path: dir, linked, pinned, sameStepAs: [], protectedBy: [], files: null, notes: [] };
+  // Taken before the manifest is read, so that it can only vouch for what was read or for less.
+  const [folder, manifestFile] = [identityAt(dir), identityAt(`${dir}${path.sep}${MANIFEST_FILE}`)];
+  const identity = folder && manifestFile && isSettled(folder) && isSettled(manifestFile) ? { identity: { folder, manifest: manifestFile } } : {};
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);
@@ -245,16 +300,8 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
     return { info, signature: null, announce: structure.kind !== 'incomplete' };
   }
   // Wholeness (the folder's step, the files its kind needs) was judged by inspectSummary.
-  let status: CheckpointStatus = structure.kind === 'complete' ? 'unverified' : structure.kind;
-  let statusReason: string | null = structure.kind === 'complete' ? null : structure.reason;
   const signature = structure.kind === 'complete' ? structure.signature : null;
-  if (signature !== null && status === 'unverified') {
-    const cached = verifyCache.lookup(id, signature);
-    if (cached) {
-      status = cached.ok ? 'verified' : 'damaged';
-      statusReason = cached.reason;
-    }
-  }
+  const { status, statusReason } = verifiedStatus(id, signature, structure.kind === 'complete' ? null : structure, verifyCache);
   const origin = manifest.origin === 'imported' ? 'imported' : manifest.writer.program === WRITER_PROGRAM ? 'trained' : 'foreign';
   const info: CheckpointInfo = {
     ...base,
@@ -277,5 +324,21 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
     parent: manifest.parent,
     origin,
   };
-  return { info, signature, announce: true };
+  return { info, signature, announce: true, ...identity };
+}
+
+/**
+ * A checkpoint's status: what its structure says, or, when whole (it has a signature), what a
+ * remembered verification of these very files said.
+ */
+export function verifiedStatus(
+  id: string,
+  signature: string | null,
+  broken: { readonly kind: 'damaged' | 'incomplete'; readonly reason: string } | null,
+  verifyCache: VerifyCache,
+): { status: CheckpointStatus; statusReason: string | null } {
+  if (broken) return { status: broken.kind, statusReason: broken.reason };
+  const cached = signature === null ? null : verifyCache.lookup(id, signature);
+  if (cached) return { status: cached.ok ? 'verified' : 'damaged', statusReason: cached.reason };
+  return { status: 'unverified', statusReason: null };
 }

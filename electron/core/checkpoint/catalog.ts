@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, MetricRecord, RunInfo } from '../../contract.js';
 import { CatalogEntries, Change } from './catalog-entries.js';
-import { type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint, scanRun } from './catalog-scan.js';
+import { type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint } from './catalog-scan.js';
 import { NotFoundError, errorMessage } from '../base/errors.js';
 import { showName } from './names.js';
 import { folderCheckpointId, isValidRunName, parseCheckpointDirName } from './layout.js';
@@ -19,6 +19,13 @@ import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
+import { RecordWriter, type RunRecord, identityAt, readRunRecords, sameIdentity } from './catalog-index.js';
+import { listRun, listRuns } from './catalog-index-check.js';
+
+export interface CatalogOptions {
+  /** Whether to list from, and keep, the persistent index in `.studio/catalog/` (catalog-index.ts); true unless said. */
+  readonly index?: boolean;
+}
 
 /** Why one of our runs below the workspace's own folders is not listed. */
 const NESTED_RUN = "one of this program's runs, in a workspace inside the one opened; open that workspace to see it";
@@ -68,6 +75,8 @@ export class Catalog {
   private readonly claimed = new Map<string, readonly string[]>();
   /** The last change asked for; never rejects, so one failure does not stop those after it. */
   private tail: Promise<void> = Promise.resolve();
+  /** Null when the index is not used. */
+  private readonly index: RecordWriter | null;
 
   private constructor(
     readonly workspace: string,
@@ -76,12 +85,15 @@ export class Catalog {
     readonly layouts: InPlaceLayouts,
     /** Pins and policies of the runs read in place (other programs' folders). */
     readonly records: InPlaceRecords,
-  ) {}
+    options: CatalogOptions,
+  ) {
+    this.index = options.index === false ? null : new RecordWriter(workspace);
+  }
 
-  static async open(workspace: string, foreign: ForeignPartVerifier, layouts: InPlaceLayouts): Promise<Catalog> {
+  static async open(workspace: string, foreign: ForeignPartVerifier, layouts: InPlaceLayouts, options: CatalogOptions = {}): Promise<Catalog> {
     const cache = new VerifyCache(workspace);
     await cache.load();
-    const catalog = new Catalog(workspace, cache, foreign, layouts, await InPlaceRecords.load(workspace));
+    const catalog = new Catalog(workspace, cache, foreign, layouts, await InPlaceRecords.load(workspace), options);
     await catalog.refresh();
     return catalog;
   }
@@ -195,9 +207,14 @@ export class Catalog {
   }
 
   private async rescanAll(): Promise<void> {
-    const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace);
-    // Runs are scanned a few at a time; each scan is itself parallel over its checkpoints.
-    const scans = await mapWithConcurrency(names, 4, (name) => scanRun(this.workspace, name, this.verifyCache));
+    const records = this.index ? readRunRecords(this.workspace) : new Map<string, RunRecord>();
+    // A folder as its record found it still holds what it held then: a run, with no need to read it.
+    const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace, (name, dir) => {
+      const record = records.get(name);
+      return record !== undefined && sameIdentity(identityAt(dir), record.dir);
+    });
+    const listings = await listRuns(this.workspace, names, records, this.verifyCache);
+    const scans = listings.map((l) => l.scanned);
     const { found: inPlace, walked, ours } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
     this.walked = walked;
     this.skippedFolders = [...skipped, ...ours.map((name) => ({ name: showName(name), reason: NESTED_RUN }))];
@@ -209,6 +226,22 @@ export class Catalog {
       for (const found of inPlace) this.entries.applyRun(found.name, scannedInPlace(found, this.records, this.verifyCache), change);
     });
     this.noteSeries(inPlace, gone);
+    const listed = new Set(names);
+    const updates = new Map(names.map((name, i) => [name, listings[i]?.update]));
+    for (const name of records.keys()) if (!listed.has(name)) updates.set(name, null);
+    this.saveIndex(updates);
+  }
+
+  /**
+   * Queues the index's writes as a change of their own: a listing does not wait for them, and
+   * `settled()` does. Each record holds identities taken before its run was read, so one written
+   * after a later change to the run is only stale.
+   */
+  private saveIndex(updates: ReadonlyMap<string, RunRecord | null | undefined>): void {
+    const index = this.index;
+    const pending = [...updates].filter(([, update]) => update !== undefined);
+    if (!index || pending.length === 0) return;
+    void this.serialized(() => mapWithConcurrency(pending, 8, ([run, record]) => (record ? index.write(record) : index.remove(run))).then(() => undefined));
   }
 
   /** Whether `run` is another program's folder read in place (not one of our runs). */
@@ -238,8 +271,9 @@ export class Catalog {
     if (this.isInPlace(run)) return this.rescanInPlaceRun(run);
     // A folder whose name cannot be a run's is never scanned; the full listing reports it.
     if (!isValidRunName(run)) return this.rescanAll();
-    const scanned = await scanRun(this.workspace, run, this.verifyCache);
+    const { scanned, update } = await listRun(this.workspace, run, this.verifyCache);
     this.commit((change) => this.entries.applyRun(run, scanned, change));
+    this.saveIndex(new Map([[run, update]]));
   }
 
   private async rescanCheckpoint(run: string, dirName: string): Promise<void> {
@@ -265,8 +299,9 @@ export class Catalog {
     const state = await readRunState(this.workspace, run);
     if (!state.exists) return this.rescanRun(run);
     this.commit((change) => {
-      for (const [id, entry] of this.entries.checkpoints) {
-        if (entry.info.run !== run) continue;
+      for (const id of this.entries.idsOf(run)) {
+        const entry = this.entries.checkpoints.get(id);
+        if (!entry) continue;
         const pinned = state.pinned.has(path.basename(entry.info.path));
         if (pinned !== entry.info.pinned) this.entries.applyOne(id, run, entry.info.step, { ...entry, info: { ...entry.info, pinned } }, change);
       }
@@ -298,7 +333,12 @@ export class Catalog {
    */
   list(run?: string): CheckpointInfo[] {
     const picked: CheckpointInfo[] = [];
-    for (const entry of this.entries.checkpoints.values()) if (run === undefined || entry.info.run === run) picked.push(entry.info);
+    if (run === undefined) for (const entry of this.entries.checkpoints.values()) picked.push(entry.info);
+    else
+      for (const id of this.entries.idsOf(run)) {
+        const entry = this.entries.checkpoints.get(id);
+        if (entry) picked.push(entry.info);
+      }
     return picked.sort((a, b) => (a.run === b.run ? a.step - b.step : RUN_ORDER.compare(a.run, b.run)));
   }
 
@@ -345,9 +385,7 @@ export class Catalog {
   }
 
   metricNames(): string[] {
-    const names = new Set<string>();
-    for (const c of this.entries.checkpoints.values()) for (const name of Object.keys(c.info.metrics)) names.add(name);
-    return [...names].sort();
+    return this.entries.metricNames();
   }
 
   /**

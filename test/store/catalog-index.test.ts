@@ -1,0 +1,312 @@
+// The catalog's persistent index (.studio/catalog/): a fresh open lists unchanged runs from it
+// without reading their manifests, and whatever changed behind its back is read again, so that a
+// listing from the index is always the listing the folder itself gives.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { isTemporaryName } from '../../electron/core/base/temporaries.js';
+import { Catalog } from '../../electron/core/checkpoint/catalog.js';
+import { fillIdentities, identitiesOf } from '../../electron/core/checkpoint/catalog-index-stat.js';
+import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
+import { readJson, rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';
+
+// The index vouches only for files unchanged for this long (3 s in the app, for file systems with
+// a coarse clock); the tests wait this long after making files, and then change them.
+const SETTLE_MS = 40;
+process.env.CHECKPOINT_STUDIO_INDEX_SETTLE_MS = String(SETTLE_MS);
+
+/** Waits until files made so far may be vouched for: the condition is the clock itself. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS + 10));
+}
+
+/** How many checkpoint folders were read (their manifest and files' sizes), counted across the module. */
+const reads = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../electron/core/checkpoint/reader.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../electron/core/checkpoint/reader.js')>();
+  return {
+    ...real,
+    inspectSummary: (...args: Parameters<typeof real.inspectSummary>) => {
+      reads.count += 1;
+      return real.inspectSummary(...args);
+    },
+  };
+});
+
+/** Folders under which writes fail as on a read-only mount (we run as root, which permission bits do not stop). */
+const readOnly = vi.hoisted(() => new Set<string>());
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const under = (target: unknown): boolean => [...readOnly].some((root) => String(target) === root || String(target).startsWith(`${root}/`));
+  const writing =
+    <A extends unknown[], R>(syscall: string, call: (target: never, ...rest: A) => Promise<R>) =>
+    (target: never, ...rest: A): Promise<R> =>
+      under(target)
+        ? Promise.reject(Object.assign(new Error(`EROFS: read-only file system, ${syscall} '${String(target)}'`), { code: 'EROFS', syscall }))
+        : call(target, ...rest);
+  const replaced = {
+    mkdir: writing('mkdir', real.mkdir),
+    rename: writing('rename', real.rename),
+    rm: writing('rm', real.rm),
+    writeFile: writing('writeFile', real.writeFile),
+  };
+  return { ...real, ...replaced, default: { ...real, ...replaced } };
+});
+
+const makeWorkspace = useTempWorkspaces();
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function openCatalog(workspace: string, index = true): Promise<Catalog> {
+  return Catalog.open(workspace, storedForeignParts, NO_IN_PLACE_LAYOUTS, { index });
+}
+
+/** A workspace of two runs of three checkpoints, its index written by one open. */
+async function indexedWorkspace(): Promise<string> {
+  const { root } = makeWorkspace();
+  const store = await CheckpointStore.open(root);
+  for (const run of ['alpha', 'beta']) {
+    const writer = await store.createRun(run, { parent: null, config: {} });
+    for (const step of [10, 20, 30]) await writer.save(trainingState(step));
+    await writer.close();
+  }
+  await settle();
+  await (await openCatalog(root)).settled();
+  return root;
+}
+
+function recordFile(workspace: string, run: string): string {
+  return path.join(workspace, '.studio', 'catalog', `${run}.json`);
+}
+
+/** What a fresh open from the index lists, beside what reading every manifest lists (the truth). */
+async function listedBothWays(workspace: string): Promise<{ indexed: Catalog; truth: Catalog; read: number }> {
+  reads.count = 0;
+  const indexed = await openCatalog(workspace);
+  const read = reads.count;
+  const truth = await openCatalog(workspace, false);
+  expect(indexed.snapshot()).toEqual(truth.snapshot());
+  return { indexed, truth, read };
+}
+
+describe('the catalog index', () => {
+  it('lists unchanged runs without reading one manifest, exactly as reading them all does', async () => {
+    const workspace = await indexedWorkspace();
+    expect(readJson(recordFile(workspace, 'alpha'))).toMatchObject({ version: 1, run: 'alpha' });
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(0);
+    expect(indexed.list().map((c) => c.id)).toEqual([
+      'alpha/ckpt-000000010',
+      'alpha/ckpt-000000020',
+      'alpha/ckpt-000000030',
+      'beta/ckpt-000000010',
+      'beta/ckpt-000000020',
+      'beta/ckpt-000000030',
+    ]);
+    // Without the index, every checkpoint is read.
+    reads.count = 0;
+    await openCatalog(workspace, false);
+    expect(reads.count).toBe(6);
+  });
+
+  it('reads again only the checkpoint whose manifest another process rewrote', async () => {
+    const workspace = await indexedWorkspace();
+    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+      (m.metrics as Record<string, number>).loss = 0.123456789;
+    });
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(1);
+    expect(indexed.get('alpha/ckpt-000000020')?.metrics.loss).toBe(0.123456789);
+  });
+
+  it.each([
+    ['a checkpoint folder added', (run: string) => fs.cpSync(path.join(run, 'ckpt-000000030'), path.join(run, 'ckpt-000000040'), { recursive: true })],
+    ['a checkpoint folder removed', (run: string) => fs.rmSync(path.join(run, 'ckpt-000000020'), { recursive: true })],
+    ['a checkpoint folder renamed', (run: string) => fs.renameSync(path.join(run, 'ckpt-000000020'), path.join(run, 'ckpt-000000025'))],
+    ['a second folder of one step added', (run: string) => fs.cpSync(path.join(run, 'ckpt-000000030'), path.join(run, 'ckpt-30'), { recursive: true })],
+    ['a file of a checkpoint removed', (run: string) => fs.rmSync(path.join(run, 'ckpt-000000020', 'optimizer.safetensors'))],
+    [
+      'run.json rewritten',
+      (run: string) =>
+        fs.writeFileSync(path.join(run, 'run.json'), `${JSON.stringify({ ...readJson(path.join(run, 'run.json')), createdAt: '2020-01-01T00:00:00.000Z' })}\n`),
+    ],
+    ['the run folder deleted', (run: string) => fs.rmSync(run, { recursive: true })],
+  ])('sees %s by another process', async (_what, change) => {
+    const workspace = await indexedWorkspace();
+    change(path.join(workspace, 'alpha'));
+    const { read } = await listedBothWays(workspace);
+    // The other run is still listed from the index.
+    expect(read).toBeLessThanOrEqual(4);
+  });
+
+  it('sees a pin set by another process', async () => {
+    const workspace = await indexedWorkspace();
+    const other = await CheckpointStore.open(workspace);
+    await other.setPinned('beta/ckpt-000000010', true);
+    const { indexed } = await listedBothWays(workspace);
+    expect(indexed.get('beta/ckpt-000000010')?.pinned).toBe(true);
+    await settle();
+    await (await openCatalog(workspace)).settled();
+    // retention.json rewritten in place (its folder unchanged): the pin is gone.
+    const retention = path.join(workspace, 'beta', 'retention.json');
+    fs.writeFileSync(retention, `${JSON.stringify({ ...readJson(retention), pinned: [] })}\n`);
+    const after = await listedBothWays(workspace);
+    expect(after.indexed.get('beta/ckpt-000000010')?.pinned).toBe(false);
+  });
+
+  it('sees a verification remembered after the index was written', async () => {
+    const workspace = await indexedWorkspace();
+    const other = await openCatalog(workspace);
+    await other.verify(['alpha/ckpt-000000010']);
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(0);
+    expect(indexed.get('alpha/ckpt-000000010')?.status).toBe('verified');
+  });
+
+  it.each([
+    ['a record of garbage', 'not json at all {'],
+    ['a torn record', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['a record of another version', (text: string) => text.replace('"version":1', '"version":999')],
+    ["another run's record", (text: string) => text.replaceAll('"run":"alpha"', '"run":"beta"')],
+    [
+      'a record wrong in one field',
+      (text: string) =>
+        JSON.stringify({
+          ...JSON.parse(text),
+          checkpoints: [[...JSON.parse(text).checkpoints[0].slice(0, 4), 'many bytes', ...JSON.parse(text).checkpoints[0].slice(5)]],
+        }),
+    ],
+  ])('ignores %s without a word, and writes it again', async (_what, spoil) => {
+    const workspace = await indexedWorkspace();
+    const file = recordFile(workspace, 'alpha');
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, typeof spoil === 'string' ? spoil : spoil(good));
+    const warned = vi.spyOn(console, 'warn');
+    const errored = vi.spyOn(console, 'error');
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(3);
+    expect(indexed.skipped()).toEqual([]);
+    expect(warned).not.toHaveBeenCalled();
+    expect(errored).not.toHaveBeenCalled();
+    await indexed.settled();
+    expect(readJson(recordFile(workspace, 'alpha'))).toMatchObject({ version: 1, run: 'alpha' });
+    expect((await listedBothWays(workspace)).read).toBe(0);
+  });
+
+  it('removes the record of a run that is gone', async () => {
+    const workspace = await indexedWorkspace();
+    fs.rmSync(path.join(workspace, 'beta'), { recursive: true });
+    await (await openCatalog(workspace)).settled();
+    expect(fs.existsSync(recordFile(workspace, 'beta'))).toBe(false);
+  });
+
+  it('writes no record through a symbolic link in .studio/', async () => {
+    const { root, base } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    const writer = await store.createRun('alpha', { parent: null, config: {} });
+    await writer.save(trainingState(1));
+    await writer.close();
+    const elsewhere = path.join(base, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.mkdirSync(path.join(root, '.studio'), { recursive: true });
+    fs.symlinkSync(elsewhere, path.join(root, '.studio', 'catalog'));
+    await settle();
+    const catalog = await openCatalog(root);
+    await catalog.settled();
+    expect(catalog.list()).toHaveLength(1);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it('lists a read-only workspace, writing nothing', async () => {
+    const { root } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    const writer = await store.createRun('alpha', { parent: null, config: {} });
+    await writer.save(trainingState(1));
+    await writer.close();
+    fs.rmSync(path.join(root, '.studio'), { recursive: true, force: true });
+    readOnly.add(fs.realpathSync(root));
+    try {
+      const catalog = await openCatalog(root);
+      await catalog.settled();
+      expect(catalog.list().map((c) => c.id)).toEqual(['alpha/ckpt-000000001']);
+      await catalog.refresh();
+      expect(fs.existsSync(path.join(root, '.studio'))).toBe(false);
+    } finally {
+      readOnly.clear();
+    }
+  });
+});
+
+describe('two processes writing the index at once', () => {
+  beforeAll(() => {
+    if (!fs.existsSync(path.join(repository, 'dist/electron/core/checkpoint/catalog-index.js')))
+      throw new Error('run `npm run build` first: this test runs the built catalog');
+  });
+
+  /** A process of the built code opening the catalog `times` times, each rewriting the records it finds out of date. */
+  function lister(workspace: string, times: number): Promise<void> {
+    const catalog = path.join(repository, 'dist/electron/core/checkpoint/catalog.js');
+    const inPlace = path.join(repository, 'dist/electron/core/checkpoint/in-place.js');
+    const foreign = path.join(repository, 'dist/electron/core/formats/stored-foreign.js');
+    const script = `
+      const { Catalog } = await import(${JSON.stringify(catalog)});
+      const { NO_IN_PLACE_LAYOUTS } = await import(${JSON.stringify(inPlace)});
+      const { storedForeignParts } = await import(${JSON.stringify(foreign)});
+      const fs = await import('node:fs');
+      for (let i = 0; i < ${times}; i += 1) {
+        // Each open finds the records gone, or being replaced by the other process, and writes them all.
+        // (The other process may write into the folder while it is removed: ENOTEMPTY, and this open finds some records.)
+        try {
+          fs.rmSync(${JSON.stringify(path.join(workspace, '.studio', 'catalog'))}, { recursive: true, force: true });
+        } catch {}
+        const c = await Catalog.open(${JSON.stringify(workspace)}, storedForeignParts, NO_IN_PLACE_LAYOUTS);
+        if (c.list().length !== 12) throw new Error('listed ' + c.list().length);
+        await c.settled();
+      }`;
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, CHECKPOINT_STUDIO_INDEX_SETTLE_MS: String(SETTLE_MS) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`lister exited ${code}: ${stderr}`))));
+    });
+  }
+
+  it('leave a usable index', { timeout: 60_000 }, async () => {
+    const { root } = makeWorkspace();
+    const store = await CheckpointStore.open(root);
+    for (const run of ['a', 'b', 'c', 'd']) {
+      const writer = await store.createRun(run, { parent: null, config: {} });
+      for (const step of [1, 2, 3]) await writer.save(trainingState(step));
+      await writer.close();
+    }
+    await settle();
+    await Promise.all([lister(root, 15), lister(root, 15)]);
+    // Whatever the race left is whole records or nothing: the next open lists the truth, then the index is whole.
+    await (await listedBothWays(root)).indexed.settled();
+    const { read } = await listedBothWays(root);
+    expect(read).toBe(0);
+    expect(fs.readdirSync(path.join(root, '.studio')).filter(isTemporaryName)).toEqual([]);
+  });
+});
+
+describe('identities of many paths at once', () => {
+  it('are those of each path, in order, when a worker takes half of them', async () => {
+    const { base } = makeWorkspace();
+    const files = [0, 1, 2].map((i) => path.join(base, `file-${i}`));
+    files.forEach((file, i) => fs.writeFileSync(file, 'x'.repeat(i + 1)));
+    // Enough paths for the batch to be split with a worker; every fourth one names nothing.
+    const paths = Array.from({ length: 24_000 }, (_, i) => (i % 4 === 3 ? path.join(base, 'missing') : (files[i % 4] as string)));
+    const identities = await identitiesOf(paths);
+    const expected = new Float64Array(paths.length * 4);
+    fillIdentities(paths, expected);
+    expect(identities).toEqual(expected);
+    expect(identities[4 * 2 + 1]).toBe(3);
+    expect(Number.isNaN(identities[4 * 23_999])).toBe(true);
+  });
+});
