@@ -33,6 +33,7 @@ import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
 import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
+import { MetricSeriesReader } from './metric-series.js';
 import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
@@ -64,6 +65,7 @@ export class Studio {
   private watcher: WorkspaceWatcher | null = null;
   private unsubscribeCatalog: (() => void) | null = null;
   private readonly events = new StudioEvents();
+  private readonly series = new MetricSeriesReader();
   private readonly supervisor: TrainerSupervisor;
   private readonly verifier: ResumeVerifier;
   private trainingRun: string | null = null;
@@ -96,6 +98,7 @@ export class Studio {
     await this.verifier.close();
     await this.supervisor.stop();
     await this.closeWorkspace();
+    await this.series.close();
   }
 
   private buildApi(): StudioApi {
@@ -141,6 +144,7 @@ export class Studio {
     await this.watcher?.close();
     this.watcher = null;
     this.store = null;
+    this.series.reset();
   }
 
   private snapshot(store: CheckpointStore): CatalogSnapshot {
@@ -214,7 +218,26 @@ export class Studio {
 
   /** Every method of the StudioApi, by area; the type checks that none is missing. */
   private handlers(): Handlers {
-    return { ...this.workspaceHandlers(), ...this.checkpointHandlers(), ...this.deletionHandlers(), ...this.trainingHandlers(), ...this.exchangeHandlers() };
+    return {
+      ...this.workspaceHandlers(),
+      ...this.checkpointHandlers(),
+      ...this.deletionHandlers(),
+      ...this.trainingHandlers(),
+      ...this.exchangeHandlers(),
+      ...this.seriesHandlers(),
+    };
+  }
+
+  /** Issue 17 (columns): a run's history by range and resolution. */
+  private seriesHandlers(): Pick<Handlers, 'metricSeries'> {
+    return {
+      metricSeries: async ({ run, ...query }) => {
+        const store = this.requireStore();
+        if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
+        if (store.catalog.isInPlace(run)) return this.series.ofRecords(run, store.catalog.inPlaceHistory(run), query);
+        return this.series.ofRun(run, store.runDir(run), !this.readOnly, query);
+      },
+    };
   }
 
   /** The workspace and what the app remembers for its user. */
