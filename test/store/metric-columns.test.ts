@@ -1,5 +1,5 @@
 // metrics.columns: the history as columns beside metrics.jsonl. Every value the log holds comes
-// back (as Float32: relative error ≤ 2^-24; Float64 where Float32 cannot carry it), a torn last
+// back exactly (a column is Float32 where each of its values is one, else Float64), a torn last
 // block is ignored, a stale or damaged file is named and the log read instead (and rebuilt where
 // the workspace may be written), range reads are exact at block edges, and buckets keep the raw
 // min and max.
@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetricKindSeries } from '../../electron/contract.js';
-import { BLOCK_ROWS, COLUMNS_FILE } from '../../electron/core/checkpoint/metric-columns.js';
+import { BLOCK_ROWS, COLUMNS_FILE, decodeColumns } from '../../electron/core/checkpoint/metric-columns.js';
 import { readRunColumns } from '../../electron/core/checkpoint/metric-columns-file.js';
 import { MetricColumnsLog } from '../../electron/core/checkpoint/metric-columns-log.js';
 import { kindSeries } from '../../electron/core/studio/metric-buckets.js';
@@ -45,10 +45,21 @@ async function series(
 }
 
 describe('metrics.columns', () => {
-  it('round-trips every value the log holds: Float32 rounding for values, exact steps and times, nulls, validation apart, checkpoints skipped', async () => {
+  it('round-trips every value the log holds exactly: values, steps and times, nulls, validation apart, checkpoints skipped', async () => {
     const dir = runFolder();
     writeLog(dir, [
-      JSON.stringify({ kind: 'train', step: 1, epoch: 0, batch: 1, loss: 0.1, accuracy: null, huge: 1e300, tiny: 1e-300, time: '2026-12-07T08:00:00.001Z' }),
+      JSON.stringify({
+        kind: 'train',
+        step: 1,
+        epoch: 0,
+        batch: 1,
+        loss: 0.1,
+        accuracy: null,
+        huge: 1e300,
+        tiny: 1e-300,
+        float32: Math.fround(0.1),
+        time: '2026-12-07T08:00:00.001Z',
+      }),
       JSON.stringify({ kind: 'checkpoint', step: 1, bytes: 1000 }),
       JSON.stringify({ kind: 'validation', step: 1, loss: 0.3, accuracy: 0.5, time: '2026-12-07T08:00:00.002Z' }),
       JSON.stringify({ step: 2, loss: 123456.789 }),
@@ -63,13 +74,20 @@ describe('metrics.columns', () => {
     const validation = kindSeries('validation', again.tables, { points: 100 });
     expect(train).toMatchObject({ total: 3, exact: true, steps: [1, 2, 3], times: [TIME + 1, null, null] });
     expect(train?.columns).toEqual({
-      loss: [Math.fround(0.1), Math.fround(123456.789), -7.25],
+      loss: [0.1, 123456.789, -7.25],
       accuracy: [null, null, null],
       huge: [1e300, null, null],
       tiny: [1e-300, null, null],
+      float32: [Math.fround(0.1), null, null],
       extra: [null, null, 4],
     });
-    expect(validation).toMatchObject({ steps: [1], times: [TIME + 2], columns: { loss: [Math.fround(0.3)], accuracy: [0.5] } });
+    expect(validation).toMatchObject({ steps: [1], times: [TIME + 2], columns: { loss: [0.3], accuracy: [0.5] } });
+    // Half the bytes where the values are float32 already (a trainer's losses), exact either way.
+    const { blocks } = decodeColumns(COLUMNS_FILE, fs.readFileSync(path.join(dir, COLUMNS_FILE)));
+    const stored = blocks[0]?.tables.find((t) => t.kind === 'train')?.columns;
+    expect(stored?.get('float32')).toBeInstanceOf(Float32Array);
+    expect(stored?.get('accuracy')).toBeInstanceOf(Float32Array);
+    expect(stored?.get('loss')).toBeInstanceOf(Float64Array);
   });
 
   it('ignores a torn last block and reads the log past the last whole one', async () => {
@@ -175,7 +193,7 @@ describe('metrics.columns', () => {
     expect(answer.total).toBe(n);
     const buckets = answer.buckets;
     expect(buckets?.first.length).toBeLessThanOrEqual(points);
-    const raw = steps(n).map((s) => Math.fround(lossAt(s)));
+    const raw = steps(n).map((s) => lossAt(s));
     buckets?.first.forEach((first, b) => {
       const last = buckets.last[b] as number;
       const inBucket = raw.slice(first, last + 1);

@@ -20,9 +20,9 @@
 //   no longer holds that line at that offset (replaced, set aside) makes the file stale: rebuilt.
 // - A table holds one kind's rows (train or validation; checkpoint records are not points). Its
 //   step range and each column's min/max let a range read skip blocks without touching their body.
-// - Values are stored as Float32 (relative rounding at most 2^-24, about 7 significant digits)
-//   unless a block's column holds a finite value Float32 cannot carry (beyond ±3.4e38, or nonzero
-//   under 1.2e-38): that column of that block is Float64. Steps and times are Float64, exact.
+// - A block's column is Float32 when every value of it is one exactly (a trainer's losses are:
+//   they are float32 tensors' values, whatever the log's JSON spells), else Float64: every value
+//   comes back exactly as metrics.jsonl holds it. Steps and times are Float64, exact.
 // - A torn last block (a writer killed mid-append) is ignored; damage anywhere else makes the
 //   whole file unusable: the reader says which file and falls back to metrics.jsonl.
 import { z } from 'zod';
@@ -83,19 +83,16 @@ const BlockHeaderSchema = z.object({
 type ColumnHeader = z.infer<typeof ColumnHeaderSchema>;
 type TableHeader = z.infer<typeof TableHeaderSchema>;
 
-const FLOAT32_MAX = 3.4028234663852886e38;
-const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
-
-const padded = (bytes: number): number => Math.ceil(bytes / 8) * 8;
-
+/** Whether a value of the column is no Float32: the column is stored as Float64 so that it reads back exactly. */
 function needsFloat64(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i += 1) {
-    const magnitude = Math.abs(values[i] as number);
-    if (magnitude > FLOAT32_MAX && magnitude !== Infinity) return true;
-    if (magnitude !== 0 && magnitude < FLOAT32_MIN_NORMAL) return true;
+    const value = values[i] as number;
+    if (Math.fround(value) !== value && !Number.isNaN(value)) return true;
   }
   return false;
 }
+
+const padded = (bytes: number): number => Math.ceil(bytes / 8) * 8;
 
 function columnHeader(name: string, values: ArrayLike<number>): ColumnHeader {
   let min = Infinity;
