@@ -10,8 +10,10 @@ import type { MetricKindSeries } from '../../electron/contract.js';
 import { BLOCK_ROWS, COLUMNS_FILE, decodeColumns } from '../../electron/core/checkpoint/metric-columns.js';
 import { readRunColumns } from '../../electron/core/checkpoint/metric-columns-file.js';
 import { MetricColumnsLog } from '../../electron/core/checkpoint/metric-columns-log.js';
+import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { importFolder } from '../../electron/core/import/import-folder.js';
 import { kindSeries } from '../../electron/core/studio/metric-buckets.js';
-import { useTempWorkspaces } from './helpers.js';
+import { trainingState, useTempWorkspaces } from './helpers.js';
 
 const makeWorkspace = useTempWorkspaces();
 
@@ -220,5 +222,25 @@ describe('metrics.columns', () => {
     const answer = (await series(dir, true, { points: 100 })).train;
     expect(answer?.steps).toEqual(steps(6));
     expect(answer?.columns['loss']?.[2]).toBe(99);
+  });
+});
+
+describe('metrics.columns of a run imported into another workspace', () => {
+  it('is not carried over nor taken for a stray file: the copy builds its own from the log', async () => {
+    const source = await CheckpointStore.open(makeWorkspace().root, { access: 'create' });
+    const writer = await source.createRun('r', { parent: null, config: {} });
+    const columns = await MetricColumnsLog.open(writer.dir);
+    writer.addMetricsLog(columns);
+    await writer.appendMetrics({ kind: 'train', step: 1, loss: 2, time: new Date(TIME).toISOString() });
+    await writer.save(trainingState(1));
+    await writer.close();
+    await columns.close();
+    expect(fs.existsSync(path.join(writer.dir, COLUMNS_FILE))).toBe(true);
+    const target = await CheckpointStore.open(makeWorkspace().root, { access: 'create' });
+    const imported = await importFolder(target, writer.dir, { into: 'copy' });
+    expect(imported.notes.filter((n) => n.includes('not imported'))).toEqual([]);
+    expect(fs.existsSync(path.join(target.runDir('copy'), COLUMNS_FILE))).toBe(false);
+    expect((await series(target.runDir('copy'), true, { points: 10 })).train?.steps).toEqual([1]);
+    expect(fs.existsSync(path.join(target.runDir('copy'), COLUMNS_FILE))).toBe(true);
   });
 });
