@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricRecord, MetricSeries, SessionEvent } from '../../renderer/src/lib/contract';
 import { EMPTY_SERIES, addPoints, metricBases, pointFromEvent, pointFromRecord } from '../../renderer/src/lib/metric-series';
-import { MetricsState, OVERVIEW_POINTS } from '../../renderer/src/state/metrics-state.svelte';
+import { OVERVIEW_POINTS } from '../../renderer/src/lib/series-answer';
+import { MetricsState } from '../../renderer/src/state/metrics-state.svelte';
 import { FakeStudio, settle } from './fakes';
 
 const trainRecord = (step: number): MetricRecord => ({

@@ -54,6 +54,11 @@ export class MetricSeriesReader {
     return { run, ...span(kinds), kinds, source: 'in-place', warning: null };
   }
 
+  /** Starts the worker thread ahead of the first read (it loads its modules meanwhile). */
+  warm(): void {
+    this.started();
+  }
+
   /** Forgets runs read in place (another workspace opened). */
   reset(): void {
     this.inPlace.clear();

@@ -260,6 +260,8 @@ export class Studio {
           this.watcher = await store.watch({
             onError: (error) => this.events.emit('warning', { message: `watching ${store.root}: ${toStudioError(error).message}` }),
           });
+          // Issue 17 (columns): the app's first chart need not wait for the metric reader to start.
+          this.series.warm();
         }
         const snapshot = this.snapshot(store);
         this.events.emit('catalog:reset', snapshot);

@@ -2,8 +2,11 @@
 // `val_` names, as a live event names them. The answer's points are points of the log (every
 // one when the range holds few, else each bucket's first, last, min and max), so they merge by
 // step with live points and with a zoom's finer answer.
-import type { MetricKindSeries, MetricSeries } from './contract';
-import { type Point, type SeriesKind, VALIDATION_PREFIX } from './metric-series';
+import type { MetricKindSeries, MetricSeries } from './contract.js';
+import { type Point, type SeriesKind, VALIDATION_PREFIX } from './metric-series.js';
+
+/** Buckets of a run's overview: about a wide card's width in pixels. */
+export const OVERVIEW_POINTS = 1000;
 
 export function pointsOfKind(answer: MetricKindSeries): Point[] {
   const names = Object.keys(answer.columns);
