@@ -19,6 +19,11 @@ const IN_FLIGHT = 8;
  */
 const HAND_OVER_MS = 100;
 const HAND_OVER_SHARE = 5;
+/**
+ * A window read at this share of the density a zoom asks for is fine enough: the zoom's own
+ * step span moves by a few steps as finer points arrive, which is no reason to read it again.
+ */
+const FINE_ENOUGH = 0.75;
 
 /** Where a chart is drawn: the Charts tab, or the training dashboard. */
 export type ChartPlace = 'charts' | 'training';
@@ -137,13 +142,22 @@ export class MetricsState {
     const density = points / Math.max(1, to - from + 1);
     const generation = this.generation;
     const reads = runs
-      .filter((run) => this.requested.has(run) && !(this.windows.get(run) ?? []).some((w) => w.from <= from && w.to >= to && w.density >= density))
+      .filter(
+        (run) => this.requested.has(run) && !(this.windows.get(run) ?? []).some((w) => w.from <= from && w.to >= to && w.density >= density * FINE_ENOUGH),
+      )
       .map(async (run) => {
+        // Counted as read from the start: a card that asks again meanwhile is not sent twice.
+        const asked: ReadWindow = { from, to, density };
+        this.windows.set(run, [...(this.windows.get(run) ?? []), asked]);
         try {
           const answer = await this.limited(() => this.api.metricSeries({ run, from, to, points }));
           if (generation === this.generation) await this.take(run, answer, { from, to, points });
         } catch {
           // The overview stays drawn: a finer read is an improvement, not a need.
+          this.windows.set(
+            run,
+            (this.windows.get(run) ?? []).filter((w) => w !== asked),
+          );
         }
       });
     await Promise.all(reads);
