@@ -8,6 +8,7 @@ import { StudioError } from '../../electron/contract.js';
 import { COLUMNS_FILE } from '../../electron/core/checkpoint/metric-columns.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { Studio } from '../../electron/core/studio/studio.js';
+import { copyFixture, scratchFolder } from '../in-place/in-place-helpers.js';
 import { onCleanup, useTempWorkspaces } from '../store/helpers.js';
 
 const makeWorkspace = useTempWorkspaces();
@@ -74,5 +75,24 @@ describe('metricSeries', () => {
     const grown = await api.metricSeries({ run: 'alpha', from: 990, points: 100 });
     expect(grown.kinds[0]?.steps.at(-1)).toBe(1001);
     expect(grown.kinds[0]?.total).toBe(12);
+  });
+
+  it('serves a TensorBoard run read in place from the records its layout read, writing nothing in its folder', async () => {
+    const { root } = scratchFolder();
+    if (copyFixture(path.join(root, 'board'), ['tensorboard', 'tf2-summary-scalar'], 0) === null) return;
+    const before = fs.readdirSync(path.join(root, 'board')).sort();
+    const { api } = await open(root);
+    const history = (await api.metricHistory({ run: 'board' })).records;
+    const answer = await api.metricSeries({ run: 'board', points: 10 });
+    expect(answer).toMatchObject({ run: 'board', source: 'in-place', warning: null });
+    const train = answer.kinds.find((k) => k.kind === 'train');
+    expect(train?.total).toBe(history.filter((r) => r['kind'] === 'train' || (r['kind'] === undefined && 'loss' in r)).length);
+    expect(train?.exact).toBe(false);
+    expect(train?.buckets?.first.length).toBeLessThanOrEqual(10);
+    // Every point when asked for enough of them, each as the history has it.
+    const whole = (await api.metricSeries({ run: 'board', points: 100_000 })).kinds.find((k) => k.kind === 'train');
+    expect(whole?.exact).toBe(true);
+    expect(whole?.steps).toEqual(history.filter((r) => r['kind'] !== 'validation').map((r) => r['step']));
+    expect(fs.readdirSync(path.join(root, 'board')).sort()).toEqual(before);
   });
 });

@@ -32,7 +32,7 @@ export class MetricSeriesReader {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   /** Runs read in place: their records as tables, extended as the records grow. */
-  private readonly inPlace = new Map<string, { records: readonly MetricRecord[]; gatherer: RowGatherer; taken: number }>();
+  private readonly inPlace = new Map<string, { records: readonly MetricRecord[]; gatherer: RowGatherer; taken: number; tables: Table[] | null }>();
 
   /** Our run in `runDir`; `write` allows building or extending its metrics.columns. */
   async ofRun(run: string, runDir: string, write: boolean, query: SeriesQuery): Promise<MetricSeries> {
@@ -45,11 +45,14 @@ export class MetricSeriesReader {
   ofRecords(run: string, records: readonly MetricRecord[], query: SeriesQuery): MetricSeries {
     let cached = this.inPlace.get(run);
     if (!cached || cached.records !== records || cached.taken > records.length) {
-      cached = { records, gatherer: new RowGatherer(0), taken: 0 };
+      cached = { records, gatherer: new RowGatherer(0), taken: 0, tables: null };
       this.inPlace.set(run, cached);
     }
+    // The columns are made again only when the records grew (a zoom reads the same ones again).
+    if (cached.taken < records.length) cached.tables = null;
     for (; cached.taken < records.length; cached.taken += 1) cached.gatherer.add(records[cached.taken] as MetricRecord);
-    const tables: Table[] = cached.gatherer.tables();
+    cached.tables ??= cached.gatherer.tables();
+    const tables = cached.tables;
     const kinds = (['train', 'validation'] as const).map((kind) => kindSeries(kind, tables, query)).filter((k) => k !== null);
     return { run, ...span(kinds), kinds, source: 'in-place', warning: null };
   }
