@@ -111,6 +111,29 @@ describe('metrics.columns', () => {
     expect(read.train?.columns['loss']?.at(-1)).toBe(lossAt(BLOCK_ROWS + 9));
   });
 
+  it('follows a file a trainer appends blocks to between reads, reading only what was appended', async () => {
+    const dir = runFolder();
+    const log = await MetricColumnsLog.open(dir);
+    const append = async (from: number, count: number): Promise<void> => {
+      const lines = steps(count, from).map(trainLine);
+      writeLog(dir, lines, from === 0 ? 'w' : 'a');
+      for (const line of lines) await log.append(JSON.parse(line) as Record<string, number | string>);
+    };
+    await append(0, BLOCK_ROWS + 5);
+    expect((await series(dir, false, { points: 100_000 })).train?.steps).toEqual(steps(BLOCK_ROWS + 5));
+    await append(BLOCK_ROWS + 5, BLOCK_ROWS * 2);
+    const grown = await series(dir, false, { points: 100_000 });
+    expect(grown).toMatchObject({ source: 'columns', problem: null });
+    expect(grown.train?.steps).toEqual(steps(BLOCK_ROWS * 3 + 5));
+    expect(grown.train?.columns['loss']?.at(-1)).toBe(lossAt(BLOCK_ROWS * 3 + 4));
+    // The three blocks written so far, then the 5 rows of the log past them (not a long tail of the log).
+    expect((await readRunColumns(dir, { write: false })).tables.map((t) => t.rows)).toEqual([BLOCK_ROWS, BLOCK_ROWS, BLOCK_ROWS, 5]);
+    await log.close();
+    const closed = await series(dir, false, { points: 100_000 });
+    expect(closed.train?.steps).toEqual(steps(BLOCK_ROWS * 3 + 5));
+    expect(decodeColumns(COLUMNS_FILE, fs.readFileSync(path.join(dir, COLUMNS_FILE))).blocks).toHaveLength(4);
+  });
+
   it('follows a log that grew past the file, and extends the file once the tail is a block long', async () => {
     const dir = runFolder();
     writeLog(dir, steps(100).map(trainLine));

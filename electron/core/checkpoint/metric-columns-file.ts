@@ -9,7 +9,7 @@ import { writeFileAtomic, writeFileDurably } from '../base/durable-fs.js';
 import { errorMessage } from '../base/errors.js';
 import { isMissing } from '../base/regular-file.js';
 import { METRICS_FILE } from './layout.js';
-import { BLOCK_ROWS, type Block, COLUMNS_FILE, type Table, decodeColumns, encodeBlock, encodeFileHeader } from './metric-columns.js';
+import { BLOCK_ROWS, type Block, COLUMNS_FILE, type Table, decodeBlocks, decodeColumns, encodeBlock, encodeFileHeader } from './metric-columns.js';
 import { RowGatherer } from './metric-rows.js';
 import { liveLockHolder } from './run-lock.js';
 
@@ -92,6 +92,7 @@ export interface RunColumns {
 interface CachedFile {
   readonly size: number;
   readonly mtimeMs: number;
+  readonly ino: number;
   readonly blocks: readonly Block[];
   readonly validBytes: number;
 }
@@ -100,6 +101,21 @@ interface CachedFile {
 const decoded = new Map<string, CachedFile>();
 const CACHED_FILES = 16;
 
+async function readFrom(file: string, start: number, end: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const bytes = Buffer.alloc(end - start);
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The file's blocks. One that only grew since it was last read (the same file, every byte then
+ * a whole block: a trainer appending) has only its new blocks read and decoded.
+ */
 async function readColumnsFile(file: string): Promise<CachedFile | null> {
   let info;
   try {
@@ -109,9 +125,15 @@ async function readColumnsFile(file: string): Promise<CachedFile | null> {
     throw error;
   }
   const cached = decoded.get(file);
-  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) return cached;
-  const { blocks, validBytes } = decodeColumns(file, await readFile(file));
-  const entry = { size: info.size, mtimeMs: info.mtimeMs, blocks, validBytes };
+  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ino === info.ino) return cached;
+  let entry: CachedFile;
+  if (cached && cached.ino === info.ino && cached.validBytes === cached.size && info.size > cached.size) {
+    const added = decodeBlocks(file, await readFrom(file, cached.size, info.size), cached.size);
+    entry = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, blocks: [...cached.blocks, ...added.blocks], validBytes: cached.size + added.validBytes };
+  } else {
+    const { blocks, validBytes } = decodeColumns(file, await readFile(file));
+    entry = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, blocks, validBytes };
+  }
   decoded.delete(file);
   decoded.set(file, entry);
   for (const key of decoded.keys()) if (decoded.size > CACHED_FILES) decoded.delete(key);

@@ -174,12 +174,12 @@ function floats<T extends ColumnValues>(kind: 'f32' | 'f64', bytes: Buffer, offs
   return (kind === 'f64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer)) as T;
 }
 
-function decodeTables(file: string, bytes: Buffer, bodyStart: number, bodyEnd: number, headers: readonly TableHeader[]): Table[] {
+function decodeTables(file: string, bytes: Buffer, bodyStart: number, bodyEnd: number, headers: readonly TableHeader[], base: number): Table[] {
   let at = bodyStart;
   const tables: Table[] = [];
   for (const header of headers) {
     const need = header.rows * 16 + header.columns.reduce((sum, c) => sum + padded(header.rows * (c.type === 'f64' ? 8 : 4)), 0);
-    if (at + need > bodyEnd) throw new CheckpointFormatError(file, `block body too short for its ${header.kind} table of ${header.rows} rows`, at);
+    if (at + need > bodyEnd) throw new CheckpointFormatError(file, `block body too short for its ${header.kind} table of ${header.rows} rows`, base + at);
     const steps = floats<Float64Array>('f64', bytes, at, header.rows);
     const times = floats<Float64Array>('f64', bytes, at + header.rows * 8, header.rows);
     at += header.rows * 16;
@@ -199,16 +199,16 @@ export interface DecodedColumns {
   readonly validBytes: number;
 }
 
-function readBlockHeader(file: string, bytes: Buffer, at: number, headerLength: number): z.infer<typeof BlockHeaderSchema> {
+function readBlockHeader(file: string, bytes: Buffer, at: number, headerLength: number, base: number): z.infer<typeof BlockHeaderSchema> {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8', at + PREFIX_BYTES, at + PREFIX_BYTES + headerLength));
   } catch {
-    throw new CheckpointFormatError(file, 'block header is not JSON', at + PREFIX_BYTES);
+    throw new CheckpointFormatError(file, 'block header is not JSON', base + at + PREFIX_BYTES);
   }
   const parsed = BlockHeaderSchema.safeParse(value);
   if (!parsed.success)
-    throw new CheckpointFormatError(file, `block header is not one this program writes (${parsed.error.issues[0]?.message ?? 'invalid'})`, at);
+    throw new CheckpointFormatError(file, `block header is not one this program writes (${parsed.error.issues[0]?.message ?? 'invalid'})`, base + at);
   return parsed.data;
 }
 
@@ -222,13 +222,20 @@ export function decodeColumns(file: string, bytes: Buffer): DecodedColumns {
   }
   const version = bytes.readUInt32LE(8);
   if (version !== FORMAT_VERSION) throw new CheckpointFormatError(file, `format version ${version}; this program reads version ${FORMAT_VERSION}`, 8);
+  const { blocks, validBytes } = decodeBlocks(file, bytes.subarray(FILE_HEADER_BYTES), FILE_HEADER_BYTES);
+  return { blocks, validBytes: FILE_HEADER_BYTES + validBytes };
+}
+
+/**
+ * The whole blocks in `bytes`, which the file holds from offset `base` on (blocks appended since
+ * a first read are decoded alone); `validBytes` counts from the start of `bytes`.
+ */
+export function decodeBlocks(file: string, bytes: Buffer, base: number): DecodedColumns {
   const blocks: Block[] = [];
-  let at = FILE_HEADER_BYTES;
+  let at = 0;
   while (at < bytes.length) {
     if (at + PREFIX_BYTES > bytes.length) break;
-    if (bytes.readUInt32LE(at) !== BLOCK_MAGIC) {
-      throw new CheckpointFormatError(file, 'expected a block here', at);
-    }
+    if (bytes.readUInt32LE(at) !== BLOCK_MAGIC) throw new CheckpointFormatError(file, 'expected a block here', base + at);
     const headerLength = bytes.readUInt32LE(at + 4);
     const bodyLength = bytes.readUInt32LE(at + 8);
     const end = at + PREFIX_BYTES + headerLength + bodyLength;
@@ -238,13 +245,13 @@ export function decodeColumns(file: string, bytes: Buffer): DecodedColumns {
     const body = bytes.subarray(at + PREFIX_BYTES + headerLength, end);
     if (crc32c(body, crc32c(header)) !== stored) {
       if (end === bytes.length) break;
-      throw new CheckpointFormatError(file, 'block fails its CRC-32C check', at);
+      throw new CheckpointFormatError(file, 'block fails its CRC-32C check', base + at);
     }
-    const parsed = readBlockHeader(file, bytes, at, headerLength);
+    const parsed = readBlockHeader(file, bytes, at, headerLength, base);
     blocks.push({
       jsonlEnd: parsed.jsonlEnd,
       lastLineCrc: parsed.lastLineCrc,
-      tables: decodeTables(file, bytes, at + PREFIX_BYTES + headerLength, end, parsed.tables),
+      tables: decodeTables(file, bytes, at + PREFIX_BYTES + headerLength, end, parsed.tables, base),
     });
     at = end;
   }
