@@ -55,6 +55,14 @@ interface Row {
   readonly ok: boolean | null;
 }
 
+/** The rows so far, each printed as it comes (a full run takes many minutes), then all together at the end. */
+class Rows extends Array<Row> {
+  override push(...rows: Row[]): number {
+    for (const row of rows) console.log(`  ${row.what}: ${row.value}${row.target ? ` (target ${row.target})` : ''}`);
+    return super.push(...rows);
+  }
+}
+
 /** Starts recording the page's frame intervals (requestAnimationFrame to requestAnimationFrame). */
 async function recordFrames(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -447,7 +455,7 @@ async function historyReads(api: StudioApi, root: string, rows: Row[]): Promise<
 }
 
 async function main(): Promise<void> {
-  const rows: Row[] = [];
+  const rows: Row[] = new Rows();
   const { root, cleanup } = await workspace(rows);
   console.log(`workspace: ${describeShape()}`);
   const studio = new Studio({ watch: true });
