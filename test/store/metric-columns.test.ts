@@ -167,6 +167,16 @@ describe('metrics.columns', () => {
     expect(rebuilt.train?.steps).toEqual(steps(50, 1000));
   });
 
+  it('matches the log by its last line however long that line is', async () => {
+    const dir = runFolder();
+    const long = (note: string): string => JSON.stringify({ kind: 'train', step: 9, loss: 1, note: note.repeat(20_000) });
+    writeLog(dir, [...steps(3).map(trainLine), long('a')]);
+    await readRunColumns(dir, { write: true });
+    expect(await series(dir, false, { points: 10 })).toMatchObject({ source: 'columns', problem: null });
+    writeLog(dir, [...steps(3).map(trainLine), long('b')]);
+    expect((await series(dir, false, { points: 10 })).problem).toContain('stale');
+  });
+
   it('names a garbage file, falls back to metrics.jsonl, and never writes in a read-only read', async () => {
     const dir = runFolder();
     writeLog(dir, steps(10).map(trainLine));

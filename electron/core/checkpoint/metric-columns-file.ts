@@ -68,13 +68,15 @@ async function logMatches(log: string, end: number, crc: number): Promise<boolea
   }
   try {
     if ((await handle.stat()).size < end) return false;
-    const window = Math.min(end, 1 << 20);
-    const buffer = Buffer.alloc(window);
-    await handle.read(buffer, 0, window, end - window);
-    if (buffer[window - 1] !== NEWLINE) return false;
-    const previous = buffer.lastIndexOf(NEWLINE, window - 2);
-    if (previous < 0 && window < end) return false;
-    return crc32c(buffer.subarray(previous + 1, window - 1)) === crc;
+    // A line is a few hundred bytes: a small window holds it, a larger one is read only for a longer line.
+    for (let window = Math.min(end, 4096); ; window = Math.min(end, window * 16)) {
+      const buffer = Buffer.alloc(window);
+      await handle.read(buffer, 0, window, end - window);
+      if (buffer[window - 1] !== NEWLINE) return false;
+      const previous = buffer.lastIndexOf(NEWLINE, window - 2);
+      if (previous >= 0 || window === end) return crc32c(buffer.subarray(previous + 1, window - 1)) === crc;
+      if (window >= 1 << 24) return false;
+    }
   } finally {
     await handle.close();
   }

@@ -8,7 +8,7 @@
 import type { MetricSeries, SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
-import { type AnswerPoints, OVERVIEW_POINTS, pointsOfAnswer } from '../lib/series-answer';
+import { OVERVIEW_POINTS, mergeAnswer } from '../lib/series-answer';
 
 /** Reads in flight at once: a thousand runs shown at once arrive a few at a time, not all in one task. */
 const IN_FLIGHT = 8;
@@ -167,22 +167,22 @@ export class MetricsState {
   forget(): void {
     this.generation += 1;
     this.requested.clear();
+    this.waiting.clear();
     this.windows.clear();
     this.changes = [];
     this.runs = new Map();
   }
 
   private async take(run: string, answer: MetricSeries, asked: { from: number; to: number; points: number }, also = (h: RunHistory) => h): Promise<void> {
-    const points: AnswerPoints = pointsOfAnswer(answer);
+    const exact = answer.kinds.every((k) => k.exact);
     const from = Math.max(asked.from, answer.from ?? asked.from);
     const to = Math.min(asked.to, answer.to ?? asked.to);
-    const density = points.exact ? Infinity : asked.points / Math.max(1, to - from + 1);
+    const density = exact ? Infinity : asked.points / Math.max(1, to - from + 1);
     this.windows.set(run, [...(this.windows.get(run) ?? []), { from: asked.from, to: asked.to, density }]);
     const whole = asked.from === -Infinity && asked.to === Infinity;
     const total = (kind: SeriesKind, h: RunHistory): number => (whole ? (answer.kinds.find((k) => k.kind === kind)?.total ?? 0) : h.total[kind]);
     await this.later(run, (h) => {
-      let series = addToRun(h.series, 'train', points.train);
-      series = addToRun(series, 'validation', points.validation);
+      const series = mergeAnswer(h.series, answer);
       return also({ ...h, series, total: { train: total('train', h), validation: total('validation', h) } });
     });
   }
