@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricRecord, MetricSeries, SessionEvent } from '../../renderer/src/lib/contract';
 import { EMPTY_SERIES, addPoints, metricBases, pointFromEvent, pointFromRecord } from '../../renderer/src/lib/metric-series';
+import type { Trace } from '../../renderer/src/lib/chart-data';
 import { OVERVIEW_POINTS } from '../../renderer/src/lib/series-answer';
+import { stepWindow } from '../../renderer/src/lib/zoom-steps';
 import { MetricsState } from '../../renderer/src/state/metrics-state.svelte';
 import { FakeStudio, settle } from './fakes';
 
@@ -209,5 +211,28 @@ describe('MetricsState', () => {
     // A failed read is tried again next time.
     await state.ensure('locked');
     expect(fake.callsOf('metricSeries')).toHaveLength(3);
+  });
+});
+
+describe('the steps a zoom spans', () => {
+  const trace = (run: string, xs: number[], steps: number[]): Trace => ({
+    run,
+    kind: 'train',
+    xs,
+    steps,
+    times: xs.map(() => null),
+    relative: xs.map(() => null),
+    values: xs.map(() => 1),
+    smoothed: xs.map(() => 1),
+  });
+
+  it('takes each trace’s steps in the window, and the points just outside it, whatever the x axis', () => {
+    // A wall-time axis: x in seconds, two runs logging at different rates.
+    const a = trace('a', [10, 20, 30, 40, 50], [100, 200, 300, 400, 500]);
+    const b = trace('b', [15, 35, 55], [1000, 1100, 1200]);
+    expect(stepWindow([a], [22, 38])).toEqual([200, 400]);
+    expect(stepWindow([a, b], [22, 38])).toEqual([200, 1200]);
+    expect(stepWindow([a], [60, 70])).toEqual([500, 500]);
+    expect(stepWindow([], [0, 1])).toBeNull();
   });
 });
