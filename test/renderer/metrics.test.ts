@@ -208,6 +208,7 @@ describe('MetricsState', () => {
     await settle();
     expect(state.history('new').error).toBeNull();
     expect(state.history('locked').error).toBe('permission denied');
+    expect(state.history('locked').loading).toBe(false);
     // A failed read is tried again next time.
     await state.ensure('locked');
     expect(fake.callsOf('metricSeries')).toHaveLength(3);

@@ -119,7 +119,8 @@ export class MetricsState {
     }
     this.requested.add(run);
     const generation = this.generation;
-    this.update(run, (h) => ({ ...h, loading: true, error: null }));
+    // With the other runs asked for at the same time: a thousand runs shown at once is one change.
+    void this.later(run, (h) => ({ ...h, loading: true, error: null }));
     try {
       const answer = await this.limited(() => this.api.metricSeries({ run, points: OVERVIEW_POINTS }));
       if (generation !== this.generation) return;
@@ -130,7 +131,7 @@ export class MetricsState {
       // A run that is only starting has no folder yet: its points come live, and its history is
       // read once it is listed.
       const missing = errorCode(error) === 'not-found';
-      this.update(run, (h) => ({ ...h, loading: false, error: missing ? null : errorMessage(error) }));
+      await this.later(run, (h) => ({ ...h, loading: false, error: missing ? null : errorMessage(error) }));
     }
   }
 
