@@ -225,7 +225,9 @@ export class MetricsState {
     this.changes.push((runs) => runs.set(run, change(runs.get(run) ?? EMPTY_HISTORY)));
     if (this.handOver) return this.handOver;
     this.handOver = new Promise<void>((resolve) => {
-      const wait = Math.max(0, this.lastHandOver + Math.max(HAND_OVER_MS, HAND_OVER_SHARE * this.handOverCost) - performance.now());
+      // Spaced only while more answers are on their way: the last (or only) one is handed over at once.
+      const more = this.inFlight + this.queue.length > 0;
+      const wait = more ? Math.max(0, this.lastHandOver + Math.max(HAND_OVER_MS, HAND_OVER_SHARE * this.handOverCost) - performance.now()) : 0;
       setTimeout(() => {
         this.handOver = null;
         const at = performance.now();
