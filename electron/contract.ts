@@ -602,6 +602,58 @@ export const RunProgressSchema = z.object({
   lastCheckpoint: z.object({ step: count, time: z.string().nullable() }).nullable(),
 });
 export type RunProgress = z.infer<typeof RunProgressSchema>;
+// ─── Issue 17 (columns): a run's history by range and resolution (metricSeries) ─────────────
+
+/** Per bucket of a series too long to send whole: its step span, how many points, and per metric the raw min, max and mean. */
+export const MetricBucketsSchema = z.object({
+  first: z.array(z.number()),
+  last: z.array(z.number()),
+  count: z.array(count),
+  stats: z.record(z.string(), z.object({ min: z.array(z.number().nullable()), max: z.array(z.number().nullable()), mean: z.array(z.number().nullable()) })),
+});
+export type MetricBuckets = z.infer<typeof MetricBucketsSchema>;
+
+/**
+ * One kind's points over the range asked: every point when they are few enough (`exact`), else
+ * per bucket its first and last point and each metric's min and max point (M4 selection: real
+ * points, which draw the same line at the bucket's width), in step order, with `buckets` beside.
+ * Metric names are as the log writes them (a validation `loss`, not `val_loss`); null is no value.
+ */
+export const MetricKindSeriesSchema = z.object({
+  kind: z.enum(['train', 'validation']),
+  /** Points in the range. */
+  total: count,
+  exact: z.boolean(),
+  steps: z.array(z.number()),
+  /** Epoch milliseconds. */
+  times: z.array(z.number().nullable()),
+  columns: z.record(z.string(), z.array(z.number().nullable())),
+  buckets: MetricBucketsSchema.nullable(),
+});
+export type MetricKindSeries = z.infer<typeof MetricKindSeriesSchema>;
+
+export const MetricSeriesSchema = z.object({
+  run: z.string(),
+  /** The steps the answer covers (the range asked, narrowed to the points there); null when there are none. */
+  from: z.number().nullable(),
+  to: z.number().nullable(),
+  kinds: z.array(MetricKindSeriesSchema),
+  /** Read from metrics.columns (and the log past it), from metrics.jsonl alone, or from another program's logs read in place. */
+  source: z.enum(['columns', 'log', 'in-place']),
+  /** Why metrics.columns could not be used (naming it), when it could not. */
+  warning: z.string().nullable(),
+});
+export type MetricSeries = z.infer<typeof MetricSeriesSchema>;
+
+export const MetricSeriesParamsSchema = z.object({
+  run: z.string().min(1),
+  /** Only these metrics (as the log names them; `val_x` also finds validation's `x`). */
+  metrics: z.array(z.string().min(1)).max(1000).optional(),
+  from: z.number().optional(),
+  to: z.number().optional(),
+  /** About how many buckets to answer with over the range. */
+  points: positive.max(100_000).default(1000),
+});
 
 // ─── The user's settings ─────────────────────────────────────────────────────────────────────
 
@@ -1062,6 +1114,8 @@ export const studioMethods = {
     params: z.object({ run: z.string().min(1), tensor: z.string().min(1), bins: z.int().min(1).max(200).default(30) }),
     result: TensorDistributionsSchema,
   },
+  // Issue 17 (columns): a run's history by range and resolution, from metrics.columns.
+  metricSeries: { params: MetricSeriesParamsSchema, result: MetricSeriesSchema },
 } as const;
 
 export type StudioMethod = keyof typeof studioMethods;

@@ -66,7 +66,7 @@ export function servePage(fake: FakeStudio, snapshot: () => CatalogSnapshot): { 
       if (params?.quietSeconds !== undefined) state.settings = { ...state.settings, quietSeconds: params.quietSeconds };
       return state.settings;
     })
-    .handle('metricHistory', (params) => ({ run: params?.run ?? '', records: [], next: null }))
+    .handle('metricSeries', (params) => ({ run: params?.run ?? '', from: null, to: null, kinds: [], source: 'in-place', warning: null }))
     .handle('inspect', () => [])
     .handle('runConfig', (params) => ({ formatVersion: 1, name: params?.run ?? '', createdAt: '2026-01-01T00:00:00.000Z', parent: null, config: {} }));
   return state;

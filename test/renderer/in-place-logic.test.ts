@@ -4,7 +4,7 @@
 // workspace switch forgets, and the metric points a growing log adds to a run's history.
 import { describe, expect, it } from 'vitest';
 import { checkpointLabel } from '../../renderer/src/lib/checkpoint-rows';
-import { RUN_LAYOUT_KINDS, RunLayoutSchema } from '../../renderer/src/lib/contract';
+import { type MetricSeries, RUN_LAYOUT_KINDS, RunLayoutSchema } from '../../renderer/src/lib/contract';
 import { buildLanes, folderLatest } from '../../renderer/src/lib/lanes';
 import { isBusyRefusal, parseQuietSeconds } from '../../renderer/src/lib/quiet-period';
 import { checkpointName, isInPlace, runDisplayName, runFullName, runNameParts, stepText } from '../../renderer/src/lib/run-names';
@@ -15,6 +15,19 @@ import { CatalogState } from '../../renderer/src/state/catalog-state.svelte';
 import { fakeHost } from './component-fixtures';
 import { FakeStudio, checkpoint, run, settle } from './fakes';
 import { STEPS, TUTORIAL, boardRun, tfCheckpoint, tutorialRun, tutorialSnapshot } from './in-place-fixtures';
+
+/** metricSeries' answer for a run whose log holds one train point, at step 0 or 1. */
+function oneTrainPoint(run: string, values: Record<string, number>, step = run === '.' ? 1 : 0): MetricSeries {
+  const columns = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, [value]]));
+  return {
+    run,
+    from: step,
+    to: step,
+    kinds: [{ kind: 'train', total: 1, exact: true, steps: [step], times: [null], columns, buckets: null }],
+    source: 'in-place',
+    warning: null,
+  };
+}
 
 describe('run names that are paths', () => {
   it('shows the workspace itself by its folder’s name, a path by its last two parts, ours as they are; the whole on hover', () => {
@@ -143,9 +156,10 @@ describe('opening another workspace', () => {
       .handle('marks', () => ({}))
       .handle('trainingStatus', () => ({ state: 'idle', run: null, lastExit: null }))
       .handle('settings', () => ({ recentWorkspaces: [], view: {}, quietSeconds: 10 }))
-      .handle('metricHistory', () => ({ run: '.', records: [{ kind: 'train', step: 1, loss: snapshot.workspace === '/data/a' ? 1 : 2 }], next: null }));
+      .handle('metricSeries', () => oneTrainPoint('.', { loss: snapshot.workspace === '/data/a' ? 1 : 2 }));
     const app = new AppState(fakeHost(fake));
     await app.start();
+    app.metrics.setShowing('charts', true);
     await app.metrics.ensure('.');
     expect(app.metrics.history('.').series.train.columns['loss']?.[0]).toBe(1);
     app.selection.click('model-1000', ['model-1000'], { range: false, toggle: false });
@@ -155,20 +169,17 @@ describe('opening another workspace', () => {
     expect(app.selection.selected.size).toBe(0);
     await app.metrics.ensure('.');
     expect(app.metrics.history('.').series.train.columns['loss']?.[0]).toBe(2);
-    expect(fake.callsOf('metricHistory')).toHaveLength(2);
+    expect(fake.callsOf('metricSeries')).toHaveLength(2);
     app.dispose();
   });
 });
 
 describe("a run's metrics while its logs grow", () => {
   it('adds the records a log gained to a history already read, by kind, and ignores runs not shown', async () => {
-    const fake = new FakeStudio().handle('metricHistory', (params) => ({
-      run: params?.run ?? '',
-      records: [{ kind: 'train', step: 0, my_metric: 0 }],
-      next: null,
-    }));
+    const fake = new FakeStudio().handle('metricSeries', (params) => oneTrainPoint(params?.run ?? '', { my_metric: 0 }));
     const app = new AppState(fakeHost(fake));
     app.metrics.start();
+    app.metrics.setShowing('charts', true);
     await app.metrics.ensure('logs');
     fake.emit('metrics:appended', {
       run: 'logs',

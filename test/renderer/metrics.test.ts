@@ -1,8 +1,11 @@
-// Metric histories for the charts: history pages and live events merged by step, validation
-// values named alike from both, and the columns a chart draws.
+// Metric histories for the charts: overviews, zoomed windows and live events merged by step,
+// validation values named alike from all, only for charts on screen, and the columns a chart draws.
 import { describe, expect, it } from 'vitest';
-import type { MetricRecord, SessionEvent } from '../../renderer/src/lib/contract';
+import type { MetricRecord, MetricSeries, SessionEvent } from '../../renderer/src/lib/contract';
 import { EMPTY_SERIES, addPoints, metricBases, pointFromEvent, pointFromRecord } from '../../renderer/src/lib/metric-series';
+import type { Trace } from '../../renderer/src/lib/chart-data';
+import { OVERVIEW_POINTS } from '../../renderer/src/lib/series-answer';
+import { stepWindow } from '../../renderer/src/lib/zoom-steps';
 import { MetricsState } from '../../renderer/src/state/metrics-state.svelte';
 import { FakeStudio, settle } from './fakes';
 
@@ -79,58 +82,158 @@ describe('metric series', () => {
   });
 });
 
+/** An answer of metricSeries as the Studio gives it: records of the log as columns, by kind. */
+function seriesAnswer(run: string, records: readonly MetricRecord[], exact = true): MetricSeries {
+  const kinds = (['train', 'validation'] as const).flatMap((kind) => {
+    const own = records.filter((r) => r['kind'] === kind);
+    if (own.length === 0) return [];
+    const names = [...new Set(own.flatMap((r) => Object.keys(r).filter((k) => !['kind', 'step', 'epoch', 'batch', 'time'].includes(k))))];
+    return [
+      {
+        kind,
+        total: own.length,
+        exact,
+        steps: own.map((r) => r['step'] as number),
+        times: own.map((r) => (typeof r['time'] === 'string' ? Date.parse(r['time']) : null)),
+        columns: Object.fromEntries(names.map((n) => [n, own.map((r) => (typeof r[n] === 'number' ? (r[n] as number) : null))])),
+        buckets: null,
+      },
+    ];
+  });
+  const steps = records.map((r) => r['step'] as number);
+  return { run, from: Math.min(...steps), to: Math.max(...steps), kinds, source: 'columns', warning: null };
+}
+
+const started: SessionEvent = {
+  type: 'started',
+  run: 'r',
+  backend: 'cpu',
+  backendReason: null,
+  parameters: 1,
+  batchesPerEpoch: 1,
+  totalSteps: 100,
+  step: 0,
+  resumedFrom: null,
+};
+
 describe('MetricsState', () => {
-  it("reads every page of a run's history and adds the live points of the run in training", async () => {
-    const fake = new FakeStudio().handle('metricHistory', (params) =>
-      params?.after === undefined
-        ? { run: 'r', records: [trainRecord(10), validationRecord(10)], next: '100' }
-        : { run: 'r', records: [trainRecord(20), { kind: 'checkpoint', step: 20 }], next: null },
-    );
+  it("reads a run's overview once, merges the live points of the run in training, and names validation values val_", async () => {
+    const fake = new FakeStudio().handle('metricSeries', (params) => seriesAnswer(params?.run ?? '', [trainRecord(10), validationRecord(10), trainRecord(20)]));
     const state = new MetricsState(fake.api);
     state.start();
-    fake.emit('training:event', {
-      type: 'started',
-      run: 'r',
-      backend: 'cpu',
-      backendReason: null,
-      parameters: 1,
-      batchesPerEpoch: 1,
-      totalSteps: 100,
-      step: 0,
-      resumedFrom: null,
-    });
+    state.setShowing('charts', true);
+    fake.emit('training:event', started);
     // A live point arrives before the history is read: it is kept, and not doubled.
     fake.emit('training:event', metricEvent('train', 30));
     await state.ensure('r');
     await state.ensure('r');
-    expect(fake.callsOf('metricHistory')).toEqual([
-      { run: 'r', limit: 5000 },
-      { run: 'r', limit: 5000, after: '100' },
-    ]);
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'r', points: OVERVIEW_POINTS }]);
     fake.emit('training:event', metricEvent('validation', 30));
     fake.emit('training:event', metricEvent('train', 30));
-    const { series, loading, error } = state.history('r');
+    const { series, loading, error, total } = state.history('r');
     expect(loading).toBe(false);
     expect(error).toBeNull();
+    expect(total).toEqual({ train: 2, validation: 1 });
     expect(series.train.steps).toEqual([10, 20, 30]);
+    expect(series.train.columns['samplesPerSecond']).toEqual([500, 500, null]);
     expect(series.validation.steps).toEqual([10, 30]);
     expect(series.validation.columns['val_loss']).toEqual([0.3, 0.1]);
   });
 
+  it('asks for no history while no chart that wants it is on screen (the Checkpoints tab), and reads it once one is', async () => {
+    const fake = new FakeStudio().handle('metricSeries', (params) => seriesAnswer(params?.run ?? '', [trainRecord(1)]));
+    const state = new MetricsState(fake.api);
+    await state.ensure('a');
+    await state.ensure('b', 'training');
+    await settle();
+    expect(fake.calls).toEqual([]);
+    expect(state.history('a').loading).toBe(false);
+    state.setShowing('training', true);
+    await settle();
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS }]);
+    state.setShowing('training', false);
+    state.setShowing('charts', true);
+    await settle();
+    await settle();
+    expect(fake.callsOf('metricSeries')).toEqual([
+      { run: 'b', points: OVERVIEW_POINTS },
+      { run: 'a', points: OVERVIEW_POINTS },
+    ]);
+  });
+
+  it('reads a zoomed window at its resolution and merges its points by step, but not again, and not for a run read whole', async () => {
+    const coarse = [trainRecord(1), trainRecord(500), trainRecord(1000)];
+    const fake = new FakeStudio().handle('metricSeries', (params) =>
+      params?.from === undefined
+        ? seriesAnswer(params?.run ?? '', params?.run === 'long' ? coarse : [trainRecord(1), trainRecord(2)], params?.run !== 'long')
+        : seriesAnswer(params.run, [trainRecord(400), trainRecord(450), trainRecord(500)], false),
+    );
+    const state = new MetricsState(fake.api);
+    state.setShowing('charts', true);
+    await Promise.all([state.ensure('long'), state.ensure('short')]);
+    await state.refine(['long', 'short', 'unread'], 400, 500, 300);
+    expect(fake.callsOf('metricSeries').slice(2)).toEqual([{ run: 'long', from: 400, to: 500, points: 300 }]);
+    expect(state.history('long').series.train.steps).toEqual([1, 400, 450, 500, 1000]);
+    // Inside what was read, at no finer a resolution: nothing more to read.
+    await state.refine(['long'], 420, 480, 100);
+    expect(fake.callsOf('metricSeries')).toHaveLength(3);
+    await state.refine(['long'], 420, 480, 1000);
+    expect(fake.callsOf('metricSeries')).toHaveLength(4);
+  });
+
+  it('drops answers to reads made before the workspace changed', async () => {
+    let answer: (value: MetricSeries) => void = () => undefined;
+    const fake = new FakeStudio().handle('metricSeries', () => new Promise<MetricSeries>((resolve) => (answer = resolve)));
+    const state = new MetricsState(fake.api);
+    state.setShowing('charts', true);
+    const reading = state.ensure('r');
+    await settle();
+    state.forget();
+    answer(seriesAnswer('r', [trainRecord(1)]));
+    await reading;
+    await settle();
+    expect(state.history('r').series.train.steps).toEqual([]);
+  });
+
   it('treats a run not yet on disk as empty, and shows any other failure', async () => {
-    const fake = new FakeStudio().handle('metricHistory', (params) =>
+    const fake = new FakeStudio().handle('metricSeries', (params) =>
       Promise.reject(
         Object.assign(new Error(params?.run === 'new' ? 'new: no such run in /ws' : 'permission denied'), { code: params?.run === 'new' ? 'not-found' : 'io' }),
       ),
     );
     const state = new MetricsState(fake.api);
+    state.setShowing('charts', true);
     await state.ensure('new');
     await state.ensure('locked');
     await settle();
     expect(state.history('new').error).toBeNull();
     expect(state.history('locked').error).toBe('permission denied');
+    expect(state.history('locked').loading).toBe(false);
     // A failed read is tried again next time.
     await state.ensure('locked');
-    expect(fake.callsOf('metricHistory')).toHaveLength(3);
+    expect(fake.callsOf('metricSeries')).toHaveLength(3);
+  });
+});
+
+describe('the steps a zoom spans', () => {
+  const trace = (run: string, xs: number[], steps: number[]): Trace => ({
+    run,
+    kind: 'train',
+    xs,
+    steps,
+    times: xs.map(() => null),
+    relative: xs.map(() => null),
+    values: xs.map(() => 1),
+    smoothed: xs.map(() => 1),
+  });
+
+  it('takes each trace’s steps in the window, and the points just outside it, whatever the x axis', () => {
+    // A wall-time axis: x in seconds, two runs logging at different rates.
+    const a = trace('a', [10, 20, 30, 40, 50], [100, 200, 300, 400, 500]);
+    const b = trace('b', [15, 35, 55], [1000, 1100, 1200]);
+    expect(stepWindow([a], [22, 38])).toEqual([200, 400]);
+    expect(stepWindow([a, b], [22, 38])).toEqual([200, 1200]);
+    expect(stepWindow([a], [60, 70])).toEqual([500, 500]);
+    expect(stepWindow([], [0, 1])).toBeNull();
   });
 });

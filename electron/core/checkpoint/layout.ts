@@ -4,6 +4,8 @@ import { plainNameProblem } from './names.js';
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
+/** metrics.jsonl again as columns (checkpoint/metric-columns.ts): derived, rebuilt from the log when missing or stale. */
+export const COLUMNS_FILE = 'metrics.columns';
 export const POLICY_FILE = 'retention.json';
 export const LOCK_FILE = '.lock';
 export const MANIFEST_FILE = 'manifest.json';

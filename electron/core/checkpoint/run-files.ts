@@ -8,7 +8,7 @@ import { appendLineDurably, fsyncPath, writeFileAtomic } from '../base/durable-f
 import { RefusedError } from '../base/errors.js';
 import { parseJsonAs } from '../base/parse-json.js';
 import { statIfPresent } from '../base/path-state.js';
-import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, isEventFileName, runNameProblem } from './layout.js';
+import { COLUMNS_FILE, LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, isEventFileName, runNameProblem } from './layout.js';
 import { isMissing, readRegularText } from '../base/regular-file.js';
 import { isDeadTemporary } from '../base/temporaries.js';
 
@@ -81,7 +81,7 @@ export async function writeRunMeta(runDir: string, name: string, meta: NewRunMet
 }
 
 /** The only files a run holds before its first checkpoint (and its TensorBoard event file: isStartUpFile). */
-const START_UP_FILES = new Set([RUN_FILE, POLICY_FILE, LOCK_FILE, METRICS_FILE]);
+const START_UP_FILES = new Set([RUN_FILE, POLICY_FILE, LOCK_FILE, METRICS_FILE, COLUMNS_FILE]);
 
 /** The event file mirrors metrics.jsonl (training/session/tensorboard-log.ts): it goes and stays with it. */
 function isStartUpFile(name: string): boolean {
@@ -114,7 +114,8 @@ export async function isUnsavedRun(runDir: string): Promise<boolean> {
  * TensorBoard would draw them into the retry's curves (it reads every event file of a folder).
  */
 export async function setAsideUnsavedLog(runDir: string): Promise<string | null> {
-  for (const name of await readdir(runDir)) if (isEventFileName(name)) await unlink(path.join(runDir, name));
+  // The columns mirror the log set aside: the retry builds its own.
+  for (const name of await readdir(runDir)) if (isEventFileName(name) || name === COLUMNS_FILE) await unlink(path.join(runDir, name));
   const log = path.join(runDir, METRICS_FILE);
   const size = (await statIfPresent(log, { follow: true }))?.size ?? null;
   if (size === null) return null;

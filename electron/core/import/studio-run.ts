@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { RunMetaSchema } from '../../contract.js';
 import { CheckpointFormatError } from '../base/errors.js';
-import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, isEventFileName, parseCheckpointDirName } from '../checkpoint/layout.js';
+import { COLUMNS_FILE, LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, checkpointId, isEventFileName, parseCheckpointDirName } from '../checkpoint/layout.js';
 import { parseJsonAs } from '../base/parse-json.js';
 import { isTemporaryName } from '../base/temporaries.js';
 import type { Importer, StageContext, StagedSource } from './importer.js';
@@ -14,8 +14,8 @@ import { type SourceFolder, listSourceFolder, readSourceText, refuseOddEntries }
 
 const MAX_RUN_FILE_BYTES = 16 * 1024 * 1024;
 
-/** What a run folder of ours holds that is not carried over, without a note: the source workspace's own state. */
-const WORKSPACE_STATE = new Set([POLICY_FILE, LOCK_FILE]);
+/** What a run folder of ours holds that is not carried over, without a note: the source workspace's own state, and metrics.columns (rebuilt from the log). */
+const WORKSPACE_STATE = new Set([POLICY_FILE, LOCK_FILE, COLUMNS_FILE]);
 
 /** The run's training log: metrics.jsonl and the TensorBoard event file written beside it. */
 function isLog(name: string): boolean {

@@ -37,6 +37,7 @@ import { TargetLocator } from './locate.js';
 import { checkpointMarks } from './marks.js';
 import { checkFiles } from './check-files.js';
 import { LiveRuns } from './live-runs.js';
+import { MetricSeriesReader } from './metric-series.js';
 import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
@@ -70,6 +71,7 @@ export class Studio {
   /** The open workspace's runs as their logs grow (issue 17, live). */
   private live: LiveRuns | null = null;
   private readonly events = new StudioEvents();
+  private readonly series = new MetricSeriesReader();
   private readonly supervisor: TrainerSupervisor;
   private readonly verifier: ResumeVerifier;
   private trainingRun: string | null = null;
@@ -104,6 +106,7 @@ export class Studio {
     await this.verifier.close();
     await this.supervisor.stop();
     await this.closeWorkspace();
+    await this.series.close();
   }
 
   private buildApi(): StudioApi {
@@ -151,6 +154,7 @@ export class Studio {
     this.live?.close();
     this.live = null;
     this.store = null;
+    this.series.reset();
   }
 
   private snapshot(store: CheckpointStore): CatalogSnapshot {
@@ -234,6 +238,19 @@ export class Studio {
       ...this.exchangeHandlers(),
       ...this.compareHandlers(),
       ...this.distributionHandlers(),
+      ...this.seriesHandlers(),
+    };
+  }
+
+  /** Issue 17 (columns): a run's history by range and resolution. */
+  private seriesHandlers(): Pick<Handlers, 'metricSeries'> {
+    return {
+      metricSeries: async ({ run, ...query }) => {
+        const store = this.requireStore();
+        if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
+        if (store.catalog.isInPlace(run)) return this.series.ofRecords(run, store.catalog.inPlaceHistory(run), query);
+        return this.series.ofRun(run, store.runDir(run), !this.readOnly, query);
+      },
     };
   }
 
@@ -275,6 +292,8 @@ export class Studio {
             onMetrics: live.appended,
             onError: (error) => this.events.emit('warning', { message: `watching ${store.root}: ${toStudioError(error).message}` }),
           });
+          // Issue 17 (columns): the app's first chart need not wait for the metric reader to start.
+          this.series.warm();
         }
         const snapshot = this.snapshot(store);
         this.events.emit('catalog:reset', snapshot);

@@ -4,7 +4,7 @@
 // live events name them `val_loss`/`val_accuracy`. Both become the latter here. Every other
 // numeric field a record carries is a metric too (meanLoss, samplesPerSecond, …), but for the
 // counters that locate a point (step, epoch, batch).
-import type { MetricRecord, SessionEvent } from './contract';
+import type { MetricRecord, SessionEvent } from './contract.js';
 
 export type SeriesKind = 'train' | 'validation';
 

@@ -1,25 +1,48 @@
-// Metric histories per run, for the charts: read from metricHistory a page at a time, then kept
-// current by the trainer's live `metric` events for the run it is training, and by the records
-// another program's logs gained (`metrics:appended`, for folders read in place). Live points that
-// arrive while the history is still loading are merged by step, so none is lost or doubled.
-import type { SessionEvent, StudioApi } from '../lib/contract';
+// Metric histories per run, for the charts. Only runs a shown chart draws are read, and only
+// while a view that draws charts is on screen (the Checkpoints tab reads none): first an
+// overview of the whole run at about a chart's width (metricSeries answers each bucket's first,
+// last, min and max point, so a million-point run is a few thousand points), then, when a card
+// zooms, the points of its window at its width. Live points follow: the trainer's `metric`
+// events for the run it is training and the records another program's logs gained
+// (`metrics:appended`). Everything is merged by step, so no point is lost or doubled.
+import type { MetricSeries, SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
+import { OVERVIEW_POINTS, mergeAnswer } from '../lib/series-answer';
 
+/** Reads in flight at once: a thousand runs shown at once arrive a few at a time, not all in one task. */
+const IN_FLIGHT = 8;
 /**
- * Records per request. Each page is checked and turned into points on the page's main thread:
- * 5,000 keep that under a frame's worth of work, so a long history loading in the background
- * does not stall scrolling elsewhere.
+ * Answers are handed to the charts together, at most every HAND_OVER_MS and, when the charts
+ * took long to take the last ones (a thousand runs drawn), at most every HAND_OVER_SHARE times
+ * that long: the page spends no more than a fifth of its time taking histories in.
  */
-const PAGE = 5_000;
+const HAND_OVER_MS = 100;
+const HAND_OVER_SHARE = 5;
+/**
+ * A window read at this share of the density a zoom asks for is fine enough: the zoom's own
+ * step span moves by a few steps as finer points arrive, which is no reason to read it again.
+ */
+const FINE_ENOUGH = 0.75;
 
-/** Lets the page draw and handle input between pages of a long history. */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** Where a chart is drawn: the Charts tab, or the training dashboard. */
+export type ChartPlace = 'charts' | 'training';
 
 export interface RunHistory {
   readonly series: RunSeries;
   readonly loading: boolean;
   readonly error: string | null;
+  /** Points the run's history holds, per kind, as last read (the series may hold fewer: an overview). */
+  readonly total: { readonly train: number; readonly validation: number };
+}
+
+const EMPTY_HISTORY: RunHistory = { series: EMPTY_RUN_SERIES, loading: false, error: null, total: { train: 0, validation: 0 } };
+
+/** A step window read at a density (points per step); Infinity when every point of it was read. */
+interface ReadWindow {
+  readonly from: number;
+  readonly to: number;
+  readonly density: number;
 }
 
 export class MetricsState {
@@ -30,6 +53,20 @@ export class MetricsState {
 
   private readonly unsubscribe: (() => void)[] = [];
   private readonly requested = new Set<string>();
+  /** Runs asked for by a chart whose place is not on screen: read once it is. */
+  private readonly waiting = new Map<ChartPlace, Set<string>>();
+  private readonly showing = new Set<ChartPlace>();
+  /** What of each run has been read, so a zoom asks only for what is missing. */
+  private readonly windows = new Map<string, ReadWindow[]>();
+  /** Bumped by `forget`: answers to reads from before it are dropped. */
+  private generation = 0;
+  private inFlight = 0;
+  private readonly queue: (() => void)[] = [];
+  private changes: ((runs: Map<string, RunHistory>) => void)[] = [];
+  private handOver: Promise<void> | null = null;
+  private lastHandOver = -Infinity;
+  /** How long the charts took to take the last hand-over, to the next frame. */
+  private handOverCost = 0;
 
   constructor(private readonly api: StudioApi) {}
 
@@ -39,7 +76,7 @@ export class MetricsState {
         if (status.run) this.liveRun = status.run;
       }),
       this.api.on('training:event', (event) => this.onEvent(event)),
-      // Another program's log grew (a folder read in place): added to a history already asked for.
+      // Another program's log grew: added to a history already asked for.
       this.api.on('metrics:appended', ({ run, records }) => {
         if (!this.requested.has(run)) return;
         const points = { train: [] as Point[], validation: [] as Point[] };
@@ -58,44 +95,109 @@ export class MetricsState {
   }
 
   history(run: string): RunHistory {
-    return this.runs.get(run) ?? { series: EMPTY_RUN_SERIES, loading: false, error: null };
+    return this.runs.get(run) ?? EMPTY_HISTORY;
   }
 
-  /** Loads a run's history once (again after `forget`, as on a reconnection). */
-  async ensure(run: string): Promise<void> {
+  /** Whether charts drawn at `place` are on screen: histories they asked for while not wait until they are. */
+  setShowing(place: ChartPlace, showing: boolean): void {
+    if (!showing) {
+      this.showing.delete(place);
+      return;
+    }
+    this.showing.add(place);
+    const waiting = [...(this.waiting.get(place) ?? [])];
+    this.waiting.delete(place);
+    for (const run of waiting) void this.ensure(run, place);
+  }
+
+  /** Reads a run's overview once (again after `forget`, as on a reconnection), when its place is on screen. */
+  async ensure(run: string, place: ChartPlace = 'charts'): Promise<void> {
     if (this.requested.has(run)) return;
+    if (!this.showing.has(place)) {
+      this.waiting.set(place, (this.waiting.get(place) ?? new Set()).add(run));
+      return;
+    }
     this.requested.add(run);
-    this.update(run, (h) => ({ ...h, loading: true, error: null }));
+    const generation = this.generation;
+    // With the other runs asked for at the same time: a thousand runs shown at once is one change.
+    void this.later(run, (h) => ({ ...h, loading: true, error: null }));
     try {
-      let after: string | undefined;
-      // Gathered whole, then handed to the charts once: each hand-over recomputes the run's
-      // smoothing and downsampling over all its points.
-      const points = { train: [] as Point[], validation: [] as Point[] };
-      do {
-        const page = await this.api.metricHistory({ run, limit: PAGE, ...(after !== undefined ? { after } : {}) });
-        for (const record of page.records) {
-          const parsed = pointFromRecord(record);
-          if (parsed) points[parsed.kind].push(parsed.point);
-        }
-        after = page.next ?? undefined;
-        if (after !== undefined) await nextTask();
-      } while (after !== undefined);
-      this.add(run, 'train', points.train);
-      this.add(run, 'validation', points.validation);
-      this.update(run, (h) => ({ ...h, loading: false }));
+      const answer = await this.limited(() => this.api.metricSeries({ run, points: OVERVIEW_POINTS }));
+      if (generation !== this.generation) return;
+      await this.take(run, answer, { from: -Infinity, to: Infinity, points: OVERVIEW_POINTS }, (h) => ({ ...h, loading: false }));
     } catch (error) {
+      if (generation !== this.generation) return;
       this.requested.delete(run);
       // A run that is only starting has no folder yet: its points come live, and its history is
       // read once it is listed.
       const missing = errorCode(error) === 'not-found';
-      this.update(run, (h) => ({ ...h, loading: false, error: missing ? null : errorMessage(error) }));
+      await this.later(run, (h) => ({ ...h, loading: false, error: missing ? null : errorMessage(error) }));
     }
+  }
+
+  /**
+   * A card zoomed to steps [from, to] at `points` pixels: reads those runs' points there at that
+   * resolution, unless what was read already is as fine (a run read whole needs nothing).
+   */
+  async refine(runs: readonly string[], from: number, to: number, points: number): Promise<void> {
+    const density = points / Math.max(1, to - from + 1);
+    const generation = this.generation;
+    const reads = runs
+      .filter(
+        (run) => this.requested.has(run) && !(this.windows.get(run) ?? []).some((w) => w.from <= from && w.to >= to && w.density >= density * FINE_ENOUGH),
+      )
+      .map(async (run) => {
+        // Counted as read from the start: a card that asks again meanwhile is not sent twice.
+        const asked: ReadWindow = { from, to, density };
+        this.windows.set(run, [...(this.windows.get(run) ?? []), asked]);
+        try {
+          const answer = await this.limited(() => this.api.metricSeries({ run, from, to, points }));
+          if (generation === this.generation) await this.take(run, answer, { from, to, points });
+        } catch {
+          // The overview stays drawn: a finer read is an improvement, not a need.
+          this.windows.set(
+            run,
+            (this.windows.get(run) ?? []).filter((w) => w !== asked),
+          );
+        }
+      });
+    await Promise.all(reads);
   }
 
   /** Forgets every loaded history, so the next `ensure` reads it anew. */
   forget(): void {
+    this.generation += 1;
     this.requested.clear();
+    this.waiting.clear();
+    this.windows.clear();
+    this.changes = [];
     this.runs = new Map();
+  }
+
+  private async take(run: string, answer: MetricSeries, asked: { from: number; to: number; points: number }, also = (h: RunHistory) => h): Promise<void> {
+    const exact = answer.kinds.every((k) => k.exact);
+    const from = Math.max(asked.from, answer.from ?? asked.from);
+    const to = Math.min(asked.to, answer.to ?? asked.to);
+    const density = exact ? Infinity : asked.points / Math.max(1, to - from + 1);
+    this.windows.set(run, [...(this.windows.get(run) ?? []), { from: asked.from, to: asked.to, density }]);
+    const whole = asked.from === -Infinity && asked.to === Infinity;
+    const total = (kind: SeriesKind, h: RunHistory): number => (whole ? (answer.kinds.find((k) => k.kind === kind)?.total ?? 0) : h.total[kind]);
+    await this.later(run, (h) => {
+      const series = mergeAnswer(h.series, answer);
+      return also({ ...h, series, total: { train: total('train', h), validation: total('validation', h) } });
+    });
+  }
+
+  /** Runs `read` when fewer than IN_FLIGHT reads are under way. */
+  private async limited<T>(read: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= IN_FLIGHT) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.inFlight += 1;
+    try {
+      return await read();
+    } finally {
+      this.inFlight -= 1;
+      this.queue.shift()?.();
+    }
   }
 
   private onEvent(event: SessionEvent): void {
@@ -114,7 +216,33 @@ export class MetricsState {
 
   private update(run: string, change: (history: RunHistory) => RunHistory): void {
     const next = new Map(this.runs);
-    next.set(run, change(this.history(run)));
+    next.set(run, change(next.get(run) ?? EMPTY_HISTORY));
     this.runs = next;
+  }
+
+  /** A change handed to the charts with the others that arrive about the same time; resolves once it is. */
+  private later(run: string, change: (history: RunHistory) => RunHistory): Promise<void> {
+    this.changes.push((runs) => runs.set(run, change(runs.get(run) ?? EMPTY_HISTORY)));
+    if (this.handOver) return this.handOver;
+    this.handOver = new Promise<void>((resolve) => {
+      // Spaced only while more answers are on their way: the last (or only) one is handed over at once.
+      const more = this.inFlight + this.queue.length > 0;
+      const wait = more ? Math.max(0, this.lastHandOver + Math.max(HAND_OVER_MS, HAND_OVER_SHARE * this.handOverCost) - performance.now()) : 0;
+      setTimeout(() => {
+        this.handOver = null;
+        const at = performance.now();
+        this.lastHandOver = at;
+        const next = new Map(this.runs);
+        for (const apply of this.changes.splice(0)) apply(next);
+        this.runs = next;
+        // The charts recompute before the next frame: its callback tells how long that took.
+        globalThis.requestAnimationFrame?.(() => {
+          this.handOverCost = performance.now() - at;
+          this.lastHandOver = performance.now();
+        });
+        resolve();
+      }, wait);
+    });
+    return this.handOver;
   }
 }

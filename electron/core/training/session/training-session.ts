@@ -17,6 +17,7 @@ import type { TrainRequest } from '../process/train-request.js';
 import { type ForeignStart, type ParentCheckpoint, loadForeignStart, loadInPlaceStart } from './foreign-start.js';
 import type { SessionOptions } from './session-control.js';
 import { type SessionResult, SessionRun } from './session-run.js';
+import { MetricColumnsLog } from '../../checkpoint/metric-columns-log.js';
 import { TensorBoardLog } from './tensorboard-log.js';
 
 // The session's inputs, exported from its one entry point for whoever runs it.
@@ -134,6 +135,9 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   const ground = await prepareGround(request, config, start);
   const writer = await createRun(store, request, config, start, ground);
   writer.addMetricsLog(new TensorBoardLog(writer.dir));
+  // The history as columns too, for charts of millions of points; metrics.jsonl stays the truth.
+  const columns = await MetricColumnsLog.open(writer.dir).catch(() => null);
+  if (columns) writer.addMetricsLog(columns);
   const run = request.run;
   try {
     if (!isPolicyEmpty(request.retention)) await store.setPolicy(run, request.retention);
