@@ -80,7 +80,7 @@ describe('LiveState', () => {
 
   it('pause keeps the histories as they were and counts what arrives; resume shows it', () => {
     const { fake, live } = setup();
-    const before: RunHistory = { series: EMPTY_RUN_SERIES, loading: false, error: null };
+    const before: RunHistory = { series: EMPTY_RUN_SERIES, loading: false, error: null, total: { train: 0, validation: 0 } };
     const after: RunHistory = { ...before, loading: false };
     fake.emit('metrics:appended', { run: 'cli', records: [{ step: 1 }] });
     live.pause(new Map([['cli', before]]));
