@@ -653,6 +653,11 @@ export const MetricSeriesParamsSchema = z.object({
   to: z.number().optional(),
   /** About how many buckets to answer with over the range. */
   points: positive.max(100_000).default(1000),
+  /**
+   * Every point, not buckets, while the range holds at most this many (default: `points`). The
+   * charts smooth what they are given: a run read whole is smoothed on its full data.
+   */
+  whole: positive.max(1_000_000).optional(),
 });
 
 // ─── The user's settings ─────────────────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { MetricRecord, MetricSeries, SessionEvent } from '../../renderer/src/lib/contract';
 import { EMPTY_SERIES, addPoints, metricBases, pointFromEvent, pointFromRecord } from '../../renderer/src/lib/metric-series';
 import type { Trace } from '../../renderer/src/lib/chart-data';
-import { OVERVIEW_POINTS } from '../../renderer/src/lib/series-answer';
+import { OVERVIEW_POINTS, WHOLE_POINTS } from '../../renderer/src/lib/series-answer';
 import { stepWindow } from '../../renderer/src/lib/zoom-steps';
 import { MetricsState } from '../../renderer/src/state/metrics-state.svelte';
 import { FakeStudio, settle } from './fakes';
@@ -127,7 +127,7 @@ describe('MetricsState', () => {
     fake.emit('training:event', metricEvent('train', 30));
     await state.ensure('r');
     await state.ensure('r');
-    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'r', points: OVERVIEW_POINTS }]);
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'r', points: OVERVIEW_POINTS, whole: WHOLE_POINTS }]);
     fake.emit('training:event', metricEvent('validation', 30));
     fake.emit('training:event', metricEvent('train', 30));
     const { series, loading, error, total } = state.history('r');
@@ -150,14 +150,14 @@ describe('MetricsState', () => {
     expect(state.history('a').loading).toBe(false);
     state.setShowing('training', true);
     await settle();
-    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS }]);
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS, whole: WHOLE_POINTS }]);
     state.setShowing('training', false);
     state.setShowing('charts', true);
     await settle();
     await settle();
     expect(fake.callsOf('metricSeries')).toEqual([
-      { run: 'b', points: OVERVIEW_POINTS },
-      { run: 'a', points: OVERVIEW_POINTS },
+      { run: 'b', points: OVERVIEW_POINTS, whole: WHOLE_POINTS },
+      { run: 'a', points: OVERVIEW_POINTS, whole: WHOLE_POINTS },
     ]);
   });
 

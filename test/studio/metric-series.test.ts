@@ -55,6 +55,18 @@ describe('metricSeries', () => {
     expect(zoom.kinds[0]?.steps).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
   });
 
+  it('answers every point of a run no longer than `whole`, so the charts smooth it on its full data', async () => {
+    const { root } = await workspaceWithLog(20_000);
+    const { api } = await open(root);
+    const answer = await api.metricSeries({ run: 'alpha', points: 500, whole: 20_000 });
+    const train = answer.kinds.find((k) => k.kind === 'train');
+    expect(train).toMatchObject({ total: 20_000, exact: true, buckets: null });
+    expect(train?.steps).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+    // One point more than `whole` holds: buckets again.
+    const over = await api.metricSeries({ run: 'alpha', points: 500, whole: 19_999 });
+    expect(over.kinds.find((k) => k.kind === 'train')).toMatchObject({ total: 20_000, exact: false });
+  });
+
   it('reads without writing in a workspace opened read-only, and names an unknown run', async () => {
     const { root } = await workspaceWithLog(300);
     const { api } = await open(root, true);

@@ -184,7 +184,7 @@ describe('the Training tab', () => {
 
       const empty = makeTempWorkspace();
       await world.studio.api.openWorkspace({ path: empty.root, create: true });
-      await expect.poll(() => page.getByRole('heading', { name: 'No training yet' }).count()).toBe(1);
+      await expect.poll(() => page.getByRole('heading', { name: 'No training yet' }).count(), { timeout: 10_000 }).toBe(1);
       expect(await page.getByRole('figure').count()).toBe(0);
       expect(await page.getByTestId('progress-steps').count()).toBe(0);
       await world.screenshot('training-empty-workspace');

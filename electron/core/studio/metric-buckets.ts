@@ -11,6 +11,8 @@ export interface SeriesQuery {
   readonly from?: number | undefined;
   readonly to?: number | undefined;
   readonly points: number;
+  /** Every point while the range holds at most this many (default: `points`). */
+  readonly whole?: number | undefined;
   readonly metrics?: readonly string[] | undefined;
 }
 
@@ -255,7 +257,7 @@ export function kindSeries(kind: ColumnKind, all: readonly Table[], query: Serie
   }
   const total = slices.reduce((sum, s) => sum + s.end - s.start, 0);
   if (total === 0) return null;
-  if (total <= query.points) {
+  if (total <= Math.max(query.points, query.whole ?? 0)) {
     const answer = new Answer(names);
     for (const slice of slices) for (let row = slice.start; row < slice.end; row += 1) answer.push(slice, row);
     return { kind, total, exact: true, steps: answer.steps, times: answer.times, columns: answer.columnsRecord(), buckets: null };

@@ -14,6 +14,7 @@ export const SeriesRequestSchema = z.object({
     from: z.number().optional(),
     to: z.number().optional(),
     points: z.number().int().positive(),
+    whole: z.number().int().positive().optional(),
     metrics: z.array(z.string()).optional(),
   }),
 });

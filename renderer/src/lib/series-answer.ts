@@ -7,6 +7,12 @@ import { type Point, type RunSeries, type Series, type SeriesKind, VALIDATION_PR
 
 /** Buckets of a run's overview: about a wide card's width in pixels. */
 export const OVERVIEW_POINTS = 1000;
+/**
+ * A run of at most this many points of a kind is read whole, not as an overview: the charts smooth
+ * (and export) what they hold, so such a run is smoothed on its full data, as TensorBoard's EMA
+ * is defined. A longer run comes as an overview, smoothed over the overview's points.
+ */
+export const WHOLE_POINTS = 100_000;
 
 /** The answer's column names as the charts name them. */
 function chartKey(kind: SeriesKind, name: string): string {

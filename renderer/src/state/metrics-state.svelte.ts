@@ -8,7 +8,7 @@
 import type { MetricSeries, SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
-import { OVERVIEW_POINTS, mergeAnswer } from '../lib/series-answer';
+import { OVERVIEW_POINTS, WHOLE_POINTS, mergeAnswer } from '../lib/series-answer';
 
 /** Reads in flight at once: a thousand runs shown at once arrive a few at a time, not all in one task. */
 const IN_FLIGHT = 8;
@@ -122,7 +122,7 @@ export class MetricsState {
     // With the other runs asked for at the same time: a thousand runs shown at once is one change.
     void this.later(run, (h) => ({ ...h, loading: true, error: null }));
     try {
-      const answer = await this.limited(() => this.api.metricSeries({ run, points: OVERVIEW_POINTS }));
+      const answer = await this.limited(() => this.api.metricSeries({ run, points: OVERVIEW_POINTS, whole: WHOLE_POINTS }));
       if (generation !== this.generation) return;
       await this.take(run, answer, { from: -Infinity, to: Infinity, points: OVERVIEW_POINTS }, (h) => ({ ...h, loading: false }));
     } catch (error) {
