@@ -503,8 +503,11 @@ async function main(): Promise<void> {
     await studio.api.openWorkspace({ path: root });
     rows.push({ what: 'the Studio opens the workspace', value: `${Date.now() - started} ms`, target: 'none set', ok: null });
     await historyReads(studio.api, root, rows);
-    // The Charts tab will open on the first big run alone (the runs filter, as the user sets it).
-    await studio.api.updateSettings({ view: { charts: { filter: `^${runName(0)}$` } } });
+    // The Charts tab will open on the first big run alone (the runs filter, as the user sets it,
+    // kept in this workspace's view: workspace-view-store).
+    // (Its key is WORKSPACE_VIEW_PREFIX + the workspace; that module is the page's, not loadable here.)
+    const workspaceKey = `workspace:${(await studio.api.snapshot()).workspace}`;
+    await studio.api.updateSettings({ view: { [workspaceKey]: { usedAt: Date.now(), parts: { charts: { filter: `^${runName(0)}$` } } } } });
     const server = await startBrowserServer({ api, rendererDir: rendererDir() });
     closeServer = () => server.close();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
