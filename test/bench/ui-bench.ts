@@ -11,6 +11,8 @@
 //   BENCH_UI_CHECKPOINTS=n   n checkpoints per run instead of 100 (the metric histories as they are)
 //   BENCH_UI_WORKSPACE=dir   make the workspace there once and keep it (it takes minutes)
 //   BENCH_UI_PROFILE=1       where the page and the Studio spend their time while checkpoints arrive
+//   BENCH_UI_PHASES=a,b      only these phases (history, bigrun, allruns, renames, heap); the
+//                            Checkpoints tab always runs, as it opens the page
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
@@ -34,6 +36,12 @@ const SHAPE: UiWorkspaceShape = {
   ...(process.env['BENCH_UI_SMALL'] ? SMALL_SHAPE : FULL_SHAPE),
   ...(CHECKPOINTS_PER_RUN > 0 ? { checkpointsPerRun: CHECKPOINTS_PER_RUN } : {}),
 };
+const PHASES = ['history', 'bigrun', 'allruns', 'renames', 'heap'] as const;
+type Phase = (typeof PHASES)[number];
+const chosenPhases = (process.env['BENCH_UI_PHASES'] ?? PHASES.join(',')).split(',').map((p) => p.trim());
+for (const p of chosenPhases)
+  if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_UI_PHASES: no phase "${p}" (phases: ${PHASES.join(', ')})`);
+const runs = (phase: Phase): boolean => chosenPhases.includes(phase);
 const RANGE = 1000;
 const RENAMES = 30;
 /** The first renames after opening the Checkpoints tab again pay one-time costs: shown, not counted. */
@@ -493,6 +501,15 @@ async function historyReads(api: StudioApi, root: string, rows: Row[]): Promise<
   });
 }
 
+/** The page's JS heap after a collection, with every view it was shown still held. */
+async function heapAfterGc(context: BrowserContext, page: Page, rows: Row[]): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+  const heapMb = heap.usedSize / 1024 / 1024;
+  rows.push({ what: "the page's JS heap (after GC, every view visited)", value: `${heapMb.toFixed(0)} MB`, target: '≤ 300 MB', ok: heapMb <= 300 });
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = new Rows();
   const { root, cleanup } = await workspace(rows);
@@ -503,10 +520,10 @@ async function main(): Promise<void> {
   let removeRenamed = (): void => undefined;
   const browser = await launchChromium();
   try {
-    let started = Date.now();
+    const started = Date.now();
     await studio.api.openWorkspace({ path: root });
     rows.push({ what: 'the Studio opens the workspace', value: `${Date.now() - started} ms`, target: 'none set', ok: null });
-    await historyReads(studio.api, root, rows);
+    if (runs('history')) await historyReads(studio.api, root, rows);
     // The Charts tab will open on the first big run alone (the runs filter, as the user sets it,
     // kept in this workspace's view: workspace-view-store).
     // (Its key is WORKSPACE_VIEW_PREFIX + the workspace; that module is the page's, not loadable here.)
@@ -526,16 +543,10 @@ async function main(): Promise<void> {
       target: '0',
       ok: historyCalls(calls) === 0,
     });
-    await profiled('a big run shown', context, page, () => bigRunChart(page, log, rows));
-    await profiled('every run shown', context, page, () => allRunsChart(page, calls, rows));
-    started = Date.now();
-    removeRenamed = await profiled('renames', context, page, () => renames(page, studio, root, rows));
-
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('HeapProfiler.collectGarbage');
-    const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
-    const heapMb = heap.usedSize / 1024 / 1024;
-    rows.push({ what: "the page's JS heap (after GC, every view visited)", value: `${heapMb.toFixed(0)} MB`, target: '≤ 300 MB', ok: heapMb <= 300 });
+    if (runs('bigrun')) await profiled('a big run shown', context, page, () => bigRunChart(page, log, rows));
+    if (runs('allruns')) await profiled('every run shown', context, page, () => allRunsChart(page, calls, rows));
+    if (runs('renames')) removeRenamed = await profiled('renames', context, page, () => renames(page, studio, root, rows));
+    if (runs('heap')) await heapAfterGc(context, page, rows);
     if (problems.length > 0) console.log(`page errors: ${problems.join('; ')}`);
     await context.close();
   } finally {
