@@ -3,7 +3,7 @@
 // core's marks; weights-only imports told apart), the Runs table's sorting, filtering and grouping,
 // the kept table view validated field by field, and the configuration diff from a parent.
 import { describe, expect, it } from 'vitest';
-import { MAX_GROUP_POINTS, groupMeanSeries } from '../../renderer/src/lib/group-series';
+import { MAX_GROUP_POINTS, groupBand, groupMeanSeries } from '../../renderer/src/lib/group-series';
 import { buildLanes } from '../../renderer/src/lib/lanes';
 import { EMPTY_SERIES, type RunSeries } from '../../renderer/src/lib/metric-series';
 import { configDiff, flattenConfig } from '../../renderer/src/lib/run-config';
@@ -223,5 +223,31 @@ describe("a group's mean curve", () => {
     ]);
     expect(big.train.steps).toHaveLength(MAX_GROUP_POINTS);
     expect(big.train.steps.at(-1)).toBe(9_999);
+  });
+
+  it('bands the mean from the lowest to the highest member at each step, interpolated as the mean is', () => {
+    const mean = groupMeanSeries([series([0, 10, 20], [1, 0.5, 0.3]), series([5, 15], [0.8, 0.4]), series([0, 20], [2, null])]);
+    // The third member counts at step 0 only (its step 20 logged nothing, so nothing between is
+    // interpolated); the second is out of range at 0 and 20.
+    const band = groupBand(mean, 'train', 'loss', mean.train.steps);
+    const expected = { lo: [1, 0.75, 0.5, 0.4, 0.3], hi: [2, 0.8, 0.6, 0.4, 0.3] };
+    for (const side of ['lo', 'hi'] as const) {
+      expect(band?.[side]).toHaveLength(5);
+      band?.[side].forEach((v, i) => expect(v).toBeCloseTo(expected[side][i] as number, 12));
+    }
+    const loss = mean.train.columns.loss as number[];
+    for (let i = 0; i < loss.length; i += 1) {
+      expect(loss[i]).toBeGreaterThanOrEqual(band?.lo[i] as number);
+      expect(loss[i]).toBeLessThanOrEqual(band?.hi[i] as number);
+    }
+  });
+
+  it('reads the band at the points a card draws, and none for a run that is not a group', () => {
+    const mean = groupMeanSeries([series([0, 10], [1, 3]), series([0, 10], [2, 5])]);
+    expect(groupBand(mean, 'train', 'loss', [10])).toEqual({ lo: [3], hi: [5] });
+    expect(groupBand(mean, 'train', 'loss', [0, 7, 10])).toEqual({ lo: [1, null, 3], hi: [2, null, 5] });
+    expect(groupBand(mean, 'train', 'accuracy', [0])).toBeNull();
+    expect(groupBand(series([0], [1]), 'train', 'loss', [0])).toBeNull();
+    expect(groupBand(undefined, 'train', 'loss', [0])).toBeNull();
   });
 });

@@ -159,6 +159,10 @@ describe('the runs', () => {
       'batch = 32 (mean of 2)',
       'batch = 64 (mean of 1)',
     ]);
+    // Each group curve (train and validation) is banded by its members' min/max, raw band ticked or not.
+    const curveCount = Number((await lossCard.getAttribute('aria-label'))?.match(/: (\d+) curves/)?.[1]);
+    expect(curveCount).toBeGreaterThanOrEqual(4);
+    expect(await lossCard.getAttribute('data-bands')).toBe(String(curveCount));
     await world.screenshot('charts-grouped');
     await page.getByTestId('charts-grouped').getByRole('button', { name: 'Ungroup' }).click();
     await expect.poll(() => lossCard.locator('li[data-run][data-kind="train"]').count()).toBe(7);
