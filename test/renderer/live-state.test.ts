@@ -2,12 +2,14 @@
 // `run:progress` (updated N s ago, a run's state as its log tells it, the pause), the progress
 // strip's figures from the trainer or a log (a stalled run has no ETA), and the Training tab's
 // reset when another workspace opens.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunProgress } from '../../renderer/src/lib/contract';
 import { EMPTY_RUN_SERIES } from '../../renderer/src/lib/metric-series';
 import { logFigures, trainerFigures } from '../../renderer/src/lib/progress-figures';
-import { STALL_FLOOR_MS } from '../../renderer/src/lib/stall';
+import { FIRST_QUIET_MS, QUIET_FLOOR_MS, STALL_FLOOR_MS } from '../../renderer/src/lib/stall';
 import { LiveState } from '../../renderer/src/state/live-state.svelte';
+import { runStatus } from '../../renderer/src/lib/run-status';
+import type { TrainingStatus } from '../../renderer/src/lib/contract';
 import type { RunHistory } from '../../renderer/src/state/metrics-state.svelte';
 import { TrainingState } from '../../renderer/src/state/training-state.svelte';
 import { FakeStudio, settle } from './fakes';
@@ -112,6 +114,66 @@ describe('LiveState', () => {
     expect(live.paused).toBe(false);
     await live.ensureProgress('done');
     expect(fake.callsOf('runProgress')).toHaveLength(2);
+  });
+});
+
+describe('a run written without our lock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const IDLE = { state: 'idle', run: null, lastExit: null } as unknown as TrainingStatus;
+  const statusOf = (live: LiveState, run: string): string => runStatus(run, null, IDLE, live.writing.has(run));
+
+  it('reads running while its log grows, finished once quiet for five usual intervals (never under the floor)', () => {
+    vi.useFakeTimers();
+    const fake = new FakeStudio();
+    const live = new LiveState(fake.api, () => Date.now());
+    live.start();
+    expect(statusOf(live, 'script')).toBe('finished');
+    // A script appending to metrics.jsonl every second.
+    for (let i = 0; i < 5; i += 1) {
+      fake.emit('metrics:appended', { run: 'script', records: [{ kind: 'train', step: i, loss: 1 }] });
+      vi.advanceTimersByTime(1000);
+    }
+    expect(statusOf(live, 'script')).toBe('running');
+    // The last growth was 1 s ago: quiet QUIET_FLOOR_MS after it, not before.
+    vi.advanceTimersByTime(QUIET_FLOOR_MS - 1001);
+    expect(statusOf(live, 'script')).toBe('running');
+    vi.advanceTimersByTime(1);
+    expect(statusOf(live, 'script')).toBe('finished');
+    // It grows again: running again.
+    fake.emit('metrics:appended', { run: 'script', records: [{ kind: 'train', step: 9, loss: 1 }] });
+    expect(statusOf(live, 'script')).toBe('running');
+  });
+
+  it('waits out a TensorBoard writer’s 120 s flushes: FIRST_QUIET_MS after one growth, then five of its intervals', () => {
+    vi.useFakeTimers();
+    const fake = new FakeStudio();
+    const live = new LiveState(fake.api, () => Date.now());
+    live.start();
+    fake.emit('metrics:appended', { run: 'events', records: [{ kind: 'train', step: 1, loss: 1 }] });
+    vi.advanceTimersByTime(120_000);
+    expect(statusOf(live, 'events')).toBe('running');
+    fake.emit('metrics:appended', { run: 'events', records: [{ kind: 'train', step: 2, loss: 1 }] });
+    vi.advanceTimersByTime(5 * 120_000 - 1);
+    expect(statusOf(live, 'events')).toBe('running');
+    vi.advanceTimersByTime(1);
+    expect(statusOf(live, 'events')).toBe('finished');
+    expect(FIRST_QUIET_MS).toBeGreaterThan(120_000);
+  });
+
+  it('leaves the app’s trainer’s run to the trainer, and forgets with the workspace', () => {
+    vi.useFakeTimers();
+    const fake = new FakeStudio();
+    const live = new LiveState(fake.api, () => Date.now());
+    live.start();
+    fake.emit('training:state', { state: 'running', run: 'ours', lastExit: null });
+    fake.emit('metrics:appended', { run: 'ours', records: [{ kind: 'train', step: 1, loss: 1 }] });
+    fake.emit('metrics:appended', { run: 'other', records: [{ kind: 'train', step: 1, loss: 1 }] });
+    expect([...live.writing]).toEqual(['other']);
+    live.forget();
+    expect(live.writing.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 

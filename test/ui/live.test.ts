@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { makeTempWorkspace } from '../store/helpers.js';
 import { miniMnistDir } from '../trainer/helpers.js';
 import { OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
+import { FIRST_QUIET_MS } from '../../renderer/src/lib/stall.js';
 import { expectNoProblems, useUi, writeRun } from './harness.js';
 
 const open = useUi();
@@ -120,6 +121,35 @@ describe('live from any writer', () => {
     await world.screenshot('live-paused');
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => pointsOf(page)).toBeGreaterThan(grown);
+    expectNoProblems(world);
+  });
+});
+
+describe('a run another program writes, without our lock', () => {
+  it('reads running in the runs list and the Runs table while its log grows, finished once it has been quiet', { timeout: 60_000 }, async () => {
+    const world = await open(async (store) => {
+      const writer = await store.createRun('unlocked', { parent: null, config: {} });
+      await writer.close();
+      fs.writeFileSync(path.join(store.root, 'unlocked', 'metrics.jsonl'), trainLines(1, 5));
+    });
+    const { page } = world;
+    const log = path.join(world.workspace.root, 'unlocked', 'metrics.jsonl');
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    const listStatus = page.getByRole('region', { name: 'Runs' }).locator('li[data-run="unlocked"] .status');
+    await expect.poll(() => listStatus.textContent(), { timeout: 15_000 }).toBe('finished');
+    // The page's clock from here on, so the quiet period can be skipped rather than waited out.
+    await page.clock.install();
+    await appendFromAnotherProcess(log, trainLines(6, 8));
+    await expect.poll(() => listStatus.textContent()).toBe('running');
+    await world.screenshot('live-unlocked-running');
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    const tableStatus = page.getByTestId('runs-table').locator('[role="row"][data-run="unlocked"] .status');
+    expect(await tableStatus.textContent()).toBe('running');
+    // Quiet for the first growth's whole allowance (a TensorBoard writer flushes every 120 s): finished.
+    await page.clock.runFor(FIRST_QUIET_MS + 1000);
+    await expect.poll(() => tableStatus.textContent()).toBe('finished');
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    expect(await listStatus.textContent()).toBe('finished');
     expectNoProblems(world);
   });
 });

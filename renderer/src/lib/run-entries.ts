@@ -47,9 +47,11 @@ export interface EntryInputs {
   readonly marks: Readonly<Record<string, readonly string[]>>;
   readonly metric: string | null;
   readonly training: TrainingStatus;
+  /** Runs whose log grew lately, whoever writes them (LiveState.writing). */
+  readonly writing?: ReadonlySet<string>;
 }
 
-export function runEntries({ lanes, marks, metric, training }: EntryInputs): RunEntry[] {
+export function runEntries({ lanes, marks, metric, training, writing }: EntryInputs): RunEntry[] {
   const byRun = new Map(lanes.map((l) => [l.run, l]));
   const { bests, workspaceBest } = bestsOf(lanes, marks, metric);
   return lineageOrder(lanes.map((l) => ({ name: l.run, parent: l.info?.parent?.run ?? null }))).map(({ name, parent, depth }) => {
@@ -61,7 +63,7 @@ export function runEntries({ lanes, marks, metric, training }: EntryInputs): Run
       parent,
       parentStep: info?.parent?.step ?? null,
       depth,
-      status: runStatus(name, info, training),
+      status: runStatus(name, info, training, writing?.has(name) ?? false),
       kind: inPlace ? RUN_LAYOUT_KINDS[info.layout].tag : null,
       detail: info?.label ?? null,
       createdAt: info?.createdAt ?? lane.checkpoints[0]?.createdAt ?? null,

@@ -1,17 +1,19 @@
-// A run's state as the Charts screen's list shows it: running (or paused) while a trainer writes
-// it, crashed when this Studio's trainer died in it, finished otherwise.
+// A run's state as the Charts screen's list and the Runs table show it: running (or paused) while
+// a trainer writes it, crashed when this Studio's trainer died in it, finished otherwise. A writer
+// is known by our lock, or, for a program that takes none (a TensorBoard event file, a script
+// appending to metrics.jsonl), by its log growing lately (`writing`, see LiveState.writing).
 import type { RunInfo, TrainingStatus } from './contract';
 
 export type RunStatus = 'running' | 'paused' | 'crashed' | 'finished';
 
-export function runStatus(run: string, info: RunInfo | null, training: TrainingStatus): RunStatus {
+export function runStatus(run: string, info: RunInfo | null, training: TrainingStatus, writing = false): RunStatus {
   if (training.run === run) {
     if (training.state === 'paused') return 'paused';
     if (training.state === 'starting' || training.state === 'running' || training.state === 'stopping') return 'running';
     if (training.state === 'crashed') return 'crashed';
   }
-  // Another process (the command line, another window) writing it.
-  return info?.writer ? 'running' : 'finished';
+  // Another process (the command line, another window) writing it, under our lock or not.
+  return info?.writer || writing ? 'running' : 'finished';
 }
 
 /** A line of the Charts screen's list of runs. */

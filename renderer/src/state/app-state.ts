@@ -48,7 +48,14 @@ export class AppState {
     this.connection = new ConnectionState(host.connection);
     this.chartView = new ChartViewState();
     this.views = new WorkspaceViewState(host.api, { chartView: this.chartView, selection: this.selection, exists: (id) => this.catalog.byId.has(id) });
-    this.runs = new RunsState({ catalog: this.catalog, training: this.training, configs: this.runConfigs, views: this.views, chartView: this.chartView });
+    this.runs = new RunsState({
+      catalog: this.catalog,
+      training: this.training,
+      configs: this.runConfigs,
+      views: this.views,
+      chartView: this.chartView,
+      live: this.live,
+    });
     // Events sent while the connection was down are lost: read everything again.
     this.offReconnect = host.connection.onReconnect(() => {
       this.metrics.forget();

@@ -4,7 +4,7 @@
 // the histories the charts drew at that moment; the live ones keep growing underneath, so
 // resuming shows everything that arrived meanwhile.
 import type { RunProgress, SessionEvent, StudioApi } from '../lib/contract';
-import { recordInterval, stallThreshold } from '../lib/stall';
+import { quietAfter, recordInterval, stallThreshold } from '../lib/stall';
 import type { RunHistory } from './metrics-state.svelte';
 
 /** What a run being written by another process is doing, as far as its log tells. */
@@ -25,6 +25,14 @@ export class LiveState {
   /** Records each run got since the pause, to say what resuming will add. */
   private held = $state.raw<ReadonlyMap<string, number>>(new Map());
   now = $state(Date.now());
+  /**
+   * Runs being written, whoever writes them: their log grew here within quietAfter() of its
+   * intervals. Our lock names the writers that take it (RunInfo.writer); this names the rest,
+   * which read "running" while in it and "finished" once they leave it. A run whose writer is
+   * already at work when the page opens joins at its next growth.
+   */
+  writing = $state.raw<ReadonlySet<string>>(new Set());
+  private readonly quietTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** The run the app's trainer writes (its points come as training events). */
   private trainerRun: string | null = null;
   private readonly asked = new Set<string>();
@@ -52,6 +60,7 @@ export class LiveState {
 
   dispose(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+    this.endWriting();
   }
 
   tick(): void {
@@ -133,6 +142,28 @@ export class LiveState {
     this.asked.clear();
     this.frozen = null;
     this.held = new Map();
+    this.endWriting();
+  }
+
+  private endWriting(): void {
+    for (const timer of this.quietTimers.values()) clearTimeout(timer);
+    this.quietTimers.clear();
+    this.writing = new Set();
+  }
+
+  /** The run's log just grew: it is being written until it stays quiet for quietAfter() of its intervals. */
+  private stillWriting(run: string, intervals: readonly number[]): void {
+    clearTimeout(this.quietTimers.get(run));
+    this.quietTimers.set(
+      run,
+      setTimeout(() => {
+        this.quietTimers.delete(run);
+        const next = new Set(this.writing);
+        next.delete(run);
+        this.writing = next;
+      }, quietAfter(intervals)),
+    );
+    if (!this.writing.has(run)) this.writing = new Set(this.writing).add(run);
   }
 
   private onTrainerEvent(event: SessionEvent): void {
@@ -146,8 +177,11 @@ export class LiveState {
     this.now = now;
     const before = this.arrivals.get(run);
     const next = new Map(this.arrivals);
-    next.set(run, { at: now, intervals: before ? recordInterval([...before.intervals], now - before.at) : [] });
+    const intervals = before ? recordInterval([...before.intervals], now - before.at) : [];
+    next.set(run, { at: now, intervals });
     this.arrivals = next;
+    // The app's trainer's run has its state from the trainer, finished the moment it ends.
+    if (run !== this.trainerRun) this.stillWriting(run, intervals);
   }
 
   private setProgress(progress: RunProgress): void {

@@ -7,6 +7,7 @@ import { type RunEntry, runEntries } from '../lib/run-entries';
 import { CONFIG_COLUMN, type RunGroup, type TableRow, groupRows, rowFilter, sortRows } from '../lib/run-table';
 import type { CatalogState } from './catalog-state.svelte';
 import type { ChartViewState } from './chart-view-state.svelte';
+import type { LiveState } from './live-state.svelte';
 import { colorScheme } from './color-scheme.svelte';
 import type { RunConfigState } from './run-config-state.svelte';
 import type { TrainingState } from './training-state.svelte';
@@ -18,6 +19,7 @@ export interface RunsStateDeps {
   readonly configs: RunConfigState;
   readonly views: WorkspaceViewState;
   readonly chartView: ChartViewState;
+  readonly live?: LiveState;
 }
 
 export class RunsState {
@@ -30,6 +32,7 @@ export class RunsState {
       marks: this.deps.catalog.marks,
       metric: this.deps.catalog.bestMetric,
       training: this.deps.training.status,
+      ...(this.deps.live ? { writing: this.deps.live.writing } : {}),
     }),
   );
   readonly byName = $derived(new Map(this.entries.map((e) => [e.name, e])));
