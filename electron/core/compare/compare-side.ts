@@ -32,6 +32,23 @@ export interface TensorBytes {
   readonly data: Uint8Array;
 }
 
+/**
+ * Where a tensor's logical bytes lie whole in a file (safetensors, ours or another program's), so
+ * a comparison can read it a chunk at a time instead of whole (stream-pair.ts).
+ */
+export interface TensorRange {
+  /** Absolute. */
+  readonly file: string;
+  readonly offset: number;
+  readonly bytes: number;
+  /** The file's size when the side was opened: a file that changed since is refused, as readTensors does. */
+  readonly fileBytes: number | undefined;
+  /** Its place in the order `read` hands tensors out (file order, then offset). */
+  readonly position: number;
+  /** The CRC-32C its bytes must have, and how a mismatch is told; null where none is recorded. */
+  readonly checksum: { readonly expected: string | undefined; readonly mismatch: (actual: string) => string } | null;
+}
+
 export interface Side {
   readonly path: string;
   readonly format: string;
@@ -41,6 +58,8 @@ export interface Side {
   readonly tensors: readonly SideTensor[];
   /** The named tensors, in file order, one at a time. */
   read(names: ReadonlySet<string>): AsyncIterable<TensorBytes>;
+  /** Every tensor's range, for a side whose tensors all lie whole in files; absent otherwise. */
+  readonly ranges?: ReadonlyMap<string, TensorRange>;
   readonly notes: readonly string[];
 }
 
@@ -55,6 +74,26 @@ function sideTensor(checkpoint: ForeignCheckpoint, tensor: ForeignTensor): SideT
     ...(tensor.slot ? { slot: tensor.slot } : {}),
     file: path.join(checkpoint.dir, tensor.file),
   };
+}
+
+/** A safetensors checkpoint's tensors as ranges of its files, in the order readTensors reads them. */
+function rangesOf(checkpoint: ForeignCheckpoint, checksum: (tensor: ForeignTensor) => TensorRange['checksum']): Map<string, TensorRange> {
+  const fileOrder = new Map(checkpoint.files.map((file, index) => [file.name, index]));
+  const sizes = new Map(checkpoint.files.map((file) => [file.name, file.bytes]));
+  const ordered = [...checkpoint.tensors].sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.offset - b.offset);
+  return new Map(
+    ordered.map((t, position) => [
+      t.name,
+      {
+        file: path.join(checkpoint.dir, ...t.file.split('/')),
+        offset: t.offset,
+        bytes: t.bytes,
+        fileBytes: sizes.get(t.file),
+        position,
+        checksum: checksum(t),
+      },
+    ]),
+  );
 }
 
 async function* asBytes(checkpoint: ForeignCheckpoint, items: AsyncIterable<ForeignTensorData>): AsyncGenerator<TensorBytes> {
@@ -100,6 +139,7 @@ async function openOurs(dir: string): Promise<Side> {
       foreignNames: true,
       tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
       read: (names) => asBytes(checkpoint, readStoredForeign(dir, manifest, names)),
+      ...(checkpoint.format === 'safetensors' ? { ranges: rangesOf(checkpoint, importedChecksum(manifest.foreign.tensors)) } : {}),
       notes: [],
     };
   }
@@ -125,8 +165,21 @@ async function openOurs(dir: string): Promise<Side> {
     foreignNames: false,
     tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
     read,
+    ranges: rangesOf(checkpoint, (t) => ({
+      expected: recorded.get(`${t.file}/${t.name}`),
+      mismatch: (actual) => `CRC32C mismatch: computed ${actual}, the manifest says ${recorded.get(`${t.file}/${t.name}`) ?? 'nothing'}`,
+    })),
     notes: [],
   };
+}
+
+/** What an imported checkpoint's manifest recorded of each tensor's bytes, as readStoredForeign checks them. */
+function importedChecksum(entries: readonly { name: string; crc32c: string }[]): (tensor: ForeignTensor) => TensorRange['checksum'] {
+  const recorded = new Map(entries.map((t) => [t.name, t.crc32c]));
+  return (t) => ({
+    expected: recorded.get(t.name),
+    mismatch: (actual) => `CRC32C mismatch: computed ${actual}, ${recorded.get(t.name)} when it was imported (the bytes were changed)`,
+  });
 }
 
 async function openForeign(spec: Extract<SideSpec, { kind: 'foreign' }>): Promise<Side> {
@@ -148,6 +201,8 @@ async function openForeign(spec: Extract<SideSpec, { kind: 'foreign' }>): Promis
     foreignNames: true,
     tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
     read: (names) => asBytes(checkpoint, reader.read(checkpoint, { names })),
+    // safetensors stores no checksum: its bytes are read as they are, whole or in chunks.
+    ...(checkpoint.format === 'safetensors' ? { ranges: rangesOf(checkpoint, () => null) } : {}),
     notes,
   };
 }

@@ -1,15 +1,17 @@
 // Compares two opened checkpoints: pairs their tensors, then reads A's in file order and, a batch
-// of them at a time (about BATCH_BYTES, or one larger tensor), the B tensors they pair with in
-// one read of B, so only a batch of A and one read run of B are in memory, and a checkpoint of
-// thousands of small tensors does not open B's file once per tensor. A pair's figures are
-// accumulated in chunks of elements. Each tensor's length is checked against its dtype and shape
-// before a value is read.
+// of them at a time (about BATCH_BYTES), the B tensors they pair with in one read of B, so only a
+// batch of A and one read run of B are in memory, and a checkpoint of thousands of small tensors
+// does not open B's file once per tensor. A pair larger than a stream chunk whose tensors both lie
+// whole in files (safetensors: ours, imported or in place) is not held at all but streamed, a
+// chunk of each at a time (stream-pair.ts); another format's large tensor is still read whole.
+// Each tensor's length is checked against its dtype and shape before a value is read.
 import type { CompareResult, CompareSide, TensorComparison, TensorMismatch } from '../../contract.js';
 import { DamagedTensorError } from '../base/errors.js';
 import { elementCount } from '../base/dtypes.js';
 import { type TensorPair, pairTensors } from './compare-pairing.js';
-import type { Side, SideTensor, TensorBytes } from './compare-side.js';
-import { pairStats } from './tensor-stats.js';
+import type { Side, SideTensor, TensorBytes, TensorRange } from './compare-side.js';
+import { type PairStats, pairStats } from './tensor-stats.js';
+import { STREAM_CHUNK_BYTES, streamPairStats } from './stream-pair.js';
 import { bytesPerElement, chunkDecoder, isComparableDtype } from './tensor-values.js';
 
 /** A's tensors held while their B tensors are read: enough that small tensors share a read of B. */
@@ -19,6 +21,8 @@ export interface CompareOptions {
   readonly stoppedBelow: number;
   /** A's bytes held at a time (BATCH_BYTES unless a test says otherwise). */
   readonly batchBytes?: number;
+  /** Bytes of each side read at a time when a pair is streamed, and the size above which it is (STREAM_CHUNK_BYTES unless a test says otherwise). */
+  readonly streamChunkBytes?: number;
   readonly onProgress?: (done: number, total: number, tensor: string | null) => void;
   readonly signal?: AbortSignal;
 }
@@ -49,7 +53,11 @@ function values(item: TensorBytes, side: 'A' | 'B'): ReturnType<typeof chunkDeco
 
 function comparison(pair: TensorPair, a: TensorBytes, b: TensorBytes, stoppedBelow: number): TensorComparison {
   const elements = elementCount(pair.a.shape);
-  const stats = pairStats(values(a, 'A').decode, values(b, 'B').decode, elements);
+  return comparisonOf(pair, pairStats(values(a, 'A').decode, values(b, 'B').decode, elements), stoppedBelow);
+}
+
+function comparisonOf(pair: TensorPair, stats: PairStats, stoppedBelow: number): TensorComparison {
+  const elements = elementCount(pair.a.shape);
   return {
     name: pair.a.name,
     nameB: pair.b.name,
@@ -92,11 +100,15 @@ async function compareBatch(b: Side, batch: readonly Held[], options: CompareOpt
   });
 }
 
-async function compareInBatches(a: Side, b: Side, wanted: ReadonlyMap<string, TensorPair>, options: CompareOptions): Promise<TensorComparison[]> {
+async function compareInBatches(
+  a: Side,
+  b: Side,
+  wanted: ReadonlyMap<string, TensorPair>,
+  options: CompareOptions,
+  onCompared: (name: string) => void,
+): Promise<TensorComparison[]> {
   const limit = options.batchBytes ?? BATCH_BYTES;
   const tensors: TensorComparison[] = [];
-  let compared = 0;
-  const onCompared = (name: string): void => options.onProgress?.(++compared, wanted.size, name);
   let batch: Held[] = [];
   let bytes = 0;
   const flush = async (): Promise<void> => {
@@ -105,7 +117,6 @@ async function compareInBatches(a: Side, b: Side, wanted: ReadonlyMap<string, Te
     bytes = 0;
     tensors.push(...(await compareBatch(b, held, options, onCompared)));
   };
-  options.onProgress?.(0, wanted.size, null);
   for await (const itemA of a.read(new Set(wanted.keys()))) {
     options.signal?.throwIfAborted();
     batch.push({ pair: wanted.get(itemA.tensor.name) as TensorPair, itemA });
@@ -115,6 +126,36 @@ async function compareInBatches(a: Side, b: Side, wanted: ReadonlyMap<string, Te
   if (batch.length > 0) await flush();
   const seen = new Set(tensors.map((t) => t.name));
   for (const [name, pair] of wanted) if (!seen.has(name)) throw new DamagedTensorError(pair.a.file, name, 'listed, but the reader did not find it');
+  return tensors;
+}
+
+/** The pairs to stream: larger than a chunk, with both tensors lying whole in files. */
+function streamable(a: Side, b: Side, wanted: ReadonlyMap<string, TensorPair>, chunkBytes: number): TensorPair[] {
+  if (a.ranges === undefined || b.ranges === undefined) return [];
+  return [...wanted.values()].filter((pair) => (a.ranges?.get(pair.a.name)?.bytes ?? 0) > chunkBytes && b.ranges?.has(pair.b.name));
+}
+
+async function compareAll(a: Side, b: Side, wanted: ReadonlyMap<string, TensorPair>, options: CompareOptions): Promise<TensorComparison[]> {
+  const chunkBytes = options.streamChunkBytes ?? STREAM_CHUNK_BYTES;
+  const streamed = streamable(a, b, wanted, chunkBytes);
+  const batched = new Map(wanted);
+  for (const pair of streamed) batched.delete(pair.a.name);
+  let compared = 0;
+  const onCompared = (name: string): void => options.onProgress?.(++compared, wanted.size, name);
+  options.onProgress?.(0, wanted.size, null);
+  const tensors = batched.size > 0 ? await compareInBatches(a, b, batched, options, onCompared) : [];
+  for (const pair of streamed) {
+    options.signal?.throwIfAborted();
+    const ranged = (side: Side, tensor: SideTensor): { tensor: SideTensor; range: TensorRange } => ({
+      tensor,
+      range: side.ranges?.get(tensor.name) as TensorRange,
+    });
+    const stats = await streamPairStats(ranged(a, pair.a), ranged(b, pair.b), elementCount(pair.a.shape), { chunkBytes, signal: options.signal });
+    tensors.push(comparisonOf(pair, stats, options.stoppedBelow));
+    onCompared(pair.a.name);
+  }
+  // In A's file order, as read whole they would be.
+  if (streamed.length > 0) tensors.sort((x, y) => (a.ranges?.get(x.name)?.position ?? 0) - (a.ranges?.get(y.name)?.position ?? 0));
   return tensors;
 }
 
@@ -132,7 +173,7 @@ export async function compareSides(
     if (reason === null) wanted.set(pair.a.name, pair);
     else notCompared.push(mismatchRow(pair, reason));
   }
-  const tensors = await compareInBatches(a, b, wanted, options);
+  const tensors = await compareAll(a, b, wanted, options);
   return {
     a: sideOf(a, labels.a),
     b: sideOf(b, labels.b),

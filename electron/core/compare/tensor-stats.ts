@@ -68,34 +68,59 @@ function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-export function pairStats(a: ChunkDecoder, b: ChunkDecoder, elements: number): PairStats {
-  const sums: Sums = { finite: 0, sumA: 0, sumB: 0, sumDiff: 0, dot: 0, maxAbsDiff: 0, nanA: 0, nanB: 0, infA: 0, infB: 0 };
-  const chunk = Math.min(CHUNK_ELEMENTS, Math.max(1, elements));
-  const bufferA = new Float64Array(chunk);
-  const bufferB = new Float64Array(chunk);
-  for (let from = 0; from < elements; from += chunk) {
-    const count = Math.min(chunk, elements - from);
-    a(from, count, bufferA);
-    b(from, count, bufferB);
-    accumulate(sums, bufferA, bufferB, count);
+/**
+ * The figures gathered a piece at a time: elements added in order, from one whole tensor or from
+ * chunks of it read in turn (stream-pair.ts); the sums are the same either way, element by element.
+ */
+export class PairAccumulator {
+  private readonly sums: Sums = { finite: 0, sumA: 0, sumB: 0, sumDiff: 0, dot: 0, maxAbsDiff: 0, nanA: 0, nanB: 0, infA: 0, infB: 0 };
+  private readonly bufferA: Float64Array;
+  private readonly bufferB: Float64Array;
+
+  /** `elements`: the most added at once, which sizes the scratch buffers (at most CHUNK_ELEMENTS). */
+  constructor(elements: number) {
+    const chunk = Math.min(CHUNK_ELEMENTS, Math.max(1, elements));
+    this.bufferA = new Float64Array(chunk);
+    this.bufferB = new Float64Array(chunk);
   }
-  const l2A = Math.sqrt(sums.sumA);
-  const l2B = Math.sqrt(sums.sumB);
-  const l2Diff = Math.sqrt(sums.sumDiff);
-  const relChange = l2A > 0 ? l2Diff / l2A : l2Diff === 0 ? 0 : null;
-  // Rounding can take |cos| a hair past 1.
-  const cosine = l2A > 0 && l2B > 0 ? Math.max(-1, Math.min(1, sums.dot / (l2A * l2B))) : null;
-  return {
-    finite: sums.finite,
-    l2A: finiteOrNull(l2A),
-    l2B: finiteOrNull(l2B),
-    l2Diff: finiteOrNull(l2Diff),
-    relChange: relChange === null ? null : finiteOrNull(relChange),
-    maxAbsDiff: finiteOrNull(sums.maxAbsDiff),
-    cosine: Number.isFinite(l2A) && Number.isFinite(l2B) ? cosine : null,
-    nanA: sums.nanA,
-    nanB: sums.nanB,
-    infA: sums.infA,
-    infB: sums.infB,
-  };
+
+  /** Adds elements [from, from + count) that a and b decode. */
+  add(a: ChunkDecoder, b: ChunkDecoder, from: number, count: number): void {
+    const chunk = this.bufferA.length;
+    for (let at = from; at < from + count; at += chunk) {
+      const n = Math.min(chunk, from + count - at);
+      a(at, n, this.bufferA);
+      b(at, n, this.bufferB);
+      accumulate(this.sums, this.bufferA, this.bufferB, n);
+    }
+  }
+
+  result(): PairStats {
+    const { sums } = this;
+    const l2A = Math.sqrt(sums.sumA);
+    const l2B = Math.sqrt(sums.sumB);
+    const l2Diff = Math.sqrt(sums.sumDiff);
+    const relChange = l2A > 0 ? l2Diff / l2A : l2Diff === 0 ? 0 : null;
+    // Rounding can take |cos| a hair past 1.
+    const cosine = l2A > 0 && l2B > 0 ? Math.max(-1, Math.min(1, sums.dot / (l2A * l2B))) : null;
+    return {
+      finite: sums.finite,
+      l2A: finiteOrNull(l2A),
+      l2B: finiteOrNull(l2B),
+      l2Diff: finiteOrNull(l2Diff),
+      relChange: relChange === null ? null : finiteOrNull(relChange),
+      maxAbsDiff: finiteOrNull(sums.maxAbsDiff),
+      cosine: Number.isFinite(l2A) && Number.isFinite(l2B) ? cosine : null,
+      nanA: sums.nanA,
+      nanB: sums.nanB,
+      infA: sums.infA,
+      infB: sums.infB,
+    };
+  }
+}
+
+export function pairStats(a: ChunkDecoder, b: ChunkDecoder, elements: number): PairStats {
+  const accumulator = new PairAccumulator(elements);
+  accumulator.add(a, b, 0, elements);
+  return accumulator.result();
 }

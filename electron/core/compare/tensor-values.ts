@@ -4,7 +4,7 @@ import { DTYPE_BITS } from '../base/dtypes.js';
 
 /** The dtypes whose elements are numbers we can compare (sub-byte, 8-bit float and complex types are not). */
 const COMPARABLE = ['BOOL', 'U8', 'I8', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'] as const;
-type ComparableDtype = (typeof COMPARABLE)[number];
+export type ComparableDtype = (typeof COMPARABLE)[number];
 
 export function isComparableDtype(dtype: string): dtype is ComparableDtype {
   return (COMPARABLE as readonly string[]).includes(dtype);
