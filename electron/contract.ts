@@ -925,6 +925,9 @@ export type TensorDistributions = z.infer<typeof TensorDistributionsSchema>;
 export const DistributionProgressSchema = z.object({ run: z.string(), tensor: z.string(), done: count, total: count });
 export type DistributionProgress = z.infer<typeof DistributionProgressSchema>;
 
+// Issue 17, second round (smalls): distributions cancellable, by an id the client gives its request, as comparisons are.
+export const DistributionsIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a distributions id is 1 to 64 letters, digits or dashes');
+
 // ─── The API ─────────────────────────────────────────────────────────────────────────────────
 
 const none = z.object({}).default({});
@@ -1116,9 +1119,21 @@ export const studioMethods = {
   tensorNames: { params: z.object({ run: z.string().min(1) }), result: RunTensorsSchema },
   /** One tensor's distribution at each of a run's checkpoints, computed in a worker from the files, cached in `.studio/`; progress as `distributions:progress`. */
   tensorDistributions: {
-    params: z.object({ run: z.string().min(1), tensor: z.string().min(1), bins: z.int().min(1).max(200).default(30) }),
+    params: z.object({
+      run: z.string().min(1),
+      tensor: z.string().min(1),
+      bins: z.int().min(1).max(200).default(30),
+      /** Names this request for cancelDistributions (issue 17, second round). */
+      distributionsId: DistributionsIdSchema.optional(),
+    }),
     result: TensorDistributionsSchema,
   },
+  /**
+   * Stops waiting for a tensorDistributions request: its call fails (code `refused`, saying it was
+   * cancelled), and its worker stops unless another request waits on the same figures. False when
+   * no such request runs. (Issue 17, second round.)
+   */
+  cancelDistributions: { params: z.object({ distributionsId: DistributionsIdSchema }), result: z.object({ cancelled: z.boolean() }) },
   // Issue 17 (columns): a run's history by range and resolution, from metrics.columns.
   metricSeries: { params: MetricSeriesParamsSchema, result: MetricSeriesSchema },
 } as const;

@@ -6,7 +6,7 @@ import type { DistributionPoint, TensorDistributions } from '../../contract.js';
 import { quoted } from '../base/describe-value.js';
 import { DamagedTensorError, errorMessage } from '../base/errors.js';
 import { elementCount } from '../base/dtypes.js';
-import { type Binned, type CacheLocation, DistributionCache, type TensorSummary } from './distribution-cache.js';
+import { type Binned, type CacheLocation, DistributionCache, type TensorSummary, pruneCache } from './distribution-cache.js';
 import { type CheckpointRef, type TensorSource, tensorSource } from './checkpoint-tensor.js';
 import { BinCounter, EXACT_QUANTILE_LIMIT, FINE_BINS, FiniteValues, MomentsAccumulator, QUANTILE_LEVELS, sharedRange } from './tensor-statistics.js';
 import { ValueStream } from './tensor-values.js';
@@ -134,7 +134,7 @@ export async function computeDistributions(request: DistributionRequest, progres
         item.histogram = await reading.histogram(item.source, range);
         item.cached = false;
       }
-      if (!item.cached) await cache.write(item.source.key, { summary: item.summary, histogram: item.histogram });
+      if (!item.cached) await cache.write(item.source.key, { summary: item.summary, histogram: item.histogram, checkpoint: item.source.file });
     } catch (error) {
       if (error instanceof BytesNeeded) throw error;
       problems.push({ id: item.ref.id, message: reading.describe(error, item.source.file) });
@@ -144,6 +144,8 @@ export async function computeDistributions(request: DistributionRequest, progres
     progress(request.checkpoints.length + index + 1, request.checkpoints.length + items.length);
   }
   const notes = [...request.notes];
+  // The cache grew: what is stale or past its cap goes now, in the worker that made it grow.
+  if (cache.written > 0 && request.cache) await pruneCache(request.cache.dir).catch(() => undefined);
   if (cache.unwritable) notes.push(`the figures were not cached (${cache.unwritable}); they are read from the files again next time`);
   return {
     run: request.run,

@@ -1,8 +1,10 @@
 // One tensor's figures at one checkpoint, kept in `.studio/distributions/<key>.json` under the key
-// its bytes give it (see checkpoint-tensor.ts): a changed file has another key and is read again;
-// an entry no longer used is simply never read. Entries are written whole (temporary name, rename),
-// so several processes can share the folder without a lock: the same key means the same figures.
-import { mkdir, readFile } from 'node:fs/promises';
+// its bytes give it (see checkpoint-tensor.ts): a changed file has another key and is read again.
+// Entries are written whole (temporary name, rename), so several processes can share the folder
+// without a lock: the same key means the same figures. Each entry names the file it was read from;
+// pruneCache drops the entries whose file is gone (its checkpoint deleted or moved to the trash,
+// its run renamed), then the least recently used past a size cap (a hit touches its entry).
+import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../base/durable-fs.js';
@@ -30,8 +32,23 @@ export type TensorSummary = z.infer<typeof TensorSummarySchema>;
 export const BinnedSchema = z.object({ lo: z.number(), hi: z.number(), bins: z.int().positive(), counts: z.array(count) });
 export type Binned = z.infer<typeof BinnedSchema>;
 
-const EntrySchema = z.object({ version: z.literal(1), summary: TensorSummarySchema, histogram: BinnedSchema.nullable() });
-export type CacheEntry = Omit<z.infer<typeof EntrySchema>, 'version'>;
+const EntrySchema = z.object({
+  version: z.literal(1),
+  summary: TensorSummarySchema,
+  histogram: BinnedSchema.nullable(),
+  /** The file its bytes were read from: while it exists, its checkpoint does (absent in entries written before pruning was). */
+  checkpoint: z.string().optional(),
+});
+export type CacheEntry = Omit<z.infer<typeof EntrySchema>, 'version' | 'checkpoint'>;
+
+/**
+ * The cache's size past which the least recently used entries go, down to PRUNE_TO of it. An
+ * entry is about 1 KB (a summary and 30 bins), so this holds some 30,000 tensor-checkpoints, far
+ * more than a person looks at, yet stays small beside the checkpoints; a dropped entry costs one
+ * read of a tensor.
+ */
+export const CACHE_MAX_BYTES = 32 * 1024 * 1024;
+const PRUNE_TO = 0.75;
 
 /** Where the cache is, and whether this process may add to it. */
 export interface CacheLocation {
@@ -60,13 +77,22 @@ export class DistributionCache {
     if (!file) return null;
     try {
       const parsed = EntrySchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-      return parsed.success ? { summary: parsed.data.summary, histogram: parsed.data.histogram } : null;
+      if (!parsed.success) return null;
+      // Used now: the last the size cap drops. A workspace opened read-only is not written.
+      if (this.location?.writable) {
+        const now = new Date();
+        await utimes(file, now, now).catch(() => undefined);
+      }
+      return { summary: parsed.data.summary, histogram: parsed.data.histogram };
     } catch {
       return null;
     }
   }
 
-  async write(key: string, entry: CacheEntry): Promise<void> {
+  /** Entries written by this cache: a computation that wrote none need not prune. */
+  written = 0;
+
+  async write(key: string, entry: CacheEntry & { readonly checkpoint: string }): Promise<void> {
     const file = this.file(key);
     if (!file || !this.location?.writable || this.unwritable !== null) return;
     try {
@@ -75,9 +101,62 @@ export class DistributionCache {
         if (error.code !== 'EEXIST') throw error;
       });
       await writeFileAtomic(file, JSON.stringify({ version: 1, ...entry }));
+      this.written += 1;
     } catch (error) {
       // A cache that cannot be written costs a re-read next time, never the answer.
       this.unwritable = `${this.location.dir}: ${errorMessage(error)}`;
     }
   }
+}
+
+export interface Pruned {
+  readonly orphaned: number;
+  readonly evicted: number;
+  readonly bytes: number;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT' && error.code !== 'ENOTDIR',
+  );
+}
+
+/**
+ * Drops the entries whose checkpoint no longer exists, then, while the rest exceed maxBytes, the
+ * least recently used down to PRUNE_TO of it. Another process may prune or write meanwhile: an
+ * entry already gone is no error, and one dropped while another process wanted it is read again.
+ */
+export async function pruneCache(dir: string, maxBytes = CACHE_MAX_BYTES): Promise<Pruned> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const kept: { file: string; bytes: number; used: number }[] = [];
+  let orphaned = 0;
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const file = path.join(dir, name);
+    try {
+      const [info, text] = await Promise.all([stat(file), readFile(file, 'utf8')]);
+      const parsed = EntrySchema.safeParse(JSON.parse(text));
+      const checkpoint = parsed.success ? parsed.data.checkpoint : undefined;
+      // Not ours, unreadable, or its checkpoint gone: never read again.
+      if (!parsed.success || (checkpoint !== undefined && !(await exists(checkpoint)))) {
+        await rm(file, { force: true });
+        orphaned += 1;
+      } else kept.push({ file, bytes: info.size, used: info.mtimeMs });
+    } catch {
+      // Gone meanwhile (another process pruned it), or half visible: left to the next prune.
+    }
+  }
+  let bytes = kept.reduce((sum, entry) => sum + entry.bytes, 0);
+  let evicted = 0;
+  if (bytes > maxBytes) {
+    kept.sort((a, b) => a.used - b.used);
+    for (const entry of kept) {
+      if (bytes <= maxBytes * PRUNE_TO) break;
+      await rm(entry.file, { force: true });
+      bytes -= entry.bytes;
+      evicted += 1;
+    }
+  }
+  return { orphaned, evicted, bytes };
 }

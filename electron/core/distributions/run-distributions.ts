@@ -1,5 +1,6 @@
 // Starts the distributions worker for one request, forwards its progress, and checks its answer
-// against the contract before anything else sees it (it crossed a thread boundary).
+// against the contract before anything else sees it (it crossed a thread boundary). An abort ends
+// the thread at once, wherever it is, and the request fails as cancelled.
 import type { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { StudioError, type TensorDistributions, TensorDistributionsSchema } from '../../contract.js';
@@ -12,8 +13,11 @@ const MessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('failed'), message: z.string() }),
 ]);
 
-function answer(worker: Worker, progress: (done: number, total: number) => void): Promise<TensorDistributions> {
+export const CANCELLED = 'the distributions were cancelled';
+
+function answer(worker: Worker, progress: (done: number, total: number) => void, signal: AbortSignal | undefined): Promise<TensorDistributions> {
   return new Promise((resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(new StudioError('refused', CANCELLED)), { once: true });
     worker.on('message', (raw: unknown) => {
       const message = MessageSchema.safeParse(raw);
       if (!message.success) return reject(new StudioError('internal', `the distributions worker said something malformed: ${message.error.message}`));
@@ -28,10 +32,15 @@ function answer(worker: Worker, progress: (done: number, total: number) => void)
   });
 }
 
-export async function runDistributions(request: DistributionRequest, progress: (done: number, total: number) => void): Promise<TensorDistributions> {
+export async function runDistributions(
+  request: DistributionRequest,
+  progress: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<TensorDistributions> {
+  if (signal?.aborted) throw new StudioError('refused', CANCELLED);
   const worker = startModuleWorker('distributions-worker', import.meta.url, request);
   try {
-    return await answer(worker, progress);
+    return await answer(worker, progress, signal);
   } finally {
     await worker.terminate();
   }

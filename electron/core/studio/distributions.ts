@@ -3,7 +3,7 @@
 // anything in another program's folder (issue 16): its figures are cached only where the
 // workspace's `.studio/` already exists; in a workspace of ours `.studio/` is made at its root.
 import path from 'node:path';
-import type { CheckpointInfo, DistributionProgress, RunTensors, TensorDistributions } from '../../contract.js';
+import { type CheckpointInfo, type DistributionProgress, type RunTensors, StudioError, type TensorDistributions } from '../../contract.js';
 import { errorMessage, NotFoundError } from '../base/errors.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { stateFolder } from '../checkpoint/state-folder.js';
@@ -12,7 +12,7 @@ import type { CheckpointRef } from '../distributions/checkpoint-tensor.js';
 import type { CacheLocation } from '../distributions/distribution-cache.js';
 import { DISTRIBUTIONS_DIR } from '../distributions/distribution-cache.js';
 import { BytesNeeded, type DistributionRequest, computeDistributions } from '../distributions/compute-distributions.js';
-import { runDistributions } from '../distributions/run-distributions.js';
+import { CANCELLED, runDistributions } from '../distributions/run-distributions.js';
 import { runTensors } from '../distributions/tensor-names.js';
 import { isForeignFormat } from '../formats/registry.js';
 
@@ -64,7 +64,12 @@ export async function tensorNames(store: CheckpointStore, run: string): Promise<
 
 type DistributionOptions = { readonly run: string; readonly tensor: string; readonly bins: number; readonly readOnly: boolean };
 
-async function compute(store: CheckpointStore, options: DistributionOptions, progress: (progress: DistributionProgress) => void): Promise<TensorDistributions> {
+async function compute(
+  store: CheckpointStore,
+  options: DistributionOptions,
+  progress: (progress: DistributionProgress) => void,
+  signal: AbortSignal,
+): Promise<TensorDistributions> {
   const { run, tensor, bins } = options;
   const checkpoints = await checkpointRefs(store, run);
   const { location, note } = await cacheLocation(store, run, options.readOnly);
@@ -78,23 +83,86 @@ async function compute(store: CheckpointStore, options: DistributionOptions, pro
     } catch (error) {
       if (!(error instanceof BytesNeeded)) throw error;
     }
-  return runDistributions(request, report);
+  return runDistributions(request, report, signal);
+}
+
+/** A computation under way, the requests waiting on it, and how to stop it once none does. */
+interface UnderWay {
+  readonly answer: Promise<TensorDistributions>;
+  readonly controller: AbortController;
+  waiting: number;
 }
 
 /** Computations under way, by open workspace and question: asking again (a second window, a repeated click) waits for the same answer instead of reading the files twice. */
-const underWay = new WeakMap<CheckpointStore, Map<string, Promise<TensorDistributions>>>();
+const underWay = new WeakMap<CheckpointStore, Map<string, UnderWay>>();
+/** Each request that named itself, by its id: cancelling it. */
+const requests = new WeakMap<CheckpointStore, Map<string, () => void>>();
 
-export function tensorDistributions(
-  store: CheckpointStore,
-  options: DistributionOptions,
-  progress: (progress: DistributionProgress) => void,
-): Promise<TensorDistributions> {
+function share(store: CheckpointStore, options: DistributionOptions, progress: (progress: DistributionProgress) => void): UnderWay {
   const key = JSON.stringify([options.run, options.tensor, options.bins, options.readOnly]);
-  const ofStore = underWay.get(store) ?? new Map<string, Promise<TensorDistributions>>();
+  const ofStore = underWay.get(store) ?? new Map<string, UnderWay>();
   underWay.set(store, ofStore);
   const running = ofStore.get(key);
   if (running) return running;
-  const answer = compute(store, options, progress).finally(() => ofStore.delete(key));
-  ofStore.set(key, answer);
-  return answer;
+  const controller = new AbortController();
+  const answer = compute(store, options, progress, controller.signal).finally(() => {
+    if (ofStore.get(key) === shared) ofStore.delete(key);
+  });
+  const shared: UnderWay = { answer, controller, waiting: 0 };
+  ofStore.set(key, shared);
+  // A stopped computation takes no one new: a request after it starts another.
+  controller.signal.addEventListener('abort', () => {
+    if (ofStore.get(key) === shared) ofStore.delete(key);
+  });
+  return shared;
+}
+
+export function tensorDistributions(
+  store: CheckpointStore,
+  options: DistributionOptions & { readonly distributionsId?: string | undefined },
+  progress: (progress: DistributionProgress) => void,
+): Promise<TensorDistributions> {
+  const id = options.distributionsId;
+  const ofStore = requests.get(store) ?? new Map<string, () => void>();
+  requests.set(store, ofStore);
+  if (id !== undefined && ofStore.has(id)) return Promise.reject(new StudioError('usage', `a distributions request with the id ${id} is already running`));
+  const shared = share(store, options, progress);
+  shared.waiting += 1;
+  // A request without an id cannot be cancelled: while it waits, the computation goes on.
+  if (id === undefined)
+    return shared.answer.finally(() => {
+      shared.waiting -= 1;
+    });
+  let settled = false;
+  return new Promise<TensorDistributions>((resolve, reject) => {
+    const leave = (): void => {
+      if (settled) return;
+      settled = true;
+      ofStore.delete(id);
+      shared.waiting -= 1;
+    };
+    ofStore.set(id, () => {
+      leave();
+      // The figures are wanted no more: the worker stops, unless another request waits on them.
+      if (shared.waiting === 0) shared.controller.abort();
+      reject(new StudioError('refused', CANCELLED));
+    });
+    shared.answer.then(
+      (answer) => {
+        leave();
+        resolve(answer);
+      },
+      (error: unknown) => {
+        leave();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Cancels the request of that id; false when none runs. */
+export function cancelDistributions(store: CheckpointStore | null, distributionsId: string): boolean {
+  const cancel = store ? requests.get(store)?.get(distributionsId) : undefined;
+  cancel?.();
+  return cancel !== undefined;
 }

@@ -29,7 +29,7 @@ import { Imports } from './import.js';
 import { inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
 import { Comparisons } from './compare.js';
-import { tensorDistributions, tensorNames } from './distributions.js';
+import { cancelDistributions, tensorDistributions, tensorNames } from './distributions.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
 import { createInPlaceLayouts } from '../layouts/in-place-layouts.js';
@@ -255,13 +255,14 @@ export class Studio {
   }
 
   /** Distributions over time, read from a run's checkpoint files (issue 17). */
-  private distributionHandlers(): Pick<Handlers, 'tensorNames' | 'tensorDistributions'> {
+  private distributionHandlers(): Pick<Handlers, 'tensorNames' | 'tensorDistributions' | 'cancelDistributions'> {
     return {
       tensorNames: async ({ run }) => tensorNames(await this.settledStore(), run),
-      tensorDistributions: async ({ run, tensor, bins }) =>
-        tensorDistributions(await this.settledStore(), { run, tensor, bins, readOnly: this.readOnly }, (progress) =>
+      tensorDistributions: async ({ run, tensor, bins, distributionsId }) =>
+        tensorDistributions(await this.settledStore(), { run, tensor, bins, readOnly: this.readOnly, distributionsId }, (progress) =>
           this.events.emit('distributions:progress', progress),
         ),
+      cancelDistributions: async ({ distributionsId }) => ({ cancelled: cancelDistributions(this.store, distributionsId) }),
     };
   }
 
