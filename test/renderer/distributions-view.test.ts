@@ -1,6 +1,7 @@
 // The Distributions tab on the whole page, its StudioApi a fake: the run's tensors listed with the
 // ones that cannot have a distribution disabled, the filter, the computation's progress as a share,
-// then the figures' readout with the checkpoints that failed (file and tensor named) and the notes.
+// Cancel while it computes, then the figures' readout with the checkpoints that failed (file and
+// tensor named) and the notes.
 import { render, screen, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from '../../renderer/src/app.svelte';
@@ -62,7 +63,8 @@ describe('the Distributions tab', () => {
         ],
         problems: [],
       }))
-      .handle('tensorDistributions', () => new Promise((resolve) => (answer = resolve)));
+      .handle('tensorDistributions', () => new Promise((resolve) => (answer = resolve)))
+      .handle('cancelDistributions', () => ({ cancelled: true }));
     render(App, { host: fakeHost(fake) });
     const person = user();
     // Nothing is read from the files until the tab is opened.
@@ -86,10 +88,19 @@ describe('the Distributions tab', () => {
     await person.click(within(tensors).getByRole('option', { name: /^vocab/ }));
     expect(fake.callsOf('tensorDistributions')).toEqual([]);
     await person.click(within(tensors).getByRole('option', { name: /^dense\/kernel/ }));
-    expect(fake.callsOf('tensorDistributions')).toEqual([{ run: 'alpha', tensor: 'dense/kernel', bins: 30 }]);
+    expect(fake.callsOf('tensorDistributions')).toEqual([{ run: 'alpha', tensor: 'dense/kernel', bins: 30, distributionsId: expect.any(String) }]);
     fake.emit('distributions:progress', { run: 'alpha', tensor: 'dense/kernel', done: 1, total: 4 });
     const charts = within(screen.getByRole('region', { name: 'Distributions' }));
     expect((await charts.findByRole('status')).textContent).toContain('Reading the checkpoints… 25%');
+
+    // Cancel while it computes: the core is told, by the request's id; reading again asks anew.
+    await person.click(charts.getByRole('button', { name: 'Cancel' }));
+    const [asked] = fake.callsOf('tensorDistributions') as { distributionsId: string }[];
+    expect(fake.callsOf('cancelDistributions')).toEqual([{ distributionsId: asked?.distributionsId }]);
+    expect((await screen.findByTestId('distributions-cancelled')).textContent).toContain('Cancelled.');
+    await person.click(charts.getByRole('button', { name: 'Read again' }));
+    expect(fake.callsOf('tensorDistributions')).toHaveLength(2);
+    expect((await charts.findByRole('status')).textContent).toContain('Reading the checkpoints…');
 
     answer(FIGURES);
     const readout = await screen.findByTestId('distribution-readout');

@@ -133,6 +133,43 @@ describe('distributions state', () => {
     expect(state.result).toBeNull();
   });
 
+  it('cancels the computation under way in the core, by the id it was asked under, and drops its answer', async () => {
+    const fake = new FakeStudio();
+    const pending: ((value: TensorDistributions) => void)[] = [];
+    fake.handle('tensorNames', () => ({ run: 'alpha', tensors: [], problems: [] }));
+    fake.handle('tensorDistributions', () => new Promise((resolve) => pending.push(resolve)));
+    fake.handle('cancelDistributions', () => ({ cancelled: true }));
+    const state = new DistributionsState(fake.api);
+    await state.chooseRun('alpha');
+    const asked = (): string[] =>
+      fake.calls.filter((c) => c.method === 'tensorDistributions').map((c) => (c.params as { distributionsId: string }).distributionsId);
+    const cancelledIds = (): string[] =>
+      fake.calls.filter((c) => c.method === 'cancelDistributions').map((c) => (c.params as { distributionsId: string }).distributionsId);
+
+    const running = state.chooseTensor('w');
+    state.cancel();
+    expect(cancelledIds()).toEqual(asked());
+    expect(state.progress).toBeNull();
+    expect(state.cancelled).toBe(true);
+    pending.shift()?.(answer('alpha', 'w'));
+    await running;
+    expect(state.result).toBeNull();
+
+    // Another choice while one computes cancels that one; its own answer is kept.
+    const first = state.chooseTensor('w');
+    expect(state.cancelled).toBe(false);
+    const second = state.chooseTensor('v');
+    expect(cancelledIds()).toEqual(asked().slice(0, 2));
+    pending.shift()?.(answer('alpha', 'w'));
+    pending.shift()?.(answer('alpha', 'v'));
+    await Promise.all([first, second]);
+    expect(state.result?.tensor).toBe('v');
+    // Nothing under way: cancel does nothing.
+    state.cancel();
+    expect(cancelledIds()).toHaveLength(2);
+    expect(state.cancelled).toBe(false);
+  });
+
   it('shows the error of a run that cannot be read, and forgets everything for another workspace', async () => {
     const fake = new FakeStudio();
     const state = new DistributionsState(fake.api);

@@ -147,3 +147,32 @@ describe('the Distributions view', () => {
     expectNoProblems(world);
   }, 60_000);
 });
+
+describe('a long computation of distributions', () => {
+  it('offers Cancel while it reads the checkpoints, and stops when asked', async () => {
+    const ELEMENTS = 4 << 20;
+    const world = await open(async (store) => {
+      const writer = await store.createRun('large', { parent: null, config: {} });
+      for (const step of [100, 200, 300, 400]) {
+        const state = trainingState(step);
+        const values = new Float32Array(ELEMENTS);
+        for (let i = 0; i < ELEMENTS; i += 1) values[i] = Math.sin(i * 0.001 + step);
+        const model: Tensor[] = [{ name: 'huge', dtype: 'F32', shape: [ELEMENTS], data: new Uint8Array(values.buffer) }, ...state.model];
+        await writer.save({ ...state, model });
+      }
+      await writer.close();
+    });
+    const { page } = world;
+    await page.getByRole('tab', { name: 'Distributions' }).click();
+    await page.getByRole('listbox', { name: 'Tensors' }).getByRole('option', { name: /^huge/ }).click();
+    const charts = page.getByRole('region', { name: 'Distributions' });
+    const cancel = charts.getByRole('button', { name: 'Cancel' });
+    await cancel.waitFor();
+    await world.screenshot('distributions-computing');
+    await cancel.click();
+    await expect.poll(() => page.getByTestId('distributions-cancelled').textContent()).toContain('Cancelled.');
+    expect(await charts.getByRole('status').filter({ hasText: 'Reading the checkpoints' }).count()).toBe(0);
+    await world.screenshot('distributions-cancelled');
+    expectNoProblems(world);
+  }, 60_000);
+});
