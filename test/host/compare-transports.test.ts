@@ -4,35 +4,15 @@
 // Needs `npm run build` (the preload bundle).
 import { describe, expect, it } from 'vitest';
 import { type StudioEventPayload, StudioError } from '../../electron/contract.js';
-import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { Studio } from '../../electron/core/studio/studio.js';
-import { onCleanup, trainingState, useTempWorkspaces } from '../store/helpers.js';
-import { type Transport, connectBrowser, connectDesktop } from './transports.js';
+import { useTempWorkspaces } from '../store/helpers.js';
+import { PAGE_TRANSPORTS, studioWithRun } from './transport-setup.js';
 
-const makeWorkspace = useTempWorkspaces();
+useTempWorkspaces();
 
-async function openStudio(): Promise<Studio> {
-  const { root } = makeWorkspace();
-  const store = await CheckpointStore.open(root, { access: 'create' });
-  const writer = await store.createRun('alpha', { parent: null, config: {} });
-  for (const step of [1, 2]) await writer.save(trainingState(step));
-  await writer.close();
-  const studio = new Studio();
-  onCleanup(() => studio.close());
-  await studio.api.openWorkspace({ path: root });
-  return studio;
-}
-
-const TRANSPORTS: { name: string; connect: (studio: Studio) => Promise<Transport> }[] = [
-  { name: 'browser mode', connect: (studio) => connectBrowser(studio) },
-  { name: 'the desktop app', connect: async (studio) => connectDesktop(studio.api) },
-];
-
-describe.each(TRANSPORTS)('compareCheckpoints through $name', ({ connect }) => {
+describe.each(PAGE_TRANSPORTS)('compareCheckpoints through $name', ({ connect }) => {
   it('answers what the Studio answers, with progress under the id the page gave', async () => {
-    const studio = await openStudio();
+    const studio = await studioWithRun([1, 2]);
     const page = await connect(studio);
-    onCleanup(() => page.close());
     const progress: StudioEventPayload<'compare:progress'>[] = [];
     page.api.on('compare:progress', (p) => progress.push(p));
     const through = await page.api.compareCheckpoints({ a: 'alpha/ckpt-000000001', b: 'latest', compareId: 'page-1' });
@@ -46,9 +26,8 @@ describe.each(TRANSPORTS)('compareCheckpoints through $name', ({ connect }) => {
   });
 
   it("refuses a checkpoint that is not there with the Studio's message", async () => {
-    const studio = await openStudio();
+    const studio = await studioWithRun([1, 2]);
     const page = await connect(studio);
-    onCleanup(() => page.close());
     const error = await page.api.compareCheckpoints({ a: 'alpha/ckpt-000000009', b: 'latest' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StudioError);
     expect((error as StudioError).message).toContain('alpha/ckpt-000000009');

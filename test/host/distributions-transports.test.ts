@@ -4,35 +4,15 @@
 // sees them. Needs `npm run build` (the preload bundle).
 import { describe, expect, it } from 'vitest';
 import { type DistributionProgress, StudioError, studioEvents } from '../../electron/contract.js';
-import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
-import { Studio } from '../../electron/core/studio/studio.js';
-import { onCleanup, trainingState, useTempWorkspaces } from '../store/helpers.js';
-import { type Transport, connectBrowser, connectDesktop } from './transports.js';
+import { useTempWorkspaces } from '../store/helpers.js';
+import { PAGE_TRANSPORTS, studioWithRun } from './transport-setup.js';
 
-const makeWorkspace = useTempWorkspaces();
+useTempWorkspaces();
 
-async function openStudio(): Promise<Studio> {
-  const { root } = makeWorkspace();
-  const store = await CheckpointStore.open(root, { access: 'create' });
-  const writer = await store.createRun('alpha', { parent: null, config: {} });
-  for (const step of [1, 2, 3]) await writer.save(trainingState(step));
-  await writer.close();
-  const studio = new Studio();
-  onCleanup(() => studio.close());
-  await studio.api.openWorkspace({ path: root });
-  return studio;
-}
-
-const TRANSPORTS: { name: string; connect: (studio: Studio) => Promise<Transport> }[] = [
-  { name: 'browser mode', connect: (studio) => connectBrowser(studio) },
-  { name: 'the desktop app', connect: async (studio) => connectDesktop(studio.api) },
-];
-
-describe.each(TRANSPORTS)('distributions through $name', ({ connect }) => {
+describe.each(PAGE_TRANSPORTS)('distributions through $name', ({ connect }) => {
   it('answers as the Studio does, with its progress as events', async () => {
-    const studio = await openStudio();
+    const studio = await studioWithRun([1, 2, 3]);
     const page = await connect(studio);
-    onCleanup(() => page.close());
     const names = await page.api.tensorNames({ run: 'alpha' });
     expect(names).toEqual(await studio.api.tensorNames({ run: 'alpha' }));
     expect(names.tensors.map((t) => t.name)).toContain('adam/m/dense/kernel');
