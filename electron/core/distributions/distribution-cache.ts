@@ -7,29 +7,29 @@
 import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { DistributionPointSchema } from '../../contract.js';
 import { writeFileAtomic } from '../base/durable-fs.js';
 import { errorMessage } from '../base/errors.js';
 
 export const DISTRIBUTIONS_DIR = 'distributions';
 
-const count = z.int().nonnegative();
-
-export const TensorSummarySchema = z.object({
-  count,
-  finite: count,
-  nan: count,
-  inf: count,
-  min: z.number().nullable(),
-  max: z.number().nullable(),
-  mean: z.number().nullable(),
-  std: z.number().nullable(),
-  quantiles: z.array(z.number()).nullable(),
-  quantileMethod: z.enum(['exact', 'histogram']),
-  quantileError: z.number().nonnegative(),
+/** A checkpoint's figures as the contract's DistributionPoint states them, less where they belong (id, step) and the run's shared histogram. */
+export const TensorSummarySchema = DistributionPointSchema.pick({
+  count: true,
+  finite: true,
+  nan: true,
+  inf: true,
+  min: true,
+  max: true,
+  mean: true,
+  std: true,
+  quantiles: true,
+  quantileMethod: true,
+  quantileError: true,
 });
 export type TensorSummary = z.infer<typeof TensorSummarySchema>;
 
-export const BinnedSchema = z.object({ lo: z.number(), hi: z.number(), bins: z.int().positive(), counts: z.array(count) });
+export const BinnedSchema = z.object({ lo: z.number(), hi: z.number(), bins: z.int().positive(), counts: DistributionPointSchema.shape.histogram });
 export type Binned = z.infer<typeof BinnedSchema>;
 
 const EntrySchema = z.object({
