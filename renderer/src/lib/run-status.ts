@@ -16,6 +16,12 @@ export function runStatus(run: string, info: RunInfo | null, training: TrainingS
   return info?.writer || writing ? 'running' : 'finished';
 }
 
+/** The word a run's state badge shows: another program's run names its kind instead of "finished", a state it does not have. */
+export function runStatusText(status: RunStatus, kind: string | null, weightsOnly = false): string {
+  if (weightsOnly) return 'weights only';
+  return kind !== null && status === 'finished' ? kind : status;
+}
+
 /** A line of the Charts screen's list of runs. */
 export interface RunRow {
   readonly name: string;
