@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { makeTempWorkspace } from '../store/helpers.js';
 import { miniMnistDir } from '../trainer/helpers.js';
 import { OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
+import type { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { FIRST_QUIET_MS } from '../../renderer/src/lib/stall.js';
 import { expectNoProblems, useUi, writeRun } from './harness.js';
 
@@ -47,6 +48,15 @@ const trainLines = (from: number, to: number): string => {
     text += `${JSON.stringify({ kind: 'train', step, epoch: 0, loss: 2 / step, time: new Date(Date.now() + step).toISOString() })}\n`;
   return text;
 };
+
+/** A workspace holding `run`, its lock let go, whose metrics.jsonl holds train steps 1 to `steps`: as another program left it. */
+const withLog =
+  (run: string, steps: number, config: Record<string, unknown> = {}) =>
+  async (store: CheckpointStore): Promise<void> => {
+    const writer = await store.createRun(run, { parent: null, config });
+    await writer.close();
+    fs.writeFileSync(path.join(store.root, run, 'metrics.jsonl'), trainLines(1, steps));
+  };
 
 const pointsOf = async (page: Page): Promise<number> =>
   Number(
@@ -94,11 +104,7 @@ describe('live from any writer', () => {
   });
 
   it('pause holds the curves while records arrive, resume shows them; "updated" ticks', { timeout: 60_000 }, async () => {
-    const world = await open(async (store) => {
-      const writer = await store.createRun('other', { parent: null, config: { plan: { steps: 1000, epochs: 1 } } });
-      await writer.close();
-      fs.writeFileSync(path.join(store.root, 'other', 'metrics.jsonl'), trainLines(1, 20));
-    });
+    const world = await open(withLog('other', 20, { plan: { steps: 1000, epochs: 1 } }));
     const log = path.join(world.workspace.root, 'other', 'metrics.jsonl');
     const { page } = world;
     await page.getByRole('tab', { name: 'Charts' }).click();
@@ -127,11 +133,7 @@ describe('live from any writer', () => {
 
 describe('a run another program writes, without our lock', () => {
   it('reads running in the runs list and the Runs table while its log grows, finished once it has been quiet', { timeout: 60_000 }, async () => {
-    const world = await open(async (store) => {
-      const writer = await store.createRun('unlocked', { parent: null, config: {} });
-      await writer.close();
-      fs.writeFileSync(path.join(store.root, 'unlocked', 'metrics.jsonl'), trainLines(1, 5));
-    });
+    const world = await open(withLog('unlocked', 5));
     const { page } = world;
     const log = path.join(world.workspace.root, 'unlocked', 'metrics.jsonl');
     await page.getByRole('tab', { name: 'Charts' }).click();
@@ -156,11 +158,7 @@ describe('a run another program writes, without our lock', () => {
 
 describe('file change to screen', () => {
   it('a record appended to a shown run’s log is drawn within 200 ms at the 95th percentile', { timeout: 60_000 }, async () => {
-    const world = await open(async (store) => {
-      const writer = await store.createRun('timed', { parent: null, config: {} });
-      await writer.close();
-      fs.writeFileSync(path.join(store.root, 'timed', 'metrics.jsonl'), trainLines(1, 5));
-    });
+    const world = await open(withLog('timed', 5));
     const { page } = world;
     const log = path.join(world.workspace.root, 'timed', 'metrics.jsonl');
     await page.getByRole('tab', { name: 'Charts' }).click();
