@@ -1,7 +1,7 @@
 // tensorNames and tensorDistributions through both hosts (browser mode's WebSocket, the desktop's
 // preload and IPC guard): the same answers as the Studio's own, the progress event delivered and
 // checked against the contract, bad parameters refused by the contract's schema before the Studio
-// sees them. Needs `npm run build` (the preload bundle).
+// sees them, cancelDistributions of no such request. Needs `npm run build` (the preload bundle).
 import { describe, expect, it } from 'vitest';
 import { type DistributionProgress, StudioError, studioEvents } from '../../electron/contract.js';
 import { useTempWorkspaces } from '../store/helpers.js';
@@ -32,5 +32,7 @@ describe.each(PAGE_TRANSPORTS)('distributions through $name', ({ connect }) => {
     const refused = await page.api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel', bins: 0 }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(StudioError);
     expect((refused as StudioError).code).toBe('usage');
+    // Cancelling a request that is not running says so, through either transport.
+    expect(await page.api.cancelDistributions({ distributionsId: 'page-1' })).toEqual({ cancelled: false });
   });
 });
