@@ -161,6 +161,49 @@ describe('MetricsState', () => {
     ]);
   });
 
+  it('reads only what the charts want when their place is shown, not what they wanted before (a kept filter restored meanwhile)', async () => {
+    const fake = new FakeStudio().handle('metricSeries', (params) => seriesAnswer(params?.run ?? '', [trainRecord(1)]));
+    const state = new MetricsState(fake.api);
+    const card = {};
+    state.want(card, 'charts', ['a', 'b', 'c']);
+    state.want(card, 'charts', ['b']);
+    state.setShowing('charts', true);
+    await settle();
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS, whole: WHOLE_POINTS }]);
+    // Another chart's runs are its own: one chart's change leaves them wanted.
+    const other = {};
+    state.want(other, 'charts', ['c']);
+    state.want(card, 'charts', []);
+    await settle();
+    expect(fake.callsOf('metricSeries').map((p) => (p as { run: string }).run)).toEqual(['b', 'c']);
+  });
+
+  it('does not send queued reads of runs no chart wants any more, and reads them again when one does', async () => {
+    const answers: (() => void)[] = [];
+    const fake = new FakeStudio().handle(
+      'metricSeries',
+      (params) => new Promise<MetricSeries>((resolve) => answers.push(() => resolve(seriesAnswer(params?.run ?? '', [trainRecord(1)])))),
+    );
+    const state = new MetricsState(fake.api);
+    const card = {};
+    const runs = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    state.setShowing('charts', true);
+    state.want(card, 'charts', runs);
+    await settle();
+    // A few in flight at once; the rest wait their turn.
+    const first = fake.callsOf('metricSeries').length;
+    expect(first).toBeLessThan(runs.length);
+    state.want(card, 'charts', runs.slice(0, first));
+    for (const answer of answers.splice(0)) answer();
+    await settle();
+    await settle();
+    expect(fake.callsOf('metricSeries')).toHaveLength(first);
+    expect(state.history(`r${first}`).loading).toBe(false);
+    state.want(card, 'charts', [`r${first}`]);
+    await settle();
+    expect(fake.callsOf('metricSeries')).toHaveLength(first + 1);
+  });
+
   it('reads a zoomed window at its resolution and merges its points by step, but not again, and not for a run read whole', async () => {
     const coarse = [trainRecord(1), trainRecord(500), trainRecord(1000)];
     const fake = new FakeStudio().handle('metricSeries', (params) =>
