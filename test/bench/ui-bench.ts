@@ -373,12 +373,12 @@ async function allRunsChart(page: Page, calls: ReadonlyMap<string, number>, rows
   await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
   const loss = page.locator('figure[data-metric="loss"]').first();
   const drawnAll = async (): Promise<boolean> =>
-    (await loss.getAttribute('data-drawn-traces').catch(() => null)) === String(SHAPE.runs) && (await page.locator('.cards[aria-busy="true"]').count()) === 0;
+    (await loss.getAttribute('data-drawn-runs').catch(() => null)) === String(SHAPE.runs) && (await page.locator('.cards[aria-busy="true"]').count()) === 0;
   // A page that stops reading or drawing is reported, not waited on.
   const deadline = Date.now() + 300_000;
   while (!(await drawnAll()) && Date.now() < deadline) await page.waitForTimeout(50);
   const read = (calls.get('metricSeries') ?? 0) - before;
-  const drawn = Number(await loss.getAttribute('data-drawn-traces'));
+  const drawn = Number(await loss.getAttribute('data-drawn-runs'));
   if (drawn !== SHAPE.runs) {
     await stopLongTasks(page);
     rows.push({

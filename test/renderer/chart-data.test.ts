@@ -2,13 +2,13 @@
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
 import { describe, expect, it, vi } from 'vitest';
-import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
+import { MarkerCache, type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
 import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
 import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runStatus } from '../../renderer/src/lib/run-status';
-import { formatDuration } from '../../renderer/src/lib/uplot-chart';
+import { type Curve, chartShape, formatDuration, syncSeries } from '../../renderer/src/lib/uplot-chart';
 import { settingsViewStore } from '../../renderer/src/lib/view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 
@@ -231,6 +231,86 @@ describe('checkpoint markers', () => {
     expect(m?.x).toBe((T0 + 50_000) / 1000);
     expect(m?.y).toBe(traces[0]?.smoothed[5]);
     expect(m?.y).not.toBe(50);
+  });
+});
+
+describe('checkpoint markers kept per trace (MarkerCache)', () => {
+  const refs = new Map<string, RunRef>([
+    ['a', { name: 'a', parent: null }],
+    ['b', { name: 'b', parent: null }],
+  ]);
+  const mark = (run: string, step: number) => ({ id: `${run}/ckpt-${step}`, run, step, latest: false, best: false, warning: false });
+  const marks = [mark('a', 40), mark('a', 50), mark('b', 20), mark('c', 10)];
+
+  it('places the markers placeMarkers places, and again only for the runs whose trace is new', () => {
+    const cache = new MarkerCache();
+    const traceCache = new TraceCache();
+    const a = run(series(range(0, 100, 10), (s) => 100 - s));
+    const histories = new Map([
+      ['a', a],
+      ['b', run(series(range(0, 50, 10), (s) => s))],
+    ]);
+    const traces = buildTraces('loss', ['a', 'b'], refs, histories, options, traceCache);
+    const first = cache.place(traces, marks);
+    expect(first).toEqual(placeMarkers(traces, marks));
+    // Another run's history arrives (b's anew): a's markers are the ones placed before.
+    const next = new Map([...histories, ['b', run(series(range(0, 60, 10), (s) => s))]]);
+    const again = cache.place(buildTraces('loss', ['a', 'b'], refs, next, options, traceCache), marks);
+    expect(again.map((m) => m.id)).toEqual(['a/ckpt-40', 'a/ckpt-50', 'b/ckpt-20']);
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    expect(again[2]).not.toBe(first[2]);
+    // New checkpoints of a run: its markers are placed again.
+    const more = [mark('a', 40), mark('a', 50), mark('a', 60), mark('b', 20)];
+    expect(cache.place(buildTraces('loss', ['a', 'b'], refs, next, options, traceCache), more).map((m) => m.id)).toEqual([
+      'a/ckpt-40',
+      'a/ckpt-50',
+      'a/ckpt-60',
+      'b/ckpt-20',
+    ]);
+  });
+});
+
+describe("a card's curves as runs arrive", () => {
+  const curve = (label: string, stroke = '#111'): Curve => ({ label, stroke, width: 1.5, points: false, role: 'smoothed' });
+  /** uPlot's series list as addSeries and delSeries leave it (index 0 is x). */
+  function fakePlot(labels: string[]): { plot: Parameters<typeof syncSeries>[0]; labels: string[]; changes: number } {
+    const state = { labels: ['x', ...labels], changes: 0 };
+    return {
+      plot: {
+        addSeries: (s, at) => {
+          state.labels.splice(at ?? state.labels.length, 0, String(s.label));
+          state.changes += 1;
+        },
+        delSeries: (at) => {
+          state.labels.splice(at, 1);
+          state.changes += 1;
+        },
+      },
+      get labels() {
+        return state.labels.slice(1);
+      },
+      get changes() {
+        return state.changes;
+      },
+    };
+  }
+
+  it('keeps the chart (its shape) while curves are added, and adds only the new ones where they go', () => {
+    const before = [curve('a train'), curve('c train')];
+    const after = [curve('a train'), curve('b train'), curve('c train'), curve('d train')];
+    const spec = { data: [[]] as [number[]], markers: [], xAxis: 'step' as const, logY: false, ignoreOutliers: false, height: 240 };
+    expect(chartShape({ ...spec, curves: after })).toBe(chartShape({ ...spec, curves: before }));
+    const fake = fakePlot(before.map((c) => c.label));
+    syncSeries(fake.plot, before, after);
+    expect(fake.labels).toEqual(['a train', 'b train', 'c train', 'd train']);
+    expect(fake.changes).toBe(2);
+    // A curve whose colour changed is made again; one gone is removed.
+    syncSeries(fake.plot, after, [curve('a train', '#222'), curve('c train'), curve('d train')]);
+    expect(fake.labels).toEqual(['a train', 'c train', 'd train']);
+    // Bands pair curves by index: a banded chart is made anew.
+    const banded = [{ ...curve('a raw max'), band: 'hi' as const }, { ...curve('a raw min'), band: 'lo' as const }, curve('a train')];
+    expect(chartShape({ ...spec, curves: banded })).not.toBe(chartShape({ ...spec, curves: banded.slice(0, 2) }));
   });
 });
 

@@ -80,9 +80,63 @@ export interface ChartHandle {
   destroy(): void;
 }
 
-/** Curves, axis and scale: what cannot change without a new chart. */
+/**
+ * Axis and scale, and the curves while they include a band: what cannot change without a new
+ * chart. Other curves come and go in place (update): a thousand runs arriving a few at a time
+ * add their curves to the chart, not a new chart of a thousand curves per arrival.
+ */
 export function chartShape(spec: ChartSpec): string {
-  return JSON.stringify([spec.curves, spec.xAxis, spec.logY, spec.height]);
+  return JSON.stringify([spec.curves.some((c) => c.band) ? spec.curves : null, spec.xAxis, spec.logY, spec.height]);
+}
+
+function seriesOf(c: Curve): uPlot.Series {
+  return c.band
+    ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
+    : {
+        label: c.label,
+        stroke: c.stroke,
+        width: c.width,
+        ...(c.dash ? { dash: [...c.dash] } : {}),
+        spanGaps: true,
+        points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
+      };
+}
+
+const sameCurve = (a: Curve, b: Curve): boolean =>
+  a === b ||
+  (a.label === b.label &&
+    a.stroke === b.stroke &&
+    a.width === b.width &&
+    a.points === b.points &&
+    a.role === b.role &&
+    a.band === b.band &&
+    (a.dash ?? []).join() === (b.dash ?? []).join());
+
+/**
+ * The plot's series made those of `next` (it has those of `now`): the curves no longer drawn
+ * removed, the new ones inserted where they go; a curve whose look changed is made again.
+ */
+export function syncSeries(plot: Pick<uPlot, 'addSeries' | 'delSeries'>, now: readonly Curve[], next: readonly Curve[]): void {
+  const wanted = new Map(next.map((c) => [c.label, c]));
+  const kept: Curve[] = [];
+  for (let i = now.length - 1; i >= 0; i -= 1) {
+    const c = now[i] as Curve;
+    const w = wanted.get(c.label);
+    if (w && sameCurve(w, c)) kept.unshift(c);
+    else plot.delSeries(i + 1);
+  }
+  // What is kept is in the order of `next` (curves keep their order as others are added), else all go.
+  const order = new Map(next.map((c, i) => [c.label, i]));
+  const inOrder = kept.every((c, i) => i === 0 || (order.get(c.label) as number) > (order.get((kept[i - 1] as Curve).label) as number));
+  if (!inOrder) {
+    for (let i = kept.length; i >= 1; i -= 1) plot.delSeries(i);
+    kept.length = 0;
+  }
+  let k = 0;
+  next.forEach((c, i) => {
+    if (k < kept.length && (kept[k] as Curve).label === c.label) k += 1;
+    else plot.addSeries(seriesOf(c), i + 1);
+  });
 }
 
 function cssVar(element: Element, name: string, fallback: string): string {
@@ -264,21 +318,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         points: { show: false },
         focus: { prox: -1 },
       },
-      series: [
-        { label: 'x' },
-        ...spec.curves.map((c): uPlot.Series =>
-          c.band
-            ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
-            : {
-                label: c.label,
-                stroke: c.stroke,
-                width: c.width,
-                ...(c.dash ? { dash: [...c.dash] } : {}),
-                spanGaps: true,
-                points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
-              },
-        ),
-      ],
+      series: [{ label: 'x' }, ...spec.curves.map(seriesOf)],
       hooks: {
         setScale: [
           (u, key) => {
@@ -339,6 +379,11 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   resize.observe(element);
   return {
     update(next) {
+      if (next.curves !== spec.curves && (next.curves.length !== spec.curves.length || next.curves.some((c, i) => !sameCurve(c, spec.curves[i] as Curve)))) {
+        syncSeries(plot, spec.curves, next.curves);
+        // The highlighted curve's index may be another curve's now.
+        highlighted = null;
+      }
       spec = next;
       // Zoomed in: keep the window (live points and a finer downsampling both land here).
       plot.setData(next.data, zoomed === null);

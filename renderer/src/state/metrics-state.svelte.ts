@@ -8,7 +8,7 @@
 import type { MetricSeries, SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
-import { OVERVIEW_POINTS, WHOLE_POINTS, mergeAnswer } from '../lib/series-answer';
+import { OVERVIEW_POINTS, WHOLE_POINTS, mergeAnswer, takeWhole, wantsWhole } from '../lib/series-answer';
 
 /** Reads in flight at once: a thousand runs shown at once arrive a few at a time, not all in one task. */
 const IN_FLIGHT = 8;
@@ -70,6 +70,8 @@ export class MetricsState {
   private generation = 0;
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
+  /** Reads that go only when no other read is queued or in flight (a whole history after the overviews). */
+  private readonly background: (() => void)[] = [];
   private changes: ((runs: Map<string, RunHistory>) => void)[] = [];
   private handOver: Promise<void> | null = null;
   private lastHandOver = -Infinity;
@@ -152,7 +154,7 @@ export class MetricsState {
     void this.later(run, (h) => ({ ...h, loading: true, error: null }));
     try {
       const answer = await this.limited(
-        () => this.api.metricSeries({ run, points: OVERVIEW_POINTS, whole: WHOLE_POINTS }),
+        () => this.api.metricSeries({ run, points: OVERVIEW_POINTS }),
         () => generation === this.generation && this.wanted(run),
       );
       if (generation !== this.generation) return;
@@ -163,6 +165,7 @@ export class MetricsState {
         return;
       }
       await this.take(run, answer, { from: -Infinity, to: Infinity, points: OVERVIEW_POINTS }, (h) => ({ ...h, loading: false }));
+      if (wantsWhole(answer)) void this.readWhole(run, generation);
     } catch (error) {
       if (generation !== this.generation) return;
       this.requested.delete(run);
@@ -170,6 +173,24 @@ export class MetricsState {
       // read once it is listed.
       const missing = errorCode(error) === 'not-found';
       await this.later(run, (h) => ({ ...h, loading: false, error: missing ? null : errorMessage(error) }));
+    }
+  }
+
+  /**
+   * The whole history of a run short enough (WHOLE_POINTS), after its overview is drawn and after
+   * every other run's overview: its smoothing is then exact. A failure leaves the overview.
+   */
+  private async readWhole(run: string, generation: number): Promise<void> {
+    try {
+      const answer = await this.limited(
+        () => this.api.metricSeries({ run, points: OVERVIEW_POINTS, whole: WHOLE_POINTS }),
+        () => generation === this.generation && this.wanted(run),
+        'background',
+      );
+      if (answer === NOT_WANTED || generation !== this.generation) return;
+      await this.take(run, answer, { from: -Infinity, to: Infinity, points: OVERVIEW_POINTS }, undefined, takeWhole);
+    } catch {
+      // The overview stays drawn.
     }
   }
 
@@ -211,7 +232,13 @@ export class MetricsState {
     this.runs = new Map();
   }
 
-  private async take(run: string, answer: MetricSeries, asked: { from: number; to: number; points: number }, also = (h: RunHistory) => h): Promise<void> {
+  private async take(
+    run: string,
+    answer: MetricSeries,
+    asked: { from: number; to: number; points: number },
+    also = (h: RunHistory) => h,
+    merge: (series: RunSeries, answer: MetricSeries) => RunSeries = mergeAnswer,
+  ): Promise<void> {
     const exact = answer.kinds.every((k) => k.exact);
     const from = Math.max(asked.from, answer.from ?? asked.from);
     const to = Math.min(asked.to, answer.to ?? asked.to);
@@ -220,16 +247,18 @@ export class MetricsState {
     const whole = asked.from === -Infinity && asked.to === Infinity;
     const total = (kind: SeriesKind, h: RunHistory): number => (whole ? (answer.kinds.find((k) => k.kind === kind)?.total ?? 0) : h.total[kind]);
     await this.later(run, (h) => {
-      const series = mergeAnswer(h.series, answer);
+      const series = merge(h.series, answer);
       return also({ ...h, series, total: { train: total('train', h), validation: total('validation', h) } });
     });
   }
 
   /** Runs `read` when fewer than IN_FLIGHT reads are under way, unless it is no longer `needed` by then. */
-  private async limited<T>(read: () => Promise<T>, needed: () => boolean = () => true): Promise<T | typeof NOT_WANTED> {
-    if (this.inFlight >= IN_FLIGHT) await new Promise<void>((resolve) => this.queue.push(resolve));
+  private async limited<T>(read: () => Promise<T>, needed: () => boolean = () => true, priority: 'now' | 'background' = 'now'): Promise<T | typeof NOT_WANTED> {
+    // A background read waits for every read of the other kind, queued or in flight.
+    const mustWait = (): boolean => (priority === 'background' ? this.inFlight > 0 || this.queue.length > 0 : this.inFlight >= IN_FLIGHT);
+    while (mustWait()) await new Promise<void>((resolve) => (priority === 'background' ? this.background : this.queue).push(resolve));
     if (!needed()) {
-      this.queue.shift()?.();
+      this.next();
       return NOT_WANTED;
     }
     this.inFlight += 1;
@@ -237,8 +266,15 @@ export class MetricsState {
       return await read();
     } finally {
       this.inFlight -= 1;
-      this.queue.shift()?.();
+      this.next();
     }
+  }
+
+  /** Lets the next queued read go: one waiting its turn, else (nothing else going) every background one, which each wait again if need be. */
+  private next(): void {
+    const first = this.queue.shift();
+    if (first) first();
+    else if (this.inFlight === 0) for (const wake of this.background.splice(0)) wake();
   }
 
   private onEvent(event: SessionEvent): void {
