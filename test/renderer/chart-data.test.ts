@@ -5,10 +5,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { MarkerCache, type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
 import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
-import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
+import { DecimationCache, alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runStatus } from '../../renderer/src/lib/run-status';
-import { type Curve, chartShape, formatDuration, syncSeries } from '../../renderer/src/lib/uplot-chart';
+import { type Curve, addSeries, chartShape, formatDuration, growsFrom } from '../../renderer/src/lib/uplot-chart';
 import { settingsViewStore } from '../../renderer/src/lib/view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 
@@ -271,46 +271,46 @@ describe('checkpoint markers kept per trace (MarkerCache)', () => {
   });
 });
 
+describe('downsamplings kept by the values they came from (DecimationCache)', () => {
+  it('downsamples a curve again only when its values, its xs or the buckets changed', () => {
+    const cache = new DecimationCache();
+    const xs = range(0, 999);
+    const ys = xs.map((x) => Math.sin(x));
+    let made = 0;
+    const make = (values: readonly (number | null)[], edges: number[]) => () => {
+      made += 1;
+      const column = { xs, ys: values };
+      return { column, decimated: decimate(column, edges) };
+    };
+    const edges = bucketEdges(0, 999, null, 100);
+    const first = cache.get(xs, ys, '0|999|100', make(ys, edges));
+    expect(cache.get(xs, ys, '0|999|100', make(ys, edges))).toBe(first);
+    expect(made).toBe(1);
+    expect(first.decimated).toEqual(decimate({ xs, ys }, edges));
+    cache.get(xs, ys, '0|999|200', make(ys, bucketEdges(0, 999, null, 200)));
+    cache.get(xs, [...ys], '0|999|200', make(ys, edges));
+    expect(made).toBe(3);
+  });
+});
+
 describe("a card's curves as runs arrive", () => {
   const curve = (label: string, stroke = '#111'): Curve => ({ label, stroke, width: 1.5, points: false, role: 'smoothed' });
-  /** uPlot's series list as addSeries and delSeries leave it (index 0 is x). */
-  function fakePlot(labels: string[]): { plot: Parameters<typeof syncSeries>[0]; labels: string[]; changes: number } {
-    const state = { labels: ['x', ...labels], changes: 0 };
-    return {
-      plot: {
-        addSeries: (s, at) => {
-          state.labels.splice(at ?? state.labels.length, 0, String(s.label));
-          state.changes += 1;
-        },
-        delSeries: (at) => {
-          state.labels.splice(at, 1);
-          state.changes += 1;
-        },
-      },
-      get labels() {
-        return state.labels.slice(1);
-      },
-      get changes() {
-        return state.changes;
-      },
-    };
-  }
 
-  it('keeps the chart (its shape) while curves are added, and adds only the new ones where they go', () => {
+  it('keeps the chart while curves are added, and adds only the new ones where they go', () => {
     const before = [curve('a train'), curve('c train')];
     const after = [curve('a train'), curve('b train'), curve('c train'), curve('d train')];
     const spec = { data: [[]] as [number[]], markers: [], xAxis: 'step' as const, logY: false, ignoreOutliers: false, height: 240 };
     expect(chartShape({ ...spec, curves: after })).toBe(chartShape({ ...spec, curves: before }));
-    const fake = fakePlot(before.map((c) => c.label));
-    syncSeries(fake.plot, before, after);
-    expect(fake.labels).toEqual(['a train', 'b train', 'c train', 'd train']);
-    expect(fake.changes).toBe(2);
-    // A curve whose colour changed is made again; one gone is removed.
-    syncSeries(fake.plot, after, [curve('a train', '#222'), curve('c train'), curve('d train')]);
-    expect(fake.labels).toEqual(['a train', 'c train', 'd train']);
-    // Bands pair curves by index: a banded chart is made anew.
-    const banded = [{ ...curve('a raw max'), band: 'hi' as const }, { ...curve('a raw min'), band: 'lo' as const }, curve('a train')];
-    expect(chartShape({ ...spec, curves: banded })).not.toBe(chartShape({ ...spec, curves: banded.slice(0, 2) }));
+    expect(growsFrom(before, after)).toBe(true);
+    // uPlot's series list as addSeries leaves it (index 0 is x).
+    const labels = ['x', ...before.map((c) => c.label)];
+    addSeries({ addSeries: (s, at) => void labels.splice(at ?? labels.length, 0, String(s.label)) }, before, after);
+    expect(labels).toEqual(['x', 'a train', 'b train', 'c train', 'd train']);
+    // A curve gone, one whose colour changed, curves in another order, a band added: a new chart.
+    expect(growsFrom(after, [curve('a train'), curve('c train')])).toBe(false);
+    expect(growsFrom(before, [curve('a train', '#222'), curve('c train')])).toBe(false);
+    expect(growsFrom(before, [curve('c train'), curve('a train')])).toBe(false);
+    expect(growsFrom(before, [{ ...curve('a raw max'), band: 'hi' }, { ...curve('a raw min'), band: 'lo' }, ...before])).toBe(false);
   });
 });
 

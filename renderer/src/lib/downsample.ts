@@ -217,3 +217,26 @@ export function alignColumns(curves: readonly Decimated[]): [number[], ...(numbe
   });
   return [xs, ...columns];
 }
+
+/**
+ * Downsamplings kept by the values they came from: a trace's arrays are the same objects while
+ * its run's history is (TraceCache), so when a few of a thousand runs arrive only their curves are
+ * downsampled again, not every curve of the card. `key` names the rest of what the result depends
+ * on (the extent, the bucket count, the log scale).
+ */
+export class DecimationCache {
+  private readonly byValues = new WeakMap<readonly (number | null)[], { xs: readonly number[]; key: string; column: Column; decimated: Decimated }>();
+
+  get(
+    xs: readonly number[],
+    values: readonly (number | null)[],
+    key: string,
+    make: () => { column: Column; decimated: Decimated },
+  ): { column: Column; decimated: Decimated } {
+    const hit = this.byValues.get(values);
+    if (hit && hit.xs === xs && hit.key === key) return hit;
+    const made = { xs, key, ...make() };
+    this.byValues.set(values, made);
+    return made;
+  }
+}

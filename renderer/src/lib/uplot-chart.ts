@@ -81,12 +81,12 @@ export interface ChartHandle {
 }
 
 /**
- * Axis and scale, and the curves while they include a band: what cannot change without a new
- * chart. Other curves come and go in place (update): a thousand runs arriving a few at a time
- * add their curves to the chart, not a new chart of a thousand curves per arrival.
+ * Axis and scale: what cannot change without a new chart. Curves can grow in place (growsFrom):
+ * a thousand runs arriving a few at a time add their curves to the chart, not a new chart of a
+ * thousand curves per arrival; any other change of the curves needs a new chart too.
  */
 export function chartShape(spec: ChartSpec): string {
-  return JSON.stringify([spec.curves.some((c) => c.band) ? spec.curves : null, spec.xAxis, spec.logY, spec.height]);
+  return JSON.stringify([spec.xAxis, spec.logY, spec.height]);
 }
 
 function seriesOf(c: Curve): uPlot.Series {
@@ -113,28 +113,23 @@ const sameCurve = (a: Curve, b: Curve): boolean =>
     (a.dash ?? []).join() === (b.dash ?? []).join());
 
 /**
- * The plot's series made those of `next` (it has those of `now`): the curves no longer drawn
- * removed, the new ones inserted where they go; a curve whose look changed is made again.
+ * Whether a chart made with curves `now` can take `next` in place: every curve of `now` is in
+ * `next`, looking the same and in the same order, and no band (bands pair curves by index).
+ * Curves are only added in place: uPlot's delSeries fails on a chart without cursor points.
  */
-export function syncSeries(plot: Pick<uPlot, 'addSeries' | 'delSeries'>, now: readonly Curve[], next: readonly Curve[]): void {
-  const wanted = new Map(next.map((c) => [c.label, c]));
-  const kept: Curve[] = [];
-  for (let i = now.length - 1; i >= 0; i -= 1) {
-    const c = now[i] as Curve;
-    const w = wanted.get(c.label);
-    if (w && sameCurve(w, c)) kept.unshift(c);
-    else plot.delSeries(i + 1);
-  }
-  // What is kept is in the order of `next` (curves keep their order as others are added), else all go.
-  const order = new Map(next.map((c, i) => [c.label, i]));
-  const inOrder = kept.every((c, i) => i === 0 || (order.get(c.label) as number) > (order.get((kept[i - 1] as Curve).label) as number));
-  if (!inOrder) {
-    for (let i = kept.length; i >= 1; i -= 1) plot.delSeries(i);
-    kept.length = 0;
-  }
+export function growsFrom(now: readonly Curve[], next: readonly Curve[]): boolean {
+  if (now === next) return true;
+  if (next.some((c) => c.band)) return now.length === next.length && now.every((c, i) => sameCurve(c, next[i] as Curve));
+  let k = 0;
+  for (const c of next) if (k < now.length && sameCurve(now[k] as Curve, c)) k += 1;
+  return k === now.length;
+}
+
+/** Adds to the plot (made with curves `now`) the curves of `next` it lacks, where they go; `next` grows from `now` (growsFrom). */
+export function addSeries(plot: Pick<uPlot, 'addSeries'>, now: readonly Curve[], next: readonly Curve[]): void {
   let k = 0;
   next.forEach((c, i) => {
-    if (k < kept.length && (kept[k] as Curve).label === c.label) k += 1;
+    if (k < now.length && sameCurve(now[k] as Curve, c)) k += 1;
     else plot.addSeries(seriesOf(c), i + 1);
   });
 }
@@ -379,10 +374,14 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   resize.observe(element);
   return {
     update(next) {
-      if (next.curves !== spec.curves && (next.curves.length !== spec.curves.length || next.curves.some((c, i) => !sameCurve(c, spec.curves[i] as Curve)))) {
-        syncSeries(plot, spec.curves, next.curves);
-        // The highlighted curve's index may be another curve's now.
-        highlighted = null;
+      if (next.curves !== spec.curves) {
+        // Any other change of the curves makes the card a new chart (growsFrom): nothing to draw here.
+        if (!growsFrom(spec.curves, next.curves)) return;
+        if (next.curves.length !== spec.curves.length) {
+          addSeries(plot, spec.curves, next.curves);
+          // The highlighted curve's index may be another curve's now.
+          highlighted = null;
+        }
       }
       spec = next;
       // Zoomed in: keep the window (live points and a finer downsampling both land here).
