@@ -195,6 +195,13 @@ export function envelope(column: Column, edges: readonly number[]): { lo: Decima
   return { lo, hi };
 }
 
+/**
+ * The values each aligned column was made from: the same curve aligned again (another curve
+ * arrived) holds the same values in the same order, so what is judged of its values (y-range's
+ * outliers) is kept by them.
+ */
+export const alignedFrom = new WeakMap<readonly (number | null)[], readonly number[]>();
+
 /** Curves on one x column, as uPlot draws them: null where a curve has no point at that x. */
 export function alignColumns(curves: readonly Decimated[]): [number[], ...(number | null)[][]] {
   let total = 0;
@@ -213,6 +220,7 @@ export function alignColumns(curves: readonly Decimated[]): [number[], ...(numbe
       while (j < xs.length - 1 && xs[j] !== x) j += 1;
       out[j] = c.ys[i] as number;
     }
+    alignedFrom.set(out, c.ys);
     return out;
   });
   return [xs, ...columns];
