@@ -57,6 +57,9 @@ describe('the Charts view kept per workspace', () => {
     await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
     await expect.poll(() => loss.locator('li[data-kind="train"]').count(), { timeout: 30_000 }).toBe(RUNS);
     expect([...reads.runs].sort()).toEqual(Array.from({ length: RUNS }, (_, i) => runName(i)));
+    // Each run's curve drawn (added to the card's chart as it arrived).
+    await expect.poll(() => loss.getAttribute('data-drawn-runs'), { timeout: 30_000 }).toBe(String(RUNS));
+    await world.screenshot('charts-restore-all-runs');
     expectNoProblems(world);
   });
 });
