@@ -362,34 +362,51 @@ async function bigRunChart(page: Page, log: readonly Call[], rows: Row[]): Promi
   rows.push({ what: `frame time zooming it (${frames.length} frames)`, value: `p95 ${p95.toFixed(1)} ms`, target: 'p95 ≤ 16 ms', ok: p95 <= ONE_FRAME_MS });
 }
 
-/** Every run shown at once (the filter cleared): long tasks on the main thread until all are drawn. */
+/**
+ * Every run shown at once (the filter cleared): the reads the clearing causes (every run but the
+ * one shown already), and long tasks on the main thread until the loss card has drawn every run.
+ */
 async function allRunsChart(page: Page, calls: ReadonlyMap<string, number>, rows: Row[]): Promise<void> {
   const before = calls.get('metricSeries') ?? 0;
   await recordLongTasks(page);
   const started = Date.now();
   await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
-  // Every run read takes about 15 s here; a page that stops asking is reported, not waited on.
-  const deadline = Date.now() + 120_000;
-  while ((calls.get('metricSeries') ?? 0) - before < SHAPE.runs - 1 && Date.now() < deadline) await page.waitForTimeout(100);
+  // Checked in the page by plain DOM queries, four times a second: a Playwright locator on a page
+  // of a thousand runs' curves costs the page tens of milliseconds a query.
+  const drawnRuns = (): Promise<number> =>
+    page.evaluate(() => Number(document.querySelector('figure[data-metric="loss"]')?.getAttribute('data-drawn-runs') ?? 0));
+  // A page that stops reading or drawing is reported, not waited on.
+  await page
+    .waitForFunction(
+      (runs) =>
+        document.querySelector('figure[data-metric="loss"]')?.getAttribute('data-drawn-runs') === String(runs) &&
+        document.querySelector('.cards[aria-busy="true"]') === null,
+      SHAPE.runs,
+      { timeout: 300_000, polling: 250 },
+    )
+    .catch(() => undefined);
   const read = (calls.get('metricSeries') ?? 0) - before;
-  if (read < SHAPE.runs - 1) {
+  const drawn = await drawnRuns();
+  if (drawn !== SHAPE.runs) {
     await stopLongTasks(page);
-    rows.push({ what: `every run shown: histories read`, value: `${thousands(read)} of ${thousands(SHAPE.runs - 1)} after 120 s`, target: 'all', ok: false });
+    rows.push({
+      what: 'every run shown: histories read, runs drawn',
+      value: `${thousands(read)} of ${thousands(SHAPE.runs - 1)}, ${thousands(drawn)} after 300 s`,
+      target: 'all',
+      ok: false,
+    });
     return;
   }
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('.cards')).every((c) => c.getAttribute('aria-busy') !== 'true'), undefined, {
-    timeout: 900_000,
-    polling: 500,
-  });
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
   const loadedMs = Date.now() - started;
   const long = await stopLongTasks(page);
   const longest = long.length > 0 ? Math.max(...long) : 0;
   rows.push({
-    what: `every run shown: ${thousands(SHAPE.runs)} histories read and drawn`,
+    // A run short enough to be read whole after its overview (the first big one, in the small bench) is read twice.
+    what: `every run shown: ${thousands(read)} histories read (${thousands(SHAPE.runs - 1)} not shown before), ${thousands(SHAPE.runs)} drawn`,
     value: `${(loadedMs / 1000).toFixed(1)} s`,
     target: 'none set',
-    ok: null,
+    ok: read >= SHAPE.runs - 1 ? null : false,
   });
   rows.push({
     what: '  main-thread tasks over 50 ms meanwhile',

@@ -7,10 +7,25 @@ import { linearTickLabels, logTickLabel, logTicks } from '../../renderer/src/lib
 import { orderBases } from '../../renderer/src/lib/chart-data';
 import { nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
-import { yRange } from '../../renderer/src/lib/y-range';
+import { flagsOf, yRange } from '../../renderer/src/lib/y-range';
+import { alignColumns } from '../../renderer/src/lib/downsample';
 
 /** A loss curve falling from 2.3 to about 0.3, with one record 100× the curve at point 150. */
 const spiky = Array.from({ length: 300 }, (_, i) => (2 / (1 + i / 30) + 0.15 + 0.02 * Math.sin(i)) * (i === 150 ? 100 : 1));
+
+describe('outliers judged once per curve', () => {
+  it('keeps the judgement of a curve aligned again beside another curve (a run arriving)', () => {
+    const curve = { xs: Array.from({ length: 100 }, (_, i) => i), ys: Array.from({ length: 100 }, (_, i) => (i === 50 ? 100 : 1 + (i % 3) * 0.1)) };
+    const [, alone] = alignColumns([curve]);
+    const [, beside] = alignColumns([curve, { xs: [0.5, 10.5], ys: [1, 2] }]);
+    const first = flagsOf(alone as (number | null)[], false);
+    const again = flagsOf(beside as (number | null)[], false);
+    expect(again.outlier).toBe(first.outlier);
+    expect([...again.outlier].indexOf(1)).toBe(50);
+    expect(again.at[50]).toBe(52);
+    expect(yRange([beside as (number | null)[]], [], 0, 102, true, false)?.[1]).toBeLessThan(2);
+  });
+});
 
 describe('the y range with outliers ignored', () => {
   it('leaves a 100× spike out at smoothing 0 (the raw curve is the smoothed one)', () => {

@@ -2,13 +2,13 @@
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
 import { describe, expect, it, vi } from 'vitest';
-import { type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
+import { MarkerCache, type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
 import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
-import { alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
+import { DecimationCache, alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runStatus } from '../../renderer/src/lib/run-status';
-import { formatDuration } from '../../renderer/src/lib/uplot-chart';
+import { type Curve, addSeries, chartShape, formatDuration, growsFrom } from '../../renderer/src/lib/uplot-chart';
 import { settingsViewStore } from '../../renderer/src/lib/view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
 
@@ -231,6 +231,86 @@ describe('checkpoint markers', () => {
     expect(m?.x).toBe((T0 + 50_000) / 1000);
     expect(m?.y).toBe(traces[0]?.smoothed[5]);
     expect(m?.y).not.toBe(50);
+  });
+});
+
+describe('checkpoint markers kept per trace (MarkerCache)', () => {
+  const refs = new Map<string, RunRef>([
+    ['a', { name: 'a', parent: null }],
+    ['b', { name: 'b', parent: null }],
+  ]);
+  const mark = (run: string, step: number) => ({ id: `${run}/ckpt-${step}`, run, step, latest: false, best: false, warning: false });
+  const marks = [mark('a', 40), mark('a', 50), mark('b', 20), mark('c', 10)];
+
+  it('places the markers placeMarkers places, and again only for the runs whose trace is new', () => {
+    const cache = new MarkerCache();
+    const traceCache = new TraceCache();
+    const a = run(series(range(0, 100, 10), (s) => 100 - s));
+    const histories = new Map([
+      ['a', a],
+      ['b', run(series(range(0, 50, 10), (s) => s))],
+    ]);
+    const traces = buildTraces('loss', ['a', 'b'], refs, histories, options, traceCache);
+    const first = cache.place(traces, marks);
+    expect(first).toEqual(placeMarkers(traces, marks));
+    // Another run's history arrives (b's anew): a's markers are the ones placed before.
+    const next = new Map([...histories, ['b', run(series(range(0, 60, 10), (s) => s))]]);
+    const again = cache.place(buildTraces('loss', ['a', 'b'], refs, next, options, traceCache), marks);
+    expect(again.map((m) => m.id)).toEqual(['a/ckpt-40', 'a/ckpt-50', 'b/ckpt-20']);
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    expect(again[2]).not.toBe(first[2]);
+    // New checkpoints of a run: its markers are placed again.
+    const more = [mark('a', 40), mark('a', 50), mark('a', 60), mark('b', 20)];
+    expect(cache.place(buildTraces('loss', ['a', 'b'], refs, next, options, traceCache), more).map((m) => m.id)).toEqual([
+      'a/ckpt-40',
+      'a/ckpt-50',
+      'a/ckpt-60',
+      'b/ckpt-20',
+    ]);
+  });
+});
+
+describe('downsamplings kept by the values they came from (DecimationCache)', () => {
+  it('downsamples a curve again only when its values, its xs or the buckets changed', () => {
+    const cache = new DecimationCache();
+    const xs = range(0, 999);
+    const ys = xs.map((x) => Math.sin(x));
+    let made = 0;
+    const make = (values: readonly (number | null)[], edges: number[]) => () => {
+      made += 1;
+      const column = { xs, ys: values };
+      return { column, decimated: decimate(column, edges) };
+    };
+    const edges = bucketEdges(0, 999, null, 100);
+    const first = cache.get(xs, ys, '0|999|100', make(ys, edges));
+    expect(cache.get(xs, ys, '0|999|100', make(ys, edges))).toBe(first);
+    expect(made).toBe(1);
+    expect(first.decimated).toEqual(decimate({ xs, ys }, edges));
+    cache.get(xs, ys, '0|999|200', make(ys, bucketEdges(0, 999, null, 200)));
+    cache.get(xs, [...ys], '0|999|200', make(ys, edges));
+    expect(made).toBe(3);
+  });
+});
+
+describe("a card's curves as runs arrive", () => {
+  const curve = (label: string, stroke = '#111'): Curve => ({ label, stroke, width: 1.5, points: false, role: 'smoothed' });
+
+  it('keeps the chart while curves are added, and adds only the new ones where they go', () => {
+    const before = [curve('a train'), curve('c train')];
+    const after = [curve('a train'), curve('b train'), curve('c train'), curve('d train')];
+    const spec = { data: [[]] as [number[]], markers: [], xAxis: 'step' as const, logY: false, ignoreOutliers: false, height: 240 };
+    expect(chartShape({ ...spec, curves: after })).toBe(chartShape({ ...spec, curves: before }));
+    expect(growsFrom(before, after)).toBe(true);
+    // uPlot's series list as addSeries leaves it (index 0 is x).
+    const labels = ['x', ...before.map((c) => c.label)];
+    addSeries({ addSeries: (s, at) => void labels.splice(at ?? labels.length, 0, String(s.label)) }, before, after);
+    expect(labels).toEqual(['x', 'a train', 'b train', 'c train', 'd train']);
+    // A curve gone, one whose colour changed, curves in another order, a band added: a new chart.
+    expect(growsFrom(after, [curve('a train'), curve('c train')])).toBe(false);
+    expect(growsFrom(before, [curve('a train', '#222'), curve('c train')])).toBe(false);
+    expect(growsFrom(before, [curve('c train'), curve('a train')])).toBe(false);
+    expect(growsFrom(before, [{ ...curve('a raw max'), band: 'hi' }, { ...curve('a raw min'), band: 'lo' }, ...before])).toBe(false);
   });
 });
 

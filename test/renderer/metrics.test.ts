@@ -127,7 +127,7 @@ describe('MetricsState', () => {
     fake.emit('training:event', metricEvent('train', 30));
     await state.ensure('r');
     await state.ensure('r');
-    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'r', points: OVERVIEW_POINTS, whole: WHOLE_POINTS }]);
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'r', points: OVERVIEW_POINTS }]);
     fake.emit('training:event', metricEvent('validation', 30));
     fake.emit('training:event', metricEvent('train', 30));
     const { series, loading, error, total } = state.history('r');
@@ -150,22 +150,99 @@ describe('MetricsState', () => {
     expect(state.history('a').loading).toBe(false);
     state.setShowing('training', true);
     await settle();
-    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS, whole: WHOLE_POINTS }]);
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS }]);
     state.setShowing('training', false);
     state.setShowing('charts', true);
     await settle();
     await settle();
     expect(fake.callsOf('metricSeries')).toEqual([
-      { run: 'b', points: OVERVIEW_POINTS, whole: WHOLE_POINTS },
-      { run: 'a', points: OVERVIEW_POINTS, whole: WHOLE_POINTS },
+      { run: 'b', points: OVERVIEW_POINTS },
+      { run: 'a', points: OVERVIEW_POINTS },
     ]);
   });
 
+  it('reads only what the charts want when their place is shown, not what they wanted before (a kept filter restored meanwhile)', async () => {
+    const fake = new FakeStudio().handle('metricSeries', (params) => seriesAnswer(params?.run ?? '', [trainRecord(1)]));
+    const state = new MetricsState(fake.api);
+    const card = {};
+    state.want(card, 'charts', ['a', 'b', 'c']);
+    state.want(card, 'charts', ['b']);
+    state.setShowing('charts', true);
+    await settle();
+    expect(fake.callsOf('metricSeries')).toEqual([{ run: 'b', points: OVERVIEW_POINTS }]);
+    // Another chart's runs are its own: one chart's change leaves them wanted.
+    const other = {};
+    state.want(other, 'charts', ['c']);
+    state.want(card, 'charts', []);
+    await settle();
+    expect(fake.callsOf('metricSeries').map((p) => (p as { run: string }).run)).toEqual(['b', 'c']);
+  });
+
+  it('does not send queued reads of runs no chart wants any more, and reads them again when one does', async () => {
+    const answers: (() => void)[] = [];
+    const fake = new FakeStudio().handle(
+      'metricSeries',
+      (params) => new Promise<MetricSeries>((resolve) => answers.push(() => resolve(seriesAnswer(params?.run ?? '', [trainRecord(1)])))),
+    );
+    const state = new MetricsState(fake.api);
+    const card = {};
+    const runs = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    state.setShowing('charts', true);
+    state.want(card, 'charts', runs);
+    await settle();
+    // A few in flight at once; the rest wait their turn.
+    const first = fake.callsOf('metricSeries').length;
+    expect(first).toBeLessThan(runs.length);
+    state.want(card, 'charts', runs.slice(0, first));
+    for (const answer of answers.splice(0)) answer();
+    await settle();
+    await settle();
+    expect(fake.callsOf('metricSeries')).toHaveLength(first);
+    expect(state.history(`r${first}`).loading).toBe(false);
+    state.want(card, 'charts', [`r${first}`]);
+    await settle();
+    expect(fake.callsOf('metricSeries')).toHaveLength(first + 1);
+  });
+
+  it('draws the overview of a run short enough to read whole first, and reads it whole after every overview, live points kept', async () => {
+    const all = Array.from({ length: 30 }, (_, i) => trainRecord(i + 1));
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const fake = new FakeStudio().handle('metricSeries', async (params) => {
+      if (params?.run !== 'mid') return seriesAnswer(params?.run ?? '', [trainRecord(1)]);
+      if (params.whole !== undefined) return released.then(() => seriesAnswer('mid', all));
+      // An overview: a few of its points, with the run's total.
+      const answer = seriesAnswer('mid', [all[0], all[14], all[29]] as MetricRecord[], false);
+      return { ...answer, kinds: answer.kinds.map((k) => ({ ...k, total: all.length })) };
+    });
+    const state = new MetricsState(fake.api);
+    state.start();
+    state.setShowing('charts', true);
+    fake.emit('training:event', { ...started, run: 'mid' });
+    state.want({}, 'charts', ['mid', ...Array.from({ length: 12 }, (_, i) => `other${i}`)]);
+    await expect.poll(() => state.history('mid').series.train.steps).toEqual([1, 15, 30]);
+    // Read whole after every overview was read.
+    await expect.poll(() => fake.callsOf('metricSeries')).toHaveLength(14);
+    const runs = fake.callsOf('metricSeries').map((p) => p as { run: string; whole?: number });
+    expect(runs.filter((p) => p.whole === undefined)).toHaveLength(13);
+    expect(runs.at(-1)).toEqual({ run: 'mid', points: OVERVIEW_POINTS, whole: WHOLE_POINTS });
+    // A live point arrives before the whole history.
+    fake.emit('training:event', metricEvent('train', 31));
+    release();
+    await expect.poll(() => state.history('mid').series.train.steps.length).toBe(31);
+    expect(state.history('mid').series.train.steps.at(-1)).toBe(31);
+    expect(state.history('mid').series.train.columns['loss']?.[1]).toBe(1);
+  });
+
   it('reads a zoomed window at its resolution and merges its points by step, but not again, and not for a run read whole', async () => {
-    const coarse = [trainRecord(1), trainRecord(500), trainRecord(1000)];
+    const coarse = seriesAnswer('long', [trainRecord(1), trainRecord(500), trainRecord(1000)], false);
+    // Too long to be read whole: it stays an overview, refined by zooms.
+    const longOverview = { ...coarse, kinds: coarse.kinds.map((k) => ({ ...k, total: WHOLE_POINTS + 1 })) };
     const fake = new FakeStudio().handle('metricSeries', (params) =>
       params?.from === undefined
-        ? seriesAnswer(params?.run ?? '', params?.run === 'long' ? coarse : [trainRecord(1), trainRecord(2)], params?.run !== 'long')
+        ? params?.run === 'long'
+          ? longOverview
+          : seriesAnswer(params?.run ?? '', [trainRecord(1), trainRecord(2)])
         : seriesAnswer(params.run, [trainRecord(400), trainRecord(450), trainRecord(500)], false),
     );
     const state = new MetricsState(fake.api);

@@ -38,6 +38,24 @@ afterEach(() => {
 });
 
 describe('view state per workspace', () => {
+  it('says the view is restored only once its tab and Charts view are back (the charts read nothing before)', async () => {
+    const key = `${WORKSPACE_VIEW_PREFIX}/ws/one`;
+    const { api } = settingsApi({ [key]: { usedAt: 1, parts: { charts: { filter: '^run-0$' }, page: { tab: 'charts' } } } });
+    const chartView = new ChartViewState();
+    const views = new WorkspaceViewState(api, { chartView, selection: new SelectionState(), exists: () => true }, 10);
+    const opening = views.open('/ws/one');
+    expect(views.restored).toBe(false);
+    await opening;
+    expect(views.restored).toBe(true);
+    expect(views.tab).toBe('charts');
+    expect(chartView.view.filter).toBe('^run-0$');
+    // Another workspace: not restored until its own view is back.
+    const next = views.open('/ws/two');
+    expect(views.restored).toBe(false);
+    await next;
+    expect(views.restored).toBe(true);
+  });
+
   it("keeps each workspace's Charts view apart: a filter typed in one does not hide another's runs", async () => {
     const { api } = settingsApi();
     const chartView = new ChartViewState();

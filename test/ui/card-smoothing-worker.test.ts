@@ -38,6 +38,8 @@ describe('smoothing long curves', () => {
     const loss = page.getByRole('figure', { name: /^loss: / });
     const curve = loss.locator('li[data-run="long"]');
     await expect.poll(() => curve.count(), { timeout: 30_000 }).toBe(1);
+    // Its overview is drawn first; the whole run (read after it, in the background) is smoothed in the worker.
+    await expect.poll(() => loss.getAttribute('data-points'), { timeout: 30_000 }).toBe(String(POINTS));
     await expect.poll(() => loss.getAttribute('data-smoothing-pending'), { timeout: 30_000 }).toBe('0');
     expect(Number(await curve.getAttribute('data-last-smoothed'))).toBeCloseTo(lastSmoothed(0.6), 9);
     expect(page.workers().length).toBeGreaterThanOrEqual(1);

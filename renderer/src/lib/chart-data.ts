@@ -373,6 +373,44 @@ export function placeMarkers(traces: readonly Trace[], checkpoints: readonly Che
 }
 
 /**
+ * placeMarkers kept per trace: a trace is the same object while its run's history is (TraceCache),
+ * so with a thousand runs arriving a few at a time, only the new runs' markers are placed again,
+ * not a hundred thousand checkpoints on every arrival. Checkpoints are grouped by run once per
+ * list of them.
+ */
+export class MarkerCache {
+  private grouped: { checkpoints: readonly CheckpointMark[]; byRun: Map<string, CheckpointMark[]> } | null = null;
+  private readonly byTrace = new WeakMap<Trace, { marks: readonly CheckpointMark[]; placed: Marker[] }>();
+
+  place(traces: readonly Trace[], checkpoints: readonly CheckpointMark[]): Marker[] {
+    if (this.grouped?.checkpoints !== checkpoints) {
+      const byRun = new Map<string, CheckpointMark[]>();
+      for (const c of checkpoints) {
+        const marks = byRun.get(c.run);
+        if (marks) marks.push(c);
+        else byRun.set(c.run, [c]);
+      }
+      this.grouped = { checkpoints, byRun };
+    }
+    const byRun = new Map<string, Trace>();
+    for (const trace of traces) if (trace.kind === 'train' || !byRun.has(trace.run)) byRun.set(trace.run, trace);
+    const markers: Marker[] = [];
+    // In the checkpoints' order (grouped by run in their order), as placeMarkers.
+    for (const [run, marks] of this.grouped.byRun) {
+      const trace = byRun.get(run);
+      if (!trace) continue;
+      let hit = this.byTrace.get(trace);
+      if (hit?.marks !== marks) {
+        hit = { marks, placed: placeMarkers([trace], marks) };
+        this.byTrace.set(trace, hit);
+      }
+      for (const m of hit.placed) markers.push(m);
+    }
+    return markers;
+  }
+}
+
+/**
  * Fields our trainer logs beside its metrics that are not metrics of the model: its throughput,
  * and the means of loss and accuracy since the last record (which, logged every step, are copies
  * of loss and accuracy). They get no card.

@@ -195,6 +195,13 @@ export function envelope(column: Column, edges: readonly number[]): { lo: Decima
   return { lo, hi };
 }
 
+/**
+ * The values each aligned column was made from: the same curve aligned again (another curve
+ * arrived) holds the same values in the same order, so what is judged of its values (y-range's
+ * outliers) is kept by them.
+ */
+export const alignedFrom = new WeakMap<readonly (number | null)[], readonly number[]>();
+
 /** Curves on one x column, as uPlot draws them: null where a curve has no point at that x. */
 export function alignColumns(curves: readonly Decimated[]): [number[], ...(number | null)[][]] {
   let total = 0;
@@ -213,7 +220,31 @@ export function alignColumns(curves: readonly Decimated[]): [number[], ...(numbe
       while (j < xs.length - 1 && xs[j] !== x) j += 1;
       out[j] = c.ys[i] as number;
     }
+    alignedFrom.set(out, c.ys);
     return out;
   });
   return [xs, ...columns];
+}
+
+/**
+ * Downsamplings kept by the values they came from: a trace's arrays are the same objects while
+ * its run's history is (TraceCache), so when a few of a thousand runs arrive only their curves are
+ * downsampled again, not every curve of the card. `key` names the rest of what the result depends
+ * on (the extent, the bucket count, the log scale).
+ */
+export class DecimationCache {
+  private readonly byValues = new WeakMap<readonly (number | null)[], { xs: readonly number[]; key: string; column: Column; decimated: Decimated }>();
+
+  get(
+    xs: readonly number[],
+    values: readonly (number | null)[],
+    key: string,
+    make: () => { column: Column; decimated: Decimated },
+  ): { column: Column; decimated: Decimated } {
+    const hit = this.byValues.get(values);
+    if (hit && hit.xs === xs && hit.key === key) return hit;
+    const made = { xs, key, ...make() };
+    this.byValues.set(values, made);
+    return made;
+  }
 }

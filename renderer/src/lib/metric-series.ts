@@ -106,6 +106,18 @@ export function addPoints(series: Series, points: readonly Point[]): Series {
   return { steps, times: steps.map((step) => byStep.get(step)?.time ?? null), columns };
 }
 
+/** The series' points from index `from` on. */
+export function pointsFrom(series: Series, from: number): Point[] {
+  const keys = Object.keys(series.columns);
+  const points: Point[] = [];
+  for (let i = Math.max(0, from); i < series.steps.length; i += 1) {
+    const values: Record<string, number | null> = {};
+    for (const key of keys) values[key] = series.columns[key]?.[i] ?? null;
+    points.push({ step: series.steps[i] as number, time: series.times[i] ?? null, values });
+  }
+  return points;
+}
+
 export function addToRun(run: RunSeries, kind: SeriesKind, points: readonly Point[]): RunSeries {
   return kind === 'train' ? { ...run, train: addPoints(run.train, points) } : { ...run, validation: addPoints(run.validation, points) };
 }

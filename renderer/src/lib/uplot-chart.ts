@@ -80,9 +80,58 @@ export interface ChartHandle {
   destroy(): void;
 }
 
-/** Curves, axis and scale: what cannot change without a new chart. */
+/**
+ * Axis and scale: what cannot change without a new chart. Curves can grow in place (growsFrom):
+ * a thousand runs arriving a few at a time add their curves to the chart, not a new chart of a
+ * thousand curves per arrival; any other change of the curves needs a new chart too.
+ */
 export function chartShape(spec: ChartSpec): string {
-  return JSON.stringify([spec.curves, spec.xAxis, spec.logY, spec.height]);
+  return JSON.stringify([spec.xAxis, spec.logY, spec.height]);
+}
+
+function seriesOf(c: Curve): uPlot.Series {
+  return c.band
+    ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
+    : {
+        label: c.label,
+        stroke: c.stroke,
+        width: c.width,
+        ...(c.dash ? { dash: [...c.dash] } : {}),
+        spanGaps: true,
+        points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
+      };
+}
+
+const sameCurve = (a: Curve, b: Curve): boolean =>
+  a === b ||
+  (a.label === b.label &&
+    a.stroke === b.stroke &&
+    a.width === b.width &&
+    a.points === b.points &&
+    a.role === b.role &&
+    a.band === b.band &&
+    (a.dash ?? []).join() === (b.dash ?? []).join());
+
+/**
+ * Whether a chart made with curves `now` can take `next` in place: every curve of `now` is in
+ * `next`, looking the same and in the same order, and no band (bands pair curves by index).
+ * Curves are only added in place: uPlot's delSeries fails on a chart without cursor points.
+ */
+export function growsFrom(now: readonly Curve[], next: readonly Curve[]): boolean {
+  if (now === next) return true;
+  if (next.some((c) => c.band)) return now.length === next.length && now.every((c, i) => sameCurve(c, next[i] as Curve));
+  let k = 0;
+  for (const c of next) if (k < now.length && sameCurve(now[k] as Curve, c)) k += 1;
+  return k === now.length;
+}
+
+/** Adds to the plot (made with curves `now`) the curves of `next` it lacks, where they go; `next` grows from `now` (growsFrom). */
+export function addSeries(plot: Pick<uPlot, 'addSeries'>, now: readonly Curve[], next: readonly Curve[]): void {
+  let k = 0;
+  next.forEach((c, i) => {
+    if (k < now.length && sameCurve(now[k] as Curve, c)) k += 1;
+    else plot.addSeries(seriesOf(c), i + 1);
+  });
 }
 
 function cssVar(element: Element, name: string, fallback: string): string {
@@ -264,21 +313,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         points: { show: false },
         focus: { prox: -1 },
       },
-      series: [
-        { label: 'x' },
-        ...spec.curves.map((c): uPlot.Series =>
-          c.band
-            ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
-            : {
-                label: c.label,
-                stroke: c.stroke,
-                width: c.width,
-                ...(c.dash ? { dash: [...c.dash] } : {}),
-                spanGaps: true,
-                points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
-              },
-        ),
-      ],
+      series: [{ label: 'x' }, ...spec.curves.map(seriesOf)],
       hooks: {
         setScale: [
           (u, key) => {
@@ -339,6 +374,15 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   resize.observe(element);
   return {
     update(next) {
+      if (next.curves !== spec.curves) {
+        // Any other change of the curves makes the card a new chart (growsFrom): nothing to draw here.
+        if (!growsFrom(spec.curves, next.curves)) return;
+        if (next.curves.length !== spec.curves.length) {
+          addSeries(plot, spec.curves, next.curves);
+          // The highlighted curve's index may be another curve's now.
+          highlighted = null;
+        }
+      }
       spec = next;
       // Zoomed in: keep the window (live points and a finer downsampling both land here).
       plot.setData(next.data, zoomed === null);

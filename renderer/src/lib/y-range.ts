@@ -8,6 +8,7 @@
 // out by either. The smoothed curves are left out of the fit with outliers ignored: they are
 // averages of the raw values, so without the outliers they lie within them, and with one they
 // carry it along for a few points (a spike of 100 was 40 at smoothing 0.6 and set the range).
+import { alignedFrom } from './downsample';
 
 /** Neighbours each side of a value that judge it. */
 export const OUTLIER_WINDOW = 5;
@@ -46,11 +47,17 @@ export function outliers(values: readonly number[]): boolean[] {
 type Flags = { readonly at: Int32Array; readonly outlier: Uint8Array };
 /** Outliers by column (the columns drawn stay the same objects while the zoom changes). */
 const judged = [new WeakMap<Column, Flags>(), new WeakMap<Column, Flags>()] as const;
+/**
+ * Outliers by the values an aligned column was made from (alignedFrom): a curve aligned again
+ * because another run arrived is not judged again (a median per point, over thousands of curves).
+ */
+const judgedValues = [new WeakMap<object, Uint8Array>(), new WeakMap<object, Uint8Array>()] as const;
 
-function flagsOf(column: Column, log: boolean): Flags {
+export function flagsOf(column: Column, log: boolean): Flags {
   const cache = judged[log ? 1 : 0];
   const hit = cache.get(column);
   if (hit) return hit;
+  const source = alignedFrom.get(column);
   // Only the column's own points: aligned columns hold nulls at the other curves' x.
   const at: number[] = [];
   const values: number[] = [];
@@ -61,7 +68,10 @@ function flagsOf(column: Column, log: boolean): Flags {
     at.push(i);
     values.push(t);
   });
-  const flags = { at: Int32Array.from(at), outlier: Uint8Array.from(outliers(values), (o) => (o ? 1 : 0)) };
+  const known = source ? judgedValues[log ? 1 : 0].get(source) : undefined;
+  const outlier = known?.length === values.length ? known : Uint8Array.from(outliers(values), (o) => (o ? 1 : 0));
+  if (source) judgedValues[log ? 1 : 0].set(source, outlier);
+  const flags = { at: Int32Array.from(at), outlier };
   cache.set(column, flags);
   return flags;
 }

@@ -8,7 +8,7 @@
 import type { MetricSeries, SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
-import { OVERVIEW_POINTS, WHOLE_POINTS, mergeAnswer } from '../lib/series-answer';
+import { OVERVIEW_POINTS, WHOLE_POINTS, mergeAnswer, takeWhole, wantsWhole } from '../lib/series-answer';
 
 /** Reads in flight at once: a thousand runs shown at once arrive a few at a time, not all in one task. */
 const IN_FLIGHT = 8;
@@ -36,6 +36,11 @@ export interface RunHistory {
   readonly total: { readonly train: number; readonly validation: number };
 }
 
+/** The owner of runs asked for one by one (`ensure`), kept wanted until `forget`. */
+const ENSURED = Symbol('ensured');
+/** What a queued read gives when no chart on screen wants its run any more by its turn. */
+const NOT_WANTED = Symbol('not wanted');
+
 const EMPTY_HISTORY: RunHistory = { series: EMPTY_RUN_SERIES, loading: false, error: null, total: { train: 0, validation: 0 } };
 
 /** A step window read at a density (points per step); Infinity when every point of it was read. */
@@ -53,8 +58,11 @@ export class MetricsState {
 
   private readonly unsubscribe: (() => void)[] = [];
   private readonly requested = new Set<string>();
-  /** Runs asked for by a chart whose place is not on screen: read once it is. */
-  private readonly waiting = new Map<ChartPlace, Set<string>>();
+  /**
+   * The runs each chart wants, by place and by the chart asking (`want`): replaced whole on each
+   * change, so a run no chart wants any more (a filter typed, a view restored) is not read.
+   */
+  private readonly wants = new Map<ChartPlace, Map<unknown, ReadonlySet<string>>>();
   private readonly showing = new Set<ChartPlace>();
   /** What of each run has been read, so a zoom asks only for what is missing. */
   private readonly windows = new Map<string, ReadWindow[]>();
@@ -62,6 +70,8 @@ export class MetricsState {
   private generation = 0;
   private inFlight = 0;
   private readonly queue: (() => void)[] = [];
+  /** Reads that go only when no other read is queued or in flight (a whole history after the overviews). */
+  private readonly background: (() => void)[] = [];
   private changes: ((runs: Map<string, RunHistory>) => void)[] = [];
   private handOver: Promise<void> | null = null;
   private lastHandOver = -Infinity;
@@ -98,33 +108,64 @@ export class MetricsState {
     return this.runs.get(run) ?? EMPTY_HISTORY;
   }
 
-  /** Whether charts drawn at `place` are on screen: histories they asked for while not wait until they are. */
+  /** Whether charts drawn at `place` are on screen: histories they want are read only while they are. */
   setShowing(place: ChartPlace, showing: boolean): void {
     if (!showing) {
       this.showing.delete(place);
       return;
     }
     this.showing.add(place);
-    const waiting = [...(this.waiting.get(place) ?? [])];
-    this.waiting.delete(place);
-    for (const run of waiting) void this.ensure(run, place);
+    for (const runs of this.wants.get(place)?.values() ?? []) for (const run of runs) void this.read(run, place);
+  }
+
+  /**
+   * The runs a chart (`owner`) at `place` wants now, in place of what it wanted before: each is
+   * read once its place is on screen. Reads still queued for runs no chart wants any more are
+   * not sent. An empty list when the chart goes.
+   */
+  want(owner: unknown, place: ChartPlace, runs: Iterable<string>): void {
+    const byOwner = this.wants.get(place) ?? new Map<unknown, ReadonlySet<string>>();
+    this.wants.set(place, byOwner);
+    const wanted = new Set(runs);
+    if (wanted.size === 0) byOwner.delete(owner);
+    else byOwner.set(owner, wanted);
+    if (this.showing.has(place)) for (const run of wanted) void this.read(run, place);
   }
 
   /** Reads a run's overview once (again after `forget`, as on a reconnection), when its place is on screen. */
   async ensure(run: string, place: ChartPlace = 'charts'): Promise<void> {
-    if (this.requested.has(run)) return;
-    if (!this.showing.has(place)) {
-      this.waiting.set(place, (this.waiting.get(place) ?? new Set()).add(run));
-      return;
-    }
+    const byOwner = this.wants.get(place) ?? new Map<unknown, ReadonlySet<string>>();
+    this.wants.set(place, byOwner);
+    byOwner.set(ENSURED, new Set(byOwner.get(ENSURED)).add(run));
+    await this.read(run, place);
+  }
+
+  /** Whether a chart on screen wants the run. */
+  private wanted(run: string): boolean {
+    for (const place of this.showing) for (const runs of this.wants.get(place)?.values() ?? []) if (runs.has(run)) return true;
+    return false;
+  }
+
+  private async read(run: string, place: ChartPlace): Promise<void> {
+    if (this.requested.has(run) || !this.showing.has(place)) return;
     this.requested.add(run);
     const generation = this.generation;
     // With the other runs asked for at the same time: a thousand runs shown at once is one change.
     void this.later(run, (h) => ({ ...h, loading: true, error: null }));
     try {
-      const answer = await this.limited(() => this.api.metricSeries({ run, points: OVERVIEW_POINTS, whole: WHOLE_POINTS }));
+      const answer = await this.limited(
+        () => this.api.metricSeries({ run, points: OVERVIEW_POINTS }),
+        () => generation === this.generation && this.wanted(run),
+      );
       if (generation !== this.generation) return;
+      if (answer === NOT_WANTED) {
+        // Unwanted before its turn came: read again if a chart wants it later.
+        this.requested.delete(run);
+        await this.later(run, (h) => ({ ...h, loading: false }));
+        return;
+      }
       await this.take(run, answer, { from: -Infinity, to: Infinity, points: OVERVIEW_POINTS }, (h) => ({ ...h, loading: false }));
+      if (wantsWhole(answer)) void this.readWhole(run, generation);
     } catch (error) {
       if (generation !== this.generation) return;
       this.requested.delete(run);
@@ -132,6 +173,24 @@ export class MetricsState {
       // read once it is listed.
       const missing = errorCode(error) === 'not-found';
       await this.later(run, (h) => ({ ...h, loading: false, error: missing ? null : errorMessage(error) }));
+    }
+  }
+
+  /**
+   * The whole history of a run short enough (WHOLE_POINTS), after its overview is drawn and after
+   * every other run's overview: its smoothing is then exact. A failure leaves the overview.
+   */
+  private async readWhole(run: string, generation: number): Promise<void> {
+    try {
+      const answer = await this.limited(
+        () => this.api.metricSeries({ run, points: OVERVIEW_POINTS, whole: WHOLE_POINTS }),
+        () => generation === this.generation && this.wanted(run),
+        'background',
+      );
+      if (answer === NOT_WANTED || generation !== this.generation) return;
+      await this.take(run, answer, { from: -Infinity, to: Infinity, points: OVERVIEW_POINTS }, undefined, takeWhole);
+    } catch {
+      // The overview stays drawn.
     }
   }
 
@@ -152,7 +211,7 @@ export class MetricsState {
         this.windows.set(run, [...(this.windows.get(run) ?? []), asked]);
         try {
           const answer = await this.limited(() => this.api.metricSeries({ run, from, to, points }));
-          if (generation === this.generation) await this.take(run, answer, { from, to, points });
+          if (answer !== NOT_WANTED && generation === this.generation) await this.take(run, answer, { from, to, points });
         } catch {
           // The overview stays drawn: a finer read is an improvement, not a need.
           this.windows.set(
@@ -168,13 +227,18 @@ export class MetricsState {
   forget(): void {
     this.generation += 1;
     this.requested.clear();
-    this.waiting.clear();
     this.windows.clear();
     this.changes = [];
     this.runs = new Map();
   }
 
-  private async take(run: string, answer: MetricSeries, asked: { from: number; to: number; points: number }, also = (h: RunHistory) => h): Promise<void> {
+  private async take(
+    run: string,
+    answer: MetricSeries,
+    asked: { from: number; to: number; points: number },
+    also = (h: RunHistory) => h,
+    merge: (series: RunSeries, answer: MetricSeries) => RunSeries = mergeAnswer,
+  ): Promise<void> {
     const exact = answer.kinds.every((k) => k.exact);
     const from = Math.max(asked.from, answer.from ?? asked.from);
     const to = Math.min(asked.to, answer.to ?? asked.to);
@@ -183,21 +247,34 @@ export class MetricsState {
     const whole = asked.from === -Infinity && asked.to === Infinity;
     const total = (kind: SeriesKind, h: RunHistory): number => (whole ? (answer.kinds.find((k) => k.kind === kind)?.total ?? 0) : h.total[kind]);
     await this.later(run, (h) => {
-      const series = mergeAnswer(h.series, answer);
+      const series = merge(h.series, answer);
       return also({ ...h, series, total: { train: total('train', h), validation: total('validation', h) } });
     });
   }
 
-  /** Runs `read` when fewer than IN_FLIGHT reads are under way. */
-  private async limited<T>(read: () => Promise<T>): Promise<T> {
-    if (this.inFlight >= IN_FLIGHT) await new Promise<void>((resolve) => this.queue.push(resolve));
+  /** Runs `read` when fewer than IN_FLIGHT reads are under way, unless it is no longer `needed` by then. */
+  private async limited<T>(read: () => Promise<T>, needed: () => boolean = () => true, priority: 'now' | 'background' = 'now'): Promise<T | typeof NOT_WANTED> {
+    // A background read waits for every read of the other kind, queued or in flight.
+    const mustWait = (): boolean => (priority === 'background' ? this.inFlight > 0 || this.queue.length > 0 : this.inFlight >= IN_FLIGHT);
+    while (mustWait()) await new Promise<void>((resolve) => (priority === 'background' ? this.background : this.queue).push(resolve));
+    if (!needed()) {
+      this.next();
+      return NOT_WANTED;
+    }
     this.inFlight += 1;
     try {
       return await read();
     } finally {
       this.inFlight -= 1;
-      this.queue.shift()?.();
+      this.next();
     }
+  }
+
+  /** Lets the next queued read go: one waiting its turn, else (nothing else going) every background one, which each wait again if need be. */
+  private next(): void {
+    const first = this.queue.shift();
+    if (first) first();
+    else if (this.inFlight === 0) for (const wake of this.background.splice(0)) wake();
   }
 
   private onEvent(event: SessionEvent): void {

@@ -42,6 +42,12 @@ export class WorkspaceViewState {
   /** The timeline's zoom as last restored (a new object on each opening): the timeline takes it when it changes. */
   restoredZoom = $state.raw<{ readonly zoom: readonly [number, number] | null }>({ zoom: null });
   workspace = $state<string | null>(null);
+  /**
+   * True once the open workspace's view (tab, Charts view) is back: the charts read no history
+   * before, or they would read the runs of the default view (every run) before the kept filter
+   * chose one.
+   */
+  restored = $state(false);
 
   private readonly store: WorkspaceViewStore;
   private page: Page = DEFAULT_PAGE;
@@ -61,6 +67,7 @@ export class WorkspaceViewState {
   async open(workspace: string): Promise<void> {
     if (workspace === this.workspace) return;
     this.ready = false;
+    this.restored = false;
     this.workspace = workspace;
     // The old workspace's checkpoints are not in this one (its selection is kept in its own view).
     this.deps.selection.clear();
@@ -80,7 +87,9 @@ export class WorkspaceViewState {
     const active = this.page.active !== null && this.deps.exists(this.page.active) ? this.page.active : (kept[0] ?? null);
     this.deps.selection.current = { selected: new Set(kept), anchor: active, active };
     await charts;
+    if (this.workspace !== workspace) return;
     this.ready = true;
+    this.restored = true;
   }
 
   setTab(tab: Tab): void {
