@@ -30,6 +30,7 @@ export class RunsState {
       marks: this.deps.catalog.marks,
       metric: this.deps.catalog.bestMetric,
       training: this.deps.training.status,
+      byId: this.deps.catalog.byId,
     }),
   );
   readonly byName = $derived(new Map(this.entries.map((e) => [e.name, e])));
