@@ -39,7 +39,19 @@ export function buildRows(lanes: readonly Lane[]): Rows {
   const length = starts[lanes.length] ?? 0;
   const count = firsts[lanes.length] ?? 0;
   let order: string[] | null = null;
-  const rowAt = (index: number): Row | undefined => {
+  // Rows already made keep their objects while the list scrolls (a keyed list then redraws only
+  // the rows that come into view); a few windows' worth are kept, not every row scrolled past.
+  const made = new Map<number, Row>();
+  const rowAt = (index: number): Row => {
+    let row = made.get(index);
+    if (row === undefined) {
+      if (made.size >= 2000) made.clear();
+      row = makeRow(index) as Row;
+      made.set(index, row);
+    }
+    return row;
+  };
+  const makeRow = (index: number): Row | undefined => {
     // The last lane whose header is at or before `index`.
     let lo = 0;
     let hi = lanes.length - 1;
@@ -64,7 +76,7 @@ export function buildRows(lanes: readonly Lane[]): Rows {
     },
     slice(start: number, end: number): Row[] {
       const rows: Row[] = [];
-      for (let i = Math.max(0, start); i < Math.min(end, length); i += 1) rows.push(rowAt(i) as Row);
+      for (let i = Math.max(0, start); i < Math.min(end, length); i += 1) rows.push(rowAt(i));
       return rows;
     },
     rowOf(checkpoint: CheckpointInfo): number | undefined {
