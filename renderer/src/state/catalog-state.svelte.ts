@@ -22,7 +22,7 @@ import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 type CatalogChange = LaneChange;
 
 export interface CatalogStateOptions {
-  /** Runs a batch later; tests pass one that runs it at once. */
+  /** Runs a batch later (before the next frame); tests pass one that runs it at once. */
   readonly schedule?: (flush: () => void) => void;
   /** How long after a change the marks and the runs are asked for again. */
   readonly refreshDelayMs?: number;
@@ -38,6 +38,22 @@ export interface CatalogStateOptions {
 }
 
 const BestChoiceSchema = z.object({ metric: z.string().min(1), mode: MetricModeSchema });
+
+/**
+ * Events arriving within one frame are applied together, just before it is drawn; a page whose
+ * frames are paused (hidden, in the background) still applies them within 100 ms.
+ */
+function nextFrame(flush: () => void): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    flush();
+  };
+  const timer = setTimeout(once, 100);
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(once);
+}
 
 export class CatalogState {
   workspace = $state<string | null>(null);
@@ -84,7 +100,7 @@ export class CatalogState {
     private readonly api: StudioApi,
     options: CatalogStateOptions = {},
   ) {
-    this.schedule = options.schedule ?? ((flush) => setTimeout(flush, 30));
+    this.schedule = options.schedule ?? nextFrame;
     this.refreshDelayMs = options.refreshDelayMs ?? 250;
     this.bestStore = options.bestStore ?? NO_VIEW_STORE;
     this.onWorkspaceChanged = options.onWorkspaceChanged ?? (() => undefined);
