@@ -47,19 +47,24 @@ export class LaneIndex {
     }
     if (touched.size === 0) return false;
     const members = new Map<string, CheckpointInfo[]>([...touched].map((run) => [run, []]));
+    const placed = new Set<string>();
     // A lane's own checkpoints, from its old lane and the changed ones: not a pass over every checkpoint.
     for (const run of touched) {
       const list = members.get(run) as CheckpointInfo[];
       for (const old of this.laneOf.get(run)?.checkpoints ?? []) {
         const now = this.checkpoints.get(old.id);
-        if (now && now.run === run) list.push(now);
+        if (now && now.run === run) {
+          list.push(now);
+          placed.add(now.id);
+        }
       }
     }
     for (const change of changes) {
-      if (change.kind !== 'upsert') continue;
+      if (change.kind !== 'upsert' || placed.has(change.checkpoint.id)) continue;
       const now = this.checkpoints.get(change.checkpoint.id);
-      const list = members.get(change.checkpoint.run);
-      if (now === change.checkpoint && list && !list.includes(now)) list.push(now);
+      if (now !== change.checkpoint) continue;
+      members.get(now.run)?.push(now);
+      placed.add(now.id);
     }
     for (const [run, list] of members) {
       sortLaneCheckpoints(list);
