@@ -43,6 +43,22 @@ describe('LaneIndex', () => {
     expect(lanes.apply([{ kind: 'remove', id: 'nowhere/ckpt-1' }])).toBe(false);
   });
 
+  it('keeps each checkpoint as a compact copy that reads the same, its empty lists and run name shared', () => {
+    const lanes = new LaneIndex();
+    const given = [checkpoint('a', 1), checkpoint('a', 2, { notes: ['step from its name'] })];
+    lanes.reset([run('a')], given);
+    const [one, two] = [lanes.byId.get(given[0]?.id ?? ''), lanes.byId.get(given[1]?.id ?? '')];
+    expect(one).toEqual(given[0]);
+    expect(two).toEqual(given[1]);
+    expect(one).not.toBe(given[0]);
+    expect(one?.sameStepAs).toBe(two?.sameStepAs);
+    expect(two?.notes).toEqual(['step from its name']);
+    const added = checkpoint('a', 3);
+    lanes.apply([{ kind: 'upsert', checkpoint: added }]);
+    expect(lanes.byId.get(added.id)).toEqual(added);
+    expect(lanes.lanes[0]?.checkpoints.map((c) => c.step)).toEqual([1, 2, 3]);
+  });
+
   it('keeps every lane when the runs read the same, and replaces only a run read differently', () => {
     const lanes = index();
     const before = lanes.lanes;

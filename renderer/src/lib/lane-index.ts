@@ -3,6 +3,7 @@
 // derived per lane (its layout, its rows, its metric names) is reused. At 100,000 checkpoints
 // rebuilding every lane for each checkpoint a training saves took seconds in the page.
 import type { CheckpointInfo, RunInfo } from './contract.js';
+import { CheckpointCompactor } from './compact-checkpoint.js';
 import { type Lane, buildLanes, compareLanes, laneSince, sortLaneCheckpoints } from './lanes.js';
 
 export type LaneChange = { readonly kind: 'upsert'; readonly checkpoint: CheckpointInfo } | { readonly kind: 'remove'; readonly id: string };
@@ -12,6 +13,8 @@ export class LaneIndex {
   private laneOf = new Map<string, Lane>();
   private runInfo = new Map<string, RunInfo>();
   private ordered: readonly Lane[] = [];
+  /** What is kept of each checkpoint is its compact copy (compact-checkpoint.ts). */
+  private compactor = new CheckpointCompactor();
 
   /** In the order runs were made (lanes.ts); a new array whenever one lane changed. */
   get lanes(): readonly Lane[] {
@@ -25,17 +28,22 @@ export class LaneIndex {
 
   reset(runs: readonly RunInfo[], checkpoints: readonly CheckpointInfo[]): void {
     this.checkpoints.clear();
-    for (const checkpoint of checkpoints) this.checkpoints.set(checkpoint.id, checkpoint);
+    this.compactor = new CheckpointCompactor();
+    const kept = checkpoints.map((c) => this.compactor.compact(c));
+    for (const checkpoint of kept) this.checkpoints.set(checkpoint.id, checkpoint);
     this.runInfo = new Map(runs.map((r) => [r.name, r]));
     this.laneOf = new Map();
-    for (const lane of buildLanes(runs, checkpoints)) this.laneOf.set(lane.run, lane);
+    for (const lane of buildLanes(runs, kept)) this.laneOf.set(lane.run, lane);
     this.order();
   }
 
   /** Applies changes in order; only the runs they touch get new lanes. False when nothing changed. */
   apply(changes: readonly LaneChange[]): boolean {
+    const compacted = changes.map((change): LaneChange =>
+      change.kind === 'upsert' ? { kind: 'upsert', checkpoint: this.compactor.compact(change.checkpoint) } : change,
+    );
     const touched = new Set<string>();
-    for (const change of changes) {
+    for (const change of compacted) {
       const id = change.kind === 'remove' ? change.id : change.checkpoint.id;
       const before = this.checkpoints.get(id);
       if (before) touched.add(before.run);
@@ -59,7 +67,7 @@ export class LaneIndex {
         }
       }
     }
-    for (const change of changes) {
+    for (const change of compacted) {
       if (change.kind !== 'upsert' || placed.has(change.checkpoint.id)) continue;
       const now = this.checkpoints.get(change.checkpoint.id);
       if (now !== change.checkpoint) continue;
