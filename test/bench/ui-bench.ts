@@ -11,13 +11,14 @@
 //   BENCH_UI_CHECKPOINTS=n   n checkpoints per run instead of 100 (the metric histories as they are)
 //   BENCH_UI_WORKSPACE=dir   make the workspace there once and keep it (it takes minutes)
 //   BENCH_UI_PROFILE=1       where the page and the Studio spend their time while checkpoints arrive
+//   BENCH_UI_HEAP_PROFILE=1  what holds the page's heap at the heap row, by allocating function
 //   BENCH_UI_PHASES=a,b      only these phases (history, bigrun, allruns, renames, heap); the
 //                            Checkpoints tab always runs, as it opens the page
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { MetricPageSchema, MetricSeriesSchema, type StudioApi } from '../../electron/contract.js';
 import { COLUMNS_FILE, checkpointDirName } from '../../electron/core/checkpoint/layout.js';
 import { Studio } from '../../electron/core/studio/studio.js';
@@ -266,11 +267,46 @@ function describeShape(): string {
   return `${thousands(total)} checkpoints in ${thousands(SHAPE.runs)} runs, ${SHAPE.bigRuns} runs of ${thousands(SHAPE.bigPoints)} metric points and ${thousands(small)} of ${thousands(SHAPE.smallPoints)}`;
 }
 
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** BENCH_UI_HEAP_PROFILE=1: the page's heap sampled from its start, so the heap row can say what holds it. */
+let heapSampler: CDPSession | null = null;
+
+async function startHeapSampling(page: Page): Promise<void> {
+  if (!process.env['BENCH_UI_HEAP_PROFILE']) return;
+  heapSampler = await page.context().newCDPSession(page);
+  await heapSampler.send('HeapProfiler.startSampling', { samplingInterval: 64 * 1024 });
+}
+
+/** What still holds the page's heap, by the function that allocated it (live objects only), the top 20. */
+async function printHeapHolders(): Promise<void> {
+  if (!heapSampler) return;
+  const { profile } = (await heapSampler.send('HeapProfiler.getSamplingProfile')) as { profile: { head: SamplingNode } };
+  const bySite = new Map<string, number>();
+  const walk = (node: SamplingNode): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} ${url.split('/').pop() ?? ''}:${lineNumber + 1}`;
+    bySite.set(key, (bySite.get(key) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  console.log("the page's heap after GC, by allocating function (sampled):");
+  for (const [key, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${(bytes / 1024 / 1024).toFixed(1).padStart(7)} MB  ${key}`);
+}
+
 /** The timeline's first render, a Shift+click range, and frames scrolling the list. */
 async function checkpointsTab(page: Page, studio: Studio, url: string, rows: Row[]): Promise<void> {
   const total = SHAPE.runs * SHAPE.checkpointsPerRun;
-  await page.goto(url);
-  await whenAttribute(page, '[data-testid="timeline"]', 'data-points', (v) => v === String(total));
+  await startHeapSampling(page);
+  // Profiled from the page's blank start: its first navigation keeps the renderer process, so the profile sees the load.
+  await profiled('first render', page.context(), page, async () => {
+    await page.goto(url);
+    await whenAttribute(page, '[data-testid="timeline"]', 'data-points', (v) => v === String(total));
+  });
   const timelineMs = await page.evaluate(() => performance.now());
   rows.push({ what: `first render of the timeline (${thousands(total)} checkpoints)`, value: `${Math.round(timelineMs)} ms`, target: 'none set', ok: null });
 
@@ -525,6 +561,9 @@ async function heapAfterGc(context: BrowserContext, page: Page, rows: Row[]): Pr
   const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
   const heapMb = heap.usedSize / 1024 / 1024;
   rows.push({ what: "the page's JS heap (after GC, every view visited)", value: `${heapMb.toFixed(0)} MB`, target: '≤ 300 MB', ok: heapMb <= 300 });
+  const elements = await page.evaluate(() => document.getElementsByTagName('*').length);
+  rows.push({ what: '  elements in the page meanwhile', value: elements.toLocaleString('en-US'), target: '', ok: null });
+  await printHeapHolders();
 }
 
 async function main(): Promise<void> {

@@ -134,6 +134,62 @@ describe('CatalogState', () => {
     expect(state.marks['beta/ckpt-000000003']).toEqual(['latest', 'best loss']);
   });
 
+  it("replaces only a changed run's lane: the other runs' lanes, and runs listed the same, stay the same objects", async () => {
+    const { fake, state, flushes } = setup();
+    await state.start();
+    flushSync();
+    const [alpha, beta] = state.lanes;
+    fake.emit('catalog:added', checkpoint('alpha', 4));
+    flushes[0]?.();
+    flushSync();
+    expect(state.lanes[1]).toBe(beta);
+    expect(state.lanes[0]).not.toBe(alpha);
+    expect(state.lanes[0]?.checkpoints.map((c) => c.step)).toEqual([1, 2, 4]);
+    expect(state.byId.get('alpha/ckpt-000000004')?.step).toBe(4);
+
+    // listRuns answers with new objects that read the same: nothing is replaced.
+    const lanes = state.lanes;
+    const runs = state.runs;
+    vi.advanceTimersByTime(10);
+    await settle();
+    expect(fake.callsOf('listRuns')).toHaveLength(1);
+    expect(state.lanes).toBe(lanes);
+    expect(state.runs).toBe(runs);
+
+    // A run listed anew (its size changed) gets a new lane; the other keeps its own.
+    fake.handle('listRuns', () => [
+      run('alpha', { checkpointCount: 3 }),
+      run('beta', { createdAt: '2026-01-02T00:00:00.000Z', parent: { run: 'alpha', step: 2 } }),
+    ]);
+    await state.refreshRunsAndMarks();
+    flushSync();
+    expect(state.lanes[0]?.info?.checkpointCount).toBe(3);
+    expect(state.lanes[0]?.checkpoints).toBe(lanes[0]?.checkpoints);
+    expect(state.lanes[1]).toBe(beta);
+  });
+
+  it('drops the lane of an unlisted run whose last checkpoint is removed, and keeps a listed run empty', async () => {
+    const { fake, state, flushes } = setup();
+    await state.start();
+    fake.emit('catalog:added', checkpoint('gamma', 1));
+    flushes[0]?.();
+    fake.emit('catalog:removed', { id: 'gamma/ckpt-000000001', run: 'gamma', step: 1 });
+    fake.emit('catalog:removed', { id: 'beta/ckpt-000000003', run: 'beta', step: 3 });
+    flushes[1]?.();
+    flushSync();
+    // gamma is listed by its stand-in until listRuns answers: its lane stays, empty, as beta's.
+    expect(state.lanes.map((l) => [l.run, l.checkpoints.length])).toEqual([
+      ['alpha', 2],
+      ['gamma', 0],
+      ['beta', 0],
+    ]);
+    vi.advanceTimersByTime(10);
+    await settle();
+    expect(state.lanes.map((l) => l.run)).toEqual(['alpha', 'beta']);
+    expect(state.count).toBe(2);
+    expect(state.checkpoints.map((c) => c.id)).toEqual(['alpha/ckpt-000000001', 'alpha/ckpt-000000002']);
+  });
+
   it('stops listening when disposed', async () => {
     const { fake, state } = setup();
     await state.start();

@@ -9,7 +9,7 @@ import { buildLanes, folderLatest } from '../../renderer/src/lib/lanes';
 import { isBusyRefusal, parseQuietSeconds } from '../../renderer/src/lib/quiet-period';
 import { checkpointName, isInPlace, runDisplayName, runFullName, runNameParts, stepText } from '../../renderer/src/lib/run-names';
 import { layoutTimeline, DEFAULT_GEOMETRY } from '../../renderer/src/lib/timeline-layout';
-import { summariseWorkspace } from '../../renderer/src/lib/workspace-summary';
+import { summariseLanes, summariseWorkspace } from '../../renderer/src/lib/workspace-summary';
 import { AppState } from '../../renderer/src/state/app-state';
 import { CatalogState } from '../../renderer/src/state/catalog-state.svelte';
 import { fakeHost } from './component-fixtures';
@@ -85,6 +85,11 @@ describe('what a workspace holds, in one line', () => {
     expect(summariseWorkspace([tutorialRun()], [...tutorial.checkpoints, checkpoint('new', 1)]).text).toBe(
       '1 Checkpoint Studio checkpoint, 10 TensorFlow checkpoints',
     );
+    // The header counts from the lanes: the same line.
+    const runs = [tutorialRun(), boardRun('a'), run('b')];
+    const checkpoints = [...tutorial.checkpoints, checkpoint('b', 1), checkpoint('new', 1)];
+    expect(summariseLanes(runs, buildLanes(runs, checkpoints))).toEqual(summariseWorkspace(runs, checkpoints));
+    expect(summariseLanes([run('a')], buildLanes([run('a')], [checkpoint('a', 1)])).text).toBe('1 checkpoint in 1 run');
   });
 
   it('has one entry per layout the contract knows: the empty state lists them all', () => {

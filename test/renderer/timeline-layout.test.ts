@@ -1,7 +1,7 @@
 // The timeline's geometry: lanes in the list's order, x along the step or the wall time,
 // lineage lines from the parent checkpoint to the continued run's lane, hit-testing, and only
 // the lanes in view drawn.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildLanes } from '../../renderer/src/lib/lanes';
 import {
   DEFAULT_GEOMETRY,
@@ -122,6 +122,29 @@ describe('timeline layout', () => {
     const target = lane?.points[150];
     if (!lane || !target) throw new Error('no lane');
     expect(pointAt(layout, target.x, target.y, g)?.checkpoint.id).toBe(target.checkpoint.id);
+  });
+
+  it("lays out again after one run's change reading that run's checkpoints alone", () => {
+    const runs = Array.from({ length: 50 }, (_, i) => run(`r${String(i).padStart(2, '0')}`));
+    const stamp = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
+    const checkpoints = runs.flatMap((r) => Array.from({ length: 200 }, (_, s) => checkpoint(r.name, s + 1, { createdAt: stamp(s) })));
+    const lanes = buildLanes(runs, checkpoints);
+    const parse = vi.spyOn(Date, 'parse');
+    const before = layoutTimeline(lanes, 'time', g);
+    expect(parse.mock.calls.length).toBeGreaterThanOrEqual(10_000);
+    // r07 gains a checkpoint: its lane is replaced, the 49 others are the same objects.
+    const changed = lanes.map((lane) =>
+      lane.run === 'r07' ? { ...lane, checkpoints: [...lane.checkpoints, checkpoint('r07', 201, { createdAt: stamp(500) })] } : lane,
+    );
+    parse.mockClear();
+    const after = layoutTimeline(changed, 'time', g);
+    // Its 201 checkpoints, and each run's own start: not the 10,000.
+    expect(parse.mock.calls.length).toBeLessThanOrEqual(201 + 2 * runs.length);
+    parse.mockRestore();
+    expect(after.pointCount).toBe(10_001);
+    expect(after.domain[1]).toBeGreaterThan(before.domain[1]);
+    expect(after.lanes[7]?.points.at(-1)?.checkpoint.step).toBe(201);
+    expect(after.lanes[7]?.points.at(-1)?.x).toBeCloseTo(right);
   });
 
   it('chooses round ticks', () => {

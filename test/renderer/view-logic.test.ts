@@ -7,6 +7,7 @@ import { formatBytes, formatDuration, formatMetric } from '../../renderer/src/li
 import { buildLanes, defaultMode } from '../../renderer/src/lib/lanes';
 import { median, recordInterval, stallThreshold } from '../../renderer/src/lib/stall';
 import { scrollToReveal, virtualWindow } from '../../renderer/src/lib/virtual-window';
+import type { CheckpointInfo } from '../../renderer/src/lib/contract';
 import { checkpoint, run } from './fakes';
 
 describe('the virtual window', () => {
@@ -35,10 +36,13 @@ describe('lanes and rows', () => {
   it('orders runs by creation and checkpoints by step, and flattens them with an order for ranges', () => {
     const lanes = buildLanes(runs, checkpoints);
     expect(lanes.map((l) => l.run)).toEqual(['a', 'b']);
-    const { rows, order, rowOf } = buildRows(lanes);
-    expect(rows.map((r) => r.key)).toEqual(['lane:a', 'a/ckpt-000000001', 'a/ckpt-000000002', 'lane:b', 'b/ckpt-000000005']);
-    expect(order).toEqual(['a/ckpt-000000001', 'a/ckpt-000000002', 'b/ckpt-000000005']);
-    expect(rowOf.get('b/ckpt-000000005')).toBe(4);
+    const built = buildRows(lanes);
+    expect(built.slice(0, built.length).map((r) => r.key)).toEqual(['lane:a', 'a/ckpt-000000001', 'a/ckpt-000000002', 'lane:b', 'b/ckpt-000000005']);
+    expect(built.slice(3, 99).map((r) => (r.kind === 'checkpoint' ? r.position : -1))).toEqual([-1, 2]);
+    expect([built.length, built.count]).toEqual([5, 3]);
+    expect(built.order).toEqual(['a/ckpt-000000001', 'a/ckpt-000000002', 'b/ckpt-000000005']);
+    expect(built.rowOf(checkpoints[0] as CheckpointInfo)).toBe(4);
+    expect(built.rowOf(checkpoint('c', 1))).toBeUndefined();
   });
 
   it('labels a row with what a sighted user reads across it', () => {

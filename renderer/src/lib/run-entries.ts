@@ -49,11 +49,13 @@ export interface EntryInputs {
   readonly training: TrainingStatus;
   /** Runs whose log grew lately, whoever writes them (LiveState.writing). */
   readonly writing?: ReadonlySet<string>;
+  /** Every checkpoint by id, when the caller keeps one: else it is made from the lanes (a map of every checkpoint, per call). */
+  readonly byId?: ReadonlyMap<string, CheckpointInfo>;
 }
 
-export function runEntries({ lanes, marks, metric, training, writing }: EntryInputs): RunEntry[] {
+export function runEntries({ lanes, marks, metric, training, writing, byId }: EntryInputs): RunEntry[] {
   const byRun = new Map(lanes.map((l) => [l.run, l]));
-  const { bests, workspaceBest } = bestsOf(lanes, marks, metric);
+  const { bests, workspaceBest } = bestsOf(lanes, marks, metric, byId);
   return lineageOrder(lanes.map((l) => ({ name: l.run, parent: l.info?.parent?.run ?? null }))).map(({ name, parent, depth }) => {
     const lane = byRun.get(name) as Lane;
     const info = lane.info;
@@ -82,12 +84,12 @@ function bestsOf(
   lanes: readonly Lane[],
   marks: EntryInputs['marks'],
   metric: string | null,
+  kept: ReadonlyMap<string, CheckpointInfo> | undefined,
 ): { bests: Map<string, MetricValue>; workspaceBest: string | null } {
   const bests = new Map<string, MetricValue>();
   let workspaceBest: string | null = null;
   if (metric === null) return { bests, workspaceBest };
-  const byId = new Map<string, CheckpointInfo>();
-  for (const lane of lanes) for (const c of lane.checkpoints) byId.set(c.id, c);
+  const byId = kept ?? new Map(lanes.flatMap((lane) => lane.checkpoints.map((c) => [c.id, c] as const)));
   for (const [id, on] of Object.entries(marks)) {
     const checkpoint = byId.get(id);
     const value = checkpoint?.metrics[metric];

@@ -94,6 +94,58 @@ export function niceTicks(min: number, max: number, target: number, axis: TimeAx
   return ticks;
 }
 
+/** A lane's checkpoints placed on one axis, by value: made once per lane object and axis (a change replaces only its run's lane). */
+interface LaneAxis {
+  readonly placed: readonly CheckpointInfo[];
+  /** Each placed checkpoint's value on the axis, ascending. */
+  readonly values: Float64Array;
+  readonly undated: number;
+}
+
+const laneAxes: Record<TimeAxis, WeakMap<Lane, LaneAxis>> = { step: new WeakMap(), time: new WeakMap() };
+
+function laneAxis(lane: Lane, axis: TimeAxis): LaneAxis {
+  const cached = laneAxes[axis].get(lane);
+  if (cached) return cached;
+  let made: LaneAxis;
+  // A lane is sorted by step already; on wall time its points are sorted by time (not always step order).
+  if (axis === 'step') made = { placed: lane.checkpoints, values: Float64Array.from(lane.checkpoints, (c) => c.step), undated: 0 };
+  else {
+    const dated: { checkpoint: CheckpointInfo; value: number }[] = [];
+    for (const checkpoint of lane.checkpoints) {
+      const value = valueOf(checkpoint, axis);
+      if (value !== null) dated.push({ checkpoint, value });
+    }
+    dated.sort((a, b) => a.value - b.value);
+    made = { placed: dated.map((d) => d.checkpoint), values: Float64Array.from(dated, (d) => d.value), undated: lane.checkpoints.length - dated.length };
+  }
+  laneAxes[axis].set(lane, made);
+  return made;
+}
+
+/** A lane laid out; its points are made when first read (hit-testing, drawing), so only the lanes in view ever make theirs. */
+class LaidLane implements LaneLayout {
+  private made: TimelinePoint[] | null = null;
+
+  constructor(
+    readonly lane: Lane,
+    readonly index: number,
+    readonly y: number,
+    private readonly axis: LaneAxis,
+    private readonly scale: (v: number) => number,
+    readonly fromX: number,
+    readonly toX: number,
+  ) {}
+
+  get points(): readonly TimelinePoint[] {
+    if (this.made === null) {
+      const { placed, values } = this.axis;
+      this.made = placed.map((checkpoint, i) => ({ checkpoint, lane: this.index, x: this.scale(values[i] ?? 0), y: this.y }));
+    }
+    return this.made;
+  }
+}
+
 /**
  * `zoom`, when given, is the part of the full range shown, as fractions [from, to] of it (a
  * zoomed-in view); points outside it fall beyond the drawing's edges and are not hit.
@@ -107,17 +159,17 @@ export function layoutTimeline(
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let undated = 0;
-  const values: (number | null)[][] = lanes.map((lane) =>
-    lane.checkpoints.map((c) => {
-      const v = valueOf(c, axis);
-      if (v === null) undated += 1;
-      else {
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      return v;
-    }),
-  );
+  let pointCount = 0;
+  const axes = lanes.map((lane) => {
+    const placed = laneAxis(lane, axis);
+    undated += placed.undated;
+    pointCount += placed.placed.length;
+    const first = placed.values[0];
+    const last = placed.values[placed.values.length - 1];
+    if (first !== undefined && first < min) min = first;
+    if (last !== undefined && last > max) max = last;
+    return placed;
+  });
   const runStart = (lane: Lane): number | null => {
     const ms = lane.info?.createdAt ? Date.parse(lane.info.createdAt) : Number.NaN;
     return Number.isFinite(ms) ? ms : null;
@@ -150,45 +202,41 @@ export function layoutTimeline(
   const span = Math.max(1, geometry.width - left - geometry.padding);
   const scale = (v: number): number => left + ((v - min) / (max - min)) * span;
 
-  let pointCount = 0;
-  const laid: LaneLayout[] = lanes.map((lane, index) => {
-    const y = laneY(index, geometry);
-    const laneValues = values[index] ?? [];
-    const points: TimelinePoint[] = [];
-    lane.checkpoints.forEach((checkpoint, i) => {
-      const v = laneValues[i];
-      if (v !== null && v !== undefined) points.push({ checkpoint, lane: index, x: scale(v), y });
-    });
-    if (axis === 'time') points.sort((a, b) => a.x - b.x);
-    pointCount += points.length;
-    const first = points[0]?.x ?? left;
-    const last = points[points.length - 1]?.x ?? first;
-    return { lane, index, y, points, fromX: first, toX: last };
-  });
-
-  const byRun = new Map(laid.map((l) => [l.lane.run, l]));
+  const byRun = new Map<string, { index: number; y: number }>();
+  lanes.forEach((lane, index) => byRun.set(lane.run, { index, y: laneY(index, geometry) }));
   const links: LineageLink[] = [];
-  const withBranches = laid.map((child) => {
-    const parent = child.lane.info?.parent;
-    if (!parent) return child;
-    const parentLane = byRun.get(parent.run);
-    const parentPoint = parentLane?.points.find((p) => p.checkpoint.step === parent.step);
-    const start = runStart(child.lane);
-    let fromX: number;
-    if (parentPoint) fromX = parentPoint.x;
-    else if (axis === 'step') fromX = scale(parent.step);
-    else fromX = start !== null ? scale(start) : child.fromX;
-    const fromY = parentLane ? parentLane.y : child.y;
-    const toX = axis === 'step' ? scale(parent.step) : start !== null ? scale(start) : child.fromX;
-    links.push({ run: child.lane.run, parent, from: { x: fromX, y: fromY }, to: { x: toX, y: child.y }, parentMissing: !parentPoint });
-    return { ...child, fromX: Math.min(toX, child.fromX), toX: Math.max(child.toX, toX) };
+  const laid = lanes.map((lane, index) => {
+    const y = laneY(index, geometry);
+    const placed = axes[index] as LaneAxis;
+    const firstValue = placed.values[0];
+    const lastValue = placed.values[placed.values.length - 1];
+    let fromX = firstValue === undefined ? left : scale(firstValue);
+    let toX = lastValue === undefined ? fromX : scale(lastValue);
+    const parent = lane.info?.parent;
+    if (parent) {
+      const parentLane = byRun.get(parent.run);
+      const parentPlaced = parentLane === undefined ? undefined : axes[parentLane.index];
+      // The parent's first checkpoint at the branch step, found in its values: its points are not made.
+      const at = parentPlaced ? parentPlaced.placed.findIndex((c) => c.step === parent.step) : -1;
+      const parentX = parentPlaced && at >= 0 ? scale(parentPlaced.values[at] ?? 0) : null;
+      const start = runStart(lane);
+      let linkFromX: number;
+      if (parentX !== null) linkFromX = parentX;
+      else if (axis === 'step') linkFromX = scale(parent.step);
+      else linkFromX = start !== null ? scale(start) : fromX;
+      const linkToX = axis === 'step' ? scale(parent.step) : start !== null ? scale(start) : fromX;
+      links.push({ run: lane.run, parent, from: { x: linkFromX, y: parentLane ? parentLane.y : y }, to: { x: linkToX, y }, parentMissing: parentX === null });
+      fromX = Math.min(linkToX, fromX);
+      toX = Math.max(toX, linkToX);
+    }
+    return new LaidLane(lane, index, y, placed, scale, fromX, toX);
   });
 
   const target = Math.max(2, Math.floor(span / 110));
   const ticks = niceTicks(min, max, target, axis).map((value) => ({ value, x: scale(value) }));
   return {
     axis,
-    lanes: withBranches,
+    lanes: laid,
     links,
     domain: [min, max],
     ticks,

@@ -4,6 +4,7 @@
 // so those are counted as runs.
 import { type CheckpointInfo, RUN_LAYOUT_KINDS, type RunInfo, type RunLayout } from './contract';
 import { plural } from './format';
+import type { Lane } from './lanes';
 
 export interface WorkspaceSummary {
   readonly text: string;
@@ -12,14 +13,29 @@ export interface WorkspaceSummary {
 }
 
 export function summariseWorkspace(runs: readonly RunInfo[], checkpoints: readonly CheckpointInfo[]): WorkspaceSummary {
+  const perRun = new Map<string, number>();
+  for (const c of checkpoints) perRun.set(c.run, (perRun.get(c.run) ?? 0) + 1);
+  return summarise(runs, perRun);
+}
+
+/** The same from the lanes: a pass over the runs, not over every checkpoint (the header follows each change). */
+export function summariseLanes(runs: readonly RunInfo[], lanes: readonly Lane[]): WorkspaceSummary {
+  return summarise(runs, new Map(lanes.map((lane) => [lane.run, lane.checkpoints.length])));
+}
+
+function summarise(runs: readonly RunInfo[], perRun: ReadonlyMap<string, number>): WorkspaceSummary {
   const layoutOf = new Map(runs.map((r) => [r.name, r.layout]));
   const counts = new Map<RunLayout, number>();
-  const add = (layout: RunLayout): void => void counts.set(layout, (counts.get(layout) ?? 0) + 1);
+  const add = (layout: RunLayout, n = 1): void => void counts.set(layout, (counts.get(layout) ?? 0) + n);
+  let total = 0;
   // A checkpoint seen through an event before its run is listed is counted as ours until then.
-  for (const c of checkpoints) add(layoutOf.get(c.run) ?? 'studio');
+  for (const [run, n] of perRun) {
+    add(layoutOf.get(run) ?? 'studio', n);
+    total += n;
+  }
   for (const r of runs) if (r.layout === 'tensorboard') add('tensorboard');
   const inPlace = runs.some((r) => r.layout !== 'studio');
-  if (!inPlace) return { text: `${plural(checkpoints.length, 'checkpoint')} in ${plural(runs.length, 'run')}`, inPlace };
+  if (!inPlace) return { text: `${plural(total, 'checkpoint')} in ${plural(runs.length, 'run')}`, inPlace };
   const found = (Object.keys(RUN_LAYOUT_KINDS) as RunLayout[]).flatMap((layout) => {
     const count = counts.get(layout) ?? 0;
     const kind = RUN_LAYOUT_KINDS[layout];

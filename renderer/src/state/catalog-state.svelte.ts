@@ -1,8 +1,10 @@
 // The workspace as the renderer sees it: the snapshot, kept current by catalog events. Events
 // are applied in batches (a bulk delete of thousands sends thousands of `removed`), and each
-// batch replaces the arrays once ($state.raw: they are swapped, never mutated in place).
+// batch replaces only the lanes of the runs it touched (lib/lane-index): the page's work per
+// change is one run's, not the workspace's 100,000 checkpoints.
 import { z } from 'zod';
-import { type Lane, buildLanes, defaultMode, metricNames } from '../lib/lanes';
+import { type Lane, defaultMode, laneMetricNames } from '../lib/lanes';
+import { type LaneChange, LaneIndex } from '../lib/lane-index';
 import {
   type CatalogSnapshot,
   type CheckpointInfo,
@@ -17,10 +19,10 @@ import {
 import { errorMessage } from '../lib/errors';
 import { NO_VIEW_STORE, type ViewStore } from '../lib/view-store';
 
-type CatalogChange = { readonly kind: 'upsert'; readonly checkpoint: CheckpointInfo } | { readonly kind: 'remove'; readonly id: string };
+type CatalogChange = LaneChange;
 
 export interface CatalogStateOptions {
-  /** Runs a batch later; tests pass one that runs it at once. */
+  /** Runs a batch later (before the next frame); tests pass one that runs it at once. */
   readonly schedule?: (flush: () => void) => void;
   /** How long after a change the marks and the runs are asked for again. */
   readonly refreshDelayMs?: number;
@@ -37,10 +39,27 @@ export interface CatalogStateOptions {
 
 const BestChoiceSchema = z.object({ metric: z.string().min(1), mode: MetricModeSchema });
 
+/**
+ * Events arriving within one frame are applied together, just before it is drawn; a page whose
+ * frames are paused (hidden, in the background) still applies them within 100 ms.
+ */
+function nextFrame(flush: () => void): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    flush();
+  };
+  const timer = setTimeout(once, 100);
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(once);
+}
+
 export class CatalogState {
   workspace = $state<string | null>(null);
   runs = $state.raw<RunInfo[]>([]);
-  checkpoints = $state.raw<CheckpointInfo[]>([]);
+  /** One per run, in the order runs were made; a change replaces its run's lane and keeps the others' objects. */
+  lanes = $state.raw<readonly Lane[]>([]);
   skipped = $state.raw<SkippedFolder[]>([]);
   marks = $state.raw<Record<string, string[]>>({});
   /** The metric `best` is judged by; null until the workspace has one. */
@@ -49,10 +68,21 @@ export class CatalogState {
   loading = $state(true);
   error = $state<string | null>(null);
 
-  readonly byId = $derived(new Map(this.checkpoints.map((c) => [c.id, c])));
-  readonly lanes: Lane[] = $derived(buildLanes(this.runs, this.checkpoints));
-  readonly metricNames = $derived(metricNames(this.checkpoints));
-  readonly totalBytes = $derived(this.checkpoints.reduce((sum, c) => sum + c.bytes, 0));
+  /** Every checkpoint, run by run; built only when read (the lanes are what the page draws). */
+  readonly checkpoints: readonly CheckpointInfo[] = $derived(this.lanes.flatMap((lane) => lane.checkpoints));
+  readonly metricNames = $derived(laneMetricNames(this.lanes));
+  readonly totalBytes = $derived(this.lanes.reduce((sum, lane) => sum + lane.bytes, 0));
+  readonly count = $derived(this.lanes.reduce((sum, lane) => sum + lane.checkpoints.length, 0));
+
+  private readonly index = new LaneIndex();
+  /** Bumped whenever the index changes: what makes `byId` reactive without a new map of 100,000 per change. */
+  private indexVersion = $state(0);
+
+  /** Every checkpoint by id: one map kept current (read it where needed; it changes under a kept reference). */
+  get byId(): ReadonlyMap<string, CheckpointInfo> {
+    void this.indexVersion;
+    return this.index.byId;
+  }
 
   private pending: CatalogChange[] = [];
   private flushScheduled = false;
@@ -70,7 +100,7 @@ export class CatalogState {
     private readonly api: StudioApi,
     options: CatalogStateOptions = {},
   ) {
-    this.schedule = options.schedule ?? ((flush) => setTimeout(flush, 30));
+    this.schedule = options.schedule ?? nextFrame;
     this.refreshDelayMs = options.refreshDelayMs ?? 250;
     this.bestStore = options.bestStore ?? NO_VIEW_STORE;
     this.onWorkspaceChanged = options.onWorkspaceChanged ?? (() => undefined);
@@ -132,7 +162,8 @@ export class CatalogState {
     if (previous !== null && previous !== snapshot.workspace) this.onWorkspaceChanged();
     this.workspace = snapshot.workspace;
     this.runs = snapshot.runs;
-    this.checkpoints = snapshot.checkpoints;
+    this.index.reset(snapshot.runs, snapshot.checkpoints);
+    this.publish();
     if (previous !== snapshot.workspace) this.onWorkspace(snapshot.workspace);
     this.skipped = snapshot.skipped;
     this.loading = false;
@@ -143,7 +174,7 @@ export class CatalogState {
 
   /** val_loss when there is one, else the first metric; kept while the workspace still has it. */
   private chooseBestMetric(): void {
-    const names = metricNames(this.checkpoints);
+    const names = this.metricNames;
     const preferred = this.preferredBest;
     if (preferred && names.includes(preferred.metric)) {
       this.bestMetric = preferred.metric;
@@ -168,19 +199,21 @@ export class CatalogState {
     if (this.pending.length === 0) return;
     const changes = this.pending;
     this.pending = [];
-    const next = new Map(this.checkpoints.map((c) => [c.id, c]));
-    let newRun = false;
-    for (const change of changes) {
-      if (change.kind === 'remove') next.delete(change.id);
-      else {
-        if (!this.runs.some((r) => r.name === change.checkpoint.run)) newRun = true;
-        next.set(change.checkpoint.id, change.checkpoint);
-      }
+    this.index.apply(changes);
+    const placeholders = this.placeholderRuns(changes);
+    if (placeholders.length > 0) {
+      this.runs = [...this.runs, ...placeholders];
+      this.index.setRuns(this.runs);
     }
-    this.checkpoints = [...next.values()];
+    this.publish();
     this.chooseBestMetric();
-    if (newRun) this.runs = [...this.runs, ...this.placeholderRuns(changes)];
     this.scheduleRefresh();
+  }
+
+  /** The index changed: its lanes and map are what the page reads. */
+  private publish(): void {
+    this.lanes = this.index.lanes;
+    this.indexVersion += 1;
   }
 
   /** Until listRuns answers, a run first seen through an event gets a lane of its own. */
@@ -227,7 +260,11 @@ export class CatalogState {
 
   private async refreshRuns(): Promise<void> {
     try {
-      this.runs = await this.api.listRuns();
+      const runs = await this.api.listRuns();
+      // Runs read the same as before keep their lanes (and everything drawn from them).
+      if (!this.index.setRuns(runs)) return;
+      this.runs = runs;
+      this.publish();
     } catch {
       // The next change or reload tries again; the list itself is still right.
     }

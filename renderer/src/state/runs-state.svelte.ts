@@ -33,6 +33,7 @@ export class RunsState {
       metric: this.deps.catalog.bestMetric,
       training: this.deps.training.status,
       ...(this.deps.live ? { writing: this.deps.live.writing } : {}),
+      byId: this.deps.catalog.byId,
     }),
   );
   readonly byName = $derived(new Map(this.entries.map((e) => [e.name, e])));
