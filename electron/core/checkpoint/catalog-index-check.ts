@@ -16,7 +16,7 @@
 import path from 'node:path';
 import type { CheckpointInfo } from '../../contract.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
-import { type RunRecord, type StoredCheckpoint, INDEX_VERSION, identityAt, sameIdentity } from './catalog-index.js';
+import { type RunRecord, type StoredCheckpoint, INDEX_VERSION, isStillAt } from './catalog-index.js';
 import { type Identities, identitiesOf, identityIs } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
@@ -40,11 +40,7 @@ export interface IndexedRun {
 
 /** The run's own files, if they are still those the record was made from. */
 function runFilesUnchanged(runDir: string, record: RunRecord): boolean {
-  return (
-    sameIdentity(identityAt(runDir), record.dir) &&
-    sameIdentity(identityAt(path.join(runDir, RUN_FILE)), record.runFile) &&
-    sameIdentity(identityAt(path.join(runDir, POLICY_FILE)), record.retention)
-  );
+  return isStillAt(runDir, record.dir) && isStillAt(path.join(runDir, RUN_FILE), record.runFile) && isStillAt(path.join(runDir, POLICY_FILE), record.retention);
 }
 
 function fromStored(run: string, runDir: string, stored: StoredCheckpoint, pinned: boolean, verifyCache: VerifyCache): ScannedCheckpoint {

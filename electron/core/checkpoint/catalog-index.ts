@@ -75,6 +75,11 @@ export function sameIdentity(a: Identity | null | undefined, b: Identity | null 
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
+/** Whether what is at `target` now is still what `recorded` names (null: nothing there); never when it cannot be looked at. */
+export function isStillAt(target: string, recorded: Identity | null): boolean {
+  return sameIdentity(identityAt(target), recorded);
+}
+
 /** Whether a thing of this identity, looked at `now`, was last changed long enough ago to vouch for what was read. */
 export function isSettled(identity: Identity | null, now = Date.now()): boolean {
   return identity === null || now - Math.max(identity[2], identity[3]) > settleMarginMs();

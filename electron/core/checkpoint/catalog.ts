@@ -19,7 +19,7 @@ import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
-import { RecordWriter, type RunRecord, identityAt, readRunRecords, sameIdentity } from './catalog-index.js';
+import { RecordWriter, type RunRecord, isStillAt, readRunRecords } from './catalog-index.js';
 import { listRun, listRuns } from './catalog-index-check.js';
 
 export interface CatalogOptions {
@@ -211,7 +211,7 @@ export class Catalog {
     // A folder as its record found it still holds what it held then: a run, with no need to read it.
     const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace, (name, dir) => {
       const record = records.get(name);
-      return record !== undefined && sameIdentity(identityAt(dir), record.dir);
+      return record !== undefined && isStillAt(dir, record.dir);
     });
     const listings = await listRuns(this.workspace, names, records, this.verifyCache);
     const scans = listings.map((l) => l.scanned);
