@@ -197,6 +197,14 @@ describe('the catalog index', () => {
       },
     ],
     [
+      'a record naming one metric twice in a list',
+      (text: string) => {
+        const record = JSON.parse(text) as { checkpoints: { metricNames: string[][] } };
+        const metricNames = record.checkpoints.metricNames.map((names) => [names[0], ...names.slice(0, -1)]);
+        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, metricNames } });
+      },
+    ],
+    [
       'a record naming a backend it does not hold',
       (text: string) => {
         const record = JSON.parse(text) as { checkpoints: { backendOf: number[] } };

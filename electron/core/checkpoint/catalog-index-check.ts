@@ -15,16 +15,7 @@
 // changed behind its manifest's back is damage, which Verify (reading every byte) finds.
 import path from 'node:path';
 import { mapWithConcurrency } from '../base/concurrency.js';
-import {
-  type Identity,
-  type ReadCheckpoints,
-  type ReadRunRecord,
-  type RunRecord,
-  INDEX_VERSION,
-  StoredCheckpointsBuilder,
-  isStillAt,
-  storedInfo,
-} from './catalog-index.js';
+import { type ReadCheckpoints, type ReadRunRecord, type RunRecord, INDEX_VERSION, StoredCheckpointsBuilder, isStillAt, storedInfo } from './catalog-index.js';
 import { type Identities, type StatHelper, WORKER_MIN_PATHS, startStatBatch, startStatHelper } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
@@ -54,11 +45,7 @@ function fromStored(run: string, runDir: string, stored: ReadCheckpoints, i: num
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
   const head = { id, run, step: parseCheckpointDirName(name) as number, path: `${runDir}${path.sep}${name}`, status, statusReason, pinned: pinned.has(name) };
   const info = storedInfo(stored, i, head);
-  const k = i * 8;
-  const ids = stored.identities;
-  const folder: Identity = [ids[k] as number, ids[k + 1] as number, ids[k + 2] as number, ids[k + 3] as number];
-  const manifest: Identity = [ids[k + 4] as number, ids[k + 5] as number, ids[k + 6] as number, ids[k + 7] as number];
-  return { info, signature, announce: true, identity: { folder, manifest } };
+  return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
 }
 
 /** The paths whose identities vouch for a record's checkpoints: each one's folder, then its manifest. */
@@ -118,7 +105,7 @@ async function runFromRecord(
   }
   for (const name of record.unsettled) {
     const fresh = await scanOneCheckpoint(workspace, run, name, pinned.has(name), verifyCache);
-    if (fresh?.identity !== undefined && fresh.signature !== null) changed = true;
+    if (fresh?.identities !== undefined && fresh.signature !== null) changed = true;
     scanned.push(fresh);
   }
   const listed = assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer }, scanned);
@@ -133,8 +120,8 @@ export function recordOf(run: string, scanned: ScannedRun, files: RunFileIdentit
   const unsettled: string[] = [];
   for (const c of scanned.checkpoints) {
     const name = path.basename(c.info.path);
-    if (c.identity === undefined || c.signature === null || !c.announce) unsettled.push(name);
-    else checkpoints.add(name, c.identity.folder, c.identity.manifest, c.signature, c.info);
+    if (c.identities === undefined || c.signature === null || !c.announce) unsettled.push(name);
+    else checkpoints.add(name, c.identities, c.identityAt ?? 0, c.signature, c.info);
   }
   const { createdAt, parent } = scanned.info;
   return {

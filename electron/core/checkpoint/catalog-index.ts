@@ -125,8 +125,22 @@ export interface StoredCheckpoints {
   readonly sources: readonly (readonly [number, Source])[];
 }
 
+/** One list of metric names as an object of those keys (each null), and the keys as that object has them. */
+interface MetricShape {
+  readonly template: Readonly<Record<string, null>>;
+  readonly keys: readonly string[];
+}
+
+function metricShape(names: readonly string[]): MetricShape {
+  const template: Record<string, null> = {};
+  // Defined, not assigned: assigning "__proto__" would set the object's prototype, not a metric.
+  for (const name of names) Object.defineProperty(template, name, { value: null, enumerable: true, writable: true, configurable: true });
+  return { template, keys: Object.keys(template) };
+}
+
 /** StoredCheckpoints as read: the rare columns made maps, each checkpoint's first metric value found. */
 export interface ReadCheckpoints extends StoredCheckpoints {
+  readonly metricShapes: readonly MetricShape[];
   readonly metricsAt: Int32Array;
   readonly linkedSet: ReadonlySet<number>;
   readonly parentOf: ReadonlyMap<number, CheckpointRef>;
@@ -179,6 +193,11 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
     isColumn(c.linked, undefined, isIndexBelow(n));
   if (!common || !isColumn(c.backendOf, n, isIndexBelow((c.backends as unknown[]).length, -1))) return null;
   const metricNames = c.metricNames as string[][];
+  const metricShapes = metricNames.map(metricShape);
+  // Values are in the order the names are listed, which is the order their object keeps (as Object.keys gave them), once each.
+  const inOrder = (shape: MetricShape, names: readonly string[]): boolean =>
+    shape.keys.length === names.length && shape.keys.every((key, p) => key === names[p]);
+  if (!metricShapes.every((shape, k) => inOrder(shape, metricNames[k] as string[]))) return null;
   if (!isColumn(c.metricsOf, n, isIndexBelow(metricNames.length))) return null;
   const metricsAt = new Int32Array(n + 1);
   for (let i = 0; i < n; i += 1) metricsAt[i + 1] = (metricsAt[i] as number) + (metricNames[c.metricsOf[i] as number] as string[]).length;
@@ -188,6 +207,7 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   if (!parents.success || !sources.success || [...parents.data, ...sources.data].some(([i]) => i >= n)) return null;
   return {
     ...(c as unknown as StoredCheckpoints),
+    metricShapes,
     metricsAt,
     linkedSet: new Set(c.linked as number[]),
     parentOf: new Map(parents.data),
@@ -220,11 +240,12 @@ export class StoredCheckpointsBuilder {
   private readonly metricLists = new Map<string, number>();
   private readonly backendIndex = new Map<string, number>();
 
-  add(name: string, folder: Identity, manifest: Identity, signature: string, checkpoint: CheckpointInfo): void {
+  /** `identities` holds the folder's and the manifest's identities, eight numbers from `at` on (ScannedCheckpoint's). */
+  add(name: string, identities: readonly number[], at: number, signature: string, checkpoint: CheckpointInfo): void {
     const c = this.columns;
     const i = c.names.length;
     c.names.push(name);
-    c.identities.push(...folder, ...manifest);
+    for (let k = at; k < at + 8; k += 1) c.identities.push(identities[k] as number);
     c.signatures.push(signature);
     c.bytes.push(checkpoint.bytes);
     c.epochs.push(checkpoint.epoch);
@@ -259,15 +280,11 @@ export type ListingHead = Pick<CheckpointInfo, 'id' | 'run' | 'step' | 'path' | 
 
 /** The listing of checkpoint `i` of `stored`, as its record holds it: one object made, no copies. */
 export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead): CheckpointInfo {
-  const names = stored.metricNames[stored.metricsOf[i] as number] as readonly string[];
-  const metrics: Record<string, number | null> = {};
+  const shape = stored.metricShapes[stored.metricsOf[i] as number] as MetricShape;
+  // A copy of the shape (one allocation, its keys already laid out), then its values.
+  const metrics: Record<string, number | null> = { ...shape.template };
   let at = stored.metricsAt[i] as number;
-  for (const name of names) {
-    const value = stored.metricValues[at++] as number | null;
-    // A plain assignment to "__proto__" would set the object's prototype, not a metric.
-    if (name === '__proto__') Object.defineProperty(metrics, name, { value, enumerable: true, writable: true, configurable: true });
-    else metrics[name] = value;
-  }
+  for (const name of shape.keys) metrics[name] = stored.metricValues[at++] as number | null;
   const backend = stored.backendOf[i] as number;
   return {
     id: head.id,
