@@ -178,7 +178,7 @@ describe('the catalog index', () => {
       'a record of the previous version (a tuple per checkpoint)',
       (text: string) => {
         const { checkpoints: c, ...run } = JSON.parse(text) as { checkpoints: Record<string, unknown[]> };
-        const tuples = c.names?.map((name, i) => [name, c.identities?.slice(i * 8, i * 8 + 4), c.identities?.slice(i * 8 + 4, i * 8 + 8), c.signatures?.[i]]);
+        const tuples = c.names?.map((name, i) => [name, [1, 2, 3, 4], [5, 6, 7, 8], c.signatures?.[i]]);
         return JSON.stringify({ ...run, version: 1, checkpoints: tuples });
       },
     ],
@@ -192,8 +192,9 @@ describe('the catalog index', () => {
     [
       'a record with fewer metric values than its metric names call for',
       (text: string) => {
-        const record = JSON.parse(text) as { checkpoints: { metricValues: unknown[] } };
-        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, metricValues: record.checkpoints.metricValues.slice(1) } });
+        const record = JSON.parse(text) as { checkpoints: { metricValues: string } };
+        const fewer = Buffer.from(record.checkpoints.metricValues, 'base64').subarray(Float64Array.BYTES_PER_ELEMENT).toString('base64');
+        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, metricValues: fewer } });
       },
     ],
     [

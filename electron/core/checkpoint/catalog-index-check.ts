@@ -32,7 +32,7 @@ import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
 
 /** The run's own files, if they are still those the record was made from. */
-function runFilesUnchanged(runDir: string, record: RunRecord): boolean {
+function runFilesUnchanged(runDir: string, record: Pick<RunRecord, 'dir' | 'runFile' | 'retention'>): boolean {
   return isStillAt(runDir, record.dir) && isStillAt(path.join(runDir, RUN_FILE), record.runFile) && isStillAt(path.join(runDir, POLICY_FILE), record.retention);
 }
 
@@ -146,7 +146,7 @@ export interface RunListing {
 }
 
 /** A run read from its manifests, and the record that listing makes (replacing `record`, if any). */
-async function listFromFolder(workspace: string, run: string, record: RunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
+async function listFromFolder(workspace: string, run: string, record: ReadRunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
   const scanned = await scanRun(workspace, run, verifyCache);
   const fresh = scanned?.files && scanned.pinned ? recordOf(run, scanned, scanned.files, scanned.pinned) : null;
   // A record that no longer agrees is removed even when no new one can be made yet: checking it again would only cost.

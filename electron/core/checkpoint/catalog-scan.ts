@@ -53,7 +53,7 @@ export interface ScannedCheckpoint {
    * `identityAt` on (the folder's four, then the manifest's). A listing taken from the index points
    * into its record's column instead of holding copies (100,000 of them on an open).
    */
-  readonly identities?: readonly number[];
+  readonly identities?: ArrayLike<number>;
   readonly identityAt?: number;
 }
 
