@@ -198,6 +198,13 @@ describe('the catalog index', () => {
       },
     ],
     [
+      'a record naming a path that is no checkpoint folder',
+      (text: string) => {
+        const record = JSON.parse(text) as { checkpoints: { names: string[] } };
+        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, names: ['../beta/ckpt-000000010', ...record.checkpoints.names.slice(1)] } });
+      },
+    ],
+    [
       'a record naming one metric twice in a list',
       (text: string) => {
         const record = JSON.parse(text) as { checkpoints: { metricNames: string[][] } };

@@ -27,7 +27,7 @@ import {
   scanRun,
   verifiedStatus,
 } from './catalog-scan.js';
-import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId, parseCheckpointDirName } from './layout.js';
+import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId } from './layout.js';
 import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
 
@@ -43,7 +43,7 @@ function fromStored(run: string, runDir: string, stored: ReadCheckpoints, i: num
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
-  const head = { id, run, step: parseCheckpointDirName(name) as number, path: `${runDir}${path.sep}${name}`, status, statusReason, pinned: pinned.has(name) };
+  const head = { id, run, step: stored.steps[i] as number, path: `${runDir}${path.sep}${name}`, status, statusReason, pinned: pinned.has(name) };
   const info = storedInfo(stored, i, head);
   return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
 }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type CheckpointInfo, type CheckpointRef, CheckpointInfoSchema, CheckpointRefSchema } from '../../contract.js';
 import { isTemporaryName, temporaryName } from '../base/temporaries.js';
-import { STATE_DIR } from './layout.js';
+import { STATE_DIR, parseCheckpointDirName } from './layout.js';
 import { stateFolder } from './state-folder.js';
 
 const INDEX_DIR = 'catalog';
@@ -145,6 +145,8 @@ function metricShape(names: readonly string[]): MetricShape {
 
 /** StoredCheckpoints as read: the numbers decoded, the rare columns made maps, each checkpoint's first metric value found. */
 export interface ReadCheckpoints extends Omit<StoredCheckpoints, 'identities' | 'metricValues'> {
+  /** Each checkpoint's step, as its folder's name says. */
+  readonly steps: readonly number[];
   readonly identities: Float64Array;
   readonly metricValues: Float64Array;
   readonly metricShapes: readonly MetricShape[];
@@ -203,6 +205,9 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   const c = value as Record<keyof StoredCheckpoints, unknown>;
   if (!isColumn(c.names, undefined, isString)) return null;
   const n = c.names.length;
+  // Only a checkpoint folder's name may name a path to check and list.
+  const steps = c.names.map((name) => parseCheckpointDirName(name as string));
+  if (!isColumn(steps, n, isCount)) return null;
   const common =
     isColumn(c.signatures, n, isString) &&
     isColumn(c.bytes, n, isCount) &&
@@ -233,6 +238,7 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   if (!parents.success || !sources.success || [...parents.data, ...sources.data].some(([i]) => i >= n)) return null;
   return {
     ...(c as unknown as StoredCheckpoints),
+    steps: steps as number[],
     identities,
     metricValues,
     metricShapes,
