@@ -57,7 +57,7 @@ function checkedPaths(runDir: string, record: ReadRunRecord, into: string[]): vo
   }
 }
 
-/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (from `at` on in `identities`) are those stored. */
+/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (from `at` on in `identities`) are those stored (a NaN, nothing there, never is). */
 function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities, at: number): boolean {
   const recorded = stored.identities;
   const k = (at + 2 * i) * 4;

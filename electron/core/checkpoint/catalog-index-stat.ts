@@ -6,7 +6,6 @@
 // records that name the paths.
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../base/module-worker.js';
-import type { Identity } from './catalog-index.js';
 import { STAT_CHUNK, claimChunks, controlFor, fillIdentities } from './catalog-index-stat-fill.js';
 
 export { fillIdentities };
@@ -16,12 +15,6 @@ export const WORKER_MIN_PATHS = 20_000;
 
 /** Identities, four numbers per path in order (ino, size, mtimeMs, ctimeMs); NaN where nothing is, or it cannot be looked at. */
 export type Identities = Float64Array;
-
-/** Whether the identity at `index` is `expected` (a NaN never equals anything). */
-export function identityIs(identities: Identities, index: number, expected: Identity): boolean {
-  const k = index * 4;
-  return identities[k] === expected[0] && identities[k + 1] === expected[1] && identities[k + 2] === expected[2] && identities[k + 3] === expected[3];
-}
 
 /** A worker started ahead of a batch, or null where none could start (the batch is then stated by this thread alone). */
 export type StatHelper = Worker | null;
