@@ -85,6 +85,14 @@ function recordFile(workspace: string, run: string): string {
   return path.join(workspace, '.studio', 'catalog', `${run}.json`);
 }
 
+/** A spoiler of a record's text: its checkpoints' columns, some replaced by what `edit` gives. */
+function withColumns(edit: (columns: Record<string, unknown>) => Record<string, unknown>): (text: string) => string {
+  return (text) => {
+    const record = JSON.parse(text) as { checkpoints: Record<string, unknown> };
+    return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, ...edit(record.checkpoints) } });
+  };
+}
+
 /** What a fresh open from the index lists, beside what reading every manifest lists (the truth). */
 async function listedBothWays(workspace: string): Promise<{ indexed: Catalog; truth: Catalog; read: number }> {
   reads.count = 0;
@@ -182,51 +190,22 @@ describe('the catalog index', () => {
         return JSON.stringify({ ...run, version: 1, checkpoints: tuples });
       },
     ],
-    [
-      'a record whose columns disagree in length',
-      (text: string) => {
-        const record = JSON.parse(text) as { checkpoints: { signatures: string[] } };
-        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, signatures: record.checkpoints.signatures.slice(1) } });
-      },
-    ],
+    ['a record whose columns disagree in length', withColumns((c) => ({ signatures: (c.signatures as string[]).slice(1) }))],
     [
       'a record with fewer metric values than its metric names call for',
-      (text: string) => {
-        const record = JSON.parse(text) as { checkpoints: { metricValues: string } };
-        const fewer = Buffer.from(record.checkpoints.metricValues, 'base64').subarray(Float64Array.BYTES_PER_ELEMENT).toString('base64');
-        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, metricValues: fewer } });
-      },
+      withColumns((c) => ({
+        metricValues: Buffer.from(c.metricValues as string, 'base64')
+          .subarray(Float64Array.BYTES_PER_ELEMENT)
+          .toString('base64'),
+      })),
     ],
-    [
-      'a record naming a path that is no checkpoint folder',
-      (text: string) => {
-        const record = JSON.parse(text) as { checkpoints: { names: string[] } };
-        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, names: ['../beta/ckpt-000000010', ...record.checkpoints.names.slice(1)] } });
-      },
-    ],
+    ['a record naming a path that is no checkpoint folder', withColumns((c) => ({ names: ['../beta/ckpt-000000010', ...(c.names as string[]).slice(1)] }))],
     [
       'a record naming one metric twice in a list',
-      (text: string) => {
-        const record = JSON.parse(text) as { checkpoints: { metricNames: string[][] } };
-        const metricNames = record.checkpoints.metricNames.map((names) => [names[0], ...names.slice(0, -1)]);
-        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, metricNames } });
-      },
+      withColumns((c) => ({ metricNames: (c.metricNames as string[][]).map((names) => [names[0], ...names.slice(0, -1)]) })),
     ],
-    [
-      'a record naming a backend it does not hold',
-      (text: string) => {
-        const record = JSON.parse(text) as { checkpoints: { backendOf: number[] } };
-        return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, backendOf: record.checkpoints.backendOf.map(() => 7) } });
-      },
-    ],
-    [
-      'a record wrong in one field',
-      (text: string) =>
-        JSON.stringify({
-          ...JSON.parse(text),
-          checkpoints: { ...JSON.parse(text).checkpoints, bytes: ['many bytes', ...JSON.parse(text).checkpoints.bytes.slice(1)] },
-        }),
-    ],
+    ['a record naming a backend it does not hold', withColumns((c) => ({ backendOf: (c.backendOf as number[]).map(() => 7) }))],
+    ['a record wrong in one field', withColumns((c) => ({ bytes: ['many bytes', ...(c.bytes as number[]).slice(1)] }))],
   ])('ignores %s without a word, and writes it again', async (_what, spoil) => {
     const workspace = await indexedWorkspace();
     const file = recordFile(workspace, 'alpha');
