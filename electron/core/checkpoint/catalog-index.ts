@@ -384,7 +384,11 @@ function recordFile(workspace: string, run: string): string {
 }
 
 /** The record of each run the index holds; whatever cannot be read as a current record of the run it is named after is left out. */
-export function readRunRecords(workspace: string): Map<string, ReadRunRecord> {
+export function readRunRecords(
+  workspace: string,
+  /** Told of each record as it is read (the caller starts a worker as soon as they call for one). */
+  onRecord: (record: ReadRunRecord) => void = () => undefined,
+): Map<string, ReadRunRecord> {
   const records = new Map<string, ReadRunRecord>();
   let names: string[];
   try {
@@ -399,7 +403,10 @@ export function readRunRecords(workspace: string): Map<string, ReadRunRecord> {
       const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
       if (!parsed.success || parsed.data.run !== run) continue;
       const checkpoints = parseStoredCheckpoints(parsed.data.checkpoints);
-      if (checkpoints) records.set(run, { ...parsed.data, checkpoints });
+      if (!checkpoints) continue;
+      const record = { ...parsed.data, checkpoints };
+      records.set(run, record);
+      onRecord(record);
     } catch {
       // Torn, not JSON, unreadable: a cache miss.
     }

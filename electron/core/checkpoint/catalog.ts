@@ -208,9 +208,15 @@ export class Catalog {
   }
 
   private async rescanAll(): Promise<void> {
-    const records = this.index ? readRunRecords(this.workspace) : new Map<string, ReadRunRecord>();
-    // Started now, so that its start overlaps finding which runs are still as recorded.
-    const helper: StatHelper = pathsToCheck(records) >= WORKER_MIN_PATHS ? startStatHelper() : null;
+    // The stat worker is started as soon as the records read call for one: its start (a thread, its modules) overlaps reading the rest.
+    const stat: { helper: StatHelper; paths: number } = { helper: null, paths: 0 };
+    const records = this.index
+      ? readRunRecords(this.workspace, (record) => {
+          stat.paths += pathsToCheck(record);
+          if (stat.helper === null && stat.paths >= WORKER_MIN_PATHS) stat.helper = startStatHelper();
+        })
+      : new Map<string, ReadRunRecord>();
+    const { helper } = stat;
     let listings;
     let found;
     try {
