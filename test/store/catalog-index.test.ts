@@ -5,10 +5,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTemporaryName } from '../../electron/core/base/temporaries.js';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
-import { fillIdentities, identitiesOf } from '../../electron/core/checkpoint/catalog-index-stat.js';
+import { INDEX_VERSION } from '../../electron/core/checkpoint/catalog-index.js';
+import { fillIdentities, identitiesOf, startStatBatch } from '../../electron/core/checkpoint/catalog-index-stat.js';
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
@@ -64,8 +66,8 @@ async function openCatalog(workspace: string, index = true): Promise<Catalog> {
   return Catalog.open(workspace, storedForeignParts, NO_IN_PLACE_LAYOUTS, { index });
 }
 
-/** A workspace of two runs of three checkpoints, its index written by one open. */
-async function indexedWorkspace(): Promise<string> {
+/** A workspace of two runs of three checkpoints (`edit` then changes what it will), its index written by one open. */
+async function indexedWorkspace(edit?: (root: string) => void): Promise<string> {
   const { root } = makeWorkspace();
   const store = await CheckpointStore.open(root);
   for (const run of ['alpha', 'beta']) {
@@ -73,6 +75,7 @@ async function indexedWorkspace(): Promise<string> {
     for (const step of [10, 20, 30]) await writer.save(trainingState(step));
     await writer.close();
   }
+  edit?.(root);
   await settle();
   await (await openCatalog(root)).settled();
   return root;
@@ -80,6 +83,14 @@ async function indexedWorkspace(): Promise<string> {
 
 function recordFile(workspace: string, run: string): string {
   return path.join(workspace, '.studio', 'catalog', `${run}.json`);
+}
+
+/** A spoiler of a record's text: its checkpoints' columns, some replaced by what `edit` gives. */
+function withColumns(edit: (columns: Record<string, unknown>) => Record<string, unknown>): (text: string) => string {
+  return (text) => {
+    const record = JSON.parse(text) as { checkpoints: Record<string, unknown> };
+    return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, ...edit(record.checkpoints) } });
+  };
 }
 
 /** What a fresh open from the index lists, beside what reading every manifest lists (the truth). */
@@ -95,7 +106,7 @@ async function listedBothWays(workspace: string): Promise<{ indexed: Catalog; tr
 describe('the catalog index', () => {
   it('lists unchanged runs without reading one manifest, exactly as reading them all does', async () => {
     const workspace = await indexedWorkspace();
-    expect(readJson(recordFile(workspace, 'alpha'))).toMatchObject({ version: 1, run: 'alpha' });
+    expect(readJson(recordFile(workspace, 'alpha'))).toMatchObject({ version: INDEX_VERSION, run: 'alpha' });
     const { indexed, read } = await listedBothWays(workspace);
     expect(read).toBe(0);
     expect(indexed.list().map((c) => c.id)).toEqual([
@@ -169,16 +180,32 @@ describe('the catalog index', () => {
   it.each([
     ['a record of garbage', 'not json at all {'],
     ['a torn record', (text: string) => text.slice(0, Math.floor(text.length / 2))],
-    ['a record of another version', (text: string) => text.replace('"version":1', '"version":999')],
+    ['a record of another version', (text: string) => text.replace(`"version":${INDEX_VERSION}`, '"version":999')],
     ["another run's record", (text: string) => text.replaceAll('"run":"alpha"', '"run":"beta"')],
     [
-      'a record wrong in one field',
-      (text: string) =>
-        JSON.stringify({
-          ...JSON.parse(text),
-          checkpoints: [[...JSON.parse(text).checkpoints[0].slice(0, 4), 'many bytes', ...JSON.parse(text).checkpoints[0].slice(5)]],
-        }),
+      'a record of the previous version (a tuple per checkpoint)',
+      (text: string) => {
+        const { checkpoints: c, ...run } = JSON.parse(text) as { checkpoints: Record<string, unknown[]> };
+        const tuples = c.names?.map((name, i) => [name, [1, 2, 3, 4], [5, 6, 7, 8], c.signatures?.[i]]);
+        return JSON.stringify({ ...run, version: 1, checkpoints: tuples });
+      },
     ],
+    ['a record whose columns disagree in length', withColumns((c) => ({ signatures: (c.signatures as string[]).slice(1) }))],
+    [
+      'a record with fewer metric values than its metric names call for',
+      withColumns((c) => ({
+        metricValues: Buffer.from(c.metricValues as string, 'base64')
+          .subarray(Float64Array.BYTES_PER_ELEMENT)
+          .toString('base64'),
+      })),
+    ],
+    ['a record naming a path that is no checkpoint folder', withColumns((c) => ({ names: ['../beta/ckpt-000000010', ...(c.names as string[]).slice(1)] }))],
+    [
+      'a record naming one metric twice in a list',
+      withColumns((c) => ({ metricNames: (c.metricNames as string[][]).map((names) => [names[0], ...names.slice(0, -1)]) })),
+    ],
+    ['a record naming a backend it does not hold', withColumns((c) => ({ backendOf: (c.backendOf as number[]).map(() => 7) }))],
+    ['a record wrong in one field', withColumns((c) => ({ bytes: ['many bytes', ...(c.bytes as number[]).slice(1)] }))],
   ])('ignores %s without a word, and writes it again', async (_what, spoil) => {
     const workspace = await indexedWorkspace();
     const file = recordFile(workspace, 'alpha');
@@ -192,8 +219,24 @@ describe('the catalog index', () => {
     expect(warned).not.toHaveBeenCalled();
     expect(errored).not.toHaveBeenCalled();
     await indexed.settled();
-    expect(readJson(recordFile(workspace, 'alpha'))).toMatchObject({ version: 1, run: 'alpha' });
+    expect(readJson(recordFile(workspace, 'alpha'))).toMatchObject({ version: INDEX_VERSION, run: 'alpha' });
     expect((await listedBothWays(workspace)).read).toBe(0);
+  });
+
+  it('lists from its columns exactly what the manifests say: other metrics, none, a null, a parent, another backend', async () => {
+    const workspace = await indexedWorkspace((root) => {
+      rewriteManifest(path.join(root, 'alpha', 'ckpt-000000010'), (m) => ({ ...m, metrics: {} }));
+      rewriteManifest(path.join(root, 'alpha', 'ckpt-000000020'), (m) => ({ ...m, metrics: { accuracy: null, '0': 2, loss: 0.5 }, backend: 'other' }));
+      rewriteManifest(path.join(root, 'beta', 'ckpt-000000030'), (m) => ({ ...m, parent: { run: 'alpha', step: 30 } }));
+    });
+    const stored = readJson(recordFile(workspace, 'alpha')) as { checkpoints: { names: string[]; metricNames: string[][] } };
+    expect(stored.checkpoints.names).toHaveLength(3);
+    expect(stored.checkpoints.metricNames.length).toBeGreaterThan(1);
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(0);
+    expect(indexed.get('alpha/ckpt-000000020')?.metrics).toEqual({ '0': 2, accuracy: null, loss: 0.5 });
+    expect(indexed.get('beta/ckpt-000000030')?.parent).toEqual({ run: 'alpha', step: 30 });
+    expect(indexed.get('alpha/ckpt-000000030')?.protectedBy).not.toEqual([]);
   });
 
   it('removes the record of a run that is gone', async () => {
@@ -308,5 +351,24 @@ describe('identities of many paths at once', () => {
     expect(identities).toEqual(expected);
     expect(identities[4 * 2 + 1]).toBe(3);
     expect(Number.isNaN(identities[4 * 23_999])).toBe(true);
+  });
+
+  it('are all there when the worker dies holding a chunk it claimed', async () => {
+    const { base } = makeWorkspace();
+    const file = path.join(base, 'file');
+    fs.writeFileSync(file, 'xy');
+    const paths = Array.from({ length: 3_000 }, (_, i) => (i % 2 === 0 ? file : path.join(base, 'missing')));
+    // A helper that claims the first chunk, then dies before filling it.
+    const dying = new Worker(`require('node:worker_threads').parentPort.once('message', ({ control }) => { Atomics.add(control, 0, 1); process.exit(1); });`, {
+      eval: true,
+    });
+    const exited = new Promise((resolve) => dying.once('exit', resolve));
+    const batch = startStatBatch(paths, dying);
+    await exited;
+    const identities = await batch.finish();
+    const expected = new Float64Array(paths.length * 4);
+    fillIdentities(paths, expected);
+    expect(identities).toEqual(expected);
+    expect(identities[1]).toBe(2);
   });
 });

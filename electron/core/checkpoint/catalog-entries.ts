@@ -102,6 +102,10 @@ export class CatalogEntries {
 
   /** Replaces one run's entries with a fresh scan of it (null: the run is gone). */
   applyRun(run: string, scanned: ScannedRun | null, change: Change): void {
+    if (scanned && !this.byRun.has(run)) {
+      this.addRun(run, scanned, change);
+      return;
+    }
     const next = new Map((scanned?.checkpoints ?? []).map((c) => [c.info.id, c]));
     for (const id of [...this.idsOf(run)]) {
       const old = this.checkpoints.get(id);
@@ -109,6 +113,32 @@ export class CatalogEntries {
     }
     for (const [id, fresh] of next) this.applyOne(id, run, fresh.info.step, fresh, change);
     this.setRun(run, scanned?.info ?? null, change);
+  }
+
+  /**
+   * applyRun for a run that holds no entry yet (every run of a workspace being opened): each of
+   * its checkpoints is set as applyOne would, without looking for an entry it replaces or for
+   * twins it gains (its scan marked those of its own run, and there are no others). A checkpoint
+   * with a twin, or whose id is somehow taken, goes through applyOne.
+   */
+  private addRun(run: string, scanned: ScannedRun, change: Change): void {
+    const ids = new Set<string>();
+    this.byRun.set(run, ids);
+    for (const entry of scanned.checkpoints) {
+      const { info } = entry;
+      if (info.sameStepAs.length > 0 || this.checkpoints.has(info.id)) {
+        this.applyOne(info.id, run, info.step, entry, change);
+        continue;
+      }
+      this.touch(info.id, change);
+      this.checkpoints.set(info.id, entry);
+      ids.add(info.id);
+      this.bySteps.set(stepKey(run, info.step), [info.id]);
+      this.noteParent(this.lineage.change(info.parent, run, 1));
+      this.countMetrics(info.metrics, 1);
+    }
+    if (ids.size === 0) this.byRun.delete(run);
+    this.setRun(run, scanned.info, change);
   }
 
   /** Replaces one checkpoint's entry (null: it is gone), keeping its twins' `sameStepAs` current. */

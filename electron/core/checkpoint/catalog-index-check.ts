@@ -14,10 +14,9 @@
 // into a placed checkpoint folder (they fill a staging folder and rename it into place); a file so
 // changed behind its manifest's back is damage, which Verify (reading every byte) finds.
 import path from 'node:path';
-import type { CheckpointInfo } from '../../contract.js';
 import { mapWithConcurrency } from '../base/concurrency.js';
-import { type RunRecord, type StoredCheckpoint, INDEX_VERSION, identityAt, sameIdentity } from './catalog-index.js';
-import { type Identities, identitiesOf, identityIs } from './catalog-index-stat.js';
+import { type ReadCheckpoints, type ReadRunRecord, type RunRecord, INDEX_VERSION, StoredCheckpointsBuilder, isStillAt, storedInfo } from './catalog-index.js';
+import { type Identities, type StatHelper, WORKER_MIN_PATHS, startStatBatch, startStatHelper } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
   type ScannedCheckpoint,
@@ -28,156 +27,114 @@ import {
   scanRun,
   verifiedStatus,
 } from './catalog-scan.js';
-import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId, parseCheckpointDirName } from './layout.js';
+import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId } from './layout.js';
 import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
 
-/** A listing taken from the index: `changed` when some checkpoint had to be read again (the record is then out of date). */
-export interface IndexedRun {
-  readonly scanned: ScannedRun;
-  readonly changed: boolean;
-}
-
 /** The run's own files, if they are still those the record was made from. */
-function runFilesUnchanged(runDir: string, record: RunRecord): boolean {
-  return (
-    sameIdentity(identityAt(runDir), record.dir) &&
-    sameIdentity(identityAt(path.join(runDir, RUN_FILE)), record.runFile) &&
-    sameIdentity(identityAt(path.join(runDir, POLICY_FILE)), record.retention)
-  );
+function runFilesUnchanged(runDir: string, record: Pick<RunRecord, 'dir' | 'runFile' | 'retention'>): boolean {
+  return isStillAt(runDir, record.dir) && isStillAt(path.join(runDir, RUN_FILE), record.runFile) && isStillAt(path.join(runDir, POLICY_FILE), record.retention);
 }
 
-function fromStored(run: string, runDir: string, stored: StoredCheckpoint, pinned: boolean, verifyCache: VerifyCache): ScannedCheckpoint {
-  const [
-    name,
-    folder,
-    manifest,
-    signature,
-    bytes,
-    epoch,
-    batchInEpoch,
-    createdAt,
-    trainingTimeMs,
-    saveBlockedMs,
-    metrics,
-    backend,
-    parent,
-    origin,
-    linked,
-    source,
-  ] = stored;
+/** Checkpoint `i` of a record as its listing, built straight from the record's columns. */
+function fromStored(run: string, runDir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
+  const name = stored.names[i] as string;
+  const signature = stored.signatures[i] as string;
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
-  const info: CheckpointInfo = {
-    id,
-    run,
-    step: parseCheckpointDirName(name) as number,
-    stepKnown: true,
-    path: `${runDir}${path.sep}${name}`,
-    status,
-    statusReason,
-    bytes,
-    epoch,
-    batchInEpoch,
-    createdAt,
-    trainingTimeMs,
-    saveBlockedMs,
-    metrics,
-    backend,
-    parent,
-    origin,
-    linked,
-    source,
-    pinned,
-    sameStepAs: [],
-    protectedBy: [],
-    files: null,
-    notes: [],
-  };
-  return { info, signature, announce: true, identity: { folder, manifest } };
+  const head = { id, run, step: stored.steps[i] as number, path: `${runDir}${path.sep}${name}`, status, statusReason, pinned: pinned.has(name) };
+  const info = storedInfo(stored, i, head);
+  return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
 }
 
 /** The paths whose identities vouch for a record's checkpoints: each one's folder, then its manifest. */
-function checkedPaths(runDir: string, record: RunRecord, into: string[]): void {
+function checkedPaths(runDir: string, record: ReadRunRecord, into: string[]): void {
   const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
-  for (const stored of record.checkpoints) {
-    const dir = `${runDir}${path.sep}${stored[0]}`;
+  for (const name of record.checkpoints.names) {
+    const dir = `${runDir}${path.sep}${name}`;
     into.push(dir, `${dir}${manifestSuffix}`);
   }
 }
 
+/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (from `at` on in `identities`) are those stored (a NaN, nothing there, never is). */
+function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities, at: number): boolean {
+  const recorded = stored.identities;
+  const k = (at + 2 * i) * 4;
+  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[i * 8 + j]) return false;
+  return true;
+}
+
+/** How many paths checking a record's checkpoints takes, were its run's own files unchanged. */
+export function pathsToCheck(record: ReadRunRecord): number {
+  return 2 * record.checkpoints.names.length;
+}
+
 /**
- * The run as its record lists it, each checkpoint whose folder or manifest is no longer the one
- * recorded (or that the record could not vouch for) read again. `identities` holds what its
- * checkpoints' paths (checkedPaths) are now, from `at` on.
+ * The run as its record lists it (`built`, each checkpoint made from the record before its
+ * identities were known), each checkpoint whose folder or manifest is no longer the one recorded
+ * (or that the record could not vouch for) read again. `identities` holds what its checkpoints'
+ * paths (checkedPaths) are now, from `at` on.
  */
 async function runFromRecord(
   workspace: string,
   run: string,
-  record: RunRecord,
+  record: ReadRunRecord,
+  built: readonly ScannedCheckpoint[],
   identities: Identities,
   at: number,
   verifyCache: VerifyCache,
-): Promise<IndexedRun> {
+): Promise<RunListing> {
   const runDir = path.join(workspace, run);
   const writer = record.lock ? holderAsWriter(await liveLockHolder(runDir).catch(() => null)) : null;
   const scanned: (ScannedCheckpoint | null)[] = [];
   let changed = false;
   // Pins are in retention.json, unchanged since the record was made: the record knows them.
   const pinned = new Set(record.pinned);
-  for (let i = 0; i < record.checkpoints.length; i += 1) {
-    const stored = record.checkpoints[i] as StoredCheckpoint;
-    const name = stored[0];
-    if (identityIs(identities, at + 2 * i, stored[1]) && identityIs(identities, at + 2 * i + 1, stored[2])) {
-      scanned.push(fromStored(run, runDir, stored, pinned.has(name), verifyCache));
+  const stored = record.checkpoints;
+  for (let i = 0; i < built.length; i += 1) {
+    if (stillAsStored(stored, i, identities, at)) {
+      scanned.push(built[i] as ScannedCheckpoint);
       continue;
     }
     changed = true;
+    const name = stored.names[i] as string;
     scanned.push(await scanOneCheckpoint(workspace, run, name, pinned.has(name), verifyCache));
   }
   for (const name of record.unsettled) {
     const fresh = await scanOneCheckpoint(workspace, run, name, pinned.has(name), verifyCache);
-    if (fresh?.identity !== undefined && fresh.signature !== null) changed = true;
+    if (fresh?.identities !== undefined && fresh.signature !== null) changed = true;
     scanned.push(fresh);
   }
-  return { scanned: assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer }, scanned), changed };
+  const listed = assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer }, scanned);
+  return { scanned: listed, update: changed ? recordOf(run, listed, record, record.pinned) : undefined };
 }
 
 /** The record of a run's listing, or null when the run's own files cannot be vouched for. */
 export function recordOf(run: string, scanned: ScannedRun, files: RunFileIdentities, pinned: readonly string[]): RunRecord | null {
   const { dir, runFile, retention, lock } = files;
   if (dir === undefined || dir === null || runFile === undefined || retention === undefined) return null;
-  const checkpoints: StoredCheckpoint[] = [];
+  const checkpoints = new StoredCheckpointsBuilder();
   const unsettled: string[] = [];
   for (const c of scanned.checkpoints) {
     const name = path.basename(c.info.path);
-    if (c.identity === undefined || c.signature === null || !c.announce) {
-      unsettled.push(name);
-      continue;
-    }
-    const { info } = c;
-    checkpoints.push([
-      name,
-      c.identity.folder,
-      c.identity.manifest,
-      c.signature,
-      info.bytes,
-      info.epoch,
-      info.batchInEpoch,
-      info.createdAt,
-      info.trainingTimeMs,
-      info.saveBlockedMs,
-      info.metrics,
-      info.backend,
-      info.parent,
-      info.origin,
-      info.linked,
-      info.source,
-    ]);
+    if (c.identities === undefined || c.signature === null || !c.announce) unsettled.push(name);
+    else checkpoints.add(name, c.identities, c.identityAt ?? 0, c.signature, c.info);
   }
   const { createdAt, parent } = scanned.info;
-  return { version: INDEX_VERSION, run, dir, runFile, retention, lock, createdAt, parent, pinned: [...pinned], checkpoints, unsettled };
+  return {
+    version: INDEX_VERSION,
+    run,
+    dir,
+    runFile,
+    retention,
+    lock,
+    createdAt,
+    parent,
+    pinned: [...pinned],
+    checkpoints: checkpoints.build(),
+    unsettled,
+  };
 }
 
 /** A run's listing, and what the index should hold for it now: a record to write, null to remove the one there, undefined to leave it. */
@@ -187,7 +144,7 @@ export interface RunListing {
 }
 
 /** A run read from its manifests, and the record that listing makes (replacing `record`, if any). */
-async function listFromFolder(workspace: string, run: string, record: RunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
+async function listFromFolder(workspace: string, run: string, record: ReadRunRecord | undefined, verifyCache: VerifyCache): Promise<RunListing> {
   const scanned = await scanRun(workspace, run, verifyCache);
   const fresh = scanned?.files && scanned.pinned ? recordOf(run, scanned, scanned.files, scanned.pinned) : null;
   // A record that no longer agrees is removed even when no new one can be made yet: checking it again would only cost.
@@ -201,13 +158,17 @@ export function listRun(workspace: string, run: string, verifyCache: VerifyCache
 
 /**
  * Our runs, each from its record when its folder still agrees with it, else from its manifests.
- * The checkpoints of every run whose own files agree are checked in one batch (identitiesOf).
+ * The checkpoints of every run whose own files agree are checked in one batch of stats, shared
+ * with `helper` (catalog-index-stat.ts; started by the caller while it read the records, or here
+ * for a big batch when undefined); this thread builds each checkpoint's listing from its record
+ * meanwhile, and keeps those whose identities still agree.
  */
 export async function listRuns(
   workspace: string,
   runs: readonly string[],
-  records: ReadonlyMap<string, RunRecord>,
+  records: ReadonlyMap<string, ReadRunRecord>,
   verifyCache: VerifyCache,
+  helper?: StatHelper,
 ): Promise<RunListing[]> {
   const paths: string[] = [];
   const starts = new Map<string, number>();
@@ -218,13 +179,23 @@ export async function listRuns(
     starts.set(run, paths.length / 2);
     checkedPaths(runDir, record, paths);
   }
-  const identities = await identitiesOf(paths);
+  const batch = startStatBatch(paths, helper !== undefined ? helper : paths.length >= WORKER_MIN_PATHS ? startStatHelper() : null);
+  const built = new Map<string, ScannedCheckpoint[]>();
+  for (const run of starts.keys()) {
+    const record = records.get(run) as ReadRunRecord;
+    const runDir = path.join(workspace, run);
+    const pinned = new Set(record.pinned);
+    const stored = record.checkpoints;
+    const listings: ScannedCheckpoint[] = [];
+    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, runDir, stored, i, pinned, verifyCache));
+    built.set(run, listings);
+  }
+  const identities = await batch.finish();
   // Runs are read a few at a time; each read is itself parallel over its checkpoints.
   return mapWithConcurrency(runs, 4, async (run) => {
     const record = records.get(run);
     const at = starts.get(run);
     if (!record || at === undefined) return listFromFolder(workspace, run, record, verifyCache);
-    const indexed = await runFromRecord(workspace, run, record, identities, at * 2, verifyCache);
-    return { scanned: indexed.scanned, update: indexed.changed ? recordOf(run, indexed.scanned, record, record.pinned) : undefined };
+    return runFromRecord(workspace, run, record, built.get(run) ?? [], identities, at * 2, verifyCache);
   });
 }

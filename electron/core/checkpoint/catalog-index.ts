@@ -15,15 +15,15 @@ import { type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { CheckpointInfoSchema, CheckpointRefSchema } from '../../contract.js';
+import { type CheckpointInfo, type CheckpointRef, CheckpointInfoSchema, CheckpointRefSchema } from '../../contract.js';
 import { isTemporaryName, temporaryName } from '../base/temporaries.js';
-import { STATE_DIR } from './layout.js';
+import { STATE_DIR, parseCheckpointDirName } from './layout.js';
 import { stateFolder } from './state-folder.js';
 
 const INDEX_DIR = 'catalog';
 const RECORD_SUFFIX = '.json';
 /** Bumped whenever what a record holds, or how it is checked, changes: an older record is ignored. */
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 /**
  * How old a file's times must be before they can vouch for its content. File systems stamp times
@@ -75,96 +75,281 @@ export function sameIdentity(a: Identity | null | undefined, b: Identity | null 
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
+/** Whether what is at `target` now is still what `recorded` names (null: nothing there); never when it cannot be looked at. */
+export function isStillAt(target: string, recorded: Identity | null): boolean {
+  return sameIdentity(identityAt(target), recorded);
+}
+
 /** Whether a thing of this identity, looked at `now`, was last changed long enough ago to vouch for what was read. */
 export function isSettled(identity: Identity | null, now = Date.now()): boolean {
   return identity === null || now - Math.max(identity[2], identity[3]) > settleMarginMs();
 }
 
 const info = CheckpointInfoSchema.shape;
+const ORIGINS = ['trained', 'imported', 'foreign'] as const;
+export type Origin = (typeof ORIGINS)[number];
+type Source = NonNullable<z.infer<typeof info.source>>;
+
 /**
- * One whole checkpoint: what its listing holds that its folder's name, its run and retention.json
- * do not already say, and the identities of its folder and manifest. A tuple, not an object:
- * 100,000 of them are parsed on every open, and their keys would be most of the bytes.
+ * A run's whole checkpoints as columns (entry i of each column is checkpoint i's): what each
+ * listing holds that its folder's name, its run and retention.json do not already say, and the
+ * identities of its folder and manifest. Columns, not an object per checkpoint: 100,000 are read
+ * on every open, and repeated keys were most of the bytes (and of what parsing allocated); the
+ * values many share (metric names, backends, origins) are stored once and named by index.
  */
-const StoredCheckpointSchema = z.tuple([
-  /** The checkpoint's folder name. */
-  z.string(),
-  /** The folder (a file added, removed or replaced in it changes it) and its manifest.json (rewritten in place), as they were before they were read. */
-  IdentitySchema,
-  IdentitySchema,
+export interface StoredCheckpoints {
+  readonly names: readonly string[];
+  /**
+   * Eight numbers a checkpoint: its folder's identity (a file added, removed or replaced in it
+   * changes it), then its manifest.json's (rewritten in place), as they were before they were
+   * read. Float64Column: their times written as decimals were half of what parsing a record cost.
+   */
+  readonly identities: string;
   /** The scan's signature (manifest checksum, files' sizes and times): what a verification is remembered against. */
-  z.string(),
-  info.bytes,
-  info.epoch,
-  info.batchInEpoch,
-  info.createdAt,
-  info.trainingTimeMs,
-  info.saveBlockedMs,
-  info.metrics,
-  info.backend,
-  info.parent,
-  info.origin,
-  info.linked,
-  info.source,
-]);
-export type StoredCheckpoint = z.infer<typeof StoredCheckpointSchema>;
+  readonly signatures: readonly string[];
+  readonly bytes: readonly number[];
+  readonly epochs: readonly (number | null)[];
+  readonly batchesInEpoch: readonly (number | null)[];
+  readonly createdAt: readonly (string | null)[];
+  readonly trainingTimeMs: readonly (number | null)[];
+  readonly saveBlockedMs: readonly (number | null)[];
+  /** Each distinct list of metric names once, in the order the manifest has them. */
+  readonly metricNames: readonly (readonly string[])[];
+  /** Per checkpoint, its list of metric names (an index into metricNames): its values are the next that many of metricValues. */
+  readonly metricsOf: readonly number[];
+  /** Float64Column, NaN for null (no manifest holds a NaN: JSON has none). */
+  readonly metricValues: string;
+  readonly backends: readonly string[];
+  /** Per checkpoint, an index into backends, or -1 for none. */
+  readonly backendOf: readonly number[];
+  /** Per checkpoint, an index into ORIGINS. */
+  readonly originOf: readonly number[];
+  /** The few checkpoints that are linked, or have a parent, or are read from another program's files: by index. */
+  readonly linked: readonly number[];
+  readonly parents: readonly (readonly [number, CheckpointRef])[];
+  readonly sources: readonly (readonly [number, Source])[];
+}
+
+/** One list of metric names as an object of those keys (each null), and the keys as that object has them. */
+interface MetricShape {
+  readonly template: Readonly<Record<string, null>>;
+  readonly keys: readonly string[];
+}
+
+function metricShape(names: readonly string[]): MetricShape {
+  const template: Record<string, null> = {};
+  // Defined, not assigned: assigning "__proto__" would set the object's prototype, not a metric.
+  for (const name of names) Object.defineProperty(template, name, { value: null, enumerable: true, writable: true, configurable: true });
+  return { template, keys: Object.keys(template) };
+}
+
+/** StoredCheckpoints as read: the numbers decoded, the rare columns made maps, each checkpoint's first metric value found. */
+export interface ReadCheckpoints extends Omit<StoredCheckpoints, 'identities' | 'metricValues'> {
+  /** Each checkpoint's step, as its folder's name says. */
+  readonly steps: readonly number[];
+  readonly identities: Float64Array;
+  readonly metricValues: Float64Array;
+  readonly metricShapes: readonly MetricShape[];
+  readonly metricsAt: Int32Array;
+  readonly linkedSet: ReadonlySet<number>;
+  readonly parentOf: ReadonlyMap<number, CheckpointRef>;
+  readonly sourceOf: ReadonlyMap<number, Source>;
+}
 
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isNullableCount = (v: unknown): boolean => v === null || isCount(v);
 const isNullableNumber = (v: unknown): boolean => v === null || typeof v === 'number';
+const isString = (v: unknown): boolean => typeof v === 'string';
 const isNullableString = (v: unknown): boolean => v === null || typeof v === 'string';
-const isIdentity = (v: unknown): boolean => Array.isArray(v) && v.length === 4 && v.every((n) => typeof n === 'number');
-function isMetrics(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  for (const value of Object.values(v)) if (!isNullableNumber(value)) return false;
+const isIndexBelow =
+  (limit: number, least = 0) =>
+  (v: unknown): boolean =>
+    typeof v === 'number' && Number.isInteger(v) && v >= least && v < limit;
+
+/**
+ * A column of numbers as the base64 of their float64 bytes (this machine's order: a record read
+ * on a machine of the other order only misses), exact and parsed at the speed of a string.
+ */
+function encodeFloat64Column(values: readonly number[]): string {
+  return Buffer.from(new Float64Array(values).buffer).toString('base64');
+}
+
+/** The numbers of a Float64Column, or null when it does not hold `length` of them. */
+function decodeFloat64Column(value: unknown, length: number): Float64Array | null {
+  if (typeof value !== 'string') return null;
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.length !== length * Float64Array.BYTES_PER_ELEMENT) return null;
+  // Copied: a small Buffer is a slice of a shared pool, at an offset a Float64Array cannot start at.
+  const column = new Float64Array(length);
+  new Uint8Array(column.buffer).set(bytes);
+  return column;
+}
+
+/** Whether `v` is an array of `length` (any length when undefined) whose every entry passes `check`. */
+function isColumn(v: unknown, length: number | undefined, check: (entry: unknown) => boolean): v is unknown[] {
+  if (!Array.isArray(v) || (length !== undefined && v.length !== length)) return false;
+  for (const entry of v) if (!check(entry)) return false;
   return true;
 }
 
+const ParentsSchema = z.array(z.tuple([z.number().int().nonnegative(), CheckpointRefSchema]));
+const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.source.unwrap()]));
+
 /**
- * StoredCheckpointSchema, checked by hand where the common case allows: zod's tuples cost about
- * as much as the rest of an open (10 µs each here, a second for 100,000). The rare parts (a
- * parent, another program's source) and anything unexpected go through the schema itself.
+ * A record's checkpoints, or null when any column is not what StoredCheckpoints says (of another
+ * length than the names, a value of the wrong kind, an index out of range). Checked by hand:
+ * zod costs about as much per value as the rest of an open; the rare columns go through it.
  */
-export function parseStoredCheckpoint(value: unknown): StoredCheckpoint | null {
-  if (!Array.isArray(value) || value.length !== 16) return null;
-  const [
-    name,
-    folder,
-    manifest,
-    signature,
-    bytes,
-    epoch,
-    batchInEpoch,
-    createdAt,
-    trainingTimeMs,
-    saveBlockedMs,
-    metrics,
-    backend,
-    parent,
-    origin,
-    linked,
-    source,
-  ] = value;
+export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const c = value as Record<keyof StoredCheckpoints, unknown>;
+  if (!isColumn(c.names, undefined, isString)) return null;
+  const n = c.names.length;
+  // Only a checkpoint folder's name may name a path to check and list.
+  const steps = c.names.map((name) => parseCheckpointDirName(name as string));
+  if (!isColumn(steps, n, isCount)) return null;
   const common =
-    typeof name === 'string' &&
-    isIdentity(folder) &&
-    isIdentity(manifest) &&
-    typeof signature === 'string' &&
-    isCount(bytes) &&
-    isNullableCount(epoch) &&
-    isNullableCount(batchInEpoch) &&
-    isNullableString(createdAt) &&
-    isNullableNumber(trainingTimeMs) &&
-    isNullableNumber(saveBlockedMs) &&
-    isMetrics(metrics) &&
-    isNullableString(backend) &&
-    parent === null &&
-    (origin === 'trained' || origin === 'imported' || origin === 'foreign') &&
-    typeof linked === 'boolean' &&
-    source === null;
-  if (common) return value as StoredCheckpoint;
-  const parsed = StoredCheckpointSchema.safeParse(value);
-  return parsed.success ? parsed.data : null;
+    isColumn(c.signatures, n, isString) &&
+    isColumn(c.bytes, n, isCount) &&
+    isColumn(c.epochs, n, isNullableCount) &&
+    isColumn(c.batchesInEpoch, n, isNullableCount) &&
+    isColumn(c.createdAt, n, isNullableString) &&
+    isColumn(c.trainingTimeMs, n, isNullableNumber) &&
+    isColumn(c.saveBlockedMs, n, isNullableNumber) &&
+    isColumn(c.metricNames, undefined, (names) => isColumn(names, undefined, isString)) &&
+    isColumn(c.backends, undefined, isString) &&
+    isColumn(c.originOf, n, isIndexBelow(ORIGINS.length)) &&
+    isColumn(c.linked, undefined, isIndexBelow(n));
+  if (!common || !isColumn(c.backendOf, n, isIndexBelow((c.backends as unknown[]).length, -1))) return null;
+  const metricNames = c.metricNames as string[][];
+  const metricShapes = metricNames.map(metricShape);
+  // Values are in the order the names are listed, which is the order their object keeps (as Object.keys gave them), once each.
+  const inOrder = (shape: MetricShape, names: readonly string[]): boolean =>
+    shape.keys.length === names.length && shape.keys.every((key, p) => key === names[p]);
+  if (!metricShapes.every((shape, k) => inOrder(shape, metricNames[k] as string[]))) return null;
+  if (!isColumn(c.metricsOf, n, isIndexBelow(metricNames.length))) return null;
+  const metricsAt = new Int32Array(n + 1);
+  for (let i = 0; i < n; i += 1) metricsAt[i + 1] = (metricsAt[i] as number) + (metricNames[c.metricsOf[i] as number] as string[]).length;
+  const identities = decodeFloat64Column(c.identities, n * 8);
+  const metricValues = decodeFloat64Column(c.metricValues, metricsAt[n] as number);
+  if (!identities || !metricValues) return null;
+  const parents = ParentsSchema.safeParse(c.parents);
+  const sources = SourcesSchema.safeParse(c.sources);
+  if (!parents.success || !sources.success || [...parents.data, ...sources.data].some(([i]) => i >= n)) return null;
+  return {
+    ...(c as unknown as StoredCheckpoints),
+    steps: steps as number[],
+    identities,
+    metricValues,
+    metricShapes,
+    metricsAt,
+    linkedSet: new Set(c.linked as number[]),
+    parentOf: new Map(parents.data),
+    sourceOf: new Map(sources.data),
+  };
+}
+
+/** Builds a record's columns one checkpoint at a time. */
+export class StoredCheckpointsBuilder {
+  private readonly columns = {
+    names: [] as string[],
+    identities: [] as number[],
+    signatures: [] as string[],
+    bytes: [] as number[],
+    epochs: [] as (number | null)[],
+    batchesInEpoch: [] as (number | null)[],
+    createdAt: [] as (string | null)[],
+    trainingTimeMs: [] as (number | null)[],
+    saveBlockedMs: [] as (number | null)[],
+    metricNames: [] as string[][],
+    metricsOf: [] as number[],
+    metricValues: [] as number[],
+    backends: [] as string[],
+    backendOf: [] as number[],
+    originOf: [] as number[],
+    linked: [] as number[],
+    parents: [] as [number, CheckpointRef][],
+    sources: [] as [number, Source][],
+  };
+  private readonly metricLists = new Map<string, number>();
+  private readonly backendIndex = new Map<string, number>();
+
+  /** `identities` holds the folder's and the manifest's identities, eight numbers from `at` on (ScannedCheckpoint's). */
+  add(name: string, identities: ArrayLike<number>, at: number, signature: string, checkpoint: CheckpointInfo): void {
+    const c = this.columns;
+    const i = c.names.length;
+    c.names.push(name);
+    for (let k = at; k < at + 8; k += 1) c.identities.push(identities[k] as number);
+    c.signatures.push(signature);
+    c.bytes.push(checkpoint.bytes);
+    c.epochs.push(checkpoint.epoch);
+    c.batchesInEpoch.push(checkpoint.batchInEpoch);
+    c.createdAt.push(checkpoint.createdAt);
+    c.trainingTimeMs.push(checkpoint.trainingTimeMs);
+    c.saveBlockedMs.push(checkpoint.saveBlockedMs);
+    const names = Object.keys(checkpoint.metrics);
+    c.metricsOf.push(this.indexOf(this.metricLists, JSON.stringify(names), () => c.metricNames.push(names) - 1));
+    for (const metric of names) c.metricValues.push(checkpoint.metrics[metric] ?? NaN);
+    const backend = checkpoint.backend;
+    c.backendOf.push(backend === null ? -1 : this.indexOf(this.backendIndex, backend, () => c.backends.push(backend) - 1));
+    c.originOf.push(ORIGINS.indexOf(checkpoint.origin));
+    if (checkpoint.linked) c.linked.push(i);
+    if (checkpoint.parent) c.parents.push([i, checkpoint.parent]);
+    if (checkpoint.source) c.sources.push([i, checkpoint.source]);
+  }
+
+  private indexOf(known: Map<string, number>, key: string, make: () => number): number {
+    let index = known.get(key);
+    if (index === undefined) known.set(key, (index = make()));
+    return index;
+  }
+
+  build(): StoredCheckpoints {
+    const { identities, metricValues, ...rest } = this.columns;
+    return { ...rest, identities: encodeFloat64Column(identities), metricValues: encodeFloat64Column(metricValues) };
+  }
+}
+
+/** What a checkpoint's listing takes from elsewhere than its record: its folder, its run, the verify cache and retention.json. */
+export type ListingHead = Pick<CheckpointInfo, 'id' | 'run' | 'step' | 'path' | 'status' | 'statusReason' | 'pinned'>;
+
+/** The listing of checkpoint `i` of `stored`, as its record holds it: one object made, no copies. */
+export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead): CheckpointInfo {
+  const shape = stored.metricShapes[stored.metricsOf[i] as number] as MetricShape;
+  // A copy of the shape (one allocation, its keys already laid out), then its values.
+  const metrics: Record<string, number | null> = { ...shape.template };
+  let at = stored.metricsAt[i] as number;
+  for (const name of shape.keys) {
+    const value = stored.metricValues[at++] as number;
+    metrics[name] = Number.isNaN(value) ? null : value;
+  }
+  const backend = stored.backendOf[i] as number;
+  return {
+    id: head.id,
+    run: head.run,
+    step: head.step,
+    stepKnown: true,
+    path: head.path,
+    status: head.status,
+    statusReason: head.statusReason,
+    bytes: stored.bytes[i] as number,
+    epoch: stored.epochs[i] as number | null,
+    batchInEpoch: stored.batchesInEpoch[i] as number | null,
+    createdAt: stored.createdAt[i] as string | null,
+    trainingTimeMs: stored.trainingTimeMs[i] as number | null,
+    saveBlockedMs: stored.saveBlockedMs[i] as number | null,
+    metrics,
+    backend: backend < 0 ? null : (stored.backends[backend] as string),
+    parent: stored.parentOf.get(i) ?? null,
+    origin: ORIGINS[stored.originOf[i] as number] as Origin,
+    linked: stored.linkedSet.has(i),
+    source: stored.sourceOf.get(i) ?? null,
+    pinned: head.pinned,
+    sameStepAs: [],
+    protectedBy: [],
+    files: null,
+    notes: [],
+  };
 }
 
 const RunRecordSchema = z.object({
@@ -178,14 +363,17 @@ const RunRecordSchema = z.object({
   lock: z.boolean(),
   createdAt: z.string().nullable(),
   parent: CheckpointRefSchema.nullable(),
-  /** Each checked by parseStoredCheckpoint. */
-  checkpoints: z.array(z.unknown()),
+  /** Checked by parseStoredCheckpoints. */
+  checkpoints: z.unknown(),
   /** retention.json's pins (checkpoint folder names) when the record was made. */
   pinned: z.array(z.string()),
   /** Checkpoint folders the record cannot vouch for (too recently changed, not whole): read from their manifests every time. */
   unsettled: z.array(z.string()),
 });
-export type RunRecord = Omit<z.infer<typeof RunRecordSchema>, 'checkpoints'> & { checkpoints: StoredCheckpoint[] };
+/** A record as written. */
+export type RunRecord = Omit<z.infer<typeof RunRecordSchema>, 'checkpoints'> & { checkpoints: StoredCheckpoints };
+/** A record as read. */
+export type ReadRunRecord = Omit<RunRecord, 'checkpoints'> & { checkpoints: ReadCheckpoints };
 
 function indexDir(workspace: string): string {
   return path.join(workspace, STATE_DIR, INDEX_DIR);
@@ -196,8 +384,12 @@ function recordFile(workspace: string, run: string): string {
 }
 
 /** The record of each run the index holds; whatever cannot be read as a current record of the run it is named after is left out. */
-export function readRunRecords(workspace: string): Map<string, RunRecord> {
-  const records = new Map<string, RunRecord>();
+export function readRunRecords(
+  workspace: string,
+  /** Told of each record as it is read (the caller starts a worker as soon as they call for one). */
+  onRecord: (record: ReadRunRecord) => void = () => undefined,
+): Map<string, ReadRunRecord> {
+  const records = new Map<string, ReadRunRecord>();
   let names: string[];
   try {
     names = readdirSync(indexDir(workspace));
@@ -210,8 +402,11 @@ export function readRunRecords(workspace: string): Map<string, RunRecord> {
     try {
       const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
       if (!parsed.success || parsed.data.run !== run) continue;
-      const checkpoints = parsed.data.checkpoints.map(parseStoredCheckpoint);
-      if (checkpoints.every((c): c is StoredCheckpoint => c !== null)) records.set(run, { ...parsed.data, checkpoints });
+      const checkpoints = parseStoredCheckpoints(parsed.data.checkpoints);
+      if (!checkpoints) continue;
+      const record = { ...parsed.data, checkpoints };
+      records.set(run, record);
+      onRecord(record);
     } catch {
       // Torn, not JSON, unreadable: a cache miss.
     }

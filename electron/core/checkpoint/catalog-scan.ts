@@ -48,10 +48,13 @@ export interface ScannedCheckpoint {
    */
   readonly announce: boolean;
   /**
-   * The folder and its manifest.json as they were just before they were read, when they can vouch
-   * for what was read (catalog-index.ts); else absent.
+   * The identities of the folder and its manifest.json as they were just before they were read,
+   * when they can vouch for what was read (catalog-index.ts), else absent: eight numbers from
+   * `identityAt` on (the folder's four, then the manifest's). A listing taken from the index points
+   * into its record's column instead of holding copies (100,000 of them on an open).
    */
-  readonly identity?: { readonly folder: Identity; readonly manifest: Identity };
+  readonly identities?: ArrayLike<number>;
+  readonly identityAt?: number;
 }
 
 /** A folder of the workspace that could be a run but is not listed, and why. */
@@ -268,7 +271,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   const base = { id, run, step, stepKnown: true, path: dir, linked, pinned, sameStepAs: [], protectedBy: [], files: null, notes: [] };
   // Taken before the manifest is read, so that it can only vouch for what was read or for less.
   const [folder, manifestFile] = [identityAt(dir), identityAt(`${dir}${path.sep}${MANIFEST_FILE}`)];
-  const identity = folder && manifestFile && isSettled(folder) && isSettled(manifestFile) ? { identity: { folder, manifest: manifestFile } } : {};
+  const identity = folder && manifestFile && isSettled(folder) && isSettled(manifestFile) ? { identities: [...folder, ...manifestFile], identityAt: 0 } : {};
   let structure: Structure<ManifestSummary>;
   try {
     structure = inspectSummary(dir);

@@ -19,8 +19,9 @@ import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
-import { RecordWriter, type RunRecord, identityAt, readRunRecords, sameIdentity } from './catalog-index.js';
-import { listRun, listRuns } from './catalog-index-check.js';
+import { type ReadRunRecord, RecordWriter, type RunRecord, isStillAt, readRunRecords } from './catalog-index.js';
+import { listRun, listRuns, pathsToCheck } from './catalog-index-check.js';
+import { type StatHelper, WORKER_MIN_PATHS, startStatHelper } from './catalog-index-stat.js';
 
 export interface CatalogOptions {
   /** Whether to list from, and keep, the persistent index in `.studio/catalog/` (catalog-index.ts); true unless said. */
@@ -207,13 +208,29 @@ export class Catalog {
   }
 
   private async rescanAll(): Promise<void> {
-    const records = this.index ? readRunRecords(this.workspace) : new Map<string, RunRecord>();
-    // A folder as its record found it still holds what it held then: a run, with no need to read it.
-    const { names, skipped, looksLikeRuns } = await listRunNames(this.workspace, (name, dir) => {
-      const record = records.get(name);
-      return record !== undefined && sameIdentity(identityAt(dir), record.dir);
-    });
-    const listings = await listRuns(this.workspace, names, records, this.verifyCache);
+    // The stat worker is started as soon as the records read call for one: its start (a thread, its modules) overlaps reading the rest.
+    const stat: { helper: StatHelper; paths: number } = { helper: null, paths: 0 };
+    const records = this.index
+      ? readRunRecords(this.workspace, (record) => {
+          stat.paths += pathsToCheck(record);
+          if (stat.helper === null && stat.paths >= WORKER_MIN_PATHS) stat.helper = startStatHelper();
+        })
+      : new Map<string, ReadRunRecord>();
+    const { helper } = stat;
+    let listings;
+    let found;
+    try {
+      // A folder as its record found it still holds what it held then: a run, with no need to read it.
+      found = await listRunNames(this.workspace, (name, dir) => {
+        const record = records.get(name);
+        return record !== undefined && isStillAt(dir, record.dir);
+      });
+      listings = await listRuns(this.workspace, found.names, records, this.verifyCache, helper);
+    } catch (error) {
+      void helper?.terminate();
+      throw error;
+    }
+    const { names, skipped, looksLikeRuns } = found;
     const scans = listings.map((l) => l.scanned);
     const { found: inPlace, walked, ours } = await discoverInPlace(this.workspace, this.layouts, looksLikeRuns);
     this.walked = walked;
