@@ -28,6 +28,8 @@ export class S3Storage implements Storage {
   readonly address: string;
   /** Requests sent, by command name (ListObjectsV2Command…), retries not counted. */
   readonly requests = new Map<string, number>();
+  /** The server's clock minus ours, from the last answer's Date header (0 until one came). */
+  private clockOffsetMs = 0;
 
   constructor(
     readonly client: S3Client,
@@ -43,6 +45,22 @@ export class S3Storage implements Storage {
       },
       { step: 'initialize', name: 'checkpointStudioRequestCount' },
     );
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const sent = Date.now();
+        const result = await next(args);
+        const date = (result.response as { headers?: Record<string, string> } | undefined)?.headers?.['date'];
+        const server = date === undefined ? Number.NaN : Date.parse(date);
+        // The Date header has whole seconds: the middle of the request's span is the best guess of ours.
+        if (Number.isFinite(server)) this.clockOffsetMs = server + 500 - (sent + Date.now()) / 2;
+        return result;
+      },
+      { step: 'deserialize', name: 'checkpointStudioServerClock' },
+    );
+  }
+
+  clock(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   locate(key: string): string {

@@ -36,6 +36,12 @@ export interface Storage {
   readonly address: string;
   /** A key as a user would find it (for messages). */
   locate(key: string): string;
+  /**
+   * The store's own clock (ms since the epoch), on which `modifiedMs` is told: for S3 the
+   * server's, learnt from its answers' Date header, so two machines' clocks never disagree about
+   * whether a lease ran out.
+   */
+  clock(): number;
   /** Every object under a prefix, at any depth, in key order. */
   list(prefix: string): AsyncIterable<StoredObject>;
   /** One level under a prefix: its objects and its folders. */
