@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type S3Address, formatS3Address } from './s3-address.js';
 import { describeS3Error, isS3NotFound, isS3PreconditionFailed } from './s3-errors.js';
-import type { ByteRange, Children, Storage, StoredObject, UploadOptions } from './storage.js';
+import type { ByteRange, Children, RandomAccessFile, Storage, StoredObject, UploadOptions } from './storage.js';
 
 /** Multipart parts: S3's minimum is 5 MiB; 8 MiB × 4 in flight bounds an upload's memory at 32 MiB. */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -134,6 +134,33 @@ export class S3Storage implements Storage {
     } catch (error) {
       throw this.failed(error, key);
     }
+  }
+
+  async open(key: string): Promise<{ file: RandomAccessFile; size: number } | null> {
+    const object = await this.stat(key);
+    if (object === null) return null;
+    // Pinned to the bytes that were stat'ed: an object replaced meanwhile fails the read (412)
+    // instead of mixing two versions' bytes.
+    const tag = object.tag ?? undefined;
+    const read = async (buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> => {
+      if (length <= 0 || position >= object.size) return { bytesRead: 0 };
+      const end = Math.min(object.size, position + length);
+      let bytesRead = 0;
+      try {
+        const got = await this.client.send(
+          new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), Range: `bytes=${position}-${end - 1}`, ...(tag ? { IfMatch: tag } : {}) }),
+        );
+        for await (const chunk of (got.Body ?? []) as AsyncIterable<Uint8Array>) {
+          const take = Math.min(chunk.length, end - position - bytesRead);
+          buffer.set(chunk.subarray(0, take), offset + bytesRead);
+          bytesRead += take;
+        }
+      } catch (error) {
+        throw this.failed(error, key);
+      }
+      return { bytesRead };
+    };
+    return { file: { read, close: async () => undefined }, size: object.size };
   }
 
   async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {

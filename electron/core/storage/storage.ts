@@ -24,6 +24,15 @@ export interface Children {
   readonly folders: readonly string[];
 }
 
+/**
+ * An object opened for reads at any offset: what a FileHandle does (a FileHandle is one), and
+ * what an S3 object does by ranged GETs. The readers of tensor files are written against it.
+ */
+export interface RandomAccessFile {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
 export interface UploadOptions {
   /** Kept with the object (S3 user metadata): how a writer marks what it wrote. */
   readonly metadata?: Readonly<Record<string, string>>;
@@ -49,6 +58,8 @@ export interface Storage {
   /** null when there is no such object. */
   stat(key: string): Promise<StoredObject | null>;
   read(key: string, range?: ByteRange): Promise<Uint8Array>;
+  /** Opens an object for reads at any offset; null when there is no such object. */
+  open(key: string): Promise<{ readonly file: RandomAccessFile; readonly size: number } | null>;
   /** The object's bytes in order, in chunks, without holding it whole. */
   stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array>;
   /** Writes a whole object; with `exclusive`, resolves false (and writes nothing) when the key exists. */
