@@ -38,8 +38,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-function which(binary: string): string | null {
-  for (const dir of SEARCH_PATH) {
+function which(binary: string, searchPath: readonly string[]): string | null {
+  for (const dir of searchPath) {
     const candidate = path.join(dir, binary);
     if (dir !== '' && existsSync(candidate)) return candidate;
   }
@@ -47,8 +47,8 @@ function which(binary: string): string | null {
 }
 
 /** The Ceph programs not found on this machine (empty when the gateway can run). */
-export function missingCephBinaries(): string[] {
-  return BINARIES.filter((b) => which(b) === null);
+export function missingCephBinaries(searchPath: readonly string[] = SEARCH_PATH): string[] {
+  return BINARIES.filter((b) => which(b, searchPath) === null);
 }
 
 async function freePort(): Promise<number> {

@@ -3,8 +3,12 @@
 // objects it held. Skipped, with one line saying how to install it, where Ceph is not installed.
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startCephGateway } from './ceph-gateway.js';
+import { type Gateway, missingCephBinaries, startCephGateway } from './ceph-gateway.js';
 import { s3Available } from './s3-available.js';
+
+it('names every Ceph program a machine lacks (what the skip line and a CI failure say)', () => {
+  expect(missingCephBinaries([])).toEqual(['monmaptool', 'ceph-mon', 'ceph-osd', 'ceph', 'radosgw', 'radosgw-admin']);
+});
 
 describe.skipIf(!s3Available())('the Ceph test gateway', () => {
   let gateway: Gateway;

@@ -6,14 +6,16 @@ import { LeaseSupersededError, acquireLease } from '../../electron/core/storage/
 import { parseS3Address } from '../../electron/core/storage/s3-address.js';
 import { createS3Client } from '../../electron/core/storage/s3-client.js';
 import { S3Storage } from '../../electron/core/storage/s3-storage.js';
-import { type Gateway, startCephGateway } from './ceph-gateway.js';
+import type { SharedGateway } from './global-setup.js';
 import { s3Available } from './s3-available.js';
+import { useSharedGateway } from './shared-gateway.js';
 
 describe.skipIf(!s3Available())('lease locks on S3', () => {
-  let gateway: Gateway;
+  let gateway: SharedGateway;
+  let stopGateway = async (): Promise<void> => undefined;
   let storage: S3Storage;
   beforeAll(async () => {
-    gateway = await startCephGateway();
+    ({ gateway, stop: stopGateway } = await useSharedGateway());
     const { client, connection } = createS3Client({
       endpoint: gateway.endpoint,
       credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
@@ -23,7 +25,7 @@ describe.skipIf(!s3Available())('lease locks on S3', () => {
   }, 120_000);
   afterAll(async () => {
     storage?.client.destroy();
-    await gateway?.stop();
+    await stopGateway();
   });
 
   it('lets one writer in, names it to the next, and hands on a released lock to a new generation', async () => {

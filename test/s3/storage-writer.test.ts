@@ -14,8 +14,9 @@ import { parseS3Address } from '../../electron/core/storage/s3-address.js';
 import { createS3Client } from '../../electron/core/storage/s3-client.js';
 import { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { trainingState, useTempWorkspaces } from '../store/helpers.js';
-import { type Gateway, startCephGateway } from './ceph-gateway.js';
+import type { SharedGateway } from './global-setup.js';
 import { s3Available } from './s3-available.js';
+import { useSharedGateway } from './shared-gateway.js';
 
 async function keys(storage: S3Storage, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -25,10 +26,11 @@ async function keys(storage: S3Storage, prefix: string): Promise<string[]> {
 
 describe.skipIf(!s3Available())('committing a checkpoint into S3', () => {
   const temp = useTempWorkspaces();
-  let gateway: Gateway;
+  let gateway: SharedGateway;
+  let stopGateway = async (): Promise<void> => undefined;
   let storage: S3Storage;
   beforeAll(async () => {
-    gateway = await startCephGateway();
+    ({ gateway, stop: stopGateway } = await useSharedGateway());
     const { client, connection } = createS3Client({
       endpoint: gateway.endpoint,
       credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
@@ -38,7 +40,7 @@ describe.skipIf(!s3Available())('committing a checkpoint into S3', () => {
   }, 120_000);
   afterAll(async () => {
     storage?.client.destroy();
-    await gateway?.stop();
+    await stopGateway();
   });
 
   it('puts up the same bytes as the disk writer, the manifest last, and refuses the same step again', async () => {

@@ -10,11 +10,13 @@ import { parseS3Address } from '../../electron/core/storage/s3-address.js';
 import { createS3Client } from '../../electron/core/storage/s3-client.js';
 import { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { trainingState } from '../store/helpers.js';
-import { type Gateway, startCephGateway } from './ceph-gateway.js';
+import type { SharedGateway } from './global-setup.js';
 import { s3Available } from './s3-available.js';
+import { useSharedGateway } from './shared-gateway.js';
 
 describe.skipIf(!s3Available())('verifying and loading a checkpoint in S3', () => {
-  let gateway: Gateway;
+  let gateway: SharedGateway;
+  let stopGateway = async (): Promise<void> => undefined;
   let storage: S3Storage;
   const committed = async (run: string, step: number): Promise<string> => {
     const lease = await acquireLease(storage, `${run}/.lock/`);
@@ -25,7 +27,7 @@ describe.skipIf(!s3Available())('verifying and loading a checkpoint in S3', () =
     }
   };
   beforeAll(async () => {
-    gateway = await startCephGateway();
+    ({ gateway, stop: stopGateway } = await useSharedGateway());
     const { client, connection } = createS3Client({
       endpoint: gateway.endpoint,
       credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
@@ -35,7 +37,7 @@ describe.skipIf(!s3Available())('verifying and loading a checkpoint in S3', () =
   }, 120_000);
   afterAll(async () => {
     storage?.client.destroy();
-    await gateway?.stop();
+    await stopGateway();
   });
 
   it('finds a whole checkpoint whole, and loads the tensors it was given', async () => {
