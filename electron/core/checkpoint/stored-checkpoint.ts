@@ -67,22 +67,26 @@ export async function loadStoredCheckpoint(storage: Storage, folder: string): Pr
   const { manifest } = read;
   const whole = wholenessProblem(dir, manifest, manifest.tensors, (file) => storage.locate(`${folder}${file}`));
   if (whole) throw new CheckpointFormatError(dir, whole.reason);
-  const loaded: Record<TensorFile, Tensor[]> = { [MODEL_FILE]: [], [OPTIMIZER_FILE]: [] };
-  for (const name of [MODEL_FILE, OPTIMIZER_FILE] as const) {
-    if (!(name in manifest.files)) continue;
-    const file = storage.locate(`${folder}${name}`);
-    const opened = await storage.open(`${folder}${name}`);
-    if (opened === null) throw new CheckpointFormatError(file, 'missing');
-    const check = await checkTensorSource(
-      opened,
-      file,
-      manifest.tensors.filter((t) => t.file === name),
-      { load: true, stopAtFirst: true },
-    );
-    const first = check.problems[0];
-    if (first)
-      throw first.tensor === undefined ? new CheckpointFormatError(first.file, first.problem) : new DamagedTensorError(first.file, first.tensor, first.problem);
-    loaded[name] = check.tensors;
-  }
-  return { dir, manifest, model: loaded[MODEL_FILE], optimizer: loaded[OPTIMIZER_FILE] };
+  // Both files at once: each is a stream of ranged GETs, and one stream does not fill the link.
+  const [model, optimizer] = await Promise.all(
+    ([MODEL_FILE, OPTIMIZER_FILE] as const).map(async (name): Promise<Tensor[]> => {
+      if (!(name in manifest.files)) return [];
+      const file = storage.locate(`${folder}${name}`);
+      const opened = await storage.open(`${folder}${name}`);
+      if (opened === null) throw new CheckpointFormatError(file, 'missing');
+      const check = await checkTensorSource(
+        opened,
+        file,
+        manifest.tensors.filter((t) => t.file === name),
+        { load: true, stopAtFirst: true },
+      );
+      const first = check.problems[0];
+      if (first)
+        throw first.tensor === undefined
+          ? new CheckpointFormatError(first.file, first.problem)
+          : new DamagedTensorError(first.file, first.tensor, first.problem);
+      return check.tensors;
+    }),
+  );
+  return { dir, manifest, model: model ?? [], optimizer: optimizer ?? [] };
 }

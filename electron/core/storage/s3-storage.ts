@@ -43,7 +43,8 @@ export class S3Storage implements Storage {
         this.requests.set(command, (this.requests.get(command) ?? 0) + 1);
         return next(args);
       },
-      { step: 'initialize', name: 'checkpointStudioRequestCount' },
+      // Unnamed: several storages may share one client, each counting its own requests.
+      { step: 'initialize' },
     );
     client.middlewareStack.add(
       (next) => async (args) => {
@@ -55,7 +56,7 @@ export class S3Storage implements Storage {
         if (Number.isFinite(server)) this.clockOffsetMs = server + 500 - (sent + Date.now()) / 2;
         return result;
       },
-      { step: 'deserialize', name: 'checkpointStudioServerClock' },
+      { step: 'deserialize' },
     );
   }
 
