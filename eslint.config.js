@@ -92,8 +92,17 @@ export default tseslint.config(
     files: ['electron/core/base/**'],
     rules: {
       'no-restricted-imports': restricted(NO_TFJS, {
-        group: ['**/checkpoint/**', '**/formats/**', '**/training/**', '**/studio/**', '**/import/**', '**/export/**'],
+        group: ['**/storage/**', '**/checkpoint/**', '**/formats/**', '**/training/**', '**/studio/**', '**/import/**', '**/export/**'],
         message: 'base/ is the ground layer (files, checksums, workers): it imports nothing of the layers above it.',
+      }),
+    },
+  },
+  {
+    files: ['electron/core/storage/**'],
+    rules: {
+      'no-restricted-imports': restricted(NO_TFJS, {
+        group: ['**/checkpoint/**', '**/formats/**', '**/training/**', '**/studio/**', '**/import/**', '**/export/**'],
+        message: 'storage/ (where the bytes live: a folder or an S3 prefix) sits on base/ alone; the store is written against it, not the other way round.',
       }),
     },
   },

@@ -11,7 +11,16 @@ export default defineConfig(({ mode }) => ({
     // tests at full size; npm test runs them short (test/test-size.ts).
     env: mode === 'full' ? { TEST_SIZE: 'full' } : {},
     projects: [
-      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/renderer/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/renderer/**'],
+          // Says once where the S3 tests (a real Ceph gateway) cannot run.
+          globalSetup: ['test/s3/global-setup.ts'],
+        },
+      },
       // The renderer's own code runs in a DOM, compiled for the browser as the app is: Svelte's
       // browser build (its default export condition is the server's, which cannot mount).
       {

@@ -67,6 +67,13 @@ describe('lint boundaries', () => {
     expect(restricted(await ruleIds("import { Catalog } from '../checkpoint/catalog.js';\nexport const a = Catalog;\n", 'electron/core/base/x.ts'))).toBe(true);
     expect(restricted(await ruleIds(formats, 'electron/core/base/x.ts'))).toBe(true);
     expect(await ruleIds("import { crc32c } from '../base/crc32c.js';\nexport const a = crc32c;\n", 'electron/core/checkpoint/x.ts')).toEqual([]);
+    // Where the bytes live (storage/) sits between the ground and the store.
+    const catalog = "import { Catalog } from '../checkpoint/catalog.js';\nexport const a = Catalog;\n";
+    expect(restricted(await ruleIds(catalog, 'electron/core/storage/x.ts'))).toBe(true);
+    expect(restricted(await ruleIds("import { S3Storage } from '../storage/s3-storage.js';\nexport const a = S3Storage;\n", 'electron/core/base/x.ts'))).toBe(
+      true,
+    );
+    expect(await ruleIds("import { S3Storage } from '../storage/s3-storage.js';\nexport const a = S3Storage;\n", 'electron/core/checkpoint/x.ts')).toEqual([]);
     expect(await ruleIds("import { crc32c } from '../base/crc32c.js';\nexport const a = crc32c;\n", 'electron/core/formats/x.ts')).toEqual([]);
   });
 

@@ -16,6 +16,7 @@ import { type SafetensorsHeader, type Tensor, type TensorLocation, readSafetenso
 import { wholenessProblem } from './wholeness.js';
 import { type ForeignPartVerifier, hasForeignPart } from './foreign-part.js';
 import type { Problem } from './problem.js';
+import type { RandomAccessFile } from '../storage/storage.js';
 
 /** What a quick look (manifest + file sizes, no data read) says about a checkpoint folder. */
 export type Structure<M = Manifest> =
@@ -113,7 +114,7 @@ const READ_CHUNK = 16 << 20;
 /** Loaded tensors share buffers of at most this size (one for a typical checkpoint file). */
 const LOAD_SEGMENT = 1 << 30;
 
-interface FileCheck {
+export interface FileCheck {
   readonly tensors: Tensor[];
   readonly problems: Problem[];
 }
@@ -145,11 +146,21 @@ async function checkTensorFile(
   } catch (error) {
     return { tensors: [], problems: [{ file: target, problem: error instanceof CheckpointFormatError ? error.problem : errorMessage(error) }] };
   }
-  const { handle, stats } = opened;
+  return checkTensorSource({ file: opened.handle, size: opened.stats.size }, target, entries, options);
+}
+
+/** checkTensorFile on a source opened elsewhere (an S3 object: stored-checkpoint.ts), named `target` in problems; closes it. */
+export async function checkTensorSource(
+  source: { readonly file: RandomAccessFile; readonly size: number },
+  target: string,
+  entries: readonly TensorEntry[],
+  options: { load: boolean; stopAtFirst: boolean },
+): Promise<FileCheck> {
+  const { file: handle, size } = source;
   try {
     let header: SafetensorsHeader;
     try {
-      header = await readSafetensorsHeaderFrom(handle, target, stats.size);
+      header = await readSafetensorsHeaderFrom(handle, target, size);
     } catch (error) {
       return { tensors: [], problems: [{ file: target, problem: error instanceof CheckpointFormatError ? error.problem : errorMessage(error) }] };
     }
@@ -169,7 +180,7 @@ async function checkTensorFile(
     }
     for (const missing of expected.keys()) problems.push({ file: target, tensor: missing, problem: 'listed in the manifest but missing from the file' });
     if (options.stopAtFirst && problems.length > 0) return { tensors: [], problems: problems.slice(0, 1) };
-    let ranges: Range[] = [{ from: header.dataStart, to: stats.size, memory: null }];
+    let ranges: Range[] = [{ from: header.dataStart, to: size, memory: null }];
     if (options.load) {
       const allocated = allocateTensors(target, pending);
       if (!Array.isArray(allocated)) return { tensors: [], problems: [...problems, allocated] };
@@ -260,7 +271,7 @@ function allocateTensors(file: string, pending: readonly Pending[]): Range[] | P
  * have arrived; returning false stops early. Returns a problem if the file changed under us.
  */
 async function streamData(
-  handle: FileHandle,
+  handle: RandomAccessFile,
   file: string,
   ranges: readonly Range[],
   tensors: readonly Pending[],
@@ -311,7 +322,7 @@ async function streamData(
   return null;
 }
 
-async function readFully(handle: FileHandle, buffer: Uint8Array, length: number, position: number): Promise<number> {
+async function readFully(handle: RandomAccessFile, buffer: Uint8Array, length: number, position: number): Promise<number> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buffer, done, length - done, position + done);

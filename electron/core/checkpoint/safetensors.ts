@@ -5,7 +5,7 @@
 // We write exactly what current writers write (header padded to 8 bytes, tensors ordered by
 // descending alignment then name) so every tensor starts aligned and can be viewed in place.
 import { constants as bufferConstants } from 'node:buffer';
-import type { FileHandle } from 'node:fs/promises';
+import type { RandomAccessFile } from '../storage/storage.js';
 import { CheckpointFormatError } from '../base/errors.js';
 import { type Dtype, dtypeAlignment, isDtype, tensorByteLength } from '../base/dtypes.js';
 import { openRegular } from '../base/regular-file.js';
@@ -237,7 +237,7 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
 }
 
 /** The header of an open file of `size` bytes; allocates only once the length is known to fit. */
-export async function readSafetensorsHeaderFrom(handle: FileHandle, file: string, size: number): Promise<SafetensorsHeader> {
+export async function readSafetensorsHeaderFrom(handle: RandomAccessFile, file: string, size: number): Promise<SafetensorsHeader> {
   const lengthBytes = Buffer.alloc(HEADER_LENGTH_BYTES);
   await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
   if (size < HEADER_LENGTH_BYTES) return parseSafetensorsHeader(file, size, lengthBytes);

@@ -14,7 +14,13 @@ export type WholenessProblem = { readonly status: 'damaged' | 'incomplete'; read
 const TRAINED_PARTS = [MODEL_FILE, OPTIMIZER_FILE] as const;
 const OTHER_PARTS = [MODEL_FILE] as const;
 
-export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors?: readonly TensorEntry[]): WholenessProblem | null {
+export function wholenessProblem(
+  dir: string,
+  manifest: ManifestSummary,
+  tensors?: readonly TensorEntry[],
+  /** Where a file of the checkpoint is, as a user finds it (an S3 checkpoint's is an s3:// address). */
+  locate: (file: string) => string = (file) => path.join(dir, file),
+): WholenessProblem | null {
   // Called for every checkpoint of a listing: nothing is allocated unless there is a problem.
   const folderStep = parseCheckpointDirName(path.basename(dir));
   // A manifest copied into another step's folder would resume at a step the folder does not
@@ -22,7 +28,7 @@ export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors
   if (folderStep !== null && manifest.step !== folderStep) {
     return {
       status: 'damaged',
-      reason: `${path.join(dir, MANIFEST_FILE)}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}`,
+      reason: `${locate(MANIFEST_FILE)}: says step ${manifest.step}, but the folder ${path.basename(dir)} holds step ${folderStep}`,
     };
   }
   // An imported foreign checkpoint's tensors are in its source's files, which listing checks.
@@ -30,10 +36,10 @@ export function wholenessProblem(dir: string, manifest: ManifestSummary, tensors
   for (const file of manifest.origin === 'trained' ? TRAINED_PARTS : OTHER_PARTS) {
     if (!(file in manifest.files)) {
       const what = file === MODEL_FILE ? 'model weights' : 'optimizer state, so training cannot continue from it';
-      return { status: 'incomplete', reason: `${path.join(dir, MANIFEST_FILE)}: holds no ${what} (${file} is not listed)` };
+      return { status: 'incomplete', reason: `${locate(MANIFEST_FILE)}: holds no ${what} (${file} is not listed)` };
     }
     if (tensors && !tensors.some((t) => t.file === file)) {
-      return { status: 'incomplete', reason: `${path.join(dir, MANIFEST_FILE)}: lists no tensor of ${file}` };
+      return { status: 'incomplete', reason: `${locate(MANIFEST_FILE)}: lists no tensor of ${file}` };
     }
   }
   return null;

@@ -118,25 +118,47 @@ interface WrittenTensorFile {
 
 async function writeTensorFile(dir: string, name: TensorFile, tensors: readonly Tensor[]): Promise<WrittenTensorFile> {
   const target = path.join(dir, name);
-  const encoded = encodeSafetensors(target, tensors, { format: FORMAT_NAME });
+  const encoded = encodeTensorFile(target, name, tensors);
   // Checksums are computed while the writes are in flight (they run on libuv's threads), so
   // the CRC pass costs no wall time on top of the disk's.
-  const writing = writeFileUnsynced(target, [encoded.header, ...encoded.payloads]);
-  const crcs = await checksumsInterleaved(encoded.ordered);
+  const writing = writeFileUnsynced(target, encoded.chunks);
+  const entries = await encoded.entries();
   const file = await writing;
-  if (file.bytes !== encoded.totalBytes) {
+  if (file.bytes !== encoded.bytes) {
     await file.abandon();
-    throw new CheckpointFormatError(target, `wrote ${file.bytes} bytes, expected ${encoded.totalBytes}`);
+    throw new CheckpointFormatError(target, `wrote ${file.bytes} bytes, expected ${encoded.bytes}`);
   }
-  const entries = encoded.ordered.map((tensor, i) => ({
-    file: name,
-    name: tensor.name,
-    dtype: tensor.dtype,
-    shape: [...tensor.shape],
-    bytes: tensor.data.byteLength,
-    crc32c: formatCrc(crcs[i] as number),
-  }));
   return { file, name, bytes: file.bytes, entries };
+}
+
+export interface EncodedTensorFile {
+  readonly name: TensorFile;
+  /** The file's bytes: its header, then views of the tensors' own memory (nothing copied). */
+  readonly chunks: readonly Uint8Array[];
+  readonly bytes: number;
+  /** The manifest's entries, CRC-32C computed with a yield per megabyte: call it while the bytes go out. */
+  entries(): Promise<TensorEntry[]>;
+}
+
+/** One tensor file of a checkpoint, ready to be written anywhere (a file here, an S3 object in storage-writer.ts). */
+export function encodeTensorFile(target: string, name: TensorFile, tensors: readonly Tensor[]): EncodedTensorFile {
+  const encoded = encodeSafetensors(target, tensors, { format: FORMAT_NAME });
+  return {
+    name,
+    chunks: [encoded.header, ...encoded.payloads],
+    bytes: encoded.totalBytes,
+    async entries() {
+      const crcs = await checksumsInterleaved(encoded.ordered);
+      return encoded.ordered.map((tensor, i) => ({
+        file: name,
+        name: tensor.name,
+        dtype: tensor.dtype,
+        shape: [...tensor.shape],
+        bytes: tensor.data.byteLength,
+        crc32c: formatCrc(crcs[i] as number),
+      }));
+    },
+  };
 }
 
 /** Yields to the event loop after each large tensor so the concurrent writer can issue its next write. */
@@ -156,7 +178,12 @@ async function checksumsInterleaved(tensors: readonly Tensor[]): Promise<number[
   return crcs;
 }
 
-function buildManifest(run: string, state: TrainingState, files: readonly WrittenTensorFile[]): Manifest {
+/** The manifest of a checkpoint whose tensor files are written (it names their sizes and checksums). */
+export function buildManifest(
+  run: string,
+  state: TrainingState,
+  files: readonly { readonly name: TensorFile; readonly bytes: number; readonly entries: readonly TensorEntry[] }[],
+): Manifest {
   const manifest: Manifest = {
     format: FORMAT_NAME,
     formatVersion: FORMAT_VERSION,

@@ -1,0 +1,68 @@
+// Writes one checkpoint into storage that has no rename (S3). The manifest is the commit: the
+// tensor files go up first (parallel multipart uploads straight from the training snapshot, so
+// memory stays bounded by the parts in flight), and only when both are complete is the manifest
+// created, once, with a conditional create. A reader lists a checkpoint only by its manifest, so a
+// writer killed at any point before leaves nothing listed; what it did upload carries our marker
+// (the writer's lease) for a later cleanup. A committed checkpoint is never written over.
+import { RefusedError } from '../base/errors.js';
+import type { LeaseLock } from '../storage/lease-lock.js';
+import type { Storage } from '../storage/storage.js';
+import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
+import type { Manifest } from './manifest.js';
+import { type TrainingState, type WriterStep, buildManifest, encodeTensorFile } from './writer.js';
+
+/** User metadata on every object a writer puts up before its commit: who, under which lease. */
+export const WRITER_MARK = 'checkpoint-studio-writer';
+
+export interface StoredCheckpoint {
+  /** The checkpoint's folder key, ending in '/'. */
+  readonly key: string;
+  readonly manifest: Manifest;
+  readonly bytes: number;
+}
+
+const STEP_TAKEN = 'a checkpoint with this step already exists; checkpoints are never overwritten';
+
+async function* chunksOf(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
+}
+
+/**
+ * Commits `state` as `<runKey>ckpt-<step>/` under the lease the caller holds on the run. The lease
+ * is checked before anything goes up and again just before the commit: a writer that lost it
+ * commits nothing.
+ */
+export async function commitCheckpoint(
+  storage: Storage,
+  lease: LeaseLock,
+  runKey: string,
+  run: string,
+  state: TrainingState,
+  options: { afterStep?: (step: WriterStep) => void | Promise<void> } = {},
+): Promise<StoredCheckpoint> {
+  const after = options.afterStep ?? (() => undefined);
+  const folder = `${runKey}${checkpointDirName(state.step)}/`;
+  await lease.check();
+  if ((await storage.stat(`${folder}${MANIFEST_FILE}`)) !== null) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
+  const mark = { [WRITER_MARK]: `${lease.holder.host}:${lease.holder.pid}:${lease.holder.token}` };
+  const files = ([MODEL_FILE, OPTIMIZER_FILE] as const).map((name) =>
+    encodeTensorFile(storage.locate(`${folder}${name}`), name, name === MODEL_FILE ? state.model : state.optimizer),
+  );
+  // Both uploads and both checksum passes run together; the CRCs yield between tensors.
+  const [entries] = await Promise.all([
+    Promise.all(files.map((f) => f.entries())),
+    ...files.map((f) => storage.upload(`${folder}${f.name}`, chunksOf(f.chunks), { metadata: mark })),
+  ]);
+  await after('model-written');
+  await after('optimizer-written');
+  const manifest = buildManifest(
+    run,
+    state,
+    files.map((f, i) => ({ name: f.name, bytes: f.bytes, entries: entries[i] ?? [] })),
+  );
+  const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
+  await lease.check();
+  if (!(await storage.write(`${folder}${MANIFEST_FILE}`, manifestBytes, { exclusive: true }))) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
+  await after('manifest-written');
+  return { key: folder, manifest, bytes: files.reduce((sum, f) => sum + f.bytes, 0) + manifestBytes.length };
+}

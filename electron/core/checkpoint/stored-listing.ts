@@ -1,0 +1,184 @@
+// Lists a workspace whose files are objects (S3) as runs and checkpoints, for the price of its
+// LIST pages (one per 1,000 keys) and one small GET per run, not one request per checkpoint.
+// A checkpoint exists once its manifest is listed (storage-writer.ts commits by creating it).
+// What a listing cannot tell (a manifest's metrics, parent, sizes) comes from the run's index
+// object, `<run>/.studio-index.json`: the run's writer rewrites it after each commit (it holds the
+// run's lease, so it is its only writer), each entry keyed by its manifest's ETag. An entry is
+// taken only while the listing shows that same ETag for that manifest; manifests that differ or
+// are missing from it are read (a few GETs) and the index is rewritten as a cache. Two rewrites
+// racing leave one whole object (a PUT is atomic): at worst a later listing reads a few manifests
+// again. Keys that are not ours (another program's objects) are reported, never touched.
+import { z } from 'zod';
+import { CheckpointFormatError, errorMessage } from '../base/errors.js';
+import type { Storage, StoredObject } from '../storage/storage.js';
+import { MANIFEST_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { type ManifestSummary, ManifestSummarySchema, parseManifestSummary } from './manifest.js';
+import { wholenessProblem } from './wholeness.js';
+
+export const RUN_INDEX_FILE = '.studio-index.json';
+const INDEX_VERSION = 1;
+/** Manifests of one run read at once when the index misses them. */
+const READS_IN_FLIGHT = 16;
+
+const RunIndexSchema = z.object({
+  version: z.literal(INDEX_VERSION),
+  checkpoints: z.record(z.string(), z.object({ tag: z.string(), manifest: ManifestSummarySchema })),
+});
+type RunIndex = z.infer<typeof RunIndexSchema>;
+
+export interface StoredCheckpointEntry {
+  readonly run: string;
+  readonly step: number;
+  /** The checkpoint's folder key, ending in '/'. */
+  readonly folder: string;
+  readonly manifest: ManifestSummary | null;
+  /** Bytes of every object under the folder. */
+  readonly bytes: number;
+  readonly status: 'complete' | 'damaged';
+  readonly problem: string | null;
+}
+
+export interface StoredRun {
+  readonly name: string;
+  readonly hasRunFile: boolean;
+  readonly checkpoints: readonly StoredCheckpointEntry[];
+  /** Checkpoint folders with objects but no manifest: a save in progress, or one a crash left. */
+  readonly uncommitted: readonly string[];
+}
+
+export interface StoredListing {
+  readonly runs: readonly StoredRun[];
+  /** Keys under the workspace that no run of ours explains (other programs' objects). */
+  readonly foreign: readonly string[];
+  /** Manifests read because the run's index did not vouch for them. */
+  readonly manifestsRead: number;
+}
+
+interface RunObjects {
+  runFile: boolean;
+  index: StoredObject | null;
+  folders: Map<number, { folder: string; manifest: StoredObject | null; bytes: number }>;
+  other: string[];
+}
+
+function group(objects: readonly StoredObject[]): { runs: Map<string, RunObjects>; foreign: string[] } {
+  const runs = new Map<string, RunObjects>();
+  const foreign: string[] = [];
+  for (const object of objects) {
+    const parts = object.key.split('/');
+    const [top, second, third] = parts;
+    if (top === undefined || top === STATE_DIR || top === TRASH_DIR) continue;
+    if (parts.length < 2 || runNameProblem(top) !== null) {
+      foreign.push(object.key);
+      continue;
+    }
+    const run: RunObjects = runs.get(top) ?? { runFile: false, index: null, folders: new Map(), other: [] };
+    runs.set(top, run);
+    const step = second === undefined ? null : parseCheckpointDirName(second);
+    if (parts.length === 2 && second === RUN_FILE) run.runFile = true;
+    else if (parts.length === 2 && second === RUN_INDEX_FILE) run.index = object;
+    else if (step !== null && parts.length === 3 && third !== undefined) {
+      const folder = run.folders.get(step) ?? { folder: `${top}/${second}/`, manifest: null, bytes: 0 };
+      run.folders.set(step, folder);
+      folder.bytes += object.size;
+      if (third === MANIFEST_FILE) folder.manifest = object;
+    } else run.other.push(object.key);
+  }
+  // A top-level folder with neither run.json nor a checkpoint is not a run of ours.
+  for (const [name, run] of runs) {
+    if (!run.runFile && run.folders.size === 0) {
+      foreign.push(...run.other);
+      runs.delete(name);
+    }
+  }
+  return { runs, foreign };
+}
+
+async function readIndex(storage: Storage, run: string, object: StoredObject | null): Promise<RunIndex['checkpoints']> {
+  if (object === null) return {};
+  try {
+    return RunIndexSchema.parse(JSON.parse(new TextDecoder().decode(await storage.read(`${run}/${RUN_INDEX_FILE}`)))).checkpoints;
+  } catch {
+    // A torn, foreign or old index is only a cache miss: every manifest is read instead.
+    return {};
+  }
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const at = next++;
+      out[at] = await work(items[at] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+async function listRun(storage: Storage, name: string, objects: RunObjects): Promise<{ run: StoredRun; read: number; index: RunIndex | null }> {
+  const indexed = await readIndex(storage, name, objects.index);
+  const committed = [...objects.folders.entries()].filter(([, f]) => f.manifest !== null).sort(([a], [b]) => a - b);
+  const missing = committed.filter(([, f]) => indexed[f.folder]?.tag !== (f.manifest?.tag ?? ''));
+  const fresh = await mapLimited(missing, READS_IN_FLIGHT, async ([, f]) => {
+    const file = storage.locate(`${f.folder}${MANIFEST_FILE}`);
+    try {
+      return {
+        folder: f.folder,
+        manifest: parseManifestSummary(file, new TextDecoder().decode(await storage.read(`${f.folder}${MANIFEST_FILE}`))),
+        problem: null,
+      };
+    } catch (error) {
+      if (!(error instanceof CheckpointFormatError)) throw error;
+      return { folder: f.folder, manifest: null, problem: errorMessage(error) };
+    }
+  });
+  const read = new Map(fresh.map((r) => [r.folder, r]));
+  const checkpoints: StoredCheckpointEntry[] = committed.map(([step, f]) => {
+    const got = read.get(f.folder);
+    const manifest = got ? got.manifest : (indexed[f.folder]?.manifest ?? null);
+    const dir = storage.locate(f.folder.slice(0, -1));
+    const problem =
+      got?.problem ?? (manifest === null ? null : (wholenessProblem(dir, manifest, undefined, (file) => storage.locate(`${f.folder}${file}`))?.reason ?? null));
+    return { run: name, step, folder: f.folder, manifest, bytes: f.bytes, status: problem === null ? 'complete' : 'damaged', problem };
+  });
+  const uncommitted = [...objects.folders.values()].filter((f) => f.manifest === null).map((f) => f.folder);
+  const index: RunIndex | null =
+    missing.length === 0
+      ? null
+      : {
+          version: INDEX_VERSION,
+          checkpoints: Object.fromEntries(
+            committed.flatMap(([, f]) => {
+              const entry = checkpoints.find((c) => c.folder === f.folder);
+              return entry?.manifest && f.manifest?.tag ? [[f.folder, { tag: f.manifest.tag, manifest: entry.manifest }]] : [];
+            }),
+          ),
+        };
+  return { run: { name, hasRunFile: objects.runFile, checkpoints, uncommitted }, read: missing.length, index };
+}
+
+/**
+ * The workspace's runs and checkpoints. With `writeIndex`, a run whose index missed manifests gets
+ * it rewritten (skipped where the store refuses writes: a read-only listing still lists).
+ */
+export async function listStoredWorkspace(storage: Storage, options: { writeIndex?: boolean } = {}): Promise<StoredListing> {
+  const objects: StoredObject[] = [];
+  for await (const object of storage.list('')) objects.push(object);
+  const { runs, foreign } = group(objects);
+  const listed = await mapLimited([...runs.entries()], READS_IN_FLIGHT, ([name, run]) => listRun(storage, name, run));
+  if (options.writeIndex !== false) {
+    await Promise.all(
+      listed.map(async ({ run, index }) => {
+        if (index === null) return;
+        await storage.write(`${run.name}/${RUN_INDEX_FILE}`, JSON.stringify(index)).catch(() => undefined);
+      }),
+    );
+  }
+  return {
+    runs: listed.map((l) => l.run).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    foreign,
+    manifestsRead: listed.reduce((sum, l) => sum + l.read, 0),
+  };
+}

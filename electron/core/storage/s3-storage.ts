@@ -1,0 +1,255 @@
+// The storage seam on an S3 prefix. Listing pages through 1,000 keys a request; reads are ranged
+// GETs; whole small objects are one PUT (If-None-Match: * when exclusive: the store's only atomic
+// "create once", which commits a checkpoint's manifest); large ones go up as parallel multipart
+// uploads of bounded memory. Every request is counted by command, so the cost of a listing is
+// known (bench:s3 prints it).
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
+import { type S3Address, formatS3Address } from './s3-address.js';
+import { describeS3Error, isS3NotFound, isS3PreconditionFailed } from './s3-errors.js';
+import type { ByteRange, Children, RandomAccessFile, Storage, StoredObject, UploadOptions } from './storage.js';
+
+/** Multipart parts: S3's minimum is 5 MiB; 8 MiB × 4 in flight bounds an upload's memory at 32 MiB. */
+export const PART_BYTES = 8 * 1024 * 1024;
+export const PARTS_IN_FLIGHT = 4;
+/** DeleteObjects takes at most 1,000 keys a request. */
+const DELETE_BATCH = 1000;
+
+export class S3Storage implements Storage {
+  readonly address: string;
+  /** Requests sent, by command name (ListObjectsV2Command…), retries not counted. */
+  readonly requests = new Map<string, number>();
+  /** The server's clock minus ours, from the last answer's Date header (0 until one came). */
+  private clockOffsetMs = 0;
+
+  constructor(
+    readonly client: S3Client,
+    readonly where: S3Address,
+    private readonly endpoint: string | null,
+  ) {
+    this.address = formatS3Address(where);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = context.commandName ?? 'unknown';
+        this.requests.set(command, (this.requests.get(command) ?? 0) + 1);
+        return next(args);
+      },
+      // Unnamed: several storages may share one client, each counting its own requests.
+      { step: 'initialize' },
+    );
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const sent = Date.now();
+        const result = await next(args);
+        const date = (result.response as { headers?: Record<string, string> } | undefined)?.headers?.['date'];
+        const server = date === undefined ? Number.NaN : Date.parse(date);
+        // The Date header has whole seconds: the middle of the request's span is the best guess of ours.
+        if (Number.isFinite(server)) this.clockOffsetMs = server + 500 - (sent + Date.now()) / 2;
+        return result;
+      },
+      { step: 'deserialize' },
+    );
+  }
+
+  clock(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  locate(key: string): string {
+    return `${this.address}${key}`;
+  }
+
+  private full(key: string): string {
+    return `${this.where.prefix}${key}`;
+  }
+
+  private relative(fullKey: string): string {
+    return fullKey.slice(this.where.prefix.length);
+  }
+
+  private failed(error: unknown, key: string): Error {
+    return describeS3Error(error, this.locate(key), this.endpoint);
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: this.full(prefix), ContinuationToken: token }));
+      } catch (error) {
+        throw this.failed(error, prefix);
+      }
+      for (const item of page.Contents ?? []) if (item.Key !== undefined) yield this.object(item.Key, item.Size, item.LastModified, item.ETag);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async children(prefix: string): Promise<Children> {
+    const objects: StoredObject[] = [];
+    const folders: string[] = [];
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: this.full(prefix), Delimiter: '/', ContinuationToken: token }),
+        );
+      } catch (error) {
+        throw this.failed(error, prefix);
+      }
+      for (const item of page.Contents ?? []) if (item.Key !== undefined) objects.push(this.object(item.Key, item.Size, item.LastModified, item.ETag));
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix !== undefined) folders.push(this.relative(common.Prefix));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return { objects, folders };
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.full(key) }));
+      return this.object(this.full(key), head.ContentLength, head.LastModified, head.ETag);
+    } catch (error) {
+      if (isS3NotFound(error)) return null;
+      throw this.failed(error, key);
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Uint8Array> {
+    if (range !== undefined && range.end <= range.start) return new Uint8Array(0);
+    try {
+      const got = await this.client.send(
+        new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }),
+      );
+      if (!got.Body) return new Uint8Array(0);
+      return await got.Body.transformToByteArray();
+    } catch (error) {
+      throw this.failed(error, key);
+    }
+  }
+
+  async open(key: string): Promise<{ file: RandomAccessFile; size: number } | null> {
+    const object = await this.stat(key);
+    if (object === null) return null;
+    // Pinned to the bytes that were stat'ed: an object replaced meanwhile fails the read (412)
+    // instead of mixing two versions' bytes.
+    const tag = object.tag ?? undefined;
+    const read = async (buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> => {
+      if (length <= 0 || position >= object.size) return { bytesRead: 0 };
+      const end = Math.min(object.size, position + length);
+      let bytesRead = 0;
+      try {
+        const got = await this.client.send(
+          new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), Range: `bytes=${position}-${end - 1}`, ...(tag ? { IfMatch: tag } : {}) }),
+        );
+        for await (const chunk of (got.Body ?? []) as AsyncIterable<Uint8Array>) {
+          const take = Math.min(chunk.length, end - position - bytesRead);
+          buffer.set(chunk.subarray(0, take), offset + bytesRead);
+          bytesRead += take;
+        }
+      } catch (error) {
+        throw this.failed(error, key);
+      }
+      return { bytesRead };
+    };
+    return { file: { read, close: async () => undefined }, size: object.size };
+  }
+
+  async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {
+    if (range !== undefined && range.end <= range.start) return;
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const got = await this.client.send(
+        new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }),
+      );
+      if (!got.Body) return;
+      // In Node the body is an http.IncomingMessage: a readable stream of Buffers.
+      body = got.Body as unknown as AsyncIterable<Uint8Array>;
+    } catch (error) {
+      throw this.failed(error, key);
+    }
+    try {
+      for await (const chunk of body) yield chunk;
+    } catch (error) {
+      throw this.failed(error, key);
+    }
+  }
+
+  async write(key: string, body: Uint8Array | string, options: UploadOptions = {}): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.where.bucket,
+          Key: this.full(key),
+          Body: body,
+          ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
+          ...(options.exclusive ? { IfNoneMatch: '*' } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (options.exclusive && isS3PreconditionFailed(error)) return false;
+      throw this.failed(error, key);
+    }
+  }
+
+  async upload(key: string, body: AsyncIterable<Uint8Array>, options: Omit<UploadOptions, 'exclusive'> = {}): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      queueSize: PARTS_IN_FLIGHT,
+      partSize: PART_BYTES,
+      // A failed upload is aborted at once; one left by a killed writer carries our metadata, and
+      // is cleaned up later by who finds its writer's lease expired.
+      leavePartsOnError: false,
+      params: { Bucket: this.where.bucket, Key: this.full(key), Body: Readable.from(body), ...(options.metadata ? { Metadata: { ...options.metadata } } : {}) },
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      throw this.failed(error, key);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.where.bucket,
+          Key: this.full(to),
+          CopySource: `${this.where.bucket}/${encodeURIComponent(this.full(from)).replace(/%2F/g, '/')}`,
+        }),
+      );
+    } catch (error) {
+      throw this.failed(error, from);
+    }
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    for (let at = 0; at < keys.length; at += DELETE_BATCH) {
+      const batch = keys.slice(at, at + DELETE_BATCH);
+      let answer;
+      try {
+        answer = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.where.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.full(k) })), Quiet: true } }),
+        );
+      } catch (error) {
+        throw this.failed(error, batch[0] ?? '');
+      }
+      const refused = answer.Errors?.[0];
+      if (refused) throw this.failed({ name: refused.Code }, this.relative(refused.Key ?? ''));
+    }
+  }
+
+  private object(fullKey: string, size: number | undefined, modified: Date | undefined, etag: string | undefined): StoredObject {
+    return { key: this.relative(fullKey), size: size ?? 0, modifiedMs: modified?.getTime() ?? 0, tag: etag === undefined || etag === '' ? null : etag };
+  }
+}

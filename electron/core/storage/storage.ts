@@ -1,0 +1,73 @@
+// The seam "where the bytes live" (../shared/DESIGN.md): what the store, the catalog, verify and
+// the trash need of a place that holds files, as one interface with a folder on disk and an S3
+// prefix behind it. Keys are '/'-separated and relative to the workspace; nothing above this seam
+// joins paths or names a bucket.
+
+export interface StoredObject {
+  /** Relative to the workspace, '/'-separated. */
+  readonly key: string;
+  readonly size: number;
+  readonly modifiedMs: number;
+  /** The store's tag of these bytes (S3's ETag), null where there is none. */
+  readonly tag: string | null;
+}
+
+export interface ByteRange {
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
+}
+
+export interface Children {
+  readonly objects: readonly StoredObject[];
+  /** The next level's folders ('a/b/' under 'a/'), each ending in '/'. */
+  readonly folders: readonly string[];
+}
+
+/**
+ * An object opened for reads at any offset: what a FileHandle does (a FileHandle is one), and
+ * what an S3 object does by ranged GETs. The readers of tensor files are written against it.
+ */
+export interface RandomAccessFile {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+export interface UploadOptions {
+  /** Kept with the object (S3 user metadata): how a writer marks what it wrote. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Refuse to replace an object already there (S3: If-None-Match: *). */
+  readonly exclusive?: boolean;
+}
+
+export interface Storage {
+  /** Where the workspace is, as a user writes it: a folder's path or s3://bucket/prefix/. */
+  readonly address: string;
+  /** A key as a user would find it (for messages). */
+  locate(key: string): string;
+  /**
+   * The store's own clock (ms since the epoch), on which `modifiedMs` is told: for S3 the
+   * server's, learnt from its answers' Date header, so two machines' clocks never disagree about
+   * whether a lease ran out.
+   */
+  clock(): number;
+  /** Every object under a prefix, at any depth, in key order. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  /** One level under a prefix: its objects and its folders. */
+  children(prefix: string): Promise<Children>;
+  /** null when there is no such object. */
+  stat(key: string): Promise<StoredObject | null>;
+  read(key: string, range?: ByteRange): Promise<Uint8Array>;
+  /** Opens an object for reads at any offset; null when there is no such object. */
+  open(key: string): Promise<{ readonly file: RandomAccessFile; readonly size: number } | null>;
+  /** The object's bytes in order, in chunks, without holding it whole. */
+  stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array>;
+  /** Writes a whole object; with `exclusive`, resolves false (and writes nothing) when the key exists. */
+  write(key: string, body: Uint8Array | string, options?: UploadOptions): Promise<boolean>;
+  /** Writes an object from a stream of chunks, in parts, with bounded memory; complete or absent. */
+  upload(key: string, body: AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<void>;
+  /** Server-side copy where the store has it. */
+  copy(from: string, to: string): Promise<void>;
+  /** Deletes keys (absent ones are no error). */
+  remove(keys: readonly string[]): Promise<void>;
+}

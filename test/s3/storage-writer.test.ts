@@ -1,0 +1,94 @@
+// A checkpoint committed into S3 by its manifest, against a real Ceph gateway: the same bytes as
+// on disk, nothing listed before the commit, never written over, and nothing committed by a
+// writer whose lease was taken over.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
+import { ManifestSchema } from '../../electron/core/checkpoint/manifest.js';
+import { WRITER_MARK, commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
+import { writeCheckpoint } from '../../electron/core/checkpoint/writer.js';
+import { acquireLease } from '../../electron/core/storage/lease-lock.js';
+import { parseS3Address } from '../../electron/core/storage/s3-address.js';
+import { createS3Client } from '../../electron/core/storage/s3-client.js';
+import { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import { trainingState, useTempWorkspaces } from '../store/helpers.js';
+import type { SharedGateway } from './global-setup.js';
+import { s3Available } from './s3-available.js';
+import { useSharedGateway } from './shared-gateway.js';
+
+async function keys(storage: S3Storage, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of storage.list(prefix)) out.push(o.key);
+  return out;
+}
+
+describe.skipIf(!s3Available())('committing a checkpoint into S3', () => {
+  const temp = useTempWorkspaces();
+  let gateway: SharedGateway;
+  let stopGateway = async (): Promise<void> => undefined;
+  let storage: S3Storage;
+  beforeAll(async () => {
+    ({ gateway, stop: stopGateway } = await useSharedGateway());
+    const { client, connection } = createS3Client({
+      endpoint: gateway.endpoint,
+      credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
+    });
+    await client.send(new CreateBucketCommand({ Bucket: 'ckpts' }));
+    storage = new S3Storage(client, parseS3Address('s3://ckpts/ws'), connection.endpoint);
+  }, 120_000);
+  afterAll(async () => {
+    storage?.client.destroy();
+    await stopGateway();
+  });
+
+  it('puts up the same bytes as the disk writer, the manifest last, and refuses the same step again', async () => {
+    const lease = await acquireLease(storage, 'mnist/.lock/');
+    try {
+      const state = trainingState(120);
+      const stored = await commitCheckpoint(storage, lease, 'mnist/', 'mnist', state);
+      expect(stored.key).toBe('mnist/ckpt-000000120/');
+      const runDir = path.join(temp().base, 'mnist');
+      mkdirSync(runDir);
+      const local = await writeCheckpoint(runDir, 'mnist', state);
+      for (const file of [MODEL_FILE, OPTIMIZER_FILE])
+        expect(Buffer.from(await storage.read(`${stored.key}${file}`)).equals(readFileSync(path.join(local.dir, file)))).toBe(true);
+      const manifest = ManifestSchema.parse(JSON.parse(new TextDecoder().decode(await storage.read(`${stored.key}${MANIFEST_FILE}`))));
+      expect(manifest.tensors).toEqual(local.manifest.tensors);
+      expect(manifest.files).toEqual(local.manifest.files);
+      await expect(commitCheckpoint(storage, lease, 'mnist/', 'mnist', trainingState(120, { loss: 0.5 }))).rejects.toThrow(
+        's3://ckpts/ws/mnist/ckpt-000000120/: refused: a checkpoint with this step already exists',
+      );
+      const manifestAfter = await storage.read(`${stored.key}${MANIFEST_FILE}`);
+      expect(JSON.parse(new TextDecoder().decode(manifestAfter)).metrics).toEqual(manifest.metrics);
+    } finally {
+      await lease.release();
+    }
+  });
+
+  it('leaves no manifest when the writer dies after uploading, and marks what it left with its lease', async () => {
+    const lease = await acquireLease(storage, 'crash/.lock/');
+    await expect(
+      commitCheckpoint(storage, lease, 'crash/', 'crash', trainingState(5), {
+        afterStep: (step) => {
+          if (step === 'optimizer-written') throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const left = await keys(storage, 'crash/ckpt-000000005/');
+    expect(left).toEqual(['crash/ckpt-000000005/model.safetensors', 'crash/ckpt-000000005/optimizer.safetensors']);
+    const head = await storage.client.send(new HeadObjectCommand({ Bucket: 'ckpts', Key: 'ws/crash/ckpt-000000005/model.safetensors' }));
+    expect(head.Metadata?.[WRITER_MARK]).toBe(`${lease.holder.host}:${lease.holder.pid}:${lease.holder.token}`);
+    await lease.release();
+  });
+
+  it('commits nothing once its lease was taken over', async () => {
+    const stalled = await acquireLease(storage, 'taken/.lock/', { leaseMs: 1000 });
+    await new Promise((r) => setTimeout(r, 3000));
+    const taker = await acquireLease(storage, 'taken/.lock/', { leaseMs: 1000 });
+    await expect(commitCheckpoint(storage, stalled, 'taken/', 'taken', trainingState(1))).rejects.toThrow('lock ran out and was taken over');
+    expect(await keys(storage, 'taken/ckpt-')).toEqual([]);
+    await taker.release();
+  }, 20_000);
+});
