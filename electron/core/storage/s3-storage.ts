@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type S3Address, formatS3Address } from './s3-address.js';
 import { describeS3Error, isS3NotFound, isS3PreconditionFailed } from './s3-errors.js';
+import { S3ObjectReader } from './s3-object-reader.js';
 import type { ByteRange, Children, RandomAccessFile, Storage, StoredObject, UploadOptions } from './storage.js';
 
 /** Multipart parts: S3's minimum is 5 MiB; 8 MiB × 4 in flight bounds an upload's memory at 32 MiB. */
@@ -143,25 +144,26 @@ export class S3Storage implements Storage {
     // Pinned to the bytes that were stat'ed: an object replaced meanwhile fails the read (412)
     // instead of mixing two versions' bytes.
     const tag = object.tag ?? undefined;
-    const read = async (buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> => {
-      if (length <= 0 || position >= object.size) return { bytesRead: 0 };
-      const end = Math.min(object.size, position + length);
-      let bytesRead = 0;
+    const openFrom = async (from: number): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }> => {
       try {
         const got = await this.client.send(
-          new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), Range: `bytes=${position}-${end - 1}`, ...(tag ? { IfMatch: tag } : {}) }),
+          new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), Range: `bytes=${from}-${object.size - 1}`, ...(tag ? { IfMatch: tag } : {}) }),
         );
-        for await (const chunk of (got.Body ?? []) as AsyncIterable<Uint8Array>) {
-          const take = Math.min(chunk.length, end - position - bytesRead);
-          buffer.set(chunk.subarray(0, take), offset + bytesRead);
-          bytesRead += take;
-        }
+        // In Node the body is an http.IncomingMessage: a readable stream of Buffers, destroyable.
+        return (got.Body ?? []) as AsyncIterable<Uint8Array> & { destroy?: () => void };
       } catch (error) {
         throw this.failed(error, key);
       }
-      return { bytesRead };
     };
-    return { file: { read, close: async () => undefined }, size: object.size };
+    const file = new S3ObjectReader(openFrom, object.size);
+    // A failure while the body streams (the connection dropped) is named as any other.
+    const read = (buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> =>
+      file.read(buffer, offset, length, position).catch((error: unknown) => {
+        throw error instanceof Error && 'code' in error && typeof error.code === 'string' && ['not-found', 'refused', 'io'].includes(error.code)
+          ? error
+          : this.failed(error, key);
+      });
+    return { file: { read, close: () => file.close() }, size: object.size };
   }
 
   async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {
