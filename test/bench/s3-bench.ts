@@ -22,6 +22,7 @@ import { parseS3Address } from '../../electron/core/storage/s3-address.js';
 import { createS3Client } from '../../electron/core/storage/s3-client.js';
 import { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { startCephGateway } from '../s3/ceph-gateway.js';
+import { makeState } from './bench-state.js';
 
 const PARAMS = Number(process.env['BENCH_S3_PARAMS'] ?? 8_000_000);
 const CHECKPOINTS = Number(process.env['BENCH_S3_CHECKPOINTS'] ?? 10_000);
@@ -32,35 +33,6 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function tensor(name: string, size: number, seed: number): Tensor {
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i += 1) values[i] = Math.sin(i * 0.001 + seed);
-  return { name, dtype: 'F32', shape: [size], data: new Uint8Array(values.buffer) };
-}
-
-/** A model of `params` float32 parameters in layers of at most 4M, and Adam's m and v slots. */
-function makeState(params: number, step: number): TrainingState {
-  const model: Tensor[] = [];
-  const optimizer: Tensor[] = [];
-  for (let layer = 0, left = params; left > 0; layer += 1, left -= 4_000_000) {
-    const size = Math.min(left, 4_000_000);
-    model.push(tensor(`layer${layer}/kernel`, size, layer));
-    optimizer.push(tensor(`layer${layer}/kernel/m`, size, layer + 0.5), tensor(`layer${layer}/kernel/v`, size, layer + 0.25));
-  }
-  return {
-    step,
-    epoch: 0,
-    batchInEpoch: step,
-    trainingTimeMs: 0,
-    metrics: { loss: 1 / (step + 1) },
-    rng: { seed: 1 },
-    backend: 'cpu',
-    parent: null,
-    model,
-    optimizer,
-  };
 }
 
 async function* chunks(tensors: readonly Tensor[]): AsyncIterable<Uint8Array> {

@@ -16,7 +16,7 @@ import { loadCheckpoint } from '../../electron/core/checkpoint/reader.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { TrainingState } from '../../electron/core/checkpoint/writer.js';
-import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
+import { makeState } from './bench-state.js';
 import { makeStoreWorkspace, storeRunName } from './store-workspace.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 9);
@@ -26,40 +26,6 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** A model of `params` float32 parameters in layers of at most 4M, plus Adam's m and v slots. */
-function makeState(params: number, step: number): TrainingState {
-  const model: Tensor[] = [];
-  const optimizer: Tensor[] = [];
-  let left = params;
-  let layer = 0;
-  while (left > 0) {
-    const size = Math.min(left, 4_000_000);
-    const fill = (seed: number): Uint8Array => {
-      const values = new Float32Array(size);
-      for (let i = 0; i < size; i += 1) values[i] = Math.sin(i * 0.001 + seed);
-      return new Uint8Array(values.buffer);
-    };
-    model.push({ name: `layer${layer}/kernel`, dtype: 'F32', shape: [size], data: fill(layer) });
-    optimizer.push({ name: `layer${layer}/kernel/m`, dtype: 'F32', shape: [size], data: fill(layer + 0.5) });
-    optimizer.push({ name: `layer${layer}/kernel/v`, dtype: 'F32', shape: [size], data: fill(layer + 0.25) });
-    left -= size;
-    layer += 1;
-  }
-  optimizer.push({ name: 'iterations', dtype: 'I64', shape: [], data: new Uint8Array(8) });
-  return {
-    step,
-    epoch: 0,
-    batchInEpoch: step,
-    trainingTimeMs: 0,
-    metrics: { loss: 1 / (step + 1) },
-    rng: { seed: 1 },
-    backend: 'cpu',
-    parent: null,
-    model,
-    optimizer,
-  };
 }
 
 function stateBytes(state: TrainingState): number {

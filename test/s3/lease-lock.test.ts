@@ -1,31 +1,16 @@
 // One writer per run on S3, against a real Ceph gateway: generations created once, a live lease
 // kept, an expired one succeeded, and the stalled holder told it lost the lock.
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LeaseSupersededError, acquireLease } from '../../electron/core/storage/lease-lock.js';
-import { parseS3Address } from '../../electron/core/storage/s3-address.js';
-import { createS3Client } from '../../electron/core/storage/s3-client.js';
-import { S3Storage } from '../../electron/core/storage/s3-storage.js';
-import type { SharedGateway } from './global-setup.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { s3Available } from './s3-available.js';
-import { useSharedGateway } from './shared-gateway.js';
+import { useS3Storage } from './shared-gateway.js';
 
 describe.skipIf(!s3Available())('lease locks on S3', () => {
-  let gateway: SharedGateway;
-  let stopGateway = async (): Promise<void> => undefined;
+  const storageOf = useS3Storage('s3://locks/ws');
   let storage: S3Storage;
-  beforeAll(async () => {
-    ({ gateway, stop: stopGateway } = await useSharedGateway());
-    const { client, connection } = createS3Client({
-      endpoint: gateway.endpoint,
-      credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
-    });
-    await client.send(new CreateBucketCommand({ Bucket: 'locks' }));
-    storage = new S3Storage(client, parseS3Address('s3://locks/ws'), connection.endpoint);
-  }, 120_000);
-  afterAll(async () => {
-    storage?.client.destroy();
-    await stopGateway();
+  beforeAll(() => {
+    storage = storageOf();
   });
 
   it('lets one writer in, names it to the next, and hands on a released lock to a new generation', async () => {

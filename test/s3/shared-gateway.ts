@@ -1,6 +1,10 @@
 // The gateway the S3 test files share (started by global-setup.ts), or, when a run did not start
 // one (a filter that did not name test/s3), one of the file's own.
-import { inject } from 'vitest';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { parseS3Address } from '../../electron/core/storage/s3-address.js';
+import { createS3Client } from '../../electron/core/storage/s3-client.js';
+import { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { startCephGateway } from './ceph-gateway.js';
 import type { SharedGateway } from './global-setup.js';
 
@@ -9,4 +13,33 @@ export async function useSharedGateway(): Promise<{ gateway: SharedGateway; stop
   if (shared) return { gateway: shared, stop: async () => undefined };
   const own = await startCephGateway();
   return { gateway: own, stop: () => own.stop() };
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: the shared gateway, a bucket of the file's own and an
+ * S3Storage on `address` (s3://<bucket>/<prefix>). The returned function gives it to the tests.
+ */
+export function useS3Storage(address: string, setUp: (storage: S3Storage) => Promise<void> = async () => undefined): () => S3Storage {
+  let storage: S3Storage | null = null;
+  let stopGateway = async (): Promise<void> => undefined;
+  beforeAll(async () => {
+    const shared = await useSharedGateway();
+    stopGateway = shared.stop;
+    const { client, connection } = createS3Client({
+      endpoint: shared.gateway.endpoint,
+      credentials: { accessKeyId: shared.gateway.accessKeyId, secretAccessKey: shared.gateway.secretAccessKey },
+    });
+    const where = parseS3Address(address);
+    await client.send(new CreateBucketCommand({ Bucket: where.bucket }));
+    storage = new S3Storage(client, where, connection.endpoint);
+    await setUp(storage);
+  }, 120_000);
+  afterAll(async () => {
+    storage?.client.destroy();
+    await stopGateway();
+  });
+  return () => {
+    if (storage === null) throw new Error('useS3Storage: the storage is made in beforeAll');
+    return storage;
+  };
 }

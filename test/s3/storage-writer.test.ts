@@ -3,20 +3,17 @@
 // writer whose lease was taken over.
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
 import { ManifestSchema } from '../../electron/core/checkpoint/manifest.js';
 import { WRITER_MARK, commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import { writeCheckpoint } from '../../electron/core/checkpoint/writer.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
-import { parseS3Address } from '../../electron/core/storage/s3-address.js';
-import { createS3Client } from '../../electron/core/storage/s3-client.js';
-import { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { trainingState, useTempWorkspaces } from '../store/helpers.js';
-import type { SharedGateway } from './global-setup.js';
 import { s3Available } from './s3-available.js';
-import { useSharedGateway } from './shared-gateway.js';
+import { useS3Storage } from './shared-gateway.js';
 
 async function keys(storage: S3Storage, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -26,21 +23,10 @@ async function keys(storage: S3Storage, prefix: string): Promise<string[]> {
 
 describe.skipIf(!s3Available())('committing a checkpoint into S3', () => {
   const temp = useTempWorkspaces();
-  let gateway: SharedGateway;
-  let stopGateway = async (): Promise<void> => undefined;
+  const storageOf = useS3Storage('s3://ckpts/ws');
   let storage: S3Storage;
-  beforeAll(async () => {
-    ({ gateway, stop: stopGateway } = await useSharedGateway());
-    const { client, connection } = createS3Client({
-      endpoint: gateway.endpoint,
-      credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
-    });
-    await client.send(new CreateBucketCommand({ Bucket: 'ckpts' }));
-    storage = new S3Storage(client, parseS3Address('s3://ckpts/ws'), connection.endpoint);
-  }, 120_000);
-  afterAll(async () => {
-    storage?.client.destroy();
-    await stopGateway();
+  beforeAll(() => {
+    storage = storageOf();
   });
 
   it('puts up the same bytes as the disk writer, the manifest last, and refuses the same step again', async () => {

@@ -1,23 +1,21 @@
 // Verify and load a checkpoint in S3, against a real Ceph gateway: the same checks as on disk,
 // each problem naming the s3:// object and the tensor.
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_FILE, OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
 import { loadStoredCheckpoint, verifyStoredCheckpoint } from '../../electron/core/checkpoint/stored-checkpoint.js';
 import { commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
-import { parseS3Address } from '../../electron/core/storage/s3-address.js';
-import { createS3Client } from '../../electron/core/storage/s3-client.js';
-import { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { trainingState } from '../store/helpers.js';
-import type { SharedGateway } from './global-setup.js';
 import { s3Available } from './s3-available.js';
-import { useSharedGateway } from './shared-gateway.js';
+import { useS3Storage } from './shared-gateway.js';
 
 describe.skipIf(!s3Available())('verifying and loading a checkpoint in S3', () => {
-  let gateway: SharedGateway;
-  let stopGateway = async (): Promise<void> => undefined;
+  const storageOf = useS3Storage('s3://verify/ws');
   let storage: S3Storage;
+  beforeAll(() => {
+    storage = storageOf();
+  });
   const committed = async (run: string, step: number): Promise<string> => {
     const lease = await acquireLease(storage, `${run}/.lock/`);
     try {
@@ -26,19 +24,6 @@ describe.skipIf(!s3Available())('verifying and loading a checkpoint in S3', () =
       await lease.release();
     }
   };
-  beforeAll(async () => {
-    ({ gateway, stop: stopGateway } = await useSharedGateway());
-    const { client, connection } = createS3Client({
-      endpoint: gateway.endpoint,
-      credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
-    });
-    await client.send(new CreateBucketCommand({ Bucket: 'verify' }));
-    storage = new S3Storage(client, parseS3Address('s3://verify/ws'), connection.endpoint);
-  }, 120_000);
-  afterAll(async () => {
-    storage?.client.destroy();
-    await stopGateway();
-  });
 
   it('finds a whole checkpoint whole, and loads the tensors it was given', async () => {
     const folder = await committed('good', 40);

@@ -1,31 +1,17 @@
 // Listing a workspace in S3, against a real Ceph gateway: committed checkpoints only, other
 // programs' objects reported, and after the first listing no manifest read again (one LIST page
 // and one index GET per run), unless its manifest changed.
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
 import { commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
-import { parseS3Address } from '../../electron/core/storage/s3-address.js';
-import { createS3Client } from '../../electron/core/storage/s3-client.js';
-import { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { trainingState } from '../store/helpers.js';
-import type { SharedGateway } from './global-setup.js';
 import { s3Available } from './s3-available.js';
-import { useSharedGateway } from './shared-gateway.js';
+import { useS3Storage } from './shared-gateway.js';
 
 describe.skipIf(!s3Available())('listing a workspace in S3', () => {
-  let gateway: SharedGateway;
-  let stopGateway = async (): Promise<void> => undefined;
-  let storage: S3Storage;
-  beforeAll(async () => {
-    ({ gateway, stop: stopGateway } = await useSharedGateway());
-    const { client, connection } = createS3Client({
-      endpoint: gateway.endpoint,
-      credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
-    });
-    await client.send(new CreateBucketCommand({ Bucket: 'listing' }));
-    storage = new S3Storage(client, parseS3Address('s3://listing/team/ws'), connection.endpoint);
+  const storageOf = useS3Storage('s3://listing/team/ws', async (storage) => {
     for (const [run, steps] of [
       ['alpha', [10, 20]],
       ['beta', [5]],
@@ -39,10 +25,10 @@ describe.skipIf(!s3Available())('listing a workspace in S3', () => {
     await storage.write('beta/ckpt-000000009/model.safetensors', 'partial');
     await storage.write('notes.txt', 'not ours');
     await storage.write('tb/events.out.tfevents.1.host', 'not ours either');
-  }, 120_000);
-  afterAll(async () => {
-    storage?.client.destroy();
-    await stopGateway();
+  });
+  let storage: S3Storage;
+  beforeAll(() => {
+    storage = storageOf();
   });
 
   it('lists committed checkpoints by run, a cut save as uncommitted, and other programs’ objects as foreign', async () => {
