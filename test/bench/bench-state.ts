@@ -2,8 +2,8 @@
 import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
 import type { TrainingState } from '../../electron/core/checkpoint/writer.js';
 
-export /** A model of `params` float32 parameters in layers of at most 4M, plus Adam's m and v slots. */
-function makeState(params: number, step: number): TrainingState {
+/** A model of `params` float32 parameters in layers of at most 4M, plus Adam's m and v slots. */
+export function makeState(params: number, step: number): TrainingState {
   const model: Tensor[] = [];
   const optimizer: Tensor[] = [];
   let left = params;
