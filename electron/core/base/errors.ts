@@ -67,6 +67,30 @@ export class NotFoundError extends Error {
   }
 }
 
+/** What the user typed cannot be used (an address, a flag). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'usage';
+  constructor(
+    readonly target: string,
+    readonly problem: string,
+  ) {
+    super(`${target}: ${problem}`);
+  }
+}
+
+/** The store could not be reached or answered with a failure: one sentence, never a stack or a secret. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  readonly code = 'io';
+  constructor(
+    readonly target: string,
+    readonly problem: string,
+  ) {
+    super(`${target}: ${problem}`);
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 // `s3://bucket/prefix` as users type it (and TensorFlow, TensorBoard and fsspec write it): the
 // bucket and the key prefix every object of the workspace lives under. Parsed once, at the edge,
 // with a sentence naming what is wrong; the rest of the code only sees a checked address.
-import { UsageError } from './storage-errors.js';
+import { UsageError } from '../base/errors.js';
 
 export interface S3Address {
   readonly bucket: string;

@@ -6,7 +6,7 @@
 // Secrets stay inside the SDK: nothing here logs, returns or formats them.
 import { isIP } from 'node:net';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { UsageError } from './storage-errors.js';
+import { UsageError } from '../base/errors.js';
 
 // The SDK warns on every Node before 22 that its releases after January 2027 will need 22; the
 // app's Electron has 22, and a line on every CLI command would only alarm (the client works).

@@ -1,7 +1,6 @@
 // What an S3 failure means to a user, in one sentence naming the address: no stack, no request
 // id soup, never a secret. The SDK's errors carry a name (the S3 error code) and an HTTP status.
-import { NotFoundError, RefusedError } from '../base/errors.js';
-import { StorageError } from './storage-errors.js';
+import { NotFoundError, RefusedError, StorageError } from '../base/errors.js';
 
 const CREDENTIALS = new Set([
   'InvalidAccessKeyId',
