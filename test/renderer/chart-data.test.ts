@@ -167,6 +167,24 @@ describe('x axis modes', () => {
     expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'relative' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => s * 2));
   });
 
+  it("holds each column once when every point is kept: the step axis's xs are its steps, no relative times off that axis", () => {
+    const [trace] = buildTraces('loss', ['a'], refs, histories, options);
+    expect(trace?.xs).toBe(trace?.steps);
+    expect(trace?.relative).toHaveLength(0);
+    expect(trace?.relative[3] ?? null).toBeNull();
+    // A point without a time is left off the wall-time axis: the columns are then the kept points'.
+    const gap = new Map([
+      [
+        'a',
+        run({ steps: [0, 10, 20], times: [T0, Number.NaN, T0 + 20_000].map((t) => (Number.isNaN(t) ? null : t)) as number[], columns: { loss: [1, 2, 3] } }),
+      ],
+    ]);
+    const wall = buildTraces('loss', ['a'], refs, gap, { ...options, xAxis: 'wall' })[0];
+    expect(wall?.steps).toEqual([0, 20]);
+    expect(wall?.values).toEqual([1, 3]);
+    expect(wall?.smoothed).toEqual([1, 3]);
+  });
+
   it("puts validation on the run's clock, not on one of its own", () => {
     const validation = { steps: [50, 100], times: [50, 100].map(times), columns: { val_loss: [1, 2] } };
     const traces = buildTraces(

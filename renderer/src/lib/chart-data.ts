@@ -207,38 +207,37 @@ function buildTrace(
           trajectory(run, kind === 'train' ? 'validation' : 'train', keyFor(base, kind === 'train' ? 'validation' : 'train'), runs, histories).times,
         )
       : null;
-  const trace: {
-    xs: number[];
-    steps: number[];
-    times: (number | null)[];
-    relative: (number | null)[];
-    values: (number | null)[];
-    smoothed: (number | null)[];
-  } = {
-    xs: [],
-    steps: [],
-    times: [],
-    relative: [],
-    values: [],
-    smoothed: [],
-  };
   // On the wall-time axis the branch point is left out: joined to it, the child would draw a long
   // line across the hours between the parent's save and the continuation, as if it had trained then.
   const from = options.xAxis === 'wall' && path.branched ? path.start + 1 : path.start;
+  const xs: number[] = [];
+  const kept: number[] = [];
   for (let i = from; i < path.steps.length; i += 1) {
     const time = path.times[i] ?? null;
     const x = options.xAxis === 'step' ? path.steps[i] : options.xAxis === 'wall' ? (time === null ? null : time / 1000) : relative?.[i];
     // A point without a time has no place on a time axis; a clock that went back is skipped.
-    if (x === null || x === undefined || (trace.xs.length > 0 && x < (trace.xs[trace.xs.length - 1] as number))) continue;
-    trace.xs.push(x);
-    trace.steps.push(path.steps[i] as number);
-    trace.times.push(time);
-    trace.relative.push(relative?.[i] ?? null);
-    trace.values.push(path.values[i] ?? null);
-    trace.smoothed.push(smoothed[i] ?? null);
+    if (x === null || x === undefined || (xs.length > 0 && x < (xs[xs.length - 1] as number))) continue;
+    xs.push(x);
+    kept.push(i);
   }
-  return trace.xs.length > 0 ? { run, kind, ...trace, ...(pending ? { pending } : {}) } : null;
+  if (xs.length === 0) return null;
+  // The trajectory's columns are this trace's own (made for it): when every point is kept they
+  // are the trace's columns as they are, not copies (a thousand runs' cards hold them all).
+  const every = from === 0 && kept.length === path.steps.length;
+  const pick = <T>(column: readonly T[]): T[] => (every ? (column as T[]) : kept.map((i) => column[i] as T));
+  const trace = {
+    xs: every && options.xAxis === 'step' ? path.steps : xs,
+    steps: pick(path.steps),
+    times: pick(path.times),
+    relative: relative ? pick(relative) : NO_RELATIVE,
+    values: pick(path.values),
+    smoothed: pick(smoothed.length === path.steps.length ? smoothed : path.steps.map((_, i) => smoothed[i] ?? null)),
+  };
+  return { run, kind, ...trace, ...(pending ? { pending } : {}) };
 }
+
+/** A trace's relative times off the relative axis: none (read as null). */
+const NO_RELATIVE: readonly (number | null)[] = Object.freeze([]);
 
 /** Relative times of `times` on the clock of all the run's points (`times` and `others`). */
 export function runClock(times: readonly (number | null)[], others: readonly (number | null)[]): (number | null)[] {
