@@ -170,6 +170,10 @@ describe('x axis modes', () => {
   it("holds each column once when every point is kept: the step axis's xs are its steps, no relative times off that axis", () => {
     const [trace] = buildTraces('loss', ['a'], refs, histories, options);
     expect(trace?.xs).toBe(trace?.steps);
+    // A run without a parent draws its history's own columns, not copies.
+    const own = histories.get('a')?.train;
+    expect(trace?.steps).toBe(own?.steps);
+    expect(trace?.values).toBe(own?.columns['loss']);
     expect(trace?.relative).toHaveLength(0);
     expect(trace?.relative[3] ?? null).toBeNull();
     // A point without a time is left off the wall-time axis: the columns are then the kept points'.

@@ -54,9 +54,10 @@ export interface TraceOptions {
 
 /** Points as one run's trajectory: its ancestors' up to each branch, then its own. */
 interface Trajectory {
-  steps: number[];
-  times: (number | null)[];
-  values: (number | null)[];
+  // Read only: a run without a parent hands back its history's own columns.
+  readonly steps: readonly number[];
+  readonly times: readonly (number | null)[];
+  readonly values: readonly (number | null)[];
   /** Index of the first point drawn for this run: the parent's point at the branch step. */
   start: number;
   /** Whether that first point is the parent's (the branch point). */
@@ -86,7 +87,7 @@ export function trajectory(
   const own = history ? seriesOf(history, kind) : null;
   const column = own?.columns[key];
   const parent = runs.get(run)?.parent ?? null;
-  const out: Trajectory = { steps: [], times: [], values: [], start: 0, branched: false };
+  const out = { steps: [] as number[], times: [] as (number | null)[], values: [] as (number | null)[], start: 0, branched: false };
   if (parent && depth < MAX_DEPTH && parent.run !== run) {
     const before = trajectory(parent.run, kind, key, runs, histories, depth + 1);
     for (let i = 0; i < before.steps.length && (before.steps[i] as number) <= parent.step; i += 1) {
@@ -96,6 +97,11 @@ export function trajectory(
     }
     out.start = Math.max(0, out.steps.length - 1);
     out.branched = out.steps.length > 0;
+  }
+  if (own && column && !parent && column.length === own.steps.length && own.times.length === own.steps.length) {
+    // A run of its own (no parent): its history's columns as they are (histories are replaced, never
+    // changed), not copies held once more by every card of a thousand runs.
+    return { steps: own.steps, times: own.times, values: column, start: 0, branched: false };
   }
   if (own && column) {
     for (let i = 0; i < own.steps.length; i += 1) {
@@ -221,8 +227,8 @@ function buildTrace(
     kept.push(i);
   }
   if (xs.length === 0) return null;
-  // The trajectory's columns are this trace's own (made for it): when every point is kept they
-  // are the trace's columns as they are, not copies (a thousand runs' cards hold them all).
+  // When every point is kept the trajectory's columns (a run's own: its history's) are the
+  // trace's as they are, not copies (a thousand runs' cards hold them all).
   const every = from === 0 && kept.length === path.steps.length;
   const pick = <T>(column: readonly T[]): T[] => (every ? (column as T[]) : kept.map((i) => column[i] as T));
   const trace = {
