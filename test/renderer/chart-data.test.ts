@@ -37,6 +37,15 @@ describe('downsampling', () => {
     expect(sparse).toEqual({ xs: [0, 99_999], ys: [1, 3] });
   });
 
+  it('hands back a column whose every point is kept as its own arrays, not a copy held beside it', () => {
+    const column = { xs: range(0, 99), ys: range(0, 99).map((x) => x * 2) };
+    const out = decimate(column, bucketEdges(0, 99, null, 500));
+    expect(out.xs).toBe(column.xs);
+    expect(out.ys).toBe(column.ys);
+    const gap = { xs: [0, 1, 2], ys: [1, null, 3] };
+    expect(decimate(gap, bucketEdges(0, 2, null, 500))).toEqual({ xs: [0, 2], ys: [1, 3] });
+  });
+
   it('is finer inside a zoom window and coarse outside it', () => {
     const edges = bucketEdges(0, 1000, [100, 200], 10);
     const inside = edges.filter((e) => e >= 100 && e <= 200);
