@@ -85,7 +85,7 @@ export interface ChartHandle {
  * a thousand runs arriving a few at a time add their curves to the chart, not a new chart of a
  * thousand curves per arrival; any other change of the curves needs a new chart too.
  */
-export function chartShape(spec: ChartSpec): string {
+export function chartShape<Spec extends Pick<ChartSpec, 'xAxis' | 'logY' | 'height'>>(spec: Spec): string {
   return JSON.stringify([spec.xAxis, spec.logY, spec.height]);
 }
 
