@@ -37,6 +37,15 @@ describe('downsampling', () => {
     expect(sparse).toEqual({ xs: [0, 99_999], ys: [1, 3] });
   });
 
+  it('hands back a column whose every point is kept as its own arrays, not a copy held beside it', () => {
+    const column = { xs: range(0, 99), ys: range(0, 99).map((x) => x * 2) };
+    const out = decimate(column, bucketEdges(0, 99, null, 500));
+    expect(out.xs).toBe(column.xs);
+    expect(out.ys).toBe(column.ys);
+    const gap = { xs: [0, 1, 2], ys: [1, null, 3] };
+    expect(decimate(gap, bucketEdges(0, 2, null, 500))).toEqual({ xs: [0, 2], ys: [1, 3] });
+  });
+
   it('is finer inside a zoom window and coarse outside it', () => {
     const edges = bucketEdges(0, 1000, [100, 200], 10);
     const inside = edges.filter((e) => e >= 100 && e <= 200);
@@ -165,6 +174,28 @@ describe('x axis modes', () => {
     expect(buildTraces('loss', ['a'], refs, histories, options)[0]?.xs).toEqual(range(0, 100, 10));
     expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'wall' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => times(s) / 1000));
     expect(buildTraces('loss', ['a'], refs, histories, { ...options, xAxis: 'relative' })[0]?.xs).toEqual(range(0, 100, 10).map((s) => s * 2));
+  });
+
+  it("holds each column once when every point is kept: the step axis's xs are its steps, no relative times off that axis", () => {
+    const [trace] = buildTraces('loss', ['a'], refs, histories, options);
+    expect(trace?.xs).toBe(trace?.steps);
+    // A run without a parent draws its history's own columns, not copies.
+    const own = histories.get('a')?.train;
+    expect(trace?.steps).toBe(own?.steps);
+    expect(trace?.values).toBe(own?.columns['loss']);
+    expect(trace?.relative).toHaveLength(0);
+    expect(trace?.relative[3] ?? null).toBeNull();
+    // A point without a time is left off the wall-time axis: the columns are then the kept points'.
+    const gap = new Map([
+      [
+        'a',
+        run({ steps: [0, 10, 20], times: [T0, Number.NaN, T0 + 20_000].map((t) => (Number.isNaN(t) ? null : t)) as number[], columns: { loss: [1, 2, 3] } }),
+      ],
+    ]);
+    const wall = buildTraces('loss', ['a'], refs, gap, { ...options, xAxis: 'wall' })[0];
+    expect(wall?.steps).toEqual([0, 20]);
+    expect(wall?.values).toEqual([1, 3]);
+    expect(wall?.smoothed).toEqual([1, 3]);
   });
 
   it("puts validation on the run's clock, not on one of its own", () => {

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CatalogEvent, CheckpointInfo, RunInfo } from '../../electron/contract.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import type { WorkspaceWatcher } from '../../electron/core/checkpoint/watcher.js';
@@ -292,6 +292,34 @@ describe('the workspace watcher', () => {
     fs.writeFileSync(path.join(w.root, 'r1', 'ckpt-000000600', 'model.safetensors'), model);
     await expectEvents(w, ['changed r1/ckpt-000000600 unverified']);
     expect(eventList(w)).toEqual(['added r1/ckpt-000000600 damaged', 'changed r1/ckpt-000000600 unverified']);
+  });
+
+  it('looks again at a damaged folder on every poll without going over the whole catalog each time', async () => {
+    const w = await watched();
+    const writer = await (await other(w)).createRun('r1', { parent: null, config: {} });
+    await writer.close();
+    const source = await foreignCheckpoint(w, 700);
+    fs.writeFileSync(path.join(source, 'model.safetensors'), 'not a tensor file');
+    fs.renameSync(source, path.join(w.root, 'r1', 'ckpt-000000700'));
+    await expectEvents(w, ['added r1/ckpt-000000700 damaged']);
+    await w.watcher.settle();
+    // The poll (every 25 ms here) looks the damaged checkpoint up by id each time; a pass over
+    // every checkpoint (100,000 of them: 60–100 ms each second) only now and then.
+    const catalog = w.store.catalog;
+    let passes = 0;
+    let looks = 0;
+    const all = catalog.all.bind(catalog);
+    const get = catalog.get.bind(catalog);
+    catalog.all = () => {
+      passes += 1;
+      return all();
+    };
+    catalog.get = (id) => {
+      if (id.endsWith('ckpt-000000700')) looks += 1;
+      return get(id);
+    };
+    await vi.waitFor(() => expect(looks).toBeGreaterThanOrEqual(30), { timeout: WAIT_MS, interval: 25 });
+    expect(passes).toBeLessThanOrEqual(looks / 5);
   });
 
   it('deleting a checkpoint produces "removed", whoever deletes it', async () => {

@@ -13,6 +13,7 @@
 import { type FSWatcher, watch } from 'chokidar';
 import { type FSWatcher as RunWatcher, readdirSync, watch as watchDirectory } from 'node:fs';
 import path from 'node:path';
+import type { CheckpointInfo } from '../../contract.js';
 import type { Catalog } from './catalog.js';
 import { type MetricsListener, MetricsFollower } from './metrics-follow.js';
 import { LOCK_FILE, METRICS_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, isHiddenName, parseCheckpointDirName } from './layout.js';
@@ -32,6 +33,18 @@ type Dirty = { kind: 'all' } | { kind: 'run'; run: string } | { kind: 'runState'
 
 const IGNORED_NAMES = new Set([TRASH_DIR, STATE_DIR, 'node_modules']);
 
+/**
+ * The poll's full pass over the catalog (100,000 checkpoints: 60–100 ms on the Studio's thread)
+ * runs when something changed since the last one, else once in this many polls; in between, the
+ * poll looks again at the incomplete and damaged ones the last pass found.
+ */
+const FULL_PASS_EVERY = 10;
+
+/** Damaged ones too: their files are not watched, and one may be a copy that was still arriving when first seen, or be repaired in place. */
+function needsAnotherLook(c: CheckpointInfo): boolean {
+  return c.status === 'incomplete' || c.status === 'damaged';
+}
+
 export class WorkspaceWatcher {
   private inner: FSWatcher | null = null;
   private readonly runWatchers = new Map<string, RunWatcher>();
@@ -44,6 +57,11 @@ export class WorkspaceWatcher {
   private closed = false;
   private readonly coalesceMs: number;
   private incompletePoll: NodeJS.Timeout | null = null;
+  /** The incomplete and damaged checkpoints the poll's last full pass found, and whether anything changed since. */
+  private incomplete: string[] = [];
+  private incompleteStale = true;
+  private pollsSinceFullPass = 0;
+  private offCatalog: (() => void) | null = null;
   private readonly metrics: MetricsFollower | null;
   /** Runs there when watching began: their logs so far are history, not news. */
   private firstSync = true;
@@ -64,6 +82,10 @@ export class WorkspaceWatcher {
     watcher.syncPlaceWatchers();
     // Where each log ends now is measured before anyone is told watching began: what is appended after is news.
     await watcher.metrics?.settled();
+    // A change the watcher did not make itself (an import, a save, a deletion) may bring new incomplete or damaged checkpoints.
+    watcher.offCatalog = catalog.subscribe(() => {
+      watcher.incompleteStale = true;
+    });
     watcher.incompletePoll = setInterval(() => watcher.recheckIncomplete(), options.incompletePollMs ?? 1000);
     watcher.incompletePoll.unref();
     return watcher;
@@ -86,6 +108,7 @@ export class WorkspaceWatcher {
   async close(): Promise<void> {
     this.closed = true;
     if (this.incompletePoll) clearInterval(this.incompletePoll);
+    this.offCatalog?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.closeRunWatchers();
@@ -270,17 +293,25 @@ export class WorkspaceWatcher {
   }
 
   private recheckIncomplete(): void {
-    // Damaged ones too: their files are not watched, and one may be a copy that was still
-    // arriving when first seen, or be repaired in place.
-    for (const c of this.catalog.all()) {
-      if (c.status !== 'incomplete' && c.status !== 'damaged') continue;
-      if (c.files !== null) this.mark({ kind: 'run', run: c.run });
-      else this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) });
+    this.pollsSinceFullPass += 1;
+    if (this.incompleteStale || this.pollsSinceFullPass >= FULL_PASS_EVERY) {
+      this.incompleteStale = false;
+      this.pollsSinceFullPass = 0;
+      this.incomplete = [];
+      for (const c of this.catalog.all()) if (needsAnotherLook(c)) this.incomplete.push(c.id);
+    }
+    for (const id of this.incomplete) {
+      const c = this.catalog.get(id);
+      if (!c || !needsAnotherLook(c)) continue;
+      if (c.files !== null) this.mark({ kind: 'run', run: c.run }, true);
+      else this.mark({ kind: 'checkpoint', run: c.run, dirName: path.basename(c.path) }, true);
     }
   }
 
-  private mark(dirty: Dirty): void {
+  /** `polled`: the poll's own look again, which changes nothing the next full pass must see. */
+  private mark(dirty: Dirty, polled = false): void {
     if (this.closed) return;
+    if (!polled) this.incompleteStale = true;
     const key = dirty.kind === 'all' ? 'all' : dirty.kind === 'checkpoint' ? `c:${dirty.run}/${dirty.dirName}` : `${dirty.kind}:${dirty.run}`;
     this.pending.set(key, dirty);
     if (this.timer === null) {

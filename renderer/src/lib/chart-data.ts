@@ -54,9 +54,10 @@ export interface TraceOptions {
 
 /** Points as one run's trajectory: its ancestors' up to each branch, then its own. */
 interface Trajectory {
-  steps: number[];
-  times: (number | null)[];
-  values: (number | null)[];
+  // Read only: a run without a parent hands back its history's own columns.
+  readonly steps: readonly number[];
+  readonly times: readonly (number | null)[];
+  readonly values: readonly (number | null)[];
   /** Index of the first point drawn for this run: the parent's point at the branch step. */
   start: number;
   /** Whether that first point is the parent's (the branch point). */
@@ -86,7 +87,7 @@ export function trajectory(
   const own = history ? seriesOf(history, kind) : null;
   const column = own?.columns[key];
   const parent = runs.get(run)?.parent ?? null;
-  const out: Trajectory = { steps: [], times: [], values: [], start: 0, branched: false };
+  const out = { steps: [] as number[], times: [] as (number | null)[], values: [] as (number | null)[], start: 0, branched: false };
   if (parent && depth < MAX_DEPTH && parent.run !== run) {
     const before = trajectory(parent.run, kind, key, runs, histories, depth + 1);
     for (let i = 0; i < before.steps.length && (before.steps[i] as number) <= parent.step; i += 1) {
@@ -96,6 +97,11 @@ export function trajectory(
     }
     out.start = Math.max(0, out.steps.length - 1);
     out.branched = out.steps.length > 0;
+  }
+  if (own && column && !parent && column.length === own.steps.length && own.times.length === own.steps.length) {
+    // A run of its own (no parent): its history's columns as they are (histories are replaced, never
+    // changed), not copies held once more by every card of a thousand runs.
+    return { steps: own.steps, times: own.times, values: column, start: 0, branched: false };
   }
   if (own && column) {
     for (let i = 0; i < own.steps.length; i += 1) {
@@ -207,38 +213,37 @@ function buildTrace(
           trajectory(run, kind === 'train' ? 'validation' : 'train', keyFor(base, kind === 'train' ? 'validation' : 'train'), runs, histories).times,
         )
       : null;
-  const trace: {
-    xs: number[];
-    steps: number[];
-    times: (number | null)[];
-    relative: (number | null)[];
-    values: (number | null)[];
-    smoothed: (number | null)[];
-  } = {
-    xs: [],
-    steps: [],
-    times: [],
-    relative: [],
-    values: [],
-    smoothed: [],
-  };
   // On the wall-time axis the branch point is left out: joined to it, the child would draw a long
   // line across the hours between the parent's save and the continuation, as if it had trained then.
   const from = options.xAxis === 'wall' && path.branched ? path.start + 1 : path.start;
+  const xs: number[] = [];
+  const kept: number[] = [];
   for (let i = from; i < path.steps.length; i += 1) {
     const time = path.times[i] ?? null;
     const x = options.xAxis === 'step' ? path.steps[i] : options.xAxis === 'wall' ? (time === null ? null : time / 1000) : relative?.[i];
     // A point without a time has no place on a time axis; a clock that went back is skipped.
-    if (x === null || x === undefined || (trace.xs.length > 0 && x < (trace.xs[trace.xs.length - 1] as number))) continue;
-    trace.xs.push(x);
-    trace.steps.push(path.steps[i] as number);
-    trace.times.push(time);
-    trace.relative.push(relative?.[i] ?? null);
-    trace.values.push(path.values[i] ?? null);
-    trace.smoothed.push(smoothed[i] ?? null);
+    if (x === null || x === undefined || (xs.length > 0 && x < (xs[xs.length - 1] as number))) continue;
+    xs.push(x);
+    kept.push(i);
   }
-  return trace.xs.length > 0 ? { run, kind, ...trace, ...(pending ? { pending } : {}) } : null;
+  if (xs.length === 0) return null;
+  // When every point is kept the trajectory's columns (a run's own: its history's) are the
+  // trace's as they are, not copies (a thousand runs' cards hold them all).
+  const every = from === 0 && kept.length === path.steps.length;
+  const pick = <T>(column: readonly T[]): T[] => (every ? (column as T[]) : kept.map((i) => column[i] as T));
+  const trace = {
+    xs: every && options.xAxis === 'step' ? path.steps : xs,
+    steps: pick(path.steps),
+    times: pick(path.times),
+    relative: relative ? pick(relative) : NO_RELATIVE,
+    values: pick(path.values),
+    smoothed: pick(smoothed.length === path.steps.length ? smoothed : path.steps.map((_, i) => smoothed[i] ?? null)),
+  };
+  return { run, kind, ...trace, ...(pending ? { pending } : {}) };
 }
+
+/** A trace's relative times off the relative axis: none (read as null). */
+const NO_RELATIVE: readonly (number | null)[] = Object.freeze([]);
 
 /** Relative times of `times` on the clock of all the run's points (`times` and `others`). */
 export function runClock(times: readonly (number | null)[], others: readonly (number | null)[]): (number | null)[] {

@@ -13,8 +13,8 @@ export interface Column {
 }
 
 export interface Decimated {
-  readonly xs: number[];
-  readonly ys: number[];
+  readonly xs: readonly number[];
+  readonly ys: readonly number[];
 }
 
 function even(lo: number, hi: number, count: number, out: number[]): void {
@@ -92,6 +92,8 @@ export function decimate(column: Column, edges: readonly number[], from = 0, to 
     count += 1;
   }
   flush();
+  // Every point kept as it is (few, none missing): the column's own arrays, not a copy held beside it.
+  if (from === 0 && to === column.xs.length - 1 && xs.length === column.xs.length) return { xs: column.xs, ys: column.ys as readonly number[] };
   return { xs, ys };
 }
 
@@ -150,8 +152,8 @@ export function decimateWindow(column: Column, whole: Decimated, window: readonl
  * other x is filled in stripes).
  */
 export function envelope(column: Column, edges: readonly number[]): { lo: Decimated; hi: Decimated } {
-  const lo: Decimated = { xs: [], ys: [] };
-  const hi: Decimated = { xs: [], ys: [] };
+  const lo = { xs: [] as number[], ys: [] as number[] };
+  const hi = { xs: [] as number[], ys: [] as number[] };
   const push = (x: number, min: number, max: number): void => {
     lo.xs.push(x);
     lo.ys.push(min);

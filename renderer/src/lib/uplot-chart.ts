@@ -56,8 +56,8 @@ export interface ChartSpec {
   readonly height: number;
 }
 
-/** Where a marker is, in CSS pixels from the chart element's top left; null when out of view. */
-export type MarkerPosition = { readonly left: number; readonly top: number } | null;
+/** Where a marker is, in CSS pixels from the chart element's top left, and its rank; null when out of view. */
+export type MarkerPosition = MarkerSpot | null;
 
 export interface ChartEvents {
   /** The x window after a zoom (null: the whole extent), once the zooming settles. */
@@ -85,7 +85,7 @@ export interface ChartHandle {
  * a thousand runs arriving a few at a time add their curves to the chart, not a new chart of a
  * thousand curves per arrival; any other change of the curves needs a new chart too.
  */
-export function chartShape(spec: ChartSpec): string {
+export function chartShape<Spec extends Pick<ChartSpec, 'xAxis' | 'logY' | 'height'>>(spec: Spec): string {
   return JSON.stringify([spec.xAxis, spec.logY, spec.height]);
 }
 
@@ -160,18 +160,16 @@ function markerPlugin(
           const { top, height, left, width } = u.bbox;
           const ratio = devicePixelRatio;
           const markers = get();
-          const positions: MarkerPosition[] = [];
+          // One object per marker, its position and rank both (a hundred thousand per drawing).
           const spots: (MarkerSpot | null)[] = [];
           for (const m of markers) {
             const cx = u.valToPos(m.x, 'x', true);
             const cy = u.valToPos(m.y, 'y', true);
             if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
-              positions.push(null);
               spots.push(null);
               continue;
             }
             // Canvas pixels from its top left, which is the chart element's.
-            positions.push({ left: cx / ratio, top: cy / ratio });
             spots.push({ left: cx / ratio, top: cy / ratio, rank: markerRank(m) });
           }
           const drawn = thinMarkers(spots, MARKER_GAP);
@@ -186,7 +184,7 @@ function markerPlugin(
           order.sort((a, b) => markerRank(markers[a] as DrawnMarker) - markerRank(markers[b] as DrawnMarker));
           for (const i of order) {
             const m = markers[i] as DrawnMarker;
-            const at = positions[i] as { left: number; top: number };
+            const at = spots[i] as MarkerSpot;
             const cx = at.left * ratio;
             const cy = at.top * ratio;
             const r = (m.latest || m.best ? 5.5 : 4) * ratio;
@@ -229,7 +227,7 @@ function markerPlugin(
             }
           }
           ctx.restore();
-          placed(positions, drawn);
+          placed(spots, drawn);
         },
       ],
     },
