@@ -300,6 +300,25 @@ describe('checkpoint markers kept per trace (MarkerCache)', () => {
       'b/ckpt-20',
     ]);
   });
+
+  it('keeps a run’s placed markers when the catalog’s list is made anew but that run’s checkpoints read the same', () => {
+    const cache = new MarkerCache();
+    const histories = new Map([
+      ['a', run(series(range(0, 100, 10), (s) => 100 - s))],
+      ['b', run(series(range(0, 50, 10), (s) => s))],
+    ]);
+    const traces = buildTraces('loss', ['a', 'b'], refs, histories, options, new TraceCache());
+    const first = cache.place(traces, marks);
+    // A checkpoint renamed into b: the list and every mark object are new, a's read the same.
+    const fresh = [...marks.map((m) => ({ ...m })), mark('b', 30)];
+    const again = cache.place(traces, fresh);
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    expect(again.map((m) => m.id)).toEqual(['a/ckpt-40', 'a/ckpt-50', 'b/ckpt-20', 'b/ckpt-30']);
+    // a's checkpoint becoming the best is a change of a's marks: placed again.
+    const best = fresh.map((m) => (m.id === 'a/ckpt-50' ? { ...m, best: true } : m));
+    expect(cache.place(traces, best)[1]).toMatchObject({ id: 'a/ckpt-50', best: true });
+  });
 });
 
 describe('downsamplings kept by the values they came from (DecimationCache)', () => {

@@ -377,6 +377,16 @@ export function placeMarkers(traces: readonly Trace[], checkpoints: readonly Che
   return markers;
 }
 
+function sameMarks(a: readonly CheckpointMark[], b: readonly CheckpointMark[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i] as CheckpointMark;
+    const y = b[i] as CheckpointMark;
+    if (x.id !== y.id || x.step !== y.step || x.latest !== y.latest || x.best !== y.best || x.warning !== y.warning) return false;
+  }
+  return true;
+}
+
 /**
  * placeMarkers kept per trace: a trace is the same object while its run's history is (TraceCache),
  * so with a thousand runs arriving a few at a time, only the new runs' markers are placed again,
@@ -405,7 +415,9 @@ export class MarkerCache {
       const trace = byRun.get(run);
       if (!trace) continue;
       let hit = this.byTrace.get(trace);
-      if (hit?.marks !== marks) {
+      // The list of checkpoints is made anew on every catalog change; a run's marks that read the
+      // same keep their placed markers (a checkpoint renamed into one run places that run's alone).
+      if (hit === undefined || (hit.marks !== marks && !sameMarks(hit.marks, marks))) {
         hit = { marks, placed: placeMarkers([trace], marks) };
         this.byTrace.set(trace, hit);
       }
