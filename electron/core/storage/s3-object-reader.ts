@@ -11,7 +11,17 @@ interface Cursor {
   readonly body: Body;
   readonly chunks: AsyncIterator<Uint8Array>;
   leftover: Uint8Array | null;
+  /** Where the stream started, and the bytes consumed since, up to KEPT_BYTES: read again without a GET. */
+  readonly start: number;
+  kept: Uint8Array[];
+  keptBytes: number;
 }
+
+/**
+ * A tensor file's header is read twice from its start (its length, then the header): the first
+ * bytes a stream gave are kept so the second read is served from them, not from a second GET.
+ */
+const KEPT_BYTES = 1 << 20;
 
 export class S3ObjectReader implements RandomAccessFile {
   private cursor: Cursor | null = null;
@@ -32,10 +42,11 @@ export class S3ObjectReader implements RandomAccessFile {
   private async readNow(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
     const wanted = Math.min(length, this.size - position);
     if (wanted <= 0) return { bytesRead: 0 };
+    if (this.cursor !== null && this.cursor.position !== position) this.rewind(position);
     if (this.cursor === null || this.cursor.position !== position) {
       this.drop();
       const body = await this.openFrom(position);
-      this.cursor = { position, body, chunks: body[Symbol.asyncIterator](), leftover: null };
+      this.cursor = { position, body, chunks: body[Symbol.asyncIterator](), leftover: null, start: position, kept: [], keptBytes: 0 };
     }
     const cursor = this.cursor;
     let got = 0;
@@ -52,6 +63,10 @@ export class S3ObjectReader implements RandomAccessFile {
         buffer.set(chunk.subarray(0, take), offset + got);
         got += take;
         if (take < chunk.length) cursor.leftover = chunk.subarray(take);
+        if (cursor.keptBytes === cursor.position - cursor.start + got - take && cursor.keptBytes + take <= KEPT_BYTES) {
+          cursor.kept.push(chunk.slice(0, take));
+          cursor.keptBytes += take;
+        }
       }
     } catch (error) {
       this.drop();
@@ -59,6 +74,39 @@ export class S3ObjectReader implements RandomAccessFile {
     }
     cursor.position += got;
     return { bytesRead: got };
+  }
+
+  /**
+   * Moves the cursor back to `position` when every byte from there to where it stands was kept:
+   * those bytes go back in front of what the stream has still to give.
+   */
+  private rewind(position: number): void {
+    const cursor = this.cursor;
+    if (cursor === null || position < cursor.start || position > cursor.position || cursor.position - cursor.start !== cursor.keptBytes) return;
+    let skip = position - cursor.start;
+    const again: Uint8Array[] = [];
+    for (const chunk of cursor.kept) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      again.push(skip > 0 ? chunk.subarray(skip) : chunk);
+      skip = 0;
+    }
+    if (cursor.leftover !== null) again.push(cursor.leftover);
+    const total = again.reduce((sum, c) => sum + c.length, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const c of again) {
+      joined.set(c, at);
+      at += c.length;
+    }
+    // Kept again as it is read again, when the cursor went back to the stream's start (the
+    // header's second read); from anywhere else nothing more is kept.
+    cursor.kept = [];
+    cursor.keptBytes = 0;
+    cursor.leftover = joined.length > 0 ? joined : null;
+    cursor.position = position;
   }
 
   private drop(): void {
