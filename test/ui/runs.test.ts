@@ -80,6 +80,7 @@ describe('the runs', () => {
     const filter = page.getByRole('searchbox', { name: 'Filter runs' });
     await filter.fill('^nothing-here$');
     await expect.poll(() => page.getByTestId('charts-empty').textContent()).toContain('No run matches the filter “^nothing-here$”');
+    expect(await runsList(page).getByText('No run matches the filter.').count()).toBe(1);
     await filter.fill('');
     await runsList(page).getByRole('button', { name: 'Hide all' }).click();
     await expect.poll(() => page.getByTestId('charts-empty').textContent()).toContain('tick one in the list of runs');
@@ -91,6 +92,8 @@ describe('the runs', () => {
     const world = await open();
     await world.page.getByRole('tab', { name: 'Charts' }).click();
     await expect.poll(() => world.page.getByTestId('charts-empty').textContent()).toContain('No run in this workspace yet');
+    // The runs list too: no runs, not "no run matches" with no filter typed.
+    expect(await runsList(world.page).getByText('No runs yet.').count()).toBe(1);
     expectNoProblems(world);
   });
 
