@@ -132,7 +132,7 @@ async function listing(storage: S3Storage): Promise<void> {
   console.log(
     `listing ${(perRun * LIST_RUNS).toLocaleString('en-US')} checkpoints in ${LIST_RUNS} runs (made in ${((performance.now() - made) / 1000).toFixed(0)} s):`,
   );
-  for (const label of ['first listing (every manifest read, run indexes written)', 'next listing (from the run indexes)', 'again']) {
+  for (const label of ['first listing (objects put directly: every manifest read, run indexes written)', 'next listing (from the run indexes)', 'again']) {
     storage.requests.clear();
     const started = performance.now();
     const listed = await listStoredWorkspace(storage);

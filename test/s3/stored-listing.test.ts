@@ -31,7 +31,7 @@ describe.skipIf(!s3Available())('listing a workspace in S3', () => {
     storage = storageOf();
   });
 
-  it('lists committed checkpoints by run, a cut save as uncommitted, and other programs’ objects as foreign', async () => {
+  it('lists committed checkpoints by run, a cut save as uncommitted, and other programs’ objects as foreign, from the indexes their writer kept', async () => {
     const listing = await listStoredWorkspace(storage);
     expect(listing.runs.map((r) => [r.name, r.checkpoints.map((c) => c.step), r.uncommitted])).toEqual([
       ['alpha', [10, 20], []],
@@ -39,6 +39,8 @@ describe.skipIf(!s3Available())('listing a workspace in S3', () => {
     ]);
     expect(listing.runs[0]?.checkpoints[1]).toMatchObject({ status: 'complete', manifest: { step: 20, metrics: trainingState(20).metrics } });
     expect(listing.foreign).toEqual(['notes.txt', 'tb/events.out.tfevents.1.host']);
+    // The writer kept each run's index as it committed: even the first listing reads no manifest.
+    expect(listing.manifestsRead).toBe(0);
   });
 
   it('reads no manifest again once the run index vouches for them: one LIST and one GET per run', async () => {

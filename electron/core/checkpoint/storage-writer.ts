@@ -9,6 +9,7 @@ import type { LeaseLock } from '../storage/lease-lock.js';
 import type { Storage } from '../storage/storage.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import type { Manifest } from './manifest.js';
+import { recordInRunIndex } from './stored-listing.js';
 import { type TrainingState, type WriterStep, buildManifest, encodeTensorFile } from './writer.js';
 
 /** User metadata on every object a writer puts up before its commit: who, under which lease. */
@@ -64,5 +65,6 @@ export async function commitCheckpoint(
   await lease.check();
   if (!(await storage.write(`${folder}${MANIFEST_FILE}`, manifestBytes, { exclusive: true }))) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
   await after('manifest-written');
+  await recordInRunIndex(storage, runKey, folder, manifest);
   return { key: folder, manifest, bytes: files.reduce((sum, f) => sum + f.bytes, 0) + manifestBytes.length };
 }

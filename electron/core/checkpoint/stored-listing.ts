@@ -104,6 +104,30 @@ async function readIndex(storage: Storage, run: string, object: StoredObject | n
   }
 }
 
+const SUMMARY_KEYS = Object.keys(ManifestSummarySchema.shape);
+
+/**
+ * After a commit, by the run's writer (it holds the run's lease): the run's index gains the new
+ * checkpoint, keyed by its manifest's ETag, so no listing has to read that manifest. A failure
+ * here is only a cache miss for the next listing: the commit stands.
+ */
+export async function recordInRunIndex(storage: Storage, runKey: string, folder: string, manifest: ManifestSummary): Promise<void> {
+  try {
+    const committed = await storage.stat(`${folder}${MANIFEST_FILE}`);
+    if (committed?.tag == null) return;
+    const run = runKey.replace(/\/$/, '');
+    const checkpoints = await readIndex(storage, run, await storage.stat(`${run}/${RUN_INDEX_FILE}`));
+    const summary = Object.fromEntries(SUMMARY_KEYS.filter((k) => k in manifest).map((k) => [k, (manifest as Record<string, unknown>)[k]]));
+    const index: RunIndex = {
+      version: INDEX_VERSION,
+      checkpoints: { ...checkpoints, [folder]: { tag: committed.tag, manifest: ManifestSummarySchema.parse(summary) } },
+    };
+    await storage.write(`${run}/${RUN_INDEX_FILE}`, JSON.stringify(index));
+  } catch {
+    // The next listing reads this checkpoint's manifest instead.
+  }
+}
+
 async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
