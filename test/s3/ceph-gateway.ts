@@ -127,8 +127,7 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-function pidOf(dir: string, name: string): number | null {
-  const file = path.join(dir, 'run', `${name}.pid`);
+function pidOf(dir: string, name: string, file = path.join(dir, 'run', `${name}.pid`)): number | null {
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -151,11 +150,35 @@ async function kill(pid: number): Promise<void> {
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
+const PREFIX = 'cs-ceph-';
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * Ceph's daemons detach from whoever starts them: a test process killed before its teardown
+ * leaves a cluster running. Each cluster's folder names its owner; one whose owner is gone is
+ * stopped and removed by the next start.
+ */
+async function reapOrphans(): Promise<void> {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    const owner = pidOf(dir, 'owner', path.join(dir, OWNER_FILE));
+    if (owner !== null && alive(owner)) continue;
+    for (const daemon of ['client.rgw', 'osd.0', 'mon.a']) {
+      const pid = pidOf(dir, daemon);
+      if (pid !== null) await kill(pid);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Starts a cluster and its gateway in a fresh folder (under the temp folder unless given). */
 export async function startCephGateway(options: { memoryBytes?: number } = {}): Promise<Gateway> {
   const missing = missingCephBinaries();
   if (missing.length > 0) throw new Error(`Ceph test gateway: ${missing.join(', ')} not found; install them: ${INSTALL_HINT}`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cs-ceph-'));
+  await reapOrphans();
+  const dir = mkdtempSync(path.join(os.tmpdir(), PREFIX));
+  writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   for (const sub of ['mon/a', 'osd/0', 'run', 'log', 'rgw']) mkdirSync(path.join(dir, sub), { recursive: true });
   const ports = { rgw: await freePort(), monV1: await freePort(), monV2: await freePort() };
   const conf = path.join(dir, 'ceph.conf');
