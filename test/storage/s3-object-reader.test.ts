@@ -6,7 +6,7 @@ import { S3ObjectReader } from '../../electron/core/storage/s3-object-reader.js'
 const SIZE = 1000;
 const bytes = Uint8Array.from({ length: SIZE }, (_, i) => i % 251);
 
-function reader(): { file: S3ObjectReader; gets: number[]; dropped: number[] } {
+function reader(initial = false): { file: S3ObjectReader; gets: number[]; dropped: number[] } {
   const gets: number[] = [];
   const dropped: number[] = [];
   const openFrom = async (from: number) => {
@@ -17,7 +17,11 @@ function reader(): { file: S3ObjectReader; gets: number[]; dropped: number[] } {
     }
     return Object.assign(chunks(), { destroy: () => dropped.push(from) });
   };
-  return { file: new S3ObjectReader(openFrom, SIZE), gets, dropped };
+  async function* whole(): AsyncIterable<Uint8Array> {
+    for (let at = 0; at < SIZE; at += 7) yield bytes.slice(at, Math.min(SIZE, at + 7));
+  }
+  const first = initial ? Object.assign(whole(), { destroy: () => dropped.push(-1) }) : undefined;
+  return { file: new S3ObjectReader(openFrom, SIZE, first), gets, dropped };
 }
 
 async function readAt(file: S3ObjectReader, position: number, length: number): Promise<number[]> {
@@ -46,6 +50,16 @@ describe('an S3 object read as a file', () => {
     expect(dropped).toEqual([0, 400]);
     await file.close();
     expect(dropped).toEqual([0, 400, 990]);
+  });
+
+  it('reads from the start on the GET that told the size, with no other', async () => {
+    const { file, gets, dropped } = reader(true);
+    expect(await readAt(file, 0, 8)).toEqual([...bytes.subarray(0, 8)]);
+    expect(await readAt(file, 0, 20)).toEqual([...bytes.subarray(0, 20)]);
+    expect(await readAt(file, 20, 980)).toEqual([...bytes.subarray(20, 1000)]);
+    expect(gets).toEqual([]);
+    await file.close();
+    expect(dropped).toEqual([-1]);
   });
 
   it('takes reads asked at once one at a time, in order', async () => {

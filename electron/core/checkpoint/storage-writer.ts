@@ -22,6 +22,14 @@ export interface StoredCheckpoint {
   readonly bytes: number;
 }
 
+/** The run index each lease's holder last wrote (it is the index's only writer while it holds the lease). */
+const keptIndexes = new WeakMap<LeaseLock, { index?: Parameters<typeof recordInRunIndex>[4]['index'] }>();
+function indexKept(lease: LeaseLock): { index?: Parameters<typeof recordInRunIndex>[4]['index'] } {
+  let kept = keptIndexes.get(lease);
+  if (kept === undefined) keptIndexes.set(lease, (kept = {}));
+  return kept;
+}
+
 const STEP_TAKEN = 'a checkpoint with this step already exists; checkpoints are never overwritten';
 
 async function* chunksOf(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
@@ -65,6 +73,6 @@ export async function commitCheckpoint(
   await lease.check();
   if (!(await storage.write(`${folder}${MANIFEST_FILE}`, manifestBytes, { exclusive: true }))) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
   await after('manifest-written');
-  await recordInRunIndex(storage, runKey, folder, manifest);
+  await recordInRunIndex(storage, runKey, folder, manifest, indexKept(lease));
   return { key: folder, manifest, bytes: files.reduce((sum, f) => sum + f.bytes, 0) + manifestBytes.length };
 }

@@ -108,21 +108,26 @@ const SUMMARY_KEYS = Object.keys(ManifestSummarySchema.shape);
 
 /**
  * After a commit, by the run's writer (it holds the run's lease): the run's index gains the new
- * checkpoint, keyed by its manifest's ETag, so no listing has to read that manifest. A failure
- * here is only a cache miss for the next listing: the commit stands.
+ * checkpoint, keyed by its manifest's ETag, so no listing has to read that manifest. The writer
+ * keeps the index it wrote (`kept`, one per lease: nobody else writes it meanwhile), so a commit
+ * costs a HEAD of its manifest and a PUT of the index, the first one a GET more. A failure here is
+ * only a cache miss for the next listing: the commit stands.
  */
-export async function recordInRunIndex(storage: Storage, runKey: string, folder: string, manifest: ManifestSummary): Promise<void> {
+export async function recordInRunIndex(
+  storage: Storage,
+  runKey: string,
+  folder: string,
+  manifest: ManifestSummary,
+  kept: { index?: RunIndex['checkpoints'] },
+): Promise<void> {
   try {
     const committed = await storage.stat(`${folder}${MANIFEST_FILE}`);
     if (committed?.tag == null) return;
     const run = runKey.replace(/\/$/, '');
-    const checkpoints = await readIndex(storage, run, await storage.stat(`${run}/${RUN_INDEX_FILE}`));
+    const checkpoints = kept.index ?? (await readIndex(storage, run, { key: `${run}/${RUN_INDEX_FILE}`, size: 0, modifiedMs: 0, tag: null }));
     const summary = Object.fromEntries(SUMMARY_KEYS.filter((k) => k in manifest).map((k) => [k, (manifest as Record<string, unknown>)[k]]));
-    const index: RunIndex = {
-      version: INDEX_VERSION,
-      checkpoints: { ...checkpoints, [folder]: { tag: committed.tag, manifest: ManifestSummarySchema.parse(summary) } },
-    };
-    await storage.write(`${run}/${RUN_INDEX_FILE}`, JSON.stringify(index));
+    kept.index = { ...checkpoints, [folder]: { tag: committed.tag, manifest: ManifestSummarySchema.parse(summary) } };
+    await storage.write(`${run}/${RUN_INDEX_FILE}`, JSON.stringify({ version: INDEX_VERSION, checkpoints: kept.index } satisfies RunIndex));
   } catch {
     // The next listing reads this checkpoint's manifest instead.
   }

@@ -31,7 +31,12 @@ export class S3ObjectReader implements RandomAccessFile {
     /** Starts a GET of the object from `from` to its end. */
     private readonly openFrom: (from: number) => Promise<Body>,
     readonly size: number,
-  ) {}
+    /** A GET from the start already under way (the one that told the size), read first. */
+    initial?: Body,
+  ) {
+    if (initial !== undefined)
+      this.cursor = { position: 0, body: initial, chunks: initial[Symbol.asyncIterator](), leftover: null, start: 0, kept: [], keptBytes: 0 };
+  }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
     const next = this.queue.then(() => this.readNow(buffer, offset, length, position));

@@ -139,11 +139,19 @@ export class S3Storage implements Storage {
   }
 
   async open(key: string): Promise<{ file: RandomAccessFile; size: number } | null> {
-    const object = await this.stat(key);
-    if (object === null) return null;
-    // Pinned to the bytes that were stat'ed: an object replaced meanwhile fails the read (412)
-    // instead of mixing two versions' bytes.
-    const tag = object.tag ?? undefined;
+    // The first GET is of the whole object, streamed as it is read: it tells the size and the
+    // ETag (no HEAD first), and reads from the start continue it.
+    let first;
+    try {
+      first = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key) }));
+    } catch (error) {
+      if (isS3NotFound(error)) return null;
+      throw this.failed(error, key);
+    }
+    const object = { size: first.ContentLength ?? 0 };
+    // Later GETs are pinned to the bytes the first one read: an object replaced meanwhile fails
+    // the read (412) instead of mixing two versions' bytes.
+    const tag = first.ETag || undefined;
     const openFrom = async (from: number): Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }> => {
       try {
         const got = await this.client.send(
@@ -155,7 +163,7 @@ export class S3Storage implements Storage {
         throw this.failed(error, key);
       }
     };
-    const file = new S3ObjectReader(openFrom, object.size);
+    const file = new S3ObjectReader(openFrom, object.size, (first.Body ?? []) as AsyncIterable<Uint8Array> & { destroy?: () => void });
     // A failure while the body streams (the connection dropped) is named as any other.
     const read = (buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> =>
       file.read(buffer, offset, length, position).catch((error: unknown) => {
