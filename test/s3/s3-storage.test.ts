@@ -1,12 +1,13 @@
 // The storage seam on S3, against a real Ceph gateway: listing pages, ranged and streamed reads,
 // create-once, multipart uploads with our marker, copies and deletes of odd keys, and what a user
-// is told when the bucket, the credentials or the gateway are wrong.
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// is told when the bucket, the credentials or the gateway are wrong; and the gateway itself (its
+// conditional create, its restart). One gateway of the file's own, as these tests stop it.
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseS3Address } from '../../electron/core/storage/s3-address.js';
 import { createS3Client } from '../../electron/core/storage/s3-client.js';
 import { PART_BYTES, S3Storage } from '../../electron/core/storage/s3-storage.js';
-import { type Gateway, startCephGateway } from './ceph-gateway.js';
+import { type Gateway, missingCephBinaries, startCephGateway } from './ceph-gateway.js';
 import { s3Available } from './s3-available.js';
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -22,6 +23,10 @@ async function* chunks(total: number, size: number): AsyncIterable<Uint8Array> {
     yield chunk;
   }
 }
+
+it('names every Ceph program a machine lacks (what the skip line and a CI failure say)', () => {
+  expect(missingCephBinaries([])).toEqual(['monmaptool', 'ceph-mon', 'ceph-osd', 'ceph', 'radosgw', 'radosgw-admin']);
+});
 
 describe.skipIf(!s3Available())('S3 storage against a Ceph gateway', () => {
   let gateway: Gateway;
@@ -125,5 +130,28 @@ describe.skipIf(!s3Available())('S3 storage against a Ceph gateway', () => {
       await gateway.startGateway();
     }
     expect(new TextDecoder().decode(await storage.read('a'))).toBe('kept');
+  }, 60_000);
+
+  // The test gateway itself: what the S3 workspace needs of it, and its own restart with the objects it held.
+  it('creates an object once: a second conditional create of the key is refused with 412', async () => {
+    await plain.send(new CreateBucketCommand({ Bucket: 'probe' }));
+    await plain.send(new PutObjectCommand({ Bucket: 'probe', Key: 'once', Body: 'first', IfNoneMatch: '*' }));
+    await expect(plain.send(new PutObjectCommand({ Bucket: 'probe', Key: 'once', Body: 'second', IfNoneMatch: '*' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 412 },
+    });
+    const got = await plain.send(new GetObjectCommand({ Bucket: 'probe', Key: 'once', Range: 'bytes=1-3' }));
+    expect(await got.Body?.transformToString()).toBe('irs');
+  });
+
+  it('lists what it holds, and holds it across a restart of the gateway', async () => {
+    await plain.send(new PutObjectCommand({ Bucket: 'work', Key: 'kept/a', Body: 'a' }));
+    await gateway.stopGateway();
+    try {
+      await expect(plain.send(new GetObjectCommand({ Bucket: 'work', Key: 'kept/a' }))).rejects.toThrow();
+    } finally {
+      await gateway.startGateway();
+    }
+    const listed = await plain.send(new ListObjectsV2Command({ Bucket: 'work', Prefix: 'kept/' }));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual(['kept/a']);
   }, 60_000);
 });
