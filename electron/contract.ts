@@ -671,6 +671,21 @@ export const MAX_VIEW_STATE_BYTES = 64 * 1024;
  * What the app remembers for its user across restarts, in both hosts: the workspaces opened lately
  * (newest first) and the view state the screens keep (each screen validates its own part).
  */
+/**
+ * Issue 18: how to reach an S3-compatible store, as a user gives it (never credentials: those come
+ * from the AWS chain, in the process that talks to the store, and are never sent to the page).
+ */
+export const S3ConnectionSchema = z.object({
+  /** An http(s) URL; else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS's own. */
+  endpoint: z.string().min(1).optional(),
+  /** Bucket in the path, not the host name (automatic for an IP address or localhost). */
+  pathStyle: z.boolean().optional(),
+  /** A profile of ~/.aws/config and ~/.aws/credentials. */
+  profile: z.string().min(1).optional(),
+  region: z.string().min(1).optional(),
+});
+export type S3Connection = z.infer<typeof S3ConnectionSchema>;
+
 /** Another program's folder is changed only after this long without a change to its files (0: at once). */
 export const QuietSecondsSchema = z.number().min(0).max(3600);
 export const DEFAULT_QUIET_SECONDS = 10;
@@ -950,6 +965,8 @@ export const studioMethods = {
       readOnly: z.boolean().default(false),
       /** For this opening only, instead of the setting: how long another program's folder must have been quiet before it is changed. */
       quietSeconds: QuietSecondsSchema.optional(),
+      /** For an `s3://bucket/prefix` path: how to reach the store (issue 18). */
+      s3: S3ConnectionSchema.optional(),
     }),
     result: CatalogSnapshotSchema,
   },
