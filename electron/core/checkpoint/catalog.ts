@@ -1,8 +1,8 @@
 // The catalog: every run and checkpoint of a workspace, kept in memory, refreshed from disk
 // (fully, or one run at a time when the watcher says something moved), and observable.
 import path from 'node:path';
-import type { CatalogEvent, CatalogSnapshot, CheckpointInfo, MetricMode, MetricRecord, RunInfo } from '../../contract.js';
-import { CatalogEntries, Change } from './catalog-entries.js';
+import type { CatalogSnapshot, CheckpointInfo, MetricRecord } from '../../contract.js';
+import { CatalogTable } from './catalog-table.js';
 import { type SkippedFolder, listRunNames, readRunState, runInfo, scanOneCheckpoint } from './catalog-scan.js';
 import { NotFoundError, errorMessage } from '../base/errors.js';
 import { showName } from './names.js';
@@ -23,6 +23,8 @@ import { type ReadRunRecord, RecordWriter, type RunRecord, isStillAt, readRunRec
 import { listRun, listRuns, pathsToCheck } from './catalog-index-check.js';
 import { type StatHelper, WORKER_MIN_PATHS, startStatHelper } from './catalog-index-stat.js';
 
+export { type CatalogListener, type MetricsListener, isUsable, rankByMetric } from './catalog-table.js';
+
 export interface CatalogOptions {
   /** Whether to list from, and keep, the persistent index in `.studio/catalog/` (catalog-index.ts); true unless said. */
   readonly index?: boolean;
@@ -30,23 +32,6 @@ export interface CatalogOptions {
 
 /** Why one of our runs below the workspace's own folders is not listed. */
 const NESTED_RUN = "one of this program's runs, in a workspace inside the one opened; open that workspace to see it";
-
-/** `localeCompare`'s order, with the collator made once (each localeCompare call makes its own). */
-const RUN_ORDER = new Intl.Collator();
-
-export type CatalogListener = (event: CatalogEvent) => void;
-/** Metric records a run read in place gained since its last scan (its logs grew). */
-export type MetricsListener = (run: string, records: readonly MetricRecord[]) => void;
-
-/** Only these may be resumed from, or be called latest or best. */
-export function isUsable(checkpoint: CheckpointInfo): boolean {
-  return checkpoint.status === 'verified' || checkpoint.status === 'unverified';
-}
-
-function newerFirst(a: CheckpointInfo, b: CheckpointInfo): number {
-  const time = (b.createdAt ?? '').localeCompare(a.createdAt ?? '');
-  return time !== 0 ? time : b.step - a.step;
-}
 
 /** The result of a full verification, and what could not be remembered of it. */
 export interface VerifyOutcome {
@@ -61,11 +46,8 @@ export interface VerifyOutcome {
  * applied alone, in the order asked: a re-read that saw a checkpoint can never land after the
  * re-read that saw it deleted, and listeners hear each change's events together, in order.
  */
-export class Catalog {
-  private readonly entries = new CatalogEntries();
+export class Catalog extends CatalogTable {
   private skippedFolders: readonly SkippedFolder[] = [];
-  private readonly listeners = new Set<CatalogListener>();
-  private readonly metricListeners = new Set<MetricsListener>();
   /** The metric series of each run read in place, as its last scan left them. */
   private readonly series = new Map<string, readonly InPlaceSeries[]>();
   /** What each run read in place was configured with, where its folder says (TensorBoard's hparams). */
@@ -74,8 +56,6 @@ export class Catalog {
   private walked: readonly string[] = [];
   /** The subfolders each run read in place owns (Keras' train/, a Trainer's checkpoint-N/), by run. */
   private readonly claimed = new Map<string, readonly string[]>();
-  /** The last change asked for; never rejects, so one failure does not stop those after it. */
-  private tail: Promise<void> = Promise.resolve();
   /** Null when the index is not used. */
   private readonly index: RecordWriter | null;
 
@@ -88,6 +68,7 @@ export class Catalog {
     readonly records: InPlaceRecords,
     options: CatalogOptions,
   ) {
+    super();
     this.index = options.index === false ? null : new RecordWriter(workspace);
   }
 
@@ -97,16 +78,6 @@ export class Catalog {
     const catalog = new Catalog(workspace, cache, foreign, layouts, await InPlaceRecords.load(workspace), options);
     await catalog.refresh();
     return catalog;
-  }
-
-  subscribe(listener: CatalogListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  onMetrics(listener: MetricsListener): () => void {
-    this.metricListeners.add(listener);
-    return () => this.metricListeners.delete(listener);
   }
 
   /** The metric history of a run read in place, as records like those of our runs' metrics.jsonl. */
@@ -152,35 +123,6 @@ export class Catalog {
       // A run new since the last scan (a TensorBoard run appearing, which has no checkpoint to announce it) gained all it holds.
       const records = previous === undefined ? seriesRecords(f.run.series) : appendedRecords(previous, f.run.series);
       if (records.length > 0) for (const listener of this.metricListeners) listener(f.name, records);
-    }
-  }
-
-  /** Resolves once every change asked for so far has been applied (and its events heard). */
-  settled(): Promise<void> {
-    return this.tail;
-  }
-
-  /** Queues one change: it starts after every change asked for before it has ended. */
-  private serialized<T>(change: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(change);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-
-  /** Applies what `apply` does to the table as one change, then tells the listeners. */
-  private commit(apply: (change: Change) => void): void {
-    const change = new Change();
-    let events: CatalogEvent[];
-    try {
-      apply(change);
-    } finally {
-      events = this.entries.finish(change, this.listeners.size > 0);
-    }
-    for (const event of events) {
-      for (const listener of this.listeners) listener(event);
     }
   }
 
@@ -335,76 +277,6 @@ export class Catalog {
     return { workspace: this.workspace, runs: this.listRuns(), checkpoints: this.list(), skipped: [...this.skippedFolders] };
   }
 
-  listRuns(): RunInfo[] {
-    return [...this.entries.runs.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  getRun(name: string): RunInfo | undefined {
-    return this.entries.runs.get(name);
-  }
-
-  /**
-   * By run, then step. One run's are picked before sorting: `latest` and `best` ask per run, and
-   * the app's marks ask for every run after each change (sorting all 10,000 fifty times took
-   * seconds, in the process whose watcher was meanwhile waiting to report a new checkpoint).
-   */
-  list(run?: string): CheckpointInfo[] {
-    const picked: CheckpointInfo[] = [];
-    if (run === undefined) for (const entry of this.entries.checkpoints.values()) picked.push(entry.info);
-    else
-      for (const id of this.entries.idsOf(run)) {
-        const entry = this.entries.checkpoints.get(id);
-        if (entry) picked.push(entry.info);
-      }
-    return picked.sort((a, b) => (a.run === b.run ? a.step - b.step : RUN_ORDER.compare(a.run, b.run)));
-  }
-
-  /** Every checkpoint, in no particular order: for whoever only looks at each once. */
-  *all(): IterableIterator<CheckpointInfo> {
-    for (const entry of this.entries.checkpoints.values()) yield entry.info;
-  }
-
-  get(id: string): CheckpointInfo | undefined {
-    return this.entries.checkpoints.get(id)?.info;
-  }
-
-  /** The runs that continued from the checkpoint of `run` at `step` (what makes it a protected parent). */
-  childrenOf(run: string, step: number): readonly string[] {
-    return this.entries.childrenOf(run, step);
-  }
-
-  findByPath(dir: string): CheckpointInfo | undefined {
-    for (const info of this.all()) if (info.path === dir) return info;
-    return undefined;
-  }
-
-  /**
-   * Per run: the one its folder's own state calls latest (TensorFlow's `checkpoint` file), when it
-   * is usable, else the highest step. Across the workspace: the most recently written of those.
-   */
-  latest(run?: string): CheckpointInfo | null {
-    if (run !== undefined) return this.latestOfRun(run);
-    const latests = [...this.entries.runs.keys()].map((name) => this.latestOfRun(name)).filter((c): c is CheckpointInfo => c !== null);
-    return latests.sort(newerFirst)[0] ?? null;
-  }
-
-  private latestOfRun(run: string): CheckpointInfo | null {
-    const named = this.entries.runs.get(run)?.latest;
-    const stated = named ? this.get(named) : undefined;
-    if (stated && isUsable(stated)) return stated;
-    const usable = this.list(run).filter(isUsable);
-    return usable.length === 0 ? null : usable.reduce((a, b) => (b.step > a.step ? b : a));
-  }
-
-  /** The best usable checkpoint by a metric; ties go to the later step. */
-  best(metric: string, mode: MetricMode, run?: string): CheckpointInfo | null {
-    return rankByMetric(this.list(run).filter(isUsable), metric, mode)[0] ?? null;
-  }
-
-  metricNames(): string[] {
-    return this.entries.metricNames();
-  }
-
   /**
    * Records checkpoints verified before they were placed (an import verifies its staged copy):
    * each signature was taken before that verification, so a file changed since is not covered.
@@ -489,15 +361,4 @@ export function compareWithRecord(checked: InPlaceVerification, recorded: Verify
       });
   }
   return problems;
-}
-
-/** Usable checkpoints carrying a numeric value of `metric`, best first. */
-export function rankByMetric(checkpoints: readonly CheckpointInfo[], metric: string, mode: MetricMode): CheckpointInfo[] {
-  const withValue = checkpoints.filter((c) => typeof c.metrics[metric] === 'number' && Number.isFinite(c.metrics[metric]));
-  return withValue.sort((a, b) => {
-    const av = a.metrics[metric] as number;
-    const bv = b.metrics[metric] as number;
-    const diff = mode === 'min' ? av - bv : bv - av;
-    return diff !== 0 ? diff : b.step - a.step;
-  });
 }
