@@ -19,12 +19,25 @@ export async function useSharedGateway(): Promise<{ gateway: SharedGateway; stop
  * Registers the file's beforeAll/afterAll: the shared gateway, a bucket of the file's own and an
  * S3Storage on `address` (s3://<bucket>/<prefix>). The returned function gives it to the tests.
  */
+let gatewayInUse: SharedGateway | null = null;
+
+/** A storage of its own (its own client) at another address of the gateway useS3Storage started: for buckets that do not exist. */
+export function storageAt(address: string): S3Storage {
+  if (gatewayInUse === null) throw new Error('storageAt: call it in a test of a file that uses useS3Storage');
+  const { client, connection } = createS3Client({
+    endpoint: gatewayInUse.endpoint,
+    credentials: { accessKeyId: gatewayInUse.accessKeyId, secretAccessKey: gatewayInUse.secretAccessKey },
+  });
+  return new S3Storage(client, parseS3Address(address), connection.endpoint);
+}
+
 export function useS3Storage(address: string, setUp: (storage: S3Storage) => Promise<void> = async () => undefined): () => S3Storage {
   let storage: S3Storage | null = null;
   let stopGateway = async (): Promise<void> => undefined;
   beforeAll(async () => {
     const shared = await useSharedGateway();
     stopGateway = shared.stop;
+    gatewayInUse = shared.gateway;
     const { client, connection } = createS3Client({
       endpoint: shared.gateway.endpoint,
       credentials: { accessKeyId: shared.gateway.accessKeyId, secretAccessKey: shared.gateway.secretAccessKey },

@@ -305,14 +305,23 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   // Wholeness (the folder's step, the files its kind needs) was judged by inspectSummary.
   const signature = structure.kind === 'complete' ? structure.signature : null;
   const { status, statusReason } = verifiedStatus(id, signature, structure.kind === 'complete' ? null : structure, verifyCache);
-  const origin = manifest.origin === 'imported' ? 'imported' : manifest.writer.program === WRITER_PROGRAM ? 'trained' : 'foreign';
   const info: CheckpointInfo = {
     ...base,
+    ...manifestFields(manifest),
     // Files read in place from outside the workspace are as protected as a linked folder.
     linked: base.linked || (manifest.foreign?.linked ?? null) !== null,
     status,
     statusReason,
     bytes: structure.kind === 'complete' ? structure.bytes : 0,
+  };
+  return { info, signature, announce: true, ...identity };
+}
+
+/** What a checkpoint's manifest says of it, wherever the manifest was read from. */
+export function manifestFields(
+  manifest: ManifestSummary,
+): Pick<CheckpointInfo, 'epoch' | 'batchInEpoch' | 'createdAt' | 'trainingTimeMs' | 'saveBlockedMs' | 'source' | 'metrics' | 'backend' | 'parent' | 'origin'> {
+  return {
     // Another program's checkpoint records none of these: unknown, not zero.
     epoch: manifest.foreign ? null : manifest.epoch,
     batchInEpoch: manifest.foreign ? null : manifest.batchInEpoch,
@@ -325,9 +334,8 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
     metrics: manifest.metrics,
     backend: manifest.backend,
     parent: manifest.parent,
-    origin,
+    origin: manifest.origin === 'imported' ? 'imported' : manifest.writer.program === WRITER_PROGRAM ? 'trained' : 'foreign',
   };
-  return { info, signature, announce: true, ...identity };
 }
 
 /**

@@ -3,12 +3,13 @@
 // only ways anything in a workspace changes.
 import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { CheckpointInfo, MetricMode, RetentionPlan, TrashEntry } from '../../contract.js';
+import type { CheckpointInfo, RetentionPlan, TrashEntry } from '../../contract.js';
 import { Catalog, type VerifyOutcome, isUsable } from './catalog.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
 import { statIfPresent } from '../base/path-state.js';
-import { POLICY_FILE, parseCheckpointDirName } from './layout.js';
+import { POLICY_FILE } from './layout.js';
 import { showName } from './names.js';
+import { type CheckpointSelector, type SelectorOptions, resolveSelector, resumable, runAndStep } from './selectors.js';
 import { type LoadedCheckpoint, loadCheckpoint } from './reader.js';
 import { planRetention, rememberBest } from './retention.js';
 import {
@@ -35,7 +36,7 @@ import { type PurgeResult, type TrashListing, inspectTrash, listTrash, purgeTras
 import { type PreparedWorkspace, type WorkspaceAccess, prepareWorkspace } from './workspace.js';
 import { WorkspaceWatcher, type WatcherOptions } from './watcher.js';
 
-export type CheckpointSelector = string;
+export type { CheckpointSelector };
 
 export interface OpenOptions {
   /**
@@ -49,13 +50,6 @@ export interface OpenOptions {
   readonly layouts?: InPlaceLayouts;
   /** How long another program's folder must have been quiet before it is changed (default 10 s; 0: no wait). */
   readonly quietMs?: number;
-}
-
-/** The run and step an id such as `run/ckpt-100` or `run/ckpt-000000100` names, or null. */
-function runAndStep(id: string): { run: string; step: number } | null {
-  const slash = id.lastIndexOf('/');
-  const step = slash > 0 ? parseCheckpointDirName(id.slice(slash + 1)) : null;
-  return step === null ? null : { run: id.slice(0, slash), step };
 }
 
 export class CheckpointStore {
@@ -141,26 +135,14 @@ export class CheckpointStore {
    * (`run/ckpt-000000100`, or `run/ckpt-100` for the folder holding step 100), or a path to a
    * checkpoint folder. Never picks one of two folders that hold the same step.
    */
-  resolve(selector: CheckpointSelector, options: { run?: string; metric?: string; mode?: MetricMode } = {}): CheckpointInfo {
-    if (selector === 'latest') {
-      const latest = this.catalog.latest(options.run);
-      if (!latest) throw new NotFoundError(this.root, `no complete checkpoint${options.run ? ` in run "${showName(options.run)}"` : ''} to call latest`);
-      return this.unambiguous(latest, 'latest');
-    }
-    if (selector === 'best') {
-      if (!options.metric) throw new RefusedError('best', 'name the metric (--metric NAME)');
-      const best = this.catalog.best(options.metric, options.mode ?? 'min', options.run);
-      if (!best) throw new NotFoundError(this.root, `no complete checkpoint carries the metric "${options.metric}"`);
-      return this.unambiguous(best, `best by ${options.metric}`);
-    }
-    const trimmed = selector.replace(/[\\/]+$/, '');
-    const byId = this.catalog.get(trimmed);
-    if (byId) return byId;
-    const byStep = this.byStep(trimmed);
-    if (byStep) return byStep;
-    const byPath = this.catalog.findByPath(path.resolve(selector)) ?? this.catalog.findByPath(path.resolve(this.root, selector));
-    if (byPath) return byPath;
-    throw new NotFoundError(showName(selector), `not a checkpoint of the workspace ${this.root}`);
+  resolve(selector: CheckpointSelector, options: SelectorOptions = {}): CheckpointInfo {
+    return resolveSelector(
+      this.catalog,
+      this.root,
+      selector,
+      options,
+      (typed) => this.catalog.findByPath(path.resolve(typed)) ?? this.catalog.findByPath(path.resolve(this.root, typed)),
+    );
   }
 
   /**
@@ -188,30 +170,9 @@ export class CheckpointStore {
     );
   }
 
-  /** `run/ckpt-<step>` written another way (`ckpt-100` for `ckpt-000000100`): the folder holding that step. */
-  private byStep(selector: string): CheckpointInfo | null {
-    const named = runAndStep(selector);
-    if (!named) return null;
-    const holders = this.catalog.list(named.run).filter((c) => c.step === named.step);
-    if (holders.length > 1) return this.unambiguous(holders[0] as CheckpointInfo, selector);
-    return holders[0] ?? null;
-  }
-
-  private unambiguous(checkpoint: CheckpointInfo, what: string): CheckpointInfo {
-    if (checkpoint.sameStepAs.length === 0) return checkpoint;
-    const all = [checkpoint.id, ...checkpoint.sameStepAs].join(', ');
-    throw new RefusedError(
-      showName(what),
-      `ambiguous: step ${checkpoint.step} of run "${showName(checkpoint.run)}" is held by more than one folder (${all}); remove or rename all but one, or name the folder exactly`,
-    );
-  }
-
   /** A checkpoint training may continue from: whole, usable, and the only folder of its step. */
-  resolveResumable(selector: CheckpointSelector, options: { run?: string; metric?: string; mode?: MetricMode } = {}): CheckpointInfo {
-    const checkpoint = this.unambiguous(this.resolve(selector, options), selector);
-    if (!isUsable(checkpoint))
-      throw new RefusedError(checkpoint.id, `cannot be resumed from: it is ${checkpoint.status}: ${checkpoint.statusReason ?? 'no reason recorded'}`);
-    return checkpoint;
+  resolveResumable(selector: CheckpointSelector, options: SelectorOptions = {}): CheckpointInfo {
+    return resumable(this.resolve(selector, options), selector);
   }
 
   async load(selector: CheckpointSelector): Promise<LoadedCheckpoint> {

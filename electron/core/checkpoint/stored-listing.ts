@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { CheckpointFormatError, errorMessage } from '../base/errors.js';
 import type { Storage, StoredObject } from '../storage/storage.js';
-import { MANIFEST_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { LOCK_FILE, MANIFEST_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { type ManifestSummary, ManifestSummarySchema, parseManifestSummary } from './manifest.js';
 import { wholenessProblem } from './wholeness.js';
 
@@ -32,15 +32,33 @@ export interface StoredCheckpointEntry {
   /** The checkpoint's folder key, ending in '/'. */
   readonly folder: string;
   readonly manifest: ManifestSummary | null;
+  /** The manifest object's tag (ETag): what a verification or a cached summary is good for. */
+  readonly manifestTag: string | null;
   /** Bytes of every object under the folder. */
   readonly bytes: number;
   readonly status: 'complete' | 'damaged';
   readonly problem: string | null;
 }
 
+/** The run's own objects besides its checkpoints, as listed: whoever caches what they hold keys it by their tags. */
+export interface RunOwnObjects {
+  readonly runFile: StoredObject | null;
+  readonly retention: StoredObject | null;
+  /** The lease lock's newest generation (`<run>/.lock/<n>`), null when the run was never locked. */
+  readonly lock: StoredObject | null;
+  /** The metrics log's parts (`<run>/metrics/*.jsonl`), in key order. */
+  readonly metricParts: readonly StoredObject[];
+}
+
+/** Where a run's metrics log lives on a store without appends: whole parts, read in key order. */
+export const METRIC_PARTS_DIR = 'metrics';
+
 export interface StoredRun {
   readonly name: string;
   readonly hasRunFile: boolean;
+  readonly own: RunOwnObjects;
+  /** Every key and tag of the run, in a string: equal between two listings when nothing of the run changed. */
+  readonly signature: string;
   readonly checkpoints: readonly StoredCheckpointEntry[];
   /** Checkpoint folders with objects but no manifest: a save in progress, or one a crash left. */
   readonly uncommitted: readonly string[];
@@ -57,6 +75,8 @@ export interface StoredListing {
 interface RunObjects {
   runFile: boolean;
   index: StoredObject | null;
+  own: { runFile: StoredObject | null; retention: StoredObject | null; lock: StoredObject | null; metricParts: StoredObject[] };
+  signature: string[];
   folders: Map<number, { folder: string; manifest: StoredObject | null; bytes: number }>;
   other: string[];
 }
@@ -72,10 +92,26 @@ function group(objects: readonly StoredObject[]): { runs: Map<string, RunObjects
       foreign.push(object.key);
       continue;
     }
-    const run: RunObjects = runs.get(top) ?? { runFile: false, index: null, folders: new Map(), other: [] };
+    const run: RunObjects = runs.get(top) ?? {
+      runFile: false,
+      index: null,
+      own: { runFile: null, retention: null, lock: null, metricParts: [] },
+      signature: [],
+      folders: new Map(),
+      other: [],
+    };
     runs.set(top, run);
+    // The time too: a lease renewal rewrites the same bytes (the same ETag).
+    run.signature.push(`${object.key}\u0000${object.tag ?? object.size}\u0000${object.modifiedMs}`);
     const step = second === undefined ? null : parseCheckpointDirName(second);
-    if (parts.length === 2 && second === RUN_FILE) run.runFile = true;
+    if (parts.length === 2 && second === RUN_FILE) {
+      run.runFile = true;
+      run.own.runFile = object;
+    } else if (parts.length === 2 && second === POLICY_FILE) run.own.retention = object;
+    else if (parts.length === 3 && second === LOCK_FILE && /^\d+$/.test(third ?? '')) {
+      // Generations are zero-padded: the greatest key is the newest.
+      if (run.own.lock === null || object.key > run.own.lock.key) run.own.lock = object;
+    } else if (parts.length === 3 && second === METRIC_PARTS_DIR && third?.endsWith('.jsonl')) run.own.metricParts.push(object);
     else if (parts.length === 2 && second === RUN_INDEX_FILE) run.index = object;
     else if (step !== null && parts.length === 3 && third !== undefined) {
       const folder = run.folders.get(step) ?? { folder: `${top}/${second}/`, manifest: null, bytes: 0 };
@@ -170,7 +206,16 @@ async function listRun(storage: Storage, name: string, objects: RunObjects): Pro
     const dir = storage.locate(f.folder.slice(0, -1));
     const problem =
       got?.problem ?? (manifest === null ? null : (wholenessProblem(dir, manifest, undefined, (file) => storage.locate(`${f.folder}${file}`))?.reason ?? null));
-    return { run: name, step, folder: f.folder, manifest, bytes: f.bytes, status: problem === null ? 'complete' : 'damaged', problem };
+    return {
+      run: name,
+      step,
+      folder: f.folder,
+      manifest,
+      manifestTag: f.manifest?.tag ?? null,
+      bytes: f.bytes,
+      status: problem === null ? 'complete' : 'damaged',
+      problem,
+    };
   });
   const uncommitted = [...objects.folders.values()].filter((f) => f.manifest === null).map((f) => f.folder);
   const index: RunIndex | null =
@@ -185,18 +230,33 @@ async function listRun(storage: Storage, name: string, objects: RunObjects): Pro
             }),
           ),
         };
-  return { run: { name, hasRunFile: objects.runFile, checkpoints, uncommitted }, read: missing.length, index };
+  return {
+    run: { name, hasRunFile: objects.runFile, own: objects.own, signature: objects.signature.join('\u0001'), checkpoints, uncommitted },
+    read: missing.length,
+    index,
+  };
 }
 
 /**
  * The workspace's runs and checkpoints. With `writeIndex`, a run whose index missed manifests gets
  * it rewritten (skipped where the store refuses writes: a read-only listing still lists).
  */
-export async function listStoredWorkspace(storage: Storage, options: { writeIndex?: boolean } = {}): Promise<StoredListing> {
+export async function listStoredWorkspace(
+  storage: Storage,
+  options: {
+    writeIndex?: boolean;
+    /** The last listing's runs: a run whose keys and tags are all the same is taken from it, for no request. */
+    previous?: ReadonlyMap<string, StoredRun>;
+  } = {},
+): Promise<StoredListing> {
   const objects: StoredObject[] = [];
   for await (const object of storage.list('')) objects.push(object);
   const { runs, foreign } = group(objects);
-  const listed = await mapLimited([...runs.entries()], READS_IN_FLIGHT, ([name, run]) => listRun(storage, name, run));
+  const listed = await mapLimited([...runs.entries()], READS_IN_FLIGHT, async ([name, run]) => {
+    const before = options.previous?.get(name);
+    if (before !== undefined && before.signature === run.signature.join('\u0001')) return { run: before, read: 0, index: null };
+    return listRun(storage, name, run);
+  });
   if (options.writeIndex !== false) {
     await Promise.all(
       listed.map(async ({ run, index }) => {

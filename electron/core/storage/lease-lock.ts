@@ -157,3 +157,23 @@ export async function acquireLease(storage: Storage, prefix: string, options: { 
 function lockedBy(storage: Storage, prefix: string, holder: LeaseHolder | null): RunLockedError {
   return new RunLockedError(storage.locate(prefix), holder ?? { pid: 0, host: 'an unknown writer', since: 'an unknown time' });
 }
+
+/**
+ * Who holds the lock whose newest generation is `object` (as a listing found it), or null when
+ * nobody does any more (released, expired on the store's clock, or a dead process on this host).
+ * Read-only: what a catalog shows as a run's writer, and what cleanup asks before removing a
+ * dead writer's leftovers.
+ */
+export async function liveLeaseHolder(storage: Storage, object: StoredObject): Promise<LeaseHolder | null> {
+  const holder = await readHolder(storage, object.key);
+  return holder !== null && isLeaseLive(storage, holder, object) ? holder : null;
+}
+
+/** Whether a holder read from `object` still holds the lock now (a lease runs out without a read). */
+export function isLeaseLive(storage: Storage, holder: LeaseHolder, object: StoredObject): boolean {
+  return !expired(storage, holder, object, holder.leaseMs);
+}
+
+export async function readLeaseHolder(storage: Storage, object: StoredObject): Promise<LeaseHolder | null> {
+  return readHolder(storage, object.key);
+}

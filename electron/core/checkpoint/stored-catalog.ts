@@ -1,0 +1,278 @@
+// The catalog of a workspace that lives in an S3 prefix: the same table, events, latest and best
+// as a folder's (catalog-table.ts), filled from the prefix's listing (stored-listing.ts) instead of
+// a folder scan. A re-list costs its LIST pages; what a run's own objects hold (run.json, pins and
+// policy, the lock's holder, metrics parts) is read again only when the listing shows them changed.
+// A checkpoint exists once its manifest is listed: folders a save is still writing are not shown.
+import type { CatalogSnapshot, CheckpointInfo, MetricRecord, RunInfo, RunMeta } from '../../contract.js';
+import { mapWithConcurrency } from '../base/concurrency.js';
+import { NotFoundError, errorMessage } from '../base/errors.js';
+import { type LeaseHolder, isLeaseLive, readLeaseHolder } from '../storage/lease-lock.js';
+import type { Storage, StoredObject } from '../storage/storage.js';
+import { type ScannedCheckpoint, type ScannedRun, assembleRun, manifestFields } from './catalog-scan.js';
+import { CatalogTable } from './catalog-table.js';
+import { describeProblem } from './problem.js';
+import type { VerifyResult } from './reader.js';
+import { RunMetaSchema, type RunRetention, RunRetentionSchema } from './run-files.js';
+import { type StoredCheckpointEntry, type StoredRun, listStoredWorkspace } from './stored-listing.js';
+import { verifyStoredCheckpoint } from './stored-checkpoint.js';
+
+/** Runs whose own objects are read at once when many changed (a first listing). */
+const READS_IN_FLIGHT = 16;
+
+/** A value read from an object, kept while the listing shows the object unchanged. */
+class ByObject<T> {
+  private readonly kept = new Map<string, { readonly version: string; readonly value: T }>();
+
+  async get(run: string, object: StoredObject | null, read: (object: StoredObject) => Promise<T>, absent: T): Promise<T> {
+    if (object === null) {
+      this.kept.delete(run);
+      return absent;
+    }
+    const version = `${object.tag ?? ''}|${object.size}|${object.modifiedMs}`;
+    const kept = this.kept.get(run);
+    if (kept?.version === version) return kept.value;
+    const value = await read(object);
+    this.kept.set(run, { version, value });
+    return value;
+  }
+
+  peek(run: string): T | undefined {
+    return this.kept.get(run)?.value;
+  }
+
+  forget(run: string): void {
+    this.kept.delete(run);
+  }
+}
+
+async function readJson(storage: Storage, key: string): Promise<unknown> {
+  return JSON.parse(new TextDecoder().decode(await storage.read(key)));
+}
+
+/** Lines of a metrics part; a torn or foreign line is skipped, as in a local metrics.jsonl. */
+export function parseMetricLines(text: string): MetricRecord[] {
+  const records: MetricRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) records.push(value as MetricRecord);
+    } catch {
+      // skipped
+    }
+  }
+  return records;
+}
+
+export interface StoredVerifyOutcome {
+  readonly results: VerifyResult[];
+  readonly warnings: string[];
+}
+
+export class StoredCatalog extends CatalogTable {
+  private previous = new Map<string, StoredRun>();
+  private readonly metas = new ByObject<RunMeta | null>();
+  private readonly retentions = new ByObject<RunRetention>();
+  private readonly holders = new ByObject<LeaseHolder | null>();
+  /** Verifications by checkpoint id, for the manifest they read (its tag): a new commit at the same place is not covered. */
+  private readonly verified = new Map<string, { readonly tag: string; readonly ok: boolean; readonly reason: string | null }>();
+  /** Each run's metrics parts already read, and their records. */
+  private readonly metrics = new Map<string, { readonly keys: Set<string>; records: MetricRecord[] }>();
+  /** Keys under the workspace that are not ours: listed for the user, never touched. */
+  private foreignKeys: readonly string[] = [];
+
+  private constructor(
+    readonly storage: Storage,
+    /** Whether a listing may rewrite a run's index when it missed manifests (not when opened read-only). */
+    private readonly writable: boolean,
+  ) {
+    super();
+  }
+
+  static async open(storage: Storage, options: { writable: boolean }): Promise<StoredCatalog> {
+    const catalog = new StoredCatalog(storage, options.writable);
+    await catalog.refresh();
+    return catalog;
+  }
+
+  get workspace(): string {
+    return this.storage.address;
+  }
+
+  /** Re-lists the whole prefix; a run whose keys and tags are unchanged costs nothing more. */
+  refresh(): Promise<void> {
+    return this.serialized(() => this.relist());
+  }
+
+  foreign(): readonly string[] {
+    return this.foreignKeys;
+  }
+
+  snapshot(): CatalogSnapshot {
+    return { workspace: this.workspace, runs: this.listRuns(), checkpoints: this.list(), skipped: [] };
+  }
+
+  /** A run's pins and policy as last listed. */
+  retention(run: string): RunRetention {
+    return this.retentions.peek(run) ?? RunRetentionSchema.parse({});
+  }
+
+  meta(run: string): RunMeta | null {
+    return this.metas.peek(run) ?? null;
+  }
+
+  /** The run's metric history as its parts hold it (read when listed). */
+  history(run: string): MetricRecord[] {
+    return this.metrics.get(run)?.records ?? [];
+  }
+
+  /** The listing's entry of a checkpoint: where its objects are. */
+  folderOf(id: string): string {
+    const info = this.get(id);
+    if (!info) throw new NotFoundError(id, `no such checkpoint in ${this.workspace}`);
+    return `${info.id}/`;
+  }
+
+  private async relist(): Promise<void> {
+    const listing = await listStoredWorkspace(this.storage, { writeIndex: this.writable, previous: this.previous });
+    this.previous = new Map(listing.runs.map((run) => [run.name, run]));
+    this.foreignKeys = listing.foreign;
+    const scanned = await mapWithConcurrency(listing.runs, READS_IN_FLIGHT, (run) => this.scanRun(run));
+    const present = new Set(listing.runs.map((run) => run.name));
+    const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));
+    for (const name of gone) this.forgetRun(name);
+    this.commit((change) => {
+      for (const name of gone) this.entries.applyRun(name, null, change);
+      listing.runs.forEach((run, i) => this.entries.applyRun(run.name, scanned[i] ?? null, change));
+    });
+    await this.followMetrics(listing.runs);
+  }
+
+  private forgetRun(run: string): void {
+    this.metas.forget(run);
+    this.retentions.forget(run);
+    this.holders.forget(run);
+    this.metrics.delete(run);
+  }
+
+  private async scanRun(run: StoredRun): Promise<ScannedRun> {
+    const { storage } = this;
+    const meta = await this.metas.get(
+      run.name,
+      run.own.runFile,
+      async (o) => RunMetaSchema.safeParse(await readJson(storage, o.key).catch(() => null)).data ?? null,
+      null,
+    );
+    const retention = await this.retentions.get(
+      run.name,
+      run.own.retention,
+      async (o) => RunRetentionSchema.safeParse(await readJson(storage, o.key).catch(() => null)).data ?? RunRetentionSchema.parse({}),
+      RunRetentionSchema.parse({}),
+    );
+    const lock = run.own.lock;
+    const holder = await this.holders.get(run.name, lock, (o) => readLeaseHolder(storage, o), null);
+    const live = holder !== null && lock !== null && isLeaseLive(storage, holder, lock);
+    const pinned = new Set(retention.pinned);
+    const checkpoints = run.checkpoints.map((entry) => this.scanCheckpoint(entry, pinned));
+    const own = {
+      createdAt: meta?.createdAt ?? null,
+      parent: meta?.parent ?? null,
+      writer: live && holder ? { pid: holder.pid, host: holder.host, since: holder.since } : null,
+    };
+    const assembled = assembleRun(storage.address, run.name, own, checkpoints);
+    const notes =
+      run.uncommitted.length === 0
+        ? []
+        : [
+            `${run.uncommitted.length} checkpoint folder${run.uncommitted.length === 1 ? '' : 's'} without a manifest (a save in progress, or one a crash left): not listed`,
+          ];
+    const info: RunInfo = { ...assembled.info, path: storage.locate(run.name), notes };
+    return { ...assembled, info };
+  }
+
+  private scanCheckpoint(entry: StoredCheckpointEntry, pinned: ReadonlySet<string>): ScannedCheckpoint {
+    const dirName = entry.folder.slice(entry.run.length + 1, -1);
+    const id = `${entry.run}/${dirName}`;
+    const tag = entry.manifestTag;
+    const remembered = tag === null ? undefined : this.verified.get(id);
+    const checked = remembered && remembered.tag === tag ? remembered : null;
+    const base = {
+      id,
+      run: entry.run,
+      step: entry.step,
+      stepKnown: true,
+      path: this.storage.locate(entry.folder.slice(0, -1)),
+      linked: false,
+      pinned: pinned.has(dirName),
+      sameStepAs: [],
+      protectedBy: [],
+      files: null,
+      notes: [],
+    };
+    const damaged = entry.status === 'damaged' || entry.manifest === null;
+    const info: CheckpointInfo = {
+      ...base,
+      ...(entry.manifest
+        ? manifestFields(entry.manifest)
+        : {
+            epoch: null,
+            batchInEpoch: null,
+            createdAt: null,
+            trainingTimeMs: null,
+            saveBlockedMs: null,
+            source: null,
+            metrics: {},
+            backend: null,
+            parent: null,
+            origin: 'foreign' as const,
+          }),
+      status: damaged ? 'damaged' : checked ? (checked.ok ? 'verified' : 'damaged') : 'unverified',
+      statusReason: damaged ? (entry.problem ?? 'its manifest cannot be read') : (checked?.reason ?? null),
+      bytes: entry.bytes,
+    };
+    return { info, signature: tag, announce: true };
+  }
+
+  /** New metrics parts of each run are read (in key order) and told to the metrics listeners. */
+  private async followMetrics(runs: readonly StoredRun[]): Promise<void> {
+    for (const run of runs) {
+      const known = this.metrics.get(run.name) ?? { keys: new Set<string>(), records: [] };
+      this.metrics.set(run.name, known);
+      const fresh = run.own.metricParts.filter((part) => !known.keys.has(part.key));
+      if (fresh.length === 0) continue;
+      const texts = await mapWithConcurrency(fresh, READS_IN_FLIGHT, async (part) => {
+        try {
+          return new TextDecoder().decode(await this.storage.read(part.key));
+        } catch {
+          // Gone between the listing and the read (deleted with its run): the next listing says.
+          return null;
+        }
+      });
+      const added: MetricRecord[] = [];
+      fresh.forEach((part, i) => {
+        const text = texts[i];
+        if (text === null || text === undefined) return;
+        known.keys.add(part.key);
+        added.push(...parseMetricLines(text));
+      });
+      known.records = known.records.concat(added);
+      if (added.length > 0) for (const listener of this.metricListeners) listener(run.name, added);
+    }
+  }
+
+  /** Reads every tensor of each checkpoint (ranged GETs, CRC-32C), remembers the outcome, and re-lists. */
+  async verify(ids: readonly string[]): Promise<StoredVerifyOutcome> {
+    const results = await mapWithConcurrency(ids, 2, async (id) => {
+      const info = this.get(id);
+      if (!info) throw new NotFoundError(id, `no such checkpoint in ${this.workspace}`);
+      const tag = this.previous.get(info.run)?.checkpoints.find((c) => c.folder === `${id}/`)?.manifestTag ?? null;
+      const result = await verifyStoredCheckpoint(this.storage, `${id}/`);
+      if (tag !== null) this.verified.set(id, { tag, ok: result.ok, reason: result.problems.map(describeProblem).join('; ') || null });
+      return result;
+    });
+    await this.refresh().catch((error: unknown) => {
+      throw new Error(`re-listing ${this.workspace} after verifying: ${errorMessage(error)}`);
+    });
+    return { results, warnings: [] };
+  }
+}

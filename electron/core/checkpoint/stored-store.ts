@@ -1,0 +1,163 @@
+// The store of a workspace in an S3 prefix (s3://bucket/prefix): what CheckpointStore is for a
+// folder, over the storage seam. Its catalog is filled from the prefix's listing and, while
+// watched, re-listed every couple of seconds (an object store has no change notifications). What
+// it decides — which checkpoint `latest`, `best` or an id names, what a policy would keep, what a
+// delete may take — is decided by the same code as on disk (selectors.ts, retention.ts, the
+// protections the catalog's table settles).
+import type { CheckpointInfo, RetentionPlan, S3Connection } from '../../contract.js';
+import { NotFoundError, RefusedError, UsageError } from '../base/errors.js';
+import { openS3Storage } from '../storage/open-s3.js';
+import type { S3Storage } from '../storage/s3-storage.js';
+import { POLICY_FILE, RUN_FILE } from './layout.js';
+import type { LoadedCheckpoint } from './reader.js';
+import { planRetention } from './retention.js';
+import { type RetentionPolicy, type RunMeta, type RunRetention, RunRetentionSchema } from './run-files.js';
+import { type CheckpointSelector, type SelectorOptions, resolveSelector, resumable } from './selectors.js';
+import { StoredCatalog, type StoredVerifyOutcome } from './stored-catalog.js';
+import { loadStoredCheckpoint } from './stored-checkpoint.js';
+import type { WorkspaceAccess } from './workspace.js';
+import { showName } from './names.js';
+
+/** How often a watched S3 workspace is re-listed (issue 18: commit to screen within 5 s). */
+export const DEFAULT_POLL_MS = 2000;
+
+export interface StoredWatch {
+  close(): Promise<void>;
+}
+
+export class StoredWorkspace {
+  private constructor(
+    readonly storage: S3Storage,
+    readonly catalog: StoredCatalog,
+    readonly access: WorkspaceAccess,
+  ) {}
+
+  /**
+   * Opens `address` (s3://bucket/prefix). The first listing proves the bucket is there and the
+   * credentials are good: a wrong one fails here, in one sentence. A prefix with nothing under it
+   * is an empty workspace (an object store has no folders to be missing).
+   */
+  static async open(address: string, options: { connection?: S3Connection; access?: WorkspaceAccess } = {}): Promise<StoredWorkspace> {
+    const { endpoint, pathStyle, profile, region } = options.connection ?? {};
+    const storage = openS3Storage(address, {
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      ...(pathStyle !== undefined ? { pathStyle } : {}),
+      ...(profile !== undefined ? { profile } : {}),
+      ...(region !== undefined ? { region } : {}),
+    });
+    return StoredWorkspace.on(storage, options.access ?? 'write');
+  }
+
+  /** Over a storage already made (tests give the gateway's keys this way). */
+  static async on(storage: S3Storage, access: WorkspaceAccess = 'write'): Promise<StoredWorkspace> {
+    try {
+      const catalog = await StoredCatalog.open(storage, { writable: access !== 'read' });
+      return new StoredWorkspace(storage, catalog, access);
+    } catch (error) {
+      storage.client.destroy();
+      throw error;
+    }
+  }
+
+  get root(): string {
+    return this.storage.address;
+  }
+
+  close(): void {
+    this.storage.client.destroy();
+  }
+
+  /** Re-lists every `intervalMs` until closed; a failing listing is reported and tried again next time. */
+  watch(options: { intervalMs?: number; onError?: (error: unknown) => void } = {}): StoredWatch {
+    let running: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      running = this.catalog.refresh().catch((error: unknown) => options.onError?.(error));
+    }, options.intervalMs ?? DEFAULT_POLL_MS);
+    return {
+      close: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  }
+
+  resolve(selector: CheckpointSelector, options: SelectorOptions = {}): CheckpointInfo {
+    return resolveSelector(this.catalog, this.root, selector, options, (typed) => {
+      const address = typed.replace(/\/+$/, '');
+      for (const info of this.catalog.all()) if (info.path === address) return info;
+      return undefined;
+    });
+  }
+
+  resolveResumable(selector: CheckpointSelector, options: SelectorOptions = {}): CheckpointInfo {
+    return resumable(this.resolve(selector, options), selector);
+  }
+
+  /** Reads a checkpoint back (every tensor's CRC-32C checked) for a trainer to continue from. */
+  load(selector: CheckpointSelector): Promise<LoadedCheckpoint> {
+    return loadStoredCheckpoint(this.storage, `${this.resolveResumable(selector).id}/`);
+  }
+
+  verify(ids: readonly string[]): Promise<StoredVerifyOutcome> {
+    return this.catalog.verify(ids);
+  }
+
+  runMeta(run: string): RunMeta {
+    const info = this.catalog.getRun(run);
+    const meta = this.catalog.meta(run);
+    if (!info) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
+    if (!meta) throw new NotFoundError(this.storage.locate(`${run}/${RUN_FILE}`), 'no run.json: not a run this program created');
+    return meta;
+  }
+
+  private writable(): void {
+    if (this.access === 'read') throw new UsageError(this.root, 'the workspace was opened read-only');
+  }
+
+  /**
+   * A run's pins and policy live in `<run>/retention.json`, written whole. S3 has no compare-and-swap
+   * (this gateway refuses If-Match on PUT): the record is read fresh just before it is rewritten, so
+   * two people pinning at once can lose one pin, never a checkpoint.
+   */
+  private async updateRetention(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
+    this.writable();
+    if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
+    const key = `${run}/${POLICY_FILE}`;
+    let current = RunRetentionSchema.parse({});
+    const stored = await this.storage.stat(key);
+    if (stored) {
+      const parsed = RunRetentionSchema.safeParse(JSON.parse(new TextDecoder().decode(await this.storage.read(key))));
+      if (!parsed.success) throw new RefusedError(this.storage.locate(key), 'is not a retention record this program wrote; it is left as it is');
+      current = parsed.data;
+    }
+    await this.storage.write(key, `${JSON.stringify(RunRetentionSchema.parse(change(current)), null, 2)}\n`);
+    await this.catalog.refresh();
+  }
+
+  async setPinned(id: string, pinned: boolean): Promise<void> {
+    const checkpoint = this.resolve(id);
+    const name = checkpoint.id.slice(checkpoint.run.length + 1);
+    await this.updateRetention(checkpoint.run, (retention) => {
+      const set = new Set(retention.pinned);
+      if (pinned) set.add(name);
+      else set.delete(name);
+      return { ...retention, pinned: [...set].sort() };
+    });
+  }
+
+  setPolicy(run: string, policy: RetentionPolicy): Promise<void> {
+    return this.updateRetention(run, (retention) => ({ ...retention, policy }));
+  }
+
+  getPolicy(run: string): RetentionPolicy {
+    return this.catalog.retention(run).policy;
+  }
+
+  /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */
+  async planRetention(run: string, options: { policy?: RetentionPolicy; refresh?: boolean } = {}): Promise<RetentionPlan> {
+    if (options.refresh !== false) await this.catalog.refresh();
+    if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
+    const stored = this.catalog.retention(run);
+    return planRetention(run, this.catalog.list(run), options.policy ? { ...stored, policy: options.policy } : stored);
+  }
+}
