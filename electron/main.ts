@@ -4,7 +4,7 @@ import { app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAppScheme, serveRenderer } from './app/app-protocol.js';
-import { launchWorkspace } from './app/launch-workspace.js';
+import { launchS3Connection, launchWorkspace } from './app/launch-workspace.js';
 import { UtilityProcessLauncher } from './app/utility-launcher.js';
 import { createMainWindow, lockDownSession } from './app/window.js';
 import { userSettingsFile } from './core/studio/settings-file.js';
@@ -28,9 +28,11 @@ async function start(): Promise<void> {
       return true;
     },
   });
+  const s3 = launchS3Connection(process.argv);
   await studio.api.openWorkspace({
     path: launchWorkspace(process.argv, { packaged: app.isPackaged, cwd: process.cwd(), home: app.getPath('home') }),
     create: true,
+    ...(s3 ? { s3 } : {}),
   });
   const window = createMainWindow(path.join(here, 'preload.cjs'));
   const stopIpc = setupIpc(ipcMain, studio.api, window, {

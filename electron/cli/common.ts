@@ -2,7 +2,7 @@
 // needs, flag parsers that name the flag when a value is wrong, and the exit code.
 import { StudioError } from '../contract.js';
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_QUIET_SECONDS, QuietSecondsSchema, type StudioApi } from '../contract.js';
+import { DEFAULT_QUIET_SECONDS, QuietSecondsSchema, type S3Connection, type StudioApi } from '../contract.js';
 import { Studio } from '../core/studio/studio.js';
 import { parseBytes, parseDuration } from './format.js';
 
@@ -14,6 +14,19 @@ export interface CommonOptions {
   workspace: string;
   json?: boolean;
   quietSeconds?: number;
+  s3Endpoint?: string;
+  s3PathStyle?: boolean;
+  profile?: string;
+}
+
+/** The S3 settings the flags give (issue 18); undefined when none was given. */
+export function s3Connection(options: Pick<CommonOptions, 's3Endpoint' | 's3PathStyle' | 'profile'>): S3Connection | undefined {
+  const connection: S3Connection = {
+    ...(options.s3Endpoint !== undefined ? { endpoint: options.s3Endpoint } : {}),
+    ...(options.s3PathStyle ? { pathStyle: true } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+  };
+  return Object.keys(connection).length > 0 ? connection : undefined;
 }
 
 /** How a command opens the workspace: to read (changes nothing), to write, or to create it (a first training). */
@@ -61,10 +74,17 @@ export const durationArgument = argument((value) => parseDuration(value));
 
 export const quietSecondsArgument = argument((value) => QuietSecondsSchema.parse(Number(value)));
 
+/** The options that say how to reach an s3:// workspace's store (never its credentials: those come from the AWS chain). */
+export function withS3Options(command: Command): Command {
+  return command
+    .option('--s3-endpoint <url>', "for an s3:// workspace: the store's URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS)")
+    .option('--s3-path-style', 'for an s3:// workspace: put the bucket in the path (automatic for an IP address or localhost)')
+    .option('--profile <name>', 'for an s3:// workspace: the AWS profile whose credentials to use (default: AWS_PROFILE, or the standard chain)');
+}
+
 /** Adds the options every subcommand takes. */
 export function withCommon(command: Command): Command {
-  return command
-    .option('--workspace <dir>', 'the checkpoint workspace folder', DEFAULT_WORKSPACE)
+  return withS3Options(command.option('--workspace <dir>', 'the checkpoint workspace: a folder, or s3://bucket/prefix', DEFAULT_WORKSPACE))
     .option('--json', 'machine-readable output')
     .option(
       '--quiet-seconds <s>',
@@ -108,6 +128,7 @@ export function studioAction<A extends unknown[]>(
             create: mode === 'create',
             readOnly: mode === 'read',
             ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
+            ...(s3Connection(options) ? { s3: s3Connection(options) } : {}),
           })
         ).workspace;
       } catch (error) {

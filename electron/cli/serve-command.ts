@@ -7,7 +7,10 @@ import { Studio } from '../core/studio/studio.js';
 import { startBrowserServer } from '../host/browser-server.js';
 import { rendererDir } from '../host/renderer-location.js';
 import { openPrivately, revealInFileManager } from '../launch/open-browser.js';
-import { type Output, result, stderr } from './common.js';
+import type { S3Connection } from '../contract.js';
+import { type CommonOptions, type Output, result, s3Connection, stderr, withS3Options } from './common.js';
+
+type CommonS3Flags = Pick<CommonOptions, 's3Endpoint' | 's3PathStyle' | 'profile'>;
 
 /** --port: 0 (or none) for a free one, else a TCP port. */
 export function portArgument(value: string): number {
@@ -18,6 +21,7 @@ export function portArgument(value: string): number {
 
 export interface BrowserModeOptions {
   workspace: string;
+  s3?: S3Connection;
   port?: number;
   open: boolean;
 }
@@ -25,7 +29,7 @@ export interface BrowserModeOptions {
 /** Serves until SIGINT or SIGTERM, then closes the Studio (a training in progress saves first). */
 export async function runBrowserMode(options: BrowserModeOptions, out: Output): Promise<void> {
   const studio = new Studio({ watch: true, settingsFile: userSettingsFile(), revealFolder: (folder) => revealInFileManager(folder) });
-  await studio.api.openWorkspace({ path: options.workspace, create: true });
+  await studio.api.openWorkspace({ path: options.workspace, create: true, ...(options.s3 ? { s3: options.s3 } : {}) });
   const server = await startBrowserServer({ api: studio.api, rendererDir: rendererDir(), ...(options.port !== undefined ? { port: options.port } : {}) }).catch(
     async (error: unknown) => {
       // A port in use: the watcher would otherwise keep this process alive after the message.
@@ -60,14 +64,17 @@ export async function runBrowserMode(options: BrowserModeOptions, out: Output): 
 }
 
 export function registerServeCommand(program: Command, out: Output): void {
-  program
-    .command('serve')
-    .description('serve the app to a browser on this machine (127.0.0.1 only)')
-    .option('--workspace <dir>', 'the checkpoint workspace folder (created if missing)', './checkpoints')
+  withS3Options(
+    program
+      .command('serve')
+      .description('serve the app to a browser on this machine (127.0.0.1 only)')
+      .option('--workspace <dir>', 'the checkpoint workspace: a folder (created if missing), or s3://bucket/prefix', './checkpoints'),
+  )
     .option('--port <n>', 'port (default or 0: a free one)', portArgument)
     .option('--no-open', 'do not open a browser')
-    .action(async (options: BrowserModeOptions) => {
-      await runBrowserMode(options, out);
+    .action(async (options: BrowserModeOptions & CommonS3Flags) => {
+      const s3 = s3Connection(options);
+      await runBrowserMode({ ...options, ...(s3 ? { s3 } : {}) }, out);
       result.exitCode = 0;
     });
 }

@@ -7,7 +7,8 @@ import { type ElectronHost, describeDownloadFailure, downloadElectron, findElect
 import { type ElectronRelease, electronMirror, readElectronRelease } from '../launch/electron-release.js';
 import { packageRoot } from '../host/package-root.js';
 import { formatBytes } from '../core/format-bytes.js';
-import { DEFAULT_WORKSPACE, type Output, result, stderr } from './common.js';
+import { isS3Address } from '../core/storage/s3-address.js';
+import { type CommonOptions, DEFAULT_WORKSPACE, type Output, result, s3Connection, stderr, withS3Options } from './common.js';
 import { portArgument, runBrowserMode } from './serve-command.js';
 
 /** `--workspace --no-open` would otherwise make a folder named --no-open. */
@@ -16,7 +17,7 @@ function workspaceArgument(value: string): string {
   return value;
 }
 
-interface StartOptions {
+interface StartOptions extends Pick<CommonOptions, 's3Endpoint' | 's3PathStyle' | 'profile'> {
   workspace: string;
   browser: boolean;
   port?: number;
@@ -48,10 +49,10 @@ export async function planStart(forceBrowser: boolean, deps: StartDeps): Promise
 }
 
 /** Runs the app's main script under Electron and waits for it; its exit code is ours. */
-function runElectron(executable: string, appRoot: string, workspace: string): Promise<number> {
+function runElectron(executable: string, appRoot: string, workspace: string, extra: readonly string[] = []): Promise<number> {
   // A variable that turns Electron into plain Node would make it run nothing of ours.
   const { ELECTRON_RUN_AS_NODE: _asNode, ...env } = process.env;
-  const child = spawn(executable, [appRoot, '--workspace', workspace], { stdio: 'inherit', env });
+  const child = spawn(executable, [appRoot, '--workspace', workspace, ...extra], { stdio: 'inherit', env });
   // Ctrl-C reaches the app through the terminal, and we wait for it to save and go rather than
   // die first; a SIGTERM to us alone is passed on.
   const forward = (): void => {
@@ -74,10 +75,12 @@ function runElectron(executable: string, appRoot: string, workspace: string): Pr
 }
 
 export function registerStartCommand(program: Command, out: Output): void {
-  program
-    .command('start', { isDefault: true })
-    .description('open the app (the default): Electron, or browser mode where Electron cannot run')
-    .option('--workspace <dir>', 'the checkpoint workspace folder (created if missing)', workspaceArgument, DEFAULT_WORKSPACE)
+  withS3Options(
+    program
+      .command('start', { isDefault: true })
+      .description('open the app (the default): Electron, or browser mode where Electron cannot run')
+      .option('--workspace <dir>', 'the checkpoint workspace: a folder (created if missing), or s3://bucket/prefix', workspaceArgument, DEFAULT_WORKSPACE),
+  )
     .option('--browser', 'browser mode, even where Electron could run (also CHECKPOINT_STUDIO_NO_ELECTRON=1)')
     .option('--port <n>', 'browser mode: port (default or 0: a free one)', portArgument)
     .option('--no-open', 'browser mode: do not open a browser')
@@ -95,16 +98,21 @@ export function registerStartCommand(program: Command, out: Output): void {
           }),
       });
       // `npm start` runs us in the package's folder; a relative --workspace means where npm was typed.
-      const workspace = path.resolve(
-        process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd(),
-        options.workspace,
-      );
+      const workspace = isS3Address(options.workspace)
+        ? options.workspace
+        : path.resolve(process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd(), options.workspace);
+      const s3 = s3Connection(options);
       if (plan.mode === 'electron') {
-        result.exitCode = await runElectron(plan.executable, root, workspace);
+        const extra = [
+          ...(s3?.endpoint !== undefined ? ['--s3-endpoint', s3.endpoint] : []),
+          ...(s3?.pathStyle ? ['--s3-path-style'] : []),
+          ...(s3?.profile !== undefined ? ['--profile', s3.profile] : []),
+        ];
+        result.exitCode = await runElectron(plan.executable, root, workspace, extra);
         return;
       }
       if (plan.why) stderr.line(plan.why);
-      await runBrowserMode({ workspace, open: options.open, ...(options.port !== undefined ? { port: options.port } : {}) }, out);
+      await runBrowserMode({ workspace, open: options.open, ...(s3 ? { s3 } : {}), ...(options.port !== undefined ? { port: options.port } : {}) }, out);
       result.exitCode = 0;
     });
 }

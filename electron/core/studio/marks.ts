@@ -4,7 +4,7 @@
 // each change it hears of: so the bests are found in one pass, without sorting 100,000 checkpoints
 // (the watcher's next event waits behind this call).
 import type { CheckpointInfo, MetricMode } from '../../contract.js';
-import { type Catalog, isUsable } from '../checkpoint/catalog.js';
+import { type CatalogTable, isUsable } from '../checkpoint/catalog-table.js';
 
 /** Catalog.best's order, as rankByMetric sorts: better value first, then the later step. */
 function better(metric: string, mode: MetricMode): (a: CheckpointInfo, b: CheckpointInfo) => boolean {
@@ -19,7 +19,7 @@ function better(metric: string, mode: MetricMode): (a: CheckpointInfo, b: Checkp
 /** The run order Catalog.list sorts by, which decides between equal bests of two runs. */
 const RUN_ORDER = new Intl.Collator();
 
-export function checkpointMarks(catalog: Catalog, best?: { metric: string; mode: MetricMode }): Record<string, string[]> {
+export function checkpointMarks(catalog: CatalogTable, best?: { metric: string; mode: MetricMode }): Record<string, string[]> {
   const marks: Record<string, string[]> = {};
   const add = (checkpoint: CheckpointInfo | null | undefined, mark: string): void => {
     if (checkpoint) marks[checkpoint.id] = [...(marks[checkpoint.id] ?? []), mark];
@@ -46,7 +46,7 @@ export function checkpointMarks(catalog: Catalog, best?: { metric: string; mode:
  * one pass over the catalog: asking per run would read every checkpoint once per run, and sorting
  * each run's to take its first is work thrown away.
  */
-function bestPerRun(catalog: Catalog, metric: string, mode: MetricMode): Map<string, CheckpointInfo> {
+function bestPerRun(catalog: CatalogTable, metric: string, mode: MetricMode): Map<string, CheckpointInfo> {
   const isBetter = better(metric, mode);
   const best = new Map<string, CheckpointInfo>();
   for (const checkpoint of catalog.all()) {

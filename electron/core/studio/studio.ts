@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import {
   type CatalogEvent,
   type CatalogSnapshot,
+  type S3Connection,
   type SessionEvent,
   type StudioApi,
   type StudioEventName,
@@ -19,6 +20,9 @@ import {
 import { NotFoundError, RefusedError } from '../base/errors.js';
 import { readRunMeta } from '../checkpoint/run-files.js';
 import { CheckpointStore } from '../checkpoint/store.js';
+import type { CatalogTable } from '../checkpoint/catalog-table.js';
+import { type StoredWatch, StoredWorkspace } from '../checkpoint/stored-store.js';
+import { isS3Address } from '../storage/open-s3.js';
 import type { WorkspaceWatcher } from '../checkpoint/watcher.js';
 import { ResumeVerifier } from '../training/process/resume-verifier.js';
 import { TrainerSupervisor } from '../training/process/supervisor.js';
@@ -41,7 +45,7 @@ import { MetricSeriesReader } from './metric-series.js';
 import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-history.js';
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
-import { verifyTargets } from './verify.js';
+import { verifyStoredTargets, verifyTargets } from './verify.js';
 
 export interface StudioOptions {
   /** How the trainer process is started (child_process.fork by default; utilityProcess in Electron). */
@@ -63,6 +67,9 @@ type Handlers = { [M in StudioMethod]: (params: z.output<(typeof studioMethods)[
 
 export class Studio {
   private store: CheckpointStore | null = null;
+  /** A workspace in S3 (issue 18), instead of `store`; at most one of them is open. */
+  private remote: StoredWorkspace | null = null;
+  private remoteWatch: StoredWatch | null = null;
   private readOnly = false;
   /** The quiet period the open workspace was opened with, instead of the setting; null: the setting. */
   private quietOverride: number | null = null;
@@ -92,7 +99,7 @@ export class Studio {
 
   /** The open workspace's path; null before openWorkspace. */
   get workspace(): string | null {
-    return this.store?.root ?? null;
+    return this.store?.root ?? this.remote?.root ?? null;
   }
 
   on<E extends StudioEventName>(event: E, listener: StudioListener<E>): () => void {
@@ -126,8 +133,23 @@ export class Studio {
   }
 
   private requireStore(): CheckpointStore {
+    if (this.remote)
+      throw new StudioError('refused', `not available yet for a workspace in S3 (${this.remote.root}); copy the checkpoints to a folder with \`export\` first`);
     if (!this.store) throw new StudioError('usage', 'no workspace is open');
     return this.store;
+  }
+
+  /** The open workspace's catalog, wherever it lives. */
+  private requireCatalog(): { readonly catalog: CatalogTable & { snapshot(): CatalogSnapshot }; readonly root: string } {
+    const open = this.remote ?? this.store;
+    if (!open) throw new StudioError('usage', 'no workspace is open');
+    return open;
+  }
+
+  /** The open workspace in S3, when that is what is open and the call may change it. */
+  private writableRemote(): StoredWorkspace | null {
+    if (this.remote && this.readOnly) throw new StudioError('usage', `the workspace ${this.remote.root} was opened read-only`);
+    return this.remote;
   }
 
   /**
@@ -154,14 +176,18 @@ export class Studio {
     this.live?.close();
     this.live = null;
     this.store = null;
+    await this.remoteWatch?.close();
+    this.remoteWatch = null;
+    this.remote?.close();
+    this.remote = null;
     this.series.reset();
   }
 
-  private snapshot(store: CheckpointStore): CatalogSnapshot {
+  private snapshot(store: { readonly catalog: { snapshot(): CatalogSnapshot } }): CatalogSnapshot {
     return store.catalog.snapshot();
   }
 
-  private forwardCatalog(store: CheckpointStore): void {
+  private forwardCatalog(store: { readonly catalog: CatalogTable }): void {
     const offCatalog = store.catalog.subscribe((event: CatalogEvent) => {
       if (event.type === 'removed') this.events.emit('catalog:removed', { id: event.id, run: event.run, step: event.step });
       else this.events.emit(event.type === 'added' ? 'catalog:added' : 'catalog:changed', event.checkpoint);
@@ -246,6 +272,7 @@ export class Studio {
   private seriesHandlers(): Pick<Handlers, 'metricSeries'> {
     return {
       metricSeries: async ({ run, ...query }) => {
+        if (this.remote) return this.series.ofRecords(run, this.remoteRun(run).catalog.history(run), query);
         const store = this.requireStore();
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         if (store.catalog.isInPlace(run)) return this.series.ofRecords(run, store.catalog.inPlaceHistory(run), query);
@@ -269,8 +296,10 @@ export class Studio {
   /** The workspace and what the app remembers for its user. */
   private workspaceHandlers(): Pick<Handlers, 'openWorkspace' | 'snapshot' | 'listRuns' | 'listCheckpoints' | 'settings' | 'updateSettings'> {
     return {
-      openWorkspace: async ({ path, create, readOnly, quietSeconds }) => {
+      openWorkspace: async ({ path, create, readOnly, quietSeconds, s3 }) => {
         if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
+        if (isS3Address(path)) return this.openRemote(path, { readOnly, ...(s3 ? { s3 } : {}) });
+        if (s3) throw new StudioError('usage', `S3 settings were given, but ${path} is not an s3:// address`);
         this.quietOverride = quietSeconds ?? null;
         const store = await CheckpointStore.open(path, {
           quietMs: (quietSeconds ?? (await this.settings.read()).quietSeconds) * 1000,
@@ -304,10 +333,10 @@ export class Studio {
         });
         return snapshot;
       },
-      snapshot: async () => this.snapshot(this.requireStore()),
-      listRuns: async () => this.requireStore().catalog.listRuns(),
+      snapshot: async () => this.snapshot(this.requireCatalog()),
+      listRuns: async () => this.requireCatalog().catalog.listRuns(),
       listCheckpoints: async ({ run }) => {
-        const store = this.requireStore();
+        const store = this.requireCatalog();
         if (run !== undefined && !store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         return store.catalog.list(run);
       },
@@ -331,13 +360,16 @@ export class Studio {
   > {
     return {
       inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
-      verify: async ({ targets }) => verifyTargets(this.store, new TargetLocator(this.store), targets),
-      latest: async ({ run }) => (await this.settledStore()).resolve('latest', run !== undefined ? { run } : {}),
-      best: async ({ metric, mode, run }) => (await this.settledStore()).resolve('best', { metric, mode, ...(run !== undefined ? { run } : {}) }),
-      marks: async ({ metric, mode }) => checkpointMarks(this.requireStore().catalog, metric !== undefined ? { metric, mode } : undefined),
+      verify: async ({ targets }) =>
+        this.remote ? verifyStoredTargets(this.remote, targets) : verifyTargets(this.store, new TargetLocator(this.store), targets),
+      latest: async ({ run }) => (this.remote ?? (await this.settledStore())).resolve('latest', run !== undefined ? { run } : {}),
+      best: async ({ metric, mode, run }) =>
+        (this.remote ?? (await this.settledStore())).resolve('best', { metric, mode, ...(run !== undefined ? { run } : {}) }),
+      marks: async ({ metric, mode }) => checkpointMarks(this.requireCatalog().catalog, metric !== undefined ? { metric, mode } : undefined),
       pin: async ({ ids }) => this.setPinned(ids, true),
       unpin: async ({ ids }) => this.setPinned(ids, false),
       metricHistory: async ({ run, after, limit }) => {
+        if (this.remote) return inPlaceMetricPage(this.remoteRun(run).catalog.history(run), run, after, limit);
         const store = this.requireStore();
         if (!store.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${store.root}`);
         if (store.catalog.isInPlace(run)) return inPlaceMetricPage(store.catalog.inPlaceHistory(run), run, after, limit);
@@ -351,6 +383,7 @@ export class Studio {
         return { path: checkpoint.path, opened };
       },
       runConfig: async ({ run }) => {
+        if (this.remote) return this.remote.runMeta(run);
         const store = this.requireStore();
         const info = store.catalog.getRun(run);
         if (info && info.layout !== 'studio') return inPlaceRunMeta(info, store.catalog.inPlaceConfig(run));
@@ -359,6 +392,8 @@ export class Studio {
         return meta;
       },
       runProgress: async ({ run }) => {
+        // A run in S3 shows its progress by its metrics parts and checkpoints, as the listing finds them.
+        if (this.remote) return null;
         const store = this.requireStore();
         const info = store.catalog.getRun(run);
         if (info && info.layout !== 'studio') return null;
@@ -383,7 +418,7 @@ export class Studio {
   > {
     return {
       planRetention: async ({ run, policy }) => {
-        const store = this.requireStore();
+        const store = this.remote ?? this.requireStore();
         const runs = run !== undefined ? [run] : store.catalog.listRuns().map((r) => r.name);
         const plans = [];
         for (const name of runs) plans.push(await store.planRetention(name, policy ? { policy } : {}));
@@ -396,7 +431,7 @@ export class Studio {
         return trashed;
       },
       setRetentionPolicy: async ({ run, allRuns, policy }) => {
-        const store = this.requireWritable();
+        const store = this.writableRemote() ?? this.requireWritable();
         if (run === undefined && !allRuns) throw new StudioError('usage', 'name the run the policy is for, or say it is for all runs');
         if (run !== undefined && allRuns) throw new StudioError('usage', 'a policy is for one run or for all runs, not both');
         const runs = run !== undefined ? [run] : store.catalog.listRuns().map((r) => r.name);
@@ -483,6 +518,31 @@ export class Studio {
     };
   }
 
+  /** Opens a workspace in S3: listed now, re-listed every 2 s while the app watches it. */
+  private async openRemote(address: string, options: { readOnly: boolean; s3?: S3Connection }): Promise<CatalogSnapshot> {
+    const remote = await StoredWorkspace.open(address, { access: options.readOnly ? 'read' : 'write', ...(options.s3 ? { connection: options.s3 } : {}) });
+    await this.closeWorkspace();
+    this.remote = remote;
+    this.readOnly = options.readOnly;
+    this.forwardCatalog(remote);
+    if (this.options.watch)
+      this.remoteWatch = remote.watch({
+        onError: (error) => this.events.emit('warning', { message: `listing ${remote.root}: ${toStudioError(error).message}` }),
+      });
+    const snapshot = this.snapshot(remote);
+    this.events.emit('catalog:reset', snapshot);
+    await this.settings.update({ openedWorkspace: remote.root }).catch((error: unknown) => {
+      this.events.emit('warning', { message: `remembering ${remote.root} among recent workspaces: ${toStudioError(error).message}` });
+    });
+    return snapshot;
+  }
+
+  private remoteRun(run: string): StoredWorkspace {
+    const remote = this.remote as StoredWorkspace;
+    if (!remote.catalog.getRun(run)) throw new NotFoundError(run, `no such run in ${remote.root}`);
+    return remote;
+  }
+
   private requireTrainer(what: string): TrainerSupervisor {
     const state = this.supervisor.state;
     if (state !== 'starting' && state !== 'running' && state !== 'paused')
@@ -491,7 +551,7 @@ export class Studio {
   }
 
   private async setPinned(ids: readonly string[], pinned: boolean): Promise<StudioResult<'pin'>> {
-    const store = this.requireWritable();
+    const store = this.writableRemote() ?? this.requireWritable();
     const done = [];
     for (const id of ids) {
       await store.setPinned(id, pinned);

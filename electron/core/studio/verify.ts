@@ -6,6 +6,7 @@ import { shown } from '../base/describe-value.js';
 import { RefusedError } from '../base/errors.js';
 import { type VerifyResult as ReaderResult, verifyCheckpoint } from '../checkpoint/reader.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
+import type { StoredWorkspace } from '../checkpoint/stored-store.js';
 import type { TargetLocator } from './locate.js';
 import { verifyForeign } from '../formats/in-place.js';
 import { storedForeignParts } from '../formats/stored-foreign.js';
@@ -41,4 +42,11 @@ export async function verifyTargets(store: CheckpointStore | null, locator: Targ
     for (const result of outcome.results) results.push(toResult(id, result));
   }
   return { results, warnings: [...new Set(warnings)] };
+}
+
+/** Verification in a workspace in S3: every tensor read by ranged GETs and checked, as on disk. */
+export async function verifyStoredTargets(workspace: StoredWorkspace, targets: readonly string[]): Promise<VerifyReport> {
+  const ids = targets.length === 0 ? workspace.catalog.list().map((c) => c.id) : targets.map((target) => workspace.resolve(target).id);
+  const outcome = await workspace.verify(ids);
+  return { results: outcome.results.map((r, i) => toResult(ids[i] ?? r.dir, r)), warnings: outcome.warnings };
 }

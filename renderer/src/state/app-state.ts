@@ -1,5 +1,6 @@
 // Everything the views share, made once per page from the host, and handed down by context.
 import { createContext } from 'svelte';
+import type { S3Connection } from '../lib/contract';
 import type { Host } from '../lib/host';
 import { settingsViewStore } from '../lib/view-store';
 import { CatalogState } from './catalog-state.svelte';
@@ -70,8 +71,8 @@ export class AppState {
    * Opens another folder as the workspace (ours, or another program's read in place). The old one's
    * selection stays kept in its view; the new one's comes back with its view (views.open).
    */
-  async openWorkspace(path: string): Promise<void> {
-    await this.catalog.openWorkspace(path);
+  async openWorkspace(path: string, s3?: S3Connection): Promise<void> {
+    await this.catalog.openWorkspace(path, s3);
   }
 
   /** What was shown of the previous workspace goes: its histories, its runs' progress, its ended training. */

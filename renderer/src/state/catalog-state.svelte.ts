@@ -11,6 +11,7 @@ import {
   type MetricMode,
   MetricModeSchema,
   type RunInfo,
+  type S3Connection,
   type SkippedFolder,
   type StudioApi,
   type StudioEventName,
@@ -138,8 +139,8 @@ export class CatalogState {
     }
   }
 
-  async openWorkspace(path: string): Promise<void> {
-    this.replace(await this.api.openWorkspace({ path }));
+  async openWorkspace(path: string, s3?: S3Connection): Promise<void> {
+    this.replace(await this.api.openWorkspace({ path, ...(s3 ? { s3 } : {}) }));
   }
 
   setBest(metric: string, mode: MetricMode = defaultMode(metric)): void {
