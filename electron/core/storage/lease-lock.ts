@@ -157,3 +157,16 @@ export async function acquireLease(storage: Storage, prefix: string, options: { 
 function lockedBy(storage: Storage, prefix: string, holder: LeaseHolder | null): RunLockedError {
   return new RunLockedError(storage.locate(prefix), holder ?? { pid: 0, host: 'an unknown writer', since: 'an unknown time' });
 }
+
+/**
+ * Read-only: the holder of the lock under `prefix` while its lease is live, else null (never
+ * taken, released, or run out on the store's clock). Who cleans up after a writer asks this
+ * first: a live writer's objects are its work in progress.
+ */
+export async function liveLeaseHolder(storage: Storage, prefix: string, options: { leaseMs?: number } = {}): Promise<LeaseHolder | null> {
+  const last = await latest(storage, prefix);
+  if (last === null) return null;
+  const holder = await readHolder(storage, last.object.key);
+  if (expired(storage, holder, last.object, options.leaseMs ?? DEFAULT_LEASE_MS)) return null;
+  return holder ?? { host: 'an unknown writer', pid: 1, since: 'an unknown time', token: '', leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS, released: false };
+}
