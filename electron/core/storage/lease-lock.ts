@@ -159,14 +159,18 @@ function lockedBy(storage: Storage, prefix: string, holder: LeaseHolder | null):
 }
 
 /**
- * Read-only: the holder of the lock under `prefix` while its lease is live, else null (never
- * taken, released, or run out on the store's clock). Who cleans up after a writer asks this
- * first: a live writer's objects are its work in progress.
+ * Read-only: the lock under `prefix` as another process sees it: null when it was never taken,
+ * else its last holder (null when unreadable) and whether its lease is live now on the store's
+ * clock (not released, not run out, not a dead process of this host). Who cleans up after a
+ * writer asks this first: a live writer's objects are its work in progress.
  */
-export async function liveLeaseHolder(storage: Storage, prefix: string, options: { leaseMs?: number } = {}): Promise<LeaseHolder | null> {
+export async function readLease(
+  storage: Storage,
+  prefix: string,
+  options: { leaseMs?: number } = {},
+): Promise<{ readonly holder: LeaseHolder | null; readonly live: boolean } | null> {
   const last = await latest(storage, prefix);
   if (last === null) return null;
   const holder = await readHolder(storage, last.object.key);
-  if (expired(storage, holder, last.object, options.leaseMs ?? DEFAULT_LEASE_MS)) return null;
-  return holder ?? { host: 'an unknown writer', pid: 1, since: 'an unknown time', token: '', leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS, released: false };
+  return { holder, live: !expired(storage, holder, last.object, options.leaseMs ?? DEFAULT_LEASE_MS) };
 }

@@ -348,10 +348,10 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
     }
   }
 
-  async metadata(key: string): Promise<Readonly<Record<string, string>> | null> {
+  async head(key: string): Promise<{ object: StoredObject; metadata: Readonly<Record<string, string>> } | null> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.full(key) }));
-      return head.Metadata ?? {};
+      return { object: this.object(this.full(key), head.ContentLength, head.LastModified, head.ETag), metadata: head.Metadata ?? {} };
     } catch (error) {
       if (isS3NotFound(error)) return null;
       throw this.failed(error, key);

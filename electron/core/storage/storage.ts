@@ -108,8 +108,8 @@ export interface PendingUpload {
 }
 
 export interface UploadsStorage extends Storage {
-  /** The object's user metadata (S3: HeadObject); null when there is no such object. */
-  metadata(key: string): Promise<Readonly<Record<string, string>> | null>;
+  /** The object with its user metadata (S3: HeadObject); null when there is no such object. */
+  head(key: string): Promise<{ readonly object: StoredObject; readonly metadata: Readonly<Record<string, string>> } | null>;
   /** Multipart uploads in progress under a prefix. */
   listUploads(prefix: string): AsyncIterable<PendingUpload>;
   abortUpload(key: string, uploadId: string): Promise<void>;
@@ -122,5 +122,5 @@ export function isVersionedStorage(storage: Storage): storage is VersionedStorag
 
 export function isUploadsStorage(storage: Storage): storage is UploadsStorage {
   const s = storage as Partial<UploadsStorage>;
-  return typeof s.metadata === 'function' && typeof s.listUploads === 'function' && typeof s.abortUpload === 'function';
+  return typeof s.head === 'function' && typeof s.listUploads === 'function' && typeof s.abortUpload === 'function';
 }
