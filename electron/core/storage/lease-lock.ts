@@ -158,22 +158,29 @@ function lockedBy(storage: Storage, prefix: string, holder: LeaseHolder | null):
   return new RunLockedError(storage.locate(prefix), holder ?? { pid: 0, host: 'an unknown writer', since: 'an unknown time' });
 }
 
-/**
- * Who holds the lock whose newest generation is `object` (as a listing found it), or null when
- * nobody does any more (released, expired on the store's clock, or a dead process on this host).
- * Read-only: what a catalog shows as a run's writer, and what cleanup asks before removing a
- * dead writer's leftovers.
- */
-export async function liveLeaseHolder(storage: Storage, object: StoredObject): Promise<LeaseHolder | null> {
-  const holder = await readHolder(storage, object.key);
-  return holder !== null && isLeaseLive(storage, holder, object) ? holder : null;
-}
-
 /** Whether a holder read from `object` still holds the lock now (a lease runs out without a read). */
 export function isLeaseLive(storage: Storage, holder: LeaseHolder, object: StoredObject): boolean {
   return !expired(storage, holder, object, holder.leaseMs);
 }
 
+/** The holder a generation's object names, as a listing found it (what a catalog shows as a run's writer while its lease is live). */
 export async function readLeaseHolder(storage: Storage, object: StoredObject): Promise<LeaseHolder | null> {
   return readHolder(storage, object.key);
+}
+
+/**
+ * Read-only: the lock under `prefix` as another process sees it: null when it was never taken,
+ * else its last holder (null when unreadable) and whether its lease is live now on the store's
+ * clock (not released, not run out, not a dead process of this host). Who cleans up after a
+ * writer asks this first: a live writer's objects are its work in progress.
+ */
+export async function readLease(
+  storage: Storage,
+  prefix: string,
+  options: { leaseMs?: number } = {},
+): Promise<{ readonly holder: LeaseHolder | null; readonly live: boolean } | null> {
+  const last = await latest(storage, prefix);
+  if (last === null) return null;
+  const holder = await readHolder(storage, last.object.key);
+  return { holder, live: !expired(storage, holder, last.object, options.leaseMs ?? DEFAULT_LEASE_MS) };
 }

@@ -4,10 +4,14 @@
 // uploads of bounded memory. Every request is counted by command, so the cost of a listing is
 // known (bench:s3 prints it).
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -15,9 +19,19 @@ import {
 import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type S3Address, formatS3Address } from './s3-address.js';
-import { describeS3Error, isS3NotFound, isS3PreconditionFailed } from './s3-errors.js';
+import { describeS3Error, isS3NotFound, isS3PreconditionFailed, s3ErrorName } from './s3-errors.js';
 import { S3ObjectReader } from './s3-object-reader.js';
-import type { ByteRange, Children, RandomAccessFile, Storage, StoredObject, UploadOptions } from './storage.js';
+import type {
+  ByteRange,
+  Children,
+  PendingUpload,
+  RandomAccessFile,
+  StoredObject,
+  StoredVersion,
+  UploadOptions,
+  UploadsStorage,
+  VersionedStorage,
+} from './storage.js';
 
 /** Multipart parts: S3's minimum is 5 MiB; 8 MiB × 4 in flight bounds an upload's memory at 32 MiB. */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -25,7 +39,7 @@ export const PARTS_IN_FLIGHT = 4;
 /** DeleteObjects takes at most 1,000 keys a request. */
 const DELETE_BATCH = 1000;
 
-export class S3Storage implements Storage {
+export class S3Storage implements VersionedStorage, UploadsStorage {
   readonly address: string;
   /** Requests sent, by command name (ListObjectsV2Command…), retries not counted. */
   readonly requests = new Map<string, number>();
@@ -230,12 +244,21 @@ export class S3Storage implements Storage {
   }
 
   async copy(from: string, to: string): Promise<void> {
+    await this.copyFrom(from, null, to);
+  }
+
+  async copyVersion(from: string, versionId: string, to: string): Promise<void> {
+    await this.copyFrom(from, versionId, to);
+  }
+
+  private async copyFrom(from: string, versionId: string | null, to: string): Promise<void> {
+    const source = `${this.where.bucket}/${encodeURIComponent(this.full(from)).replace(/%2F/g, '/')}`;
     try {
       await this.client.send(
         new CopyObjectCommand({
           Bucket: this.where.bucket,
           Key: this.full(to),
-          CopySource: `${this.where.bucket}/${encodeURIComponent(this.full(from)).replace(/%2F/g, '/')}`,
+          CopySource: versionId === null ? source : `${source}?versionId=${encodeURIComponent(versionId)}`,
         }),
       );
     } catch (error) {
@@ -256,6 +279,113 @@ export class S3Storage implements Storage {
       }
       const refused = answer.Errors?.[0];
       if (refused) throw this.failed({ name: refused.Code }, this.relative(refused.Key ?? ''));
+    }
+  }
+
+  async versioning(): Promise<'enabled' | 'suspended' | 'off'> {
+    try {
+      const got = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.where.bucket }));
+      return got.Status === 'Enabled' ? 'enabled' : got.Status === 'Suspended' ? 'suspended' : 'off';
+    } catch (error) {
+      throw this.failed(error, '');
+    }
+  }
+
+  async *listVersions(prefix: string): AsyncIterable<StoredVersion> {
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectVersionsCommand({ Bucket: this.where.bucket, Prefix: this.full(prefix), KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+        );
+      } catch (error) {
+        throw this.failed(error, prefix);
+      }
+      const found: StoredVersion[] = [];
+      for (const v of page.Versions ?? [])
+        if (v.Key !== undefined && v.VersionId !== undefined)
+          found.push({ ...this.object(v.Key, v.Size, v.LastModified, v.ETag), versionId: v.VersionId, isLatest: v.IsLatest === true, deleteMarker: false });
+      for (const m of page.DeleteMarkers ?? [])
+        if (m.Key !== undefined && m.VersionId !== undefined)
+          found.push({ ...this.object(m.Key, 0, m.LastModified, undefined), versionId: m.VersionId, isLatest: m.IsLatest === true, deleteMarker: true });
+      // The SDK parts versions from markers; put them back in the store's order: by key, newest
+      // first (LastModified has whole seconds: of two in one second, the latest one first).
+      found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : b.modifiedMs - a.modifiedMs || Number(b.isLatest) - Number(a.isLatest)));
+      yield* found;
+      const more = page.IsTruncated === true;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      versionMarker = more ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
+
+  async readVersion(key: string, versionId: string): Promise<Uint8Array> {
+    try {
+      const got = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), VersionId: versionId }));
+      return got.Body ? await got.Body.transformToByteArray() : new Uint8Array(0);
+    } catch (error) {
+      throw this.failed(error, key);
+    }
+  }
+
+  async removeVersions(versions: readonly { readonly key: string; readonly versionId: string }[]): Promise<void> {
+    for (let at = 0; at < versions.length; at += DELETE_BATCH) {
+      const batch = versions.slice(at, at + DELETE_BATCH);
+      let answer;
+      try {
+        answer = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.where.bucket,
+            Delete: { Objects: batch.map((v) => ({ Key: this.full(v.key), VersionId: v.versionId })), Quiet: true },
+          }),
+        );
+      } catch (error) {
+        throw this.failed(error, batch[0]?.key ?? '');
+      }
+      const refused = answer.Errors?.find((e) => e.Code !== 'NoSuchVersion' && e.Code !== 'NoSuchKey');
+      if (refused) throw this.failed({ name: refused.Code }, this.relative(refused.Key ?? ''));
+    }
+  }
+
+  async head(key: string): Promise<{ object: StoredObject; metadata: Readonly<Record<string, string>> } | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.full(key) }));
+      return { object: this.object(this.full(key), head.ContentLength, head.LastModified, head.ETag), metadata: head.Metadata ?? {} };
+    } catch (error) {
+      if (isS3NotFound(error)) return null;
+      throw this.failed(error, key);
+    }
+  }
+
+  async *listUploads(prefix: string): AsyncIterable<PendingUpload> {
+    let keyMarker: string | undefined;
+    let uploadMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.where.bucket, Prefix: this.full(prefix), KeyMarker: keyMarker, UploadIdMarker: uploadMarker }),
+        );
+      } catch (error) {
+        throw this.failed(error, prefix);
+      }
+      for (const u of page.Uploads ?? [])
+        if (u.Key !== undefined && u.UploadId !== undefined)
+          yield { key: this.relative(u.Key), uploadId: u.UploadId, initiatedMs: u.Initiated?.getTime() ?? 0 };
+      const more = page.IsTruncated === true;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      uploadMarker = more ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.where.bucket, Key: this.full(key), UploadId: uploadId }));
+    } catch (error) {
+      // Completed or aborted meanwhile: gone either way.
+      if (s3ErrorName(error) === 'NoSuchUpload' || isS3NotFound(error)) return;
+      throw this.failed(error, key);
     }
   }
 

@@ -71,3 +71,56 @@ export interface Storage {
   /** Deletes keys (absent ones are no error). */
   remove(keys: readonly string[]): Promise<void>;
 }
+
+// Added for the trash and the cleanup of an S3 workspace (issue 18): what only an object store
+// with versions and multipart uploads has. A store that lacks them simply does not implement them.
+
+/** One version of a key, or a delete marker, as a versioned bucket keeps them. */
+export interface StoredVersion {
+  readonly key: string;
+  readonly versionId: string;
+  /** The version a plain GET returns (for a delete marker: the key reads as absent). */
+  readonly isLatest: boolean;
+  readonly deleteMarker: boolean;
+  readonly size: number;
+  readonly modifiedMs: number;
+  readonly tag: string | null;
+}
+
+export interface VersionedStorage extends Storage {
+  /** The bucket's versioning: 'enabled' keeps every version and leaves delete markers. */
+  versioning(): Promise<'enabled' | 'suspended' | 'off'>;
+  /** Every version and delete marker under a prefix: keys in order, each key's newest first. */
+  listVersions(prefix: string): AsyncIterable<StoredVersion>;
+  /** One version's bytes. */
+  readVersion(key: string, versionId: string): Promise<Uint8Array>;
+  /** Server-side copy of one version to a key (a new latest version there). */
+  copyVersion(from: string, versionId: string, to: string): Promise<void>;
+  /** Removes these versions (or delete markers) for good; absent ones are no error. */
+  removeVersions(versions: readonly { readonly key: string; readonly versionId: string }[]): Promise<void>;
+}
+
+/** A multipart upload begun and neither completed nor aborted. */
+export interface PendingUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly initiatedMs: number;
+}
+
+export interface UploadsStorage extends Storage {
+  /** The object with its user metadata (S3: HeadObject); null when there is no such object. */
+  head(key: string): Promise<{ readonly object: StoredObject; readonly metadata: Readonly<Record<string, string>> } | null>;
+  /** Multipart uploads in progress under a prefix. */
+  listUploads(prefix: string): AsyncIterable<PendingUpload>;
+  abortUpload(key: string, uploadId: string): Promise<void>;
+}
+
+export function isVersionedStorage(storage: Storage): storage is VersionedStorage {
+  const s = storage as Partial<VersionedStorage>;
+  return ['versioning', 'listVersions', 'readVersion', 'copyVersion', 'removeVersions'].every((m) => typeof s[m as keyof VersionedStorage] === 'function');
+}
+
+export function isUploadsStorage(storage: Storage): storage is UploadsStorage {
+  const s = storage as Partial<UploadsStorage>;
+  return typeof s.head === 'function' && typeof s.listUploads === 'function' && typeof s.abortUpload === 'function';
+}

@@ -1,0 +1,130 @@
+// The record of one deletion batch on an object store, `.trash/<batch>.json`: written (created
+// once: that claims the batch's number) before the first object is touched, rewritten as `done`
+// at the end. It names every key it moves and how to find it again: the copy under
+// `.trash/<batch>/<key>`, or the version the delete marker hid. Read back, it is data until it
+// passes here: every key must lie in the checkpoint folder of a run of ours that the entry names,
+// so no record can steer a restore or a purge anywhere else.
+import { z } from 'zod';
+import type { TrashEntry } from '../../contract.js';
+import { quoted } from '../base/describe-value.js';
+import { RefusedError } from '../base/errors.js';
+import { schemaProblem } from '../base/parse-json.js';
+import type { Storage } from '../storage/storage.js';
+import { TRASH_DIR, checkpointDirName, folderCheckpointId, runNameProblem } from './layout.js';
+import { batchId, entryId } from './trash-layout.js';
+
+const JOURNAL_VERSION = 1;
+const BATCH_PATTERN = /^\d{12}$/;
+const JOURNAL_PATTERN = /^(\d{12})\.json$/;
+
+const MovedObjectSchema = z.object({
+  key: z.string().min(1),
+  size: z.int().nonnegative(),
+  /** The ETag it had when trashed: an original is deleted only while it still has it. */
+  tag: z.string().nullable(),
+  /** Versions mode: the version the delete marker hides. */
+  versionId: z.string().min(1).optional(),
+});
+export type MovedObject = z.infer<typeof MovedObjectSchema>;
+
+const JournalEntrySchema = z.object({
+  id: z.string(),
+  run: z.string(),
+  step: z.int().nonnegative(),
+  bytes: z.int().nonnegative(),
+  objects: z.array(MovedObjectSchema).min(1),
+});
+export type JournalEntry = z.infer<typeof JournalEntrySchema> & { readonly folder: string };
+
+const JournalSchema = z.object({
+  version: z.literal(JOURNAL_VERSION),
+  batch: z.string().regex(BATCH_PATTERN),
+  /** `versions`: deleting left delete markers; `copy`: each object was copied into the trash first. */
+  mode: z.enum(['versions', 'copy']),
+  /** `moving` until every original is gone: found so on open, the batch is finished. */
+  state: z.enum(['moving', 'done']),
+  deletedAt: z.iso.datetime(),
+  reason: z.string(),
+  entries: z.array(JournalEntrySchema).min(1),
+});
+export type Journal = Omit<z.infer<typeof JournalSchema>, 'entries'> & { readonly entries: readonly JournalEntry[] };
+
+export const journalKey = (batch: string): string => `${TRASH_DIR}/${batch}.json`;
+/** Where copy mode keeps a trashed object: under its batch, at its own key. */
+export const payloadKey = (batch: string, key: string): string => `${TRASH_DIR}/${batch}/${key}`;
+export const folderOf = (run: string, step: number): string => `${run}/${checkpointDirName(step)}/`;
+
+/** The batch a `.trash/` key's name claims (`<batch>.json`), or null. */
+export function journalBatch(key: string): string | null {
+  const name = key.startsWith(`${TRASH_DIR}/`) ? key.slice(TRASH_DIR.length + 1) : '';
+  return JOURNAL_PATTERN.exec(name)?.[1] ?? null;
+}
+
+export function toTrashEntry(journal: Journal, entry: JournalEntry): TrashEntry {
+  const dirName = checkpointDirName(entry.step);
+  return {
+    id: entry.id,
+    batch: journal.batch,
+    originalPath: `${entry.run}/${dirName}`,
+    checkpointId: folderCheckpointId(entry.run, dirName),
+    deletedAt: journal.deletedAt,
+    bytes: entry.bytes,
+    reason: journal.reason,
+  };
+}
+
+export type ParsedJournal = { readonly ok: true; readonly journal: Journal } | { readonly ok: false; readonly problem: string };
+
+/** Validates a journal read from `key`: its batch is its name's, and every key lies in its entry's folder. */
+export function parseJournal(key: string, text: string): ParsedJournal {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'is not JSON' };
+  }
+  const parsed = JournalSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, problem: schemaProblem(parsed.error, 'record') };
+  const journal = parsed.data;
+  if (journalBatch(key) !== journal.batch) return { ok: false, problem: `its batch ${quoted(journal.batch)} is not its name's` };
+  const entries: JournalEntry[] = [];
+  for (const [index, entry] of journal.entries.entries()) {
+    const runProblem = runNameProblem(entry.run);
+    if (runProblem) return { ok: false, problem: `entry ${index} names the run ${quoted(entry.run)}: ${runProblem}` };
+    if (entry.id !== entryId(journal.batch, index)) return { ok: false, problem: `entry ${index} has the id ${quoted(entry.id)}, not its place's` };
+    const folder = folderOf(entry.run, entry.step);
+    const outside = entry.objects.find(
+      (o) =>
+        !o.key.startsWith(folder) ||
+        o.key
+          .slice(folder.length)
+          .split('/')
+          .some((p) => p === '' || p === '.' || p === '..'),
+    );
+    if (outside) return { ok: false, problem: `entry ${index} names ${quoted(outside.key)}, which is not in its checkpoint folder ${quoted(folder)}` };
+    if (journal.mode === 'versions' && entry.objects.some((o) => o.versionId === undefined))
+      return { ok: false, problem: `entry ${index} does not say which versions it hid` };
+    entries.push({ ...entry, folder });
+  }
+  return { ok: true, journal: { ...journal, entries } };
+}
+
+export function serializeJournal(journal: Journal): string {
+  const entries = journal.entries.map(({ folder: _folder, ...entry }) => entry);
+  return `${JSON.stringify({ ...journal, version: JOURNAL_VERSION, entries }, null, 2)}\n`;
+}
+
+/**
+ * Writes a new batch's journal under the next free number: created once (If-None-Match: *), so
+ * of two processes deleting at once each gets its own number.
+ */
+export async function claimBatch(storage: Storage, draft: (batch: string) => Journal): Promise<Journal> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const { objects } = await storage.children(`${TRASH_DIR}/`);
+    const numbers = objects.map((o) => journalBatch(o.key)).filter((b): b is string => b !== null);
+    const batch = batchId(Math.max(0, ...numbers.map(Number)) + 1);
+    const journal = draft(batch);
+    if (await storage.write(journalKey(batch), serializeJournal(journal), { exclusive: true })) return journal;
+  }
+  throw new RefusedError(storage.locate(`${TRASH_DIR}/`), 'could not take a batch number (too many deletions at once)');
+}

@@ -1,0 +1,235 @@
+// The trash of a workspace on an object store (S3), with the local trash's meaning for the user:
+// entries numbered by batch, a reason, `undo` of the newest batch, restore refused where a
+// checkpoint exists again, purge by age or batch. There is no rename: the bucket's versions hide
+// a deleted object where versioning is on, else a copy under `.trash/<batch>/` keeps it
+// (stored-trash-versions.ts, stored-trash-copy.ts). Each batch's journal is written before the
+// first change; one found unfinished on open is finished, not rolled back: from its first delete
+// (the manifest) the checkpoint had already gone for every reader, and finishing is the same work
+// a second process still deleting would do, so the two can never undo each other. Undo is there.
+// Guards (pins, locks, policies) are the caller's: this only moves.
+import type { PurgeResult, TrashEntry, TrashProblem } from '../../contract.js';
+import { NotFoundError, RefusedError } from '../base/errors.js';
+import { type Storage, isVersionedStorage } from '../storage/storage.js';
+import { TRASH_DIR, runNameProblem } from './layout.js';
+import { showName } from './names.js';
+import { CopyTrash } from './stored-trash-copy.js';
+import {
+  type Journal,
+  type JournalEntry,
+  claimBatch,
+  journalBatch,
+  journalKey,
+  parseJournal,
+  payloadKey,
+  serializeJournal,
+  toTrashEntry,
+} from './stored-trash-journal.js';
+import { type TrashMode, checkpointObjects } from './stored-trash-mode.js';
+import { VersionsTrash } from './stored-trash-versions.js';
+import { entryId } from './trash-layout.js';
+import { mapLimited } from './stored-trash-work.js';
+
+export interface StoredTrashTarget {
+  readonly checkpointId: string;
+  readonly run: string;
+  readonly step: number;
+  /** The checkpoint's folder key, ending in '/' (StoredCheckpointEntry.folder). */
+  readonly folder: string;
+  readonly bytes: number;
+}
+
+const READS_IN_FLIGHT = 8;
+
+interface Found {
+  readonly journal: Journal;
+  readonly entry: JournalEntry;
+  readonly trashEntry: TrashEntry;
+}
+
+interface Scan {
+  readonly journals: readonly Journal[];
+  /** Entries still in the trash, newest batch first. */
+  readonly found: readonly Found[];
+  readonly problems: TrashProblem[];
+}
+
+function newestFirst(a: Found, b: Found): number {
+  return Number(b.journal.batch) - Number(a.journal.batch) || a.entry.id.localeCompare(b.entry.id);
+}
+
+export class StoredTrash {
+  private constructor(
+    private readonly storage: Storage,
+    /** How this process deletes: by the bucket's versions when it keeps them. */
+    private readonly mode: TrashMode,
+    private readonly modes: { readonly copy: TrashMode; readonly versions: TrashMode | null },
+    private readonly now: () => number,
+  ) {}
+
+  /** Learns whether the bucket keeps versions; finishes a batch a crash left half done. */
+  static async open(storage: Storage, options: { now?: () => number } = {}): Promise<StoredTrash> {
+    // Versions kept only while "suspended" are not enough: a delete there removes the unversioned object.
+    const versions = isVersionedStorage(storage) ? new VersionsTrash(storage) : null;
+    const enabled = versions !== null && isVersionedStorage(storage) && (await storage.versioning()) === 'enabled';
+    const copy = new CopyTrash(storage);
+    const trash = new StoredTrash(storage, enabled && versions ? versions : copy, { copy, versions }, options.now ?? (() => storage.clock()));
+    await trash.recover();
+    return trash;
+  }
+
+  /** Versions where the bucket keeps them on, else copies. */
+  get kind(): TrashMode['name'] {
+    return this.mode.name;
+  }
+
+  private modeOf(journal: Journal): TrashMode | null {
+    return journal.mode === 'copy' ? this.modes.copy : this.modes.versions;
+  }
+
+  private async recover(): Promise<void> {
+    const { journals } = await this.scan();
+    for (const journal of journals) if (journal.state === 'moving') await this.finish(journal);
+  }
+
+  private async finish(journal: Journal): Promise<void> {
+    const mode = this.modeOf(journal);
+    if (mode === null) return;
+    for (const entry of journal.entries) await mode.move(journal, entry);
+    await this.storage.write(journalKey(journal.batch), serializeJournal({ ...journal, state: 'done' }));
+  }
+
+  /** Moves checkpoints to the trash as one batch (one undo). */
+  async trash(targets: readonly StoredTrashTarget[], reason: string): Promise<TrashEntry[]> {
+    const unique = targets.filter((t, at) => targets.findIndex((u) => u.folder === t.folder) === at);
+    if (unique.length === 0) return [];
+    const snapshots = await mapLimited(unique, READS_IN_FLIGHT, async (target) => {
+      const problem = runNameProblem(target.run);
+      if (problem) throw new RefusedError(this.storage.locate(target.folder), `not a checkpoint of a run: ${problem}`);
+      return this.mode.snapshot(target.folder, await checkpointObjects(this.storage, target.folder));
+    });
+    const journal = await claimBatch(this.storage, (batch) => ({
+      version: 1,
+      batch,
+      mode: this.mode.name,
+      state: 'moving',
+      deletedAt: new Date(this.now()).toISOString(),
+      reason,
+      entries: unique.map((t, at) => ({ id: entryId(batch, at), run: t.run, step: t.step, folder: t.folder, bytes: t.bytes, objects: snapshots[at] ?? [] })),
+    }));
+    await this.finish(journal);
+    return journal.entries.map((e) => toTrashEntry(journal, e));
+  }
+
+  /** Reads every journal under `.trash/` and which of their entries are still in the trash. */
+  private async scan(): Promise<Scan> {
+    const keys = new Set<string>();
+    for await (const object of this.storage.list(`${TRASH_DIR}/`)) keys.add(object.key);
+    const problems: TrashProblem[] = [];
+    const journalKeys = [...keys].filter((k) => journalBatch(k) !== null);
+    const read = await mapLimited(journalKeys, READS_IN_FLIGHT, async (key) => {
+      const parsed = parseJournal(key, new TextDecoder().decode(await this.storage.read(key)));
+      if (!parsed.ok) problems.push({ name: showName(key), problem: `${parsed.problem}; left alone` });
+      return parsed.ok ? parsed.journal : null;
+    });
+    const journals = read.filter((j): j is Journal => j !== null);
+    const explained = new Set(journalKeys);
+    for (const journal of journals) for (const entry of journal.entries) for (const o of entry.objects) explained.add(payloadKey(journal.batch, o.key));
+    for (const key of keys) if (!explained.has(key)) problems.push({ name: showName(key), problem: 'is not a trash entry of ours; left alone' });
+    const found: Found[] = [];
+    for (const journal of journals) {
+      const mode = this.modeOf(journal);
+      if (mode === null) {
+        problems.push({
+          name: showName(journalKey(journal.batch)),
+          problem: 'was made with the bucket\u2019s versions, which this store cannot reach; left alone',
+        });
+        continue;
+      }
+      const present = await mode.inTrash(journal, keys);
+      journal.entries.forEach((entry, at) => {
+        if (present[at]) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
+      });
+    }
+    return { journals, found: found.sort(newestFirst), problems };
+  }
+
+  /** What the trash holds, newest batch first, and what in it cannot be used. */
+  async list(): Promise<{ entries: TrashEntry[]; problems: TrashProblem[] }> {
+    const scan = await this.scan();
+    return { entries: scan.found.map((f) => f.trashEntry), problems: scan.problems };
+  }
+
+  /** Puts entries back where they were: all of them, or none if any cannot go back. */
+  async restore(ids: readonly string[]): Promise<TrashEntry[]> {
+    const scan = await this.scan();
+    const chosen: Found[] = [];
+    for (const id of new Set(ids)) {
+      const found = scan.found.find((f) => f.entry.id === id);
+      if (!found) throw new NotFoundError(showName(id), 'no such entry in the trash (see: checkpoint-studio trash ls)');
+      chosen.push(found);
+    }
+    const refusals: string[] = [];
+    for (const [at, found] of chosen.entries()) {
+      if (chosen.findIndex((f) => f.entry.folder === found.entry.folder) !== at)
+        refusals.push(`${found.entry.id}: another entry being restored goes to ${found.trashEntry.originalPath} too`);
+      const problem = await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
+      if (problem) refusals.push(`${found.entry.id}: ${problem}`);
+    }
+    if (refusals.length > 0)
+      throw new RefusedError(
+        this.storage.locate(`${TRASH_DIR}/`),
+        `nothing restored, because ${refusals.length === 1 ? 'one entry' : `${refusals.length} entries`} cannot go back: ${refusals.join('; ')}`,
+      );
+    const restored: TrashEntry[] = [];
+    for (const found of chosen) {
+      try {
+        await this.modeOf(found.journal)?.restore(found.journal, found.entry);
+      } catch (error) {
+        if (restored.length > 0 && error instanceof RefusedError)
+          throw new RefusedError(error.target, `${error.problem} (restored before this: ${restored.map((e) => e.checkpointId).join(', ')})`);
+        throw error;
+      }
+      restored.push(found.trashEntry);
+    }
+    await this.dropEmptied(scan, new Set(chosen));
+    return restored;
+  }
+
+  /** Undo: restores the most recent batch (or the named one), all of it or nothing. */
+  async undo(batch?: string): Promise<TrashEntry[]> {
+    const scan = await this.scan();
+    const chosen = batch ?? scan.found[0]?.journal.batch;
+    if (chosen === undefined) return [];
+    const inBatch = scan.found.filter((f) => f.journal.batch === chosen);
+    if (inBatch.length === 0) throw new NotFoundError(showName(chosen), 'no such batch in the trash');
+    return this.restore(inBatch.map((f) => f.entry.id));
+  }
+
+  /** The only place that really deletes: `batches` limits a purge to those batches, `olderThanMs` to entries deleted that long ago. */
+  async purge(options: { olderThanMs?: number; batches?: readonly string[] }): Promise<PurgeResult> {
+    const now = this.now();
+    const scan = await this.scan();
+    const batches = options.batches ? new Set(options.batches) : null;
+    if (batches) {
+      const known = new Set(scan.found.map((f) => f.journal.batch));
+      const missing = [...batches].filter((b) => !known.has(b));
+      if (missing.length > 0)
+        throw new NotFoundError(missing.map(showName).join(', '), 'no such batch in the trash (see: checkpoint-studio trash ls); nothing was purged');
+    }
+    const old = (f: Found): boolean => options.olderThanMs === undefined || now - Date.parse(f.journal.deletedAt) >= options.olderThanMs;
+    const chosen = scan.found.filter((f) => old(f) && (batches === null || batches.has(f.journal.batch)));
+    for (const found of chosen) await this.modeOf(found.journal)?.purge(found.journal, found.entry);
+    await this.dropEmptied(scan, new Set(chosen));
+    const purged = chosen.map((f) => f.trashEntry);
+    return { purged, bytes: purged.reduce((sum, e) => sum + e.bytes, 0), problems: scan.problems };
+  }
+
+  /** A finished batch none of whose entries is left in the trash loses its journal (and copies a crash left). */
+  private async dropEmptied(scan: Scan, gone: ReadonlySet<Found>): Promise<void> {
+    for (const journal of scan.journals) {
+      if (journal.state !== 'done') continue;
+      if (scan.found.some((f) => f.journal === journal && !gone.has(f))) continue;
+      await this.modeOf(journal)?.dropJournal(journal);
+    }
+  }
+}
