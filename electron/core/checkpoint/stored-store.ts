@@ -4,13 +4,16 @@
 // it decides — which checkpoint `latest`, `best` or an id names, what a policy would keep, what a
 // delete may take — is decided by the same code as on disk (selectors.ts, retention.ts, the
 // protections the catalog's table settles).
-import type { CheckpointInfo, RetentionPlan, S3Connection } from '../../contract.js';
+import type { CheckpointInfo, PurgeResult, RetentionPlan, S3Connection, TrashEntry, TrashListing } from '../../contract.js';
 import { NotFoundError, RefusedError, UsageError } from '../base/errors.js';
 import { openS3Storage } from '../storage/open-s3.js';
 import type { S3Storage } from '../storage/s3-storage.js';
 import { POLICY_FILE, RUN_FILE } from './layout.js';
 import type { LoadedCheckpoint } from './reader.js';
-import { planRetention } from './retention.js';
+import { protectionsOf, refusalFor } from './protection.js';
+import { planRetention, rememberBest } from './retention.js';
+import { type CleanupResult, cleanupAbandonedWrites } from './stored-cleanup.js';
+import { StoredTrash, type StoredTrashTarget } from './stored-trash.js';
 import { type RetentionPolicy, type RunMeta, type RunRetention, RunRetentionSchema } from './run-files.js';
 import { type CheckpointSelector, type SelectorOptions, resolveSelector, resumable } from './selectors.js';
 import { StoredCatalog, type StoredVerifyOutcome } from './stored-catalog.js';
@@ -26,6 +29,8 @@ export interface StoredWatch {
 }
 
 export class StoredWorkspace {
+  private trashOpened: Promise<StoredTrash> | null = null;
+
   private constructor(
     readonly storage: S3Storage,
     readonly catalog: StoredCatalog,
@@ -151,6 +156,90 @@ export class StoredWorkspace {
 
   getPolicy(run: string): RetentionPolicy {
     return this.catalog.retention(run).policy;
+  }
+
+  /** The trash, opened once (a writable opening first finishes a batch a crash left half done). */
+  private trash(): Promise<StoredTrash> {
+    this.trashOpened ??= StoredTrash.open(this.storage, { readOnly: this.access === 'read' });
+    return this.trashOpened;
+  }
+
+  /**
+   * A checkpoint a delete may take, judged on a listing taken now (a writer may have started since
+   * the last poll): the same protections, and the same sentences, as on disk.
+   */
+  private deletable(checkpoint: CheckpointInfo): StoredTrashTarget {
+    const run = this.catalog.getRun(checkpoint.run);
+    const protections = protectionsOf({
+      run: checkpoint.run,
+      pinned: checkpoint.pinned,
+      writer: run?.writer ?? null,
+      children: this.catalog.childrenOf(checkpoint.run, checkpoint.step),
+    });
+    const first = protections[0];
+    if (first) throw new RefusedError(checkpoint.path, refusalFor(first));
+    return { checkpointId: checkpoint.id, run: checkpoint.run, step: checkpoint.step, folder: `${checkpoint.id}/`, bytes: checkpoint.bytes };
+  }
+
+  /** Bulk delete by id or address: every one is checked before any is moved; one batch, one undo. */
+  async delete(selectors: readonly string[], options: { reason?: string } = {}): Promise<TrashEntry[]> {
+    this.writable();
+    await this.catalog.refresh();
+    const targets = new Map<string, StoredTrashTarget>();
+    for (const selector of selectors) {
+      // "latest" or "best" would delete whatever they happen to mean at that instant.
+      if (selector === 'latest' || selector === 'best')
+        throw new RefusedError(selector, 'name the checkpoints to delete by id or path, not by "latest" or "best"');
+      const target = this.deletable(this.resolve(selector));
+      targets.set(target.checkpointId, target);
+    }
+    const entries = await (await this.trash()).trash([...targets.values()], options.reason ?? 'deleted by hand');
+    await this.catalog.refresh();
+    return entries;
+  }
+
+  /** Deletes exactly the planned set that a fresh plan still deletes, and remembers the best it kept. */
+  async applyRetention(plan: RetentionPlan): Promise<TrashEntry[]> {
+    this.writable();
+    const fresh = await this.planRetention(plan.run, { policy: plan.policy });
+    const stillDeletable = new Set(fresh.delete.map((d) => d.id));
+    const targets = plan.delete.filter((d) => stillDeletable.has(d.id)).map((d) => this.deletable(this.resolve(d.id)));
+    if (targets.length === 0) return [];
+    const entries = await (await this.trash()).trash(targets, `retention policy of run "${plan.run}"`);
+    await this.catalog.refresh();
+    const remembered = rememberBest(this.catalog.retention(plan.run), this.catalog.list(plan.run));
+    if (remembered !== this.catalog.retention(plan.run)) await this.updateRetention(plan.run, () => remembered);
+    return entries;
+  }
+
+  async inspectTrash(): Promise<TrashListing> {
+    const listing = await (await this.trash()).list();
+    return { ...listing, bytes: listing.entries.reduce((sum, e) => sum + e.bytes, 0) };
+  }
+
+  async restoreFromTrash(ids: readonly string[]): Promise<TrashEntry[]> {
+    this.writable();
+    const restored = await (await this.trash()).restore(ids);
+    await this.catalog.refresh();
+    return restored;
+  }
+
+  async undo(batch?: string): Promise<TrashEntry[]> {
+    this.writable();
+    const restored = await (await this.trash()).undo(batch);
+    await this.catalog.refresh();
+    return restored;
+  }
+
+  async purgeTrash(options: { olderThanMs?: number; batches?: readonly string[] } = {}): Promise<PurgeResult> {
+    this.writable();
+    return (await this.trash()).purge(options);
+  }
+
+  /** Removes what dead writers left (uncommitted objects and uploads with our mark, their lease run out). */
+  cleanup(): Promise<CleanupResult> {
+    this.writable();
+    return cleanupAbandonedWrites(this.storage);
   }
 
   /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */

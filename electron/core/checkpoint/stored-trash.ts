@@ -67,13 +67,14 @@ export class StoredTrash {
   ) {}
 
   /** Learns whether the bucket keeps versions; finishes a batch a crash left half done. */
-  static async open(storage: Storage, options: { now?: () => number } = {}): Promise<StoredTrash> {
+  static async open(storage: Storage, options: { now?: () => number; readOnly?: boolean } = {}): Promise<StoredTrash> {
     // Versions kept only while "suspended" are not enough: a delete there removes the unversioned object.
     const versions = isVersionedStorage(storage) ? new VersionsTrash(storage) : null;
     const enabled = versions !== null && isVersionedStorage(storage) && (await storage.versioning()) === 'enabled';
     const copy = new CopyTrash(storage);
     const trash = new StoredTrash(storage, enabled && versions ? versions : copy, { copy, versions }, options.now ?? (() => storage.clock()));
-    await trash.recover();
+    // Reading changes nothing: a read-only opening lists the trash as it is (an unfinished batch shows as such).
+    if (!options.readOnly) await trash.recover();
     return trash;
   }
 

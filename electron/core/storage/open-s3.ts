@@ -11,5 +11,5 @@ export { isS3Address } from './s3-address.js';
 export function openS3Storage(address: string, connection: S3ConnectionOptions = {}): S3Storage {
   const where = parseS3Address(address);
   const { client, connection: resolved } = createS3Client(connection);
-  return new S3Storage(client, where, resolved.endpoint);
+  return new S3Storage(client, where, resolved.endpoint, resolved.profile);
 }

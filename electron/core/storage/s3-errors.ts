@@ -41,7 +41,7 @@ export function isS3PreconditionFailed(error: unknown): boolean {
 }
 
 /** A failure as one of the errors the Studio turns into its codes, naming `target` (an s3:// address). */
-export function describeS3Error(error: unknown, target: string, endpoint: string | null): Error {
+export function describeS3Error(error: unknown, target: string, endpoint: string | null, profile: string | null = null): Error {
   const name = s3ErrorName(error);
   const where = endpoint ?? 'AWS S3';
   if (name === 'NoSuchBucket') return new NotFoundError(target, 'the bucket does not exist (or these credentials cannot see it)');
@@ -50,6 +50,8 @@ export function describeS3Error(error: unknown, target: string, endpoint: string
     return new RefusedError(target, `the store does not accept these credentials (${name}): check the access key and secret, or the profile`);
   if (name === 'AccessDenied' || status((error ?? {}) as SdkFailure) === 403)
     return new RefusedError(target, 'access denied: these credentials may not do this here');
+  if (name === 'CredentialsProviderError' && profile !== null)
+    return new RefusedError(target, `no credentials for the AWS profile "${profile}" in ~/.aws/config or ~/.aws/credentials`);
   if (name === 'CredentialsProviderError')
     return new RefusedError(
       target,

@@ -50,6 +50,8 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
     readonly client: S3Client,
     readonly where: S3Address,
     private readonly endpoint: string | null,
+    /** The AWS profile the client was made with, to name in an error about credentials. */
+    private readonly profile: string | null = null,
   ) {
     this.address = formatS3Address(where);
     client.middlewareStack.add(
@@ -92,7 +94,7 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   }
 
   private failed(error: unknown, key: string): Error {
-    return describeS3Error(error, this.locate(key), this.endpoint);
+    return describeS3Error(error, this.locate(key), this.endpoint, this.profile);
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

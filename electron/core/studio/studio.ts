@@ -425,7 +425,7 @@ export class Studio {
         return plans;
       },
       applyRetention: async ({ plans }) => {
-        const store = this.requireWritable();
+        const store = this.writableRemote() ?? this.requireWritable();
         const trashed = [];
         for (const plan of plans) if (plan.delete.length > 0) trashed.push(...(await store.applyRetention(plan)));
         return trashed;
@@ -441,16 +441,27 @@ export class Studio {
         }
         return runs;
       },
-      deleteCheckpoints: async ({ targets }) => this.requireWritable().delete(targets),
-      makeLatest: async ({ target }) => this.requireWritable().makeLatest(target),
+      deleteCheckpoints: async ({ targets }) => (this.writableRemote() ?? this.requireWritable()).delete(targets),
+      makeLatest: async ({ target }) => {
+        const remote = this.writableRemote();
+        if (remote)
+          throw new RefusedError(
+            remote.resolve(target).id,
+            "is one of our runs' checkpoints: latest is its run's highest step; only another program's folder has a state file to set",
+          );
+        return this.requireWritable().makeLatest(target);
+      },
       listTrash: async () => {
-        const listing = await this.requireStore().inspectTrash();
+        const listing = await (this.remote ?? this.requireStore()).inspectTrash();
         return { entries: [...listing.entries], problems: [...listing.problems], bytes: listing.entries.reduce((s, e) => s + e.bytes, 0) };
       },
-      restoreFromTrash: async ({ ids }) => this.requireWritable().restoreFromTrash(ids),
-      undoDelete: async ({ batch }) => this.requireWritable().undo(batch),
+      restoreFromTrash: async ({ ids }) => (this.writableRemote() ?? this.requireWritable()).restoreFromTrash(ids),
+      undoDelete: async ({ batch }) => (this.writableRemote() ?? this.requireWritable()).undo(batch),
       purgeTrash: async ({ olderThanMs, batches }) => {
-        const result = await this.requireWritable().purgeTrash({ ...(olderThanMs !== undefined ? { olderThanMs } : {}), ...(batches ? { batches } : {}) });
+        const result = await (this.writableRemote() ?? this.requireWritable()).purgeTrash({
+          ...(olderThanMs !== undefined ? { olderThanMs } : {}),
+          ...(batches ? { batches } : {}),
+        });
         return { purged: result.purged, bytes: result.bytes, problems: [...result.problems] };
       },
     };
@@ -525,16 +536,31 @@ export class Studio {
     this.remote = remote;
     this.readOnly = options.readOnly;
     this.forwardCatalog(remote);
-    if (this.options.watch)
+    if (this.options.watch) {
       this.remoteWatch = remote.watch({
         onError: (error) => this.events.emit('warning', { message: `listing ${remote.root}: ${toStudioError(error).message}` }),
       });
+      if (!options.readOnly) this.cleanUpAfterDeadWriters(remote);
+    }
     const snapshot = this.snapshot(remote);
     this.events.emit('catalog:reset', snapshot);
     await this.settings.update({ openedWorkspace: remote.root }).catch((error: unknown) => {
       this.events.emit('warning', { message: `remembering ${remote.root} among recent workspaces: ${toStudioError(error).message}` });
     });
     return snapshot;
+  }
+
+  /** In the background: what writers killed mid-save left in the bucket goes once their lease has run out; the user hears what went. */
+  private cleanUpAfterDeadWriters(remote: StoredWorkspace): void {
+    remote.cleanup().then(
+      (result) => {
+        if (result.removed.length > 0)
+          this.events.emit('warning', {
+            message: `${remote.root}: removed ${result.removed.length} object${result.removed.length === 1 ? '' : 's'} and uploads a writer killed mid-save left (never listed as checkpoints)`,
+          });
+      },
+      (error: unknown) => this.events.emit('warning', { message: `cleaning up after dead writers in ${remote.root}: ${toStudioError(error).message}` }),
+    );
   }
 
   private remoteRun(run: string): StoredWorkspace {
