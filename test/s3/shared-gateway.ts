@@ -31,6 +31,12 @@ export function storageAt(address: string): S3Storage {
   return new S3Storage(client, parseS3Address(address), connection.endpoint);
 }
 
+/** What a child process (the CLI) needs in its environment to reach that gateway, as a user's shell would give it. */
+export function gatewayEnv(): Record<string, string> {
+  if (gatewayInUse === null) throw new Error('gatewayEnv: call it in a test of a file that uses useS3Storage');
+  return { AWS_ENDPOINT_URL: gatewayInUse.endpoint, AWS_ACCESS_KEY_ID: gatewayInUse.accessKeyId, AWS_SECRET_ACCESS_KEY: gatewayInUse.secretAccessKey };
+}
+
 export function useS3Storage(address: string, setUp: (storage: S3Storage) => Promise<void> = async () => undefined): () => S3Storage {
   let storage: S3Storage | null = null;
   let stopGateway = async (): Promise<void> => undefined;

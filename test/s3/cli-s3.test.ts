@@ -1,0 +1,126 @@
+// The checkpoint-studio command on a workspace in S3, as a user runs it against a real Ceph
+// gateway: the built bin, credentials and endpoint from the environment as the AWS tools take
+// them, --workspace s3://…, exit codes and one-sentence errors.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogSnapshot, CheckpointInfo, TrashEntry } from '../../electron/contract.js';
+import { commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
+import { acquireLease } from '../../electron/core/storage/lease-lock.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import { trainingState } from '../store/helpers.js';
+import { s3Available } from './s3-available.js';
+import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'bin/checkpoint-studio.js');
+const WORKSPACE = 's3://cli-s3/team/ws';
+
+function cli(args: readonly string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...gatewayEnv(), ...env } });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function json<T>(...args: string[]): T {
+  const result = cli([...args, '--workspace', WORKSPACE, '--json']);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as T;
+}
+
+async function keys(storage: S3Storage): Promise<string[]> {
+  const found: string[] = [];
+  for await (const object of storage.list('')) found.push(`${object.key}@${object.tag ?? ''}`);
+  return found;
+}
+
+describe.skipIf(!s3Available())('the command line on a workspace in S3', () => {
+  const storageOf = useS3Storage(WORKSPACE, async (storage) => {
+    await storage.write('mnist/run.json', JSON.stringify({ formatVersion: 1, name: 'mnist', createdAt: '2026-12-07T10:00:00.000Z', parent: null, config: {} }));
+    const lease = await acquireLease(storage, 'mnist/.lock/');
+    for (const [step, loss] of [
+      [100, 0.9],
+      [200, 0.3],
+      [300, 0.5],
+      [400, 0.4],
+    ] as const)
+      await commitCheckpoint(storage, lease, 'mnist/', 'mnist', trainingState(step, { loss }));
+    await lease.release();
+    // A save a crash cut short, and another program's object.
+    await storage.write('mnist/ckpt-000000500/model.safetensors', 'partial');
+    await storage.write('notes/readme.txt', 'not ours');
+  });
+  let storage: S3Storage;
+  beforeAll(() => {
+    if (!existsSync(path.join(root, 'dist/electron/cli.js'))) throw new Error('build first: npm run build (npm test does)');
+    storage = storageOf();
+  });
+
+  it('ls lists the committed checkpoints (not a cut save, not other programs’ objects), and reading writes nothing', async () => {
+    const before = await keys(storage);
+    const listed = json<CatalogSnapshot>('ls');
+    expect(listed.workspace).toBe(`${WORKSPACE}/`);
+    expect(listed.checkpoints.map((c) => c.id)).toEqual(['mnist/ckpt-000000100', 'mnist/ckpt-000000200', 'mnist/ckpt-000000300', 'mnist/ckpt-000000400']);
+    expect(listed.runs[0]?.notes.join(' ')).toMatch(/1 checkpoint folder without a manifest/);
+    const table = cli(['ls', '--workspace', WORKSPACE]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/4 checkpoints in 1 run/);
+    expect(await keys(storage)).toEqual(before);
+  });
+
+  it('latest and best answer as on disk', () => {
+    expect(json<CheckpointInfo>('latest').id).toBe('mnist/ckpt-000000400');
+    expect(json<CheckpointInfo>('best', '--metric', 'loss').id).toBe('mnist/ckpt-000000200');
+  });
+
+  it('verify reads every tensor and says which are whole', () => {
+    const result = cli(['verify', '--workspace', WORKSPACE]);
+    expect(result.stdout).toMatch(/4 verified, 0 damaged/);
+    expect(result.code).toBe(0);
+  });
+
+  it('rm refuses a pinned checkpoint in one sentence; deletes others with undo; trash restore --last brings them back', () => {
+    expect(cli(['pin', 'mnist/ckpt-200', '--workspace', WORKSPACE]).code).toBe(0);
+    const refused = cli(['rm', 'mnist/ckpt-000000200', '--workspace', WORKSPACE]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim()).toBe(`checkpoint-studio: ${WORKSPACE}/mnist/ckpt-000000200: refused: pinned; unpin it first`);
+    const removed = cli(['rm', 'mnist/ckpt-000000100', 'mnist/ckpt-000000300', '--workspace', WORKSPACE]);
+    expect(removed.code).toBe(0);
+    expect(json<CatalogSnapshot>('ls').checkpoints.map((c) => c.step)).toEqual([200, 400]);
+    expect(
+      json<TrashEntry[]>('trash', 'ls')
+        .map((e) => e.checkpointId)
+        .sort(),
+    ).toEqual(['mnist/ckpt-000000100', 'mnist/ckpt-000000300']);
+    expect(cli(['trash', 'restore', '--last', '--workspace', WORKSPACE]).code).toBe(0);
+    expect(json<CatalogSnapshot>('ls').checkpoints.map((c) => c.step)).toEqual([100, 200, 300, 400]);
+    expect(cli(['unpin', 'mnist/ckpt-200', '--workspace', WORKSPACE]).code).toBe(0);
+  });
+
+  it('prune --dry-run deletes nothing; prune keeps the last N (and what pins protect)', () => {
+    const dry = cli(['prune', '--run', 'mnist', '--keep-last', '1', '--dry-run', '--workspace', WORKSPACE]);
+    expect(dry.code).toBe(0);
+    expect(json<CatalogSnapshot>('ls').checkpoints).toHaveLength(4);
+    expect(cli(['pin', 'mnist/ckpt-100', '--workspace', WORKSPACE]).code).toBe(0);
+    const pruned = cli(['prune', '--run', 'mnist', '--keep-last', '1', '--workspace', WORKSPACE]);
+    expect(pruned.code).toBe(0);
+    expect(json<CatalogSnapshot>('ls').checkpoints.map((c) => c.step)).toEqual([100, 400]);
+  });
+
+  it('says a missing bucket, wrong credentials and a bad address in one sentence each, without a stack', () => {
+    const missing = cli(['ls', '--workspace', 's3://no-such-bucket-cli/x']);
+    expect(missing.stderr.trim()).toBe('checkpoint-studio: s3://no-such-bucket-cli/x/: the bucket does not exist (or these credentials cannot see it)');
+    const wrong = cli(['ls', '--workspace', WORKSPACE], { AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    expect(wrong.stderr.trim()).toMatch(
+      /^checkpoint-studio: s3:\/\/cli-s3\/team\/ws\/: refused: the store does not accept these credentials \(SignatureDoesNotMatch\)/,
+    );
+    const bad = cli(['ls', '--workspace', 's3://Not_A_Bucket/x']);
+    expect(bad.stderr.trim()).toMatch(/"Not_A_Bucket" is not a bucket name/);
+    for (const result of [missing, wrong, bad]) {
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
