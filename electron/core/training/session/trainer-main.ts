@@ -8,6 +8,7 @@
 // parent going away, so an orphaned trainer saves and ends rather than training on unseen.
 import { format } from 'node:util';
 import { CheckpointStore } from '../../checkpoint/store.js';
+import { isS3Address, openS3Storage } from '../../storage/open-s3.js';
 import { runTrainingSession } from './training-session.js';
 import { verifyResume } from './verify-resume.js';
 import type { LogLevel, TrainerMessage } from '../process/trainer-protocol.js';
@@ -102,6 +103,16 @@ function send(message: TrainerMessage): void {
 }
 
 const runSession: SessionRunner = async (request, control, onEvent) => {
+  if (isS3Address(request.workspace)) {
+    // Credentials come from this process's own AWS chain (its environment, profiles), never from the request.
+    const connection = request.s3 ?? {};
+    const storage = openS3Storage(request.workspace, connection);
+    try {
+      return await runTrainingSession({ store: { kind: 'storage', storage, connection }, request, control, onEvent });
+    } finally {
+      storage.client.destroy();
+    }
+  }
   // The Studio checked the request; the workspace is created only for a run's first checkpoint.
   const store = await CheckpointStore.open(request.workspace, { access: 'create' });
   return runTrainingSession({ store, request, control, onEvent });
