@@ -6,10 +6,13 @@ import { readStoredMetrics } from '../../electron/core/checkpoint/stored-run-wri
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
 import { loadStoredCheckpoint, verifyStoredCheckpoint } from '../../electron/core/checkpoint/stored-checkpoint.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
+import { TrainerSupervisor } from '../../electron/core/training/process/supervisor.js';
+import { newControl } from '../../electron/core/training/session/training-session.js';
+import { Recorder, exitOf, supervised, tinyRequest } from '../trainer/helpers.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { s3Available } from './s3-available.js';
 import { useS3Storage } from './shared-gateway.js';
-import { type Endpoint, trainInto } from './train-helpers.js';
+import { type Endpoint, trainInto, useEndpointCredentials } from './train-helpers.js';
 
 const ADDRESS = 's3://train/ws';
 
@@ -84,5 +87,79 @@ describe.skipIf(!s3Available())('training into S3', () => {
     await expect(trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 })).rejects.toThrow(
       's3://train/ws/busy: refused: a run with this name already exists; continue from it with --resume, or choose another --run',
     );
+  }, 120_000);
+
+  it('puts the metrics into the bucket while training runs, between saves, for a reader polling the listing', async () => {
+    const control = newControl();
+    let startedAt = 0;
+    let seenAfterMs: number | null = null;
+    let checkpointsBeforeSeen = -1;
+    const training = trainInto(ADDRESS, gateway, {
+      run: 'live',
+      config: { epochs: 1000 },
+      checkpoints: { onStop: true },
+      control,
+      onEvent: (event) => {
+        if (event.type === 'started') startedAt = performance.now();
+      },
+    });
+    // A reader polls every 200 ms until the first train record is in the bucket (no save has happened).
+    const poll = async (): Promise<void> => {
+      while (seenAfterMs === null && (startedAt === 0 || performance.now() - startedAt < 10_000)) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const records = await readStoredMetrics(storage, 'live').catch(() => []);
+        if (startedAt > 0 && records.some((r) => r['kind'] === 'train')) {
+          seenAfterMs = performance.now() - startedAt;
+          checkpointsBeforeSeen = records.filter((r) => r['kind'] === 'checkpoint').length;
+        }
+      }
+      control.stopRequested = true;
+    };
+    const [{ result }] = await Promise.all([training, poll()]);
+    expect(checkpointsBeforeSeen).toBe(0);
+    // The issue's bar from commit to screen is 5 s; batches go up every 2 s.
+    expect(seenAfterMs).toBeLessThanOrEqual(5000);
+    expect(result.reason).toBe('stopped');
+    const trainSteps = (await readStoredMetrics(storage, 'live')).filter((m) => m['kind'] === 'train').map((m) => m['step']);
+    expect(trainSteps).toEqual(Array.from({ length: result.step }, (_, i) => i + 1));
+  }, 120_000);
+
+  it('stops saving with a fatal error when another writer took the run over', async () => {
+    const control = newControl();
+    const taken = trainInto(ADDRESS, gateway, {
+      run: 'taken',
+      config: { epochs: 1000 },
+      checkpoints: { everySteps: 2 },
+      control,
+      onEvent: (event) => {
+        if (event.type !== 'checkpoint' || event.step !== 2) return;
+        // Paused while the lease's next generation is created, as a writer that found this one expired would.
+        control.paused = true;
+        const holder = { host: 'elsewhere', pid: 4242, since: new Date().toISOString(), token: 'other', leaseMs: 60_000, released: false };
+        void storage.write('taken/.lock/0000000002', JSON.stringify(holder), { exclusive: true }).then(() => {
+          control.paused = false;
+          control.wake?.();
+        });
+      },
+    });
+    await expect(taken).rejects.toThrow(
+      /failed: s3:\/\/train\/ws\/taken\/\.lock\/: this writer's lock ran out and was taken over by process 4242 on elsewhere; it stopped writing/,
+    );
+    const run = (await listStoredWorkspace(storage)).runs.find((r) => r.name === 'taken');
+    // What it committed before stays whole; nothing after the takeover was committed by it.
+    expect(run?.checkpoints.map((c) => [c.step, c.status])).toEqual([[2, 'complete']]);
+  }, 120_000);
+
+  it('trains into S3 from a trainer process, which takes its credentials from its own environment', async () => {
+    useEndpointCredentials(gateway);
+    const supervisor = supervised(new TrainerSupervisor());
+    const recorder = new Recorder(supervisor);
+    await supervisor.start(tinyRequest(ADDRESS, { run: 'process', s3: { endpoint: gateway.endpoint }, checkpoints: { everySteps: 10, onStop: true } }));
+    expect(await exitOf(supervisor)).toEqual({ code: 0, signal: null });
+    expect(recorder.errors).toEqual([]);
+    expect(recorder.of('finished')[0]).toMatchObject({ run: 'process', step: 40, lastCheckpoint: 'process/ckpt-000000040' });
+    expect(recorder.of('checkpoint').map((c) => c.path)).toEqual([10, 20, 30, 40].map((s) => `${ADDRESS}/process/ckpt-${String(s).padStart(9, '0')}`));
+    const run = (await listStoredWorkspace(storage)).runs.find((r) => r.name === 'process');
+    expect(run?.checkpoints.map((c) => [c.step, c.status])).toEqual([10, 20, 30, 40].map((s) => [s, 'complete']));
   }, 120_000);
 });
