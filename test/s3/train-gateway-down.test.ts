@@ -96,4 +96,44 @@ describe.skipIf(!s3Available())('training into S3 while the gateway stops and co
       storage.client.destroy();
     }
   }, 300_000);
+
+  it('ends a stop while the store is down with a warning naming the steps not saved; the older checkpoints stay whole', async () => {
+    const control = newControl();
+    let stoppedAt = 0;
+    const faults: Promise<void>[] = [];
+    const { result, events } = await trainInto(ADDRESS, gateway, {
+      run: 'halted',
+      config: { epochs: 1000 },
+      checkpoints: { everySteps: 2, onStop: true },
+      control,
+      finalRetryMs: 1000,
+      onEvent: (event) => {
+        if (stoppedAt === 0 && event.type === 'checkpoint' && event.step >= 4) {
+          stoppedAt = event.step;
+          faults.push(gateway.stopGateway());
+        }
+        if (stoppedAt > 0 && event.type === 'warning' && event.message.startsWith('saving step')) control.stopRequested = true;
+      },
+    });
+    await Promise.all(faults);
+    expect(result.reason).toBe('stopped');
+    const warnings = events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+    const unsaved = warnings.find((w) => w.includes('not saved'));
+    expect(unsaved).toMatch(
+      new RegExp(
+        `^steps? [\\d, ]*\\b${result.step}\\b (was|were) not saved to s3://down/ws/halted: .*cannot reach the S3 endpoint .*; the last checkpoint saved is step ${stoppedAt}$`,
+      ),
+    );
+    expect(warnings.some((w) => /metrics records of s3:\/\/down\/ws\/halted were not written/.test(w))).toBe(true);
+
+    await gateway.startGateway();
+    const storage = openS3Storage(ADDRESS, { endpoint: gateway.endpoint });
+    try {
+      const run = (await listStoredWorkspace(storage)).runs.find((r) => r.name === 'halted');
+      expect(run?.checkpoints.map((c) => c.step)).toEqual(Array.from({ length: stoppedAt / 2 }, (_, i) => 2 * (i + 1)));
+      for (const checkpoint of run?.checkpoints ?? []) expect((await verifyStoredCheckpoint(storage, checkpoint.folder)).problems).toEqual([]);
+    } finally {
+      storage.client.destroy();
+    }
+  }, 90_000);
 });
