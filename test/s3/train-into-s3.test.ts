@@ -2,7 +2,7 @@
 // checkpoints that verify and its metrics as batch objects; continuing from an S3 checkpoint gives
 // exactly the run that never stopped; one writer per run (the lease).
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
+import { readStoredMetricBatches, readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
 import { loadStoredCheckpoint, verifyStoredCheckpoint } from '../../electron/core/checkpoint/stored-checkpoint.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
@@ -52,6 +52,10 @@ describe.skipIf(!s3Available())('training into S3', () => {
     for await (const o of storage.list('saved/metrics/')) batches.push(o.key);
     expect(batches.length).toBeGreaterThanOrEqual(3);
     expect(batches[0]).toBe('saved/metrics/00000001.jsonl');
+    // A poller reads only what is new since its last batch.
+    const later = await readStoredMetricBatches(storage, 'saved', 1);
+    expect(later.map((b) => b.key)).toEqual(batches.slice(1));
+    expect(later.flatMap((b) => b.records)).toEqual(metrics.slice((await readStoredMetricBatches(storage, 'saved'))[0]?.records.length));
     // The lease was let go: another writer may take the run at once.
     const lease = await acquireLease(storage, 'saved/.lock/');
     await lease.release();

@@ -43,17 +43,9 @@ export interface StoredRunWriterOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-/** The run's metrics records, every batch in key order (a record per line; a line that is not JSON is skipped). */
-export async function readStoredMetrics(storage: Storage, run: string): Promise<Record<string, unknown>[]> {
-  const keys: { key: string; sequence: number }[] = [];
-  for await (const object of storage.list(`${run}/${STORED_METRICS_DIR}/`)) {
-    const sequence = sequenceOf(run, object.key);
-    if (sequence !== null) keys.push({ key: object.key, sequence });
-  }
-  keys.sort((a, b) => a.sequence - b.sequence);
-  const texts = await Promise.all(keys.map(async ({ key }) => new TextDecoder().decode(await storage.read(key))));
+function parseRecords(text: string): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = [];
-  for (const line of texts.join('\n').split('\n')) {
+  for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
       const value: unknown = JSON.parse(line);
@@ -63,6 +55,43 @@ export async function readStoredMetrics(storage: Storage, run: string): Promise<
     }
   }
   return records;
+}
+
+export interface StoredMetricsBatch {
+  readonly key: string;
+  readonly sequence: number;
+  readonly records: readonly Record<string, unknown>[];
+}
+
+/** Batches read at once. */
+const READS_IN_FLIGHT = 8;
+
+/**
+ * The run's metrics batches after `afterSequence` (0: all of them), in order: a reader polling a
+ * live training reads only the batches that are new since its last poll.
+ */
+export async function readStoredMetricBatches(storage: Storage, run: string, afterSequence = 0): Promise<StoredMetricsBatch[]> {
+  const keys: { key: string; sequence: number }[] = [];
+  for await (const object of storage.list(`${run}/${STORED_METRICS_DIR}/`)) {
+    const sequence = sequenceOf(run, object.key);
+    if (sequence !== null && sequence > afterSequence) keys.push({ key: object.key, sequence });
+  }
+  keys.sort((a, b) => a.sequence - b.sequence);
+  const batches: StoredMetricsBatch[] = new Array<StoredMetricsBatch>(keys.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let at = next++; at < keys.length; at = next++) {
+      const { key, sequence } = keys[at] as { key: string; sequence: number };
+      batches[at] = { key, sequence, records: parseRecords(new TextDecoder().decode(await storage.read(key))) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, keys.length) }, lane));
+  return batches;
+}
+
+/** The run's metrics records: every batch in key order, as metrics.jsonl holds them on disk (a line that is not JSON is skipped). */
+export async function readStoredMetrics(storage: Storage, run: string): Promise<Record<string, unknown>[]> {
+  return (await readStoredMetricBatches(storage, run)).flatMap((batch) => batch.records);
 }
 
 /** Whether any checkpoint of `run` is committed (its manifest listed). */

@@ -44,8 +44,8 @@ interface Job {
   readonly finished: Promise<void>;
   resolve(saved: SavedCheckpoint): void;
   reject(error: Error): void;
-  /** The worker said the store is unreachable and it is waiting to retry. */
-  retrying: boolean;
+  /** The worker said the store is unreachable and it is waiting to retry; the failure it gave. */
+  retrying: string | null;
   abandonSent: boolean;
 }
 
@@ -117,6 +117,9 @@ export class BackgroundSaver {
   /** Resolves once a snapshot can be accepted: call it before taking the snapshot, so memory stays bounded. */
   async waitForRoom(): Promise<void> {
     if (this.failed) throw this.failed;
+    // Behind a save stuck on an unreachable store, the snapshot waiting is given up for the newer
+    // one rather than training waiting on the store.
+    if (this.waiting && this.writing?.retrying) this.dropWaiting(this.writing.retrying);
     while (this.waiting) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
     if (this.failed) throw this.failed;
   }
@@ -144,7 +147,7 @@ export class BackgroundSaver {
       finished,
       resolve: resolveJob,
       reject: rejectJob,
-      retrying: false,
+      retrying: null,
       abandonSent: false,
     };
     if (this.writing) {
@@ -176,6 +179,15 @@ export class BackgroundSaver {
     }, graceMs).unref();
   }
 
+  private dropWaiting(error: string): void {
+    const job = this.waiting;
+    if (!job) return;
+    this.waiting = null;
+    this.recycle(job.transfer);
+    this.notices.onAbandoned?.({ step: job.request.state.step, reason: job.reason, error });
+    job.reject(new Error(`step ${job.request.state.step} was not saved: ${error}`));
+  }
+
   private abandon(job: Job): void {
     if (job.abandonSent) return;
     job.abandonSent = true;
@@ -198,7 +210,7 @@ export class BackgroundSaver {
     const job = this.writing;
     if (!job || job.request.id !== response.id) return;
     if ('retrying' in response) {
-      job.retrying = true;
+      job.retrying = response.error;
       this.notices.onRetrying?.(job.request.state.step, response.error, response.retryInMs);
       if (this.waiting || this.retriesOver) this.abandon(job);
       return;

@@ -4,7 +4,9 @@
 // snapshot, the manifest last), and a store that cannot be reached is retried with backoff until
 // it answers or the session gives the save up (a newer snapshot supersedes it, or it ends).
 import { parentPort } from 'node:worker_threads';
-import { StorageError, errorMessage } from '../../base/errors.js';
+import { RefusedError, StorageError, errorMessage } from '../../base/errors.js';
+import { MANIFEST_FILE, checkpointDirName } from '../../checkpoint/layout.js';
+import { parseManifest } from '../../checkpoint/manifest.js';
 import { commitCheckpoint } from '../../checkpoint/storage-writer.js';
 import { retryDelayMs } from '../../checkpoint/stored-run-writer.js';
 import { writeCheckpoint } from '../../checkpoint/writer.js';
@@ -44,6 +46,24 @@ async function pause(id: number, ms: number): Promise<void> {
   wakers.delete(id);
 }
 
+/**
+ * After a retry finds the step committed: whether it was this save's own commit, whose answer was
+ * lost when the store went away (the manifest holds this snapshot's weights hash), rather than
+ * another writer's.
+ */
+async function committedEarlier(storage: S3Storage, runKey: string, state: SaveRequest['state']): Promise<{ dir: string; bytes: number } | null> {
+  const folder = `${runKey}${checkpointDirName(state.step)}/`;
+  try {
+    const text = new TextDecoder().decode(await storage.read(`${folder}${MANIFEST_FILE}`));
+    const manifest = parseManifest(storage.locate(`${folder}${MANIFEST_FILE}`), text);
+    if (manifest.extra['weightsHash'] !== state.extra?.['weightsHash']) return null;
+    const bytes = Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, text.length);
+    return { dir: storage.locate(folder.slice(0, -1)), bytes };
+  } catch {
+    return null;
+  }
+}
+
 async function commitStored(request: SaveRequest, state: SaveRequest['state']): Promise<{ dir: string; bytes: number }> {
   const target = request.target;
   if (target.kind !== 'storage') throw new Error('not a storage target');
@@ -57,6 +77,8 @@ async function commitStored(request: SaveRequest, state: SaveRequest['state']): 
       const committed = await commitCheckpoint(storage, lease, target.runKey, request.run, state);
       return { dir: storage.locate(committed.key.replace(/\/$/, '')), bytes: committed.bytes };
     } catch (error) {
+      const earlier = attempt > 1 && error instanceof RefusedError ? await committedEarlier(storage, target.runKey, state) : null;
+      if (earlier) return earlier;
       // Only an unreachable or failing store is worth another try; a refusal (the step taken, the lease lost) is final.
       if (!(error instanceof StorageError) || abandoned.has(request.id)) throw abandoned.has(request.id) ? new AbandonedError(errorMessage(error)) : error;
       const retryInMs = retryDelayMs(attempt);

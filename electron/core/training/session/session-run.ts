@@ -249,7 +249,7 @@ export class SessionRun {
 
   /** Saves given up while the store could not be reached: said once, at the end, naming the steps. */
   private reportUnsaved(): void {
-    const unsaved = this.saves.unsaved;
+    const unsaved = [...this.saves.unsaved].sort((a, b) => a.step - b.step);
     if (unsaved.length === 0) return;
     const steps = unsaved.map((u) => u.step).join(', ');
     const saved = this.saves.saved.at(-1);
