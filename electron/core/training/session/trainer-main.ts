@@ -7,6 +7,7 @@
 // SIGTERM and SIGINT ask for a graceful stop (a second one gives up waiting); so does the
 // parent going away, so an orphaned trainer saves and ends rather than training on unseen.
 import { format } from 'node:util';
+import { StudioError } from '../../../contract.js';
 import { CheckpointStore } from '../../checkpoint/store.js';
 import { isS3Address, openS3Storage } from '../../storage/open-s3.js';
 import { runTrainingSession } from './training-session.js';
@@ -119,6 +120,8 @@ const runSession: SessionRunner = async (request, control, onEvent) => {
 };
 
 const runReplay: ReplayRunner = async (request, control) => {
+  if (isS3Address(request.workspace))
+    throw new StudioError('usage', `${request.workspace}: verifying a resume is not supported on an S3 workspace yet; import the checkpoint into a folder and verify it there`);
   // A replay writes nothing: the workspace is opened to read.
   const store = await CheckpointStore.open(request.workspace, { access: 'read' });
   return verifyResume(store, request, () => control.stopRequested);
