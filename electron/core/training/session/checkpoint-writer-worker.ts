@@ -11,7 +11,6 @@ import { commitCheckpoint } from '../../checkpoint/storage-writer.js';
 import { retryDelayMs } from '../../checkpoint/stored-run-writer.js';
 import { writeCheckpoint } from '../../checkpoint/writer.js';
 import { LeaseLock } from '../../storage/lease-lock.js';
-import { openS3Storage } from '../../storage/open-s3.js';
 import type { S3Storage } from '../../storage/s3-storage.js';
 import { weightsHash } from '../engine/weights-hash.js';
 import type { SaveRequest, WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
@@ -67,7 +66,8 @@ async function committedEarlier(storage: S3Storage, runKey: string, state: SaveR
 async function commitStored(request: SaveRequest, state: SaveRequest['state']): Promise<{ dir: string; bytes: number }> {
   const target = request.target;
   if (target.kind !== 'storage') throw new Error('not a storage target');
-  const storage = storages.get(target.address) ?? openS3Storage(target.address, target.connection);
+  // The AWS SDK is loaded only by a session that saves into S3: a local one starts its worker without it.
+  const storage = storages.get(target.address) ?? (await import('../../storage/open-s3.js')).openS3Storage(target.address, target.connection);
   storages.set(target.address, storage);
   const leaseKey = `${target.address}${target.lease.prefix}${target.lease.generation}`;
   const lease = leases.get(leaseKey) ?? new LeaseLock(storage, target.lease.prefix, target.lease.generation, target.lease.holder);
