@@ -98,7 +98,7 @@ async function stall(data: TrainingData): Promise<string[]> {
     const params = loop.parameterCount;
     loop.trainStep();
     const saver = new BackgroundSaver(
-      writer.dir,
+      writer.saveTarget,
       'stall',
       () => undefined,
       () => undefined,

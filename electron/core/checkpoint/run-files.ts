@@ -76,8 +76,13 @@ export async function createRunFolder(workspace: string, name: string, meta: New
 }
 
 export async function writeRunMeta(runDir: string, name: string, meta: NewRunMeta): Promise<void> {
+  await writeFileAtomic(path.join(runDir, RUN_FILE), runMetaText(name, meta));
+}
+
+/** run.json's text, the same wherever the run lives (a folder, an S3 prefix). */
+export function runMetaText(name: string, meta: NewRunMeta): string {
   const full: RunMeta = RunMetaSchema.parse({ ...meta, formatVersion: 1, name, createdAt: new Date().toISOString() });
-  await writeFileAtomic(path.join(runDir, RUN_FILE), `${JSON.stringify(full, null, 2)}\n`);
+  return `${JSON.stringify(full, null, 2)}\n`;
 }
 
 /** The only files a run holds before its first checkpoint (and its TensorBoard event file: isStartUpFile). */

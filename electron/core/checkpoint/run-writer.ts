@@ -4,6 +4,7 @@ import { RefusedError } from '../base/errors.js';
 import { type MetricsRecord, appendMetrics, readRunMeta } from './run-files.js';
 import { type RunLock, acquireRunLock } from './run-lock.js';
 import { removeDeadTemporaries } from '../base/temporaries.js';
+import type { SaveTarget, TrainingRunWriter } from './training-run-writer.js';
 import { type TrainingState, type WriteOptions, type WrittenCheckpoint, writeCheckpoint } from './writer.js';
 
 /** What the store's catalog hears from a writer, so it need not wait for a watcher. */
@@ -25,7 +26,7 @@ export interface MetricsLog {
   close(): Promise<void>;
 }
 
-export class RunWriter {
+export class RunWriter implements TrainingRunWriter {
   private readonly logs: MetricsLog[] = [];
 
   private constructor(
@@ -47,6 +48,18 @@ export class RunWriter {
     // Holding the lock, we are the run's only writer: what dead writers left in it can go.
     await removeDeadTemporaries(dir);
     return new RunWriter(workspace, run, dir, held, events);
+  }
+
+  get location(): string {
+    return this.dir;
+  }
+
+  get saveTarget(): SaveTarget {
+    return { kind: 'folder', runDir: this.dir };
+  }
+
+  get lockToken(): string {
+    return this.lock.token;
   }
 
   async save(state: TrainingState, options?: WriteOptions): Promise<WrittenCheckpoint> {

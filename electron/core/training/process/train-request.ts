@@ -7,12 +7,16 @@ import {
   CheckpointPolicySchema,
   CheckpointRefSchema,
   RetentionPolicySchema,
+  S3ConnectionSchema,
   TRAINING_DEFAULTS,
   TrainingConfigSchema,
 } from '../../../contract.js';
 
 export const TrainRequestSchema = z.object({
+  /** A folder, or an `s3://bucket/prefix` address (then `s3` says how to reach the store). */
   workspace: z.string().min(1),
+  /** How the trainer reaches an S3 workspace; its credentials it takes from the AWS chain of its own process, never from here. */
+  s3: S3ConnectionSchema.optional(),
   run: z.string().min(1),
   /** The complete configuration; for a continued run, the parent's with the allowed overrides. */
   config: TrainingConfigSchema,

@@ -1,11 +1,15 @@
 // Persists snapshots in a worker thread so the training loop only pays for the in-memory copy.
 // Bounded: one snapshot being written and at most one waiting; a third save waits for room
-// (back-pressure) rather than dropping a checkpoint or growing memory without limit.
+// (back-pressure) rather than dropping a checkpoint or growing memory without limit. A save the
+// worker keeps retrying because the store cannot be reached (S3) is given up as soon as a newer
+// snapshot waits (it supersedes it) or the session stops retrying: training never waits on an
+// unreachable store.
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../base/module-worker.js';
 import type { SaveCost } from '../../checkpoint/manifest.js';
+import type { SaveTarget } from '../../checkpoint/training-run-writer.js';
 import type { TrainingState } from '../../checkpoint/writer.js';
-import type { WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
+import type { SaveRequest, WorkerRequest, WorkerResponse } from './checkpoint-writer-protocol.js';
 
 export interface SavedCheckpoint {
   readonly step: number;
@@ -17,14 +21,32 @@ export interface SavedCheckpoint {
   readonly reason: string;
 }
 
+/** A save given up while the store could not be reached: not written, and training went on. */
+export interface UnsavedCheckpoint {
+  readonly step: number;
+  readonly reason: string;
+  /** The last failure, one sentence naming the address. */
+  readonly error: string;
+}
+
+/** What the saver tells besides saves and fatal failures. */
+export interface SaverNotices {
+  /** The store could not be reached: the save will be tried again after `retryInMs`. */
+  readonly onRetrying?: (step: number, error: string, retryInMs: number) => void;
+  readonly onAbandoned?: (unsaved: UnsavedCheckpoint) => void;
+}
+
 interface Job {
-  readonly request: WorkerRequest;
+  readonly request: SaveRequest;
   readonly reason: string;
   readonly transfer: ArrayBuffer[];
   /** Settles (never rejects) once the job is written and its onSaved work is done, or failed. */
   readonly finished: Promise<void>;
   resolve(saved: SavedCheckpoint): void;
   reject(error: Error): void;
+  /** The worker said the store is unreachable and it is waiting to retry; the failure it gave. */
+  retrying: string | null;
+  abandonSent: boolean;
 }
 
 /** The worker is this folder's checkpoint-writer-worker module. */
@@ -46,14 +68,17 @@ export class BackgroundSaver {
   /** onSaved work still running for checkpoints already written. */
   private readonly settling = new Set<Promise<void>>();
   private callbacks: Promise<void> = Promise.resolve();
+  /** Set by stopRetrying: saves still failing then are given up. */
+  private retriesOver = false;
 
   constructor(
-    private readonly runDir: string,
+    private readonly target: SaveTarget,
     private readonly run: string,
     private readonly onSaved: (saved: SavedCheckpoint) => void | Promise<void>,
     private readonly onError: (error: Error) => void,
     /** Called at once when a checkpoint is on disk, before the (serialised) onSaved work. */
     private readonly onWritten: (saved: SavedCheckpoint) => void = () => undefined,
+    private readonly notices: SaverNotices = {},
   ) {
     this.worker = startWorker();
     this.worker.on('message', (response: WorkerResponse) => this.finish(response));
@@ -92,6 +117,9 @@ export class BackgroundSaver {
   /** Resolves once a snapshot can be accepted: call it before taking the snapshot, so memory stays bounded. */
   async waitForRoom(): Promise<void> {
     if (this.failed) throw this.failed;
+    // Behind a save stuck on an unreachable store, the snapshot waiting is given up for the newer
+    // one rather than training waiting on the store.
+    if (this.waiting && this.writing?.retrying) this.dropWaiting(this.writing.retrying);
     while (this.waiting) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
     if (this.failed) throw this.failed;
   }
@@ -113,15 +141,20 @@ export class BackgroundSaver {
       () => undefined,
     );
     const job: Job = {
-      request: { id: this.nextId++, runDir: this.runDir, run: this.run, state, cost },
+      request: { type: 'save', id: this.nextId++, target: this.target, run: this.run, state, cost },
       reason,
       transfer: [...new Set(transfer)],
       finished,
       resolve: resolveJob,
       reject: rejectJob,
+      retrying: null,
+      abandonSent: false,
     };
-    if (this.writing) this.waiting = job;
-    else this.start(job);
+    if (this.writing) {
+      this.waiting = job;
+      // The newer snapshot supersedes one stuck on an unreachable store.
+      if (this.writing.retrying) this.abandon(this.writing);
+    } else this.start(job);
     return { done };
   }
 
@@ -133,6 +166,33 @@ export class BackgroundSaver {
       await Promise.all(inFlight);
     }
     if (this.failed) throw this.failed;
+  }
+
+  /**
+   * After `graceMs`, saves the worker is retrying (the store unreachable) are given up, and so
+   * are later ones at their first failure: a session that ends does not wait on the store forever.
+   */
+  stopRetrying(graceMs: number): void {
+    setTimeout(() => {
+      this.retriesOver = true;
+      if (this.writing?.retrying) this.abandon(this.writing);
+    }, graceMs).unref();
+  }
+
+  private dropWaiting(error: string): void {
+    const job = this.waiting;
+    if (!job) return;
+    this.waiting = null;
+    this.recycle(job.transfer);
+    this.notices.onAbandoned?.({ step: job.request.state.step, reason: job.reason, error });
+    job.reject(new Error(`step ${job.request.state.step} was not saved: ${error}`));
+  }
+
+  private abandon(job: Job): void {
+    if (job.abandonSent) return;
+    job.abandonSent = true;
+    const message: WorkerRequest = { type: 'abandon', id: job.request.id };
+    this.worker.postMessage(message);
   }
 
   async close(): Promise<void> {
@@ -149,6 +209,12 @@ export class BackgroundSaver {
   private finish(response: WorkerResponse): void {
     const job = this.writing;
     if (!job || job.request.id !== response.id) return;
+    if ('retrying' in response) {
+      job.retrying = response.error;
+      this.notices.onRetrying?.(job.request.state.step, response.error, response.retryInMs);
+      if (this.waiting || this.retriesOver) this.abandon(job);
+      return;
+    }
     this.writing = null;
     if (this.waiting) {
       const next = this.waiting;
@@ -157,6 +223,11 @@ export class BackgroundSaver {
     }
     for (const listener of this.roomListeners.splice(0)) listener();
     this.recycle(response.buffers);
+    if (!response.ok && response.abandoned) {
+      this.notices.onAbandoned?.({ step: job.request.state.step, reason: job.reason, error: response.error });
+      job.reject(new Error(`step ${job.request.state.step} was not saved: ${response.error}`));
+      return;
+    }
     if (!response.ok) {
       const error = new Error(`saving step ${job.request.state.step} failed: ${response.error}`);
       this.onError(error);

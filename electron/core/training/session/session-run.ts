@@ -4,13 +4,14 @@
 import path from 'node:path';
 import type { SessionEvent, TrainingConfig } from '../../../contract.js';
 import type { ParentCheckpoint } from './foreign-start.js';
-import type { RunWriter } from '../../checkpoint/run-writer.js';
+import type { TrainingRunWriter } from '../../checkpoint/training-run-writer.js';
 import type { StepResult, TrainingLoop } from '../engine/training-loop.js';
 import type { TrainRequest } from '../process/train-request.js';
 import type { SavedCheckpoint } from './background-saver.js';
 import { MetricWindow, Throughput, TrainingClock, finite } from './session-measures.js';
 import { SessionSaves } from './session-saves.js';
-import type { SessionOptions } from './session-control.js';
+import { type SessionOptions, isStoredWorkspace } from './session-control.js';
+import { storedBestValue } from './stored-session.js';
 
 export type StopReason = 'completed' | 'max-steps' | 'stopped';
 
@@ -24,7 +25,7 @@ export interface SessionResult {
 
 /** What set-up hands the run: the run's writer, a loop ready at its first step, and where it came from. */
 export interface SessionSetup {
-  readonly writer: RunWriter;
+  readonly writer: TrainingRunWriter;
   readonly run: string;
   readonly loop: TrainingLoop;
   readonly config: TrainingConfig;
@@ -67,12 +68,23 @@ export class SessionRun {
     const policy = request.checkpoints;
     let bestValue: number | null = null;
     if (policy.best && setup.parent) {
-      const value = store.catalog.best(policy.best.metric, policy.best.mode, setup.parent.run)?.metrics[policy.best.metric];
+      const { metric, mode } = policy.best;
+      const value = isStoredWorkspace(store)
+        ? await storedBestValue(store, setup.parent.run, metric, mode)
+        : store.catalog.best(metric, mode, setup.parent.run)?.metrics[metric];
       if (typeof value === 'number') bestValue = value;
     }
     const clock = new TrainingClock();
     const metrics = new MetricWindow();
-    const saves = await SessionSaves.open({ ...setup, store, checkpoints: policy, clock, metrics, onEvent: options.onEvent });
+    const saves = await SessionSaves.open({
+      ...setup,
+      store,
+      checkpoints: policy,
+      clock,
+      metrics,
+      onEvent: options.onEvent,
+      ...(options.finalRetryMs === undefined ? {} : { finalRetryMs: options.finalRetryMs }),
+    });
     const session = new SessionRun(options, setup, clock, metrics, saves, bestValue);
     try {
       return await session.drive();
@@ -235,10 +247,23 @@ export class SessionRun {
     }
   }
 
+  /** Saves given up while the store could not be reached: said once, at the end, naming the steps. */
+  private reportUnsaved(): void {
+    const unsaved = [...this.saves.unsaved].sort((a, b) => a.step - b.step);
+    if (unsaved.length === 0) return;
+    const steps = unsaved.map((u) => u.step).join(', ');
+    const saved = this.saves.saved.at(-1);
+    this.emit({
+      type: 'warning',
+      message: `step${unsaved.length === 1 ? '' : 's'} ${steps} ${unsaved.length === 1 ? 'was' : 'were'} not saved to ${this.setup.writer.location}: ${unsaved.at(-1)?.error ?? 'the store could not be reached'}${saved ? `; the last checkpoint saved is step ${saved.step}` : '; no checkpoint of this session was saved'}`,
+    });
+  }
+
   private async finish(reason: StopReason): Promise<SessionResult> {
     const { run } = this.setup;
     if (this.request.checkpoints.onStop) await this.saves.save(STOP_SAVE_REASONS[reason]);
     await this.saves.settle();
+    this.reportUnsaved();
     const overheadShare = this.saves.overheadShare;
     const last = this.saves.saved.at(-1);
     const lastCheckpoint = last ? `${run}/${path.basename(last.dir)}` : null;

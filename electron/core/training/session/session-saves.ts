@@ -1,24 +1,28 @@
 // A session's checkpoints: each save's in-memory snapshot (the only part that blocks training),
 // the background writes, the bookkeeping after each (catalog, metrics log, event), retention
-// passes, and what saving has cost training so far.
+// passes, and what saving has cost training so far. Into S3, a save the store cannot take is
+// reported (a warning: training goes on), retried by the worker, and superseded by the next one.
 import path from 'node:path';
-import type { CheckpointPolicy, RetentionPolicy, SessionEvent, TrainingConfig } from '../../../contract.js';
+import { type CheckpointPolicy, type RetentionPolicy, RetentionPolicySchema, type SessionEvent, type TrainingConfig } from '../../../contract.js';
 import type { ParentCheckpoint } from './foreign-start.js';
 import { isPolicyEmpty } from '../../checkpoint/retention.js';
-import type { RunWriter } from '../../checkpoint/run-writer.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
+import type { TrainingRunWriter } from '../../checkpoint/training-run-writer.js';
 import type { TrainingLoop } from '../engine/training-loop.js';
-import { BackgroundSaver, type SavedCheckpoint } from './background-saver.js';
+import { BackgroundSaver, type SavedCheckpoint, type UnsavedCheckpoint } from './background-saver.js';
+import { type StoredTrainingWorkspace, localStore } from './session-control.js';
 import type { MetricWindow, TrainingClock } from './session-measures.js';
 import { overheadWarning } from './session-events.js';
 
 /** Saves a retention pass may fall behind by before the next save waits for it. */
 const RETENTION_BACKLOG = 4;
+/** How long a save still failing on an unreachable store is retried once the session ends. */
+const FINAL_RETRY_MS = 15_000;
 
 /** What the saves of one session need to know of it. */
 export interface SavesContext {
-  readonly store: CheckpointStore;
-  readonly writer: RunWriter;
+  readonly store: CheckpointStore | StoredTrainingWorkspace;
+  readonly writer: TrainingRunWriter;
   readonly run: string;
   readonly loop: TrainingLoop;
   readonly config: TrainingConfig;
@@ -29,10 +33,15 @@ export interface SavesContext {
   readonly clock: TrainingClock;
   readonly metrics: MetricWindow;
   readonly onEvent: (event: SessionEvent) => void;
+  readonly finalRetryMs?: number;
 }
 
 export class SessionSaves {
   readonly saved: SavedCheckpoint[] = [];
+  /** Saves given up while the store could not be reached. */
+  readonly unsaved: UnsavedCheckpoint[] = [];
+  /** The step whose save last told of an unreachable store, so one outage is one warning per save, not one per retry. */
+  private warnedStep = -1;
   private readonly errors: Error[] = [];
   private readonly saver: BackgroundSaver;
   private readonly sessionStartStep: number;
@@ -51,18 +60,21 @@ export class SessionSaves {
   ) {
     this.sessionStartStep = ctx.loop.step;
     this.saver = new BackgroundSaver(
-      ctx.writer.dir,
+      ctx.writer.saveTarget,
       ctx.run,
       (done) => this.afterSave(done),
       (error) => this.errors.push(error),
       // The event goes out the moment the checkpoint is on disk, not after the bookkeeping of
       // earlier saves (which runs one at a time), so the dashboard never lags a frequent saver.
       (done) => this.announce(done),
+      { onRetrying: (step, error, retryInMs) => this.warnRetrying(step, error, retryInMs), onAbandoned: (unsaved) => this.unsaved.push(unsaved) },
     );
   }
 
   static async open(ctx: SavesContext): Promise<SessionSaves> {
-    return new SessionSaves(ctx, await ctx.store.getPolicy(ctx.run));
+    const store = localStore(ctx.store);
+    // Retention on S3 needs its trash (the lead's workspace store): the trainer leaves it alone there.
+    return new SessionSaves(ctx, store ? await store.getPolicy(ctx.run) : RetentionPolicySchema.parse({}));
   }
 
   /** Time the loop was blocked by saves so far, as a share of training time. */
@@ -112,6 +124,7 @@ export class SessionSaves {
 
   /** Waits for every write, its bookkeeping and the retention they asked for; rethrows what failed. */
   async settle(): Promise<void> {
+    this.saver.stopRetrying(this.ctx.finalRetryMs ?? FINAL_RETRY_MS);
     await this.saver.drain().catch((error: unknown) => this.errors.push(error as Error));
     await this.retentionPass;
     this.throwIfFailed();
@@ -131,6 +144,15 @@ export class SessionSaves {
     this.ctx.onEvent({ type: 'warning', message: warning });
   }
 
+  private warnRetrying(step: number, error: string, retryInMs: number): void {
+    if (step === this.warnedStep) return;
+    this.warnedStep = step;
+    this.ctx.onEvent({
+      type: 'warning',
+      message: `saving step ${step} failed: ${error}; training goes on, and the save is retried (next in ${Math.round(retryInMs / 1000)} s) or replaced by the next one`,
+    });
+  }
+
   private announce(done: SavedCheckpoint): void {
     this.saved.push(done);
     const { run, onEvent } = this.ctx;
@@ -148,8 +170,8 @@ export class SessionSaves {
   }
 
   private async afterSave(done: SavedCheckpoint): Promise<void> {
-    const { store, writer, run } = this.ctx;
-    await store.catalog.refreshCheckpoint(run, path.basename(done.dir));
+    const { writer, run } = this.ctx;
+    await localStore(this.ctx.store)?.catalog.refreshCheckpoint(run, path.basename(done.dir));
     await writer.appendMetrics({
       kind: 'checkpoint',
       step: done.step,
@@ -193,7 +215,9 @@ export class SessionSaves {
   }
 
   private async applyRetention(): Promise<void> {
-    const { store, writer, run, parent, checkpoints } = this.ctx;
+    const { writer, run, parent, checkpoints } = this.ctx;
+    const store = localStore(this.ctx.store);
+    if (store === null) return;
     // Like TensorFlow's max_to_keep, but never the best by the metric this session saves on.
     const reasons = new Map<string, string>(parent ? [[parent.id, 'this training continued from it']] : []);
     const best = checkpoints.best ? store.catalog.best(checkpoints.best.metric, checkpoints.best.mode, run) : null;
@@ -203,6 +227,6 @@ export class SessionSaves {
     // plan needs no rescan of what may be thousands of checkpoints.
     const plan = await store.planRetention(run, { protectedIds: keep, protectedReasons: reasons, refresh: false });
     if (plan.delete.length > 0)
-      await store.applyRetention(plan, { lockToken: writer.lock.token, protectedIds: keep, protectedReasons: reasons, refresh: false });
+      await store.applyRetention(plan, { lockToken: writer.lockToken, protectedIds: keep, protectedReasons: reasons, refresh: false });
   }
 }

@@ -7,7 +7,9 @@
 // SIGTERM and SIGINT ask for a graceful stop (a second one gives up waiting); so does the
 // parent going away, so an orphaned trainer saves and ends rather than training on unseen.
 import { format } from 'node:util';
+import { StudioError } from '../../../contract.js';
 import { CheckpointStore } from '../../checkpoint/store.js';
+import { isS3Address, openS3Storage } from '../../storage/open-s3.js';
 import { runTrainingSession } from './training-session.js';
 import { verifyResume } from './verify-resume.js';
 import type { LogLevel, TrainerMessage } from '../process/trainer-protocol.js';
@@ -102,12 +104,24 @@ function send(message: TrainerMessage): void {
 }
 
 const runSession: SessionRunner = async (request, control, onEvent) => {
+  if (isS3Address(request.workspace)) {
+    // Credentials come from this process's own AWS chain (its environment, profiles), never from the request.
+    const connection = request.s3 ?? {};
+    const storage = openS3Storage(request.workspace, connection);
+    try {
+      return await runTrainingSession({ store: { kind: 'storage', storage, connection }, request, control, onEvent });
+    } finally {
+      storage.client.destroy();
+    }
+  }
   // The Studio checked the request; the workspace is created only for a run's first checkpoint.
   const store = await CheckpointStore.open(request.workspace, { access: 'create' });
   return runTrainingSession({ store, request, control, onEvent });
 };
 
 const runReplay: ReplayRunner = async (request, control) => {
+  if (isS3Address(request.workspace))
+    throw new StudioError('usage', `${request.workspace}: verifying a resume is not supported on an S3 workspace yet; import the checkpoint into a folder and verify it there`);
   // A replay writes nothing: the workspace is opened to read.
   const store = await CheckpointStore.open(request.workspace, { access: 'read' });
   return verifyResume(store, request, () => control.stopRequested);

@@ -2,12 +2,14 @@
 // request again where it is executed, loads the backend and the data, creates the run in the
 // store (continuing from a checkpoint when asked) and restores the loop, then hands over to
 // SessionRun (session-run.ts), which trains. A start that fails leaves no run folder behind.
+// Into an S3 workspace (stored-session.ts) the run is created there under a lease and a
+// continuation's checkpoint is read back from there; retention is left to the workspace store.
 import { type CheckpointInfo, StudioError } from '../../../contract.js';
 import type { LoadedCheckpoint } from '../../checkpoint/reader.js';
 import { isPolicyEmpty } from '../../checkpoint/retention.js';
-import { checkRunName, removeAbandonedRun } from '../../checkpoint/run-files.js';
-import type { RunWriter } from '../../checkpoint/run-writer.js';
+import { type NewRunMeta, checkRunName, removeAbandonedRun } from '../../checkpoint/run-files.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
+import type { TrainingRunWriter } from '../../checkpoint/training-run-writer.js';
 import { loadMnistLike } from '../data/mnist-dataset.js';
 import { type TrainingData, holdOutValidation } from '../data/splits.js';
 import { selectBackend } from '../engine/backend.js';
@@ -15,13 +17,14 @@ import { type TrainingConfig, TrainingConfigSchema, TrainingLoop } from '../engi
 import { fixedFieldDifferences } from '../process/continuation.js';
 import type { TrainRequest } from '../process/train-request.js';
 import { type ForeignStart, type ParentCheckpoint, loadForeignStart, loadInPlaceStart } from './foreign-start.js';
-import type { SessionOptions } from './session-control.js';
+import { type SessionOptions, type StoredTrainingWorkspace, isStoredWorkspace, localStore } from './session-control.js';
+import { createStoredRun, loadStoredStart } from './stored-session.js';
 import { type SessionResult, SessionRun } from './session-run.js';
 import { MetricColumnsLog } from '../../checkpoint/metric-columns-log.js';
 import { TensorBoardLog } from './tensorboard-log.js';
 
 // The session's inputs, exported from its one entry point for whoever runs it.
-export { type SessionControl, type SessionOptions, newControl } from './session-control.js';
+export { type SessionControl, type SessionOptions, type StoredTrainingWorkspace, newControl } from './session-control.js';
 export type { SessionResult };
 
 /** Where the session starts: a new model, our checkpoint, or another program's weights mapped onto ours. */
@@ -41,7 +44,7 @@ interface Ground {
 }
 
 /** What a continued run must match in its parent's checkpoint, checked before anything is created. */
-function checkContinuation(parent: CheckpointInfo, loaded: LoadedCheckpoint, request: TrainRequest): void {
+function checkContinuation(parent: Pick<CheckpointInfo, 'id' | 'path'>, loaded: LoadedCheckpoint, request: TrainRequest): void {
   const recorded = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);
   if (!recorded.success) throw new StudioError('refused', `${parent.path}: holds no training configuration this trainer wrote; it cannot be continued here`);
   const differences = fixedFieldDifferences(recorded.data, request.config);
@@ -49,9 +52,14 @@ function checkContinuation(parent: CheckpointInfo, loaded: LoadedCheckpoint, req
 }
 
 /** Reads the checkpoint a continuation starts from, checking it is still the one the Studio resolved. */
-async function findStart(store: CheckpointStore, request: TrainRequest, config: TrainingConfig): Promise<StartingPoint> {
+async function findStart(store: CheckpointStore | StoredTrainingWorkspace, request: TrainRequest, config: TrainingConfig): Promise<StartingPoint> {
   const resume = request.resume;
   if (!resume) return { parent: null, weights: null };
+  if (isStoredWorkspace(store)) {
+    const { parent, loaded } = await loadStoredStart(store, resume);
+    checkContinuation(parent, loaded, request);
+    return { parent, weights: { loaded } };
+  }
   // Another program's checkpoint read in place: read where it is, as the Studio resolved it (this
   // process lists no other program's folders).
   if (resume.inPlace && resume.foreignMap) {
@@ -88,9 +96,9 @@ async function prepareGround(request: TrainRequest, config: TrainingConfig, star
   return { backendName: backend.name, backendReason, data, dataSource: mnist.source, dataFingerprint: mnist.fingerprint };
 }
 
-function createRun(store: CheckpointStore, request: TrainRequest, config: TrainingConfig, start: StartingPoint, ground: Ground): Promise<RunWriter> {
+function runMeta(request: TrainRequest, config: TrainingConfig, start: StartingPoint, ground: Ground): NewRunMeta {
   const parent = start.parent;
-  return store.createRun(request.run, {
+  return {
     parent: parent ? { run: parent.run, step: parent.step } : null,
     config: {
       training: config,
@@ -103,7 +111,7 @@ function createRun(store: CheckpointStore, request: TrainRequest, config: Traini
       ...(request.changes.length > 0 ? { changes: request.changes } : {}),
       plan: planOfSession(request, config, ground, start),
     },
-  });
+  };
 }
 
 /**
@@ -125,6 +133,16 @@ function restoreLoop(config: TrainingConfig, data: TrainingData, start: Starting
   return 'foreign' in weights ? TrainingLoop.startFrom(config, data, weights.foreign) : TrainingLoop.restore(config, data, weights.loaded);
 }
 
+/** A run in a local store, with its TensorBoard event file and its metrics as columns beside metrics.jsonl. */
+async function createRun(store: CheckpointStore, run: string, meta: NewRunMeta): Promise<TrainingRunWriter> {
+  const writer = await store.createRun(run, meta);
+  writer.addMetricsLog(new TensorBoardLog(writer.dir));
+  // The history as columns too, for charts of millions of points; metrics.jsonl stays the truth.
+  const columns = await MetricColumnsLog.open(writer.dir).catch(() => null);
+  if (columns) writer.addMetricsLog(columns);
+  return writer;
+}
+
 export async function runTrainingSession(options: SessionOptions): Promise<SessionResult> {
   const { store, request } = options;
   const config = TrainingConfigSchema.parse(request.config);
@@ -133,14 +151,18 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   const start = await findStart(store, request, config);
   checkRunName(request.run);
   const ground = await prepareGround(request, config, start);
-  const writer = await createRun(store, request, config, start, ground);
-  writer.addMetricsLog(new TensorBoardLog(writer.dir));
-  // The history as columns too, for charts of millions of points; metrics.jsonl stays the truth.
-  const columns = await MetricColumnsLog.open(writer.dir).catch(() => null);
-  if (columns) writer.addMetricsLog(columns);
+  const local = localStore(store);
+  const meta = runMeta(request, config, start, ground);
+  const writer: TrainingRunWriter = isStoredWorkspace(store)
+    ? await createStoredRun(store, request.run, meta, options.onEvent)
+    : await createRun(store, request.run, meta);
   const run = request.run;
   try {
-    if (!isPolicyEmpty(request.retention)) await store.setPolicy(run, request.retention);
+    if (!isPolicyEmpty(request.retention)) {
+      if (local) await local.setPolicy(run, request.retention);
+      else
+        options.onEvent({ type: 'warning', message: `retention is not applied while training into ${writer.location}: apply it from the workspace (prune)` });
+    }
     const loop = restoreLoop(config, ground.data, start);
     try {
       return await SessionRun.run(options, { writer, run, loop, config, parent: start.parent, ...ground });
@@ -151,7 +173,7 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
     // A start that failed before training (nothing saved, nothing logged) leaves nothing
     // behind: the same --run can be tried again.
     await writer.close();
-    if (await removeAbandonedRun(writer.dir)) await store.catalog.refreshRun(run);
+    if (local && (await removeAbandonedRun(writer.location))) await local.catalog.refreshRun(run);
     throw error;
   } finally {
     await writer.close();
