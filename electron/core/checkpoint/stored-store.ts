@@ -35,6 +35,8 @@ export class StoredWorkspace {
     readonly storage: S3Storage,
     readonly catalog: StoredCatalog,
     readonly access: WorkspaceAccess,
+    /** How the store was reached (no credentials): what a trainer started on this workspace is given. */
+    readonly connection: S3Connection,
   ) {}
 
   /**
@@ -50,14 +52,14 @@ export class StoredWorkspace {
       ...(profile !== undefined ? { profile } : {}),
       ...(region !== undefined ? { region } : {}),
     });
-    return StoredWorkspace.on(storage, options.access ?? 'write');
+    return StoredWorkspace.on(storage, options.access ?? 'write', options.connection ?? {});
   }
 
   /** Over a storage already made (tests give the gateway's keys this way). */
-  static async on(storage: S3Storage, access: WorkspaceAccess = 'write'): Promise<StoredWorkspace> {
+  static async on(storage: S3Storage, access: WorkspaceAccess = 'write', connection: S3Connection = {}): Promise<StoredWorkspace> {
     try {
       const catalog = await StoredCatalog.open(storage, { writable: access !== 'read' });
-      return new StoredWorkspace(storage, catalog, access);
+      return new StoredWorkspace(storage, catalog, access, connection);
     } catch (error) {
       storage.client.destroy();
       throw error;

@@ -223,6 +223,12 @@ export class Studio {
    * the catalog (and its events) follow training even where no watcher runs.
    */
   private followTraining(event: SessionEvent): void {
+    // In S3 a save is seen by listing again: at once, rather than at the next poll.
+    const remote = this.remote;
+    if (remote && (event.type === 'checkpoint' || event.type === 'started' || event.type === 'finished')) {
+      remote.catalog.refresh().catch((error: unknown) => this.events.emit('warning', { message: `listing ${remote.root}: ${toStudioError(error).message}` }));
+      return;
+    }
     if (event.type === 'checkpoint') this.followRun((store, run) => store.catalog.refreshCheckpoint(run, path.basename(event.path)));
     else if (event.type === 'started' || event.type === 'finished') this.followRun((store, run) => store.catalog.refreshRun(run));
   }
@@ -473,10 +479,12 @@ export class Studio {
     'startTraining' | 'continueTraining' | 'pauseTraining' | 'resumeTraining' | 'saveNow' | 'stopTraining' | 'killTraining' | 'trainingStatus' | 'verifyResume'
   > {
     return {
-      startTraining: async (params) => this.launch(await prepareNewRun(this.requireWritable(), params)),
+      startTraining: async (params) => this.launch(await prepareNewRun(this.writableRemote() ?? this.requireWritable(), params)),
       continueTraining: async (params) => {
-        await this.settledStore();
-        return this.launch(await prepareContinuation(this.requireWritable(), params));
+        const remote = this.writableRemote();
+        if (remote) await remote.catalog.refresh();
+        else await this.settledStore();
+        return this.launch(await prepareContinuation(remote ?? this.requireWritable(), params));
       },
       pauseTraining: async () => {
         this.requireTrainer('pause').pause();

@@ -31,10 +31,11 @@ import { isForeignFormat, readerFor, sniffForeign } from '../formats/registry.js
 import { importFolder } from '../import/import-folder.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
-import { readManifest } from '../checkpoint/manifest.js';
+import { type Manifest, parseManifest, readManifest } from '../checkpoint/manifest.js';
 import { firstFreeName, showName } from '../checkpoint/names.js';
 import { isUnsavedRun, readRunMeta } from '../checkpoint/run-files.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
+import { StoredWorkspace } from '../checkpoint/stored-store.js';
 import { countTrainingExamples, defaultMnistDir } from '../training/data/mnist-dataset.js';
 import { applyOverrides, fixedFieldDifferences } from '../training/process/continuation.js';
 import type { TrainRequest } from '../training/process/train-request.js';
@@ -50,8 +51,28 @@ export function defaultValidationCount(trainExamples: number): number {
   return Math.min(5000, Math.floor(trainExamples / 10));
 }
 
+/** Where a training writes: a workspace folder, or a prefix in S3 (issue 18). */
+export type TrainingWorkspace = CheckpointStore | StoredWorkspace;
+
+/** Where the request sends the trainer, and (for S3) how it reaches the store; never credentials. */
+function destination(store: TrainingWorkspace): Pick<TrainRequest, 'workspace' | 's3'> {
+  return store instanceof StoredWorkspace ? { workspace: store.root, s3: store.connection } : { workspace: store.root };
+}
+
+async function parentManifest(store: TrainingWorkspace, parent: CheckpointInfo): Promise<Manifest> {
+  if (!(store instanceof StoredWorkspace)) return readManifest(path.join(parent.path, MANIFEST_FILE));
+  const key = `${parent.id}/${MANIFEST_FILE}`;
+  return parseManifest(store.storage.locate(key), new TextDecoder().decode(await store.storage.read(key)));
+}
+
 /** The run name is usable and free (or an abandoned start of that name, which the trainer takes over). */
-async function checkRunFree(store: CheckpointStore, run: string): Promise<void> {
+async function checkRunFree(store: TrainingWorkspace, run: string): Promise<void> {
+  if (store instanceof StoredWorkspace) {
+    // A run that never saved (a start that died) is taken over by the trainer, as on disk.
+    if ((store.catalog.getRun(run)?.checkpointCount ?? 0) > 0)
+      throw new RefusedError(store.storage.locate(run), 'a run with this name already exists; continue from it, or choose another name');
+    return;
+  }
   const dir = store.runDir(run);
   if (store.catalog.getRun(run) || (await exists(path.join(dir, RUN_FILE)))) {
     if (await isUnsavedRun(dir)) return;
@@ -60,7 +81,7 @@ async function checkRunFree(store: CheckpointStore, run: string): Promise<void> 
 }
 
 /** Whether `name` cannot be a new run: checkRunFree refuses it (other failures are raised). */
-async function runTaken(store: CheckpointStore, name: string): Promise<boolean> {
+async function runTaken(store: TrainingWorkspace, name: string): Promise<boolean> {
   try {
     await checkRunFree(store, name);
     return false;
@@ -74,7 +95,7 @@ async function runTaken(store: CheckpointStore, name: string): Promise<boolean> 
  * The new run's name: the one the request gives, which must be free, or else the default
  * (newRunName, continuedRunName), numbered when taken.
  */
-async function chooseRunName(store: CheckpointStore, requested: string | undefined, byDefault: string): Promise<string> {
+async function chooseRunName(store: TrainingWorkspace, requested: string | undefined, byDefault: string): Promise<string> {
   if (requested === undefined) return firstFreeName(byDefault, (name) => runTaken(store, name));
   await checkRunFree(store, requested);
   return requested;
@@ -96,7 +117,7 @@ function checkNumbers(config: TrainingConfig, examples: number, checkpoints: Che
   }
 }
 
-export async function prepareNewRun(store: CheckpointStore, params: StartTraining): Promise<PreparedTraining> {
+export async function prepareNewRun(store: TrainingWorkspace, params: StartTraining): Promise<PreparedTraining> {
   const parsed = StartTrainingSchema.parse(params);
   const { dataDir, examples } = await checkData(parsed.config.dataDir);
   const config = TrainingConfigSchema.parse({ ...parsed.config, dataDir, validationCount: parsed.config.validationCount ?? defaultValidationCount(examples) });
@@ -104,7 +125,7 @@ export async function prepareNewRun(store: CheckpointStore, params: StartTrainin
   const run = await chooseRunName(store, parsed.run, newRunName(config.model.kind));
   return {
     request: {
-      workspace: store.root,
+      ...destination(store),
       run,
       config,
       resume: null,
@@ -121,10 +142,10 @@ export async function prepareNewRun(store: CheckpointStore, params: StartTrainin
 
 /** What the parent run recorded about how it saved, to continue the same way unless told otherwise. */
 async function recordedPolicies(
-  store: CheckpointStore,
+  store: TrainingWorkspace,
   parent: CheckpointInfo,
 ): Promise<{ checkpoints: CheckpointPolicy; retention: RetentionPolicy; backend: string | null; logEvery: number | null }> {
-  const meta = await readRunMeta(store.runDir(parent.run)).catch(() => null);
+  const meta = store instanceof StoredWorkspace ? store.catalog.meta(parent.run) : await readRunMeta(store.runDir(parent.run)).catch(() => null);
   const config = meta?.config ?? {};
   const checkpoints = CheckpointPolicySchema.safeParse(config.checkpoints);
   const retention = RetentionPolicySchema.safeParse(config.retention);
@@ -145,7 +166,7 @@ type ParsedContinuation = z.infer<typeof ContinueTrainingSchema>;
  * checkpoint named by its path, which is imported first (copied, like `import`), so the new run's
  * parent is a checkpoint of the workspace.
  */
-async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation): Promise<{ parent: CheckpointInfo; notes: string[] }> {
+async function resolveParent(store: TrainingWorkspace, parsed: ParsedContinuation): Promise<{ parent: CheckpointInfo; notes: string[] }> {
   const selector = {
     ...(parsed.fromRun !== undefined ? { run: parsed.fromRun } : {}),
     ...(parsed.metric !== undefined ? { metric: parsed.metric } : {}),
@@ -155,6 +176,8 @@ async function resolveParent(store: CheckpointStore, parsed: ParsedContinuation)
     return { parent: store.resolveResumable(parsed.from, selector), notes: [] };
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
+    // Another program's folder is imported into a workspace on disk; one in S3 takes only what is already in it.
+    if (store instanceof StoredWorkspace) throw error;
     // Moved to the trash (by hand, or by a retention policy since it was listed): say so, and how to bring it back.
     const trashed = await store.trashedError(parsed.from);
     if (trashed) throw trashed;
@@ -259,16 +282,18 @@ async function prepareForeignContinuation(
   };
 }
 
-export async function prepareContinuation(store: CheckpointStore, params: ContinueTraining): Promise<PreparedTraining> {
+export async function prepareContinuation(store: TrainingWorkspace, params: ContinueTraining): Promise<PreparedTraining> {
   const parsed = ContinueTrainingSchema.parse(params);
   const { parent, notes: resolved } = await resolveParent(store, parsed);
-  if (parent.source) return prepareForeignContinuation(store, parsed, parent, resolved);
+  if (parent.source && store instanceof StoredWorkspace)
+    throw new RefusedError(parent.id, "is another program's checkpoint in S3: import it into a folder workspace to continue it (not yet from S3)");
+  if (parent.source) return prepareForeignContinuation(store as CheckpointStore, parsed, parent, resolved);
   if (parsed.map)
     throw new StudioError(
       'usage',
       `${parent.id}: a map is for continuing another program's checkpoint; this one was trained here and continues with its own names`,
     );
-  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  const manifest = await parentManifest(store, parent);
   const recorded = TrainingConfigSchema.safeParse(manifest.extra.config);
   if (!recorded.success) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
   const overrides = parsed.overrides;
@@ -312,7 +337,7 @@ export async function prepareContinuation(store: CheckpointStore, params: Contin
   const logEvery = overrides.logEvery ?? before.logEvery ?? TRAINING_DEFAULTS.logEvery;
   return {
     request: {
-      workspace: store.root,
+      ...destination(store),
       run,
       config,
       resume: { id: parent.id, run: parent.run, step: parent.step },
