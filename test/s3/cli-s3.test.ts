@@ -70,9 +70,15 @@ describe.skipIf(!s3Available())('the command line on a workspace in S3', () => {
     expect(await keys(storage)).toEqual(before);
   });
 
-  it('latest and best answer as on disk', () => {
+  it('latest and best answer as on disk; inspect lists a checkpoint’s tensors from its manifest', () => {
     expect(json<CheckpointInfo>('latest').id).toBe('mnist/ckpt-000000400');
     expect(json<CheckpointInfo>('best', '--metric', 'loss').id).toBe('mnist/ckpt-000000200');
+    const rows = json<{ file: string; name: string; shape: number[] }[]>('inspect', 'mnist/ckpt-300');
+    expect(rows.map((r) => `${r.file}:${r.name}:${r.shape.join('x')}`).sort()).toEqual(
+      trainingState(300)
+        .model.map((t) => `model.safetensors:${t.name}:${t.shape.join('x')}`)
+        .concat(trainingState(300).optimizer.map((t) => `optimizer.safetensors:${t.name}:${t.shape.join('x')}`)),
+    );
   });
 
   it('verify reads every tensor and says which are whole', () => {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { TensorRow } from '../../contract.js';
 import { NotFoundError } from '../base/errors.js';
 import { MANIFEST_FILE } from '../checkpoint/layout.js';
-import { readManifest } from '../checkpoint/manifest.js';
+import { parseManifest, readManifest } from '../checkpoint/manifest.js';
+import type { StoredWorkspace } from '../checkpoint/stored-store.js';
 import { isMissing } from '../base/regular-file.js';
 import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
 import { type TargetLocator, readInPlace } from './locate.js';
@@ -38,4 +39,13 @@ export async function inspectTarget(locator: TargetLocator, target: string): Pro
   if (located.kind === 'foreign') return inspectForeign(located.reader, located.path);
   if (located.kind === 'file') return fileRows(located.path, path.basename(located.path));
   return folderRows(located.kind === 'folder' ? located.path : located.checkpoint.path);
+}
+
+/** A checkpoint of a workspace in S3: its manifest lists every tensor (one GET; the tensor files are not read). */
+export async function inspectStored(workspace: StoredWorkspace, target: string): Promise<TensorRow[]> {
+  const checkpoint = workspace.resolve(target);
+  const key = `${checkpoint.id}/${MANIFEST_FILE}`;
+  const manifest = parseManifest(workspace.storage.locate(key), new TextDecoder().decode(await workspace.storage.read(key)));
+  if (manifest.foreign) return manifest.foreign.tensors.map((t) => tensorRow({ ...t, dtype: t.dtype as ForeignDtype }));
+  return manifest.tensors.map((t) => ({ file: t.file, name: t.name, dtype: t.dtype, shape: [...t.shape], bytes: t.bytes }));
 }

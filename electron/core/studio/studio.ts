@@ -30,7 +30,7 @@ import type { ChildLauncher, LaunchSpec } from '../training/process/trainer-laun
 import { toStudioError } from './errors.js';
 import { StudioEvents } from './events.js';
 import { Imports } from './import.js';
-import { inspectTarget } from './inspect.js';
+import { inspectStored, inspectTarget } from './inspect.js';
 import { describeSource } from './describe-source.js';
 import { Comparisons } from './compare.js';
 import { cancelDistributions, tensorDistributions, tensorNames } from './distributions.js';
@@ -365,7 +365,7 @@ export class Studio {
     'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig' | 'runProgress' | 'checkFiles'
   > {
     return {
-      inspect: async ({ target }) => inspectTarget(new TargetLocator(this.store), target),
+      inspect: async ({ target }) => (this.remote ? inspectStored(this.remote, target) : inspectTarget(new TargetLocator(this.store), target)),
       verify: async ({ targets }) =>
         this.remote ? verifyStoredTargets(this.remote, targets) : verifyTargets(this.store, new TargetLocator(this.store), targets),
       latest: async ({ run }) => (this.remote ?? (await this.settledStore())).resolve('latest', run !== undefined ? { run } : {}),
