@@ -77,7 +77,8 @@ describe.skipIf(!s3Available())('the command line on a workspace in S3', () => {
     expect(rows.map((r) => `${r.file}:${r.name}:${r.shape.join('x')}`).sort()).toEqual(
       trainingState(300)
         .model.map((t) => `model.safetensors:${t.name}:${t.shape.join('x')}`)
-        .concat(trainingState(300).optimizer.map((t) => `optimizer.safetensors:${t.name}:${t.shape.join('x')}`)),
+        .concat(trainingState(300).optimizer.map((t) => `optimizer.safetensors:${t.name}:${t.shape.join('x')}`))
+        .sort(),
     );
   });
 
