@@ -215,6 +215,9 @@ for (const versioning of [false, true]) {
         const model = await storage.read(`run/ckpt-000000004/${MODEL_FILE}`);
         const dying = await StoredTrash.open(crashingAt(storage, method, nth));
         await expect(dying.trash([await target(storage, 'run', 4)], 'delete')).rejects.toThrow('killed');
+        // Nothing half-listed meanwhile: the checkpoint is whole or gone (its manifest went first).
+        const cut = await keys(storage, 'run/ckpt-000000004/');
+        expect(cut.includes(`run/ckpt-000000004/${MANIFEST_FILE}`) && cut.length < before.length).toBe(false);
 
         await StoredTrash.open(storage);
         expect(await listed(storage)).toEqual(['run@8']);
