@@ -196,6 +196,48 @@ for (const versioning of [false, true]) {
       expect(Buffer.from(await storage.read(`${run}/ckpt-000000003/${MODEL_FILE}`)).equals(Buffer.from(model))).toBe(true);
     });
 
+    it('puts back tensors a cleanup removed while the restore had not yet put the manifest back', async () => {
+      const storage = workspace(base);
+      await commit(storage, 'run', 6);
+      const before = await keys(storage, 'run/ckpt-000000006/');
+      const trash = await StoredTrash.open(storage);
+      await trash.trash([await target(storage, 'run', 6)], 'delete');
+      // Just before the manifest goes back the folder holds only marked tensors: a cleanup whose
+      // writer lease ran out removes them there.
+      const racing = new Proxy(storage, {
+        get(t, property, receiver) {
+          const value: unknown = Reflect.get(t, property, receiver);
+          if ((property !== 'write' && property !== 'removeVersions') || typeof value !== 'function')
+            return typeof value === 'function' ? value.bind(t) : value;
+          // The manifest goes back by a write (copies) or by removing its delete marker (versions).
+          return async (first: string | readonly { key: string }[], ...rest: unknown[]) => {
+            const touched = typeof first === 'string' ? [first] : first.map((v) => v.key);
+            if (touched.includes(`run/ckpt-000000006/${MANIFEST_FILE}`)) await t.remove(before.filter((k) => !k.endsWith(MANIFEST_FILE)));
+            return (value as (...a: unknown[]) => Promise<unknown>).apply(t, [first, ...rest]);
+          };
+        },
+      });
+      await (await StoredTrash.open(racing)).undo();
+      expect(await keys(storage, 'run/ckpt-000000006/')).toEqual(before);
+      expect(await trash.list()).toEqual({ entries: [], problems: [] });
+    });
+
+    it('trashes and restores a checkpoint folder another program named without leading zeros', async () => {
+      const storage = workspace(base);
+      await commit(storage, 'run', 7);
+      for (const key of await keys(storage, 'run/ckpt-000000007/')) {
+        await storage.copy(key, key.replace('ckpt-000000007', 'ckpt-7'));
+        await storage.remove([key]);
+      }
+      const trash = await StoredTrash.open(storage);
+      const [entry] = await trash.trash([await target(storage, 'run', 7)], 'delete');
+      expect(entry?.originalPath).toBe('run/ckpt-7');
+      expect(await keys(storage, 'run/ckpt-')).toEqual([]);
+      await trash.undo();
+      expect(await keys(storage, 'run/ckpt-')).toEqual(['run/ckpt-7/manifest.json', 'run/ckpt-7/model.safetensors', 'run/ckpt-7/optimizer.safetensors']);
+      await expect(trash.trash([{ ...(await target(storage, 'run', 7)), step: 8 }], 'delete')).rejects.toThrow('not the checkpoint folder of step 8');
+    });
+
     const crashes: [string, 'copy' | 'remove', number][] = versioning
       ? [
           ['before the first delete', 'remove', 1],

@@ -66,15 +66,9 @@ export class CopyTrash implements TrashMode {
   }
 
   async restore(journal: Journal, entry: JournalEntry): Promise<void> {
-    const now = await current(this.storage, entry.folder);
-    const kept = await current(this.storage, payloadKey(journal.batch, entry.folder));
-    const ordered = manifestLast(entry, entry.objects);
-    const manifest = ordered.at(-1);
-    for (const o of ordered.slice(0, -1)) {
-      const copy = payloadKey(journal.batch, o.key);
-      const there = now.get(o.key);
-      if (there === undefined || there.tag !== kept.get(copy)?.tag) await this.storage.copy(copy, o.key);
-    }
+    const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
+    const files = entry.objects.filter((o) => o !== manifest);
+    await this.putBack(journal, entry.folder, files);
     if (manifest !== undefined) {
       const bytes = await this.storage.read(payloadKey(journal.batch, manifest.key));
       if (!(await this.storage.write(manifest.key, bytes, { exclusive: true })))
@@ -83,8 +77,22 @@ export class CopyTrash implements TrashMode {
           'was committed again while it was being restored; the committed checkpoint is kept and this one stays in the trash',
         );
     }
+    // Until the manifest was back the folder looked like a dead writer's leftovers (the copies
+    // keep our writer's mark), which a cleanup may have removed meanwhile; from now on none will.
+    await this.putBack(journal, entry.folder, files);
     // Out of the trash: its manifest's copy first, so a crash here leaves no entry listed twice.
     await removeManifestFirst(this.storage, entry, entry.objects, (o) => payloadKey(journal.batch, o.key));
+  }
+
+  /** Copies back what is not there already as the trash keeps it. */
+  private async putBack(journal: Journal, folder: string, files: readonly MovedObject[]): Promise<void> {
+    const now = await current(this.storage, folder);
+    const kept = await current(this.storage, payloadKey(journal.batch, folder));
+    await mapLimited(files, COPIES_IN_FLIGHT, async (o) => {
+      const copy = payloadKey(journal.batch, o.key);
+      const there = now.get(o.key);
+      if (there === undefined || there.tag !== kept.get(copy)?.tag) await this.storage.copy(copy, o.key);
+    });
   }
 
   async purge(journal: Journal, entry: JournalEntry): Promise<void> {

@@ -89,9 +89,22 @@ export class VersionsTrash implements TrashMode {
    * the later entry stays in the trash as it was.
    */
   async restore(_journal: Journal, entry: JournalEntry): Promise<void> {
+    const manifest = entry.objects.filter((o) => isManifestOf(entry, o.key));
+    const files = entry.objects.filter((o) => !isManifestOf(entry, o.key));
+    const copied = new Set<MovedObject>();
+    await this.putBack(entry, files, copied);
+    await this.putBack(entry, manifest, copied);
+    // Until the manifest was back the folder looked like a dead writer's leftovers (the versions
+    // keep our writer's mark), which a cleanup may have deleted meanwhile; from now on none will.
+    await this.putBack(entry, files, copied);
     const versions = await versionsOf(this.storage, entry.folder);
-    const copied: MovedObject[] = [];
-    for (const o of manifestLast(entry, entry.objects)) {
+    for (const o of copied) await this.removeHidden(versions, o);
+  }
+
+  /** Makes each hidden version current again: by removing the markers above it, or by a copy on top. */
+  private async putBack(entry: JournalEntry, objects: readonly MovedObject[], copied: Set<MovedObject>): Promise<void> {
+    const versions = await versionsOf(this.storage, entry.folder);
+    for (const o of objects) {
       const newer = above(versions, o) ?? [];
       const latest = newer[0];
       const manifest = isManifestOf(entry, o.key);
@@ -99,7 +112,7 @@ export class VersionsTrash implements TrashMode {
       if (!latest.deleteMarker) {
         if (manifest) throw this.committedAgain(entry);
         // Copied back by a restore that stopped halfway (restoreProblem checked its ETag): its hidden version goes still.
-        copied.push(o);
+        copied.add(o);
         continue;
       }
       if (newer.every((v) => v.deleteMarker)) {
@@ -111,9 +124,8 @@ export class VersionsTrash implements TrashMode {
       const versionId = o.versionId ?? '';
       if (!manifest) await this.storage.copyVersion(o.key, versionId, o.key);
       else if (!(await this.storage.write(o.key, await this.storage.readVersion(o.key, versionId), { exclusive: true }))) throw this.committedAgain(entry);
-      copied.push(o);
+      copied.add(o);
     }
-    for (const o of copied) await this.removeHidden(versions, o);
   }
 
   private committedAgain(entry: JournalEntry): RefusedError {

@@ -10,7 +10,7 @@
 import type { PurgeResult, TrashEntry, TrashProblem } from '../../contract.js';
 import { NotFoundError, RefusedError } from '../base/errors.js';
 import { type Storage, isVersionedStorage } from '../storage/storage.js';
-import { TRASH_DIR, runNameProblem } from './layout.js';
+import { TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { showName } from './names.js';
 import { CopyTrash } from './stored-trash-copy.js';
 import {
@@ -51,6 +51,17 @@ interface Scan {
   /** Entries still in the trash, newest batch first. */
   readonly found: readonly Found[];
   readonly problems: TrashProblem[];
+}
+
+const dirNameOf = (target: StoredTrashTarget): string => target.folder.slice(target.run.length + 1, -1);
+
+/** Why a target is not a checkpoint folder directly in a run of ours, or null. */
+function targetProblem(target: StoredTrashTarget): string | null {
+  const runProblem = runNameProblem(target.run);
+  if (runProblem) return `not a checkpoint of a run: ${runProblem}`;
+  if (!target.folder.startsWith(`${target.run}/`) || parseCheckpointDirName(dirNameOf(target)) !== target.step)
+    return `not the checkpoint folder of step ${target.step} of run ${showName(target.run)}`;
+  return null;
 }
 
 function newestFirst(a: Found, b: Found): number {
@@ -103,8 +114,8 @@ export class StoredTrash {
     const unique = targets.filter((t, at) => targets.findIndex((u) => u.folder === t.folder) === at);
     if (unique.length === 0) return [];
     const snapshots = await mapLimited(unique, READS_IN_FLIGHT, async (target) => {
-      const problem = runNameProblem(target.run);
-      if (problem) throw new RefusedError(this.storage.locate(target.folder), `not a checkpoint of a run: ${problem}`);
+      const problem = targetProblem(target);
+      if (problem) throw new RefusedError(this.storage.locate(target.folder), problem);
       return this.mode.snapshot(target.folder, await checkpointObjects(this.storage, target.folder));
     });
     const journal = await claimBatch(this.storage, (batch) => ({
@@ -114,7 +125,15 @@ export class StoredTrash {
       state: 'moving',
       deletedAt: new Date(this.now()).toISOString(),
       reason,
-      entries: unique.map((t, at) => ({ id: entryId(batch, at), run: t.run, step: t.step, folder: t.folder, bytes: t.bytes, objects: snapshots[at] ?? [] })),
+      entries: unique.map((t, at) => ({
+        id: entryId(batch, at),
+        run: t.run,
+        dirName: dirNameOf(t),
+        step: t.step,
+        folder: t.folder,
+        bytes: t.bytes,
+        objects: snapshots[at] ?? [],
+      })),
     }));
     await this.finish(journal);
     return journal.entries.map((e) => toTrashEntry(journal, e));
