@@ -25,7 +25,7 @@ export class CopyTrash implements TrashMode {
     return Promise.resolve(objects.map((o) => ({ key: o.key, size: o.size, tag: o.tag })));
   }
 
-  async move(journal: Journal, entry: JournalEntry): Promise<void> {
+  async keep(journal: Journal, entry: JournalEntry): Promise<void> {
     const copied = await current(this.storage, payloadKey(journal.batch, entry.folder));
     await mapLimited(entry.objects, COPIES_IN_FLIGHT, async (o) => {
       if (copied.has(payloadKey(journal.batch, o.key))) return;
@@ -36,6 +36,9 @@ export class CopyTrash implements TrashMode {
         if (!(error instanceof NotFoundError)) throw error;
       }
     });
+  }
+
+  async hide(journal: Journal, entry: JournalEntry): Promise<void> {
     const kept = await current(this.storage, payloadKey(journal.batch, entry.folder));
     const originals = await current(this.storage, entry.folder);
     const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
@@ -99,6 +102,11 @@ export class CopyTrash implements TrashMode {
     const ordered = manifestLast(entry, entry.objects);
     await this.storage.remove(ordered.slice(0, -1).map((o) => payloadKey(journal.batch, o.key)));
     await this.storage.remove(ordered.slice(-1).map((o) => payloadKey(journal.batch, o.key)));
+  }
+
+  async rollBack(journal: Journal): Promise<void> {
+    await this.storage.remove([journalKey(journal.batch)]);
+    await this.dropJournal(journal);
   }
 
   async dropJournal(journal: Journal): Promise<void> {

@@ -42,7 +42,12 @@ export class VersionsTrash implements TrashMode {
     });
   }
 
-  async move(_journal: Journal, entry: JournalEntry): Promise<void> {
+  /** The bucket keeps every version: nothing to copy. */
+  keep(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async hide(_journal: Journal, entry: JournalEntry): Promise<void> {
     const versions = await versionsOf(this.storage, entry.folder);
     const latestIs = (o: MovedObject): boolean => versions.get(o.key)?.[0]?.versionId === o.versionId;
     const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
@@ -147,6 +152,10 @@ export class VersionsTrash implements TrashMode {
   async purge(_journal: Journal, entry: JournalEntry): Promise<void> {
     const versions = await versionsOf(this.storage, entry.folder);
     for (const o of manifestLast(entry, entry.objects)) await this.removeHidden(versions, o);
+  }
+
+  rollBack(journal: Journal): Promise<void> {
+    return this.dropJournal(journal);
   }
 
   async dropJournal(journal: Journal): Promise<void> {

@@ -8,7 +8,7 @@
 // a second process still deleting would do, so the two can never undo each other. Undo is there.
 // Guards (pins, locks, policies) are the caller's: this only moves.
 import type { PurgeResult, TrashEntry, TrashProblem } from '../../contract.js';
-import { NotFoundError, RefusedError } from '../base/errors.js';
+import { NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
 import { type Storage, isVersionedStorage } from '../storage/storage.js';
 import { TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { showName } from './names.js';
@@ -77,6 +77,9 @@ export class StoredTrash {
     private readonly now: () => number,
   ) {}
 
+  /** Deletions found half done on open that could not be finished then. */
+  private readonly unfinished: TrashProblem[] = [];
+
   /** Learns whether the bucket keeps versions; finishes a batch a crash left half done. */
   static async open(storage: Storage, options: { now?: () => number } = {}): Promise<StoredTrash> {
     // Versions kept only while "suspended" are not enough: a delete there removes the unversioned object.
@@ -97,15 +100,36 @@ export class StoredTrash {
     return journal.mode === 'copy' ? this.modes.copy : this.modes.versions;
   }
 
+  /** Deletions a crash (or a failure) left half done are finished; one that cannot be now is reported by list(). */
   private async recover(): Promise<void> {
     const { journals } = await this.scan();
-    for (const journal of journals) if (journal.state === 'moving') await this.finish(journal);
+    for (const journal of journals) {
+      if (journal.state !== 'moving') continue;
+      try {
+        await this.finish(journal);
+      } catch (error) {
+        this.unfinished.push({
+          name: showName(journalKey(journal.batch)),
+          problem: `a deletion that stopped halfway could not be finished (${errorMessage(error)}); it is tried again on the next open`,
+        });
+      }
+    }
   }
 
+  /** Keeps every entry's objects, then deletes the originals: nothing is deleted before all is kept. */
   private async finish(journal: Journal): Promise<void> {
     const mode = this.modeOf(journal);
     if (mode === null) return;
-    for (const entry of journal.entries) await mode.move(journal, entry);
+    for (const entry of journal.entries) await mode.keep(journal, entry);
+    await this.hide(mode, journal);
+  }
+
+  private async hide(mode: TrashMode, journal: Journal): Promise<void> {
+    for (const entry of journal.entries) {
+      // A batch its deleter rolled back (its journal goes first) is not finished by anyone else.
+      if ((await this.storage.stat(journalKey(journal.batch))) === null) return;
+      await mode.hide(journal, entry);
+    }
     await this.storage.write(journalKey(journal.batch), serializeJournal({ ...journal, state: 'done' }));
   }
 
@@ -135,7 +159,16 @@ export class StoredTrash {
         objects: snapshots[at] ?? [],
       })),
     }));
-    await this.finish(journal);
+    try {
+      for (const entry of journal.entries) await this.mode.keep(journal, entry);
+    } catch (error) {
+      // Nothing was deleted yet: the batch is undone at once, its journal first (or, failing
+      // that too, it is finished on the next open).
+      await this.mode.rollBack(journal).catch(() => undefined);
+      throw error;
+    }
+    // A failure from here on leaves the journal `moving`: the next open finishes the deletion.
+    await this.hide(this.mode, journal);
     return journal.entries.map((e) => toTrashEntry(journal, e));
   }
 
@@ -175,7 +208,7 @@ export class StoredTrash {
   /** What the trash holds, newest batch first, and what in it cannot be used. */
   async list(): Promise<{ entries: TrashEntry[]; problems: TrashProblem[] }> {
     const scan = await this.scan();
-    return { entries: scan.found.map((f) => f.trashEntry), problems: scan.problems };
+    return { entries: scan.found.map((f) => f.trashEntry), problems: [...this.unfinished, ...scan.problems] };
   }
 
   /** Puts entries back where they were: all of them, or none if any cannot go back. */
