@@ -3,9 +3,11 @@
 // checkpoint exists again, purge by age or batch. There is no rename: the bucket's versions hide
 // a deleted object where versioning is on, else a copy under `.trash/<batch>/` keeps it
 // (stored-trash-versions.ts, stored-trash-copy.ts). Each batch's journal is written before the
-// first change; one found unfinished on open is finished, not rolled back: from its first delete
+// first change, and every object is kept before any original is deleted. A deletion that fails
+// before its first delete is rolled back at once (the user is told, nothing changed). One found
+// unfinished on open (its process was killed) is finished, not rolled back: from its first delete
 // (the manifest) the checkpoint had already gone for every reader, and finishing is the same work
-// a second process still deleting would do, so the two can never undo each other. Undo is there.
+// a deleter still at it would do, so the two never undo each other. Undo is there for the user.
 // Guards (pins, locks, policies) are the caller's: this only moves.
 import type { PurgeResult, TrashEntry, TrashProblem } from '../../contract.js';
 import { NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
