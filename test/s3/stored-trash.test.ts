@@ -250,6 +250,35 @@ for (const versioning of [false, true]) {
       await expect(trash.trash([{ ...(await target(storage, 'run', 7)), step: 8 }], 'delete')).rejects.toThrow('not the checkpoint folder of step 8');
     });
 
+    it('lists a trash of many entries for a few requests: journals read once, a run’s versions listed whole', async () => {
+      const storage = workspace(base);
+      const lease = await acquireLease(storage, 'many/.lock/');
+      for (let step = 1; step <= 25; step += 1) await commitCheckpoint(storage, lease, 'many/', 'many', trainingState(step));
+      await lease.release();
+      const trash = await StoredTrash.open(storage);
+      const listing = await listStoredWorkspace(storage, { writeIndex: false });
+      const targets = (listing.runs[0]?.checkpoints ?? []).map((c) => ({
+        checkpointId: c.folder.slice(0, -1),
+        run: 'many',
+        step: c.step,
+        folder: c.folder,
+        bytes: c.bytes,
+      }));
+      await trash.trash(targets.slice(0, 5), 'first');
+      await trash.trash(targets.slice(5), 'second');
+      const count = (): Record<string, number> => Object.fromEntries(storage.requests);
+      await trash.list();
+      const before = count();
+      const { entries } = await trash.list();
+      expect(entries).toHaveLength(25);
+      const spent = Object.fromEntries(
+        Object.entries(count())
+          .map(([k, v]) => [k, v - (before[k] ?? 0)])
+          .filter(([, v]) => v !== 0),
+      );
+      expect(spent).toEqual(versioning ? { ListObjectsV2Command: 1, ListObjectVersionsCommand: 1 } : { ListObjectsV2Command: 1 });
+    });
+
     const stops: [string, 'copy' | 'remove', number][] = versioning
       ? [
           ['before the first delete', 'remove', 1],

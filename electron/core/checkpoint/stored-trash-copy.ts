@@ -8,7 +8,7 @@ import { type Journal, type JournalEntry, type MovedObject, journalKey, payloadK
 import { type TrashMode, isManifestOf, manifestLast } from './stored-trash-mode.js';
 import { mapLimited } from './stored-trash-work.js';
 
-const COPIES_IN_FLIGHT = 8;
+const COPIES_IN_FLIGHT = 4;
 
 async function current(storage: Storage, prefix: string): Promise<Map<string, StoredObject>> {
   const found = new Map<string, StoredObject>();
@@ -49,8 +49,10 @@ export class CopyTrash implements TrashMode {
     await removeManifestFirst(this.storage, entry, removable, (o) => o.key);
   }
 
-  inTrash(journal: Journal, trashKeys: ReadonlySet<string>): Promise<boolean[]> {
-    return Promise.resolve(journal.entries.map((e) => e.objects.some((o) => isManifestOf(e, o.key) && trashKeys.has(payloadKey(journal.batch, o.key)))));
+  inTrash(journals: readonly Journal[], trashKeys: ReadonlySet<string>): Promise<boolean[][]> {
+    return Promise.resolve(
+      journals.map((journal) => journal.entries.map((e) => e.objects.some((o) => isManifestOf(e, o.key) && trashKeys.has(payloadKey(journal.batch, o.key))))),
+    );
   }
 
   async restoreProblem(journal: Journal, entry: JournalEntry): Promise<string | null> {

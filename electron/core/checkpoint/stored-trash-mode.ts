@@ -18,8 +18,8 @@ export interface TrashMode {
   keep(journal: Journal, entry: JournalEntry): Promise<void>;
   /** Deletes an entry's originals, manifest first; only those kept and still as recorded. */
   hide(journal: Journal, entry: JournalEntry): Promise<void>;
-  /** Which of the batch's entries are still in the trash (their manifest is). */
-  inTrash(journal: Journal, trashKeys: ReadonlySet<string>): Promise<boolean[]>;
+  /** Which entries of each batch are still in the trash (their manifest is); `trashKeys`: what `.trash/` holds. */
+  inTrash(journals: readonly Journal[], trashKeys: ReadonlySet<string>): Promise<boolean[][]>;
   /** Why an entry cannot go back now, or null. */
   restoreProblem(journal: Journal, entry: JournalEntry): Promise<string | null>;
   /** Puts an entry back, manifest last; refuses (RefusedError) when its checkpoint was committed meanwhile. */

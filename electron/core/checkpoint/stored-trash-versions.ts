@@ -10,6 +10,8 @@ import { type TrashMode, isManifestOf, manifestLast } from './stored-trash-mode.
 import { mapLimited } from './stored-trash-work.js';
 
 const LISTS_IN_FLIGHT = 8;
+/** Entries of one run in the trash beyond which its versions are listed whole rather than by manifest. */
+const WHOLE_RUN_FROM = 20;
 
 /** Each key's versions and markers under a prefix, newest first. */
 async function versionsOf(storage: VersionedStorage, prefix: string): Promise<Map<string, StoredVersion[]>> {
@@ -63,13 +65,26 @@ export class VersionsTrash implements TrashMode {
     await this.storage.remove(ordered.map((o) => o.key));
   }
 
-  inTrash(journal: Journal): Promise<boolean[]> {
-    return mapLimited(journal.entries, LISTS_IN_FLIGHT, async (entry) => {
-      const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
-      if (manifest === undefined) return false;
-      const rest = above(await versionsOf(this.storage, manifest.key), manifest);
-      return rest !== null && rest.length > 0;
+  /**
+   * One LIST of versions per manifest; a run with many entries in the trash is listed whole
+   * instead (its checkpoint folders' versions, a page per 1,000), which costs fewer requests.
+   */
+  async inTrash(journals: readonly Journal[]): Promise<boolean[][]> {
+    const manifests = new Map<string, MovedObject[]>();
+    for (const journal of journals)
+      for (const entry of journal.entries)
+        for (const o of entry.objects) if (isManifestOf(entry, o.key)) manifests.set(entry.run, [...(manifests.get(entry.run) ?? []), o]);
+    const prefixes = [...manifests].flatMap(([run, list]) => (list.length > WHOLE_RUN_FROM ? [`${run}/ckpt-`] : list.map((o) => o.key)));
+    const versions = new Map<string, StoredVersion[]>();
+    await mapLimited(prefixes, LISTS_IN_FLIGHT, async (prefix) => {
+      for (const [key, list] of await versionsOf(this.storage, prefix)) versions.set(key, list);
     });
+    return journals.map((journal) =>
+      journal.entries.map((entry) => {
+        const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
+        return manifest !== undefined && (above(versions, manifest)?.length ?? 0) > 0;
+      }),
+    );
   }
 
   async restoreProblem(_journal: Journal, entry: JournalEntry): Promise<string | null> {
@@ -102,6 +117,7 @@ export class VersionsTrash implements TrashMode {
     // Until the manifest was back the folder looked like a dead writer's leftovers (the versions
     // keep our writer's mark), which a cleanup may have deleted meanwhile; from now on none will.
     await this.putBack(entry, files, copied);
+    if (copied.size === 0) return;
     const versions = await versionsOf(this.storage, entry.folder);
     for (const o of copied) await this.removeHidden(versions, o);
   }

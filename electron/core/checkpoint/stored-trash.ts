@@ -11,12 +11,13 @@
 // Guards (pins, locks, policies) are the caller's: this only moves.
 import type { PurgeResult, TrashEntry, TrashProblem } from '../../contract.js';
 import { NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
-import { type Storage, isVersionedStorage } from '../storage/storage.js';
+import { type Storage, type StoredObject, isVersionedStorage } from '../storage/storage.js';
 import { TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { showName } from './names.js';
 import { CopyTrash } from './stored-trash-copy.js';
 import {
   type Journal,
+  type ParsedJournal,
   type JournalEntry,
   claimBatch,
   journalBatch,
@@ -41,6 +42,8 @@ export interface StoredTrashTarget {
 }
 
 const READS_IN_FLIGHT = 8;
+/** Checkpoints moved at once (each with a few requests of its own in flight). */
+const ENTRIES_IN_FLIGHT = 8;
 
 interface Found {
   readonly journal: Journal;
@@ -79,6 +82,7 @@ export class StoredTrash {
     private readonly now: () => number,
   ) {}
 
+  private readonly journalCache = new Map<string, { readonly tag: string; readonly parsed: ParsedJournal }>();
   /** Deletions found half done on open that could not be finished then. */
   private readonly unfinished: TrashProblem[] = [];
 
@@ -122,16 +126,14 @@ export class StoredTrash {
   private async finish(journal: Journal): Promise<void> {
     const mode = this.modeOf(journal);
     if (mode === null) return;
-    for (const entry of journal.entries) await mode.keep(journal, entry);
+    await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => mode.keep(journal, entry));
     await this.hide(mode, journal);
   }
 
   private async hide(mode: TrashMode, journal: Journal): Promise<void> {
-    for (const entry of journal.entries) {
-      // A batch its deleter rolled back (its journal goes first) is not finished by anyone else.
-      if ((await this.storage.stat(journalKey(journal.batch))) === null) return;
-      await mode.hide(journal, entry);
-    }
+    // A batch its deleter rolled back (its journal goes first) is not finished by anyone else.
+    if ((await this.storage.stat(journalKey(journal.batch))) === null) return;
+    await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => mode.hide(journal, entry));
     await this.storage.write(journalKey(journal.batch), serializeJournal({ ...journal, state: 'done' }));
   }
 
@@ -162,7 +164,7 @@ export class StoredTrash {
       })),
     }));
     try {
-      for (const entry of journal.entries) await this.mode.keep(journal, entry);
+      await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => this.mode.keep(journal, entry));
     } catch (error) {
       // Nothing was deleted yet: the batch is undone at once, its journal first (or, failing
       // that too, it is finished on the next open).
@@ -176,12 +178,13 @@ export class StoredTrash {
 
   /** Reads every journal under `.trash/` and which of their entries are still in the trash. */
   private async scan(): Promise<Scan> {
-    const keys = new Set<string>();
-    for await (const object of this.storage.list(`${TRASH_DIR}/`)) keys.add(object.key);
+    const objects = new Map<string, StoredObject>();
+    for await (const object of this.storage.list(`${TRASH_DIR}/`)) objects.set(object.key, object);
+    const keys = new Set(objects.keys());
     const problems: TrashProblem[] = [];
     const journalKeys = [...keys].filter((k) => journalBatch(k) !== null);
     const read = await mapLimited(journalKeys, READS_IN_FLIGHT, async (key) => {
-      const parsed = parseJournal(key, new TextDecoder().decode(await this.storage.read(key)));
+      const parsed = await this.readJournal(key, objects.get(key)?.tag ?? null);
       if (!parsed.ok) problems.push({ name: showName(key), problem: `${parsed.problem}; left alone` });
       return parsed.ok ? parsed.journal : null;
     });
@@ -190,21 +193,32 @@ export class StoredTrash {
     for (const journal of journals) for (const entry of journal.entries) for (const o of entry.objects) explained.add(payloadKey(journal.batch, o.key));
     for (const key of keys) if (!explained.has(key)) problems.push({ name: showName(key), problem: 'is not a trash entry of ours; left alone' });
     const found: Found[] = [];
-    for (const journal of journals) {
-      const mode = this.modeOf(journal);
-      if (mode === null) {
+    for (const mode of [this.modes.copy, this.modes.versions]) {
+      const ofMode = journals.filter((j) => this.modeOf(j) === mode);
+      if (mode === null || ofMode.length === 0) continue;
+      const present = await mode.inTrash(ofMode, keys);
+      ofMode.forEach((journal, j) =>
+        journal.entries.forEach((entry, at) => {
+          if (present[j]?.[at]) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
+        }),
+      );
+    }
+    for (const journal of journals)
+      if (this.modeOf(journal) === null)
         problems.push({
           name: showName(journalKey(journal.batch)),
           problem: 'was made with the bucket\u2019s versions, which this store cannot reach; left alone',
         });
-        continue;
-      }
-      const present = await mode.inTrash(journal, keys);
-      journal.entries.forEach((entry, at) => {
-        if (present[at]) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
-      });
-    }
     return { journals, found: found.sort(newestFirst), problems };
+  }
+
+  /** A journal, read once per version of it (its ETag): a trash of many batches lists with one GET per change. */
+  private async readJournal(key: string, tag: string | null): Promise<ParsedJournal> {
+    const cached = this.journalCache.get(key);
+    if (tag !== null && cached?.tag === tag) return cached.parsed;
+    const parsed = parseJournal(key, new TextDecoder().decode(await this.storage.read(key)));
+    if (tag !== null) this.journalCache.set(key, { tag, parsed });
+    return parsed;
   }
 
   /** What the trash holds, newest batch first, and what in it cannot be used. */
@@ -222,29 +236,33 @@ export class StoredTrash {
       if (!found) throw new NotFoundError(showName(id), 'no such entry in the trash (see: checkpoint-studio trash ls)');
       chosen.push(found);
     }
-    const refusals: string[] = [];
-    for (const [at, found] of chosen.entries()) {
-      if (chosen.findIndex((f) => f.entry.folder === found.entry.folder) !== at)
-        refusals.push(`${found.entry.id}: another entry being restored goes to ${found.trashEntry.originalPath} too`);
-      const problem = await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
-      if (problem) refusals.push(`${found.entry.id}: ${problem}`);
-    }
+    const refusals = (
+      await mapLimited([...chosen.entries()], ENTRIES_IN_FLIGHT, async ([at, found]) => {
+        const twice = chosen.findIndex((f) => f.entry.folder === found.entry.folder) !== at;
+        const problem = await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
+        return [
+          ...(twice ? [`${found.entry.id}: another entry being restored goes to ${found.trashEntry.originalPath} too`] : []),
+          ...(problem ? [`${found.entry.id}: ${problem}`] : []),
+        ];
+      })
+    ).flat();
     if (refusals.length > 0)
       throw new RefusedError(
         this.storage.locate(`${TRASH_DIR}/`),
         `nothing restored, because ${refusals.length === 1 ? 'one entry' : `${refusals.length} entries`} cannot go back: ${refusals.join('; ')}`,
       );
     const restored: TrashEntry[] = [];
-    for (const found of chosen) {
-      try {
+    try {
+      await mapLimited(chosen, ENTRIES_IN_FLIGHT, async (found) => {
         await this.modeOf(found.journal)?.restore(found.journal, found.entry);
-      } catch (error) {
-        if (restored.length > 0 && error instanceof RefusedError)
-          throw new RefusedError(error.target, `${error.problem} (restored before this: ${restored.map((e) => e.checkpointId).join(', ')})`);
-        throw error;
-      }
-      restored.push(found.trashEntry);
+        restored.push(found.trashEntry);
+      });
+    } catch (error) {
+      if (restored.length > 0 && error instanceof RefusedError)
+        throw new RefusedError(error.target, `${error.problem} (restored meanwhile: ${restored.map((e) => e.checkpointId).join(', ')})`);
+      throw error;
     }
+    restored.sort((a, b) => chosen.findIndex((f) => f.trashEntry === a) - chosen.findIndex((f) => f.trashEntry === b));
     await this.dropEmptied(scan, new Set(chosen));
     return restored;
   }
@@ -272,7 +290,7 @@ export class StoredTrash {
     }
     const old = (f: Found): boolean => options.olderThanMs === undefined || now - Date.parse(f.journal.deletedAt) >= options.olderThanMs;
     const chosen = scan.found.filter((f) => old(f) && (batches === null || batches.has(f.journal.batch)));
-    for (const found of chosen) await this.modeOf(found.journal)?.purge(found.journal, found.entry);
+    await mapLimited(chosen, ENTRIES_IN_FLIGHT, (found) => this.modeOf(found.journal)?.purge(found.journal, found.entry) ?? Promise.resolve());
     await this.dropEmptied(scan, new Set(chosen));
     const purged = chosen.map((f) => f.trashEntry);
     return { purged, bytes: purged.reduce((sum, e) => sum + e.bytes, 0), problems: scan.problems };
