@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { WRITER_MARK, commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import { cleanupAbandonedWrites } from '../../electron/core/checkpoint/stored-cleanup.js';
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
+import { serializeJournal } from '../../electron/core/checkpoint/stored-trash-journal.js';
 import { type LeaseLock, acquireLease, readLease } from '../../electron/core/storage/lease-lock.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { trainingState } from '../store/helpers.js';
@@ -115,5 +116,42 @@ describe.skipIf(!s3Available())('cleaning up abandoned writes in S3', () => {
     const result = await cleanupAbandonedWrites(storage);
     expect(far(result.removed)).toEqual(['far/ckpt-000000004/model.safetensors', 'far/ckpt-000000004/optimizer.safetensors']);
     expect(await keys(storage, 'far/ckpt-')).toEqual([]);
+  });
+
+  it('aborts a copy into the trash left unfinished once its batch is done or gone, not while it is under way', async () => {
+    const journal = (batch: string, state: 'moving' | 'done'): string =>
+      serializeJournal({
+        version: 1,
+        batch,
+        mode: 'copy',
+        state,
+        deletedAt: new Date().toISOString(),
+        reason: 'delete',
+        entries: [
+          {
+            id: `${batch}-0000`,
+            run: 'run',
+            dirName: 'ckpt-000000001',
+            step: 1,
+            bytes: 1,
+            folder: 'run/ckpt-000000001/',
+            objects: [{ key: 'run/ckpt-000000001/manifest.json', size: 1, tag: null }],
+          },
+        ],
+      });
+    await storage.write('.trash/000000000002.json', journal('000000000002', 'moving'));
+    await storage.write('.trash/000000000003.json', journal('000000000003', 'done'));
+    for (const batch of ['000000000001', '000000000002', '000000000003'])
+      await unfinishedUpload(storage, `.trash/${batch}/run/ckpt-000000001/model.safetensors`);
+    const result = await cleanupAbandonedWrites(storage);
+    const trash = (items: readonly { key: string; reason: string }[]): [string, string][] =>
+      items.filter((r) => r.key.startsWith('.trash/')).map((r) => [r.key.split('/')[1] ?? '', r.reason]);
+    expect(
+      trash(result.removed)
+        .map(([batch]) => batch)
+        .sort(),
+    ).toEqual(['000000000001', '000000000003']);
+    expect(trash(result.left)).toEqual([['000000000002', expect.stringContaining('under way')]]);
+    expect((await uploads(storage)).filter((k) => k.startsWith('.trash/'))).toEqual(['.trash/000000000002/run/ckpt-000000001/model.safetensors']);
   });
 });

@@ -50,20 +50,32 @@ async function keys(storage: Storage, prefix = ''): Promise<string[]> {
   return out;
 }
 
-/** The storage, failing its `method` on the `nth` call (1-based) as a process killed there would. */
-function crashingAt(storage: S3Storage, method: 'copy' | 'remove', nth: number): S3Storage {
+/**
+ * The storage, stopping at the `nth` call (1-based) of `method`: killed there (the call never
+ * returns, nothing after it runs; `reached` says it got there), or failing there (it throws).
+ */
+function stoppingAt(storage: S3Storage, method: 'copy' | 'remove', nth: number, how: 'killed' | 'failed'): { storage: S3Storage; reached: Promise<void> } {
   let calls = 0;
-  return new Proxy(storage, {
+  let reach = (): void => undefined;
+  const reached = new Promise<void>((resolve) => {
+    reach = resolve;
+  });
+  const proxy = new Proxy(storage, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (property !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
       return async (...args: unknown[]) => {
         calls += 1;
-        if (calls === nth) throw new Error('killed');
+        if (calls === nth) {
+          reach();
+          if (how === 'failed') throw new Error('the store failed');
+          return new Promise<never>(() => undefined);
+        }
         return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
       };
     },
   });
+  return { storage: proxy, reached };
 }
 
 for (const versioning of [false, true]) {
@@ -196,7 +208,78 @@ for (const versioning of [false, true]) {
       expect(Buffer.from(await storage.read(`${run}/ckpt-000000003/${MODEL_FILE}`)).equals(Buffer.from(model))).toBe(true);
     });
 
-    const crashes: [string, 'copy' | 'remove', number][] = versioning
+    it('puts back tensors a cleanup removed while the restore had not yet put the manifest back', async () => {
+      const storage = workspace(base);
+      await commit(storage, 'run', 6);
+      const before = await keys(storage, 'run/ckpt-000000006/');
+      const trash = await StoredTrash.open(storage);
+      await trash.trash([await target(storage, 'run', 6)], 'delete');
+      // Just before the manifest goes back the folder holds only marked tensors: a cleanup whose
+      // writer lease ran out removes them there.
+      const racing = new Proxy(storage, {
+        get(t, property, receiver) {
+          const value: unknown = Reflect.get(t, property, receiver);
+          if ((property !== 'write' && property !== 'removeVersions') || typeof value !== 'function')
+            return typeof value === 'function' ? value.bind(t) : value;
+          // The manifest goes back by a write (copies) or by removing its delete marker (versions).
+          return async (first: string | readonly { key: string }[], ...rest: unknown[]) => {
+            const touched = typeof first === 'string' ? [first] : first.map((v) => v.key);
+            if (touched.includes(`run/ckpt-000000006/${MANIFEST_FILE}`)) await t.remove(before.filter((k) => !k.endsWith(MANIFEST_FILE)));
+            return (value as (...a: unknown[]) => Promise<unknown>).apply(t, [first, ...rest]);
+          };
+        },
+      });
+      await (await StoredTrash.open(racing)).undo();
+      expect(await keys(storage, 'run/ckpt-000000006/')).toEqual(before);
+      expect(await trash.list()).toEqual({ entries: [], problems: [] });
+    });
+
+    it('trashes and restores a checkpoint folder another program named without leading zeros', async () => {
+      const storage = workspace(base);
+      await commit(storage, 'run', 7);
+      for (const key of await keys(storage, 'run/ckpt-000000007/')) {
+        await storage.copy(key, key.replace('ckpt-000000007', 'ckpt-7'));
+        await storage.remove([key]);
+      }
+      const trash = await StoredTrash.open(storage);
+      const [entry] = await trash.trash([await target(storage, 'run', 7)], 'delete');
+      expect(entry?.originalPath).toBe('run/ckpt-7');
+      expect(await keys(storage, 'run/ckpt-')).toEqual([]);
+      await trash.undo();
+      expect(await keys(storage, 'run/ckpt-')).toEqual(['run/ckpt-7/manifest.json', 'run/ckpt-7/model.safetensors', 'run/ckpt-7/optimizer.safetensors']);
+      await expect(trash.trash([{ ...(await target(storage, 'run', 7)), step: 8 }], 'delete')).rejects.toThrow('not the checkpoint folder of step 8');
+    });
+
+    it('lists a trash of many entries for a few requests: journals read once, a run’s versions listed whole', async () => {
+      const storage = workspace(base);
+      const lease = await acquireLease(storage, 'many/.lock/');
+      for (let step = 1; step <= 25; step += 1) await commitCheckpoint(storage, lease, 'many/', 'many', trainingState(step));
+      await lease.release();
+      const trash = await StoredTrash.open(storage);
+      const listing = await listStoredWorkspace(storage, { writeIndex: false });
+      const targets = (listing.runs[0]?.checkpoints ?? []).map((c) => ({
+        checkpointId: c.folder.slice(0, -1),
+        run: 'many',
+        step: c.step,
+        folder: c.folder,
+        bytes: c.bytes,
+      }));
+      await trash.trash(targets.slice(0, 5), 'first');
+      await trash.trash(targets.slice(5), 'second');
+      const count = (): Record<string, number> => Object.fromEntries(storage.requests);
+      await trash.list();
+      const before = count();
+      const { entries } = await trash.list();
+      expect(entries).toHaveLength(25);
+      const spent = Object.fromEntries(
+        Object.entries(count())
+          .map(([k, v]) => [k, v - (before[k] ?? 0)])
+          .filter(([, v]) => v !== 0),
+      );
+      expect(spent).toEqual(versioning ? { ListObjectsV2Command: 1, ListObjectVersionsCommand: 1 } : { ListObjectsV2Command: 1 });
+    });
+
+    const stops: [string, 'copy' | 'remove', number][] = versioning
       ? [
           ['before the first delete', 'remove', 1],
           ['after the manifest was deleted, before the tensors', 'remove', 2],
@@ -206,15 +289,21 @@ for (const versioning of [false, true]) {
           ['between copy and delete', 'remove', 1],
           ['after the manifest was deleted, before the tensors', 'remove', 2],
         ];
-    for (const [when, method, nth] of crashes) {
+    for (const [when, method, nth] of stops) {
       it(`finishes on the next open a deletion killed ${when}`, async () => {
         const storage = workspace(base);
         await commit(storage, 'run', 4);
         await commit(storage, 'run', 8);
         const before = await keys(storage, 'run/ckpt-000000004/');
         const model = await storage.read(`run/ckpt-000000004/${MODEL_FILE}`);
-        const dying = await StoredTrash.open(crashingAt(storage, method, nth));
-        await expect(dying.trash([await target(storage, 'run', 4)], 'delete')).rejects.toThrow('killed');
+        const dying = stoppingAt(storage, method, nth, 'killed');
+        const victim = await target(storage, 'run', 4);
+        // Never settles: the process died there.
+        void (await StoredTrash.open(dying.storage)).trash([victim], 'delete');
+        await dying.reached;
+        // Nothing half-listed meanwhile: the checkpoint is whole or gone (its manifest went first).
+        const cut = await keys(storage, 'run/ckpt-000000004/');
+        expect(cut.includes(`run/ckpt-000000004/${MANIFEST_FILE}`) && cut.length < before.length).toBe(false);
 
         await StoredTrash.open(storage);
         expect(await listed(storage)).toEqual(['run@8']);
@@ -228,5 +317,26 @@ for (const versioning of [false, true]) {
         expect(await keys(storage, '.trash/')).toEqual([]);
       });
     }
+
+    it('rolls a deletion back at once when the store fails before anything was deleted, and finishes it on the next open when it fails after', async () => {
+      const storage = workspace(base);
+      await commit(storage, 'run', 1);
+      await commit(storage, 'run', 2);
+      const before = await keys(storage, 'run/');
+      if (!versioning) {
+        // A copy fails: nothing was deleted, so nothing is, and the trash keeps nothing of it.
+        const failing = stoppingAt(storage, 'copy', 2, 'failed');
+        await expect((await StoredTrash.open(failing.storage)).trash([await target(storage, 'run', 1)], 'delete')).rejects.toThrow('the store failed');
+        expect(await keys(storage, 'run/')).toEqual(before);
+        expect(await keys(storage, '.trash/')).toEqual([]);
+      }
+      // The first delete fails: the deletion is under way, and the next open finishes it.
+      const failing = stoppingAt(storage, 'remove', 1, 'failed');
+      await expect((await StoredTrash.open(failing.storage)).trash([await target(storage, 'run', 2)], 'delete')).rejects.toThrow('the store failed');
+      expect(await listed(storage)).toEqual(['run@1', 'run@2']);
+      const trash = await StoredTrash.open(storage);
+      expect(await listed(storage)).toEqual(['run@1']);
+      expect((await trash.list()).entries.map((e) => e.checkpointId)).toEqual(['run/ckpt-000000002']);
+    });
   });
 }

@@ -4,12 +4,15 @@
 // run out on the store's own clock (no writer of the run is alive, read again after the objects
 // were seen), and it carries our writer's mark (WRITER_MARK). An upload in progress shows no metadata (S3 has no
 // call for it): for it, the mark is its key, a checkpoint file of a run of ours whose lock was
-// taken. Anything else is left, and said why.
+// taken. A server-side copy into the trash that a killed deleter left unfinished goes once its
+// batch no longer needs it (done, or gone). Anything else is left, and said why.
 import { readLease } from '../storage/lease-lock.js';
 import type { PendingUpload, UploadsStorage } from '../storage/storage.js';
-import { LOCK_FILE, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { NotFoundError } from '../base/errors.js';
+import { LOCK_FILE, TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { WRITER_MARK } from './storage-writer.js';
 import { listStoredWorkspace } from './stored-listing.js';
+import { journalKey, parseJournal } from './stored-trash-journal.js';
 
 export interface CleanupItem {
   readonly key: string;
@@ -79,24 +82,64 @@ async function cleanFolder(storage: UploadsStorage, folder: string, writer: () =
   out.removed.push(...marked.map((m) => ({ key: m.key, reason: `never committed, and its writer (${m.mark}) is gone` })));
 }
 
-/** Multipart uploads never completed: aborted when they are checkpoint files of a run whose writer is gone. */
+/**
+ * A copy into the trash left unfinished (its deleter was killed mid multipart copy): it goes once
+ * its batch is done (every copy it needs is complete) or gone (rolled back, or purged).
+ */
+async function trashBatchState(storage: UploadsStorage, batch: string): Promise<RunState> {
+  const key = journalKey(batch);
+  let text: string;
+  try {
+    if ((await storage.stat(key)) === null) return { dead: true };
+    text = new TextDecoder().decode(await storage.read(key));
+  } catch (error) {
+    if (error instanceof NotFoundError) return { dead: true };
+    throw error;
+  }
+  const parsed = parseJournal(key, text);
+  if (!parsed.ok) return { dead: false, why: `its deletion batch's journal cannot be read (${parsed.problem}); left alone` };
+  if (parsed.journal.state === 'done') return { dead: true };
+  return { dead: false, why: 'its deletion batch is under way (or is finished the next time the trash is opened); left for now' };
+}
+
+/** The batch of a key under `.trash/<batch>/`, or null. */
+function trashCopyBatch(key: string): string | null {
+  const [top, batch, ...rest] = key.split('/');
+  return top === TRASH_DIR && batch !== undefined && /^\d{12}$/.test(batch) && rest.length > 0 ? batch : null;
+}
+
+/**
+ * Multipart uploads never completed: aborted when they are checkpoint files of a run whose writer
+ * is gone, or trash copies of a batch that no longer needs them.
+ */
 async function cleanUploads(storage: UploadsStorage, writer: (run: string) => Promise<RunState>, out: CleanupResult): Promise<void> {
-  const byRun = new Map<string, PendingUpload[]>();
+  const byOwner = new Map<string, { state: () => Promise<RunState>; why: string; uploads: PendingUpload[] }>();
   for await (const upload of storage.listUploads('')) {
     const run = checkpointFileRun(upload.key);
-    if (run === null) out.left.push({ key: upload.key, uploadId: upload.uploadId, reason: 'not a checkpoint file of a run of ours; left alone' });
-    else byRun.set(run, [...(byRun.get(run) ?? []), upload]);
+    const batch = run === null ? trashCopyBatch(upload.key) : null;
+    if (run === null && batch === null) {
+      out.left.push({ key: upload.key, uploadId: upload.uploadId, reason: 'not a checkpoint file of a run of ours; left alone' });
+      continue;
+    }
+    const owner = run !== null ? `run ${run}` : `batch ${batch}`;
+    const known = byOwner.get(owner) ?? {
+      state: run !== null ? () => writer(run) : () => trashBatchState(storage, batch ?? ''),
+      why: run !== null ? 'an upload never completed, and its run’s writer is gone' : 'a copy into the trash never completed, and its batch no longer needs it',
+      uploads: [],
+    };
+    known.uploads.push(upload);
+    byOwner.set(owner, known);
   }
-  for (const [run, pending] of byRun) {
-    const state = await writer(run);
-    for (const upload of pending) {
+  for (const { state: read, why, uploads } of byOwner.values()) {
+    const state = await read();
+    for (const upload of uploads) {
       const item = { key: upload.key, uploadId: upload.uploadId };
       if (!state.dead) {
         out.left.push({ ...item, reason: state.why });
         continue;
       }
       await storage.abortUpload(upload.key, upload.uploadId);
-      out.removed.push({ ...item, reason: 'an upload never completed, and its run’s writer is gone' });
+      out.removed.push({ ...item, reason: why });
     }
   }
 }

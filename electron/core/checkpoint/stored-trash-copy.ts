@@ -8,7 +8,7 @@ import { type Journal, type JournalEntry, type MovedObject, journalKey, payloadK
 import { type TrashMode, isManifestOf, manifestLast } from './stored-trash-mode.js';
 import { mapLimited } from './stored-trash-work.js';
 
-const COPIES_IN_FLIGHT = 8;
+const COPIES_IN_FLIGHT = 4;
 
 async function current(storage: Storage, prefix: string): Promise<Map<string, StoredObject>> {
   const found = new Map<string, StoredObject>();
@@ -25,7 +25,7 @@ export class CopyTrash implements TrashMode {
     return Promise.resolve(objects.map((o) => ({ key: o.key, size: o.size, tag: o.tag })));
   }
 
-  async move(journal: Journal, entry: JournalEntry): Promise<void> {
+  async keep(journal: Journal, entry: JournalEntry): Promise<void> {
     const copied = await current(this.storage, payloadKey(journal.batch, entry.folder));
     await mapLimited(entry.objects, COPIES_IN_FLIGHT, async (o) => {
       if (copied.has(payloadKey(journal.batch, o.key))) return;
@@ -36,6 +36,9 @@ export class CopyTrash implements TrashMode {
         if (!(error instanceof NotFoundError)) throw error;
       }
     });
+  }
+
+  async hide(journal: Journal, entry: JournalEntry): Promise<void> {
     const kept = await current(this.storage, payloadKey(journal.batch, entry.folder));
     const originals = await current(this.storage, entry.folder);
     const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
@@ -46,8 +49,10 @@ export class CopyTrash implements TrashMode {
     await removeManifestFirst(this.storage, entry, removable, (o) => o.key);
   }
 
-  inTrash(journal: Journal, trashKeys: ReadonlySet<string>): Promise<boolean[]> {
-    return Promise.resolve(journal.entries.map((e) => e.objects.some((o) => isManifestOf(e, o.key) && trashKeys.has(payloadKey(journal.batch, o.key)))));
+  inTrash(journals: readonly Journal[], trashKeys: ReadonlySet<string>): Promise<boolean[][]> {
+    return Promise.resolve(
+      journals.map((journal) => journal.entries.map((e) => e.objects.some((o) => isManifestOf(e, o.key) && trashKeys.has(payloadKey(journal.batch, o.key))))),
+    );
   }
 
   async restoreProblem(journal: Journal, entry: JournalEntry): Promise<string | null> {
@@ -66,15 +71,9 @@ export class CopyTrash implements TrashMode {
   }
 
   async restore(journal: Journal, entry: JournalEntry): Promise<void> {
-    const now = await current(this.storage, entry.folder);
-    const kept = await current(this.storage, payloadKey(journal.batch, entry.folder));
-    const ordered = manifestLast(entry, entry.objects);
-    const manifest = ordered.at(-1);
-    for (const o of ordered.slice(0, -1)) {
-      const copy = payloadKey(journal.batch, o.key);
-      const there = now.get(o.key);
-      if (there === undefined || there.tag !== kept.get(copy)?.tag) await this.storage.copy(copy, o.key);
-    }
+    const manifest = entry.objects.find((o) => isManifestOf(entry, o.key));
+    const files = entry.objects.filter((o) => o !== manifest);
+    await this.putBack(journal, entry.folder, files);
     if (manifest !== undefined) {
       const bytes = await this.storage.read(payloadKey(journal.batch, manifest.key));
       if (!(await this.storage.write(manifest.key, bytes, { exclusive: true })))
@@ -83,14 +82,33 @@ export class CopyTrash implements TrashMode {
           'was committed again while it was being restored; the committed checkpoint is kept and this one stays in the trash',
         );
     }
+    // Until the manifest was back the folder looked like a dead writer's leftovers (the copies
+    // keep our writer's mark), which a cleanup may have removed meanwhile; from now on none will.
+    await this.putBack(journal, entry.folder, files);
     // Out of the trash: its manifest's copy first, so a crash here leaves no entry listed twice.
     await removeManifestFirst(this.storage, entry, entry.objects, (o) => payloadKey(journal.batch, o.key));
+  }
+
+  /** Copies back what is not there already as the trash keeps it. */
+  private async putBack(journal: Journal, folder: string, files: readonly MovedObject[]): Promise<void> {
+    const now = await current(this.storage, folder);
+    const kept = await current(this.storage, payloadKey(journal.batch, folder));
+    await mapLimited(files, COPIES_IN_FLIGHT, async (o) => {
+      const copy = payloadKey(journal.batch, o.key);
+      const there = now.get(o.key);
+      if (there === undefined || there.tag !== kept.get(copy)?.tag) await this.storage.copy(copy, o.key);
+    });
   }
 
   async purge(journal: Journal, entry: JournalEntry): Promise<void> {
     const ordered = manifestLast(entry, entry.objects);
     await this.storage.remove(ordered.slice(0, -1).map((o) => payloadKey(journal.batch, o.key)));
     await this.storage.remove(ordered.slice(-1).map((o) => payloadKey(journal.batch, o.key)));
+  }
+
+  async rollBack(journal: Journal): Promise<void> {
+    await this.storage.remove([journalKey(journal.batch)]);
+    await this.dropJournal(journal);
   }
 
   async dropJournal(journal: Journal): Promise<void> {

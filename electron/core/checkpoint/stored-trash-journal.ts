@@ -10,7 +10,7 @@ import { quoted } from '../base/describe-value.js';
 import { RefusedError } from '../base/errors.js';
 import { schemaProblem } from '../base/parse-json.js';
 import type { Storage } from '../storage/storage.js';
-import { TRASH_DIR, checkpointDirName, folderCheckpointId, runNameProblem } from './layout.js';
+import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { batchId, entryId } from './trash-layout.js';
 
 const JOURNAL_VERSION = 1;
@@ -30,6 +30,8 @@ export type MovedObject = z.infer<typeof MovedObjectSchema>;
 const JournalEntrySchema = z.object({
   id: z.string(),
   run: z.string(),
+  /** The checkpoint's folder name as it was (`ckpt-000000010`, or another program's `ckpt-10`). */
+  dirName: z.string(),
   step: z.int().nonnegative(),
   bytes: z.int().nonnegative(),
   objects: z.array(MovedObjectSchema).min(1),
@@ -52,7 +54,6 @@ export type Journal = Omit<z.infer<typeof JournalSchema>, 'entries'> & { readonl
 export const journalKey = (batch: string): string => `${TRASH_DIR}/${batch}.json`;
 /** Where copy mode keeps a trashed object: under its batch, at its own key. */
 export const payloadKey = (batch: string, key: string): string => `${TRASH_DIR}/${batch}/${key}`;
-export const folderOf = (run: string, step: number): string => `${run}/${checkpointDirName(step)}/`;
 
 /** The batch a `.trash/` key's name claims (`<batch>.json`), or null. */
 export function journalBatch(key: string): string | null {
@@ -61,12 +62,11 @@ export function journalBatch(key: string): string | null {
 }
 
 export function toTrashEntry(journal: Journal, entry: JournalEntry): TrashEntry {
-  const dirName = checkpointDirName(entry.step);
   return {
     id: entry.id,
     batch: journal.batch,
-    originalPath: `${entry.run}/${dirName}`,
-    checkpointId: folderCheckpointId(entry.run, dirName),
+    originalPath: `${entry.run}/${entry.dirName}`,
+    checkpointId: folderCheckpointId(entry.run, entry.dirName),
     deletedAt: journal.deletedAt,
     bytes: entry.bytes,
     reason: journal.reason,
@@ -92,7 +92,9 @@ export function parseJournal(key: string, text: string): ParsedJournal {
     const runProblem = runNameProblem(entry.run);
     if (runProblem) return { ok: false, problem: `entry ${index} names the run ${quoted(entry.run)}: ${runProblem}` };
     if (entry.id !== entryId(journal.batch, index)) return { ok: false, problem: `entry ${index} has the id ${quoted(entry.id)}, not its place's` };
-    const folder = folderOf(entry.run, entry.step);
+    if (parseCheckpointDirName(entry.dirName) !== entry.step)
+      return { ok: false, problem: `entry ${index} names the folder ${quoted(entry.dirName)}, which is not the checkpoint folder of step ${entry.step}` };
+    const folder = `${entry.run}/${entry.dirName}/`;
     const outside = entry.objects.find(
       (o) =>
         !o.key.startsWith(folder) ||

@@ -14,16 +14,20 @@ export interface TrashMode {
   readonly name: Journal['mode'];
   /** What the journal records of a checkpoint's own objects, before any is touched. */
   snapshot(folder: string, objects: readonly StoredObject[]): Promise<MovedObject[]>;
-  /** Moves an entry's objects out of sight, manifest first; only objects still as recorded. */
-  move(journal: Journal, entry: JournalEntry): Promise<void>;
-  /** Which of the batch's entries are still in the trash (their manifest is). */
-  inTrash(journal: Journal, trashKeys: ReadonlySet<string>): Promise<boolean[]>;
+  /** Keeps what an entry's deletion will hide (copies it); nothing is deleted yet, so a failure here can be rolled back. */
+  keep(journal: Journal, entry: JournalEntry): Promise<void>;
+  /** Deletes an entry's originals, manifest first; only those kept and still as recorded. */
+  hide(journal: Journal, entry: JournalEntry): Promise<void>;
+  /** Which entries of each batch are still in the trash (their manifest is); `trashKeys`: what `.trash/` holds. */
+  inTrash(journals: readonly Journal[], trashKeys: ReadonlySet<string>): Promise<boolean[][]>;
   /** Why an entry cannot go back now, or null. */
   restoreProblem(journal: Journal, entry: JournalEntry): Promise<string | null>;
   /** Puts an entry back, manifest last; refuses (RefusedError) when its checkpoint was committed meanwhile. */
   restore(journal: Journal, entry: JournalEntry): Promise<void>;
   /** Removes an entry's hidden bytes for good, manifest last. */
   purge(journal: Journal, entry: JournalEntry): Promise<void>;
+  /** Undoes a batch none of whose originals was deleted: its journal first, then what was kept. */
+  rollBack(journal: Journal): Promise<void>;
   /** Removes the journal of a batch none of whose entries is in the trash any more. */
   dropJournal(journal: Journal): Promise<void>;
 }

@@ -3,18 +3,21 @@
 // checkpoint exists again, purge by age or batch. There is no rename: the bucket's versions hide
 // a deleted object where versioning is on, else a copy under `.trash/<batch>/` keeps it
 // (stored-trash-versions.ts, stored-trash-copy.ts). Each batch's journal is written before the
-// first change; one found unfinished on open is finished, not rolled back: from its first delete
+// first change, and every object is kept before any original is deleted. A deletion that fails
+// before its first delete is rolled back at once (the user is told, nothing changed). One found
+// unfinished on open (its process was killed) is finished, not rolled back: from its first delete
 // (the manifest) the checkpoint had already gone for every reader, and finishing is the same work
-// a second process still deleting would do, so the two can never undo each other. Undo is there.
+// a deleter still at it would do, so the two never undo each other. Undo is there for the user.
 // Guards (pins, locks, policies) are the caller's: this only moves.
 import type { PurgeResult, TrashEntry, TrashProblem } from '../../contract.js';
-import { NotFoundError, RefusedError } from '../base/errors.js';
-import { type Storage, isVersionedStorage } from '../storage/storage.js';
-import { TRASH_DIR, runNameProblem } from './layout.js';
+import { NotFoundError, RefusedError, errorMessage } from '../base/errors.js';
+import { type Storage, type StoredObject, isVersionedStorage } from '../storage/storage.js';
+import { TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { showName } from './names.js';
 import { CopyTrash } from './stored-trash-copy.js';
 import {
   type Journal,
+  type ParsedJournal,
   type JournalEntry,
   claimBatch,
   journalBatch,
@@ -39,6 +42,8 @@ export interface StoredTrashTarget {
 }
 
 const READS_IN_FLIGHT = 8;
+/** Checkpoints moved at once (each with a few requests of its own in flight). */
+const ENTRIES_IN_FLIGHT = 8;
 
 interface Found {
   readonly journal: Journal;
@@ -53,6 +58,17 @@ interface Scan {
   readonly problems: TrashProblem[];
 }
 
+const dirNameOf = (target: StoredTrashTarget): string => target.folder.slice(target.run.length + 1, -1);
+
+/** Why a target is not a checkpoint folder directly in a run of ours, or null. */
+function targetProblem(target: StoredTrashTarget): string | null {
+  const runProblem = runNameProblem(target.run);
+  if (runProblem) return `not a checkpoint of a run: ${runProblem}`;
+  if (!target.folder.startsWith(`${target.run}/`) || parseCheckpointDirName(dirNameOf(target)) !== target.step)
+    return `not the checkpoint folder of step ${target.step} of run ${showName(target.run)}`;
+  return null;
+}
+
 function newestFirst(a: Found, b: Found): number {
   return Number(b.journal.batch) - Number(a.journal.batch) || a.entry.id.localeCompare(b.entry.id);
 }
@@ -65,6 +81,10 @@ export class StoredTrash {
     private readonly modes: { readonly copy: TrashMode; readonly versions: TrashMode | null },
     private readonly now: () => number,
   ) {}
+
+  private readonly journalCache = new Map<string, { readonly tag: string; readonly parsed: ParsedJournal }>();
+  /** Deletions found half done on open that could not be finished then. */
+  private readonly unfinished: TrashProblem[] = [];
 
   /** Learns whether the bucket keeps versions; finishes a batch a crash left half done. */
   static async open(storage: Storage, options: { now?: () => number; readOnly?: boolean } = {}): Promise<StoredTrash> {
@@ -87,15 +107,34 @@ export class StoredTrash {
     return journal.mode === 'copy' ? this.modes.copy : this.modes.versions;
   }
 
+  /** Deletions a crash (or a failure) left half done are finished; one that cannot be now is reported by list(). */
   private async recover(): Promise<void> {
     const { journals } = await this.scan();
-    for (const journal of journals) if (journal.state === 'moving') await this.finish(journal);
+    for (const journal of journals) {
+      if (journal.state !== 'moving') continue;
+      try {
+        await this.finish(journal);
+      } catch (error) {
+        this.unfinished.push({
+          name: showName(journalKey(journal.batch)),
+          problem: `a deletion that stopped halfway could not be finished (${errorMessage(error)}); it is tried again on the next open`,
+        });
+      }
+    }
   }
 
+  /** Keeps every entry's objects, then deletes the originals: nothing is deleted before all is kept. */
   private async finish(journal: Journal): Promise<void> {
     const mode = this.modeOf(journal);
     if (mode === null) return;
-    for (const entry of journal.entries) await mode.move(journal, entry);
+    await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => mode.keep(journal, entry));
+    await this.hide(mode, journal);
+  }
+
+  private async hide(mode: TrashMode, journal: Journal): Promise<void> {
+    // A batch its deleter rolled back (its journal goes first) is not finished by anyone else.
+    if ((await this.storage.stat(journalKey(journal.batch))) === null) return;
+    await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => mode.hide(journal, entry));
     await this.storage.write(journalKey(journal.batch), serializeJournal({ ...journal, state: 'done' }));
   }
 
@@ -104,8 +143,8 @@ export class StoredTrash {
     const unique = targets.filter((t, at) => targets.findIndex((u) => u.folder === t.folder) === at);
     if (unique.length === 0) return [];
     const snapshots = await mapLimited(unique, READS_IN_FLIGHT, async (target) => {
-      const problem = runNameProblem(target.run);
-      if (problem) throw new RefusedError(this.storage.locate(target.folder), `not a checkpoint of a run: ${problem}`);
+      const problem = targetProblem(target);
+      if (problem) throw new RefusedError(this.storage.locate(target.folder), problem);
       return this.mode.snapshot(target.folder, await checkpointObjects(this.storage, target.folder));
     });
     const journal = await claimBatch(this.storage, (batch) => ({
@@ -115,20 +154,38 @@ export class StoredTrash {
       state: 'moving',
       deletedAt: new Date(this.now()).toISOString(),
       reason,
-      entries: unique.map((t, at) => ({ id: entryId(batch, at), run: t.run, step: t.step, folder: t.folder, bytes: t.bytes, objects: snapshots[at] ?? [] })),
+      entries: unique.map((t, at) => ({
+        id: entryId(batch, at),
+        run: t.run,
+        dirName: dirNameOf(t),
+        step: t.step,
+        folder: t.folder,
+        bytes: t.bytes,
+        objects: snapshots[at] ?? [],
+      })),
     }));
-    await this.finish(journal);
+    try {
+      await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => this.mode.keep(journal, entry));
+    } catch (error) {
+      // Nothing was deleted yet: the batch is undone at once, its journal first (or, failing
+      // that too, it is finished on the next open).
+      await this.mode.rollBack(journal).catch(() => undefined);
+      throw error;
+    }
+    // A failure from here on leaves the journal `moving`: the next open finishes the deletion.
+    await this.hide(this.mode, journal);
     return journal.entries.map((e) => toTrashEntry(journal, e));
   }
 
   /** Reads every journal under `.trash/` and which of their entries are still in the trash. */
   private async scan(): Promise<Scan> {
-    const keys = new Set<string>();
-    for await (const object of this.storage.list(`${TRASH_DIR}/`)) keys.add(object.key);
+    const objects = new Map<string, StoredObject>();
+    for await (const object of this.storage.list(`${TRASH_DIR}/`)) objects.set(object.key, object);
+    const keys = new Set(objects.keys());
     const problems: TrashProblem[] = [];
     const journalKeys = [...keys].filter((k) => journalBatch(k) !== null);
     const read = await mapLimited(journalKeys, READS_IN_FLIGHT, async (key) => {
-      const parsed = parseJournal(key, new TextDecoder().decode(await this.storage.read(key)));
+      const parsed = await this.readJournal(key, objects.get(key)?.tag ?? null);
       if (!parsed.ok) problems.push({ name: showName(key), problem: `${parsed.problem}; left alone` });
       return parsed.ok ? parsed.journal : null;
     });
@@ -137,27 +194,38 @@ export class StoredTrash {
     for (const journal of journals) for (const entry of journal.entries) for (const o of entry.objects) explained.add(payloadKey(journal.batch, o.key));
     for (const key of keys) if (!explained.has(key)) problems.push({ name: showName(key), problem: 'is not a trash entry of ours; left alone' });
     const found: Found[] = [];
-    for (const journal of journals) {
-      const mode = this.modeOf(journal);
-      if (mode === null) {
+    for (const mode of [this.modes.copy, this.modes.versions]) {
+      const ofMode = journals.filter((j) => this.modeOf(j) === mode);
+      if (mode === null || ofMode.length === 0) continue;
+      const present = await mode.inTrash(ofMode, keys);
+      ofMode.forEach((journal, j) =>
+        journal.entries.forEach((entry, at) => {
+          if (present[j]?.[at]) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
+        }),
+      );
+    }
+    for (const journal of journals)
+      if (this.modeOf(journal) === null)
         problems.push({
           name: showName(journalKey(journal.batch)),
           problem: 'was made with the bucket\u2019s versions, which this store cannot reach; left alone',
         });
-        continue;
-      }
-      const present = await mode.inTrash(journal, keys);
-      journal.entries.forEach((entry, at) => {
-        if (present[at]) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
-      });
-    }
     return { journals, found: found.sort(newestFirst), problems };
+  }
+
+  /** A journal, read once per version of it (its ETag): a trash of many batches lists with one GET per change. */
+  private async readJournal(key: string, tag: string | null): Promise<ParsedJournal> {
+    const cached = this.journalCache.get(key);
+    if (tag !== null && cached?.tag === tag) return cached.parsed;
+    const parsed = parseJournal(key, new TextDecoder().decode(await this.storage.read(key)));
+    if (tag !== null) this.journalCache.set(key, { tag, parsed });
+    return parsed;
   }
 
   /** What the trash holds, newest batch first, and what in it cannot be used. */
   async list(): Promise<{ entries: TrashEntry[]; problems: TrashProblem[] }> {
     const scan = await this.scan();
-    return { entries: scan.found.map((f) => f.trashEntry), problems: scan.problems };
+    return { entries: scan.found.map((f) => f.trashEntry), problems: [...this.unfinished, ...scan.problems] };
   }
 
   /** Puts entries back where they were: all of them, or none if any cannot go back. */
@@ -169,29 +237,33 @@ export class StoredTrash {
       if (!found) throw new NotFoundError(showName(id), 'no such entry in the trash (see: checkpoint-studio trash ls)');
       chosen.push(found);
     }
-    const refusals: string[] = [];
-    for (const [at, found] of chosen.entries()) {
-      if (chosen.findIndex((f) => f.entry.folder === found.entry.folder) !== at)
-        refusals.push(`${found.entry.id}: another entry being restored goes to ${found.trashEntry.originalPath} too`);
-      const problem = await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
-      if (problem) refusals.push(`${found.entry.id}: ${problem}`);
-    }
+    const refusals = (
+      await mapLimited([...chosen.entries()], ENTRIES_IN_FLIGHT, async ([at, found]) => {
+        const twice = chosen.findIndex((f) => f.entry.folder === found.entry.folder) !== at;
+        const problem = await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
+        return [
+          ...(twice ? [`${found.entry.id}: another entry being restored goes to ${found.trashEntry.originalPath} too`] : []),
+          ...(problem ? [`${found.entry.id}: ${problem}`] : []),
+        ];
+      })
+    ).flat();
     if (refusals.length > 0)
       throw new RefusedError(
         this.storage.locate(`${TRASH_DIR}/`),
         `nothing restored, because ${refusals.length === 1 ? 'one entry' : `${refusals.length} entries`} cannot go back: ${refusals.join('; ')}`,
       );
     const restored: TrashEntry[] = [];
-    for (const found of chosen) {
-      try {
+    try {
+      await mapLimited(chosen, ENTRIES_IN_FLIGHT, async (found) => {
         await this.modeOf(found.journal)?.restore(found.journal, found.entry);
-      } catch (error) {
-        if (restored.length > 0 && error instanceof RefusedError)
-          throw new RefusedError(error.target, `${error.problem} (restored before this: ${restored.map((e) => e.checkpointId).join(', ')})`);
-        throw error;
-      }
-      restored.push(found.trashEntry);
+        restored.push(found.trashEntry);
+      });
+    } catch (error) {
+      if (restored.length > 0 && error instanceof RefusedError)
+        throw new RefusedError(error.target, `${error.problem} (restored meanwhile: ${restored.map((e) => e.checkpointId).join(', ')})`);
+      throw error;
     }
+    restored.sort((a, b) => chosen.findIndex((f) => f.trashEntry === a) - chosen.findIndex((f) => f.trashEntry === b));
     await this.dropEmptied(scan, new Set(chosen));
     return restored;
   }
@@ -219,7 +291,7 @@ export class StoredTrash {
     }
     const old = (f: Found): boolean => options.olderThanMs === undefined || now - Date.parse(f.journal.deletedAt) >= options.olderThanMs;
     const chosen = scan.found.filter((f) => old(f) && (batches === null || batches.has(f.journal.batch)));
-    for (const found of chosen) await this.modeOf(found.journal)?.purge(found.journal, found.entry);
+    await mapLimited(chosen, ENTRIES_IN_FLIGHT, (found) => this.modeOf(found.journal)?.purge(found.journal, found.entry) ?? Promise.resolve());
     await this.dropEmptied(scan, new Set(chosen));
     const purged = chosen.map((f) => f.trashEntry);
     return { purged, bytes: purged.reduce((sum, e) => sum + e.bytes, 0), problems: scan.problems };

@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type S3Address, formatS3Address } from './s3-address.js';
 import { describeS3Error, isS3NotFound, isS3PreconditionFailed, s3ErrorName } from './s3-errors.js';
+import { COPY_OBJECT_LIMIT, copyInParts } from './s3-multipart-copy.js';
 import { S3ObjectReader } from './s3-object-reader.js';
 import type {
   ByteRange,
@@ -253,15 +254,35 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
     await this.copyFrom(from, versionId, to);
   }
 
+  /** Objects larger than this are copied in parts (S3's CopyObject limit; lowered by tests). */
+  copyLimitBytes = COPY_OBJECT_LIMIT;
+  /** The parts of such a copy (lowered by tests; at least 5 MiB). */
+  copyPartBytes: number | undefined = undefined;
+
   private async copyFrom(from: string, versionId: string | null, to: string): Promise<void> {
-    const source = `${this.where.bucket}/${encodeURIComponent(this.full(from)).replace(/%2F/g, '/')}`;
+    const key = encodeURIComponent(this.full(from)).replace(/%2F/g, '/');
+    const source = `${this.where.bucket}/${key}${versionId === null ? '' : `?versionId=${encodeURIComponent(versionId)}`}`;
     try {
+      // The size decides how it is copied; the ETag pins the copy to the bytes measured.
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.full(from), ...(versionId === null ? {} : { VersionId: versionId }) }),
+      );
+      const size = head.ContentLength ?? 0;
+      if (size > this.copyLimitBytes) {
+        await copyInParts(this.client, {
+          bucket: this.where.bucket,
+          source,
+          to: this.full(to),
+          size,
+          metadata: head.Metadata ?? {},
+          ...(head.ETag ? { sourceTag: head.ETag } : {}),
+          ...(head.ContentType ? { contentType: head.ContentType } : {}),
+          ...(this.copyPartBytes === undefined ? {} : { partBytes: this.copyPartBytes }),
+        });
+        return;
+      }
       await this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.where.bucket,
-          Key: this.full(to),
-          CopySource: versionId === null ? source : `${source}?versionId=${encodeURIComponent(versionId)}`,
-        }),
+        new CopyObjectCommand({ Bucket: this.where.bucket, Key: this.full(to), CopySource: source, ...(head.ETag ? { CopySourceIfMatch: head.ETag } : {}) }),
       );
     } catch (error) {
       throw this.failed(error, from);
