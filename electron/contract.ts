@@ -1086,6 +1086,8 @@ export const studioMethods = {
       into: z.string().min(1).optional(),
       mode: ImportModeSchema.optional(),
       importId: ImportIdSchema.optional(),
+      /** For sources that are s3:// addresses (copied down first; issue 18): how to reach their store. */
+      s3: S3ConnectionSchema.optional(),
     }),
     result: ImportReportSchema,
   },

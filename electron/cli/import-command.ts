@@ -4,7 +4,8 @@ import { type Command, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ImportProgress, ImportSourceResult, SourceDescription } from '../contract.js';
-import { type ActionContext, type CommonOptions, type Output, stderr, studioAction, withCommon } from './common.js';
+import { isS3Address } from '../core/storage/s3-address.js';
+import { type ActionContext, type CommonOptions, type Output, s3Connection, stderr, studioAction, withCommon } from './common.js';
 import { formatBytes } from './format.js';
 
 const EXIT_INTERRUPTED = 130;
@@ -52,9 +53,11 @@ export function registerImportCommand(program: Command, out: Output): void {
       studioAction(
         'create',
         async (folders: string[], options: CommonOptions & { into?: string; run?: string; copy?: boolean; link?: boolean }, { api }: ActionContext) => {
-          const sources = folders.map((f) => path.resolve(f));
+          // An s3:// source is an address, not a path of this machine: it is copied down by the Studio.
+          const sources = folders.map((f) => (isS3Address(f) ? f : path.resolve(f)));
           const into = options.run ?? options.into;
-          if (!options.json) for (const found of await api.describeSources({ sources })) out.line(describeFound(found));
+          const local = sources.filter((s) => !isS3Address(s));
+          if (!options.json && local.length > 0) for (const found of await api.describeSources({ sources: local })) out.line(describeFound(found));
           const importId = randomUUID();
           const tty = Boolean(process.stderr.isTTY) && !options.json;
           let live = false;
@@ -70,7 +73,14 @@ export function registerImportCommand(program: Command, out: Output): void {
           };
           process.on('SIGINT', onInterrupt);
           try {
-            const report = await api.importFolders({ sources, importId, mode: options.link ? 'link' : 'copy', ...(into !== undefined ? { into } : {}) });
+            const s3 = s3Connection(options);
+            const report = await api.importFolders({
+              sources,
+              importId,
+              mode: options.link ? 'link' : 'copy',
+              ...(into !== undefined ? { into } : {}),
+              ...(s3 ? { s3 } : {}),
+            });
             if (live) stderr.write('\r\x1b[2K');
             if (options.json) out.json(report);
             else for (const result of report.results) out.line(describeResult(result));

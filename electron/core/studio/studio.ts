@@ -1,6 +1,8 @@
 // The application core: StudioApi over one workspace's store, its watcher and a trainer
 // supervisor. The CLI, the Electron app and browser mode are thin adapters over this object;
 // whatever a user can do is done here, once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -27,7 +29,9 @@ import type { WorkspaceWatcher } from '../checkpoint/watcher.js';
 import { ResumeVerifier } from '../training/process/resume-verifier.js';
 import { TrainerSupervisor } from '../training/process/supervisor.js';
 import type { ChildLauncher, LaunchSpec } from '../training/process/trainer-launcher.js';
-import { toStudioError } from './errors.js';
+import { errorData, toStudioError } from './errors.js';
+import { uploadRun } from '../checkpoint/stored-copy.js';
+import { withCheckpointFromBucket, withSourcesFromBuckets } from './bucket-sources.js';
 import { StudioEvents } from './events.js';
 import { Imports } from './import.js';
 import { inspectStored, inspectTarget } from './inspect.js';
@@ -516,10 +520,21 @@ export class Studio {
   /** Other programs' checkpoints: describing, importing and exporting them. */
   private exchangeHandlers(): Pick<Handlers, 'importFolders' | 'cancelImport' | 'describeSources' | 'exportCheckpoint'> {
     return {
-      importFolders: async (params) => this.imports.run(this.requireWritable(), params),
+      importFolders: async (params) => {
+        const remote = this.writableRemote();
+        if (remote) return this.importIntoBucket(remote, params);
+        const store = this.requireWritable();
+        if (!params.sources.some(isS3Address)) return this.imports.run(store, params);
+        return withSourcesFromBuckets(params.sources, params.s3, (sources) => this.imports.run(store, { ...params, sources }));
+      },
+      exportCheckpoint: async (params) => {
+        const remote = this.remote;
+        if (!remote) return exportCheckpoint(new TargetLocator(this.store), params);
+        const checkpoint = remote.resolve(params.target);
+        return withCheckpointFromBucket(remote.storage, checkpoint.id, (folder) => exportCheckpoint(new TargetLocator(null), { ...params, target: folder }));
+      },
       cancelImport: async ({ importId }) => ({ cancelled: this.imports.cancel(importId) }),
       describeSources: async ({ sources }) => Promise.all(sources.map((source) => describeSource(source))),
-      exportCheckpoint: async (params) => exportCheckpoint(new TargetLocator(this.store), params),
     };
   }
 
@@ -556,6 +571,38 @@ export class Studio {
       this.events.emit('warning', { message: `remembering ${remote.root} among recent workspaces: ${toStudioError(error).message}` });
     });
     return snapshot;
+  }
+
+  /**
+   * Into a workspace in S3: the sources are imported as into any workspace, in a staging folder of
+   * this machine (every format, every check), then each imported run goes up as a save would.
+   */
+  private async importIntoBucket(remote: StoredWorkspace, params: Parameters<Handlers['importFolders']>[0]): Promise<StudioResult<'importFolders'>> {
+    if (params.mode === 'link')
+      throw new StudioError('usage', `${remote.root}: a workspace in S3 holds copies; a link reads a folder where it lies, which a bucket cannot`);
+    const staging = await mkdtemp(path.join(os.tmpdir(), 'checkpoint-studio-import-'));
+    try {
+      const local = await CheckpointStore.open(staging, { foreign: storedForeignParts });
+      const report = await this.imports.run(local, { ...params, mode: 'copy' });
+      const results: StudioResult<'importFolders'>['results'] = [];
+      for (const result of report.results) {
+        if (!result.ok) {
+          results.push(result);
+          continue;
+        }
+        try {
+          const names = result.checkpoints.map((id) => id.slice(result.run.length + 1));
+          await uploadRun(remote.storage, local.runDir(result.run), result.run, names);
+          results.push({ ...result, notes: [...result.notes, `copied into ${remote.root}`] });
+        } catch (error) {
+          results.push({ ok: false, source: result.source, format: result.format, error: errorData(error) });
+        }
+      }
+      await remote.catalog.refresh();
+      return { ...report, results };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
 
   /** In the background: what writers killed mid-save left in the bucket goes once their lease has run out; the user hears what went. */
