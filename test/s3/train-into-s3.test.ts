@@ -80,17 +80,42 @@ describe.skipIf(!s3Available())('training into S3', () => {
     expect([...(await losses('first')), ...(await losses('continued'))]).toEqual(await losses('straight'));
   }, 180_000);
 
-  it('refuses a second trainer on a run while another holds its lease, and a run that already holds a checkpoint', async () => {
-    const lease = await acquireLease(storage, 'busy/.lock/');
-    try {
-      await expect(trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 })).rejects.toThrow(`s3://train/ws/busy/.lock/: locked by process ${process.pid}`);
-    } finally {
-      await lease.release();
-    }
-    await trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 });
+  it('refuses a second trainer on a run while the first trains, and a run that already holds a checkpoint', async () => {
+    const control = newControl();
+    let second: Promise<unknown> = Promise.resolve(null);
+    const first = trainInto(ADDRESS, gateway, {
+      run: 'busy',
+      config: { epochs: 1000 },
+      checkpoints: { onStop: true },
+      control,
+      onEvent: (event) => {
+        if (event.type !== 'started') return;
+        second = trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 }).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        void second.finally(() => (control.stopRequested = true));
+      },
+    });
+    const { result } = await first;
+    expect(result.reason).toBe('stopped');
+    expect(String(await second)).toContain(`s3://train/ws/busy/.lock/: locked by process ${process.pid}`);
     await expect(trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 })).rejects.toThrow(
       's3://train/ws/busy: refused: a run with this name already exists; continue from it with --resume, or choose another --run',
     );
+  }, 120_000);
+
+  it('takes over a run whose start died before its first save, keeping the metrics of that attempt aside', async () => {
+    await storage.write('died/run.json', JSON.stringify({ formatVersion: 1, name: 'died', createdAt: new Date().toISOString(), parent: null, config: {} }));
+    await storage.write('died/metrics/00000001.jsonl', `${JSON.stringify({ kind: 'train', step: 1, loss: 9 })}\n`);
+    const { result } = await trainInto(ADDRESS, gateway, { run: 'died', maxSteps: 3 });
+    expect(result.saved.map((s) => s.step)).toEqual([3]);
+    const metrics = await readStoredMetrics(storage, 'died');
+    expect(metrics.filter((m) => m['kind'] === 'train').map((m) => m['loss'] === 9)).toEqual([false, false, false]);
+    const aside: string[] = [];
+    for await (const o of storage.list('died/')) if (o.key.startsWith('died/metrics-unsaved-')) aside.push(o.key);
+    expect(aside).toHaveLength(1);
+    expect(new TextDecoder().decode(await storage.read(aside[0] ?? ''))).toContain('"loss":9');
   }, 120_000);
 
   it('puts the metrics into the bucket while training runs, between saves, for a reader polling the listing', async () => {
