@@ -2,7 +2,9 @@
 // checkpoints that verify and its metrics as batch objects; continuing from an S3 checkpoint gives
 // exactly the run that never stopped; one writer per run (the lease).
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { readStoredMetricBatches, readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
+import { StoredRunWriter, readStoredMetricBatches, readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
+import { StorageError } from '../../electron/core/base/errors.js';
+import type { UploadOptions } from '../../electron/core/storage/storage.js';
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
 import { loadStoredCheckpoint, verifyStoredCheckpoint } from '../../electron/core/checkpoint/stored-checkpoint.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
@@ -191,4 +193,36 @@ describe.skipIf(!s3Available())('training into S3', () => {
     const run = (await listStoredWorkspace(storage)).runs.find((r) => r.name === 'process');
     expect(run?.checkpoints.map((c) => [c.step, c.status])).toEqual([10, 20, 30, 40].map((s) => [s, 'complete']));
   }, 120_000);
+
+  it('writes a metrics batch whose answer was lost once, not twice', async () => {
+    let loseNext = true;
+    // The store keeps the PUT, and its answer is lost on the way back (the gateway went away).
+    const lossy = new Proxy(storage, {
+      get(target, property) {
+        if (property === 'write')
+          return async (key: string, body: Uint8Array | string, options?: UploadOptions): Promise<boolean> => {
+            const written = await target.write(key, body, options);
+            if (loseNext && key.includes('/metrics/')) {
+              loseNext = false;
+              throw new StorageError(target.locate(key), 'the answer was lost');
+            }
+            return written;
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const warnings: string[] = [];
+    const writer = await StoredRunWriter.create(lossy, {}, 'lossy', { parent: null, config: {} }, { onWarning: (w) => warnings.push(w) });
+    await writer.appendMetrics({ kind: 'train', step: 1, loss: 1 });
+    await writer.flush();
+    expect(writer.unsentRecords).toBe(1);
+    await writer.appendMetrics({ kind: 'train', step: 2, loss: 2 });
+    await writer.close();
+    expect(writer.unsentRecords).toBe(0);
+    expect((await readStoredMetrics(storage, 'lossy')).map((m) => m['step'])).toEqual([1, 2]);
+    expect(warnings).toEqual([
+      `the run's metrics could not be written to s3://train/ws/lossy (s3://train/ws/lossy/metrics/00000001.jsonl: the answer was lost); they are kept and retried`,
+    ]);
+  }, 60_000);
 });
