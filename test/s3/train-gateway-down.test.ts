@@ -35,6 +35,7 @@ describe.skipIf(!s3Available())('training into S3 while the gateway stops and co
     let stepAtStop = 0;
     let stepAtRestart = 0;
     let lastStep = 0;
+    let warned = false;
     const faults: Promise<void>[] = [];
     const onEvent = (event: SessionEvent): void => {
       if (event.type === 'metric' && event.kind === 'train') lastStep = event.step;
@@ -43,8 +44,9 @@ describe.skipIf(!s3Available())('training into S3 while the gateway stops and co
         stepAtStop = lastStep;
         faults.push(gateway.stopGateway());
       }
+      if (phase === 'down' && event.type === 'warning' && event.message.startsWith('saving step')) warned = true;
       // Training went on past the failed save; then the gateway comes back.
-      if (phase === 'down' && event.type === 'warning' && event.message.includes('failed') && lastStep > stepAtStop + 4) {
+      if (phase === 'down' && warned && lastStep > stepAtStop + 4) {
         phase = 'restarting';
         faults.push(
           gateway.startGateway().then(() => {
@@ -74,6 +76,9 @@ describe.skipIf(!s3Available())('training into S3 while the gateway stops and co
         /^saving step \d+ failed: s3:\/\/down\/ws\/outage\/.*cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/.test(w),
       ),
     ).toBe(true);
+    // One warning for the outage, not one per save, and one when saving works again.
+    expect(warnings.filter((w) => w.startsWith('saving step'))).toHaveLength(1);
+    expect(warnings.some((w) => /^saving works again: step \d+ saved to s3:\/\/down\/ws\/outage; not saved meanwhile: steps? [\d, ]+$/.test(w))).toBe(true);
     // Training went on while the store was down.
     expect(stepAtRestart).toBeGreaterThan(stepAtStop + 4);
 

@@ -2,7 +2,9 @@
 // checkpoints that verify and its metrics as batch objects; continuing from an S3 checkpoint gives
 // exactly the run that never stopped; one writer per run (the lease).
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { readStoredMetricBatches, readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
+import { StoredRunWriter, readStoredMetricBatches, readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
+import { StorageError } from '../../electron/core/base/errors.js';
+import type { UploadOptions } from '../../electron/core/storage/storage.js';
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
 import { loadStoredCheckpoint, verifyStoredCheckpoint } from '../../electron/core/checkpoint/stored-checkpoint.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
@@ -80,17 +82,42 @@ describe.skipIf(!s3Available())('training into S3', () => {
     expect([...(await losses('first')), ...(await losses('continued'))]).toEqual(await losses('straight'));
   }, 180_000);
 
-  it('refuses a second trainer on a run while another holds its lease, and a run that already holds a checkpoint', async () => {
-    const lease = await acquireLease(storage, 'busy/.lock/');
-    try {
-      await expect(trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 })).rejects.toThrow(`s3://train/ws/busy/.lock/: locked by process ${process.pid}`);
-    } finally {
-      await lease.release();
-    }
-    await trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 });
+  it('refuses a second trainer on a run while the first trains, and a run that already holds a checkpoint', async () => {
+    const control = newControl();
+    let second: Promise<unknown> = Promise.resolve(null);
+    const first = trainInto(ADDRESS, gateway, {
+      run: 'busy',
+      config: { epochs: 1000 },
+      checkpoints: { onStop: true },
+      control,
+      onEvent: (event) => {
+        if (event.type !== 'started') return;
+        second = trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 }).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        void second.finally(() => (control.stopRequested = true));
+      },
+    });
+    const { result } = await first;
+    expect(result.reason).toBe('stopped');
+    expect(String(await second)).toContain(`s3://train/ws/busy/.lock/: locked by process ${process.pid}`);
     await expect(trainInto(ADDRESS, gateway, { run: 'busy', maxSteps: 2 })).rejects.toThrow(
       's3://train/ws/busy: refused: a run with this name already exists; continue from it with --resume, or choose another --run',
     );
+  }, 120_000);
+
+  it('takes over a run whose start died before its first save, keeping the metrics of that attempt aside', async () => {
+    await storage.write('died/run.json', JSON.stringify({ formatVersion: 1, name: 'died', createdAt: new Date().toISOString(), parent: null, config: {} }));
+    await storage.write('died/metrics/00000001.jsonl', `${JSON.stringify({ kind: 'train', step: 1, loss: 9 })}\n`);
+    const { result } = await trainInto(ADDRESS, gateway, { run: 'died', maxSteps: 3 });
+    expect(result.saved.map((s) => s.step)).toEqual([3]);
+    const metrics = await readStoredMetrics(storage, 'died');
+    expect(metrics.filter((m) => m['kind'] === 'train').map((m) => m['loss'] === 9)).toEqual([false, false, false]);
+    const aside: string[] = [];
+    for await (const o of storage.list('died/')) if (o.key.startsWith('died/metrics-unsaved-')) aside.push(o.key);
+    expect(aside).toHaveLength(1);
+    expect(new TextDecoder().decode(await storage.read(aside[0] ?? ''))).toContain('"loss":9');
   }, 120_000);
 
   it('puts the metrics into the bucket while training runs, between saves, for a reader polling the listing', async () => {
@@ -166,4 +193,36 @@ describe.skipIf(!s3Available())('training into S3', () => {
     const run = (await listStoredWorkspace(storage)).runs.find((r) => r.name === 'process');
     expect(run?.checkpoints.map((c) => [c.step, c.status])).toEqual([10, 20, 30, 40].map((s) => [s, 'complete']));
   }, 120_000);
+
+  it('writes a metrics batch whose answer was lost once, not twice', async () => {
+    let loseNext = true;
+    // The store keeps the PUT, and its answer is lost on the way back (the gateway went away).
+    const lossy = new Proxy(storage, {
+      get(target, property) {
+        if (property === 'write')
+          return async (key: string, body: Uint8Array | string, options?: UploadOptions): Promise<boolean> => {
+            const written = await target.write(key, body, options);
+            if (loseNext && key.includes('/metrics/')) {
+              loseNext = false;
+              throw new StorageError(target.locate(key), 'the answer was lost');
+            }
+            return written;
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const warnings: string[] = [];
+    const writer = await StoredRunWriter.create(lossy, {}, 'lossy', { parent: null, config: {} }, { onWarning: (w) => warnings.push(w) });
+    await writer.appendMetrics({ kind: 'train', step: 1, loss: 1 });
+    await writer.flush();
+    expect(writer.unsentRecords).toBe(1);
+    await writer.appendMetrics({ kind: 'train', step: 2, loss: 2 });
+    await writer.close();
+    expect(writer.unsentRecords).toBe(0);
+    expect((await readStoredMetrics(storage, 'lossy')).map((m) => m['step'])).toEqual([1, 2]);
+    expect(warnings).toEqual([
+      `the run's metrics could not be written to s3://train/ws/lossy (s3://train/ws/lossy/metrics/00000001.jsonl: the answer was lost); they are kept and retried`,
+    ]);
+  }, 60_000);
 });

@@ -120,6 +120,8 @@ async function setAsideUnsavedMetrics(storage: Storage, run: string): Promise<vo
 export class StoredRunWriter implements TrainingRunWriter {
   private readonly logs: MetricsLog[] = [];
   private pending: string[] = [];
+  /** A batch the store did not take: sent again as it is, at the same sequence, so a PUT whose answer was lost is recognised, not doubled. */
+  private unsent: string[] | null = null;
   private sequence = 1;
   private flushing: Promise<void> = Promise.resolve();
   private failures = 0;
@@ -135,7 +137,7 @@ export class StoredRunWriter implements TrainingRunWriter {
     private readonly options: StoredRunWriterOptions,
   ) {
     this.timer = setInterval(() => {
-      if (this.pending.length > 0 && Date.now() >= this.retryAt) void this.flush();
+      if ((this.unsent !== null || this.pending.length > 0) && Date.now() >= this.retryAt) void this.flush();
     }, options.batchMs ?? METRICS_BATCH_MS);
     this.timer.unref();
   }
@@ -209,20 +211,37 @@ export class StoredRunWriter implements TrainingRunWriter {
 
   /** Records not yet in the store (the store was unreachable). */
   get unsentRecords(): number {
-    return this.pending.length;
+    return (this.unsent?.length ?? 0) + this.pending.length;
+  }
+
+  /** Writes `lines` as the next batch; a key already holding exactly them was this writer's own PUT whose answer was lost. */
+  private async put(lines: readonly string[]): Promise<void> {
+    const text = `${lines.join('\n')}\n`;
+    for (;;) {
+      const key = metricsKey(this.run, this.sequence);
+      this.sequence += 1;
+      // Exclusive: a batch is never written over.
+      if (await this.storage.write(key, text, { exclusive: true })) return;
+      if (new TextDecoder().decode(await this.storage.read(key)) === text) return;
+    }
   }
 
   private async sendBatch(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batch = this.pending.splice(0);
     try {
-      // Exclusive: a key taken (an answer lost after the store kept the PUT) moves the batch on, never overwrites.
-      while (!(await this.storage.write(metricsKey(this.run, this.sequence), `${batch.join('\n')}\n`, { exclusive: true }))) this.sequence += 1;
-      this.sequence += 1;
+      while (this.unsent !== null || this.pending.length > 0) {
+        this.unsent ??= this.pending.splice(0);
+        const sequence = this.sequence;
+        try {
+          await this.put(this.unsent);
+        } catch (error) {
+          this.sequence = sequence;
+          throw error;
+        }
+        this.unsent = null;
+      }
       this.failures = 0;
       this.retryAt = 0;
     } catch (error) {
-      this.pending = [...batch, ...this.pending];
       this.failures += 1;
       const delay = retryDelayMs(this.failures);
       this.retryAt = Date.now() + delay;
@@ -239,8 +258,8 @@ export class StoredRunWriter implements TrainingRunWriter {
     try {
       await Promise.all(this.logs.map((log) => log.close()));
       await this.flush();
-      if (this.pending.length > 0)
-        this.options.onWarning?.(`${this.pending.length} metrics records of ${this.location} were not written: the store stayed unreachable until the end`);
+      if (this.unsentRecords > 0)
+        this.options.onWarning?.(`${this.unsentRecords} metrics records of ${this.location} were not written: the store stayed unreachable until the end`);
     } finally {
       await this.lease.release().catch(() => undefined);
     }

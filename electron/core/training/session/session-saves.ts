@@ -40,8 +40,8 @@ export class SessionSaves {
   readonly saved: SavedCheckpoint[] = [];
   /** Saves given up while the store could not be reached. */
   readonly unsaved: UnsavedCheckpoint[] = [];
-  /** The step whose save last told of an unreachable store, so one outage is one warning per save, not one per retry. */
-  private warnedStep = -1;
+  /** The store stopped answering and has not taken a save since: one outage is one warning, not one per save or retry. */
+  private outage = false;
   private readonly errors: Error[] = [];
   private readonly saver: BackgroundSaver;
   private readonly sessionStartStep: number;
@@ -145,8 +145,8 @@ export class SessionSaves {
   }
 
   private warnRetrying(step: number, error: string, retryInMs: number): void {
-    if (step === this.warnedStep) return;
-    this.warnedStep = step;
+    if (this.outage) return;
+    this.outage = true;
     this.ctx.onEvent({
       type: 'warning',
       message: `saving step ${step} failed: ${error}; training goes on, and the save is retried (next in ${Math.round(retryInMs / 1000)} s) or replaced by the next one`,
@@ -156,6 +156,14 @@ export class SessionSaves {
   private announce(done: SavedCheckpoint): void {
     this.saved.push(done);
     const { run, onEvent } = this.ctx;
+    if (this.outage) {
+      this.outage = false;
+      const skipped = this.unsaved.map((u) => u.step).sort((a, b) => a - b);
+      onEvent({
+        type: 'warning',
+        message: `saving works again: step ${done.step} saved to ${this.ctx.writer.location}${skipped.length > 0 ? `; not saved meanwhile: step${skipped.length === 1 ? '' : 's'} ${skipped.join(', ')}` : ''}`,
+      });
+    }
     onEvent({
       type: 'checkpoint',
       id: `${run}/${path.basename(done.dir)}`,

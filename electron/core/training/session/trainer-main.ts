@@ -121,7 +121,10 @@ const runSession: SessionRunner = async (request, control, onEvent) => {
 
 const runReplay: ReplayRunner = async (request, control) => {
   if (isS3Address(request.workspace))
-    throw new StudioError('usage', `${request.workspace}: verifying a resume is not supported on an S3 workspace yet; import the checkpoint into a folder and verify it there`);
+    throw new StudioError(
+      'usage',
+      `${request.workspace}: verifying a resume is not supported on an S3 workspace yet; import the checkpoint into a folder and verify it there`,
+    );
   // A replay writes nothing: the workspace is opened to read.
   const store = await CheckpointStore.open(request.workspace, { access: 'read' });
   return verifyResume(store, request, () => control.stopRequested);
