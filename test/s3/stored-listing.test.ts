@@ -60,4 +60,21 @@ describe.skipIf(!s3Available())('listing a workspace in S3', () => {
     expect(damaged).toMatchObject({ step: 10, status: 'damaged', manifest: null });
     expect(damaged?.problem).toContain('s3://listing/team/ws/alpha/ckpt-000000010/manifest.json');
   });
+
+  it('calls a committed checkpoint damaged when a file its manifest names is missing or of another size, from the listing alone', async () => {
+    await storage.remove(['alpha/ckpt-000000020/optimizer.safetensors']);
+    await storage.write('beta/ckpt-000000005/model.safetensors', 'short');
+    storage.requests.clear();
+    const listing = await listStoredWorkspace(storage);
+    expect(listing.runs[0]?.checkpoints[1]).toMatchObject({
+      step: 20,
+      status: 'damaged',
+      problem: 's3://listing/team/ws/alpha/ckpt-000000020/optimizer.safetensors: missing',
+    });
+    expect(listing.runs[1]?.checkpoints[0]?.problem).toMatch(
+      /^s3:\/\/listing\/team\/ws\/beta\/ckpt-000000005\/model\.safetensors: is 5 bytes, the manifest says \d+$/,
+    );
+    // Found from the keys and sizes listed: no tensor file was read (only the indexes, and the manifest the last test garbled).
+    expect(storage.requests.get('GetObjectCommand') ?? 0).toBeLessThanOrEqual(3);
+  });
 });

@@ -77,7 +77,7 @@ interface RunObjects {
   index: StoredObject | null;
   own: { runFile: StoredObject | null; retention: StoredObject | null; lock: StoredObject | null; metricParts: StoredObject[] };
   signature: string[];
-  folders: Map<number, { folder: string; manifest: StoredObject | null; bytes: number }>;
+  folders: Map<number, { folder: string; manifest: StoredObject | null; bytes: number; files: Map<string, number> }>;
   other: string[];
 }
 
@@ -113,11 +113,13 @@ function group(objects: readonly StoredObject[]): { runs: Map<string, RunObjects
       if (run.own.lock === null || object.key > run.own.lock.key) run.own.lock = object;
     } else if (parts.length === 3 && second === METRIC_PARTS_DIR && third?.endsWith('.jsonl')) run.own.metricParts.push(object);
     else if (parts.length === 2 && second === RUN_INDEX_FILE) run.index = object;
-    else if (step !== null && parts.length === 3 && third !== undefined) {
-      const folder = run.folders.get(step) ?? { folder: `${top}/${second}/`, manifest: null, bytes: 0 };
+    else if (step !== null && parts.length >= 3 && third !== undefined) {
+      const folder = run.folders.get(step) ?? { folder: `${top}/${second}/`, manifest: null, bytes: 0, files: new Map<string, number>() };
       run.folders.set(step, folder);
       folder.bytes += object.size;
-      if (third === MANIFEST_FILE) folder.manifest = object;
+      // An imported checkpoint keeps another program's files, in subfolders too.
+      folder.files.set(parts.slice(2).join('/'), object.size);
+      if (parts.length === 3 && third === MANIFEST_FILE) folder.manifest = object;
     } else run.other.push(object.key);
   }
   // A top-level folder with neither run.json nor a checkpoint is not a run of ours.
@@ -169,6 +171,22 @@ export async function recordInRunIndex(
   }
 }
 
+/**
+ * A file the manifest names that the listing does not show, or shows at another size: a commit
+ * writes every file before its manifest, so this is damage (or a deletion another program did),
+ * found for the price of the listing, without reading anything.
+ */
+function missingObject(storage: Storage, folder: string, manifest: ManifestSummary, listed: ReadonlyMap<string, number>): string | null {
+  const expected: [string, number][] = Object.entries(manifest.files).map(([name, entry]) => [name, entry.bytes]);
+  if (manifest.foreign && manifest.foreign.linked === null) for (const file of manifest.foreign.files) expected.push([file.name, file.bytes]);
+  for (const [name, bytes] of expected) {
+    const size = listed.get(name);
+    if (size === undefined) return `${storage.locate(`${folder}${name}`)}: missing`;
+    if (size !== bytes) return `${storage.locate(`${folder}${name}`)}: is ${size} bytes, the manifest says ${bytes}`;
+  }
+  return null;
+}
+
 async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
@@ -205,7 +223,11 @@ async function listRun(storage: Storage, name: string, objects: RunObjects): Pro
     const manifest = got ? got.manifest : (indexed[f.folder]?.manifest ?? null);
     const dir = storage.locate(f.folder.slice(0, -1));
     const problem =
-      got?.problem ?? (manifest === null ? null : (wholenessProblem(dir, manifest, undefined, (file) => storage.locate(`${f.folder}${file}`))?.reason ?? null));
+      got?.problem ??
+      (manifest === null
+        ? null
+        : (wholenessProblem(dir, manifest, undefined, (file) => storage.locate(`${f.folder}${file}`))?.reason ??
+          missingObject(storage, f.folder, manifest, f.files)));
     return {
       run: name,
       step,
