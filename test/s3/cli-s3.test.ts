@@ -131,20 +131,20 @@ describe.skipIf(!s3Available())('the command line on a workspace in S3', () => {
     }
   });
 
-  it('train saves into S3, and train --resume latest continues from the bucket: the new run’s parent is protected', () => {
+  it('train saves into S3 keeping the last 2, and train --resume latest continues from the bucket: the new run’s parent is protected', () => {
     const where = ['--workspace', `${WORKSPACE}-trained`];
-    const small = ['--train-limit', '128', '--batch-size', '64', '--backend', 'cpu', '--log-every', '1'];
-    const first = cli(['train', '--run', 'base', '--epochs', '1', '--save-every-steps', '1', ...small, ...where]);
+    const small = ['--train-limit', '256', '--batch-size', '64', '--backend', 'cpu', '--log-every', '1'];
+    const first = cli(['train', '--run', 'base', '--epochs', '1', '--save-every-steps', '1', '--keep-last', '2', ...small, ...where]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const resumed = cli(['train', '--resume', 'latest', '--run', 'more', '--epochs', '2', ...small, ...where]);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/resum|continu/i);
     const listed = JSON.parse(cli(['ls', '--json', ...where]).stdout) as CatalogSnapshot;
-    // The continuation keeps its parent's save policy (every step).
-    expect(listed.checkpoints.map((c) => c.id)).toEqual(['base/ckpt-000000001', 'base/ckpt-000000002', 'more/ckpt-000000003', 'more/ckpt-000000004']);
-    expect(listed.runs.find((r) => r.name === 'more')?.parent).toEqual({ run: 'base', step: 2 });
-    const refused = cli(['rm', 'base/ckpt-000000002', ...where]);
+    // 4 steps an epoch; the trainer applied --keep-last 2 as it saved, and the continuation keeps its parent's policies.
+    expect(listed.checkpoints.map((c) => c.id)).toEqual(['base/ckpt-000000003', 'base/ckpt-000000004', 'more/ckpt-000000007', 'more/ckpt-000000008']);
+    expect(listed.runs.find((r) => r.name === 'more')?.parent).toEqual({ run: 'base', step: 4 });
+    const refused = cli(['rm', 'base/ckpt-000000004', ...where]);
     expect(refused.stderr).toMatch(/parent of run "more"/);
   }, 120_000);
 });

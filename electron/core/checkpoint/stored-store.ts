@@ -4,6 +4,7 @@
 // it decides — which checkpoint `latest`, `best` or an id names, what a policy would keep, what a
 // delete may take — is decided by the same code as on disk (selectors.ts, retention.ts, the
 // protections the catalog's table settles).
+import os from 'node:os';
 import type { CheckpointInfo, PurgeResult, RetentionPlan, S3Connection, TrashEntry, TrashListing } from '../../contract.js';
 import { NotFoundError, RefusedError, UsageError } from '../base/errors.js';
 import { openS3Storage } from '../storage/open-s3.js';
@@ -23,6 +24,12 @@ import { showName } from './names.js';
 
 /** How often a watched S3 workspace is re-listed (issue 18: commit to screen within 5 s). */
 export const DEFAULT_POLL_MS = 2000;
+
+/** Checkpoints a caller keeps whatever the policy says (a trainer: its parent, its best), and why. */
+export interface RetentionProtections {
+  readonly protectedIds?: ReadonlySet<string>;
+  readonly protectedReasons?: ReadonlyMap<string, string>;
+}
 
 export interface StoredWatch {
   close(): Promise<void>;
@@ -52,18 +59,18 @@ export class StoredWorkspace {
       ...(profile !== undefined ? { profile } : {}),
       ...(region !== undefined ? { region } : {}),
     });
-    return StoredWorkspace.on(storage, options.access ?? 'write', options.connection ?? {});
-  }
-
-  /** Over a storage already made (tests give the gateway's keys this way). */
-  static async on(storage: S3Storage, access: WorkspaceAccess = 'write', connection: S3Connection = {}): Promise<StoredWorkspace> {
     try {
-      const catalog = await StoredCatalog.open(storage, { writable: access !== 'read' });
-      return new StoredWorkspace(storage, catalog, access, connection);
+      return await StoredWorkspace.on(storage, options.access ?? 'write', options.connection ?? {});
     } catch (error) {
       storage.client.destroy();
       throw error;
     }
+  }
+
+  /** Over a storage already made, which stays its maker's (a trainer's; tests give the gateway's keys this way). */
+  static async on(storage: S3Storage, access: WorkspaceAccess = 'write', connection: S3Connection = {}): Promise<StoredWorkspace> {
+    const catalog = await StoredCatalog.open(storage, { writable: access !== 'read' });
+    return new StoredWorkspace(storage, catalog, access, connection);
   }
 
   get root(): string {
@@ -170,12 +177,15 @@ export class StoredWorkspace {
    * A checkpoint a delete may take, judged on a listing taken now (a writer may have started since
    * the last poll): the same protections, and the same sentences, as on disk.
    */
-  private deletable(checkpoint: CheckpointInfo): StoredTrashTarget {
+  private deletable(checkpoint: CheckpointInfo, asWriter = false): StoredTrashTarget {
     const run = this.catalog.getRun(checkpoint.run);
+    const writer = run?.writer ?? null;
+    // The run's own writer (this process, holding its lease) applies its policy to its run.
+    const ownWriter = asWriter && writer !== null && writer.pid === process.pid && writer.host === os.hostname();
     const protections = protectionsOf({
       run: checkpoint.run,
       pinned: checkpoint.pinned,
-      writer: run?.writer ?? null,
+      writer: ownWriter ? null : writer,
       children: this.catalog.childrenOf(checkpoint.run, checkpoint.step),
     });
     const first = protections[0];
@@ -200,12 +210,15 @@ export class StoredWorkspace {
     return entries;
   }
 
-  /** Deletes exactly the planned set that a fresh plan still deletes, and remembers the best it kept. */
-  async applyRetention(plan: RetentionPlan): Promise<TrashEntry[]> {
+  /**
+   * Deletes exactly the planned set that a fresh plan still deletes, and remembers the best it kept.
+   * `asWriter`: the caller is the run's live writer (a trainer applying its policy as it saves).
+   */
+  async applyRetention(plan: RetentionPlan, options: RetentionProtections & { asWriter?: boolean } = {}): Promise<TrashEntry[]> {
     this.writable();
-    const fresh = await this.planRetention(plan.run, { policy: plan.policy });
+    const fresh = await this.planRetention(plan.run, { ...options, policy: plan.policy });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
-    const targets = plan.delete.filter((d) => stillDeletable.has(d.id)).map((d) => this.deletable(this.resolve(d.id)));
+    const targets = plan.delete.filter((d) => stillDeletable.has(d.id)).map((d) => this.deletable(this.resolve(d.id), options.asWriter));
     if (targets.length === 0) return [];
     const entries = await (await this.trash()).trash(targets, `retention policy of run "${plan.run}"`);
     await this.catalog.refresh();
@@ -245,10 +258,13 @@ export class StoredWorkspace {
   }
 
   /** A dry run: what the run's policy (or the one given) would keep and delete, and why. */
-  async planRetention(run: string, options: { policy?: RetentionPolicy; refresh?: boolean } = {}): Promise<RetentionPlan> {
+  async planRetention(run: string, options: RetentionProtections & { policy?: RetentionPolicy; refresh?: boolean } = {}): Promise<RetentionPlan> {
     if (options.refresh !== false) await this.catalog.refresh();
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
     const stored = this.catalog.retention(run);
-    return planRetention(run, this.catalog.list(run), options.policy ? { ...stored, policy: options.policy } : stored);
+    return planRetention(run, this.catalog.list(run), options.policy ? { ...stored, policy: options.policy } : stored, {
+      ...(options.protectedIds ? { protectedIds: options.protectedIds } : {}),
+      ...(options.protectedReasons ? { protectedReasons: options.protectedReasons } : {}),
+    });
   }
 }

@@ -2,7 +2,7 @@
 // store, the request, the controls the supervisor's commands set, and where its events go.
 import type { S3Connection, SessionEvent } from '../../../contract.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
-import type { Storage } from '../../storage/storage.js';
+import type { S3Storage } from '../../storage/s3-storage.js';
 import type { TrainRequest } from '../process/train-request.js';
 
 export interface SessionControl {
@@ -24,7 +24,7 @@ export function newControl(): SessionControl {
  */
 export interface StoredTrainingWorkspace {
   readonly kind: 'storage';
-  readonly storage: Storage;
+  readonly storage: S3Storage;
   readonly connection: S3Connection;
 }
 

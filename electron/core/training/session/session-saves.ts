@@ -10,7 +10,9 @@ import type { CheckpointStore } from '../../checkpoint/store.js';
 import type { TrainingRunWriter } from '../../checkpoint/training-run-writer.js';
 import type { TrainingLoop } from '../engine/training-loop.js';
 import { BackgroundSaver, type SavedCheckpoint, type UnsavedCheckpoint } from './background-saver.js';
-import { type StoredTrainingWorkspace, localStore } from './session-control.js';
+import { type StoredTrainingWorkspace, isStoredWorkspace, localStore } from './session-control.js';
+import { storedWorkspaceOf } from './stored-session.js';
+import type { StoredWorkspace } from '../../checkpoint/stored-store.js';
 import type { MetricWindow, TrainingClock } from './session-measures.js';
 import { overheadWarning } from './session-events.js';
 
@@ -73,8 +75,10 @@ export class SessionSaves {
 
   static async open(ctx: SavesContext): Promise<SessionSaves> {
     const store = localStore(ctx.store);
-    // Retention on S3 needs its trash (the lead's workspace store): the trainer leaves it alone there.
-    return new SessionSaves(ctx, store ? await store.getPolicy(ctx.run) : RetentionPolicySchema.parse({}));
+    if (store) return new SessionSaves(ctx, await store.getPolicy(ctx.run));
+    // In S3 the policy is the run's retention record too (the session wrote it as it started).
+    const policy = isStoredWorkspace(ctx.store) ? (await storedWorkspaceOf(ctx.store)).getPolicy(ctx.run) : RetentionPolicySchema.parse({});
+    return new SessionSaves(ctx, policy);
   }
 
   /** Time the loop was blocked by saves so far, as a share of training time. */
@@ -224,10 +228,13 @@ export class SessionSaves {
 
   private async applyRetention(): Promise<void> {
     const { writer, run, parent, checkpoints } = this.ctx;
-    const store = localStore(this.ctx.store);
-    if (store === null) return;
     // Like TensorFlow's max_to_keep, but never the best by the metric this session saves on.
     const reasons = new Map<string, string>(parent ? [[parent.id, 'this training continued from it']] : []);
+    const store = localStore(this.ctx.store);
+    if (store === null) {
+      if (isStoredWorkspace(this.ctx.store)) await this.applyStoredRetention(await storedWorkspaceOf(this.ctx.store), reasons);
+      return;
+    }
     const best = checkpoints.best ? store.catalog.best(checkpoints.best.metric, checkpoints.best.mode, run) : null;
     if (best && checkpoints.best) reasons.set(best.id, `best ${checkpoints.best.metric} of this training`);
     const keep = new Set(reasons.keys());
@@ -236,5 +243,16 @@ export class SessionSaves {
     const plan = await store.planRetention(run, { protectedIds: keep, protectedReasons: reasons, refresh: false });
     if (plan.delete.length > 0)
       await store.applyRetention(plan, { lockToken: writer.lockToken, protectedIds: keep, protectedReasons: reasons, refresh: false });
+  }
+
+  /** In S3: the run's checkpoints as listed now (this session's saves are committed, so listed), the policy applied as the run's writer. */
+  private async applyStoredRetention(workspace: StoredWorkspace, reasons: Map<string, string>): Promise<void> {
+    const { run, checkpoints } = this.ctx;
+    await workspace.catalog.refresh();
+    const best = checkpoints.best ? workspace.catalog.best(checkpoints.best.metric, checkpoints.best.mode, run) : null;
+    if (best && checkpoints.best) reasons.set(best.id, `best ${checkpoints.best.metric} of this training`);
+    const protections = { protectedIds: new Set(reasons.keys()), protectedReasons: reasons };
+    const plan = await workspace.planRetention(run, { ...protections, policy: this.policy, refresh: false });
+    if (plan.delete.length > 0) await workspace.applyRetention(plan, { ...protections, asWriter: true });
   }
 }

@@ -8,6 +8,7 @@ import type { NewRunMeta } from '../../checkpoint/run-files.js';
 import { listStoredWorkspace } from '../../checkpoint/stored-listing.js';
 import { loadStoredCheckpoint } from '../../checkpoint/stored-checkpoint.js';
 import { StoredRunWriter } from '../../checkpoint/stored-run-writer.js';
+import { StoredWorkspace } from '../../checkpoint/stored-store.js';
 import type { TrainRequest } from '../process/train-request.js';
 import type { ParentCheckpoint } from './foreign-start.js';
 import type { StoredTrainingWorkspace } from './session-control.js';
@@ -58,4 +59,21 @@ export function createStoredRun(
   onEvent: (event: SessionEvent) => void,
 ): Promise<StoredRunWriter> {
   return StoredRunWriter.create(workspace.storage, workspace.connection, run, meta, { onWarning: (message) => onEvent({ type: 'warning', message }) });
+}
+
+const workspaces = new WeakMap<StoredTrainingWorkspace, Promise<StoredWorkspace>>();
+
+/**
+ * The workspace as a store, for what a trainer does to its run besides saving (its retention
+ * policy): opened once per session, over the session's own client. A failed opening is tried again
+ * next time.
+ */
+export function storedWorkspaceOf(workspace: StoredTrainingWorkspace): Promise<StoredWorkspace> {
+  let opened = workspaces.get(workspace);
+  if (opened === undefined) {
+    opened = StoredWorkspace.on(workspace.storage, 'write', workspace.connection);
+    opened.catch(() => workspaces.delete(workspace));
+    workspaces.set(workspace, opened);
+  }
+  return opened;
 }

@@ -18,7 +18,7 @@ import { fixedFieldDifferences } from '../process/continuation.js';
 import type { TrainRequest } from '../process/train-request.js';
 import { type ForeignStart, type ParentCheckpoint, loadForeignStart, loadInPlaceStart } from './foreign-start.js';
 import { type SessionOptions, type StoredTrainingWorkspace, isStoredWorkspace, localStore } from './session-control.js';
-import { createStoredRun, loadStoredStart } from './stored-session.js';
+import { createStoredRun, loadStoredStart, storedWorkspaceOf } from './stored-session.js';
 import { type SessionResult, SessionRun } from './session-run.js';
 import { MetricColumnsLog } from '../../checkpoint/metric-columns-log.js';
 import { TensorBoardLog } from './tensorboard-log.js';
@@ -160,8 +160,7 @@ export async function runTrainingSession(options: SessionOptions): Promise<Sessi
   try {
     if (!isPolicyEmpty(request.retention)) {
       if (local) await local.setPolicy(run, request.retention);
-      else
-        options.onEvent({ type: 'warning', message: `retention is not applied while training into ${writer.location}: apply it from the workspace (prune)` });
+      else if (isStoredWorkspace(options.store)) await (await storedWorkspaceOf(options.store)).setPolicy(run, request.retention);
     }
     const loop = restoreLoop(config, ground.data, start);
     try {
