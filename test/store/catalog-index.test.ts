@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTemporaryName } from '../../electron/core/base/temporaries.js';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
 import { INDEX_VERSION } from '../../electron/core/checkpoint/catalog-index.js';
-import { fillIdentities, identitiesOf, startStatBatch } from '../../electron/core/checkpoint/catalog-index-stat.js';
+import { StatQueue, fillIdentities, identitiesOf } from '../../electron/core/checkpoint/catalog-index-stat.js';
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
@@ -353,19 +353,20 @@ describe('identities of many paths at once', () => {
     expect(Number.isNaN(identities[4 * 23_999])).toBe(true);
   });
 
-  it('are all there when the worker dies holding a chunk it claimed', async () => {
+  it('are all there when the worker dies holding a group it claimed', async () => {
     const { base } = makeWorkspace();
     const file = path.join(base, 'file');
     fs.writeFileSync(file, 'xy');
     const paths = Array.from({ length: 3_000 }, (_, i) => (i % 2 === 0 ? file : path.join(base, 'missing')));
-    // A helper that claims the first chunk, then dies before filling it.
-    const dying = new Worker(`require('node:worker_threads').parentPort.once('message', ({ control }) => { Atomics.add(control, 0, 1); process.exit(1); });`, {
+    // A helper that claims the first group, then dies before filling it.
+    const dying = new Worker(`require('node:worker_threads').parentPort.once('message', ({ state }) => { Atomics.store(state, 0, 1); process.exit(1); });`, {
       eval: true,
     });
     const exited = new Promise((resolve) => dying.once('exit', resolve));
-    const batch = startStatBatch(paths, dying);
+    const queue = new StatQueue({ helper: dying });
+    queue.add(paths);
     await exited;
-    const identities = await batch.finish();
+    const identities = (await queue.finish())[0] as Float64Array;
     const expected = new Float64Array(paths.length * 4);
     fillIdentities(paths, expected);
     expect(identities).toEqual(expected);
