@@ -353,6 +353,25 @@ describe('identities of many paths at once', () => {
     expect(Number.isNaN(identities[4 * 23_999])).toBe(true);
   });
 
+  it("are each batch's own, in order, when batches of any size are queued and a worker takes some", async () => {
+    const { base } = makeWorkspace();
+    const files = [0, 1, 2].map((i) => path.join(base, `file-${i}`));
+    files.forEach((file, i) => fs.writeFileSync(file, 'x'.repeat(i + 1)));
+    // Sizes around a group's (2,048 paths): batches within one group, across two, across several, and empty.
+    const sizes = [1, 0, 2047, 2, 5000, 300, 2048, 7000, 13, 4096];
+    const batches = sizes.map((size, b) =>
+      Array.from({ length: size }, (_, i) => ((i + b) % 4 === 3 ? path.join(base, 'missing') : (files[(i + b) % 4] as string))),
+    );
+    const queue = new StatQueue();
+    const slots = batches.map((paths) => queue.add(paths));
+    const identities = await queue.finish();
+    batches.forEach((paths, b) => {
+      const expected = new Float64Array(paths.length * 4);
+      fillIdentities(paths, expected);
+      expect(identities[slots[b] as number]).toEqual(expected);
+    });
+  });
+
   it('are all there when the worker dies holding a group it claimed', async () => {
     const { base } = makeWorkspace();
     const file = path.join(base, 'file');
