@@ -37,24 +37,29 @@ function runFilesUnchanged(runDir: string, record: Pick<RunRecord, 'dir' | 'runF
 }
 
 /** Checkpoint `i` of a record as its listing, built straight from the record's columns. */
-function fromStored(run: string, runDir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
+function fromStored(run: string, dir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
   const name = stored.names[i] as string;
   const signature = stored.signatures[i] as string;
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
-  const head = { id, run, step: stored.steps[i] as number, path: `${runDir}${path.sep}${name}`, status, statusReason, pinned: pinned.has(name) };
+  const head = { id, run, step: stored.steps[i] as number, path: dir, status, statusReason, pinned: pinned.has(name) };
   const info = storedInfo(stored, i, head);
   return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
 }
 
-/** The paths whose identities vouch for a record's checkpoints: each one's folder, then its manifest. */
-function checkedPaths(runDir: string, record: ReadRunRecord, into: string[]): void {
+/** Each checkpoint folder of a record, as a path. */
+function checkpointDirs(runDir: string, record: ReadRunRecord): string[] {
+  const prefix = `${runDir}${path.sep}`;
+  return record.checkpoints.names.map((name) => `${prefix}${name}`);
+}
+
+/** The paths whose identities vouch for a record's checkpoints (`dirs`): each one's folder, then its manifest. */
+function checkedPaths(dirs: readonly string[]): string[] {
   const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
-  for (const name of record.checkpoints.names) {
-    const dir = `${runDir}${path.sep}${name}`;
-    into.push(dir, `${dir}${manifestSuffix}`);
-  }
+  const paths: string[] = [];
+  for (const dir of dirs) paths.push(dir, `${dir}${manifestSuffix}`);
+  return paths;
 }
 
 /** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, as checkedPaths lists them) are those stored (a NaN, nothing there, never is). */
@@ -72,6 +77,8 @@ function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identitie
 export class RecordChecks {
   private readonly queue = new StatQueue();
   private readonly slots = new Map<string, number>();
+  /** The checkpoint folders of each record being checked (their listings' paths are these very strings). */
+  private readonly dirs = new Map<string, readonly string[]>();
 
   constructor(private readonly workspace: string) {}
 
@@ -79,14 +86,14 @@ export class RecordChecks {
   add(record: ReadRunRecord): void {
     const runDir = path.join(this.workspace, record.run);
     if (this.slots.has(record.run) || !runFilesUnchanged(runDir, record)) return;
-    const paths: string[] = [];
-    checkedPaths(runDir, record, paths);
-    this.slots.set(record.run, this.queue.add(paths));
+    const dirs = checkpointDirs(runDir, record);
+    this.dirs.set(record.run, dirs);
+    this.slots.set(record.run, this.queue.add(checkedPaths(dirs)));
   }
 
-  /** Whether the checkpoints of `run`'s record are being checked. */
-  has(run: string): boolean {
-    return this.slots.has(run);
+  /** The checkpoint folders of `run`'s record, when they are being checked. */
+  dirsOf(run: string): readonly string[] | undefined {
+    return this.dirs.get(run);
   }
 
   /** The identities of each checked run's checkpoints' paths (checkedPaths), once all are in. */
@@ -210,12 +217,12 @@ export async function listRuns(
   const built = new Map<string, ScannedCheckpoint[]>();
   for (const run of runs) {
     const record = records.get(run);
-    if (!record || !checking.has(run)) continue;
-    const runDir = path.join(workspace, run);
+    const dirs = checking.dirsOf(run);
+    if (!record || !dirs) continue;
     const pinned = new Set(record.pinned);
     const stored = record.checkpoints;
     const listings: ScannedCheckpoint[] = [];
-    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, runDir, stored, i, pinned, verifyCache));
+    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, dirs[i] as string, stored, i, pinned, verifyCache));
     built.set(run, listings);
   }
   const identities = await checking.finish();
