@@ -239,6 +239,16 @@ describe('the catalog index', () => {
     expect(indexed.get('alpha/ckpt-000000030')?.protectedBy).not.toEqual([]);
   });
 
+  it('lists two folders of one step from the index as reading the folder does, each naming the other', async () => {
+    const workspace = await indexedWorkspace((root) =>
+      fs.cpSync(path.join(root, 'alpha', 'ckpt-000000020'), path.join(root, 'alpha', 'ckpt-20'), { recursive: true }),
+    );
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(0);
+    expect(indexed.get('alpha/ckpt-20')?.sameStepAs).toEqual(['alpha/ckpt-000000020']);
+    expect(indexed.get('alpha/ckpt-000000020')?.sameStepAs).toEqual(['alpha/ckpt-20']);
+  });
+
   it('removes the record of a run that is gone', async () => {
     const workspace = await indexedWorkspace();
     fs.rmSync(path.join(workspace, 'beta'), { recursive: true });

@@ -313,6 +313,13 @@ export class StoredCheckpointsBuilder {
 /** What a checkpoint's listing takes from elsewhere than its record: its folder, its run, the verify cache and retention.json. */
 export type ListingHead = Pick<CheckpointInfo, 'id' | 'run' | 'step' | 'path' | 'status' | 'statusReason' | 'pinned'>;
 
+/**
+ * The empty list every listing from the index starts with for its twins, protections and notes:
+ * one, frozen, not three new ones a checkpoint (the catalog replaces a listing's lists, never
+ * changes them in place; were it to, this would throw, not spread).
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** The listing of checkpoint `i` of `stored`, as its record holds it: one object made, no copies. */
 export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead): CheckpointInfo {
   const shape = stored.metricShapes[stored.metricsOf[i] as number] as MetricShape;
@@ -345,10 +352,10 @@ export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead
     linked: stored.linkedSet.has(i),
     source: stored.sourceOf.get(i) ?? null,
     pinned: head.pinned,
-    sameStepAs: [],
-    protectedBy: [],
+    sameStepAs: NONE,
+    protectedBy: NONE,
     files: null,
-    notes: [],
+    notes: NONE,
   };
 }
 
