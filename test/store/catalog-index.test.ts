@@ -206,6 +206,9 @@ describe('the catalog index', () => {
     ],
     ['a record naming a backend it does not hold', withColumns((c) => ({ backendOf: (c.backendOf as number[]).map(() => 7) }))],
     ['a record wrong in one field', withColumns((c) => ({ bytes: ['many bytes', ...(c.bytes as number[]).slice(1)] }))],
+    ["a record whose run folder's identity is three numbers", (text: string) => text.replace(/"dir":\[[^\]]*\]/, '"dir":[1,2,3]')],
+    ['a record whose parent is no checkpoint', (text: string) => text.replace('"parent":null', '"parent":{"run":5}')],
+    ['a record whose pins are not names', (text: string) => text.replace('"pinned":[]', '"pinned":[7]')],
   ])('ignores %s without a word, and writes it again', async (_what, spoil) => {
     const workspace = await indexedWorkspace();
     const file = recordFile(workspace, 'alpha');

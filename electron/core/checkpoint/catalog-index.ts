@@ -382,6 +382,46 @@ export type RunRecord = Omit<z.infer<typeof RunRecordSchema>, 'checkpoints'> & {
 /** A record as read. */
 export type ReadRunRecord = Omit<RunRecord, 'checkpoints'> & { checkpoints: ReadCheckpoints };
 
+const isIdentity = (v: unknown): boolean => isColumn(v, 4, (x) => typeof x === 'number');
+const isNullableIdentity = (v: unknown): boolean => v === null || isIdentity(v);
+
+/**
+ * A record's own fields as RunRecordSchema says (its checkpoints left for parseStoredCheckpoints),
+ * or null. Checked by hand but for the rare parent: in a fresh process zod's first thousand
+ * records cost tens of milliseconds, warming up; the same checks by hand cost one.
+ */
+function parseRunFields(value: unknown): (Omit<ReadRunRecord, 'checkpoints'> & { checkpoints: unknown }) | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<keyof RunRecord, unknown>;
+  const plain =
+    r.version === INDEX_VERSION &&
+    isString(r.run) &&
+    isIdentity(r.dir) &&
+    isNullableIdentity(r.runFile) &&
+    isNullableIdentity(r.retention) &&
+    typeof r.lock === 'boolean' &&
+    isNullableString(r.createdAt) &&
+    isColumn(r.pinned, undefined, isString) &&
+    isColumn(r.unsettled, undefined, isString);
+  if (!plain) return null;
+  const parent = r.parent === null ? null : RunRecordSchema.shape.parent.safeParse(r.parent);
+  if (parent !== null && !parent.success) return null;
+  const fields = r as Omit<RunRecord, 'checkpoints'>;
+  return {
+    version: INDEX_VERSION,
+    run: fields.run,
+    dir: fields.dir,
+    runFile: fields.runFile,
+    retention: fields.retention,
+    lock: fields.lock,
+    createdAt: fields.createdAt,
+    parent: parent?.data ?? null,
+    checkpoints: r.checkpoints,
+    pinned: fields.pinned,
+    unsettled: fields.unsettled,
+  };
+}
+
 function indexDir(workspace: string): string {
   return path.join(workspace, STATE_DIR, INDEX_DIR);
 }
@@ -407,11 +447,11 @@ export function readRunRecords(
     if (!name.endsWith(RECORD_SUFFIX) || isTemporaryName(name)) continue;
     const run = name.slice(0, -RECORD_SUFFIX.length);
     try {
-      const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
-      if (!parsed.success || parsed.data.run !== run) continue;
-      const checkpoints = parseStoredCheckpoints(parsed.data.checkpoints);
+      const fields = parseRunFields(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
+      if (!fields || fields.run !== run) continue;
+      const checkpoints = parseStoredCheckpoints(fields.checkpoints);
       if (!checkpoints) continue;
-      const record = { ...parsed.data, checkpoints };
+      const record = { ...fields, checkpoints };
       records.set(run, record);
       onRecord(record);
     } catch {
