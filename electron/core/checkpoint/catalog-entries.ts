@@ -12,10 +12,11 @@ import { protectionsOf, sameProtections } from './protection.js';
 export class Change {
   readonly before = new Map<string, ScannedCheckpoint | undefined>();
   /**
-   * Runs that held no entry when the change added them: each of their entries was absent before,
-   * and is touched by being there (not one by one: an open adds 100,000 entries at once).
+   * Runs that held no entry when the change added them, with the entries added: each was absent
+   * before, and is touched by being there (not one by one: an open adds 100,000 entries at once).
+   * One the change touched again is in `before`; any other is still the entry added.
    */
-  readonly addedRuns = new Set<string>();
+  readonly addedRuns = new Map<string, readonly ScannedCheckpoint[]>();
 }
 
 /** Folders without a manifest are listed, but events speak only of checkpoints that exist. */
@@ -138,7 +139,7 @@ export class CatalogEntries {
   private addRun(run: string, scanned: ScannedRun, change: Change): void {
     const ids = new Set<string>();
     this.byRun.set(run, ids);
-    change.addedRuns.add(run);
+    change.addedRuns.set(run, scanned.checkpoints);
     const steps = this.stepsOf(run);
     for (const entry of scanned.checkpoints) {
       const { info } = entry;
@@ -231,13 +232,17 @@ export class CatalogEntries {
     for (const parent of this.parentsChanged.values()) for (const id of this.holdersOf(parent.run, parent.step)) this.touch(id, change);
     this.parentsChanged.clear();
     const made: CatalogEvent[] = [];
-    const settle = (id: string, old: ScannedCheckpoint | undefined): void => {
+    for (const [id, old] of change.before) {
       const entry = this.checkpoints.get(id);
       const now = entry ? this.settleProtections(entry) : undefined;
       if (events) this.eventFor(id, old, now, made);
-    };
-    for (const [id, old] of change.before) settle(id, old);
-    for (const run of change.addedRuns) for (const id of this.idsOf(run)) if (!change.before.has(id)) settle(id, undefined);
+    }
+    for (const added of change.addedRuns.values())
+      for (const entry of added) {
+        if (change.before.has(entry.info.id)) continue;
+        const now = this.settleProtections(entry);
+        if (events) this.eventFor(entry.info.id, undefined, now, made);
+      }
     return made;
   }
 
