@@ -385,6 +385,29 @@ describe('identities of many paths at once', () => {
     });
   });
 
+  it('are those of each path and then of each path with a suffix, in order, when a queue states both', async () => {
+    const { base } = makeWorkspace();
+    const dirs = [0, 1, 2].map((i) => path.join(base, `dir-${i}`));
+    dirs.forEach((dir, i) => {
+      fs.mkdirSync(dir);
+      if (i !== 1) fs.writeFileSync(path.join(dir, 'manifest.json'), 'x'.repeat(i + 1));
+    });
+    // Enough for a worker; batches of several sizes, some across groups; a missing folder now and then.
+    const sizes = [5, 3000, 1, 9000, 700];
+    const batches = sizes.map((size, b) =>
+      Array.from({ length: size }, (_, i) => ((i + b) % 5 === 4 ? path.join(base, 'missing') : (dirs[(i + b) % 3] as string))),
+    );
+    const queue = new StatQueue({ suffixes: ['', `${path.sep}manifest.json`] });
+    const slots = batches.map((paths) => queue.add(paths));
+    const identities = await queue.finish();
+    batches.forEach((paths, b) => {
+      const both = paths.flatMap((dir) => [dir, path.join(dir, 'manifest.json')]);
+      const expected = new Float64Array(both.length * 4);
+      fillIdentities(both, expected);
+      expect(identities[slots[b] as number]).toEqual(expected);
+    });
+  });
+
   it('are all there when the worker dies holding a group it claimed', async () => {
     const { base } = makeWorkspace();
     const file = path.join(base, 'file');

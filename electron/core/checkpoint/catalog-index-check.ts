@@ -54,15 +54,7 @@ function checkpointDirs(runDir: string, record: ReadRunRecord): string[] {
   return record.checkpoints.names.map((name) => `${prefix}${name}`);
 }
 
-/** The paths whose identities vouch for a record's checkpoints (`dirs`): each one's folder, then its manifest. */
-function checkedPaths(dirs: readonly string[]): string[] {
-  const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
-  const paths: string[] = [];
-  for (const dir of dirs) paths.push(dir, `${dir}${manifestSuffix}`);
-  return paths;
-}
-
-/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, as checkedPaths lists them) are those stored (a NaN, nothing there, never is). */
+/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, eight numbers a checkpoint) are those stored (a NaN, nothing there, never is). */
 function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities): boolean {
   const recorded = stored.identities;
   const k = i * 8;
@@ -75,7 +67,8 @@ function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identitie
  * run's own files agree with it are queued at once (a worker takes them while the rest is read).
  */
 export class RecordChecks {
-  private readonly queue = new StatQueue();
+  /** The paths whose identities vouch for a checkpoint: its folder, then its manifest. */
+  private readonly queue = new StatQueue({ suffixes: ['', `${path.sep}${MANIFEST_FILE}`] });
   private readonly slots = new Map<string, number>();
   /** The checkpoint folders of each record being checked (their listings' paths are these very strings). */
   private readonly dirs = new Map<string, readonly string[]>();
@@ -88,7 +81,7 @@ export class RecordChecks {
     if (this.slots.has(record.run) || !runFilesUnchanged(runDir, record)) return;
     const dirs = checkpointDirs(runDir, record);
     this.dirs.set(record.run, dirs);
-    this.slots.set(record.run, this.queue.add(checkedPaths(dirs)));
+    this.slots.set(record.run, this.queue.add(dirs));
   }
 
   /** The checkpoint folders of `run`'s record, when they are being checked. */
@@ -96,7 +89,7 @@ export class RecordChecks {
     return this.dirs.get(run);
   }
 
-  /** The identities of each checked run's checkpoints' paths (checkedPaths), once all are in. */
+  /** The identities of each checked run's checkpoints (eight numbers each: its folder's, its manifest's), once all are in. */
   async finish(): Promise<Map<string, Identities>> {
     const identities = await this.queue.finish();
     return new Map([...this.slots].map(([run, slot]) => [run, identities[slot] as Identities]));
@@ -112,7 +105,7 @@ export class RecordChecks {
  * The run as its record lists it (`built`, each checkpoint made from the record before its
  * identities were known), each checkpoint whose folder or manifest is no longer the one recorded
  * (or that the record could not vouch for) read again. `identities` holds what its checkpoints'
- * paths (checkedPaths) are now.
+ * folders and manifests are now (RecordChecks).
  */
 async function runFromRecord(
   workspace: string,

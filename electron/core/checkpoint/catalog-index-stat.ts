@@ -9,10 +9,10 @@ import { FILLED, fillIdentities, fillIfFree } from './catalog-index-stat-fill.js
 
 export { fillIdentities };
 
-/** Once this many paths are queued, a worker is started: below, its start (tens of ms) costs more than it saves. */
+/** Once this many stats are queued (paths times suffixes), a worker is started: below, its start (tens of ms) costs more than it saves. */
 export const WORKER_MIN_PATHS = 20_000;
 
-/** Paths handed to the worker at a time: a few ms of stats, so that neither thread waits long for the other's last. */
+/** Stats handed to the worker at a time (paths times suffixes): a few ms, so that neither thread waits long for the other's last. */
 const GROUP_PATHS = 2048;
 
 /** Identities, four numbers per path in order (ino, size, mtimeMs, ctimeMs); NaN where nothing is, or it cannot be looked at. */
@@ -50,6 +50,12 @@ interface Slot {
 export interface StatQueueOptions {
   /** The worker to share the stats with from the start (else one is started once WORKER_MIN_PATHS are queued). */
   readonly helper?: StatHelper;
+  /**
+   * What is stated of each path queued: the path followed by each of these, in order ([''], the
+   * path itself, unless said). A checkpoint's folder and its manifest are one path queued: the
+   * manifest's path is made only while it is stated, not kept for 100,000 checkpoints.
+   */
+  readonly suffixes?: readonly string[];
 }
 
 /** Paths to stat, queued a batch at a time; `finish` gives each batch's identities once all are in. */
@@ -65,7 +71,10 @@ export class StatQueue {
   /** Called when the worker finished a group, failed or exited. */
   private wake: () => void = () => undefined;
 
+  private readonly suffixes: readonly string[];
+
   constructor(options: StatQueueOptions = {}) {
+    this.suffixes = options.suffixes && options.suffixes.length > 0 ? [...options.suffixes] : [''];
     if (options.helper !== undefined) this.attach(options.helper);
   }
 
@@ -73,10 +82,10 @@ export class StatQueue {
   add(paths: readonly string[]): number {
     this.slots.push({ start: this.queued, count: paths.length });
     this.queued += paths.length;
-    if (!this.helped && this.queued >= WORKER_MIN_PATHS) this.attach(startStatHelper());
+    if (!this.helped && this.queued * this.suffixes.length >= WORKER_MIN_PATHS) this.attach(startStatHelper());
     for (const p of paths) {
       this.pending.push(p);
-      if (this.pending.length >= GROUP_PATHS) this.seal();
+      if (this.pending.length * this.suffixes.length >= GROUP_PATHS) this.seal();
     }
     return this.slots.length - 1;
   }
@@ -87,11 +96,12 @@ export class StatQueue {
     try {
       for (let g = this.groups.length - 1; g >= 0; g -= 1) {
         const { paths, out, state } = this.groups[g] as Group;
-        fillIfFree(paths, out, state);
+        fillIfFree(paths, this.suffixes, out, state);
       }
       while (!this.allFilled() && this.helper && !this.helperGone) await new Promise<void>((resolve) => (this.wake = resolve));
       // Only a worker that died midway leaves a group it claimed unfilled: this thread fills it.
-      for (const group of this.groups) if (Atomics.load(group.state, 0) !== FILLED) fillIdentities(group.paths, group.out);
+      for (const group of this.groups)
+        if (Atomics.load(group.state, 0) !== FILLED) fillIdentities(group.paths, group.out, 0, group.paths.length, this.suffixes);
     } finally {
       this.cancel();
     }
@@ -101,15 +111,17 @@ export class StatQueue {
   /** A slot's identities: a view of its group's, or a copy of its part of each group it spans. */
   private identitiesOf({ start, count }: Slot): Identities {
     if (count === 0) return new Float64Array(0);
+    // Numbers per path queued.
+    const width = 4 * this.suffixes.length;
     let g = this.groupAt(start);
     const first = this.groups[g] as Group;
     const end = start + count;
-    if (end <= first.start + first.paths.length) return first.out.subarray((start - first.start) * 4, (end - first.start) * 4);
-    const identities = new Float64Array(count * 4);
+    if (end <= first.start + first.paths.length) return first.out.subarray((start - first.start) * width, (end - first.start) * width);
+    const identities = new Float64Array(count * width);
     for (let at = start; at < end; g += 1) {
       const group = this.groups[g] as Group;
       const upTo = Math.min(end, group.start + group.paths.length);
-      identities.set(group.out.subarray((at - group.start) * 4, (upTo - group.start) * 4), (at - start) * 4);
+      identities.set(group.out.subarray((at - group.start) * width, (upTo - group.start) * width), (at - start) * width);
       at = upTo;
     }
     return identities;
@@ -155,7 +167,7 @@ export class StatQueue {
     const group = {
       start: last ? last.start + last.paths.length : 0,
       paths,
-      out: new Float64Array(new SharedArrayBuffer(paths.length * 4 * Float64Array.BYTES_PER_ELEMENT)),
+      out: new Float64Array(new SharedArrayBuffer(paths.length * this.suffixes.length * 4 * Float64Array.BYTES_PER_ELEMENT)),
       state: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
     };
     this.groups.push(group);
@@ -165,7 +177,7 @@ export class StatQueue {
   private post(group: Group): void {
     if (!this.helper || this.helperGone) return;
     try {
-      this.helper.postMessage({ paths: group.paths.join('\0'), out: group.out, state: group.state });
+      this.helper.postMessage({ paths: group.paths.join('\0'), suffixes: this.suffixes, out: group.out, state: group.state });
     } catch {
       // A worker that cannot take it leaves the group free: this thread fills it.
     }
