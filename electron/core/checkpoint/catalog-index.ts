@@ -192,6 +192,41 @@ function isColumn(v: unknown, length: number | undefined, check: (entry: unknown
   return true;
 }
 
+/** What every entry of one of the common columns must be. */
+type EntryKind = 'count' | 'nullableCount' | 'nullableNumber' | 'string' | 'nullableString';
+
+/**
+ * isColumn for the columns of 100,000 entries, a loop per kind of entry: each loop calls one
+ * check, which the compiler inlines (isColumn's one call site, called with every check, cannot be).
+ */
+function isColumnOf(v: unknown, length: number | undefined, kind: EntryKind): v is unknown[] {
+  if (!Array.isArray(v) || (length !== undefined && v.length !== length)) return false;
+  switch (kind) {
+    case 'count':
+      for (const entry of v) if (!isCount(entry)) return false;
+      return true;
+    case 'nullableCount':
+      for (const entry of v) if (!isNullableCount(entry)) return false;
+      return true;
+    case 'nullableNumber':
+      for (const entry of v) if (!isNullableNumber(entry)) return false;
+      return true;
+    case 'string':
+      for (const entry of v) if (!isString(entry)) return false;
+      return true;
+    case 'nullableString':
+      for (const entry of v) if (!isNullableString(entry)) return false;
+      return true;
+  }
+}
+
+/** The few rows of a rare column (parents, sources): most records have none, which needs no parse. */
+function parseRare<T>(schema: z.ZodType<T[]>, value: unknown): T[] | null {
+  if (Array.isArray(value) && value.length === 0) return [];
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 const ParentsSchema = z.array(z.tuple([z.number().int().nonnegative(), CheckpointRefSchema]));
 const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.source.unwrap()]));
 
@@ -203,19 +238,19 @@ const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.sour
 export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   if (typeof value !== 'object' || value === null) return null;
   const c = value as Record<keyof StoredCheckpoints, unknown>;
-  if (!isColumn(c.names, undefined, isString)) return null;
+  if (!isColumnOf(c.names, undefined, 'string')) return null;
   const n = c.names.length;
   // Only a checkpoint folder's name may name a path to check and list.
   const steps = c.names.map((name) => parseCheckpointDirName(name as string));
-  if (!isColumn(steps, n, isCount)) return null;
+  if (!isColumnOf(steps, n, 'count')) return null;
   const common =
-    isColumn(c.signatures, n, isString) &&
-    isColumn(c.bytes, n, isCount) &&
-    isColumn(c.epochs, n, isNullableCount) &&
-    isColumn(c.batchesInEpoch, n, isNullableCount) &&
-    isColumn(c.createdAt, n, isNullableString) &&
-    isColumn(c.trainingTimeMs, n, isNullableNumber) &&
-    isColumn(c.saveBlockedMs, n, isNullableNumber) &&
+    isColumnOf(c.signatures, n, 'string') &&
+    isColumnOf(c.bytes, n, 'count') &&
+    isColumnOf(c.epochs, n, 'nullableCount') &&
+    isColumnOf(c.batchesInEpoch, n, 'nullableCount') &&
+    isColumnOf(c.createdAt, n, 'nullableString') &&
+    isColumnOf(c.trainingTimeMs, n, 'nullableNumber') &&
+    isColumnOf(c.saveBlockedMs, n, 'nullableNumber') &&
     isColumn(c.metricNames, undefined, (names) => isColumn(names, undefined, isString)) &&
     isColumn(c.backends, undefined, isString) &&
     isColumn(c.originOf, n, isIndexBelow(ORIGINS.length)) &&
@@ -233,9 +268,9 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   const identities = decodeFloat64Column(c.identities, n * 8);
   const metricValues = decodeFloat64Column(c.metricValues, metricsAt[n] as number);
   if (!identities || !metricValues) return null;
-  const parents = ParentsSchema.safeParse(c.parents);
-  const sources = SourcesSchema.safeParse(c.sources);
-  if (!parents.success || !sources.success || [...parents.data, ...sources.data].some(([i]) => i >= n)) return null;
+  const parents = parseRare(ParentsSchema, c.parents);
+  const sources = parseRare(SourcesSchema, c.sources);
+  if (!parents || !sources || [...parents, ...sources].some(([i]) => i >= n)) return null;
   return {
     ...(c as unknown as StoredCheckpoints),
     steps: steps as number[],
@@ -244,8 +279,8 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
     metricShapes,
     metricsAt,
     linkedSet: new Set(c.linked as number[]),
-    parentOf: new Map(parents.data),
-    sourceOf: new Map(sources.data),
+    parentOf: new Map(parents),
+    sourceOf: new Map(sources),
   };
 }
 
