@@ -27,7 +27,7 @@ import {
   scanRun,
   verifiedStatus,
 } from './catalog-scan.js';
-import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId } from './layout.js';
+import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId, isValidRunName } from './layout.js';
 import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
 
@@ -77,8 +77,10 @@ export class RecordChecks {
 
   /** Queues the check of a record's checkpoints, if its run's own files are still those it names (else the run is read from its folder). */
   add(record: ReadRunRecord): void {
+    // A record whose name is no run's (`...json` names `..`) names no folder of the workspace: nothing outside it is looked at.
+    if (this.slots.has(record.run) || !isValidRunName(record.run)) return;
     const runDir = path.join(this.workspace, record.run);
-    if (this.slots.has(record.run) || !runFilesUnchanged(runDir, record)) return;
+    if (!runFilesUnchanged(runDir, record)) return;
     const dirs = checkpointDirs(runDir, record);
     this.dirs.set(record.run, dirs);
     this.slots.set(record.run, this.queue.add(dirs));
