@@ -147,6 +147,19 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [NO_TFJS, NO_STATIC_ENGINE] }], 'no-restricted-syntax': NO_DYNAMIC_ENGINE },
   },
   {
+    // Code both sides run (the charts' smoothing, which the Studio applies to runs too long to send whole): as the contract, nothing of Node's.
+    files: ['electron/shared/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeModules.map((name) => ({ name, message: 'electron/shared/ runs in the renderer too: it imports nothing but itself.' })),
+          patterns: [{ regex: '^(?!\\./).*', message: 'electron/shared/ runs in the renderer too: it imports nothing but itself.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['electron/contract.ts'],
     rules: {
       'no-restricted-imports': [
@@ -170,7 +183,10 @@ export default tseslint.config(
           ],
           patterns: [
             NO_TFJS,
-            { regex: '(^|/)electron/(?!contract(\\.js)?$)', message: 'The renderer imports only the contract (electron/contract.ts) from the Node side.' },
+            {
+              regex: '(^|/)electron/(?!contract(\\.js)?$|shared/)',
+              message: 'The renderer imports only the contract (electron/contract.ts) and electron/shared/ from the Node side.',
+            },
           ],
         },
       ],

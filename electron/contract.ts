@@ -645,6 +645,22 @@ export const MetricSeriesSchema = z.object({
 });
 export type MetricSeries = z.infer<typeof MetricSeriesSchema>;
 
+// ─── Issue 17 (exact smoothing): a run too long to send whole, smoothed by the Studio over every point ───
+
+/**
+ * Smoothing (electron/shared/smoothing.ts, the page's own) applied by the Studio to each metric of
+ * the run over all its points, from its first, before the answer is bucketed: the columns (and
+ * the buckets' min, max and mean) are then those of the smoothed curve.
+ */
+export const MetricSmoothingSchema = z.object({
+  /** The EMA's weight, as the charts' slider: 0 leaves the values as they are. */
+  weight: z.number().min(0).max(0.999),
+  mode: z.enum(['points', 'steps']).default('points'),
+  /** Steps per point in `steps` mode (the charts' stepUnit of the span they draw). */
+  unit: z.number().positive().max(Number.MAX_SAFE_INTEGER).default(1),
+});
+export type MetricSmoothing = z.infer<typeof MetricSmoothingSchema>;
+
 export const MetricSeriesParamsSchema = z.object({
   run: z.string().min(1),
   /** Only these metrics (as the log names them; `val_x` also finds validation's `x`). */
@@ -658,6 +674,8 @@ export const MetricSeriesParamsSchema = z.object({
    * charts smooth what they are given: a run read whole is smoothed on its full data.
    */
   whole: positive.max(1_000_000).optional(),
+  /** Issue 17 (exact smoothing): the answer is of the smoothed curve, smoothed over every point of the run. */
+  smoothing: MetricSmoothingSchema.optional(),
 });
 
 // ─── The user's settings ─────────────────────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTemporaryName } from '../../electron/core/base/temporaries.js';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
 import { INDEX_VERSION } from '../../electron/core/checkpoint/catalog-index.js';
-import { fillIdentities, identitiesOf, startStatBatch } from '../../electron/core/checkpoint/catalog-index-stat.js';
+import { StatQueue, fillIdentities, identitiesOf } from '../../electron/core/checkpoint/catalog-index-stat.js';
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
@@ -206,6 +206,9 @@ describe('the catalog index', () => {
     ],
     ['a record naming a backend it does not hold', withColumns((c) => ({ backendOf: (c.backendOf as number[]).map(() => 7) }))],
     ['a record wrong in one field', withColumns((c) => ({ bytes: ['many bytes', ...(c.bytes as number[]).slice(1)] }))],
+    ["a record whose run folder's identity is three numbers", (text: string) => text.replace(/"dir":\[[^\]]*\]/, '"dir":[1,2,3]')],
+    ['a record whose parent is no checkpoint', (text: string) => text.replace('"parent":null', '"parent":{"run":5}')],
+    ['a record whose pins are not names', (text: string) => text.replace('"pinned":[]', '"pinned":[7]')],
   ])('ignores %s without a word, and writes it again', async (_what, spoil) => {
     const workspace = await indexedWorkspace();
     const file = recordFile(workspace, 'alpha');
@@ -237,6 +240,16 @@ describe('the catalog index', () => {
     expect(indexed.get('alpha/ckpt-000000020')?.metrics).toEqual({ '0': 2, accuracy: null, loss: 0.5 });
     expect(indexed.get('beta/ckpt-000000030')?.parent).toEqual({ run: 'alpha', step: 30 });
     expect(indexed.get('alpha/ckpt-000000030')?.protectedBy).not.toEqual([]);
+  });
+
+  it('lists two folders of one step from the index as reading the folder does, each naming the other', async () => {
+    const workspace = await indexedWorkspace((root) =>
+      fs.cpSync(path.join(root, 'alpha', 'ckpt-000000020'), path.join(root, 'alpha', 'ckpt-20'), { recursive: true }),
+    );
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(0);
+    expect(indexed.get('alpha/ckpt-20')?.sameStepAs).toEqual(['alpha/ckpt-000000020']);
+    expect(indexed.get('alpha/ckpt-000000020')?.sameStepAs).toEqual(['alpha/ckpt-20']);
   });
 
   it('removes the record of a run that is gone', async () => {
@@ -353,19 +366,62 @@ describe('identities of many paths at once', () => {
     expect(Number.isNaN(identities[4 * 23_999])).toBe(true);
   });
 
-  it('are all there when the worker dies holding a chunk it claimed', async () => {
+  it("are each batch's own, in order, when batches of any size are queued and a worker takes some", async () => {
+    const { base } = makeWorkspace();
+    const files = [0, 1, 2].map((i) => path.join(base, `file-${i}`));
+    files.forEach((file, i) => fs.writeFileSync(file, 'x'.repeat(i + 1)));
+    // Sizes around a group's (2,048 paths): batches within one group, across two, across several, and empty.
+    const sizes = [1, 0, 2047, 2, 5000, 300, 2048, 7000, 13, 4096];
+    const batches = sizes.map((size, b) =>
+      Array.from({ length: size }, (_, i) => ((i + b) % 4 === 3 ? path.join(base, 'missing') : (files[(i + b) % 4] as string))),
+    );
+    const queue = new StatQueue();
+    const slots = batches.map((paths) => queue.add(paths));
+    const identities = await queue.finish();
+    batches.forEach((paths, b) => {
+      const expected = new Float64Array(paths.length * 4);
+      fillIdentities(paths, expected);
+      expect(identities[slots[b] as number]).toEqual(expected);
+    });
+  });
+
+  it('are those of each path and then of each path with a suffix, in order, when a queue states both', async () => {
+    const { base } = makeWorkspace();
+    const dirs = [0, 1, 2].map((i) => path.join(base, `dir-${i}`));
+    dirs.forEach((dir, i) => {
+      fs.mkdirSync(dir);
+      if (i !== 1) fs.writeFileSync(path.join(dir, 'manifest.json'), 'x'.repeat(i + 1));
+    });
+    // Enough for a worker; batches of several sizes, some across groups; a missing folder now and then.
+    const sizes = [5, 3000, 1, 9000, 700];
+    const batches = sizes.map((size, b) =>
+      Array.from({ length: size }, (_, i) => ((i + b) % 5 === 4 ? path.join(base, 'missing') : (dirs[(i + b) % 3] as string))),
+    );
+    const queue = new StatQueue({ suffixes: ['', `${path.sep}manifest.json`] });
+    const slots = batches.map((paths) => queue.add(paths));
+    const identities = await queue.finish();
+    batches.forEach((paths, b) => {
+      const both = paths.flatMap((dir) => [dir, path.join(dir, 'manifest.json')]);
+      const expected = new Float64Array(both.length * 4);
+      fillIdentities(both, expected);
+      expect(identities[slots[b] as number]).toEqual(expected);
+    });
+  });
+
+  it('are all there when the worker dies holding a group it claimed', async () => {
     const { base } = makeWorkspace();
     const file = path.join(base, 'file');
     fs.writeFileSync(file, 'xy');
     const paths = Array.from({ length: 3_000 }, (_, i) => (i % 2 === 0 ? file : path.join(base, 'missing')));
-    // A helper that claims the first chunk, then dies before filling it.
-    const dying = new Worker(`require('node:worker_threads').parentPort.once('message', ({ control }) => { Atomics.add(control, 0, 1); process.exit(1); });`, {
+    // A helper that claims the first group, then dies before filling it.
+    const dying = new Worker(`require('node:worker_threads').parentPort.once('message', ({ state }) => { Atomics.store(state, 0, 1); process.exit(1); });`, {
       eval: true,
     });
     const exited = new Promise((resolve) => dying.once('exit', resolve));
-    const batch = startStatBatch(paths, dying);
+    const queue = new StatQueue({ helper: dying });
+    queue.add(paths);
     await exited;
-    const identities = await batch.finish();
+    const identities = (await queue.finish())[0] as Float64Array;
     const expected = new Float64Array(paths.length * 4);
     fillIdentities(paths, expected);
     expect(identities).toEqual(expected);

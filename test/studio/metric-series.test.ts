@@ -4,10 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StudioError } from '../../electron/contract.js';
-import { COLUMNS_FILE } from '../../electron/core/checkpoint/metric-columns.js';
+import { type MetricKindSeries, StudioError } from '../../electron/contract.js';
+import { COLUMNS_FILE, type Table } from '../../electron/core/checkpoint/metric-columns.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
+import { kindSeries } from '../../electron/core/studio/metric-buckets.js';
 import { Studio } from '../../electron/core/studio/studio.js';
+import { type SmoothingMode, smooth } from '../../electron/shared/smoothing.js';
 import { copyFixture, scratchFolder } from '../in-place/in-place-helpers.js';
 import { onCleanup, useTempWorkspaces } from '../store/helpers.js';
 
@@ -106,5 +108,69 @@ describe('metricSeries', () => {
     expect(whole?.exact).toBe(true);
     expect(whole?.steps).toEqual(history.filter((r) => r['kind'] !== 'validation').map((r) => r['step']));
     expect(fs.readdirSync(path.join(root, 'board')).sort()).toEqual(before);
+  });
+});
+
+/** A noisy train curve of `points` steps (an EMA over a few chosen points cannot follow it), written as one run's log. */
+async function workspaceWithNoisyLog(points: number): Promise<string> {
+  const { root } = makeWorkspace();
+  const store = await CheckpointStore.open(root, { access: 'create' });
+  await (await store.createRun('long', { parent: null, config: {} })).close();
+  const lines: string[] = [];
+  for (let step = 0; step < points; step += 1) {
+    const noise = ((step * 7919) % 101) / 100 - 0.5;
+    lines.push(JSON.stringify({ kind: 'train', step, loss: 2 / Math.sqrt(step + 1) + noise, accuracy: step % 997 === 0 ? null : step / points }));
+  }
+  fs.writeFileSync(path.join(store.root, 'long', 'metrics.jsonl'), `${lines.join('\n')}\n`);
+  return store.root;
+}
+
+/** The train points of a whole answer as a table, each metric smoothed over all of them as the page smooths. */
+function smoothedWhole(answer: MetricKindSeries, mode: SmoothingMode, weight: number, unit: number): Table {
+  const steps = Float64Array.from(answer.steps);
+  const columns = new Map(
+    Object.entries(answer.columns).map(
+      ([name, values]) => [name, Float64Array.from(smooth(mode, answer.steps, values, weight, unit), (v) => v ?? NaN)] as const,
+    ),
+  );
+  const times = Float64Array.from(answer.times, (t) => t ?? NaN);
+  return { kind: 'train', rows: steps.length, steps, times, columns, stepMin: steps[0] as number, stepMax: steps[steps.length - 1] as number, ordered: true };
+}
+
+describe('metricSeries with smoothing', () => {
+  it('smooths a run of more than 100,000 points over all of them, then buckets: not over the buckets', { timeout: 120_000 }, async () => {
+    const points = 120_000;
+    const { api } = await open(await workspaceWithNoisyLog(points));
+    const whole = (await api.metricSeries({ run: 'long', points: 500, whole: 1_000_000 })).kinds[0] as MetricKindSeries;
+    expect(whole).toMatchObject({ kind: 'train', total: points, exact: true });
+    for (const [mode, weight, unit] of [
+      ['points', 0.95, 1],
+      ['steps', 0.6, 120],
+    ] as const) {
+      const answer = await api.metricSeries({ run: 'long', points: 500, smoothing: { weight, mode, unit } });
+      const smoothed = answer.kinds[0] as MetricKindSeries;
+      expect(smoothed).toMatchObject({ kind: 'train', total: points, exact: false });
+      // Smoothing every point, then bucketing, is what the Studio answers, to the bit.
+      expect(smoothed).toEqual(kindSeries('train', [smoothedWhole(whole, mode, weight, unit)], { points: 500 }));
+      // The page smoothing the raw overview's points instead gets another curve.
+      const overview = (await api.metricSeries({ run: 'long', points: 500 })).kinds[0] as MetricKindSeries;
+      const overBuckets = smooth(mode, overview.steps, overview.columns.loss as (number | null)[], weight, unit);
+      const lossAt = new Map(smoothed.steps.map((step, i) => [step, smoothed.columns.loss?.[i] ?? null]));
+      const gaps = overview.steps.map((step, i) => Math.abs((overBuckets[i] ?? 0) - (lossAt.get(step) ?? overBuckets[i] ?? 0)));
+      expect(Math.max(...gaps)).toBeGreaterThan(0.05);
+    }
+  });
+
+  it("smooths a zoom from the run's first point, not from the zoom's", { timeout: 120_000 }, async () => {
+    const { api } = await open(await workspaceWithNoisyLog(3000));
+    const whole = (await api.metricSeries({ run: 'long', points: 5000 })).kinds[0] as MetricKindSeries;
+    const zoom = (await api.metricSeries({ run: 'long', from: 1950, to: 2049, points: 500, smoothing: { weight: 0.9 } })).kinds[0] as MetricKindSeries;
+    expect(zoom).toMatchObject({ total: 100, exact: true });
+    const all = smooth('points', whole.steps, whole.columns.loss as (number | null)[], 0.9, 1);
+    expect(zoom.columns.loss).toEqual(all.slice(1950, 2050));
+    // A missing value (step 1994) stays a gap, and the smoothing goes on across it.
+    const accuracy = smooth('points', whole.steps, whole.columns.accuracy as (number | null)[], 0.9, 1);
+    expect(zoom.columns.accuracy?.[1994 - 1950]).toBeNull();
+    expect(zoom.columns.accuracy).toEqual(accuracy.slice(1950, 2050));
   });
 });

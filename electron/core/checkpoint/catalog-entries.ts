@@ -3,14 +3,20 @@
 // Changes are applied one at a time (the catalog's queue); each records what it touched, and
 // at its end the protections of the touched entries are settled and one event per entry is
 // made, from the entry as it was before the change and as it is after.
-import type { CatalogEvent, CheckpointInfo, RunInfo } from '../../contract.js';
+import type { CatalogEvent, CheckpointInfo, CheckpointRef, RunInfo } from '../../contract.js';
 import type { ScannedCheckpoint, ScannedRun } from './catalog-scan.js';
-import { Lineage, stepKey } from './lineage.js';
+import { Lineage } from './lineage.js';
 import { protectionsOf, sameProtections } from './protection.js';
 
 /** What one change touched: each entry as it was before its first touch. */
 export class Change {
   readonly before = new Map<string, ScannedCheckpoint | undefined>();
+  /**
+   * Runs that held no entry when the change added them, with the entries added: each was absent
+   * before, and is touched by being there (not one by one: an open adds 100,000 entries at once).
+   * One the change touched again is in `before`; any other is still the entry added.
+   */
+  readonly addedRuns = new Map<string, readonly ScannedCheckpoint[]>();
 }
 
 /** Folders without a manifest are listed, but events speak only of checkpoints that exist. */
@@ -69,17 +75,26 @@ function sameWriter(a: RunInfo['writer'] | undefined, b: RunInfo['writer'] | und
 
 const NO_IDS: ReadonlySet<string> = new Set();
 
+/** The folders of one run holding one step: the one id, or the twins' ids. */
+type StepHolders = string | readonly string[];
+
+function holderList(holders: StepHolders | undefined): readonly string[] {
+  if (holders === undefined) return [];
+  return typeof holders === 'string' ? [holders] : holders;
+}
+
 export class CatalogEntries {
   readonly checkpoints = new Map<string, ScannedCheckpoint>();
   readonly runs = new Map<string, RunInfo>();
   /**
-   * Folders of one run that hold the same step, by stepKey: kept so a new arrival marks both.
-   * Almost always one id, so arrays (cheaper than sets when there are 10,000 of them).
+   * The folders of each run holding each step: kept so a new arrival marks its twins. Almost
+   * always one id, held alone; steps as numbers, keyed by run, not as one string key each (an
+   * open sets 100,000 of them).
    */
-  private readonly bySteps = new Map<string, string[]>();
+  private readonly bySteps = new Map<string, Map<number, StepHolders>>();
   private readonly lineage = new Lineage();
-  /** Parents whose set of children changed during the current change. */
-  private readonly parentsChanged = new Set<string>();
+  /** Parents whose set of children changed during the current change, by their lineage key. */
+  private readonly parentsChanged = new Map<string, CheckpointRef>();
   /** Each run's checkpoint ids, so that a change to one run never walks the others' entries. */
   private readonly byRun = new Map<string, Set<string>>();
   /** How many checkpoints carry each metric name: kept per entry, so a change costs what it touched. */
@@ -124,34 +139,54 @@ export class CatalogEntries {
   private addRun(run: string, scanned: ScannedRun, change: Change): void {
     const ids = new Set<string>();
     this.byRun.set(run, ids);
+    change.addedRuns.set(run, scanned.checkpoints);
+    const steps = this.stepsOf(run);
     for (const entry of scanned.checkpoints) {
       const { info } = entry;
       if (info.sameStepAs.length > 0 || this.checkpoints.has(info.id)) {
         this.applyOne(info.id, run, info.step, entry, change);
         continue;
       }
-      this.touch(info.id, change);
       this.checkpoints.set(info.id, entry);
       ids.add(info.id);
-      this.bySteps.set(stepKey(run, info.step), [info.id]);
-      this.noteParent(this.lineage.change(info.parent, run, 1));
+      steps.set(info.step, info.id);
+      this.noteParent(info.parent, this.lineage.change(info.parent, run, 1));
       this.countMetrics(info.metrics, 1);
     }
     if (ids.size === 0) this.byRun.delete(run);
+    if (steps.size === 0) this.bySteps.delete(run);
     this.setRun(run, scanned.info, change);
+  }
+
+  private stepsOf(run: string): Map<number, StepHolders> {
+    let steps = this.bySteps.get(run);
+    if (!steps) this.bySteps.set(run, (steps = new Map()));
+    return steps;
+  }
+
+  private holdersOf(run: string, step: number): readonly string[] {
+    return holderList(this.bySteps.get(run)?.get(step));
+  }
+
+  private setHolders(run: string, step: number, holders: readonly string[]): void {
+    if (holders.length > 0) {
+      this.stepsOf(run).set(step, holders.length === 1 ? (holders[0] as string) : holders);
+      return;
+    }
+    const steps = this.bySteps.get(run);
+    steps?.delete(step);
+    if (steps?.size === 0) this.bySteps.delete(run);
   }
 
   /** Replaces one checkpoint's entry (null: it is gone), keeping its twins' `sameStepAs` current. */
   applyOne(id: string, run: string, step: number, scanned: ScannedCheckpoint | null, change: Change): void {
     const previous = this.checkpoints.get(id);
     let fresh = scanned && previous?.info.status === 'incomplete' && !previous.announce ? stillBeingWritten(scanned) : scanned;
-    const key = stepKey(run, step);
-    const before = this.bySteps.get(key);
-    let holders: string[];
-    if (fresh) holders = before ? (before.includes(id) ? before : [...before, id]) : [id];
-    else holders = before ? before.filter((other) => other !== id) : [];
-    if (holders.length === 0) this.bySteps.delete(key);
-    else if (holders !== before) this.bySteps.set(key, holders);
+    const before = this.holdersOf(run, step);
+    let holders: readonly string[];
+    if (fresh) holders = before.includes(id) ? before : [...before, id];
+    else holders = before.filter((other) => other !== id);
+    if (holders !== before) this.setHolders(run, step, holders);
     if (fresh) fresh = withSameStep(fresh, holders);
     this.setEntry(id, fresh, change);
     // Another folder of the same step gained or lost a twin: it changed too.
@@ -167,8 +202,9 @@ export class CatalogEntries {
     const previous = this.runs.get(run);
     if (info) this.runs.set(run, info);
     else this.runs.delete(run);
-    this.noteParent(this.lineage.change(lineageOfRun(previous), run, -1));
-    this.noteParent(this.lineage.change(lineageOfRun(info ?? undefined), run, 1));
+    const [was, is] = [lineageOfRun(previous), lineageOfRun(info ?? undefined)];
+    this.noteParent(was, this.lineage.change(was, run, -1));
+    this.noteParent(is, this.lineage.change(is, run, 1));
     if (!sameWriter(previous?.writer, info?.writer)) for (const id of this.idsOf(run)) this.touch(id, change);
   }
 
@@ -193,7 +229,7 @@ export class CatalogEntries {
    * opening a workspace of 10,000 checkpoints would otherwise build 10,000 events for no one).
    */
   finish(change: Change, events: boolean): CatalogEvent[] {
-    for (const key of this.parentsChanged) for (const id of this.bySteps.get(key) ?? []) this.touch(id, change);
+    for (const parent of this.parentsChanged.values()) for (const id of this.holdersOf(parent.run, parent.step)) this.touch(id, change);
     this.parentsChanged.clear();
     const made: CatalogEvent[] = [];
     for (const [id, old] of change.before) {
@@ -201,6 +237,12 @@ export class CatalogEntries {
       const now = entry ? this.settleProtections(entry) : undefined;
       if (events) this.eventFor(id, old, now, made);
     }
+    for (const added of change.addedRuns.values())
+      for (const entry of added) {
+        if (change.before.has(entry.info.id)) continue;
+        const now = this.settleProtections(entry);
+        if (events) this.eventFor(entry.info.id, undefined, now, made);
+      }
     return made;
   }
 
@@ -222,7 +264,7 @@ export class CatalogEntries {
     if (previous === entry) return;
     this.touch(id, change);
     if (previous) {
-      this.noteParent(this.lineage.change(previous.info.parent, previous.info.run, -1));
+      this.noteParent(previous.info.parent, this.lineage.change(previous.info.parent, previous.info.run, -1));
       this.countMetrics(previous.info.metrics, -1);
       this.byRun.get(previous.info.run)?.delete(id);
       if (this.byRun.get(previous.info.run)?.size === 0) this.byRun.delete(previous.info.run);
@@ -230,7 +272,7 @@ export class CatalogEntries {
     if (entry) {
       // Protections follow from other entries: kept until finish() settles them again.
       this.checkpoints.set(id, previous ? { ...entry, info: { ...entry.info, protectedBy: previous.info.protectedBy } } : entry);
-      this.noteParent(this.lineage.change(entry.info.parent, entry.info.run, 1));
+      this.noteParent(entry.info.parent, this.lineage.change(entry.info.parent, entry.info.run, 1));
       this.countMetrics(entry.info.metrics, 1);
       const ids = this.byRun.get(entry.info.run);
       if (ids) ids.add(id);
@@ -247,11 +289,15 @@ export class CatalogEntries {
   }
 
   private touch(id: string, change: Change): void {
-    if (!change.before.has(id)) change.before.set(id, this.checkpoints.get(id));
+    if (change.before.has(id)) return;
+    const entry = this.checkpoints.get(id);
+    // An entry of a run this change added was not there before it.
+    change.before.set(id, entry && !change.addedRuns.has(entry.info.run) ? entry : undefined);
   }
 
-  private noteParent(key: string | null): void {
-    if (key !== null) this.parentsChanged.add(key);
+  /** Notes `parent` when Lineage.change says its set of children changed (it gave its key). */
+  private noteParent(parent: CheckpointRef | null, key: string | null): void {
+    if (parent && key !== null) this.parentsChanged.set(key, parent);
   }
 
   private eventFor(id: string, old: ScannedCheckpoint | undefined, fresh: ScannedCheckpoint | undefined, events: CatalogEvent[]): void {

@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { mapWithConcurrency } from '../base/concurrency.js';
 import { type ReadCheckpoints, type ReadRunRecord, type RunRecord, INDEX_VERSION, StoredCheckpointsBuilder, isStillAt, storedInfo } from './catalog-index.js';
-import { type Identities, type StatHelper, WORKER_MIN_PATHS, startStatBatch, startStatHelper } from './catalog-index-stat.js';
+import { type Identities, StatQueue } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
   type ScannedCheckpoint,
@@ -27,7 +27,7 @@ import {
   scanRun,
   verifiedStatus,
 } from './catalog-scan.js';
-import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId } from './layout.js';
+import { MANIFEST_FILE, POLICY_FILE, RUN_FILE, folderCheckpointId, isValidRunName } from './layout.js';
 import { liveLockHolder } from './run-lock.js';
 import type { VerifyCache } from './verify-cache.js';
 
@@ -37,44 +37,77 @@ function runFilesUnchanged(runDir: string, record: Pick<RunRecord, 'dir' | 'runF
 }
 
 /** Checkpoint `i` of a record as its listing, built straight from the record's columns. */
-function fromStored(run: string, runDir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
+function fromStored(run: string, dir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
   const name = stored.names[i] as string;
   const signature = stored.signatures[i] as string;
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
-  const head = { id, run, step: stored.steps[i] as number, path: `${runDir}${path.sep}${name}`, status, statusReason, pinned: pinned.has(name) };
+  const head = { id, run, step: stored.steps[i] as number, path: dir, status, statusReason, pinned: pinned.has(name) };
   const info = storedInfo(stored, i, head);
   return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
 }
 
-/** The paths whose identities vouch for a record's checkpoints: each one's folder, then its manifest. */
-function checkedPaths(runDir: string, record: ReadRunRecord, into: string[]): void {
-  const manifestSuffix = `${path.sep}${MANIFEST_FILE}`;
-  for (const name of record.checkpoints.names) {
-    const dir = `${runDir}${path.sep}${name}`;
-    into.push(dir, `${dir}${manifestSuffix}`);
-  }
+/** Each checkpoint folder of a record, as a path. */
+function checkpointDirs(runDir: string, record: ReadRunRecord): string[] {
+  const prefix = `${runDir}${path.sep}`;
+  return record.checkpoints.names.map((name) => `${prefix}${name}`);
 }
 
-/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (from `at` on in `identities`) are those stored (a NaN, nothing there, never is). */
-function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities, at: number): boolean {
+/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, eight numbers a checkpoint) are those stored (a NaN, nothing there, never is). */
+function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities): boolean {
   const recorded = stored.identities;
-  const k = (at + 2 * i) * 4;
-  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[i * 8 + j]) return false;
+  const k = i * 8;
+  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[k + j]) return false;
   return true;
 }
 
-/** How many paths checking a record's checkpoints takes, were its run's own files unchanged. */
-export function pathsToCheck(record: ReadRunRecord): number {
-  return 2 * record.checkpoints.names.length;
+/**
+ * The checks of records' checkpoints, started as each record is read: the stats of a record whose
+ * run's own files agree with it are queued at once (a worker takes them while the rest is read).
+ */
+export class RecordChecks {
+  /** The paths whose identities vouch for a checkpoint: its folder, then its manifest. */
+  private readonly queue = new StatQueue({ suffixes: ['', `${path.sep}${MANIFEST_FILE}`] });
+  private readonly slots = new Map<string, number>();
+  /** The checkpoint folders of each record being checked (their listings' paths are these very strings). */
+  private readonly dirs = new Map<string, readonly string[]>();
+
+  constructor(private readonly workspace: string) {}
+
+  /** Queues the check of a record's checkpoints, if its run's own files are still those it names (else the run is read from its folder). */
+  add(record: ReadRunRecord): void {
+    // A record whose name is no run's (`...json` names `..`) names no folder of the workspace: nothing outside it is looked at.
+    if (this.slots.has(record.run) || !isValidRunName(record.run)) return;
+    const runDir = path.join(this.workspace, record.run);
+    if (!runFilesUnchanged(runDir, record)) return;
+    const dirs = checkpointDirs(runDir, record);
+    this.dirs.set(record.run, dirs);
+    this.slots.set(record.run, this.queue.add(dirs));
+  }
+
+  /** The checkpoint folders of `run`'s record, when they are being checked. */
+  dirsOf(run: string): readonly string[] | undefined {
+    return this.dirs.get(run);
+  }
+
+  /** The identities of each checked run's checkpoints (eight numbers each: its folder's, its manifest's), once all are in. */
+  async finish(): Promise<Map<string, Identities>> {
+    const identities = await this.queue.finish();
+    return new Map([...this.slots].map(([run, slot]) => [run, identities[slot] as Identities]));
+  }
+
+  /** Stops checking (the listing failed). */
+  cancel(): void {
+    this.queue.cancel();
+  }
 }
 
 /**
  * The run as its record lists it (`built`, each checkpoint made from the record before its
  * identities were known), each checkpoint whose folder or manifest is no longer the one recorded
  * (or that the record could not vouch for) read again. `identities` holds what its checkpoints'
- * paths (checkedPaths) are now, from `at` on.
+ * folders and manifests are now (RecordChecks).
  */
 async function runFromRecord(
   workspace: string,
@@ -82,7 +115,6 @@ async function runFromRecord(
   record: ReadRunRecord,
   built: readonly ScannedCheckpoint[],
   identities: Identities,
-  at: number,
   verifyCache: VerifyCache,
 ): Promise<RunListing> {
   const runDir = path.join(workspace, run);
@@ -93,7 +125,7 @@ async function runFromRecord(
   const pinned = new Set(record.pinned);
   const stored = record.checkpoints;
   for (let i = 0; i < built.length; i += 1) {
-    if (stillAsStored(stored, i, identities, at)) {
+    if (stillAsStored(stored, i, identities)) {
       scanned.push(built[i] as ScannedCheckpoint);
       continue;
     }
@@ -158,44 +190,42 @@ export function listRun(workspace: string, run: string, verifyCache: VerifyCache
 
 /**
  * Our runs, each from its record when its folder still agrees with it, else from its manifests.
- * The checkpoints of every run whose own files agree are checked in one batch of stats, shared
- * with `helper` (catalog-index-stat.ts; started by the caller while it read the records, or here
- * for a big batch when undefined); this thread builds each checkpoint's listing from its record
- * meanwhile, and keeps those whose identities still agree.
+ * The checkpoints of every run whose own files agree are checked by `checks` (started as the
+ * records were read, or here when undefined); this thread builds each checkpoint's listing from
+ * its record meanwhile, and keeps those whose identities still agree.
  */
 export async function listRuns(
   workspace: string,
   runs: readonly string[],
   records: ReadonlyMap<string, ReadRunRecord>,
   verifyCache: VerifyCache,
-  helper?: StatHelper,
+  checks?: RecordChecks,
 ): Promise<RunListing[]> {
-  const paths: string[] = [];
-  const starts = new Map<string, number>();
+  let checking = checks;
+  if (!checking) {
+    checking = new RecordChecks(workspace);
+    for (const run of runs) {
+      const record = records.get(run);
+      if (record) checking.add(record);
+    }
+  }
+  const built = new Map<string, ScannedCheckpoint[]>();
   for (const run of runs) {
     const record = records.get(run);
-    const runDir = path.join(workspace, run);
-    if (!record || !runFilesUnchanged(runDir, record)) continue;
-    starts.set(run, paths.length / 2);
-    checkedPaths(runDir, record, paths);
-  }
-  const batch = startStatBatch(paths, helper !== undefined ? helper : paths.length >= WORKER_MIN_PATHS ? startStatHelper() : null);
-  const built = new Map<string, ScannedCheckpoint[]>();
-  for (const run of starts.keys()) {
-    const record = records.get(run) as ReadRunRecord;
-    const runDir = path.join(workspace, run);
+    const dirs = checking.dirsOf(run);
+    if (!record || !dirs) continue;
     const pinned = new Set(record.pinned);
     const stored = record.checkpoints;
     const listings: ScannedCheckpoint[] = [];
-    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, runDir, stored, i, pinned, verifyCache));
+    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, dirs[i] as string, stored, i, pinned, verifyCache));
     built.set(run, listings);
   }
-  const identities = await batch.finish();
+  const identities = await checking.finish();
   // Runs are read a few at a time; each read is itself parallel over its checkpoints.
   return mapWithConcurrency(runs, 4, async (run) => {
     const record = records.get(run);
-    const at = starts.get(run);
-    if (!record || at === undefined) return listFromFolder(workspace, run, record, verifyCache);
-    return runFromRecord(workspace, run, record, built.get(run) ?? [], identities, at * 2, verifyCache);
+    const checked = identities.get(run);
+    if (!record || checked === undefined) return listFromFolder(workspace, run, record, verifyCache);
+    return runFromRecord(workspace, run, record, built.get(run) ?? [], checked, verifyCache);
   });
 }

@@ -3,43 +3,51 @@
 // the worker starts in a few milliseconds.
 import { statSync } from 'node:fs';
 
-/** Paths a thread claims at a time: small enough that neither waits long for the other's last, big enough that claiming costs nothing. */
-export const STAT_CHUNK = 512;
+/** Puts the identity of what is at `target` at `out[k]`: four numbers (ino, size, mtimeMs, ctimeMs), NaN where nothing is or it cannot be looked at. */
+function fillIdentity(target: string, out: Float64Array, k: number): void {
+  let stats;
+  try {
+    stats = statSync(target, { throwIfNoEntry: false });
+  } catch {
+    stats = undefined;
+  }
+  if (stats) {
+    out[k] = stats.ino;
+    out[k + 1] = stats.size;
+    out[k + 2] = stats.mtimeMs;
+    out[k + 3] = stats.ctimeMs;
+  } else out.fill(NaN, k, k + 4);
+}
 
-/** Fills `out` from index `at` (in paths) with the identities of `paths`: four numbers each (ino, size, mtimeMs, ctimeMs), NaN where nothing is or it cannot be looked at. */
-export function fillIdentities(paths: readonly string[], out: Float64Array, at = 0, end = paths.length): void {
+/**
+ * Fills `out` with the identities of `paths` (from index `at` to `end`, in paths), each path
+ * followed by each of `suffixes` (a folder, then its manifest: one string a path, not two): four
+ * numbers per path and suffix, in that order.
+ */
+export function fillIdentities(paths: readonly string[], out: Float64Array, at = 0, end = paths.length, suffixes: readonly string[] = ['']): void {
+  const per = suffixes.length;
   for (let i = at; i < end; i += 1) {
-    let stats;
-    try {
-      stats = statSync(paths[i] as string, { throwIfNoEntry: false });
-    } catch {
-      stats = undefined;
+    const target = paths[i] as string;
+    for (let j = 0; j < per; j += 1) {
+      const suffix = suffixes[j] as string;
+      fillIdentity(suffix === '' ? target : `${target}${suffix}`, out, (i * per + j) * 4);
     }
-    const k = i * 4;
-    if (stats) {
-      out[k] = stats.ino;
-      out[k + 1] = stats.size;
-      out[k + 2] = stats.mtimeMs;
-      out[k + 3] = stats.ctimeMs;
-    } else out.fill(NaN, k, k + 4);
   }
 }
 
 /**
- * The control of one batch shared by the threads stating it: [0] the next chunk to claim, [1] how
- * many chunks are done, then one flag per chunk, set once it is filled (what a thread left half
- * done when it died is thus known, and filled again by the other).
+ * A group's state, one Int32 in shared memory: free, claimed by the thread filling it, filled.
+ * Either thread claims a free group; what a thread that died had claimed is known, and filled by
+ * the other.
  */
-export function controlFor(paths: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer((2 + Math.ceil(paths / STAT_CHUNK)) * 4));
-}
+export const FREE = 0;
+export const CLAIMED = 1;
+export const FILLED = 2;
 
-/** Claims chunks of the batch and fills them until none is left; any thread may run this at the same time as another. */
-export function claimChunks(paths: readonly string[], out: Float64Array, control: Int32Array): void {
-  const chunks = control.length - 2;
-  for (let chunk = Atomics.add(control, 0, 1); chunk < chunks; chunk = Atomics.add(control, 0, 1)) {
-    fillIdentities(paths, out, chunk * STAT_CHUNK, Math.min(paths.length, (chunk + 1) * STAT_CHUNK));
-    Atomics.store(control, 2 + chunk, 1);
-    Atomics.add(control, 1, 1);
-  }
+/** Fills a group of paths, unless another thread claimed it first; whether this one did. */
+export function fillIfFree(paths: readonly string[], suffixes: readonly string[], out: Float64Array, state: Int32Array): boolean {
+  if (Atomics.compareExchange(state, 0, FREE, CLAIMED) !== FREE) return false;
+  fillIdentities(paths, out, 0, paths.length, suffixes);
+  Atomics.store(state, 0, FILLED);
+  return true;
 }

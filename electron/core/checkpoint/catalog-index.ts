@@ -192,6 +192,41 @@ function isColumn(v: unknown, length: number | undefined, check: (entry: unknown
   return true;
 }
 
+/** What every entry of one of the common columns must be. */
+type EntryKind = 'count' | 'nullableCount' | 'nullableNumber' | 'string' | 'nullableString';
+
+/**
+ * isColumn for the columns of 100,000 entries, a loop per kind of entry: each loop calls one
+ * check, which the compiler inlines (isColumn's one call site, called with every check, cannot be).
+ */
+function isColumnOf(v: unknown, length: number | undefined, kind: EntryKind): v is unknown[] {
+  if (!Array.isArray(v) || (length !== undefined && v.length !== length)) return false;
+  switch (kind) {
+    case 'count':
+      for (const entry of v) if (!isCount(entry)) return false;
+      return true;
+    case 'nullableCount':
+      for (const entry of v) if (!isNullableCount(entry)) return false;
+      return true;
+    case 'nullableNumber':
+      for (const entry of v) if (!isNullableNumber(entry)) return false;
+      return true;
+    case 'string':
+      for (const entry of v) if (!isString(entry)) return false;
+      return true;
+    case 'nullableString':
+      for (const entry of v) if (!isNullableString(entry)) return false;
+      return true;
+  }
+}
+
+/** The few rows of a rare column (parents, sources): most records have none, which needs no parse. */
+function parseRare<T>(schema: z.ZodType<T[]>, value: unknown): T[] | null {
+  if (Array.isArray(value) && value.length === 0) return [];
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 const ParentsSchema = z.array(z.tuple([z.number().int().nonnegative(), CheckpointRefSchema]));
 const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.source.unwrap()]));
 
@@ -203,19 +238,19 @@ const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.sour
 export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   if (typeof value !== 'object' || value === null) return null;
   const c = value as Record<keyof StoredCheckpoints, unknown>;
-  if (!isColumn(c.names, undefined, isString)) return null;
+  if (!isColumnOf(c.names, undefined, 'string')) return null;
   const n = c.names.length;
   // Only a checkpoint folder's name may name a path to check and list.
   const steps = c.names.map((name) => parseCheckpointDirName(name as string));
-  if (!isColumn(steps, n, isCount)) return null;
+  if (!isColumnOf(steps, n, 'count')) return null;
   const common =
-    isColumn(c.signatures, n, isString) &&
-    isColumn(c.bytes, n, isCount) &&
-    isColumn(c.epochs, n, isNullableCount) &&
-    isColumn(c.batchesInEpoch, n, isNullableCount) &&
-    isColumn(c.createdAt, n, isNullableString) &&
-    isColumn(c.trainingTimeMs, n, isNullableNumber) &&
-    isColumn(c.saveBlockedMs, n, isNullableNumber) &&
+    isColumnOf(c.signatures, n, 'string') &&
+    isColumnOf(c.bytes, n, 'count') &&
+    isColumnOf(c.epochs, n, 'nullableCount') &&
+    isColumnOf(c.batchesInEpoch, n, 'nullableCount') &&
+    isColumnOf(c.createdAt, n, 'nullableString') &&
+    isColumnOf(c.trainingTimeMs, n, 'nullableNumber') &&
+    isColumnOf(c.saveBlockedMs, n, 'nullableNumber') &&
     isColumn(c.metricNames, undefined, (names) => isColumn(names, undefined, isString)) &&
     isColumn(c.backends, undefined, isString) &&
     isColumn(c.originOf, n, isIndexBelow(ORIGINS.length)) &&
@@ -233,9 +268,9 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   const identities = decodeFloat64Column(c.identities, n * 8);
   const metricValues = decodeFloat64Column(c.metricValues, metricsAt[n] as number);
   if (!identities || !metricValues) return null;
-  const parents = ParentsSchema.safeParse(c.parents);
-  const sources = SourcesSchema.safeParse(c.sources);
-  if (!parents.success || !sources.success || [...parents.data, ...sources.data].some(([i]) => i >= n)) return null;
+  const parents = parseRare(ParentsSchema, c.parents);
+  const sources = parseRare(SourcesSchema, c.sources);
+  if (!parents || !sources || [...parents, ...sources].some(([i]) => i >= n)) return null;
   return {
     ...(c as unknown as StoredCheckpoints),
     steps: steps as number[],
@@ -244,8 +279,8 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
     metricShapes,
     metricsAt,
     linkedSet: new Set(c.linked as number[]),
-    parentOf: new Map(parents.data),
-    sourceOf: new Map(sources.data),
+    parentOf: new Map(parents),
+    sourceOf: new Map(sources),
   };
 }
 
@@ -313,6 +348,13 @@ export class StoredCheckpointsBuilder {
 /** What a checkpoint's listing takes from elsewhere than its record: its folder, its run, the verify cache and retention.json. */
 export type ListingHead = Pick<CheckpointInfo, 'id' | 'run' | 'step' | 'path' | 'status' | 'statusReason' | 'pinned'>;
 
+/**
+ * The empty list every listing from the index starts with for its twins, protections and notes:
+ * one, frozen, not three new ones a checkpoint (the catalog replaces a listing's lists, never
+ * changes them in place; were it to, this would throw, not spread).
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** The listing of checkpoint `i` of `stored`, as its record holds it: one object made, no copies. */
 export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead): CheckpointInfo {
   const shape = stored.metricShapes[stored.metricsOf[i] as number] as MetricShape;
@@ -345,10 +387,10 @@ export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead
     linked: stored.linkedSet.has(i),
     source: stored.sourceOf.get(i) ?? null,
     pinned: head.pinned,
-    sameStepAs: [],
-    protectedBy: [],
+    sameStepAs: NONE,
+    protectedBy: NONE,
     files: null,
-    notes: [],
+    notes: NONE,
   };
 }
 
@@ -375,6 +417,46 @@ export type RunRecord = Omit<z.infer<typeof RunRecordSchema>, 'checkpoints'> & {
 /** A record as read. */
 export type ReadRunRecord = Omit<RunRecord, 'checkpoints'> & { checkpoints: ReadCheckpoints };
 
+const isIdentity = (v: unknown): boolean => isColumn(v, 4, (x) => typeof x === 'number');
+const isNullableIdentity = (v: unknown): boolean => v === null || isIdentity(v);
+
+/**
+ * A record's own fields as RunRecordSchema says (its checkpoints left for parseStoredCheckpoints),
+ * or null. Checked by hand but for the rare parent: in a fresh process zod's first thousand
+ * records cost tens of milliseconds, warming up; the same checks by hand cost one.
+ */
+function parseRunFields(value: unknown): (Omit<ReadRunRecord, 'checkpoints'> & { checkpoints: unknown }) | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<keyof RunRecord, unknown>;
+  const plain =
+    r.version === INDEX_VERSION &&
+    isString(r.run) &&
+    isIdentity(r.dir) &&
+    isNullableIdentity(r.runFile) &&
+    isNullableIdentity(r.retention) &&
+    typeof r.lock === 'boolean' &&
+    isNullableString(r.createdAt) &&
+    isColumn(r.pinned, undefined, isString) &&
+    isColumn(r.unsettled, undefined, isString);
+  if (!plain) return null;
+  const parent = r.parent === null ? null : RunRecordSchema.shape.parent.safeParse(r.parent);
+  if (parent !== null && !parent.success) return null;
+  const fields = r as Omit<RunRecord, 'checkpoints'>;
+  return {
+    version: INDEX_VERSION,
+    run: fields.run,
+    dir: fields.dir,
+    runFile: fields.runFile,
+    retention: fields.retention,
+    lock: fields.lock,
+    createdAt: fields.createdAt,
+    parent: parent?.data ?? null,
+    checkpoints: r.checkpoints,
+    pinned: fields.pinned,
+    unsettled: fields.unsettled,
+  };
+}
+
 function indexDir(workspace: string): string {
   return path.join(workspace, STATE_DIR, INDEX_DIR);
 }
@@ -400,11 +482,11 @@ export function readRunRecords(
     if (!name.endsWith(RECORD_SUFFIX) || isTemporaryName(name)) continue;
     const run = name.slice(0, -RECORD_SUFFIX.length);
     try {
-      const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
-      if (!parsed.success || parsed.data.run !== run) continue;
-      const checkpoints = parseStoredCheckpoints(parsed.data.checkpoints);
+      const fields = parseRunFields(JSON.parse(readFileSync(path.join(indexDir(workspace), name), 'utf8')));
+      if (!fields || fields.run !== run) continue;
+      const checkpoints = parseStoredCheckpoints(fields.checkpoints);
       if (!checkpoints) continue;
-      const record = { ...parsed.data, checkpoints };
+      const record = { ...fields, checkpoints };
       records.set(run, record);
       onRecord(record);
     } catch {

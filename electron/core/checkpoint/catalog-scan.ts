@@ -196,9 +196,9 @@ export function runInfo(workspace: string, run: string, state: RunState | RunOwn
 
 /** A run's listing from its checkpoints' entries, however they were come by: twins marked, in step order. */
 export function assembleRun(workspace: string, run: string, own: RunState | RunOwnInfo, scanned: readonly (ScannedCheckpoint | null)[]): ScannedRun {
-  const checkpoints = markSameSteps(scanned.filter((c): c is ScannedCheckpoint => c !== null)).sort(
-    (a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id),
-  );
+  const present = scanned.filter((c): c is ScannedCheckpoint => c !== null);
+  // Steps already strictly ascending (a run listed from its index record, in order): no twins to mark, nothing to sort.
+  const checkpoints = isAscending(present) ? present : markSameSteps(present).sort((a, b) => a.info.step - b.info.step || a.info.id.localeCompare(b.info.id));
   return {
     info: runInfo(
       workspace,
@@ -226,6 +226,13 @@ export async function scanRun(workspace: string, run: string, verifyCache: Verif
     if (i % SCAN_SLICE === SCAN_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return assembleRun(workspace, run, state, scanned);
+}
+
+/** Whether each checkpoint's step is above the one before it. */
+function isAscending(checkpoints: readonly ScannedCheckpoint[]): boolean {
+  for (let i = 1; i < checkpoints.length; i += 1)
+    if ((checkpoints[i] as ScannedCheckpoint).info.step <= (checkpoints[i - 1] as ScannedCheckpoint).info.step) return false;
+  return true;
 }
 
 /** Fills in `sameStepAs` for a whole run's folders at once. */

@@ -20,8 +20,7 @@ import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
 import { type ReadRunRecord, RecordWriter, type RunRecord, isStillAt, readRunRecords } from './catalog-index.js';
-import { listRun, listRuns, pathsToCheck } from './catalog-index-check.js';
-import { type StatHelper, WORKER_MIN_PATHS, startStatHelper } from './catalog-index-stat.js';
+import { RecordChecks, listRun, listRuns } from './catalog-index-check.js';
 
 export { type CatalogListener, type MetricsListener, isUsable, rankByMetric } from './catalog-table.js';
 
@@ -150,15 +149,9 @@ export class Catalog extends CatalogTable {
   }
 
   private async rescanAll(): Promise<void> {
-    // The stat worker is started as soon as the records read call for one: its start (a thread, its modules) overlaps reading the rest.
-    const stat: { helper: StatHelper; paths: number } = { helper: null, paths: 0 };
-    const records = this.index
-      ? readRunRecords(this.workspace, (record) => {
-          stat.paths += pathsToCheck(record);
-          if (stat.helper === null && stat.paths >= WORKER_MIN_PATHS) stat.helper = startStatHelper();
-        })
-      : new Map<string, ReadRunRecord>();
-    const { helper } = stat;
+    // Each record's checkpoints are checked as soon as it is read: a worker stats them while the rest are read.
+    const checks = new RecordChecks(this.workspace);
+    const records = this.index ? readRunRecords(this.workspace, (record) => checks.add(record)) : new Map<string, ReadRunRecord>();
     let listings;
     let found;
     try {
@@ -167,9 +160,9 @@ export class Catalog extends CatalogTable {
         const record = records.get(name);
         return record !== undefined && isStillAt(dir, record.dir);
       });
-      listings = await listRuns(this.workspace, found.names, records, this.verifyCache, helper);
+      listings = await listRuns(this.workspace, found.names, records, this.verifyCache, checks);
     } catch (error) {
-      void helper?.terminate();
+      checks.cancel();
       throw error;
     }
     const { names, skipped, looksLikeRuns } = found;

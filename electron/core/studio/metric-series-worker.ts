@@ -4,7 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import { z } from 'zod';
 import { readRunColumns } from '../checkpoint/metric-columns-file.js';
 import { errorMessage } from '../base/errors.js';
-import { kindSeries } from './metric-buckets.js';
+import { MetricSmoothingSchema } from '../../contract.js';
+import { smoothableKindSeries } from './metric-series-smoothing.js';
 
 export const SeriesRequestSchema = z.object({
   id: z.number(),
@@ -16,6 +17,7 @@ export const SeriesRequestSchema = z.object({
     points: z.number().int().positive(),
     whole: z.number().int().positive().optional(),
     metrics: z.array(z.string()).optional(),
+    smoothing: MetricSmoothingSchema.optional(),
   }),
 });
 
@@ -23,7 +25,7 @@ async function answer(message: unknown): Promise<unknown> {
   const request = SeriesRequestSchema.parse(message);
   try {
     const columns = await readRunColumns(request.runDir, { write: request.write });
-    const kinds = (['train', 'validation'] as const).map((kind) => kindSeries(kind, columns.tables, request.query)).filter((k) => k !== null);
+    const kinds = (['train', 'validation'] as const).map((kind) => smoothableKindSeries(kind, columns.tables, request.query)).filter((k) => k !== null);
     return { id: request.id, ok: true, kinds, source: columns.source, warning: columns.problem };
   } catch (error) {
     return { id: request.id, ok: false, message: errorMessage(error) };

@@ -7,7 +7,7 @@ import { type MetricKindSeries, MetricKindSeriesSchema, type MetricRecord, type 
 import { startModuleWorker } from '../base/module-worker.js';
 import type { Table } from '../checkpoint/metric-columns.js';
 import { RowGatherer } from '../checkpoint/metric-rows.js';
-import { type SeriesQuery, kindSeries } from './metric-buckets.js';
+import { type SmoothableQuery, smoothableKindSeries } from './metric-series-smoothing.js';
 
 const ReplySchema = z.discriminatedUnion('ok', [
   z.object({
@@ -35,14 +35,18 @@ export class MetricSeriesReader {
   private readonly inPlace = new Map<string, { records: readonly MetricRecord[]; gatherer: RowGatherer; taken: number; tables: Table[] | null }>();
 
   /** Our run in `runDir`; `write` allows building or extending its metrics.columns. */
-  async ofRun(run: string, runDir: string, write: boolean, query: SeriesQuery): Promise<MetricSeries> {
-    const reply = await this.ask({ runDir, write, query: { ...query, ...(query.metrics ? { metrics: [...query.metrics] } : {}) } });
+  async ofRun(run: string, runDir: string, write: boolean, query: SmoothableQuery): Promise<MetricSeries> {
+    const reply = await this.ask({
+      runDir,
+      write,
+      query: { ...query, ...(query.metrics ? { metrics: [...query.metrics] } : {}), ...(query.smoothing ? { smoothing: { ...query.smoothing } } : {}) },
+    });
     if (!reply.ok) throw new StudioError('damaged', reply.message);
     return { run, ...span(reply.kinds), kinds: reply.kinds, source: reply.source, warning: reply.warning };
   }
 
   /** A run read in place, from the records its layout read (they only grow while the workspace is open). */
-  ofRecords(run: string, records: readonly MetricRecord[], query: SeriesQuery): MetricSeries {
+  ofRecords(run: string, records: readonly MetricRecord[], query: SmoothableQuery): MetricSeries {
     let cached = this.inPlace.get(run);
     if (!cached || cached.records !== records || cached.taken > records.length) {
       cached = { records, gatherer: new RowGatherer(0), taken: 0, tables: null };
@@ -53,7 +57,7 @@ export class MetricSeriesReader {
     for (; cached.taken < records.length; cached.taken += 1) cached.gatherer.add(records[cached.taken] as MetricRecord);
     cached.tables ??= cached.gatherer.tables();
     const tables = cached.tables;
-    const kinds = (['train', 'validation'] as const).map((kind) => kindSeries(kind, tables, query)).filter((k) => k !== null);
+    const kinds = (['train', 'validation'] as const).map((kind) => smoothableKindSeries(kind, tables, query)).filter((k) => k !== null);
     return { run, ...span(kinds), kinds, source: 'in-place', warning: null };
   }
 
@@ -75,7 +79,7 @@ export class MetricSeriesReader {
     await worker?.terminate();
   }
 
-  private ask(request: { runDir: string; write: boolean; query: SeriesQuery }): Promise<Reply> {
+  private ask(request: { runDir: string; write: boolean; query: SmoothableQuery }): Promise<Reply> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
