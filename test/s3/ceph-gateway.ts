@@ -62,7 +62,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-function configuration(dir: string, fsid: string, ports: { rgw: number; monV1: number; monV2: number }, memoryBytes: number): string {
+function configuration(
+  dir: string,
+  fsid: string,
+  ports: { rgw: number; monV1: number; monV2: number },
+  memoryBytes: number,
+  gatewaySettings: Readonly<Record<string, string>>,
+): string {
   return `[global]
 fsid = ${fsid}
 mon host = [v2:127.0.0.1:${ports.monV2},v1:127.0.0.1:${ports.monV1}]
@@ -106,7 +112,9 @@ mon data = ${dir}/mon/$id
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:${ports.rgw}
 rgw data = ${dir}/rgw
-`;
+${Object.entries(gatewaySettings)
+  .map(([name, value]) => `${name} = ${value}\n`)
+  .join('')}`;
 }
 
 async function until(what: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -173,7 +181,13 @@ async function reapOrphans(): Promise<void> {
 }
 
 /** Starts a cluster and its gateway in a fresh folder (under the temp folder unless given). */
-export async function startCephGateway(options: { memoryBytes?: number } = {}): Promise<Gateway> {
+export async function startCephGateway(
+  options: {
+    memoryBytes?: number;
+    /** More [client.rgw] settings (a fault test's: `rgw max concurrent requests`). */
+    gatewaySettings?: Readonly<Record<string, string>>;
+  } = {},
+): Promise<Gateway> {
   const missing = missingCephBinaries();
   if (missing.length > 0) throw new Error(`Ceph test gateway: ${missing.join(', ')} not found; install them: ${INSTALL_HINT}`);
   await reapOrphans();
@@ -183,7 +197,7 @@ export async function startCephGateway(options: { memoryBytes?: number } = {}): 
   const ports = { rgw: await freePort(), monV1: await freePort(), monV2: await freePort() };
   const conf = path.join(dir, 'ceph.conf');
   const fsid = randomUUID();
-  writeFileSync(conf, configuration(dir, fsid, ports, options.memoryBytes ?? 1024 ** 3));
+  writeFileSync(conf, configuration(dir, fsid, ports, options.memoryBytes ?? 1024 ** 3, options.gatewaySettings ?? {}));
   const ceph = (binary: (typeof BINARIES)[number], ...args: string[]) => run(binary, ['-c', conf, ...args], { timeout: 60_000 });
   const stopAll = async (): Promise<void> => {
     for (const name of ['client.rgw', 'osd.0', 'mon.a']) {
