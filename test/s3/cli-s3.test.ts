@@ -2,7 +2,8 @@
 // gateway: the built bin, credentials and endpoint from the environment as the AWS tools take
 // them, --workspace s3://…, exit codes and one-sentence errors.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +147,31 @@ describe.skipIf(!s3Available())('the command line on a workspace in S3', () => {
     expect(listed.runs.find((r) => r.name === 'more')?.parent).toEqual({ run: 'base', step: 4 });
     const refused = cli(['rm', 'base/ckpt-000000004', ...where]);
     expect(refused.stderr).toMatch(/parent of run "more"/);
+  }, 120_000);
+
+  it('import copies a bucket’s run into a folder workspace, a folder’s run into the bucket, and export writes a bucket’s checkpoint as a file', () => {
+    const local = mkdtempSync(path.join(os.tmpdir(), 'cli-s3-'));
+    try {
+      const down = cli(['import', `${WORKSPACE}/mnist`, '--workspace', path.join(local, 'ws')]);
+      expect(down.stdout).toMatch(new RegExp(`imported ${WORKSPACE}/mnist -> \\d+ checkpoints into run mnist`));
+      expect(down.code).toBe(0);
+      const copied = JSON.parse(cli(['ls', '--json', '--workspace', path.join(local, 'ws')]).stdout) as CatalogSnapshot;
+      expect(copied.checkpoints.map((c) => c.status)).toEqual(copied.checkpoints.map(() => 'verified'));
+
+      const up = cli(['import', path.join(local, 'ws', 'mnist'), '--run', 'back', '--workspace', WORKSPACE]);
+      expect(up.code).toBe(0);
+      const listed = json<CatalogSnapshot>('ls');
+      expect(listed.checkpoints.filter((c) => c.run === 'back').map((c) => c.step)).toEqual(copied.checkpoints.map((c) => c.step));
+      expect(cli(['verify', 'back/ckpt-400', '--workspace', WORKSPACE]).code).toBe(0);
+
+      const out = path.join(local, 'best.safetensors');
+      const exported = cli(['export', 'mnist/ckpt-400', out, '--format', 'safetensors', '--workspace', WORKSPACE]);
+      expect(exported.code).toBe(0);
+      expect(existsSync(out)).toBe(true);
+      // Nothing of the staging copies is left behind.
+      expect(readdirSync(os.tmpdir()).filter((n) => n.startsWith('checkpoint-studio-s3-') || n.startsWith('checkpoint-studio-import-'))).toEqual([]);
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { RefusedError, UsageError } from '../base/errors.js';
 import { acquireLease } from '../storage/lease-lock.js';
 import type { Storage } from '../storage/storage.js';
-import { MANIFEST_FILE, RUN_FILE, parseCheckpointDirName } from './layout.js';
+import { MANIFEST_FILE, METRICS_FILE, RUN_FILE, parseCheckpointDirName } from './layout.js';
 import { parseManifestSummary } from './manifest.js';
 import { WRITER_MARK } from './storage-writer.js';
-import { recordInRunIndex } from './stored-listing.js';
+import { METRIC_PARTS_DIR, recordInRunIndex } from './stored-listing.js';
 
 const STEP_TAKEN = 'a checkpoint with this step already exists in the bucket; checkpoints are never overwritten';
 
@@ -19,23 +19,60 @@ async function* fileChunks(file: string): AsyncIterable<Uint8Array> {
   for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) yield chunk as Buffer;
 }
 
-/** Every object under `prefix`, written under `dir` with the same relative names. Returns how many. */
-export async function downloadPrefix(storage: Storage, prefix: string, dir: string): Promise<number> {
+/**
+ * The objects under `prefix`, written under `dir` with the same relative names: all of them, or
+ * those `keep` takes (it sees every relative key first). Returns how many were written.
+ */
+export async function downloadPrefix(
+  storage: Storage,
+  prefix: string,
+  dir: string,
+  keep?: (relative: string, all: ReadonlySet<string>) => boolean,
+): Promise<number> {
+  const objects: string[] = [];
+  for await (const object of storage.list(prefix)) objects.push(object.key);
+  const all = new Set(objects.map((key) => key.slice(prefix.length)));
   let count = 0;
-  for await (const object of storage.list(prefix)) {
-    const relative = object.key.slice(prefix.length);
+  for (const key of objects) {
+    const relative = key.slice(prefix.length);
     const parts = relative.split('/');
     // Keys are names, not paths: one that would lead out of the folder is not ours to write.
     if (relative === '' || parts.some((p) => p === '' || p === '.' || p === '..')) continue;
+    if (keep && !keep(relative, all)) continue;
     const target = path.join(dir, ...parts);
     await mkdir(path.dirname(target), { recursive: true });
     const chunks: Uint8Array[] = [];
-    for await (const chunk of storage.stream(object.key)) chunks.push(chunk);
+    for await (const chunk of storage.stream(key)) chunks.push(chunk);
     await writeFile(target, Buffer.concat(chunks));
     count += 1;
   }
   if (count === 0) throw new UsageError(storage.locate(prefix), 'holds no objects');
   return count;
+}
+
+/**
+ * A source in a bucket copied down for an importer. One of our runs comes down as a listing sees
+ * it: run.json and its committed checkpoints (never a save in progress, the lock or the index),
+ * its metrics parts joined into the metrics.jsonl a folder run keeps. Anything else (one
+ * checkpoint's folder, another program's files) comes down as it is.
+ */
+export async function downloadSource(storage: Storage, prefix: string, dir: string): Promise<void> {
+  const keys = new Set<string>();
+  for await (const object of storage.list(prefix)) keys.add(object.key.slice(prefix.length));
+  const committed = (relative: string): boolean => {
+    const [folder, file] = relative.split('/');
+    return file !== undefined && folder !== undefined && parseCheckpointDirName(folder) !== null && keys.has(`${folder}/${MANIFEST_FILE}`);
+  };
+  const ours = keys.has(RUN_FILE) || [...keys].some((key) => key.split('/').length === 2 && committed(key) && key.endsWith(`/${MANIFEST_FILE}`));
+  if (!ours) {
+    await downloadPrefix(storage, prefix, dir);
+    return;
+  }
+  await downloadPrefix(storage, prefix, dir, (relative) => relative === RUN_FILE || committed(relative));
+  const parts = [...keys].filter((key) => key.startsWith(`${METRIC_PARTS_DIR}/`) && key.endsWith('.jsonl')).sort();
+  const texts: string[] = [];
+  for (const part of parts) texts.push(new TextDecoder().decode(await storage.read(`${prefix}${part}`)));
+  if (texts.length > 0) await writeFile(path.join(dir, METRICS_FILE), texts.map((t) => (t.endsWith('\n') ? t : `${t}\n`)).join(''));
 }
 
 /**

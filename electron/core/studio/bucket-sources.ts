@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImportReport, S3Connection } from '../../contract.js';
-import { downloadPrefix } from '../checkpoint/stored-copy.js';
+import { downloadPrefix, downloadSource } from '../checkpoint/stored-copy.js';
 import { openS3Storage } from '../storage/open-s3.js';
 import { isS3Address, parseS3Address } from '../storage/s3-address.js';
 import type { Storage } from '../storage/storage.js';
@@ -53,7 +53,7 @@ export async function withSourcesFromBuckets(
       const dir = path.join(staging, String(i), name);
       const storage = openS3Storage(`s3://${where.bucket}/`, connectionOptions(connection));
       try {
-        await downloadPrefix(storage, where.prefix, dir);
+        await downloadSource(storage, where.prefix, dir);
       } finally {
         storage.client.destroy();
       }
