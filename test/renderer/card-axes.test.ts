@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { linearTickLabels, logTickLabel, logTicks } from '../../renderer/src/lib/axis-ticks';
 import { orderBases } from '../../renderer/src/lib/chart-data';
-import { nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
+import type uPlot from 'uplot';
+import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
+import { type DrawnMarker, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
 import { flagsOf, yRange } from '../../renderer/src/lib/y-range';
 import { alignColumns } from '../../renderer/src/lib/downsample';
@@ -81,33 +83,102 @@ describe('tick labels', () => {
   });
 });
 
+/** Spots as the chart places them (NaN: out of view). */
+function spotsOf(list: readonly ({ left: number; top: number; rank: number } | null)[]): MarkerSpots {
+  return {
+    left: Float64Array.from(list, (s) => s?.left ?? NaN),
+    top: Float64Array.from(list, (s) => s?.top ?? NaN),
+    rank: Uint8Array.from(list, (s) => s?.rank ?? 0),
+  };
+}
+
 describe('checkpoint markers', () => {
   it('are thinned to what can be told apart, the ranked ones always drawn', () => {
     // 130 saves along 400 px of one curve: a string of beads.
     const beads = Array.from({ length: 130 }, (_, i) => ({ left: i * 3, top: 100, rank: i === 64 ? 4 : 0 }));
-    const kept = thinMarkers(beads, 10);
-    const drawn = kept.flatMap((k, i) => (k ? [i] : []));
+    const kept = thinMarkers(spotsOf(beads), 10);
+    const drawn = [...kept].flatMap((k, i) => (k ? [i] : []));
     expect(drawn.length).toBeLessThanOrEqual(40);
     expect(drawn.length).toBeGreaterThanOrEqual(30);
-    expect(kept[64]).toBe(true);
-    expect(kept[63]).toBe(false);
+    expect(kept[64]).toBe(1);
+    expect(kept[63]).toBe(0);
     for (let a = 0; a < drawn.length; a += 1)
       for (let b = a + 1; b < drawn.length; b += 1)
         expect(Math.abs(beads[drawn[a] as number]!.left - beads[drawn[b] as number]!.left)).toBeGreaterThanOrEqual(10);
-    expect(thinMarkers([null, { left: 0, top: 0, rank: 0 }], 10)).toEqual([false, true]);
+    expect([...thinMarkers(spotsOf([null, { left: 0, top: 0, rank: 0 }]), 10)]).toEqual([0, 1]);
+  });
+
+  it('are painted lowest rank first, so the ranked ones are on top', () => {
+    const layout = layoutMarkers(spotsOf([{ left: 0, top: 0, rank: 4 }, { left: 100, top: 0, rank: 0 }, null, { left: 200, top: 0, rank: 2 }]), 10);
+    expect([...layout.order]).toEqual([1, 3, 0]);
   });
 
   it('give a click to the nearest drawn one, not to the one listed last', () => {
     // "435, best" and 450 a few pixels apart, both drawn (two ranked markers).
-    const spots = [
+    const spots = spotsOf([
       { left: 100, top: 50, rank: 4 },
       { left: 106, top: 52, rank: 2 },
-    ];
-    const kept = [true, true];
-    expect(nearestMarker(spots, kept, 101, 50, 12)).toBe(0);
-    expect(nearestMarker(spots, kept, 105, 52, 12)).toBe(1);
-    expect(nearestMarker(spots, kept, 140, 50, 12)).toBe(-1);
-    expect(nearestMarker(spots, [false, true], 100, 50, 12)).toBe(1);
+    ]);
+    const kept = Uint8Array.of(1, 1);
+    expect(nearestMarker({ ...spots, drawn: kept }, 101, 50, 12)).toBe(0);
+    expect(nearestMarker({ ...spots, drawn: kept }, 105, 52, 12)).toBe(1);
+    expect(nearestMarker({ ...spots, drawn: kept }, 140, 50, 12)).toBe(-1);
+    expect(nearestMarker({ ...spots, drawn: Uint8Array.of(0, 1) }, 100, 50, 12)).toBe(1);
+  });
+
+  it('are placed and thinned again only when the markers or the plot’s scales change, not on every drawing', () => {
+    const markers: DrawnMarker[] = Array.from({ length: 50 }, (_, i) => ({
+      x: i,
+      y: i % 7,
+      color: '#123',
+      latest: false,
+      best: false,
+      warning: false,
+      selected: false,
+      active: false,
+    }));
+    let shown = markers;
+    const layouts: MarkerLayout[] = [];
+    const plugin = markerPlugin(
+      () => shown,
+      { ring: '#fff', warn: '#f80', focus: '#fa0' },
+      (layout) => layouts.push(layout),
+    );
+    let placements = 0;
+    const noop = (): void => undefined;
+    const scales = { x: { min: 0, max: 49 }, y: { min: 0, max: 6 } };
+    const u = {
+      bbox: { left: 0, top: 0, width: 500, height: 200 },
+      scales,
+      valToPos: (v: number, axis: 'x' | 'y') => {
+        if (axis === 'x') placements += 1;
+        const { min, max } = scales[axis];
+        return axis === 'x' ? ((v - min) / (max - min)) * 500 : 200 - ((v - min) / (max - min)) * 200;
+      },
+      ctx: new Proxy({}, { get: () => noop, set: () => true }),
+    } as unknown as uPlot;
+    const draw = (): void => {
+      for (const hook of [plugin.hooks.draw ?? []].flat()) hook?.(u);
+    };
+    draw();
+    expect(placements).toBe(50);
+    expect(layouts.length).toBe(1);
+    // Drawn again (a batch of curves, a synced cursor): the same layout, no marker placed again.
+    draw();
+    draw();
+    expect(placements).toBe(50);
+    expect(layouts.length).toBe(1);
+    // Zoomed: placed anew.
+    scales.x = { min: 10, max: 30 };
+    draw();
+    expect(placements).toBe(100);
+    expect(layouts.length).toBe(2);
+    expect(Number.isNaN(layouts[1]?.left[0] as number)).toBe(true);
+    // New markers (a run arrived): placed anew.
+    shown = [...markers];
+    draw();
+    expect(placements).toBe(150);
+    expect(layouts.length).toBe(3);
   });
 });
 
