@@ -2,7 +2,18 @@
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
 import { describe, expect, it, vi } from 'vitest';
-import { MarkerCache, type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
+import {
+  MarkerCache,
+  type RunRef,
+  type Trace,
+  TraceCache,
+  buildTraces,
+  placeMarkers,
+  relativeTimes,
+  runClock,
+  trajectory,
+  underlaysOf,
+} from '../../renderer/src/lib/chart-data';
 import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
 import {
@@ -388,6 +399,28 @@ describe('checkpoint markers kept per trace (MarkerCache)', () => {
     // a's checkpoint becoming the best is a change of a's marks: placed again.
     const best = fresh.map((m) => (m.id === 'a/ckpt-50' ? { ...m, best: true } : m));
     expect(cache.place(traces, best)[1]).toMatchObject({ id: 'a/ckpt-50', best: true });
+  });
+});
+
+describe('what a trace draws under its smoothed curve', () => {
+  const trace = (values: number[], smoothed: number[]): Trace => ({
+    run: 'a',
+    kind: 'validation',
+    xs: values.map((_, i) => i),
+    steps: values.map((_, i) => i),
+    times: values.map(() => null),
+    relative: [],
+    values,
+    smoothed,
+  });
+
+  it('is the raw line while smoothing changes the values, nothing under a lone point smoothing left as it was', () => {
+    expect(underlaysOf(trace([1, 2], [1, 1.5]), false, true, false)).toEqual(['line']);
+    expect(underlaysOf(trace([3], [3]), false, true, false)).toEqual([]);
+    expect(underlaysOf(trace([3], [2]), false, true, false)).toEqual(['line']);
+    expect(underlaysOf(trace([1, 2], [1, 2]), false, false, false)).toEqual([]);
+    expect(underlaysOf(trace([3], [3]), false, true, true)).toEqual(['hi', 'lo']);
+    expect(underlaysOf(trace([3], [3]), true, true, false)).toEqual(['hi', 'lo', 'line']);
   });
 });
 

@@ -242,6 +242,22 @@ function buildTrace(
   return { run, kind, ...trace, ...(pending ? { pending } : {}) };
 }
 
+/** What a trace draws under its smoothed curve: the two edges of a band, or its raw line. */
+export type Underlay = 'hi' | 'lo' | 'line';
+
+/**
+ * What a trace draws under its smoothed curve: a group's band of its members (and its raw line),
+ * else the raw min/max band or the raw line; no raw line for a lone point that smoothing left as
+ * it was (its raw dot would lie under its smoothed one: a thousand runs' validation points would
+ * be a thousand curves more on the card).
+ */
+export function underlaysOf(t: Trace, group: boolean, showRaw: boolean, rawBand: boolean): Underlay[] {
+  if (group) return showRaw && !rawBand ? ['hi', 'lo', 'line'] : ['hi', 'lo'];
+  if (rawBand) return ['hi', 'lo'];
+  if (!showRaw || (t.xs.length === 1 && t.smoothed[0] === t.values[0])) return [];
+  return ['line'];
+}
+
 /** A trace's relative times off the relative axis: none (read as null). */
 const NO_RELATIVE: readonly (number | null)[] = Object.freeze([]);
 
