@@ -19,6 +19,14 @@ export interface MarkerLayout extends MarkerSpots {
 const RANKS = 32;
 
 /**
+ * The 3×3 cells around a marker's, as (dx, dy) pairs, its own first: where markers crowd (a
+ * thousand runs' checkpoints in one column of pixels, the ranked ones all kept) the first kept
+ * marker of its own cell is most likely within the gap, and the neighbours' long lists of kept
+ * ones need no walking.
+ */
+const NEIGHBOURS = [0, 0, 0, -1, 0, 1, -1, 0, 1, 0, -1, -1, 1, -1, -1, 1, 1, 1];
+
+/**
  * Indexes of the spots `chosen` (1), by rank (highest first when `descending`), then as given: a
  * counting sort (ranks are a few small numbers, and a hundred thousand markers are sorted).
  */
@@ -81,16 +89,15 @@ export function thinMarkers(spots: MarkerSpots, gap: number): Uint8Array {
     const cx = Math.floor((l - minLeft) / gap) + 1;
     const cy = Math.floor((t - minTop) / gap) + 1;
     let clear = true;
-    for (let dx = -1; dx <= 1 && clear; dx += 1)
-      for (let dy = -1; dy <= 1 && clear; dy += 1)
-        for (let j = head[(cy + dy) * cols + cx + dx] as number; j >= 0; j = next[j] as number) {
-          const ddx = (spots.left[j] as number) - l;
-          const ddy = (spots.top[j] as number) - t;
-          if (ddx * ddx + ddy * ddy < gap2) {
-            clear = false;
-            break;
-          }
+    for (let k = 0; k < NEIGHBOURS.length && clear; k += 2)
+      for (let j = head[(cy + (NEIGHBOURS[k + 1] as number)) * cols + cx + (NEIGHBOURS[k] as number)] as number; j >= 0; j = next[j] as number) {
+        const ddx = (spots.left[j] as number) - l;
+        const ddy = (spots.top[j] as number) - t;
+        if (ddx * ddx + ddy * ddy < gap2) {
+          clear = false;
+          break;
         }
+      }
     if (!clear && spots.rank[i] === 0) continue;
     kept[i] = 1;
     const cell = cy * cols + cx;
