@@ -7,7 +7,7 @@ import { linearTickLabels, logTickLabel, logTicks } from '../../renderer/src/lib
 import { orderBases } from '../../renderer/src/lib/chart-data';
 import type uPlot from 'uplot';
 import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
-import { type DrawnMarker, markerPlugin } from '../../renderer/src/lib/uplot-chart';
+import { type DrawnMarker, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
 import { flagsOf, yRange } from '../../renderer/src/lib/y-range';
 import { alignColumns } from '../../renderer/src/lib/downsample';
@@ -108,6 +108,25 @@ describe('checkpoint markers', () => {
     expect([...thinMarkers(spotsOf([null, { left: 0, top: 0, rank: 0 }]), 10)]).toEqual([0, 1]);
   });
 
+  it('are thinned as a plain look at every kept marker would thin them', () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const list = Array.from({ length: 3000 }, (_, i) =>
+      i % 97 === 0 ? null : { left: (i < 2000 ? 3 : 0) + random() * (i < 2000 ? 2 : 400), top: random() * 240, rank: i % 50 === 0 ? 4 : i % 31 === 0 ? 2 : 0 },
+    );
+    // Rank first, then as given; each kept unless a plain one closer than the gap to one kept before it.
+    const order = list.flatMap((s, i) => (s ? [i] : [])).sort((a, b) => list[b]!.rank - list[a]!.rank || a - b);
+    const expected = new Array<number>(list.length).fill(0);
+    const keptSoFar: number[] = [];
+    for (const i of order) {
+      const s = list[i]!;
+      if (s.rank === 0 && keptSoFar.some((j) => (list[j]!.left - s.left) ** 2 + (list[j]!.top - s.top) ** 2 < 18 * 18)) continue;
+      expected[i] = 1;
+      keptSoFar.push(i);
+    }
+    expect([...thinMarkers(spotsOf(list), 18)]).toEqual(expected);
+  });
+
   it('are painted lowest rank first, so the ranked ones are on top', () => {
     const layout = layoutMarkers(spotsOf([{ left: 0, top: 0, rank: 4 }, { left: 100, top: 0, rank: 0 }, null, { left: 200, top: 0, rank: 2 }]), 10);
     expect([...layout.order]).toEqual([1, 3, 0]);
@@ -144,41 +163,54 @@ describe('checkpoint markers', () => {
       { ring: '#fff', warn: '#f80', focus: '#fa0' },
       (layout) => layouts.push(layout),
     );
-    let placements = 0;
     const noop = (): void => undefined;
-    const scales = { x: { min: 0, max: 49 }, y: { min: 0, max: 6 } };
+    const scales = { x: { min: 0, max: 49, distr: 1 }, y: { min: 0, max: 6, distr: 1 } };
     const u = {
       bbox: { left: 0, top: 0, width: 500, height: 200 },
       scales,
-      valToPos: (v: number, axis: 'x' | 'y') => {
-        if (axis === 'x') placements += 1;
-        const { min, max } = scales[axis];
-        return axis === 'x' ? ((v - min) / (max - min)) * 500 : 200 - ((v - min) / (max - min)) * 200;
-      },
+      valToPos: () => NaN,
       ctx: new Proxy({}, { get: () => noop, set: () => true }),
     } as unknown as uPlot;
     const draw = (): void => {
       for (const hook of [plugin.hooks.draw ?? []].flat()) hook?.(u);
     };
     draw();
-    expect(placements).toBe(50);
     expect(layouts.length).toBe(1);
+    expect(layouts[0]?.left[49]).toBeCloseTo(500 / devicePixelRatio);
     // Drawn again (a batch of curves, a synced cursor): the same layout, no marker placed again.
     draw();
     draw();
-    expect(placements).toBe(50);
     expect(layouts.length).toBe(1);
     // Zoomed: placed anew.
-    scales.x = { min: 10, max: 30 };
+    scales.x = { min: 10, max: 30, distr: 1 };
     draw();
-    expect(placements).toBe(100);
     expect(layouts.length).toBe(2);
     expect(Number.isNaN(layouts[1]?.left[0] as number)).toBe(true);
     // New markers (a run arrived): placed anew.
     shown = [...markers];
     draw();
-    expect(placements).toBe(150);
     expect(layouts.length).toBe(3);
+  });
+
+  it('are placed where uPlot would place them, on linear and log scales', () => {
+    const asked: number[] = [];
+    const u = {
+      bbox: { left: 40, top: 10, width: 600, height: 300 },
+      scales: { x: { min: 100, max: 300, distr: 1, dir: 1, ori: 0 }, y: { min: 0.01, max: 100, distr: 3, dir: 1, ori: 1 } },
+      valToPos: (v: number) => {
+        asked.push(v);
+        return -1;
+      },
+    } as unknown as uPlot;
+    const x = canvasPosition(u, 'x');
+    const y = canvasPosition(u, 'y');
+    expect([x(100), x(200), x(300)]).toEqual([40, 340, 640]);
+    expect(y(0.01)).toBeCloseTo(310);
+    expect(y(1)).toBeCloseTo(160);
+    expect(y(100)).toBeCloseTo(10);
+    // What a log scale cannot show is uPlot's to place.
+    expect(y(0)).toBe(-1);
+    expect(asked).toEqual([0]);
   });
 });
 

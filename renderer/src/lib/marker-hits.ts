@@ -19,12 +19,14 @@ export interface MarkerLayout extends MarkerSpots {
 const RANKS = 32;
 
 /**
- * The 3×3 cells around a marker's, as (dx, dy) pairs, its own first: where markers crowd (a
- * thousand runs' checkpoints in one column of pixels, the ranked ones all kept) the first kept
- * marker of its own cell is most likely within the gap, and the neighbours' long lists of kept
- * ones need no walking.
+ * The cells within two of a marker's (dx, dy pairs), but its own: with cells half the gap wide, a
+ * marker closer than the gap is in one of them.
  */
-const NEIGHBOURS = [0, 0, 0, -1, 0, 1, -1, 0, 1, 0, -1, -1, 1, -1, -1, 1, 1, 1];
+const NEIGHBOURS = ((): number[] => {
+  const out: number[] = [];
+  for (let dx = -2; dx <= 2; dx += 1) for (let dy = -2; dy <= 2; dy += 1) if (dx !== 0 || dy !== 0) out.push(dx, dy);
+  return out;
+})();
 
 /**
  * Indexes of the spots `chosen` (1), by rank (highest first when `descending`), then as given: a
@@ -55,8 +57,10 @@ function byRank(rank: Uint8Array, chosen: Uint8Array, descending: boolean): Int3
  * Which markers are drawn: in order of rank, then as given (a run's checkpoints by step), each
  * one at least `gap` pixels from every marker kept before it. A run saving every few steps shows
  * a marker every `gap` pixels instead of a string of beads; the selected, best and latest ones
- * always show, and hide the plain ones around them. A grid of cells `gap` wide holds the kept
- * ones: a marker's neighbours closer than `gap` are in its 3×3 cells.
+ * always show, and hide the plain ones around them. A grid of cells half the gap wide holds the
+ * kept ones: two markers in one cell are closer than the gap, so where markers crowd (a thousand
+ * runs' checkpoints in one column of pixels) a plain one is left out at the first look, at its
+ * own cell; else the kept ones closer than the gap are in the cells within two of its.
  */
 export function thinMarkers(spots: MarkerSpots, gap: number): Uint8Array {
   const n = spots.left.length;
@@ -77,30 +81,33 @@ export function thinMarkers(spots: MarkerSpots, gap: number): Uint8Array {
     if (t > maxTop) maxTop = t;
   }
   if (!Number.isFinite(minLeft)) return kept;
-  // A cell of room around the edges, so the 3×3 look never leaves the grid.
-  const cols = Math.floor((maxLeft - minLeft) / gap) + 3;
-  const rows = Math.floor((maxTop - minTop) / gap) + 3;
+  const side = gap / 2;
+  // Two cells of room around the edges, so the look around never leaves the grid.
+  const cols = Math.floor((maxLeft - minLeft) / side) + 5;
+  const rows = Math.floor((maxTop - minTop) / side) + 5;
   const head = new Int32Array(cols * rows).fill(-1);
   const next = new Int32Array(n);
   const gap2 = gap * gap;
   for (const i of byRank(spots.rank, inView, true)) {
     const l = spots.left[i] as number;
     const t = spots.top[i] as number;
-    const cx = Math.floor((l - minLeft) / gap) + 1;
-    const cy = Math.floor((t - minTop) / gap) + 1;
-    let clear = true;
-    for (let k = 0; k < NEIGHBOURS.length && clear; k += 2)
-      for (let j = head[(cy + (NEIGHBOURS[k + 1] as number)) * cols + cx + (NEIGHBOURS[k] as number)] as number; j >= 0; j = next[j] as number) {
-        const ddx = (spots.left[j] as number) - l;
-        const ddy = (spots.top[j] as number) - t;
-        if (ddx * ddx + ddy * ddy < gap2) {
-          clear = false;
-          break;
+    const cell = (Math.floor((t - minTop) / side) + 2) * cols + Math.floor((l - minLeft) / side) + 2;
+    // A ranked marker is drawn whatever is near it.
+    if (spots.rank[i] === 0) {
+      if ((head[cell] as number) >= 0) continue;
+      let clear = true;
+      for (let k = 0; k < NEIGHBOURS.length && clear; k += 2)
+        for (let j = head[cell + (NEIGHBOURS[k + 1] as number) * cols + (NEIGHBOURS[k] as number)] as number; j >= 0; j = next[j] as number) {
+          const ddx = (spots.left[j] as number) - l;
+          const ddy = (spots.top[j] as number) - t;
+          if (ddx * ddx + ddy * ddy < gap2) {
+            clear = false;
+            break;
+          }
         }
-      }
-    if (!clear && spots.rank[i] === 0) continue;
+      if (!clear) continue;
+    }
     kept[i] = 1;
-    const cell = cy * cols + cx;
     next[i] = head[cell] as number;
     head[cell] = i;
   }

@@ -168,6 +168,28 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
+ * u.valToPos(·, key, true) as a plain function of the scale as it is now: a hundred thousand
+ * markers are placed at once, and uPlot's goes through a few closures per value. Linear and log
+ * scales running the usual way are worked out here; anything else, and a value a log scale
+ * cannot show, is uPlot's.
+ */
+export function canvasPosition(u: uPlot, key: 'x' | 'y'): (value: number) => number {
+  const scale = u.scales[key];
+  const { left, top, width, height } = u.bbox;
+  const uplots = (value: number): number => u.valToPos(value, key, true);
+  if (!scale || scale.min === undefined || scale.min === null || scale.max === undefined || scale.max === null) return uplots;
+  if ((scale.dir ?? 1) !== 1 || (scale.ori ?? (key === 'x' ? 0 : 1)) !== (key === 'x' ? 0 : 1)) return uplots;
+  const log = scale.distr === 3;
+  if (!log && (scale.distr ?? 1) !== 1) return uplots;
+  const min = log ? Math.log10(scale.min) : scale.min;
+  const span = (log ? Math.log10(scale.max) : scale.max) - min;
+  if (!(span > 0)) return uplots;
+  return key === 'x'
+    ? (value) => (log && !(value > 0) ? uplots(value) : left + (((log ? Math.log10(value) : value) - min) / span) * width)
+    : (value) => (log && !(value > 0) ? uplots(value) : top + height - (((log ? Math.log10(value) : value) - min) / span) * height);
+}
+
+/**
  * Draws the markers on the canvas. Where they land and which are thinned out is worked out only
  * when the markers or the plot's scales or size change, not on every drawing (a hundred thousand
  * markers of a thousand runs, and a card draws again for every batch of curves and every move of
@@ -187,9 +209,11 @@ export function markerPlugin(
     if (last && last.markers === markers && last.key === key) return last.layout;
     const ratio = devicePixelRatio;
     const spots = { left: new Float64Array(markers.length), top: new Float64Array(markers.length), rank: new Uint8Array(markers.length) };
+    const toX = canvasPosition(u, 'x');
+    const toY = canvasPosition(u, 'y');
     markers.forEach((m, i) => {
-      const cx = u.valToPos(m.x, 'x', true);
-      const cy = u.valToPos(m.y, 'y', true);
+      const cx = toX(m.x);
+      const cy = toY(m.y);
       const inView = Number.isFinite(cx) && Number.isFinite(cy) && cx >= left - 1 && cx <= left + width + 1 && cy >= top - 1 && cy <= top + height + 1;
       // Canvas pixels from its top left, which is the chart element's.
       spots.left[i] = inView ? cx / ratio : NaN;
