@@ -137,10 +137,68 @@ async function whenAttribute(page: Page, selector: string, attribute: string, wa
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }[];
   startTime: number;
   endTime: number;
   samples?: number[];
+  timeDeltas?: number[];
+}
+
+const frameName = (f: CpuProfile['nodes'][number]['callFrame']): string =>
+  `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}`;
+
+/**
+ * The page's stretches of work over 50 ms (samples with no idle between them: what a long task
+ * is, as the profiler sees it), each with the functions that took most of it, by their own time
+ * and by their time with what they called. BENCH_UI_PROFILE=long prints them.
+ */
+function printLongStretches(profile: CpuProfile): void {
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const idle = (id: number): boolean => ['(idle)', '(program)'].includes(byId.get(id)?.callFrame.functionName ?? '');
+  let start = -1;
+  const stretches: { from: number; to: number; ms: number }[] = [];
+  for (let i = 0; i <= samples.length; i += 1) {
+    const busy = i < samples.length && !idle(samples[i] as number);
+    if (busy && start < 0) start = i;
+    if (!busy && start >= 0) {
+      let ms = 0;
+      for (let k = start + 1; k <= Math.min(i, samples.length - 1); k += 1) ms += (deltas[k] ?? 0) / 1000;
+      if (ms > 50) stretches.push({ from: start, to: i - 1, ms });
+      start = -1;
+    }
+  }
+  console.log(`  stretches of work over 50 ms: ${stretches.length}`);
+  for (const { from, to, ms } of stretches) {
+    const self = new Map<string, number>();
+    const total = new Map<string, number>();
+    for (let k = from; k <= to; k += 1) {
+      const d = (deltas[k + 1] ?? 0) / 1000;
+      const id = samples[k] as number;
+      const leaf = byId.get(id);
+      if (leaf) self.set(frameName(leaf.callFrame), (self.get(frameName(leaf.callFrame)) ?? 0) + d);
+      const seen = new Set<string>();
+      for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+        const node = byId.get(n);
+        if (!node) break;
+        const key = frameName(node.callFrame);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        total.set(key, (total.get(key) ?? 0) + d);
+      }
+    }
+    const top = (m: Map<string, number>, n: number): string =>
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ');
+    console.log(`  ${ms.toFixed(0)} ms: self ${top(self, 6)}`);
+    console.log(`      with callees: ${top(total, 14)}`);
+  }
 }
 
 /** The functions by their own time, the top 25. */
@@ -169,7 +227,9 @@ async function profiled<T>(label: string, context: BrowserContext, page: Page, p
   try {
     return await phase();
   } finally {
-    printProfile(`${label}: page`, ((await profiler.send('Profiler.stop')) as { profile: CpuProfile }).profile);
+    const page = ((await profiler.send('Profiler.stop')) as { profile: CpuProfile }).profile;
+    printProfile(`${label}: page`, page);
+    if (process.env['BENCH_UI_PROFILE'] === 'long') printLongStretches(page);
     printProfile(`${label}: Studio (this process)`, ((await studioProfiler.post('Profiler.stop')) as { profile: CpuProfile }).profile);
     studioProfiler.disconnect();
     await profiler.detach();
@@ -403,6 +463,12 @@ async function bigRunChart(page: Page, log: readonly Call[], rows: Row[]): Promi
  * one shown already), and long tasks on the main thread until the loss card has drawn every run.
  */
 async function allRunsChart(page: Page, calls: ReadonlyMap<string, number>, rows: Row[]): Promise<void> {
+  // Run alone (BENCH_UI_PHASES=allruns), the Charts tab is opened here first, on the one run it shows.
+  const tab = page.getByRole('tab', { name: 'Charts' });
+  if ((await tab.getAttribute('aria-selected')) !== 'true') {
+    await tab.click();
+    await whenAttribute(page, 'figure[data-metric="loss"]', 'data-points', (v) => Number(v) > 0);
+  }
   const before = calls.get('metricSeries') ?? 0;
   await recordLongTasks(page);
   const started = Date.now();

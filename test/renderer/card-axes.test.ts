@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { linearTickLabels, logTickLabel, logTicks } from '../../renderer/src/lib/axis-ticks';
 import { orderBases } from '../../renderer/src/lib/chart-data';
-import { nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
+import type uPlot from 'uplot';
+import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
+import { type DrawnMarker, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
 import { flagsOf, yRange } from '../../renderer/src/lib/y-range';
 import { alignColumns } from '../../renderer/src/lib/downsample';
@@ -81,33 +83,134 @@ describe('tick labels', () => {
   });
 });
 
+/** Spots as the chart places them (NaN: out of view). */
+function spotsOf(list: readonly ({ left: number; top: number; rank: number } | null)[]): MarkerSpots {
+  return {
+    left: Float64Array.from(list, (s) => s?.left ?? NaN),
+    top: Float64Array.from(list, (s) => s?.top ?? NaN),
+    rank: Uint8Array.from(list, (s) => s?.rank ?? 0),
+  };
+}
+
 describe('checkpoint markers', () => {
   it('are thinned to what can be told apart, the ranked ones always drawn', () => {
     // 130 saves along 400 px of one curve: a string of beads.
     const beads = Array.from({ length: 130 }, (_, i) => ({ left: i * 3, top: 100, rank: i === 64 ? 4 : 0 }));
-    const kept = thinMarkers(beads, 10);
-    const drawn = kept.flatMap((k, i) => (k ? [i] : []));
+    const kept = thinMarkers(spotsOf(beads), 10);
+    const drawn = [...kept].flatMap((k, i) => (k ? [i] : []));
     expect(drawn.length).toBeLessThanOrEqual(40);
     expect(drawn.length).toBeGreaterThanOrEqual(30);
-    expect(kept[64]).toBe(true);
-    expect(kept[63]).toBe(false);
+    expect(kept[64]).toBe(1);
+    expect(kept[63]).toBe(0);
     for (let a = 0; a < drawn.length; a += 1)
       for (let b = a + 1; b < drawn.length; b += 1)
         expect(Math.abs(beads[drawn[a] as number]!.left - beads[drawn[b] as number]!.left)).toBeGreaterThanOrEqual(10);
-    expect(thinMarkers([null, { left: 0, top: 0, rank: 0 }], 10)).toEqual([false, true]);
+    expect([...thinMarkers(spotsOf([null, { left: 0, top: 0, rank: 0 }]), 10)]).toEqual([0, 1]);
+  });
+
+  it('are thinned as a plain look at every kept marker would thin them', () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const list = Array.from({ length: 3000 }, (_, i) =>
+      i % 97 === 0 ? null : { left: (i < 2000 ? 3 : 0) + random() * (i < 2000 ? 2 : 400), top: random() * 240, rank: i % 50 === 0 ? 4 : i % 31 === 0 ? 2 : 0 },
+    );
+    // Rank first, then as given; each kept unless a plain one closer than the gap to one kept before it.
+    const order = list.flatMap((s, i) => (s ? [i] : [])).sort((a, b) => list[b]!.rank - list[a]!.rank || a - b);
+    const expected = new Array<number>(list.length).fill(0);
+    const keptSoFar: number[] = [];
+    for (const i of order) {
+      const s = list[i]!;
+      if (s.rank === 0 && keptSoFar.some((j) => (list[j]!.left - s.left) ** 2 + (list[j]!.top - s.top) ** 2 < 18 * 18)) continue;
+      expected[i] = 1;
+      keptSoFar.push(i);
+    }
+    expect([...thinMarkers(spotsOf(list), 18)]).toEqual(expected);
+  });
+
+  it('are painted lowest rank first, so the ranked ones are on top', () => {
+    const layout = layoutMarkers(spotsOf([{ left: 0, top: 0, rank: 4 }, { left: 100, top: 0, rank: 0 }, null, { left: 200, top: 0, rank: 2 }]), 10);
+    expect([...layout.order]).toEqual([1, 3, 0]);
   });
 
   it('give a click to the nearest drawn one, not to the one listed last', () => {
     // "435, best" and 450 a few pixels apart, both drawn (two ranked markers).
-    const spots = [
+    const spots = spotsOf([
       { left: 100, top: 50, rank: 4 },
       { left: 106, top: 52, rank: 2 },
-    ];
-    const kept = [true, true];
-    expect(nearestMarker(spots, kept, 101, 50, 12)).toBe(0);
-    expect(nearestMarker(spots, kept, 105, 52, 12)).toBe(1);
-    expect(nearestMarker(spots, kept, 140, 50, 12)).toBe(-1);
-    expect(nearestMarker(spots, [false, true], 100, 50, 12)).toBe(1);
+    ]);
+    const kept = Uint8Array.of(1, 1);
+    expect(nearestMarker({ ...spots, drawn: kept }, 101, 50, 12)).toBe(0);
+    expect(nearestMarker({ ...spots, drawn: kept }, 105, 52, 12)).toBe(1);
+    expect(nearestMarker({ ...spots, drawn: kept }, 140, 50, 12)).toBe(-1);
+    expect(nearestMarker({ ...spots, drawn: Uint8Array.of(0, 1) }, 100, 50, 12)).toBe(1);
+  });
+
+  it('are placed and thinned again only when the markers or the plot’s scales change, not on every drawing', () => {
+    const markers: DrawnMarker[] = Array.from({ length: 50 }, (_, i) => ({
+      x: i,
+      y: i % 7,
+      color: '#123',
+      latest: false,
+      best: false,
+      warning: false,
+      selected: false,
+      active: false,
+    }));
+    let shown = markers;
+    const layouts: MarkerLayout[] = [];
+    const plugin = markerPlugin(
+      () => shown,
+      { ring: '#fff', warn: '#f80', focus: '#fa0' },
+      (layout) => layouts.push(layout),
+    );
+    const noop = (): void => undefined;
+    const scales = { x: { min: 0, max: 49, distr: 1 }, y: { min: 0, max: 6, distr: 1 } };
+    const u = {
+      bbox: { left: 0, top: 0, width: 500, height: 200 },
+      scales,
+      valToPos: () => NaN,
+      ctx: new Proxy({}, { get: () => noop, set: () => true }),
+    } as unknown as uPlot;
+    const draw = (): void => {
+      for (const hook of [plugin.hooks.draw ?? []].flat()) hook?.(u);
+    };
+    draw();
+    expect(layouts.length).toBe(1);
+    expect(layouts[0]?.left[49]).toBeCloseTo(500 / devicePixelRatio);
+    // Drawn again (a batch of curves, a synced cursor): the same layout, no marker placed again.
+    draw();
+    draw();
+    expect(layouts.length).toBe(1);
+    // Zoomed: placed anew.
+    scales.x = { min: 10, max: 30, distr: 1 };
+    draw();
+    expect(layouts.length).toBe(2);
+    expect(Number.isNaN(layouts[1]?.left[0] as number)).toBe(true);
+    // New markers (a run arrived): placed anew.
+    shown = [...markers];
+    draw();
+    expect(layouts.length).toBe(3);
+  });
+
+  it('are placed where uPlot would place them, on linear and log scales', () => {
+    const asked: number[] = [];
+    const u = {
+      bbox: { left: 40, top: 10, width: 600, height: 300 },
+      scales: { x: { min: 100, max: 300, distr: 1, dir: 1, ori: 0 }, y: { min: 0.01, max: 100, distr: 3, dir: 1, ori: 1 } },
+      valToPos: (v: number) => {
+        asked.push(v);
+        return -1;
+      },
+    } as unknown as uPlot;
+    const x = canvasPosition(u, 'x');
+    const y = canvasPosition(u, 'y');
+    expect([x(100), x(200), x(300)]).toEqual([40, 340, 640]);
+    expect(y(0.01)).toBeCloseTo(310);
+    expect(y(1)).toBeCloseTo(160);
+    expect(y(100)).toBeCloseTo(10);
+    // What a log scale cannot show is uPlot's to place.
+    expect(y(0)).toBe(-1);
+    expect(asked).toEqual([0]);
   });
 });
 

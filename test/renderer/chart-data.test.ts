@@ -2,12 +2,35 @@
 // its parent's branch point, markers on the curve, the x axis modes, the y range without
 // outliers, the stored view's validation, and run colours of one family for a branch.
 import { describe, expect, it, vi } from 'vitest';
-import { MarkerCache, type RunRef, TraceCache, buildTraces, placeMarkers, relativeTimes, runClock, trajectory } from '../../renderer/src/lib/chart-data';
+import {
+  MarkerCache,
+  type RunRef,
+  type Trace,
+  TraceCache,
+  buildTraces,
+  placeMarkers,
+  relativeTimes,
+  runClock,
+  trajectory,
+  underlaysOf,
+} from '../../renderer/src/lib/chart-data';
 import { yRange } from '../../renderer/src/lib/y-range';
 import { DEFAULT_VIEW, parseView, runMatcher } from '../../renderer/src/lib/chart-view';
-import { DecimationCache, alignColumns, bucketEdges, decimate, decimateWindow } from '../../renderer/src/lib/downsample';
+import {
+  ColumnAligner,
+  DecimationCache,
+  alignColumns,
+  bucketEdges,
+  countWithin,
+  decimate,
+  decimateOnSlots,
+  decimateWindow,
+  envelope,
+  presentIndexes,
+} from '../../renderer/src/lib/downsample';
 import type { RunSeries, Series } from '../../renderer/src/lib/metric-series';
 import { runStatus } from '../../renderer/src/lib/run-status';
+import { DrawnMarkerCache } from '../../renderer/src/lib/drawn-markers';
 import { type Curve, addSeries, chartShape, formatDuration, growsFrom } from '../../renderer/src/lib/uplot-chart';
 import { settingsViewStore } from '../../renderer/src/lib/view-store';
 import { ChartViewState } from '../../renderer/src/state/chart-view-state.svelte';
@@ -80,6 +103,64 @@ describe('downsampling', () => {
       [10, null, 30],
       [null, 20, 31],
     ]);
+  });
+
+  it('keeps the columns of curves already aligned when runs arrive, and aligns anew when the x column must change', () => {
+    const aligner = new ColumnAligner();
+    const a = { xs: [1, 2, 3], ys: [10, 20, 30] };
+    const b = { xs: [2, 4], ys: [21, 41] };
+    const first = aligner.align([a, b]);
+    expect(first).toEqual(alignColumns([a, b]));
+    // A run arriving whose points fall on places the column has: the others' columns are the same arrays.
+    const c = { xs: [1, 4], ys: [12, 42] };
+    const second = aligner.align([a, c, b]);
+    expect(second).toEqual(alignColumns([a, c, b]));
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).toBe(first[1]);
+    expect(second[3]).toBe(first[2]);
+    // One with a new x: everything aligned anew, on the new column.
+    const d = { xs: [2.5], ys: [25] };
+    expect(aligner.align([a, c, b, d])).toEqual(alignColumns([a, c, b, d]));
+    // A run gone: its places leave the column.
+    expect(aligner.align([a, d])).toEqual(alignColumns([a, d]));
+    expect(aligner.align([a, d])[0]).toEqual([1, 2, 2.5, 3]);
+  });
+
+  it('places the points of a long run’s overview on its buckets’ slots, so a thousand curves share a short x column', () => {
+    // Ten overviews of 1,000 points each over a million steps, at places of their own, on 500 buckets.
+    const edges = bucketEdges(1, 1_000_000, null, 500);
+    const overviews = Array.from({ length: 10 }, (_, k) => {
+      const xs = [1, ...Array.from({ length: 998 }, (_, i) => 1 + Math.round((i + 1) * 1000 + ((k * 37 + i * 13) % 900))), 1_000_000];
+      return { xs, ys: xs.map((x) => Math.sin(x / 1e5 + k)) };
+    });
+    const exact = alignColumns(overviews.map((c) => decimate(c, edges)));
+    const onSlots = alignColumns(overviews.map((c) => decimateOnSlots(c, edges)));
+    expect(exact[0].length).toBeGreaterThan(5_000);
+    // Two slots a bucket, and the points of each curve’s first and last buckets.
+    expect(onSlots[0].length).toBeLessThanOrEqual(2 * 500 + 4 * overviews.length);
+    for (const c of overviews) {
+      const out = decimateOnSlots(c, edges);
+      // Each value is kept, each within its own bucket (a pixel), in order; the ends exactly.
+      expect(out.ys).toEqual(c.ys);
+      out.xs.forEach((x, i) => {
+        const bucket = Math.min(499, Math.floor(((c.xs[i] as number) - 1) / ((1_000_000 - 1) / 500)));
+        expect(x).toBeGreaterThanOrEqual(edges[bucket] as number);
+        expect(x).toBeLessThanOrEqual(edges[bucket + 1] as number);
+        if (i > 0) expect(x).toBeGreaterThan(out.xs[i - 1] as number);
+      });
+      expect([out.xs[0], out.xs.at(-1)]).toEqual([1, 1_000_000]);
+      // A band of the raw values is drawn on the same places.
+      expect(envelope(c, edges, true).hi.xs).toEqual(out.xs);
+    }
+  });
+
+  it("finds a column's points without walking its empty places", () => {
+    const at = presentIndexes([null, 1, null, null, 2, 3, null]);
+    expect([...at]).toEqual([1, 4, 5]);
+    expect(presentIndexes([null, 1])).not.toBe(at);
+    expect(countWithin(at, 0, 6)).toBe(3);
+    expect(countWithin(at, 2, 4)).toBe(1);
+    expect(countWithin(at, 6, 9)).toBe(0);
   });
 
   // Bounded output. Its speed is measured by npm run bench:ui; a quadratic slip would take minutes
@@ -318,6 +399,70 @@ describe('checkpoint markers kept per trace (MarkerCache)', () => {
     // a's checkpoint becoming the best is a change of a's marks: placed again.
     const best = fresh.map((m) => (m.id === 'a/ckpt-50' ? { ...m, best: true } : m));
     expect(cache.place(traces, best)[1]).toMatchObject({ id: 'a/ckpt-50', best: true });
+  });
+});
+
+describe('what a trace draws under its smoothed curve', () => {
+  const trace = (values: number[], smoothed: number[]): Trace => ({
+    run: 'a',
+    kind: 'validation',
+    xs: values.map((_, i) => i),
+    steps: values.map((_, i) => i),
+    times: values.map(() => null),
+    relative: [],
+    values,
+    smoothed,
+  });
+
+  it('is the raw line while smoothing changes the values, nothing under a lone point smoothing left as it was', () => {
+    expect(underlaysOf(trace([1, 2], [1, 1.5]), false, true, false)).toEqual(['line']);
+    expect(underlaysOf(trace([3], [3]), false, true, false)).toEqual([]);
+    expect(underlaysOf(trace([3], [2]), false, true, false)).toEqual(['line']);
+    expect(underlaysOf(trace([1, 2], [1, 2]), false, false, false)).toEqual([]);
+    expect(underlaysOf(trace([3], [3]), false, true, true)).toEqual(['hi', 'lo']);
+    expect(underlaysOf(trace([3], [3]), true, true, false)).toEqual(['hi', 'lo', 'line']);
+  });
+});
+
+describe('markers as drawn, kept per run (DrawnMarkerCache)', () => {
+  const refs = new Map<string, RunRef>([
+    ['a', { name: 'a', parent: null }],
+    ['b', { name: 'b', parent: null }],
+  ]);
+  const mark = (run: string, step: number) => ({ id: `${run}/ckpt-${step}`, run, step, latest: false, best: false, warning: false });
+  const histories = new Map([
+    ['a', run(series(range(0, 100, 10), (s) => 100 - s))],
+    ['b', run(series(range(0, 50, 10), (s) => s))],
+  ]);
+  const traces = buildTraces('loss', ['a', 'b'], refs, histories, options, new TraceCache());
+  const colors: Record<string, string> = { a: '#a00', b: '#0b0' };
+
+  it('draws every run’s markers in its colour, and makes again only the runs whose selected or keyboard’s marker or colour changed', () => {
+    const markers = new MarkerCache();
+    const groups = markers.groups(traces, [mark('a', 40), mark('a', 50), mark('b', 20), mark('b', 30)]);
+    expect(groups.flat()).toEqual(markers.place(traces, [mark('a', 40), mark('a', 50), mark('b', 20), mark('b', 30)]));
+    const cache = new DrawnMarkerCache();
+    const first = cache.draw(groups, (r) => colors[r] as string, null, null);
+    expect(first.map((m) => [m.x, m.color, m.selected])).toEqual([
+      [40, '#a00', false],
+      [50, '#a00', false],
+      [20, '#0b0', false],
+      [30, '#0b0', false],
+    ]);
+    // b's checkpoint selected: a's markers are the ones made before.
+    const selected = cache.draw(groups, (r) => colors[r] as string, 'b/ckpt-30', null);
+    expect(selected[0]).toBe(first[0]);
+    expect(selected[1]).toBe(first[1]);
+    expect(selected[3]).toMatchObject({ selected: true, active: false });
+    expect(selected[2]).not.toBe(first[2]);
+    // The keyboard on a's first: a's made again, b's kept.
+    const active = cache.draw(groups, (r) => colors[r] as string, 'b/ckpt-30', 'a/ckpt-40');
+    expect(active[0]).toMatchObject({ active: true, selected: false });
+    expect(active[3]).toBe(selected[3]);
+    // b's colour changed: b's made again.
+    const recolored = cache.draw(groups, (r) => (r === 'b' ? '#00c' : (colors[r] as string)), 'b/ckpt-30', 'a/ckpt-40');
+    expect(recolored[1]).toBe(active[1]);
+    expect(recolored[2]).toMatchObject({ color: '#00c' });
   });
 });
 

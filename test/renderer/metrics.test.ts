@@ -1,6 +1,6 @@
 // Metric histories for the charts: overviews, zoomed windows and live events merged by step,
 // validation values named alike from all, only for charts on screen, and the columns a chart draws.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MetricRecord, MetricSeries, SessionEvent } from '../../renderer/src/lib/contract';
 import { EMPTY_SERIES, addPoints, metricBases, pointFromEvent, pointFromRecord } from '../../renderer/src/lib/metric-series';
 import type { Trace } from '../../renderer/src/lib/chart-data';
@@ -159,6 +159,31 @@ describe('MetricsState', () => {
       { run: 'b', points: OVERVIEW_POINTS },
       { run: 'a', points: OVERVIEW_POINTS },
     ]);
+  });
+
+  it('hands the histories it read to the charts at most 16 at a time, however many piled up meanwhile', async () => {
+    const fake = new FakeStudio().handle('metricSeries', (params) => seriesAnswer(params?.run ?? '', [trainRecord(1)]));
+    const state = new MetricsState(fake.api);
+    const runs = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    state.want({}, 'charts', runs);
+    state.setShowing('charts', true);
+    const read = (): number => runs.filter((run) => state.history(run).series.train.steps.length > 0).length;
+    // How many runs have their history at each hand-over (each a new map of runs).
+    const handedOver: number[] = [];
+    let last = state.runs;
+    await vi.waitFor(
+      () => {
+        if (state.runs !== last) {
+          last = state.runs;
+          handedOver.push(read());
+        }
+        expect(read()).toBe(40);
+      },
+      { timeout: 10_000, interval: 2 },
+    );
+    const each = handedOver.map((n, i) => n - (handedOver[i - 1] ?? 0));
+    expect(Math.max(...each)).toBeLessThanOrEqual(16);
+    expect(each.reduce((a, b) => a + b, 0)).toBe(40);
   });
 
   it('reads only what the charts want when their place is shown, not what they wanted before (a kept filter restored meanwhile)', async () => {

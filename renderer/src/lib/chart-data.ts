@@ -242,6 +242,22 @@ function buildTrace(
   return { run, kind, ...trace, ...(pending ? { pending } : {}) };
 }
 
+/** What a trace draws under its smoothed curve: the two edges of a band, or its raw line. */
+export type Underlay = 'hi' | 'lo' | 'line';
+
+/**
+ * What a trace draws under its smoothed curve: a group's band of its members (and its raw line),
+ * else the raw min/max band or the raw line; no raw line for a lone point that smoothing left as
+ * it was (its raw dot would lie under its smoothed one: a thousand runs' validation points would
+ * be a thousand curves more on the card).
+ */
+export function underlaysOf(t: Trace, group: boolean, showRaw: boolean, rawBand: boolean): Underlay[] {
+  if (group) return showRaw && !rawBand ? ['hi', 'lo', 'line'] : ['hi', 'lo'];
+  if (rawBand) return ['hi', 'lo'];
+  if (!showRaw || (t.xs.length === 1 && t.smoothed[0] === t.values[0])) return [];
+  return ['line'];
+}
+
 /** A trace's relative times off the relative axis: none (read as null). */
 const NO_RELATIVE: readonly (number | null)[] = Object.freeze([]);
 
@@ -398,6 +414,16 @@ export class MarkerCache {
   private readonly byTrace = new WeakMap<Trace, { marks: readonly CheckpointMark[]; placed: Marker[] }>();
 
   place(traces: readonly Trace[], checkpoints: readonly CheckpointMark[]): Marker[] {
+    const markers: Marker[] = [];
+    for (const group of this.groups(traces, checkpoints)) for (const m of group) markers.push(m);
+    return markers;
+  }
+
+  /**
+   * The markers of place(), as one array per run, in the same order: each the same array while
+   * its run's trace and checkpoints are (what is made of a run's markers can be kept by it).
+   */
+  groups(traces: readonly Trace[], checkpoints: readonly CheckpointMark[]): (readonly Marker[])[] {
     if (this.grouped?.checkpoints !== checkpoints) {
       const byRun = new Map<string, CheckpointMark[]>();
       for (const c of checkpoints) {
@@ -409,7 +435,7 @@ export class MarkerCache {
     }
     const byRun = new Map<string, Trace>();
     for (const trace of traces) if (trace.kind === 'train' || !byRun.has(trace.run)) byRun.set(trace.run, trace);
-    const markers: Marker[] = [];
+    const groups: (readonly Marker[])[] = [];
     // In the checkpoints' order (grouped by run in their order), as placeMarkers.
     for (const [run, marks] of this.grouped.byRun) {
       const trace = byRun.get(run);
@@ -421,9 +447,9 @@ export class MarkerCache {
         hit = { marks, placed: placeMarkers([trace], marks) };
         this.byTrace.set(trace, hit);
       }
-      for (const m of hit.placed) markers.push(m);
+      if (hit.placed.length > 0) groups.push(hit.placed);
     }
-    return markers;
+    return groups;
   }
 }
 

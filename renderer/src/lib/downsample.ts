@@ -44,9 +44,44 @@ export function bucketEdges(lo: number, hi: number, window: readonly [number, nu
 
 /** Min and max per bucket (in the order they occur), or the points themselves where few; over the points from..to. */
 export function decimate(column: Column, edges: readonly number[], from = 0, to = column.xs.length - 1): Decimated {
+  return decimateWith(column, edges, from, to, false);
+}
+
+/**
+ * decimate, with the points of a bucket that holds one or two of them placed on the bucket's
+ * two slots too (a quarter and three quarters across it), but in the curve's first and last
+ * buckets: every curve of a card drawn on the same few places, each less than a bucket (a pixel)
+ * from where it was. The curves of a thousand runs are drawn on one x column (alignColumns), and
+ * a long run's overview, its points a pixel or two apart at places of its own, made that column
+ * as long as all their points together, for every curve of the card.
+ */
+export function decimateOnSlots(column: Column, edges: readonly number[]): Decimated {
+  return decimateWith(column, edges, 0, column.xs.length - 1, true);
+}
+
+const finite = (y: number | null | undefined): y is number => y !== null && y !== undefined && Number.isFinite(y);
+
+/** The first and last indexes in from..to with a finite value (−1 when none). */
+function finiteEnds(ys: readonly (number | null)[], from: number, to: number): [number, number] {
+  let a = from;
+  while (a <= to && !finite(ys[a])) a += 1;
+  let b = to;
+  while (b >= a && !finite(ys[b])) b -= 1;
+  return a > to ? [-1, -1] : [a, b];
+}
+
+/** Where a bucket's one or two points go on its slots: both slots for two, the nearer for one. */
+function slotsOf(count: number, lo: number, width: number, x: number): number[] {
+  if (count === 2) return [lo + width / 4, lo + (3 * width) / 4];
+  return [x < lo + width / 2 ? lo + width / 4 : lo + (3 * width) / 4];
+}
+
+function decimateWith(column: Column, edges: readonly number[], from: number, to: number, onSlots: boolean): Decimated {
   const xs: number[] = [];
   const ys: number[] = [];
   const last = edges.length - 2;
+  const [firstPoint, lastPoint] = onSlots ? finiteEnds(column.ys, from, to) : [-1, -1];
+  let moved = false;
   let bucket = 0;
   let count = 0;
   let first = -1;
@@ -55,17 +90,20 @@ export function decimate(column: Column, edges: readonly number[], from = 0, to 
   let max = -1;
   const flush = (): void => {
     if (count === 0) return;
+    const lo = edges[bucket] as number;
+    const width = (edges[bucket + 1] as number) - lo;
     if (count <= 2) {
-      xs.push(column.xs[first] as number);
+      const exact = !onSlots || first === firstPoint || (count === 2 ? second : first) === lastPoint;
+      const places = exact ? [] : slotsOf(count, lo, width, column.xs[first] as number);
+      moved ||= !exact;
+      xs.push(places[0] ?? (column.xs[first] as number));
       ys.push(column.ys[first] as number);
       if (count === 2) {
-        xs.push(column.xs[second] as number);
+        xs.push(places[1] ?? (column.xs[second] as number));
         ys.push(column.ys[second] as number);
       }
     } else {
       // Two slots inside the bucket, the extremes in the order they happened.
-      const lo = edges[bucket] as number;
-      const width = (edges[bucket + 1] as number) - lo;
       const [a, b] = min < max ? [min, max] : [max, min];
       xs.push(lo + width / 4, lo + (3 * width) / 4);
       ys.push(column.ys[a] as number, column.ys[b] as number);
@@ -74,7 +112,7 @@ export function decimate(column: Column, edges: readonly number[], from = 0, to 
   };
   for (let i = from; i <= to; i += 1) {
     const y = column.ys[i];
-    if (y === null || y === undefined || !Number.isFinite(y)) continue;
+    if (!finite(y)) continue;
     const x = column.xs[i] as number;
     if (bucket < last && x >= (edges[bucket + 1] as number)) {
       flush();
@@ -93,7 +131,7 @@ export function decimate(column: Column, edges: readonly number[], from = 0, to 
   }
   flush();
   // Every point kept as it is (few, none missing): the column's own arrays, not a copy held beside it.
-  if (from === 0 && to === column.xs.length - 1 && xs.length === column.xs.length) return { xs: column.xs, ys: column.ys as readonly number[] };
+  if (!moved && from === 0 && to === column.xs.length - 1 && xs.length === column.xs.length) return { xs: column.xs, ys: column.ys as readonly number[] };
   return { xs, ys };
 }
 
@@ -151,7 +189,7 @@ export function decimateWindow(column: Column, whole: Decimated, window: readonl
  * the band whole where it is drawn with the smoothed curves (aligned, a band with a gap at every
  * other x is filled in stripes).
  */
-export function envelope(column: Column, edges: readonly number[]): { lo: Decimated; hi: Decimated } {
+export function envelope(column: Column, edges: readonly number[], onSlots = false): { lo: Decimated; hi: Decimated } {
   const lo = { xs: [] as number[], ys: [] as number[] };
   const hi = { xs: [] as number[], ys: [] as number[] };
   const push = (x: number, min: number, max: number): void => {
@@ -161,6 +199,7 @@ export function envelope(column: Column, edges: readonly number[]): { lo: Decima
     hi.ys.push(max);
   };
   const last = edges.length - 2;
+  const [firstPoint, lastPoint] = onSlots ? finiteEnds(column.ys, 0, column.xs.length - 1) : [-1, -1];
   let bucket = 0;
   const firsts: number[] = [];
   let count = 0;
@@ -168,10 +207,14 @@ export function envelope(column: Column, edges: readonly number[]): { lo: Decima
   let max = -Infinity;
   const flush = (): void => {
     if (count === 0) return;
-    if (count <= 2) for (const i of firsts) push(column.xs[i] as number, column.ys[i] as number, column.ys[i] as number);
-    else {
-      const left = edges[bucket] as number;
-      const width = (edges[bucket + 1] as number) - left;
+    const left = edges[bucket] as number;
+    const width = (edges[bucket + 1] as number) - left;
+    if (count <= 2) {
+      // On decimateOnSlots' places when it is asked for.
+      const exact = !onSlots || firsts[0] === firstPoint || firsts[firsts.length - 1] === lastPoint;
+      const places = exact ? [] : slotsOf(count, left, width, column.xs[firsts[0] as number] as number);
+      firsts.forEach((i, k) => push(places[k] ?? (column.xs[i] as number), column.ys[i] as number, column.ys[i] as number));
+    } else {
       push(left + width / 4, min, max);
       push(left + (3 * width) / 4, min, max);
     }
@@ -182,7 +225,7 @@ export function envelope(column: Column, edges: readonly number[]): { lo: Decima
   };
   for (let i = 0; i < column.xs.length; i += 1) {
     const y = column.ys[i];
-    if (y === null || y === undefined || !Number.isFinite(y)) continue;
+    if (!finite(y)) continue;
     const x = column.xs[i] as number;
     if (bucket < last && x >= (edges[bucket + 1] as number)) {
       flush();
@@ -214,18 +257,67 @@ export function alignColumns(curves: readonly Decimated[]): [number[], ...(numbe
   all.sort();
   const xs: number[] = [];
   for (let i = 0; i < all.length; i += 1) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i] as number);
-  const columns = curves.map((c) => {
-    const out = new Array<number | null>(xs.length).fill(null);
-    let j = 0;
-    for (let i = 0; i < c.xs.length; i += 1) {
-      const x = c.xs[i] as number;
-      while (j < xs.length - 1 && xs[j] !== x) j += 1;
-      out[j] = c.ys[i] as number;
+  return [xs, ...curves.map((c) => columnOn(xs, c))];
+}
+
+/** One curve on the x column `xs`, which holds each of its xs. */
+function columnOn(xs: readonly number[], c: Decimated): (number | null)[] {
+  const out = new Array<number | null>(xs.length).fill(null);
+  let j = c.xs.length > 0 ? firstAtOrAfter(xs, c.xs[0] as number) : 0;
+  for (let i = 0; i < c.xs.length; i += 1) {
+    const x = c.xs[i] as number;
+    while (j < xs.length - 1 && xs[j] !== x) j += 1;
+    out[j] = c.ys[i] as number;
+  }
+  alignedFrom.set(out, c.ys);
+  return out;
+}
+
+/** Whether each of the curve's xs is in the ascending column `xs`. */
+function within(xs: readonly number[], c: Decimated): boolean {
+  let j = 0;
+  for (let i = 0; i < c.xs.length; i += 1) {
+    const x = c.xs[i] as number;
+    j = i === 0 ? firstAtOrAfter(xs, x) : j;
+    while (j < xs.length && (xs[j] as number) < x) j += 1;
+    if (xs[j] !== x) return false;
+  }
+  return true;
+}
+
+/**
+ * alignColumns kept from one batch of curves to the next: a thousand runs arriving a few at a
+ * time add their curves, and while the x column holds their points (the same buckets' places, the
+ * same steps) only the new curves get a column; the others keep theirs, the same arrays (so what
+ * is worked out per column, outliers and drawn points, is kept too). A curve gone, or one with an
+ * x the column lacks, aligns everything anew.
+ */
+export class ColumnAligner {
+  private xs: number[] = [];
+  private byCurve = new Map<Decimated, (number | null)[]>();
+
+  align(curves: readonly Decimated[]): [number[], ...(number | null)[][]] {
+    const kept = new Map<Decimated, (number | null)[]>();
+    let fits = true;
+    for (const c of curves) {
+      const column = this.byCurve.get(c);
+      if (column) kept.set(c, column);
+      else if (fits && !within(this.xs, c)) fits = false;
     }
-    alignedFrom.set(out, c.ys);
-    return out;
-  });
-  return [xs, ...columns];
+    if (!fits || kept.size !== this.byCurve.size) {
+      const aligned = alignColumns(curves);
+      this.xs = aligned[0];
+      this.byCurve = new Map(curves.map((c, i) => [c, aligned[i + 1] as (number | null)[]]));
+      return aligned;
+    }
+    const columns = curves.map((c) => {
+      let column = kept.get(c);
+      if (!column) kept.set(c, (column = columnOn(this.xs, c)));
+      return column;
+    });
+    this.byCurve = kept;
+    return [this.xs, ...columns];
+  }
 }
 
 /**
@@ -249,4 +341,41 @@ export class DecimationCache {
     this.byValues.set(values, made);
     return made;
   }
+}
+
+const present = new WeakMap<readonly (number | null | undefined)[], Int32Array>();
+
+/**
+ * The indexes of an aligned column that hold a value, ascending; kept per column (columns stay
+ * the same arrays from one batch to the next: ColumnAligner). A curve drawn among a thousand
+ * others on one x column holds a few of its places: what is drawn or counted of it is found from
+ * these, not by walking every place of the column.
+ */
+export function presentIndexes(column: readonly (number | null | undefined)[]): Int32Array {
+  let at = present.get(column);
+  if (at) return at;
+  let n = 0;
+  for (const v of column) if (v !== null && v !== undefined) n += 1;
+  at = new Int32Array(n);
+  let k = 0;
+  column.forEach((v, i) => {
+    if (v !== null && v !== undefined) at[k++] = i;
+  });
+  present.set(column, at);
+  return at;
+}
+
+/** How many of the ascending `at` lie in [from, to]. */
+export function countWithin(at: Int32Array, from: number, to: number): number {
+  const first = (x: number): number => {
+    let lo = 0;
+    let hi = at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((at[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return Math.max(0, first(to + 1) - first(from));
 }

@@ -1,70 +1,136 @@
 // Checkpoint markers as the canvas shows them: thinned to what can be told apart, and the one a
-// click means. Positions are CSS pixels in the plot; a null position is out of view.
+// click means. Positions are CSS pixels in the plot, in typed arrays (a thousand runs put a
+// hundred thousand markers on a card: no object per marker per placement); NaN is out of view.
 
-export interface MarkerSpot {
-  readonly left: number;
-  readonly top: number;
-  /** Higher draws first and is never hidden by a lower one (selected, best, latest, warning). */
-  readonly rank: number;
+export interface MarkerSpots {
+  readonly left: Float64Array;
+  readonly top: Float64Array;
+  /** Higher draws first and is never hidden by a lower one (selected, best, latest, warning); below 32. */
+  readonly rank: Uint8Array;
+}
+
+/** Where a card's markers are and which of them are drawn (thinned out otherwise). */
+export interface MarkerLayout extends MarkerSpots {
+  readonly drawn: Uint8Array;
+  /** The drawn markers in the order they are painted: lowest rank first, so the ranked ones are on top. */
+  readonly order: Int32Array;
+}
+
+const RANKS = 32;
+
+/**
+ * The cells within two of a marker's (dx, dy pairs), but its own: with cells half the gap wide, a
+ * marker closer than the gap is in one of them.
+ */
+const NEIGHBOURS = ((): number[] => {
+  const out: number[] = [];
+  for (let dx = -2; dx <= 2; dx += 1) for (let dy = -2; dy <= 2; dy += 1) if (dx !== 0 || dy !== 0) out.push(dx, dy);
+  return out;
+})();
+
+/**
+ * Indexes of the spots `chosen` (1), by rank (highest first when `descending`), then as given: a
+ * counting sort (ranks are a few small numbers, and a hundred thousand markers are sorted).
+ */
+function byRank(rank: Uint8Array, chosen: Uint8Array, descending: boolean): Int32Array {
+  const n = rank.length;
+  const counts = new Int32Array(RANKS + 1);
+  let total = 0;
+  for (let i = 0; i < n; i += 1) {
+    if (chosen[i] !== 1) continue;
+    const r = (descending ? RANKS - 1 - (rank[i] as number) : (rank[i] as number)) + 1;
+    counts[r] = (counts[r] as number) + 1;
+    total += 1;
+  }
+  for (let r = 1; r <= RANKS; r += 1) counts[r] = (counts[r] as number) + (counts[r - 1] as number);
+  const out = new Int32Array(total);
+  for (let i = 0; i < n; i += 1) {
+    if (chosen[i] !== 1) continue;
+    const r = descending ? RANKS - 1 - (rank[i] as number) : (rank[i] as number);
+    out[counts[r] as number] = i;
+    counts[r] = (counts[r] as number) + 1;
+  }
+  return out;
 }
 
 /**
  * Which markers are drawn: in order of rank, then as given (a run's checkpoints by step), each
  * one at least `gap` pixels from every marker kept before it. A run saving every few steps shows
  * a marker every `gap` pixels instead of a string of beads; the selected, best and latest ones
- * always show, and hide the plain ones around them.
+ * always show, and hide the plain ones around them. A grid of cells half the gap wide holds the
+ * kept ones: two markers in one cell are closer than the gap, so where markers crowd (a thousand
+ * runs' checkpoints in one column of pixels) a plain one is left out at the first look, at its
+ * own cell; else the kept ones closer than the gap are in the cells within two of its.
  */
-export function thinMarkers(spots: readonly (MarkerSpot | null)[], gap: number): boolean[] {
-  const kept = spots.map(() => false);
-  // By rank, highest first, then as given: ranks are a few small numbers, so grouped, not sorted
-  // (a hundred thousand markers of a thousand runs are thinned on every drawing).
-  const byRank = new Map<number, number[]>();
-  spots.forEach((s, i) => {
-    if (!s) return;
-    const group = byRank.get(s.rank);
-    if (group) group.push(i);
-    else byRank.set(s.rank, [i]);
-  });
-  const order = [...byRank.keys()].sort((a, b) => b - a).flatMap((rank) => byRank.get(rank) as number[]);
-  // A grid of cells `gap` wide: a marker's neighbours closer than `gap` are in its 3×3 cells.
-  const cells = new Map<number, number[]>();
-  const cell = (v: number): number => Math.floor(v / gap);
-  const key = (cx: number, cy: number): number => cx * 1_000_003 + cy;
+export function thinMarkers(spots: MarkerSpots, gap: number): Uint8Array {
+  const n = spots.left.length;
+  const kept = new Uint8Array(n);
+  let minLeft = Infinity;
+  let minTop = Infinity;
+  let maxLeft = -Infinity;
+  let maxTop = -Infinity;
+  const inView = new Uint8Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const l = spots.left[i] as number;
+    const t = spots.top[i] as number;
+    if (Number.isNaN(l) || Number.isNaN(t)) continue;
+    inView[i] = 1;
+    if (l < minLeft) minLeft = l;
+    if (l > maxLeft) maxLeft = l;
+    if (t < minTop) minTop = t;
+    if (t > maxTop) maxTop = t;
+  }
+  if (!Number.isFinite(minLeft)) return kept;
+  const side = gap / 2;
+  // Two cells of room around the edges, so the look around never leaves the grid.
+  const cols = Math.floor((maxLeft - minLeft) / side) + 5;
+  const rows = Math.floor((maxTop - minTop) / side) + 5;
+  const head = new Int32Array(cols * rows).fill(-1);
+  const next = new Int32Array(n);
   const gap2 = gap * gap;
-  for (const i of order) {
-    const s = spots[i] as MarkerSpot;
-    const cx = cell(s.left);
-    const cy = cell(s.top);
-    let clear = true;
-    for (let dx = -1; dx <= 1 && clear; dx += 1)
-      for (let dy = -1; dy <= 1 && clear; dy += 1)
-        for (const j of cells.get(key(cx + dx, cy + dy)) ?? []) {
-          const o = spots[j] as MarkerSpot;
-          if ((o.left - s.left) ** 2 + (o.top - s.top) ** 2 < gap2) {
+  for (const i of byRank(spots.rank, inView, true)) {
+    const l = spots.left[i] as number;
+    const t = spots.top[i] as number;
+    const cell = (Math.floor((t - minTop) / side) + 2) * cols + Math.floor((l - minLeft) / side) + 2;
+    // A ranked marker is drawn whatever is near it.
+    if (spots.rank[i] === 0) {
+      if ((head[cell] as number) >= 0) continue;
+      let clear = true;
+      for (let k = 0; k < NEIGHBOURS.length && clear; k += 2)
+        for (let j = head[cell + (NEIGHBOURS[k + 1] as number) * cols + (NEIGHBOURS[k] as number)] as number; j >= 0; j = next[j] as number) {
+          const ddx = (spots.left[j] as number) - l;
+          const ddy = (spots.top[j] as number) - t;
+          if (ddx * ddx + ddy * ddy < gap2) {
             clear = false;
             break;
           }
         }
-    if (!clear && s.rank === 0) continue;
-    kept[i] = true;
-    const here = cells.get(key(cx, cy));
-    if (here) here.push(i);
-    else cells.set(key(cx, cy), [i]);
+      if (!clear) continue;
+    }
+    kept[i] = 1;
+    next[i] = head[cell] as number;
+    head[cell] = i;
   }
   return kept;
 }
 
+/** The spots thinned (thinMarkers) and the order the drawn ones are painted in. */
+export function layoutMarkers(spots: MarkerSpots, gap: number): MarkerLayout {
+  const drawn = thinMarkers(spots, gap);
+  return { ...spots, drawn, order: byRank(spots.rank, drawn, false) };
+}
+
 /** The drawn marker nearest to the pointer, within `radius` pixels; −1 when none is. */
-export function nearestMarker(spots: readonly (MarkerSpot | null)[], kept: readonly boolean[], left: number, top: number, radius: number): number {
+export function nearestMarker(layout: Pick<MarkerLayout, 'left' | 'top' | 'drawn'>, left: number, top: number, radius: number): number {
   let best = -1;
   let bestDistance = radius * radius;
-  spots.forEach((s, i) => {
-    if (!s || !kept[i]) return;
-    const d = (s.left - left) ** 2 + (s.top - top) ** 2;
+  for (let i = 0; i < layout.drawn.length; i += 1) {
+    if (layout.drawn[i] !== 1) continue;
+    const d = ((layout.left[i] as number) - left) ** 2 + ((layout.top[i] as number) - top) ** 2;
     if (d <= bestDistance) {
       best = i;
       bestDistance = d;
     }
-  });
+  }
   return best;
 }

@@ -10,8 +10,9 @@ import type uPlot from 'uplot';
 import type { XAxisMode } from './chart-data';
 import { lastAtOrBefore } from './chart-data';
 import { linearTickLabels, logTickLabel, logTicks } from './axis-ticks';
-import { type MarkerSpot, thinMarkers } from './marker-hits';
+import { type MarkerLayout, layoutMarkers } from './marker-hits';
 import { yRange } from './y-range';
+import { countWithin, presentIndexes } from './downsample';
 
 export interface Curve {
   readonly label: string;
@@ -56,16 +57,15 @@ export interface ChartSpec {
   readonly height: number;
 }
 
-/** Where a marker is, in CSS pixels from the chart element's top left, and its rank; null when out of view. */
-export type MarkerPosition = MarkerSpot | null;
+export type { MarkerLayout };
 
 export interface ChartEvents {
   /** The x window after a zoom (null: the whole extent), once the zooming settles. */
   onWindow(window: readonly [number, number] | null): void;
   /** The cursor's x and y values and position, null when it leaves. */
   onCursor(cursor: { x: number; y: number; left: number; top: number } | null): void;
-  /** Where every marker is (null: out of view) and whether it was drawn (thinned out otherwise). */
-  onMarkersPlaced(positions: readonly MarkerPosition[], drawn: readonly boolean[]): void;
+  /** Where every marker is (CSS pixels from the chart element's top left; NaN: out of view) and whether it is drawn (thinned out otherwise). */
+  onMarkersPlaced(layout: MarkerLayout): void;
   /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
   onDrawn?(y: readonly [number, number], yTicks: readonly string[]): void;
 }
@@ -89,15 +89,35 @@ export function chartShape<Spec extends Pick<ChartSpec, 'xAxis' | 'logY' | 'heig
   return JSON.stringify([spec.xAxis, spec.logY, spec.height]);
 }
 
+/** uPlot's line paths, once uPlot is loaded (createChart); tests that make no chart go without. */
+let linearPaths: uPlot.Series.PathBuilder | null = null;
+
+/**
+ * A curve's line from its own first to its own last point in the window: uPlot would find those
+ * by walking the aligned column from the window's edges, which for a short run among a thousand
+ * on one x column is a walk over every other curve's places, per curve per drawing.
+ */
+const ownPaths: uPlot.Series.PathBuilder = (u, si, idx0, idx1) => {
+  const at = presentIndexes(u.data[si] as (number | null)[]);
+  const first = countWithin(at, -Infinity, idx0 - 1);
+  const last = countWithin(at, -Infinity, idx1) - 1;
+  if (!linearPaths || first > last) return null;
+  return linearPaths(u, si, at[first] as number, at[last] as number);
+};
+
 function seriesOf(c: Curve): uPlot.Series {
+  // auto: false, each: the y range is worked out here (range, yRange), not from every curve's min and max first.
+  const paths = linearPaths ? { paths: ownPaths } : {};
   return c.band
-    ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
+    ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, auto: false, ...paths, points: { show: false } }
     : {
         label: c.label,
         stroke: c.stroke,
         width: c.width,
         ...(c.dash ? { dash: [...c.dash] } : {}),
         spanGaps: true,
+        auto: false,
+        ...paths,
         points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
       };
 }
@@ -147,11 +167,63 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? `${Math.floor((s % 86400) / 3600)}h` : ''}`;
 }
 
-function markerPlugin(
+/**
+ * u.valToPos(·, key, true) as a plain function of the scale as it is now: a hundred thousand
+ * markers are placed at once, and uPlot's goes through a few closures per value. Linear and log
+ * scales running the usual way are worked out here; anything else, and a value a log scale
+ * cannot show, is uPlot's.
+ */
+export function canvasPosition(u: uPlot, key: 'x' | 'y'): (value: number) => number {
+  const scale = u.scales[key];
+  const { left, top, width, height } = u.bbox;
+  const uplots = (value: number): number => u.valToPos(value, key, true);
+  if (!scale || scale.min === undefined || scale.min === null || scale.max === undefined || scale.max === null) return uplots;
+  if ((scale.dir ?? 1) !== 1 || (scale.ori ?? (key === 'x' ? 0 : 1)) !== (key === 'x' ? 0 : 1)) return uplots;
+  const log = scale.distr === 3;
+  if (!log && (scale.distr ?? 1) !== 1) return uplots;
+  const min = log ? Math.log10(scale.min) : scale.min;
+  const span = (log ? Math.log10(scale.max) : scale.max) - min;
+  if (!(span > 0)) return uplots;
+  return key === 'x'
+    ? (value) => (log && !(value > 0) ? uplots(value) : left + (((log ? Math.log10(value) : value) - min) / span) * width)
+    : (value) => (log && !(value > 0) ? uplots(value) : top + height - (((log ? Math.log10(value) : value) - min) / span) * height);
+}
+
+/**
+ * Draws the markers on the canvas. Where they land and which are thinned out is worked out only
+ * when the markers or the plot's scales or size change, not on every drawing (a hundred thousand
+ * markers of a thousand runs, and a card draws again for every batch of curves and every move of
+ * a synced cursor); `placed` hears of each new layout.
+ */
+export function markerPlugin(
   get: () => readonly DrawnMarker[],
   colors: { ring: string; warn: string; focus: string },
-  placed: (p: MarkerPosition[], drawn: boolean[]) => void,
+  placed: (layout: MarkerLayout) => void,
 ): uPlot.Plugin {
+  let last: { markers: readonly DrawnMarker[]; key: string; layout: MarkerLayout } | null = null;
+  const layoutOf = (u: uPlot, markers: readonly DrawnMarker[]): MarkerLayout => {
+    const { top, height, left, width } = u.bbox;
+    const x = u.scales['x'];
+    const y = u.scales['y'];
+    const key = [x?.min, x?.max, y?.min, y?.max, left, top, width, height, devicePixelRatio].join();
+    if (last && last.markers === markers && last.key === key) return last.layout;
+    const ratio = devicePixelRatio;
+    const spots = { left: new Float64Array(markers.length), top: new Float64Array(markers.length), rank: new Uint8Array(markers.length) };
+    const toX = canvasPosition(u, 'x');
+    const toY = canvasPosition(u, 'y');
+    markers.forEach((m, i) => {
+      const cx = toX(m.x);
+      const cy = toY(m.y);
+      const inView = Number.isFinite(cx) && Number.isFinite(cy) && cx >= left - 1 && cx <= left + width + 1 && cy >= top - 1 && cy <= top + height + 1;
+      // Canvas pixels from its top left, which is the chart element's.
+      spots.left[i] = inView ? cx / ratio : NaN;
+      spots.top[i] = inView ? cy / ratio : NaN;
+      spots.rank[i] = markerRank(m);
+    });
+    last = { markers, key, layout: layoutMarkers(spots, MARKER_GAP) };
+    placed(last.layout);
+    return last.layout;
+  };
   return {
     hooks: {
       draw: [
@@ -160,19 +232,7 @@ function markerPlugin(
           const { top, height, left, width } = u.bbox;
           const ratio = devicePixelRatio;
           const markers = get();
-          // One object per marker, its position and rank both (a hundred thousand per drawing).
-          const spots: (MarkerSpot | null)[] = [];
-          for (const m of markers) {
-            const cx = u.valToPos(m.x, 'x', true);
-            const cy = u.valToPos(m.y, 'y', true);
-            if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx < left - 1 || cx > left + width + 1 || cy < top - 1 || cy > top + height + 1) {
-              spots.push(null);
-              continue;
-            }
-            // Canvas pixels from its top left, which is the chart element's.
-            spots.push({ left: cx / ratio, top: cy / ratio, rank: markerRank(m) });
-          }
-          const drawn = thinMarkers(spots, MARKER_GAP);
+          const layout = layoutOf(u, markers);
           ctx.save();
           // Clipped to the plot, with room for a marker on its last point to show whole.
           const room = 10 * ratio;
@@ -180,13 +240,10 @@ function markerPlugin(
           ctx.rect(left - room, top - room, width + 2 * room, height + 2 * room);
           ctx.clip();
           // Plain markers first, so the ranked ones are drawn over them.
-          const order = markers.map((_, i) => i).filter((i) => drawn[i]);
-          order.sort((a, b) => markerRank(markers[a] as DrawnMarker) - markerRank(markers[b] as DrawnMarker));
-          for (const i of order) {
+          for (const i of layout.order) {
             const m = markers[i] as DrawnMarker;
-            const at = spots[i] as MarkerSpot;
-            const cx = at.left * ratio;
-            const cy = at.top * ratio;
+            const cx = (layout.left[i] as number) * ratio;
+            const cy = (layout.top[i] as number) * ratio;
             const r = (m.latest || m.best ? 5.5 : 4) * ratio;
             ctx.lineWidth = 1.5 * ratio;
             ctx.strokeStyle = colors.ring;
@@ -227,7 +284,6 @@ function markerPlugin(
             }
           }
           ctx.restore();
-          placed(spots, drawn);
         },
       ],
     },
@@ -255,6 +311,7 @@ function windowIndexes(u: uPlot): [number, number] {
 
 export async function createChart(element: HTMLElement, initial: ChartSpec, events: ChartEvents): Promise<ChartHandle> {
   const { default: UPlot } = await import('uplot');
+  linearPaths ??= UPlot.paths.linear?.() ?? null;
   let spec = initial;
   const text = cssVar(element, '--text-2', '#666');
   const grid = cssVar(element, '--border', '#ddd');
@@ -294,6 +351,8 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             const pick = (role: Curve['role']): (number | null)[][] => columns(role).map((i) => u.data[i] as (number | null)[]);
             const range = yRange(pick('raw'), pick('smoothed'), from, to, spec.ignoreOutliers, spec.logY);
             if (range) return range;
+            // Nothing in view (the curves leave uPlot's own min and max unknown: auto: false).
+            if (!Number.isFinite(min) || !Number.isFinite(max)) return spec.logY ? [1e-3, 1] : [0, 1];
             return spec.logY ? [Math.max(min, 1e-3), Math.max(max, 1)] : [min - 1, max + 1];
           },
         },
@@ -358,7 +417,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         markerPlugin(
           () => spec.markers,
           { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
-          (positions, drawn) => events.onMarkersPlaced(positions, drawn),
+          (layout) => events.onMarkersPlaced(layout),
         ),
       ],
     },
@@ -407,8 +466,5 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
 function countInView(u: uPlot, seriesIndex: number): number {
   const [from, to] = windowIndexes(u);
   const column = u.data[seriesIndex] as (number | null)[] | undefined;
-  if (!column) return 0;
-  let n = 0;
-  for (let i = from; i <= to && n < 60; i += 1) if (column[i] !== null && column[i] !== undefined) n += 1;
-  return n;
+  return column ? countWithin(presentIndexes(column), from, to) : 0;
 }

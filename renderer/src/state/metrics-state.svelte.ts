@@ -20,6 +20,12 @@ const IN_FLIGHT = 8;
 const HAND_OVER_MS = 100;
 const HAND_OVER_SHARE = 5;
 /**
+ * At most this many answers (histories read) are handed over together; the rest go in the next
+ * hand-over. Each new history costs every card its trace, smoothing and markers: fifty of them in
+ * one hand-over (answers pile up while the charts are busy drawing) made one long task.
+ */
+const HAND_OVER_ANSWERS = 16;
+/**
  * A window read at this share of the density a zoom asks for is fine enough: the zoom's own
  * step span moves by a few steps as finer points arrive, which is no reason to read it again.
  */
@@ -42,6 +48,14 @@ const ENSURED = Symbol('ensured');
 const NOT_WANTED = Symbol('not wanted');
 
 const EMPTY_HISTORY: RunHistory = { series: EMPTY_RUN_SERIES, loading: false, error: null, total: { train: 0, validation: 0 } };
+
+/** A change of a run's history waiting to be handed to the charts (MetricsState.later). */
+interface Change {
+  readonly apply: (runs: Map<string, RunHistory>) => void;
+  /** A history read (counts toward HAND_OVER_ANSWERS), not a flag. */
+  readonly answer: boolean;
+  readonly done: () => void;
+}
 
 /** A step window read at a density (points per step); Infinity when every point of it was read. */
 interface ReadWindow {
@@ -72,8 +86,9 @@ export class MetricsState {
   private readonly queue: (() => void)[] = [];
   /** Reads that go only when no other read is queued or in flight (a whole history after the overviews). */
   private readonly background: (() => void)[] = [];
-  private changes: ((runs: Map<string, RunHistory>) => void)[] = [];
-  private handOver: Promise<void> | null = null;
+  /** Changes not handed over yet; an answer's counts toward HAND_OVER_ANSWERS. */
+  private changes: Change[] = [];
+  private handOver: ReturnType<typeof setTimeout> | null = null;
   private lastHandOver = -Infinity;
   /** How long the charts took to take the last hand-over, to the next frame. */
   private handOverCost = 0;
@@ -228,7 +243,8 @@ export class MetricsState {
     this.generation += 1;
     this.requested.clear();
     this.windows.clear();
-    this.changes = [];
+    // Their readers are not left waiting: they find the generation changed and drop what they read.
+    for (const change of this.changes.splice(0)) change.done();
     this.runs = new Map();
   }
 
@@ -246,10 +262,11 @@ export class MetricsState {
     this.windows.set(run, [...(this.windows.get(run) ?? []), { from: asked.from, to: asked.to, density }]);
     const whole = asked.from === -Infinity && asked.to === Infinity;
     const total = (kind: SeriesKind, h: RunHistory): number => (whole ? (answer.kinds.find((k) => k.kind === kind)?.total ?? 0) : h.total[kind]);
-    await this.later(run, (h) => {
+    const change = (h: RunHistory): RunHistory => {
       const series = merge(h.series, answer);
       return also({ ...h, series, total: { train: total('train', h), validation: total('validation', h) } });
-    });
+    };
+    await this.later(run, change, true);
   }
 
   /** Runs `read` when fewer than IN_FLIGHT reads are under way, unless it is no longer `needed` by then. */
@@ -297,29 +314,43 @@ export class MetricsState {
     this.runs = next;
   }
 
-  /** A change handed to the charts with the others that arrive about the same time; resolves once it is. */
-  private later(run: string, change: (history: RunHistory) => RunHistory): Promise<void> {
-    this.changes.push((runs) => runs.set(run, change(runs.get(run) ?? EMPTY_HISTORY)));
-    if (this.handOver) return this.handOver;
-    this.handOver = new Promise<void>((resolve) => {
-      // Spaced only while more answers are on their way: the last (or only) one is handed over at once.
-      const more = this.inFlight + this.queue.length > 0;
-      const wait = more ? Math.max(0, this.lastHandOver + Math.max(HAND_OVER_MS, HAND_OVER_SHARE * this.handOverCost) - performance.now()) : 0;
-      setTimeout(() => {
-        this.handOver = null;
-        const at = performance.now();
-        this.lastHandOver = at;
-        const next = new Map(this.runs);
-        for (const apply of this.changes.splice(0)) apply(next);
-        this.runs = next;
-        // The charts recompute before the next frame: its callback tells how long that took.
-        globalThis.requestAnimationFrame?.(() => {
-          this.handOverCost = performance.now() - at;
-          this.lastHandOver = performance.now();
-        });
-        resolve();
-      }, wait);
+  /**
+   * A change handed to the charts with the others that arrive about the same time (an `answer`,
+   * a history read, with at most HAND_OVER_ANSWERS - 1 others); resolves once it is.
+   */
+  private later(run: string, change: (history: RunHistory) => RunHistory, answer = false): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.changes.push({ apply: (runs) => runs.set(run, change(runs.get(run) ?? EMPTY_HISTORY)), answer, done: resolve });
+      this.scheduleHandOver();
     });
-    return this.handOver;
+  }
+
+  private scheduleHandOver(): void {
+    if (this.handOver !== null) return;
+    // Spaced only while more answers are on their way: the last (or only) one is handed over at once.
+    const more = this.inFlight + this.queue.length > 0 || this.changes.filter((c) => c.answer).length > HAND_OVER_ANSWERS;
+    const wait = more ? Math.max(0, this.lastHandOver + Math.max(HAND_OVER_MS, HAND_OVER_SHARE * this.handOverCost) - performance.now()) : 0;
+    this.handOver = setTimeout(() => {
+      this.handOver = null;
+      const at = performance.now();
+      this.lastHandOver = at;
+      const next = new Map(this.runs);
+      const taken: Change[] = [];
+      let answers = 0;
+      for (let change = this.changes[0]; change && !(change.answer && answers >= HAND_OVER_ANSWERS); change = this.changes[0]) {
+        this.changes.shift();
+        if (change.answer) answers += 1;
+        change.apply(next);
+        taken.push(change);
+      }
+      this.runs = next;
+      // The charts recompute before the next frame: its callback tells how long that took.
+      globalThis.requestAnimationFrame?.(() => {
+        this.handOverCost = performance.now() - at;
+        this.lastHandOver = performance.now();
+      });
+      for (const change of taken) change.done();
+      if (this.changes.length > 0) this.scheduleHandOver();
+    }, wait);
   }
 }
