@@ -296,16 +296,7 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
       status: structure.kind === 'complete' ? 'damaged' : structure.kind,
       statusReason: structure.kind === 'complete' ? 'unreachable' : structure.reason,
       bytes: 0,
-      epoch: null,
-      batchInEpoch: null,
-      createdAt: null,
-      trainingTimeMs: null,
-      saveBlockedMs: null,
-      source: null,
-      metrics: {},
-      backend: null,
-      parent: null,
-      origin: 'foreign',
+      ...NO_MANIFEST_FIELDS,
     };
     return { info, signature: null, announce: structure.kind !== 'incomplete' };
   }
@@ -323,6 +314,20 @@ function scanCheckpoint(workspace: string, run: string, dirName: string, linked:
   };
   return { info, signature, announce: true, ...identity };
 }
+
+/** What is known of a checkpoint whose manifest cannot be read: nothing. */
+export const NO_MANIFEST_FIELDS: ReturnType<typeof manifestFields> = {
+  epoch: null,
+  batchInEpoch: null,
+  createdAt: null,
+  trainingTimeMs: null,
+  saveBlockedMs: null,
+  source: null,
+  metrics: {},
+  backend: null,
+  parent: null,
+  origin: 'foreign',
+};
 
 /** What a checkpoint's manifest says of it, wherever the manifest was read from. */
 export function manifestFields(

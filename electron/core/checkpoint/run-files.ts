@@ -185,6 +185,11 @@ export async function readMetrics(runDir: string): Promise<Record<string, unknow
     if (isMissing(error)) return [];
     throw error;
   }
+  return parseMetricLines(text);
+}
+
+/** The records of a metrics log's text: a torn line (a crash mid-append) or one that is not a record is skipped. */
+export function parseMetricLines(text: string): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;

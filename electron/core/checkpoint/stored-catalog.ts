@@ -8,11 +8,11 @@ import { mapWithConcurrency } from '../base/concurrency.js';
 import { NotFoundError, errorMessage } from '../base/errors.js';
 import { type LeaseHolder, isLeaseLive, readLeaseHolder } from '../storage/lease-lock.js';
 import type { Storage, StoredObject } from '../storage/storage.js';
-import { type ScannedCheckpoint, type ScannedRun, assembleRun, manifestFields } from './catalog-scan.js';
+import { NO_MANIFEST_FIELDS, type ScannedCheckpoint, type ScannedRun, assembleRun, manifestFields } from './catalog-scan.js';
 import { CatalogTable } from './catalog-table.js';
 import { describeProblem } from './problem.js';
 import type { VerifyResult } from './reader.js';
-import { RunMetaSchema, type RunRetention, RunRetentionSchema } from './run-files.js';
+import { RunMetaSchema, type RunRetention, RunRetentionSchema, parseMetricLines } from './run-files.js';
 import { type StoredCheckpointEntry, type StoredRun, listStoredWorkspace } from './stored-listing.js';
 import { verifyStoredCheckpoint } from './stored-checkpoint.js';
 
@@ -47,21 +47,6 @@ class ByObject<T> {
 
 async function readJson(storage: Storage, key: string): Promise<unknown> {
   return JSON.parse(new TextDecoder().decode(await storage.read(key)));
-}
-
-/** Lines of a metrics part; a torn or foreign line is skipped, as in a local metrics.jsonl. */
-export function parseMetricLines(text: string): MetricRecord[] {
-  const records: MetricRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) records.push(value as MetricRecord);
-    } catch {
-      // skipped
-    }
-  }
-  return records;
 }
 
 export interface StoredVerifyOutcome {
@@ -212,20 +197,7 @@ export class StoredCatalog extends CatalogTable {
     const damaged = entry.status === 'damaged' || entry.manifest === null;
     const info: CheckpointInfo = {
       ...base,
-      ...(entry.manifest
-        ? manifestFields(entry.manifest)
-        : {
-            epoch: null,
-            batchInEpoch: null,
-            createdAt: null,
-            trainingTimeMs: null,
-            saveBlockedMs: null,
-            source: null,
-            metrics: {},
-            backend: null,
-            parent: null,
-            origin: 'foreign' as const,
-          }),
+      ...(entry.manifest ? manifestFields(entry.manifest) : NO_MANIFEST_FIELDS),
       status: damaged ? 'damaged' : checked ? (checked.ok ? 'verified' : 'damaged') : 'unverified',
       statusReason: damaged ? (entry.problem ?? 'its manifest cannot be read') : (checked?.reason ?? null),
       bytes: entry.bytes,
@@ -253,7 +225,7 @@ export class StoredCatalog extends CatalogTable {
         const text = texts[i];
         if (text === null || text === undefined) return;
         known.keys.add(part.key);
-        added.push(...parseMetricLines(text));
+        added.push(...(parseMetricLines(text) as MetricRecord[]));
       });
       known.records = known.records.concat(added);
       if (added.length > 0) for (const listener of this.metricListeners) listener(run.name, added);

@@ -12,7 +12,7 @@ import { RefusedError, errorMessage } from '../base/errors.js';
 import { type LeaseLock, acquireLease } from '../storage/lease-lock.js';
 import type { Storage } from '../storage/storage.js';
 import { MANIFEST_FILE, RUN_FILE, parseCheckpointDirName } from './layout.js';
-import { type MetricsRecord, type NewRunMeta, checkRunName, runMetaText } from './run-files.js';
+import { type MetricsRecord, type NewRunMeta, checkRunName, parseMetricLines, runMetaText } from './run-files.js';
 import type { MetricsLog } from './run-writer.js';
 import type { SaveTarget, TrainingRunWriter } from './training-run-writer.js';
 
@@ -43,20 +43,6 @@ export interface StoredRunWriterOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-function parseRecords(text: string): Record<string, unknown>[] {
-  const records: Record<string, unknown>[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) records.push(value as Record<string, unknown>);
-    } catch {
-      // not a record of ours
-    }
-  }
-  return records;
-}
-
 export interface StoredMetricsBatch {
   readonly key: string;
   readonly sequence: number;
@@ -82,7 +68,7 @@ export async function readStoredMetricBatches(storage: Storage, run: string, aft
   const lane = async (): Promise<void> => {
     for (let at = next++; at < keys.length; at = next++) {
       const { key, sequence } = keys[at] as { key: string; sequence: number };
-      batches[at] = { key, sequence, records: parseRecords(new TextDecoder().decode(await storage.read(key))) };
+      batches[at] = { key, sequence, records: parseMetricLines(new TextDecoder().decode(await storage.read(key))) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, keys.length) }, lane));
