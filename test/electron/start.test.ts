@@ -160,7 +160,12 @@ function startCli(
     ELECTRON_MIRROR: _mirror,
     ...base
   } = process.env;
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The app's recent workspaces go to a settings file of the test's own, not the user's.
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    env: { ...base, XDG_CONFIG_HOME: tempDir('config'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => (out += text));

@@ -97,7 +97,8 @@ describe('checkpoint-studio serve', () => {
     fs.mkdirSync(runtime, { mode: 0o700 });
     const { WAYLAND_DISPLAY: _wayland, ...env } = process.env;
     const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'bin', 'checkpoint-studio.js'), 'serve', '--workspace', path.join(dir, 'ws')], {
-      env: { ...env, DISPLAY: ':99', XDG_RUNTIME_DIR: runtime, PATH: `${bin}${path.delimiter}${env.PATH ?? ''}` },
+      // Its recent workspaces go to a settings file of the test's own, not the user's.
+      env: { ...env, DISPLAY: ':99', XDG_RUNTIME_DIR: runtime, XDG_CONFIG_HOME: path.join(dir, 'config'), PATH: `${bin}${path.delimiter}${env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
