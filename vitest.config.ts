@@ -7,6 +7,9 @@ export default defineConfig(({ mode }) => ({
   test: {
     testTimeout: 30_000,
     pool: 'forks',
+    // Two files at once even on 2 cores (the default there is one): most of the suite waits on
+    // other processes (a trainer, the Ceph gateway, Chromium), and one at a time took 12 minutes.
+    maxWorkers: 2,
     // `vitest run --mode full` (npm run fuzz:workspace, fuzz:formats) runs the long randomized
     // tests at full size; npm test runs them short (test/test-size.ts).
     env: mode === 'full' ? { TEST_SIZE: 'full' } : {},

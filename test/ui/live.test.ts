@@ -257,7 +257,8 @@ describe('a stalled trainer', () => {
     // Stopped by the system (as a trainer stuck in I/O or swapped out would be): alive, silent.
     process.kill(pid, 'SIGSTOP');
     try {
-      await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('Stalled');
+      // Several times its usual interval without a report: under a loaded machine that interval, and so the wait, is longer.
+      await expect.poll(() => state.textContent(), { timeout: 60_000 }).toBe('Stalled');
       expect(await page.getByTestId('progress-eta').textContent()).toBe('—');
       expect(
         await page
