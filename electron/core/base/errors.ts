@@ -55,40 +55,34 @@ export class RunLockedError extends Error {
   }
 }
 
-/** What was asked for does not exist: a workspace folder, a run, a checkpoint, a trash entry. */
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-  readonly code = 'not-found';
+/** A failure about one named thing (a path, an address, a flag): "<target>: <problem>". */
+abstract class TargetedError extends Error {
+  abstract override readonly name: string;
+  abstract readonly code: string;
   constructor(
     readonly target: string,
     readonly problem: string,
   ) {
     super(`${target}: ${problem}`);
   }
+}
+
+/** What was asked for does not exist: a workspace folder, a run, a checkpoint, a trash entry. */
+export class NotFoundError extends TargetedError {
+  override readonly name = 'NotFoundError';
+  readonly code = 'not-found';
 }
 
 /** What the user typed cannot be used (an address, a flag). */
-export class UsageError extends Error {
+export class UsageError extends TargetedError {
   override readonly name = 'UsageError';
   readonly code = 'usage';
-  constructor(
-    readonly target: string,
-    readonly problem: string,
-  ) {
-    super(`${target}: ${problem}`);
-  }
 }
 
 /** The store could not be reached or answered with a failure: one sentence, never a stack or a secret. */
-export class StorageError extends Error {
+export class StorageError extends TargetedError {
   override readonly name = 'StorageError';
   readonly code = 'io';
-  constructor(
-    readonly target: string,
-    readonly problem: string,
-  ) {
-    super(`${target}: ${problem}`);
-  }
 }
 
 export function errorMessage(error: unknown): string {

@@ -2,7 +2,9 @@
 // the bucket, a checkpoint's files go up first (marked as ours) and its manifest last, created
 // once (If-None-Match: *), under the run's lease; out of the bucket, a prefix's objects come down
 // into a folder of the caller's (a staging folder that the importer or exporter then reads).
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError, UsageError } from '../base/errors.js';
@@ -41,9 +43,8 @@ export async function downloadPrefix(
     if (keep && !keep(relative, all)) continue;
     const target = path.join(dir, ...parts);
     await mkdir(path.dirname(target), { recursive: true });
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of storage.stream(key)) chunks.push(chunk);
-    await writeFile(target, Buffer.concat(chunks));
+    // Streamed to the file: a checkpoint's object may be larger than memory wants to hold.
+    await pipeline(Readable.from(storage.stream(key)), createWriteStream(target));
     count += 1;
   }
   if (count === 0) throw new UsageError(storage.locate(prefix), 'holds no objects');

@@ -214,8 +214,9 @@ export class StoredWorkspace {
    * Deletes exactly the planned set that a fresh plan still deletes, and remembers the best it kept.
    * `asWriter`: the caller is the run's live writer (a trainer applying its policy as it saves).
    */
-  async applyRetention(plan: RetentionPlan, options: RetentionProtections & { asWriter?: boolean } = {}): Promise<TrashEntry[]> {
+  async applyRetention(plan: RetentionPlan, options: RetentionProtections & { asWriter?: boolean; refresh?: boolean } = {}): Promise<TrashEntry[]> {
     this.writable();
+    // Listed again first, unless the caller just did (a trainer's pass lists, plans, then applies).
     const fresh = await this.planRetention(plan.run, { ...options, policy: plan.policy });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
     const targets = plan.delete.filter((d) => stillDeletable.has(d.id)).map((d) => this.deletable(this.resolve(d.id), options.asWriter));

@@ -253,6 +253,6 @@ export class SessionSaves {
     if (best && checkpoints.best) reasons.set(best.id, `best ${checkpoints.best.metric} of this training`);
     const protections = { protectedIds: new Set(reasons.keys()), protectedReasons: reasons };
     const plan = await workspace.planRetention(run, { ...protections, policy: this.policy, refresh: false });
-    if (plan.delete.length > 0) await workspace.applyRetention(plan, { ...protections, asWriter: true });
+    if (plan.delete.length > 0) await workspace.applyRetention(plan, { ...protections, asWriter: true, refresh: false });
   }
 }
