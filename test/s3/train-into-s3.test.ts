@@ -1,6 +1,7 @@
 // The trainer saving into an S3 workspace against a real Ceph gateway: the run lists with whole
 // checkpoints that verify and its metrics as batch objects; continuing from an S3 checkpoint gives
 // exactly the run that never stopped; one writer per run (the lease).
+import os from 'node:os';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { StoredRunWriter, readStoredMetricBatches, readStoredMetrics } from '../../electron/core/checkpoint/stored-run-writer.js';
 import { StorageError } from '../../electron/core/base/errors.js';
@@ -224,5 +225,33 @@ describe.skipIf(!s3Available())('training into S3', () => {
     expect(warnings).toEqual([
       `the run's metrics could not be written to s3://train/ws/lossy (s3://train/ws/lossy/metrics/00000001.jsonl: the answer was lost); they are kept and retried`,
     ]);
+  }, 60_000);
+  it("sends no metrics batch once another writer has taken over the run's lease", async () => {
+    // The holder's renewals stop reaching the store (a stalled process looks the same from outside)
+    // until its lease runs out and a new writer takes the run over.
+    const stalled = new Proxy(storage, {
+      get(target, property) {
+        if (property === 'write')
+          return async (key: string, body: Uint8Array | string, options?: UploadOptions): Promise<boolean> => {
+            if (key.includes('/.lock/') && !options?.exclusive) throw new StorageError(target.locate(key), 'unreachable');
+            return target.write(key, body, options);
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const warnings: string[] = [];
+    const writer = await StoredRunWriter.create(stalled, {}, 'overtaken', { parent: null, config: {} }, { leaseMs: 1500, onWarning: (w) => warnings.push(w) });
+    await writer.appendMetrics({ kind: 'train', step: 1, loss: 1 });
+    await writer.flush();
+    await new Promise((r) => setTimeout(r, 3500));
+    const taker = await acquireLease(storage, 'overtaken/.lock/', { leaseMs: 1500 });
+    await writer.appendMetrics({ kind: 'train', step: 2, loss: 2 });
+    await writer.close();
+    expect((await readStoredMetrics(storage, 'overtaken')).map((m) => m['step'])).toEqual([1]);
+    expect(warnings).toEqual([
+      `s3://train/ws/overtaken/.lock/: this writer's lock ran out and was taken over by process ${process.pid} on ${os.hostname()}; it stopped writing; 1 metrics records were not sent to s3://train/ws/overtaken`,
+    ]);
+    await taker.release();
   }, 60_000);
 });

@@ -9,7 +9,7 @@
 // session's worker (storage-writer.ts) under this writer's lease.
 import type { S3Connection } from '../../contract.js';
 import { RefusedError, errorMessage } from '../base/errors.js';
-import { type LeaseLock, acquireLease } from '../storage/lease-lock.js';
+import { type LeaseLock, LeaseSupersededError, acquireLease } from '../storage/lease-lock.js';
 import type { Storage } from '../storage/storage.js';
 import { MANIFEST_FILE, RUN_FILE, parseCheckpointDirName } from './layout.js';
 import { type MetricsRecord, type NewRunMeta, checkRunName, parseMetricLines, runMetaText } from './run-files.js';
@@ -114,6 +114,8 @@ export class StoredRunWriter implements TrainingRunWriter {
   private retryAt = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** Set when another writer took the run's lease over: no batch is sent after that. */
+  private supersededBy: LeaseSupersededError | null = null;
 
   private constructor(
     readonly storage: Storage,
@@ -213,11 +215,14 @@ export class StoredRunWriter implements TrainingRunWriter {
   }
 
   private async sendBatch(): Promise<void> {
+    if (this.supersededBy) return;
     try {
       while (this.unsent !== null || this.pending.length > 0) {
         this.unsent ??= this.pending.splice(0);
         const sequence = this.sequence;
         try {
+          // A writer that lost the run to another must not mix its records into the new history.
+          await this.lease.fence();
           await this.put(this.unsent);
         } catch (error) {
           this.sequence = sequence;
@@ -228,6 +233,11 @@ export class StoredRunWriter implements TrainingRunWriter {
       this.failures = 0;
       this.retryAt = 0;
     } catch (error) {
+      if (error instanceof LeaseSupersededError) {
+        this.supersededBy = error;
+        this.options.onWarning?.(`${error.message}; ${this.unsentRecords} metrics records were not sent to ${this.location}`);
+        return;
+      }
       this.failures += 1;
       const delay = retryDelayMs(this.failures);
       this.retryAt = Date.now() + delay;
@@ -244,7 +254,7 @@ export class StoredRunWriter implements TrainingRunWriter {
     try {
       await Promise.all(this.logs.map((log) => log.close()));
       await this.flush();
-      if (this.unsentRecords > 0)
+      if (this.unsentRecords > 0 && !this.supersededBy)
         this.options.onWarning?.(`${this.unsentRecords} metrics records of ${this.location} were not written: the store stayed unreachable until the end`);
     } finally {
       await this.lease.release().catch(() => undefined);

@@ -78,6 +78,8 @@ export class LeaseLock {
   private timer: NodeJS.Timeout | null = null;
   private superseded: LeaseSupersededError | null = null;
   private renewing: Promise<void> = Promise.resolve();
+  /** When this holder last wrote its generation (acquired or renewed), on this process's monotonic clock. */
+  private confirmedAt = performance.now();
 
   constructor(
     private readonly storage: Storage,
@@ -104,7 +106,21 @@ export class LeaseLock {
 
   async renew(): Promise<void> {
     await this.check();
+    const writtenFrom = performance.now();
     await this.storage.write(this.key, JSON.stringify(this.holder));
+    this.confirmedAt = writtenFrom;
+  }
+
+  /**
+   * Before a write that only the holder may make (a metrics batch): free while the last renewal is
+   * recent, since nobody may take a generation before it has stood unchanged for a whole lease; a
+   * holder whose renewals stopped (a stalled process, an unreachable store) checks for a successor
+   * first, and throws LeaseSupersededError if there is one.
+   */
+  async fence(): Promise<void> {
+    if (this.superseded) throw this.superseded;
+    if (performance.now() - this.confirmedAt < this.holder.leaseMs / 2) return;
+    await this.check();
   }
 
   /** Throws LeaseSupersededError when a later generation exists: the caller must not commit. */
