@@ -9,7 +9,8 @@ import type { LeaseLock } from '../storage/lease-lock.js';
 import type { Storage } from '../storage/storage.js';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, checkpointDirName } from './layout.js';
 import type { Manifest } from './manifest.js';
-import { recordInRunIndex } from './stored-listing.js';
+import { type KeptRunIndex, recordInRunIndex } from './stored-listing.js';
+import { RewriteCounter } from '../storage/noncurrent-versions.js';
 import { type TrainingState, type WriterStep, buildManifest, encodeTensorFile } from './writer.js';
 
 /** User metadata on every object a writer puts up before its commit: who, under which lease. */
@@ -23,10 +24,10 @@ export interface StoredCheckpoint {
 }
 
 /** The run index each lease's holder last wrote (it is the index's only writer while it holds the lease). */
-const keptIndexes = new WeakMap<LeaseLock, { index?: Parameters<typeof recordInRunIndex>[4]['index'] }>();
-function indexKept(lease: LeaseLock): { index?: Parameters<typeof recordInRunIndex>[4]['index'] } {
+const keptIndexes = new WeakMap<LeaseLock, KeptRunIndex>();
+function indexKept(lease: LeaseLock, storage: Storage): KeptRunIndex {
   let kept = keptIndexes.get(lease);
-  if (kept === undefined) keptIndexes.set(lease, (kept = {}));
+  if (kept === undefined) keptIndexes.set(lease, (kept = { rewrites: new RewriteCounter(storage) }));
   return kept;
 }
 
@@ -73,6 +74,6 @@ export async function commitCheckpoint(
   await lease.check();
   if (!(await storage.write(`${folder}${MANIFEST_FILE}`, manifestBytes, { exclusive: true }))) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
   await after('manifest-written');
-  await recordInRunIndex(storage, runKey, folder, manifest, indexKept(lease));
+  await recordInRunIndex(storage, runKey, folder, manifest, indexKept(lease, storage));
   return { key: folder, manifest, bytes: files.reduce((sum, f) => sum + f.bytes, 0) + manifestBytes.length };
 }

@@ -13,7 +13,8 @@ import type { Storage } from '../storage/storage.js';
 import { MANIFEST_FILE, METRICS_FILE, RUN_FILE, parseCheckpointDirName } from './layout.js';
 import { parseManifestSummary } from './manifest.js';
 import { WRITER_MARK } from './storage-writer.js';
-import { METRIC_PARTS_DIR, recordInRunIndex } from './stored-listing.js';
+import { type KeptRunIndex, METRIC_PARTS_DIR, recordInRunIndex } from './stored-listing.js';
+import { RewriteCounter } from '../storage/noncurrent-versions.js';
 
 const STEP_TAKEN = 'a checkpoint with this step already exists in the bucket; checkpoints are never overwritten';
 
@@ -85,7 +86,7 @@ export async function uploadRun(storage: Storage, runDir: string, run: string, c
   const runFile = await readFile(path.join(runDir, RUN_FILE)).catch(() => null);
   if (runFile !== null) await storage.write(`${run}/${RUN_FILE}`, runFile, { exclusive: true });
   const lease = await acquireLease(storage, `${run}/.lock/`);
-  const kept: { index?: Parameters<typeof recordInRunIndex>[4]['index'] } = {};
+  const kept: KeptRunIndex = { rewrites: new RewriteCounter(storage) };
   const committed: string[] = [];
   try {
     const mark = { metadata: { [WRITER_MARK]: `${lease.holder.host}:${lease.holder.pid}:${lease.holder.token}` } };

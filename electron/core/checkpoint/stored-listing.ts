@@ -10,6 +10,7 @@
 // again. Keys that are not ours (another program's objects) are reported, never touched.
 import { z } from 'zod';
 import { CheckpointFormatError, errorMessage } from '../base/errors.js';
+import type { RewriteCounter } from '../storage/noncurrent-versions.js';
 import type { Storage, StoredObject } from '../storage/storage.js';
 import { LOCK_FILE, MANIFEST_FILE, POLICY_FILE, RUN_FILE, STATE_DIR, TRASH_DIR, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { type ManifestSummary, ManifestSummarySchema, parseManifestSummary } from './manifest.js';
@@ -142,6 +143,12 @@ async function readIndex(storage: Storage, run: string, object: StoredObject | n
   }
 }
 
+/** What a run's writer keeps between its commits: the index it last wrote, and its rewrites of it (their past versions are dropped in a versioned bucket). */
+export interface KeptRunIndex {
+  index?: RunIndex['checkpoints'];
+  readonly rewrites?: RewriteCounter;
+}
+
 const SUMMARY_KEYS = Object.keys(ManifestSummarySchema.shape);
 
 /**
@@ -151,13 +158,7 @@ const SUMMARY_KEYS = Object.keys(ManifestSummarySchema.shape);
  * costs a HEAD of its manifest and a PUT of the index, the first one a GET more. A failure here is
  * only a cache miss for the next listing: the commit stands.
  */
-export async function recordInRunIndex(
-  storage: Storage,
-  runKey: string,
-  folder: string,
-  manifest: ManifestSummary,
-  kept: { index?: RunIndex['checkpoints'] },
-): Promise<void> {
+export async function recordInRunIndex(storage: Storage, runKey: string, folder: string, manifest: ManifestSummary, kept: KeptRunIndex): Promise<void> {
   try {
     const committed = await storage.stat(`${folder}${MANIFEST_FILE}`);
     if (committed?.tag == null) return;
@@ -166,6 +167,7 @@ export async function recordInRunIndex(
     const summary = Object.fromEntries(SUMMARY_KEYS.filter((k) => k in manifest).map((k) => [k, (manifest as Record<string, unknown>)[k]]));
     kept.index = { ...checkpoints, [folder]: { tag: committed.tag, manifest: ManifestSummarySchema.parse(summary) } };
     await storage.write(`${run}/${RUN_INDEX_FILE}`, JSON.stringify({ version: INDEX_VERSION, checkpoints: kept.index } satisfies RunIndex));
+    await kept.rewrites?.rewrote(`${run}/${RUN_INDEX_FILE}`);
   } catch {
     // The next listing reads this checkpoint's manifest instead.
   }

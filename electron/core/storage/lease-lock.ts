@@ -12,6 +12,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { RunLockedError } from '../base/errors.js';
 import { isProcessAlive } from '../base/process-alive.js';
+import { RewriteCounter } from './noncurrent-versions.js';
 import type { Storage, StoredObject } from './storage.js';
 
 const HolderSchema = z.object({
@@ -80,13 +81,16 @@ export class LeaseLock {
   private renewing: Promise<void> = Promise.resolve();
   /** When this holder last wrote its generation (acquired or renewed), on this process's monotonic clock. */
   private confirmedAt = performance.now();
+  private readonly rewrites: RewriteCounter;
 
   constructor(
     private readonly storage: Storage,
     private readonly prefix: string,
     readonly generation: number,
     readonly holder: LeaseHolder,
-  ) {}
+  ) {
+    this.rewrites = new RewriteCounter(storage);
+  }
 
   private get key(): string {
     return generationKey(this.prefix, this.generation);
@@ -109,6 +113,7 @@ export class LeaseLock {
     const writtenFrom = performance.now();
     await this.storage.write(this.key, JSON.stringify(this.holder));
     this.confirmedAt = writtenFrom;
+    await this.rewrites.rewrote(this.key);
   }
 
   /**
