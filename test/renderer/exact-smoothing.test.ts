@@ -108,6 +108,10 @@ describe("a long run's smoothing on a card", () => {
     // And every smoothed value drawn is within the smoothed curve's own range over its bucket.
     const exactError = Math.max(...studioSteps.map((s) => Math.abs((trace.smoothed[trace.steps.indexOf(s)] as number) - (whole[s - 1] as number))));
     expect(exactError).toBeLessThan(1e-5);
+    // Woken by another card's answer, with nothing of its own changed: the same histories, so nothing is traced or drawn again.
+    const histories = new Map([['long', state.history('long').series]]);
+    const once = curves.histories(shown, histories, (q) => state.smoothed.answer(q));
+    expect(curves.histories(shown, histories, (q) => state.smoothed.answer(q))).toBe(once);
   });
 
   it("asks for a zoom's window at its resolution, and merges it with the overview's exact points", async () => {

@@ -171,12 +171,17 @@ interface Made {
 export class ExactCurves implements Smoother {
   private readonly made = new WeakMap<RunSeries, Made>();
   private readonly smoothedOf = new WeakMap<readonly (number | null)[], { smoothed: (number | null)[]; smoothing: MetricSmoothing }>();
+  /**
+   * The last answer, handed back while nothing it was made of changed: an answer for another card
+   * (or another run) wakes every card, and a card given the same object neither traces nor draws again.
+   */
+  private last: { from: ReadonlyMap<string, RunSeries>; replaced: Map<string, RunSeries>; result: ExactHistories } | null = null;
 
   constructor(private readonly fallback?: Smoother) {}
 
   histories(shown: CardShown, histories: ReadonlyMap<string, RunSeries>, answer: (query: SmoothedQuery) => MetricSeries | undefined): ExactHistories {
     const asks = exactQueries(shown);
-    let out: Map<string, RunSeries> | null = null;
+    const replaced = new Map<string, RunSeries>();
     let approximate = 0;
     for (const run of shown.runs) {
       const own = histories.get(run);
@@ -192,9 +197,19 @@ export class ExactCurves implements Smoother {
       const zoomed = ask.zoom ? answer(ask.zoom) : undefined;
       const answers = zoomed ? [overview, zoomed] : [overview];
       const series = this.make(shown.base, own, long, answers, ask.overview.smoothing);
-      if (series !== own) (out ??= new Map(histories)).set(run, series);
+      if (series !== own) replaced.set(run, series);
     }
-    return { histories: out ?? histories, approximate };
+    const last = this.last;
+    if (
+      last?.from === histories &&
+      last.result.approximate === approximate &&
+      last.replaced.size === replaced.size &&
+      [...replaced].every(([run, series]) => last.replaced.get(run) === series)
+    )
+      return last.result;
+    const out = replaced.size === 0 ? histories : new Map([...histories, ...replaced]);
+    this.last = { from: histories, replaced, result: { histories: out, approximate } };
+    return this.last.result;
   }
 
   smooth(own: RunSeries, lineage: readonly (RunSeries | undefined)[], key: string, request: Parameters<Smoother['smooth']>[3]): (number | null)[] | null {
