@@ -241,6 +241,8 @@ interface Call {
   readonly method: string;
   readonly start: number;
   end: number | null;
+  /** A metricSeries asking for the Studio's smoothing. */
+  readonly smoothed: boolean;
 }
 
 /** The Studio's API with its calls counted by method and timed: what the page asks for, and when. */
@@ -253,7 +255,9 @@ function countedApi(api: StudioApi): { api: StudioApi; calls: Map<string, number
       if (typeof key !== 'string' || typeof value !== 'function' || key === 'on') return value;
       return (...args: unknown[]) => {
         calls.set(key, (calls.get(key) ?? 0) + 1);
-        const call: Call = { method: key, start: Date.now(), end: null };
+        const first = args[0];
+        const smoothed = typeof first === 'object' && first !== null && 'smoothing' in first;
+        const call: Call = { method: key, start: Date.now(), end: null, smoothed };
         log.push(call);
         const answer = (value as (...a: unknown[]) => unknown).apply(target, args);
         void Promise.resolve(answer).finally(() => (call.end = Date.now()));
@@ -437,6 +441,18 @@ async function bigRunChart(page: Page, log: readonly Call[], rows: Row[]): Promi
       target: '',
       ok: null,
     });
+  // Smoothing is on, and a run this long is smoothed by the Studio over every point: drawn exactly once that answer is in.
+  await whenAttribute(page, loss, 'data-smoothing-approximate', (v) => v === '0');
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  const exactMs = Date.now() - started;
+  // The loss card's, the first asked (the other cards ask for their own metrics beside it).
+  const smoothedRead = log.find((c) => c.smoothed && c.start >= started);
+  rows.push({
+    what: `  exact smoothing drawn (the first card's smoothed read: ${smoothedRead?.end ? `${smoothedRead.end - smoothedRead.start} ms` : 'not answered yet'})`,
+    value: `${exactMs} ms`,
+    target: '',
+    ok: null,
+  });
 
   // Drag to zoom in (each zoom reads its window at the card's width), double-click to reset.
   const plot = await page.locator(`${loss} .u-over`).first().boundingBox();

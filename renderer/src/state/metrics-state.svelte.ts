@@ -9,6 +9,7 @@ import type { MetricSeries, SessionEvent, StudioApi } from '../lib/contract';
 import { errorCode, errorMessage } from '../lib/errors';
 import { EMPTY_RUN_SERIES, type Point, type RunSeries, type SeriesKind, addToRun, pointFromEvent, pointFromRecord } from '../lib/metric-series';
 import { OVERVIEW_POINTS, WHOLE_POINTS, mergeAnswer, takeWhole, wantsWhole } from '../lib/series-answer';
+import { SmoothedSeries } from './smoothed-series.svelte';
 
 /** Reads in flight at once: a thousand runs shown at once arrive a few at a time, not all in one task. */
 const IN_FLIGHT = 8;
@@ -93,7 +94,12 @@ export class MetricsState {
   /** How long the charts took to take the last hand-over, to the next frame. */
   private handOverCost = 0;
 
-  constructor(private readonly api: StudioApi) {}
+  /** The Studio's smoothing of runs too long to read whole, as the cards ask for it (per weight, not per run). */
+  readonly smoothed: SmoothedSeries;
+
+  constructor(private readonly api: StudioApi) {
+    this.smoothed = new SmoothedSeries(api);
+  }
 
   start(): void {
     this.unsubscribe.push(
@@ -243,6 +249,7 @@ export class MetricsState {
     this.generation += 1;
     this.requested.clear();
     this.windows.clear();
+    this.smoothed.forget();
     // Their readers are not left waiting: they find the generation changed and drop what they read.
     for (const change of this.changes.splice(0)) change.done();
     this.runs = new Map();
