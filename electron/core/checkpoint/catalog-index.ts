@@ -470,6 +470,8 @@ export function readRunRecords(
   workspace: string,
   /** Told of each record as it is read (the caller starts a worker as soon as they call for one). */
   onRecord: (record: ReadRunRecord) => void = () => undefined,
+  /** Told how many files the index holds, before any is read. */
+  onCount: (files: number) => void = () => undefined,
 ): Map<string, ReadRunRecord> {
   const records = new Map<string, ReadRunRecord>();
   let names: string[];
@@ -478,6 +480,7 @@ export function readRunRecords(
   } catch {
     return records;
   }
+  onCount(names.length);
   for (const name of names) {
     if (!name.endsWith(RECORD_SUFFIX) || isTemporaryName(name)) continue;
     const run = name.slice(0, -RECORD_SUFFIX.length);
