@@ -15,7 +15,18 @@
 // changed behind its manifest's back is damage, which Verify (reading every byte) finds.
 import path from 'node:path';
 import { mapWithConcurrency } from '../base/concurrency.js';
-import { type ReadCheckpoints, type ReadRunRecord, type RunRecord, INDEX_VERSION, StoredCheckpointsBuilder, isStillAt, storedInfo } from './catalog-index.js';
+import {
+  type ReadCheckpoints,
+  type ReadRunRecord,
+  type RunRecord,
+  IDENTITY_AT,
+  INDEX_VERSION,
+  ROW_WIDTH,
+  StoredCheckpointsBuilder,
+  isStillAt,
+  storedInfo,
+  storedSignature,
+} from './catalog-index.js';
 import { type Identities, StatQueue } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
@@ -42,13 +53,13 @@ const PRESTART_RECORDS = 100;
 /** Checkpoint `i` of a record as its listing, built straight from the record's columns. */
 function fromStored(run: string, dir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
   const name = stored.names[i] as string;
-  const signature = stored.signatures[i] as string;
+  const signature = storedSignature(stored, i);
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
   const head = { id, run, step: stored.steps[i] as number, path: dir, status, statusReason, pinned: pinned.has(name) };
   const info = storedInfo(stored, i, head);
-  return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
+  return { info, signature, announce: true, identities: stored.rows, identityAt: i * ROW_WIDTH + IDENTITY_AT };
 }
 
 /** Each checkpoint folder of a record, as a path. */
@@ -59,9 +70,9 @@ function checkpointDirs(runDir: string, record: ReadRunRecord): string[] {
 
 /** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, eight numbers a checkpoint) are those stored (a NaN, nothing there, never is). */
 function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities): boolean {
-  const recorded = stored.identities;
-  const k = i * 8;
-  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[k + j]) return false;
+  const recorded = stored.rows;
+  const [k, r] = [i * 8, i * ROW_WIDTH + IDENTITY_AT];
+  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[r + j]) return false;
   return true;
 }
 
