@@ -274,6 +274,21 @@ describe('the catalog index', () => {
     expect(indexed.get('alpha/ckpt-000000020')?.sameStepAs).toEqual(['alpha/ckpt-20']);
   });
 
+  it('lists a workspace of many runs from the index as reading them does, one checkpoint of several runs changed behind it', async () => {
+    // Over 100 records: the stat worker starts before the first is read, and each agreeing run is in the table before its checks are in.
+    const workspace = await indexedWorkspace((root) => {
+      for (let r = 0; r < 120; r += 1) fs.cpSync(path.join(root, 'alpha'), path.join(root, `run-${String(r).padStart(3, '0')}`), { recursive: true });
+    });
+    for (const run of ['run-000', 'run-057', 'run-119'])
+      rewriteManifest(path.join(workspace, run, 'ckpt-000000020'), (m) => {
+        (m.metrics as Record<string, number>).loss = 0.25;
+      });
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(3);
+    expect(indexed.list()).toHaveLength(122 * 3);
+    expect(indexed.get('run-057/ckpt-000000020')?.metrics.loss).toBe(0.25);
+  });
+
   it('removes the record of a run that is gone', async () => {
     const workspace = await indexedWorkspace();
     fs.rmSync(path.join(workspace, 'beta'), { recursive: true });
