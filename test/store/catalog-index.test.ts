@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CatalogEvent } from '../../electron/contract.js';
 import { isTemporaryName } from '../../electron/core/base/temporaries.js';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
 import { INDEX_VERSION, ROW_CELLS, ROW_WIDTH } from '../../electron/core/checkpoint/catalog-index.js';
@@ -287,6 +288,22 @@ describe('the catalog index', () => {
     expect(read).toBe(3);
     expect(indexed.list()).toHaveLength(122 * 3);
     expect(indexed.get('run-057/ckpt-000000020')?.metrics.loss).toBe(0.25);
+  });
+
+  it('tells of no change that did not happen when an open catalog, newer than its index, lists again', async () => {
+    const workspace = await indexedWorkspace();
+    const catalog = await openCatalog(workspace);
+    await catalog.settled();
+    // The table learns of the change; the record, written before, still holds the old manifest.
+    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+      (m.metrics as Record<string, number>).loss = 0.5;
+    });
+    await catalog.refreshCheckpoint('alpha', 'ckpt-000000020');
+    const events: CatalogEvent[] = [];
+    catalog.subscribe((event) => events.push(event));
+    await catalog.refresh();
+    expect(events).toEqual([]);
+    expect(catalog.get('alpha/ckpt-000000020')?.metrics.loss).toBe(0.5);
   });
 
   it('removes the record of a run that is gone', async () => {
