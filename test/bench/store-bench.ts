@@ -185,8 +185,25 @@ async function benchCatalog(): Promise<string[]> {
   }
 }
 
+/**
+ * The CPU time of this process's main thread alone, in ms, where Linux tells it (/proc), else null:
+ * on 2 cores under load the wall clock says little, and the main thread's time is what a quiet
+ * machine's wall clock comes to once the stat worker keeps up.
+ */
+function mainThreadCpuMs(): number | null {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime, fields 14 and 15 of the line (11 and 12 after the command), in clock ticks of 10 ms.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One open and listing of the workspace in this (fresh) process, with or without the index; prints its time. */
 async function scaleProbe(root: string, mode: string): Promise<void> {
+  const mainBefore = mainThreadCpuMs();
   const start = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
   const catalog = await Catalog.open(root, storedForeignParts, NO_IN_PLACE_LAYOUTS, { index: mode === 'index' });
@@ -195,18 +212,34 @@ async function scaleProbe(root: string, mode: string): Promise<void> {
   // Every thread's (the stat worker's too): what the open costs, which a loaded machine's wall clock hides.
   const used = process.cpuUsage(cpuBefore);
   const cpuMs = (used.user + used.system) / 1000;
+  const mainAfter = mainThreadCpuMs();
+  const mainCpuMs = mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore;
+  const heapMB = process.memoryUsage().heapUsed / 1e6;
   // The first indexed open writes the index after listing (a queued change of its own): waited for, not timed.
   await catalog.settled();
-  process.stdout.write(JSON.stringify({ ms, cpuMs, count }));
+  process.stdout.write(JSON.stringify({ ms, cpuMs, mainCpuMs, heapMB, count }));
 }
 
-function freshOpen(root: string, mode: 'index' | 'plain'): { ms: number; cpuMs: number; count: number } {
+interface FreshOpen {
+  readonly ms: number;
+  /** Every thread's. */
+  readonly cpuMs: number;
+  /** The main thread's alone, where the system tells it. */
+  readonly mainCpuMs: number | null;
+  /** The JS heap in use once the listing is made. */
+  readonly heapMB: number;
+  readonly count: number;
+}
+
+function freshOpen(root: string, mode: 'index' | 'plain'): FreshOpen {
   const script = fileURLToPath(import.meta.url);
-  return JSON.parse(execFileSync(process.execPath, [script, '--scale-probe', root, mode], { encoding: 'utf8' })) as {
-    ms: number;
-    cpuMs: number;
-    count: number;
-  };
+  return JSON.parse(execFileSync(process.execPath, [script, '--scale-probe', root, mode], { encoding: 'utf8' })) as FreshOpen;
+}
+
+/** The main thread's CPU time of some opens, as a median, or why it is not known. */
+function mainCpu(opens: readonly FreshOpen[]): string {
+  const times = opens.map((o) => o.mainCpuMs).filter((t): t is number => t !== null);
+  return times.length === 0 ? 'not known on this system' : `median ${median(times).toFixed(0)} ms (all: ${times.join(', ')} ms; 10 ms ticks)`;
 }
 
 /**
@@ -269,6 +302,8 @@ async function benchCatalogScale(): Promise<string[]> {
       `  open+list, index written by this open      ${first.ms.toFixed(0)} ms`,
       `  open+list from the index                   median ${median(indexed).toFixed(0)} ms (all: ${indexed.map((t) => t.toFixed(0)).join(', ')} ms; target <= 500 ms), ${(plain.ms / median(indexed)).toFixed(1)}x faster than no index`,
       `    CPU time of those opens, all threads      median ${median(opens.map((o) => o.cpuMs)).toFixed(0)} ms (no index: ${plain.cpuMs.toFixed(0)} ms; ${os.loadavg()[0]?.toFixed(1)} load average when done)`,
+      `    main thread's CPU time of those opens     ${mainCpu(opens)}`,
+      `    JS heap once listed                       median ${median(opens.map((o) => o.heapMB)).toFixed(0)} MB (no index: ${plain.heapMB.toFixed(0)} MB)`,
       `per change (catalog core, a listener subscribed):`,
       row(`1,000 checkpoints`, smallCost),
       row(`${total.toLocaleString('en-US')} checkpoints`, bigCost),

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CatalogEvent } from '../../electron/contract.js';
 import { isTemporaryName } from '../../electron/core/base/temporaries.js';
 import { Catalog } from '../../electron/core/checkpoint/catalog.js';
-import { INDEX_VERSION } from '../../electron/core/checkpoint/catalog-index.js';
+import { INDEX_VERSION, ROW_CELLS, ROW_WIDTH } from '../../electron/core/checkpoint/catalog-index.js';
 import { StatQueue, fillIdentities, identitiesOf } from '../../electron/core/checkpoint/catalog-index-stat.js';
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
@@ -91,6 +92,15 @@ function withColumns(edit: (columns: Record<string, unknown>) => Record<string, 
     const record = JSON.parse(text) as { checkpoints: Record<string, unknown> };
     return JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, ...edit(record.checkpoints) } });
   };
+}
+
+/** A spoiler of a record's text: cell `cell` of each checkpoint's row set to what `value` gives for it. */
+function withCells(cell: number, value: (i: number, was: number) => number): (text: string) => string {
+  return withColumns((c) => {
+    const rows = new Float64Array(new Uint8Array(Buffer.from(c.rows as string, 'base64')).buffer);
+    for (let i = 0; i * ROW_WIDTH < rows.length; i += 1) rows[i * ROW_WIDTH + cell] = value(i, rows[i * ROW_WIDTH + cell] as number);
+    return { rows: Buffer.from(rows.buffer).toString('base64') };
+  });
 }
 
 /** What a fresh open from the index lists, beside what reading every manifest lists (the truth). */
@@ -190,7 +200,17 @@ describe('the catalog index', () => {
         return JSON.stringify({ ...run, version: 1, checkpoints: tuples });
       },
     ],
-    ['a record whose columns disagree in length', withColumns((c) => ({ signatures: (c.signatures as string[]).slice(1) }))],
+    ['a record whose columns disagree in length', withColumns((c) => ({ createdAt: (c.createdAt as unknown[]).slice(1) }))],
+    [
+      'a record whose rows are fewer than its names',
+      withColumns((c) => ({
+        rows: Buffer.from(c.rows as string, 'base64')
+          .subarray(8 * ROW_WIDTH)
+          .toString('base64'),
+      })),
+    ],
+    ['a record whose signatures are longer than its rows say', withColumns((c) => ({ signatures: `${c.signatures as string}x` }))],
+    ['a record whose signatures are shorter than its rows say', withColumns((c) => ({ signatures: (c.signatures as string).slice(1) }))],
     [
       'a record with fewer metric values than its metric names call for',
       withColumns((c) => ({
@@ -204,8 +224,11 @@ describe('the catalog index', () => {
       'a record naming one metric twice in a list',
       withColumns((c) => ({ metricNames: (c.metricNames as string[][]).map((names) => [names[0], ...names.slice(0, -1)]) })),
     ],
-    ['a record naming a backend it does not hold', withColumns((c) => ({ backendOf: (c.backendOf as number[]).map(() => 7) }))],
-    ['a record wrong in one field', withColumns((c) => ({ bytes: ['many bytes', ...(c.bytes as number[]).slice(1)] }))],
+    ['a record naming a backend it does not hold', withCells(ROW_CELLS.backend, () => 7)],
+    ['a record naming a list of metric names it does not hold', withCells(ROW_CELLS.metrics, (i, was) => (i === 1 ? 5 : was))],
+    ['a record wrong in one field', withCells(ROW_CELLS.bytes, (i, was) => (i === 0 ? 0.5 : was))],
+    ['a record whose epoch is not a count', withCells(ROW_CELLS.epoch, (i, was) => (i === 2 ? -1 : was))],
+    ['a record whose training time is endless', withCells(ROW_CELLS.trainingTimeMs, () => Infinity)],
     ["a record whose run folder's identity is three numbers", (text: string) => text.replace(/"dir":\[[^\]]*\]/, '"dir":[1,2,3]')],
     ['a record whose parent is no checkpoint', (text: string) => text.replace('"parent":null', '"parent":{"run":5}')],
     ['a record whose pins are not names', (text: string) => text.replace('"pinned":[]', '"pinned":[7]')],
@@ -250,6 +273,37 @@ describe('the catalog index', () => {
     expect(read).toBe(0);
     expect(indexed.get('alpha/ckpt-20')?.sameStepAs).toEqual(['alpha/ckpt-000000020']);
     expect(indexed.get('alpha/ckpt-000000020')?.sameStepAs).toEqual(['alpha/ckpt-20']);
+  });
+
+  it('lists a workspace of many runs from the index as reading them does, one checkpoint of several runs changed behind it', async () => {
+    // Over 100 records: the stat worker starts before the first is read, and each agreeing run is in the table before its checks are in.
+    const workspace = await indexedWorkspace((root) => {
+      for (let r = 0; r < 120; r += 1) fs.cpSync(path.join(root, 'alpha'), path.join(root, `run-${String(r).padStart(3, '0')}`), { recursive: true });
+    });
+    for (const run of ['run-000', 'run-057', 'run-119'])
+      rewriteManifest(path.join(workspace, run, 'ckpt-000000020'), (m) => {
+        (m.metrics as Record<string, number>).loss = 0.25;
+      });
+    const { indexed, read } = await listedBothWays(workspace);
+    expect(read).toBe(3);
+    expect(indexed.list()).toHaveLength(122 * 3);
+    expect(indexed.get('run-057/ckpt-000000020')?.metrics.loss).toBe(0.25);
+  });
+
+  it('tells of no change that did not happen when an open catalog, newer than its index, lists again', async () => {
+    const workspace = await indexedWorkspace();
+    const catalog = await openCatalog(workspace);
+    await catalog.settled();
+    // The table learns of the change; the record, written before, still holds the old manifest.
+    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+      (m.metrics as Record<string, number>).loss = 0.5;
+    });
+    await catalog.refreshCheckpoint('alpha', 'ckpt-000000020');
+    const events: CatalogEvent[] = [];
+    catalog.subscribe((event) => events.push(event));
+    await catalog.refresh();
+    expect(events).toEqual([]);
+    expect(catalog.get('alpha/ckpt-000000020')?.metrics.loss).toBe(0.5);
   });
 
   it('removes the record of a run that is gone', async () => {

@@ -15,7 +15,18 @@
 // changed behind its manifest's back is damage, which Verify (reading every byte) finds.
 import path from 'node:path';
 import { mapWithConcurrency } from '../base/concurrency.js';
-import { type ReadCheckpoints, type ReadRunRecord, type RunRecord, INDEX_VERSION, StoredCheckpointsBuilder, isStillAt, storedInfo } from './catalog-index.js';
+import {
+  type ReadCheckpoints,
+  type ReadRunRecord,
+  type RunRecord,
+  IDENTITY_AT,
+  INDEX_VERSION,
+  ROW_WIDTH,
+  StoredCheckpointsBuilder,
+  isStillAt,
+  storedInfo,
+  storedSignature,
+} from './catalog-index.js';
 import { type Identities, StatQueue } from './catalog-index-stat.js';
 import {
   type RunFileIdentities,
@@ -36,16 +47,19 @@ function runFilesUnchanged(runDir: string, record: Pick<RunRecord, 'dir' | 'runF
   return isStillAt(runDir, record.dir) && isStillAt(path.join(runDir, RUN_FILE), record.runFile) && isStillAt(path.join(runDir, POLICY_FILE), record.retention);
 }
 
+/** Records from which the stat worker is started before they are read, not once their checkpoints are queued (a few hundred runs hold tens of thousands of checkpoints). */
+const PRESTART_RECORDS = 100;
+
 /** Checkpoint `i` of a record as its listing, built straight from the record's columns. */
 function fromStored(run: string, dir: string, stored: ReadCheckpoints, i: number, pinned: ReadonlySet<string>, verifyCache: VerifyCache): ScannedCheckpoint {
   const name = stored.names[i] as string;
-  const signature = stored.signatures[i] as string;
+  const signature = storedSignature(stored, i);
   const id = folderCheckpointId(run, name);
   // Stored checkpoints were whole; a verification remembered since (or forgotten) is asked afresh.
   const { status, statusReason } = verifiedStatus(id, signature, null, verifyCache);
   const head = { id, run, step: stored.steps[i] as number, path: dir, status, statusReason, pinned: pinned.has(name) };
   const info = storedInfo(stored, i, head);
-  return { info, signature, announce: true, identities: stored.identities, identityAt: i * 8 };
+  return { info, signature, announce: true, identities: stored.rows, identityAt: i * ROW_WIDTH + IDENTITY_AT };
 }
 
 /** Each checkpoint folder of a record, as a path. */
@@ -56,9 +70,9 @@ function checkpointDirs(runDir: string, record: ReadRunRecord): string[] {
 
 /** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, eight numbers a checkpoint) are those stored (a NaN, nothing there, never is). */
 function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities): boolean {
-  const recorded = stored.identities;
-  const k = i * 8;
-  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[k + j]) return false;
+  const recorded = stored.rows;
+  const [k, r] = [i * 8, i * ROW_WIDTH + IDENTITY_AT];
+  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[r + j]) return false;
   return true;
 }
 
@@ -74,6 +88,11 @@ export class RecordChecks {
   private readonly dirs = new Map<string, readonly string[]>();
 
   constructor(private readonly workspace: string) {}
+
+  /** Told how many records are about to be read: from so many, the stat worker is started before the first (its start takes tens of ms). */
+  expect(records: number): void {
+    if (records >= PRESTART_RECORDS) this.queue.prestart();
+  }
 
   /** Queues the check of a record's checkpoints, if its run's own files are still those it names (else the run is read from its folder). */
   add(record: ReadRunRecord): void {
@@ -139,7 +158,8 @@ async function runFromRecord(
     scanned.push(fresh);
   }
   const listed = assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer }, scanned);
-  return { scanned: listed, update: changed ? recordOf(run, listed, record, record.pinned) : undefined };
+  const same = !changed && !record.lock && record.unsettled.length === 0;
+  return { scanned: listed, update: changed ? recordOf(run, listed, record, record.pinned) : undefined, asRecorded: same };
 }
 
 /** The record of a run's listing, or null when the run's own files cannot be vouched for. */
@@ -173,6 +193,8 @@ export function recordOf(run: string, scanned: ScannedRun, files: RunFileIdentit
 export interface RunListing {
   readonly scanned: ScannedRun | null;
   readonly update: RunRecord | null | undefined;
+  /** Whether `scanned` is what asRecorded gave for the run: every checkpoint as its record lists it. */
+  readonly asRecorded?: boolean;
 }
 
 /** A run read from its manifests, and the record that listing makes (replacing `record`, if any). */
@@ -186,6 +208,63 @@ async function listFromFolder(workspace: string, run: string, record: ReadRunRec
 /** One of our runs, read from its manifests: what a watcher's re-read of a run asks for. */
 export function listRun(workspace: string, run: string, verifyCache: VerifyCache): Promise<RunListing> {
   return listFromFolder(workspace, run, undefined, verifyCache);
+}
+
+/** The checkpoints of each run whose record is being checked, each listed as its record holds it: built while the checks run. */
+export type BuiltFromRecords = ReadonlyMap<string, readonly ScannedCheckpoint[]>;
+
+/** Each checked record's checkpoints as its record lists them, before their identities are in (`checks` is meanwhile statting them). */
+export function buildFromRecords(
+  runs: readonly string[],
+  records: ReadonlyMap<string, ReadRunRecord>,
+  verifyCache: VerifyCache,
+  checks: RecordChecks,
+): BuiltFromRecords {
+  const built = new Map<string, ScannedCheckpoint[]>();
+  for (const run of runs) {
+    const record = records.get(run);
+    const dirs = checks.dirsOf(run);
+    if (!record || !dirs) continue;
+    const pinned = new Set(record.pinned);
+    const stored = record.checkpoints;
+    const listings: ScannedCheckpoint[] = [];
+    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, dirs[i] as string, stored, i, pinned, verifyCache));
+    built.set(run, listings);
+  }
+  return built;
+}
+
+/**
+ * A run as its record lists it, if its listing can come from nothing else when its checkpoints'
+ * identities agree: no checkpoint the record could not vouch for, no lock whose holder must be
+ * asked. What finishRuns then lists for it is the same, or it says the run changed (`asRecorded`).
+ */
+export function asRecorded(workspace: string, run: string, record: ReadRunRecord, built: readonly ScannedCheckpoint[]): ScannedRun | null {
+  if (record.lock || record.unsettled.length > 0) return null;
+  return assembleRun(workspace, run, { createdAt: record.createdAt, parent: record.parent, writer: null }, built);
+}
+
+/**
+ * Our runs, each from its record when its folder and checkpoints still agree with it, else from
+ * its manifests: `built` (buildFromRecords) is kept for each checkpoint whose identities, once
+ * `checks` has them all, are still those recorded.
+ */
+export async function finishRuns(
+  workspace: string,
+  runs: readonly string[],
+  records: ReadonlyMap<string, ReadRunRecord>,
+  built: BuiltFromRecords,
+  verifyCache: VerifyCache,
+  checks: RecordChecks,
+): Promise<RunListing[]> {
+  const identities = await checks.finish();
+  // Runs are read a few at a time; each read is itself parallel over its checkpoints.
+  return mapWithConcurrency(runs, 4, async (run) => {
+    const record = records.get(run);
+    const checked = identities.get(run);
+    if (!record || checked === undefined) return listFromFolder(workspace, run, record, verifyCache);
+    return runFromRecord(workspace, run, record, built.get(run) ?? [], checked, verifyCache);
+  });
 }
 
 /**
@@ -209,23 +288,6 @@ export async function listRuns(
       if (record) checking.add(record);
     }
   }
-  const built = new Map<string, ScannedCheckpoint[]>();
-  for (const run of runs) {
-    const record = records.get(run);
-    const dirs = checking.dirsOf(run);
-    if (!record || !dirs) continue;
-    const pinned = new Set(record.pinned);
-    const stored = record.checkpoints;
-    const listings: ScannedCheckpoint[] = [];
-    for (let i = 0; i < stored.names.length; i += 1) listings.push(fromStored(run, dirs[i] as string, stored, i, pinned, verifyCache));
-    built.set(run, listings);
-  }
-  const identities = await checking.finish();
-  // Runs are read a few at a time; each read is itself parallel over its checkpoints.
-  return mapWithConcurrency(runs, 4, async (run) => {
-    const record = records.get(run);
-    const checked = identities.get(run);
-    if (!record || checked === undefined) return listFromFolder(workspace, run, record, verifyCache);
-    return runFromRecord(workspace, run, record, built.get(run) ?? [], checked, verifyCache);
-  });
+  const built = buildFromRecords(runs, records, verifyCache, checking);
+  return finishRuns(workspace, runs, records, built, verifyCache, checking);
 }

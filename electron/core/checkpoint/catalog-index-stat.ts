@@ -78,6 +78,11 @@ export class StatQueue {
     if (options.helper !== undefined) this.attach(options.helper);
   }
 
+  /** Starts the worker now, when the caller knows many stats will come: it is ready by the time they do. */
+  prestart(): void {
+    if (!this.helped) this.attach(startStatHelper());
+  }
+
   /** Queues `paths`; returns the index of their identities in what `finish` gives. */
   add(paths: readonly string[]): number {
     this.slots.push({ start: this.queued, count: paths.length });

@@ -23,7 +23,7 @@ import { stateFolder } from './state-folder.js';
 const INDEX_DIR = 'catalog';
 const RECORD_SUFFIX = '.json';
 /** Bumped whenever what a record holds, or how it is checked, changes: an older record is ignored. */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 
 /**
  * How old a file's times must be before they can vouch for its content. File systems stamp times
@@ -90,40 +90,60 @@ const ORIGINS = ['trained', 'imported', 'foreign'] as const;
 export type Origin = (typeof ORIGINS)[number];
 type Source = NonNullable<z.infer<typeof info.source>>;
 
+// Where each of a checkpoint's numbers is in its row of a record's `rows`: what its listing holds
+// that is a number (null as NaN: no manifest holds a NaN, JSON has none), then the length of its
+// signature in `signatures`, then its folder's identity and its manifest.json's (IDENTITY_AT on).
+const BYTES = 0;
+const EPOCH = 1;
+const BATCH_IN_EPOCH = 2;
+const TRAINING_TIME_MS = 3;
+const SAVE_BLOCKED_MS = 4;
+/** An index into metricNames. */
+const METRICS = 5;
+/** An index into backends, or -1 for none. */
+const BACKEND = 6;
+/** An index into ORIGINS. */
+const ORIGIN = 7;
+const SIGNATURE_LENGTH = 8;
+/** Where a checkpoint's eight identity numbers start in its row: its folder's four, then its manifest's. */
+export const IDENTITY_AT = 9;
+/** Where each number is in a row, by name: for whoever must look into a record from outside (its tests). */
+export const ROW_CELLS = Object.freeze({
+  bytes: BYTES,
+  epoch: EPOCH,
+  batchInEpoch: BATCH_IN_EPOCH,
+  trainingTimeMs: TRAINING_TIME_MS,
+  saveBlockedMs: SAVE_BLOCKED_MS,
+  metrics: METRICS,
+  backend: BACKEND,
+  origin: ORIGIN,
+  signatureLength: SIGNATURE_LENGTH,
+  identities: IDENTITY_AT,
+});
+/** Numbers a checkpoint in `rows`. */
+export const ROW_WIDTH = IDENTITY_AT + 8;
+
 /**
- * A run's whole checkpoints as columns (entry i of each column is checkpoint i's): what each
- * listing holds that its folder's name, its run and retention.json do not already say, and the
- * identities of its folder and manifest. Columns, not an object per checkpoint: 100,000 are read
- * on every open, and repeated keys were most of the bytes (and of what parsing allocated); the
- * values many share (metric names, backends, origins) are stored once and named by index.
+ * A run's whole checkpoints as columns (entry i of each is checkpoint i's): what each listing
+ * holds that its folder's name, its run and retention.json do not already say, and the identities
+ * of its folder and manifest. 100,000 are read on every open: every number of a checkpoint is in
+ * one Float64Column (its row), and the signatures are one string, so that a record parses into a
+ * few strings and buffers instead of a JS value per number and a string per signature, which the
+ * garbage collector then copied about for the whole open. The values many share (metric names,
+ * backends, origins) are stored once and named by index.
  */
 export interface StoredCheckpoints {
   readonly names: readonly string[];
-  /**
-   * Eight numbers a checkpoint: its folder's identity (a file added, removed or replaced in it
-   * changes it), then its manifest.json's (rewritten in place), as they were before they were
-   * read. Float64Column: their times written as decimals were half of what parsing a record cost.
-   */
-  readonly identities: string;
-  /** The scan's signature (manifest checksum, files' sizes and times): what a verification is remembered against. */
-  readonly signatures: readonly string[];
-  readonly bytes: readonly number[];
-  readonly epochs: readonly (number | null)[];
-  readonly batchesInEpoch: readonly (number | null)[];
+  /** Float64Column, ROW_WIDTH numbers a checkpoint (the constants above say which). Identities are as they were before what they vouch for was read. */
+  readonly rows: string;
+  /** The scans' signatures (manifest checksum, files' sizes and times: what a verification is remembered against), one after another. */
+  readonly signatures: string;
   readonly createdAt: readonly (string | null)[];
-  readonly trainingTimeMs: readonly (number | null)[];
-  readonly saveBlockedMs: readonly (number | null)[];
   /** Each distinct list of metric names once, in the order the manifest has them. */
   readonly metricNames: readonly (readonly string[])[];
-  /** Per checkpoint, its list of metric names (an index into metricNames): its values are the next that many of metricValues. */
-  readonly metricsOf: readonly number[];
-  /** Float64Column, NaN for null (no manifest holds a NaN: JSON has none). */
+  /** Float64Column, NaN for null: each checkpoint's values, in the order of its list of names. */
   readonly metricValues: string;
   readonly backends: readonly string[];
-  /** Per checkpoint, an index into backends, or -1 for none. */
-  readonly backendOf: readonly number[];
-  /** Per checkpoint, an index into ORIGINS. */
-  readonly originOf: readonly number[];
   /** The few checkpoints that are linked, or have a parent, or are read from another program's files: by index. */
   readonly linked: readonly number[];
   readonly parents: readonly (readonly [number, CheckpointRef])[];
@@ -143,11 +163,14 @@ function metricShape(names: readonly string[]): MetricShape {
   return { template, keys: Object.keys(template) };
 }
 
-/** StoredCheckpoints as read: the numbers decoded, the rare columns made maps, each checkpoint's first metric value found. */
-export interface ReadCheckpoints extends Omit<StoredCheckpoints, 'identities' | 'metricValues'> {
+/** StoredCheckpoints as read: the numbers decoded, where each signature starts, the rare columns made maps, each checkpoint's first metric value found. */
+export interface ReadCheckpoints extends Omit<StoredCheckpoints, 'rows' | 'metricValues'> {
+  readonly count: number;
   /** Each checkpoint's step, as its folder's name says. */
   readonly steps: readonly number[];
-  readonly identities: Float64Array;
+  readonly rows: Float64Array;
+  /** Where checkpoint i's signature starts in `signatures` (and i + 1's, where it ends). */
+  readonly signatureAt: Int32Array;
   readonly metricValues: Float64Array;
   readonly metricShapes: readonly MetricShape[];
   readonly metricsAt: Int32Array;
@@ -157,8 +180,6 @@ export interface ReadCheckpoints extends Omit<StoredCheckpoints, 'identities' | 
 }
 
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isNullableCount = (v: unknown): boolean => v === null || isCount(v);
-const isNullableNumber = (v: unknown): boolean => v === null || typeof v === 'number';
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isNullableString = (v: unknown): boolean => v === null || typeof v === 'string';
 const isIndexBelow =
@@ -192,32 +213,11 @@ function isColumn(v: unknown, length: number | undefined, check: (entry: unknown
   return true;
 }
 
-/** What every entry of one of the common columns must be. */
-type EntryKind = 'count' | 'nullableCount' | 'nullableNumber' | 'string' | 'nullableString';
-
-/**
- * isColumn for the columns of 100,000 entries, a loop per kind of entry: each loop calls one
- * check, which the compiler inlines (isColumn's one call site, called with every check, cannot be).
- */
-function isColumnOf(v: unknown, length: number | undefined, kind: EntryKind): v is unknown[] {
+/** Whether every entry of `v` is a string (or, when `nullable`, null), in a loop of its own: isColumn's check cannot be inlined. */
+function isStringColumn(v: unknown, length: number | undefined, nullable: boolean): v is (string | null)[] {
   if (!Array.isArray(v) || (length !== undefined && v.length !== length)) return false;
-  switch (kind) {
-    case 'count':
-      for (const entry of v) if (!isCount(entry)) return false;
-      return true;
-    case 'nullableCount':
-      for (const entry of v) if (!isNullableCount(entry)) return false;
-      return true;
-    case 'nullableNumber':
-      for (const entry of v) if (!isNullableNumber(entry)) return false;
-      return true;
-    case 'string':
-      for (const entry of v) if (!isString(entry)) return false;
-      return true;
-    case 'nullableString':
-      for (const entry of v) if (!isNullableString(entry)) return false;
-      return true;
-  }
+  for (const entry of v) if (typeof entry !== 'string' && !(nullable && entry === null)) return false;
+  return true;
 }
 
 /** The few rows of a rare column (parents, sources): most records have none, which needs no parse. */
@@ -230,6 +230,45 @@ function parseRare<T>(schema: z.ZodType<T[]>, value: unknown): T[] | null {
 const ParentsSchema = z.array(z.tuple([z.number().int().nonnegative(), CheckpointRefSchema]));
 const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.source.unwrap()]));
 
+const isNullableCountCell = (v: number): boolean => Number.isNaN(v) || (Number.isSafeInteger(v) && v >= 0);
+/** NaN (null), or what JSON could hold: a finite number. */
+const isNullableNumberCell = (v: number): boolean => Number.isNaN(v) || Number.isFinite(v);
+const isIndexCell = (v: number, least: number, limit: number): boolean => Number.isInteger(v) && v >= least && v < limit;
+
+/**
+ * Whether each row's numbers are what the constants above say they may be (indexes in range, counts whole),
+ * given how many metric lists and backends the record holds, and where each signature starts
+ * (null when their lengths do not add up to `signatures`).
+ */
+function checkRows(rows: Float64Array, n: number, lists: number, backends: number, signatures: string): Int32Array | null {
+  const signatureAt = new Int32Array(n + 1);
+  for (let i = 0, r = 0; i < n; i += 1, r += ROW_WIDTH) {
+    const length = rows[r + SIGNATURE_LENGTH] as number;
+    const fine =
+      isCount(rows[r + BYTES]) &&
+      isNullableCountCell(rows[r + EPOCH] as number) &&
+      isNullableCountCell(rows[r + BATCH_IN_EPOCH] as number) &&
+      isNullableNumberCell(rows[r + TRAINING_TIME_MS] as number) &&
+      isNullableNumberCell(rows[r + SAVE_BLOCKED_MS] as number) &&
+      isIndexCell(rows[r + METRICS] as number, 0, lists) &&
+      isIndexCell(rows[r + BACKEND] as number, -1, backends) &&
+      isIndexCell(rows[r + ORIGIN] as number, 0, ORIGINS.length) &&
+      isCount(length);
+    if (!fine) return null;
+    signatureAt[i + 1] = (signatureAt[i] as number) + length;
+    if ((signatureAt[i + 1] as number) > signatures.length) return null;
+  }
+  return signatureAt[n] === signatures.length ? signatureAt : null;
+}
+
+/** Where each checkpoint's metric values start in metricValues (and the next's, where they end), given each one's list of names. */
+function metricStarts(rows: Float64Array, n: number, metricNames: readonly (readonly string[])[]): Int32Array {
+  const metricsAt = new Int32Array(n + 1);
+  for (let i = 0; i < n; i += 1)
+    metricsAt[i + 1] = (metricsAt[i] as number) + (metricNames[rows[i * ROW_WIDTH + METRICS] as number] as readonly string[]).length;
+  return metricsAt;
+}
+
 /**
  * A record's checkpoints, or null when any column is not what StoredCheckpoints says (of another
  * length than the names, a value of the wrong kind, an index out of range). Checked by hand:
@@ -238,43 +277,38 @@ const SourcesSchema = z.array(z.tuple([z.number().int().nonnegative(), info.sour
 export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   if (typeof value !== 'object' || value === null) return null;
   const c = value as Record<keyof StoredCheckpoints, unknown>;
-  if (!isColumnOf(c.names, undefined, 'string')) return null;
+  if (!isStringColumn(c.names, undefined, false)) return null;
   const n = c.names.length;
   // Only a checkpoint folder's name may name a path to check and list.
   const steps = c.names.map((name) => parseCheckpointDirName(name as string));
-  if (!isColumnOf(steps, n, 'count')) return null;
-  const common =
-    isColumnOf(c.signatures, n, 'string') &&
-    isColumnOf(c.bytes, n, 'count') &&
-    isColumnOf(c.epochs, n, 'nullableCount') &&
-    isColumnOf(c.batchesInEpoch, n, 'nullableCount') &&
-    isColumnOf(c.createdAt, n, 'nullableString') &&
-    isColumnOf(c.trainingTimeMs, n, 'nullableNumber') &&
-    isColumnOf(c.saveBlockedMs, n, 'nullableNumber') &&
+  if (!isColumn(steps, n, isCount)) return null;
+  const plain =
+    typeof c.signatures === 'string' &&
+    isStringColumn(c.createdAt, n, true) &&
     isColumn(c.metricNames, undefined, (names) => isColumn(names, undefined, isString)) &&
     isColumn(c.backends, undefined, isString) &&
-    isColumn(c.originOf, n, isIndexBelow(ORIGINS.length)) &&
     isColumn(c.linked, undefined, isIndexBelow(n));
-  if (!common || !isColumn(c.backendOf, n, isIndexBelow((c.backends as unknown[]).length, -1))) return null;
+  if (!plain) return null;
   const metricNames = c.metricNames as string[][];
   const metricShapes = metricNames.map(metricShape);
   // Values are in the order the names are listed, which is the order their object keeps (as Object.keys gave them), once each.
   const inOrder = (shape: MetricShape, names: readonly string[]): boolean =>
     shape.keys.length === names.length && shape.keys.every((key, p) => key === names[p]);
   if (!metricShapes.every((shape, k) => inOrder(shape, metricNames[k] as string[]))) return null;
-  if (!isColumn(c.metricsOf, n, isIndexBelow(metricNames.length))) return null;
-  const metricsAt = new Int32Array(n + 1);
-  for (let i = 0; i < n; i += 1) metricsAt[i + 1] = (metricsAt[i] as number) + (metricNames[c.metricsOf[i] as number] as string[]).length;
-  const identities = decodeFloat64Column(c.identities, n * 8);
+  const rows = decodeFloat64Column(c.rows, n * ROW_WIDTH);
+  const signatureAt = rows && checkRows(rows, n, metricNames.length, (c.backends as string[]).length, c.signatures as string);
+  if (!rows || !signatureAt) return null;
+  const metricsAt = metricStarts(rows, n, metricNames);
   const metricValues = decodeFloat64Column(c.metricValues, metricsAt[n] as number);
-  if (!identities || !metricValues) return null;
   const parents = parseRare(ParentsSchema, c.parents);
   const sources = parseRare(SourcesSchema, c.sources);
-  if (!parents || !sources || [...parents, ...sources].some(([i]) => i >= n)) return null;
+  if (!metricValues || !parents || !sources || [...parents, ...sources].some(([i]) => i >= n)) return null;
   return {
     ...(c as unknown as StoredCheckpoints),
+    count: n,
     steps: steps as number[],
-    identities,
+    rows,
+    signatureAt,
     metricValues,
     metricShapes,
     metricsAt,
@@ -284,24 +318,21 @@ export function parseStoredCheckpoints(value: unknown): ReadCheckpoints | null {
   };
 }
 
+/** Checkpoint i's signature: a slice of the record's one string (a view of it, not a copy). */
+export function storedSignature(stored: ReadCheckpoints, i: number): string {
+  return stored.signatures.slice(stored.signatureAt[i], stored.signatureAt[i + 1]);
+}
+
 /** Builds a record's columns one checkpoint at a time. */
 export class StoredCheckpointsBuilder {
   private readonly columns = {
     names: [] as string[],
-    identities: [] as number[],
+    rows: [] as number[],
     signatures: [] as string[],
-    bytes: [] as number[],
-    epochs: [] as (number | null)[],
-    batchesInEpoch: [] as (number | null)[],
     createdAt: [] as (string | null)[],
-    trainingTimeMs: [] as (number | null)[],
-    saveBlockedMs: [] as (number | null)[],
     metricNames: [] as string[][],
-    metricsOf: [] as number[],
     metricValues: [] as number[],
     backends: [] as string[],
-    backendOf: [] as number[],
-    originOf: [] as number[],
     linked: [] as number[],
     parents: [] as [number, CheckpointRef][],
     sources: [] as [number, Source][],
@@ -314,20 +345,26 @@ export class StoredCheckpointsBuilder {
     const c = this.columns;
     const i = c.names.length;
     c.names.push(name);
-    for (let k = at; k < at + 8; k += 1) c.identities.push(identities[k] as number);
-    c.signatures.push(signature);
-    c.bytes.push(checkpoint.bytes);
-    c.epochs.push(checkpoint.epoch);
-    c.batchesInEpoch.push(checkpoint.batchInEpoch);
-    c.createdAt.push(checkpoint.createdAt);
-    c.trainingTimeMs.push(checkpoint.trainingTimeMs);
-    c.saveBlockedMs.push(checkpoint.saveBlockedMs);
     const names = Object.keys(checkpoint.metrics);
-    c.metricsOf.push(this.indexOf(this.metricLists, JSON.stringify(names), () => c.metricNames.push(names) - 1));
+    const metrics = this.indexOf(this.metricLists, JSON.stringify(names), () => c.metricNames.push(names) - 1);
     for (const metric of names) c.metricValues.push(checkpoint.metrics[metric] ?? NaN);
     const backend = checkpoint.backend;
-    c.backendOf.push(backend === null ? -1 : this.indexOf(this.backendIndex, backend, () => c.backends.push(backend) - 1));
-    c.originOf.push(ORIGINS.indexOf(checkpoint.origin));
+    const backendIndex = backend === null ? -1 : this.indexOf(this.backendIndex, backend, () => c.backends.push(backend) - 1);
+    const nullable = (v: number | null): number => v ?? NaN;
+    c.rows.push(
+      checkpoint.bytes,
+      nullable(checkpoint.epoch),
+      nullable(checkpoint.batchInEpoch),
+      nullable(checkpoint.trainingTimeMs),
+      nullable(checkpoint.saveBlockedMs),
+      metrics,
+      backendIndex,
+      ORIGINS.indexOf(checkpoint.origin),
+      signature.length,
+    );
+    for (let k = at; k < at + 8; k += 1) c.rows.push(identities[k] as number);
+    c.signatures.push(signature);
+    c.createdAt.push(checkpoint.createdAt);
     if (checkpoint.linked) c.linked.push(i);
     if (checkpoint.parent) c.parents.push([i, checkpoint.parent]);
     if (checkpoint.source) c.sources.push([i, checkpoint.source]);
@@ -340,8 +377,8 @@ export class StoredCheckpointsBuilder {
   }
 
   build(): StoredCheckpoints {
-    const { identities, metricValues, ...rest } = this.columns;
-    return { ...rest, identities: encodeFloat64Column(identities), metricValues: encodeFloat64Column(metricValues) };
+    const { rows, signatures, metricValues, ...rest } = this.columns;
+    return { ...rest, rows: encodeFloat64Column(rows), signatures: signatures.join(''), metricValues: encodeFloat64Column(metricValues) };
   }
 }
 
@@ -355,17 +392,21 @@ export type ListingHead = Pick<CheckpointInfo, 'id' | 'run' | 'step' | 'path' | 
  */
 const NONE = Object.freeze([]) as unknown as never[];
 
+/** A row's cell that is null when NaN. */
+function nullable(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
 /** The listing of checkpoint `i` of `stored`, as its record holds it: one object made, no copies. */
 export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead): CheckpointInfo {
-  const shape = stored.metricShapes[stored.metricsOf[i] as number] as MetricShape;
+  const rows = stored.rows;
+  const r = i * ROW_WIDTH;
+  const shape = stored.metricShapes[rows[r + METRICS] as number] as MetricShape;
   // A copy of the shape (one allocation, its keys already laid out), then its values.
   const metrics: Record<string, number | null> = { ...shape.template };
   let at = stored.metricsAt[i] as number;
-  for (const name of shape.keys) {
-    const value = stored.metricValues[at++] as number;
-    metrics[name] = Number.isNaN(value) ? null : value;
-  }
-  const backend = stored.backendOf[i] as number;
+  for (const name of shape.keys) metrics[name] = nullable(stored.metricValues[at++] as number);
+  const backend = rows[r + BACKEND] as number;
   return {
     id: head.id,
     run: head.run,
@@ -374,16 +415,16 @@ export function storedInfo(stored: ReadCheckpoints, i: number, head: ListingHead
     path: head.path,
     status: head.status,
     statusReason: head.statusReason,
-    bytes: stored.bytes[i] as number,
-    epoch: stored.epochs[i] as number | null,
-    batchInEpoch: stored.batchesInEpoch[i] as number | null,
+    bytes: rows[r + BYTES] as number,
+    epoch: nullable(rows[r + EPOCH] as number),
+    batchInEpoch: nullable(rows[r + BATCH_IN_EPOCH] as number),
     createdAt: stored.createdAt[i] as string | null,
-    trainingTimeMs: stored.trainingTimeMs[i] as number | null,
-    saveBlockedMs: stored.saveBlockedMs[i] as number | null,
+    trainingTimeMs: nullable(rows[r + TRAINING_TIME_MS] as number),
+    saveBlockedMs: nullable(rows[r + SAVE_BLOCKED_MS] as number),
     metrics,
     backend: backend < 0 ? null : (stored.backends[backend] as string),
     parent: stored.parentOf.get(i) ?? null,
-    origin: ORIGINS[stored.originOf[i] as number] as Origin,
+    origin: ORIGINS[rows[r + ORIGIN] as number] as Origin,
     linked: stored.linkedSet.has(i),
     source: stored.sourceOf.get(i) ?? null,
     pinned: head.pinned,
@@ -470,6 +511,8 @@ export function readRunRecords(
   workspace: string,
   /** Told of each record as it is read (the caller starts a worker as soon as they call for one). */
   onRecord: (record: ReadRunRecord) => void = () => undefined,
+  /** Told how many files the index holds, before any is read. */
+  onCount: (files: number) => void = () => undefined,
 ): Map<string, ReadRunRecord> {
   const records = new Map<string, ReadRunRecord>();
   let names: string[];
@@ -478,6 +521,7 @@ export function readRunRecords(
   } catch {
     return records;
   }
+  onCount(names.length);
   for (const name of names) {
     if (!name.endsWith(RECORD_SUFFIX) || isTemporaryName(name)) continue;
     const run = name.slice(0, -RECORD_SUFFIX.length);

@@ -20,7 +20,7 @@ import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
 import { type ReadRunRecord, RecordWriter, type RunRecord, isStillAt, readRunRecords } from './catalog-index.js';
-import { RecordChecks, listRun, listRuns } from './catalog-index-check.js';
+import { type BuiltFromRecords, RecordChecks, asRecorded, buildFromRecords, finishRuns, listRun } from './catalog-index-check.js';
 
 export { type CatalogListener, type MetricsListener, isUsable, rankByMetric } from './catalog-table.js';
 
@@ -57,6 +57,8 @@ export class Catalog extends CatalogTable {
   private readonly claimed = new Map<string, readonly string[]>();
   /** Null when the index is not used. */
   private readonly index: RecordWriter | null;
+  /** Set once open() hands the catalog out: until then nobody else can see its table. */
+  private opened = false;
 
   private constructor(
     readonly workspace: string,
@@ -76,6 +78,7 @@ export class Catalog extends CatalogTable {
     await cache.load();
     const catalog = new Catalog(workspace, cache, foreign, layouts, await InPlaceRecords.load(workspace), options);
     await catalog.refresh();
+    catalog.opened = true;
     return catalog;
   }
 
@@ -151,16 +154,25 @@ export class Catalog extends CatalogTable {
   private async rescanAll(): Promise<void> {
     // Each record's checkpoints are checked as soon as it is read: a worker stats them while the rest are read.
     const checks = new RecordChecks(this.workspace);
-    const records = this.index ? readRunRecords(this.workspace, (record) => checks.add(record)) : new Map<string, ReadRunRecord>();
+    const records = this.index
+      ? readRunRecords(
+          this.workspace,
+          (record) => checks.add(record),
+          (count) => checks.expect(count),
+        )
+      : new Map<string, ReadRunRecord>();
     let listings;
     let found;
+    let asListed: ReadonlySet<string>;
     try {
       // A folder as its record found it still holds what it held then: a run, with no need to read it.
       found = await listRunNames(this.workspace, (name, dir) => {
         const record = records.get(name);
         return record !== undefined && isStillAt(dir, record.dir);
       });
-      listings = await listRuns(this.workspace, found.names, records, this.verifyCache, checks);
+      const built = buildFromRecords(found.names, records, this.verifyCache, checks);
+      asListed = this.opened ? new Set<string>() : this.addAsRecorded(found.names, records, built);
+      listings = await finishRuns(this.workspace, found.names, records, built, this.verifyCache, checks);
     } catch (error) {
       checks.cancel();
       throw error;
@@ -174,7 +186,9 @@ export class Catalog extends CatalogTable {
     const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));
     this.commit((change) => {
       for (const name of gone) this.entries.applyRun(name, null, change);
-      names.forEach((name, i) => this.entries.applyRun(name, scans[i] ?? null, change));
+      names.forEach((name, i) => {
+        if (!asListed.has(name) || listings[i]?.asRecorded !== true) this.entries.applyRun(name, scans[i] ?? null, change);
+      });
       for (const found of inPlace) this.entries.applyRun(found.name, scannedInPlace(found, this.records, this.verifyCache), change);
     });
     this.noteSeries(inPlace, gone);
@@ -182,6 +196,27 @@ export class Catalog extends CatalogTable {
     const updates = new Map(names.map((name, i) => [name, listings[i]?.update]));
     for (const name of records.keys()) if (!listed.has(name)) updates.set(name, null);
     this.saveIndex(updates);
+  }
+
+  /**
+   * Puts each run whose record agrees with its folder in the table as its record lists it, before
+   * its checkpoints' identities are in: the stat worker takes them meanwhile, instead of waiting
+   * for this thread to fill the table after. Only while the catalog is being opened, when nobody
+   * can see the table; a run whose checkpoints turn out changed is put again once they are in.
+   */
+  private addAsRecorded(names: readonly string[], records: ReadonlyMap<string, ReadRunRecord>, built: BuiltFromRecords): Set<string> {
+    const added = new Set<string>();
+    this.commit((change) => {
+      for (const name of names) {
+        const record = records.get(name);
+        const checkpoints = built.get(name);
+        const scanned = record && checkpoints ? asRecorded(this.workspace, name, record, checkpoints) : null;
+        if (!scanned) continue;
+        this.entries.applyRun(name, scanned, change);
+        added.add(name);
+      }
+    });
+    return added;
   }
 
   /**
