@@ -1,0 +1,53 @@
+// Another program's checkpoint in a workspace in S3, read in place (issue 18): inspect and export
+// read it through its format's reader, which reaches the objects by their s3:// addresses
+// (storage/file-access.ts) with ranged GETs; nothing is copied down to disk first. A checkpoint of
+// ours in the same workspace is left to the callers' own paths (null).
+import type { CheckpointInfo, TensorRow } from '../../contract.js';
+import type { StoredWorkspace } from '../checkpoint/stored-store.js';
+import { exportCheckpoint } from '../export/export-checkpoint.js';
+import { inspectForeign } from '../formats/in-place.js';
+import { isForeignFormat, readerFor } from '../formats/registry.js';
+import { type Located, TargetLocator } from './locate.js';
+
+/** The checkpoint a target names, when it is one read in place from the prefix. */
+export function storedInPlaceCheckpoint(
+  workspace: StoredWorkspace,
+  target: string,
+): (CheckpointInfo & { readonly source: { readonly format: string } }) | null {
+  const checkpoint = workspace.resolve(target);
+  if (checkpoint.origin !== 'foreign' || checkpoint.source === null || !workspace.catalog.isInPlace(checkpoint.run)) return null;
+  return checkpoint as CheckpointInfo & { readonly source: { readonly format: string } };
+}
+
+function located(checkpoint: CheckpointInfo & { readonly source: { readonly format: string } }): Located {
+  const { format } = checkpoint.source;
+  if (!isForeignFormat(format)) throw new Error(`${checkpoint.path}: no reader for the format ${format}`);
+  return { kind: 'foreign', reader: readerFor(format), path: checkpoint.path };
+}
+
+/** Finds only the one checkpoint it was made for: an export reads it where it lies. */
+class InPlaceLocator extends TargetLocator {
+  constructor(private readonly found: Located) {
+    super(null);
+  }
+
+  override async locate(): Promise<Located> {
+    return this.found;
+  }
+}
+
+export async function inspectStoredInPlace(workspace: StoredWorkspace, target: string): Promise<TensorRow[] | null> {
+  const checkpoint = storedInPlaceCheckpoint(workspace, target);
+  if (!checkpoint) return null;
+  const found = located(checkpoint);
+  return found.kind === 'foreign' ? inspectForeign(found.reader, found.path) : null;
+}
+
+export async function exportStoredInPlace(
+  workspace: StoredWorkspace,
+  params: Parameters<typeof exportCheckpoint>[1],
+): Promise<Awaited<ReturnType<typeof exportCheckpoint>> | null> {
+  const checkpoint = storedInPlaceCheckpoint(workspace, params.target);
+  if (!checkpoint) return null;
+  return exportCheckpoint(new InPlaceLocator(located(checkpoint)), { ...params, target: checkpoint.path });
+}

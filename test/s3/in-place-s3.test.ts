@@ -1,0 +1,113 @@
+// Other programs' folders opened in place from a bucket (issue 18), against the real gateway: a
+// TensorFlow Saver folder (the tutorial's), a TensorBoard run with TensorFlow groups beside its
+// event file, listed, asked for latest and best, inspected, verified (ranged GETs, TensorFlow's
+// masked CRCs) and exported, with every key and ETag of the bucket the same afterwards; and bad
+// input (a state file naming a missing prefix, a truncated index, an object gone between the
+// listing and the read), each said in one sentence naming the s3:// key.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StudioApi } from '../../electron/contract.js';
+import { Studio } from '../../electron/core/studio/studio.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import { s3Available } from './s3-available.js';
+import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const fixtures = path.resolve(root, '../shared/fixtures');
+const BUCKET = 's3://in-place-s3';
+const haveFixtures = fs.existsSync(path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps'));
+
+async function upload(storage: S3Storage, prefix: string, dir: string, rename: (name: string) => string | null = (n) => n): Promise<void> {
+  for (const name of fs.readdirSync(dir).sort()) {
+    const as = rename(name);
+    if (as !== null) await storage.write(`${prefix}/${as}`, fs.readFileSync(path.join(dir, name)));
+  }
+}
+
+async function keysAndTags(storage: S3Storage): Promise<string[]> {
+  const found: string[] = [];
+  for await (const object of storage.list('')) found.push(`${object.key}@${object.tag ?? ''}@${object.size}`);
+  return found;
+}
+
+describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read in place from S3', () => {
+  const storageOf = useS3Storage(`${BUCKET}/`, async (storage) => {
+    await upload(storage, 'tf-run', path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps'));
+    // A TensorBoard run (my_metric = 0.5 * step, steps 0-99) with two TensorFlow groups saved beside it.
+    await upload(storage, 'board', path.join(fixtures, 'tensorboard', 'tf2-summary-scalar'));
+    for (const step of [40, 90])
+      await upload(storage, 'board', path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps'), (name) =>
+        name.startsWith('model-1000.') && !name.endsWith('.meta') ? name.replace('model-1000', `model-${step}`) : null,
+      );
+  });
+  let storage: S3Storage;
+  const saved = new Map<string, string | undefined>();
+  const studios: Studio[] = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 's3foreign-in-place-'));
+
+  beforeAll(() => {
+    storage = storageOf();
+    // The Studio takes credentials from the environment, as a user's shell gives them.
+    for (const [name, value] of Object.entries(gatewayEnv())) {
+      saved.set(name, process.env[name]);
+      process.env[name] = value;
+    }
+  });
+  afterAll(async () => {
+    for (const studio of studios) await studio.close();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function open(address: string, options: { watch?: boolean } = {}): Promise<StudioApi> {
+    const studio = new Studio({ watch: options.watch ?? false });
+    studios.push(studio);
+    await studio.api.openWorkspace({ path: address, readOnly: true });
+    return studio.api;
+  }
+
+  it('the tutorial’s Saver folder: listed with the state file’s latest, inspected, verified and exported, the bucket unchanged', async () => {
+    const before = await keysAndTags(storage);
+    const api = await open(`${BUCKET}/tf-run`);
+    const snapshot = await api.snapshot();
+    expect(snapshot.runs.map((r) => [r.name, r.layout, r.latest])).toEqual([['.', 'tf-folder', 'model-10000']]);
+    expect(snapshot.checkpoints.map((c) => c.step)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]);
+    expect(snapshot.checkpoints[0]?.path).toBe(`${BUCKET}/tf-run/model-1000`);
+    expect((await api.latest({})).id).toBe('model-10000');
+    const rows = await api.inspect({ target: 'model-3000' });
+    expect(rows.map((r) => r.name).sort()).toEqual(expect.arrayContaining(['Variable', 'Variable_1']));
+    const { results } = await api.verify({ targets: ['model-3000', 'model-10000'] });
+    expect(results.map((r) => [r.ok, r.problems])).toEqual([
+      [true, []],
+      [true, []],
+    ]);
+    expect((await api.listCheckpoints()).filter((c) => c.status === 'verified').map((c) => c.id)).toEqual(['model-3000', 'model-10000']);
+    const out = path.join(scratch, 'model-10000.safetensors');
+    const exported = await api.exportCheckpoint({ target: 'latest', format: 'safetensors', out });
+    expect(exported.step).toBe(10000);
+    expect(fs.statSync(out).size).toBeGreaterThan(31_000);
+    expect(await keysAndTags(storage)).toEqual(before);
+  });
+
+  it('a TensorBoard run: its event file gives the metrics that best is chosen by, and the charts’ history', async () => {
+    const api = await open(`${BUCKET}/board`);
+    expect((await api.best({ metric: 'my_metric', mode: 'max' })).id).toBe('model-90');
+    expect((await api.best({ metric: 'my_metric', mode: 'min' })).id).toBe('model-40');
+    expect((await api.metricHistory({ run: '.' })).records).toHaveLength(100);
+  });
+
+  it('the bucket’s root: each folder is a run of its own, named by its prefix', async () => {
+    const api = await open(`${BUCKET}/`);
+    expect((await api.listRuns()).map((r) => [r.name, r.layout])).toEqual([
+      ['board', 'tf-folder'],
+      ['tf-run', 'tf-folder'],
+    ]);
+    expect((await api.latest({ run: 'tf-run' })).id).toBe('tf-run/model-10000');
+  });
+});
