@@ -42,6 +42,24 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
       await upload(storage, 'board', path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps'), (name) =>
         name.startsWith('model-1000.') && !name.endsWith('.meta') ? name.replace('model-1000', `model-${step}`) : null,
       );
+    // Bad input, each in a folder of its own under bad/.
+    const saver = path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps');
+    const group = (prefix: string) => (name: string) => (name.startsWith('model-1000.') && !name.endsWith('.meta') ? name.replace('model-1000', prefix) : null);
+    await upload(storage, 'bad/state-names-missing', saver, group('model-1000'));
+    await storage.write(
+      'bad/state-names-missing/checkpoint',
+      'model_checkpoint_path: "model-5000"\nall_model_checkpoint_paths: "model-1000"\nall_model_checkpoint_paths: "model-5000"\n',
+    );
+    // The cut index is uploaded first, so the whole one is the folder's newest (the layout sniffs the newest index).
+    const index = fs.readFileSync(path.join(saver, 'model-1000.index'));
+    await storage.write('bad/cut-index/model-9000.index', index.subarray(0, index.length - 20));
+    await storage.write('bad/cut-index/model-9000.data-00000-of-00001', fs.readFileSync(path.join(saver, 'model-1000.data-00000-of-00001')));
+    await upload(storage, 'bad/cut-index', saver, group('model-2000'));
+    await upload(storage, 'bad/vanishing', saver, group('model-1000'));
+    await upload(storage, 'bad/flipped', saver, group('model-1000'));
+    const data = Buffer.from(fs.readFileSync(path.join(saver, 'model-1000.data-00000-of-00001')));
+    data[100] = (data[100] ?? 0) ^ 0xff;
+    await storage.write('bad/flipped/model-1000.data-00000-of-00001', data);
   });
   let storage: S3Storage;
   const saved = new Map<string, string | undefined>();
@@ -105,9 +123,60 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
   it('the bucket’s root: each folder is a run of its own, named by its prefix', async () => {
     const api = await open(`${BUCKET}/`);
     expect((await api.listRuns()).map((r) => [r.name, r.layout])).toEqual([
+      ['bad/cut-index', 'tf-folder'],
+      ['bad/flipped', 'tf-folder'],
+      ['bad/state-names-missing', 'tf-folder'],
+      ['bad/vanishing', 'tf-folder'],
       ['board', 'tf-folder'],
       ['tf-run', 'tf-folder'],
     ]);
     expect((await api.latest({ run: 'tf-run' })).id).toBe('tf-run/model-10000');
+  });
+
+  it('a state file that names a missing checkpoint: said on the run; latest is the newest whole one', async () => {
+    const api = await open(`${BUCKET}/bad/state-names-missing`);
+    const [run] = await api.listRuns();
+    expect(run?.path).toBe(`${BUCKET}/bad/state-names-missing`);
+    expect(run?.notes.join(' ')).toMatch(/calls "?model-5000"? latest, but it is not here whole/);
+    expect((await api.latest({})).id).toBe('model-1000');
+  });
+
+  it('a truncated .index: verify names its s3:// key and what is wrong', async () => {
+    const api = await open(`${BUCKET}/bad/cut-index`);
+    expect((await api.listCheckpoints()).map((c) => c.id)).toEqual(['model-2000', 'model-9000']);
+    const { results } = await api.verify({ targets: ['model-9000', 'model-2000'] });
+    expect(results.map((r) => r.ok)).toEqual([false, true]);
+    // As on disk: the index without its footer is not read as TensorFlow's (its table magic is gone).
+    expect(results[0]?.problems).toEqual([
+      { file: `${BUCKET}/bad/cut-index/model-9000`, problem: expect.stringMatching(/\.index file with the table magic/) as string },
+    ]);
+    await expect(api.inspect({ target: 'model-9000' })).rejects.toThrow(`${BUCKET}/bad/cut-index/model-9000: is not a TensorFlow checkpoint`);
+  });
+
+  it('an object deleted between the listing and the read: the read names its s3:// key and says it is missing', async () => {
+    const api = await open(`${BUCKET}/bad/vanishing`);
+    expect((await api.listCheckpoints()).map((c) => c.id)).toEqual(['model-1000']);
+    await storage.remove(['bad/vanishing/model-1000.data-00000-of-00001']);
+    const { results } = await api.verify({ targets: ['model-1000'] });
+    expect(results[0]?.ok).toBe(false);
+    expect(results[0]?.problems.map((p) => `${p.file}: ${p.problem}`).join(' ')).toMatch(
+      new RegExp(`^${BUCKET}/bad/vanishing/model-1000\\.data-00000-of-00001: is missing`),
+    );
+    await storage.remove(['bad/vanishing/model-1000.index']);
+    await expect(api.inspect({ target: 'model-1000' })).rejects.toThrow(new RegExp(`${BUCKET}/bad/vanishing/model-1000`));
+  });
+
+  it('a flipped byte in a data shard: TensorFlow’s own CRC, read by ranged GETs, names the shard and the tensor', async () => {
+    const api = await open(`${BUCKET}/bad/flipped`);
+    const { results } = await api.verify({ targets: ['model-1000'] });
+    expect(results[0]?.ok).toBe(false);
+    expect(results[0]?.problems).toEqual([
+      {
+        file: `${BUCKET}/bad/flipped/model-1000.data-00000-of-00001`,
+        tensor: expect.any(String) as string,
+        problem: expect.stringMatching(/CRC-32C .* the index says/) as string,
+      },
+    ]);
+    expect((await api.listCheckpoints())[0]?.status).toBe('damaged');
   });
 });
