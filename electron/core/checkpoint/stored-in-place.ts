@@ -38,9 +38,19 @@ function foldersOf(objects: readonly StoredObject[]): Map<string, Folder> {
   return folders;
 }
 
-function signatureOf(folder: Folder): string {
-  const files = folder.files.map((o) => `${o.key}\u0000${o.size}\u0000${o.modifiedMs}\u0000${o.tag ?? ''}`).sort();
-  return [...files, ...[...folder.folders].sort()].join('\u0001');
+function stamp(o: StoredObject): string {
+  return `${o.key}\u0000${o.size}\u0000${o.modifiedMs}\u0000${o.tag ?? ''}`;
+}
+
+/**
+ * What a folder's runs were read from: its own objects, its subfolders' names, and every object
+ * under the subfolders its runs claim (a Trainer's `checkpoint-N/`, Keras' `train/`), which its
+ * layouts read too.
+ */
+function signatureOf(relative: string, folder: Folder, claimed: readonly string[], objects: readonly StoredObject[]): string {
+  const under = claimed.map((name) => `${relative === '' ? '' : `${relative}/`}${name}/`);
+  const inClaimed = under.length === 0 ? [] : objects.filter((o) => under.some((prefix) => o.key.startsWith(prefix))).map(stamp);
+  return [...folder.files.map(stamp).sort(), ...[...folder.folders].sort(), ...inClaimed.sort()].join('\u0001');
 }
 
 /** A checkpoint's verification, kept in memory for the objects it read (nothing is written into the bucket). */
@@ -61,7 +71,7 @@ const NO_PINS = { pinned: (): readonly string[] => [] };
 
 export class StoredInPlace {
   /** Each folder's runs as last read, by the folder's signature. */
-  private readonly kept = new Map<string, { readonly signature: string; readonly runs: readonly InPlaceRun[] }>();
+  private readonly kept = new Map<string, { readonly signature: string; readonly claimed: readonly string[]; readonly runs: readonly InPlaceRun[] }>();
   readonly verifications = new StoredVerifications();
   private found: FoundInPlace[] = [];
 
@@ -75,10 +85,9 @@ export class StoredInPlace {
     return shownPath(relative === '' ? this.storage.address.replace(/\/+$/, '') : this.storage.locate(relative));
   }
 
-  private async runsOf(relative: string, folder: Folder): Promise<readonly InPlaceRun[]> {
-    const signature = signatureOf(folder);
+  private async runsOf(relative: string, folder: Folder, objects: readonly StoredObject[]): Promise<readonly InPlaceRun[]> {
     const kept = this.kept.get(relative);
-    if (kept?.signature === signature) return kept.runs;
+    if (kept && kept.signature === signatureOf(relative, folder, kept.claimed, objects)) return kept.runs;
     const at = relative === '' ? 0 : relative.length + 1;
     const entries: FolderEntry[] = [
       ...folder.files.map((o) => ({ name: o.key.slice(at), kind: 'file' as const, bytes: o.size, mtimeMs: o.modifiedMs })),
@@ -86,7 +95,8 @@ export class StoredInPlace {
     ];
     const listing: FolderListing = { dir: this.dirOf(relative), relative, entries };
     const runs = await this.layouts.scanFolder(listing);
-    this.kept.set(relative, { signature, runs });
+    const claimed = [...new Set(runs.flatMap((run) => run.claimed))];
+    this.kept.set(relative, { signature: signatureOf(relative, folder, claimed, objects), claimed, runs });
     return runs;
   }
 
@@ -100,7 +110,7 @@ export class StoredInPlace {
       for (const relative of level) {
         const folder = folders.get(relative);
         if (!folder) continue;
-        const runs = await this.runsOf(relative, folder);
+        const runs = await this.runsOf(relative, folder, objects);
         const dir = this.dirOf(relative);
         for (const run of runs) found.push({ name: inPlaceRunName(relative, run.file), dir, run });
         const claimed = new Set(runs.flatMap((run) => run.claimed));

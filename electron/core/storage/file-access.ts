@@ -6,7 +6,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMissing, openRegular } from '../base/regular-file.js';
+import { describeFileKind, isMissing, openRegular } from '../base/regular-file.js';
 import { CheckpointFormatError } from '../base/errors.js';
 import type { RandomAccessFile, Storage } from './storage.js';
 
@@ -15,6 +15,8 @@ export interface FileEntry {
   readonly kind: 'file' | 'folder' | 'other';
   readonly bytes: number;
   readonly mtimeMs: number;
+  /** What it is, for messages: 'a regular file', 'a folder', 'a named pipe (FIFO)', … */
+  readonly description: string;
 }
 
 export interface OpenedFile {
@@ -32,6 +34,8 @@ interface Mount {
 }
 
 const mounts = new Map<string, Mount>();
+const FILE = 'a regular file';
+const FOLDER = 'a folder';
 
 /** `s3:/bucket/x` (after path.join) and `s3://bucket/x` are one address; written with two slashes. */
 export function shownPath(file: string): string {
@@ -127,7 +131,7 @@ export async function openFile(file: string, options: { readonly sequential?: bo
 
 function entryOf(info: Stats, name: string): FileEntry {
   const kind = info.isFile() ? 'file' : info.isDirectory() ? 'folder' : 'other';
-  return { name, kind, bytes: kind === 'file' ? info.size : 0, mtimeMs: kind === 'file' ? info.mtimeMs : 0 };
+  return { name, kind, bytes: kind === 'file' ? info.size : 0, mtimeMs: kind === 'file' ? info.mtimeMs : 0, description: describeFileKind(info) };
 }
 
 /** What is at a path (following links), or null when nothing is. */
@@ -143,11 +147,11 @@ export async function statFile(file: string): Promise<FileEntry | null> {
   }
   const { storage, key } = mounted;
   const name = key.split('/').pop() ?? '';
-  if (key === '') return { name, kind: 'folder', bytes: 0, mtimeMs: 0 };
+  if (key === '') return { name, kind: 'folder', bytes: 0, mtimeMs: 0, description: FOLDER };
   const object = await storage.stat(key);
-  if (object !== null) return { name, kind: 'file', bytes: object.size, mtimeMs: object.modifiedMs };
+  if (object !== null) return { name, kind: 'file', bytes: object.size, mtimeMs: object.modifiedMs, description: FILE };
   const below = await storage.children(`${key}/`);
-  return below.objects.length > 0 || below.folders.length > 0 ? { name, kind: 'folder', bytes: 0, mtimeMs: 0 } : null;
+  return below.objects.length > 0 || below.folders.length > 0 ? { name, kind: 'folder', bytes: 0, mtimeMs: 0, description: FOLDER } : null;
 }
 
 /** A folder's entries (links to files read as files); an empty list when there is no such folder. */
@@ -163,7 +167,9 @@ export async function listFiles(dir: string): Promise<FileEntry[]> {
       throw error;
     }
     const entries = await Promise.all(
-      names.map(async (name) => (await statFile(path.join(dir, name))) ?? { name, kind: 'other' as const, bytes: 0, mtimeMs: 0 }),
+      names.map(
+        async (name) => (await statFile(path.join(dir, name))) ?? { name, kind: 'other' as const, bytes: 0, mtimeMs: 0, description: 'gone or unreadable' },
+      ),
     );
     return entries.map((e, i) => ({ ...e, name: names[i] ?? e.name }));
   }
@@ -171,8 +177,8 @@ export async function listFiles(dir: string): Promise<FileEntry[]> {
   const prefix = key === '' ? '' : `${key}/`;
   const { objects, folders } = await storage.children(prefix);
   return [
-    ...objects.map((o) => ({ name: o.key.slice(prefix.length), kind: 'file' as const, bytes: o.size, mtimeMs: o.modifiedMs })),
-    ...folders.map((f) => ({ name: f.slice(prefix.length).replace(/\/$/, ''), kind: 'folder' as const, bytes: 0, mtimeMs: 0 })),
+    ...objects.map((o) => ({ name: o.key.slice(prefix.length), kind: 'file' as const, bytes: o.size, mtimeMs: o.modifiedMs, description: FILE })),
+    ...folders.map((f) => ({ name: f.slice(prefix.length).replace(/\/$/, ''), kind: 'folder' as const, bytes: 0, mtimeMs: 0, description: FOLDER })),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
