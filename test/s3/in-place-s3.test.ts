@@ -118,6 +118,7 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
     expect((await api.best({ metric: 'my_metric', mode: 'max' })).id).toBe('model-90');
     expect((await api.best({ metric: 'my_metric', mode: 'min' })).id).toBe('model-40');
     expect((await api.metricHistory({ run: '.' })).records).toHaveLength(100);
+    expect((await api.runConfig({ run: '.' })).config).toEqual({ layout: 'tf-folder' });
   });
 
   it('the bucket’s root: each folder is a run of its own, named by its prefix', async () => {

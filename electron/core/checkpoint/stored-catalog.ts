@@ -75,6 +75,8 @@ export class StoredCatalog extends CatalogTable {
   private readonly inPlace: StoredInPlace | null;
   /** Each such run's metrics as last read. */
   private readonly inPlaceSeries = new Map<string, readonly InPlaceSeries[]>();
+  /** Each such run's configuration, where its folder says (TensorBoard's hparams). */
+  private readonly inPlaceConfigs = new Map<string, Readonly<Record<string, unknown>> | null>();
   private unmount: (() => void) | null = null;
 
   private constructor(
@@ -109,6 +111,10 @@ export class StoredCatalog extends CatalogTable {
   /** A run of another program's, read in place from the prefix. */
   isInPlace(run: string): boolean {
     return this.inPlaceSeries.has(run);
+  }
+
+  inPlaceConfig(run: string): Readonly<Record<string, unknown>> | null {
+    return this.inPlaceConfigs.get(run) ?? null;
   }
 
   get workspace(): string {
@@ -166,6 +172,8 @@ export class StoredCatalog extends CatalogTable {
       for (const f of found) this.entries.applyRun(f.name, this.inPlace?.scanned(f) ?? null, change);
     });
     await this.followMetrics(listing.runs);
+    this.inPlaceConfigs.clear();
+    for (const f of found) this.inPlaceConfigs.set(f.name, f.run.config);
     this.followInPlaceMetrics(found.map((f) => ({ name: f.name, series: f.run.series })));
   }
 

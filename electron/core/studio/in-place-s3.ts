@@ -2,12 +2,13 @@
 // read it through its format's reader, which reaches the objects by their s3:// addresses
 // (storage/file-access.ts) with ranged GETs; nothing is copied down to disk first. A checkpoint of
 // ours in the same workspace is left to the callers' own paths (null).
-import type { CheckpointInfo, TensorRow } from '../../contract.js';
+import type { CheckpointInfo, RunMeta, TensorRow } from '../../contract.js';
 import type { StoredWorkspace } from '../checkpoint/stored-store.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { inspectForeign } from '../formats/in-place.js';
 import { isForeignFormat, readerFor } from '../formats/registry.js';
 import { type Located, TargetLocator } from './locate.js';
+import { inPlaceRunMeta } from './metric-history.js';
 
 /** The checkpoint a target names, when it is one read in place from the prefix. */
 export function storedInPlaceCheckpoint(
@@ -50,4 +51,11 @@ export async function exportStoredInPlace(
   const checkpoint = storedInPlaceCheckpoint(workspace, params.target);
   if (!checkpoint) return null;
   return exportCheckpoint(new InPlaceLocator(located(checkpoint)), { ...params, target: checkpoint.path });
+}
+
+/** A run's configuration: for another program's run, what its folder says (as on disk); for ours, its run.json. */
+export function storedRunConfig(workspace: StoredWorkspace, run: string): RunMeta {
+  const info = workspace.catalog.getRun(run);
+  if (info && workspace.catalog.isInPlace(run)) return inPlaceRunMeta(info, workspace.catalog.inPlaceConfig(run));
+  return workspace.runMeta(run);
 }

@@ -50,7 +50,7 @@ import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-hist
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
 import { verifyStoredTargets, verifyTargets } from './verify.js';
-import { exportStoredInPlace, inspectStoredInPlace } from './in-place-s3.js';
+import { exportStoredInPlace, inspectStoredInPlace, storedRunConfig } from './in-place-s3.js';
 
 export interface StudioOptions {
   /** How the trainer process is started (child_process.fork by default; utilityProcess in Electron). */
@@ -397,7 +397,7 @@ export class Studio {
         return { path: checkpoint.path, opened };
       },
       runConfig: async ({ run }) => {
-        if (this.remote) return this.remote.runMeta(run);
+        if (this.remote) return storedRunConfig(this.remote, run);
         const store = this.requireStore();
         const info = store.catalog.getRun(run);
         if (info && info.layout !== 'studio') return inPlaceRunMeta(info, store.catalog.inPlaceConfig(run));
