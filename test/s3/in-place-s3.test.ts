@@ -13,7 +13,11 @@ import type { StudioApi } from '../../electron/contract.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+import { StoredWorkspace } from '../../electron/core/checkpoint/stored-store.js';
+import { encodeScalarEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
+import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
+import { createInPlaceLayouts } from '../../electron/core/layouts/in-place-layouts.js';
+import { gatewayEnv, storageAt, useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -179,5 +183,40 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
       },
     ]);
     expect((await api.listCheckpoints())[0]?.status).toBe('damaged');
+  });
+
+  it('opened to write, deleting or pinning another program’s checkpoint is refused in one sentence, and nothing is written', async () => {
+    const before = await keysAndTags(storage);
+    const studio = new Studio({ watch: false });
+    studios.push(studio);
+    await studio.api.openWorkspace({ path: `${BUCKET}/tf-run` });
+    await expect(studio.api.deleteCheckpoints({ targets: ['model-1000'] })).rejects.toThrow(
+      `${BUCKET}/tf-run: refused: TensorFlow checkpoint folder of another program, read in place: deleting from it (and rewriting its state file) is not done in S3 yet; delete it with the program that wrote it`,
+    );
+    await expect(studio.api.pin({ ids: ['model-1000'] })).rejects.toThrow(/read in place: pins and policies are kept in files of ours/);
+    expect(await keysAndTags(storage)).toEqual(before);
+  });
+
+  it('a poll of an unchanged folder costs its LIST and nothing more; an event file that grew costs a ranged GET of its new bytes', async () => {
+    const own = storageAt(`${BUCKET}/board/`);
+    const workspace = await StoredWorkspace.on(own, 'read', {}, createInPlaceLayouts());
+    try {
+      own.requests.clear();
+      await workspace.catalog.refresh();
+      expect(Object.fromEntries(own.requests)).toEqual({ ListObjectsV2Command: 1 });
+      expect(workspace.catalog.history('.')).toHaveLength(100);
+      // The writer writes the file again, longer (as TensorFlow's S3 file system does).
+      const name = fs.readdirSync(path.join(fixtures, 'tensorboard', 'tf2-summary-scalar'))[0] as string;
+      const more = [...Array.from({ length: 10 }, (_, i) => frameRecord(encodeScalarEvent(100 + i, 1_700_000_000 + i, [['my_metric', 50 + i]])))];
+      await storage.write(`board/${name}`, Buffer.concat([fs.readFileSync(path.join(fixtures, 'tensorboard', 'tf2-summary-scalar', name)), ...more]));
+      own.requests.clear();
+      await workspace.catalog.refresh();
+      expect(workspace.catalog.history('.')).toHaveLength(110);
+      // One LIST; the folder is read again (its layouts sniff the newest index), the event file from where the last read stopped.
+      expect(own.requests.get('ListObjectsV2Command')).toBe(1);
+      expect(own.requests.get('GetObjectCommand') ?? 0).toBeLessThanOrEqual(3);
+    } finally {
+      workspace.close();
+    }
   });
 });
