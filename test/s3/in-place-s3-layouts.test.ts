@@ -20,6 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const fixtures = path.resolve(root, '../shared/fixtures');
 const sample = path.join(fixtures, 'safetensors', 'hf-samples', 'overall.safetensors');
 const saver = path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps');
+const keras = path.join(fixtures, 'keras-h5', 'tictactoe', 'weights_iteration.h5');
 const BUCKET = 's3://in-place-s3-layouts';
 
 /** trainer_state.json as Trainer writes it at `step` (its log history up to there). */
@@ -51,6 +52,7 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
       await storage.write(`out/checkpoint-${step}/optimizer.pt`, 'kept, not read');
     }
     for (const step of [100, 200]) await storage.write(`loose/model-${step}.safetensors`, fs.readFileSync(sample));
+    await storage.write('keras/weights.01-0.50.hdf5', fs.readFileSync(keras));
     await storage.write('live/events.out.tfevents.1700000000.host.1.0.v2', eventFile(50));
     for (const suffix of ['.index', '.data-00000-of-00001'])
       await storage.write(`live/model-40${suffix}`, fs.readFileSync(path.join(saver, `model-1000${suffix}`)));
@@ -87,6 +89,7 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
     const before = await keysAndTags(storage);
     const api = await open(`${BUCKET}/`);
     expect((await api.listRuns()).map((r) => [r.name, r.layout])).toEqual([
+      ['keras/weights.01-0.50.hdf5', 'keras-files'],
       ['live', 'tf-folder'],
       ['loose', 'safetensors-files'],
       ['out', 'hf-trainer'],
@@ -138,5 +141,16 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
     const whole = nextEvent(api, 'catalog:changed', (c) => c.id === 'checkpoint-100' && c.status !== 'incomplete');
     await storage.write('growing/checkpoint-100/trainer_state.json', trainerState(100));
     expect((await whole).metrics['eval_loss']).toBe(1);
+  });
+
+  it('a Keras file is listed, and reading it from the bucket is refused in one sentence that says what to do', async () => {
+    const api = await open(`${BUCKET}/keras`);
+    const [listed] = await api.listCheckpoints();
+    expect(listed?.id).toBe('weights.01-0.50.hdf5');
+    expect(listed?.source?.format).toBe('keras-h5');
+    const sentence = `a checkpoint of Keras HDF5 weights (.h5) is not read from an object store yet: import it (checkpoint-studio import ${BUCKET}/keras/weights.01-0.50.hdf5) to read it on this machine`;
+    const { results } = await api.verify({ targets: ['weights.01-0.50.hdf5'] });
+    expect(results[0]?.problems).toEqual([{ file: `${BUCKET}/keras/weights.01-0.50.hdf5`, problem: sentence }]);
+    await expect(api.inspect({ target: 'weights.01-0.50.hdf5' })).rejects.toThrow(`${BUCKET}/keras/weights.01-0.50.hdf5: refused: ${sentence}`);
   });
 });

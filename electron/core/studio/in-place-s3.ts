@@ -6,7 +6,9 @@ import type { CheckpointInfo, RunMeta, TensorRow } from '../../contract.js';
 import type { StoredWorkspace } from '../checkpoint/stored-store.js';
 import { exportCheckpoint } from '../export/export-checkpoint.js';
 import { inspectForeign } from '../formats/in-place.js';
+import { RefusedError } from '../base/errors.js';
 import { isForeignFormat, readerFor } from '../formats/registry.js';
+import { storageReadProblem } from '../formats/storage-readers.js';
 import { type Located, TargetLocator } from './locate.js';
 import { inPlaceRunMeta } from './metric-history.js';
 
@@ -22,7 +24,9 @@ export function storedInPlaceCheckpoint(
 
 function located(checkpoint: CheckpointInfo & { readonly source: { readonly format: string } }): Located {
   const { format } = checkpoint.source;
-  if (!isForeignFormat(format)) throw new Error(`${checkpoint.path}: no reader for the format ${format}`);
+  if (!isForeignFormat(format)) throw new RefusedError(checkpoint.path, `no reader for the format ${format}`);
+  const unreadable = storageReadProblem(checkpoint.path, format);
+  if (unreadable !== null) throw new RefusedError(checkpoint.path, unreadable);
   return { kind: 'foreign', reader: readerFor(format), path: checkpoint.path };
 }
 

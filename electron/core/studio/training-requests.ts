@@ -29,6 +29,7 @@ import { NotFoundError, RefusedError } from '../base/errors.js';
 import { exists } from '../base/path-state.js';
 import { isForeignFormat, readerFor, sniffForeign } from '../formats/registry.js';
 import { importFolder } from '../import/import-folder.js';
+import { storageReadProblem } from '../formats/storage-readers.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
 import { type Manifest, parseManifest, readManifest } from '../checkpoint/manifest.js';
@@ -219,6 +220,8 @@ async function foreignTensors(
   const source = parent.source;
   if (parent.files !== null && source) {
     if (!isForeignFormat(source.format)) throw new RefusedError(parent.id, 'is in a format no reader here reads');
+    const unreadable = storageReadProblem(parent.path, source.format);
+    if (unreadable !== null) throw new RefusedError(parent.path, unreadable);
     const opened = await readerFor(source.format).open(parent.path);
     const checkpoint = opened.checkpoints.find((c) => c.name === source.name) ?? (opened.checkpoints.length === 1 ? opened.checkpoints[0] : undefined);
     if (!checkpoint) throw new NotFoundError(parent.path, `no longer holds ${parent.id}`);
