@@ -29,8 +29,8 @@ export interface OpenedFile {
 interface Mount {
   /** The storage's address without its last '/': `s3://bucket/prefix`. */
   readonly root: string;
-  readonly storage: Storage;
-  count: number;
+  /** Every storage mounted there and not yet unmounted, newest last: reads go through the newest (an older one may be closing). */
+  readonly storages: Storage[];
 }
 
 const mounts = new Map<string, Mount>();
@@ -55,25 +55,28 @@ function mountedAt(file: string): { storage: Storage; key: string; address: stri
   for (const mount of mounts.values()) {
     if ((address === mount.root || address.startsWith(`${mount.root}/`)) && (best === null || mount.root.length > best.root.length)) best = mount;
   }
-  if (best === null) throw new CheckpointFormatError(address, 'is in an object store that no open workspace reads');
-  return { storage: best.storage, key: address === best.root ? '' : address.slice(best.root.length + 1), address };
+  const storage = best?.storages.at(-1);
+  if (best === null || storage === undefined) throw new CheckpointFormatError(address, 'is in an object store that no open workspace reads');
+  return { storage, key: address === best.root ? '' : address.slice(best.root.length + 1), address };
 }
 
 /**
  * Lets the readers reach `storage`'s objects by their addresses until the returned function is
- * called. Mounting one address twice counts: it stays until both are done.
+ * called. One address mounted twice (a workspace opened again before the first is closed) is read
+ * through the newer storage, and stays mounted until both are done.
  */
 export function mountStorage(storage: Storage): () => void {
   const root = shownPath(storage.address).replace(/\/+$/, '');
-  const mount = mounts.get(root) ?? { root, storage, count: 0 };
-  mount.count += 1;
+  const mount = mounts.get(root) ?? { root, storages: [] };
+  mount.storages.push(storage);
   mounts.set(root, mount);
   let done = false;
   return () => {
     if (done) return;
     done = true;
-    mount.count -= 1;
-    if (mount.count === 0 && mounts.get(root) === mount) mounts.delete(root);
+    const at = mount.storages.lastIndexOf(storage);
+    if (at >= 0) mount.storages.splice(at, 1);
+    if (mount.storages.length === 0 && mounts.get(root) === mount) mounts.delete(root);
   };
 }
 
