@@ -21,6 +21,7 @@ const fixtures = path.resolve(root, '../shared/fixtures');
 const sample = path.join(fixtures, 'safetensors', 'hf-samples', 'overall.safetensors');
 const saver = path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps');
 const keras = path.join(fixtures, 'keras-h5', 'tictactoe', 'weights_iteration.h5');
+const tfjs = path.join(fixtures, 'tfjs-layers', 'celsius-dense');
 const BUCKET = 's3://in-place-s3-layouts';
 
 /** trainer_state.json as Trainer writes it at `step` (its log history up to there). */
@@ -53,6 +54,7 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
     }
     for (const step of [100, 200]) await storage.write(`loose/model-${step}.safetensors`, fs.readFileSync(sample));
     await storage.write('keras/weights.01-0.50.hdf5', fs.readFileSync(keras));
+    for (const name of fs.readdirSync(tfjs)) await storage.write(`tfjs/${name}`, fs.readFileSync(path.join(tfjs, name)));
     await storage.write('live/events.out.tfevents.1700000000.host.1.0.v2', eventFile(50));
     for (const suffix of ['.index', '.data-00000-of-00001'])
       await storage.write(`live/model-40${suffix}`, fs.readFileSync(path.join(saver, `model-1000${suffix}`)));
@@ -93,6 +95,7 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
       ['live', 'tf-folder'],
       ['loose', 'safetensors-files'],
       ['out', 'hf-trainer'],
+      ['tfjs', 'tfjs-model'],
     ]);
     const out = (await api.listCheckpoints({ run: 'out' })).map((c) => [c.id, c.metrics['eval_loss']]);
     expect(out).toEqual([
@@ -104,8 +107,11 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
     expect(history.filter((r) => typeof r['loss'] === 'number').map((r) => r['step'])).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
     expect((await api.latest({ run: 'loose' })).id).toMatch(/^loose\/model-200\.safetensors/);
     expect((await api.inspect({ target: 'out/checkpoint-500' })).length).toBeGreaterThan(0);
-    const { results } = await api.verify({ targets: ['out/checkpoint-500', (await api.latest({ run: 'loose' })).id] });
+    const [model] = await api.listCheckpoints({ run: 'tfjs' });
+    expect((await api.inspect({ target: model?.id ?? '' })).length).toBeGreaterThan(0);
+    const { results } = await api.verify({ targets: ['out/checkpoint-500', (await api.latest({ run: 'loose' })).id, model?.id ?? ''] });
     expect(results.map((r) => [r.ok, r.problems])).toEqual([
+      [true, []],
       [true, []],
       [true, []],
     ]);
