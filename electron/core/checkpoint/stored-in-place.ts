@@ -3,6 +3,7 @@
 // makes them (in-place-scan.ts), and handed to the same layouts; the layouts and readers reach
 // the objects through storage/file-access.ts, by their s3:// addresses. A folder whose objects
 // are listed unchanged (keys, sizes, times, tags) is not read again. Reading changes nothing.
+import { mapWithConcurrency } from '../base/concurrency.js';
 import { shownPath } from '../storage/file-access.js';
 import type { Storage, StoredObject } from '../storage/storage.js';
 import type { ScannedRun } from './catalog-scan.js';
@@ -14,10 +15,13 @@ import type { VerifyCacheEntry } from './verify-cache.js';
 /** The same depth as on disk (in-place-scan.ts). */
 const MAX_DEPTH = 8;
 const NEVER_WALKED = new Set([TRASH_DIR, STATE_DIR, 'node_modules', '__pycache__']);
+const FOLDERS_AT_ONCE = 8;
 
 interface Folder {
   readonly files: StoredObject[];
   readonly folders: Set<string>;
+  /** Every object under it, at any depth. */
+  readonly below: StoredObject[];
 }
 
 /** Folders by their path relative to the workspace ('' for the workspace), each with its files and subfolders. */
@@ -25,7 +29,7 @@ function foldersOf(objects: readonly StoredObject[]): Map<string, Folder> {
   const folders = new Map<string, Folder>();
   const folder = (relative: string): Folder => {
     let found = folders.get(relative);
-    if (!found) folders.set(relative, (found = { files: [], folders: new Set() }));
+    if (!found) folders.set(relative, (found = { files: [], folders: new Set(), below: [] }));
     return found;
   };
   for (const object of objects) {
@@ -34,6 +38,7 @@ function foldersOf(objects: readonly StoredObject[]): Map<string, Folder> {
     if (name === undefined || name === '') continue;
     folder(parts.join('/')).files.push(object);
     for (let depth = 0; depth < parts.length; depth += 1) folder(parts.slice(0, depth).join('/')).folders.add(parts[depth] as string);
+    for (let depth = 1; depth <= parts.length; depth += 1) folder(parts.slice(0, depth).join('/')).below.push(object);
   }
   return folders;
 }
@@ -47,9 +52,8 @@ function stamp(o: StoredObject): string {
  * under the subfolders its runs claim (a Trainer's `checkpoint-N/`, Keras' `train/`), which its
  * layouts read too.
  */
-function signatureOf(relative: string, folder: Folder, claimed: readonly string[], objects: readonly StoredObject[]): string {
-  const under = claimed.map((name) => `${relative === '' ? '' : `${relative}/`}${name}/`);
-  const inClaimed = under.length === 0 ? [] : objects.filter((o) => under.some((prefix) => o.key.startsWith(prefix))).map(stamp);
+function signatureOf(relative: string, folder: Folder, claimed: readonly string[], folders: ReadonlyMap<string, Folder>): string {
+  const inClaimed = claimed.flatMap((name) => folders.get(relative === '' ? name : `${relative}/${name}`)?.below ?? []).map(stamp);
   return [...folder.files.map(stamp).sort(), ...[...folder.folders].sort(), ...inClaimed.sort()].join('\u0001');
 }
 
@@ -85,9 +89,9 @@ export class StoredInPlace {
     return shownPath(relative === '' ? this.storage.address.replace(/\/+$/, '') : this.storage.locate(relative));
   }
 
-  private async runsOf(relative: string, folder: Folder, objects: readonly StoredObject[]): Promise<readonly InPlaceRun[]> {
+  private async runsOf(relative: string, folder: Folder, folders: ReadonlyMap<string, Folder>): Promise<readonly InPlaceRun[]> {
     const kept = this.kept.get(relative);
-    if (kept && kept.signature === signatureOf(relative, folder, kept.claimed, objects)) return kept.runs;
+    if (kept && kept.signature === signatureOf(relative, folder, kept.claimed, folders)) return kept.runs;
     const at = relative === '' ? 0 : relative.length + 1;
     const entries: FolderEntry[] = [
       ...folder.files.map((o) => ({ name: o.key.slice(at), kind: 'file' as const, bytes: o.size, mtimeMs: o.modifiedMs })),
@@ -96,7 +100,7 @@ export class StoredInPlace {
     const listing: FolderListing = { dir: this.dirOf(relative), relative, entries };
     const runs = await this.layouts.scanFolder(listing);
     const claimed = [...new Set(runs.flatMap((run) => run.claimed))];
-    this.kept.set(relative, { signature: signatureOf(relative, folder, claimed, objects), claimed, runs });
+    this.kept.set(relative, { signature: signatureOf(relative, folder, claimed, folders), claimed, runs });
     return runs;
   }
 
@@ -107,10 +111,11 @@ export class StoredInPlace {
     let level = folders.has('') ? [''] : [];
     for (let depth = 0; depth <= MAX_DEPTH && level.length > 0; depth += 1) {
       const next: string[] = [];
-      for (const relative of level) {
+      // Folders read at once, as on disk (in-place-scan.ts): each costs a few ranged GETs when changed.
+      await mapWithConcurrency(level, FOLDERS_AT_ONCE, async (relative) => {
         const folder = folders.get(relative);
-        if (!folder) continue;
-        const runs = await this.runsOf(relative, folder, objects);
+        if (!folder) return;
+        const runs = await this.runsOf(relative, folder, folders);
         const dir = this.dirOf(relative);
         for (const run of runs) found.push({ name: inPlaceRunName(relative, run.file), dir, run });
         const claimed = new Set(runs.flatMap((run) => run.claimed));
@@ -118,8 +123,8 @@ export class StoredInPlace {
           if (isHiddenName(name) || NEVER_WALKED.has(name) || claimed.has(name)) continue;
           next.push(relative === '' ? name : `${relative}/${name}`);
         }
-      }
-      level = next;
+      });
+      level = next.sort();
     }
     for (const relative of this.kept.keys()) if (!folders.has(relative)) this.kept.delete(relative);
     this.found = found.sort((a, b) => a.name.localeCompare(b.name));
