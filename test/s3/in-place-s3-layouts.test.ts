@@ -149,14 +149,20 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
     expect((await whole).metrics['eval_loss']).toBe(1);
   });
 
-  it('a Keras file is listed, and reading it from the bucket is refused in one sentence that says what to do', async () => {
+  it('a Keras HDF5 file is read from the bucket (whole, into memory); a .keras file is listed, and reading it there is refused in one sentence', async () => {
+    await storage.write('keras/model.keras', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60)]));
     const api = await open(`${BUCKET}/keras`);
-    const [listed] = await api.listCheckpoints();
-    expect(listed?.id).toBe('weights.01-0.50.hdf5');
-    expect(listed?.source?.format).toBe('keras-h5');
-    const sentence = `a checkpoint of Keras HDF5 weights (.h5) is not read from an object store yet: import it (checkpoint-studio import ${BUCKET}/keras/weights.01-0.50.hdf5) to read it on this machine`;
-    const { results } = await api.verify({ targets: ['weights.01-0.50.hdf5'] });
-    expect(results[0]?.problems).toEqual([{ file: `${BUCKET}/keras/weights.01-0.50.hdf5`, problem: sentence }]);
-    await expect(api.inspect({ target: 'weights.01-0.50.hdf5' })).rejects.toThrow(`${BUCKET}/keras/weights.01-0.50.hdf5: refused: ${sentence}`);
+    expect((await api.listCheckpoints()).map((c) => [c.id, c.source?.format])).toEqual([
+      ['model.keras', 'keras-v3'],
+      ['weights.01-0.50.hdf5', 'keras-h5'],
+    ]);
+    expect((await api.inspect({ target: 'weights.01-0.50.hdf5' })).length).toBeGreaterThan(0);
+    const sentence = `a checkpoint of a Keras 3 model (.keras) is not read from an object store yet: import it (checkpoint-studio import ${BUCKET}/keras/model.keras) to read it on this machine`;
+    const { results } = await api.verify({ targets: ['weights.01-0.50.hdf5', 'model.keras'] });
+    expect(results.map((r) => [r.ok, r.problems])).toEqual([
+      [true, []],
+      [false, [{ file: `${BUCKET}/keras/model.keras`, problem: sentence }]],
+    ]);
+    await expect(api.inspect({ target: 'model.keras' })).rejects.toThrow(`${BUCKET}/keras/model.keras: refused: ${sentence}`);
   });
 });
