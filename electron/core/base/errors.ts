@@ -3,18 +3,28 @@
 import { quoted } from './describe-value.js';
 
 /**
+ * An object's address in a store (`s3://bucket/key`) after path.join has made it `s3:/bucket/key`
+ * (storage/file-access.ts reads both): said as a user writes it.
+ */
+function shownAddress(file: string): string {
+  return file.replace(/^s3:\/+/, 's3://');
+}
+
+/**
  * Every error the store raises names the file it is about and what is wrong, so that a user
  * reading it in the CLI or the app knows which bytes to look at without a debugger.
  */
 export class CheckpointFormatError extends Error {
   override readonly name = 'CheckpointFormatError';
   readonly code = 'damaged';
+  readonly file: string;
   constructor(
-    readonly file: string,
+    file: string,
     readonly problem: string,
     readonly byteOffset?: number,
   ) {
-    super(`${file}${byteOffset === undefined ? '' : ` (byte ${byteOffset})`}: ${problem}`);
+    super(`${shownAddress(file)}${byteOffset === undefined ? '' : ` (byte ${byteOffset})`}: ${problem}`);
+    this.file = shownAddress(file);
   }
 }
 
@@ -22,12 +32,14 @@ export class CheckpointFormatError extends Error {
 export class DamagedTensorError extends Error {
   override readonly name = 'DamagedTensorError';
   readonly code = 'damaged';
+  readonly file: string;
   constructor(
-    readonly file: string,
+    file: string,
     readonly tensor: string,
     readonly problem: string,
   ) {
-    super(`${file}: tensor ${quoted(tensor)}: ${problem}`);
+    super(`${shownAddress(file)}: tensor ${quoted(tensor)}: ${problem}`);
+    this.file = shownAddress(file);
   }
 }
 

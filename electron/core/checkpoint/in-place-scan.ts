@@ -124,14 +124,19 @@ function signatureOf(checkpoint: InPlaceCheckpoint): string {
     .join('|');
 }
 
-function statusOf(id: string, checkpoint: InPlaceCheckpoint, signature: string, verifyCache: VerifyCache): { status: CheckpointStatus; reason: string | null } {
+function statusOf(
+  id: string,
+  checkpoint: InPlaceCheckpoint,
+  signature: string,
+  verifyCache: Pick<VerifyCache, 'lookup'>,
+): { status: CheckpointStatus; reason: string | null } {
   if (!checkpoint.complete) return { status: 'incomplete', reason: checkpoint.incompleteReason };
   const cached = verifyCache.lookup(id, signature);
   if (!cached) return { status: 'unverified', reason: null };
   return cached.ok ? { status: 'verified', reason: null } : { status: 'damaged', reason: cached.reason };
 }
 
-function checkpointInfo(found: FoundInPlace, checkpoint: InPlaceCheckpoint, pinned: boolean, verifyCache: VerifyCache): ScannedCheckpoint {
+function checkpointInfo(found: FoundInPlace, checkpoint: InPlaceCheckpoint, pinned: boolean, verifyCache: Pick<VerifyCache, 'lookup'>): ScannedCheckpoint {
   const id = inPlaceCheckpointId(found.name, checkpoint.name, found.run.file);
   const signature = signatureOf(checkpoint);
   const { status, reason } = statusOf(id, checkpoint, signature, verifyCache);
@@ -165,7 +170,7 @@ function checkpointInfo(found: FoundInPlace, checkpoint: InPlaceCheckpoint, pinn
 }
 
 /** A run found in place, as the catalog holds it. */
-export function scannedInPlace(found: FoundInPlace, records: InPlaceRecords, verifyCache: VerifyCache): ScannedRun {
+export function scannedInPlace(found: FoundInPlace, records: Pick<InPlaceRecords, 'pinned'>, verifyCache: Pick<VerifyCache, 'lookup'>): ScannedRun {
   const pinned = new Set(records.pinned(found.name));
   const scanned = found.run.checkpoints.map((c) => checkpointInfo(found, c, pinned.has(c.name), verifyCache));
   const twins = new Map<number, string[]>();

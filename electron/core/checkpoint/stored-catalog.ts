@@ -15,6 +15,11 @@ import type { VerifyResult } from './reader.js';
 import { RunMetaSchema, type RunRetention, RunRetentionSchema, parseMetricLines } from './run-files.js';
 import { type StoredCheckpointEntry, type StoredRun, listStoredWorkspace } from './stored-listing.js';
 import { verifyStoredCheckpoint } from './stored-checkpoint.js';
+import type { InPlaceLayouts, InPlaceSeries } from './in-place.js';
+import { appendedRecords, seriesRecords } from './in-place-metrics.js';
+import { StoredInPlace } from './stored-in-place.js';
+import { compareWithRecord } from './catalog.js';
+import { mountStorage } from '../storage/file-access.js';
 
 /** Runs whose own objects are read at once when many changed (a first listing). */
 const READS_IN_FLIGHT = 16;
@@ -66,18 +71,50 @@ export class StoredCatalog extends CatalogTable {
   /** Keys under the workspace that are not ours: listed for the user, never touched. */
   private foreignKeys: readonly string[] = [];
 
+  /** Other programs' folders in the prefix, read in place (issue 18), when the catalog was opened with their layouts. */
+  private readonly inPlace: StoredInPlace | null;
+  /** Each such run's metrics as last read. */
+  private readonly inPlaceSeries = new Map<string, readonly InPlaceSeries[]>();
+  /** Each such run's configuration, where its folder says (TensorBoard's hparams). */
+  private readonly inPlaceConfigs = new Map<string, Readonly<Record<string, unknown>> | null>();
+  private unmount: (() => void) | null = null;
+
   private constructor(
     readonly storage: Storage,
     /** Whether a listing may rewrite a run's index when it missed manifests (not when opened read-only). */
     private readonly writable: boolean,
+    layouts: InPlaceLayouts | null,
   ) {
     super();
+    this.inPlace = layouts ? new StoredInPlace(storage, layouts) : null;
+    // The layouts' readers reach the objects by their s3:// addresses while the catalog is open.
+    if (layouts) this.unmount = mountStorage(storage);
   }
 
-  static async open(storage: Storage, options: { writable: boolean }): Promise<StoredCatalog> {
-    const catalog = new StoredCatalog(storage, options.writable);
-    await catalog.refresh();
+  static async open(storage: Storage, options: { writable: boolean; layouts?: InPlaceLayouts }): Promise<StoredCatalog> {
+    const catalog = new StoredCatalog(storage, options.writable, options.layouts ?? null);
+    try {
+      await catalog.refresh();
+    } catch (error) {
+      catalog.close();
+      throw error;
+    }
     return catalog;
+  }
+
+  /** The readers no longer reach the prefix's objects. */
+  close(): void {
+    this.unmount?.();
+    this.unmount = null;
+  }
+
+  /** A run of another program's, read in place from the prefix. */
+  isInPlace(run: string): boolean {
+    return this.inPlaceSeries.has(run);
+  }
+
+  inPlaceConfig(run: string): Readonly<Record<string, unknown>> | null {
+    return this.inPlaceConfigs.get(run) ?? null;
   }
 
   get workspace(): string {
@@ -108,6 +145,8 @@ export class StoredCatalog extends CatalogTable {
 
   /** The run's metric history as its parts hold it (read when listed). */
   history(run: string): MetricRecord[] {
+    const series = this.inPlaceSeries.get(run);
+    if (series) return seriesRecords(series);
     return this.metrics.get(run)?.records ?? [];
   }
 
@@ -123,14 +162,30 @@ export class StoredCatalog extends CatalogTable {
     this.previous = new Map(listing.runs.map((run) => [run.name, run]));
     this.foreignKeys = listing.foreign;
     const scanned = await mapWithConcurrency(listing.runs, READS_IN_FLIGHT, (run) => this.scanRun(run));
-    const present = new Set(listing.runs.map((run) => run.name));
+    const found = this.inPlace ? await this.inPlace.scan(listing.foreignObjects) : [];
+    const present = new Set([...listing.runs.map((run) => run.name), ...found.map((f) => f.name)]);
     const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));
     for (const name of gone) this.forgetRun(name);
     this.commit((change) => {
       for (const name of gone) this.entries.applyRun(name, null, change);
       listing.runs.forEach((run, i) => this.entries.applyRun(run.name, scanned[i] ?? null, change));
+      for (const f of found) this.entries.applyRun(f.name, this.inPlace?.scanned(f) ?? null, change);
     });
     await this.followMetrics(listing.runs);
+    this.inPlaceConfigs.clear();
+    for (const f of found) this.inPlaceConfigs.set(f.name, f.run.config);
+    this.followInPlaceMetrics(found.map((f) => ({ name: f.name, series: f.run.series })));
+  }
+
+  /** What each run read in place gained in its logs since the last listing, told to the metrics listeners. */
+  private followInPlaceMetrics(runs: readonly { readonly name: string; readonly series: readonly InPlaceSeries[] }[]): void {
+    const present = new Set(runs.map((r) => r.name));
+    for (const name of [...this.inPlaceSeries.keys()]) if (!present.has(name)) this.inPlaceSeries.delete(name);
+    for (const { name, series } of runs) {
+      const added = appendedRecords(this.inPlaceSeries.get(name) ?? [], series);
+      this.inPlaceSeries.set(name, series);
+      if (added.length > 0) for (const listener of this.metricListeners) listener(name, added);
+    }
   }
 
   private forgetRun(run: string): void {
@@ -232,11 +287,25 @@ export class StoredCatalog extends CatalogTable {
     }
   }
 
+  /** Another program's checkpoint, read whole by its layout (ranged GETs; TensorFlow's own checksums checked), remembered in memory. */
+  private async verifyInPlace(inPlace: StoredInPlace, info: CheckpointInfo): Promise<VerifyResult> {
+    const source = info.source as NonNullable<CheckpointInfo['source']>;
+    const signature = this.entries.checkpoints.get(info.id)?.signature ?? null;
+    if (signature === null)
+      return { dir: info.path, ok: false, structure: 'incomplete', problems: [{ file: info.path, problem: info.statusReason ?? 'not whole' }] };
+    const checked = await inPlace.layouts.verify({ path: info.path, format: source.format, name: source.name });
+    const problems = compareWithRecord(checked, inPlace.verifications.lookup(info.id, signature), info.path);
+    const ok = problems.length === 0;
+    inPlace.verifications.remember(info.id, signature, ok, problems.map(describeProblem).join('; ') || null, checked.ownChecksums ? undefined : checked.crcs);
+    return { dir: info.path, ok, structure: ok ? 'complete' : 'damaged', problems };
+  }
+
   /** Reads every tensor of each checkpoint (ranged GETs, CRC-32C), remembers the outcome, and re-lists. */
   async verify(ids: readonly string[]): Promise<StoredVerifyOutcome> {
     const results = await mapWithConcurrency(ids, 2, async (id) => {
       const info = this.get(id);
       if (!info) throw new NotFoundError(id, `no such checkpoint in ${this.workspace}`);
+      if (info.origin === 'foreign' && this.inPlace) return this.verifyInPlace(this.inPlace, info);
       const tag = this.previous.get(info.run)?.checkpoints.find((c) => c.folder === `${id}/`)?.manifestTag ?? null;
       const result = await verifyStoredCheckpoint(this.storage, `${id}/`);
       if (tag !== null) this.verified.set(id, { tag, ok: result.ok, reason: result.problems.map(describeProblem).join('; ') || null });

@@ -69,6 +69,8 @@ export interface StoredListing {
   readonly runs: readonly StoredRun[];
   /** Keys under the workspace that no run of ours explains (other programs' objects). */
   readonly foreign: readonly string[];
+  /** The same objects as listed (sizes, times, tags): what the layouts of other programs' folders read (issue 18). */
+  readonly foreignObjects: readonly StoredObject[];
   /** Manifests read because the run's index did not vouch for them. */
   readonly manifestsRead: number;
 }
@@ -79,18 +81,18 @@ interface RunObjects {
   own: { runFile: StoredObject | null; retention: StoredObject | null; lock: StoredObject | null; metricParts: StoredObject[] };
   signature: string[];
   folders: Map<number, { folder: string; manifest: StoredObject | null; bytes: number; files: Map<string, number> }>;
-  other: string[];
+  other: StoredObject[];
 }
 
-function group(objects: readonly StoredObject[]): { runs: Map<string, RunObjects>; foreign: string[] } {
+function group(objects: readonly StoredObject[]): { runs: Map<string, RunObjects>; foreign: StoredObject[] } {
   const runs = new Map<string, RunObjects>();
-  const foreign: string[] = [];
+  const foreign: StoredObject[] = [];
   for (const object of objects) {
     const parts = object.key.split('/');
     const [top, second, third] = parts;
     if (top === undefined || top === STATE_DIR || top === TRASH_DIR) continue;
     if (parts.length < 2 || runNameProblem(top) !== null) {
-      foreign.push(object.key);
+      foreign.push(object);
       continue;
     }
     const run: RunObjects = runs.get(top) ?? {
@@ -121,7 +123,7 @@ function group(objects: readonly StoredObject[]): { runs: Map<string, RunObjects
       // An imported checkpoint keeps another program's files, in subfolders too.
       folder.files.set(parts.slice(2).join('/'), object.size);
       if (parts.length === 3 && third === MANIFEST_FILE) folder.manifest = object;
-    } else run.other.push(object.key);
+    } else run.other.push(object);
   }
   // A top-level folder with neither run.json nor a checkpoint is not a run of ours.
   for (const [name, run] of runs) {
@@ -291,7 +293,8 @@ export async function listStoredWorkspace(
   }
   return {
     runs: listed.map((l) => l.run).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-    foreign,
+    foreign: foreign.map((o) => o.key),
+    foreignObjects: foreign,
     manifestsRead: listed.reduce((sum, l) => sum + l.read, 0),
   };
 }

@@ -21,6 +21,13 @@ import { StoredCatalog, type StoredVerifyOutcome } from './stored-catalog.js';
 import { loadStoredCheckpoint } from './stored-checkpoint.js';
 import type { WorkspaceAccess } from './workspace.js';
 import { showName } from './names.js';
+import type { InPlaceLayouts } from './in-place.js';
+
+/** Another program's run in the prefix is read, never changed (issue 18: deleting there is left for later). */
+function refuseInPlace(catalog: StoredCatalog, run: string, why: string): void {
+  const info = catalog.getRun(run);
+  if (info && catalog.isInPlace(run)) throw new RefusedError(info.path, `${info.label} of another program, read in place: ${why}`);
+}
 
 /** How often a watched S3 workspace is re-listed (issue 18: commit to screen within 5 s). */
 export const DEFAULT_POLL_MS = 2000;
@@ -51,7 +58,14 @@ export class StoredWorkspace {
    * credentials are good: a wrong one fails here, in one sentence. A prefix with nothing under it
    * is an empty workspace (an object store has no folders to be missing).
    */
-  static async open(address: string, options: { connection?: S3Connection; access?: WorkspaceAccess } = {}): Promise<StoredWorkspace> {
+  static async open(
+    address: string,
+    options: {
+      connection?: S3Connection;
+      access?: WorkspaceAccess;
+      /** Other programs' folders are read in place by these (issue 18). */ layouts?: InPlaceLayouts;
+    } = {},
+  ): Promise<StoredWorkspace> {
     const { endpoint, pathStyle, profile, region } = options.connection ?? {};
     const storage = openS3Storage(address, {
       ...(endpoint !== undefined ? { endpoint } : {}),
@@ -60,7 +74,7 @@ export class StoredWorkspace {
       ...(region !== undefined ? { region } : {}),
     });
     try {
-      return await StoredWorkspace.on(storage, options.access ?? 'write', options.connection ?? {});
+      return await StoredWorkspace.on(storage, options.access ?? 'write', options.connection ?? {}, options.layouts);
     } catch (error) {
       storage.client.destroy();
       throw error;
@@ -68,8 +82,8 @@ export class StoredWorkspace {
   }
 
   /** Over a storage already made, which stays its maker's (a trainer's; tests give the gateway's keys this way). */
-  static async on(storage: S3Storage, access: WorkspaceAccess = 'write', connection: S3Connection = {}): Promise<StoredWorkspace> {
-    const catalog = await StoredCatalog.open(storage, { writable: access !== 'read' });
+  static async on(storage: S3Storage, access: WorkspaceAccess = 'write', connection: S3Connection = {}, layouts?: InPlaceLayouts): Promise<StoredWorkspace> {
+    const catalog = await StoredCatalog.open(storage, { writable: access !== 'read', ...(layouts ? { layouts } : {}) });
     return new StoredWorkspace(storage, catalog, access, connection);
   }
 
@@ -78,6 +92,7 @@ export class StoredWorkspace {
   }
 
   close(): void {
+    this.catalog.close();
     this.storage.client.destroy();
   }
 
@@ -136,6 +151,7 @@ export class StoredWorkspace {
   private async updateRetention(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
     this.writable();
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
+    refuseInPlace(this.catalog, run, 'pins and policies are kept in files of ours beside the checkpoints, and nothing is written into it');
     const key = `${run}/${POLICY_FILE}`;
     let current = RunRetentionSchema.parse({});
     const stored = await this.storage.stat(key);
@@ -178,6 +194,11 @@ export class StoredWorkspace {
    * the last poll): the same protections, and the same sentences, as on disk.
    */
   private deletable(checkpoint: CheckpointInfo, asWriter = false): StoredTrashTarget {
+    refuseInPlace(
+      this.catalog,
+      checkpoint.run,
+      'deleting from it (and rewriting its state file) is not done in S3 yet; delete it with the program that wrote it',
+    );
     const run = this.catalog.getRun(checkpoint.run);
     const writer = run?.writer ?? null;
     // The run's own writer (this process, holding its lease) applies its policy to its run.

@@ -2,7 +2,6 @@
 // PREFIX_CHECKPOINT_DIR), each one checkpoint, moved whole; trainer_state.json inside gives the
 // metrics at its step. A checkpoint folder is whole once it holds weights and its trainer state,
 // which Trainer writes after the weights.
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../base/errors.js';
 import type { FolderListing, InPlaceCheckpoint, InPlaceFile, InPlaceRun } from '../checkpoint/in-place.js';
@@ -10,15 +9,14 @@ import { FORMAT_NAMES } from '../formats/registry.js';
 import { checkpointFolderStep } from '../formats/safetensors/folder-listing.js';
 import { SAFETENSORS_SUFFIX } from '../formats/safetensors/tensor-file.js';
 import { TRAINER_STATE_FILE, metricsAtStep, readTrainerState } from '../formats/safetensors/trainer-state.js';
+import { listFiles } from '../storage/file-access.js';
 
 const WEIGHT_NAMES = [/\.safetensors$/, /^pytorch_model.*\.bin$/, /\.safetensors\.index\.json$/];
 
 async function folderFiles(dir: string, folder: string): Promise<InPlaceFile[]> {
   const files: InPlaceFile[] = [];
-  for (const entry of await readdir(path.join(dir, folder), { withFileTypes: true }).catch(() => [])) {
-    if (!entry.isFile()) continue;
-    const info = await stat(path.join(dir, folder, entry.name)).catch(() => null);
-    if (info) files.push({ name: `${folder}/${entry.name}`, bytes: info.size, mtimeMs: info.mtimeMs });
+  for (const entry of await listFiles(path.join(dir, folder)).catch(() => [])) {
+    if (entry.kind === 'file') files.push({ name: `${folder}/${entry.name}`, bytes: entry.bytes, mtimeMs: entry.mtimeMs });
   }
   return files.sort((a, b) => a.name.localeCompare(b.name));
 }

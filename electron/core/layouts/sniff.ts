@@ -1,10 +1,10 @@
 // The first bytes of a file, to tell its format by content (a magic number), never by name alone.
-import { open } from 'node:fs/promises';
+import { openFile } from '../storage/file-access.js';
 
 export async function fileStartsWith(file: string, magic: Uint8Array, offset = 0): Promise<boolean> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    ({ file: handle } = await openFile(file));
   } catch {
     return false;
   }

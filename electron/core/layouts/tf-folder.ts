@@ -5,13 +5,13 @@
 // are there: TensorFlow writes the shards first and the index last.
 import path from 'node:path';
 import { shown } from '../base/describe-value.js';
-import { readRegularText } from '../base/regular-file.js';
 import { errorMessage } from '../base/errors.js';
 import type { FolderEntry, FolderListing, InPlaceCheckpoint, InPlaceFile, InPlaceRun } from '../checkpoint/in-place.js';
 import { DATA_FILE_PATTERN, dataFileName } from '../formats/tf/bundle-files.js';
 import { CHECKPOINT_STATE_FILE, type CheckpointState, parseCheckpointState } from '../formats/tf/checkpoint-state.js';
 import { numberInName } from '../formats/tf/checkpoint-step.js';
 import { TABLE_MAGIC } from '../formats/tf/sstable-format.js';
+import { readText } from '../storage/file-access.js';
 import { fileEndsWith } from './sniff.js';
 
 const INDEX_SUFFIX = '.index';
@@ -79,7 +79,7 @@ async function readState(listing: FolderListing): Promise<{ state: CheckpointSta
   if (!entry) return { state: null, problem: null };
   const file = path.join(listing.dir, CHECKPOINT_STATE_FILE);
   try {
-    return { state: parseCheckpointState(await readRegularText(file, MAX_STATE_BYTES), file), problem: null };
+    return { state: parseCheckpointState(await readText(file, MAX_STATE_BYTES), file), problem: null };
   } catch (error) {
     return { state: null, problem: `the ${CHECKPOINT_STATE_FILE} state file cannot be read, so none is called latest by it: ${errorMessage(error)}` };
   }

@@ -2,10 +2,10 @@
 // names; one checkpoint, whole when every shard is there.
 import path from 'node:path';
 import { shown } from '../base/describe-value.js';
-import { readRegularText } from '../base/regular-file.js';
 import type { FolderListing, InPlaceRun } from '../checkpoint/in-place.js';
 import { FORMAT_NAMES } from '../formats/registry.js';
 import { MAX_MODEL_JSON_BYTES, parseModelJson } from '../formats/tfjs/model-json.js';
+import { readText } from '../storage/file-access.js';
 
 const MODEL_JSON = 'model.json';
 
@@ -15,7 +15,7 @@ export async function scanTfjsModel(listing: FolderListing): Promise<InPlaceRun 
   const file = path.join(listing.dir, MODEL_JSON);
   let paths: string[];
   try {
-    const parsed = parseModelJson(file, await readRegularText(file, MAX_MODEL_JSON_BYTES));
+    const parsed = parseModelJson(file, await readText(file, MAX_MODEL_JSON_BYTES));
     paths = parsed.weightsManifest.flatMap((group) => group.paths);
   } catch {
     // A model.json of something else (a web app's, say) is not a checkpoint; inspect and verify say what is wrong with a damaged one.

@@ -8,6 +8,7 @@ import type { InPlaceVerification } from '../checkpoint/in-place.js';
 import type { Problem } from '../checkpoint/problem.js';
 import type { ForeignCheckpoint } from '../formats/foreign.js';
 import { isForeignFormat, readerFor } from '../formats/registry.js';
+import { storageReadProblem } from '../formats/storage-readers.js';
 
 /** Formats whose files carry checksums of their own, checked as the tensors are read. */
 const OWN_CHECKSUMS = new Set(['tf-bundle']);
@@ -23,6 +24,8 @@ export async function verifyInPlace(target: { readonly path: string; readonly fo
   const ownChecksums = OWN_CHECKSUMS.has(target.format);
   if (!isForeignFormat(target.format))
     return { problems: [{ file: target.path, problem: `no reader for the format ${shown(target.format)}` }], crcs: {}, ownChecksums };
+  const unreadable = storageReadProblem(target.path, target.format);
+  if (unreadable !== null) return { problems: [{ file: target.path, problem: unreadable }], crcs: {}, ownChecksums };
   const reader = readerFor(target.format);
   const crcs: Record<string, number> = {};
   const problems: Problem[] = [];

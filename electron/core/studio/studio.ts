@@ -50,6 +50,7 @@ import { inPlaceMetricPage, inPlaceRunMeta, readMetricPage } from './metric-hist
 import { SettingsFile } from './settings-file.js';
 import { type PreparedTraining, prepareContinuation, prepareNewRun, prepareVerifyResume } from './training-requests.js';
 import { verifyStoredTargets, verifyTargets } from './verify.js';
+import { exportStoredInPlace, inspectStoredInPlace, storedRunConfig } from './in-place-s3.js';
 
 export interface StudioOptions {
   /** How the trainer process is started (child_process.fork by default; utilityProcess in Electron). */
@@ -369,7 +370,10 @@ export class Studio {
     'inspect' | 'verify' | 'latest' | 'best' | 'marks' | 'pin' | 'unpin' | 'metricHistory' | 'revealInFolder' | 'runConfig' | 'runProgress' | 'checkFiles'
   > {
     return {
-      inspect: async ({ target }) => (this.remote ? inspectStored(this.remote, target) : inspectTarget(new TargetLocator(this.store), target)),
+      inspect: async ({ target }) =>
+        this.remote
+          ? ((await inspectStoredInPlace(this.remote, target)) ?? inspectStored(this.remote, target))
+          : inspectTarget(new TargetLocator(this.store), target),
       verify: async ({ targets }) =>
         this.remote ? verifyStoredTargets(this.remote, targets) : verifyTargets(this.store, new TargetLocator(this.store), targets),
       latest: async ({ run }) => (this.remote ?? (await this.settledStore())).resolve('latest', run !== undefined ? { run } : {}),
@@ -393,7 +397,7 @@ export class Studio {
         return { path: checkpoint.path, opened };
       },
       runConfig: async ({ run }) => {
-        if (this.remote) return this.remote.runMeta(run);
+        if (this.remote) return storedRunConfig(this.remote, run);
         const store = this.requireStore();
         const info = store.catalog.getRun(run);
         if (info && info.layout !== 'studio') return inPlaceRunMeta(info, store.catalog.inPlaceConfig(run));
@@ -530,6 +534,8 @@ export class Studio {
       exportCheckpoint: async (params) => {
         const remote = this.remote;
         if (!remote) return exportCheckpoint(new TargetLocator(this.store), params);
+        const inPlace = await exportStoredInPlace(remote, params);
+        if (inPlace) return inPlace;
         const checkpoint = remote.resolve(params.target);
         return withCheckpointFromBucket(remote.storage, checkpoint.id, (folder) => exportCheckpoint(new TargetLocator(null), { ...params, target: folder }));
       },
@@ -554,7 +560,11 @@ export class Studio {
 
   /** Opens a workspace in S3: listed now, re-listed every 2 s while the app watches it. */
   private async openRemote(address: string, options: { readOnly: boolean; s3?: S3Connection }): Promise<CatalogSnapshot> {
-    const remote = await StoredWorkspace.open(address, { access: options.readOnly ? 'read' : 'write', ...(options.s3 ? { connection: options.s3 } : {}) });
+    const remote = await StoredWorkspace.open(address, {
+      access: options.readOnly ? 'read' : 'write',
+      ...(options.s3 ? { connection: options.s3 } : {}),
+      layouts: createInPlaceLayouts(),
+    });
     await this.closeWorkspace();
     this.remote = remote;
     this.readOnly = options.readOnly;

@@ -29,6 +29,7 @@ import { NotFoundError, RefusedError } from '../base/errors.js';
 import { exists } from '../base/path-state.js';
 import { isForeignFormat, readerFor, sniffForeign } from '../formats/registry.js';
 import { importFolder } from '../import/import-folder.js';
+import { storageReadProblem } from '../formats/storage-readers.js';
 import { type MappingPlan, type SourceTensor, mapFileOf, planMapping } from '../training/foreign-mapping.js';
 import { MANIFEST_FILE, RUN_FILE } from '../checkpoint/layout.js';
 import { type Manifest, parseManifest, readManifest } from '../checkpoint/manifest.js';
@@ -219,6 +220,8 @@ async function foreignTensors(
   const source = parent.source;
   if (parent.files !== null && source) {
     if (!isForeignFormat(source.format)) throw new RefusedError(parent.id, 'is in a format no reader here reads');
+    const unreadable = storageReadProblem(parent.path, source.format);
+    if (unreadable !== null) throw new RefusedError(parent.path, unreadable);
     const opened = await readerFor(source.format).open(parent.path);
     const checkpoint = opened.checkpoints.find((c) => c.name === source.name) ?? (opened.checkpoints.length === 1 ? opened.checkpoints[0] : undefined);
     if (!checkpoint) throw new NotFoundError(parent.path, `no longer holds ${parent.id}`);
@@ -231,7 +234,7 @@ async function foreignTensors(
 
 /** Continuing another program's checkpoint: a new configuration, its weights mapped onto a preset. */
 async function prepareForeignContinuation(
-  store: CheckpointStore,
+  store: TrainingWorkspace,
   parsed: ParsedContinuation,
   parent: CheckpointInfo,
   notes: string[],
@@ -267,7 +270,7 @@ async function prepareForeignContinuation(
   ];
   return {
     request: {
-      workspace: store.root,
+      ...destination(store),
       run,
       config,
       resume: { id: parent.id, run: parent.run, step: parent.step, foreignMap: map, ...(source.inPlace ? { inPlace: source.inPlace } : {}) },
@@ -285,9 +288,10 @@ async function prepareForeignContinuation(
 export async function prepareContinuation(store: TrainingWorkspace, params: ContinueTraining): Promise<PreparedTraining> {
   const parsed = ContinueTrainingSchema.parse(params);
   const { parent, notes: resolved } = await resolveParent(store, parsed);
-  if (parent.source && store instanceof StoredWorkspace)
-    throw new RefusedError(parent.id, "is another program's checkpoint in S3: import it into a folder workspace to continue it (not yet from S3)");
-  if (parent.source) return prepareForeignContinuation(store as CheckpointStore, parsed, parent, resolved);
+  // Another program's checkpoint read in place from S3 is continued as from disk (the trainer reads it there too); one imported into S3 is not yet.
+  if (parent.source && store instanceof StoredWorkspace && parent.files === null)
+    throw new RefusedError(parent.id, "is another program's checkpoint imported into S3: continue it from a folder workspace (not yet from S3)");
+  if (parent.source) return prepareForeignContinuation(store, parsed, parent, resolved);
   if (parsed.map)
     throw new StudioError(
       'usage',

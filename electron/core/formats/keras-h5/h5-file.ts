@@ -7,6 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { startModuleWorker } from '../../base/module-worker.js';
 import { openRegular } from '../../base/regular-file.js';
+import { isStoragePath, readWhole } from '../../storage/file-access.js';
 import { type H5Listing, type H5Request, type H5Response, H5ResponseSchema, type H5WorkerStart } from './h5-protocol.js';
 
 /** Longer than listing any real file or reading a dataset of a few GB takes. */
@@ -31,6 +32,14 @@ function takeIdle(source: Source): Worker | null {
   idle.delete(source);
   taken?.worker.off('exit', taken.onExit);
   return taken?.worker ?? null;
+}
+
+/** A Keras weights file larger than this is not read from an object store into memory (import it instead). */
+const MAX_STORED_H5_BYTES = 1 << 30;
+
+async function storedBytes(file: string): Promise<ArrayBuffer> {
+  const bytes = await readWhole(file, MAX_STORED_H5_BYTES);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 export class H5File {
@@ -65,6 +74,8 @@ export class H5File {
 
   /** Opens `file` (a regular file, checked here first so a pipe never reaches the library). */
   static async open(file: string, timeoutMs = DEFAULT_H5_TIMEOUT_MS): Promise<H5File> {
+    // In an object store (issue 18) HDF5 cannot seek by itself: the file is read whole into the worker's memory.
+    if (isStoragePath(file)) return H5File.openBytes(file, null, await storedBytes(file), timeoutMs);
     const { handle } = await openRegular(file);
     await handle.close();
     const reused = takeIdle('disk');
@@ -84,7 +95,7 @@ export class H5File {
    * zip), in a worker of its own kind. `bytes` is handed over to the worker: the caller's copy is
    * emptied (transferred), so the file is never held twice here.
    */
-  static async openBytes(file: string, part: string, bytes: ArrayBuffer, timeoutMs = DEFAULT_H5_TIMEOUT_MS): Promise<H5File> {
+  static async openBytes(file: string, part: string | null, bytes: ArrayBuffer, timeoutMs = DEFAULT_H5_TIMEOUT_MS): Promise<H5File> {
     const reused = takeIdle('memory');
     const start: H5WorkerStart = { source: 'memory' };
     const h5 = new H5File(file, reused ?? startModuleWorker('h5-worker', import.meta.url, start), timeoutMs, 'memory', part);

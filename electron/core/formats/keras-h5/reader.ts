@@ -2,12 +2,11 @@
 // file, recognises it by its signature, and maps Keras's layout to checkpoints. HDF5 keeps
 // checksums of its own metadata only (and of raw data only under the rarely used Fletcher-32
 // filter, which h5wasm checks itself while reading): `read` reports the CRC-32C of the bytes read.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource, ForeignTensorData } from '../foreign.js';
 import { crc32c } from '../../base/crc32c.js';
 import { DamagedTensorError } from '../../base/errors.js';
-import { openRegular } from '../../base/regular-file.js';
+import { openFile, resolveFilePath, statFile } from '../../storage/file-access.js';
 import { metricsFromName, nameNotes, parseKerasCheckpointName } from '../keras/checkpoint-names.js';
 import { H5File } from './h5-file.js';
 import type { H5Listing } from './h5-protocol.js';
@@ -21,10 +20,10 @@ const MAX_SIGNATURE_OFFSET = 1 << 30;
 
 async function sniff(target: string): Promise<boolean> {
   try {
-    const { handle, stats } = await openRegular(target);
+    const { file: handle, size } = await openFile(target);
     try {
       const probe = Buffer.alloc(SIGNATURE.length);
-      for (let offset = 0; offset + SIGNATURE.length <= stats.size && offset <= MAX_SIGNATURE_OFFSET; offset = offset === 0 ? 512 : offset * 2) {
+      for (let offset = 0; offset + SIGNATURE.length <= size && offset <= MAX_SIGNATURE_OFFSET; offset = offset === 0 ? 512 : offset * 2) {
         const { bytesRead } = await handle.read(probe, 0, probe.length, offset);
         if (bytesRead === probe.length && probe.equals(SIGNATURE)) return true;
       }
@@ -76,7 +75,7 @@ export function kerasCheckpoint(
 }
 
 async function open(target: string): Promise<ForeignSource> {
-  const file = path.resolve(target);
+  const file = resolveFilePath(target);
   const name = path.basename(file);
   const h5 = await H5File.open(file);
   let described;
@@ -85,7 +84,7 @@ async function open(target: string): Promise<ForeignSource> {
   } finally {
     await h5.close();
   }
-  const bytes = (await stat(file)).size;
+  const bytes = (await statFile(file))?.bytes ?? 0;
   const checkpoint = kerasCheckpoint({
     format: 'keras-h5',
     formatLabel: described.label,

@@ -3,6 +3,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describeFileKind } from '../../base/regular-file.js';
+import { isStoragePath, listFiles } from '../../storage/file-access.js';
 import { aboutFile } from './fs-problem.js';
 
 export interface FolderListing {
@@ -16,6 +17,8 @@ export interface FolderListing {
 
 export function listFolder(dir: string): Promise<FolderListing> {
   return aboutFile(dir, async () => {
+    // An object store has no links: its listing is what the folder holds.
+    if (isStoragePath(dir)) return storedFolder(dir);
     const names = (await readdir(dir)).sort();
     const files = new Map<string, number>();
     const folders: string[] = [];
@@ -28,6 +31,12 @@ export function listFolder(dir: string): Promise<FolderListing> {
     }
     return { dir, files, folders, others };
   });
+}
+
+async function storedFolder(dir: string): Promise<FolderListing> {
+  const entries = await listFiles(dir);
+  const files = new Map(entries.filter((e) => e.kind === 'file').map((e) => [e.name, e.bytes]));
+  return { dir, files, folders: entries.filter((e) => e.kind === 'folder').map((e) => e.name), others: [] };
 }
 
 /** Trainer's checkpoint folders are `checkpoint-<global_step>` (trainer_utils.py PREFIX_CHECKPOINT_DIR). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { describeFileKind, isMissing } from '../../base/regular-file.js';
+import { isStoragePath, statFile } from '../../storage/file-access.js';
 
 /**
  * `name` (as written in `indexFile`) checked to be a regular file under `dir`, reached through no
@@ -21,6 +22,13 @@ export async function fileInsideFolder(indexFile: string, dir: string, name: str
   const parts = name.split('/');
   if (parts.some((part) => part === '' || part === '.' || part === '..')) return refuse('which leads outside its folder');
   const full = path.join(dir, ...parts);
+  // An object store has no links and no `..`: the key is the name under the folder's prefix.
+  if (isStoragePath(dir)) {
+    const found = await statFile(full);
+    if (found === null) return refuse('which is missing');
+    if (found.kind !== 'file') return refuse(`which is ${found.description}, not a regular file`);
+    return parts.join('/');
+  }
   let realFull: string;
   let realDir: string;
   try {

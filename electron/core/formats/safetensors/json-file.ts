@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { lineAndColumn, parseJsonAs } from '../../base/parse-json.js';
-import { openRegular } from '../../base/regular-file.js';
+import { openFile } from '../../storage/file-access.js';
 import { aboutFile } from './fs-problem.js';
 import { pythonJsonToJson } from './python-json.js';
 
@@ -13,10 +13,17 @@ const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
 export async function readJsonText(file: string, maxBytes = MAX_JSON_BYTES): Promise<string> {
   const bytes = await aboutFile(file, async () => {
-    const { handle, stats } = await openRegular(file);
+    const { file: handle, size } = await openFile(file);
     try {
-      if (stats.size > maxBytes) throw new CheckpointFormatError(file, `is ${stats.size} bytes, more than the ${maxBytes} such a file can hold`);
-      return await handle.readFile();
+      if (size > maxBytes) throw new CheckpointFormatError(file, `is ${size} bytes, more than the ${maxBytes} such a file can hold`);
+      const bytes = Buffer.allocUnsafe(size);
+      let done = 0;
+      while (done < size) {
+        const { bytesRead } = await handle.read(bytes, done, size - done, done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return bytes.subarray(0, done);
     } finally {
       await handle.close();
     }

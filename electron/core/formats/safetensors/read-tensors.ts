@@ -4,10 +4,10 @@
 // the next chunk's read in flight while this one's CRC is computed, so checksumming costs no
 // time on top of the read: this keeps pace with a plain fs.readFile of the same bytes.
 import path from 'node:path';
-import type { FileHandle } from 'node:fs/promises';
 import { crc32c } from '../../base/crc32c.js';
 import { CheckpointFormatError } from '../../base/errors.js';
-import { openRegular } from '../../base/regular-file.js';
+import { type OpenedFile, openFile } from '../../storage/file-access.js';
+import type { RandomAccessFile } from '../../storage/storage.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { asFormatError } from './fs-problem.js';
 
@@ -79,7 +79,7 @@ function chunksOf(runs: readonly Run[]): Chunk[] {
   return chunks;
 }
 
-async function readChunk(handle: FileHandle, file: string, chunk: Chunk): Promise<void> {
+async function readChunk(handle: RandomAccessFile, file: string, chunk: Chunk): Promise<void> {
   const { run } = chunk;
   run.buffer ??= Buffer.allocUnsafe(run.end - run.start);
   let done = chunk.from;
@@ -91,7 +91,7 @@ async function readChunk(handle: FileHandle, file: string, chunk: Chunk): Promis
 }
 
 /** A read started now and awaited later: its failure is held, never left unhandled meanwhile. */
-function start(handle: FileHandle, file: string, chunk: Chunk | undefined): Promise<{ error: unknown } | null> | null {
+function start(handle: RandomAccessFile, file: string, chunk: Chunk | undefined): Promise<{ error: unknown } | null> | null {
   if (chunk === undefined) return null;
   return readChunk(handle, file, chunk).then(
     () => null,
@@ -100,7 +100,7 @@ function start(handle: FileHandle, file: string, chunk: Chunk | undefined): Prom
 }
 
 async function* readFileTensors(
-  handle: FileHandle,
+  handle: RandomAccessFile,
   file: string,
   tensors: readonly ForeignTensor[],
   signal: AbortSignal | undefined,
@@ -144,17 +144,17 @@ export async function* readTensors(checkpoint: ForeignCheckpoint, options: ReadO
   for (const [name, tensors] of byFile(checkpoint, options.names)) {
     options.signal?.throwIfAborted();
     const file = path.join(checkpoint.dir, ...name.split('/'));
-    let opened: Awaited<ReturnType<typeof openRegular>>;
+    let opened: OpenedFile;
     try {
-      opened = await openRegular(file);
+      opened = await openFile(file, { sequential: true });
     } catch (error) {
       throw asFormatError(file, error);
     }
-    const { handle, stats } = opened;
+    const { file: handle, size } = opened;
     try {
       const expected = sizes.get(name);
-      if (expected !== undefined && stats.size !== expected) {
-        throw new CheckpointFormatError(file, `is ${stats.size} bytes now, but was ${expected} bytes when it was opened: it changed since`);
+      if (expected !== undefined && size !== expected) {
+        throw new CheckpointFormatError(file, `is ${size} bytes now, but was ${expected} bytes when it was opened: it changed since`);
       }
       yield* readFileTensors(handle, file, tensors, options.signal);
     } finally {

@@ -2,10 +2,9 @@
 // *.safetensors.index.json, a folder that is one checkpoint (a Trainer checkpoint-N/ or a
 // save_pretrained folder), a Trainer output_dir holding several checkpoint-N/, or a folder of
 // loose .safetensors files, each its own checkpoint.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointFormatError } from '../../base/errors.js';
-import { describeFileKind } from '../../base/regular-file.js';
+import { resolveFilePath, statFile } from '../../storage/file-access.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../foreign.js';
 import { holdsWeights, isCheckpointFolder, openCheckpointFolder } from './checkpoint-folder.js';
 import { type FolderListing, checkpointFolderStep, listFolder } from './folder-listing.js';
@@ -117,11 +116,15 @@ export const safetensorsReader: ForeignReader = {
   format: 'safetensors',
   sniff: sniffSafetensors,
   async open(target) {
-    const absolute = path.resolve(target);
-    const info = await aboutFile(absolute, () => stat(absolute));
-    if (info.isDirectory()) return openFolder(absolute);
-    if (!info.isFile()) throw new CheckpointFormatError(absolute, `is ${describeFileKind(info)}, not a safetensors file or folder`);
-    const checkpoint = isIndexName(path.basename(absolute)) ? await openIndex(absolute, info.size) : await openFile(absolute);
+    const absolute = resolveFilePath(target);
+    const info = await aboutFile(absolute, async () => {
+      const found = await statFile(absolute);
+      if (found === null) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      return found;
+    });
+    if (info.kind === 'folder') return openFolder(absolute);
+    if (info.kind !== 'file') throw new CheckpointFormatError(absolute, `is ${info.description}, not a safetensors file or folder`);
+    const checkpoint = isIndexName(path.basename(absolute)) ? await openIndex(absolute, info.bytes) : await openFile(absolute);
     return source(absolute, [checkpoint], checkpoint.name, []);
   },
   read: readTensors,

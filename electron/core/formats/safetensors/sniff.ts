@@ -1,11 +1,10 @@
 // Recognising safetensors by content, reading a few bytes of each candidate: the 8-byte header
 // length must fit the file and the header must open with '{' (tensor.rs: HeaderTooLarge,
 // InvalidHeaderLength, InvalidHeaderStart); an index must be JSON with a weight_map.
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_HEADER_SIZE } from '../../checkpoint/safetensors.js';
 import { parseJsonText } from '../../base/parse-json.js';
-import { openRegular } from '../../base/regular-file.js';
+import { listFiles, openFile, statFile } from '../../storage/file-access.js';
 import { checkpointFolderStep } from './folder-listing.js';
 import { readJsonText } from './json-file.js';
 import { pythonJsonToJson } from './python-json.js';
@@ -19,14 +18,14 @@ const MAX_CANDIDATES = 8;
 
 export async function looksLikeSafetensors(file: string): Promise<boolean> {
   try {
-    const { handle, stats } = await openRegular(file);
+    const { file: handle, size } = await openFile(file);
     try {
-      if (stats.size < 9) return false;
+      if (size < 9) return false;
       const start = Buffer.alloc(9);
       const { bytesRead } = await handle.read(start, 0, 9, 0);
       if (bytesRead < 9) return false;
       const declared = start.readBigUInt64LE(0);
-      return declared >= 1n && declared <= BigInt(MAX_HEADER_SIZE) && declared <= BigInt(stats.size - 8) && start[8] === 0x7b;
+      return declared >= 1n && declared <= BigInt(MAX_HEADER_SIZE) && declared <= BigInt(size - 8) && start[8] === 0x7b;
     } finally {
       await handle.close();
     }
@@ -48,7 +47,7 @@ export async function looksLikeIndex(file: string): Promise<boolean> {
 }
 
 async function folderHoldsWeights(dir: string): Promise<boolean> {
-  const names = (await readdir(dir)).sort();
+  const names = (await listFiles(dir)).map((e) => e.name).sort();
   const candidates = names.filter((name) => isIndexName(name) || name.endsWith(SAFETENSORS_SUFFIX)).slice(0, MAX_CANDIDATES);
   for (const name of candidates) {
     const file = path.join(dir, name);
@@ -60,12 +59,13 @@ async function folderHoldsWeights(dir: string): Promise<boolean> {
 /** A safetensors file, an index, a folder holding either, or a folder of Trainer `checkpoint-N/` folders. */
 export async function sniffSafetensors(target: string): Promise<boolean> {
   try {
-    const info = await stat(target);
-    if (info.isFile()) return isIndexName(path.basename(target)) ? await looksLikeIndex(target) : await looksLikeSafetensors(target);
-    if (!info.isDirectory()) return false;
+    const info = await statFile(target);
+    if (info === null) return false;
+    if (info.kind === 'file') return isIndexName(path.basename(target)) ? await looksLikeIndex(target) : await looksLikeSafetensors(target);
+    if (info.kind !== 'folder') return false;
     if (await folderHoldsWeights(target)) return true;
-    const checkpoints = (await readdir(target, { withFileTypes: true }))
-      .filter((entry) => entry.isDirectory() && checkpointFolderStep(entry.name) !== null)
+    const checkpoints = (await listFiles(target))
+      .filter((entry) => entry.kind === 'folder' && checkpointFolderStep(entry.name) !== null)
       .slice(0, MAX_CANDIDATES);
     for (const entry of checkpoints) {
       if (await folderHoldsWeights(path.join(target, entry.name))) return true;

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { type SafetensorsHeader, readSafetensorsHeaderFrom } from '../../checkpoint/safetensors.js';
 import { quoted, shown } from '../../base/describe-value.js';
-import { openRegular } from '../../base/regular-file.js';
+import { openFile } from '../../storage/file-access.js';
 import type { ForeignTensor } from '../foreign.js';
 import { aboutFile } from './fs-problem.js';
 
@@ -22,9 +22,9 @@ export interface TensorFile {
 export function readTensorFile(dir: string, name: string): Promise<TensorFile> {
   const file = path.join(dir, ...name.split('/'));
   return aboutFile(file, async () => {
-    const { handle, stats } = await openRegular(file);
+    const { file: handle, size } = await openFile(file);
     try {
-      return { name, path: file, bytes: stats.size, header: await readSafetensorsHeaderFrom(handle, file, stats.size) };
+      return { name, path: file, bytes: size, header: await readSafetensorsHeaderFrom(handle, file, size) };
     } finally {
       await handle.close();
     }

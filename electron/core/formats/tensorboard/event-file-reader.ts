@@ -20,6 +20,7 @@
 import { NotFoundError } from '../../base/errors.js';
 import { closeSync, readSync } from 'node:fs';
 import { isMissing, openRegularSync } from '../../base/regular-file.js';
+import { isStoragePath, openFile } from '../../storage/file-access.js';
 import { type DecodedBatch, EventDecoder, type ScalarPoint } from './event-decoder.js';
 import type { SessionStart } from './hparams.js';
 import { WireError } from './proto-cursor.js';
@@ -80,6 +81,7 @@ const YIELD_BYTES = 8 * 1024 * 1024;
  * by default) from the page cache or the disk, and the event loop gets a turn every 8 MiB.
  */
 export async function openEventFile(file: string): Promise<OpenedEventFile> {
+  if (isStoragePath(file)) return openStoredEventFile(file);
   let opened;
   try {
     opened = openRegularSync(file);
@@ -108,6 +110,29 @@ export async function openEventFile(file: string): Promise<OpenedEventFile> {
       closed = true;
       closeSync(fd);
     },
+  };
+}
+
+/**
+ * An event file in an object store: each read is a ranged GET of what the reader asks for next,
+ * from where the last read stopped, so a file that grows (rewritten whole by its writer, as S3
+ * keeps objects) costs only its new bytes each time. Its identity is its key: being rewritten
+ * longer is how it grows there; a shorter one is a replacement, as on disk.
+ */
+async function openStoredEventFile(file: string): Promise<OpenedEventFile> {
+  let opened;
+  try {
+    opened = await openFile(file);
+  } catch (error) {
+    if (isMissing(error)) throw new NotFoundError(file.replace(/^s3:\/+/, 's3://'), 'is gone: the event file was deleted or renamed');
+    throw error;
+  }
+  const { file: object, size, identity } = opened;
+  return {
+    size,
+    identity,
+    read: async (buffer, offset, length, position) => (await object.read(buffer, offset, length, position)).bytesRead,
+    close: () => object.close(),
   };
 }
 

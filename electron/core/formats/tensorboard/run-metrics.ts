@@ -13,8 +13,8 @@
 //
 // Steps. A series counts epochs when its tag starts with `epoch_` (Keras: the step of those
 // events is the epoch, from 0), and steps otherwise.
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { listFiles } from '../../storage/file-access.js';
 import { compareEventFileNames, isEventFileName } from './event-file-names.js';
 import { EventFileReader, type EventFileProblem, type EventFileReaderOptions, type ScalarPoint, type SessionStart } from './event-file-reader.js';
 
@@ -60,16 +60,8 @@ export interface RunEventFile {
 }
 
 async function eventFilesIn(dir: string, folder: string): Promise<RunEventFile[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw error;
-  }
-  return entries
-    .filter((e) => e.isFile() && isEventFileName(e.name))
+  return (await listFiles(dir))
+    .filter((e) => e.kind === 'file' && isEventFileName(e.name))
     .map((e) => e.name)
     .sort(compareEventFileNames)
     .map((name) => ({ file: path.join(dir, name), folder }));

@@ -1,28 +1,16 @@
-// The few whole-file and byte-range reads that opening a bundle needs, all through openRegular so
-// that a pipe or a device in a checkpoint folder is refused rather than blocking the reader.
-import { stat } from 'node:fs/promises';
+// The few whole-file and byte-range reads that opening a bundle needs, through the one file access
+// of the readers (storage/file-access.ts): on disk through openRegular, so that a pipe or a device
+// in a checkpoint folder is refused rather than blocking the reader; in an open S3 workspace by
+// ranged GETs.
 import { CheckpointFormatError } from '../../base/errors.js';
-import { isMissing, openRegular } from '../../base/regular-file.js';
+import { openFile, readWhole, statFile } from '../../storage/file-access.js';
 
 export async function readWholeFile(file: string, maxBytes: number): Promise<Uint8Array> {
-  const { handle, stats } = await openRegular(file);
-  try {
-    if (stats.size > maxBytes) throw new CheckpointFormatError(file, `is ${stats.size} bytes, more than the ${maxBytes} such a file can be`);
-    const bytes = Buffer.allocUnsafe(stats.size);
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, done, bytes.length - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return bytes.subarray(0, done);
-  } finally {
-    await handle.close();
-  }
+  return readWhole(file, maxBytes);
 }
 
 export async function readRange(file: string, offset: number, length: number): Promise<Uint8Array> {
-  const { handle } = await openRegular(file);
+  const { file: handle } = await openFile(file);
   try {
     const bytes = Buffer.alloc(length);
     let done = 0;
@@ -38,12 +26,8 @@ export async function readRange(file: string, offset: number, length: number): P
 }
 
 export async function fileSize(file: string): Promise<number | null> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new CheckpointFormatError(file, 'is not a regular file');
-    return info.size;
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
+  const info = await statFile(file);
+  if (info === null) return null;
+  if (info.kind !== 'file') throw new CheckpointFormatError(file, 'is not a regular file');
+  return info.bytes;
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { crc32c } from '../../base/crc32c.js';
 import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
-import { isMissing, openRegular } from '../../base/regular-file.js';
+import { isMissing } from '../../base/regular-file.js';
+import { openFile } from '../../storage/file-access.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { stringTensorChecksum } from './string-tensor.js';
 
@@ -60,7 +61,7 @@ export async function* readBundle(
     options.signal?.throwIfAborted();
     const file = path.join(checkpoint.dir, name);
     const tensors = (byFile.get(name) ?? []).sort((a, b) => a.offset - b.offset);
-    const { handle, stats } = await openRegular(file).catch((error: unknown) => {
+    const { file: handle, size } = await openFile(file, { sequential: true }).catch((error: unknown) => {
       throw isMissing(error) ? new CheckpointFormatError(file, `is missing; it holds ${tensors.length} of the tensors of ${checkpoint.name}`) : error;
     });
     const groups = groupReads(tensors);
@@ -72,13 +73,9 @@ export async function* readBundle(
           group.start,
         );
       }
-      if (group.end > stats.size) {
-        const first = group.tensors.find((t) => t.offset + t.bytes > stats.size) ?? group.tensors[0];
-        throw new DamagedTensorError(
-          file,
-          first?.name ?? '?',
-          `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${stats.size} bytes`,
-        );
+      if (group.end > size) {
+        const first = group.tensors.find((t) => t.offset + t.bytes > size) ?? group.tensors[0];
+        throw new DamagedTensorError(file, first?.name ?? '?', `its bytes end at ${(first?.offset ?? 0) + (first?.bytes ?? 0)}, past the file's ${size} bytes`);
       }
       const buffer = Buffer.allocUnsafe(group.end - group.start);
       let done = 0;

@@ -1,11 +1,10 @@
 // The TensorFlow tensor-bundle reader: a `.index` file, a prefix (`…/model.ckpt-1000`), a
 // `.data-*` shard, or a folder (a training run's checkpoint folder, a SavedModel's `variables/`).
 // A folder's `checkpoint` state file decides which prefixes it holds and which is the latest.
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { shown } from '../../base/describe-value.js';
 import { CheckpointFormatError, errorMessage } from '../../base/errors.js';
-import { isMissing, openRegular } from '../../base/regular-file.js';
+import { listFiles, openFile, resolveFilePath, statFile } from '../../storage/file-access.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource } from '../foreign.js';
 import { DATA_FILE_PATTERN, indexFileName } from './bundle-files.js';
 import { CHECKPOINT_STATE_FILE, type CheckpointState, parseCheckpointState } from './checkpoint-state.js';
@@ -18,23 +17,18 @@ import { FOOTER_BYTES, hasTableMagic } from './sstable-format.js';
 const MAX_STATE_BYTES = 1024 * 1024;
 
 async function kindOf(target: string): Promise<'file' | 'dir' | 'other' | 'missing'> {
-  try {
-    const info = await stat(target);
-    return info.isFile() ? 'file' : info.isDirectory() ? 'dir' : 'other';
-  } catch (error) {
-    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
-    throw error;
-  }
+  const info = await statFile(target);
+  return info === null ? 'missing' : info.kind === 'file' ? 'file' : info.kind === 'folder' ? 'dir' : 'other';
 }
 
 /** Whether `file` ends with the table magic; reads its last 8 bytes. */
 async function isTableFile(file: string): Promise<boolean> {
   try {
-    const { handle, stats } = await openRegular(file);
+    const { file: handle, size } = await openFile(file);
     try {
-      if (stats.size < FOOTER_BYTES) return false;
+      if (size < FOOTER_BYTES) return false;
       const tail = Buffer.alloc(8);
-      await handle.read(tail, 0, 8, stats.size - 8);
+      await handle.read(tail, 0, 8, size - 8);
       return hasTableMagic(tail);
     } finally {
       await handle.close();
@@ -46,7 +40,7 @@ async function isTableFile(file: string): Promise<boolean> {
 
 /** A bundle target resolved to its folder and, for a single bundle, its prefix. */
 async function resolveTarget(target: string): Promise<{ dir: string; prefix: string | null } | null> {
-  const absolute = path.resolve(target);
+  const absolute = resolveFilePath(target);
   const kind = await kindOf(absolute);
   if (kind === 'dir') {
     // A SavedModel folder (saved_model.pb beside variables/): its checkpoint is variables/, which
@@ -85,7 +79,7 @@ async function sniff(target: string): Promise<boolean> {
         // Not a CheckpointState: another program's file of the same name; look for index files instead.
       }
     }
-    const names = await readdir(resolved.dir);
+    const names = (await listFiles(resolved.dir)).map((e) => e.name);
     for (const name of names.filter((n) => n.endsWith('.index')).slice(0, 64)) {
       if (await isTableFile(path.join(resolved.dir, name))) return true;
     }
@@ -125,7 +119,12 @@ async function open(target: string): Promise<ForeignSource> {
   let prefixes: string[];
   if (resolved.prefix !== null) prefixes = [resolved.prefix];
   else {
-    const present = new Set((await readdir(dir)).filter((n) => n.endsWith('.index')).map((n) => n.slice(0, -'.index'.length)));
+    const present = new Set(
+      (await listFiles(dir))
+        .map((e) => e.name)
+        .filter((n) => n.endsWith('.index'))
+        .map((n) => n.slice(0, -'.index'.length)),
+    );
     const wanted = [...new Set([...listed, ...(latestListed === null ? [] : [latestListed])])];
     prefixes = [];
     for (const prefix of wanted) {

@@ -2,12 +2,12 @@
 // TF.js stores no checksum, so `read` reports the CRC-32C of the stored bytes for our manifest
 // and verify to compare later, and gives the values tfjs would load (dequantized).
 import { lstat } from 'node:fs/promises';
+import { isStoragePath, openFile, resolveFilePath, statFile } from '../../storage/file-access.js';
 import path from 'node:path';
 import type { ForeignCheckpoint, ForeignFile, ForeignReader, ForeignSource, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { crc32c } from '../../base/crc32c.js';
 import { quoted, shown } from '../../base/describe-value.js';
 import { CheckpointFormatError, DamagedTensorError } from '../../base/errors.js';
-import { openRegular } from '../../base/regular-file.js';
 import { MAX_MODEL_JSON_BYTES, parseModelJson, type TfjsModelJson } from './model-json.js';
 import { ConcatenatedFiles, type ShardFile, statShard } from './shard-files.js';
 import { layOutGroup } from './layout.js';
@@ -22,6 +22,7 @@ const STEP_KEYS = ['step', 'global_step'] as const;
 
 async function isDirectory(target: string): Promise<boolean> {
   try {
+    if (isStoragePath(target)) return (await statFile(target))?.kind === 'folder';
     return (await lstat(target)).isDirectory();
   } catch {
     return false;
@@ -37,15 +38,15 @@ async function sniff(target: string): Promise<boolean> {
   try {
     const file = await modelJsonPath(target);
     if (!file.toLowerCase().endsWith('.json')) return false;
-    const { handle, stats } = await openRegular(file);
+    const { file: handle, size } = await openFile(file);
     try {
-      if (stats.size > MAX_MODEL_JSON_BYTES) return false;
-      const head = Buffer.alloc(Math.min(SNIFF_BYTES, stats.size));
+      if (size > MAX_MODEL_JSON_BYTES) return false;
+      const head = Buffer.alloc(Math.min(SNIFF_BYTES, size));
       await handle.read(head, 0, head.length, 0);
       if (!head.toString('utf8').trimStart().startsWith('{')) return false;
       if (head.includes(MANIFEST_KEY)) return true;
-      const tail = Buffer.alloc(Math.min(SNIFF_BYTES, stats.size));
-      await handle.read(tail, 0, tail.length, stats.size - tail.length);
+      const tail = Buffer.alloc(Math.min(SNIFF_BYTES, size));
+      await handle.read(tail, 0, tail.length, size - tail.length);
       return tail.includes(MANIFEST_KEY);
     } finally {
       await handle.close();
@@ -56,12 +57,19 @@ async function sniff(target: string): Promise<boolean> {
 }
 
 async function readModelJson(file: string): Promise<{ json: TfjsModelJson; bytes: number }> {
-  const { handle, stats } = await openRegular(file);
+  const { file: handle, size } = await openFile(file);
   try {
-    if (stats.size > MAX_MODEL_JSON_BYTES) {
-      throw new CheckpointFormatError(file, `is ${stats.size} bytes, more than the ${MAX_MODEL_JSON_BYTES} a model.json is allowed`);
+    if (size > MAX_MODEL_JSON_BYTES) {
+      throw new CheckpointFormatError(file, `is ${size} bytes, more than the ${MAX_MODEL_JSON_BYTES} a model.json is allowed`);
     }
-    return { json: parseModelJson(file, await handle.readFile('utf8')), bytes: stats.size };
+    const bytes = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return { json: parseModelJson(file, bytes.toString('utf8', 0, done)), bytes: size };
   } finally {
     await handle.close();
   }
@@ -81,7 +89,7 @@ function labelOf(json: TfjsModelJson): string {
 }
 
 async function open(target: string): Promise<ForeignSource> {
-  const file = path.resolve(await modelJsonPath(target));
+  const file = resolveFilePath(await modelJsonPath(target));
   const dir = path.dirname(file);
   const name = path.basename(file);
   const { json, bytes } = await readModelJson(file);
@@ -118,7 +126,7 @@ async function open(target: string): Promise<ForeignSource> {
     metrics: {},
     notes,
   };
-  return { format: 'tfjs-layers', path: path.resolve(target), checkpoints: [checkpoint], latest: name, notes: [] };
+  return { format: 'tfjs-layers', path: resolveFilePath(target), checkpoints: [checkpoint], latest: name, notes: [] };
 }
 
 /** The logical little-endian values of one weight from its stored bytes. */

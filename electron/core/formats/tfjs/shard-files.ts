@@ -4,10 +4,11 @@
 // way (a link could lead anywhere, and import copies what it names).
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileHandle } from 'node:fs/promises';
 import { quoted } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
-import { describeFileKind, isMissing, openRegular } from '../../base/regular-file.js';
+import { describeFileKind, isMissing } from '../../base/regular-file.js';
+import { isStoragePath, openFile, statFile } from '../../storage/file-access.js';
+import type { RandomAccessFile } from '../../storage/storage.js';
 
 export interface ShardFile {
   /** Relative to model.json's folder, `/`-separated, without `./` parts. */
@@ -32,6 +33,15 @@ export function shardPathParts(indexFile: string, name: string): string[] {
 /** Resolves and checks one shard path: every component a real folder or file, none a link. */
 export async function statShard(indexFile: string, dir: string, name: string): Promise<ShardFile> {
   const parts = shardPathParts(indexFile, name);
+  // An object store has no links and no folders of its own: the shard is the key under the model's prefix.
+  if (isStoragePath(dir)) {
+    const absolute = path.join(dir, ...parts);
+    const found = await statFile(absolute);
+    if (found === null) throw new CheckpointFormatError(indexFile, `weight file ${quoted(name)} is missing`);
+    if (found.kind !== 'file')
+      throw new CheckpointFormatError(indexFile, `weight file ${quoted(name)}: ${absolute} is ${found.description}, not a regular file`);
+    return { name: parts.join('/'), absolute, bytes: found.bytes };
+  }
   let current = dir;
   let size = 0;
   for (const [i, part] of parts.entries()) {
@@ -61,7 +71,7 @@ export async function statShard(indexFile: string, dir: string, name: string): P
 
 /** Reads byte ranges of a concatenation of files, opening each once and closing all at the end. */
 export class ConcatenatedFiles {
-  private readonly handles = new Map<number, FileHandle>();
+  private readonly handles = new Map<number, RandomAccessFile>();
   private readonly starts: number[] = [];
   readonly total: number;
 
@@ -98,11 +108,11 @@ export class ConcatenatedFiles {
     return out;
   }
 
-  private async handle(index: number): Promise<FileHandle> {
+  private async handle(index: number): Promise<RandomAccessFile> {
     const open = this.handles.get(index);
     if (open) return open;
     const file = this.files[index] as ShardFile;
-    const { handle } = await openRegular(file.absolute);
+    const { file: handle } = await openFile(file.absolute, { sequential: true });
     this.handles.set(index, handle);
     return handle;
   }

@@ -10,7 +10,9 @@ import { loadStoredCheckpoint } from '../../checkpoint/stored-checkpoint.js';
 import { StoredRunWriter } from '../../checkpoint/stored-run-writer.js';
 import { StoredWorkspace } from '../../checkpoint/stored-store.js';
 import type { TrainRequest } from '../process/train-request.js';
-import type { ParentCheckpoint } from './foreign-start.js';
+import { type ForeignStart, type ParentCheckpoint, loadInPlaceStart } from './foreign-start.js';
+import { mountStorage } from '../../storage/file-access.js';
+import type { TrainingConfig } from '../engine/training-loop.js';
 import type { StoredTrainingWorkspace } from './session-control.js';
 import type { SessionEvent } from '../../../contract.js';
 
@@ -38,6 +40,27 @@ export async function loadStoredStart(
     throw new StudioError('refused', `${workspace.storage.locate(id)}: its manifest says step ${loaded.manifest.step} of ${loaded.manifest.run}`);
   const parent: ParentCheckpoint = { id, run, step, path: workspace.storage.locate(id), trainingTimeMs: loaded.manifest.trainingTimeMs };
   return { parent, loaded };
+}
+
+/**
+ * Another program's checkpoint in the workspace's prefix, read in place (issue 18), as the Studio
+ * resolved it: its reader reaches the objects by their s3:// addresses over this session's client.
+ */
+export async function loadStoredInPlaceStart(
+  workspace: StoredTrainingWorkspace,
+  resume: NonNullable<TrainRequest['resume']> & {
+    readonly inPlace: { path: string; format: string; name: string };
+    readonly foreignMap: Record<string, string>;
+  },
+  config: TrainingConfig,
+): Promise<{ parent: ParentCheckpoint; foreign: ForeignStart }> {
+  const parent: ParentCheckpoint = { id: resume.id, run: resume.run, step: resume.step, path: resume.inPlace.path, trainingTimeMs: null };
+  const unmount = mountStorage(workspace.storage);
+  try {
+    return { parent, foreign: await loadInPlaceStart(parent, resume.inPlace, config, resume.foreignMap) };
+  } finally {
+    unmount();
+  }
 }
 
 /** The best value of `metric` among the committed checkpoints of `run` (a continuation saves on a new best only past it). */

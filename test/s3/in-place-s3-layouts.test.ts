@@ -1,0 +1,168 @@
+// More of other programs' layouts read in place from a bucket (issue 18), against the real
+// gateway: a Hugging Face Trainer's `checkpoint-N/` folders (metrics from trainer_state.json),
+// loose safetensors files, and a TensorBoard run followed live on the 2 s poll while its event
+// file grows and a new TensorFlow group arrives beside it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StudioApi } from '../../electron/contract.js';
+import { encodeFileVersionEvent, encodeScalarEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
+import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
+import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import { Studio } from '../../electron/core/studio/studio.js';
+import { nextEvent } from '../in-place/in-place-helpers.js';
+import { s3Available } from './s3-available.js';
+import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const fixtures = path.resolve(root, '../shared/fixtures');
+const sample = path.join(fixtures, 'safetensors', 'hf-samples', 'overall.safetensors');
+const saver = path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps');
+const keras = path.join(fixtures, 'keras-h5', 'tictactoe', 'weights_iteration.h5');
+const tfjs = path.join(fixtures, 'tfjs-layers', 'celsius-dense');
+const BUCKET = 's3://in-place-s3-layouts';
+
+/** trainer_state.json as Trainer writes it at `step` (its log history up to there). */
+function trainerState(step: number): string {
+  const history = [];
+  for (let at = 100; at <= step; at += 100) history.push({ epoch: at / 1000, learning_rate: 5e-5, loss: 1 / at, step: at });
+  history.push({ epoch: step / 1000, eval_loss: 100 / step, eval_runtime: 1.5, step });
+  return `${JSON.stringify({ epoch: step / 1000, global_step: step, log_history: history, max_steps: 1000, save_steps: 500 }, null, 2)}\n`;
+}
+
+/** An event file of `loss` = 1 / step at steps 1..last. */
+function eventFile(last: number): Buffer {
+  const records = [encodeFileVersionEvent(1_700_000_000)];
+  for (let step = 1; step <= last; step += 1) records.push(encodeScalarEvent(step, 1_700_000_000 + step, [['loss', 1 / step]]));
+  return Buffer.concat(records.map((r) => frameRecord(r)));
+}
+
+async function keysAndTags(storage: S3Storage): Promise<string[]> {
+  const found: string[] = [];
+  for await (const object of storage.list('')) found.push(`${object.key}@${object.tag ?? ''}@${object.size}`);
+  return found;
+}
+
+describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver))('more layouts read in place from S3', () => {
+  const storageOf = useS3Storage(`${BUCKET}/`, async (storage) => {
+    for (const step of [500, 1000]) {
+      await storage.write(`out/checkpoint-${step}/model.safetensors`, fs.readFileSync(sample));
+      await storage.write(`out/checkpoint-${step}/trainer_state.json`, trainerState(step));
+      await storage.write(`out/checkpoint-${step}/optimizer.pt`, 'kept, not read');
+    }
+    for (const step of [100, 200]) await storage.write(`loose/model-${step}.safetensors`, fs.readFileSync(sample));
+    await storage.write('keras/weights.01-0.50.hdf5', fs.readFileSync(keras));
+    for (const name of fs.readdirSync(tfjs)) await storage.write(`tfjs/${name}`, fs.readFileSync(path.join(tfjs, name)));
+    await storage.write('live/events.out.tfevents.1700000000.host.1.0.v2', eventFile(50));
+    for (const suffix of ['.index', '.data-00000-of-00001'])
+      await storage.write(`live/model-40${suffix}`, fs.readFileSync(path.join(saver, `model-1000${suffix}`)));
+  });
+  let storage: S3Storage;
+  const saved = new Map<string, string | undefined>();
+  const studios: Studio[] = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 's3foreign-layouts-'));
+
+  beforeAll(() => {
+    storage = storageOf();
+    for (const [name, value] of Object.entries(gatewayEnv())) {
+      saved.set(name, process.env[name]);
+      process.env[name] = value;
+    }
+  });
+  afterAll(async () => {
+    for (const studio of studios) await studio.close();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function open(address: string, options: { watch?: boolean } = {}): Promise<StudioApi> {
+    const studio = new Studio({ watch: options.watch ?? false });
+    studios.push(studio);
+    await studio.api.openWorkspace({ path: address, readOnly: true });
+    return studio.api;
+  }
+
+  it('a Trainer’s output: checkpoint-N/ folders with their metrics; loose safetensors files; verified and exported, the bucket unchanged', async () => {
+    const before = await keysAndTags(storage);
+    const api = await open(`${BUCKET}/`);
+    expect((await api.listRuns()).map((r) => [r.name, r.layout])).toEqual([
+      ['keras/weights.01-0.50.hdf5', 'keras-files'],
+      ['live', 'tf-folder'],
+      ['loose', 'safetensors-files'],
+      ['out', 'hf-trainer'],
+      ['tfjs', 'tfjs-model'],
+    ]);
+    const out = (await api.listCheckpoints({ run: 'out' })).map((c) => [c.id, c.metrics['eval_loss']]);
+    expect(out).toEqual([
+      ['out/checkpoint-500', 0.2],
+      ['out/checkpoint-1000', 0.1],
+    ]);
+    expect((await api.best({ metric: 'eval_loss' })).id).toBe('out/checkpoint-1000');
+    const history = (await api.metricHistory({ run: 'out' })).records;
+    expect(history.filter((r) => typeof r['loss'] === 'number').map((r) => r['step'])).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    expect((await api.latest({ run: 'loose' })).id).toMatch(/^loose\/model-200\.safetensors/);
+    expect((await api.inspect({ target: 'out/checkpoint-500' })).length).toBeGreaterThan(0);
+    const [model] = await api.listCheckpoints({ run: 'tfjs' });
+    expect((await api.inspect({ target: model?.id ?? '' })).length).toBeGreaterThan(0);
+    const { results } = await api.verify({ targets: ['out/checkpoint-500', (await api.latest({ run: 'loose' })).id, model?.id ?? ''] });
+    expect(results.map((r) => [r.ok, r.problems])).toEqual([
+      [true, []],
+      [true, []],
+      [true, []],
+    ]);
+    const exported = await api.exportCheckpoint({ target: 'out/checkpoint-1000', format: 'safetensors', out: path.join(scratch, 'hf.safetensors') });
+    expect(exported.files).toEqual(['hf.safetensors']);
+    expect(await keysAndTags(storage)).toEqual(before);
+  });
+
+  it('a TensorBoard run followed live: the event file’s new records and a new TensorFlow group arrive on the poll', async () => {
+    const api = await open(`${BUCKET}/live`, { watch: true });
+    expect((await api.metricHistory({ run: '.' })).records).toHaveLength(50);
+    const [first] = await api.listCheckpoints();
+    expect(first?.id).toBe('model-40');
+    // Event files hold float32 values.
+    expect(first?.metrics['loss']).toBeCloseTo(1 / 40, 6);
+    const appended = nextEvent(api, 'metrics:appended', (p) => p.run === '.' && p.records.some((r) => r['step'] === 80));
+    const added = nextEvent(api, 'catalog:added', (c) => c.id === 'model-80');
+    // TensorFlow's S3 writer grows an event file by writing it again, longer.
+    await storage.write('live/events.out.tfevents.1700000000.host.1.0.v2', eventFile(80));
+    for (const suffix of ['.index', '.data-00000-of-00001'])
+      await storage.write(`live/model-80${suffix}`, fs.readFileSync(path.join(saver, `model-1000${suffix}`)));
+    const { records } = await appended;
+    // Only what the file gained: the records after step 50.
+    expect(records.map((r) => r['step'])).toEqual(Array.from({ length: 30 }, (_, i) => 51 + i));
+    expect((await added).metrics['loss']).toBeCloseTo(1 / 80, 6);
+    expect((await api.metricHistory({ run: '.' })).records).toHaveLength(80);
+  });
+
+  it('a Trainer’s checkpoint folder that gets its trainer_state.json later becomes whole on the poll', async () => {
+    await storage.write('growing/checkpoint-100/model.safetensors', fs.readFileSync(sample));
+    const api = await open(`${BUCKET}/growing`, { watch: true });
+    expect((await api.listCheckpoints()).map((c) => [c.id, c.status])).toEqual([['checkpoint-100', 'incomplete']]);
+    const whole = nextEvent(api, 'catalog:changed', (c) => c.id === 'checkpoint-100' && c.status !== 'incomplete');
+    await storage.write('growing/checkpoint-100/trainer_state.json', trainerState(100));
+    expect((await whole).metrics['eval_loss']).toBe(1);
+  });
+
+  it('a Keras HDF5 file is read from the bucket (whole, into memory); a .keras file is listed, and reading it there is refused in one sentence', async () => {
+    await storage.write('keras/model.keras', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60)]));
+    const api = await open(`${BUCKET}/keras`);
+    expect((await api.listCheckpoints()).map((c) => [c.id, c.source?.format])).toEqual([
+      ['model.keras', 'keras-v3'],
+      ['weights.01-0.50.hdf5', 'keras-h5'],
+    ]);
+    expect((await api.inspect({ target: 'weights.01-0.50.hdf5' })).length).toBeGreaterThan(0);
+    const sentence = `a checkpoint of a Keras 3 model (.keras) is not read from an object store yet: import it (checkpoint-studio import ${BUCKET}/keras/model.keras) to read it on this machine`;
+    const { results } = await api.verify({ targets: ['weights.01-0.50.hdf5', 'model.keras'] });
+    expect(results.map((r) => [r.ok, r.problems])).toEqual([
+      [true, []],
+      [false, [{ file: `${BUCKET}/keras/model.keras`, problem: sentence }]],
+    ]);
+    await expect(api.inspect({ target: 'model.keras' })).rejects.toThrow(`${BUCKET}/keras/model.keras: refused: ${sentence}`);
+  });
+});
