@@ -30,6 +30,13 @@ async function readStoredManifest(storage: Storage, folder: string): Promise<Rea
   }
 }
 
+/** The manifest of the checkpoint under `folder`; throws, naming the file, when it is missing or not ours. */
+export async function storedManifest(storage: Storage, folder: string): Promise<Manifest> {
+  const read = await readStoredManifest(storage, folder);
+  if (!('manifest' in read)) throw new CheckpointFormatError(read.problem.file, read.problem.problem);
+  return read.manifest;
+}
+
 /** The checkpoint under `folder` (a key ending in '/'), every problem found. */
 export async function verifyStoredCheckpoint(storage: Storage, folder: string): Promise<VerifyResult> {
   const dir = storage.locate(folder.replace(/\/$/, ''));

@@ -14,7 +14,9 @@ import { type ForeignCheckpoint, type ForeignTensor, type ForeignTensorData, che
 import { readerFor } from '../formats/registry.js';
 import { readTensors } from '../formats/safetensors/read-tensors.js';
 import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
+import type { RandomAccessFile } from '../storage/storage.js';
 import type { SideSpec } from './compare-protocol.js';
+import { openStoredSide } from './stored-side.js';
 
 export interface SideTensor {
   readonly name: string;
@@ -47,6 +49,8 @@ export interface TensorRange {
   readonly position: number;
   /** The CRC-32C its bytes must have, and how a mismatch is told; null where none is recorded. */
   readonly checksum: { readonly expected: string | undefined; readonly mismatch: (actual: string) => string } | null;
+  /** How to open its file where it is not one of this machine (an S3 object: stored-side.ts); absent: `file` is a path. */
+  readonly open?: () => Promise<{ readonly handle: RandomAccessFile; readonly size: number }>;
 }
 
 export interface Side {
@@ -208,5 +212,6 @@ async function openForeign(spec: Extract<SideSpec, { kind: 'foreign' }>): Promis
 }
 
 export function openSide(spec: SideSpec): Promise<Side> {
+  if (spec.kind === 'stored') return openStoredSide(spec);
   return spec.kind === 'ours' ? openOurs(spec.dir) : openForeign(spec);
 }

@@ -544,9 +544,10 @@ export class Studio {
       compareCheckpoints: async ({ metric, mode, ...params }) => {
         // latest and best as after a trainer's last save just reported.
         const store = this.store ? await this.settledStore() : null;
+        const open = store ?? this.remote;
         const best = (target: string): string =>
-          target === 'best' && store ? store.resolve('best', { ...(metric !== undefined ? { metric } : {}), mode }).id : target;
-        return this.comparisons.run(new TargetLocator(store), params, best);
+          target === 'best' && open ? open.resolve('best', { ...(metric !== undefined ? { metric } : {}), mode }).id : target;
+        return this.comparisons.run(new TargetLocator(store), params, best, this.remote);
       },
       cancelCompare: async ({ compareId }) => ({ cancelled: this.comparisons.cancel(compareId) }),
     };

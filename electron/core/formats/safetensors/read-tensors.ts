@@ -4,10 +4,10 @@
 // the next chunk's read in flight while this one's CRC is computed, so checksumming costs no
 // time on top of the read: this keeps pace with a plain fs.readFile of the same bytes.
 import path from 'node:path';
-import type { FileHandle } from 'node:fs/promises';
 import { crc32c } from '../../base/crc32c.js';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { openRegular } from '../../base/regular-file.js';
+import type { RandomAccessFile } from '../../storage/storage.js';
 import type { ForeignCheckpoint, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { asFormatError } from './fs-problem.js';
 
@@ -79,7 +79,7 @@ function chunksOf(runs: readonly Run[]): Chunk[] {
   return chunks;
 }
 
-async function readChunk(handle: FileHandle, file: string, chunk: Chunk): Promise<void> {
+async function readChunk(handle: RandomAccessFile, file: string, chunk: Chunk): Promise<void> {
   const { run } = chunk;
   run.buffer ??= Buffer.allocUnsafe(run.end - run.start);
   let done = chunk.from;
@@ -91,7 +91,7 @@ async function readChunk(handle: FileHandle, file: string, chunk: Chunk): Promis
 }
 
 /** A read started now and awaited later: its failure is held, never left unhandled meanwhile. */
-function start(handle: FileHandle, file: string, chunk: Chunk | undefined): Promise<{ error: unknown } | null> | null {
+function start(handle: RandomAccessFile, file: string, chunk: Chunk | undefined): Promise<{ error: unknown } | null> | null {
   if (chunk === undefined) return null;
   return readChunk(handle, file, chunk).then(
     () => null,
@@ -99,8 +99,9 @@ function start(handle: FileHandle, file: string, chunk: Chunk | undefined): Prom
   );
 }
 
-async function* readFileTensors(
-  handle: FileHandle,
+/** One file's tensors (of one file, by offset), from a file or an S3 object opened for reads at any offset. */
+export async function* readFileTensors(
+  handle: RandomAccessFile,
   file: string,
   tensors: readonly ForeignTensor[],
   signal: AbortSignal | undefined,
