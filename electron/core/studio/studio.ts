@@ -294,12 +294,12 @@ export class Studio {
   /** Distributions over time, read from a run's checkpoint files (issue 17). */
   private distributionHandlers(): Pick<Handlers, 'tensorNames' | 'tensorDistributions' | 'cancelDistributions'> {
     return {
-      tensorNames: async ({ run }) => tensorNames(await this.settledStore(), run),
+      tensorNames: async ({ run }) => tensorNames(this.remote ?? (await this.settledStore()), run),
       tensorDistributions: async ({ run, tensor, bins, distributionsId }) =>
-        tensorDistributions(await this.settledStore(), { run, tensor, bins, readOnly: this.readOnly, distributionsId }, (progress) =>
+        tensorDistributions(this.remote ?? (await this.settledStore()), { run, tensor, bins, readOnly: this.readOnly, distributionsId }, (progress) =>
           this.events.emit('distributions:progress', progress),
         ),
-      cancelDistributions: async ({ distributionsId }) => ({ cancelled: cancelDistributions(this.store, distributionsId) }),
+      cancelDistributions: async ({ distributionsId }) => ({ cancelled: cancelDistributions(this.remote ?? this.store, distributionsId) }),
     };
   }
 
