@@ -513,7 +513,7 @@ export class Studio {
         return this.status();
       },
       trainingStatus: async () => this.status(),
-      verifyResume: async (params) => this.verifier.verify(prepareVerifyResume(this.requireStore(), params)),
+      verifyResume: async (params) => this.verifier.verify(prepareVerifyResume(this.remote ?? this.requireStore(), params)),
     };
   }
 
