@@ -3,7 +3,7 @@
 // result or the error that ended it.
 import { z } from 'zod';
 import { CompareResultSchema, ErrorCodeSchema } from '../../contract.js';
-import { StoredCheckpointSchema } from '../checkpoint/stored-open.js';
+import { StoredCheckpointSchema } from '../checkpoint/stored-at.js';
 import { FOREIGN_FORMATS } from '../formats/foreign.js';
 
 /**

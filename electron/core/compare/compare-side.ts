@@ -16,7 +16,6 @@ import { readTensors } from '../formats/safetensors/read-tensors.js';
 import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
 import type { RandomAccessFile } from '../storage/storage.js';
 import type { SideSpec } from './compare-protocol.js';
-import { openStoredSide } from './stored-side.js';
 
 export interface SideTensor {
   readonly name: string;
@@ -211,7 +210,8 @@ async function openForeign(spec: Extract<SideSpec, { kind: 'foreign' }>): Promis
   };
 }
 
-export function openSide(spec: SideSpec): Promise<Side> {
-  if (spec.kind === 'stored') return openStoredSide(spec);
+export async function openSide(spec: SideSpec): Promise<Side> {
+  // Loaded only for a side in a bucket: a comparison of folders never loads the S3 client.
+  if (spec.kind === 'stored') return (await import('./stored-side.js')).openStoredSide(spec);
   return spec.kind === 'ours' ? openOurs(spec.dir) : openForeign(spec);
 }

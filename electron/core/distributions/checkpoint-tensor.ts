@@ -18,7 +18,7 @@ import { readSafetensorsHeaderFrom } from '../checkpoint/safetensors.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignTensor } from '../formats/foreign.js';
 import { isForeignFormat, readerFor } from '../formats/registry.js';
 import { storedManifest } from '../checkpoint/stored-checkpoint.js';
-import { type StoredCheckpointAt, storageOf } from '../checkpoint/stored-open.js';
+import type { StoredCheckpointAt } from '../checkpoint/stored-at.js';
 import type { RandomAccessFile } from '../storage/storage.js';
 import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
 import { type NumericDtype, isNumericDtype } from './tensor-values.js';
@@ -187,7 +187,8 @@ async function inPlaceSource(ref: Extract<CheckpointRef, { kind: 'in-place' }>, 
  * replaced object misses the cache, and its read then fails the CRC), read by ranged GETs.
  */
 async function storedSource(ref: Extract<CheckpointRef, { kind: 'stored' }>, name: string): Promise<TensorSource | null> {
-  const storage = storageOf(ref);
+  // Loaded only for a checkpoint in a bucket: a worker reading folders never loads the S3 client.
+  const storage = (await import('../checkpoint/stored-open.js')).storageOf(ref);
   const manifest = await storedManifest(storage, ref.folder);
   if (hasForeignPart(manifest))
     throw new CheckpointFormatError(
