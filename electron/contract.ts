@@ -950,7 +950,8 @@ export const TensorDistributionsSchema = z.object({
   /** Tensor bytes read to answer (0 when everything came from the cache). */
   bytesRead: count,
   /** Where figures were cached: `workspace` (`.studio/distributions`), or `none` with the reason in `notes`. */
-  cache: z.enum(['workspace', 'none']),
+  // Issue 18: `machine`: this user's cache folder, for a workspace in S3 (reading never writes into a bucket).
+  cache: z.enum(['workspace', 'none', 'machine']),
   notes: z.array(z.string()),
 });
 export type TensorDistributions = z.infer<typeof TensorDistributionsSchema>;

@@ -96,6 +96,9 @@ async function saveAndLoad(storage: S3Storage, client: S3Client): Promise<void> 
   console.log(`  ours  loadStoredCheckpoint (every CRC)   ${median(loads).toFixed(0)} ms`);
   console.log(`  plain GetObject of both objects          ${median(gets).toFixed(0)} ms`);
   console.log(`  ratio ours ÷ plain throughput            ${(median(gets) / median(loads)).toFixed(2)}x  (target >= 0.8x)`);
+  // Each repeat's two runs are neighbours: their ratio is less moved by what else loads the machine than the medians are.
+  const paired = (a: number[], b: number[]): string => median(a.map((x, i) => (b[i] as number) / x)).toFixed(2);
+  console.log(`  median of each repeat's ratio: save ${paired(ours, plain)}x, load and verify ${paired(loads, gets)}x`);
 }
 
 /** Runs `work` on every item, `limit` at a time. */

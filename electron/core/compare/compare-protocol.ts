@@ -3,12 +3,17 @@
 // result or the error that ended it.
 import { z } from 'zod';
 import { CompareResultSchema, ErrorCodeSchema } from '../../contract.js';
+import { StoredCheckpointSchema } from '../checkpoint/stored-at.js';
 import { FOREIGN_FORMATS } from '../formats/foreign.js';
 
-/** One side, as the worker opens it: a checkpoint folder of ours (ours or imported), or another program's, read in place. */
+/**
+ * One side, as the worker opens it: a checkpoint folder of ours (ours or imported), another
+ * program's, read in place, or one of ours in a bucket (read by ranged GETs, issue 18).
+ */
 export const SideSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ours'), dir: z.string().min(1) }),
   z.object({ kind: z.literal('foreign'), format: z.enum(FOREIGN_FORMATS), path: z.string().min(1) }),
+  StoredCheckpointSchema.extend({ kind: z.literal('stored') }),
 ]);
 export type SideSpec = z.infer<typeof SideSpecSchema>;
 

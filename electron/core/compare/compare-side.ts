@@ -14,6 +14,7 @@ import { type ForeignCheckpoint, type ForeignTensor, type ForeignTensorData, che
 import { readerFor } from '../formats/registry.js';
 import { readTensors } from '../formats/safetensors/read-tensors.js';
 import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
+import type { RandomAccessFile } from '../storage/storage.js';
 import type { SideSpec } from './compare-protocol.js';
 
 export interface SideTensor {
@@ -47,6 +48,8 @@ export interface TensorRange {
   readonly position: number;
   /** The CRC-32C its bytes must have, and how a mismatch is told; null where none is recorded. */
   readonly checksum: { readonly expected: string | undefined; readonly mismatch: (actual: string) => string } | null;
+  /** How to open its file where it is not one of this machine (an S3 object: stored-side.ts); absent: `file` is a path. */
+  readonly open?: () => Promise<{ readonly handle: RandomAccessFile; readonly size: number }>;
 }
 
 export interface Side {
@@ -207,6 +210,8 @@ async function openForeign(spec: Extract<SideSpec, { kind: 'foreign' }>): Promis
   };
 }
 
-export function openSide(spec: SideSpec): Promise<Side> {
+export async function openSide(spec: SideSpec): Promise<Side> {
+  // Loaded only for a side in a bucket: a comparison of folders never loads the S3 client.
+  if (spec.kind === 'stored') return (await import('./stored-side.js')).openStoredSide(spec);
   return spec.kind === 'ours' ? openOurs(spec.dir) : openForeign(spec);
 }

@@ -2,11 +2,11 @@
 // each chunk decoded and added to running sums (PairAccumulator), its bytes to a running CRC-32C
 // checked against the recorded one at the end. Memory is two chunks, whatever the tensor's size;
 // the figures are those of the whole-tensor path, element for element in the same order.
-import type { FileHandle } from 'node:fs/promises';
 import { crc32c, formatCrc } from '../base/crc32c.js';
 import { CheckpointFormatError, DamagedTensorError } from '../base/errors.js';
 import { openRegular } from '../base/regular-file.js';
 import { asFormatError } from '../formats/safetensors/fs-problem.js';
+import type { RandomAccessFile } from '../storage/storage.js';
 import type { SideTensor, TensorRange } from './compare-side.js';
 import { type PairStats, PairAccumulator } from './tensor-stats.js';
 import { type ComparableDtype, bytesPerElement, chunkDecoder, isComparableDtype } from './tensor-values.js';
@@ -18,7 +18,7 @@ interface Reading {
   readonly tensor: SideTensor;
   readonly dtype: ComparableDtype;
   readonly range: TensorRange;
-  readonly handle: FileHandle;
+  readonly handle: RandomAccessFile;
   readonly size: number;
   readonly buffer: Uint8Array;
   crc: number;
@@ -37,15 +37,15 @@ async function open(tensor: SideTensor, range: TensorRange, dtype: ComparableDty
       tensor.name,
       `holds ${range.bytes} bytes, but ${tensor.dtype} [${tensor.shape.join(', ')}] takes ${elements * size}`,
     );
-  let opened: Awaited<ReturnType<typeof openRegular>>;
+  let opened: { readonly handle: RandomAccessFile; readonly size: number };
   try {
-    opened = await openRegular(range.file);
+    opened = range.open ? await range.open() : await openRegular(range.file).then(({ handle, stats }) => ({ handle, size: stats.size }));
   } catch (error) {
     throw asFormatError(range.file, error);
   }
-  if (range.fileBytes !== undefined && opened.stats.size !== range.fileBytes) {
+  if (range.fileBytes !== undefined && opened.size !== range.fileBytes) {
     await opened.handle.close();
-    throw new CheckpointFormatError(range.file, `is ${opened.stats.size} bytes now, but was ${range.fileBytes} bytes when it was opened: it changed since`);
+    throw new CheckpointFormatError(range.file, `is ${opened.size} bytes now, but was ${range.fileBytes} bytes when it was opened: it changed since`);
   }
   // A fresh ArrayBuffer: its start is aligned for every dtype's typed view.
   return { tensor, dtype, range, handle: opened.handle, size, buffer: new Uint8Array(Math.max(1, chunkElements * size)), crc: 0 };

@@ -17,12 +17,16 @@ import { type Manifest, type TensorEntry, readManifest } from '../checkpoint/man
 import { readSafetensorsHeaderFrom } from '../checkpoint/safetensors.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignTensor } from '../formats/foreign.js';
 import { isForeignFormat, readerFor } from '../formats/registry.js';
+import { storedManifest } from '../checkpoint/stored-checkpoint.js';
+import type { StoredCheckpointAt } from '../checkpoint/stored-at.js';
+import type { RandomAccessFile } from '../storage/storage.js';
 import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
 import { type NumericDtype, isNumericDtype } from './tensor-values.js';
 
-/** A checkpoint as the worker is told of it: ours (or imported: a manifest), or another program's read in place. */
+/** A checkpoint as the worker is told of it: ours (or imported: a manifest), ours in a bucket (issue 18), or another program's read in place. */
 export type CheckpointRef =
   | { readonly kind: 'studio'; readonly id: string; readonly step: number; readonly dir: string }
+  | ({ readonly kind: 'stored'; readonly id: string; readonly step: number } & StoredCheckpointAt)
   | {
       readonly kind: 'in-place';
       readonly id: string;
@@ -65,11 +69,18 @@ function numericDtype(file: string, name: string, dtype: string): NumericDtype {
   return dtype;
 }
 
-/** Our tensor's bytes, streamed from its safetensors file, its CRC-32C compared with the manifest's at the end. */
-async function* streamOurs(file: string, entry: TensorEntry): AsyncGenerator<Uint8Array> {
+type Opened = { readonly handle: RandomAccessFile; readonly size: number };
+
+const openLocal = (file: string) => async (): Promise<Opened> => {
   const { handle, stats } = await openRegular(file);
+  return { handle, size: stats.size };
+};
+
+/** Our tensor's bytes, streamed from its safetensors file (on disk, or an object read by ranged GETs), its CRC-32C compared with the manifest's at the end. */
+async function* streamOurs(file: string, entry: TensorEntry, open: () => Promise<Opened> = openLocal(file)): AsyncGenerator<Uint8Array> {
+  const { handle, size } = await open();
   try {
-    const header = await readSafetensorsHeaderFrom(handle, file, stats.size);
+    const header = await readSafetensorsHeaderFrom(handle, file, size);
     const location = header.tensors.find((t) => t.name === entry.name);
     if (!location) throw new DamagedTensorError(file, entry.name, 'listed in the manifest but missing from the file');
     if (location.dtype !== entry.dtype || location.end - location.begin !== entry.bytes)
@@ -171,7 +182,41 @@ async function inPlaceSource(ref: Extract<CheckpointRef, { kind: 'in-place' }>, 
   };
 }
 
+/**
+ * One of ours in a bucket: keyed by the manifest's CRC-32C and the object's ETag and size (a
+ * replaced object misses the cache, and its read then fails the CRC), read by ranged GETs.
+ */
+async function storedSource(ref: Extract<CheckpointRef, { kind: 'stored' }>, name: string): Promise<TensorSource | null> {
+  // Loaded only for a checkpoint in a bucket: a worker reading folders never loads the S3 client.
+  const storage = (await import('../checkpoint/stored-open.js')).storageOf(ref);
+  const manifest = await storedManifest(storage, ref.folder);
+  if (hasForeignPart(manifest))
+    throw new CheckpointFormatError(
+      storage.locate(ref.folder),
+      'was imported from another program: its distributions are read after copying it to a folder, not yet in S3',
+    );
+  const entry = manifest.tensors.find((t) => t.name === name);
+  if (!entry) return null;
+  const key = `${ref.folder}${entry.file}`;
+  const file = storage.locate(key);
+  const object = await storage.stat(key);
+  if (object === null) throw new CheckpointFormatError(file, 'does not exist');
+  const open = async (): Promise<Opened> => {
+    const opened = await storage.open(key);
+    if (opened === null) throw new CheckpointFormatError(file, 'does not exist');
+    return { handle: opened.file, size: opened.size };
+  };
+  return {
+    file,
+    dtype: numericDtype(file, name, entry.dtype),
+    shape: entry.shape,
+    key: cacheKey({ name, dtype: entry.dtype, shape: entry.shape, crc: entry.crc32c, object: [object.size, object.tag] }),
+    chunks: () => streamOurs(file, entry, open),
+  };
+}
+
 /** The tensor `name` of the checkpoint, or null when it has none of that name. Reads no tensor bytes. */
 export function tensorSource(ref: CheckpointRef, name: string): Promise<TensorSource | null> {
+  if (ref.kind === 'stored') return storedSource(ref, name);
   return ref.kind === 'studio' ? studioSource(ref, name) : inPlaceSource(ref, name);
 }

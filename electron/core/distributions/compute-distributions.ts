@@ -107,7 +107,7 @@ export async function computeDistributions(request: DistributionRequest, progres
   const failed = new Set<Item>();
   let done = 0;
   for (const ref of [...request.checkpoints].sort((a, b) => a.step - b.step)) {
-    let file = ref.kind === 'studio' ? ref.dir : ref.path;
+    let file = ref.kind === 'studio' ? ref.dir : ref.kind === 'stored' ? `${ref.address}${ref.folder}` : ref.path;
     try {
       const source = await tensorSource(ref, request.tensor);
       if (!source) missing.push(ref.id);
@@ -156,7 +156,7 @@ export async function computeDistributions(request: DistributionRequest, progres
     missing,
     problems,
     bytesRead: reading.bytesRead,
-    cache: cache.used ? 'workspace' : 'none',
+    cache: cache.used ? (request.cache?.place ?? 'workspace') : 'none',
     notes,
   };
 }

@@ -52,9 +52,11 @@ const PRUNE_TO = 0.75;
 
 /** Where the cache is, and whether this process may add to it. */
 export interface CacheLocation {
-  /** `<workspace>/.studio/distributions`; it may not exist yet. */
+  /** `<workspace>/.studio/distributions`, or the user's cache folder's for a workspace in S3; it may not exist yet. */
   readonly dir: string;
   readonly writable: boolean;
+  /** Where that is, as the answer says (`workspace` unless told). */
+  readonly place?: 'workspace' | 'machine';
 }
 
 export class DistributionCache {
@@ -139,7 +141,9 @@ export async function pruneCache(dir: string, maxBytes = CACHE_MAX_BYTES): Promi
       const parsed = EntrySchema.safeParse(JSON.parse(text));
       const checkpoint = parsed.success ? parsed.data.checkpoint : undefined;
       // Not ours, unreadable, or its checkpoint gone: never read again.
-      if (!parsed.success || (checkpoint !== undefined && !(await exists(checkpoint)))) {
+      // An object in a bucket is not looked for (a request per entry): it goes by age alone.
+      const gone = checkpoint !== undefined && !checkpoint.startsWith('s3://') && !(await exists(checkpoint));
+      if (!parsed.success || gone) {
         await rm(file, { force: true });
         orphaned += 1;
       } else kept.push({ file, bytes: info.size, used: info.mtimeMs });

@@ -6,6 +6,7 @@ import { errorMessage } from '../base/errors.js';
 import { hasForeignPart } from '../checkpoint/foreign-part.js';
 import { MANIFEST_FILE, OPTIMIZER_FILE } from '../checkpoint/layout.js';
 import { readManifest } from '../checkpoint/manifest.js';
+import { storedManifest } from '../checkpoint/stored-checkpoint.js';
 import { type CheckpointRef, openInPlace } from './checkpoint-tensor.js';
 import { isNumericDtype } from './tensor-values.js';
 
@@ -14,7 +15,10 @@ type Described = Pick<RunTensor, 'name' | 'dtype' | 'shape' | 'role'>;
 async function tensorsOf(ref: CheckpointRef): Promise<Described[]> {
   if (ref.kind === 'in-place')
     return (await openInPlace(ref)).checkpoint.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], role: t.role }));
-  const manifest = await readManifest(path.join(ref.dir, MANIFEST_FILE));
+  const manifest =
+    ref.kind === 'stored'
+      ? await storedManifest((await import('../checkpoint/stored-open.js')).storageOf(ref), ref.folder)
+      : await readManifest(path.join(ref.dir, MANIFEST_FILE));
   if (hasForeignPart(manifest)) return manifest.foreign.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, role: t.role }));
   return manifest.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, role: t.file === OPTIMIZER_FILE ? 'optimizer' : 'model' }));
 }

@@ -3,14 +3,13 @@
 // request per chunk; a read anywhere else starts a new GET from there and drops the old stream.
 // Reads are taken one at a time, in the order they were asked.
 import type { RandomAccessFile } from './storage.js';
+import { type Body, type ChunkSource, sourceOf } from './s3-body-source.js';
 
-type Body = AsyncIterable<Uint8Array> & { destroy?: () => void };
+export type { Body } from './s3-body-source.js';
 
 interface Cursor {
   position: number;
-  readonly body: Body;
-  readonly chunks: AsyncIterator<Uint8Array>;
-  leftover: Uint8Array | null;
+  readonly source: ChunkSource;
   /** Where the stream started, and the bytes consumed since, up to KEPT_BYTES: read again without a GET. */
   readonly start: number;
   kept: Uint8Array[];
@@ -23,6 +22,10 @@ interface Cursor {
  */
 const KEPT_BYTES = 1 << 20;
 
+function cursorAt(position: number, body: Body): Cursor {
+  return { position, source: sourceOf(body), start: position, kept: [], keptBytes: 0 };
+}
+
 export class S3ObjectReader implements RandomAccessFile {
   private cursor: Cursor | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -34,8 +37,7 @@ export class S3ObjectReader implements RandomAccessFile {
     /** A GET from the start already under way (the one that told the size), read first. */
     initial?: Body,
   ) {
-    if (initial !== undefined)
-      this.cursor = { position: 0, body: initial, chunks: initial[Symbol.asyncIterator](), leftover: null, start: 0, kept: [], keptBytes: 0 };
+    if (initial !== undefined) this.cursor = cursorAt(0, initial);
   }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
@@ -50,29 +52,21 @@ export class S3ObjectReader implements RandomAccessFile {
     if (this.cursor !== null && this.cursor.position !== position) this.rewind(position);
     if (this.cursor === null || this.cursor.position !== position) {
       this.drop();
-      const body = await this.openFrom(position);
-      this.cursor = { position, body, chunks: body[Symbol.asyncIterator](), leftover: null, start: position, kept: [], keptBytes: 0 };
+      this.cursor = cursorAt(position, await this.openFrom(position));
     }
     const cursor = this.cursor;
-    let got = 0;
-    try {
-      while (got < wanted) {
-        let chunk = cursor.leftover;
-        cursor.leftover = null;
-        if (chunk === null) {
-          const step = await cursor.chunks.next();
-          if (step.done) break;
-          chunk = step.value;
-        }
-        const take = Math.min(chunk.length, wanted - got);
-        buffer.set(chunk.subarray(0, take), offset + got);
-        got += take;
-        if (take < chunk.length) cursor.leftover = chunk.subarray(take);
-        if (cursor.keptBytes === cursor.position - cursor.start + got - take && cursor.keptBytes + take <= KEPT_BYTES) {
-          cursor.kept.push(chunk.slice(0, take));
-          cursor.keptBytes += take;
-        }
+    // Bytes are kept while every byte the stream gave so far was kept (the stream's first bytes).
+    let consumed = cursor.position - cursor.start;
+    const keep = (part: Uint8Array): void => {
+      if (cursor.keptBytes === consumed && cursor.keptBytes + part.length <= KEPT_BYTES) {
+        cursor.kept.push(part.slice());
+        cursor.keptBytes += part.length;
       }
+      consumed += part.length;
+    };
+    let got: number;
+    try {
+      got = await cursor.source.fill(buffer, offset, wanted, keep);
     } catch (error) {
       this.drop();
       throw error;
@@ -98,24 +92,16 @@ export class S3ObjectReader implements RandomAccessFile {
       again.push(skip > 0 ? chunk.subarray(skip) : chunk);
       skip = 0;
     }
-    if (cursor.leftover !== null) again.push(cursor.leftover);
-    const total = again.reduce((sum, c) => sum + c.length, 0);
-    const joined = new Uint8Array(total);
-    let at = 0;
-    for (const c of again) {
-      joined.set(c, at);
-      at += c.length;
-    }
     // Kept again as it is read again, when the cursor went back to the stream's start (the
     // header's second read); from anywhere else nothing more is kept.
     cursor.kept = [];
     cursor.keptBytes = 0;
-    cursor.leftover = joined.length > 0 ? joined : null;
+    cursor.source.unshift(again);
     cursor.position = position;
   }
 
   private drop(): void {
-    this.cursor?.body.destroy?.();
+    this.cursor?.source.destroy();
     this.cursor = null;
   }
 

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { type CheckpointInfo, type DistributionProgress, type RunTensors, StudioError, type TensorDistributions } from '../../contract.js';
 import { errorMessage, NotFoundError } from '../base/errors.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
+import { StoredWorkspace } from '../checkpoint/stored-store.js';
+import { machineCacheLocation, storedRefs } from './stored-distributions.js';
 import { stateFolder } from '../checkpoint/state-folder.js';
 import { VerifyCache } from '../checkpoint/verify-cache.js';
 import type { CheckpointRef } from '../distributions/checkpoint-tensor.js';
@@ -58,21 +60,25 @@ async function cacheLocation(store: CheckpointStore, run: string, readOnly: bool
   return { location: { dir: path.join(state, DISTRIBUTIONS_DIR), writable: !readOnly }, note: null };
 }
 
-export async function tensorNames(store: CheckpointStore, run: string): Promise<RunTensors> {
-  return runTensors(run, await checkpointRefs(store, run));
+/** The open workspace: a folder's store, or one in S3. */
+export type DistributionsWorkspace = CheckpointStore | StoredWorkspace;
+
+export async function tensorNames(store: DistributionsWorkspace, run: string): Promise<RunTensors> {
+  return runTensors(run, store instanceof StoredWorkspace ? storedRefs(store, run) : await checkpointRefs(store, run));
 }
 
 type DistributionOptions = { readonly run: string; readonly tensor: string; readonly bins: number; readonly readOnly: boolean };
 
 async function compute(
-  store: CheckpointStore,
+  store: DistributionsWorkspace,
   options: DistributionOptions,
   progress: (progress: DistributionProgress) => void,
   signal: AbortSignal,
 ): Promise<TensorDistributions> {
   const { run, tensor, bins } = options;
-  const checkpoints = await checkpointRefs(store, run);
-  const { location, note } = await cacheLocation(store, run, options.readOnly);
+  const stored = store instanceof StoredWorkspace;
+  const checkpoints = stored ? storedRefs(store, run) : await checkpointRefs(store, run);
+  const { location, note } = stored ? await machineCacheLocation() : await cacheLocation(store, run, options.readOnly);
   const request: DistributionRequest = { run, tensor, bins, checkpoints, cache: location, notes: note ? [note] : [] };
   const report = (done: number, total: number): void => progress({ run, tensor, done, total });
   // Everything cached: a few small files, read here at once, rather than a worker started to read them.
@@ -94,11 +100,11 @@ interface UnderWay {
 }
 
 /** Computations under way, by open workspace and question: asking again (a second window, a repeated click) waits for the same answer instead of reading the files twice. */
-const underWay = new WeakMap<CheckpointStore, Map<string, UnderWay>>();
+const underWay = new WeakMap<DistributionsWorkspace, Map<string, UnderWay>>();
 /** Each request that named itself, by its id: cancelling it. */
-const requests = new WeakMap<CheckpointStore, Map<string, () => void>>();
+const requests = new WeakMap<DistributionsWorkspace, Map<string, () => void>>();
 
-function share(store: CheckpointStore, options: DistributionOptions, progress: (progress: DistributionProgress) => void): UnderWay {
+function share(store: DistributionsWorkspace, options: DistributionOptions, progress: (progress: DistributionProgress) => void): UnderWay {
   const key = JSON.stringify([options.run, options.tensor, options.bins, options.readOnly]);
   const ofStore = underWay.get(store) ?? new Map<string, UnderWay>();
   underWay.set(store, ofStore);
@@ -118,7 +124,7 @@ function share(store: CheckpointStore, options: DistributionOptions, progress: (
 }
 
 export function tensorDistributions(
-  store: CheckpointStore,
+  store: DistributionsWorkspace,
   options: DistributionOptions & { readonly distributionsId?: string | undefined },
   progress: (progress: DistributionProgress) => void,
 ): Promise<TensorDistributions> {
@@ -161,7 +167,7 @@ export function tensorDistributions(
 }
 
 /** Cancels the request of that id; false when none runs. */
-export function cancelDistributions(store: CheckpointStore | null, distributionsId: string): boolean {
+export function cancelDistributions(store: DistributionsWorkspace | null, distributionsId: string): boolean {
   const cancel = store ? requests.get(store)?.get(distributionsId) : undefined;
   cancel?.();
   return cancel !== undefined;

@@ -295,12 +295,12 @@ export class Studio {
   /** Distributions over time, read from a run's checkpoint files (issue 17). */
   private distributionHandlers(): Pick<Handlers, 'tensorNames' | 'tensorDistributions' | 'cancelDistributions'> {
     return {
-      tensorNames: async ({ run }) => tensorNames(await this.settledStore(), run),
+      tensorNames: async ({ run }) => tensorNames(this.remote ?? (await this.settledStore()), run),
       tensorDistributions: async ({ run, tensor, bins, distributionsId }) =>
-        tensorDistributions(await this.settledStore(), { run, tensor, bins, readOnly: this.readOnly, distributionsId }, (progress) =>
+        tensorDistributions(this.remote ?? (await this.settledStore()), { run, tensor, bins, readOnly: this.readOnly, distributionsId }, (progress) =>
           this.events.emit('distributions:progress', progress),
         ),
-      cancelDistributions: async ({ distributionsId }) => ({ cancelled: cancelDistributions(this.store, distributionsId) }),
+      cancelDistributions: async ({ distributionsId }) => ({ cancelled: cancelDistributions(this.remote ?? this.store, distributionsId) }),
     };
   }
 
@@ -517,7 +517,7 @@ export class Studio {
         return this.status();
       },
       trainingStatus: async () => this.status(),
-      verifyResume: async (params) => this.verifier.verify(prepareVerifyResume(this.requireStore(), params)),
+      verifyResume: async (params) => this.verifier.verify(prepareVerifyResume(this.remote ?? this.requireStore(), params)),
     };
   }
 
@@ -550,9 +550,10 @@ export class Studio {
       compareCheckpoints: async ({ metric, mode, ...params }) => {
         // latest and best as after a trainer's last save just reported.
         const store = this.store ? await this.settledStore() : null;
+        const open = store ?? this.remote;
         const best = (target: string): string =>
-          target === 'best' && store ? store.resolve('best', { ...(metric !== undefined ? { metric } : {}), mode }).id : target;
-        return this.comparisons.run(new TargetLocator(store), params, best);
+          target === 'best' && open ? open.resolve('best', { ...(metric !== undefined ? { metric } : {}), mode }).id : target;
+        return this.comparisons.run(new TargetLocator(store), params, best, this.remote);
       },
       cancelCompare: async ({ compareId }) => ({ cancelled: this.comparisons.cancel(compareId) }),
     };

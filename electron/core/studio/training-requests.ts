@@ -10,6 +10,7 @@ import {
   type ContinueTraining,
   ContinueTrainingSchema,
   type RetentionPolicy,
+  type S3Connection,
   RetentionPolicySchema,
   type StartTraining,
   StartTrainingSchema,
@@ -364,7 +365,10 @@ export async function prepareContinuation(store: TrainingWorkspace, params: Cont
 type VerifyResumeParams = z.output<(typeof studioMethods)['verifyResume']['params']>;
 
 /** The replay verifyResume asks of a trainer: the checkpoint resolved to its exact id (one that can be resumed), the data folder absolute. */
-export function prepareVerifyResume(store: CheckpointStore, params: VerifyResumeParams): VerifyResumeRequest {
+export function prepareVerifyResume(
+  store: Pick<CheckpointStore, 'root' | 'resolveResumable'> & { readonly connection?: S3Connection },
+  params: VerifyResumeParams,
+): VerifyResumeRequest {
   const selector = {
     ...(params.run !== undefined ? { run: params.run } : {}),
     ...(params.metric !== undefined ? { metric: params.metric } : {}),
@@ -377,5 +381,7 @@ export function prepareVerifyResume(store: CheckpointStore, params: VerifyResume
     steps: params.steps,
     ...(params.backend !== undefined ? { backend: params.backend } : {}),
     ...(params.dataDir !== undefined ? { dataDir: path.resolve(params.dataDir) } : {}),
+    // A workspace in S3 (StoredWorkspace): the replay reaches it as the Studio does.
+    ...(store.connection !== undefined ? { s3: store.connection } : {}),
   };
 }

@@ -99,7 +99,8 @@ function start(handle: RandomAccessFile, file: string, chunk: Chunk | undefined)
   );
 }
 
-async function* readFileTensors(
+/** One file's tensors (of one file, by offset), from a file or an S3 object opened for reads at any offset. */
+export async function* readFileTensors(
   handle: RandomAccessFile,
   file: string,
   tensors: readonly ForeignTensor[],

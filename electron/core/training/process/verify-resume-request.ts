@@ -2,7 +2,7 @@
 // checkpoint resolved by the Studio to its exact id and the data folder made absolute, so the
 // trainer only replays. Validated again where it crosses into the trainer.
 import { z } from 'zod';
-import { BackendPreferenceSchema } from '../../../contract.js';
+import { BackendPreferenceSchema, S3ConnectionSchema } from '../../../contract.js';
 
 export const VerifyResumeRequestSchema = z.object({
   workspace: z.string().min(1),
@@ -14,5 +14,7 @@ export const VerifyResumeRequestSchema = z.object({
   backend: BackendPreferenceSchema.optional(),
   /** Absolute; default: the folder the run recorded. */
   dataDir: z.string().min(1).optional(),
+  /** For an `s3://bucket/prefix` workspace: how to reach the store (credentials come from the trainer's own AWS chain). */
+  s3: S3ConnectionSchema.optional(),
 });
 export type VerifyResumeRequest = z.infer<typeof VerifyResumeRequestSchema>;

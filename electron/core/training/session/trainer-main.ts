@@ -7,11 +7,11 @@
 // SIGTERM and SIGINT ask for a graceful stop (a second one gives up waiting); so does the
 // parent going away, so an orphaned trainer saves and ends rather than training on unseen.
 import { format } from 'node:util';
-import { StudioError } from '../../../contract.js';
 import { CheckpointStore } from '../../checkpoint/store.js';
 import { isS3Address, openS3Storage } from '../../storage/open-s3.js';
 import { runTrainingSession } from './training-session.js';
-import { verifyResume } from './verify-resume.js';
+import { replayInBucket, replayOnDisk, verifyResume } from './verify-resume.js';
+import { StoredWorkspace } from '../../checkpoint/stored-store.js';
 import type { LogLevel, TrainerMessage } from '../process/trainer-protocol.js';
 import { type ReplayRunner, type SessionRunner, TrainerRuntime } from '../process/trainer-runtime.js';
 
@@ -120,14 +120,17 @@ const runSession: SessionRunner = async (request, control, onEvent) => {
 };
 
 const runReplay: ReplayRunner = async (request, control) => {
-  if (isS3Address(request.workspace))
-    throw new StudioError(
-      'usage',
-      `${request.workspace}: verifying a resume is not supported on an S3 workspace yet; import the checkpoint into a folder and verify it there`,
-    );
-  // A replay writes nothing: the workspace is opened to read.
+  // A replay writes nothing: the workspace is opened to read (in S3: its checkpoint read back by ranged GETs).
+  if (isS3Address(request.workspace)) {
+    const workspace = await StoredWorkspace.open(request.workspace, { access: 'read', ...(request.s3 ? { connection: request.s3 } : {}) });
+    try {
+      return await verifyResume(replayInBucket(workspace), request, () => control.stopRequested);
+    } finally {
+      workspace.close();
+    }
+  }
   const store = await CheckpointStore.open(request.workspace, { access: 'read' });
-  return verifyResume(store, request, () => control.stopRequested);
+  return verifyResume(replayOnDisk(store), request, () => control.stopRequested);
 };
 
 const runtime = new TrainerRuntime({ send, runSession, verifyResume: runReplay, exit });

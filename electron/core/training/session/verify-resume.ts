@@ -2,9 +2,11 @@
 // losses and weight hashes with what the original run logged when it trained through them.
 // The trainer process runs this for the Studio's verifyResume (trainer-main.ts); it writes nothing.
 import path from 'node:path';
-import { type CheckpointInfo, type ResumeComparison, StudioError, type VerifyResumeReport } from '../../../contract.js';
+import { type CheckpointInfo, type ResumeComparison, type RunInfo, StudioError, type VerifyResumeReport } from '../../../contract.js';
+import type { LoadedCheckpoint } from '../../checkpoint/reader.js';
 import { readMetrics } from '../../checkpoint/run-files.js';
 import type { CheckpointStore } from '../../checkpoint/store.js';
+import type { StoredWorkspace } from '../../checkpoint/stored-store.js';
 import { selectBackend } from '../engine/backend.js';
 import { loadMnistLike } from '../data/mnist-dataset.js';
 import { holdOutValidation } from '../data/splits.js';
@@ -19,8 +21,36 @@ interface Expected {
   readonly sources: string[];
 }
 
+/** What a replay reads of a workspace, in a folder or in S3 (issue 18): the same answer either way. */
+export interface ReplayWorkspace {
+  resolveResumable(selector: string): CheckpointInfo;
+  load(id: string): Promise<LoadedCheckpoint>;
+  readonly catalog: { listRuns(): RunInfo[] };
+  /** A run's metric records as its log holds them. */
+  metrics(run: string): Promise<readonly Record<string, unknown>[]>;
+}
+
+export function replayOnDisk(store: CheckpointStore): ReplayWorkspace {
+  return {
+    resolveResumable: (selector) => store.resolveResumable(selector),
+    load: (id) => store.load(id),
+    catalog: store.catalog,
+    metrics: (run) => readMetrics(path.join(store.root, run)),
+  };
+}
+
+/** The metrics are those its listing read (a replay opens the workspace for this one question). */
+export function replayInBucket(workspace: StoredWorkspace): ReplayWorkspace {
+  return {
+    resolveResumable: (selector) => workspace.resolveResumable(selector),
+    load: (id) => workspace.load(id),
+    catalog: workspace.catalog,
+    metrics: async (run) => workspace.catalog.history(run),
+  };
+}
+
 /** What the original training logged after `checkpoint`: its own run's later steps, or a run continued from it. */
-async function expectedAfter(store: CheckpointStore, checkpoint: CheckpointInfo): Promise<Expected> {
+async function expectedAfter(store: ReplayWorkspace, checkpoint: CheckpointInfo): Promise<Expected> {
   const runs = [
     checkpoint.run,
     ...store.catalog
@@ -32,7 +62,7 @@ async function expectedAfter(store: CheckpointStore, checkpoint: CheckpointInfo)
   const hashes = new Map<number, string>();
   const sources: string[] = [];
   for (const run of runs) {
-    const records = await readMetrics(path.join(store.root, run));
+    const records = await store.metrics(run);
     let used = false;
     for (const record of records) {
       const step = record.step;
@@ -60,7 +90,7 @@ const tally = (comparisons: readonly ResumeComparison[], kind: ResumeComparison[
  * Replays `request.steps` steps after the checkpoint. `shouldStop` is asked between steps: the
  * replay gives up (an error) once it says so.
  */
-export async function verifyResume(store: CheckpointStore, request: VerifyResumeRequest, shouldStop: () => boolean = () => false): Promise<VerifyResumeReport> {
+export async function verifyResume(store: ReplayWorkspace, request: VerifyResumeRequest, shouldStop: () => boolean = () => false): Promise<VerifyResumeReport> {
   const checkpoint = store.resolveResumable(request.checkpoint);
   const loaded = await store.load(checkpoint.id);
   const parsed = TrainingConfigSchema.safeParse(loaded.manifest.extra.config);

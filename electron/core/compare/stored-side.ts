@@ -1,0 +1,119 @@
+// One side of a comparison that is a checkpoint of ours in a bucket (issue 18): the same Side as
+// a folder's (compare-side.ts), its tensors read by ranged GETs through the storage's
+// RandomAccessFile, never downloaded whole. Opening reads the manifest and each file's safetensors
+// header; tensor bytes are read on request, in file order, each checked against the CRC-32C its
+// manifest records, and a large tensor is streamed a chunk at a time (stream-pair.ts) as on disk.
+import { formatCrc } from '../base/crc32c.js';
+import { CheckpointFormatError, DamagedTensorError } from '../base/errors.js';
+import { hasForeignPart } from '../checkpoint/foreign-part.js';
+import { OPTIMIZER_FILE } from '../checkpoint/layout.js';
+import type { Manifest, TensorFile } from '../checkpoint/manifest.js';
+import { readSafetensorsHeaderFrom } from '../checkpoint/safetensors.js';
+import { storedManifest } from '../checkpoint/stored-checkpoint.js';
+import type { StoredCheckpointAt } from '../checkpoint/stored-at.js';
+import { storageOf } from '../checkpoint/stored-open.js';
+import { readFileTensors } from '../formats/safetensors/read-tensors.js';
+import type { ForeignTensor } from '../formats/foreign.js';
+import type { RandomAccessFile, Storage } from '../storage/storage.js';
+import type { Side, SideTensor, TensorBytes, TensorRange } from './compare-side.js';
+
+const OUR_FORMAT = 'checkpoint-studio';
+
+interface StoredFile {
+  readonly name: TensorFile;
+  readonly key: string;
+  /** Its address, for errors. */
+  readonly file: string;
+  readonly bytes: number;
+  readonly tensors: readonly ForeignTensor[];
+}
+
+async function openObject(storage: Storage, key: string, expectedBytes: number | undefined): Promise<RandomAccessFile> {
+  const opened = await storage.open(key);
+  if (opened === null) throw new CheckpointFormatError(storage.locate(key), 'does not exist');
+  if (expectedBytes !== undefined && opened.size !== expectedBytes) {
+    await opened.file.close();
+    throw new CheckpointFormatError(storage.locate(key), `is ${opened.size} bytes, the manifest says ${expectedBytes}`);
+  }
+  return opened.file;
+}
+
+async function describeFile(storage: Storage, folder: string, manifest: Manifest, name: TensorFile): Promise<StoredFile> {
+  const key = `${folder}${name}`;
+  const file = storage.locate(key);
+  const bytes = manifest.files[name]?.bytes ?? 0;
+  const handle = await openObject(storage, key, bytes);
+  try {
+    const header = await readSafetensorsHeaderFrom(handle, file, bytes);
+    const role = name === OPTIMIZER_FILE ? 'optimizer' : 'model';
+    const tensors = header.tensors.map((t): ForeignTensor => ({
+      name: t.name,
+      displayName: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      file: name,
+      offset: t.begin,
+      bytes: t.end - t.begin,
+      role,
+    }));
+    return { name, key, file, bytes, tensors: tensors.sort((a, b) => a.offset - b.offset) };
+  } finally {
+    await handle.close();
+  }
+}
+
+const sideTensor = (file: StoredFile, t: ForeignTensor): SideTensor => ({ name: t.name, dtype: t.dtype, shape: t.shape, role: t.role, file: file.file });
+
+export async function openStoredSide(at: StoredCheckpointAt): Promise<Side> {
+  const storage = storageOf(at);
+  const dir = storage.locate(at.folder.replace(/\/$/, ''));
+  const manifest = await storedManifest(storage, at.folder);
+  if (hasForeignPart(manifest))
+    throw new CheckpointFormatError(dir, 'was imported from another program; compare it after copying it to a folder (`export`), not yet where it lies in S3');
+  const files: StoredFile[] = [];
+  for (const name of Object.keys(manifest.files) as TensorFile[]) files.push(await describeFile(storage, at.folder, manifest, name));
+  const recorded = new Map(manifest.tensors.map((t) => [`${t.file}/${t.name}`, t.crc32c]));
+  const mismatch = (file: string, name: string) => (actual: string) =>
+    `CRC32C mismatch: computed ${actual}, the manifest says ${recorded.get(`${file}/${name}`) ?? 'nothing'}`;
+
+  async function* read(names: ReadonlySet<string>): AsyncGenerator<TensorBytes> {
+    for (const file of files) {
+      const wanted = file.tensors.filter((t) => names.has(t.name));
+      if (wanted.length === 0) continue;
+      const handle = await openObject(storage, file.key, file.bytes);
+      try {
+        for await (const item of readFileTensors(handle, file.file, wanted, undefined)) {
+          const expected = recorded.get(`${file.name}/${item.tensor.name}`);
+          const actual = formatCrc(item.storedCrc32c);
+          if (expected !== actual) throw new DamagedTensorError(file.file, item.tensor.name, mismatch(file.name, item.tensor.name)(actual));
+          yield { tensor: sideTensor(file, item.tensor), data: item.data };
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  const ranges = new Map<string, TensorRange>();
+  for (const file of files)
+    for (const t of file.tensors)
+      ranges.set(t.name, {
+        file: file.file,
+        offset: t.offset,
+        bytes: t.bytes,
+        fileBytes: file.bytes,
+        position: ranges.size,
+        checksum: { expected: recorded.get(`${file.name}/${t.name}`), mismatch: mismatch(file.name, t.name) },
+        open: async () => ({ handle: await openObject(storage, file.key, file.bytes), size: file.bytes }),
+      });
+  return {
+    path: dir,
+    format: OUR_FORMAT,
+    step: manifest.step,
+    foreignNames: false,
+    tensors: files.flatMap((file) => file.tensors.map((t) => sideTensor(file, t))),
+    read,
+    ranges,
+    notes: [],
+  };
+}
