@@ -185,11 +185,11 @@ export async function listFiles(dir: string): Promise<FileEntry[]> {
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A whole file, refused when larger than `maxBytes`. */
-export async function readWhole(file: string, maxBytes: number): Promise<Uint8Array> {
+/** A whole file, refused when larger than `maxBytes` (`limitOf` ends that sentence: "more than the 1024 {such a file can be}"). */
+export async function readWhole(file: string, maxBytes: number, limitOf = 'such a file can be'): Promise<Uint8Array> {
   const opened = await openFile(file);
   try {
-    if (opened.size > maxBytes) throw new CheckpointFormatError(shownPath(file), `is ${opened.size} bytes, more than the ${maxBytes} such a file can be`);
+    if (opened.size > maxBytes) throw new CheckpointFormatError(shownPath(file), `is ${opened.size} bytes, more than the ${maxBytes} ${limitOf}`);
     const bytes = Buffer.allocUnsafe(opened.size);
     let done = 0;
     while (done < bytes.length) {

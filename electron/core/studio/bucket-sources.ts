@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImportReport, S3Connection } from '../../contract.js';
 import { downloadPrefix, downloadSource } from '../checkpoint/stored-copy.js';
+import { s3Options } from '../checkpoint/stored-open.js';
 import { openS3Storage } from '../storage/open-s3.js';
 import { isS3Address, parseS3Address } from '../storage/s3-address.js';
 import type { Storage } from '../storage/storage.js';
@@ -17,17 +18,6 @@ async function staged<T>(work: (staging: string) => Promise<T>): Promise<T> {
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-}
-
-/** Connection settings as the client takes them (no undefined fields). */
-function connectionOptions(connection: S3Connection | undefined): Parameters<typeof openS3Storage>[1] {
-  const { endpoint, pathStyle, profile, region } = connection ?? {};
-  return {
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(pathStyle !== undefined ? { pathStyle } : {}),
-    ...(profile !== undefined ? { profile } : {}),
-    ...(region !== undefined ? { region } : {}),
-  };
 }
 
 /**
@@ -51,7 +41,7 @@ export async function withSourcesFromBuckets(
       const where = parseS3Address(source);
       const name = where.prefix.split('/').filter(Boolean).at(-1) ?? where.bucket;
       const dir = path.join(staging, String(i), name);
-      const storage = openS3Storage(`s3://${where.bucket}/`, connectionOptions(connection));
+      const storage = openS3Storage(`s3://${where.bucket}/`, s3Options(connection));
       try {
         await downloadSource(storage, where.prefix, dir);
       } finally {

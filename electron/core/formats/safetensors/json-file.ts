@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { CheckpointFormatError } from '../../base/errors.js';
 import { lineAndColumn, parseJsonAs } from '../../base/parse-json.js';
-import { openFile } from '../../storage/file-access.js';
+import { readWhole } from '../../storage/file-access.js';
 import { aboutFile } from './fs-problem.js';
 import { pythonJsonToJson } from './python-json.js';
 
@@ -12,22 +12,7 @@ import { pythonJsonToJson } from './python-json.js';
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
 export async function readJsonText(file: string, maxBytes = MAX_JSON_BYTES): Promise<string> {
-  const bytes = await aboutFile(file, async () => {
-    const { file: handle, size } = await openFile(file);
-    try {
-      if (size > maxBytes) throw new CheckpointFormatError(file, `is ${size} bytes, more than the ${maxBytes} such a file can hold`);
-      const bytes = Buffer.allocUnsafe(size);
-      let done = 0;
-      while (done < size) {
-        const { bytesRead } = await handle.read(bytes, done, size - done, done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return bytes.subarray(0, done);
-    } finally {
-      await handle.close();
-    }
-  });
+  const bytes = await aboutFile(file, () => readWhole(file, maxBytes, 'such a file can hold'));
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {

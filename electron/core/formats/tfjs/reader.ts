@@ -2,7 +2,7 @@
 // TF.js stores no checksum, so `read` reports the CRC-32C of the stored bytes for our manifest
 // and verify to compare later, and gives the values tfjs would load (dequantized).
 import { lstat } from 'node:fs/promises';
-import { isStoragePath, openFile, resolveFilePath, statFile } from '../../storage/file-access.js';
+import { isStoragePath, openFile, readWhole, resolveFilePath, statFile } from '../../storage/file-access.js';
 import path from 'node:path';
 import type { ForeignCheckpoint, ForeignFile, ForeignReader, ForeignSource, ForeignTensor, ForeignTensorData } from '../foreign.js';
 import { crc32c } from '../../base/crc32c.js';
@@ -57,22 +57,8 @@ async function sniff(target: string): Promise<boolean> {
 }
 
 async function readModelJson(file: string): Promise<{ json: TfjsModelJson; bytes: number }> {
-  const { file: handle, size } = await openFile(file);
-  try {
-    if (size > MAX_MODEL_JSON_BYTES) {
-      throw new CheckpointFormatError(file, `is ${size} bytes, more than the ${MAX_MODEL_JSON_BYTES} a model.json is allowed`);
-    }
-    const bytes = Buffer.allocUnsafe(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await handle.read(bytes, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return { json: parseModelJson(file, bytes.toString('utf8', 0, done)), bytes: size };
-  } finally {
-    await handle.close();
-  }
+  const bytes = await readWhole(file, MAX_MODEL_JSON_BYTES, 'a model.json is allowed');
+  return { json: parseModelJson(file, Buffer.from(bytes).toString('utf8')), bytes: bytes.length };
 }
 
 function stepOf(json: TfjsModelJson, name: string): { step: number | null; stepSource: string | null } {
