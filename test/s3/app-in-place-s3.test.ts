@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectNoProblems, useUi } from '../ui/harness.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+import { openBucketInApp, useGatewayKeys } from './app-helpers.js';
+import { useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -22,29 +23,12 @@ describe.skipIf(!s3Available() || !fs.existsSync(saver))('the app on other progr
     for (const name of fs.readdirSync(board)) await storage.write(`board/${name}`, fs.readFileSync(path.join(board, name)));
   });
   const openWorld = useUi();
-  const saved = new Map<string, string | undefined>();
-  beforeAll(() => {
-    for (const [name, value] of Object.entries(gatewayEnv())) {
-      saved.set(name, process.env[name]);
-      if (name !== 'AWS_ENDPOINT_URL') process.env[name] = value;
-    }
-  });
-  afterAll(() => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
+  useGatewayKeys();
 
   it('opens s3://… and shows the checkpoints read in place, the timeline and a TensorBoard metric’s chart', async () => {
     const world = await openWorld();
     const { page } = world;
-    await page.getByRole('button', { name: 'Open workspace…' }).click();
-    const form = page.getByRole('form', { name: 'Open workspace' });
-    await form.getByLabel('Workspace folder').fill(ADDRESS);
-    await form.getByLabel('Endpoint').fill(gatewayEnv()['AWS_ENDPOINT_URL'] ?? '');
-    await form.getByRole('button', { name: 'Open', exact: true }).click();
-    await expect.poll(async () => (await page.getByTestId('workspace-path').textContent())?.trim()).toBe(`${ADDRESS}/`);
+    await openBucketInApp(page, ADDRESS);
     const list = page.getByRole('listbox', { name: 'Checkpoints' });
     await expect.poll(() => list.getAttribute('data-count')).toBe('10');
     await expect.poll(() => page.getByRole('option', { name: /^saver\/model-10000,/ }).getAttribute('aria-label')).toMatch(/latest/);

@@ -5,15 +5,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
 import { f32, trainingState } from '../store/helpers.js';
 import { expectNoProblems, useUi } from '../ui/harness.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+import { openBucketInApp, useGatewayKeys } from './app-helpers.js';
+import { useS3Storage } from './shared-gateway.js';
 
 const ADDRESS = 's3://app-s3-ops/ws';
 const STEPS = [100, 200, 300, 400];
@@ -30,15 +30,6 @@ function state(step: number): ReturnType<typeof trainingState> {
   return { ...base, model: [kernel, ...base.model.slice(1)] };
 }
 
-async function openBucket(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Open workspace…' }).click();
-  const form = page.getByRole('form', { name: 'Open workspace' });
-  await form.getByLabel('Workspace folder').fill(ADDRESS);
-  await form.getByLabel('Endpoint').fill(gatewayEnv()['AWS_ENDPOINT_URL'] ?? '');
-  await form.getByRole('button', { name: 'Open', exact: true }).click();
-  await expect.poll(async () => (await page.getByTestId('workspace-path').textContent())?.trim()).toBe(`${ADDRESS}/`);
-}
-
 describe.skipIf(!s3Available())('Compare and Distributions on a workspace in S3', () => {
   useS3Storage(ADDRESS, async (storage) => {
     await storage.write('mnist/run.json', JSON.stringify({ formatVersion: 1, name: 'mnist', createdAt: '2026-12-07T10:00:00.000Z', parent: null, config: {} }));
@@ -48,27 +39,16 @@ describe.skipIf(!s3Available())('Compare and Distributions on a workspace in S3'
   });
   const openWorld = useUi();
   // The Studio and its workers take the keys from the environment, as a user's would; figures are cached in a cache folder of the test's.
-  const saved = new Map<string, string | undefined>();
   const cacheHome = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-app-s3-cache-'));
-  beforeAll(() => {
-    const env: Record<string, string> = { ...gatewayEnv(), XDG_CACHE_HOME: cacheHome };
-    for (const [name, value] of Object.entries(env)) {
-      saved.set(name, process.env[name]);
-      if (name !== 'AWS_ENDPOINT_URL') process.env[name] = value;
-    }
-  });
+  useGatewayKeys(() => ({ XDG_CACHE_HOME: cacheHome }));
   afterAll(() => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
     fs.rmSync(cacheHome, { recursive: true, force: true });
   });
 
   it('compares two checkpoints of the bucket from the Compare button', async () => {
     const world = await openWorld();
     const { page } = world;
-    await openBucket(page);
+    await openBucketInApp(page, ADDRESS);
     const list = page.getByRole('listbox', { name: 'Checkpoints' });
     await expect.poll(() => list.getAttribute('data-count')).toBe(String(STEPS.length));
     await list.getByRole('option', { name: /^mnist step 100,/ }).click();
@@ -92,7 +72,7 @@ describe.skipIf(!s3Available())('Compare and Distributions on a workspace in S3'
   it('draws a tensor’s distributions over the run’s steps in the Distributions view', async () => {
     const world = await openWorld();
     const { page } = world;
-    await openBucket(page);
+    await openBucketInApp(page, ADDRESS);
     await page.getByRole('tab', { name: 'Distributions' }).click();
     const tensors = page.getByRole('listbox', { name: 'Tensors' });
     await expect.poll(() => tensors.getByRole('option', { name: /^dense\/kernel/ }).count(), { timeout: 20_000 }).toBe(1);
