@@ -14,8 +14,11 @@ export const LAYERED_CURVES = 100;
 export const SLICE_MS = 8;
 
 export interface Slicer {
-  /** Calls each(0…count−1) over as many tasks as the budget asks, then done(); a new start drops the one under way. */
-  start(count: number, each: (index: number) => void, done: () => void): void;
+  /**
+   * Calls each(0…count−1) over as many tasks as the budget asks, settle() at the end of each task,
+   * then done(); a new start drops the one under way.
+   */
+  start(count: number, each: (index: number) => void, done: () => void, settle?: () => void): void;
   cancel(): void;
 }
 
@@ -30,7 +33,7 @@ export function slicer(
 ): Slicer {
   let generation = 0;
   return {
-    start(count, each, done) {
+    start(count, each, done, settle) {
       generation += 1;
       const mine = generation;
       let next = 0;
@@ -43,6 +46,7 @@ export function slicer(
           each(next);
           next += 1;
         } while (clock() - started < budget);
+        settle?.();
         if (next >= count) {
           generation += 1;
           done();
@@ -143,7 +147,8 @@ export function seriesLayer(u: uPlot, slices: Slicer = slicer()): SeriesLayer {
   return {
     draw(series, one, over, done) {
       fit(buffer);
-      const ctx = buffer.getContext('2d');
+      // Read from (below), so kept in memory rather than on the GPU: a read of it is no round trip.
+      const ctx = buffer.getContext('2d', { willReadFrequently: true });
       if (!ctx) return;
       ctx.clearRect(0, 0, buffer.width, buffer.height);
       slices.start(
@@ -162,6 +167,10 @@ export function seriesLayer(u: uPlot, slices: Slicer = slicer()): SeriesLayer {
           empty = false;
           done();
         },
+        // The canvas records what is drawn and turns it into pixels later, all at once: on the copy
+        // above that was every curve's work in one task. A read of one pixel does it now, in the
+        // task that drew them.
+        () => void ctx.getImageData(0, 0, 1, 1),
       );
     },
     clear() {
