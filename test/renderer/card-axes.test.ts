@@ -9,7 +9,7 @@ import type uPlot from 'uplot';
 import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
 import { type DrawnMarker, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
-import { flagsOf, yRange } from '../../renderer/src/lib/y-range';
+import { OUTLIER_SIGMAS, OUTLIER_WINDOW, flagsOf, outliers, yRange } from '../../renderer/src/lib/y-range';
 import { alignColumns } from '../../renderer/src/lib/downsample';
 
 /** A loss curve falling from 2.3 to about 0.3, with one record 100× the curve at point 150. */
@@ -30,6 +30,28 @@ describe('outliers judged once per curve', () => {
 });
 
 describe('the y range with outliers ignored', () => {
+  it('judges outliers as a median of copied windows does (its windows are reused, not copied per point)', () => {
+    const median = (values: number[]): number => {
+      values.sort((a, b) => a - b);
+      const mid = values.length >> 1;
+      return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+    };
+    const byCopies = (values: readonly number[]): boolean[] =>
+      values.map((v, i) => {
+        const from = Math.min(Math.max(0, i - OUTLIER_WINDOW), values.length - (2 * OUTLIER_WINDOW + 1));
+        const window = values.slice(from, from + 2 * OUTLIER_WINDOW + 1);
+        const m = median(window.slice());
+        const spread = 1.4826 * median(window.map((w) => Math.abs(w - m)));
+        return Math.abs(v - m) > OUTLIER_SIGMAS * spread && Math.abs(v - m) > 1e-12 * Math.max(1, Math.abs(m));
+      });
+    let seed = 7;
+    const noisy = Array.from({ length: 2000 }, (_, i) => {
+      seed = (seed * 16807) % 2147483647;
+      return Math.exp(-i / 400) + (seed / 2147483647) * 0.1 * (i % 97 === 0 ? 500 : 1) + (i % 13 === 0 ? 0 : 1e-3);
+    });
+    for (const values of [spiky, noisy, noisy.map((v) => Math.round(v * 10) / 10)]) expect(outliers(values)).toEqual(byCopies(values));
+  });
+
   it('leaves a 100× spike out at smoothing 0 (the raw curve is the smoothed one)', () => {
     const [lo, hi] = yRange([], [spiky], 0, 299, true, false) ?? [0, 0];
     expect(hi).toBeLessThan(2.6);

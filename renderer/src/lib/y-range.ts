@@ -17,27 +17,32 @@ export const OUTLIER_SIGMAS = 6;
 
 type Column = readonly (number | null)[];
 
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+/** The median of a sorted window. */
+function medianOfSorted(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**
  * Which of these values are outliers. Each is judged by the median and the median absolute
  * deviation of the 2·OUTLIER_WINDOW + 1 values around it (shifted at the ends to stay whole); a
- * window whose values are all the same judges any other value an outlier.
+ * window whose values are all the same judges any other value an outlier. Two windows are reused
+ * for every point: thousands of curves arrive a few at a time, and copies of each window per
+ * point were garbage the page stopped to collect.
  */
 export function outliers(values: readonly number[]): boolean[] {
   const n = values.length;
   const out = new Array<boolean>(n).fill(false);
   const size = 2 * OUTLIER_WINDOW + 1;
   if (n < size) return out;
+  const window = new Float64Array(size);
+  const deviations = new Float64Array(size);
   for (let i = 0; i < n; i += 1) {
     const from = Math.min(Math.max(0, i - OUTLIER_WINDOW), n - size);
-    const window = values.slice(from, from + size);
-    const m = median(window.slice());
-    const spread = 1.4826 * median(window.map((v) => Math.abs(v - m)));
+    for (let k = 0; k < size; k += 1) window[k] = values[from + k] as number;
+    const m = medianOfSorted(window.sort());
+    for (let k = 0; k < size; k += 1) deviations[k] = Math.abs((window[k] as number) - m);
+    const spread = 1.4826 * medianOfSorted(deviations.sort());
     const deviation = Math.abs((values[i] as number) - m);
     out[i] = deviation > OUTLIER_SIGMAS * spread && deviation > 1e-12 * Math.max(1, Math.abs(m));
   }
