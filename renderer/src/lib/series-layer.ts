@@ -14,11 +14,8 @@ export const LAYERED_CURVES = 100;
 export const SLICE_MS = 8;
 
 export interface Slicer {
-  /**
-   * Calls each(0…count−1) over as many tasks as the budget asks, settle() at the end of each task,
-   * then done(); a new start drops the one under way.
-   */
-  start(count: number, each: (index: number) => void, done: () => void, settle?: () => void): void;
+  /** Calls each(0…count−1) over as many tasks as the budget asks, then done(); a new start drops the one under way. */
+  start(count: number, each: (index: number) => void, done: () => void): void;
   cancel(): void;
 }
 
@@ -33,7 +30,7 @@ export function slicer(
 ): Slicer {
   let generation = 0;
   return {
-    start(count, each, done, settle) {
+    start(count, each, done) {
       generation += 1;
       const mine = generation;
       let next = 0;
@@ -46,7 +43,6 @@ export function slicer(
           each(next);
           next += 1;
         } while (clock() - started < budget);
-        settle?.();
         if (next >= count) {
           generation += 1;
           done();
@@ -153,7 +149,13 @@ export function seriesLayer(u: uPlot, slices: Slicer = slicer()): SeriesLayer {
       ctx.clearRect(0, 0, buffer.width, buffer.height);
       slices.start(
         series.length,
-        (k) => one(ctx, series[k] as number),
+        (k) => {
+          one(ctx, series[k] as number);
+          // The canvas records what is drawn and turns it into pixels later, all at once: on the
+          // copy above that was every curve's work in one task, and at the end of a slice several
+          // times the slice's budget. A read of one pixel does it now, counted in the budget.
+          ctx.getImageData(0, 0, 1, 1);
+        },
         () => {
           fit(shown);
           shown.style.width = u.ctx.canvas.style.width;
@@ -167,10 +169,6 @@ export function seriesLayer(u: uPlot, slices: Slicer = slicer()): SeriesLayer {
           empty = false;
           done();
         },
-        // The canvas records what is drawn and turns it into pixels later, all at once: on the copy
-        // above that was every curve's work in one task. A read of one pixel does it now, in the
-        // task that drew them.
-        () => void ctx.getImageData(0, 0, 1, 1),
       );
     },
     clear() {
