@@ -488,6 +488,13 @@ async function screenshots(page: Page): Promise<void> {
   await frames(page, 60);
   await card.screenshot({ path: path.join(dir, 'loss-highlight.png') });
   await page.mouse.move(0, 0);
+  // The raw min/max band (filled by uPlot between two edges, under the curves), then back.
+  const band = page.getByRole('checkbox', { name: 'Raw min/max band' });
+  await band.check();
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-metric="loss"]')?.getAttribute('data-bands')) > 0);
+  await frames(page, 120);
+  await card.screenshot({ path: path.join(dir, 'loss-band.png') });
+  await band.uncheck();
 }
 
 /**
