@@ -66,6 +66,15 @@ describe('a card of many curves', () => {
     await expect.poll(() => loss.getAttribute('data-nearest')).toBeTruthy();
     await expect.poll(() => page.locator('.tooltip tr.nearest').count()).toBe(1);
     expect(await paintedPixels(loss)).toBeGreaterThan(2000);
+
+    // A drag zooms in: the layer draws the curves again at the new scale (they fill more of the plot).
+    const whole = await paintedPixels(loss);
+    await page.mouse.move(over.x + over.width * 0.1, over.y + over.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.3, over.y + over.height * 0.5, { steps: 5 });
+    await page.mouse.up();
+    await page.mouse.move(0, 0);
+    await expect.poll(() => paintedPixels(loss), { timeout: 15_000 }).not.toBe(whole);
     expectNoProblems(world);
   });
 });
