@@ -52,6 +52,36 @@ describe('the y range with outliers ignored', () => {
     for (const values of [spiky, noisy, noisy.map((v) => Math.round(v * 10) / 10)]) expect(outliers(values)).toEqual(byCopies(values));
   });
 
+  it('over a whole curve in view, reads its kept extremes, not its every point again (a card ranges its y axis on every batch of runs)', () => {
+    for (const ignore of [true, false])
+      for (const log of [false, true]) {
+        let reads = 0;
+        const counted = (values: readonly (number | null)[]): (number | null)[] =>
+          new Proxy([...values], {
+            get(target, key, receiver) {
+              if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+              return Reflect.get(target, key, receiver) as unknown;
+            },
+          });
+        const [, raw, smoothed] = alignColumns([
+          { xs: spiky.map((_, i) => i), ys: spiky },
+          { xs: spiky.map((_, i) => i + 0.5), ys: emaSmooth(spiky, 0.6) },
+        ]);
+        const columns = [counted(raw as (number | null)[]), counted(smoothed as (number | null)[])] as const;
+        const last = (raw as (number | null)[]).length - 1;
+        const first = yRange([columns[0]], [columns[1]], 0, last, ignore, log);
+        // The same range as a walk over the points gives (the plain arrays: nothing kept for them).
+        expect(first).toEqual(yRange([[...(raw as (number | null)[])]], [[...(smoothed as (number | null)[])]], 0, last, ignore, log));
+        reads = 0;
+        expect(yRange([columns[0]], [columns[1]], 0, last, ignore, log)).toEqual(first);
+        expect(reads).toBeLessThan(10);
+        // A zoom still reads the points in its window.
+        expect(yRange([columns[0]], [columns[1]], 100, 200, ignore, log)).toEqual(
+          yRange([[...(raw as (number | null)[])]], [[...(smoothed as (number | null)[])]], 100, 200, ignore, log),
+        );
+      }
+  });
+
   it('leaves a 100× spike out at smoothing 0 (the raw curve is the smoothed one)', () => {
     const [lo, hi] = yRange([], [spiky], 0, 299, true, false) ?? [0, 0];
     expect(hi).toBeLessThan(2.6);
