@@ -65,7 +65,7 @@ describe('the y range with outliers ignored', () => {
           });
         const [, raw, smoothed] = alignColumns([
           { xs: spiky.map((_, i) => i), ys: spiky },
-          { xs: spiky.map((_, i) => i + 0.5), ys: emaSmooth(spiky, 0.6) },
+          { xs: spiky.map((_, i) => i + 0.5), ys: emaSmooth(spiky, 0.6).map((v) => v ?? NaN) },
         ]);
         const columns = [counted(raw as (number | null)[]), counted(smoothed as (number | null)[])] as const;
         const last = (raw as (number | null)[]).length - 1;
