@@ -20,7 +20,7 @@ function fakeTime(cost: number): { clock: () => number; later: (run: () => void)
 }
 
 describe('a drawing split into slices', () => {
-  it('does a slice’s budget of pieces per task, the first at once, and says when it is done', () => {
+  it('does a slice’s budget of pieces per task, the first in a task of its own, and says when it is done', () => {
     const time = fakeTime(3);
     const slices = slicer(8, time.clock, time.later);
     const drawn: number[] = [];
@@ -33,7 +33,9 @@ describe('a drawing split into slices', () => {
       },
       () => (done += 1),
     );
-    // 3 ms a piece within 8 ms: three pieces a task (the third one crosses the budget).
+    // Nothing in the task that started it; then 3 ms a piece within 8 ms: three pieces a task (the third one crosses the budget).
+    expect(drawn).toEqual([]);
+    time.tick();
     expect(drawn).toEqual([0, 1, 2]);
     expect(done).toBe(0);
     time.tick();
@@ -56,6 +58,8 @@ describe('a drawing split into slices', () => {
       },
       () => (oldDone = true),
     );
+    time.tick();
+    expect(old).toEqual([0, 1]);
     const fresh: number[] = [];
     let freshDone = false;
     slices.start(

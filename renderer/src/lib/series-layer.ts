@@ -20,8 +20,8 @@ export interface Slicer {
 }
 
 /**
- * Work split into slices of `budget` ms: the first slice runs at once (a small drawing is done
- * within the frame that asked for it), the rest each in a task of its own.
+ * Work split into slices of `budget` ms, each in a task of its own: the first one too, not in the
+ * task that asked (uPlot's drawing of the card, its scales and axes, 20 ms and more of its own).
  */
 export function slicer(
   budget = SLICE_MS,
@@ -48,7 +48,7 @@ export function slicer(
           done();
         } else later(slice);
       };
-      slice();
+      later(slice);
     },
     cancel() {
       generation += 1;
