@@ -474,6 +474,45 @@ async function bigRunChart(page: Page, log: readonly Call[], rows: Row[]): Promi
   rows.push({ what: `frame time zooming it (${frames.length} frames)`, value: `p95 ${p95.toFixed(1)} ms`, target: 'p95 ≤ 16 ms', ok: p95 <= ONE_FRAME_MS });
 }
 
+/** Frames of the page, one after another: what a drawing split over tasks has had to finish. */
+const frames = (page: Page, count: number): Promise<unknown> =>
+  page.evaluate(
+    (n) =>
+      new Promise((resolve) => {
+        let left = n;
+        const tick = (): void => void (--left <= 0 ? resolve(null) : requestAnimationFrame(tick));
+        requestAnimationFrame(tick);
+      }),
+    count,
+  );
+
+/**
+ * BENCH_UI_SCREENSHOTS=dir: the loss card with every run drawn, then with the cursor on it (the
+ * tooltip's nearest curve highlighted), as PNG files: what a change to the drawing is compared by.
+ */
+async function screenshots(page: Page): Promise<void> {
+  const dir = process.env['BENCH_UI_SCREENSHOTS'];
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const card = page.locator('figure[data-metric="loss"]').first();
+  await frames(page, 30);
+  await card.screenshot({ path: path.join(dir, 'loss.png') });
+  const plot = await card.locator('.u-over').boundingBox();
+  if (!plot) return;
+  await page.mouse.move(plot.x + plot.width * 0.6, plot.y + plot.height * 0.5);
+  await page.waitForFunction(() => Boolean(document.querySelector('figure[data-metric="loss"]')?.getAttribute('data-nearest')));
+  await frames(page, 60);
+  await card.screenshot({ path: path.join(dir, 'loss-highlight.png') });
+  await page.mouse.move(0, 0);
+  // The raw min/max band (filled by uPlot between two edges, under the curves), then back.
+  const band = page.getByRole('checkbox', { name: 'Raw min/max band' });
+  await band.check();
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-metric="loss"]')?.getAttribute('data-bands')) > 0);
+  await frames(page, 120);
+  await card.screenshot({ path: path.join(dir, 'loss-band.png') });
+  await band.uncheck();
+}
+
 /**
  * Every run shown at once (the filter cleared): the reads the clearing causes (every run but the
  * one shown already), and long tasks on the main thread until the loss card has drawn every run.
@@ -518,6 +557,7 @@ async function allRunsChart(page: Page, calls: ReadonlyMap<string, number>, rows
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
   const loadedMs = Date.now() - started;
   const long = await stopLongTasks(page);
+  await screenshots(page);
   const longest = long.length > 0 ? Math.max(...long) : 0;
   rows.push({
     // A run short enough to be read whole after its overview (the first big one, in the small bench) is read twice.

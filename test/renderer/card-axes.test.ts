@@ -9,7 +9,7 @@ import type uPlot from 'uplot';
 import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
 import { type DrawnMarker, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
-import { flagsOf, yRange } from '../../renderer/src/lib/y-range';
+import { OUTLIER_SIGMAS, OUTLIER_WINDOW, flagsOf, outliers, yRange } from '../../renderer/src/lib/y-range';
 import { alignColumns } from '../../renderer/src/lib/downsample';
 
 /** A loss curve falling from 2.3 to about 0.3, with one record 100× the curve at point 150. */
@@ -30,6 +30,58 @@ describe('outliers judged once per curve', () => {
 });
 
 describe('the y range with outliers ignored', () => {
+  it('judges outliers as a median of copied windows does (its windows are reused, not copied per point)', () => {
+    const median = (values: number[]): number => {
+      values.sort((a, b) => a - b);
+      const mid = values.length >> 1;
+      return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+    };
+    const byCopies = (values: readonly number[]): boolean[] =>
+      values.map((v, i) => {
+        const from = Math.min(Math.max(0, i - OUTLIER_WINDOW), values.length - (2 * OUTLIER_WINDOW + 1));
+        const window = values.slice(from, from + 2 * OUTLIER_WINDOW + 1);
+        const m = median(window.slice());
+        const spread = 1.4826 * median(window.map((w) => Math.abs(w - m)));
+        return Math.abs(v - m) > OUTLIER_SIGMAS * spread && Math.abs(v - m) > 1e-12 * Math.max(1, Math.abs(m));
+      });
+    let seed = 7;
+    const noisy = Array.from({ length: 2000 }, (_, i) => {
+      seed = (seed * 16807) % 2147483647;
+      return Math.exp(-i / 400) + (seed / 2147483647) * 0.1 * (i % 97 === 0 ? 500 : 1) + (i % 13 === 0 ? 0 : 1e-3);
+    });
+    for (const values of [spiky, noisy, noisy.map((v) => Math.round(v * 10) / 10)]) expect(outliers(values)).toEqual(byCopies(values));
+  });
+
+  it('over a whole curve in view, reads its kept extremes, not its every point again (a card ranges its y axis on every batch of runs)', () => {
+    for (const ignore of [true, false])
+      for (const log of [false, true]) {
+        let reads = 0;
+        const counted = (values: readonly (number | null)[]): (number | null)[] =>
+          new Proxy([...values], {
+            get(target, key, receiver) {
+              if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+              return Reflect.get(target, key, receiver) as unknown;
+            },
+          });
+        const [, raw, smoothed] = alignColumns([
+          { xs: spiky.map((_, i) => i), ys: spiky },
+          { xs: spiky.map((_, i) => i + 0.5), ys: emaSmooth(spiky, 0.6).map((v) => v ?? NaN) },
+        ]);
+        const columns = [counted(raw as (number | null)[]), counted(smoothed as (number | null)[])] as const;
+        const last = (raw as (number | null)[]).length - 1;
+        const first = yRange([columns[0]], [columns[1]], 0, last, ignore, log);
+        // The same range as a walk over the points gives (the plain arrays: nothing kept for them).
+        expect(first).toEqual(yRange([[...(raw as (number | null)[])]], [[...(smoothed as (number | null)[])]], 0, last, ignore, log));
+        reads = 0;
+        expect(yRange([columns[0]], [columns[1]], 0, last, ignore, log)).toEqual(first);
+        expect(reads).toBeLessThan(10);
+        // A zoom still reads the points in its window.
+        expect(yRange([columns[0]], [columns[1]], 100, 200, ignore, log)).toEqual(
+          yRange([[...(raw as (number | null)[])]], [[...(smoothed as (number | null)[])]], 100, 200, ignore, log),
+        );
+      }
+  });
+
   it('leaves a 100× spike out at smoothing 0 (the raw curve is the smoothed one)', () => {
     const [lo, hi] = yRange([], [spiky], 0, 299, true, false) ?? [0, 0];
     expect(hi).toBeLessThan(2.6);

@@ -18,3 +18,36 @@ export function listedMarkers(markers: readonly { readonly id: string }[], activ
   });
   return out;
 }
+
+const idsOf = new WeakMap<readonly { readonly id: string }[], ReadonlySet<string>>();
+
+/**
+ * listedMarkers over a card's markers as they are kept, one array per run (MarkerCache.groups):
+ * each listed marker with its index in the groups one after another. Beyond `max` markers only
+ * the runs holding the keyboard's or the selected one are walked, not a flat copy of a hundred
+ * thousand markers made and walked per batch of runs.
+ */
+export function listedInGroups<M extends { readonly id: string }>(
+  groups: readonly (readonly M[])[],
+  active: string | null,
+  selected: string | null,
+  max = MAX_LISTED,
+): { index: number; marker: M }[] {
+  const out: { index: number; marker: M }[] = [];
+  let total = 0;
+  for (const group of groups) total += group.length;
+  let at = 0;
+  for (const group of groups) {
+    if (total <= max) group.forEach((marker, i) => out.push({ index: at + i, marker }));
+    else if (active !== null || selected !== null) {
+      let ids = idsOf.get(group);
+      if (!ids) idsOf.set(group, (ids = new Set(group.map((m) => m.id))));
+      if ((active !== null && ids.has(active)) || (selected !== null && ids.has(selected)))
+        group.forEach((marker, i) => {
+          if (marker.id === active || marker.id === selected) out.push({ index: at + i, marker });
+        });
+    }
+    at += group.length;
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import { linearTickLabels, logTickLabel, logTicks } from './axis-ticks';
 import { type MarkerLayout, layoutMarkers } from './marker-hits';
 import { yRange } from './y-range';
 import { countWithin, presentIndexes } from './downsample';
+import { LAYERED_CURVES, type SeriesLayer, drawPoints, seriesLayer, strokeLine } from './series-layer';
 
 export interface Curve {
   readonly label: string;
@@ -68,6 +69,8 @@ export interface ChartEvents {
   onMarkersPlaced(layout: MarkerLayout): void;
   /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
   onDrawn?(y: readonly [number, number], yTicks: readonly string[]): void;
+  /** The curves and markers of the last drawing are on screen (a card of many curves draws them over several tasks). */
+  onPainted?(): void;
 }
 
 export interface ChartHandle {
@@ -105,21 +108,45 @@ const ownPaths: uPlot.Series.PathBuilder = (u, si, idx0, idx1) => {
   return linearPaths(u, si, at[first] as number, at[last] as number);
 };
 
-function seriesOf(c: Curve): uPlot.Series {
+/**
+ * The curves a card draws on its own layer, in slices (series-layer), by uPlot's index: every line
+ * of a card of many curves; none of one of ordinary size. Band edges stay uPlot's (it fills the
+ * band between them).
+ */
+export function layerSeries(curves: readonly Curve[]): number[] {
+  return curves.length > LAYERED_CURVES ? curves.flatMap((c, i) => (c.band ? [] : [i + 1])) : [];
+}
+
+/** Whether a curve's dots are drawn: while there are few of its points in view. */
+const pointsShown = (u: uPlot, si: number): boolean => countInView(u, si) < 60;
+
+/**
+ * The uPlot series of a curve. A line (not a band's edge) is left to the card's own layer while
+ * `onLayer` says so (series-layer: uPlot then draws neither it nor its dots).
+ */
+function seriesOf(c: Curve, onLayer: () => boolean = () => false): uPlot.Series {
   // auto: false, each: the y range is worked out here (range, yRange), not from every curve's min and max first.
-  const paths = linearPaths ? { paths: ownPaths } : {};
-  return c.band
-    ? { label: c.label, stroke: 'transparent', width: 0, spanGaps: true, auto: false, ...paths, points: { show: false } }
-    : {
-        label: c.label,
-        stroke: c.stroke,
-        width: c.width,
-        ...(c.dash ? { dash: [...c.dash] } : {}),
-        spanGaps: true,
-        auto: false,
-        ...paths,
-        points: c.points ? { show: (u, si) => countInView(u, si) < 60, size: 5, fill: c.stroke } : { show: false },
-      };
+  if (c.band)
+    return {
+      label: c.label,
+      stroke: 'transparent',
+      width: 0,
+      spanGaps: true,
+      auto: false,
+      ...(linearPaths ? { paths: ownPaths } : {}),
+      points: { show: false },
+    };
+  const lines: uPlot.Series.PathBuilder = (u, si, idx0, idx1) => (onLayer() ? null : ownPaths(u, si, idx0, idx1));
+  return {
+    label: c.label,
+    stroke: c.stroke,
+    width: c.width,
+    ...(c.dash ? { dash: [...c.dash] } : {}),
+    spanGaps: true,
+    auto: false,
+    ...(linearPaths ? { paths: lines } : {}),
+    points: c.points ? { show: (u, si) => !onLayer() && pointsShown(u, si), size: 5, fill: c.stroke } : { show: false },
+  };
 }
 
 const sameCurve = (a: Curve, b: Curve): boolean =>
@@ -146,11 +173,11 @@ export function growsFrom(now: readonly Curve[], next: readonly Curve[]): boolea
 }
 
 /** Adds to the plot (made with curves `now`) the curves of `next` it lacks, where they go; `next` grows from `now` (growsFrom). */
-export function addSeries(plot: Pick<uPlot, 'addSeries'>, now: readonly Curve[], next: readonly Curve[]): void {
+export function addSeries(plot: Pick<uPlot, 'addSeries'>, now: readonly Curve[], next: readonly Curve[], onLayer?: () => boolean): void {
   let k = 0;
   next.forEach((c, i) => {
     if (k < now.length && sameCurve(now[k] as Curve, c)) k += 1;
-    else plot.addSeries(seriesOf(c), i + 1);
+    else plot.addSeries(seriesOf(c, onLayer), i + 1);
   });
 }
 
@@ -190,16 +217,16 @@ export function canvasPosition(u: uPlot, key: 'x' | 'y'): (value: number) => num
 }
 
 /**
- * Draws the markers on the canvas. Where they land and which are thinned out is worked out only
+ * Draws the markers on a canvas. Where they land and which are thinned out is worked out only
  * when the markers or the plot's scales or size change, not on every drawing (a hundred thousand
  * markers of a thousand runs, and a card draws again for every batch of curves and every move of
  * a synced cursor); `placed` hears of each new layout.
  */
-export function markerPlugin(
+export function markerPainter(
   get: () => readonly DrawnMarker[],
   colors: { ring: string; warn: string; focus: string },
   placed: (layout: MarkerLayout) => void,
-): uPlot.Plugin {
+): (u: uPlot, ctx: CanvasRenderingContext2D) => void {
   let last: { markers: readonly DrawnMarker[]; key: string; layout: MarkerLayout } | null = null;
   const layoutOf = (u: uPlot, markers: readonly DrawnMarker[]): MarkerLayout => {
     const { top, height, left, width } = u.bbox;
@@ -224,70 +251,77 @@ export function markerPlugin(
     placed(last.layout);
     return last.layout;
   };
-  return {
-    hooks: {
-      draw: [
-        (u) => {
-          const ctx = u.ctx;
-          const { top, height, left, width } = u.bbox;
-          const ratio = devicePixelRatio;
-          const markers = get();
-          const layout = layoutOf(u, markers);
-          ctx.save();
-          // Clipped to the plot, with room for a marker on its last point to show whole.
-          const room = 10 * ratio;
-          ctx.beginPath();
-          ctx.rect(left - room, top - room, width + 2 * room, height + 2 * room);
-          ctx.clip();
-          // Plain markers first, so the ranked ones are drawn over them.
-          for (const i of layout.order) {
-            const m = markers[i] as DrawnMarker;
-            const cx = (layout.left[i] as number) * ratio;
-            const cy = (layout.top[i] as number) * ratio;
-            const r = (m.latest || m.best ? 5.5 : 4) * ratio;
-            ctx.lineWidth = 1.5 * ratio;
-            ctx.strokeStyle = colors.ring;
-            ctx.fillStyle = m.warning ? colors.warn : m.color;
-            ctx.beginPath();
-            if (m.warning) {
-              // A warning triangle: damaged or incomplete.
-              ctx.moveTo(cx, cy - r * 1.2);
-              ctx.lineTo(cx + r * 1.1, cy + r * 0.8);
-              ctx.lineTo(cx - r * 1.1, cy + r * 0.8);
-              ctx.closePath();
-            } else if (m.best) {
-              // A diamond: the best by the chosen metric.
-              ctx.moveTo(cx, cy - r * 1.3);
-              ctx.lineTo(cx + r * 1.1, cy);
-              ctx.lineTo(cx, cy + r * 1.3);
-              ctx.lineTo(cx - r * 1.1, cy);
-              ctx.closePath();
-            } else ctx.arc(cx, cy, r, 0, Math.PI * 2);
-            ctx.fill();
-            ctx.stroke();
-            if (m.latest) {
-              // The latest: a ring around it.
-              ctx.beginPath();
-              ctx.strokeStyle = m.color;
-              ctx.lineWidth = 1.5 * ratio;
-              ctx.arc(cx, cy, r + 3 * ratio, 0, Math.PI * 2);
-              ctx.stroke();
-            }
-            if (m.selected || m.active) {
-              ctx.beginPath();
-              ctx.strokeStyle = colors.focus;
-              ctx.lineWidth = 2.5 * ratio;
-              if (m.active && !m.selected) ctx.setLineDash([3 * ratio, 2 * ratio]);
-              ctx.arc(cx, cy, r + 6 * ratio, 0, Math.PI * 2);
-              ctx.stroke();
-              ctx.setLineDash([]);
-            }
-          }
-          ctx.restore();
-        },
-      ],
-    },
+  return (u, ctx) => {
+    const { top, height, left, width } = u.bbox;
+    const ratio = devicePixelRatio;
+    const markers = get();
+    const layout = layoutOf(u, markers);
+    ctx.save();
+    // As uPlot leaves its canvas after its curves (a card's layer is a canvas of its own).
+    ctx.lineJoin = 'round';
+    ctx.lineCap = 'butt';
+    // Clipped to the plot, with room for a marker on its last point to show whole.
+    const room = 10 * ratio;
+    ctx.beginPath();
+    ctx.rect(left - room, top - room, width + 2 * room, height + 2 * room);
+    ctx.clip();
+    // Plain markers first, so the ranked ones are drawn over them.
+    for (const i of layout.order) {
+      const m = markers[i] as DrawnMarker;
+      const cx = (layout.left[i] as number) * ratio;
+      const cy = (layout.top[i] as number) * ratio;
+      const r = (m.latest || m.best ? 5.5 : 4) * ratio;
+      ctx.lineWidth = 1.5 * ratio;
+      ctx.strokeStyle = colors.ring;
+      ctx.fillStyle = m.warning ? colors.warn : m.color;
+      ctx.beginPath();
+      if (m.warning) {
+        // A warning triangle: damaged or incomplete.
+        ctx.moveTo(cx, cy - r * 1.2);
+        ctx.lineTo(cx + r * 1.1, cy + r * 0.8);
+        ctx.lineTo(cx - r * 1.1, cy + r * 0.8);
+        ctx.closePath();
+      } else if (m.best) {
+        // A diamond: the best by the chosen metric.
+        ctx.moveTo(cx, cy - r * 1.3);
+        ctx.lineTo(cx + r * 1.1, cy);
+        ctx.lineTo(cx, cy + r * 1.3);
+        ctx.lineTo(cx - r * 1.1, cy);
+        ctx.closePath();
+      } else ctx.arc(cx, cy, r, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+      if (m.latest) {
+        // The latest: a ring around it.
+        ctx.beginPath();
+        ctx.strokeStyle = m.color;
+        ctx.lineWidth = 1.5 * ratio;
+        ctx.arc(cx, cy, r + 3 * ratio, 0, Math.PI * 2);
+        ctx.stroke();
+      }
+      if (m.selected || m.active) {
+        ctx.beginPath();
+        ctx.strokeStyle = colors.focus;
+        ctx.lineWidth = 2.5 * ratio;
+        if (m.active && !m.selected) ctx.setLineDash([3 * ratio, 2 * ratio]);
+        ctx.arc(cx, cy, r + 6 * ratio, 0, Math.PI * 2);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+    }
+    ctx.restore();
   };
+}
+
+/** markerPainter on uPlot's own canvas, after its curves, unless `elsewhere` (a card whose curves are on its layer draws them there). */
+export function markerPlugin(
+  get: () => readonly DrawnMarker[],
+  colors: { ring: string; warn: string; focus: string },
+  placed: (layout: MarkerLayout) => void,
+  elsewhere: () => boolean = () => false,
+): uPlot.Plugin & { paint: (u: uPlot, ctx: CanvasRenderingContext2D) => void } {
+  const paint = markerPainter(get, colors, placed);
+  return { paint, hooks: { draw: [(u) => (elsewhere() ? undefined : paint(u, u.ctx))] } };
 }
 
 /**
@@ -339,6 +373,15 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   let zoomed: readonly [number, number] | null = null;
   let highlighted: number | null = null;
   let settle: ReturnType<typeof setTimeout> | null = null;
+  // Many curves are drawn on the card's own layer, in slices (series-layer); made with the chart.
+  const onLayer = (): boolean => spec.curves.length > LAYERED_CURVES;
+  let layer: SeriesLayer | null = null;
+  const markers = markerPlugin(
+    () => spec.markers,
+    { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
+    (layout) => events.onMarkersPlaced(layout),
+    onLayer,
+  );
   const plot: uPlot = new UPlot(
     {
       ...size(),
@@ -370,7 +413,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         points: { show: false },
         focus: { prox: -1 },
       },
-      series: [{ label: 'x' }, ...spec.curves.map(seriesOf)],
+      series: [{ label: 'x' }, ...spec.curves.map((c) => seriesOf(c, onLayer))],
       hooks: {
         setScale: [
           (u, key) => {
@@ -402,6 +445,24 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             // Not the empty chart a card is made as (it is drawn only once in view).
             if ((u.data[0]?.length ?? 0) === 0) return;
             if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max], yTicks);
+            if (!onLayer()) {
+              layer?.clear();
+              events.onPainted?.();
+              return;
+            }
+            layer ??= seriesLayer(u);
+            const ratio = devicePixelRatio;
+            layer.draw(
+              layerSeries(spec.curves),
+              (ctx, si) => {
+                const column = u.data[si] as (number | null)[];
+                const paths = ownPaths(u, si, 0, column.length - 1);
+                if (paths) strokeLine(ctx, u, si, paths, ratio);
+                if (spec.curves[si - 1]?.points && pointsShown(u, si)) drawPoints(ctx, u, si, ratio);
+              },
+              (ctx) => markers.paint(u, ctx),
+              () => events.onPainted?.(),
+            );
           },
         ],
         setCursor: [
@@ -413,13 +474,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
           },
         ],
       },
-      plugins: [
-        markerPlugin(
-          () => spec.markers,
-          { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
-          (layout) => events.onMarkersPlaced(layout),
-        ),
-      ],
+      plugins: [markers],
     },
     spec.data,
     element,
@@ -435,7 +490,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
         // Any other change of the curves makes the card a new chart (growsFrom): nothing to draw here.
         if (!growsFrom(spec.curves, next.curves)) return;
         if (next.curves.length !== spec.curves.length) {
-          addSeries(plot, spec.curves, next.curves);
+          addSeries(plot, spec.curves, next.curves, onLayer);
           // The highlighted curve's index may be another curve's now.
           highlighted = null;
         }
@@ -457,6 +512,7 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
     destroy() {
       if (settle !== null) clearTimeout(settle);
       resize.disconnect();
+      layer?.destroy();
       plot.destroy();
     },
   };

@@ -8,7 +8,7 @@
 // out by either. The smoothed curves are left out of the fit with outliers ignored: they are
 // averages of the raw values, so without the outliers they lie within them, and with one they
 // carry it along for a few points (a spike of 100 was 40 at smoothing 0.6 and set the range).
-import { alignedFrom } from './downsample';
+import { alignedFrom, presentIndexes } from './downsample';
 
 /** Neighbours each side of a value that judge it. */
 export const OUTLIER_WINDOW = 5;
@@ -17,27 +17,32 @@ export const OUTLIER_SIGMAS = 6;
 
 type Column = readonly (number | null)[];
 
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+/** The median of a sorted window. */
+function medianOfSorted(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**
  * Which of these values are outliers. Each is judged by the median and the median absolute
  * deviation of the 2·OUTLIER_WINDOW + 1 values around it (shifted at the ends to stay whole); a
- * window whose values are all the same judges any other value an outlier.
+ * window whose values are all the same judges any other value an outlier. Two windows are reused
+ * for every point: thousands of curves arrive a few at a time, and copies of each window per
+ * point were garbage the page stopped to collect.
  */
 export function outliers(values: readonly number[]): boolean[] {
   const n = values.length;
   const out = new Array<boolean>(n).fill(false);
   const size = 2 * OUTLIER_WINDOW + 1;
   if (n < size) return out;
+  const window = new Float64Array(size);
+  const deviations = new Float64Array(size);
   for (let i = 0; i < n; i += 1) {
     const from = Math.min(Math.max(0, i - OUTLIER_WINDOW), n - size);
-    const window = values.slice(from, from + size);
-    const m = median(window.slice());
-    const spread = 1.4826 * median(window.map((v) => Math.abs(v - m)));
+    for (let k = 0; k < size; k += 1) window[k] = values[from + k] as number;
+    const m = medianOfSorted(window.sort());
+    for (let k = 0; k < size; k += 1) deviations[k] = Math.abs((window[k] as number) - m);
+    const spread = 1.4826 * medianOfSorted(deviations.sort());
     const deviation = Math.abs((values[i] as number) - m);
     out[i] = deviation > OUTLIER_SIGMAS * spread && deviation > 1e-12 * Math.max(1, Math.abs(m));
   }
@@ -76,6 +81,25 @@ export function flagsOf(column: Column, log: boolean): Flags {
   return flags;
 }
 
+/** A column's lowest and highest value (on the scale's terms: log10 on a log scale), kept per column. */
+const extremes = [new WeakMap<object, readonly [number, number]>(), new WeakMap<object, readonly [number, number]>()] as const;
+
+function extremesOf(key: object, log: boolean, each: (take: (value: number) => void) => void): readonly [number, number] {
+  const cache = extremes[log ? 1 : 0];
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let lo = Infinity;
+  let hi = -Infinity;
+  each((t) => {
+    if (!Number.isFinite(t)) return;
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  });
+  const made = [lo, hi] as const;
+  cache.set(key, made);
+  return made;
+}
+
 /**
  * The y range of what is in view (indexes from..to of the aligned columns): every value, raw and
  * smoothed; with outliers ignored, the raw values that are not outliers (the smoothed ones when
@@ -97,21 +121,43 @@ export function yRange(
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   };
+  // A column whose every point is in view gives its kept extremes: a card of a thousand runs
+  // ranges its y axis on every batch of curves, each time over every point of every curve.
+  const whole = (at: ArrayLike<number>): boolean => at.length > 0 && from <= (at[0] as number) && to >= (at[at.length - 1] as number);
   if (ignoreOutliers) {
     const basis = raw.some((c) => c.some((v) => v !== null)) ? raw : smoothed;
     for (const column of basis) {
-      const { at, outlier } = flagsOf(column, log);
+      const flags = flagsOf(column, log);
+      const { at, outlier } = flags;
+      if (whole(at)) {
+        const [low, high] = extremesOf(flags, log, (put) => {
+          for (let k = 0; k < at.length; k += 1) if (outlier[k] === 0) put(f(column[at[k] as number] as number));
+        });
+        take(low);
+        take(high);
+        continue;
+      }
       for (let k = 0; k < at.length; k += 1) {
         const i = at[k] as number;
         if (i >= from && i <= to && outlier[k] === 0) take(f(column[i] as number));
       }
     }
   } else
-    for (const column of [...raw, ...smoothed])
+    for (const column of [...raw, ...smoothed]) {
+      const at = presentIndexes(column);
+      if (whole(at)) {
+        const [low, high] = extremesOf(column, log, (put) => {
+          for (let k = 0; k < at.length; k += 1) put(f(column[at[k] as number] as number));
+        });
+        take(low);
+        take(high);
+        continue;
+      }
       for (let i = Math.max(0, from); i <= to && i < column.length; i += 1) {
         const v = column[i];
         if (v !== null && v !== undefined) take(f(v));
       }
+    }
   if (!Number.isFinite(lo)) return null;
   const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(lo) * 0.05 || 0.5;
   const range: [number, number] = [lo - pad, hi + pad];

@@ -1,0 +1,197 @@
+// A card of many curves draws them on its own layer over several tasks (series-layer): no task
+// longer than a slice's budget, the markers over the curves, the picture shown only once whole,
+// and a new drawing of the chart dropping the one under way. A card of ordinary size stays uPlot's.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type uPlot from 'uplot';
+import { LAYERED_CURVES, seriesLayer, slicer } from '../../renderer/src/lib/series-layer';
+import { type Curve, layerSeries } from '../../renderer/src/lib/uplot-chart';
+
+/** A clock each piece of work moves on by `cost` ms, and the tasks queued to run after this one. */
+function fakeTime(cost: number): { clock: () => number; later: (run: () => void) => void; tick: () => void; queued: () => number; work: () => void } {
+  let now = 0;
+  const tasks: (() => void)[] = [];
+  return {
+    clock: () => now,
+    later: (run) => void tasks.push(run),
+    tick: () => tasks.shift()?.(),
+    queued: () => tasks.length,
+    work: () => void (now += cost),
+  };
+}
+
+describe('a drawing split into slices', () => {
+  it('does a slice’s budget of pieces per task, the first in a task of its own, and says when it is done', () => {
+    const time = fakeTime(3);
+    const slices = slicer(8, time.clock, time.later);
+    const drawn: number[] = [];
+    let done = 0;
+    slices.start(
+      10,
+      (i) => {
+        time.work();
+        drawn.push(i);
+      },
+      () => (done += 1),
+    );
+    // Nothing in the task that started it; then 3 ms a piece within 8 ms: three pieces a task (the third one crosses the budget).
+    expect(drawn).toEqual([]);
+    time.tick();
+    expect(drawn).toEqual([0, 1, 2]);
+    expect(done).toBe(0);
+    time.tick();
+    expect(drawn).toEqual([0, 1, 2, 3, 4, 5]);
+    while (time.queued() > 0) time.tick();
+    expect(drawn).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(done).toBe(1);
+  });
+
+  it('drops the drawing under way when a new one starts', () => {
+    const time = fakeTime(5);
+    const slices = slicer(8, time.clock, time.later);
+    const old: number[] = [];
+    let oldDone = false;
+    slices.start(
+      20,
+      (i) => {
+        time.work();
+        old.push(i);
+      },
+      () => (oldDone = true),
+    );
+    time.tick();
+    expect(old).toEqual([0, 1]);
+    const fresh: number[] = [];
+    let freshDone = false;
+    slices.start(
+      4,
+      (i) => {
+        time.work();
+        fresh.push(i);
+      },
+      () => (freshDone = true),
+    );
+    while (time.queued() > 0) time.tick();
+    expect(old).toEqual([0, 1]);
+    expect(oldDone).toBe(false);
+    expect(fresh).toEqual([0, 1, 2, 3]);
+    expect(freshDone).toBe(true);
+  });
+});
+
+/** A 2D context that records what is drawn on which canvas. */
+function recordingCanvases(): { log: string[] } {
+  const log: string[] = [];
+  const contexts = new WeakMap<HTMLCanvasElement, CanvasRenderingContext2D>();
+  const contextOf = (canvas: HTMLCanvasElement): CanvasRenderingContext2D => {
+    let ctx = contexts.get(canvas);
+    if (!ctx) {
+      const call =
+        (key: string) =>
+        (...args: unknown[]): number =>
+          log.push(`${canvas.isConnected ? 'shown' : 'buffer'}.${key}${key === 'drawImage' ? '' : `(${args.length})`}`);
+      ctx = new Proxy({}, { get: (_target, key) => (key === 'canvas' ? canvas : call(String(key))), set: () => true }) as unknown as CanvasRenderingContext2D;
+      contexts.set(canvas, ctx);
+    }
+    return ctx;
+  };
+  const getContext = function (this: HTMLCanvasElement): CanvasRenderingContext2D {
+    return contextOf(this);
+  };
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(getContext as unknown as typeof HTMLCanvasElement.prototype.getContext);
+  return { log };
+}
+
+function fakePlot(): uPlot {
+  const wrap = document.createElement('div');
+  const canvas = document.createElement('canvas');
+  canvas.width = 800;
+  canvas.height = 400;
+  canvas.style.width = '400px';
+  const over = document.createElement('div');
+  wrap.append(canvas, over);
+  document.body.append(wrap);
+  return { over, ctx: { canvas } } as unknown as uPlot;
+}
+
+describe('the layer of a card of many curves', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    document.body.innerHTML = '';
+  });
+
+  it('sits between uPlot’s canvas and its cursor overlay, and shows the curves, then the markers, only once all are drawn', () => {
+    const { log } = recordingCanvases();
+    const time = fakeTime(5);
+    const u = fakePlot();
+    const layer = seriesLayer(u, slicer(8, time.clock, time.later));
+    const shown = u.over.previousElementSibling as HTMLCanvasElement;
+    expect(shown.className).toBe('series-layer');
+    expect(shown.previousElementSibling).toBe(u.ctx.canvas);
+    const drawn: number[] = [];
+    let shownAt = -1;
+    layer.draw(
+      [1, 2, 3, 4, 5],
+      (ctx, si) => {
+        time.work();
+        drawn.push(si);
+        ctx.stroke();
+      },
+      (ctx) => ctx.fill(),
+      () => (shownAt = drawn.length),
+    );
+    expect(log.filter((l) => l.startsWith('shown.'))).toEqual([]);
+    while (time.queued() > 0) time.tick();
+    expect(drawn).toEqual([1, 2, 3, 4, 5]);
+    expect(shownAt).toBe(5);
+    // The curves on the buffer, then the buffer shown whole, the markers over it.
+    expect(log.filter((l) => l.startsWith('buffer.stroke')).length).toBe(5);
+    // Each curve made pixels as it is drawn, within its slice's budget.
+    expect(log.filter((l) => l.startsWith('buffer.getImageData')).length).toBe(5);
+    expect(log.filter((l) => l.startsWith('shown.'))).toEqual(['shown.clearRect(4)', 'shown.drawImage', 'shown.fill(0)']);
+    expect(shown.width).toBe(800);
+    expect(shown.style.width).toBe('400px');
+    layer.destroy();
+    expect(shown.isConnected).toBe(false);
+  });
+
+  it('is wiped when the card goes back to uPlot drawing its curves, and draws nothing more of a drawing dropped', () => {
+    const { log } = recordingCanvases();
+    const time = fakeTime(5);
+    const u = fakePlot();
+    const layer = seriesLayer(u, slicer(8, time.clock, time.later));
+    let shown = 0;
+    layer.draw(
+      [1, 2, 3],
+      () => time.work(),
+      () => undefined,
+      () => (shown += 1),
+    );
+    while (time.queued() > 0) time.tick();
+    layer.draw(
+      [1, 2, 3, 4, 5, 6],
+      () => time.work(),
+      () => undefined,
+      () => (shown += 1),
+    );
+    layer.clear();
+    while (time.queued() > 0) time.tick();
+    expect(shown).toBe(1);
+    expect(log.filter((l) => l.startsWith('shown.clearRect')).length).toBe(2);
+  });
+});
+
+describe('which curves go on the layer', () => {
+  const line = (i: number): Curve => ({ label: `run${i}`, stroke: '#123', width: 1.5, points: false, role: 'smoothed' });
+  it('none on a card of ordinary size (uPlot draws them, a zoom in one frame)', () => {
+    expect(layerSeries(Array.from({ length: LAYERED_CURVES }, (_, i) => line(i)))).toEqual([]);
+  });
+
+  it('every line of a card of many curves, in order, by uPlot’s index; band edges stay uPlot’s (it fills between them)', () => {
+    const band = (side: 'hi' | 'lo'): Curve => ({ label: side, stroke: '#1234', width: 0, points: false, role: 'raw', band: side });
+    const curves = [band('hi'), band('lo'), ...Array.from({ length: LAYERED_CURVES }, (_, i) => line(i))];
+    const on = layerSeries(curves);
+    expect(on.length).toBe(LAYERED_CURVES);
+    expect(on[0]).toBe(3);
+    expect(on.at(-1)).toBe(curves.length);
+  });
+});
