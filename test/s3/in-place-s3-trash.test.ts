@@ -14,6 +14,8 @@ import { StoredWorkspace } from '../../electron/core/checkpoint/stored-store.js'
 import { parseCheckpointState } from '../../electron/core/formats/tf/checkpoint-state.js';
 import { createInPlaceLayouts } from '../../electron/core/layouts/in-place-layouts.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import { encodeFileVersionEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
+import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
 import { s3Available } from './s3-available.js';
 import { useS3Storage } from './shared-gateway.js';
 
@@ -63,6 +65,10 @@ for (const versioning of [false, true]) {
         await storage.write(`out/checkpoint-${step}/optimizer.pt`, 'kept, not read');
       }
       for (const step of [100, 200]) await storage.write(`loose/model-${step}.safetensors`, fs.readFileSync(sample));
+      // A TensorBoard run whose writer is live: its event file, written last, is the folder's newest object.
+      for (const suffix of ['.index', '.data-00000-of-00001'])
+        await storage.write(`live/model-40${suffix}`, fs.readFileSync(path.join(saver, `model-1000${suffix}`)));
+      await storage.write('live/events.out.tfevents.1700000000.host.1.0.v2', frameRecord(encodeFileVersionEvent(1_700_000_000)));
     });
     let storage: S3Storage;
     beforeAll(() => {
@@ -177,9 +183,60 @@ for (const versioning of [false, true]) {
       workspace.quietMs = 60_000;
       const unchanged = await keysAndTags(storage);
       await expect(workspace.delete(['loose/model-200.safetensors'])).rejects.toThrow(
-        /^s3:\/\/s3placetrash-\w+\/loose\/: refused: busy: model-\d+\.safetensors changed \d+ s ago, so another program may be writing here; nothing was changed/,
+        /^s3:\/\/s3placetrash-\w+\/loose: refused: busy: model-\d+\.safetensors changed \d+ s ago, so another program may be writing here; nothing was changed/,
+      );
+      // The live writer: its event file grew lately, so the group beside it stays.
+      await expect(workspace.delete(['live/model-40'])).rejects.toThrow(
+        /^s3:\/\/s3placetrash-\w+\/live: refused: busy: events\.out\.tfevents\.1700000000\.host\.1\.0\.v2 changed \d+ s ago/,
       );
       expect(await keysAndTags(storage)).toEqual(unchanged);
+      workspace.close();
+    });
+
+    it('a group saved again under the same name is never overwritten by a restore; the refusal names its s3:// key', async () => {
+      const workspace = await open();
+      await workspace.delete(['tf/model-6000']);
+      const index = fs.readFileSync(path.join(saver, 'model-1000.index'));
+      await storage.write('tf/model-6000.index', index);
+      await expect(workspace.undo()).rejects.toThrow(/s3:\/\/s3placetrash-\w+\/tf\/model-6000\.index exists again/);
+      expect(Buffer.from(await storage.read('tf/model-6000.index')).equals(index)).toBe(true);
+      await storage.remove(['tf/model-6000.index']);
+      await workspace.undo();
+      expect((await state(storage, 'tf/checkpoint')).allModelCheckpointPaths).toContain('model-6000');
+      workspace.close();
+    });
+
+    it('a journal naming a key outside its folder, or in the store’s own folders, is left alone and said', async () => {
+      const workspace = await open();
+      const origin = {
+        dir: 'tf',
+        prefix: 'tf/model-1000.',
+        marker: 'tf/model-1000.index',
+        checkpointId: 'tf/model-1000',
+        originalPath: 'tf/model-1000',
+        rewrites: [],
+      };
+      const entry = { id: '000000000099-0', run: 'tf', dirName: 'tf/model-1000', step: 1000, bytes: 1, inPlace: origin };
+      const journal = (objects: { key: string }[], over = {}) => ({
+        version: 1,
+        batch: '000000000099',
+        mode: 'copy',
+        state: 'done',
+        deletedAt: new Date().toISOString(),
+        reason: 'made up',
+        entries: [{ ...entry, ...over, objects: objects.map((o) => ({ ...o, size: 1, tag: null })) }],
+      });
+      await storage.write('.trash/000000000099.json', JSON.stringify(journal([{ key: 'other/secret' }])));
+      const listed = await workspace.inspectTrash();
+      expect(listed.problems).toEqual([
+        { name: '.trash/000000000099.json', problem: expect.stringMatching(/names "other\/secret", which is not under "tf\/model-1000\."; left alone$/) },
+      ]);
+      await storage.write(
+        '.trash/000000000099.json',
+        JSON.stringify(journal([{ key: '.studio/in-place.json' }], { inPlace: { ...origin, dir: '', prefix: '.studio/', marker: '.studio/in-place.json' } })),
+      );
+      expect((await workspace.inspectTrash()).problems[0]?.problem).toMatch(/which is the store's own; left alone$/);
+      await storage.remove(['.trash/000000000099.json']);
       workspace.close();
     });
   });

@@ -19,7 +19,7 @@ import type { InPlaceLayouts, InPlaceSeries } from './in-place.js';
 import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { StoredInPlace } from './stored-in-place.js';
 import type { FoundInPlace } from './in-place-scan.js';
-import { StoredInPlaceRecords } from './stored-in-place-records.js';
+import { STORED_RECORDS_KEY, StoredInPlaceRecords } from './stored-in-place-records.js';
 import { compareWithRecord } from './catalog.js';
 import { mountStorage } from '../storage/file-access.js';
 
@@ -174,7 +174,7 @@ export class StoredCatalog extends CatalogTable {
     this.previous = new Map(listing.runs.map((run) => [run.name, run]));
     this.foreignKeys = listing.foreign;
     const scanned = await mapWithConcurrency(listing.runs, READS_IN_FLIGHT, (run) => this.scanRun(run));
-    if (this.inPlace) await this.inPlaceRecords.reload();
+    if (this.inPlace) await this.inPlaceRecords.reload(listing.stateObjects.find((o) => o.key === STORED_RECORDS_KEY) ?? null);
     const found = this.inPlace ? await this.inPlace.scan(listing.foreignObjects) : [];
     const present = new Set([...listing.runs.map((run) => run.name), ...found.map((f) => f.name)]);
     const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));

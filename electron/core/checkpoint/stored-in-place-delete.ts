@@ -68,7 +68,14 @@ async function objectsOf(
 }
 
 /** Refuses while another program may be writing the folder: one of its objects changed less than `quietMs` ago. */
-function assertQuiet(storage: Storage, folderKey: string, objects: readonly StoredObject[], quietMs: number, rewritten: ReadonlySet<string>): void {
+function assertQuiet(
+  storage: Storage,
+  where: string,
+  folderKey: string,
+  objects: readonly StoredObject[],
+  quietMs: number,
+  rewritten: ReadonlySet<string>,
+): void {
   if (quietMs <= 0) return;
   // The state file is checked otherwise (it must hold what the rewrite was computed from), and our own rewrite of it is no writer's.
   const newest = objects.filter((o) => !rewritten.has(o.key)).reduce<StoredObject | null>((a, o) => (a === null || o.modifiedMs > a.modifiedMs ? o : a), null);
@@ -76,7 +83,7 @@ function assertQuiet(storage: Storage, folderKey: string, objects: readonly Stor
   if (newest && now - newest.modifiedMs < quietMs) {
     const ago = Math.max(0, Math.round((now - newest.modifiedMs) / 1000));
     throw new RefusedError(
-      storage.locate(folderKey),
+      where,
       `busy: ${newest.key.slice(folderKey.length)} changed ${ago} s ago, so another program may be writing here; nothing was changed (try again once it has been quiet for ${Math.round(quietMs / 1000)} s)`,
     );
   }
@@ -123,7 +130,7 @@ async function runTargets(
     const origin = { dir: folderKey.replace(/\/$/, ''), prefix, marker: markerOf(objects), checkpointId: info.id, originalPath: info.id, rewrites };
     targets.push({ checkpointId: info.id, run: info.run, step: info.step, folder: prefix, bytes: info.bytes, inPlace: { origin, objects } });
   }
-  assertQuiet(storage, folderKey, touched, guards.quietMs, new Set(rewrites.map((r) => r.key)));
+  assertQuiet(storage, shownPath(found.dir), folderKey, touched, guards.quietMs, new Set(rewrites.map((r) => r.key)));
   return targets;
 }
 

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CheckpointFormatError, RefusedError, errorMessage } from '../base/errors.js';
 import { parseJsonText } from '../base/parse-json.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage, StoredObject } from '../storage/storage.js';
 import { STATE_DIR } from './layout.js';
 import { type RunRetention, RunRetentionSchema } from './run-files.js';
 
@@ -23,8 +23,8 @@ export class StoredInPlaceRecords {
 
   constructor(private readonly storage: Storage) {}
 
-  private async readFresh(): Promise<{ runs: Map<string, RunRetention>; tag: string }> {
-    const object = await this.storage.stat(STORED_RECORDS_KEY);
+  private async readFresh(listed?: StoredObject | null): Promise<{ runs: Map<string, RunRetention>; tag: string }> {
+    const object = listed !== undefined ? listed : await this.storage.stat(STORED_RECORDS_KEY);
     if (object === null) return { runs: new Map(), tag: '' };
     const tag = object.tag ?? `${object.size}:${object.modifiedMs}`;
     if (tag === this.tag && this.problem === null) return { runs: this.runs, tag };
@@ -35,10 +35,13 @@ export class StoredInPlaceRecords {
     return { runs: new Map(Object.entries(parsed.data.runs)), tag };
   }
 
-  /** Reads the record again if it changed (another process may have written it). */
-  async reload(): Promise<void> {
+  /**
+   * Reads the record again if it changed (another process may have written it). `listed`: the
+   * record as a listing just found it (null: not there), which saves asking for it.
+   */
+  async reload(listed?: StoredObject | null): Promise<void> {
     try {
-      const { runs, tag } = await this.readFresh();
+      const { runs, tag } = await this.readFresh(listed);
       this.runs = runs;
       this.tag = tag;
       this.problem = null;
