@@ -11,7 +11,7 @@ import type { CheckpointInfo, TrashEntry } from '../../electron/contract.js';
 import { parseCheckpointState } from '../../electron/core/formats/tf/checkpoint-state.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+import { gatewayEnv, storageAt, useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/checkpoint-studio.js');
@@ -46,6 +46,12 @@ describe.skipIf(!s3Available() || !fs.existsSync(saver))('the command line delet
   const state = async () => parseCheckpointState(new TextDecoder().decode(await storage.read('checkpoint')), 'checkpoint');
 
   it('rm, trash ls, trash restore --last, pin, prune --keep-last, and a pinned one refused', async () => {
+    // Beside the workspace's prefix, in the same bucket: a folder of the same layout, never touched.
+    const bucket = storageAt('s3://s3placetrash-cli/');
+    await bucket.write('tf-run-2/checkpoint', fs.readFileSync(path.join(saver, 'checkpoint')));
+    await bucket.write('tf-run-2/model-1000.index', fs.readFileSync(path.join(saver, 'model-1000.index')));
+    const beside = async () => Promise.all(['tf-run-2/checkpoint', 'tf-run-2/model-1000.index'].map(async (k) => (await bucket.stat(k))?.tag));
+    const besideBefore = await beside();
     const original = Buffer.from(await storage.read('checkpoint'));
     const trashed = json<TrashEntry[]>('rm', 'model-10000');
     expect(trashed.map((e) => e.checkpointId)).toEqual(['model-10000']);
@@ -68,5 +74,8 @@ describe.skipIf(!s3Available() || !fs.existsSync(saver))('the command line delet
     json<TrashEntry[]>('trash', 'restore', '--last');
     expect(Buffer.from(await storage.read('checkpoint')).equals(original)).toBe(true);
     expect(json<TrashEntry[]>('trash', 'ls')).toEqual([]);
+    expect(await beside()).toEqual(besideBefore);
+    for await (const object of bucket.list('')) expect(object.key).toMatch(/^tf-run(-2)?\//);
+    bucket.client.destroy();
   });
 });
