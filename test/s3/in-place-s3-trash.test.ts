@@ -59,9 +59,11 @@ for (const versioning of [false, true]) {
       for (const name of fs.readdirSync(saver)) await storage.write(`tf/${name}`, fs.readFileSync(path.join(saver, name)));
       // Not part of any group, though its name begins like one.
       await storage.write('tf/model-9000.notes', 'a note of the user');
-      for (const step of [500, 1000]) {
+      for (const step of [500, 1000, 1500]) {
+        // eval_loss is lowest at step 500.
+        const history = [{ eval_loss: step === 500 ? 0.1 : 1, step }];
         await storage.write(`out/checkpoint-${step}/model.safetensors`, fs.readFileSync(sample));
-        await storage.write(`out/checkpoint-${step}/trainer_state.json`, JSON.stringify({ global_step: step, log_history: [] }));
+        await storage.write(`out/checkpoint-${step}/trainer_state.json`, JSON.stringify({ global_step: step, log_history: history }));
         await storage.write(`out/checkpoint-${step}/optimizer.pt`, 'kept, not read');
       }
       for (const step of [100, 200]) await storage.write(`loose/model-${step}.safetensors`, fs.readFileSync(sample));
@@ -175,6 +177,20 @@ for (const versioning of [false, true]) {
       await workspace.undo();
       expect(await contents(storage)).toEqual(before);
       await workspace.setPinned('tf/model-1000', false);
+      workspace.close();
+    });
+
+    it('keep-best on a Trainer’s folders: the best by eval_loss and the newest kept, the rest trashed; undo brings it back', async () => {
+      const before = await contents(storage);
+      const workspace = await open();
+      await workspace.setPolicy('out', { keepBest: { k: 1, metric: 'eval_loss', mode: 'min' } });
+      const plan = await workspace.planRetention('out');
+      expect(plan.delete.map((d) => d.id)).toEqual(['out/checkpoint-1000']);
+      expect((await workspace.applyRetention(plan)).map((e) => e.checkpointId)).toEqual(['out/checkpoint-1000']);
+      expect(await storage.stat('out/checkpoint-1000/model.safetensors')).toBeNull();
+      expect(workspace.catalog.retention('out').policy).toEqual({ keepBest: { k: 1, metric: 'eval_loss', mode: 'min' } });
+      await workspace.undo();
+      expect(await contents(storage)).toEqual(before);
       workspace.close();
     });
 
