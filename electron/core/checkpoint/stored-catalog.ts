@@ -18,6 +18,8 @@ import { verifyStoredCheckpoint } from './stored-checkpoint.js';
 import type { InPlaceLayouts, InPlaceSeries } from './in-place.js';
 import { appendedRecords, seriesRecords } from './in-place-metrics.js';
 import { StoredInPlace } from './stored-in-place.js';
+import type { FoundInPlace } from './in-place-scan.js';
+import { STORED_RECORDS_KEY, StoredInPlaceRecords } from './stored-in-place-records.js';
 import { compareWithRecord } from './catalog.js';
 import { mountStorage } from '../storage/file-access.js';
 
@@ -73,6 +75,8 @@ export class StoredCatalog extends CatalogTable {
 
   /** Other programs' folders in the prefix, read in place (issue 18), when the catalog was opened with their layouts. */
   private readonly inPlace: StoredInPlace | null;
+  /** Their pins and policies, kept in `.studio/` of the prefix. */
+  readonly inPlaceRecords: StoredInPlaceRecords;
   /** Each such run's metrics as last read. */
   private readonly inPlaceSeries = new Map<string, readonly InPlaceSeries[]>();
   /** Each such run's configuration, where its folder says (TensorBoard's hparams). */
@@ -86,7 +90,8 @@ export class StoredCatalog extends CatalogTable {
     layouts: InPlaceLayouts | null,
   ) {
     super();
-    this.inPlace = layouts ? new StoredInPlace(storage, layouts) : null;
+    this.inPlaceRecords = new StoredInPlaceRecords(storage);
+    this.inPlace = layouts ? new StoredInPlace(storage, layouts, this.inPlaceRecords) : null;
     // The layouts' readers reach the objects by their s3:// addresses while the catalog is open.
     if (layouts) this.unmount = mountStorage(storage);
   }
@@ -113,6 +118,12 @@ export class StoredCatalog extends CatalogTable {
     return this.inPlaceSeries.has(run);
   }
 
+  /** Where a run read in place lies and what its layout read there at the last listing (issue 18: what a deletion is computed from). */
+  inPlaceRun(run: string): { readonly found: FoundInPlace; readonly layouts: InPlaceLayouts } | undefined {
+    const found = this.inPlace?.run(run);
+    return found && this.inPlace ? { found, layouts: this.inPlace.layouts } : undefined;
+  }
+
   inPlaceConfig(run: string): Readonly<Record<string, unknown>> | null {
     return this.inPlaceConfigs.get(run) ?? null;
   }
@@ -136,6 +147,7 @@ export class StoredCatalog extends CatalogTable {
 
   /** A run's pins and policy as last listed. */
   retention(run: string): RunRetention {
+    if (this.isInPlace(run)) return this.inPlaceRecords.retention(run);
     return this.retentions.peek(run) ?? RunRetentionSchema.parse({});
   }
 
@@ -162,6 +174,7 @@ export class StoredCatalog extends CatalogTable {
     this.previous = new Map(listing.runs.map((run) => [run.name, run]));
     this.foreignKeys = listing.foreign;
     const scanned = await mapWithConcurrency(listing.runs, READS_IN_FLIGHT, (run) => this.scanRun(run));
+    if (this.inPlace) await this.inPlaceRecords.reload(listing.stateObjects.find((o) => o.key === STORED_RECORDS_KEY) ?? null);
     const found = this.inPlace ? await this.inPlace.scan(listing.foreignObjects) : [];
     const present = new Set([...listing.runs.map((run) => run.name), ...found.map((f) => f.name)]);
     const gone = [...this.entries.runs.keys()].filter((name) => !present.has(name));

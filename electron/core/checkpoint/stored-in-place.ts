@@ -71,8 +71,6 @@ export class StoredVerifications {
   }
 }
 
-const NO_PINS = { pinned: (): readonly string[] => [] };
-
 export class StoredInPlace {
   /** Each folder's runs as last read, by the folder's signature. */
   private readonly kept = new Map<string, { readonly signature: string; readonly claimed: readonly string[]; readonly runs: readonly InPlaceRun[] }>();
@@ -82,6 +80,8 @@ export class StoredInPlace {
   constructor(
     private readonly storage: Storage,
     readonly layouts: InPlaceLayouts,
+    /** Their pins, kept in `.studio/` of the prefix (stored-in-place-records.ts). */
+    private readonly pins: { pinned(run: string): readonly string[] },
   ) {}
 
   /** Where a folder is, as a user writes it (and as the readers are given it). */
@@ -133,7 +133,7 @@ export class StoredInPlace {
 
   /** A found run as the catalog holds it: its checkpoints' paths are their s3:// addresses. */
   scanned(found: FoundInPlace): ScannedRun {
-    const run = scannedInPlace(found, NO_PINS, this.verifications);
+    const run = scannedInPlace(found, this.pins, this.verifications);
     return { ...run, checkpoints: run.checkpoints.map((c) => ({ ...c, info: { ...c.info, path: shownPath(c.info.path) } })) };
   }
 

@@ -73,6 +73,8 @@ export interface StoredListing {
   readonly foreignObjects: readonly StoredObject[];
   /** Manifests read because the run's index did not vouch for them. */
   readonly manifestsRead: number;
+  /** Every object under the store's own `.studio/`, as listed (the pins of runs read in place are there: read only when changed). */
+  readonly stateObjects: readonly StoredObject[];
 }
 
 interface RunObjects {
@@ -296,5 +298,6 @@ export async function listStoredWorkspace(
     foreign: foreign.map((o) => o.key),
     foreignObjects: foreign,
     manifestsRead: listed.reduce((sum, l) => sum + l.read, 0),
+    stateObjects: objects.filter((o) => o.key.startsWith(`${STATE_DIR}/`)),
   };
 }

@@ -22,12 +22,9 @@ import { loadStoredCheckpoint } from './stored-checkpoint.js';
 import type { WorkspaceAccess } from './workspace.js';
 import { showName } from './names.js';
 import type { InPlaceLayouts } from './in-place.js';
-
-/** Another program's run in the prefix is read, never changed (issue 18: deleting there is left for later). */
-function refuseInPlace(catalog: StoredCatalog, run: string, why: string): void {
-  const info = catalog.getRun(run);
-  if (info && catalog.isInPlace(run)) throw new RefusedError(info.path, `${info.label} of another program, read in place: ${why}`);
-}
+import { DEFAULT_QUIET_MS } from './in-place-changes.js';
+import { inPlaceKeeps, inPlaceTargets } from './stored-in-place-delete.js';
+import { StoredInPlaceRecords } from './stored-in-place-records.js';
 
 /** How often a watched S3 workspace is re-listed (issue 18: commit to screen within 5 s). */
 export const DEFAULT_POLL_MS = 2000;
@@ -44,6 +41,8 @@ export interface StoredWatch {
 
 export class StoredWorkspace {
   private trashOpened: Promise<StoredTrash> | null = null;
+  /** How long another program's folder must have been quiet before a deletion changes it (a setting; 0: at once). */
+  quietMs = DEFAULT_QUIET_MS;
 
   private constructor(
     readonly storage: S3Storage,
@@ -151,7 +150,10 @@ export class StoredWorkspace {
   private async updateRetention(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
     this.writable();
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
-    refuseInPlace(this.catalog, run, 'pins and policies are kept in files of ours beside the checkpoints, and nothing is written into it');
+    if (this.catalog.isInPlace(run))
+      return this.inPlaceRecords()
+        .update(run, change)
+        .then(() => this.catalog.refresh());
     const key = `${run}/${POLICY_FILE}`;
     let current = RunRetentionSchema.parse({});
     const stored = await this.storage.stat(key);
@@ -166,7 +168,8 @@ export class StoredWorkspace {
 
   async setPinned(id: string, pinned: boolean): Promise<void> {
     const checkpoint = this.resolve(id);
-    const name = checkpoint.id.slice(checkpoint.run.length + 1);
+    // A checkpoint read in place is pinned by its name in its folder (its id is `.`-less in the workspace's own folder).
+    const name = this.catalog.isInPlace(checkpoint.run) ? (checkpoint.source?.name ?? '') : checkpoint.id.slice(checkpoint.run.length + 1);
     await this.updateRetention(checkpoint.run, (retention) => {
       const set = new Set(retention.pinned);
       if (pinned) set.add(name);
@@ -194,11 +197,6 @@ export class StoredWorkspace {
    * the last poll): the same protections, and the same sentences, as on disk.
    */
   private deletable(checkpoint: CheckpointInfo, asWriter = false): StoredTrashTarget {
-    refuseInPlace(
-      this.catalog,
-      checkpoint.run,
-      'deleting from it (and rewriting its state file) is not done in S3 yet; delete it with the program that wrote it',
-    );
     const run = this.catalog.getRun(checkpoint.run);
     const writer = run?.writer ?? null;
     // The run's own writer (this process, holding its lease) applies its policy to its run.
@@ -214,19 +212,35 @@ export class StoredWorkspace {
     return { checkpointId: checkpoint.id, run: checkpoint.run, step: checkpoint.step, folder: `${checkpoint.id}/`, bytes: checkpoint.bytes };
   }
 
+  private inPlaceRecords(): StoredInPlaceRecords {
+    return this.catalog.inPlaceRecords;
+  }
+
+  /** Every checkpoint checked before any is moved: ours by their folders, other programs' by their objects (stored-in-place-delete.ts). */
+  private async targetsOf(checkpoints: readonly CheckpointInfo[], asWriter = false): Promise<StoredTrashTarget[]> {
+    const inPlace = checkpoints.filter((c) => this.catalog.isInPlace(c.run));
+    const ours = checkpoints.filter((c) => !this.catalog.isInPlace(c.run)).map((c) => this.deletable(c, asWriter));
+    if (inPlace.length === 0) return ours;
+    const records = this.inPlaceRecords();
+    await records.reload();
+    records.requireReadable();
+    const pinned = (run: string): ReadonlySet<string> => new Set(records.pinned(run));
+    return [...ours, ...(await inPlaceTargets(this.storage, this.catalog, inPlace, { quietMs: this.quietMs, pinned }))];
+  }
+
   /** Bulk delete by id or address: every one is checked before any is moved; one batch, one undo. */
   async delete(selectors: readonly string[], options: { reason?: string } = {}): Promise<TrashEntry[]> {
     this.writable();
     await this.catalog.refresh();
-    const targets = new Map<string, StoredTrashTarget>();
+    const chosen = new Map<string, CheckpointInfo>();
     for (const selector of selectors) {
       // "latest" or "best" would delete whatever they happen to mean at that instant.
       if (selector === 'latest' || selector === 'best')
         throw new RefusedError(selector, 'name the checkpoints to delete by id or path, not by "latest" or "best"');
-      const target = this.deletable(this.resolve(selector));
-      targets.set(target.checkpointId, target);
+      const checkpoint = this.resolve(selector);
+      chosen.set(checkpoint.id, checkpoint);
     }
-    const entries = await (await this.trash()).trash([...targets.values()], options.reason ?? 'deleted by hand');
+    const entries = await (await this.trash()).trash(await this.targetsOf([...chosen.values()]), options.reason ?? 'deleted by hand');
     await this.catalog.refresh();
     return entries;
   }
@@ -240,7 +254,10 @@ export class StoredWorkspace {
     // Listed again first, unless the caller just did (a trainer's pass lists, plans, then applies).
     const fresh = await this.planRetention(plan.run, { ...options, policy: plan.policy });
     const stillDeletable = new Set(fresh.delete.map((d) => d.id));
-    const targets = plan.delete.filter((d) => stillDeletable.has(d.id)).map((d) => this.deletable(this.resolve(d.id), options.asWriter));
+    const targets = await this.targetsOf(
+      plan.delete.filter((d) => stillDeletable.has(d.id)).map((d) => this.resolve(d.id)),
+      options.asWriter,
+    );
     if (targets.length === 0) return [];
     const entries = await (await this.trash()).trash(targets, `retention policy of run "${plan.run}"`);
     await this.catalog.refresh();
@@ -284,7 +301,18 @@ export class StoredWorkspace {
     if (options.refresh !== false) await this.catalog.refresh();
     if (!this.catalog.getRun(run)) throw new NotFoundError(showName(run), `no such run in ${this.root}`);
     const stored = this.catalog.retention(run);
-    return planRetention(run, this.catalog.list(run), options.policy ? { ...stored, policy: options.policy } : stored, {
+    const retention = options.policy ? { ...stored, policy: options.policy } : stored;
+    if (this.catalog.isInPlace(run)) {
+      // As on disk (store.ts): another program's newest group, and any still being written, are kept whatever the policy says.
+      const keeps = inPlaceKeeps(this.catalog.list(run), this.storage.clock() - this.quietMs);
+      return planRetention(run, this.catalog.list(run), retention, {
+        protectedIds: new Set([...(options.protectedIds ?? []), ...keeps.keys()]),
+        protectedReasons: new Map([...(options.protectedReasons ?? []), ...keeps]),
+        inPlace: true,
+        latestId: this.catalog.latest(run)?.id,
+      });
+    }
+    return planRetention(run, this.catalog.list(run), retention, {
       ...(options.protectedIds ? { protectedIds: options.protectedIds } : {}),
       ...(options.protectedReasons ? { protectedReasons: options.protectedReasons } : {}),
     });

@@ -61,7 +61,8 @@ export class CopyTrash implements TrashMode {
     for (const o of entry.objects) {
       const there = now.get(o.key);
       if (there === undefined) continue;
-      if (isManifestOf(entry, o.key)) return `${this.storage.locate(entry.folder)} exists again (committed since it was deleted); delete it first`;
+      if (isManifestOf(entry, o.key))
+        return `${this.storage.locate(entry.inPlace ? o.key : entry.folder)} exists again (committed since it was deleted); delete it first`;
       // Put back already by a restore that stopped halfway: the same bytes as the trash's copy.
       if (there.tag !== null && there.tag === kept.get(payloadKey(journal.batch, o.key))?.tag) continue;
       return `${this.storage.locate(o.key)} is there again (a save in progress, or one a crash left); nothing of it is overwritten`;

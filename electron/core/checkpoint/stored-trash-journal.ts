@@ -10,12 +10,32 @@ import { quoted } from '../base/describe-value.js';
 import { RefusedError } from '../base/errors.js';
 import { schemaProblem } from '../base/parse-json.js';
 import type { Storage } from '../storage/storage.js';
-import { TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
+import { STATE_DIR, TRASH_DIR, folderCheckpointId, parseCheckpointDirName, runNameProblem } from './layout.js';
 import { batchId, entryId } from './trash-layout.js';
 
 const JOURNAL_VERSION = 1;
 const BATCH_PATTERN = /^\d{12}$/;
 const JOURNAL_PATTERN = /^(\d{12})\.json$/;
+
+const RewriteSchema = z.object({ key: z.string().min(1), before: z.string().nullable(), after: z.string().nullable() });
+export type StoredRewrite = z.infer<typeof RewriteSchema>;
+
+/**
+ * Where another program's checkpoint lay and what else its deletion changed: `prefix` is what all
+ * its objects' keys begin with (a TensorFlow group's `model-1000.`, a Trainer's `checkpoint-500/`,
+ * a loose file's own key); `marker` is the object whose presence means the checkpoint is there
+ * (TensorFlow's index: what its readers open first), taken away first and put back last, as our
+ * manifest is; `rewrites` the files beside it rewritten (TensorFlow's state file), by their whole text.
+ */
+const InPlaceOriginSchema = z.object({
+  dir: z.string(),
+  prefix: z.string().min(1),
+  marker: z.string().min(1),
+  checkpointId: z.string().min(1),
+  originalPath: z.string().min(1),
+  rewrites: z.array(RewriteSchema),
+});
+export type StoredInPlaceOrigin = z.infer<typeof InPlaceOriginSchema>;
 
 const MovedObjectSchema = z.object({
   key: z.string().min(1),
@@ -35,6 +55,8 @@ const JournalEntrySchema = z.object({
   step: z.int().nonnegative(),
   bytes: z.int().nonnegative(),
   objects: z.array(MovedObjectSchema).min(1),
+  /** Another program's checkpoint read in place (issue 18): no folder or manifest of ours; see InPlaceOriginSchema. */
+  inPlace: InPlaceOriginSchema.optional(),
 });
 export type JournalEntry = z.infer<typeof JournalEntrySchema> & { readonly folder: string };
 
@@ -65,8 +87,8 @@ export function toTrashEntry(journal: Journal, entry: JournalEntry): TrashEntry 
   return {
     id: entry.id,
     batch: journal.batch,
-    originalPath: `${entry.run}/${entry.dirName}`,
-    checkpointId: folderCheckpointId(entry.run, entry.dirName),
+    originalPath: entry.inPlace?.originalPath ?? `${entry.run}/${entry.dirName}`,
+    checkpointId: entry.inPlace?.checkpointId ?? folderCheckpointId(entry.run, entry.dirName),
     deletedAt: journal.deletedAt,
     bytes: entry.bytes,
     reason: journal.reason,
@@ -89,6 +111,15 @@ export function parseJournal(key: string, text: string): ParsedJournal {
   if (journalBatch(key) !== journal.batch) return { ok: false, problem: `its batch ${quoted(journal.batch)} is not its name's` };
   const entries: JournalEntry[] = [];
   for (const [index, entry] of journal.entries.entries()) {
+    if (entry.inPlace) {
+      const problem = inPlaceProblem(entry.inPlace, entry.objects);
+      if (problem) return { ok: false, problem: `entry ${index}: ${problem}` };
+      if (entry.id !== entryId(journal.batch, index)) return { ok: false, problem: `entry ${index} has the id ${quoted(entry.id)}, not its place's` };
+      if (journal.mode === 'versions' && entry.objects.some((o) => o.versionId === undefined))
+        return { ok: false, problem: `entry ${index} does not say which versions it hid` };
+      entries.push({ ...entry, folder: entry.inPlace.prefix });
+      continue;
+    }
     const runProblem = runNameProblem(entry.run);
     if (runProblem) return { ok: false, problem: `entry ${index} names the run ${quoted(entry.run)}: ${runProblem}` };
     if (entry.id !== entryId(journal.batch, index)) return { ok: false, problem: `entry ${index} has the id ${quoted(entry.id)}, not its place's` };
@@ -109,6 +140,28 @@ export function parseJournal(key: string, text: string): ParsedJournal {
     entries.push({ ...entry, folder });
   }
   return { ok: true, journal: { ...journal, entries } };
+}
+
+const badPart = (key: string): boolean => key.split('/').some((p) => p === '' || p === '.' || p === '..');
+
+/**
+ * Why an in-place origin may not be acted on, or null: every key it names lies in its folder,
+ * under its prefix (a rewrite: directly in the folder), and never in the store's own `.trash/` or
+ * `.studio/`. A record read back cannot steer a restore anywhere else.
+ */
+export function inPlaceProblem(origin: StoredInPlaceOrigin, objects: readonly { readonly key: string }[]): string | null {
+  const folder = origin.dir === '' ? '' : `${origin.dir}/`;
+  if (origin.dir !== '' && badPart(origin.dir)) return `names the folder ${quoted(origin.dir)}, which is not a folder of the workspace`;
+  const top = (origin.dir === '' ? origin.prefix : origin.dir).split('/')[0];
+  if (top === TRASH_DIR || top === STATE_DIR) return `names ${quoted(origin.prefix)}, which is the store's own`;
+  if (!origin.prefix.startsWith(folder) || badPart(origin.prefix.slice(folder.length).replace(/\/$/, '')))
+    return `names ${quoted(origin.prefix)}, which is not in its folder ${quoted(origin.dir)}`;
+  const outside = objects.find((o) => !o.key.startsWith(origin.prefix) || badPart(o.key.slice(folder.length)));
+  if (outside) return `names ${quoted(outside.key)}, which is not under ${quoted(origin.prefix)}`;
+  if (!objects.some((o) => o.key === origin.marker)) return `its marker ${quoted(origin.marker)} is not one of its objects`;
+  const rewrite = origin.rewrites.find((r) => !r.key.startsWith(folder) || r.key.slice(folder.length).includes('/') || badPart(r.key));
+  if (rewrite) return `rewrites ${quoted(rewrite.key)}, which is not a file of its folder ${quoted(origin.dir)}`;
+  return null;
 }
 
 export function serializeJournal(journal: Journal): string {

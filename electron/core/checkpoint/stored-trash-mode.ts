@@ -34,12 +34,17 @@ export interface TrashMode {
 
 /** Manifest last when putting back, first when taking away. */
 export function manifestLast<T extends { readonly key: string }>(entry: JournalEntry, objects: readonly T[]): T[] {
-  const manifest = `${entry.folder}${MANIFEST_FILE}`;
+  const manifest = markerOf(entry);
   return [...objects.filter((o) => o.key !== manifest), ...objects.filter((o) => o.key === manifest)];
 }
 
+/** What says the checkpoint is there: our manifest, or the marker an in-place entry names (TensorFlow's index). */
+function markerOf(entry: JournalEntry): string {
+  return entry.inPlace?.marker ?? `${entry.folder}${MANIFEST_FILE}`;
+}
+
 export function isManifestOf(entry: JournalEntry, key: string): boolean {
-  return key === `${entry.folder}${MANIFEST_FILE}`;
+  return key === markerOf(entry);
 }
 
 /**

@@ -12,6 +12,7 @@ import { mapLimited } from './stored-trash-work.js';
 const LISTS_IN_FLIGHT = 8;
 /** Entries of one run in the trash beyond which its versions are listed whole rather than by manifest. */
 const WHOLE_RUN_FROM = 20;
+const IN_PLACE = '\u0000in-place';
 
 /** Each key's versions and markers under a prefix, newest first. */
 async function versionsOf(storage: VersionedStorage, prefix: string): Promise<Map<string, StoredVersion[]>> {
@@ -73,8 +74,12 @@ export class VersionsTrash implements TrashMode {
     const manifests = new Map<string, MovedObject[]>();
     for (const journal of journals)
       for (const entry of journal.entries)
-        for (const o of entry.objects) if (isManifestOf(entry, o.key)) manifests.set(entry.run, [...(manifests.get(entry.run) ?? []), o]);
-    const prefixes = [...manifests].flatMap(([run, list]) => (list.length > WHOLE_RUN_FROM ? [`${run}/ckpt-`] : list.map((o) => o.key)));
+        for (const o of entry.objects) {
+          // Checkpoints read in place have no `ckpt-` folders to list at once: each is listed by its marker.
+          const by = entry.inPlace ? IN_PLACE : entry.run;
+          if (isManifestOf(entry, o.key)) manifests.set(by, [...(manifests.get(by) ?? []), o]);
+        }
+    const prefixes = [...manifests].flatMap(([run, list]) => (list.length > WHOLE_RUN_FROM && run !== IN_PLACE ? [`${run}/ckpt-`] : list.map((o) => o.key)));
     const versions = new Map<string, StoredVersion[]>();
     await mapLimited(prefixes, LISTS_IN_FLIGHT, async (prefix) => {
       for (const [key, list] of await versionsOf(this.storage, prefix)) versions.set(key, list);
@@ -96,7 +101,7 @@ export class VersionsTrash implements TrashMode {
       // Absent now (a marker on top), or already back (a restore that stopped halfway): it can go back.
       if (latest === undefined || latest.deleteMarker || (!isManifestOf(entry, o.key) && latest.tag !== null && latest.tag === o.tag)) continue;
       return isManifestOf(entry, o.key)
-        ? `${this.storage.locate(entry.folder)} exists again (committed since it was deleted); delete it first`
+        ? `${this.storage.locate(entry.inPlace ? o.key : entry.folder)} exists again (committed since it was deleted); delete it first`
         : `${this.storage.locate(o.key)} was written again since (a save in progress, or one a crash left); nothing of it is overwritten`;
     }
     return null;

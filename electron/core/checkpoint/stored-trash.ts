@@ -19,7 +19,9 @@ import {
   type Journal,
   type ParsedJournal,
   type JournalEntry,
+  type StoredInPlaceOrigin,
   claimBatch,
+  inPlaceProblem,
   journalBatch,
   journalKey,
   parseJournal,
@@ -31,6 +33,7 @@ import { type TrashMode, checkpointObjects } from './stored-trash-mode.js';
 import { VersionsTrash } from './stored-trash-versions.js';
 import { entryId } from './trash-layout.js';
 import { mapLimited } from './stored-trash-work.js';
+import { applyRewrites, assertRewritable, putBackRewrites } from './stored-trash-rewrites.js';
 
 export interface StoredTrashTarget {
   readonly checkpointId: string;
@@ -39,6 +42,8 @@ export interface StoredTrashTarget {
   /** The checkpoint's folder key, ending in '/' (StoredCheckpointEntry.folder). */
   readonly folder: string;
   readonly bytes: number;
+  /** Another program's checkpoint read in place: which of its folder's objects are it, and what beside it changes. */
+  readonly inPlace?: { readonly origin: StoredInPlaceOrigin; readonly objects: readonly StoredObject[] };
 }
 
 const READS_IN_FLIGHT = 8;
@@ -62,6 +67,7 @@ const dirNameOf = (target: StoredTrashTarget): string => target.folder.slice(tar
 
 /** Why a target is not a checkpoint folder directly in a run of ours, or null. */
 function targetProblem(target: StoredTrashTarget): string | null {
+  if (target.inPlace) return inPlaceProblem(target.inPlace.origin, target.inPlace.objects);
   const runProblem = runNameProblem(target.run);
   if (runProblem) return `not a checkpoint of a run: ${runProblem}`;
   if (!target.folder.startsWith(`${target.run}/`) || parseCheckpointDirName(dirNameOf(target)) !== target.step)
@@ -135,6 +141,7 @@ export class StoredTrash {
     // A batch its deleter rolled back (its journal goes first) is not finished by anyone else.
     if ((await this.storage.stat(journalKey(journal.batch))) === null) return;
     await mapLimited(journal.entries, ENTRIES_IN_FLIGHT, (entry) => mode.hide(journal, entry));
+    await applyRewrites(this.storage, journal.entries);
     await this.storage.write(journalKey(journal.batch), serializeJournal({ ...journal, state: 'done' }));
   }
 
@@ -145,8 +152,10 @@ export class StoredTrash {
     const snapshots = await mapLimited(unique, READS_IN_FLIGHT, async (target) => {
       const problem = targetProblem(target);
       if (problem) throw new RefusedError(this.storage.locate(target.folder), problem);
+      if (target.inPlace) return this.mode.snapshot(target.inPlace.origin.prefix, target.inPlace.objects);
       return this.mode.snapshot(target.folder, await checkpointObjects(this.storage, target.folder));
     });
+    await assertRewritable(this.storage, [...new Map(unique.flatMap((t) => t.inPlace?.origin.rewrites ?? []).map((r) => [r.key, r])).values()]);
     const journal = await claimBatch(this.storage, (batch) => ({
       version: 1,
       batch,
@@ -157,11 +166,12 @@ export class StoredTrash {
       entries: unique.map((t, at) => ({
         id: entryId(batch, at),
         run: t.run,
-        dirName: dirNameOf(t),
+        dirName: t.inPlace ? t.inPlace.origin.checkpointId : dirNameOf(t),
         step: t.step,
-        folder: t.folder,
+        folder: t.inPlace ? t.inPlace.origin.prefix : t.folder,
         bytes: t.bytes,
         objects: snapshots[at] ?? [],
+        ...(t.inPlace ? { inPlace: t.inPlace.origin } : {}),
       })),
     }));
     try {
@@ -263,6 +273,10 @@ export class StoredTrash {
         throw new RefusedError(error.target, `${error.problem} (restored meanwhile: ${restored.map((e) => e.checkpointId).join(', ')})`);
       throw error;
     }
+    await putBackRewrites(
+      this.storage,
+      chosen.map((f) => f.entry),
+    );
     restored.sort((a, b) => chosen.findIndex((f) => f.trashEntry === a) - chosen.findIndex((f) => f.trashEntry === b));
     await this.dropEmptied(scan, new Set(chosen));
     return restored;

@@ -2,20 +2,22 @@
 // rewritten as TensorFlow would have left it (formats/tf/state-edit.ts): deleted prefixes leave it
 // with their timestamps, a deleted latest passes to the newest remaining, and with none left the
 // file goes (TensorFlow cannot read a state file that names no latest).
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAbsence } from '../base/path-state.js';
 import type { InPlaceRun, Rewrite } from '../checkpoint/in-place.js';
 import { CHECKPOINT_STATE_FILE, decodeStateFile, formatCheckpointState } from '../formats/tf/checkpoint-state.js';
 import { removeFromState, setLatestInState } from '../formats/tf/state-edit.js';
+import { readWhole, statFile } from '../storage/file-access.js';
 
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
 
+/** The state file's text, on disk or in an open S3 workspace (storage/file-access.ts). */
 async function stateText(dir: string): Promise<string | null> {
   const file = path.join(dir, CHECKPOINT_STATE_FILE);
   try {
-    const bytes = await readFile(file);
-    return bytes.length > MAX_STATE_BYTES ? null : decodeStateFile(bytes, file);
+    const found = await statFile(file);
+    if (found === null || found.kind !== 'file' || found.bytes > MAX_STATE_BYTES) return null;
+    return decodeStateFile(await readWhole(file, MAX_STATE_BYTES), file);
   } catch (error) {
     if (isAbsence(error)) return null;
     throw error;

@@ -309,7 +309,7 @@ export class Studio {
     return {
       openWorkspace: async ({ path, create, readOnly, quietSeconds, s3 }) => {
         if (create && readOnly) throw new StudioError('usage', 'a workspace cannot be created read-only');
-        if (isS3Address(path)) return this.openRemote(path, { readOnly, ...(s3 ? { s3 } : {}) });
+        if (isS3Address(path)) return this.openRemote(path, { readOnly, ...(s3 ? { s3 } : {}), ...(quietSeconds !== undefined ? { quietSeconds } : {}) });
         if (s3) throw new StudioError('usage', `S3 settings were given, but ${path} is not an s3:// address`);
         this.quietOverride = quietSeconds ?? null;
         const store = await CheckpointStore.open(path, {
@@ -560,12 +560,15 @@ export class Studio {
   }
 
   /** Opens a workspace in S3: listed now, re-listed every 2 s while the app watches it. */
-  private async openRemote(address: string, options: { readOnly: boolean; s3?: S3Connection }): Promise<CatalogSnapshot> {
+  private async openRemote(address: string, options: { readOnly: boolean; s3?: S3Connection; quietSeconds?: number }): Promise<CatalogSnapshot> {
+    // Another program's folder there is changed only once quiet (stored-in-place-delete.ts), as on disk.
+    const quietMs = (options.quietSeconds ?? (await this.settings.read()).quietSeconds) * 1000;
     const remote = await StoredWorkspace.open(address, {
       access: options.readOnly ? 'read' : 'write',
       ...(options.s3 ? { connection: options.s3 } : {}),
       layouts: createInPlaceLayouts(),
     });
+    remote.quietMs = quietMs;
     await this.closeWorkspace();
     this.remote = remote;
     this.readOnly = options.readOnly;
