@@ -194,6 +194,9 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
     await expect(studio.api.deleteCheckpoints({ targets: ['model-1000'] })).rejects.toThrow(
       /^s3:\/\/in-place-s3\/tf-run: refused: busy: \S+ changed \d+ s ago, so another program may be writing here; nothing was changed/,
     );
+    await expect(studio.api.makeLatest({ target: 'model-1000' })).rejects.toThrow(
+      "model-1000: refused: is in another program's folder in S3 (s3://in-place-s3/tf-run/): setting its state file's latest there is not done yet; set it with the program that wrote it",
+    );
     const reader = await open(`${BUCKET}/tf-run`);
     await expect(reader.pin({ ids: ['model-1000'] })).rejects.toThrow(/read-only/);
     expect(await keysAndTags(storage)).toEqual(before);
