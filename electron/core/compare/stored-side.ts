@@ -3,9 +3,11 @@
 // RandomAccessFile, never downloaded whole. Opening reads the manifest and each file's safetensors
 // header; tensor bytes are read on request, in file order, each checked against the CRC-32C its
 // manifest records, and a large tensor is streamed a chunk at a time (stream-pair.ts) as on disk.
+// One imported from another program is read from that program's files beside its manifest, where
+// they lie, by the same readers as on disk, against the CRC-32C recorded at import.
 import { formatCrc } from '../base/crc32c.js';
 import { CheckpointFormatError, DamagedTensorError } from '../base/errors.js';
-import { hasForeignPart } from '../checkpoint/foreign-part.js';
+import { type ManifestWithForeignPart, hasForeignPart } from '../checkpoint/foreign-part.js';
 import { OPTIMIZER_FILE } from '../checkpoint/layout.js';
 import type { Manifest, TensorFile } from '../checkpoint/manifest.js';
 import { readSafetensorsHeaderFrom } from '../checkpoint/safetensors.js';
@@ -14,8 +16,10 @@ import type { StoredCheckpointAt } from '../checkpoint/stored-at.js';
 import { storageOf } from '../checkpoint/stored-open.js';
 import { readFileTensors } from '../formats/safetensors/read-tensors.js';
 import type { ForeignTensor } from '../formats/foreign.js';
+import { storedForeignDir } from '../formats/stored-foreign.js';
+import { isStoragePath, openFile, shownPath } from '../storage/file-access.js';
 import type { RandomAccessFile, Storage } from '../storage/storage.js';
-import type { Side, SideTensor, TensorBytes, TensorRange } from './compare-side.js';
+import { type Side, type SideTensor, type TensorBytes, type TensorRange, importedSide } from './compare-side.js';
 
 const OUR_FORMAT = 'checkpoint-studio';
 
@@ -62,14 +66,35 @@ async function describeFile(storage: Storage, folder: string, manifest: Manifest
   }
 }
 
+/**
+ * An imported checkpoint in a bucket: its files, beside its manifest, read where they lie through
+ * storage/file-access.ts, as on disk; a large tensor's file is opened by its address there too.
+ */
+function importedStoredSide(dir: string, manifest: ManifestWithForeignPart): Side {
+  const side = importedSide(dir, manifest);
+  const shown = (file: string): string => (isStoragePath(file) ? shownPath(file) : file);
+  const openAt = (file: string) => async (): Promise<{ handle: RandomAccessFile; size: number }> => {
+    const opened = await openFile(file, { sequential: true });
+    return { handle: opened.file, size: opened.size };
+  };
+  const named = (t: SideTensor): SideTensor => ({ ...t, file: shown(t.file) });
+  return {
+    ...side,
+    tensors: side.tensors.map(named),
+    read: async function* (names) {
+      for await (const item of side.read(names)) yield { ...item, tensor: named(item.tensor) };
+    },
+    ...(side.ranges ? { ranges: new Map([...side.ranges].map(([name, r]) => [name, { ...r, file: shown(r.file), open: openAt(r.file) }])) } : {}),
+  };
+}
+
 const sideTensor = (file: StoredFile, t: ForeignTensor): SideTensor => ({ name: t.name, dtype: t.dtype, shape: t.shape, role: t.role, file: file.file });
 
 export async function openStoredSide(at: StoredCheckpointAt): Promise<Side> {
   const storage = storageOf(at);
   const dir = storage.locate(at.folder.replace(/\/$/, ''));
   const manifest = await storedManifest(storage, at.folder);
-  if (hasForeignPart(manifest))
-    throw new CheckpointFormatError(dir, 'was imported from another program; compare it after copying it to a folder (`export`), not yet where it lies in S3');
+  if (hasForeignPart(manifest)) return importedStoredSide(storedForeignDir(storage, at.folder), manifest);
   const files: StoredFile[] = [];
   for (const name of Object.keys(manifest.files) as TensorFile[]) files.push(await describeFile(storage, at.folder, manifest, name));
   const recorded = new Map(manifest.tensors.map((t) => [`${t.file}/${t.name}`, t.crc32c]));
