@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CompareResult } from '../../electron/contract.js';
+import type { CompareResult, TensorDistributions } from '../../electron/contract.js';
 import { type Tensor, encodeSafetensors } from '../../electron/core/checkpoint/safetensors.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { Studio } from '../../electron/core/studio/studio.js';
@@ -40,6 +40,15 @@ function figures(result: CompareResult): Omit<CompareResult, 'a' | 'b'> {
 }
 
 /** Each source into a run of its own (`hf-1`, `hf-2`…), as a user imports one file at a time. */
+/** The figures, without whether they came from a cache. */
+const distributionFigures = (d: TensorDistributions): unknown => ({
+  ...d,
+  points: d.points.map(({ cached: _c, ...p }) => p),
+  bytesRead: 0,
+  cache: null,
+  notes: [],
+});
+
 async function importInto(studio: Studio, workspace: string, sources: readonly string[]): Promise<string[]> {
   await studio.api.openWorkspace({ path: workspace });
   const ids: string[] = [];
@@ -72,6 +81,7 @@ describe.skipIf(!s3Available())('checkpoints imported from another program into 
     // The Studio's workers reach the gateway as a user's shell would tell them to.
     for (const [name, value] of Object.entries(gatewayEnv())) vi.stubEnv(name, value);
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-imported-s3-'));
+    vi.stubEnv('XDG_CACHE_HOME', path.join(scratch, 'cache'));
     const sources = [1, 2].map((seed) => {
       const file = path.join(scratch, 'sources', `model-${seed}.safetensors`);
       writeSafetensors(file, tensors(seed));
@@ -127,4 +137,27 @@ describe.skipIf(!s3Available())('checkpoints imported from another program into 
       await storage.write(name, fs.readFileSync(file));
     }
   });
+
+  it(
+    'gives the distributions of such a run the same import gives in a folder workspace, then answers from this machine’s cache',
+    { timeout: 60_000 },
+    async () => {
+      const remote = studio();
+      await remote.api.openWorkspace({ path: WORKSPACE, readOnly: true });
+      const onDisk = studio();
+      await onDisk.api.openWorkspace({ path: local, readOnly: true });
+      const run = `${RUN}-2`;
+      expect(await remote.api.tensorNames({ run })).toEqual(await onDisk.api.tensorNames({ run }));
+      for (const tensor of ['dense.weight', 'embedding']) {
+        const first = await remote.api.tensorDistributions({ run, tensor });
+        expect(first.problems).toEqual([]);
+        expect(first.points).toHaveLength(1);
+        expect(first.cache).toBe('machine');
+        expect(distributionFigures(first)).toEqual(distributionFigures(await onDisk.api.tensorDistributions({ run, tensor })));
+        const again = await remote.api.tensorDistributions({ run, tensor });
+        expect(again.bytesRead).toBe(0);
+        expect(distributionFigures(again)).toEqual(distributionFigures(first));
+      }
+    },
+  );
 });
