@@ -7,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CompareResult, TensorDistributions } from '../../electron/contract.js';
-import { type Tensor, encodeSafetensors } from '../../electron/core/checkpoint/safetensors.js';
+import { type Tensor, encodeSafetensors, readSafetensors } from '../../electron/core/checkpoint/safetensors.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { Studio } from '../../electron/core/studio/studio.js';
+import { kerasEntries, kerasWeightsH5, zipOf } from '../formats/keras-files.js';
 import { f32, flipTensorByte } from '../store/helpers.js';
 import { s3Available } from './s3-available.js';
 import { gatewayEnv, useS3Storage } from './shared-gateway.js';
@@ -49,11 +50,11 @@ const distributionFigures = (d: TensorDistributions): unknown => ({
   notes: [],
 });
 
-async function importInto(studio: Studio, workspace: string, sources: readonly string[]): Promise<string[]> {
+async function importInto(studio: Studio, workspace: string, sources: readonly string[], run = RUN): Promise<string[]> {
   await studio.api.openWorkspace({ path: workspace });
   const ids: string[] = [];
   for (const [index, source] of sources.entries()) {
-    const report = await studio.api.importFolders({ sources: [source], into: `${RUN}-${index + 1}` });
+    const report = await studio.api.importFolders({ sources: [source], into: sources.length === 1 && run !== RUN ? run : `${run}-${index + 1}` });
     for (const r of report.results) {
       if (!r.ok) throw new Error(`import of ${r.source} failed: ${r.error.message}`);
       ids.push(...r.checkpoints);
@@ -157,6 +158,43 @@ describe.skipIf(!s3Available())('checkpoints imported from another program into 
         const again = await remote.api.tensorDistributions({ run, tensor });
         expect(again.bytesRead).toBe(0);
         expect(distributionFigures(again)).toEqual(distributionFigures(first));
+      }
+    },
+  );
+
+  it(
+    'verifies, inspects and exports a .keras file imported into the bucket as the same import on disk, and names a changed byte',
+    { timeout: 60_000 },
+    async () => {
+      const dotKeras = path.join(scratch, 'sources', 'model.keras');
+      fs.writeFileSync(dotKeras, await zipOf(kerasEntries(await kerasWeightsH5(path.join(scratch, 'scratch.h5')))));
+      const [remoteId, localId] = [await importInto(studio(), WORKSPACE, [dotKeras], 'keras'), await importInto(studio(), local, [dotKeras], 'keras')];
+      const id = remoteId[0] ?? '';
+      expect(remoteId).toEqual(localId);
+      const remote = studio();
+      await remote.api.openWorkspace({ path: WORKSPACE, readOnly: true });
+      const onDisk = studio();
+      await onDisk.api.openWorkspace({ path: local, readOnly: true });
+      expect(await remote.api.inspect({ target: id })).toEqual(await onDisk.api.inspect({ target: id }));
+      expect((await remote.api.verify({ targets: [id] })).results.map((r) => [r.ok, r.problems])).toEqual([[true, []]]);
+      const out = (name: string): string => path.join(scratch, name);
+      await remote.api.exportCheckpoint({ target: id, format: 'safetensors', out: out('remote.safetensors') });
+      await onDisk.api.exportCheckpoint({ target: id, format: 'safetensors', out: out('local.safetensors') });
+      const tensorsOf = async (file: string) => (await readSafetensors(file)).tensors.map((t) => [t.name, t.dtype, t.shape, Buffer.from(t.data)]);
+      expect(await tensorsOf(out('remote.safetensors'))).toEqual(await tensorsOf(out('local.safetensors')));
+
+      const key = `${id}/model.keras`;
+      const bytes = Buffer.from(await storage.read(key));
+      const damaged = Buffer.from(bytes);
+      const at = damaged.indexOf('HDF') + 4096;
+      damaged[at] = (damaged[at] as number) ^ 0xff;
+      await storage.write(key, damaged);
+      try {
+        const { results } = await remote.api.verify({ targets: [id] });
+        expect(results[0]?.ok).toBe(false);
+        expect(results[0]?.problems[0]?.file).toBe(`${WORKSPACE}/${key}`);
+      } finally {
+        await storage.write(key, bytes);
       }
     },
   );
