@@ -32,8 +32,9 @@ interface StoredFile {
   readonly tensors: readonly ForeignTensor[];
 }
 
-async function openObject(storage: Storage, key: string, expectedBytes: number | undefined): Promise<RandomAccessFile> {
-  const opened = await storage.open(key);
+/** Opens an object for reads from its start, or from `start` (a streamed tensor's bytes: its first GET starts there, not at the header). */
+async function openObject(storage: Storage, key: string, expectedBytes: number | undefined, start = 0): Promise<RandomAccessFile> {
+  const opened = start > 0 && storage.openAt ? await storage.openAt(key, start) : await storage.open(key);
   if (opened === null) throw new CheckpointFormatError(storage.locate(key), 'does not exist');
   if (expectedBytes !== undefined && opened.size !== expectedBytes) {
     await opened.file.close();
@@ -70,10 +71,18 @@ async function describeFile(storage: Storage, folder: string, manifest: Manifest
  * An imported checkpoint in a bucket: its files, beside its manifest, read where they lie through
  * storage/file-access.ts, as on disk; a large tensor's file is opened by its address there too.
  */
-function importedStoredSide(dir: string, manifest: ManifestWithForeignPart): Side {
+function importedStoredSide(storage: Storage, dir: string, manifest: ManifestWithForeignPart): Side {
   const side = importedSide(dir, manifest);
   const shown = (file: string): string => (isStoragePath(file) ? shownPath(file) : file);
-  const openAt = (file: string) => async (): Promise<{ handle: RandomAccessFile; size: number }> => {
+  // A file beside the manifest is an object of this storage, opened at the tensor's first byte; a linked one is wherever it was linked from.
+  const openAt = (file: string, offset: number) => async (): Promise<{ handle: RandomAccessFile; size: number }> => {
+    const address = shown(file);
+    if (address.startsWith(storage.address)) {
+      const key = address.slice(storage.address.length);
+      const opened = offset > 0 && storage.openAt ? await storage.openAt(key, offset) : await storage.open(key);
+      if (opened === null) throw new CheckpointFormatError(address, 'does not exist');
+      return { handle: opened.file, size: opened.size };
+    }
     const opened = await openFile(file, { sequential: true });
     return { handle: opened.file, size: opened.size };
   };
@@ -84,7 +93,7 @@ function importedStoredSide(dir: string, manifest: ManifestWithForeignPart): Sid
     read: async function* (names) {
       for await (const item of side.read(names)) yield { ...item, tensor: named(item.tensor) };
     },
-    ...(side.ranges ? { ranges: new Map([...side.ranges].map(([name, r]) => [name, { ...r, file: shown(r.file), open: openAt(r.file) }])) } : {}),
+    ...(side.ranges ? { ranges: new Map([...side.ranges].map(([name, r]) => [name, { ...r, file: shown(r.file), open: openAt(r.file, r.offset) }])) } : {}),
   };
 }
 
@@ -94,7 +103,7 @@ export async function openStoredSide(at: StoredCheckpointAt): Promise<Side> {
   const storage = storageOf(at);
   const dir = storage.locate(at.folder.replace(/\/$/, ''));
   const manifest = await storedManifest(storage, at.folder);
-  if (hasForeignPart(manifest)) return importedStoredSide(storedForeignDir(storage, at.folder), manifest);
+  if (hasForeignPart(manifest)) return importedStoredSide(storage, storedForeignDir(storage, at.folder), manifest);
   const files: StoredFile[] = [];
   for (const name of Object.keys(manifest.files) as TensorFile[]) files.push(await describeFile(storage, at.folder, manifest, name));
   const recorded = new Map(manifest.tensors.map((t) => [`${t.file}/${t.name}`, t.crc32c]));
@@ -129,7 +138,7 @@ export async function openStoredSide(at: StoredCheckpointAt): Promise<Side> {
         fileBytes: file.bytes,
         position: ranges.size,
         checksum: { expected: recorded.get(`${file.name}/${t.name}`), mismatch: mismatch(file.name, t.name) },
-        open: async () => ({ handle: await openObject(storage, file.key, file.bytes), size: file.bytes }),
+        open: async () => ({ handle: await openObject(storage, file.key, file.bytes, t.offset), size: file.bytes }),
       });
   return {
     path: dir,
