@@ -25,7 +25,7 @@ const mounted = new WeakSet<Storage>();
 /**
  * The address of an imported checkpoint's folder in a bucket (issue 18), readable by the formats'
  * readers where it lies: the storage is mounted for the life of the thread that asks, as the
- * storage itself is opened once for that life (checkpoint/stored-open.ts).
+ * storage itself is opened once for that life (checkpoint/stored-open.ts: a worker, the trainer).
  */
 export function storedForeignDir(storage: Storage, folder: string): string {
   if (!mounted.has(storage)) {
@@ -33,6 +33,16 @@ export function storedForeignDir(storage: Storage, folder: string): string {
     mounted.add(storage);
   }
   return shownPath(storage.locate(folder)).replace(/\/+$/, '');
+}
+
+/** The same for the length of `use` only: for a thread that outlives the storage (the app's, whose workspaces close). */
+export async function withStoredForeignDir<T>(storage: Storage, folder: string, use: (dir: string) => Promise<T>): Promise<T> {
+  const unmount = mountStorage(storage);
+  try {
+    return await use(shownPath(storage.locate(folder)).replace(/\/+$/, ''));
+  } finally {
+    unmount();
+  }
 }
 
 /** The folder a stored foreign checkpoint's files are read from. */

@@ -10,7 +10,7 @@ import type { StoredWorkspace } from '../checkpoint/stored-store.js';
 import type { TargetLocator } from './locate.js';
 import { verifyForeign } from '../formats/in-place.js';
 import { hasForeignPart } from '../checkpoint/foreign-part.js';
-import { storedForeignDir, storedForeignParts, verifyStoredForeign } from '../formats/stored-foreign.js';
+import { storedForeignParts, verifyStoredForeign, withStoredForeignDir } from '../formats/stored-foreign.js';
 
 function toResult(id: string, result: ReaderResult): VerifyResult {
   // A tensor's name is read from the file: said only through the one rule for such text.
@@ -56,7 +56,8 @@ export async function verifyStoredTargets(workspace: StoredWorkspace, targets: r
 /** An imported checkpoint's own files (beside its manifest in the bucket), read where they lie and checked against the CRCs recorded at import. */
 async function withStoredForeignPart(workspace: StoredWorkspace, id: string, result: ReaderResult): Promise<ReaderResult> {
   if (result.manifest === undefined || !hasForeignPart(result.manifest)) return result;
-  const problems = await verifyStoredForeign(storedForeignDir(workspace.storage, `${id}/`), result.manifest);
+  const manifest = result.manifest;
+  const problems = await withStoredForeignDir(workspace.storage, `${id}/`, (dir) => verifyStoredForeign(dir, manifest));
   if (problems.length === 0) return result;
   return { ...result, ok: false, structure: 'damaged', problems: [...result.problems, ...problems] };
 }
