@@ -1,17 +1,19 @@
 // More of other programs' layouts read in place from a bucket (issue 18), against the real
 // gateway: a Hugging Face Trainer's `checkpoint-N/` folders (metrics from trainer_state.json),
 // loose safetensors files, and a TensorBoard run followed live on the 2 s poll while its event
-// file grows and a new TensorFlow group arrives beside it.
+// file grows and a new TensorFlow group arrives beside it. Keras files, HDF5 and .keras (a zip).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../electron/contract.js';
+import { readSafetensors } from '../../electron/core/checkpoint/safetensors.js';
 import { encodeFileVersionEvent, encodeScalarEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
 import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { Studio } from '../../electron/core/studio/studio.js';
+import { centralHeaders, kerasEntries, kerasWeightsH5, zipOf } from '../formats/keras-files.js';
 import { nextEvent } from '../in-place/in-place-helpers.js';
 import { s3Available } from './s3-available.js';
 import { gatewayEnv, useS3Storage } from './shared-gateway.js';
@@ -149,20 +151,50 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
     expect((await whole).metrics['eval_loss']).toBe(1);
   });
 
-  it('a Keras HDF5 file is read from the bucket (whole, into memory); a .keras file is listed, and reading it there is refused in one sentence', async () => {
-    await storage.write('keras/model.keras', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60)]));
+  it('a Keras HDF5 file and a .keras file (a zip read by ranges) are read from the bucket as on disk; a changed byte in .keras is named', async () => {
+    const dotKeras = await zipOf(kerasEntries(await kerasWeightsH5(path.join(scratch, 'scratch.h5'))));
+    await storage.write('keras/model.keras', dotKeras);
+    const onDisk = path.join(scratch, 'disk', 'model.keras');
+    fs.mkdirSync(path.dirname(onDisk), { recursive: true });
+    fs.writeFileSync(onDisk, dotKeras);
     const api = await open(`${BUCKET}/keras`);
     expect((await api.listCheckpoints()).map((c) => [c.id, c.source?.format])).toEqual([
       ['model.keras', 'keras-v3'],
       ['weights.01-0.50.hdf5', 'keras-h5'],
     ]);
     expect((await api.inspect({ target: 'weights.01-0.50.hdf5' })).length).toBeGreaterThan(0);
-    const sentence = `a checkpoint of a Keras 3 model (.keras) is not read from an object store yet: import it (checkpoint-studio import ${BUCKET}/keras/model.keras) to read it on this machine`;
+    const local = await open(path.dirname(onDisk));
+    const inspected = await api.inspect({ target: 'model.keras' });
+    expect(inspected.map((t) => t.name)).toContain('layers/dense/vars/0');
+    expect(inspected).toEqual(await local.inspect({ target: 'model.keras' }));
     const { results } = await api.verify({ targets: ['weights.01-0.50.hdf5', 'model.keras'] });
     expect(results.map((r) => [r.ok, r.problems])).toEqual([
       [true, []],
-      [false, [{ file: `${BUCKET}/keras/model.keras`, problem: sentence }]],
+      [true, []],
     ]);
-    await expect(api.inspect({ target: 'model.keras' })).rejects.toThrow(`${BUCKET}/keras/model.keras: refused: ${sentence}`);
+    const exported = await api.exportCheckpoint({ target: 'model.keras', format: 'safetensors', out: path.join(scratch, 'keras.safetensors') });
+    const exportedLocally = await local.exportCheckpoint({ target: 'model.keras', format: 'safetensors', out: path.join(scratch, 'keras-disk.safetensors') });
+    expect(exported.files).toEqual(['keras.safetensors']);
+    expect(exportedLocally.files).toEqual(['keras-disk.safetensors']);
+    // The same tensors, byte for byte (the metadata names where each was read from).
+    const tensorsOf = async (file: string) => (await readSafetensors(file)).tensors.map((t) => [t.name, t.dtype, t.shape, Buffer.from(t.data)]);
+    expect(await tensorsOf(path.join(scratch, 'keras.safetensors'))).toEqual(await tensorsOf(path.join(scratch, 'keras-disk.safetensors')));
+
+    // One byte of the weights' entry changed: its CRC-32 in the zip no longer matches, and verify says so of the object.
+    const damaged = Buffer.from(dotKeras);
+    const header = damaged.readUInt32LE((centralHeaders(damaged).get('model.weights.h5') ?? 0) + 42);
+    const weightsAt = header + 30 + damaged.readUInt16LE(header + 26) + damaged.readUInt16LE(header + 28);
+    damaged[weightsAt + 2048] = (damaged[weightsAt + 2048] as number) ^ 0xff;
+    await storage.write('keras/model.keras', damaged);
+    try {
+      const after = await (await open(`${BUCKET}/keras`)).verify({ targets: ['model.keras'] });
+      expect(after.results[0]?.ok).toBe(false);
+      expect(after.results[0]?.problems[0]).toMatchObject({
+        file: `${BUCKET}/keras/model.keras`,
+        problem: expect.stringMatching(/model\.weights\.h5.*CRC-32/),
+      });
+    } finally {
+      await storage.write('keras/model.keras', dotKeras);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { formatCrc } from '../base/crc32c.js';
 import { CheckpointFormatError, DamagedTensorError } from '../base/errors.js';
 import { OPTIMIZER_FILE } from '../checkpoint/layout.js';
 import { type Manifest, type TensorFile } from '../checkpoint/manifest.js';
-import { hasForeignPart } from '../checkpoint/foreign-part.js';
+import { type ManifestWithForeignPart, hasForeignPart } from '../checkpoint/foreign-part.js';
 import { inspectStructure } from '../checkpoint/reader.js';
 import { readSafetensorsHeader } from '../checkpoint/safetensors.js';
 import { type ForeignCheckpoint, type ForeignTensor, type ForeignTensorData, checkpointPath } from '../formats/foreign.js';
@@ -133,19 +133,7 @@ async function openOurs(dir: string): Promise<Side> {
   const structure = inspectStructure(dir);
   if (structure.kind !== 'complete') throw new CheckpointFormatError(dir, structure.reason);
   const { manifest } = structure;
-  if (hasForeignPart(manifest)) {
-    const checkpoint = storedForeignCheckpoint(dir, manifest);
-    return {
-      path: dir,
-      format: checkpoint.format,
-      step: manifest.step,
-      foreignNames: true,
-      tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
-      read: (names) => asBytes(checkpoint, readStoredForeign(dir, manifest, names)),
-      ...(checkpoint.format === 'safetensors' ? { ranges: rangesOf(checkpoint, importedChecksum(manifest.foreign.tensors)) } : {}),
-      notes: [],
-    };
-  }
+  if (hasForeignPart(manifest)) return importedSide(dir, manifest);
   const checkpoint = await nativeCheckpoint(dir, manifest);
   const recorded = new Map(manifest.tensors.map((t) => [`${t.file}/${t.name}`, t.crc32c]));
   async function* read(names: ReadonlySet<string>): AsyncGenerator<TensorBytes> {
@@ -172,6 +160,21 @@ async function openOurs(dir: string): Promise<Side> {
       expected: recorded.get(`${t.file}/${t.name}`),
       mismatch: (actual) => `CRC32C mismatch: computed ${actual}, the manifest says ${recorded.get(`${t.file}/${t.name}`) ?? 'nothing'}`,
     })),
+    notes: [],
+  };
+}
+
+/** A checkpoint imported from another program's files, read from them (in `dir`, on disk or, through storage/file-access.ts, in a bucket). */
+export function importedSide(dir: string, manifest: ManifestWithForeignPart): Side {
+  const checkpoint = storedForeignCheckpoint(dir, manifest);
+  return {
+    path: dir,
+    format: checkpoint.format,
+    step: manifest.step,
+    foreignNames: true,
+    tensors: checkpoint.tensors.map((t) => sideTensor(checkpoint, t)),
+    read: (names) => asBytes(checkpoint, readStoredForeign(dir, manifest, names)),
+    ...(checkpoint.format === 'safetensors' ? { ranges: rangesOf(checkpoint, importedChecksum(manifest.foreign.tensors)) } : {}),
     notes: [],
   };
 }

@@ -11,7 +11,7 @@ import { quoted } from '../base/describe-value.js';
 import { crc32c, formatCrc } from '../base/crc32c.js';
 import { CheckpointFormatError, DamagedTensorError } from '../base/errors.js';
 import { openRegular } from '../base/regular-file.js';
-import { hasForeignPart } from '../checkpoint/foreign-part.js';
+import { type ManifestWithForeignPart, hasForeignPart } from '../checkpoint/foreign-part.js';
 import { MANIFEST_FILE } from '../checkpoint/layout.js';
 import { type Manifest, type TensorEntry, readManifest } from '../checkpoint/manifest.js';
 import { readSafetensorsHeaderFrom } from '../checkpoint/safetensors.js';
@@ -19,8 +19,8 @@ import type { ForeignCheckpoint, ForeignReader, ForeignTensor } from '../formats
 import { isForeignFormat, readerFor } from '../formats/registry.js';
 import { storedManifest } from '../checkpoint/stored-checkpoint.js';
 import type { StoredCheckpointAt } from '../checkpoint/stored-at.js';
-import type { RandomAccessFile } from '../storage/storage.js';
-import { readStoredForeign, storedForeignCheckpoint } from '../formats/stored-foreign.js';
+import type { RandomAccessFile, Storage } from '../storage/storage.js';
+import { foreignFilePath, readStoredForeign, storedForeignCheckpoint, storedForeignDir } from '../formats/stored-foreign.js';
 import { type NumericDtype, isNumericDtype } from './tensor-values.js';
 
 /** A checkpoint as the worker is told of it: ours (or imported: a manifest), ours in a bucket (issue 18), or another program's read in place. */
@@ -183,6 +183,31 @@ async function inPlaceSource(ref: Extract<CheckpointRef, { kind: 'in-place' }>, 
 }
 
 /**
+ * Imported from another program into a bucket: read where its files lie (through the file access),
+ * keyed as one of ours in a bucket, by what was recorded at import and its objects' ETags and sizes.
+ */
+async function storedImportedSource(storage: Storage, folder: string, manifest: ManifestWithForeignPart, name: string): Promise<TensorSource | null> {
+  const entry = manifest.foreign.tensors.find((t) => t.name === name);
+  if (!entry) return null;
+  const dir = storedForeignDir(storage, folder);
+  const checkpoint = storedForeignCheckpoint(dir, manifest);
+  const file = foreignFilePath(checkpoint.dir, entry.file);
+  const objects: [string, number, string | null][] = [];
+  for (const f of checkpoint.files.filter((f) => f.name === entry.file || f.role === 'index')) {
+    const object = await storage.stat(`${folder}${f.name}`);
+    if (object === null) throw new CheckpointFormatError(foreignFilePath(checkpoint.dir, f.name), 'does not exist');
+    objects.push([f.name, object.size, object.tag]);
+  }
+  return {
+    file,
+    dtype: numericDtype(file, name, entry.dtype),
+    shape: entry.shape,
+    key: cacheKey({ name, dtype: entry.dtype, shape: entry.shape, crc: entry.crc32c, objects }),
+    chunks: () => foreignValues(readStoredForeign(dir, manifest, new Set([name]))),
+  };
+}
+
+/**
  * One of ours in a bucket: keyed by the manifest's CRC-32C and the object's ETag and size (a
  * replaced object misses the cache, and its read then fails the CRC), read by ranged GETs.
  */
@@ -190,11 +215,7 @@ async function storedSource(ref: Extract<CheckpointRef, { kind: 'stored' }>, nam
   // Loaded only for a checkpoint in a bucket: a worker reading folders never loads the S3 client.
   const storage = (await import('../checkpoint/stored-open.js')).storageOf(ref);
   const manifest = await storedManifest(storage, ref.folder);
-  if (hasForeignPart(manifest))
-    throw new CheckpointFormatError(
-      storage.locate(ref.folder),
-      'was imported from another program: its distributions are read after copying it to a folder, not yet in S3',
-    );
+  if (hasForeignPart(manifest)) return storedImportedSource(storage, ref.folder, manifest, name);
   const entry = manifest.tensors.find((t) => t.name === name);
   if (!entry) return null;
   const key = `${ref.folder}${entry.file}`;

@@ -10,8 +10,40 @@ import type { ForeignPartVerifier, ManifestWithForeignPart } from '../checkpoint
 import { MANIFEST_FILE } from '../checkpoint/layout.js';
 import type { ForeignPart, ForeignTensorEntry } from '../checkpoint/manifest.js';
 import type { Problem } from '../checkpoint/problem.js';
+import { isStoragePath, mountStorage, shownPath } from '../storage/file-access.js';
+import type { Storage } from '../storage/storage.js';
 import type { ForeignCheckpoint, ForeignDtype, ForeignTensor, ForeignTensorData } from './foreign.js';
 import { isForeignFormat, readerFor } from './registry.js';
+
+/** A file of a folder on disk or of one in a bucket, named as a user would write it (`path.join` would make `s3://` into `s3:/`). */
+export function foreignFilePath(dir: string, file: string): string {
+  return isStoragePath(dir) ? `${shownPath(dir).replace(/\/+$/, '')}/${file}` : path.join(dir, file);
+}
+
+const mounted = new WeakSet<Storage>();
+
+/**
+ * The address of an imported checkpoint's folder in a bucket (issue 18), readable by the formats'
+ * readers where it lies: the storage is mounted for the life of the thread that asks, as the
+ * storage itself is opened once for that life (checkpoint/stored-open.ts: a worker, the trainer).
+ */
+export function storedForeignDir(storage: Storage, folder: string): string {
+  if (!mounted.has(storage)) {
+    mountStorage(storage);
+    mounted.add(storage);
+  }
+  return shownPath(storage.locate(folder)).replace(/\/+$/, '');
+}
+
+/** The same for the length of `use` only: for a thread that outlives the storage (the app's, whose workspaces close). */
+export async function withStoredForeignDir<T>(storage: Storage, folder: string, use: (dir: string) => Promise<T>): Promise<T> {
+  const unmount = mountStorage(storage);
+  try {
+    return await use(shownPath(storage.locate(folder)).replace(/\/+$/, ''));
+  } finally {
+    unmount();
+  }
+}
 
 /** The folder a stored foreign checkpoint's files are read from. */
 export function foreignFilesDir(dir: string, part: Pick<ForeignPart, 'linked'>): string {
@@ -54,7 +86,7 @@ export async function* readStoredForeign(dir: string, manifest: ManifestWithFore
     const actual = formatCrc(item.storedCrc32c);
     if (expected !== actual) {
       throw new DamagedTensorError(
-        path.join(checkpoint.dir, item.tensor.file),
+        foreignFilePath(checkpoint.dir, item.tensor.file),
         item.tensor.name,
         `CRC32C mismatch: computed ${actual}, ${expected} when it was imported (the bytes were changed)`,
       );
@@ -77,7 +109,7 @@ export async function verifyStoredForeign(dir: string, manifest: ManifestWithFor
   const base = foreignFilesDir(dir, manifest.foreign);
   return manifest.foreign.tensors
     .filter((t) => !seen.has(t.name))
-    .map((t) => ({ file: path.join(base, t.file), tensor: t.name, problem: 'recorded at import, but the reader did not find it' }));
+    .map((t) => ({ file: foreignFilePath(base, t.file), tensor: t.name, problem: 'recorded at import, but the reader did not find it' }));
 }
 
 /** The store's view of this layer: how an imported checkpoint's foreign part is verified. */

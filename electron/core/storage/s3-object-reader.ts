@@ -34,10 +34,12 @@ export class S3ObjectReader implements RandomAccessFile {
     /** Starts a GET of the object from `from` to its end. */
     private readonly openFrom: (from: number) => Promise<Body>,
     readonly size: number,
-    /** A GET from the start already under way (the one that told the size), read first. */
+    /** A GET already under way (the one that told the size), read first. */
     initial?: Body,
+    /** Where that GET starts: 0, or where the first read is known to be (a tensor's bytes). */
+    initialAt = 0,
   ) {
-    if (initial !== undefined) this.cursor = cursorAt(0, initial);
+    if (initial !== undefined) this.cursor = cursorAt(initialAt, initial);
   }
 
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {

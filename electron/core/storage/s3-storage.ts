@@ -156,16 +156,30 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   }
 
   async open(key: string): Promise<{ file: RandomAccessFile; size: number } | null> {
-    // The first GET is of the whole object, streamed as it is read: it tells the size and the
-    // ETag (no HEAD first), and reads from the start continue it.
+    return this.openFrom(key, 0);
+  }
+
+  async openAt(key: string, start: number): Promise<{ file: RandomAccessFile; size: number } | null> {
+    return this.openFrom(key, start);
+  }
+
+  private async openFrom(key: string, start: number): Promise<{ file: RandomAccessFile; size: number } | null> {
+    // The first GET is of the object from `start` to its end, streamed as it is read: it tells the
+    // size and the ETag (no HEAD first), and reads from `start` on continue it.
     let first;
     try {
-      first = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key) }));
+      first = await this.client.send(
+        new GetObjectCommand({ Bucket: this.where.bucket, Key: this.full(key), ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }),
+      );
     } catch (error) {
       if (isS3NotFound(error)) return null;
+      // Past the end (416): opened from its start, as `open` does; the read there then says where it ends.
+      if (start > 0 && s3ErrorName(error) === 'InvalidRange') return this.openFrom(key, 0);
       throw this.failed(error, key);
     }
-    const object = { size: first.ContentLength ?? 0 };
+    // A ranged answer's Content-Range ends with the object's size (`bytes 100-199/1000`).
+    const total = start > 0 ? Number(/\/(\d+)$/.exec(first.ContentRange ?? '')?.[1] ?? Number.NaN) : (first.ContentLength ?? 0);
+    const object = { size: Number.isFinite(total) ? total : start + (first.ContentLength ?? 0) };
     // Later GETs are pinned to the bytes the first one read: an object replaced meanwhile fails
     // the read (412) instead of mixing two versions' bytes.
     const tag = first.ETag || undefined;
@@ -180,7 +194,7 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
         throw this.failed(error, key);
       }
     };
-    const file = new S3ObjectReader(openFrom, object.size, (first.Body ?? []) as AsyncIterable<Uint8Array> & { destroy?: () => void });
+    const file = new S3ObjectReader(openFrom, object.size, (first.Body ?? []) as AsyncIterable<Uint8Array> & { destroy?: () => void }, start);
     // A failure while the body streams (the connection dropped) is named as any other.
     const read = (buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> =>
       file.read(buffer, offset, length, position).catch((error: unknown) => {

@@ -60,6 +60,11 @@ export interface Storage {
   read(key: string, range?: ByteRange): Promise<Uint8Array>;
   /** Opens an object for reads at any offset; null when there is no such object. */
   open(key: string): Promise<{ readonly file: RandomAccessFile; readonly size: number } | null>;
+  /**
+   * The same, for reads that begin at `start` (a tensor's bytes, not the file's header): an object
+   * store's first request starts there instead of at byte 0. Where absent, `open` serves.
+   */
+  openAt?(key: string, start: number): Promise<{ readonly file: RandomAccessFile; readonly size: number } | null>;
   /** The object's bytes in order, in chunks, without holding it whole. */
   stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array>;
   /** Writes a whole object; with `exclusive`, resolves false (and writes nothing) when the key exists. */

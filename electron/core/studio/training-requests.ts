@@ -216,6 +216,7 @@ function planFor(parsed: ParsedContinuation, tensors: readonly SourceTensor[], w
  * read where it lies (a folder read in place), in which case the trainer reads it there too.
  */
 async function foreignTensors(
+  store: TrainingWorkspace,
   parent: CheckpointInfo,
 ): Promise<{ tensors: readonly SourceTensor[]; formatLabel: string; inPlace: { path: string; format: string; name: string } | null }> {
   const source = parent.source;
@@ -228,7 +229,7 @@ async function foreignTensors(
     if (!checkpoint) throw new NotFoundError(parent.path, `no longer holds ${parent.id}`);
     return { tensors: checkpoint.tensors, formatLabel: source.label, inPlace: { path: parent.path, format: source.format, name: source.name } };
   }
-  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  const manifest = await parentManifest(store, parent);
   if (!manifest.foreign) throw new RefusedError(parent.id, 'holds no training configuration this trainer wrote, so training cannot continue from it here');
   return { tensors: manifest.foreign.tensors, formatLabel: manifest.foreign.formatLabel, inPlace: null };
 }
@@ -240,7 +241,7 @@ async function prepareForeignContinuation(
   parent: CheckpointInfo,
   notes: string[],
 ): Promise<PreparedTraining> {
-  const source = await foreignTensors(parent);
+  const source = await foreignTensors(store, parent);
   const overrides = parsed.overrides;
   const fixed = overrides.fixed ?? {};
   const optimizerName = fixed.optimizer ?? TRAINING_DEFAULTS.optimizer;
@@ -289,9 +290,6 @@ async function prepareForeignContinuation(
 export async function prepareContinuation(store: TrainingWorkspace, params: ContinueTraining): Promise<PreparedTraining> {
   const parsed = ContinueTrainingSchema.parse(params);
   const { parent, notes: resolved } = await resolveParent(store, parsed);
-  // Another program's checkpoint read in place from S3 is continued as from disk (the trainer reads it there too); one imported into S3 is not yet.
-  if (parent.source && store instanceof StoredWorkspace && parent.files === null)
-    throw new RefusedError(parent.id, "is another program's checkpoint imported into S3: continue it from a folder workspace (not yet from S3)");
   if (parent.source) return prepareForeignContinuation(store, parsed, parent, resolved);
   if (parsed.map)
     throw new StudioError(

@@ -9,7 +9,8 @@ import type { CheckpointStore } from '../checkpoint/store.js';
 import type { StoredWorkspace } from '../checkpoint/stored-store.js';
 import type { TargetLocator } from './locate.js';
 import { verifyForeign } from '../formats/in-place.js';
-import { storedForeignParts } from '../formats/stored-foreign.js';
+import { hasForeignPart } from '../checkpoint/foreign-part.js';
+import { storedForeignParts, verifyStoredForeign, withStoredForeignDir } from '../formats/stored-foreign.js';
 
 function toResult(id: string, result: ReaderResult): VerifyResult {
   // A tensor's name is read from the file: said only through the one rule for such text.
@@ -48,5 +49,15 @@ export async function verifyTargets(store: CheckpointStore | null, locator: Targ
 export async function verifyStoredTargets(workspace: StoredWorkspace, targets: readonly string[]): Promise<VerifyReport> {
   const ids = targets.length === 0 ? workspace.catalog.list().map((c) => c.id) : targets.map((target) => workspace.resolve(target).id);
   const outcome = await workspace.verify(ids);
-  return { results: outcome.results.map((r, i) => toResult(ids[i] ?? r.dir, r)), warnings: outcome.warnings };
+  const results = await Promise.all(outcome.results.map((r, i) => withStoredForeignPart(workspace, ids[i] ?? r.dir, r)));
+  return { results: results.map((r, i) => toResult(ids[i] ?? r.dir, r)), warnings: outcome.warnings };
+}
+
+/** An imported checkpoint's own files (beside its manifest in the bucket), read where they lie and checked against the CRCs recorded at import. */
+async function withStoredForeignPart(workspace: StoredWorkspace, id: string, result: ReaderResult): Promise<ReaderResult> {
+  if (result.manifest === undefined || !hasForeignPart(result.manifest)) return result;
+  const manifest = result.manifest;
+  const problems = await withStoredForeignDir(workspace.storage, `${id}/`, (dir) => verifyStoredForeign(dir, manifest));
+  if (problems.length === 0) return result;
+  return { ...result, ok: false, structure: 'damaged', problems: [...result.problems, ...problems] };
 }

@@ -2,13 +2,13 @@
 // written by Python's zipfile (stored, not compressed) holding metadata.json (`keras_version`,
 // `date_saved`), config.json (the serialized model: `class_name`, `config`, …), model.weights.h5
 // (H5IOStore: the weights as keras-layout reads them) and, for some layers, assets/. It is read in
-// place (zip-archive.ts): model.weights.h5 is taken out of the zip into memory, its CRC-32 checked,
+// place, on disk or in a bucket (zip-archive.ts): model.weights.h5 is taken out of the zip into memory, its CRC-32 checked,
 // and handed to the HDF5 library in a worker (h5-file.ts openBytes), never written to disk.
 import path from 'node:path';
 import { z } from 'zod';
 import { shown } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
-import { openRegular } from '../../base/regular-file.js';
+import { resolveFilePath, statFile } from '../../storage/file-access.js';
 import type { ForeignCheckpoint, ForeignReader, ForeignSource, ForeignTensorData } from '../foreign.js';
 import { H5File } from '../keras-h5/h5-file.js';
 import { describeKerasH5, kerasCheckpoint, readKerasTensors } from '../keras-h5/reader.js';
@@ -93,7 +93,7 @@ async function openWeights(archive: ZipArchive): Promise<H5File> {
 }
 
 async function open(target: string): Promise<ForeignSource> {
-  const file = path.resolve(target);
+  const file = resolveFilePath(target);
   const name = path.basename(file);
   const archive = await openKeras(file);
   let described;
@@ -111,14 +111,14 @@ async function open(target: string): Promise<ForeignSource> {
   } finally {
     archive.close();
   }
-  const { handle, stats } = await openRegular(file);
-  await handle.close();
+  const stats = await statFile(file);
+  if (stats === null) throw new CheckpointFormatError(file, 'is gone (it was read a moment ago)');
   const checkpoint = kerasCheckpoint({
     format: 'keras-v3',
     formatLabel: `Keras 3 model (.keras: ${shown(config.class_name)}, Keras ${shown(metadata.keras_version)})`,
     dir: path.dirname(file),
     name,
-    files: [{ name, bytes: stats.size, role: 'tensors' }],
+    files: [{ name, bytes: stats.bytes, role: 'tensors' }],
     tensors: described.tensors,
     step: described.step,
     notes: [

@@ -1,15 +1,17 @@
 // A zip archive read in place with yauzl: its central directory entry by entry (lazyEntries) and
 // then only the entries asked for, each from its own offset (random access through the file
-// descriptor), never the whole archive and never unpacked to disk. Entry names are only compared
-// with the names we look for, never used as paths; an archive whose names could climb out of a
-// folder (`..`, absolute paths) or that encrypts an entry is still refused, as no program that
-// wrote a checkpoint makes one. yauzl does not check an entry's CRC-32: we do, on every read.
-import { closeSync, readSync } from 'node:fs';
+// access: a file on disk, or an object in a bucket by ranged GETs), never the whole archive and
+// never unpacked to disk. Entry names are only compared with the names we look for, never used as
+// paths; an archive whose names could climb out of a folder (`..`, absolute paths) or that
+// encrypts an entry is still refused, as no program that wrote a checkpoint makes one. yauzl does
+// not check an entry's CRC-32: we do, on every read.
+import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { type Entry, type ZipFile, fromFdPromise } from 'yauzl';
+import { type Entry, type Options, RandomAccessReader, type ZipFile, fromRandomAccessReaderPromise } from 'yauzl';
 import { shown } from '../../base/describe-value.js';
 import { CheckpointFormatError } from '../../base/errors.js';
-import { openRegularSync } from '../../base/regular-file.js';
+import { openFile } from '../../storage/file-access.js';
+import type { RandomAccessFile } from '../../storage/storage.js';
 
 /** Local file header signature `PK\x03\x04` (APPNOTE.TXT 4.3.7): every zip that holds a file starts with one. */
 const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -18,6 +20,8 @@ const FLAG_ENCRYPTED = 0x1;
 const FLAG_UTF8 = 0x800;
 /** Stored and deflated: what Python's zipfile writes (Keras uses its default, stored). */
 const READABLE_METHODS = new Set([0, 8]);
+/** Bytes asked of the file per read while an entry streams. */
+const READ_BYTES = 1 << 20;
 
 export interface ZipEntryInfo {
   readonly name: string;
@@ -25,10 +29,60 @@ export interface ZipEntryInfo {
   readonly compressedSize: number;
 }
 
-/** Whether the open file `fd` starts as a zip archive with a file in it does. */
-export function hasZipSignature(fd: number): boolean {
+/** yauzl's reader over the file access: each range yauzl asks for, read in order; the file is closed when yauzl is done with it. */
+class FileAccessReader extends RandomAccessReader {
+  constructor(private readonly file: RandomAccessFile) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const file = this.file;
+    async function* bytes(): AsyncGenerator<Buffer> {
+      for (let at = start; at < end;) {
+        const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, end - at));
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+        if (bytesRead === 0) throw new Error(`Unexpected end of file at byte ${at}`);
+        yield buffer.subarray(0, bytesRead);
+        at += bytesRead;
+      }
+    }
+    return Readable.from(bytes(), { objectMode: false });
+  }
+
+  override close(callback: (error: Error | null) => void): void {
+    this.file.close().then(
+      () => callback(null),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+}
+
+async function startsAsZip(file: RandomAccessFile): Promise<boolean> {
   const probe = Buffer.alloc(LOCAL_HEADER.length);
-  return readSync(fd, probe, 0, probe.length, 0) === probe.length && probe.equals(LOCAL_HEADER);
+  return (await file.read(probe, 0, probe.length, 0)).bytesRead === probe.length && probe.equals(LOCAL_HEADER);
+}
+
+/** yauzl over the file at `file` (on disk or in a bucket); null when it does not start as a zip archive with a file in it does. */
+async function openZip(file: string, options: Options): Promise<ZipFile | null> {
+  // Read front to back in the main (a bucket's object: one streamed GET, a new one for each jump).
+  const opened = await openFile(file, { sequential: true });
+  try {
+    if (!(await startsAsZip(opened.file))) {
+      await opened.file.close();
+      return null;
+    }
+  } catch (error) {
+    await opened.file.close();
+    throw error;
+  }
+  const reader = new FileAccessReader(opened.file);
+  try {
+    // Not closed by yauzl on its own: entries are read after the directory; close() closes the file once no read is left.
+    return await fromRandomAccessReaderPromise(reader, opened.size, { ...options, autoClose: false });
+  } catch (error) {
+    await opened.file.close();
+    throw new CheckpointFormatError(file, `is not a readable zip archive: ${zipProblem(error)}`);
+  }
 }
 
 /**
@@ -37,15 +91,13 @@ export function hasZipSignature(fd: number): boolean {
  * wrong with it.
  */
 export async function zipEntryNames(file: string, max: number): Promise<string[] | null> {
-  const { fd } = openRegularSync(file);
-  let zip: ZipFile;
+  let zip: ZipFile | null;
   try {
-    if (!hasZipSignature(fd)) throw new Error('not a zip archive');
-    zip = await fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false });
+    zip = await openZip(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: false });
   } catch {
-    closeSync(fd);
     return null;
   }
+  if (zip === null) return null;
   const names: string[] = [];
   try {
     for await (const entry of zip.eachEntry()) {
@@ -93,18 +145,8 @@ export class ZipArchive {
    * archive with an entry whose name is absolute or holds `..`, or that is encrypted.
    */
   static async open(file: string, maxEntries: number): Promise<ZipArchive> {
-    // A descriptor, not a FileHandle: yauzl's reader closes it when the archive is closed.
-    const { fd } = openRegularSync(file);
-    let zip: ZipFile;
-    try {
-      if (!hasZipSignature(fd)) throw new CheckpointFormatError(file, 'is not a zip archive (it does not begin with a local file header, PK\\3\\4)');
-      zip = await fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }).catch((error: unknown) => {
-        throw new CheckpointFormatError(file, `is not a readable zip archive: ${zipProblem(error)}`);
-      });
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
+    const zip = await openZip(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true });
+    if (zip === null) throw new CheckpointFormatError(file, 'is not a zip archive (it does not begin with a local file header, PK\\3\\4)');
     try {
       if (zip.entryCount > maxEntries)
         throw new CheckpointFormatError(file, `holds ${zip.entryCount} entries, more than the ${maxEntries} read from such a file`);

@@ -5,7 +5,7 @@ import { StudioError } from '../../../contract.js';
 import path from 'node:path';
 import type { CheckpointInfo, TrainingConfig } from '../../../contract.js';
 import { MANIFEST_FILE } from '../../checkpoint/layout.js';
-import { readManifest } from '../../checkpoint/manifest.js';
+import { type Manifest, readManifest } from '../../checkpoint/manifest.js';
 import type { Tensor } from '../../checkpoint/safetensors.js';
 import { hasForeignPart } from '../../checkpoint/foreign-part.js';
 import { readStoredForeign } from '../../formats/stored-foreign.js';
@@ -28,11 +28,21 @@ function scalarF32(name: string, value: number): Tensor {
 }
 
 export async function loadForeignStart(parent: ParentCheckpoint, config: TrainingConfig, map: Readonly<Record<string, string>>): Promise<ForeignStart> {
-  const manifest = await readManifest(path.join(parent.path, MANIFEST_FILE));
+  return loadImportedStart(parent, parent.path, await readManifest(path.join(parent.path, MANIFEST_FILE)), config, map);
+}
+
+/** The same, from the manifest of an imported checkpoint whose files are in `dir` (a folder, or an address in a mounted bucket). */
+export function loadImportedStart(
+  parent: ParentCheckpoint,
+  dir: string,
+  manifest: Manifest,
+  config: TrainingConfig,
+  map: Readonly<Record<string, string>>,
+): Promise<ForeignStart> {
   if (!hasForeignPart(manifest)) throw new StudioError('refused', `${parent.id}: not imported from another program's format`);
   const plan = planMapping(manifest.foreign.tensors, { where: parent.id, spec: config.model, map, optimizer: config.optimizer.name });
   const wanted = new Set([...plan.weights.map((w) => w.theirs), ...plan.optimizer.map((o) => o.theirs)]);
-  return startFrom(parent, config, plan, readStoredForeign(parent.path, manifest, wanted));
+  return startFrom(parent, config, plan, readStoredForeign(dir, manifest, wanted));
 }
 
 /** The same, from another program's checkpoint read where it lies (through its format's reader, which checks the format's own checksums). */

@@ -6,11 +6,12 @@ import { checkpointDirName, checkpointId, parseCheckpointDirName } from '../../c
 import type { LoadedCheckpoint } from '../../checkpoint/reader.js';
 import type { NewRunMeta } from '../../checkpoint/run-files.js';
 import { listStoredWorkspace } from '../../checkpoint/stored-listing.js';
-import { loadStoredCheckpoint } from '../../checkpoint/stored-checkpoint.js';
+import { loadStoredCheckpoint, storedManifest } from '../../checkpoint/stored-checkpoint.js';
 import { StoredRunWriter } from '../../checkpoint/stored-run-writer.js';
 import { StoredWorkspace } from '../../checkpoint/stored-store.js';
 import type { TrainRequest } from '../process/train-request.js';
-import { type ForeignStart, type ParentCheckpoint, loadInPlaceStart } from './foreign-start.js';
+import { type ForeignStart, type ParentCheckpoint, loadImportedStart, loadInPlaceStart } from './foreign-start.js';
+import { storedForeignDir } from '../../formats/stored-foreign.js';
 import { mountStorage } from '../../storage/file-access.js';
 import type { TrainingConfig } from '../engine/training-loop.js';
 import type { StoredTrainingWorkspace } from './session-control.js';
@@ -40,6 +41,25 @@ export async function loadStoredStart(
     throw new StudioError('refused', `${workspace.storage.locate(id)}: its manifest says step ${loaded.manifest.step} of ${loaded.manifest.run}`);
   const parent: ParentCheckpoint = { id, run, step, path: workspace.storage.locate(id), trainingTimeMs: loaded.manifest.trainingTimeMs };
   return { parent, loaded };
+}
+
+/**
+ * Another program's checkpoint imported into the workspace (issue 18): its manifest read from the
+ * store, its files read where they lie beside it, each tensor against the CRC-32C recorded at import.
+ */
+export async function loadStoredImportedStart(
+  workspace: StoredTrainingWorkspace,
+  resume: NonNullable<TrainRequest['resume']> & { readonly foreignMap: Record<string, string> },
+  config: TrainingConfig,
+): Promise<{ parent: ParentCheckpoint; foreign: ForeignStart }> {
+  const { run, step } = parseStoredId(resume.id);
+  if (run !== resume.run || step !== resume.step)
+    throw new StudioError('refused', `${resume.id}: is step ${step} of ${run}, not step ${resume.step} of ${resume.run}`);
+  const folder = `${run}/${checkpointDirName(step)}/`;
+  const manifest = await storedManifest(workspace.storage, folder);
+  const id = checkpointId(run, step);
+  const parent: ParentCheckpoint = { id, run, step, path: workspace.storage.locate(id), trainingTimeMs: null };
+  return { parent, foreign: await loadImportedStart(parent, storedForeignDir(workspace.storage, folder), manifest, config, resume.foreignMap) };
 }
 
 /**

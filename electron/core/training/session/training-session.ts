@@ -18,7 +18,7 @@ import { fixedFieldDifferences } from '../process/continuation.js';
 import type { TrainRequest } from '../process/train-request.js';
 import { type ForeignStart, type ParentCheckpoint, loadForeignStart, loadInPlaceStart } from './foreign-start.js';
 import { type SessionOptions, type StoredTrainingWorkspace, isStoredWorkspace, localStore } from './session-control.js';
-import { createStoredRun, loadStoredInPlaceStart, loadStoredStart, storedWorkspaceOf } from './stored-session.js';
+import { createStoredRun, loadStoredImportedStart, loadStoredInPlaceStart, loadStoredStart, storedWorkspaceOf } from './stored-session.js';
 import { type SessionResult, SessionRun } from './session-run.js';
 import { MetricColumnsLog } from '../../checkpoint/metric-columns-log.js';
 import { TensorBoardLog } from './tensorboard-log.js';
@@ -58,6 +58,10 @@ async function findStart(store: CheckpointStore | StoredTrainingWorkspace, reque
   if (isStoredWorkspace(store)) {
     if (resume.inPlace && resume.foreignMap) {
       const { parent, foreign } = await loadStoredInPlaceStart(store, { ...resume, inPlace: resume.inPlace, foreignMap: resume.foreignMap }, config);
+      return { parent, weights: { foreign } };
+    }
+    if (resume.foreignMap) {
+      const { parent, foreign } = await loadStoredImportedStart(store, { ...resume, foreignMap: resume.foreignMap }, config);
       return { parent, weights: { foreign } };
     }
     const { parent, loaded } = await loadStoredStart(store, resume);
