@@ -193,6 +193,8 @@ describe.skipIf(!s3Available())('checkpoints imported from another program into 
         const { results } = await remote.api.verify({ targets: [id] });
         expect(results[0]?.ok).toBe(false);
         expect(results[0]?.problems[0]?.file).toBe(`${WORKSPACE}/${key}`);
+        // The status the list shows agrees with the report (it was remembered before the imported files were checked).
+        expect((await remote.api.listCheckpoints()).find((c) => c.id === id)?.status).toBe('damaged');
       } finally {
         await storage.write(key, bytes);
       }

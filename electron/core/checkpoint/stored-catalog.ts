@@ -313,14 +313,20 @@ export class StoredCatalog extends CatalogTable {
     return { dir: info.path, ok, structure: ok ? 'complete' : 'damaged', problems };
   }
 
-  /** Reads every tensor of each checkpoint (ranged GETs, CRC-32C), remembers the outcome, and re-lists. */
-  async verify(ids: readonly string[]): Promise<StoredVerifyOutcome> {
+  /**
+   * Reads every tensor of each checkpoint (ranged GETs, CRC-32C), remembers the outcome, and
+   * re-lists. `alsoCheck` adds what the layer above checks (an imported checkpoint's own files,
+   * read by the formats this layer does not know) before the outcome is remembered, so the
+   * status shown agrees with the report.
+   */
+  async verify(ids: readonly string[], alsoCheck?: (id: string, result: VerifyResult) => Promise<VerifyResult>): Promise<StoredVerifyOutcome> {
     const results = await mapWithConcurrency(ids, 2, async (id) => {
       const info = this.get(id);
       if (!info) throw new NotFoundError(id, `no such checkpoint in ${this.workspace}`);
       if (info.origin === 'foreign' && this.inPlace) return this.verifyInPlace(this.inPlace, info);
       const tag = this.previous.get(info.run)?.checkpoints.find((c) => c.folder === `${id}/`)?.manifestTag ?? null;
-      const result = await verifyStoredCheckpoint(this.storage, `${id}/`);
+      const own = await verifyStoredCheckpoint(this.storage, `${id}/`);
+      const result = alsoCheck ? await alsoCheck(id, own) : own;
       if (tag !== null) this.verified.set(id, { tag, ok: result.ok, reason: result.problems.map(describeProblem).join('; ') || null });
       return result;
     });

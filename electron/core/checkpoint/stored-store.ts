@@ -126,8 +126,8 @@ export class StoredWorkspace {
     return loadStoredCheckpoint(this.storage, `${this.resolveResumable(selector).id}/`);
   }
 
-  verify(ids: readonly string[]): Promise<StoredVerifyOutcome> {
-    return this.catalog.verify(ids);
+  verify(ids: readonly string[], alsoCheck?: Parameters<StoredCatalog['verify']>[1]): Promise<StoredVerifyOutcome> {
+    return this.catalog.verify(ids, alsoCheck);
   }
 
   runMeta(run: string): RunMeta {

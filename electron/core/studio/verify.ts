@@ -48,9 +48,8 @@ export async function verifyTargets(store: CheckpointStore | null, locator: Targ
 /** Verification in a workspace in S3: every tensor read by ranged GETs and checked, as on disk. */
 export async function verifyStoredTargets(workspace: StoredWorkspace, targets: readonly string[]): Promise<VerifyReport> {
   const ids = targets.length === 0 ? workspace.catalog.list().map((c) => c.id) : targets.map((target) => workspace.resolve(target).id);
-  const outcome = await workspace.verify(ids);
-  const results = await Promise.all(outcome.results.map((r, i) => withStoredForeignPart(workspace, ids[i] ?? r.dir, r)));
-  return { results: results.map((r, i) => toResult(ids[i] ?? r.dir, r)), warnings: outcome.warnings };
+  const outcome = await workspace.verify(ids, (id, result) => withStoredForeignPart(workspace, id, result));
+  return { results: outcome.results.map((r, i) => toResult(ids[i] ?? r.dir, r)), warnings: outcome.warnings };
 }
 
 /** An imported checkpoint's own files (beside its manifest in the bucket), read where they lie and checked against the CRCs recorded at import. */
