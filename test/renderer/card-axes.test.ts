@@ -10,7 +10,7 @@ import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thin
 import { type DrawnMarker, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
 import { OUTLIER_SIGMAS, OUTLIER_WINDOW, flagsOf, outliers, yRange } from '../../renderer/src/lib/y-range';
-import { alignColumns } from '../../renderer/src/lib/downsample';
+import { alignColumns, alignedFrom } from '../../renderer/src/lib/downsample';
 
 /** A loss curve falling from 2.3 to about 0.3, with one record 100× the curve at point 150. */
 const spiky = Array.from({ length: 300 }, (_, i) => (2 / (1 + i / 30) + 0.15 + 0.02 * Math.sin(i)) * (i === 150 ? 100 : 1));
@@ -79,6 +79,31 @@ describe('the y range with outliers ignored', () => {
         expect(yRange([columns[0]], [columns[1]], 100, 200, ignore, log)).toEqual(
           yRange([[...(raw as (number | null)[])]], [[...(smoothed as (number | null)[])]], 100, 200, ignore, log),
         );
+      }
+  });
+
+  it('over a curve aligned again beside a new one, reads only its ends (a thousand curves are aligned anew when one of them changes)', () => {
+    for (const ignore of [true, false])
+      for (const log of [false, true]) {
+        const curve = { xs: spiky.map((_, i) => i), ys: spiky };
+        const [, alone] = alignColumns([curve]);
+        const len = (alone as (number | null)[]).length;
+        const first = yRange([alone as (number | null)[]], [], 0, len - 1, ignore, log);
+        // Another run's points between this curve's: its column is a new, longer array of the same values.
+        const [, beside] = alignColumns([curve, { xs: [0.5, 10.5, 200.5], ys: [1, 2, 3] }]);
+        const plain = beside as (number | null)[];
+        let reads = 0;
+        const counted = new Proxy([...plain], {
+          get(target, key, receiver) {
+            if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        });
+        alignedFrom.set(counted, alignedFrom.get(plain) as readonly number[]);
+        expect(yRange([counted], [], 0, plain.length - 1, ignore, log)).toEqual(first);
+        expect(reads).toBeLessThan(10);
+        // Not wholly in view: its points in the window are read, and give what a walk over them gives.
+        expect(yRange([counted], [], 100, 200, ignore, log)).toEqual(yRange([[...plain]], [], 100, 200, ignore, log));
       }
   });
 

@@ -100,6 +100,16 @@ function extremesOf(key: object, log: boolean, each: (take: (value: number) => v
   return made;
 }
 
+/** Whether the column holds a value and all its values lie at indexes from..to: found from its ends, not by a walk over it. */
+function presentWithin(column: Column, from: number, to: number): boolean {
+  let first = 0;
+  while (first < column.length && (column[first] === null || column[first] === undefined)) first += 1;
+  if (first >= column.length || first < from) return false;
+  let last = column.length - 1;
+  while (last > first && (column[last] === null || column[last] === undefined)) last -= 1;
+  return last <= to;
+}
+
 /**
  * The y range of what is in view (indexes from..to of the aligned columns): every value, raw and
  * smoothed; with outliers ignored, the raw values that are not outliers (the smoothed ones when
@@ -124,13 +134,26 @@ export function yRange(
   // A column whose every point is in view gives its kept extremes: a card of a thousand runs
   // ranges its y axis on every batch of curves, each time over every point of every curve.
   const whole = (at: ArrayLike<number>): boolean => at.length > 0 && from <= (at[0] as number) && to >= (at[at.length - 1] as number);
+  const cache = extremes[log ? 1 : 0];
   if (ignoreOutliers) {
     const basis = raw.some((c) => c.some((v) => v !== null)) ? raw : smoothed;
     for (const column of basis) {
+      // A curve aligned again (another run's points joined the x column) keeps what was found of
+      // its values: its points are not walked again, only its ends found (a thousand runs' curves
+      // are aligned anew when one of them changes).
+      const source = alignedFrom.get(column);
+      const judgedSource = source ? judgedValues[log ? 1 : 0].get(source) : undefined;
+      const kept = judgedSource ? cache.get(judgedSource) : undefined;
+      if (kept && presentWithin(column, from, to)) {
+        take(kept[0]);
+        take(kept[1]);
+        continue;
+      }
       const flags = flagsOf(column, log);
       const { at, outlier } = flags;
       if (whole(at)) {
-        const [low, high] = extremesOf(flags, log, (put) => {
+        // By the judgement, which is the same object for every alignment of the same values.
+        const [low, high] = extremesOf(outlier, log, (put) => {
           for (let k = 0; k < at.length; k += 1) if (outlier[k] === 0) put(f(column[at[k] as number] as number));
         });
         take(low);
@@ -144,9 +167,17 @@ export function yRange(
     }
   } else
     for (const column of [...raw, ...smoothed]) {
+      const source = alignedFrom.get(column);
+      const kept = source ? cache.get(source) : undefined;
+      if (kept && presentWithin(column, from, to)) {
+        take(kept[0]);
+        take(kept[1]);
+        continue;
+      }
       const at = presentIndexes(column);
       if (whole(at)) {
-        const [low, high] = extremesOf(column, log, (put) => {
+        // By the values aligned (an aligned column holds them all, nulls between): the same for every alignment of them.
+        const [low, high] = extremesOf(source ?? column, log, (put) => {
           for (let k = 0; k < at.length; k += 1) put(f(column[at[k] as number] as number));
         });
         take(low);
