@@ -166,6 +166,19 @@ for (const versioning of [false, true]) {
       }
     });
 
+    it('the quiet period changed in the settings applies to the workspace open in S3 (as the app offers beside a busy refusal)', async () => {
+      const studio = new Studio({ watch: false });
+      studios.push(studio);
+      await studio.api.openWorkspace({ path: `${bucket}/tf` });
+      await studio.api.updateSettings({ quietSeconds: 3600 });
+      await expect(studio.api.makeLatest({ target: 'model-4000' })).rejects.toThrow(/refused: busy: /);
+      await studio.api.updateSettings({ quietSeconds: 0 });
+      expect((await studio.api.makeLatest({ target: 'model-4000' })).undo?.checkpointId).toBe('model-4000');
+      expect((await stateOf(storage, 'tf/checkpoint')).modelCheckpointPath).toBe('model-4000');
+      await studio.api.undoDelete({});
+      expect((await stateOf(storage, 'tf/checkpoint')).modelCheckpointPath).toBe('model-10000');
+    });
+
     it('refused, with nothing written: opened read-only, within the quiet period, a checkpoint not whole', async () => {
       const before = await contents(storage);
       const reader = await open('tf', { readOnly: true });

@@ -359,6 +359,7 @@ export class Studio {
           ...(quietSeconds !== undefined ? { quietSeconds } : {}),
         });
         if (this.store && this.quietOverride === null) this.store.quietMs = settings.quietSeconds * 1000;
+        if (this.remote && this.quietOverride === null) this.remote.quietMs = settings.quietSeconds * 1000;
         return settings;
       },
     };
@@ -567,6 +568,7 @@ export class Studio {
     remote.quietMs = quietMs;
     await this.closeWorkspace();
     this.remote = remote;
+    this.quietOverride = options.quietSeconds ?? null;
     this.readOnly = options.readOnly;
     this.forwardCatalog(remote);
     if (this.options.watch) {
