@@ -25,7 +25,7 @@ export interface InPlaceDeleteGuards {
 }
 
 /** The run's folder as a key prefix ('' for the workspace itself, else ending in '/'). */
-function folderKeyOf(storage: Storage, found: FoundInPlace): string {
+export function folderKeyOf(storage: Storage, found: FoundInPlace): string {
   const root = shownPath(storage.address).replace(/\/+$/, '');
   const dir = shownPath(found.dir).replace(/\/+$/, '');
   if (dir === root) return '';
@@ -68,7 +68,7 @@ async function objectsOf(
 }
 
 /** Refuses while another program may be writing the folder: one of its objects changed less than `quietMs` ago. */
-function assertQuiet(
+export function assertQuiet(
   storage: Storage,
   where: string,
   folderKey: string,

@@ -24,6 +24,7 @@ import { showName } from './names.js';
 import type { InPlaceLayouts } from './in-place.js';
 import { DEFAULT_QUIET_MS } from './in-place-changes.js';
 import { inPlaceKeeps, inPlaceTargets } from './stored-in-place-delete.js';
+import { inPlaceLatestTarget } from './stored-in-place-latest.js';
 import { StoredInPlaceRecords } from './stored-in-place-records.js';
 
 /** How often a watched S3 workspace is re-listed (issue 18: commit to screen within 5 s). */
@@ -243,6 +244,24 @@ export class StoredWorkspace {
     const entries = await (await this.trash()).trash(await this.targetsOf([...chosen.values()]), options.reason ?? 'deleted by hand');
     await this.catalog.refresh();
     return entries;
+  }
+
+  /** Makes a checkpoint of another program's folder its folder's latest; `undo` is the trash entry whose undo reverts it (null when it already was). */
+  async makeLatest(selector: string): Promise<{ checkpoint: CheckpointInfo; undo: TrashEntry | null }> {
+    this.writable();
+    await this.catalog.refresh();
+    const checkpoint = this.resolve(selector);
+    if (!this.catalog.isInPlace(checkpoint.run))
+      throw new RefusedError(
+        checkpoint.id,
+        "is one of our runs' checkpoints: latest is its run's highest step; only another program's folder has a state file to set",
+      );
+    const target = await inPlaceLatestTarget(this.storage, this.catalog, checkpoint, this.quietMs);
+    if (target === null) return { checkpoint, undo: null };
+    const previous = this.catalog.getRun(checkpoint.run)?.latest ?? null;
+    const [undo] = await (await this.trash()).trash([target], `made latest (before: ${previous ?? 'none'})`);
+    await this.catalog.refresh();
+    return { checkpoint: this.catalog.get(checkpoint.id) ?? checkpoint, undo: undo ?? null };
   }
 
   /**

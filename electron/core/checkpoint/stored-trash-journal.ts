@@ -54,7 +54,8 @@ const JournalEntrySchema = z.object({
   dirName: z.string(),
   step: z.int().nonnegative(),
   bytes: z.int().nonnegative(),
-  objects: z.array(MovedObjectSchema).min(1),
+  /** Empty only for a change that moved nothing (an in-place folder's state file rewritten: "Make latest"). */
+  objects: z.array(MovedObjectSchema),
   /** Another program's checkpoint read in place (issue 18): no folder or manifest of ours; see InPlaceOriginSchema. */
   inPlace: InPlaceOriginSchema.optional(),
 });
@@ -120,6 +121,7 @@ export function parseJournal(key: string, text: string): ParsedJournal {
       entries.push({ ...entry, folder: entry.inPlace.prefix });
       continue;
     }
+    if (entry.objects.length === 0) return { ok: false, problem: `entry ${index} names no object` };
     const runProblem = runNameProblem(entry.run);
     if (runProblem) return { ok: false, problem: `entry ${index} names the run ${quoted(entry.run)}: ${runProblem}` };
     if (entry.id !== entryId(journal.batch, index)) return { ok: false, problem: `entry ${index} has the id ${quoted(entry.id)}, not its place's` };
@@ -158,7 +160,11 @@ export function inPlaceProblem(origin: StoredInPlaceOrigin, objects: readonly { 
     return `names ${quoted(origin.prefix)}, which is not in its folder ${quoted(origin.dir)}`;
   const outside = objects.find((o) => !o.key.startsWith(origin.prefix) || badPart(o.key.slice(folder.length)));
   if (outside) return `names ${quoted(outside.key)}, which is not under ${quoted(origin.prefix)}`;
-  if (!objects.some((o) => o.key === origin.marker)) return `its marker ${quoted(origin.marker)} is not one of its objects`;
+  // A change that moved nothing (Make latest) is there while its rewrite is: its marker is the file it rewrote.
+  if (objects.length === 0 ? !origin.rewrites.some((r) => r.key === origin.marker) : !objects.some((o) => o.key === origin.marker))
+    return objects.length === 0
+      ? `moves nothing and rewrites nothing as ${quoted(origin.marker)}`
+      : `its marker ${quoted(origin.marker)} is not one of its objects`;
   const rewrite = origin.rewrites.find((r) => !r.key.startsWith(folder) || r.key.slice(folder.length).includes('/') || badPart(r.key));
   if (rewrite) return `rewrites ${quoted(rewrite.key)}, which is not a file of its folder ${quoted(origin.dir)}`;
   return null;

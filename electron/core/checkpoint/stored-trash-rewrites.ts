@@ -41,3 +41,11 @@ export async function putBackRewrites(storage: Storage, entries: readonly Journa
   for (const rewrite of rewritesOf(entries).reverse())
     if ((await textOf(storage, rewrite.key)) === rewrite.after) await setText(storage, rewrite.key, rewrite.before);
 }
+
+/** Why a change that only rewrote files (Make latest) cannot be undone: a file no longer holds what it wrote. */
+export async function rewriteUndoProblem(storage: Storage, entry: JournalEntry): Promise<string | null> {
+  for (const rewrite of entry.inPlace?.rewrites ?? [])
+    if ((await textOf(storage, rewrite.key)) !== rewrite.after)
+      return `${storage.locate(rewrite.key)} was changed since (another program wrote it); it is left as it is`;
+  return null;
+}

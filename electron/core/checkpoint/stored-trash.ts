@@ -33,7 +33,7 @@ import { type TrashMode, checkpointObjects } from './stored-trash-mode.js';
 import { VersionsTrash } from './stored-trash-versions.js';
 import { entryId } from './trash-layout.js';
 import { mapLimited } from './stored-trash-work.js';
-import { applyRewrites, assertRewritable, putBackRewrites } from './stored-trash-rewrites.js';
+import { applyRewrites, assertRewritable, putBackRewrites, rewriteUndoProblem } from './stored-trash-rewrites.js';
 
 export interface StoredTrashTarget {
   readonly checkpointId: string;
@@ -210,7 +210,8 @@ export class StoredTrash {
       const present = await mode.inTrash(ofMode, keys);
       ofMode.forEach((journal, j) =>
         journal.entries.forEach((entry, at) => {
-          if (present[j]?.[at]) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
+          // A change that moved nothing (Make latest) is in the trash until it is undone or purged: while its journal is.
+          if (present[j]?.[at] || entry.objects.length === 0) found.push({ journal, entry, trashEntry: toTrashEntry(journal, entry) });
         }),
       );
     }
@@ -250,7 +251,10 @@ export class StoredTrash {
     const refusals = (
       await mapLimited([...chosen.entries()], ENTRIES_IN_FLIGHT, async ([at, found]) => {
         const twice = chosen.findIndex((f) => f.entry.folder === found.entry.folder) !== at;
-        const problem = await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
+        const problem =
+          found.entry.objects.length === 0
+            ? await rewriteUndoProblem(this.storage, found.entry)
+            : await this.modeOf(found.journal)?.restoreProblem(found.journal, found.entry);
         return [
           ...(twice ? [`${found.entry.id}: another entry being restored goes to ${found.trashEntry.originalPath} too`] : []),
           ...(problem ? [`${found.entry.id}: ${problem}`] : []),

@@ -359,6 +359,7 @@ export class Studio {
           ...(quietSeconds !== undefined ? { quietSeconds } : {}),
         });
         if (this.store && this.quietOverride === null) this.store.quietMs = settings.quietSeconds * 1000;
+        if (this.remote && this.quietOverride === null) this.remote.quietMs = settings.quietSeconds * 1000;
         return settings;
       },
     };
@@ -458,15 +459,7 @@ export class Studio {
       deleteCheckpoints: async ({ targets }) => (this.writableRemote() ?? this.requireWritable()).delete(targets),
       makeLatest: async ({ target }) => {
         const remote = this.writableRemote();
-        if (remote) {
-          const checkpoint = remote.resolve(target);
-          throw new RefusedError(
-            checkpoint.id,
-            remote.catalog.isInPlace(checkpoint.run)
-              ? `is in another program's folder in S3 (${remote.root}): setting its state file's latest there is not done yet; set it with the program that wrote it`
-              : "is one of our runs' checkpoints: latest is its run's highest step; only another program's folder has a state file to set",
-          );
-        }
+        if (remote) return remote.makeLatest(target);
         return this.requireWritable().makeLatest(target);
       },
       listTrash: async () => {
@@ -575,6 +568,7 @@ export class Studio {
     remote.quietMs = quietMs;
     await this.closeWorkspace();
     this.remote = remote;
+    this.quietOverride = options.quietSeconds ?? null;
     this.readOnly = options.readOnly;
     this.forwardCatalog(remote);
     if (this.options.watch) {
