@@ -5,7 +5,6 @@
 // while it still holds what the change wrote. The guards are those on disk: read-only, the quiet
 // period, a whole checkpoint only, a state file changed since it was read.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { parseCheckpointState } from '../../electron/core/formats/tf/checkpoint-
 import { createInPlaceLayouts } from '../../electron/core/layouts/in-place-layouts.js';
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { Studio } from '../../electron/core/studio/studio.js';
+import { objectHashes } from './bucket-contents.js';
 import { s3Available } from './s3-available.js';
 import { gatewayEnv, storageAt, useS3Storage } from './shared-gateway.js';
 
@@ -25,20 +25,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'bin/checkpoint-studio.js');
 const saver = path.resolve(root, '../shared/fixtures/tf1-saver/mnist-softmax-10steps');
 
-/** Every object, with a hash of its bytes (the store's own `.studio/` left out). */
-async function contents(storage: S3Storage): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for await (const object of storage.list('')) {
-    if (object.key.startsWith('.studio/')) continue;
-    found.set(
-      object.key,
-      createHash('sha256')
-        .update(await storage.read(object.key))
-        .digest('hex'),
-    );
-  }
-  return found;
-}
+const contents = (storage: S3Storage): Promise<Map<string, string>> => objectHashes(storage, ['.studio/']);
 
 async function stateOf(storage: S3Storage, key: string) {
   return parseCheckpointState(new TextDecoder().decode(await storage.read(key)), key);

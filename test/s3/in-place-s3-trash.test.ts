@@ -4,7 +4,6 @@
 // (read back with the state file's own parser), a Trainer's `checkpoint-N/` whole, a loose file;
 // undo puts objects and state file back byte for byte; objects beside them are never touched;
 // pins live in `.studio/` of the prefix, and a read-only open writes nothing.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { createInPlaceLayouts } from '../../electron/core/layouts/in-place-layou
 import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { encodeFileVersionEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
 import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
+import { objectHashes } from './bucket-contents.js';
 import { s3Available } from './s3-available.js';
 import { useS3Storage } from './shared-gateway.js';
 
@@ -25,20 +25,7 @@ const saver = path.join(fixtures, 'tf1-saver', 'mnist-softmax-10steps');
 const sample = path.join(fixtures, 'safetensors', 'hf-samples', 'overall.safetensors');
 const haveFixtures = fs.existsSync(saver) && fs.existsSync(sample);
 
-/** Every object outside the store's own `.trash/` and `.studio/`, with a hash of its bytes. */
-async function contents(storage: S3Storage): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for await (const object of storage.list('')) {
-    if (object.key.startsWith('.trash/') || object.key.startsWith('.studio/')) continue;
-    found.set(
-      object.key,
-      createHash('sha256')
-        .update(await storage.read(object.key))
-        .digest('hex'),
-    );
-  }
-  return found;
-}
+const contents = (storage: S3Storage): Promise<Map<string, string>> => objectHashes(storage, ['.trash/', '.studio/']);
 
 async function keysAndTags(storage: S3Storage): Promise<string[]> {
   const found: string[] = [];
