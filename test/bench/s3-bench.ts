@@ -5,7 +5,9 @@
 //   loading and verifying it (loadStoredCheckpoint: ranged GETs, every CRC-32C checked)
 //     vs a plain GetObject of the same objects;
 //   listing a workspace of 10,000 checkpoints: the first listing (every manifest read, the run
-//     indexes written) and the next (from the indexes), with their cost in requests.
+//     indexes written) and the next (from the indexes), with their cost in requests;
+//   a remote training followed live: from a commit by one client to the 'added' event of a
+//     workspace another client watches (polling the listing every 2 s, as the app does).
 //   BENCH_S3_PARAMS=n       parameters of the saved model (default 8,000,000: 96 MB with Adam's slots)
 //   BENCH_S3_CHECKPOINTS=n  checkpoints of the listed workspace (default 10,000, in 10 runs)
 //   BENCH_REPEATS=n         alternating repeats of the save and load pairs (default 5)
@@ -21,6 +23,7 @@ import { acquireLease } from '../../electron/core/storage/lease-lock.js';
 import { parseS3Address } from '../../electron/core/storage/s3-address.js';
 import { createS3Client } from '../../electron/core/storage/s3-client.js';
 import { S3Storage } from '../../electron/core/storage/s3-storage.js';
+import { StoredWorkspace } from '../../electron/core/checkpoint/stored-store.js';
 import { startCephGateway } from '../s3/ceph-gateway.js';
 import { makeState } from './bench-state.js';
 
@@ -146,6 +149,39 @@ async function listing(storage: S3Storage): Promise<void> {
   }
 }
 
+/** Commit → the watching workspace's 'added' event, for commits spread over the poll's phase (not aligned with it). */
+async function followedLive(writerStorage: S3Storage, watcherStorage: S3Storage): Promise<void> {
+  const COMMITS = 8;
+  const watched = await StoredWorkspace.on(watcherStorage, 'read');
+  const watch = watched.watch();
+  const seen = new Map<string, number>();
+  const unsubscribe = watched.catalog.subscribe((event) => {
+    if (event.type === 'added') seen.set(event.checkpoint.id, performance.now());
+  });
+  const lease = await acquireLease(writerStorage, 'live/.lock/');
+  const delays: number[] = [];
+  try {
+    for (let step = 1; step <= COMMITS; step += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 700 + ((step * 911) % 1300)));
+      const committed = await commitCheckpoint(writerStorage, lease, 'live/', 'live', makeState(10_000, step));
+      const at = performance.now();
+      const id = committed.key.replace(/\/$/, '');
+      while (!seen.has(id)) await new Promise((resolve) => setTimeout(resolve, 20));
+      delays.push((seen.get(id) as number) - at);
+    }
+  } finally {
+    await lease.release();
+    unsubscribe();
+    await watch.close();
+    watched.close();
+  }
+  const sorted = [...delays].sort((a, b) => a - b);
+  console.log(`a training followed live (${COMMITS} commits, the listing polled every 2 s):`);
+  console.log(
+    `  commit → the watcher's 'added' event    median ${median(delays).toFixed(0)} ms, max ${(sorted.at(-1) ?? 0).toFixed(0)} ms  (target: commit to screen <= 5 s)`,
+  );
+}
+
 async function main(): Promise<void> {
   const gateway = await startCephGateway({ memoryBytes: 8 * 1024 ** 3 });
   const { client, connection } = createS3Client({
@@ -158,6 +194,19 @@ async function main(): Promise<void> {
     await saveAndLoad(new S3Storage(client, parseS3Address('s3://bench/ws'), connection.endpoint), client);
     await client.send(new CreateBucketCommand({ Bucket: 'listing' }));
     await listing(new S3Storage(client, parseS3Address('s3://listing/ws'), connection.endpoint));
+    await client.send(new CreateBucketCommand({ Bucket: 'live' }));
+    const { client: watcherClient } = createS3Client({
+      endpoint: gateway.endpoint,
+      credentials: { accessKeyId: gateway.accessKeyId, secretAccessKey: gateway.secretAccessKey },
+    });
+    try {
+      await followedLive(
+        new S3Storage(client, parseS3Address('s3://live/ws'), connection.endpoint),
+        new S3Storage(watcherClient, parseS3Address('s3://live/ws'), connection.endpoint),
+      );
+    } finally {
+      watcherClient.destroy();
+    }
   } finally {
     client.destroy();
     await gateway.stop();
