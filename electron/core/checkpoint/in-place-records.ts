@@ -3,31 +3,29 @@
 // other program's folder, and the file is written only on a change: reading a folder writes
 // nothing into it.
 import path from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomic } from '../base/durable-fs.js';
-import { CheckpointFormatError, RefusedError, errorMessage } from '../base/errors.js';
+import { errorMessage } from '../base/errors.js';
 import { isAbsence } from '../base/path-state.js';
-import { parseJsonText } from '../base/parse-json.js';
 import { readRegularText } from '../base/regular-file.js';
+import { InPlaceRetention, inPlaceRecordsText, parseInPlaceRecords, withRunChanged } from './in-place-retention.js';
 import { STATE_DIR } from './layout.js';
-import { type RunRetention, RunRetentionSchema } from './run-files.js';
+import type { RunRetention } from './run-files.js';
 import { withStateLock } from './state-folder.js';
 
 const RECORDS_FILE = 'in-place.json';
 const RECORDS_LOCK = 'in-place.lock';
-const RecordsSchema = z.object({ version: z.literal(1), runs: z.record(z.string(), RunRetentionSchema) });
 
-export class InPlaceRecords {
-  /** Why the file cannot be read, if it cannot: listing goes on, but nothing is deleted or pruned by records we cannot see. */
-  private problem: string | null = null;
+export class InPlaceRecords extends InPlaceRetention {
+  private constructor(private readonly workspace: string) {
+    super();
+  }
 
-  private constructor(
-    private readonly workspace: string,
-    private runs: Map<string, RunRetention>,
-  ) {}
+  protected where(): string {
+    return recordsFile(this.workspace);
+  }
 
   static async load(workspace: string): Promise<InPlaceRecords> {
-    const records = new InPlaceRecords(workspace, new Map());
+    const records = new InPlaceRecords(workspace);
     await records.reload();
     return records;
   }
@@ -43,29 +41,11 @@ export class InPlaceRecords {
     }
   }
 
-  /** Throws when the records cannot be read: a pin we cannot see must still protect its checkpoint. */
-  requireReadable(): void {
-    if (this.problem !== null)
-      throw new RefusedError(
-        recordsFile(this.workspace),
-        `the pins and policies of runs read in place cannot be read, so nothing of theirs is deleted: ${this.problem}`,
-      );
-  }
-
-  retention(run: string): RunRetention {
-    return this.runs.get(run) ?? RunRetentionSchema.parse({});
-  }
-
-  pinned(run: string): readonly string[] {
-    return this.retention(run).pinned;
-  }
-
   /** Changes one run's record, merged with what other processes wrote meanwhile. */
   async update(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
     await withStateLock(this.workspace, RECORDS_LOCK, async () => {
-      const runs = await readRecords(this.workspace);
-      runs.set(run, RunRetentionSchema.parse(change(runs.get(run) ?? RunRetentionSchema.parse({}))));
-      await writeFileAtomic(recordsFile(this.workspace), `${JSON.stringify({ version: 1, runs: Object.fromEntries(runs) }, null, 2)}\n`);
+      const runs = withRunChanged(await readRecords(this.workspace), run, change);
+      await writeFileAtomic(recordsFile(this.workspace), inPlaceRecordsText(runs));
       this.runs = runs;
     });
   }
@@ -84,8 +64,5 @@ async function readRecords(workspace: string): Promise<Map<string, RunRetention>
     if (isAbsence(error)) return new Map();
     throw error;
   }
-  const parsed = RecordsSchema.safeParse(parseJsonText(file, text));
-  // Pins protect data: a record we cannot read is an error to show, not an empty set of pins.
-  if (!parsed.success) throw new CheckpointFormatError(file, 'not a record of runs read in place (their pins and policies); fix or remove it');
-  return new Map(Object.entries(parsed.data.runs));
+  return parseInPlaceRecords(file, text);
 }

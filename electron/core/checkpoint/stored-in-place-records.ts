@@ -4,35 +4,33 @@
 // each listing (once per ETag) and written only on a change, by a workspace opened for writing:
 // reading writes nothing. S3 has no compare-and-swap here: the record is read fresh just before it
 // is rewritten, so two people pinning at once can lose one pin, never a checkpoint.
-import { z } from 'zod';
-import { CheckpointFormatError, RefusedError, errorMessage } from '../base/errors.js';
-import { parseJsonText } from '../base/parse-json.js';
+import { errorMessage } from '../base/errors.js';
 import type { Storage, StoredObject } from '../storage/storage.js';
+import { InPlaceRetention, inPlaceRecordsText, parseInPlaceRecords, withRunChanged } from './in-place-retention.js';
 import { STATE_DIR } from './layout.js';
-import { type RunRetention, RunRetentionSchema } from './run-files.js';
+import type { RunRetention } from './run-files.js';
 
 export const STORED_RECORDS_KEY = `${STATE_DIR}/in-place.json`;
-const RecordsSchema = z.object({ version: z.literal(1), runs: z.record(z.string(), RunRetentionSchema) });
 
-export class StoredInPlaceRecords {
-  private runs = new Map<string, RunRetention>();
+export class StoredInPlaceRecords extends InPlaceRetention {
   /** The ETag last read ('' for no object), so an unchanged record costs one HEAD. */
   private tag: string | null = null;
-  /** Why the record cannot be read, if it cannot: listing goes on, but nothing is deleted or pruned by pins we cannot see. */
-  private problem: string | null = null;
 
-  constructor(private readonly storage: Storage) {}
+  constructor(private readonly storage: Storage) {
+    super();
+  }
+
+  protected where(): string {
+    return this.storage.locate(STORED_RECORDS_KEY);
+  }
 
   private async readFresh(listed?: StoredObject | null): Promise<{ runs: Map<string, RunRetention>; tag: string }> {
     const object = listed !== undefined ? listed : await this.storage.stat(STORED_RECORDS_KEY);
     if (object === null) return { runs: new Map(), tag: '' };
     const tag = object.tag ?? `${object.size}:${object.modifiedMs}`;
     if (tag === this.tag && this.problem === null) return { runs: this.runs, tag };
-    const address = this.storage.locate(STORED_RECORDS_KEY);
-    const parsed = RecordsSchema.safeParse(parseJsonText(address, new TextDecoder().decode(await this.storage.read(STORED_RECORDS_KEY))));
-    // Pins protect data: a record we cannot read is an error to show, not an empty set of pins.
-    if (!parsed.success) throw new CheckpointFormatError(address, 'not a record of runs read in place (their pins and policies); fix or remove it');
-    return { runs: new Map(Object.entries(parsed.data.runs)), tag };
+    const text = new TextDecoder().decode(await this.storage.read(STORED_RECORDS_KEY));
+    return { runs: parseInPlaceRecords(this.where(), text), tag };
   }
 
   /**
@@ -52,29 +50,10 @@ export class StoredInPlaceRecords {
     }
   }
 
-  /** Throws when the record cannot be read: a pin we cannot see must still protect its checkpoint. */
-  requireReadable(): void {
-    if (this.problem !== null)
-      throw new RefusedError(
-        this.storage.locate(STORED_RECORDS_KEY),
-        `the pins and policies of runs read in place cannot be read, so nothing of theirs is deleted: ${this.problem}`,
-      );
-  }
-
-  retention(run: string): RunRetention {
-    return this.runs.get(run) ?? RunRetentionSchema.parse({});
-  }
-
-  pinned(run: string): readonly string[] {
-    return this.retention(run).pinned;
-  }
-
   /** Changes one run's record, read fresh first; refused (nothing written) when the record there cannot be read. */
   async update(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
     const { runs } = await this.readFresh();
-    const next = new Map(runs);
-    next.set(run, RunRetentionSchema.parse(change(next.get(run) ?? RunRetentionSchema.parse({}))));
-    await this.storage.write(STORED_RECORDS_KEY, `${JSON.stringify({ version: 1, runs: Object.fromEntries(next) }, null, 2)}\n`);
+    await this.storage.write(STORED_RECORDS_KEY, inPlaceRecordsText(withRunChanged(runs, run, change)));
     this.tag = null;
     await this.reload();
   }
