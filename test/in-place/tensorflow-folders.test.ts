@@ -116,6 +116,19 @@ describe("the tutorial's folder (TF1 Saver) opened in place", () => {
     expect((await api.listCheckpoints()).length).toBe(10);
   });
 
+  it('undoing set-latest after TensorFlow rewrote the state file is refused with the file named, and leaves TensorFlow’s file as it is', async () => {
+    const root = tutorialFolder();
+    if (root === null) return;
+    const { api } = await openStudio(root);
+    await api.makeLatest({ target: 'model-3000' });
+    // The training program saved again meanwhile: its state file is the one that counts now.
+    const written = saverStateText('model-10000', models(TUTORIAL_STEPS));
+    fs.writeFileSync(path.join(root, CHECKPOINT_STATE_FILE), written);
+    await expect(api.undoDelete()).rejects.toThrow(/checkpoint was changed since \(another program wrote it\); it is left as it is/);
+    expect(state(root)).toBe(written);
+    expect((await api.listTrash()).entries.map((e) => e.checkpointId)).toEqual(['model-3000']);
+  });
+
   it("the store's own rewrite does not count against the quiet period: delete, then set-latest at once", async () => {
     const root = tutorialFolder();
     if (root === null) return;

@@ -195,6 +195,13 @@ export async function checkInPlaceDestination(root: string, origin: InPlaceOrigi
   for (const name of origin.names) {
     if (await statIfPresent(path.join(folder, name))) return `${path.join(folder, name)} already exists; move it away first`;
   }
+  // A change that only rewrote files (Make latest) has nothing else to undo: if the owner program
+  // wrote the file since, undoing would either clobber its newer state or silently do nothing.
+  if (origin.names.length === 0)
+    for (const rewrite of origin.rewrites) {
+      const file = path.join(folder, rewrite.name);
+      if ((await currentText(file)) !== rewrite.after) return `${file} was changed since (another program wrote it); it is left as it is`;
+    }
   return null;
 }
 
