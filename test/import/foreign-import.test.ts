@@ -49,6 +49,17 @@ describe("importing other programs' checkpoints", () => {
     expect(treeHash(source)).toBe(before);
   });
 
+  it('refuses a second source into a run the first made, saying why and naming the run; the first stays as imported', async () => {
+    const source = copyOf(EXPORTER);
+    const { api, root } = await studioWith();
+    const report = await api.importFolders({ sources: [path.join(source, 'export.index'), path.join(source, 'export.index')], into: 'both' });
+    expect(report.results.map((r) => r.ok)).toEqual([true, false]);
+    expect(report.results[1]?.ok === false && report.results[1].error.message).toBe(
+      `${path.join(root, 'both')}: refused: a run of this name exists; another program's checkpoints become a new run of their own (choose another name)`,
+    );
+    expect((await api.listCheckpoints({ run: 'both' })).map((c) => c.id)).toEqual(['both/ckpt-000000000']);
+  });
+
   it('links a source without copying: only our manifest is written, a change there is noticed, deleting never touches it', async () => {
     const source = copyOf(SAVED_MODEL_V1);
     const { api, root } = await studioWith();

@@ -71,6 +71,11 @@ describe.skipIf(!s3Available())('checkpoints imported from another program into 
   /** The same checkpoints' ids, in the bucket and in the folder workspace. */
   let ids: string[];
   const studios: Studio[] = [];
+  const keysUnder = async (prefix: string): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const object of storage.list(prefix)) keys.push(object.key);
+    return keys.sort();
+  };
   const studio = (): Studio => {
     const opened = new Studio({ watch: false });
     studios.push(opened);
@@ -198,6 +203,28 @@ describe.skipIf(!s3Available())('checkpoints imported from another program into 
       } finally {
         await storage.write(key, bytes);
       }
+    },
+  );
+
+  it(
+    "refuses a new run whose name the bucket already has, naming it there, and gives a file named like a bucket's run the next free name",
+    { timeout: 60_000 },
+    async () => {
+      const importer = studio();
+      await importer.api.openWorkspace({ path: WORKSPACE });
+      const before = await keysUnder(`${RUN}-1/`);
+      const source = path.join(scratch, 'sources', 'model-1.safetensors');
+      const [refused] = (await importer.api.importFolders({ sources: [source], into: `${RUN}-1` })).results;
+      expect(refused).toMatchObject({ ok: false, error: { message: expect.stringContaining(`${WORKSPACE}/${RUN}-1/`) } });
+      expect(refused?.ok === false && refused.error.message).toMatch(/a run of this name exists; another program's checkpoints become a new run/);
+      expect(await keysUnder(`${RUN}-1/`)).toEqual(before);
+
+      const namedLikeRun = path.join(scratch, 'sources', `${RUN}-1.safetensors`);
+      fs.copyFileSync(source, namedLikeRun);
+      const [imported] = (await importer.api.importFolders({ sources: [namedLikeRun] })).results;
+      expect(imported).toMatchObject({ ok: true, run: `${RUN}-1-2`, newRun: true });
+      expect(imported?.ok === true && imported.notes.join('\n')).toContain(`the workspace already has a run "${RUN}-1"`);
+      expect(await keysUnder(`${RUN}-1/`)).toEqual(before);
     },
   );
 });

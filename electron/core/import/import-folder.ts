@@ -48,6 +48,14 @@ export interface ImportFolderOptions {
   readonly mode?: 'copy' | 'link';
   /** Which importer read the folder, as soon as it is known (for a refusal's report). */
   readonly onDetected?: (importer: Importer) => void;
+  /** Where the import ends up when `store` only stages it (a workspace in S3): its runs' names are taken too. */
+  readonly destination?: ImportDestination;
+}
+
+export interface ImportDestination {
+  /** The run's address there, for errors. */
+  locate(run: string): string;
+  hasRun(run: string): boolean;
 }
 
 export { ImportCancelledError };
@@ -57,7 +65,7 @@ export async function importFolder(store: CheckpointStore, source: string, optio
   options.onDetected?.(importer);
   const mode = options.mode ?? 'copy';
   refuseLinkingOurs(importer, folder.path, mode);
-  const destination = await chooseRun(store, importer, folder.path, options.into);
+  const destination = await chooseRun(store, importer, folder.path, options.into, options.destination);
   const progress = new ImportProgress(folder.path, options.signal ?? new AbortController().signal, options.onProgress);
   return withStagingFolder(store.root, async (stageDir) => {
     const staged = await stageSource(store, importer, folder, stageDir, { run: destination.run, mode, progress });
@@ -190,21 +198,32 @@ export function runBaseName(source: string): string {
   );
 }
 
-async function chooseRun(store: CheckpointStore, importer: Importer, source: string, into: string | undefined): Promise<Destination> {
+async function chooseRun(
+  store: CheckpointStore,
+  importer: Importer,
+  source: string,
+  into: string | undefined,
+  destination: ImportDestination | undefined,
+): Promise<Destination> {
   if (importer.kind === 'checkpoints') {
+    // Into a run that may exist: the destination refuses a step it already holds when they go up.
     const run = into ?? DEFAULT_IMPORT_RUN;
     checkName(run, 'the run to import into');
     return { run, exists: await taken(store, run), notes: [] };
   }
+  const takenAnywhere = async (run: string): Promise<boolean> => (destination?.hasRun(run) ?? false) || (await taken(store, run));
   if (into !== undefined) {
     checkName(into, 'the new run');
-    if (await taken(store, into))
-      throw new RefusedError(path.join(store.root, into), 'a run of this name exists; a run folder is imported as a new run (choose another name)');
+    if (await takenAnywhere(into))
+      throw new RefusedError(
+        destination?.locate(into) ?? path.join(store.root, into),
+        `a run of this name exists; ${isForeignFormat(importer.format) ? "another program's checkpoints" : 'a run folder'} become a new run of their own (choose another name)`,
+      );
     return { run: into, exists: false, notes: [] };
   }
   const base = runBaseName(source);
   checkName(base, "the source's name");
-  const run = await firstFreeName(base, (name) => taken(store, name));
+  const run = await firstFreeName(base, takenAnywhere);
   return { run, exists: false, notes: run === base ? [] : [`imported as run "${showName(run)}": the workspace already has a run "${showName(base)}"`] };
 }
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ImportMode, type ImportReport, type ImportSourceResult, type StudioEventName, type StudioEventPayload, StudioError } from '../../contract.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
-import { ImportCancelledError, importFolder } from '../import/import-folder.js';
+import { ImportCancelledError, type ImportDestination, importFolder } from '../import/import-folder.js';
 import { errorData } from './errors.js';
 
 type Emit = <E extends StudioEventName>(event: E, payload: StudioEventPayload<E>) => void;
@@ -20,6 +20,7 @@ export class Imports {
   async run(
     store: CheckpointStore,
     params: { sources: readonly string[]; into?: string | undefined; mode?: ImportMode | undefined; importId?: string | undefined },
+    destination?: ImportDestination,
   ): Promise<ImportReport> {
     const importId = params.importId ?? randomUUID();
     if (this.running.has(importId)) throw new StudioError('busy', `an import with the id ${importId} is already running`);
@@ -37,7 +38,7 @@ export class Imports {
           });
           continue;
         }
-        results.push(await this.one(store, importId, source, params.into, params.mode, controller.signal));
+        results.push(await this.one(store, importId, source, { into: params.into, mode: params.mode, destination }, controller.signal));
       }
     } finally {
       this.running.delete(importId);
@@ -61,8 +62,7 @@ export class Imports {
     store: CheckpointStore,
     importId: string,
     source: string,
-    into: string | undefined,
-    mode: ImportMode | undefined,
+    { into, mode, destination }: { into: string | undefined; mode: ImportMode | undefined; destination: ImportDestination | undefined },
     signal: AbortSignal,
   ): Promise<ImportSourceResult> {
     let format: string | null = null;
@@ -71,6 +71,7 @@ export class Imports {
       const imported = await importFolder(store, source, {
         ...(into !== undefined ? { into } : {}),
         ...(mode !== undefined ? { mode } : {}),
+        ...(destination !== undefined ? { destination } : {}),
         signal,
         onDetected: (importer) => {
           format = importer.format;

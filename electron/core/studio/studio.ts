@@ -595,7 +595,10 @@ export class Studio {
     const staging = await mkdtemp(path.join(os.tmpdir(), 'checkpoint-studio-import-'));
     try {
       const local = await CheckpointStore.open(staging, { foreign: storedForeignParts });
-      const report = await this.imports.run(local, { ...params, mode: 'copy' });
+      // The bucket's runs as they are now: a name another process took a moment ago is taken.
+      await remote.catalog.refresh();
+      const destination = { locate: (run: string) => remote.storage.locate(`${run}/`), hasRun: (run: string) => remote.catalog.getRun(run) !== undefined };
+      const report = await this.imports.run(local, { ...params, mode: 'copy' }, destination);
       const results: StudioResult<'importFolders'>['results'] = [];
       for (const result of report.results) {
         if (!result.ok) {
