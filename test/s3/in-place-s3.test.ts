@@ -202,6 +202,25 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
     expect(await keysAndTags(storage)).toEqual(before);
   });
 
+  it('keeps every pin when three people pin checkpoints of one folder at the same moment', async () => {
+    const writers = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const studio = new Studio({ watch: false });
+        studios.push(studio);
+        await studio.api.openWorkspace({ path: `${BUCKET}/tf-run` });
+        return studio.api;
+      }),
+    );
+    const ids = ['model-1000', 'model-2000', 'model-3000'];
+    try {
+      await Promise.all(ids.map((id, at) => writers[at]?.pin({ ids: [id] })));
+      const pinned = (await (await open(`${BUCKET}/tf-run`)).listCheckpoints()).filter((c) => c.pinned).map((c) => c.id);
+      expect(pinned.sort()).toEqual(ids);
+    } finally {
+      await storage.remove(['tf-run/.studio/in-place.json']);
+    }
+  });
+
   it('a poll of an unchanged folder costs its LIST and nothing more; an event file that grew costs a ranged GET of its new bytes', async () => {
     const own = storageAt(`${BUCKET}/board/`);
     const workspace = await StoredWorkspace.on(own, 'read', {}, createInPlaceLayouts());

@@ -74,6 +74,29 @@ describe.skipIf(!s3Available())('a workspace in S3 as a store', () => {
     expect(workspace.catalog.get('alpha/ckpt-000000010')?.pinned).toBe(false);
   });
 
+  it('keeps every pin when several workspaces pin checkpoints of one run at the same moment (each write is over the version it read)', async () => {
+    const others = await Promise.all([0, 1, 2].map(() => StoredWorkspace.on(storage)));
+    const ids = ['alpha/ckpt-000000010', 'alpha/ckpt-000000020', 'alpha/ckpt-000000030'];
+    await Promise.all(ids.map((id, at) => (others[at] as StoredWorkspace).setPinned(id, true)));
+    const fresh = await StoredWorkspace.on(storage, 'read');
+    expect(ids.map((id) => fresh.catalog.get(id)?.pinned)).toEqual([true, true, true]);
+    await Promise.all(ids.map((id, at) => (others[at] as StoredWorkspace).setPinned(id, false)));
+    const after = await StoredWorkspace.on(storage, 'read');
+    expect(ids.map((id) => after.catalog.get(id)?.pinned)).toEqual([false, false, false]);
+  });
+
+  it('refuses to replace a record another writer changed since it was read, and replaces the version it was read from', async () => {
+    await storage.write('beta/record.json', 'one');
+    const read = await storage.stat('beta/record.json');
+    await storage.write('beta/record.json', 'two');
+    expect(await storage.write('beta/record.json', 'three', { ifMatch: read?.tag ?? '' })).toBe(false);
+    expect(new TextDecoder().decode(await storage.read('beta/record.json'))).toBe('two');
+    const now = await storage.stat('beta/record.json');
+    expect(await storage.write('beta/record.json', 'four', { ifMatch: now?.tag ?? '' })).toBe(true);
+    expect(new TextDecoder().decode(await storage.read('beta/record.json'))).toBe('four');
+    await storage.remove(['beta/record.json']);
+  });
+
   it('verifies every byte, remembers it for that manifest only, and calls a changed tensor damaged, naming it', async () => {
     const outcome = await workspace.verify(['beta/ckpt-000000005']);
     expect(outcome.results[0]?.ok).toBe(true);

@@ -2,9 +2,10 @@
 // retention policies, in the object `.studio/in-place.json` of the prefix (as in-place-records.ts
 // keeps them in a folder's `.studio/`), never beside the other program's files. It is read on
 // each listing (once per ETag) and written only on a change, by a workspace opened for writing:
-// reading writes nothing. S3 has no compare-and-swap here: the record is read fresh just before it
-// is rewritten, so two people pinning at once can lose one pin, never a checkpoint.
+// reading writes nothing. It is rewritten only over the version it was read from
+// (storage/record-update.ts): two people pinning at once both keep their pin.
 import { errorMessage } from '../base/errors.js';
+import { updateRecord } from '../storage/record-update.js';
 import type { Storage, StoredObject } from '../storage/storage.js';
 import { InPlaceRetention, inPlaceRecordsText, parseInPlaceRecords, withRunChanged } from './in-place-retention.js';
 import { STATE_DIR } from './layout.js';
@@ -50,10 +51,11 @@ export class StoredInPlaceRecords extends InPlaceRetention {
     }
   }
 
-  /** Changes one run's record, read fresh first; refused (nothing written) when the record there cannot be read. */
+  /** Changes one run's record over the version it was read from; refused (nothing written) when the record there cannot be read. */
   async update(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
-    const { runs } = await this.readFresh();
-    await this.storage.write(STORED_RECORDS_KEY, inPlaceRecordsText(withRunChanged(runs, run, change)));
+    const parse = (bytes: Uint8Array | null): Map<string, RunRetention> =>
+      bytes === null ? new Map() : parseInPlaceRecords(this.where(), new TextDecoder().decode(bytes));
+    await updateRecord(this.storage, STORED_RECORDS_KEY, parse, (runs) => inPlaceRecordsText(withRunChanged(runs, run, change)));
     this.tag = null;
     await this.reload();
   }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { CheckpointInfo, PurgeResult, RetentionPlan, S3Connection, TrashEntry, TrashListing } from '../../contract.js';
 import { NotFoundError, RefusedError, UsageError } from '../base/errors.js';
 import { openS3Storage } from '../storage/open-s3.js';
+import { updateRecord } from '../storage/record-update.js';
 import type { S3Storage } from '../storage/s3-storage.js';
 import { POLICY_FILE, RUN_FILE } from './layout.js';
 import type { LoadedCheckpoint } from './reader.js';
@@ -144,9 +145,8 @@ export class StoredWorkspace {
   }
 
   /**
-   * A run's pins and policy live in `<run>/retention.json`, written whole. S3 has no compare-and-swap
-   * (this gateway refuses If-Match on PUT): the record is read fresh just before it is rewritten, so
-   * two people pinning at once can lose one pin, never a checkpoint.
+   * A run's pins and policy live in `<run>/retention.json`, written whole, only over the version
+   * it was read from (record-update.ts): two people pinning at once both keep their pin.
    */
   private async updateRetention(run: string, change: (retention: RunRetention) => RunRetention): Promise<void> {
     this.writable();
@@ -156,14 +156,13 @@ export class StoredWorkspace {
         .update(run, change)
         .then(() => this.catalog.refresh());
     const key = `${run}/${POLICY_FILE}`;
-    let current = RunRetentionSchema.parse({});
-    const stored = await this.storage.stat(key);
-    if (stored) {
-      const parsed = RunRetentionSchema.safeParse(JSON.parse(new TextDecoder().decode(await this.storage.read(key))));
+    const parse = (bytes: Uint8Array | null): RunRetention => {
+      if (bytes === null) return RunRetentionSchema.parse({});
+      const parsed = RunRetentionSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
       if (!parsed.success) throw new RefusedError(this.storage.locate(key), 'is not a retention record this program wrote; it is left as it is');
-      current = parsed.data;
-    }
-    await this.storage.write(key, `${JSON.stringify(RunRetentionSchema.parse(change(current)), null, 2)}\n`);
+      return parsed.data;
+    };
+    await updateRecord(this.storage, key, parse, (current) => `${JSON.stringify(RunRetentionSchema.parse(change(current)), null, 2)}\n`);
     await this.catalog.refresh();
   }
 

@@ -46,6 +46,8 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   readonly requests = new Map<string, number>();
   /** The server's clock minus ours, from the last answer's Date header (0 until one came). */
   private clockOffsetMs = 0;
+  /** This bucket refused an If-Match that held (Ceph in a versioned bucket): conditions on replacing are not sent to it. */
+  private ifMatchRefused = false;
 
   constructor(
     readonly client: S3Client,
@@ -226,6 +228,28 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   }
 
   async write(key: string, body: Uint8Array | string, options: UploadOptions = {}): Promise<boolean> {
+    if (options.ifMatch !== undefined && !this.ifMatchRefused) return this.writeIfMatch(key, body, options, options.ifMatch);
+    return this.put(key, body, options, options.exclusive ? { IfNoneMatch: '*' } : {});
+  }
+
+  /**
+   * Ceph's gateway (16.2) matches If-Match on a PUT against the bare ETag, AWS against either form:
+   * the bare one first, the quoted one for a store that wants the header as it sent it. In a
+   * versioned bucket the same gateway refuses every If-Match: when the object still holds the
+   * tag, the condition is what failed, and this bucket is written without it from then on (as
+   * before conditions were used: two writers at once may lose one change, never an object).
+   */
+  private async writeIfMatch(key: string, body: Uint8Array | string, options: UploadOptions, tag: string): Promise<boolean> {
+    const bare = tag.replace(/^"|"$/g, '');
+    if ((await this.put(key, body, options, { IfMatch: bare })) || (await this.put(key, body, options, { IfMatch: `"${bare}"` }))) return true;
+    const now = await this.stat(key);
+    if (now?.tag?.replace(/^"|"$/g, '') !== bare) return false;
+    this.ifMatchRefused = true;
+    return this.put(key, body, options, {});
+  }
+
+  /** One PUT; false when its condition failed. */
+  private async put(key: string, body: Uint8Array | string, options: UploadOptions, condition: { IfNoneMatch?: string; IfMatch?: string }): Promise<boolean> {
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -233,12 +257,12 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
           Key: this.full(key),
           Body: body,
           ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
-          ...(options.exclusive ? { IfNoneMatch: '*' } : {}),
+          ...condition,
         }),
       );
       return true;
     } catch (error) {
-      if (options.exclusive && isS3PreconditionFailed(error)) return false;
+      if (Object.keys(condition).length > 0 && isS3PreconditionFailed(error)) return false;
       throw this.failed(error, key);
     }
   }

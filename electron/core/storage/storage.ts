@@ -38,6 +38,12 @@ export interface UploadOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Refuse to replace an object already there (S3: If-None-Match: *). */
   readonly exclusive?: boolean;
+  /**
+   * Replace only the object of this tag (StoredObject.tag; S3: If-Match), so a read-change-write
+   * of a small record cannot lose another writer's change. A store that ignores the condition
+   * writes anyway: no worse than without it.
+   */
+  readonly ifMatch?: string;
 }
 
 export interface Storage {
@@ -67,7 +73,7 @@ export interface Storage {
   openAt?(key: string, start: number): Promise<{ readonly file: RandomAccessFile; readonly size: number } | null>;
   /** The object's bytes in order, in chunks, without holding it whole. */
   stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array>;
-  /** Writes a whole object; with `exclusive`, resolves false (and writes nothing) when the key exists. */
+  /** Writes a whole object; resolves false (and writes nothing) when the key exists with `exclusive`, or holds another tag than `ifMatch`. */
   write(key: string, body: Uint8Array | string, options?: UploadOptions): Promise<boolean>;
   /** Writes an object from a stream of chunks, in parts, with bounded memory; complete or absent. */
   upload(key: string, body: AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<void>;
