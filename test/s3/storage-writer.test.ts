@@ -122,39 +122,47 @@ describe.skipIf(!s3Available())('committing a checkpoint into S3', () => {
     await taker.release();
   });
 
-  it('asks whether the step is free beside the uploads, not before them, and checks its lease with HEADs, no listing', { timeout: 60_000 }, async () => {
-    const lease = await acquireLease(storage, 'overlap/.lock/');
-    // The first question about the step is answered only once the upload has begun (or, where the
-    // uploads wait for the answer, after 10 s, and the test fails).
-    let uploadBegan: () => void = () => undefined;
-    const began = new Promise<void>((resolve) => (uploadBegan = resolve));
-    storage.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'CreateMultipartUploadCommand' || context.commandName === 'PutObjectCommand') uploadBegan();
-        return next(args);
-      },
-      { step: 'initialize', name: 'uploadBegan' },
-    );
-    let answeredAfterUpload: boolean | null = null;
-    const delayed: S3Storage = Object.create(storage, {
-      stat: {
-        value: async (key: string) => {
-          if (answeredAfterUpload === null && key.endsWith(MANIFEST_FILE)) {
-            answeredAfterUpload = await Promise.race([began.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
-          }
-          return storage.stat(key);
+  it(
+    'asks whether the step is free beside the uploads, not before them, checks its lease with HEADs, no listing, and records the commit with no HEAD after it',
+    { timeout: 60_000 },
+    async () => {
+      const lease = await acquireLease(storage, 'overlap/.lock/');
+      // The first question about the step is answered only once the upload has begun (or, where the
+      // uploads wait for the answer, after 10 s, and the test fails).
+      let uploadBegan: () => void = () => undefined;
+      const began = new Promise<void>((resolve) => (uploadBegan = resolve));
+      storage.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'CreateMultipartUploadCommand' || context.commandName === 'PutObjectCommand') uploadBegan();
+          return next(args);
         },
-      },
-    });
-    const listsBefore = storage.requests.get('ListObjectsV2Command') ?? 0;
-    try {
-      const state = trainingState(3);
-      await commitCheckpoint(delayed, lease, 'overlap/', 'overlap', { ...state, model: [...state.model, large(4)] });
-      expect(answeredAfterUpload).toBe(true);
-      expect((storage.requests.get('ListObjectsV2Command') ?? 0) - listsBefore).toBe(0);
-    } finally {
-      storage.client.middlewareStack.remove('uploadBegan');
-      await lease.release();
-    }
-  });
+        { step: 'initialize', name: 'uploadBegan' },
+      );
+      let answeredAfterUpload: boolean | null = null;
+      const delayed: S3Storage = Object.create(storage, {
+        stat: {
+          value: async (key: string) => {
+            if (answeredAfterUpload === null && key.endsWith(MANIFEST_FILE)) {
+              answeredAfterUpload = await Promise.race([began.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+            }
+            return storage.stat(key);
+          },
+        },
+      });
+      const count = (command: string): number => storage.requests.get(command) ?? 0;
+      const before = { lists: count('ListObjectsV2Command'), heads: count('HeadObjectCommand') };
+      try {
+        const state = trainingState(3);
+        await commitCheckpoint(delayed, lease, 'overlap/', 'overlap', { ...state, model: [...state.model, large(4)] });
+        expect(answeredAfterUpload).toBe(true);
+        expect(count('ListObjectsV2Command') - before.lists).toBe(0);
+        // The lease before the uploads and before the manifest, the step before the uploads; the run
+        // index takes the manifest's tag from its PUT, not from a HEAD after it.
+        expect(count('HeadObjectCommand') - before.heads).toBe(3);
+      } finally {
+        storage.client.middlewareStack.remove('uploadBegan');
+        await lease.release();
+      }
+    },
+  );
 });

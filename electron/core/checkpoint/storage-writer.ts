@@ -60,6 +60,12 @@ class Gate {
   }
 }
 
+/** Creates the object once: its tag where the store tells it, false when the key was taken. */
+async function createOnce(storage: Storage, key: string, bytes: Uint8Array): Promise<{ tag: string | null } | false> {
+  if (storage.writeTagged) return storage.writeTagged(key, bytes, { exclusive: true });
+  return (await storage.write(key, bytes, { exclusive: true })) && { tag: null };
+}
+
 /**
  * Commits `state` as `<runKey>ckpt-<step>/` under the lease the caller holds on the run. The lease
  * is checked, and the step found free, before either tensor object can appear (the uploads' parts
@@ -106,8 +112,9 @@ export async function commitCheckpoint(
   );
   const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
   await lease.check();
-  if (!(await storage.write(`${folder}${MANIFEST_FILE}`, manifestBytes, { exclusive: true }))) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
+  const created = await createOnce(storage, `${folder}${MANIFEST_FILE}`, manifestBytes);
+  if (created === false) throw new RefusedError(storage.locate(folder), STEP_TAKEN);
   await after('manifest-written');
-  await recordInRunIndex(storage, runKey, folder, manifest, indexKept(lease, storage));
+  await recordInRunIndex(storage, runKey, folder, manifest, indexKept(lease, storage), created.tag);
   return { key: folder, manifest, bytes: files.reduce((sum, f) => sum + f.bytes, 0) + manifestBytes.length };
 }

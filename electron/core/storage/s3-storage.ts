@@ -226,8 +226,12 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   }
 
   async write(key: string, body: Uint8Array | string, options: UploadOptions = {}): Promise<boolean> {
+    return (await this.writeTagged(key, body, options)) !== false;
+  }
+
+  async writeTagged(key: string, body: Uint8Array | string, options: UploadOptions = {}): Promise<{ tag: string | null } | false> {
     try {
-      await this.client.send(
+      const put = await this.client.send(
         new PutObjectCommand({
           Bucket: this.where.bucket,
           Key: this.full(key),
@@ -236,7 +240,7 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
           ...(options.exclusive ? { IfNoneMatch: '*' } : {}),
         }),
       );
-      return true;
+      return { tag: put.ETag || null };
     } catch (error) {
       if (options.exclusive && isS3PreconditionFailed(error)) return false;
       throw this.failed(error, key);
