@@ -1,6 +1,6 @@
 // npm run bench:s3 — our S3 workspace against the plain SDK on the same bytes, side by side in one
 // run against a local Ceph RADOS Gateway (test/s3/ceph-gateway.ts; Debian's ceph packages):
-//   saving a checkpoint (commitCheckpoint: two multipart uploads, CRCs, the manifest created once)
+//   saving a checkpoint (commitCheckpoint: two multipart uploads, CRCs, the manifest created once; its requests by command)
 //     vs the SDK's plain multipart upload (lib-storage Upload, its defaults) of the same bytes;
 //   loading and verifying it (loadStoredCheckpoint: ranged GETs, every CRC-32C checked)
 //     vs a plain GetObject of the same objects;

@@ -4,10 +4,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE } from '../../electron/core/checkpoint/layout.js';
 import { ManifestSchema } from '../../electron/core/checkpoint/manifest.js';
+import type { Tensor } from '../../electron/core/checkpoint/safetensors.js';
 import { WRITER_MARK, commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import { writeCheckpoint } from '../../electron/core/checkpoint/writer.js';
 import { acquireLease } from '../../electron/core/storage/lease-lock.js';
