@@ -1,6 +1,6 @@
 // npm run bench:s3 — our S3 workspace against the plain SDK on the same bytes, side by side in one
 // run against a local Ceph RADOS Gateway (test/s3/ceph-gateway.ts; Debian's ceph packages):
-//   saving a checkpoint (commitCheckpoint: two multipart uploads, CRCs, the manifest created once)
+//   saving a checkpoint (commitCheckpoint: two multipart uploads, CRCs, the manifest created once; its requests by command)
 //     vs the SDK's plain multipart upload (lib-storage Upload, its defaults) of the same bytes;
 //   loading and verifying it (loadStoredCheckpoint: ranged GETs, every CRC-32C checked)
 //     vs a plain GetObject of the same objects;
@@ -42,6 +42,11 @@ async function* chunks(tensors: readonly Tensor[]): AsyncIterable<Uint8Array> {
   for (const t of tensors) yield t.data;
 }
 
+/** The requests a storage sent since its count was cleared, by command: `4 HeadObject, 2 PutObject`. */
+function requestsText(storage: S3Storage): string {
+  return [...storage.requests.entries()].map(([k, v]) => `${v} ${k.replace(/Command$/, '')}`).join(', ');
+}
+
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
@@ -72,11 +77,16 @@ async function saveAndLoad(storage: S3Storage, client: S3Client): Promise<void> 
   const plain: number[] = [];
   const loads: number[] = [];
   const gets: number[] = [];
+  let commitRequests = '';
   try {
     for (let repeat = 0; repeat < REPEATS; repeat += 1) {
       const step = repeat + 1;
       const pair = [
-        async () => ours.push(await timed(() => commitCheckpoint(storage, lease, 'saved/', 'saved', { ...state, step }))),
+        async () => {
+          storage.requests.clear();
+          ours.push(await timed(() => commitCheckpoint(storage, lease, 'saved/', 'saved', { ...state, step })));
+          commitRequests = requestsText(storage);
+        },
         async () => plain.push(await timed(() => plainUpload(client, 'bench', `plain/${step}/`, state))),
       ];
       for (const run of repeat % 2 === 0 ? pair : [...pair].reverse()) await run();
@@ -95,6 +105,7 @@ async function saveAndLoad(storage: S3Storage, client: S3Client): Promise<void> 
   console.log(`  ours  commitCheckpoint                  ${median(ours).toFixed(0)} ms  (${(mb / (median(ours) / 1000)).toFixed(0)} MB/s)`);
   console.log(`  plain lib-storage Upload of the bytes    ${median(plain).toFixed(0)} ms  (${(mb / (median(plain) / 1000)).toFixed(0)} MB/s)`);
   console.log(`  ratio ours ÷ plain throughput            ${(median(plain) / median(ours)).toFixed(2)}x  (target >= 0.8x)`);
+  console.log(`  requests of the last commit: ${commitRequests}`);
   console.log(`load and verify the same checkpoint:`);
   console.log(`  ours  loadStoredCheckpoint (every CRC)   ${median(loads).toFixed(0)} ms`);
   console.log(`  plain GetObject of both objects          ${median(gets).toFixed(0)} ms`);
@@ -144,8 +155,7 @@ async function listing(storage: S3Storage): Promise<void> {
     const listed = await listStoredWorkspace(storage);
     const ms = performance.now() - started;
     const count = listed.runs.reduce((s, r) => s + r.checkpoints.length, 0);
-    const requests = [...storage.requests.entries()].map(([k, v]) => `${v} ${k.replace(/Command$/, '')}`).join(', ');
-    console.log(`  ${label.padEnd(58)} ${ms.toFixed(0).padStart(6)} ms  ${count} checkpoints; requests: ${requests}`);
+    console.log(`  ${label.padEnd(58)} ${ms.toFixed(0).padStart(6)} ms  ${count} checkpoints; requests: ${requestsText(storage)}`);
   }
 }
 

@@ -159,12 +159,20 @@ const SUMMARY_KEYS = Object.keys(ManifestSummarySchema.shape);
  * After a commit, by the run's writer (it holds the run's lease): the run's index gains the new
  * checkpoint, keyed by its manifest's ETag, so no listing has to read that manifest. The writer
  * keeps the index it wrote (`kept`, one per lease: nobody else writes it meanwhile), so a commit
- * costs a HEAD of its manifest and a PUT of the index, the first one a GET more. A failure here is
- * only a cache miss for the next listing: the commit stands.
+ * costs a PUT of the index (and a HEAD of its manifest where its PUT told no tag), the first one a
+ * GET more. A failure here is only a cache miss for the next listing: the commit stands.
  */
-export async function recordInRunIndex(storage: Storage, runKey: string, folder: string, manifest: ManifestSummary, kept: KeptRunIndex): Promise<void> {
+export async function recordInRunIndex(
+  storage: Storage,
+  runKey: string,
+  folder: string,
+  manifest: ManifestSummary,
+  kept: KeptRunIndex,
+  /** The manifest's tag as its PUT told it; else a HEAD asks. */
+  tag: string | null = null,
+): Promise<void> {
   try {
-    const committed = await storage.stat(`${folder}${MANIFEST_FILE}`);
+    const committed = tag === null ? await storage.stat(`${folder}${MANIFEST_FILE}`) : { tag };
     if (committed?.tag == null) return;
     const run = runKey.replace(/\/$/, '');
     const checkpoints = kept.index ?? (await readIndex(storage, run, { key: `${run}/${RUN_INDEX_FILE}`, size: 0, modifiedMs: 0, tag: null }));

@@ -128,14 +128,19 @@ export class LeaseLock {
     await this.check();
   }
 
-  /** Throws LeaseSupersededError when a later generation exists: the caller must not commit. */
+  /**
+   * Throws LeaseSupersededError when a later generation exists: the caller must not commit. A
+   * successor takes the generation after the last one, so one exists only if the next one does:
+   * a HEAD of it tells (a LIST answers slower, and costs more); the listing only names who.
+   */
   async check(): Promise<void> {
     if (this.superseded) throw this.superseded;
+    const next = await this.storage.stat(generationKey(this.prefix, this.generation + 1));
+    if (next === null) return;
     const last = await latest(this.storage, this.prefix);
-    if (last !== null && last.generation > this.generation) {
-      this.superseded = new LeaseSupersededError(this.storage.locate(this.prefix), await readHolder(this.storage, last.object.key));
-      throw this.superseded;
-    }
+    const successor = last !== null && last.generation > this.generation ? last.object : next;
+    this.superseded = new LeaseSupersededError(this.storage.locate(this.prefix), await readHolder(this.storage, successor.key));
+    throw this.superseded;
   }
 
   async release(): Promise<void> {

@@ -228,6 +228,10 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   }
 
   async write(key: string, body: Uint8Array | string, options: UploadOptions = {}): Promise<boolean> {
+    return (await this.writeTagged(key, body, options)) !== false;
+  }
+
+  async writeTagged(key: string, body: Uint8Array | string, options: UploadOptions = {}): Promise<{ tag: string | null } | false> {
     if (options.ifMatch !== undefined && !this.ifMatchRefused) return this.writeIfMatch(key, body, options, options.ifMatch);
     return this.put(key, body, options, options.exclusive ? { IfNoneMatch: '*' } : {});
   }
@@ -239,9 +243,10 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
    * tag, the condition is what failed, and this bucket is written without it from then on (as
    * before conditions were used: two writers at once may lose one change, never an object).
    */
-  private async writeIfMatch(key: string, body: Uint8Array | string, options: UploadOptions, tag: string): Promise<boolean> {
+  private async writeIfMatch(key: string, body: Uint8Array | string, options: UploadOptions, tag: string): Promise<{ tag: string | null } | false> {
     const bare = tag.replace(/^"|"$/g, '');
-    if ((await this.put(key, body, options, { IfMatch: bare })) || (await this.put(key, body, options, { IfMatch: `"${bare}"` }))) return true;
+    const written = (await this.put(key, body, options, { IfMatch: bare })) || (await this.put(key, body, options, { IfMatch: `"${bare}"` }));
+    if (written !== false) return written;
     const now = await this.stat(key);
     if (now?.tag?.replace(/^"|"$/g, '') !== bare) return false;
     this.ifMatchRefused = true;
@@ -249,9 +254,14 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
   }
 
   /** One PUT; false when its condition failed. */
-  private async put(key: string, body: Uint8Array | string, options: UploadOptions, condition: { IfNoneMatch?: string; IfMatch?: string }): Promise<boolean> {
+  private async put(
+    key: string,
+    body: Uint8Array | string,
+    options: UploadOptions,
+    condition: { IfNoneMatch?: string; IfMatch?: string },
+  ): Promise<{ tag: string | null } | false> {
     try {
-      await this.client.send(
+      const put = await this.client.send(
         new PutObjectCommand({
           Bucket: this.where.bucket,
           Key: this.full(key),
@@ -260,7 +270,7 @@ export class S3Storage implements VersionedStorage, UploadsStorage {
           ...condition,
         }),
       );
-      return true;
+      return { tag: put.ETag || null };
     } catch (error) {
       if (Object.keys(condition).length > 0 && isS3PreconditionFailed(error)) return false;
       throw this.failed(error, key);

@@ -75,6 +75,12 @@ export interface Storage {
   stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array>;
   /** Writes a whole object; resolves false (and writes nothing) when the key exists with `exclusive`, or holds another tag than `ifMatch`. */
   write(key: string, body: Uint8Array | string, options?: UploadOptions): Promise<boolean>;
+  /**
+   * `write`, telling the store's tag of the bytes written (S3: the PUT's ETag), so a writer that
+   * records the tag needs no HEAD after: null where the store told none, false where `exclusive`
+   * found the key taken. Where absent, `write` and a `stat` serve.
+   */
+  writeTagged?(key: string, body: Uint8Array | string, options?: UploadOptions): Promise<{ readonly tag: string | null } | false>;
   /** Writes an object from a stream of chunks, in parts, with bounded memory; complete or absent. */
   upload(key: string, body: AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<void>;
   /** Server-side copy where the store has it. */
