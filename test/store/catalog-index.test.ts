@@ -15,6 +15,7 @@ import { StatQueue, fillIdentities, identitiesOf } from '../../electron/core/che
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
+import { Studio } from '../../electron/core/studio/studio.js';
 import { readJson, rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';
 
 // The index vouches only for files unchanged for this long (3 s in the app, for file systems with
@@ -381,6 +382,23 @@ describe('the catalog index', () => {
       expect(fs.existsSync(path.join(root, '.studio'))).toBe(false);
     } finally {
       readOnly.clear();
+    }
+  });
+});
+
+describe('a one-shot Studio (the command line)', () => {
+  it('answers with a manifest edited in place since the index was written: it waits for the check left for after an open', async () => {
+    const workspace = await indexedWorkspace();
+    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+      (m.metrics as Record<string, number>).loss = 0.123456789;
+    });
+    await settle();
+    const studio = new Studio();
+    try {
+      const snapshot = await studio.api.openWorkspace({ path: workspace });
+      expect(snapshot.checkpoints.find((c) => c.id === 'alpha/ckpt-000000020')?.metrics.loss).toBe(0.123456789);
+    } finally {
+      await studio.close();
     }
   });
 });
