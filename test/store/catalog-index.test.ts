@@ -15,6 +15,7 @@ import { StatQueue, fillIdentities, identitiesOf } from '../../electron/core/che
 import { NO_IN_PLACE_LAYOUTS } from '../../electron/core/checkpoint/in-place.js';
 import { CheckpointStore } from '../../electron/core/checkpoint/store.js';
 import { storedForeignParts } from '../../electron/core/formats/stored-foreign.js';
+import { Studio } from '../../electron/core/studio/studio.js';
 import { readJson, rewriteManifest, trainingState, useTempWorkspaces } from './helpers.js';
 
 // The index vouches only for files unchanged for this long (3 s in the app, for file systems with
@@ -103,6 +104,15 @@ function withCells(cell: number, value: (i: number, was: number) => number): (te
   });
 }
 
+/** Replaces a checkpoint's manifest as our writers replace a file: the new one written beside it, then renamed over it. */
+function replaceManifest(dir: string, edit: (manifest: Record<string, unknown>) => void): void {
+  const file = path.join(dir, 'manifest.json');
+  const manifest = readJson(file);
+  edit(manifest);
+  fs.writeFileSync(`${file}.new`, `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.renameSync(`${file}.new`, file);
+}
+
 /** What a fresh open from the index lists, beside what reading every manifest lists (the truth). */
 async function listedBothWays(workspace: string): Promise<{ indexed: Catalog; truth: Catalog; read: number }> {
   reads.count = 0;
@@ -133,14 +143,40 @@ describe('the catalog index', () => {
     expect(reads.count).toBe(6);
   });
 
-  it('reads again only the checkpoint whose manifest another process rewrote', async () => {
+  it('reads again only the checkpoint whose manifest another process replaced, before the listing is given', async () => {
     const workspace = await indexedWorkspace();
-    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+    // As every writer of ours replaces a file: written beside, renamed over it (which changes its folder).
+    replaceManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
       (m.metrics as Record<string, number>).loss = 0.123456789;
     });
     const { indexed, read } = await listedBothWays(workspace);
     expect(read).toBe(1);
     expect(indexed.get('alpha/ckpt-000000020')?.metrics.loss).toBe(0.123456789);
+  });
+
+  it('sees a manifest edited in place (its folder unchanged) once the open settles: read again, told as a change, and recorded', async () => {
+    const workspace = await indexedWorkspace();
+    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+      (m.metrics as Record<string, number>).loss = 0.123456789;
+    });
+    // Old enough for the record written after to vouch for it.
+    await settle();
+    reads.count = 0;
+    const indexed = await openCatalog(workspace);
+    // The listing is given before the manifests are checked (catalog-index-check.ts): what that check finds is told as a change.
+    const events: CatalogEvent[] = [];
+    indexed.subscribe((event) => events.push(event));
+    await indexed.settled();
+    expect(reads.count).toBe(1);
+    expect(events.map((event) => (event.type === 'changed' ? event.checkpoint.id : event.type))).toEqual(['alpha/ckpt-000000020']);
+    expect(indexed.get('alpha/ckpt-000000020')?.metrics.loss).toBe(0.123456789);
+    expect(indexed.snapshot()).toEqual((await openCatalog(workspace, false)).snapshot());
+    // Its run's record was written again: the next open reads nothing, before or after it settles.
+    reads.count = 0;
+    const next = await openCatalog(workspace);
+    await next.settled();
+    expect(reads.count).toBe(0);
+    expect(next.get('alpha/ckpt-000000020')?.metrics.loss).toBe(0.123456789);
   });
 
   it.each([
@@ -281,7 +317,7 @@ describe('the catalog index', () => {
       for (let r = 0; r < 120; r += 1) fs.cpSync(path.join(root, 'alpha'), path.join(root, `run-${String(r).padStart(3, '0')}`), { recursive: true });
     });
     for (const run of ['run-000', 'run-057', 'run-119'])
-      rewriteManifest(path.join(workspace, run, 'ckpt-000000020'), (m) => {
+      replaceManifest(path.join(workspace, run, 'ckpt-000000020'), (m) => {
         (m.metrics as Record<string, number>).loss = 0.25;
       });
     const { indexed, read } = await listedBothWays(workspace);
@@ -346,6 +382,23 @@ describe('the catalog index', () => {
       expect(fs.existsSync(path.join(root, '.studio'))).toBe(false);
     } finally {
       readOnly.clear();
+    }
+  });
+});
+
+describe('a one-shot Studio (the command line)', () => {
+  it('answers with a manifest edited in place since the index was written: it waits for the check left for after an open', async () => {
+    const workspace = await indexedWorkspace();
+    rewriteManifest(path.join(workspace, 'alpha', 'ckpt-000000020'), (m) => {
+      (m.metrics as Record<string, number>).loss = 0.123456789;
+    });
+    await settle();
+    const studio = new Studio();
+    try {
+      const snapshot = await studio.api.openWorkspace({ path: workspace });
+      expect(snapshot.checkpoints.find((c) => c.id === 'alpha/ckpt-000000020')?.metrics.loss).toBe(0.123456789);
+    } finally {
+      await studio.close();
     }
   });
 });
@@ -462,7 +515,22 @@ describe('identities of many paths at once', () => {
     });
   });
 
-  it('are all there when the worker dies holding a group it claimed', async () => {
+  it('in the background, are left to a live worker: this thread fills none', async () => {
+    const { base } = makeWorkspace();
+    const paths = Array.from({ length: 9_000 }, (_, i) => path.join(base, `file-${i}`));
+    // A helper that fills every group it is given with sevens, one at a time: whatever this thread filled would be real stats (NaN: nothing there).
+    const helper = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.on('message', ({ out, state }) => { if (Atomics.compareExchange(state, 0, 0, 1) === 0) { out.fill(7); Atomics.store(state, 0, 2); } parentPort.postMessage('done'); });`,
+      { eval: true },
+    );
+    const queue = new StatQueue({ helper, background: true });
+    queue.add(paths);
+    const identities = (await queue.finish())[0] as Float64Array;
+    expect(identities).toEqual(new Float64Array(paths.length * 4).fill(7));
+  });
+
+  it.each([false, true])('are all there when the worker dies holding a group it claimed (in the background: %s)', async (background) => {
     const { base } = makeWorkspace();
     const file = path.join(base, 'file');
     fs.writeFileSync(file, 'xy');
@@ -472,7 +540,7 @@ describe('identities of many paths at once', () => {
       eval: true,
     });
     const exited = new Promise((resolve) => dying.once('exit', resolve));
-    const queue = new StatQueue({ helper: dying });
+    const queue = new StatQueue({ helper: dying, background });
     queue.add(paths);
     await exited;
     const identities = (await queue.finish())[0] as Float64Array;

@@ -4,8 +4,16 @@
 // - the run's folder (inode, size, mtime, ctime): adding, removing or renaming a checkpoint folder,
 //   a lock file, run.json or retention.json in it changes its mtime and ctime;
 // - run.json and retention.json: rewritten in place or replaced, their identity changes;
-// - each checkpoint's folder: a file added to it, removed from it or replaced in it (renamed over);
-// - each checkpoint's manifest.json: rewritten in place (size, mtime, ctime) or replaced (inode).
+// - each checkpoint's folder: a file added to it, removed from it or replaced in it (renamed over)
+//   changes its identity. Every writer of ours replaces a manifest that way (written beside, then
+//   renamed), so the folder's identity also proves which manifest is there;
+// - each checkpoint's manifest.json: rewritten in place (size, mtime, ctime), which only a person
+//   or another program does (an editor that saves in place, `cp` over it), changes its identity
+//   alone. That is checked after the listing is given (checkManifests): the folders are checked
+//   before it, and the manifests, 100,000 stats at the issue's scale, in the background. The trade:
+//   until that check is in (a fraction of a second after an open; `settled()` waits for it), a
+//   manifest edited in place is listed as it was; then its checkpoint is read again and listeners
+//   are told it changed.
 // Identities are taken before what they vouch for is read, and only once what they name has not
 // changed for SETTLED_MS (a file changed again in the same clock tick keeps its times), so a
 // record can be stale but never vouch for something it did not read.
@@ -68,12 +76,19 @@ function checkpointDirs(runDir: string, record: ReadRunRecord): string[] {
   return record.checkpoints.names.map((name) => `${prefix}${name}`);
 }
 
-/** Whether checkpoint `i` of a record is still as recorded: its folder's and manifest's identities (in `identities`, eight numbers a checkpoint) are those stored (a NaN, nothing there, never is). */
-function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identities): boolean {
-  const recorded = stored.rows;
-  const [k, r] = [i * 8, i * ROW_WIDTH + IDENTITY_AT];
-  for (let j = 0; j < 8; j += 1) if (identities[k + j] !== recorded[r + j]) return false;
-  return true;
+/** Whether the identity at `k` in `now` (four numbers) is the one at `r` in a record's rows (a NaN, nothing there, never is). */
+function sameAt(now: Identities, k: number, rows: Float64Array, r: number): boolean {
+  return now[k] === rows[r] && now[k + 1] === rows[r + 1] && now[k + 2] === rows[r + 2] && now[k + 3] === rows[r + 3];
+}
+
+/** Whether checkpoint `i`'s folder is still the one recorded (`folders`: four numbers a checkpoint). */
+function folderAsStored(stored: ReadCheckpoints, i: number, folders: Identities): boolean {
+  return sameAt(folders, i * 4, stored.rows, i * ROW_WIDTH + IDENTITY_AT);
+}
+
+/** Whether checkpoint `i`'s manifest is still the one recorded (`manifests`: four numbers a checkpoint). */
+function manifestAsStored(stored: ReadCheckpoints, i: number, manifests: Identities): boolean {
+  return sameAt(manifests, i * 4, stored.rows, i * ROW_WIDTH + IDENTITY_AT + 4);
 }
 
 /**
@@ -81,8 +96,8 @@ function stillAsStored(stored: ReadCheckpoints, i: number, identities: Identitie
  * run's own files agree with it are queued at once (a worker takes them while the rest is read).
  */
 export class RecordChecks {
-  /** The paths whose identities vouch for a checkpoint: its folder, then its manifest. */
-  private readonly queue = new StatQueue({ suffixes: ['', `${path.sep}${MANIFEST_FILE}`] });
+  /** Checkpoint folders: what must agree before a checkpoint is listed from its record (its manifest is checked after, by checkManifests). */
+  private readonly queue = new StatQueue();
   private readonly slots = new Map<string, number>();
   /** The checkpoint folders of each record being checked (their listings' paths are these very strings). */
   private readonly dirs = new Map<string, readonly string[]>();
@@ -110,10 +125,12 @@ export class RecordChecks {
     return this.dirs.get(run);
   }
 
-  /** The identities of each checked run's checkpoints (eight numbers each: its folder's, its manifest's), once all are in. */
-  async finish(): Promise<Map<string, Identities>> {
-    const identities = await this.queue.finish();
-    return new Map([...this.slots].map(([run, slot]) => [run, identities[slot] as Identities]));
+  private finished: Promise<Map<string, Identities>> | undefined;
+
+  /** The identities of each checked run's checkpoint folders (four numbers each), once all are in; the same map every call. */
+  finish(): Promise<Map<string, Identities>> {
+    this.finished ??= this.queue.finish().then((identities) => new Map([...this.slots].map(([run, slot]) => [run, identities[slot] as Identities])));
+    return this.finished;
   }
 
   /** Stops checking (the listing failed). */
@@ -124,16 +141,15 @@ export class RecordChecks {
 
 /**
  * The run as its record lists it (`built`, each checkpoint made from the record before its
- * identities were known), each checkpoint whose folder or manifest is no longer the one recorded
- * (or that the record could not vouch for) read again. `identities` holds what its checkpoints'
- * folders and manifests are now (RecordChecks).
+ * identities were known), each checkpoint `asStored` does not vouch for (its folder or manifest
+ * no longer the one recorded), and each the record could not vouch for, read again.
  */
 async function runFromRecord(
   workspace: string,
   run: string,
   record: ReadRunRecord,
   built: readonly ScannedCheckpoint[],
-  identities: Identities,
+  asStored: (i: number) => boolean,
   verifyCache: VerifyCache,
 ): Promise<RunListing> {
   const runDir = path.join(workspace, run);
@@ -144,7 +160,7 @@ async function runFromRecord(
   const pinned = new Set(record.pinned);
   const stored = record.checkpoints;
   for (let i = 0; i < built.length; i += 1) {
-    if (stillAsStored(stored, i, identities)) {
+    if (asStored(i)) {
       scanned.push(built[i] as ScannedCheckpoint);
       continue;
     }
@@ -261,33 +277,45 @@ export async function finishRuns(
   // Runs are read a few at a time; each read is itself parallel over its checkpoints.
   return mapWithConcurrency(runs, 4, async (run) => {
     const record = records.get(run);
-    const checked = identities.get(run);
-    if (!record || checked === undefined) return listFromFolder(workspace, run, record, verifyCache);
-    return runFromRecord(workspace, run, record, built.get(run) ?? [], checked, verifyCache);
+    const folders = identities.get(run);
+    if (!record || folders === undefined) return listFromFolder(workspace, run, record, verifyCache);
+    const stored = record.checkpoints;
+    return runFromRecord(workspace, run, record, built.get(run) ?? [], (i) => folderAsStored(stored, i, folders), verifyCache);
   });
 }
 
 /**
- * Our runs, each from its record when its folder still agrees with it, else from its manifests.
- * The checkpoints of every run whose own files agree are checked by `checks` (started as the
- * records were read, or here when undefined); this thread builds each checkpoint's listing from
- * its record meanwhile, and keeps those whose identities still agree.
+ * The second half of the check of the runs finishRuns listed from their records: each checkpoint
+ * kept because its folder agreed is kept only if its manifest is still the one recorded too (one
+ * edited in place changes nothing else). What it gives is the listing of each run that held such a
+ * checkpoint, read again, and nothing for the others. In the `background` (after an open's listing
+ * is given), a worker does the stats where there are many, and this thread only what it cannot.
  */
-export async function listRuns(
+export async function checkManifests(
   workspace: string,
   runs: readonly string[],
   records: ReadonlyMap<string, ReadRunRecord>,
+  built: BuiltFromRecords,
   verifyCache: VerifyCache,
-  checks?: RecordChecks,
-): Promise<RunListing[]> {
-  let checking = checks;
-  if (!checking) {
-    checking = new RecordChecks(workspace);
-    for (const run of runs) {
-      const record = records.get(run);
-      if (record) checking.add(record);
-    }
+  checks: RecordChecks,
+  background: boolean,
+): Promise<Map<string, RunListing>> {
+  const folders = await checks.finish();
+  const queue = new StatQueue({ suffixes: [`${path.sep}${MANIFEST_FILE}`], background });
+  const slots = new Map<string, number>();
+  for (const run of runs) {
+    const dirs = checks.dirsOf(run);
+    if (dirs && folders.has(run) && records.has(run)) slots.set(run, queue.add(dirs));
   }
-  const built = buildFromRecords(runs, records, verifyCache, checking);
-  return finishRuns(workspace, runs, records, built, verifyCache, checking);
+  const manifests = await queue.finish();
+  const changed = new Map<string, RunListing>();
+  for (const [run, slot] of slots) {
+    const [record, atOpen, now] = [records.get(run) as ReadRunRecord, folders.get(run) as Identities, manifests[slot] as Identities];
+    const stored = record.checkpoints;
+    const asStored = (i: number): boolean => folderAsStored(stored, i, atOpen) && manifestAsStored(stored, i, now);
+    let stale = false;
+    for (let i = 0; i < stored.count && !stale; i += 1) stale = folderAsStored(stored, i, atOpen) && !manifestAsStored(stored, i, now);
+    if (stale) changed.set(run, await runFromRecord(workspace, run, record, built.get(run) ?? [], asStored, verifyCache));
+  }
+  return changed;
 }

@@ -56,6 +56,13 @@ export interface StatQueueOptions {
    * manifest's path is made only while it is stated, not kept for 100,000 checkpoints.
    */
   readonly suffixes?: readonly string[];
+  /**
+   * Whether the stats are work for after an answer (the index's check of manifests, after an
+   * open): where a worker takes them, this thread fills only what it cannot (a group it could not
+   * be given, or one it held when it died), instead of taking groups from the end as it does for
+   * an answer being waited for.
+   */
+  readonly background?: boolean;
 }
 
 /** Paths to stat, queued a batch at a time; `finish` gives each batch's identities once all are in. */
@@ -68,13 +75,17 @@ export class StatQueue {
   /** Whether a helper ever was, so that none is started again once this one is gone. */
   private helped = false;
   private helperGone = false;
+  /** Set when a group could not be handed to the worker: this thread fills what is free, background or not. */
+  private unposted = false;
   /** Called when the worker finished a group, failed or exited. */
   private wake: () => void = () => undefined;
 
   private readonly suffixes: readonly string[];
+  private readonly background: boolean;
 
   constructor(options: StatQueueOptions = {}) {
     this.suffixes = options.suffixes && options.suffixes.length > 0 ? [...options.suffixes] : [''];
+    this.background = options.background === true;
     if (options.helper !== undefined) this.attach(options.helper);
   }
 
@@ -99,10 +110,11 @@ export class StatQueue {
   async finish(): Promise<Identities[]> {
     this.seal();
     try {
-      for (let g = this.groups.length - 1; g >= 0; g -= 1) {
-        const { paths, out, state } = this.groups[g] as Group;
-        fillIfFree(paths, this.suffixes, out, state);
-      }
+      if (!this.background || !this.helper || this.unposted)
+        for (let g = this.groups.length - 1; g >= 0; g -= 1) {
+          const { paths, out, state } = this.groups[g] as Group;
+          fillIfFree(paths, this.suffixes, out, state);
+        }
       while (!this.allFilled() && this.helper && !this.helperGone) await new Promise<void>((resolve) => (this.wake = resolve));
       // Only a worker that died midway leaves a group it claimed unfilled: this thread fills it.
       for (const group of this.groups)
@@ -185,6 +197,7 @@ export class StatQueue {
       this.helper.postMessage({ paths: group.paths.join('\0'), suffixes: this.suffixes, out: group.out, state: group.state });
     } catch {
       // A worker that cannot take it leaves the group free: this thread fills it.
+      this.unposted = true;
     }
   }
 

@@ -20,7 +20,16 @@ import { describeProblem } from './problem.js';
 import { inspectSummary, verifyCheckpoint, type VerifyResult } from './reader.js';
 import { VerifyCache, type VerifyCacheEntry } from './verify-cache.js';
 import { type ReadRunRecord, RecordWriter, type RunRecord, isStillAt, readRunRecords } from './catalog-index.js';
-import { type BuiltFromRecords, RecordChecks, asRecorded, buildFromRecords, finishRuns, listRun } from './catalog-index-check.js';
+import {
+  type BuiltFromRecords,
+  type RunListing,
+  RecordChecks,
+  asRecorded,
+  buildFromRecords,
+  checkManifests,
+  finishRuns,
+  listRun,
+} from './catalog-index-check.js';
 
 export { type CatalogListener, type MetricsListener, isUsable, rankByMetric } from './catalog-table.js';
 
@@ -161,8 +170,9 @@ export class Catalog extends CatalogTable {
           (count) => checks.expect(count),
         )
       : new Map<string, ReadRunRecord>();
-    let listings;
+    let listings: RunListing[];
     let found;
+    let built: BuiltFromRecords;
     let asListed: ReadonlySet<string>;
     try {
       // A folder as its record found it still holds what it held then: a run, with no need to read it.
@@ -170,9 +180,15 @@ export class Catalog extends CatalogTable {
         const record = records.get(name);
         return record !== undefined && isStillAt(dir, record.dir);
       });
-      const built = buildFromRecords(found.names, records, this.verifyCache, checks);
+      built = buildFromRecords(found.names, records, this.verifyCache, checks);
       asListed = this.opened ? new Set<string>() : this.addAsRecorded(found.names, records, built);
       listings = await finishRuns(this.workspace, found.names, records, built, this.verifyCache, checks);
+      if (this.opened) {
+        // An open catalog's table may be newer than the records (a change heard since they were written): listing from a
+        // record whose manifest was edited in place would undo that change until the check after, so the check comes first.
+        const changed = await checkManifests(this.workspace, found.names, records, built, this.verifyCache, checks, false);
+        listings = found.names.map((name, i) => changed.get(name) ?? (listings[i] as RunListing));
+      }
     } catch (error) {
       checks.cancel();
       throw error;
@@ -196,6 +212,31 @@ export class Catalog extends CatalogTable {
     const updates = new Map(names.map((name, i) => [name, listings[i]?.update]));
     for (const name of records.keys()) if (!listed.has(name)) updates.set(name, null);
     this.saveIndex(updates);
+    if (!this.opened && records.size > 0) this.checkManifestsAfter(names, records, built, checks);
+  }
+
+  /**
+   * Queues the rest of the index's check as a change of its own, after the listing is given
+   * (catalog-index-check.ts says what it catches, and the trade): each run that held a checkpoint
+   * whose manifest was edited in place is put again, its listeners told, and its record rewritten.
+   */
+  private checkManifestsAfter(names: readonly string[], records: ReadonlyMap<string, ReadRunRecord>, built: BuiltFromRecords, checks: RecordChecks): void {
+    void this.serialized(async () => {
+      // Whoever waits for the listing takes it before this starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      let changed;
+      try {
+        changed = await checkManifests(this.workspace, names, records, built, this.verifyCache, checks, true);
+      } catch {
+        // A run that cannot be read now stays as listed: the watcher, or the next listing, reads it again.
+        return;
+      }
+      if (changed.size === 0) return;
+      this.commit((change) => {
+        for (const [name, listing] of changed) this.entries.applyRun(name, listing.scanned, change);
+      });
+      this.saveIndex(new Map([...changed].map(([name, listing]) => [name, listing.update])));
+    });
   }
 
   /**

@@ -318,6 +318,8 @@ export class Studio {
           foreign: storedForeignParts,
           layouts: createInPlaceLayouts(),
         });
+        // A one-shot command answers once: it waits for the catalog's checks left for after an open (a manifest edited in place), which the app hears of as events.
+        if (!this.options.watch) await store.catalog.settled();
         await this.closeWorkspace();
         this.store = store;
         this.readOnly = Boolean(readOnly);
