@@ -62,6 +62,11 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The gateway's ceph.conf. `tcp_nodelay=1`: without it, beast's answers that carry a body (a LIST,
+ * a small GET) wait ~44 ms on Nagle's algorithm against the client's delayed ACK over loopback, a
+ * delay no real store across a network adds; with it they take 2–3 ms, like a HEAD.
+ */
 function configuration(
   dir: string,
   fsid: string,
@@ -110,7 +115,7 @@ memstore device bytes = ${memoryBytes}
 osd data = ${dir}/osd/$id
 mon data = ${dir}/mon/$id
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:${ports.rgw}
+rgw frontends = beast endpoint=127.0.0.1:${ports.rgw} tcp_nodelay=1
 rgw data = ${dir}/rgw
 ${Object.entries(gatewaySettings)
   .map(([name, value]) => `${name} = ${value}\n`)
