@@ -94,6 +94,16 @@ export function paintGate<T>(apply: (value: T) => void): PaintGate<T> {
   };
 }
 
+/**
+ * When a card sends its next data: `interval` after its last sending at the soonest and, while
+ * more of its runs are being read, after a rest as long as its last paint took once that paint is
+ * shown, so that a card of a thousand runs paints at most half the time while they arrive (each
+ * paint is every curve); the last of them goes without the rest.
+ */
+export function nextSendAt(last: { readonly sent: number; readonly painted: number; readonly paintMs: number }, interval: number, reading: boolean): number {
+  return Math.max(last.sent + interval, reading ? last.painted + last.paintMs : 0);
+}
+
 /** One line of uPlot's as its drawPath strokes it: width in device pixels, half-pixel aligned, clipped to the plot. */
 export function strokeLine(ctx: CanvasRenderingContext2D, u: uPlot, si: number, paths: uPlot.Series.Paths, ratio: number): void {
   const s = u.series[si] as uPlot.Series;
