@@ -3,7 +3,7 @@
 // and a new drawing of the chart dropping the one under way. A card of ordinary size stays uPlot's.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type uPlot from 'uplot';
-import { LAYERED_CURVES, nextSendAt, paintGate, seriesLayer, slicer } from '../../renderer/src/lib/series-layer';
+import { LAYERED_CURVES, PAINT_REST, nextSendAt, paintGate, seriesLayer, slicer } from '../../renderer/src/lib/series-layer';
 import { type Curve, layerSeries } from '../../renderer/src/lib/uplot-chart';
 
 /** A clock each piece of work moves on by `cost` ms, and the tasks queued to run after this one. */
@@ -239,10 +239,11 @@ describe('new data while the layer paints', () => {
 });
 
 describe('when a card sends its next data', () => {
-  it('rests as long as its last paint took while its runs are read, and sends the last of them at the interval', () => {
-    // Sent at 1,000, painted by 1,600 (600 ms of paint): the next not before 2,200 while runs arrive.
+  it('rests three times as long as its last paint took while its runs are read, and sends the last of them at the interval', () => {
+    // Sent at 1,000, painted by 1,600 (600 ms of paint): the next not before 1,600 + 3 × 600 while runs arrive.
     const last = { sent: 1000, painted: 1600, paintMs: 600 };
-    expect(nextSendAt(last, 250, true)).toBe(2200);
+    expect(PAINT_REST).toBe(3);
+    expect(nextSendAt(last, 250, true)).toBe(3400);
     expect(nextSendAt(last, 250, false)).toBe(1250);
     // A quick paint rests no longer than the interval.
     expect(nextSendAt({ sent: 1000, painted: 1010, paintMs: 10 }, 250, true)).toBe(1250);

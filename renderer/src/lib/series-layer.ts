@@ -95,13 +95,19 @@ export function paintGate<T>(apply: (value: T) => void): PaintGate<T> {
 }
 
 /**
+ * While a card's runs are read, its paints rest this many times as long as they took: a paint is
+ * every curve, the layer kept painting all the time (3-4 s of its CPU while a thousand runs load),
+ * and a picture a few seconds old while they arrive is enough.
+ */
+export const PAINT_REST = 3;
+
+/**
  * When a card sends its next data: `interval` after its last sending at the soonest and, while
- * more of its runs are being read, after a rest as long as its last paint took once that paint is
- * shown, so that a card of a thousand runs paints at most half the time while they arrive (each
- * paint is every curve); the last of them goes without the rest.
+ * more of its runs are being read, after a rest of PAINT_REST times its last paint once that paint
+ * is shown; the last of them goes without the rest.
  */
 export function nextSendAt(last: { readonly sent: number; readonly painted: number; readonly paintMs: number }, interval: number, reading: boolean): number {
-  return Math.max(last.sent + interval, reading ? last.painted + last.paintMs : 0);
+  return Math.max(last.sent + interval, reading ? last.painted + PAINT_REST * last.paintMs : 0);
 }
 
 /** One line of uPlot's as its drawPath strokes it: width in device pixels, half-pixel aligned, clipped to the plot. */
