@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { linearTickLabels, logTickLabel, logTicks } from '../../renderer/src/lib/axis-ticks';
 import { orderBases } from '../../renderer/src/lib/chart-data';
 import type uPlot from 'uplot';
-import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers } from '../../renderer/src/lib/marker-hits';
-import { type DrawnMarker, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
+import { type MarkerLayout, type MarkerSpots, layoutMarkers, nearestMarker, thinMarkers, thinning } from '../../renderer/src/lib/marker-hits';
+import { type DrawnMarker, LAYOUT_CHUNK, canvasPosition, markerPlugin } from '../../renderer/src/lib/uplot-chart';
 import { emaSmooth } from '../../renderer/src/lib/smoothing';
 import { OUTLIER_SIGMAS, OUTLIER_WINDOW, flagsOf, outliers, yRange } from '../../renderer/src/lib/y-range';
 import { alignColumns, alignedFrom } from '../../renderer/src/lib/downsample';
@@ -204,6 +204,20 @@ describe('checkpoint markers', () => {
     expect([...thinMarkers(spotsOf(list), 18)]).toEqual(expected);
   });
 
+  it('are thinned a share at a time as they are all at once', () => {
+    let seed = 11;
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const spots = spotsOf(
+      Array.from({ length: 5000 }, (_, i) => (i % 89 === 0 ? null : { left: random() * 600, top: random() * 240, rank: i % 40 === 0 ? 2 : 0 })),
+    );
+    const job = thinning(spots, 18, 700);
+    let steps = 0;
+    while (!job.step()) steps += 1;
+    // One step to set up, then 700 markers a step.
+    expect(steps).toBe(Math.ceil((5000 - Math.ceil(5000 / 89)) / 700));
+    expect([...job.kept]).toEqual([...thinMarkers(spots, 18)]);
+  });
+
   it('are painted lowest rank first, so the ranked ones are on top', () => {
     const layout = layoutMarkers(spotsOf([{ left: 0, top: 0, rank: 4 }, { left: 100, top: 0, rank: 0 }, null, { left: 200, top: 0, rank: 2 }]), 10);
     expect([...layout.order]).toEqual([1, 3, 0]);
@@ -236,7 +250,7 @@ describe('checkpoint markers', () => {
     let shown = markers;
     const layouts: MarkerLayout[] = [];
     const plugin = markerPlugin(
-      () => shown,
+      () => [shown],
       { ring: '#fff', warn: '#f80', focus: '#fa0' },
       (layout) => layouts.push(layout),
     );
@@ -267,6 +281,56 @@ describe('checkpoint markers', () => {
     shown = [...markers];
     draw();
     expect(layouts.length).toBe(3);
+  });
+
+  it('are laid out in steps for a layer’s slices, and the paint after them places none again', () => {
+    const count = 2 * LAYOUT_CHUNK + 500;
+    const markers: DrawnMarker[] = Array.from({ length: count }, (_, i) => ({
+      x: i % 1000,
+      y: (i * 7) % 13,
+      color: '#123',
+      latest: false,
+      best: i % 100 === 0,
+      warning: false,
+      selected: false,
+      active: false,
+    }));
+    // A thousand runs' markers come one array per run: here 205 runs of 100.
+    const groups = Array.from({ length: count / 100 }, (_, g) => markers.slice(100 * g, 100 * g + 100));
+    const layouts: MarkerLayout[] = [];
+    const plugin = markerPlugin(
+      () => groups,
+      { ring: '#fff', warn: '#f80', focus: '#fa0' },
+      (layout) => layouts.push(layout),
+      () => true,
+    );
+    const noop = (): void => undefined;
+    const u = {
+      bbox: { left: 0, top: 0, width: 600, height: 200 },
+      scales: { x: { min: 0, max: 999, distr: 1 }, y: { min: 0, max: 12, distr: 1 } },
+      valToPos: () => NaN,
+    } as unknown as uPlot;
+    const ctx = new Proxy({}, { get: () => noop, set: () => true }) as unknown as CanvasRenderingContext2D;
+    const steps = plugin.paint.layoutSteps(u);
+    // Three shares placed (whole runs, up to LAYOUT_CHUNK markers), four thinned (one to set up), one to finish: none holds every marker.
+    expect(steps.length).toBe(3 + 4 + 1);
+    for (const step of steps.slice(0, -1)) step();
+    expect(layouts.length).toBe(0);
+    steps.at(-1)?.();
+    expect(layouts.length).toBe(1);
+    const stepwise = layouts[0] as MarkerLayout;
+    plugin.paint(u, ctx);
+    expect(layouts.length).toBe(1);
+    expect(plugin.paint.layoutSteps(u)).toEqual([]);
+    // The same layout as placed at once.
+    const whole: MarkerLayout[] = [];
+    markerPlugin(
+      () => [markers],
+      { ring: '#fff', warn: '#f80', focus: '#fa0' },
+      (layout) => whole.push(layout),
+    ).paint(u, ctx);
+    expect([...(whole[0] as MarkerLayout).drawn]).toEqual([...stepwise.drawn]);
+    expect([...(whole[0] as MarkerLayout).order]).toEqual([...stepwise.order]);
   });
 
   it('are placed where uPlot would place them, on linear and log scales', () => {

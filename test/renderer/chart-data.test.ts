@@ -442,7 +442,10 @@ describe('markers as drawn, kept per run (DrawnMarkerCache)', () => {
     const groups = markers.groups(traces, [mark('a', 40), mark('a', 50), mark('b', 20), mark('b', 30)]);
     expect(groups.flat()).toEqual(markers.place(traces, [mark('a', 40), mark('a', 50), mark('b', 20), mark('b', 30)]));
     const cache = new DrawnMarkerCache();
-    const first = cache.draw(groups, (r) => colors[r] as string, null, null);
+    const firstGroups = cache.draw(groups, (r) => colors[r] as string, null, null);
+    // One array per run, as the chart reads them: not a flat copy of every marker per batch.
+    expect(firstGroups.length).toBe(2);
+    const first = firstGroups.flat();
     expect(first.map((m) => [m.x, m.color, m.selected])).toEqual([
       [40, '#a00', false],
       [50, '#a00', false],
@@ -450,17 +453,19 @@ describe('markers as drawn, kept per run (DrawnMarkerCache)', () => {
       [30, '#0b0', false],
     ]);
     // b's checkpoint selected: a's markers are the ones made before.
-    const selected = cache.draw(groups, (r) => colors[r] as string, 'b/ckpt-30', null);
+    const selectedGroups = cache.draw(groups, (r) => colors[r] as string, 'b/ckpt-30', null);
+    expect(selectedGroups[0]).toBe(firstGroups[0]);
+    const selected = selectedGroups.flat();
     expect(selected[0]).toBe(first[0]);
     expect(selected[1]).toBe(first[1]);
     expect(selected[3]).toMatchObject({ selected: true, active: false });
     expect(selected[2]).not.toBe(first[2]);
     // The keyboard on a's first: a's made again, b's kept.
-    const active = cache.draw(groups, (r) => colors[r] as string, 'b/ckpt-30', 'a/ckpt-40');
+    const active = cache.draw(groups, (r) => colors[r] as string, 'b/ckpt-30', 'a/ckpt-40').flat();
     expect(active[0]).toMatchObject({ active: true, selected: false });
     expect(active[3]).toBe(selected[3]);
     // b's colour changed: b's made again.
-    const recolored = cache.draw(groups, (r) => (r === 'b' ? '#00c' : (colors[r] as string)), 'b/ckpt-30', 'a/ckpt-40');
+    const recolored = cache.draw(groups, (r) => (r === 'b' ? '#00c' : (colors[r] as string)), 'b/ckpt-30', 'a/ckpt-40').flat();
     expect(recolored[1]).toBe(active[1]);
     expect(recolored[2]).toMatchObject({ color: '#00c' });
   });

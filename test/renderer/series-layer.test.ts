@@ -3,7 +3,7 @@
 // and a new drawing of the chart dropping the one under way. A card of ordinary size stays uPlot's.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type uPlot from 'uplot';
-import { LAYERED_CURVES, seriesLayer, slicer } from '../../renderer/src/lib/series-layer';
+import { LAYERED_CURVES, PAINT_REST, nextSendAt, paintGate, seriesLayer, slicer } from '../../renderer/src/lib/series-layer';
 import { type Curve, layerSeries } from '../../renderer/src/lib/uplot-chart';
 
 /** A clock each piece of work moves on by `cost` ms, and the tasks queued to run after this one. */
@@ -154,6 +154,34 @@ describe('the layer of a card of many curves', () => {
     expect(shown.isConnected).toBe(false);
   });
 
+  it('works out what the markers need (their layout) in slices of their own after the curves, before drawing them', () => {
+    const { log } = recordingCanvases();
+    const time = fakeTime(5);
+    const u = fakePlot();
+    const layer = seriesLayer(u, slicer(8, time.clock, time.later));
+    const order: string[] = [];
+    let tasks = 0;
+    const step = (name: string) => () => {
+      time.work();
+      order.push(name);
+    };
+    layer.draw(
+      [1, 2],
+      (_ctx, si) => step(`curve ${si}`)(),
+      () => order.push('markers'),
+      () => order.push('shown'),
+      [step('place'), step('thin'), step('finish')],
+    );
+    while (time.queued() > 0) {
+      time.tick();
+      tasks += 1;
+    }
+    expect(order).toEqual(['curve 1', 'curve 2', 'place', 'thin', 'finish', 'markers', 'shown']);
+    // Two pieces of 5 ms a task (the second crosses the 8 ms budget): three tasks, none holding all.
+    expect(tasks).toBe(3);
+    expect(log.filter((l) => l.startsWith('buffer.getImageData')).length).toBe(2);
+  });
+
   it('is wiped when the card goes back to uPlot drawing its curves, and draws nothing more of a drawing dropped', () => {
     const { log } = recordingCanvases();
     const time = fakeTime(5);
@@ -177,6 +205,48 @@ describe('the layer of a card of many curves', () => {
     while (time.queued() > 0) time.tick();
     expect(shown).toBe(1);
     expect(log.filter((l) => l.startsWith('shown.clearRect')).length).toBe(2);
+  });
+});
+
+describe('new data while the layer paints', () => {
+  it('is applied at once while no paint is under way', () => {
+    const applied: number[] = [];
+    const gate = paintGate<number>((v) => applied.push(v));
+    gate.offer(1);
+    gate.offer(2);
+    expect(applied).toEqual([1, 2]);
+  });
+
+  it('waits for the paint under way to be shown, and only the newest of what came meanwhile is applied', () => {
+    const applied: number[] = [];
+    const gate = paintGate<number>((v) => applied.push(v));
+    gate.offer(1);
+    gate.painting();
+    gate.offer(2);
+    gate.offer(3);
+    gate.offer(4);
+    // The paint of 1 is not started over for each batch: nothing is applied until it is shown.
+    expect(applied).toEqual([1]);
+    gate.painted();
+    expect(applied).toEqual([1, 4]);
+    // Nothing held any more: the next paint applies nothing of its own.
+    gate.painting();
+    gate.painted();
+    expect(applied).toEqual([1, 4]);
+    gate.offer(5);
+    expect(applied).toEqual([1, 4, 5]);
+  });
+});
+
+describe('when a card sends its next data', () => {
+  it('rests three times as long as its last paint took while its runs are read, and sends the last of them at the interval', () => {
+    // Sent at 1,000, painted by 1,600 (600 ms of paint): the next not before 1,600 + 3 × 600 while runs arrive.
+    const last = { sent: 1000, painted: 1600, paintMs: 600 };
+    expect(PAINT_REST).toBe(3);
+    expect(nextSendAt(last, 250, true)).toBe(3400);
+    expect(nextSendAt(last, 250, false)).toBe(1250);
+    // A quick paint rests no longer than the interval.
+    expect(nextSendAt({ sent: 1000, painted: 1010, paintMs: 10 }, 250, true)).toBe(1250);
   });
 });
 

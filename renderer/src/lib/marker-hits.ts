@@ -63,60 +63,102 @@ function byRank(rank: Uint8Array, chosen: Uint8Array, descending: boolean): Int3
  * own cell; else the kept ones closer than the gap are in the cells within two of its.
  */
 export function thinMarkers(spots: MarkerSpots, gap: number): Uint8Array {
+  const job = thinning(spots, gap);
+  while (!job.step());
+  return job.kept;
+}
+
+/** thinMarkers a share at a time (a hundred thousand markers are tens of milliseconds): each step takes up to `chunk` markers. */
+export interface Thinning {
+  /** Does the next share; true once every marker is judged. */
+  step(): boolean;
+  /** Which markers are drawn, once the steps are done. */
+  readonly kept: Uint8Array;
+}
+
+export function thinning(spots: MarkerSpots, gap: number, chunk = Infinity): Thinning {
   const n = spots.left.length;
   const kept = new Uint8Array(n);
-  let minLeft = Infinity;
-  let minTop = Infinity;
-  let maxLeft = -Infinity;
-  let maxTop = -Infinity;
-  const inView = new Uint8Array(n);
-  for (let i = 0; i < n; i += 1) {
-    const l = spots.left[i] as number;
-    const t = spots.top[i] as number;
-    if (Number.isNaN(l) || Number.isNaN(t)) continue;
-    inView[i] = 1;
-    if (l < minLeft) minLeft = l;
-    if (l > maxLeft) maxLeft = l;
-    if (t < minTop) minTop = t;
-    if (t > maxTop) maxTop = t;
-  }
-  if (!Number.isFinite(minLeft)) return kept;
-  const side = gap / 2;
-  // Two cells of room around the edges, so the look around never leaves the grid.
-  const cols = Math.floor((maxLeft - minLeft) / side) + 5;
-  const rows = Math.floor((maxTop - minTop) / side) + 5;
-  const head = new Int32Array(cols * rows).fill(-1);
-  const next = new Int32Array(n);
   const gap2 = gap * gap;
-  for (const i of byRank(spots.rank, inView, true)) {
-    const l = spots.left[i] as number;
-    const t = spots.top[i] as number;
-    const cell = (Math.floor((t - minTop) / side) + 2) * cols + Math.floor((l - minLeft) / side) + 2;
-    // A ranked marker is drawn whatever is near it.
-    if (spots.rank[i] === 0) {
-      if ((head[cell] as number) >= 0) continue;
-      let clear = true;
-      for (let k = 0; k < NEIGHBOURS.length && clear; k += 2)
-        for (let j = head[cell + (NEIGHBOURS[k + 1] as number) * cols + (NEIGHBOURS[k] as number)] as number; j >= 0; j = next[j] as number) {
-          const ddx = (spots.left[j] as number) - l;
-          const ddy = (spots.top[j] as number) - t;
-          if (ddx * ddx + ddy * ddy < gap2) {
-            clear = false;
-            break;
-          }
-        }
-      if (!clear) continue;
-    }
-    kept[i] = 1;
-    next[i] = head[cell] as number;
-    head[cell] = i;
+  const side = gap / 2;
+  interface Grid {
+    readonly order: Int32Array;
+    readonly head: Int32Array;
+    readonly next: Int32Array;
+    readonly cols: number;
+    readonly minLeft: number;
+    readonly minTop: number;
   }
-  return kept;
+  let grid: Grid | null = null;
+  let at = 0;
+  const setUp = (): Grid => {
+    let minLeft = Infinity;
+    let minTop = Infinity;
+    let maxLeft = -Infinity;
+    let maxTop = -Infinity;
+    const inView = new Uint8Array(n);
+    for (let i = 0; i < n; i += 1) {
+      const l = spots.left[i] as number;
+      const t = spots.top[i] as number;
+      if (Number.isNaN(l) || Number.isNaN(t)) continue;
+      inView[i] = 1;
+      if (l < minLeft) minLeft = l;
+      if (l > maxLeft) maxLeft = l;
+      if (t < minTop) minTop = t;
+      if (t > maxTop) maxTop = t;
+    }
+    if (!Number.isFinite(minLeft)) return { order: new Int32Array(0), head: new Int32Array(0), next: new Int32Array(0), cols: 0, minLeft: 0, minTop: 0 };
+    // Two cells of room around the edges, so the look around never leaves the grid.
+    const cols = Math.floor((maxLeft - minLeft) / side) + 5;
+    const rows = Math.floor((maxTop - minTop) / side) + 5;
+    return { order: byRank(spots.rank, inView, true), head: new Int32Array(cols * rows).fill(-1), next: new Int32Array(n), cols, minLeft, minTop };
+  };
+  return {
+    kept,
+    step() {
+      // The first step finds the grid and the order; the markers are judged from the next one on.
+      if (grid === null) {
+        grid = setUp();
+        return grid.order.length === 0;
+      }
+      const { order, head, next, cols, minLeft, minTop } = grid;
+      const end = Math.min(order.length, at + chunk);
+      for (; at < end; at += 1) {
+        const i = order[at] as number;
+        const l = spots.left[i] as number;
+        const t = spots.top[i] as number;
+        const cell = (Math.floor((t - minTop) / side) + 2) * cols + Math.floor((l - minLeft) / side) + 2;
+        // A ranked marker is drawn whatever is near it.
+        if (spots.rank[i] === 0) {
+          if ((head[cell] as number) >= 0) continue;
+          let clear = true;
+          for (let k = 0; k < NEIGHBOURS.length && clear; k += 2)
+            for (let j = head[cell + (NEIGHBOURS[k + 1] as number) * cols + (NEIGHBOURS[k] as number)] as number; j >= 0; j = next[j] as number) {
+              const ddx = (spots.left[j] as number) - l;
+              const ddy = (spots.top[j] as number) - t;
+              if (ddx * ddx + ddy * ddy < gap2) {
+                clear = false;
+                break;
+              }
+            }
+          if (!clear) continue;
+        }
+        kept[i] = 1;
+        next[i] = head[cell] as number;
+        head[cell] = i;
+      }
+      return at >= order.length;
+    },
+  };
 }
 
 /** The spots thinned (thinMarkers) and the order the drawn ones are painted in. */
 export function layoutMarkers(spots: MarkerSpots, gap: number): MarkerLayout {
-  const drawn = thinMarkers(spots, gap);
+  return layoutFrom(spots, thinMarkers(spots, gap));
+}
+
+/** The layout of spots once thinned: the drawn ones in the order they are painted. */
+export function layoutFrom(spots: MarkerSpots, drawn: Uint8Array): MarkerLayout {
   return { ...spots, drawn, order: byRank(spots.rank, drawn, false) };
 }
 

@@ -56,6 +56,60 @@ export function slicer(
   };
 }
 
+/**
+ * New data for a chart whose layer is painting: held, and only the newest, until the paint is
+ * shown. A thousand runs arrive in some sixty batches, and a paint of three thousand curves takes
+ * longer than the time between them: each new batch started the paint anew, so most of the
+ * drawing was thrown away and the card showed nothing new until the last batch.
+ */
+export interface PaintGate<T> {
+  /** Applies `value` now, or holds it (in place of any held before) while a paint is under way. */
+  offer(value: T): void;
+  /** A paint began. */
+  painting(): void;
+  /** The paint is shown: the value held meanwhile, if any, is applied. */
+  painted(): void;
+  /** Whether a paint is under way. */
+  busy(): boolean;
+}
+
+export function paintGate<T>(apply: (value: T) => void): PaintGate<T> {
+  let busy = false;
+  let held: { value: T } | null = null;
+  return {
+    offer(value) {
+      if (busy) held = { value };
+      else apply(value);
+    },
+    painting() {
+      busy = true;
+    },
+    painted() {
+      busy = false;
+      const next = held;
+      held = null;
+      if (next) apply(next.value);
+    },
+    busy: () => busy,
+  };
+}
+
+/**
+ * While a card's runs are read, its paints rest this many times as long as they took: a paint is
+ * every curve, the layer kept painting all the time (3-4 s of its CPU while a thousand runs load),
+ * and a picture a few seconds old while they arrive is enough.
+ */
+export const PAINT_REST = 3;
+
+/**
+ * When a card sends its next data: `interval` after its last sending at the soonest and, while
+ * more of its runs are being read, after a rest of PAINT_REST times its last paint once that paint
+ * is shown; the last of them goes without the rest.
+ */
+export function nextSendAt(last: { readonly sent: number; readonly painted: number; readonly paintMs: number }, interval: number, reading: boolean): number {
+  return Math.max(last.sent + interval, reading ? last.painted + PAINT_REST * last.paintMs : 0);
+}
+
 /** One line of uPlot's as its drawPath strokes it: width in device pixels, half-pixel aligned, clipped to the plot. */
 export function strokeLine(ctx: CanvasRenderingContext2D, u: uPlot, si: number, paths: uPlot.Series.Paths, ratio: number): void {
   const s = u.series[si] as uPlot.Series;
@@ -112,12 +166,16 @@ export function drawPoints(ctx: CanvasRenderingContext2D, u: uPlot, si: number, 
 }
 
 export interface SeriesLayer {
-  /** Draws these series (uPlot's indexes, in order), then `over`, and shows the whole when done. */
+  /**
+   * Draws these series (uPlot's indexes, in order), does the `before` pieces (what `over` needs
+   * worked out: the markers' layout), then draws `over`, and shows the whole when done.
+   */
   draw(
     series: readonly number[],
     one: (ctx: CanvasRenderingContext2D, si: number) => void,
     over: (ctx: CanvasRenderingContext2D) => void,
     shown: () => void,
+    before?: readonly (() => void)[],
   ): void;
   /** Shows nothing (the card went back to drawing its curves with uPlot). */
   clear(): void;
@@ -141,15 +199,19 @@ export function seriesLayer(u: uPlot, slices: Slicer = slicer()): SeriesLayer {
     if (canvas.height !== height) canvas.height = height;
   };
   return {
-    draw(series, one, over, done) {
+    draw(series, one, over, done, before = []) {
       fit(buffer);
       // Read from (below), so kept in memory rather than on the GPU: a read of it is no round trip.
       const ctx = buffer.getContext('2d', { willReadFrequently: true });
       if (!ctx) return;
       ctx.clearRect(0, 0, buffer.width, buffer.height);
       slices.start(
-        series.length,
+        series.length + before.length,
         (k) => {
+          if (k >= series.length) {
+            (before[k - series.length] as () => void)();
+            return;
+          }
           one(ctx, series[k] as number);
           // The canvas records what is drawn and turns it into pixels later, all at once: on the
           // copy above that was every curve's work in one task, and at the end of a slice several

@@ -10,10 +10,10 @@ import type uPlot from 'uplot';
 import type { XAxisMode } from './chart-data';
 import { lastAtOrBefore } from './chart-data';
 import { linearTickLabels, logTickLabel, logTicks } from './axis-ticks';
-import { type MarkerLayout, layoutMarkers } from './marker-hits';
+import { type MarkerLayout, layoutFrom, thinning } from './marker-hits';
 import { yRange } from './y-range';
 import { countWithin, presentIndexes } from './downsample';
-import { LAYERED_CURVES, type SeriesLayer, drawPoints, seriesLayer, strokeLine } from './series-layer';
+import { LAYERED_CURVES, type SeriesLayer, drawPoints, paintGate, seriesLayer, strokeLine } from './series-layer';
 
 export interface Curve {
   readonly label: string;
@@ -51,7 +51,8 @@ export function markerRank(m: DrawnMarker): number {
 export interface ChartSpec {
   readonly curves: readonly Curve[];
   readonly data: uPlot.AlignedData;
-  readonly markers: readonly DrawnMarker[];
+  /** Each run's markers, one array per run: marker i is the i-th of them one after another. */
+  readonly markers: readonly (readonly DrawnMarker[])[];
   readonly xAxis: XAxisMode;
   readonly logY: boolean;
   readonly ignoreOutliers: boolean;
@@ -69,13 +70,15 @@ export interface ChartEvents {
   onMarkersPlaced(layout: MarkerLayout): void;
   /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
   onDrawn?(y: readonly [number, number], yTicks: readonly string[]): void;
-  /** The curves and markers of the last drawing are on screen (a card of many curves draws them over several tasks). */
-  onPainted?(): void;
+  /** The curves and markers of this spec are on screen (a card of many curves draws them over several tasks). */
+  onPainted?(painted: ChartSpec): void;
 }
 
 export interface ChartHandle {
-  /** New data of the same curves; the zoom stays. */
+  /** New data of the same curves; the zoom stays. While a card's layer paints, only the newest is kept, drawn once the paint is shown. */
   update(spec: ChartSpec): void;
+  /** Whether a paint of its layer is under way (onPainted says when it is shown). */
+  painting(): boolean;
   /** Undoes the zoom: the whole extent, the y axis fitted to it. */
   fit(): void;
   /** Highlights one curve (its index in spec.curves), the others faded; null for none. */
@@ -216,6 +219,19 @@ export function canvasPosition(u: uPlot, key: 'x' | 'y'): (value: number) => num
     : (value) => (log && !(value > 0) ? uplots(value) : top + height - (((log ? Math.log10(value) : value) - min) / span) * height);
 }
 
+/** Markers placed, or thinned, per step of a layout done in steps (MarkerPainter.layoutSteps). */
+export const LAYOUT_CHUNK = 10_000;
+
+/** Paints the markers on a canvas (uPlot's, or a card's layer). */
+export type MarkerPainter = ((u: uPlot, ctx: CanvasRenderingContext2D) => void) & {
+  /**
+   * Where the markers land and which are thinned out, worked out in steps of LAYOUT_CHUNK markers,
+   * for a layer's slices (a hundred thousand markers took 40-150 ms in one task); none when the
+   * last layout still holds. A paint after the last step finds the layout made.
+   */
+  layoutSteps(u: uPlot): (() => void)[];
+};
+
 /**
  * Draws the markers on a canvas. Where they land and which are thinned out is worked out only
  * when the markers or the plot's scales or size change, not on every drawing (a hundred thousand
@@ -223,39 +239,67 @@ export function canvasPosition(u: uPlot, key: 'x' | 'y'): (value: number) => num
  * a synced cursor); `placed` hears of each new layout.
  */
 export function markerPainter(
-  get: () => readonly DrawnMarker[],
+  get: () => readonly (readonly DrawnMarker[])[],
   colors: { ring: string; warn: string; focus: string },
   placed: (layout: MarkerLayout) => void,
-): (u: uPlot, ctx: CanvasRenderingContext2D) => void {
-  let last: { markers: readonly DrawnMarker[]; key: string; layout: MarkerLayout } | null = null;
-  const layoutOf = (u: uPlot, markers: readonly DrawnMarker[]): MarkerLayout => {
+): MarkerPainter {
+  let last: { groups: readonly (readonly DrawnMarker[])[]; starts: Int32Array; key: string; layout: MarkerLayout } | null = null;
+  const steps = (u: uPlot, groups: readonly (readonly DrawnMarker[])[], chunk: number): (() => void)[] => {
     const { top, height, left, width } = u.bbox;
     const x = u.scales['x'];
     const y = u.scales['y'];
     const key = [x?.min, x?.max, y?.min, y?.max, left, top, width, height, devicePixelRatio].join();
-    if (last && last.markers === markers && last.key === key) return last.layout;
+    if (last && last.key === key && sameGroups(last.groups, groups)) return [];
     const ratio = devicePixelRatio;
-    const spots = { left: new Float64Array(markers.length), top: new Float64Array(markers.length), rank: new Uint8Array(markers.length) };
+    // Where each group starts among the markers one after another.
+    const starts = new Int32Array(groups.length + 1);
+    groups.forEach((group, g) => (starts[g + 1] = (starts[g] as number) + group.length));
+    const n = starts[groups.length] as number;
+    const spots = { left: new Float64Array(n), top: new Float64Array(n), rank: new Uint8Array(n) };
     const toX = canvasPosition(u, 'x');
     const toY = canvasPosition(u, 'y');
-    markers.forEach((m, i) => {
-      const cx = toX(m.x);
-      const cy = toY(m.y);
-      const inView = Number.isFinite(cx) && Number.isFinite(cy) && cx >= left - 1 && cx <= left + width + 1 && cy >= top - 1 && cy <= top + height + 1;
-      // Canvas pixels from its top left, which is the chart element's.
-      spots.left[i] = inView ? cx / ratio : NaN;
-      spots.top[i] = inView ? cy / ratio : NaN;
-      spots.rank[i] = markerRank(m);
+    const place = (from: number, to: number): void => {
+      for (let g = from; g < to; g += 1) {
+        let i = starts[g] as number;
+        for (const m of groups[g] as readonly DrawnMarker[]) {
+          const cx = toX(m.x);
+          const cy = toY(m.y);
+          const inView = Number.isFinite(cx) && Number.isFinite(cy) && cx >= left - 1 && cx <= left + width + 1 && cy >= top - 1 && cy <= top + height + 1;
+          // Canvas pixels from its top left, which is the chart element's.
+          spots.left[i] = inView ? cx / ratio : NaN;
+          spots.top[i] = inView ? cy / ratio : NaN;
+          spots.rank[i] = markerRank(m);
+          i += 1;
+        }
+      }
+    };
+    const pieces: (() => void)[] = [];
+    // Whole groups a piece, up to `chunk` markers (or one group bigger than that).
+    for (let from = 0, g = 0; g < groups.length; from = g) {
+      do g += 1;
+      while (g < groups.length && (starts[g + 1] as number) - (starts[from] as number) <= chunk);
+      const to = g;
+      pieces.push(() => place(from, to));
+    }
+    const thin = thinning(spots, MARKER_GAP, chunk);
+    // A step that sets the thinning up, then one per chunk of markers.
+    for (let k = 0; k <= Math.ceil(n / chunk); k += 1) pieces.push(() => void thin.step());
+    pieces.push(() => {
+      while (!thin.step());
+      last = { groups, starts, key, layout: layoutFrom(spots, thin.kept) };
+      placed(last.layout);
     });
-    last = { markers, key, layout: layoutMarkers(spots, MARKER_GAP) };
-    placed(last.layout);
-    return last.layout;
+    return pieces;
   };
-  return (u, ctx) => {
+  const layoutOf = (u: uPlot, groups: readonly (readonly DrawnMarker[])[]): NonNullable<typeof last> => {
+    for (const piece of steps(u, groups, Infinity)) piece();
+    return last as NonNullable<typeof last>;
+  };
+  const paint = (u: uPlot, ctx: CanvasRenderingContext2D): void => {
     const { top, height, left, width } = u.bbox;
     const ratio = devicePixelRatio;
-    const markers = get();
-    const layout = layoutOf(u, markers);
+    const groups = get();
+    const { layout, starts } = layoutOf(u, groups);
     ctx.save();
     // As uPlot leaves its canvas after its curves (a card's layer is a canvas of its own).
     ctx.lineJoin = 'round';
@@ -267,7 +311,7 @@ export function markerPainter(
     ctx.clip();
     // Plain markers first, so the ranked ones are drawn over them.
     for (const i of layout.order) {
-      const m = markers[i] as DrawnMarker;
+      const m = markerAt(groups, starts, i);
       const cx = (layout.left[i] as number) * ratio;
       const cy = (layout.top[i] as number) * ratio;
       const r = (m.latest || m.best ? 5.5 : 4) * ratio;
@@ -311,15 +355,32 @@ export function markerPainter(
     }
     ctx.restore();
   };
+  return Object.assign(paint, { layoutSteps: (u: uPlot): (() => void)[] => steps(u, get(), LAYOUT_CHUNK) });
+}
+
+function sameGroups(a: readonly (readonly DrawnMarker[])[], b: readonly (readonly DrawnMarker[])[]): boolean {
+  return a === b || (a.length === b.length && a.every((group, g) => group === b[g]));
+}
+
+/** Marker i of the groups one after another (`starts`: where each group starts). */
+function markerAt(groups: readonly (readonly DrawnMarker[])[], starts: Int32Array, i: number): DrawnMarker {
+  let lo = 0;
+  let hi = groups.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return (groups[lo] as readonly DrawnMarker[])[i - (starts[lo] as number)] as DrawnMarker;
 }
 
 /** markerPainter on uPlot's own canvas, after its curves, unless `elsewhere` (a card whose curves are on its layer draws them there). */
 export function markerPlugin(
-  get: () => readonly DrawnMarker[],
+  get: () => readonly (readonly DrawnMarker[])[],
   colors: { ring: string; warn: string; focus: string },
   placed: (layout: MarkerLayout) => void,
   elsewhere: () => boolean = () => false,
-): uPlot.Plugin & { paint: (u: uPlot, ctx: CanvasRenderingContext2D) => void } {
+): uPlot.Plugin & { paint: MarkerPainter } {
   const paint = markerPainter(get, colors, placed);
   return { paint, hooks: { draw: [(u) => (elsewhere() ? undefined : paint(u, u.ctx))] } };
 }
@@ -376,6 +437,20 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   // Many curves are drawn on the card's own layer, in slices (series-layer); made with the chart.
   const onLayer = (): boolean => spec.curves.length > LAYERED_CURVES;
   let layer: SeriesLayer | null = null;
+  const gate = paintGate<ChartSpec>((next) => {
+    if (next.curves !== spec.curves) {
+      // Any other change of the curves makes the card a new chart (growsFrom): nothing to draw here.
+      if (!growsFrom(spec.curves, next.curves)) return;
+      if (next.curves.length !== spec.curves.length) {
+        addSeries(plot, spec.curves, next.curves, onLayer);
+        // The highlighted curve's index may be another curve's now.
+        highlighted = null;
+      }
+    }
+    spec = next;
+    // Zoomed in: keep the window (live points and a finer downsampling both land here).
+    plot.setData(next.data, zoomed === null);
+  });
   const markers = markerPlugin(
     () => spec.markers,
     { ring: cssVar(element, '--surface', '#fff'), warn: cssVar(element, '--warn', '#b35c00'), focus: cssVar(element, '--focus', '#f59f00') },
@@ -447,11 +522,14 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max], yTicks);
             if (!onLayer()) {
               layer?.clear();
-              events.onPainted?.();
+              events.onPainted?.(spec);
+              gate.painted();
               return;
             }
             layer ??= seriesLayer(u);
             const ratio = devicePixelRatio;
+            const painted = spec;
+            gate.painting();
             layer.draw(
               layerSeries(spec.curves),
               (ctx, si) => {
@@ -461,7 +539,11 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
                 if (spec.curves[si - 1]?.points && pointsShown(u, si)) drawPoints(ctx, u, si, ratio);
               },
               (ctx) => markers.paint(u, ctx),
-              () => events.onPainted?.(),
+              () => {
+                events.onPainted?.(painted);
+                gate.painted();
+              },
+              markers.paint.layoutSteps(u),
             );
           },
         ],
@@ -486,19 +568,9 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   resize.observe(element);
   return {
     update(next) {
-      if (next.curves !== spec.curves) {
-        // Any other change of the curves makes the card a new chart (growsFrom): nothing to draw here.
-        if (!growsFrom(spec.curves, next.curves)) return;
-        if (next.curves.length !== spec.curves.length) {
-          addSeries(plot, spec.curves, next.curves, onLayer);
-          // The highlighted curve's index may be another curve's now.
-          highlighted = null;
-        }
-      }
-      spec = next;
-      // Zoomed in: keep the window (live points and a finer downsampling both land here).
-      plot.setData(next.data, zoomed === null);
+      gate.offer(next);
     },
+    painting: () => gate.busy(),
     fit() {
       const xs = plot.data[0] as ArrayLike<number>;
       if (xs.length === 0) return;
