@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type uPlot from 'uplot';
 import { LAYERED_CURVES, PAINT_REST, nextSendAt, paintGate, seriesLayer, slicer } from '../../renderer/src/lib/series-layer';
-import { type Curve, layerSeries } from '../../renderer/src/lib/uplot-chart';
+import { type Curve, addedLines, layerSeries } from '../../renderer/src/lib/uplot-chart';
 
 /** A clock each piece of work moves on by `cost` ms, and the tasks queued to run after this one. */
 function fakeTime(cost: number): { clock: () => number; later: (run: () => void) => void; tick: () => void; queued: () => number; work: () => void } {
@@ -182,6 +182,42 @@ describe('the layer of a card of many curves', () => {
     expect(log.filter((l) => l.startsWith('buffer.getImageData')).length).toBe(2);
   });
 
+  it('paints only the curves it is given over the last picture when asked to (a batch of new runs, the scales unchanged)', () => {
+    const { log } = recordingCanvases();
+    const time = fakeTime(5);
+    const u = fakePlot();
+    const layer = seriesLayer(u, slicer(8, time.clock, time.later));
+    const drawn: number[] = [];
+    const paint = (series: number[], onTop: boolean): void => {
+      layer.draw(
+        series,
+        (ctx, si) => {
+          drawn.push(si);
+          ctx.stroke();
+        },
+        (ctx) => ctx.fill(),
+        () => undefined,
+        [],
+        onTop,
+      );
+      while (time.queued() > 0) time.tick();
+    };
+    paint([1, 2, 3], false);
+    expect(log.filter((l) => l === 'buffer.clearRect(4)').length).toBe(1);
+    drawn.length = 0;
+    paint([4, 5], true);
+    // The buffer keeps the three curves drawn: not wiped, only the two new ones stroked on it; shown whole again, the markers over all.
+    expect(drawn).toEqual([4, 5]);
+    expect(log.filter((l) => l === 'buffer.clearRect(4)').length).toBe(1);
+    expect(log.filter((l) => l.startsWith('buffer.stroke')).length).toBe(5);
+    expect(log.filter((l) => l.startsWith('shown.')).slice(-3)).toEqual(['shown.clearRect(4)', 'shown.drawImage', 'shown.fill(0)']);
+    // Anything else paints every curve on a clean buffer.
+    drawn.length = 0;
+    paint([1, 2, 3, 4, 5], false);
+    expect(drawn).toEqual([1, 2, 3, 4, 5]);
+    expect(log.filter((l) => l === 'buffer.clearRect(4)').length).toBe(2);
+  });
+
   it('is wiped when the card goes back to uPlot drawing its curves, and draws nothing more of a drawing dropped', () => {
     const { log } = recordingCanvases();
     const time = fakeTime(5);
@@ -263,5 +299,13 @@ describe('which curves go on the layer', () => {
     expect(on.length).toBe(LAYERED_CURVES);
     expect(on[0]).toBe(3);
     expect(on.at(-1)).toBe(curves.length);
+  });
+
+  it('a batch of runs arriving adds the lines of its runs, wherever they go among the others (raw before smoothed); its band edges are uPlot’s', () => {
+    const raw = (i: number): Curve => ({ label: `run${i}`, stroke: '#1234', width: 1, points: false, role: 'raw' });
+    const now = [raw(0), raw(1), line(0), line(1)];
+    const next = [raw(0), raw(1), raw(2), line(0), line(1), line(2)];
+    expect(addedLines(now, next)).toEqual([3, 6]);
+    expect(addedLines(next, next)).toEqual([]);
   });
 });

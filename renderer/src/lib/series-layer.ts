@@ -168,7 +168,9 @@ export function drawPoints(ctx: CanvasRenderingContext2D, u: uPlot, si: number, 
 export interface SeriesLayer {
   /**
    * Draws these series (uPlot's indexes, in order), does the `before` pieces (what `over` needs
-   * worked out: the markers' layout), then draws `over`, and shows the whole when done.
+   * worked out: the markers' layout), then draws `over`, and shows the whole when done. `onTop`:
+   * the series are drawn over those of the last paint (new curves, the scales and size unchanged)
+   * rather than on a clean buffer.
    */
   draw(
     series: readonly number[],
@@ -176,6 +178,7 @@ export interface SeriesLayer {
     over: (ctx: CanvasRenderingContext2D) => void,
     shown: () => void,
     before?: readonly (() => void)[],
+    onTop?: boolean,
   ): void;
   /** Shows nothing (the card went back to drawing its curves with uPlot). */
   clear(): void;
@@ -199,12 +202,12 @@ export function seriesLayer(u: uPlot, slices: Slicer = slicer()): SeriesLayer {
     if (canvas.height !== height) canvas.height = height;
   };
   return {
-    draw(series, one, over, done, before = []) {
+    draw(series, one, over, done, before = [], onTop = false) {
       fit(buffer);
       // Read from (below), so kept in memory rather than on the GPU: a read of it is no round trip.
       const ctx = buffer.getContext('2d', { willReadFrequently: true });
       if (!ctx) return;
-      ctx.clearRect(0, 0, buffer.width, buffer.height);
+      if (!onTop) ctx.clearRect(0, 0, buffer.width, buffer.height);
       slices.start(
         series.length + before.length,
         (k) => {

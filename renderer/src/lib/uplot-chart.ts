@@ -57,6 +57,12 @@ export interface ChartSpec {
   readonly logY: boolean;
   readonly ignoreOutliers: boolean;
   readonly height: number;
+  /**
+   * More of the card's runs are being read: while the scales and size hold, the curves this spec
+   * adds are painted over the layer's picture, not every curve again (the last spec, without it,
+   * paints them all, in order).
+   */
+  readonly more?: boolean;
 }
 
 export type { MarkerLayout };
@@ -70,8 +76,11 @@ export interface ChartEvents {
   onMarkersPlaced(layout: MarkerLayout): void;
   /** The y range drawn and its tick labels: what a test reads to see every point is in view. */
   onDrawn?(y: readonly [number, number], yTicks: readonly string[]): void;
-  /** The curves and markers of this spec are on screen (a card of many curves draws them over several tasks). */
-  onPainted?(painted: ChartSpec): void;
+  /**
+   * The curves and markers of this spec are on screen (a card of many curves draws them over
+   * several tasks); `onTop`: only its new curves were painted, over the last picture (ChartSpec.more).
+   */
+  onPainted?(painted: ChartSpec, onTop?: boolean): void;
 }
 
 export interface ChartHandle {
@@ -182,6 +191,25 @@ export function addSeries(plot: Pick<uPlot, 'addSeries'>, now: readonly Curve[],
     if (k < now.length && sameCurve(now[k] as Curve, c)) k += 1;
     else plot.addSeries(seriesOf(c, onLayer), i + 1);
   });
+}
+
+/** uPlot's indexes of the lines (not band edges) of `next` that `now` lacks; `next` grows from `now` (growsFrom). */
+export function addedLines(now: readonly Curve[], next: readonly Curve[]): number[] {
+  let k = 0;
+  return next.flatMap((c, i) => {
+    if (k < now.length && sameCurve(now[k] as Curve, c)) {
+      k += 1;
+      return [];
+    }
+    return c.band ? [] : [i + 1];
+  });
+}
+
+/** What the layer's picture depends on besides its curves: the scales, the size, the pixel ratio and the highlighted curve. */
+function pictureOf(u: uPlot, ratio: number, highlighted: number | null): string {
+  const x = u.scales['x'];
+  const y = u.scales['y'];
+  return JSON.stringify([x?.min, x?.max, y?.min, y?.max, u.ctx.canvas.width, u.ctx.canvas.height, u.bbox, ratio, highlighted]);
 }
 
 function cssVar(element: Element, name: string, fallback: string): string {
@@ -437,11 +465,17 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
   // Many curves are drawn on the card's own layer, in slices (series-layer); made with the chart.
   const onLayer = (): boolean => spec.curves.length > LAYERED_CURVES;
   let layer: SeriesLayer | null = null;
+  /** The picture (pictureOf) of the layer's last paint shown whole; null while one is under way or after one was dropped. */
+  let shownPicture: string | null = null;
+  /** The lines the data just applied added, while more runs are read: all the next paint has to draw if the picture holds. */
+  let added: number[] | null = null;
   const gate = paintGate<ChartSpec>((next) => {
+    added = null;
     if (next.curves !== spec.curves) {
       // Any other change of the curves makes the card a new chart (growsFrom): nothing to draw here.
       if (!growsFrom(spec.curves, next.curves)) return;
       if (next.curves.length !== spec.curves.length) {
+        if (next.more && highlighted === null) added = addedLines(spec.curves, next.curves);
         addSeries(plot, spec.curves, next.curves, onLayer);
         // The highlighted curve's index may be another curve's now.
         highlighted = null;
@@ -520,7 +554,10 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             // Not the empty chart a card is made as (it is drawn only once in view).
             if ((u.data[0]?.length ?? 0) === 0) return;
             if (y?.min !== undefined && y.min !== null && y.max !== undefined && y.max !== null) events.onDrawn?.([y.min, y.max], yTicks);
+            const only = added;
+            added = null;
             if (!onLayer()) {
+              shownPicture = null;
               layer?.clear();
               events.onPainted?.(spec);
               gate.painted();
@@ -529,9 +566,14 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
             layer ??= seriesLayer(u);
             const ratio = devicePixelRatio;
             const painted = spec;
+            const picture = pictureOf(u, ratio, highlighted);
+            // Only the new curves while nothing else changed since the last paint shown: the old
+            // ones are on the layer as they would be drawn again (each paint was every curve so far).
+            const onTop = only !== null && picture === shownPicture;
+            shownPicture = null;
             gate.painting();
             layer.draw(
-              layerSeries(spec.curves),
+              onTop ? only : layerSeries(spec.curves),
               (ctx, si) => {
                 const column = u.data[si] as (number | null)[];
                 const paths = ownPaths(u, si, 0, column.length - 1);
@@ -540,10 +582,12 @@ export async function createChart(element: HTMLElement, initial: ChartSpec, even
               },
               (ctx) => markers.paint(u, ctx),
               () => {
-                events.onPainted?.(painted);
+                shownPicture = picture;
+                events.onPainted?.(painted, onTop);
                 gate.painted();
               },
               markers.paint.layoutSteps(u),
+              onTop,
             );
           },
         ],
