@@ -3,7 +3,7 @@
 // on disk; a restore never overwrites a checkpoint committed again; a deletion a crash cut short
 // is finished on the next open; other programs' objects are never deleted.
 import { PutBucketVersioningCommand } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { MANIFEST_FILE, MODEL_FILE } from '../../electron/core/checkpoint/layout.js';
 import { commitCheckpoint } from '../../electron/core/checkpoint/storage-writer.js';
 import { listStoredWorkspace } from '../../electron/core/checkpoint/stored-listing.js';
@@ -14,7 +14,7 @@ import { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import type { Storage } from '../../electron/core/storage/storage.js';
 import { trainingState } from '../store/helpers.js';
 import { s3Available } from './s3-available.js';
-import { useS3Storage } from './shared-gateway.js';
+import { storageAt, useS3Storage } from './shared-gateway.js';
 
 let workspaces = 0;
 /** A workspace of the test's own in the bucket (the trash is per workspace). */
@@ -80,7 +80,9 @@ function stoppingAt(storage: S3Storage, method: 'copy' | 'remove', nth: number, 
 
 for (const versioning of [false, true]) {
   const mode = versioning ? 'versions' : 'copy';
-  describe.skipIf(!s3Available())(`the S3 trash with versioning ${versioning ? 'on' : 'off'}`, () => {
+  // Each test has a workspace of its own in the bucket, and most of its time is the gateway's
+  // answers: they run at once (vitest's default of five at a time).
+  describe.skipIf(!s3Available())(`the S3 trash with versioning ${versioning ? 'on' : 'off'}`, { concurrent: true }, () => {
     const storageOf = useS3Storage(`s3://trash-${mode}/`, async (storage) => {
       if (versioning)
         await storage.client.send(new PutBucketVersioningCommand({ Bucket: storage.where.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
@@ -90,7 +92,7 @@ for (const versioning of [false, true]) {
       base = storageOf();
     });
 
-    it('trashes a batch, lists it with its reason, and undo brings the newest batch back byte for byte', async () => {
+    it('trashes a batch, lists it with its reason, and undo brings the newest batch back byte for byte', async ({ expect }) => {
       const storage = workspace(base);
       for (const step of [10, 20, 30]) await commit(storage, 'mnist', step);
       const model20 = await storage.read(`mnist/ckpt-000000020/${MODEL_FILE}`);
@@ -115,7 +117,7 @@ for (const versioning of [false, true]) {
       await expect(trash.undo('000000000002')).rejects.toThrow('000000000002: no such batch in the trash');
     });
 
-    it('restores one entry of a batch by id, and purges by batch and by age, leaving nothing of ours behind', async () => {
+    it('restores one entry of a batch by id, and purges by batch and by age, leaving nothing of ours behind', async ({ expect }) => {
       const storage = workspace(base);
       for (const step of [1, 2, 3]) await commit(storage, 'run', step);
       let clock = Date.parse('2026-01-01T00:00:00Z');
@@ -153,7 +155,7 @@ for (const versioning of [false, true]) {
       }
     });
 
-    it('refuses to restore over a checkpoint committed again at the same place, and keeps both', async () => {
+    it('refuses to restore over a checkpoint committed again at the same place, and keeps both', async ({ expect }) => {
       const storage = workspace(base);
       await commit(storage, 'run', 5, 0.9);
       const trash = await StoredTrash.open(storage);
@@ -178,7 +180,7 @@ for (const versioning of [false, true]) {
       expect(await trash.list()).toEqual({ entries: [], problems: [] });
     });
 
-    it('never deletes objects that are not ours, in a checkpoint folder, in a run or beside the runs', async () => {
+    it('never deletes objects that are not ours, in a checkpoint folder, in a run or beside the runs', async ({ expect }) => {
       const storage = workspace(base);
       await commit(storage, 'run', 7);
       const foreign = ['notes.txt', 'run/notes.txt', 'run/ckpt-000000007/README.md', 'run/ckpt-000000007/sub/extra.bin', 'other/thing.bin'];
@@ -193,7 +195,7 @@ for (const versioning of [false, true]) {
       for (const key of [...foreign, '.trash/someone-elses.bin']) expect(new TextDecoder().decode(await storage.read(key))).toContain('not ours');
     });
 
-    it('keeps odd characters of run names through trash and restore', async () => {
+    it('keeps odd characters of run names through trash and restore', async ({ expect }) => {
       const storage = workspace(base);
       const run = 'mein lauf ä+1';
       await commit(storage, run, 3);
@@ -208,7 +210,7 @@ for (const versioning of [false, true]) {
       expect(Buffer.from(await storage.read(`${run}/ckpt-000000003/${MODEL_FILE}`)).equals(Buffer.from(model))).toBe(true);
     });
 
-    it('puts back tensors a cleanup removed while the restore had not yet put the manifest back', async () => {
+    it('puts back tensors a cleanup removed while the restore had not yet put the manifest back', async ({ expect }) => {
       const storage = workspace(base);
       await commit(storage, 'run', 6);
       const before = await keys(storage, 'run/ckpt-000000006/');
@@ -234,7 +236,7 @@ for (const versioning of [false, true]) {
       expect(await trash.list()).toEqual({ entries: [], problems: [] });
     });
 
-    it('trashes and restores a checkpoint folder another program named without leading zeros', async () => {
+    it('trashes and restores a checkpoint folder another program named without leading zeros', async ({ expect }) => {
       const storage = workspace(base);
       await commit(storage, 'run', 7);
       for (const key of await keys(storage, 'run/ckpt-000000007/')) {
@@ -250,8 +252,11 @@ for (const versioning of [false, true]) {
       await expect(trash.trash([{ ...(await target(storage, 'run', 7)), step: 8 }], 'delete')).rejects.toThrow('not the checkpoint folder of step 8');
     });
 
-    it('lists a trash of many entries for a few requests: journals read once, a run’s versions listed whole', async () => {
-      const storage = workspace(base);
+    it('lists a trash of many entries for a few requests: journals read once, a run’s versions listed whole', async ({ expect, onTestFinished }) => {
+      // A client of its own: a client counts every request it sends, and the other tests send theirs at the same time.
+      workspaces += 1;
+      const storage = storageAt(`${base.address}ws-${workspaces}`);
+      onTestFinished(() => storage.client.destroy());
       const lease = await acquireLease(storage, 'many/.lock/');
       for (let step = 1; step <= 25; step += 1) await commitCheckpoint(storage, lease, 'many/', 'many', trainingState(step));
       await lease.release();
@@ -290,7 +295,7 @@ for (const versioning of [false, true]) {
           ['after the manifest was deleted, before the tensors', 'remove', 2],
         ];
     for (const [when, method, nth] of stops) {
-      it(`finishes on the next open a deletion killed ${when}`, async () => {
+      it(`finishes on the next open a deletion killed ${when}`, async ({ expect }) => {
         const storage = workspace(base);
         await commit(storage, 'run', 4);
         await commit(storage, 'run', 8);
@@ -318,7 +323,9 @@ for (const versioning of [false, true]) {
       });
     }
 
-    it('rolls a deletion back at once when the store fails before anything was deleted, and finishes it on the next open when it fails after', async () => {
+    it('rolls a deletion back at once when the store fails before anything was deleted, and finishes it on the next open when it fails after', async ({
+      expect,
+    }) => {
       const storage = workspace(base);
       await commit(storage, 'run', 1);
       await commit(storage, 'run', 2);
