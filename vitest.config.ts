@@ -1,6 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { configDefaults, defineConfig } from 'vitest/config';
-import DurationSequencer from './test/duration-sequencer.js';
 
 export default defineConfig(({ mode }) => ({
   // Compiles the renderer's rune classes (*.svelte.ts) for its tests; other files pass through.
@@ -11,8 +10,6 @@ export default defineConfig(({ mode }) => ({
     // Two files at once even on 2 cores (the default there is one): most of the suite waits on
     // other processes (a trainer, the Ceph gateway, Chromium), and one at a time took 12 minutes.
     maxWorkers: 2,
-    // The longest files first (test/durations.json), so that none starts last and runs alone.
-    sequence: { sequencer: DurationSequencer },
     // `vitest run --mode full` (npm run fuzz:workspace, fuzz:formats) runs the long randomized
     // tests at full size; npm test runs them short (test/test-size.ts).
     env: mode === 'full' ? { TEST_SIZE: 'full' } : {},
