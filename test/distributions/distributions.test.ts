@@ -198,7 +198,12 @@ describe('distributions of our checkpoints', () => {
     expect(uncached.notes.join(' ')).toContain('opened read-only');
     expect(folderRecord(root)).toEqual(before);
 
-    const computed = await (await open(root)).tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' });
+    const writer = new Studio();
+    onCleanup(() => writer.close());
+    await writer.api.openWorkspace({ path: root });
+    const computed = await writer.api.tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' });
+    // Closed, it has written all it will (its catalog's index records land before close resolves).
+    await writer.close();
     const withCache = folderRecord(root);
     const fromCache = await (await open(root, { readOnly: true })).tensorDistributions({ run: 'alpha', tensor: 'dense/kernel' });
     expect(fromCache.bytesRead).toBe(0);

@@ -180,6 +180,9 @@ export class Studio {
     this.watcher = null;
     this.live?.close();
     this.live = null;
+    // The catalog's index records still queued land now, not after the workspace was let go (a
+    // closed Studio writes nothing more; a failed write was already said).
+    await this.store?.catalog.settled().catch(() => undefined);
     this.store = null;
     await this.remoteWatch?.close();
     this.remoteWatch = null;
