@@ -2,24 +2,12 @@
 // runs here and takes them from the AWS chain, as a user's would), and opening a bucket through
 // the page's Open workspace form with the gateway's endpoint.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { gatewayEnv } from './shared-gateway.js';
+import { expect } from 'vitest';
+import { gatewayEnv, useGatewayEnv } from './shared-gateway.js';
 
 /** The gateway's keys (and `extra`) in process.env for the describe block, put back after it; the endpoint is typed into the form instead. */
 export function useGatewayKeys(extra: () => Record<string, string> = () => ({})): void {
-  const saved = new Map<string, string | undefined>();
-  beforeAll(() => {
-    for (const [name, value] of Object.entries({ ...gatewayEnv(), ...extra() })) {
-      saved.set(name, process.env[name]);
-      if (name !== 'AWS_ENDPOINT_URL') process.env[name] = value;
-    }
-  });
-  afterAll(() => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
+  useGatewayEnv({ withEndpoint: false, extra });
 }
 
 /** Opens `address` (no trailing slash) with Open workspace… and the gateway's endpoint, and waits for the page to show it. */

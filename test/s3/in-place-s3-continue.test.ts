@@ -13,7 +13,7 @@ import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import { miniMnistDir } from '../trainer/helpers.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+import { useGatewayEnv, useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const saver = path.resolve(root, '../shared/fixtures/tf1-saver/mnist-softmax-10steps');
@@ -24,24 +24,13 @@ describe.skipIf(!s3Available() || !fs.existsSync(saver))('continuing another pro
     for (const name of fs.readdirSync(saver).sort()) await storage.write(name, fs.readFileSync(path.join(saver, name)));
   });
   let storage: S3Storage;
-  const saved = new Map<string, string | undefined>();
   const studio = new Studio({ watch: false });
+  useGatewayEnv();
   beforeAll(() => {
     if (!fs.existsSync(path.join(root, 'dist/electron/cli.js'))) throw new Error('build first: npm run build (npm test does)');
     storage = storageOf();
-    // The Studio and the trainer it starts take the endpoint and keys from the environment, as a user's shell gives them.
-    for (const [name, value] of Object.entries(gatewayEnv())) {
-      saved.set(name, process.env[name]);
-      process.env[name] = value;
-    }
   });
-  afterAll(async () => {
-    await studio.close();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
+  afterAll(() => studio.close());
 
   it('trains on from model-5000, the new run saved into the bucket beside the folder, its weights those read from S3', { timeout: 120_000 }, async () => {
     const api = studio.api;

@@ -19,7 +19,7 @@ import type { S3Storage } from '../../electron/core/storage/s3-storage.js';
 import { Studio } from '../../electron/core/studio/studio.js';
 import { objectHashes } from './bucket-contents.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, storageAt, useS3Storage } from './shared-gateway.js';
+import { gatewayEnv, storageAt, useGatewayEnv, useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/checkpoint-studio.js');
@@ -33,23 +33,6 @@ async function stateOf(storage: S3Storage, key: string) {
 
 async function upload(storage: S3Storage, prefix: string, skip: (name: string) => boolean = () => false): Promise<void> {
   for (const name of fs.readdirSync(saver).sort()) if (!skip(name)) await storage.write(`${prefix}${name}`, fs.readFileSync(path.join(saver, name)));
-}
-
-function useGatewayEnv(): void {
-  const saved = new Map<string, string | undefined>();
-  beforeAll(() => {
-    // The Studio takes credentials from the environment, as a user's shell gives them.
-    for (const [name, value] of Object.entries(gatewayEnv())) {
-      saved.set(name, process.env[name]);
-      process.env[name] = value;
-    }
-  });
-  afterAll(() => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
 }
 
 for (const versioning of [false, true]) {

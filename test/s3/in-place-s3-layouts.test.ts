@@ -16,7 +16,7 @@ import { Studio } from '../../electron/core/studio/studio.js';
 import { centralHeaders, kerasEntries, kerasWeightsH5, zipOf } from '../formats/keras-files.js';
 import { nextEvent } from '../in-place/in-place-helpers.js';
 import { s3Available } from './s3-available.js';
-import { gatewayEnv, useS3Storage } from './shared-gateway.js';
+import { useGatewayEnv, useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -62,23 +62,15 @@ describe.skipIf(!s3Available() || !fs.existsSync(sample) || !fs.existsSync(saver
       await storage.write(`live/model-40${suffix}`, fs.readFileSync(path.join(saver, `model-1000${suffix}`)));
   });
   let storage: S3Storage;
-  const saved = new Map<string, string | undefined>();
   const studios: Studio[] = [];
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 's3foreign-layouts-'));
 
+  useGatewayEnv();
   beforeAll(() => {
     storage = storageOf();
-    for (const [name, value] of Object.entries(gatewayEnv())) {
-      saved.set(name, process.env[name]);
-      process.env[name] = value;
-    }
   });
   afterAll(async () => {
     for (const studio of studios) await studio.close();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -17,7 +17,7 @@ import { StoredWorkspace } from '../../electron/core/checkpoint/stored-store.js'
 import { encodeScalarEvent } from '../../electron/core/formats/tensorboard/event-file-writer.js';
 import { frameRecord } from '../../electron/core/formats/tensorboard/tfrecord.js';
 import { createInPlaceLayouts } from '../../electron/core/layouts/in-place-layouts.js';
-import { gatewayEnv, storageAt, useS3Storage } from './shared-gateway.js';
+import { storageAt, useGatewayEnv, useS3Storage } from './shared-gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -66,24 +66,15 @@ describe.skipIf(!s3Available() || !haveFixtures)('other programs’ folders read
     await storage.write('bad/flipped/model-1000.data-00000-of-00001', data);
   });
   let storage: S3Storage;
-  const saved = new Map<string, string | undefined>();
   const studios: Studio[] = [];
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 's3foreign-in-place-'));
 
+  useGatewayEnv();
   beforeAll(() => {
     storage = storageOf();
-    // The Studio takes credentials from the environment, as a user's shell gives them.
-    for (const [name, value] of Object.entries(gatewayEnv())) {
-      saved.set(name, process.env[name]);
-      process.env[name] = value;
-    }
   });
   afterAll(async () => {
     for (const studio of studios) await studio.close();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -37,6 +37,28 @@ export function gatewayEnv(): Record<string, string> {
   return { AWS_ENDPOINT_URL: gatewayInUse.endpoint, AWS_ACCESS_KEY_ID: gatewayInUse.accessKeyId, AWS_SECRET_ACCESS_KEY: gatewayInUse.secretAccessKey };
 }
 
+/**
+ * The gateway's endpoint and keys (without the endpoint when `withEndpoint` is false: an app test
+ * types it into the form) and `extra` in process.env for the describe block, put back after it:
+ * the Studio and the trainer it starts take them from the environment, as a user's shell gives them.
+ */
+export function useGatewayEnv(options: { withEndpoint?: boolean; extra?: () => Record<string, string> } = {}): void {
+  const saved = new Map<string, string | undefined>();
+  beforeAll(() => {
+    for (const [name, value] of Object.entries({ ...gatewayEnv(), ...(options.extra?.() ?? {}) })) {
+      if (name === 'AWS_ENDPOINT_URL' && options.withEndpoint === false) continue;
+      saved.set(name, process.env[name]);
+      process.env[name] = value;
+    }
+  });
+  afterAll(() => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+}
+
 export function useS3Storage(address: string, setUp: (storage: S3Storage) => Promise<void> = async () => undefined): () => S3Storage {
   let storage: S3Storage | null = null;
   let stopGateway = async (): Promise<void> => undefined;
