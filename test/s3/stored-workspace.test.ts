@@ -85,6 +85,16 @@ describe.skipIf(!s3Available())('a workspace in S3 as a store', () => {
     expect(ids.map((id) => after.catalog.get(id)?.pinned)).toEqual([false, false, false]);
   });
 
+  it('refuses a pin over a retention record that is not JSON, naming its address, and leaves it as it is', async () => {
+    await storage.write('beta/retention.json', '{not json');
+    try {
+      await expect(workspace.setPinned('beta/ckpt-000000005', true)).rejects.toThrow(/^s3:\/\/stored-ws\/team\/ws\/beta\/retention\.json: /);
+      expect(new TextDecoder().decode(await storage.read('beta/retention.json'))).toBe('{not json');
+    } finally {
+      await storage.remove(['beta/retention.json']);
+    }
+  });
+
   it('refuses to replace a record another writer changed since it was read, and replaces the version it was read from', async () => {
     await storage.write('beta/record.json', 'one');
     const read = await storage.stat('beta/record.json');

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { CheckpointInfo, PurgeResult, RetentionPlan, S3Connection, TrashEntry, TrashListing } from '../../contract.js';
 import { NotFoundError, RefusedError, UsageError } from '../base/errors.js';
+import { parseJsonText } from '../base/parse-json.js';
 import { openS3Storage } from '../storage/open-s3.js';
 import { updateRecord } from '../storage/record-update.js';
 import type { S3Storage } from '../storage/s3-storage.js';
@@ -158,7 +159,7 @@ export class StoredWorkspace {
     const key = `${run}/${POLICY_FILE}`;
     const parse = (bytes: Uint8Array | null): RunRetention => {
       if (bytes === null) return RunRetentionSchema.parse({});
-      const parsed = RunRetentionSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+      const parsed = RunRetentionSchema.safeParse(parseJsonText(this.storage.locate(key), new TextDecoder().decode(bytes)));
       if (!parsed.success) throw new RefusedError(this.storage.locate(key), 'is not a retention record this program wrote; it is left as it is');
       return parsed.data;
     };
